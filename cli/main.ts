@@ -1,0 +1,53 @@
+// `dragonflow <command> [args]`: dispatches to the commands listed here (loaded lazily, so that `trace`
+// does not pay for the API server's imports).
+import { type Command, UsageError } from './command.js'
+
+type Loader = () => Promise<Command>
+
+/** One line per command: name -> module. Multi-word commands (`offload plan`) are keyed with a space. */
+const COMMANDS: Record<string, Loader> = {
+  // commands register here, e.g.:  trace: async () => (await import('./commands/trace.js')).default,
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [first, second] = argv
+  if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
+    const topic = first === 'help' ? argv.slice(1).join(' ') : ''
+    return help(topic)
+  }
+  const twoWord = second !== undefined ? `${first} ${second}` : ''
+  const key = twoWord in COMMANDS ? twoWord : first
+  const loader = COMMANDS[key]
+  if (!loader) {
+    console.error(`dragonflow: unknown command '${first}' (try 'dragonflow help')`)
+    return 2
+  }
+  const command = await loader()
+  const args = argv.slice(key.split(' ').length)
+  try {
+    return await command.run(args)
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`dragonflow ${command.name}: ${err.message}\nusage: ${command.usage}`)
+      return 2
+    }
+    console.error(`dragonflow ${command.name}: ${err instanceof Error ? err.message : String(err)}`)
+    return 1
+  }
+}
+
+async function help(topic: string): Promise<number> {
+  if (topic) {
+    const loader = COMMANDS[topic]
+    if (!loader) { console.error(`dragonflow: no command '${topic}'`); return 2 }
+    const c = await loader()
+    console.log(`${c.summary}\nusage: ${c.usage}`)
+    return 0
+  }
+  console.log('usage: dragonflow <command> [options]\n\ncommands:')
+  for (const [name, loader] of Object.entries(COMMANDS)) {
+    const c = await loader()
+    console.log(`  ${name.padEnd(16)} ${c.summary}`)
+  }
+  return 0
+}

@@ -1,0 +1,133 @@
+// Pipeline entries: the typed rows that the agent produces and that the WASM datapath and every offload
+// target consume. `stage` names the entry table (see `tables` in datapath/spec/stages.ts).
+// Keys are small integers allocated by the store (network key = tunnel id, port key, router key).
+// Addresses are text here (JSON topologies, vectors, trace); the host encodes them to bytes for WASM.
+
+/** "fa:16:3e:00:00:01" */
+export type Mac = string
+/** "10.0.0.5" or "2001:db8::5" */
+export type Ip = string
+/** "10.0.0.0/24" or "2001:db8::/64" */
+export type Cidr = string
+
+/** A local port (in_port + optional VLAN) -> network and source port; drop unknown_in_port on miss. */
+export interface ClassifyPortEntry {
+  stage: 'classify'
+  in_port: number
+  /** 802.1Q VID; absent or 0 = untagged. A tagged frame on an untagged entry is dropped bad_vlan. */
+  vlan?: number
+  network: number
+  port: number
+}
+
+/** A tunnel key (VXLAN VNI / Geneve VNI) -> network, for frames arriving encapsulated (decap classification). */
+export interface ClassifyTunnelEntry {
+  stage: 'classify'
+  tunnel_key: number
+  network: number
+}
+
+/**
+ * Allowed source addresses for a port: one row per MAC (the port's own, or an allowed-address-pair MAC),
+ * with the IPv4/IPv6 prefixes allowed with that MAC (fixed IPs as /32 or /128, CIDR pairs as they are).
+ * A port with port security off has one row { port, disabled: true }. A port with no row at all drops
+ * everything with port_sec_mac. DHCP client traffic (0.0.0.0 -> 255.255.255.255 UDP 68->67) and IPv6 DAD
+ * (:: source) are allowed from the port's MACs before an address exists.
+ */
+export interface PortSecEntry {
+  stage: 'port_sec'
+  port: number
+  mac?: Mac
+  ips?: Cidr[]
+  disabled?: boolean
+}
+
+/** The ARP / ND responder answers for `ip` with `mac` on `network` (reply built in place, verdict in_port). */
+export interface ArpNdEntry {
+  stage: 'arp_nd'
+  network: number
+  ip: Ip
+  mac: Mac
+}
+
+/** DHCPv4 server configuration for one port (its MAC and the one address it gets). */
+export interface DhcpEntry {
+  stage: 'dhcp'
+  port: number
+  mac: Mac
+  ip: Ip
+  prefix_len: number
+  server_ip: Ip
+  server_mac: Mac
+  router?: Ip
+  dns?: Ip[]
+  domain?: string
+  /** seconds; default 86400 */
+  lease?: number
+  /** T1 seconds; default lease/2 */
+  renewal?: number
+  /** T2 seconds; default lease*7/8 */
+  rebind?: number
+  mtu?: number
+  /** Classless static routes (option 121); the router is added as 0.0.0.0/0 when present (RFC 3442 3). */
+  routes?: { destination: Cidr; nexthop: Ip }[]
+  /** Extra options, raw: code 1..254, value as hex. */
+  options?: { code: number; hex: string }[]
+  /** Packet-ins per second allowed from this port (token bucket, burst = rate); default 10. */
+  rate?: number
+}
+
+/** (network, MAC) -> port key. */
+export interface L2Entry {
+  stage: 'l2'
+  network: number
+  mac: Mac
+  port: number
+}
+
+/** A router port: frames to `mac` on `network` enter router `router`; its `ips` (with prefix) are the router's. */
+export interface RouterPortEntry {
+  stage: 'router_port'
+  port: number
+  router: number
+  network: number
+  mac: Mac
+  ips: Cidr[]
+}
+
+/** A route of `router`: prefix -> out router port, via `nexthop` (absent = directly connected: nexthop = ip_dst). */
+export interface RouteEntry {
+  stage: 'route'
+  router: number
+  prefix: Cidr
+  port: number
+  nexthop?: Ip
+}
+
+/** Next-hop resolution on the out network: IP -> MAC. Miss = punt punt_nexthop_miss. */
+export interface NexthopEntry {
+  stage: 'nexthop'
+  network: number
+  ip: Ip
+  mac: Mac
+}
+
+/** Where a port is: a local OpenFlow port, or a remote chassis reached through a tunnel. */
+export interface EgressEntry {
+  stage: 'egress'
+  port: number
+  /** ofport on this node */
+  local?: number
+  /** the remote chassis' tunnel endpoint (IPv4) */
+  remote?: Ip
+}
+
+export type Entry =
+  | ClassifyPortEntry | ClassifyTunnelEntry | PortSecEntry | ArpNdEntry | DhcpEntry | L2Entry
+  | RouterPortEntry | RouteEntry | NexthopEntry | EgressEntry
+
+/** A topology file: the entries of one node's pipeline (test/conformance/topologies/, examples/). */
+export interface Topology {
+  description?: string
+  entries: Entry[]
+}

@@ -1,0 +1,73 @@
+// The logical pipeline, declared once. AssemblyScript (the WASM datapath) and TypeScript (the host, trace,
+// emitters, docs) both compile this file, so every consumer agrees on stage ids by construction.
+// Nobody else types a stage number: OpenFlow table numbers, trace output and emitters derive from STAGES.
+//
+// The pipeline is linear (every stage only moves forward), so each target can map it onto tables with
+// forward-only gotos:
+//
+//   classify -> port_sec -> arp_nd_rsp -> dhcp -> l3_route -> nexthop -> l2_lookup -> egress
+//                               |           |        |            |
+//                          reply in place  punt   (skipped unless eth_dst is a router port MAC)
+//
+// Keep this file free of imports: AssemblyScript resolves paths without extensions, NodeNext with them.
+
+export const STAGE_CLASSIFY: i32 = 0
+export const STAGE_PORT_SEC: i32 = 1
+export const STAGE_ARP_ND_RSP: i32 = 2
+export const STAGE_DHCP: i32 = 3
+export const STAGE_L3_ROUTE: i32 = 4
+export const STAGE_NEXTHOP: i32 = 5
+export const STAGE_L2_LOOKUP: i32 = 6
+export const STAGE_EGRESS: i32 = 7
+export const STAGE_COUNT: i32 = 8
+
+export class StageDecl {
+  constructor(
+    /** Position in the pipeline; OpenFlow table = OF_TABLE_BASE + id. */
+    public id: i32,
+    /** direction + role, as OVN names its stages */
+    public name: string,
+    /** Entry tables this stage reads (the `stage` field of entries, see datapath/host/entries.ts). */
+    public tables: string,
+    /** Key fields, comma separated; `/lpm` marks a longest-prefix field, `/mask` a maskable one. */
+    public keys: string,
+    /** Fields the stage may write. */
+    public sets: string,
+    /** Stage ids it may continue to, comma separated ('' = terminal). */
+    public next: string,
+    /** What happens when no entry matches. */
+    public miss: string,
+    /** One line of purpose. */
+    public purpose: string,
+  ) {}
+}
+
+/** First OpenFlow table used by the pipeline; table 0..OF_TABLE_BASE-1 stay free for the agent. */
+export const OF_TABLE_BASE: i32 = 10
+
+export const STAGES: StageDecl[] = [
+  new StageDecl(STAGE_CLASSIFY, 'ls_in_classify', 'classify',
+    'in_port,vlan_vid,tun_id', 'network,src_port', '1', 'drop unknown_in_port',
+    'Map the ingress (local port + VLAN, or tunnel key) to the network key and the source port key.'),
+  new StageDecl(STAGE_PORT_SEC, 'ls_in_port_sec', 'port_sec',
+    'src_port,eth_src,ip_src/mask,arp_sha,arp_spa/mask', '', '2', 'drop port_sec_*',
+    'Source MAC and IP must belong to the port (fixed IPs, allowed address pairs); DHCP before an address exists.'),
+  new StageDecl(STAGE_ARP_ND_RSP, 'ls_in_arp_nd_rsp', 'arp_nd',
+    'network,arp_tpa,nd_target', 'eth_src,eth_dst,arp_op,arp_sha,arp_spa,arp_tha,arp_tpa,nd', '3', 'continue',
+    'Answer ARP requests and IPv6 neighbour solicitations for addresses the network knows, in place.'),
+  new StageDecl(STAGE_DHCP, 'ls_in_dhcp', 'dhcp',
+    'src_port,udp_dst=67', '', '4', 'drop dhcp_unknown_port',
+    'DHCPv4 server: DISCOVER/REQUEST/RELEASE/INFORM from a port are answered from its DHCP entry (slow path).'),
+  new StageDecl(STAGE_L3_ROUTE, 'lr_in_ip_route', 'router_port,route',
+    'network,eth_dst,router,ip_dst/lpm', 'router,out_port,nexthop', '5', 'drop no_route',
+    'Packets to a router port MAC: longest-prefix match per router for IPv4 and IPv6, TTL/hop-limit decrement.'),
+  new StageDecl(STAGE_NEXTHOP, 'lr_in_arp_resolve', 'nexthop',
+    'network,nexthop', 'eth_src,eth_dst,network', '6', 'punt nexthop_miss',
+    'Resolve the next hop to a MAC on the out network and rewrite the source MAC to the router port.'),
+  new StageDecl(STAGE_L2_LOOKUP, 'ls_in_l2_lkup', 'l2',
+    'network,eth_dst', 'dst_port', '7', 'flood',
+    'Destination MAC to port on the network; broadcast, multicast and unknown unicast flood the network.'),
+  new StageDecl(STAGE_EGRESS, 'ls_out_dispatch', 'egress',
+    'dst_port', 'output', '', 'drop egress_no_port',
+    'Deliver to a local OpenFlow port or to the remote chassis that hosts the port, through a tunnel.'),
+]

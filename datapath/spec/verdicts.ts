@@ -1,0 +1,64 @@
+// Every packet leaves the pipeline with one verdict and one reason, from this single enum shared by the
+// WASM datapath (AssemblyScript) and the TypeScript side (host, trace, emitters, metrics), as Cilium shares
+// its drop reasons. Codes are stable: append, never renumber.
+
+export const VERDICT_DROP: i32 = 0
+/** Forward to a local OpenFlow port (arg: ofport). */
+export const VERDICT_OUTPUT: i32 = 1
+/** A reply was built in place and goes back out of the ingress port (ARP reply, NA, echo reply). */
+export const VERDICT_IN_PORT: i32 = 2
+/** Forward to a remote chassis: tunnel endpoint IPv4, network key (tunnel id) and destination port key. */
+export const VERDICT_TUNNEL: i32 = 3
+/** Flood to the network's ports (arg: network key); the ingress port is excluded by the target. */
+export const VERDICT_FLOOD: i32 = 4
+/** Hand to the software slow path (packet-in) with a reason. */
+export const VERDICT_PUNT: i32 = 5
+
+export const VERDICT_NAMES: string[] = ['drop', 'output', 'in_port', 'tunnel', 'flood', 'punt']
+
+export const REASON_NONE: i32 = 0
+// malformed input
+export const REASON_TRUNCATED: i32 = 1
+export const REASON_BAD_ETH: i32 = 2
+export const REASON_BAD_VLAN: i32 = 3
+export const REASON_BAD_ARP: i32 = 4
+export const REASON_BAD_IPV4_HEADER: i32 = 5
+export const REASON_BAD_IPV4_CHECKSUM: i32 = 6
+export const REASON_BAD_IPV6_HEADER: i32 = 7
+export const REASON_BAD_IPV6_EXT: i32 = 8
+export const REASON_BAD_L4_CHECKSUM: i32 = 9
+export const REASON_BAD_ICMP: i32 = 10
+export const REASON_BAD_DHCP: i32 = 11
+export const REASON_BAD_TUNNEL: i32 = 12
+// policy
+export const REASON_UNKNOWN_IN_PORT: i32 = 13
+export const REASON_UNKNOWN_TUNNEL_KEY: i32 = 14
+export const REASON_PORT_SEC_MAC: i32 = 15
+export const REASON_PORT_SEC_IP: i32 = 16
+export const REASON_PORT_SEC_ARP: i32 = 17
+export const REASON_DHCP_UNKNOWN_PORT: i32 = 18
+export const REASON_DHCP_RATE_LIMIT: i32 = 19
+export const REASON_NO_ROUTE: i32 = 20
+export const REASON_TTL_EXPIRED: i32 = 21
+export const REASON_EGRESS_NO_PORT: i32 = 22
+export const REASON_SRC_MAC_MULTICAST: i32 = 23
+export const REASON_ICMP_RATE_LIMIT: i32 = 24
+export const REASON_HAIRPIN: i32 = 25
+export const REASON_UNSUPPORTED: i32 = 26
+// slow path
+export const REASON_PUNT_DHCP: i32 = 27
+export const REASON_PUNT_NEXTHOP_MISS: i32 = 28
+export const REASON_PUNT_ICMP_ERROR: i32 = 29
+export const REASON_PUNT_ROUTER_LOCAL: i32 = 30
+export const REASON_COUNT: i32 = 31
+
+/** Index = reason code. Names are what trace, metrics and conformance vectors print and match. */
+export const REASON_NAMES: string[] = [
+  'none',
+  'truncated', 'bad_eth', 'bad_vlan', 'bad_arp', 'bad_ipv4_header', 'bad_ipv4_checksum', 'bad_ipv6_header',
+  'bad_ipv6_ext', 'bad_l4_checksum', 'bad_icmp', 'bad_dhcp', 'bad_tunnel',
+  'unknown_in_port', 'unknown_tunnel_key', 'port_sec_mac', 'port_sec_ip', 'port_sec_arp', 'dhcp_unknown_port',
+  'dhcp_rate_limit', 'no_route', 'ttl_expired', 'egress_no_port', 'src_mac_multicast', 'icmp_rate_limit',
+  'hairpin', 'unsupported',
+  'punt_dhcp', 'punt_nexthop_miss', 'punt_icmp_error', 'punt_router_local',
+]
