@@ -22,6 +22,12 @@ export interface Change {
   topics: string[]
   /** The object after the change; absent for delete. */
   value?: Record<string, unknown>
+  /**
+   * Store-wide commit sequence of the transaction that made the change (embedded: log sequence number; etcd: mod
+   * revision). Optional so publishers that do not know it can omit it; it orders changes across a delete and a
+   * re-create, where `version` starts again at 1.
+   */
+  revision?: number
 }
 
 /** One operation of an atomic transaction. */
@@ -31,11 +37,18 @@ export type TxOp =
   | { op: 'update'; table: string; id: string; version: number; topics: string[]; value: Record<string, unknown> }
   | { op: 'delete'; table: string; id: string; version?: number }
 
-export type StoreErrorCode = 'not_found' | 'already_exists' | 'version_conflict' | 'unavailable' | 'bad_record'
+/**
+ * Stable error codes. 'locked': another process holds the embedded store's data directory. 'bad_config': a driver
+ * config failed its schema (the message names the key). 'invalid': a malformed request (e.g. one transaction
+ * touching the same object twice), a caller bug rather than a race.
+ */
+export type StoreErrorCode =
+  | 'not_found' | 'already_exists' | 'version_conflict' | 'unavailable' | 'bad_record'
+  | 'locked' | 'bad_config' | 'invalid'
 
 export class StoreError extends Error {
-  constructor(public readonly code: StoreErrorCode, message: string) {
-    super(message)
+  constructor(public readonly code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
     this.name = 'StoreError'
   }
 }
