@@ -1,0 +1,82 @@
+// Hardware profiles: every shipped profile is valid, and bad ones are refused with the JSON path of the mistake.
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Json } from '../../offload/json-schema.js'
+import { PROFILE_DIR, ProfileError, loadProfile, parseProfile, shippedProfiles, validateProfile } from '../../offload/profile.js'
+
+t.test('every shipped profile is valid and its id is its file name', async t => {
+  const names = shippedProfiles()
+  t.ok(names.length >= 7, `at least seven profiles (${names.join(', ')})`)
+  for (const n of ['ovs-userspace', 'ovs-kernel', 'ovs-dpdk', 'connectx6dx-tc', 'bluefield3-doca', 'p4-pipeline', 'software-only']) {
+    t.ok(names.includes(n), `ships ${n}`)
+  }
+  for (const n of names) {
+    const p = loadProfile(n)
+    t.equal(p.id, n, `${n} loads`)
+  }
+})
+
+t.test('every number in a shipped profile sits in a quantity with a source', async t => {
+  // Walk the raw JSON: a number anywhere must be the `value` of an object that also has a non-empty `source`.
+  for (const n of shippedProfiles()) {
+    const doc = JSON.parse(readFileSync(join(PROFILE_DIR, `${n}.json`), 'utf8')) as Json
+    const bad: string[] = []
+    const walk = (v: Json, path: string, parent: { [k: string]: Json } | null): void => {
+      if (typeof v === 'number') {
+        if (!(parent && path.endsWith('/value') && typeof parent['source'] === 'string' && parent['source'] !== '')) bad.push(path)
+      } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}/${i}`, null))
+      else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${path}/${k}`, v)
+    }
+    walk(doc, '', null)
+    t.same(bad, [], `${n}: no bare numbers`)
+  }
+})
+
+/** A valid profile to break in one place at a time. */
+function base(): { [k: string]: Json } {
+  return JSON.parse(readFileSync(join(PROFILE_DIR, 'connectx6dx-tc.json'), 'utf8')) as { [k: string]: Json }
+}
+
+type Mutation = [what: string, mutate: (p: any) => void, path: string] // any: the test pokes into arbitrary places of raw JSON
+
+const BAD: Mutation[] = [
+  ['unknown top-level field', p => { p.vendorMagic = true }, '/vendorMagic'],
+  ['unknown field in a quantity', p => { p.insertRate.approx = 5 }, '/insertRate/approx'],
+  ['negative capacity', p => { p.tables.classes[0].capacity.value = -1 }, '/tables/classes/0/capacity/value'],
+  ['missing source of a quantity', p => { delete p.forwarding.mpps64B.source }, '/forwarding/mpps64B/source'],
+  ['empty source', p => { p.actions.maxActionsPerEntry.source = '' }, '/actions/maxActionsPerEntry/source'],
+  ['wrong type (string for a number)', p => { p.tables.classes[0].count.value = '128' }, '/tables/classes/0/count/value'],
+  ['wrong type (number for a boolean)', p => { p.conntrack.supported = 1 }, '/conntrack/supported'],
+  ['unknown target kind', p => { p.kind = 'fpga' }, '/kind'],
+  ['unknown action', p => { p.actions.supported.push('teleport') }, '/actions/supported/16'],
+  ['unknown table kind', p => { p.tables.classes[0].kinds = ['hash-of-hashes'] }, '/tables/classes/0/kinds/0'],
+  ['a quantity with both value and measure', p => { p.insertRate.value = 1000 }, '/insertRate'],
+  ['a quantity with neither value nor measure', p => { delete p.forwarding.mpps64B.value }, '/forwarding/mpps64B'],
+  ['missing required section', p => { delete p.punt }, '/punt'],
+  ['duplicate match field', p => { p.match.fields.push('eth_dst') }, '/match/fields/23'],
+  ['no table classes', p => { p.tables.classes = [] }, '/tables/classes'],
+  ['id not matching the file name', p => { p.id = 'something-else' }, '/id'],
+]
+
+t.test('bad profiles are refused with the JSON path of the error', async t => {
+  t.ok(BAD.length >= 8)
+  for (const [what, mutate, path] of BAD) {
+    const p = base()
+    mutate(p)
+    const errors = validateProfile(p, 'connectx6dx-tc')
+    t.ok(errors.length > 0, `${what}: refused`)
+    t.ok(errors.some(e => e.path === path), `${what}: error at ${path} (got ${errors.map(e => `${e.path} ${e.message}`).join('; ')})`)
+  }
+})
+
+t.test('parseProfile throws a ProfileError listing paths, and refuses non-JSON', async t => {
+  const p = base()
+  ;(p['tables'] as any).classes[0].capacity.value = -5 // any: reaching into raw JSON
+  let caught: unknown
+  try { parseProfile(JSON.stringify(p), 'x.json') } catch (e) { caught = e }
+  t.ok(caught instanceof ProfileError, 'a ProfileError')
+  t.match(String((caught as Error).message), /\/tables\/classes\/0\/capacity\/value: must be >= 0/)
+  t.throws(() => parseProfile('{ nope', 'x.json'), ProfileError)
+  t.throws(() => loadProfile('no-such-profile'), /no hardware profile 'no-such-profile'/)
+})
