@@ -1,0 +1,114 @@
+// Actions (7.2.5) and the Nicira resubmit actions OVS offers on 1.3. Every action is a multiple of 8 bytes.
+import { Reader, Writer } from './bytes.js'
+import { OfError } from './errors.js'
+import { NX_VENDOR_ID, OFPCML_NO_BUFFER } from './constants.js'
+import { decodeOxm, encodeOxm, type Oxm } from './oxm.js'
+
+export const OFPAT_OUTPUT = 0
+export const OFPAT_PUSH_VLAN = 17
+export const OFPAT_POP_VLAN = 18
+export const OFPAT_GROUP = 22
+export const OFPAT_DEC_NW_TTL = 24
+export const OFPAT_SET_FIELD = 25
+export const OFPAT_EXPERIMENTER = 0xffff
+export const NXAST_RESUBMIT = 1
+export const NXAST_RESUBMIT_TABLE = 14
+
+export const OFP_ACTION_OUTPUT_LEN = 16
+export const OFP_ACTION_GENERIC_LEN = 8
+export const OFP_ACTION_PUSH_LEN = 8
+export const OFP_ACTION_GROUP_LEN = 8
+export const NX_ACTION_RESUBMIT_LEN = 16
+/** OpenFlow 1.0 16-bit OFPP_IN_PORT, which nx_action_resubmit's in_port uses (OVS nicira-ext.h) */
+export const OFPP10_IN_PORT = 0xfff8
+
+export type Action =
+  | { type: 'OFPAT_OUTPUT', port: number, maxLen?: number }
+  | { type: 'OFPAT_SET_FIELD', field: Oxm }
+  | { type: 'OFPAT_PUSH_VLAN', ethertype: number }
+  | { type: 'OFPAT_POP_VLAN' }
+  | { type: 'OFPAT_DEC_NW_TTL' }
+  | { type: 'OFPAT_GROUP', groupId: number }
+  /** resubmit(in_port) */
+  | { type: 'NXAST_RESUBMIT', inPort: number }
+  /** resubmit(in_port, table): inPort defaults to OFPP10_IN_PORT */
+  | { type: 'NXAST_RESUBMIT_TABLE', table: number, inPort?: number }
+  /** any other action, kept as bytes so that decode + encode is the identity */
+  | { type: 'unknown', actionType: number, body: Buffer }
+
+export function encodeAction (w: Writer, a: Action): void {
+  const start = w.length
+  switch (a.type) {
+    case 'OFPAT_OUTPUT':
+      w.u16(OFPAT_OUTPUT).u16(OFP_ACTION_OUTPUT_LEN).u32(a.port).u16(a.maxLen ?? OFPCML_NO_BUFFER).zeros(6)
+      return
+    case 'OFPAT_SET_FIELD':
+      w.u16(OFPAT_SET_FIELD).u16(0)
+      encodeOxm(w, a.field)
+      w.align(8, start)
+      w.setU16(start + 2, w.length - start)
+      return
+    case 'OFPAT_PUSH_VLAN':
+      w.u16(OFPAT_PUSH_VLAN).u16(OFP_ACTION_PUSH_LEN).u16(a.ethertype).zeros(2)
+      return
+    case 'OFPAT_POP_VLAN':
+      w.u16(OFPAT_POP_VLAN).u16(OFP_ACTION_GENERIC_LEN).zeros(4)
+      return
+    case 'OFPAT_DEC_NW_TTL':
+      w.u16(OFPAT_DEC_NW_TTL).u16(OFP_ACTION_GENERIC_LEN).zeros(4)
+      return
+    case 'OFPAT_GROUP':
+      w.u16(OFPAT_GROUP).u16(OFP_ACTION_GROUP_LEN).u32(a.groupId)
+      return
+    case 'NXAST_RESUBMIT':
+    case 'NXAST_RESUBMIT_TABLE': {
+      const table = a.type === 'NXAST_RESUBMIT' ? 0xff : a.table
+      const subtype = a.type === 'NXAST_RESUBMIT' ? NXAST_RESUBMIT : NXAST_RESUBMIT_TABLE
+      w.u16(OFPAT_EXPERIMENTER).u16(NX_ACTION_RESUBMIT_LEN).u32(NX_VENDOR_ID).u16(subtype)
+        .u16(a.inPort ?? OFPP10_IN_PORT).u8(table).zeros(3)
+      return
+    }
+    case 'unknown':
+      w.u16(a.actionType).u16(4 + a.body.length).bytes(a.body)
+  }
+}
+
+export function encodeActions (w: Writer, actions: readonly Action[]): void {
+  for (const a of actions) encodeAction(w, a)
+}
+
+export function decodeAction (r: Reader): Action {
+  const type = r.u16('action.type')
+  const len = r.u16('action.len')
+  if (len < 8 || len % 8 !== 0) throw new OfError('OF_BAD_LENGTH', `action type ${type} has len ${len}`)
+  const bodyAt = r.off
+  const b = r.sub(len - 4, 'action body')
+  switch (type) {
+    case OFPAT_OUTPUT: {
+      const port = b.u32(); const maxLen = b.u16()
+      return { type: 'OFPAT_OUTPUT', port, maxLen }
+    }
+    case OFPAT_SET_FIELD: return { type: 'OFPAT_SET_FIELD', field: decodeOxm(b) }
+    case OFPAT_PUSH_VLAN: return { type: 'OFPAT_PUSH_VLAN', ethertype: b.u16() }
+    case OFPAT_POP_VLAN: return { type: 'OFPAT_POP_VLAN' }
+    case OFPAT_DEC_NW_TTL: return { type: 'OFPAT_DEC_NW_TTL' }
+    case OFPAT_GROUP: return { type: 'OFPAT_GROUP', groupId: b.u32() }
+    case OFPAT_EXPERIMENTER: {
+      const vendor = b.u32()
+      const subtype = b.u16()
+      if (vendor === NX_VENDOR_ID && len === NX_ACTION_RESUBMIT_LEN) {
+        const inPort = b.u16(); const table = b.u8()
+        if (subtype === NXAST_RESUBMIT) return { type: 'NXAST_RESUBMIT', inPort }
+        if (subtype === NXAST_RESUBMIT_TABLE) return { type: 'NXAST_RESUBMIT_TABLE', inPort, table }
+      }
+      break
+    }
+  }
+  return { type: 'unknown', actionType: type, body: Buffer.from(r.buf.subarray(bodyAt, bodyAt + len - 4)) }
+}
+
+export function decodeActions (r: Reader): Action[] {
+  const out: Action[] = []
+  while (r.remaining > 0) out.push(decodeAction(r))
+  return out
+}

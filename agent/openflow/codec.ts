@@ -1,0 +1,17 @@
+// The codec's entry: importing this registers every message (each file under messages/ registers itself).
+import './messages/hello.js'
+import './messages/echo.js'
+import './messages/error.js'
+import './messages/features.js'
+import './messages/config.js'
+import './messages/barrier.js'
+import './messages/flow-mod.js'
+import './messages/group-mod.js'
+import './messages/packet-in.js'
+import './messages/packet-out.js'
+import './messages/port-status.js'
+import './messages/multipart.js'
+import './messages/bundle.js'
+import './messages/raw.js'
+
+export { encodeMessage, decodeMessage, decodeHeader, registeredTypes, type OfpHeader } from './registry.js'
