@@ -10,7 +10,7 @@
 // Each server: `stop()` (SIGTERM, then SIGKILL after 5 s; idempotent; keeps the data dir for a later
 // `restart()`), `restart()` (stop if running, start, wait until ready), `dispose()` (stop and remove its
 // temp dir), `logFile` (the server's stdout+stderr; read it when a test fails). Anything still running when
-// the test process exits is killed and its temp dir removed, so a failing test leaves nothing behind.
+// the test process exits (or gets SIGINT/SIGTERM) is killed and its temp dir removed, so a failing test leaves nothing behind.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs'
 import { get as httpGet } from 'node:http'
@@ -105,6 +105,13 @@ const owned = new Set<Managed>()
 process.on('exit', () => {
   for (const s of owned) s.killNow()
 })
+// A test killed by tap's timeout (SIGTERM) or ^C would otherwise skip 'exit' and leak its servers.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const s of owned) s.killNow()
+    process.exit(signal === 'SIGINT' ? 130 : 143)
+  })
+}
 
 class Managed implements TestServer {
   readonly logFile: string

@@ -1,0 +1,55 @@
+// The etcd store driver against a private etcd 3.4: the conformance suite (restart included), plus what is
+// specific to etcd (the key layout, prefixes keeping deployments apart).
+import t from 'tap'
+import { randomBytes } from 'node:crypto'
+import { Etcd3 } from 'etcd3'
+import { openStore } from '../../store/registry.js'
+import type { Store } from '../../store/types.js'
+import { startEtcd } from '../helpers/servers.js'
+import { storeConformance } from './conformance.js'
+
+const etcd = await startEtcd()
+t.teardown(() => etcd.dispose())
+
+const open = (prefix: string): Promise<Store> => openStore({ driver: 'etcd', endpoints: [etcd.endpoint], prefix })
+
+storeConformance(t, async () => {
+  const prefix = `test-${randomBytes(4).toString('hex')}/` // every subtest gets its own empty keyspace
+  const clients: Store[] = []
+  return {
+    async client() {
+      const s = await open(prefix)
+      clients.push(s)
+      return s
+    },
+    restartServer: () => etcd.restart(),
+    async dispose() { await Promise.all(clients.map(c => c.close())) },
+  }
+})
+
+t.test('objects are JSON under the prefix; the version is etcd\'s key version', async t => {
+  const s = await open('layout/')
+  t.teardown(() => s.close())
+  await s.create('network', 'n1', { name: 'x' }, ['project:p'])
+  await s.update('network', 'n1', { name: 'y' }, 1, ['project:p'])
+  const raw = new Etcd3({ hosts: etcd.endpoint })
+  t.teardown(() => raw.close())
+  const res = await raw.get('layout/o/network/n1').exec()
+  const kv = res.kvs[0]
+  t.same(JSON.parse(kv?.value.toString() ?? 'null'), { topics: ['project:p'], value: { name: 'y' } })
+  t.equal(kv?.version, '2', 'etcd reports the version as a string; the store maps it to 2')
+})
+
+t.test('prefixes keep deployments apart', async t => {
+  const a = await open('a/')
+  const b = await open('b/')
+  t.teardown(async () => { await a.close(); await b.close() })
+  await a.create('network', 'n1', {}, [])
+  t.equal(await b.get('network', 'n1'), undefined)
+  t.equal(await a.allocateKey('port'), 1)
+  t.equal(await b.allocateKey('port'), 1, 'key spaces are per prefix')
+})
+
+t.test('an unreachable etcd is reported as unavailable', async t => {
+  await t.rejects(openStore({ driver: 'etcd', endpoints: ['http://127.0.0.1:1'], dialTimeoutMs: 500 }), { code: 'unavailable' })
+})
