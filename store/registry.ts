@@ -15,7 +15,7 @@ import { mqttPubSubDriver } from './pubsub/mqtt/index.js'
 import { type PubSub, type Store, StoreError } from './types.js'
 
 export type StoreConfig =
-  | { driver: 'embedded'; dir: string; compactEvery?: number }
+  | { driver: 'embedded'; dir: string; compactEvery?: number; readOnly?: boolean }
   | { driver: 'etcd'; endpoints: string[]; prefix?: string; dialTimeoutMs?: number }
 
 export type PubSubConfig =

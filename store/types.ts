@@ -68,6 +68,8 @@ export interface Store {
   allocateKey(space: string): Promise<number>
   /** Changes to `table` (all tables when absent), in commit order, from now on. */
   watch(handler: (change: Change) => void, opts?: { table?: string }): Promise<Unsubscribe>
+  /** Tables holding at least one object, sorted (for tools such as `dragonflow db`); optional for a driver. */
+  tables?(): Promise<string[]>
   close(): Promise<void>
 }
 

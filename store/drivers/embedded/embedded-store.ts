@@ -4,7 +4,7 @@
 // Commits are group-committed: transactions queue up while a batch is being fsynced, then the next batch is
 // checked against (committed state + the batch so far), written with one write and one fdatasync, applied, and
 // only then acknowledged and delivered to watchers. Readers therefore never see a write that is not yet durable.
-import { mkdirSync, unlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, unlinkSync } from 'node:fs'
 import { objectKey, planTransaction } from '../../tx-plan.js'
 import {
   type Change, type Store, StoreError, type StoredObject, type TxOp, type Unsubscribe,
@@ -21,6 +21,11 @@ export interface EmbeddedOptions {
   dir: string
   /** Records between snapshots (default 10000). */
   compactEvery?: number
+  /**
+   * Open without the lock and never write: for inspecting a directory a running process owns (`dragonflow db`).
+   * Shows what was durable at open time; writes fail with 'invalid'.
+   */
+  readOnly?: boolean
   /** Told about recoverable trouble (a torn tail cut off on open, a throwing watch handler); default console.warn. */
   onWarning?: (err: StoreError) => void
 }
@@ -32,6 +37,11 @@ type Job =
 type Watcher = { handler: (change: Change) => void; table?: string }
 
 export async function openEmbeddedStore(opts: EmbeddedOptions): Promise<EmbeddedStore> {
+  if (opts.readOnly) {
+    if (!existsSync(opts.dir)) throw new StoreError('not_found', `no store at ${opts.dir}`)
+    const recovered = recover(opts.dir, { readOnly: true })
+    return new EmbeddedStore(opts, undefined, recovered.state, undefined)
+  }
   mkdirSync(opts.dir, { recursive: true })
   const lock = lockDir(opts.dir)
   try {
@@ -61,9 +71,9 @@ export class EmbeddedStore implements Store {
 
   constructor(
     private readonly opts: EmbeddedOptions,
-    private readonly lock: DirLock,
+    private readonly lock: DirLock | undefined,
     private readonly state: State,
-    private log: LogWriter,
+    private log: LogWriter | undefined, // undefined: read-only
   ) {}
 
   warn(err: StoreError): void {
@@ -123,8 +133,8 @@ export class EmbeddedStore implements Store {
     this.closed = true
     await this.flushing
     this.watchers.clear()
-    await this.log.close()
-    this.lock.release()
+    await this.log?.close()
+    this.lock?.release()
   }
 
   private checkOpen(): void {
@@ -134,6 +144,7 @@ export class EmbeddedStore implements Store {
 
   private enqueue(job: Job): void {
     try { this.checkOpen() } catch (err) { job.reject(err); return }
+    if (!this.log) { job.reject(new StoreError('invalid', `store ${this.opts.dir} is open read-only`)); return }
     this.queue.push(job)
     if (!this.busy) {
       this.busy = true
@@ -189,7 +200,7 @@ export class EmbeddedStore implements Store {
         job.reject(err)
       }
     }
-    if (accepted.length === 0) return
+    if (accepted.length === 0 || !this.log) return
     try {
       await this.log.append(Buffer.concat(accepted.map(a => encodeRecord(a.record))))
     } catch (err) {
@@ -224,11 +235,12 @@ export class EmbeddedStore implements Store {
     const dir = this.opts.dir
     writeSnapshot(dir, this.state)
     const old = this.log
-    this.log = await LogWriter.open(logPath(dir, this.state.seq + 1))
-    await old.close()
+    const next = await LogWriter.open(logPath(dir, this.state.seq + 1))
+    this.log = next
+    await old?.close()
     const files = listFiles(dir)
     for (const s of files.snapshots) if (s.seq < this.state.seq) unlinkSync(s.path)
-    for (const l of files.logs) if (l.path !== this.log.path) unlinkSync(l.path)
+    for (const l of files.logs) if (l.path !== next.path) unlinkSync(l.path)
     fsyncDir(dir)
     this.recordsSinceSnapshot = 0
   }

@@ -19,7 +19,8 @@ export interface Recovered {
   truncated?: StoreError
 }
 
-export function recover(dir: string): Recovered {
+/** `readOnly`: leave a torn tail in place (another process may be writing it right now) and only skip it. */
+export function recover(dir: string, opts: { readOnly?: boolean } = {}): Recovered {
   const files = listFiles(dir)
   const state = emptyState()
   const snap = files.snapshots.at(-1)
@@ -35,7 +36,7 @@ export function recover(dir: string): Recovered {
         const goodAfter = records.slice(i + 1).some(x => x.ok)
         if (!isLast || goodAfter) throw new StoreError('bad_record', `${log.path} offset ${r.offset}: ${reason}`)
         truncated = new StoreError('bad_record', `${log.path} offset ${r.offset}: ${reason}; torn tail of ${(records.at(-1)?.end ?? r.end) - r.offset} bytes truncated`)
-        truncateAt(log.path, r.offset)
+        if (!opts.readOnly) truncateAt(log.path, r.offset)
         return
       }
       if (r.value.seq <= state.seq) continue // already in the snapshot
