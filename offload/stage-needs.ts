@@ -1,0 +1,132 @@
+// What each pipeline stage needs from an offload target, in the vocabulary of hw-profiles/schema.json.
+// The planner compares these needs with a profile's declared capabilities; it never looks at a profile's name.
+// Stages are addressed by the constants of datapath/spec/stages.ts; needs that depend on the topology (VLANs,
+// IPv6, tunnels) are computed from the entries.
+//
+// Inter-stage keys (network, source/destination port, router, next hop) are not a capability test: OVS-based
+// targets collapse the OpenFlow pipeline into one megaflow per recirculation (HARDWARE-FACTS.md §1.1), and
+// native targets (DOCA, P4) carry them in metadata. The planner counts lookups against a profile's budget instead.
+import type { Entry } from '../datapath/host/entries.js'
+import {
+  STAGES, STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_EGRESS, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP,
+  STAGE_PORT_SEC, type StageDecl,
+} from '../datapath/spec/stages.js'
+import type { ActionName, MatchField, TableKind, TunnelType } from './profile.js'
+
+export interface Capabilities {
+  match: MatchField[]
+  /** Every item must be supported; an array item is satisfied by any one of its actions. */
+  actions: (ActionName | ActionName[])[]
+  encap?: TunnelType
+  decap?: TunnelType
+}
+
+/** Capabilities only one class of the stage's traffic needs: without them that class alone goes to software. */
+export interface PartialNeeds extends Capabilities {
+  traffic: string
+}
+
+export interface StageNeeds extends Capabilities {
+  partial: PartialNeeds[]
+  /** Set when the stage can never run on a target: why. */
+  softwareOnly?: string
+  /** true: every forwarded packet goes through this stage, so if it stays in software, everything does. */
+  everyPacket: boolean
+  /** The only stage whose packets reach this one (nexthop sees only routed packets). */
+  fedBy?: number
+}
+
+export interface NeedsOptions {
+  /** Encapsulation used between chassis (the deployment's choice; VERDICT_TUNNEL leaves it to the target). */
+  tunnel: TunnelType
+}
+
+/** The table kind a stage needs, from its key declaration: `/lpm` needs LPM, `/mask` needs ternary. */
+export function matchKindOf(stage: StageDecl): TableKind {
+  if (stage.keys.includes('/lpm')) return 'lpm'
+  if (stage.keys.includes('/mask')) return 'ternary'
+  return 'exact'
+}
+
+/** Entries that a stage reads (its `tables` in stages.ts). */
+export function entriesOf(stage: StageDecl, entries: Entry[]): Entry[] {
+  const tables = stage.tables.split(',')
+  return entries.filter(e => tables.includes(e.stage))
+}
+
+const isV6 = (addr: string): boolean => addr.includes(':')
+
+export function stageNeeds(stageId: number, entries: Entry[], opts: NeedsOptions): StageNeeds {
+  const stage = STAGES[stageId]
+  if (stage === undefined) throw new Error(`no stage ${stageId}`)
+  const mine = entriesOf(stage, entries)
+  switch (stageId) {
+    case STAGE_CLASSIFY: {
+      const match: MatchField[] = ['in_port']
+      const actions: ActionName[] = []
+      const n: StageNeeds = { match, actions, everyPacket: true, partial: [] }
+      if (mine.some(e => e.stage === 'classify' && 'vlan' in e && (e.vlan ?? 0) > 0)) {
+        match.push('vlan_vid')
+        actions.push('pop_vlan') // BEHAVIOUR.md §3: the tag is stripped from the forwarded frame
+      }
+      if (mine.some(e => e.stage === 'classify' && 'tunnel_key' in e)) {
+        n.partial.push({ traffic: 'tunnel ingress', match: ['tun_id'], actions: [], decap: opts.tunnel })
+      }
+      return n
+    }
+    case STAGE_PORT_SEC: {
+      const match: MatchField[] = ['eth_src', 'eth_type']
+      const cidrs = mine.flatMap(e => e.stage === 'port_sec' ? e.ips ?? [] : [])
+      if (cidrs.some(c => !isV6(c))) match.push('ipv4_src')
+      if (cidrs.some(isV6)) match.push('ipv6_src')
+      // DHCP before an address exists: UDP 68 -> 67 (BEHAVIOUR.md §4)
+      match.push('ip_proto', 'l4_src', 'l4_dst')
+      return {
+        match, actions: ['drop'], everyPacket: true,
+        partial: [{ traffic: 'ARP', match: ['arp_sha', 'arp_spa'], actions: [] }], // BEHAVIOUR.md §4 ARP checks
+      }
+    }
+    case STAGE_ARP_ND_RSP: {
+      const v6 = mine.some(e => e.stage === 'arp_nd' && isV6(e.ip))
+      // reply in place, out of in_port (BEHAVIOUR.md §5)
+      const n: StageNeeds = {
+        match: ['eth_type', 'arp_op', 'arp_tpa'], actions: ['set_eth', 'set_arp', 'output'], everyPacket: false, partial: [],
+      }
+      if (v6) {
+        n.partial.push({ traffic: 'IPv6 neighbour solicitations', match: ['icmp_type', 'nd_target'], actions: ['set_ipv6', 'set_nd'] })
+      }
+      return n
+    }
+    case STAGE_DHCP:
+      return {
+        match: ['ip_proto', 'l4_dst'], actions: [], everyPacket: false, partial: [],
+        softwareOnly: 'DHCP replies are new frames built by the slow path (BEHAVIOUR.md §6: batch mode punts punt_dhcp)',
+      }
+    case STAGE_L3_ROUTE: {
+      const prefixes = mine.flatMap(e => e.stage === 'route' ? [e.prefix] : [])
+      const match: MatchField[] = ['eth_dst', 'ip_ttl'] // TTL <= 1 is punted for an ICMP error (BEHAVIOUR.md §7)
+      if (prefixes.some(p => !isV6(p))) match.push('ipv4_dst')
+      if (prefixes.some(isV6)) match.push('ipv6_dst')
+      return { match, actions: ['dec_ttl'], everyPacket: false, partial: [] }
+    }
+    case STAGE_NEXTHOP: {
+      // In a collapsed target the next hop is the destination or a route constant: the match is on ip_dst.
+      const match: MatchField[] = []
+      if (mine.some(e => e.stage === 'nexthop' && !isV6(e.ip))) match.push('ipv4_dst')
+      if (mine.some(e => e.stage === 'nexthop' && isV6(e.ip))) match.push('ipv6_dst')
+      return { match, actions: ['set_eth'], everyPacket: false, fedBy: STAGE_L3_ROUTE, partial: [] }
+    }
+    case STAGE_L2_LOOKUP:
+      // miss and broadcast flood the network (BEHAVIOUR.md §9): several outputs of one packet
+      return { match: ['eth_dst'], actions: [['multi_output', 'mirror']], everyPacket: true, partial: [] }
+    case STAGE_EGRESS: {
+      const n: StageNeeds = { match: [], actions: ['output'], everyPacket: true, partial: [] }
+      if (mine.some(e => e.stage === 'egress' && e.remote !== undefined)) {
+        n.partial.push({ traffic: 'traffic to remote chassis', match: [], actions: [], encap: opts.tunnel })
+      }
+      return n
+    }
+    default:
+      throw new Error(`stage ${stage.name} has no declared needs (add it to offload/stage-needs.ts)`)
+  }
+}
