@@ -50,8 +50,16 @@ export function encodeInstruction (w: Writer, i: Instruction): void {
   }
 }
 
+// 5.9: an instruction set executes in this order whatever order it is written in, and OVS refuses a set
+// written in another order (OFPBIC_UNSUP_INST), so the encoder writes it in this order.
+const EXECUTION_ORDER: Record<Instruction['type'], number> = {
+  OFPIT_METER: 0, OFPIT_APPLY_ACTIONS: 1, OFPIT_CLEAR_ACTIONS: 2, OFPIT_WRITE_ACTIONS: 3, OFPIT_WRITE_METADATA: 4,
+  OFPIT_GOTO_TABLE: 5, unknown: 6,
+}
+
 export function encodeInstructions (w: Writer, list: readonly Instruction[]): void {
-  for (const i of list) encodeInstruction(w, i)
+  const ordered = [...list].sort((a, b) => EXECUTION_ORDER[a.type] - EXECUTION_ORDER[b.type]) // stable sort
+  for (const i of ordered) encodeInstruction(w, i)
 }
 
 export function decodeInstruction (r: Reader): Instruction {

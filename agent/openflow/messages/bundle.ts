@@ -11,7 +11,7 @@ import { OfError } from '../errors.js'
 import { decodeHeader, decodeMessage, encodeInto, registerMessage } from '../registry.js'
 
 export const ONF_BUNDLE_CTRL_LEN = 24
-export const ONF_BUNDLE_ADD_LEN = 24 // before the inner message's body
+export const ONF_BUNDLE_ADD_LEN = 32 // with the inner message's header, before its body
 
 const CTRL_NAMES = new Map<number, OnfBundleCtrlType>(
   Object.entries(ONF_BUNDLE_CTRL_TYPES).map(([k, v]): [number, OnfBundleCtrlType] => [v, k as OnfBundleCtrlType]))
