@@ -12,7 +12,6 @@ const args = [
   '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd',
   '--use', 'abort=',
   '--initialMemory', '64',
-  '--exportStart', '_initialize',
 ]
 const { error, stderr } = await asc.main(args, {})
 if (error) {

@@ -1,6 +1,64 @@
-// The WASM datapath's exports. The pipeline itself lives in stages/, codecs in codec/, tables in tables/.
-import { STAGE_COUNT } from '../spec/stages'
+// The WASM datapath's exports, in canonical-ABI shape so the component (datapath/wit/datapath.wit) is this
+// same module with its exports renamed to kebab-case (scripts/build-component.js):
+//   list<u8> argument  -> (ptr, len), the memory handed out by cabi_realloc
+//   list<u8> result    -> a pointer to a (ptr u32, len u32) pair
+// Stages live in stages/, header codecs in codec/, tables in tables/, buffers and modes in pipeline/.
+import { applyEntry, clearEntries } from './pipeline/entry-loader'
+import { processBatch as runBatch } from './pipeline/batch'
+import { heapTop as probeHeapTop, releaseStaging, returnList, outputArea, stagingAlloc } from './pipeline/io'
+import { packetIn as runPacketIn } from './pipeline/packet-in'
+import { clearCounters, countersBytes, writeCounters } from './tables/counters'
 
-export function stageCount(): i32 {
-  return STAGE_COUNT
+/** Canonical ABI allocator for arguments (the component's lowering calls it; so does the core host). */
+export function cabi_realloc(old: usize, oldSize: usize, align: usize, newSize: usize): usize {
+  const p = stagingAlloc(align, newSize)
+  if (old != 0) memory.copy(p, old, min(oldSize, newSize))
+  return p
+}
+
+/** add-entry: func(entry: list<u8>) -> u32 (an ENTRY_* code, 0 = done) */
+export function addEntry(ptr: usize, len: usize): u32 {
+  const result = applyEntry(ptr, <i32>len, true)
+  releaseStaging()
+  return <u32>result
+}
+
+/** remove-entry: func(entry: list<u8>) -> u32 */
+export function removeEntry(ptr: usize, len: usize): u32 {
+  const result = applyEntry(ptr, <i32>len, false)
+  releaseStaging()
+  return <u32>result
+}
+
+/** clear: func() -- every table and counter emptied */
+export function clear(): void {
+  clearEntries()
+  clearCounters()
+}
+
+/** process-batch: func(batch: list<u8>) -> list<u8> (layouts in pipeline/batch.ts) */
+export function processBatch(ptr: usize, len: usize): usize {
+  const result = runBatch(ptr, len)
+  releaseStaging()
+  return result
+}
+
+/** packet-in: func(packet: list<u8>, now-ms: f64, trace: bool) -> list<u8> (layouts in pipeline/packet-in.ts) */
+export function packetIn(ptr: usize, len: usize, nowMs: f64, trace: bool): usize {
+  const result = runPacketIn(ptr, len, nowMs, trace)
+  releaseStaging()
+  return result
+}
+
+/** counters: func() -> list<u8> (layout in tables/counters.ts) */
+export function counters(): usize {
+  const size = <usize>countersBytes()
+  const out = outputArea(size)
+  writeCounters(out)
+  return returnList(out, size)
+}
+
+/** heap-top: func() -> u32 -- the allocator's top, for the zero-allocation test */
+export function heapTop(): u32 {
+  return <u32>probeHeapTop()
 }

@@ -72,3 +72,21 @@ export interface DatapathApi {
   trace(packet: PacketInput, nowMs?: number): TraceResult
   counters(): Counters
 }
+
+/** A batch encoded once (datapath/assembly/pipeline/batch.ts layout), to run many times without re-encoding. */
+export interface EncodedBatch {
+  readonly bytes: Uint8Array
+  readonly count: number
+}
+
+/** What createDatapath returns: the contract above plus tools for benches, tests and resets. */
+export interface Datapath extends DatapathApi {
+  readonly backend: 'core' | 'component'
+  /** Forget every entry, counter and rate-limit state. */
+  clear(): void
+  encodeBatch(packets: PacketInput[]): EncodedBatch
+  /** Runs an encoded batch and returns how many packets went through; verdicts are left undecoded. */
+  processEncoded(batch: EncodedBatch): number
+  /** The WASM allocator's top: unchanged across calls that allocate nothing (the zero-allocation test). */
+  heapTop(): number
+}

@@ -1,0 +1,46 @@
+// The Internet checksum (RFC 1071) and its incremental update (RFC 1624).
+import { ld16 } from './bytes'
+
+/** Adds `len` bytes at `p` as big-endian 16-bit words to a running sum (odd tail padded with zero). */
+export function sumBytes(p: usize, len: i32, sum: u32): u32 {
+  let wide: u64 = 0
+  let i: i32 = 0
+  // 8 bytes at a time in host order; the swapped 16-bit sum is the swap of the sum (RFC 1071 2(B)).
+  for (; i + 8 <= len; i += 8) {
+    const w = load<u64>(p + <usize>i)
+    wide += (w & 0xffffffff) + (w >> 32)
+  }
+  let host = foldTo32(wide)
+  host = (host & 0xffff) + (host >> 16)
+  host = (host & 0xffff) + (host >> 16)
+  let acc: u64 = <u64>bswap<u16>(<u16>host) + <u64>sum
+  for (; i + 2 <= len; i += 2) acc += ld16(p + <usize>i)
+  if (i < len) acc += <u64>load<u8>(p + <usize>i) << 8
+  return foldTo32(acc)
+}
+
+@inline function foldTo32(v: u64): u32 {
+  v = (v & 0xffffffff) + (v >> 32)
+  v = (v & 0xffffffff) + (v >> 32)
+  return <u32>v
+}
+
+/** Folds a 32-bit sum to 16 bits and complements it: the value that goes in the header. */
+export function finish(sum: u32): u32 {
+  sum = (sum & 0xffff) + (sum >> 16)
+  sum = (sum & 0xffff) + (sum >> 16)
+  return ~sum & 0xffff
+}
+
+/** Checksum of a buffer that contains its own checksum field: 0 when valid. */
+export function checksumOf(p: usize, len: i32): u32 {
+  return finish(sumBytes(p, len, 0))
+}
+
+/** RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for one 16-bit word changing from m to m'. */
+export function updateChecksum16(hc: u32, m: u32, m2: u32): u32 {
+  let sum: u32 = (~hc & 0xffff) + (~m & 0xffff) + (m2 & 0xffff)
+  sum = (sum & 0xffff) + (sum >> 16)
+  sum = (sum & 0xffff) + (sum >> 16)
+  return ~sum & 0xffff
+}

@@ -1,0 +1,61 @@
+// The pipeline in stage order (datapath/spec/stages.ts): each stage either sets the verdict and returns true,
+// or returns false to hand the packet on. Egress always decides.
+import { TRACE_DROP, TRACE_HIT, TRACE_KIND_DECAP, TRACE_KIND_PARSE, TRACE_STAGE_DECAP, TRACE_STAGE_PARSE } from '../../spec/trace'
+import { REASON_NONE, VERDICT_DROP, VERDICT_PUNT } from '../../spec/verdicts'
+import { arpNdResponder } from '../stages/arp-nd-responder'
+import { classify } from '../stages/classify'
+import { dhcpServer } from '../stages/dhcp-server'
+import { egress } from '../stages/egress'
+import { l2Lookup } from '../stages/l2-lookup'
+import { l3Route } from '../stages/l3-route'
+import { resolveNexthop } from '../stages/nexthop'
+import { portSecurity } from '../stages/port-sec'
+import { countPacket, countReason } from '../tables/counters'
+import { decapsulate, tunnelPort } from './decap'
+import { pkt } from './packet'
+import { parseFrame } from './parse'
+import { step } from './trace'
+import { drop } from './verdict'
+
+/** Runs the packet set up by resetPacket through the pipeline; the verdict is left in `pkt`. */
+export function runPipeline(): void {
+  countPacket()
+  if (!parse()) decide()
+  if (pkt.action == VERDICT_DROP || pkt.action == VERDICT_PUNT) countReason(pkt.inPort, pkt.reason)
+}
+
+/** Parses (and decapsulates); true when the frame was dropped as malformed. */
+function parse(): bool {
+  let reason = parseFrame()
+  traceParse(reason)
+  if (reason == REASON_NONE && pkt.tunnelKey == 0) {
+    const port = tunnelPort()
+    if (port != 0) {
+      reason = decapsulate(port)
+      step(TRACE_STAGE_DECAP, reason == REASON_NONE ? TRACE_HIT : TRACE_DROP, TRACE_KIND_DECAP, reason,
+        pkt.tunnelKey, port, 0)
+      if (reason == REASON_NONE) {
+        reason = parseFrame()
+        traceParse(reason)
+      }
+    }
+  }
+  return reason != REASON_NONE ? drop(reason) : false
+}
+
+@inline function traceParse(reason: i32): void {
+  step(TRACE_STAGE_PARSE, reason == REASON_NONE ? TRACE_HIT : TRACE_DROP, TRACE_KIND_PARSE, reason, pkt.ethType,
+    pkt.vid, pkt.proto)
+}
+
+function decide(): void {
+  if (classify()) return
+  if (portSecurity()) return
+  if (arpNdResponder()) return
+  if (dhcpServer()) return
+  if (l3Route()) return
+  if (resolveNexthop()) return
+  if (l2Lookup()) return
+  egress()
+}
+

@@ -1,0 +1,93 @@
+// ls_in_classify: (in_port, VLAN id) or the tunnel key -> network and source port (BEHAVIOUR.md step 3).
+import { STAGE_CLASSIFY } from '../../spec/stages'
+import { TRACE_HIT, TRACE_KIND_CLASSIFY, TRACE_MISS } from '../../spec/trace'
+import { REASON_BAD_VLAN, REASON_UNKNOWN_IN_PORT, REASON_UNKNOWN_TUNNEL_KEY } from '../../spec/verdicts'
+import { ETH_TYPE, VLAN_TAG_BYTES } from '../codec/ethernet'
+import { pkt } from '../pipeline/packet'
+import { step } from '../pipeline/trace'
+import { drop } from '../pipeline/verdict'
+import { ExactTable, clearKey, key } from '../tables/exact-table'
+
+/** (in_port u32, vid u32) -> network u32 @0, port u32 @4 */
+const ports = new ExactTable(8, 256)
+/** tunnel key u32 -> network u32 */
+const tunnels = new ExactTable(4, 256)
+
+@inline function portKey(inPort: u32, vid: u32): void {
+  clearKey()
+  store<u32>(key, inPort)
+  store<u32>(key, vid, 4)
+}
+
+@inline function tunnelKey(tunnelId: u32): void {
+  clearKey()
+  store<u32>(key, tunnelId)
+}
+
+export function addClassifyPort(inPort: u32, vid: u32, network: u32, port: u32): void {
+  portKey(inPort, vid)
+  const v = ports.upsert()
+  store<u32>(v, network)
+  store<u32>(v, port, 4)
+}
+
+export function removeClassifyPort(inPort: u32, vid: u32): bool {
+  portKey(inPort, vid)
+  return ports.remove()
+}
+
+export function addClassifyTunnel(tunnelId: u32, network: u32): void {
+  tunnelKey(tunnelId)
+  store<u32>(tunnels.upsert(), network)
+}
+
+export function removeClassifyTunnel(tunnelId: u32): bool {
+  tunnelKey(tunnelId)
+  return tunnels.remove()
+}
+
+export function clearClassify(): void {
+  ports.clear()
+  tunnels.clear()
+}
+
+/** Sets network and source port; true when the packet was dropped. */
+export function classify(): bool {
+  if (pkt.tunnelKey != 0 || pkt.decapsulated) {
+    tunnelKey(pkt.tunnelKey)
+    const v = tunnels.find()
+    if (v == 0) {
+      step(STAGE_CLASSIFY, TRACE_MISS, TRACE_KIND_CLASSIFY, REASON_UNKNOWN_TUNNEL_KEY, 0, 0, pkt.tunnelKey)
+      return drop(REASON_UNKNOWN_TUNNEL_KEY)
+    }
+    pkt.network = load<u32>(v)
+    pkt.srcPort = 0
+  } else {
+    portKey(pkt.inPort, pkt.vid)
+    const v = ports.find()
+    if (v == 0) {
+      // A tagged frame where only the untagged entry exists is a VLAN mismatch, not an unknown port.
+      let reason = REASON_UNKNOWN_IN_PORT
+      if (pkt.tagged) {
+        portKey(pkt.inPort, 0)
+        if (ports.find() != 0) reason = REASON_BAD_VLAN
+      }
+      step(STAGE_CLASSIFY, TRACE_MISS, TRACE_KIND_CLASSIFY, reason, 0, 0, pkt.vid)
+      return drop(reason)
+    }
+    pkt.network = load<u32>(v)
+    pkt.srcPort = load<u32>(v, 4)
+  }
+  step(STAGE_CLASSIFY, TRACE_HIT, TRACE_KIND_CLASSIFY, 0, pkt.network, pkt.srcPort,
+    pkt.decapsulated || pkt.tunnelKey != 0 ? pkt.tunnelKey : pkt.vid)
+  if (pkt.tagged) stripVlan()
+  return false
+}
+
+/** Removes the 802.1Q tag by sliding the two MACs over it; headers after it stay where they are. */
+function stripVlan(): void {
+  memory.copy(pkt.base + <usize>VLAN_TAG_BYTES, pkt.base, ETH_TYPE)
+  pkt.base += <usize>VLAN_TAG_BYTES
+  pkt.len -= VLAN_TAG_BYTES
+  pkt.tagged = false
+}

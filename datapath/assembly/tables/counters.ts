@@ -1,0 +1,59 @@
+// Drop and punt counters, per reason and per (in_port, reason), as Cilium counts its drops.
+import { REASON_COUNT } from '../../spec/verdicts'
+import { ExactTable, clearKey, key } from './exact-table'
+
+const PER_PORT_BYTES: i32 = REASON_COUNT * 8
+
+export const reasonTotals: usize = heap.alloc(<usize>PER_PORT_BYTES)
+memory.fill(reasonTotals, 0, <usize>PER_PORT_BYTES)
+/** in_port -> u64 per reason */
+export const perPort = new ExactTable(PER_PORT_BYTES, 256)
+let packets: u64 = 0
+
+@inline export function countPacket(): void {
+  packets++
+}
+
+export function countReason(inPort: u32, reason: i32): void {
+  if (reason <= 0 || reason >= REASON_COUNT) return
+  const slot = reasonTotals + (<usize>reason << 3)
+  store<u64>(slot, load<u64>(slot) + 1)
+  clearKey()
+  store<u32>(key, inPort)
+  const row = perPort.upsert() + (<usize>reason << 3)
+  store<u64>(row, load<u64>(row) + 1)
+}
+
+export function packetCount(): u64 {
+  return packets
+}
+
+/** Bytes `writeCounters` needs. */
+export function countersBytes(): i32 {
+  return 16 + PER_PORT_BYTES + <i32>perPort.count * (8 + PER_PORT_BYTES)
+}
+
+/**
+ * Writes the counters at `out`, little-endian:
+ * packets u64, reasons u32, ports u32, totals u64[reasons], then per port: ofport u32, pad u32, u64[reasons].
+ */
+export function writeCounters(out: usize): void {
+  store<u64>(out, packets)
+  store<u32>(out, REASON_COUNT, 8)
+  store<u32>(out, perPort.count, 12)
+  memory.copy(out + 16, reasonTotals, <usize>PER_PORT_BYTES)
+  let p = out + 16 + <usize>PER_PORT_BYTES
+  for (let i: u32 = 0; i < perPort.capacity; i++) {
+    if (!perPort.used(i)) continue
+    store<u32>(p, load<u32>(perPort.keyAt(i)))
+    store<u32>(p, 0, 4)
+    memory.copy(p + 8, perPort.valueAt(i), <usize>PER_PORT_BYTES)
+    p += 8 + <usize>PER_PORT_BYTES
+  }
+}
+
+export function clearCounters(): void {
+  memory.fill(reasonTotals, 0, <usize>PER_PORT_BYTES)
+  perPort.clear()
+  packets = 0
+}

@@ -1,0 +1,248 @@
+// Longest-prefix match per router and address family: a multibit trie with 8-bit strides and controlled
+// prefix expansion (Srinivasan & Varghese, "Fast address lookups using controlled prefix expansion", 1999).
+// A lookup is one hash probe for the router's root, then one load per address byte until the path ends:
+// at most 4 loads for IPv4 and 16 for IPv6, whatever the number of routes.
+//
+// A node is 256 slots of 8 bytes, one per value of the address byte at the node's depth:
+//
+//   63          56                    32                                   0
+//   +-------------+--------------------+-----------------------------------+
+//   | plen + 1    | route id (24 bits) | child node index (0 = none)       |
+//   +-------------+--------------------+-----------------------------------+
+//
+// A prefix of length L lives in the node at depth (L - 1) / 8 (the default route at depth 0) and is
+// expanded over the 2^(8(d+1) - L) slots it covers there; a slot keeps the longest prefix written to it
+// (`plen + 1` decides). Removing a prefix hands its slots to the next shorter prefix of the same node, found
+// by probing the route table for each shorter length in the stride (at most 8 probes).
+// Emptied nodes are kept for reuse by later prefixes on the same path.
+import { copy16 } from '../codec/bytes'
+import { ExactTable, clearKey, key } from './exact-table'
+
+const SLOTS_PER_NODE: u32 = 256
+const NODE_BYTES: usize = <usize>SLOTS_PER_NODE * 8
+const ROUTE_ID_MASK: u32 = 0xffffff
+export const FAMILY_IPV4: u32 = 4
+export const FAMILY_IPV6: u32 = 6
+
+// Route record, indexed by route id.
+export const ROUTE_PORT: usize = 0
+export const ROUTE_HAS_NEXTHOP: usize = 4
+export const ROUTE_FAMILY: usize = 5
+export const ROUTE_PLEN: usize = 6
+export const ROUTE_NEXTHOP: usize = 8
+export const ROUTE_PREFIX: usize = 24
+const ROUTE_RECORD_BYTES: usize = 40
+
+/** (router, family, plen, prefix) -> route id */
+const routes = new ExactTable(4, 1024)
+/** (router, family) -> root node index */
+const roots = new ExactTable(4, 64)
+
+let nodes: usize = 0
+let nodeCapacity: u32 = 0
+let nodeCount: u32 = 1 // node 0 means "no child"
+
+let records: usize = 0
+let recordCapacity: u32 = 0
+let recordCount: u32 = 1 // route id 0 means "no route"
+let freeRecord: u32 = 0 // free list threaded through ROUTE_PORT
+
+const masked: usize = memory.data(16)
+
+function growNodes(): void {
+  const cap: u32 = nodeCapacity == 0 ? 64 : nodeCapacity << 1
+  const fresh = heap.alloc(<usize>cap * NODE_BYTES)
+  memory.fill(fresh, 0, <usize>cap * NODE_BYTES)
+  if (nodes != 0) {
+    memory.copy(fresh, nodes, <usize>nodeCapacity * NODE_BYTES)
+    heap.free(nodes)
+  }
+  nodes = fresh
+  nodeCapacity = cap
+}
+
+function allocNode(): u32 {
+  if (nodeCount == nodeCapacity) growNodes()
+  return nodeCount++
+}
+
+function allocRecord(): u32 {
+  if (freeRecord != 0) {
+    const id = freeRecord
+    freeRecord = load<u32>(recordAt(id) + ROUTE_PORT)
+    return id
+  }
+  if (recordCount == recordCapacity) {
+    const cap: u32 = recordCapacity == 0 ? 1024 : recordCapacity << 1
+    const fresh = heap.alloc(<usize>cap * ROUTE_RECORD_BYTES)
+    if (records != 0) {
+      memory.copy(fresh, records, <usize>recordCapacity * ROUTE_RECORD_BYTES)
+      heap.free(records)
+    }
+    records = fresh
+    recordCapacity = cap
+  }
+  return recordCount++
+}
+
+/** The record of route `id` (fields ROUTE_*). */
+@inline export function recordAt(id: u32): usize {
+  return records + <usize>id * ROUTE_RECORD_BYTES
+}
+
+/** Copies `prefix` cut to `plen` bits into `masked`. */
+function maskPrefix(prefix: usize, plen: i32): void {
+  copy16(masked, prefix)
+  for (let i = 0; i < 16; i++) {
+    const keep = plen - i * 8
+    const bits: u32 = keep >= 8 ? 0xff : keep <= 0 ? 0 : (0xff << (8 - keep)) & 0xff
+    store<u8>(masked + <usize>i, load<u8>(masked + <usize>i) & bits)
+  }
+}
+
+function routeKey(router: u32, family: u32, prefix: usize, plen: i32): void {
+  maskPrefix(prefix, plen)
+  clearKey()
+  store<u32>(key, router)
+  store<u8>(key, <u8>family, 4)
+  store<u8>(key, <u8>plen, 5)
+  copy16(key + 8, masked)
+}
+
+@inline function rootKey(router: u32, family: u32): void {
+  clearKey()
+  store<u32>(key, router)
+  store<u8>(key, <u8>family, 4)
+}
+
+@inline function slotAt(node: u32, index: u32): usize {
+  return nodes + <usize>node * NODE_BYTES + (<usize>index << 3)
+}
+
+@inline function depthOf(plen: i32): i32 {
+  return plen == 0 ? 0 : (plen - 1) >> 3
+}
+
+/** Walks from the root to the node holding prefixes of `plen`, creating nodes when `create`. 0: none. */
+function nodeFor(router: u32, family: u32, plen: i32, create: bool): u32 {
+  rootKey(router, family)
+  let rootSlot = roots.find()
+  if (rootSlot == 0) {
+    if (!create) return 0
+    const root = allocNode()
+    rootKey(router, family)
+    rootSlot = roots.upsert()
+    store<u32>(rootSlot, root)
+  }
+  let node = load<u32>(rootSlot)
+  const depth = depthOf(plen)
+  for (let d = 0; d < depth; d++) {
+    const byte = <u32>load<u8>(masked + <usize>d)
+    let child = load<u32>(slotAt(node, byte))
+    if (child == 0) {
+      if (!create) return 0
+      child = allocNode() // may move `nodes`: take the slot address again below
+      store<u32>(slotAt(node, byte), child)
+    }
+    node = child
+  }
+  return node
+}
+
+/** Writes `value` (plen+1 << 24 | id) over the slots `plen` covers, over a slot holding a shorter prefix (onlyIfPlen1 < 0) or exactly `onlyIfPlen1`. */
+function expand(node: u32, plen: i32, value: u32, onlyIfPlen1: i32): void {
+  const depth = depthOf(plen)
+  const span = (depth + 1) * 8 - plen
+  const first = <u32>load<u8>(masked + <usize>depth) & ~((<u32>1 << span) - 1) & 0xff
+  const last = first + (<u32>1 << span)
+  const plen1 = <u32>(plen + 1)
+  for (let s = first; s < last; s++) {
+    const p = slotAt(node, s) + 4
+    const cur = load<u32>(p) >> 24
+    if (onlyIfPlen1 < 0 ? cur <= plen1 : cur == <u32>onlyIfPlen1) store<u32>(p, value)
+  }
+}
+
+/** Adds or replaces the route (router, prefix/plen). `nexthop` 0: directly connected. */
+export function lpmInsert(router: u32, family: u32, prefix: usize, plen: i32, port: u32, nexthop: usize): void {
+  routeKey(router, family, prefix, plen)
+  let found = routes.find()
+  let id: u32
+  if (found != 0) {
+    id = load<u32>(found)
+  } else {
+    id = allocRecord()
+    store<u32>(routes.upsert(), id)
+  }
+  const r = recordAt(id)
+  store<u32>(r + ROUTE_PORT, port)
+  store<u8>(r + ROUTE_HAS_NEXTHOP, nexthop != 0 ? 1 : 0)
+  store<u8>(r + ROUTE_FAMILY, <u8>family)
+  store<u8>(r + ROUTE_PLEN, <u8>plen)
+  if (nexthop != 0) copy16(r + ROUTE_NEXTHOP, nexthop)
+  else memory.fill(r + ROUTE_NEXTHOP, 0, 16)
+  copy16(r + ROUTE_PREFIX, masked)
+  if (found != 0) return // same prefix: the trie already points at this id
+  const node = nodeFor(router, family, plen, true)
+  expand(node, plen, (<u32>(plen + 1) << 24) | id, -1)
+}
+
+/** Removes the route (router, prefix/plen); false when it does not exist. */
+export function lpmRemove(router: u32, family: u32, prefix: usize, plen: i32): bool {
+  routeKey(router, family, prefix, plen)
+  const found = routes.find()
+  if (found == 0) return false
+  const id = load<u32>(found)
+  routes.remove()
+  // The next shorter prefix stored in the same node takes the slots over.
+  const depth = depthOf(plen)
+  const lowest = depth == 0 ? 0 : depth * 8 + 1
+  let replacement: u32 = 0
+  for (let l = plen - 1; l >= lowest; l--) {
+    routeKey(router, family, prefix, l)
+    const other = routes.find()
+    if (other != 0) {
+      replacement = (<u32>(l + 1) << 24) | load<u32>(other)
+      break
+    }
+  }
+  maskPrefix(prefix, plen)
+  const node = nodeFor(router, family, plen, false)
+  if (node != 0) expand(node, plen, replacement, plen + 1)
+  store<u32>(recordAt(id) + ROUTE_PORT, freeRecord)
+  freeRecord = id
+  return true
+}
+
+/** The route id of the longest prefix of `router` containing the address at `addr` (0: no route). */
+export function lpmLookup(router: u32, family: u32, addr: usize): u32 {
+  rootKey(router, family)
+  const rootSlot = roots.find()
+  if (rootSlot == 0) return 0
+  let node = load<u32>(rootSlot)
+  const bytes: i32 = family == FAMILY_IPV4 ? 4 : 16
+  let best: u32 = 0
+  for (let d = 0; d < bytes; d++) {
+    const slot = load<u64>(slotAt(node, <u32>load<u8>(addr + <usize>d)))
+    const route = <u32>(slot >> 32)
+    if (route != 0) best = route & ROUTE_ID_MASK
+    node = <u32>slot
+    if (node == 0) break
+  }
+  return best
+}
+
+/** Forgets every route of every router. */
+export function lpmClear(): void {
+  routes.clear()
+  roots.clear()
+  if (nodes != 0) memory.fill(nodes, 0, <usize>nodeCapacity * NODE_BYTES)
+  nodeCount = 1
+  recordCount = 1
+  freeRecord = 0
+}
+
+/** Routes held (for tests and metrics). */
+export function lpmRouteCount(): u32 {
+  return routes.count
+}

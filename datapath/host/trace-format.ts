@@ -1,0 +1,77 @@
+// Trace steps (datapath/spec/trace.ts) in words: the stage name from STAGES, the outcome, and a detail line
+// built from the step's kind.
+import { STAGES } from '../spec/stages.js'
+import {
+  TRACE_KIND_ARP_ND, TRACE_KIND_CLASSIFY, TRACE_KIND_DECAP, TRACE_KIND_DHCP, TRACE_KIND_EGRESS,
+  TRACE_KIND_ICMP_ERROR, TRACE_KIND_L2, TRACE_KIND_NEXTHOP, TRACE_KIND_PARSE, TRACE_KIND_PORT_SEC,
+  TRACE_KIND_ROUTE, TRACE_KIND_ROUTER, TRACE_OUTCOME_NAMES, TRACE_STAGE_DECAP, TRACE_STAGE_PARSE,
+} from '../spec/trace.js'
+import { REASON_NAMES } from '../spec/verdicts.js'
+import type { TraceStep } from './api.js'
+import { formatIp, formatMac } from './entry-addresses.js'
+
+const DHCP_TYPES = ['none', 'DISCOVER', 'OFFER', 'REQUEST', 'DECLINE', 'ACK', 'NAK', 'RELEASE', 'INFORM']
+const NO_PROTO = 0xffff
+
+export function formatStep(raw: Uint8Array): TraceStep {
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
+  const stageId = view.getUint8(0)
+  const kind = view.getUint8(2)
+  const reason = view.getUint8(3)
+  const a = view.getUint32(4, true)
+  const b = view.getUint32(8, true)
+  const c = view.getUint32(12, true)
+  const family = view.getUint8(32)
+  const plen = view.getUint8(33)
+  const ip = family === 4 || family === 6 ? formatIp(family, raw.subarray(16, 32)) : ''
+  const mac = formatMac(raw.subarray(34, 40))
+  const stage = stageId === TRACE_STAGE_PARSE ? 'parse'
+    : stageId === TRACE_STAGE_DECAP ? 'decap'
+    : STAGES[stageId]?.name ?? `stage ${stageId}`
+  const parts: string[] = []
+  switch (kind) {
+    case TRACE_KIND_PARSE:
+      parts.push(`ethertype 0x${a.toString(16).padStart(4, '0')}`)
+      if (b !== 0) parts.push(`vlan ${b}`)
+      if (c !== NO_PROTO) parts.push(`ip proto ${c}`)
+      break
+    case TRACE_KIND_DECAP: parts.push(`UDP ${b}, VNI ${a}`); break
+    case TRACE_KIND_CLASSIFY: parts.push(`network ${a}, port ${b} (vlan or tunnel key ${c})`); break
+    case TRACE_KIND_PORT_SEC:
+      parts.push(`port ${a}`)
+      if (mac !== '00:00:00:00:00:00') parts.push(`mac ${mac}`)
+      if (ip) parts.push(`ip ${ip}`)
+      break
+    case TRACE_KIND_ARP_ND:
+      parts.push(`network ${a}`)
+      if (ip) parts.push(`target ${ip}`)
+      if (mac !== '00:00:00:00:00:00') parts.push(`answer ${mac}${b ? ' (router)' : ''}`)
+      break
+    case TRACE_KIND_DHCP:
+      parts.push(`port ${a}`)
+      if (b) parts.push(`got ${DHCP_TYPES[b] ?? b}`)
+      if (c) parts.push(`sent ${DHCP_TYPES[c] ?? c}`)
+      break
+    case TRACE_KIND_ROUTER: parts.push(`router ${a} via port ${b}`); if (ip) parts.push(`to ${ip}`); break
+    case TRACE_KIND_ROUTE:
+      parts.push(`router ${a}`)
+      if (ip) parts.push(`matched ${ip}/${plen}, out port ${b}`)
+      break
+    case TRACE_KIND_NEXTHOP:
+      parts.push(`network ${a}, next hop ${ip}`)
+      if (mac !== '00:00:00:00:00:00') parts.push(`is ${mac}`)
+      break
+    case TRACE_KIND_L2: parts.push(`network ${a}, ${mac}${b ? ` -> port ${b}` : ''}`); break
+    case TRACE_KIND_EGRESS:
+      parts.push(`port ${a}`)
+      parts.push(b ? `ofport ${b}` : c ? `tunnel to ${formatIp(4, raw.subarray(12, 16))}` : '')
+      break
+    case TRACE_KIND_ICMP_ERROR: parts.push(`ICMP type ${a} code ${b}`); if (ip) parts.push(`to ${ip}`); break
+  }
+  if (reason !== 0) parts.push(REASON_NAMES[reason] ?? `reason ${reason}`)
+  return {
+    stage,
+    outcome: TRACE_OUTCOME_NAMES[view.getUint8(1)] ?? 'unknown',
+    detail: parts.filter(p => p !== '').join(', '),
+  }
+}

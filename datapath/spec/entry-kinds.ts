@@ -1,0 +1,64 @@
+// Binary entry encoding shared by the host (datapath/host/entry-codec.ts) and the WASM loader
+// (datapath/assembly/pipeline/entry-loader.ts). Codes are stable: append, never renumber.
+// Keep this file free of imports (it is compiled by AssemblyScript and TypeScript).
+//
+// Every entry is little-endian and starts with a 4-byte header:
+//
+//   0       1       2               4
+//   +-------+-------+---------------+------------------------------+
+//   | kind  |  0    | body length   | body (layout per kind below) |
+//   +-------+-------+---------------+------------------------------+
+//
+// Addresses travel as 16 bytes (IPv4 in the first 4, network order) preceded by a family byte (4 or 6).
+// Bodies (offsets from the body start):
+//   CLASSIFY_PORT   in_port u32 @0, vlan u32 @4, network u32 @8, port u32 @12
+//   CLASSIFY_TUNNEL tunnel_key u32 @0, network u32 @4
+//   PORT_SEC        port u32 @0, disabled u8 @4, mac[6] @5, n4 u8 @11, n6 u8 @12, then n4+n6 prefixes
+//                   (family u8, plen u8, addr[16]) of 18 bytes each
+//   ARP_ND          network u32 @0, family u8 @4, ip[16] @5, mac[6] @21
+//   DHCP            port u32 @0, mac[6] @4, ip[4] @10, plen u8 @14, server_ip[4] @15, server_mac[6] @19,
+//                   lease u32 @25, t1 u32 @29, t2 u32 @33, mtu u16 @37, rate u16 @39,
+//                   options length u16 @41, options @43 (ready-made TLVs for 3, 6, 15, 26, 121, extras)
+//   L2              network u32 @0, mac[6] @4, port u32 @10
+//   ROUTER_PORT     port u32 @0, router u32 @4, network u32 @8, mac[6] @12, n u8 @18, then n prefixes
+//   ROUTE           router u32 @0, port u32 @4, family u8 @8, plen u8 @9, has_nexthop u8 @10,
+//                   prefix[16] @11, nexthop[16] @27
+//   NEXTHOP         network u32 @0, family u8 @4, ip[16] @5, mac[6] @21
+//   EGRESS          port u32 @0, local u8 @4, ofport u32 @5, remote[4] @9
+// A remove carries the same bytes; only the key fields are read.
+
+export const ENTRY_HEADER_BYTES: i32 = 4
+export const ENTRY_CLASSIFY_PORT: i32 = 1
+export const ENTRY_CLASSIFY_TUNNEL: i32 = 2
+export const ENTRY_PORT_SEC: i32 = 3
+export const ENTRY_ARP_ND: i32 = 4
+export const ENTRY_DHCP: i32 = 5
+export const ENTRY_L2: i32 = 6
+export const ENTRY_ROUTER_PORT: i32 = 7
+export const ENTRY_ROUTE: i32 = 8
+export const ENTRY_NEXTHOP: i32 = 9
+export const ENTRY_EGRESS: i32 = 10
+
+/** Bytes of one encoded prefix: family u8, plen u8, addr[16]. */
+export const ENTRY_PREFIX_BYTES: i32 = 18
+/** Per-MAC prefixes a port_sec row holds, per family (fixed IPs plus allowed address pairs). */
+export const PORT_SEC_MAX_PREFIXES: i32 = 16
+/** Addresses a router port holds (both families together). */
+export const ROUTER_PORT_MAX_PREFIXES: i32 = 8
+/** Bytes of ready-made DHCP options a port may carry. */
+export const DHCP_MAX_OPTION_BYTES: i32 = 512
+
+// Results of add/remove, as returned by the WASM loader. 0 = done.
+export const ENTRY_OK: i32 = 0
+export const ENTRY_ERR_TRUNCATED: i32 = 1
+export const ENTRY_ERR_KIND: i32 = 2
+export const ENTRY_ERR_FAMILY: i32 = 3
+export const ENTRY_ERR_PREFIX_LEN: i32 = 4
+export const ENTRY_ERR_TOO_MANY: i32 = 5
+export const ENTRY_ERR_NOT_FOUND: i32 = 6
+export const ENTRY_ERR_UNKNOWN_REF: i32 = 7
+
+/** Index = result code; EntryError.code on the host is one of these names (or a host-side one). */
+export const ENTRY_RESULT_NAMES: string[] = [
+  'ok', 'truncated', 'bad_kind', 'bad_family', 'bad_prefix_len', 'too_many', 'not_found', 'unknown_ref',
+]

@@ -1,0 +1,53 @@
+// The trace buffer's vocabulary, shared by the WASM datapath (which records steps) and the host (which turns
+// them into words). Keep this file free of imports (AssemblyScript and TypeScript both compile it).
+//
+// One step is TRACE_STEP_BYTES bytes, little-endian:
+//
+//   0       1        2      3        4        8        12       16                32     33     34       40
+//   +-------+--------+------+--------+--------+--------+--------+-----------------+------+------+--------+
+//   | stage | outcome| kind | reason |   a    |   b    |   c    | addr[16]        |family| plen | mac[6] |
+//   +-------+--------+------+--------+--------+--------+--------+-----------------+------+------+--------+
+//
+// `kind` says what a, b, c, addr and mac mean (see TRACE_KIND_* below).
+
+export const TRACE_STEP_BYTES: i32 = 40
+export const TRACE_MAX_STEPS: i32 = 32
+
+export const TRACE_HIT: i32 = 0
+export const TRACE_MISS: i32 = 1
+export const TRACE_SKIP: i32 = 2
+export const TRACE_REPLY: i32 = 3
+export const TRACE_DROP: i32 = 4
+export const TRACE_PUNT: i32 = 5
+export const TRACE_OUTCOME_NAMES: string[] = ['hit', 'miss', 'skip', 'reply', 'drop', 'punt']
+
+/** Only the reason. */
+export const TRACE_KIND_NONE: i32 = 0
+/** a = ethertype, b = VLAN id, c = IP protocol (0xffff: none). */
+export const TRACE_KIND_PARSE: i32 = 1
+/** a = VNI, b = UDP destination port. */
+export const TRACE_KIND_DECAP: i32 = 2
+/** a = network, b = source port, c = VLAN id or tunnel key. */
+export const TRACE_KIND_CLASSIFY: i32 = 3
+/** a = source port; addr/family = source IP (family 0: not IP); mac = source MAC. */
+export const TRACE_KIND_PORT_SEC: i32 = 4
+/** a = network; addr/family = target IP; mac = answer. */
+export const TRACE_KIND_ARP_ND: i32 = 5
+/** a = port, b = DHCP message type received, c = message type sent (0: none). */
+export const TRACE_KIND_DHCP: i32 = 6
+/** a = router, b = ingress router port; addr/family = destination IP. */
+export const TRACE_KIND_ROUTER: i32 = 7
+/** a = router, b = out router port; addr/family/plen = matched prefix. */
+export const TRACE_KIND_ROUTE: i32 = 8
+/** a = out network; addr/family = next hop; mac = resolved MAC. */
+export const TRACE_KIND_NEXTHOP: i32 = 9
+/** a = network, b = destination port; mac = destination MAC. */
+export const TRACE_KIND_L2: i32 = 10
+/** a = port, b = ofport (local) , c = remote endpoint (IPv4, network order bytes) when tunnelled. */
+export const TRACE_KIND_EGRESS: i32 = 11
+/** a = ICMP type, b = ICMP code; addr/family = error destination. */
+export const TRACE_KIND_ICMP_ERROR: i32 = 12
+
+/** Steps before the first stage: parsing/validation and tunnel decapsulation (not stages of the table). */
+export const TRACE_STAGE_PARSE: i32 = 0xff
+export const TRACE_STAGE_DECAP: i32 = 0xfe
