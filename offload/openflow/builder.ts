@@ -1,0 +1,165 @@
+// Typed flow builders (CONVENTIONS.md 2, after Antrea's pipeline framework): a flow belongs to one stage; it
+// may match only the fields that stage declares (stage-fields.ts), with a mask only where the key is maskable,
+// take values as typed addresses and keys (values.ts), get its priority from a named band (priorities.ts), its
+// cookie from the layout (layout.ts), and go only to a stage listed as `next` in datapath/spec/stages.ts.
+import { OF_TABLE_BASE, STAGES } from '../../datapath/spec/stages.js'
+import { ETH_TYPE_ARP, ETH_TYPE_IPV4, type FieldValues, IP_PROTO_UDP, OF_FIELDS, type OfFieldName } from './fields.js'
+import { type Action, type FieldSlice, type Flow, type MatchEntry, OFPCML_NO_BUFFER, OFPP_CONTROLLER, OFPP_IN_PORT } from './flow.js'
+import { type CookieSubject, makeCookie } from './layout.js'
+import { type PriorityBand, priorityOf } from './priorities.js'
+import { Bits, Ipv4Address, Ipv4Prefix, Key, MacAddress, OfPort } from './values.js'
+import { type FieldRule, fieldRules } from './stage-fields.js'
+
+export class FlowError extends Error {
+  constructor(stage: string, message: string) {
+    super(`${stage}: ${message}`)
+    this.name = 'FlowError'
+  }
+}
+
+/** OpenFlow 1.3.5 §7.2.3.6: fields that are only valid when a prerequisite selects their header. */
+const NEEDS: Partial<Record<OfFieldName, [OfFieldName, number][]>> = {
+  nw_src: [['eth_type', ETH_TYPE_IPV4]],
+  nw_dst: [['eth_type', ETH_TYPE_IPV4]],
+  nw_ttl: [['eth_type', ETH_TYPE_IPV4]],
+  ip_proto: [['eth_type', ETH_TYPE_IPV4]],
+  udp_src: [['eth_type', ETH_TYPE_IPV4], ['ip_proto', IP_PROTO_UDP]],
+  udp_dst: [['eth_type', ETH_TYPE_IPV4], ['ip_proto', IP_PROTO_UDP]],
+  arp_op: [['eth_type', ETH_TYPE_ARP]],
+  arp_spa: [['eth_type', ETH_TYPE_ARP]],
+  arp_tpa: [['eth_type', ETH_TYPE_ARP]],
+  arp_sha: [['eth_type', ETH_TYPE_ARP]],
+  arp_tha: [['eth_type', ETH_TYPE_ARP]],
+}
+
+type AnyValue = FieldValues[OfFieldName]
+
+function encode(field: OfFieldName, v: AnyValue): { value: bigint; mask?: bigint } {
+  const bits = OF_FIELDS[field].bits
+  const full = (1n << BigInt(bits)) - 1n
+  let value: bigint
+  let mask: bigint | undefined
+  if (v instanceof MacAddress || v instanceof Ipv4Address) value = v.value
+  else if (v instanceof Ipv4Prefix) { value = v.address.value; if (v.length < 32) mask = v.mask }
+  else if (v instanceof OfPort || v instanceof Key) value = BigInt(v.value)
+  else if (v instanceof Bits) { value = BigInt(v.value); mask = BigInt(v.mask) }
+  else value = BigInt(v)
+  if (value < 0n || value > full) throw new Error(`${field}: value ${value} does not fit ${bits} bits`)
+  return mask === undefined ? { value } : { value, mask }
+}
+
+export class FlowBuilder {
+  private readonly rules: Map<OfFieldName, FieldRule>
+  private readonly stageName: string
+  private readonly matches: MatchEntry[] = []
+  private readonly actions: Action[] = []
+  private prio: number | undefined
+  private subject: CookieSubject | undefined
+  private next: number | undefined
+
+  private constructor(private readonly stageId: number, private readonly generation: number) {
+    const stage = STAGES[stageId]
+    if (stage === undefined) throw new Error(`no stage ${stageId}`)
+    this.stageName = stage.name
+    this.rules = fieldRules(stageId)
+  }
+
+  /** A flow in the table of stage `stageId` (OF_TABLE_BASE + id). */
+  static forStage(stageId: number, opts: { generation: number }): FlowBuilder {
+    return new FlowBuilder(stageId, opts.generation)
+  }
+
+  match<F extends OfFieldName>(field: F, v: FieldValues[F]): this {
+    const rule = this.rules.get(field)
+    if (rule === undefined) throw new FlowError(this.stageName, `may not match ${field} (keys: ${[...this.rules.keys()].join(', ')})`)
+    if (this.matches.some(m => m.field === field)) throw new FlowError(this.stageName, `${field} matched twice`)
+    const { value, mask } = encode(field, v)
+    if (mask !== undefined && !rule.maskable) throw new FlowError(this.stageName, `${field} is an exact key; a mask is not allowed`)
+    if (mask === 0n) return this // a /0 prefix matches everything: no field at all
+    this.matches.push(mask === undefined ? { field, value } : { field, value, mask })
+    return this
+  }
+
+  priority(band: PriorityBand, offset = 0): this {
+    this.prio = priorityOf(band, offset)
+    return this
+  }
+
+  /** The model object (by key) or the reason code (drop/punt flows) the flow exists for. */
+  cookie(subject: CookieSubject): this {
+    this.subject = subject
+    return this
+  }
+
+  apply(...actions: Action[]): this {
+    this.actions.push(...actions)
+    return this
+  }
+
+  /** Continue in the table of `stageId`, which must be listed in this stage's `next`. */
+  goto(stageId: number): this {
+    const allowed = (STAGES[this.stageId]?.next ?? '').split(',').filter(s => s !== '').map(Number)
+    if (!allowed.includes(stageId)) {
+      throw new FlowError(this.stageName, `may not go to ${STAGES[stageId]?.name ?? `stage ${stageId}`} (next: ${allowed.map(n => STAGES[n]?.name).join(', ') || 'none'})`)
+    }
+    this.next = stageId
+    return this
+  }
+
+  build(): Flow {
+    if (this.prio === undefined) throw new FlowError(this.stageName, 'no priority band')
+    if (this.subject === undefined) throw new FlowError(this.stageName, 'no cookie subject')
+    for (const m of this.matches) {
+      for (const [pre, want] of NEEDS[m.field] ?? []) {
+        const got = this.matches.find(x => x.field === pre)
+        if (got === undefined || got.value !== BigInt(want)) {
+          throw new FlowError(this.stageName, `${m.field} needs ${pre}=0x${want.toString(16)} (OpenFlow prerequisite)`)
+        }
+      }
+    }
+    const flow: Flow = {
+      table: OF_TABLE_BASE + this.stageId,
+      priority: this.prio,
+      cookie: makeCookie({ generation: this.generation, stage: this.stageId, subject: this.subject }),
+      match: [...this.matches],
+      actions: [...this.actions],
+    }
+    if (this.next !== undefined) flow.gotoTable = OF_TABLE_BASE + this.next
+    return flow
+  }
+}
+
+/** The agent's table-0 flow that enters the pipeline (tables below OF_TABLE_BASE belong to the agent). */
+export function pipelineEntryFlow(opts: { generation: number; firstStage: number }): Flow {
+  return {
+    table: 0, priority: priorityOf('TABLE_MISS'), match: [], actions: [],
+    cookie: makeCookie({ generation: opts.generation, stage: opts.firstStage, subject: { key: 0 } }),
+    gotoTable: OF_TABLE_BASE + opts.firstStage,
+  }
+}
+
+const setField = <F extends OfFieldName>(field: F, v: FieldValues[F]): Action =>
+  ({ type: 'OFPAT_SET_FIELD', field, value: encode(field, v).value })
+
+/** Typed actions. */
+export const act = {
+  output: (port: OfPort): Action => ({ type: 'OFPAT_OUTPUT', port: port.value }),
+  /** send back out of the ingress port (OFPP_IN_PORT: plain output to in_port is dropped, §7.2.1) */
+  inPort: (): Action => ({ type: 'OFPAT_OUTPUT', port: OFPP_IN_PORT }),
+  /** packet-in with the whole frame; the cookie carries the reason */
+  controller: (): Action => ({ type: 'OFPAT_OUTPUT', port: OFPP_CONTROLLER, maxLen: OFPCML_NO_BUFFER }),
+  decTtl: (): Action => ({ type: 'OFPAT_DEC_NW_TTL' }),
+  popVlan: (): Action => ({ type: 'OFPAT_POP_VLAN' }),
+  setEthSrc: (mac: MacAddress): Action => setField('eth_src', mac),
+  setEthDst: (mac: MacAddress): Action => setField('eth_dst', mac),
+  setArpOp: (op: number): Action => setField('arp_op', op),
+  setArpSha: (mac: MacAddress): Action => setField('arp_sha', mac),
+  setArpSpa: (ip: Ipv4Address): Action => setField('arp_spa', ip),
+  setTunDst: (ip: Ipv4Address): Action => setField('tun_dst', ip),
+  setTunId: (key: Key): Action => setField('tun_id', key),
+  setKey: (reg: 'reg0' | 'reg1' | 'reg2' | 'reg3', key: Key): Action => setField(reg, key),
+  setNexthop: (ip: Ipv4Address): Action => setField('reg4', ip),
+  /** sets the whole flag register: flags are only ever set once per pass (layout.ts) */
+  setFlags: (flags: number): Action => ({ type: 'OFPAT_SET_FIELD', field: 'reg5', value: BigInt(flags) }),
+  move: (src: FieldSlice, dst: FieldSlice): Action => ({ type: 'NXAST_REG_MOVE', src, dst }),
+}

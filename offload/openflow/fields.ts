@@ -1,0 +1,91 @@
+// The OpenFlow match fields the emitters use, each with its OXM/NXM identity (so a binary codec can encode it),
+// its width, how its value is printed for ovs-ofctl, and the typed value a builder accepts for it.
+// Names are the ovs-fields(7) names `ovs-ofctl -O OpenFlow13 add-flows` accepts.
+import type { Bits, Ipv4Address, Ipv4Prefix, Key, MacAddress, OfPort } from './values.js'
+
+export type OfFieldName =
+  | 'in_port' | 'vlan_vid' | 'tun_id' | 'tun_dst' | 'eth_src' | 'eth_dst' | 'eth_type' | 'ip_proto' | 'nw_ttl'
+  | 'nw_src' | 'nw_dst' | 'udp_src' | 'udp_dst' | 'arp_op' | 'arp_spa' | 'arp_tpa' | 'arp_sha' | 'arp_tha'
+  | 'reg0' | 'reg1' | 'reg2' | 'reg3' | 'reg4' | 'reg5'
+
+export type ValueKind = 'int' | 'mac' | 'ipv4'
+
+export interface OfFieldDecl {
+  name: OfFieldName
+  /** OpenFlow 1.3.5 §7.2.3.7 OXM_OF_* or Nicira NXM_NX_* name */
+  oxm: string
+  bits: number
+  kind: ValueKind
+}
+
+const f = (name: OfFieldName, oxm: string, bits: number, kind: ValueKind): OfFieldDecl => ({ name, oxm, bits, kind })
+
+export const OF_FIELDS: Record<OfFieldName, OfFieldDecl> = {
+  in_port: f('in_port', 'OXM_OF_IN_PORT', 32, 'int'),
+  vlan_vid: f('vlan_vid', 'OXM_OF_VLAN_VID', 13, 'int'),
+  tun_id: f('tun_id', 'NXM_NX_TUN_ID', 64, 'int'),
+  tun_dst: f('tun_dst', 'NXM_NX_TUN_IPV4_DST', 32, 'ipv4'),
+  eth_src: f('eth_src', 'OXM_OF_ETH_SRC', 48, 'mac'),
+  eth_dst: f('eth_dst', 'OXM_OF_ETH_DST', 48, 'mac'),
+  eth_type: f('eth_type', 'OXM_OF_ETH_TYPE', 16, 'int'),
+  ip_proto: f('ip_proto', 'OXM_OF_IP_PROTO', 8, 'int'),
+  nw_ttl: f('nw_ttl', 'NXM_NX_IP_TTL', 8, 'int'),
+  nw_src: f('nw_src', 'OXM_OF_IPV4_SRC', 32, 'ipv4'),
+  nw_dst: f('nw_dst', 'OXM_OF_IPV4_DST', 32, 'ipv4'),
+  udp_src: f('udp_src', 'OXM_OF_UDP_SRC', 16, 'int'),
+  udp_dst: f('udp_dst', 'OXM_OF_UDP_DST', 16, 'int'),
+  arp_op: f('arp_op', 'OXM_OF_ARP_OP', 16, 'int'),
+  arp_spa: f('arp_spa', 'OXM_OF_ARP_SPA', 32, 'ipv4'),
+  arp_tpa: f('arp_tpa', 'OXM_OF_ARP_TPA', 32, 'ipv4'),
+  arp_sha: f('arp_sha', 'OXM_OF_ARP_SHA', 48, 'mac'),
+  arp_tha: f('arp_tha', 'OXM_OF_ARP_THA', 48, 'mac'),
+  reg0: f('reg0', 'NXM_NX_REG0', 32, 'int'),
+  reg1: f('reg1', 'NXM_NX_REG1', 32, 'int'),
+  reg2: f('reg2', 'NXM_NX_REG2', 32, 'int'),
+  reg3: f('reg3', 'NXM_NX_REG3', 32, 'int'),
+  reg4: f('reg4', 'NXM_NX_REG4', 32, 'int'), // holds an IPv4 next hop; printed as a number, as registers are
+  reg5: f('reg5', 'NXM_NX_REG5', 32, 'int'),
+}
+
+/** The typed value a builder accepts per field; a prefix or Bits carries its own mask. */
+export interface FieldValues {
+  in_port: OfPort
+  vlan_vid: number
+  tun_id: Key
+  tun_dst: Ipv4Address
+  eth_src: MacAddress
+  eth_dst: MacAddress
+  eth_type: number
+  ip_proto: number
+  nw_ttl: number
+  nw_src: Ipv4Address | Ipv4Prefix
+  nw_dst: Ipv4Address | Ipv4Prefix
+  udp_src: number
+  udp_dst: number
+  arp_op: number
+  arp_spa: Ipv4Address | Ipv4Prefix
+  arp_tpa: Ipv4Address | Ipv4Prefix
+  arp_sha: MacAddress
+  arp_tha: MacAddress
+  reg0: Key
+  reg1: Key
+  reg2: Key
+  reg3: Key
+  reg4: Ipv4Address
+  reg5: Bits
+}
+
+/** Ethernet types and IP protocols the emitters select on (IEEE 802 numbers, IANA protocol numbers). */
+export const ETH_TYPE_IPV4 = 0x0800
+export const ETH_TYPE_ARP = 0x0806
+export const ETH_TYPE_IPV6 = 0x86dd
+export const IP_PROTO_UDP = 17
+/** RFC 826: ar$op 1 = REQUEST, 2 = REPLY */
+export const ARP_OP_REQUEST = 1
+export const ARP_OP_REPLY = 2
+/** RFC 2131 4.1: server port 67, client port 68 */
+export const UDP_PORT_DHCP_SERVER = 67
+export const UDP_PORT_DHCP_CLIENT = 68
+/** OpenFlow 1.3.5 §7.2.3.8: OFPVID_PRESENT marks a tagged frame; OFPVID_NONE (0) an untagged one. */
+export const OFPVID_PRESENT = 0x1000
+export const OFPVID_NONE = 0x0000

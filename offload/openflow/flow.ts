@@ -1,0 +1,44 @@
+// A flow as target-neutral data: what the OpenFlow 1.3 binary codec (agent/openflow/), the ovs-ofctl text
+// rendering (text.ts) and executable models all consume. Values are bigints of the field's width; names keep
+// the spec's (OFPAT_*, OFPIT_*, NXAST_*) so an encoder maps them one to one.
+import type { OfFieldName } from './fields.js'
+
+export interface MatchEntry {
+  field: OfFieldName
+  value: bigint
+  /** absent = exact */
+  mask?: bigint
+}
+
+/** A bit range of a field, for NXAST_REG_MOVE (Nicira extension; OpenFlow 1.3 has no copy-field). */
+export interface FieldSlice {
+  field: OfFieldName
+  /** first bit (least significant = 0) and number of bits; absent = the whole field */
+  ofs?: number
+  nBits?: number
+}
+
+/** OpenFlow 1.3.5 §7.2.1 reserved ports */
+export const OFPP_IN_PORT = 0xfffffff8
+export const OFPP_CONTROLLER = 0xfffffffd
+/** §7.2.5: max_len OFPCML_NO_BUFFER: send the whole packet, never buffer it */
+export const OFPCML_NO_BUFFER = 0xffff
+
+export type Action =
+  | { type: 'OFPAT_OUTPUT'; port: number; maxLen?: number }
+  | { type: 'OFPAT_SET_FIELD'; field: OfFieldName; value: bigint }
+  | { type: 'OFPAT_DEC_NW_TTL' }
+  | { type: 'OFPAT_POP_VLAN' }
+  | { type: 'NXAST_REG_MOVE'; src: FieldSlice; dst: FieldSlice }
+
+export interface Flow {
+  table: number
+  priority: number
+  cookie: bigint
+  /** matched fields, in the order the builder added them (prerequisites first) */
+  match: MatchEntry[]
+  /** OFPIT_APPLY_ACTIONS */
+  actions: Action[]
+  /** OFPIT_GOTO_TABLE; absent = the pipeline ends here (no actions and no goto = drop) */
+  gotoTable?: number
+}

@@ -1,0 +1,41 @@
+// Named priority bands for every table of the pipeline: no flow carries a bare priority number
+// (CONVENTIONS.md 2). Higher wins (OpenFlow 1.3.5 §6.4). A band with a width takes an offset below it
+// (ROUTE: the prefix length, so longer prefixes win: longest-prefix match by priority).
+export const PRIORITY_BANDS = {
+  /** the table-miss flow (OpenFlow 1.3.5 §5.4): what stages.ts `miss` says */
+  TABLE_MISS: { base: 0, width: 1 },
+  /** a catch-all for a class of packets that has no entry (unknown tunnel key, DHCP from an unknown port) */
+  CLASS_MISS: { base: 10, width: 1 },
+  /** flood the network (broadcast, multicast, unknown unicast) */
+  FLOOD: { base: 50, width: 1 },
+  /** flood of a packet that came in through a tunnel: local ports only (split horizon) */
+  FLOOD_FROM_TUNNEL: { base: 60, width: 1 },
+  /** port security: any frame from the port's MAC (non-IP, non-ARP ethertypes are switched) */
+  PORT_SEC_L2_ALLOW: { base: 100, width: 1 },
+  /** port security: IP or ARP from the port's MAC not allowed by a more specific flow */
+  PORT_SEC_L3_DENY: { base: 200, width: 1 },
+  /** port security: an allowed source address, or DHCP/ARP probe/DAD before an address exists */
+  PORT_SEC_L3_ALLOW: { base: 300, width: 1 },
+  /** an entry of the stage, exact match */
+  ENTRY: { base: 1000, width: 1 },
+  /** a route: base + prefix length */
+  ROUTE: { base: 1200, width: 129 },
+  /** no route for a packet sent to a router MAC (below every route) */
+  ROUTE_MISS: { base: 900, width: 1 },
+  /** exceptions of an entry: hairpin, addresses of the router itself */
+  ENTRY_EXCEPTION: { base: 2000, width: 1 },
+  /** TTL <= 1 before routing (checked before anything else for a routed packet) */
+  TTL_EXPIRED: { base: 2100, width: 1 },
+  /** packets a stage does not apply to (from a tunnel, at port security) */
+  SKIP: { base: 3000, width: 1 },
+} as const
+
+export type PriorityBand = keyof typeof PRIORITY_BANDS
+
+export function priorityOf(band: PriorityBand, offset = 0): number {
+  const b = PRIORITY_BANDS[band]
+  if (!Number.isInteger(offset) || offset < 0 || offset >= b.width) {
+    throw new Error(`priority offset ${offset} outside band ${band} (width ${b.width})`)
+  }
+  return b.base + offset
+}

@@ -1,0 +1,71 @@
+// Which OpenFlow fields a flow of each stage may match, derived from the stage's declared keys in
+// datapath/spec/stages.ts, plus the few protocol selectors a stage needs to implement datapath/BEHAVIOUR.md
+// (each listed with its reason). A builder refuses any other field, and a mask on a field whose key is exact.
+import { STAGES, STAGE_ARP_ND_RSP, STAGE_DHCP, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP, STAGE_PORT_SEC } from '../../datapath/spec/stages.js'
+import type { OfFieldName } from './fields.js'
+import { REG_DST_PORT, REG_FLAGS, REG_NETWORK, REG_NEXTHOP, REG_ROUTER, REG_SRC_PORT } from './layout.js'
+
+export interface FieldRule {
+  /** true when the stage key is declared /mask or /lpm (or the field is a flag register) */
+  maskable: boolean
+  /** where the permission comes from: the stage key, or a BEHAVIOUR.md reason */
+  why: string
+}
+
+/** Logical key names of stages.ts -> the OpenFlow fields that carry them. */
+const KEY_FIELDS: Record<string, OfFieldName[]> = {
+  in_port: ['in_port'],
+  vlan_vid: ['vlan_vid'],
+  tun_id: ['tun_id'],
+  network: [REG_NETWORK],
+  src_port: [REG_SRC_PORT],
+  dst_port: [REG_DST_PORT],
+  router: [REG_ROUTER],
+  nexthop: [REG_NEXTHOP],
+  eth_src: ['eth_src'],
+  eth_dst: ['eth_dst'],
+  ip_src: ['nw_src'],
+  ip_dst: ['nw_dst'],
+  arp_sha: ['arp_sha'],
+  arp_spa: ['arp_spa'],
+  arp_tpa: ['arp_tpa'],
+  udp_dst: ['udp_dst'],
+  nd_target: [], // IPv6 ND is not emitted for OpenFlow yet (see emitter.ts)
+}
+
+/** Protocol selectors every stage may use: they pick the header a key lives in (OpenFlow 1.3.5 §7.2.3.6 prerequisites). */
+const PREREQUISITES: OfFieldName[] = ['eth_type', 'ip_proto']
+
+/** Extra fields per stage, each with its reason. */
+const EXTRAS: Record<number, [OfFieldName, boolean, string][]> = {
+  [STAGE_PORT_SEC]: [
+    [REG_FLAGS, true, 'tunnel ingress skips port security (BEHAVIOUR.md §2)'],
+    ['udp_src', false, 'DHCP client traffic before an address exists (BEHAVIOUR.md §4)'],
+    ['udp_dst', false, 'DHCP client traffic before an address exists (BEHAVIOUR.md §4)'],
+  ],
+  [STAGE_ARP_ND_RSP]: [['arp_op', false, 'only ARP requests are answered (BEHAVIOUR.md §5)']],
+  [STAGE_DHCP]: [[REG_FLAGS, true, 'tunnel ingress skips DHCP (BEHAVIOUR.md §2)']],
+  [STAGE_L3_ROUTE]: [['nw_ttl', false, 'TTL <= 1 is punted for an ICMP error (BEHAVIOUR.md §7)']],
+  [STAGE_NEXTHOP]: [[REG_FLAGS, true, 'only routed packets are resolved (BEHAVIOUR.md §8)']],
+  [STAGE_L2_LOOKUP]: [
+    [REG_SRC_PORT, false, 'a destination equal to the ingress port is dropped hairpin (BEHAVIOUR.md §9)'],
+    [REG_FLAGS, true, 'a flood from a tunnel goes to local ports only (split horizon)'],
+  ],
+}
+
+/** The fields a flow of `stageId` may match. */
+export function fieldRules(stageId: number): Map<OfFieldName, FieldRule> {
+  const stage = STAGES[stageId]
+  if (stage === undefined) throw new Error(`no stage ${stageId}`)
+  const rules = new Map<OfFieldName, FieldRule>()
+  for (const key of stage.keys.split(',')) {
+    const [name, marker] = key.split(/[/=]/) as [string, string | undefined]
+    const fields = KEY_FIELDS[name]
+    if (fields === undefined) throw new Error(`stage ${stage.name}: key '${name}' has no OpenFlow field (offload/openflow/stage-fields.ts)`)
+    const maskable = key.includes('/') && (marker === 'mask' || marker === 'lpm')
+    for (const f of fields) rules.set(f, { maskable, why: `key ${key} of ${stage.name}` })
+  }
+  for (const f of PREREQUISITES) if (!rules.has(f)) rules.set(f, { maskable: false, why: 'protocol prerequisite' })
+  for (const [f, maskable, why] of EXTRAS[stageId] ?? []) if (!rules.has(f)) rules.set(f, { maskable, why })
+  return rules
+}

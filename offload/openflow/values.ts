@@ -1,0 +1,79 @@
+// Typed values for flow builders: a flow never takes an address as a string (CONVENTIONS.md 2). Text from
+// entries and topologies is parsed once here; a bad address is refused with what was wrong.
+
+/** A 48-bit Ethernet address (IEEE 802). */
+export class MacAddress {
+  private constructor(readonly value: bigint) {}
+  static parse(text: string): MacAddress {
+    if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(text)) throw new Error(`not a MAC address: '${text}'`)
+    return new MacAddress(BigInt('0x' + text.replace(/:/g, '')))
+  }
+  static of(value: bigint): MacAddress {
+    if (value < 0n || value >= 1n << 48n) throw new Error(`MAC out of range: ${value}`)
+    return new MacAddress(value)
+  }
+  toString(): string {
+    return this.value.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:')
+  }
+}
+
+/** An IPv4 address (RFC 791). */
+export class Ipv4Address {
+  private constructor(readonly value: bigint) {}
+  static parse(text: string): Ipv4Address {
+    const parts = text.split('.')
+    if (parts.length !== 4 || parts.some(p => !/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255)) {
+      throw new Error(`not an IPv4 address: '${text}'`)
+    }
+    return new Ipv4Address(parts.reduce((v, p) => (v << 8n) | BigInt(p), 0n))
+  }
+  toString(): string {
+    return [24n, 16n, 8n, 0n].map(s => String((this.value >> s) & 0xffn)).join('.')
+  }
+}
+
+/** An IPv4 prefix (RFC 4632): address bits beyond the length must be zero. */
+export class Ipv4Prefix {
+  private constructor(readonly address: Ipv4Address, readonly length: number) {}
+  static parse(text: string): Ipv4Prefix {
+    const [addr, len, extra] = text.split('/')
+    const length = len === undefined ? 32 : Number(len)
+    if (extra !== undefined || addr === undefined || !Number.isInteger(length) || length < 0 || length > 32 || (len !== undefined && !/^[0-9]+$/.test(len))) {
+      throw new Error(`not an IPv4 prefix: '${text}'`)
+    }
+    const a = Ipv4Address.parse(addr)
+    const p = new Ipv4Prefix(a, length)
+    if ((a.value & ~p.mask & 0xffffffffn) !== 0n) throw new Error(`host bits set in prefix '${text}'`)
+    return p
+  }
+  static host(a: Ipv4Address): Ipv4Prefix { return new Ipv4Prefix(a, 32) }
+  get mask(): bigint { return this.length === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - this.length)) - 1n) }
+  toString(): string { return `${this.address.toString()}/${this.length}` }
+}
+
+/** An OpenFlow port number (OpenFlow 1.3.5 §7.2.1: 1..0xffffff00 are physical/logical ports). */
+export class OfPort {
+  private constructor(readonly value: number) {}
+  static of(n: number): OfPort {
+    if (!Number.isInteger(n) || n < 1 || n > 0xffffff00) throw new Error(`not an OpenFlow port number: ${n}`)
+    return new OfPort(n)
+  }
+  toString(): string { return String(this.value) }
+}
+
+/** A pipeline key (network, port, router key) allocated by the store: a small non-negative integer. */
+export class Key {
+  private constructor(readonly value: number) {}
+  static of(n: number, bits = 32): Key {
+    if (!Number.isInteger(n) || n < 0 || n >= 2 ** bits) throw new Error(`key out of range (${bits} bits): ${n}`)
+    return new Key(n)
+  }
+  toString(): string { return String(this.value) }
+}
+
+/** Bits of a flag register with the mask of the bits that matter. */
+export class Bits {
+  constructor(readonly value: number, readonly mask: number) {
+    if ((value & ~mask) !== 0) throw new Error(`bits 0x${value.toString(16)} outside mask 0x${mask.toString(16)}`)
+  }
+}
