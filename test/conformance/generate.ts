@@ -1,0 +1,86 @@
+// Writes the conformance data: topologies/<name>.json and vectors/<stage>.json, from the typed topologies and
+// vector groups in lib/. The JSON is committed: it is what every target reads.
+//
+//   npm run build && node build/test/conformance/generate.js --write    # regenerate
+//   node build/test/conformance/generate.js                             # check the committed files are current
+//
+// Without --write it only compares (tap also runs this file that way, so stale vectors fail the suite).
+import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_EGRESS, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP, STAGE_PORT_SEC }
+  from '../../datapath/spec/stages.js'
+import type { Vector, VectorFile } from './vector-format.js'
+import { TOPOLOGIES } from './lib/topologies.js'
+import { PARSE, stageName } from './lib/vector-kit.js'
+import { parseVectors } from './lib/vectors-parse.js'
+import { classifyVectors } from './lib/vectors-classify.js'
+import { portSecVectors } from './lib/vectors-port-sec.js'
+import { arpNdVectors } from './lib/vectors-arp-nd.js'
+import { dhcpVectors } from './lib/vectors-dhcp.js'
+import { l3RouteVectors } from './lib/vectors-l3-route.js'
+import { egressVectors, l2LookupVectors, nexthopVectors } from './lib/vectors-forwarding.js'
+
+/** The source tree's test/conformance, whether this runs from build/ (compiled) or from the source (tap). */
+function conformanceDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url))
+  return here.includes(`${join('build', 'test')}`) ? join(here, '..', '..', '..', 'test', 'conformance') : here
+}
+
+function files(): Map<string, string> {
+  const out = new Map<string, string>()
+  const json = (v: unknown): string => `${JSON.stringify(v, null, 1)}\n`
+  for (const [name, topology] of Object.entries(TOPOLOGIES)) out.set(join('topologies', `${name}.json`), json(topology))
+  const groups: [string, string, () => Vector[]][] = [
+    [PARSE, 'Input validation before the first stage: malformed frames are dropped with the most specific reason.', parseVectors],
+    [stageName(STAGE_CLASSIFY), 'Ingress classification: ports, VLANs, tunnel keys, VXLAN/Geneve decapsulation.', classifyVectors],
+    [stageName(STAGE_PORT_SEC), 'Port security: MACs, fixed IPs, allowed address pairs, ARP spoofing, DHCP/DAD before an address.', portSecVectors],
+    [stageName(STAGE_ARP_ND_RSP), 'ARP and neighbour discovery responder.', arpNdVectors],
+    [stageName(STAGE_DHCP), 'DHCPv4: punts in batch mode, replies in packet-in mode, options, rate limits, malformed messages.', dhcpVectors],
+    [stageName(STAGE_L3_ROUTE), 'Routing: forwarding, echo to the router, ICMP errors, longest prefix match.', l3RouteVectors],
+    [stageName(STAGE_NEXTHOP), 'Next-hop resolution.', nexthopVectors],
+    [stageName(STAGE_L2_LOOKUP), 'MAC lookup, floods, hairpin.', l2LookupVectors],
+    [stageName(STAGE_EGRESS), 'Egress dispatch to local ports and remote chassis.', egressVectors],
+  ]
+  const names = new Set<string>()
+  for (const [stage, description, make] of groups) {
+    const vectors = make()
+    for (const v of vectors) {
+      if (names.has(v.name)) throw new Error(`duplicate vector name ${v.name}`)
+      if (!(v.topology in TOPOLOGIES)) throw new Error(`${v.name}: unknown topology ${v.topology}`)
+      names.add(v.name)
+    }
+    const file: VectorFile = { stage, description, vectors }
+    out.set(join('vectors', `${stage}.json`), json(file))
+  }
+  return out
+}
+
+function main(): number {
+  const write = process.argv.includes('--write')
+  const root = conformanceDir()
+  const stale: string[] = []
+  let count = 0
+  for (const [path, text] of files()) {
+    const full = join(root, path)
+    if (path.startsWith('vectors')) count += (JSON.parse(text) as VectorFile).vectors.length
+    if (write) {
+      mkdirSync(dirname(full), { recursive: true })
+      writeFileSync(full, text)
+    } else if (!existsSync(full) || readFileSync(full, 'utf8') !== text) {
+      stale.push(path)
+    }
+  }
+  if (write) {
+    console.log(`generate: wrote ${count} vectors and ${Object.keys(TOPOLOGIES).length} topologies under ${root}`)
+    return 0
+  }
+  // Plain TAP, so that tap can run this file as the "generated files are current" check.
+  console.log('TAP version 14')
+  console.log(stale.length === 0 ? `ok 1 - ${count} vectors and the topologies match their generator`
+    : `not ok 1 - stale generated files (run: npm run build && node build/test/conformance/generate.js --write): ${stale.join(', ')}`)
+  console.log('1..1')
+  return stale.length === 0 ? 0 : 1
+}
+
+process.exitCode = main()

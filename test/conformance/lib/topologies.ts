@@ -1,0 +1,237 @@
+// The shared, named topologies of the conformance vectors, as typed values. generate.ts writes each to
+// topologies/<name>.json; vectors refer to them by name and to the hosts below by their fields.
+//
+//   routed-two-networks (this node):
+//
+//      net-a 100 (10.0.0.0/24, 2001:db8:a::/64)                     net-b 200 (10.1.0.0/24, 2001:db8:b::/64)
+//   vm1 .5 of11 (DHCP)      vm5 .9 of15 (no port security)       vmb1 .5 of21 (DHCP)
+//   vm2 .6 of12 (DHCP, bare)vm6 .10 of16 (no DHCP entry)         vmb2 .6 remote 192.168.100.3
+//   vm3 .7 remote .100.2    vm7 of17 (no port_sec row)           gw   .254 of23 (upstream gateway)
+//   vm4 .8 of14 (pairs)     vm8 .11 (l2 only, no egress)
+//          \___ rpa 10.0.0.1 -- router 1 -- rpb 10.1.0.1 ___/
+//
+// Port keys and OpenFlow ports differ on purpose (vm1 = key 1, ofport 11), so a target that confuses them fails.
+import type { DhcpEntry, Entry, Topology } from '../../../datapath/host/entries.js'
+import { Cidr, cidr, ipv4, ipv6, mac, type Ipv4Address, type Ipv6Address, type MacAddress }
+  from '../../../datapath/host/packet-addresses.js'
+
+export interface Host {
+  name: string
+  key: number
+  network: number
+  mac: MacAddress
+  ip4: Ipv4Address
+  ip6?: Ipv6Address
+  /** ofport on this node; absent for remote hosts */
+  ofport?: number
+  /** tunnel endpoint of the chassis hosting it */
+  remote?: Ipv4Address
+}
+
+export interface RouterPort {
+  key: number
+  router: number
+  network: number
+  mac: MacAddress
+  ip4: Ipv4Address
+  ip6: Ipv6Address
+  prefix4: Cidr
+  prefix6: Cidr
+}
+
+export const NET_A = 100
+export const NET_B = 200
+/** The OpenFlow port tunnel traffic arrives on. */
+export const TUNNEL_OFPORT = 1000
+export const ROUTER = 1
+
+const host = (h: Omit<Host, 'mac' | 'ip4' | 'ip6' | 'remote'> & { mac: string; ip4: string; ip6?: string; remote?: string }): Host =>
+  ({ ...h, mac: mac(h.mac), ip4: ipv4(h.ip4), ip6: h.ip6 ? ipv6(h.ip6) : undefined, remote: h.remote ? ipv4(h.remote) : undefined })
+
+export const VM1 = host({ name: 'vm1', key: 1, network: NET_A, mac: 'fa:16:3e:0a:00:01', ip4: '10.0.0.5', ip6: '2001:db8:a::5', ofport: 11 })
+export const VM2 = host({ name: 'vm2', key: 2, network: NET_A, mac: 'fa:16:3e:0a:00:02', ip4: '10.0.0.6', ip6: '2001:db8:a::6', ofport: 12 })
+export const VM3 = host({ name: 'vm3', key: 3, network: NET_A, mac: 'fa:16:3e:0a:00:03', ip4: '10.0.0.7', remote: '192.168.100.2' })
+export const VM4 = host({ name: 'vm4', key: 4, network: NET_A, mac: 'fa:16:3e:0a:00:04', ip4: '10.0.0.8', ofport: 14 })
+/** vm4's allowed address pairs: a CIDR with its own MAC, and a second MAC with one address. */
+export const VM4_PAIR_CIDR = cidr('10.0.5.0/24')
+export const VM4_PAIR_MAC = mac('fa:16:3e:0a:00:44')
+export const VM4_PAIR_IP = ipv4('10.0.0.99')
+export const VM5 = host({ name: 'vm5', key: 5, network: NET_A, mac: 'fa:16:3e:0a:00:05', ip4: '10.0.0.9', ofport: 15 })
+export const VM6 = host({ name: 'vm6', key: 6, network: NET_A, mac: 'fa:16:3e:0a:00:06', ip4: '10.0.0.10', ofport: 16 })
+export const VM7 = host({ name: 'vm7', key: 7, network: NET_A, mac: 'fa:16:3e:0a:00:07', ip4: '10.0.0.12', ofport: 17 })
+export const VM8 = host({ name: 'vm8', key: 8, network: NET_A, mac: 'fa:16:3e:0a:00:08', ip4: '10.0.0.11' })
+export const VMB1 = host({ name: 'vmb1', key: 21, network: NET_B, mac: 'fa:16:3e:0b:00:01', ip4: '10.1.0.5', ip6: '2001:db8:b::5', ofport: 21 })
+export const VMB2 = host({ name: 'vmb2', key: 22, network: NET_B, mac: 'fa:16:3e:0b:00:02', ip4: '10.1.0.6', ip6: '2001:db8:b::6', remote: '192.168.100.3' })
+export const GW = host({ name: 'gw', key: 23, network: NET_B, mac: 'fa:16:3e:0b:00:fe', ip4: '10.1.0.254', ip6: '2001:db8:b::fe', ofport: 23 })
+/** An address on net-b with no nexthop entry (nexthop miss). */
+export const UNRESOLVED_B4 = ipv4('10.1.0.77')
+export const UNRESOLVED_B6 = ipv6('2001:db8:b::77')
+
+export const RPA: RouterPort = {
+  key: 10, router: ROUTER, network: NET_A, mac: mac('fa:16:3e:ff:0a:01'), ip4: ipv4('10.0.0.1'), ip6: ipv6('2001:db8:a::1'),
+  prefix4: cidr('10.0.0.1/24'), prefix6: cidr('2001:db8:a::1/64'),
+}
+export const RPB: RouterPort = {
+  key: 20, router: ROUTER, network: NET_B, mac: mac('fa:16:3e:ff:0b:01'), ip4: ipv4('10.1.0.1'), ip6: ipv6('2001:db8:b::1'),
+  prefix4: cidr('10.1.0.1/24'), prefix6: cidr('2001:db8:b::1/64'),
+}
+
+export const DHCP_SERVER_A = { ip: ipv4('10.0.0.2'), mac: mac('fa:16:3e:0a:00:fe') }
+export const DHCP_SERVER_B = { ip: ipv4('10.1.0.2'), mac: mac('fa:16:3e:0b:00:fd') }
+
+/** vm1's DHCP: router, DNS, domain, MTU, a one-hour lease (so T1/T2 are derived: 1800 / 3150). */
+export const VM1_DHCP: DhcpEntry = {
+  stage: 'dhcp', port: VM1.key, mac: VM1.mac.toString(), ip: VM1.ip4.toString(), prefix_len: 24,
+  server_ip: DHCP_SERVER_A.ip.toString(), server_mac: DHCP_SERVER_A.mac.toString(), router: RPA.ip4.toString(),
+  dns: ['10.0.0.53', '10.0.0.54'], domain: 'edge.example', lease: 3600, mtu: 1442,
+}
+/** vm2's DHCP: nothing optional (no router, DNS, domain or MTU; default lease 86400). */
+export const VM2_DHCP: DhcpEntry = {
+  stage: 'dhcp', port: VM2.key, mac: VM2.mac.toString(), ip: VM2.ip4.toString(), prefix_len: 24,
+  server_ip: DHCP_SERVER_A.ip.toString(), server_mac: DHCP_SERVER_A.mac.toString(),
+}
+export const VMB1_DHCP: DhcpEntry = {
+  stage: 'dhcp', port: VMB1.key, mac: VMB1.mac.toString(), ip: VMB1.ip4.toString(), prefix_len: 24,
+  server_ip: DHCP_SERVER_B.ip.toString(), server_mac: DHCP_SERVER_B.mac.toString(), router: RPB.ip4.toString(),
+}
+
+const LOCAL_A = [VM1, VM2, VM4, VM5, VM6, VM7]
+const LOCAL_B = [VMB1, GW]
+
+function baseEntries(): Entry[] {
+  const e: Entry[] = []
+  for (const h of [...LOCAL_A, ...LOCAL_B]) e.push({ stage: 'classify', in_port: h.ofport as number, network: h.network, port: h.key })
+  e.push({ stage: 'classify', tunnel_key: NET_A, network: NET_A }, { stage: 'classify', tunnel_key: NET_B, network: NET_B })
+
+  const sec = (h: Host): Entry => ({ stage: 'port_sec', port: h.key, mac: h.mac.toString(),
+    ips: [`${h.ip4.toString()}/32`, ...(h.ip6 ? [`${h.ip6.toString()}/128`] : [])] })
+  e.push(sec(VM1), sec(VM2), sec(VM6), sec(VMB1), sec(GW))
+  e.push({ stage: 'port_sec', port: VM4.key, mac: VM4.mac.toString(), ips: [`${VM4.ip4.toString()}/32`, VM4_PAIR_CIDR.toString()] })
+  e.push({ stage: 'port_sec', port: VM4.key, mac: VM4_PAIR_MAC.toString(), ips: [`${VM4_PAIR_IP.toString()}/32`] })
+  e.push({ stage: 'port_sec', port: VM5.key, disabled: true })
+  // vm7 has no port_sec row at all: everything from it is dropped port_sec_mac.
+
+  for (const rp of [RPA, RPB]) {
+    for (const ip of [rp.ip4, rp.ip6]) e.push({ stage: 'arp_nd', network: rp.network, ip: ip.toString(), mac: rp.mac.toString() })
+  }
+  const all = [VM1, VM2, VM3, VM4, VM5, VM6, VM8, VMB1, VMB2, GW]
+  for (const h of all) {
+    for (const ip of [h.ip4, h.ip6]) if (ip) e.push({ stage: 'arp_nd', network: h.network, ip: ip.toString(), mac: h.mac.toString() })
+  }
+
+  e.push(VM1_DHCP, VM2_DHCP, VMB1_DHCP)
+
+  for (const h of [...all, VM7]) e.push({ stage: 'l2', network: h.network, mac: h.mac.toString(), port: h.key })
+  e.push({ stage: 'l2', network: NET_A, mac: VM4_PAIR_MAC.toString(), port: VM4.key })
+
+  for (const rp of [RPA, RPB]) {
+    e.push({ stage: 'router_port', port: rp.key, router: rp.router, network: rp.network, mac: rp.mac.toString(),
+      ips: [rp.prefix4.toString(), rp.prefix6.toString()] })
+    e.push({ stage: 'route', router: rp.router, prefix: rp.prefix4.network().toString() + `/${rp.prefix4.length}`, port: rp.key })
+    e.push({ stage: 'route', router: rp.router, prefix: rp.prefix6.network().toString() + `/${rp.prefix6.length}`, port: rp.key })
+  }
+  for (const h of all) {
+    for (const ip of [h.ip4, h.ip6]) if (ip) e.push({ stage: 'nexthop', network: h.network, ip: ip.toString(), mac: h.mac.toString() })
+  }
+
+  for (const h of [...LOCAL_A, ...LOCAL_B]) e.push({ stage: 'egress', port: h.key, local: h.ofport })
+  for (const h of [VM3, VMB2]) e.push({ stage: 'egress', port: h.key, remote: h.remote?.toString() })
+  // vm8 has no egress entry: traffic to it is dropped egress_no_port.
+  return e
+}
+
+/** Routes added by the `routes` topology (RFC 5737 / RFC 6598 / RFC 3849 documentation ranges). */
+export const LPM_ROUTES: Entry[] = [
+  { stage: 'route', router: ROUTER, prefix: '0.0.0.0/0', port: RPB.key, nexthop: GW.ip4.toString() },
+  { stage: 'route', router: ROUTER, prefix: '198.51.100.0/24', port: RPB.key, nexthop: GW.ip4.toString() },
+  { stage: 'route', router: ROUTER, prefix: '198.51.100.128/25', port: RPA.key, nexthop: VM2.ip4.toString() },
+  { stage: 'route', router: ROUTER, prefix: '198.51.100.200/32', port: RPB.key, nexthop: VMB1.ip4.toString() },
+  { stage: 'route', router: ROUTER, prefix: '100.64.0.0/10', port: RPB.key, nexthop: GW.ip4.toString() },
+  { stage: 'route', router: ROUTER, prefix: '100.96.0.0/11', port: RPB.key, nexthop: VMB1.ip4.toString() },
+  { stage: 'route', router: ROUTER, prefix: '203.0.113.0/24', port: RPB.key, nexthop: UNRESOLVED_B4.toString() },
+  { stage: 'route', router: ROUTER, prefix: '::/0', port: RPB.key, nexthop: GW.ip6?.toString() },
+  { stage: 'route', router: ROUTER, prefix: '2001:db8:100::/48', port: RPA.key, nexthop: VM2.ip6?.toString() },
+  { stage: 'route', router: ROUTER, prefix: '2001:db8:100:1::/64', port: RPB.key, nexthop: VMB1.ip6?.toString() },
+]
+
+// ---- dhcp-options: one network, ports whose DHCP entries use every option ------------------------------
+
+export const NET_D = 300
+export const D1 = host({ name: 'd1', key: 31, network: NET_D, mac: 'fa:16:3e:0d:00:01', ip4: '192.168.50.10', ofport: 31 })
+export const D2 = host({ name: 'd2', key: 32, network: NET_D, mac: 'fa:16:3e:0d:00:02', ip4: '192.168.50.11', ofport: 32 })
+export const D3 = host({ name: 'd3', key: 33, network: NET_D, mac: 'fa:16:3e:0d:00:03', ip4: '192.168.50.12', ofport: 33 })
+export const DHCP_SERVER_D = { ip: ipv4('192.168.50.2'), mac: mac('fa:16:3e:0d:00:fe') }
+const dhcpD = (h: Host): Pick<DhcpEntry, 'stage' | 'port' | 'mac' | 'ip' | 'server_ip' | 'server_mac'> => ({
+  stage: 'dhcp', port: h.key, mac: h.mac.toString(), ip: h.ip4.toString(), server_ip: DHCP_SERVER_D.ip.toString(),
+  server_mac: DHCP_SERVER_D.mac.toString(),
+})
+/** Everything: routes (121), explicit T1/T2, extra options given out of code order (sent sorted by code). */
+export const D1_DHCP: DhcpEntry = {
+  ...dhcpD(D1), prefix_len: 26, router: '192.168.50.1', dns: ['192.0.2.53'], domain: 'opts.example', lease: 7200,
+  renewal: 3000, rebind: 6000, mtu: 1400,
+  routes: [{ destination: '172.16.0.0/12', nexthop: '192.168.50.254' }, { destination: '10.20.30.0/24', nexthop: '192.168.50.253' }],
+  options: [{ code: 252, hex: '687474703a2f2f7770616421' }, { code: 42, hex: 'c000027b' }, { code: 119, hex: '046f707473076578616d706c6500' }],
+}
+/** Routes without a router: option 121 carries only the listed routes, no default (RFC 3442 3 applies to a router). */
+export const D2_DHCP: DhcpEntry = {
+  ...dhcpD(D2), prefix_len: 24, routes: [{ destination: '0.0.0.0/0', nexthop: '192.168.50.1' }, { destination: '10.0.0.0/8', nexthop: '192.168.50.254' }],
+}
+/** A low packet-in rate: 2 per second, burst 2. */
+export const D3_DHCP: DhcpEntry = { ...dhcpD(D3), prefix_len: 24, router: '192.168.50.1', rate: 2 }
+
+function dhcpOptionsEntries(): Entry[] {
+  const e: Entry[] = []
+  for (const h of [D1, D2, D3]) {
+    e.push({ stage: 'classify', in_port: h.ofport as number, network: NET_D, port: h.key })
+    e.push({ stage: 'port_sec', port: h.key, mac: h.mac.toString(), ips: [`${h.ip4.toString()}/32`] })
+    e.push({ stage: 'l2', network: NET_D, mac: h.mac.toString(), port: h.key })
+    e.push({ stage: 'egress', port: h.key, local: h.ofport })
+  }
+  e.push(D1_DHCP, D2_DHCP, D3_DHCP)
+  return e
+}
+
+// ---- vlan: one trunk port carrying two networks, and an untagged access port ---------------------------
+
+export const TRUNK_OFPORT = 40
+export const NET_V10 = 410
+export const NET_V20 = 420
+export const V10 = host({ name: 'v10', key: 41, network: NET_V10, mac: 'fa:16:3e:10:00:01', ip4: '172.16.10.5' })
+export const V20 = host({ name: 'v20', key: 42, network: NET_V20, mac: 'fa:16:3e:20:00:01', ip4: '172.16.20.5' })
+export const ACCESS = host({ name: 'access', key: 43, network: NET_V10, mac: 'fa:16:3e:10:00:02', ip4: '172.16.10.6', ofport: 43 })
+export const V20_PEER = host({ name: 'v20peer', key: 44, network: NET_V20, mac: 'fa:16:3e:20:00:02', ip4: '172.16.20.6', remote: '192.168.100.4' })
+
+function vlanEntries(): Entry[] {
+  return [
+    { stage: 'classify', in_port: TRUNK_OFPORT, vlan: 10, network: NET_V10, port: V10.key },
+    { stage: 'classify', in_port: TRUNK_OFPORT, vlan: 20, network: NET_V20, port: V20.key },
+    { stage: 'classify', in_port: ACCESS.ofport as number, network: NET_V10, port: ACCESS.key },
+    ...[V10, V20, ACCESS].map((h): Entry => ({ stage: 'port_sec', port: h.key, mac: h.mac.toString(), ips: [`${h.ip4.toString()}/32`] })),
+    ...[V10, V20, ACCESS, V20_PEER].map((h): Entry => ({ stage: 'l2', network: h.network, mac: h.mac.toString(), port: h.key })),
+    { stage: 'egress', port: ACCESS.key, local: ACCESS.ofport },
+    { stage: 'egress', port: V20_PEER.key, remote: V20_PEER.remote?.toString() },
+  ]
+}
+
+export const TOPOLOGIES: Record<string, Topology> = {
+  'routed-two-networks': {
+    description: 'Two networks (IPv4 + IPv6) joined by router 1; local and remote ports, allowed address pairs, ' +
+      'a port without port security, ports without DHCP / port_sec / egress entries, an upstream gateway.',
+    entries: baseEntries(),
+  },
+  routes: {
+    description: 'routed-two-networks plus overlapping routes for longest-prefix-match: defaults, /10 vs /11, ' +
+      '/24 vs /25 vs /32, IPv6 /48 vs /64, and a route whose next hop is unresolved.',
+    entries: [...baseEntries(), ...LPM_ROUTES],
+  },
+  'dhcp-options': {
+    description: 'One network whose ports have DHCP entries with every option: classless routes (121), T1/T2, ' +
+      'MTU, domain, DNS, extra raw options; one port with a low packet-in rate.',
+    entries: dhcpOptionsEntries(),
+  },
+  vlan: {
+    description: 'A trunk port carrying VLAN 10 and 20 into two networks, an untagged access port on the VLAN 10 ' +
+      'network, and a remote port on the VLAN 20 network.',
+    entries: vlanEntries(),
+  },
+}
