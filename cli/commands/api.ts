@@ -1,0 +1,105 @@
+// `dragonflow api`: the Neutron-compatible API (and the Keystone subset) over a store chosen by flags or a
+// JSON config file. This is the composition root of the northbound side: the only place that opens a store.
+import { readFileSync } from 'node:fs'
+import { type Command, UsageError, parseFlags } from '../command.js'
+import type { AuthMode } from '../../northbound/auth.js'
+import { startApiServer } from '../../northbound/server.js'
+import { type AnyConfig, openStore } from '../../store/registry.js'
+
+interface ApiConfig {
+  listen: string
+  store: AnyConfig
+  auth: AuthMode
+  adminToken?: string
+  adminPassword?: string
+  quiet: boolean
+}
+
+function parseListen(s: string): { host: string; port: number } {
+  const at = s.lastIndexOf(':')
+  const host = at > 0 ? s.slice(0, at).replace(/^\[|\]$/g, '') : '127.0.0.1'
+  const port = Number(at >= 0 ? s.slice(at + 1) : s)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--listen: bad port in '${s}'`)
+  return { host, port }
+}
+
+function loadConfig(args: string[]): ApiConfig {
+  const { flags, rest } = parseFlags(args, ['quiet'])
+  if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`)
+  let file: Partial<ApiConfig> & { store?: AnyConfig } = {}
+  const path = flags.get('config')
+  if (path) {
+    try {
+      file = JSON.parse(readFileSync(path, 'utf8')) as typeof file
+    } catch (err) {
+      throw new UsageError(`--config ${path}: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+  const driver = flags.get('store') ?? file.store?.driver ?? 'embedded'
+  let store: AnyConfig
+  if (flags.has('store') || flags.has('data-dir') || flags.has('etcd-endpoints') || !file.store) {
+    if (driver === 'embedded') {
+      const dir = flags.get('data-dir') ?? (file.store?.dir as string | undefined)
+      if (!dir) throw new UsageError('--store embedded needs --data-dir DIR')
+      store = { driver, dir }
+    } else if (driver === 'etcd') {
+      const eps = flags.get('etcd-endpoints') ?? (file.store?.endpoints as string[] | undefined)?.join(',')
+      if (!eps) throw new UsageError('--store etcd needs --etcd-endpoints URL[,URL...]')
+      store = { driver, endpoints: eps.split(',').map(s => s.trim()).filter(Boolean) }
+    } else {
+      throw new UsageError(`--store: unknown driver '${driver}' (embedded, etcd; others through --config)`)
+    }
+  } else {
+    store = file.store
+  }
+  const auth = (flags.get('auth') ?? file.auth ?? 'none') as AuthMode
+  if (auth !== 'none' && auth !== 'keystone') throw new UsageError(`--auth must be none or keystone, not '${auth}'`)
+  return {
+    listen: flags.get('listen') ?? file.listen ?? '127.0.0.1:9696',
+    store,
+    auth,
+    adminToken: flags.get('admin-token') ?? file.adminToken,
+    adminPassword: flags.get('admin-password') ?? file.adminPassword ?? process.env.DRAGONFLOW_ADMIN_PASSWORD,
+    quiet: flags.has('quiet'),
+  }
+}
+
+const command: Command = {
+  name: 'api',
+  summary: 'serve the Neutron v2.0 API (and a Keystone v3 subset) over the NB store',
+  usage: 'dragonflow api [--listen HOST:PORT] [--store embedded --data-dir DIR | --store etcd --etcd-endpoints URLS | --config FILE]\n' +
+    '                      [--auth none|keystone] [--admin-token TOKEN] [--admin-password PASSWORD] [--quiet]',
+  async run(args) {
+    const cfg = loadConfig(args)
+    const { host, port } = parseListen(cfg.listen)
+    const store = await openStore(cfg.store)
+    const log = cfg.quiet ? () => undefined : (line: string) => process.stdout.write(`${line}\n`)
+    let server
+    try {
+      server = await startApiServer({ store, host, port, auth: cfg.auth, adminToken: cfg.adminToken, adminPassword: cfg.adminPassword, log })
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+    // Tests and scripts read this line to learn the port (with --listen 127.0.0.1:0).
+    process.stdout.write(`dragonflow api: listening on ${server.url} (store ${cfg.store.driver}, auth ${cfg.auth})\n`)
+    const srv = server
+    await new Promise<void>(resolve => {
+      const stop = (signal: string): void => {
+        process.stdout.write(`dragonflow api: ${signal}, shutting down\n`)
+        process.off('SIGTERM', onTerm)
+        process.off('SIGINT', onInt)
+        resolve()
+      }
+      const onTerm = (): void => stop('SIGTERM')
+      const onInt = (): void => stop('SIGINT')
+      process.on('SIGTERM', onTerm)
+      process.on('SIGINT', onInt)
+    })
+    await srv.close()
+    await store.close()
+    return 0
+  },
+}
+
+export default command

@@ -1,0 +1,26 @@
+// Network attributes (core + net-mtu, provider, external-net, port-security, availability zones).
+import { type AttributeMap, adminStateAttr, bool, int, list, nameAttr, nullable, oneOf, standardAttributes, str } from '../attributes.js'
+
+export const NETWORK_TYPES = ['vxlan', 'geneve', 'vlan', 'flat', 'local'] as const
+
+export const NETWORK_ATTRIBUTES: AttributeMap = {
+  ...standardAttributes(),
+  name: nameAttr,
+  admin_state_up: adminStateAttr,
+  status: { filter: 'string' },
+  subnets: { filter: 'none' },
+  shared: { post: true, put: true, default: false, convert: bool, adminOnly: true, filter: 'bool' },
+  // 68 is the IPv4 minimum (RFC 791); the default depends on the network type and is set on create.
+  mtu: { post: true, put: true, convert: int({ min: 68, max: 65535 }), filter: 'int' },
+  'router:external': { post: true, put: true, default: false, convert: bool, adminOnly: true, filter: 'bool' },
+  'provider:network_type': { post: true, convert: oneOf(NETWORK_TYPES), adminOnly: true, adminVisible: true, filter: 'string' },
+  'provider:physical_network': { post: true, convert: nullable(str(64)), adminOnly: true, adminVisible: true, filter: 'string' },
+  'provider:segmentation_id': { post: true, convert: nullable(int({ min: 0, max: 16777215 })), adminOnly: true, adminVisible: true, filter: 'int' },
+  port_security_enabled: { post: true, put: true, default: true, convert: bool, filter: 'bool' },
+  availability_zone_hints: { post: true, default: [], convert: list(str(255)), filter: 'none' },
+  availability_zones: { filter: 'none' },
+  ipv4_address_scope: { filter: 'string' },
+  ipv6_address_scope: { filter: 'string' },
+  l2_adjacency: { filter: 'bool' },
+  is_default: { post: true, put: true, default: false, convert: bool, adminOnly: true, filter: 'bool' },
+}

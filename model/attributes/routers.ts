@@ -1,0 +1,24 @@
+// Router attributes (router, ext-gw-mode, extraroute, l3-ha/dvr flags shown to admins).
+import { type AttributeMap, adminStateAttr, bool, ip, list, nameAttr, nullable, prefix, shape, standardAttributes, str, uuid } from '../attributes.js'
+
+export const ROUTE = shape({ destination: prefix, nexthop: ip }, ['destination', 'nexthop'])
+
+export const GATEWAY_INFO = nullable(shape({
+  network_id: uuid,
+  enable_snat: bool,
+  external_fixed_ips: list(shape({ subnet_id: uuid, ip_address: ip })),
+}, ['network_id']))
+
+export const ROUTER_ATTRIBUTES: AttributeMap = {
+  ...standardAttributes(),
+  name: nameAttr,
+  admin_state_up: adminStateAttr,
+  status: { filter: 'string' },
+  external_gateway_info: { post: true, put: true, default: null, convert: GATEWAY_INFO, filter: 'none' },
+  routes: { post: false, put: true, default: [], convert: list(ROUTE), filter: 'none' },
+  distributed: { post: true, put: true, default: false, convert: bool, adminOnly: true, filter: 'bool' },
+  ha: { post: true, put: true, default: false, convert: bool, adminOnly: true, filter: 'bool' },
+  availability_zone_hints: { post: true, default: [], convert: list(str(255)), filter: 'none' },
+  availability_zones: { filter: 'none' },
+  flavor_id: { post: true, convert: nullable(uuid), filter: 'string' },
+}

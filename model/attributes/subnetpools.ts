@@ -1,0 +1,16 @@
+// Subnet pool attributes (subnet_allocation).
+import { type AttributeMap, bool, int, list, nameAttr, nullable, prefix, standardAttributes, uuid } from '../attributes.js'
+
+export const SUBNETPOOL_ATTRIBUTES: AttributeMap = {
+  ...standardAttributes(),
+  name: nameAttr,
+  prefixes: { post: true, put: true, required: true, convert: list(prefix), filter: 'none' },
+  default_prefixlen: { post: true, put: true, convert: int({ min: 0, max: 128 }), filter: 'int' },
+  min_prefixlen: { post: true, put: true, convert: int({ min: 0, max: 128 }), filter: 'int' },
+  max_prefixlen: { post: true, put: true, convert: int({ min: 0, max: 128 }), filter: 'int' },
+  ip_version: { filter: 'int' },
+  shared: { post: true, default: false, convert: (v, f) => bool(v, f), adminOnly: true, filter: 'bool' },
+  is_default: { post: true, put: true, default: false, convert: bool, adminOnly: true, filter: 'bool' },
+  default_quota: { post: true, put: true, default: null, convert: int({ min: 0, nullable: true }), filter: 'int' },
+  address_scope_id: { post: true, put: true, default: null, convert: nullable(uuid), filter: 'string' },
+}

@@ -1,0 +1,120 @@
+// IP address management as pure functions over a subnet's CIDR, pools and the set of used addresses.
+// The store makes allocation atomic (northbound/ipam.ts writes one allocation record per address in the
+// port's transaction); this file only decides which address to try.
+import { ApiError } from './errors.js'
+import { type Cidr, cidrContains, formatCidr, formatIp, lastAddress, parseCidr, parseIp } from './ip.js'
+
+export interface Pool {
+  start: string
+  end: string
+}
+
+interface Range { start: bigint; end: bigint }
+
+export function subnetOf(cidr: string): Cidr {
+  const c = parseCidr(cidr)
+  if (!c) throw new ApiError('InvalidInput', { detail: `invalid cidr ${cidr}` })
+  return c
+}
+
+/** The first usable address: Neutron's default gateway. None for a subnet of one or two addresses. */
+export function defaultGateway(cidr: string): string | null {
+  const c = subnetOf(cidr)
+  const size = lastAddress(c) - c.network + 1n
+  if (size <= 2n) return null
+  return formatIp({ version: c.version, value: c.network + 1n })
+}
+
+/** Usable range of a subnet: IPv4 leaves out network and broadcast; IPv6 leaves out the subnet-router anycast (RFC 4291 2.6.1). */
+function usable(c: Cidr): Range {
+  const last = lastAddress(c)
+  const size = last - c.network + 1n
+  if (size <= 2n) return { start: c.network, end: last }
+  return { start: c.network + 1n, end: c.version === 4 ? last - 1n : last }
+}
+
+function toRange(version: 4 | 6, p: Pool): Range {
+  const s = parseIp(p.start), e = parseIp(p.end)
+  if (!s || !e || s.version !== version || e.version !== version) throw new ApiError('InvalidAllocationPool', { pool: `${p.start}-${p.end}` })
+  return { start: s.value, end: e.value }
+}
+
+function fromRange(version: 4 | 6, r: Range): Pool {
+  return { start: formatIp({ version, value: r.start }), end: formatIp({ version, value: r.end }) }
+}
+
+/** Neutron's default pools: the usable range with the gateway cut out. */
+export function defaultPools(cidr: string, gateway: string | null): Pool[] {
+  const c = subnetOf(cidr)
+  const r = usable(c)
+  const g = gateway ? parseIp(gateway) : undefined
+  if (!g || g.version !== c.version || g.value < r.start || g.value > r.end) return [fromRange(c.version, r)]
+  const out: Range[] = []
+  if (g.value > r.start) out.push({ start: r.start, end: g.value - 1n })
+  if (g.value < r.end) out.push({ start: g.value + 1n, end: r.end })
+  return out.map(x => fromRange(c.version, x))
+}
+
+/** Pools given by the user must lie inside the CIDR, not overlap and not hold the gateway. */
+export function checkPools(cidr: string, pools: Pool[], gateway: string | null): void {
+  const c = subnetOf(cidr)
+  const ranges = pools.map(p => ({ p, r: toRange(c.version, p) }))
+  for (const { p, r } of ranges) {
+    if (r.start > r.end) throw new ApiError('InvalidAllocationPool', { pool: `${p.start}-${p.end}` })
+    if (r.start < c.network || r.end > lastAddress(c)) throw new ApiError('OutOfBoundsAllocationPool', { pool: `${p.start}-${p.end}`, subnet_cidr: formatCidr(c) })
+  }
+  const sorted = [...ranges].sort((a, b) => (a.r.start < b.r.start ? -1 : 1))
+  for (let i = 1; i < sorted.length; i++) {
+    const a = sorted[i - 1]!, b = sorted[i]!
+    if (b.r.start <= a.r.end) {
+      throw new ApiError('OverlappingAllocationPools', { pool_1: `${a.p.start}-${a.p.end}`, pool_2: `${b.p.start}-${b.p.end}`, subnet_cidr: formatCidr(c) })
+    }
+  }
+  const g = gateway ? parseIp(gateway) : undefined
+  if (g) {
+    const hit = ranges.find(x => g.value >= x.r.start && g.value <= x.r.end)
+    if (hit) throw new ApiError('GatewayConflictWithAllocationPools', { ip_address: gateway, pool: `${hit.p.start}-${hit.p.end}` })
+  }
+}
+
+export function inPools(pools: Pool[], address: string): boolean {
+  const a = parseIp(address)
+  if (!a) return false
+  return pools.some(p => {
+    const s = parseIp(p.start), e = parseIp(p.end)
+    return !!s && !!e && s.version === a.version && a.value >= s.value && a.value <= e.value
+  })
+}
+
+export function inCidr(cidr: string, address: string): boolean {
+  const c = parseCidr(cidr), a = parseIp(address)
+  return !!c && !!a && cidrContains(c, a)
+}
+
+/**
+ * The first address of the pools that is in neither `used` nor `avoid` (both canonical strings), scanning in
+ * order so that allocation is predictable (.2, .3, ...). Undefined when the pools are exhausted.
+ */
+export function pickAddress(pools: Pool[], taken: (address: string) => boolean): string | undefined {
+  for (const p of pools) {
+    const s = parseIp(p.start), e = parseIp(p.end)
+    if (!s || !e) continue
+    // The scan is bounded by the number of taken addresses in practice; cap it for huge exhausted ranges.
+    let budget = 1_000_000
+    for (let v = s.value; v <= e.value && budget > 0; v++, budget--) {
+      const text = formatIp({ version: s.version, value: v })
+      if (!taken(text)) return text
+    }
+  }
+  return undefined
+}
+
+/** Size of the pools (for quota details and subnet usage). */
+export function poolSize(pools: Pool[]): bigint {
+  let n = 0n
+  for (const p of pools) {
+    const s = parseIp(p.start), e = parseIp(p.end)
+    if (s && e && e.value >= s.value) n += e.value - s.value + 1n
+  }
+  return n
+}

@@ -1,0 +1,81 @@
+// The services shared by the resource modules: typed store access, ownership checks, quotas, the default
+// security group and rendering of stored objects into API dictionaries.
+import { randomUUID } from 'node:crypto'
+import { ApiError, type ErrorType } from '../model/errors.js'
+import { DEFAULT_QUOTAS } from '../model/quotas.js'
+import { TABLES, projectTopic } from '../model/tables.js'
+import type { Store } from '../store/types.js'
+import { type RequestContext, owns } from './context.js'
+import { Db, type Row, now } from './db.js'
+import type { Item } from './query.js'
+import type { Resource } from './resource.js'
+
+export class Neutron {
+  readonly db: Db
+  /** Set by the security group module: creates a project's default group on first use. */
+  ensureDefaultSecurityGroup: (projectId: string) => Promise<string> = async () => { throw new Error('security groups not loaded') }
+
+  constructor(readonly store: Store) {
+    this.db = new Db(store)
+  }
+
+  /** The object if the caller may see it; otherwise Neutron's 404 (existence is not revealed). */
+  async find<T>(res: Pick<Resource<T>, 'table' | 'notFound' | 'visible'>, ctx: RequestContext, id: string): Promise<Row<T>> {
+    const row = await this.db.get<T>(res.table, id)
+    if (!row || !(owns(ctx, row.value as { project_id?: unknown }) || res.visible?.(ctx, row.value))) {
+      throw new ApiError(res.notFound, { id })
+    }
+    return row
+  }
+
+  /** Like find, but the caller must own it: a visible object of another project is a 403, as Neutron's policy. */
+  async findOwned<T>(res: Pick<Resource<T>, 'table' | 'notFound' | 'visible' | 'member'>, ctx: RequestContext, id: string, action: string): Promise<Row<T>> {
+    const row = await this.find(res, ctx, id)
+    if (!owns(ctx, row.value as { project_id?: unknown })) {
+      throw new ApiError('PolicyNotAuthorized', { action: `rule:${action}_${res.member}` })
+    }
+    return row
+  }
+
+  notFound(type: ErrorType, id: string): ApiError {
+    return new ApiError(type, { id })
+  }
+
+  async quotaLimits(projectId: string): Promise<Record<string, number>> {
+    const row = await this.db.get<Record<string, number>>(TABLES.quotas, projectId)
+    return { ...DEFAULT_QUOTAS, ...(row?.value ?? {}) }
+  }
+
+  async usage(projectId: string, table: string): Promise<number> {
+    const rows = await this.db.list<{ project_id: string }>(table, projectTopic(projectId))
+    return rows.filter(r => r.value.project_id === projectId).length
+  }
+
+  /** 409 OverQuota when `adding` more objects would pass the project's limit (-1: unlimited). */
+  async checkQuota(projectId: string, resource: string, table: string, adding = 1): Promise<void> {
+    const limit = (await this.quotaLimits(projectId))[resource]
+    if (limit === undefined || limit < 0) return
+    const used = await this.usage(projectId, table)
+    if (used + adding > limit) throw new ApiError('OverQuota', { resource })
+  }
+
+  /** Standard attributes of a new object. */
+  stamp(projectId: string, extra: { id?: string } = {}): Item {
+    const t = now()
+    return { id: extra.id ?? randomUUID(), project_id: projectId, description: '', tags: [], created_at: t, updated_at: t }
+  }
+
+  /** The API dictionary of a stored object: revision_number from the store version, tenant_id alias. */
+  render<T>(res: Pick<Resource<T>, 'attributes' | 'hidden'>, ctx: RequestContext, row: Row<T>): Item {
+    const v = row.value as unknown as Item
+    const out: Item = {}
+    for (const [k, val] of Object.entries(v)) {
+      if (res.hidden?.includes(k) || k === 'key') continue
+      if (res.attributes[k]?.adminVisible && !ctx.isAdmin) continue
+      out[k] = val
+    }
+    out.tenant_id = v.project_id
+    out.revision_number = row.version
+    return out
+  }
+}

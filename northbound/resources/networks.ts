@@ -1,0 +1,168 @@
+// Networks: provider attributes (admin only), the datapath tunnel key, MTU per network type, external and
+// shared networks visible to every project, NetworkInUse on delete while ports remain.
+import { NETWORK_ATTRIBUTES } from '../../model/attributes/networks.js'
+import { DEVICE_OWNER_DHCP } from '../../model/attributes/ports.js'
+import { ApiError } from '../../model/errors.js'
+import { KEY_SPACES, TABLES, ipAllocationId, macAllocationId, networkTopic, segmentId, topicsFor } from '../../model/tables.js'
+import type { Network, Port, Subnet } from '../../model/types.js'
+import type { TxOp } from '../../store/types.js'
+import type { RequestContext } from '../context.js'
+import { type Row, isStoreError, now } from '../db.js'
+import type { Neutron } from '../neutron.js'
+import type { Input, Resource } from '../resource.js'
+
+/** The type a tenant network gets when no provider attributes are given (Geneve, as OVN does). */
+export const DEFAULT_NETWORK_TYPE = 'geneve'
+/** Physical MTU assumed for the underlay; overlay MTUs subtract the encapsulation (RFC 8926 / RFC 7348 headers over IPv4). */
+export const PHYSICAL_MTU = 1500
+const OVERHEAD: Record<string, number> = { geneve: 58, vxlan: 50, vlan: 0, flat: 0, local: 0 }
+
+export function maxMtu(type: string): number {
+  return PHYSICAL_MTU - (OVERHEAD[type] ?? 0)
+}
+
+interface Segment { type: string; physnet: string | null; segId: number | null; userSegId: boolean }
+
+/** Checks provider:* as ML2 does per type driver, with its messages. */
+function planSegment(input: Input): Segment {
+  const type = (input['provider:network_type'] as string | undefined) ?? DEFAULT_NETWORK_TYPE
+  const physnet = (input['provider:physical_network'] as string | null | undefined) ?? null
+  const segId = (input['provider:segmentation_id'] as number | null | undefined) ?? null
+  const bad = (detail: string): ApiError => new ApiError('InvalidInput', { detail })
+  if (input['provider:network_type'] === undefined && (physnet !== null || segId !== null)) {
+    throw bad('provider:network_type required')
+  }
+  switch (type) {
+    case 'flat':
+      if (!physnet) throw bad('physical_network required for flat provider network')
+      if (segId !== null) throw bad('segmentation_id specified for flat provider network')
+      break
+    case 'vlan':
+      if (!physnet) throw bad('physical_network required for VLAN provider network')
+      if (segId !== null && (segId < 1 || segId > 4094)) throw bad(`segmentation_id out of range (1 through 4094)`)
+      if (segId === null) throw bad('segmentation_id required for VLAN provider network')
+      break
+    case 'vxlan':
+    case 'geneve':
+      if (physnet) throw bad(`provider:physical_network specified for ${type} network`)
+      if (segId !== null && segId < 1) throw bad('segmentation_id out of range (1 through 16777215)')
+      break
+    case 'local':
+      if (physnet || segId !== null) throw bad('local provider network does not take physical_network or segmentation_id')
+      break
+  }
+  return { type, physnet, segId, userSegId: segId !== null }
+}
+
+function segmentOp(seg: Segment, networkId: string, projectId: string): TxOp | undefined {
+  if (seg.type === 'local') return undefined
+  return { op: 'create', table: TABLES.segments, id: segmentId(seg.type, seg.physnet, seg.segId), topics: topicsFor(projectId), value: { network_id: networkId } }
+}
+
+export const networks: Resource<Network> = {
+  collection: 'networks',
+  member: 'network',
+  table: TABLES.networks,
+  attributes: NETWORK_ATTRIBUTES,
+  notFound: 'NetworkNotFound',
+  quota: 'network',
+  visible: (_ctx, n) => n.shared || n['router:external'],
+
+  async create(nb, _ctx, input) {
+    const seg = planSegment(input)
+    const mtu = (input.mtu as number | undefined) ?? maxMtu(seg.type)
+    if (mtu > maxMtu(seg.type)) throw new ApiError('InvalidInput', { detail: `Requested MTU is too big, maximum is ${maxMtu(seg.type)}` })
+    const project = input.project_id as string
+    for (let attempt = 0; ; attempt++) {
+      const key = await nb.db.allocateKey(KEY_SPACES.network)
+      // Tunnel networks use the datapath key as their VNI unless the admin chose one.
+      const segId = seg.segId ?? (seg.type === 'geneve' || seg.type === 'vxlan' ? key : null)
+      const value = {
+        ...nb.stamp(project),
+        ...(input as Partial<Network>),
+        name: input.name as string,
+        status: 'ACTIVE',
+        mtu,
+        'provider:network_type': seg.type,
+        'provider:physical_network': seg.physnet,
+        'provider:segmentation_id': segId,
+        key,
+      } as Network
+      const ops: TxOp[] = [{ op: 'create', table: TABLES.networks, id: value.id, topics: topicsFor(project, value.id), value: value as unknown as Record<string, unknown> }]
+      const segOp = segmentOp({ ...seg, segId }, value.id, project)
+      if (segOp) ops.push(segOp)
+      try {
+        await nb.db.transact(ops)
+      } catch (err) {
+        if (!isStoreError(err, 'already_exists')) throw err
+        if (seg.userSegId || attempt > 20) {
+          const kind = seg.type === 'vlan' ? `VLAN ${segId} on physical network ${seg.physnet} ` : seg.type === 'flat' ? `physical network ${seg.physnet}` : 'tunnel ID'
+          if (seg.type === 'vlan') throw new ApiError('Conflict', { detail: `Unable to create the network. The VLAN ${segId} on physical network ${seg.physnet} is in use.` })
+          if (seg.type === 'flat') throw new ApiError('Conflict', { detail: `Unable to create the flat network. Physical network ${seg.physnet} is in use.` })
+          throw new ApiError('SegmentationIdInUse', { kind, segmentation_id: segId })
+        }
+        continue
+      }
+      const row = await nb.db.get<Network>(TABLES.networks, value.id)
+      if (!row) throw new ApiError('NetworkNotFound', { id: value.id })
+      return row
+    }
+  },
+
+  async update(nb, _ctx, row, changes) {
+    const type = row.value['provider:network_type']
+    if (changes.mtu !== undefined && (changes.mtu as number) > maxMtu(type)) {
+      throw new ApiError('InvalidInput', { detail: `Requested MTU is too big, maximum is ${maxMtu(type)}` })
+    }
+    return nb.db.mutate<Network>(TABLES.networks, row.id, cur => ({ ...cur.value, ...(changes as Partial<Network>), updated_at: now() }),
+      () => new ApiError('NetworkNotFound', { id: row.id }))
+  },
+
+  async remove(nb, _ctx, row) {
+    await deleteNetwork(nb, row)
+  },
+
+  async decorate(nb, _ctx, items) {
+    const subnets = await nb.db.list<Subnet>(TABLES.subnets)
+    const byNet = new Map<string, string[]>()
+    for (const s of subnets) byNet.set(s.value.network_id, [...(byNet.get(s.value.network_id) ?? []), s.id])
+    for (const i of items) {
+      i.subnets = byNet.get(i.id as string) ?? []
+      i.availability_zones = []
+      i.ipv4_address_scope = null
+      i.ipv6_address_scope = null
+      i.l2_adjacency = true
+    }
+  },
+}
+
+/** Deletes a network with its subnets and DHCP ports in one transaction; any other port is NetworkInUse. */
+async function deleteNetwork(nb: Neutron, row: Row<Network>): Promise<void> {
+  const ports = (await nb.db.list<Port>(TABLES.ports, networkTopic(row.id))).filter(p => p.value.network_id === row.id)
+  if (ports.some(p => p.value.device_owner !== DEVICE_OWNER_DHCP)) throw new ApiError('NetworkInUse', { net_id: row.id })
+  const subnets = (await nb.db.list<Subnet>(TABLES.subnets, networkTopic(row.id))).filter(s => s.value.network_id === row.id)
+  const ops: TxOp[] = []
+  for (const p of ports) {
+    ops.push({ op: 'delete', table: TABLES.ports, id: p.id })
+    ops.push({ op: 'delete', table: TABLES.macAllocations, id: macAllocationId(row.id, p.value.mac_address) })
+    for (const f of p.value.fixed_ips) ops.push({ op: 'delete', table: TABLES.ipAllocations, id: ipAllocationId(f.subnet_id, f.ip_address) })
+  }
+  for (const s of subnets) ops.push({ op: 'delete', table: TABLES.subnets, id: s.id })
+  const n = row.value
+  if (n['provider:network_type'] !== 'local') {
+    const segId = segmentId(n['provider:network_type'], n['provider:physical_network'], n['provider:segmentation_id'])
+    if (await nb.db.get(TABLES.segments, segId)) ops.push({ op: 'delete', table: TABLES.segments, id: segId })
+  }
+  ops.push({ op: 'delete', table: TABLES.networks, id: row.id })
+  try {
+    await nb.db.transact(ops)
+  } catch (err) {
+    // Something in the plan vanished meanwhile (a concurrent delete): report the network as busy, the client retries.
+    if (isStoreError(err, 'version_conflict') || isStoreError(err, 'not_found')) throw new ApiError('NetworkInUse', { net_id: row.id })
+    throw err
+  }
+}
+
+export function isNetworkVisible(ctx: RequestContext, n: Network): boolean {
+  return ctx.isAdmin || n.project_id === ctx.projectId || n.shared || n['router:external']
+}

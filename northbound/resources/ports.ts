@@ -1,0 +1,106 @@
+// Ports: addresses through northbound/ipam.ts (atomic with the port), the project's default security group,
+// port security rules (no groups or address pairs without it), binding fields, and the datapath port key.
+import { DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF, PORT_ATTRIBUTES, isNetworkOwned } from '../../model/attributes/ports.js'
+import { ApiError } from '../../model/errors.js'
+import { KEY_SPACES, TABLES } from '../../model/tables.js'
+import type { FloatingIp, Port } from '../../model/types.js'
+import type { RequestContext } from '../context.js'
+import { now } from '../db.js'
+import { type IpRequest, deletePortOps, writePort } from '../ipam.js'
+import type { Neutron } from '../neutron.js'
+import type { Resource } from '../resource.js'
+import { isNetworkVisible, networks } from './networks.js'
+import { forgetInterface } from './routers.js'
+import { ensureDefaultSecurityGroup, securityGroups } from './security-groups.js'
+
+function binding(hostId: string): Pick<Port, never> & Record<string, unknown> {
+  // The agent on `hostId` plugs the port into its integration bridge: an OVS VIF with port filtering.
+  return hostId
+    ? { 'binding:vif_type': 'ovs', 'binding:vif_details': { port_filter: true, connectivity: 'l2', bridge_name: 'br-int', datapath_type: 'netdev' } }
+    : { 'binding:vif_type': 'unbound', 'binding:vif_details': {} }
+}
+
+async function checkSecurityGroups(nb: Neutron, ctx: RequestContext, ids: string[]): Promise<void> {
+  for (const id of ids) await nb.find(securityGroups, ctx, id)
+}
+
+function checkPortSecurity(p: { port_security_enabled: boolean; security_groups: string[]; allowed_address_pairs: unknown[] }): void {
+  if (!p.port_security_enabled && p.security_groups.length) throw new ApiError('PortSecurityPortHasSecurityGroup')
+  if (!p.port_security_enabled && p.allowed_address_pairs.length) throw new ApiError('AddressPairAndPortSecurityRequired')
+}
+
+export const ports: Resource<Port> = {
+  collection: 'ports',
+  member: 'port',
+  table: TABLES.ports,
+  attributes: PORT_ATTRIBUTES,
+  notFound: 'PortNotFound',
+  quota: 'port',
+
+  async create(nb, ctx, input) {
+    const net = await nb.find(networks, ctx, input.network_id as string)
+    if (!isNetworkVisible(ctx, net.value)) throw new ApiError('NetworkNotFound', { id: net.id })
+    const project = input.project_id as string
+    const owner = input.device_owner as string
+    const portSecurity = (input.port_security_enabled as boolean | undefined) ?? net.value.port_security_enabled
+    let groups = input.security_groups as string[] | undefined
+    if (groups === undefined) {
+      groups = portSecurity && !isNetworkOwned(owner) ? [await ensureDefaultSecurityGroup(nb, project)] : []
+    } else {
+      await checkSecurityGroups(nb, ctx, groups)
+    }
+    const pairs = input.allowed_address_pairs as unknown[]
+    checkPortSecurity({ port_security_enabled: portSecurity, security_groups: groups, allowed_address_pairs: pairs })
+    const key = await nb.db.allocateKey(KEY_SPACES.port)
+    const { fixed_ips: fixed, mac_address: mac, ...rest } = input
+    const port = {
+      ...nb.stamp(project),
+      ...rest,
+      status: 'DOWN',
+      security_groups: groups,
+      port_security_enabled: portSecurity,
+      ...binding(input['binding:host_id'] as string),
+      fixed_ips: [],
+      mac_address: '',
+      key,
+    } as unknown as Port
+    return writePort(nb, { port, requested: fixed as IpRequest[] | undefined, mac: mac as string | undefined })
+  },
+
+  async update(nb, ctx, row, changes) {
+    if (changes.mac_address !== undefined && changes.mac_address !== row.value.mac_address) {
+      if (!ctx.isAdmin) throw new ApiError('PolicyNotAuthorized', { action: '(rule:update_port and rule:update_port:mac_address)' })
+      if (row.value['binding:host_id']) throw new ApiError('Conflict', { detail: `Unable to complete operation on port ${row.id}, port is already bound, port type: ovs, old_mac ${row.value.mac_address}, new_mac ${changes.mac_address}.` })
+    }
+    if (changes.security_groups !== undefined) await checkSecurityGroups(nb, ctx, changes.security_groups as string[])
+    const { fixed_ips: fixed, mac_address: mac, ...rest } = changes
+    const next = { ...row.value, ...(rest as Partial<Port>), updated_at: now() } as Port
+    if (changes['binding:host_id'] !== undefined) Object.assign(next, binding(next['binding:host_id']))
+    checkPortSecurity(next)
+    return writePort(nb, { port: next, previous: row, requested: fixed as IpRequest[] | undefined, mac: mac as string | undefined })
+  },
+
+  async remove(nb, ctx, row) {
+    const owner = row.value.device_owner
+    if (!ctx.isAdmin && (owner === DEVICE_OWNER_ROUTER_INTF || owner === DEVICE_OWNER_ROUTER_GW || owner === DEVICE_OWNER_FLOATINGIP)) {
+      throw new ApiError('L3PortInUse', { port_id: row.id, device_owner: owner })
+    }
+    await nb.db.transact(deletePortOps(row.value))
+    await forgetInterface(nb, row.value)
+    // Floating IPs on a deleted port are disassociated, as Neutron does.
+    for (const f of await nb.db.list<FloatingIp>(TABLES.floatingips)) {
+      if (f.value.port_id !== row.id) continue
+      await nb.db.mutate<FloatingIp>(TABLES.floatingips, f.id, cur => (cur.value.port_id === row.id
+        ? { ...cur.value, port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN', updated_at: now() }
+        : undefined), () => new ApiError('FloatingIPNotFound', { id: f.id }))
+    }
+  },
+
+  async decorate(_nb, _ctx, items) {
+    for (const i of items) {
+      i.ip_allocation = 'immediate'
+      i.dns_assignment = []
+    }
+  },
+}
+

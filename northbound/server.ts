@@ -1,0 +1,153 @@
+// The API server over node:http: parses each request, authenticates it, dispatches to Keystone (/v3) or
+// Neutron (/, /v2.0), renders errors in each API's shape, and logs one line per request. Bad input of any kind
+// ends as a 4xx answer; an unexpected exception is a logged 500, never a crash.
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { ApiError } from '../model/errors.js'
+import { StoreError, type Store } from '../store/types.js'
+import { type AuthMode, type AuthOptions, authenticate } from './auth.js'
+import { Db, mapStoreError } from './db.js'
+import type { ApiRequest, Reply } from './http.js'
+import { KeystoneApi } from './keystone/api.js'
+import { Identity } from './keystone/identity.js'
+import { tokenSecret } from './keystone/tokens.js'
+import { Neutron } from './neutron.js'
+import { ensureDefaultSecurityGroup } from './resources/security-groups.js'
+import { routeNeutron, versions } from './routes.js'
+
+const MAX_BODY = 4 * 1024 * 1024
+
+export interface ApiServerOptions {
+  store: Store
+  host?: string
+  port?: number
+  auth: AuthMode
+  adminToken?: string
+  /** Creates (or resets the password of) the Keystone user `admin` on project `admin`. */
+  adminPassword?: string
+  log?: (line: string) => void
+}
+
+export interface ApiServer {
+  readonly port: number
+  readonly url: string
+  close(): Promise<void>
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (c: Buffer) => {
+      size += c.length
+      if (size > MAX_BODY) { reject(new ApiError('HTTPBadRequest', { detail: 'Request body too large' })); req.destroy(); return }
+      chunks.push(c)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new ApiError('HTTPBadRequest', { detail: 'Malformed request body' })
+  }
+}
+
+function toApiError(err: unknown, log: (line: string) => void): ApiError {
+  const mapped = mapStoreError(err)
+  if (mapped instanceof ApiError) return mapped
+  if (mapped instanceof StoreError && mapped.code === 'invalid') {
+    log(`store refused a transaction: ${mapped.message}`)
+    return new ApiError('InternalError')
+  }
+  log(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
+  return new ApiError('InternalError')
+}
+
+function neutronError(e: ApiError): Reply {
+  return { status: e.status, body: { NeutronError: { type: e.type, message: e.message, detail: '' } } }
+}
+
+const TITLES: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 500: 'Internal Server Error', 503: 'Service Unavailable' }
+
+function keystoneError(e: ApiError): Reply {
+  const detail = e.params.detail
+  const message = typeof detail === 'string' && e.type !== 'InvalidInput' ? detail : e.message
+  const headers: Record<string, string> | undefined = e.status === 401 ? { 'WWW-Authenticate': 'Keystone uri="/v3"' } : undefined
+  return { status: e.status, body: { error: { code: e.status, message, title: TITLES[e.status] ?? 'Error' } }, headers }
+}
+
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`))
+  const db = new Db(opts.store)
+  const identity = new Identity(db)
+  const { adminProjectId } = await identity.bootstrap({ adminPassword: opts.adminPassword })
+  const authOpts: AuthOptions = { mode: opts.auth, adminToken: opts.adminToken, adminProjectId: adminProjectId ?? 'admin', secret: await tokenSecret(db) }
+  const nb = new Neutron(opts.store)
+  nb.ensureDefaultSecurityGroup = project => ensureDefaultSecurityGroup(nb, project)
+  const keystone = new KeystoneApi(identity, authOpts)
+
+  async function dispatch(req: ApiRequest): Promise<Reply> {
+    const first = req.segments[0]
+    if (first === 'v3') return keystone.handle(req)
+    if (first === undefined) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError('HTTPMethodNotAllowed', { method: req.method })
+      return versions(req.baseUrl)
+    }
+    if (first !== 'v2.0') throw new ApiError('HTTPNotFound')
+    const ctx = authenticate(req, authOpts)
+    return routeNeutron(nb, ctx, req)
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint()
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    const segments = url.pathname.split('/').filter(Boolean).map(s => decodeURIComponent(s))
+    const isKeystone = segments[0] === 'v3'
+    let reply: Reply
+    try {
+      const text = ['POST', 'PUT', 'PATCH'].includes(req.method ?? '') ? await readBody(req) : ''
+      reply = await dispatch({
+        method: req.method ?? 'GET', segments, params: url.searchParams, body: parseJson(text),
+        headers: req.headers, baseUrl: `http://${req.headers.host ?? 'localhost'}`,
+      })
+    } catch (err) {
+      const e = toApiError(err, log)
+      reply = isKeystone ? keystoneError(e) : neutronError(e)
+    }
+    const payload = reply.body === undefined || reply.status === 204 ? '' : JSON.stringify(reply.body)
+    const headers: Record<string, string | number> = { ...(reply.headers ?? {}), 'Content-Length': Buffer.byteLength(payload) }
+    if (payload) headers['Content-Type'] = 'application/json'
+    res.writeHead(reply.status, headers)
+    res.end(req.method === 'HEAD' ? undefined : payload)
+    const ms = Number(process.hrtime.bigint() - started) / 1e6
+    log(`${new Date().toISOString()} ${req.method} ${url.pathname}${url.search} ${reply.status} ${ms.toFixed(1)}ms`)
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(err => {
+      log(`response failed: ${err instanceof Error ? err.message : String(err)}`)
+      if (!res.headersSent) res.writeHead(500)
+      res.end()
+    })
+  })
+  server.keepAliveTimeout = 5000
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port ?? 9696, opts.host ?? '127.0.0.1', () => { server.off('error', reject); resolve() })
+  })
+  const port = (server.address() as AddressInfo).port
+  return {
+    port,
+    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+    close: () => new Promise<void>(resolve => {
+      // Stop accepting, let requests in flight finish, then drop idle keep-alive sockets.
+      server.close(() => resolve())
+      server.closeIdleConnections()
+    }),
+  }
+}
