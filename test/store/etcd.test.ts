@@ -36,7 +36,8 @@ t.test('objects are JSON under the prefix; the version is etcd\'s key version', 
   t.teardown(() => raw.close())
   const res = await raw.get('layout/o/network/n1').exec()
   const kv = res.kvs[0]
-  t.same(JSON.parse(kv?.value.toString() ?? 'null'), { topics: ['project:p'], value: { name: 'y' } })
+  t.match(JSON.parse(kv?.value.toString() ?? 'null'), { topics: ['project:p'], value: { name: 'y' }, tx: /^[0-9a-f]{16}$/ },
+    'topics, value, and the token of the transaction that wrote it')
   t.equal(kv?.version, '2', 'etcd reports the version as a string; the store maps it to 2')
 })
 

@@ -7,11 +7,23 @@ import { parseObjectPath } from './keys.js'
 interface Body {
   topics: string[]
   value: Record<string, unknown>
+  /** Token of the transaction that wrote it: lets a writer recognise its own commit after a lost reply. */
+  tx?: string
 }
 
-export function encodeBody(topics: string[], value: Record<string, unknown>): string {
-  const body: Body = { topics, value }
+export function encodeBody(topics: string[], value: Record<string, unknown>, tx: string): string {
+  const body: Body = { topics, value, tx }
   return JSON.stringify(body)
+}
+
+/** The transaction token stored with a key-value, if it is one of ours. */
+export function txOf(kv: IKeyValue): string | undefined {
+  try {
+    const body = JSON.parse(kv.value.toString('utf8')) as Partial<Body>
+    return typeof body.tx === 'string' ? body.tx : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** `key` is relative to the store prefix. */
@@ -36,8 +48,13 @@ function decodeBody(key: string, kv: IKeyValue): Body {
   return b as Body
 }
 
-/** A watch event as a Change; deletes need the previous kv (watch withPreviousKV) for their topics and version. */
-export function decodeEvent(type: 'Put' | 'Delete', kv: IKeyValue, prev: IKeyValue | undefined, key: string): Change {
+/**
+ * A watch event as a Change; `key` is relative to the prefix. Deletes need the previous kv (watch
+ * withPreviousKV) for their topics and version.
+ */
+export function decodeEvent(ev: { type: 'Put' | 'Delete'; kv: IKeyValue; prev_kv?: IKeyValue | null }, key: string): Change {
+  const { type, kv } = ev
+  const prev = ev.prev_kv ?? undefined
   const where = parseObjectPath(key)
   if (!where) throw new StoreError('bad_record', `etcd key ${key} is not an object key`)
   const revision = Number(kv.mod_revision)

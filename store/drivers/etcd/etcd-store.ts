@@ -1,10 +1,12 @@
 // The store on etcd: one key per object (see keys.ts), transactions as etcd txns whose compares are the CAS
 // checks, key allocation by CAS on a counter key, watch by etcd watch (which resumes from its last revision after
 // a reconnect, so no change is missed across an etcd restart).
+import { randomBytes } from 'node:crypto'
 import { Etcd3, type IKeyValue, type IOptions, type Namespace, type Watcher } from 'etcd3'
 import { checkOps } from '../../tx-plan.js'
 import { type Change, type Store, StoreError, type StoredObject, type TxOp, type Unsubscribe } from '../../types.js'
 import { decodeEvent, decodeObject, encodeBody } from './codec.js'
+import { committedEarlier, explainFailure } from './txn-outcome.js'
 import { guard } from './errors.js'
 import { KeyAllocator } from './key-allocator.js'
 import { OBJECTS, objectPath, parseObjectPath, tablePrefix } from './keys.js'
@@ -73,20 +75,28 @@ export class EtcdStore implements Store {
     await this.transact([version === undefined ? { op: 'delete', table, id } : { op: 'delete', table, id, version }])
   }
 
-  /** One etcd txn: if every CAS compare holds, every write; otherwise read the keys back to say which op failed. */
+  /**
+   * One etcd txn: if every CAS compare holds, every write; otherwise read the keys back to say which op failed.
+   * etcd3 retries a call whose connection failed; if the first attempt had committed, the retry's compares fail
+   * against our own writes. The token in each written body recognises that case as the success it was.
+   */
   async transact(ops: TxOp[]): Promise<StoredObject[]> {
     this.checkOpen()
     checkOps(ops)
+    const tx = randomBytes(8).toString('hex')
     const paths = ops.map(op => objectPath(op.table, op.id))
     const first = ops[0] as TxOp
     let txn = this.ns.if(paths[0] as string, 'Version', ...compareOf(first))
     ops.slice(1).forEach((op, i) => { txn = txn.and(paths[i + 1] as string, 'Version', ...compareOf(op)) })
     const writes = ops.map((op, i) => op.op === 'delete'
       ? this.ns.delete().key(paths[i] as string)
-      : this.ns.put(paths[i] as string).value(encodeBody(op.topics, op.value)))
+      : this.ns.put(paths[i] as string).value(encodeBody(op.topics, op.value, tx)))
     const reads = paths.map(p => this.ns.get(p))
     const res = await guard('txn', () => txn.then(...writes).else(...reads).commit())
-    if (!res.succeeded) throw explainFailure(ops, res.responses.map(r => r.response_range?.kvs[0]))
+    if (!res.succeeded) {
+      const current = res.responses.map(r => r.response_range?.kvs[0])
+      if (!committedEarlier(ops, { current, tx })) throw explainFailure(ops, current)
+    }
     const out: StoredObject[] = []
     for (const op of ops) {
       if (op.op === 'delete') continue
@@ -134,7 +144,7 @@ export class EtcdStore implements Store {
       for (const ev of res.events) {
         let change: Change
         try {
-          change = decodeEvent(ev.type, ev.kv, ev.prev_kv ?? undefined, ev.kv.key.toString('utf8'))
+          change = decodeEvent(ev, ev.kv.key.toString('utf8'))
         } catch (err) {
           this.warn(err instanceof StoreError ? err : new StoreError('bad_record', String(err)))
           continue
@@ -180,21 +190,6 @@ function compareOf(op: TxOp): ['==' | '>', number] {
     case 'update': return ['==', op.version]
     case 'delete': return op.version === undefined ? ['>', 0] : ['==', op.version]
   }
-}
-
-/** The error of the first op whose compare failed, from the keys as the failed txn read them. */
-function explainFailure(ops: TxOp[], current: (IKeyValue | undefined)[]): StoreError {
-  for (const [i, op] of ops.entries()) {
-    const kv = current[i]
-    const version = kv ? Number(kv.version) : 0
-    const name = `${op.table}/${op.id}`
-    if (op.op === 'create' && version !== 0) return new StoreError('already_exists', `${name} already exists`)
-    if (op.op !== 'create' && version === 0) return new StoreError('not_found', `${name} not found`)
-    if (op.op !== 'create' && op.version !== undefined && version !== op.version) {
-      return new StoreError('version_conflict', `${name} is at version ${version}, not ${op.version}`)
-    }
-  }
-  return new StoreError('version_conflict', 'transaction compare failed, but every key now matches: it raced with another writer')
 }
 
 function one(objs: StoredObject[]): StoredObject {
