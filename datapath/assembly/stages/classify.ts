@@ -62,6 +62,7 @@ export function classify(): bool {
     }
     pkt.network = load<u32>(v)
     pkt.srcPort = 0
+    pkt.decapsulated = true // decapsulated here or by the target: no local source port
   } else {
     portKey(pkt.inPort, pkt.vid)
     const v = ports.find()

@@ -62,7 +62,7 @@ function growNodes(): void {
 }
 
 function allocNode(): u32 {
-  if (nodeCount == nodeCapacity) growNodes()
+  if (nodeCount >= nodeCapacity) growNodes()
   return nodeCount++
 }
 
@@ -72,7 +72,7 @@ function allocRecord(): u32 {
     freeRecord = load<u32>(recordAt(id) + ROUTE_PORT)
     return id
   }
-  if (recordCount == recordCapacity) {
+  if (recordCount >= recordCapacity) {
     const cap: u32 = recordCapacity == 0 ? 1024 : recordCapacity << 1
     const fresh = heap.alloc(<usize>cap * ROUTE_RECORD_BYTES)
     if (records != 0) {
