@@ -47,10 +47,11 @@ export class Writer {
     return at
   }
 
-  u8 (v: number): this { this.buf.writeUInt8(v, this.grow(1)); return this }
-  u16 (v: number): this { this.buf.writeUInt16BE(v, this.grow(2)); return this }
-  u32 (v: number): this { this.buf.writeUInt32BE(v >>> 0, this.grow(4)); return this }
-  u64 (v: bigint): this { this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), this.grow(8)); return this }
+  // grow() may replace this.buf: take the offset before touching the buffer
+  u8 (v: number): this { const at = this.grow(1); this.buf.writeUInt8(v, at); return this }
+  u16 (v: number): this { const at = this.grow(2); this.buf.writeUInt16BE(v, at); return this }
+  u32 (v: number): this { const at = this.grow(4); this.buf.writeUInt32BE(v >>> 0, at); return this }
+  u64 (v: bigint): this { const at = this.grow(8); this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), at); return this }
   bytes (b: Uint8Array): this { const at = this.grow(b.length); this.buf.set(b, at); return this }
   zeros (n: number): this { this.grow(n); return this } // Buffer.alloc zero-fills
   /** Pad with zeros to a multiple of `align` counted from `from`. */

@@ -4,7 +4,8 @@
 // stream (a length that cannot be framed) or a silent peer closes it.
 //
 // Events: 'packet-in' (PacketIn), 'port-status' (PortStatus), 'message' (any other unsolicited message),
-// 'error-reply' (OfpErrorReply not tied to a pending request), 'bad-message' (OfError), 'close' (reason).
+// 'error-reply' (OfpErrorReply not tied to a pending request), 'bad-message' (OfError), 'close' (reason),
+// 'frame' (every received message's bytes, before decoding: for captures and golden tests).
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import { encodeMessage, decodeMessage } from './codec.js'
@@ -182,6 +183,7 @@ export class OfConnection extends EventEmitter {
     }
     for (const f of frames) {
       if (this.closed) return
+      if (this.listenerCount('frame') > 0) this.emit('frame', f)
       let m: OfMessage
       try {
         m = decodeMessage(f)

@@ -141,6 +141,9 @@ t.test('decode then encode gives back the same bytes', async t => {
     { type: 'ONF_ET_BUNDLE_ADD_MESSAGE', bundleId: 9, flags: 3, message: flowDeleteByCookie(1n, 0xffn) },
     { type: 'OFPT_EXPERIMENTER', experimenter: 0x2320, expType: 99, data: Buffer.from('00000000', 'hex') },
     { type: 'raw', ofpType: OFP_TYPES.OFPT_FLOW_REMOVED, name: 'OFPT_FLOW_REMOVED', body: Buffer.alloc(40) },
+    // larger than the writer's first buffer: growth must keep every byte
+    { type: 'OFPT_ECHO_REPLY', data: Buffer.from(Array.from({ length: 3000 }, (_, i) => i & 0xff)) },
+    flowAdd({ match: [oxm('OXM_OF_IN_PORT', 1)], instructions: [{ type: 'OFPIT_APPLY_ACTIONS', actions: Array.from({ length: 40 }, (_, i): Action => ({ type: 'OFPAT_SET_FIELD', field: oxm('NXM_NX_REG0', i + 1) })) }] }),
   ]
   for (const m of msgs) {
     const bytes = encodeMessage(m, 0x42)
