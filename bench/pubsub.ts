@@ -50,9 +50,10 @@ export async function benchPubSub(opts: BenchOptions = {}): Promise<LatencyResul
     const sub = await openPubSub({ driver: 'mqtt', url: broker.url })
     try {
       log(`pubsub mqtt: ${n} messages via mosquitto at ${broker.url}`)
-      results.push(await measure('mqtt', n, sub, async (id, version) => {
+      const send = async (id: string, version: number): Promise<void> => {
         await pub.publish({ table: 'bench', id, version, action: 'update', topics: ['project:bench'] })
-      }, log))
+      }
+      results.push(await measure(sub, { driver: 'mqtt', n, send, log }))
     } finally {
       await pub.close()
       await sub.close()
@@ -67,9 +68,8 @@ export async function benchPubSub(opts: BenchOptions = {}): Promise<LatencyResul
     const sub = await openPubSub({ driver: 'etcd-watch', endpoints: [etcd.endpoint], prefix: 'bench/' })
     try {
       log(`pubsub etcd-watch: ${n} writes via etcd at ${etcd.endpoint}`)
-      results.push(await measure('etcd-watch', n, sub, async id => {
-        await store.create('bench', id, {}, ['project:bench'])
-      }, log))
+      const send = async (id: string): Promise<void> => { await store.create('bench', id, {}, ['project:bench']) }
+      results.push(await measure(sub, { driver: 'etcd-watch', n, send, log }))
     } finally {
       await sub.close()
       await store.close()
@@ -81,8 +81,9 @@ export async function benchPubSub(opts: BenchOptions = {}): Promise<LatencyResul
 }
 
 /** `send(id)` makes one change with that id; the subscriber times its arrival. */
-async function measure(driver: string, n: number, sub: PubSub, send: (id: string, version: number) => Promise<void>,
-  log: (line: string) => void): Promise<LatencyResult> {
+async function measure(sub: PubSub, run: { driver: string; n: number; send: (id: string, version: number) => Promise<void>;
+  log: (line: string) => void }): Promise<LatencyResult> {
+  const { driver, n, send, log } = run
   const sentAt = new Map<string, number>()
   const latencies: number[] = []
   let waiting: { id: string; done: () => void } | undefined

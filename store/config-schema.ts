@@ -14,7 +14,8 @@ export interface ConfigKey {
 export type ConfigSchema = Record<string, ConfigKey>
 
 /** Throws StoreError('bad_config') naming the first unknown, missing or mistyped key. `what` is e.g. "store driver 'etcd'". */
-export function validateConfig(what: string, schema: ConfigSchema, config: Record<string, unknown>): void {
+export function validateConfig(config: Record<string, unknown>, rules: { what: string; schema: ConfigSchema }): void {
+  const { what, schema } = rules
   for (const key of Object.keys(config)) {
     if (key === 'driver') continue
     if (!(key in schema)) {

@@ -62,6 +62,6 @@ async function open<T>(kind: string, drivers: Map<string, Driver<T>>, config: An
     throw new StoreError('bad_config', `unknown ${kind} driver '${config.driver}' (known: ${[...drivers.keys()].join(', ')})`)
   }
   const raw = config as Record<string, unknown>
-  validateConfig(`${kind} driver '${driver.name}'`, driver.schema, raw)
+  validateConfig(raw, { what: `${kind} driver '${driver.name}'`, schema: driver.schema })
   return driver.open(raw)
 }

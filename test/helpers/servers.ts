@@ -66,7 +66,7 @@ export async function startEtcd(): Promise<EtcdServer> {
       '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
       '--initial-cluster', `test=${peer}`, '--initial-cluster-state', 'new',
     ]
-    const server = new Managed(dir, 'etcd', args, () => httpReady(`${endpoint}/health`))
+    const server = new Managed(dir, { command: 'etcd', args, ready: () => httpReady(`${endpoint}/health`) })
     return Object.assign(server, { endpoint, clientPort })
   })
 }
@@ -77,7 +77,7 @@ export async function startMosquitto(): Promise<MosquittoServer> {
     const port = await freePort()
     const conf = join(dir, 'mosquitto.conf')
     writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', ''].join('\n'))
-    const server = new Managed(dir, 'mosquitto', ['-c', conf], () => tcpReady(port))
+    const server = new Managed(dir, { command: 'mosquitto', args: ['-c', conf], ready: () => tcpReady(port) })
     return Object.assign(server, { url: `mqtt://127.0.0.1:${port}`, port })
   })
 }
@@ -118,9 +118,17 @@ class Managed implements TestServer {
   private child: ChildProcess | undefined
   private exited: Promise<void> = Promise.resolve()
 
-  constructor(readonly dir: string, private readonly command: string, private readonly args: string[],
-    private readonly ready: () => Promise<boolean>) {
-    this.logFile = join(dir, `${command}.log`)
+  readonly dir: string
+  private readonly command: string
+  private readonly args: string[]
+  private readonly ready: () => Promise<boolean>
+
+  constructor(dir: string, spec: { command: string; args: string[]; ready: () => Promise<boolean> }) {
+    this.dir = dir
+    this.command = spec.command
+    this.args = spec.args
+    this.ready = spec.ready
+    this.logFile = join(dir, `${spec.command}.log`)
     owned.add(this)
   }
 

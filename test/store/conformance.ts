@@ -22,7 +22,8 @@ function codeOf(err: unknown): string {
   return err instanceof StoreError ? err.code : `not a StoreError: ${String(err)}`
 }
 
-async function failsWith(t: Test, promise: Promise<unknown>, code: string, what: string): Promise<void> {
+async function failsWith(t: Test, promise: Promise<unknown>, expect: { code: string; what: string }): Promise<void> {
+  const { code, what } = expect
   try {
     await promise
     t.fail(`${what}: succeeded, expected StoreError '${code}'`)
@@ -69,14 +70,14 @@ export function storeConformance(t: Test, makeHarness: () => Promise<StoreHarnes
   })
 
   withStore('not found', async (t, s) => {
-    await failsWith(t, s.update('network', 'nope', {}, 1, P), 'not_found', 'update of a missing object')
-    await failsWith(t, s.delete('network', 'nope'), 'not_found', 'delete of a missing object')
-    await failsWith(t, s.delete('network', 'nope', 1), 'not_found', 'versioned delete of a missing object')
+    await failsWith(t, s.update('network', 'nope', {}, 1, P), { code: 'not_found', what: 'update of a missing object' })
+    await failsWith(t, s.delete('network', 'nope'), { code: 'not_found', what: 'delete of a missing object' })
+    await failsWith(t, s.delete('network', 'nope', 1), { code: 'not_found', what: 'versioned delete of a missing object' })
   })
 
   withStore('already exists', async (t, s) => {
     await s.create('network', 'n1', { a: 1 }, P)
-    await failsWith(t, s.create('network', 'n1', { a: 2 }, P), 'already_exists', 'second create')
+    await failsWith(t, s.create('network', 'n1', { a: 2 }, P), { code: 'already_exists', what: 'second create' })
     t.same((await s.get('network', 'n1'))?.value, { a: 1 }, 'the first create stands')
     await s.create('subnet', 'n1', { a: 3 }, P)
     t.pass('the same id in another table is another object')
@@ -85,9 +86,9 @@ export function storeConformance(t: Test, makeHarness: () => Promise<StoreHarnes
   withStore('compare-and-swap conflicts', async (t, s, h) => {
     await s.create('network', 'n1', { v: 0 }, P)
     await s.update('network', 'n1', { v: 1 }, 1, P)
-    await failsWith(t, s.update('network', 'n1', { v: 'stale' }, 1, P), 'version_conflict', 'update with a stale version')
-    await failsWith(t, s.update('network', 'n1', { v: 'future' }, 7, P), 'version_conflict', 'update with a future version')
-    await failsWith(t, s.delete('network', 'n1', 1), 'version_conflict', 'delete with a stale version')
+    await failsWith(t, s.update('network', 'n1', { v: 'stale' }, 1, P), { code: 'version_conflict', what: 'update with a stale version' })
+    await failsWith(t, s.update('network', 'n1', { v: 'future' }, 7, P), { code: 'version_conflict', what: 'update with a future version' })
+    await failsWith(t, s.delete('network', 'n1', 1), { code: 'version_conflict', what: 'delete with a stale version' })
     t.same((await s.get('network', 'n1'))?.value, { v: 1 }, 'no failed write changed anything')
     // Ten writers race from the same version: exactly one wins.
     const clients = await Promise.all([1, 2, 3, 4].map(() => h.client()))
@@ -104,19 +105,19 @@ export function storeConformance(t: Test, makeHarness: () => Promise<StoreHarnes
     await failsWith(t, s.transact([
       { op: 'create', table: 'port', id: 'p1', topics: P, value: {} },
       { op: 'update', table: 'router', id: 'r1', version: 5, topics: P, value: { n: 2 } },
-    ]), 'version_conflict', 'a transaction with one stale op')
+    ]), { code: 'version_conflict', what: 'a transaction with one stale op' })
     t.equal(await s.get('port', 'p1'), undefined, 'its create did not happen')
     await failsWith(t, s.transact([
       { op: 'delete', table: 'router', id: 'r1' },
       { op: 'create', table: 'router', id: 'r0', topics: P, value: {} },
       { op: 'delete', table: 'port', id: 'missing' },
-    ]), 'not_found', 'a transaction deleting a missing object')
+    ]), { code: 'not_found', what: 'a transaction deleting a missing object' })
     t.ok(await s.get('router', 'r1'), 'its delete did not happen')
     t.equal(await s.get('router', 'r0'), undefined, 'nor its create')
     await failsWith(t, s.transact([
       { op: 'create', table: 'port', id: 'p1', topics: P, value: {} },
       { op: 'delete', table: 'port', id: 'p1' },
-    ]), 'invalid', 'one object twice in a transaction')
+    ]), { code: 'invalid', what: 'one object twice in a transaction' })
     const written = await s.transact([
       { op: 'create', table: 'port', id: 'p1', topics: P, value: { x: 1 } },
       { op: 'update', table: 'router', id: 'r1', version: 1, topics: P, value: { n: 2 } },
@@ -127,7 +128,7 @@ export function storeConformance(t: Test, makeHarness: () => Promise<StoreHarnes
     const deleted = await s.transact([{ op: 'delete', table: 'port', id: 'p1', version: 1 }, { op: 'delete', table: 'port', id: 'p2' }])
     t.same(deleted, [], 'deletes are omitted from the result')
     t.same(await s.list('port'), [], 'both deleted')
-    await failsWith(t, s.transact([]), 'invalid', 'an empty transaction')
+    await failsWith(t, s.transact([]), { code: 'invalid', what: 'an empty transaction' })
   })
 
   withStore('list by table and topic', async (t, s) => {
@@ -211,7 +212,7 @@ export function storeConformance(t: Test, makeHarness: () => Promise<StoreHarnes
     }))
     t.equal(after.version, 1, 'writes succeed again')
     t.ok(await s.get('network', 'before'), 'data from before the restart is there')
-    await until('the watch to deliver a change made after the restart', () => seen.some(c => c.id === 'after'), 30_000)
+    await until('the watch to deliver a change made after the restart', () => seen.some(c => c.id === 'after'), { ms: 30_000 })
     t.same(seen.map(c => c.id), ['before', 'after'], 'the watch resumed without loss or duplicates')
     const key = await eventually('allocate after restart', () => s.allocateKey('port'))
     t.ok(key >= 1)

@@ -1,5 +1,5 @@
 // Child process for test/store/embedded.test.ts. DF_WRITER_MODE=write: create ports as fast as possible, 16 in
-// flight, printing "ack <id>" once each is acknowledged (until killed). DF_WRITER_MODE=hold: open the store,
+// flight (ids prefixed with DF_WRITER_PREFIX), printing "ack <id>" once each is acknowledged (until killed). DF_WRITER_MODE=hold: open the store,
 // print "ready", and wait to be killed. Without DF_WRITER_DIR (tap running this file) it does nothing.
 import { openStore } from '../../store/registry.js'
 
@@ -13,8 +13,8 @@ if (dir) {
     let next = 0
     const worker = async (): Promise<void> => {
       for (;;) {
-        const id = `p${next++}`
-        await store.create('port', id, { payload: 'x'.repeat(200) }, ['project:crash'])
+        const id = `${process.env.DF_WRITER_PREFIX ?? ''}p${next++}`
+        await store.create('port', id, { payload: 'x'.repeat(2000) }, ['project:crash'])
         process.stdout.write(`ack ${id}\n`)
       }
     }

@@ -1,7 +1,8 @@
 // Polling helpers for store tests: wait for an asynchronous condition (watch deliveries, reconnects).
 
 /** Resolves when `cond()` is true; rejects with `what` after `ms`. */
-export async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+export async function until(what: string, cond: () => boolean | Promise<boolean>, opts: { ms?: number } = {}): Promise<void> {
+  const ms = opts.ms ?? 10_000
   const deadline = Date.now() + ms
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
@@ -10,7 +11,8 @@ export async function until(what: string, cond: () => boolean | Promise<boolean>
 }
 
 /** Retries `fn` until it stops throwing (a client reconnecting after a server restart); returns its result. */
-export async function eventually<T>(what: string, fn: () => Promise<T>, ms = 30_000): Promise<T> {
+export async function eventually<T>(what: string, fn: () => Promise<T>, opts: { ms?: number } = {}): Promise<T> {
+  const ms = opts.ms ?? 30_000
   const deadline = Date.now() + ms
   for (;;) {
     try {
