@@ -5,8 +5,9 @@
 // Where OpenFlow cannot do what the WASM pipeline does, the packet is punted to the slow path (the verdict then
 // comes from the WASM pipeline) or the gap is listed here:
 //   - ICMP echo to a router address: punted (punt_router_local); the WASM pipeline answers in place.
-//   - IPv6: neighbour solicitations are not answered and IPv6 routes are not emitted (reg4 holds IPv4 only);
-//     IPv6 is switched (port security checks its source) and routed only through the slow path.
+//   - IPv6: neighbour solicitations are not answered (they flood) and IPv6 routes are not emitted (reg4 holds
+//     IPv4 only): IPv6 to a router MAC is punted (cookie reason `unsupported`) and the WASM slow path routes it.
+//     Port security does check IPv6 sources.
 //   - The VLAN tag of a tagged local port is stripped at classify and not pushed again on output.
 //   - Malformed-frame checks (BEHAVIOUR.md §1) and the multicast source check are left to OVS's own parsing.
 //   - A router port is specialised into its routes (router port x route flows) instead of a router register.
@@ -21,18 +22,18 @@ import {
 import {
   REASON_BAD_VLAN, REASON_DHCP_UNKNOWN_PORT, REASON_EGRESS_NO_PORT, REASON_HAIRPIN, REASON_PORT_SEC_ARP,
   REASON_PORT_SEC_IP, REASON_PORT_SEC_MAC, REASON_PUNT_DHCP, REASON_PUNT_ICMP_ERROR, REASON_PUNT_NEXTHOP_MISS,
-  REASON_PUNT_ROUTER_LOCAL, REASON_UNKNOWN_IN_PORT, REASON_UNKNOWN_TUNNEL_KEY,
+  REASON_PUNT_ROUTER_LOCAL, REASON_UNKNOWN_IN_PORT, REASON_UNKNOWN_TUNNEL_KEY, REASON_UNSUPPORTED,
 } from '../../datapath/spec/verdicts.js'
 import { FlowBuilder, act, pipelineEntryFlow } from './builder.js'
 import {
-  ARP_OP_REPLY, ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_UDP, OFPVID_NONE, OFPVID_PRESENT,
+  ARP_OP_REPLY, ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_UDP, OFPVID_NONE, OFPVID_PRESENT,
   UDP_PORT_DHCP_CLIENT, UDP_PORT_DHCP_SERVER,
 } from './fields.js'
 import type { Action, Flow } from './flow.js'
 import {
   FLAG_FROM_TUNNEL, FLAG_ROUTED, REG_DST_PORT, REG_FLAGS, REG_NETWORK, REG_NEXTHOP, REG_SRC_PORT, flagClear, flagSet,
 } from './layout.js'
-import { Ipv4Address, Ipv4Prefix, Key, MacAddress, OfPort } from './values.js'
+import { Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAddress, OfPort } from './values.js'
 
 export interface EmitOptions {
   /** cookie generation (layout.ts); default 1 */
@@ -132,7 +133,17 @@ function portSecFlows(c: Context): Flow[] {
       .match('udp_dst', UDP_PORT_DHCP_SERVER).goto(STAGE_ARP_ND_RSP).build())
     out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_ARP).match('arp_sha', mac)
       .match('arp_spa', Ipv4Address.parse('0.0.0.0')).goto(STAGE_ARP_ND_RSP).build())
+    for (const cidr of (e.ips ?? []).filter(isV6)) {
+      out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV6)
+        .match('ipv6_src', Ipv6Prefix.parse(cidr)).goto(STAGE_ARP_ND_RSP).build())
+    }
+    // IPv6 before an address: DAD from :: and any link-local source (BEHAVIOUR.md §4)
+    for (const pre of [Ipv6Address.parse('::'), Ipv6Prefix.parse('fe80::/10')]) {
+      out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV6).match('ipv6_src', pre)
+        .goto(STAGE_ARP_ND_RSP).build())
+    }
     out.push(from('PORT_SEC_L3_DENY', { reason: REASON_PORT_SEC_IP }).match('eth_type', ETH_TYPE_IPV4).build())
+    out.push(from('PORT_SEC_L3_DENY', { reason: REASON_PORT_SEC_IP }).match('eth_type', ETH_TYPE_IPV6).build())
     out.push(from('PORT_SEC_L3_DENY', { reason: REASON_PORT_SEC_ARP }).match('eth_type', ETH_TYPE_ARP).build())
     out.push(from('PORT_SEC_L2_ALLOW', { key: e.port }).goto(STAGE_ARP_ND_RSP).build())
   }
@@ -207,6 +218,9 @@ function routeFlows(c: Context): Flow[] {
           nexthop, act.setFlags(FLAG_ROUTED))
         .goto(STAGE_NEXTHOP).build())
     }
+    // IPv6 to the router MAC: no IPv6 routing in OpenFlow yet, the WASM slow path routes it
+    out.push(f().priority('ROUTE_MISS').cookie({ reason: REASON_UNSUPPORTED }).match(REG_NETWORK, key(rp.network))
+      .match('eth_dst', MacAddress.parse(rp.mac)).match('eth_type', ETH_TYPE_IPV6).apply(act.controller()).build())
     // to the router MAC, no route: ICMP destination unreachable from the slow path (BEHAVIOUR.md §7)
     out.push(toRouter(f().priority('ROUTE_MISS').cookie({ reason: REASON_PUNT_ICMP_ERROR })).apply(act.controller()).build())
   }

@@ -1,14 +1,14 @@
 // The OpenFlow match fields the emitters use, each with its OXM/NXM identity (so a binary codec can encode it),
 // its width, how its value is printed for ovs-ofctl, and the typed value a builder accepts for it.
 // Names are the ovs-fields(7) names `ovs-ofctl -O OpenFlow13 add-flows` accepts.
-import type { Bits, Ipv4Address, Ipv4Prefix, Key, MacAddress, OfPort } from './values.js'
+import type { Bits, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAddress, OfPort } from './values.js'
 
 export type OfFieldName =
   | 'in_port' | 'vlan_vid' | 'tun_id' | 'tun_dst' | 'eth_src' | 'eth_dst' | 'eth_type' | 'ip_proto' | 'nw_ttl'
-  | 'nw_src' | 'nw_dst' | 'udp_src' | 'udp_dst' | 'arp_op' | 'arp_spa' | 'arp_tpa' | 'arp_sha' | 'arp_tha'
+  | 'nw_src' | 'nw_dst' | 'ipv6_src' | 'udp_src' | 'udp_dst' | 'arp_op' | 'arp_spa' | 'arp_tpa' | 'arp_sha' | 'arp_tha'
   | 'reg0' | 'reg1' | 'reg2' | 'reg3' | 'reg4' | 'reg5'
 
-export type ValueKind = 'int' | 'mac' | 'ipv4'
+export type ValueKind = 'int' | 'mac' | 'ipv4' | 'ipv6'
 
 export interface OfFieldDecl {
   name: OfFieldName
@@ -32,6 +32,7 @@ export const OF_FIELDS: Record<OfFieldName, OfFieldDecl> = {
   nw_ttl: f('nw_ttl', 'NXM_NX_IP_TTL', 8, 'int'),
   nw_src: f('nw_src', 'OXM_OF_IPV4_SRC', 32, 'ipv4'),
   nw_dst: f('nw_dst', 'OXM_OF_IPV4_DST', 32, 'ipv4'),
+  ipv6_src: f('ipv6_src', 'OXM_OF_IPV6_SRC', 128, 'ipv6'),
   udp_src: f('udp_src', 'OXM_OF_UDP_SRC', 16, 'int'),
   udp_dst: f('udp_dst', 'OXM_OF_UDP_DST', 16, 'int'),
   arp_op: f('arp_op', 'OXM_OF_ARP_OP', 16, 'int'),
@@ -60,6 +61,7 @@ export interface FieldValues {
   nw_ttl: number
   nw_src: Ipv4Address | Ipv4Prefix
   nw_dst: Ipv4Address | Ipv4Prefix
+  ipv6_src: Ipv6Address | Ipv6Prefix
   udp_src: number
   udp_dst: number
   arp_op: number

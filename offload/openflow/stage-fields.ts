@@ -24,7 +24,7 @@ const KEY_FIELDS: Record<string, OfFieldName[]> = {
   nexthop: [REG_NEXTHOP],
   eth_src: ['eth_src'],
   eth_dst: ['eth_dst'],
-  ip_src: ['nw_src'],
+  ip_src: ['nw_src', 'ipv6_src'],
   ip_dst: ['nw_dst'],
   arp_sha: ['arp_sha'],
   arp_spa: ['arp_spa'],

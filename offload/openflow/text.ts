@@ -2,7 +2,7 @@
 // real OVS in tests. One flow per line; fields by their ovs-fields(7) names.
 import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_UDP, OF_FIELDS, type OfFieldName } from './fields.js'
 import { type Action, type FieldSlice, type Flow, type MatchEntry, OFPP_CONTROLLER, OFPP_IN_PORT } from './flow.js'
-import { Ipv4Address, MacAddress } from './values.js'
+import { Ipv4Address, Ipv6Address, MacAddress } from './values.js'
 
 const HEX_FIELDS = new Set<OfFieldName>(['vlan_vid', 'eth_type', 'tun_id', 'reg4', 'reg5'])
 
@@ -10,6 +10,7 @@ function renderValue(field: OfFieldName, v: bigint): string {
   const kind = OF_FIELDS[field].kind
   if (kind === 'mac') return MacAddress.of(v).toString()
   if (kind === 'ipv4') return ipv4(v)
+  if (kind === 'ipv6') return Ipv6Address.of(v).toString()
   return HEX_FIELDS.has(field) ? `0x${v.toString(16)}` : v.toString()
 }
 
@@ -17,11 +18,11 @@ function ipv4(v: bigint): string {
   return Ipv4Address.parse([24n, 16n, 8n, 0n].map(s => String((v >> s) & 0xffn)).join('.')).toString()
 }
 
-/** A contiguous IPv4 mask renders as /len, like ovs-ofctl prints it. */
-function prefixLength(mask: bigint): number | undefined {
-  for (let len = 0; len <= 32; len++) {
-    const m = len === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - len)) - 1n)
-    if (m === mask) return len
+/** The prefix length of a contiguous mask of `bits` bits (rendered /len, as ovs-ofctl prints it), else undefined. */
+function prefixLength(mask: bigint, bits: number): number | undefined {
+  const all = (1n << BigInt(bits)) - 1n
+  for (let len = 0; len <= bits; len++) {
+    if (mask === (all ^ ((1n << BigInt(bits - len)) - 1n))) return len
   }
   return undefined
 }
@@ -29,10 +30,11 @@ function prefixLength(mask: bigint): number | undefined {
 function renderMatch(m: MatchEntry): string {
   const v = renderValue(m.field, m.value)
   if (m.mask === undefined) return `${m.field}=${v}`
-  if (OF_FIELDS[m.field].kind === 'ipv4') {
-    const len = prefixLength(m.mask)
+  const kind = OF_FIELDS[m.field].kind
+  if (kind === 'ipv4' || kind === 'ipv6') {
+    const len = prefixLength(m.mask, OF_FIELDS[m.field].bits)
     if (len !== undefined) return `${m.field}=${v}/${len}`
-    return `${m.field}=${v}/${ipv4(m.mask)}`
+    return `${m.field}=${v}/${renderValue(m.field, m.mask)}`
   }
   if (OF_FIELDS[m.field].kind === 'mac') return `${m.field}=${v}/${MacAddress.of(m.mask).toString()}`
   return `${m.field}=0x${m.value.toString(16)}/0x${m.mask.toString(16)}`

@@ -77,3 +77,60 @@ export class Bits {
     if ((value & ~mask) !== 0) throw new Error(`bits 0x${value.toString(16)} outside mask 0x${mask.toString(16)}`)
   }
 }
+
+/** An IPv6 address (RFC 4291 2.2 text forms, without embedded IPv4); printed per RFC 5952. */
+export class Ipv6Address {
+  private constructor(readonly value: bigint) {}
+  static parse(text: string): Ipv6Address {
+    const bad = (): Error => new Error(`not an IPv6 address: '${text}'`)
+    const halves = text.split('::')
+    if (halves.length > 2) throw bad()
+    const groups = (s: string): string[] => s === '' ? [] : s.split(':')
+    const head = groups(halves[0] as string)
+    const tail = halves.length === 2 ? groups(halves[1] as string) : []
+    const missing = 8 - head.length - tail.length
+    if (halves.length === 2 ? missing < 1 : missing !== 0) throw bad()
+    const all = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail]
+    if (all.some(g => !/^[0-9a-fA-F]{1,4}$/.test(g))) throw bad()
+    return new Ipv6Address(all.reduce((v, g) => (v << 16n) | BigInt('0x' + g), 0n))
+  }
+  static of(value: bigint): Ipv6Address {
+    if (value < 0n || value >= 1n << 128n) throw new Error(`IPv6 address out of range: ${value}`)
+    return new Ipv6Address(value)
+  }
+  toString(): string {
+    const g = Array.from({ length: 8 }, (_, i) => Number((this.value >> BigInt(112 - 16 * i)) & 0xffffn))
+    // RFC 5952 4.2: the longest run (>= 2) of zero groups becomes "::", the first one on a tie
+    let best = -1
+    let bestLen = 1
+    for (let i = 0; i < 8;) {
+      if (g[i] !== 0) { i++; continue }
+      let j = i
+      while (j < 8 && g[j] === 0) j++
+      if (j - i > bestLen) { best = i; bestLen = j - i }
+      i = j
+    }
+    const hex = g.map(x => x.toString(16))
+    if (best < 0) return hex.join(':')
+    return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`
+  }
+}
+
+/** An IPv6 prefix: address bits beyond the length must be zero. */
+export class Ipv6Prefix {
+  private constructor(readonly address: Ipv6Address, readonly length: number) {}
+  static parse(text: string): Ipv6Prefix {
+    const [addr, len, extra] = text.split('/')
+    if (extra !== undefined || addr === undefined || (len !== undefined && !/^[0-9]{1,3}$/.test(len))) {
+      throw new Error(`not an IPv6 prefix: '${text}'`)
+    }
+    const length = len === undefined ? 128 : Number(len)
+    if (length > 128) throw new Error(`not an IPv6 prefix: '${text}'`)
+    const a = Ipv6Address.parse(addr)
+    const p = new Ipv6Prefix(a, length)
+    if ((a.value & ~p.mask & ((1n << 128n) - 1n)) !== 0n) throw new Error(`host bits set in prefix '${text}'`)
+    return p
+  }
+  get mask(): bigint { return this.length === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - this.length)) - 1n) }
+  toString(): string { return `${this.address.toString()}/${this.length}` }
+}
