@@ -1,0 +1,61 @@
+// OVSDB values on the wire (RFC 7047 5.1): atoms, ["uuid", u], ["named-uuid", n], ["set", [...]] and
+// ["map", [[k, v], ...]]. A set of exactly one element may be sent bare, and servers send it bare; these
+// helpers build and read both forms so no caller looks at the wire shape.
+import { OvsdbError } from './errors.js'
+
+export type Uuid = ['uuid', string]
+export type NamedUuid = ['named-uuid', string]
+export type Atom = string | number | boolean | Uuid | NamedUuid
+export type OvsdbSet = ['set', Atom[]]
+export type OvsdbMap = ['map', Array<[Atom, Atom]>]
+export type Value = Atom | OvsdbSet | OvsdbMap
+export type Row = Record<string, Value>
+
+export const uuid = (u: string): Uuid => ['uuid', u]
+export const namedUuid = (n: string): NamedUuid => ['named-uuid', n]
+
+/** A set value; one element goes bare, as RFC 7047 allows and OVS does. */
+export function set (items: readonly Atom[]): Atom | OvsdbSet {
+  return items.length === 1 && items[0] !== undefined ? items[0] : ['set', [...items]]
+}
+
+/** The empty set: how an optional column (min 0) says "no value". */
+export const emptySet = (): OvsdbSet => ['set', []]
+
+export function map (entries: Record<string, Atom> | ReadonlyArray<[Atom, Atom]>): OvsdbMap {
+  return ['map', Array.isArray(entries) ? [...entries] : Object.entries(entries)]
+}
+
+function isTagged (v: Value, tag: string): boolean {
+  return Array.isArray(v) && v[0] === tag
+}
+
+/** The elements of a set column, whichever form it came in. */
+export function setItems (v: Value | undefined): Atom[] {
+  if (v === undefined) return []
+  if (isTagged(v, 'set')) return (v as OvsdbSet)[1]
+  if (isTagged(v, 'map')) throw new OvsdbError('OVSDB_BAD_VALUE', 'a map where a set was expected')
+  return [v as Atom]
+}
+
+/** A map column with string keys and values, as a plain record. */
+export function mapRecord (v: Value | undefined): Record<string, string> {
+  if (v === undefined) return {}
+  if (!isTagged(v, 'map')) throw new OvsdbError('OVSDB_BAD_VALUE', `not a map: ${JSON.stringify(v)}`)
+  const out: Record<string, string> = {}
+  for (const [k, val] of (v as OvsdbMap)[1]) out[String(k)] = atomString(val)
+  return out
+}
+
+/** An optional scalar column (a set of 0 or 1 elements): its value or undefined. */
+export function optional (v: Value | undefined): Atom | undefined {
+  return setItems(v)[0]
+}
+
+export function atomString (a: Atom): string {
+  return Array.isArray(a) ? a[1] : String(a)
+}
+
+export function isUuid (a: unknown): a is Uuid {
+  return Array.isArray(a) && a.length === 2 && a[0] === 'uuid' && typeof a[1] === 'string'
+}

@@ -1,0 +1,185 @@
+// The agent's view of the local Open_vSwitch database: make sure the integration bridge exists as the agent
+// needs it, create tunnel ports, and follow the Interface rows that carry external_ids:iface-id (the Neutron
+// port bound here). Events:
+//   'port-added'   (LocalPort)            an interface with an iface-id got a valid ofport
+//   'port-removed' (LocalPort)            it went away, lost its iface-id or its ofport
+//   'port-changed' (LocalPort, LocalPort) admin/link state or ofport changed (new, old)
+//   'resync'       (LocalPort[])          the full set after (re)connecting; added/removed were emitted for the diff
+import { EventEmitter } from 'node:events'
+import type { OvsdbClient, TableUpdates } from './client.js'
+import { atomString, emptySet, map, mapRecord, namedUuid, optional, set, setItems, type Atom, type Row } from './data.js'
+import { comment, eq, insert, mutate, select, update, wait, type Operation } from './operations.js'
+
+export const OPEN_VSWITCH_DB = 'Open_vSwitch'
+
+export interface VswitchOptions {
+  bridge?: string
+  /** controller target for the bridge, e.g. 'unix:/run/dragonflow/of.sock' */
+  controller?: string
+  /** 'netdev' (userspace) by default: the only datapath on machines without the OVS kernel module */
+  datapathType?: string
+}
+
+export interface LocalPort {
+  uuid: string
+  name: string
+  ifaceId: string
+  ofport: number
+  type: string
+  adminUp: boolean
+  linkUp: boolean
+  externalIds: Record<string, string>
+}
+
+export interface TunnelPortOptions {
+  type: 'vxlan' | 'geneve'
+  /** 'flow' (default): the remote address comes from the flow (set_field tun_dst) */
+  remoteIp?: string
+  /** 'flow' (default): the VNI comes from the flow (set_field tun_id) */
+  key?: string
+  localIp?: string
+}
+
+const INTERFACE_COLUMNS = ['name', 'type', 'ofport', 'external_ids', 'admin_state', 'link_state']
+
+export class Vswitch extends EventEmitter {
+  readonly bridge: string
+  private readonly rows = new Map<string, Row>()
+  private readonly local = new Map<string, LocalPort>()
+  private monitorId: string | undefined
+
+  constructor (readonly client: OvsdbClient, private readonly opts: VswitchOptions = {}) {
+    super()
+    this.bridge = opts.bridge ?? 'br-int'
+  }
+
+  /**
+   * Create the bridge if missing, else bring its settings to what the agent needs (never deleting ports):
+   * datapath_type, fail_mode=secure (no flows until we install them), protocols=OpenFlow13, and the controller
+   * with connection-mode=out-of-band (in-band mode adds hidden flows that swallow ARP).
+   */
+  async ensureBridge (): Promise<void> {
+    const [found] = await this.client.transact(OPEN_VSWITCH_DB, [select('Bridge', [eq('name', this.bridge)], ['_uuid', 'controller'])])
+    const settings: Row = { datapath_type: this.opts.datapathType ?? 'netdev', fail_mode: 'secure', protocols: 'OpenFlow13' }
+    const existing = found?.rows?.[0]
+    if (existing === undefined) {
+      const ops: Operation[] = [
+        // fails the transaction if another client created the bridge since our select
+        wait('Bridge', [eq('name', this.bridge)], { columns: ['name'], until: '==', rows: [], timeout: 0 }),
+        insert('Interface', { name: this.bridge, type: 'internal' }, 'iface'),
+        insert('Port', { name: this.bridge, interfaces: namedUuid('iface') }, 'port'),
+      ]
+      const bridgeRow: Row = { name: this.bridge, ports: namedUuid('port'), ...settings }
+      if (this.opts.controller !== undefined) {
+        ops.push(insert('Controller', { target: this.opts.controller, connection_mode: 'out-of-band' }, 'ctl'))
+        bridgeRow.controller = namedUuid('ctl')
+      }
+      ops.push(insert('Bridge', bridgeRow, 'br'))
+      ops.push(mutate('Open_vSwitch', [], [['bridges', 'insert', set([namedUuid('br')])]]))
+      ops.push(comment(`dragonflow: create ${this.bridge}`))
+      await this.client.transact(OPEN_VSWITCH_DB, ops)
+      return
+    }
+    const ops: Operation[] = [update('Bridge', [eq('name', this.bridge)], settings)]
+    if (this.opts.controller !== undefined && !(await this.hasController(setItems(existing.controller)))) {
+      ops.push(insert('Controller', { target: this.opts.controller, connection_mode: 'out-of-band' }, 'ctl'))
+      ops.push(update('Bridge', [eq('name', this.bridge)], { controller: namedUuid('ctl') })) // the old row is GC'd
+    }
+    await this.client.transact(OPEN_VSWITCH_DB, ops)
+  }
+
+  private async hasController (refs: Atom[]): Promise<boolean> {
+    if (refs.length !== 1) return false
+    const ref = refs[0]
+    if (ref === undefined) return false
+    const [r] = await this.client.transact(OPEN_VSWITCH_DB, [select('Controller', [['_uuid', '==', ref]], ['target', 'connection_mode'])])
+    const row = r?.rows?.[0]
+    return row !== undefined && row.target === this.opts.controller && optional(row.connection_mode) === 'out-of-band'
+  }
+
+  /** A VXLAN or Geneve port on the bridge with options remote_ip=flow, key=flow (unless given). Idempotent. */
+  async ensureTunnelPort (name: string, t: TunnelPortOptions): Promise<void> {
+    const [found] = await this.client.transact(OPEN_VSWITCH_DB, [select('Port', [eq('name', name)], ['_uuid'])])
+    if ((found?.rows?.length ?? 0) > 0) return
+    const options: Record<string, string> = { remote_ip: t.remoteIp ?? 'flow', key: t.key ?? 'flow' }
+    if (t.localIp !== undefined) options.local_ip = t.localIp
+    await this.client.transact(OPEN_VSWITCH_DB, [
+      insert('Interface', { name, type: t.type, options: map(options) }, 'iface'),
+      insert('Port', { name, interfaces: namedUuid('iface') }, 'port'),
+      mutate('Bridge', [eq('name', this.bridge)], [['ports', 'insert', set([namedUuid('port')])]]),
+    ])
+  }
+
+  /** Remove a port from the bridge by name (its Port and Interface rows are then garbage-collected). */
+  async removePort (name: string): Promise<void> {
+    const [found] = await this.client.transact(OPEN_VSWITCH_DB, [select('Port', [eq('name', name)], ['_uuid'])])
+    const u = found?.rows?.[0]?._uuid
+    if (u === undefined) return
+    await this.client.transact(OPEN_VSWITCH_DB, [mutate('Bridge', [eq('name', this.bridge)], [['ports', 'delete', set([u as Atom])]])])
+  }
+
+  /** Start following Interface rows; resolves once the current ones are known (a 'resync' was emitted). */
+  async follow (): Promise<void> {
+    if (this.monitorId !== undefined) return
+    this.monitorId = await this.client.monitor(OPEN_VSWITCH_DB, { Interface: { columns: INTERFACE_COLUMNS } },
+      (updates, initial) => { this.onUpdates(updates, initial) })
+  }
+
+  /** The local ports known now. */
+  ports (): LocalPort[] { return [...this.local.values()] }
+
+  private onUpdates (updates: TableUpdates, initial: boolean): void {
+    const table = updates.Interface ?? {}
+    if (initial) {
+      // after a (re)connect the server sends everything: rows we know that are not in it are gone
+      for (const u of [...this.rows.keys()]) if (!(u in table)) this.rows.delete(u)
+    }
+    for (const [u, change] of Object.entries(table)) {
+      if (change.new === undefined) this.rows.delete(u)
+      else this.rows.set(u, change.new)
+    }
+    this.reconcile(initial ? [...this.rows.keys()] : Object.keys(table), initial)
+  }
+
+  private reconcile (uuids: string[], initial: boolean): void {
+    const seen = new Set(uuids)
+    if (initial) for (const u of this.local.keys()) seen.add(u)
+    for (const u of seen) {
+      const row = this.rows.get(u)
+      const now = row === undefined ? undefined : toLocalPort(u, row)
+      const before = this.local.get(u)
+      if (now === undefined) {
+        if (before !== undefined) { this.local.delete(u); this.emit('port-removed', before) }
+      } else if (before === undefined) {
+        this.local.set(u, now); this.emit('port-added', now)
+      } else if (before.ifaceId !== now.ifaceId) {
+        this.local.set(u, now); this.emit('port-removed', before); this.emit('port-added', now)
+      } else if (before.ofport !== now.ofport || before.adminUp !== now.adminUp || before.linkUp !== now.linkUp) {
+        this.local.set(u, now); this.emit('port-changed', now, before)
+      } else {
+        this.local.set(u, now)
+      }
+    }
+    if (initial) this.emit('resync', this.ports())
+  }
+
+  async close (): Promise<void> {
+    const id = this.monitorId
+    this.monitorId = undefined
+    if (id !== undefined) await this.client.cancel(id).catch(() => { /* the session may be gone */ })
+  }
+}
+
+/** An Interface row as a local port, or undefined when it is not one (no iface-id, or no valid ofport yet). */
+function toLocalPort (u: string, row: Row): LocalPort | undefined {
+  const externalIds = mapRecord(row.external_ids ?? map({}))
+  const ifaceId = externalIds['iface-id']
+  const ofportAtom = optional(row.ofport ?? emptySet())
+  const ofport = typeof ofportAtom === 'number' ? ofportAtom : -1
+  if (ifaceId === undefined || ofport <= 0) return undefined
+  const state = (c: string): boolean => { const v = optional(row[c] ?? emptySet()); return v !== undefined && atomString(v) === 'up' }
+  return {
+    uuid: u, name: String(row.name), ifaceId, ofport, type: String(row.type ?? ''), adminUp: state('admin_state'),
+    linkUp: state('link_state'), externalIds,
+  }
+}
