@@ -23,7 +23,7 @@ const f = (name: OfFieldName, oxm: string, bits: number, kind: ValueKind): OfFie
 export const OF_FIELDS: Record<OfFieldName, OfFieldDecl> = {
   in_port: f('in_port', 'OXM_OF_IN_PORT', 32, 'int'),
   vlan_vid: f('vlan_vid', 'OXM_OF_VLAN_VID', 13, 'int'),
-  tun_id: f('tun_id', 'NXM_NX_TUN_ID', 64, 'int'),
+  tun_id: f('tun_id', 'OXM_OF_TUNNEL_ID', 64, 'int'),
   tun_dst: f('tun_dst', 'NXM_NX_TUN_IPV4_DST', 32, 'ipv4'),
   eth_src: f('eth_src', 'OXM_OF_ETH_SRC', 48, 'mac'),
   eth_dst: f('eth_dst', 'OXM_OF_ETH_DST', 48, 'mac'),

@@ -27,9 +27,9 @@ if (process.getuid?.() !== 0) {
     await ovs.addBridge(br)
     // topology ofports 1, 2, 3 are these workloads (ports 1, 2 on net 100; port 4 on net 200)
     const w: Workload[] = [
-      await ovs.addWorkload('a', br, 'port-1', { mac: 'fa:16:3e:00:00:01' }),
-      await ovs.addWorkload('b', br, 'port-2', { mac: 'fa:16:3e:00:00:02' }),
-      await ovs.addWorkload('c', br, 'port-4', { mac: 'fa:16:3e:00:00:04' }),
+      await ovs.addWorkload('a', br, 'port-1', { mac: 'fa:16:3e:00:00:01', ip: '10.0.0.5/24' }),
+      await ovs.addWorkload('b', br, 'port-2', { mac: 'fa:16:3e:00:00:02', ip: '10.0.0.6/24' }),
+      await ovs.addWorkload('c', br, 'port-4', { mac: 'fa:16:3e:00:00:04', ip: '10.1.0.5/24' }),
     ]
     const tun = ovs.name('vx')
     await ovs.vsctl('add-port', br, tun, '--', 'set', 'Interface', tun, 'type=vxlan', 'options:remote_ip=flow',
@@ -93,6 +93,19 @@ if (process.getuid?.() !== 0) {
       const r = await trace(`in_port=${a.ofport},icmp,dl_src=fa:16:3e:00:00:01,dl_dst=fa:16:3e:00:00:02,` +
         'nw_src=10.9.9.9,nw_dst=10.0.0.6,nw_ttl=64')
       t.same(r.actions, ['drop'], r.text)
+    })
+
+    await t.test('real packets: ping on one network and across the router, answered by the flows alone', async t => {
+      await ovs.exec(a.ns, 'ip', 'route', 'add', 'default', 'via', '10.0.0.1')
+      await ovs.exec(c.ns, 'ip', 'route', 'add', 'default', 'via', '10.1.0.1')
+      const ping = async (from: Workload, to: string): Promise<string> =>
+        (await ovs.exec(from.ns, 'ping', '-c', '2', '-i', '0.2', '-W', '2', to)).stdout
+      t.match(await ping(a, '10.0.0.6'), / 0% packet loss/, 'a -> b switched')
+      t.match(await ping(a, '10.1.0.5'), / 0% packet loss/, 'a -> c routed (ARP for the router answered by OVS)')
+      const neigh = (await ovs.exec(a.ns, 'ip', 'neigh', 'show', '10.0.0.1')).stdout
+      t.match(neigh, /fa:16:3e:00:00:10/, 'the router MAC was learnt from the ARP responder flow')
+      const ttl = /ttl=(\d+)/.exec(await ping(a, '10.1.0.5'))?.[1]
+      t.equal(ttl, '63', 'one routed hop: TTL 64 - 1 on the reply')
     })
 
     await t.test('DHCP from a local port goes to the controller', async t => {
