@@ -12,7 +12,7 @@ import { STAGES, type StageDecl } from '../datapath/spec/stages.js'
 import { cacheMissShare, type TrafficModel } from './miss-share.js'
 import { type Profile, type TableClass, type TableKind, type TunnelType, describeQuantity } from './profile.js'
 import { countRules, type RuleCount } from './rule-count.js'
-import { type Capabilities, matchKindOf, stageNeeds } from './stage-needs.js'
+import { type Capabilities, matchKindOf, stageNeeds, type StageNeeds } from './stage-needs.js'
 
 export type Placement = 'target' | 'software' | 'reactive-cache'
 
@@ -76,7 +76,6 @@ export function planOffload(input: Topology | Entry[], profile: Profile, opts: P
   const traffic = opts.traffic ?? { distribution: 'uniform' }
   const use = new Map<string, ClassUse>()
   const placed = new Map<number, Placement>()
-  const budget = profile.tables.lookupBudget.value
   let lookups = 0
   let leftAt: string | undefined
   const stages: StagePlan[] = []
@@ -88,24 +87,9 @@ export function planOffload(input: Topology | Entry[], profile: Profile, opts: P
       id: stage.id, stage: stage.name, placement: 'software', entries: count.entries, rules: count.rules,
       rulesOnTarget: 0, verified: true, onMiss: '', slowPathShare: 1, softwareTraffic: [], why: [],
     }
-    const software = (why: string): void => { plan.why.push(why) }
-    const missing = missingCapabilities(needs, profile)
-    const feeder = needs.fedBy !== undefined ? STAGES[needs.fedBy] : undefined
-    const stageLookups = stage.tables.split(',').length
-
-    if (profile.punt.via === 'none') {
-      software('the profile has no slower path to punt to: the WASM pipeline is the datapath')
-    } else if (needs.softwareOnly !== undefined && count.entries > 0) {
-      software(needs.softwareOnly)
-    } else if (leftAt !== undefined) {
-      software(`every packet already left the target at ${leftAt}`)
-    } else if (feeder !== undefined && placed.get(feeder.id) === 'software') {
-      software(`its packets come only from ${feeder.name}, which stays in software`)
-    } else if (missing.length > 0) {
-      software(`the target lacks ${missing.join(', ')}`)
-    } else if (budget !== undefined && lookups + stageLookups > budget) {
-      software(`${stageLookups} more lookup(s) would exceed the target's budget of ${budget} ` +
-        `${profile.tables.lookupBudget.unit} (${lookups} used)`)
+    const stays = staysInSoftware(stage, needs, count.entries, { profile, leftAt, placed, lookups })
+    if (stays !== undefined) {
+      plan.why.push(stays)
     } else {
       for (const part of needs.partial) {
         const lacks = missingCapabilities(part, profile)
@@ -114,7 +98,7 @@ export function planOffload(input: Topology | Entry[], profile: Profile, opts: P
         plan.why.push(`${part.traffic} goes to software: the target lacks ${lacks.join(', ')}`)
       }
       placeOnTable(plan, stage, count, profile, use, traffic)
-      if (plan.placement !== 'software') lookups += stageLookups
+      if (plan.placement !== 'software') lookups += lookupsOf(stage)
       const lb = profile.tables.lookupBudget
       if (plan.placement !== 'software' && lb.measure !== undefined) {
         plan.verified = false
@@ -154,6 +138,28 @@ export function planOffload(input: Topology | Entry[], profile: Profile, opts: P
   return plan
 }
 
+/** One lookup per entry table the stage reads (l3 route reads router ports, then routes). */
+const lookupsOf = (stage: StageDecl): number => stage.tables.split(',').length
+
+interface PlanState { profile: Profile; leftAt: string | undefined; placed: Map<number, Placement>; lookups: number }
+
+/** Why a stage stays whole in software, or undefined when it may go to the target. */
+function staysInSoftware(stage: StageDecl, needs: StageNeeds, entries: number, s: PlanState): string | undefined {
+  const feeder = needs.fedBy !== undefined ? STAGES[needs.fedBy] : undefined
+  const missing = missingCapabilities(needs, s.profile)
+  const budget = s.profile.tables.lookupBudget.value
+  if (s.profile.punt.via === 'none') return 'the profile has no slower path to punt to: the WASM pipeline is the datapath'
+  if (needs.softwareOnly !== undefined && entries > 0) return needs.softwareOnly
+  if (s.leftAt !== undefined) return `every packet already left the target at ${s.leftAt}`
+  if (feeder !== undefined && s.placed.get(feeder.id) === 'software') return `its packets come only from ${feeder.name}, which stays in software`
+  if (missing.length > 0) return `the target lacks ${missing.join(', ')}`
+  if (budget !== undefined && s.lookups + lookupsOf(stage) > budget) {
+    return `${lookupsOf(stage)} more lookup(s) would exceed the target's budget of ${budget} ` +
+      `${s.profile.tables.lookupBudget.unit} (${s.lookups} used)`
+  }
+  return undefined
+}
+
 /** Capabilities a stage needs that the profile does not declare, in words. */
 function missingCapabilities(needs: Capabilities, profile: Profile): string[] {
   const out: string[] = []
@@ -165,6 +171,10 @@ function missingCapabilities(needs: Capabilities, profile: Profile): string[] {
   }
   if (needs.encap !== undefined && !profile.tunnels.encap.includes(needs.encap)) out.push(`${needs.encap} encapsulation`)
   if (needs.decap !== undefined && !profile.tunnels.decap.includes(needs.decap)) out.push(`${needs.decap} decapsulation`)
+  const max = profile.actions.maxActionsPerEntry.value
+  if (needs.actionCount !== undefined && max !== undefined && needs.actionCount > max) {
+    out.push(`${needs.actionCount} actions in one entry (at most ${max})`)
+  }
   return out
 }
 

@@ -127,11 +127,6 @@ function readdirNames(dir: string): string[] {
   return readdirSync(dir).sort().filter(f => f.endsWith('.json')).map(f => basename(f, '.json'))
 }
 
-/** A quantity's number, or undefined when it is to be measured or has no bound. */
-export function figure(q: Quantity | undefined): number | undefined {
-  return q?.value
-}
-
 /** "128 groups (source)" style text for reports. */
 export function describeQuantity(q: Quantity): string {
   if (q.value !== undefined) return `${q.value} ${q.unit}`

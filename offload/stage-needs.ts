@@ -19,6 +19,8 @@ export interface Capabilities {
   actions: (ActionName | ActionName[])[]
   encap?: TunnelType
   decap?: TunnelType
+  /** actions one entry needs (checked against the profile's maxActionsPerEntry) */
+  actionCount?: number
 }
 
 /** Capabilities only one class of the stage's traffic needs: without them that class alone goes to software. */
@@ -91,6 +93,7 @@ export function stageNeeds(stageId: number, entries: Entry[], opts: NeedsOptions
       // reply in place, out of in_port (BEHAVIOUR.md §5)
       const n: StageNeeds = {
         match: ['eth_type', 'arp_op', 'arp_tpa'], actions: ['set_eth', 'set_arp', 'output'], everyPacket: false, partial: [],
+        actionCount: 8, // eth dst+src, op, sha, spa, tha, tpa, output (openflow/emitter.ts arpFlows)
       }
       if (v6) {
         n.partial.push({ traffic: 'IPv6 neighbour solicitations', match: ['icmp_type', 'nd_target'], actions: ['set_ipv6', 'set_nd'] })
@@ -116,9 +119,14 @@ export function stageNeeds(stageId: number, entries: Entry[], opts: NeedsOptions
       if (mine.some(e => e.stage === 'nexthop' && isV6(e.ip))) match.push('ipv6_dst')
       return { match, actions: ['set_eth'], everyPacket: false, fedBy: STAGE_L3_ROUTE, partial: [] }
     }
-    case STAGE_L2_LOOKUP:
+    case STAGE_L2_LOOKUP: {
       // miss and broadcast flood the network (BEHAVIOUR.md §9): several outputs of one packet
-      return { match: ['eth_dst'], actions: [['multi_output', 'mirror']], everyPacket: true, partial: [] }
+      const n: StageNeeds = { match: ['eth_dst'], actions: [['multi_output', 'mirror']], everyPacket: true, partial: [] }
+      for (const [network, count] of floodActions(entries)) {
+        n.partial.push({ traffic: `flooding network ${network}`, match: [], actions: [], actionCount: count })
+      }
+      return n
+    }
     case STAGE_EGRESS: {
       const n: StageNeeds = { match: [], actions: ['output'], everyPacket: true, partial: [] }
       if (mine.some(e => e.stage === 'egress' && e.remote !== undefined)) {
@@ -129,4 +137,30 @@ export function stageNeeds(stageId: number, entries: Entry[], opts: NeedsOptions
     default:
       throw new Error(`stage ${stage.name} has no declared needs (add it to offload/stage-needs.ts)`)
   }
+}
+
+/**
+ * Actions one flood entry needs per network: an output per local port, and per remote chassis an
+ * encapsulation plus an output (TC: tunnel_key set + mirred, HARDWARE-FACTS.md §1.4).
+ */
+function floodActions(entries: Entry[]): Map<number, number> {
+  const netOfPort = new Map<number, number>()
+  for (const e of entries) {
+    if (e.stage === 'l2') netOfPort.set(e.port, e.network)
+    if (e.stage === 'classify' && 'in_port' in e) netOfPort.set(e.port, e.network)
+  }
+  const local = new Map<number, number>()
+  const remotes = new Map<number, Set<string>>()
+  for (const e of entries) {
+    if (e.stage !== 'egress') continue
+    const net = netOfPort.get(e.port)
+    if (net === undefined) continue
+    if (e.local !== undefined) local.set(net, (local.get(net) ?? 0) + 1)
+    else if (e.remote !== undefined) remotes.set(net, (remotes.get(net) ?? new Set()).add(e.remote))
+  }
+  const out = new Map<number, number>()
+  for (const net of new Set([...local.keys(), ...remotes.keys()])) {
+    out.set(net, (local.get(net) ?? 0) + 2 * (remotes.get(net)?.size ?? 0))
+  }
+  return out
 }

@@ -117,3 +117,16 @@ t.test('cache miss share', async t => {
   // Zipf s=1, 1 of 2 keys: H(1)/H(2) = 1/1.5
   t.ok(Math.abs(cacheMissShare(1, 2, { distribution: 'zipf', s: 1 }) - (1 - 1 / 1.5)) < 1e-12)
 })
+
+t.test('a flood wider than the action limit goes to software, the rest of L2 stays on the NIC', async t => {
+  const entries: Entry[] = []
+  for (let p = 1; p <= 20; p++) {
+    entries.push({ stage: 'classify', in_port: p, network: 7, port: p }, { stage: 'egress', port: p, local: p },
+      { stage: 'l2', network: 7, mac: `fa:16:3e:00:01:${p.toString(16).padStart(2, '0')}`, port: p })
+  }
+  const plan = planOffload(entries, loadProfile('connectx6dx-tc'))
+  const l2 = stageIn(plan, STAGE_L2_LOOKUP)
+  t.equal(l2.placement, 'target')
+  t.same(l2.softwareTraffic, ['flooding network 7'])
+  t.match(l2.why.join(' '), /20 actions in one entry \(at most 16\)/)
+})
