@@ -118,3 +118,14 @@ export function poolSize(pools: Pool[]): bigint {
   }
   return n
 }
+
+/** The SLAAC address of `mac` in a /64 (RFC 4291 appendix A: modified EUI-64, universal/local bit flipped). */
+export function eui64Address(cidr: string, mac: string): string | undefined {
+  const c = parseCidr(cidr)
+  if (!c || c.version !== 6 || c.prefix !== 64) return undefined
+  const b = mac.split(':').map(x => parseInt(x, 16))
+  if (b.length !== 6 || b.some(x => Number.isNaN(x))) return undefined
+  const bytes = [(b[0] as number) ^ 0x02, b[1], b[2], 0xff, 0xfe, b[3], b[4], b[5]] as number[]
+  const iid = bytes.reduce((acc, x) => (acc << 8n) | BigInt(x), 0n)
+  return formatIp({ version: 6, value: c.network | iid })
+}

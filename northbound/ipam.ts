@@ -5,7 +5,7 @@
 // are held in `inFlight`, so concurrent creates here do not even collide.
 import { DEVICE_OWNER_ROUTER_INTF, DEVICE_OWNER_ROUTER_GW } from '../model/attributes/ports.js'
 import { ApiError } from '../model/errors.js'
-import { inCidr, pickAddress } from '../model/ipam.js'
+import { eui64Address, inCidr, pickAddress } from '../model/ipam.js'
 import { randomMac } from '../model/mac.js'
 import { TABLES, ipAllocationId, macAllocationId, networkTopic, topicsFor } from '../model/tables.js'
 import type { FixedIp, IpAllocation, Port, Subnet } from '../model/types.js'
@@ -47,6 +47,7 @@ function planAddresses(opts: {
   used: Map<string, string>
   portId: string
   deviceOwner: string
+  mac: string
 }): Plan {
   const { subnets, used, portId } = opts
   const explicit = new Set<string>()
@@ -72,7 +73,12 @@ function planAddresses(opts: {
       if (s) allocate(s)
       else if (group.length) throw new ApiError('IpAddressGenerationFailure', { net_id: opts.networkId })
     }
-    for (const s of v6auto) allocate(s)
+    // SLAAC and stateless subnets: the address the host derives itself from its MAC (EUI-64).
+    for (const s of v6auto) {
+      const ip = eui64Address(s.cidr, opts.mac)
+      if (ip && !taken(s.id)(ip)) fixed.push({ subnet_id: s.id, ip_address: ip })
+      else allocate(s)
+    }
     return { fixed, explicit }
   }
   for (const r of opts.requested) {
@@ -126,10 +132,11 @@ export async function writePort(nb: Neutron, opts: WritePortOptions): Promise<Ro
     const used = new Map(allocations.map(a => [a.id, a.value.port_id]))
     const keep = previous?.value.fixed_ips ?? []
     const requested = opts.requested ?? (previous ? keep : undefined)
-    const plan = planAddresses({ networkId: netId, subnets, requested, keep, used, portId: port.id, deviceOwner: port.device_owner })
-    for (const f of plan.fixed) hold(f.subnet_id, f.ip_address)
     const mac = opts.mac ?? previous?.value.mac_address ?? randomMac()
-    const value: Port = { ...port, fixed_ips: plan.fixed, mac_address: mac }
+    const plan = planAddresses({ networkId: netId, subnets, requested, keep, used, portId: port.id, deviceOwner: port.device_owner, mac })
+    for (const f of plan.fixed) hold(f.subnet_id, f.ip_address)
+    const pairs = (port.allowed_address_pairs ?? []).map(a => ({ ...a, mac_address: a.mac_address ?? mac }))
+    const value: Port = { ...port, fixed_ips: plan.fixed, mac_address: mac, allowed_address_pairs: pairs }
     const topics = topicsFor(port.project_id, netId)
     const ops: TxOp[] = []
     if (previous) ops.push({ op: 'update', table: TABLES.ports, id: port.id, version: previous.version, topics, value: value as unknown as Record<string, unknown> })

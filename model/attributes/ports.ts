@@ -15,7 +15,8 @@ export const PORT_ATTRIBUTES: AttributeMap = {
   status: { filter: 'string' },
   security_groups: { post: true, put: true, convert: list(uuid), filter: 'none' },
   port_security_enabled: { post: true, put: true, convert: bool, filter: 'bool' },
-  allowed_address_pairs: { post: true, put: true, default: [], convert: list(shape({ ip_address: prefix, mac_address: mac }, ['ip_address'])), filter: 'none' },
+  // The address is kept as written (an IP or a CIDR), as Neutron returns it; the port's MAC fills a missing mac_address.
+  allowed_address_pairs: { post: true, put: true, default: [], convert: list(shape({ ip_address: (v, f) => { prefix(v, f); return v }, mac_address: mac }, ['ip_address'])), filter: 'none' },
   extra_dhcp_opts: {
     post: true, put: true, default: [],
     convert: list(shape({ opt_name: str(255), opt_value: nullable(str(255)), ip_version: (v, f) => oneOf([4, 6])(int()(v, f), f) }, ['opt_name'])),

@@ -1,13 +1,17 @@
 // Router attributes (router, ext-gw-mode, extraroute, l3-ha/dvr flags shown to admins).
-import { type AttributeMap, adminStateAttr, bool, ip, list, nameAttr, nullable, prefix, shape, standardAttributes, str, uuid } from '../attributes.js'
+import { type AttributeMap, type Converter, adminStateAttr, bool, ip, list, nameAttr, nullable, prefix, shape, standardAttributes, str, uuid } from '../attributes.js'
 
 export const ROUTE = shape({ destination: prefix, nexthop: ip }, ['destination', 'nexthop'])
 
-export const GATEWAY_INFO = nullable(shape({
+const GATEWAY_SHAPE = shape({
   network_id: uuid,
   enable_snat: bool,
   external_fixed_ips: list(shape({ subnet_id: uuid, ip_address: ip })),
-}, ['network_id']))
+}, ['network_id'])
+
+/** `{}` clears the gateway like null (the CLI's `router unset --external-gateway` sends it). */
+export const GATEWAY_INFO: Converter = nullable((v, f) =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0 ? null : GATEWAY_SHAPE(v, f))
 
 export const ROUTER_ATTRIBUTES: AttributeMap = {
   ...standardAttributes(),
