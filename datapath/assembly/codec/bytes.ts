@@ -35,3 +35,17 @@
 @inline export function equals16(a: usize, b: usize): bool {
   return load<u64>(a) == load<u64>(b) && load<u64>(a + 8) == load<u64>(b + 8)
 }
+
+/**
+ * Copies `len` bytes between non-overlapping buffers. Frames are short, and a bulk-memory call costs more than
+ * the copy below a few hundred bytes, so small copies are done 8 bytes at a time.
+ */
+export function copyBytes(dst: usize, src: usize, len: usize): void {
+  if (len > 256) {
+    memory.copy(dst, src, len)
+    return
+  }
+  let i: usize = 0
+  for (; i + 8 <= len; i += 8) store<u64>(dst + i, load<u64>(src + i))
+  for (; i < len; i++) store<u8>(dst + i, load<u8>(src + i))
+}

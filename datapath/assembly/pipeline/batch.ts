@@ -6,7 +6,8 @@
 // Output:                 count u32, count verdict records (verdict-record.ts), then the frames as they leave.
 // Each frame is copied to its place in the output and processed there, so the input stays intact and the
 // same batch can be run again (benches do).
-import { returnList, outputArea } from './io'
+import { copyBytes } from '../codec/bytes'
+import { outputArea, returnList } from './io'
 import { pkt, resetPacket } from './packet'
 import { runPipeline } from './pipeline'
 import { startTrace } from './trace'
@@ -41,7 +42,7 @@ export function processBatch(batch: usize, batchLen: usize): usize {
   for (let i: usize = 0; i < count; i++) {
     const d = descs + i * <usize>BATCH_DESC_BYTES
     const len = frameLen(batch, batchLen, d)
-    memory.copy(frame, batch + <usize>load<u32>(d), <usize>len)
+    copyBytes(frame, batch + <usize>load<u32>(d), <usize>len)
     resetPacket(frame, <i32>len, load<u32>(d, 8), load<u32>(d, 12))
     pkt.slowPath = false
     runPipeline()

@@ -4,6 +4,8 @@
 // VLAN tag or decapsulating moves `base` without touching the rest.
 import { VERDICT_DROP } from '../../spec/verdicts'
 
+// VERDICT_DROP must be 0: resetPacket zeroes the verdict.
+
 export const PROTO_NONE: u32 = 0xffff
 
 @final @unmanaged export class Packet {
@@ -57,37 +59,14 @@ export const PROTO_NONE: u32 = 0xffff
 
 export const pkt = new Packet()
 
-/** Start over for a new frame at `base`. */
+/** Start over for a new frame at `base`: every field zero (VERDICT_DROP, reason none) but these. */
 export function resetPacket(base: usize, len: i32, inPort: u32, tunnelKey: u32): void {
+  memory.fill(changetype<usize>(pkt), 0, offsetof<Packet>())
   pkt.base = base
   pkt.len = len
   pkt.inPort = inPort
   pkt.tunnelKey = tunnelKey
-  pkt.ethType = 0
-  pkt.vid = 0
-  pkt.tagged = false
-  pkt.family = 0
-  pkt.l3 = 0
-  pkt.ipEnd = 0
   pkt.proto = PROTO_NONE
-  pkt.l4 = 0
-  pkt.fragment = false
-  pkt.laterFragment = false
-  pkt.decapsulated = false
-  pkt.network = 0
-  pkt.srcPort = 0
-  pkt.routed = false
-  pkt.router = 0
-  pkt.routerPort = 0
-  pkt.dstPort = 0
-  pkt.action = VERDICT_DROP
-  pkt.reason = 0
-  pkt.ofport = 0
-  pkt.vNetwork = 0
-  pkt.vPort = 0
-  pkt.remote = 0
-  pkt.replyLen = 0
-  pkt.replyPort = 0
 }
 
 /** Bytes from `p` to the end of the frame (negative when `p` is past it). */

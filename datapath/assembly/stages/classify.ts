@@ -2,7 +2,7 @@
 import { STAGE_CLASSIFY } from '../../spec/stages'
 import { TRACE_HIT, TRACE_KIND_CLASSIFY, TRACE_MISS } from '../../spec/trace'
 import { REASON_BAD_VLAN, REASON_UNKNOWN_IN_PORT, REASON_UNKNOWN_TUNNEL_KEY } from '../../spec/verdicts'
-import { ETH_TYPE, VLAN_TAG_BYTES } from '../codec/ethernet'
+import { VLAN_TAG_BYTES } from '../codec/ethernet'
 import { pkt } from '../pipeline/packet'
 import { step } from '../pipeline/trace'
 import { drop } from '../pipeline/verdict'
@@ -87,7 +87,10 @@ export function classify(): bool {
 
 /** Removes the 802.1Q tag by sliding the two MACs over it; headers after it stay where they are. */
 function stripVlan(): void {
-  memory.copy(pkt.base + <usize>VLAN_TAG_BYTES, pkt.base, ETH_TYPE)
+  // overlapping by 8 bytes: copy from the end (12 bytes = the two MACs)
+  const b = pkt.base
+  store<u32>(b + 12, load<u32>(b + 8))
+  store<u64>(b + 4, load<u64>(b))
   pkt.base += <usize>VLAN_TAG_BYTES
   pkt.len -= VLAN_TAG_BYTES
   pkt.tagged = false

@@ -21,8 +21,13 @@ import { l4ChecksumValid, writeL4Checksum } from '../codec/l4-checksum'
 import { pkt } from '../pipeline/packet'
 import { step, traceAddr } from '../pipeline/trace'
 import { drop, punt, toInPort } from '../pipeline/verdict'
-import { ROUTE_HAS_NEXTHOP, ROUTE_NEXTHOP, ROUTE_PLEN, ROUTE_PORT, ROUTE_PREFIX, lpmLookup, recordAt } from '../tables/lpm'
-import { RP_MAC, RP_NETWORK, routerAddressPort, routerPort, routerPortByMac } from '../tables/router-ports'
+import {
+  ROUTE_CACHE_GENERATION, ROUTE_CACHE_MAC, ROUTE_CACHE_NETWORK, ROUTE_HAS_NEXTHOP, ROUTE_NEXTHOP, ROUTE_PLEN, ROUTE_PORT,
+  ROUTE_PREFIX, lpmLookup, recordAt,
+} from '../tables/lpm'
+import {
+  RP_MAC, RP_NETWORK, routerAddressPort, routerPort, routerPortEntryByMac, routerPortGeneration,
+} from '../tables/router-ports'
 import { icmpErrorOrDrop } from './icmp-error'
 
 /** The next hop the route chose (16 bytes; IPv4 in the first 4), read by the nexthop stage. */
@@ -34,11 +39,10 @@ const swap: usize = memory.data(16)
 /** True when the packet got its verdict here; false to continue (routed or not for a router). */
 export function l3Route(): bool {
   if (pkt.family == 0) return skip()
-  const ingress = routerPortByMac(pkt.network, pkt.base + ETH_DST)
-  if (ingress == 0) return skip()
-  const rec = routerPort(ingress)
-  if (rec == 0) return skip()
-  const router = load<u32>(rec)
+  const entry = routerPortEntryByMac(pkt.network, pkt.base + ETH_DST)
+  if (entry == 0) return skip()
+  const ingress = load<u32>(entry)
+  const router = load<u32>(entry, 4)
   pkt.router = router
   pkt.routerPort = ingress
   const v4 = pkt.family == 4
@@ -58,11 +62,11 @@ export function l3Route(): bool {
   }
   const route = recordAt(id)
   const outPort = load<u32>(route + ROUTE_PORT)
-  const out = routerPort(outPort)
-  const rt = step(STAGE_L3_ROUTE, out == 0 ? TRACE_DROP : TRACE_HIT, TRACE_KIND_ROUTE, out == 0 ? REASON_NO_ROUTE : 0,
+  const known = outPortFacts(route, outPort)
+  const rt = step(STAGE_L3_ROUTE, known ? TRACE_HIT : TRACE_DROP, TRACE_KIND_ROUTE, known ? 0 : REASON_NO_ROUTE,
     router, outPort, 0)
   traceAddr(rt, pkt.family, <i32>load<u8>(route + ROUTE_PLEN), route + ROUTE_PREFIX)
-  if (out == 0) return drop(REASON_NO_ROUTE) // a route through a port the node does not know
+  if (!known) return drop(REASON_NO_ROUTE) // a route through a port the node does not know
   // Forwarding (RFC 1812 5.3.1; RFC 8200 3): TTL / hop limit - 1, the IPv4 checksum updated incrementally.
   store<u8>(ttlAt, <u8>(ttl - 1))
   if (v4) {
@@ -75,10 +79,25 @@ export function l3Route(): bool {
     store<u64>(nexthopAddr + 8, 0)
     store<u64>(nexthopAddr, <u64>load<u32>(dst))
   } else copy16(nexthopAddr, dst)
-  copyMac(outRouterMac, out + RP_MAC)
-  pkt.network = load<u32>(out + RP_NETWORK)
+  copyMac(outRouterMac, route + ROUTE_CACHE_MAC)
+  pkt.network = load<u32>(route + ROUTE_CACHE_NETWORK)
   pkt.routed = true
   return false
+}
+
+/**
+ * The out router port's network and MAC, cached in the route record until any router port changes (then
+ * looked up again): saves a probe per routed packet. False when the port is unknown.
+ */
+function outPortFacts(route: usize, outPort: u32): bool {
+  const generation = routerPortGeneration()
+  if (load<u32>(route + ROUTE_CACHE_GENERATION) == generation) return true
+  const out = routerPort(outPort)
+  if (out == 0) return false
+  store<u32>(route + ROUTE_CACHE_NETWORK, load<u32>(out + RP_NETWORK))
+  copyMac(route + ROUTE_CACHE_MAC, out + RP_MAC)
+  store<u32>(route + ROUTE_CACHE_GENERATION, generation)
+  return true
 }
 
 function skip(): bool {

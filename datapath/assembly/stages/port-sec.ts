@@ -134,12 +134,8 @@ export function portSecurity(): bool {
     return false
   }
   const port = pkt.srcPort
-  portKey(port)
-  if (disabled.find() != 0) {
-    step(STAGE_PORT_SEC, TRACE_SKIP, TRACE_KIND_PORT_SEC, 0, port, 0, 0)
-    return false
-  }
   const ethSrc = pkt.base + ETH_SRC
+  // The row first: most ports have port security on, so most packets need one probe.
   rowKey(port, ethSrc)
   const row = rows.find()
   if (row == 0) return refuse(REASON_PORT_SEC_MAC, 0, 0)
@@ -165,7 +161,13 @@ export function portSecurity(): bool {
   return false
 }
 
+/** Drops with `reason`, unless port security is off for the port (checked last: it is the rare case). */
 function refuse(reason: i32, family: u32, addr: usize): bool {
+  portKey(pkt.srcPort)
+  if (disabled.find() != 0) {
+    step(STAGE_PORT_SEC, TRACE_SKIP, TRACE_KIND_PORT_SEC, 0, pkt.srcPort, 0, 0)
+    return false
+  }
   const t = step(STAGE_PORT_SEC, TRACE_DROP, TRACE_KIND_PORT_SEC, reason, pkt.srcPort, 0, 0)
   if (family != 0) traceAddr(t, family, 0, addr)
   traceMac(t, pkt.base + ETH_SRC)

@@ -26,14 +26,11 @@ export const key: usize = memory.data(KEY_BYTES)
 }
 
 @inline function hashKey(k: usize): u32 {
-  // Mix the three words with the 64-bit finaliser of MurmurHash3 (public domain constants).
-  let h = load<u64>(k) * 0x9e3779b97f4a7c15 ^ rotl<u64>(load<u64>(k, 8), 21) ^ rotl<u64>(load<u64>(k, 16), 42)
-  h ^= h >> 33
-  h *= 0xff51afd7ed558ccd
-  h ^= h >> 33
-  h *= 0xc4ceb9fe1a85ec53
-  h ^= h >> 33
-  return <u32>h | 1
+  // Multiply-xorshift over the three words (constants from SplitMix64): cheap, and every key bit reaches the
+  // high half that the tag is taken from.
+  let h = (load<u64>(k) ^ rotl<u64>(load<u64>(k, 8), 23) ^ rotl<u64>(load<u64>(k, 16), 47)) * 0xbf58476d1ce4e5b9
+  h = (h ^ (h >> 31)) * 0x94d049bb133111eb
+  return <u32>(h >> 32) | 1
 }
 
 @final export class ExactTable {

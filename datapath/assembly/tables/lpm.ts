@@ -15,8 +15,11 @@
 // (`plen + 1` decides). Removing a prefix hands its slots to the next shorter prefix of the same node, found
 // by probing the route table for each shorter length in the stride (at most 8 probes).
 // Emptied nodes are kept for reuse by later prefixes on the same path.
+// Lookups do not read these expanded nodes but their compressed images (lpm-image.ts), rebuilt along the
+// path from a changed node to the root after every add and remove.
 import { copy16 } from '../codec/bytes'
 import { ExactTable, clearKey, key } from './exact-table'
+import { allocImage, clearImages, countRuns, freeImage, imageBase, imageValue, unitsFor, writeImage } from './lpm-image'
 
 const SLOTS_PER_NODE: u32 = 256
 const NODE_BYTES: usize = <usize>SLOTS_PER_NODE * 8
@@ -31,14 +34,21 @@ export const ROUTE_FAMILY: usize = 5
 export const ROUTE_PLEN: usize = 6
 export const ROUTE_NEXTHOP: usize = 8
 export const ROUTE_PREFIX: usize = 24
-const ROUTE_RECORD_BYTES: usize = 40
+/** Out router port facts cached by the route stage: generation u32, network u32, MAC[6] (see l3-route.ts). */
+export const ROUTE_CACHE_GENERATION: usize = 40
+export const ROUTE_CACHE_NETWORK: usize = 44
+export const ROUTE_CACHE_MAC: usize = 48
+const ROUTE_RECORD_BYTES: usize = 56
 
 /** (router, family, plen, prefix) -> route id */
 const routes = new ExactTable(4, 1024)
-/** (router, family) -> root node index */
-const roots = new ExactTable(4, 64)
+/** (router, family) -> root node index u32 @0, root image offset u32 @4 */
+const roots = new ExactTable(8, 64)
 
 let nodes: usize = 0
+/** Per node: parent u32 @0, image offset u32 @4, image units u32 @8 */
+let meta: usize = 0
+const META_BYTES: usize = 16
 let nodeCapacity: u32 = 0
 let nodeCount: u32 = 1 // node 0 means "no child"
 
@@ -48,16 +58,23 @@ let recordCount: u32 = 1 // route id 0 means "no route"
 let freeRecord: u32 = 0 // free list threaded through ROUTE_PORT
 
 const masked: usize = memory.data(16)
+/** One node's slot values while its image is rebuilt. */
+const values: usize = memory.data(256 * 8, 8)
 
 function growNodes(): void {
   const cap: u32 = nodeCapacity == 0 ? 64 : nodeCapacity << 1
   const fresh = heap.alloc(<usize>cap * NODE_BYTES)
   memory.fill(fresh, 0, <usize>cap * NODE_BYTES)
+  const freshMeta = heap.alloc(<usize>cap * META_BYTES)
+  memory.fill(freshMeta, 0, <usize>cap * META_BYTES)
   if (nodes != 0) {
     memory.copy(fresh, nodes, <usize>nodeCapacity * NODE_BYTES)
+    memory.copy(freshMeta, meta, <usize>nodeCapacity * META_BYTES)
     heap.free(nodes)
+    heap.free(meta)
   }
   nodes = fresh
+  meta = freshMeta
   nodeCapacity = cap
 }
 
@@ -119,6 +136,43 @@ function routeKey(router: u32, family: u32, prefix: usize, plen: i32): void {
   return nodes + <usize>node * NODE_BYTES + (<usize>index << 3)
 }
 
+@inline function metaAt(node: u32): usize {
+  return meta + <usize>node * META_BYTES
+}
+
+/** Rebuilds the image of `node` from its slots (children's images must be current). */
+function rebuildImage(node: u32): void {
+  for (let s: u32 = 0; s < SLOTS_PER_NODE; s++) {
+    const slot = load<u64>(slotAt(node, s))
+    const child = <u32>slot
+    const childImage: u64 = child == 0 ? 0 : <u64>load<u32>(metaAt(child) + 4)
+    store<u64>(values + (<usize>s << 3), (childImage << 32) | (slot >> 32))
+  }
+  const m = metaAt(node)
+  const units = unitsFor(countRuns(values))
+  let image = load<u32>(m + 4)
+  if (image == 0 || load<u32>(m + 8) != units) {
+    freeImage(image, load<u32>(m + 8))
+    image = allocImage(units)
+    store<u32>(metaAt(node) + 4, image)
+    store<u32>(metaAt(node) + 8, units)
+  }
+  writeImage(image, values)
+}
+
+/** Rebuilds the images from `node` up to the root and points the router at the root's image. */
+function rebuildPath(router: u32, family: u32, node: u32): void {
+  let root = node
+  while (node != 0) {
+    rebuildImage(node)
+    root = node
+    node = load<u32>(metaAt(node))
+  }
+  rootKey(router, family)
+  const r = roots.find()
+  if (r != 0) store<u32>(r, load<u32>(metaAt(root) + 4), 4)
+}
+
 @inline function depthOf(plen: i32): i32 {
   return plen == 0 ? 0 : (plen - 1) >> 3
 }
@@ -143,6 +197,7 @@ function nodeFor(router: u32, family: u32, plen: i32, create: bool): u32 {
       if (!create) return 0
       child = allocNode() // may move `nodes`: take the slot address again below
       store<u32>(slotAt(node, byte), child)
+      store<u32>(metaAt(child), node)
     }
     node = child
   }
@@ -182,9 +237,11 @@ export function lpmInsert(router: u32, family: u32, prefix: usize, plen: i32, po
   if (nexthop != 0) copy16(r + ROUTE_NEXTHOP, nexthop)
   else memory.fill(r + ROUTE_NEXTHOP, 0, 16)
   copy16(r + ROUTE_PREFIX, masked)
+  store<u32>(r + ROUTE_CACHE_GENERATION, 0)
   if (found != 0) return // same prefix: the trie already points at this id
   const node = nodeFor(router, family, plen, true)
   expand(node, plen, (<u32>(plen + 1) << 24) | id, -1)
+  rebuildPath(router, family, node)
 }
 
 /** Removes the route (router, prefix/plen); false when it does not exist. */
@@ -208,7 +265,10 @@ export function lpmRemove(router: u32, family: u32, prefix: usize, plen: i32): b
   }
   maskPrefix(prefix, plen)
   const node = nodeFor(router, family, plen, false)
-  if (node != 0) expand(node, plen, replacement, plen + 1)
+  if (node != 0) {
+    expand(node, plen, replacement, plen + 1)
+    rebuildPath(router, family, node)
+  }
   store<u32>(recordAt(id) + ROUTE_PORT, freeRecord)
   freeRecord = id
   return true
@@ -219,15 +279,15 @@ export function lpmLookup(router: u32, family: u32, addr: usize): u32 {
   rootKey(router, family)
   const rootSlot = roots.find()
   if (rootSlot == 0) return 0
-  let node = load<u32>(rootSlot)
+  const base = imageBase()
+  let image = load<u32>(rootSlot, 4)
   const bytes: i32 = family == FAMILY_IPV4 ? 4 : 16
   let best: u32 = 0
-  for (let d = 0; d < bytes; d++) {
-    const slot = load<u64>(slotAt(node, <u32>load<u8>(addr + <usize>d)))
-    const route = <u32>(slot >> 32)
+  for (let d = 0; d < bytes && image != 0; d++) {
+    const v = imageValue(base + <usize>image, <u32>load<u8>(addr + <usize>d))
+    const route = <u32>v
     if (route != 0) best = route & ROUTE_ID_MASK
-    node = <u32>slot
-    if (node == 0) break
+    image = <u32>(v >> 32)
   }
   return best
 }
@@ -236,7 +296,11 @@ export function lpmLookup(router: u32, family: u32, addr: usize): u32 {
 export function lpmClear(): void {
   routes.clear()
   roots.clear()
-  if (nodes != 0) memory.fill(nodes, 0, <usize>nodeCapacity * NODE_BYTES)
+  if (nodes != 0) {
+    memory.fill(nodes, 0, <usize>nodeCapacity * NODE_BYTES)
+    memory.fill(meta, 0, <usize>nodeCapacity * META_BYTES)
+  }
+  clearImages()
   nodeCount = 1
   recordCount = 1
   freeRecord = 0

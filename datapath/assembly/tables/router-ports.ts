@@ -13,10 +13,12 @@ const RP_COUNT: usize = 14
 const RP_PREFIXES: usize = 16
 const RP_BYTES: i32 = <i32>RP_PREFIXES + ROUTER_PORT_MAX_PREFIXES * ENTRY_PREFIX_BYTES
 
-/** (network u32, mac[6]) -> port u32 */
-const byMac = new ExactTable(4, 64)
+/** (network u32, mac[6]) -> port u32 @0, router u32 @4 (the router, without a second probe) */
+const byMac = new ExactTable(8, 64)
 /** port u32 -> record */
 const byPort = new ExactTable(RP_BYTES, 64)
+let generation: u32 = 1
+
 /** (router u32, family u8, addr[16]) -> port u32 */
 const byAddress = new ExactTable(4, 64)
 
@@ -42,8 +44,11 @@ function addressKey(router: u32, family: u32, addr: usize): void {
 /** Adds or replaces router port `port` (without addresses: add them with addRouterPortAddress). */
 export function addRouterPort(port: u32, router: u32, network: u32, mac: usize): void {
   removeRouterPort(port)
+  generation++
   macKey(network, mac)
-  store<u32>(byMac.upsert(), port)
+  const m = byMac.upsert()
+  store<u32>(m, port)
+  store<u32>(m, router, 4)
   portKey(port)
   const rec = byPort.upsert()
   store<u32>(rec + RP_ROUTER, router)
@@ -72,6 +77,7 @@ export function removeRouterPort(port: u32): bool {
   portKey(port)
   const rec = byPort.find()
   if (rec == 0) return false
+  generation++
   const router = load<u32>(rec + RP_ROUTER)
   const n = <i32>load<u8>(rec + RP_COUNT)
   for (let i = 0; i < n; i++) {
@@ -88,6 +94,7 @@ export function removeRouterPort(port: u32): bool {
 }
 
 export function clearRouterPorts(): void {
+  generation++
   byMac.clear()
   byPort.clear()
   byAddress.clear()
@@ -98,6 +105,17 @@ export function routerPortByMac(network: u32, mac: usize): u32 {
   macKey(network, mac)
   const v = byMac.find()
   return v == 0 ? 0 : load<u32>(v)
+}
+
+/** Like routerPortByMac, but the (port u32, router u32) pair, or 0. */
+export function routerPortEntryByMac(network: u32, mac: usize): usize {
+  macKey(network, mac)
+  return byMac.find()
+}
+
+/** Bumped by every router port change: caches of router port facts (route records) compare against it. */
+export function routerPortGeneration(): u32 {
+  return generation
 }
 
 /** The record of router port `port` (fields RP_*), or 0. */
