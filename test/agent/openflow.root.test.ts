@@ -13,12 +13,12 @@ import { flowAdd, flowDeleteByCookie, flowDeleteStrict } from '../../agent/openf
 import { packetOut } from '../../agent/openflow/messages/packet-out.js'
 import { matchGet, oxm } from '../../agent/openflow/oxm.js'
 import { OfpErrorReply } from '../../agent/openflow/error-reply.js'
-import type { FlowStats, MultipartReply, OfMessage, PacketIn, PortStatus } from '../../agent/openflow/messages.js'
+import type { FlowStats, MultipartReply, PacketIn, PortStatus } from '../../agent/openflow/messages.js'
+import type { Instruction } from '../../agent/openflow/instructions.js'
 import { describeDiff } from './golden.js'
 
-const toController = { type: 'OFPIT_APPLY_ACTIONS' as const, actions: [{ type: 'OFPAT_OUTPUT' as const, port: OFPP_CONTROLLER, maxLen: OFPCML_NO_BUFFER }] }
-const output = (port: number): OfMessage extends never ? never : { type: 'OFPIT_APPLY_ACTIONS', actions: Array<{ type: 'OFPAT_OUTPUT', port: number }> } =>
-  ({ type: 'OFPIT_APPLY_ACTIONS', actions: [{ type: 'OFPAT_OUTPUT', port }] })
+const toController: Instruction = { type: 'OFPIT_APPLY_ACTIONS', actions: [{ type: 'OFPAT_OUTPUT', port: OFPP_CONTROLLER, maxLen: OFPCML_NO_BUFFER }] }
+const output = (port: number): Instruction => ({ type: 'OFPIT_APPLY_ACTIONS', actions: [{ type: 'OFPAT_OUTPUT', port }] })
 
 let ovs: Ovs
 let ctl: OfController
