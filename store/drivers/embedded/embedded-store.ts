@@ -15,7 +15,7 @@ import { LogWriter } from './log-writer.js'
 import { encodeRecord } from './record-codec.js'
 import { recover } from './recovery.js'
 import { writeSnapshot } from './snapshot.js'
-import { applyRecord, type LogRecord, type State } from './state.js'
+import { applyRecord, getObject, type LogRecord, type State } from './state.js'
 
 export interface EmbeddedOptions {
   dir: string
@@ -82,7 +82,7 @@ export class EmbeddedStore implements Store {
 
   async get(table: string, id: string): Promise<StoredObject | undefined> {
     this.checkOpen()
-    const obj = this.state.objects.get(objectKey(table, id))
+    const obj = getObject(this.state, table, id)
     return obj && structuredClone(obj) // callers may edit what they read; the committed copy must not change
   }
 
@@ -109,8 +109,8 @@ export class EmbeddedStore implements Store {
   async list(table: string, opts?: { topic?: string }): Promise<StoredObject[]> {
     this.checkOpen()
     const out: StoredObject[] = []
-    for (const o of this.state.objects.values()) {
-      if (o.table === table && (opts?.topic === undefined || o.topics.includes(opts.topic))) out.push(structuredClone(o))
+    for (const o of this.state.tables.get(table)?.values() ?? []) {
+      if (opts?.topic === undefined || o.topics.includes(opts.topic)) out.push(structuredClone(o))
     }
     return out
   }
@@ -118,7 +118,7 @@ export class EmbeddedStore implements Store {
   /** Every table that holds at least one object, sorted. */
   async tables(): Promise<string[]> {
     this.checkOpen()
-    return [...new Set([...this.state.objects.values()].map(o => o.table))].sort()
+    return [...this.state.tables.keys()].sort() // empty tables are dropped on their last delete
   }
 
   async watch(handler: (change: Change) => void, opts?: { table?: string }): Promise<Unsubscribe> {
@@ -176,7 +176,7 @@ export class EmbeddedStore implements Store {
     const keys = new Map<string, number>()
     const lookup = (table: string, id: string): StoredObject | undefined => {
       const k = objectKey(table, id)
-      return overlay.has(k) ? overlay.get(k) : this.state.objects.get(k)
+      return overlay.has(k) ? overlay.get(k) : getObject(this.state, table, id)
     }
     const accepted: { job: Job; record: LogRecord; result: StoredObject[] | number }[] = []
     let seq = this.state.seq

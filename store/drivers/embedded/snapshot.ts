@@ -2,12 +2,11 @@
 // renamed, so a snapshot file is either complete or absent.
 import { writeFileSync, openSync, fsyncSync, closeSync, renameSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { objectKey } from '../../tx-plan.js'
 import type { StoredObject } from '../../types.js'
 import { StoreError } from '../../types.js'
 import { encodeRecord, scanRecords } from './record-codec.js'
 import { fsyncDir, snapshotPath } from './data-dir.js'
-import type { State } from './state.js'
+import { allObjects, putObject, type State } from './state.js'
 
 interface SnapshotRecord {
   seq: number
@@ -18,7 +17,7 @@ interface SnapshotRecord {
 export function writeSnapshot(dir: string, state: State): string {
   const path = snapshotPath(dir, state.seq)
   const tmp = `${path}.tmp`
-  const record: SnapshotRecord = { seq: state.seq, objects: [...state.objects.values()], keys: Object.fromEntries(state.keys) }
+  const record: SnapshotRecord = { seq: state.seq, objects: [...allObjects(state)], keys: Object.fromEntries(state.keys) }
   writeFileSync(tmp, encodeRecord(record))
   const fd = openSync(tmp, 'r+')
   try { fsyncSync(fd) } finally { closeSync(fd) }
@@ -41,8 +40,8 @@ export function readSnapshot(path: string, state: State): void {
   if (!Number.isInteger(snap.seq) || !Array.isArray(snap.objects) || typeof snap.keys !== 'object' || snap.keys === null) {
     throw new StoreError('bad_record', `${path} offset 0: not a snapshot record`)
   }
-  state.objects.clear()
-  for (const o of snap.objects) state.objects.set(objectKey(o.table, o.id), o)
+  state.tables.clear()
+  for (const o of snap.objects) putObject(state, o)
   state.keys = new Map(Object.entries(snap.keys))
   state.seq = snap.seq as number
 }

@@ -1,6 +1,6 @@
 // The embedded store's contents in memory, and the one function that changes them (used both by live commits
 // and by recovery, so replay cannot drift from what was acknowledged).
-import { objectKey, objectOf } from '../../tx-plan.js'
+import { objectOf } from '../../tx-plan.js'
 import type { Change, StoredObject } from '../../types.js'
 
 /** One committed transaction, as written to the log. `keys` holds key spaces' new high-water marks. */
@@ -11,8 +11,8 @@ export interface LogRecord {
 }
 
 export interface State {
-  /** objectKey(table, id) -> object */
-  objects: Map<string, StoredObject>
+  /** table -> id -> object (by table, so a list reads one table, not the whole store) */
+  tables: Map<string, Map<string, StoredObject>>
   /** key space -> last allocated key */
   keys: Map<string, number>
   /** seq of the last applied record (0: empty store) */
@@ -20,14 +20,32 @@ export interface State {
 }
 
 export function emptyState(): State {
-  return { objects: new Map(), keys: new Map(), seq: 0 }
+  return { tables: new Map(), keys: new Map(), seq: 0 }
+}
+
+export function getObject(state: State, table: string, id: string): StoredObject | undefined {
+  return state.tables.get(table)?.get(id)
+}
+
+export function putObject(state: State, obj: StoredObject): void {
+  let table = state.tables.get(obj.table)
+  if (!table) state.tables.set(obj.table, table = new Map())
+  table.set(obj.id, obj)
+}
+
+function removeObject(state: State, table: string, id: string): void {
+  const t = state.tables.get(table)
+  if (t?.delete(id) && t.size === 0) state.tables.delete(table)
+}
+
+export function* allObjects(state: State): Generator<StoredObject> {
+  for (const table of state.tables.values()) yield* table.values()
 }
 
 export function applyRecord(state: State, record: LogRecord): void {
   for (const change of record.changes) {
-    const key = objectKey(change.table, change.id)
-    if (change.action === 'delete') state.objects.delete(key)
-    else state.objects.set(key, objectOf(change))
+    if (change.action === 'delete') removeObject(state, change.table, change.id)
+    else putObject(state, objectOf(change))
   }
   for (const [space, value] of Object.entries(record.keys ?? {})) {
     state.keys.set(space, Math.max(value, state.keys.get(space) ?? 0))
