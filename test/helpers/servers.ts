@@ -109,7 +109,7 @@ process.on('exit', () => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     for (const s of owned) s.killNow()
-    process.exit(signal === 'SIGINT' ? 130 : 143)
+    process.kill(process.pid, signal) // once-listeners are gone now: the default action ends the process
   })
 }
 
