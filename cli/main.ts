@@ -8,6 +8,7 @@ type Loader = () => Promise<Command>
 const COMMANDS: Record<string, Loader> = {
   api: async () => (await import('./commands/api.js')).default,
   // commands register here, e.g.:  trace: async () => (await import('./commands/trace.js')).default,
+  trace: async () => (await import('./commands/trace.js')).default,
   'offload plan': async () => (await import('./commands/offload-plan.js')).default,
   db: async () => (await import('./commands/db.js')).default,
 }

@@ -1,0 +1,164 @@
+// `dragonflow trace`: runs one frame through the WASM pipeline over a topology file and prints each stage's
+// decision, in the manner of ovn-trace, then the verdict and the frames that leave (decoded, then as hex).
+import { readFile } from 'node:fs/promises'
+import type { PacketInput, Verdict } from '../../datapath/host/api.js'
+import type { Topology } from '../../datapath/host/entries.js'
+import { AddressError, bytesOfHex, hexOf } from '../../datapath/host/packet-addresses.js'
+import { decodeFrame, type DecodedFrame } from '../../datapath/host/packet-decoder.js'
+import { FieldError, parseFields } from '../../datapath/host/packet-fields.js'
+import { type Command, UsageError, parseFlags } from '../command.js'
+
+const USAGE = "dragonflow trace --topology FILE [--mode batch|packet_in] [--now-ms N] [--backend core|component]\n" +
+  "                  (--fields 'in_port=1,eth_src=..,...' | --hex HEX --in-port N [--tunnel-key K])"
+
+const trace: Command = {
+  name: 'trace',
+  summary: 'Run one frame through the datapath pipeline and print what each stage decided',
+  usage: USAGE,
+  async run(args) {
+    const { flags, rest } = parseFlags(args)
+    if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`)
+    const topologyPath = flags.get('topology')
+    if (!topologyPath) throw new UsageError('--topology is required')
+    const mode = flags.get('mode') ?? 'batch'
+    if (mode !== 'batch' && mode !== 'packet_in') throw new UsageError(`--mode must be batch or packet_in, not '${mode}'`)
+    const backend = flags.get('backend') ?? 'core'
+    if (backend !== 'core' && backend !== 'component') throw new UsageError(`--backend must be core or component, not '${backend}'`)
+    const nowMs = numberFlag(flags.get('now-ms'), 'now-ms') ?? 0
+    const packet = packetFromFlags(flags)
+    const topology = await readTopology(topologyPath)
+
+    const { createDatapath } = await import('../../datapath/host/index.js')
+    const dp = await createDatapath({ backend })
+    dp.load(topology)
+    // trace() is packet-in mode with each stage recorded. Batch mode has the same stages and verdict, except
+    // where the slow path acts (BEHAVIOUR.md "Two modes"), so its verdict is taken from process().
+    const result = dp.trace(packet, nowMs)
+    const verdict = mode === 'batch' ? (dp.process([packet])[0] as Verdict) : result.verdict
+    const replies = mode === 'batch' ? [] : result.replies
+
+    const out: string[] = []
+    out.push(`ingress: in_port ${packet.in_port}${packet.tunnel_key ? `, tunnel key ${packet.tunnel_key}` : ''}, ${mode} mode`)
+    out.push(`  ${describe(decodeFrame(packet.data))}`)
+    out.push('')
+    const width = Math.max(...result.steps.map(s => s.stage.length), 5)
+    for (const s of result.steps) out.push(`  ${s.stage.padEnd(width)}  ${s.outcome.padEnd(6)} ${s.detail}`)
+    out.push('')
+    out.push(`verdict: ${verdictLine(verdict)}`)
+    if (verdict.action !== 'drop' && verdict.action !== 'punt') out.push(...frameLines('output', verdict.packet))
+    if (mode === 'packet_in') {
+      out.push(`replies: ${replies.length === 0 ? 'none' : replies.length}`)
+      replies.forEach((r, i) => out.push(...frameLines(`reply ${i + 1} out of ofport ${r.ofport}`, r.packet)))
+    }
+    console.log(out.join('\n'))
+    return 0
+  },
+}
+export default trace
+
+function numberFlag(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${name} must be a non-negative integer, not '${text}'`)
+  return Number(text)
+}
+
+function packetFromFlags(flags: Map<string, string>): PacketInput {
+  const fields = flags.get('fields')
+  const hex = flags.get('hex')
+  if ((fields === undefined) === (hex === undefined)) throw new UsageError('give either --fields or --hex (with --in-port)')
+  try {
+    if (fields !== undefined) {
+      const p = parseFields(fields)
+      return { in_port: p.in_port, ...(p.tunnel_key !== undefined ? { tunnel_key: p.tunnel_key } : {}), data: p.frame }
+    }
+    const inPort = numberFlag(flags.get('in-port'), 'in-port')
+    if (inPort === undefined) throw new UsageError('--hex needs --in-port')
+    const tunnelKey = numberFlag(flags.get('tunnel-key'), 'tunnel-key')
+    return { in_port: inPort, ...(tunnelKey !== undefined ? { tunnel_key: tunnelKey } : {}), data: bytesOfHex(hex as string) }
+  } catch (err) {
+    // A bad field or address is the user's to fix: say which one, with the usage.
+    if (err instanceof FieldError) throw new UsageError(`--fields: ${err.message}`)
+    if (err instanceof AddressError) throw new UsageError(`--hex: ${err.message}`)
+    throw err
+  }
+}
+
+async function readTopology(path: string): Promise<Topology> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch {
+    throw new UsageError(`cannot read topology file ${path}`)
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (err) {
+    throw new UsageError(`${path} is not JSON: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as { entries?: unknown }).entries)) {
+    throw new UsageError(`${path} is not a topology ({ "entries": [...] })`)
+  }
+  return parsed as Topology
+}
+
+function verdictLine(v: Verdict): string {
+  switch (v.action) {
+    case 'output': return `output to ofport ${v.ofport}`
+    case 'in_port': return `back out of the ingress port (ofport ${v.ofport})`
+    case 'flood': return `flood network ${v.network}`
+    case 'tunnel': return `tunnel to ${v.remote}, network ${v.network}, port ${v.port}`
+    default: return `${v.action} (${v.reason})`
+  }
+}
+
+function frameLines(title: string, frame: Uint8Array): string[] {
+  return [`${title}:`, `  ${describe(decodeFrame(frame))}`, `  ${hexOf(frame)}`]
+}
+
+/** One line, tcpdump-like, from the decoded fields. */
+export function describe(d: DecodedFrame): string {
+  const s = (k: string): string => String(d[k] ?? '?')
+  const parts: string[] = []
+  if (d.eth_src === undefined) return `not an Ethernet frame (${s('length')} bytes)${d.malformed ? `: ${s('malformed')}` : ''}`
+  parts.push(`${s('eth_src')} > ${s('eth_dst')}${d.vlan_vid !== undefined ? ` vlan ${s('vlan_vid')}` : ''}`)
+  if (d.arp_op !== undefined) {
+    parts.push(d.arp_op === 1 ? `ARP who-has ${s('arp_tpa')} tell ${s('arp_spa')}`
+      : d.arp_op === 2 ? `ARP ${s('arp_spa')} is-at ${s('arp_sha')} (to ${s('arp_tpa')} ${s('arp_tha')})` : `ARP op ${s('arp_op')}`)
+  } else if (d.ip_src !== undefined) {
+    const hops = d.ttl !== undefined ? `ttl ${s('ttl')}` : `hop limit ${s('hop_limit')}`
+    parts.push(`${d.ip_version === 6 ? 'IPv6' : 'IPv4'} ${s('ip_src')} > ${s('ip_dst')} ${hops}${d.ip6_ext ? ` [${s('ip6_ext')}]` : ''}`)
+    if (d.icmp_type !== undefined) parts.push(icmpText(d))
+    else if (d.udp_src !== undefined) parts.push(`UDP ${s('udp_src')} > ${s('udp_dst')}`)
+    else if (d.tcp_src !== undefined) parts.push(`TCP ${s('tcp_src')} > ${s('tcp_dst')}`)
+    if (d.tun_vni !== undefined) parts.push(`${d.layers?.toString().includes('geneve') ? 'Geneve' : 'VXLAN'} VNI ${s('tun_vni')}`)
+    if (d.dhcp_op !== undefined) parts.push(dhcpText(d))
+  } else {
+    parts.push(`ethertype 0x${Number(d.eth_type ?? 0).toString(16).padStart(4, '0')}`)
+  }
+  if (d.malformed) parts.push(`(${s('malformed')})`)
+  return parts.join(', ')
+}
+
+function icmpText(d: DecodedFrame): string {
+  const v6 = d.ip_version === 6
+  const names: Record<number, string> = v6
+    ? { 1: 'destination unreachable', 3: 'time exceeded', 128: 'echo request', 129: 'echo reply', 133: 'router solicitation',
+      134: 'router advertisement', 135: 'neighbour solicitation', 136: 'neighbour advertisement' }
+    : { 0: 'echo reply', 3: 'destination unreachable', 8: 'echo request', 11: 'time exceeded' }
+  const type = Number(d.icmp_type)
+  const name = names[type] ?? `type ${type}`
+  const nd = d.nd_target !== undefined ? ` for ${String(d.nd_target)}${d.nd_flags !== undefined ? ` [${String(d.nd_flags)}]` : ''}` : ''
+  return `${v6 ? 'ICMPv6' : 'ICMP'} ${name}${d.icmp_code ? ` code ${String(d.icmp_code)}` : ''}${nd}`
+}
+
+function dhcpText(d: DecodedFrame): string {
+  const parts = [`DHCP ${String(d.dhcp_type ?? 'without type').toUpperCase()} xid 0x${Number(d.dhcp_xid).toString(16)}`]
+  const show: [string, string][] = [['dhcp_yiaddr', 'yiaddr'], ['dhcp_server_id', 'server'], ['dhcp_subnet_mask', 'mask'],
+    ['dhcp_router', 'router'], ['dhcp_dns', 'dns'], ['dhcp_domain', 'domain'], ['dhcp_lease', 'lease'], ['dhcp_mtu', 'mtu'],
+    ['dhcp_routes', 'routes']]
+  for (const [k, label] of show) {
+    if (d[k] !== undefined && !(k === 'dhcp_yiaddr' && d[k] === '0.0.0.0')) parts.push(`${label} ${String(d[k])}`)
+  }
+  return parts.join(' ')
+}
