@@ -68,3 +68,15 @@ export function planTransaction(ops: TxOp[], lookup: Lookup): Change[] {
 export function objectOf(change: Change): StoredObject {
   return { table: change.table, id: change.id, version: change.version, topics: change.topics, value: change.value ?? {} }
 }
+
+/**
+ * A copy of the ops as they will read back from any driver's storage: a Date becomes its
+ * string, undefined fields vanish, so memory never holds what a restart would not. Not JSON: 'invalid'.
+ */
+export function asJson(ops: TxOp[]): TxOp[] {
+  try {
+    return JSON.parse(JSON.stringify(ops)) as TxOp[]
+  } catch (err) {
+    throw new StoreError('invalid', `a transaction value is not JSON: ${err instanceof Error ? err.message : String(err)}`)
+  }
+}

@@ -14,12 +14,12 @@ const usage = `dragonflow db tables|list TABLE|show TABLE ID|dump [--topic T] [-
 function storeConfig(flags: Map<string, string>): StoreConfig {
   const driver = flags.get('store') ?? 'embedded'
   if (driver === 'embedded') {
-    const dir = flags.get('dir')
+    const dir = flags.get('dir') ?? flags.get('data-dir') // --data-dir: the spelling `dragonflow api` uses
     if (!dir) throw new UsageError('--store embedded needs --dir DIR')
     return { driver, dir, readOnly: true }
   }
   if (driver === 'etcd') {
-    const endpoints = (flags.get('endpoints') ?? '').split(',').filter(e => e !== '')
+    const endpoints = (flags.get('endpoints') ?? flags.get('etcd-endpoints') ?? '').split(',').map(e => e.trim()).filter(e => e !== '')
     if (endpoints.length === 0) throw new UsageError('--store etcd needs --endpoints URL[,URL...]')
     const prefix = flags.get('prefix')
     return prefix === undefined ? { driver, endpoints } : { driver, endpoints, prefix }

@@ -69,6 +69,14 @@ export function storeConformance(t: Test, makeHarness: () => Promise<StoreHarnes
     t.equal(((await s.get('port', id))?.value as { text: string }).text, value.text, 'editing a read object does not change the store')
   })
 
+  withStore('values are JSON: what a write returns is what a read (or a restart) gives back', async (t, s) => {
+    const created = await s.create('port', 'j', { when: new Date(0), gone: undefined, n: 1 }, P)
+    const json = { when: '1970-01-01T00:00:00.000Z', n: 1 }
+    t.same(created.value, json, 'create returns the JSON form')
+    t.same((await s.get('port', 'j'))?.value, json, 'get returns the same')
+    await failsWith(t, s.create('port', 'big', { n: 1n }, P), { code: 'invalid', what: 'a value JSON cannot hold' })
+  })
+
   withStore('not found', async (t, s) => {
     await failsWith(t, s.update('network', 'nope', {}, 1, P), { code: 'not_found', what: 'update of a missing object' })
     await failsWith(t, s.delete('network', 'nope'), { code: 'not_found', what: 'delete of a missing object' })

@@ -5,7 +5,7 @@
 // checked against (committed state + the batch so far), written with one write and one fdatasync, applied, and
 // only then acknowledged and delivered to watchers. Readers therefore never see a write that is not yet durable.
 import { existsSync, mkdirSync, unlinkSync } from 'node:fs'
-import { objectKey, planTransaction } from '../../tx-plan.js'
+import { asJson, objectKey, planTransaction } from '../../tx-plan.js'
 import {
   type Change, type Store, StoreError, type StoredObject, type TxOp, type Unsubscribe,
 } from '../../types.js'
@@ -99,7 +99,7 @@ export class EmbeddedStore implements Store {
   }
 
   transact(ops: TxOp[]): Promise<StoredObject[]> {
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'tx', ops: structuredClone(ops), resolve, reject }))
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'tx', ops: asJson(ops), resolve, reject }))
   }
 
   allocateKey(space: string): Promise<number> {

@@ -34,7 +34,9 @@ export function lockDir(dir: string): DirLock {
       if (owner !== undefined && owner !== process.pid && alive(owner)) {
         throw new StoreError('locked', `data directory ${dir} is locked by process ${owner} (${path}); only one process may open it`)
       }
-      // Stale: its owner died without closing. Remove and try once more.
+      // Stale: its owner died without closing. Remove it (unless another opener replaced it meanwhile; the window
+      // left between this re-read and the unlink is tiny) and try once more.
+      if (readOwner(path) !== owner) continue
       try { unlinkSync(path) } catch { /* raced with another opener: the retry decides */ }
     }
   }

@@ -3,7 +3,7 @@
 // a reconnect, so no change is missed across an etcd restart).
 import { randomBytes } from 'node:crypto'
 import { Etcd3, type IKeyValue, type IOptions, type Namespace, type Watcher } from 'etcd3'
-import { checkOps } from '../../tx-plan.js'
+import { asJson, checkOps } from '../../tx-plan.js'
 import { type Change, type Store, StoreError, type StoredObject, type TxOp, type Unsubscribe } from '../../types.js'
 import { decodeEvent, decodeObject, encodeBody } from './codec.js'
 import { committedEarlier, explainFailure } from './txn-outcome.js'
@@ -80,8 +80,9 @@ export class EtcdStore implements Store {
    * etcd3 retries a call whose connection failed; if the first attempt had committed, the retry's compares fail
    * against our own writes. The token in each written body recognises that case as the success it was.
    */
-  async transact(ops: TxOp[]): Promise<StoredObject[]> {
+  async transact(given: TxOp[]): Promise<StoredObject[]> {
     this.checkOpen()
+    const ops = asJson(given)
     checkOps(ops)
     const tx = randomBytes(8).toString('hex')
     const paths = ops.map(op => objectPath(op.table, op.id))
@@ -101,7 +102,7 @@ export class EtcdStore implements Store {
     for (const op of ops) {
       if (op.op === 'delete') continue
       const version = op.op === 'create' ? 1 : op.version + 1
-      out.push({ table: op.table, id: op.id, version, topics: [...op.topics], value: structuredClone(op.value) })
+      out.push({ table: op.table, id: op.id, version, topics: op.topics, value: op.value }) // ops is our own copy
     }
     return out
   }
