@@ -3,11 +3,11 @@
 // take values as typed addresses and keys (values.ts), get its priority from a named band (priorities.ts), its
 // cookie from the layout (layout.ts), and go only to a stage listed as `next` in datapath/spec/stages.ts.
 import { OF_TABLE_BASE, STAGES } from '../../datapath/spec/stages.js'
-import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, type FieldValues, IP_PROTO_UDP, OF_FIELDS, type OfFieldName } from './fields.js'
+import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, type FieldValues, IP_PROTO_ICMP, IP_PROTO_UDP, OF_FIELDS, type OfFieldName } from './fields.js'
 import { type Action, type FieldSlice, type Flow, type MatchEntry, OFPCML_NO_BUFFER, OFPP_CONTROLLER, OFPP_IN_PORT } from './flow.js'
 import { type CookieSubject, makeCookie } from './layout.js'
 import { type PriorityBand, priorityOf } from './priorities.js'
-import { Bits, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAddress, OfPort } from './values.js'
+import { Bits, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAddress, MaskedMac, OfPort } from './values.js'
 import { type FieldRule, fieldRules } from './stage-fields.js'
 
 export class FlowError extends Error {
@@ -22,6 +22,8 @@ const NEEDS: Partial<Record<OfFieldName, [OfFieldName, number][]>> = {
   nw_src: [['eth_type', ETH_TYPE_IPV4]],
   nw_dst: [['eth_type', ETH_TYPE_IPV4]],
   nw_ttl: [['eth_type', ETH_TYPE_IPV4]],
+  nw_frag: [['eth_type', ETH_TYPE_IPV4]],
+  icmp_type: [['eth_type', ETH_TYPE_IPV4], ['ip_proto', IP_PROTO_ICMP]],
   ip_proto: [['eth_type', ETH_TYPE_IPV4]],
   ipv6_src: [['eth_type', ETH_TYPE_IPV6]],
   udp_src: [['eth_type', ETH_TYPE_IPV4], ['ip_proto', IP_PROTO_UDP]],
@@ -45,6 +47,7 @@ function encode(field: OfFieldName, v: AnyValue): { value: bigint; mask?: bigint
   else if (v instanceof Ipv6Prefix) { value = v.address.value; if (v.length < 128) mask = v.mask }
   else if (v instanceof OfPort || v instanceof Key) value = BigInt(v.value)
   else if (v instanceof Bits) { value = BigInt(v.value); mask = BigInt(v.mask) }
+  else if (v instanceof MaskedMac) { value = v.address.value; mask = v.mask.value }
   else value = BigInt(v)
   if (value < 0n || value > full) throw new Error(`${field}: value ${value} does not fit ${bits} bits`)
   return mask === undefined ? { value } : { value, mask }

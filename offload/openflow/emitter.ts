@@ -9,7 +9,8 @@
 //     IPv4 only): IPv6 to a router MAC is punted (cookie reason `unsupported`) and the WASM slow path routes it.
 //     Port security does check IPv6 sources.
 //   - The VLAN tag of a tagged local port is stripped at classify and not pushed again on output.
-//   - Malformed-frame checks (BEHAVIOUR.md §1) and the multicast source check are left to OVS's own parsing.
+//   - Malformed-frame checks (BEHAVIOUR.md §1: lengths, checksums, ARP/IP header sanity) are left to OVS's own
+//     parser, which forwards or drops such frames on its own terms; only the multicast-source check is a flow.
 //   - A router port is specialised into its routes (router port x route flows) instead of a router register.
 import type {
   ArpNdEntry, ClassifyPortEntry, ClassifyTunnelEntry, DhcpEntry, EgressEntry, Entry, L2Entry, NexthopEntry,
@@ -23,17 +24,19 @@ import {
   REASON_BAD_VLAN, REASON_DHCP_UNKNOWN_PORT, REASON_EGRESS_NO_PORT, REASON_HAIRPIN, REASON_PORT_SEC_ARP,
   REASON_PORT_SEC_IP, REASON_PORT_SEC_MAC, REASON_PUNT_DHCP, REASON_PUNT_ICMP_ERROR, REASON_PUNT_NEXTHOP_MISS,
   REASON_PUNT_ROUTER_LOCAL, REASON_UNKNOWN_IN_PORT, REASON_UNKNOWN_TUNNEL_KEY, REASON_UNSUPPORTED,
+  REASON_NO_ROUTE, REASON_SRC_MAC_MULTICAST, REASON_TTL_EXPIRED,
 } from '../../datapath/spec/verdicts.js'
 import { FlowBuilder, act, pipelineEntryFlow } from './builder.js'
 import {
-  ARP_OP_REPLY, ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_UDP, OFPVID_NONE, OFPVID_PRESENT,
+  ARP_OP_REPLY, ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, ICMP_ERROR_TYPES, IP_PROTO_ICMP,
+  IP_PROTO_UDP, NW_FRAG_ANY, NW_FRAG_LATER, OFPVID_NONE, OFPVID_PRESENT,
   UDP_PORT_DHCP_CLIENT, UDP_PORT_DHCP_SERVER,
 } from './fields.js'
 import type { Action, Flow } from './flow.js'
 import {
   FLAG_FROM_TUNNEL, FLAG_ROUTED, REG_DST_PORT, REG_FLAGS, REG_NETWORK, REG_NEXTHOP, REG_SRC_PORT, flagClear, flagSet,
 } from './layout.js'
-import { Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAddress, OfPort } from './values.js'
+import { Bits, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAddress, MaskedMac, OfPort } from './values.js'
 
 export interface EmitOptions {
   /** cookie generation (layout.ts); default 1 */
@@ -90,9 +93,12 @@ function classifyFlows(c: Context): Flow[] {
     if (vlan > 0) b.apply(act.popVlan()) // BEHAVIOUR.md §3: the tag is stripped
     out.push(b.apply(act.setKey(REG_NETWORK, key(e.network)), act.setKey(REG_SRC_PORT, key(e.port)))
       .goto(STAGE_PORT_SEC).build())
-    // any other tag on this port: bad_vlan (BEHAVIOUR.md §3)
-    out.push(c.flow(STAGE_CLASSIFY).priority('CLASS_MISS').cookie({ reason: REASON_BAD_VLAN })
-      .match('in_port', OfPort.of(e.in_port)).build())
+    if (vlan === 0) {
+      // a tagged frame on an untagged (access) port: bad_vlan (entries.ts ClassifyPortEntry); on a trunk an
+      // unknown VID is simply unknown_in_port (the table miss)
+      out.push(c.flow(STAGE_CLASSIFY).priority('CLASS_MISS').cookie({ reason: REASON_BAD_VLAN })
+        .match('in_port', OfPort.of(e.in_port)).match('vlan_vid', new Bits(OFPVID_PRESENT, OFPVID_PRESENT)).build())
+    }
   }
   for (const e of c.of<ClassifyTunnelEntry>('classify').filter(e => 'tunnel_key' in e)) {
     out.push(c.flow(STAGE_CLASSIFY).priority('ENTRY').cookie({ key: e.network })
@@ -104,6 +110,8 @@ function classifyFlows(c: Context): Flow[] {
     out.push(c.flow(STAGE_CLASSIFY).priority('CLASS_MISS').cookie({ reason: REASON_UNKNOWN_TUNNEL_KEY })
       .match('in_port', OfPort.of(c.tunnelOfport)).build())
   }
+  out.push(c.flow(STAGE_CLASSIFY).priority('SOURCE_CHECK').cookie({ reason: REASON_SRC_MAC_MULTICAST })
+    .match('eth_src', IG_BIT).build())
   out.push(c.flow(STAGE_CLASSIFY).priority('TABLE_MISS').cookie({ reason: REASON_UNKNOWN_IN_PORT }).build())
   return dedupe(out)
 }
@@ -197,14 +205,23 @@ function routeFlows(c: Context): Flow[] {
   for (const rp of ports) {
     const toRouter = (b: FlowBuilder): FlowBuilder =>
       b.match(REG_NETWORK, key(rp.network)).match('eth_dst', MacAddress.parse(rp.mac)).match('eth_type', ETH_TYPE_IPV4)
-    for (const cidr of rp.ips.filter(x => !isV6(x))) {
-      const own = Ipv4Address.parse(cidr.split('/')[0] as string)
-      out.push(toRouter(f().priority('ENTRY_EXCEPTION').cookie({ reason: REASON_PUNT_ROUTER_LOCAL }))
-        .match('nw_dst', own).apply(act.controller()).build())
+    // any address of the router, whichever of its ports it sits on (BEHAVIOUR.md §7)
+    for (const other of ports.filter(p => p.router === rp.router)) {
+      for (const cidr of other.ips.filter(x => !isV6(x))) {
+        const own = Ipv4Address.parse(cidr.split('/')[0] as string)
+        out.push(toRouter(f().priority('ROUTER_LOCAL').cookie({ reason: REASON_PUNT_ROUTER_LOCAL }))
+          .match('nw_dst', own).apply(act.controller()).build())
+      }
     }
     for (const ttl of [0, 1]) {
       out.push(toRouter(f().priority('TTL_EXPIRED').cookie({ reason: REASON_PUNT_ICMP_ERROR }))
         .match('nw_ttl', ttl).apply(act.controller()).build())
+      for (const only of NO_ICMP_ERROR) {
+        out.push(only(toRouter(f().priority('TTL_EXPIRED_SILENT').cookie({ reason: REASON_TTL_EXPIRED }))).match('nw_ttl', ttl).build())
+      }
+    }
+    for (const only of NO_ICMP_ERROR) {
+      out.push(only(toRouter(f().priority('ROUTE_MISS_SILENT').cookie({ reason: REASON_NO_ROUTE }))).build())
     }
     for (const r of routes.filter(r => r.router === rp.router)) {
       const outPort = ports.find(p => p.port === r.port && p.router === r.router)
@@ -227,6 +244,24 @@ function routeFlows(c: Context): Flow[] {
   out.push(f().priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_NEXTHOP).build())
   return out
 }
+
+/** The Ethernet I/G bit (IEEE 802): set in group (multicast/broadcast) addresses. */
+const IG_BIT = new MaskedMac(MacAddress.of(1n << 40n), MacAddress.of(1n << 40n))
+
+/**
+ * Packets no ICMP error may be sent about (RFC 1122 3.2.2, the slow path's own rule in
+ * datapath/assembly/stages/icmp-error.ts): a later fragment, a multicast or broadcast destination, a source
+ * that names no single host, an ICMP error. Each is one match added to an IPv4 flow to a router MAC.
+ */
+const NO_ICMP_ERROR: ((b: FlowBuilder) => FlowBuilder)[] = [
+  b => b.match('nw_frag', new Bits(NW_FRAG_ANY | NW_FRAG_LATER, NW_FRAG_ANY | NW_FRAG_LATER)),
+  b => b.match('nw_dst', Ipv4Prefix.parse('224.0.0.0/4')),
+  b => b.match('nw_dst', Ipv4Address.parse('255.255.255.255')),
+  b => b.match('nw_src', Ipv4Address.parse('0.0.0.0')),
+  b => b.match('nw_src', Ipv4Prefix.parse('224.0.0.0/4')),
+  b => b.match('nw_src', Ipv4Address.parse('255.255.255.255')),
+  ...ICMP_ERROR_TYPES.map(type => (b: FlowBuilder) => b.match('ip_proto', IP_PROTO_ICMP).match('icmp_type', type)),
+]
 
 function nexthopFlows(c: Context): Flow[] {
   const out: Flow[] = []

@@ -1,11 +1,11 @@
 // The OpenFlow match fields the emitters use, each with its OXM/NXM identity (so a binary codec can encode it),
 // its width, how its value is printed for ovs-ofctl, and the typed value a builder accepts for it.
 // Names are the ovs-fields(7) names `ovs-ofctl -O OpenFlow13 add-flows` accepts.
-import type { Bits, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAddress, OfPort } from './values.js'
+import type { Bits, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAddress, MaskedMac, OfPort } from './values.js'
 
 export type OfFieldName =
   | 'in_port' | 'vlan_vid' | 'tun_id' | 'tun_dst' | 'eth_src' | 'eth_dst' | 'eth_type' | 'ip_proto' | 'nw_ttl'
-  | 'nw_src' | 'nw_dst' | 'ipv6_src' | 'udp_src' | 'udp_dst' | 'arp_op' | 'arp_spa' | 'arp_tpa' | 'arp_sha' | 'arp_tha'
+  | 'nw_src' | 'nw_dst' | 'nw_frag' | 'icmp_type' | 'ipv6_src' | 'udp_src' | 'udp_dst' | 'arp_op' | 'arp_spa' | 'arp_tpa' | 'arp_sha' | 'arp_tha'
   | 'reg0' | 'reg1' | 'reg2' | 'reg3' | 'reg4' | 'reg5'
 
 export type ValueKind = 'int' | 'mac' | 'ipv4' | 'ipv6'
@@ -32,6 +32,8 @@ export const OF_FIELDS: Record<OfFieldName, OfFieldDecl> = {
   nw_ttl: f('nw_ttl', 'NXM_NX_IP_TTL', 8, 'int'),
   nw_src: f('nw_src', 'OXM_OF_IPV4_SRC', 32, 'ipv4'),
   nw_dst: f('nw_dst', 'OXM_OF_IPV4_DST', 32, 'ipv4'),
+  nw_frag: f('nw_frag', 'NXM_NX_IP_FRAG', 8, 'int'),
+  icmp_type: f('icmp_type', 'OXM_OF_ICMPV4_TYPE', 8, 'int'),
   ipv6_src: f('ipv6_src', 'OXM_OF_IPV6_SRC', 128, 'ipv6'),
   udp_src: f('udp_src', 'OXM_OF_UDP_SRC', 16, 'int'),
   udp_dst: f('udp_dst', 'OXM_OF_UDP_DST', 16, 'int'),
@@ -51,16 +53,20 @@ export const OF_FIELDS: Record<OfFieldName, OfFieldDecl> = {
 /** The typed value a builder accepts per field; a prefix or Bits carries its own mask. */
 export interface FieldValues {
   in_port: OfPort
-  vlan_vid: number
+  /** OFPVID_PRESENT | VID, OFPVID_NONE, or Bits to match "any tag" (OFPVID_PRESENT/OFPVID_PRESENT, §7.2.3.8) */
+  vlan_vid: number | Bits
   tun_id: Key
   tun_dst: Ipv4Address
-  eth_src: MacAddress
+  eth_src: MacAddress | MaskedMac
   eth_dst: MacAddress
   eth_type: number
   ip_proto: number
   nw_ttl: number
   nw_src: Ipv4Address | Ipv4Prefix
   nw_dst: Ipv4Address | Ipv4Prefix
+  /** Bits of FRAG_ANY / FRAG_LATER (ovs-fields(7) nw_frag) */
+  nw_frag: Bits
+  icmp_type: number
   ipv6_src: Ipv6Address | Ipv6Prefix
   udp_src: number
   udp_dst: number
@@ -81,7 +87,14 @@ export interface FieldValues {
 export const ETH_TYPE_IPV4 = 0x0800
 export const ETH_TYPE_ARP = 0x0806
 export const ETH_TYPE_IPV6 = 0x86dd
+export const IP_PROTO_ICMP = 1
 export const IP_PROTO_UDP = 17
+/** RFC 792 / RFC 1122 3.2.2: ICMP error types (destination unreachable, source quench, redirect, time
+ * exceeded, parameter problem), never answered with another error */
+export const ICMP_ERROR_TYPES = [3, 4, 5, 11, 12]
+/** ovs-fields(7) nw_frag bits: any fragment, a later (non-first) fragment */
+export const NW_FRAG_ANY = 1
+export const NW_FRAG_LATER = 2
 /** RFC 826: ar$op 1 = REQUEST, 2 = REPLY */
 export const ARP_OP_REQUEST = 1
 export const ARP_OP_REPLY = 2

@@ -22,10 +22,18 @@ export const PRIORITY_BANDS = {
   ROUTE: { base: 1200, width: 129 },
   /** no route for a packet sent to a router MAC (below every route) */
   ROUTE_MISS: { base: 900, width: 1 },
+  /** no route, and no ICMP error may be sent about this packet: drop in place (above ROUTE_MISS) */
+  ROUTE_MISS_SILENT: { base: 950, width: 1 },
   /** exceptions of an entry: hairpin, addresses of the router itself */
   ENTRY_EXCEPTION: { base: 2000, width: 1 },
-  /** TTL <= 1 before routing (checked before anything else for a routed packet) */
+  /** TTL <= 1 before routing */
   TTL_EXPIRED: { base: 2100, width: 1 },
+  /** TTL <= 1, and no ICMP error may be sent about this packet: drop in place */
+  TTL_EXPIRED_SILENT: { base: 2150, width: 1 },
+  /** a packet for one of the router's own addresses: before the TTL check (BEHAVIOUR.md §7) */
+  ROUTER_LOCAL: { base: 2200, width: 1 },
+  /** a source MAC with the I/G bit set, dropped before anything else (BEHAVIOUR.md §1) */
+  SOURCE_CHECK: { base: 2500, width: 1 },
   /** packets a stage does not apply to (from a tunnel, at port security) */
   SKIP: { base: 3000, width: 1 },
 } as const

@@ -1,7 +1,7 @@
 // Which OpenFlow fields a flow of each stage may match, derived from the stage's declared keys in
 // datapath/spec/stages.ts, plus the few protocol selectors a stage needs to implement datapath/BEHAVIOUR.md
 // (each listed with its reason). A builder refuses any other field, and a mask on a field whose key is exact.
-import { STAGES, STAGE_ARP_ND_RSP, STAGE_DHCP, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP, STAGE_PORT_SEC } from '../../datapath/spec/stages.js'
+import { STAGES, STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP, STAGE_PORT_SEC } from '../../datapath/spec/stages.js'
 import type { OfFieldName } from './fields.js'
 import { REG_DST_PORT, REG_FLAGS, REG_NETWORK, REG_NEXTHOP, REG_ROUTER, REG_SRC_PORT } from './layout.js'
 
@@ -38,6 +38,10 @@ const PREREQUISITES: OfFieldName[] = ['eth_type', 'ip_proto']
 
 /** Extra fields per stage, each with its reason. */
 const EXTRAS: Record<number, [OfFieldName, boolean, string][]> = {
+  [STAGE_CLASSIFY]: [
+    ['vlan_vid', true, 'tag presence test OFPVID_PRESENT/OFPVID_PRESENT (OpenFlow 1.3.5 §7.2.3.8): bad_vlan on an access port'],
+    ['eth_src', true, 'the I/G bit: a multicast source MAC is dropped before classification (BEHAVIOUR.md §1)'],
+  ],
   [STAGE_PORT_SEC]: [
     [REG_FLAGS, true, 'tunnel ingress skips port security (BEHAVIOUR.md §2)'],
     ['udp_src', false, 'DHCP client traffic before an address exists (BEHAVIOUR.md §4)'],
@@ -45,7 +49,12 @@ const EXTRAS: Record<number, [OfFieldName, boolean, string][]> = {
   ],
   [STAGE_ARP_ND_RSP]: [['arp_op', false, 'only ARP requests are answered (BEHAVIOUR.md §5)']],
   [STAGE_DHCP]: [[REG_FLAGS, true, 'tunnel ingress skips DHCP (BEHAVIOUR.md §2)']],
-  [STAGE_L3_ROUTE]: [['nw_ttl', false, 'TTL <= 1 is punted for an ICMP error (BEHAVIOUR.md §7)']],
+  [STAGE_L3_ROUTE]: [
+    ['nw_ttl', false, 'TTL <= 1 is punted for an ICMP error (BEHAVIOUR.md §7)'],
+    ['nw_src', true, 'no ICMP error to a source that names no single host (RFC 1122 3.2.2)'],
+    ['icmp_type', false, 'no ICMP error about an ICMP error (RFC 1122 3.2.2)'],
+    ['nw_frag', true, 'no ICMP error about a non-first fragment (RFC 1122 3.2.2)'],
+  ],
   [STAGE_NEXTHOP]: [[REG_FLAGS, true, 'only routed packets are resolved (BEHAVIOUR.md §8)']],
   [STAGE_L2_LOOKUP]: [
     [REG_SRC_PORT, false, 'a destination equal to the ingress port is dropped hairpin (BEHAVIOUR.md §9)'],
@@ -66,6 +75,7 @@ export function fieldRules(stageId: number): Map<OfFieldName, FieldRule> {
     for (const f of fields) rules.set(f, { maskable, why: `key ${key} of ${stage.name}` })
   }
   for (const f of PREREQUISITES) if (!rules.has(f)) rules.set(f, { maskable: false, why: 'protocol prerequisite' })
-  for (const [f, maskable, why] of EXTRAS[stageId] ?? []) if (!rules.has(f)) rules.set(f, { maskable, why })
+  // an extra may widen a key (allow a mask), never narrow it
+  for (const [f, maskable, why] of EXTRAS[stageId] ?? []) rules.set(f, { maskable: maskable || (rules.get(f)?.maskable ?? false), why })
   return rules
 }

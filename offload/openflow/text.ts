@@ -1,6 +1,6 @@
 // Renders flows as `ovs-ofctl -O OpenFlow13 add-flows` lines: for humans, golden tests and installing into a
 // real OVS in tests. One flow per line; fields by their ovs-fields(7) names.
-import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_UDP, OF_FIELDS, type OfFieldName } from './fields.js'
+import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMP, IP_PROTO_UDP, OF_FIELDS, type OfFieldName } from './fields.js'
 import { type Action, type FieldSlice, type Flow, type MatchEntry, OFPP_CONTROLLER, OFPP_IN_PORT } from './flow.js'
 import { Ipv4Address, Ipv6Address, MacAddress } from './values.js'
 
@@ -27,7 +27,15 @@ function prefixLength(mask: bigint, bits: number): number | undefined {
   return undefined
 }
 
+/** ovs-fields(7) nw_frag keywords for the value/mask pairs the emitters use. */
+const NW_FRAG_WORDS: Record<string, string> = { '3/3': 'later', '1/1': 'yes', '0/1': 'no', '1/3': 'first', '0/2': 'not_later' }
+
 function renderMatch(m: MatchEntry): string {
+  if (m.field === 'nw_frag') {
+    const word = NW_FRAG_WORDS[`${m.value}/${m.mask ?? 0xffn}`]
+    if (word === undefined) throw new Error(`nw_frag ${m.value}/${m.mask} has no ovs-ofctl keyword`)
+    return `nw_frag=${word}`
+  }
   const v = renderValue(m.field, m.value)
   if (m.mask === undefined) return `${m.field}=${v}`
   const kind = OF_FIELDS[m.field].kind
@@ -47,6 +55,7 @@ function protocol(match: MatchEntry[]): { token?: string; rest: MatchEntry[] } {
   let token: string | undefined
   let consumed: OfFieldName[] = []
   if (et === BigInt(ETH_TYPE_IPV4) && proto === BigInt(IP_PROTO_UDP)) { token = 'udp'; consumed = ['eth_type', 'ip_proto'] }
+  else if (et === BigInt(ETH_TYPE_IPV4) && proto === BigInt(IP_PROTO_ICMP)) { token = 'icmp'; consumed = ['eth_type', 'ip_proto'] }
   else if (et === BigInt(ETH_TYPE_IPV4)) { token = 'ip'; consumed = ['eth_type'] }
   else if (et === BigInt(ETH_TYPE_ARP)) { token = 'arp'; consumed = ['eth_type'] }
   else if (et === BigInt(ETH_TYPE_IPV6)) { token = 'ipv6'; consumed = ['eth_type'] }

@@ -134,3 +134,10 @@ export class Ipv6Prefix {
   get mask(): bigint { return this.length === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - this.length)) - 1n) }
   toString(): string { return `${this.address.toString()}/${this.length}` }
 }
+
+/** A MAC address under a mask (e.g. the I/G bit alone: any group address). */
+export class MaskedMac {
+  constructor(readonly address: MacAddress, readonly mask: MacAddress) {
+    if ((address.value & ~mask.value) !== 0n) throw new Error(`MAC ${address.toString()} has bits outside mask ${mask.toString()}`)
+  }
+}
