@@ -13,10 +13,14 @@
 // A value is route (low 32 bits: plen + 1 << 24 | route id, as in the expanded slot) and child image offset
 // (high 32 bits, 0 = none). Images live in one arena, addressed by offset (the arena may move when it grows),
 // in blocks of whole cache lines recycled through one free list per size.
+// A node with many runs (near the root of a big table) is stored dense instead: an all-zero bitmap, then the
+// 256 values, so a lookup touches one line of it rather than the bitmap's and the value's.
 
 const LINE: u32 = 64
 const HEADER: u32 = 40
 const MAX_UNITS: u32 = (HEADER + 256 * 8 + LINE - 1) / LINE
+/** Above this many runs a node is stored dense (the compressed form would save little and cost a line). */
+const DENSE_RUNS: u32 = 64
 const freeHeads: usize = memory.data(<i32>(MAX_UNITS + 1) * 4)
 
 let arenaBlock: usize = 0
@@ -30,7 +34,7 @@ let arenaTop: u32 = LINE // offset 0 means "no child"
 
 /** Cache lines an image of `runs` runs takes. */
 @inline export function unitsFor(runs: u32): u32 {
-  return (HEADER + runs * 8 + LINE - 1) / LINE
+  return runs > DENSE_RUNS ? MAX_UNITS : (HEADER + runs * 8 + LINE - 1) / LINE
 }
 
 export function allocImage(units: u32): u32 {
@@ -82,6 +86,10 @@ export function countRuns(values: usize): u32 {
 export function writeImage(offset: u32, values: usize): void {
   const img = arena + <usize>offset
   memory.fill(img, 0, <usize>HEADER)
+  if (countRuns(values) > DENSE_RUNS) {
+    memory.copy(img + <usize>HEADER, values, 256 * 8)
+    return
+  }
   let run: usize = 0
   let prev = load<u64>(values)
   store<u64>(img + <usize>HEADER, prev)
@@ -104,8 +112,10 @@ export function writeImage(offset: u32, values: usize): void {
 
 /** The value of slot `b` in the image at `img` (an address, not an offset). */
 @inline export function imageValue(img: usize, b: u32): u64 {
+  const first = load<u64>(img)
+  if (first == 0) return load<u64>(img + <usize>HEADER + (<usize>b << 3)) // dense
   const w = <usize>(b >> 6)
-  const bits = load<u64>(img + (w << 3)) & ((<u64>2 << <u64>(b & 63)) - 1)
+  const bits = (w == 0 ? first : load<u64>(img + (w << 3))) & ((<u64>2 << <u64>(b & 63)) - 1)
   const run = <usize>load<u8>(img + 32 + w) + <usize>popcnt<u64>(bits) - 1
   return load<u64>(img + <usize>HEADER + (run << 3))
 }
