@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events'
 import { createConnection, type Socket } from 'node:net'
 import { JsonFramer } from './framer.js'
 import { OvsdbError, type OvsdbErrorCode } from './errors.js'
-import type { Row, Value } from './data.js'
+import type { Row } from './data.js'
 import type { Operation, OperationResult } from './operations.js'
 
 export interface OvsdbClientOptions {

@@ -1,6 +1,6 @@
 // The agent's view of the local Open_vSwitch database: make sure the integration bridge exists as the agent
-// needs it, create tunnel ports, and follow the Interface rows that carry external_ids:iface-id (the Neutron
-// port bound here). Events:
+// needs it, create tunnel ports, and follow the interfaces on that bridge that carry external_ids:iface-id
+// (the Neutron ports bound here; interfaces on other bridges are not ours). Events:
 //   'port-added'   (LocalPort)            an interface with an iface-id got a valid ofport
 //   'port-removed' (LocalPort)            it went away, lost its iface-id or its ofport
 //   'port-changed' (LocalPort, LocalPort) admin/link state or ofport changed (new, old)
@@ -41,11 +41,13 @@ export interface TunnelPortOptions {
 }
 
 const INTERFACE_COLUMNS = ['name', 'type', 'ofport', 'external_ids', 'admin_state', 'link_state']
+const FOLLOWED_TABLES = ['Bridge', 'Port', 'Interface'] as const
 
 export class Vswitch extends EventEmitter {
   readonly bridge: string
-  private readonly rows = new Map<string, Row>()
-  private readonly local = new Map<string, LocalPort>()
+  private readonly tables: Record<typeof FOLLOWED_TABLES[number], Map<string, Row>> =
+    { Bridge: new Map(), Port: new Map(), Interface: new Map() }
+  private local = new Map<string, LocalPort>()
   private monitorId: string | undefined
 
   constructor (readonly client: OvsdbClient, private readonly opts: VswitchOptions = {}) {
@@ -118,46 +120,65 @@ export class Vswitch extends EventEmitter {
     await this.client.transact(OPEN_VSWITCH_DB, [mutate('Bridge', [eq('name', this.bridge)], [['ports', 'delete', set([u as Atom])]])])
   }
 
-  /** Start following Interface rows; resolves once the current ones are known (a 'resync' was emitted). */
+  /** Start following the bridge's interfaces; resolves once the current ones are known (a 'resync' was emitted). */
   async follow (): Promise<void> {
     if (this.monitorId !== undefined) return
-    this.monitorId = await this.client.monitor(OPEN_VSWITCH_DB, { Interface: { columns: INTERFACE_COLUMNS } },
-      (updates, initial) => { this.onUpdates(updates, initial) })
+    this.monitorId = await this.client.monitor(OPEN_VSWITCH_DB, {
+      Bridge: { columns: ['name', 'ports'] },
+      Port: { columns: ['name', 'interfaces'] },
+      Interface: { columns: INTERFACE_COLUMNS },
+    }, (updates, initial) => { this.onUpdates(updates, initial) })
   }
 
   /** The local ports known now. */
   ports (): LocalPort[] { return [...this.local.values()] }
 
   private onUpdates (updates: TableUpdates, initial: boolean): void {
-    const table = updates.Interface ?? {}
-    if (initial) {
-      // after a (re)connect the server sends everything: rows we know that are not in it are gone
-      for (const u of [...this.rows.keys()]) if (!(u in table)) this.rows.delete(u)
+    for (const name of FOLLOWED_TABLES) {
+      const rows = this.tables[name]
+      // after a (re)connect the server sends everything: what is not in it is gone
+      if (initial) rows.clear()
+      for (const [u, change] of Object.entries(updates[name] ?? {})) {
+        if (change.new === undefined) rows.delete(u)
+        else rows.set(u, change.new) // `monitor` sends every monitored column in `new`, also for a modify
+      }
     }
-    for (const [u, change] of Object.entries(table)) {
-      if (change.new === undefined) this.rows.delete(u)
-      else this.rows.set(u, change.new)
-    }
-    this.reconcile(initial ? [...this.rows.keys()] : Object.keys(table), initial)
+    this.reconcile(initial)
   }
 
-  private reconcile (uuids: string[], initial: boolean): void {
-    const seen = new Set(uuids)
-    if (initial) for (const u of this.local.keys()) seen.add(u)
-    for (const u of seen) {
-      const row = this.rows.get(u)
-      const now = row === undefined ? undefined : toLocalPort(u, row)
-      const before = this.local.get(u)
-      if (now === undefined) {
-        if (before !== undefined) { this.local.delete(u); this.emit('port-removed', before) }
-      } else if (before === undefined) {
-        this.local.set(u, now); this.emit('port-added', now)
+  /** Interface uuids reachable from our bridge: Bridge.ports -> Port.interfaces. */
+  private interfacesOnBridge (): Set<string> {
+    const out = new Set<string>()
+    for (const br of this.tables.Bridge.values()) {
+      if (br.name !== this.bridge) continue
+      for (const p of setItems(br.ports)) {
+        const port = this.tables.Port.get(atomString(p))
+        for (const i of setItems(port?.interfaces)) out.add(atomString(i))
+      }
+    }
+    return out
+  }
+
+  // Recomputes the whole local set and diffs it with the previous one: an edge node has tens of ports, and a
+  // full diff cannot miss a change that arrived as a Bridge or Port update rather than an Interface one.
+  private reconcile (initial: boolean): void {
+    const onBridge = this.interfacesOnBridge()
+    const next = new Map<string, LocalPort>()
+    for (const [u, row] of this.tables.Interface) {
+      const p = onBridge.has(u) ? toLocalPort(u, row) : undefined
+      if (p !== undefined) next.set(u, p)
+    }
+    const previous = this.local
+    this.local = next
+    for (const [u, before] of previous) if (!next.has(u)) this.emit('port-removed', before)
+    for (const [u, now] of next) {
+      const before = previous.get(u)
+      if (before === undefined) {
+        this.emit('port-added', now)
       } else if (before.ifaceId !== now.ifaceId) {
-        this.local.set(u, now); this.emit('port-removed', before); this.emit('port-added', now)
+        this.emit('port-removed', before); this.emit('port-added', now)
       } else if (before.ofport !== now.ofport || before.adminUp !== now.adminUp || before.linkUp !== now.linkUp) {
-        this.local.set(u, now); this.emit('port-changed', now, before)
-      } else {
-        this.local.set(u, now)
+        this.emit('port-changed', now, before)
       }
     }
     if (initial) this.emit('resync', this.ports())

@@ -8,8 +8,8 @@ import { startOvs, type Ovs, type Workload } from '../helpers/ovs.js'
 import { OfController } from '../../agent/openflow/controller.js'
 import type { OfConnection } from '../../agent/openflow/connection.js'
 import { encodeMessage, decodeMessage } from '../../agent/openflow/codec.js'
-import { OFPP_ANY, OFPP_CONTROLLER, OFPG_ANY, OFPTT_ALL, OFPCML_NO_BUFFER, OFPPR_ADD, OFPR_NO_MATCH, OFP_NO_BUFFER } from '../../agent/openflow/constants.js'
-import { flowAdd, flowDeleteByCookie, flowDeleteStrict } from '../../agent/openflow/messages/flow-mod.js'
+import { OFPGC_ADD, OFPGC_DELETE, OFPGT_ALL, OFPP_ANY, OFPP_CONTROLLER, OFPG_ANY, OFPTT_ALL, OFPCML_NO_BUFFER, OFPPR_ADD, OFPR_NO_MATCH, OFP_NO_BUFFER } from '../../agent/openflow/constants.js'
+import { flowAdd, flowDeleteByCookie, flowDeleteStrict, flowModify } from '../../agent/openflow/messages/flow-mod.js'
 import { packetOut } from '../../agent/openflow/messages/packet-out.js'
 import { matchGet, oxm } from '../../agent/openflow/oxm.js'
 import { OfpErrorReply } from '../../agent/openflow/error-reply.js'
@@ -96,6 +96,10 @@ t.test('FLOW_MOD installs flows that ovs-ofctl and flow stats both read back', a
   t.equal(first !== undefined && matchGet(first.match, 'OXM_OF_IN_PORT'), a.ofport)
   t.same(first?.instructions.map(i => i.type), ['OFPIT_APPLY_ACTIONS', 'OFPIT_GOTO_TABLE'])
 
+  // modify strict changes only the actions of the flow with this match and priority
+  t.same(await sw.sendWithBarrier([flowModify({ tableId: 10, priority: 50, match: [oxm('NXM_NX_REG0', 7), oxm('OXM_OF_ETH_DST', b.mac)], instructions: [output(a.ofport)] })]), [])
+  t.ok((await dumpFlows()).includes(`cookie=0x102, table=10, priority=50,reg0=0x7,dl_dst=${b.mac} actions=output:${a.ofport}`), 'modified in place, cookie kept')
+
   // delete strict, then by cookie mask: only the flows named go
   t.same(await sw.sendWithBarrier([flowDeleteStrict({ tableId: 10, priority: 40, match: [oxm('OXM_OF_ETH_TYPE', 0x0800), oxm('OXM_OF_IPV4_DST', '10.0.0.0', '255.255.255.0')] })]), [])
   t.equal((await flowStats()).length, 2)
@@ -120,6 +124,21 @@ t.test('a bundle applies several flows atomically, and a failing bundle applies 
   t.match(String(err), /OFPBMC_BAD_PREREQ|ONFBFC_MSG_FAILED/, `the failure is named: ${String(err)}`)
   t.same((await flowStats()).map(f => f.cookie).sort(), [0x301n, 0x302n, 0x303n], 'nothing of the failed bundle is installed')
   await sw.sendWithBarrier([flowDeleteByCookie(0x300n, 0xf00n)])
+})
+
+t.test('GROUP_MOD installs a group that flows can use', async t => {
+  const bucket = (port: number): { weight: number, watchPort: number, watchGroup: number, actions: Array<{ type: 'OFPAT_OUTPUT', port: number }> } =>
+    ({ weight: 0, watchPort: OFPP_ANY, watchGroup: OFPG_ANY, actions: [{ type: 'OFPAT_OUTPUT', port }] })
+  t.same(await sw.sendWithBarrier([
+    { type: 'OFPT_GROUP_MOD', command: OFPGC_ADD, groupType: OFPGT_ALL, groupId: 7, buckets: [bucket(a.ofport), bucket(b.ofport)] },
+    flowAdd({ tableId: 30, priority: 1, cookie: 0x501n, instructions: [{ type: 'OFPIT_APPLY_ACTIONS', actions: [{ type: 'OFPAT_GROUP', groupId: 7 }] }] }),
+  ]), [])
+  t.match(await ovs.ofctl('dump-groups', 'br-int'), new RegExp(`group_id=7,type=all,bucket=actions=output:${a.ofport},bucket=actions=output:${b.ofport}`))
+  t.ok((await dumpFlows()).includes('cookie=0x501, table=30, priority=1 actions=group:7'))
+  const dup = await sw.sendWithBarrier([{ type: 'OFPT_GROUP_MOD', command: OFPGC_ADD, groupType: OFPGT_ALL, groupId: 7, buckets: [] }])
+  t.equal(dup[0]?.codeName, 'OFPGMFC_GROUP_EXISTS')
+  await sw.sendWithBarrier([flowDeleteByCookie(0x500n, 0xf00n), { type: 'OFPT_GROUP_MOD', command: OFPGC_DELETE, groupType: OFPGT_ALL, groupId: 7, buckets: [] }])
+  t.notMatch(await ovs.ofctl('dump-groups', 'br-int'), /group_id=7/)
 })
 
 t.test('an ERROR from OVS is decoded into the spec\'s names with the failed request', async t => {

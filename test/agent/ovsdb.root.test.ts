@@ -146,9 +146,40 @@ t.test('local ports are followed by iface-id: added with their ofport, changed, 
   await until('port-f link down', () => events.some(([k, p]) => k === 'port-changed' && p.ifaceId === 'port-f' && !p.linkUp))
   t.notOk(events.some(([, p]) => p.name === 'plain'), 'no event for an interface without iface-id')
 
+  // an interface with an iface-id on another bridge is not bound to this chassis' integration bridge
+  await ovs.addBridge('br-other')
+  const other = await ovs.addWorkload('o', 'br-other', 'port-other')
   await ovs.removeWorkload(w)
   await until('port-f removed', () => event('port-removed', 'port-f') !== undefined)
   t.same(vs.ports().map(p => p.ifaceId), ['port-early'])
+  t.equal(event('port-added', 'port-other'), undefined, 'no event for a port on br-other')
+  await ovs.removeWorkload(other)
+
+  // moving a port's iface-id is a removal and an addition
+  await ovs.vsctl('set', 'Interface', early.port, 'external_ids:iface-id=port-early-2')
+  await until('port-early-2 added', () => event('port-added', 'port-early-2') !== undefined)
+  t.ok(event('port-removed', 'port-early'), 'the old iface-id was removed')
+  await ovs.vsctl('set', 'Interface', early.port, 'external_ids:iface-id=port-early')
+  await until('port-early back', () => vs.ports().some(p => p.ifaceId === 'port-early'))
+})
+
+t.test('monitor_cond sends only the rows its condition selects, as table-updates2', async t => {
+  const seen: Array<[string, boolean]> = []
+  const id = await client.monitorCond(OPEN_VSWITCH_DB, { Interface: { columns: ['name', 'external_ids'], where: [['type', '==', 'internal']] } },
+    (updates, initial) => {
+      for (const row of Object.values(updates.Interface ?? {})) {
+        const r = row.initial ?? row.insert
+        if (r !== undefined) seen.push([String(r.name), initial])
+      }
+    })
+  const internal = (await ovs.vsctl('--bare', '--columns=name', 'find', 'Interface', 'type=internal')).split('\n').filter(l => l !== '').sort()
+  t.same(seen.map(([n]) => n).sort(), internal, 'the initial rows are the internal interfaces only')
+  t.ok(seen.every(([, initial]) => initial))
+  await ovs.vsctl('add-port', 'br-int', 'int9', '--', 'set', 'Interface', 'int9', 'type=internal')
+  const h = await ovs.addWorkload('h', 'br-int', 'port-h')
+  await until('int9 inserted', () => seen.some(([n, initial]) => n === 'int9' && !initial))
+  t.notOk(seen.some(([n]) => n === h.port), 'a veth (system) interface is not selected')
+  await client.cancel(id)
 })
 
 t.test('the server\'s echo is answered, over TCP where ovsdb-server probes', async t => {
@@ -172,7 +203,7 @@ t.test('a server restart is survived', async t => {
   const resynced = new Promise<LocalPort[]>(resolve => vs.once('resync', resolve))
   await ovs.restartOvsdb()
   await reconnected
-  t.same((await resynced).map(p => p.ifaceId), ['port-early'], 'the monitor was re-issued: a resync with the same ports')
+  t.same((await resynced).map(p => p.ifaceId).sort(), ['port-early', 'port-h'], 'the monitor was re-issued: a resync with the same ports')
   const g = await ovs.addWorkload('g', 'br-int', 'port-g')
   await until('port-g added after the restart', () => event('port-added', 'port-g') !== undefined)
   t.equal(event('port-added', 'port-g')?.ofport, g.ofport)
