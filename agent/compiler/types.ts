@@ -1,0 +1,28 @@
+// The topology compiler's contract: model objects (as the northbound writes them to the store) plus what this
+// node knows locally (which logical ports are plugged here, on which ofport) in; pipeline entries out.
+// The controller (agent/controller/) feeds it changes and installs the entry deltas; it never looks inside.
+import type { Entry } from '../../datapath/host/entries.js'
+import type { Change } from '../../store/types.js'
+
+/** What changed in this node's pipeline entries after one input. */
+export interface EntryDelta {
+  added: Entry[]
+  removed: Entry[]
+}
+
+export interface LocalBinding {
+  /** Neutron port id (OVSDB Interface external_ids:iface-id) */
+  portId: string
+  ofport: number
+}
+
+export interface TopologyCompilerApi {
+  /** A store change (from watch or pub/sub). Older or equal versions than the one held are ignored. */
+  applyChange(change: Change): EntryDelta
+  /** A port was plugged on this node (ofport known) or unplugged (ofport undefined). */
+  bindLocal(portId: string, ofport: number | undefined): EntryDelta
+  /** Every entry the node needs now (the desired state). */
+  entries(): Entry[]
+  /** Object ids (table/id) this node follows: the closure of what its local ports can reach across routers. */
+  followed(): Set<string>
+}
