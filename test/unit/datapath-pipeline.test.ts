@@ -320,6 +320,24 @@ t.test('malformed frames are dropped with the most specific reason and never tra
     return { in_port: 1, data }
   })
   t.equal(dp.process(noise).length, 2000)
+  // mutated frames of every kind the slow path consumes, through packet-in and trace
+  const seeds = [
+    fromVm1(BCAST, ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }), udp({ sport: 68, dport: 67 }),
+      dhcp({ xid: 1, chaddr: mac(VM1.mac), type: 'request', requestedIp: ipv4(VM1.ip) })),
+    fromVm1('33:33:ff:00:00:01', ip6({ src: ipv6(VM1.ip6), dst: ipv6('ff02::1:ff00:1'), hopLimit: 255 }), ndNs({ target: ipv6(R1.ip6), sll: mac(VM1.mac) })),
+    fromVm1(R1.mac, ip4({ src: ipv4(VM1.ip), dst: ipv4(R1.ip) }), echo4({ id: 1, seq: 1 })),
+    fromVm1(R1.mac, ip6({ src: ipv6(VM1.ip6), dst: ipv6('2001:db9::1'), hopLimit: 1 }), udp({})),
+    udpFrom1(R1.mac, '8.8.8.8', 1),
+  ]
+  let calls = 0
+  for (let i = 0; i < 3000; i++) {
+    const seedFrame = seeds[i % seeds.length] as Uint8Array
+    const cut = rand() < 30 ? rand() % seedFrame.length : seedFrame.length
+    const data = Uint8Array.from(seedFrame.subarray(0, cut), b => (rand() < 8 ? rand() : b))
+    const r = i % 2 === 0 ? dp.packetIn({ in_port: 1, data }, i) : dp.trace({ in_port: 1, data }, i)
+    if (r.verdict.action) calls++
+  }
+  t.equal(calls, 3000, 'packet-in and trace give a verdict for every mutated frame')
 })
 
 t.test('trace records each stage with words', async t => {

@@ -2,7 +2,7 @@
 // IPv6 (RFC 8200 8.1). `ip` is the IP header, `l4` the L4 header of `len` bytes, `field` the checksum offset.
 import { st16 } from './bytes'
 import { finish, sumBytes } from './checksum'
-import { IPV4_SRC } from './ipv4'
+import { IPPROTO_UDP, IPV4_SRC } from './ipv4'
 import { IPV6_SRC } from './ipv6'
 
 function pseudoSum(family: u32, ip: usize, proto: u32, len: i32): u32 {
@@ -20,7 +20,7 @@ export function l4ChecksumValid(family: u32, ip: usize, proto: u32, l4: usize, l
 export function writeL4Checksum(family: u32, ip: usize, proto: u32, l4: usize, len: i32, field: usize): void {
   st16(l4 + field, 0)
   let c = finish(sumBytes(l4, len, pseudoSum(family, ip, proto, len)))
-  // UDP sends an all-ones checksum for a computed zero, since zero means "none" (RFC 768).
-  if (c == 0 && family == 4) c = 0xffff
+  // UDP sends an all-ones checksum for a computed zero, since zero means "none" (RFC 768, RFC 8200 8.1).
+  if (c == 0 && proto == IPPROTO_UDP) c = 0xffff
   st16(l4 + field, c)
 }
