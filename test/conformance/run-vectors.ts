@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
-import type { Datapath, PacketInput } from '../../datapath/host/api.js'
+import type { Counters, Datapath, PacketInput } from '../../datapath/host/api.js'
 import type { Topology } from '../../datapath/host/entries.js'
 import { bytesOfHex } from '../../datapath/host/packet-addresses.js'
 import { compareOutcome } from './compare.js'
@@ -46,16 +46,36 @@ export function runVector(dp: Datapath, v: Vector, topologies: Map<string, Topol
       if (v.mode === 'batch') dp.process([packetOf(b)])
       else dp.packetIn(packetOf(b), b.now_ms ?? now)
     }
+    const before = dp.counters()
+    let problems: string[]
     if (v.mode === 'batch') {
       const verdicts = dp.process([packetOf(v.input)])
       if (verdicts.length !== 1 || !verdicts[0]) return [`process() returned ${verdicts.length} verdicts for 1 frame`]
-      return compareOutcome(v.expect, verdicts[0])
+      problems = compareOutcome(v.expect, verdicts[0])
+    } else {
+      const result = dp.packetIn(packetOf(v.input), now)
+      problems = compareOutcome(v.expect, result.verdict, result.replies)
     }
-    const result = dp.packetIn(packetOf(v.input), now)
-    return compareOutcome(v.expect, result.verdict, result.replies)
+    return [...problems, ...compareCounters(v, before, dp.counters())]
   } catch (err) {
     return [`the datapath threw (it must never throw, CONVENTIONS 6): ${err instanceof Error ? err.stack ?? err.message : String(err)}`]
   }
+}
+
+/**
+ * CONVENTIONS 6: every drop (and punt) is counted per reason and per ingress port. The input must add exactly
+ * one packet, and for a drop or punt one count of its reason, globally and on its in_port.
+ */
+function compareCounters(v: Vector, before: Counters, after: Counters): string[] {
+  const problems: string[] = []
+  if (after.packets - before.packets !== 1) problems.push(`the packet counter moved by ${after.packets - before.packets}, not 1`)
+  if (v.expect.action !== 'drop' && v.expect.action !== 'punt') return problems
+  const r = v.expect.reason
+  const global = (after.reasons[r] ?? 0) - (before.reasons[r] ?? 0)
+  const port = (after.perPort[v.input.in_port]?.[r] ?? 0) - (before.perPort[v.input.in_port]?.[r] ?? 0)
+  if (global !== 1) problems.push(`the ${r} counter moved by ${global}, not 1`)
+  if (port !== 1) problems.push(`the ${r} counter of port ${v.input.in_port} moved by ${port}, not 1`)
+  return problems
 }
 
 export async function runVectors(t: Test, backend: 'core' | 'component'): Promise<void> {

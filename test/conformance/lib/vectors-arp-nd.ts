@@ -94,6 +94,8 @@ function ndVectors(): Vector[] {
     vector({ name: 'nd/ns-on-second-network', stage, intent: 'Net-b\'s router address is answered on net-b with net-b\'s router MAC.',
       input: layersInput(VMB1.ofport as number, ns({ mac: VMB1.mac, src: VMB1.ip6! }, RPB.ip6)),
       expect: inPort(VMB1.ofport as number, fields(na({ to: VMB1.mac, dst: VMB1.ip6!, target: RPB.ip6, mac: RPB.mac, flags: 'RSO' })), advertised) }),
+    vector({ name: 'nd/ns-from-spoofed-source', stage, intent: 'Port security applies to solicitations: a global source the port does not own is dropped before the responder.',
+      input: layersInput(of1, ns({ mac: VM1.mac, src: ipv6('2001:db8:a::99') }, RPA.ip6)), expect: drop('port_sec_ip', 'BEHAVIOUR.md 4 comes before 5') }),
     ...bothModes({ name: 'nd/ns-hop-limit-not-255', stage, intent: 'An NS with hop limit 64 may have crossed a router and is invalid.',
       input: layersInput(of1, ns({ ...vm1, hopLimit: 64 }, RPA.ip6)), expect: drop('bad_icmp', 'RFC 4861 7.1.1: hop limit must be 255; BEHAVIOUR.md 5') }),
     ...bothModes({ name: 'nd/ns-bad-checksum', stage, intent: 'An NS with a wrong ICMPv6 checksum is consumed by the responder, so it is verified.',

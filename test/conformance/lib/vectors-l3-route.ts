@@ -134,11 +134,24 @@ function errorVectors(): Vector[] {
     icmp6({ type: 1, code: 4, body: new Uint8Array(12) })]
   const mcast6Hop1 = udp6({ srcMac: VM1.mac, dstMac: RPA.mac, src: VM1.ip6!, dst: ipv6('ff0e::1'), hopLimit: 1 })
   const pingTtl1: Layer[] = [ethernet({ src: VM1.mac, dst: RPA.mac }), ip4({ src: VM1.ip4, dst: VMB1.ip4, ttl: 1, id: 5 }), echo4({ id: 1, seq: 1 })]
+  const ttl1Options: Layer[] = [ethernet({ src: VM1.mac, dst: RPA.mac }),
+    ip4({ src: VM1.ip4, dst: VMB1.ip4, ttl: 1, id: 21, options: Uint8Array.of(0x94, 4, 0, 0) }), udp({ sport: 5, dport: 6 }), raw(new Uint8Array(40).fill(3))]
+  const ttl1Large: Layer[] = [...toRouter4(VMB1.ip4, 1).slice(0, 3), raw(new Uint8Array(1000).fill(0x5a))]
+  const hop1Large: Layer[] = [...toRouter6(VMB1.ip6!, 1).slice(0, 3), raw(new Uint8Array(1400).fill(0x6b))]
   const expired = 'BEHAVIOUR.md 7: TTL/hop limit <= 1 -> punt punt_icmp_error; packet-in: time exceeded'
   const unreachable = 'BEHAVIOUR.md 7: LPM miss -> punt punt_icmp_error; packet-in: net unreachable'
   return [
     ...bothModes({ name: 'route/ipv4-ttl-1', stage, intent: 'TTL 1 cannot be forwarded: the slow path sends ICMP time exceeded.',
       input: layersInput(of1, ttl1), expect: punt('punt_icmp_error', expired) }, withError(icmpError(ttl1, { type: 11, code: 0 }))),
+    vector({ name: 'route/ipv4-ttl-1-with-options', stage, mode: 'packet_in', now_ms: 1000,
+      intent: 'The ICMP error quotes the whole original header, options included (IHL 6), plus 8 bytes.',
+      input: layersInput(of1, ttl1Options), expect: { ...punt('punt_icmp_error', 'RFC 792: internet header + 64 bits of data'), ...withError(icmpError(ttl1Options, { type: 11, code: 0 })) } }),
+    vector({ name: 'route/ipv4-ttl-1-large-packet', stage, mode: 'packet_in', now_ms: 1000,
+      intent: 'An IPv4 ICMP error quotes only the header and 8 bytes of a large packet.',
+      input: layersInput(of1, ttl1Large), expect: { ...punt('punt_icmp_error', 'BEHAVIOUR.md 7: original IP header + 8 bytes (RFC 792)'), ...withError(icmpError(ttl1Large, { type: 11, code: 0 })) } }),
+    vector({ name: 'route/ipv6-hop-limit-1-large-packet', stage, mode: 'packet_in', now_ms: 1000,
+      intent: 'An ICMPv6 error quotes as much of a 1448-byte packet as fits in 1280 bytes: 1232 bytes.',
+      input: layersInput(of1, hop1Large), expect: { ...punt('punt_icmp_error', 'RFC 4443 2.4 (c): the error must not exceed the minimum IPv6 MTU'), ...withError(icmpError(hop1Large, { v6: true, type: 3, code: 0 })) } }),
     vector({ name: 'route/ipv4-ttl-0', stage, intent: 'TTL 0 (never valid on the wire) expires too.', input: layersInput(of1, ttl0), expect: punt('punt_icmp_error', expired) }),
     ...bothModes({ name: 'route/ipv4-echo-ttl-1', stage, intent: 'A ping through the router with TTL 1 (traceroute) gets time exceeded quoting the echo.',
       input: layersInput(of1, pingTtl1), expect: punt('punt_icmp_error', expired) }, withError(icmpError(pingTtl1, { type: 11, code: 0 }))),
