@@ -31,6 +31,37 @@ function release(fixed: FixedIp[]): void {
   }
 }
 
+// What this process believes is allocated, per network (allocation id -> port id). Only a hint for choosing
+// addresses: the store's create of the allocation record is the arbiter. It is refreshed from the store when a
+// transaction collides or the pools look exhausted, and client-chosen addresses are checked in the store.
+const usedCache = new WeakMap<Neutron, Map<string, Map<string, string>>>()
+
+async function usedAddresses(nb: Neutron, networkId: string, refresh: boolean): Promise<Map<string, string>> {
+  let perNet = usedCache.get(nb)
+  if (!perNet) { perNet = new Map(); usedCache.set(nb, perNet) }
+  let used = perNet.get(networkId)
+  if (!used || refresh) {
+    const allocations = await nb.db.list<IpAllocation>(TABLES.ipAllocations, networkTopic(networkId))
+    used = new Map(allocations.map(a => [a.id, a.value.port_id]))
+    perNet.set(networkId, used)
+  }
+  return used
+}
+
+/** Reads the records of client-chosen addresses from the store, so a stale hint never decides a 409. */
+async function checkExplicit(nb: Neutron, used: Map<string, string>, subnets: Subnet[], requested: IpRequest[] | undefined): Promise<void> {
+  for (const r of requested ?? []) {
+    if (r.ip_address === undefined) continue
+    for (const s of subnets) {
+      if (r.subnet_id !== undefined ? s.id !== r.subnet_id : !inCidr(s.cidr, r.ip_address)) continue
+      const id = ipAllocationId(s.id, r.ip_address)
+      const rec = await nb.db.get<IpAllocation>(TABLES.ipAllocations, id)
+      if (rec) used.set(id, rec.value.port_id)
+      else used.delete(id)
+    }
+  }
+}
+
 export async function networkSubnets(nb: Neutron, networkId: string): Promise<Row<Subnet>[]> {
   const rows = await nb.db.list<Subnet>(TABLES.subnets, networkTopic(networkId))
   return rows.filter(s => s.value.network_id === networkId).sort((a, b) => (a.value.created_at < b.value.created_at ? -1 : a.value.created_at > b.value.created_at ? 1 : a.id < b.id ? -1 : 1))
@@ -126,14 +157,23 @@ export interface WritePortOptions {
 export async function writePort(nb: Neutron, opts: WritePortOptions): Promise<Row<Port>> {
   const { port, previous } = opts
   const netId = port.network_id
+  let refresh = false
   for (let attempt = 0; ; attempt++) {
     const subnets = (await networkSubnets(nb, netId)).map(s => s.value)
-    const allocations = await nb.db.list<IpAllocation>(TABLES.ipAllocations, networkTopic(netId))
-    const used = new Map(allocations.map(a => [a.id, a.value.port_id]))
+    const used = await usedAddresses(nb, netId, refresh)
     const keep = previous?.value.fixed_ips ?? []
     const requested = opts.requested ?? (previous ? keep : undefined)
+    await checkExplicit(nb, used, subnets, requested)
     const mac = opts.mac ?? previous?.value.mac_address ?? randomMac()
-    const plan = planAddresses({ networkId: netId, subnets, requested, keep, used, portId: port.id, deviceOwner: port.device_owner, mac })
+    let plan: Plan
+    try {
+      plan = planAddresses({ networkId: netId, subnets, requested, keep, used, portId: port.id, deviceOwner: port.device_owner, mac })
+    } catch (err) {
+      // Exhausted according to the hint: look at the store before saying so.
+      if (err instanceof ApiError && err.type === 'IpAddressGenerationFailure' && !refresh) { refresh = true; continue }
+      throw err
+    }
+    refresh = false
     for (const f of plan.fixed) hold(f.subnet_id, f.ip_address)
     const pairs = (port.allowed_address_pairs ?? []).map(a => ({ ...a, mac_address: a.mac_address ?? mac }))
     const value: Port = { ...port, fixed_ips: plan.fixed, mac_address: mac, allowed_address_pairs: pairs }
@@ -170,10 +210,13 @@ export async function writePort(nb: Neutron, opts: WritePortOptions): Promise<Ro
         throw new ApiError('MacAddressInUse', { net_id: netId, mac: opts.mac })
       }
       if (!previous && await nb.db.get(TABLES.ports, port.id)) throw err
+      refresh = true
       continue
     } finally {
       release(plan.fixed)
     }
+    for (const id of had) if (!has.has(id)) used.delete(id)
+    for (const id of has) used.set(id, port.id)
     const stored = written.find(o => o.table === TABLES.ports && o.id === port.id)
     if (!stored) throw new ApiError('PortNotFound', { id: port.id })
     return asRow<Port>(stored)

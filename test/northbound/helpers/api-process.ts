@@ -2,13 +2,17 @@
 // HTTP client for it, and a runner for the real `openstack` CLI (one command, or a batch fed to its
 // interactive mode so that one Python start serves many commands).
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const REPO = fileURLToPath(new URL('../../../', import.meta.url))
+/** The repository root, from the source (test/northbound/helpers) or the compiled copy (build/test/...). */
+export const REPO = ((): string => {
+  const here = fileURLToPath(new URL('../../../', import.meta.url))
+  return existsSync(join(here, 'package.json')) ? here : join(here, '..')
+})()
 
 export interface ApiProcess {
   url: string
