@@ -3,7 +3,7 @@
 // take values as typed addresses and keys (values.ts), get its priority from a named band (priorities.ts), its
 // cookie from the layout (layout.ts), and go only to a stage listed as `next` in datapath/spec/stages.ts.
 import { OF_TABLE_BASE, STAGES } from '../../datapath/spec/stages.js'
-import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, type FieldValues, IP_PROTO_ICMP, IP_PROTO_UDP, OF_FIELDS, type OfFieldName } from './fields.js'
+import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, type FieldValues, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_UDP, OF_FIELDS, type OfFieldName } from './fields.js'
 import { type Action, type FieldSlice, type Flow, type MatchEntry, OFPCML_NO_BUFFER, OFPP_CONTROLLER, OFPP_IN_PORT } from './flow.js'
 import { type CookieSubject, makeCookie } from './layout.js'
 import { type PriorityBand, priorityOf } from './priorities.js'
@@ -18,21 +18,24 @@ export class FlowError extends Error {
 }
 
 /** OpenFlow 1.3.5 §7.2.3.6: fields that are only valid when a prerequisite selects their header. */
-const NEEDS: Partial<Record<OfFieldName, [OfFieldName, number][]>> = {
-  nw_src: [['eth_type', ETH_TYPE_IPV4]],
-  nw_dst: [['eth_type', ETH_TYPE_IPV4]],
-  nw_ttl: [['eth_type', ETH_TYPE_IPV4]],
-  nw_frag: [['eth_type', ETH_TYPE_IPV4]],
-  icmp_type: [['eth_type', ETH_TYPE_IPV4], ['ip_proto', IP_PROTO_ICMP]],
-  ip_proto: [['eth_type', ETH_TYPE_IPV4]],
-  ipv6_src: [['eth_type', ETH_TYPE_IPV6]],
-  udp_src: [['eth_type', ETH_TYPE_IPV4], ['ip_proto', IP_PROTO_UDP]],
-  udp_dst: [['eth_type', ETH_TYPE_IPV4], ['ip_proto', IP_PROTO_UDP]],
-  arp_op: [['eth_type', ETH_TYPE_ARP]],
-  arp_spa: [['eth_type', ETH_TYPE_ARP]],
-  arp_tpa: [['eth_type', ETH_TYPE_ARP]],
-  arp_sha: [['eth_type', ETH_TYPE_ARP]],
-  arp_tha: [['eth_type', ETH_TYPE_ARP]],
+const IP_ANY = [ETH_TYPE_IPV4, ETH_TYPE_IPV6]
+const NEEDS: Partial<Record<OfFieldName, [OfFieldName, number[]][]>> = {
+  nw_src: [['eth_type', [ETH_TYPE_IPV4]]],
+  nw_dst: [['eth_type', [ETH_TYPE_IPV4]]],
+  nw_ttl: [['eth_type', IP_ANY]], // the IPv6 hop limit too (ovs-fields(7))
+  nw_frag: [['eth_type', IP_ANY]],
+  ip_proto: [['eth_type', IP_ANY]],
+  icmp_type: [['eth_type', [ETH_TYPE_IPV4]], ['ip_proto', [IP_PROTO_ICMP]]],
+  icmpv6_type: [['eth_type', [ETH_TYPE_IPV6]], ['ip_proto', [IP_PROTO_ICMPV6]]],
+  ipv6_src: [['eth_type', [ETH_TYPE_IPV6]]],
+  ipv6_dst: [['eth_type', [ETH_TYPE_IPV6]]],
+  udp_src: [['eth_type', [ETH_TYPE_IPV4]], ['ip_proto', [IP_PROTO_UDP]]],
+  udp_dst: [['eth_type', [ETH_TYPE_IPV4]], ['ip_proto', [IP_PROTO_UDP]]],
+  arp_op: [['eth_type', [ETH_TYPE_ARP]]],
+  arp_spa: [['eth_type', [ETH_TYPE_ARP]]],
+  arp_tpa: [['eth_type', [ETH_TYPE_ARP]]],
+  arp_sha: [['eth_type', [ETH_TYPE_ARP]]],
+  arp_tha: [['eth_type', [ETH_TYPE_ARP]]],
 }
 
 type AnyValue = FieldValues[OfFieldName]
@@ -117,8 +120,8 @@ export class FlowBuilder {
     for (const m of this.matches) {
       for (const [pre, want] of NEEDS[m.field] ?? []) {
         const got = this.matches.find(x => x.field === pre)
-        if (got === undefined || got.value !== BigInt(want)) {
-          throw new FlowError(this.stageName, `${m.field} needs ${pre}=0x${want.toString(16)} (OpenFlow prerequisite)`)
+        if (got === undefined || !want.some(w => got.value === BigInt(w))) {
+          throw new FlowError(this.stageName, `${m.field} needs ${pre}=${want.map(w => `0x${w.toString(16)}`).join(' or ')} (OpenFlow prerequisite)`)
         }
       }
     }
@@ -164,6 +167,7 @@ export const act = {
   setTunId: (key: Key): Action => setField('tun_id', key),
   setKey: (reg: 'reg0' | 'reg1' | 'reg2' | 'reg3', key: Key): Action => setField(reg, key),
   setNexthop: (ip: Ipv4Address): Action => setField('reg4', ip),
+  setNexthop6: (ip: Ipv6Address): Action => setField('xxreg2', ip),
   /** sets the whole flag register: flags are only ever set once per pass (layout.ts) */
   setFlags: (flags: number): Action => ({ type: 'OFPAT_SET_FIELD', field: 'reg5', value: BigInt(flags) }),
   move: (src: FieldSlice, dst: FieldSlice): Action => ({ type: 'NXAST_REG_MOVE', src, dst }),

@@ -5,9 +5,7 @@
 // Where OpenFlow cannot do what the WASM pipeline does, the packet is punted to the slow path (the verdict then
 // comes from the WASM pipeline) or the gap is listed here:
 //   - ICMP echo to a router address: punted (punt_router_local); the WASM pipeline answers in place.
-//   - IPv6: neighbour solicitations are not answered (they flood) and IPv6 routes are not emitted (reg4 holds
-//     IPv4 only): IPv6 to a router MAC is punted (cookie reason `unsupported`) and the WASM slow path routes it.
-//     Port security does check IPv6 sources.
+//   - IPv6 neighbour solicitations are not answered (they flood): an NA needs the ICMPv6 body rewritten.
 //   - The VLAN tag of a tagged local port is stripped at classify and not pushed again on output.
 //   - Malformed-frame checks (BEHAVIOUR.md §1: lengths, checksums, ARP/IP header sanity) are left to OVS's own
 //     parser, which forwards or drops such frames on its own terms; only the multicast-source check is a flow.
@@ -23,18 +21,19 @@ import {
 import {
   REASON_BAD_VLAN, REASON_DHCP_UNKNOWN_PORT, REASON_EGRESS_NO_PORT, REASON_HAIRPIN, REASON_PORT_SEC_ARP,
   REASON_PORT_SEC_IP, REASON_PORT_SEC_MAC, REASON_PUNT_DHCP, REASON_PUNT_ICMP_ERROR, REASON_PUNT_NEXTHOP_MISS,
-  REASON_PUNT_ROUTER_LOCAL, REASON_UNKNOWN_IN_PORT, REASON_UNKNOWN_TUNNEL_KEY, REASON_UNSUPPORTED,
+  REASON_PUNT_ROUTER_LOCAL, REASON_UNKNOWN_IN_PORT, REASON_UNKNOWN_TUNNEL_KEY,
   REASON_NO_ROUTE, REASON_SRC_MAC_MULTICAST, REASON_TTL_EXPIRED,
 } from '../../datapath/spec/verdicts.js'
 import { FlowBuilder, act, pipelineEntryFlow } from './builder.js'
 import {
-  ARP_OP_REPLY, ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, ICMP_ERROR_TYPES, IP_PROTO_ICMP,
+  ARP_OP_REPLY, ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, ICMP_ERROR_TYPES, ICMPV6_ERROR_TYPES,
+  IP_PROTO_ICMP, IP_PROTO_ICMPV6,
   IP_PROTO_UDP, NW_FRAG_ANY, NW_FRAG_LATER, OFPVID_NONE, OFPVID_PRESENT,
   UDP_PORT_DHCP_CLIENT, UDP_PORT_DHCP_SERVER,
 } from './fields.js'
 import type { Action, Flow } from './flow.js'
 import {
-  FLAG_FROM_TUNNEL, FLAG_ROUTED, REG_DST_PORT, REG_FLAGS, REG_NETWORK, REG_NEXTHOP, REG_SRC_PORT, flagClear, flagSet,
+  FLAG_FROM_TUNNEL, FLAG_ROUTED, REG_DST_PORT, REG_FLAGS, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6, REG_SRC_PORT, flagClear, flagSet,
 } from './layout.js'
 import { Bits, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAddress, MaskedMac, OfPort } from './values.js'
 
@@ -197,49 +196,96 @@ function dhcpFlows(c: Context): Flow[] {
   return out
 }
 
+/** What routing needs per address family: the IPv4 and IPv6 flows differ only in these fields. */
+interface Family {
+  ethType: number
+  has: (text: string) => boolean
+  matchDst: (b: FlowBuilder, cidrOrAddress: string) => FlowBuilder
+  prefixLength: (cidr: string) => number
+  /** directly connected: the next hop is the destination itself */
+  dstToNexthop: Action
+  setNexthop: (ip: string) => Action
+  /** packets no ICMP error may be sent about (RFC 1122 3.2.2, RFC 4443 2.4 e) */
+  noIcmpError: ((b: FlowBuilder) => FlowBuilder)[]
+}
+
+const LATER_FRAGMENT = (b: FlowBuilder): FlowBuilder =>
+  b.match('nw_frag', new Bits(NW_FRAG_ANY | NW_FRAG_LATER, NW_FRAG_ANY | NW_FRAG_LATER))
+
+const IPV4: Family = {
+  ethType: ETH_TYPE_IPV4,
+  has: text => !isV6(text),
+  matchDst: (b, text) => b.match('nw_dst', Ipv4Prefix.parse(text)),
+  prefixLength: cidr => Ipv4Prefix.parse(cidr).length,
+  dstToNexthop: act.move({ field: 'nw_dst' }, { field: REG_NEXTHOP }),
+  setNexthop: ip => act.setNexthop(Ipv4Address.parse(ip)),
+  // the slow path's own rule (datapath/assembly/stages/icmp-error.ts mayAnswer)
+  noIcmpError: [
+    LATER_FRAGMENT,
+    b => b.match('nw_dst', Ipv4Prefix.parse('224.0.0.0/4')),
+    b => b.match('nw_dst', Ipv4Address.parse('255.255.255.255')),
+    b => b.match('nw_src', Ipv4Address.parse('0.0.0.0')),
+    b => b.match('nw_src', Ipv4Prefix.parse('224.0.0.0/4')),
+    b => b.match('nw_src', Ipv4Address.parse('255.255.255.255')),
+    ...ICMP_ERROR_TYPES.map(type => (b: FlowBuilder) => b.match('ip_proto', IP_PROTO_ICMP).match('icmp_type', type)),
+  ],
+}
+
+const IPV6: Family = {
+  ethType: ETH_TYPE_IPV6,
+  has: isV6,
+  matchDst: (b, text) => b.match('ipv6_dst', Ipv6Prefix.parse(text)),
+  prefixLength: cidr => Ipv6Prefix.parse(cidr).length,
+  dstToNexthop: act.move({ field: 'ipv6_dst' }, { field: REG_NEXTHOP6 }),
+  setNexthop: ip => act.setNexthop6(Ipv6Address.parse(ip)),
+  noIcmpError: [
+    LATER_FRAGMENT,
+    b => b.match('ipv6_dst', Ipv6Prefix.parse('ff00::/8')),
+    b => b.match('ipv6_src', Ipv6Prefix.parse('ff00::/8')),
+    b => b.match('ipv6_src', Ipv6Address.parse('::')),
+    ...ICMPV6_ERROR_TYPES.map(type => (b: FlowBuilder) => b.match('ip_proto', IP_PROTO_ICMPV6).match('icmpv6_type', type)),
+  ],
+}
+
 function routeFlows(c: Context): Flow[] {
   const out: Flow[] = []
   const ports = c.of<RouterPortEntry>('router_port')
-  const routes = c.of<RouteEntry>('route').filter(r => !isV6(r.prefix))
+  const routes = c.of<RouteEntry>('route')
   const f = (): FlowBuilder => c.flow(STAGE_L3_ROUTE)
   for (const rp of ports) {
-    const toRouter = (b: FlowBuilder): FlowBuilder =>
-      b.match(REG_NETWORK, key(rp.network)).match('eth_dst', MacAddress.parse(rp.mac)).match('eth_type', ETH_TYPE_IPV4)
-    // any address of the router, whichever of its ports it sits on (BEHAVIOUR.md §7)
-    for (const other of ports.filter(p => p.router === rp.router)) {
-      for (const cidr of other.ips.filter(x => !isV6(x))) {
-        const own = Ipv4Address.parse(cidr.split('/')[0] as string)
-        out.push(toRouter(f().priority('ROUTER_LOCAL').cookie({ reason: REASON_PUNT_ROUTER_LOCAL }))
-          .match('nw_dst', own).apply(act.controller()).build())
+    for (const fam of [IPV4, IPV6]) {
+      const toRouter = (b: FlowBuilder): FlowBuilder =>
+        b.match(REG_NETWORK, key(rp.network)).match('eth_dst', MacAddress.parse(rp.mac)).match('eth_type', fam.ethType)
+      // any address of the router, whichever of its ports it sits on, before the TTL check (BEHAVIOUR.md §7)
+      for (const other of ports.filter(p => p.router === rp.router)) {
+        for (const cidr of other.ips.filter(fam.has)) {
+          out.push(fam.matchDst(toRouter(f().priority('ROUTER_LOCAL').cookie({ reason: REASON_PUNT_ROUTER_LOCAL })),
+            cidr.split('/')[0] as string).apply(act.controller()).build())
+        }
       }
-    }
-    for (const ttl of [0, 1]) {
-      out.push(toRouter(f().priority('TTL_EXPIRED').cookie({ reason: REASON_PUNT_ICMP_ERROR }))
-        .match('nw_ttl', ttl).apply(act.controller()).build())
-      for (const only of NO_ICMP_ERROR) {
-        out.push(only(toRouter(f().priority('TTL_EXPIRED_SILENT').cookie({ reason: REASON_TTL_EXPIRED }))).match('nw_ttl', ttl).build())
+      for (const ttl of [0, 1]) {
+        out.push(toRouter(f().priority('TTL_EXPIRED').cookie({ reason: REASON_PUNT_ICMP_ERROR }))
+          .match('nw_ttl', ttl).apply(act.controller()).build())
+        for (const only of fam.noIcmpError) {
+          out.push(only(toRouter(f().priority('TTL_EXPIRED_SILENT').cookie({ reason: REASON_TTL_EXPIRED }))).match('nw_ttl', ttl).build())
+        }
       }
+      for (const r of routes.filter(r => r.router === rp.router && fam.has(r.prefix))) {
+        const outPort = ports.find(p => p.port === r.port && p.router === r.router)
+        if (outPort === undefined) continue // a route through a port this node does not know: the slow path decides
+        const nexthop = r.nexthop !== undefined ? fam.setNexthop(r.nexthop) : fam.dstToNexthop
+        out.push(fam.matchDst(toRouter(f().priority('ROUTE', fam.prefixLength(r.prefix)).cookie({ key: r.router })), r.prefix)
+          .apply(act.decTtl(), act.setEthSrc(MacAddress.parse(outPort.mac)), act.setKey(REG_NETWORK, key(outPort.network)),
+            nexthop, act.setFlags(FLAG_ROUTED))
+          .goto(STAGE_NEXTHOP).build())
+      }
+      // to the router MAC, no route: ICMP destination unreachable from the slow path (BEHAVIOUR.md §7),
+      // unless no error may be sent about the packet
+      for (const only of fam.noIcmpError) {
+        out.push(only(toRouter(f().priority('ROUTE_MISS_SILENT').cookie({ reason: REASON_NO_ROUTE }))).build())
+      }
+      out.push(toRouter(f().priority('ROUTE_MISS').cookie({ reason: REASON_PUNT_ICMP_ERROR })).apply(act.controller()).build())
     }
-    for (const only of NO_ICMP_ERROR) {
-      out.push(only(toRouter(f().priority('ROUTE_MISS_SILENT').cookie({ reason: REASON_NO_ROUTE }))).build())
-    }
-    for (const r of routes.filter(r => r.router === rp.router)) {
-      const outPort = ports.find(p => p.port === r.port && p.router === r.router)
-      if (outPort === undefined) continue // a route through a port this node does not know: the slow path decides
-      const prefix = Ipv4Prefix.parse(r.prefix)
-      const nexthop: Action = r.nexthop !== undefined
-        ? act.setNexthop(Ipv4Address.parse(r.nexthop))
-        : act.move({ field: 'nw_dst' }, { field: REG_NEXTHOP }) // directly connected: next hop = destination
-      out.push(toRouter(f().priority('ROUTE', prefix.length).cookie({ key: r.router })).match('nw_dst', prefix)
-        .apply(act.decTtl(), act.setEthSrc(MacAddress.parse(outPort.mac)), act.setKey(REG_NETWORK, key(outPort.network)),
-          nexthop, act.setFlags(FLAG_ROUTED))
-        .goto(STAGE_NEXTHOP).build())
-    }
-    // IPv6 to the router MAC: no IPv6 routing in OpenFlow yet, the WASM slow path routes it
-    out.push(f().priority('ROUTE_MISS').cookie({ reason: REASON_UNSUPPORTED }).match(REG_NETWORK, key(rp.network))
-      .match('eth_dst', MacAddress.parse(rp.mac)).match('eth_type', ETH_TYPE_IPV6).apply(act.controller()).build())
-    // to the router MAC, no route: ICMP destination unreachable from the slow path (BEHAVIOUR.md §7)
-    out.push(toRouter(f().priority('ROUTE_MISS').cookie({ reason: REASON_PUNT_ICMP_ERROR })).apply(act.controller()).build())
   }
   out.push(f().priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_NEXTHOP).build())
   return out
@@ -248,27 +294,14 @@ function routeFlows(c: Context): Flow[] {
 /** The Ethernet I/G bit (IEEE 802): set in group (multicast/broadcast) addresses. */
 const IG_BIT = new MaskedMac(MacAddress.of(1n << 40n), MacAddress.of(1n << 40n))
 
-/**
- * Packets no ICMP error may be sent about (RFC 1122 3.2.2, the slow path's own rule in
- * datapath/assembly/stages/icmp-error.ts): a later fragment, a multicast or broadcast destination, a source
- * that names no single host, an ICMP error. Each is one match added to an IPv4 flow to a router MAC.
- */
-const NO_ICMP_ERROR: ((b: FlowBuilder) => FlowBuilder)[] = [
-  b => b.match('nw_frag', new Bits(NW_FRAG_ANY | NW_FRAG_LATER, NW_FRAG_ANY | NW_FRAG_LATER)),
-  b => b.match('nw_dst', Ipv4Prefix.parse('224.0.0.0/4')),
-  b => b.match('nw_dst', Ipv4Address.parse('255.255.255.255')),
-  b => b.match('nw_src', Ipv4Address.parse('0.0.0.0')),
-  b => b.match('nw_src', Ipv4Prefix.parse('224.0.0.0/4')),
-  b => b.match('nw_src', Ipv4Address.parse('255.255.255.255')),
-  ...ICMP_ERROR_TYPES.map(type => (b: FlowBuilder) => b.match('ip_proto', IP_PROTO_ICMP).match('icmp_type', type)),
-]
-
 function nexthopFlows(c: Context): Flow[] {
   const out: Flow[] = []
-  for (const e of c.of<NexthopEntry>('nexthop').filter(e => !isV6(e.ip))) {
-    out.push(c.flow(STAGE_NEXTHOP).priority('ENTRY').cookie({ key: e.network })
-      .match(REG_FLAGS, flagSet(FLAG_ROUTED)).match(REG_NETWORK, key(e.network)).match(REG_NEXTHOP, Ipv4Address.parse(e.ip))
-      .apply(act.setEthDst(MacAddress.parse(e.mac))).goto(STAGE_L2_LOOKUP).build())
+  for (const e of c.of<NexthopEntry>('nexthop')) {
+    const b = c.flow(STAGE_NEXTHOP).priority('ENTRY').cookie({ key: e.network })
+      .match(REG_FLAGS, flagSet(FLAG_ROUTED)).match(REG_NETWORK, key(e.network))
+    if (isV6(e.ip)) b.match(REG_NEXTHOP6, Ipv6Address.parse(e.ip)).match('eth_type', ETH_TYPE_IPV6)
+    else b.match(REG_NEXTHOP, Ipv4Address.parse(e.ip)).match('eth_type', ETH_TYPE_IPV4)
+    out.push(b.apply(act.setEthDst(MacAddress.parse(e.mac))).goto(STAGE_L2_LOOKUP).build())
   }
   out.push(c.flow(STAGE_NEXTHOP).priority('CLASS_MISS').cookie({ reason: REASON_PUNT_NEXTHOP_MISS })
     .match(REG_FLAGS, flagSet(FLAG_ROUTED)).apply(act.controller()).build())

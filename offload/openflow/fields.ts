@@ -5,8 +5,8 @@ import type { Bits, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAd
 
 export type OfFieldName =
   | 'in_port' | 'vlan_vid' | 'tun_id' | 'tun_dst' | 'eth_src' | 'eth_dst' | 'eth_type' | 'ip_proto' | 'nw_ttl'
-  | 'nw_src' | 'nw_dst' | 'nw_frag' | 'icmp_type' | 'ipv6_src' | 'udp_src' | 'udp_dst' | 'arp_op' | 'arp_spa' | 'arp_tpa' | 'arp_sha' | 'arp_tha'
-  | 'reg0' | 'reg1' | 'reg2' | 'reg3' | 'reg4' | 'reg5'
+  | 'nw_src' | 'nw_dst' | 'nw_frag' | 'icmp_type' | 'ipv6_src' | 'ipv6_dst' | 'icmpv6_type' | 'udp_src' | 'udp_dst' | 'arp_op' | 'arp_spa' | 'arp_tpa' | 'arp_sha' | 'arp_tha'
+  | 'reg0' | 'reg1' | 'reg2' | 'reg3' | 'reg4' | 'reg5' | 'xxreg2'
 
 export type ValueKind = 'int' | 'mac' | 'ipv4' | 'ipv6'
 
@@ -35,6 +35,8 @@ export const OF_FIELDS: Record<OfFieldName, OfFieldDecl> = {
   nw_frag: f('nw_frag', 'NXM_NX_IP_FRAG', 8, 'int'),
   icmp_type: f('icmp_type', 'OXM_OF_ICMPV4_TYPE', 8, 'int'),
   ipv6_src: f('ipv6_src', 'OXM_OF_IPV6_SRC', 128, 'ipv6'),
+  ipv6_dst: f('ipv6_dst', 'OXM_OF_IPV6_DST', 128, 'ipv6'),
+  icmpv6_type: f('icmpv6_type', 'OXM_OF_ICMPV6_TYPE', 8, 'int'),
   udp_src: f('udp_src', 'OXM_OF_UDP_SRC', 16, 'int'),
   udp_dst: f('udp_dst', 'OXM_OF_UDP_DST', 16, 'int'),
   arp_op: f('arp_op', 'OXM_OF_ARP_OP', 16, 'int'),
@@ -48,6 +50,8 @@ export const OF_FIELDS: Record<OfFieldName, OfFieldDecl> = {
   reg3: f('reg3', 'NXM_NX_REG3', 32, 'int'),
   reg4: f('reg4', 'NXM_NX_REG4', 32, 'int'), // holds an IPv4 next hop; printed as a number, as registers are
   reg5: f('reg5', 'NXM_NX_REG5', 32, 'int'),
+  // 128 bits = reg8..reg11 (OVS meta-flow: xxreg2 overlays them); encoded as an OXM experimenter field on 1.3
+  xxreg2: f('xxreg2', 'NXM_NX_XXREG2', 128, 'int'),
 }
 
 /** The typed value a builder accepts per field; a prefix or Bits carries its own mask. */
@@ -68,6 +72,8 @@ export interface FieldValues {
   nw_frag: Bits
   icmp_type: number
   ipv6_src: Ipv6Address | Ipv6Prefix
+  ipv6_dst: Ipv6Address | Ipv6Prefix
+  icmpv6_type: number
   udp_src: number
   udp_dst: number
   arp_op: number
@@ -81,6 +87,7 @@ export interface FieldValues {
   reg3: Key
   reg4: Ipv4Address
   reg5: Bits
+  xxreg2: Ipv6Address
 }
 
 /** Ethernet types and IP protocols the emitters select on (IEEE 802 numbers, IANA protocol numbers). */
@@ -89,6 +96,10 @@ export const ETH_TYPE_ARP = 0x0806
 export const ETH_TYPE_IPV6 = 0x86dd
 export const IP_PROTO_ICMP = 1
 export const IP_PROTO_UDP = 17
+export const IP_PROTO_ICMPV6 = 58
+/** RFC 4443 2.1: the ICMPv6 error messages defined there (destination unreachable, packet too big, time exceeded,
+ * parameter problem) */
+export const ICMPV6_ERROR_TYPES = [1, 2, 3, 4]
 /** RFC 792 / RFC 1122 3.2.2: ICMP error types (destination unreachable, source quench, redirect, time
  * exceeded, parameter problem), never answered with another error */
 export const ICMP_ERROR_TYPES = [3, 4, 5, 11, 12]

@@ -8,6 +8,7 @@
 //   reg2  destination port key (set by ls_in_l2_lkup, read by ls_out_dispatch)
 //   reg3  router key       (reserved: the route flows are specialised per router port, see emitter)
 //   reg4  next-hop IPv4 address (set by lr_in_ip_route, read by lr_in_arp_resolve)
+//   xxreg2 (= reg8..reg11, 128 bits) next-hop IPv6 address (set by lr_in_ip_route, read by lr_in_arp_resolve)
 //   reg5  flags:
 //           31                                    2     1     0
 //          +--------------------------------------+-----+-----+
@@ -35,6 +36,7 @@ export const REG_DST_PORT = 'reg2'
 export const REG_ROUTER = 'reg3'
 export const REG_NEXTHOP = 'reg4'
 export const REG_FLAGS = 'reg5'
+export const REG_NEXTHOP6 = 'xxreg2'
 
 export const FLAG_FROM_TUNNEL = 1 << 0
 export const FLAG_ROUTED = 1 << 1

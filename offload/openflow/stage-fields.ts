@@ -3,7 +3,7 @@
 // (each listed with its reason). A builder refuses any other field, and a mask on a field whose key is exact.
 import { STAGES, STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP, STAGE_PORT_SEC } from '../../datapath/spec/stages.js'
 import type { OfFieldName } from './fields.js'
-import { REG_DST_PORT, REG_FLAGS, REG_NETWORK, REG_NEXTHOP, REG_ROUTER, REG_SRC_PORT } from './layout.js'
+import { REG_DST_PORT, REG_FLAGS, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6, REG_ROUTER, REG_SRC_PORT } from './layout.js'
 
 export interface FieldRule {
   /** true when the stage key is declared /mask or /lpm (or the field is a flag register) */
@@ -21,11 +21,11 @@ const KEY_FIELDS: Record<string, OfFieldName[]> = {
   src_port: [REG_SRC_PORT],
   dst_port: [REG_DST_PORT],
   router: [REG_ROUTER],
-  nexthop: [REG_NEXTHOP],
+  nexthop: [REG_NEXTHOP, REG_NEXTHOP6],
   eth_src: ['eth_src'],
   eth_dst: ['eth_dst'],
   ip_src: ['nw_src', 'ipv6_src'],
-  ip_dst: ['nw_dst'],
+  ip_dst: ['nw_dst', 'ipv6_dst'],
   arp_sha: ['arp_sha'],
   arp_spa: ['arp_spa'],
   arp_tpa: ['arp_tpa'],
@@ -53,6 +53,8 @@ const EXTRAS: Record<number, [OfFieldName, boolean, string][]> = {
     ['nw_ttl', false, 'TTL <= 1 is punted for an ICMP error (BEHAVIOUR.md §7)'],
     ['nw_src', true, 'no ICMP error to a source that names no single host (RFC 1122 3.2.2)'],
     ['icmp_type', false, 'no ICMP error about an ICMP error (RFC 1122 3.2.2)'],
+    ['ipv6_src', true, 'no ICMPv6 error to a multicast or unspecified source (RFC 4443 2.4 e)'],
+    ['icmpv6_type', false, 'no ICMPv6 error about an ICMPv6 error (RFC 4443 2.4 e)'],
     ['nw_frag', true, 'no ICMP error about a non-first fragment (RFC 1122 3.2.2)'],
   ],
   [STAGE_NEXTHOP]: [[REG_FLAGS, true, 'only routed packets are resolved (BEHAVIOUR.md §8)']],

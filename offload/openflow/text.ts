@@ -1,10 +1,10 @@
 // Renders flows as `ovs-ofctl -O OpenFlow13 add-flows` lines: for humans, golden tests and installing into a
 // real OVS in tests. One flow per line; fields by their ovs-fields(7) names.
-import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMP, IP_PROTO_UDP, OF_FIELDS, type OfFieldName } from './fields.js'
+import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_UDP, OF_FIELDS, type OfFieldName } from './fields.js'
 import { type Action, type FieldSlice, type Flow, type MatchEntry, OFPP_CONTROLLER, OFPP_IN_PORT } from './flow.js'
 import { Ipv4Address, Ipv6Address, MacAddress } from './values.js'
 
-const HEX_FIELDS = new Set<OfFieldName>(['vlan_vid', 'eth_type', 'tun_id', 'reg4', 'reg5'])
+const HEX_FIELDS = new Set<OfFieldName>(['vlan_vid', 'eth_type', 'tun_id', 'reg4', 'reg5', 'xxreg2'])
 
 function renderValue(field: OfFieldName, v: bigint): string {
   const kind = OF_FIELDS[field].kind
@@ -56,6 +56,7 @@ function protocol(match: MatchEntry[]): { token?: string; rest: MatchEntry[] } {
   let consumed: OfFieldName[] = []
   if (et === BigInt(ETH_TYPE_IPV4) && proto === BigInt(IP_PROTO_UDP)) { token = 'udp'; consumed = ['eth_type', 'ip_proto'] }
   else if (et === BigInt(ETH_TYPE_IPV4) && proto === BigInt(IP_PROTO_ICMP)) { token = 'icmp'; consumed = ['eth_type', 'ip_proto'] }
+  else if (et === BigInt(ETH_TYPE_IPV6) && proto === BigInt(IP_PROTO_ICMPV6)) { token = 'icmp6'; consumed = ['eth_type', 'ip_proto'] }
   else if (et === BigInt(ETH_TYPE_IPV4)) { token = 'ip'; consumed = ['eth_type'] }
   else if (et === BigInt(ETH_TYPE_ARP)) { token = 'arp'; consumed = ['eth_type'] }
   else if (et === BigInt(ETH_TYPE_IPV6)) { token = 'ipv6'; consumed = ['eth_type'] }

@@ -24,8 +24,7 @@ const TUNNEL_OFPORT = 1000 // the tunnel port of the conformance topologies
 const KNOWN_GAPS: [RegExp, string][] = [
   [/^parse\/(?!source-mac)/, 'malformed-frame validation (BEHAVIOUR.md §1) is OVS\'s own parser: OpenFlow cannot match lengths or checksums'],
   [/^nd\//, 'the IPv6 ND responder is not emitted: solicitations flood'],
-  [/^(route|lpm|nexthop)\/.*ipv6/, 'IPv6 routing is not emitted: IPv6 to a router MAC is punted (unsupported)'],
-  [/^route\/echo-to-router/, 'echo replies to a router address are built by the slow path: punted (punt_router_local)'],
+  [/^route\/(ipv6-)?echo-to-router/, 'echo replies to a router address are built by the slow path: punted (punt_router_local)'],
 ]
 
 interface Seen { action: string; reason: string; ofport?: number; network?: number; port?: number; remote?: string }
