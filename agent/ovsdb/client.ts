@@ -75,12 +75,27 @@ export class OvsdbClient extends EventEmitter {
 
   get isConnected (): boolean { return this.connected }
 
-  /** Connect; resolves on the first session. Later drops are repaired in the background. */
-  async connect (): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.firstConnect = { resolve, reject }
-      this.dial()
-    })
+  /**
+   * Connect; resolves on the first session (retrying with backoff while the server is not there). With
+   * timeoutMs it rejects with OVSDB_TIMEOUT after that long, and keeps trying: watch 'connect'. Later drops
+   * are repaired in the background.
+   */
+  async connect (opts: { timeoutMs?: number } = {}): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.firstConnect = { resolve, reject }
+        if (opts.timeoutMs !== undefined) {
+          timer = setTimeout(() => {
+            this.firstConnect = undefined
+            reject(new OvsdbError('OVSDB_TIMEOUT', `no session with ${this.opts.target} in ${opts.timeoutMs} ms`))
+          }, opts.timeoutMs)
+        }
+        this.dial()
+      })
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   private dial (): void {

@@ -151,6 +151,20 @@ t.test('echo, errors, bad input and reconnects against a scripted server', async
   t.same(await client.listDbs(), ['Open_vSwitch'])
 })
 
+t.test('connect keeps trying until the server is there, and can give up waiting', async t => {
+  const srv = new FakeServer(method => method === 'list_dbs' ? ['db'] : undefined)
+  const client = new OvsdbClient({ target: `unix:${srv.path}`, minBackoffMs: 20, maxBackoffMs: 50 })
+  t.teardown(async () => { await client.close(); await srv.stop(); srv.cleanup() })
+  await t.rejects(client.connect({ timeoutMs: 150 }), { code: 'OVSDB_TIMEOUT' })
+  const connected = new Promise(resolve => client.once('connect', resolve))
+  await srv.start()
+  await connected
+  t.same(await client.listDbs(), ['db'])
+  const bad = new OvsdbClient({ target: 'ssl:1.2.3.4:6640' })
+  await t.rejects(bad.connect(), { code: 'OVSDB_BAD_VALUE' })
+  await bad.close()
+})
+
 /** The monitor id the client sent in its last monitor request (params: [db, id, requests]). */
 function lastMonitorId (srv: FakeServer): unknown {
   const m = [...srv.received].reverse().find(r => r.method === 'monitor')
