@@ -71,7 +71,7 @@ export class Db {
     return this.wrap(() => this.store.allocateKey(space))
   }
 
-  /** StoreErrors pass through so services can act on 'already_exists'; the HTTP layer maps the rest. */
+  // StoreErrors pass through so that services can act on 'already_exists'; the HTTP layer maps the rest.
   private async wrap<R>(fn: () => Promise<R>): Promise<R> {
     return fn()
   }

@@ -1,5 +1,4 @@
-// The services shared by the resource modules: typed store access, ownership checks, quotas, the default
-// security group and rendering of stored objects into API dictionaries.
+// The services shared by the resource modules: typed store access, ownership checks, quotas and rendering of stored objects into API dictionaries.
 import { randomUUID } from 'node:crypto'
 import { ApiError, type ErrorType } from '../model/errors.js'
 import { DEFAULT_QUOTAS } from '../model/quotas.js'
@@ -12,8 +11,6 @@ import type { Resource } from './resource.js'
 
 export class Neutron {
   readonly db: Db
-  /** Set by the security group module: creates a project's default group on first use. */
-  ensureDefaultSecurityGroup: (projectId: string) => Promise<string> = async () => { throw new Error('security groups not loaded') }
 
   constructor(readonly store: Store) {
     this.db = new Db(store)

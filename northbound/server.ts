@@ -12,7 +12,6 @@ import { KeystoneApi } from './keystone/api.js'
 import { Identity } from './keystone/identity.js'
 import { tokenSecret } from './keystone/tokens.js'
 import { Neutron } from './neutron.js'
-import { ensureDefaultSecurityGroup } from './resources/security-groups.js'
 import { routeNeutron, versions } from './routes.js'
 
 const MAX_BODY = 4 * 1024 * 1024
@@ -88,7 +87,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const { adminProjectId } = await identity.bootstrap({ adminPassword: opts.adminPassword })
   const authOpts: AuthOptions = { mode: opts.auth, adminToken: opts.adminToken, adminProjectId: adminProjectId ?? 'admin', secret: await tokenSecret(db) }
   const nb = new Neutron(opts.store)
-  nb.ensureDefaultSecurityGroup = project => ensureDefaultSecurityGroup(nb, project)
   const keystone = new KeystoneApi(identity, authOpts)
 
   async function dispatch(req: ApiRequest): Promise<Reply> {
@@ -106,10 +104,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint()
     const url = new URL(req.url ?? '/', 'http://localhost')
-    const segments = url.pathname.split('/').filter(Boolean).map(s => decodeURIComponent(s))
-    const isKeystone = segments[0] === 'v3'
+    const isKeystone = url.pathname.startsWith('/v3')
     let reply: Reply
     try {
+      let segments: string[]
+      try {
+        segments = url.pathname.split('/').filter(Boolean).map(s => decodeURIComponent(s))
+      } catch {
+        throw new ApiError('HTTPBadRequest', { detail: 'Malformed request URL' })
+      }
       const text = ['POST', 'PUT', 'PATCH'].includes(req.method ?? '') ? await readBody(req) : ''
       reply = await dispatch({
         method: req.method ?? 'GET', segments, params: url.searchParams, body: parseJson(text),
