@@ -19,7 +19,7 @@ import { l4ChecksumValid, writeL4Checksum } from '../codec/l4-checksum'
 import { pkt } from '../pipeline/packet'
 import { step, traceAddr, traceMac } from '../pipeline/trace'
 import { drop, toInPort } from '../pipeline/verdict'
-import { ExactTable, clearKey, key } from '../tables/exact-table'
+import { ExactTable, clearKey, ipWord0, ipWord1, ipWord2, key } from '../tables/exact-table'
 import { routerPortByMac } from '../tables/router-ports'
 
 /** (network u32, family u8, ip[16]) -> mac[6] */
@@ -64,8 +64,7 @@ export function arpNdResponder(): bool {
 
 function answerArp(): bool {
   const arp = pkt.l3
-  answerKey(pkt.network, 4, arp + ARP_TPA)
-  const mac = answers.find()
+  const mac = answers.findWords(ipWord0(pkt.network, 4), ipWord1(4, arp + ARP_TPA))
   if (mac == 0) {
     traceAddr(step(STAGE_ARP_ND_RSP, TRACE_MISS, TRACE_KIND_ARP_ND, 0, pkt.network, 0, 0), 4, 32, arp + ARP_TPA)
     return false
@@ -90,8 +89,8 @@ function answerNs(): bool {
   const icmp = pkt.l4
   const icmpLen = <i32>(pkt.ipEnd - icmp)
   if (icmpLen < ND_MESSAGE_BYTES) return refuse(REASON_BAD_ICMP)
-  answerKey(pkt.network, 6, icmp + ND_TARGET)
-  const mac = answers.find()
+  const wanted = icmp + ND_TARGET
+  const mac = answers.findWords(ipWord0(pkt.network, 6), ipWord1(6, wanted), ipWord2(6, wanted))
   if (mac == 0) {
     traceAddr(step(STAGE_ARP_ND_RSP, TRACE_MISS, TRACE_KIND_ARP_ND, 0, pkt.network, 0, 0), 6, 128, icmp + ND_TARGET)
     return false

@@ -54,8 +54,7 @@ export function clearClassify(): void {
 /** Sets network and source port; true when the packet was dropped. */
 export function classify(): bool {
   if (pkt.tunnelKey != 0 || pkt.decapsulated) {
-    tunnelKey(pkt.tunnelKey)
-    const v = tunnels.find()
+    const v = tunnels.findWords(<u64>pkt.tunnelKey)
     if (v == 0) {
       step(STAGE_CLASSIFY, TRACE_MISS, TRACE_KIND_CLASSIFY, REASON_UNKNOWN_TUNNEL_KEY, 0, 0, pkt.tunnelKey)
       return drop(REASON_UNKNOWN_TUNNEL_KEY)
@@ -64,14 +63,12 @@ export function classify(): bool {
     pkt.srcPort = 0
     pkt.decapsulated = true // decapsulated here or by the target: no local source port
   } else {
-    portKey(pkt.inPort, pkt.vid)
-    const v = ports.find()
+    const v = ports.findWords(<u64>pkt.inPort | (<u64>pkt.vid << 32))
     if (v == 0) {
       // A tagged frame where only the untagged entry exists is a VLAN mismatch, not an unknown port.
       let reason = REASON_UNKNOWN_IN_PORT
       if (pkt.tagged) {
-        portKey(pkt.inPort, 0)
-        if (ports.find() != 0) reason = REASON_BAD_VLAN
+        if (ports.findWords(<u64>pkt.inPort) != 0) reason = REASON_BAD_VLAN
       }
       step(STAGE_CLASSIFY, TRACE_MISS, TRACE_KIND_CLASSIFY, reason, 0, 0, pkt.vid)
       return drop(reason)

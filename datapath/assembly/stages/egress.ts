@@ -35,8 +35,7 @@ export function clearEgress(): void {
 /** Always sets the verdict. */
 export function egress(): bool {
   const port = pkt.dstPort
-  portKey(port)
-  const v = ports.find()
+  const v = ports.findWords(<u64>port)
   if (v == 0) {
     step(STAGE_EGRESS, TRACE_MISS, TRACE_KIND_EGRESS, REASON_EGRESS_NO_PORT, port, 0, 0)
     return drop(REASON_EGRESS_NO_PORT)

@@ -8,7 +8,7 @@ import { ETH_DST, isGroupMac } from '../codec/ethernet'
 import { pkt } from '../pipeline/packet'
 import { step, traceMac } from '../pipeline/trace'
 import { drop, flood } from '../pipeline/verdict'
-import { ExactTable, clearKey, key } from '../tables/exact-table'
+import { ExactTable, clearKey, key, macWord0, macWord1 } from '../tables/exact-table'
 
 /** (network u32, mac[6]) -> port u32 */
 const macs = new ExactTable(4, 1024)
@@ -40,8 +40,7 @@ export function l2Lookup(): bool {
     traceMac(step(STAGE_L2_LOOKUP, TRACE_MISS, TRACE_KIND_L2, 0, pkt.network, 0, 0), dst)
     return flood()
   }
-  macKey(pkt.network, dst)
-  const v = macs.find()
+  const v = macs.findWords(macWord0(pkt.network, dst), macWord1(dst))
   if (v == 0) {
     traceMac(step(STAGE_L2_LOOKUP, TRACE_MISS, TRACE_KIND_L2, 0, pkt.network, 0, 0), dst)
     return flood()

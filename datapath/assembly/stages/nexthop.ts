@@ -8,7 +8,7 @@ import { ETH_DST, ETH_SRC } from '../codec/ethernet'
 import { pkt } from '../pipeline/packet'
 import { step, traceAddr, traceMac } from '../pipeline/trace'
 import { punt } from '../pipeline/verdict'
-import { ExactTable, clearKey, key } from '../tables/exact-table'
+import { ExactTable, clearKey, ipWord0, ipWord1, ipWord2, key } from '../tables/exact-table'
 import { nexthopAddr, outRouterMac } from './l3-route'
 
 /** (network u32, family u8, ip[16]) -> mac[6] */
@@ -42,8 +42,8 @@ export function resolveNexthop(): bool {
     step(STAGE_NEXTHOP, TRACE_SKIP, TRACE_KIND_NEXTHOP, 0, 0, 0, 0)
     return false
   }
-  neighbourKey(pkt.network, pkt.family, nexthopAddr)
-  const mac = neighbours.find()
+  const family = pkt.family
+  const mac = neighbours.findWords(ipWord0(pkt.network, family), ipWord1(family, nexthopAddr), ipWord2(family, nexthopAddr))
   if (mac == 0) {
     const t = step(STAGE_NEXTHOP, TRACE_PUNT, TRACE_KIND_NEXTHOP, REASON_PUNT_NEXTHOP_MISS, pkt.network, 0, 0)
     traceAddr(t, pkt.family, 0, nexthopAddr)

@@ -13,7 +13,7 @@ import { UDP_DST_PORT, UDP_PORT_DHCP_CLIENT, UDP_PORT_DHCP_SERVER, UDP_SRC_PORT 
 import { pkt } from '../pipeline/packet'
 import { step, traceAddr, traceMac } from '../pipeline/trace'
 import { drop } from '../pipeline/verdict'
-import { ExactTable, clearKey, key } from '../tables/exact-table'
+import { ExactTable, clearKey, key, macWord0, macWord1 } from '../tables/exact-table'
 
 // A row, per (port, MAC):
 //   n4 u8 @0, n6 u8 @1, IPv4 (addr u32 host order, mask u32) x MAX @8, IPv6 (addr[16], plen u8, pad[3]) x MAX
@@ -136,8 +136,7 @@ export function portSecurity(): bool {
   const port = pkt.srcPort
   const ethSrc = pkt.base + ETH_SRC
   // The row first: most ports have port security on, so most packets need one probe.
-  rowKey(port, ethSrc)
-  const row = rows.find()
+  const row = rows.findWords(macWord0(port, ethSrc), macWord1(ethSrc))
   if (row == 0) return refuse(REASON_PORT_SEC_MAC, 0, 0)
   if (pkt.ethType == ETHERTYPE_ARP) {
     const spa = pkt.l3 + ARP_SPA
@@ -163,8 +162,7 @@ export function portSecurity(): bool {
 
 /** Drops with `reason`, unless port security is off for the port (checked last: it is the rare case). */
 function refuse(reason: i32, family: u32, addr: usize): bool {
-  portKey(pkt.srcPort)
-  if (disabled.find() != 0) {
+  if (disabled.findWords(<u64>pkt.srcPort) != 0) {
     step(STAGE_PORT_SEC, TRACE_SKIP, TRACE_KIND_PORT_SEC, 0, pkt.srcPort, 0, 0)
     return false
   }

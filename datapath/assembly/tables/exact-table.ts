@@ -19,18 +19,44 @@ const MIN_CAPACITY: u32 = 16
 /** The scratch key every caller fills before find/upsert/remove (one packet at a time, so one buffer). */
 export const key: usize = memory.data(KEY_BYTES)
 
+// The words of the common key shapes, as the little-endian reads of what clearKey and the stores build:
+// (u32 id, MAC at 4) and (u32 id, family u8 at 4, IP at 8: 4 or 16 bytes).
+@inline export function macWord0(id: u32, mac: usize): u64 {
+  return <u64>id | (<u64>load<u32>(mac) << 32)
+}
+
+@inline export function macWord1(mac: usize): u64 {
+  return <u64>load<u16>(mac, 4)
+}
+
+@inline export function ipWord0(id: u32, family: u32): u64 {
+  return <u64>id | (<u64>family << 32)
+}
+
+@inline export function ipWord1(family: u32, ip: usize): u64 {
+  return family == 4 ? <u64>load<u32>(ip) : load<u64>(ip)
+}
+
+@inline export function ipWord2(family: u32, ip: usize): u64 {
+  return family == 4 ? 0 : load<u64>(ip, 8)
+}
+
 @inline export function clearKey(): void {
   store<u64>(key, 0)
   store<u64>(key, 0, 8)
   store<u64>(key, 0, 16)
 }
 
-@inline function hashKey(k: usize): u32 {
+@inline function hashWords(w0: u64, w1: u64, w2: u64): u32 {
   // Multiply-xorshift over the three words (constants from SplitMix64): cheap, and every key bit reaches the
   // high half that the tag is taken from.
-  let h = (load<u64>(k) ^ rotl<u64>(load<u64>(k, 8), 23) ^ rotl<u64>(load<u64>(k, 16), 47)) * 0xbf58476d1ce4e5b9
+  let h = (w0 ^ rotl<u64>(w1, 23) ^ rotl<u64>(w2, 47)) * 0xbf58476d1ce4e5b9
   h = (h ^ (h >> 31)) * 0x94d049bb133111eb
   return <u32>(h >> 32) | 1
+}
+
+@inline function hashKey(k: usize): u32 {
+  return hashWords(load<u64>(k), load<u64>(k, 8), load<u64>(k, 16))
 }
 
 @final export class ExactTable {
@@ -69,15 +95,26 @@ export const key: usize = memory.data(KEY_BYTES)
   }
 
   /** The value of the entry whose key is in `key`, or 0. */
-  find(k: usize = key): usize {
-    const tag = hashKey(k)
+  @inline find(k: usize = key): usize {
+    return this.findWords(load<u64>(k), load<u64>(k, 8), load<u64>(k, 16))
+  }
+
+  /**
+   * The value of the entry whose key is the three words (the key's bytes read as little-endian u64s), or 0.
+   * The packet path calls this directly: the key never goes through memory.
+   */
+  findWords(w0: u64, w1: u64 = 0, w2: u64 = 0): usize {
+    const tag = hashWords(w0, w1, w2)
     const mask = this.capacity - 1
     let i = (tag >> 1) & mask
     while (true) {
       const s = this.slot(i)
       const t = load<u32>(s)
       if (t == 0) return 0
-      if (t == tag && sameKey(s + SLOT_HEADER, k)) return s + SLOT_HEADER + <usize>KEY_BYTES
+      if (t == tag && load<u64>(s, SLOT_HEADER) == w0 && load<u64>(s, SLOT_HEADER + 8) == w1 &&
+        load<u64>(s, SLOT_HEADER + 16) == w2) {
+        return s + SLOT_HEADER + <usize>KEY_BYTES
+      }
       i = (i + 1) & mask
     }
   }

@@ -18,7 +18,7 @@
 // Lookups do not read these expanded nodes but their compressed images (lpm-image.ts), rebuilt along the
 // path from a changed node to the root after every add and remove.
 import { copy16 } from '../codec/bytes'
-import { ExactTable, clearKey, key } from './exact-table'
+import { ExactTable, clearKey, ipWord0, key } from './exact-table'
 import { allocImage, clearImages, countRuns, freeImage, imageBase, imageValue, unitsFor, writeImage } from './lpm-image'
 
 const SLOTS_PER_NODE: u32 = 256
@@ -276,8 +276,7 @@ export function lpmRemove(router: u32, family: u32, prefix: usize, plen: i32): b
 
 /** The route id of the longest prefix of `router` containing the address at `addr` (0: no route). */
 export function lpmLookup(router: u32, family: u32, addr: usize): u32 {
-  rootKey(router, family)
-  const rootSlot = roots.find()
+  const rootSlot = roots.findWords(ipWord0(router, family))
   if (rootSlot == 0) return 0
   const base = imageBase()
   let image = load<u32>(rootSlot, 4)

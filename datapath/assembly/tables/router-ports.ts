@@ -2,7 +2,7 @@
 // out port of a route, and by (router, address) to see packets addressed to the router itself.
 import { ENTRY_PREFIX_BYTES, ROUTER_PORT_MAX_PREFIXES } from '../../spec/entry-kinds'
 import { copy16, copyMac } from '../codec/bytes'
-import { ExactTable, clearKey, key } from './exact-table'
+import { ExactTable, clearKey, ipWord0, ipWord1, ipWord2, key, macWord0, macWord1 } from './exact-table'
 
 // Record, per port key.
 export const RP_ROUTER: usize = 0
@@ -109,8 +109,7 @@ export function routerPortByMac(network: u32, mac: usize): u32 {
 
 /** Like routerPortByMac, but the (port u32, router u32) pair, or 0. */
 export function routerPortEntryByMac(network: u32, mac: usize): usize {
-  macKey(network, mac)
-  return byMac.find()
+  return byMac.findWords(macWord0(network, mac), macWord1(mac))
 }
 
 /** Bumped by every router port change: caches of router port facts (route records) compare against it. */
@@ -126,8 +125,7 @@ export function routerPort(port: u32): usize {
 
 /** The router port owning `addr` on `router`, or 0 when the address is not the router's. */
 export function routerAddressPort(router: u32, family: u32, addr: usize): u32 {
-  addressKey(router, family, addr)
-  const v = byAddress.find()
+  const v = byAddress.findWords(ipWord0(router, family), ipWord1(family, addr), ipWord2(family, addr))
   return v == 0 ? 0 : load<u32>(v)
 }
 
