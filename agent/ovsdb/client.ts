@@ -20,6 +20,11 @@ export interface OvsdbClientOptions {
   minBackoffMs?: number
   maxBackoffMs?: number
   requestTimeoutMs?: number
+  /**
+   * Probe a silent server with `echo` after this long and drop the session when the probe goes unanswered
+   * for as long again (0 = never). Default as OVS does: 5000 ms on TCP, 0 on unix sockets.
+   */
+  probeIntervalMs?: number
   log?: (line: string) => void
 }
 
@@ -60,6 +65,9 @@ export class OvsdbClient extends EventEmitter {
   private reconnectTimer: NodeJS.Timeout | undefined
   private readonly opts: Required<OvsdbClientOptions>
   private firstConnect: { resolve: () => void, reject: (e: Error) => void } | undefined
+  private probeTimer: NodeJS.Timeout | undefined
+  private lastRx = 0
+  private probing = false
 
   constructor (opts: OvsdbClientOptions) {
     super()
@@ -68,6 +76,7 @@ export class OvsdbClient extends EventEmitter {
       minBackoffMs: opts.minBackoffMs ?? 100,
       maxBackoffMs: opts.maxBackoffMs ?? 8000,
       requestTimeoutMs: opts.requestTimeoutMs ?? 30_000,
+      probeIntervalMs: opts.probeIntervalMs ?? (opts.target.startsWith('tcp:') ? 5000 : 0),
       log: opts.log ?? ((line: string) => { console.warn(line) }),
     }
     this.backoff = this.opts.minBackoffMs
@@ -116,6 +125,7 @@ export class OvsdbClient extends EventEmitter {
     const framer = new JsonFramer()
     socket.on('connect', () => { void this.onConnect() })
     socket.on('data', (chunk: Buffer) => {
+      this.lastRx = Date.now()
       let texts: string[]
       try {
         texts = framer.push(chunk)
@@ -133,6 +143,9 @@ export class OvsdbClient extends EventEmitter {
   private async onConnect (): Promise<void> {
     this.connected = true
     this.backoff = this.opts.minBackoffMs
+    this.lastRx = Date.now()
+    const every = this.opts.probeIntervalMs
+    if (every > 0) this.probeTimer = setInterval(() => { void this.probe() }, Math.max(50, Math.floor(every / 2)))
     try {
       for (const [id, m] of this.monitors) await this.startMonitor(id, m)
     } catch (err) {
@@ -146,8 +159,28 @@ export class OvsdbClient extends EventEmitter {
     this.emit('connect')
   }
 
+  /** RFC 7047 4.1.11: echo is also how a client checks that the server is alive. */
+  private async probe (): Promise<void> {
+    const every = this.opts.probeIntervalMs
+    if (this.probing || !this.connected || Date.now() - this.lastRx < every) return
+    this.probing = true
+    const socket = this.socket
+    try {
+      await this.request('echo', ['probe'], every)
+    } catch (err) {
+      if (socket === this.socket && (err as OvsdbError).code === 'OVSDB_TIMEOUT') {
+        this.opts.log(`ovsdb: ${this.opts.target} did not answer a probe in ${every} ms; reconnecting`)
+        socket?.destroy()
+      }
+    } finally {
+      this.probing = false
+    }
+  }
+
   private onClose (socket: Socket): void {
     if (socket !== this.socket) return
+    clearInterval(this.probeTimer)
+    this.probeTimer = undefined
     const was = this.connected
     this.connected = false
     this.socket = undefined
@@ -311,6 +344,8 @@ export class OvsdbClient extends EventEmitter {
   /** Stop: no reconnects, pending requests reject with OVSDB_CLOSED. */
   async close (): Promise<void> {
     this.closing = true
+    clearInterval(this.probeTimer)
+    this.probeTimer = undefined
     if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer)
     this.reconnectTimer = undefined
     this.firstConnect?.reject(new OvsdbError('OVSDB_CLOSED', 'closed before connecting'))

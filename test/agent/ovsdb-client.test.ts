@@ -165,6 +165,25 @@ t.test('connect keeps trying until the server is there, and can give up waiting'
   await bad.close()
 })
 
+t.test('a server that stops answering is probed with echo and left for a new session', async t => {
+  let answerEcho = true
+  const srv = new FakeServer(method => method === 'echo' ? (answerEcho ? ['probe'] : undefined) : method === 'list_dbs' ? ['db'] : undefined)
+  await srv.start()
+  const logs: string[] = []
+  const client = new OvsdbClient({ target: `unix:${srv.path}`, probeIntervalMs: 100, minBackoffMs: 20, log: l => logs.push(l) })
+  t.teardown(async () => { await client.close(); await srv.stop(); srv.cleanup() })
+  await client.connect()
+  await until('a probe answered', () => srv.received.some(m => m.method === 'echo'))
+  t.ok(client.isConnected)
+  answerEcho = false
+  const dropped = new Promise(resolve => client.once('disconnect', resolve))
+  await dropped
+  t.match(logs.join('\n'), /did not answer a probe/)
+  answerEcho = true
+  await until('reconnected', () => client.isConnected)
+  t.same(await client.listDbs(), ['db'])
+})
+
 /** The monitor id the client sent in its last monitor request (params: [db, id, requests]). */
 function lastMonitorId (srv: FakeServer): unknown {
   const m = [...srv.received].reverse().find(r => r.method === 'monitor')
