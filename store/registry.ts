@@ -20,7 +20,7 @@ export type StoreConfig =
 
 export type PubSubConfig =
   | { driver: 'inprocess'; bus?: string }
-  | { driver: 'mqtt'; url: string; clientId?: string; root?: string }
+  | { driver: 'mqtt'; url: string; clientId?: string; root?: string; sessionExpirySeconds?: number }
   | { driver: 'etcd-watch'; endpoints: string[]; prefix?: string }
 
 /** Any driver's config, for drivers registered at run time. */

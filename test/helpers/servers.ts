@@ -3,7 +3,7 @@
 //
 //   import { startEtcd, startMosquitto } from '../helpers/servers.js'
 //   const etcd = await startEtcd()            // etcd.endpoint = 'http://127.0.0.1:<port>'
-//   const broker = await startMosquitto()     // broker.url = 'mqtt://127.0.0.1:<port>'
+//   const broker = await startMosquitto()     // broker.url = 'mqtt://127.0.0.1:<port>'; persistence on
 //   t.teardown(() => etcd.stop())
 //   await etcd.restart()                      // same ports, same data dir; resolves once it serves again
 //
@@ -76,7 +76,12 @@ export async function startMosquitto(): Promise<MosquittoServer> {
   return startWithRetry(dir, async () => {
     const port = await freePort()
     const conf = join(dir, 'mosquitto.conf')
-    writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', ''].join('\n'))
+    // Persistence on (saved on SIGTERM): sessions and queued QoS 1 messages survive restart(), as in production.
+    // As root, mosquitto would drop to the 'mosquitto' user, which cannot write our private temp dir (so its log
+    // says "should not be run as root": expected in tests).
+    const user = process.getuid?.() === 0 ? ['user root'] : []
+    writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true',
+      `persistence_location ${dir}/`, ...user, ''].join('\n'))
     const server = new Managed(dir, { command: 'mosquitto', args: ['-c', conf], ready: () => tcpReady(port) })
     return Object.assign(server, { url: `mqtt://127.0.0.1:${port}`, port })
   })

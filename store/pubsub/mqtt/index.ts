@@ -9,6 +9,7 @@ export const mqttPubSubDriver: Driver<PubSub> = {
     url: { type: 'string', required: true, description: "broker URL, e.g. 'mqtt://127.0.0.1:1883'" },
     clientId: { type: 'string', description: 'MQTT client id (default: random)' },
     root: { type: 'string', description: "first topic level (default 'dragonflow')" },
+    sessionExpirySeconds: { type: 'number', description: "how long the broker queues for a disconnected client (default 600)" },
   },
   open: async config => {
     const { openMqttPubSub } = await import('./mqtt-pubsub.js')
@@ -16,6 +17,7 @@ export const mqttPubSubDriver: Driver<PubSub> = {
       url: config.url as string,
       ...(config.clientId !== undefined ? { clientId: config.clientId as string } : {}),
       ...(config.root !== undefined ? { root: config.root as string } : {}),
+      ...(config.sessionExpirySeconds !== undefined ? { sessionExpirySeconds: config.sessionExpirySeconds as number } : {}),
     })
   },
 }

@@ -1,6 +1,10 @@
-// Pub/sub over an MQTT broker (mosquitto): QoS 1, MQTT 5, JSON payloads. mqtt.js reconnects on its own and, with
-// a clean session, re-sends our subscriptions after it does; QoS 1 publishes made while disconnected are kept and
-// sent after the reconnect (publish() resolves on the broker's PUBACK).
+// Pub/sub over an MQTT broker (mosquitto): QoS 1, MQTT 5, JSON payloads. mqtt.js reconnects on its own; QoS 1
+// publishes made while disconnected are kept and sent after the reconnect (publish() resolves on the PUBACK).
+//
+// Sessions are persistent (Clean Start off, a session expiry): while a subscriber is disconnected the broker
+// queues its QoS 1 messages and hands them over when it comes back, so a network blip or a broker restart (with
+// broker persistence on) loses nothing. If the broker lost the session, mqtt.js subscribes again. close() sets
+// the expiry to 0 so the broker forgets a client that left on purpose.
 import { randomBytes } from 'node:crypto'
 import mqtt, { type MqttClient } from 'mqtt'
 import { type Change, type PubSub, StoreError, type Unsubscribe } from '../../types.js'
@@ -12,6 +16,8 @@ export interface MqttOptions {
   /** First level of every topic (default 'dragonflow'). */
   root?: string
   reconnectPeriodMs?: number
+  /** How long the broker keeps a disconnected client's session and queued messages (default 600 s). */
+  sessionExpirySeconds?: number
   onWarning?: (err: StoreError) => void
 }
 
@@ -21,7 +27,8 @@ export async function openMqttPubSub(opts: MqttOptions): Promise<MqttPubSub> {
     client = await mqtt.connectAsync(opts.url, {
       protocolVersion: 5,
       clientId: opts.clientId ?? `dragonflow-${randomBytes(6).toString('hex')}`,
-      clean: true,
+      clean: false,
+      properties: { sessionExpiryInterval: opts.sessionExpirySeconds ?? 600 },
       resubscribe: true,
       reconnectPeriod: opts.reconnectPeriodMs ?? 500,
       connectTimeout: 5_000,
@@ -84,7 +91,7 @@ export class MqttPubSub implements PubSub {
     this.closed = true
     this.handlers.clear()
     // Forced when disconnected: a graceful end would wait for in-flight QoS 1 messages that cannot complete.
-    await this.client.endAsync(!this.client.connected)
+    await this.client.endAsync(!this.client.connected, { properties: { sessionExpiryInterval: 0 } })
   }
 
   private dispatch(topic: string, payload: Buffer): void {
