@@ -3,7 +3,7 @@
 import { ApiError } from '../model/errors.js'
 import { list as listOf, str } from '../model/attributes.js'
 import { validateCreate, validateUpdate } from '../model/validate.js'
-import { type RequestContext, owns } from './context.js'
+import type { RequestContext } from './context.js'
 import { type Row, now } from './db.js'
 import { type Reply, json, noContent } from './http.js'
 import type { Neutron } from './neutron.js'
@@ -28,7 +28,8 @@ export async function renderOne(nb: Neutron, res: AnyResource, ctx: RequestConte
 export async function listResource(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { params: URLSearchParams; baseUrl: string }): Promise<Reply> {
   const q = parseListQuery(opts.params, res.attributes)
   await res.beforeRead?.(nb, ctx)
-  const rows = (await nb.db.list<Item>(res.table)).filter(r => owns(ctx, r.value) || res.visible?.(ctx, r.value))
+  const see = await nb.seer(res, ctx)
+  const rows = (await nb.db.list<Item>(res.table)).filter(r => see(r.value))
   const items = await renderRows(nb, res, ctx, rows)
   const page = applyListQuery(items, q, {
     attributes: res.attributes,

@@ -17,16 +17,25 @@ export class Neutron {
   }
 
   /** The object if the caller may see it; otherwise Neutron's 404 (existence is not revealed). */
-  async find<T>(res: Pick<Resource<T>, 'table' | 'notFound' | 'visible'>, ctx: RequestContext, id: string): Promise<Row<T>> {
+  async find<T>(res: Pick<Resource<T>, 'table' | 'notFound' | 'visible' | 'visibility'>, ctx: RequestContext, id: string): Promise<Row<T>> {
     const row = await this.db.get<T>(res.table, id)
-    if (!row || !(owns(ctx, row.value as { project_id?: unknown }) || res.visible?.(ctx, row.value))) {
-      throw new ApiError(res.notFound, { id })
-    }
+    if (!row || !(await this.canSee(res, ctx, row.value))) throw new ApiError(res.notFound, { id })
     return row
   }
 
+  async canSee<T>(res: Pick<Resource<T>, 'visible' | 'visibility'>, ctx: RequestContext, value: T): Promise<boolean> {
+    if (owns(ctx, value as { project_id?: unknown }) || res.visible?.(ctx, value)) return true
+    return res.visibility ? (await res.visibility(this, ctx))(value) : false
+  }
+
+  /** A predicate for many objects at once (lists): loads what `visibility` needs only once. */
+  async seer<T>(res: Pick<Resource<T>, 'visible' | 'visibility'>, ctx: RequestContext): Promise<(value: T) => boolean> {
+    const extra = res.visibility && !ctx.isAdmin ? await res.visibility(this, ctx) : undefined
+    return v => owns(ctx, v as { project_id?: unknown }) || !!res.visible?.(ctx, v) || !!extra?.(v)
+  }
+
   /** Like find, but the caller must own it: a visible object of another project is a 403, as Neutron's policy. */
-  async findOwned<T>(res: Pick<Resource<T>, 'table' | 'notFound' | 'visible' | 'member'>, ctx: RequestContext, id: string, action: string): Promise<Row<T>> {
+  async findOwned<T>(res: Pick<Resource<T>, 'table' | 'notFound' | 'visible' | 'visibility' | 'member'>, ctx: RequestContext, id: string, action: string): Promise<Row<T>> {
     const row = await this.find(res, ctx, id)
     if (!owns(ctx, row.value as { project_id?: unknown })) {
       throw new ApiError('PolicyNotAuthorized', { action: `rule:${action}_${res.member}` })

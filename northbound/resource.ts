@@ -22,6 +22,8 @@ export interface Resource<T = Record<string, unknown>> {
   quota?: string
   /** Visibility beyond ownership (shared and external networks). */
   visible?(ctx: RequestContext, value: T): boolean
+  /** Visibility that needs other objects (a subnet of a shared network); loaded once per request. */
+  visibility?(nb: Neutron, ctx: RequestContext): Promise<(value: T) => boolean>
   /** Writing needs ownership even when visible (403 for a shared network of another project). */
   create(nb: Neutron, ctx: RequestContext, input: Input): Promise<Row<T>>
   update(nb: Neutron, ctx: RequestContext, row: Row<T>, changes: Input): Promise<Row<T>>

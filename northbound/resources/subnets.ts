@@ -106,6 +106,11 @@ export const subnets: Resource<Subnet> = {
   attributes: SUBNET_ATTRIBUTES,
   notFound: 'SubnetNotFound',
   quota: 'subnet',
+  // Subnets of shared and external networks are visible to every project (to pick addresses, floating IPs).
+  async visibility(nb) {
+    const open = new Set((await nb.db.list<Network>(TABLES.networks)).filter(n => n.value.shared || n.value['router:external']).map(n => n.id))
+    return s => open.has(s.network_id)
+  },
 
   async create(nb, ctx, input) {
     const net = await nb.findOwned(networks, ctx, input.network_id as string, 'create')

@@ -71,6 +71,12 @@ t.test('a project sees and changes only its own objects', async t => {
   // A shared network is visible to B, but only its owner (or an admin) may change it: 403.
   const shared = (await api(a.url, 'POST', '/v2.0/networks', { body: { network: { name: 'shared', shared: true, project_id: projects.alpha } }, headers: admin })).body.network
   t.equal((await call('GET', `/v2.0/networks/${shared.id}`, B)).status, 200, 'B sees a shared network')
+  const sharedSub = (await api(a.url, 'POST', '/v2.0/subnets', { body: { subnet: { network_id: shared.id, ip_version: 4, cidr: '10.41.0.0/24', project_id: projects.alpha } }, headers: admin })).body.subnet
+  t.equal((await call('GET', `/v2.0/subnets/${sharedSub.id}`, B)).status, 200, 'and its subnets')
+  t.equal((await call('DELETE', `/v2.0/subnets/${sharedSub.id}`, B)).status, 403, 'but cannot delete them')
+  const onShared = await call('POST', '/v2.0/ports', B, { port: { network_id: shared.id } })
+  t.equal(onShared.status, 201, 'B can plug a port into a shared network')
+  t.equal(onShared.body.port.project_id, projects.beta)
   t.equal((await call('PUT', `/v2.0/networks/${shared.id}`, B, { network: { name: 'mine' } })).status, 403, 'B cannot change it')
   t.equal((await call('POST', '/v2.0/networks', A, { network: { name: 'x', shared: true } })).status, 403, 'sharing needs admin')
 
