@@ -1,0 +1,54 @@
+// The entries of one port of a followed network. Every port (local, remote or unbound) makes its MAC and
+// addresses known on the network: l2, arp_nd (fixed IPs, and exact allowed-address-pair IPs with their MAC) and
+// nexthop (fixed IPs, so routers resolve without a punt). Where the port is: classify + egress local for a port
+// plugged here, egress remote for one bound to another chassis, nothing for an unbound one (frames to it drop
+// egress_no_port; the l2 entry still keeps them from flooding). Port security and DHCP only matter where
+// the port is plugged, so only local ports get them.
+import type { Entry } from '../../datapath/host/entries.js'
+import type { Network, Port } from '../../model/types.js'
+import { exactIp, formatAddr, ipOf, lowerMac } from './addresses.js'
+import { buildDhcp, type DhcpInput } from './build-dhcp.js'
+import { buildPortSec } from './build-port-sec.js'
+import type { CompileProblem } from './problems.js'
+
+export interface PortInput {
+  port: Port
+  network: Network
+  /** ofport when the port is plugged on this node. */
+  ofport?: number
+  /** Tunnel endpoint of the chassis the port is bound to, when that is another chassis. */
+  remote?: string
+  /** For DHCP (local ports only). */
+  dhcp: Omit<DhcpInput, 'port' | 'network'>
+}
+
+export function buildPort(input: PortInput, problems: CompileProblem[]): Entry[] {
+  const { port, network } = input
+  const net = network.key
+  const mac = lowerMac(port.mac_address ?? '')
+  const out: Entry[] = []
+  if (input.ofport !== undefined) {
+    // VLAN 0: ports are plugged untagged; trunk subports are not modelled yet.
+    out.push({ stage: 'classify', in_port: input.ofport, network: net, port: port.key })
+    out.push({ stage: 'egress', port: port.key, local: input.ofport })
+    out.push(...buildPortSec(port, problems))
+    const dhcp = buildDhcp({ port, network, ...input.dhcp }, problems)
+    if (dhcp) out.push(dhcp)
+  } else if (input.remote !== undefined) {
+    out.push({ stage: 'egress', port: port.key, remote: input.remote })
+  }
+  if (!mac) return out // no MAC yet (should not happen once stored): nothing to learn on the network
+  out.push({ stage: 'l2', network: net, mac, port: port.key })
+  for (const f of port.fixed_ips ?? []) {
+    const a = ipOf(f.ip_address)
+    if (!a) continue
+    const ip = formatAddr(a)
+    out.push({ stage: 'arp_nd', network: net, ip, mac })
+    out.push({ stage: 'nexthop', network: net, ip, mac })
+  }
+  for (const pair of port.allowed_address_pairs ?? []) {
+    const a = exactIp(pair.ip_address)
+    if (a && pair.mac_address) out.push({ stage: 'arp_nd', network: net, ip: formatAddr(a), mac: lowerMac(pair.mac_address) })
+  }
+  return out
+}

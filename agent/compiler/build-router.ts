@@ -1,0 +1,63 @@
+// The entries of a followed router: per interface port a router_port (MAC, addresses with their subnet's prefix
+// length), its l2 and arp_nd rows (so the gateway answers ARP/ND and frames to it are known on the network), a
+// direct route per interface subnet, then the extra routes (router.routes), each out of the interface whose
+// subnet holds its nexthop. One route per prefix per router (the datapath keys routes that way): direct routes
+// win, then the first extra route; the others are reported, as are nexthops on no interface subnet.
+import type { Entry, RouteEntry } from '../../datapath/host/entries.js'
+import { ROUTER_PORT_MAX_PREFIXES } from '../../datapath/spec/entry-kinds.js'
+import type { Network, Port, Router, Subnet } from '../../model/types.js'
+import { cidrOf, contains, formatAddr, ipOf, lowerMac, networkPrefix } from './addresses.js'
+import type { CompileProblem } from './problems.js'
+
+export interface RouterInterfaceInput {
+  port: Port
+  network: Network
+  /** The known subnets of the port's fixed IPs. */
+  subnets: Map<string, Subnet>
+}
+
+export function buildRouter(router: Router, ifaces: RouterInterfaceInput[], problems: CompileProblem[]): Entry[] {
+  const object = `routers/${router.id}`
+  const out: Entry[] = []
+  const routes = new Map<string, RouteEntry>()
+  /** Interface subnets with the port that holds them, for nexthop lookups. */
+  const connected: { cidr: string; port: number }[] = []
+  for (const { port, network, subnets } of ifaces) {
+    const mac = lowerMac(port.mac_address ?? '')
+    const ips: string[] = []
+    for (const f of port.fixed_ips ?? []) {
+      const subnet = subnets.get(f.subnet_id)
+      const a = ipOf(f.ip_address)
+      const c = subnet && cidrOf(subnet.cidr)
+      if (!subnet || !a || !c) continue
+      const ip = formatAddr(a)
+      ips.push(`${ip}/${c.prefix}`)
+      out.push({ stage: 'arp_nd', network: network.key, ip, mac })
+      const prefix = networkPrefix(subnet.cidr) as string
+      connected.push({ cidr: prefix, port: port.key })
+      if (!routes.has(prefix)) routes.set(prefix, { stage: 'route', router: router.key, prefix, port: port.key })
+    }
+    if (ips.length > ROUTER_PORT_MAX_PREFIXES) {
+      problems.push({ code: 'too_many', object, detail: `port ${port.id} has ${ips.length} addresses, a router port holds ${ROUTER_PORT_MAX_PREFIXES}` })
+      ips.length = ROUTER_PORT_MAX_PREFIXES
+    }
+    out.push({ stage: 'router_port', port: port.key, router: router.key, network: network.key, mac, ips })
+    out.push({ stage: 'l2', network: network.key, mac, port: port.key })
+  }
+  for (const r of router.routes ?? []) {
+    const prefix = networkPrefix(r.destination)
+    const via = connected.find(c => contains(c.cidr, r.nexthop))
+    if (!prefix || !via) {
+      problems.push({ code: 'route_unreachable', object, detail: `route ${r.destination} via ${r.nexthop}: the nexthop is on no interface subnet` })
+      continue
+    }
+    if (routes.has(prefix)) {
+      problems.push({ code: 'route_duplicate', object, detail: `route ${r.destination} via ${r.nexthop}: the router already routes ${prefix}` })
+      continue
+    }
+    const nexthop = formatAddr(ipOf(r.nexthop) as NonNullable<ReturnType<typeof ipOf>>)
+    routes.set(prefix, { stage: 'route', router: router.key, prefix, port: via.port, nexthop })
+  }
+  out.push(...routes.values())
+  return out
+}

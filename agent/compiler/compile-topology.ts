@@ -1,0 +1,60 @@
+// The full compile: a pure function of the model objects, the local bindings and this chassis' identity. The
+// incremental compiler must always hold exactly this (the test oracle), and the controller can fall back to it.
+import type { Entry } from '../../datapath/host/entries.js'
+import { TABLES } from '../../model/tables.js'
+import type { Chassis, Network, Port, Router, Subnet } from '../../model/types.js'
+import { type ChassisIdentity, compileUnit, unitOf } from './compile-unit.js'
+import { entryKey } from './entry-key.js'
+import { followedClosure } from './locality.js'
+import { ModelState } from './model-state.js'
+import type { CompileProblem } from './problems.js'
+
+export interface ModelSnapshot {
+  networks?: Network[]
+  subnets?: Subnet[]
+  ports?: Port[]
+  routers?: Router[]
+  chassis?: Chassis[]
+  /** Neutron port id -> ofport of the ports plugged on this node. */
+  bindings?: Map<string, number> | Record<string, number>
+}
+
+export interface CompileResult {
+  /** Deduplicated, sorted by canonical key. */
+  entries: Entry[]
+  problems: CompileProblem[]
+}
+
+export function stateOf(snapshot: ModelSnapshot): ModelState {
+  const state = new ModelState()
+  for (const n of snapshot.networks ?? []) state.set(TABLES.networks, n.id, n)
+  for (const s of snapshot.subnets ?? []) state.set(TABLES.subnets, s.id, s)
+  for (const p of snapshot.ports ?? []) state.set(TABLES.ports, p.id, p)
+  for (const r of snapshot.routers ?? []) state.set(TABLES.routers, r.id, r)
+  for (const c of snapshot.chassis ?? []) state.set(TABLES.chassis, c.id, c)
+  const b = snapshot.bindings
+  for (const [id, ofport] of b instanceof Map ? b : Object.entries(b ?? {})) state.bindings.set(id, ofport)
+  return state
+}
+
+/** Every unit of a state, compiled; the same entry from two units appears once. */
+export function compileState(state: ModelState, self: ChassisIdentity): CompileResult {
+  const ctx = { state, followed: followedClosure(state), self }
+  const units = [
+    ...[...state.networks.keys()].map(id => unitOf(TABLES.networks, id)),
+    ...[...state.ports.keys()].map(id => unitOf(TABLES.ports, id)),
+    ...[...state.routers.keys()].map(id => unitOf(TABLES.routers, id)),
+  ]
+  const entries = new Map<string, Entry>()
+  const problems: CompileProblem[] = []
+  for (const unit of units) {
+    const r = compileUnit(ctx, unit)
+    for (const e of r.entries) entries.set(entryKey(e), e)
+    problems.push(...r.problems)
+  }
+  return { entries: [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, e]) => e), problems }
+}
+
+export function compileTopology(snapshot: ModelSnapshot, self: ChassisIdentity): CompileResult {
+  return compileState(stateOf(snapshot), self)
+}

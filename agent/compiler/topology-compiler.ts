@@ -1,0 +1,193 @@
+// The incremental topology compiler. Each input updates the model state, works out which compile units it can
+// have changed (the object itself plus what depends on it, through the reverse indexes of ModelState, plus every
+// unit whose network or router entered or left the followed closure), recompiles only those, and returns the
+// difference. Entries are reference-counted by canonical key, because two units may emit the same row (a router
+// interface port's l2/arp_nd comes from the port and from its router): a row leaves only when no unit has it.
+//
+//   change --> VersionFilter --> ModelState.set --> dirty units --> compileUnit --> refcount diff --> EntryDelta
+//
+// Invariant (checked by test/compiler/): the union of all deltas == entries() == compileState(state).
+import type { Entry } from '../../datapath/host/entries.js'
+import { DEVICE_OWNER_DHCP } from '../../model/attributes/ports.js'
+import { TABLES } from '../../model/tables.js'
+import type { Chassis, Port } from '../../model/types.js'
+import type { Change } from '../../store/types.js'
+import { compileState, type CompileResult } from './compile-topology.js'
+import { type ChassisIdentity, compileUnit, unitOf } from './compile-unit.js'
+import { entryKey } from './entry-key.js'
+import { type Followed, followedClosure } from './locality.js'
+import { isCompiledTable, ModelState } from './model-state.js'
+import type { CompileProblem } from './problems.js'
+import type { EntryDelta, TopologyCompilerApi } from './types.js'
+import { VersionFilter } from './version-filter.js'
+
+export type TopologyCompilerOptions = ChassisIdentity
+
+export class TopologyCompiler implements TopologyCompilerApi {
+  private readonly state = new ModelState()
+  private readonly versions = new VersionFilter()
+  private followedNow: Followed = { networks: new Set(), routers: new Set() }
+  /** unit -> canonical keys of the entries it emits */
+  private readonly unitKeys = new Map<string, string[]>()
+  private readonly unitProblems = new Map<string, CompileProblem[]>()
+  /** canonical key -> entry and how many units emit it */
+  private readonly rows = new Map<string, { entry: Entry; count: number }>()
+
+  constructor(private readonly self: TopologyCompilerOptions) {}
+
+  applyChange(change: Change): EntryDelta {
+    if (!isCompiledTable(change.table) || !this.versions.accept(change)) return { added: [], removed: [] }
+    const table = change.table
+    const old = this.objectOf(table, change.id)
+    const value = change.action === 'delete' ? undefined : change.value
+    this.state.set(table, change.id, value)
+    const dirty = new Set<string>()
+    this.dependents(table, change.id, [old, value], dirty)
+    // Only a router or a plugged port can move the closure (a port's network never changes in Neutron, but a
+    // port can appear after its binding).
+    const closureMoves = table === TABLES.routers || (table === TABLES.ports && this.state.bindings.has(change.id))
+    return this.recompile(dirty, closureMoves)
+  }
+
+  bindLocal(portId: string, ofport: number | undefined): EntryDelta {
+    if (this.state.bindings.get(portId) === ofport) return { added: [], removed: [] }
+    if (ofport === undefined) this.state.bindings.delete(portId)
+    else this.state.bindings.set(portId, ofport)
+    return this.recompile(new Set([unitOf(TABLES.ports, portId)]), true)
+  }
+
+  entries(): Entry[] {
+    return [...this.rows.values()].map(r => r.entry)
+  }
+
+  followed(): Set<string> {
+    const out = new Set<string>()
+    for (const id of this.followedNow.networks) {
+      out.add(unitOf(TABLES.networks, id))
+      for (const s of this.state.subnetsOn(id)) out.add(unitOf(TABLES.subnets, s))
+      for (const p of this.state.portsOn(id)) out.add(unitOf(TABLES.ports, p))
+    }
+    for (const id of this.followedNow.routers) out.add(unitOf(TABLES.routers, id))
+    return out
+  }
+
+  /** What could not be compiled now: parked objects, unknown DHCP options, unreachable routes. */
+  problems(): CompileProblem[] {
+    return [...this.unitProblems.values()].flat()
+  }
+
+  /** The full recompute of the held state: the fallback, and the oracle the tests compare against. */
+  recompute(): CompileResult {
+    return compileState(this.state, this.self)
+  }
+
+  private objectOf(table: string, id: string): unknown {
+    switch (table) {
+      case TABLES.networks: return this.state.networks.get(id)
+      case TABLES.subnets: return this.state.subnets.get(id)
+      case TABLES.ports: return this.state.ports.get(id)
+      case TABLES.routers: return this.state.routers.get(id)
+      case TABLES.chassis: return this.state.chassis.get(id)
+      default: return undefined
+    }
+  }
+
+  /** The units whose entries read this object, looked up for its old and its new value. */
+  private dependents(table: string, id: string, versions: unknown[], dirty: Set<string>): void {
+    const s = this.state
+    const ports = (ids: Iterable<string>): void => { for (const p of ids) dirty.add(unitOf(TABLES.ports, p)) }
+    const routers = (ids: Iterable<string>): void => { for (const r of ids) dirty.add(unitOf(TABLES.routers, r)) }
+    const routersOfPorts = (ids: Iterable<string>): void => { for (const p of ids) routers(s.routersWithPort(p)) }
+    for (const v of versions) {
+      if (table === TABLES.networks) {
+        dirty.add(unitOf(TABLES.networks, id))
+        ports(s.portsOn(id))
+        routers(s.routersOn(id))
+      } else if (table === TABLES.subnets) {
+        ports(s.portsWithSubnet(id))
+        routersOfPorts(s.portsWithSubnet(id))
+      } else if (table === TABLES.ports) {
+        dirty.add(unitOf(TABLES.ports, id))
+        routers(s.routersWithPort(id))
+        const p = v as Port | undefined
+        // A DHCP port is the DHCP server of every local port on its network.
+        if (p?.device_owner === DEVICE_OWNER_DHCP) ports(s.portsOn(p.network_id))
+      } else if (table === TABLES.routers) {
+        dirty.add(unitOf(TABLES.routers, id))
+      } else if (table === TABLES.chassis) {
+        const c = v as Chassis | undefined
+        if (c) for (const host of [c.id, c.hostname]) if (host) ports(s.portsBoundTo(host))
+      }
+    }
+  }
+
+  /** Moves the closure if asked, adds the units whose followed status flipped, recompiles and diffs. */
+  private recompile(dirty: Set<string>, closureMoves: boolean): EntryDelta {
+    if (closureMoves) {
+      const next = followedClosure(this.state)
+      const prev = this.followedNow
+      for (const id of symmetricDifference(prev.networks, next.networks)) {
+        dirty.add(unitOf(TABLES.networks, id))
+        for (const p of this.state.portsOn(id)) dirty.add(unitOf(TABLES.ports, p))
+        for (const r of this.state.routersOn(id)) dirty.add(unitOf(TABLES.routers, r))
+      }
+      for (const id of symmetricDifference(prev.routers, next.routers)) dirty.add(unitOf(TABLES.routers, id))
+      this.followedNow = next
+    }
+    const ctx = { state: this.state, followed: this.followedNow, self: this.self }
+    /** canonical key -> whether it was installed before this input */
+    const touched = new Map<string, boolean>()
+    for (const unit of dirty) {
+      const result = compileUnit(ctx, unit)
+      const before = this.unitKeys.get(unit) ?? []
+      const after = new Map(result.entries.map(e => [entryKey(e), e]))
+      for (const key of before) {
+        if (after.has(key)) continue
+        this.count(key, -1, touched)
+      }
+      const beforeSet = new Set(before)
+      for (const [key, entry] of after) {
+        if (beforeSet.has(key)) continue
+        this.count(key, +1, touched, entry)
+      }
+      if (after.size > 0) this.unitKeys.set(unit, [...after.keys()])
+      else this.unitKeys.delete(unit)
+      if (result.problems.length > 0) this.unitProblems.set(unit, result.problems)
+      else this.unitProblems.delete(unit)
+    }
+    return this.delta(touched)
+  }
+
+  private count(key: string, by: 1 | -1, touched: Map<string, boolean>, entry?: Entry): void {
+    const row = this.rows.get(key)
+    if (!touched.has(key)) touched.set(key, row !== undefined)
+    if (row) {
+      row.count += by
+      if (row.count === 0) {
+        this.rows.delete(key)
+        this.gone.set(key, row.entry)
+      }
+    } else if (by === 1 && entry) {
+      this.rows.set(key, { entry, count: 1 })
+    }
+  }
+
+  private delta(touched: Map<string, boolean>): EntryDelta {
+    const added: Entry[] = []
+    const removed: Entry[] = []
+    for (const [key, wasThere] of touched) {
+      const row = this.rows.get(key)
+      if (row && !wasThere) added.push(row.entry)
+      if (!row && wasThere) removed.push(this.gone.get(key) as Entry)
+    }
+    this.gone.clear()
+    return { added, removed }
+  }
+
+  /** Entries whose count fell to zero during one input, kept until the delta names them. */
+  private readonly gone = new Map<string, Entry>()
+}
+
+function symmetricDifference(a: Set<string>, b: Set<string>): string[] {
+  return [...[...a].filter(x => !b.has(x)), ...[...b].filter(x => !a.has(x))]
+}
