@@ -98,7 +98,7 @@ export async function runVectors(t: Test, backend: 'core' | 'component'): Promis
         if (problems.length === 0) t.pass(v.name)
         else {
           failed++
-          t.fail(`${v.name}: ${problems.join(' | ')}`, { intent: v.intent, mode: v.mode, topology: v.topology, input: v.input.fields ?? v.input.hex })
+          t.fail(`${v.name}: ${problems.join(' | ')}`, { intent: v.intent, mode: v.mode, topology: v.topology, input: v.input.summary, in_port: v.input.in_port, hex: v.input.hex })
         }
       }
     })

@@ -20,6 +20,8 @@ export interface VectorInput {
   hex: string
   /** The field list the frame was built from, when it was (see datapath/host/packet-fields.ts); informative. */
   fields?: string
+  /** The frame in one line (datapath/host/packet-describe.ts), for readers; informative. */
+  summary?: string
 }
 
 /**

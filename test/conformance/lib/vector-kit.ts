@@ -4,6 +4,8 @@
 import { STAGES } from '../../../datapath/spec/stages.js'
 import { hexOf, type Ipv4Address, type Ipv6Address, type MacAddress } from '../../../datapath/host/packet-addresses.js'
 import { buildFrame, ethernet, ip4, ip6, udp, raw, type Layer } from '../../../datapath/host/packet-builder.js'
+import { decodeFrame } from '../../../datapath/host/packet-decoder.js'
+import { describeFrame } from '../../../datapath/host/packet-describe.js'
 import { parseFields } from '../../../datapath/host/packet-fields.js'
 import type { Expectation, FieldChecks, FrameExpectation, Vector, VectorInput } from '../vector-format.js'
 import type { Host } from './topologies.js'
@@ -28,13 +30,14 @@ export function layersInput(inPort: number, layers: Layer[], o: { pad?: boolean;
 }
 
 export function bytesInput(inPort: number, bytes: Uint8Array, tunnelKey?: number): VectorInput {
-  return { in_port: inPort, ...(tunnelKey !== undefined ? { tunnel_key: tunnelKey } : {}), hex: hexOf(bytes) }
+  return { in_port: inPort, ...(tunnelKey !== undefined ? { tunnel_key: tunnelKey } : {}), hex: hexOf(bytes),
+    summary: describeFrame(decodeFrame(bytes)) }
 }
 
 /** An input written as a field list (`in_port=..,eth_src=..`); the list is kept in the vector for readers. */
 export function fieldInput(fields: string): VectorInput {
   const p = parseFields(fields)
-  return { in_port: p.in_port, ...(p.tunnel_key !== undefined ? { tunnel_key: p.tunnel_key } : {}), hex: hexOf(p.frame), fields }
+  return { ...bytesInput(p.in_port, p.frame, p.tunnel_key), fields }
 }
 
 export const exact = (frame: Uint8Array | Layer[], pad = false): FrameExpectation =>
