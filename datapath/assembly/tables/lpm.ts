@@ -45,11 +45,15 @@ const routes = new ExactTable(4, 1024)
 /** (router, family) -> root node index u32 @0, root image offset u32 @4 */
 const roots = new ExactTable(8, 64)
 
-let nodes: usize = 0
-/** Per node: parent u32 @0, image offset u32 @4, image units u32 @8 */
-let meta: usize = 0
+// Nodes live in chunks of NODES_PER_CHUNK that never move (growth adds a chunk; nothing is copied or wasted).
+// A chunk holds the nodes' slots, then per node its meta: parent u32 @0, image offset u32 @4, image units u32 @8.
+const NODES_PER_CHUNK_LOG2: u32 = 8
+const NODES_PER_CHUNK: u32 = 1 << NODES_PER_CHUNK_LOG2
 const META_BYTES: usize = 16
-let nodeCapacity: u32 = 0
+const CHUNK_BYTES: usize = <usize>NODES_PER_CHUNK * (NODE_BYTES + META_BYTES)
+const MAX_CHUNKS: i32 = 16384
+const chunks: usize = memory.data(MAX_CHUNKS * 4)
+let chunkCount: u32 = 0
 let nodeCount: u32 = 1 // node 0 means "no child"
 
 let records: usize = 0
@@ -61,26 +65,18 @@ const masked: usize = memory.data(16)
 /** One node's slot values while its image is rebuilt. */
 const values: usize = memory.data(256 * 8, 8)
 
-function growNodes(): void {
-  const cap: u32 = nodeCapacity == 0 ? 64 : nodeCapacity << 1
-  const fresh = heap.alloc(<usize>cap * NODE_BYTES)
-  memory.fill(fresh, 0, <usize>cap * NODE_BYTES)
-  const freshMeta = heap.alloc(<usize>cap * META_BYTES)
-  memory.fill(freshMeta, 0, <usize>cap * META_BYTES)
-  if (nodes != 0) {
-    memory.copy(fresh, nodes, <usize>nodeCapacity * NODE_BYTES)
-    memory.copy(freshMeta, meta, <usize>nodeCapacity * META_BYTES)
-    heap.free(nodes)
-    heap.free(meta)
+function allocNode(): u32 {
+  if (nodeCount >= chunkCount << NODES_PER_CHUNK_LOG2) {
+    const chunk = heap.alloc(CHUNK_BYTES)
+    memory.fill(chunk, 0, CHUNK_BYTES)
+    store<u32>(chunks + (<usize>chunkCount << 2), <u32>chunk)
+    chunkCount++
   }
-  nodes = fresh
-  meta = freshMeta
-  nodeCapacity = cap
+  return nodeCount++
 }
 
-function allocNode(): u32 {
-  if (nodeCount >= nodeCapacity) growNodes()
-  return nodeCount++
+@inline function chunkOf(node: u32): usize {
+  return <usize>load<u32>(chunks + (<usize>(node >> NODES_PER_CHUNK_LOG2) << 2))
 }
 
 function allocRecord(): u32 {
@@ -133,11 +129,11 @@ function routeKey(router: u32, family: u32, prefix: usize, plen: i32): void {
 }
 
 @inline function slotAt(node: u32, index: u32): usize {
-  return nodes + <usize>node * NODE_BYTES + (<usize>index << 3)
+  return chunkOf(node) + <usize>(node & (NODES_PER_CHUNK - 1)) * NODE_BYTES + (<usize>index << 3)
 }
 
 @inline function metaAt(node: u32): usize {
-  return meta + <usize>node * META_BYTES
+  return chunkOf(node) + <usize>NODES_PER_CHUNK * NODE_BYTES + <usize>(node & (NODES_PER_CHUNK - 1)) * META_BYTES
 }
 
 /** Rebuilds the image of `node` from its slots (children's images must be current). */
@@ -195,7 +191,7 @@ function nodeFor(router: u32, family: u32, plen: i32, create: bool): u32 {
     let child = load<u32>(slotAt(node, byte))
     if (child == 0) {
       if (!create) return 0
-      child = allocNode() // may move `nodes`: take the slot address again below
+      child = allocNode()
       store<u32>(slotAt(node, byte), child)
       store<u32>(metaAt(child), node)
     }
@@ -295,10 +291,7 @@ export function lpmLookup(router: u32, family: u32, addr: usize): u32 {
 export function lpmClear(): void {
   routes.clear()
   roots.clear()
-  if (nodes != 0) {
-    memory.fill(nodes, 0, <usize>nodeCapacity * NODE_BYTES)
-    memory.fill(meta, 0, <usize>nodeCapacity * META_BYTES)
-  }
+  for (let c: u32 = 0; c < chunkCount; c++) memory.fill(<usize>load<u32>(chunks + (<usize>c << 2)), 0, CHUNK_BYTES)
   clearImages()
   nodeCount = 1
   recordCount = 1
