@@ -4,9 +4,10 @@ import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { Etcd3 } from 'etcd3'
 import { openStore } from '../../store/registry.js'
-import type { Store } from '../../store/types.js'
+import type { Store, StoreError } from '../../store/types.js'
 import { startEtcd } from '../helpers/servers.js'
 import { storeConformance } from './conformance.js'
+import { eventually } from './wait.js'
 
 const etcd = await startEtcd()
 t.teardown(() => etcd.dispose())
@@ -53,4 +54,22 @@ t.test('prefixes keep deployments apart', async t => {
 
 t.test('an unreachable etcd is reported as unavailable', async t => {
   await t.rejects(openStore({ driver: 'etcd', endpoints: ['http://127.0.0.1:1'], dialTimeoutMs: 500 }), { code: 'unavailable' })
+})
+
+t.test('while etcd is down calls fail fast with unavailable; the same client recovers', async t => {
+  const own = await startEtcd()
+  t.teardown(() => own.dispose())
+  const s = await openStore({ driver: 'etcd', endpoints: [own.endpoint] })
+  t.teardown(() => s.close())
+  await s.create('network', 'n1', {}, [])
+  await own.stop()
+  for (const [name, call] of [['get', () => s.get('network', 'n1')], ['create', () => s.create('network', 'n2', {}, [])],
+    ['allocateKey', () => s.allocateKey('port')]] as const) {
+    const t0 = Date.now()
+    const err = await (call() as Promise<unknown>).then(() => undefined, (e: unknown) => e)
+    t.equal((err as StoreError | undefined)?.code, 'unavailable', `${name}: unavailable`)
+    t.ok(Date.now() - t0 < 10_000, `${name}: failed within 10 s (${Date.now() - t0} ms), not hung`)
+  }
+  await own.restart()
+  t.ok(await eventually('get after restart', () => s.get('network', 'n1')), 'the client reconnects by itself')
 })
