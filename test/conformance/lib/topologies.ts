@@ -45,8 +45,15 @@ export const NET_B = 200
 export const TUNNEL_OFPORT = 1000
 export const ROUTER = 1
 
-const host = (h: Omit<Host, 'mac' | 'ip4' | 'ip6' | 'remote'> & { mac: string; ip4: string; ip6?: string; remote?: string }): Host =>
-  ({ ...h, mac: mac(h.mac), ip4: ipv4(h.ip4), ip6: h.ip6 ? ipv6(h.ip6) : undefined, remote: h.remote ? ipv4(h.remote) : undefined })
+/** A host with an IPv6 address too. */
+export type DualStackHost = Host & { ip6: Ipv6Address }
+type HostSpec = Omit<Host, 'mac' | 'ip4' | 'ip6' | 'remote'> & { mac: string; ip4: string; remote?: string }
+
+function host(h: HostSpec & { ip6: string }): DualStackHost
+function host(h: HostSpec): Host
+function host(h: HostSpec & { ip6?: string }): Host {
+  return { ...h, mac: mac(h.mac), ip4: ipv4(h.ip4), ip6: h.ip6 ? ipv6(h.ip6) : undefined, remote: h.remote ? ipv4(h.remote) : undefined }
+}
 
 export const VM1 = host({ name: 'vm1', key: 1, network: NET_A, mac: 'fa:16:3e:0a:00:01', ip4: '10.0.0.5', ip6: '2001:db8:a::5', ofport: 11 })
 export const VM2 = host({ name: 'vm2', key: 2, network: NET_A, mac: 'fa:16:3e:0a:00:02', ip4: '10.0.0.6', ip6: '2001:db8:a::6', ofport: 12 })
@@ -149,9 +156,9 @@ export const LPM_ROUTES: Entry[] = [
   { stage: 'route', router: ROUTER, prefix: '100.64.0.0/10', port: RPB.key, nexthop: GW.ip4.toString() },
   { stage: 'route', router: ROUTER, prefix: '100.96.0.0/11', port: RPB.key, nexthop: VMB1.ip4.toString() },
   { stage: 'route', router: ROUTER, prefix: '203.0.113.0/24', port: RPB.key, nexthop: UNRESOLVED_B4.toString() },
-  { stage: 'route', router: ROUTER, prefix: '::/0', port: RPB.key, nexthop: GW.ip6?.toString() },
-  { stage: 'route', router: ROUTER, prefix: '2001:db8:100::/48', port: RPA.key, nexthop: VM2.ip6?.toString() },
-  { stage: 'route', router: ROUTER, prefix: '2001:db8:100:1::/64', port: RPB.key, nexthop: VMB1.ip6?.toString() },
+  { stage: 'route', router: ROUTER, prefix: '::/0', port: RPB.key, nexthop: GW.ip6.toString() },
+  { stage: 'route', router: ROUTER, prefix: '2001:db8:100::/48', port: RPA.key, nexthop: VM2.ip6.toString() },
+  { stage: 'route', router: ROUTER, prefix: '2001:db8:100:1::/64', port: RPB.key, nexthop: VMB1.ip6.toString() },
 ]
 
 // ---- dhcp-options: one network, ports whose DHCP entries use every option ------------------------------

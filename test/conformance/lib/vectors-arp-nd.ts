@@ -70,30 +70,30 @@ function na(o: { to: MacAddress; dst: Ipv6Address; target: Ipv6Address; mac: Mac
 const advertised = { because: 'BEHAVIOUR.md 5: NS for a known target becomes an NA in place (RFC 4861 7.2.4), out of the ingress port' }
 
 function ndVectors(): Vector[] {
-  const vm1: Solicit = { mac: VM1.mac, src: VM1.ip6! }
+  const vm1: Solicit = { mac: VM1.mac, src: VM1.ip6 }
   const allNodes = ipv6('ff02::1')
   return [
     ...bothModes({ name: 'nd/ns-for-router-address', stage, intent: 'vm1 resolves its IPv6 gateway: NA with router, solicited and override flags.',
-      input: layersInput(of1, ns(vm1, RPA.ip6)), expect: inPort(of1, fields(na({ to: VM1.mac, dst: VM1.ip6!, target: RPA.ip6, mac: RPA.mac, flags: 'RSO' })), advertised) }),
+      input: layersInput(of1, ns(vm1, RPA.ip6)), expect: inPort(of1, fields(na({ to: VM1.mac, dst: VM1.ip6, target: RPA.ip6, mac: RPA.mac, flags: 'RSO' })), advertised) }),
     vector({ name: 'nd/ns-for-vm-address', stage, intent: 'NS for a VM address: NA without the router flag.',
-      input: layersInput(of1, ns(vm1, VM2.ip6!)), expect: inPort(of1, fields(na({ to: VM1.mac, dst: VM1.ip6!, target: VM2.ip6!, mac: VM2.mac, flags: 'SO' })),
+      input: layersInput(of1, ns(vm1, VM2.ip6)), expect: inPort(of1, fields(na({ to: VM1.mac, dst: VM1.ip6, target: VM2.ip6, mac: VM2.mac, flags: 'SO' })),
         { because: 'BEHAVIOUR.md 5: router flag only for router port addresses' }) }),
     vector({ name: 'nd/ns-from-link-local', stage, intent: 'An NS from a link-local source is answered to that link-local address.',
       input: layersInput(of1, ns({ mac: VM1.mac, src: ipv6('fe80::f816:3eff:fe0a:1') }, RPA.ip6)),
       expect: inPort(of1, fields(na({ to: VM1.mac, dst: ipv6('fe80::f816:3eff:fe0a:1'), target: RPA.ip6, mac: RPA.mac, flags: 'RSO' })), advertised) }),
     vector({ name: 'nd/ns-unicast-to-router', stage, intent: 'A unicast NS (neighbour unreachability detection) to the router is answered too.',
       input: layersInput(of1, ns({ ...vm1, ethDst: RPA.mac, dst: RPA.ip6 }, RPA.ip6)),
-      expect: inPort(of1, fields(na({ to: VM1.mac, dst: VM1.ip6!, target: RPA.ip6, mac: RPA.mac, flags: 'RSO' })), advertised) }),
+      expect: inPort(of1, fields(na({ to: VM1.mac, dst: VM1.ip6, target: RPA.ip6, mac: RPA.mac, flags: 'RSO' })), advertised) }),
     vector({ name: 'nd/ns-without-source-lla', stage, intent: 'An NS without a source link-layer option is still answered, to the Ethernet source.',
-      input: layersInput(of1, ns({ ...vm1, sll: false }, VM2.ip6!)),
-      expect: inPort(of1, fields(na({ to: VM1.mac, dst: VM1.ip6!, target: VM2.ip6!, mac: VM2.mac, flags: 'SO' })), advertised) }),
+      input: layersInput(of1, ns({ ...vm1, sll: false }, VM2.ip6)),
+      expect: inPort(of1, fields(na({ to: VM1.mac, dst: VM1.ip6, target: VM2.ip6, mac: VM2.mac, flags: 'SO' })), advertised) }),
     vector({ name: 'nd/ns-dad-answered-to-all-nodes', stage, intent: 'A DAD probe from :: for a taken address gets an NA to ff02::1 with solicited clear.',
-      input: layersInput(of1, ns({ mac: VM1.mac, src: IPV6_ANY }, VM2.ip6!)),
-      expect: inPort(of1, fields(na({ to: mac('33:33:00:00:00:01'), dst: allNodes, target: VM2.ip6!, mac: VM2.mac, flags: 'O' })),
+      input: layersInput(of1, ns({ mac: VM1.mac, src: IPV6_ANY }, VM2.ip6)),
+      expect: inPort(of1, fields(na({ to: mac('33:33:00:00:00:01'), dst: allNodes, target: VM2.ip6, mac: VM2.mac, flags: 'O' })),
         { because: 'BEHAVIOUR.md 5 and RFC 4861 7.2.4: source :: -> destination ff02::1, solicited = 0' }) }),
     vector({ name: 'nd/ns-on-second-network', stage, intent: 'Net-b\'s router address is answered on net-b with net-b\'s router MAC.',
-      input: layersInput(VMB1.ofport as number, ns({ mac: VMB1.mac, src: VMB1.ip6! }, RPB.ip6)),
-      expect: inPort(VMB1.ofport as number, fields(na({ to: VMB1.mac, dst: VMB1.ip6!, target: RPB.ip6, mac: RPB.mac, flags: 'RSO' })), advertised) }),
+      input: layersInput(VMB1.ofport as number, ns({ mac: VMB1.mac, src: VMB1.ip6 }, RPB.ip6)),
+      expect: inPort(VMB1.ofport as number, fields(na({ to: VMB1.mac, dst: VMB1.ip6, target: RPB.ip6, mac: RPB.mac, flags: 'RSO' })), advertised) }),
     vector({ name: 'nd/ns-from-spoofed-source', stage, intent: 'Port security applies to solicitations: a global source the port does not own is dropped before the responder.',
       input: layersInput(of1, ns({ mac: VM1.mac, src: ipv6('2001:db8:a::99') }, RPA.ip6)), expect: drop('port_sec_ip', 'BEHAVIOUR.md 4 comes before 5') }),
     ...bothModes({ name: 'nd/ns-hop-limit-not-255', stage, intent: 'An NS with hop limit 64 may have crossed a router and is invalid.',
@@ -107,8 +107,8 @@ function ndVectors(): Vector[] {
       expect: flood(NET_A, exact([ethernet({ src: VM1.mac, dst: mac('33:33:00:00:00:02') }), ip6({ src: ipv6('fe80::f816:3eff:fe0a:1'), dst: ipv6('ff02::2'), hopLimit: 255 }), ndRs({ sll: VM1.mac })]),
         { because: 'BEHAVIOUR.md 5: only NS is answered' }) }),
     vector({ name: 'nd/unsolicited-na-floods', stage, intent: 'An unsolicited NA to all-nodes is switched (flooded), not consumed.',
-      input: layersInput(of1, [ethernet({ src: VM1.mac, dst: mac('33:33:00:00:00:01') }), ip6({ src: VM1.ip6!, dst: allNodes, hopLimit: 255 }), ndNa({ target: VM1.ip6!, override: true, tll: VM1.mac })]),
-      expect: flood(NET_A, exact([ethernet({ src: VM1.mac, dst: mac('33:33:00:00:00:01') }), ip6({ src: VM1.ip6!, dst: allNodes, hopLimit: 255 }), ndNa({ target: VM1.ip6!, override: true, tll: VM1.mac })]),
+      input: layersInput(of1, [ethernet({ src: VM1.mac, dst: mac('33:33:00:00:00:01') }), ip6({ src: VM1.ip6, dst: allNodes, hopLimit: 255 }), ndNa({ target: VM1.ip6, override: true, tll: VM1.mac })]),
+      expect: flood(NET_A, exact([ethernet({ src: VM1.mac, dst: mac('33:33:00:00:00:01') }), ip6({ src: VM1.ip6, dst: allNodes, hopLimit: 255 }), ndNa({ target: VM1.ip6, override: true, tll: VM1.mac })]),
         { because: 'BEHAVIOUR.md 5 and 9' }) }),
   ]
 }

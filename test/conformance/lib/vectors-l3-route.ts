@@ -12,7 +12,7 @@ import { bothModes, drop, exact, fields, flood, frameOf, inPort, layersInput, ou
 const stage = stageName(STAGE_L3_ROUTE)
 const of1 = VM1.ofport as number
 const toRouter4 = (dst: Ipv4Address, ttl = 64) => udp4({ srcMac: VM1.mac, dstMac: RPA.mac, src: VM1.ip4, dst, ttl })
-const toRouter6 = (dst: Ipv6Address, hopLimit = 64) => udp6({ srcMac: VM1.mac, dstMac: RPA.mac, src: VM1.ip6!, dst, hopLimit })
+const toRouter6 = (dst: Ipv6Address, hopLimit = 64) => udp6({ srcMac: VM1.mac, dstMac: RPA.mac, src: VM1.ip6, dst, hopLimit })
 const via = (out: RouterPort, next: Host) => ({ srcMac: out.mac, dstMac: next.mac })
 
 /** The IP packet inside a frame built from `layers` (no VLAN in these vectors). */
@@ -27,7 +27,7 @@ function icmpError(original: Layer[], o: { v6?: boolean; type: number; code: num
   const quoted = o.v6 ? orig.subarray(0, 1280 - 48) : orig.subarray(0, ((orig[0] as number) & 0xf) * 4 + 8)
   return {
     eth_src: RPA.mac.toString(), eth_dst: VM1.mac.toString(),
-    ip_src: (o.v6 ? RPA.ip6 : RPA.ip4).toString(), ip_dst: (o.v6 ? VM1.ip6! : VM1.ip4).toString(),
+    ip_src: (o.v6 ? RPA.ip6 : RPA.ip4).toString(), ip_dst: (o.v6 ? VM1.ip6 : VM1.ip4).toString(),
     ...(o.v6 ? { hop_limit: 64, ip_proto: IP_PROTO.ICMPV6 } : { ttl: 64, ip_proto: IP_PROTO.ICMP, ip_checksum_ok: true }),
     icmp_type: o.type, icmp_code: o.code, icmp_checksum_ok: true, icmp_rest: '00000000', icmp_payload: hexOf(quoted),
   }
@@ -49,7 +49,7 @@ function forwardVectors(): Vector[] {
   const badTcp = [ethernet({ src: VM1.mac, dst: RPA.mac }), ip4({ src: VM1.ip4, dst: VMB1.ip4, ttl: 64, id: 11, df: true }),
     tcp({ sport: 43210, dport: 22, seq: 1, checksum: 'bad' })]
   const zeroUdp = [ethernet({ src: VM1.mac, dst: RPA.mac }), ip4({ src: VM1.ip4, dst: VMB1.ip4, ttl: 64, id: 12 }), udp({ sport: 1, dport: 2, checksum: 'none' }), raw(Uint8Array.of(1, 2))]
-  const r6ext = [...toRouter6(VMB1.ip6!).slice(0, 2), ip6Ext({ ext: 'hop-by-hop', options: Uint8Array.of(5, 2, 0, 0) }), ip6Ext({ ext: 'destination' }), ...toRouter6(VMB1.ip6!).slice(2)]
+  const r6ext = [...toRouter6(VMB1.ip6).slice(0, 2), ip6Ext({ ext: 'hop-by-hop', options: Uint8Array.of(5, 2, 0, 0) }), ip6Ext({ ext: 'destination' }), ...toRouter6(VMB1.ip6).slice(2)]
   const routedBecause = 'BEHAVIOUR.md 7-10: router MAC on the ingress network; LPM hit on the connected route; next hop resolved; TTL - 1'
   return [
     ...bothModes({ name: 'route/ipv4-to-local-port', stage, intent: 'vm1 sends through its gateway to vmb1: MACs rewritten, TTL 63, delivered locally.',
@@ -71,9 +71,9 @@ function forwardVectors(): Vector[] {
     vector({ name: 'route/ipv4-zero-udp-checksum', stage, intent: 'A UDP packet without a checksum is routed unchanged apart from TTL and MACs.',
       input: layersInput(of1, zeroUdp), expect: routedTo(zeroUdp, RPB, VMB1, 'RFC 768') }),
     ...bothModes({ name: 'route/ipv6-to-local-port', stage, intent: 'IPv6 through the router: MACs rewritten, hop limit 63.',
-      input: layersInput(of1, toRouter6(VMB1.ip6!)), expect: routedTo(toRouter6(VMB1.ip6!), RPB, VMB1, routedBecause) }),
+      input: layersInput(of1, toRouter6(VMB1.ip6)), expect: routedTo(toRouter6(VMB1.ip6), RPB, VMB1, routedBecause) }),
     vector({ name: 'route/ipv6-to-remote-port', stage, intent: 'Routed IPv6 to a remote VM leaves through a tunnel.',
-      input: layersInput(of1, toRouter6(VMB2.ip6!)), expect: routedTo(toRouter6(VMB2.ip6!), RPB, VMB2, 'BEHAVIOUR.md 10') }),
+      input: layersInput(of1, toRouter6(VMB2.ip6)), expect: routedTo(toRouter6(VMB2.ip6), RPB, VMB2, 'BEHAVIOUR.md 10') }),
     vector({ name: 'route/ipv6-extension-headers', stage, intent: 'Hop-by-hop and destination options are skipped to route the packet; they are forwarded unchanged.',
       input: layersInput(of1, r6ext), expect: routedTo(r6ext, RPB, VMB1, 'BEHAVIOUR.md 1: extension headers are skipped') }),
     vector({ name: 'route/router-mac-of-other-network', stage, intent: 'Net-b\'s router MAC seen on net-a is not a router port there: the frame is switched (unknown unicast floods).',
@@ -89,8 +89,8 @@ function localVectors(): Vector[] {
   const pong4 = (dst: Ipv4Address): Layer[] => [ethernet({ src: RPA.mac, dst: VM1.mac }),
     ip4({ src: dst, dst: VM1.ip4, ttl: 64, id: 0x77, df: true }), echo4({ reply: true, id: 0x1d2c, seq: 3, data: Uint8Array.of(0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68) })]
   const ping6 = (o: { checksum?: 'bad' } = {}): Layer[] => [ethernet({ src: VM1.mac, dst: RPA.mac }),
-    ip6({ src: VM1.ip6!, dst: RPA.ip6, hopLimit: 64 }), echo6({ id: 0x42, seq: 9, data: Uint8Array.of(1, 2, 3, 4), checksum: o.checksum })]
-  const pong6: Layer[] = [ethernet({ src: RPA.mac, dst: VM1.mac }), ip6({ src: RPA.ip6, dst: VM1.ip6!, hopLimit: 64 }),
+    ip6({ src: VM1.ip6, dst: RPA.ip6, hopLimit: 64 }), echo6({ id: 0x42, seq: 9, data: Uint8Array.of(1, 2, 3, 4), checksum: o.checksum })]
+  const pong6: Layer[] = [ethernet({ src: RPA.mac, dst: VM1.mac }), ip6({ src: RPA.ip6, dst: VM1.ip6, hopLimit: 64 }),
     echo6({ reply: true, id: 0x42, seq: 9, data: Uint8Array.of(1, 2, 3, 4) })]
   const echoed = { because: 'BEHAVIOUR.md 7: echo request to a router address -> echo reply in place, out of the ingress port' }
   const toRouterTcp = [ethernet({ src: VM1.mac, dst: RPA.mac }), ip4({ src: VM1.ip4, dst: RPA.ip4, ttl: 64 }), tcp({ sport: 40000, dport: 179 })]
@@ -123,21 +123,21 @@ function errorVectors(): Vector[] {
   const ttl1 = toRouter4(VMB1.ip4, 1)
   const ttl0 = toRouter4(VMB1.ip4, 0)
   const noRoute = toRouter4(ipv4('192.0.2.1'))
-  const hop1 = toRouter6(VMB1.ip6!, 1)
+  const hop1 = toRouter6(VMB1.ip6, 1)
   const noRoute6 = toRouter6(ipv6('2001:db8:ffff::1'))
   const icmpErrTtl1: Layer[] = [ethernet({ src: VM1.mac, dst: RPA.mac }), ip4({ src: VM1.ip4, dst: VMB1.ip4, ttl: 1 }),
     icmp4({ type: 3, code: 3, payload: ipPacket(toRouter4(VM1.ip4)).subarray(0, 28) })]
   const fragNoRoute: Layer[] = [ethernet({ src: VM1.mac, dst: RPA.mac }), ip4({ src: VM1.ip4, dst: ipv4('192.0.2.1'), ttl: 64, protocol: IP_PROTO.UDP, fragOffset: 100 }), raw(new Uint8Array(8))]
   const mcastTtl1 = udp4({ srcMac: VM1.mac, dstMac: RPA.mac, src: VM1.ip4, dst: ipv4('224.0.0.251'), ttl: 1 })
   const bcastNoRoute = udp4({ srcMac: VM1.mac, dstMac: RPA.mac, src: VM1.ip4, dst: ipv4('255.255.255.255') })
-  const icmp6Err: Layer[] = [ethernet({ src: VM1.mac, dst: RPA.mac }), ip6({ src: VM1.ip6!, dst: ipv6('2001:db8:ffff::1'), hopLimit: 64 }),
+  const icmp6Err: Layer[] = [ethernet({ src: VM1.mac, dst: RPA.mac }), ip6({ src: VM1.ip6, dst: ipv6('2001:db8:ffff::1'), hopLimit: 64 }),
     icmp6({ type: 1, code: 4, body: new Uint8Array(12) })]
-  const mcast6Hop1 = udp6({ srcMac: VM1.mac, dstMac: RPA.mac, src: VM1.ip6!, dst: ipv6('ff0e::1'), hopLimit: 1 })
+  const mcast6Hop1 = udp6({ srcMac: VM1.mac, dstMac: RPA.mac, src: VM1.ip6, dst: ipv6('ff0e::1'), hopLimit: 1 })
   const pingTtl1: Layer[] = [ethernet({ src: VM1.mac, dst: RPA.mac }), ip4({ src: VM1.ip4, dst: VMB1.ip4, ttl: 1, id: 5 }), echo4({ id: 1, seq: 1 })]
   const ttl1Options: Layer[] = [ethernet({ src: VM1.mac, dst: RPA.mac }),
     ip4({ src: VM1.ip4, dst: VMB1.ip4, ttl: 1, id: 21, options: Uint8Array.of(0x94, 4, 0, 0) }), udp({ sport: 5, dport: 6 }), raw(new Uint8Array(40).fill(3))]
   const ttl1Large: Layer[] = [...toRouter4(VMB1.ip4, 1).slice(0, 3), raw(new Uint8Array(1000).fill(0x5a))]
-  const hop1Large: Layer[] = [...toRouter6(VMB1.ip6!, 1).slice(0, 3), raw(new Uint8Array(1400).fill(0x6b))]
+  const hop1Large: Layer[] = [...toRouter6(VMB1.ip6, 1).slice(0, 3), raw(new Uint8Array(1400).fill(0x6b))]
   const expired = 'BEHAVIOUR.md 7: TTL/hop limit <= 1 -> punt punt_icmp_error; packet-in: time exceeded'
   const unreachable = 'BEHAVIOUR.md 7: LPM miss -> punt punt_icmp_error; packet-in: net unreachable'
   return [

@@ -10,7 +10,7 @@ import { PARSE, bothModes, bytesInput, drop, exact, frameOf, layersInput, output
 
 const toVm2 = udp4({ srcMac: VM1.mac, dstMac: VM2.mac, src: VM1.ip4, dst: VM2.ip4 })
 const IP = 1 // index of the IPv4 layer in toVm2
-const v6ToVm2 = udp6({ srcMac: VM1.mac, dstMac: VM2.mac, src: VM1.ip6!, dst: VM2.ip6! }) // both hosts have IPv6
+const v6ToVm2 = udp6({ srcMac: VM1.mac, dstMac: VM2.mac, src: VM1.ip6, dst: VM2.ip6 })
 const arpReq = [ethernet({ src: VM1.mac, dst: mac('ff:ff:ff:ff:ff:ff') }), arp({ op: 1, sha: VM1.mac, spa: VM1.ip4, tpa: VM2.ip4 })]
 const of1 = VM1.ofport as number
 
