@@ -58,10 +58,14 @@ export const PROTO_NONE: u32 = 0xffff
 }
 
 export const pkt = new Packet()
+/** Rounded up to whole words: the allocator rounds blocks to 16 bytes, so the tail word is ours. */
+const PACKET_BYTES: usize = (offsetof<Packet>() + 7) & ~7
 
 /** Start over for a new frame at `base`: every field zero (VERDICT_DROP, reason none) but these. */
 export function resetPacket(base: usize, len: i32, inPort: u32, tunnelKey: u32): void {
-  memory.fill(changetype<usize>(pkt), 0, offsetof<Packet>())
+  // 8 bytes at a time: cheaper than a bulk-memory call for a struct this small
+  const p = changetype<usize>(pkt)
+  for (let i: usize = 0; i < PACKET_BYTES; i += 8) store<u64>(p + i, 0)
   pkt.base = base
   pkt.len = len
   pkt.inPort = inPort
