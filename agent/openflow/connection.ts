@@ -58,6 +58,8 @@ export class OfConnection extends EventEmitter {
   private readonly echoTimer: NodeJS.Timeout
   private lastRx = Date.now()
   private helloDone: ((ok: boolean) => void) | undefined
+  /** the last write was buffered by the socket beyond its high-water mark */
+  private congested = false
 
   constructor (readonly socket: Socket, opts: OfConnectionOptions = {}) {
     super()
@@ -99,9 +101,20 @@ export class OfConnection extends EventEmitter {
   send (m: OfMessage): number {
     if (this.closed) throw new OfError('OF_CLOSED', `cannot send ${m.type}`)
     const xid = m.xid ?? this.allocXid()
-    this.socket.write(encodeMessage(m, xid))
+    if (!this.socket.write(encodeMessage(m, xid))) this.congested = true
     this.stats.txMessages++
     return xid
+  }
+
+  /** Wait until the socket has taken what was written (batch senders call this so memory stays bounded). */
+  private async drained (): Promise<void> {
+    if (!this.congested || this.closed) return
+    await new Promise<void>(resolve => {
+      const done = (): void => { this.socket.off('drain', done); this.off('close', done); resolve() }
+      this.socket.once('drain', done)
+      this.once('close', done)
+    })
+    this.congested = false
   }
 
   private allocXid (): number {
@@ -144,6 +157,7 @@ export class OfConnection extends EventEmitter {
         this.watched.set(xid, e => errors.push(e))
         xids.push(xid)
         this.send({ ...m, xid })
+        await this.drained()
       }
       await this.barrier()
     } finally {

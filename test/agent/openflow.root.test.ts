@@ -8,7 +8,7 @@ import { startOvs, type Ovs, type Workload } from '../helpers/ovs.js'
 import { OfController } from '../../agent/openflow/controller.js'
 import type { OfConnection } from '../../agent/openflow/connection.js'
 import { encodeMessage, decodeMessage } from '../../agent/openflow/codec.js'
-import { OFPGC_ADD, OFPGC_DELETE, OFPGT_ALL, OFPP_ANY, OFPP_CONTROLLER, OFPG_ANY, OFPTT_ALL, OFPCML_NO_BUFFER, OFPPR_ADD, OFPR_NO_MATCH, OFP_NO_BUFFER } from '../../agent/openflow/constants.js'
+import { OFP_TYPES, OFPMPF_REPLY_MORE, OFPGC_ADD, OFPGC_DELETE, OFPGT_ALL, OFPP_ANY, OFPP_CONTROLLER, OFPG_ANY, OFPTT_ALL, OFPCML_NO_BUFFER, OFPPR_ADD, OFPR_NO_MATCH, OFP_NO_BUFFER } from '../../agent/openflow/constants.js'
 import { flowAdd, flowDeleteByCookie, flowDeleteStrict, flowModify } from '../../agent/openflow/messages/flow-mod.js'
 import { packetOut } from '../../agent/openflow/messages/packet-out.js'
 import { matchGet, oxm } from '../../agent/openflow/oxm.js'
@@ -105,6 +105,19 @@ t.test('FLOW_MOD installs flows that ovs-ofctl and flow stats both read back', a
   t.equal((await flowStats()).length, 2)
   t.same(await sw.sendWithBarrier([flowDeleteByCookie(0x100n, 0xf00n)]), [])
   t.same(await flowStats(), [])
+})
+
+t.test('thousands of flows: sent with flow control, read back from a multipart reply OVS splits', async t => {
+  const n = 5000
+  const flows = Array.from({ length: n }, (_, i) => flowAdd({ tableId: 40, priority: 10, cookie: 0x600n, match: [oxm('NXM_NX_REG2', i)], instructions: [output(a.ofport)] }))
+  t.same(await sw.sendWithBarrier(flows), [])
+  const stats = await flowStats(40)
+  t.equal(stats.length, n, 'all flows in one joined reply')
+  const parts = frames.filter(f => f[1] === OFP_TYPES.OFPT_MULTIPART_REPLY && (f.readUInt16BE(10) & OFPMPF_REPLY_MORE) !== 0).length
+  t.ok(parts > 1, `OVS split the reply (${parts} parts flagged OFPMPF_REPLY_MORE)`)
+  t.equal(new Set(stats.map(f => matchGet(f.match, 'NXM_NX_REG2'))).size, n)
+  t.same(await sw.sendWithBarrier([flowDeleteByCookie(0x600n, 0xf00n)]), [])
+  t.equal((await flowStats(40)).length, 0)
 })
 
 t.test('a bundle applies several flows atomically, and a failing bundle applies none', async t => {
