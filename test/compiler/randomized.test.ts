@@ -1,0 +1,177 @@
+// The incremental contract under random inputs (seeded, so a failure replays): creates, updates and deletes of
+// networks, subnets, ports, routers and chassis, delivered out of order (stale versions, references before the
+// objects they name), interleaved with plug/unplug. After every step: the union of the deltas applied so far ==
+// entries() == the full compile of the state the version rules say should be held.
+import t from 'tap'
+import { TopologyCompiler, compileTopology, entryKey, type ModelSnapshot } from '../../agent/compiler/index.js'
+import type { Entry } from '../../datapath/host/entries.js'
+import { TABLES } from '../../model/tables.js'
+import type { Chassis, Network, Port, Router, Subnet } from '../../model/types.js'
+import type { Change } from '../../store/types.js'
+import { chassis, network, port, router, subnet } from './fixtures.js'
+
+/** mulberry32: a tiny seeded PRNG. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let x = Math.imul(a ^ (a >>> 15), 1 | a)
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const NETS = 4, SUBNETS_PER_NET = 2, PORTS = 14, ROUTERS = 3, CHASSIS = 3
+const SELF = { chassisId: 'c0', chassisTunnelIp: '192.0.2.100' }
+
+class Generator {
+  /** The store's current version of each object (0 = absent); versions restart at 1 after a delete. */
+  private readonly versions = new Map<string, number>()
+  constructor(private readonly r: () => number) {}
+  int(n: number): number { return Math.floor(this.r() * n) }
+  pick<T>(xs: readonly T[]): T { return xs[this.int(xs.length)] as T }
+  chance(p: number): boolean { return this.r() < p }
+
+  subnetId(net: number, s: number): string { return `s${net}-${s}` }
+  subnetCidr(net: number, s: number): string { return s === 0 ? `10.${net}.${s}.0/24` : `fd00:${net}:${s}::/64` }
+  portNet(i: number): number { return i % NETS }
+  addressOn(net: number, s: number, host: number): string { return s === 0 ? `10.${net}.${s}.${host}` : `fd00:${net}:${s}::${host.toString(16)}` }
+
+  network(i: number): Network {
+    return network(`n${i}`, i + 1, { mtu: this.pick([1450, 1500, 9000]), port_security_enabled: this.chance(0.8) })
+  }
+
+  subnet(net: number, s: number): Subnet {
+    const cidr = this.subnetCidr(net, s)
+    return subnet(this.subnetId(net, s), `n${net}`, cidr, {
+      enable_dhcp: s === 0 && this.chance(0.8),
+      gateway_ip: this.chance(0.8) ? this.addressOn(net, s, 1) : null,
+      dns_nameservers: this.chance(0.5) ? ['192.0.2.53'] : [],
+      host_routes: this.chance(0.3) ? [{ destination: '172.16.0.0/12', nexthop: this.addressOn(net, 0, 254) }] : [],
+    })
+  }
+
+  port(i: number): Port {
+    const net = this.portNet(i)
+    const fixed = [0, 1].filter(() => this.chance(0.7)).map(s => ({ subnet_id: this.subnetId(net, s), ip_address: this.addressOn(net, s, 10 + i) }))
+    const owner = this.pick(['compute:nova', 'compute:nova', 'compute:nova', 'network:dhcp', 'network:router_interface'])
+    const security = this.chance(0.8)
+    const pairs = security && this.chance(0.4)
+      ? [{ ip_address: this.pick([this.addressOn(net, 0, 200), `10.${net}.7.0/24`]), mac_address: this.pick([undefined, 'fa:16:3e:aa:00:01']) }]
+      : []
+    return port(`p${i}`, 100 + i, {
+      network_id: `n${net}`, mac_address: this.chance(0.9) ? `fa:16:3e:00:00:${(i + 16).toString(16)}` : `fa:16:3e:00:01:${(i + 16).toString(16)}`,
+      fixed_ips: fixed, device_owner: owner, port_security_enabled: security,
+      allowed_address_pairs: pairs.map(p => (p.mac_address ? p : { ip_address: p.ip_address })),
+      extra_dhcp_opts: this.chance(0.3) ? [{ opt_name: this.pick(['mtu', 'bootfile-name', 'no-such-option', '150']), opt_value: this.pick(['1400', 'pxe.0']) }] : [],
+      'binding:host_id': this.pick(['', 'c0', 'c1', 'host-c2', 'c9']),
+    })
+  }
+
+  router(i: number): Router {
+    const ports = Array.from({ length: PORTS }, (_, k) => k).filter(() => this.chance(0.25))
+    const interfaces = ports.flatMap(k => [0, 1].filter(() => this.chance(0.7)).map(s => ({ port_id: `p${k}`, subnet_id: this.subnetId(this.portNet(k), s), network_id: `n${this.portNet(k)}` })))
+    const routes = this.chance(0.5) ? [{ destination: this.pick(['192.168.0.0/16', '10.1.0.0/24']), nexthop: this.addressOn(this.int(NETS), 0, 10 + this.int(PORTS)) }] : []
+    return router(`r${i}`, 1 + i, { interfaces, routes })
+  }
+
+  chassis(i: number): Chassis {
+    return chassis(`c${i}`, this.pick([`192.0.2.${i + 1}`, `192.0.2.${i + 50}`]), { hostname: `host-c${i}` })
+  }
+
+  /** One store change to a random object: mostly writes, sometimes a delete. */
+  change(): Change {
+    const kind = this.int(5)
+    const [table, id, make] = ((): [string, string, () => { id: string }] => {
+      switch (kind) {
+        case 0: { const i = this.int(NETS); return [TABLES.networks, `n${i}`, () => this.network(i)] }
+        case 1: { const n = this.int(NETS), s = this.int(SUBNETS_PER_NET); return [TABLES.subnets, this.subnetId(n, s), () => this.subnet(n, s)] }
+        case 2: { const i = this.int(PORTS); return [TABLES.ports, `p${i}`, () => this.port(i)] }
+        case 3: { const i = this.int(ROUTERS); return [TABLES.routers, `r${i}`, () => this.router(i)] }
+        default: { const i = this.int(CHASSIS); return [TABLES.chassis, `c${i}`, () => this.chassis(i)] }
+      }
+    })()
+    const key = `${table}/${id}`
+    const current = this.versions.get(key) ?? 0
+    if (current > 0 && this.chance(0.15)) {
+      this.versions.set(key, 0)
+      return { table, id, version: current, action: 'delete', topics: [] }
+    }
+    this.versions.set(key, current + 1)
+    return { table, id, version: current + 1, action: current === 0 ? 'create' : 'update', topics: [], value: make() as unknown as Record<string, unknown> }
+  }
+}
+
+/** What the compiler should hold: the same version rules, kept independently of it. */
+class Expected {
+  private readonly held = new Map<string, { version: number; value: Record<string, unknown> }>()
+  readonly bindings = new Map<string, number>()
+  apply(c: Change): void {
+    const key = `${c.table}/${c.id}`
+    const held = this.held.get(key)
+    if (c.action === 'delete') { this.held.delete(key); return }
+    if (held && c.version <= held.version) return
+    this.held.set(key, { version: c.version, value: c.value ?? {} })
+  }
+  snapshot(): ModelSnapshot {
+    const of = <T>(table: string): T[] => [...this.held].filter(([k]) => k.startsWith(`${table}/`)).map(([, v]) => v.value as unknown as T)
+    return {
+      networks: of(TABLES.networks), subnets: of(TABLES.subnets), ports: of(TABLES.ports), routers: of(TABLES.routers),
+      chassis: of(TABLES.chassis), bindings: new Map(this.bindings),
+    }
+  }
+}
+
+const sortedKeys = (entries: Iterable<Entry>): string[] => [...entries].map(entryKey).sort()
+
+for (const seed of [1, 2, 3, 4, 5, 6]) {
+  t.test(`seed ${seed}: incremental == full recompute after every step`, async t => {
+    const g = new Generator(rng(seed))
+    const compiler = new TopologyCompiler(SELF)
+    const expected = new Expected()
+    const installed = new Map<string, Entry>()
+    const pending: Change[] = []
+    let failures = 0
+    let nonEmpty = 0
+    for (let step = 0; step < 600 && failures === 0; step++) {
+      let what: string
+      let delta
+      const roll = g.int(10)
+      if (roll < 2) {
+        const i = g.int(PORTS)
+        const ofport = g.chance(0.7) ? 1 + i : undefined
+        what = `bindLocal p${i} ${ofport}`
+        if (ofport === undefined) expected.bindings.delete(`p${i}`)
+        else expected.bindings.set(`p${i}`, ofport)
+        delta = compiler.bindLocal(`p${i}`, ofport)
+      } else {
+        // Changes wait in a small buffer and leave it in random order: stale versions and late references.
+        pending.push(g.change())
+        if (pending.length < 4 && g.chance(0.5)) continue
+        const change = pending.splice(g.int(pending.length), 1)[0] as Change
+        what = `${change.action} ${change.table}/${change.id} v${change.version}`
+        expected.apply(change)
+        delta = compiler.applyChange(change)
+      }
+      for (const e of delta.removed) {
+        if (!installed.delete(entryKey(e))) { failures++; t.fail(`step ${step} (${what}): removed an entry that was not there: ${entryKey(e)}`) }
+      }
+      for (const e of delta.added) {
+        if (installed.has(entryKey(e))) { failures++; t.fail(`step ${step} (${what}): added an entry twice: ${entryKey(e)}`) }
+        installed.set(entryKey(e), e)
+      }
+      if (delta.added.length + delta.removed.length > 0) nonEmpty++
+      const full = sortedKeys(compileTopology(expected.snapshot(), SELF).entries)
+      const union = [...installed.keys()].sort()
+      const held = sortedKeys(compiler.entries())
+      if (full.join('\n') !== union.join('\n') || held.join('\n') !== union.join('\n')) {
+        failures++
+        t.same(union, full, `step ${step} (${what}): the union of deltas equals the full compile`)
+        t.same(held, full, `step ${step} (${what}): entries() equals the full compile`)
+      }
+    }
+    t.equal(failures, 0, 'no step diverged')
+    t.ok(nonEmpty > 50, `deltas were not trivially empty (${nonEmpty} non-empty)`)
+    t.ok(installed.size > 0, `something was compiled at the end (${installed.size} entries)`)
+  })
+}
