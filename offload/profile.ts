@@ -17,7 +17,7 @@ export type MatchField =
   | 'arp_spa' | 'arp_tpa' | 'arp_sha' | 'arp_tha' | 'nd_target' | 'metadata' | 'ct_state'
 export type ActionName =
   | 'output' | 'drop' | 'multi_output' | 'mirror' | 'count' | 'meter' | 'push_vlan' | 'pop_vlan' | 'set_eth'
-  | 'set_ipv4' | 'set_ipv6' | 'set_l4' | 'set_arp' | 'set_nd' | 'dec_ttl' | 'set_metadata' | 'goto' | 'punt'
+  | 'set_ipv4' | 'set_ipv6' | 'set_l4' | 'set_icmp' | 'set_arp' | 'set_nd' | 'dec_ttl' | 'set_metadata' | 'goto' | 'punt'
   | 'ct' | 'ct_nat'
 
 /** A number with its source: a public figure, a figure our bench has to measure, or no limit at all. */

@@ -110,7 +110,16 @@ export function stageNeeds(stageId: number, entries: Entry[], opts: NeedsOptions
       const match: MatchField[] = ['eth_dst', 'ip_ttl'] // TTL <= 1 is punted for an ICMP error (BEHAVIOUR.md §7)
       if (prefixes.some(p => !isV6(p))) match.push('ipv4_dst')
       if (prefixes.some(isV6)) match.push('ipv6_dst')
-      return { match, actions: ['dec_ttl'], everyPacket: false, partial: [] }
+      const n: StageNeeds = { match, actions: ['dec_ttl'], everyPacket: false, partial: [] }
+      // echo requests to a router address are answered in place: addresses swapped, ICMP type rewritten (§7)
+      const own = mine.flatMap(e => e.stage === 'router_port' ? e.ips : [])
+      if (own.length > 0) {
+        const actions: ActionName[] = ['set_eth', 'set_icmp', 'output']
+        if (own.some(c => !isV6(c))) actions.push('set_ipv4')
+        if (own.some(isV6)) actions.push('set_ipv6')
+        n.partial.push({ traffic: 'echo requests to the router', match: ['icmp_type'], actions })
+      }
+      return n
     }
     case STAGE_NEXTHOP: {
       // In a collapsed target the next hop is the destination or a route constant: the match is on ip_dst.

@@ -168,6 +168,13 @@ export const act = {
   setKey: (reg: 'reg0' | 'reg1' | 'reg2' | 'reg3', key: Key): Action => setField(reg, key),
   setNexthop: (ip: Ipv4Address): Action => setField('reg4', ip),
   setNexthop6: (ip: Ipv6Address): Action => setField('xxreg2', ip),
+  setIpv4Src: (ip: Ipv4Address): Action => setField('nw_src', ip),
+  setIpv6Src: (ip: Ipv6Address): Action => setField('ipv6_src', ip),
+  /** OVS fixes the IPv4 header checksum (ovs-actions(7) set_field) */
+  setTtl: (ttl: number): Action => setField('nw_ttl', ttl),
+  /** OVS fixes the ICMP checksum */
+  setIcmpType: (type: number): Action => setField('icmp_type', type),
+  setIcmpv6Type: (type: number): Action => setField('icmpv6_type', type),
   /** sets the whole flag register: flags are only ever set once per pass (layout.ts) */
   setFlags: (flags: number): Action => ({ type: 'OFPAT_SET_FIELD', field: 'reg5', value: BigInt(flags) }),
   move: (src: FieldSlice, dst: FieldSlice): Action => ({ type: 'NXAST_REG_MOVE', src, dst }),

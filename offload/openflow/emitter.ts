@@ -4,9 +4,11 @@
 //
 // Where OpenFlow cannot do what the WASM pipeline does, the packet is punted to the slow path (the verdict then
 // comes from the WASM pipeline) or the gap is listed here:
-//   - ICMP echo to a router address: punted (punt_router_local); the WASM pipeline answers in place.
+//   - ICMP echo to a router address is answered in place like the WASM pipeline does, but its checksum is not
+//     verified (a bad one is answered, where the WASM pipeline drops bad_l4_checksum).
 //   - IPv6 neighbour solicitations are not answered (they flood): an NA needs the ICMPv6 body rewritten.
-//   - The VLAN tag of a tagged local port is stripped at classify and not pushed again on output.
+//   - As in the WASM pipeline (BEHAVIOUR.md §3, VERDICT_OUTPUT), a VLAN tag stripped at classify is not pushed
+//     again on output: egress entries carry no VLAN.
 //   - Malformed-frame checks (BEHAVIOUR.md §1: lengths, checksums, ARP/IP header sanity) are left to OVS's own
 //     parser, which forwards or drops such frames on its own terms; only the multicast-source check is a flow.
 //   - A router port is specialised into its routes (router port x route flows) instead of a router register.
@@ -27,7 +29,7 @@ import {
 import { FlowBuilder, act, pipelineEntryFlow } from './builder.js'
 import {
   ARP_OP_REPLY, ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, ICMP_ERROR_TYPES, ICMPV6_ERROR_TYPES,
-  IP_PROTO_ICMP, IP_PROTO_ICMPV6,
+  ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ECHO_REPLY_TTL, IP_PROTO_ICMP, IP_PROTO_ICMPV6,
   IP_PROTO_UDP, NW_FRAG_ANY, NW_FRAG_LATER, OFPVID_NONE, OFPVID_PRESENT,
   UDP_PORT_DHCP_CLIENT, UDP_PORT_DHCP_SERVER,
 } from './fields.js'
@@ -199,6 +201,8 @@ function dhcpFlows(c: Context): Flow[] {
 /** What routing needs per address family: the IPv4 and IPv6 flows differ only in these fields. */
 interface Family {
   ethType: number
+  /** the echo reply in place, out of the ingress port, for one of the router's addresses */
+  echoReply: (b: FlowBuilder, address: string, mac: MacAddress) => FlowBuilder
   has: (text: string) => boolean
   matchDst: (b: FlowBuilder, cidrOrAddress: string) => FlowBuilder
   prefixLength: (cidr: string) => number
@@ -214,6 +218,11 @@ const LATER_FRAGMENT = (b: FlowBuilder): FlowBuilder =>
 
 const IPV4: Family = {
   ethType: ETH_TYPE_IPV4,
+  echoReply: (b, address, mac) => b.match('ip_proto', IP_PROTO_ICMP).match('nw_dst', Ipv4Address.parse(address))
+    .match('icmp_type', ICMP_ECHO_REQUEST)
+    .apply(act.move({ field: 'eth_src' }, { field: 'eth_dst' }), act.setEthSrc(mac),
+      act.move({ field: 'nw_src' }, { field: 'nw_dst' }), act.setIpv4Src(Ipv4Address.parse(address)),
+      act.setTtl(ECHO_REPLY_TTL), act.setIcmpType(ICMP_ECHO_REPLY), act.inPort()),
   has: text => !isV6(text),
   matchDst: (b, text) => b.match('nw_dst', Ipv4Prefix.parse(text)),
   prefixLength: cidr => Ipv4Prefix.parse(cidr).length,
@@ -233,6 +242,11 @@ const IPV4: Family = {
 
 const IPV6: Family = {
   ethType: ETH_TYPE_IPV6,
+  echoReply: (b, address, mac) => b.match('ip_proto', IP_PROTO_ICMPV6).match('ipv6_dst', Ipv6Address.parse(address))
+    .match('icmpv6_type', ICMPV6_ECHO_REQUEST)
+    .apply(act.move({ field: 'eth_src' }, { field: 'eth_dst' }), act.setEthSrc(mac),
+      act.move({ field: 'ipv6_src' }, { field: 'ipv6_dst' }), act.setIpv6Src(Ipv6Address.parse(address)),
+      act.setTtl(ECHO_REPLY_TTL), act.setIcmpv6Type(ICMPV6_ECHO_REPLY), act.inPort()),
   has: isV6,
   matchDst: (b, text) => b.match('ipv6_dst', Ipv6Prefix.parse(text)),
   prefixLength: cidr => Ipv6Prefix.parse(cidr).length,
@@ -259,6 +273,9 @@ function routeFlows(c: Context): Flow[] {
       // any address of the router, whichever of its ports it sits on, before the TTL check (BEHAVIOUR.md §7)
       for (const other of ports.filter(p => p.router === rp.router)) {
         for (const cidr of other.ips.filter(fam.has)) {
+          const address = cidr.split('/')[0] as string
+          out.push(fam.echoReply(toRouter(f().priority('ROUTER_ECHO').cookie({ key: rp.router })), address,
+            MacAddress.parse(rp.mac)).build())
           out.push(fam.matchDst(toRouter(f().priority('ROUTER_LOCAL').cookie({ reason: REASON_PUNT_ROUTER_LOCAL })),
             cidr.split('/')[0] as string).apply(act.controller()).build())
         }

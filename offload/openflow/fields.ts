@@ -97,6 +97,13 @@ export const ETH_TYPE_IPV6 = 0x86dd
 export const IP_PROTO_ICMP = 1
 export const IP_PROTO_UDP = 17
 export const IP_PROTO_ICMPV6 = 58
+/** RFC 792 echo request / reply, RFC 4443 4.1-4.2 echo request / reply */
+export const ICMP_ECHO_REQUEST = 8
+export const ICMP_ECHO_REPLY = 0
+export const ICMPV6_ECHO_REQUEST = 128
+export const ICMPV6_ECHO_REPLY = 129
+/** BEHAVIOUR.md §7: the echo reply leaves with TTL / hop limit 64 */
+export const ECHO_REPLY_TTL = 64
 /** RFC 4443 2.1: the ICMPv6 error messages defined there (destination unreachable, packet too big, time exceeded,
  * parameter problem) */
 export const ICMPV6_ERROR_TYPES = [1, 2, 3, 4]

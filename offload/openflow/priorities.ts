@@ -32,6 +32,8 @@ export const PRIORITY_BANDS = {
   TTL_EXPIRED_SILENT: { base: 2150, width: 1 },
   /** a packet for one of the router's own addresses: before the TTL check (BEHAVIOUR.md §7) */
   ROUTER_LOCAL: { base: 2200, width: 1 },
+  /** an echo request to a router address, answered in place (BEHAVIOUR.md §7) */
+  ROUTER_ECHO: { base: 2300, width: 1 },
   /** a source MAC with the I/G bit set, dropped before anything else (BEHAVIOUR.md §1) */
   SOURCE_CHECK: { base: 2500, width: 1 },
   /** packets a stage does not apply to (from a tunnel, at port security) */

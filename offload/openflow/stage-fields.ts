@@ -54,7 +54,7 @@ const EXTRAS: Record<number, [OfFieldName, boolean, string][]> = {
     ['nw_src', true, 'no ICMP error to a source that names no single host (RFC 1122 3.2.2)'],
     ['icmp_type', false, 'no ICMP error about an ICMP error (RFC 1122 3.2.2)'],
     ['ipv6_src', true, 'no ICMPv6 error to a multicast or unspecified source (RFC 4443 2.4 e)'],
-    ['icmpv6_type', false, 'no ICMPv6 error about an ICMPv6 error (RFC 4443 2.4 e)'],
+    ['icmpv6_type', false, 'no ICMPv6 error about an ICMPv6 error (RFC 4443 2.4 e); echo requests (§7)'],
     ['nw_frag', true, 'no ICMP error about a non-first fragment (RFC 1122 3.2.2)'],
   ],
   [STAGE_NEXTHOP]: [[REG_FLAGS, true, 'only routed packets are resolved (BEHAVIOUR.md §8)']],

@@ -106,6 +106,10 @@ if (process.getuid?.() !== 0) {
       t.match(neigh, /fa:16:3e:00:00:10/, 'the router MAC was learnt from the ARP responder flow')
       const ttl = /ttl=(\d+)/.exec(await ping(a, '10.1.0.5'))?.[1]
       t.equal(ttl, '63', 'one routed hop: TTL 64 - 1 on the reply')
+      const fromRouter = await ping(a, '10.0.0.1')
+      t.match(fromRouter, / 0% packet loss/, 'the router answers a ping in OVS (checksums fixed by OVS)')
+      t.match(fromRouter, /ttl=64/, 'echo reply leaves with TTL 64')
+      t.match(await ping(a, '10.1.0.1'), / 0% packet loss/, 'and from its address on the other network')
     })
 
     await t.test('DHCP from a local port goes to the controller', async t => {

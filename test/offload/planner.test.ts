@@ -3,7 +3,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Entry, Topology } from '../../datapath/host/entries.js'
-import { STAGES, STAGE_ARP_ND_RSP, STAGE_DHCP, STAGE_L2_LOOKUP, STAGE_NEXTHOP } from '../../datapath/spec/stages.js'
+import { STAGES, STAGE_ARP_ND_RSP, STAGE_DHCP, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP } from '../../datapath/spec/stages.js'
 import { cacheMissShare } from '../../offload/miss-share.js'
 import { type Plan, type StagePlan, planOffload } from '../../offload/planner.js'
 import { type Profile, loadProfile } from '../../offload/profile.js'
@@ -38,6 +38,7 @@ t.test('TC smart NIC keeps the ARP responder and DHCP in software, offloads the 
     t.equal(s.slowPathShare, 0)
   }
   t.match(stageIn(plan, STAGE_NEXTHOP).onMiss, /falls through to software/, 'no punt action on TC: a miss is the way out')
+  t.same(stageIn(plan, STAGE_L3_ROUTE).softwareTraffic, ['echo requests to the router'], 'TC cannot rewrite ICMP (set(icmp))')
   t.equal(plan.everyPacketSlowPathShare, 0)
 })
 
