@@ -11,6 +11,10 @@ const COMMANDS: Record<string, Loader> = {
   trace: async () => (await import('./commands/trace.js')).default,
   'offload plan': async () => (await import('./commands/offload-plan.js')).default,
   db: async () => (await import('./commands/db.js')).default,
+  serve: async () => (await import('./commands/serve.js')).default,
+  agent: async () => (await import('./commands/agent.js')).default,
+  plug: async () => (await import('./commands/plug.js')).default,
+  flows: async () => (await import('./commands/flows.js')).default,
 }
 
 export async function run(argv: string[]): Promise<number> {

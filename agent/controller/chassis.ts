@@ -1,0 +1,44 @@
+// This node's row in the store (TABLES.chassis): who it is, where its tunnels end, and the cookie generation
+// of its flows. The generation is bumped (with CAS) on every start, so flows left by an earlier run carry an
+// older generation and can be told apart from ours (offload/openflow/layout.ts).
+import { TABLES } from '../../model/tables.js'
+import type { Chassis } from '../../model/types.js'
+import { StoreError, type Store } from '../../store/types.js'
+
+export interface ChassisInfo {
+  chassisId: string
+  hostname: string
+  tunnelIp?: string
+  profile: string
+}
+
+/** external_ids key holding the generation of this node's flows */
+export const GENERATION_ID = 'dragonflow:generation'
+
+/** 16-bit generation field; 0 is skipped so that a zero cookie never looks like one of ours. */
+const nextGeneration = (g: number): number => (g % 0xffff) + 1
+
+/** Create or update the chassis row; returns the generation this run owns. */
+export async function registerChassis (store: Store, info: ChassisInfo): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const cur = await store.get(TABLES.chassis, info.chassisId)
+    const ids = (cur?.value.external_ids ?? {}) as Record<string, string>
+    const prev = Number(ids[GENERATION_ID] ?? '0')
+    const generation = nextGeneration(Number.isInteger(prev) && prev >= 0 ? prev : 0)
+    const value: Chassis = {
+      id: info.chassisId, hostname: info.hostname, tunnel_ip: info.tunnelIp ?? '', tunnel_types: info.tunnelIp !== undefined ? ['vxlan'] : [],
+      external_ids: { ...ids, [GENERATION_ID]: String(generation), 'dragonflow:profile': info.profile },
+      updated_at: new Date().toISOString(),
+    }
+    try {
+      if (cur === undefined) await store.create(TABLES.chassis, info.chassisId, { ...value }, [])
+      else await store.update(TABLES.chassis, info.chassisId, { ...value }, cur.version, cur.topics)
+      return generation
+    } catch (err) {
+      // another writer raced us (a second agent with the same id, or the API): read again
+      if (err instanceof StoreError && (err.code === 'version_conflict' || err.code === 'already_exists')) continue
+      throw err
+    }
+  }
+  throw new StoreError('version_conflict', `chassis ${info.chassisId}: could not register after 20 attempts`)
+}

@@ -1,0 +1,287 @@
+// The local controller of one node (chassis):
+//
+//   store (watch / pub/sub) --changes--> TopologyCompiler <--bindLocal-- OVSDB Interface rows with iface-id
+//                                            | entry deltas
+//                       +--------------------+---------------------+
+//                       v                                          v
+//            WASM datapath (packet-ins)          planner (profile) + OpenFlow emitter -> FlowSync -> br-int
+//
+// Everything installed is a pure function of (store state, local bindings, generation), so a reconnect of the
+// switch, the store or OVSDB is handled by recomputing and diffing, never by replaying what was sent.
+// Bursts of changes (a port create is several store writes) are coalesced for `settleMs` into one bundle.
+import { EventEmitter } from 'node:events'
+import { hostname } from 'node:os'
+import type { TopologyCompilerApi, EntryDelta } from '../compiler/types.js'
+import { FlowSync, type ApplyStats } from '../flows/index.js'
+import { OfController, type OfConnection, type OfpErrorReply } from '../openflow/index.js'
+import { OvsdbClient, Vswitch, eq, select, type LocalPort } from '../ovsdb/index.js'
+import type { DatapathApi, Entry } from '../../datapath/host/index.js'
+import { TABLES } from '../../model/tables.js'
+import { emitOpenFlow } from '../../offload/openflow/emitter.js'
+import type { Flow } from '../../offload/openflow/flow.js'
+import { planOffload, type Plan } from '../../offload/planner.js'
+import type { Profile } from '../../offload/profile.js'
+import type { Change, PubSub, Store, Unsubscribe } from '../../store/types.js'
+import { registerChassis } from './chassis.js'
+import { PacketInHost } from './packet-in-host.js'
+import { reportPortStatus } from './port-status.js'
+
+/** The model tables the compiler reads (agent/compiler/model-state.ts). */
+export const FOLLOWED_TABLES: readonly string[] = [TABLES.networks, TABLES.subnets, TABLES.ports, TABLES.routers, TABLES.chassis]
+
+export interface LocalControllerOptions {
+  store: Store
+  /** an extra change feed (MQTT, etcd watch); store.watch is always used */
+  pubsub?: PubSub
+  compiler: TopologyCompilerApi
+  datapath: DatapathApi
+  chassisId: string
+  tunnelIp?: string
+  /** `unix:/path` or `tcp:host:port` of ovsdb-server */
+  ovsdbTarget: string
+  /** the unix socket our OpenFlow controller listens on (br-int connects to it) */
+  ofSocket: string
+  bridge?: string
+  profile: Profile
+  log: (line: string) => void
+  settleMs?: number
+}
+
+export interface ControllerStats {
+  generation: number
+  changes: number
+  badEntries: number
+  installs: number
+  lastInstall?: ApplyStats
+  flows: number
+  localPorts: number
+  packetIns: PacketInHost['stats']
+}
+
+/** The name of the flow-based tunnel port the agent creates when the node has a tunnel address. */
+export const TUNNEL_PORT = 'df-tun0'
+
+export class LocalController extends EventEmitter {
+  generation = 0
+  private readonly of: OfController
+  private readonly packetIns: PacketInHost
+  private readonly log: (line: string) => void
+  private readonly settleMs: number
+  private conn: OfConnection | undefined
+  private flowSync: FlowSync | undefined
+  private ovsdb: OvsdbClient | undefined
+  private vswitch: Vswitch | undefined
+  private unsubscribes: Unsubscribe[] = []
+  /** iface-id -> ofport of the ports plugged here */
+  private readonly local = new Map<string, LocalPort>()
+  private tunnelOfport: number | undefined
+  private timer: NodeJS.Timeout | undefined
+  private installing: Promise<void> | undefined
+  private dirty = false
+  private stopped = false
+  private loaded = false
+  private readonly early: Change[] = []
+  private readonly counts = { changes: 0, badEntries: 0, installs: 0, unsolicitedErrors: 0 }
+  private lastInstall: ApplyStats | undefined
+  private lastPlan: Plan | undefined
+
+  constructor (private readonly opts: LocalControllerOptions) {
+    super()
+    this.log = opts.log
+    this.settleMs = opts.settleMs ?? 5
+    this.of = new OfController({ log: opts.log })
+    this.packetIns = new PacketInHost({ datapath: opts.datapath, log: opts.log, floodPorts: n => this.floodPorts(n) })
+  }
+
+  async start (): Promise<void> {
+    const o = this.opts
+    this.generation = await registerChassis(o.store, { chassisId: o.chassisId, hostname: hostname(), tunnelIp: o.tunnelIp, profile: o.profile.id })
+    this.log(`agent: chassis ${o.chassisId}, flow generation ${this.generation}`)
+    await this.of.listen({ path: o.ofSocket })
+    this.of.on('switch', (c: OfConnection) => { void this.onSwitch(c) })
+
+    // follow the store first, then read it: a change that lands in between is applied after the read (the
+    // compiler drops versions it already holds)
+    this.unsubscribes.push(await o.store.watch(c => { this.onChange(c) }))
+    if (o.pubsub !== undefined) this.unsubscribes.push(await o.pubsub.subscribe('*', c => { this.onChange(c) }))
+    for (const table of FOLLOWED_TABLES) {
+      for (const obj of await o.store.list(table)) {
+        this.applyDelta(o.compiler.applyChange({ table, id: obj.id, version: obj.version, action: 'create', topics: obj.topics, value: obj.value }))
+      }
+    }
+    this.loaded = true
+    for (const c of this.early.splice(0)) this.onChange(c)
+
+    const db = new OvsdbClient({ target: o.ovsdbTarget })
+    this.ovsdb = db
+    await db.connect()
+    const vs = new Vswitch(db, { bridge: o.bridge ?? 'br-int', controller: `unix:${o.ofSocket}` })
+    this.vswitch = vs
+    await vs.ensureBridge()
+    if (o.tunnelIp !== undefined) {
+      await vs.ensureTunnelPort(TUNNEL_PORT, { type: 'vxlan', localIp: o.tunnelIp })
+      this.tunnelOfport = await this.ofportOf(TUNNEL_PORT)
+    }
+    vs.on('port-added', (p: LocalPort) => { this.bind(p) })
+    vs.on('port-removed', (p: LocalPort) => { this.unbind(p) })
+    vs.on('port-changed', (p: LocalPort, before: LocalPort) => {
+      if (p.ofport !== before.ofport) this.bind(p)
+      else this.reportStatus(p.ifaceId)
+    })
+    await vs.follow()
+    this.schedule()
+  }
+
+  private async ofportOf (name: string): Promise<number | undefined> {
+    for (let i = 0; i < 100 && this.ovsdb !== undefined; i++) {
+      const [r] = await this.ovsdb.transact('Open_vSwitch', [select('Interface', [eq('name', name)], ['ofport'])])
+      const ofport = r?.rows?.[0]?.ofport
+      if (typeof ofport === 'number' && ofport > 0) return ofport
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    this.log(`agent: ${name} got no ofport; remote ports will not be reachable`)
+    return undefined
+  }
+
+  private onChange (c: Change): void {
+    if (!FOLLOWED_TABLES.includes(c.table)) return
+    if (!this.loaded) { this.early.push(c); return }
+    this.counts.changes++
+    this.applyDelta(this.opts.compiler.applyChange(c))
+    if (c.table === TABLES.ports && this.local.has(c.id)) this.reportStatus(c.id)
+  }
+
+  private bind (p: LocalPort): void {
+    this.local.set(p.ifaceId, p)
+    this.applyDelta(this.opts.compiler.bindLocal(p.ifaceId, p.ofport))
+    this.reportStatus(p.ifaceId)
+  }
+
+  private unbind (p: LocalPort): void {
+    if (this.local.get(p.ifaceId)?.uuid !== p.uuid) return // a newer interface took the iface-id
+    this.local.delete(p.ifaceId)
+    this.applyDelta(this.opts.compiler.bindLocal(p.ifaceId, undefined))
+    this.reportStatus(p.ifaceId)
+  }
+
+  private reportStatus (portId: string): void {
+    const p = this.local.get(portId)
+    const bound = p !== undefined && p.adminUp
+    reportPortStatus(this.opts.store, portId, bound).then(s => {
+      if (s !== undefined) this.emit('port-status', portId, s)
+    }, (err: Error) => { this.log(`agent: status of port ${portId}: ${err.message}`) })
+  }
+
+  private applyDelta (d: EntryDelta): void {
+    const dp = this.opts.datapath
+    for (const e of d.removed) this.safely(() => { dp.remove(e) }, e)
+    for (const e of d.added) this.safely(() => { dp.add(e) }, e)
+    if (d.added.length + d.removed.length > 0) this.schedule()
+  }
+
+  private safely (fn: () => void, e: Entry): void {
+    try {
+      fn()
+    } catch (err) {
+      this.counts.badEntries++
+      if (this.counts.badEntries === 1) this.log(`agent: datapath refused a ${e.stage} entry (${err instanceof Error ? err.message : String(err)}); further ones are counted only`)
+    }
+  }
+
+  /** The flows this node wants now. */
+  desiredFlows (): Flow[] {
+    const opts = this.tunnelOfport !== undefined ? { generation: this.generation, tunnelOfport: this.tunnelOfport } : { generation: this.generation }
+    return emitOpenFlow(this.opts.compiler.entries(), opts)
+  }
+
+  /** What the planner decided for the current entries on this node's profile (computed at each install). */
+  plan (): Plan | undefined { return this.lastPlan }
+
+  private schedule (): void {
+    this.dirty = true
+    if (this.timer !== undefined || this.installing !== undefined || this.stopped) return
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.installing = this.install().finally(() => {
+        this.installing = undefined
+        if (this.dirty) this.schedule()
+      })
+    }, this.settleMs)
+  }
+
+  private async install (): Promise<void> {
+    const sync = this.flowSync
+    if (sync === undefined) return // no switch yet: onSwitch installs everything
+    this.dirty = false
+    try {
+      const entries = this.opts.compiler.entries()
+      this.lastPlan = planOffload(entries, this.opts.profile)
+      const stats = await sync.apply(this.desiredFlows())
+      this.noteInstall(stats)
+    } catch (err) {
+      this.log(`agent: flow install failed: ${err instanceof Error ? err.message : String(err)}`)
+      this.dirty = true
+    }
+  }
+
+  private noteInstall (stats: ApplyStats): void {
+    this.counts.installs++
+    this.lastInstall = stats
+    this.emit('installed', stats)
+  }
+
+  private async onSwitch (conn: OfConnection): Promise<void> {
+    this.conn?.close('a newer connection from the switch')
+    this.conn = conn
+    const sync = new FlowSync(conn)
+    this.packetIns.attach(conn)
+    conn.on('error-reply', (e: OfpErrorReply) => {
+      this.counts.unsolicitedErrors++
+      if (this.counts.unsolicitedErrors === 1) this.log(`agent: switch reported ${e.message}; further errors are counted only`)
+    })
+    conn.once('close', (reason: string) => {
+      if (this.conn === conn) { this.conn = undefined; this.flowSync = undefined }
+      if (!this.stopped) this.log(`agent: switch disconnected (${reason})`)
+    })
+    this.log(`agent: switch connected (datapath ${conn.datapathId?.toString(16) ?? '?'})`)
+    try {
+      // resync: keep what is right, replace what differs, delete only what is stale
+      const stats = await sync.resync(this.desiredFlows(), this.generation)
+      if (this.conn !== conn) return
+      this.flowSync = sync
+      this.log(`agent: resync: ${stats.added} flows added or replaced, ${stats.deleted} stale deleted, ${stats.unchanged} kept (${stats.ms.toFixed(0)} ms)`)
+      this.noteInstall(stats)
+      this.emit('synced', stats)
+      if (this.dirty) this.schedule()
+    } catch (err) {
+      this.log(`agent: resync failed: ${err instanceof Error ? err.message : String(err)}`)
+      conn.close('resync failed')
+    }
+  }
+
+  private floodPorts (network: number): number[] {
+    return this.opts.compiler.entries().flatMap(e => e.stage === 'classify' && 'in_port' in e && e.network === network ? [e.in_port] : [])
+  }
+
+  stats (): ControllerStats {
+    const s: ControllerStats = {
+      generation: this.generation, changes: this.counts.changes, badEntries: this.counts.badEntries, installs: this.counts.installs,
+      flows: this.flowSync?.installed.size ?? 0, localPorts: this.local.size, packetIns: this.packetIns.stats,
+    }
+    if (this.lastInstall !== undefined) s.lastInstall = this.lastInstall
+    return s
+  }
+
+  /** True once a switch is connected and its flows are in sync with the current state. */
+  get inSync (): boolean { return this.flowSync !== undefined && !this.dirty && this.installing === undefined && this.timer === undefined }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    await this.installing
+    for (const u of this.unsubscribes.splice(0)) await u().catch(() => undefined)
+    await this.vswitch?.close()
+    await this.ovsdb?.close()
+    await this.of.close()
+  }
+}

@@ -1,0 +1,78 @@
+// The slow path on a switch: OFPT_PACKET_IN -> the WASM datapath (same entries as the flows) -> OFPT_PACKET_OUT
+// of the frames it produced (DHCP replies, ICMP errors and echo replies from router addresses) and of the
+// punted frame itself when the pipeline forwarded it. Per-port rate limits live in the datapath (DhcpEntry.rate
+// and its ICMP budgets): a flood of packet-ins costs one WASM call each, not a reply each.
+// A packet-in that cannot be handled is counted per cause and logged once; the host goes on.
+import { OFPP_IN_PORT, matchGet, packetOut, type OfConnection, type PacketIn, type PacketOut } from '../openflow/index.js'
+import type { DatapathApi, PacketInResult } from '../../datapath/host/index.js'
+
+export interface PacketInStats {
+  received: number
+  answered: number
+  /** frames sent back with PACKET_OUT */
+  framesOut: number
+  bad: Map<string, number>
+}
+
+export interface PacketInHostOptions {
+  datapath: DatapathApi
+  /** the ofports of a network's local ports, for a 'flood' verdict */
+  floodPorts: (network: number) => number[]
+  log: (line: string) => void
+  /** called after each packet-in is handled (benchmarks, tests) */
+  onHandled?: (ms: number) => void
+}
+
+export class PacketInHost {
+  readonly stats: PacketInStats = { received: 0, answered: 0, framesOut: 0, bad: new Map() }
+
+  constructor (private readonly opts: PacketInHostOptions) {}
+
+  /** Serve packet-ins from this switch until it disconnects. */
+  attach (conn: OfConnection): void {
+    conn.on('packet-in', (m: PacketIn) => { this.handle(conn, m) })
+  }
+
+  private bad (cause: string, detail: string): void {
+    const n = (this.stats.bad.get(cause) ?? 0) + 1
+    this.stats.bad.set(cause, n)
+    if (n === 1) this.opts.log(`packet-in: ${cause} (${detail}); further ones are counted only`)
+  }
+
+  handle (conn: OfConnection, m: PacketIn): void {
+    const t0 = performance.now()
+    this.stats.received++
+    const inPort = matchGet(m.match, 'OXM_OF_IN_PORT')
+    if (typeof inPort !== 'number') { this.bad('no_in_port', 'the match carries no OXM_OF_IN_PORT'); return }
+    let result: PacketInResult
+    try {
+      result = this.opts.datapath.packetIn({ in_port: inPort, data: m.data }, Date.now())
+    } catch (err) {
+      this.bad('datapath_error', err instanceof Error ? err.message : String(err))
+      return
+    }
+    const out: PacketOut[] = []
+    const send = (data: Uint8Array, port: number): void => {
+      // OpenFlow drops output to the ingress port unless it is named OFPP_IN_PORT (§7.2.1)
+      out.push(packetOut(Buffer.from(data), [{ type: 'OFPAT_OUTPUT', port: port === inPort ? OFPP_IN_PORT : port }], inPort))
+    }
+    for (const r of result.replies) send(r.packet, r.ofport)
+    const v = result.verdict
+    if ((v.action === 'output' || v.action === 'in_port') && v.ofport !== undefined) send(v.packet, v.action === 'in_port' ? inPort : v.ofport)
+    else if (v.action === 'in_port') send(v.packet, inPort)
+    else if (v.action === 'flood' && v.network !== undefined) {
+      for (const p of this.opts.floodPorts(v.network)) if (p !== inPort) send(v.packet, p)
+    } else if (v.action === 'tunnel') {
+      this.bad('tunnel_verdict', 'a punted frame bound for a tunnel is not re-sent from the slow path')
+    }
+    try {
+      for (const p of out) conn.send(p)
+    } catch (err) {
+      this.bad('send_failed', err instanceof Error ? err.message : String(err))
+      return
+    }
+    if (out.length > 0) this.stats.answered++
+    this.stats.framesOut += out.length
+    this.opts.onHandled?.(performance.now() - t0)
+  }
+}

@@ -1,0 +1,111 @@
+// `dragonflow agent`: the local controller of one node joining a shared store (etcd, with etcd-watch or MQTT
+// as an extra change feed), against an Open vSwitch that is already running. This file is also where the
+// agent's parts are composed (startAgent), for `dragonflow serve` too: the compiler, the WASM datapath, the
+// hardware profile and the controller.
+import { hostname } from 'node:os'
+import { type Command, UsageError, parseFlags } from '../command.js'
+import { TopologyCompiler } from '../../agent/compiler/index.js'
+import { LocalController } from '../../agent/controller/local-controller.js'
+import { createDatapath } from '../../datapath/host/index.js'
+import { loadProfile } from '../../offload/profile.js'
+import { type AnyConfig, openPubSub, openStore } from '../../store/registry.js'
+import type { PubSub, Store } from '../../store/types.js'
+
+export interface AgentSetup {
+  store: Store
+  pubsub?: PubSub
+  chassisId: string
+  tunnelIp?: string
+  ovsdbTarget: string
+  ofSocket: string
+  profile: string
+  log: (line: string) => void
+}
+
+/** Compose and start one node's agent. */
+export async function startAgent (s: AgentSetup): Promise<LocalController> {
+  const datapath = await createDatapath()
+  const compiler = new TopologyCompiler(s.tunnelIp !== undefined ? { chassisId: s.chassisId, chassisTunnelIp: s.tunnelIp } : { chassisId: s.chassisId })
+  const controller = new LocalController({
+    store: s.store, compiler, datapath, chassisId: s.chassisId, ovsdbTarget: s.ovsdbTarget, ofSocket: s.ofSocket,
+    profile: loadProfile(s.profile), log: s.log,
+    ...(s.pubsub !== undefined ? { pubsub: s.pubsub } : {}),
+    ...(s.tunnelIp !== undefined ? { tunnelIp: s.tunnelIp } : {}),
+  })
+  await controller.start()
+  return controller
+}
+
+/** Resolve when SIGTERM or SIGINT arrives (the handlers are removed again). */
+export async function untilSignal (): Promise<string> {
+  return await new Promise<string>(resolve => {
+    const stop = (signal: string): void => {
+      process.off('SIGTERM', onTerm)
+      process.off('SIGINT', onInt)
+      resolve(signal)
+    }
+    const onTerm = (): void => { stop('SIGTERM') }
+    const onInt = (): void => { stop('SIGINT') }
+    process.on('SIGTERM', onTerm)
+    process.on('SIGINT', onInt)
+  })
+}
+
+const command: Command = {
+  name: 'agent',
+  summary: 'run the local controller of this node against a shared store and a running Open vSwitch',
+  usage: 'dragonflow agent --etcd-endpoints URLS [--pubsub etcd-watch|mqtt --mqtt-url URL] --ovsdb unix:PATH|tcp:HOST:PORT\n' +
+    '                        --of-socket PATH [--chassis-id ID] [--tunnel-ip IP] [--profile ovs-userspace] [--quiet]\n' +
+    '       (or --store embedded --data-dir DIR for a store this process owns)',
+  async run (args) {
+    const { flags, rest } = parseFlags(args, ['quiet'])
+    if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
+    const ovsdbTarget = flags.get('ovsdb')
+    const ofSocket = flags.get('of-socket')
+    if (ovsdbTarget === undefined) throw new UsageError('--ovsdb is required (the ovsdb-server of this node)')
+    if (ofSocket === undefined) throw new UsageError('--of-socket is required (br-int connects to unix:<path>)')
+    const driver = flags.get('store') ?? (flags.has('etcd-endpoints') ? 'etcd' : 'embedded')
+    let storeConfig: AnyConfig
+    if (driver === 'etcd') {
+      const eps = flags.get('etcd-endpoints')
+      if (eps === undefined) throw new UsageError('--store etcd needs --etcd-endpoints URL[,URL...]')
+      storeConfig = { driver, endpoints: eps.split(',').map(x => x.trim()).filter(Boolean) }
+    } else if (driver === 'embedded') {
+      const dir = flags.get('data-dir')
+      if (dir === undefined) throw new UsageError('--store embedded needs --data-dir DIR')
+      storeConfig = { driver, dir }
+    } else {
+      throw new UsageError(`--store: unknown driver '${driver}'`)
+    }
+    const quiet = flags.has('quiet')
+    const log = quiet ? () => undefined : (line: string) => { process.stdout.write(`${line}\n`) }
+    const store = await openStore(storeConfig)
+    let pubsub: PubSub | undefined
+    const bus = flags.get('pubsub')
+    if (bus === 'mqtt') {
+      const url = flags.get('mqtt-url')
+      if (url === undefined) throw new UsageError('--pubsub mqtt needs --mqtt-url URL')
+      pubsub = await openPubSub({ driver: 'mqtt', url })
+    } else if (bus === 'etcd-watch') {
+      const eps = flags.get('etcd-endpoints')
+      if (eps === undefined) throw new UsageError('--pubsub etcd-watch needs --etcd-endpoints')
+      pubsub = await openPubSub({ driver: 'etcd-watch', endpoints: eps.split(',') })
+    } else if (bus !== undefined) {
+      throw new UsageError(`--pubsub: unknown driver '${bus}'`)
+    }
+    const tunnelIp = flags.get('tunnel-ip')
+    const controller = await startAgent({
+      store, chassisId: flags.get('chassis-id') ?? hostname(), ovsdbTarget, ofSocket, profile: flags.get('profile') ?? 'ovs-userspace', log,
+      ...(pubsub !== undefined ? { pubsub } : {}), ...(tunnelIp !== undefined ? { tunnelIp } : {}),
+    })
+    process.stdout.write(`dragonflow agent: running (chassis ${flags.get('chassis-id') ?? hostname()})\n`)
+    const signal = await untilSignal()
+    process.stdout.write(`dragonflow agent: ${signal}, shutting down\n`)
+    await controller.stop()
+    await pubsub?.close()
+    await store.close()
+    return 0
+  },
+}
+
+export default command

@@ -1,0 +1,84 @@
+// `dragonflow flows`: br-int's flows as `ovs-ofctl dump-flows` prints them, each followed by where it came from,
+// read from its cookie (offload/openflow/layout.ts): the stage name, and the Neutron object whose datapath key
+// the cookie carries (network, port or router, looked up read-only in the node's embedded store) or the
+// drop/punt reason.
+import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { type Command, UsageError, parseFlags } from '../command.js'
+import { STAGES } from '../../datapath/spec/stages.js'
+import { REASON_NAMES } from '../../datapath/spec/verdicts.js'
+import { TABLES } from '../../model/tables.js'
+import { parseCookie } from '../../offload/openflow/layout.js'
+import { openStore } from '../../store/registry.js'
+import { SERVE_STATE, type ServeState } from './serve.js'
+
+/** Which table's `key` a stage's cookie key names (emitter.ts: cookie({ key: e.port / e.network / r.router })). */
+const KEY_TABLE: Record<string, string> = {
+  ls_in_classify: TABLES.ports, ls_in_port_sec: TABLES.ports, ls_in_l2_lkup: TABLES.ports, ls_out_dispatch: TABLES.ports,
+  ls_in_arp_nd_rsp: TABLES.networks, lr_in_arp_resolve: TABLES.networks, lr_in_ip_route: TABLES.routers,
+}
+
+export type KeyIndex = Map<string, Map<number, { id: string, name: string }>>
+
+/**
+ * Annotation for one cookie: "stage reason" or "stage table/id (name)". `flowText` tells the few flows whose
+ * cookie names a network in a port stage: tunnel classification (tun_id) and flooding (no dl_dst).
+ */
+export function describeCookie (cookie: bigint, keys: KeyIndex, flowText = ''): string {
+  const c = parseCookie(cookie)
+  const stage = STAGES.find(s => s.id === c.stage)?.name ?? `stage ${c.stage}`
+  const head = `gen ${c.generation} ${stage}`
+  if ('reason' in c.subject) return `${head} ${REASON_NAMES[c.subject.reason] ?? `reason ${c.subject.reason}`}`
+  if (c.subject.key === 0) return head
+  let table = KEY_TABLE[stage]
+  if (stage === 'ls_in_classify' && flowText.includes('tun_id=')) table = TABLES.networks
+  if (stage === 'ls_in_l2_lkup' && !flowText.includes('dl_dst=')) table = TABLES.networks
+  const obj = table !== undefined ? keys.get(table)?.get(c.subject.key) : undefined
+  if (obj === undefined) return `${head} key ${c.subject.key}`
+  return `${head} ${table ?? ''}/${obj.id}${obj.name !== '' ? ` (${obj.name})` : ''}`
+}
+
+const command: Command = {
+  name: 'flows',
+  summary: 'dump br-int flows annotated with their stage and the Neutron object (or reason) each came from',
+  usage: 'dragonflow flows [--data-dir DIR] [--bridge br-int]',
+  async run (args) {
+    const { flags, rest } = parseFlags(args)
+    if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
+    const dataDir = resolve(flags.get('data-dir') ?? '/var/lib/dragonflow')
+    let state: ServeState
+    try {
+      state = JSON.parse(readFileSync(join(dataDir, SERVE_STATE), 'utf8')) as ServeState
+    } catch {
+      throw new UsageError(`no ${SERVE_STATE} in ${dataDir}: is \`dragonflow serve --data-dir ${dataDir}\` running?`)
+    }
+    const env = { ...process.env, ...(state.ovsRundir !== undefined ? { OVS_RUNDIR: state.ovsRundir } : {}) }
+    const dump = await new Promise<string>((res, rej) => {
+      execFile('ovs-ofctl', ['-O', 'OpenFlow13', 'dump-flows', flags.get('bridge') ?? state.bridge], { env, maxBuffer: 256 << 20 }, (err, out, stderr) => {
+        if (err !== null) rej(new Error(`ovs-ofctl dump-flows: ${stderr.trim() || err.message}`)); else res(out)
+      })
+    })
+    const keys: KeyIndex = new Map()
+    const store = await openStore({ driver: 'embedded', dir: join(dataDir, 'store'), readOnly: true })
+    try {
+      for (const table of [TABLES.networks, TABLES.ports, TABLES.routers]) {
+        const m = new Map<number, { id: string, name: string }>()
+        for (const o of await store.list(table)) {
+          if (typeof o.value.key === 'number') m.set(o.value.key, { id: o.id, name: typeof o.value.name === 'string' ? o.value.name : '' })
+        }
+        keys.set(table, m)
+      }
+    } finally {
+      await store.close()
+    }
+    for (const line of dump.split('\n')) {
+      const m = /cookie=(0x[0-9a-f]+)/.exec(line)
+      if (m?.[1] === undefined) { if (line.trim() !== '') process.stdout.write(`${line}\n`); continue }
+      process.stdout.write(`${line}\n    # ${describeCookie(BigInt(m[1]), keys, line)}\n`)
+    }
+    return 0
+  },
+}
+
+export default command

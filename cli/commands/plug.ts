@@ -1,0 +1,79 @@
+// `dragonflow plug`: plug a workload into a node started by `dragonflow serve`, as a hypervisor would plug a
+// VM: a network namespace (created when missing) with a veth whose other end is added to br-int with
+// external_ids:iface-id=<port id>. The workload side gets the port's MAC (from --mac, else from the API) and
+// TX checksum offload off (the userspace datapath does not fill offloaded checksums, ENVIRONMENT.md).
+// `dragonflow plug --unplug` removes the bridge port (the namespace stays).
+import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { type Command, UsageError, parseFlags } from '../command.js'
+import { SERVE_STATE, type ServeState } from './serve.js'
+
+function run (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return new Promise((res, rej) => {
+    execFile(cmd, args, { env }, (err, stdout, stderr) => {
+      if (err !== null) rej(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`))
+      else res(stdout)
+    })
+  })
+}
+
+/** Interface names are at most 15 bytes (IFNAMSIZ - 1): "df" + the first 11 characters of the port id. */
+export const bridgeEnd = (portId: string): string => `df${portId.replace(/[^A-Za-z0-9]/g, '').slice(0, 11)}`
+
+async function portMac (api: string, portId: string): Promise<string> {
+  const res = await fetch(`${api}/v2.0/ports/${encodeURIComponent(portId)}`)
+  if (!res.ok) throw new Error(`GET port ${portId}: HTTP ${res.status} (pass --mac to plug without the API)`)
+  const body = await res.json() as { port?: { mac_address?: string } }
+  const mac = body.port?.mac_address
+  if (mac === undefined) throw new Error(`port ${portId} has no mac_address`)
+  return mac
+}
+
+const command: Command = {
+  name: 'plug',
+  summary: 'plug a workload (netns + veth) into the br-int of a `dragonflow serve` node, bound to a Neutron port',
+  usage: 'dragonflow plug --port PORT_ID --netns NS [--data-dir DIR] [--ifname eth0] [--mac MAC] [--unplug]',
+  async run (args) {
+    const { flags, rest } = parseFlags(args, ['unplug'])
+    if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
+    const portId = flags.get('port')
+    if (portId === undefined) throw new UsageError('--port is required')
+    const dataDir = resolve(flags.get('data-dir') ?? '/var/lib/dragonflow')
+    let state: ServeState
+    try {
+      state = JSON.parse(readFileSync(join(dataDir, SERVE_STATE), 'utf8')) as ServeState
+    } catch {
+      throw new UsageError(`no ${SERVE_STATE} in ${dataDir}: is \`dragonflow serve --data-dir ${dataDir}\` running?`)
+    }
+    const env = { ...process.env, ...(state.ovsRundir !== undefined ? { OVS_RUNDIR: state.ovsRundir } : {}) }
+    const vsctl = (...a: string[]): Promise<string> => run('ovs-vsctl', [`--db=${state.ovsdb}`, '--timeout=20', ...a], env)
+    const dev = bridgeEnd(portId)
+    if (flags.has('unplug')) {
+      await vsctl('--if-exists', 'del-port', state.bridge, dev)
+      await run('ip', [...(state.netns !== null ? ['-n', state.netns] : []), 'link', 'del', dev]).catch(() => undefined)
+      process.stdout.write(`unplugged ${portId} (${dev})\n`)
+      return 0
+    }
+    const ns = flags.get('netns')
+    if (ns === undefined) throw new UsageError('--netns is required')
+    const ifname = flags.get('ifname') ?? 'eth0'
+    const mac = flags.get('mac') ?? await portMac(state.api, portId)
+    const nsList = await run('ip', ['netns', 'list'])
+    if (!nsList.split('\n').some(l => l.split(' ')[0] === ns)) await run('ip', ['netns', 'add', ns])
+    const tmp = `dt${dev.slice(2)}`
+    // create the pair where vswitchd lives (the netdev datapath opens ports by name in its own namespace)
+    const where = state.netns !== null ? ['-n', state.netns] : []
+    await run('ip', [...where, 'link', 'add', dev, 'type', 'veth', 'peer', 'name', tmp, 'netns', ns])
+    await run('ip', ['-n', ns, 'link', 'set', tmp, 'name', ifname, 'address', mac])
+    await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up'])
+    await run('ip', ['-n', ns, 'link', 'set', ifname, 'up'])
+    await run('ip', [...where, 'link', 'set', dev, 'up'])
+    await run('ip', ['netns', 'exec', ns, 'ethtool', '-K', ifname, 'tx', 'off'])
+    await vsctl('--may-exist', 'add-port', state.bridge, dev, '--', 'set', 'Interface', dev, `external_ids:iface-id=${portId}`)
+    process.stdout.write(`plugged ${portId}: ${ns}/${ifname} (${mac}) <-> ${state.bridge}/${dev}\n`)
+    return 0
+  },
+}
+
+export default command

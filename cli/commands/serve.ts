@@ -1,0 +1,95 @@
+// `dragonflow serve`: an all-in-one edge node on the embedded store: the Neutron API (no auth by default), the
+// local controller with its WASM datapath, and, unless --ovsdb names one, a private Open vSwitch under the data
+// directory (<data-dir>/ovs, vswitchd in network namespace `dragonflow`, or the root one with --netns none).
+//
+// The private OVS outlives a crash of this process (kill -9): the next `serve` on the same data directory
+// reuses it, resyncs the flows without flushing, and traffic never stops. A clean stop (SIGTERM/SIGINT) stops
+// OVS too and deletes its namespace, unless --keep-ovs.
+//
+// Layout of the data directory: store/ (embedded store), ovs/ (OVS rundir, db, logs, the OpenFlow socket),
+// serve.json (where things are, for `dragonflow plug` and `dragonflow flows`).
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { join, resolve } from 'node:path'
+import { type Command, UsageError, parseFlags } from '../command.js'
+import { PrivateOvs } from '../../agent/controller/private-ovs.js'
+import { startApiServer } from '../../northbound/server.js'
+import { openStore } from '../../store/registry.js'
+import { startAgent, untilSignal } from './agent.js'
+import type { AuthMode } from '../../northbound/auth.js'
+
+/** What `serve` writes to <data-dir>/serve.json. */
+export interface ServeState {
+  pid: number
+  api: string
+  ovsdb: string
+  /** OVS_RUNDIR of the private OVS (absent when --ovsdb named an external one) */
+  ovsRundir?: string
+  /** namespace of ovs-vswitchd: bridge ends of workload veths go there; null = root namespace */
+  netns: string | null
+  ofSocket: string
+  bridge: string
+  chassisId: string
+}
+
+export const SERVE_STATE = 'serve.json'
+
+function parseListen (s: string): { host: string, port: number } {
+  const at = s.lastIndexOf(':')
+  const host = at > 0 ? s.slice(0, at) : '127.0.0.1'
+  const port = Number(at >= 0 ? s.slice(at + 1) : s)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--listen: bad port in '${s}'`)
+  return { host, port }
+}
+
+const command: Command = {
+  name: 'serve',
+  summary: 'run an all-in-one edge node: Neutron API + local controller + WASM datapath (+ a private OVS)',
+  usage: 'dragonflow serve [--data-dir DIR] [--listen HOST:PORT] [--netns NAME|none] [--ovsdb unix:PATH] [--chassis-id ID]\n' +
+    '                        [--auth none|keystone] [--keep-ovs] [--quiet]',
+  async run (args) {
+    const { flags, rest } = parseFlags(args, ['quiet', 'keep-ovs'])
+    if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
+    const dataDir = resolve(flags.get('data-dir') ?? '/var/lib/dragonflow')
+    const { host, port } = parseListen(flags.get('listen') ?? '127.0.0.1:9696')
+    const auth = (flags.get('auth') ?? 'none') as AuthMode
+    if (auth !== 'none' && auth !== 'keystone') throw new UsageError(`--auth must be none or keystone, not '${auth}'`)
+    const netnsFlag = flags.get('netns') ?? 'dragonflow'
+    const netns = netnsFlag === 'none' ? null : netnsFlag
+    const chassisId = flags.get('chassis-id') ?? hostname()
+    const quiet = flags.has('quiet')
+    const log = quiet ? () => undefined : (line: string) => { process.stdout.write(`${line}\n`) }
+    mkdirSync(dataDir, { recursive: true })
+
+    const external = flags.get('ovsdb')
+    const ovs = external === undefined ? new PrivateOvs({ dir: join(dataDir, 'ovs'), netns, log }) : undefined
+    await ovs?.ensure()
+    const ovsdb = external ?? (ovs as PrivateOvs).dbTarget
+    const ofSocket = join(dataDir, 'ovs', 'df-of.sock')
+    mkdirSync(join(dataDir, 'ovs'), { recursive: true })
+
+    const store = await openStore({ driver: 'embedded', dir: join(dataDir, 'store') })
+    const cleanup: (() => Promise<void>)[] = [async () => { await store.close() }]
+    try {
+      const server = await startApiServer({ store, host, port, auth, log: quiet ? () => undefined : log })
+      cleanup.unshift(async () => { await server.close() })
+      const controller = await startAgent({ store, chassisId, ovsdbTarget: ovsdb, ofSocket, profile: flags.get('profile') ?? 'ovs-userspace', log })
+      cleanup.unshift(async () => { await controller.stop() })
+      const state: ServeState = {
+        pid: process.pid, api: server.url, ovsdb, netns: external === undefined ? netns : null, ofSocket, bridge: 'br-int', chassisId,
+        ...(ovs !== undefined ? { ovsRundir: ovs.dir } : {}),
+      }
+      writeFileSync(join(dataDir, SERVE_STATE), JSON.stringify(state, null, 2) + '\n')
+      // tests and scripts read this line to learn the API's URL (with --listen 127.0.0.1:0)
+      process.stdout.write(`dragonflow serve: listening on ${server.url} (data ${dataDir}, chassis ${chassisId})\n`)
+      const signal = await untilSignal()
+      process.stdout.write(`dragonflow serve: ${signal}, shutting down\n`)
+    } finally {
+      for (const c of cleanup) await c().catch((err: Error) => { log(`dragonflow serve: ${err.message}`) })
+      if (ovs !== undefined && !flags.has('keep-ovs')) ovs.stopSync({ deleteNetns: true })
+    }
+    return 0
+  },
+}
+
+export default command
