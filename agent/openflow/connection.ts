@@ -89,9 +89,14 @@ export class OfConnection extends EventEmitter {
       this.close(err.message)
       throw err
     }
-    const features = await this.request({ type: 'OFPT_FEATURES_REQUEST' }) as FeaturesReply
-    this.features = features
-    return features
+    try {
+      const features = await this.request({ type: 'OFPT_FEATURES_REQUEST' }) as FeaturesReply
+      this.features = features
+      return features
+    } catch (err) {
+      this.close(`no FEATURES_REPLY: ${(err as Error).message}`) // a switch we cannot identify is of no use
+      throw err
+    }
   }
 
   /** The switch's datapath id (after ready). */
