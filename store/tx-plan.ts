@@ -27,6 +27,13 @@ export function checkOps(ops: TxOp[]): void {
   }
 }
 
+/** A key space name ('port', 'network'...): the same characters as a table name. */
+export function checkKeySpace(space: string): void {
+  if (typeof space !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(space)) {
+    throw new StoreError('invalid', `bad key space ${JSON.stringify(space)} (letters, digits, '_', '.', '-')`)
+  }
+}
+
 /**
  * Returns the changes `ops` make, in op order, or throws the StoreError of the first op that cannot apply.
  * Nothing is applied here: the caller applies all changes or none.

@@ -161,6 +161,7 @@ export function storeConformance(t: Test, makeHarness: () => Promise<StoreHarnes
     t.equal(Math.max(...keys), 200, 'and small: no gaps when nobody crashed')
     t.equal(await s.allocateKey('network'), 1, 'key spaces are independent')
     t.equal(await s.allocateKey('port'), 201, 'allocation continues after the block')
+    await failsWith(t, s.allocateKey('a/b'), { code: 'invalid', what: 'a key space name with a slash' })
   })
 
   withStore('watch delivers every change once, in commit order', async (t, s, h) => {

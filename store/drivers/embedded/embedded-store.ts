@@ -5,7 +5,7 @@
 // checked against (committed state + the batch so far), written with one write and one fdatasync, applied, and
 // only then acknowledged and delivered to watchers. Readers therefore never see a write that is not yet durable.
 import { existsSync, mkdirSync, unlinkSync } from 'node:fs'
-import { asJson, objectKey, planTransaction } from '../../tx-plan.js'
+import { asJson, checkKeySpace, objectKey, planTransaction } from '../../tx-plan.js'
 import {
   type Change, type Store, StoreError, type StoredObject, type TxOp, type Unsubscribe,
 } from '../../types.js'
@@ -40,7 +40,7 @@ export async function openEmbeddedStore(opts: EmbeddedOptions): Promise<Embedded
   if (opts.readOnly) {
     if (!existsSync(opts.dir)) throw new StoreError('not_found', `no store at ${opts.dir}`)
     const recovered = recover(opts.dir, { readOnly: true })
-    return new EmbeddedStore(opts, undefined, recovered.state, undefined)
+    return new EmbeddedStore(opts, { state: recovered.state })
   }
   mkdirSync(opts.dir, { recursive: true })
   const lock = lockDir(opts.dir)
@@ -48,7 +48,7 @@ export async function openEmbeddedStore(opts: EmbeddedOptions): Promise<Embedded
     const recovered = recover(opts.dir)
     const path = recovered.lastLog?.path ?? logPath(opts.dir, recovered.state.seq + 1)
     const log = await LogWriter.open(path)
-    const store = new EmbeddedStore(opts, lock, recovered.state, log)
+    const store = new EmbeddedStore(opts, { state: recovered.state, lock, log, logRecords: recovered.replayed })
     if (recovered.truncated) store.warn(recovered.truncated)
     store.recoveryReport = recovered.truncated
     return store
@@ -59,22 +59,26 @@ export async function openEmbeddedStore(opts: EmbeddedOptions): Promise<Embedded
 }
 
 export class EmbeddedStore implements Store {
-  /** Set when opening cut off a torn tail (tests and `dragonflow db` read it). */
+  /** Set when opening cut off a torn tail (also told to onWarning). */
   recoveryReport: StoreError | undefined
   private readonly queue: Job[] = []
   private flushing: Promise<void> = Promise.resolve()
   private busy = false
   private readonly watchers = new Set<Watcher>()
-  private recordsSinceSnapshot = 0
+  private recordsSinceSnapshot: number
   private failure: StoreError | undefined
   private closed = false
+  private readonly lock: DirLock | undefined
+  private readonly state: State
+  private log: LogWriter | undefined // undefined: read-only
 
-  constructor(
-    private readonly opts: EmbeddedOptions,
-    private readonly lock: DirLock | undefined,
-    private readonly state: State,
-    private log: LogWriter | undefined, // undefined: read-only
-  ) {}
+  /** Use openEmbeddedStore. `logRecords`: records recovered from logs, which count towards the next snapshot. */
+  constructor(private readonly opts: EmbeddedOptions, parts: { state: State; lock?: DirLock; log?: LogWriter; logRecords?: number }) {
+    this.state = parts.state
+    this.lock = parts.lock
+    this.log = parts.log
+    this.recordsSinceSnapshot = parts.logRecords ?? 0
+  }
 
   warn(err: StoreError): void {
     (this.opts.onWarning ?? (e => console.warn(`dragonflow store: ${e.message}`)))(err)
@@ -103,7 +107,10 @@ export class EmbeddedStore implements Store {
   }
 
   allocateKey(space: string): Promise<number> {
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'key', space, resolve, reject }))
+    return new Promise((resolve, reject) => {
+      checkKeySpace(space)
+      this.enqueue({ kind: 'key', space, resolve, reject })
+    })
   }
 
   async list(table: string, opts?: { topic?: string }): Promise<StoredObject[]> {

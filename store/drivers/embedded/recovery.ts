@@ -17,6 +17,8 @@ export interface Recovered {
   lastLog?: { start: number; path: string }
   /** Set when a torn tail was cut off. */
   truncated?: StoreError
+  /** Log records applied on top of the snapshot. */
+  replayed: number
 }
 
 /** `readOnly`: leave a torn tail in place (another process may be writing it right now) and only skip it. */
@@ -26,6 +28,7 @@ export function recover(dir: string, opts: { readOnly?: boolean } = {}): Recover
   const snap = files.snapshots.at(-1)
   if (snap) readSnapshot(snap.path, state)
   let truncated: StoreError | undefined
+  let replayed = 0
   files.logs.forEach((log, index) => {
     const isLast = index === files.logs.length - 1
     const records = [...scanRecords(readFileSync(log.path))]
@@ -44,10 +47,11 @@ export function recover(dir: string, opts: { readOnly?: boolean } = {}): Recover
         throw new StoreError('bad_record', `${log.path} offset ${r.offset}: record seq ${r.value.seq} follows ${state.seq}`)
       }
       applyRecord(state, r.value)
+      replayed++
     }
   })
   const lastLog = files.logs.at(-1)
-  return { state, ...(lastLog ? { lastLog } : {}), ...(truncated ? { truncated } : {}) }
+  return { state, replayed, ...(lastLog ? { lastLog } : {}), ...(truncated ? { truncated } : {}) }
 }
 
 function truncateAt(path: string, offset: number): void {

@@ -5,7 +5,7 @@
 // processes. A key is handed out only after the CAS that reserved it committed, so no two clients ever get the
 // same key, and a key reserved by a client that then dies is simply skipped (never reused).
 import type { Namespace } from 'etcd3'
-import { StoreError } from '../../types.js'
+import { checkKeySpace } from '../../tx-plan.js'
 import { guard } from './errors.js'
 import { keySpacePath } from './keys.js'
 
@@ -20,8 +20,8 @@ export class KeyAllocator {
   constructor(private readonly ns: Namespace) {}
 
   allocate(space: string): Promise<number> {
-    if (!/^[A-Za-z0-9_.-]+$/.test(space)) return Promise.reject(new StoreError('invalid', `bad key space ${JSON.stringify(space)}`))
     return new Promise((resolve, reject) => {
+      checkKeySpace(space)
       const list = this.waiting.get(space) ?? []
       list.push({ resolve, reject })
       this.waiting.set(space, list)
