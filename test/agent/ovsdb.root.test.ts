@@ -145,6 +145,8 @@ t.test('local ports are followed by iface-id: added with their ofport, changed, 
   await ovs.exec(ovs.netns, 'ip', 'link', 'set', w.port, 'down')
   await until('port-f link down', () => events.some(([k, p]) => k === 'port-changed' && p.ifaceId === 'port-f' && !p.linkUp))
   t.notOk(events.some(([, p]) => p.name === 'plain'), 'no event for an interface without iface-id')
+  await ovs.ofctl('mod-port', 'br-int', w.port, 'down')
+  await until('port-f admin down', () => events.some(([k, p]) => k === 'port-changed' && p.ifaceId === 'port-f' && !p.adminUp))
 
   // an interface with an iface-id on another bridge is not bound to this chassis' integration bridge
   await ovs.addBridge('br-other')
