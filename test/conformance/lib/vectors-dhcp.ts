@@ -6,7 +6,8 @@ import { dhcp, ethernet, ip4, udp, type DhcpLayer, type Layer, type UdpLayer } f
 import { DHCP_OP_BOOTREPLY, type DhcpMessageType } from '../../../datapath/host/packet-dhcp.js'
 import { STAGE_DHCP } from '../../../datapath/spec/stages.js'
 import type { Expectation, FieldChecks, Vector } from '../vector-format.js'
-import { D1, D1_DHCP, D2, D2_DHCP, D3, D3_DHCP, DHCP_SERVER_A, VM1, VM1_DHCP, VM2, VM2_DHCP, VM5, VM6, VMB1, VMB1_DHCP, type Host } from './topologies.js'
+import { D1, D1_DHCP, D2, D2_DHCP, D3, D3_DHCP, DHCP_SERVER_A, RPA, VM1, VM1_DHCP, VM2, VM2_DHCP, VM5, VM6, VMB1, VMB1_DHCP, type Host }
+  from './topologies.js'
 import { bothModes, drop, fields, layersInput, punt, stageName, vector } from './vector-kit.js'
 
 const stage = stageName(STAGE_DHCP)
@@ -106,6 +107,12 @@ function serveVectors(): Vector[] {
       expect: answered(VM1, replyFields(VM1_DHCP, 'offer'), 'BEHAVIOUR.md 6: options come from the entry, in a fixed order') }),
     pin({ name: 'dhcp/discover-zero-udp-checksum', stage, intent: 'A zero UDP checksum means "none" over IPv4 and is accepted.',
       input: send(VM1, { udpChecksum: 'none' }), expect: answered(VM1, replyFields(VM1_DHCP, 'offer'), 'RFC 768; BEHAVIOUR.md checksums') }),
+    pin({ name: 'dhcp/pad-options-skipped', stage, intent: 'PAD options (code 0) between options are skipped when reading the message type.',
+      input: layersInput(VM1.ofport as number, client(VM1, { optionsRaw: Uint8Array.of(0, 0, 53, 1, 1, 0, 55, 2, 1, 3, 255) })),
+      expect: answered(VM1, replyFields(VM1_DHCP, 'offer'), 'RFC 2132 3.1: the pad option is one byte, no length') }),
+    pin({ name: 'dhcp/message-type-after-other-options', stage, intent: 'Option 53 need not come first.',
+      input: layersInput(VM1.ofport as number, client(VM1, { optionsRaw: Uint8Array.of(12, 4, 0x77, 0x65, 0x62, 0x31, 61, 7, 1, ...VM1.mac.bytes, 53, 1, 1, 255) })),
+      expect: answered(VM1, replyFields(VM1_DHCP, 'offer'), 'RFC 2131 4.1: options in any order') }),
     pin({ name: 'dhcp/request-selecting-ack', stage, intent: 'A REQUEST for the offered address (with server id) is acknowledged.',
       input: send(VM1, { type: 'request', requestedIp: VM1.ip4, serverId: DHCP_SERVER_A.ip }),
       expect: answered(VM1, replyFields(VM1_DHCP, 'ack'), 'BEHAVIOUR.md 6: requested IP equal to the entry -> ACK') }),
@@ -155,6 +162,10 @@ function rateVectors(): Vector[] {
       before: burst(VM1, 9), input: send(VM1), expect: answered(VM1, replyFields(VM1_DHCP, 'offer'), 'burst = rate = 10') }),
     pin({ name: 'dhcp/rate-limit-is-per-port', stage, intent: 'vm1 exhausting its bucket does not limit vm2.',
       before: burst(VM1, 11), input: send(VM2), expect: answered(VM2, replyFields(VM2_DHCP, 'offer'), 'BEHAVIOUR.md 6: rate limit per port') }),
+    pin({ name: 'dhcp/rate-limit-separate-from-icmp', stage, intent: 'Exhausting the ICMP error bucket of a port does not stop DHCP on it.',
+      before: Array.from({ length: 11 }, () => ({ ...layersInput(VM1.ofport as number, [ethernet({ src: VM1.mac, dst: RPA.mac }),
+        ip4({ src: VM1.ip4, dst: VMB1.ip4, ttl: 1 }), udp({ sport: 1, dport: 2 })]), now_ms: 1000 })),
+      input: send(VM1), expect: answered(VM1, replyFields(VM1_DHCP, 'offer'), 'BEHAVIOUR.md 6 (DHCP rate) and 7 (ICMP 10/s) are separate limits') }),
     pin({ name: 'dhcp/rate-limit-entry-rate', stage, topology: 'dhcp-options', intent: 'An entry with rate 2 refuses the third DISCOVER in the same instant.',
       before: burst(D3, 2), input: send(D3), expect: refused('dhcp_rate_limit', 'entries.ts DhcpEntry.rate: 2 per second, burst 2') }),
     pin({ name: 'dhcp/rate-limit-refills', stage, topology: 'dhcp-options', intent: 'One second after exhausting a rate-2 bucket, the port is served again.',
@@ -172,6 +183,9 @@ function malformedVectors(): Vector[] {
     pin({ name: 'dhcp/option-past-end', stage, intent: 'An option whose length runs past the end of the message is refused.',
       input: layersInput(VM1.ofport as number, client(VM1, { padTo: undefined, optionsRaw: Uint8Array.of(53, 1, 1, 12, 40, 0x61, 0x62) })),
       expect: refused('bad_dhcp', 'BEHAVIOUR.md 6: an option running past the end') }),
+    pin({ name: 'dhcp/cookie-without-options', stage, intent: 'A message that ends right after the magic cookie has no option 53.',
+      input: layersInput(VM1.ofport as number, client(VM1, { optionsRaw: new Uint8Array(), padTo: undefined })),
+      expect: refused('bad_dhcp', 'BEHAVIOUR.md 6: no option 53') }),
     pin({ name: 'dhcp/op-bootreply-from-client', stage, intent: 'A BOOTREPLY sent to the server port is not a client message.',
       input: send(VM1, { op: DHCP_OP_BOOTREPLY }), expect: refused('bad_dhcp', 'BEHAVIOUR.md 6: op not BOOTREQUEST') }),
     pin({ name: 'dhcp/chaddr-not-source-mac', stage, intent: 'A chaddr other than the Ethernet source is refused (no relays on a port).',

@@ -146,6 +146,9 @@ function errorVectors(): Vector[] {
     ip4({ src: VM1.ip4, dst: VMB1.ip4, ttl: 1, id: 21, options: Uint8Array.of(0x94, 4, 0, 0) }), udp({ sport: 5, dport: 6 }), raw(new Uint8Array(40).fill(3))]
   const ttl1Large: Layer[] = [...toRouter4(VMB1.ip4, 1).slice(0, 3), raw(new Uint8Array(1000).fill(0x5a))]
   const hop1Large: Layer[] = [...toRouter6(VMB1.ip6, 1).slice(0, 3), raw(new Uint8Array(1400).fill(0x6b))]
+  const vm2Ttl1 = udp4({ srcMac: VM2.mac, dstMac: RPA.mac, src: VM2.ip4, dst: VMB1.ip4, ttl: 1 })
+  const firstFragTtl1: Layer[] = [ethernet({ src: VM1.mac, dst: RPA.mac }), ip4({ src: VM1.ip4, dst: VMB1.ip4, ttl: 1, id: 33, mf: true }),
+    udp({ sport: 7, dport: 8, length: 1000, checksum: 0x4321 }), raw(new Uint8Array(24).fill(9))]
   const expired = 'BEHAVIOUR.md 7: TTL/hop limit <= 1 -> punt punt_icmp_error; packet-in: time exceeded'
   const unreachable = 'BEHAVIOUR.md 7: LPM miss -> punt punt_icmp_error; packet-in: net unreachable'
   return [
@@ -185,6 +188,18 @@ function errorVectors(): Vector[] {
       intent: 'The eleventh ICMP error in the same instant from one port is not sent.',
       before: Array.from({ length: 10 }, () => layersInput(of1, ttl1)), input: layersInput(of1, ttl1),
       expect: { ...drop('icmp_rate_limit', 'BEHAVIOUR.md 7: rate limited per ingress port, 10/s, burst 10'), replies: [] } }),
+    vector({ name: 'route/icmp-rate-limit-is-per-port', stage, mode: 'packet_in', now_ms: 5000,
+      intent: 'vm1 exhausting its ICMP error bucket does not silence errors to vm2.',
+      before: Array.from({ length: 11 }, () => layersInput(of1, ttl1)), input: layersInput(VM2.ofport as number, vm2Ttl1),
+      expect: { ...punt('punt_icmp_error', 'BEHAVIOUR.md 7: rate limited per ingress port'),
+        replies: [{ ofport: VM2.ofport as number, frame: fields({ ...icmpError(vm2Ttl1, { type: 11, code: 0 }), eth_dst: VM2.mac.toString(), ip_dst: VM2.ip4.toString() }) }] } }),
+    vector({ name: 'route/icmp-rate-limit-refills', stage, mode: 'packet_in', now_ms: 6000,
+      intent: 'One second after the bucket ran dry, errors are sent again.',
+      before: Array.from({ length: 11 }, () => ({ ...layersInput(of1, ttl1), now_ms: 5000 })), input: layersInput(of1, ttl1),
+      expect: { ...punt('punt_icmp_error', 'token bucket: 10 tokens per second'), ...withError(icmpError(ttl1, { type: 11, code: 0 })) } }),
+    vector({ name: 'route/ipv4-ttl-1-first-fragment', stage, mode: 'packet_in', now_ms: 1000,
+      intent: 'A first fragment (offset 0, MF set) that expires does get an ICMP error.',
+      input: layersInput(of1, firstFragTtl1), expect: { ...punt('punt_icmp_error', 'BEHAVIOUR.md 7: only non-first fragments get none'), ...withError(icmpError(firstFragTtl1, { type: 11, code: 0 })) } }),
     vector({ name: 'route/icmp-rate-limit-tenth-sent', stage, mode: 'packet_in', now_ms: 5000,
       intent: 'The tenth ICMP error in the same instant is still sent.',
       before: Array.from({ length: 9 }, () => layersInput(of1, ttl1)), input: layersInput(of1, ttl1),
