@@ -1,7 +1,7 @@
 // Longest-prefix match per router and address family: a multibit trie with 8-bit strides and controlled
 // prefix expansion (Srinivasan & Varghese, "Fast address lookups using controlled prefix expansion", 1999).
-// A lookup is one hash probe for the router's root, then one load per address byte until the path ends:
-// at most 4 loads for IPv4 and 16 for IPv6, whatever the number of routes.
+// A lookup is one hash probe for the router's root, then one step per address byte until the path ends:
+// at most 4 steps for IPv4 and 16 for IPv6, whatever the number of routes.
 //
 // A node is 256 slots of 8 bytes, one per value of the address byte at the node's depth:
 //
@@ -51,6 +51,7 @@ const NODES_PER_CHUNK_LOG2: u32 = 8
 const NODES_PER_CHUNK: u32 = 1 << NODES_PER_CHUNK_LOG2
 const META_BYTES: usize = 16
 const CHUNK_BYTES: usize = <usize>NODES_PER_CHUNK * (NODE_BYTES + META_BYTES)
+/** More chunks than a 4 GiB memory can hold: the allocator runs out first. */
 const MAX_CHUNKS: i32 = 16384
 const chunks: usize = memory.data(MAX_CHUNKS * 4)
 let chunkCount: u32 = 0
