@@ -28,6 +28,7 @@ const NEEDS: Partial<Record<OfFieldName, [OfFieldName, number[]][]>> = {
   icmp_type: [['eth_type', [ETH_TYPE_IPV4]], ['ip_proto', [IP_PROTO_ICMP]]],
   icmpv6_type: [['eth_type', [ETH_TYPE_IPV6]], ['ip_proto', [IP_PROTO_ICMPV6]]],
   ipv6_src: [['eth_type', [ETH_TYPE_IPV6]]],
+  nd_target: [['eth_type', [ETH_TYPE_IPV6]], ['ip_proto', [IP_PROTO_ICMPV6]], ['icmpv6_type', [135, 136]]],
   ipv6_dst: [['eth_type', [ETH_TYPE_IPV6]]],
   udp_src: [['eth_type', [ETH_TYPE_IPV4]], ['ip_proto', [IP_PROTO_UDP]]],
   udp_dst: [['eth_type', [ETH_TYPE_IPV4]], ['ip_proto', [IP_PROTO_UDP]]],

@@ -6,7 +6,8 @@
 // comes from the WASM pipeline) or the gap is listed here:
 //   - ICMP echo to a router address is answered in place like the WASM pipeline does, but its checksum is not
 //     verified (a bad one is answered, where the WASM pipeline drops bad_l4_checksum).
-//   - IPv6 neighbour solicitations are not answered (they flood): an NA needs the ICMPv6 body rewritten.
+//   - A neighbour solicitation for a known target is punted (cookie reason `unsupported`) and the slow path
+//     answers: an NA in place needs the ND option rewritten after the type change, which OVS refuses.
 //   - As in the WASM pipeline (BEHAVIOUR.md §3, VERDICT_OUTPUT), a VLAN tag stripped at classify is not pushed
 //     again on output: egress entries carry no VLAN.
 //   - Malformed-frame checks (BEHAVIOUR.md §1: lengths, checksums, ARP/IP header sanity) are left to OVS's own
@@ -23,13 +24,13 @@ import {
 import {
   REASON_BAD_VLAN, REASON_DHCP_UNKNOWN_PORT, REASON_EGRESS_NO_PORT, REASON_HAIRPIN, REASON_PORT_SEC_ARP,
   REASON_PORT_SEC_IP, REASON_PORT_SEC_MAC, REASON_PUNT_DHCP, REASON_PUNT_ICMP_ERROR, REASON_PUNT_NEXTHOP_MISS,
-  REASON_PUNT_ROUTER_LOCAL, REASON_UNKNOWN_IN_PORT, REASON_UNKNOWN_TUNNEL_KEY,
+  REASON_PUNT_ROUTER_LOCAL, REASON_UNKNOWN_IN_PORT, REASON_UNKNOWN_TUNNEL_KEY, REASON_UNSUPPORTED,
   REASON_NO_ROUTE, REASON_SRC_MAC_MULTICAST, REASON_TTL_EXPIRED,
 } from '../../datapath/spec/verdicts.js'
 import { FlowBuilder, act, pipelineEntryFlow } from './builder.js'
 import {
   ARP_OP_REPLY, ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, ICMP_ERROR_TYPES, ICMPV6_ERROR_TYPES,
-  ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ECHO_REPLY_TTL, IP_PROTO_ICMP, IP_PROTO_ICMPV6,
+  ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ICMPV6_ND_NS, ECHO_REPLY_TTL, IP_PROTO_ICMP, IP_PROTO_ICMPV6,
   IP_PROTO_UDP, NW_FRAG_ANY, NW_FRAG_LATER, OFPVID_NONE, OFPVID_PRESENT,
   UDP_PORT_DHCP_CLIENT, UDP_PORT_DHCP_SERVER,
 } from './fields.js'
@@ -179,6 +180,11 @@ function arpFlows(c: Context): Flow[] {
     out.push(c.flow(STAGE_ARP_ND_RSP).priority('ENTRY').cookie({ key: e.network })
       .match(REG_NETWORK, key(e.network)).match('eth_type', ETH_TYPE_ARP).match('arp_op', ARP_OP_REQUEST)
       .match('arp_tpa', ip).apply(...reply).build())
+  }
+  for (const e of c.of<ArpNdEntry>('arp_nd').filter(e => isV6(e.ip))) {
+    out.push(c.flow(STAGE_ARP_ND_RSP).priority('ENTRY').cookie({ reason: REASON_UNSUPPORTED })
+      .match(REG_NETWORK, key(e.network)).match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6)
+      .match('icmpv6_type', ICMPV6_ND_NS).match('nd_target', Ipv6Address.parse(e.ip)).apply(act.controller()).build())
   }
   out.push(c.flow(STAGE_ARP_ND_RSP).priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_DHCP).build())
   return out

@@ -5,7 +5,7 @@ import type { Bits, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAd
 
 export type OfFieldName =
   | 'in_port' | 'vlan_vid' | 'tun_id' | 'tun_dst' | 'eth_src' | 'eth_dst' | 'eth_type' | 'ip_proto' | 'nw_ttl'
-  | 'nw_src' | 'nw_dst' | 'nw_frag' | 'icmp_type' | 'ipv6_src' | 'ipv6_dst' | 'icmpv6_type' | 'udp_src' | 'udp_dst' | 'arp_op' | 'arp_spa' | 'arp_tpa' | 'arp_sha' | 'arp_tha'
+  | 'nw_src' | 'nw_dst' | 'nw_frag' | 'icmp_type' | 'ipv6_src' | 'ipv6_dst' | 'icmpv6_type' | 'nd_target' | 'udp_src' | 'udp_dst' | 'arp_op' | 'arp_spa' | 'arp_tpa' | 'arp_sha' | 'arp_tha'
   | 'reg0' | 'reg1' | 'reg2' | 'reg3' | 'reg4' | 'reg5' | 'xxreg2'
 
 export type ValueKind = 'int' | 'mac' | 'ipv4' | 'ipv6'
@@ -37,6 +37,7 @@ export const OF_FIELDS: Record<OfFieldName, OfFieldDecl> = {
   ipv6_src: f('ipv6_src', 'OXM_OF_IPV6_SRC', 128, 'ipv6'),
   ipv6_dst: f('ipv6_dst', 'OXM_OF_IPV6_DST', 128, 'ipv6'),
   icmpv6_type: f('icmpv6_type', 'OXM_OF_ICMPV6_TYPE', 8, 'int'),
+  nd_target: f('nd_target', 'OXM_OF_IPV6_ND_TARGET', 128, 'ipv6'),
   udp_src: f('udp_src', 'OXM_OF_UDP_SRC', 16, 'int'),
   udp_dst: f('udp_dst', 'OXM_OF_UDP_DST', 16, 'int'),
   arp_op: f('arp_op', 'OXM_OF_ARP_OP', 16, 'int'),
@@ -74,6 +75,7 @@ export interface FieldValues {
   ipv6_src: Ipv6Address | Ipv6Prefix
   ipv6_dst: Ipv6Address | Ipv6Prefix
   icmpv6_type: number
+  nd_target: Ipv6Address
   udp_src: number
   udp_dst: number
   arp_op: number
@@ -102,6 +104,8 @@ export const ICMP_ECHO_REQUEST = 8
 export const ICMP_ECHO_REPLY = 0
 export const ICMPV6_ECHO_REQUEST = 128
 export const ICMPV6_ECHO_REPLY = 129
+/** RFC 4861 4.3 neighbour solicitation */
+export const ICMPV6_ND_NS = 135
 /** BEHAVIOUR.md §7: the echo reply leaves with TTL / hop limit 64 */
 export const ECHO_REPLY_TTL = 64
 /** RFC 4443 2.1: the ICMPv6 error messages defined there (destination unreachable, packet too big, time exceeded,

@@ -30,7 +30,7 @@ const KEY_FIELDS: Record<string, OfFieldName[]> = {
   arp_spa: ['arp_spa'],
   arp_tpa: ['arp_tpa'],
   udp_dst: ['udp_dst'],
-  nd_target: [], // IPv6 ND is not emitted for OpenFlow yet (see emitter.ts)
+  nd_target: ['nd_target'],
 }
 
 /** Protocol selectors every stage may use: they pick the header a key lives in (OpenFlow 1.3.5 §7.2.3.6 prerequisites). */
@@ -47,7 +47,10 @@ const EXTRAS: Record<number, [OfFieldName, boolean, string][]> = {
     ['udp_src', false, 'DHCP client traffic before an address exists (BEHAVIOUR.md §4)'],
     ['udp_dst', false, 'DHCP client traffic before an address exists (BEHAVIOUR.md §4)'],
   ],
-  [STAGE_ARP_ND_RSP]: [['arp_op', false, 'only ARP requests are answered (BEHAVIOUR.md §5)']],
+  [STAGE_ARP_ND_RSP]: [
+    ['arp_op', false, 'only ARP requests are answered (BEHAVIOUR.md §5)'],
+    ['icmpv6_type', false, 'only neighbour solicitations are answered (BEHAVIOUR.md §5)'],
+  ],
   [STAGE_DHCP]: [[REG_FLAGS, true, 'tunnel ingress skips DHCP (BEHAVIOUR.md §2)']],
   [STAGE_L3_ROUTE]: [
     ['nw_ttl', false, 'TTL <= 1 is punted for an ICMP error (BEHAVIOUR.md §7)'],

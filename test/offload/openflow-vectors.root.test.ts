@@ -26,7 +26,7 @@ const TUNNEL_OFPORT = 1000 // the tunnel port of the conformance topologies
 /** Vector name patterns where OpenFlow cannot do what the WASM pipeline does, and why. */
 const KNOWN_GAPS: [RegExp, string][] = [
   [/^parse\/(?!source-mac)/, 'malformed-frame validation (BEHAVIOUR.md §1) is OVS\'s own parser: OpenFlow cannot match lengths or checksums'],
-  [/^nd\//, 'the IPv6 ND responder is not emitted: solicitations flood'],
+  [/^nd\//, 'neighbour solicitations for known targets are punted; the slow path answers'],
   [/^route\/(ipv6-)?echo-to-router-bad-checksum/, 'OpenFlow cannot verify an ICMP checksum: the echo is answered'],
 ]
 
