@@ -5,6 +5,7 @@
 import t from 'tap'
 import { TopologyCompiler, compileTopology, entryKey, type ModelSnapshot } from '../../agent/compiler/index.js'
 import type { Entry } from '../../datapath/host/entries.js'
+import { createDatapath } from '../../datapath/host/index.js'
 import { TABLES } from '../../model/tables.js'
 import type { Chassis, Network, Port, Router, Subnet } from '../../model/types.js'
 import type { Change } from '../../store/types.js'
@@ -173,5 +174,9 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
     t.equal(failures, 0, 'no step diverged')
     t.ok(nonEmpty > 50, `deltas were not trivially empty (${nonEmpty} non-empty)`)
     t.ok(installed.size > 0, `something was compiled at the end (${installed.size} entries)`)
+    // Every compiled entry is one the datapath accepts (addresses, option codes, limits).
+    const dp = await createDatapath()
+    const refused = [...installed.values()].flatMap(e => { try { dp.add(e); return [] } catch (err) { return [`${entryKey(e)}: ${String(err)}`] } })
+    t.same(refused, [], 'the datapath accepts every entry')
   })
 }
