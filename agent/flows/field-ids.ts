@@ -12,6 +12,8 @@ export interface WireField {
   cls: number
   field: number
   bytes: number
+  /** the bits the field really has, when fewer than its bytes hold: a mask of all of them is an exact match */
+  valid?: bigint
 }
 
 const basic = (field: number, bytes: number): WireField => ({ cls: 0x8000, field, bytes })
@@ -25,7 +27,7 @@ export const OXM_OF: Record<Exclude<OfFieldName, 'xxreg2'>, WireField> = {
   eth_dst: basic(3, 6),
   eth_src: basic(4, 6),
   eth_type: basic(5, 2),
-  vlan_vid: basic(6, 2),
+  vlan_vid: { ...basic(6, 2), valid: 0x1fffn }, // OFPVID_PRESENT | 12-bit VID
   ip_proto: basic(10, 1),
   nw_src: basic(11, 4),
   nw_dst: basic(12, 4),
@@ -40,8 +42,9 @@ export const OXM_OF: Record<Exclude<OfFieldName, 'xxreg2'>, WireField> = {
   ipv6_src: basic(26, 16),
   ipv6_dst: basic(27, 16),
   icmpv6_type: basic(29, 1),
+  nd_target: basic(31, 16),
   tun_id: basic(38, 8),
-  nw_frag: nxm1(26, 1), // NXM_NX_IP_FRAG
+  nw_frag: { ...nxm1(26, 1), valid: 0x3n }, // NXM_NX_IP_FRAG: two bits (ovs-fields(7)); OVS dumps mask 3 as exact
   nw_ttl: nxm1(29, 1), // NXM_NX_IP_TTL
   tun_dst: nxm1(32, 4), // NXM_NX_TUN_IPV4_DST
   reg0: reg(0), reg1: reg(1), reg2: reg(2), reg3: reg(3), reg4: reg(4), reg5: reg(5),
@@ -66,6 +69,7 @@ export const NXM_OF: Partial<Record<OfFieldName, WireField>> = {
   arp_tha: nxm1(18, 6),
   ipv6_src: nxm1(19, 16),
   ipv6_dst: nxm1(20, 16),
+  nd_target: nxm1(23, 16),
   tun_dst: nxm1(32, 4),
   reg0: reg(0), reg1: reg(1), reg2: reg(2), reg3: reg(3), reg4: reg(4), reg5: reg(5),
 }

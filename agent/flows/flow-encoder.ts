@@ -23,9 +23,10 @@ function bytesOf (v: bigint, n: number): Buffer {
 }
 
 function tlv (f: WireField, name: string, value: bigint, mask?: bigint): Oxm {
-  const full = (1n << BigInt(f.bytes * 8)) - 1n
-  // OVS stores value&mask and drops an all-ones mask; encode the same so a dump reads back identically
-  const m = mask === undefined || mask === full ? undefined : mask
+  const full = f.valid ?? (1n << BigInt(f.bytes * 8)) - 1n
+  // OVS stores value&mask and drops a mask covering every bit of the field; encode the same so that a dump
+  // reads back identically
+  const m = mask === undefined || (mask & full) === full ? undefined : mask
   const o: Oxm = { name, cls: f.cls, field: f.field, value: bytesOf(m === undefined ? value : value & m, f.bytes) }
   if (m !== undefined) o.mask = bytesOf(m, f.bytes)
   return o

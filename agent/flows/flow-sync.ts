@@ -101,16 +101,17 @@ export class FlowSync {
     const adds: [string, InstalledFlow][] = []
     const dels: string[] = []
     let unchanged = 0
+    // deletes first: should two keys ever name one switch flow, the add still wins (the bundle is atomic anyway)
+    for (const [k, f] of this.installed) {
+      if (want.has(k)) continue
+      msgs.push(flowMod(OFPFC_DELETE_STRICT, { tableId: f.table, priority: f.priority, match: f.match }))
+      dels.push(k)
+    }
     for (const [k, f] of want) {
       const have = this.installed.get(k)
       if (have !== undefined && have.cookie === f.cookie && have.does === f.does) { unchanged++; continue }
       msgs.push(flowMod(OFPFC_ADD, { tableId: f.table, priority: f.priority, cookie: f.cookie, match: f.match, instructions: f.instructions }))
       adds.push([k, f])
-    }
-    for (const [k, f] of this.installed) {
-      if (want.has(k)) continue
-      msgs.push(flowMod(OFPFC_DELETE_STRICT, { tableId: f.table, priority: f.priority, match: f.match }))
-      dels.push(k)
     }
     for (const g of staleGenerations) {
       // the generation alone under its mask (layout.ts owns the bit positions)
