@@ -99,8 +99,12 @@ export function api(base: string, method: string, path: string, opts: { body?: u
       headers: { 'Content-Type': 'application/json', ...(payload ? { 'Content-Length': Buffer.byteLength(payload) } : {}), ...(opts.headers ?? {}) },
     }, res => {
       const chunks: Buffer[] = []
+      let ended = false
       res.on('data', (c: Buffer) => chunks.push(c))
+      // A server killed mid-answer: 'close' comes without 'end' (and not always with 'error').
+      res.on('close', () => { if (!ended) reject(new Error(`connection closed during the answer to ${method} ${path}`)) })
       res.on('end', () => {
+        ended = true
         const text = Buffer.concat(chunks).toString()
         let body: unknown = text
         try { body = text ? JSON.parse(text) : undefined } catch { /* not JSON: keep the text */ }
