@@ -43,7 +43,7 @@ export function chassis(id: string, tunnelIp: string, over: Partial<Chassis> = {
 }
 
 /** A create (version 1) or update change carrying `value`; no store revision, so versions alone order it. */
-export function put(table: string, value: { id: string }, version = 1): Change {
+export function put<T extends { id: string }>(table: string, value: T, version = 1): Change {
   return { table, id: value.id, version, action: version === 1 ? 'create' : 'update', topics: [], value: value as unknown as Record<string, unknown> }
 }
 
