@@ -241,3 +241,14 @@ t.test('every message OVS sent decodes and re-encodes to the same bytes', async 
   }
   t.equal(sw.stats.badMessages, 0, 'OVS sent nothing we could not decode')
 })
+
+t.test('after ovs-vswitchd restarts, the switch connects again with the same datapath id', async t => {
+  const before = sw.datapathId
+  const closed = new Promise<string>(resolve => sw.once('close', resolve))
+  const next = ctl.nextSwitch(30_000)
+  await ovs.restartVswitchd()
+  t.ok(await closed, 'the old channel closed')
+  const again = await next
+  t.equal(again.datapathId, before)
+  t.same((await again.request({ type: 'OFPT_MULTIPART_REQUEST', flags: 0, body: { mpType: 'OFPMP_PORT_DESC' } }) as MultipartReply).body.mpType, 'OFPMP_PORT_DESC')
+})

@@ -19,6 +19,8 @@
 //   await ovs.removeWorkload(w)           delete its port from the bridge and its netns
 //   await ovs.exec(ns, cmd, ...args)      run a command in a namespace (ns = '' runs in the host's)
 //   await ovs.restartOvsdb()              kill ovsdb-server and start it again on the same database
+//   await ovs.restartVswitchd()           stop ovs-vswitchd (SIGTERM) and start it again in the same netns:
+//                                         bridges and ports come back from the database, flows do not
 //   await ovs.stop()                      kill the daemons, delete every namespace it made, remove the dir
 // Everything it creates is also removed on process exit or SIGINT/SIGTERM, so a failing test leaks nothing.
 // Names carry the pid and a counter, so two test files running in parallel never collide.
@@ -122,10 +124,25 @@ export class Ovs {
     await run('ip', ['netns', 'add', this.netns])
     this.namespaces.push(this.netns)
     await run('ip', ['-n', this.netns, 'link', 'set', 'lo', 'up'])
+    await this.startVswitchd()
+  }
+
+  private async startVswitchd (): Promise<void> {
     this.vswitchd = this.daemon(['ip', 'netns', 'exec', this.netns, 'ovs-vswitchd', `unix:${this.dbSocket}`,
       `--pidfile=${join(this.dir, 'ovs-vswitchd.pid')}`, `--unixctl=${join(this.dir, 'ovs-vswitchd.ctl')}`,
       `--log-file=${join(this.dir, 'ovs-vswitchd.log')}`, '-vconsole:off'])
     await waitFor('ovs-vswitchd', async () => { await this.appctl('version'); return true })
+  }
+
+  /** Stop ovs-vswitchd and start it again: what an OVS upgrade or crash looks like to the agent. */
+  async restartVswitchd (): Promise<void> {
+    const old = this.vswitchd
+    if (old !== undefined && old.exitCode === null && old.signalCode === null) {
+      const gone = new Promise(resolve => old.once('exit', resolve))
+      old.kill('SIGTERM')
+      await gone
+    }
+    await this.startVswitchd()
   }
 
   private daemon (argv: string[]): ChildProcess {
