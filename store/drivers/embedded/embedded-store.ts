@@ -9,6 +9,7 @@ import { asJson, checkKeySpace, objectKey, planTransaction } from '../../tx-plan
 import {
   type Change, type Store, StoreError, type StoredObject, type TxOp, type Unsubscribe,
 } from '../../types.js'
+import { WarningLog } from '../../warning-log.js'
 import { fsyncDir, listFiles, logPath } from './data-dir.js'
 import { type DirLock, lockDir } from './lock-file.js'
 import { LogWriter } from './log-writer.js'
@@ -26,7 +27,7 @@ export interface EmbeddedOptions {
    * Shows what was durable at open time; writes fail with 'invalid'.
    */
   readOnly?: boolean
-  /** Told about recoverable trouble (a torn tail cut off on open, a throwing watch handler); default console.warn. */
+  /** Told about recoverable trouble (a torn tail cut off on open, a throwing watch handler); default: logged once per code. */
   onWarning?: (err: StoreError) => void
 }
 
@@ -65,6 +66,7 @@ export class EmbeddedStore implements Store {
   private flushing: Promise<void> = Promise.resolve()
   private busy = false
   private readonly watchers = new Set<Watcher>()
+  readonly warnings: WarningLog
   private recordsSinceSnapshot: number
   private failure: StoreError | undefined
   private closed = false
@@ -78,10 +80,11 @@ export class EmbeddedStore implements Store {
     this.lock = parts.lock
     this.log = parts.log
     this.recordsSinceSnapshot = parts.logRecords ?? 0
+    this.warnings = new WarningLog(`dragonflow store ${opts.dir}`, opts.onWarning)
   }
 
   warn(err: StoreError): void {
-    (this.opts.onWarning ?? (e => console.warn(`dragonflow store: ${e.message}`)))(err)
+    this.warnings.report(err)
   }
 
   async get(table: string, id: string): Promise<StoredObject | undefined> {

@@ -7,6 +7,7 @@ import { asJson, checkOps } from '../../tx-plan.js'
 import { type Change, type Store, StoreError, type StoredObject, type TxOp, type Unsubscribe } from '../../types.js'
 import { decodeEvent, decodeObject, encodeBody } from './codec.js'
 import { committedEarlier, explainFailure } from './txn-outcome.js'
+import { WarningLog } from '../../warning-log.js'
 import { guard } from './errors.js'
 import { KeyAllocator } from './key-allocator.js'
 import { OBJECTS, objectPath, parseObjectPath, tablePrefix } from './keys.js'
@@ -47,12 +48,14 @@ export class EtcdStore implements Store {
   private readonly ns: Namespace
   private readonly keys: KeyAllocator
   private readonly watchers = new Set<Watcher>()
+  readonly warnings: WarningLog
   private closed = false
 
   constructor(private readonly client: Etcd3, private readonly opts: EtcdOptions) {
     this.prefix = opts.prefix ?? 'dragonflow/'
     this.ns = client.namespace(this.prefix)
     this.keys = new KeyAllocator(this.ns)
+    this.warnings = new WarningLog(`dragonflow store etcd ${this.prefix}`, opts.onWarning)
   }
 
   async get(table: string, id: string): Promise<StoredObject | undefined> {
@@ -176,7 +179,7 @@ export class EtcdStore implements Store {
   }
 
   private warn(err: StoreError): void {
-    (this.opts.onWarning ?? (e => console.warn(`dragonflow store: ${e.message}`)))(err)
+    this.warnings.report(err)
   }
 
   private checkOpen(): void {

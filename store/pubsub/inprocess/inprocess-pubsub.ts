@@ -4,11 +4,12 @@
 import { EventEmitter } from 'node:events'
 import type { Change, PubSub, Unsubscribe } from '../../types.js'
 import { StoreError } from '../../types.js'
+import { WarningLog } from '../../warning-log.js'
 import { matchesTopic } from '../topic-filter.js'
 
 const buses = new Map<string, { emitter: EventEmitter; users: number }>()
 
-export function openInProcessPubSub(opts: { bus?: string } = {}): InProcessPubSub {
+export function openInProcessPubSub(opts: { bus?: string; onWarning?: (err: StoreError) => void } = {}): InProcessPubSub {
   const name = opts.bus ?? 'default'
   let bus = buses.get(name)
   if (!bus) {
@@ -17,14 +18,20 @@ export function openInProcessPubSub(opts: { bus?: string } = {}): InProcessPubSu
     buses.set(name, bus)
   }
   bus.users++
-  return new InProcessPubSub(name, bus.emitter)
+  return new InProcessPubSub(name, { emitter: bus.emitter, warnings: new WarningLog(`dragonflow pubsub ${name}`, opts.onWarning) })
 }
 
 export class InProcessPubSub implements PubSub {
   private readonly mine = new Set<(change: Change) => void>()
   private closed = false
 
-  constructor(private readonly name: string, private readonly emitter: EventEmitter) {}
+  private readonly emitter: EventEmitter
+  readonly warnings: WarningLog
+
+  constructor(private readonly name: string, parts: { emitter: EventEmitter; warnings: WarningLog }) {
+    this.emitter = parts.emitter
+    this.warnings = parts.warnings
+  }
 
   async publish(change: Change): Promise<void> {
     if (this.closed) throw new StoreError('unavailable', 'pub/sub is closed')
@@ -36,7 +43,9 @@ export class InProcessPubSub implements PubSub {
     if (this.closed) throw new StoreError('unavailable', 'pub/sub is closed')
     const listener = (change: Change): void => {
       if (!matchesTopic(change, topic)) return
-      try { handler(change) } catch (err) { console.warn(`dragonflow pubsub: a handler of '${topic}' threw: ${String(err)}`) }
+      try { handler(change) } catch (err) {
+        this.warnings.report(new StoreError('invalid', `a handler of '${topic}' threw: ${String(err)}`, { cause: err }))
+      }
     }
     this.emitter.on('change', listener)
     this.mine.add(listener)

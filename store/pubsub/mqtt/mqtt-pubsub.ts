@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto'
 import mqtt, { type MqttClient } from 'mqtt'
 import { type Change, type PubSub, StoreError, type Unsubscribe } from '../../types.js'
+import { WarningLog } from '../../warning-log.js'
 import { mqttTopic } from './mqtt-topics.js'
 
 export interface MqttOptions {
@@ -43,13 +44,15 @@ export class MqttPubSub implements PubSub {
   private readonly root: string
   /** MQTT topic -> handlers; one broker subscription per topic however many local handlers. */
   private readonly handlers = new Map<string, Set<(change: Change) => void>>()
+  readonly warnings: WarningLog
   private closed = false
 
   constructor(private readonly client: MqttClient, private readonly opts: MqttOptions) {
     this.root = opts.root ?? 'dragonflow'
+    this.warnings = new WarningLog(`dragonflow pubsub mqtt ${opts.url}`, opts.onWarning)
     client.on('message', (topic, payload) => this.dispatch(topic, payload))
     // Connection errors are retried by mqtt.js; without a listener an 'error' event would crash the process.
-    client.on('error', err => this.warn(new StoreError('unavailable', `mqtt ${opts.url}: ${err.message}`, { cause: err })))
+    client.on('error', err => this.warn(new StoreError('unavailable', `connection: ${err.message}`, { cause: err })))
   }
 
   async publish(change: Change): Promise<void> {
@@ -113,7 +116,7 @@ export class MqttPubSub implements PubSub {
   }
 
   private warn(err: StoreError): void {
-    (this.opts.onWarning ?? (e => console.warn(`dragonflow pubsub: ${e.message}`)))(err)
+    this.warnings.report(err)
   }
 
   private checkOpen(): void {
