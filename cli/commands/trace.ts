@@ -46,6 +46,9 @@ const trace: Command = {
     for (const s of result.steps) out.push(`  ${s.stage.padEnd(width)}  ${s.outcome.padEnd(6)} ${s.detail}`)
     out.push('')
     out.push(`verdict: ${verdictLine(verdict)}`)
+    if (mode === 'batch' && result.replies.length > 0) {
+      out.push(`  (batch mode runs no slow path; in packet_in mode it would send ${result.replies.length} repl${result.replies.length === 1 ? 'y' : 'ies'})`)
+    }
     if (verdict.action !== 'drop' && verdict.action !== 'punt') out.push(...frameLines('output', verdict.packet))
     if (mode === 'packet_in') {
       out.push(`replies: ${replies.length === 0 ? 'none' : replies.length}`)

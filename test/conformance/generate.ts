@@ -24,7 +24,7 @@ import { egressVectors, l2LookupVectors, nexthopVectors } from './lib/vectors-fo
 /** The source tree's test/conformance, whether this runs from build/ (compiled) or from the source (tap). */
 function conformanceDir(): string {
   const here = dirname(fileURLToPath(import.meta.url))
-  return here.includes(`${join('build', 'test')}`) ? join(here, '..', '..', '..', 'test', 'conformance') : here
+  return here.includes(join('build', 'test')) ? join(here, '..', '..', '..', 'test', 'conformance') : here
 }
 
 function files(): Map<string, string> {
