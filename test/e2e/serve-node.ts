@@ -1,0 +1,119 @@
+// A `dragonflow serve` process for end-to-end tests (root): started on a data directory, its log kept, killed
+// with SIGKILL or stopped with SIGTERM, and everything it left (private OVS daemons, namespaces, workload
+// namespaces, the directory) removed at the end even when the test fails.
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PrivateOvs } from '../../agent/controller/private-ovs.js'
+import { REPO } from '../northbound/helpers/api-process.js'
+
+export interface Exec { code: number, stdout: string, stderr: string }
+
+export function exec (cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv, timeoutMs?: number } = {}): Promise<Exec> {
+  return new Promise(resolve => {
+    execFile(cmd, args, { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+/** Run a command in a namespace. */
+export const inNs = (ns: string, cmd: string, ...args: string[]): Promise<Exec> => exec('ip', ['netns', 'exec', ns, cmd, ...args])
+
+export async function until<T> (what: string, check: () => Promise<T | undefined | false>, ms = 30_000, every = 100): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = await check().catch(() => undefined)
+    if (v !== undefined && v !== false) return v
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, every))
+  }
+}
+
+export class ServeNode {
+  readonly dir: string
+  readonly netns: string
+  readonly workloads: string[] = []
+  url = ''
+  private child: ChildProcess | undefined
+  private out = ''
+
+  constructor (tag: string) {
+    this.dir = mkdtempSync(join(tmpdir(), 'dfe-serve-'))
+    this.netns = `dfv${tag}`
+  }
+
+  log (): string { return this.out }
+
+  /** Start `dragonflow serve` and wait until its API listens and its switch is in sync. */
+  async start (): Promise<void> {
+    const mark = this.out.length
+    const child = spawn(process.execPath, [join(REPO, 'bin/dragonflow.js'), 'serve', '--data-dir', this.dir, '--listen', '127.0.0.1:0',
+      '--netns', this.netns, '--chassis-id', `e2e-${this.netns}`], { stdio: ['ignore', 'pipe', 'pipe'] })
+    this.child = child
+    child.stdout?.on('data', (d: Buffer) => { this.out += d.toString() })
+    child.stderr?.on('data', (d: Buffer) => { this.out += d.toString() })
+    this.url = await until('serve to listen', async () => {
+      if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}:\n${this.out}`)
+      return /listening on (http:\/\/\S+)/.exec(this.out.slice(mark))?.[1]
+    }, 60_000)
+    await until('the first resync', async () => this.out.slice(mark).includes('agent: resync:'), 60_000)
+  }
+
+  get pid (): number | undefined { return this.child?.pid }
+
+  /** kill -9: the private OVS stays up (detached), as after a crash. */
+  async kill9 (): Promise<void> {
+    const c = this.child
+    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return
+    const gone = new Promise(resolve => c.once('exit', resolve))
+    c.kill('SIGKILL')
+    await gone
+  }
+
+  /** SIGTERM: serve stops its OVS and deletes its namespace. */
+  async stop (): Promise<void> {
+    const c = this.child
+    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return
+    const gone = new Promise(resolve => c.once('exit', resolve))
+    c.kill('SIGTERM')
+    const timer = setTimeout(() => { c.kill('SIGKILL') }, 20_000)
+    await gone
+    clearTimeout(timer)
+  }
+
+  async dragonflow (...args: string[]): Promise<Exec> {
+    return await exec(process.execPath, [join(REPO, 'bin/dragonflow.js'), ...args])
+  }
+
+  async plug (portId: string, ns: string): Promise<void> {
+    this.workloads.push(ns)
+    const r = await this.dragonflow('plug', '--data-dir', this.dir, '--port', portId, '--netns', ns)
+    if (r.code !== 0) throw new Error(`plug ${portId}: ${r.stderr}`)
+  }
+
+  ovsEnv (): NodeJS.ProcessEnv { return { ...process.env, OVS_RUNDIR: join(this.dir, 'ovs') } }
+
+  async vsctl (...args: string[]): Promise<string> {
+    const r = await exec('ovs-vsctl', [`--db=unix:${join(this.dir, 'ovs', 'db.sock')}`, '--timeout=20', ...args], { env: this.ovsEnv() })
+    if (r.code !== 0) throw new Error(`ovs-vsctl ${args.join(' ')}: ${r.stderr}`)
+    return r.stdout
+  }
+
+  /** br-int's flows without statistics, one per line, as ovs-ofctl prints them. */
+  async flows (): Promise<string[]> {
+    const r = await exec('ovs-ofctl', ['-O', 'OpenFlow13', '--no-stats', 'dump-flows', 'br-int'], { env: this.ovsEnv() })
+    if (r.code !== 0) throw new Error(`dump-flows: ${r.stderr}`)
+    return r.stdout.split('\n').filter(l => l.includes('table='))
+  }
+
+  /** Everything this node made goes away: serve, OVS, namespaces, the directory. Synchronous-safe. */
+  async cleanup (): Promise<void> {
+    await this.stop()
+    new PrivateOvs({ dir: join(this.dir, 'ovs'), netns: this.netns }).stopSync({ deleteNetns: true })
+    for (const ns of this.workloads.splice(0)) spawnSync('ip', ['netns', 'del', ns])
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
