@@ -6,7 +6,7 @@
 // binaryen.js first. jco's JS API is used, not its CLI (ENVIRONMENT.md: 1.35's `embed --wit` panics).
 import binaryen from 'binaryen'
 import { componentEmbed, componentNew, transpile } from '@bytecodealliance/jco'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 const CORE = 'build/datapath.wasm'
@@ -36,9 +36,12 @@ mod.dispose()
 
 const embedded = await componentEmbed({ binary: core, witSource: readFileSync(WIT, 'utf8'), metadata: [] })
 const component = await componentNew(embedded, [])
-rmSync(OUT, { recursive: true, force: true })
-mkdirSync(OUT, { recursive: true })
-writeFileSync(join(OUT, 'datapath.component.wasm'), component)
+// Written aside and swapped in, so a test running while someone rebuilds never sees a half-written directory.
+const staging = `${OUT}.tmp-${process.pid}`
+mkdirSync(staging, { recursive: true })
+writeFileSync(join(staging, 'datapath.component.wasm'), component)
 const { files } = await transpile(component, { name: 'datapath', instantiation: { tag: 'async' } })
-for (const [name, bytes] of Object.entries(files)) writeFileSync(join(OUT, name), bytes)
+for (const [name, bytes] of Object.entries(files)) writeFileSync(join(staging, name), bytes)
+rmSync(OUT, { recursive: true, force: true })
+renameSync(staging, OUT)
 console.log(`build-component: ${OUT}/ (${Object.keys(files).join(', ')})`)

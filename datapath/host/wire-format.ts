@@ -1,6 +1,7 @@
 // Host side of the byte layouts the datapath reads and writes (datapath/assembly/pipeline/batch.ts,
-// packet-in.ts, verdict-record.ts, tables/counters.ts). Frames are copied out: results may be views of the
-// module's memory, overwritten by the next call.
+// packet-in.ts, verdict-record.ts, tables/counters.ts). Results may be views of the module's memory,
+// overwritten by the next call, so each is copied out once; the frames of its verdicts and replies are views
+// of that copy.
 import { REASON_NAMES, VERDICT_FLOOD, VERDICT_IN_PORT, VERDICT_NAMES, VERDICT_OUTPUT, VERDICT_TUNNEL } from '../spec/verdicts.js'
 import { TRACE_STEP_BYTES } from '../spec/trace.js'
 import type { Counters, PacketInput, Verdict, VerdictName } from './api.js'
@@ -42,20 +43,14 @@ export function encodePacketIn(p: PacketInput): Uint8Array {
   return out
 }
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-}
-
-/** The verdict record at `at` of `result`; its frame offset is from the start of `result`. */
-export function decodeVerdict(result: Uint8Array, at: number): Verdict {
-  const view = viewOf(result)
+/** The verdict record at `at` of `result` (a private copy: frames are views of it, not copies). */
+function decodeVerdict(result: Uint8Array, view: DataView, at: number): Verdict {
   const action = view.getUint8(at)
   const frameAt = view.getUint32(at + 20, true)
-  const frameLen = view.getUint32(at + 24, true)
   const verdict: Verdict = {
     action: (VERDICT_NAMES[action] ?? 'drop') as VerdictName,
     reason: REASON_NAMES[view.getUint8(at + 1)] ?? 'none',
-    packet: result.slice(frameAt, frameAt + frameLen),
+    packet: result.subarray(frameAt, frameAt + view.getUint32(at + 24, true)),
   }
   if (action === VERDICT_OUTPUT || action === VERDICT_IN_PORT) verdict.ofport = view.getUint32(at + 4, true)
   if (action === VERDICT_FLOOD || action === VERDICT_TUNNEL) verdict.network = view.getUint32(at + 8, true)
@@ -66,9 +61,18 @@ export function decodeVerdict(result: Uint8Array, at: number): Verdict {
   return verdict
 }
 
+/** Copies the result out of the module's memory once (the next call overwrites it), then decodes the copy. */
+function ownCopy(result: Uint8Array): { bytes: Uint8Array; view: DataView } {
+  // new + set rather than slice(): V8's slice of a view of WebAssembly memory is several times slower
+  const bytes = new Uint8Array(result.length)
+  bytes.set(result)
+  return { bytes, view: new DataView(bytes.buffer) }
+}
+
 export function decodeBatch(result: Uint8Array): Verdict[] {
-  const count = viewOf(result).getUint32(0, true)
-  return Array.from({ length: count }, (_, i) => decodeVerdict(result, 4 + i * VERDICT_RECORD_BYTES))
+  const { bytes, view } = ownCopy(result)
+  const count = view.getUint32(0, true)
+  return Array.from({ length: count }, (_, i) => decodeVerdict(bytes, view, 4 + i * VERDICT_RECORD_BYTES))
 }
 
 export interface RawPacketIn {
@@ -79,15 +83,15 @@ export interface RawPacketIn {
 }
 
 export function decodePacketIn(result: Uint8Array): RawPacketIn {
-  const view = viewOf(result)
+  const { bytes, view } = ownCopy(result)
   const replies = Array.from({ length: view.getUint32(OUT_REPLY_COUNT, true) }, (_, i) => {
     const r = OUT_REPLY + i * 12
     const at = view.getUint32(r + 4, true)
-    return { ofport: view.getUint32(r, true), packet: result.slice(at, at + view.getUint32(r + 8, true)) }
+    return { ofport: view.getUint32(r, true), packet: bytes.subarray(at, at + view.getUint32(r + 8, true)) }
   })
   const steps = Array.from({ length: view.getUint32(OUT_STEP_COUNT, true) }, (_, i) =>
-    result.slice(OUT_STEPS + i * TRACE_STEP_BYTES, OUT_STEPS + (i + 1) * TRACE_STEP_BYTES))
-  return { verdict: decodeVerdict(result, 0), replies, steps }
+    bytes.subarray(OUT_STEPS + i * TRACE_STEP_BYTES, OUT_STEPS + (i + 1) * TRACE_STEP_BYTES))
+  return { verdict: decodeVerdict(bytes, view, 0), replies, steps }
 }
 
 /** Reasons other than 'none', each with its count. */
@@ -101,7 +105,7 @@ function reasonCounts(view: DataView, at: number, reasons: number): Record<strin
 }
 
 export function decodeCounters(result: Uint8Array): Counters {
-  const view = viewOf(result)
+  const { view } = ownCopy(result)
   const reasons = view.getUint32(8, true)
   const ports = view.getUint32(12, true)
   const perPort: Record<number, Record<string, number>> = {}
