@@ -111,7 +111,9 @@ t.test('damage before the last record is a bad_record error naming file and offs
 
 // The child writer: test/store/embedded-writer.ts, run with the TypeScript loader tap runs this file with.
 const writer = fileURLToPath(new URL('./embedded-writer.ts', import.meta.url))
-const loader = process.execArgv.filter(a => a.includes('typescript'))
+// tap's TypeScript import hook; under another runner, pass on whatever it started this process with.
+const tsHooks = process.execArgv.filter(a => a.includes('typescript'))
+const loader = tsHooks.length > 0 ? tsHooks : process.execArgv
 
 const PAYLOAD = 'x'.repeat(2000) // big records: a kill is more likely to land inside one
 

@@ -4,13 +4,20 @@ import { dirname } from 'node:path'
 import { fsyncDir } from './data-dir.js'
 
 export class LogWriter {
-  private constructor(private readonly handle: FileHandle, public readonly path: string, public bytes: number) {}
+  readonly path: string
+  /** Current size of the file. */
+  bytes: number
+
+  private constructor(private readonly handle: FileHandle, file: { path: string; bytes: number }) {
+    this.path = file.path
+    this.bytes = file.bytes
+  }
 
   static async open(path: string): Promise<LogWriter> {
     const handle = await open(path, 'a')
     const { size } = await handle.stat()
     fsyncDir(dirname(path)) // a newly created log must survive a crash as a directory entry too
-    return new LogWriter(handle, path, size)
+    return new LogWriter(handle, { path, bytes: size })
   }
 
   /** One write and one fdatasync for a whole batch of records (group commit). */

@@ -11,8 +11,7 @@ interface Body {
   tx?: string
 }
 
-export function encodeBody(topics: string[], value: Record<string, unknown>, tx: string): string {
-  const body: Body = { topics, value, tx }
+export function encodeBody(body: Required<Body>): string {
   return JSON.stringify(body)
 }
 

@@ -94,7 +94,7 @@ export class EtcdStore implements Store {
     ops.slice(1).forEach((op, i) => { txn = txn.and(paths[i + 1] as string, 'Version', ...compareOf(op)) })
     const writes = ops.map((op, i) => op.op === 'delete'
       ? this.ns.delete().key(paths[i] as string)
-      : this.ns.put(paths[i] as string).value(encodeBody(op.topics, op.value, tx)))
+      : this.ns.put(paths[i] as string).value(encodeBody({ topics: op.topics, value: op.value, tx })))
     const reads = paths.map(p => this.ns.get(p))
     const res = await guard('txn', () => txn.then(...writes).else(...reads).commit())
     if (!res.succeeded) {
