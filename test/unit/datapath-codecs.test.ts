@@ -106,4 +106,8 @@ t.test('Geneve: options skipped, bad headers refused', async t => {
   t.equal(reason(dp, outer(geneve({ vni: 9, optLenWords: 60 }), ...inner)), 'bad_tunnel', 'options past the end')
   t.equal(reason(dp, outer(geneve({ vni: 9, protocol: 0x0800 }), ...inner)), 'bad_tunnel', 'not an Ethernet payload')
   t.equal(reason(dp, outer(geneve({ vni: 9 }), { kind: 'raw', bytes: new Uint8Array(6) })), 'truncated', 'inner frame too short')
+  const shortHeader = (dport: number): Uint8Array => buildFrame([ethernet({ src: mac('02:00:00:00:00:01'), dst: mac('02:00:00:00:00:02') }),
+    ip4({ src: ipv4('192.0.2.1'), dst: ipv4('192.0.2.2') }), udp({ sport: 9, dport }), { kind: 'raw', bytes: Uint8Array.of(8, 0, 0, 0) }])
+  t.equal(reason(dp, shortHeader(4789)), 'bad_tunnel', 'a VXLAN header cut short')
+  t.equal(reason(dp, shortHeader(6081)), 'bad_tunnel', 'a Geneve base header cut short')
 })
