@@ -1,6 +1,7 @@
 // Fuzzing the core datapath: a million random and mutated frames through batch mode (process) and packet-in
 // mode (packetIn). The datapath must never throw or trap, must give every frame exactly one well-formed
-// verdict, and its per-reason drop/punt counters must add up to the drops and punts it returned.
+// verdict, and its per-reason drop/punt counters must add up to the drops and punts it returned. Once every
+// ingress port has been seen, the packet path must not allocate (CONVENTIONS 7): the WASM heap top stays put.
 //
 // Deterministic by default; FUZZ_SEED=<n> or FUZZ_SEED=random picks another run, FUZZ_FRAMES=<n> its size.
 // A failure prints the seed and the frame (in_port + hex), enough to replay it with `dragonflow trace --hex`.
@@ -112,4 +113,20 @@ t.test('the counters add up to the verdicts', async t => {
   }
   const perPort = Object.values(c.perPort).reduce((n, byReason) => n + Object.values(byReason).reduce((a, b) => a + b, 0), 0)
   t.equal(perPort, drops, 'per-port counters sum to the drops and punts')
+})
+
+t.test('no allocation per packet once every port has been seen', async t => {
+  // Per-port counters may grow when a new in_port shows up; after that, nothing on either path may allocate.
+  const known = new FrameMutator(new Prng(SEED ^ 0x5a5a5a5a), seeds, ports, false)
+  const run = (n: number, from: number): void => {
+    for (let i = 0; i < n; i++) {
+      const f = known.next()
+      dp.process([input(f)])
+      dp.packetIn(input(f), from + i)
+    }
+  }
+  run(20_000, 10_000_000)
+  const top = dp.heapTop()
+  run(50_000, 20_000_000)
+  t.equal(dp.heapTop(), top, `the heap top stayed at ${top} over 50000 frames through process and packetIn`)
 })

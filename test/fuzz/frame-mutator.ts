@@ -31,14 +31,15 @@ const LENGTH_OFFSETS = [12, 13, 14, 15, 16, 17, 18, 19, 20, 22, 23, 34, 35, 38, 
 const EDGE_VALUES = [0, 1, 2, 4, 5, 6, 8, 0x0f, 0x10, 0x3f, 0x40, 0x45, 0x46, 0x4f, 0x60, 0x7f, 0x80, 0xfe, 0xff]
 
 export class FrameMutator {
+  /** `ports`: the in_ports to use; with `strangePorts`, one frame in ten comes from a random port number instead. */
   constructor(private readonly rng: Prng, private readonly seeds: { in_port: number; tunnel_key?: number; data: Uint8Array }[],
-    private readonly ports: number[]) {}
+    private readonly ports: number[], private readonly strangePorts = true) {}
 
   next(): FuzzFrame {
     const r = this.rng
     const strategy = r.int(8)
     const base = r.pick(this.seeds)
-    const port = (): number => (r.int(10) === 0 ? r.int(70000) : r.pick(this.ports))
+    const port = (): number => (this.strangePorts && r.int(10) === 0 ? r.int(70000) : r.pick(this.ports))
     const keep = { in_port: base.in_port, ...(base.tunnel_key !== undefined ? { tunnel_key: base.tunnel_key } : {}) }
     switch (strategy) {
       case 0: return { in_port: port(), data: r.bytes(r.int(160)), how: 'random bytes' }
