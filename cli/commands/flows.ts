@@ -72,11 +72,15 @@ const command: Command = {
     } finally {
       await store.close()
     }
+    const out: string[] = []
     for (const line of dump.split('\n')) {
       const m = /cookie=(0x[0-9a-f]+)/.exec(line)
-      if (m?.[1] === undefined) { if (line.trim() !== '') process.stdout.write(`${line}\n`); continue }
-      process.stdout.write(`${line}\n    # ${describeCookie(BigInt(m[1]), keys, line)}\n`)
+      if (m?.[1] === undefined) { if (line.trim() !== '') out.push(line); continue }
+      out.push(line, `    # ${describeCookie(BigInt(m[1]), keys, line)}`)
     }
+    // `dragonflow flows | head` closes the pipe early: that is not an error
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err })
+    await new Promise<void>(resolve => { process.stdout.write(out.join('\n') + '\n', () => { resolve() }) })
     return 0
   },
 }
