@@ -1,7 +1,8 @@
 // ls_in_classify: ingress port (+ VLAN) or tunnel key -> network and source port; tunnel decapsulation
 // (BEHAVIOUR.md "Order of checks" 2 and 3).
 import { BROADCAST_MAC, ipv4, mac } from '../../../datapath/host/packet-addresses.js'
-import { arp, dhcp, dot1q, ethernet, geneve, ip4, udp, vxlan, type Layer } from '../../../datapath/host/packet-builder.js'
+import { GENEVE_PORT, VXLAN_PORT, arp, dhcp, dot1q, ethernet, geneve, ip4, udp, vxlan, type GeneveLayer, type Layer, type VxlanLayer }
+  from '../../../datapath/host/packet-builder.js'
 import { STAGE_CLASSIFY } from '../../../datapath/spec/stages.js'
 import type { Vector } from '../vector-format.js'
 import { ACCESS, NET_A, NET_B, NET_V10, TRUNK_OFPORT, TUNNEL_OFPORT, V10, V20, V20_PEER, VM1, VM3, VMB1, VMB2 }
@@ -11,10 +12,12 @@ import { bothModes, bytesInput, drop, exact, flood, frameOf, layersInput, output
 
 const stage = stageName(STAGE_CLASSIFY)
 /** The underlay: this node is 192.168.100.1; vm3's chassis is 192.168.100.2. */
-const underlay = (inner: Layer[], encap: Layer, o: { outerChecksum?: 'bad' } = {}): Layer[] => [
+const underlay = (inner: Layer[], encap: VxlanLayer | GeneveLayer, o: { outerChecksum?: 'bad' } = {}): Layer[] => [
   ethernet({ src: mac('02:00:c0:a8:64:02'), dst: mac('02:00:c0:a8:64:01') }),
   ip4({ src: ipv4('192.168.100.2'), dst: ipv4('192.168.100.1'), ttl: 64, id: 0x1111, df: true, checksum: o.outerChecksum }),
-  udp({ sport: 51234, checksum: 'none' }), // RFC 7348 5 / RFC 8926 3.3: a zero UDP checksum over IPv4 is allowed
+  // The port is explicit (not inferred from the next layer), so vectors that cut the tunnel header keep it.
+  // RFC 7348 5 / RFC 8926 3.3: a zero UDP checksum over IPv4 is allowed.
+  udp({ sport: 51234, dport: encap.kind === 'vxlan' ? VXLAN_PORT : GENEVE_PORT, checksum: 'none' }),
   encap, ...inner,
 ]
 const vm3ToVm1 = udp4({ srcMac: VM3.mac, dstMac: VM1.mac, src: VM3.ip4, dst: VM1.ip4 })
