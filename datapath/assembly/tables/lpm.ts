@@ -38,7 +38,8 @@ export const ROUTE_PREFIX: usize = 24
 export const ROUTE_CACHE_GENERATION: usize = 40
 export const ROUTE_CACHE_NETWORK: usize = 44
 export const ROUTE_CACHE_MAC: usize = 48
-const ROUTE_RECORD_BYTES: usize = 56
+/** One cache line per record (fields fit in 56 bytes): a routed packet touches one line, not two. */
+const ROUTE_RECORD_BYTES: usize = 64
 
 /** (router, family, plen, prefix) -> route id */
 const routes = new ExactTable(4, 1024)
@@ -58,6 +59,7 @@ let chunkCount: u32 = 0
 let nodeCount: u32 = 1 // node 0 means "no child"
 
 let records: usize = 0
+let recordsBlock: usize = 0
 let recordCapacity: u32 = 0
 let recordCount: u32 = 1 // route id 0 means "no route"
 let freeRecord: u32 = 0 // free list threaded through ROUTE_PORT
@@ -88,11 +90,13 @@ function allocRecord(): u32 {
   }
   if (recordCount >= recordCapacity) {
     const cap: u32 = recordCapacity == 0 ? 1024 : recordCapacity << 1
-    const fresh = heap.alloc(<usize>cap * ROUTE_RECORD_BYTES)
+    const block = heap.alloc(<usize>cap * ROUTE_RECORD_BYTES + ROUTE_RECORD_BYTES)
+    const fresh = (block + ROUTE_RECORD_BYTES - 1) & ~(ROUTE_RECORD_BYTES - 1)
     if (records != 0) {
       memory.copy(fresh, records, <usize>recordCapacity * ROUTE_RECORD_BYTES)
-      heap.free(records)
+      heap.free(recordsBlock)
     }
+    recordsBlock = block
     records = fresh
     recordCapacity = cap
   }
