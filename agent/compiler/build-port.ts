@@ -1,5 +1,6 @@
 // The entries of one port of a followed network. Every port (local, remote or unbound) makes its MAC and
-// addresses known on the network: l2, arp_nd (fixed IPs, and exact allowed-address-pair IPs with their MAC) and
+// addresses known on the network: l2, arp_nd (fixed IPs, and exact allowed-address-pair IPs with a MAC of their
+// own) and
 // nexthop (fixed IPs, so routers resolve without a punt). Where the port is: classify + egress local for a port
 // plugged here, egress remote for one bound to another chassis, nothing for an unbound one (frames to it drop
 // egress_no_port; the l2 entry still keeps them from flooding). Port security and DHCP only matter where
@@ -46,9 +47,13 @@ export function buildPort(input: PortInput, problems: CompileProblem[]): Entry[]
     out.push({ stage: 'arp_nd', network: net, ip, mac })
     out.push({ stage: 'nexthop', network: net, ip, mac })
   }
+  // Only pairs with a MAC of their own (a container or a second interface behind the port) are answered. A pair
+  // on the port's own MAC is how VRRP/keepalived peers share a VIP: several ports claim it and only the current
+  // master may answer, so its ARP is left to flood (the northbound fills a missing pair MAC with the port's).
   for (const pair of port.allowed_address_pairs ?? []) {
     const a = exactIp(pair.ip_address)
-    if (a && pair.mac_address) out.push({ stage: 'arp_nd', network: net, ip: formatAddr(a), mac: lowerMac(pair.mac_address) })
+    const pairMac = pair.mac_address ? lowerMac(pair.mac_address) : mac
+    if (a && pairMac !== mac) out.push({ stage: 'arp_nd', network: net, ip: formatAddr(a), mac: pairMac })
   }
   return out
 }

@@ -34,16 +34,28 @@ export function compileUnit(ctx: UnitContext, unit: string): UnitResult {
   const table = unit.slice(0, slash)
   const id = unit.slice(slash + 1)
   const problems: CompileProblem[] = []
-  let entries: Entry[] = []
-  if (table === TABLES.networks) entries = networkUnit(ctx, id)
-  else if (table === TABLES.ports) entries = portUnit(ctx, id, problems)
-  else if (table === TABLES.routers) entries = routerUnit(ctx, id, problems)
-  return { entries, problems }
+  try {
+    let entries: Entry[] = []
+    if (table === TABLES.networks) entries = networkUnit(ctx, id)
+    else if (table === TABLES.ports) entries = portUnit(ctx, id, problems)
+    else if (table === TABLES.routers) entries = routerUnit(ctx, id, problems)
+    return { entries, problems }
+  } catch (err) {
+    // A store record of an unexpected shape costs only its own entries (CONVENTIONS 6): reported, not thrown.
+    return { entries: [], problems: [{ code: 'bad_object', object: unit, detail: err instanceof Error ? err.message : String(err) }] }
+  }
+}
+
+/** Datapath keys are small positive integers; anything else is a record the compiler cannot use. */
+function checkKey(object: string, key: unknown): void {
+  if (!Number.isInteger(key) || (key as number) <= 0) throw new Error(`${object} has no datapath key (key: ${String(key)})`)
 }
 
 function networkUnit(ctx: UnitContext, id: string): Entry[] {
   const network = ctx.state.networks.get(id)
-  return network && ctx.followed.networks.has(id) ? buildNetwork(network) : []
+  if (!network || !ctx.followed.networks.has(id)) return []
+  checkKey(`networks/${id}`, network.key)
+  return buildNetwork(network)
 }
 
 function knownSubnets(ctx: UnitContext, port: Port): { subnets: Map<string, Subnet>; missing: string[] } {
@@ -73,6 +85,8 @@ function portUnit(ctx: UnitContext, id: string, problems: CompileProblem[]): Ent
     problems.push({ code: 'parked', object: `ports/${id}`, detail: `waits for network ${port.network_id}` })
     return []
   }
+  checkKey(`ports/${id}`, port.key)
+  checkKey(`networks/${network.id}`, network.key)
   const { subnets, missing } = knownSubnets(ctx, port)
   for (const s of missing) problems.push({ code: 'parked', object: `ports/${id}`, detail: `fixed IP waits for subnet ${s}` })
   const ofport = state.bindings.get(id)
@@ -90,6 +104,7 @@ function routerUnit(ctx: UnitContext, id: string, problems: CompileProblem[]): E
   const { state } = ctx
   const router = state.routers.get(id)
   if (!router || !ctx.followed.routers.has(id)) return []
+  checkKey(`routers/${id}`, router.key)
   const ifaces: RouterInterfaceInput[] = []
   const seen = new Set<string>()
   for (const i of router.interfaces ?? []) {
@@ -104,6 +119,8 @@ function routerUnit(ctx: UnitContext, id: string, problems: CompileProblem[]): E
     }
     const { subnets, missing } = knownSubnets(ctx, port)
     for (const s of missing) problems.push({ code: 'parked', object: `routers/${id}`, detail: `interface ${port.id} waits for subnet ${s}` })
+    checkKey(`ports/${port.id}`, port.key)
+    checkKey(`networks/${network.id}`, network.key)
     ifaces.push({ port, network, subnets })
   }
   return buildRouter(router, ifaces, problems)

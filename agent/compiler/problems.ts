@@ -12,6 +12,8 @@ export type CompileProblemCode =
   | 'route_unreachable'
   /** Two routes of one router for the same prefix: the first (direct routes first) is kept. */
   | 'route_duplicate'
+  /** A stored object of an unexpected shape (no datapath key, wrong field types): its entries are left out. */
+  | 'bad_object'
   /** More addresses than a datapath row holds (PORT_SEC_MAX_PREFIXES, ROUTER_PORT_MAX_PREFIXES). */
   | 'too_many'
 

@@ -3,8 +3,13 @@
 // The controller (agent/controller/) feeds it changes and installs the entry deltas; it never looks inside.
 import type { Entry } from '../../datapath/host/entries.js'
 import type { Change } from '../../store/types.js'
+import type { CompileProblem } from './problems.js'
 
-/** What changed in this node's pipeline entries after one input. */
+/**
+ * What changed in this node's pipeline entries after one input. Apply `removed` before `added`: an entry that
+ * changes (an egress moving to another chassis) is a remove and an add with the same datapath key, and a
+ * remove reads only the key fields.
+ */
 export interface EntryDelta {
   added: Entry[]
   removed: Entry[]
@@ -25,4 +30,6 @@ export interface TopologyCompilerApi {
   entries(): Entry[]
   /** Object ids (table/id) this node follows: the closure of what its local ports can reach across routers. */
   followed(): Set<string>
+  /** What could not be compiled now and why (parked references, unknown DHCP options, unreachable routes). */
+  problems?(): CompileProblem[]
 }

@@ -15,7 +15,7 @@ import type { Chassis } from '../../model/types.js'
 import { openStore } from '../../store/registry.js'
 import type { Change } from '../../store/types.js'
 import { api, removeDir, startApi } from '../northbound/helpers/api-process.js'
-import { chassis } from './fixtures.js'
+import { chassis } from './fixtures/model.js'
 
 const BCAST = 'ff:ff:ff:ff:ff:ff'
 

@@ -8,7 +8,7 @@ import { buildPort } from '../../agent/compiler/build-port.js'
 import { buildRouter } from '../../agent/compiler/build-router.js'
 import type { CompileProblem } from '../../agent/compiler/problems.js'
 import type { Subnet } from '../../model/types.js'
-import { network, port, router, subnet } from './fixtures.js'
+import { network, port, router, subnet } from './fixtures/model.js'
 
 const net = network('n1', 7, { mtu: 1400 })
 const s4 = subnet('s4', 'n1', '10.0.0.0/24', { dns_nameservers: ['10.0.0.3', '2001:db8::53'], host_routes: [{ destination: '172.16.0.0/12', nexthop: '10.0.0.254' }] })
@@ -42,13 +42,19 @@ t.test('port: local, remote and unbound', async t => {
   t.same(problems, [])
 })
 
-t.test('port: allowed address pairs answer ARP with their MAC when exact', async t => {
+t.test('port: exact allowed-address-pair IPs with a MAC of their own answer ARP; shared VIPs on the port MAC do not', async t => {
   const p = port('vip', 6, {
     network_id: 'n1', mac_address: 'fa:16:3e:00:00:06',
-    allowed_address_pairs: [{ ip_address: '10.0.0.100', mac_address: 'fa:16:3e:00:aa:01' }, { ip_address: '10.0.9.0/24', mac_address: 'fa:16:3e:00:00:06' }],
+    allowed_address_pairs: [
+      { ip_address: '10.0.0.100', mac_address: 'fa:16:3e:00:aa:01' }, { ip_address: '10.0.9.0/24', mac_address: 'fa:16:3e:00:aa:02' },
+      { ip_address: '10.0.0.101', mac_address: 'fa:16:3e:00:00:06' }, { ip_address: '10.0.0.102/32', mac_address: 'FA:16:3E:00:AA:03' },
+    ],
   })
   const out = buildPort({ port: p, network: net, dhcp: { subnets, dhcpPorts: [] } }, [])
-  t.same(out.filter(e => e.stage === 'arp_nd'), [{ stage: 'arp_nd', network: 7, ip: '10.0.0.100', mac: 'fa:16:3e:00:aa:01' }])
+  t.same(out.filter(e => e.stage === 'arp_nd'), [
+    { stage: 'arp_nd', network: 7, ip: '10.0.0.100', mac: 'fa:16:3e:00:aa:01' },
+    { stage: 'arp_nd', network: 7, ip: '10.0.0.102', mac: 'fa:16:3e:00:aa:03' },
+  ])
 })
 
 t.test('port_sec: own MAC with fixed IPs and same-MAC pairs, one row per other pair MAC, or disabled', async t => {

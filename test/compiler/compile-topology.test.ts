@@ -2,7 +2,7 @@
 import t from 'tap'
 import { TopologyCompiler, compileTopology, entryKey } from '../../agent/compiler/index.js'
 import type { Entry } from '../../datapath/host/entries.js'
-import { SELF, sampleChanges, sampleSnapshot } from './sample-topology.js'
+import { SELF, sampleChanges, sampleSnapshot } from './fixtures/sample-topology.js'
 
 const keys = (entries: Entry[]): string[] => entries.map(entryKey).sort()
 const has = (t: { ok: (v: boolean, m: string) => unknown }, entries: Entry[], e: Entry): void => {

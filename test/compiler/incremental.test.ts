@@ -5,8 +5,8 @@ import { TopologyCompiler, entryKey } from '../../agent/compiler/index.js'
 import type { Entry } from '../../datapath/host/entries.js'
 import { TABLES } from '../../model/tables.js'
 import type { Change } from '../../store/types.js'
-import { chassis, del, network, port, put, router, subnet } from './fixtures.js'
-import { SELF, sampleChanges, sampleSnapshot } from './sample-topology.js'
+import { chassis, del, network, port, put, router, subnet } from './fixtures/model.js'
+import { SELF, sampleChanges, sampleSnapshot } from './fixtures/sample-topology.js'
 
 const keys = (es: Entry[]): string[] => es.map(entryKey).sort()
 
@@ -139,4 +139,14 @@ t.test('bindLocal: plug, replug on another ofport, unplug', async t => {
   t.same(c.followed(), new Set())
   c.bindLocal('ghost', 9)
   t.same(c.entries(), [], 'a binding for a port not known yet waits for it')
+})
+
+t.test('a record of an unexpected shape costs only its own entries', async t => {
+  const c = loaded()
+  const before = c.entries().length
+  const broken = { ...sampleSnapshot().ports[1]!, key: undefined, fixed_ips: 'oops' } as unknown as { id: string }
+  c.applyChange(put(TABLES.ports, broken, 2))
+  t.match(c.problems(), [{ code: 'bad_object', object: 'ports/db' }])
+  t.ok(c.entries().length > 0 && c.entries().length < before, 'the rest still compiles')
+  t.same(keys(c.entries()), keys(c.recompute().entries), 'and still equals the full compile')
 })

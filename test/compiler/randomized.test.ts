@@ -9,7 +9,7 @@ import { createDatapath } from '../../datapath/host/index.js'
 import { TABLES } from '../../model/tables.js'
 import type { Chassis, Network, Port, Router, Subnet } from '../../model/types.js'
 import type { Change } from '../../store/types.js'
-import { chassis, network, port, router, subnet } from './fixtures.js'
+import { chassis, network, port, router, subnet } from './fixtures/model.js'
 
 /** mulberry32: a tiny seeded PRNG. */
 function rng(seed: number): () => number {
