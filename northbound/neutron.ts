@@ -1,6 +1,6 @@
 // The services shared by the resource modules: typed store access, ownership checks, quotas and rendering of stored objects into API dictionaries.
 import { randomUUID } from 'node:crypto'
-import { ApiError, type ErrorType } from '../model/errors.js'
+import { ApiError } from '../model/errors.js'
 import { DEFAULT_QUOTAS } from '../model/quotas.js'
 import { TABLES, projectTopic } from '../model/tables.js'
 import type { Store } from '../store/types.js'
@@ -43,10 +43,6 @@ export class Neutron {
     return row
   }
 
-  notFound(type: ErrorType, id: string): ApiError {
-    return new ApiError(type, { id })
-  }
-
   async quotaLimits(projectId: string): Promise<Record<string, number>> {
     const row = await this.db.get<Record<string, number>>(TABLES.quotas, projectId)
     return { ...DEFAULT_QUOTAS, ...(row?.value ?? {}) }
@@ -58,11 +54,11 @@ export class Neutron {
   }
 
   /** 409 OverQuota when `adding` more objects would pass the project's limit (-1: unlimited). */
-  async checkQuota(projectId: string, resource: string, table: string, adding = 1): Promise<void> {
-    const limit = (await this.quotaLimits(projectId))[resource]
+  async checkQuota(projectId: string, opts: { resource: string; table: string; adding?: number }): Promise<void> {
+    const limit = (await this.quotaLimits(projectId))[opts.resource]
     if (limit === undefined || limit < 0) return
-    const used = await this.usage(projectId, table)
-    if (used + adding > limit) throw new ApiError('OverQuota', { resource })
+    const used = await this.usage(projectId, opts.table)
+    if (used + (opts.adding ?? 1) > limit) throw new ApiError('OverQuota', { resource: opts.resource })
   }
 
   /** Standard attributes of a new object. */

@@ -1,6 +1,7 @@
 // The API server over node:http: parses each request, authenticates it, dispatches to Keystone (/v3) or
 // Neutron (/, /v2.0), renders errors in each API's shape, and logs one line per request. Bad input of any kind
 // ends as a 4xx answer; an unexpected exception is a logged 500, never a crash.
+import { randomUUID } from 'node:crypto'
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ApiError } from '../model/errors.js'
@@ -123,12 +124,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       reply = isKeystone ? keystoneError(e) : neutronError(e)
     }
     const payload = reply.body === undefined || reply.status === 204 ? '' : JSON.stringify(reply.body)
-    const headers: Record<string, string | number> = { ...(reply.headers ?? {}), 'Content-Length': Buffer.byteLength(payload) }
+    // Clients log this id with errors; it ties a client report to our log line.
+    const requestId = `req-${randomUUID()}`
+    const headers: Record<string, string | number> = { ...(reply.headers ?? {}), 'Content-Length': Buffer.byteLength(payload), 'X-Openstack-Request-Id': requestId }
     if (payload) headers['Content-Type'] = 'application/json'
     res.writeHead(reply.status, headers)
     res.end(req.method === 'HEAD' ? undefined : payload)
     const ms = Number(process.hrtime.bigint() - started) / 1e6
-    log(`${new Date().toISOString()} ${req.method} ${url.pathname}${url.search} ${reply.status} ${ms.toFixed(1)}ms`)
+    log(`${new Date().toISOString()} ${requestId} ${req.method} ${url.pathname}${url.search} ${reply.status} ${ms.toFixed(1)}ms`)
   }
 
   const server: Server = createServer((req, res) => {
