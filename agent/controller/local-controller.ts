@@ -12,7 +12,7 @@
 import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
 import type { TopologyCompilerApi, EntryDelta } from '../compiler/types.js'
-import { FlowSync, type ApplyStats } from '../flows/index.js'
+import { FlowSync, type ApplyStats, type InstalledFlow } from '../flows/index.js'
 import { OfController, type OfConnection, type OfpErrorReply } from '../openflow/index.js'
 import { OvsdbClient, Vswitch, eq, select, type LocalPort } from '../ovsdb/index.js'
 import type { DatapathApi, Entry } from '../../datapath/host/index.js'
@@ -193,6 +193,9 @@ export class LocalController extends EventEmitter {
     const opts = this.tunnelOfport !== undefined ? { generation: this.generation, tunnelOfport: this.tunnelOfport } : { generation: this.generation }
     return emitOpenFlow(this.opts.compiler.entries(), opts)
   }
+
+  /** The flows on the switch as far as the last committed bundle goes (empty while no switch is connected). */
+  installedFlows (): InstalledFlow[] { return [...(this.flowSync?.installed.values() ?? [])] }
 
   /** What the planner decided for the current entries on this node's profile (computed at each install). */
   plan (): Plan | undefined { return this.lastPlan }

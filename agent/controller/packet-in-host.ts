@@ -12,6 +12,8 @@ export interface PacketInStats {
   /** frames sent back with PACKET_OUT */
   framesOut: number
   bad: Map<string, number>
+  /** handling time (PACKET_IN decoded -> PACKET_OUTs written) of the last packet-ins, ms, at most 1024 kept */
+  recentMs: number[]
 }
 
 export interface PacketInHostOptions {
@@ -24,7 +26,7 @@ export interface PacketInHostOptions {
 }
 
 export class PacketInHost {
-  readonly stats: PacketInStats = { received: 0, answered: 0, framesOut: 0, bad: new Map() }
+  readonly stats: PacketInStats = { received: 0, answered: 0, framesOut: 0, bad: new Map(), recentMs: [] }
 
   constructor (private readonly opts: PacketInHostOptions) {}
 
@@ -73,6 +75,8 @@ export class PacketInHost {
     }
     if (out.length > 0) this.stats.answered++
     this.stats.framesOut += out.length
-    this.opts.onHandled?.(performance.now() - t0)
+    const ms = performance.now() - t0
+    if (this.stats.recentMs.push(ms) > 1024) this.stats.recentMs.shift()
+    this.opts.onHandled?.(ms)
   }
 }

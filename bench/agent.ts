@@ -1,0 +1,174 @@
+// The agent on a real (private, userspace) Open vSwitch, in one process as `dragonflow serve` composes it:
+//   - port create through the API -> its flows committed on br-int (bundle acknowledged), p50/p95 over N ports
+//   - DHCP DISCOVER -> ACK through packet-in: a real udhcpc in a workload namespace (wall time of the whole
+//     DISCOVER/OFFER/REQUEST/ACK exchange), and the host's own handling time per packet-in
+//   - flows per port, and the process RSS with 1k local ports (patch-port pairs stand in for VM interfaces:
+//     they get ofports and iface-ids without a kernel device each)
+// Needs root. Prints a table and writes bench/results/agent.json.
+//   npm run bench:agent                     (defaults: 200 ports, 20 leases, 1000 local ports)
+//   node build/bench/agent.js --ports 50 --leases 5 --local 200
+import { execFile } from 'node:child_process'
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { parseFlags } from '../cli/command.js'
+import { startAgent } from '../cli/commands/agent.js'
+import { SERVE_STATE, type ServeState } from '../cli/commands/serve.js'
+import { PrivateOvs } from '../agent/controller/private-ovs.js'
+import type { LocalController } from '../agent/controller/local-controller.js'
+import { startApiServer } from '../northbound/server.js'
+import { openStore } from '../store/registry.js'
+import { REPO } from '../test/northbound/helpers/api-process.js'
+
+type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- API replies
+
+function sh (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { env, maxBuffer: 64 << 20 }, (err, out, stderr) => {
+      if (err !== null) reject(new Error(`${cmd} ${args.slice(0, 6).join(' ')}: ${stderr.trim() || err.message}`)); else resolve(out)
+    })
+  })
+}
+
+async function call (base: string, method: string, path: string, body?: unknown): Promise<Json> {
+  const res = await fetch(`${base}${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+  const j = await res.json() as Json
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(j)}`)
+  return j
+}
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(p * s.length))] as number
+}
+const r2 = (x: number): number => Math.round(x * 100) / 100
+
+const macBytes = (mac: string): string => mac.replace(/:/g, '').toLowerCase()
+
+/** True once a committed flow matches eth_dst = mac (the port's L2 lookup flow). */
+function hasFlowFor (c: LocalController, mac: string): boolean {
+  const want = macBytes(mac)
+  return c.installedFlows().some(f => f.match.some(o => o.cls === 0x8000 && o.field === 3 && o.value.toString('hex') === want))
+}
+
+async function waitFor (what: string, check: () => boolean, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setImmediate(resolve))
+  }
+}
+
+async function main (): Promise<void> {
+  const { flags } = parseFlags(process.argv.slice(2))
+  const nPorts = Number(flags.get('ports') ?? 200)
+  const nLeases = Number(flags.get('leases') ?? 20)
+  const nLocal = Number(flags.get('local') ?? 1000)
+  if (process.getuid?.() !== 0) throw new Error('bench:agent needs root (network namespaces, Open vSwitch)')
+  const dir = mkdtempSync(join(tmpdir(), 'dfe-bench-agent-'))
+  const tag = process.pid.toString(36)
+  const ovs = new PrivateOvs({ dir: join(dir, 'ovs'), netns: `dfbench${tag}` })
+  const workload = `dfbw${tag}`
+  const quiet = (): void => undefined
+  let controller: LocalController | undefined
+  const store = await openStore({ driver: 'embedded', dir: join(dir, 'store') })
+  const server = await startApiServer({ store, host: '127.0.0.1', port: 0, auth: 'none', log: quiet })
+  try {
+    await ovs.ensure()
+    controller = await startAgent({ store, chassisId: 'bench', ovsdbTarget: ovs.dbTarget, ofSocket: join(dir, 'ovs', 'of.sock'), profile: 'ovs-userspace', log: quiet })
+    const c = controller
+    await waitFor('the switch', () => c.inSync, 30_000)
+    const base = server.url
+    const net = (await call(base, 'POST', '/v2.0/networks', { network: { name: 'bench' } })).network as Json
+    await call(base, 'POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 4, cidr: '10.200.0.0/16' } })
+
+    // an anchor port plugged here, so that the network is followed and every new port gets flows on this node
+    const anchor = (await call(base, 'POST', '/v2.0/ports', { port: { network_id: net.id, name: 'anchor' } })).port as Json
+    // `dragonflow plug` finds the node through <dir>/serve.json, as `serve` writes it
+    const state: ServeState = { pid: process.pid, api: base, ovsdb: ovs.dbTarget, ovsRundir: ovs.dir, netns: ovs.netns, ofSocket: join(dir, 'ovs', 'of.sock'), bridge: 'br-int', chassisId: 'bench' }
+    writeFileSync(join(dir, SERVE_STATE), JSON.stringify(state))
+    await sh(process.execPath, [join(REPO, 'bin/dragonflow.js'), 'plug', '--data-dir', dir, '--port', anchor.id, '--netns', workload, '--mac', anchor.mac_address])
+    await waitFor('the anchor\'s flows', () => hasFlowFor(c, anchor.mac_address as string) && c.inSync)
+    const flowsBefore = c.installedFlows().length
+
+    // 1. port create -> flows committed
+    const createMs: number[] = []
+    const apiMs: number[] = []
+    for (let i = 0; i < nPorts; i++) {
+      const t0 = performance.now()
+      const p = (await call(base, 'POST', '/v2.0/ports', { port: { network_id: net.id } })).port as Json
+      apiMs.push(performance.now() - t0)
+      await waitFor(`flows of port ${i}`, () => hasFlowFor(c, p.mac_address as string))
+      createMs.push(performance.now() - t0)
+    }
+    await waitFor('sync', () => c.inSync)
+    const remoteFlowsPerPort = (c.installedFlows().length - flowsBefore) / nPorts
+
+    // 2. DHCP through packet-in, with a real client
+    const script = join(dir, 'lease.sh')
+    writeFileSync(script, '#!/bin/sh\n[ "$1" = bound ] && echo LEASE $ip\nexit 0\n')
+    chmodSync(script, 0o755)
+    const leaseMs: number[] = []
+    for (let i = 0; i < nLeases; i++) {
+      const t0 = performance.now()
+      const out = await sh('ip', ['netns', 'exec', workload, 'busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '5', '-T', '1', '-s', script])
+      if (!out.includes('LEASE')) throw new Error(`no lease: ${out}`)
+      leaseMs.push(performance.now() - t0)
+    }
+    const hostMs = c.stats().packetIns.recentMs
+
+    // 3. 1k local ports: patch-port pairs with iface-ids of real API ports
+    const localIds: string[] = []
+    for (let i = 0; i < nLocal; i++) localIds.push(((await call(base, 'POST', '/v2.0/ports', { port: { network_id: net.id } })).port as Json).id as string)
+    const boundBefore = c.stats().localPorts
+    const flowsBeforeLocal = c.installedFlows().length
+    const t0 = performance.now()
+    for (let i = 0; i < nLocal; i += 100) {
+      const args: string[] = []
+      for (let j = i; j < Math.min(nLocal, i + 100); j += 2) {
+        const a = `bpa${j}`; const b = `bpb${j}`
+        args.push('--', 'add-port', 'br-int', a, '--', 'set', 'Interface', a, 'type=patch', `options:peer=${b}`, `external_ids:iface-id=${localIds[j] ?? ''}`)
+        if (localIds[j + 1] !== undefined) args.push('--', 'add-port', 'br-int', b, '--', 'set', 'Interface', b, 'type=patch', `options:peer=${a}`, `external_ids:iface-id=${localIds[j + 1] ?? ''}`)
+      }
+      await ovs.vsctl(...args.slice(1))
+    }
+    await waitFor(`${nLocal} local ports`, () => c.stats().localPorts >= boundBefore + nLocal - 1, 300_000)
+    await waitFor('sync', () => c.inSync, 300_000)
+    const bindAllS = (performance.now() - t0) / 1000
+    const localFlowsPerPort = (c.installedFlows().length - flowsBeforeLocal) / nLocal
+    global.gc?.()
+    const rssMb = process.memoryUsage().rss / 2 ** 20
+
+    const result = {
+      when: new Date().toISOString(), cpus: cpus().length, cpu: cpus()[0]?.model ?? '',
+      portCreateToFlows: {
+        ports: nPorts, p50Ms: r2(pct(createMs, 0.5)), p95Ms: r2(pct(createMs, 0.95)), maxMs: r2(Math.max(...createMs)),
+        apiReplyP50Ms: r2(pct(apiMs, 0.5)), apiReplyP95Ms: r2(pct(apiMs, 0.95)),
+        note: 'from sending POST /v2.0/ports to the bundle with its flows acknowledged by OVS; apiReply: the POST alone (durable store write)',
+      },
+      dhcp: {
+        leases: nLeases, udhcpcP50Ms: r2(pct(leaseMs, 0.5)), udhcpcP95Ms: r2(pct(leaseMs, 0.95)),
+        hostPacketInP50Ms: r2(pct(hostMs, 0.5)), hostPacketInP95Ms: r2(pct(hostMs, 0.95)),
+        note: 'udhcpc: process start to lease (DISCOVER, OFFER, REQUEST, ACK: two packet-ins); host: PACKET_IN to PACKET_OUT',
+      },
+      flowsPerPort: { otherPortOnFollowedNetwork: r2(remoteFlowsPerPort), localPort: r2(localFlowsPerPort) },
+      localPorts: { ports: nLocal, bindAndInstallS: r2(bindAllS), flows: c.installedFlows().length, rssMb: r2(rssMb), note: 'RSS of the process holding API server + agent + WASM datapath (as dragonflow serve)' },
+    }
+    console.log(`port create -> flows on br-int   p50 ${result.portCreateToFlows.p50Ms} ms  p95 ${result.portCreateToFlows.p95Ms} ms  (${nPorts} ports; the API reply alone p50 ${result.portCreateToFlows.apiReplyP50Ms} ms)`)
+    console.log(`DHCP lease (udhcpc, 2 punts)     p50 ${result.dhcp.udhcpcP50Ms} ms  p95 ${result.dhcp.udhcpcP95Ms} ms; host per packet-in p50 ${result.dhcp.hostPacketInP50Ms} ms`)
+    console.log(`flows per port                   ${result.flowsPerPort.localPort} local, ${result.flowsPerPort.otherPortOnFollowedNetwork} for another port on a followed network`)
+    console.log(`${nLocal} local ports                  bound + installed in ${result.localPorts.bindAndInstallS} s, ${result.localPorts.flows} flows, RSS ${result.localPorts.rssMb} MB`)
+    mkdirSync(join(REPO, 'bench/results'), { recursive: true })
+    writeFileSync(join(REPO, 'bench/results/agent.json'), JSON.stringify(result, null, 2) + '\n')
+  } finally {
+    await controller?.stop()
+    await server.close()
+    await store.close()
+    ovs.stopSync({ deleteNetns: true })
+    await sh('ip', ['netns', 'del', workload]).catch(() => undefined)
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+main().catch((err: unknown) => { console.error(err instanceof Error ? err.message : err); process.exitCode = 1 })
