@@ -68,9 +68,15 @@ t.test('port descriptions and PORT_STATUS name the workloads\' ports', async t =
   const ports = reply.body.mpType === 'OFPMP_PORT_DESC' ? reply.body.ports : []
   t.same(ports.find(p => p.name === a.port)?.portNo, a.ofport)
   t.same(ports.find(p => p.name === b.port)?.portNo, b.ofport)
-  const status = new Promise<PortStatus>(resolve => sw.once('port-status', resolve))
+  // other ports may report state changes meanwhile: wait for the ADD of the new one
+  const statuses: PortStatus[] = []
+  const onStatus = (m: PortStatus): void => { statuses.push(m) }
+  sw.on('port-status', onStatus)
   const c = await ovs.addWorkload('c', 'br-int', 'port-c')
-  const s = await status
+  const end = Date.now() + 10_000
+  while (!statuses.some(m => m.port.name === c.port && m.reason === OFPPR_ADD) && Date.now() < end) await new Promise(resolve => setTimeout(resolve, 20))
+  sw.off('port-status', onStatus)
+  const s = statuses.find(m => m.port.name === c.port) ?? { reason: -1, port: { name: '', portNo: -1 } }
   t.equal(s.reason, OFPPR_ADD)
   t.equal(s.port.name, c.port)
   t.equal(s.port.portNo, c.ofport)

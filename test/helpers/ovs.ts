@@ -140,7 +140,9 @@ export class Ovs {
     if (old !== undefined && old.exitCode === null && old.signalCode === null) {
       const gone = new Promise(resolve => old.once('exit', resolve))
       old.kill('SIGTERM')
+      const kill = setTimeout(() => old.kill('SIGKILL'), 5000) // a vswitchd stuck on exit must not hang the test
       await gone
+      clearTimeout(kill)
     }
     await this.startVswitchd()
   }
