@@ -54,7 +54,7 @@ export interface TraceResult {
 export interface Counters {
   /** reason name -> count (drops and punts) */
   reasons: Record<string, number>
-  /** ofport -> reason name -> count */
+  /** ofport -> reason name -> count; ports without room for a row of their own count under 4294967295 */
   perPort: Record<number, Record<string, number>>
   packets: number
 }

@@ -112,7 +112,9 @@ export function decodeCounters(result: Uint8Array): Counters {
   const rowBytes = 8 + reasons * 8
   for (let i = 0; i < ports; i++) {
     const row = 16 + reasons * 8 + i * rowBytes
-    perPort[view.getUint32(row, true)] = reasonCounts(view, row + 8, reasons)
+    const counts = reasonCounts(view, row + 8, reasons)
+    // rows exist for every classified port (made with its entry); report the ports that counted something
+    if (Object.values(counts).some(n => n > 0)) perPort[view.getUint32(row, true)] = counts
   }
   return { packets: Number(view.getBigUint64(0, true)), reasons: reasonCounts(view, 16, reasons), perPort }
 }

@@ -41,6 +41,16 @@ t.test('a 10k-packet batch and repeated packet-ins allocate nothing', async t =>
   t.equal(dp.processEncoded(batch), 10_000)
   t.equal(dp.heapTop(), before, 'no allocation across 20k packets')
 
+  // drops from ports the node has never seen: counted without growing the counter table
+  const unknownPorts = dp.encodeBatch(Array.from({ length: 5000 }, (_, i) => ({ in_port: 1000 + i, data: frames[0]! })))
+  dp.processEncoded(unknownPorts)
+  const beforeUnknown = dp.heapTop()
+  dp.processEncoded(dp.encodeBatch(Array.from({ length: 5000 }, (_, i) => ({ in_port: 900_000 + i, data: frames[0]! }))))
+  t.equal(dp.heapTop(), beforeUnknown, 'no allocation for drops on 5000 new ports')
+  const c = dp.counters()
+  t.equal(c.reasons.unknown_in_port, 10_000)
+  t.ok((c.perPort[0xffffffff]?.unknown_in_port ?? 0) > 0, 'ports beyond the table share one row')
+
   const discover = buildFrame([ethernet({ src: vm, dst: mac('ff:ff:ff:ff:ff:ff') }), ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }),
     udp({ sport: 68, dport: 67 }), dhcp({ xid: 9, chaddr: vm, type: 'discover' })])
   dp.packetIn({ in_port: 1, data: discover }, 0)

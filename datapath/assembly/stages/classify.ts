@@ -6,6 +6,7 @@ import { VLAN_TAG_BYTES } from '../codec/ethernet'
 import { pkt } from '../pipeline/packet'
 import { step } from '../pipeline/trace'
 import { drop } from '../pipeline/verdict'
+import { reservePort } from '../tables/counters'
 import { ExactTable, clearKey, key } from '../tables/exact-table'
 
 /** (in_port u32, vid u32) -> network u32 @0, port u32 @4 */
@@ -25,6 +26,7 @@ const tunnels = new ExactTable(4, 256)
 }
 
 export function addClassifyPort(inPort: u32, vid: u32, network: u32, port: u32): void {
+  reservePort(inPort) // its drop counters, made now so that counting never allocates
   portKey(inPort, vid)
   const v = ports.upsert()
   store<u32>(v, network)

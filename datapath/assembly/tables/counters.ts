@@ -6,8 +6,20 @@ const PER_PORT_BYTES: i32 = REASON_COUNT * 8
 
 export const reasonTotals: usize = heap.alloc(<usize>PER_PORT_BYTES)
 memory.fill(reasonTotals, 0, <usize>PER_PORT_BYTES)
-/** in_port -> u64 per reason */
-export const perPort = new ExactTable(PER_PORT_BYTES, 256)
+/** in_port -> u64 per reason. Rows for classified ports are made when their entry is added (reservePort);
+ * a drop on a port never seen takes a free row if there is one without growing the table, else it is
+ * counted under OTHER_PORTS: the packet path never allocates. */
+export const perPort = new ExactTable(PER_PORT_BYTES, 1024)
+/** The in_port the drops of ports without a row are counted under. */
+export const OTHER_PORTS: u32 = 0xffffffff
+reserveOtherPorts()
+
+function reserveOtherPorts(): void {
+  clearKey()
+  store<u32>(key, OTHER_PORTS)
+  perPort.upsert()
+}
+
 let packets: u64 = 0
 
 @inline export function countPacket(): void {
@@ -16,12 +28,24 @@ let packets: u64 = 0
 
 export function countReason(inPort: u32, reason: i32): void {
   if (reason <= 0 || reason >= REASON_COUNT) return
-  const slot = reasonTotals + (<usize>reason << 3)
-  store<u64>(slot, load<u64>(slot) + 1)
+  const total = reasonTotals + (<usize>reason << 3)
+  store<u64>(total, load<u64>(total) + 1)
   clearKey()
   store<u32>(key, inPort)
-  const row = perPort.upsert() + (<usize>reason << 3)
-  store<u64>(row, load<u64>(row) + 1)
+  let row = perPort.upsertInPlace()
+  if (row == 0) {
+    store<u32>(key, OTHER_PORTS)
+    row = perPort.find() // made at start and by clearCounters: always there
+  }
+  const slot = row + (<usize>reason << 3)
+  store<u64>(slot, load<u64>(slot) + 1)
+}
+
+/** Makes the counter row of `inPort` (control path: may grow the table). */
+export function reservePort(inPort: u32): void {
+  clearKey()
+  store<u32>(key, inPort)
+  perPort.upsert()
 }
 
 export function packetCount(): u64 {
@@ -55,5 +79,6 @@ export function writeCounters(out: usize): void {
 export function clearCounters(): void {
   memory.fill(reasonTotals, 0, <usize>PER_PORT_BYTES)
   perPort.clear()
+  reserveOtherPorts()
   packets = 0
 }

@@ -123,7 +123,23 @@ export const key: usize = memory.data(KEY_BYTES)
   upsert(k: usize = key): usize {
     const found = this.find(k)
     if (found != 0) return found
-    if ((this.count + 1) * 10 > this.capacity * 7) this.grow()
+    if (this.full()) this.grow()
+    return this.insertNew(k)
+  }
+
+  /** Like upsert, but 0 instead of growing: for the packet path, which must not allocate. */
+  upsertInPlace(k: usize = key): usize {
+    const found = this.find(k)
+    if (found != 0) return found
+    return this.full() ? 0 : this.insertNew(k)
+  }
+
+  /** One more entry would pass the 70% load factor. */
+  @inline private full(): bool {
+    return (this.count + 1) * 10 > this.capacity * 7
+  }
+
+  private insertNew(k: usize): usize {
     const tag = hashKey(k)
     const mask = this.capacity - 1
     let i = (tag >> 1) & mask
