@@ -64,7 +64,14 @@ export const ports: Resource<Port> = {
       mac_address: '',
       key,
     } as unknown as Port
-    return writePort(nb, { port, requested: fixed as IpRequest[] | undefined, mac: mac as string | undefined })
+    const row = await writePort(nb, { port, requested: fixed as IpRequest[] | undefined, mac: mac as string | undefined })
+    // A network delete that listed its ports just before this commit would leave the port behind: the creator
+    // looks again and takes its port back, so the port is either refused or its network still exists.
+    if (!(await nb.db.get(TABLES.networks, net.id))) {
+      await nb.db.transact(deletePortOps(row.value)).catch(() => undefined)
+      throw new ApiError('NetworkNotFound', { id: net.id })
+    }
+    return row
   },
 
   async update(nb, ctx, row, changes) {

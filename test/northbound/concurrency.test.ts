@@ -73,3 +73,29 @@ t.test('etcd store: 200 parallel creates over two API processes', async t => {
   t.teardown(() => store.close())
   await verify(t, store, acked, networkId)
 })
+
+t.test('a network delete racing with port creates leaves no orphan port', async t => {
+  const a = await startApi({ store: 'embedded', quiet: true })
+  t.teardown(async () => { await a.kill(); removeDir(a.dataDir) })
+  for (let round = 0; round < 5; round++) {
+    const net = (await api(a.url, 'POST', '/v2.0/networks', { body: { network: { name: `race-${round}` } } })).body.network
+    await api(a.url, 'POST', '/v2.0/subnets', { body: { subnet: { network_id: net.id, ip_version: 4, cidr: '10.90.0.0/24' } } })
+    const creates = Array.from({ length: 20 }, () => api(a.url, 'POST', '/v2.0/ports', { body: { port: { network_id: net.id } } }))
+    await new Promise(r => setTimeout(r, round * 5))
+    const del = await api(a.url, 'DELETE', `/v2.0/networks/${net.id}`)
+    const replies = await Promise.all(creates)
+    const left = (await api(a.url, 'GET', `/v2.0/ports?network_id=${net.id}`)).body.ports as { id: string }[]
+    const netNow = await api(a.url, 'GET', `/v2.0/networks/${net.id}`)
+    if (del.status === 204) {
+      t.equal(netNow.status, 404, `round ${round}: network deleted`)
+      t.same(left, [], `round ${round}: no port outlives its network`)
+      const acked = replies.filter(r => r.status === 201).map(r => r.body.port.id as string)
+      t.same(acked.filter(id => left.some(p => p.id === id)), [], 'no acknowledged port survives on a deleted network')
+    } else {
+      t.equal(del.status, 409, `round ${round}: NetworkInUse`)
+      t.equal(netNow.status, 200)
+      for (const p of left) await api(a.url, 'DELETE', `/v2.0/ports/${p.id}`)
+      t.equal((await api(a.url, 'DELETE', `/v2.0/networks/${net.id}`)).status, 204)
+    }
+  }
+})
