@@ -1,0 +1,41 @@
+// ls_in_arp_nd_rsp: ARP requests answered in place; known-target neighbour solicitations punted (BEHAVIOUR.md §5).
+import type { ArpNdEntry } from '../../../datapath/host/entries.js'
+import { STAGE_ARP_ND_RSP, STAGE_DHCP } from '../../../datapath/spec/stages.js'
+import { REASON_UNSUPPORTED } from '../../../datapath/spec/verdicts.js'
+import { act } from '../builder.js'
+import {
+  ARP_OP_REPLY, ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV6, ICMPV6_ND_NS, IP_PROTO_ICMPV6,
+} from '../fields.js'
+import type { Action, Flow } from '../flow.js'
+import { REG_NETWORK } from '../layout.js'
+import { Ipv4Address, Ipv6Address, MacAddress } from '../values.js'
+import { Context, isV6, key } from './context.js'
+
+export function arpFlows(c: Context): Flow[] {
+  const out: Flow[] = []
+  for (const e of c.of<ArpNdEntry>('arp_nd').filter(e => !isV6(e.ip))) {
+    const mac = MacAddress.parse(e.mac)
+    const ip = Ipv4Address.parse(e.ip)
+    // The reply in place (BEHAVIOUR.md §5, RFC 826): order matters, each move reads the request's fields.
+    const reply: Action[] = [
+      act.move({ field: 'eth_src' }, { field: 'eth_dst' }),
+      act.setEthSrc(mac),
+      act.setArpOp(ARP_OP_REPLY),
+      act.move({ field: 'arp_sha' }, { field: 'arp_tha' }),
+      act.move({ field: 'arp_spa' }, { field: 'arp_tpa' }),
+      act.setArpSha(mac),
+      act.setArpSpa(ip),
+      act.inPort(),
+    ]
+    out.push(c.flow(STAGE_ARP_ND_RSP).priority('ENTRY').cookie({ key: e.network })
+      .match(REG_NETWORK, key(e.network)).match('eth_type', ETH_TYPE_ARP).match('arp_op', ARP_OP_REQUEST)
+      .match('arp_tpa', ip).apply(...reply).build())
+  }
+  for (const e of c.of<ArpNdEntry>('arp_nd').filter(e => isV6(e.ip))) {
+    out.push(c.flow(STAGE_ARP_ND_RSP).priority('ENTRY').cookie({ reason: REASON_UNSUPPORTED })
+      .match(REG_NETWORK, key(e.network)).match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6)
+      .match('icmpv6_type', ICMPV6_ND_NS).match('nd_target', Ipv6Address.parse(e.ip)).apply(act.controller()).build())
+  }
+  out.push(c.flow(STAGE_ARP_ND_RSP).priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_DHCP).build())
+  return out
+}

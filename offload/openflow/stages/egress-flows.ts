@@ -1,0 +1,25 @@
+// ls_out_dispatch: port -> local ofport, or tunnel to the chassis that hosts it (BEHAVIOUR.md §10).
+import type { EgressEntry } from '../../../datapath/host/entries.js'
+import { STAGE_EGRESS } from '../../../datapath/spec/stages.js'
+import { REASON_EGRESS_NO_PORT } from '../../../datapath/spec/verdicts.js'
+import { act } from '../builder.js'
+import type { Flow } from '../flow.js'
+import { REG_DST_PORT, REG_NETWORK } from '../layout.js'
+import { Ipv4Address, OfPort } from '../values.js'
+import { Context, key } from './context.js'
+
+export function egressFlows(c: Context): Flow[] {
+  const out: Flow[] = []
+  for (const e of c.of<EgressEntry>('egress')) {
+    const b = c.flow(STAGE_EGRESS).priority('ENTRY').cookie({ key: e.port }).match(REG_DST_PORT, key(e.port))
+    if (e.local !== undefined) b.apply(act.output(OfPort.of(e.local)))
+    else if (e.remote !== undefined) {
+      // VXLAN/Geneve VNI = network key (reg0), outer destination = the chassis (VERDICT_TUNNEL)
+      b.apply(act.move({ field: REG_NETWORK }, { field: 'tun_id', ofs: 0, nBits: 32 }),
+        act.setTunDst(Ipv4Address.parse(e.remote)), act.output(c.tunnelPort(`remote port ${e.port}`)))
+    } else continue
+    out.push(b.build())
+  }
+  out.push(c.flow(STAGE_EGRESS).priority('TABLE_MISS').cookie({ reason: REASON_EGRESS_NO_PORT }).build())
+  return out
+}

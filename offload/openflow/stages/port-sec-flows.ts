@@ -1,0 +1,55 @@
+// ls_in_port_sec: source MAC and addresses must belong to the port (BEHAVIOUR.md §4).
+import type { PortSecEntry } from '../../../datapath/host/entries.js'
+import { STAGE_ARP_ND_RSP, STAGE_PORT_SEC } from '../../../datapath/spec/stages.js'
+import { REASON_PORT_SEC_ARP, REASON_PORT_SEC_IP, REASON_PORT_SEC_MAC } from '../../../datapath/spec/verdicts.js'
+import { FlowBuilder } from '../builder.js'
+import {
+  ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_UDP, UDP_PORT_DHCP_CLIENT, UDP_PORT_DHCP_SERVER,
+} from '../fields.js'
+import type { Flow } from '../flow.js'
+import { FLAG_FROM_TUNNEL, REG_FLAGS, REG_SRC_PORT, flagSet } from '../layout.js'
+import { Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, MacAddress } from '../values.js'
+import { Context, dedupe, isV6, key } from './context.js'
+
+export function portSecFlows(c: Context): Flow[] {
+  const out: Flow[] = []
+  const f = (): FlowBuilder => c.flow(STAGE_PORT_SEC)
+  out.push(f().priority('SKIP').cookie({ key: 0 }).match(REG_FLAGS, flagSet(FLAG_FROM_TUNNEL)).goto(STAGE_ARP_ND_RSP).build())
+  for (const e of c.of<PortSecEntry>('port_sec')) {
+    const port = key(e.port)
+    if (e.disabled === true || e.mac === undefined) {
+      if (e.disabled === true) out.push(f().priority('ENTRY').cookie({ key: e.port }).match(REG_SRC_PORT, port).goto(STAGE_ARP_ND_RSP).build())
+      continue
+    }
+    const mac = MacAddress.parse(e.mac)
+    const from = (band: Parameters<FlowBuilder['priority']>[0], subject: { key: number } | { reason: number }): FlowBuilder =>
+      f().priority(band).cookie(subject).match(REG_SRC_PORT, port).match('eth_src', mac)
+    for (const cidr of (e.ips ?? []).filter(x => !isV6(x))) {
+      const prefix = Ipv4Prefix.parse(cidr)
+      out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV4).match('nw_src', prefix).goto(STAGE_ARP_ND_RSP).build())
+      out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_ARP).match('arp_sha', mac)
+        .match('arp_spa', prefix).goto(STAGE_ARP_ND_RSP).build())
+    }
+    // before an address exists: DHCP from 0.0.0.0 and ARP probes (BEHAVIOUR.md §4)
+    out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV4).match('ip_proto', IP_PROTO_UDP)
+      .match('nw_src', Ipv4Address.parse('0.0.0.0')).match('udp_src', UDP_PORT_DHCP_CLIENT)
+      .match('udp_dst', UDP_PORT_DHCP_SERVER).goto(STAGE_ARP_ND_RSP).build())
+    out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_ARP).match('arp_sha', mac)
+      .match('arp_spa', Ipv4Address.parse('0.0.0.0')).goto(STAGE_ARP_ND_RSP).build())
+    for (const cidr of (e.ips ?? []).filter(isV6)) {
+      out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV6)
+        .match('ipv6_src', Ipv6Prefix.parse(cidr)).goto(STAGE_ARP_ND_RSP).build())
+    }
+    // IPv6 before an address: DAD from :: and any link-local source (BEHAVIOUR.md §4)
+    for (const pre of [Ipv6Address.parse('::'), Ipv6Prefix.parse('fe80::/10')]) {
+      out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV6).match('ipv6_src', pre)
+        .goto(STAGE_ARP_ND_RSP).build())
+    }
+    out.push(from('PORT_SEC_L3_DENY', { reason: REASON_PORT_SEC_IP }).match('eth_type', ETH_TYPE_IPV4).build())
+    out.push(from('PORT_SEC_L3_DENY', { reason: REASON_PORT_SEC_IP }).match('eth_type', ETH_TYPE_IPV6).build())
+    out.push(from('PORT_SEC_L3_DENY', { reason: REASON_PORT_SEC_ARP }).match('eth_type', ETH_TYPE_ARP).build())
+    out.push(from('PORT_SEC_L2_ALLOW', { key: e.port }).goto(STAGE_ARP_ND_RSP).build())
+  }
+  out.push(f().priority('TABLE_MISS').cookie({ reason: REASON_PORT_SEC_MAC }).build())
+  return dedupe(out)
+}
