@@ -2,7 +2,7 @@
 // place (BEHAVIOUR.md "Order of checks" 5).
 import { BROADCAST_MAC, IPV6_ANY, ipv4, ipv6, mac, type Ipv4Address, type Ipv6Address, type MacAddress }
   from '../../../datapath/host/packet-addresses.js'
-import { ARP_REPLY, ARP_REQUEST, arp, ethernet, ip6, ndNa, ndNs, ndRa, ndRs, type Layer } from '../../../datapath/host/packet-builder.js'
+import { ARP_REPLY, ARP_REQUEST, arp, concat, ethernet, ip6, ndNa, ndNs, ndRa, ndRs, type Icmpv6Layer, type Layer } from '../../../datapath/host/packet-builder.js'
 import { STAGE_ARP_ND_RSP } from '../../../datapath/spec/stages.js'
 import type { FieldChecks, Vector } from '../vector-format.js'
 import { NET_A, RPA, RPB, VM1, VM2, VM3, VM4, VM4_PAIR_IP, VM4_PAIR_MAC, VMB1 } from './topologies.js'
@@ -62,6 +62,10 @@ function ns(who: Solicit, target: Ipv6Address): Layer[] {
   return [ethernet({ src: who.mac, dst: who.ethDst ?? dst.multicastMac() }), ip6({ src: who.src, dst, hopLimit: who.hopLimit ?? 255 }),
     ndNs({ target, sll: who.sll === false || who.src.toString() === '::' ? undefined : who.mac, checksum: who.checksum })]
 }
+/** An NS from `who` whose ICMPv6 layer is changed by `change` (the checksum is computed over the result). */
+function nsWith(who: Solicit, target: Ipv6Address, change: (l: Icmpv6Layer) => Icmpv6Layer): Layer[] {
+  return ns(who, target).map(l => (l.kind === 'icmp6' ? change(l) : l))
+}
 /** BEHAVIOUR.md 5: the advertisement's fields; bytes such as flow label are left to the target. */
 function na(o: { to: MacAddress; dst: Ipv6Address; target: Ipv6Address; mac: MacAddress; flags: string }): FieldChecks {
   return { eth_src: o.mac.toString(), eth_dst: o.to.toString(), ip_src: o.target.toString(), ip_dst: o.dst.toString(), hop_limit: 255,
@@ -102,6 +106,14 @@ function ndVectors(): Vector[] {
       input: layersInput(of1, ns({ ...vm1, hopLimit: 64 }, RPA.ip6)), expect: drop('bad_icmp', 'RFC 4861 7.1.1: hop limit must be 255; BEHAVIOUR.md 5') }),
     ...bothModes({ name: 'nd/ns-bad-checksum', stage, intent: 'An NS with a wrong ICMPv6 checksum is consumed by the responder, so it is verified.',
       input: layersInput(of1, ns({ ...vm1, checksum: 'bad' }, RPA.ip6)), expect: drop('bad_l4_checksum', 'BEHAVIOUR.md checksums: NS checksum verified') }),
+    vector({ name: 'nd/ns-code-not-zero', stage, intent: 'An NS with ICMP code 1 is not a valid solicitation.',
+      input: layersInput(of1, nsWith(vm1, RPA.ip6, b => ({ ...b, code: 1 }))), expect: drop('bad_icmp', 'RFC 4861 7.1.1: ICMP Code is 0; BEHAVIOUR.md 5') }),
+    vector({ name: 'nd/ns-zero-length-option', stage, intent: 'An NS carrying an option of length 0 is not a valid solicitation.',
+      input: layersInput(of1, nsWith(vm1, RPA.ip6, b => ({ ...b, body: concat(b.body.subarray(0, 20), Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0)) }))),
+      expect: drop('bad_icmp', 'RFC 4861 7.1.1: all included options have a length greater than zero') }),
+    vector({ name: 'nd/ns-shorter-than-24-bytes', stage, intent: 'An ICMPv6 type 135 message of 20 bytes cannot hold the target address.',
+      input: layersInput(of1, nsWith(vm1, RPA.ip6, b => ({ ...b, body: b.body.subarray(0, 16) }))),
+      expect: drop('bad_icmp', 'RFC 4861 7.1.1: ICMP length is 24 or more octets') }),
     vector({ name: 'nd/ns-for-unknown-target-floods', stage, intent: 'An NS for an address nobody registered is multicast and floods.',
       input: layersInput(of1, ns(vm1, ipv6('2001:db8:a::77'))), expect: flood(NET_A, exact(ns(vm1, ipv6('2001:db8:a::77'))), { because: 'BEHAVIOUR.md 5: continue; 9: multicast floods' }) }),
     vector({ name: 'nd/router-solicitation-floods', stage, intent: 'A router solicitation is not answered by the pipeline and floods.',
