@@ -2,7 +2,8 @@
 // array order kept (builders emit arrays in a deterministic order).
 import type { Entry } from '../../datapath/host/entries.js'
 
-function canonical(value: unknown): string {
+/** JSON with object keys sorted: equal values give equal text. */
+export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
   if (value !== null && typeof value === 'object') {
     const obj = value as Record<string, unknown>

@@ -11,12 +11,12 @@ import type { Entry } from '../../datapath/host/entries.js'
 import { DEVICE_OWNER_DHCP } from '../../model/attributes/ports.js'
 import { TABLES } from '../../model/tables.js'
 import type { Chassis, Port } from '../../model/types.js'
-import type { Change } from '../../store/types.js'
+import type { Change, StoredObject } from '../../store/types.js'
 import { compileState, type CompileResult } from './compile-topology.js'
 import { type ChassisIdentity, compileUnit, unitOf } from './compile-unit.js'
-import { entryKey } from './entry-key.js'
+import { canonical, entryKey } from './entry-key.js'
 import { type Followed, followedClosure } from './locality.js'
-import { isCompiledTable, ModelState } from './model-state.js'
+import { COMPILED_TABLES, isCompiledTable, ModelState } from './model-state.js'
 import type { CompileProblem } from './problems.js'
 import type { EntryDelta, TopologyCompilerApi } from './types.js'
 import { VersionFilter } from './version-filter.js'
@@ -56,6 +56,38 @@ export class TopologyCompiler implements TopologyCompilerApi {
     return this.recompile(new Set([unitOf(TABLES.ports, portId)]), true)
   }
 
+  /**
+   * A full resync (after a reconnect, or the periodic safety net): `objects` is everything the store holds now in
+   * the tables the compiler reads. Newer versions apply, equal ones are ignored, older ones (or an equal
+   * version with another value) replace the held object, held objects that are absent are deleted; the delta
+   * is the net change over the whole resync.
+   */
+  resync(objects: StoredObject[]): EntryDelta {
+    const before = new Map([...this.rows].map(([k, r]) => [k, r.entry]))
+    const present = new Set<string>()
+    for (const o of objects) {
+      if (!isCompiledTable(o.table)) continue
+      const key = `${o.table}/${o.id}`
+      present.add(key)
+      // The snapshot is the truth: an older version than the one held means the object was deleted and created
+      // again while we were away (versions restart at 1), so the held one goes first.
+      // The same version with another value is the same story (a re-created object caught up with the old one).
+      const held = this.versions.heldVersion(key)
+      const replaced = held !== undefined && (o.version < held || (o.version === held && canonical(this.objectOf(o.table, o.id)) !== canonical(o.value)))
+      if (replaced) this.applyChange({ table: o.table, id: o.id, version: held, action: 'delete', topics: [] })
+      this.applyChange({ table: o.table, id: o.id, version: o.version, action: this.objectOf(o.table, o.id) === undefined ? 'create' : 'update', topics: o.topics, value: o.value })
+    }
+    for (const table of COMPILED_TABLES) {
+      for (const id of [...this.idsOf(table)]) {
+        if (present.has(`${table}/${id}`)) continue
+        this.applyChange({ table, id, version: this.versions.heldVersion(`${table}/${id}`) ?? 0, action: 'delete', topics: [] })
+      }
+    }
+    const added = [...this.rows].filter(([k]) => !before.has(k)).map(([, r]) => r.entry)
+    const removed = [...before].filter(([k]) => !this.rows.has(k)).map(([, e]) => e)
+    return { added, removed }
+  }
+
   entries(): Entry[] {
     return [...this.rows.values()].map(r => r.entry)
   }
@@ -79,6 +111,17 @@ export class TopologyCompiler implements TopologyCompilerApi {
   /** The full recompute of the held state: the fallback, and the oracle the tests compare against. */
   recompute(): CompileResult {
     return compileState(this.state, this.self)
+  }
+
+  private idsOf(table: string): Iterable<string> {
+    switch (table) {
+      case TABLES.networks: return this.state.networks.keys()
+      case TABLES.subnets: return this.state.subnets.keys()
+      case TABLES.ports: return this.state.ports.keys()
+      case TABLES.routers: return this.state.routers.keys()
+      case TABLES.chassis: return this.state.chassis.keys()
+      default: return []
+    }
   }
 
   private objectOf(table: string, id: string): unknown {

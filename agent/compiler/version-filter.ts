@@ -11,6 +11,10 @@ export class VersionFilter {
   /** Revision of the last delete per object, kept to drop changes that were overtaken by it. */
   private readonly deleted = new Map<string, number>()
 
+  heldVersion(key: string): number | undefined {
+    return this.held.get(key)?.version
+  }
+
   /** Whether `change` is news; when it is, it is recorded as held (or as deleted). */
   accept(change: Change): boolean {
     const key = `${change.table}/${change.id}`

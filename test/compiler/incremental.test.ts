@@ -150,3 +150,29 @@ t.test('a record of an unexpected shape costs only its own entries', async t => 
   t.ok(c.entries().length > 0 && c.entries().length < before, 'the rest still compiles')
   t.same(keys(c.entries()), keys(c.recompute().entries), 'and still equals the full compile')
 })
+
+t.test('resync: the store snapshot wins; the delta is the net change', async t => {
+  const c = loaded()
+  const s = sampleSnapshot()
+  const stored = <T extends { id: string }>(table: string, value: T, version = 1) => ({ table, id: value.id, version, topics: [], value: value as unknown as Record<string, unknown> })
+  // While away: 'db' was deleted, 'app' moved to a new address (v2), network n1 was deleted and re-created (v1 again, new MTU).
+  const objects = [
+    ...s.chassis.map(x => stored(TABLES.chassis, x)),
+    stored(TABLES.networks, { ...s.networks[0]!, mtu: 1400 }), stored(TABLES.networks, s.networks[1]!),
+    ...s.subnets.map(x => stored(TABLES.subnets, x)),
+    ...s.ports.filter(p => p.id !== 'db' && p.id !== 'app').map(p => stored(TABLES.ports, p)),
+    stored(TABLES.ports, { ...s.ports[2]!, fixed_ips: [{ subnet_id: 's2', ip_address: '10.0.1.55' }] }, 2),
+    ...s.routers.map(r => stored(TABLES.routers, r)),
+  ]
+  c.applyChange(put(TABLES.networks, s.networks[0]!, 3)) // the held n1 is at v3 before the resync
+  const before = new Set(keys(c.entries()))
+  const d = c.resync(objects)
+  const after = new Set(keys(c.entries()))
+  t.same(keys(d.added), [...after].filter(k => !before.has(k)).sort(), 'added = the net additions')
+  t.same(keys(d.removed), [...before].filter(k => !after.has(k)).sort(), 'removed = the net removals')
+  t.ok(d.removed.some(e => e.stage === 'egress' && e.port === 2), "db's entries are gone")
+  t.ok(c.entries().some(e => e.stage === 'arp_nd' && e.ip === '10.0.1.55'), "app's new address")
+  t.ok(c.entries().some(e => e.stage === 'dhcp' && e.mtu === 1400), 'the re-created n1 (older version) replaced the held one')
+  t.same(keys(c.entries()), keys(c.recompute().entries))
+  t.same(c.resync(objects), { added: [], removed: [] }, 'a second identical resync changes nothing')
+})

@@ -1,14 +1,15 @@
 // The incremental contract under random inputs (seeded, so a failure replays): creates, updates and deletes of
 // networks, subnets, ports, routers and chassis, delivered out of order (stale versions, references before the
-// objects they name), interleaved with plug/unplug. After every step: the union of the deltas applied so far ==
-// entries() == the full compile of the state the version rules say should be held.
+// objects they name), interleaved with plug/unplug and full resyncs from the store's current state. After every
+// step: the union of the deltas applied so far == entries() == the full compile of the state the version rules
+// say should be held.
 import t from 'tap'
 import { TopologyCompiler, compileTopology, entryKey, type ModelSnapshot } from '../../agent/compiler/index.js'
 import type { Entry } from '../../datapath/host/entries.js'
 import { createDatapath } from '../../datapath/host/index.js'
 import { TABLES } from '../../model/tables.js'
 import type { Chassis, Network, Port, Router, Subnet } from '../../model/types.js'
-import type { Change } from '../../store/types.js'
+import type { Change, StoredObject } from '../../store/types.js'
 import { chassis, network, port, router, subnet } from './fixtures/model.js'
 
 /** mulberry32: a tiny seeded PRNG. */
@@ -28,6 +29,8 @@ const SELF = { chassisId: 'c0', chassisTunnelIp: '192.0.2.100' }
 class Generator {
   /** The store's current version of each object (0 = absent); versions restart at 1 after a delete. */
   private readonly versions = new Map<string, number>()
+  /** What the store holds now (for resync steps). */
+  readonly store = new Map<string, StoredObject>()
   constructor(private readonly r: () => number) {}
   int(n: number): number { return Math.floor(this.r() * n) }
   pick<T>(xs: readonly T[]): T { return xs[this.int(xs.length)] as T }
@@ -96,10 +99,13 @@ class Generator {
     const current = this.versions.get(key) ?? 0
     if (current > 0 && this.chance(0.15)) {
       this.versions.set(key, 0)
+      this.store.delete(key)
       return { table, id, version: current, action: 'delete', topics: [] }
     }
     this.versions.set(key, current + 1)
-    return { table, id, version: current + 1, action: current === 0 ? 'create' : 'update', topics: [], value: make() as unknown as Record<string, unknown> }
+    const value = make() as unknown as Record<string, unknown>
+    this.store.set(key, { table, id, version: current + 1, topics: [], value })
+    return { table, id, version: current + 1, action: current === 0 ? 'create' : 'update', topics: [], value }
   }
 }
 
@@ -113,6 +119,11 @@ class Expected {
     if (c.action === 'delete') { this.held.delete(key); return }
     if (held && c.version <= held.version) return
     this.held.set(key, { version: c.version, value: c.value ?? {} })
+  }
+  /** After a resync the compiler holds exactly what the store holds. */
+  resync(objects: StoredObject[]): void {
+    this.held.clear()
+    for (const o of objects) this.held.set(`${o.table}/${o.id}`, { version: o.version, value: o.value })
   }
   snapshot(): ModelSnapshot {
     const of = <T>(table: string): T[] => [...this.held].filter(([k]) => k.startsWith(`${table}/`)).map(([, v]) => v.value as unknown as T)
@@ -138,7 +149,12 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
       let what: string
       let delta
       const roll = g.int(10)
-      if (roll < 2) {
+      if (roll === 9 && g.chance(0.1)) {
+        const objects = [...g.store.values()]
+        what = `resync (${objects.length} objects)`
+        expected.resync(objects)
+        delta = compiler.resync(objects)
+      } else if (roll < 2) {
         const i = g.int(PORTS)
         const ofport = g.chance(0.7) ? 1 + i : undefined
         what = `bindLocal p${i} ${ofport}`
