@@ -81,6 +81,8 @@ async function main (): Promise<void> {
     await waitFor('the switch', () => c.inSync, 30_000)
     const base = server.url
     const net = (await call(base, 'POST', '/v2.0/networks', { network: { name: 'bench' } })).network as Json
+    // the default port quota is far below what a bench creates
+    await call(base, 'PUT', `/v2.0/quotas/${net.project_id as string}`, { quota: { port: -1 } })
     await call(base, 'POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 4, cidr: '10.200.0.0/16' } })
 
     // an anchor port plugged here, so that the network is followed and every new port gets flows on this node
