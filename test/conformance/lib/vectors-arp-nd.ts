@@ -2,7 +2,7 @@
 // place (BEHAVIOUR.md "Order of checks" 5).
 import { BROADCAST_MAC, IPV6_ANY, ipv4, ipv6, mac, type Ipv4Address, type Ipv6Address, type MacAddress }
   from '../../../datapath/host/packet-addresses.js'
-import { ARP_REPLY, ARP_REQUEST, arp, concat, ethernet, ip6, ndNa, ndNs, ndRa, ndRs, type Icmpv6Layer, type Layer } from '../../../datapath/host/packet-builder.js'
+import { ARP_REPLY, ARP_REQUEST, arp, concat, ethernet, ip6, ndLinkLayerOption, ndNa, ndNs, ndRa, ndRs, type Icmpv6Layer, type Layer } from '../../../datapath/host/packet-builder.js'
 import { STAGE_ARP_ND_RSP } from '../../../datapath/spec/stages.js'
 import type { FieldChecks, Vector } from '../vector-format.js'
 import { NET_A, RPA, RPB, VM1, VM2, VM3, VM4, VM4_PAIR_IP, VM4_PAIR_MAC, VMB1 } from './topologies.js'
@@ -114,6 +114,12 @@ function ndVectors(): Vector[] {
     vector({ name: 'nd/ns-shorter-than-24-bytes', stage, intent: 'An ICMPv6 type 135 message of 20 bytes cannot hold the target address.',
       input: layersInput(of1, nsWith(vm1, RPA.ip6, b => ({ ...b, body: b.body.subarray(0, 16) }))),
       expect: drop('bad_icmp', 'RFC 4861 7.1.1: ICMP length is 24 or more octets') }),
+    vector({ name: 'nd/ns-dad-with-source-lla', stage, intent: 'A DAD probe (source ::) must not carry a source link-layer option.',
+      input: layersInput(of1, nsWith({ mac: VM1.mac, src: IPV6_ANY }, VM2.ip6, b => ({ ...b, body: concat(b.body, ndLinkLayerOption(1, VM1.mac)) }))),
+      expect: drop('bad_icmp', 'RFC 4861 7.1.1: from the unspecified address, there is no source link-layer address option') }),
+    vector({ name: 'nd/ns-dad-to-unicast', stage, intent: 'A DAD probe (source ::) must go to the solicited-node multicast address.',
+      input: layersInput(of1, ns({ mac: VM1.mac, src: IPV6_ANY, dst: VM2.ip6, ethDst: VM2.mac }, VM2.ip6)),
+      expect: drop('bad_icmp', 'RFC 4861 7.1.1: from the unspecified address, the destination is a solicited-node multicast address') }),
     vector({ name: 'nd/ns-for-unknown-target-floods', stage, intent: 'An NS for an address nobody registered is multicast and floods.',
       input: layersInput(of1, ns(vm1, ipv6('2001:db8:a::77'))), expect: flood(NET_A, exact(ns(vm1, ipv6('2001:db8:a::77'))), { because: 'BEHAVIOUR.md 5: continue; 9: multicast floods' }) }),
     vector({ name: 'nd/router-solicitation-floods', stage, intent: 'A router solicitation is not answered by the pipeline and floods.',
