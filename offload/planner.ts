@@ -95,7 +95,7 @@ export function planOffload(input: Topology | Entry[], profile: Profile, opts: P
         const lacks = missingCapabilities(part, profile)
         if (lacks.length === 0) continue
         plan.softwareTraffic.push(part.traffic)
-        plan.why.push(`${part.traffic} goes to software: the target lacks ${lacks.join(', ')}`)
+        plan.why.push(`software for ${part.traffic}: the target lacks ${lacks.join(', ')}`)
       }
       placeOnTable(plan, stage, count, profile, use, traffic)
       if (plan.placement !== 'software') lookups += lookupsOf(stage)
