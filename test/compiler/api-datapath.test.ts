@@ -116,4 +116,17 @@ t.test('entries compiled from API-written objects forward packets', async t => {
   const unplug = compiler.bindLocal(vm2.id, undefined)
   t.ok(unplug.removed.some(e => e.stage === 'classify' && 'in_port' in e && e.in_port === 2), 'classify of ofport 2 removed')
   t.notOk(unplug.added.some(e => e.stage === 'egress'), 'vm2 bound to ch1 but not plugged: no egress')
+
+  // Deltas applied to the live datapath (removed first, as the contract says) move the traffic with the port.
+  const applyDelta = (d: { added: typeof entries; removed: typeof entries }): void => {
+    for (const e of d.removed) dp.remove(e)
+    for (const e of d.added) dp.add(e)
+  }
+  applyDelta(unplug)
+  t.match(dp.process([{ in_port: 1, data: ping }])[0], { action: 'drop', reason: 'egress_no_port' }, 'unplugged: nowhere to go')
+  applyDelta(compiler.bindLocal(vm2.id, 5))
+  t.match(dp.process([{ in_port: 1, data: ping }])[0], { action: 'output', ofport: 5 }, 'replugged on ofport 5: routed there')
+  const moved = compiler.applyChange({ table: TABLES.chassis, id: 'ch2', version: 2, action: 'update', topics: [], value: chassis('ch2', '192.0.2.22') as unknown as Record<string, unknown> })
+  applyDelta(moved)
+  t.match(dp.process([{ in_port: 1, data: toRemote }])[0], { action: 'tunnel', remote: '192.0.2.22' }, 'ch2 moved its endpoint: the tunnel follows')
 })
