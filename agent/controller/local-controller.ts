@@ -214,8 +214,8 @@ export class LocalController extends EventEmitter {
 
   private async install (): Promise<void> {
     const sync = this.flowSync
-    if (sync === undefined) return // no switch yet: onSwitch installs everything
     this.dirty = false
+    if (sync === undefined) return // no switch: onSwitch resyncs from the state of that moment
     try {
       const entries = this.opts.compiler.entries()
       this.lastPlan = planOffload(entries, this.opts.profile)
@@ -223,6 +223,8 @@ export class LocalController extends EventEmitter {
       this.noteInstall(stats)
     } catch (err) {
       this.log(`agent: flow install failed: ${err instanceof Error ? err.message : String(err)}`)
+      // try again later rather than in a tight loop; a reconnect resyncs anyway
+      await new Promise(resolve => setTimeout(resolve, 1000))
       this.dirty = true
     }
   }

@@ -135,6 +135,12 @@ const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vS
     t.same(stale, [], `every flow carries the new generation ${current} (no stale flows)`)
     t.ok(await ping('b2', ip(a1)), 'traffic still flows after the restart')
 
+    // --- an unplugged port is reported DOWN
+    const unplug = await node.dragonflow('plug', '--data-dir', node.dir, '--port', a2.id as string, '--unplug')
+    t.equal(unplug.code, 0, 'a2 unplugged')
+    await until('a2 DOWN', async () => (await status(a2.id as string)) === 'DOWN')
+    t.pass('the agent reports an unplugged port DOWN')
+
     // --- dragonflow flows names stages and Neutron objects
     const annotated = await node.dragonflow('flows', '--data-dir', node.dir)
     t.match(annotated.stdout, new RegExp(`ls_in_port_sec ports/${a1.id as string} \\(a1\\)`), 'flows annotated with the port they came from')
