@@ -136,29 +136,45 @@ export const networks: Resource<Network> = {
   },
 }
 
-/** Deletes a network with its subnets and DHCP ports in one transaction; any other port is NetworkInUse. */
+/** Status of a network while a delete decides; port creates that see it back out (see ports.ts). */
+export const NETWORK_DELETING = 'DELETING'
+
+/**
+ * Deletes a network with its subnets and DHCP ports in one transaction; any other port is NetworkInUse.
+ * Port creates do not write the network (they would serialize on it), so the delete first marks the network
+ * DELETING and only then lists its ports: a port committed before the mark is seen by the list (NetworkInUse),
+ * a port whose creator reads the network after the mark removes itself.
+ */
 async function deleteNetwork(nb: Neutron, row: Row<Network>): Promise<void> {
-  const ports = (await nb.db.list<Port>(TABLES.ports, networkTopic(row.id))).filter(p => p.value.network_id === row.id)
-  if (ports.some(p => p.value.device_owner !== DEVICE_OWNER_DHCP)) throw new ApiError('NetworkInUse', { net_id: row.id })
-  const subnets = (await nb.db.list<Subnet>(TABLES.subnets, networkTopic(row.id))).filter(s => s.value.network_id === row.id)
-  const ops: TxOp[] = []
-  for (const p of ports) {
-    ops.push({ op: 'delete', table: TABLES.ports, id: p.id })
-    ops.push({ op: 'delete', table: TABLES.macAllocations, id: macAllocationId(row.id, p.value.mac_address) })
-    for (const f of p.value.fixed_ips) ops.push({ op: 'delete', table: TABLES.ipAllocations, id: ipAllocationId(f.subnet_id, f.ip_address) })
-  }
-  for (const s of subnets) ops.push({ op: 'delete', table: TABLES.subnets, id: s.id })
-  const n = row.value
-  if (n['provider:network_type'] !== 'local') {
-    const segId = segmentId(n['provider:network_type'], n['provider:physical_network'], n['provider:segmentation_id'])
-    if (await nb.db.get(TABLES.segments, segId)) ops.push({ op: 'delete', table: TABLES.segments, id: segId })
-  }
-  ops.push({ op: 'delete', table: TABLES.networks, id: row.id })
+  const missing = (): ApiError => new ApiError('NetworkNotFound', { id: row.id })
+  await nb.db.mutate<Network>(TABLES.networks, row.id, cur => ({ ...cur.value, status: NETWORK_DELETING }), missing)
   try {
-    await nb.db.transact(ops)
+    const ports = (await nb.db.list<Port>(TABLES.ports, networkTopic(row.id))).filter(p => p.value.network_id === row.id)
+    if (ports.some(p => p.value.device_owner !== DEVICE_OWNER_DHCP)) throw new ApiError('NetworkInUse', { net_id: row.id })
+    const subnets = (await nb.db.list<Subnet>(TABLES.subnets, networkTopic(row.id))).filter(s => s.value.network_id === row.id)
+    const ops: TxOp[] = []
+    for (const p of ports) {
+      ops.push({ op: 'delete', table: TABLES.ports, id: p.id })
+      ops.push({ op: 'delete', table: TABLES.macAllocations, id: macAllocationId(row.id, p.value.mac_address) })
+      for (const f of p.value.fixed_ips) ops.push({ op: 'delete', table: TABLES.ipAllocations, id: ipAllocationId(f.subnet_id, f.ip_address) })
+    }
+    for (const s of subnets) ops.push({ op: 'delete', table: TABLES.subnets, id: s.id })
+    const n = row.value
+    if (n['provider:network_type'] !== 'local') {
+      const segId = segmentId(n['provider:network_type'], n['provider:physical_network'], n['provider:segmentation_id'])
+      if (await nb.db.get(TABLES.segments, segId)) ops.push({ op: 'delete', table: TABLES.segments, id: segId })
+    }
+    ops.push({ op: 'delete', table: TABLES.networks, id: row.id })
+    try {
+      await nb.db.transact(ops)
+    } catch (err) {
+      // Something in the plan changed meanwhile (a concurrent delete): report the network as busy; the client retries.
+      if (isStoreError(err, 'version_conflict') || isStoreError(err, 'not_found')) throw new ApiError('NetworkInUse', { net_id: row.id })
+      throw err
+    }
   } catch (err) {
-    // Something in the plan vanished meanwhile (a concurrent delete): report the network as busy, the client retries.
-    if (isStoreError(err, 'version_conflict') || isStoreError(err, 'not_found')) throw new ApiError('NetworkInUse', { net_id: row.id })
+    await nb.db.mutate<Network>(TABLES.networks, row.id, cur => (cur.value.status === NETWORK_DELETING ? { ...cur.value, status: 'ACTIVE' } : undefined), missing)
+      .catch(() => undefined)
     throw err
   }
 }

@@ -3,13 +3,13 @@
 import { DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF, PORT_ATTRIBUTES, isNetworkOwned } from '../../model/attributes/ports.js'
 import { ApiError } from '../../model/errors.js'
 import { KEY_SPACES, TABLES } from '../../model/tables.js'
-import type { FloatingIp, Port } from '../../model/types.js'
+import type { FloatingIp, Network, Port } from '../../model/types.js'
 import type { RequestContext } from '../context.js'
 import { now } from '../db.js'
 import { type IpRequest, deletePortOps, writePort } from '../ipam.js'
 import type { Neutron } from '../neutron.js'
 import type { Resource } from '../resource.js'
-import { isNetworkVisible, networks } from './networks.js'
+import { NETWORK_DELETING, isNetworkVisible, networks } from './networks.js'
 import { forgetInterface } from './routers.js'
 import { ensureDefaultSecurityGroup, securityGroups } from './security-groups.js'
 
@@ -39,7 +39,7 @@ export const ports: Resource<Port> = {
 
   async create(nb, ctx, input) {
     const net = await nb.find(networks, ctx, input.network_id as string)
-    if (!isNetworkVisible(ctx, net.value)) throw new ApiError('NetworkNotFound', { id: net.id })
+    if (!isNetworkVisible(ctx, net.value) || net.value.status === NETWORK_DELETING) throw new ApiError('NetworkNotFound', { id: net.id })
     const project = input.project_id as string
     const owner = input.device_owner as string
     const portSecurity = (input.port_security_enabled as boolean | undefined) ?? net.value.port_security_enabled
@@ -65,9 +65,10 @@ export const ports: Resource<Port> = {
       key,
     } as unknown as Port
     const row = await writePort(nb, { port, requested: fixed as IpRequest[] | undefined, mac: mac as string | undefined })
-    // A network delete that listed its ports just before this commit would leave the port behind: the creator
-    // looks again and takes its port back, so the port is either refused or its network still exists.
-    if (!(await nb.db.get(TABLES.networks, net.id))) {
+    // A network delete marks the network before listing its ports (networks.ts): if the mark is there now, the
+    // delete may not have seen this port, so the port is taken back rather than left without a network.
+    const after = await nb.db.get<Network>(TABLES.networks, net.id)
+    if (!after || after.value.status === NETWORK_DELETING) {
       await nb.db.transact(deletePortOps(row.value)).catch(() => undefined)
       throw new ApiError('NetworkNotFound', { id: net.id })
     }
