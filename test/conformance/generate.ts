@@ -4,7 +4,7 @@
 //   npm run build && node build/test/conformance/generate.js --write    # regenerate
 //   node build/test/conformance/generate.js                             # check the committed files are current
 //
-// Without --write it only compares (tap also runs this file that way, so stale vectors fail the suite).
+// Without --write it only compares; generated.test.ts runs the same comparison under tap.
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -56,31 +56,37 @@ function files(): Map<string, string> {
   return out
 }
 
-function main(): number {
-  const write = process.argv.includes('--write')
+/** The generated files whose committed copy differs from what the generator makes now (none = current). */
+export function staleFiles(): { stale: string[]; vectors: number } {
   const root = conformanceDir()
   const stale: string[] = []
-  let count = 0
+  let vectors = 0
   for (const [path, text] of files()) {
+    if (path.startsWith('vectors')) vectors += (JSON.parse(text) as VectorFile).vectors.length
     const full = join(root, path)
-    if (path.startsWith('vectors')) count += (JSON.parse(text) as VectorFile).vectors.length
-    if (write) {
-      mkdirSync(dirname(full), { recursive: true })
-      writeFileSync(full, text)
-    } else if (!existsSync(full) || readFileSync(full, 'utf8') !== text) {
-      stale.push(path)
-    }
+    if (!existsSync(full) || readFileSync(full, 'utf8') !== text) stale.push(path)
   }
-  if (write) {
-    console.log(`generate: wrote ${count} vectors and ${Object.keys(TOPOLOGIES).length} topologies under ${root}`)
-    return 0
-  }
-  // Plain TAP, so that tap can run this file as the "generated files are current" check.
-  console.log('TAP version 14')
-  console.log(stale.length === 0 ? `ok 1 - ${count} vectors and the topologies match their generator`
-    : `not ok 1 - stale generated files (run: npm run build && node build/test/conformance/generate.js --write): ${stale.join(', ')}`)
-  console.log('1..1')
-  return stale.length === 0 ? 0 : 1
+  return { stale, vectors }
 }
 
-process.exitCode = main()
+function write(): void {
+  const root = conformanceDir()
+  let count = 0
+  for (const [path, text] of files()) {
+    if (path.startsWith('vectors')) count += (JSON.parse(text) as VectorFile).vectors.length
+    mkdirSync(dirname(join(root, path)), { recursive: true })
+    writeFileSync(join(root, path), text)
+  }
+  console.log(`generate: wrote ${count} vectors and ${Object.keys(TOPOLOGIES).length} topologies under ${root}`)
+}
+
+// Run as a program (node build/test/conformance/generate.js), not when imported by generated.test.ts.
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url).replace(/\.ts$/, '.js') === process.argv[1].replace(/\.ts$/, '.js')) {
+  if (process.argv.includes('--write')) write()
+  else {
+    const { stale, vectors } = staleFiles()
+    console.log(stale.length === 0 ? `generate: ${vectors} vectors and the topologies are current`
+      : `generate: stale (run with --write): ${stale.join(', ')}`)
+    process.exitCode = stale.length === 0 ? 0 : 1
+  }
+}

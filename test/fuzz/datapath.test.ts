@@ -1,7 +1,7 @@
 // Fuzzing the core datapath: a million random and mutated frames through batch mode (process) and packet-in
 // mode (packetIn). The datapath must never throw or trap, must give every frame exactly one well-formed
-// verdict, and its per-reason drop/punt counters must add up to the drops and punts it returned. Once every
-// ingress port has been seen, the packet path must not allocate (CONVENTIONS 7): the WASM heap top stays put.
+// verdict, and its per-reason drop/punt counters must add up to the drops and punts it returned. The packet
+// path must not allocate (CONVENTIONS 7): the WASM heap top stays put.
 //
 // Deterministic by default; FUZZ_SEED=<n> or FUZZ_SEED=random picks another run, FUZZ_FRAMES=<n> its size.
 // A failure prints the seed and the frame (in_port + hex), enough to replay it with `dragonflow trace --hex`.
@@ -115,12 +115,12 @@ t.test('the counters add up to the verdicts', async t => {
   t.equal(perPort, drops, 'per-port counters sum to the drops and punts')
 })
 
-t.test('no allocation per packet once every port has been seen', async t => {
-  // Per-port counters may grow when a new in_port shows up; after that, nothing on either path may allocate.
-  const known = new FrameMutator(new Prng(SEED ^ 0x5a5a5a5a), seeds, ports, false)
+t.test('no allocation on the packet path', async t => {
+  // After a warm-up, neither path may allocate, also for frames from ports never seen before (one in ten).
+  const mutated = new FrameMutator(new Prng(SEED ^ 0x5a5a5a5a), seeds, ports)
   const run = (n: number, from: number): void => {
     for (let i = 0; i < n; i++) {
-      const f = known.next()
+      const f = mutated.next()
       dp.process([input(f)])
       dp.packetIn(input(f), from + i)
     }
