@@ -32,7 +32,10 @@ export class PacketInHost {
 
   /** Serve packet-ins from this switch until it disconnects. */
   attach (conn: OfConnection): void {
-    conn.on('packet-in', (m: PacketIn) => { this.handle(conn, m) })
+    conn.on('packet-in', (m: PacketIn) => {
+      // a listener that throws would take the channel down with it: one bad frame must not
+      try { this.handle(conn, m) } catch (err) { this.bad('host_error', err instanceof Error ? err.message : String(err)) }
+    })
   }
 
   private bad (cause: string, detail: string): void {
