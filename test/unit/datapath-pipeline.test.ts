@@ -149,9 +149,10 @@ t.test('ARP responder replies in place; unknown targets flood', async t => {
 
 t.test('ND responder: a solicitation becomes an advertisement in place', async t => {
   const dp = await datapath()
+  // A DAD solicitation (from ::) must carry no source link-layer address option (RFC 4861 7.1.1).
   const ns = (src: string, hopLimit = 255): Uint8Array => fromVm1('33:33:ff:00:00:01',
     ip6({ src: ipv6(src), dst: ipv6('ff02::1:ff00:1'), hopLimit }),
-    ndNs({ target: ipv6(R1.ip6), sll: mac(VM1.mac) }))
+    ndNs(src === '::' ? { target: ipv6(R1.ip6) } : { target: ipv6(R1.ip6), sll: mac(VM1.mac) }))
   const [na, dad, badHop] = dp.process([
     { in_port: 1, data: ns(VM1.ip6) },
     { in_port: 1, data: ns('::') },

@@ -30,6 +30,12 @@ export const IPV6_MIN_MTU: i32 = 1280
   return load<u8>(p) == 0xfe && (load<u8>(p + 1) & 0xc0) == 0x80
 }
 
+/** ff02::1:ff00:0/104, the solicited-node multicast prefix (RFC 4291 2.7.1). */
+@inline export function isIpv6SolicitedNode(p: usize): bool {
+  // bytes 0..7 = ff02:0000:0000:0000, 8..11 = 0000:0001, byte 12 = ff (little-endian loads)
+  return load<u64>(p) == 0x02ff && load<u32>(p + 8) == 0x01000000 && load<u8>(p + 12) == 0xff
+}
+
 /** :: (RFC 4291 2.5.2). */
 @inline export function isIpv6Unspecified(p: usize): bool {
   return load<u64>(p) == 0 && load<u64>(p + 8) == 0

@@ -8,12 +8,13 @@ import { copy16, copyMac, ld16, st16, st32 } from '../codec/bytes'
 import { ETH_DST, ETH_SRC, ETHERTYPE_ARP } from '../codec/ethernet'
 import {
   ICMP_CODE, ICMP_CHECKSUM, ICMP_TYPE, ND_FLAGS, ND_FLAG_OVERRIDE, ND_FLAG_ROUTER, ND_FLAG_SOLICITED, ND_HOP_LIMIT,
-  ND_MESSAGE_BYTES, ND_NEIGHBOR_ADVERT, ND_NEIGHBOR_SOLICIT, ND_OPT_LLADDR_BYTES, ND_OPT_TARGET_LLADDR, ND_TARGET,
+  ND_MESSAGE_BYTES, ND_NEIGHBOR_ADVERT, ND_NEIGHBOR_SOLICIT, ND_OPT_LLADDR_BYTES, ND_OPT_SOURCE_LLADDR,
+  ND_OPT_TARGET_LLADDR, ND_TARGET,
 } from '../codec/icmp'
 import { IPPROTO_ICMPV6 } from '../codec/ipv4'
 import {
   IPV6_DST, IPV6_HEADER_BYTES, IPV6_HOP_LIMIT, IPV6_NEXT_HEADER, IPV6_PAYLOAD_LEN, IPV6_SRC, IPV6_VER_TC_FLOW,
-  isIpv6Unspecified,
+  isIpv6SolicitedNode, isIpv6Unspecified,
 } from '../codec/ipv6'
 import { l4ChecksumValid, writeL4Checksum } from '../codec/l4-checksum'
 import { pkt } from '../pipeline/packet'
@@ -98,6 +99,7 @@ function answerNs(): bool {
   // RFC 4861 7.1.1: hop limit 255 and code 0, else the solicitation is not valid.
   if (<u32>load<u8>(ip + IPV6_HOP_LIMIT) != ND_HOP_LIMIT || load<u8>(icmp + ICMP_CODE) != 0) return refuse(REASON_BAD_ICMP)
   if (!l4ChecksumValid(6, ip, IPPROTO_ICMPV6, icmp, icmpLen)) return refuse(REASON_BAD_L4_CHECKSUM)
+  if (!nsOptionsValid(ip, icmp, icmpLen)) return refuse(REASON_BAD_ICMP)
   copyMac(answerMac, mac)
   const router = routerPortByMac(pkt.network, answerMac) != 0
   const t = step(STAGE_ARP_ND_RSP, TRACE_REPLY, TRACE_KIND_ARP_ND, 0, pkt.network, router ? 1 : 0, 0)
@@ -143,6 +145,24 @@ function answerNs(): bool {
   }
   copyMac(pkt.base + ETH_SRC, answerMac)
   return toInPort()
+}
+
+/**
+ * RFC 4861 7.1.1: every option has a length > 0 and fits in the message; a solicitation from :: (DAD) goes to a
+ * solicited-node multicast address and carries no source link-layer address option. Otherwise it MUST be
+ * silently discarded.
+ */
+function nsOptionsValid(ip: usize, icmp: usize, icmpLen: i32): bool {
+  const dad = isIpv6Unspecified(ip + IPV6_SRC)
+  if (dad && !isIpv6SolicitedNode(ip + IPV6_DST)) return false
+  let off = ND_MESSAGE_BYTES
+  while (off + 2 <= icmpLen) {
+    const units = <i32>load<u8>(icmp + <usize>off + 1)
+    if (units == 0) return false
+    if (dad && <u32>load<u8>(icmp + <usize>off) == ND_OPT_SOURCE_LLADDR) return false
+    off += units * 8 // option length is in units of 8 octets (RFC 4861 4.6)
+  }
+  return off == icmpLen
 }
 
 function refuse(reason: i32): bool {
