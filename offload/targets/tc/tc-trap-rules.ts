@@ -1,0 +1,34 @@
+// ls_in_arp_nd_rsp and ls_in_dhcp on TC: both need frame rewrites or new frames that TC cannot make
+// (set(arp) and ND rewrites are not offloadable, DHCP replies are new frames: HARDWARE-FACTS.md §1.2), so the
+// traffic they answer is trapped to the WASM pipeline and everything else goes on.
+import { STAGE_DHCP, STAGE_L3_ROUTE } from '../../../datapath/spec/stages.js'
+import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMPV6, IP_PROTO_UDP, isV6 } from '../frame-dissector.js'
+import type { StageEnv } from './emit-tc.js'
+import { goto, trap } from './tc-actions.js'
+import type { PathContext, RuleSink } from './tc-context.js'
+import { PRIO } from './tc-prio.js'
+
+/** RFC 826 */
+const ARP_REQUEST = 1
+/** RFC 4861 §4.3 */
+const ICMPV6_NEIGHBOR_SOLICIT = 135
+/** RFC 2131 §4.1 */
+const DHCP_SERVER_PORT = 67
+
+export function arpNdRules(env: StageEnv, ctx: PathContext, add: RuleSink): void {
+  const known = env.idx.of('arp_nd').filter(e => e.network === ctx.network)
+  for (const e of known.filter(e => !isV6(e.ip))) {
+    add({ prio: PRIO.ENTRY, match: { eth_type: ETH_TYPE_ARP, arp_op: ARP_REQUEST, arp_tip: `${e.ip}/32` }, actions: [trap('ARP reply in place needs set(arp)')] })
+  }
+  if (known.some(e => isV6(e.ip))) {
+    // flower cannot match the ND target (HARDWARE-FACTS.md §1.2): every solicitation goes to software
+    add({ prio: PRIO.ENTRY, match: { eth_type: ETH_TYPE_IPV6, ip_proto: IP_PROTO_ICMPV6, icmp_type: ICMPV6_NEIGHBOR_SOLICIT }, actions: [trap('NA in place needs ND rewrites')] })
+  }
+  const next = !ctx.fromTunnel && ctx.srcPort > 0 ? env.chains.chain(STAGE_DHCP, ctx) : env.chains.chain(STAGE_L3_ROUTE, ctx)
+  add({ prio: PRIO.MISS, match: {}, actions: [goto(next)] })
+}
+
+export function dhcpRules(env: StageEnv, ctx: PathContext, add: RuleSink): void {
+  add({ prio: PRIO.ENTRY, match: { eth_type: ETH_TYPE_IPV4, ip_proto: IP_PROTO_UDP, dst_port: DHCP_SERVER_PORT }, actions: [trap('DHCP is answered by the slow path')] })
+  add({ prio: PRIO.MISS, match: {}, actions: [goto(env.chains.chain(STAGE_L3_ROUTE, ctx))] })
+}
