@@ -1,0 +1,151 @@
+// MODEL of rte_flow / DOCA Flow (no DPU here): from group 0, the highest-priority entry (lowest number) of the
+// group's pipes whose pattern items all match runs its actions; JUMP moves to a group, a port action or DROP
+// ends, SEND_TO_KERNEL hands the frame to software. The verdict is the MARK's note and the rewritten frame.
+import type { PacketInput, Verdict } from '../../../datapath/host/api.js'
+import { Cidr, Ipv4Address, Ipv6Address } from '../../../datapath/host/packet-addresses.js'
+import { internetChecksum } from '../../../datapath/host/packet-checksum.js'
+import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
+import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_TCP, IP_PROTO_UDP, type FrameKey, dissect } from '../frame-dissector.js'
+import type { TargetOutcome } from '../target-outcome.js'
+import type { VerdictNote } from '../tc/flower-rule.js'
+import type { Masked, RteFlowEntry, RteItem, RteProgram } from './rte-flow-rule.js'
+
+/** Groups only jump forward in an emitted program; this bounds a broken one. */
+const MAX_JUMPS = 64
+
+interface Meta { in_port: number; tunnel: boolean; vni: number | undefined }
+
+export class RteFlowModel {
+  private readonly groups = new Map<number, { entry: RteFlowEntry; pipe: string }[]>()
+  private readonly cidrs = new Map<string, Cidr>()
+
+  constructor(program: RteProgram) {
+    for (const p of program.pipes) {
+      const list = this.groups.get(p.group) ?? []
+      list.push(...p.entries.map(entry => ({ entry, pipe: p.name })))
+      this.groups.set(p.group, list)
+    }
+    for (const list of this.groups.values()) list.sort((a, b) => a.entry.priority - b.entry.priority)
+  }
+
+  run(input: PacketInput): TargetOutcome {
+    let frame = Uint8Array.from(input.data)
+    const outer = dissect(frame)
+    if (outer === undefined) return { trap: 'shorter than an Ethernet header', stage: 'parse' }
+    const meta: Meta = { in_port: input.in_port, tunnel: false, vni: undefined }
+    if ((input.tunnel_key ?? 0) > 0) {
+      meta.tunnel = true
+      meta.vni = input.tunnel_key
+    } else if (outer.tunnel !== undefined && !outer.eth_src.isMulticast) {
+      // the tunnel vport: the outer headers are matched and popped before the pipeline (HARDWARE-FACTS.md §1.4)
+      meta.tunnel = true
+      meta.vni = outer.tunnel.vni
+      frame = frame.slice(outer.tunnel.inner)
+    }
+    let group = 0
+    let remote: string | undefined
+    let mark: VerdictNote | undefined
+    for (let jumps = 0; jumps < MAX_JUMPS; jumps++) {
+      const key = dissect(frame)
+      const hit = key === undefined ? undefined : (this.groups.get(group) ?? []).find(e => e.entry.pattern.every(i => this.item(i, key, meta)))
+      if (hit === undefined) return { trap: `miss in group ${group}`, stage: 'parse' }
+      const stage = hit.pipe.split(' ')[0] ?? hit.pipe
+      let next: number | undefined
+      for (const a of hit.entry.actions) {
+        const k = dissect(frame)
+        switch (a.type) {
+          case 'OF_POP_VLAN': if (k?.vlan !== undefined) frame = Uint8Array.from([...frame.subarray(0, 12), ...frame.subarray(16)]); break
+          case 'VXLAN_DECAP': break // the vport already popped the outer headers
+          case 'SET_MAC_SRC': frame.set(macBytes(a.mac), 6); break
+          case 'SET_MAC_DST': frame.set(macBytes(a.mac), 0); break
+          case 'DEC_TTL': decTtl(frame, k); break
+          case 'VXLAN_ENCAP': remote = a.dst; break
+          case 'SAMPLE': break // a copy leaves; the verdict is the original's
+          case 'MARK': mark = a.note; break
+          case 'REPRESENTED_PORT': return { verdict: this.verdict(mark, frame, { ofport: a.ethdev_port_id }), stage }
+          case 'TUNNEL_PORT': return { verdict: this.verdict(mark, frame, remote !== undefined ? { remote } : {}), stage }
+          case 'DROP': return { verdict: this.verdict(mark, frame, {}), stage }
+          case 'SEND_TO_KERNEL': return { trap: a.why, stage }
+          case 'JUMP': next = a.group; break
+        }
+        if (next !== undefined) break
+      }
+      if (next === undefined) return { trap: `entry in group ${group} ended without a fate`, stage }
+      group = next
+    }
+    return { trap: `more than ${MAX_JUMPS} jumps`, stage: 'parse' }
+  }
+
+  private verdict(note: VerdictNote | undefined, frame: Uint8Array, out: { ofport?: number; remote?: string }): Verdict {
+    const v: Verdict = { action: note?.action ?? 'output', reason: REASON_NAMES[note?.reason ?? 0] ?? 'none', packet: frame }
+    if (out.ofport !== undefined) v.ofport = out.ofport
+    if (note?.network !== undefined) v.network = note.network
+    if (note?.port !== undefined) v.port = note.port
+    if (note?.action === 'tunnel' && out.remote !== undefined) v.remote = out.remote
+    return v
+  }
+
+  private item(i: RteItem, k: FrameKey, meta: Meta): boolean {
+    switch (i.type) {
+      case 'REPRESENTED_PORT': return !meta.tunnel && meta.in_port === i.ethdev_port_id
+      case 'TUNNEL': return meta.tunnel && (i.vni === undefined || i.vni === meta.vni)
+      case 'ETH':
+        return (i.dst === undefined || masked(k.eth_dst.bytes, i.dst)) && (i.src === undefined || masked(k.eth_src.bytes, i.src)) &&
+          (i.ether_type === undefined || i.ether_type === k.eth_type)
+      case 'VLAN': return k.vlan !== undefined && (i.vid === undefined || i.vid === k.vlan)
+      case 'ARP_ETH_IPV4':
+        return k.eth_type === ETH_TYPE_ARP && (i.opcode === undefined || i.opcode === k.arp_op) &&
+          (i.sha === undefined || (k.arp_sha !== undefined && masked(k.arp_sha.bytes, { spec: i.sha }))) &&
+          (i.spa === undefined || (k.arp_spa !== undefined && this.cidr(i.spa).contains(k.arp_spa))) &&
+          (i.tpa === undefined || (k.arp_tpa !== undefined && this.cidr(i.tpa).contains(k.arp_tpa)))
+      case 'IPV4':
+      case 'IPV6': {
+        const fam = i.type === 'IPV4' ? ETH_TYPE_IPV4 : ETH_TYPE_IPV6
+        const ok = k.eth_type === fam && (k.ip_dst instanceof Ipv4Address || k.ip_dst instanceof Ipv6Address)
+        return ok && (i.src === undefined || (k.ip_src !== undefined && this.cidr(i.src).contains(k.ip_src))) &&
+          (i.dst === undefined || (k.ip_dst !== undefined && this.cidr(i.dst).contains(k.ip_dst))) &&
+          (i.proto === undefined || i.proto === k.ip_proto) && (i.ttl === undefined || i.ttl === k.ttl)
+      }
+      case 'UDP':
+      case 'TCP':
+        return k.ip_proto === (i.type === 'UDP' ? IP_PROTO_UDP : IP_PROTO_TCP) && k.dst_port !== undefined &&
+          (i.src_port === undefined || i.src_port === k.src_port) && (i.dst_port === undefined || i.dst_port === k.dst_port)
+      case 'ICMP':
+      case 'ICMP6':
+        return k.ip_proto === (i.type === 'ICMP' ? IP_PROTO_ICMP : IP_PROTO_ICMPV6) && k.icmp_type === i.icmp_type
+    }
+  }
+
+  private cidr(text: string): Cidr {
+    let c = this.cidrs.get(text)
+    if (c === undefined) {
+      c = Cidr.parse(text)
+      this.cidrs.set(text, c)
+    }
+    return c
+  }
+}
+
+function macBytes(text: string): Uint8Array {
+  return Uint8Array.from(text.split(':'), p => parseInt(p, 16))
+}
+
+function masked(have: Uint8Array, want: Masked<string>): boolean {
+  const w = macBytes(want.spec)
+  const m = want.mask !== undefined ? macBytes(want.mask) : undefined
+  for (let i = 0; i < 6; i++) if ((((have[i] as number) ^ (w[i] as number)) & (m?.[i] ?? 0xff)) !== 0) return false
+  return true
+}
+
+/** RTE_FLOW_ACTION_TYPE_DEC_TTL: TTL / hop limit minus one; the NIC fixes the IPv4 header checksum. */
+function decTtl(frame: Uint8Array, k: FrameKey | undefined): void {
+  if (k?.ttlAt === undefined) return
+  frame[k.ttlAt] = ((frame[k.ttlAt] as number) + 0xff) & 0xff
+  if (!(k.ip_dst instanceof Ipv4Address)) return
+  const ihl = ((frame[k.l3] as number) & 0x0f) * 4
+  frame[k.l3 + 10] = 0
+  frame[k.l3 + 11] = 0
+  const sum = internetChecksum(frame.subarray(k.l3, k.l3 + ihl))
+  frame[k.l3 + 10] = sum >> 8
+  frame[k.l3 + 11] = sum & 0xff
+}

@@ -1,0 +1,51 @@
+// Typed rte_flow / DOCA-Flow rules: pattern items and actions with the DPDK names (RTE_FLOW_ITEM_TYPE_*,
+// RTE_FLOW_ACTION_TYPE_*, without the prefix), grouped into pipes as DOCA Flow does (one pipe per group and
+// match template). rte-flow-model.ts executes them; the JSON form is the pipes as they are.
+import type { VerdictNote } from '../tc/flower-rule.js'
+
+/** A masked value: `mask` absent = exact. */
+export interface Masked<T> { spec: T; mask?: T }
+
+export type RteItem =
+  | { type: 'REPRESENTED_PORT'; ethdev_port_id: number }
+  /** tunnel metadata after VXLAN_DECAP / the tunnel vport: the VNI */
+  | { type: 'TUNNEL'; vni?: number }
+  | { type: 'ETH'; dst?: Masked<string>; src?: Masked<string>; ether_type?: number }
+  | { type: 'VLAN'; vid?: number }
+  | { type: 'IPV4' | 'IPV6'; src?: string; dst?: string; proto?: number; ttl?: number }
+  | { type: 'UDP' | 'TCP'; src_port?: number; dst_port?: number }
+  | { type: 'ICMP' | 'ICMP6'; icmp_type: number }
+  | { type: 'ARP_ETH_IPV4'; opcode?: number; sha?: string; spa?: string; tpa?: string }
+
+export type RteAction =
+  | { type: 'OF_POP_VLAN' }
+  | { type: 'VXLAN_DECAP' }
+  | { type: 'SET_MAC_SRC' | 'SET_MAC_DST'; mac: string }
+  | { type: 'DEC_TTL' }
+  | { type: 'VXLAN_ENCAP'; vni: number; dst: string }
+  /** SAMPLE with ratio 1: a copy goes through the sub-actions (a mirror), the rule goes on */
+  | { type: 'SAMPLE'; ratio: 1; actions: RteAction[] }
+  /** the verdict of a terminal action, as the 32-bit MARK the slow path reads back (flower-rule.ts VerdictNote) */
+  | { type: 'MARK'; id: number; note: VerdictNote }
+  | { type: 'REPRESENTED_PORT'; ethdev_port_id: number }
+  | { type: 'TUNNEL_PORT' }
+  | { type: 'JUMP'; group: number }
+  | { type: 'DROP' }
+  /** to the software path (RTE_FLOW_ACTION_TYPE_SEND_TO_KERNEL / a miss to the slow path) */
+  | { type: 'SEND_TO_KERNEL'; why: string }
+
+export interface RteFlowEntry {
+  priority: number
+  pattern: RteItem[]
+  actions: RteAction[]
+}
+
+export interface RtePipe {
+  name: string
+  group: number
+  /** the item fields this pipe matches (DOCA Flow match template) */
+  match: string[]
+  entries: RteFlowEntry[]
+}
+
+export interface RteProgram { pipes: RtePipe[] }
