@@ -145,5 +145,9 @@ const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vS
     const annotated = await node.dragonflow('flows', '--data-dir', node.dir)
     t.match(annotated.stdout, new RegExp(`ls_in_port_sec ports/${a1.id as string} \\(a1\\)`), 'flows annotated with the port they came from')
     t.match(annotated.stdout, /ls_in_dhcp punt_dhcp/, 'punt flows annotated with their reason')
+
+    // --- the agent's log holds no warning (the only disconnect expected is none: kill -9 ends the old process)
+    const warnings = node.log().split('\n').filter(l => /^agent: .*(failed|refused|reported|further)|^packet-in:|^openflow:/.test(l))
+    t.same(warnings, [], 'no unexpected warning in the agent log')
   })
 }
