@@ -1,0 +1,148 @@
+// MODEL of the P4 pipeline (no P4 target here): the tables are applied in STAGES order; in each, the entries
+// whose `meta.ctx` equals the current context are tried by priority (highest first) and the first whose keys
+// all match runs its action; no entry = the table's default NoAction. set_ctx moves the packet to a later
+// stage's entries; forward / drop end; punt sends it to the CPU port (the WASM pipeline).
+import type { PacketInput, Verdict } from '../../../datapath/host/api.js'
+import { Cidr, Ipv4Address } from '../../../datapath/host/packet-addresses.js'
+import { internetChecksum } from '../../../datapath/host/packet-checksum.js'
+import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
+import { type FrameKey, dissect } from '../frame-dissector.js'
+import type { TargetOutcome } from '../target-outcome.js'
+import type { VerdictNote } from '../tc/flower-rule.js'
+import type { P4Entry, P4Key, P4Program } from './p4-entry.js'
+
+interface Meta { in_port: number; tunnel: boolean; vni: number | undefined }
+
+export class P4Model {
+  /** table -> ctx -> entries by priority */
+  private readonly index = new Map<string, Map<number, P4Entry[]>>()
+  private readonly cidrs = new Map<string, Cidr>()
+
+  constructor(private readonly program: P4Program) {
+    for (const e of program.entries) {
+      const ctx = Number((e.match['meta.ctx'] as { exact: number }).exact) // emit-p4.ts always sets it
+      const byCtx = this.index.get(e.table) ?? new Map<number, P4Entry[]>()
+      this.index.set(e.table, byCtx)
+      byCtx.set(ctx, [...(byCtx.get(ctx) ?? []), e])
+    }
+    for (const byCtx of this.index.values()) for (const list of byCtx.values()) list.sort((a, b) => b.priority - a.priority)
+  }
+
+  run(input: PacketInput): TargetOutcome {
+    let frame = Uint8Array.from(input.data)
+    const outer = dissect(frame)
+    if (outer === undefined) return { trap: 'shorter than an Ethernet header', stage: 'parse' }
+    const meta: Meta = { in_port: input.in_port, tunnel: false, vni: undefined }
+    if ((input.tunnel_key ?? 0) > 0) {
+      meta.tunnel = true
+      meta.vni = input.tunnel_key
+    } else if (outer.tunnel !== undefined && !outer.eth_src.isMulticast) {
+      // the parser reads the outer headers and the VNI; the pipeline works on the inner frame
+      meta.tunnel = true
+      meta.vni = outer.tunnel.vni
+      frame = frame.slice(outer.tunnel.inner)
+    }
+    let ctx = 0
+    let remote: string | undefined
+    for (const table of this.program.tables) {
+      const key = dissect(frame)
+      const list = this.index.get(table)?.get(ctx) ?? []
+      const hit = key === undefined ? undefined : list.find(e => this.matches(e, key, meta))
+      if (hit === undefined) continue
+      const stage = table.replace(/^ingress\./, '')
+      for (const op of hit.action) {
+        const k = dissect(frame)
+        switch (op.op) {
+          case 'pop_vlan': if (k?.vlan !== undefined) frame = Uint8Array.from([...frame.subarray(0, 12), ...frame.subarray(16)]); break
+          case 'tunnel_decap': break // the parser already took the inner frame
+          case 'set_eth': frame.set(macBytes(op.mac), op.field === 'dst' ? 0 : 6); break
+          case 'dec_ttl': decTtl(frame, k); break
+          case 'tunnel_encap': remote = op.dst; break
+          case 'clone': break
+          case 'set_ctx': ctx = op.ctx; break
+          case 'forward': return { verdict: verdictOf(op.note, frame, typeof op.port === 'number' ? { ofport: op.port } : remote !== undefined ? { remote } : {}), stage }
+          case 'drop': return { verdict: verdictOf(op.note, frame, {}), stage }
+          case 'punt': return { trap: op.why, stage }
+        }
+      }
+    }
+    return { trap: `no table decided (context ${this.program.contexts[ctx] ?? ctx})`, stage: 'parse' }
+  }
+
+  private matches(e: P4Entry, k: FrameKey, meta: Meta): boolean {
+    for (const [field, key] of Object.entries(e.match)) {
+      if (field === 'meta.ctx') continue
+      if (!this.field(field, key, k, meta)) return false
+    }
+    return true
+  }
+
+  private field(name: string, key: P4Key, k: FrameKey, meta: Meta): boolean {
+    const exact = (v: number | string | undefined): boolean => 'exact' in key && v !== undefined && key.exact === v
+    const lpm = (ip: Parameters<Cidr['contains']>[0] | undefined): boolean => 'lpm' in key && ip !== undefined && this.cidr(key.lpm).contains(ip)
+    const tern = (mac: { bytes: Uint8Array } | undefined): boolean => 'ternary' in key && mac !== undefined && ternary(mac.bytes, key.ternary)
+    switch (name) {
+      case 'std.ingress_port': return !meta.tunnel && exact(meta.in_port)
+      case 'meta.from_tunnel': return exact(meta.tunnel ? 1 : 0)
+      case 'meta.vni': return exact(meta.vni)
+      case 'hdr.vlan.vid': return k.vlan !== undefined && ('exact' in key && (key.exact === 'valid' || key.exact === k.vlan))
+      case 'hdr.ethernet.dst_addr': return tern(k.eth_dst)
+      case 'hdr.ethernet.src_addr': return tern(k.eth_src)
+      case 'meta.ether_type': return exact(k.eth_type)
+      case 'meta.ip_proto': return exact(k.ip_proto)
+      case 'meta.ip_src': return lpm(k.ip_src)
+      case 'meta.ip_dst': return lpm(k.ip_dst)
+      case 'meta.ttl': return exact(k.ttl)
+      case 'hdr.arp.oper': return exact(k.arp_op)
+      case 'hdr.arp.sha': return tern(k.arp_sha)
+      case 'hdr.arp.spa': return lpm(k.arp_spa)
+      case 'hdr.arp.tpa': return lpm(k.arp_tpa)
+      case 'meta.l4_src': return exact(k.src_port)
+      case 'meta.l4_dst': return exact(k.dst_port)
+      case 'meta.icmp_type': return exact(k.icmp_type)
+      default: return false // a key this model does not know never matches, so a new one cannot pass unnoticed
+    }
+  }
+
+  private cidr(text: string): Cidr {
+    let c = this.cidrs.get(text)
+    if (c === undefined) {
+      c = Cidr.parse(text)
+      this.cidrs.set(text, c)
+    }
+    return c
+  }
+}
+
+function verdictOf(note: VerdictNote, frame: Uint8Array, out: { ofport?: number; remote?: string }): Verdict {
+  const v: Verdict = { action: note.action, reason: REASON_NAMES[note.reason] ?? 'none', packet: frame }
+  if (out.ofport !== undefined) v.ofport = out.ofport
+  if (note.network !== undefined) v.network = note.network
+  if (note.port !== undefined) v.port = note.port
+  if (note.action === 'tunnel' && out.remote !== undefined) v.remote = out.remote
+  return v
+}
+
+function macBytes(text: string): Uint8Array {
+  return Uint8Array.from(text.split(':'), p => parseInt(p, 16))
+}
+
+function ternary(have: Uint8Array, t: { value: string; mask: string }): boolean {
+  const w = macBytes(t.value)
+  const m = macBytes(t.mask)
+  for (let i = 0; i < 6; i++) if ((((have[i] as number) ^ (w[i] as number)) & (m[i] as number)) !== 0) return false
+  return true
+}
+
+/** dec_ttl in the deparser: TTL / hop limit minus one, IPv4 header checksum recomputed. */
+function decTtl(frame: Uint8Array, k: FrameKey | undefined): void {
+  if (k?.ttlAt === undefined) return
+  frame[k.ttlAt] = ((frame[k.ttlAt] as number) + 0xff) & 0xff
+  if (!(k.ip_dst instanceof Ipv4Address)) return
+  const ihl = ((frame[k.l3] as number) & 0x0f) * 4
+  frame[k.l3 + 10] = 0
+  frame[k.l3 + 11] = 0
+  const sum = internetChecksum(frame.subarray(k.l3, k.l3 + ihl))
+  frame[k.l3 + 10] = sum >> 8
+  frame[k.l3 + 11] = sum & 0xff
+}
