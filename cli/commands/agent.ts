@@ -63,7 +63,8 @@ const command: Command = {
     const ovsdbTarget = flags.get('ovsdb')
     const ofSocket = flags.get('of-socket')
     if (ovsdbTarget === undefined) throw new UsageError('--ovsdb is required (the ovsdb-server of this node)')
-    if (ofSocket === undefined) throw new UsageError('--of-socket is required (br-int connects to unix:<path>)')
+    // OVS only connects to unix: controller targets inside its own rundir (e.g. /var/run/openvswitch/df-of.sock)
+    if (ofSocket === undefined) throw new UsageError('--of-socket is required (br-int connects to unix:<path>; the path must be in OVS\'s rundir)')
     const driver = flags.get('store') ?? (flags.has('etcd-endpoints') ? 'etcd' : 'embedded')
     let storeConfig: AnyConfig
     if (driver === 'etcd') {
