@@ -31,11 +31,12 @@ export function classifyRules(env: StageEnv, add: RuleSink): void {
     if ('tunnel_key' in e) {
       // decapsulated traffic skips port security and DHCP (BEHAVIOUR.md §2)
       const ctx: PathContext = { network: e.network, srcPort: 0, routed: false, fromTunnel: true }
-      add({
-        prio: PRIO.ENTRY, match: { fromTunnel: true, enc_key_id: e.tunnel_key },
-        actions: canDecap ? [{ kind: 'tunnel_key_unset' }, goto(env.chains.chain(STAGE_ARP_ND_RSP, ctx))]
-          : [trap(`the profile cannot decapsulate ${env.tunnel}`)],
-      })
+      const next = goto(env.chains.chain(STAGE_ARP_ND_RSP, ctx))
+      const refuse = trap(`the profile cannot decapsulate ${env.tunnel}`)
+      // an inner 802.1Q tag is stripped like a local port's (the WASM pipeline forwards the untagged frame)
+      add({ prio: PRIO.ENTRY - 1, match: { fromTunnel: true, enc_key_id: e.tunnel_key, vlan: 'any' },
+        actions: canDecap ? [{ kind: 'tunnel_key_unset' }, { kind: 'vlan_pop' }, next] : [refuse] })
+      add({ prio: PRIO.ENTRY, match: { fromTunnel: true, enc_key_id: e.tunnel_key }, actions: canDecap ? [{ kind: 'tunnel_key_unset' }, next] : [refuse] })
       continue
     }
     const ctx: PathContext = { network: e.network, srcPort: e.port, routed: false, fromTunnel: false }
