@@ -45,7 +45,7 @@ function parseListen (s: string): { host: string, port: number } {
 const command: Command = {
   name: 'serve',
   summary: 'run an all-in-one edge node: Neutron API + local controller + WASM datapath (+ a private OVS)',
-  usage: 'dragonflow serve [--data-dir DIR] [--listen HOST:PORT] [--netns NAME|none] [--ovsdb unix:PATH] [--chassis-id ID]\n' +
+  usage: 'dragonflow serve [--data-dir DIR] [--listen HOST:PORT] [--netns NAME|none] [--ovsdb unix:PATH [--of-socket PATH]] [--chassis-id ID]\n' +
     '                        [--auth none|keystone] [--keep-ovs] [--quiet]',
   async run (args) {
     const { flags, rest } = parseFlags(args, ['quiet', 'keep-ovs'])
@@ -65,7 +65,8 @@ const command: Command = {
     const ovs = external === undefined ? new PrivateOvs({ dir: join(dataDir, 'ovs'), netns, log }) : undefined
     await ovs?.ensure()
     const ovsdb = external ?? (ovs as PrivateOvs).dbTarget
-    const ofSocket = join(dataDir, 'ovs', 'df-of.sock')
+    // OVS connects only to unix: controller targets inside its own rundir
+    const ofSocket = flags.get('of-socket') ?? (external === undefined ? join(dataDir, 'ovs', 'df-of.sock') : '/var/run/openvswitch/dragonflow-of.sock')
     mkdirSync(join(dataDir, 'ovs'), { recursive: true })
 
     const store = await openStore({ driver: 'embedded', dir: join(dataDir, 'store') })
