@@ -87,7 +87,6 @@ export class FlowerModel {
     const ofport = out.ofport
     if (note === undefined) return { action: 'output', reason: 'none', packet: frame, ...(ofport !== undefined ? { ofport } : {}) }
     const v: Verdict = { action: note.action, reason: REASON_NAMES[note.reason] ?? 'none', packet: frame }
-    if (note.action === 'drop') v.packet = new Uint8Array(0)
     if (ofport !== undefined) v.ofport = ofport
     if (note.network !== undefined) v.network = note.network
     if (note.port !== undefined) v.port = note.port

@@ -1,8 +1,6 @@
 // Small constructors for terminal TC actions with their verdict notes (the TC action cookie).
-import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import type { TcAction } from './flower-rule.js'
 
 export const drop = (reason: number): TcAction => ({ kind: 'drop', note: { action: 'drop', reason } })
 export const trap = (why: string): TcAction => ({ kind: 'trap', why })
 export const goto = (chain: number): TcAction => ({ kind: 'goto', chain })
-export const reasonName = (code: number): string => REASON_NAMES[code] ?? `reason ${code}`

@@ -2,6 +2,7 @@
 // routes (flower has no register to hold the router); a route with a fixed next hop is resolved in the route
 // rule itself, a directly connected one in the out network's next-hop chain (match on the destination).
 import type { RouterPortEntry } from '../../../datapath/host/entries.js'
+import { parseIp } from '../../../datapath/host/packet-addresses.js'
 import { STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP } from '../../../datapath/spec/stages.js'
 import { ETH_TYPE_IPV4, ETH_TYPE_IPV6, isV6 } from '../frame-dissector.js'
 import type { TcAction } from './flower-rule.js'
@@ -49,7 +50,8 @@ function routeActions(env: StageEnv, o: { route: { router: number; port: number;
   if (inSoftware(env, STAGE_NEXTHOP)) return [trap('lr_in_arp_resolve stays in software on this profile')]
   const rewrite: TcAction[] = [{ kind: 'dec_ttl', family: o.fam }, { kind: 'pedit_eth', field: 'src', mac: out.mac }]
   if (o.route.nexthop === undefined) return [...rewrite, goto(env.chains.chain(STAGE_NEXTHOP, routedCtx(out.network)))]
-  const nh = env.idx.of('nexthop').find(n => n.network === out.network && n.ip === o.route.nexthop)
+  const want = parseIp(o.route.nexthop).toString()
+  const nh = env.idx.of('nexthop').find(n => n.network === out.network && parseIp(n.ip).toString() === want)
   if (nh === undefined) return [trap('unresolved next hop')]
   return [...rewrite, { kind: 'pedit_eth', field: 'dst', mac: nh.mac }, goto(env.chains.chain(STAGE_L2_LOOKUP, routedCtx(out.network)))]
 }
