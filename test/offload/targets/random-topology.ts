@@ -104,8 +104,16 @@ export function randomPacket(t: RandomTopology, r: () => number): PacketInput {
   const eth = ethernet({ dst: MacAddress.parse(dstMac), src: MacAddress.parse(srcMac) })
   const layers: Layer[] = [eth]
   if (from.vlan !== undefined || r() < 0.05) layers.push(dot1q({ vid: from.vlan ?? pick([10, 11, 99]) }))
-  const kind = Math.floor(r() * 7)
-  if (kind === 0) {
+  const kind = Math.floor(r() * 8)
+  if (kind === 7) {
+    // aimed at routing: to the ingress network's router MAC, for a host elsewhere (often with a resolved next hop)
+    const gw = t.routerMacs[t.networks.indexOf(from.network)] ?? dstMac
+    layers[0] = ethernet({ dst: MacAddress.parse(gw), src: MacAddress.parse(srcMac) })
+    const v6 = r() < 0.4
+    layers.push(v6 ? ip6({ src: Ipv6Address.parse(src6), dst: Ipv6Address.parse(to.ip6), hopLimit: pick([2, 64]) })
+      : ip4({ src: Ipv4Address.parse(src4), dst: Ipv4Address.parse(pick([to.ip4, to.ip4, '172.16.1.1', '172.17.1.1', '9.9.9.9'])), ttl: pick([2, 64]) }),
+    udp({ sport: 1000, dport: 2000 }))
+  } else if (kind === 0) {
     layers.push(arp({ op: r() < 0.8 ? 1 : 2, sha: MacAddress.parse(r() < 0.9 ? srcMac : stranger), spa: Ipv4Address.parse(src4), tpa: Ipv4Address.parse(pick([to.ip4, dst4, '10.0.0.1'])) }))
   } else if (kind <= 2) {
     layers.push(ip4({ src: Ipv4Address.parse(src4), dst: Ipv4Address.parse(dst4), ttl }), r() < 0.5 ? udp({ sport: pick([68, 1234]), dport: pick([67, 53, 4000]) }) : tcp({ sport: 1234, dport: 80 }))
