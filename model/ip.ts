@@ -1,6 +1,7 @@
 // IPv4/IPv6 addresses and CIDRs as bigints, so that one code path serves both families (IPAM, overlap checks,
 // route validation). Formatting follows RFC 5952 (lowercase, longest zero run compressed) so that the text
 // stored and compared is canonical.
+import { formatIpv6Groups } from '../datapath/host/ipv6-text.js'
 
 export type IpVersion = 4 | 6
 
@@ -81,18 +82,7 @@ export function formatIp(a: IpAddr): string {
   }
   const groups: number[] = []
   for (let i = 7; i >= 0; i--) groups.push(Number((a.value >> BigInt(i * 16)) & 0xffffn))
-  // RFC 5952 4.2: compress the longest run of two or more zero groups (the first one on a tie).
-  let best = -1, bestLen = 1
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) { i++; continue }
-    let j = i
-    while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLen) { best = i; bestLen = j - i }
-    i = j
-  }
-  const hex = (gs: number[]): string => gs.map(g => g.toString(16)).join(':')
-  if (best < 0) return hex(groups)
-  return `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`
+  return formatIpv6Groups(groups)
 }
 
 /** Canonical text of an address, or undefined when it is not one. */

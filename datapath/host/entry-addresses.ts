@@ -1,6 +1,7 @@
 // Text addresses of entries (entries.ts) to the bytes the datapath stores: IPv4/IPv6 as 16 bytes plus a
 // family, MACs as 6 bytes. Errors are EntryErrors naming the field.
 import { EntryError } from './entry-error.js'
+import { formatIpv6Groups } from './ipv6-text.js'
 
 export interface IpBytes {
   family: 4 | 6
@@ -108,16 +109,5 @@ export function formatMac(bytes: Uint8Array): string {
 export function formatIp(family: number, bytes: Uint8Array): string {
   if (family === 4) return Array.from(bytes.subarray(0, 4)).join('.')
   const words = Array.from({ length: 8 }, (_, i) => ((bytes[i * 2] as number) << 8) | (bytes[i * 2 + 1] as number))
-  let best = -1
-  let bestLen = 1
-  for (let i = 0; i < 8;) {
-    if (words[i] !== 0) { i++; continue }
-    let j = i
-    while (j < 8 && words[j] === 0) j++
-    if (j - i > bestLen) { best = i; bestLen = j - i }
-    i = j
-  }
-  const hex = (ws: number[]): string => ws.map(w => w.toString(16)).join(':')
-  if (best < 0) return hex(words)
-  return `${hex(words.slice(0, best))}::${hex(words.slice(best + bestLen))}`
+  return formatIpv6Groups(words)
 }

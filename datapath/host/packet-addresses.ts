@@ -1,5 +1,6 @@
 // Typed addresses for the packet builders: a value is parsed once, at the edge, and carries its bytes, so a
 // builder can never receive "10.0.0" where an IPv4 address belongs. Parse errors name the text they reject.
+import { formatIpv6Groups } from './ipv6-text.js'
 
 /** Thrown for an address or prefix that does not parse; `text` is what was rejected. */
 export class AddressError extends Error {
@@ -116,19 +117,7 @@ export class Ipv6Address {
 
   toString(): string {
     const g = Array.from({ length: 8 }, (_, i) => ((this.bytes[2 * i] as number) << 8) | (this.bytes[2 * i + 1] as number))
-    // RFC 5952 4.2: compress the longest run (>= 2) of zero groups, the first one on a tie.
-    let best = -1
-    let bestLen = 1
-    for (let i = 0; i < 8;) {
-      if (g[i] !== 0) { i++; continue }
-      let j = i
-      while (j < 8 && g[j] === 0) j++
-      if (j - i > bestLen) { best = i; bestLen = j - i }
-      i = j
-    }
-    const hex = g.map(v => v.toString(16))
-    if (best < 0) return hex.join(':')
-    return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`
+    return formatIpv6Groups(g)
   }
 }
 

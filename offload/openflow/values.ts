@@ -1,5 +1,6 @@
 // Typed values for flow builders: a flow never takes an address as a string (CONVENTIONS.md 2). Text from
 // entries and topologies is parsed once here; a bad address is refused with what was wrong.
+import { formatIpv6Groups } from '../../datapath/host/ipv6-text.js'
 
 /** A 48-bit Ethernet address (IEEE 802). */
 export class MacAddress {
@@ -100,19 +101,7 @@ export class Ipv6Address {
   }
   toString(): string {
     const g = Array.from({ length: 8 }, (_, i) => Number((this.value >> BigInt(112 - 16 * i)) & 0xffffn))
-    // RFC 5952 4.2: the longest run (>= 2) of zero groups becomes "::", the first one on a tie
-    let best = -1
-    let bestLen = 1
-    for (let i = 0; i < 8;) {
-      if (g[i] !== 0) { i++; continue }
-      let j = i
-      while (j < 8 && g[j] === 0) j++
-      if (j - i > bestLen) { best = i; bestLen = j - i }
-      i = j
-    }
-    const hex = g.map(x => x.toString(16))
-    if (best < 0) return hex.join(':')
-    return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`
+    return formatIpv6Groups(g)
   }
 }
 
