@@ -3,15 +3,14 @@
 // the cookie carries (network, port or router, looked up read-only in the node's embedded store) or the
 // drop/punt reason.
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { type Command, UsageError, parseFlags } from '../command.js'
 import { STAGES } from '../../datapath/spec/stages.js'
 import { REASON_NAMES } from '../../datapath/spec/verdicts.js'
 import { TABLES } from '../../model/tables.js'
 import { parseCookie } from '../../offload/openflow/layout.js'
 import { openStore } from '../../store/registry.js'
-import { SERVE_STATE, type ServeState } from './serve.js'
+import { readServeState } from './serve-state.js'
 
 /** Which table's `key` a stage's cookie key names (emitter.ts: cookie({ key: e.port / e.network / r.router })). */
 const KEY_TABLE: Record<string, string> = {
@@ -46,14 +45,7 @@ const command: Command = {
   async run (args) {
     const { flags, rest } = parseFlags(args)
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
-    const dataDir = resolve(flags.get('data-dir') ?? '/var/lib/dragonflow')
-    let state: ServeState
-    try {
-      state = JSON.parse(readFileSync(join(dataDir, SERVE_STATE), 'utf8')) as ServeState
-    } catch {
-      throw new UsageError(`no ${SERVE_STATE} in ${dataDir}: is \`dragonflow serve --data-dir ${dataDir}\` running?`)
-    }
-    const env = { ...process.env, ...(state.ovsRundir !== undefined ? { OVS_RUNDIR: state.ovsRundir } : {}) }
+    const { dataDir, state, env } = readServeState(flags.get('data-dir'))
     const dump = await new Promise<string>((res, rej) => {
       execFile('ovs-ofctl', ['-O', 'OpenFlow13', 'dump-flows', flags.get('bridge') ?? state.bridge], { env, maxBuffer: 256 << 20 }, (err, out, stderr) => {
         if (err !== null) rej(new Error(`ovs-ofctl dump-flows: ${stderr.trim() || err.message}`)); else res(out)

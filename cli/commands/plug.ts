@@ -4,10 +4,8 @@
 // TX checksum offload off (the userspace datapath does not fill offloaded checksums, ENVIRONMENT.md).
 // `dragonflow plug --unplug` removes the bridge port (the namespace stays).
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
 import { type Command, UsageError, parseFlags } from '../command.js'
-import { SERVE_STATE, type ServeState } from './serve.js'
+import { readServeState } from './serve-state.js'
 
 function run (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
   return new Promise((res, rej) => {
@@ -39,14 +37,7 @@ const command: Command = {
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
     const portId = flags.get('port')
     if (portId === undefined) throw new UsageError('--port is required')
-    const dataDir = resolve(flags.get('data-dir') ?? '/var/lib/dragonflow')
-    let state: ServeState
-    try {
-      state = JSON.parse(readFileSync(join(dataDir, SERVE_STATE), 'utf8')) as ServeState
-    } catch {
-      throw new UsageError(`no ${SERVE_STATE} in ${dataDir}: is \`dragonflow serve --data-dir ${dataDir}\` running?`)
-    }
-    const env = { ...process.env, ...(state.ovsRundir !== undefined ? { OVS_RUNDIR: state.ovsRundir } : {}) }
+    const { state, env } = readServeState(flags.get('data-dir'))
     const vsctl = (...a: string[]): Promise<string> => run('ovs-vsctl', [`--db=${state.ovsdb}`, '--timeout=20', ...a], env)
     const dev = bridgeEnd(portId)
     if (flags.has('unplug')) {

@@ -17,22 +17,9 @@ import { startApiServer } from '../../northbound/server.js'
 import { openStore } from '../../store/registry.js'
 import { startAgent, untilSignal } from './agent.js'
 import type { AuthMode } from '../../northbound/auth.js'
+import { SERVE_STATE, type ServeState } from './serve-state.js'
 
-/** What `serve` writes to <data-dir>/serve.json. */
-export interface ServeState {
-  pid: number
-  api: string
-  ovsdb: string
-  /** OVS_RUNDIR of the private OVS (absent when --ovsdb named an external one) */
-  ovsRundir?: string
-  /** namespace of ovs-vswitchd: bridge ends of workload veths go there; null = root namespace */
-  netns: string | null
-  ofSocket: string
-  bridge: string
-  chassisId: string
-}
-
-export const SERVE_STATE = 'serve.json'
+export { SERVE_STATE, type ServeState } from './serve-state.js'
 
 function parseListen (s: string): { host: string, port: number } {
   const at = s.lastIndexOf(':')
