@@ -14,7 +14,7 @@ import {
   STAGE_PORT_SEC, STAGES,
 } from '../../../datapath/spec/stages.js'
 import { planOffload } from '../../planner.js'
-import type { Profile } from '../../profile.js'
+import type { MatchField, Profile } from '../../profile.js'
 import type { FlowerRule, TcProgram } from './flower-rule.js'
 import { ChainTable, EntryIndex, type PathContext, type RuleSink } from './tc-context.js'
 import { classifyRules, portSecRules } from './tc-ingress-rules.js'
@@ -66,3 +66,6 @@ export function emitTc(entries: Entry[], profile: Profile, opts: TcEmitOptions =
 
 /** Whether the planner keeps `stage` in software for this profile. */
 export const inSoftware = (env: StageEnv, stage: number): boolean => env.software.has(stage)
+
+/** Whether the profile can match every one of these fields (to select the traffic a rule traps). */
+export const canMatch = (env: StageEnv, fields: MatchField[]): boolean => fields.every(f => env.profile.match.fields.includes(f))

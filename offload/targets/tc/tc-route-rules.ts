@@ -6,7 +6,7 @@ import { parseIp } from '../../../datapath/host/packet-addresses.js'
 import { STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP } from '../../../datapath/spec/stages.js'
 import { ETH_TYPE_IPV4, ETH_TYPE_IPV6, isV6 } from '../frame-dissector.js'
 import type { TcAction } from './flower-rule.js'
-import { type StageEnv, inSoftware } from './emit-tc.js'
+import { type StageEnv, canMatch, inSoftware } from './emit-tc.js'
 import { goto, trap } from './tc-actions.js'
 import type { PathContext, RuleSink } from './tc-context.js'
 import { PRIO, routePrio } from './tc-prio.js'
@@ -18,6 +18,10 @@ const routedCtx = (network: number): PathContext => ({ network, srcPort: 0, rout
 
 export function routeRules(env: StageEnv, ctx: PathContext, add: RuleSink): void {
   const ports = env.idx.of('router_port')
+  if (inSoftware(env, STAGE_L3_ROUTE) && !canMatch(env, ['eth_dst', 'eth_type']) && ports.some(p => p.network === ctx.network)) {
+    add({ prio: PRIO.MISS, match: {}, actions: [trap('the profile cannot match a router MAC to select routed traffic')] })
+    return
+  }
   for (const rp of ports.filter(p => p.network === ctx.network)) {
     for (const fam of [4, 6] as const) {
       const eth_type = fam === 4 ? ETH_TYPE_IPV4 : ETH_TYPE_IPV6

@@ -3,7 +3,7 @@
 // traffic they answer is trapped to the WASM pipeline and everything else goes on.
 import { STAGE_DHCP, STAGE_L3_ROUTE } from '../../../datapath/spec/stages.js'
 import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMPV6, IP_PROTO_UDP, isV6 } from '../frame-dissector.js'
-import type { StageEnv } from './emit-tc.js'
+import { type StageEnv, canMatch } from './emit-tc.js'
 import { goto, trap } from './tc-actions.js'
 import type { PathContext, RuleSink } from './tc-context.js'
 import { PRIO } from './tc-prio.js'
@@ -16,19 +16,34 @@ const ICMPV6_NEIGHBOR_SOLICIT = 135
 const DHCP_SERVER_PORT = 67
 
 export function arpNdRules(env: StageEnv, ctx: PathContext, add: RuleSink): void {
+  if (!canMatch(env, ['eth_type'])) {
+    // the profile cannot tell the responder's traffic apart: all of it goes to software from here
+    add({ prio: PRIO.MISS, match: {}, actions: [trap('the profile cannot match the ethertype to select the responder\'s traffic')] })
+    return
+  }
   const known = env.idx.of('arp_nd').filter(e => e.network === ctx.network)
-  for (const e of known.filter(e => !isV6(e.ip))) {
-    add({ prio: PRIO.ENTRY, match: { eth_type: ETH_TYPE_ARP, arp_op: ARP_REQUEST, arp_tip: `${e.ip}/32` }, actions: [trap('ARP reply in place needs set(arp)')] })
+  if (!canMatch(env, ['arp_op', 'arp_tpa'])) {
+    add({ prio: PRIO.ENTRY, match: { eth_type: ETH_TYPE_ARP }, actions: [trap('the profile cannot match ARP fields: every ARP frame goes to the responder in software')] })
+  } else {
+    for (const e of known.filter(e => !isV6(e.ip))) {
+      add({ prio: PRIO.ENTRY, match: { eth_type: ETH_TYPE_ARP, arp_op: ARP_REQUEST, arp_tip: `${e.ip}/32` }, actions: [trap('ARP reply in place needs set(arp)')] })
+    }
   }
   if (known.some(e => isV6(e.ip))) {
     // flower cannot match the ND target (HARDWARE-FACTS.md §1.2): every solicitation goes to software
-    add({ prio: PRIO.ENTRY, match: { eth_type: ETH_TYPE_IPV6, ip_proto: IP_PROTO_ICMPV6, icmp_type: ICMPV6_NEIGHBOR_SOLICIT }, actions: [trap('NA in place needs ND rewrites')] })
+    const ns = canMatch(env, ['ip_proto', 'icmp_type'])
+      ? { eth_type: ETH_TYPE_IPV6, ip_proto: IP_PROTO_ICMPV6, icmp_type: ICMPV6_NEIGHBOR_SOLICIT } : { eth_type: ETH_TYPE_IPV6 }
+    add({ prio: PRIO.ENTRY, match: ns, actions: [trap('NA in place needs ND rewrites')] })
   }
   const next = !ctx.fromTunnel && ctx.srcPort > 0 ? env.chains.chain(STAGE_DHCP, ctx) : env.chains.chain(STAGE_L3_ROUTE, ctx)
   add({ prio: PRIO.MISS, match: {}, actions: [goto(next)] })
 }
 
 export function dhcpRules(env: StageEnv, ctx: PathContext, add: RuleSink): void {
+  if (!canMatch(env, ['eth_type', 'ip_proto', 'l4_dst'])) {
+    add({ prio: PRIO.MISS, match: {}, actions: [trap('the profile cannot match UDP ports to select DHCP')] })
+    return
+  }
   add({ prio: PRIO.ENTRY, match: { eth_type: ETH_TYPE_IPV4, ip_proto: IP_PROTO_UDP, dst_port: DHCP_SERVER_PORT }, actions: [trap('DHCP is answered by the slow path')] })
   add({ prio: PRIO.MISS, match: {}, actions: [goto(env.chains.chain(STAGE_L3_ROUTE, ctx))] })
 }
