@@ -2,7 +2,7 @@
 // target MODEL (TC flower, rte_flow/DOCA pipes, P4 tables) on each profile of its kind. A packet the model traps
 // is decided by the WASM pipeline (target+WASM), so it agrees by construction and is counted apart; a packet the
 // model decides must get the WASM verdict and bytes. A disagreement prints a minimal reproducer (the topology's
-// entries, in_port, tunnel_key and the packet hex). DIFF_PACKETS sets packets per topology and target (default 20000).
+// entries, in_port, tunnel_key and the packet hex). DIFF_PACKETS sets packets per topology and target (default 100000, as the offload issue asks).
 import t from 'tap'
 import type { PacketInput } from '../../../datapath/host/api.js'
 import { hexOf } from '../../../datapath/host/packet-addresses.js'
@@ -20,7 +20,7 @@ import { verdictDiff } from '../../../offload/targets/verdict-diff.js'
 import { randomPacket, randomTopology, rng } from './random-topology.js'
 import { type TargetUnderTest, profilesOf } from './vector-equivalence.js'
 
-const PACKETS = Number(process.env.DIFF_PACKETS ?? 20000)
+const PACKETS = Number(process.env.DIFF_PACKETS ?? 100000)
 const SEEDS = [1, 2, 3]
 /** reproducers printed per target and topology; the count says how many more there were */
 const SHOW = 3
