@@ -3,10 +3,10 @@
 // all match runs its action; no entry = the table's default NoAction. set_ctx moves the packet to a later
 // stage's entries; forward / drop end; punt sends it to the CPU port (the WASM pipeline).
 import type { PacketInput, Verdict } from '../../../datapath/host/api.js'
-import { Cidr, Ipv4Address } from '../../../datapath/host/packet-addresses.js'
-import { internetChecksum } from '../../../datapath/host/packet-checksum.js'
+import { Cidr } from '../../../datapath/host/packet-addresses.js'
 import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { type FrameKey, dissect } from '../frame-dissector.js'
+import { decTtl, macBytes, macMatches } from '../frame-ops.js'
 import type { TargetOutcome } from '../target-outcome.js'
 import type { VerdictNote } from '../tc/flower-rule.js'
 import type { P4Entry, P4Key, P4Program } from './p4-entry.js'
@@ -80,7 +80,7 @@ export class P4Model {
   private field(name: string, key: P4Key, k: FrameKey, meta: Meta): boolean {
     const exact = (v: number | string | undefined): boolean => 'exact' in key && v !== undefined && key.exact === v
     const lpm = (ip: Parameters<Cidr['contains']>[0] | undefined): boolean => 'lpm' in key && ip !== undefined && this.cidr(key.lpm).contains(ip)
-    const tern = (mac: { bytes: Uint8Array } | undefined): boolean => 'ternary' in key && mac !== undefined && ternary(mac.bytes, key.ternary)
+    const tern = (mac: { bytes: Uint8Array } | undefined): boolean => 'ternary' in key && mac !== undefined && macMatches(mac.bytes, key.ternary.value, key.ternary.mask)
     switch (name) {
       case 'std.ingress_port': return !meta.tunnel && exact(meta.in_port)
       case 'meta.from_tunnel': return exact(meta.tunnel ? 1 : 0)
@@ -123,26 +123,3 @@ function verdictOf(note: VerdictNote, frame: Uint8Array, out: { ofport?: number;
   return v
 }
 
-function macBytes(text: string): Uint8Array {
-  return Uint8Array.from(text.split(':'), p => parseInt(p, 16))
-}
-
-function ternary(have: Uint8Array, t: { value: string; mask: string }): boolean {
-  const w = macBytes(t.value)
-  const m = macBytes(t.mask)
-  for (let i = 0; i < 6; i++) if ((((have[i] as number) ^ (w[i] as number)) & (m[i] as number)) !== 0) return false
-  return true
-}
-
-/** dec_ttl in the deparser: TTL / hop limit minus one, IPv4 header checksum recomputed. */
-function decTtl(frame: Uint8Array, k: FrameKey | undefined): void {
-  if (k?.ttlAt === undefined) return
-  frame[k.ttlAt] = ((frame[k.ttlAt] as number) + 0xff) & 0xff
-  if (!(k.ip_dst instanceof Ipv4Address)) return
-  const ihl = ((frame[k.l3] as number) & 0x0f) * 4
-  frame[k.l3 + 10] = 0
-  frame[k.l3 + 11] = 0
-  const sum = internetChecksum(frame.subarray(k.l3, k.l3 + ihl))
-  frame[k.l3 + 10] = sum >> 8
-  frame[k.l3 + 11] = sum & 0xff
-}

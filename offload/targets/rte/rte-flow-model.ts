@@ -3,12 +3,12 @@
 // ends, SEND_TO_KERNEL hands the frame to software. The verdict is the MARK's note and the rewritten frame.
 import type { PacketInput, Verdict } from '../../../datapath/host/api.js'
 import { Cidr, Ipv4Address, Ipv6Address } from '../../../datapath/host/packet-addresses.js'
-import { internetChecksum } from '../../../datapath/host/packet-checksum.js'
 import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_TCP, IP_PROTO_UDP, type FrameKey, dissect } from '../frame-dissector.js'
+import { decTtl, macBytes, macMatches } from '../frame-ops.js'
 import type { TargetOutcome } from '../target-outcome.js'
 import type { VerdictNote } from '../tc/flower-rule.js'
-import type { Masked, RteFlowEntry, RteItem, RteProgram } from './rte-flow-rule.js'
+import type { RteFlowEntry, RteItem, RteProgram } from './rte-flow-rule.js'
 
 /** Groups only jump forward in an emitted program; this bounds a broken one. */
 const MAX_JUMPS = 64
@@ -90,12 +90,12 @@ export class RteFlowModel {
       case 'REPRESENTED_PORT': return !meta.tunnel && meta.in_port === i.ethdev_port_id
       case 'TUNNEL': return meta.tunnel && (i.vni === undefined || i.vni === meta.vni)
       case 'ETH':
-        return (i.dst === undefined || masked(k.eth_dst.bytes, i.dst)) && (i.src === undefined || masked(k.eth_src.bytes, i.src)) &&
+        return (i.dst === undefined || macMatches(k.eth_dst.bytes, i.dst.spec, i.dst.mask)) && (i.src === undefined || macMatches(k.eth_src.bytes, i.src.spec, i.src.mask)) &&
           (i.ether_type === undefined || i.ether_type === k.eth_type)
       case 'VLAN': return k.vlan !== undefined && (i.vid === undefined || i.vid === k.vlan)
       case 'ARP_ETH_IPV4':
         return k.eth_type === ETH_TYPE_ARP && (i.opcode === undefined || i.opcode === k.arp_op) &&
-          (i.sha === undefined || (k.arp_sha !== undefined && masked(k.arp_sha.bytes, { spec: i.sha }))) &&
+          (i.sha === undefined || (k.arp_sha !== undefined && macMatches(k.arp_sha.bytes, i.sha))) &&
           (i.spa === undefined || (k.arp_spa !== undefined && this.cidr(i.spa).contains(k.arp_spa))) &&
           (i.tpa === undefined || (k.arp_tpa !== undefined && this.cidr(i.tpa).contains(k.arp_tpa)))
       case 'IPV4':
@@ -126,26 +126,3 @@ export class RteFlowModel {
   }
 }
 
-function macBytes(text: string): Uint8Array {
-  return Uint8Array.from(text.split(':'), p => parseInt(p, 16))
-}
-
-function masked(have: Uint8Array, want: Masked<string>): boolean {
-  const w = macBytes(want.spec)
-  const m = want.mask !== undefined ? macBytes(want.mask) : undefined
-  for (let i = 0; i < 6; i++) if ((((have[i] as number) ^ (w[i] as number)) & (m?.[i] ?? 0xff)) !== 0) return false
-  return true
-}
-
-/** RTE_FLOW_ACTION_TYPE_DEC_TTL: TTL / hop limit minus one; the NIC fixes the IPv4 header checksum. */
-function decTtl(frame: Uint8Array, k: FrameKey | undefined): void {
-  if (k?.ttlAt === undefined) return
-  frame[k.ttlAt] = ((frame[k.ttlAt] as number) + 0xff) & 0xff
-  if (!(k.ip_dst instanceof Ipv4Address)) return
-  const ihl = ((frame[k.l3] as number) & 0x0f) * 4
-  frame[k.l3 + 10] = 0
-  frame[k.l3 + 11] = 0
-  const sum = internetChecksum(frame.subarray(k.l3, k.l3 + ihl))
-  frame[k.l3 + 10] = sum >> 8
-  frame[k.l3 + 11] = sum & 0xff
-}

@@ -3,10 +3,10 @@
 // jumps, redirect and drop end, trap hands the frame to software. The verdict comes from the terminal action's
 // cookie (flower-rule.ts VerdictNote) and the frame as rewritten by pedit / vlan pop.
 import type { PacketInput, Verdict } from '../../../datapath/host/api.js'
-import { Cidr, Ipv4Address } from '../../../datapath/host/packet-addresses.js'
-import { internetChecksum } from '../../../datapath/host/packet-checksum.js'
+import { Cidr } from '../../../datapath/host/packet-addresses.js'
 import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { type FrameKey, dissect } from '../frame-dissector.js'
+import { decTtl, macBytes, macMatches } from '../frame-ops.js'
 import type { TargetOutcome } from '../target-outcome.js'
 import { kernelPrio } from './tc-batch-text.js'
 import type { FlowerMatch, FlowerRule, TcProgram, VerdictNote } from './flower-rule.js'
@@ -127,29 +127,3 @@ export class FlowerModel {
   }
 }
 
-function macBytes(text: string): Uint8Array {
-  return Uint8Array.from(text.split(':'), p => parseInt(p, 16))
-}
-
-function macMatches(have: Uint8Array, want: string, mask: string | undefined): boolean {
-  const w = macBytes(want)
-  const m = mask !== undefined ? macBytes(mask) : undefined
-  for (let i = 0; i < 6; i++) {
-    const bits = m?.[i] ?? 0xff
-    if ((((have[i] as number) ^ (w[i] as number)) & bits) !== 0) return false
-  }
-  return true
-}
-
-/** pedit ip ttl / ip6 hoplimit add 0xff, then (IPv4) `csum ip`: the header checksum recomputed. */
-function decTtl(frame: Uint8Array, key: FrameKey | undefined): void {
-  if (key?.ttlAt === undefined) return
-  frame[key.ttlAt] = ((frame[key.ttlAt] as number) + 0xff) & 0xff
-  if (!(key.ip_dst instanceof Ipv4Address)) return
-  const ihl = ((frame[key.l3] as number) & 0x0f) * 4
-  frame[key.l3 + 10] = 0
-  frame[key.l3 + 11] = 0
-  const sum = internetChecksum(frame.subarray(key.l3, key.l3 + ihl))
-  frame[key.l3 + 10] = sum >> 8
-  frame[key.l3 + 11] = sum & 0xff
-}

@@ -1,0 +1,36 @@
+// Frame operations every target MODEL performs alike (MAC match and rewrite, TTL decrement), kept in one place
+// so that the TC, rte_flow and P4 interpreters differ only where their rule forms differ.
+import { Ipv4Address } from '../../datapath/host/packet-addresses.js'
+import { internetChecksum } from '../../datapath/host/packet-checksum.js'
+import type { FrameKey } from './frame-dissector.js'
+
+/** "fa:16:3e:00:00:01" -> 6 bytes (rules carry MACs as text, already validated by the emitter). */
+export function macBytes(text: string): Uint8Array {
+  return Uint8Array.from(text.split(':'), p => parseInt(p, 16))
+}
+
+/** `have` equals `want` on the bits of `mask` (all bits when there is no mask). */
+export function macMatches(have: Uint8Array, want: string, mask?: string): boolean {
+  const w = macBytes(want)
+  const m = mask !== undefined ? macBytes(mask) : undefined
+  for (let i = 0; i < 6; i++) {
+    if ((((have[i] as number) ^ (w[i] as number)) & (m?.[i] ?? 0xff)) !== 0) return false
+  }
+  return true
+}
+
+/**
+ * TTL / hop limit minus one; for IPv4 the header checksum is recomputed, as TC's `csum ip`, rte_flow's DEC_TTL
+ * (the NIC fixes it) and a P4 deparser all do.
+ */
+export function decTtl(frame: Uint8Array, key: FrameKey | undefined): void {
+  if (key?.ttlAt === undefined) return
+  frame[key.ttlAt] = ((frame[key.ttlAt] as number) + 0xff) & 0xff
+  if (!(key.ip_dst instanceof Ipv4Address)) return
+  const ihl = ((frame[key.l3] as number) & 0x0f) * 4
+  frame[key.l3 + 10] = 0
+  frame[key.l3 + 11] = 0
+  const sum = internetChecksum(frame.subarray(key.l3, key.l3 + ihl))
+  frame[key.l3 + 10] = sum >> 8
+  frame[key.l3 + 11] = sum & 0xff
+}
