@@ -1,8 +1,9 @@
 // Frame operations every target MODEL performs alike (MAC match and rewrite, TTL decrement), kept in one place
 // so that the TC, rte_flow and P4 interpreters differ only where their rule forms differ.
+import type { PacketInput } from '../../datapath/host/api.js'
 import { Ipv4Address } from '../../datapath/host/packet-addresses.js'
 import { internetChecksum } from '../../datapath/host/packet-checksum.js'
-import type { FrameKey } from './frame-dissector.js'
+import { type FrameKey, dissect } from './frame-dissector.js'
 
 /** "fa:16:3e:00:00:01" -> 6 bytes (rules carry MACs as text, already validated by the emitter). */
 export function macBytes(text: string): Uint8Array {
@@ -33,4 +34,27 @@ export function decTtl(frame: Uint8Array, key: FrameKey | undefined): void {
   const sum = internetChecksum(frame.subarray(key.l3, key.l3 + ihl))
   frame[key.l3 + 10] = sum >> 8
   frame[key.l3 + 11] = sum & 0xff
+}
+
+/** How a frame enters a target's pipeline: its in_port and, for tunnel traffic, the VNI. */
+export interface IngressMeta {
+  in_port: number
+  tunnel: boolean
+  vni: number | undefined
+}
+
+/**
+ * The frame a target's first table sees: one the target already decapsulated (`tunnel_key` given), or one still
+ * carrying VXLAN/Geneve, whose outer headers the tunnel port matches and pops before the pipeline
+ * (HARDWARE-FACTS.md 1.4). Undefined for a frame shorter than an Ethernet header.
+ */
+export function ingress(input: PacketInput): { frame: Uint8Array; meta: IngressMeta } | undefined {
+  const frame = Uint8Array.from(input.data)
+  const outer = dissect(frame)
+  if (outer === undefined) return undefined
+  if ((input.tunnel_key ?? 0) > 0) return { frame, meta: { in_port: input.in_port, tunnel: true, vni: input.tunnel_key } }
+  if (outer.tunnel !== undefined && !outer.eth_src.isMulticast) {
+    return { frame: frame.slice(outer.tunnel.inner), meta: { in_port: input.in_port, tunnel: true, vni: outer.tunnel.vni } }
+  }
+  return { frame, meta: { in_port: input.in_port, tunnel: false, vni: undefined } }
 }

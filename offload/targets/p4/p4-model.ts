@@ -6,12 +6,12 @@ import type { PacketInput, Verdict } from '../../../datapath/host/api.js'
 import { Cidr } from '../../../datapath/host/packet-addresses.js'
 import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { type FrameKey, dissect } from '../frame-dissector.js'
-import { decTtl, macBytes, macMatches } from '../frame-ops.js'
+import { type IngressMeta, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
 import type { TargetOutcome } from '../target-outcome.js'
 import type { VerdictNote } from '../tc/flower-rule.js'
 import type { P4Entry, P4Key, P4Program } from './p4-entry.js'
 
-interface Meta { in_port: number; tunnel: boolean; vni: number | undefined }
+type Meta = IngressMeta
 
 export class P4Model {
   /** table -> ctx -> entries by priority */
@@ -29,19 +29,10 @@ export class P4Model {
   }
 
   run(input: PacketInput): TargetOutcome {
-    let frame = Uint8Array.from(input.data)
-    const outer = dissect(frame)
-    if (outer === undefined) return { trap: 'shorter than an Ethernet header', stage: 'parse' }
-    const meta: Meta = { in_port: input.in_port, tunnel: false, vni: undefined }
-    if ((input.tunnel_key ?? 0) > 0) {
-      meta.tunnel = true
-      meta.vni = input.tunnel_key
-    } else if (outer.tunnel !== undefined && !outer.eth_src.isMulticast) {
-      // the parser reads the outer headers and the VNI; the pipeline works on the inner frame
-      meta.tunnel = true
-      meta.vni = outer.tunnel.vni
-      frame = frame.slice(outer.tunnel.inner)
-    }
+    const entered = ingress(input)
+    if (entered === undefined) return { trap: 'shorter than an Ethernet header', stage: 'parse' }
+    let frame = entered.frame
+    const meta: Meta = entered.meta
     let ctx = 0
     let remote: string | undefined
     for (const table of this.program.tables) {

@@ -5,7 +5,7 @@ import type { PacketInput, Verdict } from '../../../datapath/host/api.js'
 import { Cidr, Ipv4Address, Ipv6Address } from '../../../datapath/host/packet-addresses.js'
 import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_TCP, IP_PROTO_UDP, type FrameKey, dissect } from '../frame-dissector.js'
-import { decTtl, macBytes, macMatches } from '../frame-ops.js'
+import { type IngressMeta, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
 import type { TargetOutcome } from '../target-outcome.js'
 import type { VerdictNote } from '../tc/flower-rule.js'
 import type { RteFlowEntry, RteItem, RteProgram } from './rte-flow-rule.js'
@@ -13,7 +13,7 @@ import type { RteFlowEntry, RteItem, RteProgram } from './rte-flow-rule.js'
 /** Groups only jump forward in an emitted program; this bounds a broken one. */
 const MAX_JUMPS = 64
 
-interface Meta { in_port: number; tunnel: boolean; vni: number | undefined }
+type Meta = IngressMeta
 
 export class RteFlowModel {
   private readonly groups = new Map<number, { entry: RteFlowEntry; pipe: string }[]>()
@@ -29,19 +29,10 @@ export class RteFlowModel {
   }
 
   run(input: PacketInput): TargetOutcome {
-    let frame = Uint8Array.from(input.data)
-    const outer = dissect(frame)
-    if (outer === undefined) return { trap: 'shorter than an Ethernet header', stage: 'parse' }
-    const meta: Meta = { in_port: input.in_port, tunnel: false, vni: undefined }
-    if ((input.tunnel_key ?? 0) > 0) {
-      meta.tunnel = true
-      meta.vni = input.tunnel_key
-    } else if (outer.tunnel !== undefined && !outer.eth_src.isMulticast) {
-      // the tunnel vport: the outer headers are matched and popped before the pipeline (HARDWARE-FACTS.md §1.4)
-      meta.tunnel = true
-      meta.vni = outer.tunnel.vni
-      frame = frame.slice(outer.tunnel.inner)
-    }
+    const entered = ingress(input)
+    if (entered === undefined) return { trap: 'shorter than an Ethernet header', stage: 'parse' }
+    let frame = entered.frame
+    const meta: Meta = entered.meta
     let group = 0
     let remote: string | undefined
     let mark: VerdictNote | undefined

@@ -6,7 +6,7 @@ import type { PacketInput, Verdict } from '../../../datapath/host/api.js'
 import { Cidr } from '../../../datapath/host/packet-addresses.js'
 import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { type FrameKey, dissect } from '../frame-dissector.js'
-import { decTtl, macBytes, macMatches } from '../frame-ops.js'
+import { decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
 import type { TargetOutcome } from '../target-outcome.js'
 import { kernelPrio } from './tc-batch-text.js'
 import type { FlowerMatch, FlowerRule, TcProgram, VerdictNote } from './flower-rule.js'
@@ -24,20 +24,12 @@ export class FlowerModel {
   }
 
   run(input: PacketInput): TargetOutcome {
-    let frame = Uint8Array.from(input.data)
-    let fromTunnel = false
-    let tunKey: number | undefined
-    const first = dissect(frame)
-    if (first === undefined) return { trap: 'shorter than an Ethernet header: the NIC hands it to software', stage: 'parse' }
-    if ((input.tunnel_key ?? 0) > 0) {
-      fromTunnel = true
-      tunKey = input.tunnel_key
-    } else if (first.tunnel !== undefined && !first.eth_src.isMulticast) {
-      // the tunnel netdev decapsulates before flower sees the frame (HARDWARE-FACTS.md §1.4)
-      fromTunnel = true
-      tunKey = first.tunnel.vni
-      frame = frame.slice(first.tunnel.inner)
-    }
+    // the tunnel netdev decapsulates before flower sees the frame (HARDWARE-FACTS.md §1.4)
+    const entered = ingress(input)
+    if (entered === undefined) return { trap: 'shorter than an Ethernet header: the NIC hands it to software', stage: 'parse' }
+    let frame = entered.frame
+    const fromTunnel = entered.meta.tunnel
+    const tunKey = entered.meta.vni
     let key = dissect(frame)
     let chain = 0
     let remote: string | undefined
