@@ -4,16 +4,8 @@
 import type { DatapathAbi } from './datapath-abi.js'
 import { findBuildFile, readBuildFile } from './wasm-files.js'
 
-/** The exports of the transpiled component (build/component/datapath.d.ts). */
-interface ComponentExports {
-  addEntry(entry: Uint8Array): number
-  removeEntry(entry: Uint8Array): number
-  clear(): void
-  processBatch(batch: Uint8Array): Uint8Array
-  packetIn(packet: Uint8Array, nowMs: number, trace: boolean): Uint8Array
-  counters(): Uint8Array
-  heapTop(): number
-}
+/** The exports of the transpiled component (build/component/datapath.d.ts): the WIT's functions, one per ABI method. */
+type ComponentExports = DatapathAbi
 
 interface TranspiledModule {
   instantiate(
