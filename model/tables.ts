@@ -23,6 +23,7 @@ export const TABLES = {
   keystoneRoles: 'keystone_roles',
   keystoneAssignments: 'keystone_assignments',
   keystoneMeta: 'keystone_meta',
+  keystoneRevocations: 'keystone_revocations',
 } as const
 
 /** Key spaces of store.allocateKey: the datapath's small integer ids. */
