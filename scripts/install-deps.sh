@@ -11,6 +11,7 @@ DEBIAN_PACKAGES=(
   python3-openstackclient # the real `openstack` CLI that drives the Neutron API
   busybox isc-dhcp-client # DHCP clients in workload namespaces
   iputils-ping iproute2 ethtool tcpdump procps psmisc
+  netsniff-ng iperf3      # bench:ovs: trafgen (64/1514-byte frames over AF_PACKET) and TCP throughput; no kernel pktgen here
 )
 
 missing=()
