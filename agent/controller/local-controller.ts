@@ -37,6 +37,8 @@ export interface LocalControllerOptions {
   datapath: DatapathApi
   chassisId: string
   tunnelIp?: string
+  /** encapsulation of the tunnel port (default vxlan); both carry the network key as VNI in tun_id */
+  tunnelType?: 'vxlan' | 'geneve'
   /** `unix:/path` or `tcp:host:port` of ovsdb-server */
   ovsdbTarget: string
   /** the unix socket our OpenFlow controller listens on (br-int connects to it) */
@@ -95,7 +97,7 @@ export class LocalController extends EventEmitter {
 
   async start (): Promise<void> {
     const o = this.opts
-    this.generation = await registerChassis(o.store, { chassisId: o.chassisId, hostname: hostname(), tunnelIp: o.tunnelIp, profile: o.profile.id })
+    this.generation = await registerChassis(o.store, { chassisId: o.chassisId, hostname: hostname(), tunnelIp: o.tunnelIp, tunnelType: o.tunnelType ?? 'vxlan', profile: o.profile.id })
     this.log(`agent: chassis ${o.chassisId}, flow generation ${this.generation}`)
     await this.of.listen({ path: o.ofSocket })
     this.of.on('switch', (c: OfConnection) => { void this.onSwitch(c) })
@@ -119,7 +121,7 @@ export class LocalController extends EventEmitter {
     this.vswitch = vs
     await vs.ensureBridge()
     if (o.tunnelIp !== undefined) {
-      await vs.ensureTunnelPort(TUNNEL_PORT, { type: 'vxlan', localIp: o.tunnelIp })
+      await vs.ensureTunnelPort(TUNNEL_PORT, { type: o.tunnelType ?? 'vxlan', localIp: o.tunnelIp })
       this.tunnelOfport = await this.ofportOf(TUNNEL_PORT)
     }
     vs.on('port-added', (p: LocalPort) => { this.bind(p) })
