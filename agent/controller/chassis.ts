@@ -9,6 +9,8 @@ export interface ChassisInfo {
   chassisId: string
   hostname: string
   tunnelIp?: string
+  /** the encapsulation this node's tunnel port speaks (announced in tunnel_types) */
+  tunnelType?: 'vxlan' | 'geneve'
   profile: string
 }
 
@@ -26,7 +28,7 @@ export async function registerChassis (store: Store, info: ChassisInfo): Promise
     const prev = Number(ids[GENERATION_ID] ?? '0')
     const generation = nextGeneration(Number.isInteger(prev) && prev >= 0 ? prev : 0)
     const value: Chassis = {
-      id: info.chassisId, hostname: info.hostname, tunnel_ip: info.tunnelIp ?? '', tunnel_types: info.tunnelIp !== undefined ? ['vxlan'] : [],
+      id: info.chassisId, hostname: info.hostname, tunnel_ip: info.tunnelIp ?? '', tunnel_types: info.tunnelIp !== undefined ? [info.tunnelType ?? 'vxlan'] : [],
       external_ids: { ...ids, [GENERATION_ID]: String(generation), 'dragonflow:profile': info.profile },
       updated_at: new Date().toISOString(),
     }

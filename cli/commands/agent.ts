@@ -2,6 +2,7 @@
 // as an extra change feed), against an Open vSwitch that is already running. This file is also where the
 // agent's parts are composed (startAgent), for `dragonflow serve` too: the compiler, the WASM datapath, the
 // hardware profile and the controller.
+import { isIPv4 } from 'node:net'
 import { hostname } from 'node:os'
 import { type Command, UsageError, parseFlags } from '../command.js'
 import { TopologyCompiler } from '../../agent/compiler/index.js'
@@ -16,6 +17,7 @@ export interface AgentSetup {
   pubsub?: PubSub
   chassisId: string
   tunnelIp?: string
+  tunnelType?: 'vxlan' | 'geneve'
   ovsdbTarget: string
   ofSocket: string
   profile: string
@@ -31,6 +33,7 @@ export async function startAgent (s: AgentSetup): Promise<LocalController> {
     profile: loadProfile(s.profile), log: s.log,
     ...(s.pubsub !== undefined ? { pubsub: s.pubsub } : {}),
     ...(s.tunnelIp !== undefined ? { tunnelIp: s.tunnelIp } : {}),
+    ...(s.tunnelType !== undefined ? { tunnelType: s.tunnelType } : {}),
   })
   await controller.start()
   return controller
@@ -55,7 +58,7 @@ const command: Command = {
   name: 'agent',
   summary: 'run the local controller of this node against a shared store and a running Open vSwitch',
   usage: 'dragonflow agent --etcd-endpoints URLS [--pubsub etcd-watch|mqtt --mqtt-url URL] --ovsdb unix:PATH|tcp:HOST:PORT\n' +
-    '                        --of-socket PATH [--chassis-id ID] [--tunnel-ip IP] [--profile ovs-userspace] [--quiet]\n' +
+    '                        --of-socket PATH [--chassis-id ID] [--tunnel-ip IP [--tunnel vxlan|geneve]] [--profile ovs-userspace] [--quiet]\n' +
     '       (or --store embedded --data-dir DIR for a store this process owns)',
   async run (args) {
     const { flags, rest } = parseFlags(args, ['quiet'])
@@ -78,6 +81,12 @@ const command: Command = {
     } else {
       throw new UsageError(`--store: unknown driver '${driver}'`)
     }
+    // checked before anything is opened, so a bad flag leaves nothing behind
+    const tunnelIp = flags.get('tunnel-ip')
+    const tunnel = flags.get('tunnel')
+    if (tunnel !== undefined && tunnel !== 'vxlan' && tunnel !== 'geneve') throw new UsageError(`--tunnel must be vxlan or geneve, not '${tunnel}'`)
+    if (tunnel !== undefined && tunnelIp === undefined) throw new UsageError('--tunnel needs --tunnel-ip (the address of this node\'s tunnel endpoint)')
+    if (tunnelIp !== undefined && !isIPv4(tunnelIp)) throw new UsageError(`--tunnel-ip must be an IPv4 address, not '${tunnelIp}'`)
     const quiet = flags.has('quiet')
     const log = quiet ? () => undefined : (line: string) => { process.stdout.write(`${line}\n`) }
     const store = await openStore(storeConfig)
@@ -94,10 +103,10 @@ const command: Command = {
     } else if (bus !== undefined) {
       throw new UsageError(`--pubsub: unknown driver '${bus}'`)
     }
-    const tunnelIp = flags.get('tunnel-ip')
     const controller = await startAgent({
       store, chassisId: flags.get('chassis-id') ?? hostname(), ovsdbTarget, ofSocket, profile: flags.get('profile') ?? 'ovs-userspace', log,
       ...(pubsub !== undefined ? { pubsub } : {}), ...(tunnelIp !== undefined ? { tunnelIp } : {}),
+      ...(tunnel !== undefined ? { tunnelType: tunnel } : {}),
     })
     process.stdout.write(`dragonflow agent: running (chassis ${flags.get('chassis-id') ?? hostname()})\n`)
     const signal = await untilSignal()
