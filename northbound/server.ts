@@ -11,6 +11,7 @@ import { Db, mapStoreError } from './db.js'
 import type { ApiRequest, Reply } from './http.js'
 import { KeystoneApi } from './keystone/api.js'
 import { Identity } from './keystone/identity.js'
+import { Revocations } from './keystone/revocations.js'
 import { tokenSecret } from './keystone/tokens.js'
 import { Neutron } from './neutron.js'
 import { routeNeutron, versions } from './routes.js'
@@ -86,9 +87,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const db = new Db(opts.store)
   const identity = new Identity(db)
   const { adminProjectId } = await identity.bootstrap({ adminPassword: opts.adminPassword })
-  const authOpts: AuthOptions = { mode: opts.auth, adminToken: opts.adminToken, adminProjectId: adminProjectId ?? 'admin', secret: await tokenSecret(db) }
+  const revocations = await Revocations.open(db)
+  const authOpts: AuthOptions = { mode: opts.auth, adminToken: opts.adminToken, adminProjectId: adminProjectId ?? 'admin', secret: await tokenSecret(db), revocations }
   const nb = new Neutron(opts.store)
-  const keystone = new KeystoneApi(identity, authOpts)
+  const keystone = new KeystoneApi(identity, authOpts, revocations)
 
   async function dispatch(req: ApiRequest): Promise<Reply> {
     const first = req.segments[0]
@@ -150,10 +152,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   return {
     port,
     url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
-    close: () => new Promise<void>(resolve => {
-      // Stop accepting, let requests in flight finish, then drop idle keep-alive sockets.
-      server.close(() => resolve())
-      server.closeIdleConnections()
-    }),
+    close: async () => {
+      await new Promise<void>(resolve => {
+        // Stop accepting, let requests in flight finish, then drop idle keep-alive sockets.
+        server.close(() => resolve())
+        server.closeIdleConnections()
+      })
+      await revocations.close()
+    },
   }
 }

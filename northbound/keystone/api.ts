@@ -1,15 +1,16 @@
 // The Keystone v3 subset under /v3: version document, password (and token) authentication returning
-// X-Subject-Token with a catalog whose `network` endpoint is this server, token validation, and
+// X-Subject-Token with a catalog whose `network` endpoint is this server, token validation and revocation, and
 // domains/projects/users/roles/assignments that an admin manages. Errors use Keystone's {"error": ...} shape.
 import { ApiError } from '../../model/errors.js'
 import { TABLES } from '../../model/tables.js'
-import { type AuthOptions, tokenContext } from '../auth.js'
+import { type AuthOptions, tokenContext, validToken } from '../auth.js'
 import type { RequestContext } from '../context.js'
 import type { Row } from '../db.js'
 import { type ApiRequest, type Reply, header, json, noContent } from '../http.js'
 import { type Assignment, type Domain, type Identity, type Project, type Ref, type Role, type User, assignmentId, newKeystoneId } from './identity.js'
 import { hashPassword } from './passwords.js'
-import { TOKEN_LIFETIME_S, type TokenPayload, issueToken, verifyToken } from './tokens.js'
+import type { Revocations } from './revocations.js'
+import { TOKEN_LIFETIME_S, type TokenPayload, issueToken } from './tokens.js'
 
 const iso = (s: number): string => new Date(s * 1000).toISOString().replace(/Z$/, '000Z')
 
@@ -33,7 +34,7 @@ type Obj = Record<string, unknown>
 const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {})
 
 export class KeystoneApi {
-  constructor(private readonly identity: Identity, private readonly auth: AuthOptions) {}
+  constructor(private readonly identity: Identity, private readonly auth: AuthOptions, private readonly revocations: Revocations) {}
 
   private get db() { return this.identity.db }
 
@@ -44,7 +45,7 @@ export class KeystoneApi {
     if (resource === 'auth' && id === 'tokens') {
       if (m === 'POST') return this.issue(req)
       if (m === 'GET' || m === 'HEAD') return this.validate(req)
-      if (m === 'DELETE') return noContent // signed tokens expire on their own; there is no revocation list
+      if (m === 'DELETE') return this.revoke(req)
     }
     if (resource === 'auth' && id === 'projects' && m === 'GET') return this.authProjects(req)
     const ctx = tokenContext(req, this.auth)
@@ -78,6 +79,8 @@ export class KeystoneApi {
         else patch[k] = v
       }
       const row = await this.db.mutate<Obj>(table, id, cur => ({ ...cur.value, ...patch }), () => this.notFound(member, id))
+      // a disabled user or a changed password ends the sessions opened before (Keystone does the same)
+      if (resource === 'users' && (patch.enabled === false || patch.password_hash !== undefined)) await this.revocations.revokeUser(id)
       return json(200, { [member]: this.render(req, resource, row) })
     }
     if (m === 'DELETE' && id) {
@@ -86,6 +89,9 @@ export class KeystoneApi {
       const related = (await this.db.list<Assignment>(TABLES.keystoneAssignments))
         .filter(a => a.value.project_id === id || a.value.user_id === id || a.value.role_id === id)
       await this.db.transact([...related.map(a => ({ op: 'delete' as const, table: TABLES.keystoneAssignments, id: a.id })), { op: 'delete', table, id }])
+      // tokens carry their user's roles: the users who lost an assignment (or were deleted) get new tokens
+      for (const user of new Set(related.map(a => a.value.user_id))) await this.revocations.revokeUser(user)
+      if (resource === 'users') await this.revocations.revokeUser(id)
       return noContent
     }
     throw new ApiError('HTTPMethodNotAllowed', { method: m })
@@ -148,6 +154,7 @@ export class KeystoneApi {
     if (method === 'DELETE') {
       if (!(await this.db.get(TABLES.keystoneAssignments, id))) throw this.notFound('role assignment', id)
       await this.db.transact([{ op: 'delete', table: TABLES.keystoneAssignments, id }])
+      await this.revocations.revokeUser(a.user_id) // its tokens still carry the removed role
       return noContent
     }
     throw new ApiError('HTTPMethodNotAllowed', { method })
@@ -164,9 +171,9 @@ export class KeystoneApi {
       if (typeof u.password !== 'string') throw new ApiError('Unauthorized')
       user = await this.identity.checkPassword(u as Ref, u.password)
     } else if (methods.includes('token')) {
-      const p = verifyToken(this.auth.secret, String(obj(ident.token).id ?? ''))
+      const p = validToken(this.auth, String(obj(ident.token).id ?? ''))
       user = p ? await this.db.get<User>(TABLES.keystoneUsers, p.u) : undefined
-      if (!user) throw new ApiError('Unauthorized')
+      if (!user || !user.value.enabled) throw new ApiError('Unauthorized')
     } else {
       throw new ApiError('HTTPBadRequest', { detail: 'Expecting to find identity methods password or token in auth.' })
     }
@@ -177,7 +184,8 @@ export class KeystoneApi {
     if (scope.project && !project) throw new ApiError('Unauthorized')
     const roles = project ? await this.identity.rolesOn(user.id, project.id) : []
     if (scope.project && !roles.length) throw new ApiError('Unauthorized')
-    const issued = Math.floor(Date.now() / 1000)
+    // millisecond precision: a user revocation (revocations.ts) must not catch a token issued just after it
+    const issued = Date.now() / 1000
     const payload: TokenPayload = { u: user.id, p: project?.id ?? '', r: roles.map(r => r.value.name), i: issued, e: issued + TOKEN_LIFETIME_S, m: methods }
     const token = issueToken(this.auth.secret, payload)
     return json(201, { token: await this.tokenBody(req, payload) }, { 'X-Subject-Token': token })
@@ -204,9 +212,21 @@ export class KeystoneApi {
   private async validate(req: ApiRequest): Promise<Reply> {
     if (!tokenContext(req, this.auth)) throw new ApiError('Unauthorized')
     const subject = header(req, 'x-subject-token') ?? ''
-    const p = verifyToken(this.auth.secret, subject)
+    const p = validToken(this.auth, subject)
     if (!p) throw new ApiError('HTTPNotFound', { detail: 'Could not find token.' })
     return json(200, { token: await this.tokenBody(req, p) }, { 'X-Subject-Token': subject })
+  }
+
+  /** DELETE /v3/auth/tokens: an admin revokes any token, a user its own (Keystone's identity:revoke_token). */
+  private async revoke(req: ApiRequest): Promise<Reply> {
+    const ctx = tokenContext(req, this.auth)
+    if (!ctx) throw new ApiError('Unauthorized')
+    const subject = header(req, 'x-subject-token') ?? ''
+    const p = validToken(this.auth, subject)
+    if (!p) throw new ApiError('HTTPNotFound', { detail: 'Could not find token.' })
+    if (!ctx.isAdmin && ctx.userId !== p.u) throw new ApiError('PolicyNotAuthorized', { action: 'identity:revoke_token' })
+    await this.revocations.revokeToken(subject, p)
+    return noContent
   }
 
   private async authProjects(req: ApiRequest): Promise<Reply> {
