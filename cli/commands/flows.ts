@@ -8,7 +8,7 @@ import { type Command, UsageError, parseFlags } from '../command.js'
 import { STAGES } from '../../datapath/spec/stages.js'
 import { REASON_NAMES } from '../../datapath/spec/verdicts.js'
 import { TABLES } from '../../model/tables.js'
-import { parseCookie } from '../../offload/openflow/layout.js'
+import { isReactiveCookie, parseCookie } from '../../offload/openflow/layout.js'
 import { openStore } from '../../store/registry.js'
 import { readServeState } from './serve-state.js'
 
@@ -29,13 +29,21 @@ export function describeCookie (cookie: bigint, keys: KeyIndex, flowText = ''): 
   const stage = STAGES.find(s => s.id === c.stage)?.name ?? `stage ${c.stage}`
   const head = `gen ${c.generation} ${stage}`
   if ('reason' in c.subject) return `${head} ${REASON_NAMES[c.subject.reason] ?? `reason ${c.subject.reason}`}`
+  const name = (table: string | undefined, key: number): string => {
+    const obj = table !== undefined ? keys.get(table)?.get(key) : undefined
+    return obj === undefined ? `key ${key}` : `${table ?? ''}/${obj.id}${obj.name !== '' ? ` (${obj.name})` : ''}`
+  }
+  // reactive L3 (layout.ts R/X bits): the cached flows and the punt that fills them name the router
+  if ('reactive' in c.subject) {
+    const idle = /idle_timeout=(\d+)/.exec(flowText)?.[1]
+    return `${head} reactive ${name(TABLES.routers, c.subject.reactive)}${idle !== undefined ? `, idle timeout ${idle} s` : ''}`
+  }
+  if ('reactiveMiss' in c.subject) return `${head} reactive miss (punt to the slow path) ${name(TABLES.routers, c.subject.reactiveMiss)}`
   if (c.subject.key === 0) return head
   let table = KEY_TABLE[stage]
   if (stage === 'ls_in_classify' && flowText.includes('tun_id=')) table = TABLES.networks
   if (stage === 'ls_in_l2_lkup' && !flowText.includes('dl_dst=')) table = TABLES.networks
-  const obj = table !== undefined ? keys.get(table)?.get(c.subject.key) : undefined
-  if (obj === undefined) return `${head} key ${c.subject.key}`
-  return `${head} ${table ?? ''}/${obj.id}${obj.name !== '' ? ` (${obj.name})` : ''}`
+  return `${head} ${name(table, c.subject.key)}`
 }
 
 const command: Command = {
@@ -65,11 +73,14 @@ const command: Command = {
       await store.close()
     }
     const out: string[] = []
+    let reactive = 0
     for (const line of dump.split('\n')) {
       const m = /cookie=(0x[0-9a-f]+)/.exec(line)
       if (m?.[1] === undefined) { if (line.trim() !== '') out.push(line); continue }
+      if (isReactiveCookie(BigInt(m[1]))) reactive++
       out.push(line, `    # ${describeCookie(BigInt(m[1]), keys, line)}`)
     }
+    if (reactive > 0) out.push(`# ${reactive} reactive flow(s) installed by the slow path (they leave after their idle timeout)`)
     // `dragonflow flows | head` closes the pipe early: that is not an error
     process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err })
     await new Promise<void>(resolve => { process.stdout.write(out.join('\n') + '\n', () => { resolve() }) })

@@ -65,6 +65,7 @@ export class FlowBuilder {
   private prio: number | undefined
   private subject: CookieSubject | undefined
   private next: number | undefined
+  private idle: number | undefined
 
   private constructor(private readonly stageId: number, private readonly generation: number) {
     const stage = STAGES[stageId]
@@ -115,6 +116,13 @@ export class FlowBuilder {
     return this
   }
 
+  /** OFPFF idle timeout in seconds (reactive flows): 1..65535 (OpenFlow 1.3.5 §7.3.4.1, a 16-bit field; 0 = none). */
+  idleTimeout(seconds: number): this {
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 0xffff) throw new FlowError(this.stageName, `idle timeout ${seconds} s outside 1..65535`)
+    this.idle = seconds
+    return this
+  }
+
   build(): Flow {
     if (this.prio === undefined) throw new FlowError(this.stageName, 'no priority band')
     if (this.subject === undefined) throw new FlowError(this.stageName, 'no cookie subject')
@@ -134,6 +142,7 @@ export class FlowBuilder {
       actions: [...this.actions],
     }
     if (this.next !== undefined) flow.gotoTable = OF_TABLE_BASE + this.next
+    if (this.idle !== undefined) flow.idleTimeout = this.idle
     return flow
   }
 }

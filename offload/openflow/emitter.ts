@@ -12,7 +12,10 @@
 //     again on output: egress entries carry no VLAN.
 //   - Malformed-frame checks (BEHAVIOUR.md §1: lengths, checksums, ARP/IP header sanity) are left to OVS's own
 //     parser, which forwards or drops such frames on its own terms; only the multicast-source check is a flow.
-//   - A router port is specialised into its routes (router port x route flows) instead of a router register.
+//   - A router port is specialised into its routes (router port x route flows); the route flows write the router
+//     key into REG_ROUTER, and lr_in_arp_resolve rewrites the frame (TTL, MACs) only once the next hop resolved.
+//   - Reactive L3 (EmitOptions.l3 'reactive'): no per-route flows; misses are punted and the agent caches
+//     exact-match flows (reactiveRouteFlow in stages/route-flows.ts) with an idle timeout.
 import type { Entry } from '../../datapath/host/entries.js'
 import { STAGE_CLASSIFY } from '../../datapath/spec/stages.js'
 import { pipelineEntryFlow } from './builder.js'
@@ -22,7 +25,7 @@ import { classifyFlows } from './stages/classify-flows.js'
 import { portSecFlows } from './stages/port-sec-flows.js'
 import { arpFlows } from './stages/arp-nd-flows.js'
 import { dhcpFlows } from './stages/dhcp-flows.js'
-import { routeFlows } from './stages/route-flows.js'
+import { type L3Mode, reactiveRouteFlow, routeFlows, type ReactiveQuery } from './stages/route-flows.js'
 import { nexthopFlows } from './stages/nexthop-flows.js'
 import { l2Flows } from './stages/l2-flows.js'
 import { egressFlows } from './stages/egress-flows.js'
@@ -34,7 +37,11 @@ export interface EmitOptions {
   tunnelOfport?: number
   /** include the agent's table-0 flow that enters the pipeline; default true */
   entryFlow?: boolean
+  /** routing: proactive LPM flows (default) or reactive exact-match flows installed from the slow path */
+  l3?: L3Mode
 }
+
+export type { L3Mode, ReactiveQuery } from './stages/route-flows.js'
 
 /** One ordered list of flows for the whole pipeline. */
 export function emitOpenFlow(entries: Entry[], opts: EmitOptions = {}): Flow[] {
@@ -42,7 +49,12 @@ export function emitOpenFlow(entries: Entry[], opts: EmitOptions = {}): Flow[] {
   const ctx = new Context(entries, generation, opts.tunnelOfport)
   const flows: Flow[] = []
   if (opts.entryFlow ?? true) flows.push(pipelineEntryFlow({ generation, firstStage: STAGE_CLASSIFY }))
-  flows.push(...classifyFlows(ctx), ...portSecFlows(ctx), ...arpFlows(ctx), ...dhcpFlows(ctx), ...routeFlows(ctx),
+  flows.push(...classifyFlows(ctx), ...portSecFlows(ctx), ...arpFlows(ctx), ...dhcpFlows(ctx), ...routeFlows(ctx, { l3: opts.l3 ?? 'proactive' }),
     ...nexthopFlows(ctx), ...l2Flows(ctx), ...egressFlows(ctx))
   return flows
+}
+
+/** The reactive l3_route flow for one routed destination (undefined when no known route covers it). */
+export function emitReactiveRoute(entries: Entry[], q: ReactiveQuery, opts: { generation?: number } = {}): Flow | undefined {
+  return reactiveRouteFlow(new Context(entries, opts.generation ?? 1, undefined), q)
 }

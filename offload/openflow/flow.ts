@@ -41,4 +41,6 @@ export interface Flow {
   actions: Action[]
   /** OFPIT_GOTO_TABLE; absent = the pipeline ends here (no actions and no goto = drop) */
   gotoTable?: number
+  /** seconds without a hit after which the switch removes the flow (reactive flows only); absent = never */
+  idleTimeout?: number
 }

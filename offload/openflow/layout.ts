@@ -6,7 +6,9 @@
 //   reg0  network key      (= tunnel key / VNI of the network the packet is on; rewritten when routed)
 //   reg1  source port key  (0 for packets that came in through a tunnel)
 //   reg2  destination port key (set by ls_in_l2_lkup, read by ls_out_dispatch)
-//   reg3  router key       (reserved: the route flows are specialised per router port, see emitter)
+//   reg3  router key       (set by lr_in_ip_route, read by lr_in_arp_resolve: which router port's MAC is the
+//                           new source; no frame is modified before the next hop resolves, so a punt from
+//                           either stage carries the frame as it came in)
 //   reg4  next-hop IPv4 address (set by lr_in_ip_route, read by lr_in_arp_resolve)
 //   xxreg2 (= reg8..reg11, 128 bits) next-hop IPv6 address (set by lr_in_ip_route, read by lr_in_arp_resolve)
 //   reg5  flags:
@@ -19,14 +21,18 @@
 //
 // Cookie (64 bits, OpenFlow 1.3.5 §7.3.4.1; also reported in every OFPT_PACKET_IN, so a punt names its cause):
 //
-//    63            48 47        40  39  38                                            0
-//   +----------------+------------+----+-----------------------------------------------+
-//   |   generation   |   stage    | R  |                  object key                   |
-//   +----------------+------------+----+-----------------------------------------------+
+//    63            48 47        40  39  38  37                                         0
+//   +----------------+------------+----+----+--------------------------------------------+
+//   |   generation   |   stage    | R  | X  |                 object key                 |
+//   +----------------+------------+----+----+--------------------------------------------+
 //   generation: bumped on every agent restart/resync; stale flows are deleted by generation, never flushed
 //   stage:      the stage id from datapath/spec/stages.ts (not a table number)
-//   R = 0:      object key = the model key the entry came from (port, network or router key)
-//   R = 1:      object key = a reason code from datapath/spec/verdicts.ts (drop and punt flows)
+//   R=0 X=0:    object key = the model key the entry came from (port, network or router key)
+//   R=1 X=0:    object key = a reason code from datapath/spec/verdicts.ts (drop and punt flows)
+//   R=0 X=1:    a reactive flow the slow path installed (idle timeout); object key = the router key. FlowSync
+//               leaves these alone; any change to routes, router ports or next hops deletes them all with one
+//               OFPFC_DELETE under reactiveSelector()
+//   R=1 X=1:    the reactive-miss punt (reactive L3: no cached flow yet); object key = the router key
 import { REASON_COUNT } from '../../datapath/spec/verdicts.js'
 import { Bits } from './values.js'
 
@@ -50,11 +56,13 @@ const GENERATION_BITS = 16n
 const STAGE_SHIFT = 40n
 const STAGE_BITS = 8n
 const REASON_FLAG = 1n << 39n
-const KEY_BITS = 39n
+const REACTIVE_FLAG = 1n << 38n
+const KEY_BITS = 38n
 
 const ones = (bits: bigint): bigint => (1n << bits) - 1n
 
-export type CookieSubject = { key: number } | { reason: number }
+/** key: a model object; reason: a drop/punt; reactive: a slow-path-installed flow; reactiveMiss: its punt */
+export type CookieSubject = { key: number } | { reason: number } | { reactive: number } | { reactiveMiss: number }
 
 export interface CookieFields {
   generation: number
@@ -72,9 +80,11 @@ export function makeCookie(c: CookieFields): bigint {
     if (c.subject.reason < 0 || c.subject.reason >= REASON_COUNT) throw new Error(`unknown reason code ${c.subject.reason}`)
     low = REASON_FLAG | BigInt(c.subject.reason)
   } else {
-    const key = BigInt(c.subject.key)
-    if (key < 0n || key > ones(KEY_BITS)) throw new Error(`cookie object key out of range: ${c.subject.key}`)
-    low = key
+    const [flags, n] = 'reactive' in c.subject ? [REACTIVE_FLAG, c.subject.reactive]
+      : 'reactiveMiss' in c.subject ? [REACTIVE_FLAG | REASON_FLAG, c.subject.reactiveMiss] : [0n, c.subject.key]
+    const key = BigInt(n)
+    if (key < 0n || key > ones(KEY_BITS)) throw new Error(`cookie object key out of range: ${n}`)
+    low = flags | key
   }
   return (gen << GENERATION_SHIFT) | (stage << STAGE_SHIFT) | low
 }
@@ -84,7 +94,29 @@ export function parseCookie(cookie: bigint): CookieFields {
   return {
     generation: Number((cookie >> GENERATION_SHIFT) & ones(GENERATION_BITS)),
     stage: Number((cookie >> STAGE_SHIFT) & ones(STAGE_BITS)),
-    subject: (cookie & REASON_FLAG) !== 0n ? { reason: Number(low) } : { key: Number(low) },
+    subject: subjectOf(cookie & REASON_FLAG, cookie & REACTIVE_FLAG, Number(low)),
+  }
+}
+
+function subjectOf(reason: bigint, reactive: bigint, n: number): CookieSubject {
+  if (reactive !== 0n) return reason !== 0n ? { reactiveMiss: n } : { reactive: n }
+  return reason !== 0n ? { reason: n } : { key: n }
+}
+
+/** True for a flow the slow path installed (R=0 X=1), whatever its generation and stage. */
+export function isReactiveCookie(cookie: bigint): boolean {
+  return (cookie & (REASON_FLAG | REACTIVE_FLAG)) === REACTIVE_FLAG
+}
+
+/**
+ * Cookie and mask selecting every reactive flow of a stage (or of every stage), of any generation and router (one
+ * OFPFC_DELETE or one flow-stats request, OpenFlow 1.3.5 §7.3.4.1). The reactive-miss punts (R=1) are not selected.
+ */
+export function reactiveSelector(stage?: number): { cookie: bigint; mask: bigint } {
+  if (stage === undefined) return { cookie: REACTIVE_FLAG, mask: REASON_FLAG | REACTIVE_FLAG }
+  return {
+    cookie: (BigInt(stage) << STAGE_SHIFT) | REACTIVE_FLAG,
+    mask: (ones(STAGE_BITS) << STAGE_SHIFT) | REASON_FLAG | REACTIVE_FLAG,
   }
 }
 

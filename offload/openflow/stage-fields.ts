@@ -46,6 +46,8 @@ const EXTRAS: Record<number, [OfFieldName, boolean, string][]> = {
     [REG_FLAGS, true, 'tunnel ingress skips port security (BEHAVIOUR.md §2)'],
     ['udp_src', false, 'DHCP client traffic before an address exists (BEHAVIOUR.md §4)'],
     ['udp_dst', false, 'DHCP client traffic before an address exists (BEHAVIOUR.md §4)'],
+    ['icmpv6_type', false, 'neighbour advertisements are told apart from other IPv6 (port-sec-flows.ts: ND spoofing)'],
+    ['nd_target', false, 'a neighbour advertisement may only claim an address of the port (port-sec-flows.ts)'],
   ],
   [STAGE_ARP_ND_RSP]: [
     ['arp_op', false, 'only ARP requests are answered (BEHAVIOUR.md §5)'],
@@ -60,7 +62,10 @@ const EXTRAS: Record<number, [OfFieldName, boolean, string][]> = {
     ['icmpv6_type', false, 'no ICMPv6 error about an ICMPv6 error (RFC 4443 2.4 e); echo requests (§7)'],
     ['nw_frag', true, 'no ICMP error about a non-first fragment (RFC 1122 3.2.2)'],
   ],
-  [STAGE_NEXTHOP]: [[REG_FLAGS, true, 'only routed packets are resolved (BEHAVIOUR.md §8)']],
+  [STAGE_NEXTHOP]: [
+    [REG_FLAGS, true, 'only routed packets are resolved (BEHAVIOUR.md §8)'],
+    [REG_ROUTER, false, 'the source MAC is the MAC of the routing router\'s port on the out network (BEHAVIOUR.md §8)'],
+  ],
   [STAGE_L2_LOOKUP]: [
     [REG_SRC_PORT, false, 'a destination equal to the ingress port is dropped hairpin (BEHAVIOUR.md §9)'],
     [REG_FLAGS, true, 'a flood from a tunnel goes to local ports only (split horizon)'],

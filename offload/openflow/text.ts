@@ -85,6 +85,7 @@ function renderAction(a: Action): string {
 export function renderFlow(f: Flow): string {
   const { token, rest } = protocol(f.match)
   const head = [`table=${f.table}`, `priority=${f.priority}`, `cookie=0x${f.cookie.toString(16)}`]
+  if (f.idleTimeout !== undefined) head.push(`idle_timeout=${f.idleTimeout}`)
   if (token !== undefined) head.push(token)
   head.push(...rest.map(renderMatch))
   const acts = f.actions.map(renderAction)

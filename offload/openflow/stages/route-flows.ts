@@ -1,4 +1,14 @@
 // lr_in_ip_route: packets to a router MAC: own addresses, TTL, longest prefix match, per family (BEHAVIOUR.md §7).
+//
+// A route flow only writes registers (out network, router key, next hop, ROUTED); the frame is rewritten (TTL,
+// source and destination MAC) by lr_in_arp_resolve once the next hop has resolved. So a punt from either stage
+// carries the frame as it came in, and the WASM slow path, which runs the whole pipeline again from in_port,
+// sees what the workload sent (not a frame with the router's MAC as source, or a TTL decremented twice).
+//
+// Reactive L3 (Dragonflow's L3 reactive app; the planner's 'reactive-cache' placement): no LPM flows. A packet to
+// a router MAC that no cached flow matches is punted whole (cookie reactiveMiss); the slow path routes it, and
+// the agent installs reactiveRouteFlow(): an exact match on the destination that does what the LPM flow would
+// (the same register writes, the same next table), with an idle timeout.
 import type { RouteEntry, RouterPortEntry } from '../../../datapath/host/entries.js'
 import { STAGE_L3_ROUTE, STAGE_NEXTHOP } from '../../../datapath/spec/stages.js'
 import {
@@ -11,7 +21,7 @@ import {
   NW_FRAG_LATER,
 } from '../fields.js'
 import type { Action, Flow } from '../flow.js'
-import { FLAG_ROUTED, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6 } from '../layout.js'
+import { FLAG_ROUTED, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6, REG_ROUTER } from '../layout.js'
 import { Bits, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, MacAddress } from '../values.js'
 import { Context, isV6, key } from './context.js'
 
@@ -23,6 +33,10 @@ interface Family {
   has: (text: string) => boolean
   matchDst: (b: FlowBuilder, cidrOrAddress: string) => FlowBuilder
   prefixLength: (cidr: string) => number
+  /** the prefix holds the address */
+  contains: (cidr: string, address: string) => boolean
+  /** bits of an address: the prefix length of an exact match */
+  bits: number
   /** directly connected: the next hop is the destination itself */
   dstToNexthop: Action
   setNexthop: (ip: string) => Action
@@ -43,6 +57,11 @@ const IPV4: Family = {
   has: text => !isV6(text),
   matchDst: (b, text) => b.match('nw_dst', Ipv4Prefix.parse(text)),
   prefixLength: cidr => Ipv4Prefix.parse(cidr).length,
+  contains: (cidr, address) => {
+    const p = Ipv4Prefix.parse(cidr)
+    return (Ipv4Address.parse(address).value & p.mask) === p.address.value
+  },
+  bits: 32,
   dstToNexthop: act.move({ field: 'nw_dst' }, { field: REG_NEXTHOP }),
   setNexthop: ip => act.setNexthop(Ipv4Address.parse(ip)),
   // the slow path's own rule (datapath/assembly/stages/icmp-error.ts mayAnswer)
@@ -67,6 +86,11 @@ const IPV6: Family = {
   has: isV6,
   matchDst: (b, text) => b.match('ipv6_dst', Ipv6Prefix.parse(text)),
   prefixLength: cidr => Ipv6Prefix.parse(cidr).length,
+  contains: (cidr, address) => {
+    const p = Ipv6Prefix.parse(cidr)
+    return (Ipv6Address.parse(address).value & p.mask) === p.address.value
+  },
+  bits: 128,
   dstToNexthop: act.move({ field: 'ipv6_dst' }, { field: REG_NEXTHOP6 }),
   setNexthop: ip => act.setNexthop6(Ipv6Address.parse(ip)),
   noIcmpError: [
@@ -78,49 +102,109 @@ const IPV6: Family = {
   ],
 }
 
-export function routeFlows(c: Context): Flow[] {
+export type L3Mode = 'proactive' | 'reactive'
+
+export interface RouteFlowOptions {
+  /** proactive (default): one flow per router port x route; reactive: none, misses go to the slow path */
+  l3?: L3Mode
+}
+
+const toRouter = (b: FlowBuilder, rp: RouterPortEntry, fam: Family): FlowBuilder =>
+  b.match(REG_NETWORK, key(rp.network)).match('eth_dst', MacAddress.parse(rp.mac)).match('eth_type', fam.ethType)
+
+/** What a routed packet gets, whether the flow is an LPM flow or a reactive exact match: registers only. */
+function routeActions(fam: Family, r: RouteEntry, outPort: RouterPortEntry): Action[] {
+  const nexthop = r.nexthop !== undefined ? fam.setNexthop(r.nexthop) : fam.dstToNexthop
+  return [act.setKey(REG_NETWORK, key(outPort.network)), act.setKey(REG_ROUTER, key(r.router)), nexthop, act.setFlags(FLAG_ROUTED)]
+}
+
+/** The routes of a router with a port this node knows, per family, each with that out port. */
+function knownRoutes(ports: RouterPortEntry[], routes: RouteEntry[], router: number, fam: Family): [RouteEntry, RouterPortEntry][] {
+  const out: [RouteEntry, RouterPortEntry][] = []
+  for (const r of routes) {
+    if (r.router !== router || !fam.has(r.prefix)) continue
+    const outPort = ports.find(p => p.port === r.port && p.router === r.router)
+    if (outPort !== undefined) out.push([r, outPort]) // a route through a port this node does not know: the slow path decides
+  }
+  return out
+}
+
+export function routeFlows(c: Context, opts: RouteFlowOptions = {}): Flow[] {
+  const reactive = opts.l3 === 'reactive'
   const out: Flow[] = []
   const ports = c.of<RouterPortEntry>('router_port')
   const routes = c.of<RouteEntry>('route')
   const f = (): FlowBuilder => c.flow(STAGE_L3_ROUTE)
   for (const rp of ports) {
     for (const fam of [IPV4, IPV6]) {
-      const toRouter = (b: FlowBuilder): FlowBuilder =>
-        b.match(REG_NETWORK, key(rp.network)).match('eth_dst', MacAddress.parse(rp.mac)).match('eth_type', fam.ethType)
       // any address of the router, whichever of its ports it sits on, before the TTL check (BEHAVIOUR.md §7)
       for (const other of ports.filter(p => p.router === rp.router)) {
         for (const cidr of other.ips.filter(fam.has)) {
           const address = cidr.split('/')[0] as string
-          out.push(fam.echoReply(toRouter(f().priority('ROUTER_ECHO').cookie({ key: rp.router })), address,
+          out.push(fam.echoReply(toRouter(f().priority('ROUTER_ECHO').cookie({ key: rp.router }), rp, fam), address,
             MacAddress.parse(rp.mac)).build())
-          out.push(fam.matchDst(toRouter(f().priority('ROUTER_LOCAL').cookie({ reason: REASON_PUNT_ROUTER_LOCAL })),
+          out.push(fam.matchDst(toRouter(f().priority('ROUTER_LOCAL').cookie({ reason: REASON_PUNT_ROUTER_LOCAL }), rp, fam),
             cidr.split('/')[0] as string).apply(act.controller()).build())
         }
       }
       for (const ttl of [0, 1]) {
-        out.push(toRouter(f().priority('TTL_EXPIRED').cookie({ reason: REASON_PUNT_ICMP_ERROR }))
+        out.push(toRouter(f().priority('TTL_EXPIRED').cookie({ reason: REASON_PUNT_ICMP_ERROR }), rp, fam)
           .match('nw_ttl', ttl).apply(act.controller()).build())
         for (const only of fam.noIcmpError) {
-          out.push(only(toRouter(f().priority('TTL_EXPIRED_SILENT').cookie({ reason: REASON_TTL_EXPIRED }))).match('nw_ttl', ttl).build())
+          out.push(only(toRouter(f().priority('TTL_EXPIRED_SILENT').cookie({ reason: REASON_TTL_EXPIRED }), rp, fam)).match('nw_ttl', ttl).build())
         }
       }
-      for (const r of routes.filter(r => r.router === rp.router && fam.has(r.prefix))) {
-        const outPort = ports.find(p => p.port === r.port && p.router === r.router)
-        if (outPort === undefined) continue // a route through a port this node does not know: the slow path decides
-        const nexthop = r.nexthop !== undefined ? fam.setNexthop(r.nexthop) : fam.dstToNexthop
-        out.push(fam.matchDst(toRouter(f().priority('ROUTE', fam.prefixLength(r.prefix)).cookie({ key: r.router })), r.prefix)
-          .apply(act.decTtl(), act.setEthSrc(MacAddress.parse(outPort.mac)), act.setKey(REG_NETWORK, key(outPort.network)),
-            nexthop, act.setFlags(FLAG_ROUTED))
-          .goto(STAGE_NEXTHOP).build())
+      if (reactive) {
+        // no LPM flows and no silent no-route drops (a later fragment or an ICMP error may well have a route):
+        // whatever no cached flow matches goes whole to the slow path, which routes, answers or drops it
+        out.push(toRouter(f().priority('ROUTE_MISS').cookie({ reactiveMiss: rp.router }), rp, fam).apply(act.controller()).build())
+        continue
+      }
+      for (const [r, outPort] of knownRoutes(ports, routes, rp.router, fam)) {
+        out.push(fam.matchDst(toRouter(f().priority('ROUTE', fam.prefixLength(r.prefix)).cookie({ key: r.router }), rp, fam), r.prefix)
+          .apply(...routeActions(fam, r, outPort)).goto(STAGE_NEXTHOP).build())
       }
       // to the router MAC, no route: ICMP destination unreachable from the slow path (BEHAVIOUR.md §7),
       // unless no error may be sent about the packet
       for (const only of fam.noIcmpError) {
-        out.push(only(toRouter(f().priority('ROUTE_MISS_SILENT').cookie({ reason: REASON_NO_ROUTE }))).build())
+        out.push(only(toRouter(f().priority('ROUTE_MISS_SILENT').cookie({ reason: REASON_NO_ROUTE }), rp, fam)).build())
       }
-      out.push(toRouter(f().priority('ROUTE_MISS').cookie({ reason: REASON_PUNT_ICMP_ERROR })).apply(act.controller()).build())
+      out.push(toRouter(f().priority('ROUTE_MISS').cookie({ reason: REASON_PUNT_ICMP_ERROR }), rp, fam).apply(act.controller()).build())
     }
   }
   out.push(f().priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_NEXTHOP).build())
   return out
+}
+
+export interface ReactiveQuery {
+  /** the router key from the reactive-miss punt's cookie */
+  router: number
+  /** the router port MAC the packet was sent to (its eth_dst) */
+  routerMac: string
+  /** the packet's IPv4 or IPv6 destination */
+  dst: string
+  idleTimeout: number
+}
+
+/**
+ * The reactive flow for one destination: exact match on (network, router MAC, eth_type, destination), the
+ * register writes of the route the LPM flows would have chosen (the longest prefix among the routes whose out
+ * port this node knows), cookie reactive, an idle timeout. Undefined when no such route exists (the slow path
+ * answers with an ICMP error or drops; nothing is cached, so a route added later is seen at once).
+ */
+export function reactiveRouteFlow(c: Context, q: ReactiveQuery): Flow | undefined {
+  const ports = c.of<RouterPortEntry>('router_port')
+  const mac = MacAddress.parse(q.routerMac).value
+  const rp = ports.find(p => p.router === q.router && MacAddress.parse(p.mac).value === mac)
+  if (rp === undefined) return undefined
+  const fam = isV6(q.dst) ? IPV6 : IPV4
+  let best: [RouteEntry, RouterPortEntry] | undefined
+  for (const cand of knownRoutes(ports, c.of<RouteEntry>('route'), rp.router, fam)) {
+    if (!fam.contains(cand[0].prefix, q.dst)) continue
+    if (best === undefined || fam.prefixLength(cand[0].prefix) > fam.prefixLength(best[0].prefix)) best = cand
+  }
+  if (best === undefined) return undefined
+  const [r, outPort] = best
+  return fam.matchDst(toRouter(c.flow(STAGE_L3_ROUTE).priority('ROUTE', fam.bits).cookie({ reactive: rp.router }), rp, fam), q.dst)
+    .apply(...routeActions(fam, r, outPort)).goto(STAGE_NEXTHOP).idleTimeout(q.idleTimeout).build()
 }
