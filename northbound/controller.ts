@@ -67,7 +67,7 @@ async function createOne(nb: Neutron, res: AnyResource, ctx: RequestContext, raw
   const input = validateCreate(res.attributes, raw, { member: res.member, isAdmin: ctx.isAdmin })
   const project = resolveProject(ctx, input)
   if (input.tags !== undefined && (input.tags as unknown[]).length > MAX_TAGS) throw new ApiError('TagLimitExceeded', { limit: MAX_TAGS })
-  if (res.quota) await nb.checkQuota(project, { resource: res.quota, table: res.table })
+  if (res.quota) return nb.withinQuota(project, { resource: res.quota, table: res.table }, () => res.create(nb, ctx, input))
   return res.create(nb, ctx, input)
 }
 

@@ -9,7 +9,20 @@ import { Db, type Row, now } from './db.js'
 import type { Item } from './query.js'
 import type { Resource } from './resource.js'
 
+/** Quota bookkeeping of one project and table in this process (Neutron.withinQuota). */
+interface QuotaCount {
+  /** creates that passed their check and have not finished */
+  reserved: number
+  /** commit sequence of this process */
+  seq: number
+  /** counts in progress -> the commit sequence when they started */
+  counting: Map<symbol, number>
+  /** recent commits, oldest first */
+  committed: { seq: number; id: string }[]
+}
+
 export class Neutron {
+  private readonly quotaCounts = new Map<string, QuotaCount>()
   readonly db: Db
 
   constructor(readonly store: Store) {
@@ -53,12 +66,53 @@ export class Neutron {
     return rows.filter(r => r.value.project_id === projectId).length
   }
 
-  /** 409 OverQuota when `adding` more objects would pass the project's limit (-1: unlimited). */
-  async checkQuota(projectId: string, opts: { resource: string; table: string; adding?: number }): Promise<void> {
+  /**
+   * Runs `create` (which stores one object of `opts.table` for the project) unless that would pass the project's
+   * `opts.resource` quota (409 OverQuota; -1: unlimited). Exact among the creates of this process, which is what
+   * `serve` and a single `api` run: checks are synchronous steps, so they happen one after the other; a create that
+   * passed its check counts for the others until its commit (reserved), and one that committed while another was
+   * counting is added to that count unless the listing already showed it. Several API processes sharing a store
+   * each know only their own reservations (northbound/README.md).
+   */
+  async withinQuota<T>(projectId: string, opts: { resource: string; table: string }, create: () => Promise<T & { id: string }>): Promise<T & { id: string }> {
     const limit = (await this.quotaLimits(projectId))[opts.resource]
-    if (limit === undefined || limit < 0) return
-    const used = await this.usage(projectId, opts.table)
-    if (used + (opts.adding ?? 1) > limit) throw new ApiError('OverQuota', { resource: opts.resource })
+    if (limit === undefined || limit < 0) return create()
+    const key = `${projectId}\u0000${opts.table}`
+    let q = this.quotaCounts.get(key)
+    if (q === undefined) { q = { reserved: 0, seq: 0, counting: new Map(), committed: [] }; this.quotaCounts.set(key, q) }
+    const me = Symbol('quota check')
+    q.counting.set(me, q.seq)
+    let reserved = false
+    try {
+      const listed = new Set((await this.db.list<{ project_id: string }>(opts.table, projectTopic(projectId)))
+        .filter(r => r.value.project_id === projectId).map(r => r.id))
+      const since = q.counting.get(me) ?? 0
+      const unseen = q.committed.filter(c => c.seq > since && !listed.has(c.id)).length
+      q.counting.delete(me)
+      this.pruneQuotaLog(q)
+      if (listed.size + unseen + q.reserved + 1 > limit) throw new ApiError('OverQuota', { resource: opts.resource })
+      q.reserved++
+      reserved = true
+      const row = await create()
+      q.committed.push({ seq: ++q.seq, id: row.id })
+      return row
+    } finally {
+      q.counting.delete(me)
+      if (reserved) q.reserved--
+      this.pruneQuotaLog(q)
+      if (q.reserved === 0 && q.counting.size === 0) this.quotaCounts.delete(key)
+    }
+  }
+
+  /** Creates of this process that passed their quota check and are being stored (quota details' `reserved`). */
+  reserved(projectId: string, table: string): number {
+    return this.quotaCounts.get(`${projectId}\u0000${table}`)?.reserved ?? 0
+  }
+
+  /** Commits older than every count in progress are in those counts' listings: forget them. */
+  private pruneQuotaLog(q: QuotaCount): void {
+    const oldest = Math.min(q.seq, ...q.counting.values())
+    while (q.committed.length > 0 && (q.committed[0] as { seq: number }).seq <= oldest) q.committed.shift()
   }
 
   /** Standard attributes of a new object. */

@@ -46,7 +46,7 @@ export async function quotaDetails(nb: Neutron, ctx: RequestContext, projectId: 
   const limits = await nb.quotaLimits(projectId)
   const quota: Record<string, { limit: number; used: number; reserved: number }> = {}
   for (const r of QUOTA_RESOURCES) {
-    quota[r] = { limit: limits[r] ?? -1, used: await nb.usage(projectId, QUOTA_TABLES[r] as string), reserved: 0 }
+    quota[r] = { limit: limits[r] ?? -1, used: await nb.usage(projectId, QUOTA_TABLES[r] as string), reserved: nb.reserved(projectId, QUOTA_TABLES[r] as string) }
   }
   return json(200, { quota })
 }
