@@ -16,6 +16,10 @@ export const PRIORITY_BANDS = {
   PORT_SEC_L3_DENY: { base: 200, width: 1 },
   /** port security: an allowed source address, or DHCP/ARP probe/DAD before an address exists */
   PORT_SEC_L3_ALLOW: { base: 300, width: 1 },
+  /** port security: a neighbour advertisement from the port's MAC whose target the port does not own */
+  PORT_SEC_ND_DENY: { base: 400, width: 1 },
+  /** port security: a neighbour advertisement for one of the port's own addresses (above PORT_SEC_ND_DENY) */
+  PORT_SEC_ND_ALLOW: { base: 500, width: 1 },
   /** an entry of the stage, exact match */
   ENTRY: { base: 1000, width: 1 },
   /** a route: base + prefix length */

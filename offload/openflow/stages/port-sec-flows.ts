@@ -4,7 +4,7 @@ import { STAGE_ARP_ND_RSP, STAGE_PORT_SEC } from '../../../datapath/spec/stages.
 import { REASON_PORT_SEC_ARP, REASON_PORT_SEC_IP, REASON_PORT_SEC_MAC } from '../../../datapath/spec/verdicts.js'
 import { FlowBuilder } from '../builder.js'
 import {
-  ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_UDP, UDP_PORT_DHCP_CLIENT, UDP_PORT_DHCP_SERVER,
+  ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMPV6, IP_PROTO_UDP, UDP_PORT_DHCP_CLIENT, UDP_PORT_DHCP_SERVER,
 } from '../fields.js'
 import type { Flow } from '../flow.js'
 import { FLAG_FROM_TUNNEL, REG_FLAGS, REG_SRC_PORT, flagSet } from '../layout.js'
@@ -40,6 +40,7 @@ export function portSecFlows(c: Context): Flow[] {
       out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV6)
         .match('ipv6_src', Ipv6Prefix.parse(cidr)).goto(STAGE_ARP_ND_RSP).build())
     }
+    out.push(...ndAdvertFlows(e, from))
     // IPv6 before an address: DAD from :: and any link-local source (BEHAVIOUR.md §4)
     for (const pre of [Ipv6Address.parse('::'), Ipv6Prefix.parse('fe80::/10')]) {
       out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV6).match('ipv6_src', pre)
@@ -52,4 +53,44 @@ export function portSecFlows(c: Context): Flow[] {
   }
   out.push(f().priority('TABLE_MISS').cookie({ reason: REASON_PORT_SEC_MAC }).build())
   return dedupe(out)
+}
+
+type From = (band: Parameters<FlowBuilder['priority']>[0], subject: { key: number } | { reason: number }) => FlowBuilder
+
+/**
+ * Neighbour advertisements from a port may only claim the port's own addresses (RFC 4861 7.2.5: a receiver
+ * updates its cache from the NA's target, whatever the IPv6 source; without this check any port could take over
+ * another's address with an unsolicited NA from its link-local source, which the source check lets through).
+ * Allowed targets: the row's /128 addresses and the EUI-64 link-local address of the row's MAC (RFC 4291 2.5.6,
+ * what Linux and OVN use), each from the target itself or from a link-local source. An NA for any other target
+ * from this MAC is dropped `port_sec_ip`.
+ * OpenFlow 1.3 matches nd_target exactly (OXM_OF_IPV6_ND_TARGET has no mask), so a row that allows a wider IPv6
+ * prefix (an allowed address pair with a CIDR) keeps the source check only: its NAs are not checked.
+ * Not checked yet: the target link-layer option (nd_tll) and an NS's source link-layer option (nd_sll); the
+ * emitter has no such fields (offload/openflow/fields.ts, agent/flows/field-ids.ts).
+ */
+function ndAdvertFlows(e: PortSecEntry, from: From): Flow[] {
+  const v6 = (e.ips ?? []).filter(isV6).map(p => Ipv6Prefix.parse(p))
+  if (e.mac === undefined || v6.some(p => p.length !== 128)) return []
+  const na = (band: 'PORT_SEC_ND_ALLOW' | 'PORT_SEC_ND_DENY', subject: { key: number } | { reason: number }): FlowBuilder =>
+    from(band, subject).match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6).match('icmpv6_type', ICMPV6_ND_NA)
+  const out: Flow[] = []
+  for (const target of [...v6.map(p => p.address), linkLocalOf(MacAddress.parse(e.mac))]) {
+    for (const src of [Ipv6Prefix.parse(`${target.toString()}/128`), LINK_LOCAL]) {
+      out.push(na('PORT_SEC_ND_ALLOW', { key: e.port }).match('ipv6_src', src).match('nd_target', target).goto(STAGE_ARP_ND_RSP).build())
+    }
+  }
+  out.push(na('PORT_SEC_ND_DENY', { reason: REASON_PORT_SEC_IP }).build())
+  return out
+}
+
+const LINK_LOCAL = Ipv6Prefix.parse('fe80::/10')
+/** ICMPv6 neighbour advertisement (RFC 4861 4.4) */
+const ICMPV6_ND_NA = 136
+
+/** fe80::/64 + the modified EUI-64 interface identifier of a MAC (RFC 4291 2.5.6 and appendix A: U/L bit flipped). */
+export function linkLocalOf(mac: MacAddress): Ipv6Address {
+  const m = mac.value ^ (0x02n << 40n)
+  const iid = ((m >> 24n) << 40n) | (0xfffen << 24n) | (m & 0xffffffn)
+  return Ipv6Address.of((0xfe80n << 112n) | iid)
 }
