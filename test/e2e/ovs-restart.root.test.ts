@@ -1,0 +1,73 @@
+// Open vSwitch restarts under a running `dragonflow serve` (needs root), as a package upgrade or a crash does:
+//   - ovs-vswitchd killed and started again: its flow tables start empty; the switch reconnects to our OpenFlow
+//     socket and the agent reinstalls the pipeline, so traffic comes back and the flow table equals the one before;
+//   - ovsdb-server killed and started again: the agent's OVSDB client reconnects, monitors again, and a workload
+//     plugged afterwards is bound (ACTIVE, reachable) like any other.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { PrivateOvs } from '../../agent/controller/private-ovs.js'
+import { jsonDocuments, noAuthEnv, openstack } from '../northbound/helpers/api-process.js'
+import { ServeNode, inNs, until } from './serve-node.js'
+
+type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
+
+const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vSwitch)' : false
+
+function killDaemon (ovsDir: string, daemon: 'ovs-vswitchd' | 'ovsdb-server'): number {
+  const pid = Number(readFileSync(join(ovsDir, `${daemon}.pid`), 'utf8').trim())
+  process.kill(pid, 'SIGKILL')
+  return pid
+}
+
+const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
+
+t.test('serve survives OVS restarts', { timeout: 600_000, skip }, async t => {
+  const tag = `r${process.pid.toString(36)}`
+  const node = new ServeNode(tag)
+  t.teardown(async () => { await node.cleanup() })
+  await node.start()
+  const env = noAuthEnv(node.url)
+  const ovsDir = join(node.dir, 'ovs')
+
+  const r = await openstack(env, [], ['network create rn -f json', 'subnet create rs --network rn --subnet-range 10.41.0.0/24 -f json',
+    'port create w1 --network rn -f json', 'port create w2 --network rn -f json', 'port create w3 --network rn -f json'].join('\n') + '\n')
+  const docs = jsonDocuments(r.stdout) as Obj[]
+  if (docs.length !== 5) throw new Error(`topology incomplete: ${r.stderr}`)
+  const [, , w1, w2, w3] = docs as [Obj, Obj, Obj, Obj, Obj]
+  const ip = (p: Obj): string => p.fixed_ips[0].ip_address as string
+  const ns = { w1: `dfr1${tag}`, w2: `dfr2${tag}`, w3: `dfr3${tag}` }
+  // static addresses (the fixed IPs): DHCP is covered elsewhere; here only forwarding matters
+  const plugStatic = async (p: Obj, where: string): Promise<void> => {
+    await node.plug(p.id as string, where)
+    await inNs(where, 'ip', 'addr', 'add', `${ip(p)}/24`, 'dev', 'eth0')
+  }
+  await plugStatic(w1, ns.w1)
+  await plugStatic(w2, ns.w2)
+  const ping = async (from: string, to: string, count = 2): Promise<boolean> =>
+    (await inNs(from, 'ping', '-c', String(count), '-i', '0.2', '-W', '1', to)).code === 0
+  t.ok(await until('w1 -> w2', async () => await ping(ns.w1, ip(w2))), 'w1 reaches w2 before any restart')
+  const strip = (lines: string[]): string[] => lines.map(l => l.replace(/cookie=0x[0-9a-f]+, /, '')).sort()
+  const before = strip(await node.flows())
+
+  // --- ovs-vswitchd dies and comes back
+  const old = killDaemon(ovsDir, 'ovs-vswitchd')
+  await until('vswitchd to die', async () => !alive(old))
+  t.notOk(await ping(ns.w1, ip(w2), 1), 'no forwarding while vswitchd is down')
+  const connectedBefore = node.log().split('agent: switch connected').length
+  await new PrivateOvs({ dir: ovsDir, netns: node.netns }).ensure()
+  await until('the switch to reconnect', async () => node.log().split('agent: switch connected').length > connectedBefore, 60_000)
+  t.ok(await until('w1 -> w2 again', async () => await ping(ns.w1, ip(w2), 1), 60_000), 'traffic is back after vswitchd restarts')
+  t.same(strip(await node.flows()), before, 'the reinstalled flow table equals the one before the restart')
+
+  // --- ovsdb-server dies and comes back; a port plugged afterwards is bound
+  const oldDb = killDaemon(ovsDir, 'ovsdb-server')
+  await until('ovsdb-server to die', async () => !alive(oldDb))
+  await new PrivateOvs({ dir: ovsDir, netns: node.netns }).ensure()
+  await plugStatic(w3, ns.w3)
+  const status = async (id: string): Promise<string> => ((await (await fetch(`${node.url}/v2.0/ports/${id}`)).json()) as Obj).port.status as string
+  await until('w3 ACTIVE', async () => (await status(w3.id as string)) === 'ACTIVE', 60_000)
+  t.pass('a port plugged after the OVSDB restart is reported ACTIVE (the agent monitors again)')
+  t.ok(await until('w3 -> w1', async () => await ping(ns.w3, ip(w1), 1), 60_000), 'and reaches the others')
+  t.ok(await ping(ns.w1, ip(w2)), 'w1 still reaches w2')
+})
