@@ -32,7 +32,8 @@ export function l2Flows(c: Context): Flow[] {
     for (const p of [...portsOfNet].sort((a, b) => a - b)) {
       const e = egress.get(p)
       if (e?.local !== undefined) local.push(act.output(OfPort.of(e.local)))
-      else if (e?.remote !== undefined) remotes.add(e.remote)
+      // without a tunnel port (no --tunnel-ip) remote ports are unreachable, but local ones still get their flows
+      else if (e?.remote !== undefined && c.tunnelOfport !== undefined) remotes.add(e.remote)
     }
     const tunnels: Action[] = []
     for (const r of [...remotes].sort()) {
