@@ -122,7 +122,11 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
   t.notMatch(seen.stdout, new RegExp(`who has ${a2v6.replace(/\./g, '\\.')}`), 'a2 itself never saw the solicitation for its address')
 
   // --- the router: its NA carries the router flag
+  const gwBefore = await puntCount(gw6.n1)
+  if (gwBefore === undefined) fail(`no ND punt flow for the router address ${gw6.n1}`)
   t.ok(await until('ping -6 the router', async () => await ping6('a1', gw6.n1)), `ping -6 a1 -> the router's address ${gw6.n1}`)
+  const gwAfter = await puntCount(gw6.n1) ?? 0
+  t.ok(gwAfter > (gwBefore ?? 0), `the NS for the router address was answered through the packet-in path (n_packets ${String(gwBefore)} -> ${gwAfter})`)
   t.match(await neigh('a1', gw6.n1), /\brouter\b/, 'the router\'s NA carried the router flag (ip -6 neigh shows "router")')
 
   // --- across the router (kept as its own subtest: the routing tables are being restructured)
