@@ -99,12 +99,27 @@ export class Vswitch extends EventEmitter {
     return row !== undefined && row.target === this.opts.controller && optional(row.connection_mode) === 'out-of-band'
   }
 
-  /** A VXLAN or Geneve port on the bridge with options remote_ip=flow, key=flow (unless given). Idempotent. */
+  /**
+   * A VXLAN or Geneve port on the bridge with options remote_ip=flow, key=flow (unless given). Idempotent; an
+   * existing port of that name whose type or options differ (an agent restarted with another --tunnel or
+   * --tunnel-ip) is corrected in place, so frames never leave with the old header or from an old address.
+   */
   async ensureTunnelPort (name: string, t: TunnelPortOptions): Promise<void> {
-    const [found] = await this.client.transact(OPEN_VSWITCH_DB, [select('Port', [eq('name', name)], ['_uuid'])])
-    if ((found?.rows?.length ?? 0) > 0) return
     const options: Record<string, string> = { remote_ip: t.remoteIp ?? 'flow', key: t.key ?? 'flow' }
     if (t.localIp !== undefined) options.local_ip = t.localIp
+    const [found, iface] = await this.client.transact(OPEN_VSWITCH_DB, [
+      select('Port', [eq('name', name)], ['_uuid']),
+      select('Interface', [eq('name', name)], ['_uuid', 'type', 'options']),
+    ])
+    if ((found?.rows?.length ?? 0) > 0) {
+      const row = iface?.rows?.[0]
+      if (row !== undefined && row.type === t.type && sameRecord(mapRecord(row.options), options)) return
+      await this.client.transact(OPEN_VSWITCH_DB, [
+        update('Interface', [eq('name', name)], { type: t.type, options: map(options) }),
+        comment(`dragonflow: ${name} to ${t.type} ${JSON.stringify(options)}`),
+      ])
+      return
+    }
     await this.client.transact(OPEN_VSWITCH_DB, [
       insert('Interface', { name, type: t.type, options: map(options) }, 'iface'),
       insert('Port', { name, interfaces: namedUuid('iface') }, 'port'),
@@ -203,4 +218,9 @@ function toLocalPort (u: string, row: Row): LocalPort | undefined {
     uuid: u, name: String(row.name), ifaceId, ofport, type: String(row.type ?? ''), adminUp: state('admin_state'),
     linkUp: state('link_state'), externalIds,
   }
+}
+
+function sameRecord (a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a)
+  return ka.length === Object.keys(b).length && ka.every(k => a[k] === b[k])
 }

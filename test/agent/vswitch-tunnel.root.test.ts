@@ -1,0 +1,43 @@
+// Needs root (private OVS). The agent's tunnel port is brought to what this run asks for: an agent restarted with
+// another encapsulation (--tunnel geneve after vxlan) or another VTEP (--tunnel-ip) must not keep the old port,
+// which would send every remote frame with the wrong header or from an address that is no longer ours. Before,
+// ensureTunnelPort returned as soon as a port of that name existed.
+import t from 'tap'
+import { startOvs } from '../helpers/ovs.js'
+import { OvsdbClient } from '../../agent/ovsdb/client.js'
+import { Vswitch } from '../../agent/ovsdb/vswitch.js'
+
+const skip = process.getuid?.() !== 0 ? 'needs root (private OVS in a network namespace)' : false
+
+t.test('ensureTunnelPort corrects the type and options of an existing port', { skip }, async t => {
+  const ovs = await startOvs()
+  const client = new OvsdbClient({ target: `unix:${ovs.dbSocket}` })
+  t.teardown(async () => { await client.close(); await ovs.stop() })
+  await client.connect()
+  const vs = new Vswitch(client, { bridge: 'br-int' })
+  await vs.ensureBridge()
+  const get = async (col: string): Promise<string> => (await ovs.vsctl('get', 'Interface', 'df-tun0', col)).trim()
+
+  await vs.ensureTunnelPort('df-tun0', { type: 'vxlan', localIp: '172.31.5.1' })
+  t.equal(await get('type'), 'vxlan')
+  t.match(await get('options'), /local_ip="172\.31\.5\.1"/)
+
+  await vs.ensureTunnelPort('df-tun0', { type: 'geneve', localIp: '172.31.6.1' })
+  t.equal(await get('type'), 'geneve', 'the port now speaks Geneve')
+  const options = await get('options')
+  t.match(options, /local_ip="172\.31\.6\.1"/, 'from the new VTEP address')
+  t.match(options, /remote_ip=flow/, 'remote_ip still from the flow')
+  t.match(options, /key=flow/, 'key still from the flow')
+  t.equal((await ovs.vsctl('list-ports', 'br-int')).split('\n').filter(l => l === 'df-tun0').length, 1, 'still one port of that name')
+
+  // a stray option someone added by hand is removed: the port is exactly what the agent asks for
+  await ovs.vsctl('set', 'Interface', 'df-tun0', 'options:dst_port=4790')
+  await vs.ensureTunnelPort('df-tun0', { type: 'geneve', localIp: '172.31.6.1' })
+  t.notMatch(await get('options'), /dst_port/, 'a hand-made option is dropped')
+
+  // and an up-to-date port is left alone (same row, same ofport)
+  const uuid = await get('_uuid')
+  await vs.ensureTunnelPort('df-tun0', { type: 'geneve', localIp: '172.31.6.1' })
+  t.equal(await get('_uuid'), uuid, 'an up-to-date port is not re-created')
+  await vs.close()
+})
