@@ -34,6 +34,8 @@ export interface StartOptions {
   adminToken?: string
   adminPassword?: string
   quiet?: boolean
+  /** more flags for `dragonflow api` (e.g. --pubsub mqtt --mqtt-url URL) */
+  extraArgs?: string[]
 }
 
 export function tempDir(prefix: string): string {
@@ -53,6 +55,7 @@ export async function startApi(opts: StartOptions): Promise<ApiProcess> {
   if (opts.adminToken) args.push('--admin-token', opts.adminToken)
   if (opts.adminPassword) args.push('--admin-password', opts.adminPassword)
   if (opts.quiet) args.push('--quiet')
+  if (opts.extraArgs) args.push(...opts.extraArgs)
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   proc.stdout?.on('data', (d: Buffer) => { out += d.toString() })
