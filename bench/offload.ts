@@ -169,7 +169,7 @@ function classify(frames: MixFrame[], plan: Plan, model: Model | undefined, dp: 
   })
 }
 
-function measureWasm(dp: Datapath, frames: PacketInput[], o: { runs: number; seconds: number }): number[] {
+export function measureWasm(dp: Datapath, frames: PacketInput[], o: { runs: number; seconds: number }): number[] {
   const batch = dp.encodeBatch(frames)
   const timed = (seconds: number): number => {
     let packets = 0
