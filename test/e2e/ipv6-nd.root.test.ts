@@ -18,6 +18,7 @@
 // - port security: an NA claiming another port's address, an NS sourced from another port's address and a ping
 //   from an IPv6 source the port does not own are dropped; link-local traffic and the port's own NA/NS pass;
 // - an NS for an unknown target is not answered by the responder (nobody answers it).
+import { spawn } from 'node:child_process'
 import t from 'tap'
 import { Ipv6Address as PktIpv6, MacAddress as PktMac } from '../../datapath/host/packet-addresses.js'
 import { buildFrame, ethernet, ip6, ndNa, ndNs } from '../../datapath/host/packet-builder.js'
@@ -36,6 +37,21 @@ const sendFrame = async (ns: string, frame: Uint8Array): Promise<void> => {
   const py = 'import socket,sys\ns=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)\ns.bind(("eth0",0))\ns.send(bytes.fromhex(sys.argv[1]))'
   const r = await inNs(ns, '/usr/bin/python3', '-c', py, Buffer.from(frame).toString('hex'))
   if (r.code !== 0) throw new Error(`raw send in ${ns}: ${r.stderr}`)
+}
+
+/** tcpdump on eth0 of a namespace for `seconds`; returns once it listens, with what it will have printed. */
+const capture = async (ns: string, filter: string, seconds: number): Promise<{ done: Promise<string> }> => {
+  const p = spawn('ip', ['netns', 'exec', ns, 'timeout', String(seconds), 'tcpdump', '-l', '-n', '-i', 'eth0', filter], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  p.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  p.stderr.on('data', (d: Buffer) => { err += d.toString() })
+  const done = new Promise<string>(resolve => p.once('close', () => { resolve(out) }))
+  await until(`tcpdump in ${ns} to listen`, async () => {
+    if (p.exitCode !== null) throw new Error(`tcpdump exited: ${err}`)
+    return err.includes('listening on')
+  }, 10_000, 50)
+  return { done }
 }
 
 /** Solicited-node multicast address (RFC 4291 2.7.1) and its MAC (RFC 2464 7). */
@@ -111,15 +127,14 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
   const before = await puntCount(a2v6)
   if (before === undefined) fail(`no ND punt flow for ${a2v6}:\n${(await node.flows()).join('\n')}`)
   // a2 listens: a solicitation for its address must not reach it (the responder answers in its place)
-  const cap = exec('ip', ['netns', 'exec', ns.a2, 'timeout', '6', 'tcpdump', '-l', '-n', '-i', 'eth0', 'icmp6 and ip6[40] == 135'], { timeoutMs: 20_000 })
-  await new Promise(resolve => setTimeout(resolve, 1000)) // tcpdump attaches
+  const cap = await capture(ns.a2, 'icmp6 and ip6[40] == 135', 6)
   t.ok(await until('ping -6 a1 -> a2', async () => await ping6('a1', a2v6)), 'ping -6 a1 -> a2 (same network)')
   const learned = await neigh('a1', a2v6)
   t.match(learned, new RegExp(`lladdr ${(a2.mac_address as string).toLowerCase()}`), `a1 learned a2's port MAC (${learned})`)
   const after = await puntCount(a2v6) ?? 0
   t.ok(after > (before ?? 0), `the NS for a2 went to the packet-in path (punt flow n_packets ${String(before)} -> ${after})`)
-  const seen = await cap
-  t.notMatch(seen.stdout, new RegExp(`who has ${a2v6.replace(/\./g, '\\.')}`), 'a2 itself never saw the solicitation for its address')
+  const seen = await cap.done
+  t.notMatch(seen, new RegExp(`who has ${a2v6.replace(/\./g, '\\.')}`), 'a2 itself never saw the solicitation for its address')
 
   // --- the router: its NA carries the router flag
   const gwBefore = await puntCount(gw6.n1)
@@ -143,14 +158,13 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
   const a1ll = (await inNs(ns.a1, 'ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'link')).stdout
   const a1llAddr = /inet6 (fe80::[0-9a-f:]+)\//.exec(a1ll)?.[1]
   if (a1llAddr === undefined) fail(`a1 has no link-local address: ${a1ll}`)
-  const naCap = exec('ip', ['netns', 'exec', ns.a1, 'timeout', '4', 'tcpdump', '-l', '-n', '-i', 'eth0', 'icmp6 and ip6[40] == 136'], { timeoutMs: 20_000 })
-  await new Promise(resolve => setTimeout(resolve, 1000))
+  const naCap = await capture(ns.a1, 'icmp6 and ip6[40] == 136', 3)
   const unknownBefore = await puntCount(unknown)
   await sendFrame(ns.a1, buildFrame([ethernet({ src: a1mac, dst: sn.mac }),
     ip6({ src: PktIpv6.parse(a1llAddr as string), dst: sn.ip, hopLimit: 255 }), ndNs({ target: PktIpv6.parse(unknown), sll: a1mac })]))
-  const naSeen = await naCap
+  const naSeen = await naCap.done
   t.equal(unknownBefore, undefined, 'there is no punt flow for an unknown target')
-  t.notMatch(naSeen.stdout, /advertisement/, 'no neighbour advertisement answered the NS for an unknown target')
+  t.notMatch(naSeen, /advertisement/, 'no neighbour advertisement answered the NS for an unknown target')
 
   // --- port security: a2 claims a1's address in an NA; a3 (holding a1 in its cache) must not see it
   const a1v6 = v6of(a1)
@@ -162,13 +176,11 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
   const na = (target: string, tll: PktMac): Uint8Array => buildFrame([ethernet({ src: a2mac, dst: allNodes.mac }),
     ip6({ src: PktIpv6.parse(a2ll as string), dst: allNodes.ip, hopLimit: 255 }),
     ndNa({ target: PktIpv6.parse(target), override: true, tll })])
-  const watch = (): Promise<{ stdout: string }> => exec('ip', ['netns', 'exec', ns.a3, 'timeout', '4', 'tcpdump', '-l', '-n', '-i', 'eth0',
-    'icmp6 and (ip6[40] == 136 or ip6[40] == 135)'], { timeoutMs: 20_000 })
-  let w = watch()
-  await new Promise(resolve => setTimeout(resolve, 1000))
+  const watch = async (): Promise<{ done: Promise<string> }> => await capture(ns.a3, 'icmp6 and (ip6[40] == 136 or ip6[40] == 135)', 3)
+  let w = await watch()
   await sendFrame(ns.a2, na(a1v6, a2mac))
   await sendFrame(ns.a2, na(a2v6, a2mac)) // the control: a2's NA for its own address
-  let got = (await w).stdout
+  let got = await w.done
   t.match(got, new RegExp(`tgt is ${a2v6}`), 'a2\'s NA for its own address (from its link-local) reached a3')
   t.notMatch(got, new RegExp(`tgt is ${a1v6}`), 'a2\'s NA claiming a1\'s address was dropped')
   t.match(await neigh('a3', a1v6), new RegExp(`lladdr ${(a1.mac_address as string).toLowerCase()}`), 'a3 still maps a1\'s address to a1\'s MAC')
@@ -179,11 +191,10 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
     ip6({ src: PktIpv6.parse(src), dst: solicitedNode(target).ip, hopLimit: 255 }), ndNs({ target: PktIpv6.parse(target), sll: a2mac })])
   const a3ll = /inet6 (fe80::[0-9a-f:]+)\//.exec((await inNs(ns.a3, 'ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'link')).stdout)?.[1]
   if (a3ll === undefined) fail('a3 has no link-local address')
-  w = watch()
-  await new Promise(resolve => setTimeout(resolve, 1000))
+  w = await watch()
   await sendFrame(ns.a2, nsFrame(a1v6, a3ll as string))
   await sendFrame(ns.a2, nsFrame(a2ll as string, a3ll as string))
-  got = (await w).stdout
+  got = await w.done
   const asked = got.split('\n').filter(l => l.includes(`who has ${a3ll as string}`))
   t.ok(asked.some(l => l.includes(`${a2ll as string} >`)), 'a2\'s NS from its own link-local address reached a3')
   t.notOk(asked.some(l => l.includes(`${a1v6} >`)), 'a2\'s NS claiming a1\'s address as its source was dropped')
