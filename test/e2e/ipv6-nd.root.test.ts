@@ -17,7 +17,8 @@
 // - ping -6 across the router (a separate subtest);
 // - port security: an NA claiming another port's address, an NS sourced from another port's address and a ping
 //   from an IPv6 source the port does not own are dropped; link-local traffic and the port's own NA/NS pass;
-// - an NS for an unknown target is not answered by the responder (nobody answers it).
+// - an NS for an unknown target is not answered by the responder (nobody answers it);
+// - duplicate address detection: the responder's NA to a DAD probe for another port's address makes it fail.
 import { spawn } from 'node:child_process'
 import t from 'tap'
 import { Ipv6Address as PktIpv6, MacAddress as PktMac } from '../../datapath/host/packet-addresses.js'
@@ -206,6 +207,20 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
   const a1llNow = a1llAddr as string
   t.ok(await until('link-local ping a2 -> a1', async () =>
     (await inNs(ns.a2, 'ping', '-6', '-c', '2', '-i', '0.2', '-W', '2', `${a1llNow}%eth0`)).code === 0), 'ping -6 a2 -> a1\'s link-local address passes')
+
+  // --- duplicate address detection (RFC 4862 5.4): a3 trying a1's address hears the responder's NA (to ff02::1,
+  // answering a solicitation from ::) and gives the address up; an address nobody has passes DAD
+  const addr6 = async (ip: string): Promise<string> => (await inNs(ns.a3, 'ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'to', `${ip}/128`)).stdout
+  const dadBefore = await puntCount(a1v6) ?? 0
+  await inNs(ns.a3, 'ip', '-6', 'addr', 'add', `${a1v6}/64`, 'dev', 'eth0')
+  await inNs(ns.a3, 'ip', '-6', 'addr', 'add', 'fd61::77/64', 'dev', 'eth0')
+  t.ok(await until('DAD to fail for a1\'s address in a3', async () => (await addr6(a1v6)).includes('dadfailed')),
+    'a3\'s DAD for a1\'s address failed: the responder answered the solicitation from ::')
+  t.ok((await puntCount(a1v6) ?? 0) > dadBefore, 'the DAD solicitation went through the packet-in path')
+  t.ok(await until('DAD to pass for fd61::77', async () => { const a = await addr6('fd61::77'); return a !== '' && !a.includes('tentative') }),
+    'an address nobody owns passes DAD (nothing answers for it)')
+  await inNs(ns.a3, 'ip', '-6', 'addr', 'del', `${a1v6}/64`, 'dev', 'eth0')
+  await inNs(ns.a3, 'ip', '-6', 'addr', 'del', 'fd61::77/64', 'dev', 'eth0')
 
   // --- the agent's log holds no warning
   const warnings = node.log().split('\n').filter(l => /^agent: .*(failed|refused|reported|further)|^packet-in:|^openflow:/.test(l))
