@@ -314,7 +314,8 @@ export class Bench {
     const run: OvsRun = { ...rates, seconds, ...(o.gapNs !== undefined ? { gapNs: Math.round(o.gapNs) } : {}) }
     const stats = parsePmdStats(await this.appctl('dpif-netdev/pmd-stats-show'))
     if (stats !== undefined) {
-      // every frame OVS read here came from a1 (the only sender during the run; the others are idle)
+      // nearly every frame OVS read came from a1; the receiver's ICMP port-unreachable errors (rate-limited by its
+      // kernel) add a handful, which show up in lostAfterOvs
       run.ovsStats = stats
       run.ovsReceived = stats.packetsReceived
       run.lostBeforeOvs = Math.max(0, rates.offered - stats.packetsReceived)
