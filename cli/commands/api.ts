@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { type Command, UsageError, parseFlags } from '../command.js'
 import type { AuthMode } from '../../northbound/auth.js'
 import { startApiServer } from '../../northbound/server.js'
-import { type AnyConfig, openStore } from '../../store/registry.js'
+import { type AnyConfig, openPubSub, openStore } from '../../store/registry.js'
 
 interface ApiConfig {
   listen: string
@@ -13,6 +13,8 @@ interface ApiConfig {
   adminToken?: string
   adminPassword?: string
   quiet: boolean
+  /** an MQTT broker to announce every store change on (the agents' --pubsub mqtt feed) */
+  mqttUrl?: string
 }
 
 function parseListen(s: string): { host: string; port: number } {
@@ -61,14 +63,26 @@ function loadConfig(args: string[]): ApiConfig {
     adminToken: flags.get('admin-token') ?? file.adminToken,
     adminPassword: flags.get('admin-password') ?? file.adminPassword ?? process.env.DRAGONFLOW_ADMIN_PASSWORD,
     quiet: flags.has('quiet'),
+    mqttUrl: pubsubFlags(flags),
   }
+}
+
+/** --pubsub mqtt --mqtt-url URL: only MQTT needs a publisher (etcd-watch subscribers read etcd itself). */
+function pubsubFlags(flags: Map<string, string>): string | undefined {
+  const bus = flags.get('pubsub')
+  if (bus === undefined) return undefined
+  if (bus !== 'mqtt') throw new UsageError(`--pubsub: only mqtt needs the API to publish, not '${bus}'`)
+  const url = flags.get('mqtt-url')
+  if (!url) throw new UsageError('--pubsub mqtt needs --mqtt-url URL')
+  return url
 }
 
 const command: Command = {
   name: 'api',
   summary: 'serve the Neutron v2.0 API (and a Keystone v3 subset) over the NB store',
   usage: 'dragonflow api [--listen HOST:PORT] [--store embedded --data-dir DIR | --store etcd --etcd-endpoints URLS | --config FILE]\n' +
-    '                      [--auth none|keystone] [--admin-token TOKEN] [--admin-password PASSWORD] [--quiet]',
+    '                      [--auth none|keystone] [--admin-token TOKEN] [--admin-password PASSWORD] [--quiet]\n' +
+    '                      [--pubsub mqtt --mqtt-url URL]   (announce every change of the store on MQTT)',
   async run(args) {
     const cfg = loadConfig(args)
     const { host, port } = parseListen(cfg.listen)
@@ -82,6 +96,15 @@ const command: Command = {
       throw err
     }
     // Tests and scripts read this line to learn the port (with --listen 127.0.0.1:0).
+    // the store's own change feed, re-announced on MQTT for agents that follow the bus (Dragonflow's NB
+    // publisher); a failed publish is counted and logged once, the API goes on (agents also watch the store)
+    const bus = cfg.mqttUrl === undefined ? undefined : await openPubSub({ driver: 'mqtt', url: cfg.mqttUrl })
+    let publishFailures = 0
+    const unwatch = bus === undefined ? undefined : await store.watch(c => {
+      bus.publish(c).catch((err: Error) => {
+        if (++publishFailures === 1) process.stderr.write(`dragonflow api: mqtt publish failed (${err.message}); further failures are counted only\n`)
+      })
+    })
     process.stdout.write(`dragonflow api: listening on ${server.url} (store ${cfg.store.driver}, auth ${cfg.auth})\n`)
     const srv = server
     await new Promise<void>(resolve => {
@@ -97,6 +120,9 @@ const command: Command = {
       process.on('SIGINT', onInt)
     })
     await srv.close()
+    await unwatch?.()
+    await bus?.close()
+    if (publishFailures > 0) process.stderr.write(`dragonflow api: ${publishFailures} mqtt publishes failed\n`)
     await store.close()
     return 0
   },
