@@ -1,4 +1,4 @@
-// Two chassis joined by tunnels, end to end, with real everything (needs root): etcd and mosquitto, `dragonflow
+// Two chassis joined by tunnels (VXLAN, then Geneve), end to end, with real everything (needs root): etcd and mosquitto, `dragonflow
 // api` on etcd, and two `dragonflow agent` processes (--store etcd --pubsub mqtt), each with its own private OVS
 // in its own namespace, joined by an underlay (a veth between two br-phy bridges holding the VTEP addresses).
 // Through the real `openstack` CLI: networks n1 and n2 joined by router r1; a1 (n1) on chassis A, b1 (n1) and
@@ -16,13 +16,16 @@ import { parseCookie, type CookieFields } from '../../offload/openflow/layout.js
 import { REPO, jsonDocuments, noAuthEnv, openstack, startApi, type ApiProcess } from '../northbound/helpers/api-process.js'
 import { startOvs, type Ovs, type Workload } from '../helpers/ovs.js'
 import { startEtcd, startMosquitto } from '../helpers/servers.js'
+import { openPubSub } from '../../store/registry.js'
+import type { Change } from '../../store/types.js'
 import { joinUnderlay } from '../helpers/underlay.js'
 import { exec, inNs, until } from './serve-node.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
 const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vSwitch)' : false
-const TUNNEL = (process.env.DF_TUNNEL ?? 'vxlan') as 'vxlan' | 'geneve'
+// both encapsulations by default; DF_TUNNEL=vxlan (or geneve) runs one
+const TUNNELS = (process.env.DF_TUNNEL !== undefined ? [process.env.DF_TUNNEL] : ['vxlan', 'geneve']) as Array<'vxlan' | 'geneve'>
 
 /** One `dragonflow agent` process of a chassis, restartable, with its log kept across restarts. */
 class AgentProcess {
@@ -77,7 +80,7 @@ async function dump (ovs: Ovs): Promise<DumpedFlow[]> {
 
 const keyOf = (f: DumpedFlow): number | undefined => 'key' in f.cookie.subject ? f.cookie.subject.key : undefined
 
-t.test(`two chassis joined by ${TUNNEL} tunnels`, { timeout: 600_000, skip }, async t => {
+for (const TUNNEL of TUNNELS) t.test(`two chassis joined by ${TUNNEL} tunnels`, { timeout: 600_000, skip }, async t => {
   const dir = mkdtempSync(join(tmpdir(), 'dfe-2ch-'))
   const etcd = await startEtcd()
   const broker = await startMosquitto()
@@ -98,7 +101,12 @@ t.test(`two chassis joined by ${TUNNEL} tunnels`, { timeout: 600_000, skip }, as
   const [vtepA, vtepB] = underlay.vtep as [string, string]
   t.ok((await ovsA.exec(ovsA.netns, 'ping', '-c', '1', '-W', '2', vtepB)).stdout.includes('1 received'), 'the underlay carries ping between the VTEPs')
 
-  api = await startApi({ store: 'etcd', etcdEndpoint: etcd.endpoint, quiet: true })
+  // the API writes to etcd and announces every change on MQTT, the change feed the agents subscribe to
+  api = await startApi({ store: 'etcd', etcdEndpoint: etcd.endpoint, quiet: true, extraArgs: ['--pubsub', 'mqtt', '--mqtt-url', broker.url] })
+  const feed = await openPubSub({ driver: 'mqtt', url: broker.url })
+  t.teardown(async () => { await feed.close() })
+  const announced: Change[] = []
+  await feed.subscribe('*', c => { announced.push(c) })
   const env = noAuthEnv(api.url)
 
   const agentArgs = (ovs: Ovs, id: string, vtep: string): string[] => ['--store', 'etcd', '--etcd-endpoints', etcd.endpoint,
@@ -147,6 +155,10 @@ t.test(`two chassis joined by ${TUNNEL} tunnels`, { timeout: 600_000, skip }, as
   const [n1, n2, , , , a1, b1, b2] = docs as [Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj]
   for (const n of [n1, n2]) n.key = Number((await db('networks', n.id as string)).key)
   const ip = (p: Obj): string => p.fixed_ips[0].ip_address as string
+  for (const p of [a1, b1, b2]) {
+    await until(`port ${p.name as string} announced on MQTT`, async () => announced.some(c => c.table === 'ports' && c.id === p.id && c.action === 'create'), 10_000)
+  }
+  t.pass('the port creations were announced on MQTT')
   const status = async (p: Obj): Promise<string> => {
     const res = await fetch(`${api?.url ?? ''}/v2.0/ports/${p.id as string}`)
     return ((await res.json()) as Obj).port.status as string
