@@ -7,6 +7,9 @@
 //
 // modelled Mpps = 1 / (hw_share / headline_Mpps + sw_share / wasm_Mpps), wasm_Mpps = median of `runs` timed
 // batch runs of the mix's software share (the frames the target traps) through createDatapath() in batch mode.
+// headline_Mpps is the profile's published figure; for a profile whose figure is 'measure', the MEASURED figure
+// of `npm run bench:ovs` (bench/results/ovs-forwarding.json) when that file names the profile, labelled MEASURED
+// with its date, conditions and load; else n/a.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -30,6 +33,7 @@ import { barChartSvg } from './offload-svg.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const BATCH = 1024
+const OVS_RESULTS = join(ROOT, 'bench', 'results', 'ovs-forwarding.json')
 const ETH_MIN = 60
 
 /** Traffic classes of the mix and their weights (share of frames). */
@@ -183,6 +187,28 @@ export function measureWasm(dp: Datapath, frames: PacketInput[], o: { runs: numb
   return Array.from({ length: o.runs }, () => timed(o.seconds))
 }
 
+/** A MEASURED headline from bench:ovs's results, for the profile it ran with. */
+interface MeasuredHeadline { mpps: number; date: string; conditions: string; note: string }
+
+/** bench/results/ovs-forwarding.json's headline for `profileId`, or why there is none (missing, other profile, malformed). */
+export function measuredHeadline(file: string, profileId: string): MeasuredHeadline | string {
+  let doc: unknown
+  try { doc = JSON.parse(readFileSync(file, 'utf8')) } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? `no ${file} (run npm run bench:ovs)` : `unreadable ${file}: ${(err as Error).message}`
+  }
+  const d = doc as { profile?: unknown; measured?: unknown; date?: unknown; conditions?: unknown; headline?: { mpps64B?: unknown; lossPct?: unknown; noLossMpps64B?: unknown; noLossGeneratorBound?: unknown; case?: unknown } | null; cases?: { name?: unknown; loadavg?: { after?: unknown } }[] }
+  if (d.profile !== profileId) return `${file} is for profile ${String(d.profile)}`
+  const h = d.headline
+  if (d.measured !== true || typeof d.date !== 'string' || typeof d.conditions !== 'string' || typeof h?.mpps64B !== 'number' || !(h.mpps64B > 0)) return `${file} holds no usable 64-byte headline`
+  const load = d.cases?.find(c => c.name === h.case)?.loadavg?.after
+  const noLoss = typeof h.noLossMpps64B === 'number' ? `; no-loss rate ${h.noLossGeneratorBound === true ? '>= ' : ''}${h.noLossMpps64B.toFixed(3)} Mpps` : ''
+  return {
+    mpps: h.mpps64B, date: d.date, conditions: d.conditions,
+    note: `MEASURED ${h.mpps64B.toFixed(3)} Mpps delivered (${String(h.case)}, loss ${typeof h.lossPct === 'number' ? h.lossPct.toFixed(1) : '?'}% under overload${noLoss}) ` +
+      `by bench:ovs on ${d.date}${Array.isArray(load) ? `, load ${load.join(' ')}` : ''}: ${d.conditions}`,
+  }
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
 const fmt = (x: number | undefined, d = 2): string => x === undefined ? '-' : x.toFixed(d)
 
@@ -196,6 +222,8 @@ interface Row {
   perClassHwShare: Record<string, number>
   occupancy: { stage: string; placement: string; rulesOnTarget: number; rules: number; capacity: number | string | null }[]
   headlineMpps: number | null
+  /** where headlineMpps comes from: the profile's published figure, bench:ovs's MEASURED figure, or none */
+  headlineKind: 'published' | 'measured' | 'none'
   headlineNote: string
   wasmMppsMeasured: number | null
   wasmRunsMpps: number[]
@@ -256,20 +284,26 @@ async function main(): Promise<void> {
       }
       const wasm = wasmRuns.length > 0 ? median(wasmRuns) : undefined
       const q = profile.forwarding.mpps64B
-      const headline = q.value
-      const headlineNote = q.value !== undefined ? `${q.value} Mpps published (${q.source})` : `not published: 'measure' (${q.measure ?? q.unbounded ?? ''})`
+      // a figure to measure: use bench:ovs's when it measured this profile (never unlabelled: headlineKind, note)
+      const meas = q.value === undefined && q.measure !== undefined ? measuredHeadline(OVS_RESULTS, profile.id) : undefined
+      const measured = typeof meas === 'object' ? meas : undefined
+      const headline = q.value ?? measured?.mpps
+      const headlineKind: Row['headlineKind'] = q.value !== undefined ? 'published' : measured ? 'measured' : 'none'
+      const headlineNote = q.value !== undefined ? `${q.value} Mpps published (${q.source})`
+        : measured ? measured.note
+          : `not published: 'measure' (${q.measure ?? q.unbounded ?? ''})${typeof meas === 'string' ? `; ${meas}` : ''}`
       let modelled: number | undefined
       let note: string
       if (hw === 0 && wasm !== undefined) { modelled = wasm; note = 'no hardware share: the measured WASM rate' }
       else if (headline === undefined) { note = 'left out: headline rate is to be measured (not published)' }
-      else if (wasm === undefined || hw >= 1) { modelled = headline; note = 'all on target: the headline rate' }
-      else { modelled = 1 / (hw / headline + (1 - hw) / wasm); note = '1 / (hw/headline + sw/wasm)' }
+      else if (wasm === undefined || hw >= 1) { modelled = headline; note = `all on target: the ${headlineKind === 'measured' ? 'MEASURED ' : ''}headline rate` }
+      else { modelled = 1 / (hw / headline + (1 - hw) / wasm); note = `1 / (hw/${headlineKind === 'measured' ? 'MEASURED ' : ''}headline + sw/wasm)` }
       const row: Row = {
         topology: t.name, profile: profile.id, kind: profile.kind,
         classifiedBy: software ? 'software target (nothing offloaded)' : m ? m.label : 'planner placement + WASM trace (no MODEL for this kind)',
         hwShareModelled: hw, swShare: 1 - hw, perClassHwShare: perClass,
         occupancy: plan.stages.map(s => ({ stage: s.stage, placement: s.placement, rulesOnTarget: s.rulesOnTarget, rules: s.rules, capacity: s.capacity ?? null })),
-        headlineMpps: headline ?? null, headlineNote,
+        headlineMpps: headline ?? null, headlineKind, headlineNote,
         wasmMppsMeasured: wasm ?? null, wasmRunsMpps: wasmRuns,
         modelledMpps: modelled ?? null, modelledNote: note,
       }
@@ -279,26 +313,30 @@ async function main(): Promise<void> {
     }
   }
   log('\nMODELLED figures (no NIC here); WASM Mpps measured, one core, batch mode')
-  log(`${'topology'.padEnd(17)}${'profile'.padEnd(19)}${'hw share'.padStart(9)}${'headline'.padStart(10)}${'WASM Mpps'.padStart(11)}${'MODELLED Mpps'.padStart(15)}  table occupancy (rules on target / capacity, per stage)`)
+  log(`${'topology'.padEnd(17)}${'profile'.padEnd(19)}${'hw share'.padStart(9)}${'headline'.padStart(12)}${'WASM Mpps'.padStart(11)}${'MODELLED Mpps'.padStart(15)}  table occupancy (rules on target / capacity, per stage)`)
   for (const r of rows) {
     const occ = r.occupancy.filter(o => o.rules > 0 || o.rulesOnTarget > 0)
       .map(o => `${o.stage} ${o.placement === 'software' ? 'sw' : `${o.rulesOnTarget}/${typeof o.capacity === 'number' ? o.capacity : o.capacity ?? '?'}${o.placement === 'reactive-cache' ? ' cache' : ''}`}`).join(', ')
-    log(`${r.topology.padEnd(17)}${r.profile.padEnd(19)}${`${(r.hwShareModelled * 100).toFixed(1)}%`.padStart(9)}${(r.headlineMpps === null ? 'measure' : String(r.headlineMpps)).padStart(10)}` +
+    const head = r.headlineMpps === null ? 'measure' : r.headlineKind === 'measured' ? `${r.headlineMpps.toFixed(3)} MEAS` : String(r.headlineMpps)
+    log(`${r.topology.padEnd(17)}${r.profile.padEnd(19)}${`${(r.hwShareModelled * 100).toFixed(1)}%`.padStart(9)}${head.padStart(12)}` +
       `${fmt(r.wasmMppsMeasured ?? undefined).padStart(11)}${(r.modelledMpps === null ? 'n/a' : r.modelledMpps.toFixed(2)).padStart(15)}  ${occ}`)
   }
+  log('headline: published figure of the profile; MEAS = MEASURED on this machine by npm run bench:ovs; measure = not published, not measured (n/a)')
+  for (const r of rows.filter((r, i) => r.headlineKind === 'measured' && rows.findIndex(x => x.profile === r.profile) === i)) log(`  ${r.profile}: ${r.headlineNote}`)
   const outDir = join(ROOT, 'bench', 'results')
   mkdirSync(outDir, { recursive: true })
   const json = join(outDir, 'offload.json')
   writeFileSync(json, `${JSON.stringify({
     date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? 'unknown',
-    note: 'Target figures are MODELLED: no NIC, DPU or P4 switch exists here. wasmMppsMeasured is measured in this run (one core, batch mode, median of runs).',
+    note: 'Target figures are MODELLED: no NIC, DPU or P4 switch exists here. wasmMppsMeasured is measured in this run (one core, batch mode, median of runs). ' +
+      'headlineKind says where headlineMpps comes from: published (the profile), measured (bench:ovs on this machine, see headlineNote), none.',
     formula: 'modelledMpps = 1 / (hwShare / headlineMpps + swShare / wasmMpps)',
     mix: MIX, batch: BATCH, runs, seconds, rows,
   }, null, 1)}\n`)
   const svg = join(outDir, 'offload.svg')
   writeFileSync(svg, barChartSvg({
     title: 'Dragonflow Edge offload: MODELLED forwarding rate per profile',
-    subtitle: 'MODELLED (no NIC here); WASM share measured on one core; n/a = headline rate not published',
+    subtitle: `MODELLED (no NIC here); WASM share measured on one core; n/a = headline rate not published${rows.some(r => r.headlineKind === 'measured') ? `; ${[...new Set(rows.filter(r => r.headlineKind === 'measured').map(r => r.profile))].join(', ')}: headline MEASURED by bench:ovs` : ''}`,
     yLabel: 'MODELLED Mpps (64 B mix)', xLabel: 'hardware profile',
     series: topologies.map(t => t.name),
     groups: profiles.map(p => ({ label: p.id, values: topologies.map(t => rows.find(r => r.topology === t.name && r.profile === p.id)?.modelledMpps ?? undefined) })),
