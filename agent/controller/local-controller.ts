@@ -17,13 +17,15 @@ import { OfController, type OfConnection, type OfpErrorReply } from '../openflow
 import { OvsdbClient, Vswitch, eq, select, type LocalPort } from '../ovsdb/index.js'
 import type { DatapathApi, Entry } from '../../datapath/host/index.js'
 import { TABLES } from '../../model/tables.js'
-import { emitOpenFlow } from '../../offload/openflow/emitter.js'
+import { STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
+import { emitOpenFlow, type L3Mode } from '../../offload/openflow/emitter.js'
 import type { Flow } from '../../offload/openflow/flow.js'
 import { planOffload, type Plan } from '../../offload/planner.js'
 import type { Profile } from '../../offload/profile.js'
 import type { Change, PubSub, Store, Unsubscribe } from '../../store/types.js'
 import { registerChassis } from './chassis.js'
 import { PacketInHost } from './packet-in-host.js'
+import { DEFAULT_CAP, ReactiveL3, type ReactiveStats } from './reactive-l3.js'
 import { reportPortStatus } from './port-status.js'
 
 /** The model tables the compiler reads (agent/compiler/model-state.ts). */
@@ -47,6 +49,10 @@ export interface LocalControllerOptions {
   profile: Profile
   log: (line: string) => void
   settleMs?: number
+  /** routing on the switch: proactive LPM flows (default), or reactive exact-match flows from the slow path */
+  l3?: L3Mode
+  /** idle timeout of reactive flows, seconds; default 30 */
+  l3IdleTimeout?: number
 }
 
 export interface ControllerStats {
@@ -58,7 +64,13 @@ export interface ControllerStats {
   flows: number
   localPorts: number
   packetIns: PacketInHost['stats']
+  /** routing mode in force and the reactive cache's counters */
+  l3: L3Mode
+  reactive: ReactiveStats
 }
+
+/** Entry tables whose changes can make a reactive l3 flow wrong. */
+const ROUTING_STAGES: ReadonlySet<string> = new Set(['route', 'router_port', 'nexthop'])
 
 /** The name of the flow-based tunnel port the agent creates when the node has a tunnel address. */
 export const TUNNEL_PORT = 'df-tun0'
@@ -67,6 +79,10 @@ export class LocalController extends EventEmitter {
   generation = 0
   private readonly of: OfController
   private readonly packetIns: PacketInHost
+  private readonly reactive: ReactiveL3
+  /** decided at each plan (refreshPlan): the operator's --l3, or the plan's reactive-cache placement of l3_route */
+  private l3Mode: L3Mode | undefined
+  private readonly offTargetLogged = new Set<string>()
   private readonly log: (line: string) => void
   private readonly settleMs: number
   private conn: OfConnection | undefined
@@ -92,7 +108,13 @@ export class LocalController extends EventEmitter {
     this.log = opts.log
     this.settleMs = opts.settleMs ?? 5
     this.of = new OfController({ log: opts.log })
-    this.packetIns = new PacketInHost({ datapath: opts.datapath, log: opts.log, floodPorts: n => this.floodPorts(n) })
+    this.reactive = new ReactiveL3({ idleTimeout: opts.l3IdleTimeout ?? 30, log: opts.log })
+    this.packetIns = new PacketInHost({
+      datapath: opts.datapath, log: opts.log, info: opts.log, floodPorts: n => this.floodPorts(n),
+      onResult: (conn, m, inPort, result) => {
+        this.reactive.onPacketIn(conn, m, inPort, result, { entries: () => this.opts.compiler.entries(), generation: this.generation })
+      },
+    })
   }
 
   async start (): Promise<void> {
@@ -179,6 +201,9 @@ export class LocalController extends EventEmitter {
     for (const e of d.removed) this.safely(() => { dp.remove(e) }, e)
     for (const e of d.added) this.safely(() => { dp.add(e) }, e)
     if (d.added.length + d.removed.length > 0) this.schedule()
+    // a cached route may be wrong now: delete every reactive flow at once (one FLOW_MOD), before any later
+    // packet-in is routed with the new entries and cached again
+    if (this.reactive.enabled && [...d.added, ...d.removed].some(e => ROUTING_STAGES.has(e.stage))) this.reactive.flush(this.conn)
   }
 
   private safely (fn: () => void, e: Entry): void {
@@ -193,7 +218,35 @@ export class LocalController extends EventEmitter {
   /** The flows this node wants now. */
   desiredFlows (): Flow[] {
     const opts = this.tunnelOfport !== undefined ? { generation: this.generation, tunnelOfport: this.tunnelOfport } : { generation: this.generation }
-    return emitOpenFlow(this.opts.compiler.entries(), opts)
+    return emitOpenFlow(this.opts.compiler.entries(), { ...opts, l3: this.l3Mode ?? this.opts.l3 ?? 'proactive' })
+  }
+
+  /**
+   * Plan the current entries on this node's profile and follow what an OVS agent can: l3_route as a reactive
+   * cache (or as the operator asked). Other stages the plan keeps off the target stay on OVS: said once each.
+   */
+  private refreshPlan (): void {
+    const plan = planOffload(this.opts.compiler.entries(), this.opts.profile)
+    this.lastPlan = plan
+    const l3 = plan.stages.find(s => s.id === STAGE_L3_ROUTE)
+    const cached = l3?.placement === 'reactive-cache'
+    const mode: L3Mode = this.opts.l3 === 'reactive' || cached ? 'reactive' : 'proactive'
+    this.reactive.cap = cached ? Math.max(1, l3.rulesOnTarget) : DEFAULT_CAP
+    if (mode !== this.l3Mode) {
+      const why = this.opts.l3 === 'reactive' ? 'as asked' : cached ? `the plan places l3_route as a reactive cache on ${this.opts.profile.id}` : 'default'
+      this.log(`agent: l3 routing ${mode} (${why})${mode === 'reactive' ? `: idle timeout ${this.reactive.idleTimeout} s, at most ${this.reactive.cap} live flows` : ''}`)
+      if (mode === 'proactive') this.reactive.flush(this.conn, 'routing is proactive now')
+    }
+    this.l3Mode = mode
+    this.reactive.enabled = mode === 'reactive'
+    for (const s of plan.stages) {
+      if (s.placement === 'target' || (s.id === STAGE_L3_ROUTE && s.placement === 'reactive-cache')) continue
+      const k = `${s.stage}/${s.placement}`
+      if (this.offTargetLogged.has(k)) continue
+      this.offTargetLogged.add(k)
+      this.log(`agent: the plan places ${s.stage} ${s.placement === 'software' ? 'in software' : 'as a reactive cache'} on ${this.opts.profile.id}; ` +
+        'this agent keeps that stage\'s OpenFlow flows on OVS (placing it off OVS is not implemented; its punt flows still reach the slow path)')
+    }
   }
 
   /** The flows on the switch as far as the last committed bundle goes (empty while no switch is connected). */
@@ -219,8 +272,7 @@ export class LocalController extends EventEmitter {
     this.dirty = false
     if (sync === undefined) return // no switch: onSwitch resyncs from the state of that moment
     try {
-      const entries = this.opts.compiler.entries()
-      this.lastPlan = planOffload(entries, this.opts.profile)
+      this.refreshPlan()
       const stats = await sync.apply(this.desiredFlows())
       this.noteInstall(stats)
     } catch (err) {
@@ -253,7 +305,9 @@ export class LocalController extends EventEmitter {
     this.log(`agent: switch connected (datapath ${conn.datapathId?.toString(16) ?? '?'})`)
     try {
       // resync: keep what is right, replace what differs, delete only what is stale
+      this.refreshPlan()
       const stats = await sync.resync(this.desiredFlows(), this.generation)
+      this.reactive.reset() // the resync deleted every reactive flow
       if (this.conn !== conn) return
       this.flowSync = sync
       this.log(`agent: resync: ${stats.added} flows added or replaced, ${stats.deleted} stale deleted, ${stats.unchanged} kept (${stats.ms.toFixed(0)} ms)`)
@@ -274,6 +328,7 @@ export class LocalController extends EventEmitter {
     const s: ControllerStats = {
       generation: this.generation, changes: this.counts.changes, badEntries: this.counts.badEntries, installs: this.counts.installs,
       flows: this.flowSync?.installed.size ?? 0, localPorts: this.local.size, packetIns: this.packetIns.stats,
+      l3: this.l3Mode ?? this.opts.l3 ?? 'proactive', reactive: this.reactive.stats(),
     }
     if (this.lastInstall !== undefined) s.lastInstall = this.lastInstall
     return s
@@ -285,6 +340,7 @@ export class LocalController extends EventEmitter {
   async stop (): Promise<void> {
     this.stopped = true
     if (this.timer !== undefined) clearTimeout(this.timer)
+    this.reactive.stop()
     await this.installing
     for (const u of this.unsubscribes.splice(0)) await u().catch(() => undefined)
     await this.vswitch?.close()

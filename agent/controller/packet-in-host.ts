@@ -3,6 +3,8 @@
 // punted frame itself when the pipeline forwarded it. Per-port rate limits live in the datapath (DhcpEntry.rate
 // and its ICMP budgets): a flood of packet-ins costs one WASM call each, not a reply each.
 // A packet-in that cannot be handled is counted per cause and logged once; the host goes on.
+// Every verdict of the slow path is counted as `action/reason` (the first of each kind is logged once, so an
+// operator, and the end-to-end tests, can see what the slow path decided about a punt).
 import { OFPP_IN_PORT, matchGet, packetOut, type OfConnection, type PacketIn, type PacketOut } from '../openflow/index.js'
 import type { DatapathApi, PacketInResult } from '../../datapath/host/index.js'
 
@@ -12,6 +14,8 @@ export interface PacketInStats {
   /** frames sent back with PACKET_OUT */
   framesOut: number
   bad: Map<string, number>
+  /** `action/reason` of the WASM verdict -> count (e.g. output/none, punt/punt_nexthop_miss, drop/port_sec_mac) */
+  verdicts: Map<string, number>
   /** handling time (PACKET_IN decoded -> PACKET_OUTs written) of the last packet-ins, ms, at most 1024 kept */
   recentMs: number[]
 }
@@ -21,12 +25,16 @@ export interface PacketInHostOptions {
   /** the ofports of a network's local ports, for a 'flood' verdict */
   floodPorts: (network: number) => number[]
   log: (line: string) => void
+  /** informational lines (the first verdict of each kind); default: none */
+  info?: (line: string) => void
   /** called after each packet-in is handled (benchmarks, tests) */
   onHandled?: (ms: number) => void
+  /** called with the slow path's result once its PACKET_OUTs are written (reactive flow installs) */
+  onResult?: (conn: OfConnection, m: PacketIn, inPort: number, result: PacketInResult) => void
 }
 
 export class PacketInHost {
-  readonly stats: PacketInStats = { received: 0, answered: 0, framesOut: 0, bad: new Map(), recentMs: [] }
+  readonly stats: PacketInStats = { received: 0, answered: 0, framesOut: 0, bad: new Map(), verdicts: new Map(), recentMs: [] }
 
   constructor (private readonly opts: PacketInHostOptions) {}
 
@@ -56,6 +64,10 @@ export class PacketInHost {
       this.bad('datapath_error', err instanceof Error ? err.message : String(err))
       return
     }
+    const kind = `${result.verdict.action}/${result.verdict.reason}`
+    const seen = (this.stats.verdicts.get(kind) ?? 0) + 1
+    this.stats.verdicts.set(kind, seen)
+    if (seen === 1) this.opts.info?.(`slow path: first verdict ${kind} (in_port ${inPort}, table ${m.tableId}); further ones are counted only`)
     const out: PacketOut[] = []
     const send = (data: Uint8Array, port: number): void => {
       // OpenFlow drops output to the ingress port unless it is named OFPP_IN_PORT (§7.2.1)
@@ -78,6 +90,7 @@ export class PacketInHost {
     }
     if (out.length > 0) this.stats.answered++
     this.stats.framesOut += out.length
+    try { this.opts.onResult?.(conn, m, inPort, result) } catch (err) { this.bad('result_hook_error', err instanceof Error ? err.message : String(err)) }
     const ms = performance.now() - t0
     if (this.stats.recentMs.push(ms) > 1024) this.stats.recentMs.shift()
     this.opts.onHandled?.(ms)

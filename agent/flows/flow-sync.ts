@@ -8,12 +8,17 @@
 // already right stays untouched, what differs is replaced, and only flows nobody wants any more are deleted
 // (DELETE_STRICT, then a delete by cookie of each older generation as a safety net). Nothing is flushed, so
 // traffic that flows through existing entries never stops.
+//
+// Reactive flows (layout.ts cookie X bit: installed by the slow path with an idle timeout, agent/controller/
+// reactive-l3.ts) are not desired flows: apply() never sees them (they are not in `installed`), so the diff
+// leaves them alone while they live. resync() deletes them all in its bundle (one delete by cookie mask): after
+// a reconnect or restart nobody can vouch for them, and the next packet-in caches them again.
 import {
   OFPFC_ADD, OFPFC_DELETE_STRICT, OFPG_ANY, OFPP_ANY, OFPTT_ALL, flowDeleteByCookie, flowMod,
   type FlowMod, type FlowStats, type Instruction, type OfConnection, type OfMessage, type Oxm,
 } from '../openflow/index.js'
 import type { Flow } from '../../offload/openflow/flow.js'
-import { generationMask, makeCookie, parseCookie } from '../../offload/openflow/layout.js'
+import { generationMask, isReactiveCookie, makeCookie, parseCookie, reactiveSelector } from '../../offload/openflow/layout.js'
 import { encodeInstructions, encodeMatch } from './flow-encoder.js'
 import { instructionsKey, matchKey } from './flow-key.js'
 
@@ -69,13 +74,15 @@ export class FlowSync {
       const flows = await this.dump()
       this.installed.clear()
       const oldGenerations = new Set<number>()
+      let reactive = false
       for (const s of flows) {
+        if (isReactiveCookie(s.cookie)) { reactive = true; continue }
         const f = fromStats(s)
         this.installed.set(keyOf(f), f)
         const g = parseCookie(s.cookie).generation
         if (g !== generation) oldGenerations.add(g)
       }
-      return await this.applyNow(desired, [...oldGenerations])
+      return await this.applyNow(desired, [...oldGenerations], reactive)
     })
   }
 
@@ -90,7 +97,7 @@ export class FlowSync {
     return await run
   }
 
-  private async applyNow (desired: readonly Flow[], staleGenerations: number[]): Promise<ApplyStats> {
+  private async applyNow (desired: readonly Flow[], staleGenerations: number[], flushReactive = false): Promise<ApplyStats> {
     const t0 = performance.now()
     const want = new Map<string, InstalledFlow>()
     for (const f of desired) {
@@ -117,6 +124,10 @@ export class FlowSync {
       // the generation alone under its mask (layout.ts owns the bit positions)
       const m: FlowMod = flowDeleteByCookie(makeCookie({ generation: g, stage: 0, subject: { key: 0 } }), generationMask())
       msgs.push(m)
+    }
+    if (flushReactive) {
+      const sel = reactiveSelector()
+      msgs.push(flowDeleteByCookie(sel.cookie, sel.mask))
     }
     if (msgs.length > 0) await this.conn.bundle(msgs)
     for (const [k, f] of adds) this.installed.set(k, f)

@@ -8,6 +8,7 @@ import { type Command, UsageError, parseFlags } from '../command.js'
 import { TopologyCompiler } from '../../agent/compiler/index.js'
 import { LocalController } from '../../agent/controller/local-controller.js'
 import { createDatapath } from '../../datapath/host/index.js'
+import type { L3Mode } from '../../offload/openflow/emitter.js'
 import { loadProfile } from '../../offload/profile.js'
 import { type AnyConfig, openPubSub, openStore } from '../../store/registry.js'
 import type { PubSub, Store } from '../../store/types.js'
@@ -22,6 +23,26 @@ export interface AgentSetup {
   ofSocket: string
   profile: string
   log: (line: string) => void
+  /** routing on OVS: proactive LPM flows (default) or reactive exact-match flows with an idle timeout */
+  l3?: L3Mode
+  l3IdleTimeout?: number
+}
+
+/** --l3 proactive|reactive and --l3-idle-timeout SECONDS (1..65535, the OpenFlow field), shared with `serve`. */
+export function l3Flags (flags: { get: (name: string) => string | undefined }): { l3?: L3Mode, l3IdleTimeout?: number } {
+  const out: { l3?: L3Mode, l3IdleTimeout?: number } = {}
+  const mode = flags.get('l3')
+  if (mode !== undefined) {
+    if (mode !== 'proactive' && mode !== 'reactive') throw new UsageError(`--l3 must be proactive or reactive, not '${mode}'`)
+    out.l3 = mode
+  }
+  const idle = flags.get('l3-idle-timeout')
+  if (idle !== undefined) {
+    const n = Number(idle)
+    if (!Number.isInteger(n) || n < 1 || n > 0xffff) throw new UsageError(`--l3-idle-timeout must be whole seconds in 1..65535, not '${idle}'`)
+    out.l3IdleTimeout = n
+  }
+  return out
 }
 
 /** Compose and start one node's agent. */
@@ -34,6 +55,8 @@ export async function startAgent (s: AgentSetup): Promise<LocalController> {
     ...(s.pubsub !== undefined ? { pubsub: s.pubsub } : {}),
     ...(s.tunnelIp !== undefined ? { tunnelIp: s.tunnelIp } : {}),
     ...(s.tunnelType !== undefined ? { tunnelType: s.tunnelType } : {}),
+    ...(s.l3 !== undefined ? { l3: s.l3 } : {}),
+    ...(s.l3IdleTimeout !== undefined ? { l3IdleTimeout: s.l3IdleTimeout } : {}),
   })
   await controller.start()
   return controller
@@ -59,10 +82,12 @@ const command: Command = {
   summary: 'run the local controller of this node against a shared store and a running Open vSwitch',
   usage: 'dragonflow agent --etcd-endpoints URLS [--pubsub etcd-watch|mqtt --mqtt-url URL] --ovsdb unix:PATH|tcp:HOST:PORT\n' +
     '                        --of-socket PATH [--chassis-id ID] [--tunnel-ip IP [--tunnel vxlan|geneve]] [--profile ovs-userspace] [--quiet]\n' +
+    '                        [--l3 proactive|reactive] [--l3-idle-timeout SECONDS (default 30)]\n' +
     '       (or --store embedded --data-dir DIR for a store this process owns)',
   async run (args) {
     const { flags, rest } = parseFlags(args, ['quiet'])
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
+    const l3 = l3Flags(flags)
     const ovsdbTarget = flags.get('ovsdb')
     const ofSocket = flags.get('of-socket')
     if (ovsdbTarget === undefined) throw new UsageError('--ovsdb is required (the ovsdb-server of this node)')
@@ -106,7 +131,7 @@ const command: Command = {
     const controller = await startAgent({
       store, chassisId: flags.get('chassis-id') ?? hostname(), ovsdbTarget, ofSocket, profile: flags.get('profile') ?? 'ovs-userspace', log,
       ...(pubsub !== undefined ? { pubsub } : {}), ...(tunnelIp !== undefined ? { tunnelIp } : {}),
-      ...(tunnel !== undefined ? { tunnelType: tunnel } : {}),
+      ...(tunnel !== undefined ? { tunnelType: tunnel } : {}), ...l3,
     })
     process.stdout.write(`dragonflow agent: running (chassis ${flags.get('chassis-id') ?? hostname()})\n`)
     const signal = await untilSignal()

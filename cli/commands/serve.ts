@@ -15,7 +15,7 @@ import { type Command, UsageError, parseFlags } from '../command.js'
 import { PrivateOvs } from '../../agent/controller/private-ovs.js'
 import { startApiServer } from '../../northbound/server.js'
 import { openStore } from '../../store/registry.js'
-import { startAgent, untilSignal } from './agent.js'
+import { l3Flags, startAgent, untilSignal } from './agent.js'
 import type { AuthMode } from '../../northbound/auth.js'
 import { SERVE_STATE, type ServeState } from './serve-state.js'
 
@@ -33,10 +33,11 @@ const command: Command = {
   name: 'serve',
   summary: 'run an all-in-one edge node: Neutron API + local controller + WASM datapath (+ a private OVS)',
   usage: 'dragonflow serve [--data-dir DIR] [--listen HOST:PORT] [--netns NAME|none] [--ovsdb unix:PATH [--of-socket PATH]] [--chassis-id ID]\n' +
-    '                        [--auth none|keystone] [--keep-ovs] [--quiet]',
+    '                        [--auth none|keystone] [--keep-ovs] [--quiet] [--l3 proactive|reactive] [--l3-idle-timeout SECONDS (default 30)]',
   async run (args) {
     const { flags, rest } = parseFlags(args, ['quiet', 'keep-ovs'])
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
+    const l3 = l3Flags(flags)
     const dataDir = resolve(flags.get('data-dir') ?? '/var/lib/dragonflow')
     const { host, port } = parseListen(flags.get('listen') ?? '127.0.0.1:9696')
     const auth = (flags.get('auth') ?? 'none') as AuthMode
@@ -61,7 +62,7 @@ const command: Command = {
     try {
       const server = await startApiServer({ store, host, port, auth, log: quiet ? () => undefined : log })
       cleanup.unshift(async () => { await server.close() })
-      const controller = await startAgent({ store, chassisId, ovsdbTarget: ovsdb, ofSocket, profile: flags.get('profile') ?? 'ovs-userspace', log })
+      const controller = await startAgent({ store, chassisId, ovsdbTarget: ovsdb, ofSocket, profile: flags.get('profile') ?? 'ovs-userspace', log, ...l3 })
       cleanup.unshift(async () => { await controller.stop() })
       const state: ServeState = {
         pid: process.pid, api: server.url, ovsdb, netns: external === undefined ? netns : null, ofSocket, bridge: 'br-int', chassisId,

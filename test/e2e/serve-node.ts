@@ -47,11 +47,11 @@ export class ServeNode {
 
   log (): string { return this.out }
 
-  /** Start `dragonflow serve` and wait until its API listens and its switch is in sync. */
-  async start (): Promise<void> {
+  /** Start `dragonflow serve` (with `extra` flags, e.g. --l3 reactive) and wait until its API listens and its switch is in sync. */
+  async start (extra: string[] = []): Promise<void> {
     const mark = this.out.length
     const child = spawn(process.execPath, [join(REPO, 'bin/dragonflow.js'), 'serve', '--data-dir', this.dir, '--listen', '127.0.0.1:0',
-      '--netns', this.netns, '--chassis-id', `e2e-${this.netns}`], { stdio: ['ignore', 'pipe', 'pipe'] })
+      '--netns', this.netns, '--chassis-id', `e2e-${this.netns}`, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     child.stdout?.on('data', (d: Buffer) => { this.out += d.toString() })
     child.stderr?.on('data', (d: Buffer) => { this.out += d.toString() })
@@ -100,6 +100,13 @@ export class ServeNode {
     const r = await exec('ovs-vsctl', [`--db=unix:${join(this.dir, 'ovs', 'db.sock')}`, '--timeout=20', ...args], { env: this.ovsEnv() })
     if (r.code !== 0) throw new Error(`ovs-vsctl ${args.join(' ')}: ${r.stderr}`)
     return r.stdout
+  }
+
+  /** br-int's flows with statistics (n_packets, idle_timeout), one per line, as ovs-ofctl prints them. */
+  async flowsWithStats (): Promise<string[]> {
+    const r = await exec('ovs-ofctl', ['-O', 'OpenFlow13', 'dump-flows', 'br-int'], { env: this.ovsEnv() })
+    if (r.code !== 0) throw new Error(`dump-flows: ${r.stderr}`)
+    return r.stdout.split('\n').filter(l => l.includes('table='))
   }
 
   /** br-int's flows without statistics, one per line, as ovs-ofctl prints them. */

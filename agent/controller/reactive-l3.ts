@@ -1,0 +1,217 @@
+// Reactive L3 on the switch (Dragonflow's L3 reactive app; the planner's 'reactive-cache' placement of l3_route):
+//
+//   packet to a router MAC, no cached flow --punt (cookie reactiveMiss, frame unmodified)--> PacketInHost
+//     --> WASM pipeline routes it, PACKET_OUT of the result (the host) --> here: install the exact-match flow
+//         emitReactiveRoute() builds (same register writes and next table as the LPM flow would have), with an
+//         idle timeout, so the next packets of that destination stay on the switch.
+//
+// Safety: a cached flow must never outlive a change that could make it wrong. Any entry delta of routes, router
+// ports or next hops deletes every reactive flow with one OFPFC_DELETE by cookie mask (layout.ts
+// reactiveSelector); a resync deletes them too (FlowSync). The number of live flows is capped (the plan's cache
+// size, else DEFAULT_CAP) and installs are rate limited per in_port (a token bucket): a refused install still
+// forwards the packet (the PACKET_OUT already left), it only is not cached. The live count is read back from the
+// switch (flow stats under the same cookie mask) while any flow lives, since OVS removes idle flows on its own.
+import { OF_TABLE_BASE, STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
+import type { Entry, PacketInResult } from '../../datapath/host/index.js'
+import { emitReactiveRoute } from '../../offload/openflow/emitter.js'
+import { parseCookie, reactiveSelector } from '../../offload/openflow/layout.js'
+import { formatIpv6Groups } from '../../datapath/host/ipv6-text.js'
+import { OFPFC_ADD, OFPG_ANY, OFPP_ANY, flowDeleteByCookie, flowMod, type OfConnection, type PacketIn } from '../openflow/index.js'
+import { encodeInstructions, encodeMatch } from '../flows/flow-encoder.js'
+import { matchKey } from '../flows/flow-key.js'
+
+/** Live reactive flows when the plan names no cache size: far below any OVS table, far above one edge node's peers. */
+export const DEFAULT_CAP = 10_000
+/** Per in_port installs: a sustained rate and a burst (a port scanning addresses costs one packet-in each, not a flow each). */
+export const DEFAULT_INSTALL_RATE = 100
+export const DEFAULT_INSTALL_BURST = 200
+
+export interface ReactiveStats {
+  enabled: boolean
+  idleTimeout: number
+  cap: number
+  /** packet-ins from the reactive-miss punt */
+  misses: number
+  installs: number
+  /** ADDs again of a flow believed live (it expired since the last read-back, or packets raced its install) */
+  reinstalls: number
+  /** forwarded by the slow path but not cached: the cap was reached */
+  refusedFull: number
+  /** not cached: the in_port's install budget was spent */
+  refusedRate: number
+  /** not cached: the slow path did not forward it, or no known route covers it (no route, ICMP error, drop) */
+  notRouted: number
+  /** deletes of every reactive flow after a routing change */
+  flushes: number
+  /** gone on their own (idle timeout), as seen by the last read-back */
+  expired: number
+  live: number
+}
+
+export interface ReactiveL3Options {
+  idleTimeout: number
+  log: (line: string) => void
+  installRate?: number
+  installBurst?: number
+}
+
+interface Bucket { tokens: number; at: number }
+
+const ETH_TYPE_IPV4 = 0x0800
+const ETH_TYPE_IPV6 = 0x86dd
+const ETH_TYPE_VLAN = 0x8100
+
+/** eth_dst, and the IP destination of an IPv4/IPv6 frame (after one VLAN tag at most); undefined otherwise. */
+export function routedFields (frame: Uint8Array): { ethDst: string, dst: string } | undefined {
+  if (frame.length < 14) return undefined
+  const mac = [...frame.subarray(0, 6)].map(b => b.toString(16).padStart(2, '0')).join(':')
+  let l3 = 14
+  let type = (frame[12] ?? 0) << 8 | (frame[13] ?? 0)
+  if (type === ETH_TYPE_VLAN) { type = (frame[16] ?? 0) << 8 | (frame[17] ?? 0); l3 = 18 }
+  if (type === ETH_TYPE_IPV4 && frame.length >= l3 + 20) return { ethDst: mac, dst: [...frame.subarray(l3 + 16, l3 + 20)].join('.') }
+  if (type === ETH_TYPE_IPV6 && frame.length >= l3 + 40) {
+    const groups = Array.from({ length: 8 }, (_, i) => (frame[l3 + 24 + 2 * i] ?? 0) << 8 | (frame[l3 + 25 + 2 * i] ?? 0))
+    return { ethDst: mac, dst: formatIpv6Groups(groups) }
+  }
+  return undefined
+}
+
+export class ReactiveL3 {
+  enabled = false
+  cap = DEFAULT_CAP
+  private readonly counts = { misses: 0, installs: 0, reinstalls: 0, refusedFull: 0, refusedRate: 0, notRouted: 0, flushes: 0, expired: 0 }
+  /** matchKey of each flow believed live */
+  private readonly live = new Set<string>()
+  private readonly buckets = new Map<number, Bucket>()
+  private readonly logged = new Set<string>()
+  private poller: NodeJS.Timeout | undefined
+  private polling = false
+  private conn: OfConnection | undefined
+
+  constructor (private readonly opts: ReactiveL3Options) {}
+
+  get idleTimeout (): number { return this.opts.idleTimeout }
+
+  private once (what: string, line: string): void {
+    if (this.logged.has(what)) return
+    this.logged.add(what)
+    this.opts.log(line)
+  }
+
+  /** After the slow path handled a packet-in (PacketInHost.onHandledResult). */
+  onPacketIn (conn: OfConnection, m: PacketIn, inPort: number, result: PacketInResult, ctx: { entries: () => Entry[], generation: number }): void {
+    const c = parseCookie(m.cookie)
+    if (!('reactiveMiss' in c.subject)) return
+    this.counts.misses++
+    const v = result.verdict.action
+    if (!this.enabled || (v !== 'output' && v !== 'flood' && v !== 'tunnel')) { this.counts.notRouted++; return }
+    const fields = routedFields(m.data)
+    if (fields === undefined) { this.counts.notRouted++; return }
+    const flow = emitReactiveRoute(ctx.entries(), {
+      router: c.subject.reactiveMiss, routerMac: fields.ethDst, dst: fields.dst, idleTimeout: this.opts.idleTimeout,
+    }, { generation: ctx.generation })
+    if (flow === undefined) { this.counts.notRouted++; return }
+    const match = encodeMatch(flow.match)
+    const key = matchKey(flow.table, flow.priority, match)
+    // A miss for a key we believe live means the switch no longer has it (a live exact flow outranks the miss
+    // punt): it expired since the last read-back, or a packet was punted before the flow landed. Either way an
+    // ADD again is right (it replaces an identical flow); it does not count against the cap twice.
+    const again = this.live.has(key)
+    if (!again && this.live.size >= this.cap) {
+      this.counts.refusedFull++
+      this.once('full', `reactive l3: ${this.cap} flows live (the cap); further destinations are forwarded by the slow path, not cached (counted)`)
+      return
+    }
+    if (!this.take(inPort)) {
+      this.counts.refusedRate++
+      this.once('rate', `reactive l3: in_port ${inPort} spent its install budget; its further misses are forwarded, not cached (counted)`)
+      return
+    }
+    conn.send(flowMod(OFPFC_ADD, {
+      tableId: flow.table, priority: flow.priority, cookie: flow.cookie, match, instructions: encodeInstructions(flow),
+      idleTimeout: flow.idleTimeout ?? this.opts.idleTimeout,
+    }))
+    this.conn = conn
+    this.live.add(key)
+    if (again) this.counts.reinstalls++
+    else this.counts.installs++
+    this.schedulePoll()
+  }
+
+  private take (inPort: number): boolean {
+    const rate = this.opts.installRate ?? DEFAULT_INSTALL_RATE
+    const burst = this.opts.installBurst ?? DEFAULT_INSTALL_BURST
+    const now = Date.now()
+    const b = this.buckets.get(inPort) ?? { tokens: burst, at: now }
+    b.tokens = Math.min(burst, b.tokens + (now - b.at) / 1000 * rate)
+    b.at = now
+    this.buckets.set(inPort, b)
+    if (b.tokens < 1) return false
+    b.tokens--
+    return true
+  }
+
+  /** Delete every reactive flow (one FLOW_MOD): routes, router ports or next hops changed (or routing went proactive). */
+  flush (conn: OfConnection | undefined, why = 'routing changed'): void {
+    // said each time something was cached: rare (routing changes), and the proof that a cached route went away
+    if (this.live.size > 0) this.opts.log(`reactive l3: ${why}, ${this.live.size} reactive flow(s) deleted`)
+    if (conn !== undefined) {
+      const sel = reactiveSelector(STAGE_L3_ROUTE)
+      try {
+        conn.send(flowDeleteByCookie(sel.cookie, sel.mask, OF_TABLE_BASE + STAGE_L3_ROUTE))
+      } catch (err) {
+        // the channel is going down: the resync on reconnect deletes them
+        this.once('flush', `reactive l3: flush not sent (${err instanceof Error ? err.message : String(err)}); the next resync deletes them`)
+      }
+      this.counts.flushes++
+    }
+    this.live.clear()
+  }
+
+  /** The switch's reactive flows are gone (a resync deleted them). */
+  reset (): void { this.live.clear() }
+
+  private schedulePoll (): void {
+    if (this.poller !== undefined || this.live.size === 0) return
+    // read the live set back about twice per idle timeout: OVS expires idle flows itself
+    const every = Math.max(1000, this.opts.idleTimeout * 500)
+    this.poller = setTimeout(() => {
+      this.poller = undefined
+      void this.poll().finally(() => { this.schedulePoll() })
+    }, every)
+  }
+
+  private async poll (): Promise<void> {
+    const conn = this.conn
+    if (conn === undefined || this.polling) return
+    this.polling = true
+    const before = new Set(this.live)
+    try {
+      const sel = reactiveSelector(STAGE_L3_ROUTE)
+      const reply = await conn.request({
+        type: 'OFPT_MULTIPART_REQUEST', flags: 0,
+        body: { mpType: 'OFPMP_FLOW', tableId: OF_TABLE_BASE + STAGE_L3_ROUTE, outPort: OFPP_ANY, outGroup: OFPG_ANY, cookie: sel.cookie, cookieMask: sel.mask, match: [] },
+      }, 10_000)
+      if (reply.type !== 'OFPT_MULTIPART_REPLY' || reply.body.mpType !== 'OFPMP_FLOW') return
+      const present = new Set(reply.body.flows.map(f => matchKey(f.tableId, f.priority, f.match)))
+      for (const k of before) {
+        // a key installed or flushed while the request was out is left as it is now
+        if (!present.has(k) && this.live.delete(k)) this.counts.expired++
+      }
+    } catch (err) {
+      this.once('poll', `reactive l3: reading the live flows back failed (${err instanceof Error ? err.message : String(err)})`)
+    } finally {
+      this.polling = false
+    }
+  }
+
+  stats (): ReactiveStats {
+    return { enabled: this.enabled, idleTimeout: this.opts.idleTimeout, cap: this.cap, ...this.counts, live: this.live.size }
+  }
+
+  stop (): void {
+    if (this.poller !== undefined) clearTimeout(this.poller)
+    this.poller = undefined
+    this.conn = undefined
+  }
+}
