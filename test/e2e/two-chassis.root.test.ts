@@ -5,7 +5,8 @@
 // b2 (n2) on chassis B. It checks: both chassis registered; each agent reports its own ports ACTIVE; real DHCP
 // leases answered by each chassis itself; ping and TCP across the tunnel on one network; ping routed by the
 // source chassis crossing the tunnel once; ARP for a remote workload answered locally; the tunnel port's
-// options; a deleted port on B losing its flows on A; kill -9 and restart of agent A with a ping running.
+// options; a deleted port on B losing its flows on A; kill -9 and restart of agent A with a ping running; agent A
+// restarted on another VTEP address (its tunnel port and B's tunnels follow).
 import { type ChildProcess, spawn } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -31,7 +32,7 @@ const TUNNELS = (process.env.DF_TUNNEL !== undefined ? [process.env.DF_TUNNEL] :
 class AgentProcess {
   child: ChildProcess | undefined
   out = ''
-  constructor (readonly args: string[]) {}
+  constructor (public args: string[]) {}
 
   async start (): Promise<void> {
     const mark = this.out.length
@@ -263,6 +264,7 @@ for (const TUNNEL of TUNNELS) t.test(`two chassis joined by ${TUNNEL} tunnels`, 
   // --- kill -9 of agent A with a ping a1 -> b2 running: the flows stay in OVS, the restart resyncs them
   const strip = (fs: DumpedFlow[]): string[] => fs.map(f => f.text.replace(/cookie=0x[0-9a-f]+, /, '')).sort()
   const flowsBefore = strip(await dump(ovsA))
+  const flowsOfB = strip(await dump(ovsB))
   const running = inNs(wa1.ns, 'ping', '-i', '0.1', '-c', '100', '-W', '1', ip(b2))
   await new Promise(resolve => setTimeout(resolve, 1500))
   await agentA.kill('SIGKILL')
@@ -276,6 +278,25 @@ for (const TUNNEL of TUNNELS) t.test(`two chassis joined by ${TUNNEL} tunnels`, 
   const gen = agentA.generation()
   t.same(flowsAfter.filter(f => f.cookie.generation !== gen).map(f => f.text), [], `every flow on A carries the new generation ${gen} (no stale flows)`)
   t.ok((await ping(wb2, ip(a1))).ok, 'b2 -> a1 still flows after the restart')
+  t.same(strip(await dump(ovsB)), flowsOfB, 'B\'s flows did not move while A restarted')
+
+  // --- A comes back on another VTEP address: its tunnel port follows (local_ip), B re-targets its tunnels
+  const newVtepA = vtepA.replace(/\.1$/, '.11')
+  // (deleting a primary address also deletes the secondaries of its subnet: delete first, then add)
+  await ovsA.exec('', 'ip', '-n', ovsA.netns, 'addr', 'del', `${vtepA}/24`, 'dev', 'br-phy')
+  await ovsA.exec('', 'ip', '-n', ovsA.netns, 'addr', 'add', `${newVtepA}/24`, 'dev', 'br-phy')
+  t.equal(await agentA.kill('SIGTERM'), 0, 'agent A stopped')
+  agentA.args = agentArgs(ovsA, 'chassis-a', newVtepA)
+  await agentA.start()
+  t.match((await ovsA.vsctl('get', 'Interface', 'df-tun0', 'options')).trim(), new RegExp(`local_ip="${newVtepA.replace(/\./g, '\\.')}"`), `A's df-tun0 now sends from ${newVtepA}`)
+  t.equal((await db('chassis', 'chassis-a')).tunnel_ip, newVtepA, 'the chassis row has the new address')
+  await until('B to tunnel to the new address', async () => {
+    const texts = (await dump(ovsB)).map(f => f.text).join('\n')
+    return texts.includes(`set_field:${newVtepA}->tun_dst`) && !texts.includes(`set_field:${vtepA}->tun_dst`)
+  })
+  t.pass(`B's tunnels to A go to ${newVtepA}, none to ${vtepA}`)
+  t.ok(await until('ping a1 -> b2 over the moved tunnel', async () => (await ping(wa1, ip(b2), 2)).ok, 30_000), 'a1 -> b2 works over the moved tunnel')
+  t.ok((await ping(wb2, ip(a1))).ok, 'b2 -> a1 too')
 
   // --- the agents' logs hold no unexpected warning
   for (const [name, a] of [['A', agentA], ['B', agentB]] as const) {
