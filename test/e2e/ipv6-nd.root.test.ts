@@ -222,6 +222,17 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
   await inNs(ns.a3, 'ip', '-6', 'addr', 'del', `${a1v6}/64`, 'dev', 'eth0')
   await inNs(ns.a3, 'ip', '-6', 'addr', 'del', 'fd61::77/64', 'dev', 'eth0')
 
+  // --- `dragonflow flows` names the port each NA check belongs to, and the punt flow of the responder
+  // each flow line is followed by its annotation line (`    # gen N stage object-or-reason`)
+  const lines = (await node.dragonflow('flows', '--data-dir', node.dir)).stdout.split('\n')
+  const annotated = lines.flatMap((l, i) => l.includes('cookie=') ? [`${l} ${lines[i + 1] ?? ''}`] : [])
+  t.ok(annotated.some(l => /icmp(v6)?_type=136/.test(l) && l.includes(`nd_target=${a1v6} `) && l.includes(`ls_in_port_sec ports/${a1.id as string} (a1)`)),
+    'the NA check for a1\'s address is annotated with port a1')
+  const naDrop = annotated.find(l => /icmp(v6)?_type=136 actions=drop/.test(l) && l.includes(`dl_src=${(a2.mac_address as string).toLowerCase()}`))
+  t.match(naDrop ?? '', /n_packets=[1-9].*ls_in_port_sec port_sec_ip/, 'a2\'s spoofed NA was counted by its port_sec_ip drop flow')
+  t.ok(annotated.some(l => l.includes(`nd_target=${a2v6}`) && l.includes('CONTROLLER') && l.includes('ls_in_arp_nd_rsp')),
+    'the ND punt flow for a2\'s address is annotated with its stage')
+
   // --- the agent's log holds no warning
   const warnings = node.log().split('\n').filter(l => /^agent: .*(failed|refused|reported|further)|^packet-in:|^openflow:/.test(l))
   t.same(warnings, [], 'no unexpected warning in the agent log')

@@ -34,6 +34,15 @@ t.test('an NA may claim the port\'s own addresses only', async t => {
   t.equal(na.length, 5, 'two sources per target, one drop')
 })
 
+t.test('an allowed address pair (its own MAC row) may advertise its address, not the port\'s', async t => {
+  const text = renderFlows(emitOpenFlow([...entries(['2001:db8::5/128']),
+    { stage: 'port_sec', port: 1, mac: 'fa:16:3e:00:bb:01', ips: ['2001:db8::60/128'] }]))
+  const na = text.split('\n').filter(l => l.includes('icmpv6_type=136') && l.includes('eth_src=fa:16:3e:00:bb:01'))
+  t.ok(na.some(l => /ipv6_src=fe80::\/10,nd_target=2001:db8::60 actions=goto_table/.test(l)), 'the pair MAC advertises the pair IP')
+  t.notOk(na.some(l => l.includes('nd_target=2001:db8::5 ')), 'the pair MAC may not advertise the port\'s own address')
+  t.ok(na.some(l => /eth_src=fa:16:3e:00:bb:01,icmpv6_type=136 actions=drop/.test(l)), 'other NAs from the pair MAC are dropped')
+})
+
 t.test('a row with a wider IPv6 prefix keeps the source check only (nd_target has no mask in OpenFlow 1.3)', async t => {
   const text = renderFlows(emitOpenFlow(entries(['2001:db8::5/128', '2001:db8:1::/64'])))
   t.notMatch(text, /icmpv6_type=136/)
