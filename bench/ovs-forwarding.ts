@@ -54,15 +54,21 @@ const PROFILE = 'ovs-userspace'
 const TRAFGEN_FLAGS = ['--cpus', '1', '--no-sock-mem', '--notouch-irq', '--no-cpu-stats']
 /** Time for frames still in sockets and queues to arrive after the generator stopped. */
 const DRAIN_MS = 500
+const DESCRIPTIONS: Record<PathName, string> = {
+  l2: 'a1 -> a2, one network (classify, port security, ACL, L2 lookup, output)',
+  routed: 'a1 -> b1 across the router (L3 route, MAC rewrite, TTL decrement)',
+  normal: 'x1 -> x2 on br-base: BASELINE, OVS NORMAL (MAC learning), no agent flows',
+}
 const UDP_DPORT = 9 // RFC 863 discard: nothing listens, the receiver drops them (ICMP errors are rate-limited)
 
-export type PathName = 'l2' | 'routed'
+/** l2, routed: through the agent's flows on br-int; normal: the baseline, a bridge of OVS's own NORMAL action */
+export type PathName = 'l2' | 'routed' | 'normal'
 
 export interface OvsRun extends ForwardingRates {
   seconds: number
   /** trafgen's inter-frame gap (slow path: one sendto per frame), when the run had one */
   gapNs?: number
-  /** frames dpif-netdev read from a1's bridge port (pmd-stats-show, main thread) */
+  /** frames dpif-netdev read (pmd-stats-show, main thread): the sender's, plus a handful of the receiver's ICMP errors */
   ovsReceived?: number
   /** offered - ovsReceived: lost in the veth input queue or vswitchd's receive socket */
   lostBeforeOvs?: number
@@ -122,6 +128,8 @@ export interface OvsForwardingResult {
   machine: { cpus: number, cpu: string, kernel: string, node: string, ovs: string, trafgen: string, iperf3: string | null }
   options: { runs: number, seconds: number, sizes: number[], tcp: boolean, search: { steps: number, seconds: number, lossPct: number } }
   flowsOnBrInt: number
+  /** the agent's pipeline entries per stage: what both OVS (as flows) and the WASM pipeline ran */
+  entriesByStage: Record<string, number>
   cases: OvsCase[]
   tcp: TcpCase[]
   /** the 64-byte L2 delivered Mpps, the figure bench:offload shows as ovs-userspace's MEASURED headline */
@@ -134,6 +142,8 @@ export interface OvsForwardingOptions {
   /** frame sizes without FCS; default 60 (64-byte frames) and 1514 (1500-byte IP packets) */
   sizes?: number[]
   tcp?: boolean
+  /** also measure the baseline path (br-base, OVS's NORMAL action, no agent flows); default true */
+  baseline?: boolean
   /** bisection steps of the no-loss search (0 = none), trial length, loss bound in percent */
   search?: { steps: number, seconds: number, lossPct: number }
   /** seconds per WASM run (0 = no WASM measurement) */
@@ -272,22 +282,50 @@ export class Bench {
     return w
   }
 
-  /** The UDP frame a1 sends on a path, `bytes` long without FCS, built with the typed packet builder. */
+  /**
+   * The baseline: br-base, a second netdev bridge in the same vswitchd with fail_mode=standalone and no controller,
+   * so OVS's own NORMAL action (a MAC-learning switch) forwards between x1 and x2. Same datapath, same veths, no
+   * agent flows: what this machine's OVS does without our pipeline.
+   */
+  async setupBaseline (): Promise<void> {
+    await this.ovs.vsctl('--may-exist', 'add-br', 'br-base', '--', 'set', 'Bridge', 'br-base', 'datapath_type=netdev', 'fail_mode=standalone')
+    const where = this.ovs.netns === null ? [] : ['-n', this.ovs.netns]
+    for (const [i, name] of ['x1', 'x2'].entries()) {
+      const ns = `dfo${this.tag}${name}`; const dev = `dfo${this.tag}${name}b`; const mac = `02:df:00:00:00:0${i + 1}`; const ip = `10.202.0.${i + 1}`
+      await sh('ip', ['netns', 'add', ns])
+      this.namespaces.push(ns)
+      await sh('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'])
+      await sh('ip', [...where, 'link', 'add', dev, 'type', 'veth', 'peer', 'name', `${dev}t`, 'netns', ns])
+      await sh('ip', ['-n', ns, 'link', 'set', `${dev}t`, 'name', 'eth0', 'address', mac])
+      await sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'up'])
+      await sh('ip', [...where, 'link', 'set', dev, 'up'])
+      await sh('ip', ['netns', 'exec', ns, 'ethtool', '-K', 'eth0', 'tx', 'off'])
+      await sh('ip', ['-n', ns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0'])
+      await this.ovs.vsctl('add-port', 'br-base', dev)
+      this.workloads.set(name, { name, ns, portId: '', mac, ip, ofport: -1 })
+    }
+    // both MACs learned before the blast (an unknown destination would be flooded, and counted the same)
+    await poll('ping x2 -> x1 on br-base', async () => { await sh('ip', ['netns', 'exec', this.w('x2').ns, 'ping', '-c', '1', '-W', '1', this.w('x1').ip]); return true }, 30_000)
+  }
+
+  sender (path: PathName): Workload { return this.w(path === 'normal' ? 'x1' : 'a1') }
+
+  /** The UDP frame a path's sender sends, `bytes` long without FCS, built with the typed packet builder. */
   frame (path: PathName, bytes: number): Uint8Array {
-    const a1 = this.w('a1')
-    const to = this.w(path === 'l2' ? 'a2' : 'b1')
-    const dstMac = path === 'l2' ? to.mac : this.routerMacA
+    const from = this.sender(path)
+    const to = this.receiver(path)
+    const dstMac = path === 'routed' ? this.routerMacA : to.mac
     const payload = Math.max(0, bytes - 14 - 20 - 8)
-    return buildFrame([ethernet({ src: MacAddress.parse(a1.mac), dst: MacAddress.parse(dstMac) }),
-      ip4({ src: Ipv4Address.parse(a1.ip), dst: Ipv4Address.parse(to.ip), ttl: 64 }), udp({ sport: 40000, dport: UDP_DPORT }),
+    return buildFrame([ethernet({ src: MacAddress.parse(from.mac), dst: MacAddress.parse(dstMac) }),
+      ip4({ src: Ipv4Address.parse(from.ip), dst: Ipv4Address.parse(to.ip), ttl: 64 }), udp({ sport: 40000, dport: UDP_DPORT }),
       raw(new Uint8Array(payload))], { padTo: 60 })
   }
 
-  receiver (path: PathName): Workload { return this.w(path === 'l2' ? 'a2' : 'b1') }
+  receiver (path: PathName): Workload { return this.w(path === 'l2' ? 'a2' : path === 'routed' ? 'b1' : 'x2') }
 
   /** One trafgen run (TX ring unthrottled, or slow path with `gapNs`): offered at a1's eth0, delivered at the receiver's eth0. */
   async blast (path: PathName, conf: string, o: { seconds: number, frameBytes: number, gapNs?: number }): Promise<OvsRun> {
-    const tx = this.w('a1'); const rx = this.receiver(path)
+    const tx = this.sender(path); const rx = this.receiver(path)
     await this.appctl('dpif-netdev/pmd-stats-clear')
     const sent0 = await readLinkCounters({ netns: tx.ns, ifname: 'eth0' })
     const got0 = await readLinkCounters({ netns: rx.ns, ifname: 'eth0' })
@@ -314,7 +352,7 @@ export class Bench {
     const run: OvsRun = { ...rates, seconds, ...(o.gapNs !== undefined ? { gapNs: Math.round(o.gapNs) } : {}) }
     const stats = parsePmdStats(await this.appctl('dpif-netdev/pmd-stats-show'))
     if (stats !== undefined) {
-      // nearly every frame OVS read came from a1; the receiver's ICMP port-unreachable errors (rate-limited by its
+      // nearly every frame OVS read came from the sender; the receiver's ICMP port-unreachable errors (rate-limited by its
       // kernel) add a handful, which show up in lostAfterOvs
       run.ovsStats = stats
       run.ovsReceived = stats.packetsReceived
@@ -349,7 +387,7 @@ export class Bench {
     return out
   }
 
-  /** One iperf3 TCP run a1 -> receiver: received Gbit/s and retransmits. */
+  /** One iperf3 TCP run sender -> receiver: received Gbit/s and retransmits. */
   async tcp (path: PathName, seconds: number, port: number): Promise<{ gbps: number, retransmits: number }> {
     const rx = this.receiver(path)
     const server = spawnGroup('ip', ['netns', 'exec', rx.ns, 'iperf3', '-s', '-1', '-p', String(port)])
@@ -357,7 +395,7 @@ export class Bench {
     try {
       let out = ''
       await poll('iperf3 server', async () => {
-        out = await sh('ip', ['netns', 'exec', this.w('a1').ns, 'iperf3', '-c', rx.ip, '-p', String(port), '-t', String(seconds), '-J'])
+        out = await sh('ip', ['netns', 'exec', this.sender(path).ns, 'iperf3', '-c', rx.ip, '-p', String(port), '-t', String(seconds), '-J'])
         return true
       }, 20_000)
       const j = JSON.parse(out) as Json
@@ -408,17 +446,18 @@ export async function measureOvsForwarding (o: OvsForwardingOptions = {}): Promi
   try {
     log(`ovs forwarding bench: ${runs} runs x ${seconds} s per case; frame sizes ${sizes.join(', ')} (without FCS); load ${loads().join(' ')}`)
     await b.setup()
+    if (o.baseline ?? true) await b.setupBaseline()
     const c = b.controller as LocalController
     const entries = (b.compiler as TopologyCompiler).entries()
     const wasmSeconds = o.wasmSeconds ?? 0.3
     const dp: Datapath | undefined = wasmSeconds > 0 ? await createDatapath({ backend: 'core' }) : undefined
     dp?.load({ entries })
     const cases: OvsCase[] = []
-    const paths: PathName[] = ['l2', 'routed']
+    const paths: PathName[] = o.baseline ?? true ? ['l2', 'routed', 'normal'] : ['l2', 'routed']
     const all = sizes.flatMap(size => paths.map(path => ({ path, size })))
     for (const [i, { path, size }] of all.entries()) {
       const name = `${path}-${size === 60 ? 64 : size + 4}B`
-      const description = path === 'l2' ? 'a1 -> a2, one network (classify, port security, ACL, L2 lookup, output)' : 'a1 -> b1 across the router (L3 route, MAC rewrite, TTL decrement)'
+      const description = DESCRIPTIONS[path]
       const data = b.frame(path, size)
       const conf = join(b.dir, `${name}.trafgen`)
       writeFileSync(conf, trafgenConfig(data))
@@ -447,7 +486,7 @@ export async function measureOvsForwarding (o: OvsForwardingOptions = {}): Promi
           : await b.noLoss(path, conf, { frameBytes: data.length, ...search })
         log(`  no-loss rate (loss <= ${search.lossPct}%): ${oc.noLoss.generatorBound ? '>= ' : ''}${f2(oc.noLoss.deliveredMpps)} Mpps delivered${oc.noLoss.generatorBound ? ' (the generator\'s limit, not OVS\'s)' : ''}`)
       }
-      if (dp !== undefined) {
+      if (dp !== undefined && path !== 'normal') { // the baseline runs no pipeline of ours
         const input: PacketInput = { in_port: b.w('a1').ofport, data }
         const [v] = dp.process([input])
         const want = b.receiver(path).ofport
@@ -464,7 +503,7 @@ export async function measureOvsForwarding (o: OvsForwardingOptions = {}): Promi
     if (wantTcp) {
       for (const [i, path] of paths.entries()) {
         const name = `${path}-tcp`
-        log(`[tcp ${i + 1}/${paths.length}] ${name}: iperf3 a1 -> ${b.receiver(path).name}, MTU 1500`)
+        log(`[tcp ${i + 1}/${paths.length}] ${name}: iperf3 ${b.sender(path).name} -> ${b.receiver(path).name}, MTU 1500`)
         const before = loads()
         const gbps: number[] = []; const retransmits: number[] = []
         for (let r = 0; r < runs; r++) {
@@ -484,6 +523,7 @@ export async function measureOvsForwarding (o: OvsForwardingOptions = {}): Promi
       machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', kernel: release(), node: process.version, ovs: await version('ovs-vswitchd', ['--version']) ?? 'unknown', trafgen, iperf3 },
       options: { runs, seconds, sizes, tcp: wantTcp, search: o.search ?? { steps: 7, seconds: 1, lossPct: 0.1 } },
       flowsOnBrInt: c.installedFlows().length,
+      entriesByStage: entries.reduce<Record<string, number>>((m, e) => { m[e.stage] = (m[e.stage] ?? 0) + 1; return m }, {}),
       cases, tcp,
       headline: l2 === undefined ? null : { mpps64B: l2.medianDeliveredMpps, case: l2.name, lossPct: l2.medianLossPct, noLossMpps64B: l2.noLoss?.deliveredMpps ?? null, noLossGeneratorBound: l2.noLoss?.generatorBound ?? false },
     }
