@@ -25,7 +25,7 @@ import type { Profile } from '../../offload/profile.js'
 import type { Change, PubSub, Store, Unsubscribe } from '../../store/types.js'
 import { registerChassis } from './chassis.js'
 import { PacketInHost } from './packet-in-host.js'
-import { DEFAULT_CAP, ReactiveL3, type ReactiveStats } from './reactive-l3.js'
+import { ReactiveL3, decideL3, type ReactiveStats } from './reactive-l3.js'
 import { reportPortStatus } from './port-status.js'
 
 /** The model tables the compiler reads (agent/compiler/model-state.ts). */
@@ -228,12 +228,9 @@ export class LocalController extends EventEmitter {
   private refreshPlan (): void {
     const plan = planOffload(this.opts.compiler.entries(), this.opts.profile)
     this.lastPlan = plan
-    const l3 = plan.stages.find(s => s.id === STAGE_L3_ROUTE)
-    const cached = l3?.placement === 'reactive-cache'
-    const mode: L3Mode = this.opts.l3 === 'reactive' || cached ? 'reactive' : 'proactive'
-    this.reactive.cap = cached ? Math.max(1, l3.rulesOnTarget) : DEFAULT_CAP
+    const { mode, cap, why } = decideL3(plan, this.opts.l3)
+    this.reactive.cap = cap
     if (mode !== this.l3Mode) {
-      const why = this.opts.l3 === 'reactive' ? 'as asked' : cached ? `the plan places l3_route as a reactive cache on ${this.opts.profile.id}` : 'default'
       this.log(`agent: l3 routing ${mode} (${why})${mode === 'reactive' ? `: idle timeout ${this.reactive.idleTimeout} s, at most ${this.reactive.cap} live flows` : ''}`)
       if (mode === 'proactive') this.reactive.flush(this.conn, 'routing is proactive now')
     }

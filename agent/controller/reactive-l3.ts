@@ -13,7 +13,8 @@
 // switch (flow stats under the same cookie mask) while any flow lives, since OVS removes idle flows on its own.
 import { OF_TABLE_BASE, STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
 import type { Entry, PacketInResult } from '../../datapath/host/index.js'
-import { emitReactiveRoute } from '../../offload/openflow/emitter.js'
+import { emitReactiveRoute, type L3Mode } from '../../offload/openflow/emitter.js'
+import type { Plan } from '../../offload/planner.js'
 import { parseCookie, reactiveSelector } from '../../offload/openflow/layout.js'
 import { formatIpv6Groups } from '../../datapath/host/ipv6-text.js'
 import { OFPFC_ADD, OFPG_ANY, OFPP_ANY, flowDeleteByCookie, flowMod, type OfConnection, type PacketIn } from '../openflow/index.js'
@@ -56,6 +57,20 @@ export interface ReactiveL3Options {
 }
 
 interface Bucket { tokens: number; at: number }
+
+/**
+ * Routing mode for a plan: reactive when the operator asks for it, or when the plan places l3_route as a
+ * reactive cache on this profile (then the cache holds what the plan says the table holds).
+ */
+export function decideL3 (plan: Plan | undefined, asked: L3Mode | undefined): { mode: L3Mode, cap: number, why: string } {
+  const l3 = plan?.stages.find(s => s.id === STAGE_L3_ROUTE)
+  if (l3?.placement === 'reactive-cache') {
+    const cap = Math.max(1, l3.rulesOnTarget)
+    return { mode: 'reactive', cap, why: asked === 'reactive' ? 'as asked; the plan caches it too' : `the plan places l3_route as a reactive cache on ${plan?.profile ?? '?'}` }
+  }
+  if (asked === 'reactive') return { mode: 'reactive', cap: DEFAULT_CAP, why: 'as asked' }
+  return { mode: 'proactive', cap: DEFAULT_CAP, why: asked === 'proactive' ? 'as asked' : 'default' }
+}
 
 const ETH_TYPE_IPV4 = 0x0800
 const ETH_TYPE_IPV6 = 0x86dd

@@ -5,12 +5,14 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { ReactiveL3, routedFields } from '../../agent/controller/reactive-l3.js'
+import { DEFAULT_CAP, ReactiveL3, decideL3, routedFields } from '../../agent/controller/reactive-l3.js'
 import { OFPFC_ADD, OFPFC_DELETE, type FlowMod, type OfConnection, type OfMessage, type PacketIn } from '../../agent/openflow/index.js'
 import type { PacketInResult, Topology } from '../../datapath/host/index.js'
 import { OF_TABLE_BASE, STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
 import { REASON_PUNT_ICMP_ERROR } from '../../datapath/spec/verdicts.js'
 import { makeCookie, parseCookie, reactiveSelector } from '../../offload/openflow/layout.js'
+import { planOffload } from '../../offload/planner.js'
+import { loadProfile, type Profile } from '../../offload/profile.js'
 
 const topology = JSON.parse(readFileSync(join(process.cwd(), 'test', 'offload', 'topologies', 'two-networks.json'), 'utf8')) as Topology
 const ROUTER_MAC = [0xfa, 0x16, 0x3e, 0x00, 0x00, 0x10]
@@ -102,4 +104,20 @@ t.test('routed fields of a frame', async t => {
   t.same(routedFields(v6), { ethDst: 'fa:16:3e:00:00:10', dst: '2001:db8::1' }, 'IPv6 destination in RFC 5952 text')
   t.equal(routedFields(Buffer.alloc(10)), undefined, 'a runt is nothing')
   t.equal(routedFields(ipv4Frame([1, 2, 3, 4]).subarray(0, 20)), undefined, 'a truncated IPv4 header is nothing')
+})
+
+t.test('the routing mode follows the operator, or the plan\'s reactive-cache placement of l3_route', async t => {
+  const ovs = loadProfile('ovs-userspace')
+  const roomy = planOffload(topology.entries, ovs)
+  t.same(decideL3(roomy, undefined), { mode: 'proactive', cap: DEFAULT_CAP, why: 'default' }, 'an unbounded OVS table: proactive')
+  t.match(decideL3(roomy, 'reactive'), { mode: 'reactive', cap: DEFAULT_CAP }, 'reactive when asked')
+  // the same profile with 4-rule tables: l3_route (5 rules on this topology) no longer fits whole
+  const small = structuredClone(ovs) as Profile
+  for (const c of small.tables.classes) c.capacity = { value: 4, unit: 'rules', source: 'test: a small table' }
+  const plan = planOffload(topology.entries, small)
+  t.equal(plan.stages.find(s => s.id === STAGE_L3_ROUTE)?.placement, 'reactive-cache', 'the planner caches l3_route')
+  const d = decideL3(plan, undefined)
+  t.equal(d.mode, 'reactive', 'the agent routes reactively without being asked')
+  t.equal(d.cap, plan.stages.find(s => s.id === STAGE_L3_ROUTE)?.rulesOnTarget, 'capped at what the plan says the table holds')
+  t.match(d.why, /reactive cache/)
 })
