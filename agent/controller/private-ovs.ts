@@ -6,6 +6,10 @@
 // in one namespace both want a tap named `ovs-netdev` (ENVIRONMENT.md). With `netns: null` it runs in the root
 // namespace, which is fine when no other vswitchd runs there. Workloads plug a veth whose bridge end lives in
 // that namespace (see `dragonflow plug`).
+//
+// While serve runs it supervises them (supervise()): a daemon that died (a crash, a kill) is started again, as
+// systemd would restart the packaged service. The switch then reconnects to the agent's OpenFlow socket and the
+// agent reinstalls its flows; the OVSDB client reconnects and monitors again.
 import { execFile, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -94,6 +98,32 @@ export class PrivateOvs {
 
   async ofctl (...args: string[]): Promise<string> {
     return await run('ovs-ofctl', ['-O', 'OpenFlow13', ...args], this.env)
+  }
+
+  /** The pid a daemon's pidfile names, when that process is alive. */
+  pidOf (daemon: 'ovsdb-server' | 'ovs-vswitchd'): number | undefined {
+    let pid = NaN
+    try { pid = Number(readFileSync(join(this.dir, `${daemon}.pid`), 'utf8').trim()) } catch { return undefined }
+    return Number.isInteger(pid) && pid > 1 && isAlive(pid) ? pid : undefined
+  }
+
+  /**
+   * Check every `everyMs` (default 1000) that both daemons live (a signal-0 probe of the pidfile's process: no
+   * fork per check) and start again the ones that died. Returns the function that stops supervising.
+   */
+  supervise (opts: { everyMs?: number, onRestart?: (daemons: string[]) => void } = {}): () => void {
+    let busy = false
+    const timer = setInterval(() => {
+      if (busy) return
+      const dead = (['ovsdb-server', 'ovs-vswitchd'] as const).filter(d => this.pidOf(d) === undefined)
+      if (dead.length === 0) return
+      busy = true
+      this.log(`ovs: ${dead.join(' and ')} not running; starting again`)
+      this.ensure().then(() => { opts.onRestart?.(dead) }, (err: Error) => { this.log(`ovs: restart failed (${err.message}); retrying`) })
+        .finally(() => { busy = false })
+    }, opts.everyMs ?? 1000)
+    timer.unref()
+    return () => { clearInterval(timer) }
   }
 
   /** Stop both daemons (synchronously: usable on exit) and delete the namespace when we own one. */

@@ -2,6 +2,7 @@
 // local controller with its WASM datapath, and, unless --ovsdb names one, a private Open vSwitch under the data
 // directory (<data-dir>/ovs, vswitchd in network namespace `dragonflow`, or the root one with --netns none).
 //
+// While serve runs it supervises the private OVS: a daemon that dies is started again and the agent resyncs.
 // The private OVS outlives a crash of this process (kill -9): the next `serve` on the same data directory
 // reuses it, resyncs the flows without flushing, and traffic never stops. A clean stop (SIGTERM/SIGINT) stops
 // OVS too and deletes its namespace, unless --keep-ovs.
@@ -52,6 +53,8 @@ const command: Command = {
     const external = flags.get('ovsdb')
     const ovs = external === undefined ? new PrivateOvs({ dir: join(dataDir, 'ovs'), netns, log }) : undefined
     await ovs?.ensure()
+    // a private OVS that dies (crash, kill) is started again while serve runs; the agent then resyncs
+    const stopSupervising = ovs?.supervise()
     const ovsdb = external ?? (ovs as PrivateOvs).dbTarget
     // OVS connects only to unix: controller targets inside its own rundir
     const ofSocket = flags.get('of-socket') ?? (external === undefined ? join(dataDir, 'ovs', 'df-of.sock') : '/var/run/openvswitch/dragonflow-of.sock')
@@ -74,6 +77,7 @@ const command: Command = {
       const signal = await untilSignal()
       process.stdout.write(`dragonflow serve: ${signal}, shutting down\n`)
     } finally {
+      stopSupervising?.()
       for (const c of cleanup) await c().catch((err: Error) => { log(`dragonflow serve: ${err.message}`) })
       if (ovs !== undefined && !flags.has('keep-ovs')) ovs.stopSync({ deleteNetns: true })
     }
