@@ -107,3 +107,23 @@ t.test('cookie marking: reactive flows, their punt and everything else', async t
   t.equal(reactive & generationMask(), plain & generationMask(), 'the generation sits where it always did (stale-generation cleanup still works)')
   t.throws(() => makeCookie({ generation: 1, stage: 1, subject: { key: 2 ** 38 } }), /out of range/, 'object keys are 38 bits now')
 })
+
+t.test('IPv6: the reactive flow matches ipv6_dst exactly and writes the IPv6 next hop like the LPM flow', async t => {
+  const entries: Topology['entries'] = [
+    { stage: 'router_port', port: 10, router: 1, network: 100, mac: 'fa:16:3e:00:00:10', ips: ['2001:db8:1::1/64'] },
+    { stage: 'router_port', port: 11, router: 1, network: 200, mac: 'fa:16:3e:00:00:11', ips: ['2001:db8:2::1/64'] },
+    { stage: 'route', router: 1, prefix: '2001:db8:1::/64', port: 10 },
+    { stage: 'route', router: 1, prefix: '2001:db8:2::/64', port: 11 },
+    { stage: 'route', router: 1, prefix: '2001:db8:2:0:8000::/65', port: 11, nexthop: '2001:db8:2::fe' },
+  ]
+  const flows = emitOpenFlow(entries, { entryFlow: false })
+  const q = { router: 1, routerMac: 'fa:16:3e:00:00:10', idleTimeout: 30 }
+  const longer = emitReactiveRoute(entries, { ...q, dst: '2001:db8:2::8000:0:0:5' })
+  const lpm65 = flows.find(f => renderFlow(f).includes('eth_dst=fa:16:3e:00:00:10,ipv6_dst=2001:db8:2:0:8000::/65'))
+  t.same(longer?.actions, lpm65?.actions, 'the /65 wins over the /64, as the LPM flows would decide')
+  t.match(longer !== undefined ? renderFlow(longer) : '', /ipv6,reg0=100,eth_dst=fa:16:3e:00:00:10,ipv6_dst=2001:db8:2:0:8000::5 actions=.*->xxreg2/, 'exact ipv6_dst; the next hop goes to xxreg2')
+  t.equal(longer?.priority, priorityOf('ROUTE', 128))
+  const direct = emitReactiveRoute(entries, { ...q, dst: '2001:db8:2::5' })
+  t.match(direct !== undefined ? renderFlow(direct) : '', /move:ipv6_dst->xxreg2/, 'directly connected: the destination is the next hop')
+  t.equal(emitReactiveRoute(entries, { ...q, dst: '2001:db8:3::5' }), undefined, 'no route, nothing cached')
+})
