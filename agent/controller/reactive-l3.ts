@@ -183,8 +183,11 @@ export class ReactiveL3 {
     this.live.clear()
   }
 
-  /** The switch's reactive flows are gone (a resync deleted them). */
-  reset (): void { this.live.clear() }
+  /** The switch's reactive flows are gone (a resync deleted them); the next install names the connection again. */
+  reset (): void {
+    this.live.clear()
+    this.conn = undefined
+  }
 
   private schedulePoll (): void {
     if (this.poller !== undefined || this.live.size === 0) return
