@@ -110,7 +110,7 @@ export class LocalController extends EventEmitter {
     this.of = new OfController({ log: opts.log })
     this.reactive = new ReactiveL3({ idleTimeout: opts.l3IdleTimeout ?? 30, log: opts.log })
     this.packetIns = new PacketInHost({
-      datapath: opts.datapath, log: opts.log, info: opts.log, floodPorts: n => this.floodPorts(n),
+      datapath: opts.datapath, log: opts.log, info: opts.log, floodPorts: n => this.floodPorts(n), tunnelOfport: () => this.tunnelOfport,
       onResult: (conn, m, inPort, result) => {
         this.reactive.onPacketIn(conn, m, inPort, result, { entries: () => this.opts.compiler.entries(), generation: this.generation })
       },

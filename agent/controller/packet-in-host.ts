@@ -5,7 +5,7 @@
 // A packet-in that cannot be handled is counted per cause and logged once; the host goes on.
 // Every verdict of the slow path is counted as `action/reason` (the first of each kind is logged once, so an
 // operator, and the end-to-end tests, can see what the slow path decided about a punt).
-import { OFPP_IN_PORT, matchGet, packetOut, type OfConnection, type PacketIn, type PacketOut } from '../openflow/index.js'
+import { OFPP_IN_PORT, matchGet, oxm, packetOut, type OfConnection, type PacketIn, type PacketOut } from '../openflow/index.js'
 import type { DatapathApi, PacketInResult } from '../../datapath/host/index.js'
 
 export interface PacketInStats {
@@ -24,6 +24,8 @@ export interface PacketInHostOptions {
   datapath: DatapathApi
   /** the ofports of a network's local ports, for a 'flood' verdict */
   floodPorts: (network: number) => number[]
+  /** ofport of the flow-based tunnel port, for a 'tunnel' verdict (undefined: the node has none) */
+  tunnelOfport?: () => number | undefined
   log: (line: string) => void
   /** informational lines (the first verdict of each kind); default: none */
   info?: (line: string) => void
@@ -80,7 +82,17 @@ export class PacketInHost {
     else if (v.action === 'flood' && v.network !== undefined) {
       for (const p of this.opts.floodPorts(v.network)) if (p !== inPort) send(v.packet, p)
     } else if (v.action === 'tunnel') {
-      this.bad('tunnel_verdict', 'a punted frame bound for a tunnel is not re-sent from the slow path')
+      // as ls_out_dispatch sends it: VNI = the network key, outer destination = the chassis hosting the port
+      const tun = this.opts.tunnelOfport?.()
+      if (tun === undefined || v.network === undefined || v.remote === undefined) {
+        this.bad('no_tunnel_port', 'a punted frame bound for another chassis, but this node has no tunnel port')
+      } else {
+        out.push(packetOut(Buffer.from(v.packet), [
+          { type: 'OFPAT_SET_FIELD', field: oxm('OXM_OF_TUNNEL_ID', BigInt(v.network)) },
+          { type: 'OFPAT_SET_FIELD', field: oxm('NXM_NX_TUN_IPV4_DST', v.remote) },
+          { type: 'OFPAT_OUTPUT', port: tun },
+        ], inPort))
+      }
     }
     try {
       for (const p of out) conn.send(p)
