@@ -7,8 +7,8 @@
 // is exactly what this datapath offers today. SLAAC or dhcpv6-stateless would tell guests to expect router
 // advertisements, and there is no RA in the datapath yet (README "Not done yet"), so the workloads configure their
 // IPv6 address statically from the port's fixed_ips, with `nodad` (DAD would only delay the test: nothing else
-// claims the address), and a default route to the router's IPv6 interface address. IPv4 is static too (DHCP is
-// proven by serve.root.test.ts).
+// claims the address), and a default route to the router's IPv6 interface address. IPv4 comes from our DHCP server
+// (busybox udhcpc with our own script), which must lease the IPv4 fixed IP of a dual-stack port.
 //
 // What is proven with the kernels' own neighbour caches:
 // - ping -6 within a network; the sender learned the peer's MAC from an NA built by our responder: the NS was
@@ -20,6 +20,8 @@
 // - an NS for an unknown target is not answered by the responder (nobody answers it);
 // - duplicate address detection: the responder's NA to a DAD probe for another port's address makes it fail.
 import { spawn } from 'node:child_process'
+import { chmodSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import t from 'tap'
 import { Ipv6Address as PktIpv6, MacAddress as PktMac } from '../../datapath/host/packet-addresses.js'
 import { buildFrame, ethernet, ip6, ndNa, ndNs } from '../../datapath/host/packet-builder.js'
@@ -96,14 +98,18 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
   }
   const gw6 = { n1: s1v6.gateway_ip as string, n2: s2v6.gateway_ip as string }
 
-  // --- workloads: static addresses from fixed_ips, default routes to the router
+  // --- workloads: IPv4 from our DHCP server (on dual-stack ports it must lease the IPv4 fixed IP), IPv6 static
   const ns = { a1: `d6a${tag}`, a2: `d6b${tag}`, a3: `d6c${tag}`, b1: `d6d${tag}` }
+  const script = join(node.dir, 'udhcpc.sh')
+  writeFileSync(script, ['#!/bin/sh', 'case "$1" in bound|renew)',
+    '  ip -4 addr flush dev "$interface"; ip addr add "$ip/${mask:-24}" dev "$interface"',
+    '  for r in $router; do ip route replace default via "$r" dev "$interface"; break; done',
+    '  echo "LEASE ip=$ip router=$router" ;;', 'esac', 'exit 0', ''].join('\n'))
+  chmodSync(script, 0o755)
   for (const [k, p] of Object.entries(ports)) {
     const n = ns[k as keyof typeof ns]
     await node.plug(p.id as string, n)
     const onN1 = k.startsWith('a')
-    await inNs(n, 'ip', 'addr', 'add', `${v4of(p)}/24`, 'dev', 'eth0')
-    await inNs(n, 'ip', 'route', 'add', 'default', 'via', onN1 ? '10.61.0.1' : '10.62.0.1')
     const a = await inNs(n, 'ip', '-6', 'addr', 'add', `${v6of(p)}/64`, 'dev', 'eth0', 'nodad')
     if (a.code !== 0) fail(`ip -6 addr add in ${k}: ${a.stderr}`)
     const rt = await inNs(n, 'ip', '-6', 'route', 'add', 'default', 'via', onN1 ? gw6.n1 : gw6.n2, 'dev', 'eth0')
@@ -111,6 +117,13 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
   }
   const status = async (id: string): Promise<string> => ((await (await fetch(`${node.url}/v2.0/ports/${id}`)).json()) as Obj).port.status as string
   for (const p of Object.values(ports)) await until(`port ${p.name as string} ACTIVE`, async () => (await status(p.id as string)) === 'ACTIVE')
+  for (const [k, p] of Object.entries(ports)) {
+    const lease = await until(`a DHCP lease for ${k}`, async () => {
+      const d = await inNs(ns[k as keyof typeof ns], 'busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '5', '-T', '1', '-s', script)
+      return /LEASE (.*)/.exec(d.stdout)?.[1]
+    }, 60_000, 500)
+    t.equal(lease, `ip=${v4of(p)} router=${k.startsWith('a') ? '10.61.0.1' : '10.62.0.1'}`, `${k} leased its IPv4 fixed IP over DHCP on a dual-stack port`)
+  }
 
   /** n_packets of the ND punt flow (ls_in_arp_nd_rsp, NS for `target`, to the controller). */
   const puntCount = async (target: string): Promise<number | undefined> => {
