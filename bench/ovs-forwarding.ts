@@ -55,7 +55,7 @@ const TRAFGEN_FLAGS = ['--cpus', '1', '--no-sock-mem', '--notouch-irq', '--no-cp
 /** Time for frames still in sockets and queues to arrive after the generator stopped. */
 const DRAIN_MS = 500
 const DESCRIPTIONS: Record<PathName, string> = {
-  l2: 'a1 -> a2, one network (classify, port security, ACL, L2 lookup, output)',
+  l2: 'a1 -> a2, one network (classify, port security, L2 lookup, egress)',
   routed: 'a1 -> b1 across the router (L3 route, MAC rewrite, TTL decrement)',
   normal: 'x1 -> x2 on br-base: BASELINE, OVS NORMAL (MAC learning), no agent flows',
 }
