@@ -388,7 +388,8 @@ export class Bench {
   }
 
   /** One iperf3 TCP run sender -> receiver: received Gbit/s and retransmits. */
-  async tcp (path: PathName, seconds: number, port: number): Promise<{ gbps: number, retransmits: number }> {
+  async tcp (path: PathName, o: { seconds: number, port: number }): Promise<{ gbps: number, retransmits: number }> {
+    const { seconds, port } = o
     const rx = this.receiver(path)
     const server = spawnGroup('ip', ['netns', 'exec', rx.ns, 'iperf3', '-s', '-1', '-p', String(port)])
     this.children.add(server.child)
@@ -507,7 +508,7 @@ export async function measureOvsForwarding (o: OvsForwardingOptions = {}): Promi
         const before = loads()
         const gbps: number[] = []; const retransmits: number[] = []
         for (let r = 0; r < runs; r++) {
-          const t = await b.tcp(path, seconds, 5201 + r)
+          const t = await b.tcp(path, { seconds, port: 5201 + r })
           gbps.push(t.gbps); retransmits.push(t.retransmits)
           log(`  run ${r + 1}/${runs}: ${f2(t.gbps)} Gbit/s received, ${t.retransmits} retransmits`)
         }
