@@ -24,7 +24,8 @@ export interface Underlay {
 
 let subnets = 0
 
-/** A /24 per underlay (per test process), so two tests running side by side never share one. */
+/** A /24 per underlay. The addresses live in the instances' own namespaces, so a clash would be harmless; distinct
+ * subnets only make the logs of tests running side by side easier to tell apart. */
 function nextSubnet (): number {
   subnets += 1
   return (process.pid * 7 + subnets) % 200 + 20
