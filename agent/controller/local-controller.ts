@@ -303,8 +303,11 @@ export class LocalController extends EventEmitter {
     try {
       // resync: keep what is right, replace what differs, delete only what is stale
       this.refreshPlan()
-      const stats = await sync.resync(this.desiredFlows(), this.generation)
-      this.reactive.reset() // the resync deleted every reactive flow
+      // this process's reactive flows survive a reconnect unless a routing change happened while disconnected
+      const keepReactive = this.reactive.vouches
+      const stats = await sync.resync(this.desiredFlows(), this.generation, { keepReactive })
+      if (keepReactive) this.reactive.adopt(conn)
+      else this.reactive.reset() // the resync deleted every reactive flow
       if (this.conn !== conn) return
       this.flowSync = sync
       this.log(`agent: resync: ${stats.added} flows added or replaced, ${stats.deleted} stale deleted, ${stats.unchanged} kept (${stats.ms.toFixed(0)} ms)`)

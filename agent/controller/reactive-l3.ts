@@ -99,6 +99,8 @@ export class ReactiveL3 {
   private readonly live = new Set<string>()
   private readonly buckets = new Map<number, Bucket>()
   private readonly logged = new Set<string>()
+  /** a flush was due while no switch was connected: the cached flows on the switch cannot be vouched for */
+  private flushMissed = false
   private poller: NodeJS.Timeout | undefined
   private polling = false
   private conn: OfConnection | undefined
@@ -176,17 +178,30 @@ export class ReactiveL3 {
         conn.send(flowDeleteByCookie(sel.cookie, sel.mask, OF_TABLE_BASE + STAGE_L3_ROUTE))
       } catch (err) {
         // the channel is going down: the resync on reconnect deletes them
+        this.flushMissed = true
         this.once('flush', `reactive l3: flush not sent (${err instanceof Error ? err.message : String(err)}); the next resync deletes them`)
       }
       this.counts.flushes++
+    } else {
+      this.flushMissed = true
     }
     this.live.clear()
+  }
+
+  /** May a resync keep this generation's reactive flows? Only if no flush was missed and caching is on. */
+  get vouches (): boolean { return this.enabled && !this.flushMissed }
+
+  /** After a resync that kept the reactive flows: read the live set back on the new connection. */
+  adopt (conn: OfConnection): void {
+    this.conn = conn
+    this.schedulePoll()
   }
 
   /** The switch's reactive flows are gone (a resync deleted them); the next install names the connection again. */
   reset (): void {
     this.live.clear()
     this.conn = undefined
+    this.flushMissed = false
   }
 
   private schedulePoll (): void {

@@ -11,8 +11,9 @@
 //
 // Reactive flows (layout.ts cookie X bit: installed by the slow path with an idle timeout, agent/controller/
 // reactive-l3.ts) are not desired flows: apply() never sees them (they are not in `installed`), so the diff
-// leaves them alone while they live. resync() deletes them all in its bundle (one delete by cookie mask): after
-// a reconnect or restart nobody can vouch for them, and the next packet-in caches them again.
+// leaves them alone while they live. resync() keeps those of the current generation when the caller vouches for
+// them (`keepReactive`: same process, no routing change missed while disconnected); otherwise, and always for
+// older generations (an agent restart), it deletes them in its bundle, and the next packet-ins cache them again.
 import {
   OFPFC_ADD, OFPFC_DELETE_STRICT, OFPG_ANY, OFPP_ANY, OFPTT_ALL, flowDeleteByCookie, flowMod,
   type FlowMod, type FlowStats, type Instruction, type OfConnection, type OfMessage, type Oxm,
@@ -69,20 +70,20 @@ export class FlowSync {
   }
 
   /** Read the switch's flows, then bring them to `desired` (see the header). */
-  async resync (desired: readonly Flow[], generation: number): Promise<ApplyStats> {
+  async resync (desired: readonly Flow[], generation: number, opts: { keepReactive?: boolean } = {}): Promise<ApplyStats> {
     return await this.serial(async () => {
       const flows = await this.dump()
       this.installed.clear()
       const oldGenerations = new Set<number>()
       let reactive = false
       for (const s of flows) {
+        const g = parseCookie(s.cookie).generation
+        if (g !== generation) oldGenerations.add(g) // reactive ones too: the generation delete takes them
         if (isReactiveCookie(s.cookie)) { reactive = true; continue }
         const f = fromStats(s)
         this.installed.set(keyOf(f), f)
-        const g = parseCookie(s.cookie).generation
-        if (g !== generation) oldGenerations.add(g)
       }
-      return await this.applyNow(desired, [...oldGenerations], reactive)
+      return await this.applyNow(desired, [...oldGenerations], reactive && opts.keepReactive !== true)
     })
   }
 

@@ -1,0 +1,71 @@
+// FlowSync and reactive flows, with a scripted switch: the desired-vs-installed diff never deletes a reactive flow
+// (it is not a desired flow); a resync keeps this generation's reactive flows when the caller vouches for them,
+// deletes them with one FLOW_MOD by cookie mask when it does not, and an older generation's always go.
+import t from 'tap'
+import { FlowSync } from '../../agent/flows/flow-sync.js'
+import { OFPFC_ADD, OFPFC_DELETE, OFPFC_DELETE_STRICT, type FlowMod, type FlowStats, type OfConnection, type OfMessage } from '../../agent/openflow/index.js'
+import { emitOpenFlow, emitReactiveRoute } from '../../offload/openflow/emitter.js'
+import type { Flow } from '../../offload/openflow/flow.js'
+import { generationMask, reactiveSelector } from '../../offload/openflow/layout.js'
+import { encodeInstructions, encodeMatch } from '../../agent/flows/flow-encoder.js'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Topology } from '../../datapath/host/entries.js'
+
+const topology = JSON.parse(readFileSync(join(process.cwd(), 'test', 'offload', 'topologies', 'two-networks.json'), 'utf8')) as Topology
+
+const stats = (f: Flow): FlowStats => ({
+  tableId: f.table, durationSec: 1, durationNsec: 0, priority: f.priority, idleTimeout: f.idleTimeout ?? 0, hardTimeout: 0, flags: 0,
+  cookie: f.cookie, packetCount: 0n, byteCount: 0n, match: encodeMatch(f.match), instructions: encodeInstructions(f),
+})
+
+class FakeSwitch {
+  bundles: OfMessage[][] = []
+  constructor (private readonly flows: FlowStats[]) {}
+  async request (): Promise<OfMessage> {
+    return { type: 'OFPT_MULTIPART_REPLY', flags: 0, body: { mpType: 'OFPMP_FLOW', flows: this.flows } } as unknown as OfMessage // only what FlowSync.dump reads
+  }
+  async bundle (msgs: OfMessage[]): Promise<void> { this.bundles.push(msgs) }
+}
+
+const desired = (generation: number): Flow[] => emitOpenFlow(topology.entries, { tunnelOfport: 100, generation, l3: 'reactive' })
+const cached = (generation: number): Flow => {
+  const f = emitReactiveRoute(topology.entries, { router: 1, routerMac: 'fa:16:3e:00:00:10', dst: '10.1.0.5', idleTimeout: 30 }, { generation })
+  if (f === undefined) throw new Error('no reactive flow')
+  return f
+}
+const mods = (sw: FakeSwitch): FlowMod[] => sw.bundles.flat().filter((m): m is FlowMod => m.type === 'OFPT_FLOW_MOD')
+const sel = reactiveSelector()
+
+t.test('a resync keeps this generation\'s reactive flows when vouched for, and apply() never deletes them', async t => {
+  const sw = new FakeSwitch([...desired(5).map(stats), stats(cached(5))])
+  const sync = new FlowSync(sw as unknown as OfConnection) // FlowSync uses request() and bundle() only
+  const s = await sync.resync(desired(5), 5, { keepReactive: true })
+  t.equal(s.deleted, 0)
+  t.same(mods(sw), [], 'nothing to send: every desired flow is there and the reactive flow stays')
+  t.equal([...sync.installed.values()].filter(f => f.cookie === cached(5).cookie).length, 0, 'the reactive flow is not taken for a desired one')
+  const fewer = desired(5).filter(f => f.priority !== 1000 || f.table !== 15)
+  await sync.apply(fewer)
+  t.ok(mods(sw).every(m => m.command === OFPFC_DELETE_STRICT && m.cookie !== cached(5).cookie), 'a later diff deletes only desired flows that went')
+  t.notOk(mods(sw).some(m => m.command === OFPFC_DELETE), 'and never by cookie')
+})
+
+t.test('without a voucher the resync deletes them in its bundle, with one FLOW_MOD by cookie mask', async t => {
+  const sw = new FakeSwitch([...desired(5).map(stats), stats(cached(5))])
+  const sync = new FlowSync(sw as unknown as OfConnection)
+  await sync.resync(desired(5), 5)
+  const dels = mods(sw).filter(m => m.command === OFPFC_DELETE)
+  t.equal(dels.length, 1, 'one delete')
+  t.same([dels[0]?.cookie, dels[0]?.cookieMask], [sel.cookie, sel.mask], 'under the reactive selector')
+  t.notOk(mods(sw).some(m => m.command === OFPFC_DELETE_STRICT), 'no flow deleted one by one')
+})
+
+t.test('an older generation\'s reactive flows go with their generation, voucher or not', async t => {
+  const sw = new FakeSwitch([...desired(4).map(stats), stats(cached(4))])
+  const sync = new FlowSync(sw as unknown as OfConnection)
+  await sync.resync(desired(5), 5, { keepReactive: true })
+  const byGeneration = mods(sw).filter(m => m.command === OFPFC_DELETE && m.cookieMask === generationMask())
+  t.equal(byGeneration.length, 1, 'generation 4 deleted by cookie')
+  t.equal(byGeneration[0]?.cookie, cached(4).cookie & generationMask(), 'generation 4 alone')
+  t.ok(mods(sw).some(m => m.command === OFPFC_ADD), 'generation 5 installed')
+})
