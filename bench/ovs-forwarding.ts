@@ -10,7 +10,8 @@
 // `dragonflow plug` (netns + veth, TX checksum offload off). So br-int holds exactly what the agent installs.
 //
 // Cases: l2 = a1 -> a2 (one network, switched), routed = a1 -> b1 (through the router: MAC rewrite, TTL
-// decrement). Per case and frame size, `runs` runs of `seconds` each:
+// decrement), and normal = the BASELINE x1 -> x2 on br-base, a second netdev bridge of the same vswitchd with
+// OVS's own NORMAL action and no agent flows (setupBaseline). Per case and frame size, `runs` runs of `seconds`:
 //   trafgen (netsniff-ng, AF_PACKET TX ring, one process) blasts one UDP frame, built with the project's packet
 //   builder, out of a1's eth0 as fast as it can (no rate limit: this is the forwarding rate under overload);
 //   offered = a1 eth0 tx_packets + tx_dropped, delivered = the receiver's eth0 rx_packets (read after the
@@ -19,8 +20,9 @@
 //   frames (veth input queue, vswitchd's AF_PACKET receive socket) and after.
 // No-loss rate: trafgen's slow path (one sendto per frame, smooth) with the inter-frame gap bisected until the loss
 //   is <= 0.1%; the TX ring's bursts overflow vswitchd's receive socket even at low average rates (NoLossSearch).
-// Then TCP throughput with iperf3 over the same two paths (MTU 1500, no TSO since TX offload is off).
-// WASM: the agent's entries loaded into createDatapath() (core backend), the same frames in batches of 1024.
+// Then TCP throughput with iperf3 over the same paths (MTU 1500, no TSO since TX offload is off).
+// WASM (l2 and routed): the agent's entries loaded into createDatapath() (core backend), the same frames in
+// batches of 1024, after checking the WASM verdict outputs them to the receiver's ofport as OVS did.
 // Medians are printed; every run is in the JSON. The machine's load (os.loadavg) is recorded with each case.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
