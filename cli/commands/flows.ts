@@ -74,13 +74,24 @@ const command: Command = {
     }
     const out: string[] = []
     let reactive = 0
+    let misses = 0
+    let missFlows = 0
     for (const line of dump.split('\n')) {
       const m = /cookie=(0x[0-9a-f]+)/.exec(line)
       if (m?.[1] === undefined) { if (line.trim() !== '') out.push(line); continue }
-      if (isReactiveCookie(BigInt(m[1]))) reactive++
-      out.push(line, `    # ${describeCookie(BigInt(m[1]), keys, line)}`)
+      const cookie = BigInt(m[1])
+      if (isReactiveCookie(cookie)) reactive++
+      if ('reactiveMiss' in parseCookie(cookie).subject) {
+        missFlows++
+        misses += Number(/n_packets=(\d+)/.exec(line)?.[1] ?? 0)
+      }
+      out.push(line, `    # ${describeCookie(cookie, keys, line)}`)
     }
-    if (reactive > 0) out.push(`# ${reactive} reactive flow(s) installed by the slow path (they leave after their idle timeout)`)
+    // the switch's own counters: the agent's install/refusal counters live in its process (ControllerStats.reactive)
+    if (missFlows > 0) {
+      out.push(`# reactive L3: ${reactive} reactive flow(s) installed by the slow path (they leave after their idle timeout); ` +
+        `${misses} packet(s) missed them and went to the slow path`)
+    }
     // `dragonflow flows | head` closes the pipe early: that is not an error
     process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err })
     await new Promise<void>(resolve => { process.stdout.write(out.join('\n') + '\n', () => { resolve() }) })
