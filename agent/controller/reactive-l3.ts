@@ -16,7 +16,7 @@ import type { Entry, PacketInResult } from '../../datapath/host/index.js'
 import { emitReactiveRoute, type L3Mode } from '../../offload/openflow/emitter.js'
 import type { Plan } from '../../offload/planner.js'
 import { parseCookie, reactiveSelector } from '../../offload/openflow/layout.js'
-import { formatIpv6Groups } from '../../datapath/host/ipv6-text.js'
+import { dissect } from '../../offload/targets/frame-dissector.js'
 import { OFPFC_ADD, OFPG_ANY, OFPP_ANY, flowDeleteByCookie, flowMod, type OfConnection, type PacketIn } from '../openflow/index.js'
 import { encodeInstructions, encodeMatch } from '../flows/flow-encoder.js'
 import { matchKey } from '../flows/flow-key.js'
@@ -72,23 +72,10 @@ export function decideL3 (plan: Plan | undefined, asked: L3Mode | undefined): { 
   return { mode: 'proactive', cap: DEFAULT_CAP, why: asked === 'proactive' ? 'as asked' : 'default' }
 }
 
-const ETH_TYPE_IPV4 = 0x0800
-const ETH_TYPE_IPV6 = 0x86dd
-const ETH_TYPE_VLAN = 0x8100
-
 /** eth_dst, and the IP destination of an IPv4/IPv6 frame (after one VLAN tag at most); undefined otherwise. */
 export function routedFields (frame: Uint8Array): { ethDst: string, dst: string } | undefined {
-  if (frame.length < 14) return undefined
-  const mac = [...frame.subarray(0, 6)].map(b => b.toString(16).padStart(2, '0')).join(':')
-  let l3 = 14
-  let type = (frame[12] ?? 0) << 8 | (frame[13] ?? 0)
-  if (type === ETH_TYPE_VLAN) { type = (frame[16] ?? 0) << 8 | (frame[17] ?? 0); l3 = 18 }
-  if (type === ETH_TYPE_IPV4 && frame.length >= l3 + 20) return { ethDst: mac, dst: [...frame.subarray(l3 + 16, l3 + 20)].join('.') }
-  if (type === ETH_TYPE_IPV6 && frame.length >= l3 + 40) {
-    const groups = Array.from({ length: 8 }, (_, i) => (frame[l3 + 24 + 2 * i] ?? 0) << 8 | (frame[l3 + 25 + 2 * i] ?? 0))
-    return { ethDst: mac, dst: formatIpv6Groups(groups) }
-  }
-  return undefined
+  const k = dissect(frame)
+  return k?.ip_dst !== undefined ? { ethDst: k.eth_dst.toString(), dst: k.ip_dst.toString() } : undefined
 }
 
 export class ReactiveL3 {
