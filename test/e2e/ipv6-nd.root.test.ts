@@ -20,13 +20,12 @@
 // - an NS for an unknown target is not answered by the responder (nobody answers it);
 // - duplicate address detection: the responder's NA to a DAD probe for another port's address makes it fail.
 import { spawn } from 'node:child_process'
-import { chmodSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import t from 'tap'
 import { Ipv6Address as PktIpv6, MacAddress as PktMac } from '../../datapath/host/packet-addresses.js'
 import { buildFrame, ethernet, ip6, ndNa, ndNs } from '../../datapath/host/packet-builder.js'
 import { jsonDocuments, noAuthEnv, openstack } from '../northbound/helpers/api-process.js'
 import { ServeNode, exec, inNs, until } from './serve-node.js'
+import { leaseIn, writeUdhcpcScript } from './udhcpc.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
@@ -100,12 +99,7 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
 
   // --- workloads: IPv4 from our DHCP server (on dual-stack ports it must lease the IPv4 fixed IP), IPv6 static
   const ns = { a1: `d6a${tag}`, a2: `d6b${tag}`, a3: `d6c${tag}`, b1: `d6d${tag}` }
-  const script = join(node.dir, 'udhcpc.sh')
-  writeFileSync(script, ['#!/bin/sh', 'case "$1" in bound|renew)',
-    '  ip -4 addr flush dev "$interface"; ip addr add "$ip/${mask:-24}" dev "$interface"',
-    '  for r in $router; do ip route replace default via "$r" dev "$interface"; break; done',
-    '  echo "LEASE ip=$ip router=$router" ;;', 'esac', 'exit 0', ''].join('\n'))
-  chmodSync(script, 0o755)
+  const script = writeUdhcpcScript(node.dir)
   for (const [k, p] of Object.entries(ports)) {
     const n = ns[k as keyof typeof ns]
     await node.plug(p.id as string, n)
@@ -118,11 +112,8 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
   const status = async (id: string): Promise<string> => ((await (await fetch(`${node.url}/v2.0/ports/${id}`)).json()) as Obj).port.status as string
   for (const p of Object.values(ports)) await until(`port ${p.name as string} ACTIVE`, async () => (await status(p.id as string)) === 'ACTIVE')
   for (const [k, p] of Object.entries(ports)) {
-    const lease = await until(`a DHCP lease for ${k}`, async () => {
-      const d = await inNs(ns[k as keyof typeof ns], 'busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '5', '-T', '1', '-s', script)
-      return /LEASE (.*)/.exec(d.stdout)?.[1]
-    }, 60_000, 500)
-    t.equal(lease, `ip=${v4of(p)} router=${k.startsWith('a') ? '10.61.0.1' : '10.62.0.1'}`, `${k} leased its IPv4 fixed IP over DHCP on a dual-stack port`)
+    const lease = await leaseIn(ns[k as keyof typeof ns], script)
+    t.same({ ip: lease.ip, router: lease.router }, { ip: v4of(p), router: k.startsWith('a') ? '10.61.0.1' : '10.62.0.1' }, `${k} leased its IPv4 fixed IP over DHCP on a dual-stack port`)
   }
 
   /** n_packets of the ND punt flow (ls_in_arp_nd_rsp, NS for `target`, to the controller). */

@@ -10,13 +10,12 @@
 //    exact-match flow with idle_timeout=3 for that destination, whose n_packets grows while the reactive-miss
 //    punt's n_packets stays flat; after the idle timeout the flow is gone; removing a router interface deletes the
 //    reactive flows while a ping still hits them; `dragonflow flows` names them as reactive with their timeout.
-import { chmodSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import t from 'tap'
 import { OF_TABLE_BASE, STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
 import { parseCookie } from '../../offload/openflow/layout.js'
 import { jsonDocuments, noAuthEnv, openstack } from '../northbound/helpers/api-process.js'
 import { ServeNode, exec, inNs, until } from './serve-node.js'
+import { leaseIn, writeUdhcpcScript } from './udhcpc.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
@@ -58,21 +57,9 @@ const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vS
     const ns = { a1: `dra${tag}`, b1: `drb${tag}` }
     const ports = { a1, b1 }
     for (const [k, p] of Object.entries(ports)) await node.plug(p.id as string, ns[k as keyof typeof ns])
-    const script = join(node.dir, 'udhcpc.sh')
-    writeFileSync(script, [
-      '#!/bin/sh',
-      'case "$1" in bound|renew)',
-      '  ip addr flush dev "$interface"; ip addr add "$ip/${mask:-24}" dev "$interface"',
-      '  for r in $router; do ip route replace default via "$r" dev "$interface"; break; done',
-      '  echo "LEASE ip=$ip" ;;',
-      'esac', 'exit 0', ''].join('\n'))
-    chmodSync(script, 0o755)
+    const script = writeUdhcpcScript(node.dir)
     for (const [k, p] of Object.entries(ports)) {
-      const lease = await until(`a DHCP lease for ${k}`, async () => {
-        const d = await inNs(ns[k as keyof typeof ns], 'busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '5', '-T', '1', '-s', script)
-        return /LEASE (.*)/.exec(d.stdout)?.[1]
-      }, 60_000, 500)
-      t.equal(lease, `ip=${ip(p)}`, `${k} leased its fixed IP`)
+      t.equal((await leaseIn(ns[k as keyof typeof ns], script)).ip, ip(p), `${k} leased its fixed IP`)
     }
     const ping = async (from: keyof typeof ns, to: string, count = 1): Promise<{ ok: boolean, out: string }> => {
       const p = await inNs(ns[from], 'ping', '-c', String(count), '-i', '0.2', '-W', '2', to)

@@ -4,11 +4,10 @@
 // ping within a network, across the router and to the router; TCP across the router; ARP answered; spoofed
 // source IP and MAC dropped; a deleted port losing its flows and its connectivity, and a re-created one getting
 // them back; kill -9 of serve with a ping running: at most ~1 s lost and the same flow table afterwards.
-import { chmodSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import t from 'tap'
 import { jsonDocuments, noAuthEnv, openstack } from '../northbound/helpers/api-process.js'
 import { ServeNode, exec, inNs, until } from './serve-node.js'
+import { leaseIn, writeUdhcpcScript } from './udhcpc.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
@@ -48,23 +47,11 @@ const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vS
     t.pass('the agent reports every plugged port ACTIVE')
 
     // --- DHCP with a real client and our own script (the default one would rewrite the host's resolv.conf)
-    const script = join(node.dir, 'udhcpc.sh')
-    writeFileSync(script, [
-      '#!/bin/sh',
-      'case "$1" in bound|renew)',
-      '  ip addr flush dev "$interface"; ip addr add "$ip/${mask:-24}" dev "$interface"',
-      '  [ -n "$mtu" ] && ip link set dev "$interface" mtu "$mtu"',
-      '  for r in $router; do ip route replace default via "$r" dev "$interface"; break; done',
-      '  echo "LEASE ip=$ip mask=$mask router=$router mtu=$mtu" ;;',
-      'esac', 'exit 0', ''].join('\n'))
-    chmodSync(script, 0o755)
+    const script = writeUdhcpcScript(node.dir)
     for (const [k, p] of Object.entries(ports)) {
-      const lease = await until(`a DHCP lease for ${k}`, async () => {
-        const d = await inNs(ns[k as keyof typeof ns], 'busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '5', '-T', '1', '-s', script)
-        return /LEASE (.*)/.exec(d.stdout)?.[1]
-      }, 60_000, 500)
+      const lease = await leaseIn(ns[k as keyof typeof ns], script)
       const gw = k.startsWith('a') ? '10.31.0.1' : '10.32.0.1'
-      t.equal(lease, `ip=${ip(p)} mask=24 router=${gw} mtu=${String(n1.mtu)}`, `${k} leased its fixed IP with the router and the MTU`)
+      t.same(lease, { ip: ip(p), mask: '24', router: gw, mtu: String(n1.mtu) }, `${k} leased its fixed IP with the router and the MTU`)
     }
 
     const ping = async (from: keyof typeof ns, to: string, count = 3): Promise<boolean> =>
