@@ -28,6 +28,10 @@ const KNOWN_GAPS: [RegExp, string][] = [
   [/^parse\/(?!source-mac)/, 'malformed-frame validation (BEHAVIOUR.md §1) is OVS\'s own parser: OpenFlow cannot match lengths or checksums'],
   [/^nd\//, 'neighbour solicitations for known targets are punted; the slow path answers'],
   [/^route\/(ipv6-)?echo-to-router-bad-checksum/, 'OpenFlow cannot verify an ICMP checksum: the echo is answered'],
+  // Not traced today (the vector carries `entries`: traceable() skips it), listed so that it is not hidden
+  // when the topology grows an IPv6 prefix pair: OXM_OF_IPV6_ND_TARGET has no mask, so a row with a prefix
+  // wider than /128 gets no NA check at all (port-sec-flows.ts ndAdvertFlows; BEHAVIOUR.md §4).
+  [/^port_sec\/na-own-target-from-other-global$/, 'OpenFlow cannot mask nd_target: NAs of a row with an IPv6 prefix pair are not checked'],
 ]
 
 interface Seen {

@@ -7,7 +7,8 @@ import { REASON_PORT_SEC_ARP, REASON_PORT_SEC_IP, REASON_PORT_SEC_MAC } from '..
 import { ARP_SHA, ARP_SPA } from '../codec/arp'
 import { copyMac, ld16, ld32, macEquals } from '../codec/bytes'
 import { ETH_SRC, ETHERTYPE_ARP } from '../codec/ethernet'
-import { IPPROTO_UDP, IPV4_SRC } from '../codec/ipv4'
+import { ICMP_CODE, ICMP_TYPE, ND_MESSAGE_BYTES, ND_NEIGHBOR_ADVERT, ND_TARGET } from '../codec/icmp'
+import { IPPROTO_ICMPV6, IPPROTO_UDP, IPV4_SRC } from '../codec/ipv4'
 import { IPV6_SRC, isIpv6LinkLocal, isIpv6Unspecified } from '../codec/ipv6'
 import { UDP_DST_PORT, UDP_PORT_DHCP_CLIENT, UDP_PORT_DHCP_SERVER, UDP_SRC_PORT } from '../codec/udp'
 import { pkt } from '../pipeline/packet'
@@ -126,6 +127,38 @@ function isDhcpClientHello(): bool {
     ld16(pkt.l4 + UDP_SRC_PORT) == UDP_PORT_DHCP_CLIENT && ld16(pkt.l4 + UDP_DST_PORT) == UDP_PORT_DHCP_SERVER
 }
 
+/** ICMPv6 type 136 in the first (or only) fragment; later fragments carry no ICMPv6 header. */
+@inline function isNeighborAdvert(): bool {
+  return pkt.proto == IPPROTO_ICMPV6 && !pkt.laterFragment && <u32>load<u8>(pkt.l4 + ICMP_TYPE) == ND_NEIGHBOR_ADVERT
+}
+
+/**
+ * A neighbour advertisement may only claim one of the row's IPv6 prefixes or the EUI-64 link-local address of
+ * the row's MAC, sent from that target itself or from a link-local source (BEHAVIOUR.md step 4): a receiver
+ * takes the NA's target into its cache whatever the IPv6 source (RFC 4861 7.2.5). An NA with no full target
+ * (shorter than 24 bytes) or a code other than 0 (RFC 4861 7.1.2: invalid) claims nothing allowed.
+ */
+function naAllowed(row: usize, mac: usize, src: usize): bool {
+  const icmp = pkt.l4
+  if (<i32>(pkt.ipEnd - icmp) < ND_MESSAGE_BYTES || load<u8>(icmp + ICMP_CODE) != 0) return false
+  const target = icmp + ND_TARGET
+  if (!allowedV6(row, target) && !isEui64LinkLocal(target, mac)) return false
+  return isIpv6LinkLocal(src) || (load<u64>(src) == load<u64>(target) && load<u64>(src, 8) == load<u64>(target, 8))
+}
+
+/** fe80::/64 with the modified EUI-64 identifier of `mac` (RFC 4291 2.5.6, appendix A: U/L bit inverted). */
+function isEui64LinkLocal(addr: usize, mac: usize): bool {
+  // fe80:0000:0000:0000 in network order, read as a little-endian u64
+  if (load<u64>(addr) != 0x80fe) return false
+  return load<u8>(addr + 8) == (load<u8>(mac) ^ EUI64_UL_BIT) && load<u8>(addr + 9) == load<u8>(mac + 1) &&
+    load<u8>(addr + 10) == load<u8>(mac + 2) && load<u8>(addr + 11) == 0xff && load<u8>(addr + 12) == 0xfe &&
+    load<u8>(addr + 13) == load<u8>(mac + 3) && load<u8>(addr + 14) == load<u8>(mac + 4) &&
+    load<u8>(addr + 15) == load<u8>(mac + 5)
+}
+
+/** The universal/local bit of the first MAC byte, inverted in a modified EUI-64 identifier (RFC 4291 appendix A). */
+const EUI64_UL_BIT: u8 = 0x02
+
 /** True when the packet was dropped. */
 export function portSecurity(): bool {
   if (pkt.decapsulated) {
@@ -154,6 +187,7 @@ export function portSecurity(): bool {
     if (!isIpv6Unspecified(src) && !isIpv6LinkLocal(src) && !allowedV6(row, src)) {
       return refuse(REASON_PORT_SEC_IP, 6, src)
     }
+    if (isNeighborAdvert() && !naAllowed(row, ethSrc, src)) return refuse(REASON_PORT_SEC_IP, 6, src)
   }
   const t = step(STAGE_PORT_SEC, TRACE_HIT, TRACE_KIND_PORT_SEC, 0, port, 0, 0)
   traceMac(t, ethSrc)

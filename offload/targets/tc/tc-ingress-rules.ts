@@ -7,9 +7,10 @@ import {
   REASON_UNKNOWN_IN_PORT, REASON_UNKNOWN_TUNNEL_KEY,
 } from '../../../datapath/spec/verdicts.js'
 import {
-  ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_UDP, isV6,
+  ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMPV6, IP_PROTO_UDP, isV6,
 } from '../frame-dissector.js'
-import { type StageEnv, inSoftware } from './emit-tc.js'
+import { type FlowerMatch } from './flower-rule.js'
+import { type StageEnv, canMatch, inSoftware } from './emit-tc.js'
 import { drop, goto, trap } from './tc-actions.js'
 import type { PathContext, RuleSink } from './tc-context.js'
 import { PRIO } from './tc-prio.js'
@@ -70,6 +71,9 @@ export function portSecRules(env: StageEnv, ctx: PathContext, add: RuleSink): vo
     const allow = (m: Parameters<RuleSink>[0]['match']): void => add({ prio: PRIO.ENTRY, match: { eth_src: mac, ...m }, actions: [goto(next())] })
     const v4 = (e.ips ?? []).filter(c => !isV6(c))
     const v6 = (e.ips ?? []).filter(isV6)
+    // neighbour advertisements: the target check needs the ND target, which no flower / rte_flow / P4 profile
+    // here can match (no `nd_target` in their match fields): every NA from this MAC goes to software first
+    add({ prio: PRIO.EXCEPTION, match: { eth_src: mac, ...naMatch(env) }, actions: [trap('the profile cannot match the ND target of a neighbour advertisement')] })
     for (const cidr of v4) allow({ eth_type: ETH_TYPE_IPV4, src_ip: cidr })
     // before an address exists: DHCP from 0.0.0.0, ARP probes, DAD from ::, link-local (BEHAVIOUR.md §4)
     allow({ eth_type: ETH_TYPE_IPV4, ip_proto: IP_PROTO_UDP, src_ip: '0.0.0.0/32', src_port: DHCP_CLIENT_PORT, dst_port: DHCP_SERVER_PORT })
@@ -85,4 +89,14 @@ export function portSecRules(env: StageEnv, ctx: PathContext, add: RuleSink): vo
     add({ prio: PRIO.DENY + 1, match: { eth_src: mac }, actions: [goto(next())] })
   }
   add({ prio: PRIO.MISS, match: {}, actions: [drop(REASON_PORT_SEC_MAC)] })
+}
+
+/** RFC 4861 §4.4 */
+const ICMPV6_NEIGHBOR_ADVERT = 136
+
+/** The narrowest match that still holds every NA (BEHAVIOUR.md §4) the profile can express. */
+function naMatch(env: StageEnv): FlowerMatch {
+  if (canMatch(env, ['ip_proto', 'icmp_type'])) return { eth_type: ETH_TYPE_IPV6, ip_proto: IP_PROTO_ICMPV6, icmp_type: ICMPV6_NEIGHBOR_ADVERT }
+  if (canMatch(env, ['ip_proto'])) return { eth_type: ETH_TYPE_IPV6, ip_proto: IP_PROTO_ICMPV6 }
+  return { eth_type: ETH_TYPE_IPV6 }
 }

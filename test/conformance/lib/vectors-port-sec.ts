@@ -1,11 +1,11 @@
 // ls_in_port_sec: a port's frames must come from its MACs and, with each MAC, from the prefixes listed with it
 // (fixed IPs, allowed address pairs). BEHAVIOUR.md "Order of checks" 4.
-import { BROADCAST_MAC, IPV4_ANY, IPV4_BROADCAST, ipv4, ipv6, mac, type Ipv4Address, type MacAddress }
+import { BROADCAST_MAC, IPV4_ANY, IPV4_BROADCAST, ipv4, ipv6, mac, type Ipv4Address, type Ipv6Address, type MacAddress }
   from '../../../datapath/host/packet-addresses.js'
-import { arp, ethernet, ip4, raw, udp } from '../../../datapath/host/packet-builder.js'
+import { arp, ethernet, icmp6, ip4, ip6, ndNa, raw, udp, type Layer } from '../../../datapath/host/packet-builder.js'
 import { STAGE_PORT_SEC } from '../../../datapath/spec/stages.js'
 import type { Vector } from '../vector-format.js'
-import { NET_A, VM1, VM2, VM4, VM4_PAIR_IP, VM4_PAIR_MAC, VM5, VM7, type Host } from './topologies.js'
+import { NET_A, VM1, VM2, VM4, VM4_PAIR_CIDR, VM4_PAIR_IP, VM4_PAIR_MAC, VM5, VM7, type Host } from './topologies.js'
 import { bothModes, drop, exact, fieldInput, flood, layersInput, output, stageName, udp4, udp6, vector } from './vector-kit.js'
 
 const stage = stageName(STAGE_PORT_SEC)
@@ -25,6 +25,54 @@ function arpFrom(from: Host, o: { ethSrc: MacAddress; sha: MacAddress; spa: Ipv4
 }
 const arpFlood = (o: { ethSrc: MacAddress; sha: MacAddress; spa: Ipv4Address }, because: string) =>
   flood(NET_A, exact([ethernet({ src: o.ethSrc, dst: BROADCAST_MAC }), arp({ op: 1, sha: o.sha, spa: o.spa, tpa: UNKNOWN_TARGET })], true), { because })
+
+/** An unsolicited NA (RFC 4861 4.4, override set) from `srcMac`/`src` claiming `target`, sent to vm2. */
+function naToVm2(o: { srcMac: MacAddress; src: Ipv6Address; target: Ipv6Address }): Layer[] {
+  return [ethernet({ src: o.srcMac, dst: VM2.mac }), ip6({ src: o.src, dst: VM2.ip6, hopLimit: 255 }),
+    ndNa({ target: o.target, override: true, tll: o.srcMac })]
+}
+const naDelivered = (layers: Layer[], because: string) => output(VM2.ofport as number, exact(layers), { because })
+/** vm1's link-local address: fe80::/64 + modified EUI-64 of fa:16:3e:0a:00:01 (RFC 4291 2.5.6, U/L bit flipped). */
+const VM1_LINK_LOCAL = ipv6('fe80::f816:3eff:fe0a:1')
+/** vm4's row with an IPv6 allowed-address-pair prefix added (the topology has none). */
+const VM4_V6_PAIR = '2001:db8:a:4::/64'
+const vm4WithV6Pair = [{ stage: 'port_sec' as const, port: VM4.key, mac: VM4.mac.toString(),
+  ips: [`${VM4.ip4.toString()}/32`, VM4_PAIR_CIDR.toString(), VM4_V6_PAIR] }]
+
+/** BEHAVIOUR.md 4: a neighbour advertisement may only claim the port's own IPv6 prefixes or its EUI-64 link-local. */
+function naVectors(): Vector[] {
+  const of1 = VM1.ofport as number
+  const of4 = VM4.ofport as number
+  const own = naToVm2({ srcMac: VM1.mac, src: VM1.ip6, target: VM1.ip6 })
+  const ll = naToVm2({ srcMac: VM1.mac, src: VM1_LINK_LOCAL, target: VM1_LINK_LOCAL })
+  const ownFromLl = naToVm2({ srcMac: VM1.mac, src: VM1_LINK_LOCAL, target: VM1.ip6 })
+  const inPair = naToVm2({ srcMac: VM4.mac, src: ipv6('2001:db8:a:4::9'), target: ipv6('2001:db8:a:4::9') })
+  const noTarget = [ethernet({ src: VM1.mac, dst: VM2.mac }), ip6({ src: VM1.ip6, dst: VM2.ip6, hopLimit: 255 }),
+    icmp6({ type: 136, code: 0, body: Uint8Array.of(0x20, 0, 0, 0, 0x20, 0x01, 0x0d, 0xb8) })]
+  return [
+    ...bothModes({ name: 'port_sec/na-own-address', stage, intent: 'An NA from vm1 claiming its own global address is forwarded.',
+      input: layersInput(of1, own), expect: naDelivered(own, 'BEHAVIOUR.md 4: an NA may claim an address listed with the MAC, from that address') }),
+    vector({ name: 'port_sec/na-eui64-link-local', stage, intent: 'An NA from vm1 claiming the link-local address derived from its MAC is forwarded.',
+      input: layersInput(of1, ll), expect: naDelivered(ll, 'BEHAVIOUR.md 4: the EUI-64 link-local of the row MAC is an allowed target (RFC 4291 2.5.6)') }),
+    vector({ name: 'port_sec/na-own-address-from-link-local', stage, intent: 'An NA for vm1\'s global address sent from its link-local source is forwarded.',
+      input: layersInput(of1, ownFromLl), expect: naDelivered(ownFromLl, 'BEHAVIOUR.md 4: an allowed target may be advertised from any fe80::/10 source') }),
+    ...bothModes({ name: 'port_sec/na-another-ports-address', stage, intent: 'vm1 advertising vm2\'s address from its link-local source is NA spoofing.',
+      input: layersInput(of1, naToVm2({ srcMac: VM1.mac, src: VM1_LINK_LOCAL, target: VM2.ip6 })),
+      expect: drop('port_sec_ip', 'BEHAVIOUR.md 4: the NA target must be one of the port\'s addresses or its EUI-64 link-local') }),
+    vector({ name: 'port_sec/na-other-link-local', stage, intent: 'vm1 advertising a link-local address not derived from its MAC is refused.',
+      input: layersInput(of1, naToVm2({ srcMac: VM1.mac, src: VM1_LINK_LOCAL, target: ipv6('fe80::f816:3eff:fe0a:2') })),
+      expect: drop('port_sec_ip', 'BEHAVIOUR.md 4: only the EUI-64 link-local of the row MAC') }),
+    vector({ name: 'port_sec/na-own-target-from-other-global', stage, intent: 'An NA for vm4\'s pair-prefix address sent from another address of that prefix is refused.',
+      entries: vm4WithV6Pair,
+      input: layersInput(of4, naToVm2({ srcMac: VM4.mac, src: ipv6('2001:db8:a:4::8'), target: ipv6('2001:db8:a:4::9') })),
+      expect: drop('port_sec_ip', 'BEHAVIOUR.md 4: from the target itself or from fe80::/10 only') }),
+    vector({ name: 'port_sec/na-inside-allowed-prefix-pair', stage, intent: 'vm4 has an IPv6 allowed-address pair 2001:db8:a:4::/64; an NA for an address inside it is forwarded.',
+      entries: vm4WithV6Pair, input: layersInput(of4, inPair),
+      expect: naDelivered(inPair, 'BEHAVIOUR.md 4: the target is inside one of the row\'s IPv6 prefixes') }),
+    vector({ name: 'port_sec/na-without-target', stage, intent: 'An NA of 8 bytes cannot carry a target, so it claims nothing the port owns.',
+      input: layersInput(of1, noTarget), expect: drop('port_sec_ip', 'BEHAVIOUR.md 4: an NA shorter than 24 bytes or with code != 0 has no allowed target') }),
+  ]
+}
 
 export function portSecVectors(): Vector[] {
   const of1 = VM1.ofport as number
@@ -97,5 +145,6 @@ export function portSecVectors(): Vector[] {
     vector({ name: 'port_sec/ipv6-dad-unknown-target', stage, intent: 'Duplicate address detection from :: is allowed (RFC 4862 5.4) and floods when no one answers.',
       input: fieldInput(`in_port=${of1},eth_src=${VM1.mac.toString()},ip_src=::,nd_target=2001:db8:a::77`),
       expect: flood(NET_A, undefined, { because: 'BEHAVIOUR.md 4: IPv6 from :: allowed; no arp_nd entry; multicast floods' }) }),
+    ...naVectors(),
   ]
 }
