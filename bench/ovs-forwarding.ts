@@ -396,10 +396,12 @@ export class Bench {
     const server = spawnGroup('ip', ['netns', 'exec', rx.ns, 'iperf3', '-s', '-1', '-p', String(port)])
     this.children.add(server.child)
     try {
+      // the client once the server listens (a client started earlier is refused, and iperf3 -J may still exit 0)
+      await poll('iperf3 server to listen', async () => (await sh('ip', ['netns', 'exec', rx.ns, 'ss', '-ltnH'])).includes(`:${port} `), 20_000)
       let out = ''
-      await poll('iperf3 server', async () => {
+      await poll('an iperf3 run', async () => {
         out = await sh('ip', ['netns', 'exec', this.sender(path).ns, 'iperf3', '-c', rx.ip, '-p', String(port), '-t', String(seconds), '-J'])
-        return true
+        return !/Connection refused/.test(out)
       }, 20_000)
       const j = JSON.parse(out) as Json
       const bps = j.end?.sum_received?.bits_per_second
