@@ -69,6 +69,9 @@ function naVectors(): Vector[] {
     vector({ name: 'port_sec/na-inside-allowed-prefix-pair', stage, intent: 'vm4 has an IPv6 allowed-address pair 2001:db8:a:4::/64; an NA for an address inside it is forwarded.',
       entries: vm4WithV6Pair, input: layersInput(of4, inPair),
       expect: naDelivered(inPair, 'BEHAVIOUR.md 4: the target is inside one of the row\'s IPv6 prefixes') }),
+    vector({ name: 'port_sec/na-code-not-zero', stage, intent: 'An NA with ICMP code 1 is invalid (RFC 4861 7.1.2), so even vm1\'s own target is not an allowed claim.',
+      input: layersInput(of1, own.map(l => l.kind === 'icmp6' ? { ...l, code: 1 } : l)),
+      expect: drop('port_sec_ip', 'BEHAVIOUR.md 4: an NA shorter than 24 bytes or with code != 0 has no allowed target') }),
     vector({ name: 'port_sec/na-without-target', stage, intent: 'An NA of 8 bytes cannot carry a target, so it claims nothing the port owns.',
       input: layersInput(of1, noTarget), expect: drop('port_sec_ip', 'BEHAVIOUR.md 4: an NA shorter than 24 bytes or with code != 0 has no allowed target') }),
   ]
