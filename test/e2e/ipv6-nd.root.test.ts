@@ -23,8 +23,7 @@ import { spawn } from 'node:child_process'
 import t from 'tap'
 import { Ipv6Address as PktIpv6, MacAddress as PktMac } from '../../datapath/host/packet-addresses.js'
 import { buildFrame, ethernet, ip6, ndNa, ndNs } from '../../datapath/host/packet-builder.js'
-import { jsonDocuments, noAuthEnv, openstack } from '../northbound/helpers/api-process.js'
-import { ServeNode, exec, inNs, until } from './serve-node.js'
+import { startNode, exec, inNs, until } from './serve-node.js'
 import { leaseIn, writeUdhcpcScript } from './udhcpc.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
@@ -69,14 +68,11 @@ const solicitedNode = (ip: string): { ip: PktIpv6, mac: PktMac } => {
 
 t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, async t => {
   const tag = process.pid.toString(36)
-  const node = new ServeNode(`6${tag}`)
-  t.teardown(async () => { await node.cleanup() })
-  const fail = (what: string): never => { throw new Error(`${what}\n--- serve log ---\n${node.log().slice(-4000)}`) }
-  await node.start()
-  const env = noAuthEnv(node.url)
+  const node = await startNode(t, `6${tag}`)
+  const fail = (what: string): never => node.fail(what)
 
   // --- the topology through the real CLI (one interactive session: one Python start)
-  const r = await openstack(env, [], [
+  const docs = await node.openstackBatch([
     'network create n1 -f json', 'network create n2 -f json',
     'subnet create s1 --network n1 --subnet-range 10.61.0.0/24 -f json',
     'subnet create s1v6 --network n1 --ip-version 6 --subnet-range fd61::/64 -f json',
@@ -86,9 +82,7 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
     'router add subnet r1 s1', 'router add subnet r1 s2', 'router add subnet r1 s1v6', 'router add subnet r1 s2v6',
     'port create a1 --network n1 -f json', 'port create a2 --network n1 -f json', 'port create a3 --network n1 -f json',
     'port create b1 --network n2 -f json',
-  ].join('\n') + '\n')
-  const docs = jsonDocuments(r.stdout) as Obj[]
-  if (docs.length !== 11) fail(`topology incomplete (${docs.length} objects): ${r.stderr}`)
+  ], 11)
   const [, , , s1v6, , s2v6, , a1, a2, a3, b1] = docs as [Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj]
   t.equal(s1v6.ipv6_address_mode, null, 'the IPv6 subnet has no address mode (addresses from fixed_ips only)')
   const ports = { a1, a2, a3, b1 }

@@ -7,8 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { jsonDocuments, noAuthEnv, openstack } from '../northbound/helpers/api-process.js'
-import { ServeNode, inNs, until } from './serve-node.js'
+import { startNode, inNs, until } from './serve-node.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
@@ -24,16 +23,11 @@ const alive = (pid: number): boolean => { try { process.kill(pid, 0); return tru
 
 t.test('serve survives OVS restarts', { timeout: 600_000, skip }, async t => {
   const tag = `r${process.pid.toString(36)}`
-  const node = new ServeNode(tag)
-  t.teardown(async () => { await node.cleanup() })
-  await node.start()
-  const env = noAuthEnv(node.url)
+  const node = await startNode(t, tag)
   const ovsDir = join(node.dir, 'ovs')
 
-  const r = await openstack(env, [], ['network create rn -f json', 'subnet create rs --network rn --subnet-range 10.41.0.0/24 -f json',
-    'port create w1 --network rn -f json', 'port create w2 --network rn -f json', 'port create w3 --network rn -f json'].join('\n') + '\n')
-  const docs = jsonDocuments(r.stdout) as Obj[]
-  if (docs.length !== 5) throw new Error(`topology incomplete: ${r.stderr}`)
+  const docs = await node.openstackBatch(['network create rn -f json', 'subnet create rs --network rn --subnet-range 10.41.0.0/24 -f json',
+    'port create w1 --network rn -f json', 'port create w2 --network rn -f json', 'port create w3 --network rn -f json'], 5)
   const [, , w1, w2, w3] = docs as [Obj, Obj, Obj, Obj, Obj]
   const ip = (p: Obj): string => p.fixed_ips[0].ip_address as string
   const ns = { w1: `dfr1${tag}`, w2: `dfr2${tag}`, w3: `dfr3${tag}` }

@@ -13,8 +13,8 @@
 import t from 'tap'
 import { OF_TABLE_BASE, STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
 import { parseCookie } from '../../offload/openflow/layout.js'
-import { jsonDocuments, noAuthEnv, openstack } from '../northbound/helpers/api-process.js'
-import { ServeNode, exec, inNs, until } from './serve-node.js'
+import { noAuthEnv, openstack } from '../northbound/helpers/api-process.js'
+import { startNode, exec, inNs, until } from './serve-node.js'
 import { leaseIn, writeUdhcpcScript } from './udhcpc.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
@@ -34,13 +34,11 @@ const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vS
 {
   t.test('routing on OVS: honest next-hop punts, then reactive L3', { timeout: 600_000, skip }, async t => {
     const tag = process.pid.toString(36)
-    const node = new ServeNode(`r${tag}`)
-    t.teardown(async () => { await node.cleanup() })
-    const fail = (what: string): never => { throw new Error(`${what}\n--- serve log ---\n${node.log().slice(-4000)}`) }
-    await node.start()
+    const node = await startNode(t, `r${tag}`)
+    const fail = (what: string): never => node.fail(what)
     let env = noAuthEnv(node.url)
 
-    const r = await openstack(env, [], [
+    const docs = await node.openstackBatch([
       'network create n1 -f json', 'network create n2 -f json',
       'subnet create s1 --network n1 --subnet-range 10.41.0.0/24 -f json',
       'subnet create s2 --network n2 --subnet-range 10.42.0.0/24 -f json',
@@ -48,9 +46,7 @@ const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vS
       // a route whose gateway is on n2 but is no port: the next hop never resolves
       'router set r1 --route destination=10.99.0.0/24,gateway=10.42.0.99',
       'port create a1 --network n1 -f json', 'port create b1 --network n2 -f json',
-    ].join('\n') + '\n')
-    const docs = jsonDocuments(r.stdout) as Obj[]
-    if (docs.length !== 7) fail(`topology incomplete (${docs.length} objects): ${r.stderr}`)
+    ], 7)
     const [, , , , r1, a1, b1] = docs as [Obj, Obj, Obj, Obj, Obj, Obj, Obj]
     const ip = (p: Obj): string => p.fixed_ips[0].ip_address as string
 

@@ -5,8 +5,11 @@ import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_proces
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Test } from 'tap'
 import { PrivateOvs } from '../../agent/controller/private-ovs.js'
-import { REPO } from '../northbound/helpers/api-process.js'
+import { REPO, jsonDocuments, noAuthEnv, openstack } from '../northbound/helpers/api-process.js'
+
+type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
 export interface Exec { code: number, stdout: string, stderr: string }
 
@@ -30,6 +33,14 @@ export async function until<T> (what: string, check: () => Promise<T | undefined
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, every))
   }
+}
+
+/** A started node (extra: serve flags) that the test's teardown removes with everything it made. */
+export async function startNode (t: Test, tag: string, extra: string[] = []): Promise<ServeNode> {
+  const node = new ServeNode(tag)
+  t.teardown(async () => { await node.cleanup() })
+  await node.start(extra)
+  return node
 }
 
 export class ServeNode {
@@ -63,6 +74,20 @@ export class ServeNode {
   }
 
   get pid (): number | undefined { return this.child?.pid }
+
+  /** Ends a test step with `what` and the tail of serve's log. */
+  fail (what: string): never { throw new Error(`${what}\n--- serve log ---\n${this.out.slice(-4000)}`) }
+
+  /**
+   * The real `openstack` CLI against this node (no auth), one interactive session over `lines` (one Python start);
+   * the JSON objects it printed, which must number `expected`.
+   */
+  async openstackBatch (lines: string[], expected: number): Promise<Obj[]> {
+    const r = await openstack(noAuthEnv(this.url), [], lines.join('\n') + '\n')
+    const docs = jsonDocuments(r.stdout) as Obj[]
+    if (docs.length !== expected) this.fail(`openstack printed ${docs.length} of ${expected} objects: ${r.stderr}`)
+    return docs
+  }
 
   /** kill -9: the private OVS stays up (detached), as after a crash. */
   async kill9 (): Promise<void> {

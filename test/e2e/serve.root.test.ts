@@ -6,7 +6,7 @@
 // them back; kill -9 of serve with a ping running: at most ~1 s lost and the same flow table afterwards.
 import t from 'tap'
 import { jsonDocuments, noAuthEnv, openstack } from '../northbound/helpers/api-process.js'
-import { ServeNode, exec, inNs, until } from './serve-node.js'
+import { startNode, exec, inNs, until } from './serve-node.js'
 import { leaseIn, writeUdhcpcScript } from './udhcpc.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
@@ -15,23 +15,19 @@ const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vS
 {
   t.test('serve: an edge node end to end', { timeout: 600_000, skip }, async t => {
     const tag = process.pid.toString(36)
-    const node = new ServeNode(tag)
-    t.teardown(async () => { await node.cleanup() })
-    const fail = (what: string): never => { throw new Error(`${what}\n--- serve log ---\n${node.log().slice(-4000)}`) }
-    await node.start()
+    const node = await startNode(t, tag)
+    const fail = (what: string): never => node.fail(what)
     const env = noAuthEnv(node.url)
 
     // --- the topology, through the real CLI (one interactive session: one Python start)
-    const r = await openstack(env, [], [
+    const docs = await node.openstackBatch([
       'network create n1 -f json', 'network create n2 -f json',
       'subnet create s1 --network n1 --subnet-range 10.31.0.0/24 -f json',
       'subnet create s2 --network n2 --subnet-range 10.32.0.0/24 -f json',
       'router create r1 -f json', 'router add subnet r1 s1', 'router add subnet r1 s2',
       'port create a1 --network n1 -f json', 'port create a2 --network n1 -f json',
       'port create b1 --network n2 -f json', 'port create b2 --network n2 -f json',
-    ].join('\n') + '\n')
-    const docs = jsonDocuments(r.stdout) as Obj[]
-    if (docs.length !== 9) fail(`topology incomplete (${docs.length} objects): ${r.stderr}`)
+    ], 9)
     const [n1, , , , , a1, a2, b1, b2] = docs as [Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj]
     const ip = (p: Obj): string => p.fixed_ips[0].ip_address as string
 
