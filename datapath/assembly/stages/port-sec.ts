@@ -7,7 +7,7 @@ import { REASON_PORT_SEC_ARP, REASON_PORT_SEC_IP, REASON_PORT_SEC_MAC } from '..
 import { ARP_SHA, ARP_SPA } from '../codec/arp'
 import { copyMac, ld16, ld32, macEquals } from '../codec/bytes'
 import { ETH_SRC, ETHERTYPE_ARP } from '../codec/ethernet'
-import { ICMP_CODE, ICMP_TYPE, ND_MESSAGE_BYTES, ND_NEIGHBOR_ADVERT, ND_TARGET } from '../codec/icmp'
+import { ICMP_CODE, ICMP_TYPE, ND_MESSAGE_BYTES, ND_NEIGHBOR_ADVERT, ND_ROUTER_ADVERT, ND_TARGET } from '../codec/icmp'
 import { IPPROTO_ICMPV6, IPPROTO_UDP, IPV4_SRC } from '../codec/ipv4'
 import { IPV6_SRC, isIpv6LinkLocal, isIpv6Unspecified } from '../codec/ipv6'
 import { UDP_DST_PORT, UDP_PORT_DHCP_CLIENT, UDP_PORT_DHCP_SERVER, UDP_SRC_PORT } from '../codec/udp'
@@ -127,9 +127,9 @@ function isDhcpClientHello(): bool {
     ld16(pkt.l4 + UDP_SRC_PORT) == UDP_PORT_DHCP_CLIENT && ld16(pkt.l4 + UDP_DST_PORT) == UDP_PORT_DHCP_SERVER
 }
 
-/** ICMPv6 type 136 in the first (or only) fragment; later fragments carry no ICMPv6 header. */
-@inline function isNeighborAdvert(): bool {
-  return pkt.proto == IPPROTO_ICMPV6 && !pkt.laterFragment && <u32>load<u8>(pkt.l4 + ICMP_TYPE) == ND_NEIGHBOR_ADVERT
+/** ICMPv6 of `type` in the first (or only) fragment; later fragments carry no ICMPv6 header. */
+@inline function isIcmpv6Type(type: u32): bool {
+  return pkt.proto == IPPROTO_ICMPV6 && !pkt.laterFragment && <u32>load<u8>(pkt.l4 + ICMP_TYPE) == type
 }
 
 /**
@@ -187,7 +187,9 @@ export function portSecurity(): bool {
     if (!isIpv6Unspecified(src) && !isIpv6LinkLocal(src) && !allowedV6(row, src)) {
       return refuse(REASON_PORT_SEC_IP, 6, src)
     }
-    if (isNeighborAdvert() && !naAllowed(row, ethSrc, src)) return refuse(REASON_PORT_SEC_IP, 6, src)
+    if (isIcmpv6Type(ND_NEIGHBOR_ADVERT) && !naAllowed(row, ethSrc, src)) return refuse(REASON_PORT_SEC_IP, 6, src)
+    // rogue-RA guard: instances are hosts, never routers (RFC 4861 6.2.1; Neutron drops them too)
+    if (isIcmpv6Type(ND_ROUTER_ADVERT)) return refuse(REASON_PORT_SEC_IP, 6, src)
   }
   const t = step(STAGE_PORT_SEC, TRACE_HIT, TRACE_KIND_PORT_SEC, 0, port, 0, 0)
   traceMac(t, ethSrc)

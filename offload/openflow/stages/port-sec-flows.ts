@@ -41,6 +41,9 @@ export function portSecFlows(c: Context): Flow[] {
         .match('ipv6_src', Ipv6Prefix.parse(cidr)).goto(STAGE_ARP_ND_RSP).build())
     }
     out.push(...ndAdvertFlows(e, from))
+    // rogue-RA guard: instances are hosts, never routers (BEHAVIOUR.md §4, RFC 4861 6.2.1)
+    out.push(from('PORT_SEC_ND_DENY', { reason: REASON_PORT_SEC_IP }).match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6)
+      .match('icmpv6_type', ICMPV6_ND_RA).build())
     // IPv6 before an address: DAD from :: and any link-local source (BEHAVIOUR.md §4)
     for (const pre of [Ipv6Address.parse('::'), Ipv6Prefix.parse('fe80::/10')]) {
       out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV6).match('ipv6_src', pre)
@@ -85,6 +88,8 @@ function ndAdvertFlows(e: PortSecEntry, from: From): Flow[] {
 }
 
 const LINK_LOCAL = Ipv6Prefix.parse('fe80::/10')
+/** ICMPv6 router advertisement (RFC 4861 4.2) */
+const ICMPV6_ND_RA = 134
 /** ICMPv6 neighbour advertisement (RFC 4861 4.4) */
 const ICMPV6_ND_NA = 136
 

@@ -74,6 +74,10 @@ export function portSecRules(env: StageEnv, ctx: PathContext, add: RuleSink): vo
     // neighbour advertisements: the target check needs the ND target, which no flower / rte_flow / P4 profile
     // here can match (no `nd_target` in their match fields): every NA from this MAC goes to software first
     add({ prio: PRIO.EXCEPTION, match: { eth_src: mac, ...naMatch(env) }, actions: [trap('the profile cannot match the ND target of a neighbour advertisement')] })
+    // rogue-RA guard (BEHAVIOUR.md §4); without icmp_type the NA trap above already sends every RA to software
+    if (canMatch(env, ['ip_proto', 'icmp_type'])) {
+      add({ prio: PRIO.EXCEPTION, match: { eth_src: mac, eth_type: ETH_TYPE_IPV6, ip_proto: IP_PROTO_ICMPV6, icmp_type: ICMPV6_ROUTER_ADVERT }, actions: [drop(REASON_PORT_SEC_IP)] })
+    }
     for (const cidr of v4) allow({ eth_type: ETH_TYPE_IPV4, src_ip: cidr })
     // before an address exists: DHCP from 0.0.0.0, ARP probes, DAD from ::, link-local (BEHAVIOUR.md §4)
     allow({ eth_type: ETH_TYPE_IPV4, ip_proto: IP_PROTO_UDP, src_ip: '0.0.0.0/32', src_port: DHCP_CLIENT_PORT, dst_port: DHCP_SERVER_PORT })
@@ -91,6 +95,8 @@ export function portSecRules(env: StageEnv, ctx: PathContext, add: RuleSink): vo
   add({ prio: PRIO.MISS, match: {}, actions: [drop(REASON_PORT_SEC_MAC)] })
 }
 
+/** RFC 4861 §4.2 */
+const ICMPV6_ROUTER_ADVERT = 134
 /** RFC 4861 §4.4 */
 const ICMPV6_NEIGHBOR_ADVERT = 136
 

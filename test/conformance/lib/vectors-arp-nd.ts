@@ -2,7 +2,7 @@
 // place (BEHAVIOUR.md "Order of checks" 5).
 import { BROADCAST_MAC, IPV6_ANY, ipv4, ipv6, mac, type Ipv4Address, type Ipv6Address, type MacAddress }
   from '../../../datapath/host/packet-addresses.js'
-import { ARP_REPLY, ARP_REQUEST, arp, concat, ethernet, ip6, ndLinkLayerOption, ndNa, ndNs, ndRa, ndRs, type Icmpv6Layer, type Layer } from '../../../datapath/host/packet-builder.js'
+import { ARP_REPLY, ARP_REQUEST, arp, concat, ethernet, ip6, ndLinkLayerOption, ndNa, ndNs, ndRs, type Icmpv6Layer, type Layer } from '../../../datapath/host/packet-builder.js'
 import { STAGE_ARP_ND_RSP } from '../../../datapath/spec/stages.js'
 import type { FieldChecks, Vector } from '../vector-format.js'
 import { NET_A, RPA, RPB, VM1, VM2, VM3, VM4, VM4_PAIR_IP, VM4_PAIR_MAC, VMB1 } from './topologies.js'
@@ -76,8 +76,6 @@ const advertised = { because: 'BEHAVIOUR.md 5: NS for a known target becomes an 
 function ndVectors(): Vector[] {
   const vm1: Solicit = { mac: VM1.mac, src: VM1.ip6 }
   const allNodes = ipv6('ff02::1')
-  const ra: Layer[] = [ethernet({ src: VM1.mac, dst: mac('33:33:00:00:00:01') }), ip6({ src: ipv6('fe80::f816:3eff:fe0a:1'), dst: allNodes, hopLimit: 255 }),
-    ndRa({ sll: VM1.mac, prefixes: [{ prefix: ipv6('2001:db8:a::'), length: 64 }] })]
   return [
     ...bothModes({ name: 'nd/ns-for-router-address', stage, intent: 'vm1 resolves its IPv6 gateway: NA with router, solicited and override flags.',
       input: layersInput(of1, ns(vm1, RPA.ip6)), expect: inPort(of1, fields(na({ to: VM1.mac, dst: VM1.ip6, target: RPA.ip6, mac: RPA.mac, flags: 'RSO' })), advertised) }),
@@ -126,8 +124,6 @@ function ndVectors(): Vector[] {
       input: layersInput(of1, [ethernet({ src: VM1.mac, dst: mac('33:33:00:00:00:02') }), ip6({ src: ipv6('fe80::f816:3eff:fe0a:1'), dst: ipv6('ff02::2'), hopLimit: 255 }), ndRs({ sll: VM1.mac })]),
       expect: flood(NET_A, exact([ethernet({ src: VM1.mac, dst: mac('33:33:00:00:00:02') }), ip6({ src: ipv6('fe80::f816:3eff:fe0a:1'), dst: ipv6('ff02::2'), hopLimit: 255 }), ndRs({ sll: VM1.mac })]),
         { because: 'BEHAVIOUR.md 5: only NS is answered' }) }),
-    vector({ name: 'nd/router-advertisement-floods', stage, intent: 'A router advertisement from a VM is not consumed by the pipeline: it floods (there is no RA guard stage).',
-      input: layersInput(of1, ra), expect: flood(NET_A, exact(ra), { because: 'BEHAVIOUR.md 5: only NS is answered; 9: multicast floods' }) }),
     vector({ name: 'nd/unsolicited-na-floods', stage, intent: 'An unsolicited NA to all-nodes is switched (flooded), not consumed.',
       input: layersInput(of1, [ethernet({ src: VM1.mac, dst: mac('33:33:00:00:00:01') }), ip6({ src: VM1.ip6, dst: allNodes, hopLimit: 255 }), ndNa({ target: VM1.ip6, override: true, tll: VM1.mac })]),
       expect: flood(NET_A, exact([ethernet({ src: VM1.mac, dst: mac('33:33:00:00:00:01') }), ip6({ src: VM1.ip6, dst: allNodes, hopLimit: 255 }), ndNa({ target: VM1.ip6, override: true, tll: VM1.mac })]),

@@ -1,8 +1,8 @@
 // ls_in_port_sec: a port's frames must come from its MACs and, with each MAC, from the prefixes listed with it
 // (fixed IPs, allowed address pairs). BEHAVIOUR.md "Order of checks" 4.
-import { BROADCAST_MAC, IPV4_ANY, IPV4_BROADCAST, ipv4, ipv6, mac, type Ipv4Address, type Ipv6Address, type MacAddress }
+import { BROADCAST_MAC, IPV4_ANY, IPV4_BROADCAST, Ipv6Address, ipv4, ipv6, mac, type Ipv4Address, type MacAddress }
   from '../../../datapath/host/packet-addresses.js'
-import { arp, ethernet, icmp6, ip4, ip6, ndNa, raw, udp, type Layer } from '../../../datapath/host/packet-builder.js'
+import { arp, ethernet, icmp6, ip4, ip6, ndNa, ndRa, raw, udp, type Layer } from '../../../datapath/host/packet-builder.js'
 import { STAGE_PORT_SEC } from '../../../datapath/spec/stages.js'
 import type { Vector } from '../vector-format.js'
 import { NET_A, VM1, VM2, VM4, VM4_PAIR_CIDR, VM4_PAIR_IP, VM4_PAIR_MAC, VM5, VM7, type Host } from './topologies.js'
@@ -32,6 +32,19 @@ function naToVm2(o: { srcMac: MacAddress; src: Ipv6Address; target: Ipv6Address 
     ndNa({ target: o.target, override: true, tll: o.srcMac })]
 }
 const naDelivered = (layers: Layer[], because: string) => output(VM2.ofport as number, exact(layers), { because })
+/** A router advertisement with a prefix option (RFC 4861 4.2) from `h`'s EUI-64 link-local address to all nodes. */
+function raFrom(h: Host): Layer[] {
+  return [ethernet({ src: h.mac, dst: mac('33:33:00:00:00:01') }), ip6({ src: linkLocal(h.mac), dst: ipv6('ff02::1'), hopLimit: 255 }),
+    ndRa({ sll: h.mac, prefixes: [{ prefix: ipv6('2001:db8:a::'), length: 64 }] })]
+}
+/** fe80::/64 + modified EUI-64 (RFC 4291 2.5.6): U/L bit flipped, ff:fe in the middle. */
+function linkLocal(m: MacAddress): Ipv6Address {
+  const mb = m.bytes
+  const b = new Uint8Array(16)
+  b.set([0xfe, 0x80])
+  b.set([(mb[0] ?? 0) ^ 0x02, mb[1] ?? 0, mb[2] ?? 0, 0xff, 0xfe, mb[3] ?? 0, mb[4] ?? 0, mb[5] ?? 0], 8)
+  return Ipv6Address.fromBytes(b)
+}
 /** vm1's link-local address: fe80::/64 + modified EUI-64 of fa:16:3e:0a:00:01 (RFC 4291 2.5.6, U/L bit flipped). */
 const VM1_LINK_LOCAL = ipv6('fe80::f816:3eff:fe0a:1')
 /** vm4's row with an IPv6 allowed-address-pair prefix added (the topology has none). */
@@ -69,6 +82,11 @@ function naVectors(): Vector[] {
     vector({ name: 'port_sec/na-inside-allowed-prefix-pair', stage, intent: 'vm4 has an IPv6 allowed-address pair 2001:db8:a:4::/64; an NA for an address inside it is forwarded.',
       entries: vm4WithV6Pair, input: layersInput(of4, inPair),
       expect: naDelivered(inPair, 'BEHAVIOUR.md 4: the target is inside one of the row\'s IPv6 prefixes') }),
+    ...bothModes({ name: 'port_sec/router-advertisement-dropped', stage, intent: 'A router advertisement from an instance is a rogue RA: dropped (it used to flood).',
+      input: layersInput(of1, raFrom(VM1)), expect: drop('port_sec_ip', 'BEHAVIOUR.md 4: rogue-RA guard, instances are hosts (RFC 4861 6.2.1)') }),
+    vector({ name: 'port_sec/router-advertisement-port-security-off', stage, intent: 'A port with port security off may send router advertisements; multicast floods.',
+      input: layersInput(VM5.ofport as number, raFrom(VM5)),
+      expect: flood(NET_A, exact(raFrom(VM5)), { because: 'BEHAVIOUR.md 4: the RA guard is part of port security; 9: multicast floods' }) }),
     vector({ name: 'port_sec/na-code-not-zero', stage, intent: 'An NA with ICMP code 1 is invalid (RFC 4861 7.1.2), so even vm1\'s own target is not an allowed claim.',
       input: layersInput(of1, own.map(l => l.kind === 'icmp6' ? { ...l, code: 1 } : l)),
       expect: drop('port_sec_ip', 'BEHAVIOUR.md 4: an NA shorter than 24 bytes or with code != 0 has no allowed target') }),
