@@ -16,7 +16,7 @@ export const PRIORITY_BANDS = {
   PORT_SEC_L3_DENY: { base: 200, width: 1 },
   /** port security: an allowed source address, or DHCP/ARP probe/DAD before an address exists */
   PORT_SEC_L3_ALLOW: { base: 300, width: 1 },
-  /** port security: a neighbour advertisement from the port's MAC whose target the port does not own */
+  /** port security: a neighbour advertisement from the port's MAC whose target the port does not own, and any router advertisement from it (rogue-RA guard) */
   PORT_SEC_ND_DENY: { base: 400, width: 1 },
   /** port security: a neighbour advertisement for one of the port's own addresses (above PORT_SEC_ND_DENY) */
   PORT_SEC_ND_ALLOW: { base: 500, width: 1 },
