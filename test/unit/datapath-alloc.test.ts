@@ -1,9 +1,10 @@
 // Zero allocation per packet: the WASM allocator's top (an exported probe) does not move across a batch of
-// 10k mixed packets, nor across packet-ins that build replies, once the buffers have grown to their size.
+// 10k mixed packets, nor across packet-ins that build replies, once the buffers have grown to their size; nor on
+// the port-security paths (address checks, the NA target check, the rogue-RA guard).
 import t from 'tap'
 import { createDatapath } from '../../datapath/host/index.js'
 import { ipv4, ipv6, mac } from '../../datapath/host/packet-addresses.js'
-import { arp, buildFrame, dhcp, echo4, ethernet, ip4, ip6, ndNs, udp } from '../../datapath/host/packet-builder.js'
+import { arp, buildFrame, dhcp, echo4, ethernet, ip4, ip6, ndNa, ndNs, ndRa, udp } from '../../datapath/host/packet-builder.js'
 
 t.test('a 10k-packet batch and repeated packet-ins allocate nothing', async t => {
   const dp = await createDatapath()
@@ -61,4 +62,35 @@ t.test('a 10k-packet batch and repeated packet-ins allocate nothing', async t =>
     dp.trace({ in_port: 1, data: frames[i % frames.length]! }, i * 10)
   }
   t.equal(dp.heapTop(), beforeSlow, 'no allocation across packet-ins and traces')
+})
+
+t.test('port security (addresses, NA targets, router advertisements) allocates nothing', async t => {
+  const dp = await createDatapath()
+  const vm = mac('fa:16:3e:00:00:01')
+  dp.load({ entries: [
+    { stage: 'classify', in_port: 1, network: 1, port: 1 },
+    { stage: 'port_sec', port: 1, mac: 'fa:16:3e:00:00:01', ips: ['10.0.0.5/32', '2001:db8::5/128', '2001:db8:1::/64'] },
+    { stage: 'l2', network: 1, mac: 'fa:16:3e:00:00:02', port: 2 },
+    { stage: 'egress', port: 2, local: 2 },
+  ] })
+  const peer = mac('fa:16:3e:00:00:02')
+  const na = (src: string, target: string): Uint8Array => buildFrame([ethernet({ src: vm, dst: peer }),
+    ip6({ src: ipv6(src), dst: ipv6('2001:db8::6'), hopLimit: 255 }), ndNa({ target: ipv6(target), solicited: true, tll: vm })])
+  const frames = [
+    buildFrame([ethernet({ src: vm, dst: peer }), ip4({ src: ipv4('10.0.0.5'), dst: ipv4('10.0.0.6') }), udp({})]),
+    buildFrame([ethernet({ src: vm, dst: peer }), ip4({ src: ipv4('10.0.0.99'), dst: ipv4('10.0.0.6') }), udp({})]),
+    na('2001:db8::5', '2001:db8::5'),
+    na('fe80::f816:3eff:fe00:1', 'fe80::f816:3eff:fe00:1'),
+    na('2001:db8:1::7', '2001:db8:1::7'),
+    na('2001:db8::5', '2001:db8::6'),
+    buildFrame([ethernet({ src: vm, dst: mac('33:33:00:00:00:01') }), ip6({ src: ipv6('fe80::f816:3eff:fe00:1'), dst: ipv6('ff02::1'), hopLimit: 255 }),
+      ndRa({ sll: vm, prefixes: [{ prefix: ipv6('2001:db8:9::'), length: 64 }] })]),
+  ]
+  const batch = dp.encodeBatch(Array.from({ length: 7_000 }, (_, i) => ({ in_port: 1, data: frames[i % frames.length]! })))
+  t.equal(dp.processEncoded(batch), 7_000, 'warm-up')
+  const before = dp.heapTop()
+  t.equal(dp.processEncoded(batch), 7_000)
+  t.equal(dp.heapTop(), before, 'no allocation across 7k port-security checks')
+  const c = dp.counters()
+  t.equal(c.reasons.port_sec_ip, 6_000, 'per 7 frames, the spoofed source, the NA for another address and the RA were dropped (the paths ran)')
 })
