@@ -1,9 +1,22 @@
 // Frame operations every target MODEL performs alike (MAC match and rewrite, TTL decrement), kept in one place
 // so that the TC, rte_flow and P4 interpreters differ only where their rule forms differ.
 import type { PacketInput } from '../../datapath/host/api.js'
-import { Ipv4Address } from '../../datapath/host/packet-addresses.js'
+import { Cidr, Ipv4Address } from '../../datapath/host/packet-addresses.js'
 import { internetChecksum } from '../../datapath/host/packet-checksum.js'
 import { type FrameKey, dissect } from './frame-dissector.js'
+
+/** Rules name their prefixes as text and a MODEL tests them per packet: each text is parsed once. */
+export class CidrCache {
+  private readonly byText = new Map<string, Cidr>()
+  get(text: string): Cidr {
+    let c = this.byText.get(text)
+    if (c === undefined) {
+      c = Cidr.parse(text)
+      this.byText.set(text, c)
+    }
+    return c
+  }
+}
 
 /** "fa:16:3e:00:00:01" -> 6 bytes (rules carry MACs as text, already validated by the emitter). */
 export function macBytes(text: string): Uint8Array {

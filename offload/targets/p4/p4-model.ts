@@ -3,10 +3,10 @@
 // all match runs its action; no entry = the table's default NoAction. set_ctx moves the packet to a later
 // stage's entries; forward / drop end; punt sends it to the CPU port (the WASM pipeline).
 import type { PacketInput, Verdict } from '../../../datapath/host/api.js'
-import { Cidr } from '../../../datapath/host/packet-addresses.js'
+import type { Cidr } from '../../../datapath/host/packet-addresses.js'
 import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { type FrameKey, dissect } from '../frame-dissector.js'
-import { type IngressMeta, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
+import { CidrCache, type IngressMeta, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
 import type { TargetOutcome } from '../target-outcome.js'
 import type { VerdictNote } from '../tc/flower-rule.js'
 import type { P4Entry, P4Key, P4Program } from './p4-entry.js'
@@ -16,7 +16,7 @@ type Meta = IngressMeta
 export class P4Model {
   /** table -> ctx -> entries by priority */
   private readonly index = new Map<string, Map<number, P4Entry[]>>()
-  private readonly cidrs = new Map<string, Cidr>()
+  private readonly cidrs = new CidrCache()
 
   constructor(private readonly program: P4Program) {
     for (const e of program.entries) {
@@ -70,7 +70,7 @@ export class P4Model {
 
   private field(name: string, key: P4Key, k: FrameKey, meta: Meta): boolean {
     const exact = (v: number | string | undefined): boolean => 'exact' in key && v !== undefined && key.exact === v
-    const lpm = (ip: Parameters<Cidr['contains']>[0] | undefined): boolean => 'lpm' in key && ip !== undefined && this.cidr(key.lpm).contains(ip)
+    const lpm = (ip: Parameters<Cidr['contains']>[0] | undefined): boolean => 'lpm' in key && ip !== undefined && this.cidrs.get(key.lpm).contains(ip)
     const tern = (mac: { bytes: Uint8Array } | undefined): boolean => 'ternary' in key && mac !== undefined && macMatches(mac.bytes, key.ternary.value, key.ternary.mask)
     switch (name) {
       case 'std.ingress_port': return !meta.tunnel && exact(meta.in_port)
@@ -95,14 +95,6 @@ export class P4Model {
     }
   }
 
-  private cidr(text: string): Cidr {
-    let c = this.cidrs.get(text)
-    if (c === undefined) {
-      c = Cidr.parse(text)
-      this.cidrs.set(text, c)
-    }
-    return c
-  }
 }
 
 function verdictOf(note: VerdictNote, frame: Uint8Array, out: { ofport?: number; remote?: string }): Verdict {

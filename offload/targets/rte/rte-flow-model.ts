@@ -2,10 +2,10 @@
 // group's pipes whose pattern items all match runs its actions; JUMP moves to a group, a port action or DROP
 // ends, SEND_TO_KERNEL hands the frame to software. The verdict is the MARK's note and the rewritten frame.
 import type { PacketInput, Verdict } from '../../../datapath/host/api.js'
-import { Cidr, Ipv4Address, Ipv6Address } from '../../../datapath/host/packet-addresses.js'
+import { Ipv4Address, Ipv6Address } from '../../../datapath/host/packet-addresses.js'
 import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_TCP, IP_PROTO_UDP, type FrameKey, dissect } from '../frame-dissector.js'
-import { type IngressMeta, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
+import { CidrCache, type IngressMeta, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
 import type { TargetOutcome } from '../target-outcome.js'
 import type { VerdictNote } from '../tc/flower-rule.js'
 import type { RteFlowEntry, RteItem, RteProgram } from './rte-flow-rule.js'
@@ -17,7 +17,7 @@ type Meta = IngressMeta
 
 export class RteFlowModel {
   private readonly groups = new Map<number, { entry: RteFlowEntry; pipe: string }[]>()
-  private readonly cidrs = new Map<string, Cidr>()
+  private readonly cidrs = new CidrCache()
 
   constructor(program: RteProgram) {
     for (const p of program.pipes) {
@@ -87,14 +87,14 @@ export class RteFlowModel {
       case 'ARP_ETH_IPV4':
         return k.eth_type === ETH_TYPE_ARP && (i.opcode === undefined || i.opcode === k.arp_op) &&
           (i.sha === undefined || (k.arp_sha !== undefined && macMatches(k.arp_sha.bytes, i.sha))) &&
-          (i.spa === undefined || (k.arp_spa !== undefined && this.cidr(i.spa).contains(k.arp_spa))) &&
-          (i.tpa === undefined || (k.arp_tpa !== undefined && this.cidr(i.tpa).contains(k.arp_tpa)))
+          (i.spa === undefined || (k.arp_spa !== undefined && this.cidrs.get(i.spa).contains(k.arp_spa))) &&
+          (i.tpa === undefined || (k.arp_tpa !== undefined && this.cidrs.get(i.tpa).contains(k.arp_tpa)))
       case 'IPV4':
       case 'IPV6': {
         const fam = i.type === 'IPV4' ? ETH_TYPE_IPV4 : ETH_TYPE_IPV6
         const ok = k.eth_type === fam && (k.ip_dst instanceof Ipv4Address || k.ip_dst instanceof Ipv6Address)
-        return ok && (i.src === undefined || (k.ip_src !== undefined && this.cidr(i.src).contains(k.ip_src))) &&
-          (i.dst === undefined || (k.ip_dst !== undefined && this.cidr(i.dst).contains(k.ip_dst))) &&
+        return ok && (i.src === undefined || (k.ip_src !== undefined && this.cidrs.get(i.src).contains(k.ip_src))) &&
+          (i.dst === undefined || (k.ip_dst !== undefined && this.cidrs.get(i.dst).contains(k.ip_dst))) &&
           (i.proto === undefined || i.proto === k.ip_proto) && (i.ttl === undefined || i.ttl === k.ttl)
       }
       case 'UDP':
@@ -107,13 +107,5 @@ export class RteFlowModel {
     }
   }
 
-  private cidr(text: string): Cidr {
-    let c = this.cidrs.get(text)
-    if (c === undefined) {
-      c = Cidr.parse(text)
-      this.cidrs.set(text, c)
-    }
-    return c
-  }
 }
 

@@ -3,10 +3,9 @@
 // jumps, redirect and drop end, trap hands the frame to software. The verdict comes from the terminal action's
 // cookie (flower-rule.ts VerdictNote) and the frame as rewritten by pedit / vlan pop.
 import type { PacketInput, Verdict } from '../../../datapath/host/api.js'
-import { Cidr } from '../../../datapath/host/packet-addresses.js'
 import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { type FrameKey, dissect } from '../frame-dissector.js'
-import { decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
+import { CidrCache, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
 import type { TargetOutcome } from '../target-outcome.js'
 import { kernelPrio } from './tc-batch-text.js'
 import type { FlowerMatch, FlowerRule, TcProgram, VerdictNote } from './flower-rule.js'
@@ -16,7 +15,7 @@ const MAX_GOTOS = 64
 
 export class FlowerModel {
   private readonly byChain = new Map<number, FlowerRule[]>()
-  private readonly cidrs = new Map<string, Cidr>()
+  private readonly cidrs = new CidrCache()
 
   constructor(readonly program: TcProgram) {
     for (const r of program.rules) this.byChain.set(r.chain, [...(this.byChain.get(r.chain) ?? []), r])
@@ -96,26 +95,18 @@ export class FlowerModel {
     if (m.eth_src !== undefined && !macMatches(k.eth_src.bytes, m.eth_src, m.eth_src_mask)) return false
     if (m.eth_type !== undefined && m.eth_type !== k.eth_type) return false
     if (m.ip_proto !== undefined && m.ip_proto !== k.ip_proto) return false
-    if (m.src_ip !== undefined && (k.ip_src === undefined || !this.cidr(m.src_ip).contains(k.ip_src))) return false
-    if (m.dst_ip !== undefined && (k.ip_dst === undefined || !this.cidr(m.dst_ip).contains(k.ip_dst))) return false
+    if (m.src_ip !== undefined && (k.ip_src === undefined || !this.cidrs.get(m.src_ip).contains(k.ip_src))) return false
+    if (m.dst_ip !== undefined && (k.ip_dst === undefined || !this.cidrs.get(m.dst_ip).contains(k.ip_dst))) return false
     if (m.ip_ttl !== undefined && m.ip_ttl !== k.ttl) return false
     if (m.arp_op !== undefined && m.arp_op !== k.arp_op) return false
     if (m.arp_sha !== undefined && (k.arp_sha === undefined || !macMatches(k.arp_sha.bytes, m.arp_sha, undefined))) return false
-    if (m.arp_sip !== undefined && (k.arp_spa === undefined || !this.cidr(m.arp_sip).contains(k.arp_spa))) return false
-    if (m.arp_tip !== undefined && (k.arp_tpa === undefined || !this.cidr(m.arp_tip).contains(k.arp_tpa))) return false
+    if (m.arp_sip !== undefined && (k.arp_spa === undefined || !this.cidrs.get(m.arp_sip).contains(k.arp_spa))) return false
+    if (m.arp_tip !== undefined && (k.arp_tpa === undefined || !this.cidrs.get(m.arp_tip).contains(k.arp_tpa))) return false
     if (m.src_port !== undefined && m.src_port !== k.src_port) return false
     if (m.dst_port !== undefined && m.dst_port !== k.dst_port) return false
     if (m.icmp_type !== undefined && m.icmp_type !== k.icmp_type) return false
     return true
   }
 
-  private cidr(text: string): Cidr {
-    let c = this.cidrs.get(text)
-    if (c === undefined) {
-      c = Cidr.parse(text)
-      this.cidrs.set(text, c)
-    }
-    return c
-  }
 }
 
