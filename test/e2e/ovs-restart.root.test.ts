@@ -4,27 +4,25 @@
 //     one before;
 //   - ovsdb-server killed: serve starts it again; the agent's OVSDB client reconnects, monitors again, and a
 //     workload plugged afterwards is bound (ACTIVE, reachable) like any other.
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { PrivateOvs } from '../../agent/controller/private-ovs.js'
 import { startNode, inNs, until } from './serve-node.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
 const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vSwitch)' : false
 
-function killDaemon (ovsDir: string, daemon: 'ovs-vswitchd' | 'ovsdb-server'): number {
-  const pid = Number(readFileSync(join(ovsDir, `${daemon}.pid`), 'utf8').trim())
-  process.kill(pid, 'SIGKILL')
-  return pid
-}
-
-const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
-
 t.test('serve survives OVS restarts', { timeout: 600_000, skip }, async t => {
   const tag = `r${process.pid.toString(36)}`
   const node = await startNode(t, tag)
-  const ovsDir = join(node.dir, 'ovs')
+  const ovs = new PrivateOvs({ dir: join(node.dir, 'ovs'), netns: node.netns })
+  /** kill -9 one of serve's OVS daemons and wait until that process is gone */
+  const crash = async (daemon: 'ovs-vswitchd' | 'ovsdb-server'): Promise<void> => {
+    const pid = ovs.pidOf(daemon) ?? node.fail(`${daemon} is not running`)
+    process.kill(pid, 'SIGKILL')
+    await until(`${daemon} to die`, async () => ovs.pidOf(daemon) !== pid)
+  }
 
   const docs = await node.openstackBatch(['network create rn -f json', 'subnet create rs --network rn --subnet-range 10.41.0.0/24 -f json',
     'port create w1 --network rn -f json', 'port create w2 --network rn -f json', 'port create w3 --network rn -f json'], 5)
@@ -45,8 +43,7 @@ t.test('serve survives OVS restarts', { timeout: 600_000, skip }, async t => {
   const before = strip(await node.flows())
 
   // --- ovs-vswitchd dies and comes back
-  const old = killDaemon(ovsDir, 'ovs-vswitchd')
-  await until('vswitchd to die', async () => !alive(old))
+  await crash('ovs-vswitchd')
   await until('serve to start vswitchd again', async () => /ovs: ovs-vswitchd not running; starting again/.test(node.log()), 30_000)
   await until('the switch to reconnect', async () => node.log().split('agent: switch connected').length > 2, 60_000)
   t.pass('serve noticed the dead vswitchd, started it again, and the switch reconnected')
@@ -54,8 +51,7 @@ t.test('serve survives OVS restarts', { timeout: 600_000, skip }, async t => {
   t.same(strip(await node.flows()), before, 'the reinstalled flow table equals the one before the restart')
 
   // --- ovsdb-server dies and comes back; a port plugged afterwards is bound
-  const oldDb = killDaemon(ovsDir, 'ovsdb-server')
-  await until('ovsdb-server to die', async () => !alive(oldDb))
+  await crash('ovsdb-server')
   await until('serve to start ovsdb-server again', async () => /ovs: ovsdb-server not running; starting again/.test(node.log()), 30_000)
   await until('ovsdb-server back', async () => { await node.vsctl('show'); return true }, 30_000)
   await plugStatic(w3, ns.w3)

@@ -128,15 +128,13 @@ export class ServeNode {
   }
 
   /** br-int's flows with statistics (n_packets, idle_timeout), one per line, as ovs-ofctl prints them. */
-  async flowsWithStats (): Promise<string[]> {
-    const r = await exec('ovs-ofctl', ['-O', 'OpenFlow13', 'dump-flows', 'br-int'], { env: this.ovsEnv() })
-    if (r.code !== 0) throw new Error(`dump-flows: ${r.stderr}`)
-    return r.stdout.split('\n').filter(l => l.includes('table='))
-  }
+  async flowsWithStats (): Promise<string[]> { return await this.dumpFlows([]) }
 
   /** br-int's flows without statistics, one per line, as ovs-ofctl prints them. */
-  async flows (): Promise<string[]> {
-    const r = await exec('ovs-ofctl', ['-O', 'OpenFlow13', '--no-stats', 'dump-flows', 'br-int'], { env: this.ovsEnv() })
+  async flows (): Promise<string[]> { return await this.dumpFlows(['--no-stats']) }
+
+  private async dumpFlows (opts: string[]): Promise<string[]> {
+    const r = await exec('ovs-ofctl', ['-O', 'OpenFlow13', ...opts, 'dump-flows', 'br-int'], { env: this.ovsEnv() })
     if (r.code !== 0) throw new Error(`dump-flows: ${r.stderr}`)
     return r.stdout.split('\n').filter(l => l.includes('table='))
   }
