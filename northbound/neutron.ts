@@ -62,8 +62,13 @@ export class Neutron {
   }
 
   async usage(projectId: string, table: string): Promise<number> {
+    return (await this.ownedIds(projectId, table)).size
+  }
+
+  /** Ids of the objects of `table` that belong to the project. */
+  private async ownedIds(projectId: string, table: string): Promise<Set<string>> {
     const rows = await this.db.list<{ project_id: string }>(table, projectTopic(projectId))
-    return rows.filter(r => r.value.project_id === projectId).length
+    return new Set(rows.filter(r => r.value.project_id === projectId).map(r => r.id))
   }
 
   /**
@@ -84,8 +89,7 @@ export class Neutron {
     q.counting.set(me, q.seq)
     let reserved = false
     try {
-      const listed = new Set((await this.db.list<{ project_id: string }>(opts.table, projectTopic(projectId)))
-        .filter(r => r.value.project_id === projectId).map(r => r.id))
+      const listed = await this.ownedIds(projectId, opts.table)
       const since = q.counting.get(me) ?? 0
       const unseen = q.committed.filter(c => c.seq > since && !listed.has(c.id)).length
       q.counting.delete(me)
