@@ -1,6 +1,7 @@
-// This node's row in the store (TABLES.chassis): who it is, where its tunnels end, and the cookie generation
-// of its flows. The generation is bumped (with CAS) on every start, so flows left by an earlier run carry an
-// older generation and can be told apart from ours (offload/openflow/layout.ts).
+// This node's row in the store (TABLES.chassis): who it is, where its tunnels end, and the run generation.
+// The generation is bumped (with CAS) on every start; it marks the reactive flows this run caches, so a later
+// run tells them apart from its own (offload/openflow/layout.ts). Proactive flows carry no run generation: a
+// restart adopts them as they are.
 import { TABLES } from '../../model/tables.js'
 import type { Chassis } from '../../model/types.js'
 import { StoreError, type Store } from '../../store/types.js'
@@ -17,8 +18,11 @@ export interface ChassisInfo {
 /** external_ids key holding the generation of this node's flows */
 export const GENERATION_ID = 'dragonflow:generation'
 
-/** 16-bit generation field; 0 is skipped so that a zero cookie never looks like one of ours. */
-const nextGeneration = (g: number): number => (g % 0xffff) + 1
+/**
+ * 16-bit generation field, 2..65535: 0 is skipped so that a zero cookie never looks like one of ours, 1 is
+ * PROACTIVE_GENERATION (layout.ts), so a run's reactive flows are told apart from every proactive flow.
+ */
+export const nextGeneration = (g: number): number => g >= 2 && g < 0xffff ? g + 1 : 2
 
 /** Create or update the chassis row; returns the generation this run owns. */
 export async function registerChassis (store: Store, info: ChassisInfo): Promise<number> {

@@ -21,6 +21,7 @@ import { STAGE_CLASSIFY } from '../../datapath/spec/stages.js'
 import { pipelineEntryFlow } from './builder.js'
 import type { Flow } from './flow.js'
 import { Context } from './stages/context.js'
+import { PROACTIVE_GENERATION } from './layout.js'
 import { classifyFlows } from './stages/classify-flows.js'
 import { portSecFlows } from './stages/port-sec-flows.js'
 import { arpFlows } from './stages/arp-nd-flows.js'
@@ -31,7 +32,7 @@ import { l2Flows } from './stages/l2-flows.js'
 import { egressFlows } from './stages/egress-flows.js'
 
 export interface EmitOptions {
-  /** cookie generation (layout.ts); default 1 */
+  /** cookie generation (layout.ts); default PROACTIVE_GENERATION, which is what the agent installs */
   generation?: number
   /** ofport of the flow-based tunnel port (options:remote_ip=flow, options:key=flow); needed for remote ports */
   tunnelOfport?: number
@@ -44,9 +45,9 @@ export interface EmitOptions {
 export type { L3Mode, ReactiveQuery } from './stages/route-flows.js'
 
 /** One ordered list of flows for the whole pipeline. */
-export function emitOpenFlow(entries: Entry[], opts: EmitOptions = {}): Flow[] {
-  const generation = opts.generation ?? 1
-  const ctx = new Context(entries, generation, opts.tunnelOfport)
+export function emitOpenFlow(entries: readonly Entry[], opts: EmitOptions = {}): Flow[] {
+  const generation = opts.generation ?? PROACTIVE_GENERATION
+  const ctx = Context.of(entries, { generation, tunnelOfport: opts.tunnelOfport })
   const flows: Flow[] = []
   if (opts.entryFlow ?? true) flows.push(pipelineEntryFlow({ generation, firstStage: STAGE_CLASSIFY }))
   flows.push(...classifyFlows(ctx), ...portSecFlows(ctx), ...arpFlows(ctx), ...dhcpFlows(ctx), ...routeFlows(ctx, { l3: opts.l3 ?? 'proactive' }),
@@ -55,6 +56,7 @@ export function emitOpenFlow(entries: Entry[], opts: EmitOptions = {}): Flow[] {
 }
 
 /** The reactive l3_route flow for one routed destination (undefined when no known route covers it). */
-export function emitReactiveRoute(entries: Entry[], q: ReactiveQuery, opts: { generation?: number } = {}): Flow | undefined {
-  return reactiveRouteFlow(new Context(entries, opts.generation ?? 1, undefined), q)
+export function emitReactiveRoute(entries: readonly Entry[] | Context, q: ReactiveQuery, opts: { generation?: number } = {}): Flow | undefined {
+  const generation = opts.generation ?? PROACTIVE_GENERATION
+  return reactiveRouteFlow(entries instanceof Context ? entries : Context.of(entries, { generation }), q, generation)
 }

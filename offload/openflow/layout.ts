@@ -25,7 +25,13 @@
 //   +----------------+------------+----+----+--------------------------------------------+
 //   |   generation   |   stage    | R  | X  |                 object key                 |
 //   +----------------+------------+----+----+--------------------------------------------+
-//   generation: bumped on every agent restart/resync; stale flows are deleted by generation, never flushed
+//   generation: PROACTIVE_GENERATION on every flow the agent computes from the model, whatever the run: a restart
+//               finds its flows equal (table, priority, match, cookie, instructions) and rewrites none of them.
+//               Stale flows are found by diffing a dump of the switch against the desired flows, never by
+//               flushing; a process that died mid-bundle left nothing behind (the switch discards an uncommitted
+//               bundle with its connection, ONF EXT-230), so the dump holds only committed state.
+//               Reactive flows (X=1) carry the run generation of the agent that cached them (chassis.ts,
+//               >= 2): a new run deletes the older runs' cache, which may predate routing changes it missed
 //   stage:      the stage id from datapath/spec/stages.ts (not a table number)
 //   R=0 X=0:    object key = the model key the entry came from (port, network or router key)
 //   R=1 X=0:    object key = a reason code from datapath/spec/verdicts.ts (drop and punt flows)
@@ -50,6 +56,9 @@ export const FLAG_ROUTED = 1 << 1
 /** Flag register matches: the named flag set, or clear. */
 export const flagSet = (flag: number): Bits => new Bits(flag, flag)
 export const flagClear = (flag: number): Bits => new Bits(0, flag)
+
+/** The generation of every proactive flow (see the cookie diagram); runs number their reactive flows from 2. */
+export const PROACTIVE_GENERATION = 1
 
 const GENERATION_SHIFT = 48n
 const GENERATION_BITS = 16n

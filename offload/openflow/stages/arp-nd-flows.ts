@@ -12,8 +12,18 @@ import { Ipv4Address, Ipv6Address, MacAddress } from '../values.js'
 import { Context, isV6, key } from './context.js'
 
 export function arpFlows(c: Context): Flow[] {
-  const out: Flow[] = []
-  for (const e of c.of<ArpNdEntry>('arp_nd').filter(e => !isV6(e.ip))) {
+  const entries = c.of<ArpNdEntry>('arp_nd')
+  return [...entries.filter(e => !isV6(e.ip)), ...entries.filter(e => isV6(e.ip))].flatMap(e => arpEntryFlows(c, e))
+    .concat(arpFixedFlows(c))
+}
+
+export function arpFixedFlows(c: Context): Flow[] {
+  return [c.flow(STAGE_ARP_ND_RSP).priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_DHCP).build()]
+}
+
+/** An ARP request for the entry's IPv4 address is answered in place; an NS for its IPv6 address is punted. */
+export function arpEntryFlows(c: Context, e: ArpNdEntry): Flow[] {
+  if (!isV6(e.ip)) {
     const mac = MacAddress.parse(e.mac)
     const ip = Ipv4Address.parse(e.ip)
     // The reply in place (BEHAVIOUR.md §5, RFC 826): order matters, each move reads the request's fields.
@@ -27,15 +37,11 @@ export function arpFlows(c: Context): Flow[] {
       act.setArpSpa(ip),
       act.inPort(),
     ]
-    out.push(c.flow(STAGE_ARP_ND_RSP).priority('ENTRY').cookie({ key: e.network })
+    return [c.flow(STAGE_ARP_ND_RSP).priority('ENTRY').cookie({ key: e.network })
       .match(REG_NETWORK, key(e.network)).match('eth_type', ETH_TYPE_ARP).match('arp_op', ARP_OP_REQUEST)
-      .match('arp_tpa', ip).apply(...reply).build())
+      .match('arp_tpa', ip).apply(...reply).build()]
   }
-  for (const e of c.of<ArpNdEntry>('arp_nd').filter(e => isV6(e.ip))) {
-    out.push(c.flow(STAGE_ARP_ND_RSP).priority('ENTRY').cookie({ reason: REASON_UNSUPPORTED })
-      .match(REG_NETWORK, key(e.network)).match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6)
-      .match('icmpv6_type', ICMPV6_ND_NS).match('nd_target', Ipv6Address.parse(e.ip)).apply(act.controller()).build())
-  }
-  out.push(c.flow(STAGE_ARP_ND_RSP).priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_DHCP).build())
-  return out
+  return [c.flow(STAGE_ARP_ND_RSP).priority('ENTRY').cookie({ reason: REASON_UNSUPPORTED })
+    .match(REG_NETWORK, key(e.network)).match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6)
+    .match('icmpv6_type', ICMPV6_ND_NS).match('nd_target', Ipv6Address.parse(e.ip)).apply(act.controller()).build()]
 }

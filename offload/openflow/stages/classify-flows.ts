@@ -16,27 +16,41 @@ const IG_BIT = new MaskedMac(MacAddress.of(1n << 40n), MacAddress.of(1n << 40n))
 
 export function classifyFlows(c: Context): Flow[] {
   const out: Flow[] = []
-  for (const e of c.of<ClassifyPortEntry>('classify').filter(e => 'in_port' in e)) {
-    const vlan = e.vlan ?? 0
-    const b = c.flow(STAGE_CLASSIFY).priority('ENTRY').cookie({ key: e.port })
-      .match('in_port', OfPort.of(e.in_port))
-      .match('vlan_vid', vlan > 0 ? OFPVID_PRESENT | vlan : OFPVID_NONE)
-    if (vlan > 0) b.apply(act.popVlan()) // BEHAVIOUR.md §3: the tag is stripped
-    out.push(b.apply(act.setKey(REG_NETWORK, key(e.network)), act.setKey(REG_SRC_PORT, key(e.port)))
-      .goto(STAGE_PORT_SEC).build())
-    if (vlan === 0) {
-      // a tagged frame on an untagged (access) port: bad_vlan (entries.ts ClassifyPortEntry); on a trunk an
-      // unknown VID is simply unknown_in_port (the table miss)
-      out.push(c.flow(STAGE_CLASSIFY).priority('CLASS_MISS').cookie({ reason: REASON_BAD_VLAN })
-        .match('in_port', OfPort.of(e.in_port)).match('vlan_vid', new Bits(OFPVID_PRESENT, OFPVID_PRESENT)).build())
-    }
+  for (const e of c.of<ClassifyPortEntry>('classify').filter(e => 'in_port' in e)) out.push(...classifyPortFlows(c, e))
+  for (const e of c.of<ClassifyTunnelEntry>('classify').filter(e => 'tunnel_key' in e)) out.push(...classifyTunnelFlows(c, e))
+  out.push(...classifyFixedFlows(c))
+  return dedupe(out)
+}
+
+/** A local port's classification (and its bad_vlan drop when untagged). */
+export function classifyPortFlows(c: Context, e: ClassifyPortEntry): Flow[] {
+  const out: Flow[] = []
+  const vlan = e.vlan ?? 0
+  const b = c.flow(STAGE_CLASSIFY).priority('ENTRY').cookie({ key: e.port })
+    .match('in_port', OfPort.of(e.in_port))
+    .match('vlan_vid', vlan > 0 ? OFPVID_PRESENT | vlan : OFPVID_NONE)
+  if (vlan > 0) b.apply(act.popVlan()) // BEHAVIOUR.md §3: the tag is stripped
+  out.push(b.apply(act.setKey(REG_NETWORK, key(e.network)), act.setKey(REG_SRC_PORT, key(e.port)))
+    .goto(STAGE_PORT_SEC).build())
+  if (vlan === 0) {
+    // a tagged frame on an untagged (access) port: bad_vlan (entries.ts ClassifyPortEntry); on a trunk an
+    // unknown VID is simply unknown_in_port (the table miss)
+    out.push(c.flow(STAGE_CLASSIFY).priority('CLASS_MISS').cookie({ reason: REASON_BAD_VLAN })
+      .match('in_port', OfPort.of(e.in_port)).match('vlan_vid', new Bits(OFPVID_PRESENT, OFPVID_PRESENT)).build())
   }
-  for (const e of c.of<ClassifyTunnelEntry>('classify').filter(e => 'tunnel_key' in e)) {
-    out.push(c.flow(STAGE_CLASSIFY).priority('ENTRY').cookie({ key: e.network })
-      .match('tun_id', key(e.tunnel_key))
-      .apply(act.setKey(REG_NETWORK, key(e.network)), act.setFlags(FLAG_FROM_TUNNEL))
-      .goto(STAGE_PORT_SEC).build())
-  }
+  return out
+}
+
+export function classifyTunnelFlows(c: Context, e: ClassifyTunnelEntry): Flow[] {
+  return [c.flow(STAGE_CLASSIFY).priority('ENTRY').cookie({ key: e.network })
+    .match('tun_id', key(e.tunnel_key))
+    .apply(act.setKey(REG_NETWORK, key(e.network)), act.setFlags(FLAG_FROM_TUNNEL))
+    .goto(STAGE_PORT_SEC).build()]
+}
+
+/** The flows of the stage that no entry owns: misses and the source check. */
+export function classifyFixedFlows(c: Context): Flow[] {
+  const out: Flow[] = []
   if (c.tunnelOfport !== undefined) {
     out.push(c.flow(STAGE_CLASSIFY).priority('CLASS_MISS').cookie({ reason: REASON_UNKNOWN_TUNNEL_KEY })
       .match('in_port', OfPort.of(c.tunnelOfport)).build())
@@ -44,5 +58,5 @@ export function classifyFlows(c: Context): Flow[] {
   out.push(c.flow(STAGE_CLASSIFY).priority('SOURCE_CHECK').cookie({ reason: REASON_SRC_MAC_MULTICAST })
     .match('eth_src', IG_BIT).build())
   out.push(c.flow(STAGE_CLASSIFY).priority('TABLE_MISS').cookie({ reason: REASON_UNKNOWN_IN_PORT }).build())
-  return dedupe(out)
+  return out
 }

@@ -1,29 +1,128 @@
-// Shared by the per-stage flow makers: entries grouped by table, the builder for a stage, small helpers.
-import type { Entry } from '../../../datapath/host/entries.js'
+// Shared by the per-stage flow makers: the entries, indexed the ways the flow makers read them, the builder for
+// a stage, small helpers. The index is kept up to date entry by entry (add/remove), so the incremental emitter
+// (emit-units.ts) can re-emit one unit (an entry, a network's flood, a router, a network's next hops) without
+// scanning every entry of the node.
+import type {
+  ClassifyPortEntry, EgressEntry, Entry, L2Entry, NexthopEntry, RouteEntry, RouterPortEntry,
+} from '../../../datapath/host/entries.js'
 import { FlowBuilder } from '../builder.js'
 import type { Flow } from '../flow.js'
 import { Key, OfPort } from '../values.js'
 
 export const isV6 = (text: string): boolean => text.includes(':')
 
-/** Entries grouped by their table, and a builder for a stage's flows. */
+/** Entries by a number (a network, port or router key), each group in insertion order. */
+class GroupIndex<E extends Entry> {
+  private readonly groups = new Map<number, Map<string, E>>()
+  add (group: number, key: string, e: E): void {
+    let g = this.groups.get(group)
+    if (g === undefined) { g = new Map(); this.groups.set(group, g) }
+    g.set(key, e)
+  }
+  remove (group: number, key: string): void {
+    const g = this.groups.get(group)
+    if (g === undefined) return
+    g.delete(key)
+    if (g.size === 0) this.groups.delete(group)
+  }
+  get (group: number): E[] { return [...(this.groups.get(group)?.values() ?? [])] }
+  has (group: number): boolean { return this.groups.has(group) }
+  keys (): number[] { return [...this.groups.keys()] }
+}
+
+export interface ContextOptions {
+  /** cookie generation of every flow the context builds (layout.ts) */
+  generation: number
+  /** ofport of the flow-based tunnel port; undefined = no tunnel port on this node */
+  tunnelOfport?: number | undefined
+}
 
 export class Context {
-  readonly byStage = new Map<string, Entry[]>()
-  constructor(entries: Entry[], readonly generation: number, readonly tunnelOfport: number | undefined) {
-    for (const e of entries) {
-      const list = this.byStage.get(e.stage) ?? []
-      list.push(e)
-      this.byStage.set(e.stage, list)
+  readonly generation: number
+  readonly tunnelOfport: number | undefined
+  private readonly byStage = new Map<string, Map<string, Entry>>()
+  private readonly l2ByNetwork = new GroupIndex<L2Entry>()
+  private readonly classifyByNetwork = new GroupIndex<ClassifyPortEntry>()
+  private readonly egressByPort = new GroupIndex<EgressEntry>()
+  /** networks a port has l2 or classify entries on, with how many */
+  private readonly portNetworks = new Map<number, Map<number, number>>()
+  private readonly routerPortsByRouter = new GroupIndex<RouterPortEntry>()
+  private readonly routerPortsByNetwork = new GroupIndex<RouterPortEntry>()
+  private readonly routesByRouter = new GroupIndex<RouteEntry>()
+  private readonly nexthopsByNetwork = new GroupIndex<NexthopEntry>()
+
+  /** `entries` with a key each (agent/compiler/entry-key.ts); a plain list is keyed by its position. */
+  constructor (opts: ContextOptions, entries: Iterable<[string, Entry]> = []) {
+    this.generation = opts.generation
+    this.tunnelOfport = opts.tunnelOfport
+    for (const [k, e] of entries) this.add(k, e)
+  }
+
+  static of (entries: readonly Entry[], opts: ContextOptions): Context {
+    return new Context(opts, entries.map((e, i) => [String(i), e]))
+  }
+
+  add (key: string, e: Entry): void {
+    let m = this.byStage.get(e.stage)
+    if (m === undefined) { m = new Map(); this.byStage.set(e.stage, m) }
+    m.set(key, e)
+    this.index(key, e, true)
+  }
+
+  remove (key: string, e: Entry): void {
+    this.byStage.get(e.stage)?.delete(key)
+    this.index(key, e, false)
+  }
+
+  private index (key: string, e: Entry, add: boolean): void {
+    const put = <E extends Entry>(ix: GroupIndex<E>, group: number, entry: E): void => {
+      if (add) ix.add(group, key, entry); else ix.remove(group, key)
+    }
+    switch (e.stage) {
+      case 'l2': put(this.l2ByNetwork, e.network, e); this.countPortNetwork(e.port, e.network, add); break
+      case 'classify':
+        if ('in_port' in e) { put(this.classifyByNetwork, e.network, e); this.countPortNetwork(e.port, e.network, add) }
+        break
+      case 'egress': put(this.egressByPort, e.port, e); break
+      case 'router_port': put(this.routerPortsByRouter, e.router, e); put(this.routerPortsByNetwork, e.network, e); break
+      case 'route': put(this.routesByRouter, e.router, e); break
+      case 'nexthop': put(this.nexthopsByNetwork, e.network, e); break
+      default: break
     }
   }
-  of<T extends Entry>(stage: T['stage']): T[] {
-    return (this.byStage.get(stage) ?? []) as T[] // entries are grouped by their `stage` tag just above
+
+  private countPortNetwork (port: number, network: number, add: boolean): void {
+    let m = this.portNetworks.get(port)
+    if (m === undefined) { m = new Map(); this.portNetworks.set(port, m) }
+    const n = (m.get(network) ?? 0) + (add ? 1 : -1)
+    if (n > 0) m.set(network, n); else m.delete(network)
+    if (m.size === 0) this.portNetworks.delete(port)
   }
-  flow(stage: number): FlowBuilder {
+
+  of<T extends Entry>(stage: T['stage']): T[] {
+    return [...(this.byStage.get(stage)?.values() ?? [])] as T[] // entries are filed by their `stage` tag in add()
+  }
+
+  l2Of (network: number): L2Entry[] { return this.l2ByNetwork.get(network) }
+  classifyPortsOf (network: number): ClassifyPortEntry[] { return this.classifyByNetwork.get(network) }
+  /** the port's egress entry (the compiler emits at most one per port) */
+  egressOf (port: number): EgressEntry | undefined { return this.egressByPort.get(port)[0] }
+  networksOfPort (port: number): number[] { return [...(this.portNetworks.get(port)?.keys() ?? [])] }
+  /** networks with an l2 or local classify entry: each has a flood flow */
+  floodNetworks (): number[] { return [...new Set([...this.l2ByNetwork.keys(), ...this.classifyByNetwork.keys()])] }
+  hasFlood (network: number): boolean { return this.l2ByNetwork.has(network) || this.classifyByNetwork.has(network) }
+  routerPortsOf (router: number): RouterPortEntry[] { return this.routerPortsByRouter.get(router) }
+  routerPortsOn (network: number): RouterPortEntry[] { return this.routerPortsByNetwork.get(network) }
+  routesOf (router: number): RouteEntry[] { return this.routesByRouter.get(router) }
+  routers (): number[] { return this.routerPortsByRouter.keys() }
+  nexthopsOf (network: number): NexthopEntry[] { return this.nexthopsByNetwork.get(network) }
+  nexthopNetworks (): number[] { return this.nexthopsByNetwork.keys() }
+
+  flow (stage: number): FlowBuilder {
     return FlowBuilder.forStage(stage, { generation: this.generation })
   }
-  tunnelPort(why: string): OfPort {
+
+  tunnelPort (why: string): OfPort {
     if (this.tunnelOfport === undefined) throw new Error(`${why} needs EmitOptions.tunnelOfport (a flow-based tunnel port)`)
     return OfPort.of(this.tunnelOfport)
   }
@@ -32,8 +131,7 @@ export class Context {
 export const key = (n: number): Key => Key.of(n)
 
 /** Several entries can yield the same catch-all flow (one bad_vlan flow per in_port): keep the first. */
-
-export function dedupe(flows: Flow[]): Flow[] {
+export function dedupe (flows: Flow[]): Flow[] {
   const seen = new Set<string>()
   return flows.filter(f => {
     const k = `${f.table}/${f.priority}/${f.match.map(m => `${m.field}=${m.value}/${m.mask ?? ''}`).join(',')}`

@@ -8,16 +8,22 @@ import type { Flow } from '../flow.js'
 import { FLAG_FROM_TUNNEL, REG_FLAGS, REG_SRC_PORT, flagClear } from '../layout.js'
 import { Context, key } from './context.js'
 
+const dhcp = (b: FlowBuilder): FlowBuilder => b.match('eth_type', ETH_TYPE_IPV4).match('ip_proto', IP_PROTO_UDP)
+  .match('udp_dst', UDP_PORT_DHCP_SERVER).match(REG_FLAGS, flagClear(FLAG_FROM_TUNNEL))
+
 export function dhcpFlows(c: Context): Flow[] {
-  const out: Flow[] = []
-  const dhcp = (b: FlowBuilder): FlowBuilder => b.match('eth_type', ETH_TYPE_IPV4).match('ip_proto', IP_PROTO_UDP)
-    .match('udp_dst', UDP_PORT_DHCP_SERVER).match(REG_FLAGS, flagClear(FLAG_FROM_TUNNEL))
-  for (const e of c.of<DhcpEntry>('dhcp')) {
-    // the cookie names the reason; the packet-in's registers name the port (reg1)
-    out.push(dhcp(c.flow(STAGE_DHCP).priority('ENTRY').cookie({ reason: REASON_PUNT_DHCP }).match(REG_SRC_PORT, key(e.port)))
-      .apply(act.controller()).build())
-  }
-  out.push(dhcp(c.flow(STAGE_DHCP).priority('CLASS_MISS').cookie({ reason: REASON_DHCP_UNKNOWN_PORT })).build())
-  out.push(c.flow(STAGE_DHCP).priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_L3_ROUTE).build())
-  return out
+  return [...c.of<DhcpEntry>('dhcp').flatMap(e => dhcpEntryFlows(c, e)), ...dhcpFixedFlows(c)]
+}
+
+export function dhcpEntryFlows(c: Context, e: DhcpEntry): Flow[] {
+  // the cookie names the reason; the packet-in's registers name the port (reg1)
+  return [dhcp(c.flow(STAGE_DHCP).priority('ENTRY').cookie({ reason: REASON_PUNT_DHCP }).match(REG_SRC_PORT, key(e.port)))
+    .apply(act.controller()).build()]
+}
+
+export function dhcpFixedFlows(c: Context): Flow[] {
+  return [
+    dhcp(c.flow(STAGE_DHCP).priority('CLASS_MISS').cookie({ reason: REASON_DHCP_UNKNOWN_PORT })).build(),
+    c.flow(STAGE_DHCP).priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_L3_ROUTE).build(),
+  ]
 }

@@ -9,17 +9,20 @@ import { Ipv4Address, OfPort } from '../values.js'
 import { Context, key } from './context.js'
 
 export function egressFlows(c: Context): Flow[] {
-  const out: Flow[] = []
-  for (const e of c.of<EgressEntry>('egress')) {
-    const b = c.flow(STAGE_EGRESS).priority('ENTRY').cookie({ key: e.port }).match(REG_DST_PORT, key(e.port))
-    if (e.local !== undefined) b.apply(act.output(OfPort.of(e.local)))
-    else if (e.remote !== undefined && c.tunnelOfport !== undefined) {
-      // VXLAN/Geneve VNI = network key (reg0), outer destination = the chassis (VERDICT_TUNNEL)
-      b.apply(act.move({ field: REG_NETWORK }, { field: 'tun_id', ofs: 0, nBits: 32 }),
-        act.setTunDst(Ipv4Address.parse(e.remote)), act.output(c.tunnelPort(`remote port ${e.port}`)))
-    } else continue // unbound, or remote on a node without a tunnel port: the miss drops it (egress_no_port)
-    out.push(b.build())
-  }
-  out.push(c.flow(STAGE_EGRESS).priority('TABLE_MISS').cookie({ reason: REASON_EGRESS_NO_PORT }).build())
-  return out
+  return [...c.of<EgressEntry>('egress').flatMap(e => egressEntryFlows(c, e)), ...egressFixedFlows(c)]
+}
+
+export function egressFixedFlows(c: Context): Flow[] {
+  return [c.flow(STAGE_EGRESS).priority('TABLE_MISS').cookie({ reason: REASON_EGRESS_NO_PORT }).build()]
+}
+
+export function egressEntryFlows(c: Context, e: EgressEntry): Flow[] {
+  const b = c.flow(STAGE_EGRESS).priority('ENTRY').cookie({ key: e.port }).match(REG_DST_PORT, key(e.port))
+  if (e.local !== undefined) b.apply(act.output(OfPort.of(e.local)))
+  else if (e.remote !== undefined && c.tunnelOfport !== undefined) {
+    // VXLAN/Geneve VNI = network key (reg0), outer destination = the chassis (VERDICT_TUNNEL)
+    b.apply(act.move({ field: REG_NETWORK }, { field: 'tun_id', ofs: 0, nBits: 32 }),
+      act.setTunDst(Ipv4Address.parse(e.remote)), act.output(c.tunnelPort(`remote port ${e.port}`)))
+  } else return [] // unbound, or remote on a node without a tunnel port: the miss drops it (egress_no_port)
+  return [b.build()]
 }

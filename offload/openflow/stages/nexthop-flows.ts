@@ -5,7 +5,7 @@
 // punt_nexthop_miss punt carries the frame as it came in, and the WASM slow path, which runs the whole pipeline
 // again from in_port, decides on what the workload sent. One flow per (router port on the network x next hop),
 // told apart by the router key lr_in_ip_route wrote into REG_ROUTER.
-import type { NexthopEntry, RouterPortEntry } from '../../../datapath/host/entries.js'
+import type { NexthopEntry } from '../../../datapath/host/entries.js'
 import { STAGE_L2_LOOKUP, STAGE_NEXTHOP } from '../../../datapath/spec/stages.js'
 import { REASON_PUNT_NEXTHOP_MISS } from '../../../datapath/spec/verdicts.js'
 import { act } from '../builder.js'
@@ -16,10 +16,23 @@ import { Ipv4Address, Ipv6Address, MacAddress } from '../values.js'
 import { Context, dedupe, isV6, key } from './context.js'
 
 export function nexthopFlows(c: Context): Flow[] {
+  return dedupe([...c.nexthopNetworks().flatMap(net => nexthopNetworkFlows(c, net)), ...nexthopFixedFlows(c)])
+}
+
+export function nexthopFixedFlows(c: Context): Flow[] {
+  return [
+    c.flow(STAGE_NEXTHOP).priority('CLASS_MISS').cookie({ reason: REASON_PUNT_NEXTHOP_MISS })
+      .match(REG_FLAGS, flagSet(FLAG_ROUTED)).apply(act.controller()).build(),
+    c.flow(STAGE_NEXTHOP).priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_L2_LOOKUP).build(),
+  ]
+}
+
+/** The next hops on one network x the router ports on it (emit-units.ts: one unit per network). */
+export function nexthopNetworkFlows(c: Context, network: number): Flow[] {
   const out: Flow[] = []
-  const ports = c.of<RouterPortEntry>('router_port')
-  for (const e of c.of<NexthopEntry>('nexthop')) {
-    for (const rp of ports.filter(p => p.network === e.network)) {
+  const ports = c.routerPortsOn(network)
+  for (const e of c.nexthopsOf(network)) {
+    for (const rp of ports) {
       const b = c.flow(STAGE_NEXTHOP).priority('ENTRY').cookie({ key: e.network })
         .match(REG_FLAGS, flagSet(FLAG_ROUTED)).match(REG_NETWORK, key(e.network)).match(REG_ROUTER, key(rp.router))
       if (isV6(e.ip)) b.match(REG_NEXTHOP6, Ipv6Address.parse(e.ip)).match('eth_type', ETH_TYPE_IPV6)
@@ -28,9 +41,6 @@ export function nexthopFlows(c: Context): Flow[] {
         .goto(STAGE_L2_LOOKUP).build())
     }
   }
-  out.push(c.flow(STAGE_NEXTHOP).priority('CLASS_MISS').cookie({ reason: REASON_PUNT_NEXTHOP_MISS })
-    .match(REG_FLAGS, flagSet(FLAG_ROUTED)).apply(act.controller()).build())
-  out.push(c.flow(STAGE_NEXTHOP).priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_L2_LOOKUP).build())
   // two ports of one router on one network would yield the same match twice: the first wins (a router has one
   // port per subnet; Neutron refuses two on one network's same subnet)
   return dedupe(out)

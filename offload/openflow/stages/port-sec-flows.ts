@@ -12,50 +12,60 @@ import { Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, MacAddress } from '..
 import { Context, dedupe, isV6, key } from './context.js'
 
 export function portSecFlows(c: Context): Flow[] {
+  const [skip, miss] = portSecFixedFlows(c) as [Flow, Flow]
+  return dedupe([skip, ...c.of<PortSecEntry>('port_sec').flatMap(e => portSecEntryFlows(c, e)), miss])
+}
+
+/** Tunnel traffic skips the stage; anything no row allows drops port_sec_mac. */
+export function portSecFixedFlows(c: Context): Flow[] {
+  return [
+    c.flow(STAGE_PORT_SEC).priority('SKIP').cookie({ key: 0 }).match(REG_FLAGS, flagSet(FLAG_FROM_TUNNEL)).goto(STAGE_ARP_ND_RSP).build(),
+    c.flow(STAGE_PORT_SEC).priority('TABLE_MISS').cookie({ reason: REASON_PORT_SEC_MAC }).build(),
+  ]
+}
+
+/** One row: the MAC and addresses it allows, the rogue-RA and NA guards, the per-family denies. */
+export function portSecEntryFlows(c: Context, e: PortSecEntry): Flow[] {
   const out: Flow[] = []
   const f = (): FlowBuilder => c.flow(STAGE_PORT_SEC)
-  out.push(f().priority('SKIP').cookie({ key: 0 }).match(REG_FLAGS, flagSet(FLAG_FROM_TUNNEL)).goto(STAGE_ARP_ND_RSP).build())
-  for (const e of c.of<PortSecEntry>('port_sec')) {
-    const port = key(e.port)
-    if (e.disabled === true || e.mac === undefined) {
-      if (e.disabled === true) out.push(f().priority('ENTRY').cookie({ key: e.port }).match(REG_SRC_PORT, port).goto(STAGE_ARP_ND_RSP).build())
-      continue
-    }
-    const mac = MacAddress.parse(e.mac)
-    const from = (band: Parameters<FlowBuilder['priority']>[0], subject: { key: number } | { reason: number }): FlowBuilder =>
-      f().priority(band).cookie(subject).match(REG_SRC_PORT, port).match('eth_src', mac)
-    for (const cidr of (e.ips ?? []).filter(x => !isV6(x))) {
-      const prefix = Ipv4Prefix.parse(cidr)
-      out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV4).match('nw_src', prefix).goto(STAGE_ARP_ND_RSP).build())
-      out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_ARP).match('arp_sha', mac)
-        .match('arp_spa', prefix).goto(STAGE_ARP_ND_RSP).build())
-    }
-    // before an address exists: DHCP from 0.0.0.0 and ARP probes (BEHAVIOUR.md §4)
-    out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV4).match('ip_proto', IP_PROTO_UDP)
-      .match('nw_src', Ipv4Address.parse('0.0.0.0')).match('udp_src', UDP_PORT_DHCP_CLIENT)
-      .match('udp_dst', UDP_PORT_DHCP_SERVER).goto(STAGE_ARP_ND_RSP).build())
-    out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_ARP).match('arp_sha', mac)
-      .match('arp_spa', Ipv4Address.parse('0.0.0.0')).goto(STAGE_ARP_ND_RSP).build())
-    for (const cidr of (e.ips ?? []).filter(isV6)) {
-      out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV6)
-        .match('ipv6_src', Ipv6Prefix.parse(cidr)).goto(STAGE_ARP_ND_RSP).build())
-    }
-    out.push(...ndAdvertFlows(e, from))
-    // rogue-RA guard: instances are hosts, never routers (BEHAVIOUR.md §4, RFC 4861 6.2.1)
-    out.push(from('PORT_SEC_ND_DENY', { reason: REASON_PORT_SEC_IP }).match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6)
-      .match('icmpv6_type', ICMPV6_ND_RA).build())
-    // IPv6 before an address: DAD from :: and any link-local source (BEHAVIOUR.md §4)
-    for (const pre of [Ipv6Address.parse('::'), Ipv6Prefix.parse('fe80::/10')]) {
-      out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV6).match('ipv6_src', pre)
-        .goto(STAGE_ARP_ND_RSP).build())
-    }
-    out.push(from('PORT_SEC_L3_DENY', { reason: REASON_PORT_SEC_IP }).match('eth_type', ETH_TYPE_IPV4).build())
-    out.push(from('PORT_SEC_L3_DENY', { reason: REASON_PORT_SEC_IP }).match('eth_type', ETH_TYPE_IPV6).build())
-    out.push(from('PORT_SEC_L3_DENY', { reason: REASON_PORT_SEC_ARP }).match('eth_type', ETH_TYPE_ARP).build())
-    out.push(from('PORT_SEC_L2_ALLOW', { key: e.port }).goto(STAGE_ARP_ND_RSP).build())
+  const port = key(e.port)
+  if (e.disabled === true || e.mac === undefined) {
+    if (e.disabled === true) out.push(f().priority('ENTRY').cookie({ key: e.port }).match(REG_SRC_PORT, port).goto(STAGE_ARP_ND_RSP).build())
+    return out
   }
-  out.push(f().priority('TABLE_MISS').cookie({ reason: REASON_PORT_SEC_MAC }).build())
-  return dedupe(out)
+  const mac = MacAddress.parse(e.mac)
+  const from = (band: Parameters<FlowBuilder['priority']>[0], subject: { key: number } | { reason: number }): FlowBuilder =>
+    f().priority(band).cookie(subject).match(REG_SRC_PORT, port).match('eth_src', mac)
+  for (const cidr of (e.ips ?? []).filter(x => !isV6(x))) {
+    const prefix = Ipv4Prefix.parse(cidr)
+    out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV4).match('nw_src', prefix).goto(STAGE_ARP_ND_RSP).build())
+    out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_ARP).match('arp_sha', mac)
+      .match('arp_spa', prefix).goto(STAGE_ARP_ND_RSP).build())
+  }
+  // before an address exists: DHCP from 0.0.0.0 and ARP probes (BEHAVIOUR.md §4)
+  out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV4).match('ip_proto', IP_PROTO_UDP)
+    .match('nw_src', Ipv4Address.parse('0.0.0.0')).match('udp_src', UDP_PORT_DHCP_CLIENT)
+    .match('udp_dst', UDP_PORT_DHCP_SERVER).goto(STAGE_ARP_ND_RSP).build())
+  out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_ARP).match('arp_sha', mac)
+    .match('arp_spa', Ipv4Address.parse('0.0.0.0')).goto(STAGE_ARP_ND_RSP).build())
+  for (const cidr of (e.ips ?? []).filter(isV6)) {
+    out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV6)
+      .match('ipv6_src', Ipv6Prefix.parse(cidr)).goto(STAGE_ARP_ND_RSP).build())
+  }
+  out.push(...ndAdvertFlows(e, from))
+  // rogue-RA guard: instances are hosts, never routers (BEHAVIOUR.md §4, RFC 4861 6.2.1)
+  out.push(from('PORT_SEC_ND_DENY', { reason: REASON_PORT_SEC_IP }).match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6)
+    .match('icmpv6_type', ICMPV6_ND_RA).build())
+  // IPv6 before an address: DAD from :: and any link-local source (BEHAVIOUR.md §4)
+  for (const pre of [Ipv6Address.parse('::'), Ipv6Prefix.parse('fe80::/10')]) {
+    out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV6).match('ipv6_src', pre)
+      .goto(STAGE_ARP_ND_RSP).build())
+  }
+  out.push(from('PORT_SEC_L3_DENY', { reason: REASON_PORT_SEC_IP }).match('eth_type', ETH_TYPE_IPV4).build())
+  out.push(from('PORT_SEC_L3_DENY', { reason: REASON_PORT_SEC_IP }).match('eth_type', ETH_TYPE_IPV6).build())
+  out.push(from('PORT_SEC_L3_DENY', { reason: REASON_PORT_SEC_ARP }).match('eth_type', ETH_TYPE_ARP).build())
+  out.push(from('PORT_SEC_L2_ALLOW', { key: e.port }).goto(STAGE_ARP_ND_RSP).build())
+  return out
 }
 
 type From = (band: Parameters<FlowBuilder['priority']>[0], subject: { key: number } | { reason: number }) => FlowBuilder

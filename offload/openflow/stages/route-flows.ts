@@ -130,49 +130,59 @@ function knownRoutes(ports: RouterPortEntry[], routes: RouteEntry[], router: num
 }
 
 export function routeFlows(c: Context, opts: RouteFlowOptions = {}): Flow[] {
+  return [...c.of<RouterPortEntry>('router_port').flatMap(rp => routerPortFlows(c, rp, opts)), ...routeFixedFlows(c)]
+}
+
+export function routeFixedFlows(c: Context): Flow[] {
+  return [c.flow(STAGE_L3_ROUTE).priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_NEXTHOP).build()]
+}
+
+/** Every flow of one router (emit-units.ts: one unit per router): its ports x (its addresses, TTL, its routes). */
+export function routerFlows(c: Context, router: number, opts: RouteFlowOptions = {}): Flow[] {
+  return c.routerPortsOf(router).flatMap(rp => routerPortFlows(c, rp, opts))
+}
+
+function routerPortFlows(c: Context, rp: RouterPortEntry, opts: RouteFlowOptions): Flow[] {
   const reactive = opts.l3 === 'reactive'
   const out: Flow[] = []
-  const ports = c.of<RouterPortEntry>('router_port')
-  const routes = c.of<RouteEntry>('route')
+  const ports = c.routerPortsOf(rp.router)
+  const routes = c.routesOf(rp.router)
   const f = (): FlowBuilder => c.flow(STAGE_L3_ROUTE)
-  for (const rp of ports) {
-    for (const fam of [IPV4, IPV6]) {
-      // any address of the router, whichever of its ports it sits on, before the TTL check (BEHAVIOUR.md §7)
-      for (const other of ports.filter(p => p.router === rp.router)) {
-        for (const cidr of other.ips.filter(fam.has)) {
-          const address = cidr.split('/')[0] as string
-          out.push(fam.echoReply(toRouter(f().priority('ROUTER_ECHO').cookie({ key: rp.router }), rp, fam), address,
-            MacAddress.parse(rp.mac)).build())
-          out.push(fam.matchDst(toRouter(f().priority('ROUTER_LOCAL').cookie({ reason: REASON_PUNT_ROUTER_LOCAL }), rp, fam),
-            cidr.split('/')[0] as string).apply(act.controller()).build())
-        }
+  for (const fam of [IPV4, IPV6]) {
+    // any address of the router, whichever of its ports it sits on, before the TTL check (BEHAVIOUR.md §7)
+    for (const other of ports) {
+      for (const cidr of other.ips.filter(fam.has)) {
+        const address = cidr.split('/')[0] as string
+        out.push(fam.echoReply(toRouter(f().priority('ROUTER_ECHO').cookie({ key: rp.router }), rp, fam), address,
+          MacAddress.parse(rp.mac)).build())
+        out.push(fam.matchDst(toRouter(f().priority('ROUTER_LOCAL').cookie({ reason: REASON_PUNT_ROUTER_LOCAL }), rp, fam),
+          cidr.split('/')[0] as string).apply(act.controller()).build())
       }
-      for (const ttl of [0, 1]) {
-        out.push(toRouter(f().priority('TTL_EXPIRED').cookie({ reason: REASON_PUNT_ICMP_ERROR }), rp, fam)
-          .match('nw_ttl', ttl).apply(act.controller()).build())
-        for (const only of fam.noIcmpError) {
-          out.push(only(toRouter(f().priority('TTL_EXPIRED_SILENT').cookie({ reason: REASON_TTL_EXPIRED }), rp, fam)).match('nw_ttl', ttl).build())
-        }
-      }
-      if (reactive) {
-        // no LPM flows and no silent no-route drops (a later fragment or an ICMP error may well have a route):
-        // whatever no cached flow matches goes whole to the slow path, which routes, answers or drops it
-        out.push(toRouter(f().priority('ROUTE_MISS').cookie({ reactiveMiss: rp.router }), rp, fam).apply(act.controller()).build())
-        continue
-      }
-      for (const [r, outPort] of knownRoutes(ports, routes, rp.router, fam)) {
-        out.push(fam.matchDst(toRouter(f().priority('ROUTE', fam.prefixLength(r.prefix)).cookie({ key: r.router }), rp, fam), r.prefix)
-          .apply(...routeActions(fam, r, outPort)).goto(STAGE_NEXTHOP).build())
-      }
-      // to the router MAC, no route: ICMP destination unreachable from the slow path (BEHAVIOUR.md §7),
-      // unless no error may be sent about the packet
-      for (const only of fam.noIcmpError) {
-        out.push(only(toRouter(f().priority('ROUTE_MISS_SILENT').cookie({ reason: REASON_NO_ROUTE }), rp, fam)).build())
-      }
-      out.push(toRouter(f().priority('ROUTE_MISS').cookie({ reason: REASON_PUNT_ICMP_ERROR }), rp, fam).apply(act.controller()).build())
     }
+    for (const ttl of [0, 1]) {
+      out.push(toRouter(f().priority('TTL_EXPIRED').cookie({ reason: REASON_PUNT_ICMP_ERROR }), rp, fam)
+        .match('nw_ttl', ttl).apply(act.controller()).build())
+      for (const only of fam.noIcmpError) {
+        out.push(only(toRouter(f().priority('TTL_EXPIRED_SILENT').cookie({ reason: REASON_TTL_EXPIRED }), rp, fam)).match('nw_ttl', ttl).build())
+      }
+    }
+    if (reactive) {
+      // no LPM flows and no silent no-route drops (a later fragment or an ICMP error may well have a route):
+      // whatever no cached flow matches goes whole to the slow path, which routes, answers or drops it
+      out.push(toRouter(f().priority('ROUTE_MISS').cookie({ reactiveMiss: rp.router }), rp, fam).apply(act.controller()).build())
+      continue
+    }
+    for (const [r, outPort] of knownRoutes(ports, routes, rp.router, fam)) {
+      out.push(fam.matchDst(toRouter(f().priority('ROUTE', fam.prefixLength(r.prefix)).cookie({ key: r.router }), rp, fam), r.prefix)
+        .apply(...routeActions(fam, r, outPort)).goto(STAGE_NEXTHOP).build())
+    }
+    // to the router MAC, no route: ICMP destination unreachable from the slow path (BEHAVIOUR.md §7),
+    // unless no error may be sent about the packet
+    for (const only of fam.noIcmpError) {
+      out.push(only(toRouter(f().priority('ROUTE_MISS_SILENT').cookie({ reason: REASON_NO_ROUTE }), rp, fam)).build())
+    }
+    out.push(toRouter(f().priority('ROUTE_MISS').cookie({ reason: REASON_PUNT_ICMP_ERROR }), rp, fam).apply(act.controller()).build())
   }
-  out.push(f().priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_NEXTHOP).build())
   return out
 }
 
@@ -192,19 +202,19 @@ export interface ReactiveQuery {
  * port this node knows), cookie reactive, an idle timeout. Undefined when no such route exists (the slow path
  * answers with an ICMP error or drops; nothing is cached, so a route added later is seen at once).
  */
-export function reactiveRouteFlow(c: Context, q: ReactiveQuery): Flow | undefined {
-  const ports = c.of<RouterPortEntry>('router_port')
+export function reactiveRouteFlow(c: Context, q: ReactiveQuery, generation: number): Flow | undefined {
+  const ports = c.routerPortsOf(q.router)
   const mac = MacAddress.parse(q.routerMac).value
-  const rp = ports.find(p => p.router === q.router && MacAddress.parse(p.mac).value === mac)
+  const rp = ports.find(p => MacAddress.parse(p.mac).value === mac)
   if (rp === undefined) return undefined
   const fam = isV6(q.dst) ? IPV6 : IPV4
   let best: [RouteEntry, RouterPortEntry] | undefined
-  for (const cand of knownRoutes(ports, c.of<RouteEntry>('route'), rp.router, fam)) {
+  for (const cand of knownRoutes(ports, c.routesOf(rp.router), rp.router, fam)) {
     if (!fam.contains(cand[0].prefix, q.dst)) continue
     if (best === undefined || fam.prefixLength(cand[0].prefix) > fam.prefixLength(best[0].prefix)) best = cand
   }
   if (best === undefined) return undefined
   const [r, outPort] = best
-  return fam.matchDst(toRouter(c.flow(STAGE_L3_ROUTE).priority('ROUTE', fam.bits).cookie({ reactive: rp.router }), rp, fam), q.dst)
+  return fam.matchDst(toRouter(FlowBuilder.forStage(STAGE_L3_ROUTE, { generation }).priority('ROUTE', fam.bits).cookie({ reactive: rp.router }), rp, fam), q.dst)
     .apply(...routeActions(fam, r, outPort)).goto(STAGE_NEXTHOP).idleTimeout(q.idleTimeout).build()
 }

@@ -1,0 +1,89 @@
+// The emitter cut into units, so that a change to a few entries re-emits only the flows that depend on them
+// (DESIGN.md "cost follows the change"). A unit's flows are a pure function of the entries it reads:
+//
+//   unit                  reads                                              dirtied by a change of
+//   <entry key>           that entry (classify, port_sec, arp_nd, dhcp,      the entry
+//                         l2, egress)
+//   flood/<network>       the network's l2 and local classify entries and    l2 / classify on the network, egress
+//                         their ports' egress entries                        of a port on it
+//   router/<router>       the router's router_port and route entries         router_port / route of the router
+//   nexthop/<network>     the network's nexthop and router_port entries      nexthop / router_port on the network
+//   fixed                 nothing (misses, the pipeline entry flow)          the options (tunnel port, l3 mode)
+//
+// emitOpenFlow (emitter.ts) is the same flows in stage order; test/offload/emit-units.test.ts holds the union
+// of all units equal to it, and the agent's oracle holds the switch equal to both.
+import type { Entry } from '../../datapath/host/entries.js'
+import { STAGE_CLASSIFY } from '../../datapath/spec/stages.js'
+import { pipelineEntryFlow } from './builder.js'
+import type { Flow } from './flow.js'
+import type { Context } from './stages/context.js'
+import { arpEntryFlows, arpFixedFlows } from './stages/arp-nd-flows.js'
+import { classifyFixedFlows, classifyPortFlows, classifyTunnelFlows } from './stages/classify-flows.js'
+import { dhcpEntryFlows, dhcpFixedFlows } from './stages/dhcp-flows.js'
+import { egressEntryFlows, egressFixedFlows } from './stages/egress-flows.js'
+import { floodFlows, l2EntryFlows } from './stages/l2-flows.js'
+import { nexthopFixedFlows, nexthopNetworkFlows } from './stages/nexthop-flows.js'
+import { portSecEntryFlows, portSecFixedFlows } from './stages/port-sec-flows.js'
+import { type L3Mode, routeFixedFlows, routerFlows } from './stages/route-flows.js'
+import { dedupe } from './stages/context.js'
+
+/** An entry unit's id is the entry's key (canonical JSON, so it starts with '{'); group units are named. */
+export type UnitId = string
+
+export const FIXED_UNIT: UnitId = 'fixed'
+const FLOOD = 'flood/'
+const ROUTER = 'router/'
+const NEXTHOP = 'nexthop/'
+
+export interface UnitOptions {
+  l3: L3Mode
+  /** include the agent's table-0 flow that enters the pipeline */
+  entryFlow: boolean
+}
+
+/** The group units whose flows read `e` (its own entry unit aside), as the index stands now. */
+export function groupUnitsOf (c: Context, e: Entry): UnitId[] {
+  switch (e.stage) {
+    case 'l2': return [FLOOD + String(e.network)]
+    case 'classify': return 'in_port' in e ? [FLOOD + String(e.network)] : []
+    case 'egress': return c.networksOfPort(e.port).map(n => FLOOD + String(n))
+    case 'router_port': return [ROUTER + String(e.router), NEXTHOP + String(e.network)]
+    case 'route': return [ROUTER + String(e.router)]
+    case 'nexthop': return [NEXTHOP + String(e.network)]
+    default: return []
+  }
+}
+
+/** Every group unit with flows now, and the fixed unit. */
+export function groupUnits (c: Context): UnitId[] {
+  return [FIXED_UNIT, ...c.floodNetworks().map(n => FLOOD + String(n)), ...c.routers().map(r => ROUTER + String(r)),
+    ...c.nexthopNetworks().map(n => NEXTHOP + String(n))]
+}
+
+/** The flows of one entry unit. */
+export function entryUnitFlows (c: Context, e: Entry): Flow[] {
+  switch (e.stage) {
+    case 'classify': return 'in_port' in e ? classifyPortFlows(c, e) : classifyTunnelFlows(c, e)
+    case 'port_sec': return portSecEntryFlows(c, e)
+    case 'arp_nd': return arpEntryFlows(c, e)
+    case 'dhcp': return dhcpEntryFlows(c, e)
+    case 'l2': return l2EntryFlows(c, e)
+    case 'egress': return egressEntryFlows(c, e)
+    // read by their group units only
+    case 'router_port': case 'route': case 'nexthop': return []
+  }
+}
+
+/** The flows of one group unit (none when its group is empty now). */
+export function groupUnitFlows (c: Context, id: UnitId, opts: UnitOptions): Flow[] {
+  if (id === FIXED_UNIT) {
+    return [...(opts.entryFlow ? [pipelineEntryFlow({ generation: c.generation, firstStage: STAGE_CLASSIFY })] : []),
+      ...classifyFixedFlows(c), ...portSecFixedFlows(c), ...arpFixedFlows(c), ...dhcpFixedFlows(c), ...routeFixedFlows(c),
+      ...nexthopFixedFlows(c), ...egressFixedFlows(c)]
+  }
+  const n = Number(id.slice(id.indexOf('/') + 1))
+  if (id.startsWith(FLOOD)) return c.hasFlood(n) ? floodFlows(c, n) : []
+  if (id.startsWith(ROUTER)) return routerFlows(c, n, { l3: opts.l3 })
+  if (id.startsWith(NEXTHOP)) return dedupe(nexthopNetworkFlows(c, n))
+  throw new Error(`unknown emit unit ${id}`)
+}
