@@ -6,19 +6,24 @@
 //                       v                                          v
 //            WASM datapath (packet-ins)          planner (profile) + OpenFlow emitter -> FlowSync -> br-int
 //
-// Everything installed is a pure function of (store state, local bindings, generation), so a reconnect of the
-// switch, the store or OVSDB is handled by recomputing and diffing, never by replaying what was sent.
+// Everything installed is a pure function of (store state, local bindings), so a reconnect of the switch, the
+// store or OVSDB is handled by diffing against the switch, never by replaying what was sent. Entry deltas
+// become flow deltas (agent/flows/desired-flows.ts): the work per change follows the change, not the node.
 // Bursts of changes (a port create is several store writes) are coalesced for `settleMs` into one bundle.
+//
+// A plugged port is ACTIVE (Neutron status, and external_ids:dragonflow-installed on its Interface) only once
+// a bundle holding its flows has committed on this switch: the moment a compute service may start the VM.
 import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
 import type { TopologyCompilerApi, EntryDelta } from '../compiler/types.js'
-import { FlowSync, type ApplyStats, type InstalledFlow } from '../flows/index.js'
+import { DesiredFlows, FlowSync, installedOf, type ApplyStats, type DesiredStats, type InstalledFlow } from '../flows/index.js'
 import { OfController, type OfConnection, type OfpErrorReply } from '../openflow/index.js'
-import { OvsdbClient, Vswitch, eq, select, type LocalPort } from '../ovsdb/index.js'
+import { INSTALLED_ID, OvsdbClient, Vswitch, eq, select, type LocalPort } from '../ovsdb/index.js'
 import type { DatapathApi, Entry } from '../../datapath/host/index.js'
 import { TABLES } from '../../model/tables.js'
 import { STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
 import { emitOpenFlow, type L3Mode } from '../../offload/openflow/emitter.js'
+import { PROACTIVE_GENERATION } from '../../offload/openflow/layout.js'
 import type { Flow } from '../../offload/openflow/flow.js'
 import { planOffload, type Plan } from '../../offload/planner.js'
 import type { Profile } from '../../offload/profile.js'
@@ -62,11 +67,34 @@ export interface ControllerStats {
   installs: number
   lastInstall?: ApplyStats
   flows: number
+  desired: DesiredStats
+  /** plans computed (only when a stage's entry count moved enough to change a placement) */
+  plans: number
   localPorts: number
+  /** plugged ports whose flows are committed (ACTIVE) */
+  activePorts: number
   packetIns: PacketInHost['stats']
   /** routing mode in force and the reactive cache's counters */
   l3: L3Mode
   reactive: ReactiveStats
+}
+
+/** Entry stages the planner counts (offload/rule-count.ts). */
+const PLANNED_STAGES: readonly Entry['stage'][] = ['classify', 'port_sec', 'arp_nd', 'dhcp', 'l2', 'router_port', 'route', 'nexthop', 'egress']
+
+/**
+ * A plan can only change when a stage's entry count does (the planner reads counts and capacities): plan again
+ * when a stage gains or loses its last entry or moves by more than an eighth since the last plan. So planning is
+ * O(entries) about every N/8 changes, constant per change, and a capacity is crossed by at most an eighth
+ * before the plan follows.
+ */
+export function planDue (last: ReadonlyMap<string, number> | undefined, now: ReadonlyMap<string, number>): boolean {
+  if (last === undefined) return true
+  for (const [stage, n] of now) {
+    const before = last.get(stage) ?? 0
+    if ((before === 0) !== (n === 0) || Math.abs(n - before) * 8 > before) return true
+  }
+  return false
 }
 
 /** Entry tables whose changes can make a reactive l3 flow wrong. */
@@ -87,6 +115,12 @@ export class LocalController extends EventEmitter {
   private readonly settleMs: number
   private conn: OfConnection | undefined
   private flowSync: FlowSync | undefined
+  private readonly flows: DesiredFlows
+  /** plugged ports (iface-id) waiting for a committed bundle with their flows, and those that have had one */
+  private readonly awaitingFlows = new Set<string>()
+  private readonly confirmed = new Set<string>()
+  private planCounts: Map<string, number> | undefined
+  private plans = 0
   private ovsdb: OvsdbClient | undefined
   private vswitch: Vswitch | undefined
   private unsubscribes: Unsubscribe[] = []
@@ -108,11 +142,12 @@ export class LocalController extends EventEmitter {
     this.log = opts.log
     this.settleMs = opts.settleMs ?? 5
     this.of = new OfController({ log: opts.log })
+    this.flows = new DesiredFlows({ l3: opts.l3 ?? 'proactive' })
     this.reactive = new ReactiveL3({ idleTimeout: opts.l3IdleTimeout ?? 30, log: opts.log })
     this.packetIns = new PacketInHost({
       datapath: opts.datapath, log: opts.log, info: opts.log, floodPorts: n => this.floodPorts(n), tunnelOfport: () => this.tunnelOfport,
       onResult: (conn, m, inPort, result) => {
-        this.reactive.onPacketIn(conn, m, inPort, result, { entries: () => this.opts.compiler.entries(), generation: this.generation })
+        this.reactive.onPacketIn(conn, m, inPort, result, { context: this.flows.context, generation: this.generation })
       },
     })
   }
@@ -145,6 +180,7 @@ export class LocalController extends EventEmitter {
     if (o.tunnelIp !== undefined) {
       await vs.ensureTunnelPort(TUNNEL_PORT, { type: o.tunnelType ?? 'vxlan', localIp: o.tunnelIp })
       this.tunnelOfport = await this.ofportOf(TUNNEL_PORT)
+      this.flows.reconfigure({ tunnelOfport: this.tunnelOfport })
     }
     vs.on('port-added', (p: LocalPort) => { this.bind(p) })
     vs.on('port-removed', (p: LocalPort) => { this.unbind(p) })
@@ -177,20 +213,53 @@ export class LocalController extends EventEmitter {
 
   private bind (p: LocalPort): void {
     this.local.set(p.ifaceId, p)
+    this.confirmed.delete(p.ifaceId)
+    // a marker left by an earlier run, or from before the ofport changed: this run confirms it again
+    if (p.externalIds[INSTALLED_ID] !== undefined) this.mark([p], false)
+    this.awaitingFlows.add(p.ifaceId)
     this.applyDelta(this.opts.compiler.bindLocal(p.ifaceId, p.ofport))
     this.reportStatus(p.ifaceId)
+    this.schedule() // even with no entry change: the port is confirmed by the next commit
   }
 
   private unbind (p: LocalPort): void {
     if (this.local.get(p.ifaceId)?.uuid !== p.uuid) return // a newer interface took the iface-id
     this.local.delete(p.ifaceId)
+    this.awaitingFlows.delete(p.ifaceId)
+    this.confirmed.delete(p.ifaceId)
     this.applyDelta(this.opts.compiler.bindLocal(p.ifaceId, undefined))
     this.reportStatus(p.ifaceId)
   }
 
+  private mark (ports: LocalPort[], installed: boolean): void {
+    this.vswitch?.markInstalled(ports, installed).catch((err: Error) => { this.log(`agent: marking ${ports.length} interfaces: ${err.message}`) })
+  }
+
+  /** Plugged ports whose flows are compiled now: a commit that starts now confirms them. */
+  private portsReady (): string[] {
+    const ctx = this.flows.context
+    return [...this.awaitingFlows].filter(id => {
+      const p = this.local.get(id)
+      return p !== undefined && ctx.hasInPort(p.ofport)
+    })
+  }
+
+  private confirm (ids: readonly string[]): void {
+    const ports: LocalPort[] = []
+    for (const id of ids) {
+      const p = this.local.get(id)
+      if (p === undefined || !this.awaitingFlows.delete(id)) continue
+      this.confirmed.add(id)
+      ports.push(p)
+      this.reportStatus(id)
+      this.emit('port-up', id)
+    }
+    this.mark(ports, true)
+  }
+
   private reportStatus (portId: string): void {
     const p = this.local.get(portId)
-    const bound = p !== undefined && p.adminUp
+    const bound = p !== undefined && p.adminUp && this.confirmed.has(portId)
     reportPortStatus(this.opts.store, portId, bound).then(s => {
       if (s !== undefined) this.emit('port-status', portId, s)
     }, (err: Error) => { this.log(`agent: status of port ${portId}: ${err.message}`) })
@@ -200,6 +269,7 @@ export class LocalController extends EventEmitter {
     const dp = this.opts.datapath
     for (const e of d.removed) this.safely(() => { dp.remove(e) }, e)
     for (const e of d.added) this.safely(() => { dp.add(e) }, e)
+    this.flows.applyDelta(d)
     if (d.added.length + d.removed.length > 0) this.schedule()
     // a cached route may be wrong now: delete every reactive flow at once (one FLOW_MOD), before any later
     // packet-in is routed with the new entries and cached again
@@ -215,18 +285,28 @@ export class LocalController extends EventEmitter {
     }
   }
 
-  /** The flows this node wants now. */
-  desiredFlows (): Flow[] {
-    const opts = this.tunnelOfport !== undefined ? { generation: this.generation, tunnelOfport: this.tunnelOfport } : { generation: this.generation }
-    return emitOpenFlow(this.opts.compiler.entries(), { ...opts, l3: this.l3Mode ?? this.opts.l3 ?? 'proactive' })
+  /** The flows a full recompute of the compiler's entries emits now (the oracle the incremental flows are held to). */
+  recomputeFlows (): Flow[] {
+    return emitOpenFlow(this.opts.compiler.entries(), {
+      generation: PROACTIVE_GENERATION, l3: this.l3Mode ?? this.opts.l3 ?? 'proactive',
+      ...(this.tunnelOfport !== undefined ? { tunnelOfport: this.tunnelOfport } : {}),
+    })
   }
+
+  /** The incrementally kept desired flows (bodies; digestBodies() compares them with a recompute). */
+  desiredBodies (): Buffer[] { return [...this.flows.bodies()] }
 
   /**
    * Plan the current entries on this node's profile and follow what an OVS agent can: l3_route as a reactive
    * cache (or as the operator asked). Other stages the plan keeps off the target stay on OVS: said once each.
    */
   private refreshPlan (): void {
-    const plan = planOffload(this.opts.compiler.entries(), this.opts.profile)
+    const ctx = this.flows.context
+    const counts = new Map(PLANNED_STAGES.map(s => [s, ctx.count(s)]))
+    if (!planDue(this.planCounts, counts)) return
+    this.planCounts = counts
+    this.plans++
+    const plan = planOffload(ctx.entries().map(([, e]) => e), this.opts.profile)
     this.lastPlan = plan
     const { mode, cap, why } = decideL3(plan, this.opts.l3)
     this.reactive.cap = cap
@@ -235,6 +315,7 @@ export class LocalController extends EventEmitter {
       if (mode === 'proactive') this.reactive.flush(this.conn, 'routing is proactive now')
     }
     this.l3Mode = mode
+    this.flows.reconfigure({ l3: mode })
     this.reactive.enabled = mode === 'reactive'
     for (const s of plan.stages) {
       if (s.placement === 'target' || (s.id === STAGE_L3_ROUTE && s.placement === 'reactive-cache')) continue
@@ -247,7 +328,9 @@ export class LocalController extends EventEmitter {
   }
 
   /** The flows on the switch as far as the last committed bundle goes (empty while no switch is connected). */
-  installedFlows (): InstalledFlow[] { return [...(this.flowSync?.installed.values() ?? [])] }
+  installedFlows (): InstalledFlow[] {
+    return this.flowSync === undefined ? [] : [...this.flows.installedBodies()].map(installedOf)
+  }
 
   /** What the planner decided for the current entries on this node's profile (computed at each install). */
   plan (): Plan | undefined { return this.lastPlan }
@@ -270,8 +353,10 @@ export class LocalController extends EventEmitter {
     if (sync === undefined) return // no switch: onSwitch resyncs from the state of that moment
     try {
       this.refreshPlan()
-      const stats = await sync.apply(this.desiredFlows())
+      const ready = this.portsReady()
+      const stats = await sync.apply()
       this.noteInstall(stats)
+      this.confirm(ready)
     } catch (err) {
       this.log(`agent: flow install failed: ${err instanceof Error ? err.message : String(err)}`)
       // try again later rather than in a tight loop; a reconnect resyncs anyway
@@ -289,7 +374,7 @@ export class LocalController extends EventEmitter {
   private async onSwitch (conn: OfConnection): Promise<void> {
     this.conn?.close('a newer connection from the switch')
     this.conn = conn
-    const sync = new FlowSync(conn)
+    const sync = new FlowSync(conn, this.flows)
     this.packetIns.attach(conn)
     conn.on('error-reply', (e: OfpErrorReply) => {
       this.counts.unsolicitedErrors++
@@ -305,13 +390,15 @@ export class LocalController extends EventEmitter {
       this.refreshPlan()
       // this process's reactive flows survive a reconnect unless a routing change happened while disconnected
       const keepReactive = this.reactive.vouches
-      const stats = await sync.resync(this.desiredFlows(), this.generation, { keepReactive })
+      const ready = this.portsReady()
+      const stats = await sync.resync(this.generation, { keepReactive })
       if (keepReactive) this.reactive.adopt(conn)
       else this.reactive.reset() // the resync deleted every reactive flow
       if (this.conn !== conn) return
       this.flowSync = sync
       this.log(`agent: resync: ${stats.added} flows added or replaced, ${stats.deleted} stale deleted, ${stats.unchanged} kept (${stats.ms.toFixed(0)} ms)`)
       this.noteInstall(stats)
+      this.confirm(ready)
       this.emit('synced', stats)
       if (this.dirty) this.schedule()
     } catch (err) {
@@ -321,13 +408,14 @@ export class LocalController extends EventEmitter {
   }
 
   private floodPorts (network: number): number[] {
-    return this.opts.compiler.entries().flatMap(e => e.stage === 'classify' && 'in_port' in e && e.network === network ? [e.in_port] : [])
+    return this.flows.context.classifyPortsOf(network).map(e => e.in_port)
   }
 
   stats (): ControllerStats {
     const s: ControllerStats = {
       generation: this.generation, changes: this.counts.changes, badEntries: this.counts.badEntries, installs: this.counts.installs,
-      flows: this.flowSync?.installed.size ?? 0, localPorts: this.local.size, packetIns: this.packetIns.stats,
+      flows: this.flowSync === undefined ? 0 : this.flows.size, desired: this.flows.stats(), plans: this.plans,
+      localPorts: this.local.size, activePorts: this.confirmed.size, packetIns: this.packetIns.stats,
       l3: this.l3Mode ?? this.opts.l3 ?? 'proactive', reactive: this.reactive.stats(),
     }
     if (this.lastInstall !== undefined) s.lastInstall = this.lastInstall

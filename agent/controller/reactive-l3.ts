@@ -15,6 +15,7 @@ import { OF_TABLE_BASE, STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
 import type { Entry, PacketInResult } from '../../datapath/host/index.js'
 import { emitReactiveRoute, type L3Mode } from '../../offload/openflow/emitter.js'
 import type { Plan } from '../../offload/planner.js'
+import type { Context } from '../../offload/openflow/stages/context.js'
 import { parseCookie, reactiveSelector } from '../../offload/openflow/layout.js'
 import { dissect } from '../../offload/targets/frame-dissector.js'
 import { OFPFC_ADD, OFPG_ANY, OFPP_ANY, flowDeleteByCookie, flowMod, type OfConnection, type PacketIn } from '../openflow/index.js'
@@ -103,7 +104,7 @@ export class ReactiveL3 {
   }
 
   /** After the slow path handled a packet-in (PacketInHost.onHandledResult). */
-  onPacketIn (conn: OfConnection, m: PacketIn, inPort: number, result: PacketInResult, ctx: { entries: () => Entry[], generation: number }): void {
+  onPacketIn (conn: OfConnection, m: PacketIn, inPort: number, result: PacketInResult, ctx: { context: Context, generation: number }): void {
     const c = parseCookie(m.cookie)
     if (!('reactiveMiss' in c.subject)) return
     this.counts.misses++
@@ -111,7 +112,7 @@ export class ReactiveL3 {
     if (!this.enabled || (v !== 'output' && v !== 'flood' && v !== 'tunnel')) { this.counts.notRouted++; return }
     const fields = routedFields(m.data)
     if (fields === undefined) { this.counts.notRouted++; return }
-    const flow = emitReactiveRoute(ctx.entries(), {
+    const flow = emitReactiveRoute(ctx.context, {
       router: c.subject.reactiveMiss, routerMac: fields.ethDst, dst: fields.dst, idleTimeout: this.opts.idleTimeout,
     }, { generation: ctx.generation })
     if (flow === undefined) { this.counts.notRouted++; return }

@@ -7,7 +7,7 @@
 //   'resync'       (LocalPort[])          the full set after (re)connecting; added/removed were emitted for the diff
 import { EventEmitter } from 'node:events'
 import type { OvsdbClient, TableUpdates } from './client.js'
-import { atomString, emptySet, map, mapRecord, namedUuid, optional, set, setItems, type Atom, type Row } from './data.js'
+import { atomString, emptySet, map, mapRecord, namedUuid, optional, set, setItems, uuid, type Atom, type Row } from './data.js'
 import { comment, eq, insert, mutate, select, update, wait, type Operation } from './operations.js'
 
 export const OPEN_VSWITCH_DB = 'Open_vSwitch'
@@ -19,6 +19,9 @@ export interface VswitchOptions {
   /** 'netdev' (userspace) by default: the only datapath on machines without the OVS kernel module */
   datapathType?: string
 }
+
+/** Interface external_ids key set once the port's flows are committed on the switch (see markInstalled). */
+export const INSTALLED_ID = 'dragonflow-installed'
 
 export interface LocalPort {
   uuid: string
@@ -133,6 +136,19 @@ export class Vswitch extends EventEmitter {
     const u = found?.rows?.[0]?._uuid
     if (u === undefined) return
     await this.client.transact(OPEN_VSWITCH_DB, [mutate('Bridge', [eq('name', this.bridge)], [['ports', 'delete', set([u as Atom])]])])
+  }
+
+  /**
+   * Mark interfaces as having (or no longer having) their flows on the switch: external_ids INSTALLED_ID =
+   * "true", what a compute service waits for before it lets a VM run (OVN writes ovn-installed the same way).
+   * One transaction for all of them; an interface that is gone by then is simply not matched.
+   */
+  async markInstalled (ports: readonly LocalPort[], installed: boolean): Promise<void> {
+    if (ports.length === 0) return
+    const ops = ports.map(p => mutate('Interface', [eq('_uuid', uuid(p.uuid))], installed
+      ? [['external_ids', 'insert', map({ [INSTALLED_ID]: 'true' })]]
+      : [['external_ids', 'delete', set([INSTALLED_ID])]]))
+    await this.client.transact(OPEN_VSWITCH_DB, ops)
   }
 
   /** Start following the bridge's interfaces; resolves once the current ones are known (a 'resync' was emitted). */

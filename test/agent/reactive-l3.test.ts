@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { Context } from '../../offload/openflow/stages/context.js'
+import { PROACTIVE_GENERATION } from '../../offload/openflow/layout.js'
 import { DEFAULT_CAP, ReactiveL3, decideL3, routedFields } from '../../agent/controller/reactive-l3.js'
 import { OFPFC_ADD, OFPFC_DELETE, type FlowMod, type OfConnection, type OfMessage, type PacketIn } from '../../agent/openflow/index.js'
 import type { PacketInResult, Topology } from '../../datapath/host/index.js'
@@ -35,7 +37,7 @@ const punt = (data: Buffer, subject: Parameters<typeof makeCookie>[0]['subject']
 })
 const forwarded: PacketInResult = { verdict: { action: 'output', reason: 'none', ofport: 2, packet: new Uint8Array() }, replies: [] }
 const dropped: PacketInResult = { verdict: { action: 'drop', reason: 'no_route', packet: new Uint8Array() }, replies: [] }
-const ctx = { entries: () => topology.entries, generation: 4 }
+const ctx = { context: Context.of(topology.entries, { generation: PROACTIVE_GENERATION }), generation: 4 }
 
 t.test('a routed reactive miss is cached once, with its idle timeout and a reactive cookie', async t => {
   const r = new ReactiveL3({ idleTimeout: 5, log: () => undefined })

@@ -2,11 +2,15 @@
 // networks, subnets, ports, routers and chassis, delivered out of order (stale versions, references before the
 // objects they name), interleaved with plug/unplug and full resyncs from the store's current state. After every
 // step: the union of the deltas applied so far == entries() == the full compile of the state the version rules
-// say should be held.
+// say should be held. The same deltas drive the agent's incremental flow table (agent/flows/desired-flows.ts):
+// after every step its flows equal the flows of the full compile emitted at once, and the stage-ordered
+// emitter's (offload/openflow/emitter.ts), also across a switch of the routing mode.
 import t from 'tap'
 import { TopologyCompiler, compileTopology, entryKey, type ModelSnapshot } from '../../agent/compiler/index.js'
 import type { Entry } from '../../datapath/host/entries.js'
 import { createDatapath } from '../../datapath/host/index.js'
+import { DesiredFlows, digestBodies } from '../../agent/flows/desired-flows.js'
+import { emitOpenFlow, type L3Mode } from '../../offload/openflow/emitter.js'
 import { TABLES } from '../../model/tables.js'
 import type { Chassis, Network, Port, Router, Subnet } from '../../model/types.js'
 import type { Change, StoredObject } from '../../store/types.js'
@@ -145,6 +149,10 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
     const pending: Change[] = []
     let failures = 0
     let nonEmpty = 0
+    let l3: L3Mode = 'proactive'
+    const TUNNEL = 100
+    const flows = new DesiredFlows({ l3, tunnelOfport: TUNNEL })
+    let flowChecks = 0
     for (let step = 0; step < 600 && failures === 0; step++) {
       let what: string
       let delta
@@ -178,6 +186,8 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
         installed.set(entryKey(e), e)
       }
       if (delta.added.length + delta.removed.length > 0) nonEmpty++
+      flows.applyDelta(delta)
+      if (step % 97 === 96) { l3 = l3 === 'proactive' ? 'reactive' : 'proactive'; flows.reconfigure({ l3 }) }
       const full = sortedKeys(compileTopology(expected.snapshot(), SELF).entries)
       const union = [...installed.keys()].sort()
       const held = sortedKeys(compiler.entries())
@@ -186,8 +196,21 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
         t.same(union, full, `step ${step} (${what}): the union of deltas equals the full compile`)
         t.same(held, full, `step ${step} (${what}): entries() equals the full compile`)
       }
+      if (step % 3 === 0) {
+        flowChecks++
+        const all = compiler.entries()
+        const atOnce = new DesiredFlows({ l3, tunnelOfport: TUNNEL })
+        atOnce.applyDelta({ added: all, removed: [] })
+        const staged = DesiredFlows.ofFlows(emitOpenFlow(all, { tunnelOfport: TUNNEL, l3 }))
+        const [inc, once, stage] = [flows, atOnce, staged].map(d => digestBodies(d.bodies()))
+        if (inc !== once || once !== stage) {
+          failures++
+          t.fail(`step ${step} (${what}): incremental flows (${flows.size}) == full emit (${atOnce.size}) == stage emitter (${staged.size})`)
+        }
+      }
     }
     t.equal(failures, 0, 'no step diverged')
+    t.ok(flowChecks > 100 && flows.size > 20, `the flow table was checked ${flowChecks} times (${flows.size} flows at the end)`)
     t.ok(nonEmpty > 50, `deltas were not trivially empty (${nonEmpty} non-empty)`)
     t.ok(installed.size > 0, `something was compiled at the end (${installed.size} entries)`)
     // Every compiled entry is one the datapath accepts (addresses, option codes, limits).

@@ -50,6 +50,8 @@ export class Context {
   private readonly routerPortsByNetwork = new GroupIndex<RouterPortEntry>()
   private readonly routesByRouter = new GroupIndex<RouteEntry>()
   private readonly nexthopsByNetwork = new GroupIndex<NexthopEntry>()
+  /** local ofports with a classify entry: a plugged port is compiled once its ofport has one */
+  private readonly inPorts = new Map<number, number>()
 
   /** `entries` with a key each (agent/compiler/entry-key.ts); a plain list is keyed by its position. */
   constructor (opts: ContextOptions, entries: Iterable<[string, Entry]> = []) {
@@ -81,7 +83,12 @@ export class Context {
     switch (e.stage) {
       case 'l2': put(this.l2ByNetwork, e.network, e); this.countPortNetwork(e.port, e.network, add); break
       case 'classify':
-        if ('in_port' in e) { put(this.classifyByNetwork, e.network, e); this.countPortNetwork(e.port, e.network, add) }
+        if ('in_port' in e) {
+          put(this.classifyByNetwork, e.network, e)
+          this.countPortNetwork(e.port, e.network, add)
+          const n = (this.inPorts.get(e.in_port) ?? 0) + (add ? 1 : -1)
+          if (n > 0) this.inPorts.set(e.in_port, n); else this.inPorts.delete(e.in_port)
+        }
         break
       case 'egress': put(this.egressByPort, e.port, e); break
       case 'router_port': put(this.routerPortsByRouter, e.router, e); put(this.routerPortsByNetwork, e.network, e); break
@@ -99,10 +106,20 @@ export class Context {
     if (m.size === 0) this.portNetworks.delete(port)
   }
 
+  /** How many entries a stage's table holds. */
+  count (stage: Entry['stage']): number { return this.byStage.get(stage)?.size ?? 0 }
+
+  /** Every entry with its key. */
+  entries (): [string, Entry][] {
+    return [...this.byStage.values()].flatMap(m => [...m])
+  }
+
   of<T extends Entry>(stage: T['stage']): T[] {
     return [...(this.byStage.get(stage)?.values() ?? [])] as T[] // entries are filed by their `stage` tag in add()
   }
 
+  /** True when a classify entry takes packets in from this ofport. */
+  hasInPort (ofport: number): boolean { return this.inPorts.has(ofport) }
   l2Of (network: number): L2Entry[] { return this.l2ByNetwork.get(network) }
   classifyPortsOf (network: number): ClassifyPortEntry[] { return this.classifyByNetwork.get(network) }
   /** the port's egress entry (the compiler emits at most one per port) */
