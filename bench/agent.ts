@@ -17,6 +17,7 @@ import { startAgent } from '../cli/commands/agent.js'
 import { SERVE_STATE, type ServeState } from '../cli/commands/serve.js'
 import { PrivateOvs } from '../agent/controller/private-ovs.js'
 import type { LocalController } from '../agent/controller/local-controller.js'
+import type { L2Entry } from '../datapath/host/entries.js'
 import { startApiServer } from '../northbound/server.js'
 import { openStore } from '../store/registry.js'
 import { REPO } from '../test/northbound/helpers/api-process.js'
@@ -44,12 +45,9 @@ const pct = (xs: number[], p: number): number => {
 }
 const r2 = (x: number): number => Math.round(x * 100) / 100
 
-const macBytes = (mac: string): string => mac.replace(/:/g, '').toLowerCase()
-
-/** True once a committed flow matches eth_dst = mac (the port's L2 lookup flow). */
+/** True once the port's l2 entry is compiled and every flow change is committed (so its flows are on br-int). */
 function hasFlowFor (c: LocalController, mac: string): boolean {
-  const want = macBytes(mac)
-  return c.installedFlows().some(f => f.match.some(o => o.cls === 0x8000 && o.field === 3 && o.value.toString('hex') === want))
+  return c.inSync && c.entryIndex.of<L2Entry>('l2').some(e => e.mac === mac)
 }
 
 async function waitFor (what: string, check: () => boolean, ms = 60_000): Promise<void> {
@@ -94,7 +92,7 @@ async function main (): Promise<void> {
     writeFileSync(join(dir, SERVE_STATE), JSON.stringify(state))
     await sh(process.execPath, [join(REPO, 'bin/dragonflow.js'), 'plug', '--data-dir', dir, '--port', anchor.id, '--netns', workload, '--mac', anchor.mac_address])
     await waitFor('the anchor\'s flows', () => hasFlowFor(c, anchor.mac_address as string) && c.inSync)
-    const flowsBefore = c.installedFlows().length
+    const flowsBefore = c.stats().flows
 
     // 1. port create -> flows committed
     const createMs: number[] = []
@@ -107,7 +105,7 @@ async function main (): Promise<void> {
       createMs.push(performance.now() - t0)
     }
     await waitFor('sync', () => c.inSync)
-    const remoteFlowsPerPort = (c.installedFlows().length - flowsBefore) / nPorts
+    const remoteFlowsPerPort = (c.stats().flows - flowsBefore) / nPorts
 
     // 2. DHCP through packet-in, with a real client
     const script = join(dir, 'lease.sh')
@@ -129,7 +127,7 @@ async function main (): Promise<void> {
     const localIds: string[] = []
     for (let i = 0; i < nLocal; i++) localIds.push(((await call(base, 'POST', '/v2.0/ports', { port: { network_id: net.id } })).port as Json).id as string)
     const boundBefore = c.stats().localPorts
-    const flowsBeforeLocal = c.installedFlows().length
+    const flowsBeforeLocal = c.stats().flows
     const t0 = performance.now()
     for (let i = 0; i < nLocal; i += 100) {
       const args: string[] = []
@@ -143,7 +141,7 @@ async function main (): Promise<void> {
     await waitFor(`${nLocal} local ports`, () => c.stats().localPorts >= boundBefore + nLocal - 1, 300_000)
     await waitFor('sync', () => c.inSync, 300_000)
     const bindAllS = (performance.now() - t0) / 1000
-    const localFlowsPerPort = (c.installedFlows().length - flowsBeforeLocal) / nLocal
+    const localFlowsPerPort = (c.stats().flows - flowsBeforeLocal) / nLocal
     const gcBeforeRss = typeof global.gc === 'function' // only with node --expose-gc; npm run bench:agent does not pass it
     global.gc?.()
     const rssMb = process.memoryUsage().rss / 2 ** 20
@@ -165,7 +163,7 @@ async function main (): Promise<void> {
       },
       flowsPerPort: { otherPortOnFollowedNetwork: r2(remoteFlowsPerPort), localPort: r2(localFlowsPerPort) },
       localPorts: {
-        ports: nLocal, bindAndInstallS: r2(bindAllS), flows: c.installedFlows().length, rssMb: r2(rssMb), gcBeforeRss,
+        ports: nLocal, bindAndInstallS: r2(bindAllS), flows: c.stats().flows, rssMb: r2(rssMb), gcBeforeRss,
         note: 'RSS of the process holding API server + agent + WASM datapath (as dragonflow serve); the local ports are OVS patch-port pairs ' +
           'standing in for VM interfaces (ofport and iface-id, no kernel device, no traffic)',
       },

@@ -24,6 +24,7 @@ import { TABLES } from '../../model/tables.js'
 import { STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
 import { emitOpenFlow, type L3Mode } from '../../offload/openflow/emitter.js'
 import { PROACTIVE_GENERATION } from '../../offload/openflow/layout.js'
+import type { Context } from '../../offload/openflow/stages/context.js'
 import type { Flow } from '../../offload/openflow/flow.js'
 import { planOffload, type Plan } from '../../offload/planner.js'
 import type { Profile } from '../../offload/profile.js'
@@ -32,6 +33,8 @@ import { registerChassis } from './chassis.js'
 import { PacketInHost } from './packet-in-host.js'
 import { ReactiveL3, decideL3, type ReactiveStats } from './reactive-l3.js'
 import { reportPortStatus } from './port-status.js'
+import { ControlServer } from './control-server.js'
+import { checkFlows, type FlowCheck } from './flow-check.js'
 
 /** The model tables the compiler reads (agent/compiler/model-state.ts). */
 export const FOLLOWED_TABLES: readonly string[] = [TABLES.networks, TABLES.subnets, TABLES.ports, TABLES.routers, TABLES.chassis]
@@ -58,6 +61,8 @@ export interface LocalControllerOptions {
   l3?: L3Mode
   /** idle timeout of reactive flows, seconds; default 30 */
   l3IdleTimeout?: number
+  /** a unix socket answering `dragonflow flows --check` and stats (control-server.ts) */
+  controlSocket?: string
 }
 
 export interface ControllerStats {
@@ -136,6 +141,7 @@ export class LocalController extends EventEmitter {
   private readonly counts = { changes: 0, badEntries: 0, installs: 0, unsolicitedErrors: 0 }
   private lastInstall: ApplyStats | undefined
   private lastPlan: Plan | undefined
+  private control: ControlServer | undefined
 
   constructor (private readonly opts: LocalControllerOptions) {
     super()
@@ -155,8 +161,12 @@ export class LocalController extends EventEmitter {
   async start (): Promise<void> {
     const o = this.opts
     this.generation = await registerChassis(o.store, { chassisId: o.chassisId, hostname: hostname(), tunnelIp: o.tunnelIp, tunnelType: o.tunnelType ?? 'vxlan', profile: o.profile.id })
-    this.log(`agent: chassis ${o.chassisId}, flow generation ${this.generation}`)
+    this.log(`agent: chassis ${o.chassisId}, run generation ${this.generation} (it marks the reactive flows this run caches)`)
     await this.of.listen({ path: o.ofSocket })
+    if (o.controlSocket !== undefined) {
+      this.control = new ControlServer(o.controlSocket, async cmd => await this.onControl(cmd), this.log)
+      await this.control.listen()
+    }
     this.of.on('switch', (c: OfConnection) => { void this.onSwitch(c) })
 
     // follow the store first, then read it: a change that lands in between is applied after the read (the
@@ -332,6 +342,9 @@ export class LocalController extends EventEmitter {
     return this.flowSync === undefined ? [] : [...this.flows.installedBodies()].map(installedOf)
   }
 
+  /** The entries the flows were emitted from, indexed (read-only use: benches, the packet-in host). */
+  get entryIndex (): Context { return this.flows.context }
+
   /** What the planner decided for the current entries on this node's profile (computed at each install). */
   plan (): Plan | undefined { return this.lastPlan }
 
@@ -407,6 +420,35 @@ export class LocalController extends EventEmitter {
     }
   }
 
+  private async onControl (cmd: string): Promise<unknown> {
+    if (cmd === 'flows/check') return await this.checkFlows()
+    if (cmd === 'stats') return this.stats()
+    throw new Error(`unknown command '${cmd}' (flows/check, stats)`)
+  }
+
+  /**
+   * The recompute oracle (flow-check.ts): once the node has settled (up to `settleMs` ms), the switch's flows
+   * against a fresh compile of the store's state and a fresh emit.
+   */
+  async checkFlows (settleMs = 30_000): Promise<FlowCheck & { settled: boolean }> {
+    const end = Date.now() + settleMs
+    while (!this.inSync && Date.now() < end) await new Promise(resolve => setTimeout(resolve, 50))
+    const sync = this.flowSync
+    if (sync === undefined) throw new Error('no switch is connected')
+    const settled = this.inSync
+    const o = this.opts
+    const r = await checkFlows({
+      store: o.store, self: o.tunnelIp !== undefined ? { chassisId: o.chassisId, chassisTunnelIp: o.tunnelIp } : { chassisId: o.chassisId },
+      bindings: new Map([...this.local].map(([id, p]) => [id, p.ofport])),
+      emit: {
+        generation: PROACTIVE_GENERATION, l3: this.l3Mode ?? o.l3 ?? 'proactive',
+        ...(this.tunnelOfport !== undefined ? { tunnelOfport: this.tunnelOfport } : {}),
+      },
+      dump: async () => await sync.dump(),
+    })
+    return { ...r, settled }
+  }
+
   private floodPorts (network: number): number[] {
     return this.flows.context.classifyPortsOf(network).map(e => e.in_port)
   }
@@ -430,6 +472,7 @@ export class LocalController extends EventEmitter {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.reactive.stop()
     await this.installing
+    await this.control?.close()
     for (const u of this.unsubscribes.splice(0)) await u().catch(() => undefined)
     await this.vswitch?.close()
     await this.ovsdb?.close()

@@ -26,6 +26,8 @@ export interface AgentSetup {
   /** routing on OVS: proactive LPM flows (default) or reactive exact-match flows with an idle timeout */
   l3?: L3Mode
   l3IdleTimeout?: number
+  /** the control socket (`dragonflow flows --check --control PATH`) */
+  controlSocket?: string
 }
 
 /** --l3 proactive|reactive and --l3-idle-timeout SECONDS (1..65535, the OpenFlow field), shared with `serve`. */
@@ -57,6 +59,7 @@ export async function startAgent (s: AgentSetup): Promise<LocalController> {
     ...(s.tunnelType !== undefined ? { tunnelType: s.tunnelType } : {}),
     ...(s.l3 !== undefined ? { l3: s.l3 } : {}),
     ...(s.l3IdleTimeout !== undefined ? { l3IdleTimeout: s.l3IdleTimeout } : {}),
+    ...(s.controlSocket !== undefined ? { controlSocket: s.controlSocket } : {}),
   })
   await controller.start()
   return controller
@@ -82,7 +85,7 @@ const command: Command = {
   summary: 'run the local controller of this node against a shared store and a running Open vSwitch',
   usage: 'dragonflow agent --etcd-endpoints URLS [--pubsub etcd-watch|mqtt --mqtt-url URL] --ovsdb unix:PATH|tcp:HOST:PORT\n' +
     '                        --of-socket PATH [--chassis-id ID] [--tunnel-ip IP [--tunnel vxlan|geneve]] [--profile ovs-userspace] [--quiet]\n' +
-    '                        [--l3 proactive|reactive] [--l3-idle-timeout SECONDS (default 30)]\n' +
+    '                        [--l3 proactive|reactive] [--l3-idle-timeout SECONDS (default 30)] [--control PATH (a control socket)]\n' +
     '       (or --store embedded --data-dir DIR for a store this process owns)',
   async run (args) {
     const { flags, rest } = parseFlags(args, ['quiet'])
@@ -132,6 +135,7 @@ const command: Command = {
       store, chassisId: flags.get('chassis-id') ?? hostname(), ovsdbTarget, ofSocket, profile: flags.get('profile') ?? 'ovs-userspace', log,
       ...(pubsub !== undefined ? { pubsub } : {}), ...(tunnelIp !== undefined ? { tunnelIp } : {}),
       ...(tunnel !== undefined ? { tunnelType: tunnel } : {}), ...l3,
+      ...(flags.get('control') !== undefined ? { controlSocket: flags.get('control') as string } : {}),
     })
     process.stdout.write(`dragonflow agent: running (chassis ${flags.get('chassis-id') ?? hostname()})\n`)
     const signal = await untilSignal()

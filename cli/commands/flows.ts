@@ -10,7 +10,9 @@ import { REASON_NAMES } from '../../datapath/spec/verdicts.js'
 import { TABLES } from '../../model/tables.js'
 import { isReactiveCookie, parseCookie } from '../../offload/openflow/layout.js'
 import { openStore } from '../../store/registry.js'
-import { readServeState } from './serve-state.js'
+import { CONTROL_SOCKET, readServeState } from './serve-state.js'
+import { controlRequest } from '../../agent/controller/control-server.js'
+import type { FlowCheck } from '../../agent/controller/flow-check.js'
 
 /** Which table's `key` a stage's cookie key names (emitter.ts: cookie({ key: e.port / e.network / r.router })). */
 const KEY_TABLE: Record<string, string> = {
@@ -49,10 +51,12 @@ export function describeCookie (cookie: bigint, keys: KeyIndex, flowText = ''): 
 const command: Command = {
   name: 'flows',
   summary: 'dump br-int flows annotated with their stage and the Neutron object (or reason) each came from',
-  usage: 'dragonflow flows [--data-dir DIR] [--bridge br-int]',
+  usage: 'dragonflow flows [--data-dir DIR] [--bridge br-int]\n' +
+    '       dragonflow flows --check [--data-dir DIR | --control PATH]   the switch against a fresh full recompute (exit 1 if they differ)',
   async run (args) {
-    const { flags, rest } = parseFlags(args)
+    const { flags, rest } = parseFlags(args, ['check'])
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
+    if (flags.has('check')) return await check(flags.get('control') ?? controlOf(flags.get('data-dir')))
     const { dataDir, state, env } = readServeState(flags.get('data-dir'))
     const dump = await new Promise<string>((res, rej) => {
       execFile('ovs-ofctl', ['-O', 'OpenFlow13', 'dump-flows', flags.get('bridge') ?? state.bridge], { env, maxBuffer: 256 << 20 }, (err, out, stderr) => {
@@ -97,6 +101,24 @@ const command: Command = {
     await new Promise<void>(resolve => { process.stdout.write(out.join('\n') + '\n', () => { resolve() }) })
     return 0
   },
+}
+
+function controlOf (dataDir: string | undefined): string {
+  const { dataDir: dir, state } = readServeState(dataDir)
+  return state.control ?? join(dir, CONTROL_SOCKET)
+}
+
+/** `flows --check`: the agent compares its switch with a fresh recompute (agent/controller/flow-check.ts). */
+async function check (control: string): Promise<number> {
+  const r = await controlRequest(control, 'flows/check', {}, 120_000) as FlowCheck & { settled: boolean }
+  const out = [`flows: the switch holds ${r.switchFlows} flows (reactive ones aside), a fresh recompute of the store's state emits ${r.recomputedFlows}: ` +
+    (r.equal ? 'equal' : `${r.counts.missing} missing, ${r.counts.extra} extra, ${r.counts.differing} differing`) +
+    (r.settled ? '' : ' (the node had not settled: changes were still being installed)')]
+  for (const [what, list] of [['missing', r.missing], ['extra', r.extra], ['differing', r.differing]] as const) {
+    for (const l of list) out.push(`  ${what}: ${l}`)
+  }
+  process.stdout.write(out.join('\n') + '\n')
+  return r.equal && r.settled ? 0 : 1
 }
 
 export default command

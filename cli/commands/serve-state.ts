@@ -16,9 +16,12 @@ export interface ServeState {
   ofSocket: string
   bridge: string
   chassisId: string
+  /** the agent's control socket (control-server.ts) */
+  control?: string
 }
 
 export const SERVE_STATE = 'serve.json'
+export const CONTROL_SOCKET = 'agent.ctl'
 export const DEFAULT_DATA_DIR = '/var/lib/dragonflow'
 
 /** The state of the node serving `dataDir`, and the environment that points OVS tools at its OVS. */

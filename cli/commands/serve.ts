@@ -18,7 +18,7 @@ import { startApiServer } from '../../northbound/server.js'
 import { openStore } from '../../store/registry.js'
 import { l3Flags, startAgent, untilSignal } from './agent.js'
 import type { AuthMode } from '../../northbound/auth.js'
-import { SERVE_STATE, type ServeState } from './serve-state.js'
+import { CONTROL_SOCKET, SERVE_STATE, type ServeState } from './serve-state.js'
 
 export { SERVE_STATE, type ServeState } from './serve-state.js'
 
@@ -65,10 +65,11 @@ const command: Command = {
     try {
       const server = await startApiServer({ store, host, port, auth, log: quiet ? () => undefined : log })
       cleanup.unshift(async () => { await server.close() })
-      const controller = await startAgent({ store, chassisId, ovsdbTarget: ovsdb, ofSocket, profile: flags.get('profile') ?? 'ovs-userspace', log, ...l3 })
+      const control = join(dataDir, CONTROL_SOCKET)
+      const controller = await startAgent({ store, chassisId, ovsdbTarget: ovsdb, ofSocket, profile: flags.get('profile') ?? 'ovs-userspace', log, ...l3, controlSocket: control })
       cleanup.unshift(async () => { await controller.stop() })
       const state: ServeState = {
-        pid: process.pid, api: server.url, ovsdb, netns: external === undefined ? netns : null, ofSocket, bridge: 'br-int', chassisId,
+        pid: process.pid, api: server.url, ovsdb, netns: external === undefined ? netns : null, ofSocket, bridge: 'br-int', chassisId, control,
         ...(ovs !== undefined ? { ovsRundir: ovs.dir } : {}),
       }
       writeFileSync(join(dataDir, SERVE_STATE), JSON.stringify(state, null, 2) + '\n')

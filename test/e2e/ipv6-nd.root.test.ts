@@ -232,6 +232,7 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
     'the ND punt flow for a2\'s address is annotated with its stage')
 
   // --- the agent's log holds no warning
+  await node.checkFlows(t)
   const warnings = node.log().split('\n').filter(l => /^agent: .*(failed|refused|reported|further)|^packet-in:|^openflow:/.test(l))
   t.same(warnings, [], 'no unexpected warning in the agent log')
 })

@@ -60,4 +60,5 @@ t.test('serve survives OVS restarts', { timeout: 600_000, skip }, async t => {
   t.pass('a port plugged after the OVSDB restart is reported ACTIVE (the agent monitors again)')
   t.ok(await until('w3 -> w1', async () => await ping(ns.w3, ip(w1), 1), 60_000), 'and reaches the others')
   t.ok(await ping(ns.w1, ip(w2)), 'w1 still reaches w2')
+  await node.checkFlows(t)
 })

@@ -126,6 +126,7 @@ const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vS
     t.match(node.log(), /reactive l3: routing changed, \d+ reactive flow\(s\) deleted/, 'the agent deleted them by cookie mask')
     await running
 
+    await node.checkFlows(t)
     const warnings = node.log().split('\n').filter(l => /^agent: .*(failed|refused|reported|further)|^packet-in:|^openflow:/.test(l))
     t.same(warnings, [], 'no unexpected warning in the agent log')
   })

@@ -119,6 +119,15 @@ export class ServeNode {
     if (r.code !== 0) throw new Error(`plug ${portId}: ${r.stderr}`)
   }
 
+  /**
+   * The recompute oracle: `dragonflow flows --check` has serve compare br-int with a fresh full recompute of the
+   * store's state (agent/controller/flow-check.ts). Ends every scenario.
+   */
+  async checkFlows (t: Test, when = 'at the end'): Promise<void> {
+    const r = await this.dragonflow('flows', '--check', '--data-dir', this.dir)
+    t.equal(r.code, 0, `${when}, br-int equals a fresh recompute: ${r.stdout.trim()}${r.stderr.trim() !== '' ? ` (${r.stderr.trim()})` : ''}`)
+  }
+
   ovsEnv (): NodeJS.ProcessEnv { return { ...process.env, OVS_RUNDIR: join(this.dir, 'ovs') } }
 
   async vsctl (...args: string[]): Promise<string> {

@@ -12,9 +12,9 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { STAGES } from '../../datapath/spec/stages.js'
-import { parseCookie, type CookieFields } from '../../offload/openflow/layout.js'
+import { PROACTIVE_GENERATION, parseCookie, type CookieFields } from '../../offload/openflow/layout.js'
 import { REPO, jsonDocuments, noAuthEnv, openstack, startApi, type ApiProcess } from '../northbound/helpers/api-process.js'
 import { startOvs, type Ovs, type Workload } from '../helpers/ovs.js'
 import { startEtcd, startMosquitto } from '../helpers/servers.js'
@@ -56,11 +56,19 @@ class AgentProcess {
     return await gone
   }
 
-  /** The generation this agent announced last. */
+  /** The run generation this agent announced last. */
   generation (): number {
-    const gens = [...this.out.matchAll(/flow generation (\d+)/g)].map(x => Number(x[1]))
+    const gens = [...this.out.matchAll(/run generation (\d+)/g)].map(x => Number(x[1]))
     return gens[gens.length - 1] ?? -1
   }
+
+  /** The recompute oracle through the agent's control socket (`dragonflow flows --check --control`). */
+  async checkFlows (t: Test, name: string): Promise<void> {
+    const r = await exec(process.execPath, [join(REPO, 'bin/dragonflow.js'), 'flows', '--check', '--control', this.control])
+    t.equal(r.code, 0, `${name}'s switch equals a fresh recompute: ${r.stdout.trim()}${r.stderr.trim() !== '' ? ` (${r.stderr.trim()})` : ''}`)
+  }
+
+  get control (): string { return this.args[this.args.indexOf('--control') + 1] as string }
 }
 
 interface DumpedFlow { stage: string, cookie: CookieFields, packets: number, text: string }
@@ -114,7 +122,7 @@ for (const TUNNEL of TUNNELS) t.test(`two chassis joined by ${TUNNEL} tunnels`, 
 
   const agentArgs = (ovs: Ovs, id: string, vtep: string): string[] => ['--store', 'etcd', '--etcd-endpoints', etcd.endpoint,
     '--pubsub', 'mqtt', '--mqtt-url', broker.url, '--ovsdb', `unix:${ovs.dbSocket}`, '--of-socket', join(ovs.dir, 'df-of.sock'),
-    '--chassis-id', id, '--tunnel-ip', vtep, '--tunnel', TUNNEL, ...(process.env.DF_L3 !== undefined ? ['--l3', process.env.DF_L3] : [])]
+    '--chassis-id', id, '--tunnel-ip', vtep, '--tunnel', TUNNEL, '--control', join(ovs.dir, 'agent.ctl'), ...(process.env.DF_L3 !== undefined ? ['--l3', process.env.DF_L3] : [])]
   const agentA = new AgentProcess(agentArgs(ovsA, 'chassis-a', vtepA))
   const agentB = new AgentProcess(agentArgs(ovsB, 'chassis-b', vtepB))
   agents.push(agentA, agentB)
@@ -289,8 +297,10 @@ for (const TUNNEL of TUNNELS) t.test(`two chassis joined by ${TUNNEL} tunnels`, 
   t.ok(lost <= 10, `the cross-chassis ping through kill -9 + restart lost ${lost} of 100 packets at 0.1 s (<= ~1 s)`)
   const flowsAfter = await dump(ovsA)
   t.same(strip(flowsAfter), flowsBefore, 'A\'s flow table after the restart equals the one before')
-  const gen = agentA.generation()
-  t.same(flowsAfter.filter(f => f.cookie.generation !== gen).map(f => f.text), [], `every flow on A carries the new generation ${gen} (no stale flows)`)
+  t.same(flowsAfter.filter(f => !('reactive' in f.cookie.subject) && f.cookie.generation !== PROACTIVE_GENERATION).map(f => f.text), [],
+    'every proactive flow on A carries the proactive generation (no stale flows)')
+  t.match(agentA.out, /agent: resync: 0 flows added or replaced, 0 stale deleted, \d+ kept[^\n]*\n(?![\s\S]*agent: resync:)/, 'A\'s restart rewrote no flow')
+  t.ok(agentA.generation() >= 3, `A's new run has a new generation (${agentA.generation()})`)
   t.ok((await ping(wb2, ip(a1))).ok, 'b2 -> a1 still flows after the restart')
   t.same(strip(await dump(ovsB)), flowsOfB, 'B\'s flows did not move while A restarted')
 
@@ -311,6 +321,9 @@ for (const TUNNEL of TUNNELS) t.test(`two chassis joined by ${TUNNEL} tunnels`, 
   t.pass(`B's tunnels to A go to ${newVtepA}, none to ${vtepA}`)
   t.ok(await until('ping a1 -> b2 over the moved tunnel', async () => (await ping(wa1, ip(b2), 2)).ok, 30_000), 'a1 -> b2 works over the moved tunnel')
   t.ok((await ping(wb2, ip(a1))).ok, 'b2 -> a1 too')
+
+  await agentA.checkFlows(t, 'A')
+  await agentB.checkFlows(t, 'B')
 
   // --- the agents' logs hold no unexpected warning
   for (const [name, a] of [['A', agentA], ['B', agentB]] as const) {
