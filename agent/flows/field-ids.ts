@@ -47,7 +47,7 @@ export const OXM_OF: Record<Exclude<OfFieldName, 'xxreg2'>, WireField> = {
   nw_frag: { ...nxm1(26, 1), valid: 0x3n }, // NXM_NX_IP_FRAG: two bits (ovs-fields(7)); OVS dumps mask 3 as exact
   nw_ttl: nxm1(29, 1), // NXM_NX_IP_TTL
   tun_dst: nxm1(32, 4), // NXM_NX_TUN_IPV4_DST
-  reg0: reg(0), reg1: reg(1), reg2: reg(2), reg3: reg(3), reg4: reg(4), reg5: reg(5),
+  reg0: reg(0), reg1: reg(1), reg2: reg(2), reg3: reg(3), reg4: reg(4), reg5: reg(5), reg6: reg(6),
 }
 
 /** reg8..reg11, most significant first: the words of xxreg2. */
@@ -71,7 +71,7 @@ export const NXM_OF: Partial<Record<OfFieldName, WireField>> = {
   ipv6_dst: nxm1(20, 16),
   nd_target: nxm1(23, 16),
   tun_dst: nxm1(32, 4),
-  reg0: reg(0), reg1: reg(1), reg2: reg(2), reg3: reg(3), reg4: reg(4), reg5: reg(5),
+  reg0: reg(0), reg1: reg(1), reg2: reg(2), reg3: reg(3), reg4: reg(4), reg5: reg(5), reg6: reg(6),
 }
 
 /** The 32-bit NXM header: class (16) | field (7) | hasmask (1) | length (8). */

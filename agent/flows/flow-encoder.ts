@@ -94,6 +94,7 @@ export function encodeActions (actions: readonly Action[]): OfAction[] {
       case 'OFPAT_DEC_NW_TTL': return [{ type: 'OFPAT_DEC_NW_TTL' }]
       case 'OFPAT_POP_VLAN': return [{ type: 'OFPAT_POP_VLAN' }]
       case 'NXAST_REG_MOVE': return regMove(a.src, a.dst)
+      case 'NXAST_RESUBMIT_TABLE': return [{ type: 'NXAST_RESUBMIT_TABLE', table: a.table }]
     }
   })
 }

@@ -125,6 +125,9 @@ export class FlowBuilder {
 
   build(): Flow {
     if (this.prio === undefined) throw new FlowError(this.stageName, 'no priority band')
+    if (this.actions.some(a => a.type === 'NXAST_RESUBMIT_TABLE' && a.table !== OF_TABLE_BASE + this.stageId)) {
+      throw new FlowError(this.stageName, 'may resubmit only to its own table (a stage moves on with goto)')
+    }
     if (this.subject === undefined) throw new FlowError(this.stageName, 'no cookie subject')
     for (const m of this.matches) {
       for (const [pre, want] of NEEDS[m.field] ?? []) {
@@ -175,7 +178,7 @@ export const act = {
   setArpSpa: (ip: Ipv4Address): Action => setField('arp_spa', ip),
   setTunDst: (ip: Ipv4Address): Action => setField('tun_dst', ip),
   setTunId: (key: Key): Action => setField('tun_id', key),
-  setKey: (reg: 'reg0' | 'reg1' | 'reg2' | 'reg3', key: Key): Action => setField(reg, key),
+  setKey: (reg: 'reg0' | 'reg1' | 'reg2' | 'reg3' | 'reg6', key: Key): Action => setField(reg, key),
   setNexthop: (ip: Ipv4Address): Action => setField('reg4', ip),
   setNexthop6: (ip: Ipv6Address): Action => setField('xxreg2', ip),
   setIpv4Src: (ip: Ipv4Address): Action => setField('nw_src', ip),
@@ -188,4 +191,6 @@ export const act = {
   /** sets the whole flag register: flags are only ever set once per pass (layout.ts) */
   setFlags: (flags: number): Action => ({ type: 'OFPAT_SET_FIELD', field: 'reg5', value: BigInt(flags) }),
   move: (src: FieldSlice, dst: FieldSlice): Action => ({ type: 'NXAST_REG_MOVE', src, dst }),
+  /** resubmit(,table of stageId): for a stage that looks itself up again (the flood chunks, l2-flows.ts) */
+  resubmitTo: (stageId: number): Action => ({ type: 'NXAST_RESUBMIT_TABLE', table: OF_TABLE_BASE + stageId }),
 }

@@ -4,8 +4,9 @@
 //   unit                  reads                                              dirtied by a change of
 //   <entry key>           that entry (classify, port_sec, arp_nd, dhcp,      the entry
 //                         l2, egress)
-//   flood/<network>       the network's l2 and local classify entries and    l2 / classify on the network, egress
-//                         their ports' egress entries                        of a port on it
+//   flood/<network>       the network's flood chunks and remote chassis      l2 / classify on the network, egress
+//                                                                            of a port on it
+//   flood/<network>/<k>   the ports of chunk k on the network, their egress  the same, for a port of chunk k
 //   router/<router>       the router's router_port and route entries         router_port / route of the router
 //   nexthop/<network>     the network's nexthop and router_port entries      nexthop / router_port on the network
 //   fixed                 nothing (misses, the pipeline entry flow)          the options (tunnel port, l3 mode)
@@ -21,7 +22,8 @@ import { arpEntryFlows, arpFixedFlows } from './stages/arp-nd-flows.js'
 import { classifyFixedFlows, classifyPortFlows, classifyTunnelFlows } from './stages/classify-flows.js'
 import { dhcpEntryFlows, dhcpFixedFlows } from './stages/dhcp-flows.js'
 import { egressEntryFlows, egressFixedFlows } from './stages/egress-flows.js'
-import { floodFlows, l2EntryFlows } from './stages/l2-flows.js'
+import { floodChunkFlows, floodHeadFlows, l2EntryFlows } from './stages/l2-flows.js'
+import { floodChunkOf } from './layout.js'
 import { nexthopFixedFlows, nexthopNetworkFlows } from './stages/nexthop-flows.js'
 import { portSecEntryFlows, portSecFixedFlows } from './stages/port-sec-flows.js'
 import { type L3Mode, routeFixedFlows, routerFlows } from './stages/route-flows.js'
@@ -44,9 +46,9 @@ export interface UnitOptions {
 /** The group units whose flows read `e` (its own entry unit aside), as the index stands now. */
 export function groupUnitsOf (c: Context, e: Entry): UnitId[] {
   switch (e.stage) {
-    case 'l2': return [FLOOD + String(e.network)]
-    case 'classify': return 'in_port' in e ? [FLOOD + String(e.network)] : []
-    case 'egress': return c.networksOfPort(e.port).map(n => FLOOD + String(n))
+    case 'l2': return floodUnitsOf(e.network, e.port)
+    case 'classify': return 'in_port' in e ? floodUnitsOf(e.network, e.port) : []
+    case 'egress': return c.networksOfPort(e.port).flatMap(n => floodUnitsOf(n, e.port))
     case 'router_port': return [ROUTER + String(e.router), NEXTHOP + String(e.network)]
     case 'route': return [ROUTER + String(e.router)]
     case 'nexthop': return [NEXTHOP + String(e.network)]
@@ -54,9 +56,12 @@ export function groupUnitsOf (c: Context, e: Entry): UnitId[] {
   }
 }
 
+const floodUnitsOf = (network: number, port: number): UnitId[] =>
+  [FLOOD + String(network), `${FLOOD}${network}/${floodChunkOf(port)}`]
+
 /** Every group unit with flows now, and the fixed unit. */
 export function groupUnits (c: Context): UnitId[] {
-  return [FIXED_UNIT, ...c.floodNetworks().map(n => FLOOD + String(n)), ...c.routers().map(r => ROUTER + String(r)),
+  return [FIXED_UNIT, ...c.floodNetworks().flatMap(n => [FLOOD + String(n), ...c.floodChunksOf(n).map(k => `${FLOOD}${n}/${k}`)]), ...c.routers().map(r => ROUTER + String(r)),
     ...c.nexthopNetworks().map(n => NEXTHOP + String(n))]
 }
 
@@ -81,8 +86,8 @@ export function groupUnitFlows (c: Context, id: UnitId, opts: UnitOptions): Flow
       ...classifyFixedFlows(c), ...portSecFixedFlows(c), ...arpFixedFlows(c), ...dhcpFixedFlows(c), ...routeFixedFlows(c),
       ...nexthopFixedFlows(c), ...egressFixedFlows(c)]
   }
-  const n = Number(id.slice(id.indexOf('/') + 1))
-  if (id.startsWith(FLOOD)) return c.hasFlood(n) ? floodFlows(c, n) : []
+  const [n, k] = id.slice(id.indexOf('/') + 1).split('/').map(Number) as [number, number | undefined]
+  if (id.startsWith(FLOOD)) return k === undefined ? floodHeadFlows(c, n) : floodChunkFlows(c, n, k)
   if (id.startsWith(ROUTER)) return routerFlows(c, n, { l3: opts.l3 })
   if (id.startsWith(NEXTHOP)) return dedupe(nexthopNetworkFlows(c, n))
   throw new Error(`unknown emit unit ${id}`)

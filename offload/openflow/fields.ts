@@ -6,7 +6,7 @@ import type { Bits, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAd
 export type OfFieldName =
   | 'in_port' | 'vlan_vid' | 'tun_id' | 'tun_dst' | 'eth_src' | 'eth_dst' | 'eth_type' | 'ip_proto' | 'nw_ttl'
   | 'nw_src' | 'nw_dst' | 'nw_frag' | 'icmp_type' | 'ipv6_src' | 'ipv6_dst' | 'icmpv6_type' | 'nd_target' | 'udp_src' | 'udp_dst' | 'arp_op' | 'arp_spa' | 'arp_tpa' | 'arp_sha' | 'arp_tha'
-  | 'reg0' | 'reg1' | 'reg2' | 'reg3' | 'reg4' | 'reg5' | 'xxreg2'
+  | 'reg0' | 'reg1' | 'reg2' | 'reg3' | 'reg4' | 'reg5' | 'reg6' | 'xxreg2'
 
 export type ValueKind = 'int' | 'mac' | 'ipv4' | 'ipv6'
 
@@ -51,6 +51,7 @@ export const OF_FIELDS: Record<OfFieldName, OfFieldDecl> = {
   reg3: f('reg3', 'NXM_NX_REG3', 32, 'int'),
   reg4: f('reg4', 'NXM_NX_REG4', 32, 'int'), // holds an IPv4 next hop; printed as a number, as registers are
   reg5: f('reg5', 'NXM_NX_REG5', 32, 'int'),
+  reg6: f('reg6', 'NXM_NX_REG6', 32, 'int'),
   // 128 bits = reg8..reg11 (OVS meta-flow: xxreg2 overlays them); encoded as an OXM experimenter field on 1.3
   xxreg2: f('xxreg2', 'NXM_NX_XXREG2', 128, 'int'),
 }
@@ -89,6 +90,7 @@ export interface FieldValues {
   reg3: Key
   reg4: Ipv4Address
   reg5: Bits
+  reg6: Key
   xxreg2: Ipv6Address
 }
 

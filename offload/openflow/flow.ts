@@ -30,6 +30,8 @@ export type Action =
   | { type: 'OFPAT_DEC_NW_TTL' }
   | { type: 'OFPAT_POP_VLAN' }
   | { type: 'NXAST_REG_MOVE'; src: FieldSlice; dst: FieldSlice }
+  /** Nicira resubmit(,table): look the packet up in `table` now, then go on with this flow's actions */
+  | { type: 'NXAST_RESUBMIT_TABLE'; table: number }
 
 export interface Flow {
   table: number

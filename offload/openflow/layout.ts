@@ -11,6 +11,8 @@
 //                           either stage carries the frame as it came in)
 //   reg4  next-hop IPv4 address (set by lr_in_ip_route, read by lr_in_arp_resolve)
 //   xxreg2 (= reg8..reg11, 128 bits) next-hop IPv6 address (set by lr_in_ip_route, read by lr_in_arp_resolve)
+//   reg6  flood chunk      (ls_in_l2_lkup: the network's flood flow resubmits to the same table once per chunk
+//                           of its ports, reg6 = chunk id >= 1; 0 = not flooding. floodChunkOf() below)
 //   reg5  flags:
 //           31                                    2     1     0
 //          +--------------------------------------+-----+-----+
@@ -49,6 +51,17 @@ export const REG_ROUTER = 'reg3'
 export const REG_NEXTHOP = 'reg4'
 export const REG_FLAGS = 'reg5'
 export const REG_NEXTHOP6 = 'xxreg2'
+export const REG_FLOOD_CHUNK = 'reg6'
+
+/**
+ * Ports per flood chunk. A flood is one flow per network that resubmits to one flow per chunk of its ports
+ * (chunk = port key / FLOOD_CHUNK_PORTS + 1): a port change re-emits its chunk's flow (at most this many
+ * outputs) and the network's head (one resubmit per non-empty chunk), never a flow with every port in it, and
+ * no flow comes near OpenFlow's 64 KiB message limit (16 bytes an output). The tree is one level deep, so OVS's
+ * resubmit depth limit is never reached.
+ */
+export const FLOOD_CHUNK_PORTS = 64
+export const floodChunkOf = (portKey: number): number => Math.floor(portKey / FLOOD_CHUNK_PORTS) + 1
 
 export const FLAG_FROM_TUNNEL = 1 << 0
 export const FLAG_ROUTED = 1 << 1

@@ -10,6 +10,8 @@ export const PRIORITY_BANDS = {
   FLOOD: { base: 50, width: 1 },
   /** flood of a packet that came in through a tunnel: local ports only (split horizon) */
   FLOOD_FROM_TUNNEL: { base: 60, width: 1 },
+  /** one chunk of a network's flood (reg6 = chunk id), reached by the flood flow's resubmits */
+  FLOOD_CHUNK: { base: 70, width: 1 },
   /** port security: any frame from the port's MAC (non-IP, non-ARP ethertypes are switched) */
   PORT_SEC_L2_ALLOW: { base: 100, width: 1 },
   /** port security: IP or ARP from the port's MAC not allowed by a more specific flow */

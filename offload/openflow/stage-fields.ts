@@ -3,7 +3,7 @@
 // (each listed with its reason). A builder refuses any other field, and a mask on a field whose key is exact.
 import { STAGES, STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP, STAGE_PORT_SEC } from '../../datapath/spec/stages.js'
 import type { OfFieldName } from './fields.js'
-import { REG_DST_PORT, REG_FLAGS, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6, REG_ROUTER, REG_SRC_PORT } from './layout.js'
+import { REG_DST_PORT, REG_FLAGS, REG_FLOOD_CHUNK, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6, REG_ROUTER, REG_SRC_PORT } from './layout.js'
 
 export interface FieldRule {
   /** true when the stage key is declared /mask or /lpm (or the field is a flag register) */
@@ -69,6 +69,7 @@ const EXTRAS: Record<number, [OfFieldName, boolean, string][]> = {
   [STAGE_L2_LOOKUP]: [
     [REG_SRC_PORT, false, 'a destination equal to the ingress port is dropped hairpin (BEHAVIOUR.md §9)'],
     [REG_FLAGS, true, 'a flood from a tunnel goes to local ports only (split horizon)'],
+    [REG_FLOOD_CHUNK, false, 'a flood resubmits once per chunk of the network\'s ports (layout.ts FLOOD_CHUNK_PORTS)'],
   ],
 }
 

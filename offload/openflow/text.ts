@@ -79,6 +79,7 @@ function renderAction(a: Action): string {
     case 'OFPAT_DEC_NW_TTL': return 'dec_ttl'
     case 'OFPAT_POP_VLAN': return 'pop_vlan'
     case 'NXAST_REG_MOVE': return `move:${slice(a.src)}->${slice(a.dst)}`
+    case 'NXAST_RESUBMIT_TABLE': return `resubmit(,${a.table})`
   }
 }
 

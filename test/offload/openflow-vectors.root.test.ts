@@ -152,7 +152,8 @@ function verdictOf(text: string, inPort: number): Seen {
   if (punt) return { action: 'punt', reason }
   if (inPortOut) return { action: 'in_port', reason: 'none', ofport: inPort, fields }
   if (last !== undefined && last.table === OF_TABLE_BASE + STAGE_L2_LOOKUP &&
-    (last.priority === priorityOf('FLOOD') || last.priority === priorityOf('FLOOD_FROM_TUNNEL'))) {
+    // the flood flow resubmits to its chunks (l2-flows.ts): the last lookup is a chunk's when the network has ports
+    [priorityOf('FLOOD'), priorityOf('FLOOD_FROM_TUNNEL'), priorityOf('FLOOD_CHUNK')].includes(last.priority)) {
     const net = cookie !== undefined && 'key' in cookie.subject ? cookie.subject.key : undefined
     return net === undefined ? { action: 'flood', reason: 'none' } : { action: 'flood', reason: 'none', network: net }
   }

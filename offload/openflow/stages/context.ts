@@ -8,6 +8,7 @@ import type {
 import { FlowBuilder } from '../builder.js'
 import type { Flow } from '../flow.js'
 import { Key, OfPort } from '../values.js'
+import { floodChunkOf } from '../layout.js'
 
 export const isV6 = (text: string): boolean => text.includes(':')
 
@@ -50,6 +51,10 @@ export class Context {
   private readonly routerPortsByNetwork = new GroupIndex<RouterPortEntry>()
   private readonly routesByRouter = new GroupIndex<RouteEntry>()
   private readonly nexthopsByNetwork = new GroupIndex<NexthopEntry>()
+  /** flood members: network -> chunk (layout.ts floodChunkOf) -> ports on the network (l2 or classify) */
+  private readonly floodChunks = new Map<number, Map<number, Set<number>>>()
+  /** network -> remote chassis (tunnel IP) -> how many ports on the network it hosts */
+  private readonly floodRemotes = new Map<number, Map<string, number>>()
   /** local ofports with a classify entry: a plugged port is compiled once its ofport has one */
   private readonly inPorts = new Map<number, number>()
 
@@ -90,7 +95,11 @@ export class Context {
           if (n > 0) this.inPorts.set(e.in_port, n); else this.inPorts.delete(e.in_port)
         }
         break
-      case 'egress': put(this.egressByPort, e.port, e); break
+      case 'egress':
+        if (!add && e.remote !== undefined) for (const n of this.networksOfPort(e.port)) this.countRemote(n, e.remote, -1)
+        put(this.egressByPort, e.port, e)
+        if (add && e.remote !== undefined) for (const n of this.networksOfPort(e.port)) this.countRemote(n, e.remote, 1)
+        break
       case 'router_port': put(this.routerPortsByRouter, e.router, e); put(this.routerPortsByNetwork, e.network, e); break
       case 'route': put(this.routesByRouter, e.router, e); break
       case 'nexthop': put(this.nexthopsByNetwork, e.network, e); break
@@ -101,9 +110,30 @@ export class Context {
   private countPortNetwork (port: number, network: number, add: boolean): void {
     let m = this.portNetworks.get(port)
     if (m === undefined) { m = new Map(); this.portNetworks.set(port, m) }
-    const n = (m.get(network) ?? 0) + (add ? 1 : -1)
+    const before = m.get(network) ?? 0
+    const n = before + (add ? 1 : -1)
     if (n > 0) m.set(network, n); else m.delete(network)
     if (m.size === 0) this.portNetworks.delete(port)
+    if ((before === 0) === (n === 0)) return
+    // the port joins or leaves the network's flood
+    const chunk = floodChunkOf(port)
+    let chunks = this.floodChunks.get(network)
+    if (chunks === undefined) { chunks = new Map(); this.floodChunks.set(network, chunks) }
+    let members = chunks.get(chunk)
+    if (members === undefined) { members = new Set(); chunks.set(chunk, members) }
+    if (n > 0) members.add(port); else members.delete(port)
+    if (members.size === 0) chunks.delete(chunk)
+    if (chunks.size === 0) this.floodChunks.delete(network)
+    const remote = this.egressOf(port)?.remote
+    if (remote !== undefined) this.countRemote(network, remote, n > 0 ? 1 : -1)
+  }
+
+  private countRemote (network: number, remote: string, by: number): void {
+    let m = this.floodRemotes.get(network)
+    if (m === undefined) { m = new Map(); this.floodRemotes.set(network, m) }
+    const n = (m.get(remote) ?? 0) + by
+    if (n > 0) m.set(remote, n); else m.delete(remote)
+    if (m.size === 0) this.floodRemotes.delete(network)
   }
 
   /** How many entries a stage's table holds. */
@@ -125,9 +155,17 @@ export class Context {
   /** the port's egress entry (the compiler emits at most one per port) */
   egressOf (port: number): EgressEntry | undefined { return this.egressByPort.get(port)[0] }
   networksOfPort (port: number): number[] { return [...(this.portNetworks.get(port)?.keys() ?? [])] }
-  /** networks with an l2 or local classify entry: each has a flood flow */
-  floodNetworks (): number[] { return [...new Set([...this.l2ByNetwork.keys(), ...this.classifyByNetwork.keys()])] }
-  hasFlood (network: number): boolean { return this.l2ByNetwork.has(network) || this.classifyByNetwork.has(network) }
+  /** networks with a port on them (an l2 or local classify entry): each has a flood flow */
+  floodNetworks (): number[] { return [...this.floodChunks.keys()] }
+  hasFlood (network: number): boolean { return this.floodChunks.has(network) }
+  /** the network's non-empty flood chunks, ascending */
+  floodChunksOf (network: number): number[] { return [...(this.floodChunks.get(network)?.keys() ?? [])].sort((a, b) => a - b) }
+  /** the ports of one flood chunk of the network, ascending */
+  floodMembers (network: number, chunk: number): number[] {
+    return [...(this.floodChunks.get(network)?.get(chunk) ?? [])].sort((a, b) => a - b)
+  }
+  /** the remote chassis hosting a port on the network, sorted */
+  floodRemotesOf (network: number): string[] { return [...(this.floodRemotes.get(network)?.keys() ?? [])].sort() }
   routerPortsOf (router: number): RouterPortEntry[] { return this.routerPortsByRouter.get(router) }
   routerPortsOn (network: number): RouterPortEntry[] { return this.routerPortsByNetwork.get(network) }
   routesOf (router: number): RouteEntry[] { return this.routesByRouter.get(router) }

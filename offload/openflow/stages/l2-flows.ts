@@ -4,7 +4,7 @@ import { STAGE_EGRESS, STAGE_L2_LOOKUP } from '../../../datapath/spec/stages.js'
 import { REASON_HAIRPIN } from '../../../datapath/spec/verdicts.js'
 import { act } from '../builder.js'
 import type { Action, Flow } from '../flow.js'
-import { FLAG_FROM_TUNNEL, REG_DST_PORT, REG_FLAGS, REG_NETWORK, REG_SRC_PORT, flagSet } from '../layout.js'
+import { FLAG_FROM_TUNNEL, REG_DST_PORT, REG_FLAGS, REG_FLOOD_CHUNK, REG_NETWORK, REG_SRC_PORT, flagSet } from '../layout.js'
 import { Ipv4Address, MacAddress, OfPort } from '../values.js'
 import { Context, key } from './context.js'
 
@@ -28,29 +28,41 @@ export function l2EntryFlows(c: Context, e: L2Entry): Flow[] {
 /**
  * Flood (BEHAVIOUR.md §9): every local port of the network, then each remote chassis once. Output to the
  * ingress port is dropped by OpenFlow itself (§7.2.1), which excludes the ingress port as VERDICT_FLOOD asks.
- * Reads the network's l2 and classify entries and their ports' egress entries (emit-units.ts dirties it when
- * any of them changes).
+ *
+ * The network's flood flow (the head) resubmits once per chunk of the network's ports (reg6 = chunk id,
+ * layout.ts FLOOD_CHUNK_PORTS), then outputs to each remote chassis; each chunk's flow outputs to its local
+ * ports. So the ports go out in key order, as the WASM pipeline sends them, and a port change re-emits its
+ * chunk and the head (emit-units.ts), not a flow with every port of the network in it.
  */
 export function floodFlows(c: Context, net: number): Flow[] {
-  const out: Flow[] = []
-  const portsOfNet = new Set<number>([...c.l2Of(net).map(e => e.port), ...c.classifyPortsOf(net).map(e => e.port)])
-  const local: Action[] = []
-  const remotes = new Set<string>()
-  for (const p of [...portsOfNet].sort((a, b) => a - b)) {
-    const e = c.egressOf(p)
-    if (e?.local !== undefined) local.push(act.output(OfPort.of(e.local)))
-    // without a tunnel port (no --tunnel-ip) remote ports are unreachable, but local ones still get their flows
-    else if (e?.remote !== undefined && c.tunnelOfport !== undefined) remotes.add(e.remote)
-  }
-  const tunnels: Action[] = []
-  for (const r of [...remotes].sort()) {
-    tunnels.push(act.setTunId(key(net)), act.setTunDst(Ipv4Address.parse(r)), act.output(c.tunnelPort(`flooding network ${net} to ${r}`)))
-  }
-  out.push(c.flow(STAGE_L2_LOOKUP).priority('FLOOD').cookie({ key: net }).match(REG_NETWORK, key(net))
-    .apply(...local, ...tunnels).build())
+  return [...floodHeadFlows(c, net), ...c.floodChunksOf(net).flatMap(k => floodChunkFlows(c, net, k))]
+}
+
+/** The network's flood flow, and its split-horizon twin for packets from a tunnel (local chunks only). */
+export function floodHeadFlows(c: Context, net: number): Flow[] {
+  if (!c.hasFlood(net)) return []
+  const chunks: Action[] = c.floodChunksOf(net).flatMap(k => [act.setKey(REG_FLOOD_CHUNK, key(k)), act.resubmitTo(STAGE_L2_LOOKUP)])
+  // without a tunnel port (no --tunnel-ip) remote ports are unreachable, but local ones still get their flows
+  const remotes = c.tunnelOfport === undefined ? [] : c.floodRemotesOf(net)
+  const tunnels: Action[] = remotes.flatMap(r =>
+    [act.setTunId(key(net)), act.setTunDst(Ipv4Address.parse(r)), act.output(c.tunnelPort(`flooding network ${net} to ${r}`))])
+  const out = [c.flow(STAGE_L2_LOOKUP).priority('FLOOD').cookie({ key: net }).match(REG_NETWORK, key(net))
+    .match(REG_FLOOD_CHUNK, key(0)).apply(...chunks, ...tunnels).build()]
   if (tunnels.length > 0) {
     out.push(c.flow(STAGE_L2_LOOKUP).priority('FLOOD_FROM_TUNNEL').cookie({ key: net }).match(REG_NETWORK, key(net))
-      .match(REG_FLAGS, flagSet(FLAG_FROM_TUNNEL)).apply(...local).build())
+      .match(REG_FLOOD_CHUNK, key(0)).match(REG_FLAGS, flagSet(FLAG_FROM_TUNNEL)).apply(...chunks).build())
   }
   return out
+}
+
+/** One chunk of the network's flood: its ports that are local here, in key order. */
+export function floodChunkFlows(c: Context, net: number, chunk: number): Flow[] {
+  const members = c.floodMembers(net, chunk)
+  if (members.length === 0) return []
+  const local = members.flatMap(p => {
+    const e = c.egressOf(p)
+    return e?.local !== undefined ? [act.output(OfPort.of(e.local))] : []
+  })
+  return [c.flow(STAGE_L2_LOOKUP).priority('FLOOD_CHUNK').cookie({ key: net }).match(REG_NETWORK, key(net))
+    .match(REG_FLOOD_CHUNK, key(chunk)).apply(...local).build()]
 }
