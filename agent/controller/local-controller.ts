@@ -102,6 +102,9 @@ export function planDue (last: ReadonlyMap<string, number> | undefined, now: Rea
   return false
 }
 
+/** Objects compiled between two yields to the event loop while the store is first read. */
+const LOAD_SLICE = 200
+
 /** Entry tables whose changes can make a reactive l3 flow wrong. */
 const ROUTING_STAGES: ReadonlySet<string> = new Set(['route', 'router_port', 'nexthop'])
 
@@ -173,9 +176,12 @@ export class LocalController extends EventEmitter {
     // compiler drops versions it already holds)
     this.unsubscribes.push(await o.store.watch(c => { this.onChange(c) }))
     if (o.pubsub !== undefined) this.unsubscribes.push(await o.pubsub.subscribe('*', c => { this.onChange(c) }))
+    let n = 0
     for (const table of FOLLOWED_TABLES) {
       for (const obj of await o.store.list(table)) {
         this.applyDelta(o.compiler.applyChange({ table, id: obj.id, version: obj.version, action: 'create', topics: obj.topics, value: obj.value }))
+        // a node with thousands of objects: let the API (same event loop in serve) answer in between
+        if (++n % LOAD_SLICE === 0) await new Promise(resolve => setImmediate(resolve))
       }
     }
     this.loaded = true
