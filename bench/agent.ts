@@ -128,6 +128,13 @@ async function main (): Promise<void> {
     for (let i = 0; i < nLocal; i++) localIds.push(((await call(base, 'POST', '/v2.0/ports', { port: { network_id: net.id } })).port as Json).id as string)
     const boundBefore = c.stats().localPorts
     const flowsBeforeLocal = c.stats().flows
+    // API latency with no flow work in flight, then while the 1k ports are bound and installed (same event loop)
+    const probe = async (): Promise<number> => { const s0 = performance.now(); await call(base, 'GET', `/v2.0/networks/${net.id as string}`); return performance.now() - s0 }
+    const idleMs: number[] = []
+    for (let i = 0; i < 50; i++) { idleMs.push(await probe()); await new Promise(resolve => setTimeout(resolve, 10)) }
+    const busyMs: number[] = []
+    let probing = true
+    const prober = (async () => { while (probing) { busyMs.push(await probe()); await new Promise(resolve => setTimeout(resolve, 10)) } })()
     const t0 = performance.now()
     for (let i = 0; i < nLocal; i += 100) {
       const args: string[] = []
@@ -141,6 +148,8 @@ async function main (): Promise<void> {
     await waitFor(`${nLocal} local ports`, () => c.stats().localPorts >= boundBefore + nLocal - 1, 300_000)
     await waitFor('sync', () => c.inSync, 300_000)
     const bindAllS = (performance.now() - t0) / 1000
+    probing = false
+    await prober
     const localFlowsPerPort = (c.stats().flows - flowsBeforeLocal) / nLocal
     const gcBeforeRss = typeof global.gc === 'function' // only with node --expose-gc; npm run bench:agent does not pass it
     global.gc?.()
@@ -167,12 +176,18 @@ async function main (): Promise<void> {
         note: 'RSS of the process holding API server + agent + WASM datapath (as dragonflow serve); the local ports are OVS patch-port pairs ' +
           'standing in for VM interfaces (ofport and iface-id, no kernel device, no traffic)',
       },
+      apiWhileInstalling: {
+        idleP50Ms: r2(pct(idleMs, 0.5)), idleP95Ms: r2(pct(idleMs, 0.95)),
+        busyP50Ms: r2(pct(busyMs, 0.5)), busyP95Ms: r2(pct(busyMs, 0.95)), busyMaxMs: r2(Math.max(...busyMs)), busyRequests: busyMs.length,
+        note: 'GET /v2.0/networks/ID every 10 ms: idle, then while the local ports are bound and their flows installed (the API and the agent share one event loop, as in serve)',
+      },
       forwarding: 'not measured here: npm run bench:ovs (bench:agent runs it next) measures frames through these flows',
     }
     console.log(`port create -> flows on br-int   p50 ${result.portCreateToFlows.p50Ms} ms  p95 ${result.portCreateToFlows.p95Ms} ms  (${nPorts} ports; the API reply alone p50 ${result.portCreateToFlows.apiReplyP50Ms} ms)`)
     console.log(`DHCP lease (udhcpc, 2 punts)     p50 ${result.dhcp.udhcpcP50Ms} ms  p95 ${result.dhcp.udhcpcP95Ms} ms (${result.dhcp.leasesOver1s} of ${nLeases} over 1 s: a udhcpc resend); host per packet-in p50 ${result.dhcp.hostPacketInP50Ms} ms`)
     console.log(`flows per port                   ${result.flowsPerPort.localPort} local, ${result.flowsPerPort.otherPortOnFollowedNetwork} for another port on a followed network`)
     console.log(`${nLocal} local ports                  bound + installed in ${result.localPorts.bindAndInstallS} s, ${result.localPorts.flows} flows, RSS ${result.localPorts.rssMb} MB${gcBeforeRss ? '' : ' (no GC forced: run node --expose-gc for a settled RSS)'}; patch ports stand in for VM interfaces`)
+    console.log(`API GET while installing         p50 ${result.apiWhileInstalling.busyP50Ms} ms  p95 ${result.apiWhileInstalling.busyP95Ms} ms  max ${result.apiWhileInstalling.busyMaxMs} ms (${busyMs.length} requests); idle p50 ${result.apiWhileInstalling.idleP50Ms} ms  p95 ${result.apiWhileInstalling.idleP95Ms} ms`)
     console.log(`load average (1/5/15 min)        ${result.loadavg.before.join(' ')} before, ${result.loadavg.after.join(' ')} after: a shared machine; quiet-machine or CI figures may differ`)
     mkdirSync(join(REPO, 'bench/results'), { recursive: true })
     writeFileSync(join(REPO, 'bench/results/agent.json'), JSON.stringify(result, null, 2) + '\n')

@@ -51,6 +51,8 @@ export class Vswitch extends EventEmitter {
   private readonly tables: Record<typeof FOLLOWED_TABLES[number], Map<string, Row>> =
     { Bridge: new Map(), Port: new Map(), Interface: new Map() }
   private local = new Map<string, LocalPort>()
+  /** Interface uuids reachable from our bridge, as of the last Bridge/Port update */
+  private onBridge = new Set<string>()
   private monitorId: string | undefined
 
   constructor (readonly client: OvsdbClient, private readonly opts: VswitchOptions = {}) {
@@ -174,7 +176,37 @@ export class Vswitch extends EventEmitter {
         else rows.set(u, change.new) // `monitor` sends every monitored column in `new`, also for a modify
       }
     }
-    this.reconcile(initial)
+    if (initial) { this.reconcile(); return }
+    // only the interfaces the update names, and those whose place on the bridge changed: an update costs what it
+    // holds, not the number of ports on the bridge
+    const touched = new Set(Object.keys(updates.Interface ?? {}))
+    if (updates.Bridge !== undefined || updates.Port !== undefined) {
+      const before = this.onBridge
+      this.onBridge = this.interfacesOnBridge()
+      for (const u of this.onBridge) if (!before.has(u)) touched.add(u)
+      for (const u of before) if (!this.onBridge.has(u)) touched.add(u)
+    }
+    for (const u of touched) {
+      const row = this.tables.Interface.get(u)
+      this.settle(u, row !== undefined && this.onBridge.has(u) ? toLocalPort(u, row) : undefined)
+    }
+  }
+
+  /** Emit what changed for one interface. */
+  private settle (u: string, now: LocalPort | undefined): void {
+    const before = this.local.get(u)
+    if (now === undefined) {
+      if (before !== undefined) { this.local.delete(u); this.emit('port-removed', before) }
+      return
+    }
+    this.local.set(u, now)
+    if (before === undefined) {
+      this.emit('port-added', now)
+    } else if (before.ifaceId !== now.ifaceId) {
+      this.emit('port-removed', before); this.emit('port-added', now)
+    } else if (before.ofport !== now.ofport || before.adminUp !== now.adminUp || before.linkUp !== now.linkUp) {
+      this.emit('port-changed', now, before)
+    }
   }
 
   /** Interface uuids reachable from our bridge: Bridge.ports -> Port.interfaces. */
@@ -190,29 +222,17 @@ export class Vswitch extends EventEmitter {
     return out
   }
 
-  // Recomputes the whole local set and diffs it with the previous one: an edge node has tens of ports, and a
-  // full diff cannot miss a change that arrived as a Bridge or Port update rather than an Interface one.
-  private reconcile (initial: boolean): void {
-    const onBridge = this.interfacesOnBridge()
-    const next = new Map<string, LocalPort>()
-    for (const [u, row] of this.tables.Interface) {
-      const p = onBridge.has(u) ? toLocalPort(u, row) : undefined
-      if (p !== undefined) next.set(u, p)
+  // After a (re)connect: recompute the whole local set and diff it with the previous one (removals first, so an
+  // iface-id that moved to another interface is unbound before it is bound again).
+  private reconcile (): void {
+    this.onBridge = this.interfacesOnBridge()
+    const now = (u: string): LocalPort | undefined => {
+      const row = this.tables.Interface.get(u)
+      return row !== undefined && this.onBridge.has(u) ? toLocalPort(u, row) : undefined
     }
-    const previous = this.local
-    this.local = next
-    for (const [u, before] of previous) if (!next.has(u)) this.emit('port-removed', before)
-    for (const [u, now] of next) {
-      const before = previous.get(u)
-      if (before === undefined) {
-        this.emit('port-added', now)
-      } else if (before.ifaceId !== now.ifaceId) {
-        this.emit('port-removed', before); this.emit('port-added', now)
-      } else if (before.ofport !== now.ofport || before.adminUp !== now.adminUp || before.linkUp !== now.linkUp) {
-        this.emit('port-changed', now, before)
-      }
-    }
-    if (initial) this.emit('resync', this.ports())
+    for (const u of [...this.local.keys()]) if (now(u) === undefined) this.settle(u, undefined)
+    for (const u of this.tables.Interface.keys()) this.settle(u, now(u))
+    this.emit('resync', this.ports())
   }
 
   async close (): Promise<void> {
