@@ -201,8 +201,9 @@ export class LocalController extends EventEmitter {
     vs.on('port-added', (p: LocalPort) => { this.bind(p) })
     vs.on('port-removed', (p: LocalPort) => { this.unbind(p) })
     vs.on('port-changed', (p: LocalPort, before: LocalPort) => {
-      if (p.ofport !== before.ofport) this.bind(p)
-      else this.reportStatus(p.ifaceId)
+      if (p.ofport !== before.ofport) { this.bind(p); return }
+      if (this.local.get(p.ifaceId)?.uuid === p.uuid) this.local.set(p.ifaceId, p) // admin/link state as it is now
+      this.reportStatus(p.ifaceId)
     })
     await vs.follow()
     this.schedule()

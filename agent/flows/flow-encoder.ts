@@ -16,9 +16,19 @@ export class FlowEncodeError extends Error {
   constructor (message: string) { super(message); this.name = 'FlowEncodeError' }
 }
 
+/** `v` as `n` big-endian bytes (n <= 16): whole 64-bit words where possible, not a bigint shift per byte. */
 function bytesOf (v: bigint, n: number): Buffer {
   const b = Buffer.alloc(n)
-  for (let i = 0; i < n; i++) b[n - 1 - i] = Number((v >> BigInt(8 * i)) & 0xffn)
+  if (n <= 6) {
+    b.writeUIntBE(Number(v), 0, n)
+  } else if (n === 8) {
+    b.writeBigUInt64BE(v, 0)
+  } else if (n === 16) {
+    b.writeBigUInt64BE(v >> 64n, 0)
+    b.writeBigUInt64BE(v & 0xffffffffffffffffn, 8)
+  } else {
+    for (let i = 0; i < n; i++) b[n - 1 - i] = Number((v >> BigInt(8 * i)) & 0xffn)
+  }
   return b
 }
 

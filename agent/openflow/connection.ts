@@ -42,6 +42,9 @@ export interface OfStats {
   badByCode: Map<OfErrorCode, number>
 }
 
+/** Messages written between two uncorks of the socket in sendWithBarrier (then the socket may drain). */
+const CORK_SLICE = 512
+
 export class OfConnection extends EventEmitter {
   readonly stats: OfStats = { rxMessages: 0, txMessages: 0, badMessages: 0, unsolicitedErrors: 0, badByCode: new Map() }
   /** resolves with the switch's features once HELLO and FEATURES are done */
@@ -156,16 +159,21 @@ export class OfConnection extends EventEmitter {
   async sendWithBarrier (msgs: readonly OfMessage[]): Promise<OfpErrorReply[]> {
     const errors: OfpErrorReply[] = []
     const xids: number[] = []
+    // corked: the messages leave in a few large writes (one writev per slice), not one syscall each
+    this.socket.cork()
     try {
+      let i = 0
       for (const m of msgs) {
         const xid = m.xid ?? this.allocXid()
         this.watched.set(xid, e => errors.push(e))
         xids.push(xid)
         this.send({ ...m, xid })
-        await this.drained()
+        if (++i % CORK_SLICE === 0) { this.socket.uncork(); await this.drained(); this.socket.cork() }
       }
+      this.socket.uncork()
       await this.barrier()
     } finally {
+      if (this.socket.writableCorked > 0) this.socket.uncork()
       for (const x of xids) this.watched.delete(x)
     }
     return errors

@@ -3,16 +3,16 @@
 //
 //   unit                  reads                                              dirtied by a change of
 //   <entry key>           that entry (classify, port_sec, arp_nd, dhcp,      the entry
-//                         l2, egress)
+//                         l2, egress; nexthop x the network's router         (a nexthop: also a router_port on its
+//                         ports)                                             network)
 //   flood/<network>       the network's flood chunks and remote chassis      l2 / classify on the network, egress
 //                                                                            of a port on it
 //   flood/<network>/<k>   the ports of chunk k on the network, their egress  the same, for a port of chunk k
 //   router/<router>       the router's router_port and route entries         router_port / route of the router
-//   nexthop/<network>     the network's nexthop and router_port entries      nexthop / router_port on the network
 //   fixed                 nothing (misses, the pipeline entry flow)          the options (tunnel port, l3 mode)
 //
-// emitOpenFlow (emitter.ts) is the same flows in stage order; test/offload/emit-units.test.ts holds the union
-// of all units equal to it, and the agent's oracle holds the switch equal to both.
+// emitOpenFlow (emitter.ts) is the same flows in stage order; test/compiler/randomized.test.ts holds the union
+// of all units, kept incrementally, equal to it, and the agent's oracle holds the switch equal to a recompute.
 import type { Entry } from '../../datapath/host/entries.js'
 import { STAGE_CLASSIFY } from '../../datapath/spec/stages.js'
 import { pipelineEntryFlow } from './builder.js'
@@ -24,10 +24,9 @@ import { dhcpEntryFlows, dhcpFixedFlows } from './stages/dhcp-flows.js'
 import { egressEntryFlows, egressFixedFlows } from './stages/egress-flows.js'
 import { floodChunkFlows, floodHeadFlows, l2EntryFlows } from './stages/l2-flows.js'
 import { floodChunkOf } from './layout.js'
-import { nexthopFixedFlows, nexthopNetworkFlows } from './stages/nexthop-flows.js'
+import { nexthopEntryFlows, nexthopFixedFlows } from './stages/nexthop-flows.js'
 import { portSecEntryFlows, portSecFixedFlows } from './stages/port-sec-flows.js'
 import { type L3Mode, routeFixedFlows, routerFlows } from './stages/route-flows.js'
-import { dedupe } from './stages/context.js'
 
 /** An entry unit's id is the entry's key (canonical JSON, so it starts with '{'); group units are named. */
 export type UnitId = string
@@ -35,7 +34,6 @@ export type UnitId = string
 export const FIXED_UNIT: UnitId = 'fixed'
 const FLOOD = 'flood/'
 const ROUTER = 'router/'
-const NEXTHOP = 'nexthop/'
 
 export interface UnitOptions {
   l3: L3Mode
@@ -49,9 +47,8 @@ export function groupUnitsOf (c: Context, e: Entry): UnitId[] {
     case 'l2': return floodUnitsOf(e.network, e.port)
     case 'classify': return 'in_port' in e ? floodUnitsOf(e.network, e.port) : []
     case 'egress': return c.networksOfPort(e.port).flatMap(n => floodUnitsOf(n, e.port))
-    case 'router_port': return [ROUTER + String(e.router), NEXTHOP + String(e.network)]
+    case 'router_port': return [ROUTER + String(e.router), ...c.nexthopKeysOn(e.network)]
     case 'route': return [ROUTER + String(e.router)]
-    case 'nexthop': return [NEXTHOP + String(e.network)]
     default: return []
   }
 }
@@ -61,8 +58,8 @@ const floodUnitsOf = (network: number, port: number): UnitId[] =>
 
 /** Every group unit with flows now, and the fixed unit. */
 export function groupUnits (c: Context): UnitId[] {
-  return [FIXED_UNIT, ...c.floodNetworks().flatMap(n => [FLOOD + String(n), ...c.floodChunksOf(n).map(k => `${FLOOD}${n}/${k}`)]), ...c.routers().map(r => ROUTER + String(r)),
-    ...c.nexthopNetworks().map(n => NEXTHOP + String(n))]
+  return [FIXED_UNIT, ...c.floodNetworks().flatMap(n => [FLOOD + String(n), ...c.floodChunksOf(n).map(k => `${FLOOD}${n}/${k}`)]),
+    ...c.routers().map(r => ROUTER + String(r))]
 }
 
 /** The flows of one entry unit. */
@@ -75,12 +72,14 @@ export function entryUnitFlows (c: Context, e: Entry): Flow[] {
     case 'l2': return l2EntryFlows(c, e)
     case 'egress': return egressEntryFlows(c, e)
     // read by their group units only
-    case 'router_port': case 'route': case 'nexthop': return []
+    case 'nexthop': return nexthopEntryFlows(c, e)
+    case 'router_port': case 'route': return []
   }
 }
 
-/** The flows of one group unit (none when its group is empty now). */
+/** The flows of one group unit (none when its group is empty now), or of an entry unit a group change touches. */
 export function groupUnitFlows (c: Context, id: UnitId, opts: UnitOptions): Flow[] {
+  if (id.startsWith('{')) { const e = c.entryOf(id); return e === undefined ? [] : entryUnitFlows(c, e) }
   if (id === FIXED_UNIT) {
     return [...(opts.entryFlow ? [pipelineEntryFlow({ generation: c.generation, firstStage: STAGE_CLASSIFY })] : []),
       ...classifyFixedFlows(c), ...portSecFixedFlows(c), ...arpFixedFlows(c), ...dhcpFixedFlows(c), ...routeFixedFlows(c),
@@ -89,6 +88,5 @@ export function groupUnitFlows (c: Context, id: UnitId, opts: UnitOptions): Flow
   const [n, k] = id.slice(id.indexOf('/') + 1).split('/').map(Number) as [number, number | undefined]
   if (id.startsWith(FLOOD)) return k === undefined ? floodHeadFlows(c, n) : floodChunkFlows(c, n, k)
   if (id.startsWith(ROUTER)) return routerFlows(c, n, { l3: opts.l3 })
-  if (id.startsWith(NEXTHOP)) return dedupe(nexthopNetworkFlows(c, n))
   throw new Error(`unknown emit unit ${id}`)
 }

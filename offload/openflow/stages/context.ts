@@ -27,6 +27,7 @@ class GroupIndex<E extends Entry> {
     if (g.size === 0) this.groups.delete(group)
   }
   get (group: number): E[] { return [...(this.groups.get(group)?.values() ?? [])] }
+  entryKeys (group: number): string[] { return [...(this.groups.get(group)?.keys() ?? [])] }
   has (group: number): boolean { return this.groups.has(group) }
   keys (): number[] { return [...this.groups.keys()] }
 }
@@ -136,6 +137,15 @@ export class Context {
     if (m.size === 0) this.floodRemotes.delete(network)
   }
 
+  /** The entry filed under `key`, if any. */
+  entryOf (key: string): Entry | undefined {
+    for (const m of this.byStage.values()) {
+      const e = m.get(key)
+      if (e !== undefined) return e
+    }
+    return undefined
+  }
+
   /** How many entries a stage's table holds. */
   count (stage: Entry['stage']): number { return this.byStage.get(stage)?.size ?? 0 }
 
@@ -170,8 +180,8 @@ export class Context {
   routerPortsOn (network: number): RouterPortEntry[] { return this.routerPortsByNetwork.get(network) }
   routesOf (router: number): RouteEntry[] { return this.routesByRouter.get(router) }
   routers (): number[] { return this.routerPortsByRouter.keys() }
-  nexthopsOf (network: number): NexthopEntry[] { return this.nexthopsByNetwork.get(network) }
-  nexthopNetworks (): number[] { return this.nexthopsByNetwork.keys() }
+  /** the keys of the network's nexthop entries (their emit units: a router port on the network changes them) */
+  nexthopKeysOn (network: number): string[] { return this.nexthopsByNetwork.entryKeys(network) }
 
   flow (stage: number): FlowBuilder {
     return FlowBuilder.forStage(stage, { generation: this.generation })

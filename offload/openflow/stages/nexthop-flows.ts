@@ -13,10 +13,10 @@ import { ETH_TYPE_IPV4, ETH_TYPE_IPV6 } from '../fields.js'
 import type { Flow } from '../flow.js'
 import { FLAG_ROUTED, REG_FLAGS, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6, REG_ROUTER, flagSet } from '../layout.js'
 import { Ipv4Address, Ipv6Address, MacAddress } from '../values.js'
-import { Context, dedupe, isV6, key } from './context.js'
+import { Context, isV6, key } from './context.js'
 
 export function nexthopFlows(c: Context): Flow[] {
-  return dedupe([...c.nexthopNetworks().flatMap(net => nexthopNetworkFlows(c, net)), ...nexthopFixedFlows(c)])
+  return [...c.of<NexthopEntry>('nexthop').flatMap(e => nexthopEntryFlows(c, e)), ...nexthopFixedFlows(c)]
 }
 
 export function nexthopFixedFlows(c: Context): Flow[] {
@@ -27,21 +27,19 @@ export function nexthopFixedFlows(c: Context): Flow[] {
   ]
 }
 
-/** The next hops on one network x the router ports on it (emit-units.ts: one unit per network). */
-export function nexthopNetworkFlows(c: Context, network: number): Flow[] {
-  const out: Flow[] = []
-  const ports = c.routerPortsOn(network)
-  for (const e of c.nexthopsOf(network)) {
-    for (const rp of ports) {
-      const b = c.flow(STAGE_NEXTHOP).priority('ENTRY').cookie({ key: e.network })
-        .match(REG_FLAGS, flagSet(FLAG_ROUTED)).match(REG_NETWORK, key(e.network)).match(REG_ROUTER, key(rp.router))
-      if (isV6(e.ip)) b.match(REG_NEXTHOP6, Ipv6Address.parse(e.ip)).match('eth_type', ETH_TYPE_IPV6)
-      else b.match(REG_NEXTHOP, Ipv4Address.parse(e.ip)).match('eth_type', ETH_TYPE_IPV4)
-      out.push(b.apply(act.decTtl(), act.setEthSrc(MacAddress.parse(rp.mac)), act.setEthDst(MacAddress.parse(e.mac)))
-        .goto(STAGE_L2_LOOKUP).build())
-    }
-  }
-  // two ports of one router on one network would yield the same match twice: the first wins (a router has one
-  // port per subnet; Neutron refuses two on one network's same subnet)
-  return dedupe(out)
+/**
+ * One next hop x the router ports on its network (emit-units.ts: the entry's unit, also re-emitted when a router
+ * port on the network changes). Two ports of one router on one network would yield the same match twice: the
+ * agent's flow table keeps the least of them (a router has one port per subnet; Neutron refuses two on one
+ * network's same subnet).
+ */
+export function nexthopEntryFlows(c: Context, e: NexthopEntry): Flow[] {
+  return c.routerPortsOn(e.network).map(rp => {
+    const b = c.flow(STAGE_NEXTHOP).priority('ENTRY').cookie({ key: e.network })
+      .match(REG_FLAGS, flagSet(FLAG_ROUTED)).match(REG_NETWORK, key(e.network)).match(REG_ROUTER, key(rp.router))
+    if (isV6(e.ip)) b.match(REG_NEXTHOP6, Ipv6Address.parse(e.ip)).match('eth_type', ETH_TYPE_IPV6)
+    else b.match(REG_NEXTHOP, Ipv4Address.parse(e.ip)).match('eth_type', ETH_TYPE_IPV4)
+    return b.apply(act.decTtl(), act.setEthSrc(MacAddress.parse(rp.mac)), act.setEthDst(MacAddress.parse(e.mac)))
+      .goto(STAGE_L2_LOOKUP).build()
+  })
 }
