@@ -188,8 +188,16 @@ export class OfConnection extends EventEmitter {
     const bundleId = this.nextBundleId++
     const ctrl = (ctrlType: 'ONF_BCT_OPEN_REQUEST' | 'ONF_BCT_COMMIT_REQUEST' | 'ONF_BCT_DISCARD_REQUEST'): Promise<OfMessage> =>
       this.request({ type: 'ONF_ET_BUNDLE_CONTROL', bundleId, ctrlType, flags })
-    await ctrl('ONF_BCT_OPEN_REQUEST')
-    const errors = await this.sendWithBarrier(msgs.map(message => ({ type: 'ONF_ET_BUNDLE_ADD_MESSAGE' as const, bundleId, flags, message })))
+    // OPEN, the adds and the barrier leave in one write, without waiting for the OPEN's reply in between: the
+    // switch handles a connection's messages in order, and a failed OPEN fails the adds too (reported first)
+    this.socket.cork()
+    const opened = ctrl('ONF_BCT_OPEN_REQUEST')
+    const added = this.sendWithBarrier(msgs.map(message => ({ type: 'ONF_ET_BUNDLE_ADD_MESSAGE' as const, bundleId, flags, message })))
+    this.socket.uncork()
+    const [open, sent] = await Promise.allSettled([opened, added])
+    if (open.status === 'rejected') throw open.reason
+    if (sent.status === 'rejected') throw sent.reason
+    const errors = sent.value
     const first = errors[0]
     if (first !== undefined) {
       await ctrl('ONF_BCT_DISCARD_REQUEST').catch(() => { /* the bundle may already be gone */ })
