@@ -248,6 +248,23 @@ t.test('every message OVS sent decodes and re-encodes to the same bytes', async 
   t.equal(sw.stats.badMessages, 0, 'OVS sent nothing we could not decode')
 })
 
+// The agent's stale-flow rule rests on this (offload/openflow/layout.ts): a process that dies mid-bundle leaves
+// nothing of it on the switch, so a dump after a restart holds only committed state.
+t.test('a bundle still open when the controller connection drops is discarded: none of its flows appear', async t => {
+  const bundleId = 77
+  const ctrl = (ctrlType: 'ONF_BCT_OPEN_REQUEST'): Promise<unknown> => sw.request({ type: 'ONF_ET_BUNDLE_CONTROL', bundleId, ctrlType, flags: 1 })
+  await ctrl('ONF_BCT_OPEN_REQUEST')
+  const errors = await sw.sendWithBarrier([
+    flowAdd({ tableId: 30, priority: 1, cookie: 0x701n, match: [oxm('NXM_NX_REG1', 7)], instructions: [output(a.ofport)] }),
+  ].map(message => ({ type: 'ONF_ET_BUNDLE_ADD_MESSAGE' as const, bundleId, flags: 1, message })))
+  t.same(errors, [], 'the add was accepted into the open bundle')
+  const next = ctl.nextSwitch(30_000)
+  sw.close('the test drops the controller mid-bundle')
+  sw = await next
+  t.same((await flowStats()).filter(f => f.cookie === 0x701n), [], 'the uncommitted flow is not on the switch')
+  t.notOk((await dumpFlows()).some(l => l.includes('0x701')), 'ovs-ofctl agrees')
+})
+
 t.test('after ovs-vswitchd restarts, the switch connects again with the same datapath id', async t => {
   const before = sw.datapathId
   const closed = new Promise<string>(resolve => sw.once('close', resolve))
