@@ -92,16 +92,17 @@ export function inCidr(cidr: string, address: string): boolean {
 }
 
 /**
- * The first address of the pools that is in neither `used` nor `avoid` (both canonical strings), scanning in
- * order so that allocation is predictable (.2, .3, ...). Undefined when the pools are exhausted.
+ * The first address of the pools that is not taken, scanning in order so that allocation is predictable
+ * (.2, .3, ...), from `from` on when given (a caller's mark below which every address is known to be taken).
+ * Undefined when the pools are exhausted from there.
  */
-export function pickAddress(pools: Pool[], taken: (address: string) => boolean): string | undefined {
+export function pickAddress(pools: Pool[], taken: (address: string) => boolean, from?: bigint): string | undefined {
   for (const p of pools) {
     const s = parseIp(p.start), e = parseIp(p.end)
     if (!s || !e) continue
     // The scan is bounded by the number of taken addresses in practice; cap it for huge exhausted ranges.
     let budget = 1_000_000
-    for (let v = s.value; v <= e.value && budget > 0; v++, budget--) {
+    for (let v = from !== undefined && from > s.value ? from : s.value; v <= e.value && budget > 0; v++, budget--) {
       const text = formatIp({ version: s.version, value: v })
       if (!taken(text)) return text
     }

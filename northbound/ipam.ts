@@ -6,6 +6,7 @@
 import { DEVICE_OWNER_ROUTER_INTF, DEVICE_OWNER_ROUTER_GW } from '../model/attributes/ports.js'
 import { ApiError } from '../model/errors.js'
 import { eui64Address, inCidr, pickAddress } from '../model/ipam.js'
+import { parseIp } from '../model/ip.js'
 import { randomMac } from '../model/mac.js'
 import { TABLES, ipAllocationId, macAllocationId, networkTopic, topicsFor } from '../model/tables.js'
 import type { FixedIp, IpAllocation, Port, Subnet } from '../model/types.js'
@@ -35,12 +36,14 @@ function release(fixed: FixedIp[]): void {
 // addresses: the store's create of the allocation record is the arbiter. It is refreshed from the store when a
 // transaction collides or the pools look exhausted, and client-chosen addresses are checked in the store.
 const usedCache = new WeakMap<Neutron, Map<string, Map<string, string>>>()
+/** Networks a port was deleted from since their hint was read: read it again (the delete freed addresses). */
+const releasedOn = new Set<string>()
 
 async function usedAddresses(nb: Neutron, networkId: string, refresh: boolean): Promise<Map<string, string>> {
   let perNet = usedCache.get(nb)
   if (!perNet) { perNet = new Map(); usedCache.set(nb, perNet) }
   let used = perNet.get(networkId)
-  if (!used || refresh) {
+  if (!used || refresh || releasedOn.delete(networkId)) {
     const allocations = await nb.db.list<IpAllocation>(TABLES.ipAllocations, networkTopic(networkId))
     used = new Map(allocations.map(a => [a.id, a.value.port_id]))
     perNet.set(networkId, used)
@@ -69,6 +72,29 @@ export async function networkSubnets(nb: Neutron, networkId: string): Promise<Ro
 
 interface Plan { fixed: FixedIp[]; explicit: Set<string> }
 
+/**
+ * Per subnet, a mark below which every pool address was taken when this process last allocated there: the
+ * next first-fit scan starts at it, so allocating the N-th address does not scan the N-1 before it (O(N^2)
+ * for a network filled port by port). An address released here lowers the mark again; one released by another
+ * API process sharing the store is found again once the pools look exhausted from the mark (writePort then
+ * rescans from the start), so the mark can only cost first-fit order, never an address.
+ */
+const scanMarks = new Map<string, bigint>()
+
+function markAllocated(subnetId: string, ip: string): void {
+  const v = parseIp(ip)?.value
+  if (v !== undefined && v + 1n > (scanMarks.get(subnetId) ?? 0n)) scanMarks.set(subnetId, v + 1n)
+}
+
+/** Addresses that are (or are about to be) free again: a later first-fit scan must see them. */
+function markReleased(fixed: readonly FixedIp[]): void {
+  for (const f of fixed) {
+    const v = parseIp(f.ip_address)?.value
+    const mark = scanMarks.get(f.subnet_id)
+    if (v !== undefined && mark !== undefined && v < mark) scanMarks.set(f.subnet_id, v)
+  }
+}
+
 /** Chooses the addresses of a port (Neutron's rules), given what is allocated now. */
 function planAddresses(opts: {
   networkId: string
@@ -89,8 +115,9 @@ function planAddresses(opts: {
     return (owner !== undefined && owner !== portId) || !!inFlight.get(subnetId)?.has(ip) || s?.gateway_ip === ip || fixed.some(f => f.subnet_id === subnetId && f.ip_address === ip)
   }
   const allocate = (s: Subnet): void => {
-    const ip = pickAddress(s.allocation_pools, taken(s.id))
+    const ip = pickAddress(s.allocation_pools, taken(s.id), scanMarks.get(s.id))
     if (!ip) throw new ApiError('IpAddressGenerationFailure', { net_id: opts.networkId })
+    markAllocated(s.id, ip) // even if the commit fails: an address below the mark is then found on exhaustion
     fixed.push({ subnet_id: s.id, ip_address: ip })
   }
   if (opts.requested === undefined) {
@@ -100,7 +127,7 @@ function planAddresses(opts: {
     const v6auto = subnets.filter(s => s.ip_version === 6 && (s.ipv6_address_mode === 'slaac' || s.ipv6_address_mode === 'dhcpv6-stateless'))
     const v6state = subnets.filter(s => s.ip_version === 6 && !v6auto.includes(s))
     for (const group of [v4, v6state]) {
-      const s = group.find(x => pickAddress(x.allocation_pools, taken(x.id)) !== undefined)
+      const s = group.find(x => pickAddress(x.allocation_pools, taken(x.id), scanMarks.get(x.id)) !== undefined)
       if (s) allocate(s)
       else if (group.length) throw new ApiError('IpAddressGenerationFailure', { net_id: opts.networkId })
     }
@@ -169,8 +196,12 @@ export async function writePort(nb: Neutron, opts: WritePortOptions): Promise<Ro
     try {
       plan = planAddresses({ networkId: netId, subnets, requested, keep, used, portId: port.id, deviceOwner: port.device_owner, mac })
     } catch (err) {
-      // Exhausted according to the hint: look at the store before saying so.
-      if (err instanceof ApiError && err.type === 'IpAddressGenerationFailure' && !refresh) { refresh = true; continue }
+      // Exhausted according to the hint and the marks: look at the store, from the start, before saying so.
+      if (err instanceof ApiError && err.type === 'IpAddressGenerationFailure' && !refresh) {
+        refresh = true
+        for (const s of subnets) scanMarks.delete(s.id)
+        continue
+      }
       throw err
     }
     refresh = false
@@ -217,6 +248,7 @@ export async function writePort(nb: Neutron, opts: WritePortOptions): Promise<Ro
     }
     for (const id of had) if (!has.has(id)) used.delete(id)
     for (const id of has) used.set(id, port.id)
+    markReleased(keep.filter(f => !has.has(ipAllocationId(f.subnet_id, f.ip_address))))
     const stored = written.find(o => o.table === TABLES.ports && o.id === port.id)
     if (!stored) throw new ApiError('PortNotFound', { id: port.id })
     return asRow<Port>(stored)
@@ -225,6 +257,8 @@ export async function writePort(nb: Neutron, opts: WritePortOptions): Promise<Ro
 
 /** The operations that delete a port with its allocation records. */
 export function deletePortOps(port: Port): TxOp[] {
+  markReleased(port.fixed_ips)
+  releasedOn.add(port.network_id)
   return [
     { op: 'delete', table: TABLES.ports, id: port.id },
     { op: 'delete', table: TABLES.macAllocations, id: macAllocationId(port.network_id, port.mac_address) },

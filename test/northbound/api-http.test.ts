@@ -131,10 +131,23 @@ t.test('Neutron API behaviours', async t => {
     t.equal(taken.body.NeutronError.type, 'IpAddressAlreadyAllocated')
     const gw = await call('POST', '/v2.0/ports', { port: { network_id: net.id, fixed_ips: [{ ip_address: '10.50.0.1' }] } })
     t.equal(gw.status, 409, 'the gateway address is reserved')
-    t.equal((await call('POST', '/v2.0/ports', { port: { network_id: net.id } })).body.port.fixed_ips[0].ip_address, '10.50.0.4')
+    const p4 = (await call('POST', '/v2.0/ports', { port: { network_id: net.id } })).body.port
+    t.equal(p4.fixed_ips[0].ip_address, '10.50.0.4')
     t.equal((await call('POST', '/v2.0/ports', { port: { network_id: net.id } })).body.port.fixed_ips[0].ip_address, '10.50.0.5')
     const full = await call('POST', '/v2.0/ports', { port: { network_id: net.id } })
     t.equal(full.body.NeutronError.type, 'IpAddressGenerationFailure', 'pool exhausted (.2-.6 used)')
+    t.equal((await call('DELETE', `/v2.0/ports/${p4.id as string}`)).status, 204)
+    const again = (await call('POST', '/v2.0/ports', { port: { network_id: net.id } })).body.port
+    t.equal(again.fixed_ips[0].ip_address, '10.50.0.4', 'first fit again after a delete below the allocation mark')
+    // room above: a released address below the mark is still the first one handed out
+    const net2 = (await call('POST', '/v2.0/networks', { network: { name: 'pnet2' } })).body.network
+    await call('POST', '/v2.0/subnets', { subnet: { network_id: net2.id, ip_version: 4, cidr: '10.51.0.0/28' } })
+    const made = []
+    for (let i = 0; i < 3; i++) made.push((await call('POST', '/v2.0/ports', { port: { network_id: net2.id } })).body.port)
+    t.same(made.map(m => m.fixed_ips[0].ip_address), ['10.51.0.3', '10.51.0.4', '10.51.0.5'])
+    await call('DELETE', `/v2.0/ports/${made[0].id as string}`)
+    t.equal((await call('POST', '/v2.0/ports', { port: { network_id: net2.id } })).body.port.fixed_ips[0].ip_address, '10.51.0.3',
+      'the lowest free address, not the next above the mark')
     const ps = await call('PUT', `/v2.0/ports/${p.id}`, { port: { port_security_enabled: false } })
     t.equal(ps.body.NeutronError.type, 'PortSecurityPortHasSecurityGroup')
     const off = await call('PUT', `/v2.0/ports/${p.id}`, { port: { port_security_enabled: false, security_groups: [] } })
