@@ -9,7 +9,9 @@
 // Everything installed is a pure function of (store state, local bindings), so a reconnect of the switch, the
 // store or OVSDB is handled by diffing against the switch, never by replaying what was sent. Entry deltas
 // become flow deltas (agent/flows/desired-flows.ts): the work per change follows the change, not the node.
-// Bursts of changes (a port create is several store writes) are coalesced for `settleMs` into one bundle.
+// Bursts of changes (a port create is one store transaction with several objects, an OVSDB update several rows)
+// arrive in one turn of the event loop and are coalesced into one bundle (`settleMs`, default 1 ms); what comes
+// while a bundle is in flight goes into the next one.
 //
 // A plugged port is ACTIVE (Neutron status, and external_ids:dragonflow-installed on its Interface) only once
 // a bundle holding its flows has committed on this switch: the moment a compute service may start the VM.
@@ -149,7 +151,7 @@ export class LocalController extends EventEmitter {
   constructor (private readonly opts: LocalControllerOptions) {
     super()
     this.log = opts.log
-    this.settleMs = opts.settleMs ?? 5
+    this.settleMs = opts.settleMs ?? 1
     this.of = new OfController({ log: opts.log })
     this.flows = new DesiredFlows({ l3: opts.l3 ?? 'proactive' })
     this.reactive = new ReactiveL3({ idleTimeout: opts.l3IdleTimeout ?? 30, log: opts.log })

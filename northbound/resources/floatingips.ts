@@ -41,7 +41,9 @@ async function associate(nb: Neutron, ctx: RequestContext, fip: { id: string; fl
   if (clash) {
     throw new ApiError('FloatingIPPortAlreadyAssociated', { floating_ip_address: clash.value.floating_ip_address, fip_id: clash.id, port_id: portId, fixed_ip: fixed.ip_address, net_id: fip.floating_network_id })
   }
-  return { port_id: portId, fixed_ip_address: fixed.ip_address, router_id: router.id, status: 'ACTIVE' }
+  // DOWN, not ACTIVE: no chassis installs floating IP flows yet (status never claims what the wire does not do;
+  // the agent will set ACTIVE once the chassis hosting the port has the DNAT/SNAT flows)
+  return { port_id: portId, fixed_ip_address: fixed.ip_address, router_id: router.id, status: 'DOWN' }
 }
 
 export const floatingips: Resource<FloatingIp> = {
