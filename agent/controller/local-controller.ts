@@ -104,6 +104,12 @@ export function planDue (last: ReadonlyMap<string, number> | undefined, now: Rea
   return false
 }
 
+function deferred (): { promise: Promise<void>, resolve: () => void } {
+  let resolve = (): void => undefined
+  const promise = new Promise<void>(r => { resolve = r })
+  return { promise, resolve }
+}
+
 /** Objects compiled between two yields to the event loop while the store is first read. */
 const LOAD_SLICE = 200
 
@@ -130,6 +136,9 @@ export class LocalController extends EventEmitter {
   private readonly awaitingFlows = new Set<string>()
   private readonly confirmed = new Set<string>()
   private planCounts: Map<string, number> | undefined
+  /** resolved once OVSDB's first answer told which ports are plugged here: a resync before that would delete
+   * every local port's flows as stale and add them back a moment later */
+  private readonly bindingsKnown = deferred()
   private plans = 0
   private ovsdb: OvsdbClient | undefined
   private vswitch: Vswitch | undefined
@@ -208,6 +217,7 @@ export class LocalController extends EventEmitter {
       this.reportStatus(p.ifaceId)
     })
     await vs.follow()
+    this.bindingsKnown.resolve()
     this.schedule()
   }
 
@@ -364,15 +374,15 @@ export class LocalController extends EventEmitter {
       this.timer = undefined
       this.installing = this.install().finally(() => {
         this.installing = undefined
-        if (this.dirty) this.schedule()
+        if (this.dirty && this.flowSync !== undefined) this.schedule() // without a switch, onSwitch schedules
       })
     }, this.settleMs)
   }
 
   private async install (): Promise<void> {
     const sync = this.flowSync
+    if (sync === undefined) return // no switch: onSwitch resyncs from the state of that moment, then installs
     this.dirty = false
-    if (sync === undefined) return // no switch: onSwitch resyncs from the state of that moment
     try {
       this.refreshPlan()
       const ready = this.portsReady()
@@ -408,6 +418,8 @@ export class LocalController extends EventEmitter {
     })
     this.log(`agent: switch connected (datapath ${conn.datapathId?.toString(16) ?? '?'})`)
     try {
+      await this.bindingsKnown.promise
+      if (this.conn !== conn || this.stopped) return
       // resync: keep what is right, replace what differs, delete only what is stale
       this.refreshPlan()
       // this process's reactive flows survive a reconnect unless a routing change happened while disconnected
@@ -422,7 +434,8 @@ export class LocalController extends EventEmitter {
       this.noteInstall(stats)
       this.confirm(ready)
       this.emit('synced', stats)
-      if (this.dirty) this.schedule()
+      // what changed while the resync was out (a binding, a store change) goes now, not with the next change
+      this.schedule()
     } catch (err) {
       this.log(`agent: resync failed: ${err instanceof Error ? err.message : String(err)}`)
       conn.close('resync failed')
