@@ -38,6 +38,40 @@ export function setItems (v: Value | undefined): Atom[] {
   return [v as Atom]
 }
 
+export type ColumnKind = 'scalar' | 'set' | 'map'
+
+/**
+ * A row after a `modify` of a table-updates2 notification (the monitor_cond extension of RFC 7047, as
+ * ovsdb-server(7) describes it): a scalar column carries its new value (so does an optional one, 0 or 1
+ * element: seen from ovsdb-server 3.1); a set column of more elements the elements to toggle (added if absent,
+ * removed if present); a map column the pairs to toggle (a key absent is added, present with the same value
+ * removed, with another value replaced).
+ * Only columns named in `kinds` are kept.
+ */
+export function applyRowDiff (row: Row, diff: Row, kinds: Readonly<Record<string, ColumnKind>>): Row {
+  const out: Row = { ...row }
+  for (const [col, d] of Object.entries(diff)) {
+    const kind = kinds[col]
+    if (kind === undefined) continue
+    if (kind === 'scalar') { out[col] = d; continue }
+    if (kind === 'set') {
+      const items = new Map(setItems(row[col]).map(a => [JSON.stringify(a), a]))
+      for (const a of setItems(d)) { const k = JSON.stringify(a); if (items.has(k)) items.delete(k); else items.set(k, a) }
+      out[col] = ['set', [...items.values()]]
+      continue
+    }
+    const pairs = new Map((row[col] !== undefined && isTagged(row[col], 'map') ? (row[col] as OvsdbMap)[1] : []).map(([k, v]) => [JSON.stringify(k), [k, v] as [Atom, Atom]]))
+    for (const [k, v] of isTagged(d, 'map') ? (d as OvsdbMap)[1] : []) {
+      const key = JSON.stringify(k)
+      const had = pairs.get(key)
+      if (had !== undefined && JSON.stringify(had[1]) === JSON.stringify(v)) pairs.delete(key)
+      else pairs.set(key, [k, v])
+    }
+    out[col] = ['map', [...pairs.values()]]
+  }
+  return out
+}
+
 /** A map column with string keys and values, as a plain record. */
 export function mapRecord (v: Value | undefined): Record<string, string> {
   if (v === undefined) return {}

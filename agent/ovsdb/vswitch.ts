@@ -6,8 +6,8 @@
 //   'port-changed' (LocalPort, LocalPort) admin/link state or ofport changed (new, old)
 //   'resync'       (LocalPort[])          the full set after (re)connecting; added/removed were emitted for the diff
 import { EventEmitter } from 'node:events'
-import type { OvsdbClient, TableUpdates } from './client.js'
-import { atomString, emptySet, map, mapRecord, namedUuid, optional, set, setItems, uuid, type Atom, type Row } from './data.js'
+import type { OvsdbClient, TableUpdates2 } from './client.js'
+import { applyRowDiff, atomString, emptySet, map, mapRecord, namedUuid, optional, set, setItems, uuid, type Atom, type ColumnKind, type Row } from './data.js'
 import { comment, eq, insert, mutate, select, update, wait, type Operation } from './operations.js'
 
 export const OPEN_VSWITCH_DB = 'Open_vSwitch'
@@ -43,7 +43,13 @@ export interface TunnelPortOptions {
   localIp?: string
 }
 
-const INTERFACE_COLUMNS = ['name', 'type', 'ofport', 'external_ids', 'admin_state', 'link_state']
+/** The columns followed, with how a table-updates2 `modify` changes each (data.ts applyRowDiff). */
+const COLUMNS = {
+  Bridge: { name: 'scalar', ports: 'set' },
+  Port: { name: 'scalar', interfaces: 'set' },
+  // optional columns (0 or 1 element: ofport, admin/link state) carry their new value, as ovsdb-server sends them
+  Interface: { name: 'scalar', type: 'scalar', ofport: 'scalar', external_ids: 'map', admin_state: 'scalar', link_state: 'scalar' },
+} as const satisfies Record<string, Record<string, ColumnKind>>
 const FOLLOWED_TABLES = ['Bridge', 'Port', 'Interface'] as const
 
 export class Vswitch extends EventEmitter {
@@ -51,8 +57,10 @@ export class Vswitch extends EventEmitter {
   private readonly tables: Record<typeof FOLLOWED_TABLES[number], Map<string, Row>> =
     { Bridge: new Map(), Port: new Map(), Interface: new Map() }
   private local = new Map<string, LocalPort>()
-  /** Interface uuids reachable from our bridge, as of the last Bridge/Port update */
+  /** Interface uuids reachable from our bridge (Bridge.ports -> Port.interfaces), kept update by update */
   private onBridge = new Set<string>()
+  /** Port uuids of our bridge */
+  private bridgePorts = new Set<string>()
   private monitorId: string | undefined
 
   constructor (readonly client: OvsdbClient, private readonly opts: VswitchOptions = {}) {
@@ -156,35 +164,70 @@ export class Vswitch extends EventEmitter {
   /** Start following the bridge's interfaces; resolves once the current ones are known (a 'resync' was emitted). */
   async follow (): Promise<void> {
     if (this.monitorId !== undefined) return
-    this.monitorId = await this.client.monitor(OPEN_VSWITCH_DB, {
-      Bridge: { columns: ['name', 'ports'] },
-      Port: { columns: ['name', 'interfaces'] },
-      Interface: { columns: INTERFACE_COLUMNS },
+    // monitor_cond: a modify carries only what changed, so adding the N-th port to the bridge sends one uuid,
+    // not the bridge's whole ports set (with `monitor` an update grows with the bridge: O(N^2) to fill it)
+    this.monitorId = await this.client.monitorCond(OPEN_VSWITCH_DB, {
+      Bridge: { columns: Object.keys(COLUMNS.Bridge) },
+      Port: { columns: Object.keys(COLUMNS.Port) },
+      Interface: { columns: Object.keys(COLUMNS.Interface) },
     }, (updates, initial) => { this.onUpdates(updates, initial) })
   }
 
   /** The local ports known now. */
   ports (): LocalPort[] { return [...this.local.values()] }
 
-  private onUpdates (updates: TableUpdates, initial: boolean): void {
-    for (const name of FOLLOWED_TABLES) {
-      const rows = this.tables[name]
+  private onUpdates (updates: TableUpdates2, initial: boolean): void {
+    if (initial) {
       // after a (re)connect the server sends everything: what is not in it is gone
-      if (initial) rows.clear()
-      for (const [u, change] of Object.entries(updates[name] ?? {})) {
-        if (change.new === undefined) rows.delete(u)
-        else rows.set(u, change.new) // `monitor` sends every monitored column in `new`, also for a modify
+      for (const name of FOLLOWED_TABLES) {
+        const rows = this.tables[name]
+        rows.clear()
+        for (const [u, change] of Object.entries(updates[name] ?? {})) {
+          const row = change.initial ?? change.insert
+          if (row !== undefined) rows.set(u, row)
+        }
+      }
+      this.reconcile()
+      for (const [u, br] of this.tables.Bridge) this.tables.Bridge.set(u, { name: br.name as Atom })
+      return
+    }
+    // only the interfaces the update names, and those whose place on the bridge changed: an update costs what it
+    // holds, not the number of ports on the bridge. Membership is settled per port whichever of Bridge and Port
+    // comes first in the update, and interfaces are settled once every row of the update is in.
+    const touched = new Set<string>()
+    const join = (port: string, on: boolean): void => {
+      for (const i of setItems(this.tables.Port.get(port)?.interfaces)) {
+        const u = atomString(i)
+        if (on) this.onBridge.add(u); else this.onBridge.delete(u)
+        touched.add(u)
       }
     }
-    if (initial) { this.reconcile(); return }
-    // only the interfaces the update names, and those whose place on the bridge changed: an update costs what it
-    // holds, not the number of ports on the bridge
-    const touched = new Set(Object.keys(updates.Interface ?? {}))
-    if (updates.Bridge !== undefined || updates.Port !== undefined) {
-      const before = this.onBridge
-      this.onBridge = this.interfacesOnBridge()
-      for (const u of this.onBridge) if (!before.has(u)) touched.add(u)
-      for (const u of before) if (!this.onBridge.has(u)) touched.add(u)
+    for (const name of FOLLOWED_TABLES) {
+      for (const [u, change] of Object.entries(updates[name] ?? {})) {
+        const before = this.tables[name].get(u)
+        const after = change.delete !== undefined ? undefined
+          : change.modify !== undefined && before !== undefined
+            ? applyRowDiff(before, change.modify, name === 'Bridge' ? { name: 'scalar' } : COLUMNS[name])
+            : change.insert ?? change.initial ?? before
+        if (name === 'Interface') touched.add(u)
+        if (name === 'Port' && this.bridgePorts.has(u)) join(u, false)
+        if (after === undefined) this.tables[name].delete(u); else this.tables[name].set(u, after)
+        if (name === 'Port' && this.bridgePorts.has(u)) join(u, true)
+        if (name === 'Bridge') {
+          // names are immutable (vswitch.ovsschema): only our bridge's ports matter, toggled by the diff; the
+          // stored row keeps its name only (the ports set lives in bridgePorts)
+          if (after !== undefined) this.tables.Bridge.set(u, { name: after.name as Atom })
+          if ((after ?? before)?.name !== this.bridge) continue
+          const toggle = change.modify !== undefined ? setItems(change.modify.ports).map(atomString) : []
+          const full = change.insert ?? change.initial
+          const leave = change.delete !== undefined ? [...this.bridgePorts] : []
+          for (const p of leave) { this.bridgePorts.delete(p); join(p, false) }
+          for (const p of full !== undefined ? setItems(full.ports).map(atomString) : []) { this.bridgePorts.add(p); join(p, true) }
+          for (const p of toggle) {
+            if (this.bridgePorts.delete(p)) join(p, false); else { this.bridgePorts.add(p); join(p, true) }
+          }
+        }
+      }
     }
     for (const u of touched) {
       const row = this.tables.Interface.get(u)
@@ -209,12 +252,14 @@ export class Vswitch extends EventEmitter {
     }
   }
 
-  /** Interface uuids reachable from our bridge: Bridge.ports -> Port.interfaces. */
+  /** Interface uuids reachable from our bridge: Bridge.ports -> Port.interfaces (and our bridge's ports). */
   private interfacesOnBridge (): Set<string> {
     const out = new Set<string>()
+    this.bridgePorts = new Set()
     for (const br of this.tables.Bridge.values()) {
       if (br.name !== this.bridge) continue
       for (const p of setItems(br.ports)) {
+        this.bridgePorts.add(atomString(p))
         const port = this.tables.Port.get(atomString(p))
         for (const i of setItems(port?.interfaces)) out.add(atomString(i))
       }
