@@ -241,10 +241,17 @@ export class LocalController extends EventEmitter {
   }
 
   private bind (p: LocalPort): void {
+    const before = this.local.get(p.ifaceId)
     this.local.set(p.ifaceId, p)
-    this.confirmed.delete(p.ifaceId)
-    // a marker left by an earlier run, or from before the ofport changed: this run confirms it again
-    if (p.externalIds[INSTALLED_ID] !== undefined) this.mark([p], false)
+    if (before === undefined && p.externalIds[INSTALLED_ID] === 'true') {
+      // marked by an earlier run of this agent: its flows are on the switch (a restart never flushes), so the
+      // port stays ACTIVE and marked while this run's resync adopts them (or puts back what is missing)
+      this.confirmed.add(p.ifaceId)
+    } else {
+      this.confirmed.delete(p.ifaceId)
+      // from before the ofport changed, or by something else: this run confirms it again
+      if (p.externalIds[INSTALLED_ID] !== undefined) this.mark([p], false)
+    }
     this.awaitingFlows.add(p.ifaceId)
     this.applyDelta(this.opts.compiler.bindLocal(p.ifaceId, p.ofport))
     this.reportStatus(p.ifaceId)
@@ -278,8 +285,9 @@ export class LocalController extends EventEmitter {
     for (const id of ids) {
       const p = this.local.get(id)
       if (p === undefined || !this.awaitingFlows.delete(id)) continue
+      const marked = this.confirmed.has(id) && p.externalIds[INSTALLED_ID] === 'true'
       this.confirmed.add(id)
-      ports.push(p)
+      if (!marked) ports.push(p)
       this.reportStatus(id)
       this.emit('port-up', id)
     }
