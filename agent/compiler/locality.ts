@@ -14,7 +14,8 @@ export interface Followed {
   routers: Set<string>
 }
 
-export function followedClosure(state: ModelState): Followed {
+/** `seeds`: the networks of the plugged ports when the caller keeps them (else read from the bindings). */
+export function followedClosure(state: ModelState, seeds?: Iterable<string>): Followed {
   const networks = new Set<string>()
   const routers = new Set<string>()
   const queue: string[] = []
@@ -23,9 +24,12 @@ export function followedClosure(state: ModelState): Followed {
     networks.add(id)
     queue.push(id)
   }
-  for (const portId of state.bindings.keys()) {
-    const port = state.ports.get(portId)
-    if (port) visitNetwork(port.network_id)
+  if (seeds !== undefined) for (const net of seeds) visitNetwork(net)
+  else {
+    for (const portId of state.bindings.keys()) {
+      const port = state.ports.get(portId)
+      if (port) visitNetwork(port.network_id)
+    }
   }
   for (let net = queue.shift(); net !== undefined; net = queue.shift()) {
     for (const routerId of state.routersOn(net)) {

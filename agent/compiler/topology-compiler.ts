@@ -27,6 +27,8 @@ export class TopologyCompiler implements TopologyCompilerApi {
   private readonly state = new ModelState()
   private readonly versions = new VersionFilter()
   private followedNow: Followed = { networks: new Set(), routers: new Set() }
+  /** network -> how many plugged ports (bound here, row known) are on it: the closure's seeds */
+  private readonly seeds = new Map<string, number>()
   /** unit -> canonical keys of the entries it emits */
   private readonly unitKeys = new Map<string, string[]>()
   private readonly unitProblems = new Map<string, CompileProblem[]>()
@@ -40,20 +42,43 @@ export class TopologyCompiler implements TopologyCompilerApi {
     const table = change.table
     const old = this.objectOf(table, change.id)
     const value = change.action === 'delete' ? undefined : change.value
+    const bound = table === TABLES.ports && this.state.bindings.has(change.id)
+    const seedBefore = bound ? this.state.ports.get(change.id)?.network_id : undefined
     this.state.set(table, change.id, value)
     const dirty = new Set<string>()
     this.dependents(table, change.id, [old, value], dirty)
-    // Only a router or a plugged port can move the closure (a port's network never changes in Neutron, but a
-    // port can appear after its binding).
-    const closureMoves = table === TABLES.routers || (table === TABLES.ports && this.state.bindings.has(change.id))
-    return this.recompile(dirty, closureMoves)
+    // Only a router, or a plugged port appearing, going or (never in Neutron) changing network, moves the
+    // closure; a plugged port's other changes (its status, say) do not, and cost no closure walk
+    const seedsMoved = bound && this.moveSeed(seedBefore, this.state.ports.get(change.id)?.network_id)
+    return this.recompile(dirty, table === TABLES.routers || seedsMoved)
   }
 
   bindLocal(portId: string, ofport: number | undefined): EntryDelta {
-    if (this.state.bindings.get(portId) === ofport) return { added: [], removed: [] }
+    const was = this.state.bindings.get(portId)
+    if (was === ofport) return { added: [], removed: [] }
     if (ofport === undefined) this.state.bindings.delete(portId)
     else this.state.bindings.set(portId, ofport)
-    return this.recompile(new Set([unitOf(TABLES.ports, portId)]), true)
+    const net = this.state.ports.get(portId)?.network_id
+    // plugged or unplugged (not an ofport change): the port's network may gain its first or lose its last seed
+    const seedsMoved = (was === undefined) !== (ofport === undefined) &&
+      (was === undefined ? this.moveSeed(undefined, net) : this.moveSeed(net, undefined))
+    return this.recompile(new Set([unitOf(TABLES.ports, portId)]), seedsMoved)
+  }
+
+  /** One plugged port moves from network `from` to `to` (either may be none); true when the seed set changed. */
+  private moveSeed(from: string | undefined, to: string | undefined): boolean {
+    if (from === to) return false
+    let moved = false
+    if (from !== undefined) {
+      const n = (this.seeds.get(from) ?? 0) - 1
+      if (n > 0) this.seeds.set(from, n); else { this.seeds.delete(from); moved = true }
+    }
+    if (to !== undefined) {
+      const n = (this.seeds.get(to) ?? 0) + 1
+      this.seeds.set(to, n)
+      if (n === 1) moved = true
+    }
+    return moved
   }
 
   /**
@@ -167,7 +192,7 @@ export class TopologyCompiler implements TopologyCompilerApi {
   /** Moves the closure if asked, adds the units whose followed status flipped, recompiles and diffs. */
   private recompile(dirty: Set<string>, closureMoves: boolean): EntryDelta {
     if (closureMoves) {
-      const next = followedClosure(this.state)
+      const next = followedClosure(this.state, this.seeds.keys())
       const prev = this.followedNow
       for (const id of symmetricDifference(prev.networks, next.networks)) {
         dirty.add(unitOf(TABLES.networks, id))
