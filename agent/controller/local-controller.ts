@@ -24,10 +24,9 @@ import { INSTALLED_ID, OvsdbClient, Vswitch, eq, select, type LocalPort } from '
 import type { DatapathApi, Entry } from '../../datapath/host/index.js'
 import { TABLES } from '../../model/tables.js'
 import { STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
-import { emitOpenFlow, type L3Mode } from '../../offload/openflow/emitter.js'
+import type { L3Mode } from '../../offload/openflow/emitter.js'
 import { PROACTIVE_GENERATION } from '../../offload/openflow/layout.js'
 import type { Context } from '../../offload/openflow/stages/context.js'
-import type { Flow } from '../../offload/openflow/flow.js'
 import { planOffload, type Plan } from '../../offload/planner.js'
 import type { Profile } from '../../offload/profile.js'
 import type { Change, PubSub, Store, Unsubscribe } from '../../store/types.js'
@@ -321,17 +320,6 @@ export class LocalController extends EventEmitter {
       if (this.counts.badEntries === 1) this.log(`agent: datapath refused a ${e.stage} entry (${err instanceof Error ? err.message : String(err)}); further ones are counted only`)
     }
   }
-
-  /** The flows a full recompute of the compiler's entries emits now (the oracle the incremental flows are held to). */
-  recomputeFlows (): Flow[] {
-    return emitOpenFlow(this.opts.compiler.entries(), {
-      generation: PROACTIVE_GENERATION, l3: this.l3Mode ?? this.opts.l3 ?? 'proactive',
-      ...(this.tunnelOfport !== undefined ? { tunnelOfport: this.tunnelOfport } : {}),
-    })
-  }
-
-  /** The incrementally kept desired flows (bodies; digestBodies() compares them with a recompute). */
-  desiredBodies (): Buffer[] { return [...this.flows.bodies()] }
 
   /**
    * Plan the current entries on this node's profile and follow what an OVS agent can: l3_route as a reactive
