@@ -1036,16 +1036,18 @@ async function main (): Promise<void> {
     const app = snapshotApp(dir)
     const upOurs: 'marker' | 'active' = up === 'auto' ? (mentions(join(app, 'build/agent'), OURS_MARKER) ? 'marker' : 'active') : up
     log(`bench:peer: ${cfg.ports} one by one + ${cfg.batchTotal} in batches of ${cfg.batchSize}, growth ${cfg.growth.join(',')}; load ${loadStart.join(' ')}; CLK_TCK ${CLK_TCK}`)
-    if (!flags.has('skip-ours')) {
-      const side = new OursSide(app, join(dir, 'ours'), `dfpo${tag}`, join(outDir, 'peer-serve.log'), upOurs)
+    // one side after the other, never both at once; a side that fails keeps what it measured
+    const measure = async (name: 'ours' | 'ovn', make: () => Side): Promise<void> => {
+      if (flags.has(`skip-${name}`)) return
+      const side = make()
       cleanups.push(() => { side.stopSync() })
       const r: Json = {}
-      sides.ours = r
+      sides[name] = r
       try {
         await runSide(side, cfg, tag, log, r)
       } catch (err) {
         r.error = err instanceof Error ? err.message : String(err)
-        log(`[ours] FAILED: ${sides.ours.error as string}`)
+        log(`[${name}] FAILED: ${r.error as string}`)
       } finally {
         const pr = side.problems()
         r.problems = { count: pr.length, first: pr.slice(0, 20), last: pr.slice(-20) }
@@ -1054,24 +1056,8 @@ async function main (): Promise<void> {
         side.stopSync()
       }
     }
-    if (!flags.has('skip-ovn')) {
-      const side = new OvnSide(join(dir, 'ovn'), `dfpn${tag}`, log, join(outDir, 'peer-ovn-'))
-      cleanups.push(() => { side.stopSync() })
-      const r: Json = {}
-      sides.ovn = r
-      try {
-        await runSide(side, cfg, tag, log, r)
-      } catch (err) {
-        r.error = err instanceof Error ? err.message : String(err)
-        log(`[ovn] FAILED: ${sides.ovn.error as string}`)
-      } finally {
-        const pr = side.problems()
-        r.problems = { count: pr.length, first: pr.slice(0, 20), last: pr.slice(-20) }
-        r.loadavg = { ...(r.loadavg as Json | undefined), end: loadavg().map(r2) }
-        await side.up.close()
-        side.stopSync()
-      }
-    }
+    await measure('ours', () => new OursSide(app, join(dir, 'ours'), `dfpo${tag}`, join(outDir, 'peer-serve.log'), upOurs))
+    await measure('ovn', () => new OvnSide(join(dir, 'ovn'), `dfpn${tag}`, log, join(outDir, 'peer-ovn-')))
   } finally {
     cleanupAll()
   }
