@@ -9,7 +9,7 @@
 import type { Entry } from '../datapath/host/entries.js'
 import {
   STAGES, STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_EGRESS, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP,
-  STAGE_PORT_SEC, type StageDecl,
+  STAGE_IN_ACL, STAGE_IN_CT, STAGE_OUT_ACL, STAGE_OUT_CT, STAGE_PORT_SEC, type StageDecl,
 } from '../datapath/spec/stages.js'
 import type { ActionName, MatchField, TableKind, TunnelType } from './profile.js'
 
@@ -141,6 +141,13 @@ export function stageNeeds(stageId: number, entries: Entry[], opts: NeedsOptions
       if (mine.some(e => e.stage === 'egress' && e.remote !== undefined)) {
         n.partial.push({ traffic: 'traffic to remote chassis', match: [], actions: [], encap: opts.tunnel })
       }
+      return n
+    }
+    case STAGE_IN_CT: case STAGE_OUT_CT: case STAGE_IN_ACL: case STAGE_OUT_ACL: {
+      // nothing to do without security groups; with them, connection tracking stays in software until the
+      // targets model it (issue 10 in progress)
+      const n: StageNeeds = { match: [], actions: [], everyPacket: false, partial: [] }
+      if (mine.length > 0) n.softwareOnly = 'security groups are not offloaded yet'
       return n
     }
     default:

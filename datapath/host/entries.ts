@@ -122,9 +122,55 @@ export interface EgressEntry {
   remote?: Ip
 }
 
+/**
+ * A local port whose security groups are enforced here (port security on). `groups` are security group keys
+ * (union of their rules); `stateful` false = every packet is checked against the rules, no connection tracking
+ * (Neutron does not allow a port to mix stateful and stateless groups). No entry for a port = not enforced on
+ * this chassis (port security off, or the port is remote: its own chassis enforces its ingress rules).
+ * An entry with no groups passes only what is always allowed (BEHAVIOUR.md "Security groups").
+ */
+export interface AclPortEntry {
+  stage: 'acl_port'
+  port: number
+  stateful: boolean
+  groups: number[]
+}
+
+/**
+ * One rule of a security group (Neutron security_group_rule; allow-only, so order and overlap do not matter).
+ * direction 'egress' applies to packets from the group's ports (remote = the destination), 'ingress' to packets
+ * to them (remote = the source). protocol: IP protocol number (Neutron names resolved by the compiler; icmp
+ * with family 6 is 58); absent = any protocol. port_min/port_max: destination port range (TCP, UDP, SCTP,
+ * UDP-Lite). icmp_type/icmp_code: ICMP or ICMPv6 type and code (absent = any). remote_prefix or remote_group
+ * (the group's members, see AclMemberEntry); neither = any address of the family.
+ */
+export interface AclRuleEntry {
+  stage: 'acl_rule'
+  group: number
+  /** the rule's key, unique per group */
+  rule: number
+  direction: 'ingress' | 'egress'
+  family: 4 | 6
+  protocol?: number
+  port_min?: number
+  port_max?: number
+  icmp_type?: number
+  icmp_code?: number
+  remote_prefix?: Cidr
+  remote_group?: number
+}
+
+/** An address of a port that is a member of security group `group`: its fixed IPs (/32, /128) and its allowed
+ * address pairs (as given, possibly wider prefixes). Only groups that some rule names as remote_group get them. */
+export interface AclMemberEntry {
+  stage: 'acl_member'
+  group: number
+  prefix: Cidr
+}
+
 export type Entry =
   | ClassifyPortEntry | ClassifyTunnelEntry | PortSecEntry | ArpNdEntry | DhcpEntry | L2Entry
-  | RouterPortEntry | RouteEntry | NexthopEntry | EgressEntry
+  | RouterPortEntry | RouteEntry | NexthopEntry | EgressEntry | AclPortEntry | AclRuleEntry | AclMemberEntry
 
 /** A topology file: the entries of one node's pipeline (test/conformance/topologies/, examples/). */
 export interface Topology {

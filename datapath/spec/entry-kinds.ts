@@ -25,6 +25,13 @@
 //                   prefix[16] @11, nexthop[16] @27
 //   NEXTHOP         network u32 @0, family u8 @4, ip[16] @5, mac[6] @21
 //   EGRESS          port u32 @0, local u8 @4, ofport u32 @5, remote[4] @9
+//   ACL_PORT        port u32 @0, stateful u8 @4, n u8 @5, then n group keys u32 (n <= ACL_PORT_MAX_GROUPS)
+//   ACL_RULE        group u32 @0, rule u32 @4, direction u8 @8 (ACL_DIR_*), family u8 @9,
+//                   protocol u16 @10 (ACL_PROTO_ANY = any), l4_min u16 @12, l4_max u16 @14,
+//                   remote kind u8 @16 (ACL_REMOTE_*), plen u8 @17, remote group u32 @18, prefix[16] @22
+//                   l4 is the destination port for TCP/UDP/SCTP/UDP-Lite and (type << 8 | code) for ICMP/ICMPv6;
+//                   a rule without ports / type covers 0..65535
+//   ACL_MEMBER      group u32 @0, family u8 @4, plen u8 @5, addr[16] @6 (an address of a member of the group)
 // A remove carries the same bytes; only the key fields are read.
 
 export const ENTRY_HEADER_BYTES: i32 = 4
@@ -38,6 +45,19 @@ export const ENTRY_ROUTER_PORT: i32 = 7
 export const ENTRY_ROUTE: i32 = 8
 export const ENTRY_NEXTHOP: i32 = 9
 export const ENTRY_EGRESS: i32 = 10
+export const ENTRY_ACL_PORT: i32 = 11
+export const ENTRY_ACL_RULE: i32 = 12
+export const ENTRY_ACL_MEMBER: i32 = 13
+
+/** Security groups one port may have (Neutron has no limit; the compiler reports and refuses more). */
+export const ACL_PORT_MAX_GROUPS: i32 = 16
+export const ACL_DIR_INGRESS: i32 = 0
+export const ACL_DIR_EGRESS: i32 = 1
+/** ACL_RULE protocol: any IP protocol. */
+export const ACL_PROTO_ANY: i32 = 0xffff
+export const ACL_REMOTE_ANY: i32 = 0
+export const ACL_REMOTE_PREFIX: i32 = 1
+export const ACL_REMOTE_GROUP: i32 = 2
 
 /** Bytes of one encoded prefix: family u8, plen u8, addr[16]. */
 export const ENTRY_PREFIX_BYTES: i32 = 18

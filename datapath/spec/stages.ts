@@ -5,9 +5,16 @@
 // The pipeline is linear (every stage only moves forward), so each target can map it onto tables with
 // forward-only gotos:
 //
-//   classify -> port_sec -> arp_nd_rsp -> dhcp -> l3_route -> nexthop -> l2_lookup -> egress
-//                               |           |        |            |
-//                          reply in place  punt   (skipped unless eth_dst is a router port MAC)
+//   classify -> port_sec -> arp_nd_rsp -> dhcp -> in_ct -> in_acl -> l3_route -> nexthop -> l2_lookup
+//                               |           |                 |         |            |
+//                          reply in place  punt             drop      (skipped unless eth_dst is a router port MAC)
+//     -> out_ct -> out_acl -> egress
+//                    |
+//                   drop
+//
+// Security groups (BEHAVIOUR.md "Security groups"): the in_* pair enforces the source port's egress rules
+// (Neutron's "egress" = from the instance), the out_* pair the destination port's ingress rules. Each ct stage
+// looks the packet up in the connection table of its network's zone; each acl stage decides and commits.
 //
 // Keep this file free of imports: AssemblyScript resolves paths without extensions, NodeNext with them.
 
@@ -15,11 +22,15 @@ export const STAGE_CLASSIFY: i32 = 0
 export const STAGE_PORT_SEC: i32 = 1
 export const STAGE_ARP_ND_RSP: i32 = 2
 export const STAGE_DHCP: i32 = 3
-export const STAGE_L3_ROUTE: i32 = 4
-export const STAGE_NEXTHOP: i32 = 5
-export const STAGE_L2_LOOKUP: i32 = 6
-export const STAGE_EGRESS: i32 = 7
-export const STAGE_COUNT: i32 = 8
+export const STAGE_IN_CT: i32 = 4
+export const STAGE_IN_ACL: i32 = 5
+export const STAGE_L3_ROUTE: i32 = 6
+export const STAGE_NEXTHOP: i32 = 7
+export const STAGE_L2_LOOKUP: i32 = 8
+export const STAGE_OUT_CT: i32 = 9
+export const STAGE_OUT_ACL: i32 = 10
+export const STAGE_EGRESS: i32 = 11
+export const STAGE_COUNT: i32 = 12
 
 export class StageDecl {
   constructor(
@@ -58,15 +69,27 @@ export const STAGES: StageDecl[] = [
   new StageDecl(STAGE_DHCP, 'ls_in_dhcp', 'dhcp',
     'src_port,udp_dst=67', '', '4', 'drop dhcp_unknown_port',
     'DHCPv4 server: DISCOVER/REQUEST/RELEASE/INFORM from a port are answered from its DHCP entry (slow path).'),
+  new StageDecl(STAGE_IN_CT, 'ls_in_ct', 'acl_port',
+    'src_port,network', 'ct_state,ct_mark', '5', 'continue',
+    'IP from a port with stateful security groups: look the packet up in the connection table of the network\'s zone.'),
+  new StageDecl(STAGE_IN_ACL, 'ls_in_acl', 'acl_port,acl_rule,acl_member',
+    'src_port,ip_dst/lpm,ip_proto', 'ct_commit,ct_mark', '6', 'drop acl_deny',
+    'The source port\'s egress rules (union of its groups): replies of allowed connections pass, new ones need a rule.'),
   new StageDecl(STAGE_L3_ROUTE, 'lr_in_ip_route', 'router_port,route',
-    'network,eth_dst,router,ip_dst/lpm', 'router,out_port,nexthop', '5', 'drop no_route',
+    'network,eth_dst,router,ip_dst/lpm', 'router,out_port,nexthop', '7', 'drop no_route',
     'Packets to a router port MAC: longest-prefix match per router for IPv4 and IPv6, TTL/hop-limit decrement.'),
   new StageDecl(STAGE_NEXTHOP, 'lr_in_arp_resolve', 'nexthop',
-    'network,nexthop', 'eth_src,eth_dst,network', '6', 'punt nexthop_miss',
+    'network,nexthop', 'eth_src,eth_dst,network', '8', 'punt nexthop_miss',
     'Resolve the next hop to a MAC on the out network and rewrite the source MAC to the router port.'),
   new StageDecl(STAGE_L2_LOOKUP, 'ls_in_l2_lkup', 'l2',
-    'network,eth_dst', 'dst_port', '7', 'flood',
+    'network,eth_dst', 'dst_port', '9', 'flood',
     'Destination MAC to port on the network; broadcast, multicast and unknown unicast flood the network.'),
+  new StageDecl(STAGE_OUT_CT, 'ls_out_ct', 'acl_port',
+    'dst_port,network', 'ct_state,ct_mark', '10', 'continue',
+    'IP to a local port with stateful security groups: look the packet up in the connection table of the network\'s zone.'),
+  new StageDecl(STAGE_OUT_ACL, 'ls_out_acl', 'acl_port,acl_rule,acl_member',
+    'dst_port,ip_src/lpm,ip_proto', 'ct_commit,ct_mark', '11', 'drop acl_deny',
+    'The destination port\'s ingress rules (union of its groups), enforced on the chassis that hosts the port.'),
   new StageDecl(STAGE_EGRESS, 'ls_out_dispatch', 'egress',
     'dst_port', 'output', '', 'drop egress_no_port',
     'Deliver to a local OpenFlow port or to the remote chassis that hosts the port, through a tunnel.'),

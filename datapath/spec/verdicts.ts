@@ -50,7 +50,16 @@ export const REASON_PUNT_DHCP: i32 = 27
 export const REASON_PUNT_NEXTHOP_MISS: i32 = 28
 export const REASON_PUNT_ICMP_ERROR: i32 = 29
 export const REASON_PUNT_ROUTER_LOCAL: i32 = 30
-export const REASON_COUNT: i32 = 31
+// security groups and connection tracking (appended: codes are stable)
+/** No rule of the port's security groups allows the packet (new connection, or an established one re-checked). */
+export const REASON_ACL_DENY: i32 = 31
+/** Conntrack says invalid (a TCP packet outside the window, a bad flag combination, an orphan ICMP error). */
+export const REASON_CT_INVALID: i32 = 32
+/** A reply of a connection that the rules stopped allowing (the connection is marked blocked). */
+export const REASON_CT_BLOCKED: i32 = 33
+/** The connection table is full: a new connection that would be committed is dropped. */
+export const REASON_CT_FULL: i32 = 34
+export const REASON_COUNT: i32 = 35
 
 /** Index = reason code. Names are what trace, metrics and conformance vectors print and match. */
 export const REASON_NAMES: string[] = [
@@ -61,4 +70,5 @@ export const REASON_NAMES: string[] = [
   'dhcp_rate_limit', 'no_route', 'ttl_expired', 'egress_no_port', 'src_mac_multicast', 'icmp_rate_limit',
   'hairpin', 'unsupported',
   'punt_dhcp', 'punt_nexthop_miss', 'punt_icmp_error', 'punt_router_local',
+  'acl_deny', 'ct_invalid', 'ct_blocked', 'ct_full',
 ]

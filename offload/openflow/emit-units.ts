@@ -18,6 +18,7 @@ import { STAGE_CLASSIFY } from '../../datapath/spec/stages.js'
 import { pipelineEntryFlow } from './builder.js'
 import type { Flow } from './flow.js'
 import type { Context } from './stages/context.js'
+import { aclFixedFlows } from './stages/acl-flows.js'
 import { arpEntryFlows, arpFixedFlows } from './stages/arp-nd-flows.js'
 import { classifyFixedFlows, classifyPortFlows, classifyTunnelFlows } from './stages/classify-flows.js'
 import { dhcpEntryFlows, dhcpFixedFlows } from './stages/dhcp-flows.js'
@@ -74,6 +75,8 @@ export function entryUnitFlows (c: Context, e: Entry): Flow[] {
     // read by their group units only
     case 'nexthop': return nexthopEntryFlows(c, e)
     case 'router_port': case 'route': return []
+    // security groups: not emitted yet (issue 10 in progress)
+    case 'acl_port': case 'acl_rule': case 'acl_member': return []
   }
 }
 
@@ -83,7 +86,7 @@ export function groupUnitFlows (c: Context, id: UnitId, opts: UnitOptions): Flow
   if (id === FIXED_UNIT) {
     return [...(opts.entryFlow ? [pipelineEntryFlow({ generation: c.generation, firstStage: STAGE_CLASSIFY })] : []),
       ...classifyFixedFlows(c), ...portSecFixedFlows(c), ...arpFixedFlows(c), ...dhcpFixedFlows(c), ...routeFixedFlows(c),
-      ...nexthopFixedFlows(c), ...egressFixedFlows(c)]
+      ...nexthopFixedFlows(c), ...egressFixedFlows(c), ...aclFixedFlows(c)]
   }
   const [n, k] = id.slice(id.indexOf('/') + 1).split('/').map(Number) as [number, number | undefined]
   if (id.startsWith(FLOOD)) return k === undefined ? floodHeadFlows(c, n) : floodChunkFlows(c, n, k)

@@ -30,6 +30,7 @@ const KEY_FIELDS: Record<string, OfFieldName[]> = {
   arp_spa: ['arp_spa'],
   arp_tpa: ['arp_tpa'],
   udp_dst: ['udp_dst'],
+  ip_proto: ['ip_proto'],
   nd_target: ['nd_target'],
 }
 

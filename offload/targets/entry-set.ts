@@ -21,6 +21,12 @@ export function entryKey(e: Entry): string {
     }
     case 'nexthop': return `nexthop/${e.network}/${ip(e.ip)}`
     case 'egress': return `egress/${e.port}`
+    case 'acl_port': return `acl_port/${e.port}`
+    case 'acl_rule': return `acl_rule/${e.group}/${e.rule}`
+    case 'acl_member': {
+      const [addr, len] = e.prefix.split('/')
+      return `acl_member/${e.group}/${ip(addr ?? '')}/${len ?? ''}`
+    }
   }
 }
 

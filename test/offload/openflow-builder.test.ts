@@ -1,6 +1,6 @@
 // Flow builders refuse what the stage table does not allow; the cookie layout round-trips.
 import t from 'tap'
-import { STAGES, STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_EGRESS, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_PORT_SEC } from '../../datapath/spec/stages.js'
+import { STAGES, STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_EGRESS, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_OUT_CT, STAGE_PORT_SEC } from '../../datapath/spec/stages.js'
 import { OF_TABLE_BASE } from '../../datapath/spec/stages.js'
 import { REASON_NAMES, REASON_PUNT_DHCP } from '../../datapath/spec/verdicts.js'
 import { FlowBuilder, FlowError, act } from '../../offload/openflow/builder.js'
@@ -15,7 +15,7 @@ const mac = MacAddress.parse('fa:16:3e:00:00:01')
 
 t.test('a well-formed flow', async t => {
   const f = FlowBuilder.forStage(STAGE_L2_LOOKUP, gen).priority('ENTRY').cookie({ key: 7 })
-    .match('reg0', Key.of(100)).match('eth_dst', mac).apply(act.setKey('reg2', Key.of(7))).goto(STAGE_EGRESS).build()
+    .match('reg0', Key.of(100)).match('eth_dst', mac).apply(act.setKey('reg2', Key.of(7))).goto(STAGE_OUT_CT).build()
   t.equal(f.table, OF_TABLE_BASE + STAGE_L2_LOOKUP, 'table derived from the stage id')
   t.equal(f.gotoTable, OF_TABLE_BASE + STAGE_EGRESS)
   t.equal(f.priority, priorityOf('ENTRY'))

@@ -42,6 +42,12 @@ export const PROTO_NONE: u32 = 0xffff
   /** the router port the packet entered the router through */
   routerPort: u32 = 0
   dstPort: u32 = 0
+  /** conntrack state of the last ct lookup (CT_* bits, stages/ct.ts), 0 = not tracked */
+  ctState: u32 = 0
+  /** the zone of that lookup (network key & 0xffff) */
+  ctZone: u32 = 0
+  /** ct_mark of the connection found (CT_MARK_BLOCKED) */
+  ctMark: u32 = 0
 
   // verdict
   action: i32 = VERDICT_DROP

@@ -2,8 +2,10 @@
 // or returns false to hand the packet on. Egress always decides.
 import { TRACE_DROP, TRACE_HIT, TRACE_KIND_DECAP, TRACE_KIND_PARSE, TRACE_STAGE_DECAP, TRACE_STAGE_PARSE } from '../../spec/trace'
 import { REASON_NONE, VERDICT_DROP, VERDICT_PUNT } from '../../spec/verdicts'
+import { aclFromPort, aclToPort } from '../stages/acl'
 import { arpNdResponder } from '../stages/arp-nd-responder'
 import { classify } from '../stages/classify'
+import { ctFromPort, ctToPort } from '../stages/ct'
 import { dhcpServer } from '../stages/dhcp-server'
 import { egress } from '../stages/egress'
 import { l2Lookup } from '../stages/l2-lookup'
@@ -53,9 +55,13 @@ function decide(): void {
   if (portSecurity()) return
   if (arpNdResponder()) return
   if (dhcpServer()) return
+  if (ctFromPort()) return
+  if (aclFromPort()) return
   if (l3Route()) return
   if (resolveNexthop()) return
   if (l2Lookup()) return
+  if (ctToPort()) return
+  if (aclToPort()) return
   egress()
 }
 

@@ -1,6 +1,6 @@
 // ls_in_dhcp: DHCP from a local port with a DHCP entry is punted to the slow path (BEHAVIOUR.md §6).
 import type { DhcpEntry } from '../../../datapath/host/entries.js'
-import { STAGE_DHCP, STAGE_L3_ROUTE } from '../../../datapath/spec/stages.js'
+import { STAGE_DHCP, STAGE_IN_CT } from '../../../datapath/spec/stages.js'
 import { REASON_DHCP_UNKNOWN_PORT, REASON_PUNT_DHCP } from '../../../datapath/spec/verdicts.js'
 import { FlowBuilder, act } from '../builder.js'
 import { ETH_TYPE_IPV4, IP_PROTO_UDP, UDP_PORT_DHCP_SERVER } from '../fields.js'
@@ -24,6 +24,6 @@ export function dhcpEntryFlows(c: Context, e: DhcpEntry): Flow[] {
 export function dhcpFixedFlows(c: Context): Flow[] {
   return [
     dhcp(c.flow(STAGE_DHCP).priority('CLASS_MISS').cookie({ reason: REASON_DHCP_UNKNOWN_PORT })).build(),
-    c.flow(STAGE_DHCP).priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_L3_ROUTE).build(),
+    c.flow(STAGE_DHCP).priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_IN_CT).build(),
   ]
 }

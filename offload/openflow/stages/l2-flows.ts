@@ -1,6 +1,6 @@
 // ls_in_l2_lkup: destination MAC -> port; hairpin; flood of broadcast, multicast, unknown unicast (BEHAVIOUR.md §9).
 import type { L2Entry } from '../../../datapath/host/entries.js'
-import { STAGE_EGRESS, STAGE_L2_LOOKUP } from '../../../datapath/spec/stages.js'
+import { STAGE_OUT_CT, STAGE_L2_LOOKUP } from '../../../datapath/spec/stages.js'
 import { REASON_HAIRPIN } from '../../../datapath/spec/verdicts.js'
 import { act } from '../builder.js'
 import type { Action, Flow } from '../flow.js'
@@ -21,7 +21,7 @@ export function l2EntryFlows(c: Context, e: L2Entry): Flow[] {
       .match(REG_NETWORK, key(e.network)).match('eth_dst', mac).match(REG_SRC_PORT, key(e.port)).build(),
     c.flow(STAGE_L2_LOOKUP).priority('ENTRY').cookie({ key: e.port })
       .match(REG_NETWORK, key(e.network)).match('eth_dst', mac)
-      .apply(act.setKey(REG_DST_PORT, key(e.port))).goto(STAGE_EGRESS).build(),
+      .apply(act.setKey(REG_DST_PORT, key(e.port))).goto(STAGE_OUT_CT).build(),
   ]
 }
 
