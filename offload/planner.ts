@@ -90,6 +90,11 @@ export function planOffload(input: Topology | Entry[], profile: Profile, opts: P
     const stays = staysInSoftware(stage, needs, count.entries, { profile, leftAt, placed, lookups })
     if (stays !== undefined) {
       plan.why.push(stays)
+    } else if (isPassThrough(needs, count.entries)) {
+      // nothing to match and nothing to do (security-group stages without security groups): no table, no lookup
+      plan.placement = 'target'
+      plan.slowPathShare = 0
+      plan.why.push('no entries: the stage passes every packet on, without a table')
     } else {
       for (const part of needs.partial) {
         const lacks = missingCapabilities(part, profile)
@@ -139,6 +144,9 @@ export function planOffload(input: Topology | Entry[], profile: Profile, opts: P
 }
 
 /** One lookup per entry table the stage reads (l3 route reads router ports, then routes). */
+const isPassThrough = (needs: StageNeeds, entries: number): boolean =>
+  entries === 0 && needs.match.length === 0 && needs.actions.length === 0 && needs.softwareOnly === undefined
+
 const lookupsOf = (stage: StageDecl): number => stage.tables.split(',').length
 
 interface PlanState { profile: Profile; leftAt: string | undefined; placed: Map<number, Placement>; lookups: number }

@@ -17,10 +17,10 @@ t.test('a well-formed flow', async t => {
   const f = FlowBuilder.forStage(STAGE_L2_LOOKUP, gen).priority('ENTRY').cookie({ key: 7 })
     .match('reg0', Key.of(100)).match('eth_dst', mac).apply(act.setKey('reg2', Key.of(7))).goto(STAGE_OUT_CT).build()
   t.equal(f.table, OF_TABLE_BASE + STAGE_L2_LOOKUP, 'table derived from the stage id')
-  t.equal(f.gotoTable, OF_TABLE_BASE + STAGE_EGRESS)
+  t.equal(f.gotoTable, OF_TABLE_BASE + STAGE_OUT_CT)
   t.equal(f.priority, priorityOf('ENTRY'))
   t.same(parseCookie(f.cookie), { generation: 3, stage: STAGE_L2_LOOKUP, subject: { key: 7 } })
-  t.equal(renderFlow(f), `table=${f.table},priority=1000,cookie=0x3060000000007,reg0=100,eth_dst=fa:16:3e:00:00:01 actions=set_field:7->reg2,goto_table:${f.gotoTable}`)
+  t.equal(renderFlow(f), `table=${f.table},priority=1000,cookie=0x${(0x3000000000000n | (BigInt(STAGE_L2_LOOKUP) << 40n) | 7n).toString(16)},reg0=100,eth_dst=fa:16:3e:00:00:01 actions=set_field:7->reg2,goto_table:${f.gotoTable}`)
 })
 
 t.test('a match field outside the stage keys is refused', async t => {
