@@ -156,3 +156,111 @@ export class ServeNode {
     rmSync(this.dir, { recursive: true, force: true })
   }
 }
+
+// --- Traffic helpers for the security-group tests (additions; nothing above depends on them). Workloads'
+// servers and long connections are processes in a namespace: each is started in its own process group and
+// killed with it by the test's teardown (a process outlives the deletion of its namespace).
+
+/** A long-running process in a namespace, with its output kept; stop() ends it and its children. */
+export interface Daemon { child: ChildProcess, output: () => string, stop: () => Promise<void> }
+
+/** Starts `cmd args` in `ns` (stdin a pipe when asked); the test's teardown stops it. */
+export function spawnIn (t: Test, ns: string, cmd: string, args: string[], opts: { stdin?: boolean } = {}): Daemon {
+  const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { detached: true, stdio: [opts.stdin === true ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr?.on('data', (d: Buffer) => { out += d.toString() })
+  child.stdin?.on('error', () => undefined) // a write after the process ended is not the test's failure
+  const gone = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      try { process.kill(-child.pid, 'SIGKILL') } catch { /* already gone */ }
+    }
+    await gone
+  }
+  t.teardown(stop)
+  return { child, output: () => out, stop }
+}
+
+// An echo server: every TCP connection gets its bytes back (and is closed when the client half-closes), every
+// UDP datagram goes back to its sender. argv: TCP ports and UDP ports, comma separated ('-' for none).
+const ECHO_SERVER = `
+const net = require('node:net'), dgram = require('node:dgram')
+const [tcp, udp] = process.argv.slice(1).map(s => s === '-' ? [] : s.split(',').map(Number))
+let n = 0
+const up = () => { if (++n === tcp.length + udp.length) console.log('ready') }
+for (const p of tcp) net.createServer({ allowHalfOpen: true }, s => {
+  s.on('data', d => s.write(d)); s.on('end', () => s.end()); s.on('error', () => s.destroy())
+}).listen(p, up)
+for (const p of udp) { const s = dgram.createSocket('udp4'); s.on('message', (m, r) => s.send(m, r.port, r.address)); s.bind(p, up) }
+`
+
+/** An echo server in `ns` on these TCP and UDP ports, listening when this returns. */
+export async function echoServer (t: Test, ns: string, ports: { tcp?: number[], udp?: number[] }): Promise<Daemon> {
+  const list = (ps: number[] | undefined): string => ps === undefined || ps.length === 0 ? '-' : ps.join(',')
+  const d = spawnIn(t, ns, process.execPath, ['-e', ECHO_SERVER, list(ports.tcp), list(ports.udp)])
+  await until(`the echo server in ${ns}`, async () => {
+    if (d.child.exitCode !== null) throw new Error(`echo server in ${ns} exited: ${d.output()}`)
+    return d.output().includes('ready')
+  }, 10_000, 50)
+  return d
+}
+
+let probes = 0
+
+/**
+ * A new TCP connection from `ns` to ip:port with busybox nc carries a line there and back (the echo server
+ * answers it). busybox nc here has no -z/-k/-u: -w bounds the connect only, so the whole probe is bounded too.
+ */
+export async function tcpProbe (ns: string, ip: string, port: number, connectS = 1): Promise<boolean> {
+  const token = `probe-${process.pid}-${++probes}`
+  const r = await exec('ip', ['netns', 'exec', ns, 'sh', '-c', 'echo "$1" | busybox nc -w "$2" "$3" "$4"', 'sh', token, String(connectS), ip, String(port)],
+    { timeoutMs: (connectS + 3) * 1000 })
+  return r.code === 0 && r.stdout.includes(token)
+}
+
+// A UDP client: sends one datagram up to 3 times, 400 ms apart; exit 0 when it comes back.
+const UDP_PROBE = `
+const s = require('node:dgram').createSocket('udp4'), [ip, port, token] = process.argv.slice(1), msg = Buffer.from(token)
+let tries = 0
+const send = () => { if (tries++ === 3) process.exit(1); s.send(msg, Number(port), ip); setTimeout(send, 400) }
+s.on('message', m => { if (m.equals(msg)) process.exit(0) }); s.on('error', () => undefined); send()
+`
+
+/** A UDP datagram from `ns` to ip:port comes back from the echo server. */
+export async function udpProbe (ns: string, ip: string, port: number): Promise<boolean> {
+  const token = `probe-${process.pid}-${++probes}`
+  const r = await exec('ip', ['netns', 'exec', ns, process.execPath, '-e', UDP_PROBE, ip, String(port), token], { timeoutMs: 5000 })
+  return r.code === 0
+}
+
+/** `count` pings from `ns` to `ip`, 0.2 s apart, each waited for 1 s: did all of them come back? */
+export async function pings (ns: string, ip: string, count = 2, opts: { from?: string } = {}): Promise<boolean> {
+  const src = opts.from !== undefined ? ['-I', opts.from] : []
+  return (await inNs(ns, 'ping', '-c', String(count), '-i', '0.2', '-W', '1', ...src, ip)).code === 0
+}
+
+/**
+ * A long TCP connection from `ns` to an echo server at ip:port: busybox nc, fed a numbered line every `everyMs`
+ * through its stdin. sent() counts the lines written (the writes go on whatever the network does: the socket
+ * buffers them), received() the echoed bytes that came back: data stopped when received() stays put while
+ * sent() grows.
+ */
+export interface Stream { sent: () => number, received: () => number, stop: () => Promise<void> }
+
+export function tcpStream (t: Test, ns: string, ip: string, port: number, everyMs = 200): Stream {
+  const d = spawnIn(t, ns, 'busybox', ['nc', ip, String(port)], { stdin: true })
+  let sent = 0, received = 0
+  d.child.stdout?.on('data', (b: Buffer) => { received += b.length })
+  const timer = setInterval(() => { if (d.child.stdin?.writable === true) d.child.stdin.write(`line ${++sent}\n`) }, everyMs)
+  const stop = async (): Promise<void> => { clearInterval(timer); await d.stop() }
+  t.teardown(() => { clearInterval(timer) })
+  return { sent: () => sent, received: () => received, stop }
+}
+
+/** ovs-appctl against a node's private ovs-vswitchd (e.g. dpctl/dump-conntrack). */
+export async function appctl (node: ServeNode, ...args: string[]): Promise<string> {
+  const r = await exec('ovs-appctl', ['-t', join(node.dir, 'ovs', 'ovs-vswitchd.ctl'), ...args])
+  if (r.code !== 0) throw new Error(`ovs-appctl ${args.join(' ')}: ${r.stderr}`)
+  return r.stdout
+}

@@ -6,8 +6,9 @@
 // b2 (n2) on chassis B. It checks: both chassis registered; each agent reports its own ports ACTIVE; real DHCP
 // leases answered by each chassis itself; ping and TCP across the tunnel on one network; ping routed by the
 // source chassis crossing the tunnel once; ARP for a remote workload answered locally; the tunnel port's
-// options; a deleted port on B losing its flows on A; kill -9 and restart of agent A with a ping running; agent A
-// restarted on another VTEP address (its tunnel port and B's tunnels follow).
+// options; security groups across chassis (B's ingress rules decide, replies pass by conntrack on each
+// chassis); a deleted port on B losing its flows on A; kill -9 and restart of agent A with a ping running;
+// agent A restarted on another VTEP address (its tunnel port and B's tunnels follow).
 import { type ChildProcess, spawn } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,7 +22,7 @@ import { startEtcd, startMosquitto } from '../helpers/servers.js'
 import { openPubSub } from '../../store/registry.js'
 import type { Change } from '../../store/types.js'
 import { joinUnderlay } from '../helpers/underlay.js'
-import { exec, inNs, until } from './serve-node.js'
+import { echoServer, exec, inNs, tcpProbe, until } from './serve-node.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
@@ -267,6 +268,38 @@ for (const TUNNEL of TUNNELS) t.test(`two chassis joined by ${TUNNEL} tunnels`, 
   t.match(arp.stdout, new RegExp(`\\[${b1.mac_address as string}\\]`, 'i'), 'ARP for b1 answered with b1\'s MAC')
   t.ok(await responder() - answered >= 2, 'by A\'s ARP responder flow for b1\'s address')
   t.equal(await tunnelIn(ovsB, n1), bIn, 'the ARP requests never crossed the tunnel (answered on chassis A)')
+
+  // --- security groups across chassis: b1 (B) moves to group guard (ICMP from n1's CIDR, TCP 5555 from members
+  // of default, egress open), a1 (A) stays in default. Each chassis enforces its own ports: A a1's egress (open)
+  // and ingress (members of default only), B b1's. B must know a1's address as a member of default although a1
+  // lives on A. Replies pass by conntrack, on each chassis in n1's zone.
+  const sg = jsonDocuments((await openstack(env, [], [
+    'security group create guard -f json',
+    'security group rule create guard --ingress --protocol icmp --remote-ip 10.41.0.0/24 -f json',
+    'security group rule create guard --ingress --protocol tcp --dst-port 5555 --remote-group default -f json',
+    `port set ${b1.id as string} --no-security-group --security-group guard`,
+    `port show ${b1.id as string} -f json`,
+  ].join('\n') + '\n')).stdout) as Obj[]
+  const guard = sg[0]
+  t.same(sg[3]?.security_group_ids, [guard?.id], 'b1 is in group guard only')
+  await echoServer(t, wb1.ns, { tcp: [5555, 5556] })
+  await echoServer(t, wa1.ns, { tcp: [5555] })
+  t.ok(await until('TCP a1 -> b1:5555 under guard', async () => await tcpProbe(wa1.ns, ip(b1), 5555), 30_000),
+    'TCP a1 (A) -> b1:5555 (B): B admits members of default, a1 among them though it lives on A')
+  t.ok((await ping(wa1, ip(b1))).ok, 'ping a1 -> b1 (ICMP from 10.41.0.0/24)')
+  const [tcp5556, pingBack, tcpBack] = await Promise.all([tcpProbe(wa1.ns, ip(b1), 5556), ping(wb1, ip(a1), 2), tcpProbe(wb1.ns, ip(a1), 5555)])
+  t.notOk(tcp5556, 'TCP a1 -> b1:5556 does not pass: no rule of guard admits it')
+  t.notOk(pingBack.ok, 'ping b1 -> a1 does not pass (a1 admits members of default only): the replies above passed by conntrack')
+  t.notOk(tcpBack, 'TCP b1 -> a1:5555 does not pass')
+  // both chassis tracked a1 -> b1:5555, each in n1's zone (network key & 0xffff)
+  for (const [name, ovs] of [['A', ovsA], ['B', ovsB]] as const) {
+    const ct = (await ovs.appctl('dpctl/dump-conntrack')).split('\n')
+      .filter(l => l.startsWith('tcp,') && l.includes(`src=${ip(a1)},dst=${ip(b1)},`) && l.includes('dport=5555'))
+    t.ok(ct.length > 0 && ct.every(l => l.includes(`zone=${(n1.key as number) & 0xffff}`)),
+      `chassis ${name}'s conntrack holds a1 -> b1:5555 in n1's zone: ${ct[0] ?? 'none'}`)
+  }
+  await agentA.checkFlows(t, 'A (security groups)')
+  await agentB.checkFlows(t, 'B (security groups)')
 
   // --- deleting b1 on chassis B removes A's flows that reach it
   const macB1 = (b1.mac_address as string).toLowerCase()
