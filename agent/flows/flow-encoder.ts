@@ -96,6 +96,21 @@ function regMove (src: FieldSlice, dst: FieldSlice): OfAction[] {
   })
 }
 
+/** OVS nicira-ext.h: nx_action_conntrack flags and "no recirculation" */
+const NX_CT_F_COMMIT = 1
+const NX_CT_RECIRC_NONE = 0xff
+
+function ctAction (a: Extract<Action, { type: 'NXAST_CT' }>): OfAction {
+  const zone = NXM_OF[a.zone.field]
+  if (zone === undefined) throw new FlowEncodeError(`no NXM header for the ct zone source ${a.zone.field}`)
+  const ofs = a.zone.ofs ?? 0
+  const nBits = a.zone.nBits ?? OF_FIELDS[a.zone.field].bits
+  return {
+    type: 'NXAST_CT', flags: a.commit ? NX_CT_F_COMMIT : 0, zoneSrc: nxmHeader(zone), zoneOfsNbits: (ofs << 6) | (nBits - 1),
+    recircTable: a.table ?? NX_CT_RECIRC_NONE, alg: 0, actions: encodeActions(a.exec),
+  }
+}
+
 export function encodeActions (actions: readonly Action[]): OfAction[] {
   return actions.flatMap((a): OfAction[] => {
     switch (a.type) {
@@ -105,6 +120,8 @@ export function encodeActions (actions: readonly Action[]): OfAction[] {
       case 'OFPAT_POP_VLAN': return [{ type: 'OFPAT_POP_VLAN' }]
       case 'NXAST_REG_MOVE': return regMove(a.src, a.dst)
       case 'NXAST_RESUBMIT_TABLE': return [{ type: 'NXAST_RESUBMIT_TABLE', table: a.table }]
+      case 'NXAST_CONJUNCTION': return [{ type: 'NXAST_CONJUNCTION', id: a.id, clause: a.clause - 1, nClauses: a.nClauses }]
+      case 'NXAST_CT': return [ctAction(a)]
     }
   })
 }

@@ -13,12 +13,26 @@ export const OFPAT_SET_FIELD = 25
 export const OFPAT_EXPERIMENTER = 0xffff
 export const NXAST_RESUBMIT = 1
 export const NXAST_RESUBMIT_TABLE = 14
+/** OVS lib/ofp-actions.c enum ofp_raw_action_type: NX1.0+(34) conjunction, (35) ct, (43) ct_clear */
+export const NXAST_CONJUNCTION = 34
+export const NXAST_CT = 35
+export const NXAST_CT_CLEAR = 43
+/** nx_action_conntrack.flags (nicira-ext.h) */
+export const NX_CT_F_COMMIT = 1 << 0
+export const NX_CT_F_FORCE = 1 << 1
+/** nx_action_conntrack.recirc_table: no recirculation */
+export const NX_CT_RECIRC_NONE = 0xff
 
 export const OFP_ACTION_OUTPUT_LEN = 16
 export const OFP_ACTION_GENERIC_LEN = 8
 export const OFP_ACTION_PUSH_LEN = 8
 export const OFP_ACTION_GROUP_LEN = 8
 export const NX_ACTION_RESUBMIT_LEN = 16
+export const NX_ACTION_CONJUNCTION_LEN = 16
+/** struct nx_action_conntrack before its nested actions */
+export const NX_ACTION_CONNTRACK_LEN = 24
+/** struct nx_action_header (ct_clear has no body) */
+export const NX_ACTION_HEADER_LEN = 16
 /** OpenFlow 1.0 16-bit OFPP_IN_PORT, which nx_action_resubmit's in_port uses (OVS nicira-ext.h) */
 export const OFPP10_IN_PORT = 0xfff8
 
@@ -33,6 +47,14 @@ export type Action =
   | { type: 'NXAST_RESUBMIT', inPort: number }
   /** resubmit(in_port, table): inPort defaults to OFPP10_IN_PORT */
   | { type: 'NXAST_RESUBMIT_TABLE', table: number, inPort?: number }
+  /** conjunction(id, clause+1/nClauses): `clause` is 0-based on the wire, as nx_action_conjunction has it */
+  | { type: 'NXAST_CONJUNCTION', id: number, clause: number, nClauses: number }
+  /**
+   * ct(...): zoneSrc is an NXM header (0 = zoneImm is the zone), zoneOfsNbits nxm_encode_ofs_nbits (ofs << 6 |
+   * n_bits - 1), recircTable NX_CT_RECIRC_NONE for none, alg 0 for none, then the nested actions (exec)
+   */
+  | { type: 'NXAST_CT', flags: number, zoneSrc: number, zoneOfsNbits: number, recircTable: number, alg: number, actions: Action[] }
+  | { type: 'NXAST_CT_CLEAR' }
   /** any other action, kept as bytes so that decode + encode is the identity */
   | { type: 'unknown', actionType: number, body: Buffer }
 
@@ -68,6 +90,19 @@ export function encodeAction (w: Writer, a: Action): void {
         .u16(a.inPort ?? OFPP10_IN_PORT).u8(table).zeros(3)
       return
     }
+    case 'NXAST_CONJUNCTION':
+      w.u16(OFPAT_EXPERIMENTER).u16(NX_ACTION_CONJUNCTION_LEN).u32(NX_VENDOR_ID).u16(NXAST_CONJUNCTION)
+        .u8(a.clause).u8(a.nClauses).u32(a.id)
+      return
+    case 'NXAST_CT':
+      w.u16(OFPAT_EXPERIMENTER).u16(0).u32(NX_VENDOR_ID).u16(NXAST_CT).u16(a.flags).u32(a.zoneSrc).u16(a.zoneOfsNbits)
+        .u8(a.recircTable).zeros(3).u16(a.alg)
+      encodeActions(w, a.actions)
+      w.setU16(start + 2, w.length - start)
+      return
+    case 'NXAST_CT_CLEAR':
+      w.u16(OFPAT_EXPERIMENTER).u16(NX_ACTION_HEADER_LEN).u32(NX_VENDOR_ID).u16(NXAST_CT_CLEAR).zeros(6)
+      return
     case 'unknown':
       w.u16(a.actionType).u16(4 + a.body.length).bytes(a.body)
   }
@@ -96,10 +131,26 @@ export function decodeAction (r: Reader): Action {
     case OFPAT_EXPERIMENTER: {
       const vendor = b.u32()
       const subtype = b.u16()
-      if (vendor === NX_VENDOR_ID && len === NX_ACTION_RESUBMIT_LEN) {
+      if (vendor !== NX_VENDOR_ID) break
+      if (len === NX_ACTION_RESUBMIT_LEN && (subtype === NXAST_RESUBMIT || subtype === NXAST_RESUBMIT_TABLE)) {
         const inPort = b.u16(); const table = b.u8()
         if (subtype === NXAST_RESUBMIT) return { type: 'NXAST_RESUBMIT', inPort }
-        if (subtype === NXAST_RESUBMIT_TABLE) return { type: 'NXAST_RESUBMIT_TABLE', inPort, table }
+        return { type: 'NXAST_RESUBMIT_TABLE', inPort, table }
+      }
+      if (subtype === NXAST_CONJUNCTION && len === NX_ACTION_CONJUNCTION_LEN) {
+        const clause = b.u8(); const nClauses = b.u8()
+        return { type: 'NXAST_CONJUNCTION', clause, nClauses, id: b.u32() }
+      }
+      if (subtype === NXAST_CT && len >= NX_ACTION_CONNTRACK_LEN) {
+        const flags = b.u16(); const zoneSrc = b.u32(); const zoneOfsNbits = b.u16(); const recircTable = b.u8()
+        const pad = b.bytes(3, 'nx_action_conntrack.pad')
+        const alg = b.u16()
+        // non-zero padding would not survive a re-encode: keep such an action as bytes
+        if (pad.some(x => x !== 0)) break
+        return { type: 'NXAST_CT', flags, zoneSrc, zoneOfsNbits, recircTable, alg, actions: decodeActions(b) }
+      }
+      if (subtype === NXAST_CT_CLEAR && len === NX_ACTION_HEADER_LEN && b.bytes(6, 'nx_action_header.pad').every(x => x === 0)) {
+        return { type: 'NXAST_CT_CLEAR' }
       }
       break
     }

@@ -43,6 +43,15 @@ export const OXM_FIELDS: readonly OxmFieldDecl[] = [
   ...Array.from({ length: 16 }, (_, i) => ({ name: `NXM_NX_REG${i}`, cls: OFPXMC_NXM_1, field: i, kind: 'u32' as const, maskable: true })),
   { name: 'NXM_NX_TUN_IPV4_SRC', cls: OFPXMC_NXM_1, field: 31, kind: 'ipv4', maskable: true },
   { name: 'NXM_NX_TUN_IPV4_DST', cls: OFPXMC_NXM_1, field: 32, kind: 'ipv4', maskable: true },
+  // fragment bits and TTL (meta-flow.xml NXM_NX_IP_FRAG(26), NXM_NX_IP_TTL(29))
+  { name: 'NXM_NX_IP_FRAG', cls: OFPXMC_NXM_1, field: 26, kind: 'u8', maskable: true },
+  { name: 'NXM_NX_IP_TTL', cls: OFPXMC_NXM_1, field: 29, kind: 'u8', maskable: false },
+  // conjunctive match and connection tracking (meta-flow.xml NXM_NX_CONJ_ID(37), NXM_NX_CT_STATE(105),
+  // NXM_NX_CT_ZONE(106), NXM_NX_CT_MARK(107))
+  { name: 'NXM_NX_CONJ_ID', cls: OFPXMC_NXM_1, field: 37, kind: 'u32', maskable: false },
+  { name: 'NXM_NX_CT_STATE', cls: OFPXMC_NXM_1, field: 105, kind: 'u32', maskable: true },
+  { name: 'NXM_NX_CT_ZONE', cls: OFPXMC_NXM_1, field: 106, kind: 'u16', maskable: false },
+  { name: 'NXM_NX_CT_MARK', cls: OFPXMC_NXM_1, field: 107, kind: 'u32', maskable: true },
 ]
 
 const byName = new Map(OXM_FIELDS.map(d => [d.name, d]))

@@ -147,7 +147,7 @@ export interface AclPortEntry {
 export interface AclRuleEntry {
   stage: 'acl_rule'
   group: number
-  /** the rule's key, unique per group */
+  /** the rule's key: the store allocates rule keys from one space, so it names one rule cloud-wide */
   rule: number
   direction: 'ingress' | 'egress'
   family: 4 | 6

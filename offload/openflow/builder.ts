@@ -3,11 +3,14 @@
 // take values as typed addresses and keys (values.ts), get its priority from a named band (priorities.ts), its
 // cookie from the layout (layout.ts), and go only to a stage listed as `next` in datapath/spec/stages.ts.
 import { OF_TABLE_BASE, STAGES } from '../../datapath/spec/stages.js'
-import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, type FieldValues, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_UDP, OF_FIELDS, type OfFieldName } from './fields.js'
+import {
+  ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, type FieldValues, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_SCTP, IP_PROTO_TCP, IP_PROTO_UDP,
+  OF_FIELDS, type OfFieldName,
+} from './fields.js'
 import { type Action, type FieldSlice, type Flow, type MatchEntry, OFPCML_NO_BUFFER, OFPP_CONTROLLER, OFPP_IN_PORT } from './flow.js'
-import { type CookieSubject, makeCookie } from './layout.js'
+import { CT_ZONE, type CookieSubject, makeCookie } from './layout.js'
 import { type PriorityBand, priorityOf } from './priorities.js'
-import { Bits, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAddress, MaskedMac, OfPort } from './values.js'
+import { Bits, CtState, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAddress, MaskedMac, OfPort } from './values.js'
 import { type FieldRule, fieldRules } from './stage-fields.js'
 
 export class FlowError extends Error {
@@ -30,8 +33,12 @@ const NEEDS: Partial<Record<OfFieldName, [OfFieldName, number[]][]>> = {
   ipv6_src: [['eth_type', [ETH_TYPE_IPV6]]],
   nd_target: [['eth_type', [ETH_TYPE_IPV6]], ['ip_proto', [IP_PROTO_ICMPV6]], ['icmpv6_type', [135, 136]]],
   ipv6_dst: [['eth_type', [ETH_TYPE_IPV6]]],
-  udp_src: [['eth_type', [ETH_TYPE_IPV4]], ['ip_proto', [IP_PROTO_UDP]]],
-  udp_dst: [['eth_type', [ETH_TYPE_IPV4]], ['ip_proto', [IP_PROTO_UDP]]],
+  udp_src: [['eth_type', IP_ANY], ['ip_proto', [IP_PROTO_UDP]]],
+  udp_dst: [['eth_type', IP_ANY], ['ip_proto', [IP_PROTO_UDP]]],
+  tcp_dst: [['eth_type', IP_ANY], ['ip_proto', [IP_PROTO_TCP]]],
+  sctp_dst: [['eth_type', IP_ANY], ['ip_proto', [IP_PROTO_SCTP]]],
+  icmp_code: [['eth_type', [ETH_TYPE_IPV4]], ['ip_proto', [IP_PROTO_ICMP]]],
+  icmpv6_code: [['eth_type', [ETH_TYPE_IPV6]], ['ip_proto', [IP_PROTO_ICMPV6]]],
   arp_op: [['eth_type', [ETH_TYPE_ARP]]],
   arp_spa: [['eth_type', [ETH_TYPE_ARP]]],
   arp_tpa: [['eth_type', [ETH_TYPE_ARP]]],
@@ -50,8 +57,9 @@ function encode(field: OfFieldName, v: AnyValue): { value: bigint; mask?: bigint
   else if (v instanceof Ipv4Prefix) { value = v.address.value; if (v.length < 32) mask = v.mask }
   else if (v instanceof Ipv6Prefix) { value = v.address.value; if (v.length < 128) mask = v.mask }
   else if (v instanceof OfPort || v instanceof Key) value = BigInt(v.value)
-  else if (v instanceof Bits) { value = BigInt(v.value); mask = BigInt(v.mask) }
+  else if (v instanceof Bits) { value = BigInt(v.value >>> 0); mask = BigInt(v.mask >>> 0) }
   else if (v instanceof MaskedMac) { value = v.address.value; mask = v.mask.value }
+  else if (v instanceof CtState) { value = BigInt(v.value); mask = BigInt(v.mask) }
   else value = BigInt(v)
   if (value < 0n || value > full) throw new Error(`${field}: value ${value} does not fit ${bits} bits`)
   return mask === undefined ? { value } : { value, mask }
@@ -108,7 +116,7 @@ export class FlowBuilder {
 
   /** Continue in the table of `stageId`, which must be listed in this stage's `next`. */
   goto(stageId: number): this {
-    const allowed = (STAGES[this.stageId]?.next ?? '').split(',').filter(s => s !== '').map(Number)
+    const allowed = this.allowedNext()
     if (!allowed.includes(stageId)) {
       throw new FlowError(this.stageName, `may not go to ${STAGES[stageId]?.name ?? `stage ${stageId}`} (next: ${allowed.map(n => STAGES[n]?.name).join(', ') || 'none'})`)
     }
@@ -123,12 +131,47 @@ export class FlowBuilder {
     return this
   }
 
+  /** ct(table=) recirculates into a stage, which must be a next stage like a goto's; ct needs an IP match (OVS). */
+  private checkConntrack(): void {
+    for (const a of this.actions) {
+      if (a.type !== 'NXAST_CT') continue
+      if (a.table !== undefined && !this.allowedNext().includes(a.table - OF_TABLE_BASE)) {
+        throw new FlowError(this.stageName, `ct may not recirculate to table ${a.table} (next: ${this.allowedNext().map(n => STAGES[n]?.name).join(', ') || 'none'})`)
+      }
+      if (a.table !== undefined && this.next !== undefined) throw new FlowError(this.stageName, 'ct(table=) already moves the packet on: no goto as well')
+      if (a.exec.length > 0 && !a.commit) throw new FlowError(this.stageName, 'ct(exec()) needs commit (ovs-actions(7))')
+      if (a.exec.some(x => x.type !== 'OFPAT_SET_FIELD' || x.field !== 'ct_mark')) throw new FlowError(this.stageName, 'ct(exec()) sets ct_mark only')
+      const et = this.matches.find(m => m.field === 'eth_type')?.value
+      if (et !== BigInt(ETH_TYPE_IPV4) && et !== BigInt(ETH_TYPE_IPV6)) throw new FlowError(this.stageName, 'ct needs eth_type IPv4 or IPv6 in the match (OVS refuses it otherwise)')
+    }
+  }
+
+  /** ovs-fields(7) "Conjunctive Match": conjunction() actions stand alone, 2..64 clauses, one clause per id. */
+  private checkConjunctions(): void {
+    const conj = this.actions.filter(a => a.type === 'NXAST_CONJUNCTION')
+    if (conj.length === 0) return
+    if (conj.length !== this.actions.length || this.next !== undefined) throw new FlowError(this.stageName, 'a flow with conjunction() has no other action and no goto')
+    const ids = new Set<number>()
+    for (const a of conj) {
+      if (a.nClauses < 2 || a.nClauses > 64 || a.clause < 1 || a.clause > a.nClauses) throw new FlowError(this.stageName, `conjunction(${a.id},${a.clause}/${a.nClauses}): clauses 2..64, clause 1..n`)
+      if (a.id < 1 || a.id > 0xffffffff) throw new FlowError(this.stageName, `conjunction id ${a.id} outside 1..2^32-1`)
+      if (ids.has(a.id)) throw new FlowError(this.stageName, `conjunction id ${a.id} twice in one flow`)
+      ids.add(a.id)
+    }
+  }
+
+  private allowedNext(): number[] {
+    return (STAGES[this.stageId]?.next ?? '').split(',').filter(s => s !== '').map(Number)
+  }
+
   build(): Flow {
     if (this.prio === undefined) throw new FlowError(this.stageName, 'no priority band')
     if (this.actions.some(a => a.type === 'NXAST_RESUBMIT_TABLE' && a.table !== OF_TABLE_BASE + this.stageId)) {
       throw new FlowError(this.stageName, 'may resubmit only to its own table (a stage moves on with goto)')
     }
     if (this.subject === undefined) throw new FlowError(this.stageName, 'no cookie subject')
+    this.checkConntrack()
+    this.checkConjunctions()
     for (const m of this.matches) {
       for (const [pre, want] of NEEDS[m.field] ?? []) {
         const got = this.matches.find(x => x.field === pre)
@@ -178,7 +221,7 @@ export const act = {
   setArpSpa: (ip: Ipv4Address): Action => setField('arp_spa', ip),
   setTunDst: (ip: Ipv4Address): Action => setField('tun_dst', ip),
   setTunId: (key: Key): Action => setField('tun_id', key),
-  setKey: (reg: 'reg0' | 'reg1' | 'reg2' | 'reg3' | 'reg6', key: Key): Action => setField(reg, key),
+  setKey: (reg: 'reg0' | 'reg1' | 'reg2' | 'reg3' | 'reg6' | 'reg7', key: Key): Action => setField(reg, key),
   setNexthop: (ip: Ipv4Address): Action => setField('reg4', ip),
   setNexthop6: (ip: Ipv6Address): Action => setField('xxreg2', ip),
   setIpv4Src: (ip: Ipv4Address): Action => setField('nw_src', ip),
@@ -193,4 +236,11 @@ export const act = {
   move: (src: FieldSlice, dst: FieldSlice): Action => ({ type: 'NXAST_REG_MOVE', src, dst }),
   /** resubmit(,table of stageId): for a stage that looks itself up again (the flood chunks, l2-flows.ts) */
   resubmitTo: (stageId: number): Action => ({ type: 'NXAST_RESUBMIT_TABLE', table: OF_TABLE_BASE + stageId }),
+  /** ct(table=<stage>,zone=reg0[0..15]): look up the network's zone, go on in `stageId` (a next stage) */
+  ctLookup: (stageId: number): Action => ({ type: 'NXAST_CT', commit: false, zone: CT_ZONE, table: OF_TABLE_BASE + stageId, exec: [] }),
+  /** ct(commit,zone=reg0[0..15],exec(set_field:<mark>->ct_mark)): commit the connection with this mark */
+  ctCommit: (mark: number): Action =>
+    ({ type: 'NXAST_CT', commit: true, zone: CT_ZONE, exec: [{ type: 'OFPAT_SET_FIELD', field: 'ct_mark', value: BigInt(mark >>> 0) }] }),
+  /** conjunction(id, clause/nClauses) */
+  conjunction: (id: number, clause: number, nClauses: number): Action => ({ type: 'NXAST_CONJUNCTION', id, clause, nClauses }),
 }

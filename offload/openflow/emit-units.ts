@@ -10,15 +10,24 @@
 //   flood/<network>/<k>   the ports of chunk k on the network, their egress  the same, for a port of chunk k
 //   router/<router>       the router's router_port and route entries         router_port / route of the router
 //   fixed                 nothing (misses, the pipeline entry flow)          the options (tunnel port, l3 mode)
+//   <acl_port key>        the port's ct lookups, clause 1 of its groups'     the entry; a rule of one of its groups
+//                         rules, its drops
+//   <acl_rule key>        the rule's action flows (conj_id)                  the entry
+//   acl                   the flows every enforced port shares (always       the first acl_port coming, the last going
+//                         allowed, ct state, established miss)
+//   acl-remote/<s>/<pfx>  clause 2 for one prefix in acl stage s: every      a member with that prefix, a rule naming
+//                         rule it serves (member, remote_prefix, any)        it (or one of its prefixes' groups)
+//   acl-l4/<match>        clause 3 for one distinct L4 match                 a rule with that match
 //
 // emitOpenFlow (emitter.ts) is the same flows in stage order; test/compiler/randomized.test.ts holds the union
 // of all units, kept incrementally, equal to it, and the agent's oracle holds the switch equal to a recompute.
 import type { Entry } from '../../datapath/host/entries.js'
-import { STAGE_CLASSIFY } from '../../datapath/spec/stages.js'
+import { STAGE_CLASSIFY, STAGE_IN_ACL, STAGE_OUT_ACL } from '../../datapath/spec/stages.js'
 import { pipelineEntryFlow } from './builder.js'
 import type { Flow } from './flow.js'
 import type { Context } from './stages/context.js'
-import { aclFixedFlows } from './stages/acl-flows.js'
+import { aclFixedFlows, aclL4Flows, aclPortFlows, aclRemoteFlows, aclRuleFlows, aclSharedFlows } from './stages/acl-flows.js'
+import { aclStageOf, canonicalPrefix, l4Key, l4Pieces, ownRemote } from './stages/acl-index.js'
 import { arpEntryFlows, arpFixedFlows } from './stages/arp-nd-flows.js'
 import { classifyFixedFlows, classifyPortFlows, classifyTunnelFlows } from './stages/classify-flows.js'
 import { dhcpEntryFlows, dhcpFixedFlows } from './stages/dhcp-flows.js'
@@ -35,6 +44,9 @@ export type UnitId = string
 export const FIXED_UNIT: UnitId = 'fixed'
 const FLOOD = 'flood/'
 const ROUTER = 'router/'
+const ACL = 'acl'
+const ACL_REMOTE = 'acl-remote/'
+const ACL_L4 = 'acl-l4/'
 
 export interface UnitOptions {
   l3: L3Mode
@@ -50,6 +62,20 @@ export function groupUnitsOf (c: Context, e: Entry): UnitId[] {
     case 'egress': return c.networksOfPort(e.port).flatMap(n => floodUnitsOf(n, e.port))
     case 'router_port': return [ROUTER + String(e.router), ...c.nexthopKeysOn(e.network)]
     case 'route': return [ROUTER + String(e.router)]
+    // called after an add and before a remove: a count of 1 is the first port coming or the last going
+    case 'acl_port': return c.acl.portCount === 1 ? [ACL] : []
+    case 'acl_rule': {
+      const stage = aclStageOf(e)
+      const own = ownRemote(e)
+      const remotes = own !== undefined ? [own]
+        : c.acl.memberPrefixesOf(e.remote_group ?? -1).filter(p => (p.includes(':') ? 6 : 4) === e.family)
+      return [...remotes.map(p => `${ACL_REMOTE}${stage}/${p}`), ...(l4Pieces(e) ?? []).map(p => ACL_L4 + l4Key(stage, e.family, p)),
+        ...c.acl.portKeysWithGroup(e.group)]
+    }
+    case 'acl_member': {
+      const p = canonicalPrefix(e.prefix).text
+      return [STAGE_IN_ACL, STAGE_OUT_ACL].map(s => `${ACL_REMOTE}${s}/${p}`)
+    }
     default: return []
   }
 }
@@ -60,7 +86,8 @@ const floodUnitsOf = (network: number, port: number): UnitId[] =>
 /** Every group unit with flows now, and the fixed unit. */
 export function groupUnits (c: Context): UnitId[] {
   return [FIXED_UNIT, ...c.floodNetworks().flatMap(n => [FLOOD + String(n), ...c.floodChunksOf(n).map(k => `${FLOOD}${n}/${k}`)]),
-    ...c.routers().map(r => ROUTER + String(r))]
+    ...c.routers().map(r => ROUTER + String(r)), ...(c.acl.portCount > 0 ? [ACL] : []),
+    ...c.acl.remoteUnits().map(([s, p]) => `${ACL_REMOTE}${s}/${p}`), ...c.acl.l4Units().map(k => ACL_L4 + k)]
 }
 
 /** The flows of one entry unit. */
@@ -75,8 +102,10 @@ export function entryUnitFlows (c: Context, e: Entry): Flow[] {
     // read by their group units only
     case 'nexthop': return nexthopEntryFlows(c, e)
     case 'router_port': case 'route': return []
-    // security groups: not emitted yet (issue 10 in progress)
-    case 'acl_port': case 'acl_rule': case 'acl_member': return []
+    case 'acl_port': return aclPortFlows(c, e)
+    case 'acl_rule': return aclRuleFlows(c, e)
+    // read by the acl-remote units only
+    case 'acl_member': return []
   }
 }
 
@@ -88,6 +117,13 @@ export function groupUnitFlows (c: Context, id: UnitId, opts: UnitOptions): Flow
       ...classifyFixedFlows(c), ...portSecFixedFlows(c), ...arpFixedFlows(c), ...dhcpFixedFlows(c), ...routeFixedFlows(c),
       ...nexthopFixedFlows(c), ...egressFixedFlows(c), ...aclFixedFlows(c)]
   }
+  if (id === ACL) return aclSharedFlows(c)
+  if (id.startsWith(ACL_REMOTE)) {
+    const rest = id.slice(ACL_REMOTE.length)
+    const at = rest.indexOf('/')
+    return aclRemoteFlows(c, Number(rest.slice(0, at)), rest.slice(at + 1))
+  }
+  if (id.startsWith(ACL_L4)) return aclL4Flows(c, id.slice(ACL_L4.length))
   const [n, k] = id.slice(id.indexOf('/') + 1).split('/').map(Number) as [number, number | undefined]
   if (id.startsWith(FLOOD)) return k === undefined ? floodHeadFlows(c, n) : floodChunkFlows(c, n, k)
   if (id.startsWith(ROUTER)) return routerFlows(c, n, { l3: opts.l3 })

@@ -30,7 +30,7 @@ import { type L3Mode, reactiveRouteFlow, routeFlows, type ReactiveQuery } from '
 import { nexthopFlows } from './stages/nexthop-flows.js'
 import { l2Flows } from './stages/l2-flows.js'
 import { egressFlows } from './stages/egress-flows.js'
-import { aclFixedFlows } from './stages/acl-flows.js'
+import { aclFlows } from './stages/acl-flows.js'
 
 export interface EmitOptions {
   /** cookie generation (layout.ts); default PROACTIVE_GENERATION, which is what the agent installs */
@@ -52,7 +52,7 @@ export function emitOpenFlow(entries: readonly Entry[], opts: EmitOptions = {}):
   const flows: Flow[] = []
   if (opts.entryFlow ?? true) flows.push(pipelineEntryFlow({ generation, firstStage: STAGE_CLASSIFY }))
   flows.push(...classifyFlows(ctx), ...portSecFlows(ctx), ...arpFlows(ctx), ...dhcpFlows(ctx), ...routeFlows(ctx, { l3: opts.l3 ?? 'proactive' }),
-    ...nexthopFlows(ctx), ...l2Flows(ctx), ...aclFixedFlows(ctx), ...egressFlows(ctx))
+    ...nexthopFlows(ctx), ...l2Flows(ctx), ...aclFlows(ctx), ...egressFlows(ctx))
   return flows
 }
 

@@ -1,12 +1,13 @@
 // The OpenFlow match fields the emitters use, each with its OXM/NXM identity (so a binary codec can encode it),
 // its width, how its value is printed for ovs-ofctl, and the typed value a builder accepts for it.
 // Names are the ovs-fields(7) names `ovs-ofctl -O OpenFlow13 add-flows` accepts.
-import type { Bits, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAddress, MaskedMac, OfPort } from './values.js'
+import type { Bits, CtState, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAddress, MaskedMac, OfPort } from './values.js'
 
 export type OfFieldName =
   | 'in_port' | 'vlan_vid' | 'tun_id' | 'tun_dst' | 'eth_src' | 'eth_dst' | 'eth_type' | 'ip_proto' | 'nw_ttl'
   | 'nw_src' | 'nw_dst' | 'nw_frag' | 'icmp_type' | 'ipv6_src' | 'ipv6_dst' | 'icmpv6_type' | 'nd_target' | 'udp_src' | 'udp_dst' | 'arp_op' | 'arp_spa' | 'arp_tpa' | 'arp_sha' | 'arp_tha'
-  | 'reg0' | 'reg1' | 'reg2' | 'reg3' | 'reg4' | 'reg5' | 'reg6' | 'xxreg2'
+  | 'reg0' | 'reg1' | 'reg2' | 'reg3' | 'reg4' | 'reg5' | 'reg6' | 'reg7' | 'xxreg2'
+  | 'tcp_dst' | 'sctp_dst' | 'icmp_code' | 'icmpv6_code' | 'ct_state' | 'ct_zone' | 'ct_mark' | 'conj_id'
 
 export type ValueKind = 'int' | 'mac' | 'ipv4' | 'ipv6'
 
@@ -52,6 +53,17 @@ export const OF_FIELDS: Record<OfFieldName, OfFieldDecl> = {
   reg4: f('reg4', 'NXM_NX_REG4', 32, 'int'), // holds an IPv4 next hop; printed as a number, as registers are
   reg5: f('reg5', 'NXM_NX_REG5', 32, 'int'),
   reg6: f('reg6', 'NXM_NX_REG6', 32, 'int'),
+  reg7: f('reg7', 'NXM_NX_REG7', 32, 'int'),
+  tcp_dst: f('tcp_dst', 'OXM_OF_TCP_DST', 16, 'int'),
+  sctp_dst: f('sctp_dst', 'OXM_OF_SCTP_DST', 16, 'int'),
+  icmp_code: f('icmp_code', 'OXM_OF_ICMPV4_CODE', 8, 'int'),
+  icmpv6_code: f('icmpv6_code', 'OXM_OF_ICMPV6_CODE', 8, 'int'),
+  // Nicira conntrack fields (ovs-fields(7) "Connection Tracking Fields"), set by the ct action
+  ct_state: f('ct_state', 'NXM_NX_CT_STATE', 32, 'int'),
+  ct_zone: f('ct_zone', 'NXM_NX_CT_ZONE', 16, 'int'),
+  ct_mark: f('ct_mark', 'NXM_NX_CT_MARK', 32, 'int'),
+  // set by OVS itself while it looks up a conjunctive match's action flow (ovs-fields(7) "Conjunctive Match")
+  conj_id: f('conj_id', 'NXM_NX_CONJ_ID', 32, 'int'),
   // 128 bits = reg8..reg11 (OVS meta-flow: xxreg2 overlays them); encoded as an OXM experimenter field on 1.3
   xxreg2: f('xxreg2', 'NXM_NX_XXREG2', 128, 'int'),
 }
@@ -78,7 +90,18 @@ export interface FieldValues {
   icmpv6_type: number
   nd_target: Ipv6Address
   udp_src: number
-  udp_dst: number
+  /** a port, or Bits for a range piece (port_range.ts) */
+  udp_dst: number | Bits
+  tcp_dst: number | Bits
+  sctp_dst: number | Bits
+  icmp_code: number
+  icmpv6_code: number
+  ct_state: CtState
+  /** a conntrack zone (16 bits) */
+  ct_zone: number
+  ct_mark: Bits
+  /** a conjunction id (layout.ts conjIdOf) */
+  conj_id: Key
   arp_op: number
   arp_spa: Ipv4Address | Ipv4Prefix
   arp_tpa: Ipv4Address | Ipv4Prefix
@@ -91,6 +114,7 @@ export interface FieldValues {
   reg4: Ipv4Address
   reg5: Bits
   reg6: Key
+  reg7: Key
   xxreg2: Ipv6Address
 }
 
@@ -99,8 +123,12 @@ export const ETH_TYPE_IPV4 = 0x0800
 export const ETH_TYPE_ARP = 0x0806
 export const ETH_TYPE_IPV6 = 0x86dd
 export const IP_PROTO_ICMP = 1
+export const IP_PROTO_TCP = 6
 export const IP_PROTO_UDP = 17
 export const IP_PROTO_ICMPV6 = 58
+export const IP_PROTO_SCTP = 132
+/** RFC 3828 UDP-Lite: OVS parses no ports for it (lib/flow.c), so a port range on it cannot be matched */
+export const IP_PROTO_UDPLITE = 136
 /** RFC 792 echo request / reply, RFC 4443 4.1-4.2 echo request / reply */
 export const ICMP_ECHO_REQUEST = 8
 export const ICMP_ECHO_REPLY = 0

@@ -32,6 +32,15 @@ export type Action =
   | { type: 'NXAST_REG_MOVE'; src: FieldSlice; dst: FieldSlice }
   /** Nicira resubmit(,table): look the packet up in `table` now, then go on with this flow's actions */
   | { type: 'NXAST_RESUBMIT_TABLE'; table: number }
+  /**
+   * Nicira ct (ovs-actions(7) "ct"): look the packet up in the connection table of the zone read from `zone`
+   * (16 bits), commit it when `commit`, running `exec` (set_field of ct_mark only) on the connection. With
+   * `table` the packet is recirculated into that table with its ct_* fields filled in; without, this flow's
+   * actions go on and the packet's own ct_* fields stay what they were.
+   */
+  | { type: 'NXAST_CT'; commit: boolean; zone: FieldSlice; table?: number; exec: Action[] }
+  /** Nicira conjunction(id, clause/nClauses), clause 1-based as ovs-ofctl writes it (ovs-fields(7) conj_id) */
+  | { type: 'NXAST_CONJUNCTION'; id: number; clause: number; nClauses: number }
 
 export interface Flow {
   table: number

@@ -20,6 +20,28 @@
 //          +--------------------------------------+-----+-----+
 //          TUN = came in through a tunnel (skip port security and DHCP, BEHAVIOUR.md §2; no flood back to tunnels)
 //          RTD = routed by lr_in_ip_route (lr_in_arp_resolve applies only to routed packets)
+//   reg7  conntrack looked up: CT_LOOKED_IN (1) when ls_in_ct sent the packet through ct for its source port,
+//         CT_LOOKED_OUT (2) when ls_out_ct did for its destination port (set whole, just before the ct action).
+//         A packet's ct_state outlives the stage that filled it (a stateful source, then a stateless or
+//         unenforced destination), so every acl flow that reads ct_state also matches reg7 = its own stage's
+//         value: ct_state is only believed where this stage looked the packet up. (ct_clear in ls_out_ct would
+//         do the same, at the price of one more action on every packet of every node, ACL or not.)
+//
+// Conntrack (ls_in_ct / ls_out_ct, BEHAVIOUR.md "Security groups"):
+//   zone    = reg0[0..15] (the network key's low 16 bits: one zone per network)
+//   ct_mark:
+//           31                                          1     0
+//          +--------------------------------------------+-----+
+//          |                 reserved (0)               | BLK |
+//          +--------------------------------------------+-----+
+//          BLK = the rules stopped allowing this connection (its replies drop ct_blocked); committed as the whole
+//                mark (0 or 1), so no masked set_field is needed inside ct(exec())
+//
+// Conjunction id (ls_in_acl / ls_out_acl: one conjunctive match per security group rule, ovs-fields(7) conj_id):
+//   the rule's key. The store allocates rule keys from one space for all groups (from 1), so a key names one
+//   rule cloud-wide, no id is 0 (conj_id 0 is what every packet carries outside a conjunctive lookup), and a
+//   restarted agent finds its flows unchanged. Each direction has its own table, so ingress and egress rules
+//   need no bit of their own.
 //
 // Cookie (64 bits, OpenFlow 1.3.5 §7.3.4.1; also reported in every OFPT_PACKET_IN, so a punt names its cause):
 //
@@ -52,6 +74,25 @@ export const REG_NEXTHOP = 'reg4'
 export const REG_FLAGS = 'reg5'
 export const REG_NEXTHOP6 = 'xxreg2'
 export const REG_FLOOD_CHUNK = 'reg6'
+export const REG_CT = 'reg7'
+
+/** reg7 values: which ct stage looked the packet up (see the diagram). */
+export const CT_LOOKED_IN = 1
+export const CT_LOOKED_OUT = 2
+/** The conntrack zone: the network key's low 16 bits (BEHAVIOUR.md: zone = network key & 0xffff). */
+export const CT_ZONE = { field: REG_NETWORK, ofs: 0, nBits: 16 } as const
+/** ct_mark: the connection is blocked. */
+export const CT_MARK_BLOCKED = 1
+export const ctMarkBlocked = (): Bits => new Bits(CT_MARK_BLOCKED, CT_MARK_BLOCKED)
+export const ctMarkClear = (): Bits => new Bits(0, CT_MARK_BLOCKED)
+
+/** The conjunction id of a security group rule (diagram above). */
+export function conjIdOf(rule: number): number {
+  if (!Number.isInteger(rule) || rule < 1 || rule > 0xffffffff) {
+    throw new Error(`security group rule key ${rule} outside 1..${0xffffffff} (layout.ts conjunction id)`)
+  }
+  return rule
+}
 
 /**
  * Ports per flood chunk. A flood is one flow per network that resubmits to one flow per chunk of its ports

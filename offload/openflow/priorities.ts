@@ -42,6 +42,22 @@ export const PRIORITY_BANDS = {
   ROUTER_ECHO: { base: 2300, width: 1 },
   /** a source MAC with the I/G bit set, dropped before anything else (BEHAVIOUR.md §1) */
   SOURCE_CHECK: { base: 2500, width: 1 },
+  /** security groups, ls_*_acl (BEHAVIOUR.md "Security groups"), from the top: */
+  /** always-allowed traffic (DHCP, DHCPv6, MLD, RS/RA, NS/NA), whatever the rules and the connection state */
+  ACL_ALWAYS: { base: 2800, width: 1 },
+  /** what conntrack decides before any rule: invalid (3), reply of a blocked connection (2), reply or related of
+   * an allowed one (1) */
+  ACL_CT_STATE: { base: 2600, width: 4 },
+  /** a rule's action flow (conj_id) for a new connection or a blocked one in its original direction: commit */
+  ACL_CONJ_COMMIT: { base: 1500, width: 1 },
+  /** a rule's action flow (conj_id) otherwise: pass */
+  ACL_CONJ_PASS: { base: 1400, width: 1 },
+  /** the clauses of the rules' conjunctive matches (one priority: OVS ties a conjunction to one) */
+  ACL_CONJUNCTION: { base: 1300, width: 1 },
+  /** no rule allows an established connection's packet in its original direction: mark it blocked, drop */
+  ACL_MISS_ESTABLISHED: { base: 1100, width: 1 },
+  /** no rule allows the packet of an enforced port: drop */
+  ACL_MISS: { base: 1050, width: 1 },
   /** packets a stage does not apply to (from a tunnel, at port security) */
   SKIP: { base: 3000, width: 1 },
 } as const

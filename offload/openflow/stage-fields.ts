@@ -1,9 +1,11 @@
 // Which OpenFlow fields a flow of each stage may match, derived from the stage's declared keys in
 // datapath/spec/stages.ts, plus the few protocol selectors a stage needs to implement datapath/BEHAVIOUR.md
 // (each listed with its reason). A builder refuses any other field, and a mask on a field whose key is exact.
-import { STAGES, STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP, STAGE_PORT_SEC } from '../../datapath/spec/stages.js'
+import {
+  STAGES, STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_IN_ACL, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP, STAGE_OUT_ACL, STAGE_PORT_SEC,
+} from '../../datapath/spec/stages.js'
 import type { OfFieldName } from './fields.js'
-import { REG_DST_PORT, REG_FLAGS, REG_FLOOD_CHUNK, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6, REG_ROUTER, REG_SRC_PORT } from './layout.js'
+import { REG_CT, REG_DST_PORT, REG_FLAGS, REG_FLOOD_CHUNK, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6, REG_ROUTER, REG_SRC_PORT } from './layout.js'
 
 export interface FieldRule {
   /** true when the stage key is declared /mask or /lpm (or the field is a flag register) */
@@ -36,6 +38,23 @@ const KEY_FIELDS: Record<string, OfFieldName[]> = {
 
 /** Protocol selectors every stage may use: they pick the header a key lives in (OpenFlow 1.3.5 §7.2.3.6 prerequisites). */
 const PREREQUISITES: OfFieldName[] = ['eth_type', 'ip_proto']
+
+/** What a security-group stage matches besides its keys (BEHAVIOUR.md "Security groups"). */
+const ACL_EXTRAS: [OfFieldName, boolean, string][] = [
+  ['ct_state', true, 'the connection\'s state decides before the rules (invalid, reply, blocked)'],
+  ['ct_mark', true, 'a connection the rules stopped allowing is marked blocked (layout.ts ct_mark)'],
+  [REG_CT, false, 'ct_state is only believed where this stage\'s ct lookup filled it (layout.ts reg7)'],
+  ['conj_id', false, 'a rule\'s action flow, found by OVS once the rule\'s conjunctive match is complete'],
+  ['tcp_dst', true, 'rule port ranges, as masked pieces'],
+  ['udp_dst', true, 'rule port ranges, as masked pieces; DHCP and DHCPv6 are always allowed'],
+  ['udp_src', false, 'DHCP and DHCPv6 are always allowed (client and server ports)'],
+  ['sctp_dst', true, 'rule port ranges, as masked pieces'],
+  ['icmp_type', false, 'rule ICMP type'],
+  ['icmp_code', false, 'rule ICMP code'],
+  ['icmpv6_type', false, 'rule ICMPv6 type; MLD, RS/RA and NS/NA are always allowed'],
+  ['icmpv6_code', false, 'rule ICMPv6 code'],
+  ['nw_frag', true, 'a later fragment has no L4 header: it matches only rules without ports or type'],
+]
 
 /** Extra fields per stage, each with its reason. */
 const EXTRAS: Record<number, [OfFieldName, boolean, string][]> = {
@@ -72,6 +91,8 @@ const EXTRAS: Record<number, [OfFieldName, boolean, string][]> = {
     [REG_FLAGS, true, 'a flood from a tunnel goes to local ports only (split horizon)'],
     [REG_FLOOD_CHUNK, false, 'a flood resubmits once per chunk of the network\'s ports (layout.ts FLOOD_CHUNK_PORTS)'],
   ],
+  [STAGE_IN_ACL]: ACL_EXTRAS,
+  [STAGE_OUT_ACL]: ACL_EXTRAS,
 }
 
 /** The fields a flow of `stageId` may match. */

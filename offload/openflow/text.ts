@@ -1,10 +1,18 @@
 // Renders flows as `ovs-ofctl -O OpenFlow13 add-flows` lines: for humans, golden tests and installing into a
 // real OVS in tests. One flow per line; fields by their ovs-fields(7) names.
-import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_UDP, OF_FIELDS, type OfFieldName } from './fields.js'
+import {
+  ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_SCTP, IP_PROTO_TCP, IP_PROTO_UDP, OF_FIELDS, type OfFieldName,
+} from './fields.js'
 import { type Action, type FieldSlice, type Flow, type MatchEntry, OFPP_CONTROLLER, OFPP_IN_PORT } from './flow.js'
-import { Ipv4Address, Ipv6Address, MacAddress } from './values.js'
+import { CT_STATE_BITS, Ipv4Address, Ipv6Address, MacAddress } from './values.js'
 
-const HEX_FIELDS = new Set<OfFieldName>(['vlan_vid', 'eth_type', 'tun_id', 'reg4', 'reg5', 'xxreg2'])
+const HEX_FIELDS = new Set<OfFieldName>(['vlan_vid', 'eth_type', 'tun_id', 'reg4', 'reg5', 'xxreg2', 'ct_mark', 'ct_zone'])
+
+/** ct_state as ovs-ofctl prints it: each masked flag +set or -clear, in bit order (lib/meta-flow.c). */
+function ctStateText(value: bigint, mask: bigint): string {
+  return Object.entries(CT_STATE_BITS).filter(([, bit]) => (mask & BigInt(bit)) !== 0n)
+    .map(([name, bit]) => `${(value & BigInt(bit)) !== 0n ? '+' : '-'}${name}`).join('')
+}
 
 function renderValue(field: OfFieldName, v: bigint): string {
   const kind = OF_FIELDS[field].kind
@@ -36,6 +44,7 @@ function renderMatch(m: MatchEntry): string {
     if (word === undefined) throw new Error(`nw_frag ${m.value}/${m.mask} has no ovs-ofctl keyword`)
     return `nw_frag=${word}`
   }
+  if (m.field === 'ct_state') return `ct_state=${ctStateText(m.value, m.mask ?? 0xffffffffn)}`
   const v = renderValue(m.field, m.value)
   if (m.mask === undefined) return `${m.field}=${v}`
   const kind = OF_FIELDS[m.field].kind
@@ -48,15 +57,20 @@ function renderMatch(m: MatchEntry): string {
   return `${m.field}=0x${m.value.toString(16)}/0x${m.mask.toString(16)}`
 }
 
-/** eth_type / ip_proto as the ovs-ofctl shorthands (ip, arp, ipv6, udp). */
+const L4_TOKENS: Record<string, string> = {
+  [`${ETH_TYPE_IPV4}/${IP_PROTO_UDP}`]: 'udp', [`${ETH_TYPE_IPV4}/${IP_PROTO_TCP}`]: 'tcp', [`${ETH_TYPE_IPV4}/${IP_PROTO_SCTP}`]: 'sctp',
+  [`${ETH_TYPE_IPV4}/${IP_PROTO_ICMP}`]: 'icmp', [`${ETH_TYPE_IPV6}/${IP_PROTO_ICMPV6}`]: 'icmp6', [`${ETH_TYPE_IPV6}/${IP_PROTO_UDP}`]: 'udp6',
+  [`${ETH_TYPE_IPV6}/${IP_PROTO_TCP}`]: 'tcp6', [`${ETH_TYPE_IPV6}/${IP_PROTO_SCTP}`]: 'sctp6',
+}
+
+/** eth_type / ip_proto as the ovs-ofctl shorthands (ip, arp, ipv6, udp, tcp6, ...). */
 function protocol(match: MatchEntry[]): { token?: string; rest: MatchEntry[] } {
   const et = match.find(m => m.field === 'eth_type')?.value
   const proto = match.find(m => m.field === 'ip_proto')?.value
   let token: string | undefined
   let consumed: OfFieldName[] = []
-  if (et === BigInt(ETH_TYPE_IPV4) && proto === BigInt(IP_PROTO_UDP)) { token = 'udp'; consumed = ['eth_type', 'ip_proto'] }
-  else if (et === BigInt(ETH_TYPE_IPV4) && proto === BigInt(IP_PROTO_ICMP)) { token = 'icmp'; consumed = ['eth_type', 'ip_proto'] }
-  else if (et === BigInt(ETH_TYPE_IPV6) && proto === BigInt(IP_PROTO_ICMPV6)) { token = 'icmp6'; consumed = ['eth_type', 'ip_proto'] }
+  const l4 = proto === undefined ? undefined : L4_TOKENS[`${et}/${proto}`]
+  if (l4 !== undefined) { token = l4; consumed = ['eth_type', 'ip_proto'] }
   else if (et === BigInt(ETH_TYPE_IPV4)) { token = 'ip'; consumed = ['eth_type'] }
   else if (et === BigInt(ETH_TYPE_ARP)) { token = 'arp'; consumed = ['eth_type'] }
   else if (et === BigInt(ETH_TYPE_IPV6)) { token = 'ipv6'; consumed = ['eth_type'] }
@@ -80,6 +94,14 @@ function renderAction(a: Action): string {
     case 'OFPAT_POP_VLAN': return 'pop_vlan'
     case 'NXAST_REG_MOVE': return `move:${slice(a.src)}->${slice(a.dst)}`
     case 'NXAST_RESUBMIT_TABLE': return `resubmit(,${a.table})`
+    // ovs-actions(7) order: commit, table, zone, exec
+    case 'NXAST_CT': {
+      const zone = `zone=NXM_NX_${a.zone.field.toUpperCase()}[${a.zone.ofs ?? 0}..${(a.zone.ofs ?? 0) + (a.zone.nBits ?? OF_FIELDS[a.zone.field].bits) - 1}]`
+      const parts = [...(a.commit ? ['commit'] : []), ...(a.table !== undefined ? [`table=${a.table}`] : []), zone,
+        ...(a.exec.length > 0 ? [`exec(${a.exec.map(renderAction).join(',')})`] : [])]
+      return `ct(${parts.join(',')})`
+    }
+    case 'NXAST_CONJUNCTION': return `conjunction(${a.id},${a.clause}/${a.nClauses})`
   }
 }
 

@@ -130,3 +130,27 @@ export class MaskedMac {
     if ((address.value & ~mask.value) !== 0n) throw new Error(`MAC ${address.toString()} has bits outside mask ${mask.toString()}`)
   }
 }
+
+/**
+ * Connection-tracking state flags to match (ovs-fields(7) ct_state): each named flag is required set (true)
+ * or clear (false); unnamed flags are wildcarded. Bit values are OVS's (lib/packets.h CS_*), which
+ * NXM_NX_CT_STATE carries on the wire.
+ */
+export const CT_STATE_BITS = { new: 0x01, est: 0x02, rel: 0x04, rpl: 0x08, inv: 0x10, trk: 0x20, snat: 0x40, dnat: 0x80 } as const
+export type CtFlag = keyof typeof CT_STATE_BITS
+
+export class CtState {
+  private constructor(readonly value: number, readonly mask: number) {}
+  static of(flags: Partial<Record<CtFlag, boolean>>): CtState {
+    let value = 0
+    let mask = 0
+    for (const [name, on] of Object.entries(flags) as [CtFlag, boolean | undefined][]) {
+      if (on === undefined) continue
+      const bit = CT_STATE_BITS[name]
+      mask |= bit
+      if (on) value |= bit
+    }
+    if (mask === 0) throw new Error('ct_state: name at least one flag')
+    return new CtState(value, mask)
+  }
+}

@@ -9,6 +9,7 @@ import { FlowBuilder } from '../builder.js'
 import type { Flow } from '../flow.js'
 import { Key, OfPort } from '../values.js'
 import { floodChunkOf } from '../layout.js'
+import { AclIndex } from './acl-index.js'
 
 export const isV6 = (text: string): boolean => text.includes(':')
 
@@ -58,6 +59,8 @@ export class Context {
   private readonly floodRemotes = new Map<number, Map<string, number>>()
   /** local ofports with a classify entry: a plugged port is compiled once its ofport has one */
   private readonly inPorts = new Map<number, number>()
+  /** security groups: acl_port, acl_rule and acl_member entries (acl-index.ts) */
+  readonly acl = new AclIndex()
 
   /** `entries` with a key each (agent/compiler/entry-key.ts); a plain list is keyed by its position. */
   constructor (opts: ContextOptions, entries: Iterable<[string, Entry]> = []) {
@@ -104,6 +107,7 @@ export class Context {
       case 'router_port': put(this.routerPortsByRouter, e.router, e); put(this.routerPortsByNetwork, e.network, e); break
       case 'route': put(this.routesByRouter, e.router, e); break
       case 'nexthop': put(this.nexthopsByNetwork, e.network, e); break
+      case 'acl_port': case 'acl_rule': case 'acl_member': this.acl.index(key, e, add); break
       default: break
     }
   }
