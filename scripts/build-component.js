@@ -21,6 +21,9 @@ const RENAMES = {
   packetIn: 'packet-in',
   counters: 'counters',
   heapTop: 'heap-top',
+  conntrackCount: 'conntrack-count',
+  conntrackFlush: 'conntrack-flush',
+  conntrackSetLimit: 'conntrack-set-limit',
 }
 
 const mod = binaryen.readBinary(readFileSync(CORE))

@@ -8,6 +8,7 @@ import { processBatch as runBatch } from './pipeline/batch'
 import { heapTop as probeHeapTop, releaseStaging, returnList, outputArea, stagingAlloc } from './pipeline/io'
 import { packetIn as runPacketIn } from './pipeline/packet-in'
 import { clearCounters, countersBytes, writeCounters } from './tables/counters'
+import { ctCount, ctFlush, ctSetLimit } from './tables/conntrack'
 
 /** Canonical ABI allocator for arguments (the component's lowering calls it; so does the core host). */
 export function cabi_realloc(old: usize, oldSize: usize, align: usize, newSize: usize): usize {
@@ -36,9 +37,9 @@ export function clear(): void {
   clearCounters()
 }
 
-/** process-batch: func(batch: list<u8>) -> list<u8> (layouts in pipeline/batch.ts) */
-export function processBatch(ptr: usize, len: usize): usize {
-  const result = runBatch(ptr, len)
+/** process-batch: func(batch: list<u8>, now-ms: f64) -> list<u8> (layouts in pipeline/batch.ts) */
+export function processBatch(ptr: usize, len: usize, nowMs: f64): usize {
+  const result = runBatch(ptr, len, nowMs)
   releaseStaging()
   return result
 }
@@ -61,4 +62,22 @@ export function counters(): usize {
 /** heap-top: func() -> u32 -- the allocator's top, for the zero-allocation test */
 export function heapTop(): u32 {
   return <u32>probeHeapTop()
+}
+
+/** conntrack-count: func() -> u32 -- connections in the table, all zones */
+export function conntrackCount(): u32 {
+  return ctCount()
+}
+
+/**
+ * conntrack-flush: func(zone: option<u16>) -> u32 -- removes every connection, or those of one zone; returns
+ * how many. The canonical ABI passes the option as (discriminant, value).
+ */
+export function conntrackFlush(some: u32, zone: u32): u32 {
+  return ctFlush(some != 0 ? <i32>(zone & 0xffff) : -1)
+}
+
+/** conntrack-set-limit: func(max: u32) -> u32 -- the most connections admitted (0 = the capacity); the limit set */
+export function conntrackSetLimit(max: u32): u32 {
+  return ctSetLimit(max)
 }

@@ -57,6 +57,24 @@ export interface Counters {
   /** ofport -> reason name -> count; ports without room for a row of their own count under 4294967295 */
   perPort: Record<number, Record<string, number>>
   packets: number
+  /** The connection table: connections now, the limit, commits and expiries since clear() (ct_full is a reason). */
+  conntrack: { connections: number; limit: number; commits: number; expired: number }
+}
+
+/** Options of batch mode. */
+export interface ProcessOptions {
+  /** The host's clock in ms (connection expiry); default 0, so runs without a clock are deterministic. */
+  nowMs?: number
+}
+
+/** The connection table (BEHAVIOUR.md "Security groups"), for the agent, operators and benchmarks. */
+export interface ConntrackApi {
+  /** Connections held, all zones. */
+  count(): number
+  /** Removes every connection, or those of one zone (network key & 0xffff); returns how many went. */
+  flush(zone?: number): number
+  /** The most connections admitted (0 = the capacity, 262144), as ovs-appctl dpctl/ct-set-maxconns; returns it. */
+  setLimit(max: number): number
 }
 
 export interface DatapathApi {
@@ -65,12 +83,13 @@ export interface DatapathApi {
   remove(entry: Entry): void
   load(topology: Topology): void
   /** Batch mode: many frames, one verdict each. Punts are not resolved here. */
-  process(packets: PacketInput[]): Verdict[]
+  process(packets: PacketInput[], opts?: ProcessOptions): Verdict[]
   /** Packet-in mode: one frame; punts are resolved (DHCP reply, ICMP errors, ...). `nowMs` drives rate limits. */
   packetIn(packet: PacketInput, nowMs?: number): PacketInResult
   /** Like packetIn, recording each stage's decision. */
   trace(packet: PacketInput, nowMs?: number): TraceResult
   counters(): Counters
+  readonly conntrack: ConntrackApi
 }
 
 /** A batch encoded once (datapath/assembly/pipeline/batch.ts layout), to run many times without re-encoding. */
@@ -86,7 +105,7 @@ export interface Datapath extends DatapathApi {
   clear(): void
   encodeBatch(packets: PacketInput[]): EncodedBatch
   /** Runs an encoded batch and returns how many packets went through; verdicts are left undecoded. */
-  processEncoded(batch: EncodedBatch): number
+  processEncoded(batch: EncodedBatch, opts?: ProcessOptions): number
   /** The WASM allocator's top: unchanged across calls that allocate nothing (the zero-allocation test). */
   heapTop(): number
 }

@@ -26,9 +26,12 @@ export async function loadComponentBackend(): Promise<DatapathAbi> {
     addEntry: entry => exports.addEntry(entry),
     removeEntry: entry => exports.removeEntry(entry),
     clear: () => exports.clear(),
-    processBatch: batch => exports.processBatch(batch),
+    processBatch: (batch, nowMs) => exports.processBatch(batch, nowMs),
     packetIn: (packet, nowMs, trace) => exports.packetIn(packet, nowMs, trace),
     counters: () => exports.counters(),
     heapTop: () => exports.heapTop() >>> 0,
+    conntrackCount: () => exports.conntrackCount() >>> 0,
+    conntrackFlush: zone => exports.conntrackFlush(zone) >>> 0,
+    conntrackSetLimit: max => exports.conntrackSetLimit(max) >>> 0,
   }
 }

@@ -11,10 +11,13 @@ interface CoreExports {
   addEntry(ptr: number, len: number): number
   removeEntry(ptr: number, len: number): number
   clear(): void
-  processBatch(ptr: number, len: number): number
+  processBatch(ptr: number, len: number, nowMs: number): number
   packetIn(ptr: number, len: number, nowMs: number, trace: number): number
   counters(): number
   heapTop(): number
+  conntrackCount(): number
+  conntrackFlush(some: number, zone: number): number
+  conntrackSetLimit(max: number): number
 }
 
 export async function loadCoreBackend(wasm?: Uint8Array): Promise<DatapathAbi> {
@@ -35,9 +38,12 @@ export async function loadCoreBackend(wasm?: Uint8Array): Promise<DatapathAbi> {
     addEntry: entry => x.addEntry(pass(entry), entry.length),
     removeEntry: entry => x.removeEntry(pass(entry), entry.length),
     clear: () => x.clear(),
-    processBatch: batch => list(x.processBatch(pass(batch), batch.length)),
+    processBatch: (batch, nowMs) => list(x.processBatch(pass(batch), batch.length, nowMs)),
     packetIn: (packet, nowMs, trace) => list(x.packetIn(pass(packet), packet.length, nowMs, trace ? 1 : 0)),
     counters: () => list(x.counters()),
     heapTop: () => x.heapTop() >>> 0,
+    conntrackCount: () => x.conntrackCount() >>> 0,
+    conntrackFlush: zone => x.conntrackFlush(zone === undefined ? 0 : 1, zone ?? 0) >>> 0,
+    conntrackSetLimit: max => x.conntrackSetLimit(max) >>> 0,
   }
 }

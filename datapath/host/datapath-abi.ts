@@ -8,8 +8,12 @@ export interface DatapathAbi {
   removeEntry(entry: Uint8Array): number
   clear(): void
   /** The result may be a view of the module's memory: read it before the next call. */
-  processBatch(batch: Uint8Array): Uint8Array
+  processBatch(batch: Uint8Array, nowMs: number): Uint8Array
   packetIn(packet: Uint8Array, nowMs: number, trace: boolean): Uint8Array
   counters(): Uint8Array
   heapTop(): number
+  conntrackCount(): number
+  /** undefined = every zone */
+  conntrackFlush(zone: number | undefined): number
+  conntrackSetLimit(max: number): number
 }

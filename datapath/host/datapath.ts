@@ -1,7 +1,7 @@
 // DatapathApi over either backend: entries encoded and refused with EntryError, verdicts decoded to names.
 import { ENTRY_OK, ENTRY_RESULT_NAMES, ENTRY_ERR_NOT_FOUND } from '../spec/entry-kinds.js'
 import type {
-  Counters, Datapath, EncodedBatch, PacketInResult, PacketInput, TraceResult, Verdict,
+  ConntrackApi, Counters, Datapath, EncodedBatch, PacketInResult, PacketInput, ProcessOptions, TraceResult, Verdict,
 } from './api.js'
 import type { DatapathAbi } from './datapath-abi.js'
 import type { Entry, Topology } from './entries.js'
@@ -11,7 +11,15 @@ import { formatStep } from './trace-format.js'
 import { decodeBatch, decodeCounters, decodePacketIn, encodeBatch, encodePacketIn } from './wire-format.js'
 
 export class WasmDatapath implements Datapath {
-  constructor(private readonly abi: DatapathAbi, readonly backend: 'core' | 'component') {}
+  readonly conntrack: ConntrackApi
+
+  constructor(private readonly abi: DatapathAbi, readonly backend: 'core' | 'component') {
+    this.conntrack = {
+      count: () => abi.conntrackCount(),
+      flush: zone => abi.conntrackFlush(zone === undefined ? undefined : zone & 0xffff),
+      setLimit: max => abi.conntrackSetLimit(max >>> 0),
+    }
+  }
 
   add(entry: Entry): void {
     this.check(this.abi.addEntry(encodeEntry(entry)), entry)
@@ -32,17 +40,17 @@ export class WasmDatapath implements Datapath {
     this.abi.clear()
   }
 
-  process(packets: PacketInput[]): Verdict[] {
+  process(packets: PacketInput[], opts: ProcessOptions = {}): Verdict[] {
     if (packets.length === 0) return []
-    return decodeBatch(this.abi.processBatch(encodeBatch(packets)))
+    return decodeBatch(this.abi.processBatch(encodeBatch(packets), opts.nowMs ?? 0))
   }
 
   encodeBatch(packets: PacketInput[]): EncodedBatch {
     return { bytes: encodeBatch(packets), count: packets.length }
   }
 
-  processEncoded(batch: EncodedBatch): number {
-    const result = this.abi.processBatch(batch.bytes)
+  processEncoded(batch: EncodedBatch, opts: ProcessOptions = {}): number {
+    const result = this.abi.processBatch(batch.bytes, opts.nowMs ?? 0)
     return new DataView(result.buffer, result.byteOffset, result.byteLength).getUint32(0, true)
   }
 

@@ -10,6 +10,7 @@ import type {
   ArpNdEntry, ClassifyPortEntry, ClassifyTunnelEntry, DhcpEntry, EgressEntry, Entry, L2Entry, NexthopEntry,
   PortSecEntry, RouteEntry, RouterPortEntry,
 } from './entries.js'
+import { aclMember, aclPort, aclRule } from './entry-codec-acl.js'
 import { type PrefixBytes, maskPrefix, parseCidr, parseIp, parseIpv4, parseMac } from './entry-addresses.js'
 import { EntryError } from './entry-error.js'
 import { dhcpOptionBytes } from './dhcp-options.js'
@@ -22,7 +23,7 @@ const MAX_VID = 4094
 const MAX_VNI = 0xffffff
 
 /** A little-endian writer over a growing byte array. */
-class Writer {
+export class Writer {
   private readonly bytes: number[] = []
   u8(v: number): this { this.bytes.push(v & 0xff); return this }
   u16(v: number): this { return this.u8(v).u8(v >>> 8) }
@@ -39,7 +40,7 @@ class Writer {
   }
 }
 
-function u32(value: unknown, field: string, opts: { min?: number; max?: number } = {}): number {
+export function u32(value: unknown, field: string, opts: { min?: number; max?: number } = {}): number {
   const min = opts.min ?? 0
   const max = opts.max ?? 0xffffffff
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -48,7 +49,7 @@ function u32(value: unknown, field: string, opts: { min?: number; max?: number }
   return value
 }
 
-function required<T>(value: T | undefined, field: string): T {
+export function required<T>(value: T | undefined, field: string): T {
   if (value === undefined || value === null) throw new EntryError('missing_field', `${field} is required`, field)
   return value
 }
@@ -65,6 +66,9 @@ export function encodeEntry(entry: Entry): Uint8Array {
     case 'route': return route(entry)
     case 'nexthop': return addressToMac(ENTRY_NEXTHOP, entry)
     case 'egress': return egress(entry)
+    case 'acl_port': return aclPort(entry)
+    case 'acl_rule': return aclRule(entry)
+    case 'acl_member': return aclMember(entry)
     default:
       throw new EntryError('bad_stage', `unknown stage ${String((entry as { stage?: unknown }).stage)}`, 'stage')
   }

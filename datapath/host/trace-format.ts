@@ -1,10 +1,12 @@
 // Trace steps (datapath/spec/trace.ts) in words: the stage name from STAGES, the outcome, and a detail line
 // built from the step's kind.
 import { STAGES } from '../spec/stages.js'
+import { ACL_DIR_EGRESS } from '../spec/entry-kinds.js'
 import {
-  TRACE_KIND_ARP_ND, TRACE_KIND_CLASSIFY, TRACE_KIND_DECAP, TRACE_KIND_DHCP, TRACE_KIND_EGRESS,
-  TRACE_KIND_ICMP_ERROR, TRACE_KIND_L2, TRACE_KIND_NEXTHOP, TRACE_KIND_PARSE, TRACE_KIND_PORT_SEC,
-  TRACE_KIND_ROUTE, TRACE_KIND_ROUTER, TRACE_OUTCOME_NAMES, TRACE_STAGE_DECAP, TRACE_STAGE_PARSE,
+  CT_MARK_BLOCKED, CT_STATE_NAMES, TRACE_KIND_ACL, TRACE_KIND_ARP_ND, TRACE_KIND_CLASSIFY, TRACE_KIND_CT,
+  TRACE_KIND_DECAP, TRACE_KIND_DHCP, TRACE_KIND_EGRESS, TRACE_KIND_ICMP_ERROR, TRACE_KIND_L2, TRACE_KIND_NEXTHOP,
+  TRACE_KIND_PARSE, TRACE_KIND_PORT_SEC, TRACE_KIND_ROUTE, TRACE_KIND_ROUTER, TRACE_OUTCOME_NAMES,
+  TRACE_SKIP, TRACE_STAGE_DECAP, TRACE_STAGE_PARSE,
 } from '../spec/trace.js'
 import { REASON_NAMES } from '../spec/verdicts.js'
 import type { TraceStep } from './api.js'
@@ -12,6 +14,14 @@ import { formatIp, formatMac } from './entry-addresses.js'
 
 const DHCP_TYPES = ['none', 'DISCOVER', 'OFFER', 'REQUEST', 'DECLINE', 'ACK', 'NAK', 'RELEASE', 'INFORM']
 const NO_PROTO = 0xffff
+
+/** ct_state bits as ovs-ofctl prints them: "+trk+est+rpl"; "untracked" when none. */
+export function formatCtState(bits: number): string {
+  const set = CT_STATE_NAMES.filter((_, i) => (bits & (1 << i)) !== 0)
+  // trk first, as ovs-ofctl writes matches
+  set.sort((x, y) => (x === 'trk' ? -1 : y === 'trk' ? 1 : 0))
+  return set.length === 0 ? 'untracked' : set.map(n => `+${n}`).join('')
+}
 
 export function formatStep(raw: Uint8Array): TraceStep {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
@@ -67,6 +77,16 @@ export function formatStep(raw: Uint8Array): TraceStep {
       parts.push(b ? `ofport ${b}` : c ? `tunnel to ${formatIp(4, raw.subarray(12, 16))}` : '')
       break
     case TRACE_KIND_ICMP_ERROR: parts.push(`ICMP type ${a} code ${b}`); if (ip) parts.push(`to ${ip}`); break
+    case TRACE_KIND_CT:
+      parts.push(`zone ${a}`)
+      if (view.getUint8(1) !== TRACE_SKIP) parts.push(`state ${formatCtState(b)}`)
+      if (c !== 0) parts.push(`mark 0x${c.toString(16)}${(c & CT_MARK_BLOCKED) !== 0 ? ' (blocked)' : ''}`)
+      break
+    case TRACE_KIND_ACL:
+      parts.push(`port ${a} ${c === ACL_DIR_EGRESS ? 'egress' : 'ingress'} rules`)
+      if (ip) parts.push(`${c === ACL_DIR_EGRESS ? 'to' : 'from'} ${ip}`)
+      if (b !== 0) parts.push(`allowed by rule ${b}`)
+      break
   }
   if (reason !== 0) parts.push(REASON_NAMES[reason] ?? `reason ${reason}`)
   return {

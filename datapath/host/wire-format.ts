@@ -116,5 +116,12 @@ export function decodeCounters(result: Uint8Array): Counters {
     // rows exist for every classified port (made with its entry); report the ports that counted something
     if (Object.values(counts).some(n => n > 0)) perPort[view.getUint32(row, true)] = counts
   }
-  return { packets: Number(view.getBigUint64(0, true)), reasons: reasonCounts(view, 16, reasons), perPort }
+  const ct = 16 + reasons * 8 + ports * rowBytes
+  const conntrack = {
+    connections: view.getUint32(ct, true),
+    limit: view.getUint32(ct + 4, true),
+    commits: Number(view.getBigUint64(ct + 8, true)),
+    expired: Number(view.getBigUint64(ct + 16, true)),
+  }
+  return { packets: Number(view.getBigUint64(0, true)), reasons: reasonCounts(view, 16, reasons), perPort, conntrack }
 }

@@ -51,3 +51,19 @@ export const TRACE_KIND_ICMP_ERROR: i32 = 12
 /** Steps before the first stage: parsing/validation and tunnel decapsulation (not stages of the table). */
 export const TRACE_STAGE_PARSE: i32 = 0xff
 export const TRACE_STAGE_DECAP: i32 = 0xfe
+/** a = zone, b = conntrack state bits (CT_STATE_*), c = the connection's mark (CT_MARK_*). */
+export const TRACE_KIND_CT: i32 = 13
+/** a = port, b = key of a rule that allowed the packet (0: none), c = rule direction (ACL_DIR_*); addr/family = remote. */
+export const TRACE_KIND_ACL: i32 = 14
+
+// Conntrack state bits, OVS's ct_state bits (lib/packets.h CS_*), so that traces and OpenFlow matches agree.
+export const CT_STATE_NEW: i32 = 0x01
+export const CT_STATE_ESTABLISHED: i32 = 0x02
+export const CT_STATE_RELATED: i32 = 0x04
+export const CT_STATE_REPLY: i32 = 0x08
+export const CT_STATE_INVALID: i32 = 0x10
+export const CT_STATE_TRACKED: i32 = 0x20
+/** Index = bit number; ovs-ofctl's names (new, est, rel, rpl, inv, trk). */
+export const CT_STATE_NAMES: string[] = ['new', 'est', 'rel', 'rpl', 'inv', 'trk']
+/** ct_mark bit 0: the rules stopped allowing the connection; its replies are dropped ct_blocked. */
+export const CT_MARK_BLOCKED: i32 = 1

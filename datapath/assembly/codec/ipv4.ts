@@ -26,6 +26,9 @@ export const IPPROTO_FRAGMENT: u32 = 44
 export const IPPROTO_ICMPV6: u32 = 58
 export const IPPROTO_NONE: u32 = 59
 export const IPPROTO_DSTOPTS: u32 = 60
+/** SCTP (RFC 9260) and UDP-Lite (RFC 3828): ports where TCP and UDP have them. */
+export const IPPROTO_SCTP: u32 = 132
+export const IPPROTO_UDPLITE: u32 = 136
 
 /** TTL for packets the datapath originates (echo replies, ICMP errors), as Linux's default (RFC 1700). */
 export const ORIGINATED_TTL: u32 = 64

@@ -7,6 +7,7 @@
 // Each frame is copied to its place in the output and processed there, so the input stays intact and the
 // same batch can be run again (benches do).
 import { copyBytes } from '../codec/bytes'
+import { ctSweep } from '../tables/conntrack'
 import { outputArea, returnList } from './io'
 import { pkt, resetPacket } from './packet'
 import { runPipeline } from './pipeline'
@@ -28,8 +29,10 @@ export const FRAME_TAILROOM: i32 = 64
   return off + len <= <u64>batchLen ? <u32>len : 0
 }
 
-export function processBatch(batch: usize, batchLen: usize): usize {
+/** `nowMs`: the host's clock for the whole batch (connection expiry). */
+export function processBatch(batch: usize, batchLen: usize, nowMs: f64): usize {
   startTrace(false)
+  ctSweep(nowMs)
   let count: usize = batchLen >= 4 ? <usize>load<u32>(batch) : 0
   const fit = batchLen >= 4 ? (batchLen - 4) / <usize>BATCH_DESC_BYTES : 0
   if (count > fit) count = fit
@@ -45,6 +48,7 @@ export function processBatch(batch: usize, batchLen: usize): usize {
     copyBytes(frame, batch + <usize>load<u32>(d), <usize>len)
     resetPacket(frame, <i32>len, load<u32>(d, 8), load<u32>(d, 12))
     pkt.slowPath = false
+    pkt.nowMs = nowMs
     runPipeline()
     writeVerdictRecord(out + 4 + i * <usize>VERDICT_RECORD_BYTES, out)
     frame += frameSlot(len)

@@ -1,11 +1,13 @@
 // Entries arrive binary-encoded by the host (layouts in datapath/spec/entry-kinds.ts). Each one is checked
 // completely before any table changes, so a refused entry leaves the pipeline as it was.
 import {
-  DHCP_MAX_OPTION_BYTES, ENTRY_ARP_ND, ENTRY_CLASSIFY_PORT, ENTRY_CLASSIFY_TUNNEL, ENTRY_DHCP, ENTRY_EGRESS,
+  ACL_DIR_EGRESS, ACL_DIR_INGRESS, ACL_PORT_MAX_GROUPS, ACL_PROTO_ANY, ACL_REMOTE_ANY, ACL_REMOTE_GROUP,
+  ACL_REMOTE_PREFIX, ENTRY_ACL_MEMBER, ENTRY_ACL_PORT, ENTRY_ACL_RULE, DHCP_MAX_OPTION_BYTES, ENTRY_ARP_ND, ENTRY_CLASSIFY_PORT, ENTRY_CLASSIFY_TUNNEL, ENTRY_DHCP, ENTRY_EGRESS,
   ENTRY_ERR_FAMILY, ENTRY_ERR_KIND, ENTRY_ERR_NOT_FOUND, ENTRY_ERR_PREFIX_LEN, ENTRY_ERR_TOO_MANY,
   ENTRY_ERR_TRUNCATED, ENTRY_HEADER_BYTES, ENTRY_L2, ENTRY_NEXTHOP, ENTRY_OK, ENTRY_PORT_SEC, ENTRY_PREFIX_BYTES,
   ENTRY_ROUTE, ENTRY_ROUTER_PORT, PORT_SEC_MAX_PREFIXES, ROUTER_PORT_MAX_PREFIXES,
 } from '../../spec/entry-kinds'
+import { addAclPort, clearAclPorts, removeAclPort } from '../stages/acl-ports'
 import { addArpNd, clearArpNd, removeArpNd } from '../stages/arp-nd-responder'
 import {
   addClassifyPort, addClassifyTunnel, clearClassify, removeClassifyPort, removeClassifyTunnel,
@@ -18,6 +20,16 @@ import { addNexthop, clearNexthops, removeNexthop } from '../stages/nexthop'
 import {
   addPortSecPrefix, beginPortSecRow, clearPortSec, removePortSecDisabled, removePortSecRow, setPortSecDisabled,
 } from '../stages/port-sec'
+import { copy16 } from '../codec/bytes'
+import {
+  IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE,
+} from '../codec/ipv4'
+import {
+  RULE_BYTES, RULE_DIRECTION, RULE_FAMILY, RULE_HI, RULE_LO, RULE_PLEN, RULE_PREFIX, RULE_PROTO, RULE_REMOTE_GROUP,
+  RULE_REMOTE_KIND, addRule, clearRules, removeRule,
+} from '../tables/acl-index'
+import { addMember, clearMembers, removeMember } from '../tables/acl-members'
+import { ctReset } from '../tables/conntrack'
 import { lpmClear, lpmInsert, lpmRemove } from '../tables/lpm'
 import { addRouterPort, addRouterPortAddress, clearRouterPorts, removeRouterPort } from '../tables/router-ports'
 
@@ -39,6 +51,9 @@ export function applyEntry(p: usize, len: i32, add: bool): i32 {
     case ENTRY_ROUTE: return route(b, bodyLen, add)
     case ENTRY_NEXTHOP: return addressToMac(b, bodyLen, add, false)
     case ENTRY_EGRESS: return egressEntry(b, bodyLen, add)
+    case ENTRY_ACL_PORT: return aclPort(b, bodyLen, add)
+    case ENTRY_ACL_RULE: return aclRule(b, bodyLen, add)
+    case ENTRY_ACL_MEMBER: return aclMember(b, bodyLen, add)
     default: return ENTRY_ERR_KIND
   }
 }
@@ -54,6 +69,10 @@ export function clearEntries(): void {
   clearNexthops()
   clearEgress()
   clearIcmpErrorLimits()
+  clearAclPorts()
+  clearRules()
+  clearMembers()
+  ctReset()
 }
 
 @inline function found(done: bool): i32 {
@@ -187,5 +206,81 @@ function egressEntry(b: usize, len: i32, add: bool): i32 {
   if (len < 13) return ENTRY_ERR_TRUNCATED
   if (!add) return found(removeEgress(load<u32>(b)))
   addEgress(load<u32>(b), load<u8>(b, 4) != 0, load<u32>(b, 5), load<u32>(b, 9))
+  return ENTRY_OK
+}
+
+function aclPort(b: usize, len: i32, add: bool): i32 {
+  if (len < 4) return ENTRY_ERR_TRUNCATED
+  if (!add) return found(removeAclPort(load<u32>(b)))
+  if (len < 6) return ENTRY_ERR_TRUNCATED
+  const n = <i32>load<u8>(b, 5)
+  if (n > ACL_PORT_MAX_GROUPS) return ENTRY_ERR_TOO_MANY
+  if (6 + n * 4 > len) return ENTRY_ERR_TRUNCATED
+  addAclPort(load<u32>(b), load<u8>(b, 4) != 0, n, b + 6)
+  return ENTRY_OK
+}
+
+/** IP protocols whose rules may name ports (the destination port) or an ICMP type and code. */
+@inline function hasL4Range(proto: u32): bool {
+  return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP || proto == IPPROTO_UDPLITE ||
+    proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6
+}
+
+/** The normalized rule being added (acl-index.ts RULE_* layout). */
+const ruleRecord: usize = memory.data(RULE_BYTES, 8)
+const ACL_RULE_BYTES: i32 = 38
+
+// Values outside their enumeration (direction, remote kind, protocol above 255) and contradictory ranges are
+// refused with ENTRY_ERR_KIND: entry-kinds.ts has no "bad value" code yet (the host refuses them first).
+function aclRule(b: usize, len: i32, add: bool): i32 {
+  if (len < 8) return ENTRY_ERR_TRUNCATED
+  const group = load<u32>(b)
+  const rule = load<u32>(b, 4)
+  if (!add) return found(removeRule(group, rule))
+  if (len < ACL_RULE_BYTES) return ENTRY_ERR_TRUNCATED
+  const direction = <i32>load<u8>(b, 8)
+  const family = <u32>load<u8>(b, 9)
+  const proto = <u32>load<u16>(b, 10)
+  const lo = <u32>load<u16>(b, 12)
+  const hi = <u32>load<u16>(b, 14)
+  const remote = <i32>load<u8>(b, 16)
+  const plen = <i32>load<u8>(b, 17)
+  if (direction != ACL_DIR_INGRESS && direction != ACL_DIR_EGRESS) return ENTRY_ERR_KIND
+  if (family != 4 && family != 6) return ENTRY_ERR_FAMILY
+  if (proto > 255 && proto != <u32>ACL_PROTO_ANY) return ENTRY_ERR_KIND
+  if (lo > hi || ((lo != 0 || hi != 0xffff) && !hasL4Range(proto))) return ENTRY_ERR_KIND
+  if (remote != ACL_REMOTE_ANY && remote != ACL_REMOTE_PREFIX && remote != ACL_REMOTE_GROUP) return ENTRY_ERR_KIND
+  if (remote == ACL_REMOTE_PREFIX) {
+    const err = checkPrefix(family, plen)
+    if (err != ENTRY_OK) return err
+  }
+  const r = ruleRecord
+  memory.fill(r, 0, <usize>RULE_BYTES)
+  store<u8>(r + RULE_DIRECTION, <u8>direction)
+  store<u8>(r + RULE_FAMILY, <u8>family)
+  store<u16>(r + RULE_PROTO, <u16>proto)
+  store<u16>(r + RULE_LO, <u16>lo)
+  store<u16>(r + RULE_HI, <u16>hi)
+  store<u8>(r + RULE_REMOTE_KIND, <u8>remote)
+  if (remote == ACL_REMOTE_PREFIX) {
+    store<u8>(r + RULE_PLEN, <u8>plen)
+    copy16(r + RULE_PREFIX, b + 22)
+    if (family == 4) memory.fill(r + RULE_PREFIX + 4, 0, 12)
+  } else if (remote == ACL_REMOTE_GROUP) {
+    store<u32>(r + RULE_REMOTE_GROUP, load<u32>(b, 18))
+  }
+  addRule(group, rule, r)
+  return ENTRY_OK
+}
+
+function aclMember(b: usize, len: i32, add: bool): i32 {
+  if (len < 22) return ENTRY_ERR_TRUNCATED
+  const group = load<u32>(b)
+  const family = <u32>load<u8>(b, 4)
+  const plen = <i32>load<u8>(b, 5)
+  const err = checkPrefix(family, plen)
+  if (err != ENTRY_OK) return err
+  if (!add) return found(removeMember(group, family, b + 6, plen))
+  addMember(group, family, b + 6, plen)
   return ENTRY_OK
 }

@@ -5,6 +5,7 @@
 //         len u32) @36, trace step count u32 @48, steps @52 (datapath/spec/trace.ts), then the frame and the
 //         reply; offsets are from the start of the output.
 import { TRACE_MAX_STEPS, TRACE_STEP_BYTES } from '../../spec/trace'
+import { ctSweep } from '../tables/conntrack'
 import { FRAME_TAILROOM } from './batch'
 import { outputArea, returnList } from './io'
 import { pkt, resetPacket } from './packet'
@@ -31,6 +32,7 @@ export function packetIn(input: usize, inputLen: usize, nowMs: f64, trace: bool)
     inputLen >= INPUT_HEADER ? load<u32>(input, 4) : 0)
   pkt.slowPath = true
   pkt.nowMs = nowMs
+  ctSweep(nowMs)
   startTrace(trace)
   runPipeline()
   writeVerdictRecord(out, out)

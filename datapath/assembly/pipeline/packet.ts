@@ -42,12 +42,14 @@ export const PROTO_NONE: u32 = 0xffff
   /** the router port the packet entered the router through */
   routerPort: u32 = 0
   dstPort: u32 = 0
-  /** conntrack state of the last ct lookup (CT_* bits, stages/ct.ts), 0 = not tracked */
+  /** conntrack state of the last ct lookup (CT_STATE_* bits, spec/trace.ts), 0 = not tracked */
   ctState: u32 = 0
   /** the zone of that lookup (network key & 0xffff) */
   ctZone: u32 = 0
   /** ct_mark of the connection found (CT_MARK_BLOCKED) */
   ctMark: u32 = 0
+  /** that connection (record + 1, tables/conntrack.ts), 0 = none: a second lookup in its zone reuses it */
+  ctConn: u32 = 0
 
   // verdict
   action: i32 = VERDICT_DROP

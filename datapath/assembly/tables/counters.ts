@@ -1,6 +1,7 @@
 // Drop and punt counters, per reason and per (in_port, reason), as Cilium counts its drops.
 import { REASON_COUNT } from '../../spec/verdicts'
 import { ExactTable, clearKey, key } from './exact-table'
+import { ctCommits, ctCount, ctExpired, ctLimit } from './conntrack'
 
 const PER_PORT_BYTES: i32 = REASON_COUNT * 8
 
@@ -52,14 +53,18 @@ export function packetCount(): u64 {
   return packets
 }
 
+/** Conntrack's block at the end: connections u32, limit u32, commits u64, expired u64. */
+const CT_BLOCK_BYTES: i32 = 24
+
 /** Bytes `writeCounters` needs. */
 export function countersBytes(): i32 {
-  return 16 + PER_PORT_BYTES + <i32>perPort.count * (8 + PER_PORT_BYTES)
+  return 16 + PER_PORT_BYTES + <i32>perPort.count * (8 + PER_PORT_BYTES) + CT_BLOCK_BYTES
 }
 
 /**
  * Writes the counters at `out`, little-endian:
- * packets u64, reasons u32, ports u32, totals u64[reasons], then per port: ofport u32, pad u32, u64[reasons].
+ * packets u64, reasons u32, ports u32, totals u64[reasons], then per port: ofport u32, pad u32, u64[reasons],
+ * then conntrack: connections u32, limit u32, commits u64, expired u64 (ct_full drops are a reason).
  */
 export function writeCounters(out: usize): void {
   store<u64>(out, packets)
@@ -74,6 +79,10 @@ export function writeCounters(out: usize): void {
     memory.copy(p + 8, perPort.valueAt(i), <usize>PER_PORT_BYTES)
     p += 8 + <usize>PER_PORT_BYTES
   }
+  store<u32>(p, ctCount())
+  store<u32>(p, ctLimit(), 4)
+  store<u64>(p, ctCommits(), 8)
+  store<u64>(p, ctExpired(), 16)
 }
 
 export function clearCounters(): void {
