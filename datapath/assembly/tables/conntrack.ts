@@ -334,6 +334,8 @@ export function ctSweep(nowMs: f64): void {
 export function ctFlush(zone: i32): u32 {
   if (zone < 0) {
     const n = count
+    // untouched since the last flush: leave the 4 MiB index unwritten, so its pages are never resident
+    if (highWater == 0) return 0
     memory.fill(index, 0, <usize>INDEX_SLOTS * 8)
     count = 0
     highWater = 0
