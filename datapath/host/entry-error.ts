@@ -6,7 +6,7 @@ export type EntryErrorCode =
   // a security group rule whose fields contradict each other (ports on a protocol without ports, min > max, ...)
   | 'bad_rule'
   // reported by the datapath (datapath/spec/entry-kinds.ts ENTRY_RESULT_NAMES), or by the host first
-  | 'truncated' | 'bad_kind' | 'bad_family' | 'bad_prefix_len' | 'too_many' | 'unknown_ref'
+  | 'truncated' | 'bad_kind' | 'bad_family' | 'bad_prefix_len' | 'too_many' | 'unknown_ref' | 'bad_value'
 
 export class EntryError extends Error {
   constructor(readonly code: EntryErrorCode, message: string, readonly field?: string) {

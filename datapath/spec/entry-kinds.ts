@@ -77,8 +77,10 @@ export const ENTRY_ERR_PREFIX_LEN: i32 = 4
 export const ENTRY_ERR_TOO_MANY: i32 = 5
 export const ENTRY_ERR_NOT_FOUND: i32 = 6
 export const ENTRY_ERR_UNKNOWN_REF: i32 = 7
+/** A field holds a value its kind does not allow (an ACL rule's direction, protocol, range or remote kind). */
+export const ENTRY_ERR_BAD_VALUE: i32 = 8
 
 /** Index = result code; EntryError.code on the host is one of these names (or a host-side one). */
 export const ENTRY_RESULT_NAMES: string[] = [
-  'ok', 'truncated', 'bad_kind', 'bad_family', 'bad_prefix_len', 'too_many', 'not_found', 'unknown_ref',
+  'ok', 'truncated', 'bad_kind', 'bad_family', 'bad_prefix_len', 'too_many', 'not_found', 'unknown_ref', 'bad_value',
 ]

@@ -3,6 +3,7 @@
 // connection both ways and re-adding resumes it, stateless ports need rules both ways, no acl_port = no
 // enforcement, remote prefixes and groups, and malformed rules are refused before they reach the datapath.
 import t from 'tap'
+import { ENTRY_ERR_BAD_VALUE } from '../../datapath/spec/entry-kinds.js'
 import { createDatapath, type Datapath, type Entry } from '../../datapath/host/index.js'
 import { ndNs, udp } from '../../datapath/host/packet-builder.js'
 import { ipv6, mac } from '../../datapath/host/packet-addresses.js'
@@ -181,11 +182,11 @@ t.test('the datapath checks the bytes again: hand-made entries are refused with 
     return b
   }
   t.equal(abi.addEntry(ruleBytes(() => {})), 0, 'a well-formed rule')
-  t.equal(abi.addEntry(ruleBytes(v => v.setUint8(8, 7))), 2, 'a direction it does not know')
+  t.equal(abi.addEntry(ruleBytes(v => v.setUint8(8, 7))), ENTRY_ERR_BAD_VALUE, 'a direction it does not know')
   t.equal(abi.addEntry(ruleBytes(v => v.setUint8(9, 5))), 3, 'a family it does not know')
-  t.equal(abi.addEntry(ruleBytes(v => { v.setUint16(12, 9, true); v.setUint16(14, 8, true) })), 2, 'min above max')
+  t.equal(abi.addEntry(ruleBytes(v => { v.setUint16(12, 9, true); v.setUint16(14, 8, true) })), ENTRY_ERR_BAD_VALUE, 'min above max')
   t.equal(abi.addEntry(ruleBytes(v => { v.setUint8(16, 1); v.setUint8(17, 40) })), 4, 'a /40 IPv4 prefix')
-  t.equal(abi.addEntry(ruleBytes(v => v.setUint16(10, 300, true))), 2, 'protocol 300')
+  t.equal(abi.addEntry(ruleBytes(v => v.setUint16(10, 300, true))), ENTRY_ERR_BAD_VALUE, 'protocol 300')
   t.equal(abi.addEntry(Uint8Array.of(12, 0, 38, 0, 1, 2, 3)), 1, 'truncated')
   t.equal(abi.addEntry(Uint8Array.of(11, 0, 6, 0, 1, 0, 0, 0, 1, 17)), 5, 'an acl_port with 17 groups')
   t.equal(abi.addEntry(Uint8Array.of(11, 0, 6, 0, 1, 0, 0, 0, 1, 2)), 1, 'an acl_port whose groups run past the end')

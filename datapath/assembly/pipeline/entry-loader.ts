@@ -3,7 +3,7 @@
 import {
   ACL_DIR_EGRESS, ACL_DIR_INGRESS, ACL_PORT_MAX_GROUPS, ACL_PROTO_ANY, ACL_REMOTE_ANY, ACL_REMOTE_GROUP,
   ACL_REMOTE_PREFIX, ENTRY_ACL_MEMBER, ENTRY_ACL_PORT, ENTRY_ACL_RULE, DHCP_MAX_OPTION_BYTES, ENTRY_ARP_ND, ENTRY_CLASSIFY_PORT, ENTRY_CLASSIFY_TUNNEL, ENTRY_DHCP, ENTRY_EGRESS,
-  ENTRY_ERR_FAMILY, ENTRY_ERR_KIND, ENTRY_ERR_NOT_FOUND, ENTRY_ERR_PREFIX_LEN, ENTRY_ERR_TOO_MANY,
+  ENTRY_ERR_BAD_VALUE, ENTRY_ERR_FAMILY, ENTRY_ERR_KIND, ENTRY_ERR_NOT_FOUND, ENTRY_ERR_PREFIX_LEN, ENTRY_ERR_TOO_MANY,
   ENTRY_ERR_TRUNCATED, ENTRY_HEADER_BYTES, ENTRY_L2, ENTRY_NEXTHOP, ENTRY_OK, ENTRY_PORT_SEC, ENTRY_PREFIX_BYTES,
   ENTRY_ROUTE, ENTRY_ROUTER_PORT, PORT_SEC_MAX_PREFIXES, ROUTER_PORT_MAX_PREFIXES,
 } from '../../spec/entry-kinds'
@@ -231,7 +231,7 @@ const ruleRecord: usize = memory.data(RULE_BYTES, 8)
 const ACL_RULE_BYTES: i32 = 38
 
 // Values outside their enumeration (direction, remote kind, protocol above 255) and contradictory ranges are
-// refused with ENTRY_ERR_KIND: entry-kinds.ts has no "bad value" code yet (the host refuses them first).
+// refused with ENTRY_ERR_BAD_VALUE (the host refuses them first, with the field named).
 function aclRule(b: usize, len: i32, add: bool): i32 {
   if (len < 8) return ENTRY_ERR_TRUNCATED
   const group = load<u32>(b)
@@ -245,11 +245,11 @@ function aclRule(b: usize, len: i32, add: bool): i32 {
   const hi = <u32>load<u16>(b, 14)
   const remote = <i32>load<u8>(b, 16)
   const plen = <i32>load<u8>(b, 17)
-  if (direction != ACL_DIR_INGRESS && direction != ACL_DIR_EGRESS) return ENTRY_ERR_KIND
+  if (direction != ACL_DIR_INGRESS && direction != ACL_DIR_EGRESS) return ENTRY_ERR_BAD_VALUE
   if (family != 4 && family != 6) return ENTRY_ERR_FAMILY
-  if (proto > 255 && proto != <u32>ACL_PROTO_ANY) return ENTRY_ERR_KIND
-  if (lo > hi || ((lo != 0 || hi != 0xffff) && !hasL4Range(proto))) return ENTRY_ERR_KIND
-  if (remote != ACL_REMOTE_ANY && remote != ACL_REMOTE_PREFIX && remote != ACL_REMOTE_GROUP) return ENTRY_ERR_KIND
+  if (proto > 255 && proto != <u32>ACL_PROTO_ANY) return ENTRY_ERR_BAD_VALUE
+  if (lo > hi || ((lo != 0 || hi != 0xffff) && !hasL4Range(proto))) return ENTRY_ERR_BAD_VALUE
+  if (remote != ACL_REMOTE_ANY && remote != ACL_REMOTE_PREFIX && remote != ACL_REMOTE_GROUP) return ENTRY_ERR_BAD_VALUE
   if (remote == ACL_REMOTE_PREFIX) {
     const err = checkPrefix(family, plen)
     if (err != ENTRY_OK) return err
