@@ -8,9 +8,9 @@
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_EGRESS, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP, STAGE_PORT_SEC }
-  from '../../datapath/spec/stages.js'
-import type { Vector, VectorFile } from './vector-format.js'
+import { STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_EGRESS, STAGE_IN_ACL, STAGE_IN_CT, STAGE_L2_LOOKUP, STAGE_L3_ROUTE,
+  STAGE_NEXTHOP, STAGE_OUT_ACL, STAGE_PORT_SEC } from '../../datapath/spec/stages.js'
+import { isSequence, type Vector, type VectorFile } from './vector-format.js'
 import { TOPOLOGIES } from './lib/topologies.js'
 import { PARSE, stageName } from './lib/vector-kit.js'
 import { parseVectors } from './lib/vectors-parse.js'
@@ -20,6 +20,8 @@ import { arpNdVectors } from './lib/vectors-arp-nd.js'
 import { dhcpVectors } from './lib/vectors-dhcp.js'
 import { l3RouteVectors } from './lib/vectors-l3-route.js'
 import { egressVectors, l2LookupVectors, nexthopVectors } from './lib/vectors-forwarding.js'
+import { inAclVectors, outAclVectors } from './lib/vectors-security-groups.js'
+import { conntrackVectors } from './lib/vectors-conntrack.js'
 
 /** The source tree's test/conformance, whether this runs from build/ (compiled) or from the source (tap). */
 function conformanceDir(): string {
@@ -41,6 +43,12 @@ function files(): Map<string, string> {
     [stageName(STAGE_NEXTHOP), 'Next-hop resolution.', nexthopVectors],
     [stageName(STAGE_L2_LOOKUP), 'MAC lookup, floods, hairpin.', l2LookupVectors],
     [stageName(STAGE_EGRESS), 'Egress dispatch to local ports and remote chassis.', egressVectors],
+    [stageName(STAGE_IN_CT), 'Connection tracking (one table per network zone, read by both ct stages): TCP windows and flags, ' +
+      'UDP and ICMP replies, related ICMP errors, timeouts, a full table.', conntrackVectors],
+    [stageName(STAGE_IN_ACL), 'Security groups, the source port\'s egress rules: no groups, always-allowed DHCP/ND/MLD, prefixes, ' +
+      'a stateless group, replies past the egress rules, a rule removed mid-connection.', inAclVectors],
+    [stageName(STAGE_OUT_ACL), 'Security groups, the destination port\'s ingress rules: remote groups and members, ranges, ICMP ' +
+      'type/code, IPv6, tunnels, remote ports, routing, overlap, rules/members/groups changing while connections are open.', outAclVectors],
   ]
   const names = new Set<string>()
   for (const [stage, description, make] of groups) {
@@ -48,6 +56,9 @@ function files(): Map<string, string> {
     for (const v of vectors) {
       if (names.has(v.name)) throw new Error(`duplicate vector name ${v.name}`)
       if (!(v.topology in TOPOLOGIES)) throw new Error(`${v.name}: unknown topology ${v.topology}`)
+      for (const e of isSequence(v) ? v.steps.map(s => s.expect) : [v.expect]) {
+        if (!e.because) throw new Error(`${v.name}: an expectation without a because`)
+      }
       names.add(v.name)
     }
     const file: VectorFile = { stage, description, vectors }

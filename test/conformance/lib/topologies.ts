@@ -11,7 +11,8 @@
 //          \___ rpa 10.0.0.1 -- router 1 -- rpb 10.1.0.1 ___/
 //
 // Port keys and OpenFlow ports differ on purpose (vm1 = key 1, ofport 11), so a target that confuses them fails.
-import type { DhcpEntry, Entry, Topology } from '../../../datapath/host/entries.js'
+// security-groups is this topology plus security groups: its table of groups, ports and members is further down.
+import type { AclMemberEntry, AclPortEntry, AclRuleEntry, DhcpEntry, Entry, Topology } from '../../../datapath/host/entries.js'
 import { Cidr, cidr, ipv4, ipv6, mac, type Ipv4Address, type Ipv6Address, type MacAddress }
   from '../../../datapath/host/packet-addresses.js'
 
@@ -220,6 +221,98 @@ function vlanEntries(): Entry[] {
   ]
 }
 
+// ---- security-groups: routed-two-networks (same ports, keys, ofports) with security groups ---------------
+//
+//   group          rules (Neutron direction: ingress = to the group's ports, egress = from them)
+//   1 default      ingress IPv4 + IPv6 any protocol from members of 1; egress IPv4 + IPv6 any
+//   2 web          ingress TCP 80, 443 from 0.0.0.0/0; TCP 8000-8080 (no remote); TCP 8080 from 10.0.0.0/24
+//                  (overlaps the range's top edge); ICMP echo (8) from 10.1.0.0/24; UDP 53 from members of 4;
+//                  IPv6 TCP 80 from ::/0; ICMPv6 echo (128) from 2001:db8:b::/64
+//   3 stateless    (stateful false) egress TCP 80 to 10.0.0.0/24, ICMP echo (8); ingress TCP 32768-60999 from
+//                  10.0.0.0/24, ICMP echo reply (0), ICMP 3/4 (fragmentation needed), ICMP any from 10.0.0.0/24
+//   4 clients      egress IPv4 any to 10.0.0.0/8, IPv6 any; ingress ICMP echo (8) from 192.0.2.0/24
+//
+//   port             acl_port                   member of (acl_member)
+//   vm1  .5  of11    stateful [1 default, 2 web] 1: 10.0.0.5/32, 2001:db8:a::5/128      (two groups: union)
+//   vm2  .6  of12    stateful [1 default]        1: 10.0.0.6/32, 2001:db8:a::6/128
+//   vm3  .7  remote  (enforced on its chassis)   1: 10.0.0.7/32                          (remote member)
+//   vm4  .8  of14    stateful [4 clients]        4: 10.0.0.8/32, 10.0.5.0/24 (pair CIDR), 10.0.0.99/32 (pair MAC)
+//   vm5  .9  of15    none: port security off
+//   vm6  .10 of16    stateful, no groups         (only what is always allowed: DHCP, ND, MLD)
+//   vm7      of17    none (no port_sec row: drops everything before)
+//   vmb1 .5  of21    stateless [3 stateless]
+//   vmb2 .6  remote  (enforced on its chassis)
+//   gw   .254 of23   stateful [1 default]        1: 10.1.0.254/32, 2001:db8:b::fe/128
+//
+//   vm2 -> vm1 TCP 22: allowed (member of 1)         vm4 -> vm1 TCP 22: acl_deny (no rule of 1 or 2)
+//   vm4 -> vm1 TCP 80: allowed (2, union)            vm1 -> vm4 anything new: acl_deny (4 has no such ingress)
+//   vmb1 -> vm1 TCP 80 routed: allowed both sides    vm1 -> vmb1 reply to port 1023: acl_deny (stateless)
+export const SG_DEFAULT = 1
+export const SG_WEB = 2
+export const SG_STATELESS = 3
+export const SG_CLIENTS = 4
+export const PROTO_ICMP = 1
+export const PROTO_TCP = 6
+export const PROTO_UDP = 17
+export const PROTO_ICMPV6 = 58
+
+type RuleSpec = Omit<AclRuleEntry, 'stage' | 'group' | 'rule'>
+const rules = (group: number, specs: RuleSpec[]): AclRuleEntry[] =>
+  specs.map((r, i) => ({ stage: 'acl_rule', group, rule: i + 1, ...r }))
+
+export const SG_DEFAULT_RULES = rules(SG_DEFAULT, [
+  { direction: 'ingress', family: 4, remote_group: SG_DEFAULT },
+  { direction: 'ingress', family: 6, remote_group: SG_DEFAULT },
+  { direction: 'egress', family: 4 },
+  { direction: 'egress', family: 6 },
+])
+export const SG_WEB_RULES = rules(SG_WEB, [
+  { direction: 'ingress', family: 4, protocol: PROTO_TCP, port_min: 80, port_max: 80, remote_prefix: '0.0.0.0/0' },
+  { direction: 'ingress', family: 4, protocol: PROTO_TCP, port_min: 443, port_max: 443, remote_prefix: '0.0.0.0/0' },
+  { direction: 'ingress', family: 4, protocol: PROTO_TCP, port_min: 8000, port_max: 8080 },
+  { direction: 'ingress', family: 4, protocol: PROTO_TCP, port_min: 8080, port_max: 8080, remote_prefix: '10.0.0.0/24' },
+  { direction: 'ingress', family: 4, protocol: PROTO_ICMP, icmp_type: 8, remote_prefix: '10.1.0.0/24' },
+  { direction: 'ingress', family: 4, protocol: PROTO_UDP, port_min: 53, port_max: 53, remote_group: SG_CLIENTS },
+  { direction: 'ingress', family: 6, protocol: PROTO_TCP, port_min: 80, port_max: 80, remote_prefix: '::/0' },
+  { direction: 'ingress', family: 6, protocol: PROTO_ICMPV6, icmp_type: 128, remote_prefix: '2001:db8:b::/64' },
+])
+/** web's rules by what they allow, for vectors that remove one. */
+export const WEB_TCP_80 = SG_WEB_RULES[0] as AclRuleEntry
+export const WEB_TCP_8000_8080 = SG_WEB_RULES[2] as AclRuleEntry
+export const WEB_TCP_8080_NET_A = SG_WEB_RULES[3] as AclRuleEntry
+export const SG_STATELESS_RULES = rules(SG_STATELESS, [
+  { direction: 'egress', family: 4, protocol: PROTO_TCP, port_min: 80, port_max: 80, remote_prefix: '10.0.0.0/24' },
+  { direction: 'egress', family: 4, protocol: PROTO_ICMP, icmp_type: 8 },
+  { direction: 'ingress', family: 4, protocol: PROTO_TCP, port_min: 32768, port_max: 60999, remote_prefix: '10.0.0.0/24' },
+  { direction: 'ingress', family: 4, protocol: PROTO_ICMP, icmp_type: 0 },
+  { direction: 'ingress', family: 4, protocol: PROTO_ICMP, icmp_type: 3, icmp_code: 4 },
+  { direction: 'ingress', family: 4, protocol: PROTO_ICMP, remote_prefix: '10.0.0.0/24' },
+])
+export const SG_CLIENTS_RULES = rules(SG_CLIENTS, [
+  { direction: 'egress', family: 4, remote_prefix: '10.0.0.0/8' },
+  { direction: 'egress', family: 6 },
+  { direction: 'ingress', family: 4, protocol: PROTO_ICMP, icmp_type: 8, remote_prefix: '192.0.2.0/24' },
+])
+
+const aclPort = (h: Host, groups: number[], stateful = true): AclPortEntry => ({ stage: 'acl_port', port: h.key, stateful, groups })
+export const VM1_ACL = aclPort(VM1, [SG_DEFAULT, SG_WEB])
+export const VM6_ACL = aclPort(VM6, [])
+const member = (group: number, prefix: string): AclMemberEntry => ({ stage: 'acl_member', group, prefix })
+/** vm2's and vm4's memberships, for vectors in which a member leaves (and comes back). */
+export const VM2_IN_DEFAULT = member(SG_DEFAULT, `${VM2.ip4.toString()}/32`)
+export const VM4_IN_CLIENTS = member(SG_CLIENTS, `${VM4.ip4.toString()}/32`)
+
+function securityGroupEntries(): Entry[] {
+  return [
+    VM1_ACL, aclPort(VM2, [SG_DEFAULT]), aclPort(VM4, [SG_CLIENTS]), VM6_ACL, aclPort(VMB1, [SG_STATELESS], false),
+    aclPort(GW, [SG_DEFAULT]),
+    ...SG_DEFAULT_RULES, ...SG_WEB_RULES, ...SG_STATELESS_RULES, ...SG_CLIENTS_RULES,
+    ...[VM1, VM2, GW].flatMap(h => [member(SG_DEFAULT, `${h.ip4.toString()}/32`), member(SG_DEFAULT, `${(h.ip6 as Ipv6Address).toString()}/128`)]),
+    member(SG_DEFAULT, `${VM3.ip4.toString()}/32`),
+    VM4_IN_CLIENTS, member(SG_CLIENTS, VM4_PAIR_CIDR.toString()), member(SG_CLIENTS, `${VM4_PAIR_IP.toString()}/32`),
+  ]
+}
+
 export const TOPOLOGIES: Record<string, Topology> = {
   'routed-two-networks': {
     description: 'Two networks (IPv4 + IPv6) joined by router 1; local and remote ports, allowed address pairs, ' +
@@ -240,5 +333,11 @@ export const TOPOLOGIES: Record<string, Topology> = {
     description: 'A trunk port carrying VLAN 10 and 20 into two networks, an untagged access port on the VLAN 10 ' +
       'network, and a remote port on the VLAN 20 network.',
     entries: vlanEntries(),
+  },
+  'security-groups': {
+    description: 'routed-two-networks with security groups: a default-like group (ingress from its members), ' +
+      'a web group (ports, a range, ICMP type, a remote group), a stateless group, a clients group whose members ' +
+      'include an allowed-address-pair CIDR; a port in two groups, one with no groups, one with port security off.',
+    entries: [...baseEntries(), ...securityGroupEntries()],
   },
 }

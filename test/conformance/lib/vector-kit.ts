@@ -2,12 +2,13 @@
 // routed/echo/reply transformations of a frame. Every expected frame is built here from typed values, never
 // taken from a datapath's output.
 import { STAGES } from '../../../datapath/spec/stages.js'
-import { hexOf, type Ipv4Address, type Ipv6Address, type MacAddress } from '../../../datapath/host/packet-addresses.js'
+import { Ipv6Address, hexOf, type Ipv4Address, type MacAddress } from '../../../datapath/host/packet-addresses.js'
 import { buildFrame, ethernet, ip4, ip6, udp, raw, type Layer } from '../../../datapath/host/packet-builder.js'
 import { decodeFrame } from '../../../datapath/host/packet-decoder.js'
 import { describeFrame } from '../../../datapath/host/packet-describe.js'
 import { parseFields } from '../../../datapath/host/packet-fields.js'
-import type { Expectation, FieldChecks, FrameExpectation, Vector, VectorInput } from '../vector-format.js'
+import type { Expectation, FieldChecks, FrameExpectation, PacketVector, SequenceStep, SequenceVector, VectorInput }
+  from '../vector-format.js'
 import type { Host } from './topologies.js'
 
 /** The name of a stage, read from the stage table (no stage numbers are typed in the vectors). */
@@ -59,17 +60,38 @@ export function tunnel(to: Host, packet: FrameExpectation | undefined, o: Becaus
     ...(packet ? { packet } : {}), because: o.because }
 }
 
-export type VectorSpec = Omit<Vector, 'topology' | 'mode'> & Partial<Pick<Vector, 'topology' | 'mode'>>
+export type VectorSpec = Omit<PacketVector, 'topology' | 'mode'> & Partial<Pick<PacketVector, 'topology' | 'mode'>>
 
-export function vector(v: VectorSpec): Vector {
+export function vector(v: VectorSpec): PacketVector {
   return { topology: 'routed-two-networks', mode: 'batch', ...v }
+}
+
+export type SequenceSpec = Omit<SequenceVector, 'topology' | 'mode'> & Partial<Pick<SequenceVector, 'topology' | 'mode'>>
+
+/** A sequence vector; refuses a clock that goes back (the datapath's conntrack clock only moves forward). */
+export function sequence(v: SequenceSpec): SequenceVector {
+  v.steps.forEach((s, i) => {
+    const prev = v.steps[i - 1]
+    if (prev && s.now_ms < prev.now_ms) throw new Error(`${v.name}: step ${i + 1} goes back in time`)
+  })
+  if (v.steps.length < 2) throw new Error(`${v.name}: a sequence has at least two steps (else it is a packet vector)`)
+  return { topology: 'routed-two-networks', mode: 'batch', ...v }
+}
+
+/** The same steps in both modes (packet_in: no replies allowed unless a step says otherwise). */
+export function sequenceBothModes(v: Omit<SequenceSpec, 'mode'>): SequenceVector[] {
+  const quiet = (s: SequenceStep): SequenceStep => ({ ...s, expect: { replies: [], ...s.expect } })
+  return [
+    sequence({ ...v, name: `${v.name}/batch`, mode: 'batch' }),
+    sequence({ ...v, name: `${v.name}/packet_in`, mode: 'packet_in', steps: v.steps.map(quiet) }),
+  ]
 }
 
 /**
  * The same frame in both modes: batch gets the expectation as is; packet_in the same verdict and, unless
  * given, no replies (BEHAVIOUR.md "Two modes": packet-in adds only what the slow path generates).
  */
-export function bothModes(v: Omit<VectorSpec, 'mode'>, packetIn: Partial<Expectation> = {}): Vector[] {
+export function bothModes(v: Omit<VectorSpec, 'mode'>, packetIn: Partial<Expectation> = {}): PacketVector[] {
   return [
     vector({ ...v, name: `${v.name}/batch`, mode: 'batch' }),
     vector({ ...v, name: `${v.name}/packet_in`, mode: 'packet_in', expect: { replies: [], ...v.expect, ...packetIn } }),
@@ -107,4 +129,13 @@ export function routed(layers: Layer[], to: { srcMac: MacAddress; dstMac: MacAdd
 /** Replaces layer `index` (used to derive malformed variants and expectations from one valid frame). */
 export function withLayer(layers: Layer[], index: number, change: (l: Layer) => Layer): Layer[] {
   return layers.map((l, i) => (i === index ? change(l) : l))
+}
+
+/** fe80::/64 + modified EUI-64 of `m` (RFC 4291 2.5.6): U/L bit flipped, ff:fe in the middle. */
+export function linkLocalOf(m: MacAddress): Ipv6Address {
+  const mb = m.bytes
+  const b = new Uint8Array(16)
+  b.set([0xfe, 0x80])
+  b.set([(mb[0] ?? 0) ^ 0x02, mb[1] ?? 0, mb[2] ?? 0, 0xff, 0xfe, mb[3] ?? 0, mb[4] ?? 0, mb[5] ?? 0], 8)
+  return Ipv6Address.fromBytes(b)
 }

@@ -5,7 +5,7 @@ import { BROADCAST_MAC, IPV4_ANY, IPV4_BROADCAST, ipv4, type Ipv4Address, type M
 import { dhcp, ethernet, ip4, udp, type DhcpLayer, type Layer, type UdpLayer } from '../../../datapath/host/packet-builder.js'
 import { DHCP_OP_BOOTREPLY, type DhcpMessageType } from '../../../datapath/host/packet-dhcp.js'
 import { STAGE_DHCP } from '../../../datapath/spec/stages.js'
-import type { Expectation, FieldChecks, Vector } from '../vector-format.js'
+import type { Expectation, FieldChecks, PacketVector, Vector } from '../vector-format.js'
 import { D1, D1_DHCP, D2, D2_DHCP, D3, D3_DHCP, DHCP_SERVER_A, RPA, VM1, VM1_DHCP, VM2, VM2_DHCP, VM5, VM6, VMB1, VMB1_DHCP, type Host }
   from './topologies.js'
 import { bothModes, drop, fields, layersInput, punt, stageName, vector } from './vector-kit.js'
@@ -74,7 +74,7 @@ const answered = (h: Host, checks: FieldChecks, because: string): Expectation =>
   ({ action: 'punt', reason: 'punt_dhcp', because, replies: [{ ofport: h.ofport as number, frame: fields(checks) }] })
 const consumed = (because: string): Expectation => ({ action: 'punt', reason: 'punt_dhcp', because, replies: [] })
 const refused = (reason: string, because: string): Expectation => ({ ...drop(reason, because), replies: [] })
-const pin = (v: Omit<Vector, 'mode' | 'topology'> & { topology?: string }): Vector => vector({ ...v, mode: 'packet_in', now_ms: v.now_ms ?? 1000 })
+const pin = (v: Omit<PacketVector, 'mode' | 'topology'> & { topology?: string }): PacketVector => vector({ ...v, mode: 'packet_in', now_ms: v.now_ms ?? 1000 })
 
 function batchVectors(): Vector[] {
   return [

@@ -1,12 +1,12 @@
 // ls_in_port_sec: a port's frames must come from its MACs and, with each MAC, from the prefixes listed with it
 // (fixed IPs, allowed address pairs). BEHAVIOUR.md "Order of checks" 4.
-import { BROADCAST_MAC, IPV4_ANY, IPV4_BROADCAST, Ipv6Address, ipv4, ipv6, mac, type Ipv4Address, type MacAddress }
+import { BROADCAST_MAC, IPV4_ANY, IPV4_BROADCAST, type Ipv6Address, ipv4, ipv6, mac, type Ipv4Address, type MacAddress }
   from '../../../datapath/host/packet-addresses.js'
 import { arp, ethernet, icmp6, ip4, ip6, ndNa, ndRa, raw, udp, type Layer } from '../../../datapath/host/packet-builder.js'
 import { STAGE_PORT_SEC } from '../../../datapath/spec/stages.js'
 import type { Vector } from '../vector-format.js'
 import { NET_A, VM1, VM2, VM4, VM4_PAIR_CIDR, VM4_PAIR_IP, VM4_PAIR_MAC, VM5, VM7, type Host } from './topologies.js'
-import { bothModes, drop, exact, fieldInput, flood, layersInput, output, stageName, udp4, udp6, vector } from './vector-kit.js'
+import { bothModes, drop, exact, fieldInput, flood, layersInput, linkLocalOf, output, stageName, udp4, udp6, vector } from './vector-kit.js'
 
 const stage = stageName(STAGE_PORT_SEC)
 const UNKNOWN_TARGET = ipv4('10.0.0.200')
@@ -34,16 +34,8 @@ function naToVm2(o: { srcMac: MacAddress; src: Ipv6Address; target: Ipv6Address 
 const naDelivered = (layers: Layer[], because: string) => output(VM2.ofport as number, exact(layers), { because })
 /** A router advertisement with a prefix option (RFC 4861 4.2) from `h`'s EUI-64 link-local address to all nodes. */
 function raFrom(h: Host): Layer[] {
-  return [ethernet({ src: h.mac, dst: mac('33:33:00:00:00:01') }), ip6({ src: linkLocal(h.mac), dst: ipv6('ff02::1'), hopLimit: 255 }),
+  return [ethernet({ src: h.mac, dst: mac('33:33:00:00:00:01') }), ip6({ src: linkLocalOf(h.mac), dst: ipv6('ff02::1'), hopLimit: 255 }),
     ndRa({ sll: h.mac, prefixes: [{ prefix: ipv6('2001:db8:a::'), length: 64 }] })]
-}
-/** fe80::/64 + modified EUI-64 (RFC 4291 2.5.6): U/L bit flipped, ff:fe in the middle. */
-function linkLocal(m: MacAddress): Ipv6Address {
-  const mb = m.bytes
-  const b = new Uint8Array(16)
-  b.set([0xfe, 0x80])
-  b.set([(mb[0] ?? 0) ^ 0x02, mb[1] ?? 0, mb[2] ?? 0, 0xff, 0xfe, mb[3] ?? 0, mb[4] ?? 0, mb[5] ?? 0], 8)
-  return Ipv6Address.fromBytes(b)
 }
 /** vm1's link-local address: fe80::/64 + modified EUI-64 of fa:16:3e:0a:00:01 (RFC 4291 2.5.6, U/L bit flipped). */
 const VM1_LINK_LOCAL = ipv6('fe80::f816:3eff:fe0a:1')
