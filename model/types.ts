@@ -114,6 +114,8 @@ export interface FloatingIp extends Standard {
 export interface SecurityGroup extends Standard {
   name: string
   stateful: boolean
+  /** Datapath security group key (acl_port groups, acl_rule and acl_member group). */
+  key: number
 }
 
 export interface SecurityGroupRule extends Standard {
@@ -126,6 +128,8 @@ export interface SecurityGroupRule extends Standard {
   remote_ip_prefix: string | null
   remote_group_id: string | null
   remote_address_group_id: string | null
+  /** Datapath rule key (acl_rule rule). */
+  key: number
 }
 
 export interface SubnetPool extends Standard {

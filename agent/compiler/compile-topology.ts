@@ -2,8 +2,8 @@
 // incremental compiler must always hold exactly this (the test oracle), and the controller can fall back to it.
 import type { Entry } from '../../datapath/host/entries.js'
 import { TABLES } from '../../model/tables.js'
-import type { Chassis, Network, Port, Router, Subnet } from '../../model/types.js'
-import { type ChassisIdentity, compileUnit, unitOf } from './compile-unit.js'
+import type { Chassis, Network, Port, Router, SecurityGroup, SecurityGroupRule, Subnet } from '../../model/types.js'
+import { ACL_MEMBERS_UNIT, type ChassisIdentity, compileUnit, unitOf } from './compile-unit.js'
 import { entryKey } from './entry-key.js'
 import { followedClosure } from './locality.js'
 import { ModelState } from './model-state.js'
@@ -15,6 +15,8 @@ export interface ModelSnapshot {
   ports?: Port[]
   routers?: Router[]
   chassis?: Chassis[]
+  securityGroups?: SecurityGroup[]
+  securityGroupRules?: SecurityGroupRule[]
   /** Neutron port id -> ofport of the ports plugged on this node. */
   bindings?: Map<string, number> | Record<string, number>
 }
@@ -32,25 +34,41 @@ export function stateOf(snapshot: ModelSnapshot): ModelState {
   for (const p of snapshot.ports ?? []) state.set(TABLES.ports, p.id, p)
   for (const r of snapshot.routers ?? []) state.set(TABLES.routers, r.id, r)
   for (const c of snapshot.chassis ?? []) state.set(TABLES.chassis, c.id, c)
+  for (const g of snapshot.securityGroups ?? []) state.set(TABLES.securityGroups, g.id, g)
+  for (const r of snapshot.securityGroupRules ?? []) state.set(TABLES.securityGroupRules, r.id, r)
   const b = snapshot.bindings
   for (const [id, ofport] of b instanceof Map ? b : Object.entries(b ?? {})) state.bindings.set(id, ofport)
   return state
 }
 
-/** Every unit of a state, compiled; the same entry from two units appears once. */
+/**
+ * Every unit of a state, compiled; the same entry from two units appears once. Three passes (compile-unit.ts):
+ * objects, then the rules of the groups the first pass used, then the members of the groups the rules name.
+ */
 export function compileState(state: ModelState, self: ChassisIdentity): CompileResult {
-  const ctx = { state, followed: followedClosure(state), self }
-  const units = [
-    ...[...state.networks.keys()].map(id => unitOf(TABLES.networks, id)),
-    ...[...state.ports.keys()].map(id => unitOf(TABLES.ports, id)),
-    ...[...state.routers.keys()].map(id => unitOf(TABLES.routers, id)),
+  const used = new Map<string, number>()
+  const remote = new Map<string, number>()
+  const ctx = { state, followed: followedClosure(state), self, acl: { used, remote } }
+  const passes = [
+    [
+      ...[...state.networks.keys()].map(id => unitOf(TABLES.networks, id)),
+      ...[...state.ports.keys()].map(id => unitOf(TABLES.ports, id)),
+      ...[...state.routers.keys()].map(id => unitOf(TABLES.routers, id)),
+    ],
+    [...state.securityGroupRules.keys()].map(id => unitOf(TABLES.securityGroupRules, id)),
+    [...state.ports.keys()].map(id => unitOf(ACL_MEMBERS_UNIT, id)),
   ]
   const entries = new Map<string, Entry>()
   const problems: CompileProblem[] = []
-  for (const unit of units) {
-    const r = compileUnit(ctx, unit)
-    for (const e of r.entries) entries.set(entryKey(e), e)
-    problems.push(...r.problems)
+  const count = (m: Map<string, number>, ids: string[]): void => { for (const id of ids) m.set(id, (m.get(id) ?? 0) + 1) }
+  for (const units of passes) {
+    for (const unit of units) {
+      const r = compileUnit(ctx, unit)
+      for (const e of r.entries) entries.set(entryKey(e), e)
+      problems.push(...r.problems)
+      count(used, r.groups)
+      count(remote, r.remotes)
+    }
   }
   return { entries: [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, e]) => e), problems }
 }

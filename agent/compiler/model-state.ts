@@ -1,12 +1,16 @@
 // The model objects the compiler holds, with the reverse indexes that tell which objects depend on which
-// (ports of a network, routers attached to a network or naming a port, ports bound to a host). Both the full
-// compile and the incremental compiler read through this one class, so they cannot disagree on lookups.
+// (ports of a network, routers attached to a network or naming a port, ports bound to a host, ports and rules of
+// a security group, rules naming a group as remote). Both the full compile and the incremental compiler read
+// through this one class, so they cannot disagree on lookups. Security groups and rules are held whatever their
+// network: a local port's group may have members anywhere.
 import { DEVICE_OWNER_DHCP } from '../../model/attributes/ports.js'
 import { TABLES } from '../../model/tables.js'
-import type { Chassis, Network, Port, Router, Subnet } from '../../model/types.js'
+import type { Chassis, Network, Port, Router, SecurityGroup, SecurityGroupRule, Subnet } from '../../model/types.js'
 
 /** The tables the compiler reads; changes to any other table are ignored. */
-export const COMPILED_TABLES = [TABLES.networks, TABLES.subnets, TABLES.ports, TABLES.routers, TABLES.chassis] as const
+export const COMPILED_TABLES = [
+  TABLES.networks, TABLES.subnets, TABLES.ports, TABLES.routers, TABLES.chassis, TABLES.securityGroups, TABLES.securityGroupRules,
+] as const
 export type CompiledTable = typeof COMPILED_TABLES[number]
 
 export function isCompiledTable(table: string): table is CompiledTable {
@@ -39,6 +43,8 @@ export class ModelState {
   readonly ports = new Map<string, Port>()
   readonly routers = new Map<string, Router>()
   readonly chassis = new Map<string, Chassis>()
+  readonly securityGroups = new Map<string, SecurityGroup>()
+  readonly securityGroupRules = new Map<string, SecurityGroupRule>()
   /** Neutron port id -> ofport, for ports plugged on this node. */
   readonly bindings = new Map<string, number>()
 
@@ -50,6 +56,9 @@ export class ModelState {
   private readonly routersByNetwork = new Index()
   private readonly routersByPort = new Index()
   private readonly chassisByHost = new Index()
+  private readonly portsByGroup = new Index()
+  private readonly rulesByGroup = new Index()
+  private readonly rulesByRemoteGroup = new Index()
 
   /** Stores (value) or forgets (undefined) one object, keeping the indexes right. */
   set(table: CompiledTable, id: string, value: unknown): void {
@@ -61,6 +70,7 @@ export class ModelState {
         for (const f of p.fixed_ips ?? []) add(this.portsBySubnet, f.subnet_id)
         if (p.device_owner === DEVICE_OWNER_DHCP) add(this.dhcpPortsByNetwork, p.network_id)
         if (p['binding:host_id']) add(this.portsByHost, p['binding:host_id'])
+        for (const g of groupIdsOf(p)) add(this.portsByGroup, g)
       })
       case TABLES.routers: return this.put(this.routers, id, value as Router | undefined, (r, add) => {
         for (const i of r.interfaces ?? []) {
@@ -71,6 +81,11 @@ export class ModelState {
       case TABLES.chassis: return this.put(this.chassis, id, value as Chassis | undefined, (c, add) => {
         add(this.chassisByHost, c.id)
         if (c.hostname) add(this.chassisByHost, c.hostname)
+      })
+      case TABLES.securityGroups: return this.put(this.securityGroups, id, value as SecurityGroup | undefined, () => undefined)
+      case TABLES.securityGroupRules: return this.put(this.securityGroupRules, id, value as SecurityGroupRule | undefined, (r, add) => {
+        if (typeof r.security_group_id === 'string') add(this.rulesByGroup, r.security_group_id)
+        if (typeof r.remote_group_id === 'string') add(this.rulesByRemoteGroup, r.remote_group_id)
       })
     }
   }
@@ -95,6 +110,10 @@ export class ModelState {
   portsBoundTo(host: string): ReadonlySet<string> { return this.portsByHost.get(host) }
   routersOn(networkId: string): ReadonlySet<string> { return this.routersByNetwork.get(networkId) }
   routersWithPort(portId: string): ReadonlySet<string> { return this.routersByPort.get(portId) }
+  /** Ports that list the group in security_groups (any network, bound anywhere or not). */
+  portsInGroup(groupId: string): ReadonlySet<string> { return this.portsByGroup.get(groupId) }
+  rulesOfGroup(groupId: string): ReadonlySet<string> { return this.rulesByGroup.get(groupId) }
+  rulesWithRemoteGroup(groupId: string): ReadonlySet<string> { return this.rulesByRemoteGroup.get(groupId) }
 
   /**
    * The chassis a binding:host_id names: a chassis with that id, else one with that hostname (Neutron binds by
@@ -106,4 +125,11 @@ export class ModelState {
     const ids = [...this.chassisByHost.get(host)].sort()
     return ids[0] === undefined ? undefined : this.chassis.get(ids[0])
   }
+}
+
+/** A port's security group ids, deduplicated, in its order; a stored value of another shape gives none. */
+export function groupIdsOf(port: Port): string[] {
+  const list: unknown = port.security_groups
+  if (!Array.isArray(list)) return []
+  return [...new Set(list.filter((g): g is string => typeof g === 'string'))]
 }

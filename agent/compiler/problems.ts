@@ -14,8 +14,12 @@ export type CompileProblemCode =
   | 'route_duplicate'
   /** A stored object of an unexpected shape (no datapath key, wrong field types): its entries are left out. */
   | 'bad_object'
-  /** More addresses than a datapath row holds (PORT_SEC_MAX_PREFIXES, ROUTER_PORT_MAX_PREFIXES). */
+  /** More than a datapath row holds (PORT_SEC_MAX_PREFIXES, ROUTER_PORT_MAX_PREFIXES, ACL_PORT_MAX_GROUPS). */
   | 'too_many'
+  /** A security group rule the datapath cannot enforce yet (remote address groups, DCCP ports): left out. */
+  | 'acl_unsupported'
+  /** A port with stateful and stateless groups (Neutron forbids it): enforced as stateful. */
+  | 'acl_mixed_stateful'
 
 export interface CompileProblem {
   code: CompileProblemCode

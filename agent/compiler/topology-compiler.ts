@@ -6,14 +6,18 @@
 //
 //   change --> VersionFilter --> ModelState.set --> dirty units --> compileUnit --> refcount diff --> EntryDelta
 //
+// Security groups add two passes after the objects (compile-unit.ts): the rules of groups that local ports hold,
+// then the members of groups those rules name. Uses are counted per group like entries; a group whose count
+// starts or stops being zero dirties the units of the next pass (its rules, or its members' acl_members).
+//
 // Invariant (checked by test/compiler/): the union of all deltas == entries() == compileState(state).
 import type { Entry } from '../../datapath/host/entries.js'
 import { DEVICE_OWNER_DHCP } from '../../model/attributes/ports.js'
 import { TABLES } from '../../model/tables.js'
-import type { Chassis, Port } from '../../model/types.js'
+import type { Chassis, Port, SecurityGroup } from '../../model/types.js'
 import type { Change, StoredObject } from '../../store/types.js'
 import { compileState, type CompileResult } from './compile-topology.js'
-import { type ChassisIdentity, compileUnit, unitOf } from './compile-unit.js'
+import { ACL_MEMBERS_UNIT, type ChassisIdentity, compileUnit, passOf, unitOf, type UnitContext } from './compile-unit.js'
 import { canonical, entryKey } from './entry-key.js'
 import { type Followed, followedClosure } from './locality.js'
 import { COMPILED_TABLES, isCompiledTable, ModelState } from './model-state.js'
@@ -34,6 +38,11 @@ export class TopologyCompiler implements TopologyCompilerApi {
   private readonly unitProblems = new Map<string, CompileProblem[]>()
   /** canonical key -> entry and how many units emit it */
   private readonly rows = new Map<string, { entry: Entry; count: number }>()
+  /** security group -> how many local acl_ports hold it / how many compiled rules name it as remote */
+  private readonly used = new Map<string, number>()
+  private readonly remote = new Map<string, number>()
+  /** unit -> the groups it counts in `used` and `remote` */
+  private readonly unitUses = new Map<string, { groups: string[]; remotes: string[] }>()
 
   constructor(private readonly self: TopologyCompilerOptions) {}
 
@@ -125,6 +134,8 @@ export class TopologyCompiler implements TopologyCompilerApi {
       for (const p of this.state.portsOn(id)) out.add(unitOf(TABLES.ports, p))
     }
     for (const id of this.followedNow.routers) out.add(unitOf(TABLES.routers, id))
+    for (const id of [...this.used.keys(), ...this.remote.keys()]) out.add(unitOf(TABLES.securityGroups, id))
+    for (const id of this.used.keys()) for (const r of this.state.rulesOfGroup(id)) out.add(unitOf(TABLES.securityGroupRules, r))
     return out
   }
 
@@ -145,6 +156,8 @@ export class TopologyCompiler implements TopologyCompilerApi {
       case TABLES.ports: return this.state.ports.keys()
       case TABLES.routers: return this.state.routers.keys()
       case TABLES.chassis: return this.state.chassis.keys()
+      case TABLES.securityGroups: return this.state.securityGroups.keys()
+      case TABLES.securityGroupRules: return this.state.securityGroupRules.keys()
       default: return []
     }
   }
@@ -156,6 +169,8 @@ export class TopologyCompiler implements TopologyCompilerApi {
       case TABLES.ports: return this.state.ports.get(id)
       case TABLES.routers: return this.state.routers.get(id)
       case TABLES.chassis: return this.state.chassis.get(id)
+      case TABLES.securityGroups: return this.state.securityGroups.get(id)
+      case TABLES.securityGroupRules: return this.state.securityGroupRules.get(id)
       default: return undefined
     }
   }
@@ -166,6 +181,8 @@ export class TopologyCompiler implements TopologyCompilerApi {
     const ports = (ids: Iterable<string>): void => { for (const p of ids) dirty.add(unitOf(TABLES.ports, p)) }
     const routers = (ids: Iterable<string>): void => { for (const r of ids) dirty.add(unitOf(TABLES.routers, r)) }
     const routersOfPorts = (ids: Iterable<string>): void => { for (const p of ids) routers(s.routersWithPort(p)) }
+    if (table === TABLES.securityGroups) return this.groupDependents(id, versions[0] as SecurityGroup | undefined, versions[1] as SecurityGroup | undefined, dirty)
+    if (table === TABLES.securityGroupRules) { dirty.add(unitOf(TABLES.securityGroupRules, id)); return }
     for (const v of versions) {
       if (table === TABLES.networks) {
         dirty.add(unitOf(TABLES.networks, id))
@@ -176,6 +193,7 @@ export class TopologyCompiler implements TopologyCompilerApi {
         routersOfPorts(s.portsWithSubnet(id))
       } else if (table === TABLES.ports) {
         dirty.add(unitOf(TABLES.ports, id))
+        dirty.add(unitOf(ACL_MEMBERS_UNIT, id))
         routers(s.routersWithPort(id))
         const p = v as Port | undefined
         // A DHCP port is the DHCP server of every local port on its network.
@@ -187,6 +205,21 @@ export class TopologyCompiler implements TopologyCompilerApi {
         if (c) for (const host of [c.id, c.hostname]) if (host) ports(s.portsBoundTo(host))
       }
     }
+  }
+
+  /**
+   * A group's kind or key is read by the acl_port of its local ports; its key (and whether it is there at all) by
+   * its rules, the rules naming it as remote, and its members' acl_member rows. Its name or description by nothing.
+   */
+  private groupDependents(id: string, before: SecurityGroup | undefined, after: SecurityGroup | undefined, dirty: Set<string>): void {
+    const s = this.state
+    const keyMoved = (before === undefined) !== (after === undefined) || before?.key !== after?.key
+    const kindMoved = keyMoved || (before?.stateful ?? true) !== (after?.stateful ?? true)
+    if (kindMoved) for (const p of s.portsInGroup(id)) if (s.bindings.has(p)) dirty.add(unitOf(TABLES.ports, p))
+    if (!keyMoved) return
+    for (const r of s.rulesOfGroup(id)) dirty.add(unitOf(TABLES.securityGroupRules, r))
+    for (const r of s.rulesWithRemoteGroup(id)) dirty.add(unitOf(TABLES.securityGroupRules, r))
+    if (this.remote.has(id)) for (const p of s.portsInGroup(id)) dirty.add(unitOf(ACL_MEMBERS_UNIT, p))
   }
 
   /** Moves the closure if asked, adds the units whose followed status flipped, recompiles and diffs. */
@@ -202,28 +235,45 @@ export class TopologyCompiler implements TopologyCompilerApi {
       for (const id of symmetricDifference(prev.routers, next.routers)) dirty.add(unitOf(TABLES.routers, id))
       this.followedNow = next
     }
-    const ctx = { state: this.state, followed: this.followedNow, self: this.self }
+    const ctx: UnitContext = { state: this.state, followed: this.followedNow, self: this.self, acl: { used: this.used, remote: this.remote } }
     /** canonical key -> whether it was installed before this input */
     const touched = new Map<string, boolean>()
-    for (const unit of dirty) {
-      const result = compileUnit(ctx, unit)
-      const before = this.unitKeys.get(unit) ?? []
-      const after = new Map(result.entries.map(e => [entryKey(e), e]))
-      for (const key of before) {
-        if (after.has(key)) continue
-        this.count(key, -1, touched)
+    const passes = [new Set<string>(), new Set<string>(), new Set<string>()] as const
+    for (const unit of dirty) passes[passOf(unit)].add(unit)
+    for (const [pass, units] of passes.entries()) {
+      /** group -> whether it had uses before this pass (only groups whose count moved) */
+      const moved = new Map<string, boolean>()
+      for (const unit of units) this.compileOne(ctx, unit, touched, moved)
+      for (const [group, had] of moved) {
+        if (pass === 0 && had !== this.used.has(group)) for (const r of this.state.rulesOfGroup(group)) passes[1].add(unitOf(TABLES.securityGroupRules, r))
+        if (pass === 1 && had !== this.remote.has(group)) for (const p of this.state.portsInGroup(group)) passes[2].add(unitOf(ACL_MEMBERS_UNIT, p))
       }
-      const beforeSet = new Set(before)
-      for (const [key, entry] of after) {
-        if (beforeSet.has(key)) continue
-        this.count(key, +1, touched, entry)
-      }
-      if (after.size > 0) this.unitKeys.set(unit, [...after.keys()])
-      else this.unitKeys.delete(unit)
-      if (result.problems.length > 0) this.unitProblems.set(unit, result.problems)
-      else this.unitProblems.delete(unit)
     }
     return this.delta(touched)
+  }
+
+  private compileOne(ctx: UnitContext, unit: string, touched: Map<string, boolean>, moved: Map<string, boolean>): void {
+    const result = compileUnit(ctx, unit)
+    const before = this.unitKeys.get(unit) ?? []
+    const after = new Map(result.entries.map(e => [entryKey(e), e]))
+    for (const key of before) {
+      if (after.has(key)) continue
+      this.count(key, -1, touched)
+    }
+    const beforeSet = new Set(before)
+    for (const [key, entry] of after) {
+      if (beforeSet.has(key)) continue
+      this.count(key, +1, touched, entry)
+    }
+    if (after.size > 0) this.unitKeys.set(unit, [...after.keys()])
+    else this.unitKeys.delete(unit)
+    if (result.problems.length > 0) this.unitProblems.set(unit, result.problems)
+    else this.unitProblems.delete(unit)
+    const uses = this.unitUses.get(unit) ?? { groups: [], remotes: [] }
+    countUses(this.used, uses.groups, result.groups, moved)
+    countUses(this.remote, uses.remotes, result.remotes, moved)
+    if (result.groups.length + result.remotes.length > 0) this.unitUses.set(unit, { groups: result.groups, remotes: result.remotes })
+    else this.unitUses.delete(unit)
   }
 
   private count(key: string, by: 1 | -1, touched: Map<string, boolean>, entry?: Entry): void {
@@ -254,6 +304,18 @@ export class TopologyCompiler implements TopologyCompilerApi {
 
   /** Entries whose count fell to zero during one input, kept until the delta names them. */
   private readonly gone = new Map<string, Entry>()
+}
+
+/** Moves one unit's uses from `before` to `after` in `counts`, noting in `moved` whether each touched group had uses. */
+function countUses(counts: Map<string, number>, before: string[], after: string[], moved: Map<string, boolean>): void {
+  if (before.length === 0 && after.length === 0) return
+  const add = (id: string, by: number): void => {
+    if (!moved.has(id)) moved.set(id, counts.has(id))
+    const n = (counts.get(id) ?? 0) + by
+    if (n > 0) counts.set(id, n); else counts.delete(id)
+  }
+  for (const id of before) add(id, -1)
+  for (const id of after) add(id, +1)
 }
 
 function symmetricDifference(a: Set<string>, b: Set<string>): string[] {

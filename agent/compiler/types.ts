@@ -28,7 +28,10 @@ export interface TopologyCompilerApi {
   bindLocal(portId: string, ofport: number | undefined): EntryDelta
   /** Every entry the node needs now (the desired state). */
   entries(): Entry[]
-  /** Object ids (table/id) this node follows: the closure of what its local ports can reach across routers. */
+  /**
+   * Object ids (table/id) this node follows: the closure of what its local ports can reach across routers, plus
+   * the security groups its local ports hold or its compiled rules name as remote, and the rules of the former.
+   */
   followed(): Set<string>
   /** What could not be compiled now and why (parked references, unknown DHCP options, unreachable routes). */
   problems?(): CompileProblem[]

@@ -1,9 +1,10 @@
 // Ports: addresses through northbound/ipam.ts (atomic with the port), the project's default security group,
-// port security rules (no groups or address pairs without it), binding fields, and the datapath port key.
+// port security rules (no groups or address pairs without it), one kind of group per port (stateful or
+// stateless), binding fields, and the datapath port key.
 import { DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF, PORT_ATTRIBUTES, isNetworkOwned } from '../../model/attributes/ports.js'
 import { ApiError } from '../../model/errors.js'
 import { KEY_SPACES, TABLES } from '../../model/tables.js'
-import type { FloatingIp, Network, Port } from '../../model/types.js'
+import type { FloatingIp, Network, Port, SecurityGroup } from '../../model/types.js'
 import type { RequestContext } from '../context.js'
 import { now } from '../db.js'
 import { type IpRequest, deletePortOps, writePort } from '../ipam.js'
@@ -20,13 +21,28 @@ function binding(hostId: string): Pick<Port, never> & Record<string, unknown> {
     : { 'binding:vif_type': 'unbound', 'binding:vif_details': {} }
 }
 
+/** The groups exist (and are visible), and are all stateful or all stateless (Neutron's _validate_sgs_for_port). */
 async function checkSecurityGroups(nb: Neutron, ctx: RequestContext, ids: string[]): Promise<void> {
-  for (const id of ids) await nb.find(securityGroups, ctx, id)
+  const kinds = new Set<boolean>()
+  for (const id of ids) kinds.add((await nb.find<SecurityGroup>(securityGroups, ctx, id)).value.stateful ?? true)
+  if (kinds.size > 1) {
+    // Neutron: SecurityGroupConflict (409), "Error %(reason)s while attempting the operation."
+    throw new ApiError('Conflict', { detail: 'Error Cannot apply both stateful and stateless security groups on the same port at the same time while attempting the operation.' })
+  }
 }
 
-function checkPortSecurity(p: { port_security_enabled: boolean; security_groups: string[]; allowed_address_pairs: unknown[] }): void {
-  if (!p.port_security_enabled && p.security_groups.length) throw new ApiError('PortSecurityPortHasSecurityGroup')
-  if (!p.port_security_enabled && p.allowed_address_pairs.length) throw new ApiError('AddressPairAndPortSecurityRequired')
+/**
+ * Port security off allows no address pairs and no groups, in ML2's order and with its two answers for groups:
+ * groups in the request are invalid input (400 PortSecurityAndIPRequiredForSecurityGroups), groups the port
+ * already has and keeps are a conflict (409 PortSecurityPortHasSecurityGroup).
+ */
+function checkPortSecurity(p: { port_security_enabled: boolean; security_groups: string[]; allowed_address_pairs: unknown[] }, requested: unknown): void {
+  if (p.port_security_enabled) return
+  if (p.allowed_address_pairs.length) throw new ApiError('AddressPairAndPortSecurityRequired')
+  if (Array.isArray(requested) && requested.length) {
+    throw new ApiError('HTTPBadRequest', { detail: 'Port security must be enabled and port must have an IP address in order to use security groups.' })
+  }
+  if (p.security_groups.length) throw new ApiError('PortSecurityPortHasSecurityGroup')
 }
 
 export const ports: Resource<Port> = {
@@ -43,14 +59,15 @@ export const ports: Resource<Port> = {
     const project = input.project_id as string
     const owner = input.device_owner as string
     const portSecurity = (input.port_security_enabled as boolean | undefined) ?? net.value.port_security_enabled
-    let groups = input.security_groups as string[] | undefined
+    const requested = input.security_groups as string[] | undefined
+    const pairs = input.allowed_address_pairs as unknown[]
+    checkPortSecurity({ port_security_enabled: portSecurity, security_groups: requested ?? [], allowed_address_pairs: pairs }, requested)
+    let groups = requested
     if (groups === undefined) {
       groups = portSecurity && !isNetworkOwned(owner) ? [await ensureDefaultSecurityGroup(nb, project)] : []
     } else {
       await checkSecurityGroups(nb, ctx, groups)
     }
-    const pairs = input.allowed_address_pairs as unknown[]
-    checkPortSecurity({ port_security_enabled: portSecurity, security_groups: groups, allowed_address_pairs: pairs })
     const key = await nb.db.allocateKey(KEY_SPACES.port)
     const { fixed_ips: fixed, mac_address: mac, ...rest } = input
     const port = {
@@ -80,11 +97,11 @@ export const ports: Resource<Port> = {
       if (!ctx.isAdmin) throw new ApiError('PolicyNotAuthorized', { action: '(rule:update_port and rule:update_port:mac_address)' })
       if (row.value['binding:host_id']) throw new ApiError('Conflict', { detail: `Unable to complete operation on port ${row.id}, port is already bound, port type: ovs, old_mac ${row.value.mac_address}, new_mac ${changes.mac_address}.` })
     }
-    if (changes.security_groups !== undefined) await checkSecurityGroups(nb, ctx, changes.security_groups as string[])
     const { fixed_ips: fixed, mac_address: mac, ...rest } = changes
     const next = { ...row.value, ...(rest as Partial<Port>), updated_at: now() } as Port
     if (changes['binding:host_id'] !== undefined) Object.assign(next, binding(next['binding:host_id']))
-    checkPortSecurity(next)
+    checkPortSecurity(next, changes.security_groups)
+    if (changes.security_groups !== undefined) await checkSecurityGroups(nb, ctx, changes.security_groups as string[])
     return writePort(nb, { port: next, previous: row, requested: fixed as IpRequest[] | undefined, mac: mac as string | undefined })
   },
 

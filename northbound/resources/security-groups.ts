@@ -1,6 +1,7 @@
 // Security groups and their rules. Every project gets a group named "default" on first use, with Neutron's
 // default rules (all egress; ingress only from members of the same group), created in one transaction with a
 // marker record keyed by the project so that concurrent first uses create exactly one.
+// Groups and rules carry a datapath `key` (store.allocateKey, as networks and ports do), never shown by the API.
 import { PROTOCOL_NUMBERS, SECURITY_GROUP_ATTRIBUTES, SECURITY_GROUP_RULE_ATTRIBUTES } from '../../model/attributes/security-groups.js'
 import { ApiError } from '../../model/errors.js'
 import { parseCidr } from '../../model/ip.js'
@@ -14,22 +15,44 @@ import type { Input, Resource } from '../resource.js'
 
 interface DefaultMarker { security_group_id: string }
 
-function ruleValue(nb: Neutron, project: string, sg: string, r: Partial<SecurityGroupRule>): SecurityGroupRule {
+/**
+ * Key spaces of the datapath keys of groups and rules (acl_port/acl_rule/acl_member). They belong with the
+ * others in model/tables.ts KEY_SPACES; kept here until that file takes them.
+ */
+const SG_KEY_SPACE = 'security_group'
+const RULE_KEY_SPACE = 'security_group_rule'
+
+function ruleValue(nb: Neutron, project: string, sg: string, key: number, r: Partial<SecurityGroupRule>): SecurityGroupRule {
   return {
     ...(nb.stamp(project) as Pick<SecurityGroupRule, 'id' | 'project_id' | 'description' | 'tags' | 'created_at' | 'updated_at'>),
     security_group_id: sg, direction: 'ingress', ethertype: 'IPv4', protocol: null, port_range_min: null, port_range_max: null,
-    remote_ip_prefix: null, remote_group_id: null, remote_address_group_id: null, ...r,
+    remote_ip_prefix: null, remote_group_id: null, remote_address_group_id: null, ...r, key,
   }
+}
+
+/** `n` fresh rule keys (a lost race for the default group only wastes them: keys are never reused anyway). */
+async function ruleKeys(nb: Neutron, n: number): Promise<number[]> {
+  const keys: number[] = []
+  for (let i = 0; i < n; i++) keys.push(await nb.db.allocateKey(RULE_KEY_SPACE))
+  return keys
+}
+
+/** The rule keys of a batch, handed out in order. */
+function nextOf(keys: number[]): () => number {
+  let i = 0
+  return () => keys[i++] as number
 }
 
 /** The project's default group id, creating it (with its rules) when this is the project's first use. */
 export async function ensureDefaultSecurityGroup(nb: Neutron, projectId: string): Promise<string> {
   const marker = await nb.db.get<DefaultMarker>(TABLES.defaultSecurityGroups, projectId)
   if (marker) return marker.value.security_group_id
-  const sg: SecurityGroup = { ...(nb.stamp(projectId) as unknown as SecurityGroup), name: 'default', description: 'Default security group', stateful: true }
+  const key = await nb.db.allocateKey(SG_KEY_SPACE)
+  const sg: SecurityGroup = { ...(nb.stamp(projectId) as unknown as SecurityGroup), name: 'default', description: 'Default security group', stateful: true, key }
+  const next = nextOf(await ruleKeys(nb, 4))
   const rules = (['IPv4', 'IPv6'] as const).flatMap(ethertype => [
-    ruleValue(nb, projectId, sg.id, { direction: 'egress', ethertype }),
-    ruleValue(nb, projectId, sg.id, { direction: 'ingress', ethertype, remote_group_id: sg.id }),
+    ruleValue(nb, projectId, sg.id, next(), { direction: 'egress', ethertype }),
+    ruleValue(nb, projectId, sg.id, next(), { direction: 'ingress', ethertype, remote_group_id: sg.id }),
   ])
   const topics = topicsFor(projectId)
   const ops: TxOp[] = [
@@ -63,7 +86,7 @@ export const securityGroupRules: Resource<SecurityGroupRule> = {
     const existing = (await nb.db.list<SecurityGroupRule>(TABLES.securityGroupRules, projectTopic(sg.value.project_id)))
       .find(x => x.value.security_group_id === sg.id && sameRule(x.value, r))
     if (existing) throw new ApiError('SecurityGroupRuleExists', { rule_id: existing.id })
-    const value = ruleValue(nb, sg.value.project_id, sg.id, r)
+    const value = ruleValue(nb, sg.value.project_id, sg.id, await nb.db.allocateKey(RULE_KEY_SPACE), r)
     if (input.project_id !== sg.value.project_id && ctx.isAdmin) value.project_id = input.project_id as string
     return nb.db.create<SecurityGroupRule>(TABLES.securityGroupRules, value.id, value, topicsFor(sg.value.project_id))
   },
@@ -77,6 +100,12 @@ export const securityGroupRules: Resource<SecurityGroupRule> = {
     await nb.db.transact([{ op: 'delete', table: TABLES.securityGroupRules, id: row.id }])
   },
 }
+
+/** Protocols whose rules may name ports (neutron/common/_constants.py SG_PORT_PROTO_NUMS: DCCP, SCTP, TCP, UDP, UDP-Lite). */
+const PORT_PROTOCOLS = new Set([33, 132, 6, 17, 136])
+const PORT_PROTOCOL_NAMES = 'DCCP, SCTP, TCP, UDP, UDPLITE'
+/** Protocols an IPv4 rule may not name (Neutron's _validate_ethertype_and_protocol), names and numbers as given. */
+const IPV6_ONLY_PROTOCOLS = new Set(['ipv6-encap', 'ipv6-frag', 'ipv6-icmp', 'icmpv6', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route', '41', '44', '58', '59', '60', '43'])
 
 /** Neutron's checks on a rule, in its order; returns the rule with its protocol spelled as given. */
 export function checkRule(input: Input): Partial<SecurityGroupRule> {
@@ -98,12 +127,21 @@ export function checkRule(input: Input): Partial<SecurityGroupRule> {
     if (max !== null && max > 255) throw new ApiError('SecurityGroupInvalidIcmpValue', { field: 'code', attr: 'port_range_max', value: max })
     if (min === null && max !== null) throw new ApiError('InvalidInput', { detail: `ICMP code (port-range-max) ${max} is provided but ICMP type (port-range-min) is missing` })
   } else if (min !== null || max !== null) {
+    // protocol is a known name or a number here (checked above)
+    const number = PROTOCOL_NUMBERS[protocol as string] ?? Number(protocol)
+    if (!PORT_PROTOCOLS.has(number)) {
+      throw new ApiError('HTTPBadRequest', { detail: `Ports cannot be specified for protocol ${number}. Ports are only supported for ${PORT_PROTOCOL_NAMES}.` })
+    }
+    if (min === 0 || max === 0) throw new ApiError('HTTPBadRequest', { detail: 'Invalid value for port 0' })
     if (min === null || max === null || min > max) throw new ApiError('SecurityGroupInvalidPortRange')
   }
   if (r.remote_ip_prefix && r.remote_group_id) throw new ApiError('SecurityGroupRemoteGroupAndRemoteIpPrefix')
   if (r.remote_ip_prefix) {
     const c = parseCidr(r.remote_ip_prefix)
     if (c && `IPv${c.version}` !== (r.ethertype ?? 'IPv4')) throw new ApiError('SecurityGroupConflictingEthertype', { ethertype: r.ethertype, cidr: r.remote_ip_prefix })
+  }
+  if (protocol !== null && IPV6_ONLY_PROTOCOLS.has(protocol) && (r.ethertype ?? 'IPv4') === 'IPv4') {
+    throw new ApiError('HTTPBadRequest', { detail: `Invalid ethertype IPv4 for protocol ${protocol}.` })
   }
   return { ...r, protocol }
 }
@@ -134,9 +172,10 @@ export const securityGroups: Resource<SecurityGroup> = {
     const project = input.project_id as string
     await ensureDefaultSecurityGroup(nb, project)
     if (input.name === 'default') throw new ApiError('Conflict', { detail: "Default security group already exists." })
-    const sg = { ...nb.stamp(project), ...input } as unknown as SecurityGroup
+    const sg = { ...nb.stamp(project), ...input, key: await nb.db.allocateKey(SG_KEY_SPACE) } as unknown as SecurityGroup
     // New groups get the two egress rules, as in Neutron.
-    const rules = (['IPv4', 'IPv6'] as const).map(ethertype => ruleValue(nb, project, sg.id, { direction: 'egress', ethertype }))
+    const next = nextOf(await ruleKeys(nb, 2))
+    const rules = (['IPv4', 'IPv6'] as const).map(ethertype => ruleValue(nb, project, sg.id, next(), { direction: 'egress', ethertype }))
     const topics = topicsFor(project)
     const written = await nb.db.transact([
       { op: 'create', table: TABLES.securityGroups, id: sg.id, topics, value: sg as unknown as Record<string, unknown> },
@@ -149,6 +188,11 @@ export const securityGroups: Resource<SecurityGroup> = {
   async update(nb, _ctx, row, changes) {
     if (row.value.name === 'default' && changes.name !== undefined && changes.name !== 'default') {
       throw new ApiError('Conflict', { detail: 'Updating default security group not allowed.' })
+    }
+    // Neutron refuses to flip `stateful` while a port uses the group: a port would then mix both kinds.
+    if (changes.stateful !== undefined && changes.stateful !== (row.value.stateful ?? true)) {
+      const ports = await nb.db.list<Port>(TABLES.ports)
+      if (ports.some(p => p.value.security_groups?.includes(row.id))) throw new ApiError('SecurityGroupInUse', { id: row.id })
     }
     return nb.db.mutate<SecurityGroup>(TABLES.securityGroups, row.id, cur => ({ ...cur.value, ...(changes as Partial<SecurityGroup>), updated_at: now() }),
       () => new ApiError('SecurityGroupNotFound', { id: row.id }))
