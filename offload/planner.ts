@@ -10,8 +10,8 @@
 import type { Entry, Topology } from '../datapath/host/entries.js'
 import { STAGES, type StageDecl } from '../datapath/spec/stages.js'
 import { cacheMissShare, type TrafficModel } from './miss-share.js'
-import { type Profile, type TableClass, type TableKind, type TunnelType, describeQuantity } from './profile.js'
-import { countRules, type RuleCount } from './rule-count.js'
+import { type CtToSoftware, type Profile, type TableClass, type TableKind, type TunnelType, describeQuantity } from './profile.js'
+import { type AclCount, countAcl, countRules, type RuleCount } from './rule-count.js'
 import { type Capabilities, matchKindOf, stageNeeds, type StageNeeds } from './stage-needs.js'
 
 export type Placement = 'target' | 'software' | 'reactive-cache'
@@ -51,7 +51,22 @@ export interface Plan {
   installSeconds?: number
   /** Share of all forwarded packets that leave the target, from the stages every packet goes through. */
   everyPacketSlowPathShare: number
+  /** Security-group flows per port, per group and in total (absent without acl_port entries). */
+  acl?: AclReport
   assumptions: string[]
+}
+
+export interface AclReport extends AclCount {
+  /** the profile's limits, in words ('none' when it sets none) */
+  limits: { maxFlows: string; maxFlowsPerPort: string }
+}
+
+/** A rule set past a limit the profile sets (acl.maxFlows, acl.maxFlowsPerPort): the plan is refused. */
+export class AclLimitError extends Error {
+  constructor(readonly profile: string, readonly limit: 'maxFlows' | 'maxFlowsPerPort', message: string) {
+    super(`security groups do not fit ${profile}: ${message}`)
+    this.name = 'AclLimitError'
+  }
 }
 
 export interface PlanOptions {
@@ -94,7 +109,7 @@ export function planOffload(input: Topology | Entry[], profile: Profile, opts: P
       // nothing to match and nothing to do (security-group stages without security groups): no table, no lookup
       plan.placement = 'target'
       plan.slowPathShare = 0
-      plan.why.push('no entries: the stage passes every packet on, without a table')
+      plan.why.push(needs.passThrough ?? 'no entries: the stage passes every packet on, without a table')
     } else {
       for (const part of needs.partial) {
         const lacks = missingCapabilities(part, profile)
@@ -102,6 +117,7 @@ export function planOffload(input: Topology | Entry[], profile: Profile, opts: P
         plan.softwareTraffic.push(part.traffic)
         plan.why.push(`software for ${part.traffic}: the target lacks ${lacks.join(', ')}`)
       }
+      if (needs.conntrack !== undefined) conntrackTraffic(plan, needs.conntrack, profile)
       placeOnTable(plan, stage, count, profile, use, traffic)
       if (plan.placement !== 'software') lookups += lookupsOf(stage)
       const lb = profile.tables.lookupBudget
@@ -140,14 +156,74 @@ export function planOffload(input: Topology | Entry[], profile: Profile, opts: P
   }
   const rate = profile.insertRate.value
   if (rate !== undefined && rate > 0) plan.installSeconds = rulesOnTarget / rate
+  if (entries.some(e => e.stage === 'acl_port')) {
+    plan.acl = aclReport(countAcl(entries), profile)
+    plan.assumptions.push(`security-group flows counted as a conjunctive-match target lays them out: ${plan.acl.counted}`)
+  }
   return plan
+}
+
+function aclReport(count: AclCount, profile: Profile): AclReport {
+  const maxFlows = profile.acl?.maxFlows
+  const perPort = profile.acl?.maxFlowsPerPort
+  const report: AclReport = {
+    ...count,
+    limits: {
+      maxFlows: maxFlows !== undefined ? describeQuantity(maxFlows) : 'none',
+      maxFlowsPerPort: perPort !== undefined ? describeQuantity(perPort) : 'none',
+    },
+  }
+  const groupWords = (g: AclCount['groups'][number]): string =>
+    `group ${g.group} (${g.direction}: ${g.flows} flows for ${g.rules} rule(s) on ${g.ports} port(s))`
+  const byFlows = [...count.groups].sort((a, b) => b.flows - a.flows)
+  const portLimit = perPort?.value
+  if (portLimit !== undefined) {
+    const perPortTotal = new Map<number, number>()
+    for (const p of count.ports) perPortTotal.set(p.port, (perPortTotal.get(p.port) ?? 0) + p.flows)
+    const over = [...perPortTotal].filter(([, n]) => n > portLimit).sort((a, b) => b[1] - a[1])
+    const worst = over[0]
+    if (worst !== undefined) {
+      const [port, flows] = worst
+      const groups = byFlows.filter(g => count.ports.some(p => p.port === port && p.direction === g.direction && p.groups.includes(g.group)))
+      throw new AclLimitError(profile.id, 'maxFlowsPerPort',
+        `port ${port} needs ${flows} security-group flows, more than acl.maxFlowsPerPort (${portLimit})` +
+        `${over.length > 1 ? ` (and ${over.length - 1} other port(s) too)` : ''}; largest: ${groups.slice(0, 3).map(groupWords).join(', ')}`)
+    }
+  }
+  const limit = maxFlows?.value
+  if (limit !== undefined && count.total > limit) {
+    throw new AclLimitError(profile.id, 'maxFlows',
+      `${count.total} security-group flows in total, more than acl.maxFlows (${limit}); largest: ${byFlows.slice(0, 3).map(groupWords).join(', ')}`)
+  }
+  return report
+}
+
+/**
+ * What of a security-group stage stays in software because of how the profile tracks connections: with
+ * established-offload the software path decides and commits new connections (and whatever else the profile
+ * lists), the target forwards the established ones.
+ */
+function conntrackTraffic(plan: StagePlan, need: 'lookup' | 'commit', profile: Profile): void {
+  const ct = profile.conntrack
+  if (ct.mode !== 'established-offload') return
+  const words: Record<CtToSoftware, string> = {
+    new: need === 'commit' ? 'new connections (the rules decide and the software path commits)' : 'new connections (not in the target\'s table)',
+    tcp_syn: 'TCP SYN', tcp_fin: 'TCP FIN', tcp_rst: 'TCP RST', invalid: 'invalid packets', related: 'related packets (ICMP errors)',
+    other_protocols: `connections other than ${(ct.protocols ?? []).join(' / ')}`, udp_one_way: 'UDP before its first reply',
+  }
+  const classes = (ct.toSoftware ?? []).filter(x => need === 'lookup' || x === 'new')
+  for (const c of classes) plan.softwareTraffic.push(words[c])
+  if (classes.length > 0) plan.why.push(`connection tracking on the target holds established ${(ct.protocols ?? []).join(' / ')} connections only; software for ${classes.map(c => words[c]).join(', ')}`)
 }
 
 /** One lookup per entry table the stage reads (l3 route reads router ports, then routes). */
 const isPassThrough = (needs: StageNeeds, entries: number): boolean =>
-  entries === 0 && needs.match.length === 0 && needs.actions.length === 0 && needs.softwareOnly === undefined
+  needs.passThrough !== undefined ||
+  (entries === 0 && needs.match.length === 0 && needs.actions.length === 0 && needs.softwareOnly === undefined)
 
-const lookupsOf = (stage: StageDecl): number => stage.tables.split(',').length
+// An ACL stage's dimensions (port, remote address, l4 term) are independent lookups made side by side, then the
+// conjunction decides: two dependent lookups however many tables it reads.
+const lookupsOf = (stage: StageDecl): number => stage.tables.includes('acl_rule') ? 2 : stage.tables.split(',').length
 
 interface PlanState { profile: Profile; leftAt: string | undefined; placed: Map<number, Placement>; lookups: number }
 
@@ -177,6 +253,7 @@ function missingCapabilities(needs: Capabilities, profile: Profile): string[] {
     const anyOf = Array.isArray(a) ? a : [a]
     if (!anyOf.some(x => profile.actions.supported.includes(x))) out.push(`action ${anyOf.join(' or ')}`)
   }
+  if (needs.conntrack !== undefined && profile.conntrack.mode === 'none') out.push('connection tracking')
   if (needs.encap !== undefined && !profile.tunnels.encap.includes(needs.encap)) out.push(`${needs.encap} encapsulation`)
   if (needs.decap !== undefined && !profile.tunnels.decap.includes(needs.decap)) out.push(`${needs.decap} decapsulation`)
   const max = profile.actions.maxActionsPerEntry.value
@@ -232,7 +309,7 @@ function placeOnTable(plan: StagePlan, stage: StageDecl, count: RuleCount, profi
   // rules it needs (port_sec keys need several).
   const perKey = count.keys > 0 ? (count.rules - count.fixed) / count.keys : 1
   const cachedKeys = Math.floor((avail - count.fixed) / perKey)
-  if (cachedKeys > 0) {
+  if (cachedKeys > 0 && count.keys > 0) {
     u.tables++
     u.pool += avail
     plan.placement = 'reactive-cache'

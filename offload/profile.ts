@@ -14,7 +14,7 @@ export type TunnelType = 'vxlan' | 'geneve' | 'gre'
 export type MatchField =
   | 'in_port' | 'vlan_vid' | 'tun_id' | 'tun_dst' | 'eth_src' | 'eth_dst' | 'eth_type' | 'ipv4_src' | 'ipv4_dst'
   | 'ipv6_src' | 'ipv6_dst' | 'ip_proto' | 'ip_ttl' | 'l4_src' | 'l4_dst' | 'tcp_flags' | 'icmp_type' | 'arp_op'
-  | 'arp_spa' | 'arp_tpa' | 'arp_sha' | 'arp_tha' | 'nd_target' | 'metadata' | 'ct_state'
+  | 'arp_spa' | 'arp_tpa' | 'arp_sha' | 'arp_tha' | 'nd_target' | 'metadata' | 'ct_state' | 'ct_mark' | 'icmp_code'
 export type ActionName =
   | 'output' | 'drop' | 'multi_output' | 'mirror' | 'count' | 'meter' | 'push_vlan' | 'pop_vlan' | 'set_eth'
   | 'set_ipv4' | 'set_ipv6' | 'set_l4' | 'set_icmp' | 'set_arp' | 'set_nd' | 'dec_ttl' | 'set_metadata' | 'goto' | 'punt'
@@ -47,15 +47,34 @@ export interface Profile {
   tables: { lookupBudget: Quantity; classes: TableClass[] }
   match: { fields: MatchField[]; source: string }
   actions: { supported: ActionName[]; maxActionsPerEntry: Quantity; maxRewriteFields?: Quantity; source: string }
-  conntrack: {
-    supported: boolean; protocols?: string[]; statesOffloaded?: string[]; nat?: boolean
-    maxConnections?: Quantity; insertRate?: Quantity; source: string
-  }
+  conntrack: Conntrack
+  acl?: { maxFlows?: Quantity; maxFlowsPerPort?: Quantity; source: string }
   tunnels: { encap: TunnelType[]; decap: TunnelType[]; source: string }
   punt: { via: 'action' | 'miss' | 'none'; restoresState: string[]; source: string }
   insertRate: Quantity
   forwarding: { mpps64B: Quantity; latencyUs?: Quantity }
   notes?: string[]
+}
+
+export type ConntrackMode = 'datapath' | 'established-offload' | 'none'
+export type CtProtocol = 'tcp' | 'udp' | 'icmp'
+/** Packets of stateful ports an established-offload target hands to software (schema.json conntrack.toSoftware). */
+export type CtToSoftware =
+  | 'new' | 'tcp_syn' | 'tcp_fin' | 'tcp_rst' | 'invalid' | 'related' | 'other_protocols' | 'udp_one_way'
+
+export interface Conntrack {
+  supported: boolean
+  mode: ConntrackMode
+  protocols?: CtProtocol[]
+  statesOffloaded?: ('new' | 'established' | 'related')[]
+  key?: ('zone' | 'ip_src' | 'ip_dst' | 'ip_proto' | 'l4_src' | 'l4_dst' | 'icmp_id')[]
+  sets?: ('state' | 'mark' | 'label' | 'nat')[]
+  toSoftware?: CtToSoftware[]
+  tcpWindow?: 'checked' | 'not-checked'
+  nat?: boolean
+  maxConnections?: Quantity
+  insertRate?: Quantity
+  source: string
 }
 
 /** A refused profile: every error with its JSON Pointer. */
@@ -88,11 +107,55 @@ function schema(): Json {
 /** Checks a parsed profile; `expectedId` (the file name) must equal its id when given. */
 export function validateProfile(doc: Json, expectedId?: string): SchemaError[] {
   const errors = validateJson(schema(), doc)
-  if (errors.length === 0 && expectedId !== undefined) {
-    const id = (doc as { id: string }).id // shape checked by the schema just above
-    if (id !== expectedId) errors.push({ path: '/id', message: `must equal the file name '${expectedId}'; got '${id}'` })
+  if (errors.length > 0) return errors
+  const p = doc as unknown as Profile // shape checked by the schema just above
+  if (expectedId !== undefined && p.id !== expectedId) {
+    errors.push({ path: '/id', message: `must equal the file name '${expectedId}'; got '${p.id}'` })
   }
-  return errors
+  return [...errors, ...conntrackErrors(p), ...aclErrors(p)]
+}
+
+/** What the schema cannot say: the conntrack fields must agree with the mode and with match / actions. */
+function conntrackErrors(p: Profile): SchemaError[] {
+  const ct = p.conntrack
+  const out: SchemaError[] = []
+  const at = (field: string, message: string): void => { out.push({ path: `/conntrack/${field}`, message }) }
+  if (ct.supported !== (ct.mode !== 'none')) at('supported', `must be ${ct.mode !== 'none'} with mode '${ct.mode}'`)
+  if (ct.mode === 'none') {
+    for (const f of ['protocols', 'statesOffloaded', 'key', 'sets', 'toSoftware', 'tcpWindow', 'maxConnections', 'insertRate'] as const) {
+      if (ct[f] !== undefined) at(f, `means nothing with mode 'none' (no connection tracking)`)
+    }
+    if (ct.nat === true) at('nat', `cannot be true with mode 'none'`)
+    return out
+  }
+  if (!p.actions.supported.includes('ct')) out.push({ path: '/actions/supported', message: `must list 'ct' when conntrack mode is '${ct.mode}'` })
+  if (!p.match.fields.includes('ct_state')) out.push({ path: '/match/fields', message: `must list 'ct_state' when conntrack mode is '${ct.mode}'` })
+  if ((ct.protocols ?? []).length === 0) at('protocols', `must name the protocols tracked with mode '${ct.mode}'`)
+  if (ct.key !== undefined && !ct.key.includes('zone')) at('key', 'must include zone (one zone per network, BEHAVIOUR.md "Security groups")')
+  if (ct.mode === 'datapath') {
+    if (ct.toSoftware !== undefined) at('toSoftware', `means nothing with mode 'datapath' (the datapath tracks every connection itself)`)
+    if (ct.statesOffloaded !== undefined) at('statesOffloaded', `means nothing with mode 'datapath'`)
+    return out
+  }
+  // established-offload: the software commits, so new connections always go to software
+  const states = ct.statesOffloaded ?? []
+  if (!states.includes('established')) at('statesOffloaded', `must include 'established' with mode 'established-offload'`)
+  if (states.includes('new')) at('statesOffloaded', `cannot include 'new' with mode 'established-offload' (the software path commits)`)
+  if (!(ct.toSoftware ?? []).includes('new')) at('toSoftware', `must include 'new' with mode 'established-offload'`)
+  if (ct.tcpWindow === undefined) at('tcpWindow', `must be given with mode 'established-offload'`)
+  if ((ct.protocols ?? []).includes('tcp') && !p.match.fields.includes('tcp_flags') && (ct.toSoftware ?? []).some(x => x.startsWith('tcp_'))) {
+    out.push({ path: '/match/fields', message: `must list 'tcp_flags' to send TCP state changes (${(ct.toSoftware ?? []).filter(x => x.startsWith('tcp_')).join(', ')}) to software` })
+  }
+  return out
+}
+
+function aclErrors(p: Profile): SchemaError[] {
+  const port = p.acl?.maxFlowsPerPort?.value
+  const all = p.acl?.maxFlows?.value
+  if (port !== undefined && all !== undefined && port > all) {
+    return [{ path: '/acl/maxFlowsPerPort', message: `${port} is more than acl.maxFlows (${all})` }]
+  }
+  return []
 }
 
 /** Parses and validates; throws ProfileError with every error. */

@@ -21,6 +21,8 @@ export interface Capabilities {
   decap?: TunnelType
   /** actions one entry needs (checked against the profile's maxActionsPerEntry) */
   actionCount?: number
+  /** connection tracking: look packets up (ct stages) or commit connections (acl stages of stateful ports) */
+  conntrack?: 'lookup' | 'commit'
 }
 
 /** Capabilities only one class of the stage's traffic needs: without them that class alone goes to software. */
@@ -36,6 +38,8 @@ export interface StageNeeds extends Capabilities {
   everyPacket: boolean
   /** The only stage whose packets reach this one (nexthop sees only routed packets). */
   fedBy?: number
+  /** Set when the entries leave the stage nothing to do (a ct stage of stateless ports only): why. */
+  passThrough?: string
 }
 
 export interface NeedsOptions {
@@ -143,13 +147,10 @@ export function stageNeeds(stageId: number, entries: Entry[], opts: NeedsOptions
       }
       return n
     }
-    case STAGE_IN_CT: case STAGE_OUT_CT: case STAGE_IN_ACL: case STAGE_OUT_ACL: {
-      // nothing to do without security groups; with them, connection tracking stays in software until the
-      // targets model it (issue 10 in progress)
-      const n: StageNeeds = { match: [], actions: [], everyPacket: false, partial: [] }
-      if (mine.length > 0) n.softwareOnly = 'security groups are not offloaded yet'
-      return n
-    }
+    case STAGE_IN_CT: case STAGE_OUT_CT:
+      return ctNeeds(entries)
+    case STAGE_IN_ACL: case STAGE_OUT_ACL:
+      return aclNeeds(entries, stageId === STAGE_IN_ACL ? 'egress' : 'ingress')
     default:
       throw new Error(`stage ${stage.name} has no declared needs (add it to offload/stage-needs.ts)`)
   }
@@ -179,4 +180,59 @@ function floodActions(entries: Entry[]): Map<number, number> {
     out.set(net, (local.get(net) ?? 0) + 2 * (remotes.get(net)?.size ?? 0))
   }
   return out
+}
+
+/**
+ * ls_in_ct / ls_out_ct (BEHAVIOUR.md "Security groups"): a lookup in the network's zone for IP of ports with
+ * stateful groups; the always-allowed classes (DHCP by UDP ports, ND / MLD / RA by ICMPv6 type) are told apart
+ * first, without conntrack.
+ */
+function ctNeeds(entries: Entry[]): StageNeeds {
+  const ports = entries.filter(e => e.stage === 'acl_port')
+  const n: StageNeeds = { match: [], actions: [], everyPacket: false, partial: [] }
+  if (ports.length === 0) return n
+  if (!ports.some(e => e.stage === 'acl_port' && e.stateful)) {
+    n.passThrough = 'only stateless security groups: nothing to look up'
+    return n
+  }
+  n.match.push('eth_type', 'ip_proto', 'l4_src', 'l4_dst', 'ct_state')
+  n.partial.push({ traffic: 'ICMPv6 of enforced ports (always-allowed ND / MLD are told apart by type)', match: ['icmp_type'], actions: [] })
+  n.actions.push('ct')
+  n.conntrack = 'lookup'
+  return n
+}
+
+/**
+ * ls_in_acl / ls_out_acl: the union of a port's groups' rules in one direction, matched on the remote address
+ * (the destination for egress rules, the source for ingress rules), protocol, destination port range (masked
+ * terms) and ICMP type / code; stateful ports also match ct_state and the blocked bit of ct_mark, and commit.
+ */
+function aclNeeds(entries: Entry[], direction: 'ingress' | 'egress'): StageNeeds {
+  const ports = entries.filter(e => e.stage === 'acl_port')
+  const n: StageNeeds = { match: [], actions: [], everyPacket: false, partial: [] }
+  if (ports.length === 0) return n
+  const groups = new Set(ports.flatMap(e => e.stage === 'acl_port' ? e.groups : []))
+  const rules = entries.flatMap(e => e.stage === 'acl_rule' && e.direction === direction && groups.has(e.group) ? [e] : [])
+  const match = new Set<MatchField>(['eth_type'])
+  const remoteV4: MatchField = direction === 'egress' ? 'ipv4_dst' : 'ipv4_src'
+  const remoteV6: MatchField = direction === 'egress' ? 'ipv6_dst' : 'ipv6_src'
+  for (const r of rules) {
+    if (r.remote_prefix !== undefined || r.remote_group !== undefined) match.add(r.family === 4 ? remoteV4 : remoteV6)
+    if (r.protocol !== undefined) match.add('ip_proto')
+    if (r.port_min !== undefined || r.port_max !== undefined) match.add('l4_dst')
+    if (r.icmp_type !== undefined) match.add('icmp_type')
+    if (r.icmp_code !== undefined) match.add('icmp_code')
+  }
+  // always allowed whatever the rules: DHCP by UDP ports; ND / MLD by ICMPv6 type, or all ICMPv6 to software
+  match.add('ip_proto').add('l4_src').add('l4_dst')
+  if (!match.has('icmp_type')) {
+    n.partial.push({ traffic: 'ICMPv6 of enforced ports (always-allowed ND / MLD are told apart by type)', match: ['icmp_type'], actions: [] })
+  }
+  n.actions.push('drop')
+  if (ports.some(e => e.stage === 'acl_port' && e.stateful)) {
+    match.add('ct_state').add('ct_mark')
+    n.conntrack = 'commit'
+  }
+  n.match.push(...match)
+  return n
 }

@@ -2,7 +2,7 @@
 // the planner's fit report for one node's pipeline entries on one hardware profile (offload/planner.ts).
 import { readFileSync } from 'node:fs'
 import type { Topology } from '../../datapath/host/entries.js'
-import { type Plan, planOffload } from '../../offload/planner.js'
+import { type AclReport, type Plan, planOffload } from '../../offload/planner.js'
 import { loadProfile, shippedProfiles } from '../../offload/profile.js'
 import type { TrafficModel } from '../../offload/miss-share.js'
 import { type Command, UsageError, parseFlags } from '../command.js'
@@ -71,6 +71,24 @@ export function renderPlan(plan: Plan): string {
   lines.push('', `rules on the target: ${plan.rulesOnTarget}` +
     (plan.installSeconds !== undefined ? ` (${plan.installSeconds.toFixed(3)} s to install)` : ''))
   lines.push(`share of all forwarded packets handled in software: ${pct(plan.everyPacketSlowPathShare)}`)
+  if (plan.acl !== undefined) lines.push('', ...renderAcl(plan.acl))
   lines.push('assumptions:', ...plan.assumptions.map(a => `  - ${a}`))
   return lines.join('\n')
+}
+
+/** Security-group flows: total, per group and per port (both directions), against the profile's limits. */
+function renderAcl(acl: AclReport): string[] {
+  const lines = [
+    `security-group flows: ${acl.total} (limit ${acl.limits.maxFlows}; per port ${acl.limits.maxFlowsPerPort})`,
+    ...acl.groups.map(g => `  group ${String(g.group).padEnd(8)} ${g.direction.padEnd(8)} ${String(g.flows).padStart(7)} flows  ${g.rules} rule(s), ${g.ports} port(s)`),
+  ]
+  const perPort = new Map<number, { egress: number; ingress: number }>()
+  for (const p of acl.ports) {
+    const row = perPort.get(p.port) ?? { egress: 0, ingress: 0 }
+    row[p.direction] += p.flows
+    perPort.set(p.port, row)
+  }
+  for (const [port, r] of perPort) lines.push(`  port  ${String(port).padEnd(8)} ${String(r.egress + r.ingress).padStart(16)} flows  (egress ${r.egress}, ingress ${r.ingress})`)
+  lines.push(`  counted: ${acl.counted}`)
+  return lines
 }

@@ -34,6 +34,11 @@ export interface FrameKey {
   src_port?: number
   dst_port?: number
   icmp_type?: number
+  icmp_code?: number
+  /** TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10) */
+  tcp_flags?: number
+  /** IPv4: a fragment (MF set or offset non-zero); later fragments carry no L4 fields */
+  frag?: boolean
   arp_op?: number
   arp_sha?: MacAddress
   arp_spa?: Ipv4Address
@@ -68,7 +73,9 @@ export function dissect(b: Uint8Array): FrameKey | undefined {
     k.ip_proto = v.getUint8(at + 9)
     k.ttl = v.getUint8(at + 8)
     k.ttlAt = at + 8
-    const laterFragment = (v.getUint16(at + 6) & 0x1fff) !== 0
+    const flagsOffset = v.getUint16(at + 6)
+    const laterFragment = (flagsOffset & 0x1fff) !== 0
+    if (laterFragment || (flagsOffset & 0x2000) !== 0) k.frag = true // RFC 791: MF bit, fragment offset
     if (!laterFragment) l4(k, v, at + (v.getUint8(at) & 0x0f) * 4)
   } else if (k.eth_type === ETH_TYPE_IPV6 && b.length >= at + 40) {
     k.ip_src = Ipv6Address.fromBytes(b.subarray(at + 8, at + 24))
@@ -84,11 +91,13 @@ export function dissect(b: Uint8Array): FrameKey | undefined {
 function l4(k: FrameKey, v: DataView, at: number): void {
   if (k.ip_proto === IP_PROTO_ICMP || k.ip_proto === IP_PROTO_ICMPV6) {
     if (v.byteLength > at) k.icmp_type = v.getUint8(at)
+    if (v.byteLength > at + 1) k.icmp_code = v.getUint8(at + 1)
     return
   }
   if ((k.ip_proto !== IP_PROTO_UDP && k.ip_proto !== IP_PROTO_TCP) || v.byteLength < at + 8) return
   k.src_port = v.getUint16(at)
   k.dst_port = v.getUint16(at + 2)
+  if (k.ip_proto === IP_PROTO_TCP && v.byteLength >= at + 14) k.tcp_flags = v.getUint8(at + 13) // RFC 9293 §3.1
   if (k.ip_proto !== IP_PROTO_UDP || !(k.ip_dst instanceof Ipv4Address)) return
   // the tunnel netdev's decap: VXLAN header (8 bytes), Geneve header (8 + options)
   if (k.dst_port === UDP_PORT_VXLAN && v.byteLength >= at + 16) {

@@ -54,9 +54,26 @@ const BAD: Mutation[] = [
   ['a quantity with both value and measure', p => { p.insertRate.value = 1000 }, '/insertRate'],
   ['a quantity with neither value nor measure', p => { delete p.forwarding.mpps64B.value }, '/forwarding/mpps64B'],
   ['missing required section', p => { delete p.punt }, '/punt'],
-  ['duplicate match field', p => { p.match.fields.push('eth_dst') }, '/match/fields/23'],
+  ['duplicate match field', p => { p.match.fields.push('eth_dst') }, `/match/fields/${((base()['match'] as { fields: Json[] }).fields).length}`],
   ['no table classes', p => { p.tables.classes = [] }, '/tables/classes'],
   ['id not matching the file name', p => { p.id = 'something-else' }, '/id'],
+  // conntrack: what the schema cannot say (offload/profile.ts conntrackErrors)
+  ['unknown conntrack mode', p => { p.conntrack.mode = 'magic' }, '/conntrack/mode'],
+  ['unknown conntrack field', p => { p.conntrack.offloadsEverything = true }, '/conntrack/offloadsEverything'],
+  ['unknown toSoftware class', p => { p.conntrack.toSoftware.push('tcp_urg') }, '/conntrack/toSoftware/8'],
+  ['missing conntrack mode', p => { delete p.conntrack.mode }, '/conntrack/mode'],
+  ['supported contradicting the mode', p => { p.conntrack.supported = false }, '/conntrack/supported'],
+  ['mode none with conntrack details', p => { p.conntrack.mode = 'none'; p.conntrack.supported = false }, '/conntrack/protocols'],
+  ['established-offload committing new connections on the target', p => { p.conntrack.statesOffloaded.push('new') }, '/conntrack/statesOffloaded'],
+  ['established-offload without new connections to software', p => { p.conntrack.toSoftware = ['invalid'] }, '/conntrack/toSoftware'],
+  ['established-offload without a tcpWindow claim', p => { delete p.conntrack.tcpWindow }, '/conntrack/tcpWindow'],
+  ['a connection key without the zone', p => { p.conntrack.key = ['ip_src', 'ip_dst'] }, '/conntrack/key'],
+  ['conntrack without the ct action', p => { p.actions.supported = p.actions.supported.filter((a: string) => a !== 'ct' && a !== 'ct_nat') }, '/actions/supported'],
+  ['conntrack without matching ct_state', p => { p.match.fields = p.match.fields.filter((f: string) => f !== 'ct_state') }, '/match/fields'],
+  ['TCP state changes to software without tcp_flags', p => { p.match.fields = p.match.fields.filter((f: string) => f !== 'tcp_flags') }, '/match/fields'],
+  ['datapath mode with toSoftware', p => { p.conntrack.mode = 'datapath'; delete p.conntrack.statesOffloaded }, '/conntrack/toSoftware'],
+  ['a per-port ACL limit above the total', p => { p.acl = { maxFlows: { value: 10, unit: 'flows', source: 't' }, maxFlowsPerPort: { value: 11, unit: 'flows', source: 't' }, source: 't' } }, '/acl/maxFlowsPerPort'],
+  ['unknown acl field', p => { p.acl.maxRules = 3 }, '/acl/maxRules'],
 ]
 
 t.test('bad profiles are refused with the JSON path of the error', async t => {
@@ -79,4 +96,18 @@ t.test('parseProfile throws a ProfileError listing paths, and refuses non-JSON',
   t.match(String((caught as Error).message), /\/tables\/classes\/0\/capacity\/value: must be >= 0/)
   t.throws(() => parseProfile('{ nope', 'x.json'), ProfileError)
   t.throws(() => loadProfile('no-such-profile'), /no hardware profile 'no-such-profile'/)
+})
+
+t.test('shipped profiles say how they track connections, as HARDWARE-FACTS.md §1.3 does', async t => {
+  const modes = Object.fromEntries(shippedProfiles().map(n => [n, loadProfile(n).conntrack.mode]))
+  t.same(modes, {
+    'bluefield3-doca': 'established-offload', 'connectx6dx-tc': 'established-offload', 'e810-switchdev-tc': 'none',
+    'ovs-dpdk': 'datapath', 'ovs-kernel': 'datapath', 'ovs-userspace': 'datapath', 'p4-pipeline': 'none', 'software-only': 'datapath',
+  })
+  for (const n of ['connectx6dx-tc', 'bluefield3-doca']) {
+    const ct = loadProfile(n).conntrack
+    t.same(ct.protocols, ['tcp', 'udp'], `${n}: TCP and UDP connections only`)
+    t.same(ct.statesOffloaded, ['established'], `${n}: established connections only`)
+    t.ok(['new', 'tcp_syn', 'tcp_fin', 'tcp_rst'].every(x => (ct.toSoftware ?? [] as string[]).some(y => y === x)), `${n}: new connections and TCP state changes in software`)
+  }
 })

@@ -44,6 +44,19 @@ function keysOf(m: FlowerMatch): Record<string, P4Key> {
   if (m.src_port !== undefined) k['meta.l4_src'] = { exact: m.src_port }
   if (m.dst_port !== undefined) k['meta.l4_dst'] = { exact: m.dst_port }
   if (m.icmp_type !== undefined) k['meta.icmp_type'] = { exact: m.icmp_type }
+  if (m.dst_port_mask !== undefined && m.dst_port !== undefined) k['meta.l4_dst'] = { ternary: { value: String(m.dst_port), mask: String(m.dst_port_mask) } }
+  if (m.icmp_code !== undefined) k['meta.icmp_code'] = { exact: m.icmp_code }
+  if (m.tcp_flags !== undefined) k['meta.tcp_flags'] = { ternary: { value: String(m.tcp_flags.value), mask: String(m.tcp_flags.mask) } }
+  if (m.ip_frag !== undefined) k['meta.ip_frag'] = { exact: m.ip_frag ? 1 : 0 }
+  if (m.ct_state !== undefined) {
+    // one bit per flag: trk 1, est 2, rpl 4 (as meta.ct_state is laid out by the connection-table extern)
+    const bits = { trk: 1, est: 2, rpl: 4 } as const
+    let value = 0
+    let mask = 0
+    for (const [f, on] of Object.entries(m.ct_state) as [keyof typeof bits, boolean][]) { mask |= bits[f]; if (on) value |= bits[f] }
+    k['meta.ct_state'] = { ternary: { value: String(value), mask: String(mask) } }
+  }
+  if (m.ct_mark !== undefined) k['meta.ct_mark'] = { ternary: { value: String(m.ct_mark.value), mask: String(m.ct_mark.mask) } }
   return k
 }
 
@@ -58,6 +71,7 @@ function opOf(a: TcAction): P4Op {
       if (a.mode === 'mirror') return { op: 'clone', port: a.to }
       return { op: 'forward', port: a.to, note: a.note ?? { action: 'output', reason: 0 } }
     case 'goto': return { op: 'set_ctx', ctx: a.chain }
+    case 'ct': return { op: 'ct_lookup', zone: a.zone }
     case 'drop': return { op: 'drop', note: a.note }
     case 'trap': return { op: 'punt', why: a.why }
   }

@@ -16,6 +16,8 @@ export type P4Op =
   /** clone to a port (the flood's copies) */
   | { op: 'clone'; port: number | 'tunnel' }
   | { op: 'set_ctx'; ctx: number }
+  /** the connection-table extern: look up zone + 5-tuple, set meta.ct_state / meta.ct_mark (no commit) */
+  | { op: 'ct_lookup'; zone: number }
   | { op: 'forward'; port: number | 'tunnel'; note: VerdictNote }
   | { op: 'drop'; note: VerdictNote }
   /** to the CPU port: the WASM pipeline decides */

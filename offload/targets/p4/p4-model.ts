@@ -7,18 +7,23 @@ import type { Cidr } from '../../../datapath/host/packet-addresses.js'
 import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { type FrameKey, dissect } from '../frame-dissector.js'
 import { CidrCache, type IngressMeta, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
-import type { TargetOutcome } from '../target-outcome.js'
+import type { TargetModel, TargetOutcome } from '../target-outcome.js'
+import { type PacketCt, type TargetConntrack } from '../ct/target-conntrack.js'
+import type { ModelOptions } from '../tc/flower-model.js'
 import type { VerdictNote } from '../tc/flower-rule.js'
 import type { P4Entry, P4Key, P4Program } from './p4-entry.js'
 
 type Meta = IngressMeta
 
-export class P4Model {
+export class P4Model implements TargetModel {
   /** table -> ctx -> entries by priority */
   private readonly index = new Map<string, Map<number, P4Entry[]>>()
   private readonly cidrs = new CidrCache()
+  private readonly ct: TargetConntrack | undefined
+  private pktCt: PacketCt | undefined
 
-  constructor(private readonly program: P4Program) {
+  constructor(private readonly program: P4Program, opts: ModelOptions = {}) {
+    this.ct = opts.conntrack
     for (const e of program.entries) {
       const ctx = Number((e.match['meta.ctx'] as { exact: number }).exact) // emit-p4.ts always sets it
       const byCtx = this.index.get(e.table) ?? new Map<number, P4Entry[]>()
@@ -28,7 +33,18 @@ export class P4Model {
     for (const byCtx of this.index.values()) for (const list of byCtx.values()) list.sort((a, b) => b.priority - a.priority)
   }
 
-  run(input: PacketInput): TargetOutcome {
+  softwareDecided(input: PacketInput, v: Verdict, nowMs: number): void {
+    this.ct?.softwareDecided(input, v, nowMs)
+  }
+
+  run(input: PacketInput, nowMs = 0): TargetOutcome {
+    if (this.ct !== undefined) this.ct.hit = false
+    this.pktCt = undefined
+    const out = this.walk(input, nowMs)
+    return out.verdict !== undefined && this.ct?.hit === true ? { ...out, sync: true } : out
+  }
+
+  private walk(input: PacketInput, nowMs: number): TargetOutcome {
     const entered = ingress(input)
     if (entered === undefined) return { trap: 'shorter than an Ethernet header', stage: 'parse' }
     let frame = entered.frame
@@ -51,6 +67,10 @@ export class P4Model {
           case 'tunnel_encap': remote = op.dst; break
           case 'clone': break
           case 'set_ctx': ctx = op.ctx; break
+          case 'ct_lookup':
+            if (this.ct === undefined || k === undefined) return { trap: 'ct_lookup without a connection table on this target', stage }
+            this.pktCt = this.ct.lookup(op.zone, k, nowMs)
+            break
           case 'forward': return { verdict: verdictOf(op.note, frame, typeof op.port === 'number' ? { ofport: op.port } : remote !== undefined ? { remote } : {}), stage }
           case 'drop': return { verdict: verdictOf(op.note, frame, {}), stage }
           case 'punt': return { trap: op.why, stage }
@@ -71,6 +91,7 @@ export class P4Model {
   private field(name: string, key: P4Key, k: FrameKey, meta: Meta): boolean {
     const exact = (v: number | string | undefined): boolean => 'exact' in key && v !== undefined && key.exact === v
     const lpm = (ip: Parameters<Cidr['contains']>[0] | undefined): boolean => 'lpm' in key && ip !== undefined && this.cidrs.get(key.lpm).contains(ip)
+    const num = (v: number | undefined): boolean => 'ternary' in key && v !== undefined && ((v ^ Number(key.ternary.value)) & Number(key.ternary.mask)) === 0
     const tern = (mac: { bytes: Uint8Array } | undefined): boolean => 'ternary' in key && mac !== undefined && macMatches(mac.bytes, key.ternary.value, key.ternary.mask)
     switch (name) {
       case 'std.ingress_port': return !meta.tunnel && exact(meta.in_port)
@@ -89,8 +110,16 @@ export class P4Model {
       case 'hdr.arp.spa': return lpm(k.arp_spa)
       case 'hdr.arp.tpa': return lpm(k.arp_tpa)
       case 'meta.l4_src': return exact(k.src_port)
-      case 'meta.l4_dst': return exact(k.dst_port)
+      case 'meta.l4_dst': return 'ternary' in key ? num(k.dst_port) : exact(k.dst_port)
       case 'meta.icmp_type': return exact(k.icmp_type)
+      case 'meta.icmp_code': return exact(k.icmp_code)
+      case 'meta.tcp_flags': return num(k.tcp_flags)
+      case 'meta.ip_frag': return exact(k.frag === true ? 1 : 0)
+      case 'meta.ct_state': {
+        const s = this.pktCt
+        return num(s === undefined ? 0 : (s.trk ? 1 : 0) | (s.est ? 2 : 0) | (s.rpl ? 4 : 0))
+      }
+      case 'meta.ct_mark': return num(this.pktCt?.mark ?? 0)
       default: return false // a key this model does not know never matches, so a new one cannot pass unnoticed
     }
   }

@@ -51,16 +51,23 @@ function itemsOf(m: FlowerMatch): RteItem[] {
     items.push({
       type: m.eth_type === ETH_TYPE_IPV4 ? 'IPV4' : 'IPV6', ...(m.src_ip !== undefined ? { src: m.src_ip } : {}),
       ...(m.dst_ip !== undefined ? { dst: m.dst_ip } : {}), ...(m.ip_proto !== undefined ? { proto: m.ip_proto } : {}),
-      ...(m.ip_ttl !== undefined ? { ttl: m.ip_ttl } : {}),
+      ...(m.ip_ttl !== undefined ? { ttl: m.ip_ttl } : {}), ...(m.ip_frag !== undefined ? { fragment: m.ip_frag } : {}),
     })
   }
   if (m.ip_proto === IP_PROTO_UDP || m.ip_proto === IP_PROTO_TCP) {
-    if (m.src_port !== undefined || m.dst_port !== undefined) {
-      items.push({ type: m.ip_proto === IP_PROTO_UDP ? 'UDP' : 'TCP', ...(m.src_port !== undefined ? { src_port: m.src_port } : {}), ...(m.dst_port !== undefined ? { dst_port: m.dst_port } : {}) })
+    if (m.src_port !== undefined || m.dst_port !== undefined || m.tcp_flags !== undefined) {
+      items.push({
+        type: m.ip_proto === IP_PROTO_UDP ? 'UDP' : 'TCP', ...(m.src_port !== undefined ? { src_port: m.src_port } : {}),
+        ...(m.dst_port !== undefined ? { dst_port: { spec: m.dst_port, ...(m.dst_port_mask !== undefined ? { mask: m.dst_port_mask } : {}) } } : {}),
+        ...(m.tcp_flags !== undefined ? { tcp_flags: { spec: m.tcp_flags.value, mask: m.tcp_flags.mask } } : {}),
+      })
     }
   }
   if ((m.ip_proto === IP_PROTO_ICMP || m.ip_proto === IP_PROTO_ICMPV6) && m.icmp_type !== undefined) {
-    items.push({ type: m.ip_proto === IP_PROTO_ICMP ? 'ICMP' : 'ICMP6', icmp_type: m.icmp_type })
+    items.push({ type: m.ip_proto === IP_PROTO_ICMP ? 'ICMP' : 'ICMP6', icmp_type: m.icmp_type, ...(m.icmp_code !== undefined ? { icmp_code: m.icmp_code } : {}) })
+  }
+  if (m.ct_state !== undefined || m.ct_mark !== undefined) {
+    items.push({ type: 'CONNTRACK', ...(m.ct_state !== undefined ? { state: m.ct_state } : {}), ...(m.ct_mark !== undefined ? { mark: { spec: m.ct_mark.value, mask: m.ct_mark.mask } } : {}) })
   }
   return items
 }
@@ -83,6 +90,7 @@ function actionsOf(list: TcAction[]): RteAction[] {
         break
       }
       case 'goto': out.push({ type: 'JUMP', group: a.chain }); break
+      case 'ct': out.push({ type: 'CONNTRACK', zone: a.zone }); break
       case 'drop': out.push(markOf(a.note), { type: 'DROP' }); break
       case 'trap': out.push({ type: 'SEND_TO_KERNEL', why: a.why }); break
     }

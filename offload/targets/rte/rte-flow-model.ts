@@ -6,7 +6,9 @@ import { Ipv4Address, Ipv6Address } from '../../../datapath/host/packet-addresse
 import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_TCP, IP_PROTO_UDP, type FrameKey, dissect } from '../frame-dissector.js'
 import { CidrCache, type IngressMeta, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
-import type { TargetOutcome } from '../target-outcome.js'
+import type { TargetModel, TargetOutcome } from '../target-outcome.js'
+import { type PacketCt, type TargetConntrack, ctMatches } from '../ct/target-conntrack.js'
+import type { ModelOptions } from '../tc/flower-model.js'
 import type { VerdictNote } from '../tc/flower-rule.js'
 import type { RteFlowEntry, RteItem, RteProgram } from './rte-flow-rule.js'
 
@@ -15,11 +17,14 @@ const MAX_JUMPS = 64
 
 type Meta = IngressMeta
 
-export class RteFlowModel {
+export class RteFlowModel implements TargetModel {
   private readonly groups = new Map<number, { entry: RteFlowEntry; pipe: string }[]>()
   private readonly cidrs = new CidrCache()
+  private readonly ct: TargetConntrack | undefined
+  private pktCt: PacketCt | undefined
 
-  constructor(program: RteProgram) {
+  constructor(program: RteProgram, opts: ModelOptions = {}) {
+    this.ct = opts.conntrack
     for (const p of program.pipes) {
       const list = this.groups.get(p.group) ?? []
       list.push(...p.entries.map(entry => ({ entry, pipe: p.name })))
@@ -28,7 +33,18 @@ export class RteFlowModel {
     for (const list of this.groups.values()) list.sort((a, b) => a.entry.priority - b.entry.priority)
   }
 
-  run(input: PacketInput): TargetOutcome {
+  softwareDecided(input: PacketInput, v: Verdict, nowMs: number): void {
+    this.ct?.softwareDecided(input, v, nowMs)
+  }
+
+  run(input: PacketInput, nowMs = 0): TargetOutcome {
+    if (this.ct !== undefined) this.ct.hit = false
+    this.pktCt = undefined
+    const out = this.walk(input, nowMs)
+    return out.verdict !== undefined && this.ct?.hit === true ? { ...out, sync: true } : out
+  }
+
+  private walk(input: PacketInput, nowMs: number): TargetOutcome {
     const entered = ingress(input)
     if (entered === undefined) return { trap: 'shorter than an Ethernet header', stage: 'parse' }
     let frame = entered.frame
@@ -58,6 +74,10 @@ export class RteFlowModel {
           case 'DROP': return { verdict: this.verdict(mark, frame, {}), stage }
           case 'SEND_TO_KERNEL': return { trap: a.why, stage }
           case 'JUMP': next = a.group; break
+          case 'CONNTRACK':
+            if (this.ct === undefined || k === undefined) return { trap: 'CONNTRACK without a connection table on this target', stage }
+            this.pktCt = this.ct.lookup(a.zone, k, nowMs)
+            break
         }
         if (next !== undefined) break
       }
@@ -95,15 +115,21 @@ export class RteFlowModel {
         const ok = k.eth_type === fam && (k.ip_dst instanceof Ipv4Address || k.ip_dst instanceof Ipv6Address)
         return ok && (i.src === undefined || (k.ip_src !== undefined && this.cidrs.get(i.src).contains(k.ip_src))) &&
           (i.dst === undefined || (k.ip_dst !== undefined && this.cidrs.get(i.dst).contains(k.ip_dst))) &&
-          (i.proto === undefined || i.proto === k.ip_proto) && (i.ttl === undefined || i.ttl === k.ttl)
+          (i.proto === undefined || i.proto === k.ip_proto) && (i.ttl === undefined || i.ttl === k.ttl) &&
+          (i.fragment === undefined || i.fragment === (k.frag === true))
       }
       case 'UDP':
       case 'TCP':
         return k.ip_proto === (i.type === 'UDP' ? IP_PROTO_UDP : IP_PROTO_TCP) && k.dst_port !== undefined &&
-          (i.src_port === undefined || i.src_port === k.src_port) && (i.dst_port === undefined || i.dst_port === k.dst_port)
+          (i.src_port === undefined || i.src_port === k.src_port) &&
+          (i.dst_port === undefined || ((i.dst_port.spec ^ k.dst_port) & (i.dst_port.mask ?? 0xffff)) === 0) &&
+          (i.tcp_flags === undefined || (k.tcp_flags !== undefined && (k.tcp_flags & (i.tcp_flags.mask ?? 0xff)) === i.tcp_flags.spec))
       case 'ICMP':
       case 'ICMP6':
-        return k.ip_proto === (i.type === 'ICMP' ? IP_PROTO_ICMP : IP_PROTO_ICMPV6) && k.icmp_type === i.icmp_type
+        return k.ip_proto === (i.type === 'ICMP' ? IP_PROTO_ICMP : IP_PROTO_ICMPV6) && k.icmp_type === i.icmp_type &&
+          (i.icmp_code === undefined || i.icmp_code === k.icmp_code)
+      case 'CONNTRACK':
+        return ctMatches({ ...(i.state !== undefined ? { ct_state: i.state } : {}), ...(i.mark !== undefined ? { ct_mark: { value: i.mark.spec, mask: i.mark.mask ?? 0xffffffff } } : {}) }, this.pktCt)
     }
   }
 

@@ -12,9 +12,12 @@ export type RteItem =
   | { type: 'TUNNEL'; vni?: number }
   | { type: 'ETH'; dst?: Masked<string>; src?: Masked<string>; ether_type?: number }
   | { type: 'VLAN'; vid?: number }
-  | { type: 'IPV4' | 'IPV6'; src?: string; dst?: string; proto?: number; ttl?: number }
-  | { type: 'UDP' | 'TCP'; src_port?: number; dst_port?: number }
-  | { type: 'ICMP' | 'ICMP6'; icmp_type: number }
+  /** fragment: IPv4 fragment_offset / MF under their mask (an IPv4 fragment) */
+  | { type: 'IPV4' | 'IPV6'; src?: string; dst?: string; proto?: number; ttl?: number; fragment?: boolean }
+  | { type: 'UDP' | 'TCP'; src_port?: number; dst_port?: Masked<number>; tcp_flags?: Masked<number> }
+  | { type: 'ICMP' | 'ICMP6'; icmp_type: number; icmp_code?: number }
+  /** the state the CONNTRACK action (DOCA CT pipe) left: tracked, established, reply; and the connection's mark */
+  | { type: 'CONNTRACK'; state?: { trk?: boolean; est?: boolean; rpl?: boolean }; mark?: Masked<number> }
   | { type: 'ARP_ETH_IPV4'; opcode?: number; sha?: string; spa?: string; tpa?: string }
 
 export type RteAction =
@@ -30,6 +33,8 @@ export type RteAction =
   | { type: 'REPRESENTED_PORT'; ethdev_port_id: number }
   | { type: 'TUNNEL_PORT' }
   | { type: 'JUMP'; group: number }
+  /** look the packet up in the connection table of `zone` (RTE_FLOW_ACTION_TYPE_CONNTRACK / a DOCA CT pipe); no commit */
+  | { type: 'CONNTRACK'; zone: number }
   | { type: 'DROP' }
   /** to the software path (RTE_FLOW_ACTION_TYPE_SEND_TO_KERNEL / a miss to the slow path) */
   | { type: 'SEND_TO_KERNEL'; why: string }

@@ -7,11 +7,12 @@
 // What TC does not do here (each is a trap, so the WASM pipeline answers): the ARP responder and neighbour
 // advertisements (set(arp), ND rewrites are not offloadable, HARDWARE-FACTS.md §1.2), DHCP (a new frame), ICMP
 // echo to a router address (set(icmp)), TTL expiry and route misses (ICMP errors are new frames), unresolved next
-// hops. Malformed-frame validation (BEHAVIOUR.md §1) is not a TC function: see known-gaps.ts.
+// hops; new connections and TCP state changes of ports with stateful security groups (tc-acl-rules.ts: the
+// target holds established connections only). Malformed-frame validation (BEHAVIOUR.md §1) is not a TC function: see known-gaps.ts.
 import type { Entry } from '../../../datapath/host/entries.js'
 import {
   STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_EGRESS, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP,
-  STAGE_PORT_SEC, STAGES,
+  STAGE_PORT_SEC, STAGES, STAGE_IN_CT, STAGE_IN_ACL, STAGE_OUT_CT, STAGE_OUT_ACL,
 } from '../../../datapath/spec/stages.js'
 import { planOffload } from '../../planner.js'
 import type { MatchField, Profile } from '../../profile.js'
@@ -21,6 +22,7 @@ import { classifyRules, portSecRules } from './tc-ingress-rules.js'
 import { arpNdRules, dhcpRules } from './tc-trap-rules.js'
 import { nexthopRules, routeRules } from './tc-route-rules.js'
 import { egressRules, l2Rules } from './tc-l2-rules.js'
+import { inAclRules, inCtRules, outAclRules, outCtRules } from './tc-acl-rules.js'
 
 export interface TcEmitOptions {
   /** encapsulation between chassis; default vxlan (as the planner) */
@@ -42,7 +44,9 @@ type StageRules = (env: StageEnv, ctx: PathContext, sink: RuleSink) => void
 
 const MAKERS = new Map<number, StageRules>([
   [STAGE_PORT_SEC, portSecRules], [STAGE_ARP_ND_RSP, arpNdRules], [STAGE_DHCP, dhcpRules],
-  [STAGE_L3_ROUTE, routeRules], [STAGE_NEXTHOP, nexthopRules], [STAGE_L2_LOOKUP, l2Rules], [STAGE_EGRESS, egressRules],
+  [STAGE_IN_CT, inCtRules], [STAGE_IN_ACL, inAclRules],
+  [STAGE_L3_ROUTE, routeRules], [STAGE_NEXTHOP, nexthopRules], [STAGE_L2_LOOKUP, l2Rules],
+  [STAGE_OUT_CT, outCtRules], [STAGE_OUT_ACL, outAclRules], [STAGE_EGRESS, egressRules],
 ])
 
 export function emitTc(entries: Entry[], profile: Profile, opts: TcEmitOptions = {}): TcProgram {

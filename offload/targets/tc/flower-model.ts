@@ -6,23 +6,43 @@ import type { PacketInput, Verdict } from '../../../datapath/host/api.js'
 import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { type FrameKey, dissect } from '../frame-dissector.js'
 import { CidrCache, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
-import type { TargetOutcome } from '../target-outcome.js'
+import type { TargetModel, TargetOutcome } from '../target-outcome.js'
+import { type PacketCt, type TargetConntrack, ctMatches } from '../ct/target-conntrack.js'
 import { kernelPrio } from './tc-batch-text.js'
 import type { FlowerMatch, FlowerRule, TcProgram, VerdictNote } from './flower-rule.js'
 
 /** Loops are impossible in an emitted program (chains only go forward); this bounds a broken one. */
 const MAX_GOTOS = 64
 
-export class FlowerModel {
+export interface ModelOptions {
+  /** the target's connection table and its feed (profiles with established-offload conntrack) */
+  conntrack?: TargetConntrack
+}
+
+export class FlowerModel implements TargetModel {
   private readonly byChain = new Map<number, FlowerRule[]>()
   private readonly cidrs = new CidrCache()
+  private readonly ct: TargetConntrack | undefined
 
-  constructor(readonly program: TcProgram) {
+  constructor(readonly program: TcProgram, opts: ModelOptions = {}) {
+    this.ct = opts.conntrack
     for (const r of program.rules) this.byChain.set(r.chain, [...(this.byChain.get(r.chain) ?? []), r])
     for (const list of this.byChain.values()) list.sort((a, b) => kernelPrio(a) - kernelPrio(b))
   }
 
-  run(input: PacketInput): TargetOutcome {
+  softwareDecided(input: PacketInput, v: Verdict, nowMs: number): void {
+    this.ct?.softwareDecided(input, v, nowMs)
+  }
+
+  run(input: PacketInput, nowMs = 0): TargetOutcome {
+    const out = this.walk(input, nowMs)
+    if (out.verdict !== undefined && this.ct?.hit === true) return { ...out, sync: true }
+    return out
+  }
+
+  private walk(input: PacketInput, nowMs: number): TargetOutcome {
+    if (this.ct !== undefined) this.ct.hit = false
+    let ct: PacketCt | undefined
     // the tunnel netdev decapsulates before flower sees the frame (HARDWARE-FACTS.md §1.4)
     const entered = ingress(input)
     if (entered === undefined) return { trap: 'shorter than an Ethernet header: the NIC hands it to software', stage: 'parse' }
@@ -34,7 +54,7 @@ export class FlowerModel {
     let remote: string | undefined
     for (let hops = 0; hops < MAX_GOTOS; hops++) {
       const rule = key === undefined ? undefined
-        : (this.byChain.get(chain) ?? []).find(r => this.matches(r.match, key as FrameKey, { in_port: input.in_port, fromTunnel, tunKey }))
+        : (this.byChain.get(chain) ?? []).find(r => this.matches(r.match, key as FrameKey, { in_port: input.in_port, fromTunnel, tunKey }) && ctMatches(r.match, ct))
       if (rule === undefined) return { trap: `no rule matched in chain ${chain} (${this.program.chains.get(chain) ?? '?'})`, stage: 'parse' }
       let jumped = false
       for (const a of rule.actions) {
@@ -63,6 +83,10 @@ export class FlowerModel {
           case 'goto':
             chain = a.chain
             jumped = true
+            break
+          case 'ct':
+            if (this.ct === undefined || key === undefined) return { trap: 'ct without a connection table on this target', stage: rule.stage }
+            ct = this.ct.lookup(a.zone, key, nowMs)
             break
         }
         if (jumped) break
@@ -103,8 +127,11 @@ export class FlowerModel {
     if (m.arp_sip !== undefined && (k.arp_spa === undefined || !this.cidrs.get(m.arp_sip).contains(k.arp_spa))) return false
     if (m.arp_tip !== undefined && (k.arp_tpa === undefined || !this.cidrs.get(m.arp_tip).contains(k.arp_tpa))) return false
     if (m.src_port !== undefined && m.src_port !== k.src_port) return false
-    if (m.dst_port !== undefined && m.dst_port !== k.dst_port) return false
+    if (m.dst_port !== undefined && (k.dst_port === undefined || ((m.dst_port ^ k.dst_port) & (m.dst_port_mask ?? 0xffff)) !== 0)) return false
     if (m.icmp_type !== undefined && m.icmp_type !== k.icmp_type) return false
+    if (m.icmp_code !== undefined && m.icmp_code !== k.icmp_code) return false
+    if (m.tcp_flags !== undefined && (k.tcp_flags === undefined || (k.tcp_flags & m.tcp_flags.mask) !== m.tcp_flags.value)) return false
+    if (m.ip_frag !== undefined && m.ip_frag !== (k.frag === true)) return false
     return true
   }
 

@@ -27,7 +27,18 @@ export interface FlowerMatch {
   arp_tip?: string
   src_port?: number
   dst_port?: number
+  /** a mask for dst_port: a port-range term (value/mask) */
+  dst_port_mask?: number
   icmp_type?: number
+  icmp_code?: number
+  /** TCP flags under a mask (tcp_flags VALUE/MASK) */
+  tcp_flags?: { value: number; mask: number }
+  /** ip_flags frag: an IPv4 fragment */
+  ip_frag?: boolean
+  /** ct_state after a ct action: true = +flag, false = -flag (trk, est, rpl) */
+  ct_state?: { trk?: boolean; est?: boolean; rpl?: boolean }
+  /** ct_mark VALUE/MASK */
+  ct_mark?: { value: number; mask: number }
 }
 
 /**
@@ -51,6 +62,8 @@ export type TcAction =
   /** mirror: a copy leaves, the rule goes on; redirect: the frame leaves (terminal) */
   | { kind: 'mirred'; mode: 'mirror' | 'redirect'; to: number | 'tunnel'; note?: VerdictNote }
   | { kind: 'goto'; chain: number }
+  /** act_ct: look the packet up in the target's connection table of `zone` (sets ct_state, ct_mark); no commit */
+  | { kind: 'ct'; zone: number }
   | { kind: 'drop'; note: VerdictNote }
   /** trap to the software path (TC_ACT_TRAP): the WASM pipeline decides this frame */
   | { kind: 'trap'; why: string }

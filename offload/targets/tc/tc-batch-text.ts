@@ -57,8 +57,16 @@ function matchText(m: FlowerMatch, tunnelDev: string): string {
   if (m.dst_ip !== undefined) out.push(`dst_ip ${m.dst_ip}`)
   if (m.ip_ttl !== undefined) out.push(`ip_ttl ${m.ip_ttl}`)
   if (m.src_port !== undefined) out.push(`src_port ${m.src_port}`)
-  if (m.dst_port !== undefined) out.push(`dst_port ${m.dst_port}`)
+  if (m.dst_port !== undefined) out.push(`dst_port ${m.dst_port}${m.dst_port_mask !== undefined ? `/0x${m.dst_port_mask.toString(16)}` : ''}`)
   if (m.icmp_type !== undefined) out.push(`type ${m.icmp_type}`)
+  if (m.icmp_code !== undefined) out.push(`code ${m.icmp_code}`)
+  if (m.tcp_flags !== undefined) out.push(`tcp_flags 0x${m.tcp_flags.value.toString(16)}/0x${m.tcp_flags.mask.toString(16)}`)
+  if (m.ip_frag === true) out.push('ip_flags frag')
+  if (m.ct_state !== undefined) {
+    const flags = Object.entries(m.ct_state).map(([f, on]) => `${on === true ? '+' : '-'}${f}`).join('')
+    out.push(`ct_state ${flags}`)
+  }
+  if (m.ct_mark !== undefined) out.push(`ct_mark ${m.ct_mark.value}/0x${m.ct_mark.mask.toString(16)}`)
   if (m.arp_op !== undefined) out.push(`arp_op ${m.arp_op === 1 ? 'request' : 'reply'}`)
   if (m.arp_sha !== undefined) out.push(`arp_sha ${m.arp_sha}`)
   if (m.arp_sip !== undefined) out.push(`arp_sip ${m.arp_sip}`)
@@ -89,6 +97,7 @@ function actionText(a: TcAction, tunnelDev: string): string {
       return `mirred egress ${a.mode} dev ${dev}${a.note !== undefined ? ` cookie ${cookieOf(a.note)}` : ''}`
     }
     case 'goto': return `goto chain ${a.chain}`
+    case 'ct': return `ct zone ${a.zone} pipe`
     case 'drop': return `drop cookie ${cookieOf(a.note)}`
     case 'trap': return 'trap'
   }

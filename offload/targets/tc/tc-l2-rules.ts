@@ -10,6 +10,7 @@ import { drop, goto, trap } from './tc-actions.js'
 import type { PathContext, RuleSink } from './tc-context.js'
 import { GROUP_BIT } from './tc-ingress-rules.js'
 import { PRIO } from './tc-prio.js'
+import { beforeEgress } from './tc-acl-rules.js'
 
 export function l2Rules(env: StageEnv, ctx: PathContext, add: RuleSink): void {
   if (inSoftware(env, STAGE_L2_LOOKUP)) {
@@ -22,7 +23,7 @@ export function l2Rules(env: StageEnv, ctx: PathContext, add: RuleSink): void {
     const hairpin = !ctx.routed && e.port === ctx.srcPort
     add({
       prio: PRIO.ENTRY, match: { eth_dst: e.mac },
-      actions: hairpin ? [drop(REASON_HAIRPIN)] : [goto(env.chains.chain(STAGE_EGRESS, { ...ctx, dstPort: e.port }))],
+      actions: hairpin ? [drop(REASON_HAIRPIN)] : [goto(beforeEgress(env, { ...ctx, dstPort: e.port }))],
     })
   }
   add({ prio: PRIO.MISS, match: {}, actions: flood })

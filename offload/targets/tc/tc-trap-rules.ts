@@ -7,6 +7,7 @@ import { type StageEnv, canMatch } from './emit-tc.js'
 import { goto, trap } from './tc-actions.js'
 import type { PathContext, RuleSink } from './tc-context.js'
 import { PRIO } from './tc-prio.js'
+import { afterDhcp } from './tc-acl-rules.js'
 
 /** RFC 826 */
 const ARP_REQUEST = 1
@@ -45,5 +46,5 @@ export function dhcpRules(env: StageEnv, ctx: PathContext, add: RuleSink): void 
     return
   }
   add({ prio: PRIO.ENTRY, match: { eth_type: ETH_TYPE_IPV4, ip_proto: IP_PROTO_UDP, dst_port: DHCP_SERVER_PORT }, actions: [trap('DHCP is answered by the slow path')] })
-  add({ prio: PRIO.MISS, match: {}, actions: [goto(env.chains.chain(STAGE_L3_ROUTE, ctx))] })
+  add({ prio: PRIO.MISS, match: {}, actions: [goto(afterDhcp(env, ctx))] })
 }

@@ -44,7 +44,7 @@ for (const seed of SEEDS) {
   for (const target of TARGETS) {
     for (const profile of profilesOf(target.kinds)) {
       t.test(`${target.label} on ${profile.id}, random topology seed ${seed}: ${PACKETS} packets agree with the WASM pipeline`, async t => {
-        const model: { run(p: PacketInput): TargetOutcome } = target.model(topo.topology.entries, profile)
+        const model: { run(p: PacketInput): TargetOutcome } = target.model(topo.topology.entries, profile, undefined)
         let onTarget = 0
         let trapped = 0
         let gaps = 0

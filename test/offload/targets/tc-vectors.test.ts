@@ -1,12 +1,16 @@
-// The TC flower MODEL (offload/targets/tc) against the WASM pipeline on every batch conformance vector, on each
-// tc-flower profile (target+WASM where the planner keeps a stage in software).
+// The TC flower MODEL (offload/targets/tc) against the WASM pipeline on every batch conformance vector (and step
+// by step on the sequence vectors), on each tc-flower profile (target+WASM where the planner keeps a stage in
+// software).
 import t from 'tap'
 import { emitTc } from '../../../offload/targets/tc/emit-tc.js'
 import { FlowerModel } from '../../../offload/targets/tc/flower-model.js'
-import { runEquivalence } from './vector-equivalence.js'
+import { type TargetUnderTest, runEquivalence, runSequences } from './vector-equivalence.js'
 
-await runEquivalence(t, {
+const target: TargetUnderTest = {
   label: 'TC flower MODEL',
   kinds: ['tc-flower'],
-  model: (entries, profile) => new FlowerModel(emitTc(entries, profile)),
-})
+  model: (entries, profile, conntrack) => new FlowerModel(emitTc(entries, profile), { ...(conntrack !== undefined ? { conntrack } : {}) }),
+}
+
+await runEquivalence(t, target)
+await runSequences(t, target)

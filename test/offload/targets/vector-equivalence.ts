@@ -1,27 +1,35 @@
 // Every batch conformance vector through the WASM pipeline and through a target's MODEL (combined with the WASM
 // pipeline where the model traps), per profile of that target's kind: verdicts and leaving packets must agree.
 // A disagreement is a known gap only when the WASM reason is listed in offload/targets/known-gaps.ts.
+// Sequence vectors (steps: connection tracking) replay every step on two WASM pipelines: one alone, one behind
+// the target MODEL (it sees what the target traps, and accounts what the target forwards of the connections it
+// holds); the target's connection table lives across the steps, also when entries change between them.
 import type { Test } from 'tap'
 import type { Datapath, PacketInput } from '../../../datapath/host/api.js'
 import type { Entry } from '../../../datapath/host/entries.js'
 import { bytesOfHex } from '../../../datapath/host/packet-addresses.js'
-import { runCombined } from '../../../offload/targets/combined-path.js'
+import { processAt, runCombined } from '../../../offload/targets/combined-path.js'
+import { TargetConntrack } from '../../../offload/targets/ct/target-conntrack.js'
 import { applyEntries } from '../../../offload/targets/entry-set.js'
 import { knownGapFor } from '../../../offload/targets/known-gaps.js'
-import type { TargetOutcome } from '../../../offload/targets/target-outcome.js'
+import type { TargetModel } from '../../../offload/targets/target-outcome.js'
 import { verdictDiff } from '../../../offload/targets/verdict-diff.js'
 import { type Profile, type TargetKind, loadProfile, shippedProfiles } from '../../../offload/profile.js'
 import { loadVectors } from '../../conformance/run-vectors.js'
-import type { VectorInput } from '../../conformance/vector-format.js'
+import { type PacketVector, type SequenceVector, type VectorInput, isSequence } from '../../conformance/vector-format.js'
 
 export interface TargetUnderTest {
   /** e.g. 'TC flower MODEL' */
   label: string
   kinds: TargetKind[]
-  model(entries: Entry[], profile: Profile): { run(p: PacketInput): TargetOutcome }
+  model(entries: Entry[], profile: Profile, conntrack: TargetConntrack | undefined): TargetModel
 }
 
 export interface Tally { vectors: number; onTarget: number; viaWasm: number; gaps: number; disagree: number }
+
+/** A connection table for profiles whose target holds connections (conntrack mode established-offload). */
+export const conntrackFor = (entries: Entry[], profile: Profile, prev?: TargetConntrack): TargetConntrack | undefined =>
+  profile.conntrack.mode === 'established-offload' ? TargetConntrack.forProfile(entries, profile, prev?.table) : undefined
 
 const packetOf = (i: VectorInput): PacketInput =>
   ({ in_port: i.in_port, ...(i.tunnel_key !== undefined ? { tunnel_key: i.tunnel_key } : {}), data: bytesOfHex(i.hex) })
@@ -40,10 +48,10 @@ export async function runEquivalence(t: Test, target: TargetUnderTest): Promise<
   for (const profile of profiles) {
     const tally: Tally = { vectors: 0, onTarget: 0, viaWasm: 0, gaps: 0, disagree: 0 }
     tallies.set(profile.id, tally)
-    const models = new Map<string, { run(p: PacketInput): TargetOutcome }>()
+    const models = new Map<string, TargetModel>()
     await t.test(`${target.label} on ${profile.id}: batch vectors agree with the WASM pipeline`, async t => {
       for (const file of files) {
-        for (const v of file.vectors.filter(v => v.mode === 'batch')) {
+        for (const v of file.vectors.filter((v): v is PacketVector => v.mode === 'batch' && !isSequence(v))) {
           const topology = topologies.get(v.topology)
           if (topology === undefined) { t.fail(`${v.name}: unknown topology ${v.topology}`); continue }
           tally.vectors++
@@ -58,7 +66,8 @@ export async function runEquivalence(t: Test, target: TargetUnderTest): Promise<
           const cacheKey = JSON.stringify([v.topology, v.entries ?? [], v.remove ?? []])
           let model = models.get(cacheKey)
           if (model === undefined) {
-            model = target.model(applyEntries(topology.entries, v.entries, v.remove), profile)
+            const entries = applyEntries(topology.entries, v.entries, v.remove)
+            model = target.model(entries, profile, conntrackFor(entries, profile))
             models.set(cacheKey, model)
           }
           const got = runCombined(model, dp, input)
@@ -82,6 +91,65 @@ export async function runEquivalence(t: Test, target: TargetUnderTest): Promise<
       t.comment(`${target.label} on ${profile.id}: ${tally.onTarget + tally.viaWasm}/${tally.vectors} batch vectors agree ` +
         `(${tally.onTarget} decided on the target, ${tally.viaWasm} target+WASM), ${tally.gaps} known gaps, ${tally.disagree} disagree`)
       t.equal(tally.disagree, 0, `${target.label} on ${profile.id}: no disagreement outside the known gaps`)
+    })
+  }
+  return tallies
+}
+
+/** Every batch sequence vector, step by step: target+WASM must give WASM's verdict on every step. */
+export async function runSequences(t: Test, target: TargetUnderTest): Promise<Map<string, Tally>> {
+  const { createDatapath } = await import('../../../datapath/host/index.js')
+  const alone: Datapath = await createDatapath({ backend: 'core' })
+  const behind: Datapath = await createDatapath({ backend: 'core' })
+  const { files, topologies } = loadVectors()
+  const sequences = files.flatMap(f => f.vectors.filter((v): v is SequenceVector => v.mode === 'batch' && isSequence(v)))
+  const tallies = new Map<string, Tally>()
+  for (const profile of profilesOf(target.kinds)) {
+    const tally: Tally = { vectors: 0, onTarget: 0, viaWasm: 0, gaps: 0, disagree: 0 }
+    tallies.set(profile.id, tally)
+    await t.test(`${target.label} on ${profile.id}: sequence vectors agree with the WASM pipeline step by step`, async t => {
+      for (const v of sequences) {
+        const topology = topologies.get(v.topology)
+        if (topology === undefined) { t.fail(`${v.name}: unknown topology ${v.topology}`); continue }
+        tally.vectors++
+        let entries = applyEntries(topology.entries, v.entries, v.remove)
+        for (const dp of [alone, behind]) {
+          dp.clear()
+          dp.load(topology)
+          for (const e of v.entries ?? []) dp.add(e)
+          for (const e of v.remove ?? []) dp.remove(e)
+        }
+        let ct = conntrackFor(entries, profile)
+        let model = target.model(entries, profile, ct)
+        for (const [i, step] of v.steps.entries()) {
+          if ((step.entries ?? []).length > 0 || (step.remove ?? []).length > 0) {
+            for (const dp of [alone, behind]) {
+              for (const e of step.entries ?? []) dp.add(e)
+              for (const e of step.remove ?? []) dp.remove(e)
+            }
+            entries = applyEntries(entries, step.entries, step.remove)
+            ct = conntrackFor(entries, profile, ct) // the connections outlive the program, as on the NIC
+            model = target.model(entries, profile, ct)
+          }
+          const input = packetOf(step.input)
+          const wasm = processAt(alone, input, step.now_ms)
+          const got = runCombined(model, behind, input, { nowMs: step.now_ms })
+          const diff = verdictDiff(wasm, got.verdict)
+          const what = `${v.name} step ${i + 1}${step.note !== undefined ? ` (${step.note})` : ''}`
+          if (diff === undefined) {
+            if (got.decidedBy === 'target') tally.onTarget++
+            else tally.viaWasm++
+            continue
+          }
+          const gap = got.decidedBy === 'target' ? knownGapFor(wasm.reason, profile) : undefined
+          if (gap !== undefined) { tally.gaps++; t.comment(`known gap (${gap.reason}): ${what}: ${diff}`); continue }
+          tally.disagree++
+          t.fail(`${what}: ${diff} (decided at ${got.stage}${got.trap !== undefined ? `, trapped: ${got.trap}` : ''})`, { intent: v.intent, hex: step.input.hex })
+        }
+      }
+      t.comment(`${target.label} on ${profile.id}: ${tally.vectors} sequence vectors, steps: ${tally.onTarget} decided on the target, ` +
+        `${tally.viaWasm} target+WASM, ${tally.gaps} known gaps, ${tally.disagree} disagree`)
+      t.equal(tally.disagree, 0, `${target.label} on ${profile.id}: no step disagrees outside the known gaps`)
     })
   }
   return tallies
