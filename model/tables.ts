@@ -27,7 +27,9 @@ export const TABLES = {
 } as const
 
 /** Key spaces of store.allocateKey: the datapath's small integer ids. */
-export const KEY_SPACES = { network: 'network', port: 'port', router: 'router' } as const
+export const KEY_SPACES = {
+  network: 'network', port: 'port', router: 'router', securityGroup: 'security_group', securityGroupRule: 'security_group_rule',
+} as const
 
 export function projectTopic(projectId: string): string {
   return `project:${projectId}`

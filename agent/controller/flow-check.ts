@@ -7,7 +7,7 @@ import { compileTopology, type ModelSnapshot } from '../compiler/index.js'
 import { DesiredFlows, decodeBody, instructionsKey, matchKey } from '../flows/index.js'
 import type { FlowStats } from '../openflow/index.js'
 import { TABLES } from '../../model/tables.js'
-import type { Chassis, Network, Port, Router, Subnet } from '../../model/types.js'
+import type { Chassis, Network, Port, Router, SecurityGroup, SecurityGroupRule, Subnet } from '../../model/types.js'
 import { emitOpenFlow, type EmitOptions } from '../../offload/openflow/emitter.js'
 import { isReactiveCookie } from '../../offload/openflow/layout.js'
 import type { Store } from '../../store/types.js'
@@ -39,6 +39,8 @@ export async function checkFlows (i: FlowCheckInput): Promise<FlowCheck> {
   const snapshot: ModelSnapshot = {
     networks: await list<Network>(TABLES.networks), subnets: await list<Subnet>(TABLES.subnets), ports: await list<Port>(TABLES.ports),
     routers: await list<Router>(TABLES.routers), chassis: await list<Chassis>(TABLES.chassis), bindings: i.bindings,
+    securityGroups: await list<SecurityGroup>(TABLES.securityGroups),
+    securityGroupRules: await list<SecurityGroupRule>(TABLES.securityGroupRules),
   }
   const entries = compileTopology(snapshot, i.self).entries
   // through the flow table only to resolve identities emitted twice the way the agent does (least body wins)

@@ -18,6 +18,7 @@
 import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
 import type { TopologyCompilerApi, EntryDelta } from '../compiler/types.js'
+import { COMPILED_TABLES } from '../compiler/model-state.js'
 import { DesiredFlows, FlowSync, installedOf, type ApplyStats, type DesiredStats, type InstalledFlow } from '../flows/index.js'
 import { OfController, type OfConnection, type OfpErrorReply } from '../openflow/index.js'
 import { INSTALLED_ID, OvsdbClient, Vswitch, eq, select, type LocalPort } from '../ovsdb/index.js'
@@ -38,7 +39,8 @@ import { ControlServer } from './control-server.js'
 import { checkFlows, type FlowCheck } from './flow-check.js'
 
 /** The model tables the compiler reads (agent/compiler/model-state.ts). */
-export const FOLLOWED_TABLES: readonly string[] = [TABLES.networks, TABLES.subnets, TABLES.ports, TABLES.routers, TABLES.chassis]
+/** The tables the compiler reads (agent/compiler/model-state.ts). */
+export const FOLLOWED_TABLES: readonly string[] = COMPILED_TABLES
 
 export interface LocalControllerOptions {
   store: Store

@@ -5,7 +5,7 @@
 import { PROTOCOL_NUMBERS, SECURITY_GROUP_ATTRIBUTES, SECURITY_GROUP_RULE_ATTRIBUTES } from '../../model/attributes/security-groups.js'
 import { ApiError } from '../../model/errors.js'
 import { parseCidr } from '../../model/ip.js'
-import { TABLES, projectTopic, topicsFor } from '../../model/tables.js'
+import { KEY_SPACES, TABLES, projectTopic, topicsFor } from '../../model/tables.js'
 import type { Port, SecurityGroup, SecurityGroupRule } from '../../model/types.js'
 import type { TxOp } from '../../store/types.js'
 import { type Row, isStoreError, now } from '../db.js'
@@ -15,12 +15,9 @@ import type { Input, Resource } from '../resource.js'
 
 interface DefaultMarker { security_group_id: string }
 
-/**
- * Key spaces of the datapath keys of groups and rules (acl_port/acl_rule/acl_member). They belong with the
- * others in model/tables.ts KEY_SPACES; kept here until that file takes them.
- */
-const SG_KEY_SPACE = 'security_group'
-const RULE_KEY_SPACE = 'security_group_rule'
+/** Key spaces of the datapath keys of groups and rules (acl_port/acl_rule/acl_member). */
+const SG_KEY_SPACE = KEY_SPACES.securityGroup
+const RULE_KEY_SPACE = KEY_SPACES.securityGroupRule
 
 function ruleValue(nb: Neutron, project: string, sg: string, key: number, r: Partial<SecurityGroupRule>): SecurityGroupRule {
   return {

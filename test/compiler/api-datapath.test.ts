@@ -48,7 +48,7 @@ t.test('entries compiled from API-written objects forward packets', async t => {
   const store = await openStore({ driver: 'embedded', dir: join(a.dataDir, 'store'), readOnly: true })
   const changes: Change[] = []
   try {
-    for (const table of [TABLES.networks, TABLES.subnets, TABLES.ports, TABLES.routers]) {
+    for (const table of [TABLES.networks, TABLES.subnets, TABLES.ports, TABLES.routers, TABLES.securityGroups, TABLES.securityGroupRules]) {
       for (const o of await store.list(table)) changes.push({ table, id: o.id, version: o.version, action: 'create', topics: o.topics, value: o.value })
     }
   } finally {
@@ -66,10 +66,17 @@ t.test('entries compiled from API-written objects forward packets', async t => {
   const entries = compiler.entries()
   t.same(compiler.problems(), [], 'nothing parked or refused')
   const snapshot = {
-    networks: [], subnets: [], ports: [], routers: [], chassis: chassisList,
+    networks: [], subnets: [], ports: [], routers: [], chassis: chassisList, securityGroups: [], securityGroupRules: [],
     bindings: new Map([[vm1.id, 1], [vm2.id, 2]]),
   } as Required<Parameters<typeof compileTopology>[0]>
-  for (const c of changes) if (c.table !== TABLES.chassis) (snapshot[c.table as 'networks'] as unknown[]).push(c.value)
+  const field: Record<string, keyof typeof snapshot> = {
+    [TABLES.networks]: 'networks', [TABLES.subnets]: 'subnets', [TABLES.ports]: 'ports', [TABLES.routers]: 'routers',
+    [TABLES.securityGroups]: 'securityGroups', [TABLES.securityGroupRules]: 'securityGroupRules',
+  }
+  for (const c of changes) {
+    const f = field[c.table]
+    if (f !== undefined) (snapshot[f] as unknown[]).push(c.value)
+  }
   t.same(entries.map(entryKey).sort(), compileTopology(snapshot, self).entries.map(entryKey).sort(), 'incremental == full compile')
 
   const dp = await createDatapath()

@@ -10,6 +10,7 @@ import type { Datapath, PacketInput, Verdict } from '../../datapath/host/api.js'
 import { bytesOfHex } from '../../datapath/host/packet-addresses.js'
 import { REASON_NAMES, VERDICT_NAMES } from '../../datapath/spec/verdicts.js'
 import { loadVectors } from '../conformance/run-vectors.js'
+import { isSequence } from '../conformance/vector-format.js'
 import { FrameMutator, Prng, describeFrame, type FuzzFrame } from './frame-mutator.js'
 
 const seedText = process.env.FUZZ_SEED ?? '20261125'
@@ -26,12 +27,14 @@ const { createDatapath } = await import('../../datapath/host/index.js')
 const dp: Datapath = await createDatapath({ backend: 'core' })
 const { files, topologies } = loadVectors()
 // Three topologies with disjoint ports, networks and keys, loaded together so every vector input means something.
-for (const name of ['routes', 'dhcp-options', 'vlan']) {
+// security-groups is routed-two-networks (as routes is) plus ACL entries: mutated frames run through conntrack too.
+for (const name of ['routes', 'dhcp-options', 'vlan', 'security-groups']) {
   const topology = topologies.get(name)
   if (!topology) throw new Error(`conformance topology ${name} is missing`)
   dp.load(topology)
 }
-const seeds = files.flatMap(f => f.vectors).map(v => ({ in_port: v.input.in_port, tunnel_key: v.input.tunnel_key, data: bytesOfHex(v.input.hex) }))
+const seeds = files.flatMap(f => f.vectors).flatMap(v => isSequence(v) ? v.steps.map(s => s.input) : [v.input])
+  .map(input => ({ in_port: input.in_port, tunnel_key: input.tunnel_key, data: bytesOfHex(input.hex) }))
 const ports = [...new Set(seeds.map(s => s.in_port))]
 const mutator = new FrameMutator(new Prng(SEED), seeds, ports)
 

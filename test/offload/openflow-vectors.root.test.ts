@@ -17,7 +17,8 @@ import { priorityOf } from '../../offload/openflow/priorities.js'
 import { renderFlows } from '../../offload/openflow/text.js'
 import { type FieldValue, decodeFrame } from '../../datapath/host/packet-decoder.js'
 import { Ipv6Address } from '../../offload/openflow/values.js'
-import type { FrameExpectation, Vector, VectorFile } from '../conformance/vector-format.js'
+import type { FrameExpectation, PacketVector, VectorFile } from '../conformance/vector-format.js'
+import { packetVectors } from '../conformance/run-vectors.js'
 import { type Ovs, startOvs } from '../helpers/ovs.js'
 
 const root = process.cwd()
@@ -48,14 +49,15 @@ const TRACE_NAMES: Record<string, string[]> = {
   vlan_vid: ['dl_vlan'],
 }
 
-function loadVectors(): Vector[] {
+/** The single-packet vectors (sequences need real packets through conntrack: openflow-sequences.root.test.ts). */
+function loadVectors(): { vectors: PacketVector[]; skippedSequences: number } {
   const dir = join(root, 'test', 'conformance', 'vectors')
-  return readdirSync(dir).filter(f => f.endsWith('.json'))
-    .flatMap(f => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as VectorFile).vectors)
+  return packetVectors(readdirSync(dir).filter(f => f.endsWith('.json'))
+    .map(f => JSON.parse(readFileSync(join(dir, f), 'utf8')) as VectorFile))
 }
 
 /** Vectors OVS can be asked about: batch mode, the topology as shipped, frames not still encapsulated. */
-function traceable(v: Vector): boolean {
+function traceable(v: PacketVector): boolean {
   return v.mode === 'batch' && v.entries === undefined && v.remove === undefined && v.before === undefined &&
     !(v.input.in_port === TUNNEL_OFPORT && v.input.tunnel_key === undefined)
 }
@@ -66,7 +68,9 @@ if (process.getuid?.() !== 0) {
   t.test('conformance vectors through OVS with the emitted flows', async t => {
     const ovs = await startOvs()
     t.teardown(() => ovs.stop())
-    const vectors = loadVectors().filter(traceable)
+    const loaded = loadVectors()
+    t.comment(`${loaded.skippedSequences} sequence vectors skipped here (replayed by openflow-sequences.root.test.ts)`)
+    const vectors = loaded.vectors.filter(traceable)
     const bridges = new Map<string, string>()
     for (const topo of new Set(vectors.map(v => v.topology))) {
       bridges.set(topo, await loadTopology(ovs, topo, vectors.filter(v => v.topology === topo).map(v => v.input.in_port)))
@@ -172,7 +176,7 @@ function verdictOf(text: string, inPort: number): Seen {
 }
 
 /** '' when OVS agrees with the vector; else what differs, in words. */
-function compare(v: Vector, s: Seen): string {
+function compare(v: PacketVector, s: Seen): string {
   const e = v.expect
   const out: string[] = []
   if (e.action !== s.action) out.push(`action ${s.action} instead of ${e.action}`)
