@@ -58,7 +58,9 @@ function loadVectors(): { vectors: PacketVector[]; skippedSequences: number } {
 
 /** Vectors OVS can be asked about: batch mode, the topology as shipped, frames not still encapsulated. */
 function traceable(v: PacketVector): boolean {
-  return v.mode === 'batch' && v.entries === undefined && v.remove === undefined && v.before === undefined &&
+  // ofproto/trace cannot run conntrack (every ct() looks new to it): the security-group topology's vectors go
+  // through real packets and OVS's conntrack in openflow-sequences.root.test.ts
+  return v.topology !== 'security-groups' && v.mode === 'batch' && v.entries === undefined && v.remove === undefined && v.before === undefined &&
     !(v.input.in_port === TUNNEL_OFPORT && v.input.tunnel_key === undefined)
 }
 
@@ -71,6 +73,7 @@ if (process.getuid?.() !== 0) {
     const loaded = loadVectors()
     t.comment(`${loaded.skippedSequences} sequence vectors skipped here (replayed by openflow-sequences.root.test.ts)`)
     const vectors = loaded.vectors.filter(traceable)
+    t.comment(`${loaded.vectors.filter(v => v.topology === 'security-groups').length} security-group vectors left to openflow-sequences.root.test.ts (conntrack needs real packets)`)
     const bridges = new Map<string, string>()
     for (const topo of new Set(vectors.map(v => v.topology))) {
       bridges.set(topo, await loadTopology(ovs, topo, vectors.filter(v => v.topology === topo).map(v => v.input.in_port)))
