@@ -14,6 +14,7 @@ import { Identity } from './keystone/identity.js'
 import { Revocations } from './keystone/revocations.js'
 import { tokenSecret } from './keystone/tokens.js'
 import { Neutron } from './neutron.js'
+import { backfillSecurityGroupKeys } from './resources/security-groups.js'
 import { routeNeutron, versions } from './routes.js'
 
 const MAX_BODY = 4 * 1024 * 1024
@@ -90,6 +91,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const revocations = await Revocations.open(db)
   const authOpts: AuthOptions = { mode: opts.auth, adminToken: opts.adminToken, adminProjectId: adminProjectId ?? 'admin', secret: await tokenSecret(db), revocations }
   const nb = new Neutron(opts.store)
+  const keyed = await backfillSecurityGroupKeys(nb)
+  if (keyed > 0) log(`api: gave datapath keys to ${keyed} security groups and rules stored without one`)
   const keystone = new KeystoneApi(identity, authOpts, revocations)
 
   async function dispatch(req: ApiRequest): Promise<Reply> {

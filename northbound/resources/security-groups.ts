@@ -221,3 +221,24 @@ export const securityGroups: Resource<SecurityGroup> = {
   },
 }
 
+
+/**
+ * Groups and rules stored before they had datapath keys (a data directory from an older release) get one now,
+ * once, at API start: without a key the agent cannot compile them, and a port would lose what its groups allow.
+ * Returns how many records it keyed. A record another API server keyed in between is left as it is.
+ */
+export async function backfillSecurityGroupKeys(nb: Neutron): Promise<number> {
+  let keyed = 0
+  for (const [table, space] of [[TABLES.securityGroups, SG_KEY_SPACE], [TABLES.securityGroupRules, RULE_KEY_SPACE]] as const) {
+    for (const row of await nb.db.list<{ key?: number }>(table)) {
+      if (typeof row.value.key === 'number') continue
+      // a record deleted meanwhile needs no key
+      const gone = (): ApiError => new ApiError('HTTPNotFound')
+      const done = await nb.db.mutate<{ key?: number }>(table, row.id, async cur =>
+        typeof cur.value.key === 'number' ? undefined : { ...cur.value, key: await nb.db.allocateKey(space) }, gone)
+        .then(() => true, (err: unknown) => { if (err instanceof ApiError) return false; throw err })
+      if (done) keyed++
+    }
+  }
+  return keyed
+}
