@@ -12,7 +12,8 @@
 //   fixed                 nothing (misses, the pipeline entry flow)          the options (tunnel port, l3 mode)
 //   <acl_port key>        the port's ct lookups, clause 1 of its groups'     the entry; a rule of one of its groups
 //                         rules, its drops
-//   <acl_rule key>        the rule's action flows (conj_id)                  the entry
+//   <acl_rule key>        the rule's action flows (conj_id)                  the entry; another group's rule with
+//                                                                            its key in its stage (the id changes)
 //   acl                   the flows every enforced port shares (always       the first acl_port coming, the last going
 //                         allowed, ct state, established miss)
 //   acl-remote/<s>/<pfx>  clause 2 for one prefix in acl stage s: every      a member with that prefix, a rule naming
@@ -21,7 +22,7 @@
 //
 // emitOpenFlow (emitter.ts) is the same flows in stage order; test/compiler/randomized.test.ts holds the union
 // of all units, kept incrementally, equal to it, and the agent's oracle holds the switch equal to a recompute.
-import type { Entry } from '../../datapath/host/entries.js'
+import type { AclRuleEntry, Entry } from '../../datapath/host/entries.js'
 import { STAGE_CLASSIFY, STAGE_IN_ACL, STAGE_OUT_ACL } from '../../datapath/spec/stages.js'
 import { pipelineEntryFlow } from './builder.js'
 import type { Flow } from './flow.js'
@@ -64,20 +65,24 @@ export function groupUnitsOf (c: Context, e: Entry): UnitId[] {
     case 'route': return [ROUTER + String(e.router)]
     // called after an add and before a remove: a count of 1 is the first port coming or the last going
     case 'acl_port': return c.acl.portCount === 1 ? [ACL] : []
-    case 'acl_rule': {
-      const stage = aclStageOf(e)
-      const own = ownRemote(e)
-      const remotes = own !== undefined ? [own]
-        : c.acl.memberPrefixesOf(e.remote_group ?? -1).filter(p => (p.includes(':') ? 6 : 4) === e.family)
-      return [...remotes.map(p => `${ACL_REMOTE}${stage}/${p}`), ...(l4Pieces(e) ?? []).map(p => ACL_L4 + l4Key(stage, e.family, p)),
-        ...c.acl.portKeysWithGroup(e.group)]
-    }
+    // a rule's own units, and those of other groups' rules carrying its key (their conjunction id changes)
+    case 'acl_rule': return [...aclRuleUnits(c, e), ...c.acl.keySharers(e).flatMap(([k, o]) => [k, ...aclRuleUnits(c, o)])]
     case 'acl_member': {
       const p = canonicalPrefix(e.prefix).text
       return [STAGE_IN_ACL, STAGE_OUT_ACL].map(s => `${ACL_REMOTE}${s}/${p}`)
     }
     default: return []
   }
+}
+
+/** The group units that list a rule: clause 2 per remote prefix, clause 3 per L4 piece, clause 1 per port of its group. */
+function aclRuleUnits (c: Context, r: AclRuleEntry): UnitId[] {
+  const stage = aclStageOf(r)
+  const own = ownRemote(r)
+  const remotes = own !== undefined ? [own]
+    : c.acl.memberPrefixesOf(r.remote_group ?? -1).filter(p => (p.includes(':') ? 6 : 4) === r.family)
+  return [...remotes.map(p => `${ACL_REMOTE}${stage}/${p}`), ...(l4Pieces(r) ?? []).map(p => ACL_L4 + l4Key(stage, r.family, p)),
+    ...c.acl.portKeysWithGroup(r.group)]
 }
 
 const floodUnitsOf = (network: number, port: number): UnitId[] =>

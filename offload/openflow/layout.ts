@@ -30,18 +30,35 @@
 // Conntrack (ls_in_ct / ls_out_ct, BEHAVIOUR.md "Security groups"):
 //   zone    = reg0[0..15] (the network key's low 16 bits: one zone per network)
 //   ct_mark:
-//           31                                          1     0
-//          +--------------------------------------------+-----+
-//          |                 reserved (0)               | BLK |
-//          +--------------------------------------------+-----+
-//          BLK = the rules stopped allowing this connection (its replies drop ct_blocked); committed as the whole
-//                mark (0 or 1), so no masked set_field is needed inside ct(exec())
+//           31                                    2     1     0
+//          +--------------------------------------+-----+-----+
+//          |               reserved (0)           | CMT | BLK |
+//          +--------------------------------------+-----+-----+
+//          CMT = an acl stage committed this connection. Every commit sets it, so a packet whose lookup found a
+//                connection carries it and one that found none does not: UDP, ICMP and other protocols stay
+//                +new in their original direction until a reply is seen (and the second lookup of a packet in
+//                the zone it was just committed to stays +new, OVS's process_one_fast), so ct_state alone cannot
+//                tell "new" from "open, no reply yet"; BEHAVIOUR.md blocks an open connection its rules refuse
+//          BLK = the rules stopped allowing this connection (its replies and related errors drop ct_blocked)
+//          Committed as the whole mark (CT_MARK_ALLOWED or CT_MARK_REFUSED), so no masked set_field is needed
+//          inside ct(exec())
 //
 // Conjunction id (ls_in_acl / ls_out_acl: one conjunctive match per security group rule, ovs-fields(7) conj_id):
-//   the rule's key. The store allocates rule keys from one space for all groups (from 1), so a key names one
-//   rule cloud-wide, no id is 0 (conj_id 0 is what every packet carries outside a conjunctive lookup), and a
-//   restarted agent finds its flows unchanged. Each direction has its own table, so ingress and egress rules
-//   need no bit of their own.
+//
+//    31   30                                                                  0
+//   +----+--------------------------------------------------------------------+
+//   | 0  |                     rule key (1 .. 2^31-1)                          |   the rule's key is its own in
+//   +----+-----------------------------+--------------------------------------+   this stage (the normal case)
+//   | 1  |    group key & 0x7fff       |          rule key & 0xffff            |   several groups' rules carry
+//   +----+-----------------------------+--------------------------------------+   this key in this stage
+//   The store allocates rule keys from one space for all groups (from 1), so a key names one rule cloud-wide,
+//   no id is 0 (conj_id 0 is what every packet carries outside a conjunctive lookup), and a restarted agent
+//   finds its flows unchanged. But the datapath keys a rule by (group, rule) (entry-kinds.ts ACL_RULE), and
+//   entry sets written by hand (the conformance topologies) number rules per group: two rules with one id in
+//   one table would merge their clauses (a port of one group completing the other group's rule), so a key
+//   that several groups' rules carry in one acl stage gets the S=1 form instead, for all of them. That form is
+//   unique while group keys stay below 2^15 and rule keys below 2^16 (hand-written sets); the store's keys
+//   never take it. Each direction has its own table, so ingress and egress rules need no bit of their own.
 //
 // Cookie (64 bits, OpenFlow 1.3.5 §7.3.4.1; also reported in every OFPT_PACKET_IN, so a punt names its cause):
 //
@@ -81,17 +98,32 @@ export const CT_LOOKED_IN = 1
 export const CT_LOOKED_OUT = 2
 /** The conntrack zone: the network key's low 16 bits (BEHAVIOUR.md: zone = network key & 0xffff). */
 export const CT_ZONE = { field: REG_NETWORK, ofs: 0, nBits: 16 } as const
-/** ct_mark: the connection is blocked. */
+/** ct_mark bits (see the diagram): the connection is blocked; an acl stage committed it. */
 export const CT_MARK_BLOCKED = 1
+export const CT_MARK_COMMITTED = 2
+/** The whole ct_mark an acl stage commits: an allowed connection, a refused (blocked) one. */
+export const CT_MARK_ALLOWED = CT_MARK_COMMITTED
+export const CT_MARK_REFUSED = CT_MARK_COMMITTED | CT_MARK_BLOCKED
 export const ctMarkBlocked = (): Bits => new Bits(CT_MARK_BLOCKED, CT_MARK_BLOCKED)
 export const ctMarkClear = (): Bits => new Bits(0, CT_MARK_BLOCKED)
+export const ctMarkCommitted = (): Bits => new Bits(CT_MARK_COMMITTED, CT_MARK_COMMITTED)
 
-/** The conjunction id of a security group rule (diagram above). */
+const CONJ_SHARED = 0x80000000
+const CONJ_KEY_MAX = 0x7fffffff
+
+/** The conjunction id of a security group rule whose key no other group's rule carries in its stage (diagram above). */
 export function conjIdOf(rule: number): number {
-  if (!Number.isInteger(rule) || rule < 1 || rule > 0xffffffff) {
-    throw new Error(`security group rule key ${rule} outside 1..${0xffffffff} (layout.ts conjunction id)`)
+  if (!Number.isInteger(rule) || rule < 1 || rule > CONJ_KEY_MAX) {
+    throw new Error(`security group rule key ${rule} outside 1..${CONJ_KEY_MAX} (layout.ts conjunction id)`)
   }
   return rule
+}
+
+/** The conjunction id of rule (group, rule) when other groups' rules carry the same key in its stage (S=1). */
+export function sharedConjIdOf(group: number, rule: number): number {
+  conjIdOf(rule)
+  if (!Number.isInteger(group) || group < 0 || group > 0xffffffff) throw new Error(`security group key ${group} outside 32 bits`)
+  return (CONJ_SHARED | ((group & 0x7fff) << 16) | (rule & 0xffff)) >>> 0
 }
 
 /**

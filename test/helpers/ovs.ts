@@ -1,7 +1,10 @@
 // A private Open vSwitch for one test (needs root, see ENVIRONMENT.md "Open vSwitch in tests").
 //
 // API
-//   const ovs = await startOvs(opts?)     start ovsdb-server + ovs-vswitchd (vswitchd in its own netns)
+//   const ovs = await startOvs(opts?)     start ovsdb-server + ovs-vswitchd (vswitchd in its own netns);
+//                                         opts.dummy: vswitchd runs with --enable-dummy, which adds the dummy
+//                                         netdevs and the time/stop and time/warp commands (a warp moves
+//                                         vswitchd's clock, conntrack's timeouts included); real ports still work
 //   ovs.dir, ovs.rundir                   temp dir / OVS_RUNDIR (sockets, pidfiles, logs, conf.db)
 //   ovs.dbSocket                          path of ovsdb-server's punix socket (connect with `unix:` + path)
 //   ovs.netns                             netns that ovs-vswitchd runs in (tunnels, br-phy, veths live here)
@@ -95,6 +98,11 @@ async function waitFor (what: string, check: () => boolean | Promise<boolean>, m
   }
 }
 
+export interface OvsOptions {
+  /** run ovs-vswitchd with --enable-dummy (`ovs-appctl time/warp`, netdev-dummy); default false */
+  dummy?: boolean
+}
+
 export class Ovs {
   readonly dir: string
   readonly rundir: string
@@ -106,7 +114,7 @@ export class Ovs {
   private readonly namespaces: string[] = []
   private stopped = false
 
-  constructor () {
+  constructor (readonly opts: OvsOptions = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'dfe-ovs-'))
     this.rundir = this.dir
     this.dbSocket = join(this.dir, 'db.sock')
@@ -130,7 +138,7 @@ export class Ovs {
   private async startVswitchd (): Promise<void> {
     this.vswitchd = this.daemon(['ip', 'netns', 'exec', this.netns, 'ovs-vswitchd', `unix:${this.dbSocket}`,
       `--pidfile=${join(this.dir, 'ovs-vswitchd.pid')}`, `--unixctl=${join(this.dir, 'ovs-vswitchd.ctl')}`,
-      `--log-file=${join(this.dir, 'ovs-vswitchd.log')}`, '-vconsole:off'])
+      `--log-file=${join(this.dir, 'ovs-vswitchd.log')}`, '-vconsole:off', ...(this.opts.dummy === true ? ['--enable-dummy'] : [])])
     await waitFor('ovs-vswitchd', async () => { await this.appctl('version'); return true })
   }
 
@@ -266,9 +274,9 @@ export class Ovs {
   }
 }
 
-export async function startOvs (): Promise<Ovs> {
+export async function startOvs (opts: OvsOptions = {}): Promise<Ovs> {
   installExitHooks()
-  const ovs = new Ovs()
+  const ovs = new Ovs(opts)
   try {
     await ovs.start()
   } catch (err) {

@@ -82,7 +82,7 @@ if (process.getuid?.() !== 0) {
       // b (stateless, may send TCP) -> a (web: SSH from the clients)
       const r = await trace(tcp(b, '10.0.0.6', a.mac, '10.0.0.5', 22), 'trk,new')
       t.ok(delivered(r, a), `delivered to a\n${r.text}`)
-      t.match(r.last, /^ct\(commit,zone=100,mark=0\/0xffffffff\),/, 'committed in network 100\'s zone, not blocked')
+      t.match(r.last, /^ct\(commit,zone=100,mark=0x2\/0xffffffff\),/, 'committed in network 100\'s zone, not blocked')
     })
 
     await t.test('a port range piece admits 8000..8080 and nothing next to it', async t => {
@@ -101,8 +101,16 @@ if (process.getuid?.() !== 0) {
 
     await t.test('an established connection no rule allows any more is marked blocked, then dropped', async t => {
       const r = await trace(tcp(b, '10.0.0.6', a.mac, '10.0.0.5', 23), 'trk,est')
-      t.equal(r.last, 'ct(commit,zone=100,mark=0x1/0xffffffff)', `the blocked mark committed, nothing delivered\n${r.text}`)
+      t.equal(r.last, 'ct(commit,zone=100,mark=0x3/0xffffffff)', `the blocked mark committed, nothing delivered\n${r.text}`)
       t.notOk(delivered(r, a), 'not delivered')
+    })
+
+    await t.test('an open connection still +new (no reply yet) that no rule allows is marked blocked too', async t => {
+      // ct_mark CMT (layout.ts): an acl stage committed the connection, so the lookup found one
+      const r = await trace(`${tcp(b, '10.0.0.6', a.mac, '10.0.0.5', 23)},ct_mark=0x2`, 'trk,new')
+      t.equal(r.last, 'ct(commit,zone=100,mark=0x3/0xffffffff)', `the blocked mark committed, nothing delivered\n${r.text}`)
+      const fresh = await trace(tcp(b, '10.0.0.6', a.mac, '10.0.0.5', 23), 'trk,new')
+      t.equal(fresh.last, 'drop', `a lookup that found no connection commits nothing\n${fresh.text}`)
     })
 
     await t.test('a reply passes without any rule; a reply of a blocked connection drops ct_blocked', async t => {
@@ -110,7 +118,7 @@ if (process.getuid?.() !== 0) {
       const reply = tcp(a, '10.0.0.5', b.mac, '10.0.0.6', 40000, 22)
       const r = await trace(reply, 'trk,est,rpl')
       t.ok(delivered(r, b), `a's reply reaches b\n${r.text}`)
-      const blocked = await trace(`${reply},ct_mark=0x1`, 'trk,est,rpl')
+      const blocked = await trace(`${reply},ct_mark=0x3`, 'trk,est,rpl')
       t.equal(blocked.last, 'drop', blocked.text)
       t.ok(blocked.text.includes(dropCookie(STAGE_IN_ACL, REASON_CT_BLOCKED)), 'dropped ct_blocked by ls_in_acl')
     })

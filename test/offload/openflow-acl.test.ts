@@ -14,10 +14,11 @@ import { OF_TABLE_BASE, STAGE_IN_ACL, STAGE_IN_CT, STAGE_L3_ROUTE, STAGE_OUT_ACL
 import { act, FlowBuilder } from '../../offload/openflow/builder.js'
 import { emitOpenFlow } from '../../offload/openflow/emitter.js'
 import type { Flow } from '../../offload/openflow/flow.js'
-import { conjIdOf } from '../../offload/openflow/layout.js'
+import { conjIdOf, sharedConjIdOf } from '../../offload/openflow/layout.js'
 import { priorityOf } from '../../offload/openflow/priorities.js'
 import { renderFlows } from '../../offload/openflow/text.js'
 import { Key } from '../../offload/openflow/values.js'
+import { TOPOLOGIES } from '../conformance/lib/topologies.js'
 import { CLIENTS, WEB, aclMembers, aclPorts, aclRules, twoNetworks, withAcls } from './openflow-acl-fixture.js'
 
 const conjOf = (f: Flow): { id: number; clause: number; nClauses: number }[] =>
@@ -90,8 +91,8 @@ t.test('ports without an acl_port entry, and a node without any, pass everything
 })
 
 /** The desired table fed `entries` in the given order, as FLOW_MOD bodies. */
-function desired (entries: Entry[]): DesiredFlows {
-  const d = new DesiredFlows({ l3: 'proactive', tunnelOfport: 100 })
+function desired (entries: Entry[], tunnelOfport = 100): DesiredFlows {
+  const d = new DesiredFlows({ l3: 'proactive', tunnelOfport })
   for (const e of entries) d.applyDelta({ added: [e], removed: [] })
   d.takeChanges().done(true)
   return d
@@ -193,4 +194,77 @@ t.test('the builder refuses what OVS would refuse', async t => {
     FlowBuilder.forStage(STAGE_L3_ROUTE, { generation: 1 }).match('conj_id', Key.of(1)), /may not match conj_id/, 'conj_id outside the acl stages')
   t.throws(() => conjIdOf(0), /rule key 0/, 'rule key 0 has no conjunction id')
   t.throws(() => conjIdOf(2 ** 32), /rule key/, 'a rule key beyond 32 bits is refused')
+})
+
+// The conformance topology numbers rules per group (rule 1 of default, rule 1 of web, ...), as the datapath allows:
+// it keys a rule by (group, rule). One conjunction id for two rules would merge their clauses.
+const SG = (TOPOLOGIES['security-groups'] as { entries: Entry[] }).entries
+const SG_TUNNEL = 1000
+const isRule = (e: Entry): e is AclRuleEntry => e.stage === 'acl_rule'
+const stageOfRule = (r: AclRuleEntry): number => OF_TABLE_BASE + (r.direction === 'egress' ? STAGE_IN_ACL : STAGE_OUT_ACL)
+
+t.test('rules of several groups carrying one key get one conjunction id each', async t => {
+  const rules = SG.filter(isRule)
+  const shared = (r: AclRuleEntry): boolean => rules.some(o => o !== r && o.rule === r.rule && o.group !== r.group && stageOfRule(o) === stageOfRule(r))
+  t.ok(rules.some(shared), 'the topology has rule keys several groups carry in one direction')
+  const flows = emitOpenFlow(SG, { tunnelOfport: SG_TUNNEL })
+  for (const r of rules) {
+    const id = shared(r) ? sharedConjIdOf(r.group, r.rule) : conjIdOf(r.rule)
+    const carrying = flows.filter(f => conjOf(f).some(c => c.id === id))
+    const want = r.protocol === undefined ? 2 : 3
+    t.same([...new Set(carrying.flatMap(f => conjOf(f).filter(c => c.id === id).map(c => c.nClauses)))], [want], `rule ${r.group}/${r.rule}: ${want} clauses`)
+    t.same([...new Set(carrying.map(f => f.table))], [stageOfRule(r)], `rule ${r.group}/${r.rule}: in its direction's table only`)
+    t.same([...new Set(carrying.flatMap(f => conjOf(f).filter(c => c.id === id).map(c => c.clause)))].sort(), Array.from({ length: want }, (_, i) => i + 1),
+      `rule ${r.group}/${r.rule}: every clause has a flow`)
+    // clause 1: exactly the ports of its group
+    const ports = SG.filter((e): e is AclPortEntry => e.stage === 'acl_port' && e.groups.includes(r.group)).map(e => BigInt(e.port)).sort()
+    const clause1 = carrying.filter(f => conjOf(f).some(c => c.id === id && c.clause === 1))
+      .map(f => f.match.find(m => m.field === 'reg1' || m.field === 'reg2')?.value ?? -1n).sort()
+    t.same(clause1, ports, `rule ${r.group}/${r.rule}: clause 1 lists the ports of group ${r.group} only`)
+    t.equal(conjIdFlows(flows, id).length, 3, `rule ${r.group}/${r.rule}: its three action flows`)
+  }
+})
+
+t.test('with shared rule keys the incremental table still equals a full recompute', async t => {
+  const want = digestBodies(emitOpenFlow(SG, { tunnelOfport: SG_TUNNEL }).map(flowBody))
+  let seed = 11
+  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n }
+  for (let run = 0; run < 4; run++) {
+    const order = [...SG]
+    for (let i = order.length - 1; i > 0; i--) { const j = rnd(i + 1); [order[i], order[j]] = [order[j] as Entry, order[i] as Entry] }
+    t.equal(digestBodies(desired(order, SG_TUNNEL).bodies()), want, `shuffle ${run}: equal to emitOpenFlow`)
+  }
+  // removing rules one at a time: a key shared by two groups becomes one group's own again (its id changes back)
+  const d = desired(SG, SG_TUNNEL)
+  let left = [...SG]
+  const rules = SG.filter(isRule)
+  for (let i = 0; i < rules.length; i += 3) {
+    const gone = rules[i] as AclRuleEntry
+    d.applyDelta({ added: [], removed: [gone] })
+    left = left.filter(e => e !== gone)
+    t.equal(digestBodies(d.bodies()), digestBodies(emitOpenFlow(left, { tunnelOfport: SG_TUNNEL }).map(flowBody)), `without rule ${gone.group}/${gone.rule}`)
+  }
+  // and back, in another order
+  for (let i = rules.length - 1; i >= 0; i -= 3) {
+    const back = rules[i - (rules.length - 1) % 3] as AclRuleEntry
+    if (left.includes(back)) continue
+    d.applyDelta({ added: [back], removed: [] })
+    left.push(back)
+    t.equal(digestBodies(d.bodies()), digestBodies(emitOpenFlow(left, { tunnelOfport: SG_TUNNEL }).map(flowBody)), `rule ${back.group}/${back.rule} back`)
+  }
+})
+
+t.test('a member prefix a rule names as its remote too is one clause-2 flow', async t => {
+  // an allowed address pair of 0.0.0.0/0 makes the member prefix the whole space, which an ingress rule with no
+  // remote also stands for
+  const all: Entry[] = [...withAcls(), { stage: 'acl_member', group: CLIENTS, prefix: '0.0.0.0/0' }]
+  const flows = emitOpenFlow(all, { tunnelOfport: 100 })
+  const idents = flows.map(identity)
+  t.equal(new Set(idents).size, idents.length, 'no flow twice')
+  const any4 = (stage: number): Flow[] => flows.filter(f => f.table === OF_TABLE_BASE + stage && f.priority === priorityOf('ACL_CONJUNCTION') &&
+    f.match.length === 1 && f.match[0]?.field === 'eth_type' && f.match[0]?.value === 0x0800n)
+  const ids = (fs: Flow[]): number[] => fs.flatMap(conjOf).map(c => c.id).sort((a, b) => a - b)
+  t.same(ids(any4(STAGE_IN_ACL)), [5, 13, 14].map(conjIdOf), 'ls_in_acl: one IPv4 any-remote flow, for the egress rules with no remote')
+  t.same(ids(any4(STAGE_OUT_ACL)), [conjIdOf(1), conjIdOf(2)], 'ls_out_acl: one, for the rules whose remote group has the /0 member')
+  t.equal(digestBodies(desired([...all].reverse()).bodies()), digestBodies(flows.map(flowBody)), 'incremental equals full')
 })

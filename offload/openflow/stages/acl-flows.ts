@@ -4,12 +4,12 @@
 //   ct(zone=reg0[0..15], table=ls_*_acl). Everything else goes on untouched (table miss).
 // ls_*_acl, from the top:
 //   ACL_ALWAYS            DHCP, DHCPv6, MLD, RS (RA inbound), NS/NA -> next, whatever the rules and ct say
-//   ACL_CT_STATE          reg7 = this stage: +inv -> drop ct_invalid; +rpl with the blocked mark -> drop ct_blocked;
-//                         +est+rpl or +rel, mark clear -> next
+//   ACL_CT_STATE          reg7 = this stage: +inv -> drop ct_invalid; +rpl, or +rel, with the blocked mark -> drop
+//                         ct_blocked; +est+rpl or +rel, mark clear -> next
 //   ACL_CONJ_COMMIT       conj_id = rule, reg7 = this stage, +new, or +est with the blocked mark -> ct(commit,
-//                         mark 0), next
+//                         mark allowed), next
 //   ACL_CONJ_PASS         conj_id = rule -> next (established, mark clear; and every packet of a stateless port)
-//   ACL_CONJUNCTION       the rules as conjunctive matches, one conjunction id per rule (layout.ts conjIdOf):
+//   ACL_CONJUNCTION       the rules as conjunctive matches, one conjunction id per rule (layout.ts, AclIndex.conjId):
 //                           clause 1: reg1 / reg2 = the port: one flow per port, one conjunction() per rule of
 //                                     its groups
 //                           clause 2: the remote: eth_type + nw_dst/src (ipv6_*) per member prefix, per
@@ -19,7 +19,8 @@
 //                                     one flow per distinct match
 //                         so a rule with a remote group of M members on N local ports costs about M + N flows
 //                         (shared), and a member joining a group changes one flow per acl stage.
-//   ACL_MISS_ESTABLISHED  reg7 = this stage, +est (original direction): ct(commit, mark blocked), drop acl_deny
+//   ACL_MISS_ESTABLISHED  reg7 = this stage, +est (original direction), or +new with the committed mark (an open
+//                         connection that has seen no reply, layout.ts CMT): ct(commit, mark refused), drop acl_deny
 //   ACL_MISS              reg1 / reg2 = an enforced port, IPv4 or IPv6: drop acl_deny
 //   TABLE_MISS            next (ports with no acl_port entry, remote destinations, non-IP)
 //
@@ -31,8 +32,6 @@
 // Gaps against the WASM pipeline (reported, not silently different):
 //   - ct_full: OVS's userspace conntrack refuses the commit when its table is full, and the packet goes on
 //     (no OpenFlow flow sees the failure), where the WASM pipeline drops ct_full.
-//   - A related packet (ICMP error) in the original direction of a blocked connection that a rule allows
-//     passes without unblocking the connection (the WASM pipeline commits it).
 //   - A port range on UDP-Lite cannot be matched (OVS parses no UDP-Lite ports): such a rule allows nothing here.
 //   - Tunnel traffic skips the in_* pair because reg1 is 0 for it (no acl_port has key 0), not by a flag match.
 import type { AclPortEntry, AclRuleEntry } from '../../../datapath/host/entries.js'
@@ -42,7 +41,8 @@ import { act, type FlowBuilder } from '../builder.js'
 import { ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMPV6, IP_PROTO_SCTP, IP_PROTO_TCP, IP_PROTO_UDP, NW_FRAG_LATER } from '../fields.js'
 import type { Action, Flow } from '../flow.js'
 import {
-  CT_LOOKED_IN, CT_LOOKED_OUT, CT_MARK_BLOCKED, REG_CT, REG_DST_PORT, REG_SRC_PORT, conjIdOf, ctMarkBlocked, ctMarkClear,
+  CT_LOOKED_IN, CT_LOOKED_OUT, CT_MARK_ALLOWED, CT_MARK_REFUSED, REG_CT, REG_DST_PORT, REG_SRC_PORT, ctMarkBlocked, ctMarkClear,
+  ctMarkCommitted,
 } from '../layout.js'
 import { Bits, CtState, Ipv4Prefix, Ipv6Prefix } from '../values.js'
 import { type L4Piece, aclStageOf, anyPrefix, l4Key, l4Pieces } from './acl-index.js'
@@ -95,12 +95,21 @@ export function aclSharedFlows(c: Context): Flow[] {
       always().match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_UDP).match('udp_src', a.udp6[0]).match('udp_dst', a.udp6[1]).goto(next).build(),
       ...a.icmp6.map(type => always().match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6).match('icmpv6_type', type).goto(next).build()),
       tracked(3, { reason: REASON_CT_INVALID }, CtState.of({ trk: true, inv: true })).build(),
+      // a reply or a related error (either direction: BEHAVIOUR.md rule 2 looks at no rule for them)
       tracked(2, { reason: REASON_CT_BLOCKED }, CtState.of({ trk: true, rpl: true })).match('ct_mark', ctMarkBlocked()).build(),
+      tracked(2, { reason: REASON_CT_BLOCKED }, CtState.of({ trk: true, rel: true, rpl: false })).match('ct_mark', ctMarkBlocked()).build(),
       tracked(1, { key: 0 }, CtState.of({ trk: true, est: true, rpl: true })).match('ct_mark', ctMarkClear()).goto(next).build(),
       tracked(1, { key: 0 }, CtState.of({ trk: true, rel: true })).match('ct_mark', ctMarkClear()).goto(next).build(),
-      // no rule allows an established connection in its original direction: block it (its replies drop too)
-      ...FAMILIES.map(fam => f().priority('ACL_MISS_ESTABLISHED').cookie({ reason: REASON_ACL_DENY }).match('eth_type', ethType(fam))
-        .match(REG_CT, key(looked)).match('ct_state', CtState.of({ trk: true, est: true })).apply(act.ctCommit(CT_MARK_BLOCKED)).build()),
+      // no rule allows a packet of an open connection in its original direction: block it (its replies drop
+      // too). Open = +est, or +new on a connection an acl stage committed (layout.ts CMT: UDP before its reply,
+      // or the destination's lookup of a connection the source's egress rules just committed)
+      ...FAMILIES.flatMap(fam => {
+        const miss = (): FlowBuilder => f().priority('ACL_MISS_ESTABLISHED').cookie({ reason: REASON_ACL_DENY }).match('eth_type', ethType(fam)).match(REG_CT, key(looked))
+        return [
+          miss().match('ct_state', CtState.of({ trk: true, est: true })).apply(act.ctCommit(CT_MARK_REFUSED)).build(),
+          miss().match('ct_state', CtState.of({ trk: true, new: true })).match('ct_mark', ctMarkCommitted()).apply(act.ctCommit(CT_MARK_REFUSED)).build(),
+        ]
+      }),
     ]
   })
 }
@@ -113,11 +122,11 @@ function clausesOf(r: AclRuleEntry): number | undefined {
 }
 
 /** One clause's conjunction() actions for `rules`, one per rule, in id order (the flow must not depend on entry order). */
-function conjunctions(rules: AclRuleEntry[], clause: number): Action[] {
+function conjunctions(c: Context, rules: AclRuleEntry[], clause: number): Action[] {
   const byId = new Map<number, number>()
   for (const r of rules) {
     const n = clausesOf(r)
-    if (n !== undefined && clause <= n) byId.set(conjIdOf(r.rule), n)
+    if (n !== undefined && clause <= n) byId.set(c.acl.conjId(r), n)
   }
   return [...byId].sort((x, y) => x[0] - y[0]).map(([id, n]) => act.conjunction(id, clause, n))
 }
@@ -135,7 +144,7 @@ export function aclPortFlows(c: Context, e: AclPortEntry): Flow[] {
       }
     }
     const rules = groups.flatMap(g => c.acl.rulesOf(g)).filter(r => aclStageOf(r) === stage)
-    const clause1 = conjunctions(rules, 1)
+    const clause1 = conjunctions(c, rules, 1)
     if (clause1.length > 0) out.push(c.flow(stage).priority('ACL_CONJUNCTION').cookie({ key: e.port }).match(port, key(e.port)).apply(...clause1).build())
     for (const fam of FAMILIES) {
       out.push(c.flow(stage).priority('ACL_MISS').cookie({ reason: REASON_ACL_DENY }).match(port, key(e.port)).match('eth_type', ethType(fam)).build())
@@ -149,10 +158,10 @@ export function aclRuleFlows(c: Context, r: AclRuleEntry): Flow[] {
   if (clausesOf(r) === undefined) return []
   const stage = aclStageOf(r)
   const { looked, next } = side(stage)
-  const id = key(conjIdOf(r.rule))
+  const id = key(c.acl.conjId(r))
   const flow = (band: 'ACL_CONJ_COMMIT' | 'ACL_CONJ_PASS'): FlowBuilder =>
     c.flow(stage).priority(band).cookie({ key: id.value }).match('conj_id', id).match('eth_type', ethType(r.family))
-  const commit = (b: FlowBuilder): Flow => b.match(REG_CT, key(looked)).apply(act.ctCommit(0)).goto(next).build()
+  const commit = (b: FlowBuilder): Flow => b.match(REG_CT, key(looked)).apply(act.ctCommit(CT_MARK_ALLOWED)).goto(next).build()
   return [
     commit(flow('ACL_CONJ_COMMIT').match('ct_state', CtState.of({ trk: true, new: true }))),
     commit(flow('ACL_CONJ_COMMIT').match('ct_state', CtState.of({ trk: true, est: true })).match('ct_mark', ctMarkBlocked())),
@@ -162,7 +171,7 @@ export function aclRuleFlows(c: Context, r: AclRuleEntry): Flow[] {
 
 /** Clause 2 for one remote prefix in one acl stage: every rule it serves (members, remote_prefix, or any). */
 export function aclRemoteFlows(c: Context, stage: number, prefix: string): Flow[] {
-  const actions = conjunctions(c.acl.rulesWithRemote(stage, prefix), 2)
+  const actions = conjunctions(c, c.acl.rulesWithRemote(stage, prefix), 2)
   if (actions.length === 0) return []
   const fam = prefix.includes(':') ? 6 : 4
   const b = c.flow(stage).priority('ACL_CONJUNCTION').cookie({ key: 0 }).match('eth_type', ethType(fam))
@@ -180,7 +189,7 @@ const PORT_FIELD: Record<number, 'tcp_dst' | 'udp_dst' | 'sctp_dst'> = { [IP_PRO
 export function aclL4Flows(c: Context, unit: string): Flow[] {
   const rules = c.acl.rulesWithL4(unit)
   const first = rules[0]
-  const actions = conjunctions(rules, 3)
+  const actions = conjunctions(c, rules, 3)
   if (first === undefined || actions.length === 0) return []
   const stage = aclStageOf(first)
   const piece = (l4Pieces(first) ?? []).find(p => l4Key(stage, first.family, p) === unit) as L4Piece

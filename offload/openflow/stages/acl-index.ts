@@ -8,9 +8,12 @@
 //   rulesByRemoteGrp group -> rules naming it as remote_group
 //   members          group -> member prefix -> count; prefixGroups the reverse (clause-2 flows, per prefix)
 //   rulesByL4        clause-3 match key -> rules sharing it    (one flow per distinct match)
+//   rulesByStageKey  stage + rule key -> rules carrying it     (a key several groups' rules carry in one stage
+//                                                               takes the shared conjunction id, layout.ts)
 import type { AclMemberEntry, AclPortEntry, AclRuleEntry } from '../../../datapath/host/entries.js'
 import { STAGE_IN_ACL, STAGE_OUT_ACL } from '../../../datapath/spec/stages.js'
 import { IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_SCTP, IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_UDPLITE } from '../fields.js'
+import { conjIdOf, sharedConjIdOf } from '../layout.js'
 import { rangeCover } from '../port-range.js'
 import { Ipv4Address, Ipv6Address } from '../values.js'
 
@@ -76,6 +79,8 @@ export function l4Pieces(r: AclRuleEntry): L4Piece[] | undefined {
 export const l4Key = (stage: number, family: 4 | 6, p: L4Piece): string =>
   `${stage}/${family}/${p.proto}/${p.port === undefined ? '' : `${p.port.value}&${p.port.mask}`}/${p.icmpType ?? ''}/${p.icmpCode ?? ''}`
 
+const stageKey = (r: AclRuleEntry): string => `${aclStageOf(r)}/${r.rule}`
+
 /** Entries by a string or number, each group keyed by entry key (insertion order is never what flows follow). */
 class Multi<K, E> {
   private readonly m = new Map<K, Map<string, E>>()
@@ -121,6 +126,7 @@ export class AclIndex {
   private readonly rulesByRemote = new Multi<string, AclRuleEntry>()
   private readonly rulesByRemoteGroup = new Multi<number, AclRuleEntry>()
   private readonly rulesByL4 = new Multi<string, AclRuleEntry>()
+  private readonly rulesByStageKey = new Multi<string, AclRuleEntry>()
   private readonly members = new PairCount()
   private ports = 0
 
@@ -136,6 +142,7 @@ export class AclIndex {
         if (own !== undefined) this.rulesByRemote.put(`${aclStageOf(e)}/${own}`, key, e, add)
         else if (e.remote_group !== undefined) this.rulesByRemoteGroup.put(e.remote_group, key, e, add)
         for (const p of l4Pieces(e) ?? []) this.rulesByL4.put(l4Key(aclStageOf(e), e.family, p), key, e, add)
+        this.rulesByStageKey.put(stageKey(e), key, e, add)
         break
       }
       case 'acl_member':
@@ -164,8 +171,27 @@ export class AclIndex {
       const at = k.indexOf('/')
       return [Number(k.slice(0, at)), k.slice(at + 1)]
     })
+    // a member prefix a rule also names (an allowed address pair of 0.0.0.0/0, say) is one unit
+    const named = new Set(this.rulesByRemote.keys())
     const viaMembers = this.members.allB().flatMap((p): [number, string][] => [[STAGE_IN_ACL, p], [STAGE_OUT_ACL, p]])
+      .filter(([s, p]) => !named.has(`${s}/${p}`))
     return [...own, ...viaMembers]
+  }
+
+  /** The rule's conjunction id (layout.ts): its key, or the shared form while another group's rule carries the
+   * same key in the same acl stage. */
+  conjId(r: AclRuleEntry): number {
+    const groups = new Set(this.rulesByStageKey.get(stageKey(r)).map(x => x.group))
+    groups.add(r.group)
+    return groups.size === 1 ? conjIdOf(r.rule) : sharedConjIdOf(r.group, r.rule)
+  }
+
+  /** Other groups' rules carrying r's key in r's stage, with their entry keys: their ids change with r's coming
+   * and going. */
+  keySharers(r: AclRuleEntry): [string, AclRuleEntry][] {
+    const k = stageKey(r)
+    const keys = this.rulesByStageKey.keysOf(k)
+    return this.rulesByStageKey.get(k).flatMap((o, i): [string, AclRuleEntry][] => o.group === r.group ? [] : [[keys[i] as string, o]])
   }
 
   rulesWithL4(key: string): AclRuleEntry[] { return this.rulesByL4.get(key) }
