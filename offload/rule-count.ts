@@ -2,7 +2,7 @@
 // exact-match cache would have to hold). Counted the way a one-table-per-stage target lays them out; the
 // OpenFlow emitter (offload/openflow/) produces the exact flows for OVS.
 import type { Entry } from '../datapath/host/entries.js'
-import { STAGE_IN_ACL, type StageDecl } from '../datapath/spec/stages.js'
+import { STAGE_IN_ACL, STAGE_OUT_ACL, type StageDecl } from '../datapath/spec/stages.js'
 
 export interface RuleCount {
   /** pipeline entries of the stage */
@@ -49,11 +49,11 @@ function countSecurityStage(stage: StageDecl, mine: Entry[]): RuleCount {
   if (ports.length === 0) return { entries: mine.length, rules: 0, keys: 0, fixed: 0 }
   if (!stage.tables.includes('acl_rule')) {
     const stateful = ports.filter(e => e.stage === 'acl_port' && e.stateful).length
-    return { entries: mine.length, rules: stateful + ACL_FIXED_FLOWS, keys: 0, fixed: ACL_FIXED_FLOWS }
+    return { entries: mine.length, rules: stateful + CT_FIXED_FLOWS, keys: 0, fixed: CT_FIXED_FLOWS }
   }
   const direction = stage.id === STAGE_IN_ACL ? 'egress' : 'ingress' // ls_in_acl: the source port's egress rules
   const flows = countAcl(mine).groups.filter(g => g.direction === direction).reduce((n, g) => n + g.flows, 0)
-  return { entries: mine.length, rules: flows + ACL_FIXED_FLOWS, keys: 0, fixed: ACL_FIXED_FLOWS }
+  return { entries: mine.length, rules: flows + aclFixedFlows(stage.id), keys: 0, fixed: aclFixedFlows(stage.id) }
 }
 
 // ---- security groups -------------------------------------------------------------------------------------
@@ -70,10 +70,16 @@ function countSecurityStage(stage: StageDecl, mine: Entry[]): RuleCount {
 //   a rule with neither remote nor l4 terms is one flow per port of G instead (a one-dimension rule)
 // Nothing is shared between groups or between rules of a group beyond the port flows (an upper bound: identical
 // member flows of two rules could carry both conj actions). Fixed flows per stage: ct states and the always-
-// allowed classes (ACL_FIXED_FLOWS). Per port: the flows a packet of the port can meet = the sum over its groups.
+// allowed classes (aclFixedFlows). Per port: the flows a packet of the port can meet = the sum over its groups.
 
-/** ct states (invalid, reply, blocked reply, new/established) and the always-allowed classes of BEHAVIOUR.md. */
-export const ACL_FIXED_FLOWS = 4 + 12
+/**
+ * Fixed flows of an acl stage as offload/openflow/stages/acl-flows.ts emits them once any port is enforced
+ * (counted from its output): the always-allowed classes of BEHAVIOUR.md (ls_out_acl also passes router
+ * advertisements), the ct states (invalid, reply, blocked reply, related, blocked related), the misses.
+ */
+export const aclFixedFlows = (stageId: number): number => (stageId === STAGE_IN_ACL ? 19 : 20)
+/** A ct stage: its table miss (non-IP and ports without stateful groups go on). */
+const CT_FIXED_FLOWS = 1
 
 /** The (value, mask) terms that cover [lo, hi] in a 16-bit field (a port range as masked matches). */
 export function portMasks(lo: number, hi: number): { value: number; mask: number }[] {
@@ -164,11 +170,11 @@ export function countAcl(entries: Entry[]): AclCount {
     }
   }
   const enforced = entries.some(e => e.stage === 'acl_port')
-  const total = groups.reduce((n, g) => n + g.flows, 0) + (enforced ? 2 * ACL_FIXED_FLOWS : 0)
+  const total = groups.reduce((n, g) => n + g.flows, 0) + (enforced ? aclFixedFlows(STAGE_IN_ACL) + aclFixedFlows(STAGE_OUT_ACL) : 0)
   return {
     groups, ports, total,
     counted: 'conjunctive layout: per group, one flow per local port (shared by its rules) + per rule its remote terms ' +
       '(members or prefix) + its masked port-range / ICMP terms + 1 conj_id flow; a rule with neither is one flow per port; ' +
-      `${ACL_FIXED_FLOWS} fixed flows per ACL stage (ct states, always-allowed DHCP / ND / MLD)`,
+      `${aclFixedFlows(STAGE_IN_ACL)} + ${aclFixedFlows(STAGE_OUT_ACL)} fixed flows in the two ACL stages (ct states, always-allowed DHCP / ND / MLD, misses)`,
   }
 }
