@@ -1,5 +1,6 @@
 // The generic Neutron collection/member controller: list with filters, sorting and paging, show with fields,
 // create (single or bulk), partial update, delete and the /tags subresource, for any Resource module.
+// Who may do what, and see which attributes, is asked of the policy engine (policy/access.ts) and only there.
 import { ApiError } from '../model/errors.js'
 import { list as listOf, str } from '../model/attributes.js'
 import { validateCreate, validateUpdate } from '../model/validate.js'
@@ -8,6 +9,7 @@ import { type Row, now } from './db.js'
 import { type Reply, json, noContent } from './http.js'
 import type { Neutron } from './neutron.js'
 import { type Item, applyListQuery, parseListQuery, selectFields } from './query.js'
+import { authorizeCreate, enforceRule, findAuthorized, findVisible, hideAttributes, visibleFilter } from './policy/access.js'
 import type { Input, Resource } from './resource.js'
 
 const MAX_TAGS = 50
@@ -15,9 +17,13 @@ const MAX_TAGS = 50
 // Resource modules are typed by their own model interface; the controller handles them uniformly.
 type AnyResource = Resource<any> // eslint-disable-line @typescript-eslint/no-explicit-any -- heterogeneous registry
 
+/** Rendered objects with what the caller may not read (get_<member>:<attribute>) left out. */
 export async function renderRows(nb: Neutron, res: AnyResource, ctx: RequestContext, rows: Row<unknown>[]): Promise<Item[]> {
-  const items = rows.map(r => nb.render(res, ctx, r))
+  // nb.render is asked for the full view: which attributes a caller reads is the policy's decision, below.
+  const full: RequestContext = { ...ctx, isAdmin: true }
+  const items = rows.map(r => nb.render(res, full, r))
   if (res.decorate) await res.decorate(nb, ctx, items)
+  await hideAttributes(nb, res, ctx, items)
   return items
 }
 
@@ -28,8 +34,9 @@ export async function renderOne(nb: Neutron, res: AnyResource, ctx: RequestConte
 export async function listResource(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { params: URLSearchParams; baseUrl: string }): Promise<Reply> {
   const q = parseListQuery(opts.params, res.attributes)
   await res.beforeRead?.(nb, ctx)
-  const see = await nb.seer(res, ctx)
-  const rows = (await nb.db.list<Item>(res.table)).filter(r => see(r.value))
+  const all = await nb.db.list<Item>(res.table)
+  const see = await visibleFilter(nb, res, ctx, all.map(r => r.value))
+  const rows = all.filter(r => see(r.value))
   const items = await renderRows(nb, res, ctx, rows)
   const page = applyListQuery(items, q, {
     attributes: res.attributes,
@@ -43,7 +50,7 @@ export async function listResource(nb: Neutron, res: AnyResource, ctx: RequestCo
 
 export async function showResource(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { id: string; params: URLSearchParams }): Promise<Reply> {
   await res.beforeRead?.(nb, ctx)
-  const row = await nb.find(res, ctx, opts.id)
+  const row = await findVisible(nb, res, ctx, opts.id)
   const fields = opts.params.getAll('fields').flatMap(f => f.split(',')).filter(Boolean)
   return json(200, { [res.member]: selectFields(await renderOne(nb, res, ctx, row), fields) })
 }
@@ -63,9 +70,24 @@ function resolveProject(ctx: RequestContext, input: Input): string {
   return project
 }
 
+/** The attributes a create sets explicitly: given, and not just the default (Neutron's _is_attribute_explicitly_set). */
+function explicitlySet(res: AnyResource, raw: unknown, input: Input): Input {
+  const given = typeof raw === 'object' && raw !== null ? Object.keys(raw) : []
+  const out: Input = {}
+  for (const k of given) {
+    if (!(k in input)) continue
+    const d = res.attributes[k]?.default
+    if (d !== undefined && typeof d !== 'function' && JSON.stringify(d) === JSON.stringify(input[k])) continue
+    out[k] = input[k]
+  }
+  return out
+}
+
 async function createOne(nb: Neutron, res: AnyResource, ctx: RequestContext, raw: unknown): Promise<Row<unknown>> {
-  const input = validateCreate(res.attributes, raw, { member: res.member, isAdmin: ctx.isAdmin })
+  // isAdmin: true turns off the attribute map's own admin-only checks: the policy engine decides (authorizeCreate).
+  const input = validateCreate(res.attributes, raw, { member: res.member, isAdmin: true })
   const project = resolveProject(ctx, input)
+  await authorizeCreate(nb, res, ctx, { input, explicit: explicitlySet(res, raw, input) })
   if (input.tags !== undefined && (input.tags as unknown[]).length > MAX_TAGS) throw new ApiError('TagLimitExceeded', { limit: MAX_TAGS })
   if (res.quota) return nb.withinQuota(project, { resource: res.quota, table: res.table }, () => res.create(nb, ctx, input))
   return res.create(nb, ctx, input)
@@ -91,23 +113,20 @@ export async function createResource(nb: Neutron, res: AnyResource, ctx: Request
   return json(201, { [res.member]: await renderOne(nb, res, ctx, row) })
 }
 
-async function findForWrite(nb: Neutron, res: AnyResource, ctx: RequestContext, id: string, action: string): Promise<Row<unknown>> {
-  return nb.findOwned(res, ctx, id, action)
-}
-
 export async function updateResource(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { id: string; body: unknown }): Promise<Reply> {
   const b = (typeof opts.body === 'object' && opts.body !== null ? opts.body : {}) as Item
   if (!(res.member in b) || Object.keys(b).length !== 1) {
     throw new ApiError('HTTPBadRequest', { detail: `Unable to find '${res.member}' in request body` })
   }
-  const changes = validateUpdate(res.attributes, b[res.member], { member: res.member, isAdmin: ctx.isAdmin })
-  const row = await findForWrite(nb, res, ctx, opts.id, 'update')
+  // As in createOne, the policy engine decides who may change what (update_<member>:<attribute>).
+  const changes = validateUpdate(res.attributes, b[res.member], { member: res.member, isAdmin: true })
+  const row = await findAuthorized(nb, res, ctx, { id: opts.id, action: `update_${res.member}`, changes })
   const updated = await res.update(nb, ctx, row, changes)
   return json(200, { [res.member]: await renderOne(nb, res, ctx, updated) })
 }
 
 export async function deleteResource(nb: Neutron, res: AnyResource, ctx: RequestContext, id: string): Promise<Reply> {
-  const row = await findForWrite(nb, res, ctx, id, 'delete')
+  const row = await findAuthorized(nb, res, ctx, { id, action: `delete_${res.member}` })
   await res.remove(nb, ctx, row)
   return noContent
 }
@@ -115,21 +134,24 @@ export async function deleteResource(nb: Neutron, res: AnyResource, ctx: Request
 export async function actionResource(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { id: string; action: string; body: unknown }): Promise<Reply> {
   const fn = res.actions?.[opts.action]
   if (!fn) throw new ApiError('HTTPNotFound')
-  const row = await findForWrite(nb, res, ctx, opts.id, opts.action)
+  const row = await findAuthorized(nb, res, ctx, { id: opts.id, action: opts.action })
   return json(200, await fn(nb, ctx, row, opts.body))
 }
 
 /** The /tags subresource: GET list, PUT replace all, DELETE all; /tags/{tag}: GET check, PUT add, DELETE remove. */
 export async function tagsResource(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { id: string; method: string; tag?: string; body: unknown }): Promise<Reply> {
   const { id, method, tag } = opts
+  const row0 = await findVisible(nb, res, ctx, id)
+  // Neutron's tagging extension: get_/update_/delete_<member>:tags on the object (a PUT of one tag is an update).
+  const verb = method === 'GET' ? 'get' : method === 'DELETE' ? 'delete' : 'update'
+  await enforceRule(nb, ctx, { rule: `${verb}_${res.member}:tags`, res, object: row0.value as Item })
   if (method === 'GET') {
-    const row = await nb.find(res, ctx, id)
+    const row = row0
     const tags = (row.value as Item).tags as string[]
     if (tag === undefined) return json(200, { tags })
     if (!tags.includes(tag)) throw new ApiError('TagNotFound', { tag, resource: res.member, resource_id: id })
     return noContent
   }
-  await findForWrite(nb, res, ctx, id, 'update')
   let next: (tags: string[]) => string[]
   if (method === 'PUT' && tag === undefined) {
     const b = (typeof opts.body === 'object' && opts.body !== null ? opts.body : {}) as Item

@@ -5,6 +5,7 @@ import type { RequestContext } from './context.js'
 import { actionResource, createResource, deleteResource, listResource, showResource, tagsResource, updateResource } from './controller.js'
 import { type ApiRequest, type Reply, json } from './http.js'
 import type { Neutron } from './neutron.js'
+import { policyContext } from './policy/access.js'
 import type { Resource } from './resource.js'
 import { listExtensions, showExtension } from './resources/extensions.js'
 import { floatingips } from './resources/floatingips.js'
@@ -29,7 +30,9 @@ function methodNotAllowed(method: string): never {
   throw new ApiError('HTTPMethodNotAllowed', { method })
 }
 
-export async function routeNeutron(nb: Neutron, ctx: RequestContext, req: ApiRequest): Promise<Reply> {
+export async function routeNeutron(nb: Neutron, authenticated: RequestContext, req: ApiRequest): Promise<Reply> {
+  // Whether the caller is an admin is the policy's context_is_admin rule, for every decision below.
+  const ctx = policyContext(nb, authenticated)
   // segments[0] is 'v2.0'; a '.json' suffix on the last segment is accepted as old clients send it.
   const segs = req.segments.slice(1).map((s, i, a) => (i === a.length - 1 ? s.replace(/\.json$/, '') : s))
   // Paths spell multi-word collections with '-' (security-groups), bodies with '_' (security_groups).

@@ -3,8 +3,11 @@
 import { readFileSync } from 'node:fs'
 import { type Command, UsageError, parseFlags } from '../command.js'
 import type { AuthMode } from '../../northbound/auth.js'
+import type { Policy } from '../../northbound/policy/engine.js'
+import { installPolicy } from '../../northbound/policy/current.js'
 import { startApiServer } from '../../northbound/server.js'
 import { type AnyConfig, openPubSub, openStore } from '../../store/registry.js'
+import { policyFromFlags } from './policy.js'
 
 interface ApiConfig {
   listen: string
@@ -13,6 +16,8 @@ interface ApiConfig {
   adminToken?: string
   adminPassword?: string
   quiet: boolean
+  /** --policy-file: Neutron's policy.yaml overrides, validated before the API starts */
+  policy: Policy
   /** an MQTT broker to announce every store change on (the agents' --pubsub mqtt feed) */
   mqttUrl?: string
 }
@@ -63,6 +68,7 @@ function loadConfig(args: string[]): ApiConfig {
     adminToken: flags.get('admin-token') ?? file.adminToken,
     adminPassword: flags.get('admin-password') ?? file.adminPassword ?? process.env.DRAGONFLOW_ADMIN_PASSWORD,
     quiet: flags.has('quiet'),
+    policy: policyFromFlags(flags),
     mqttUrl: pubsubFlags(flags),
   }
 }
@@ -82,10 +88,12 @@ const command: Command = {
   summary: 'serve the Neutron v2.0 API (and a Keystone v3 subset) over the NB store',
   usage: 'dragonflow api [--listen HOST:PORT] [--store embedded --data-dir DIR | --store etcd --etcd-endpoints URLS | --config FILE]\n' +
     '                      [--auth none|keystone] [--admin-token TOKEN] [--admin-password PASSWORD] [--quiet]\n' +
-    '                      [--pubsub mqtt --mqtt-url URL]   (announce every change of the store on MQTT)',
+    '                      [--pubsub mqtt --mqtt-url URL]   (announce every change of the store on MQTT)\n' +
+    '                      [--policy-file policy.yaml]      (access rules over Neutron\'s defaults; see `dragonflow policy list`)',
   async run(args) {
     const cfg = loadConfig(args)
     const { host, port } = parseListen(cfg.listen)
+    installPolicy(cfg.policy)
     const store = await openStore(cfg.store)
     const log = cfg.quiet ? () => undefined : (line: string) => process.stdout.write(`${line}\n`)
     let server

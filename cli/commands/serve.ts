@@ -14,7 +14,9 @@ import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { type Command, UsageError, parseFlags } from '../command.js'
 import { PrivateOvs } from '../../agent/controller/private-ovs.js'
+import { installPolicy } from '../../northbound/policy/current.js'
 import { startApiServer } from '../../northbound/server.js'
+import { policyFromFlags } from './policy.js'
 import { openStore } from '../../store/registry.js'
 import { l3Flags, startAgent, untilSignal } from './agent.js'
 import type { AuthMode } from '../../northbound/auth.js'
@@ -34,11 +36,14 @@ const command: Command = {
   name: 'serve',
   summary: 'run an all-in-one edge node: Neutron API + local controller + WASM datapath (+ a private OVS)',
   usage: 'dragonflow serve [--data-dir DIR] [--listen HOST:PORT] [--netns NAME|none] [--ovsdb unix:PATH [--of-socket PATH]] [--chassis-id ID]\n' +
-    '                        [--auth none|keystone] [--keep-ovs] [--quiet] [--l3 proactive|reactive] [--l3-idle-timeout SECONDS (default 30)]',
+    '                        [--auth none|keystone] [--keep-ovs] [--quiet] [--l3 proactive|reactive] [--l3-idle-timeout SECONDS (default 30)]\n' +
+    '                        [--policy-file policy.yaml]',
   async run (args) {
     const { flags, rest } = parseFlags(args, ['quiet', 'keep-ovs'])
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
     const l3 = l3Flags(flags)
+    // access rules: validated before anything starts, a bad rule is a usage error naming it and its line
+    installPolicy(policyFromFlags(flags))
     const dataDir = resolve(flags.get('data-dir') ?? '/var/lib/dragonflow')
     const { host, port } = parseListen(flags.get('listen') ?? '127.0.0.1:9696')
     const auth = (flags.get('auth') ?? 'none') as AuthMode

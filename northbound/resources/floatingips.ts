@@ -11,6 +11,7 @@ import type { RequestContext } from '../context.js'
 import { type Row, now } from '../db.js'
 import { type IpRequest, deletePortOps, networkSubnets, writePort } from '../ipam.js'
 import type { Neutron } from '../neutron.js'
+import { findVisible } from '../policy/access.js'
 import type { Resource } from '../resource.js'
 import { ports } from './ports.js'
 
@@ -20,7 +21,7 @@ interface Association { port_id: string | null; fixed_ip_address: string | null;
 
 async function associate(nb: Neutron, ctx: RequestContext, fip: { id: string; floating_network_id: string }, portId: string | null, fixedIp?: string | null): Promise<Association> {
   if (!portId) return { port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN' }
-  const port = await nb.find(ports, ctx, portId)
+  const port = await findVisible<Port>(nb, ports, ctx, portId)
   const v4 = port.value.fixed_ips.filter(f => parseIp(f.ip_address)?.version === 4)
   let fixed = v4[0]
   if (fixedIp) {

@@ -1,12 +1,11 @@
-// Networks: provider attributes (admin only), the datapath tunnel key, MTU per network type, external and
-// shared networks visible to every project, NetworkInUse on delete while ports remain.
+// Networks: provider attributes, the datapath tunnel key, MTU per network type, NetworkInUse on delete while
+// ports remain. Who sees or changes which network (shared, external, provider:*) is the policy's (policy/).
 import { NETWORK_ATTRIBUTES } from '../../model/attributes/networks.js'
 import { DEVICE_OWNER_DHCP } from '../../model/attributes/ports.js'
 import { ApiError } from '../../model/errors.js'
 import { KEY_SPACES, TABLES, ipAllocationId, macAllocationId, networkTopic, segmentId, topicsFor } from '../../model/tables.js'
 import type { Network, Port, Subnet } from '../../model/types.js'
 import type { TxOp } from '../../store/types.js'
-import type { RequestContext } from '../context.js'
 import { type Row, isStoreError, now } from '../db.js'
 import type { Neutron } from '../neutron.js'
 import type { Input, Resource } from '../resource.js'
@@ -66,7 +65,6 @@ export const networks: Resource<Network> = {
   attributes: NETWORK_ATTRIBUTES,
   notFound: 'NetworkNotFound',
   quota: 'network',
-  visible: (_ctx, n) => n.shared || n['router:external'],
 
   async create(nb, _ctx, input) {
     const seg = planSegment(input)
@@ -179,6 +177,3 @@ async function deleteNetwork(nb: Neutron, row: Row<Network>): Promise<void> {
   }
 }
 
-export function isNetworkVisible(ctx: RequestContext, n: Network): boolean {
-  return ctx.isAdmin || n.project_id === ctx.projectId || n.shared || n['router:external']
-}

@@ -9,8 +9,9 @@ import type { RequestContext } from '../context.js'
 import { now } from '../db.js'
 import { type IpRequest, deletePortOps, writePort } from '../ipam.js'
 import type { Neutron } from '../neutron.js'
+import { findVisible } from '../policy/access.js'
 import type { Resource } from '../resource.js'
-import { NETWORK_DELETING, isNetworkVisible, networks } from './networks.js'
+import { NETWORK_DELETING, networks } from './networks.js'
 import { forgetInterface } from './routers.js'
 import { ensureDefaultSecurityGroup, securityGroups } from './security-groups.js'
 
@@ -24,7 +25,7 @@ function binding(hostId: string): Pick<Port, never> & Record<string, unknown> {
 /** The groups exist (and are visible), and are all stateful or all stateless (Neutron's _validate_sgs_for_port). */
 async function checkSecurityGroups(nb: Neutron, ctx: RequestContext, ids: string[]): Promise<void> {
   const kinds = new Set<boolean>()
-  for (const id of ids) kinds.add((await nb.find<SecurityGroup>(securityGroups, ctx, id)).value.stateful ?? true)
+  for (const id of ids) kinds.add((await findVisible<SecurityGroup>(nb, securityGroups, ctx, id)).value.stateful ?? true)
   if (kinds.size > 1) {
     // Neutron: SecurityGroupConflict (409), "Error %(reason)s while attempting the operation."
     throw new ApiError('Conflict', { detail: 'Error Cannot apply both stateful and stateless security groups on the same port at the same time while attempting the operation.' })
@@ -54,8 +55,9 @@ export const ports: Resource<Port> = {
   quota: 'port',
 
   async create(nb, ctx, input) {
-    const net = await nb.find(networks, ctx, input.network_id as string)
-    if (!isNetworkVisible(ctx, net.value) || net.value.status === NETWORK_DELETING) throw new ApiError('NetworkNotFound', { id: net.id })
+    // visible, and shared or the project's: policy/access.ts authorizeCreate, as every create_port:* rule
+    const net = await findVisible<Network>(nb, networks, ctx, input.network_id as string)
+    if (net.value.status === NETWORK_DELETING) throw new ApiError('NetworkNotFound', { id: net.id })
     const project = input.project_id as string
     const owner = input.device_owner as string
     const portSecurity = (input.port_security_enabled as boolean | undefined) ?? net.value.port_security_enabled
@@ -93,8 +95,8 @@ export const ports: Resource<Port> = {
   },
 
   async update(nb, ctx, row, changes) {
+    // who may change the MAC is update_port:mac_address (policy/); a bound port's MAC stays, as in ML2
     if (changes.mac_address !== undefined && changes.mac_address !== row.value.mac_address) {
-      if (!ctx.isAdmin) throw new ApiError('PolicyNotAuthorized', { action: '(rule:update_port and rule:update_port:mac_address)' })
       if (row.value['binding:host_id']) throw new ApiError('Conflict', { detail: `Unable to complete operation on port ${row.id}, port is already bound, port type: ovs, old_mac ${row.value.mac_address}, new_mac ${changes.mac_address}.` })
     }
     const { fixed_ips: fixed, mac_address: mac, ...rest } = changes

@@ -7,6 +7,7 @@ import { TABLES, topicsFor } from '../../model/tables.js'
 import type { RequestContext } from '../context.js'
 import { type Reply, json, noContent } from '../http.js'
 import type { Neutron } from '../neutron.js'
+import { enforceRule } from '../policy/access.js'
 
 /** The table whose objects a quota resource counts. */
 export const QUOTA_TABLES: Record<string, string> = {
@@ -14,35 +15,35 @@ export const QUOTA_TABLES: Record<string, string> = {
   security_group: TABLES.securityGroups, security_group_rule: TABLES.securityGroupRules, subnetpool: TABLES.subnetpools,
 }
 
-function checkAccess(ctx: RequestContext, projectId: string): void {
-  if (!ctx.isAdmin && projectId !== ctx.projectId) {
-    throw new ApiError('PolicyNotAuthorized', { action: 'rule:get_quota' })
-  }
-}
-
-function requireAdmin(ctx: RequestContext, action: string): void {
-  if (!ctx.isAdmin) throw new ApiError('PolicyNotAuthorized', { action: `rule:${action}` })
+/**
+ * Neutron's quotasv2.py: a project reads its own quotas freely; another project's, the list, and every change
+ * ask the rule (get_quota, update_quota, delete_quota) with the caller's own project as the target.
+ */
+async function checkAccess(nb: Neutron, ctx: RequestContext, projectId: string | undefined, rule: string): Promise<void> {
+  if (projectId !== undefined && projectId === ctx.projectId && rule === 'get_quota') return
+  await enforceRule(nb, ctx, { rule, object: { project_id: ctx.projectId } })
 }
 
 export async function listQuotas(nb: Neutron, ctx: RequestContext): Promise<Reply> {
+  await checkAccess(nb, ctx, undefined, 'get_quota')
   const rows = await nb.db.list<Record<string, number>>(TABLES.quotas)
-  const quotas = rows.filter(r => ctx.isAdmin || r.id === ctx.projectId)
+  const quotas = rows
     .map(r => ({ ...DEFAULT_QUOTAS, ...r.value, project_id: r.id, tenant_id: r.id }))
   return json(200, { quotas })
 }
 
 export async function showQuota(nb: Neutron, ctx: RequestContext, projectId: string): Promise<Reply> {
-  checkAccess(ctx, projectId)
+  await checkAccess(nb, ctx, projectId, 'get_quota')
   return json(200, { quota: await nb.quotaLimits(projectId) })
 }
 
-export async function defaultQuota(_nb: Neutron, ctx: RequestContext, projectId: string): Promise<Reply> {
-  checkAccess(ctx, projectId)
+export async function defaultQuota(nb: Neutron, ctx: RequestContext, projectId: string): Promise<Reply> {
+  await checkAccess(nb, ctx, projectId, 'get_quota')
   return json(200, { quota: { ...DEFAULT_QUOTAS } })
 }
 
 export async function quotaDetails(nb: Neutron, ctx: RequestContext, projectId: string): Promise<Reply> {
-  checkAccess(ctx, projectId)
+  await checkAccess(nb, ctx, projectId, 'get_quota')
   const limits = await nb.quotaLimits(projectId)
   const quota: Record<string, { limit: number; used: number; reserved: number }> = {}
   for (const r of QUOTA_RESOURCES) {
@@ -52,7 +53,7 @@ export async function quotaDetails(nb: Neutron, ctx: RequestContext, projectId: 
 }
 
 export async function updateQuota(nb: Neutron, ctx: RequestContext, opts: { projectId: string; body: unknown }): Promise<Reply> {
-  requireAdmin(ctx, 'update_quota')
+  await checkAccess(nb, ctx, opts.projectId, 'update_quota')
   const b = (typeof opts.body === 'object' && opts.body !== null ? opts.body : {}) as Record<string, unknown>
   const q = b.quota
   if (typeof q !== 'object' || q === null) throw new ApiError('HTTPBadRequest', { detail: "Unable to find 'quota' in request body" })
@@ -69,7 +70,7 @@ export async function updateQuota(nb: Neutron, ctx: RequestContext, opts: { proj
 }
 
 export async function deleteQuota(nb: Neutron, ctx: RequestContext, projectId: string): Promise<Reply> {
-  requireAdmin(ctx, 'delete_quota')
+  await checkAccess(nb, ctx, projectId, 'delete_quota')
   if (await nb.db.get(TABLES.quotas, projectId)) await nb.db.transact([{ op: 'delete', table: TABLES.quotas, id: projectId }])
   return noContent
 }

@@ -7,12 +7,13 @@ import { ApiError } from '../../model/errors.js'
 import { cidrsOverlap, parseCidr } from '../../model/ip.js'
 import { inCidr } from '../../model/ipam.js'
 import { KEY_SPACES, TABLES, topicsFor } from '../../model/tables.js'
-import type { FloatingIp, GatewayInfo, HostRoute, Port, Router, RouterInterface, Subnet } from '../../model/types.js'
+import type { FloatingIp, GatewayInfo, HostRoute, Network, Port, Router, RouterInterface, Subnet } from '../../model/types.js'
 import type { TxOp } from '../../store/types.js'
 import type { RequestContext } from '../context.js'
 import { type Row, isStoreError, now } from '../db.js'
 import { type IpRequest, deletePortOps, writePort } from '../ipam.js'
 import type { Neutron } from '../neutron.js'
+import { findVisible } from '../policy/access.js'
 import type { Resource } from '../resource.js'
 import { networks } from './networks.js'
 import { ports } from './ports.js'
@@ -60,7 +61,7 @@ async function floatingIpsOf(nb: Neutron, routerId: string): Promise<Row<Floatin
 /** Sets, changes or clears the gateway; one transaction for the old port, the new port and the router. */
 async function setGateway(nb: Neutron, ctx: RequestContext, routerId: string, info: GatewayInfo | null): Promise<Row<Router>> {
   if (info) {
-    const net = await nb.find(networks, ctx, info.network_id)
+    const net = await findVisible<Network>(nb, networks, ctx, info.network_id)
     if (!net.value['router:external']) throw badRouter(`Network ${info.network_id} is not an external network`)
   }
   return retrying(async () => {
@@ -158,14 +159,14 @@ async function addInterface(nb: Neutron, ctx: RequestContext, row: Row<Router>, 
     }
     let written: Row<Port>
     if (req.subnet_id) {
-      const subnet = await nb.find(subnets, ctx, req.subnet_id)
+      const subnet = await findVisible<Subnet>(nb, subnets, ctx, req.subnet_id)
       if (!subnet.value.gateway_ip) throw badRouter(`Subnet for router interface must have a gateway IP`)
       await checkNoOverlap(nb, router.value, subnet.value)
       const port = newRouterPort(nb, { project: subnet.value.project_id, networkId: subnet.value.network_id, routerId: router.id, owner: DEVICE_OWNER_ROUTER_INTF })
       port.key = await nb.db.allocateKey(KEY_SPACES.port)
       written = await writePort(nb, { port, requested: [{ subnet_id: subnet.id, ip_address: subnet.value.gateway_ip }], extraOps: add })
     } else {
-      const port = await nb.find(ports, ctx, req.port_id as string)
+      const port = await findVisible<Port>(nb, ports, ctx, req.port_id as string)
       if (port.value.device_id || port.value.device_owner) throw new ApiError('PortInUse', { port_id: port.id, net_id: port.value.network_id, device_id: port.value.device_id })
       if (!port.value.fixed_ips.length) throw badRouter('Router port must have at least one fixed IP')
       for (const f of port.value.fixed_ips) {
@@ -190,7 +191,7 @@ async function removeInterface(nb: Neutron, ctx: RequestContext, row: Row<Router
       if (!port) throw new ApiError('RouterInterfaceNotFound', { router_id: router.id, port_id: req.port_id })
       if (req.subnet_id && !port.value.fixed_ips.some(f => f.subnet_id === req.subnet_id)) throw new ApiError('RouterInterfaceNotFoundForSubnet', { router_id: router.id, subnet_id: req.subnet_id })
     } else {
-      await nb.find(subnets, ctx, req.subnet_id as string)
+      await findVisible(nb, subnets, ctx, req.subnet_id as string)
       port = intfPorts.find(p => p.value.fixed_ips.some(f => f.subnet_id === req.subnet_id))
       if (!port) throw new ApiError('RouterInterfaceNotFoundForSubnet', { router_id: router.id, subnet_id: req.subnet_id })
     }

@@ -10,6 +10,7 @@ import type { Port, SecurityGroup, SecurityGroupRule } from '../../model/types.j
 import type { TxOp } from '../../store/types.js'
 import { type Row, isStoreError, now } from '../db.js'
 import type { Neutron } from '../neutron.js'
+import { findVisible } from '../policy/access.js'
 import type { Item } from '../query.js'
 import type { Input, Resource } from '../resource.js'
 
@@ -77,9 +78,10 @@ export const securityGroupRules: Resource<SecurityGroupRule> = {
   quota: 'security_group_rule',
 
   async create(nb, ctx, input) {
-    const sg = await nb.findOwned(securityGroups, ctx, input.security_group_id as string, 'create_security_group_rule_on')
+    // visible and the caller's to change: policy/access.ts authorizeCreate (404, create_security_group_rule)
+    const sg = await findVisible<SecurityGroup>(nb, securityGroups, ctx, input.security_group_id as string)
     const r = checkRule(input)
-    if (r.remote_group_id) await nb.find(securityGroups, ctx, r.remote_group_id)
+    if (r.remote_group_id) await findVisible(nb, securityGroups, ctx, r.remote_group_id)
     const existing = (await nb.db.list<SecurityGroupRule>(TABLES.securityGroupRules, projectTopic(sg.value.project_id)))
       .find(x => x.value.security_group_id === sg.id && sameRule(x.value, r))
     if (existing) throw new ApiError('SecurityGroupRuleExists', { rule_id: existing.id })

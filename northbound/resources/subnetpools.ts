@@ -41,7 +41,6 @@ export const subnetpools: Resource<SubnetPool> = {
   attributes: SUBNETPOOL_ATTRIBUTES,
   notFound: 'SubnetPoolNotFound',
   quota: 'subnetpool',
-  visible: (_ctx, p) => p.shared,
 
   async create(nb, _ctx, input) {
     const value = { ...nb.stamp(input.project_id as string), ...input, ...normalize(input) } as unknown as SubnetPool

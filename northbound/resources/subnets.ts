@@ -13,6 +13,7 @@ import type { RequestContext } from '../context.js'
 import { type Row, now } from '../db.js'
 import { deletePortOps, networkSubnets, writePort } from '../ipam.js'
 import type { Neutron } from '../neutron.js'
+import { findVisible } from '../policy/access.js'
 import type { Input, Resource } from '../resource.js'
 import { networks } from './networks.js'
 import { subnetpools } from './subnetpools.js'
@@ -27,7 +28,7 @@ async function cidrFromPool(nb: Neutron, ctx: RequestContext, input: Input): Pro
     if (!poolId) throw new ApiError('BadRequest', { resource: 'subnets', detail: `No default subnetpool found for IPv${input.ip_version}` })
   }
   if (!poolId) throw new ApiError('BadRequest', { resource: 'subnets', detail: 'a cidr must be specified in the absence of a subnet pool' })
-  const pool = await nb.find(subnetpools, ctx, poolId)
+  const pool = await findVisible<SubnetPool>(nb, subnetpools, ctx, poolId)
   if (pool.value.ip_version !== input.ip_version) throw invalid(`Cannot allocate IPv${input.ip_version} subnet from IPv${pool.value.ip_version} subnet pool`)
   const len = (input.prefixlen as number | undefined) ?? pool.value.default_prefixlen
   if (len < pool.value.min_prefixlen || len > pool.value.max_prefixlen) {
@@ -106,14 +107,10 @@ export const subnets: Resource<Subnet> = {
   attributes: SUBNET_ATTRIBUTES,
   notFound: 'SubnetNotFound',
   quota: 'subnet',
-  // Subnets of shared and external networks are visible to every project (to pick addresses, floating IPs).
-  async visibility(nb) {
-    const open = new Set((await nb.db.list<Network>(TABLES.networks)).filter(n => n.value.shared || n.value['router:external']).map(n => n.id))
-    return s => open.has(s.network_id)
-  },
 
   async create(nb, ctx, input) {
-    const net = await nb.findOwned(networks, ctx, input.network_id as string, 'create')
+    // may the caller make a subnet on it: policy/access.ts authorizeCreate (ownership, create_subnet)
+    const net = await findVisible<Network>(nb, networks, ctx, input.network_id as string)
     const version = input.ip_version as 4 | 6
     let cidr = input.cidr as string | undefined
     let poolId = (input.subnetpool_id as string | null | undefined) ?? null
