@@ -147,7 +147,8 @@ export interface AclPortEntry {
 export interface AclRuleEntry {
   stage: 'acl_rule'
   group: number
-  /** the rule's key: the store allocates rule keys from one space, so it names one rule cloud-wide */
+  /** the rule's key, unique within its group (the store allocates rule keys from one space, so its keys are
+   * unique cloud-wide; targets must not rely on that: topologies may number rules per group) */
   rule: number
   direction: 'ingress' | 'egress'
   family: 4 | 6
