@@ -21,6 +21,7 @@ import { dhcpVectors } from './lib/vectors-dhcp.js'
 import { l3RouteVectors } from './lib/vectors-l3-route.js'
 import { egressVectors, l2LookupVectors, nexthopVectors } from './lib/vectors-forwarding.js'
 import { inAclVectors, outAclVectors } from './lib/vectors-security-groups.js'
+import { aclEdgeSequences } from './lib/vectors-acl-edges.js'
 import { conntrackVectors } from './lib/vectors-conntrack.js'
 
 /** The source tree's test/conformance, whether this runs from build/ (compiled) or from the source (tap). */
@@ -48,7 +49,8 @@ function files(): Map<string, string> {
     [stageName(STAGE_IN_ACL), 'Security groups, the source port\'s egress rules: no groups, always-allowed DHCP/ND/MLD, prefixes, ' +
       'a stateless group, replies past the egress rules, a rule removed mid-connection.', inAclVectors],
     [stageName(STAGE_OUT_ACL), 'Security groups, the destination port\'s ingress rules: remote groups and members, ranges, ICMP ' +
-      'type/code, IPv6, tunnels, remote ports, routing, overlap, rules/members/groups changing while connections are open.', outAclVectors],
+      'type/code, IPv6, tunnels, remote ports, routing, overlap, rules/members/groups changing while connections are open.',
+      () => [...outAclVectors(), ...aclEdgeSequences()]],
   ]
   const names = new Set<string>()
   for (const [stage, description, make] of groups) {

@@ -5,8 +5,7 @@
 //      traces: that proves the replay machinery, before it judges anything conntrack decides;
 //   2. state carries across packets: hand-written ct() flows commit a first packet and see its reply +est+rpl,
 //      a flush forgets it, a SYN+ACK with no SYN is +inv;
-//   3. every batch vector, single or sequence (`steps`), and the security-group edge sequences of
-//      openflow-acl-sequences.ts, on the bridge of its topology: each step's verdict
+//   3. every batch vector, single or sequence (`steps`), on the bridge of its topology: each step's verdict
 //      (action, reason from the deciding flow's cookie, ofport, network, port, remote) against the vector's.
 //      entries/remove before a step re-emit the flows and replace the bridge's flows as the agent would
 //      (replace-flows, conntrack kept); conntrack is flushed before each vector; vswitchd's clock is warped
@@ -28,7 +27,6 @@ import { applyEntries } from '../../offload/targets/entry-set.js'
 import { loadVectors } from '../conformance/run-vectors.js'
 import { type Expectation, type PacketVector, type SequenceStep, type Vector, type VectorInput, isSequence } from '../conformance/vector-format.js'
 import { type Ovs, startOvs } from '../helpers/ovs.js'
-import { aclEdgeSequences } from './openflow-acl-sequences.js'
 import { type FlowHit, type Observation, Replay, hitKey, traceObservation } from '../helpers/ovs-replay.js'
 
 const TUNNEL_OFPORT = 1000 // the tunnel port of the conformance topologies
@@ -69,10 +67,7 @@ if (process.getuid?.() !== 0) {
     t.teardown(async () => { for (const r of replays) r.close(); await ovs.stop() })
     const { files, topologies } = loadVectors()
     const all = files.flatMap(f => f.vectors)
-    // the conformance vectors, and the emitter's own security-group edge cases (held to the WASM datapath in
-    // openflow-acl-sequences.test.ts)
-    const edges = aclEdgeSequences()
-    const batch = [...all.filter(v => v.mode === 'batch'), ...edges]
+    const batch = all.filter(v => v.mode === 'batch')
     const bridges = new Map<string, { replay: Replay; flows: string; entries: Entry[] }>()
     for (const name of new Set(batch.map(v => v.topology))) {
       const topo = topologies.get(name)
@@ -152,7 +147,7 @@ if (process.getuid?.() !== 0) {
       for (const f of failures) t.fail(f)
       const sequences = batch.filter(isSequence).length
       t.comment(`${agree}/${steps} steps agree (${batch.length} batch vectors, ${sequences} of them sequences; ` +
-        `${edges.length} of them the emitter's edge cases; ${all.length + edges.length - batch.length} packet_in vectors are the slow path's, not OVS's); ${gaps.length} documented OpenFlow gaps; ` +
+        `${all.length - batch.length} packet_in vectors are the slow path's, not OVS's); ${gaps.length} documented OpenFlow gaps; ` +
         `${skips.length} vectors skipped; ${((Date.now() - started) / 1000).toFixed(1)} s`)
       for (const s of skips) t.comment(`skipped: ${s}`)
       for (const g of gaps) t.comment(`gap: ${g}`)

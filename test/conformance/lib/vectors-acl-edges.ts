@@ -2,13 +2,11 @@
 // conformance vectors do not (yet) exercise: a connection that exists but is still +new in OVS's eyes (UDP
 // before its first reply; the destination's lookup of a connection the source's egress rules committed in the
 // same pass) refused by the rules must be marked blocked, and a related ICMP error of a blocked connection drops
-// ct_blocked in either direction. Expectations are BEHAVIOUR.md's; openflow-acl-sequences.test.ts holds the WASM
-// datapath to them, openflow-sequences.root.test.ts replays them through OVS with the emitted flows.
-// (Candidates for test/conformance/lib/vectors-security-groups.ts, which this file does not own.)
-import type { SequenceVector } from '../conformance/vector-format.js'
-import { icmpError, udpHop, type Side } from '../conformance/lib/conversation.js'
-import { VM1, VM4, VM4_IN_CLIENTS } from '../conformance/lib/topologies.js'
-import { drop, sequence } from '../conformance/lib/vector-kit.js'
+// ct_blocked in either direction. Expectations are BEHAVIOUR.md's; found while holding OVS to the replayed vectors.
+import type { SequenceVector } from '../vector-format.js'
+import { icmpError, udpHop, type Side } from './conversation.js'
+import { VM1, VM4, VM4_IN_CLIENTS } from './topologies.js'
+import { drop, sequence } from './vector-kit.js'
 
 const STATEFUL = 'BEHAVIOUR.md Security groups, Stateful'
 const vm1: Side = { host: VM1 }
