@@ -85,3 +85,27 @@ export function peerSvg (o: { latency: Parameters<typeof latencySvg>[0], bars: B
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">\n` +
     `<rect x="0" y="0" width="${width}" height="${height}" fill="white"/>\n${lat.svg}\n${parts.join('\n')}</svg>\n`
 }
+
+/** Bar charts alone, two to a row under a title (the security-group part of bench:peer). */
+export function barsSvg (o: { title: string, subtitle: string, width: number, bars: Bars[] }): string {
+  let bx = 0
+  let by = 50
+  let rowH = 0
+  let maxX = 0
+  const parts: string[] = []
+  for (const b of o.bars) {
+    const probe = nested(b, 0, 0)
+    if (bx > 0 && bx + probe.width > o.width) { bx = 0; by += rowH + 10; rowH = 0 }
+    const n = nested(b, bx, by)
+    parts.push(n.svg)
+    bx += n.width + 10
+    maxX = Math.max(maxX, bx)
+    rowH = Math.max(rowH, n.height)
+  }
+  const width = Math.max(o.width, maxX)
+  const height = by + rowH
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">\n` +
+    `<rect x="0" y="0" width="${width}" height="${height}" fill="white"/>\n` +
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${esc(o.title)}</text>\n` +
+    `<text x="${width / 2}" y="36" text-anchor="middle">${esc(o.subtitle)}</text>\n${parts.join('\n')}</svg>\n`
+}

@@ -10,6 +10,9 @@
 // ones (the growth curve). Prints a table and writes bench/results/peer.json and peer.svg. Needs root.
 //   npm run bench:peer                                   (200 + 800 ports, growth 100,1000,5000,10000)
 //   node build/bench/peer.js --ports 20 --batch-total 100 --growth 100 [--skip-ovn] [--skip-ours] [--out DIR]
+//   node build/bench/peer.js --acl-only [--acl-ports 200] [--acl-members 1000] [--acl-changes 5]   (security groups alone)
+// Security groups (acl-peer.ts): after the above (or alone with --acl-only), each side afresh with the same 20
+// rules and a 1 000-member remote group: flows on br-int per port, and one rule change until it is on br-int.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, type WriteStream } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -20,8 +23,10 @@ import { PrivateOvs } from '../agent/controller/private-ovs.js'
 import { OvsdbClient } from '../agent/ovsdb/client.js'
 import { mapRecord } from '../agent/ovsdb/data.js'
 import { REPO } from '../test/northbound/helpers/api-process.js'
+import { ACL_ROWS, type AclConfig, type AclOps, runAclSide } from './acl-peer.js'
+import { DEFAULT_RULES, OVN_DROP_ACLS, OVN_DROP_PG, OVN_PRIORITY_ALLOW, OVN_PRIORITY_DROP, TWENTY_RULES, changeRule, neutronRule, ovnAcl } from './acl-rules.js'
 import { OvnStack, isRunning, killSync, run } from './ovn.js'
-import { peerSvg } from './peer-svg.js'
+import { barsSvg, peerSvg } from './peer-svg.js'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- API replies
 
@@ -32,7 +37,14 @@ type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-exp
  * the marker when the agent code in the build mentions it, else ACTIVE. The one line to change is this default.
  */
 const UP_SIGNAL: 'auto' | 'marker' | 'active' = 'auto'
+
+const ACL_COMPARISON = 'ours: groups, rules and member ports through the Neutron API over HTTP (the API, store and agent share one event loop, ' +
+  'so the call returns after the store write and the compile it triggers); OVN: the same through ovn-nbctl (one NB transaction per command, ' +
+  'member ports as unbound logical switch ports plus an address set, port groups, neutron_pg_drop). Rule times: until the rule\'s flows are on br-int, ' +
+  'polled with ovs-ofctl dump-flows (one poll late at most)'
 const OURS_MARKER = 'dragonflow-installed'
+/** OVN's port group for the project's default security group (Neutron's OVN driver names it pg_<group id>). */
+const DEFAULT_PG = 'pg_default'
 const OVN_MARKER = 'ovn-installed'
 
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
@@ -239,6 +251,8 @@ interface Side {
   readonly label: string
   readonly ovs: PrivateOvs
   readonly up: UpSource
+  /** the security-group part (acl-peer.ts) */
+  readonly acl: AclOps
   start (): Promise<void>
   topology (): Promise<void>
   /** one call: a single create (one port), or a bulk create / one NB transaction (several) */
@@ -293,7 +307,8 @@ class OursSide implements Side {
     const listening = new Promise<string>((resolve, reject) => {
       let buf = ''
       const onLine = (line: string, stream: string): void => {
-        this.logStream.write(`${((now() - this.t0) / 1000).toFixed(3)} ${stream} ${line}\n`)
+        // serve's last lines may come after stopSync closed the log
+        if (!this.logStream.writableEnded) this.logStream.write(`${((now() - this.t0) / 1000).toFixed(3)} ${stream} ${line}\n`)
         const m = /dragonflow serve: listening on (\S+)/.exec(line)
         if (m !== null) resolve(m[1] as string)
         if (this.restarting) this.restartLines.push(line)
@@ -353,6 +368,38 @@ class OursSide implements Side {
     return { ...this.ref(p, -n, net), gateway: GATEWAYS[net] }
   }
 
+  private aclOps: AclOps | undefined
+  /** Neutron API: groups, rules and ports as a Neutron client would make them (one object: it holds the group ids). */
+  get acl (): AclOps { return (this.aclOps ??= this.makeAcl()) }
+
+  private makeAcl (): AclOps {
+    const groups = { remote: '', rules: '' }
+    return {
+      groups: async members => {
+        const sg = async (name: string): Promise<string> => ((await call(this.url, 'POST', '/v2.0/security-groups', { security_group: { name } })).security_group as Json).id as string
+        const project = ((await call(this.url, 'GET', `/v2.0/networks/${this.nets[0] ?? ''}`)).network as Json).project_id as string
+        await call(this.url, 'PUT', `/v2.0/quotas/${project}`, { quota: { port: -1, security_group: -1, security_group_rule: -1 } })
+        groups.remote = await sg('peer-members')
+        groups.rules = await sg('peer-20-rules')
+        // a new group has the two egress rules already (TWENTY_RULES marks them implicit)
+        for (const r of TWENTY_RULES.filter(x => x.implicit !== true)) {
+          await call(this.url, 'POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: groups.rules, ...neutronRule(r, groups.remote) } })
+        }
+        for (let i = 0; i < members; i += 500) {
+          const body = Array.from({ length: Math.min(500, members - i) }, (_, k) => ({ network_id: this.nets[0], name: `m${i + k}`, security_groups: [groups.remote] }))
+          await call(this.url, 'POST', '/v2.0/ports', { ports: body })
+        }
+      },
+      createPorts: async specs => {
+        const body = specs.map(s => ({ network_id: this.nets[s.net], name: `a${s.index}`, security_groups: [groups.rules] }))
+        const ports = (await call(this.url, 'POST', '/v2.0/ports', { ports: body })).ports as Json[]
+        return ports.map((p, i) => this.ref(p, (specs[i] as { index: number }).index, (specs[i] as { net: 0 | 1 }).net))
+      },
+      addRule: async port => ((await call(this.url, 'POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: groups.rules, ...neutronRule(changeRule(port), groups.remote) } })).security_group_rule as Json).id as string,
+      deleteRule: async id => { await fetch(`${this.url}/v2.0/security-group-rules/${id}`, { method: 'DELETE' }).then(r => { if (!r.ok) throw new Error(`DELETE rule ${id}: ${r.status}`) }) },
+    }
+  }
+
   pids (): PidMap {
     return {
       control: { 'serve (node)': this.child?.pid },
@@ -399,7 +446,8 @@ class OursSide implements Side {
     const pid = this.child?.pid
     this.expectExit = true
     // SIGTERM: serve stops its OVS and deletes the namespace itself; stopSync below is the safety net
-    try { copyFileSync(join(this.ovs.dir, 'ovs-vswitchd.log'), join(dirname(this.logFile), 'peer-ours-ovs-vswitchd.log')) } catch { /* best effort */ }
+    // peer-serve.log -> peer-ours-ovs-vswitchd.log, peer-acl-serve.log -> peer-acl-ours-ovs-vswitchd.log
+    try { copyFileSync(join(this.ovs.dir, 'ovs-vswitchd.log'), this.logFile.replace(/serve\.log$/, 'ours-ovs-vswitchd.log')) } catch { /* best effort */ }
     killSync(pid, 'SIGTERM', 20_000)
     this.ovs.stopSync({ deleteNetns: true })
     this.logStream.end()
@@ -441,6 +489,15 @@ class OvnSide implements Side {
         '--', 'lsp-add', `net${i}`, `net${i}-r0`, '--', 'lsp-set-type', `net${i}-r0`, 'router',
         '--', 'lsp-set-addresses', `net${i}-r0`, 'router', '--', 'lsp-set-options', `net${i}-r0`, `router-port=r0-net${i}`)
     }
+    // Neutron's default group as its OVN driver writes it (our ports get the project's default group): a port group
+    // with the four default rules (egress any; ingress from members: the port group's own address set), and
+    // neutron_pg_drop; every port created by createPorts/workloadPort joins both
+    await nb('pg-add', DEFAULT_PG, '--', 'pg-add', OVN_DROP_PG)
+    for (const d of OVN_DROP_ACLS) await nb('--type=port-group', 'acl-add', OVN_DROP_PG, d.direction, String(OVN_PRIORITY_DROP), d.match, 'drop')
+    for (const r of DEFAULT_RULES) {
+      const a = ovnAcl(r, DEFAULT_PG, `${DEFAULT_PG}_ip`)
+      await nb('--type=port-group', 'acl-add', DEFAULT_PG, a.direction, String(OVN_PRIORITY_ALLOW), a.match, 'allow-related')
+    }
   }
 
   private static addr (index: number, net: 0 | 1): { mac: string, ip: string } {
@@ -449,21 +506,74 @@ class OvnSide implements Side {
     return { mac: `0a:00:00:${h((index >> 16) & 255)}:${h((index >> 8) & 255)}:${h(index & 255)}`, ip: `10.${net + 1}.${k >> 8}.${k & 255}` }
   }
 
-  private lspArgs (name: string, net: 0 | 1, mac: string, ip: string): string[] {
-    return ['--', 'lsp-add', `net${net}`, name, '--', 'lsp-set-addresses', name, `${mac} ${ip}`,
-      '--', 'lsp-set-port-security', name, `${mac} ${ip}`, '--', 'lsp-set-dhcpv4-options', name, this.dhcp[net] as string]
+  /**
+   * A port as Neutron's OVN driver creates it: the row inserted with its addresses, port security and DHCP options,
+   * added to its switch and to its port groups in the same transaction (the same as lsp-add, lsp-set-addresses,
+   * lsp-set-port-security and lsp-set-dhcpv4-options; a port group takes the new row by its @id, not by name).
+   */
+  private lspArgs (name: string, net: 0 | 1, mac: string, ip: string, groups: string[] = [DEFAULT_PG, OVN_DROP_PG]): string[] {
+    return [`--id=@${name}`, 'create', 'Logical_Switch_Port', `name=${name}`, `addresses="${mac} ${ip}"`, `port_security="${mac} ${ip}"`,
+      `dhcpv4_options=${this.dhcp[net] as string}`, '--', 'add', 'Logical_Switch', `net${net}`, 'ports', `@${name}`,
+      ...groups.flatMap(g => ['--', 'add', 'Port_Group', g, 'ports', `@${name}`]), '--']
   }
 
   async createPorts (specs: { index: number, net: 0 | 1 }[]): Promise<PortRef[]> {
     const refs = specs.map(s => ({ ...s, id: `p${s.index}`, ...OvnSide.addr(s.index, s.net) }))
-    await this.stack.nb(...refs.flatMap(r => this.lspArgs(r.id, r.net, r.mac, r.ip)))
+    await this.stack.nb(...refs.flatMap(r => this.lspArgs(r.id, r.net, r.mac, r.ip)).slice(0, -1))
     return refs
   }
 
   async workloadPort (n: number, net: 0 | 1): Promise<PortRef & { gateway: string }> {
     const ref = { index: -n, net, id: `w${n}`, mac: `0a:00:fe:00:00:${n.toString(16).padStart(2, '0')}`, ip: `10.${net + 1}.255.${10 + n}`, gateway: GATEWAYS[net] }
-    await this.stack.nb(...this.lspArgs(ref.id, net, ref.mac, ref.ip))
+    await this.stack.nb(...this.lspArgs(ref.id, net, ref.mac, ref.ip).slice(0, -1))
     return ref
+  }
+
+  /**
+   * ovn-nbctl, as Neutron's OVN driver writes the same groups: the members as (unbound) logical switch ports and
+   * an address set of their addresses, a port group with the rules as allow-related ACLs, neutron_pg_drop.
+   */
+  private aclOps: AclOps | undefined
+  get acl (): AclOps { return (this.aclOps ??= this.makeAcl()) }
+
+  private makeAcl (): AclOps {
+    const nb = this.stack.nb.bind(this.stack)
+    const pg = 'pg_rules'; const as = 'as_members'
+    return {
+      groups: async members => {
+        const h = (v: number): string => v.toString(16).padStart(2, '0')
+        const addrs: string[] = []
+        for (let i = 0; i < members; i += 250) {
+          const args: string[] = []
+          for (let j = i; j < Math.min(members, i + 250); j++) {
+            const ip = `10.1.${128 + (j >> 8)}.${j & 255}`; const mac = `0a:00:01:00:${h(j >> 8)}:${h(j & 255)}`
+            addrs.push(ip)
+            args.push('--', 'lsp-add', 'net0', `m${j}`, '--', 'lsp-set-addresses', `m${j}`, `${mac} ${ip}`, '--', 'lsp-set-port-security', `m${j}`, `${mac} ${ip}`)
+          }
+          await nb(...args.slice(1))
+        }
+        await nb('create', 'Address_Set', `name=${as}4`, ...(addrs.length > 0 ? [`addresses=${addrs.map(a => `"${a}"`).join(',')}`] : []),
+          '--', 'create', 'Address_Set', `name=${as}6`, '--', 'pg-add', pg)
+        for (const r of TWENTY_RULES) {
+          const a = ovnAcl(r, pg, as)
+          await nb('--type=port-group', 'acl-add', pg, a.direction, String(OVN_PRIORITY_ALLOW), a.match, 'allow-related')
+        }
+      },
+      createPorts: async specs => {
+        const refs = specs.map(s => ({ ...s, id: `p${s.index}`, ...OvnSide.addr(s.index, s.net) }))
+        await nb(...refs.flatMap(r => this.lspArgs(r.id, r.net, r.mac, r.ip, [pg, OVN_DROP_PG])).slice(0, -1))
+        return refs
+      },
+      addRule: async port => {
+        const a = ovnAcl(changeRule(port), pg, as)
+        await nb('--type=port-group', 'acl-add', pg, a.direction, String(OVN_PRIORITY_ALLOW), a.match, 'allow-related')
+        return JSON.stringify(a)
+      },
+      deleteRule: async handle => {
+        const a = JSON.parse(handle) as { direction: string, match: string }
+        await nb('--type=port-group', 'acl-del', pg, a.direction, String(OVN_PRIORITY_ALLOW), a.match)
+      },
+    }
   }
 
   pids (): PidMap { return this.stack.pids() }
@@ -982,6 +1092,54 @@ function table (ours: Json | undefined, ovn: Json | undefined, cfg: Config): { r
   return { rows, ratios }
 }
 
+function aclTable (ours: Json | undefined, ovn: Json | undefined, c: AclConfig): { rows: string[][], ratios: Record<string, number | null> } {
+  const rows: string[][] = [['figure', 'ours', 'OVN', 'ours/OVN']]
+  const ratios: Record<string, number | null> = {}
+  for (const [name, get, headline] of ACL_ROWS) {
+    const a = ours === undefined ? undefined : get(ours); const b = ovn === undefined ? undefined : get(ovn)
+    const q = ratio(a, b)
+    if (headline) ratios[name] = q === '-' ? null : Number(q)
+    rows.push([name, fmt(a), fmt(b), q])
+  }
+  rows.push([`acl: local ports / members / rule changes`, `${c.ports} / ${c.members} / ${c.changes}`, '', ''])
+  rows.push(['acl: load average at start / end (1 min)', `${fmt(ours?.loadavg?.start?.[0])} / ${fmt(ours?.loadavg?.end?.[0])}`, `${fmt(ovn?.loadavg?.start?.[0])} / ${fmt(ovn?.loadavg?.end?.[0])}`, ''])
+  return { rows, ratios }
+}
+
+/** The security-group part: flows and rule-change times side by side. */
+function aclSvgOf (acl: Json, when: string): string {
+  const both = (f: (r: Json) => unknown): (number | undefined)[] => ['ours', 'ovn'].map(k => {
+    const v = acl.sides?.[k] === undefined ? undefined : f(acl.sides[k] as Json)
+    return typeof v === 'number' && !Number.isNaN(v) ? v : undefined
+  })
+  const c = acl.config as AclConfig
+  return barsSvg({
+    title: 'bench:peer: security groups (ours vs OVN 23.03, same machine, one after the other)',
+    subtitle: `${when.slice(0, 16)}Z; 20 rules, a remote group of ${c.members} members, ${c.ports} local ports; rule change = ingress TCP from the remote group, added then deleted (median of ${c.changes})`,
+    width: 1000,
+    bars: [
+      { title: 'flows per local port', subtitle: 'on br-int (dump-aggregate)', yLabel: 'flows', xLabel: '', unit: 'flows', series: ['ours', 'OVN'],
+        groups: [{ label: 'incl. shared', values: both(r => r.flows?.perPort) }, { label: 'marginal', values: both(r => r.flows?.marginalPerPort) }] },
+      { title: 'one rule change -> br-int ms', subtitle: 'from the API call / NB transaction', yLabel: 'ms', xLabel: '', unit: 'ms', series: ['ours', 'OVN'],
+        groups: [{ label: 'add: first flow', values: both(r => r.ruleChange?.addFirstP50Ms) }, { label: 'add: settled', values: both(r => r.ruleChange?.addSettledP50Ms) },
+          { label: 'delete: gone', values: both(r => r.ruleChange?.deleteGoneP50Ms) }] },
+    ],
+  })
+}
+
+/** Until the processes' CPU stays under `rate` ms per second for 2 s (at most maxS). */
+async function waitQuiet (pids: () => (number | undefined)[], rate: number, maxS: number): Promise<{ waitedS: number, quiet: boolean }> {
+  const t0 = now()
+  let prev = schedMs(pids()); let tp = now(); let okSince: number | undefined
+  for (;;) {
+    await sleep(500)
+    const c = schedMs(pids()); const t = now()
+    const r = (c - prev) / ((t - tp) / 1000); prev = c; tp = t
+    if (r <= rate) { okSince ??= t; if (t - okSince >= 2000) return { waitedS: r1((t - t0) / 1000), quiet: true } } else okSince = undefined
+    if (t - t0 > maxS * 1000) return { waitedS: r1((t - t0) / 1000), quiet: false }
+  }
+}
+
 function printTable (rows: string[][]): void {
   const w = rows[0]?.map((_, c) => Math.max(...rows.map(r => (r[c] ?? '').length))) ?? []
   for (const [i, r] of rows.entries()) {
@@ -991,7 +1149,7 @@ function printTable (rows: string[][]): void {
 }
 
 async function main (): Promise<void> {
-  const { flags } = parseFlags(process.argv.slice(2), ['skip-ovn', 'skip-ours', 'no-ping'])
+  const { flags } = parseFlags(process.argv.slice(2), ['skip-ovn', 'skip-ours', 'no-ping', 'acl-only', 'no-acl'])
   const num = (k: string, d: number): number => {
     const v = Number(flags.get(k) ?? d)
     if (!Number.isFinite(v) || v < 0) throw new Error(`--${k}: not a number: ${flags.get(k) ?? ''}`)
@@ -1003,6 +1161,11 @@ async function main (): Promise<void> {
     probes: Math.max(1, num('probes', 5)), quietS: num('quiet', 5), fillChunk: Math.max(2, num('fill-chunk', 500)), stallS: num('stall', 600), quietRate: num('quiet-rate', 50), settleMaxS: num('settle-max', 600), ping: !flags.has('no-ping'),
   }
   if (cfg.growth.some(n => !Number.isInteger(n) || n < 0)) throw new Error(`--growth: a list of port counts, not ${flags.get('growth') ?? ''}`)
+  // the security-group part (acl-peer.ts): --acl-only runs just it (a few minutes), --no-acl leaves it out
+  const aclOnly = flags.has('acl-only')
+  const aclCfg: AclConfig | undefined = flags.has('no-acl') ? undefined
+    : { ports: Math.max(2, num('acl-ports', 200)), members: num('acl-members', 1000), changes: Math.max(1, num('acl-changes', 5)), batchSize: cfg.batchSize }
+  if (aclOnly && aclCfg === undefined) throw new Error('--acl-only and --no-acl exclude each other')
   const outDir = flags.get('out') ?? join(REPO, 'bench/results')
   const replot = flags.get('replot')
   if (replot !== undefined) {
@@ -1035,7 +1198,8 @@ async function main (): Promise<void> {
   try {
     const app = snapshotApp(dir)
     const upOurs: 'marker' | 'active' = up === 'auto' ? (mentions(join(app, 'build/agent'), OURS_MARKER) ? 'marker' : 'active') : up
-    log(`bench:peer: ${cfg.ports} one by one + ${cfg.batchTotal} in batches of ${cfg.batchSize}, growth ${cfg.growth.join(',')}; load ${loadStart.join(' ')}; CLK_TCK ${CLK_TCK}`)
+    log(`bench:peer: ${aclOnly ? 'security groups only' : `${cfg.ports} one by one + ${cfg.batchTotal} in batches of ${cfg.batchSize}, growth ${cfg.growth.join(',')}`}` +
+      `${aclCfg !== undefined ? `; security groups: ${aclCfg.ports} local ports, ${aclCfg.members} members, ${aclCfg.changes} rule changes` : ''}; load ${loadStart.join(' ')}; CLK_TCK ${CLK_TCK}`)
     // one side after the other, never both at once; a side that fails keeps what it measured
     const measure = async (name: 'ours' | 'ovn', make: () => Side): Promise<void> => {
       if (flags.has(`skip-${name}`)) return
@@ -1056,8 +1220,38 @@ async function main (): Promise<void> {
         side.stopSync()
       }
     }
-    await measure('ours', () => new OursSide(app, join(dir, 'ours'), `dfpo${tag}`, join(outDir, 'peer-serve.log'), upOurs))
-    await measure('ovn', () => new OvnSide(join(dir, 'ovn'), `dfpn${tag}`, log, join(outDir, 'peer-ovn-')))
+    if (!aclOnly) {
+      await measure('ours', () => new OursSide(app, join(dir, 'ours'), `dfpo${tag}`, join(outDir, 'peer-serve.log'), upOurs))
+      await measure('ovn', () => new OvnSide(join(dir, 'ovn'), `dfpn${tag}`, log, join(outDir, 'peer-ovn-')))
+    }
+    if (aclCfg !== undefined) {
+      // each side started afresh: the groups on a clean node, never both systems at once
+      const acl: Json = { config: aclCfg, comparison: ACL_COMPARISON, loadavg: { start: loadavg().map(r2) }, sides: {} }
+      result.acl = acl
+      const measureAcl = async (name: 'ours' | 'ovn', make: () => Side): Promise<void> => {
+        if (flags.has(`skip-${name}`)) return
+        const side = make()
+        cleanups.push(() => { side.stopSync() })
+        const r: Json = { loadavg: { start: loadavg().map(r2) } }
+        acl.sides[name] = r
+        const ctl = (): (number | undefined)[] => Object.values(side.pids().control)
+        try {
+          await runAclSide(side, aclCfg, { plug: plugInternal, flowCount, quiet: async () => await waitQuiet(ctl, cfg.quietRate, cfg.settleMaxS), log }, r)
+        } catch (err) {
+          r.error = err instanceof Error ? err.message : String(err)
+          log(`[${name} acl] FAILED: ${r.error as string}`)
+        } finally {
+          const pr = side.problems()
+          r.problems = { count: pr.length, first: pr.slice(0, 20), last: pr.slice(-20) }
+          r.loadavg.end = loadavg().map(r2)
+          await side.up.close()
+          side.stopSync()
+        }
+      }
+      await measureAcl('ours', () => new OursSide(app, join(dir, 'ours-acl'), `dfqo${tag}`, join(outDir, 'peer-acl-serve.log'), upOurs))
+      await measureAcl('ovn', () => new OvnSide(join(dir, 'ovn-acl'), `dfqn${tag}`, log, join(outDir, 'peer-acl-ovn-')))
+      acl.loadavg.end = loadavg().map(r2)
+    }
   } finally {
     cleanupAll()
   }
@@ -1066,9 +1260,18 @@ async function main (): Promise<void> {
   const { rows, ratios } = table(sides.ours as Json | undefined, sides.ovn as Json | undefined, cfg)
   result.ratios = ratios
   console.log('')
-  printTable(rows)
+  if (!aclOnly) printTable(rows)
+  if (result.acl !== undefined) {
+    const a = result.acl as Json
+    const t = aclTable(a.sides.ours as Json | undefined, a.sides.ovn as Json | undefined, a.config as AclConfig)
+    a.ratios = t.ratios
+    console.log(`\nsecurity groups: 20 rules, a remote group of ${(a.config as AclConfig).members} members, ${(a.config as AclConfig).ports} local ports (each side started afresh)`)
+    printTable(t.rows)
+    for (const k of ['ours', 'ovn'] as const) if (a.sides[k]?.error !== undefined) console.log(`${k} acl: FAILED: ${a.sides[k].error as string}`)
+  }
   console.log(`\nload average (1/5/15 min): ${loadStart.join(' ')} at the start, ${(result.loadavg.end as number[]).join(' ')} at the end (2 shared cores: other work slows every figure)`)
-  console.log(`how the two differ: ${result.comparison as string}`)
+  if (!aclOnly) console.log(`how the two differ: ${result.comparison as string}`)
+  if (result.acl !== undefined) console.log(`security groups, how the two differ: ${ACL_COMPARISON}`)
   for (const k of ['ours', 'ovn'] as const) {
     const s = sides[k] as Json | undefined
     if (s?.error !== undefined) console.log(`${k}: FAILED: ${s.error as string}`)
@@ -1076,12 +1279,24 @@ async function main (): Promise<void> {
     const pr = s?.problems as { count: number, first: string[], last: string[] } | undefined
     if (pr !== undefined && pr.count > 0) console.log(`${k}: ${pr.count} warning/error line(s) in its output; first: ${pr.first.slice(0, 2).join(' | ')}; last: ${pr.last.slice(-2).join(' | ')}`)
   }
-  const json = join(outDir, 'peer.json')
+  // --acl-only keeps the full run's peer.json and peer.svg
+  const json = join(outDir, aclOnly ? 'peer-acl.json' : 'peer.json')
   writeFileSync(json, JSON.stringify(result, null, 2) + '\n')
-  const svg = join(outDir, 'peer.svg')
-  writeFileSync(svg, svgOf(sides, cfg, result.when as string))
-  console.log(`\nwrote ${json}\nwrote ${svg}\nlogs: ${join(outDir, 'peer-serve.log')} (serve's output), peer-ours-ovs-vswitchd.log, peer-ovn-*.log`)
-  if (Object.values(sides).some(s => (s as Json).error !== undefined)) process.exitCode = 1
+  const written = [json]
+  if (!aclOnly) {
+    const svg = join(outDir, 'peer.svg')
+    writeFileSync(svg, svgOf(sides, cfg, result.when as string))
+    written.push(svg)
+  }
+  if (result.acl !== undefined) {
+    const svg = join(outDir, 'peer-acl.svg')
+    writeFileSync(svg, aclSvgOf(result.acl as Json, result.when as string))
+    written.push(svg)
+  }
+  console.log(`\n${written.map(f => `wrote ${f}`).join('\n')}\nlogs in ${outDir}: ` +
+    `${aclOnly ? '' : 'peer-serve.log (serve\'s output), peer-ours-ovs-vswitchd.log, peer-ovn-*.log; '}${result.acl !== undefined ? 'peer-acl-serve.log, peer-acl-ovn-*.log' : ''}`)
+  const aclSides = Object.values(((result.acl as Json | undefined)?.sides ?? {}) as Json)
+  if ([...Object.values(sides), ...aclSides].some(s => (s as Json).error !== undefined)) process.exitCode = 1
 }
 
 function svgOf (sides: Json, cfg: Config, when: string): string {
