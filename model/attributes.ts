@@ -1,6 +1,7 @@
 // How an attribute of a resource is declared: where it may be written (create/update), its default, how its
-// input is checked and converted, and who may set or see it. One declaration per resource (model/attributes/)
-// drives validation, filtering and rendering, the way Neutron's RESOURCE_ATTRIBUTE_MAP does.
+// input is checked and converted, how it is filtered. One declaration per resource (model/attributes/) drives
+// validation, filtering and rendering, the way Neutron's RESOURCE_ATTRIBUTE_MAP does; who may set or see an
+// attribute is the policy's (northbound/policy/defaults.ts), as Neutron moved it out of the map into policy rules.
 import { invalidAttr } from './errors.js'
 import { normalizeIp, parseCidr, formatCidr } from './ip.js'
 import { normalizeMac } from './mac.js'
@@ -17,10 +18,6 @@ export interface FieldSpec {
   /** Applied on create when the attribute is absent; a function is called per object. */
   default?: unknown
   convert?: Converter
-  /** Setting it needs admin (Neutron's policy: 403). */
-  adminOnly?: boolean
-  /** Shown to admins only (provider:* attributes). */
-  adminVisible?: boolean
   /** How a query-string filter value is compared with the stored value. */
   filter?: 'string' | 'bool' | 'int' | 'none'
 }

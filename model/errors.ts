@@ -28,6 +28,8 @@ export const ERRORS = {
   // 401/403
   Unauthorized: { status: 401, message: 'The request you have made requires authentication.' },
   PolicyNotAuthorized: { status: 403, message: '{action} is disallowed by policy' },
+  // A refusal Neutron raises as webob's own exception (the ownership hook): typed by that class's name.
+  HTTPForbidden: { status: 403, message: '{detail}' },
   // 404
   HTTPNotFound: { status: 404, message: 'The resource could not be found.' },
   NetworkNotFound: { status: 404, message: 'Network {id} could not be found.' },

@@ -1,12 +1,12 @@
 // Checks a create or update body against a resource's attribute map: unknown attributes, read-only ones,
-// missing required ones, admin-only ones, then converts each value. Error texts follow Neutron's API layer.
+// missing required ones, then converts each value. Error texts follow Neutron's API layer. Who may set an
+// attribute is not decided here: the policy engine does (northbound/policy/, create_<member>:<attribute>).
 import type { AttributeMap } from './attributes.js'
 import { ApiError } from './errors.js'
 
 export interface ValidateOptions {
-  /** Singular resource name, used in policy messages (network, port...). */
+  /** Singular resource name, used in error messages (network, port...). */
   member: string
-  isAdmin: boolean
 }
 
 function checkObject(body: unknown, member: string): Record<string, unknown> {
@@ -28,9 +28,6 @@ export function validateCreate(map: AttributeMap, body: unknown, opts: ValidateO
   for (const [field, value] of Object.entries(input)) {
     const spec = map[field]
     if (!spec?.post) throw new ApiError('HTTPBadRequest', { detail: `Attribute '${field}' not allowed in POST` })
-    if (spec.adminOnly && !opts.isAdmin) {
-      throw new ApiError('PolicyNotAuthorized', { action: `(rule:create_${opts.member} and rule:create_${opts.member}:${field})` })
-    }
     out[field] = spec.convert ? spec.convert(value, field) : value
   }
   for (const [field, spec] of Object.entries(map)) {
@@ -48,9 +45,6 @@ export function validateUpdate(map: AttributeMap, body: unknown, opts: ValidateO
   for (const [field, value] of Object.entries(input)) {
     const spec = map[field]
     if (!spec?.put) throw new ApiError('HTTPBadRequest', { detail: `Cannot update read-only attribute ${field}` })
-    if (spec.adminOnly && !opts.isAdmin) {
-      throw new ApiError('PolicyNotAuthorized', { action: `(rule:update_${opts.member} and rule:update_${opts.member}:${field})` })
-    }
     out[field] = spec.convert ? spec.convert(value, field) : value
   }
   return out

@@ -19,9 +19,7 @@ type AnyResource = Resource<any> // eslint-disable-line @typescript-eslint/no-ex
 
 /** Rendered objects with what the caller may not read (get_<member>:<attribute>) left out. */
 export async function renderRows(nb: Neutron, res: AnyResource, ctx: RequestContext, rows: Row<unknown>[]): Promise<Item[]> {
-  // nb.render is asked for the full view: which attributes a caller reads is the policy's decision, below.
-  const full: RequestContext = { ...ctx, isAdmin: true }
-  const items = rows.map(r => nb.render(res, full, r))
+  const items = rows.map(r => nb.render(res, r))
   if (res.decorate) await res.decorate(nb, ctx, items)
   await hideAttributes(nb, res, ctx, items)
   return items
@@ -84,8 +82,7 @@ function explicitlySet(res: AnyResource, raw: unknown, input: Input): Input {
 }
 
 async function createOne(nb: Neutron, res: AnyResource, ctx: RequestContext, raw: unknown): Promise<Row<unknown>> {
-  // isAdmin: true turns off the attribute map's own admin-only checks: the policy engine decides (authorizeCreate).
-  const input = validateCreate(res.attributes, raw, { member: res.member, isAdmin: true })
+  const input = validateCreate(res.attributes, raw, { member: res.member })
   const project = resolveProject(ctx, input)
   await authorizeCreate(nb, res, ctx, { input, explicit: explicitlySet(res, raw, input) })
   if (input.tags !== undefined && (input.tags as unknown[]).length > MAX_TAGS) throw new ApiError('TagLimitExceeded', { limit: MAX_TAGS })
@@ -118,8 +115,7 @@ export async function updateResource(nb: Neutron, res: AnyResource, ctx: Request
   if (!(res.member in b) || Object.keys(b).length !== 1) {
     throw new ApiError('HTTPBadRequest', { detail: `Unable to find '${res.member}' in request body` })
   }
-  // As in createOne, the policy engine decides who may change what (update_<member>:<attribute>).
-  const changes = validateUpdate(res.attributes, b[res.member], { member: res.member, isAdmin: true })
+  const changes = validateUpdate(res.attributes, b[res.member], { member: res.member })
   const row = await findAuthorized(nb, res, ctx, { id: opts.id, action: `update_${res.member}`, changes })
   const updated = await res.update(nb, ctx, row, changes)
   return json(200, { [res.member]: await renderOne(nb, res, ctx, updated) })

@@ -1,5 +1,6 @@
 // What a Neutron resource module provides to the generic controller (northbound/controller.ts): its attribute
-// map, error type for "not found", quota name and the model logic of create/update/delete.
+// map, error type for "not found", quota name and the model logic of create/update/delete. Who may see or
+// change an object is not the module's to say: the controller asks the policy (northbound/policy/access.ts).
 import type { AttributeMap } from '../model/attributes.js'
 import type { ErrorType } from '../model/errors.js'
 import type { RequestContext } from './context.js'
@@ -20,11 +21,6 @@ export interface Resource<T = Record<string, unknown>> {
   notFound: ErrorType
   /** Quota resource name, when the resource is counted. */
   quota?: string
-  /** Visibility beyond ownership (shared and external networks). */
-  visible?(ctx: RequestContext, value: T): boolean
-  /** Visibility that needs other objects (a subnet of a shared network); loaded once per request. */
-  visibility?(nb: Neutron, ctx: RequestContext): Promise<(value: T) => boolean>
-  /** Writing needs ownership even when visible (403 for a shared network of another project). */
   create(nb: Neutron, ctx: RequestContext, input: Input): Promise<Row<T>>
   update(nb: Neutron, ctx: RequestContext, row: Row<T>, changes: Input): Promise<Row<T>>
   remove(nb: Neutron, ctx: RequestContext, row: Row<T>): Promise<void>

@@ -14,6 +14,7 @@ import { Identity } from './keystone/identity.js'
 import { Revocations } from './keystone/revocations.js'
 import { tokenSecret } from './keystone/tokens.js'
 import { Neutron } from './neutron.js'
+import type { Policy } from './policy/engine.js'
 import { backfillSecurityGroupKeys } from './resources/security-groups.js'
 import { routeNeutron, versions } from './routes.js'
 
@@ -27,6 +28,8 @@ export interface ApiServerOptions {
   adminToken?: string
   /** Creates (or resets the password of) the Keystone user `admin` on project `admin`. */
   adminPassword?: string
+  /** The access rules of this server (loaded from --policy-file by the caller); Neutron's defaults without. */
+  policy?: Policy
   log?: (line: string) => void
 }
 
@@ -90,7 +93,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const { adminProjectId } = await identity.bootstrap({ adminPassword: opts.adminPassword })
   const revocations = await Revocations.open(db)
   const authOpts: AuthOptions = { mode: opts.auth, adminToken: opts.adminToken, adminProjectId: adminProjectId ?? 'admin', secret: await tokenSecret(db), revocations }
-  const nb = new Neutron(opts.store)
+  const nb = new Neutron(opts.store, { policy: opts.policy })
   const keyed = await backfillSecurityGroupKeys(nb)
   if (keyed > 0) log(`api: gave datapath keys to ${keyed} security groups and rules stored without one`)
   const keystone = new KeystoneApi(identity, authOpts, revocations)

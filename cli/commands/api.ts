@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs'
 import { type Command, UsageError, parseFlags } from '../command.js'
 import type { AuthMode } from '../../northbound/auth.js'
 import type { Policy } from '../../northbound/policy/engine.js'
-import { installPolicy } from '../../northbound/policy/current.js'
 import { startApiServer } from '../../northbound/server.js'
 import { type AnyConfig, openPubSub, openStore } from '../../store/registry.js'
 import { policyFromFlags } from './policy.js'
@@ -93,12 +92,11 @@ const command: Command = {
   async run(args) {
     const cfg = loadConfig(args)
     const { host, port } = parseListen(cfg.listen)
-    installPolicy(cfg.policy)
     const store = await openStore(cfg.store)
     const log = cfg.quiet ? () => undefined : (line: string) => process.stdout.write(`${line}\n`)
     let server
     try {
-      server = await startApiServer({ store, host, port, auth: cfg.auth, adminToken: cfg.adminToken, adminPassword: cfg.adminPassword, log })
+      server = await startApiServer({ store, host, port, auth: cfg.auth, adminToken: cfg.adminToken, adminPassword: cfg.adminPassword, policy: cfg.policy, log })
     } catch (err) {
       await store.close()
       throw err

@@ -14,7 +14,6 @@ import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { type Command, UsageError, parseFlags } from '../command.js'
 import { PrivateOvs } from '../../agent/controller/private-ovs.js'
-import { installPolicy } from '../../northbound/policy/current.js'
 import { startApiServer } from '../../northbound/server.js'
 import { policyFromFlags } from './policy.js'
 import { openStore } from '../../store/registry.js'
@@ -43,7 +42,7 @@ const command: Command = {
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
     const l3 = l3Flags(flags)
     // access rules: validated before anything starts, a bad rule is a usage error naming it and its line
-    installPolicy(policyFromFlags(flags))
+    const policy = policyFromFlags(flags)
     const dataDir = resolve(flags.get('data-dir') ?? '/var/lib/dragonflow')
     const { host, port } = parseListen(flags.get('listen') ?? '127.0.0.1:9696')
     const auth = (flags.get('auth') ?? 'none') as AuthMode
@@ -68,7 +67,7 @@ const command: Command = {
     const store = await openStore({ driver: 'embedded', dir: join(dataDir, 'store') })
     const cleanup: (() => Promise<void>)[] = [async () => { await store.close() }]
     try {
-      const server = await startApiServer({ store, host, port, auth, log: quiet ? () => undefined : log })
+      const server = await startApiServer({ store, host, port, auth, policy, log: quiet ? () => undefined : log })
       cleanup.unshift(async () => { await server.close() })
       const control = join(dataDir, CONTROL_SOCKET)
       const controller = await startAgent({ store, chassisId, ovsdbTarget: ovsdb, ofSocket, profile: flags.get('profile') ?? 'ovs-userspace', log, ...l3, controlSocket: control })

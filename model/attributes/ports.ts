@@ -24,7 +24,7 @@ export const PORT_ATTRIBUTES: AttributeMap = {
   },
   'binding:host_id': { post: true, put: true, default: '', convert: str(255), filter: 'string' },
   'binding:vnic_type': { post: true, put: true, default: 'normal', convert: oneOf(VNIC_TYPES), filter: 'string' },
-  'binding:profile': { post: true, put: true, default: {}, convert: dict, adminOnly: true, filter: 'none' },
+  'binding:profile': { post: true, put: true, default: {}, convert: dict, filter: 'none' },
   'binding:vif_type': { filter: 'string' },
   'binding:vif_details': { filter: 'none' },
   dns_name: { post: true, put: true, default: '', convert: str(255), filter: 'string' },

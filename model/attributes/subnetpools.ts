@@ -9,8 +9,8 @@ export const SUBNETPOOL_ATTRIBUTES: AttributeMap = {
   min_prefixlen: { post: true, put: true, convert: int({ min: 0, max: 128 }), filter: 'int' },
   max_prefixlen: { post: true, put: true, convert: int({ min: 0, max: 128 }), filter: 'int' },
   ip_version: { filter: 'int' },
-  shared: { post: true, default: false, convert: (v, f) => bool(v, f), adminOnly: true, filter: 'bool' },
-  is_default: { post: true, put: true, default: false, convert: bool, adminOnly: true, filter: 'bool' },
+  shared: { post: true, default: false, convert: (v, f) => bool(v, f), filter: 'bool' },
+  is_default: { post: true, put: true, default: false, convert: bool, filter: 'bool' },
   default_quota: { post: true, put: true, default: null, convert: int({ min: 0, nullable: true }), filter: 'int' },
   address_scope_id: { post: true, put: true, default: null, convert: nullable(uuid), filter: 'string' },
 }

@@ -13,7 +13,14 @@ export interface Role { id: string; name: string; domain_id: null }
 export interface Assignment { project_id: string; user_id: string; role_id: string }
 
 export const DEFAULT_DOMAIN: Domain = { id: 'default', name: 'Default', description: 'The default domain', enabled: true }
-export const BOOTSTRAP_ROLES = ['admin', 'member', 'reader']
+/** The roles `keystone-manage bootstrap` creates, in its order (keystone/cmd/bootstrap.py). */
+export const BOOTSTRAP_ROLES = ['reader', 'member', 'manager', 'admin', 'service'] as const
+/**
+ * Keystone's default implied roles, made by the same bootstrap: admin > manager > member > reader (one step
+ * each; admin no longer implies member directly). service implies nothing. Tokens carry the implied roles, so
+ * policy checks read them expanded (policy/credentials.ts).
+ */
+export const IMPLIED_ROLES: Readonly<Record<string, readonly string[]>> = { admin: ['manager'], manager: ['member'], member: ['reader'] }
 
 export function newKeystoneId(): string {
   return randomUUID().replace(/-/g, '')

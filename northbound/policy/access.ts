@@ -12,7 +12,6 @@ import type { Neutron } from '../neutron.js'
 import type { Item } from '../query.js'
 import type { Resource } from '../resource.js'
 import { credentialsOf } from './credentials.js'
-import { policyFor } from './current.js'
 import { TARGET_PARENTS, type Target, type TargetParent } from './engine.js'
 
 // Resources of every model type pass through here.
@@ -58,7 +57,7 @@ async function targetsOf(nb: Neutron, res: AnyResource, sample: Obj[]): Promise<
 
 /** The context the resource logic sees: isAdmin is Neutron's context_is_admin rule, as policy.check_is_admin. */
 export function policyContext(nb: Neutron, ctx: RequestContext): RequestContext {
-  const isAdmin = policyFor(nb).allows('context_is_admin', { object: {}, parents: {} }, credentialsOf(ctx))
+  const isAdmin = nb.policy.allows('context_is_admin', { object: {}, parents: {} }, credentialsOf(ctx))
   return { ...ctx, isAdmin }
 }
 
@@ -68,13 +67,13 @@ function refused(match: string): ApiError {
 
 /** A predicate over many stored objects: may the caller see each (get_<member>)? */
 export async function visibleFilter(nb: Neutron, res: AnyResource, ctx: RequestContext, objects: Obj[]): Promise<(obj: Obj) => boolean> {
-  const policy = policyFor(nb), creds = credentialsOf(ctx)
+  const policy = nb.policy, creds = credentialsOf(ctx)
   const target = await targetsOf(nb, res, objects)
   return obj => policy.allows(`get_${res.member}`, target(obj), creds)
 }
 
 export async function canSee(nb: Neutron, res: AnyResource, ctx: RequestContext, obj: Obj): Promise<boolean> {
-  return policyFor(nb).allows(`get_${res.member}`, await targetOf(nb, res, obj), credentialsOf(ctx))
+  return nb.policy.allows(`get_${res.member}`, await targetOf(nb, res, obj), credentialsOf(ctx))
 }
 
 /** The object if the caller may see it; otherwise the resource's 404. */
@@ -91,7 +90,7 @@ export async function findVisible<T>(nb: Neutron, res: AnyResource, ctx: Request
 export async function findAuthorized<T>(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { id: string; action: string; changes?: Obj }): Promise<Row<T>> {
   const row = await findVisible<T>(nb, res, ctx, opts.id)
   const after = { ...(row.value as Obj), ...(opts.changes ?? {}) }
-  const match = policyFor(nb).enforce(opts.action, await targetOf(nb, res, after), credentialsOf(ctx), opts.changes ?? {})
+  const match = nb.policy.enforce(opts.action, await targetOf(nb, res, after), credentialsOf(ctx), opts.changes ?? {})
   if (match !== undefined) throw refused(match)
   return row
 }
@@ -99,27 +98,25 @@ export async function findAuthorized<T>(nb: Neutron, res: AnyResource, ctx: Requ
 /** A rule with no request attributes (tags, quotas): 403 when refused. */
 export async function enforceRule(nb: Neutron, ctx: RequestContext, opts: { rule: string; res?: AnyResource; object: Obj }): Promise<void> {
   const target = opts.res ? await targetOf(nb, opts.res, opts.object) : { object: opts.object, parents: {} }
-  const match = policyFor(nb).enforce(opts.rule, target, credentialsOf(ctx))
+  const match = nb.policy.enforce(opts.rule, target, credentialsOf(ctx))
   if (match !== undefined) throw refused(match)
 }
 
 /**
  * A create: the parent it is made in must be visible (404 NetworkNotFound / SecurityGroupNotFound), a port or
- * subnet goes on another project's network only if that network is shared (Neutron's ownership hook, 403),
+ * subnet goes on another project's network only if that network is shared (Neutron's ownership hook, 403 HTTPForbidden),
  * then create_<member> with a rule per attribute set explicitly (403).
  */
 export async function authorizeCreate(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { input: Obj; explicit: Obj }): Promise<void> {
-  const policy = policyFor(nb), creds = credentialsOf(ctx)
+  const policy = nb.policy, creds = credentialsOf(ctx)
   const netId = opts.input.network_id
   if ((res.collection === 'ports' || res.collection === 'subnets') && typeof netId === 'string') {
     const net = await findVisible<Network>(nb, { collection: 'networks', member: 'network', table: TABLES.networks, notFound: 'NetworkNotFound' }, ctx, netId)
     // The hook's bypass is Neutron's context.is_admin or is_service_role.
     const bypass = ctx.isAdmin || creds.roles.has('service')
     if (!bypass && !net.value.shared && net.value.project_id !== opts.input.project_id) {
-      const e = refused(`create_${res.member}`)
-      // Neutron answers this with webob's HTTPForbidden and these words (pecan_wsgi/hooks/ownership_validation.py).
-      e.message = `Tenant ${String(opts.input.project_id)} not allowed to create ${res.member} on this network`
-      throw e
+      // Neutron raises webob's HTTPForbidden with these words (pecan_wsgi/hooks/ownership_validation.py).
+      throw new ApiError('HTTPForbidden', { detail: `Tenant ${String(opts.input.project_id)} not allowed to create ${res.member} on this network` })
     }
   }
   const sgId = opts.input.security_group_id
@@ -132,7 +129,7 @@ export async function authorizeCreate(nb: Neutron, res: AnyResource, ctx: Reques
 
 /** Leaves out of each rendered object the attributes whose get_<member>:<attribute> rule refuses the caller. */
 export async function hideAttributes(nb: Neutron, res: AnyResource, ctx: RequestContext, items: Item[]): Promise<void> {
-  const policy = policyFor(nb), creds = credentialsOf(ctx)
+  const policy = nb.policy, creds = credentialsOf(ctx)
   const guarded = (item: Item): string[] => Object.keys(item).filter(k => k !== 'project_id' && k !== 'tenant_id' && policy.has(`get_${res.member}:${k}`))
   if (!items.some(i => guarded(i).length > 0)) return
   const target = await targetsOf(nb, res, items)

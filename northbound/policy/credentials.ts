@@ -1,11 +1,10 @@
 // A request's credentials for the policy engine. Keystone puts implied roles into tokens (its default
-// hierarchy: admin implies manager, manager implies member, member implies reader), and Neutron's rules rely on
-// it ("role:reader" matches a member): our tokens and X-Roles carry only the roles assigned, so the
-// implications are applied here, once.
+// hierarchy, keystone/identity.ts IMPLIED_ROLES: admin implies manager, manager implies member, member implies
+// reader), and Neutron's rules rely on it ("role:reader" matches a member): our tokens and X-Roles carry only
+// the roles assigned, so the implications are applied here, once.
 import type { RequestContext } from '../context.js'
+import { IMPLIED_ROLES } from '../keystone/identity.js'
 import type { Credentials } from './engine.js'
-
-const IMPLIES: Record<string, string[]> = { admin: ['manager'], manager: ['member'], member: ['reader'] }
 
 export function expandRoles(roles: readonly string[]): Set<string> {
   const out = new Set<string>()
@@ -13,7 +12,7 @@ export function expandRoles(roles: readonly string[]): Set<string> {
     const role = r.toLowerCase()
     if (out.has(role)) return
     out.add(role)
-    for (const implied of IMPLIES[role] ?? []) add(implied)
+    for (const implied of IMPLIED_ROLES[role] ?? []) add(implied)
   }
   roles.forEach(add)
   return out

@@ -215,7 +215,7 @@ export const securityGroups: Resource<SecurityGroup> = {
   async decorate(nb, ctx, items) {
     const rules = await nb.db.list<SecurityGroupRule>(TABLES.securityGroupRules)
     const bySg = new Map<string, Item[]>()
-    for (const r of rules) bySg.set(r.value.security_group_id, [...(bySg.get(r.value.security_group_id) ?? []), nb.render(securityGroupRules, ctx, r as Row<SecurityGroupRule>)])
+    for (const r of rules) bySg.set(r.value.security_group_id, [...(bySg.get(r.value.security_group_id) ?? []), nb.render(securityGroupRules, r as Row<SecurityGroupRule>)])
     for (const i of items) {
       i.security_group_rules = bySg.get(i.id as string) ?? []
       i.shared = false

@@ -1,11 +1,15 @@
 // Neutron's default policy through the HTTP API, as a table: each row is one request and the status each
 // persona gets (admin; `owner`, a member of the project owning a shared network; `other`, a member of another
 // project; `reader`, a reader of the owner's project). Then attribute visibility on reads, a policy.yaml
-// override, a bad policy.yaml refused at start, and the real `openstack` CLI refused with 403.
+// override, a bad policy.yaml refused at start, two servers of one process each with its own policy, Keystone's
+// manager and service roles, and the real `openstack` CLI refused with 403.
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { Policy } from '../../northbound/policy/engine.js'
+import { startApiServer } from '../../northbound/server.js'
+import { openStore } from '../../store/registry.js'
 import { REPO, api, cliEnv, openstack, removeDir, startApi, tempDir } from './helpers/api-process.js'
 
 type Persona = 'admin' | 'owner' | 'other' | 'reader'
@@ -38,12 +42,19 @@ async function world(url: string): Promise<World> {
   return w
 }
 
-interface Row { what: string; method: string; path: (w: World) => string; body?: (w: World) => unknown; want: Partial<Record<Persona, number>> }
+interface Row {
+  what: string; method: string; path: (w: World) => string; body?: (w: World) => unknown; want: Partial<Record<Persona, number>>
+  /** the 403's NeutronError, when not a policy rule's PolicyNotAuthorized (Neutron's ownership hook) */
+  forbidden?: { type: 'HTTPForbidden'; message: string }
+}
+
+const OWNERSHIP = (resource: string) => ({ type: 'HTTPForbidden' as const, message: `Tenant other not allowed to create ${resource} on this network` })
 
 const port = (w: World, extra: object = {}) => ({ port: { network_id: w.shared, ...extra } })
 const ROWS: Row[] = [
   { what: 'create_port on a shared network', method: 'POST', path: () => '/v2.0/ports', body: w => port(w), want: { admin: 201, owner: 201, other: 201, reader: 403 } },
-  { what: 'create_port on the external network (not shared)', method: 'POST', path: () => '/v2.0/ports', body: w => ({ port: { network_id: w.ext } }), want: { admin: 201, other: 403 } },
+  { what: 'create_port on the external network (not shared)', method: 'POST', path: () => '/v2.0/ports', body: w => ({ port: { network_id: w.ext } }), want: { admin: 201, other: 403 }, forbidden: OWNERSHIP('port') },
+  { what: 'create_subnet on the external network (not shared)', method: 'POST', path: () => '/v2.0/subnets', body: w => ({ subnet: { network_id: w.ext, cidr: '172.24.51.0/24', ip_version: 4 } }), want: { other: 403 }, forbidden: OWNERSHIP('subnet') },
   { what: "create_port on another project's private network", method: 'POST', path: () => '/v2.0/ports', body: w => ({ port: { network_id: w.priv } }), want: { owner: 201, other: 404 } },
   { what: 'create_port:binding:host_id', method: 'POST', path: () => '/v2.0/ports', body: w => port(w, { 'binding:host_id': 'node-1' }), want: { admin: 201, owner: 403, other: 403 } },
   { what: 'create_port:binding:profile (service only)', method: 'POST', path: () => '/v2.0/ports', body: w => port(w, { 'binding:profile': { a: 1 } }), want: { admin: 403, other: 403 } },
@@ -89,7 +100,13 @@ t.test('every rule, allowed and refused, by persona', async t => {
     for (const [who, status] of Object.entries(row.want) as [Persona, number][]) {
       const r = await api(a.url, row.method, row.path(w), { body: row.body?.(w), headers: HEADERS[who] })
       t.equal(r.status, status, `${row.what}: ${who} gets ${status}${r.status !== status ? ` (got ${r.status}: ${JSON.stringify(r.body)})` : ''}`)
-      if (status === 403 && r.body?.NeutronError) t.equal(r.body.NeutronError.type, 'PolicyNotAuthorized', `${row.what}: a policy refusal`)
+      if (status !== 403 || r.status !== 403) continue
+      if (row.forbidden) {
+        t.same(r.body.NeutronError, { ...row.forbidden, detail: '' }, `${row.what}: ${who} is refused by the ownership hook, in Neutron's words`)
+      } else {
+        t.equal(r.body.NeutronError?.type, 'PolicyNotAuthorized', `${row.what}: a policy refusal`)
+        t.match(r.body.NeutronError?.message, / is disallowed by policy$/, `${row.what}: naming the rule`)
+      }
     }
   }
 })
@@ -127,7 +144,7 @@ t.test('policy.yaml overrides, `dragonflow policy list`, and a bad file refused 
     'get_port:binding:host_id: "rule:admin_only or role:compute"',
     'create_network: "rule:admin_only"',
   ].join('\n'))
-  const a = await startApi({ store: 'embedded', quiet: true, extraArgs: ['--policy-file', file] })
+  const a = await startApi({ store: 'embedded', quiet: true, policyFile: file })
   t.teardown(async () => { await a.kill(); removeDir(a.dataDir) })
   const w = await world(a.url)
   const compute = { 'X-Project-Id': 'other', 'X-Roles': 'member,compute' }
@@ -147,8 +164,63 @@ t.test('policy.yaml overrides, `dragonflow policy list`, and a bad file refused 
 
   const bad = join(dir, 'bad.yaml')
   writeFileSync(bad, 'get_port: "rule:admin_only"\ncreate_port: "rule:admin_only or (role:member"\n')
-  const started = await startApi({ store: 'embedded', quiet: true, extraArgs: ['--policy-file', bad] }).then(async p => { await p.kill(); removeDir(p.dataDir); return 'started' }, (err: Error) => err.message)
+  const started = await startApi({ store: 'embedded', quiet: true, policyFile: bad }).then(async p => { await p.kill(); removeDir(p.dataDir); return 'started' }, (err: Error) => err.message)
   t.match(started, `--policy-file: ${bad}:2: rule 'create_port': missing ')'`, 'the API does not start, and says which rule on which line')
+})
+
+t.test('two servers in one process each enforce their own policy', async t => {
+  const dir = tempDir('df-policy-servers-')
+  t.teardown(() => removeDir(dir))
+  const start = async (name: string, policy?: Policy) => {
+    const store = await openStore({ driver: 'embedded', dir: join(dir, name) })
+    const server = await startApiServer({ store, port: 0, auth: 'none', policy, log: () => undefined })
+    t.teardown(async () => { await server.close(); await store.close() })
+    return server
+  }
+  const strict = await start('strict', Policy.create([{ name: 'create_network', check: 'rule:admin_only', origin: 'test' }]))
+  const plain = await start('plain')
+  const create = (url: string) => api(url, 'POST', '/v2.0/networks', { body: { network: { name: 'n' } }, headers: HEADERS.owner })
+  const refused = await create(strict.url)
+  t.equal(refused.status, 403, 'the server given the override refuses a member')
+  t.equal(refused.body.NeutronError.message, 'rule:create_network is disallowed by policy')
+  t.equal((await create(plain.url)).status, 201, "the other server, started after it, keeps Neutron's defaults")
+  t.equal((await create(strict.url)).status, 403, 'and starting it changed nothing for the first')
+})
+
+t.test("Keystone's manager and service roles exist and imply as Keystone's defaults", async t => {
+  const a = await startApi({ store: 'embedded', auth: 'keystone', adminToken: 'tok-admin', adminPassword: 'adminpw', quiet: true })
+  t.teardown(async () => { await a.kill(); removeDir(a.dataDir) })
+  const admin = { 'X-Auth-Token': 'tok-admin' }
+  const adm = (method: string, path: string, body?: unknown) => api(a.url, method, path, { body, headers: admin })
+  const roles = new Map(((await adm('GET', '/v3/roles')).body.roles as { id: string; name: string }[]).map(r => [r.name, r.id]))
+  t.same([...roles.keys()].sort(), ['admin', 'manager', 'member', 'reader', 'service'], "the bootstrap roles, as keystone-manage bootstrap makes them")
+  const ext = (await adm('POST', '/v2.0/networks', { network: { name: 'public', 'router:external': true } })).body.network.id as string
+  await adm('POST', '/v2.0/subnets', { subnet: { network_id: ext, cidr: '172.24.70.0/24', ip_version: 4 } })
+  const shared = (await adm('POST', '/v2.0/networks', { network: { name: 'shared', shared: true } })).body.network.id as string
+  /** A token of a new user holding only `role` on a new project. */
+  const tokenWith = async (role: string): Promise<string> => {
+    const project = (await adm('POST', '/v3/projects', { project: { name: `p-${role}`, domain_id: 'default' } })).body.project.id as string
+    const user = (await adm('POST', '/v3/users', { user: { name: `u-${role}`, password: 'pw', domain_id: 'default' } })).body.user.id as string
+    t.equal((await adm('PUT', `/v3/projects/${project}/users/${user}/roles/${roles.get(role) ?? 'missing'}`)).status, 204, `${role} assigned`)
+    const tok = await api(a.url, 'POST', '/v3/auth/tokens', {
+      body: { auth: { identity: { methods: ['password'], password: { user: { name: `u-${role}`, domain: { name: 'Default' }, password: 'pw' } } }, scope: { project: { id: project } } } },
+    })
+    t.equal(tok.status, 201, `a token for ${role}`)
+    return tok.headers['x-subject-token'] as string
+  }
+  const as = (token: string) => (method: string, path: string, body?: unknown) => api(a.url, method, path, { body, headers: { 'X-Auth-Token': token } })
+  const fip = (address: string) => ({ floatingip: { floating_network_id: ext, floating_ip_address: address } })
+  const manager = as(await tokenWith('manager')), member = as(await tokenWith('member')), service = as(await tokenWith('service'))
+  // create_floatingip needs a member, its floating_ip_address a manager: a manager alone has both.
+  t.equal((await manager('POST', '/v2.0/floatingips', fip('172.24.70.50'))).status, 201, 'a manager picks a floating IP address (manager implies member)')
+  t.equal((await member('POST', '/v2.0/floatingips', fip('172.24.70.51'))).status, 403, 'a member may not')
+  t.equal((await manager('GET', '/v2.0/networks')).status, 200, 'a manager reads (member implies reader)')
+  // binding:host_id is for admins and the service role; the service role implies no project role.
+  const bound = await service('POST', '/v2.0/ports', { port: { network_id: shared, 'binding:host_id': 'node-7' } })
+  t.equal(bound.status, 201, `the service role binds a port${bound.status === 201 ? '' : ` (${JSON.stringify(bound.body)})`}`)
+  t.equal(bound.body.port?.['binding:host_id'], 'node-7', 'and reads the binding')
+  t.equal((await manager('POST', '/v2.0/ports', { port: { network_id: shared, 'binding:host_id': 'node-7' } })).status, 403, 'a manager does not')
+  t.equal((await service('POST', '/v2.0/networks', { network: { name: 'n' } })).status, 403, 'service is not member: it creates no network of its own')
 })
 
 t.test('the openstack CLI is refused with 403 where the policy says so', async t => {

@@ -34,6 +34,8 @@ export interface StartOptions {
   adminToken?: string
   adminPassword?: string
   quiet?: boolean
+  /** a policy.yaml (or policy.json) of rules over Neutron's defaults: `--policy-file` */
+  policyFile?: string
   /** more flags for `dragonflow api` (e.g. --pubsub mqtt --mqtt-url URL) */
   extraArgs?: string[]
 }
@@ -55,6 +57,7 @@ export async function startApi(opts: StartOptions): Promise<ApiProcess> {
   if (opts.adminToken) args.push('--admin-token', opts.adminToken)
   if (opts.adminPassword) args.push('--admin-password', opts.adminPassword)
   if (opts.quiet) args.push('--quiet')
+  if (opts.policyFile !== undefined) args.push('--policy-file', opts.policyFile)
   if (opts.extraArgs) args.push(...opts.extraArgs)
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
