@@ -167,9 +167,8 @@ export class LocalController extends EventEmitter {
     this.reactive = new ReactiveL3({ idleTimeout: opts.l3IdleTimeout ?? 30, log: opts.log })
     this.packetIns = new PacketInHost({
       datapath: opts.datapath, log: opts.log, info: opts.log, floodPorts: n => this.floodPorts(n), tunnelOfport: () => this.tunnelOfport,
-      onResult: (conn, m, inPort, result) => {
-        this.reactive.onPacketIn(conn, m, inPort, result, { context: this.flows.context, generation: this.generation })
-      },
+      reinject: (conn, m, inPort, result) =>
+        this.reactive.onPacketIn(conn, m, inPort, result, { context: this.flows.context, generation: this.generation }),
     })
   }
 

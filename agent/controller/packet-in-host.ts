@@ -5,7 +5,7 @@
 // A packet-in that cannot be handled is counted per cause and logged once; the host goes on.
 // Every verdict of the slow path is counted as `action/reason` (the first of each kind is logged once, so an
 // operator, and the end-to-end tests, can see what the slow path decided about a punt).
-import { OFPP_IN_PORT, matchGet, oxm, packetOut, type OfConnection, type PacketIn, type PacketOut } from '../openflow/index.js'
+import { OFPP_IN_PORT, matchGet, oxm, packetOut, type Action, type OfConnection, type PacketIn, type PacketOut } from '../openflow/index.js'
 import type { DatapathApi, PacketInResult } from '../../datapath/host/index.js'
 
 export interface PacketInStats {
@@ -31,8 +31,21 @@ export interface PacketInHostOptions {
   info?: (line: string) => void
   /** called after each packet-in is handled (benchmarks, tests) */
   onHandled?: (ms: number) => void
-  /** called with the slow path's result once its PACKET_OUTs are written (reactive flow installs) */
+  /** called with the slow path's result once its PACKET_OUTs are written */
   onResult?: (conn: OfConnection, m: PacketIn, inPort: number, result: PacketInResult) => void
+  /**
+   * Called before the frame is forwarded: true when a flow now on the switch takes this punt (a reactive route
+   * just cached). The frame then goes back into the switch at the table that punted it, with its registers,
+   * so the switch's own conntrack and ACL stages decide it instead of the slow path's verdict (the switch's
+   * connection table, not the slow path's, knows the connection the frame belongs to).
+   */
+  reinject?: (conn: OfConnection, m: PacketIn, inPort: number, result: PacketInResult) => boolean
+}
+
+/** Pipeline metadata the switch reported with a packet-in, as set-field actions that restore it. */
+const RESTORED = /^(NXM_NX_REG\d+|OXM_OF_METADATA|OXM_OF_TUNNEL_ID|NXM_NX_TUN_IPV4_(SRC|DST))$/
+function restoreMetadata (m: PacketIn): Action[] {
+  return m.match.filter(f => RESTORED.test(f.name)).map(f => ({ type: 'OFPAT_SET_FIELD' as const, field: { ...f, mask: undefined, hasMask: false } }))
 }
 
 export class PacketInHost {
@@ -77,7 +90,9 @@ export class PacketInHost {
     }
     for (const r of result.replies) send(r.packet, r.ofport)
     const v = result.verdict
-    if ((v.action === 'output' || v.action === 'in_port') && v.ofport !== undefined) send(v.packet, v.action === 'in_port' ? inPort : v.ofport)
+    if (this.opts.reinject?.(conn, m, inPort, result) === true) {
+      out.push(packetOut(Buffer.from(m.data), [...restoreMetadata(m), { type: 'NXAST_RESUBMIT_TABLE', table: m.tableId }], inPort))
+    } else if ((v.action === 'output' || v.action === 'in_port') && v.ofport !== undefined) send(v.packet, v.action === 'in_port' ? inPort : v.ofport)
     else if (v.action === 'in_port') send(v.packet, inPort)
     else if (v.action === 'flood' && v.network !== undefined) {
       for (const p of this.opts.floodPorts(v.network)) if (p !== inPort) send(v.packet, p)

@@ -59,6 +59,9 @@ export interface ReactiveL3Options {
 
 interface Bucket { tokens: number; at: number }
 
+/** Slow-path drops that the switch's own conntrack and ACL stages decide once the frame is re-injected. */
+const SWITCH_DECIDES = new Set(['acl_deny', 'ct_invalid', 'ct_blocked', 'ct_full'])
+
 /**
  * Routing mode for a plan: reactive when the operator asks for it, or when the plan places l3_route as a
  * reactive cache on this profile (then the cache holds what the plan says the table holds).
@@ -103,19 +106,27 @@ export class ReactiveL3 {
     this.opts.log(line)
   }
 
-  /** After the slow path handled a packet-in (PacketInHost.onHandledResult). */
-  onPacketIn (conn: OfConnection, m: PacketIn, inPort: number, result: PacketInResult, ctx: { context: Context, generation: number }): void {
+  /**
+   * A packet-in the slow path decided (PacketInHost's reinject hook): a reactive-miss punt the slow path routed
+   * gets its flow cached. True when a flow for it is on the switch now: the host then puts the frame back into
+   * the switch, whose conntrack knows its connection. A frame the slow path dropped for a security-group or
+   * conntrack reason is cached too: the slow path's connection table never saw the connection the switch
+   * tracks (a reply whose request the switch forwarded looks unsolicited to it), and the switch's ACL stages
+   * decide the frame after the route anyway.
+   */
+  onPacketIn (conn: OfConnection, m: PacketIn, inPort: number, result: PacketInResult, ctx: { context: Context, generation: number }): boolean {
     const c = parseCookie(m.cookie)
-    if (!('reactiveMiss' in c.subject)) return
+    if (!('reactiveMiss' in c.subject)) return false
     this.counts.misses++
-    const v = result.verdict.action
-    if (!this.enabled || (v !== 'output' && v !== 'flood' && v !== 'tunnel')) { this.counts.notRouted++; return }
+    const v = result.verdict
+    const routed = v.action === 'output' || v.action === 'flood' || v.action === 'tunnel' || SWITCH_DECIDES.has(v.reason)
+    if (!this.enabled || !routed) { this.counts.notRouted++; return false }
     const fields = routedFields(m.data)
-    if (fields === undefined) { this.counts.notRouted++; return }
+    if (fields === undefined) { this.counts.notRouted++; return false }
     const flow = emitReactiveRoute(ctx.context, {
       router: c.subject.reactiveMiss, routerMac: fields.ethDst, dst: fields.dst, idleTimeout: this.opts.idleTimeout,
     }, { generation: ctx.generation })
-    if (flow === undefined) { this.counts.notRouted++; return }
+    if (flow === undefined) { this.counts.notRouted++; return false }
     const match = encodeMatch(flow.match)
     const key = matchKey(flow.table, flow.priority, match)
     // A miss for a key we believe live means the switch no longer has it (a live exact flow outranks the miss
@@ -125,12 +136,12 @@ export class ReactiveL3 {
     if (!again && this.live.size >= this.cap) {
       this.counts.refusedFull++
       this.once('full', `reactive l3: ${this.cap} flows live (the cap); further destinations are forwarded by the slow path, not cached (counted)`)
-      return
+      return false
     }
     if (!this.take(inPort)) {
       this.counts.refusedRate++
       this.once('rate', `reactive l3: in_port ${inPort} spent its install budget; its further misses are forwarded, not cached (counted)`)
-      return
+      return false
     }
     conn.send(flowMod(OFPFC_ADD, {
       tableId: flow.table, priority: flow.priority, cookie: flow.cookie, match, instructions: encodeInstructions(flow),
@@ -141,6 +152,7 @@ export class ReactiveL3 {
     if (again) this.counts.reinstalls++
     else this.counts.installs++
     this.schedulePoll()
+    return true
   }
 
   private take (inPort: number): boolean {

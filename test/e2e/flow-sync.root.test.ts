@@ -9,6 +9,7 @@ import t from 'tap'
 import { DesiredFlows, FlowSync } from '../../agent/flows/index.js'
 import { OfController } from '../../agent/openflow/index.js'
 import type { Entry, Topology } from '../../datapath/host/entries.js'
+import { OF_TABLE_BASE, STAGE_EGRESS } from '../../datapath/spec/stages.js'
 import { emitOpenFlow } from '../../offload/openflow/emitter.js'
 import { PROACTIVE_GENERATION, parseCookie } from '../../offload/openflow/layout.js'
 import type { Flow } from '../../offload/openflow/flow.js'
@@ -51,7 +52,7 @@ t.test('FlowSync on a real switch', { skip }, async t => {
 
   // a flow left by an older generation, and a flow whose actions drifted
   await ovs.ofctl('add-flow', br, 'cookie=0x5000000000000,table=10,priority=7,in_port=99,actions=drop')
-  await ovs.ofctl('mod-flows', br, 'table=17,reg2=0x1,actions=drop')
+  await ovs.ofctl('mod-flows', br, `table=${OF_TABLE_BASE + STAGE_EGRESS},reg2=0x1,actions=drop`)
   const fixed = await fresh(flows).resync(3)
   t.equal(fixed.deleted, 1, 'the stale flow is deleted')
   t.equal(fixed.added, 1, 'the drifted flow is replaced')
