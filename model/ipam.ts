@@ -97,17 +97,35 @@ export function inCidr(cidr: string, address: string): boolean {
  * Undefined when the pools are exhausted from there.
  */
 export function pickAddress(pools: Pool[], taken: (address: string) => boolean, from?: bigint): string | undefined {
+  return freeAddresses(pools, taken, { from, limit: 1 }).addresses[0]
+}
+
+export interface FreeScan {
+  /** Free addresses in pool order, at most `limit`. */
+  addresses: string[]
+  /** The first free address seen (as a number): every pool address from `from` up to it is taken. */
+  firstFree?: bigint
+}
+
+/**
+ * Up to `limit` free addresses of the pools, in order, from `from` on. The scan is bounded by the taken
+ * addresses it steps over plus `limit`; a cap keeps a huge exhausted range from stalling the caller.
+ */
+export function freeAddresses(pools: Pool[], taken: (address: string) => boolean, opts: { from?: bigint | undefined; limit: number }): FreeScan {
+  const out: FreeScan = { addresses: [] }
+  let budget = 1_000_000
   for (const p of pools) {
     const s = parseIp(p.start), e = parseIp(p.end)
     if (!s || !e) continue
-    // The scan is bounded by the number of taken addresses in practice; cap it for huge exhausted ranges.
-    let budget = 1_000_000
-    for (let v = from !== undefined && from > s.value ? from : s.value; v <= e.value && budget > 0; v++, budget--) {
+    for (let v = opts.from !== undefined && opts.from > s.value ? opts.from : s.value; v <= e.value && budget > 0; v++, budget--) {
       const text = formatIp({ version: s.version, value: v })
-      if (!taken(text)) return text
+      if (taken(text)) continue
+      out.firstFree ??= v
+      out.addresses.push(text)
+      if (out.addresses.length >= opts.limit) return out
     }
   }
-  return undefined
+  return out
 }
 
 /** Size of the pools (for quota details and subnet usage). */

@@ -31,9 +31,17 @@ export class Db {
     return o ? asRow<T>(o) : undefined
   }
 
-  async list<T>(table: string, topic?: string): Promise<Row<T>[]> {
-    const rows = await this.wrap(() => this.store.list(table, topic ? { topic } : undefined))
+  /** `opts.prefix`: only ids that start with it (a subnet's allocation records are `<subnet>_<address>`). */
+  async list<T>(table: string, topic?: string, opts: { prefix?: string } = {}): Promise<Row<T>[]> {
+    const filter = { ...(topic ? { topic } : {}), ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}) }
+    const rows = await this.wrap(() => this.store.list(table, filter))
     return rows.map(o => asRow<T>(o))
+  }
+
+  /** Ids of the objects `list` would return; no copies of the objects where the driver can avoid them. */
+  async ids(table: string, topic?: string): Promise<string[]> {
+    const opts = topic ? { topic } : undefined
+    return this.wrap(async () => this.store.ids ? this.store.ids(table, opts) : (await this.store.list(table, opts)).map(o => o.id))
   }
 
   async transact(ops: TxOp[]): Promise<StoredObject[]> {

@@ -41,10 +41,9 @@ export class Neutron {
     return (await this.ownedIds(projectId, table)).size
   }
 
-  /** Ids of the objects of `table` that belong to the project. */
+  /** Ids of the objects of `table` that belong to the project (its topic is derived from project_id; no copies). */
   private async ownedIds(projectId: string, table: string): Promise<Set<string>> {
-    const rows = await this.db.list<{ project_id: string }>(table, projectTopic(projectId))
-    return new Set(rows.filter(r => r.value.project_id === projectId).map(r => r.id))
+    return new Set(await this.db.ids(table, projectTopic(projectId)))
   }
 
   /**

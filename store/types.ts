@@ -55,6 +55,8 @@ export class StoreError extends Error {
 
 export type Unsubscribe = () => Promise<void>
 
+export interface ListOptions { topic?: string; prefix?: string }
+
 export interface Store {
   get(table: string, id: string): Promise<StoredObject | undefined>
   create(table: string, id: string, value: Record<string, unknown>, topics: string[]): Promise<StoredObject>
@@ -63,7 +65,10 @@ export interface Store {
   delete(table: string, id: string, version?: number): Promise<void>
   /** All-or-nothing; acknowledged only once durable. Returns the written objects (deletes omitted). */
   transact(ops: TxOp[]): Promise<StoredObject[]>
-  list(table: string, opts?: { topic?: string }): Promise<StoredObject[]>
+  /** `topic`: only objects published on it; `prefix`: only ids starting with it (a subnet's allocation records). */
+  list(table: string, opts?: ListOptions): Promise<StoredObject[]>
+  /** The ids `list` would return, without the objects (counts, quota checks); optional: Db falls back to list. */
+  ids?(table: string, opts?: ListOptions): Promise<string[]>
   /** Next unique small integer of a key space ('network', 'port', 'router'), never reused; atomic across clients. */
   allocateKey(space: string): Promise<number>
   /** Changes to `table` (all tables when absent), in commit order, from now on. */

@@ -153,6 +153,39 @@ export function storeConformance(t: Test, makeHarness: () => Promise<StoreHarnes
     t.same(await s.list('empty'), [], 'an unknown table is empty')
   })
 
+  withStore('list follows topics that change and objects that go; by id prefix; ids alone', async (t, s) => {
+    await s.create('port', 'sub1_10.0.0.2', {}, ['network:n1'])
+    await s.create('port', 'sub1_10.0.0.3', {}, ['network:n1'])
+    await s.create('port', 'sub10_10.0.0.2', {}, ['network:n1'])
+    await s.create('port', 'sub2_10.0.0.2', {}, ['network:n2'])
+    const ids = async (opts?: { topic?: string; prefix?: string }): Promise<string[]> => (await s.list('port', opts)).map(o => o.id).sort()
+    t.same(await ids({ prefix: 'sub1_' }), ['sub1_10.0.0.2', 'sub1_10.0.0.3'], 'an id prefix is a prefix, not a pattern (sub10_ is not sub1_)')
+    t.same(await ids({ prefix: 'sub1', topic: 'network:n1' }), ['sub10_10.0.0.2', 'sub1_10.0.0.2', 'sub1_10.0.0.3'], 'prefix and topic together')
+    await s.update('port', 'sub1_10.0.0.3', {}, 1, ['network:n2'])
+    t.same(await ids({ topic: 'network:n1' }), ['sub10_10.0.0.2', 'sub1_10.0.0.2'], 'an object leaves the topics it no longer has')
+    t.same(await ids({ topic: 'network:n2' }), ['sub1_10.0.0.3', 'sub2_10.0.0.2'], 'and joins its new ones')
+    await s.delete('port', 'sub2_10.0.0.2')
+    t.same(await ids({ topic: 'network:n2' }), ['sub1_10.0.0.3'], 'a deleted object is gone from its topics')
+    if (s.ids) {
+      t.same((await s.ids('port', { topic: 'network:n1' })).sort(), ['sub10_10.0.0.2', 'sub1_10.0.0.2'], 'ids() gives the ids list() would')
+      t.same((await s.ids('port', { prefix: 'sub1_' })).sort(), ['sub1_10.0.0.2', 'sub1_10.0.0.3'])
+      t.same(await s.ids('empty'), [])
+    }
+  })
+
+  withStore('a list bigger than one read (etcd pages: 1000 keys) is complete', async (t, s) => {
+    const n = 2_345
+    for (let i = 0; i < n; i += 100) {
+      await s.transact(Array.from({ length: Math.min(100, n - i) }, (_, j) => ({
+        op: 'create' as const, table: 'ip_allocations', id: `s_${String(i + j).padStart(5, '0')}`, topics: ['network:n1'], value: { n: i + j, pad: 'x'.repeat(200) },
+      })))
+    }
+    const all = await s.list('ip_allocations', { topic: 'network:n1' })
+    t.equal(all.length, n, `all ${n} objects`)
+    t.equal(new Set(all.map(o => o.id)).size, n, 'none twice (pages do not overlap)')
+    t.equal((await s.list('ip_allocations', { prefix: 's_01' })).length, 1000, 'a prefix over page boundaries')
+  })
+
   withStore('concurrent key allocation never hands out a key twice', async (t, s, h) => {
     const clients = [s, ...(await Promise.all([1, 2, 3].map(() => h.client())))]
     const keys = await Promise.all(Array.from({ length: 200 }, (_, i) => (clients[i % 4] as Store).allocateKey('port')))

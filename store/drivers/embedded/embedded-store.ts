@@ -5,9 +5,10 @@
 // checked against (committed state + the batch so far), written with one write and one fdatasync, applied, and
 // only then acknowledged and delivered to watchers. Readers therefore never see a write that is not yet durable.
 import { existsSync, mkdirSync, unlinkSync } from 'node:fs'
+import { copyJson } from '../../json-copy.js'
 import { asJson, checkKeySpace, objectKey, planTransaction } from '../../tx-plan.js'
 import {
-  type Change, type Store, StoreError, type StoredObject, type TxOp, type Unsubscribe,
+  type Change, type ListOptions, type Store, StoreError, type StoredObject, type TxOp, type Unsubscribe,
 } from '../../types.js'
 import { WarningLog } from '../../warning-log.js'
 import { fsyncDir, listFiles, logPath } from './data-dir.js'
@@ -16,7 +17,7 @@ import { LogWriter } from './log-writer.js'
 import { encodeRecord } from './record-codec.js'
 import { recover } from './recovery.js'
 import { writeSnapshot } from './snapshot.js'
-import { applyRecord, getObject, type LogRecord, type State } from './state.js'
+import { applyRecord, getObject, type LogRecord, objectsOf, type State } from './state.js'
 
 export interface EmbeddedOptions {
   dir: string
@@ -90,7 +91,7 @@ export class EmbeddedStore implements Store {
   async get(table: string, id: string): Promise<StoredObject | undefined> {
     this.checkOpen()
     const obj = getObject(this.state, table, id)
-    return obj && structuredClone(obj) // callers may edit what they read; the committed copy must not change
+    return obj && copyJson(obj) // callers may edit what they read; the committed copy must not change
   }
 
   async create(table: string, id: string, value: Record<string, unknown>, topics: string[]): Promise<StoredObject> {
@@ -116,12 +117,18 @@ export class EmbeddedStore implements Store {
     })
   }
 
-  async list(table: string, opts?: { topic?: string }): Promise<StoredObject[]> {
+  async list(table: string, opts?: ListOptions): Promise<StoredObject[]> {
     this.checkOpen()
     const out: StoredObject[] = []
-    for (const o of this.state.tables.get(table)?.values() ?? []) {
-      if (opts?.topic === undefined || o.topics.includes(opts.topic)) out.push(structuredClone(o))
-    }
+    for (const o of objectsOf(this.state, table, opts?.topic)) if (opts?.prefix === undefined || o.id.startsWith(opts.prefix)) out.push(copyJson(o))
+    return out
+  }
+
+  /** Like list, ids only: nothing is copied, so a count over a big table (a quota check) stays cheap. */
+  async ids(table: string, opts?: ListOptions): Promise<string[]> {
+    this.checkOpen()
+    const out: string[] = []
+    for (const o of objectsOf(this.state, table, opts?.topic)) if (opts?.prefix === undefined || o.id.startsWith(opts.prefix)) out.push(o.id)
     return out
   }
 
@@ -224,8 +231,8 @@ export class EmbeddedStore implements Store {
       applyRecord(this.state, a.record)
       this.recordsSinceSnapshot++
       if (a.job.kind === 'key') a.job.resolve(a.result as number)
-      else a.job.resolve(structuredClone(a.result as StoredObject[]))
-      for (const change of a.record.changes) this.deliver(structuredClone({ ...change, revision: a.record.seq }))
+      else a.job.resolve(copyJson(a.result as StoredObject[]))
+      for (const change of a.record.changes) this.deliver(copyJson({ ...change, revision: a.record.seq }))
     }
   }
 

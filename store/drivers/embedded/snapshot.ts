@@ -41,6 +41,7 @@ export function readSnapshot(path: string, state: State): void {
     throw new StoreError('bad_record', `${path} offset 0: not a snapshot record`)
   }
   state.tables.clear()
+  state.byTopic.clear()
   for (const o of snap.objects) putObject(state, o)
   state.keys = new Map(Object.entries(snap.keys))
   state.seq = snap.seq as number

@@ -2,9 +2,9 @@
 // checks, key allocation by CAS on a counter key, watch by etcd watch (which resumes from its last revision after
 // a reconnect, so no change is missed across an etcd restart).
 import { randomBytes } from 'node:crypto'
-import { Etcd3, type IKeyValue, type IOptions, type Namespace, type Watcher } from 'etcd3'
+import { Etcd3, type IKeyValue, type IOptions, type Namespace, Range, type Watcher } from 'etcd3'
 import { asJson, checkOps } from '../../tx-plan.js'
-import { type Change, type Store, StoreError, type StoredObject, type TxOp, type Unsubscribe } from '../../types.js'
+import { type Change, type ListOptions, type Store, StoreError, type StoredObject, type TxOp, type Unsubscribe } from '../../types.js'
 import { decodeEvent, decodeObject, encodeBody } from './codec.js'
 import { committedEarlier, explainFailure } from './txn-outcome.js'
 import { WarningLog } from '../../warning-log.js'
@@ -19,6 +19,9 @@ export interface EtcdOptions {
   dialTimeoutMs?: number
   onWarning?: (err: StoreError) => void
 }
+
+/** Keys per range of a list (each a few hundred bytes: well under gRPC's 4 MiB per message). */
+const LIST_PAGE = 1000
 
 type Backoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>
 
@@ -110,15 +113,38 @@ export class EtcdStore implements Store {
     return out
   }
 
-  async list(table: string, opts?: { topic?: string }): Promise<StoredObject[]> {
+  /**
+   * One range per LIST_PAGE keys, all at the revision of the first page (one consistent snapshot): a single
+   * range of a big table is one gRPC message, and past 4 MiB (about 20k allocation records) etcd3 refuses it
+   * (RESOURCE_EXHAUSTED), which failed every create of a process that had to read the table.
+   */
+  async list(table: string, opts?: ListOptions): Promise<StoredObject[]> {
     this.checkOpen()
-    const res = await guard('list', () => this.ns.getAll().prefix(tablePrefix(table)).exec())
     const out: StoredObject[] = []
-    for (const kv of res.kvs) {
-      const obj = decodeObject(this.relative(kv), kv)
-      if (opts?.topic === undefined || obj.topics.includes(opts.topic)) out.push(obj)
+    const range = Range.prefix(tablePrefix(table) + (opts?.prefix ?? ''))
+    let start: Buffer = range.start
+    let revision: string | undefined
+    for (;;) {
+      const page = this.ns.getAll().inRange(new Range(start, range.end)).limit(LIST_PAGE)
+      if (revision !== undefined) page.revision(revision)
+      const res = await guard('list', () => page.exec())
+      revision ??= res.header.revision
+      for (const kv of res.kvs) {
+        const obj = decodeObject(this.relative(kv), kv)
+        if (opts?.topic === undefined || obj.topics.includes(opts.topic)) out.push(obj)
+      }
+      const last = res.kvs.at(-1)
+      if (!res.more || !last) return out
+      start = Buffer.concat([Buffer.from(this.relative(last), 'utf8'), Buffer.from([0])]) // the next key after it
     }
-    return out
+  }
+
+  /** Like list, ids only: without a topic a keys-only range; a topic lives in the body, so that is read. */
+  async ids(table: string, opts?: ListOptions): Promise<string[]> {
+    this.checkOpen()
+    if (opts?.topic !== undefined) return (await this.list(table, opts)).map(o => o.id)
+    const keys = await guard('list keys', () => this.ns.getAll().prefix(tablePrefix(table) + (opts?.prefix ?? '')).keys())
+    return keys.map(k => parseObjectPath(k.startsWith(this.prefix) ? k.slice(this.prefix.length) : k)?.id).filter((id): id is string => id !== undefined)
   }
 
   /** Every table that holds at least one object, sorted. */
