@@ -11,6 +11,7 @@ import { ctSweep } from '../tables/conntrack'
 import { outputArea, returnList } from './io'
 import { pkt, resetPacket } from './packet'
 import { runPipeline } from './pipeline'
+import { READ_AHEAD_RUN, noteFrame, readAheadWanted, readNoted } from './read-ahead'
 import { startTrace } from './trace'
 import { VERDICT_RECORD_BYTES, writeVerdictRecord } from './verdict-record'
 
@@ -29,6 +30,15 @@ export const FRAME_TAILROOM: i32 = 64
   return off + len <= <u64>batchLen ? <u32>len : 0
 }
 
+/** The connection slots of frames [from, to) read before they are processed (read-ahead.ts). */
+function readAhead(batch: usize, batchLen: usize, descs: usize, from: usize, to: usize): void {
+  for (let i = from; i < to; i++) {
+    const d = descs + i * <usize>BATCH_DESC_BYTES
+    noteFrame(batch + <usize>load<u32>(d), <i32>frameLen(batch, batchLen, d), load<u32>(d, 8), load<u32>(d, 12))
+  }
+  readNoted()
+}
+
 /** `nowMs`: the host's clock for the whole batch (connection expiry). */
 export function processBatch(batch: usize, batchLen: usize, nowMs: f64): usize {
   startTrace(false)
@@ -42,7 +52,9 @@ export function processBatch(batch: usize, batchLen: usize, nowMs: f64): usize {
   const out = outputArea(total)
   store<u32>(out, <u32>count)
   let frame = out + 4 + count * <usize>VERDICT_RECORD_BYTES
+  const ahead = readAheadWanted()
   for (let i: usize = 0; i < count; i++) {
+    if (ahead && (i & <usize>(READ_AHEAD_RUN - 1)) == 0) readAhead(batch, batchLen, descs, i, min(i + <usize>READ_AHEAD_RUN, count))
     const d = descs + i * <usize>BATCH_DESC_BYTES
     const len = frameLen(batch, batchLen, d)
     copyBytes(frame, batch + <usize>load<u32>(d), <usize>len)

@@ -48,8 +48,12 @@ export const PROTO_NONE: u32 = 0xffff
   ctZone: u32 = 0
   /** ct_mark of the connection found (CT_MARK_BLOCKED) */
   ctMark: u32 = 0
-  /** that connection (record + 1, tables/conntrack.ts), 0 = none: a second lookup in its zone reuses it */
+  /** that connection (slot + 1, tables/conntrack.ts), 0 = none: a second lookup in its zone reuses it */
   ctConn: u32 = 0
+  /** the acl_port row of the port the current ct/acl pair enforces (0 = none): found once, by the ct stage */
+  aclRow: usize = 0
+  /** that pair's packet is always allowed (DHCP, ND, MLD: acl-packet.ts alwaysAllowed), as its ct stage found */
+  aclAlways: bool = false
 
   // verdict
   action: i32 = VERDICT_DROP

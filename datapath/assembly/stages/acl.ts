@@ -14,8 +14,11 @@ import { step, traceAddr, tracing } from '../pipeline/trace'
 import { drop } from '../pipeline/verdict'
 import { groupAllows, matchedRule } from '../tables/acl-index'
 import { ctCommit, ctMark, ctSetMark } from '../tables/conntrack'
-import { aclPortGroup, aclPortGroupCount, aclPortRow, aclPortStateful } from './acl-ports'
-import { alwaysAllowed, l4Value, remoteAddress } from './acl-packet'
+import { aclPortGroup, aclPortGroupCount, aclPortStateful } from './acl-ports'
+import { l4Value, remoteAddress } from './acl-packet'
+
+// Each runs right after its ct stage (pipeline.ts), on the same port and under the same condition: the port's
+// acl_port row is the one that stage found (pkt.aclRow), and so is whether the packet is always allowed.
 
 /** ls_in_acl: the source port's egress rules. Returns true when the packet was dropped. */
 export function aclFromPort(): bool {
@@ -28,14 +31,14 @@ export function aclToPort(): bool {
 }
 
 function aclStage(stage: i32, port: u32, direction: u32): bool {
-  const row = aclPortRow(port)
+  const row = pkt.aclRow
   if (row == 0) return false
   if (pkt.family == 0) {
     // ARP and other ethertypes: port security already checked what can be checked
     step(stage, TRACE_SKIP, TRACE_KIND_ACL, 0, port, 0, direction)
     return false
   }
-  if (alwaysAllowed(direction)) return pass(stage, port, direction, 0)
+  if (pkt.aclAlways) return pass(stage, port, direction, 0)
   const state = pkt.ctState
   if (!aclPortStateful(row) || state == 0) {
     // stateless (or a later fragment, which conntrack cannot follow): the rules alone, nothing committed

@@ -53,6 +53,14 @@ export function clearClassify(): void {
   tunnels.clear()
 }
 
+/** The network of frames from `inPort` with VLAN id `vid` (0 = untagged), or NO_NETWORK (read-ahead only). */
+export function classifyNetwork(inPort: u32, vid: u32): u32 {
+  const v = ports.findWords(<u64>inPort | (<u64>vid << 32))
+  return v == 0 ? NO_NETWORK : load<u32>(v)
+}
+
+export const NO_NETWORK: u32 = 0xffffffff
+
 /** Sets network and source port; true when the packet was dropped. */
 export function classify(): bool {
   if (pkt.tunnelKey != 0 || pkt.decapsulated) {

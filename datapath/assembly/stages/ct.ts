@@ -30,9 +30,12 @@ export function ctToPort(): bool {
 
 function ctStage(stage: i32, port: u32, direction: u32): void {
   const row = aclPortRow(port)
+  pkt.aclRow = row // for the acl stage that follows (same port)
   if (row == 0) return // not enforced here: no step, as if the stage were absent
   const zone = pkt.network & 0xffff
-  if (pkt.family == 0 || !aclPortStateful(row) || alwaysAllowed(direction)) {
+  const always = pkt.family != 0 && alwaysAllowed(direction)
+  pkt.aclAlways = always
+  if (pkt.family == 0 || always || !aclPortStateful(row)) {
     step(stage, TRACE_SKIP, TRACE_KIND_CT, 0, zone, 0, 0)
     return
   }
