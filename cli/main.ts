@@ -1,6 +1,6 @@
 // `dragonflow <command> [args]`: dispatches to the commands listed here (loaded lazily, so that `trace`
 // does not pay for the API server's imports).
-import { type Command, UsageError } from './command.js'
+import { type Command, HelpRequested, UsageError, helpText } from './command.js'
 
 type Loader = () => Promise<Command>
 
@@ -28,6 +28,14 @@ export async function run(argv: string[]): Promise<number> {
   const key = twoWord in COMMANDS ? twoWord : first
   const loader = COMMANDS[key]
   if (!loader) {
+    // `dragonflow offload --help`: the first word of multi-word commands lists them
+    const subs = Object.keys(COMMANDS).filter(n => n.startsWith(`${first} `))
+    if (subs.length > 0 && (second === undefined || second === '--help' || second === '-h')) {
+      const text = `dragonflow ${first}: commands:\n${subs.map(n => `  dragonflow ${n}`).join('\n')}`
+      if (second === undefined) { console.error(text); return 2 }
+      console.log(text)
+      return 0
+    }
     console.error(`dragonflow: unknown command '${first}' (try 'dragonflow help')`)
     return 2
   }
@@ -36,8 +44,12 @@ export async function run(argv: string[]): Promise<number> {
   try {
     return await command.run(args)
   } catch (err) {
+    if (err instanceof HelpRequested) {
+      console.log(helpText(command))
+      return 0
+    }
     if (err instanceof UsageError) {
-      console.error(`dragonflow ${command.name}: ${err.message}\nusage: ${command.usage}`)
+      console.error(`dragonflow ${command.name}: ${err.message}\nusage: ${command.usage}\n(all flags: dragonflow ${command.name} --help)`)
       return 2
     }
     console.error(`dragonflow ${command.name}: ${err instanceof Error ? err.message : String(err)}`)
@@ -50,7 +62,7 @@ async function help(topic: string): Promise<number> {
     const loader = COMMANDS[topic]
     if (!loader) { console.error(`dragonflow: no command '${topic}'`); return 2 }
     const c = await loader()
-    console.log(`${c.summary}\nusage: ${c.usage}`)
+    console.log(helpText(c))
     return 0
   }
   console.log('usage: dragonflow <command> [options]\n\ncommands:')

@@ -4,7 +4,7 @@
 // hardware profile and the controller.
 import { isIPv4 } from 'node:net'
 import { hostname } from 'node:os'
-import { type Command, UsageError, parseFlags } from '../command.js'
+import { type Command, type Flag, UsageError, parseFlags } from '../command.js'
 import { TopologyCompiler } from '../../agent/compiler/index.js'
 import { LocalController } from '../../agent/controller/local-controller.js'
 import { createDatapath } from '../../datapath/host/index.js'
@@ -29,6 +29,12 @@ export interface AgentSetup {
   /** the control socket (`dragonflow flows --check --control PATH`) */
   controlSocket?: string
 }
+
+/** The flags behind l3Flags, declared by `agent` and `serve`. */
+export const L3_FLAGS: readonly Flag[] = [
+  { name: 'l3', type: 'string', value: 'proactive|reactive', description: 'routing on OVS: proactive LPM flows (default) or reactive exact-match flows' },
+  { name: 'l3-idle-timeout', type: 'string', value: 'SECONDS', description: 'idle timeout of reactive L3 flows, 1..65535 (default 30)' },
+]
 
 /** --l3 proactive|reactive and --l3-idle-timeout SECONDS (1..65535, the OpenFlow field), shared with `serve`. */
 export function l3Flags (flags: { get: (name: string) => string | undefined }): { l3?: L3Mode, l3IdleTimeout?: number } {
@@ -80,6 +86,23 @@ export async function untilSignal (): Promise<string> {
   })
 }
 
+const FLAGS: readonly Flag[] = [
+  { name: 'store', type: 'string', value: 'etcd|embedded', description: 'the shared store driver (default etcd with --etcd-endpoints, else embedded)' },
+  { name: 'etcd-endpoints', type: 'string', value: 'URLS', description: 'etcd endpoints, comma-separated' },
+  { name: 'data-dir', type: 'string', value: 'DIR', description: 'directory of an embedded store this process owns' },
+  { name: 'pubsub', type: 'string', value: 'etcd-watch|mqtt', description: 'an extra change feed' },
+  { name: 'mqtt-url', type: 'string', value: 'URL', description: 'the MQTT broker of --pubsub mqtt' },
+  { name: 'ovsdb', type: 'string', value: 'unix:PATH|tcp:HOST:PORT', description: 'the ovsdb-server of this node (required)' },
+  { name: 'of-socket', type: 'string', value: 'PATH', description: 'OpenFlow socket br-int connects to, inside OVS\'s rundir (required)' },
+  { name: 'chassis-id', type: 'string', value: 'ID', description: 'this node\'s chassis id (default the host name)' },
+  { name: 'tunnel-ip', type: 'string', value: 'IP', description: 'IPv4 address of this node\'s tunnel endpoint' },
+  { name: 'tunnel', type: 'string', value: 'vxlan|geneve', description: 'tunnel type (needs --tunnel-ip)' },
+  { name: 'profile', type: 'string', value: 'NAME|PATH.json', description: 'hardware profile (default ovs-userspace)' },
+  { name: 'control', type: 'string', value: 'PATH', description: 'a control socket (`dragonflow flows --check --control PATH`)' },
+  { name: 'quiet', type: 'boolean', description: 'no log lines' },
+  ...L3_FLAGS,
+]
+
 const command: Command = {
   name: 'agent',
   summary: 'run the local controller of this node against a shared store and a running Open vSwitch',
@@ -87,8 +110,9 @@ const command: Command = {
     '                        --of-socket PATH [--chassis-id ID] [--tunnel-ip IP [--tunnel vxlan|geneve]] [--profile ovs-userspace] [--quiet]\n' +
     '                        [--l3 proactive|reactive] [--l3-idle-timeout SECONDS (default 30)] [--control PATH (a control socket)]\n' +
     '       (or --store embedded --data-dir DIR for a store this process owns)',
+  flags: FLAGS,
   async run (args) {
-    const { flags, rest } = parseFlags(args, ['quiet'])
+    const { flags, rest } = parseFlags(args, FLAGS)
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
     const l3 = l3Flags(flags)
     const ovsdbTarget = flags.get('ovsdb')

@@ -1,12 +1,12 @@
 // `dragonflow api`: the Neutron-compatible API (and the Keystone subset) over a store chosen by flags or a
 // JSON config file. This is the composition root of the northbound side: the only place that opens a store.
 import { readFileSync } from 'node:fs'
-import { type Command, UsageError, parseFlags } from '../command.js'
+import { type Command, type Flag, UsageError, parseFlags } from '../command.js'
 import type { AuthMode } from '../../northbound/auth.js'
 import type { Policy } from '../../northbound/policy/engine.js'
 import { startApiServer } from '../../northbound/server.js'
 import { type AnyConfig, openPubSub, openStore } from '../../store/registry.js'
-import { policyFromFlags } from './policy.js'
+import { POLICY_FILE_FLAG, policyFromFlags } from './policy.js'
 
 interface ApiConfig {
   listen: string
@@ -29,8 +29,23 @@ function parseListen(s: string): { host: string; port: number } {
   return { host, port }
 }
 
+const FLAGS: readonly Flag[] = [
+  { name: 'listen', type: 'string', value: 'HOST:PORT', description: 'address to serve on (default 127.0.0.1:9696; port 0 picks one)' },
+  { name: 'store', type: 'string', value: 'embedded|etcd', description: 'store driver (default embedded; others through --config)' },
+  { name: 'data-dir', type: 'string', value: 'DIR', description: 'directory of the embedded store' },
+  { name: 'etcd-endpoints', type: 'string', value: 'URLS', description: 'etcd endpoints, comma-separated' },
+  { name: 'config', type: 'string', value: 'FILE', description: 'a JSON config file (flags override it)' },
+  { name: 'auth', type: 'string', value: 'none|keystone', description: 'authentication (default none)' },
+  { name: 'admin-token', type: 'string', value: 'TOKEN', description: 'a token accepted as admin' },
+  { name: 'admin-password', type: 'string', value: 'PASSWORD', description: 'the Keystone admin password (or $DRAGONFLOW_ADMIN_PASSWORD)' },
+  { name: 'pubsub', type: 'string', value: 'mqtt', description: 'announce every change of the store on a bus' },
+  { name: 'mqtt-url', type: 'string', value: 'URL', description: 'the MQTT broker of --pubsub mqtt' },
+  { name: 'quiet', type: 'boolean', description: 'no request log' },
+  POLICY_FILE_FLAG,
+]
+
 function loadConfig(args: string[]): ApiConfig {
-  const { flags, rest } = parseFlags(args, ['quiet'])
+  const { flags, rest } = parseFlags(args, FLAGS)
   if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`)
   let file: Partial<ApiConfig> & { store?: AnyConfig } = {}
   const path = flags.get('config')
@@ -89,6 +104,7 @@ const command: Command = {
     '                      [--auth none|keystone] [--admin-token TOKEN] [--admin-password PASSWORD] [--quiet]\n' +
     '                      [--pubsub mqtt --mqtt-url URL]   (announce every change of the store on MQTT)\n' +
     '                      [--policy-file policy.yaml]      (access rules over Neutron\'s defaults; see `dragonflow policy list`)',
+  flags: FLAGS,
   async run(args) {
     const cfg = loadConfig(args)
     const { host, port } = parseListen(cfg.listen)

@@ -1,6 +1,6 @@
 // `dragonflow db`: look inside the northbound store, like Dragonflow's df-db. Read-only; an embedded store is
 // opened without its lock, so it works next to a running `dragonflow serve`.
-import { type Command, parseFlags, UsageError } from '../command.js'
+import { type Command, type Flag, parseFlags, UsageError } from '../command.js'
 import { openStore, type StoreConfig } from '../../store/registry.js'
 import { type Store, type StoredObject, StoreError } from '../../store/types.js'
 
@@ -10,6 +10,17 @@ const usage = `dragonflow db tables|list TABLE|show TABLE ID|dump [--topic T] [-
   list TABLE       one line per object: id, version, topics (--topic T: only objects on topic T; --json: objects)
   show TABLE ID    one object as JSON (exit 1 if absent)
   dump             every object of every table as JSON {table: [objects]}`
+
+const FLAGS: readonly Flag[] = [
+  { name: 'store', type: 'string', value: 'embedded|etcd', description: 'store driver (default embedded)' },
+  { name: 'dir', type: 'string', value: 'DIR', description: 'directory of the embedded store' },
+  { name: 'data-dir', type: 'string', value: 'DIR', description: 'the same as --dir (the spelling `dragonflow api` uses)' },
+  { name: 'endpoints', type: 'string', value: 'URLS', description: 'etcd endpoints, comma-separated' },
+  { name: 'etcd-endpoints', type: 'string', value: 'URLS', description: 'the same as --endpoints' },
+  { name: 'prefix', type: 'string', value: 'P', description: 'key prefix of the etcd store' },
+  { name: 'topic', type: 'string', value: 'T', description: 'list: only objects on topic T' },
+  { name: 'json', type: 'boolean', description: 'list: objects as JSON' },
+]
 
 function storeConfig(flags: Map<string, string>): StoreConfig {
   const driver = flags.get('store') ?? 'embedded'
@@ -40,8 +51,9 @@ const db: Command = {
   name: 'db',
   summary: 'inspect the northbound store (tables, list, show, dump), like df-db',
   usage,
+  flags: FLAGS,
   async run(args) {
-    const { flags, rest } = parseFlags(args, ['json'])
+    const { flags, rest } = parseFlags(args, FLAGS)
     const [verb, table, id, ...extra] = rest
     const arity: Record<string, number> = { tables: 0, list: 1, show: 2, dump: 0 }
     if (verb === undefined || !(verb in arity)) throw new UsageError(verb === undefined ? 'missing subcommand' : `unknown subcommand '${verb}'`)

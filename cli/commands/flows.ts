@@ -4,7 +4,7 @@
 // drop/punt reason.
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
-import { type Command, UsageError, parseFlags } from '../command.js'
+import { type Command, type Flag, UsageError, parseFlags } from '../command.js'
 import { STAGES } from '../../datapath/spec/stages.js'
 import { REASON_NAMES } from '../../datapath/spec/verdicts.js'
 import { TABLES } from '../../model/tables.js'
@@ -48,13 +48,21 @@ export function describeCookie (cookie: bigint, keys: KeyIndex, flowText = ''): 
   return `${head} ${name(table, c.subject.key)}`
 }
 
+const FLAGS: readonly Flag[] = [
+  { name: 'data-dir', type: 'string', value: 'DIR', description: 'data directory of the `dragonflow serve` node (default /var/lib/dragonflow)' },
+  { name: 'bridge', type: 'string', value: 'BRIDGE', description: 'bridge to dump (default the node\'s, br-int)' },
+  { name: 'check', type: 'boolean', description: 'compare the switch with a fresh full recompute (exit 1 if they differ)' },
+  { name: 'control', type: 'string', value: 'PATH', description: 'with --check: the agent\'s control socket instead of --data-dir\'s' },
+]
+
 const command: Command = {
   name: 'flows',
   summary: 'dump br-int flows annotated with their stage and the Neutron object (or reason) each came from',
   usage: 'dragonflow flows [--data-dir DIR] [--bridge br-int]\n' +
     '       dragonflow flows --check [--data-dir DIR | --control PATH]   the switch against a fresh full recompute (exit 1 if they differ)',
+  flags: FLAGS,
   async run (args) {
-    const { flags, rest } = parseFlags(args, ['check'])
+    const { flags, rest } = parseFlags(args, FLAGS)
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
     if (flags.has('check')) return await check(flags.get('control') ?? controlOf(flags.get('data-dir')))
     const { dataDir, state, env } = readServeState(flags.get('data-dir'))

@@ -5,7 +5,15 @@ import type { Topology } from '../../datapath/host/entries.js'
 import { type AclReport, type Plan, planOffload } from '../../offload/planner.js'
 import { loadProfile, shippedProfiles } from '../../offload/profile.js'
 import type { TrafficModel } from '../../offload/miss-share.js'
-import { type Command, UsageError, parseFlags } from '../command.js'
+import { type Command, type Flag, UsageError, parseFlags } from '../command.js'
+
+const FLAGS: readonly Flag[] = [
+  { name: 'profile', type: 'string', value: 'NAME|PATH.json', description: 'the hardware profile (required)' },
+  { name: 'topology', type: 'string', value: 'FILE', description: 'a topology JSON file, { "entries": [...] } (required)' },
+  { name: 'json', type: 'boolean', description: 'the plan as JSON' },
+  { name: 'tunnel', type: 'string', value: 'vxlan|geneve|gre', description: 'the overlay (default vxlan)' },
+  { name: 'zipf', type: 'string', value: 'S', description: 'Zipf exponent of the traffic model (default uniform traffic)' },
+]
 
 const command: Command = {
   name: 'offload plan',
@@ -13,8 +21,9 @@ const command: Command = {
   usage: 'dragonflow offload plan --profile <name|path.json> --topology <topology.json> [--json] ' +
     '[--tunnel vxlan|geneve|gre] [--zipf <s>]\n' +
     `  shipped profiles: ${shippedProfiles().join(', ')}`,
+  flags: FLAGS,
   async run(args: string[]): Promise<number> {
-    const { flags, rest } = parseFlags(args, ['json'])
+    const { flags, rest } = parseFlags(args, FLAGS)
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`)
     const profileName = flags.get('profile')
     const topologyFile = flags.get('topology')

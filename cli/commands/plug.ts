@@ -4,7 +4,7 @@
 // TX checksum offload off (the userspace datapath does not fill offloaded checksums, ENVIRONMENT.md).
 // `dragonflow plug --unplug` removes the bridge port (the namespace stays).
 import { execFile } from 'node:child_process'
-import { type Command, UsageError, parseFlags } from '../command.js'
+import { type Command, type Flag, UsageError, parseFlags } from '../command.js'
 import { readServeState } from './serve-state.js'
 
 function run (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
@@ -28,12 +28,22 @@ async function portMac (api: string, portId: string): Promise<string> {
   return mac
 }
 
+const FLAGS: readonly Flag[] = [
+  { name: 'port', type: 'string', value: 'PORT_ID', description: 'the Neutron port to bind (required)' },
+  { name: 'netns', type: 'string', value: 'NS', description: 'the workload\'s namespace, created when missing (required unless --unplug)' },
+  { name: 'data-dir', type: 'string', value: 'DIR', description: 'data directory of the `dragonflow serve` node (default /var/lib/dragonflow)' },
+  { name: 'ifname', type: 'string', value: 'NAME', description: 'interface name in the namespace (default eth0)' },
+  { name: 'mac', type: 'string', value: 'MAC', description: 'the workload\'s MAC (default the port\'s, from the API)' },
+  { name: 'unplug', type: 'boolean', description: 'remove the bridge port instead (the namespace stays)' },
+]
+
 const command: Command = {
   name: 'plug',
   summary: 'plug a workload (netns + veth) into the br-int of a `dragonflow serve` node, bound to a Neutron port',
   usage: 'dragonflow plug --port PORT_ID --netns NS [--data-dir DIR] [--ifname eth0] [--mac MAC] [--unplug]',
+  flags: FLAGS,
   async run (args) {
-    const { flags, rest } = parseFlags(args, ['unplug'])
+    const { flags, rest } = parseFlags(args, FLAGS)
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
     const portId = flags.get('port')
     if (portId === undefined) throw new UsageError('--port is required')

@@ -12,12 +12,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
-import { type Command, UsageError, parseFlags } from '../command.js'
+import { type Command, type Flag, UsageError, parseFlags } from '../command.js'
 import { PrivateOvs } from '../../agent/controller/private-ovs.js'
 import { startApiServer } from '../../northbound/server.js'
-import { policyFromFlags } from './policy.js'
+import { POLICY_FILE_FLAG, policyFromFlags } from './policy.js'
 import { openStore } from '../../store/registry.js'
-import { l3Flags, startAgent, untilSignal } from './agent.js'
+import { L3_FLAGS, l3Flags, startAgent, untilSignal } from './agent.js'
 import type { AuthMode } from '../../northbound/auth.js'
 import { CONTROL_SOCKET, SERVE_STATE, type ServeState } from './serve-state.js'
 
@@ -31,14 +31,30 @@ function parseListen (s: string): { host: string, port: number } {
   return { host, port }
 }
 
+const FLAGS: readonly Flag[] = [
+  { name: 'data-dir', type: 'string', value: 'DIR', description: 'store, private OVS and serve.json live here (default /var/lib/dragonflow)' },
+  { name: 'listen', type: 'string', value: 'HOST:PORT', description: 'address of the API (default 127.0.0.1:9696; port 0 picks one)' },
+  { name: 'netns', type: 'string', value: 'NAME|none', description: 'namespace of the private ovs-vswitchd (default dragonflow; none: the root one)' },
+  { name: 'ovsdb', type: 'string', value: 'unix:PATH', description: 'use this running OVS instead of a private one' },
+  { name: 'of-socket', type: 'string', value: 'PATH', description: 'OpenFlow socket br-int connects to, inside OVS\'s rundir' },
+  { name: 'chassis-id', type: 'string', value: 'ID', description: 'this node\'s chassis id (default the host name)' },
+  { name: 'auth', type: 'string', value: 'none|keystone', description: 'API authentication (default none)' },
+  { name: 'profile', type: 'string', value: 'NAME|PATH.json', description: 'hardware profile of the agent (default ovs-userspace)' },
+  { name: 'keep-ovs', type: 'boolean', description: 'leave the private OVS running on a clean stop' },
+  { name: 'quiet', type: 'boolean', description: 'no log lines' },
+  ...L3_FLAGS,
+  POLICY_FILE_FLAG,
+]
+
 const command: Command = {
   name: 'serve',
   summary: 'run an all-in-one edge node: Neutron API + local controller + WASM datapath (+ a private OVS)',
   usage: 'dragonflow serve [--data-dir DIR] [--listen HOST:PORT] [--netns NAME|none] [--ovsdb unix:PATH [--of-socket PATH]] [--chassis-id ID]\n' +
     '                        [--auth none|keystone] [--keep-ovs] [--quiet] [--l3 proactive|reactive] [--l3-idle-timeout SECONDS (default 30)]\n' +
-    '                        [--policy-file policy.yaml]',
+    '                        [--policy-file policy.yaml] [--profile ovs-userspace]',
+  flags: FLAGS,
   async run (args) {
-    const { flags, rest } = parseFlags(args, ['quiet', 'keep-ovs'])
+    const { flags, rest } = parseFlags(args, FLAGS)
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
     const l3 = l3Flags(flags)
     // access rules: validated before anything starts, a bad rule is a usage error naming it and its line

@@ -7,17 +7,29 @@ import { AddressError, bytesOfHex, hexOf } from '../../datapath/host/packet-addr
 import { decodeFrame } from '../../datapath/host/packet-decoder.js'
 import { describeFrame } from '../../datapath/host/packet-describe.js'
 import { FieldError, parseFields } from '../../datapath/host/packet-fields.js'
-import { type Command, UsageError, parseFlags } from '../command.js'
+import { type Command, type Flag, UsageError, parseFlags } from '../command.js'
 
 const USAGE = "dragonflow trace --topology FILE [--mode batch|packet_in] [--now-ms N] [--backend core|component]\n" +
   "                  (--fields 'in_port=1,eth_src=..,...' | --hex HEX --in-port N [--tunnel-key K])"
+
+const FLAGS: readonly Flag[] = [
+  { name: 'topology', type: 'string', value: 'FILE', description: 'a topology JSON file, { "entries": [...] } (required)' },
+  { name: 'mode', type: 'string', value: 'batch|packet_in', description: 'pipeline mode (default batch)' },
+  { name: 'now-ms', type: 'string', value: 'N', description: 'the datapath clock in ms (default 0)' },
+  { name: 'backend', type: 'string', value: 'core|component', description: 'the WASM module or the component (default core)' },
+  { name: 'fields', type: 'string', value: "'in_port=1,eth_src=..,...'", description: 'the frame as fields (or --hex)' },
+  { name: 'hex', type: 'string', value: 'HEX', description: 'the frame as hex bytes (needs --in-port)' },
+  { name: 'in-port', type: 'string', value: 'N', description: 'ingress ofport of a --hex frame' },
+  { name: 'tunnel-key', type: 'string', value: 'K', description: 'tunnel key of a --hex frame arriving on a tunnel' },
+]
 
 const trace: Command = {
   name: 'trace',
   summary: 'Run one frame through the datapath pipeline and print what each stage decided',
   usage: USAGE,
+  flags: FLAGS,
   async run(args) {
-    const { flags, rest } = parseFlags(args)
+    const { flags, rest } = parseFlags(args, FLAGS)
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`)
     const topologyPath = flags.get('topology')
     if (!topologyPath) throw new UsageError('--topology is required')
