@@ -4,7 +4,7 @@
 // out of order, interleaved with plug/unplug and full resyncs. After every step: the union of the deltas == entries()
 // == the full compile of what the version rules say is held, and the problems reported == the full compile's.
 import t from 'tap'
-import { TopologyCompiler, compileTopology, entryKey, type ModelSnapshot } from '../../agent/compiler/index.js'
+import { TopologyCompiler, compileTopology, entryKey } from '../../agent/compiler/index.js'
 import { canonical } from '../../agent/compiler/entry-key.js'
 import type { Entry } from '../../datapath/host/entries.js'
 import { createDatapath } from '../../datapath/host/index.js'
@@ -12,31 +12,15 @@ import { encodeEntry } from '../../datapath/host/entry-codec.js'
 import { EntryError } from '../../datapath/host/entry-error.js'
 import { TABLES } from '../../model/tables.js'
 import type { Chassis, Network, Port, SecurityGroup, SecurityGroupRule, Subnet } from '../../model/types.js'
-import type { Change, StoredObject } from '../../store/types.js'
+import type { Change } from '../../store/types.js'
+import { ChangeSource, Expected, rng } from './randomized-kit.js'
 import { chassis, network, port, subnet } from './fixtures/model.js'
 import { group, rule } from './fixtures/security-groups.js'
-
-/** mulberry32: a tiny seeded PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = Math.imul(a ^ (a >>> 15), 1 | a)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const NETS = 3, PORTS = 12, GROUPS = 5, RULES = 16, CHASSIS = 2
 const SELF = { chassisId: 'c0', chassisTunnelIp: '192.0.2.100' }
 
-class Generator {
-  private readonly versions = new Map<string, number>()
-  readonly store = new Map<string, StoredObject>()
-  constructor(private readonly r: () => number) {}
-  int(n: number): number { return Math.floor(this.r() * n) }
-  pick<T>(xs: readonly T[]): T { return xs[this.int(xs.length)] as T }
-  chance(p: number): boolean { return this.r() < p }
+class Generator extends ChangeSource {
 
   network(i: number): Network { return network(`n${i}`, i + 1, { port_security_enabled: this.chance(0.8) }) }
   subnet(net: number, s: number): Subnet { return subnet(`s${net}-${s}`, `n${net}`, s === 0 ? `10.${net}.0.0/24` : `fd00:${net}::/64`) }
@@ -91,41 +75,7 @@ class Generator {
         default: { const i = this.int(CHASSIS); return [TABLES.chassis, `c${i}`, () => this.chassis(i)] }
       }
     })()
-    const key = `${table}/${id}`
-    const current = this.versions.get(key) ?? 0
-    if (current > 0 && this.chance(0.15)) {
-      this.versions.set(key, 0)
-      this.store.delete(key)
-      return { table, id, version: current, action: 'delete', topics: [] }
-    }
-    this.versions.set(key, current + 1)
-    const value = make() as unknown as Record<string, unknown>
-    this.store.set(key, { table, id, version: current + 1, topics: [], value })
-    return { table, id, version: current + 1, action: current === 0 ? 'create' : 'update', topics: [], value }
-  }
-}
-
-/** What the compiler should hold: the same version rules, kept independently of it. */
-class Expected {
-  private readonly held = new Map<string, { version: number; value: Record<string, unknown> }>()
-  readonly bindings = new Map<string, number>()
-  apply(c: Change): void {
-    const key = `${c.table}/${c.id}`
-    const held = this.held.get(key)
-    if (c.action === 'delete') { this.held.delete(key); return }
-    if (held && c.version <= held.version) return
-    this.held.set(key, { version: c.version, value: c.value ?? {} })
-  }
-  resync(objects: StoredObject[]): void {
-    this.held.clear()
-    for (const o of objects) this.held.set(`${o.table}/${o.id}`, { version: o.version, value: o.value })
-  }
-  snapshot(): ModelSnapshot {
-    const of = <T>(table: string): T[] => [...this.held].filter(([k]) => k.startsWith(`${table}/`)).map(([, v]) => v.value as unknown as T)
-    return {
-      networks: of(TABLES.networks), subnets: of(TABLES.subnets), ports: of(TABLES.ports), routers: [], chassis: of(TABLES.chassis),
-      securityGroups: of(TABLES.securityGroups), securityGroupRules: of(TABLES.securityGroupRules), bindings: new Map(this.bindings),
-    }
+    return this.versioned(table, id, make)
   }
 }
 

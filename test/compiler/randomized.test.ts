@@ -6,39 +6,21 @@
 // after every step its flows equal the flows of the full compile emitted at once, and the stage-ordered
 // emitter's (offload/openflow/emitter.ts), also across a switch of the routing mode.
 import t from 'tap'
-import { TopologyCompiler, compileTopology, entryKey, type ModelSnapshot } from '../../agent/compiler/index.js'
+import { TopologyCompiler, compileTopology, entryKey } from '../../agent/compiler/index.js'
 import type { Entry } from '../../datapath/host/entries.js'
 import { createDatapath } from '../../datapath/host/index.js'
 import { DesiredFlows, digestBodies } from '../../agent/flows/desired-flows.js'
 import { emitOpenFlow, type L3Mode } from '../../offload/openflow/emitter.js'
 import { TABLES } from '../../model/tables.js'
 import type { Chassis, Network, Port, Router, Subnet } from '../../model/types.js'
-import type { Change, StoredObject } from '../../store/types.js'
+import type { Change } from '../../store/types.js'
+import { ChangeSource, Expected, rng } from './randomized-kit.js'
 import { chassis, network, port, router, subnet } from './fixtures/model.js'
-
-/** mulberry32: a tiny seeded PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = Math.imul(a ^ (a >>> 15), 1 | a)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const NETS = 4, SUBNETS_PER_NET = 2, PORTS = 14, ROUTERS = 3, CHASSIS = 3
 const SELF = { chassisId: 'c0', chassisTunnelIp: '192.0.2.100' }
 
-class Generator {
-  /** The store's current version of each object (0 = absent); versions restart at 1 after a delete. */
-  private readonly versions = new Map<string, number>()
-  /** What the store holds now (for resync steps). */
-  readonly store = new Map<string, StoredObject>()
-  constructor(private readonly r: () => number) {}
-  int(n: number): number { return Math.floor(this.r() * n) }
-  pick<T>(xs: readonly T[]): T { return xs[this.int(xs.length)] as T }
-  chance(p: number): boolean { return this.r() < p }
+class Generator extends ChangeSource {
 
   subnetId(net: number, s: number): string { return `s${net}-${s}` }
   subnetCidr(net: number, s: number): string { return s === 0 ? `10.${net}.${s}.0/24` : `fd00:${net}:${s}::/64` }
@@ -99,42 +81,7 @@ class Generator {
         default: { const i = this.int(CHASSIS); return [TABLES.chassis, `c${i}`, () => this.chassis(i)] }
       }
     })()
-    const key = `${table}/${id}`
-    const current = this.versions.get(key) ?? 0
-    if (current > 0 && this.chance(0.15)) {
-      this.versions.set(key, 0)
-      this.store.delete(key)
-      return { table, id, version: current, action: 'delete', topics: [] }
-    }
-    this.versions.set(key, current + 1)
-    const value = make() as unknown as Record<string, unknown>
-    this.store.set(key, { table, id, version: current + 1, topics: [], value })
-    return { table, id, version: current + 1, action: current === 0 ? 'create' : 'update', topics: [], value }
-  }
-}
-
-/** What the compiler should hold: the same version rules, kept independently of it. */
-class Expected {
-  private readonly held = new Map<string, { version: number; value: Record<string, unknown> }>()
-  readonly bindings = new Map<string, number>()
-  apply(c: Change): void {
-    const key = `${c.table}/${c.id}`
-    const held = this.held.get(key)
-    if (c.action === 'delete') { this.held.delete(key); return }
-    if (held && c.version <= held.version) return
-    this.held.set(key, { version: c.version, value: c.value ?? {} })
-  }
-  /** After a resync the compiler holds exactly what the store holds. */
-  resync(objects: StoredObject[]): void {
-    this.held.clear()
-    for (const o of objects) this.held.set(`${o.table}/${o.id}`, { version: o.version, value: o.value })
-  }
-  snapshot(): ModelSnapshot {
-    const of = <T>(table: string): T[] => [...this.held].filter(([k]) => k.startsWith(`${table}/`)).map(([, v]) => v.value as unknown as T)
-    return {
-      networks: of(TABLES.networks), subnets: of(TABLES.subnets), ports: of(TABLES.ports), routers: of(TABLES.routers),
-      chassis: of(TABLES.chassis), bindings: new Map(this.bindings),
-    }
+    return this.versioned(table, id, make)
   }
 }
 
