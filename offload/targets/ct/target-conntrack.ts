@@ -5,6 +5,7 @@ import type { PacketInput, Verdict } from '../../../datapath/host/api.js'
 import type { Entry } from '../../../datapath/host/entries.js'
 import type { Profile } from '../../profile.js'
 import type { FrameKey } from '../frame-dissector.js'
+import type { TargetOutcome } from '../target-outcome.js'
 import { ConnFeed } from './conn-feed.js'
 import { ConnTable } from './conn-table.js'
 
@@ -42,6 +43,16 @@ export class TargetConntrack {
   softwareDecided(input: PacketInput, v: Verdict, nowMs: number): void {
     this.feed.softwareDecided(input, v, nowMs)
   }
+}
+
+/**
+ * One packet through a model's `walk` with conntrack: the hit flag starts clear, and an outcome the target decided
+ * on a connection it holds carries `sync` (the software's state must follow it).
+ */
+export function runTracked(ct: TargetConntrack | undefined, walk: () => TargetOutcome): TargetOutcome {
+  if (ct !== undefined) ct.hit = false
+  const out = walk()
+  return out.verdict !== undefined && ct?.hit === true ? { ...out, sync: true } : out
 }
 
 /** ct_state / ct_mark of a rule against the packet's (no ct action yet = untracked). */

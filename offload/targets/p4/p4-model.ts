@@ -8,7 +8,7 @@ import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { type FrameKey, dissect } from '../frame-dissector.js'
 import { CidrCache, type IngressMeta, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
 import type { TargetModel, TargetOutcome } from '../target-outcome.js'
-import { type PacketCt, type TargetConntrack } from '../ct/target-conntrack.js'
+import { type PacketCt, type TargetConntrack, runTracked } from '../ct/target-conntrack.js'
 import type { ModelOptions } from '../tc/flower-model.js'
 import type { VerdictNote } from '../tc/flower-rule.js'
 import type { P4Entry, P4Key, P4Program } from './p4-entry.js'
@@ -38,10 +38,8 @@ export class P4Model implements TargetModel {
   }
 
   run(input: PacketInput, nowMs = 0): TargetOutcome {
-    if (this.ct !== undefined) this.ct.hit = false
     this.pktCt = undefined
-    const out = this.walk(input, nowMs)
-    return out.verdict !== undefined && this.ct?.hit === true ? { ...out, sync: true } : out
+    return runTracked(this.ct, () => this.walk(input, nowMs))
   }
 
   private walk(input: PacketInput, nowMs: number): TargetOutcome {

@@ -7,7 +7,7 @@ import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_TCP, IP_PROTO_UDP, type FrameKey, dissect } from '../frame-dissector.js'
 import { CidrCache, type IngressMeta, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
 import type { TargetModel, TargetOutcome } from '../target-outcome.js'
-import { type PacketCt, type TargetConntrack, ctMatches } from '../ct/target-conntrack.js'
+import { type PacketCt, type TargetConntrack, ctMatches, runTracked } from '../ct/target-conntrack.js'
 import type { ModelOptions } from '../tc/flower-model.js'
 import type { VerdictNote } from '../tc/flower-rule.js'
 import type { RteFlowEntry, RteItem, RteProgram } from './rte-flow-rule.js'
@@ -38,10 +38,8 @@ export class RteFlowModel implements TargetModel {
   }
 
   run(input: PacketInput, nowMs = 0): TargetOutcome {
-    if (this.ct !== undefined) this.ct.hit = false
     this.pktCt = undefined
-    const out = this.walk(input, nowMs)
-    return out.verdict !== undefined && this.ct?.hit === true ? { ...out, sync: true } : out
+    return runTracked(this.ct, () => this.walk(input, nowMs))
   }
 
   private walk(input: PacketInput, nowMs: number): TargetOutcome {

@@ -7,7 +7,7 @@ import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { type FrameKey, dissect } from '../frame-dissector.js'
 import { CidrCache, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
 import type { TargetModel, TargetOutcome } from '../target-outcome.js'
-import { type PacketCt, type TargetConntrack, ctMatches } from '../ct/target-conntrack.js'
+import { type PacketCt, type TargetConntrack, ctMatches, runTracked } from '../ct/target-conntrack.js'
 import { kernelPrio } from './tc-batch-text.js'
 import type { FlowerMatch, FlowerRule, TcProgram, VerdictNote } from './flower-rule.js'
 
@@ -35,13 +35,10 @@ export class FlowerModel implements TargetModel {
   }
 
   run(input: PacketInput, nowMs = 0): TargetOutcome {
-    const out = this.walk(input, nowMs)
-    if (out.verdict !== undefined && this.ct?.hit === true) return { ...out, sync: true }
-    return out
+    return runTracked(this.ct, () => this.walk(input, nowMs))
   }
 
   private walk(input: PacketInput, nowMs: number): TargetOutcome {
-    if (this.ct !== undefined) this.ct.hit = false
     let ct: PacketCt | undefined
     // the tunnel netdev decapsulates before flower sees the frame (HARDWARE-FACTS.md §1.4)
     const entered = ingress(input)
