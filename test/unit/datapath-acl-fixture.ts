@@ -1,7 +1,7 @@
 // Two ports on network 1 (A: in_port 1, 10.0.0.5; B: in_port 2, 10.0.0.6), both local, with port security,
 // and the frames the security-group tests send between them. Not a test file (no .test.ts): the
 // datapath-acl*.test.ts and datapath-conntrack*.test.ts files share it.
-import type { Datapath, Entry, PacketInput } from '../../datapath/host/index.js'
+import { createDatapath, type Datapath, type Entry, type PacketInput } from '../../datapath/host/index.js'
 import { ipv4, ipv6, mac } from '../../datapath/host/packet-addresses.js'
 import { buildFrame, echo4, ethernet, icmp4, ip4, ip6, tcp, udp, type Layer } from '../../datapath/host/packet-builder.js'
 
@@ -24,6 +24,13 @@ export const base: Entry[] = [A, B].flatMap((p): Entry[] => [
 ])
 
 type Side = typeof A
+
+/** A core-backend datapath loaded with `entries`. */
+export async function loaded(entries: Entry[]): Promise<Datapath> {
+  const dp = await createDatapath()
+  dp.load({ entries })
+  return dp
+}
 
 /** An IPv4 frame from `from` to `to` with the given L4 layers, entering on `from`'s port. */
 export function v4(from: Side, to: Side, ...l4: Layer[]): PacketInput {

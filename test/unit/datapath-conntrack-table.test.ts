@@ -3,9 +3,9 @@
 // can have expired still frees what expires later (a timeout that shrinks included), and a batch's read-ahead
 // (pipeline/read-ahead.ts) never changes a verdict.
 import t from 'tap'
-import { createDatapath, type Datapath, type Entry, type PacketInput } from '../../datapath/host/index.js'
+import { type Datapath, type Entry, type PacketInput } from '../../datapath/host/index.js'
 import { tcp, udp } from '../../datapath/host/packet-builder.js'
-import { A, B, GROUP_A, GROUP_B, TCP_ACK, TCP_RST, TCP_SYN, base, ping, tcpFrom, udpFrom, v4, v6 } from './datapath-acl-fixture.js'
+import { A, B, GROUP_A, GROUP_B, TCP_ACK, TCP_RST, TCP_SYN, base, ping, tcpFrom, udpFrom, loaded, v4, v6 } from './datapath-acl-fixture.js'
 
 // A may open connections to B; B has no egress rule, so its packets pass only as replies: a reply shows
 // whether its connection is (still) in the table.
@@ -19,11 +19,6 @@ const entries: Entry[] = [
   { stage: 'acl_rule', group: GROUP_B, rule: 2, direction: 'ingress', family: 6 },
 ]
 
-async function loaded(): Promise<Datapath> {
-  const dp = await createDatapath()
-  dp.load({ entries })
-  return dp
-}
 
 const words = (dp: Datapath, frames: PacketInput[], nowMs: number): string[] =>
   dp.process(frames, { nowMs }).map(v => (v.action === 'output' ? `output ${v.ofport}` : `${v.action} ${v.reason}`))
@@ -36,7 +31,7 @@ function tally(list: string[]): Record<string, number> {
 }
 
 t.test('connections moved by the deletion of others are all still found', async t => {
-  const dp = await loaded()
+  const dp = await loaded(entries)
   const n = 20_000
   // ports clear of those the datapath treats apart (VXLAN 4789, Geneve 6081, DHCP), in both directions
   const flows = Array.from({ length: n }, (_, i) => udpFrom(A, B, 10_000 + i, 7000 + (i % 7)))
@@ -57,7 +52,7 @@ t.test('connections moved by the deletion of others are all still found', async 
 })
 
 t.test('the sweep, idle while nothing can have expired, frees what expires later', async t => {
-  const dp = await loaded()
+  const dp = await loaded(entries)
   dp.process(Array.from({ length: 3000 }, (_, i) => udpFrom(A, B, 20_000 + i, 9)), { nowMs: 0 })
   // many batches before anything expires (the sweep has nothing to do), and connections that live longer
   for (let s = 1; s <= 50; s++) dp.process([ping(A, B, s)], { nowMs: s * 1000 })
@@ -73,7 +68,7 @@ t.test('the sweep, idle while nothing can have expired, frees what expires later
 })
 
 t.test('a timeout that shrinks (a RST on an established TCP connection) is seen by the idle sweep', async t => {
-  const dp = await loaded()
+  const dp = await loaded(entries)
   const flow = (flags: number, seq: number, ack = 0) => tcpFrom(A, B, { sport: 7000, dport: 80, flags, seq, ack })
   const back = (flags: number, seq: number, ack = 0) => tcpFrom(B, A, { sport: 80, dport: 7000, flags, seq, ack })
   t.same(words(dp, [flow(TCP_SYN, 100), back(TCP_SYN | TCP_ACK, 500, 101), flow(TCP_ACK, 101, 501)], 0), ['output 2', 'output 1', 'output 2'])
@@ -104,8 +99,8 @@ t.test('a batch gets the verdicts its frames get one at a time (read-ahead chang
     frames.push({ in_port: whole.in_port, data: whole.data.subarray(0, 14 + (i % 40)) })
     frames.push(udpFrom(B, A, 6000 + i, 53), v4(B, A, udp({ sport: 7, dport: 0 })))
   }
-  const together = await loaded()
-  const alone = await loaded()
+  const together = await loaded(entries)
+  const alone = await loaded(entries)
   // first some connections, so that the batch reads ahead
   for (const dp of [together, alone]) words(dp, frames.slice(0, 50), 0)
   const batch = words(together, frames, 1)

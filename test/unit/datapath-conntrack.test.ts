@@ -2,10 +2,10 @@
 // refuses new connections with ct_full, the host's clock expires connections (lazily and by the sweep),
 // TCP goes through the window tracker, both lookups of one packet in one zone agree with OVS, flush and limit.
 import t from 'tap'
-import { createDatapath, type Datapath, type Entry } from '../../datapath/host/index.js'
+import { createDatapath, type Entry } from '../../datapath/host/index.js'
 import { icmp4, raw, tcp } from '../../datapath/host/packet-builder.js'
 import {
-  A, B, GROUP_A, GROUP_B, TCP_ACK, TCP_RST, TCP_SYN, base, ping, tcpFrom, udpFrom, v4, verdict,
+  A, B, GROUP_A, GROUP_B, TCP_ACK, TCP_RST, TCP_SYN, base, ping, loaded, tcpFrom, udpFrom, v4, verdict,
 } from './datapath-acl-fixture.js'
 
 const entries: Entry[] = [
@@ -16,14 +16,9 @@ const entries: Entry[] = [
   { stage: 'acl_rule', group: GROUP_B, rule: 1, direction: 'ingress', family: 4 },
 ]
 
-async function loaded(): Promise<Datapath> {
-  const dp = await createDatapath()
-  dp.load({ entries })
-  return dp
-}
 
 t.test('a full table refuses new connections with ct_full, and takes them again when room is made', async t => {
-  const dp = await loaded()
+  const dp = await loaded(entries)
   t.equal(dp.conntrack.setLimit(2), 2)
   t.equal(verdict(dp, udpFrom(A, B, 1, 9)), 'output 2')
   t.equal(verdict(dp, udpFrom(A, B, 2, 9)), 'output 2')
@@ -38,7 +33,7 @@ t.test('a full table refuses new connections with ct_full, and takes them again 
 })
 
 t.test('connections expire by the host clock with OVS timeouts', async t => {
-  const dp = await loaded()
+  const dp = await loaded(entries)
   const flow = udpFrom(A, B, 7, 9)
   const back = udpFrom(B, A, 9, 7)
   // B has no egress rule: its packets pass only as replies, so they show whether the connection is there
@@ -55,7 +50,7 @@ t.test('connections expire by the host clock with OVS timeouts', async t => {
 })
 
 t.test('the sweep frees expired connections nobody looks up', async t => {
-  const dp = await loaded()
+  const dp = await loaded(entries)
   dp.process(Array.from({ length: 50 }, (_, i) => udpFrom(A, B, 1000 + i, 9)), { nowMs: 0 })
   t.equal(dp.conntrack.count(), 50)
   dp.process([udpFrom(A, B, 1, 9)], { nowMs: 59_000 })
@@ -68,7 +63,7 @@ t.test('the sweep frees expired connections nobody looks up', async t => {
 })
 
 t.test('TCP: the window tracker decides validity, a RST closes, a SYN|ACK cannot open', async t => {
-  const dp = await loaded()
+  const dp = await loaded(entries)
   const a = (flags: number, seq: number, ack = 0) => tcpFrom(A, B, { sport: 5555, dport: 80, flags, seq, ack })
   const b = (flags: number, seq: number, ack = 0) => tcpFrom(B, A, { sport: 80, dport: 5555, flags, seq, ack })
   t.equal(verdict(dp, b(TCP_SYN | TCP_ACK, 10, 11)), 'drop ct_invalid', 'a SYN|ACK with no connection is not a reply, and cannot open one')
@@ -87,7 +82,7 @@ t.test('TCP: the window tracker decides validity, a RST closes, a SYN|ACK cannot
 })
 
 t.test('two lookups of one packet in one zone: the second sees what the commit made, as OVS does', async t => {
-  const dp = await loaded()
+  const dp = await loaded(entries)
   const tr = dp.trace(udpFrom(A, B, 1, 2), 0)
   t.match(tr.steps.find(s => s.stage === 'ls_in_ct'), { outcome: 'hit', detail: 'zone 1, state +trk+new' })
   t.match(tr.steps.find(s => s.stage === 'ls_in_acl'), { outcome: 'hit', detail: 'port 1 egress rules, to 10.0.0.6, allowed by rule 1' })
@@ -134,7 +129,7 @@ t.test('a routed packet is looked up in the zone of each network', async t => {
 })
 
 t.test('mangled frames through the ct and acl stages never throw and always get a verdict', async t => {
-  const dp = await loaded()
+  const dp = await loaded(entries)
   dp.add({ stage: 'acl_rule', group: GROUP_B, rule: 2, direction: 'egress', family: 4, protocol: 1 })
   const seeds = [udpFrom(A, B, 1, 2), ping(A, B, 1), ping(B, A, 1, true), tcpFrom(A, B, { sport: 1, dport: 2, flags: TCP_SYN, seq: 1 }),
     v4(B, A, icmp4({ type: 3, code: 3, rest: new Uint8Array(4), payload: udpFrom(A, B, 1, 2).data.subarray(14, 14 + 28) })),
