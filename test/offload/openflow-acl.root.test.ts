@@ -14,9 +14,9 @@ import { STAGE_IN_ACL, STAGE_OUT_ACL } from '../../datapath/spec/stages.js'
 import { REASON_ACL_DENY, REASON_CT_BLOCKED, REASON_CT_INVALID } from '../../datapath/spec/verdicts.js'
 import { makeCookie } from '../../offload/openflow/layout.js'
 import { type Ovs, type Workload, startOvs } from '../helpers/ovs.js'
+import { TUNNEL_OFPORT, twoNetworksOn } from './two-networks-bridge.js'
 import { withAcls } from './openflow-acl-fixture.js'
 
-const TUNNEL_OFPORT = 100
 const dropCookie = (stage: number, reason: number): string => `cookie 0x${makeCookie({ generation: 1, stage, subject: { reason } }).toString(16)}`
 
 if (process.getuid?.() !== 0) {
@@ -32,20 +32,7 @@ if (process.getuid?.() !== 0) {
     const br = ovs.name('br')
     await ovs.addBridge(br, { controller: path })
     const sw = await next
-    const w: Workload[] = [
-      await ovs.addWorkload('a', br, 'port-1', { mac: 'fa:16:3e:00:00:01', ip: '10.0.0.5/24' }),
-      await ovs.addWorkload('b', br, 'port-2', { mac: 'fa:16:3e:00:00:02', ip: '10.0.0.6/24' }),
-      await ovs.addWorkload('c', br, 'port-4', { mac: 'fa:16:3e:00:00:04', ip: '10.1.0.5/24' }),
-    ]
-    const tun = ovs.name('vx')
-    await ovs.vsctl('add-port', br, tun, '--', 'set', 'Interface', tun, 'type=vxlan', 'options:remote_ip=flow',
-      'options:key=flow', `ofport_request=${TUNNEL_OFPORT}`)
-    const ofport = (n: number): number => (w[n - 1] as Workload).ofport
-    const entries = withAcls().map((e): Entry => {
-      if (e.stage === 'classify' && 'in_port' in e) return { ...e, in_port: ofport(e.in_port) }
-      if (e.stage === 'egress' && e.local !== undefined) return { ...e, local: ofport(e.local) }
-      return e
-    })
+    const { workloads: w, entries } = await twoNetworksOn(ovs, br, withAcls())
     const install = async (): Promise<{ desired: DesiredFlows; stats: Awaited<ReturnType<FlowSync['resync']>> }> => {
       const desired = new DesiredFlows({ l3: 'proactive', tunnelOfport: TUNNEL_OFPORT })
       desired.applyDelta({ added: entries, removed: [] })

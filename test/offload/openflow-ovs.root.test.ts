@@ -12,10 +12,10 @@ import { emitOpenFlow } from '../../offload/openflow/emitter.js'
 import { makeCookie } from '../../offload/openflow/layout.js'
 import { renderFlows } from '../../offload/openflow/text.js'
 import { type Ovs, type Workload, startOvs } from '../helpers/ovs.js'
+import { TUNNEL_OFPORT, twoNetworksOn } from './two-networks-bridge.js'
 
 const here = join(process.cwd(), 'test', 'offload')
 const topology = JSON.parse(readFileSync(join(here, 'topologies', 'two-networks.json'), 'utf8')) as Topology
-const TUNNEL_OFPORT = 100
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'needs root (private OVS in a network namespace)')
@@ -25,21 +25,7 @@ if (process.getuid?.() !== 0) {
     t.teardown(() => ovs.stop())
     const br = ovs.name('br')
     await ovs.addBridge(br)
-    // topology ofports 1, 2, 3 are these workloads (ports 1, 2 on net 100; port 4 on net 200)
-    const w: Workload[] = [
-      await ovs.addWorkload('a', br, 'port-1', { mac: 'fa:16:3e:00:00:01', ip: '10.0.0.5/24' }),
-      await ovs.addWorkload('b', br, 'port-2', { mac: 'fa:16:3e:00:00:02', ip: '10.0.0.6/24' }),
-      await ovs.addWorkload('c', br, 'port-4', { mac: 'fa:16:3e:00:00:04', ip: '10.1.0.5/24' }),
-    ]
-    const tun = ovs.name('vx')
-    await ovs.vsctl('add-port', br, tun, '--', 'set', 'Interface', tun, 'type=vxlan', 'options:remote_ip=flow',
-      'options:key=flow', `ofport_request=${TUNNEL_OFPORT}`)
-    const ofport = (n: number): number => (w[n - 1] as Workload).ofport
-    const entries = topology.entries.map((e): Entry => {
-      if (e.stage === 'classify' && 'in_port' in e) return { ...e, in_port: ofport(e.in_port) }
-      if (e.stage === 'egress' && e.local !== undefined) return { ...e, local: ofport(e.local) }
-      return e
-    })
+    const { workloads: w, entries } = await twoNetworksOn(ovs, br, topology.entries)
     const flows = emitOpenFlow(entries, { tunnelOfport: TUNNEL_OFPORT })
     const file = join(ovs.dir, 'flows.txt')
     writeFileSync(file, renderFlows(flows))
