@@ -112,7 +112,8 @@ export interface NexthopEntry {
   mac: Mac
 }
 
-/** Where a port is: a local OpenFlow port, or a remote chassis reached through a tunnel. */
+/** Where a port is: a local OpenFlow port, a remote chassis reached through a tunnel, or the network's uplink.
+ * Exactly one of local, remote, uplink. */
 export interface EgressEntry {
   stage: 'egress'
   port: number
@@ -120,6 +121,54 @@ export interface EgressEntry {
   local?: number
   /** the remote chassis' tunnel endpoint (IPv4) */
   remote?: Ip
+  /** reached through the uplink of the packet's network (a port of a provider network on another chassis):
+   * the frame leaves through the uplink's ofport, tagged with its VLAN */
+  uplink?: true
+}
+
+/**
+ * A provider (flat or VLAN) network's way onto the physical network: the patch port to the operator's bridge
+ * that `--bridge-mappings` names for the network's physical network. One per network. Frames from `ofport` with
+ * VLAN `vlan` (absent or 0: untagged, a flat network) are classified to `network` with no source port, as
+ * tunnel traffic is: no port security, no DHCP, no egress security group (they come from outside the cloud).
+ * Frames flooded on the network and frames to an `egress uplink` port leave through `ofport` with the tag
+ * pushed; a reply built in place for a frame from the uplink goes back tagged.
+ */
+export interface UplinkEntry {
+  stage: 'uplink'
+  network: number
+  ofport: number
+  vlan?: number
+}
+
+/**
+ * A floating IP, on the chassis that hosts its port (Dragonflow's distributed DNAT): `external_ip` on the
+ * external network `network` (with `mac`, the floating IP port's MAC, which the ARP responder answers with) is
+ * `internal_ip` (the port's fixed IP) behind `router`, whose gateway port is `gateway_port` (a router port key).
+ * lr_in_dnat rewrites the destination external -> internal on the way in, lr_out_snat the source internal ->
+ * external (and the source MAC to `mac`) on the way out of the gateway port. 1:1, no connection state.
+ */
+export interface NatEntry {
+  stage: 'nat'
+  router: number
+  network: number
+  gateway_port: number
+  mac: Mac
+  external_ip: Ip
+  internal_ip: Ip
+}
+
+/**
+ * A router's gateway: `port` is its router port on the external network (it also has a router_port entry).
+ * `snat`: Neutron's enable_snat. `local`: this chassis is the router's gateway chassis, which alone answers ARP
+ * for the gateway IP and alone accepts frames addressed to the gateway MAC from the physical network.
+ */
+export interface RouterGatewayEntry {
+  stage: 'router_gateway'
+  router: number
+  port: number
+  snat: boolean
+  local: boolean
 }
 
 /**
@@ -172,6 +221,7 @@ export interface AclMemberEntry {
 export type Entry =
   | ClassifyPortEntry | ClassifyTunnelEntry | PortSecEntry | ArpNdEntry | DhcpEntry | L2Entry
   | RouterPortEntry | RouteEntry | NexthopEntry | EgressEntry | AclPortEntry | AclRuleEntry | AclMemberEntry
+  | UplinkEntry | NatEntry | RouterGatewayEntry
 
 /** A topology file: the entries of one node's pipeline (test/conformance/topologies/, examples/). */
 export interface Topology {

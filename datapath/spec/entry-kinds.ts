@@ -24,7 +24,7 @@
 //   ROUTE           router u32 @0, port u32 @4, family u8 @8, plen u8 @9, has_nexthop u8 @10,
 //                   prefix[16] @11, nexthop[16] @27
 //   NEXTHOP         network u32 @0, family u8 @4, ip[16] @5, mac[6] @21
-//   EGRESS          port u32 @0, local u8 @4, ofport u32 @5, remote[4] @9
+//   EGRESS          port u32 @0, local u8 @4 (EGRESS_*), ofport u32 @5, remote[4] @9
 //   ACL_PORT        port u32 @0, stateful u8 @4, n u8 @5, then n group keys u32 (n <= ACL_PORT_MAX_GROUPS)
 //   ACL_RULE        group u32 @0, rule u32 @4, direction u8 @8 (ACL_DIR_*), family u8 @9,
 //                   protocol u16 @10 (ACL_PROTO_ANY = any), l4_min u16 @12, l4_max u16 @14,
@@ -32,6 +32,10 @@
 //                   l4 is the destination port for TCP/UDP/SCTP/UDP-Lite and (type << 8 | code) for ICMP/ICMPv6;
 //                   a rule without ports / type covers 0..65535
 //   ACL_MEMBER      group u32 @0, family u8 @4, plen u8 @5, addr[16] @6 (an address of a member of the group)
+//   UPLINK          network u32 @0, ofport u32 @4, vlan u32 @8 (0 = untagged)
+//   NAT             router u32 @0, network u32 @4, gateway_port u32 @8, mac[6] @12, family u8 @18,
+//                   external_ip[16] @19, internal_ip[16] @35
+//   ROUTER_GATEWAY  router u32 @0, port u32 @4, snat u8 @8, local u8 @9
 // A remove carries the same bytes; only the key fields are read.
 
 export const ENTRY_HEADER_BYTES: i32 = 4
@@ -48,6 +52,15 @@ export const ENTRY_EGRESS: i32 = 10
 export const ENTRY_ACL_PORT: i32 = 11
 export const ENTRY_ACL_RULE: i32 = 12
 export const ENTRY_ACL_MEMBER: i32 = 13
+export const ENTRY_UPLINK: i32 = 14
+export const ENTRY_NAT: i32 = 15
+export const ENTRY_ROUTER_GATEWAY: i32 = 16
+
+/** EGRESS local byte: where the port is. */
+export const EGRESS_REMOTE: i32 = 0
+export const EGRESS_LOCAL: i32 = 1
+/** Reached through the uplink of the packet's network (a provider network port hosted elsewhere). */
+export const EGRESS_UPLINK: i32 = 2
 
 /** Security groups one port may have (Neutron has no limit; the compiler reports and refuses more). */
 export const ACL_PORT_MAX_GROUPS: i32 = 16

@@ -59,7 +59,15 @@ export const REASON_CT_INVALID: i32 = 32
 export const REASON_CT_BLOCKED: i32 = 33
 /** The connection table is full: a new connection that would be committed is dropped. */
 export const REASON_CT_FULL: i32 = 34
-export const REASON_COUNT: i32 = 35
+// north-south (BEHAVIOUR.md "Ways in and out"; appended: codes are stable)
+/** An ARP reply or neighbour advertisement addressed to a router port MAC: the slow path learns the next hop. */
+export const REASON_PUNT_NEIGHBOUR: i32 = 35
+/** Routed out of a gateway with SNAT on, from an address without a floating IP: port translation is not
+ * available on this node (BEHAVIOUR.md "Ways in and out"). */
+export const REASON_NO_SNAT: i32 = 36
+/** Addressed to a router gateway MAC from the physical network on a chassis that is not the gateway chassis. */
+export const REASON_GATEWAY_ELSEWHERE: i32 = 37
+export const REASON_COUNT: i32 = 38
 
 /** Index = reason code. Names are what trace, metrics and conformance vectors print and match. */
 export const REASON_NAMES: string[] = [
@@ -71,4 +79,5 @@ export const REASON_NAMES: string[] = [
   'hairpin', 'unsupported',
   'punt_dhcp', 'punt_nexthop_miss', 'punt_icmp_error', 'punt_router_local',
   'acl_deny', 'ct_invalid', 'ct_blocked', 'ct_full',
+  'punt_neighbour', 'no_snat', 'gateway_elsewhere',
 ]
