@@ -139,3 +139,33 @@ export function helpText(c: Pick<Command, 'summary' | 'usage' | 'flags'>): strin
   const width = Math.max(...rows.map(r => r.head.length))
   return [c.summary, `usage: ${c.usage}`, '', 'flags:', ...rows.map(r => `  ${r.head.padEnd(width)}  ${r.text}`)].join('\n')
 }
+
+/** A physical network name: what Neutron's provider:physical_network holds (no ':' or ',', the list's syntax). */
+const PHYSNET = /^[A-Za-z0-9_.-]{1,64}$/
+/** An OVS bridge name as a netdev can carry it (IFNAMSIZ: 15 characters). */
+const BRIDGE = /^[A-Za-z0-9_.-]{1,15}$/
+
+/**
+ * `--bridge-mappings physnet:bridge[,physnet:bridge]` (Neutron's OVS agent syntax) -> physnet -> bridge. Strict:
+ * an empty item, a bad name, a repeated physnet or bridge (Neutron refuses both) or the integration bridge itself
+ * is a UsageError naming the flag.
+ */
+export function parseBridgeMappings (text: string, integrationBridge = 'br-int'): Map<string, string> {
+  const out = new Map<string, string>()
+  const bridges = new Set<string>()
+  const bad = (detail: string): UsageError => new UsageError(`--bridge-mappings: ${detail} (expected physnet:bridge[,physnet:bridge...])`)
+  for (const item of text.split(',')) {
+    const parts = item.trim().split(':')
+    if (parts.length !== 2) throw bad(`'${item}' is not physnet:bridge`)
+    const [physnet, bridge] = parts as [string, string]
+    if (!PHYSNET.test(physnet)) throw bad(`bad physical network name '${physnet}'`)
+    if (!BRIDGE.test(bridge)) throw bad(`bad bridge name '${bridge}' (letters, digits, '_', '.', '-'; at most 15)`)
+    if (bridge === integrationBridge) throw bad(`'${bridge}' is the integration bridge; map a bridge of the physical network`)
+    if (out.has(physnet)) throw bad(`physical network '${physnet}' is mapped twice`)
+    if (bridges.has(bridge)) throw bad(`bridge '${bridge}' is mapped twice`)
+    out.set(physnet, bridge)
+    bridges.add(bridge)
+  }
+  return out
+}
+

@@ -13,6 +13,8 @@ export interface ChassisInfo {
   /** the encapsulation this node's tunnel port speaks (announced in tunnel_types) */
   tunnelType?: 'vxlan' | 'geneve'
   profile: string
+  /** physnet -> bridge of --bridge-mappings: the physical networks this node reaches (gateway candidates) */
+  bridgeMappings?: ReadonlyMap<string, string>
 }
 
 /** external_ids key holding the generation of this node's flows */
@@ -22,6 +24,11 @@ export const GENERATION_ID = 'dragonflow:generation'
  * 16-bit generation field, 2..65535: 0 is skipped so that a zero cookie never looks like one of ours, 1 is
  * PROACTIVE_GENERATION (layout.ts), so a run's reactive flows are told apart from every proactive flow.
  */
+/** external_ids key listing the physical networks this node has an uplink to, "physnet:bridge,..." */
+export const BRIDGE_MAPPINGS_ID = 'dragonflow:bridge-mappings'
+
+export const formatBridgeMappings = (m: ReadonlyMap<string, string>): string => [...m].map(([p, b]) => `${p}:${b}`).join(',')
+
 export const nextGeneration = (g: number): number => g >= 2 && g < 0xffff ? g + 1 : 2
 
 /** Create or update the chassis row; returns the generation this run owns. */
@@ -31,9 +38,12 @@ export async function registerChassis (store: Store, info: ChassisInfo): Promise
     const ids = (cur?.value.external_ids ?? {}) as Record<string, string>
     const prev = Number(ids[GENERATION_ID] ?? '0')
     const generation = nextGeneration(Number.isInteger(prev) && prev >= 0 ? prev : 0)
+    const mappings = { ...ids }
+    delete mappings[BRIDGE_MAPPINGS_ID] // a node restarted without a mapping no longer offers it
+    if (info.bridgeMappings !== undefined && info.bridgeMappings.size > 0) mappings[BRIDGE_MAPPINGS_ID] = formatBridgeMappings(info.bridgeMappings)
     const value: Chassis = {
       id: info.chassisId, hostname: info.hostname, tunnel_ip: info.tunnelIp ?? '', tunnel_types: info.tunnelIp !== undefined ? [info.tunnelType ?? 'vxlan'] : [],
-      external_ids: { ...ids, [GENERATION_ID]: String(generation), 'dragonflow:profile': info.profile },
+      external_ids: { ...mappings, [GENERATION_ID]: String(generation), 'dragonflow:profile': info.profile },
       updated_at: new Date().toISOString(),
     }
     try {
@@ -47,4 +57,27 @@ export async function registerChassis (store: Store, info: ChassisInfo): Promise
     }
   }
   throw new StoreError('version_conflict', `chassis ${info.chassisId}: could not register after 20 attempts`)
+}
+
+/**
+ * Advertise the mappings this node could actually set up (a mapping whose bridge is missing is skipped), with
+ * CAS; nothing is written when the row already says so.
+ */
+export async function advertiseBridgeMappings (store: Store, chassisId: string, m: ReadonlyMap<string, string>): Promise<void> {
+  const want = formatBridgeMappings(m)
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const cur = await store.get(TABLES.chassis, chassisId)
+    if (cur === undefined) return
+    const ids = { ...(cur.value.external_ids ?? {}) as Record<string, string> }
+    if ((ids[BRIDGE_MAPPINGS_ID] ?? '') === want) return
+    if (want === '') delete ids[BRIDGE_MAPPINGS_ID]; else ids[BRIDGE_MAPPINGS_ID] = want
+    try {
+      await store.update(TABLES.chassis, chassisId, { ...cur.value, external_ids: ids, updated_at: new Date().toISOString() }, cur.version, cur.topics)
+      return
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'version_conflict') continue
+      throw err
+    }
+  }
+  throw new StoreError('version_conflict', `chassis ${chassisId}: could not advertise bridge mappings after 20 attempts`)
 }

@@ -21,8 +21,9 @@ import type { TopologyCompilerApi, EntryDelta } from '../compiler/types.js'
 import { COMPILED_TABLES } from '../compiler/model-state.js'
 import { DesiredFlows, FlowSync, installedOf, type ApplyStats, type DesiredStats, type InstalledFlow } from '../flows/index.js'
 import { OfController, type OfConnection, type OfpErrorReply } from '../openflow/index.js'
-import { INSTALLED_ID, OvsdbClient, Vswitch, eq, select, type LocalPort } from '../ovsdb/index.js'
+import { INSTALLED_ID, MissingBridgeError, OvsdbClient, Vswitch, ensurePatchPorts, eq, removeStalePatchPorts, select, type LocalPort } from '../ovsdb/index.js'
 import type { DatapathApi, Entry } from '../../datapath/host/index.js'
+import type { UplinkEntry } from '../../datapath/host/entries.js'
 import { TABLES } from '../../model/tables.js'
 import { STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
 import type { L3Mode } from '../../offload/openflow/emitter.js'
@@ -31,16 +32,23 @@ import type { Context } from '../../offload/openflow/stages/context.js'
 import { planOffload, type Plan } from '../../offload/planner.js'
 import type { Profile } from '../../offload/profile.js'
 import type { Change, PubSub, Store, Unsubscribe } from '../../store/types.js'
-import { registerChassis } from './chassis.js'
+import { advertiseBridgeMappings, registerChassis } from './chassis.js'
+import { NatStatus } from './nat-status.js'
 import { PacketInHost } from './packet-in-host.js'
 import { ReactiveL3, decideL3, type ReactiveStats } from './reactive-l3.js'
 import { reportPortStatus } from './port-status.js'
 import { ControlServer } from './control-server.js'
 import { checkFlows, type FlowCheck } from './flow-check.js'
 
-/** The model tables the compiler reads (agent/compiler/model-state.ts). */
-/** The tables the compiler reads (agent/compiler/model-state.ts). */
-export const FOLLOWED_TABLES: readonly string[] = COMPILED_TABLES
+/** Tables whose status this agent reports (nat-status.ts), whether or not the compiler reads them. */
+const STATUS_TABLES: readonly string[] = [TABLES.floatingips, TABLES.routers]
+
+/** The tables the controller reads: what the compiler compiles (agent/compiler/model-state.ts) and STATUS_TABLES. */
+export const FOLLOWED_TABLES: readonly string[] = [...new Set<string>([...COMPILED_TABLES, ...STATUS_TABLES])]
+const COMPILED: ReadonlySet<string> = new Set(COMPILED_TABLES)
+
+/** The compiler's uplink binding (agent/compiler/types.ts), optional while the compiler does not have it. */
+type UplinkBinder = { bindUplink?: (physnet: string, ofport: number | undefined) => EntryDelta }
 
 export interface LocalControllerOptions {
   store: Store
@@ -66,6 +74,8 @@ export interface LocalControllerOptions {
   l3IdleTimeout?: number
   /** a unix socket answering `dragonflow flows --check` and stats (control-server.ts) */
   controlSocket?: string
+  /** --bridge-mappings: physnet -> the operator's bridge; a patch port pair joins each to br-int */
+  bridgeMappings?: ReadonlyMap<string, string>
 }
 
 export interface ControllerStats {
@@ -147,6 +157,13 @@ export class LocalController extends EventEmitter {
   /** iface-id -> ofport of the ports plugged here */
   private readonly local = new Map<string, LocalPort>()
   private tunnelOfport: number | undefined
+  /** network key -> its uplink (from the entries), for the slow path's floods */
+  private readonly uplinks = new Map<number, UplinkEntry>()
+  /** physnet -> ofport of its patch port on br-int */
+  private readonly uplinkOfports = new Map<string, number>()
+  /** ports the store says are administratively down */
+  private readonly adminDown = new Set<string>()
+  private readonly natStatus: NatStatus
   private timer: NodeJS.Timeout | undefined
   private installing: Promise<void> | undefined
   private dirty = false
@@ -167,14 +184,19 @@ export class LocalController extends EventEmitter {
     this.reactive = new ReactiveL3({ idleTimeout: opts.l3IdleTimeout ?? 30, log: opts.log })
     this.packetIns = new PacketInHost({
       datapath: opts.datapath, log: opts.log, info: opts.log, floodPorts: n => this.floodPorts(n), tunnelOfport: () => this.tunnelOfport,
+      floodUplink: n => this.uplinks.get(n),
       reinject: (conn, m, inPort, result) =>
         this.reactive.onPacketIn(conn, m, inPort, result, { context: this.flows.context, generation: this.generation }),
+    })
+    this.natStatus = new NatStatus({
+      store: opts.store, log: opts.log, portActive: id => this.portActive(id),
+      onStatus: (table, id, status) => { this.emit('status', table, id, status) },
     })
   }
 
   async start (): Promise<void> {
     const o = this.opts
-    this.generation = await registerChassis(o.store, { chassisId: o.chassisId, hostname: hostname(), tunnelIp: o.tunnelIp, tunnelType: o.tunnelType ?? 'vxlan', profile: o.profile.id })
+    this.generation = await registerChassis(o.store, { chassisId: o.chassisId, hostname: hostname(), tunnelIp: o.tunnelIp, tunnelType: o.tunnelType ?? 'vxlan', profile: o.profile.id, ...(o.bridgeMappings !== undefined ? { bridgeMappings: o.bridgeMappings } : {}) })
     this.log(`agent: chassis ${o.chassisId}, run generation ${this.generation} (it marks the reactive flows this run caches)`)
     await this.of.listen({ path: o.ofSocket })
     if (o.controlSocket !== undefined) {
@@ -190,7 +212,7 @@ export class LocalController extends EventEmitter {
     let n = 0
     for (const table of FOLLOWED_TABLES) {
       for (const obj of await o.store.list(table)) {
-        this.applyDelta(o.compiler.applyChange({ table, id: obj.id, version: obj.version, action: 'create', topics: obj.topics, value: obj.value }))
+        this.follow({ table, id: obj.id, version: obj.version, action: 'create', topics: obj.topics, value: obj.value })
         // a node with thousands of objects: let the API (same event loop in serve) answer in between
         if (++n % LOAD_SLICE === 0) await new Promise(resolve => setImmediate(resolve))
       }
@@ -209,6 +231,7 @@ export class LocalController extends EventEmitter {
       this.tunnelOfport = await this.ofportOf(TUNNEL_PORT)
       this.flows.reconfigure({ tunnelOfport: this.tunnelOfport })
     }
+    await this.ensureUplinks(db, vs.bridge)
     vs.on('port-added', (p: LocalPort) => { this.bind(p) })
     vs.on('port-removed', (p: LocalPort) => { this.unbind(p) })
     vs.on('port-changed', (p: LocalPort, before: LocalPort) => {
@@ -236,8 +259,54 @@ export class LocalController extends EventEmitter {
     if (!FOLLOWED_TABLES.includes(c.table)) return
     if (!this.loaded) { this.early.push(c); return }
     this.counts.changes++
-    this.applyDelta(this.opts.compiler.applyChange(c))
+    this.follow(c)
     if (c.table === TABLES.ports && this.local.has(c.id)) this.reportStatus(c.id)
+  }
+
+  /** One object into the compiler (if it compiles that table) and the status reporters. */
+  private follow (c: Change): void {
+    if (COMPILED.has(c.table)) this.applyDelta(this.opts.compiler.applyChange(c))
+    if (c.table === TABLES.ports) {
+      if (c.value?.admin_state_up === false) this.adminDown.add(c.id); else this.adminDown.delete(c.id)
+    }
+    if (STATUS_TABLES.includes(c.table)) this.natStatus.onObject(c.table, c.id, c.action === 'delete' ? undefined : c.value)
+  }
+
+  /**
+   * A patch port pair per --bridge-mappings entry (agent/ovsdb/patch-ports.ts), its br-int ofport given to the
+   * compiler. A mapping whose bridge is missing is logged and skipped, as Neutron's OVS agent does, and the
+   * chassis row then advertises only the mappings this node really has. Pairs an earlier run made for a physnet
+   * no longer mapped are removed.
+   */
+  private async ensureUplinks (db: OvsdbClient, intBridge: string): Promise<void> {
+    const mappings = this.opts.bridgeMappings ?? new Map<string, string>()
+    for (const physnet of await removeStalePatchPorts(db, new Set(mappings.keys()))) this.log(`agent: physical network ${physnet} is no longer mapped: its patch ports are removed`)
+    if (mappings.size === 0) return
+    const working = new Map<string, string>()
+    for (const [physnet, bridge] of mappings) {
+      try {
+        const names = await ensurePatchPorts(db, intBridge, physnet, bridge)
+        const ofport = await this.ofportOf(names.int)
+        if (ofport === undefined) continue
+        working.set(physnet, bridge)
+        this.uplinkOfports.set(physnet, ofport)
+        this.log(`agent: physical network ${physnet} on bridge ${bridge} (${names.int}, ofport ${ofport})`)
+        const bind = (this.opts.compiler as TopologyCompilerApi & UplinkBinder).bindUplink
+        if (bind !== undefined) this.applyDelta(bind.call(this.opts.compiler, physnet, ofport))
+      } catch (err) {
+        if (!(err instanceof MissingBridgeError)) throw err
+        this.log(`agent: --bridge-mappings ${physnet}:${bridge} skipped: ${err.message}`)
+      }
+    }
+    if (working.size !== mappings.size) await advertiseBridgeMappings(this.opts.store, this.opts.chassisId, working)
+  }
+
+  /** The ofport of a physical network's patch port on br-int (undefined: not mapped here). */
+  uplinkOfport (physnet: string): number | undefined { return this.uplinkOfports.get(physnet) }
+
+  private portActive (portId: string): boolean {
+    const p = this.local.get(portId)
+    return p !== undefined && p.adminUp && this.confirmed.has(portId) && !this.adminDown.has(portId)
   }
 
   private bind (p: LocalPort): void {
@@ -297,6 +366,7 @@ export class LocalController extends EventEmitter {
   private reportStatus (portId: string): void {
     const p = this.local.get(portId)
     const bound = p !== undefined && p.adminUp && this.confirmed.has(portId)
+    this.natStatus.onPort(portId)
     reportPortStatus(this.opts.store, portId, bound).then(s => {
       if (s !== undefined) this.emit('port-status', portId, s)
     }, (err: Error) => { this.log(`agent: status of port ${portId}: ${err.message}`) })
@@ -307,6 +377,9 @@ export class LocalController extends EventEmitter {
     for (const e of d.removed) this.safely(() => { dp.remove(e) }, e)
     for (const e of d.added) this.safely(() => { dp.add(e) }, e)
     this.flows.applyDelta(d)
+    this.natStatus.onEntries(d.removed, d.added)
+    for (const e of d.removed) if (e.stage === 'uplink') this.uplinks.delete(e.network) // removed before added: a replace keeps the new one
+    for (const e of d.added) if (e.stage === 'uplink') this.uplinks.set(e.network, e)
     if (d.added.length + d.removed.length > 0) this.schedule()
     // a cached route may be wrong now: delete every reactive flow at once (one FLOW_MOD), before any later
     // packet-in is routed with the new entries and cached again
@@ -383,9 +456,11 @@ export class LocalController extends EventEmitter {
     try {
       this.refreshPlan()
       const ready = this.portsReady()
+      const nat = this.natStatus.snapshot()
       const stats = await sync.apply()
       this.noteInstall(stats)
       this.confirm(ready)
+      this.natStatus.committed(nat)
     } catch (err) {
       this.log(`agent: flow install failed: ${err instanceof Error ? err.message : String(err)}`)
       // try again later rather than in a tight loop; a reconnect resyncs anyway
@@ -422,6 +497,7 @@ export class LocalController extends EventEmitter {
       // this process's reactive flows survive a reconnect unless a routing change happened while disconnected
       const keepReactive = this.reactive.vouches
       const ready = this.portsReady()
+      const nat = this.natStatus.snapshot()
       const stats = await sync.resync(this.generation, { keepReactive })
       if (keepReactive) this.reactive.adopt(conn)
       else this.reactive.reset() // the resync deleted every reactive flow
@@ -430,6 +506,7 @@ export class LocalController extends EventEmitter {
       this.log(`agent: resync: ${stats.added} flows added or replaced, ${stats.deleted} stale deleted, ${stats.unchanged} kept (${stats.ms.toFixed(0)} ms)`)
       this.noteInstall(stats)
       this.confirm(ready)
+      this.natStatus.committed(nat)
       this.emit('synced', stats)
       // what changed while the resync was out (a binding, a store change) goes now, not with the next change
       this.schedule()

@@ -9,6 +9,7 @@
 //   await vs.follow()
 export { OvsdbClient, type OvsdbClientOptions, type TableUpdates, type TableUpdates2, type MonitorRequest, type MonitorCondRequest } from './client.js'
 export { Vswitch, OPEN_VSWITCH_DB, INSTALLED_ID, type LocalPort, type VswitchOptions, type TunnelPortOptions } from './vswitch.js'
+export { ensurePatchPorts, removeStalePatchPorts, patchPortNames, MissingBridgeError, PHYSNET_ID, type PatchPair } from './patch-ports.js'
 export * from './data.js'
 export * from './operations.js'
 export { OvsdbError, OVSDB_ERROR_CODES, type OvsdbErrorCode } from './errors.js'

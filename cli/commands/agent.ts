@@ -4,7 +4,7 @@
 // hardware profile and the controller.
 import { isIPv4 } from 'node:net'
 import { hostname } from 'node:os'
-import { type Command, type Flag, UsageError, parseFlags } from '../command.js'
+import { type Command, type Flag, UsageError, parseBridgeMappings, parseFlags } from '../command.js'
 import { TopologyCompiler } from '../../agent/compiler/index.js'
 import { LocalController } from '../../agent/controller/local-controller.js'
 import { createDatapath } from '../../datapath/host/index.js'
@@ -28,6 +28,20 @@ export interface AgentSetup {
   l3IdleTimeout?: number
   /** the control socket (`dragonflow flows --check --control PATH`) */
   controlSocket?: string
+  /** --bridge-mappings: physnet -> bridge */
+  bridgeMappings?: ReadonlyMap<string, string>
+}
+
+/** --bridge-mappings, declared by `agent` and `serve`. */
+export const BRIDGE_MAPPINGS_FLAG: Flag = {
+  name: 'bridge-mappings', type: 'string', value: 'PHYSNET:BRIDGE[,...]',
+  description: 'provider networks: each physical network\'s OVS bridge (it must exist; a patch port pair joins it to br-int)',
+}
+
+/** The parsed --bridge-mappings, or undefined when not given (a UsageError naming the flag when bad). */
+export function bridgeMappingsFlag (flags: { get: (name: string) => string | undefined }): ReadonlyMap<string, string> | undefined {
+  const text = flags.get('bridge-mappings')
+  return text === undefined ? undefined : parseBridgeMappings(text)
 }
 
 /** The flags behind l3Flags, declared by `agent` and `serve`. */
@@ -66,6 +80,7 @@ export async function startAgent (s: AgentSetup): Promise<LocalController> {
     ...(s.l3 !== undefined ? { l3: s.l3 } : {}),
     ...(s.l3IdleTimeout !== undefined ? { l3IdleTimeout: s.l3IdleTimeout } : {}),
     ...(s.controlSocket !== undefined ? { controlSocket: s.controlSocket } : {}),
+    ...(s.bridgeMappings !== undefined ? { bridgeMappings: s.bridgeMappings } : {}),
   })
   await controller.start()
   return controller
@@ -99,6 +114,7 @@ const FLAGS: readonly Flag[] = [
   { name: 'tunnel', type: 'string', value: 'vxlan|geneve', description: 'tunnel type (needs --tunnel-ip)' },
   { name: 'profile', type: 'string', value: 'NAME|PATH.json', description: 'hardware profile (default ovs-userspace)' },
   { name: 'control', type: 'string', value: 'PATH', description: 'a control socket (`dragonflow flows --check --control PATH`)' },
+  BRIDGE_MAPPINGS_FLAG,
   { name: 'quiet', type: 'boolean', description: 'no log lines' },
   ...L3_FLAGS,
 ]
@@ -109,12 +125,14 @@ const command: Command = {
   usage: 'dragonflow agent --etcd-endpoints URLS [--pubsub etcd-watch|mqtt --mqtt-url URL] --ovsdb unix:PATH|tcp:HOST:PORT\n' +
     '                        --of-socket PATH [--chassis-id ID] [--tunnel-ip IP [--tunnel vxlan|geneve]] [--profile ovs-userspace] [--quiet]\n' +
     '                        [--l3 proactive|reactive] [--l3-idle-timeout SECONDS (default 30)] [--control PATH (a control socket)]\n' +
+    '                        [--bridge-mappings PHYSNET:BRIDGE[,PHYSNET:BRIDGE...] (provider networks)]\n' +
     '       (or --store embedded --data-dir DIR for a store this process owns)',
   flags: FLAGS,
   async run (args) {
     const { flags, rest } = parseFlags(args, FLAGS)
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
     const l3 = l3Flags(flags)
+    const bridgeMappings = bridgeMappingsFlag(flags)
     const ovsdbTarget = flags.get('ovsdb')
     const ofSocket = flags.get('of-socket')
     if (ovsdbTarget === undefined) throw new UsageError('--ovsdb is required (the ovsdb-server of this node)')
@@ -160,6 +178,7 @@ const command: Command = {
       ...(pubsub !== undefined ? { pubsub } : {}), ...(tunnelIp !== undefined ? { tunnelIp } : {}),
       ...(tunnel !== undefined ? { tunnelType: tunnel } : {}), ...l3,
       ...(flags.get('control') !== undefined ? { controlSocket: flags.get('control') as string } : {}),
+      ...(bridgeMappings !== undefined ? { bridgeMappings } : {}),
     })
     process.stdout.write(`dragonflow agent: running (chassis ${flags.get('chassis-id') ?? hostname()})\n`)
     const signal = await untilSignal()

@@ -17,7 +17,7 @@ import { PrivateOvs } from '../../agent/controller/private-ovs.js'
 import { startApiServer } from '../../northbound/server.js'
 import { POLICY_FILE_FLAG, policyFromFlags } from './policy.js'
 import { openStore } from '../../store/registry.js'
-import { L3_FLAGS, l3Flags, startAgent, untilSignal } from './agent.js'
+import { BRIDGE_MAPPINGS_FLAG, L3_FLAGS, bridgeMappingsFlag, l3Flags, startAgent, untilSignal } from './agent.js'
 import type { AuthMode } from '../../northbound/auth.js'
 import { CONTROL_SOCKET, SERVE_STATE, type ServeState } from './serve-state.js'
 
@@ -40,6 +40,7 @@ const FLAGS: readonly Flag[] = [
   { name: 'chassis-id', type: 'string', value: 'ID', description: 'this node\'s chassis id (default the host name)' },
   { name: 'auth', type: 'string', value: 'none|keystone', description: 'API authentication (default none)' },
   { name: 'profile', type: 'string', value: 'NAME|PATH.json', description: 'hardware profile of the agent (default ovs-userspace)' },
+  BRIDGE_MAPPINGS_FLAG,
   { name: 'keep-ovs', type: 'boolean', description: 'leave the private OVS running on a clean stop' },
   { name: 'quiet', type: 'boolean', description: 'no log lines' },
   ...L3_FLAGS,
@@ -51,12 +52,13 @@ const command: Command = {
   summary: 'run an all-in-one edge node: Neutron API + local controller + WASM datapath (+ a private OVS)',
   usage: 'dragonflow serve [--data-dir DIR] [--listen HOST:PORT] [--netns NAME|none] [--ovsdb unix:PATH [--of-socket PATH]] [--chassis-id ID]\n' +
     '                        [--auth none|keystone] [--keep-ovs] [--quiet] [--l3 proactive|reactive] [--l3-idle-timeout SECONDS (default 30)]\n' +
-    '                        [--policy-file policy.yaml] [--profile ovs-userspace]',
+    '                        [--policy-file policy.yaml] [--profile ovs-userspace] [--bridge-mappings PHYSNET:BRIDGE[,PHYSNET:BRIDGE...]]',
   flags: FLAGS,
   async run (args) {
     const { flags, rest } = parseFlags(args, FLAGS)
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
     const l3 = l3Flags(flags)
+    const bridgeMappings = bridgeMappingsFlag(flags)
     // access rules: validated before anything starts, a bad rule is a usage error naming it and its line
     const policy = policyFromFlags(flags)
     const dataDir = resolve(flags.get('data-dir') ?? '/var/lib/dragonflow')
@@ -86,7 +88,9 @@ const command: Command = {
       const server = await startApiServer({ store, host, port, auth, policy, log: quiet ? () => undefined : log })
       cleanup.unshift(async () => { await server.close() })
       const control = join(dataDir, CONTROL_SOCKET)
-      const controller = await startAgent({ store, chassisId, ovsdbTarget: ovsdb, ofSocket, profile: flags.get('profile') ?? 'ovs-userspace', log, ...l3, controlSocket: control })
+      const controller = await startAgent({ store, chassisId, ovsdbTarget: ovsdb, ofSocket, profile: flags.get('profile') ?? 'ovs-userspace', log, ...l3, controlSocket: control,
+        ...(bridgeMappings !== undefined ? { bridgeMappings } : {}),
+      })
       cleanup.unshift(async () => { await controller.stop() })
       const state: ServeState = {
         pid: process.pid, api: server.url, ovsdb, netns: external === undefined ? netns : null, ofSocket, bridge: 'br-int', chassisId, control,

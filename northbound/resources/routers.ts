@@ -69,9 +69,9 @@ async function setGateway(nb: Neutron, ctx: RequestContext, routerId: string, in
     const cur = router.value
     const old = cur.gw_port_id ? await nb.db.get<Port>(TABLES.ports, cur.gw_port_id) : undefined
     if (!info) {
-      if (!old) return nb.db.mutate<Router>(TABLES.routers, routerId, c => ({ ...c.value, external_gateway_info: null, gw_port_id: null, updated_at: now() }), () => new ApiError('RouterNotFound', { id: routerId }))
+      if (!old) return nb.db.mutate<Router>(TABLES.routers, routerId, c => ({ ...c.value, external_gateway_info: null, gw_port_id: null, status: 'ACTIVE', updated_at: now() }), () => new ApiError('RouterNotFound', { id: routerId }))
       if ((await floatingIpsOf(nb, routerId)).length) throw new ApiError('RouterExternalGatewayInUseByFloatingIp', { router_id: routerId, net_id: old.value.network_id })
-      await nb.db.transact([...deletePortOps(old.value), routerOp(router, { ...cur, external_gateway_info: null, gw_port_id: null, updated_at: now() })])
+      await nb.db.transact([...deletePortOps(old.value), routerOp(router, { ...cur, external_gateway_info: null, gw_port_id: null, status: 'ACTIVE', updated_at: now() })])
       return loadRouter(nb, routerId)
     }
     const snat = info.enable_snat ?? cur.external_gateway_info?.enable_snat ?? true
@@ -82,7 +82,7 @@ async function setGateway(nb: Neutron, ctx: RequestContext, routerId: string, in
     }
     const extra = (port: Port): TxOp[] => [
       ...(old && !sameNet ? deletePortOps(old.value) : []),
-      routerOp(router, { ...cur, gw_port_id: port.id, external_gateway_info: { network_id: info.network_id, enable_snat: snat, external_fixed_ips: port.fixed_ips }, updated_at: now() }),
+      routerOp(router, { ...cur, gw_port_id: port.id, external_gateway_info: { network_id: info.network_id, enable_snat: snat, external_fixed_ips: port.fixed_ips }, status: GATEWAY_PENDING, updated_at: now() }),
     ]
     if (sameNet && old) {
       await writePort(nb, { port: { ...old.value, updated_at: now() }, previous: old, requested, extraOps: extra })
@@ -231,6 +231,12 @@ async function changeRoutes(nb: Neutron, ctx: RequestContext, row: Row<Router>, 
   const { renderOne } = await import('../controller.js')
   return { router: await renderOne(nb, routers, ctx, updated) }
 }
+
+/**
+ * A router with a gateway is DOWN until its gateway chassis has the gateway's flows committed (the agent then
+ * writes ACTIVE: agent/controller/nat-status.ts); without a gateway it is ACTIVE as before.
+ */
+const GATEWAY_PENDING = 'DOWN'
 
 export const routers: Resource<Router> = {
   collection: 'routers',

@@ -25,11 +25,11 @@ const COMMANDS: Record<string, { flags: string[], stringFlag: string }> = {
   'offload plan': { flags: ['profile', 'topology', 'json', 'tunnel', 'zipf'], stringFlag: 'profile' },
   db: { flags: ['store', 'dir', 'data-dir', 'endpoints', 'etcd-endpoints', 'prefix', 'topic', 'json'], stringFlag: 'dir' },
   serve: {
-    flags: ['data-dir', 'listen', 'netns', 'ovsdb', 'of-socket', 'chassis-id', 'auth', 'profile', 'keep-ovs', 'quiet', 'l3', 'l3-idle-timeout', 'policy-file'],
+    flags: ['data-dir', 'listen', 'netns', 'ovsdb', 'of-socket', 'chassis-id', 'auth', 'profile', 'keep-ovs', 'quiet', 'l3', 'l3-idle-timeout', 'policy-file', 'bridge-mappings'],
     stringFlag: 'data-dir',
   },
   agent: {
-    flags: ['store', 'etcd-endpoints', 'data-dir', 'pubsub', 'mqtt-url', 'ovsdb', 'of-socket', 'chassis-id', 'tunnel-ip', 'tunnel', 'profile', 'control', 'quiet', 'l3', 'l3-idle-timeout'],
+    flags: ['store', 'etcd-endpoints', 'data-dir', 'pubsub', 'mqtt-url', 'ovsdb', 'of-socket', 'chassis-id', 'tunnel-ip', 'tunnel', 'profile', 'control', 'quiet', 'l3', 'l3-idle-timeout', 'bridge-mappings'],
     stringFlag: 'ovsdb',
   },
   plug: { flags: ['port', 'netns', 'data-dir', 'ifname', 'mac', 'unplug'], stringFlag: 'port' },
