@@ -118,6 +118,7 @@ export function encodeActions (actions: readonly Action[]): OfAction[] {
       case 'OFPAT_SET_FIELD': return fieldTlvs(a.field, a.value).map(field => ({ type: 'OFPAT_SET_FIELD', field }))
       case 'OFPAT_DEC_NW_TTL': return [{ type: 'OFPAT_DEC_NW_TTL' }]
       case 'OFPAT_POP_VLAN': return [{ type: 'OFPAT_POP_VLAN' }]
+      case 'OFPAT_PUSH_VLAN': return [{ type: 'OFPAT_PUSH_VLAN', ethertype: a.ethertype }]
       case 'NXAST_REG_MOVE': return regMove(a.src, a.dst)
       case 'NXAST_RESUBMIT_TABLE': return [{ type: 'NXAST_RESUBMIT_TABLE', table: a.table }]
       case 'NXAST_CONJUNCTION': return [{ type: 'NXAST_CONJUNCTION', id: a.id, clause: a.clause - 1, nClauses: a.nClauses }]

@@ -5,7 +5,7 @@
 import { OF_TABLE_BASE, STAGES } from '../../datapath/spec/stages.js'
 import {
   ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, type FieldValues, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_SCTP, IP_PROTO_TCP, IP_PROTO_UDP,
-  OF_FIELDS, type OfFieldName,
+  OF_FIELDS, OFPVID_PRESENT, type OfFieldName,
 } from './fields.js'
 import { type Action, type FieldSlice, type Flow, type MatchEntry, OFPCML_NO_BUFFER, OFPP_CONTROLLER, OFPP_IN_PORT } from './flow.js'
 import { CT_ZONE, type CookieSubject, makeCookie } from './layout.js'
@@ -205,6 +205,9 @@ export function pipelineEntryFlow(opts: { generation: number; firstStage: number
 const setField = <F extends OfFieldName>(field: F, v: FieldValues[F]): Action =>
   ({ type: 'OFPAT_SET_FIELD', field, value: encode(field, v).value })
 
+/** IEEE 802.1Q tag protocol identifier */
+const ETH_TYPE_VLAN = 0x8100
+
 /** Typed actions. */
 export const act = {
   output: (port: OfPort): Action => ({ type: 'OFPAT_OUTPUT', port: port.value }),
@@ -214,6 +217,10 @@ export const act = {
   controller: (): Action => ({ type: 'OFPAT_OUTPUT', port: OFPP_CONTROLLER, maxLen: OFPCML_NO_BUFFER }),
   decTtl: (): Action => ({ type: 'OFPAT_DEC_NW_TTL' }),
   popVlan: (): Action => ({ type: 'OFPAT_POP_VLAN' }),
+  /** push an 802.1Q tag with this VID (PCP 0, DEI 0), BEHAVIOUR.md "Ways in and out" */
+  pushVlan: (vid: number): Action[] => [{ type: 'OFPAT_PUSH_VLAN', ethertype: ETH_TYPE_VLAN }, setField('vlan_vid', OFPVID_PRESENT | vid)],
+  setIpv4Dst: (ip: Ipv4Address): Action => setField('nw_dst', ip),
+  setIpv6Dst: (ip: Ipv6Address): Action => setField('ipv6_dst', ip),
   setEthSrc: (mac: MacAddress): Action => setField('eth_src', mac),
   setEthDst: (mac: MacAddress): Action => setField('eth_dst', mac),
   setArpOp: (op: number): Action => setField('arp_op', op),

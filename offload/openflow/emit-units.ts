@@ -9,6 +9,15 @@
 //                                                                            of a port on it
 //   flood/<network>/<k>   the ports of chunk k on the network, their egress  the same, for a port of chunk k
 //   router/<router>       the router's router_port and route entries         router_port / route of the router
+//   <uplink key>          the uplink's classify flow                         the entry; also dirties flood/<network>,
+//                                                                            the egress of the network's uplink
+//                                                                            ports, its arp_nd entries and routers
+//                                                                            (replies tagged with its VLAN)
+//   <egress key>, uplink  the port's uplink flows (the uplink of each of     the entry, the uplinks and the l2 /
+//                         its networks)                                      classify entries of its port
+//   <nat key>             its DNAT flows (x the router's ports) and SNAT     the entry, a router_port of its router
+//   <router_gateway key>  no_snat, gateway_elsewhere (its router port)       the entry, a router_port of its router
+//   <router_port key>     its punt_neighbour flows                           the entry
 //   fixed                 nothing (misses, the pipeline entry flow)          the options (tunnel port, l3 mode)
 //   <acl_port key>        the port's ct lookups, clause 1 of its groups'     the entry; a rule of one of its groups
 //                         rules, its drops
@@ -29,13 +38,14 @@ import type { Flow } from './flow.js'
 import type { Context } from './stages/context.js'
 import { aclFixedFlows, aclL4Flows, aclPortFlows, aclRemoteFlows, aclRuleFlows, aclSharedFlows } from './stages/acl-flows.js'
 import { aclStageOf, canonicalPrefix, l4Key, l4Pieces, ownRemote } from './stages/acl-index.js'
-import { arpEntryFlows, arpFixedFlows } from './stages/arp-nd-flows.js'
-import { classifyFixedFlows, classifyPortFlows, classifyTunnelFlows } from './stages/classify-flows.js'
+import { arpEntryFlows, arpFixedFlows, neighbourPuntFlows } from './stages/arp-nd-flows.js'
+import { classifyFixedFlows, classifyPortFlows, classifyTunnelFlows, classifyUplinkFlows } from './stages/classify-flows.js'
 import { dhcpEntryFlows, dhcpFixedFlows } from './stages/dhcp-flows.js'
 import { egressEntryFlows, egressFixedFlows } from './stages/egress-flows.js'
 import { floodChunkFlows, floodHeadFlows, l2EntryFlows } from './stages/l2-flows.js'
 import { floodChunkOf } from './layout.js'
 import { nexthopEntryFlows, nexthopFixedFlows } from './stages/nexthop-flows.js'
+import { gatewayEntryFlows, natEntryFlows, natFixedFlows } from './stages/nat-flows.js'
 import { portSecEntryFlows, portSecFixedFlows } from './stages/port-sec-flows.js'
 import { type L3Mode, routeFixedFlows, routerFlows } from './stages/route-flows.js'
 
@@ -58,10 +68,14 @@ export interface UnitOptions {
 /** The group units whose flows read `e` (its own entry unit aside), as the index stands now. */
 export function groupUnitsOf (c: Context, e: Entry): UnitId[] {
   switch (e.stage) {
-    case 'l2': return floodUnitsOf(e.network, e.port)
-    case 'classify': return 'in_port' in e ? floodUnitsOf(e.network, e.port) : []
+    // the port's networks feed its egress uplink flows
+    case 'l2': return [...floodUnitsOf(e.network, e.port), ...uplinkEgressOf(c, e.port)]
+    case 'classify': return 'in_port' in e ? [...floodUnitsOf(e.network, e.port), ...uplinkEgressOf(c, e.port)] : []
     case 'egress': return c.networksOfPort(e.port).flatMap(n => floodUnitsOf(n, e.port))
-    case 'router_port': return [ROUTER + String(e.router), ...c.nexthopKeysOn(e.network)]
+    // the flood head, the egress of ports reached through it, and the replies in place tagged with its VLAN
+    case 'uplink': return [FLOOD + String(e.network), ...c.uplinkEgressKeysOn(e.network), ...c.arpKeysOn(e.network),
+      ...[...new Set(c.routerPortsOn(e.network).map(rp => rp.router))].map(r => ROUTER + String(r))]
+    case 'router_port': return [ROUTER + String(e.router), ...c.nexthopKeysOn(e.network), ...c.natKeysOf(e.router), ...c.gatewayKeysOf(e.router)]
     case 'route': return [ROUTER + String(e.router)]
     // called after an add and before a remove: a count of 1 is the first port coming or the last going
     case 'acl_port': return c.acl.portCount === 1 ? [ACL] : []
@@ -85,6 +99,8 @@ function aclRuleUnits (c: Context, r: AclRuleEntry): UnitId[] {
     ...c.acl.portKeysWithGroup(r.group)]
 }
 
+const uplinkEgressOf = (c: Context, port: number): UnitId[] => c.egressOf(port)?.uplink === true ? c.egressKeysOf(port) : []
+
 const floodUnitsOf = (network: number, port: number): UnitId[] =>
   [FLOOD + String(network), `${FLOOD}${network}/${floodChunkOf(port)}`]
 
@@ -106,11 +122,15 @@ export function entryUnitFlows (c: Context, e: Entry): Flow[] {
     case 'egress': return egressEntryFlows(c, e)
     // read by their group units only
     case 'nexthop': return nexthopEntryFlows(c, e)
-    case 'router_port': case 'route': return []
+    case 'router_port': return neighbourPuntFlows(c, e)
+    case 'route': return []
     case 'acl_port': return aclPortFlows(c, e)
     case 'acl_rule': return aclRuleFlows(c, e)
     // read by the acl-remote units only
     case 'acl_member': return []
+    case 'uplink': return classifyUplinkFlows(c, e)
+    case 'nat': return natEntryFlows(c, e)
+    case 'router_gateway': return gatewayEntryFlows(c, e)
   }
 }
 
@@ -119,7 +139,7 @@ export function groupUnitFlows (c: Context, id: UnitId, opts: UnitOptions): Flow
   if (id.startsWith('{')) { const e = c.entryOf(id); return e === undefined ? [] : entryUnitFlows(c, e) }
   if (id === FIXED_UNIT) {
     return [...(opts.entryFlow ? [pipelineEntryFlow({ generation: c.generation, firstStage: STAGE_CLASSIFY })] : []),
-      ...classifyFixedFlows(c), ...portSecFixedFlows(c), ...arpFixedFlows(c), ...dhcpFixedFlows(c), ...routeFixedFlows(c),
+      ...classifyFixedFlows(c), ...portSecFixedFlows(c), ...arpFixedFlows(c), ...dhcpFixedFlows(c), ...natFixedFlows(c), ...routeFixedFlows(c),
       ...nexthopFixedFlows(c), ...egressFixedFlows(c), ...aclFixedFlows(c)]
   }
   if (id === ACL) return aclSharedFlows(c)

@@ -9,7 +9,9 @@
 //   - A neighbour solicitation for a known target is punted (cookie reason `unsupported`) and the slow path
 //     answers: an NA in place needs the ND option rewritten after the type change, which OVS refuses.
 //   - As in the WASM pipeline (BEHAVIOUR.md §3, VERDICT_OUTPUT), a VLAN tag stripped at classify is not pushed
-//     again on output: egress entries carry no VLAN.
+//     again on output to a local port; out of an uplink the network's VLAN is pushed (stages/egress-flows.ts).
+//   - ICMP errors about translated packets (a floating IP) are punted: OpenFlow cannot rewrite the quoted header;
+//     the hairpin source rewrite is not done (stages/nat-flows.ts).
 //   - Malformed-frame checks (BEHAVIOUR.md §1: lengths, checksums, ARP/IP header sanity) are left to OVS's own
 //     parser, which forwards or drops such frames on its own terms; only the multicast-source check is a flow.
 //   - A router port is specialised into its routes (router port x route flows); the route flows write the router
@@ -31,6 +33,7 @@ import { nexthopFlows } from './stages/nexthop-flows.js'
 import { l2Flows } from './stages/l2-flows.js'
 import { egressFlows } from './stages/egress-flows.js'
 import { aclFlows } from './stages/acl-flows.js'
+import { gatewayFlows, natFlows } from './stages/nat-flows.js'
 
 export interface EmitOptions {
   /** cookie generation (layout.ts); default PROACTIVE_GENERATION, which is what the agent installs */
@@ -51,8 +54,8 @@ export function emitOpenFlow(entries: readonly Entry[], opts: EmitOptions = {}):
   const ctx = Context.of(entries, { generation, tunnelOfport: opts.tunnelOfport })
   const flows: Flow[] = []
   if (opts.entryFlow ?? true) flows.push(pipelineEntryFlow({ generation, firstStage: STAGE_CLASSIFY }))
-  flows.push(...classifyFlows(ctx), ...portSecFlows(ctx), ...arpFlows(ctx), ...dhcpFlows(ctx), ...routeFlows(ctx, { l3: opts.l3 ?? 'proactive' }),
-    ...nexthopFlows(ctx), ...l2Flows(ctx), ...aclFlows(ctx), ...egressFlows(ctx))
+  flows.push(...classifyFlows(ctx), ...portSecFlows(ctx), ...arpFlows(ctx), ...dhcpFlows(ctx), ...natFlows(ctx),
+    ...routeFlows(ctx, { l3: opts.l3 ?? 'proactive' }), ...gatewayFlows(ctx), ...nexthopFlows(ctx), ...l2Flows(ctx), ...aclFlows(ctx), ...egressFlows(ctx))
   return flows
 }
 

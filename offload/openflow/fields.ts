@@ -136,6 +136,8 @@ export const ICMPV6_ECHO_REQUEST = 128
 export const ICMPV6_ECHO_REPLY = 129
 /** RFC 4861 4.3 neighbour solicitation */
 export const ICMPV6_ND_NS = 135
+/** RFC 4861 4.4 neighbour advertisement */
+export const ICMPV6_ND_NA = 136
 /** BEHAVIOUR.md §7: the echo reply leaves with TTL / hop limit 64 */
 export const ECHO_REPLY_TTL = 64
 /** RFC 4443 2.1: the ICMPv6 error messages defined there (destination unreachable, packet too big, time exceeded,

@@ -29,6 +29,8 @@ export type Action =
   | { type: 'OFPAT_SET_FIELD'; field: OfFieldName; value: bigint }
   | { type: 'OFPAT_DEC_NW_TTL' }
   | { type: 'OFPAT_POP_VLAN' }
+  /** push an 802.1Q header (TPID ethertype, PCP 0, DEI 0, VID 0: set vlan_vid after it) */
+  | { type: 'OFPAT_PUSH_VLAN'; ethertype: number }
   | { type: 'NXAST_REG_MOVE'; src: FieldSlice; dst: FieldSlice }
   /** Nicira resubmit(,table): look the packet up in `table` now, then go on with this flow's actions */
   | { type: 'NXAST_RESUBMIT_TABLE'; table: number }

@@ -6,6 +6,8 @@
 //   reg0  network key      (= tunnel key / VNI of the network the packet is on; rewritten when routed)
 //   reg1  source port key  (0 for packets that came in through a tunnel)
 //   reg2  destination port key (set by ls_in_l2_lkup, read by ls_out_dispatch)
+//         (lr_out_snat knows a routed packet's out port as (reg3 router, reg0 out network): a router has one port
+//          per network)
 //   reg3  router key       (set by lr_in_ip_route, read by lr_in_arp_resolve: which router port's MAC is the
 //                           new source; no frame is modified before the next hop resolves, so a punt from
 //                           either stage carries the frame as it came in)
@@ -138,6 +140,8 @@ export const floodChunkOf = (portKey: number): number => Math.floor(portKey / FL
 
 export const FLAG_FROM_TUNNEL = 1 << 0
 export const FLAG_ROUTED = 1 << 1
+export const FLAG_FROM_UPLINK = 1 << 2
+export const FLAG_DNAT_TO_GATEWAY = 1 << 3
 
 /** Flag register matches: the named flag set, or clear. */
 export const flagSet = (flag: number): Bits => new Bits(flag, flag)

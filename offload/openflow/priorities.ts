@@ -24,6 +24,8 @@ export const PRIORITY_BANDS = {
   PORT_SEC_ND_ALLOW: { base: 500, width: 1 },
   /** an entry of the stage, exact match */
   ENTRY: { base: 1000, width: 1 },
+  /** an entry's reply in place to a frame from a VLAN uplink: the same reply, tagged (above ENTRY) */
+  ENTRY_TAGGED: { base: 1010, width: 1 },
   /** a route: base + prefix length */
   ROUTE: { base: 1200, width: 129 },
   /** no route for a packet sent to a router MAC (below every route) */
@@ -40,6 +42,13 @@ export const PRIORITY_BANDS = {
   ROUTER_LOCAL: { base: 2200, width: 1 },
   /** an echo request to a router address, answered in place (BEHAVIOUR.md §7) */
   ROUTER_ECHO: { base: 2300, width: 1 },
+  /** a frame from an uplink to the gateway MAC of a router whose gateway chassis is another one (above all of
+   * the router port's flows: only the gateway chassis routes it) */
+  GATEWAY_ELSEWHERE: { base: 2400, width: 1 },
+  /** ICMP errors about translated packets: the quoted header needs rewriting too, which OpenFlow cannot do */
+  NAT_ICMP_ERROR: { base: 2450, width: 1 },
+  /** ROUTER_ECHO for a frame from a VLAN uplink: the reply leaves tagged */
+  ROUTER_ECHO_TAGGED: { base: 2350, width: 1 },
   /** a source MAC with the I/G bit set, dropped before anything else (BEHAVIOUR.md §1) */
   SOURCE_CHECK: { base: 2500, width: 1 },
   /** security groups, ls_*_acl (BEHAVIOUR.md "Security groups"), from the top: */

@@ -2,7 +2,8 @@
 // datapath/spec/stages.ts, plus the few protocol selectors a stage needs to implement datapath/BEHAVIOUR.md
 // (each listed with its reason). A builder refuses any other field, and a mask on a field whose key is exact.
 import {
-  STAGES, STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_IN_ACL, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP, STAGE_OUT_ACL, STAGE_PORT_SEC,
+  STAGES, STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_DNAT, STAGE_EGRESS, STAGE_IN_ACL, STAGE_L2_LOOKUP, STAGE_L3_ROUTE,
+  STAGE_NEXTHOP, STAGE_OUT_ACL, STAGE_PORT_SEC, STAGE_SNAT,
 } from '../../datapath/spec/stages.js'
 import type { OfFieldName } from './fields.js'
 import { REG_CT, REG_DST_PORT, REG_FLAGS, REG_FLOOD_CHUNK, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6, REG_ROUTER, REG_SRC_PORT } from './layout.js'
@@ -23,6 +24,8 @@ const KEY_FIELDS: Record<string, OfFieldName[]> = {
   src_port: [REG_SRC_PORT],
   dst_port: [REG_DST_PORT],
   router: [REG_ROUTER],
+  // a routed packet's out port is (router, out network): lr_in_ip_route writes both, a router has one port per network
+  out_port: [REG_NETWORK],
   nexthop: [REG_NEXTHOP, REG_NEXTHOP6],
   eth_src: ['eth_src'],
   eth_dst: ['eth_dst'],
@@ -71,7 +74,9 @@ const EXTRAS: Record<number, [OfFieldName, boolean, string][]> = {
   ],
   [STAGE_ARP_ND_RSP]: [
     ['arp_op', false, 'only ARP requests are answered (BEHAVIOUR.md §5)'],
-    ['icmpv6_type', false, 'only neighbour solicitations are answered (BEHAVIOUR.md §5)'],
+    ['icmpv6_type', false, 'only neighbour solicitations are answered (BEHAVIOUR.md §5); advertisements to a router are punted'],
+    ['eth_dst', false, 'ARP replies and NAs to a router port MAC are punted punt_neighbour (BEHAVIOUR.md "Ways in and out")'],
+    [REG_FLAGS, true, 'a request from a VLAN uplink is answered tagged (BEHAVIOUR.md "Ways in and out")'],
   ],
   [STAGE_DHCP]: [[REG_FLAGS, true, 'tunnel ingress skips DHCP (BEHAVIOUR.md §2)']],
   [STAGE_L3_ROUTE]: [
@@ -81,6 +86,21 @@ const EXTRAS: Record<number, [OfFieldName, boolean, string][]> = {
     ['ipv6_src', true, 'no ICMPv6 error to a multicast or unspecified source (RFC 4443 2.4 e)'],
     ['icmpv6_type', false, 'no ICMPv6 error about an ICMPv6 error (RFC 4443 2.4 e); echo requests (§7)'],
     ['nw_frag', true, 'no ICMP error about a non-first fragment (RFC 1122 3.2.2)'],
+    [REG_FLAGS, true, 'a frame from an uplink to a gateway hosted elsewhere drops gateway_elsewhere (BEHAVIOUR.md "Ways in and out")'],
+  ],
+  [STAGE_DNAT]: [
+    ['nw_src', false, 'hairpin: a source with a floating IP is translated too (BEHAVIOUR.md "Ways in and out")'],
+    ['ipv6_src', false, 'hairpin: a source with a floating IP is translated too (BEHAVIOUR.md "Ways in and out")'],
+    ['icmp_type', false, 'ICMP errors to a floating IP carry a quoted header to rewrite: the slow path does it'],
+    ['icmpv6_type', false, 'ICMPv6 errors to a floating IP carry a quoted header to rewrite: the slow path does it'],
+  ],
+  [STAGE_SNAT]: [
+    [REG_FLAGS, true, 'only routed packets leave through a gateway port'],
+    ['icmp_type', false, 'ICMP errors from a fixed IP carry a quoted header to rewrite: the slow path does it'],
+    ['icmpv6_type', false, 'ICMPv6 errors from a fixed IP carry a quoted header to rewrite: the slow path does it'],
+  ],
+  [STAGE_EGRESS]: [
+    [REG_NETWORK, false, 'a port reached through an uplink leaves through the uplink of the packet\'s network'],
   ],
   [STAGE_NEXTHOP]: [
     [REG_FLAGS, true, 'only routed packets are resolved (BEHAVIOUR.md §8)'],

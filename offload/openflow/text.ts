@@ -92,6 +92,7 @@ function renderAction(a: Action): string {
     case 'OFPAT_SET_FIELD': return `set_field:${renderValue(a.field, a.value)}->${a.field}`
     case 'OFPAT_DEC_NW_TTL': return 'dec_ttl'
     case 'OFPAT_POP_VLAN': return 'pop_vlan'
+    case 'OFPAT_PUSH_VLAN': return `push_vlan:0x${a.ethertype.toString(16)}`
     case 'NXAST_REG_MOVE': return `move:${slice(a.src)}->${slice(a.dst)}`
     case 'NXAST_RESUBMIT_TABLE': return `resubmit(,${a.table})`
     // ovs-actions(7) order: commit, table, zone, exec

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import type { Topology } from '../../datapath/host/entries.js'
-import { OF_TABLE_BASE, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP } from '../../datapath/spec/stages.js'
+import { OF_TABLE_BASE, STAGE_L3_ROUTE, STAGE_NEXTHOP, STAGE_SNAT } from '../../datapath/spec/stages.js'
 import { REASON_PUNT_ICMP_ERROR, REASON_PUNT_NEXTHOP_MISS } from '../../datapath/spec/verdicts.js'
 import { FlowBuilder, FlowError } from '../../offload/openflow/builder.js'
 import { emitOpenFlow, emitReactiveRoute } from '../../offload/openflow/emitter.js'
@@ -27,7 +27,7 @@ t.test('no frame rewrite before the next hop resolves', async t => {
   t.ok(routes.length >= 6, `${routes.length} route flows`)
   t.same(routes.filter(rewrites).map(renderFlow), [], 'no route flow touches TTL or MACs')
   t.ok(routes.every(f => f.actions.some(a => a.type === 'OFPAT_SET_FIELD' && a.field === 'reg3')), 'every route flow writes the router register')
-  const entries = flows.filter(f => f.table === NH && f.gotoTable === OF_TABLE_BASE + STAGE_L2_LOOKUP && f.match.length > 0)
+  const entries = flows.filter(f => f.table === NH && f.gotoTable === OF_TABLE_BASE + STAGE_SNAT && f.match.length > 0) // next hop resolved: on to lr_out_snat
   t.equal(entries.length, 5, 'one next-hop flow per (router port on the network x next hop)')
   for (const f of entries) {
     t.ok(f.match.some(m => m.field === 'reg3'), 'matches the router register')

@@ -208,6 +208,7 @@ async function topologyBridge(ovs: Ovs, topo: Topology, vectors: Vector[]): Prom
   const note = (e: Entry): void => {
     if (e.stage === 'classify' && 'in_port' in e) ofports.add(e.in_port)
     if (e.stage === 'egress' && e.local !== undefined) ofports.add(e.local)
+    if (e.stage === 'uplink') ofports.add(e.ofport) // a provider network's patch port
   }
   topo.entries.forEach(note)
   for (const v of vectors) {

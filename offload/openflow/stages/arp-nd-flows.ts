@@ -1,20 +1,34 @@
 // ls_in_arp_nd_rsp: ARP requests answered in place; known-target neighbour solicitations punted (BEHAVIOUR.md §5).
-import type { ArpNdEntry } from '../../../datapath/host/entries.js'
+import type { ArpNdEntry, RouterPortEntry } from '../../../datapath/host/entries.js'
 import { STAGE_ARP_ND_RSP, STAGE_DHCP } from '../../../datapath/spec/stages.js'
-import { REASON_UNSUPPORTED } from '../../../datapath/spec/verdicts.js'
+import { REASON_PUNT_NEIGHBOUR, REASON_UNSUPPORTED } from '../../../datapath/spec/verdicts.js'
 import { act } from '../builder.js'
 import {
-  ARP_OP_REPLY, ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV6, ICMPV6_ND_NS, IP_PROTO_ICMPV6,
+  ARP_OP_REPLY, ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV6, ICMPV6_ND_NA, ICMPV6_ND_NS, IP_PROTO_ICMPV6,
 } from '../fields.js'
 import type { Action, Flow } from '../flow.js'
-import { REG_NETWORK } from '../layout.js'
+import { FLAG_FROM_UPLINK, REG_FLAGS, REG_NETWORK, flagSet } from '../layout.js'
 import { Ipv4Address, Ipv6Address, MacAddress } from '../values.js'
 import { Context, isV6, key } from './context.js'
 
 export function arpFlows(c: Context): Flow[] {
   const entries = c.of<ArpNdEntry>('arp_nd')
   return [...entries.filter(e => !isV6(e.ip)), ...entries.filter(e => isV6(e.ip))].flatMap(e => arpEntryFlows(c, e))
-    .concat(arpFixedFlows(c))
+    .concat(c.of<RouterPortEntry>('router_port').flatMap(rp => neighbourPuntFlows(c, rp)), arpFixedFlows(c))
+}
+
+/**
+ * An ARP reply or NA to a router port MAC on its network answers a resolution the slow path sent: punted
+ * punt_neighbour (the agent learns the next hop from it), above the responder's flows.
+ */
+export function neighbourPuntFlows(c: Context, rp: RouterPortEntry): Flow[] {
+  const to = (): ReturnType<Context['flow']> => c.flow(STAGE_ARP_ND_RSP).priority('ENTRY_EXCEPTION').cookie({ reason: REASON_PUNT_NEIGHBOUR })
+    .match(REG_NETWORK, key(rp.network)).match('eth_dst', MacAddress.parse(rp.mac))
+  return [
+    to().match('eth_type', ETH_TYPE_ARP).match('arp_op', ARP_OP_REPLY).apply(act.controller()).build(),
+    to().match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6).match('icmpv6_type', ICMPV6_ND_NA)
+      .apply(act.controller()).build(),
+  ]
 }
 
 export function arpFixedFlows(c: Context): Flow[] {
@@ -37,9 +51,17 @@ export function arpEntryFlows(c: Context, e: ArpNdEntry): Flow[] {
       act.setArpSpa(ip),
       act.inPort(),
     ]
-    return [c.flow(STAGE_ARP_ND_RSP).priority('ENTRY').cookie({ key: e.network })
-      .match(REG_NETWORK, key(e.network)).match('eth_type', ETH_TYPE_ARP).match('arp_op', ARP_OP_REQUEST)
-      .match('arp_tpa', ip).apply(...reply).build()]
+    const request = (band: 'ENTRY' | 'ENTRY_TAGGED'): ReturnType<Context['flow']> => c.flow(STAGE_ARP_ND_RSP).priority(band)
+      .cookie({ key: e.network }).match(REG_NETWORK, key(e.network)).match('eth_type', ETH_TYPE_ARP).match('arp_op', ARP_OP_REQUEST)
+      .match('arp_tpa', ip)
+    const out = [request('ENTRY').apply(...reply).build()]
+    // a request from the network's VLAN uplink: the reply goes back tagged (emit-units.ts: the uplink re-emits it)
+    const vlan = c.uplinkVlanOf(e.network)
+    if (vlan !== undefined) {
+      out.push(request('ENTRY_TAGGED').match(REG_FLAGS, flagSet(FLAG_FROM_UPLINK))
+        .apply(...reply.slice(0, -1), ...act.pushVlan(vlan), act.inPort()).build())
+    }
+    return out
   }
   return [c.flow(STAGE_ARP_ND_RSP).priority('ENTRY').cookie({ reason: REASON_UNSUPPORTED })
     .match(REG_NETWORK, key(e.network)).match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6)

@@ -1,5 +1,5 @@
 // ls_in_classify: ingress port (+ VLAN) or tunnel key -> network and source port (BEHAVIOUR.md §3, §2).
-import type { ClassifyPortEntry, ClassifyTunnelEntry } from '../../../datapath/host/entries.js'
+import type { ClassifyPortEntry, ClassifyTunnelEntry, UplinkEntry } from '../../../datapath/host/entries.js'
 import { STAGE_CLASSIFY, STAGE_PORT_SEC } from '../../../datapath/spec/stages.js'
 import {
   REASON_BAD_VLAN, REASON_UNKNOWN_IN_PORT, REASON_UNKNOWN_TUNNEL_KEY, REASON_SRC_MAC_MULTICAST,
@@ -7,7 +7,7 @@ import {
 import { act } from '../builder.js'
 import { OFPVID_NONE, OFPVID_PRESENT } from '../fields.js'
 import type { Flow } from '../flow.js'
-import { FLAG_FROM_TUNNEL, REG_NETWORK, REG_SRC_PORT } from '../layout.js'
+import { FLAG_FROM_TUNNEL, FLAG_FROM_UPLINK, REG_NETWORK, REG_SRC_PORT } from '../layout.js'
 import { Bits, MacAddress, MaskedMac, OfPort } from '../values.js'
 import { Context, dedupe, key } from './context.js'
 
@@ -18,6 +18,7 @@ export function classifyFlows(c: Context): Flow[] {
   const out: Flow[] = []
   for (const e of c.of<ClassifyPortEntry>('classify').filter(e => 'in_port' in e)) out.push(...classifyPortFlows(c, e))
   for (const e of c.of<ClassifyTunnelEntry>('classify').filter(e => 'tunnel_key' in e)) out.push(...classifyTunnelFlows(c, e))
+  for (const e of c.of<UplinkEntry>('uplink')) out.push(...classifyUplinkFlows(c, e))
   out.push(...classifyFixedFlows(c))
   return dedupe(out)
 }
@@ -46,6 +47,20 @@ export function classifyTunnelFlows(c: Context, e: ClassifyTunnelEntry): Flow[] 
     .match('tun_id', key(e.tunnel_key))
     .apply(act.setKey(REG_NETWORK, key(e.network)), act.setFlags(FLAG_FROM_TUNNEL))
     .goto(STAGE_PORT_SEC).build()]
+}
+
+/**
+ * A provider network's uplink: its ofport with its VID (untagged for a flat network) is the network, source port 0
+ * (reg1 stays 0), FLAG_FROM_UPLINK so that port security and DHCP skip it as they skip tunnel frames. A tagged
+ * frame on a flat uplink, or another VID, is the table miss (unknown_in_port).
+ */
+export function classifyUplinkFlows(c: Context, e: UplinkEntry): Flow[] {
+  const vlan = e.vlan ?? 0
+  const b = c.flow(STAGE_CLASSIFY).priority('ENTRY').cookie({ key: e.network })
+    .match('in_port', OfPort.of(e.ofport))
+    .match('vlan_vid', vlan > 0 ? OFPVID_PRESENT | vlan : OFPVID_NONE)
+  if (vlan > 0) b.apply(act.popVlan())
+  return [b.apply(act.setKey(REG_NETWORK, key(e.network)), act.setFlags(FLAG_FROM_UPLINK)).goto(STAGE_PORT_SEC).build()]
 }
 
 /** The flows of the stage that no entry owns: misses and the source check. */

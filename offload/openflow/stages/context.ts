@@ -3,7 +3,8 @@
 // (emit-units.ts) can re-emit one unit (an entry, a network's flood, a router, a network's next hops) without
 // scanning every entry of the node.
 import type {
-  ClassifyPortEntry, EgressEntry, Entry, L2Entry, NexthopEntry, RouteEntry, RouterPortEntry,
+  ArpNdEntry, ClassifyPortEntry, EgressEntry, Entry, L2Entry, NatEntry, NexthopEntry, RouteEntry, RouterGatewayEntry,
+  RouterPortEntry, UplinkEntry,
 } from '../../../datapath/host/entries.js'
 import { FlowBuilder } from '../builder.js'
 import type { Flow } from '../flow.js'
@@ -53,6 +54,10 @@ export class Context {
   private readonly routerPortsByNetwork = new GroupIndex<RouterPortEntry>()
   private readonly routesByRouter = new GroupIndex<RouteEntry>()
   private readonly nexthopsByNetwork = new GroupIndex<NexthopEntry>()
+  private readonly uplinksByNetwork = new GroupIndex<UplinkEntry>()
+  private readonly natsByRouter = new GroupIndex<NatEntry>()
+  private readonly gatewaysByRouter = new GroupIndex<RouterGatewayEntry>()
+  private readonly arpByNetwork = new GroupIndex<ArpNdEntry>()
   /** flood members: network -> chunk (layout.ts floodChunkOf) -> ports on the network (l2 or classify) */
   private readonly floodChunks = new Map<number, Map<number, Set<number>>>()
   /** network -> remote chassis (tunnel IP) -> how many ports on the network it hosts */
@@ -107,6 +112,10 @@ export class Context {
       case 'router_port': put(this.routerPortsByRouter, e.router, e); put(this.routerPortsByNetwork, e.network, e); break
       case 'route': put(this.routesByRouter, e.router, e); break
       case 'nexthop': put(this.nexthopsByNetwork, e.network, e); break
+      case 'uplink': put(this.uplinksByNetwork, e.network, e); break
+      case 'nat': put(this.natsByRouter, e.router, e); break
+      case 'router_gateway': put(this.gatewaysByRouter, e.router, e); break
+      case 'arp_nd': put(this.arpByNetwork, e.network, e); break
       case 'acl_port': case 'acl_rule': case 'acl_member': this.acl.index(key, e, add); break
       default: break
     }
@@ -169,9 +178,11 @@ export class Context {
   /** the port's egress entry (the compiler emits at most one per port) */
   egressOf (port: number): EgressEntry | undefined { return this.egressByPort.get(port)[0] }
   networksOfPort (port: number): number[] { return [...(this.portNetworks.get(port)?.keys() ?? [])] }
-  /** networks with a port on them (an l2 or local classify entry): each has a flood flow */
-  floodNetworks (): number[] { return [...this.floodChunks.keys()] }
-  hasFlood (network: number): boolean { return this.floodChunks.has(network) }
+  /** networks with a port on them (an l2 or local classify entry) or an uplink: each has a flood flow */
+  floodNetworks (): number[] {
+    return [...new Set([...this.floodChunks.keys(), ...this.uplinksByNetwork.keys()])]
+  }
+  hasFlood (network: number): boolean { return this.floodChunks.has(network) || this.uplinksByNetwork.has(network) }
   /** the network's non-empty flood chunks, ascending */
   floodChunksOf (network: number): number[] { return [...(this.floodChunks.get(network)?.keys() ?? [])].sort((a, b) => a - b) }
   /** the ports of one flood chunk of the network, ascending */
@@ -186,6 +197,32 @@ export class Context {
   routers (): number[] { return this.routerPortsByRouter.keys() }
   /** the keys of the network's nexthop entries (their emit units: a router port on the network changes them) */
   nexthopKeysOn (network: number): string[] { return this.nexthopsByNetwork.entryKeys(network) }
+
+  /** the network's uplink (the compiler emits at most one per network) */
+  uplinkOf (network: number): UplinkEntry | undefined { return this.uplinksByNetwork.get(network)[0] }
+  /** the VLAN of the network's uplink (undefined: no uplink, or a flat one): in-place replies to its frames are tagged */
+  uplinkVlanOf (network: number): number | undefined {
+    const v = this.uplinkOf(network)?.vlan ?? 0
+    return v > 0 ? v : undefined
+  }
+  /** the ports with an l2 or classify entry on the network, ascending */
+  portsOn (network: number): number[] { return this.floodChunksOf(network).flatMap(k => this.floodMembers(network, k)) }
+  /** the keys of a port's egress entries (their units read the uplink of the port's networks) */
+  egressKeysOf (port: number): string[] { return this.egressByPort.entryKeys(port) }
+  /** the keys of the egress entries of ports reached through the network's uplink */
+  uplinkEgressKeysOn (network: number): string[] {
+    return this.portsOn(network).flatMap(p => this.egressOf(p)?.uplink === true ? this.egressKeysOf(p) : [])
+  }
+  natsOf (router: number): NatEntry[] { return this.natsByRouter.get(router) }
+  natKeysOf (router: number): string[] { return this.natsByRouter.entryKeys(router) }
+  /** the router's gateway (one per router) */
+  gatewayOf (router: number): RouterGatewayEntry | undefined { return this.gatewaysByRouter.get(router)[0] }
+  gatewayKeysOf (router: number): string[] { return this.gatewaysByRouter.entryKeys(router) }
+  arpKeysOn (network: number): string[] { return this.arpByNetwork.entryKeys(network) }
+  /** the router port entry with this port key, if this node knows it */
+  routerPort (router: number, port: number): RouterPortEntry | undefined {
+    return this.routerPortsOf(router).find(p => p.port === port)
+  }
 
   flow (stage: number): FlowBuilder {
     return FlowBuilder.forStage(stage, { generation: this.generation })

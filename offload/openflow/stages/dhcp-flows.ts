@@ -5,11 +5,11 @@ import { REASON_DHCP_UNKNOWN_PORT, REASON_PUNT_DHCP } from '../../../datapath/sp
 import { FlowBuilder, act } from '../builder.js'
 import { ETH_TYPE_IPV4, IP_PROTO_UDP, UDP_PORT_DHCP_SERVER } from '../fields.js'
 import type { Flow } from '../flow.js'
-import { FLAG_FROM_TUNNEL, REG_FLAGS, REG_SRC_PORT, flagClear } from '../layout.js'
+import { FLAG_FROM_TUNNEL, FLAG_FROM_UPLINK, REG_FLAGS, REG_SRC_PORT, flagClear } from '../layout.js'
 import { Context, key } from './context.js'
 
 const dhcp = (b: FlowBuilder): FlowBuilder => b.match('eth_type', ETH_TYPE_IPV4).match('ip_proto', IP_PROTO_UDP)
-  .match('udp_dst', UDP_PORT_DHCP_SERVER).match(REG_FLAGS, flagClear(FLAG_FROM_TUNNEL))
+  .match('udp_dst', UDP_PORT_DHCP_SERVER).match(REG_FLAGS, flagClear(FLAG_FROM_TUNNEL | FLAG_FROM_UPLINK)) // not from outside the cloud
 
 export function dhcpFlows(c: Context): Flow[] {
   return [...c.of<DhcpEntry>('dhcp').flatMap(e => dhcpEntryFlows(c, e)), ...dhcpFixedFlows(c)]

@@ -7,6 +7,7 @@ import type { Action, Flow } from '../flow.js'
 import { FLAG_FROM_TUNNEL, REG_DST_PORT, REG_FLAGS, REG_FLOOD_CHUNK, REG_NETWORK, REG_SRC_PORT, flagSet } from '../layout.js'
 import { Ipv4Address, MacAddress, OfPort } from '../values.js'
 import { Context, key } from './context.js'
+import { toUplink } from './egress-flows.js'
 
 export function l2Flows(c: Context): Flow[] {
   return [...c.of<L2Entry>('l2').flatMap(e => l2EntryFlows(c, e)),
@@ -46,11 +47,14 @@ export function floodHeadFlows(c: Context, net: number): Flow[] {
   const remotes = c.tunnelOfport === undefined ? [] : c.floodRemotesOf(net)
   const tunnels: Action[] = remotes.flatMap(r =>
     [act.setTunId(key(net)), act.setTunDst(Ipv4Address.parse(r)), act.output(c.tunnelPort(`flooding network ${net} to ${r}`))])
+  // out of the uplink once, tagged (OVS skips the output when the frame came from the uplink: never back)
+  const up = c.uplinkOf(net)
+  const uplink: Action[] = up === undefined ? [] : toUplink(up)
   const out = [c.flow(STAGE_L2_LOOKUP).priority('FLOOD').cookie({ key: net }).match(REG_NETWORK, key(net))
-    .match(REG_FLOOD_CHUNK, key(0)).apply(...chunks, ...tunnels).build()]
+    .match(REG_FLOOD_CHUNK, key(0)).apply(...chunks, ...tunnels, ...uplink).build()]
   if (tunnels.length > 0) {
     out.push(c.flow(STAGE_L2_LOOKUP).priority('FLOOD_FROM_TUNNEL').cookie({ key: net }).match(REG_NETWORK, key(net))
-      .match(REG_FLOOD_CHUNK, key(0)).match(REG_FLAGS, flagSet(FLAG_FROM_TUNNEL)).apply(...chunks).build())
+      .match(REG_FLOOD_CHUNK, key(0)).match(REG_FLAGS, flagSet(FLAG_FROM_TUNNEL)).apply(...chunks, ...uplink).build())
   }
   return out
 }

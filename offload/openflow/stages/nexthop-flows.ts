@@ -6,7 +6,7 @@
 // again from in_port, decides on what the workload sent. One flow per (router port on the network x next hop),
 // told apart by the router key lr_in_ip_route wrote into REG_ROUTER.
 import type { NexthopEntry } from '../../../datapath/host/entries.js'
-import { STAGE_L2_LOOKUP, STAGE_NEXTHOP } from '../../../datapath/spec/stages.js'
+import { STAGE_SNAT, STAGE_NEXTHOP } from '../../../datapath/spec/stages.js'
 import { REASON_PUNT_NEXTHOP_MISS } from '../../../datapath/spec/verdicts.js'
 import { act } from '../builder.js'
 import { ETH_TYPE_IPV4, ETH_TYPE_IPV6 } from '../fields.js'
@@ -23,7 +23,7 @@ export function nexthopFixedFlows(c: Context): Flow[] {
   return [
     c.flow(STAGE_NEXTHOP).priority('CLASS_MISS').cookie({ reason: REASON_PUNT_NEXTHOP_MISS })
       .match(REG_FLAGS, flagSet(FLAG_ROUTED)).apply(act.controller()).build(),
-    c.flow(STAGE_NEXTHOP).priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_L2_LOOKUP).build(),
+    c.flow(STAGE_NEXTHOP).priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_SNAT).build(),
   ]
 }
 
@@ -40,6 +40,6 @@ export function nexthopEntryFlows(c: Context, e: NexthopEntry): Flow[] {
     if (isV6(e.ip)) b.match(REG_NEXTHOP6, Ipv6Address.parse(e.ip)).match('eth_type', ETH_TYPE_IPV6)
     else b.match(REG_NEXTHOP, Ipv4Address.parse(e.ip)).match('eth_type', ETH_TYPE_IPV4)
     return b.apply(act.decTtl(), act.setEthSrc(MacAddress.parse(rp.mac)), act.setEthDst(MacAddress.parse(e.mac)))
-      .goto(STAGE_L2_LOOKUP).build()
+      .goto(STAGE_SNAT).build()
   })
 }

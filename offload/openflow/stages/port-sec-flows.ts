@@ -4,22 +4,23 @@ import { STAGE_ARP_ND_RSP, STAGE_PORT_SEC } from '../../../datapath/spec/stages.
 import { REASON_PORT_SEC_ARP, REASON_PORT_SEC_IP, REASON_PORT_SEC_MAC } from '../../../datapath/spec/verdicts.js'
 import { FlowBuilder } from '../builder.js'
 import {
-  ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMPV6, IP_PROTO_UDP, UDP_PORT_DHCP_CLIENT, UDP_PORT_DHCP_SERVER,
+  ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, ICMPV6_ND_NA, IP_PROTO_ICMPV6, IP_PROTO_UDP, UDP_PORT_DHCP_CLIENT, UDP_PORT_DHCP_SERVER,
 } from '../fields.js'
 import type { Flow } from '../flow.js'
-import { FLAG_FROM_TUNNEL, REG_FLAGS, REG_SRC_PORT, flagSet } from '../layout.js'
+import { FLAG_FROM_TUNNEL, FLAG_FROM_UPLINK, REG_FLAGS, REG_SRC_PORT, flagSet } from '../layout.js'
 import { Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, MacAddress } from '../values.js'
 import { Context, dedupe, isV6, key } from './context.js'
 
 export function portSecFlows(c: Context): Flow[] {
-  const [skip, miss] = portSecFixedFlows(c) as [Flow, Flow]
-  return dedupe([skip, ...c.of<PortSecEntry>('port_sec').flatMap(e => portSecEntryFlows(c, e)), miss])
+  const [skipTunnel, skipUplink, miss] = portSecFixedFlows(c) as [Flow, Flow, Flow]
+  return dedupe([skipTunnel, skipUplink, ...c.of<PortSecEntry>('port_sec').flatMap(e => portSecEntryFlows(c, e)), miss])
 }
 
-/** Tunnel traffic skips the stage; anything no row allows drops port_sec_mac. */
+/** Tunnel and uplink traffic skips the stage; anything no row allows drops port_sec_mac. */
 export function portSecFixedFlows(c: Context): Flow[] {
   return [
     c.flow(STAGE_PORT_SEC).priority('SKIP').cookie({ key: 0 }).match(REG_FLAGS, flagSet(FLAG_FROM_TUNNEL)).goto(STAGE_ARP_ND_RSP).build(),
+    c.flow(STAGE_PORT_SEC).priority('SKIP').cookie({ key: 0 }).match(REG_FLAGS, flagSet(FLAG_FROM_UPLINK)).goto(STAGE_ARP_ND_RSP).build(),
     c.flow(STAGE_PORT_SEC).priority('TABLE_MISS').cookie({ reason: REASON_PORT_SEC_MAC }).build(),
   ]
 }
@@ -100,8 +101,6 @@ function ndAdvertFlows(e: PortSecEntry, from: From): Flow[] {
 const LINK_LOCAL = Ipv6Prefix.parse('fe80::/10')
 /** ICMPv6 router advertisement (RFC 4861 4.2) */
 const ICMPV6_ND_RA = 134
-/** ICMPv6 neighbour advertisement (RFC 4861 4.4) */
-const ICMPV6_ND_NA = 136
 
 /** fe80::/64 + the modified EUI-64 interface identifier of a MAC (RFC 4291 2.5.6 and appendix A: U/L bit flipped). */
 export function linkLocalOf(mac: MacAddress): Ipv6Address {

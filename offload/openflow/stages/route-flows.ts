@@ -21,15 +21,15 @@ import {
   NW_FRAG_LATER,
 } from '../fields.js'
 import type { Action, Flow } from '../flow.js'
-import { FLAG_ROUTED, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6, REG_ROUTER } from '../layout.js'
+import { FLAG_FROM_UPLINK, FLAG_ROUTED, REG_FLAGS, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6, REG_ROUTER, flagSet } from '../layout.js'
 import { Bits, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, MacAddress } from '../values.js'
 import { Context, isV6, key } from './context.js'
 
 /** What routing needs per address family: the IPv4 and IPv6 flows differ only in these fields. */
 interface Family {
   ethType: number
-  /** the echo reply in place, out of the ingress port, for one of the router's addresses */
-  echoReply: (b: FlowBuilder, address: string, mac: MacAddress) => FlowBuilder
+  /** the echo reply in place, out of the ingress port, for one of the router's addresses (tagged with `vlan`) */
+  echoReply: (b: FlowBuilder, address: string, mac: MacAddress, vlan?: number) => FlowBuilder
   has: (text: string) => boolean
   matchDst: (b: FlowBuilder, cidrOrAddress: string) => FlowBuilder
   prefixLength: (cidr: string) => number
@@ -44,16 +44,19 @@ interface Family {
   noIcmpError: ((b: FlowBuilder) => FlowBuilder)[]
 }
 
+/** The tag pushed on a reply in place to a frame from a VLAN uplink (none otherwise). */
+const tagged = (vlan: number | undefined): Action[] => vlan === undefined ? [] : act.pushVlan(vlan)
+
 const LATER_FRAGMENT = (b: FlowBuilder): FlowBuilder =>
   b.match('nw_frag', new Bits(NW_FRAG_ANY | NW_FRAG_LATER, NW_FRAG_ANY | NW_FRAG_LATER))
 
 const IPV4: Family = {
   ethType: ETH_TYPE_IPV4,
-  echoReply: (b, address, mac) => b.match('ip_proto', IP_PROTO_ICMP).match('nw_dst', Ipv4Address.parse(address))
+  echoReply: (b, address, mac, vlan) => b.match('ip_proto', IP_PROTO_ICMP).match('nw_dst', Ipv4Address.parse(address))
     .match('icmp_type', ICMP_ECHO_REQUEST)
     .apply(act.move({ field: 'eth_src' }, { field: 'eth_dst' }), act.setEthSrc(mac),
       act.move({ field: 'nw_src' }, { field: 'nw_dst' }), act.setIpv4Src(Ipv4Address.parse(address)),
-      act.setTtl(ECHO_REPLY_TTL), act.setIcmpType(ICMP_ECHO_REPLY), act.inPort()),
+      act.setTtl(ECHO_REPLY_TTL), act.setIcmpType(ICMP_ECHO_REPLY), ...tagged(vlan), act.inPort()),
   has: text => !isV6(text),
   matchDst: (b, text) => b.match('nw_dst', Ipv4Prefix.parse(text)),
   prefixLength: cidr => Ipv4Prefix.parse(cidr).length,
@@ -78,11 +81,11 @@ const IPV4: Family = {
 
 const IPV6: Family = {
   ethType: ETH_TYPE_IPV6,
-  echoReply: (b, address, mac) => b.match('ip_proto', IP_PROTO_ICMPV6).match('ipv6_dst', Ipv6Address.parse(address))
+  echoReply: (b, address, mac, vlan) => b.match('ip_proto', IP_PROTO_ICMPV6).match('ipv6_dst', Ipv6Address.parse(address))
     .match('icmpv6_type', ICMPV6_ECHO_REQUEST)
     .apply(act.move({ field: 'eth_src' }, { field: 'eth_dst' }), act.setEthSrc(mac),
       act.move({ field: 'ipv6_src' }, { field: 'ipv6_dst' }), act.setIpv6Src(Ipv6Address.parse(address)),
-      act.setTtl(ECHO_REPLY_TTL), act.setIcmpv6Type(ICMPV6_ECHO_REPLY), act.inPort()),
+      act.setTtl(ECHO_REPLY_TTL), act.setIcmpv6Type(ICMPV6_ECHO_REPLY), ...tagged(vlan), act.inPort()),
   has: isV6,
   matchDst: (b, text) => b.match('ipv6_dst', Ipv6Prefix.parse(text)),
   prefixLength: cidr => Ipv6Prefix.parse(cidr).length,
@@ -155,6 +158,12 @@ function routerPortFlows(c: Context, rp: RouterPortEntry, opts: RouteFlowOptions
         const address = cidr.split('/')[0] as string
         out.push(fam.echoReply(toRouter(f().priority('ROUTER_ECHO').cookie({ key: rp.router }), rp, fam), address,
           MacAddress.parse(rp.mac)).build())
+        // from the network's VLAN uplink: the reply leaves tagged (emit-units.ts: the uplink re-emits the router)
+        const vlan = c.uplinkVlanOf(rp.network)
+        if (vlan !== undefined) {
+          out.push(fam.echoReply(toRouter(f().priority('ROUTER_ECHO_TAGGED').cookie({ key: rp.router }), rp, fam)
+            .match(REG_FLAGS, flagSet(FLAG_FROM_UPLINK)), address, MacAddress.parse(rp.mac), vlan).build())
+        }
         out.push(fam.matchDst(toRouter(f().priority('ROUTER_LOCAL').cookie({ reason: REASON_PUNT_ROUTER_LOCAL }), rp, fam),
           cidr.split('/')[0] as string).apply(act.controller()).build())
       }
