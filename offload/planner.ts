@@ -13,6 +13,7 @@ import { cacheMissShare, type TrafficModel } from './miss-share.js'
 import { type CtToSoftware, type Profile, type TableClass, type TableKind, type TunnelType, describeQuantity } from './profile.js'
 import { type AclCount, countAcl, countRules, type RuleCount } from './rule-count.js'
 import { type Capabilities, matchKindOf, stageNeeds, type StageNeeds } from './stage-needs.js'
+import { type NatReport, natReport } from './nat-report.js'
 
 export type Placement = 'target' | 'software' | 'reactive-cache'
 
@@ -53,6 +54,8 @@ export interface Plan {
   everyPacketSlowPathShare: number
   /** Security-group flows per port, per group and in total (absent without acl_port entries). */
   acl?: AclReport
+  /** Which NAT this profile can hold (absent without nat / router_gateway entries). */
+  nat?: NatReport
   assumptions: string[]
 }
 
@@ -92,6 +95,7 @@ export function planOffload(input: Topology | Entry[], profile: Profile, opts: P
   const use = new Map<string, ClassUse>()
   const placed = new Map<number, Placement>()
   let lookups = 0
+  const present: ReadonlySet<string> = new Set(entries.map(e => e.stage))
   let leftAt: string | undefined
   const stages: StagePlan[] = []
 
@@ -102,7 +106,7 @@ export function planOffload(input: Topology | Entry[], profile: Profile, opts: P
       id: stage.id, stage: stage.name, placement: 'software', entries: count.entries, rules: count.rules,
       rulesOnTarget: 0, verified: true, onMiss: '', slowPathShare: 1, softwareTraffic: [], why: [],
     }
-    const stays = staysInSoftware(stage, needs, count.entries, { profile, leftAt, placed, lookups })
+    const stays = staysInSoftware(stage, needs, count.entries, { profile, leftAt, placed, lookups, present })
     if (stays !== undefined) {
       plan.why.push(stays)
     } else if (isPassThrough(needs, count.entries)) {
@@ -117,9 +121,13 @@ export function planOffload(input: Topology | Entry[], profile: Profile, opts: P
         plan.softwareTraffic.push(part.traffic)
         plan.why.push(`software for ${part.traffic}: the target lacks ${lacks.join(', ')}`)
       }
+      for (const traffic of needs.alwaysSoftware ?? []) {
+        plan.softwareTraffic.push(traffic)
+        plan.why.push(`software for ${traffic}: no target can do it`)
+      }
       if (needs.conntrack !== undefined) conntrackTraffic(plan, needs.conntrack, profile)
       placeOnTable(plan, stage, count, profile, use, traffic)
-      if (plan.placement !== 'software') lookups += lookupsOf(stage)
+      if (plan.placement !== 'software') lookups += lookupsOf(stage, present)
       const lb = profile.tables.lookupBudget
       if (plan.placement !== 'software' && lb.measure !== undefined) {
         plan.verified = false
@@ -160,6 +168,7 @@ export function planOffload(input: Topology | Entry[], profile: Profile, opts: P
     plan.acl = aclReport(countAcl(entries), profile)
     plan.assumptions.push(`security-group flows counted as a conjunctive-match target lays them out: ${plan.acl.counted}`)
   }
+  if (entries.some(e => e.stage === 'nat' || e.stage === 'router_gateway')) plan.nat = natReport(entries, stages, profile)
   return plan
 }
 
@@ -223,9 +232,14 @@ const isPassThrough = (needs: StageNeeds, entries: number): boolean =>
 
 // An ACL stage's dimensions (port, remote address, l4 term) are independent lookups made side by side, then the
 // conjunction decides: two dependent lookups however many tables it reads.
-const lookupsOf = (stage: StageDecl): number => stage.tables.includes('acl_rule') ? 2 : stage.tables.split(',').length
+/** Lookups a stage costs: one per entry table it reads that this node has entries in (at least one; the ACL
+ * stages two). A table with no entries here (no uplink on a node without provider networks) costs nothing. */
+function lookupsOf (stage: StageDecl, present: ReadonlySet<string>): number {
+  if (stage.tables.includes('acl_rule')) return 2
+  return Math.max(1, stage.tables.split(',').filter(t => present.has(t)).length)
+}
 
-interface PlanState { profile: Profile; leftAt: string | undefined; placed: Map<number, Placement>; lookups: number }
+interface PlanState { profile: Profile; leftAt: string | undefined; placed: Map<number, Placement>; lookups: number; present: ReadonlySet<string> }
 
 /** Why a stage stays whole in software, or undefined when it may go to the target. */
 function staysInSoftware(stage: StageDecl, needs: StageNeeds, entries: number, s: PlanState): string | undefined {
@@ -237,8 +251,8 @@ function staysInSoftware(stage: StageDecl, needs: StageNeeds, entries: number, s
   if (s.leftAt !== undefined) return `every packet already left the target at ${s.leftAt}`
   if (feeder !== undefined && s.placed.get(feeder.id) === 'software') return `its packets come only from ${feeder.name}, which stays in software`
   if (missing.length > 0) return `the target lacks ${missing.join(', ')}`
-  if (budget !== undefined && s.lookups + lookupsOf(stage) > budget) {
-    return `${lookupsOf(stage)} more lookup(s) would exceed the target's budget of ${budget} ` +
+  if (budget !== undefined && s.lookups + lookupsOf(stage, s.present) > budget) {
+    return `${lookupsOf(stage, s.present)} more lookup(s) would exceed the target's budget of ${budget} ` +
       `${s.profile.tables.lookupBudget.unit} (${s.lookups} used)`
   }
   return undefined

@@ -2,7 +2,7 @@
 // exact-match cache would have to hold). Counted the way a one-table-per-stage target lays them out; the
 // OpenFlow emitter (offload/openflow/) produces the exact flows for OVS.
 import type { Entry } from '../datapath/host/entries.js'
-import { STAGE_IN_ACL, STAGE_OUT_ACL, type StageDecl } from '../datapath/spec/stages.js'
+import { STAGE_DNAT, STAGE_IN_ACL, STAGE_OUT_ACL, STAGE_SNAT, type StageDecl } from '../datapath/spec/stages.js'
 
 export interface RuleCount {
   /** pipeline entries of the stage */
@@ -19,6 +19,7 @@ export function countRules(stage: StageDecl, entries: Entry[]): RuleCount {
   const tables = stage.tables.split(',')
   const mine = entries.filter(e => tables.includes(e.stage))
   if (tables.includes('acl_port')) return countSecurityStage(stage, mine)
+  if (stage.id === STAGE_DNAT || stage.id === STAGE_SNAT) return countNatStage(stage, mine)
   let rules = 0
   const networks = new Set<number>()
   for (const e of mine) {
@@ -37,6 +38,18 @@ export function countRules(stage: StageDecl, entries: Entry[]): RuleCount {
   }
   // one flood rule per network (broadcast, multicast, unknown unicast)
   return { entries: mine.length, rules: rules + networks.size, keys: mine.length, fixed: networks.size }
+}
+
+/**
+ * NAT stages: per floating IP one rewrite rule (DNAT: per router port MAC of its router and one for the floating
+ * IP's own MAC; SNAT: one per source) and one that sends its ICMP errors to software; SNAT adds per gateway one
+ * rule for sources without a floating IP (no_snat drop or pass).
+ */
+function countNatStage(stage: StageDecl, mine: Entry[]): RuleCount {
+  const nats = mine.filter(e => e.stage === 'nat')
+  const gateways = mine.filter(e => e.stage === 'router_gateway').length
+  const fixed = stage.id === STAGE_SNAT ? gateways : 0
+  return { entries: nats.length, rules: 2 * nats.length + fixed, keys: nats.length, fixed }
 }
 
 /**

@@ -8,10 +8,11 @@
 // native targets (DOCA, P4) carry them in metadata. The planner counts lookups against a profile's budget instead.
 import type { Entry } from '../datapath/host/entries.js'
 import {
-  STAGES, STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_EGRESS, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP,
-  STAGE_IN_ACL, STAGE_IN_CT, STAGE_OUT_ACL, STAGE_OUT_CT, STAGE_PORT_SEC, type StageDecl,
+  STAGES, STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_DNAT, STAGE_EGRESS, STAGE_L2_LOOKUP, STAGE_L3_ROUTE,
+  STAGE_NEXTHOP, STAGE_IN_ACL, STAGE_IN_CT, STAGE_OUT_ACL, STAGE_OUT_CT, STAGE_PORT_SEC, STAGE_SNAT, type StageDecl,
 } from '../datapath/spec/stages.js'
 import type { ActionName, MatchField, TableKind, TunnelType } from './profile.js'
+import { natNeeds } from './nat-needs.js'
 
 export interface Capabilities {
   match: MatchField[]
@@ -40,6 +41,9 @@ export interface StageNeeds extends Capabilities {
   fedBy?: number
   /** Set when the entries leave the stage nothing to do (a ct stage of stateless ports only): why. */
   passThrough?: string
+  /** Traffic classes of the stage no target here can handle, whatever it declares (new frames, rewrites inside
+   * ICMP payloads): they go to software on every profile. */
+  alwaysSoftware?: string[]
 }
 
 export interface NeedsOptions {
@@ -71,7 +75,8 @@ export function stageNeeds(stageId: number, entries: Entry[], opts: NeedsOptions
       const match: MatchField[] = ['in_port']
       const actions: ActionName[] = []
       const n: StageNeeds = { match, actions, everyPacket: true, partial: [] }
-      if (mine.some(e => e.stage === 'classify' && 'vlan' in e && (e.vlan ?? 0) > 0)) {
+      const vlanUplink = mine.some(e => e.stage === 'uplink' && (e.vlan ?? 0) > 0)
+      if (vlanUplink || mine.some(e => e.stage === 'classify' && 'vlan' in e && (e.vlan ?? 0) > 0)) {
         match.push('vlan_vid')
         actions.push('pop_vlan') // BEHAVIOUR.md §3: the tag is stripped from the forwarded frame
       }
@@ -99,6 +104,8 @@ export function stageNeeds(stageId: number, entries: Entry[], opts: NeedsOptions
         match: ['eth_type', 'arp_op', 'arp_tpa'], actions: ['set_eth', 'set_arp', 'output'], everyPacket: false, partial: [],
         actionCount: 8, // eth dst+src, op, sha, spa, tha, tpa, output (openflow/emitter.ts arpFlows)
       }
+      // the slow path learns next hops from them (BEHAVIOUR.md "Next hops no entry names"): a punt, never a rewrite
+      if (entries.some(e => e.stage === 'router_port')) n.alwaysSoftware = ['ARP replies and neighbour advertisements to a router MAC (punt_neighbour)']
       if (v6) {
         n.partial.push({ traffic: 'IPv6 neighbour solicitations', match: ['icmp_type', 'nd_target'], actions: ['set_ipv6', 'set_nd'] })
       }
@@ -145,8 +152,14 @@ export function stageNeeds(stageId: number, entries: Entry[], opts: NeedsOptions
       if (mine.some(e => e.stage === 'egress' && e.remote !== undefined)) {
         n.partial.push({ traffic: 'traffic to remote chassis', match: [], actions: [], encap: opts.tunnel })
       }
+      // a provider network's remote ports leave through its uplink, tagged (BEHAVIOUR.md "Ways in and out")
+      if (mine.some(e => e.stage === 'egress' && e.uplink === true) && mine.some(e => e.stage === 'uplink' && (e.vlan ?? 0) > 0)) {
+        n.partial.push({ traffic: 'traffic out of a VLAN uplink', match: [], actions: ['push_vlan'] })
+      }
       return n
     }
+    case STAGE_DNAT: case STAGE_SNAT:
+      return natNeeds(stageId, entries)
     case STAGE_IN_CT: case STAGE_OUT_CT:
       return ctNeeds(entries)
     case STAGE_IN_ACL: case STAGE_OUT_ACL:
@@ -175,9 +188,12 @@ function floodActions(entries: Entry[]): Map<number, number> {
     if (e.local !== undefined) local.set(net, (local.get(net) ?? 0) + 1)
     else if (e.remote !== undefined) remotes.set(net, (remotes.get(net) ?? new Set()).add(e.remote))
   }
+  // out of the uplink once: an output, and around it a push and a pop of the tag for a VLAN uplink
+  const uplink = new Map<number, number>()
+  for (const e of entries) if (e.stage === 'uplink') uplink.set(e.network, (e.vlan ?? 0) > 0 ? 3 : 1)
   const out = new Map<number, number>()
-  for (const net of new Set([...local.keys(), ...remotes.keys()])) {
-    out.set(net, (local.get(net) ?? 0) + 2 * (remotes.get(net)?.size ?? 0))
+  for (const net of new Set([...local.keys(), ...remotes.keys(), ...uplink.keys()])) {
+    out.set(net, (local.get(net) ?? 0) + 2 * (remotes.get(net)?.size ?? 0) + (uplink.get(net) ?? 0))
   }
   return out
 }

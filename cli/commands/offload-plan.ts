@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import type { Topology } from '../../datapath/host/entries.js'
 import { type AclReport, type Plan, planOffload } from '../../offload/planner.js'
 import { loadProfile, shippedProfiles } from '../../offload/profile.js'
+import { describeNat } from '../../offload/nat-report.js'
 import type { TrafficModel } from '../../offload/miss-share.js'
 import { type Command, type Flag, UsageError, parseFlags } from '../command.js'
 
@@ -81,6 +82,7 @@ export function renderPlan(plan: Plan): string {
     (plan.installSeconds !== undefined ? ` (${plan.installSeconds.toFixed(3)} s to install)` : ''))
   lines.push(`share of all forwarded packets handled in software: ${pct(plan.everyPacketSlowPathShare)}`)
   if (plan.acl !== undefined) lines.push('', ...renderAcl(plan.acl))
+  if (plan.nat !== undefined) lines.push('', ...describeNat(plan.nat))
   lines.push('assumptions:', ...plan.assumptions.map(a => `  - ${a}`))
   return lines.join('\n')
 }

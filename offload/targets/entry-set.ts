@@ -27,6 +27,9 @@ export function entryKey(e: Entry): string {
       const [addr, len] = e.prefix.split('/')
       return `acl_member/${e.group}/${ip(addr ?? '')}/${len ?? ''}`
     }
+    case 'uplink': return `uplink/${e.network}`
+    case 'nat': return `nat/${e.router}/${ip(e.external_ip)}`
+    case 'router_gateway': return `router_gateway/${e.router}`
   }
 }
 

@@ -63,6 +63,8 @@ function keysOf(m: FlowerMatch): Record<string, P4Key> {
 function opOf(a: TcAction): P4Op {
   switch (a.kind) {
     case 'vlan_pop': return { op: 'pop_vlan' }
+    case 'vlan_push': return { op: 'push_vlan', vid: a.vid }
+    case 'pedit_ip': return { op: 'set_ip', field: a.field, ip: a.ip }
     case 'tunnel_key_unset': return { op: 'tunnel_decap' }
     case 'pedit_eth': return { op: 'set_eth', field: a.field, mac: a.mac }
     case 'dec_ttl': return { op: 'dec_ttl' }

@@ -9,6 +9,10 @@ export type P4Key =
 
 export type P4Op =
   | { op: 'pop_vlan' }
+  /** hdr.vlan.setValid(), vid := N, pcp/dei 0 */
+  | { op: 'push_vlan'; vid: number }
+  /** an address of the IP header; the deparser updates the IPv4 and TCP/UDP checksums incrementally */
+  | { op: 'set_ip'; field: 'src' | 'dst'; ip: string }
   | { op: 'tunnel_decap' }
   | { op: 'set_eth'; field: 'src' | 'dst'; mac: string }
   | { op: 'dec_ttl' }

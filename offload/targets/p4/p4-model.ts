@@ -7,6 +7,7 @@ import type { Cidr } from '../../../datapath/host/packet-addresses.js'
 import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { type FrameKey, dissect } from '../frame-dissector.js'
 import { CidrCache, type IngressMeta, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
+import { pushVlan, setIpAddress } from '../frame-rewrite.js'
 import type { TargetModel, TargetOutcome } from '../target-outcome.js'
 import { type PacketCt, type TargetConntrack, runTracked } from '../ct/target-conntrack.js'
 import type { ModelOptions } from '../tc/flower-model.js'
@@ -60,6 +61,8 @@ export class P4Model implements TargetModel {
         switch (op.op) {
           case 'pop_vlan': if (k?.vlan !== undefined) frame = Uint8Array.from([...frame.subarray(0, 12), ...frame.subarray(16)]); break
           case 'tunnel_decap': break // the parser already took the inner frame
+          case 'push_vlan': frame = pushVlan(frame, op.vid); break
+          case 'set_ip': if (k !== undefined) setIpAddress(frame, k, { field: op.field, ip: op.ip, fix: 'incremental' }); break
           case 'set_eth': frame.set(macBytes(op.mac), op.field === 'dst' ? 0 : 6); break
           case 'dec_ttl': decTtl(frame, k); break
           case 'tunnel_encap': remote = op.dst; break

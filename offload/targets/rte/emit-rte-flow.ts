@@ -78,6 +78,12 @@ function actionsOf(list: TcAction[]): RteAction[] {
   for (const a of list) {
     switch (a.kind) {
       case 'vlan_pop': out.push({ type: 'OF_POP_VLAN' }); break
+      case 'vlan_push': out.push({ type: 'OF_PUSH_VLAN', ethertype: 0x8100 }, { type: 'OF_SET_VLAN_VID', vlan_vid: a.vid }); break
+      case 'pedit_ip': {
+        const v6 = a.ip.includes(':')
+        out.push({ type: v6 ? (a.field === 'src' ? 'SET_IPV6_SRC' : 'SET_IPV6_DST') : (a.field === 'src' ? 'SET_IPV4_SRC' : 'SET_IPV4_DST'), addr: a.ip })
+        break
+      }
       case 'tunnel_key_unset': out.push({ type: 'VXLAN_DECAP' }); break
       case 'pedit_eth': out.push({ type: a.field === 'src' ? 'SET_MAC_SRC' : 'SET_MAC_DST', mac: a.mac }); break
       case 'dec_ttl': out.push({ type: 'DEC_TTL' }); break

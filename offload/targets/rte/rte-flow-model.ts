@@ -6,6 +6,7 @@ import { Ipv4Address, Ipv6Address } from '../../../datapath/host/packet-addresse
 import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_TCP, IP_PROTO_UDP, type FrameKey, dissect } from '../frame-dissector.js'
 import { CidrCache, type IngressMeta, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
+import { pushVlan, setIpAddress } from '../frame-rewrite.js'
 import type { TargetModel, TargetOutcome } from '../target-outcome.js'
 import { type PacketCt, type TargetConntrack, ctMatches, runTracked } from '../ct/target-conntrack.js'
 import type { ModelOptions } from '../tc/flower-model.js'
@@ -50,6 +51,8 @@ export class RteFlowModel implements TargetModel {
     let group = 0
     let remote: string | undefined
     let mark: VerdictNote | undefined
+    // OF_PUSH_VLAN inserts the tag, OF_SET_VLAN_VID gives it its VID: modelled as one push once both are seen
+    let pendingPush = false
     for (let jumps = 0; jumps < MAX_JUMPS; jumps++) {
       const key = dissect(frame)
       const hit = key === undefined ? undefined : (this.groups.get(group) ?? []).find(e => e.entry.pattern.every(i => this.item(i, key, meta)))
@@ -61,6 +64,14 @@ export class RteFlowModel implements TargetModel {
         switch (a.type) {
           case 'OF_POP_VLAN': if (k?.vlan !== undefined) frame = Uint8Array.from([...frame.subarray(0, 12), ...frame.subarray(16)]); break
           case 'VXLAN_DECAP': break // the vport already popped the outer headers
+          case 'OF_PUSH_VLAN': pendingPush = true; break
+          case 'OF_SET_VLAN_VID':
+            if (pendingPush) frame = pushVlan(frame, a.vlan_vid)
+            pendingPush = false
+            break
+          case 'SET_IPV4_SRC': case 'SET_IPV6_SRC': case 'SET_IPV4_DST': case 'SET_IPV6_DST':
+            if (k !== undefined) setIpAddress(frame, k, { field: a.type.endsWith('SRC') ? 'src' : 'dst', ip: a.addr, fix: 'incremental' })
+            break
           case 'SET_MAC_SRC': frame.set(macBytes(a.mac), 6); break
           case 'SET_MAC_DST': frame.set(macBytes(a.mac), 0); break
           case 'DEC_TTL': decTtl(frame, k); break

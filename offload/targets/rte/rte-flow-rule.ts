@@ -22,6 +22,11 @@ export type RteItem =
 
 export type RteAction =
   | { type: 'OF_POP_VLAN' }
+  /** OF_PUSH_VLAN (TPID 0x8100) then OF_SET_VLAN_VID: out of a VLAN uplink */
+  | { type: 'OF_PUSH_VLAN'; ethertype: 0x8100 }
+  | { type: 'OF_SET_VLAN_VID'; vlan_vid: number }
+  /** the NIC updates the IPv4 header and TCP/UDP checksums of a modified header (incrementally) */
+  | { type: 'SET_IPV4_SRC' | 'SET_IPV4_DST' | 'SET_IPV6_SRC' | 'SET_IPV6_DST'; addr: string }
   | { type: 'VXLAN_DECAP' }
   | { type: 'SET_MAC_SRC' | 'SET_MAC_DST'; mac: string }
   | { type: 'DEC_TTL' }

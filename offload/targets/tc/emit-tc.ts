@@ -12,7 +12,7 @@
 import type { Entry } from '../../../datapath/host/entries.js'
 import {
   STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_EGRESS, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP,
-  STAGE_PORT_SEC, STAGES, STAGE_IN_CT, STAGE_IN_ACL, STAGE_OUT_CT, STAGE_OUT_ACL,
+  STAGE_PORT_SEC, STAGES, STAGE_IN_CT, STAGE_IN_ACL, STAGE_OUT_CT, STAGE_OUT_ACL, STAGE_DNAT, STAGE_SNAT,
 } from '../../../datapath/spec/stages.js'
 import { planOffload } from '../../planner.js'
 import type { MatchField, Profile } from '../../profile.js'
@@ -23,6 +23,7 @@ import { arpNdRules, dhcpRules } from './tc-trap-rules.js'
 import { nexthopRules, routeRules } from './tc-route-rules.js'
 import { egressRules, l2Rules } from './tc-l2-rules.js'
 import { inAclRules, inCtRules, outAclRules, outCtRules } from './tc-acl-rules.js'
+import { dnatRules, snatRules } from './tc-nat-rules.js'
 
 export interface TcEmitOptions {
   /** encapsulation between chassis; default vxlan (as the planner) */
@@ -44,7 +45,7 @@ type StageRules = (env: StageEnv, ctx: PathContext, sink: RuleSink) => void
 
 const MAKERS = new Map<number, StageRules>([
   [STAGE_PORT_SEC, portSecRules], [STAGE_ARP_ND_RSP, arpNdRules], [STAGE_DHCP, dhcpRules],
-  [STAGE_IN_CT, inCtRules], [STAGE_IN_ACL, inAclRules],
+  [STAGE_IN_CT, inCtRules], [STAGE_IN_ACL, inAclRules], [STAGE_DNAT, dnatRules], [STAGE_SNAT, snatRules],
   [STAGE_L3_ROUTE, routeRules], [STAGE_NEXTHOP, nexthopRules], [STAGE_L2_LOOKUP, l2Rules],
   [STAGE_OUT_CT, outCtRules], [STAGE_OUT_ACL, outAclRules], [STAGE_EGRESS, egressRules],
 ])

@@ -6,6 +6,7 @@ import type { PacketInput, Verdict } from '../../../datapath/host/api.js'
 import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { type FrameKey, dissect } from '../frame-dissector.js'
 import { CidrCache, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'
+import { pushVlan, setIpAddress } from '../frame-rewrite.js'
 import type { TargetModel, TargetOutcome } from '../target-outcome.js'
 import { type PacketCt, type TargetConntrack, ctMatches, runTracked } from '../ct/target-conntrack.js'
 import { kernelPrio } from './tc-batch-text.js'
@@ -58,6 +59,13 @@ export class FlowerModel implements TargetModel {
         switch (a.kind) {
           case 'vlan_pop':
             if (key?.vlan !== undefined) frame = Uint8Array.from([...frame.subarray(0, 12), ...frame.subarray(16)])
+            break
+          case 'vlan_push':
+            frame = pushVlan(frame, a.vid)
+            break
+          case 'pedit_ip':
+            // act_csum after pedit: the checksums are recomputed from the packet
+            if (key !== undefined) setIpAddress(frame, key, { field: a.field, ip: a.ip, fix: 'recompute' })
             break
           case 'tunnel_key_set':
             remote = a.dst

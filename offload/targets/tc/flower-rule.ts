@@ -54,6 +54,10 @@ export interface VerdictNote {
 
 export type TcAction =
   | { kind: 'vlan_pop' }
+  /** vlan push id N (802.1Q, priority 0): out of a VLAN uplink */
+  | { kind: 'vlan_push'; vid: number }
+  /** pedit ip/ip6 src|dst set ADDR, then `csum ip4h and tcp and udp` (1:1 NAT, BEHAVIOUR.md "Ways in and out") */
+  | { kind: 'pedit_ip'; field: 'src' | 'dst'; ip: string }
   | { kind: 'tunnel_key_unset' }
   | { kind: 'pedit_eth'; field: 'src' | 'dst'; mac: string }
   /** pedit ip ttl / ip6 hoplimit add 0xff (minus one), then `csum ip` for IPv4 */

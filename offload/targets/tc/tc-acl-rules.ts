@@ -10,7 +10,7 @@
 // Flower has no conjunctive match: a rule becomes one flower rule per (remote prefix x port-range term) in the
 // port's chain (the planner counts the conjunctive layout a conjunction-capable target would use).
 import type { AclRuleEntry } from '../../../datapath/host/entries.js'
-import { STAGE_EGRESS, STAGE_IN_ACL, STAGE_IN_CT, STAGE_L3_ROUTE, STAGE_OUT_ACL, STAGE_OUT_CT } from '../../../datapath/spec/stages.js'
+import { STAGE_EGRESS, STAGE_IN_ACL, STAGE_IN_CT, STAGE_OUT_ACL, STAGE_OUT_CT } from '../../../datapath/spec/stages.js'
 import { REASON_ACL_DENY } from '../../../datapath/spec/verdicts.js'
 import { portMasks } from '../../rule-count.js'
 import { TCP_FIN, TCP_RST, TCP_SYN, zoneOf } from '../ct/conn-table.js'
@@ -20,6 +20,7 @@ import { type StageEnv, canMatch, inSoftware } from './emit-tc.js'
 import { drop, goto, trap } from './tc-actions.js'
 import type { PathContext, RuleSink } from './tc-context.js'
 import { PRIO } from './tc-prio.js'
+import { routingChain } from './tc-nat-rules.js'
 
 /** ct_mark bit a blocked connection carries (OVN's ct_mark.blocked is bit 0 too). */
 export const CT_MARK_BLOCKED = 0x1
@@ -40,7 +41,7 @@ const portOf = (dir: Direction, ctx: PathContext): number => dir === 'in' ? ctx.
 /** After port security and DHCP: the in_* pair when the source port is enforced here, else routing. */
 export function afterDhcp(env: StageEnv, ctx: PathContext): number {
   const p = ctx.fromTunnel ? undefined : env.idx.of('acl_port').find(e => e.port === ctx.srcPort)
-  if (p === undefined || ctx.srcPort === 0) return env.chains.chain(STAGE_L3_ROUTE, ctx)
+  if (p === undefined || ctx.srcPort === 0) return routingChain(env, ctx)
   return env.chains.chain(p.stateful ? STAGE_IN_CT : STAGE_IN_ACL, ctx)
 }
 
@@ -52,7 +53,7 @@ export function beforeEgress(env: StageEnv, ctx: PathContext): number {
 }
 
 const nextAfter = (env: StageEnv, dir: Direction, ctx: PathContext): number =>
-  env.chains.chain(dir === 'in' ? STAGE_L3_ROUTE : STAGE_EGRESS, ctx)
+  dir === 'in' ? routingChain(env, ctx) : env.chains.chain(STAGE_EGRESS, ctx)
 
 export const inCtRules = (env: StageEnv, ctx: PathContext, add: RuleSink): void => ctRules(env, 'in', ctx, add)
 export const outCtRules = (env: StageEnv, ctx: PathContext, add: RuleSink): void => ctRules(env, 'out', ctx, add)

@@ -88,6 +88,8 @@ function cookieOf(n: VerdictNote): string {
 function actionText(a: TcAction, tunnelDev: string): string {
   switch (a.kind) {
     case 'vlan_pop': return 'vlan pop'
+    case 'vlan_push': return `vlan push id ${a.vid} priority 0`
+    case 'pedit_ip': return `pedit ex munge ${a.ip.includes(':') ? 'ip6' : 'ip'} ${a.field} set ${a.ip} pipe action csum ip4h and tcp and udp`
     case 'tunnel_key_unset': return 'tunnel_key unset'
     case 'tunnel_key_set': return `tunnel_key set id ${a.id} src_ip 0.0.0.0 dst_ip ${a.dst} nocsum`
     case 'pedit_eth': return `pedit ex munge eth ${a.field} set ${a.mac}`

@@ -13,10 +13,14 @@ export interface PathContext {
   fromTunnel: boolean
   /** egress chains: the destination port key */
   dstPort?: number
+  /** classified from the network's uplink (no source port; never flooded back to the uplink) */
+  fromUplink?: boolean
+  /** routed out of this router's gateway port: lr_out_snat applies after the next hop */
+  snatRouter?: number
 }
 
 export const ctxName = (c: PathContext): string =>
-  `net ${c.network}${c.srcPort > 0 ? ` port ${c.srcPort}` : ''}${c.routed ? ' routed' : ''}${c.fromTunnel ? ' tunnel' : ''}${c.dstPort !== undefined ? ` to port ${c.dstPort}` : ''}`
+  `net ${c.network}${c.srcPort > 0 ? ` port ${c.srcPort}` : ''}${c.routed ? ' routed' : ''}${c.fromTunnel ? ' tunnel' : ''}${c.fromUplink === true ? ' uplink' : ''}${c.snatRouter !== undefined ? ` snat router ${c.snatRouter}` : ''}${c.dstPort !== undefined ? ` to port ${c.dstPort}` : ''}`
 
 /** Allocates chain ids; chain 0 is the entry chain (classify). */
 export class ChainTable {

@@ -50,8 +50,30 @@ export function classifyRules(env: StageEnv, add: RuleSink): void {
       add({ prio: PRIO.DENY, match: { indev: e.in_port }, actions: [goto(env.chains.chain(STAGE_PORT_SEC, ctx))] })
     }
   }
+  uplinkRules(env, add)
   add({ prio: PRIO.MISS - 1, match: { fromTunnel: true }, actions: [drop(REASON_UNKNOWN_TUNNEL_KEY)] })
   add({ prio: PRIO.MISS, match: {}, actions: [drop(REASON_UNKNOWN_IN_PORT)] })
+}
+
+/**
+ * Frames from a provider network's uplink (BEHAVIOUR.md "Ways in and out"): VLAN match and pop, then as if
+ * decapsulated (no source port: no port security, DHCP or source security groups). A local port's entry on the
+ * same (in_port, VID) wins, so these rules sit after the local ones; a tag the uplink does not carry falls to the
+ * chain's miss (unknown_in_port).
+ */
+function uplinkRules(env: StageEnv, add: RuleSink): void {
+  const local = new Set(env.idx.of('classify').flatMap(e => 'in_port' in e ? [`${e.in_port}/${e.vlan ?? 0}`] : []))
+  for (const u of env.idx.of('uplink')) {
+    const vlan = u.vlan ?? 0
+    if (local.has(`${u.ofport}/${vlan}`)) continue
+    const ctx: PathContext = { network: u.network, srcPort: 0, routed: false, fromTunnel: false, fromUplink: true }
+    const next = goto(env.chains.chain(STAGE_ARP_ND_RSP, ctx))
+    if (vlan > 0) add({ prio: PRIO.ENTRY + 1, match: { indev: u.ofport, vlan }, actions: [{ kind: 'vlan_pop' }, next] })
+    else {
+      add({ prio: PRIO.ENTRY + 1, match: { indev: u.ofport, vlan: 'any' }, actions: [drop(REASON_UNKNOWN_IN_PORT)] })
+      add({ prio: PRIO.DENY + 1, match: { indev: u.ofport }, actions: [next] })
+    }
+  }
 }
 
 export function portSecRules(env: StageEnv, ctx: PathContext, add: RuleSink): void {

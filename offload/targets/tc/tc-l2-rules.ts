@@ -29,6 +29,13 @@ export function l2Rules(env: StageEnv, ctx: PathContext, add: RuleSink): void {
   add({ prio: PRIO.MISS, match: {}, actions: flood })
 }
 
+/** An output through an uplink: with the tag pushed for a VLAN (and popped after a mirror, for the next copies). */
+function viaUplink(vid: number, out: Extract<TcAction, { kind: 'mirred' }>): TcAction[] {
+  if (vid === 0) return [out]
+  const push: TcAction = { kind: 'vlan_push', vid }
+  return out.mode === 'mirror' ? [push, out, { kind: 'vlan_pop' }] : [push, out]
+}
+
 function floodActions(env: StageEnv, ctx: PathContext): TcAction[] {
   const ports = new Set<number>([
     ...env.idx.of('l2').filter(e => e.network === ctx.network).map(e => e.port),
@@ -36,6 +43,9 @@ function floodActions(env: StageEnv, ctx: PathContext): TcAction[] {
   ])
   const egress = new Map(env.idx.of('egress').map(e => [e.port, e]))
   const actions: TcAction[] = []
+  // out of the uplink once, tagged (ports behind it are `egress uplink`); never back to where it came from
+  const uplink = env.idx.of('uplink').find(u => u.network === ctx.network)
+  if (uplink !== undefined && ctx.fromUplink !== true) actions.push(...viaUplink(uplink.vlan ?? 0, { kind: 'mirred', mode: 'mirror', to: uplink.ofport }))
   const remotes = new Set<string>()
   for (const p of [...ports].sort((a, b) => a - b)) {
     const e = egress.get(p)
@@ -64,6 +74,10 @@ export function egressRules(env: StageEnv, ctx: PathContext, add: RuleSink): voi
   let actions: TcAction[]
   if (e?.local !== undefined) {
     actions = [{ kind: 'mirred', mode: 'redirect', to: e.local, note: { action: 'output', reason: REASON_NONE } }]
+  } else if (e?.uplink === true) {
+    const uplink = env.idx.of('uplink').find(u => u.network === ctx.network)
+    actions = uplink === undefined ? [drop(REASON_EGRESS_NO_PORT)]
+      : viaUplink(uplink.vlan ?? 0, { kind: 'mirred', mode: 'redirect', to: uplink.ofport, note: { action: 'output', reason: REASON_NONE } })
   } else if (e?.remote !== undefined) {
     actions = env.profile.tunnels.encap.includes(env.tunnel)
       ? [{ kind: 'tunnel_key_set', id: ctx.network, dst: e.remote },

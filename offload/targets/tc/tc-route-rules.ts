@@ -10,11 +10,11 @@ import { type StageEnv, canMatch, inSoftware } from './emit-tc.js'
 import { goto, trap } from './tc-actions.js'
 import type { PathContext, RuleSink } from './tc-context.js'
 import { PRIO, routePrio } from './tc-prio.js'
+import { afterNexthop, routedOut } from './tc-nat-rules.js'
 
 /** Expiry: TTL / hop limit 0 or 1 gets an ICMP error or a silent drop (BEHAVIOUR.md §7). */
 const EXPIRING_TTLS = [0, 1]
 
-const routedCtx = (network: number): PathContext => ({ network, srcPort: 0, routed: true, fromTunnel: false })
 
 export function routeRules(env: StageEnv, ctx: PathContext, add: RuleSink): void {
   const ports = env.idx.of('router_port')
@@ -28,6 +28,12 @@ export function routeRules(env: StageEnv, ctx: PathContext, add: RuleSink): void
       const toRouter = { eth_dst: rp.mac, eth_type }
       if (inSoftware(env, STAGE_L3_ROUTE)) {
         add({ prio: PRIO.ENTRY, match: toRouter, actions: [trap('lr_in_ip_route stays in software on this profile')] })
+        continue
+      }
+      const gateway = env.idx.of('router_gateway').find(g => g.router === rp.router && g.port === rp.port)
+      if (gateway !== undefined && !gateway.local && ctx.fromUplink === true) {
+        // only the gateway chassis routes what the physical network sends to the gateway MAC (gateway_elsewhere)
+        add({ prio: PRIO.GUARD, match: toRouter, actions: [trap('to a router gateway MAC from the uplink, not on the gateway chassis')] })
         continue
       }
       const own = ports.filter(p => p.router === rp.router).flatMap(p => p.ips).filter(c => isV6(c) === (fam === 6))
@@ -53,11 +59,12 @@ function routeActions(env: StageEnv, o: { route: { router: number; port: number;
   if (out === undefined) return [trap('a route through a router port this node does not know')]
   if (inSoftware(env, STAGE_NEXTHOP)) return [trap('lr_in_arp_resolve stays in software on this profile')]
   const rewrite: TcAction[] = [{ kind: 'dec_ttl', family: o.fam }, { kind: 'pedit_eth', field: 'src', mac: out.mac }]
-  if (o.route.nexthop === undefined) return [...rewrite, goto(env.chains.chain(STAGE_NEXTHOP, routedCtx(out.network)))]
+  const routed = routedOut(env, { network: out.network, router: out.router, port: out.port })
+  if (o.route.nexthop === undefined) return [...rewrite, goto(env.chains.chain(STAGE_NEXTHOP, routed))]
   const want = parseIp(o.route.nexthop).toString()
   const nh = env.idx.of('nexthop').find(n => n.network === out.network && parseIp(n.ip).toString() === want)
   if (nh === undefined) return [trap('unresolved next hop')]
-  return [...rewrite, { kind: 'pedit_eth', field: 'dst', mac: nh.mac }, goto(env.chains.chain(STAGE_L2_LOOKUP, routedCtx(out.network)))]
+  return [...rewrite, { kind: 'pedit_eth', field: 'dst', mac: nh.mac }, goto(afterNexthop(env, routed))]
 }
 
 export function nexthopRules(env: StageEnv, ctx: PathContext, add: RuleSink): void {
@@ -65,7 +72,7 @@ export function nexthopRules(env: StageEnv, ctx: PathContext, add: RuleSink): vo
     const v6 = isV6(nh.ip)
     add({
       prio: PRIO.ENTRY, match: { eth_type: v6 ? ETH_TYPE_IPV6 : ETH_TYPE_IPV4, dst_ip: `${nh.ip}/${v6 ? 128 : 32}` },
-      actions: [{ kind: 'pedit_eth', field: 'dst', mac: nh.mac }, goto(env.chains.chain(STAGE_L2_LOOKUP, ctx))],
+      actions: [{ kind: 'pedit_eth', field: 'dst', mac: nh.mac }, goto(afterNexthop(env, ctx))],
     })
   }
   add({ prio: PRIO.MISS, match: {}, actions: [trap('unresolved next hop')] })

@@ -1,16 +1,20 @@
 // ls_in_arp_nd_rsp and ls_in_dhcp on TC: both need frame rewrites or new frames that TC cannot make
 // (set(arp) and ND rewrites are not offloadable, DHCP replies are new frames: HARDWARE-FACTS.md §1.2), so the
 // traffic they answer is trapped to the WASM pipeline and everything else goes on.
-import { STAGE_DHCP, STAGE_L3_ROUTE } from '../../../datapath/spec/stages.js'
+import { STAGE_DHCP } from '../../../datapath/spec/stages.js'
 import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMPV6, IP_PROTO_UDP, isV6 } from '../frame-dissector.js'
 import { type StageEnv, canMatch } from './emit-tc.js'
 import { goto, trap } from './tc-actions.js'
 import type { PathContext, RuleSink } from './tc-context.js'
 import { PRIO } from './tc-prio.js'
 import { afterDhcp } from './tc-acl-rules.js'
+import { routingChain } from './tc-nat-rules.js'
 
 /** RFC 826 */
 const ARP_REQUEST = 1
+const ARP_REPLY = 2
+/** RFC 4861 §4.4 */
+const ICMPV6_NEIGHBOR_ADVERT = 136
 /** RFC 4861 §4.3 */
 const ICMPV6_NEIGHBOR_SOLICIT = 135
 /** RFC 2131 §4.1 */
@@ -36,7 +40,14 @@ export function arpNdRules(env: StageEnv, ctx: PathContext, add: RuleSink): void
       ? { eth_type: ETH_TYPE_IPV6, ip_proto: IP_PROTO_ICMPV6, icmp_type: ICMPV6_NEIGHBOR_SOLICIT } : { eth_type: ETH_TYPE_IPV6 }
     add({ prio: PRIO.ENTRY, match: ns, actions: [trap('NA in place needs ND rewrites')] })
   }
-  const next = !ctx.fromTunnel && ctx.srcPort > 0 ? env.chains.chain(STAGE_DHCP, ctx) : env.chains.chain(STAGE_L3_ROUTE, ctx)
+  // ARP replies and NAs to a router MAC: the slow path learns the next hop from them (punt_neighbour)
+  for (const rp of env.idx.of('router_port').filter(p => p.network === ctx.network)) {
+    const arpReply = canMatch(env, ['arp_op']) ? { arp_op: ARP_REPLY } : {}
+    add({ prio: PRIO.EXCEPTION, match: { eth_dst: rp.mac, eth_type: ETH_TYPE_ARP, ...arpReply }, actions: [trap('an ARP reply to a router MAC is learned by the slow path')] })
+    const na = canMatch(env, ['ip_proto', 'icmp_type']) ? { ip_proto: IP_PROTO_ICMPV6, icmp_type: ICMPV6_NEIGHBOR_ADVERT } : {}
+    add({ prio: PRIO.EXCEPTION, match: { eth_dst: rp.mac, eth_type: ETH_TYPE_IPV6, ...na }, actions: [trap('a neighbour advertisement to a router MAC is learned by the slow path')] })
+  }
+  const next = !ctx.fromTunnel && ctx.srcPort > 0 ? env.chains.chain(STAGE_DHCP, ctx) : routingChain(env, ctx)
   add({ prio: PRIO.MISS, match: {}, actions: [goto(next)] })
 }
 
