@@ -9,6 +9,7 @@ import type { FlowStats } from '../openflow/index.js'
 import { TABLES } from '../../model/tables.js'
 import type { Chassis, Network, Port, Router, SecurityGroup, SecurityGroupRule, Subnet } from '../../model/types.js'
 import { emitOpenFlow, type EmitOptions } from '../../offload/openflow/emitter.js'
+import type { Entry } from '../../datapath/host/entries.js'
 import { isReactiveCookie } from '../../offload/openflow/layout.js'
 import type { Store } from '../../store/types.js'
 
@@ -32,6 +33,8 @@ export interface FlowCheckInput {
   emit: EmitOptions
   dump: () => Promise<FlowStats[]>
   limit?: number
+  /** entries that are not compiled from the store but belong on the switch (next hops the slow path learned) */
+  extraEntries?: Entry[]
 }
 
 export async function checkFlows (i: FlowCheckInput): Promise<FlowCheck> {
@@ -42,7 +45,7 @@ export async function checkFlows (i: FlowCheckInput): Promise<FlowCheck> {
     securityGroups: await list<SecurityGroup>(TABLES.securityGroups),
     securityGroupRules: await list<SecurityGroupRule>(TABLES.securityGroupRules),
   }
-  const entries = compileTopology(snapshot, i.self).entries
+  const entries = [...compileTopology(snapshot, i.self).entries, ...(i.extraEntries ?? [])]
   // through the flow table only to resolve identities emitted twice the way the agent does (least body wins)
   const want = new Map<string, { cookie: bigint, does: string, text: string }>()
   for (const body of DesiredFlows.ofFlows(emitOpenFlow(entries, i.emit)).bodies()) {

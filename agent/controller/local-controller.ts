@@ -20,7 +20,7 @@ import { hostname } from 'node:os'
 import type { TopologyCompilerApi, EntryDelta } from '../compiler/types.js'
 import { COMPILED_TABLES } from '../compiler/model-state.js'
 import { DesiredFlows, FlowSync, installedOf, type ApplyStats, type DesiredStats, type InstalledFlow } from '../flows/index.js'
-import { OfController, type OfConnection, type OfpErrorReply } from '../openflow/index.js'
+import { OFPP_CONTROLLER, OfController, type OfConnection, type OfpErrorReply } from '../openflow/index.js'
 import { INSTALLED_ID, MissingBridgeError, OvsdbClient, Vswitch, ensurePatchPorts, eq, removeStalePatchPorts, select, type LocalPort } from '../ovsdb/index.js'
 import type { DatapathApi, Entry } from '../../datapath/host/index.js'
 import type { UplinkEntry } from '../../datapath/host/entries.js'
@@ -35,6 +35,7 @@ import type { Change, PubSub, Store, Unsubscribe } from '../../store/types.js'
 import { advertiseBridgeMappings, registerChassis } from './chassis.js'
 import { NatStatus } from './nat-status.js'
 import { PacketInHost } from './packet-in-host.js'
+import { NeighbourResolver, type NeighbourStats } from './neighbours.js'
 import { ReactiveL3, decideL3, type ReactiveStats } from './reactive-l3.js'
 import { reportPortStatus } from './port-status.js'
 import { ControlServer } from './control-server.js'
@@ -95,6 +96,8 @@ export interface ControllerStats {
   /** routing mode in force and the reactive cache's counters */
   l3: L3Mode
   reactive: ReactiveStats
+  /** next hops resolved by the slow path (neighbours.ts) */
+  neighbours: NeighbourStats
 }
 
 /** Entry stages the planner counts (offload/rule-count.ts). */
@@ -134,6 +137,7 @@ export class LocalController extends EventEmitter {
   generation = 0
   private readonly of: OfController
   private readonly packetIns: PacketInHost
+  private readonly neighbours: NeighbourResolver
   private readonly reactive: ReactiveL3
   /** decided at each plan (refreshPlan): the operator's --l3, or the plan's reactive-cache placement of l3_route */
   private l3Mode: L3Mode | undefined
@@ -185,8 +189,16 @@ export class LocalController extends EventEmitter {
     this.packetIns = new PacketInHost({
       datapath: opts.datapath, log: opts.log, info: opts.log, floodPorts: n => this.floodPorts(n), tunnelOfport: () => this.tunnelOfport,
       floodUplink: n => this.uplinks.get(n),
+      floodRemotes: n => this.flows.context.floodRemotesOf(n),
+      onResult: (conn, m, inPort, result) => { this.neighbours.onPacketIn(conn, m, inPort, result) },
       reinject: (conn, m, inPort, result) =>
         this.reactive.onPacketIn(conn, m, inPort, result, { context: this.flows.context, generation: this.generation }),
+    })
+    this.neighbours = new NeighbourResolver({
+      datapath: opts.datapath, log: opts.log, context: () => this.flows.context,
+      flood: (n, frame) => this.packetIns.flood(n, frame, OFPP_CONTROLLER),
+      replay: w => { this.packetIns.replay(w.conn, w.inPort, w.frame) },
+      apply: d => { this.applyLearned(d) },
     })
     this.natStatus = new NatStatus({
       store: opts.store, log: opts.log, portActive: id => this.portActive(id),
@@ -372,7 +384,15 @@ export class LocalController extends EventEmitter {
     }, (err: Error) => { this.log(`agent: status of port ${portId}: ${err.message}`) })
   }
 
-  private applyDelta (d: EntryDelta): void {
+  /** Learned next hops (neighbours.ts) through the same path as compiled entries. */
+  applyLearned (d: EntryDelta): void { this.applyDelta(d, true) }
+
+  /** The learned next-hop entries: on the switch but not in a fresh compile (the recompute oracle adds them). */
+  learnedEntries (): Entry[] { return this.neighbours.learned() }
+
+  private applyDelta (delta: EntryDelta, learned = false): void {
+    // a compiled next hop replaces a learned one of the same (network, ip): the learned one's flows go first
+    const d = learned ? delta : { added: delta.added, removed: [...this.neighbours.compiled(delta), ...delta.removed] }
     const dp = this.opts.datapath
     for (const e of d.removed) this.safely(() => { dp.remove(e) }, e)
     for (const e of d.added) this.safely(() => { dp.add(e) }, e)
@@ -540,7 +560,7 @@ export class LocalController extends EventEmitter {
         generation: PROACTIVE_GENERATION, l3: this.l3Mode ?? o.l3 ?? 'proactive',
         ...(this.tunnelOfport !== undefined ? { tunnelOfport: this.tunnelOfport } : {}),
       },
-      dump: async () => await sync.dump(),
+      dump: async () => await sync.dump(), extraEntries: this.learnedEntries(),
     })
     return { ...r, settled }
   }
@@ -555,6 +575,7 @@ export class LocalController extends EventEmitter {
       flows: this.flowSync === undefined ? 0 : this.flows.size, desired: this.flows.stats(), plans: this.plans,
       localPorts: this.local.size, activePorts: this.confirmed.size, packetIns: this.packetIns.stats,
       l3: this.l3Mode ?? this.opts.l3 ?? 'proactive', reactive: this.reactive.stats(),
+      neighbours: this.neighbours.stats(),
     }
     if (this.lastInstall !== undefined) s.lastInstall = this.lastInstall
     return s
@@ -567,6 +588,7 @@ export class LocalController extends EventEmitter {
     this.stopped = true
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.reactive.stop()
+    this.neighbours.stop()
     await this.installing
     await this.control?.close()
     for (const u of this.unsubscribes.splice(0)) await u().catch(() => undefined)

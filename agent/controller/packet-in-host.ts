@@ -24,6 +24,10 @@ export interface PacketInHostOptions {
   datapath: DatapathApi
   /** the ofports of a network's local ports, for a 'flood' verdict */
   floodPorts: (network: number) => number[]
+  /** the uplink of a provider network, for a 'flood' verdict: it gets the frame once, tagged (undefined: none) */
+  floodUplink?: (network: number) => { ofport: number, vlan?: number } | undefined
+  /** the remote chassis (tunnel endpoints) with ports on a network, for the floods the slow path makes (neighbours.ts) */
+  floodRemotes?: (network: number) => string[]
   /** ofport of the flow-based tunnel port, for a 'tunnel' verdict (undefined: the node has none) */
   tunnelOfport?: () => number | undefined
   log: (line: string) => void
@@ -67,6 +71,43 @@ export class PacketInHost {
     if (n === 1) this.opts.log(`packet-in: ${cause} (${detail}); further ones are counted only`)
   }
 
+  /**
+   * The PACKET_OUTs that flood `packet` on `network`: its local ports, its uplink once (tagged), and, when
+   * `floodRemotes` is given and the frame did not come from the tunnel, each remote chassis once. Never back
+   * out of `inPort` (OFPP_CONTROLLER for a frame the slow path made).
+   */
+  flood (network: number, packet: Uint8Array, inPort: number): PacketOut[] {
+    const out: PacketOut[] = []
+    for (const p of this.opts.floodPorts(network)) if (p !== inPort) out.push(packetOut(Buffer.from(packet), [{ type: 'OFPAT_OUTPUT', port: p }], inPort))
+    // the verdict's frame is untagged: a VLAN uplink's tag is pushed here; never back out of the uplink it came in
+    const up = this.opts.floodUplink?.(network)
+    if (up !== undefined && up.ofport !== inPort) {
+      const tag: Action[] = up.vlan !== undefined && up.vlan > 0
+        ? [{ type: 'OFPAT_PUSH_VLAN', ethertype: 0x8100 }, { type: 'OFPAT_SET_FIELD', field: oxm('OXM_OF_VLAN_VID', 0x1000 | up.vlan) }]
+        : []
+      out.push(packetOut(Buffer.from(packet), [...tag, { type: 'OFPAT_OUTPUT', port: up.ofport }], inPort))
+    }
+    const tun = this.opts.tunnelOfport?.()
+    if (tun !== undefined && tun !== inPort) {
+      for (const remote of this.opts.floodRemotes?.(network) ?? []) {
+        out.push(packetOut(Buffer.from(packet), [
+          { type: 'OFPAT_SET_FIELD', field: oxm('OXM_OF_TUNNEL_ID', BigInt(network)) },
+          { type: 'OFPAT_SET_FIELD', field: oxm('NXM_NX_TUN_IPV4_DST', remote) },
+          { type: 'OFPAT_OUTPUT', port: tun },
+        ], inPort))
+      }
+    }
+    return out
+  }
+
+  /** A frame that waited (for a next hop) through the slow path again, as if the switch had just punted it. */
+  replay (conn: OfConnection, inPort: number, frame: Uint8Array): void {
+    this.handle(conn, {
+      type: 'OFPT_PACKET_IN', xid: 0, bufferId: 0xffffffff, totalLen: frame.length, reason: 1, tableId: 0, cookie: 0n,
+      match: [oxm('OXM_OF_IN_PORT', inPort)], data: Buffer.from(frame),
+    } as PacketIn)
+  }
+
   handle (conn: OfConnection, m: PacketIn): void {
     const t0 = performance.now()
     this.stats.received++
@@ -94,9 +135,8 @@ export class PacketInHost {
       out.push(packetOut(Buffer.from(m.data), [...restoreMetadata(m), { type: 'NXAST_RESUBMIT_TABLE', table: m.tableId }], inPort))
     } else if ((v.action === 'output' || v.action === 'in_port') && v.ofport !== undefined) send(v.packet, v.action === 'in_port' ? inPort : v.ofport)
     else if (v.action === 'in_port') send(v.packet, inPort)
-    else if (v.action === 'flood' && v.network !== undefined) {
-      for (const p of this.opts.floodPorts(v.network)) if (p !== inPort) send(v.packet, p)
-    } else if (v.action === 'tunnel') {
+    else if (v.action === 'flood' && v.network !== undefined) out.push(...this.flood(v.network, v.packet, inPort))
+    else if (v.action === 'tunnel') {
       // as ls_out_dispatch sends it: VNI = the network key, outer destination = the chassis hosting the port
       const tun = this.opts.tunnelOfport?.()
       if (tun === undefined || v.network === undefined || v.remote === undefined) {
