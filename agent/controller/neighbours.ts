@@ -213,7 +213,7 @@ export function nextHopOf (datapath: DatapathApi, context: Context, inPort: numb
   for (const s of t.steps) {
     const route = /out port (\d+)/.exec(s.detail)
     if (s.stage === 'lr_in_ip_route' && route !== null) outPort = Number(route[1])
-    const nh = /^network (\d+), next hop (\S+)/.exec(s.detail)
+    const nh = /^network (\d+), next hop ([0-9A-Fa-f.:]+)/.exec(s.detail)
     if (s.stage === 'lr_in_arp_resolve' && nh !== null) hop = { network: Number(nh[1]), ip: nh[2] as string }
   }
   if (hop === undefined) return undefined
