@@ -12,6 +12,8 @@
 // (its very frames without security groups) of the same run, with the ratios and the load average. A case with
 // more frames than one batch cycles through its batches.
 //   node build/bench/datapath.js --only acl            (the security-group cases, their twins and l2-forward)
+// Floating IPs (fip-*): DNAT and SNAT 1:1 through the router (the issue's target: >= 8 Mpps), next to l2-forward.
+//   node build/bench/datapath.js --only fip
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -19,7 +21,7 @@ import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import type { Counters, Datapath, PacketInput, VerdictName } from '../datapath/host/api.js'
 import type { DhcpEntry, Entry } from '../datapath/host/entries.js'
-import { BROADCAST_MAC, Ipv4Address } from '../datapath/host/packet-addresses.js'
+import { BROADCAST_MAC, Ipv4Address, MacAddress } from '../datapath/host/packet-addresses.js'
 import { arp, buildFrame, dhcp, ethernet, ip4, raw, udp, type Layer } from '../datapath/host/packet-builder.js'
 import { GW, RPA, RPB, TOPOLOGIES, VM1, VM1_DHCP, VM2 } from '../test/conformance/lib/topologies.js'
 import { Prng } from '../test/fuzz/frame-mutator.js'
@@ -105,11 +107,28 @@ function routedCase(count: number): BenchCase {
   }
 }
 
+/** A floating IP of vm1 behind the router, with net-b as the external network (rpb its gateway port, gw the
+ * outside host): the 1:1 NAT paths of BEHAVIOUR.md "Ways in and out". */
+const FIP = { ip: Ipv4Address.parse('10.1.0.100'), mac: MacAddress.parse('fa:16:3e:0b:00:64') }
+const fipEntries = (): Entry[] => [
+  { stage: 'nat', router: RPB.router, network: RPB.network, gateway_port: RPB.key, mac: FIP.mac.toString(),
+    external_ip: FIP.ip.toString(), internal_ip: VM1.ip4.toString() },
+  { stage: 'router_gateway', router: RPB.router, port: RPB.key, snat: true, local: true },
+]
+const of23 = GW.ofport as number
+
 const CASES: BenchCase[] = [
   { name: 'l2-forward', description: 'UDP between two local ports on one network (classify, port security, l2, egress)',
     frames: () => Array.from({ length: BATCH }, () => ({ in_port: of1, data: udpTo(VM2.mac, VM2.ip4) })), expect: 'output' },
   routedCase(1000),
   routedCase(100_000),
+  { name: 'fip-dnat-1to1', description: 'UDP from the outside host to vm1\'s floating IP: DNAT 1:1, routed to vm1',
+    extra: fipEntries,
+    frames: () => Array.from({ length: BATCH }, () => ({ in_port: of23, data: frame([ethernet({ src: GW.mac, dst: FIP.mac }),
+      ip4({ src: GW.ip4, dst: FIP.ip, ttl: 64 }), udp({ sport: 40000, dport: 9 }), raw(new Uint8Array(18))]) })), expect: 'output' },
+  { name: 'fip-snat-1to1', description: 'UDP from vm1 to the outside host out of the gateway: SNAT 1:1 to its floating IP',
+    extra: fipEntries,
+    frames: () => Array.from({ length: BATCH }, () => ({ in_port: of1, data: udpTo(RPA.mac, GW.ip4) })), expect: 'output' },
   { name: 'arp-reply', description: 'ARP request for the gateway, answered in place by the responder',
     frames: () => Array.from({ length: BATCH }, () => ({ in_port: of1, data: frame([ethernet({ src: VM1.mac, dst: BROADCAST_MAC }),
       arp({ op: 1, sha: VM1.mac, spa: VM1.ip4, tpa: RPA.ip4 })]) })), expect: 'in_port' },

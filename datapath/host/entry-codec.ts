@@ -2,13 +2,14 @@
 // Everything a host can check is checked here, so the datapath only sees well-formed entries; it checks
 // again anyway (it must never trust its input).
 import {
-  DHCP_MAX_OPTION_BYTES, ENTRY_ARP_ND, ENTRY_CLASSIFY_PORT, ENTRY_CLASSIFY_TUNNEL, ENTRY_DHCP, ENTRY_EGRESS,
-  ENTRY_HEADER_BYTES, ENTRY_L2, ENTRY_NEXTHOP, ENTRY_PORT_SEC, ENTRY_ROUTE, ENTRY_ROUTER_PORT,
-  PORT_SEC_MAX_PREFIXES, ROUTER_PORT_MAX_PREFIXES,
+  DHCP_MAX_OPTION_BYTES, EGRESS_LOCAL, EGRESS_REMOTE, EGRESS_UPLINK, ENTRY_ARP_ND, ENTRY_CLASSIFY_PORT,
+  ENTRY_CLASSIFY_TUNNEL, ENTRY_DHCP, ENTRY_EGRESS, ENTRY_HEADER_BYTES, ENTRY_L2, ENTRY_NAT, ENTRY_NEXTHOP,
+  ENTRY_PORT_SEC, ENTRY_ROUTE, ENTRY_ROUTER_GATEWAY, ENTRY_ROUTER_PORT, ENTRY_UPLINK, PORT_SEC_MAX_PREFIXES,
+  ROUTER_PORT_MAX_PREFIXES,
 } from '../spec/entry-kinds.js'
 import type {
-  ArpNdEntry, ClassifyPortEntry, ClassifyTunnelEntry, DhcpEntry, EgressEntry, Entry, L2Entry, NexthopEntry,
-  PortSecEntry, RouteEntry, RouterPortEntry,
+  ArpNdEntry, ClassifyPortEntry, ClassifyTunnelEntry, DhcpEntry, EgressEntry, Entry, L2Entry, NatEntry,
+  NexthopEntry, PortSecEntry, RouteEntry, RouterGatewayEntry, RouterPortEntry, UplinkEntry,
 } from './entries.js'
 import { aclMember, aclPort, aclRule } from './entry-codec-acl.js'
 import { type PrefixBytes, maskPrefix, parseCidr, parseIp, parseIpv4, parseMac } from './entry-addresses.js'
@@ -69,6 +70,9 @@ export function encodeEntry(entry: Entry): Uint8Array {
     case 'acl_port': return aclPort(entry)
     case 'acl_rule': return aclRule(entry)
     case 'acl_member': return aclMember(entry)
+    case 'uplink': return uplink(entry)
+    case 'nat': return nat(entry)
+    case 'router_gateway': return routerGateway(entry)
     default:
       throw new EntryError('bad_stage', `unknown stage ${String((entry as { stage?: unknown }).stage)}`, 'stage')
   }
@@ -177,10 +181,50 @@ function route(e: RouteEntry): Uint8Array {
 }
 
 function egress(e: EgressEntry): Uint8Array {
-  if ((e.local === undefined) === (e.remote === undefined)) {
-    throw new EntryError('missing_field', 'an egress entry has exactly one of local and remote', 'local')
+  const given = [e.local !== undefined, e.remote !== undefined, e.uplink !== undefined].filter(Boolean).length
+  if (given !== 1) {
+    throw new EntryError('missing_field', 'an egress entry has exactly one of local, remote and uplink', 'local')
   }
   const w = new Writer().u32(u32(e.port, 'port'))
-  if (e.local !== undefined) return w.u8(1).u32(u32(e.local, 'local')).raw(new Uint8Array(4)).finish(ENTRY_EGRESS)
-  return w.u8(0).u32(0).raw(parseIpv4(e.remote, 'remote')).finish(ENTRY_EGRESS)
+  if (e.local !== undefined) return w.u8(EGRESS_LOCAL).u32(u32(e.local, 'local')).raw(new Uint8Array(4)).finish(ENTRY_EGRESS)
+  if (e.uplink !== undefined) {
+    if (e.uplink !== true) throw new EntryError('bad_value', `uplink must be true, got ${String(e.uplink)}`, 'uplink')
+    return w.u8(EGRESS_UPLINK).u32(0).raw(new Uint8Array(4)).finish(ENTRY_EGRESS)
+  }
+  return w.u8(EGRESS_REMOTE).u32(0).raw(parseIpv4(e.remote, 'remote')).finish(ENTRY_EGRESS)
+}
+
+function uplink(e: UplinkEntry): Uint8Array {
+  return new Writer()
+    .u32(u32(e.network, 'network'))
+    .u32(u32(e.ofport, 'ofport'))
+    .u32(u32(e.vlan ?? 0, 'vlan', { max: MAX_VID }))
+    .finish(ENTRY_UPLINK)
+}
+
+function nat(e: NatEntry): Uint8Array {
+  const external = parseIp(e.external_ip, 'external_ip')
+  const internal = parseIp(e.internal_ip, 'internal_ip')
+  if (internal.family !== external.family) {
+    throw new EntryError('bad_family', `internal_ip ${e.internal_ip} is not of the family of ${e.external_ip}`, 'internal_ip')
+  }
+  return new Writer()
+    .u32(u32(e.router, 'router'))
+    .u32(u32(e.network, 'network'))
+    .u32(u32(e.gateway_port, 'gateway_port'))
+    .raw(parseMac(e.mac, 'mac'))
+    .u8(external.family).raw(external.bytes).raw(internal.bytes)
+    .finish(ENTRY_NAT)
+}
+
+function routerGateway(e: RouterGatewayEntry): Uint8Array {
+  const flag = (v: unknown, field: string): number => {
+    if (typeof v !== 'boolean') throw new EntryError('bad_value', `${field} must be true or false, got ${String(v)}`, field)
+    return v ? 1 : 0
+  }
+  return new Writer()
+    .u32(u32(e.router, 'router'))
+    .u32(u32(e.port, 'port'))
+    .u8(flag(e.snat, 'snat')).u8(flag(e.local, 'local'))
+    .finish(ENTRY_ROUTER_GATEWAY)
 }

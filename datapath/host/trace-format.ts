@@ -1,11 +1,11 @@
 // Trace steps (datapath/spec/trace.ts) in words: the stage name from STAGES, the outcome, and a detail line
 // built from the step's kind.
-import { STAGES } from '../spec/stages.js'
+import { STAGE_SNAT, STAGES } from '../spec/stages.js'
 import { ACL_DIR_EGRESS } from '../spec/entry-kinds.js'
 import {
   CT_MARK_BLOCKED, CT_STATE_NAMES, TRACE_KIND_ACL, TRACE_KIND_ARP_ND, TRACE_KIND_CLASSIFY, TRACE_KIND_CT,
-  TRACE_KIND_DECAP, TRACE_KIND_DHCP, TRACE_KIND_EGRESS, TRACE_KIND_ICMP_ERROR, TRACE_KIND_L2, TRACE_KIND_NEXTHOP,
-  TRACE_KIND_PARSE, TRACE_KIND_PORT_SEC, TRACE_KIND_ROUTE, TRACE_KIND_ROUTER, TRACE_OUTCOME_NAMES,
+  TRACE_KIND_DECAP, TRACE_KIND_DHCP, TRACE_KIND_EGRESS, TRACE_KIND_ICMP_ERROR, TRACE_KIND_L2, TRACE_KIND_NAT,
+  TRACE_KIND_NEXTHOP, TRACE_KIND_PARSE, TRACE_KIND_PORT_SEC, TRACE_KIND_ROUTE, TRACE_KIND_ROUTER, TRACE_OUTCOME_NAMES,
   TRACE_SKIP, TRACE_STAGE_DECAP, TRACE_STAGE_PARSE,
 } from '../spec/trace.js'
 import { REASON_NAMES } from '../spec/verdicts.js'
@@ -87,6 +87,15 @@ export function formatStep(raw: Uint8Array): TraceStep {
       if (ip) parts.push(`${c === ACL_DIR_EGRESS ? 'to' : 'from'} ${ip}`)
       if (b !== 0) parts.push(`allowed by rule ${b}`)
       break
+    case TRACE_KIND_NAT: {
+      parts.push(`router ${a}`)
+      const what = [(b & 1) !== 0 ? 'destination' : '', (b & 2) !== 0 ? 'source' : ''].filter(w => w !== '')
+      if (what.length > 0) parts.push(`${what.join(' and ')} rewritten${ip ? `, ${stageId === STAGE_SNAT ? 'source' : 'destination'} now ${ip}` : ''}`)
+      else if (ip) parts.push(`${ip} not translated`)
+      if (c !== 0) parts.push('ICMP error quote rewritten')
+      if (mac !== '00:00:00:00:00:00') parts.push(`mac ${mac}`)
+      break
+    }
   }
   if (reason !== 0) parts.push(REASON_NAMES[reason] ?? `reason ${reason}`)
   return {

@@ -67,3 +67,7 @@ export const CT_STATE_TRACKED: i32 = 0x20
 export const CT_STATE_NAMES: string[] = ['new', 'est', 'rel', 'rpl', 'inv', 'trk']
 /** ct_mark bit 0: the rules stopped allowing the connection; its replies are dropped ct_blocked. */
 export const CT_MARK_BLOCKED: i32 = 1
+/** a = router, b = 1 destination rewritten (lr_in_dnat) / 2 source rewritten (lr_in_dnat hairpin, lr_out_snat)
+ * / 3 both, c = 1 when an ICMP error's quoted header was rewritten too; addr/family = the address written (the
+ * destination for lr_in_dnat, the source for lr_out_snat); mac = the MAC written (eth_dst / eth_src), if any. */
+export const TRACE_KIND_NAT: i32 = 15

@@ -109,6 +109,33 @@ t.test('classify by tunnel key: add and remove', async t => {
   t.equal(dp.process([{ in_port: 1, data: buildFrame([ethernet({ src: mac(A), dst: mac('33:33:00:00:00:01') }), ip6({ src: ipv6('fe80::1'), dst: ipv6('ff02::1'), hopLimit: 255 }), ndNs({ target: ipv6('fe80::2') })]) }])[0]?.action, 'flood')
 })
 
+t.test('uplink, egress uplink, nat, router_gateway: add, replace, remove', async t => {
+  // port 2 is on a provider network reached through the uplink (ofport 50, VLAN 101)
+  const dp = await loaded([{ stage: 'egress', port: 2, uplink: true }])
+  t.equal(send(dp), 'drop egress_no_port', 'no uplink for the network yet')
+  dp.add({ stage: 'uplink', network: 1, ofport: 50, vlan: 101 })
+  const out = dp.process([{ in_port: 1, data: aToB }])[0]!
+  t.match(out, { action: 'output', ofport: 50 }, 'out of the uplink')
+  t.equal(out.packet[12], 0x81, 'tagged 802.1Q')
+  t.equal(((out.packet[14]! << 8) | out.packet[15]!) & 0xfff, 101, 'with VLAN 101')
+  dp.add({ stage: 'uplink', network: 1, ofport: 51 })
+  const flat = dp.process([{ in_port: 1, data: aToB }])[0]!
+  t.match(flat, { action: 'output', ofport: 51 }, 'replaced: a flat uplink')
+  t.equal((flat.packet[12]! << 8) | flat.packet[13]!, 0x0800, 'untagged')
+  const fromUplink = buildFrame([ethernet({ src: mac(B), dst: mac(A) }), ip4({ src: ipv4('10.0.0.11'), dst: ipv4('10.0.0.10') }), udp({})])
+  dp.add({ stage: 'l2', network: 1, mac: A, port: 1 })
+  dp.add({ stage: 'egress', port: 1, local: 1 })
+  t.equal(send(dp, fromUplink, 51), 'output 1', 'classified from the uplink, no port security on it')
+  dp.remove({ stage: 'uplink', network: 1, ofport: 51 })
+  t.equal(send(dp, fromUplink, 51), 'drop unknown_in_port', 'removed')
+  dp.add({ stage: 'nat', router: 1, network: 3, gateway_port: 9, mac: R, external_ip: '203.0.113.10', internal_ip: '10.0.0.10' })
+  dp.add({ stage: 'router_gateway', router: 1, port: 9, snat: true, local: true })
+  dp.remove({ stage: 'nat', router: 1, network: 3, gateway_port: 9, mac: R, external_ip: '203.0.113.10', internal_ip: '10.0.0.10' })
+  dp.remove({ stage: 'router_gateway', router: 1, port: 9, snat: true, local: true })
+  dp.remove({ stage: 'nat', router: 1, network: 3, gateway_port: 9, mac: R, external_ip: '203.0.113.10', internal_ip: '10.0.0.10' })
+  t.pass('nat and router_gateway add and remove; removing twice is not an error')
+})
+
 t.test('bad entries are refused with a code and change nothing', async t => {
   const dp = await loaded()
   const bad: [string, unknown][] = [
@@ -129,6 +156,14 @@ t.test('bad entries are refused with a code and change nothing', async t => {
     ['bad_family', { stage: 'egress', port: 1, remote: '2001:db8::1' }],
     ['missing_field', { stage: 'egress', port: 1 }],
     ['missing_field', { stage: 'egress', port: 1, local: 1, remote: '192.0.2.1' }],
+    ['missing_field', { stage: 'egress', port: 1, local: 1, uplink: true }],
+    ['bad_value', { stage: 'egress', port: 1, uplink: false }],
+    ['bad_number', { stage: 'uplink', network: 1, ofport: 5, vlan: 4095 }],
+    ['bad_number', { stage: 'uplink', network: 1, ofport: -5 }],
+    ['bad_family', { stage: 'nat', router: 1, network: 3, gateway_port: 9, mac: R, external_ip: '203.0.113.10', internal_ip: '2001:db8::5' }],
+    ['bad_ip', { stage: 'nat', router: 1, network: 3, gateway_port: 9, mac: R, external_ip: '203.0.113', internal_ip: '10.0.0.5' }],
+    ['bad_mac', { stage: 'nat', router: 1, network: 3, gateway_port: 9, mac: 'x', external_ip: '203.0.113.10', internal_ip: '10.0.0.5' }],
+    ['bad_value', { stage: 'router_gateway', router: 1, port: 9, snat: 'yes', local: true }],
     ['too_many', { stage: 'port_sec', port: 1, mac: A, ips: Array.from({ length: 17 }, (_, i) => `10.0.${i}.1/32`) }],
     ['too_many', { stage: 'router_port', port: 1, router: 1, network: 1, mac: A, ips: Array.from({ length: 9 }, (_, i) => `10.${i}.0.1/24`) }],
     ['bad_option', { stage: 'dhcp', port: 1, mac: A, ip: '10.0.0.10', prefix_len: 24, server_ip: '10.0.0.1', server_mac: R, options: [{ code: 53, hex: '01' }] }],
@@ -162,7 +197,7 @@ t.test('the WASM loader refuses what a host should never send', async t => {
   let seed = 3
   for (let i = 0; i < 3000; i++) {
     const junk = Uint8Array.from({ length: 4 + (i % 90) }, () => (seed = (seed * 48271) % 2147483647) & 0xff)
-    junk[0] = 1 + (i % 10)
+    junk[0] = 1 + (i % 16)
     junk[2] = (junk.length - 4) & 0xff
     junk[3] = 0
     abi.addEntry(junk)

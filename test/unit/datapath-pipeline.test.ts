@@ -346,8 +346,9 @@ t.test('trace records each stage with words', async t => {
   const r = dp.trace({ in_port: 1, data: udpFrom1(R1.mac, VM4.ip) }, 0)
   t.same(r.steps.map(s => `${s.stage}:${s.outcome}`), [
     'parse:hit', 'ls_in_classify:hit', 'ls_in_port_sec:hit', 'ls_in_arp_nd_rsp:skip', 'ls_in_dhcp:skip',
-    'lr_in_ip_route:hit', 'lr_in_ip_route:hit', 'lr_in_arp_resolve:hit', 'ls_in_l2_lkup:hit', 'ls_out_dispatch:hit',
+    'lr_in_dnat:miss', 'lr_in_ip_route:hit', 'lr_in_ip_route:hit', 'lr_in_arp_resolve:hit', 'lr_out_snat:skip',
+    'ls_in_l2_lkup:hit', 'ls_out_dispatch:hit',
   ])
-  t.match(r.steps[6]?.detail, /matched 10\.0\.1\.0\/24, out port 11/)
+  t.match(r.steps[7]?.detail, /matched 10\.0\.1\.0\/24, out port 11/)
   t.match(r.verdict, { action: 'output', ofport: 4 })
 })

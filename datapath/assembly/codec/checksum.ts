@@ -55,3 +55,14 @@ export function updateChecksum16(hc: u32, m: u32, m2: u32): u32 {
   sum = (sum & 0xffff) + (sum >> 16)
   return ~sum & 0xffff
 }
+
+/** RFC 1624 eqn. 3 over `bytes` bytes (even) changing from what is at `old` to what is at `now`. */
+export function updateChecksumBytes(hc: u32, old: usize, now: usize, bytes: i32): u32 {
+  let sum: u32 = ~hc & 0xffff
+  for (let i = 0; i < bytes; i += 2) {
+    sum += (~ld16(old + <usize>i) & 0xffff) + ld16(now + <usize>i)
+    sum = (sum & 0xffff) + (sum >> 16)
+  }
+  sum = (sum & 0xffff) + (sum >> 16)
+  return ~sum & 0xffff
+}

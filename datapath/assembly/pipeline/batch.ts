@@ -18,9 +18,11 @@ import { VERDICT_RECORD_BYTES, writeVerdictRecord } from './verdict-record'
 export const BATCH_DESC_BYTES: i32 = 16
 /** Room after each frame for replies built in place that are longer than the request (a NA with its option). */
 export const FRAME_TAILROOM: i32 = 64
+/** Room before each frame for an 802.1Q tag pushed on the way out of a VLAN uplink (vlan.ts). */
+export const FRAME_HEADROOM: i32 = 8
 
 @inline function frameSlot(len: u32): usize {
-  return (<usize>len + <usize>FRAME_TAILROOM + 7) & ~7
+  return (<usize>FRAME_HEADROOM + <usize>len + <usize>FRAME_TAILROOM + 7) & ~7
 }
 
 /** The frame length of descriptor `d` when it lies inside the batch, else 0 (dropped as truncated). */
@@ -57,8 +59,8 @@ export function processBatch(batch: usize, batchLen: usize, nowMs: f64): usize {
     if (ahead && (i & <usize>(READ_AHEAD_RUN - 1)) == 0) readAhead(batch, batchLen, descs, i, min(i + <usize>READ_AHEAD_RUN, count))
     const d = descs + i * <usize>BATCH_DESC_BYTES
     const len = frameLen(batch, batchLen, d)
-    copyBytes(frame, batch + <usize>load<u32>(d), <usize>len)
-    resetPacket(frame, <i32>len, load<u32>(d, 8), load<u32>(d, 12))
+    copyBytes(frame + <usize>FRAME_HEADROOM, batch + <usize>load<u32>(d), <usize>len)
+    resetPacket(frame + <usize>FRAME_HEADROOM, <i32>len, load<u32>(d, 8), load<u32>(d, 12))
     pkt.slowPath = false
     pkt.nowMs = nowMs
     runPipeline()

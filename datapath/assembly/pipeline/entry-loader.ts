@@ -5,7 +5,8 @@ import {
   ACL_REMOTE_PREFIX, ENTRY_ACL_MEMBER, ENTRY_ACL_PORT, ENTRY_ACL_RULE, DHCP_MAX_OPTION_BYTES, ENTRY_ARP_ND, ENTRY_CLASSIFY_PORT, ENTRY_CLASSIFY_TUNNEL, ENTRY_DHCP, ENTRY_EGRESS,
   ENTRY_ERR_BAD_VALUE, ENTRY_ERR_FAMILY, ENTRY_ERR_KIND, ENTRY_ERR_NOT_FOUND, ENTRY_ERR_PREFIX_LEN, ENTRY_ERR_TOO_MANY,
   ENTRY_ERR_TRUNCATED, ENTRY_HEADER_BYTES, ENTRY_L2, ENTRY_NEXTHOP, ENTRY_OK, ENTRY_PORT_SEC, ENTRY_PREFIX_BYTES,
-  ENTRY_ROUTE, ENTRY_ROUTER_PORT, PORT_SEC_MAX_PREFIXES, ROUTER_PORT_MAX_PREFIXES,
+  ENTRY_NAT, ENTRY_ROUTE, ENTRY_ROUTER_GATEWAY, ENTRY_ROUTER_PORT, ENTRY_UPLINK, EGRESS_LOCAL, EGRESS_REMOTE,
+  EGRESS_UPLINK, PORT_SEC_MAX_PREFIXES, ROUTER_PORT_MAX_PREFIXES,
 } from '../../spec/entry-kinds'
 import { addAclPort, clearAclPorts, removeAclPort } from '../stages/acl-ports'
 import { addArpNd, clearArpNd, removeArpNd } from '../stages/arp-nd-responder'
@@ -31,7 +32,10 @@ import {
 import { addMember, clearMembers, removeMember } from '../tables/acl-members'
 import { ctReset } from '../tables/conntrack'
 import { lpmClear, lpmInsert, lpmRemove } from '../tables/lpm'
+import { addNat, clearNat, removeNat } from '../tables/nat'
+import { addRouterGateway, clearRouterGateways, removeRouterGateway } from '../tables/router-gateways'
 import { addRouterPort, addRouterPortAddress, clearRouterPorts, removeRouterPort } from '../tables/router-ports'
+import { addUplink, clearUplinks, removeUplink } from '../tables/uplinks'
 
 /** Adds (`add`) or removes the entry of `len` bytes at `p`; returns an ENTRY_* result code. */
 export function applyEntry(p: usize, len: i32, add: bool): i32 {
@@ -54,6 +58,9 @@ export function applyEntry(p: usize, len: i32, add: bool): i32 {
     case ENTRY_ACL_PORT: return aclPort(b, bodyLen, add)
     case ENTRY_ACL_RULE: return aclRule(b, bodyLen, add)
     case ENTRY_ACL_MEMBER: return aclMember(b, bodyLen, add)
+    case ENTRY_UPLINK: return uplink(b, bodyLen, add)
+    case ENTRY_NAT: return nat(b, bodyLen, add)
+    case ENTRY_ROUTER_GATEWAY: return routerGateway(b, bodyLen, add)
     default: return ENTRY_ERR_KIND
   }
 }
@@ -72,6 +79,9 @@ export function clearEntries(): void {
   clearAclPorts()
   clearRules()
   clearMembers()
+  clearUplinks()
+  clearNat()
+  clearRouterGateways()
   ctReset()
 }
 
@@ -205,7 +215,38 @@ function route(b: usize, len: i32, add: bool): i32 {
 function egressEntry(b: usize, len: i32, add: bool): i32 {
   if (len < 13) return ENTRY_ERR_TRUNCATED
   if (!add) return found(removeEgress(load<u32>(b)))
-  addEgress(load<u32>(b), load<u8>(b, 4) != 0, load<u32>(b, 5), load<u32>(b, 9))
+  const where = <i32>load<u8>(b, 4)
+  if (where != EGRESS_REMOTE && where != EGRESS_LOCAL && where != EGRESS_UPLINK) return ENTRY_ERR_BAD_VALUE
+  addEgress(load<u32>(b), <u32>where, load<u32>(b, 5), load<u32>(b, 9))
+  return ENTRY_OK
+}
+
+/** 802.1Q VIDs 1..4094 (0 = untagged); 4095 is reserved. */
+const MAX_VID: u32 = 4094
+
+function uplink(b: usize, len: i32, add: bool): i32 {
+  if (len < 4) return ENTRY_ERR_TRUNCATED
+  if (!add) return found(removeUplink(load<u32>(b)))
+  if (len < 12) return ENTRY_ERR_TRUNCATED
+  if (load<u32>(b, 8) > MAX_VID) return ENTRY_ERR_BAD_VALUE
+  addUplink(load<u32>(b), load<u32>(b, 4), load<u32>(b, 8))
+  return ENTRY_OK
+}
+
+function nat(b: usize, len: i32, add: bool): i32 {
+  if (len < 51) return ENTRY_ERR_TRUNCATED
+  const family = <u32>load<u8>(b, 18)
+  if (family != 4 && family != 6) return ENTRY_ERR_FAMILY
+  if (!add) return found(removeNat(load<u32>(b), family, b + 19))
+  addNat(b)
+  return ENTRY_OK
+}
+
+function routerGateway(b: usize, len: i32, add: bool): i32 {
+  if (len < 4) return ENTRY_ERR_TRUNCATED
+  if (!add) return found(removeRouterGateway(load<u32>(b)))
+  if (len < 10) return ENTRY_ERR_TRUNCATED
+  addRouterGateway(load<u32>(b), load<u32>(b, 4), load<u8>(b, 8) != 0, load<u8>(b, 9) != 0)
   return ENTRY_OK
 }
 

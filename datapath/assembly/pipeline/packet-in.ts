@@ -5,14 +5,16 @@
 //         len u32) @36, trace step count u32 @48, steps @52 (datapath/spec/trace.ts), then the frame and the
 //         reply; offsets are from the start of the output.
 import { TRACE_MAX_STEPS, TRACE_STEP_BYTES } from '../../spec/trace'
+import { VLAN_TAG_BYTES } from '../codec/ethernet'
 import { ctSweep } from '../tables/conntrack'
-import { FRAME_TAILROOM } from './batch'
+import { FRAME_HEADROOM, FRAME_TAILROOM } from './batch'
 import { outputArea, returnList } from './io'
 import { pkt, resetPacket } from './packet'
 import { runPipeline } from './pipeline'
 import { REPLY_CAPACITY, replyBuffer } from './reply'
 import { startTrace, traceCount, traceSteps } from './trace'
 import { writeVerdictRecord } from './verdict-record'
+import { copyReply } from './vlan'
 
 const OUT_REPLY_COUNT: usize = 32
 const OUT_REPLY: usize = 36
@@ -23,10 +25,10 @@ const INPUT_HEADER: usize = 8
 
 export function packetIn(input: usize, inputLen: usize, nowMs: f64, trace: bool): usize {
   const len: usize = inputLen >= INPUT_HEADER ? inputLen - INPUT_HEADER : 0
-  const frameRoom = (len + <usize>FRAME_TAILROOM + 7) & ~7
-  const total = OUT_FRAME + frameRoom + <usize>REPLY_CAPACITY
+  const frameRoom = (<usize>FRAME_HEADROOM + len + <usize>FRAME_TAILROOM + 7) & ~7
+  const total = OUT_FRAME + frameRoom + <usize>REPLY_CAPACITY + <usize>VLAN_TAG_BYTES
   const out = outputArea(total)
-  const frame = out + OUT_FRAME
+  const frame = out + OUT_FRAME + <usize>FRAME_HEADROOM
   memory.copy(frame, input + INPUT_HEADER, len)
   resetPacket(frame, <i32>len, inputLen >= INPUT_HEADER ? load<u32>(input) : 0,
     inputLen >= INPUT_HEADER ? load<u32>(input, 4) : 0)
@@ -38,12 +40,12 @@ export function packetIn(input: usize, inputLen: usize, nowMs: f64, trace: bool)
   writeVerdictRecord(out, out)
   let end = OUT_FRAME + frameRoom
   if (pkt.replyLen > 0) {
-    memory.copy(out + end, replyBuffer(), <usize>pkt.replyLen)
+    const replyLen = copyReply(out + end, replyBuffer(), pkt.replyLen)
     store<u32>(out + OUT_REPLY_COUNT, 1)
     store<u32>(out + OUT_REPLY, pkt.replyPort)
     store<u32>(out + OUT_REPLY, <u32>end, 4)
-    store<u32>(out + OUT_REPLY, <u32>pkt.replyLen, 8)
-    end += <usize>pkt.replyLen
+    store<u32>(out + OUT_REPLY, <u32>replyLen, 8)
+    end += <usize>replyLen
   } else {
     store<u32>(out + OUT_REPLY_COUNT, 0)
   }

@@ -33,6 +33,10 @@ export const PROTO_NONE: u32 = 0xffff
   /** a fragment other than the first: no L4 header */
   laterFragment: bool = false
   decapsulated: bool = false
+  /** classified from an uplink (a provider network's physical port): from outside, like a decapsulated frame */
+  fromUplink: bool = false
+  /** that uplink's VLAN id (0: flat): replies built for the frame go back tagged with it */
+  uplinkVid: u32 = 0
 
   // pipeline state
   network: u32 = 0
@@ -41,6 +45,10 @@ export const PROTO_NONE: u32 = 0xffff
   router: u32 = 0
   /** the router port the packet entered the router through */
   routerPort: u32 = 0
+  /** the router port the route chose (lr_out_snat compares it with the router's gateway port) */
+  outRouterPort: u32 = 0
+  /** lr_in_dnat set eth_dst to the gateway port's MAC (a frame to a floating IP's MAC): it may enter the router */
+  dnatToGateway: bool = false
   dstPort: u32 = 0
   /** conntrack state of the last ct lookup (CT_STATE_* bits, spec/trace.ts), 0 = not tracked */
   ctState: u32 = 0
@@ -83,6 +91,12 @@ export function resetPacket(base: usize, len: i32, inPort: u32, tunnelKey: u32):
   pkt.inPort = inPort
   pkt.tunnelKey = tunnelKey
   pkt.proto = PROTO_NONE
+}
+
+/** The frame came from outside the cloud's ports (a tunnel or an uplink): no source port, no port security,
+ * no DHCP, no source-side security groups. */
+@inline export function fromOutside(): bool {
+  return pkt.decapsulated || pkt.fromUplink
 }
 
 /** Bytes from `p` to the end of the frame (negative when `p` is past it). */

@@ -7,11 +7,13 @@ import { arpNdResponder } from '../stages/arp-nd-responder'
 import { classify } from '../stages/classify'
 import { ctFromPort, ctToPort } from '../stages/ct'
 import { dhcpServer } from '../stages/dhcp-server'
+import { dnat } from '../stages/dnat'
 import { egress } from '../stages/egress'
 import { l2Lookup } from '../stages/l2-lookup'
 import { l3Route } from '../stages/l3-route'
 import { resolveNexthop } from '../stages/nexthop'
 import { portSecurity } from '../stages/port-sec'
+import { snat } from '../stages/snat'
 import { countPacket, countReason } from '../tables/counters'
 import { decapsulate, tunnelPort } from './decap'
 import { pkt } from './packet'
@@ -57,8 +59,10 @@ function decide(): void {
   if (dhcpServer()) return
   if (ctFromPort()) return
   if (aclFromPort()) return
+  if (dnat()) return
   if (l3Route()) return
   if (resolveNexthop()) return
+  if (snat()) return
   if (l2Lookup()) return
   if (ctToPort()) return
   if (aclToPort()) return

@@ -3,6 +3,7 @@ import {
   VERDICT_DROP, VERDICT_FLOOD, VERDICT_IN_PORT, VERDICT_OUTPUT, VERDICT_PUNT, VERDICT_TUNNEL,
 } from '../../spec/verdicts'
 import { pkt } from './packet'
+import { tagReplyForUplink } from './vlan'
 
 export function drop(reason: i32): bool {
   pkt.action = VERDICT_DROP
@@ -16,7 +17,9 @@ export function punt(reason: i32): bool {
   return true
 }
 
+/** The reply built in place goes back where the frame came from (tagged again when it came from a VLAN uplink). */
 export function toInPort(): bool {
+  tagReplyForUplink()
   pkt.action = VERDICT_IN_PORT
   pkt.reason = 0
   pkt.ofport = pkt.inPort

@@ -9,7 +9,7 @@ import {
   TRACE_SKIP,
 } from '../../spec/trace'
 import { REASON_ACL_DENY, REASON_CT_BLOCKED, REASON_CT_FULL, REASON_CT_INVALID } from '../../spec/verdicts'
-import { pkt } from '../pipeline/packet'
+import { fromOutside, pkt } from '../pipeline/packet'
 import { step, traceAddr, tracing } from '../pipeline/trace'
 import { drop } from '../pipeline/verdict'
 import { groupAllows, matchedRule } from '../tables/acl-index'
@@ -22,7 +22,7 @@ import { l4Value, remoteAddress } from './acl-packet'
 
 /** ls_in_acl: the source port's egress rules. Returns true when the packet was dropped. */
 export function aclFromPort(): bool {
-  return pkt.decapsulated ? false : aclStage(STAGE_IN_ACL, pkt.srcPort, ACL_DIR_EGRESS)
+  return fromOutside() ? false : aclStage(STAGE_IN_ACL, pkt.srcPort, ACL_DIR_EGRESS)
 }
 
 /** ls_out_acl: the destination port's ingress rules. */

@@ -1,8 +1,8 @@
 // ls_in_arp_nd_rsp: ARP requests (RFC 826) and neighbour solicitations (RFC 4861 7.2.3) for addresses the
 // network knows are answered in place, out of the ingress port (BEHAVIOUR.md step 5).
 import { STAGE_ARP_ND_RSP } from '../../spec/stages'
-import { TRACE_DROP, TRACE_KIND_ARP_ND, TRACE_MISS, TRACE_REPLY, TRACE_SKIP } from '../../spec/trace'
-import { REASON_BAD_ICMP, REASON_BAD_L4_CHECKSUM } from '../../spec/verdicts'
+import { TRACE_DROP, TRACE_KIND_ARP_ND, TRACE_MISS, TRACE_PUNT, TRACE_REPLY, TRACE_SKIP } from '../../spec/trace'
+import { REASON_BAD_ICMP, REASON_BAD_L4_CHECKSUM, REASON_PUNT_NEIGHBOUR } from '../../spec/verdicts'
 import { ARP_OP, ARP_OP_REPLY, ARP_OP_REQUEST, ARP_SHA, ARP_SPA, ARP_THA, ARP_TPA } from '../codec/arp'
 import { copy16, copyMac, ld16, st16, st32 } from '../codec/bytes'
 import { ETH_DST, ETH_SRC, ETHERTYPE_ARP } from '../codec/ethernet'
@@ -19,7 +19,7 @@ import {
 import { l4ChecksumValid, writeL4Checksum } from '../codec/l4-checksum'
 import { pkt } from '../pipeline/packet'
 import { step, traceAddr, traceMac } from '../pipeline/trace'
-import { drop, toInPort } from '../pipeline/verdict'
+import { drop, punt, toInPort } from '../pipeline/verdict'
 import { ExactTable, clearKey, ipWord0, ipWord1, ipWord2, key } from '../tables/exact-table'
 import { routerPortByMac } from '../tables/router-ports'
 
@@ -54,13 +54,28 @@ export function clearArpNd(): void {
 /** True when the packet got its verdict here (reply or drop). */
 export function arpNdResponder(): bool {
   if (pkt.ethType == ETHERTYPE_ARP) {
-    if (ld16(pkt.l3 + ARP_OP) == ARP_OP_REQUEST) return answerArp()
-  } else if (pkt.family == 6 && pkt.proto == IPPROTO_ICMPV6 && !pkt.laterFragment &&
-    <u32>load<u8>(pkt.l4 + ICMP_TYPE) == ND_NEIGHBOR_SOLICIT) {
-    return answerNs()
+    const op = ld16(pkt.l3 + ARP_OP)
+    if (op == ARP_OP_REQUEST) return answerArp()
+    if (op == ARP_OP_REPLY && toRouterMac()) return learn()
+  } else if (pkt.family == 6 && pkt.proto == IPPROTO_ICMPV6 && !pkt.laterFragment) {
+    const type = <u32>load<u8>(pkt.l4 + ICMP_TYPE)
+    if (type == ND_NEIGHBOR_SOLICIT) return answerNs()
+    if (type == ND_NEIGHBOR_ADVERT && toRouterMac()) return learn()
   }
   step(STAGE_ARP_ND_RSP, TRACE_SKIP, TRACE_KIND_ARP_ND, 0, pkt.network, 0, 0)
   return false
+}
+
+/** Addressed to a router port's MAC on this network: an answer to the slow path's ARP / NS (BEHAVIOUR.md
+ * "Next hops no entry names"). A gratuitous ARP is broadcast, so it is not one. */
+@inline function toRouterMac(): bool {
+  return routerPortByMac(pkt.network, pkt.base + ETH_DST) != 0
+}
+
+/** The slow path learns the next hop from it. */
+function learn(): bool {
+  step(STAGE_ARP_ND_RSP, TRACE_PUNT, TRACE_KIND_ARP_ND, REASON_PUNT_NEIGHBOUR, pkt.network, 0, 0)
+  return punt(REASON_PUNT_NEIGHBOUR)
 }
 
 function answerArp(): bool {

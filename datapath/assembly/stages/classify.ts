@@ -2,12 +2,13 @@
 import { STAGE_CLASSIFY } from '../../spec/stages'
 import { TRACE_HIT, TRACE_KIND_CLASSIFY, TRACE_MISS } from '../../spec/trace'
 import { REASON_BAD_VLAN, REASON_UNKNOWN_IN_PORT, REASON_UNKNOWN_TUNNEL_KEY } from '../../spec/verdicts'
-import { VLAN_TAG_BYTES } from '../codec/ethernet'
 import { pkt } from '../pipeline/packet'
 import { step } from '../pipeline/trace'
+import { stripVlan } from '../pipeline/vlan'
 import { drop } from '../pipeline/verdict'
 import { reservePort } from '../tables/counters'
 import { ExactTable, clearKey, key } from '../tables/exact-table'
+import { NO_UPLINK_NETWORK, uplinkNetwork } from '../tables/uplinks'
 
 /** (in_port u32, vid u32) -> network u32 @0, port u32 @4 */
 const ports = new ExactTable(8, 256)
@@ -56,10 +57,23 @@ export function clearClassify(): void {
 /** The network of frames from `inPort` with VLAN id `vid` (0 = untagged), or NO_NETWORK (read-ahead only). */
 export function classifyNetwork(inPort: u32, vid: u32): u32 {
   const v = ports.findWords(<u64>inPort | (<u64>vid << 32))
-  return v == 0 ? NO_NETWORK : load<u32>(v)
+  if (v != 0) return load<u32>(v)
+  const uplink = uplinkNetwork(inPort, vid)
+  return uplink == NO_UPLINK_NETWORK ? NO_NETWORK : uplink
 }
 
 export const NO_NETWORK: u32 = 0xffffffff
+
+/** A frame from an uplink (ofport + VID): its network, no source port (BEHAVIOUR.md "Ways in and out"). */
+function fromUplink(): bool {
+  const network = uplinkNetwork(pkt.inPort, pkt.vid)
+  if (network == NO_UPLINK_NETWORK) return false
+  pkt.network = network
+  pkt.srcPort = 0
+  pkt.fromUplink = true
+  pkt.uplinkVid = pkt.vid
+  return true
+}
 
 /** Sets network and source port; true when the packet was dropped. */
 export function classify(): bool {
@@ -73,8 +87,12 @@ export function classify(): bool {
     pkt.srcPort = 0
     pkt.decapsulated = true // decapsulated here or by the target: no local source port
   } else {
+    // A local port's entry wins when an uplink has the same (in_port, VID).
     const v = ports.findWords(<u64>pkt.inPort | (<u64>pkt.vid << 32))
-    if (v == 0) {
+    if (v != 0) {
+      pkt.network = load<u32>(v)
+      pkt.srcPort = load<u32>(v, 4)
+    } else if (!fromUplink()) {
       // A tagged frame where only the untagged entry exists is a VLAN mismatch, not an unknown port.
       let reason = REASON_UNKNOWN_IN_PORT
       if (pkt.tagged) {
@@ -83,22 +101,9 @@ export function classify(): bool {
       step(STAGE_CLASSIFY, TRACE_MISS, TRACE_KIND_CLASSIFY, reason, 0, 0, pkt.vid)
       return drop(reason)
     }
-    pkt.network = load<u32>(v)
-    pkt.srcPort = load<u32>(v, 4)
   }
   step(STAGE_CLASSIFY, TRACE_HIT, TRACE_KIND_CLASSIFY, 0, pkt.network, pkt.srcPort,
     pkt.decapsulated || pkt.tunnelKey != 0 ? pkt.tunnelKey : pkt.vid)
   if (pkt.tagged) stripVlan()
   return false
-}
-
-/** Removes the 802.1Q tag by sliding the two MACs over it; headers after it stay where they are. */
-function stripVlan(): void {
-  // overlapping by 8 bytes: copy from the end (12 bytes = the two MACs)
-  const b = pkt.base
-  store<u32>(b + 12, load<u32>(b + 8))
-  store<u64>(b + 4, load<u64>(b))
-  pkt.base += <usize>VLAN_TAG_BYTES
-  pkt.len -= VLAN_TAG_BYTES
-  pkt.tagged = false
 }

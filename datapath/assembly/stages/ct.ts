@@ -9,7 +9,7 @@ import {
 } from '../../spec/trace'
 import { TCP_DATA_OFFSET } from '../codec/tcp'
 import { IPPROTO_TCP } from '../codec/ipv4'
-import { pkt } from '../pipeline/packet'
+import { fromOutside, pkt } from '../pipeline/packet'
 import { step } from '../pipeline/trace'
 import { CT_UPDATE_INVALID, CT_UPDATE_NEW, CT_UPDATE_VALID, ctCheckNewTcp, ctFind, ctFoundReply, ctMark, ctUpdate } from '../tables/conntrack'
 import { aclPortRow, aclPortStateful } from './acl-ports'
@@ -18,7 +18,7 @@ import { CTK_INVALID, CTK_RELATED, keyMayStart, packetKey } from './ct-key'
 
 /** ls_in_ct: the source port's side (skipped for frames from a tunnel). Never decides (returns false). */
 export function ctFromPort(): bool {
-  if (!pkt.decapsulated) ctStage(STAGE_IN_CT, pkt.srcPort, ACL_DIR_EGRESS)
+  if (!fromOutside()) ctStage(STAGE_IN_CT, pkt.srcPort, ACL_DIR_EGRESS)
   return false
 }
 

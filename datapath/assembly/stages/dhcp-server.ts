@@ -18,7 +18,7 @@ import { ETH_DST, ETH_HEADER_BYTES, ETH_SRC, ETH_TYPE, ETHERTYPE_IPV4 } from '..
 import { l4ChecksumValid } from '../codec/l4-checksum'
 import { IPPROTO_UDP } from '../codec/ipv4'
 import { UDP_CHECKSUM, UDP_DST_PORT, UDP_HEADER_BYTES, UDP_LEN, UDP_PORT_DHCP_CLIENT, UDP_PORT_DHCP_SERVER } from '../codec/udp'
-import { pkt } from '../pipeline/packet'
+import { fromOutside, pkt } from '../pipeline/packet'
 import { replyBuffer, writeIpv4Header, writeUdp } from '../pipeline/reply'
 import { step } from '../pipeline/trace'
 import { drop, punt } from '../pipeline/verdict'
@@ -72,7 +72,7 @@ export function clearDhcp(): void {
 
 /** DHCP from a local port: IPv4 UDP to the server port (RFC 2131 4.1). */
 @inline function isDhcpRequest(): bool {
-  return pkt.family == 4 && pkt.proto == IPPROTO_UDP && !pkt.laterFragment && !pkt.decapsulated &&
+  return pkt.family == 4 && pkt.proto == IPPROTO_UDP && !pkt.laterFragment && !fromOutside() &&
     ld16(pkt.l4 + UDP_DST_PORT) == UDP_PORT_DHCP_SERVER
 }
 

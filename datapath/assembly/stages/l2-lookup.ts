@@ -5,7 +5,7 @@ import { TRACE_DROP, TRACE_HIT, TRACE_KIND_L2, TRACE_MISS } from '../../spec/tra
 import { REASON_HAIRPIN } from '../../spec/verdicts'
 import { copyMac } from '../codec/bytes'
 import { ETH_DST, isGroupMac } from '../codec/ethernet'
-import { pkt } from '../pipeline/packet'
+import { fromOutside, pkt } from '../pipeline/packet'
 import { step, traceMac } from '../pipeline/trace'
 import { drop, flood } from '../pipeline/verdict'
 import { ExactTable, clearKey, key, macWord0, macWord1 } from '../tables/exact-table'
@@ -47,7 +47,7 @@ export function l2Lookup(): bool {
   }
   const port = load<u32>(v)
   // Switched back to where it came from. A routed packet may legitimately return to its source port.
-  if (port == pkt.srcPort && !pkt.routed && !pkt.decapsulated) {
+  if (port == pkt.srcPort && !pkt.routed && !fromOutside()) {
     traceMac(step(STAGE_L2_LOOKUP, TRACE_DROP, TRACE_KIND_L2, REASON_HAIRPIN, pkt.network, port, 0), dst)
     return drop(REASON_HAIRPIN)
   }

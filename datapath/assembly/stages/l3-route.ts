@@ -4,7 +4,7 @@
 import { STAGE_L3_ROUTE } from '../../spec/stages'
 import { TRACE_DROP, TRACE_HIT, TRACE_KIND_ROUTE, TRACE_KIND_ROUTER, TRACE_MISS, TRACE_PUNT, TRACE_REPLY, TRACE_SKIP } from '../../spec/trace'
 import {
-  REASON_BAD_L4_CHECKSUM, REASON_NO_ROUTE, REASON_PUNT_ROUTER_LOCAL, REASON_TTL_EXPIRED,
+  REASON_BAD_L4_CHECKSUM, REASON_GATEWAY_ELSEWHERE, REASON_NO_ROUTE, REASON_PUNT_ROUTER_LOCAL, REASON_TTL_EXPIRED,
 } from '../../spec/verdicts'
 import { copy16, copyMac, ld16, st16 } from '../codec/bytes'
 import { checksumOf, updateChecksum16 } from '../codec/checksum'
@@ -28,6 +28,7 @@ import {
 import {
   RP_MAC, RP_NETWORK, routerAddressPort, routerPort, routerPortEntryByMac, routerPortGeneration,
 } from '../tables/router-ports'
+import { GW_LOCAL, GW_PORT, routerGateway } from '../tables/router-gateways'
 import { icmpErrorOrDrop } from './icmp-error'
 
 /** The next hop the route chose (16 bytes; IPv4 in the first 4), read by the nexthop stage. */
@@ -47,6 +48,10 @@ export function l3Route(): bool {
   pkt.routerPort = ingress
   const v4 = pkt.family == 4
   const dst = pkt.l3 + (v4 ? IPV4_DST : IPV6_DST)
+  if (gatewayElsewhere(router, ingress)) {
+    step(STAGE_L3_ROUTE, TRACE_DROP, TRACE_KIND_ROUTER, REASON_GATEWAY_ELSEWHERE, router, ingress, 0)
+    return drop(REASON_GATEWAY_ELSEWHERE)
+  }
   const t = step(STAGE_L3_ROUTE, TRACE_HIT, TRACE_KIND_ROUTER, 0, router, ingress, 0)
   traceAddr(t, pkt.family, v4 ? 32 : 128, dst)
   if (routerAddressPort(router, pkt.family, dst) != 0) return toRouter()
@@ -62,6 +67,7 @@ export function l3Route(): bool {
   }
   const route = recordAt(id)
   const outPort = load<u32>(route + ROUTE_PORT)
+  pkt.outRouterPort = outPort
   const known = outPortFacts(route, outPort)
   const rt = step(STAGE_L3_ROUTE, known ? TRACE_HIT : TRACE_DROP, TRACE_KIND_ROUTE, known ? 0 : REASON_NO_ROUTE,
     router, outPort, 0)
@@ -98,6 +104,17 @@ function outPortFacts(route: usize, outPort: u32): bool {
   copyMac(route + ROUTE_CACHE_MAC, out + RP_MAC)
   store<u32>(route + ROUTE_CACHE_GENERATION, generation)
   return true
+}
+
+/**
+ * From the physical network to the router's gateway MAC on a chassis that is not the gateway chassis: the
+ * switch may flood an unknown unicast to every chassis, and only one may route it. A frame lr_in_dnat sent to
+ * the gateway MAC (it was for a floating IP hosted here) may.
+ */
+function gatewayElsewhere(router: u32, ingress: u32): bool {
+  if (!pkt.fromUplink || pkt.dnatToGateway) return false
+  const gateway = routerGateway(router)
+  return gateway != 0 && load<u32>(gateway + GW_PORT) == ingress && load<u8>(gateway + GW_LOCAL) == 0
 }
 
 function skip(): bool {

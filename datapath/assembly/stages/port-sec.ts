@@ -11,7 +11,7 @@ import { ICMP_CODE, ICMP_TYPE, ND_MESSAGE_BYTES, ND_NEIGHBOR_ADVERT, ND_ROUTER_A
 import { IPPROTO_ICMPV6, IPPROTO_UDP, IPV4_SRC } from '../codec/ipv4'
 import { IPV6_SRC, isIpv6LinkLocal, isIpv6Unspecified } from '../codec/ipv6'
 import { UDP_DST_PORT, UDP_PORT_DHCP_CLIENT, UDP_PORT_DHCP_SERVER, UDP_SRC_PORT } from '../codec/udp'
-import { pkt } from '../pipeline/packet'
+import { fromOutside, pkt } from '../pipeline/packet'
 import { step, traceAddr, traceMac } from '../pipeline/trace'
 import { drop } from '../pipeline/verdict'
 import { ExactTable, clearKey, key, macWord0, macWord1 } from '../tables/exact-table'
@@ -161,8 +161,8 @@ const EUI64_UL_BIT: u8 = 0x02
 
 /** True when the packet was dropped. */
 export function portSecurity(): bool {
-  if (pkt.decapsulated) {
-    // The sending chassis enforced port security on its own port.
+  if (fromOutside()) {
+    // The sending chassis enforced port security on its own port; an uplink has no port to check against.
     step(STAGE_PORT_SEC, TRACE_SKIP, TRACE_KIND_PORT_SEC, 0, 0, 0, 0)
     return false
   }
