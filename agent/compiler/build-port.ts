@@ -3,7 +3,8 @@
 // own) and
 // nexthop (fixed IPs, so routers resolve without a punt). Where the port is: classify + egress local for a port
 // plugged here, egress remote for one bound to another chassis, nothing for an unbound one (frames to it drop
-// egress_no_port; the l2 entry still keeps them from flooding). Port security and DHCP only matter where
+// egress_no_port; the l2 entry still keeps them from flooding); on a provider network, egress uplink instead of
+// remote (nothing of a provider network is tunnelled). Port security and DHCP only matter where
 // the port is plugged, so only local ports get them.
 import type { Entry } from '../../datapath/host/entries.js'
 import type { Network, Port } from '../../model/types.js'
@@ -19,6 +20,8 @@ export interface PortInput {
   ofport?: number
   /** Tunnel endpoint of the chassis the port is bound to, when that is another chassis. */
   remote?: string
+  /** Bound to another chassis on a provider network: reached through the network's uplink, not a tunnel. */
+  uplink?: boolean
   /** For DHCP (local ports only). */
   dhcp: Omit<DhcpInput, 'port' | 'network'>
 }
@@ -35,6 +38,8 @@ export function buildPort(input: PortInput, problems: CompileProblem[]): Entry[]
     out.push(...buildPortSec(port, problems))
     const dhcp = buildDhcp({ port, network, ...input.dhcp }, problems)
     if (dhcp) out.push(dhcp)
+  } else if (input.uplink === true) {
+    out.push({ stage: 'egress', port: port.key, uplink: true })
   } else if (input.remote !== undefined) {
     out.push({ stage: 'egress', port: port.key, remote: input.remote })
   }

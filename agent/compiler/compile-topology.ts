@@ -2,7 +2,7 @@
 // incremental compiler must always hold exactly this (the test oracle), and the controller can fall back to it.
 import type { Entry } from '../../datapath/host/entries.js'
 import { TABLES } from '../../model/tables.js'
-import type { Chassis, Network, Port, Router, SecurityGroup, SecurityGroupRule, Subnet } from '../../model/types.js'
+import type { Chassis, FloatingIp, Network, Port, Router, SecurityGroup, SecurityGroupRule, Subnet } from '../../model/types.js'
 import { ACL_MEMBERS_UNIT, type ChassisIdentity, compileUnit, unitOf } from './compile-unit.js'
 import { entryKey } from './entry-key.js'
 import { followedClosure } from './locality.js'
@@ -17,8 +17,11 @@ export interface ModelSnapshot {
   chassis?: Chassis[]
   securityGroups?: SecurityGroup[]
   securityGroupRules?: SecurityGroupRule[]
+  floatingips?: FloatingIp[]
   /** Neutron port id -> ofport of the ports plugged on this node. */
   bindings?: Map<string, number> | Record<string, number>
+  /** physical network -> br-int ofport of its uplink on this node (--bridge-mappings). */
+  uplinks?: ReadonlyMap<string, number> | Record<string, number>
 }
 
 export interface CompileResult {
@@ -36,8 +39,11 @@ export function stateOf(snapshot: ModelSnapshot): ModelState {
   for (const c of snapshot.chassis ?? []) state.set(TABLES.chassis, c.id, c)
   for (const g of snapshot.securityGroups ?? []) state.set(TABLES.securityGroups, g.id, g)
   for (const r of snapshot.securityGroupRules ?? []) state.set(TABLES.securityGroupRules, r.id, r)
+  for (const f of snapshot.floatingips ?? []) state.set(TABLES.floatingips, f.id, f)
   const b = snapshot.bindings
   for (const [id, ofport] of b instanceof Map ? b : Object.entries(b ?? {})) state.bindings.set(id, ofport)
+  const u = snapshot.uplinks
+  for (const [physnet, ofport] of u instanceof Map ? u : Object.entries(u ?? {})) state.uplinks.set(physnet, ofport)
   return state
 }
 
@@ -54,6 +60,7 @@ export function compileState(state: ModelState, self: ChassisIdentity): CompileR
       ...[...state.networks.keys()].map(id => unitOf(TABLES.networks, id)),
       ...[...state.ports.keys()].map(id => unitOf(TABLES.ports, id)),
       ...[...state.routers.keys()].map(id => unitOf(TABLES.routers, id)),
+      ...[...state.floatingips.keys()].map(id => unitOf(TABLES.floatingips, id)),
     ],
     [...state.securityGroupRules.keys()].map(id => unitOf(TABLES.securityGroupRules, id)),
     [...state.ports.keys()].map(id => unitOf(ACL_MEMBERS_UNIT, id)),

@@ -12,17 +12,19 @@
 // A unit reports what it uses (UnitResult.groups / remotes); the compilers count uses per group and give the
 // next pass the groups with a count (AclUse). Nothing in a later pass feeds an earlier one.
 import type { Entry } from '../../datapath/host/entries.js'
-import { isNetworkOwned } from '../../model/attributes/ports.js'
+import { DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, isNetworkOwned } from '../../model/attributes/ports.js'
 import { TABLES } from '../../model/tables.js'
-import type { Port, SecurityGroup, Subnet } from '../../model/types.js'
+import type { Network, Port, Router, SecurityGroup, Subnet } from '../../model/types.js'
 import { buildAclMembers } from './build-acl-members.js'
 import { buildAclPort, enforcesAcl } from './build-acl-port.js'
 import { buildAclRule } from './build-acl-rule.js'
 import { buildNetwork } from './build-network.js'
 import { buildPort } from './build-port.js'
-import { buildRouter, type RouterInterfaceInput } from './build-router.js'
+import { buildFloatingIp } from './build-floating-ip.js'
+import { buildRouter, type RouterGatewayInput, type RouterInterfaceInput } from './build-router.js'
+import { gatewayChassis } from './gateway-chassis.js'
 import type { Followed } from './locality.js'
-import { groupIdsOf, type ModelState } from './model-state.js'
+import { groupIdsOf, isDown, type ModelState, providerPhysnet } from './model-state.js'
 import type { CompileProblem } from './problems.js'
 
 export interface ChassisIdentity {
@@ -72,11 +74,12 @@ export function compileUnit(ctx: UnitContext, unit: string): UnitResult {
   const id = unit.slice(slash + 1)
   const out: UnitResult = { entries: [], problems: [], groups: [], remotes: [] }
   try {
-    if (table === TABLES.networks) out.entries = networkUnit(ctx, id)
+    if (table === TABLES.networks) out.entries = networkUnit(ctx, id, out.problems)
     else if (table === TABLES.ports) out.entries = portUnit(ctx, id, out)
     else if (table === TABLES.routers) out.entries = routerUnit(ctx, id, out.problems)
     else if (table === TABLES.securityGroupRules) out.entries = ruleUnit(ctx, id, out)
     else if (table === ACL_MEMBERS_UNIT) out.entries = memberUnit(ctx, id)
+    else if (table === TABLES.floatingips) out.entries = floatingIpUnit(ctx, id, out.problems)
     return out
   } catch (err) {
     // A store record of an unexpected shape costs only its own entries (CONVENTIONS 6): reported, not thrown.
@@ -93,11 +96,12 @@ function hasKey(key: unknown): key is number {
   return Number.isInteger(key) && (key as number) > 0
 }
 
-function networkUnit(ctx: UnitContext, id: string): Entry[] {
+function networkUnit(ctx: UnitContext, id: string, problems: CompileProblem[]): Entry[] {
   const network = ctx.state.networks.get(id)
-  if (!network || !ctx.followed.networks.has(id)) return []
+  // admin down: the network carries nothing here (its ports compile to nothing either)
+  if (!network || !ctx.followed.networks.has(id) || isDown(network)) return []
   checkKey(`networks/${id}`, network.key)
-  return buildNetwork(network)
+  return buildNetwork(network, ctx.state.uplinks, problems)
 }
 
 function knownSubnets(ctx: UnitContext, port: Port): { subnets: Map<string, Subnet>; missing: string[] } {
@@ -123,11 +127,14 @@ function portUnit(ctx: UnitContext, id: string, out: UnitResult): Entry[] {
   const { problems } = out
   const port = state.ports.get(id)
   if (!port || !ctx.followed.networks.has(port.network_id)) return []
+  // Its router or floating IP unit owns a gateway or floating IP port: their addresses answer on one chassis only.
+  if (port.device_owner === DEVICE_OWNER_ROUTER_GW || port.device_owner === DEVICE_OWNER_FLOATINGIP) return []
   const network = state.networks.get(port.network_id)
   if (!network) {
     problems.push({ code: 'parked', object: `ports/${id}`, detail: `waits for network ${port.network_id}` })
     return []
   }
+  if (isDown(port) || isDown(network)) return [] // admin down: as if the port were not there, on every chassis
   checkKey(`ports/${id}`, port.key)
   checkKey(`networks/${network.id}`, network.key)
   const { subnets, missing } = knownSubnets(ctx, port)
@@ -135,12 +142,17 @@ function portUnit(ctx: UnitContext, id: string, out: UnitResult): Entry[] {
   const ofport = state.bindings.get(id)
   const host = port['binding:host_id'] ?? ''
   let remote: string | undefined
+  let uplink = false
   if (ofport === undefined && host && !isSelf(ctx, host)) {
-    remote = state.chassisFor(host)?.tunnel_ip || undefined
-    if (remote === undefined) problems.push({ code: 'parked', object: `ports/${id}`, detail: `bound to ${host}, a chassis not known yet` })
+    // a provider network's other chassis are reached over the physical network, whatever their tunnel endpoint
+    if (providerPhysnet(network) !== undefined) uplink = true
+    else {
+      remote = state.chassisFor(host)?.tunnel_ip || undefined
+      if (remote === undefined) problems.push({ code: 'parked', object: `ports/${id}`, detail: `bound to ${host}, a chassis not known yet` })
+    }
   }
   const dhcpPorts = ofport === undefined ? [] : [...state.dhcpPortsOn(port.network_id)].map(p => state.ports.get(p)).filter((p): p is Port => p !== undefined)
-  const entries = buildPort({ port, network, ofport, remote, dhcp: { subnets, dhcpPorts } }, problems)
+  const entries = buildPort({ port, network, ofport, remote, uplink, dhcp: { subnets, dhcpPorts } }, problems)
   if (ofport !== undefined && enforcesAcl(port, network)) {
     const acl = buildAclPort(port, portGroups(ctx, port, problems), problems)
     entries.push(acl.entry)
@@ -229,11 +241,81 @@ function routerUnit(ctx: UnitContext, id: string, problems: CompileProblem[]): E
       problems.push({ code: 'parked', object: `routers/${id}`, detail: `interface waits for ${what}` })
       continue
     }
+    if (isDown(port) || isDown(network)) continue // an interface port admin down is not there
     const { subnets, missing } = knownSubnets(ctx, port)
     for (const s of missing) problems.push({ code: 'parked', object: `routers/${id}`, detail: `interface ${port.id} waits for subnet ${s}` })
     checkKey(`ports/${port.id}`, port.key)
     checkKey(`networks/${network.id}`, network.key)
     ifaces.push({ port, network, subnets })
   }
-  return buildRouter(router, ifaces, problems)
+  return buildRouter(router, ifaces, problems, routerGateway(ctx, router, problems))
+}
+
+/**
+ * The gateway port of a router: `gw_port_id` when that port is held, else the held port with device_owner
+ * network:router_gateway and device_id = the router on the external network (the smallest id, to be stable).
+ */
+export function gatewayPortOf(state: ModelState, router: Router): Port | undefined {
+  const networkId = router.external_gateway_info?.network_id
+  if (!networkId) return undefined
+  const named = router.gw_port_id ? state.ports.get(router.gw_port_id) : undefined
+  if (named && named.network_id === networkId) return named
+  const ids = [...state.gatewayPortsOf(router.id)].sort()
+  for (const pid of ids) {
+    const p = state.ports.get(pid)
+    if (p && p.network_id === networkId && p.device_owner === DEVICE_OWNER_ROUTER_GW) return p
+  }
+  return undefined
+}
+
+/** The router's gateway as the router builder takes it; undefined without one (or while it waits). */
+function routerGateway(ctx: UnitContext, router: Router, problems: CompileProblem[]): RouterGatewayInput | undefined {
+  const { state } = ctx
+  const info = router.external_gateway_info
+  if (!info?.network_id) return undefined
+  const object = `routers/${router.id}`
+  const network: Network | undefined = state.networks.get(info.network_id)
+  const port = gatewayPortOf(state, router)
+  if (!network || !port) {
+    problems.push({ code: 'parked', object, detail: `gateway waits for ${!network ? `network ${info.network_id}` : 'its gateway port'}` })
+    return undefined
+  }
+  if (isDown(port) || isDown(network)) return undefined
+  checkKey(`ports/${port.id}`, port.key)
+  checkKey(`networks/${network.id}`, network.key)
+  const { subnets, missing } = knownSubnets(ctx, port)
+  for (const s of missing) problems.push({ code: 'parked', object, detail: `gateway port ${port.id} waits for subnet ${s}` })
+  const winner = gatewayChassis(router.id, network, state.chassis.values())
+  if (winner === undefined) problems.push({ code: 'no_gateway_chassis', object, detail: `no chassis advertises physical network ${providerPhysnet(network) ?? '(any)'} of external network ${network.id}` })
+  return { port, network, subnets, snat: info.enable_snat !== false, local: winner === ctx.self.chassisId }
+}
+
+/**
+ * A floating IP of a port plugged here: its nat row and the ARP/ND answer for the floating IP (only here, so
+ * the physical network learns it where the port is). Elsewhere, or unassociated: nothing.
+ */
+function floatingIpUnit(ctx: UnitContext, id: string, problems: CompileProblem[]): Entry[] {
+  const { state } = ctx
+  const fip = state.floatingips.get(id)
+  if (!fip?.port_id || !state.bindings.has(fip.port_id)) return []
+  const object = `floatingips/${id}`
+  const port = state.ports.get(fip.port_id)
+  const internalNet = port && state.networks.get(port.network_id)
+  if (!port || !internalNet || isDown(port) || isDown(internalNet)) return [] // the port compiles to nothing: neither does its NAT
+  const router = fip.router_id ? state.routers.get(fip.router_id) : undefined
+  const external = state.networks.get(fip.floating_network_id)
+  const gatewayPort = router && gatewayPortOf(state, router)
+  const floatingPort = state.ports.get(fip.floating_port_id)
+  const waits = !router ? `router ${fip.router_id ?? '(none)'}` : !router.external_gateway_info ? `a gateway on router ${router.id}`
+    : !gatewayPort ? `the gateway port of router ${router.id}` : !external ? `network ${fip.floating_network_id}`
+      : !floatingPort ? `floating IP port ${fip.floating_port_id}` : !fip.fixed_ip_address ? 'a fixed IP' : undefined
+  if (waits !== undefined || !router || !gatewayPort || !external || !floatingPort || !fip.fixed_ip_address) {
+    problems.push({ code: 'parked', object, detail: `waits for ${waits ?? 'its references'}` })
+    return []
+  }
+  if (isDown(external) || isDown(gatewayPort)) return []
+  checkKey(`routers/${router.id}`, router.key)
+  checkKey(`networks/${external.id}`, external.key)
+  checkKey(`ports/${gatewayPort.id}`, gatewayPort.key)
+  return buildFloatingIp({ fip, router, external, gatewayPort, floatingPort }, problems)
 }

@@ -3,10 +3,12 @@
 // network of such a router, until nothing new is added (a graph closure across routers, not the tenant).
 //
 //   local port --> network A --> router R1 --> network B --> router R2 --> network C ...
+//                                    \--gateway--> external network E (followed, but E pulls in no router)
 //
-// A router's external gateway does not pull its external network in: nothing compiled here uses it yet
-// (SNAT and floating IPs are not compiled), and following it would make every node follow the whole
-// provider network. A local port on the external network still follows it.
+// A followed router's external gateway pulls in its external network: the router routes out of its gateway port
+// on every chassis that follows it (distributed floating IPs leave from the port's chassis). The other way does
+// not hold: a router is not followed because its gateway network is, or every node on an external network
+// would follow every router (and network behind it) with a gateway there.
 import type { ModelState } from './model-state.js'
 
 export interface Followed {
@@ -35,7 +37,10 @@ export function followedClosure(state: ModelState, seeds?: Iterable<string>): Fo
     for (const routerId of state.routersOn(net)) {
       if (routers.has(routerId)) continue
       routers.add(routerId)
-      for (const i of state.routers.get(routerId)?.interfaces ?? []) visitNetwork(i.network_id)
+      const router = state.routers.get(routerId)
+      for (const i of router?.interfaces ?? []) visitNetwork(i.network_id)
+      const external = router?.external_gateway_info?.network_id
+      if (external) visitNetwork(external)
     }
   }
   return { networks, routers }

@@ -20,6 +20,10 @@ export type CompileProblemCode =
   | 'acl_unsupported'
   /** A port with stateful and stateless groups (Neutron forbids it): enforced as stateful. */
   | 'acl_mixed_stateful'
+  /** A flat/VLAN provider network followed here whose physical network has no uplink on this node. */
+  | 'no_uplink'
+  /** A router gateway no chassis can carry (none advertises the external network's physical network). */
+  | 'no_gateway_chassis'
 
 export interface CompileProblem {
   code: CompileProblemCode

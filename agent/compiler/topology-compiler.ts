@@ -12,13 +12,14 @@
 //
 // Invariant (checked by test/compiler/): the union of all deltas == entries() == compileState(state).
 import type { Entry } from '../../datapath/host/entries.js'
-import { DEVICE_OWNER_DHCP } from '../../model/attributes/ports.js'
+import { DEVICE_OWNER_DHCP, DEVICE_OWNER_ROUTER_GW } from '../../model/attributes/ports.js'
 import { TABLES } from '../../model/tables.js'
 import type { Chassis, Port, SecurityGroup } from '../../model/types.js'
 import type { Change, StoredObject } from '../../store/types.js'
 import { compileState, type CompileResult } from './compile-topology.js'
 import { ACL_MEMBERS_UNIT, type ChassisIdentity, compileUnit, passOf, unitOf, type UnitContext } from './compile-unit.js'
 import { canonical, entryKey } from './entry-key.js'
+import { physnetsOf } from './gateway-chassis.js'
 import { type Followed, followedClosure } from './locality.js'
 import { COMPILED_TABLES, isCompiledTable, ModelState } from './model-state.js'
 import type { CompileProblem } from './problems.js'
@@ -71,7 +72,22 @@ export class TopologyCompiler implements TopologyCompilerApi {
     // plugged or unplugged (not an ofport change): the port's network may gain its first or lose its last seed
     const seedsMoved = (was === undefined) !== (ofport === undefined) &&
       (was === undefined ? this.moveSeed(undefined, net) : this.moveSeed(net, undefined))
-    return this.recompile(new Set([unitOf(TABLES.ports, portId)]), seedsMoved)
+    const dirty = new Set([unitOf(TABLES.ports, portId)])
+    for (const f of this.state.fipsOfPort(portId)) dirty.add(unitOf(TABLES.floatingips, f))
+    return this.recompile(dirty, seedsMoved)
+  }
+
+  /**
+   * This node's uplink for a physical network (the br-int ofport of its --bridge-mappings patch port), or none
+   * (undefined). Only the followed provider networks on that physical network change (their `uplink` row).
+   */
+  bindUplink(physnet: string, ofport: number | undefined): EntryDelta {
+    if (this.state.uplinks.get(physnet) === ofport) return { added: [], removed: [] }
+    if (ofport === undefined) this.state.uplinks.delete(physnet)
+    else this.state.uplinks.set(physnet, ofport)
+    const dirty = new Set<string>()
+    for (const n of this.state.networksOnPhysnet(physnet)) dirty.add(unitOf(TABLES.networks, n))
+    return this.recompile(dirty, false)
   }
 
   /** One plugged port moves from network `from` to `to` (either may be none); true when the seed set changed. */
@@ -134,6 +150,7 @@ export class TopologyCompiler implements TopologyCompilerApi {
       for (const p of this.state.portsOn(id)) out.add(unitOf(TABLES.ports, p))
     }
     for (const id of this.followedNow.routers) out.add(unitOf(TABLES.routers, id))
+    for (const p of this.state.bindings.keys()) for (const f of this.state.fipsOfPort(p)) out.add(unitOf(TABLES.floatingips, f))
     for (const id of [...this.used.keys(), ...this.remote.keys()]) out.add(unitOf(TABLES.securityGroups, id))
     for (const id of this.used.keys()) for (const r of this.state.rulesOfGroup(id)) out.add(unitOf(TABLES.securityGroupRules, r))
     return out
@@ -158,6 +175,7 @@ export class TopologyCompiler implements TopologyCompilerApi {
       case TABLES.chassis: return this.state.chassis.keys()
       case TABLES.securityGroups: return this.state.securityGroups.keys()
       case TABLES.securityGroupRules: return this.state.securityGroupRules.keys()
+      case TABLES.floatingips: return this.state.floatingips.keys()
       default: return []
     }
   }
@@ -171,6 +189,7 @@ export class TopologyCompiler implements TopologyCompilerApi {
       case TABLES.chassis: return this.state.chassis.get(id)
       case TABLES.securityGroups: return this.state.securityGroups.get(id)
       case TABLES.securityGroupRules: return this.state.securityGroupRules.get(id)
+      case TABLES.floatingips: return this.state.floatingips.get(id)
       default: return undefined
     }
   }
@@ -181,6 +200,11 @@ export class TopologyCompiler implements TopologyCompilerApi {
     const ports = (ids: Iterable<string>): void => { for (const p of ids) dirty.add(unitOf(TABLES.ports, p)) }
     const routers = (ids: Iterable<string>): void => { for (const r of ids) dirty.add(unitOf(TABLES.routers, r)) }
     const routersOfPorts = (ids: Iterable<string>): void => { for (const p of ids) routers(s.routersWithPort(p)) }
+    const fips = (ids: Iterable<string>): void => { for (const f of ids) dirty.add(unitOf(TABLES.floatingips, f)) }
+    /** a router's gateway port is read by the router and by its floating IPs */
+    const gatewayOf = (routerId: string): void => { dirty.add(unitOf(TABLES.routers, routerId)); fips(s.fipsOfRouter(routerId)) }
+    if (table === TABLES.floatingips) { dirty.add(unitOf(TABLES.floatingips, id)); return }
+    if (table === TABLES.chassis) return this.chassisDependents(versions[0] as Chassis | undefined, versions[1] as Chassis | undefined, dirty)
     if (table === TABLES.securityGroups) return this.groupDependents(id, versions[0] as SecurityGroup | undefined, versions[1] as SecurityGroup | undefined, dirty)
     if (table === TABLES.securityGroupRules) { dirty.add(unitOf(TABLES.securityGroupRules, id)); return }
     for (const v of versions) {
@@ -188,23 +212,47 @@ export class TopologyCompiler implements TopologyCompilerApi {
         dirty.add(unitOf(TABLES.networks, id))
         ports(s.portsOn(id))
         routers(s.routersOn(id))
+        for (const r of s.routersWithGatewayOn(id)) gatewayOf(r)
+        fips(s.fipsOnNetwork(id))
+        // admin state of a port's network is read by the port's floating IPs
+        for (const p of s.portsOn(id)) fips(s.fipsOfPort(p))
       } else if (table === TABLES.subnets) {
         ports(s.portsWithSubnet(id))
         routersOfPorts(s.portsWithSubnet(id))
+        for (const p of s.portsWithSubnet(id)) {
+          const port = s.ports.get(p)
+          if (port?.device_owner === DEVICE_OWNER_ROUTER_GW && port.device_id) gatewayOf(port.device_id)
+        }
       } else if (table === TABLES.ports) {
         dirty.add(unitOf(TABLES.ports, id))
         dirty.add(unitOf(ACL_MEMBERS_UNIT, id))
         routers(s.routersWithPort(id))
+        fips(s.fipsOfPort(id))
+        fips(s.fipsWithFloatingPort(id))
         const p = v as Port | undefined
         // A DHCP port is the DHCP server of every local port on its network.
         if (p?.device_owner === DEVICE_OWNER_DHCP) ports(s.portsOn(p.network_id))
+        if (p?.device_owner === DEVICE_OWNER_ROUTER_GW && p.device_id) gatewayOf(p.device_id)
+        for (const r of s.routersWithPort(id)) if (s.routers.get(r)?.gw_port_id === id) gatewayOf(r)
       } else if (table === TABLES.routers) {
         dirty.add(unitOf(TABLES.routers, id))
-      } else if (table === TABLES.chassis) {
-        const c = v as Chassis | undefined
-        if (c) for (const host of [c.id, c.hostname]) if (host) ports(s.portsBoundTo(host))
+        fips(s.fipsOfRouter(id))
       }
     }
+  }
+
+  /**
+   * A chassis' tunnel endpoint is read by the ports bound to it; its presence and its bridge mappings by every
+   * router with a gateway (the gateway chassis choice). Its other fields (updated_at, generation) by nothing.
+   */
+  private chassisDependents(before: Chassis | undefined, after: Chassis | undefined, dirty: Set<string>): void {
+    const s = this.state
+    for (const c of [before, after]) {
+      if (c) for (const host of [c.id, c.hostname]) if (host) for (const p of s.portsBoundTo(host)) dirty.add(unitOf(TABLES.ports, p))
+    }
+    const mappings = (c: Chassis | undefined): string | undefined => c && [...physnetsOf(c)].sort().join(',')
+    if (mappings(before) === mappings(after)) return
+    for (const [id, r] of s.routers) if (r.external_gateway_info?.network_id) dirty.add(unitOf(TABLES.routers, id))
   }
 
   /**

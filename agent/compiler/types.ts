@@ -26,6 +26,11 @@ export interface TopologyCompilerApi {
   applyChange(change: Change): EntryDelta
   /** A port was plugged on this node (ofport known) or unplugged (ofport undefined). */
   bindLocal(portId: string, ofport: number | undefined): EntryDelta
+  /**
+   * This node's uplink for a physical network (--bridge-mappings: the br-int ofport of its patch port), or none
+   * (ofport undefined): the flat/VLAN provider networks on it get or lose their `uplink` entry.
+   */
+  bindUplink?(physnet: string, ofport: number | undefined): EntryDelta
   /** Every entry the node needs now (the desired state). */
   entries(): Entry[]
   /**

@@ -7,7 +7,7 @@ import { compileTopology, type ModelSnapshot } from '../compiler/index.js'
 import { DesiredFlows, decodeBody, instructionsKey, matchKey } from '../flows/index.js'
 import type { FlowStats } from '../openflow/index.js'
 import { TABLES } from '../../model/tables.js'
-import type { Chassis, Network, Port, Router, SecurityGroup, SecurityGroupRule, Subnet } from '../../model/types.js'
+import type { Chassis, FloatingIp, Network, Port, Router, SecurityGroup, SecurityGroupRule, Subnet } from '../../model/types.js'
 import { emitOpenFlow, type EmitOptions } from '../../offload/openflow/emitter.js'
 import type { Entry } from '../../datapath/host/entries.js'
 import { isReactiveCookie } from '../../offload/openflow/layout.js'
@@ -30,6 +30,8 @@ export interface FlowCheckInput {
   self: { chassisId: string, chassisTunnelIp?: string }
   /** port id -> ofport of the ports plugged here now */
   bindings: Map<string, number>
+  /** physical network -> br-int ofport of its uplink here (--bridge-mappings) */
+  uplinks?: ReadonlyMap<string, number>
   emit: EmitOptions
   dump: () => Promise<FlowStats[]>
   limit?: number
@@ -44,6 +46,7 @@ export async function checkFlows (i: FlowCheckInput): Promise<FlowCheck> {
     routers: await list<Router>(TABLES.routers), chassis: await list<Chassis>(TABLES.chassis), bindings: i.bindings,
     securityGroups: await list<SecurityGroup>(TABLES.securityGroups),
     securityGroupRules: await list<SecurityGroupRule>(TABLES.securityGroupRules),
+    floatingips: await list<FloatingIp>(TABLES.floatingips), uplinks: i.uplinks ?? new Map(),
   }
   const entries = [...compileTopology(snapshot, i.self).entries, ...(i.extraEntries ?? [])]
   // through the flow table only to resolve identities emitted twice the way the agent does (least body wins)

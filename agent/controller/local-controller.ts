@@ -555,7 +555,7 @@ export class LocalController extends EventEmitter {
     const o = this.opts
     const r = await checkFlows({
       store: o.store, self: o.tunnelIp !== undefined ? { chassisId: o.chassisId, chassisTunnelIp: o.tunnelIp } : { chassisId: o.chassisId },
-      bindings: new Map([...this.local].map(([id, p]) => [id, p.ofport])),
+      bindings: new Map([...this.local].map(([id, p]) => [id, p.ofport])), uplinks: this.uplinkOfports,
       emit: {
         generation: PROACTIVE_GENERATION, l3: this.l3Mode ?? o.l3 ?? 'proactive',
         ...(this.tunnelOfport !== undefined ? { tunnelOfport: this.tunnelOfport } : {}),

@@ -67,7 +67,7 @@ t.test('entries compiled from API-written objects forward packets', async t => {
   t.same(compiler.problems(), [], 'nothing parked or refused')
   const snapshot = {
     networks: [], subnets: [], ports: [], routers: [], chassis: chassisList, securityGroups: [], securityGroupRules: [],
-    bindings: new Map([[vm1.id, 1], [vm2.id, 2]]),
+    floatingips: [], uplinks: new Map(), bindings: new Map([[vm1.id, 1], [vm2.id, 2]]),
   } as Required<Parameters<typeof compileTopology>[0]>
   const field: Record<string, keyof typeof snapshot> = {
     [TABLES.networks]: 'networks', [TABLES.subnets]: 'subnets', [TABLES.ports]: 'ports', [TABLES.routers]: 'routers',

@@ -154,5 +154,5 @@ t.test('router: router ports, direct routes, extra routes; unreachable and dupli
 })
 
 t.test('network: its tunnel key classifies encapsulated frames', async t => {
-  t.same(buildNetwork(net), [{ stage: 'classify', tunnel_key: 7, network: 7 }])
+  t.same(buildNetwork(net, new Map(), []), [{ stage: 'classify', tunnel_key: 7, network: 7 }])
 })

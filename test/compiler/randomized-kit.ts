@@ -47,6 +47,7 @@ export class ChangeSource {
 export class Expected {
   private readonly held = new Map<string, { version: number; value: Record<string, unknown> }>()
   readonly bindings = new Map<string, number>()
+  readonly uplinks = new Map<string, number>()
   apply(c: Change): void {
     const key = `${c.table}/${c.id}`
     const held = this.held.get(key)
@@ -64,7 +65,7 @@ export class Expected {
     return {
       networks: of(TABLES.networks), subnets: of(TABLES.subnets), ports: of(TABLES.ports), routers: of(TABLES.routers),
       chassis: of(TABLES.chassis), securityGroups: of(TABLES.securityGroups), securityGroupRules: of(TABLES.securityGroupRules),
-      bindings: new Map(this.bindings),
+      floatingips: of(TABLES.floatingips), bindings: new Map(this.bindings), uplinks: new Map(this.uplinks),
     }
   }
 }
