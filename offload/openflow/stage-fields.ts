@@ -93,6 +93,7 @@ const EXTRAS: Record<number, [OfFieldName, boolean, string][]> = {
     ['ipv6_src', false, 'hairpin: a source with a floating IP is translated too (BEHAVIOUR.md "Ways in and out")'],
     ['icmp_type', false, 'ICMP errors to a floating IP carry a quoted header to rewrite: the slow path does it'],
     ['icmpv6_type', false, 'ICMPv6 errors to a floating IP carry a quoted header to rewrite: the slow path does it'],
+    ['nw_ttl', false, 'TTL <= 1 enters the router untranslated: the time exceeded quotes the packet as sent (RFC 5508 4.2)'],
   ],
   [STAGE_SNAT]: [
     [REG_FLAGS, true, 'only routed packets leave through a gateway port'],

@@ -8,8 +8,8 @@
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_EGRESS, STAGE_IN_ACL, STAGE_IN_CT, STAGE_L2_LOOKUP, STAGE_L3_ROUTE,
-  STAGE_NEXTHOP, STAGE_OUT_ACL, STAGE_PORT_SEC } from '../../datapath/spec/stages.js'
+import { STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_DNAT, STAGE_EGRESS, STAGE_IN_ACL, STAGE_IN_CT, STAGE_L2_LOOKUP, STAGE_L3_ROUTE,
+  STAGE_NEXTHOP, STAGE_OUT_ACL, STAGE_PORT_SEC, STAGE_SNAT } from '../../datapath/spec/stages.js'
 import { isSequence, type Vector, type VectorFile } from './vector-format.js'
 import { TOPOLOGIES } from './lib/topologies.js'
 import { PARSE, stageName } from './lib/vector-kit.js'
@@ -23,6 +23,7 @@ import { egressVectors, l2LookupVectors, nexthopVectors } from './lib/vectors-fo
 import { inAclVectors, outAclVectors } from './lib/vectors-security-groups.js'
 import { aclEdgeSequences } from './lib/vectors-acl-edges.js'
 import { conntrackVectors } from './lib/vectors-conntrack.js'
+import { northSouthVectors } from './lib/vectors-north-south.js'
 
 /** The source tree's test/conformance, whether this runs from build/ (compiled) or from the source (tap). */
 function conformanceDir(): string {
@@ -51,10 +52,18 @@ function files(): Map<string, string> {
     [stageName(STAGE_OUT_ACL), 'Security groups, the destination port\'s ingress rules: remote groups and members, ranges, ICMP ' +
       'type/code, IPv6, tunnels, remote ports, routing, overlap, rules/members/groups changing while connections are open.',
       () => [...outAclVectors(), ...aclEdgeSequences()]],
+    [stageName(STAGE_DNAT), 'Floating IPs on the way in: destination to the fixed IP, checksums, ICMP errors, hairpin, ' +
+      'association changes.', () => []],
+    [stageName(STAGE_SNAT), 'Floating IPs on the way out: source to the floating IP and MAC, no_snat, a router without snat, ' +
+      'ICMP errors, association changes.', () => []],
   ]
   const names = new Set<string>()
+  // The north-south vectors ("Ways in and out") span stages: each joins the group of the stage it tests.
+  const northSouth = northSouthVectors()
+  const unfiled = northSouth.filter(v => !groups.some(([stage]) => stage === v.stage))
+  if (unfiled.length > 0) throw new Error(`north-south vectors with no group: ${unfiled.map(v => v.name).join(', ')}`)
   for (const [stage, description, make] of groups) {
-    const vectors = make()
+    const vectors = [...make(), ...northSouth.filter(v => v.stage === stage)]
     for (const v of vectors) {
       if (names.has(v.name)) throw new Error(`duplicate vector name ${v.name}`)
       if (!(v.topology in TOPOLOGIES)) throw new Error(`${v.name}: unknown topology ${v.topology}`)

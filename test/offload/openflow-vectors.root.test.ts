@@ -32,9 +32,11 @@ const KNOWN_GAPS: [RegExp, string][] = [
   // Not traced today (the vector carries `entries`: traceable() skips it), listed so that it is not hidden
   // when the topology grows an IPv6 prefix pair: OXM_OF_IPV6_ND_TARGET has no mask, so a row with a prefix
   // wider than /128 gets no NA check at all (port-sec-flows.ts ndAdvertFlows; BEHAVIOUR.md §4).
-  // BEHAVIOUR.md "Ways in and out" vectors OpenFlow cannot do (offload/openflow/stages/nat-flows.ts): ICMP errors
-  // about translated packets are punted (the quoted header cannot be rewritten), the hairpin source is not
-  // translated. None is named yet: add each such vector here by its exact name when it appears.
+  // BEHAVIOUR.md "Ways in and out" vectors OpenFlow cannot do (offload/openflow/stages/nat-flows.ts), each by name.
+  [/^dnat\/icmp-error-from-outside\/batch$/, 'an ICMP error about a floating IP is punted unsupported: OpenFlow cannot rewrite the quoted header or fix its checksums'],
+  [/^snat\/icmp-error-from-vm1\/batch$/, 'an ICMP error leaving through SNAT is punted unsupported: OpenFlow cannot rewrite the quoted header or fix its checksums'],
+  [/^hairpin\/vm2-to-vm1-floating-ip$/, 'the hairpin source rewrite (fixed -> floating IP) is not in the OpenFlow NAT flows: only the destination is translated'],
+  [/^hairpin\/vm1-to-vm2-floating-ip$/, 'the hairpin source rewrite (fixed -> floating IP) is not in the OpenFlow NAT flows: only the destination is translated'],
   [/^port_sec\/na-own-target-from-other-global$/, 'OpenFlow cannot mask nd_target: NAs of a row with an IPv6 prefix pair are not checked'],
 ]
 

@@ -3,13 +3,15 @@
 // that it enters the router in lr_in_ip_route. Hairpin: from inside the router, the source is translated too.
 import { STAGE_DNAT } from '../../spec/stages'
 import { TRACE_HIT, TRACE_KIND_NAT, TRACE_MISS, TRACE_SKIP } from '../../spec/trace'
-import { copyMac } from '../codec/bytes'
+import { copyMac, macEquals } from '../codec/bytes'
 import { ETH_DST } from '../codec/ethernet'
-import { IPV4_DST, IPV4_SRC } from '../codec/ipv4'
-import { IPV6_DST, IPV6_SRC } from '../codec/ipv6'
+import { IPV4_DST, IPV4_SRC, IPV4_TTL } from '../codec/ipv4'
+import { IPV6_DST, IPV6_HOP_LIMIT, IPV6_SRC } from '../codec/ipv6'
 import { pkt } from '../pipeline/packet'
 import { step, traceAddr, traceMac } from '../pipeline/trace'
-import { NAT_EXTERNAL, NAT_GATEWAY_PORT, NAT_INTERNAL, NAT_NETWORK, natByExternal, natByInternal, natMacRouter } from '../tables/nat'
+import {
+  NAT_EXTERNAL, NAT_GATEWAY_PORT, NAT_INTERNAL, NAT_MAC, NAT_NETWORK, natByExternal, natByInternal, natMacRouter,
+} from '../tables/nat'
 import { RP_MAC, routerPort, routerPortEntryByMac } from '../tables/router-ports'
 import { rewriteAddress, rewriteQuoted } from './nat-rewrite'
 
@@ -33,8 +35,17 @@ export function dnat(): bool {
   const v4 = pkt.family == 4
   const dst = pkt.l3 + (v4 ? IPV4_DST : IPV6_DST)
   const nat = natByExternal(router, pkt.family, dst)
-  if (nat == 0) {
+  // a floating IP's MAC admits only that floating IP: it is the MAC of its port on the external network
+  if (nat == 0 || (viaNatMac && !macEquals(nat + NAT_MAC, dstMac))) {
     traceAddr(step(STAGE_DNAT, TRACE_MISS, TRACE_KIND_NAT, 0, router, 0, 0), pkt.family, 0, dst)
+    return false
+  }
+  // About to expire in lr_in_ip_route: it enters the router untranslated, so the time exceeded error quotes
+  // the packet as it was sent (RFC 792, RFC 5508 4.2: the sender must recognise it).
+  if (<u32>load<u8>(pkt.l3 + (v4 ? IPV4_TTL : IPV6_HOP_LIMIT)) <= 1) {
+    const t = step(STAGE_DNAT, TRACE_MISS, TRACE_KIND_NAT, 0, router, 0, 0)
+    traceAddr(t, pkt.family, 0, dst)
+    if (viaNatMac) enterThroughGateway(t, nat, dstMac)
     return false
   }
   let rewrote = NAT_REWROTE_DST
@@ -52,15 +63,17 @@ export function dnat(): bool {
   }
   const t = step(STAGE_DNAT, TRACE_HIT, TRACE_KIND_NAT, 0, router, rewrote, quoted ? 1 : 0)
   traceAddr(t, pkt.family, 0, dst)
-  if (viaNatMac) {
-    const gateway = routerPort(load<u32>(nat + NAT_GATEWAY_PORT))
-    if (gateway != 0) {
-      copyMac(dstMac, gateway + RP_MAC)
-      pkt.dnatToGateway = true
-      traceMac(t, dstMac)
-    }
-  }
+  if (viaNatMac) enterThroughGateway(t, nat, dstMac)
   return false
+}
+
+/** A frame to a floating IP's MAC enters the router as if sent to its gateway port's MAC. */
+function enterThroughGateway(t: usize, nat: usize, dstMac: usize): void {
+  const gateway = routerPort(load<u32>(nat + NAT_GATEWAY_PORT))
+  if (gateway == 0) return
+  copyMac(dstMac, gateway + RP_MAC)
+  pkt.dnatToGateway = true
+  traceMac(t, dstMac)
 }
 
 function skip(): bool {

@@ -68,23 +68,29 @@ export function natEntryFlows(c: Context, e: NatEntry): Flow[] {
 function dnatFlows(c: Context, e: NatEntry): Flow[] {
   const fam = familyOf(e.external_ip)
   const out: Flow[] = []
-  const to = (network: number, mac: string, band: 'ENTRY' | 'NAT_ICMP_ERROR'): FlowBuilder =>
-    fam.matchDst(c.flow(STAGE_DNAT).priority(band).cookie(band === 'ENTRY' ? { key: e.router } : { reason: REASON_UNSUPPORTED })
+  const to = (network: number, mac: string, band: 'ENTRY' | 'NAT_ICMP_ERROR' | 'TTL_EXPIRED'): FlowBuilder =>
+    fam.matchDst(c.flow(STAGE_DNAT).priority(band).cookie(band === 'NAT_ICMP_ERROR' ? { reason: REASON_UNSUPPORTED } : { key: e.router })
       .match(REG_NETWORK, key(network)).match('eth_dst', MacAddress.parse(mac)).match('eth_type', fam.ethType), e.external_ip)
   const punt = (network: number, mac: string): void => {
     for (const b of fam.icmpErrors(() => to(network, mac, 'NAT_ICMP_ERROR'))) out.push(b.apply(act.controller()).build())
   }
+  // TTL / hop limit <= 1 enters the router untranslated: lr_in_ip_route's time exceeded quotes it as sent
+  const expiring = (network: number, mac: string, ...actions: Action[]): void => {
+    for (const ttl of [0, 1]) out.push(to(network, mac, 'TTL_EXPIRED').match('nw_ttl', ttl).apply(...actions).goto(STAGE_L3_ROUTE).build())
+  }
   // entering the router through one of its port MACs (from outside on the gateway port, or a hairpin from inside)
   for (const rp of c.routerPortsOf(e.router)) {
     punt(rp.network, rp.mac)
+    expiring(rp.network, rp.mac)
     out.push(to(rp.network, rp.mac, 'ENTRY').apply(fam.setDst(e.internal_ip)).goto(STAGE_L3_ROUTE).build())
   }
   // through the floating IP's own MAC: into the router as if to its gateway port MAC (not gateway_elsewhere)
   const gateway = c.routerPort(e.router, e.gateway_port)
   if (gateway !== undefined) {
+    const intoGateway = [act.setEthDst(MacAddress.parse(gateway.mac)), act.setFlags(FLAG_DNAT_TO_GATEWAY)]
     punt(e.network, e.mac)
-    out.push(to(e.network, e.mac, 'ENTRY').apply(fam.setDst(e.internal_ip), act.setEthDst(MacAddress.parse(gateway.mac)),
-      act.setFlags(FLAG_DNAT_TO_GATEWAY)).goto(STAGE_L3_ROUTE).build())
+    expiring(e.network, e.mac, ...intoGateway)
+    out.push(to(e.network, e.mac, 'ENTRY').apply(fam.setDst(e.internal_ip), ...intoGateway).goto(STAGE_L3_ROUTE).build())
   }
   return out
 }

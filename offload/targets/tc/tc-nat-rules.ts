@@ -49,7 +49,8 @@ export function dnatRules(env: StageEnv, ctx: PathContext, add: RuleSink): void 
     ...nats.filter(n => n.network === ctx.network).map(n => ({ mac: n.mac, router: n.router, viaNat: n })),
   ]
   for (const door of doors) {
-    for (const n of natsOf(door.router)) {
+    // a floating IP's MAC admits only that floating IP (its port's MAC)
+    for (const n of door.viaNat !== undefined ? [door.viaNat] : natsOf(door.router)) {
       const to: FlowerMatch = { eth_dst: door.mac, ...ipMatch(n.external_ip), dst_ip: host(n.external_ip) }
       if (!rewrites(env, STAGE_DNAT)) {
         add({ prio: PRIO.ENTRY, match: to, actions: [trap('lr_in_dnat stays in software on this profile')] })

@@ -12,7 +12,8 @@
 //
 // Port keys and OpenFlow ports differ on purpose (vm1 = key 1, ofport 11), so a target that confuses them fails.
 // security-groups is this topology plus security groups: its table of groups, ports and members is further down.
-import type { AclMemberEntry, AclPortEntry, AclRuleEntry, DhcpEntry, Entry, Topology } from '../../../datapath/host/entries.js'
+import type { AclMemberEntry, AclPortEntry, AclRuleEntry, ArpNdEntry, DhcpEntry, Entry, NatEntry, RouterGatewayEntry, Topology,
+  UplinkEntry } from '../../../datapath/host/entries.js'
 import { Cidr, cidr, ipv4, ipv6, mac, type Ipv4Address, type Ipv6Address, type MacAddress }
   from '../../../datapath/host/packet-addresses.js'
 
@@ -340,4 +341,118 @@ export const TOPOLOGIES: Record<string, Topology> = {
       'include an allowed-address-pair CIDR; a port in two groups, one with no groups, one with port security off.',
     entries: [...baseEntries(), ...securityGroupEntries()],
   },
+}
+
+// ---- north-south: ways in and out (uplinks, router gateways, floating IPs) -----------------------------
+//
+//        upstream 203.0.113.1 (nexthop entry; outside hosts 192.0.2.0/24 behind it)
+//                 |
+//   ext 300 flat 203.0.113.0/24, uplink of50 ---------------------------+----------------------------------+
+//     fip .10 -> vm1, fip .11 -> vm2, 2001:db8:ee::10 -> vm1 2001:db8:a::5 (nat + arp_nd here); 2001:db8:ee::/64                 |                                  |
+//     rgw1 .2, ::2 (router 1 gateway: snat, local)                 rgw2 .3 (router 2 gateway: no snat, elsewhere)
+//                 |                                                      |
+//   net-a 100 10.0.0.0/24 (+ 2001:db8:a::/64): rpa .1                              router 2 -- net-c 500 10.2.0.0/24: rpc .1
+//     vm1 .5 of11 (fip .10), vm2 .6 of12 (fip .11),                         vmc1 .5 of31
+//     vm5 .9 of15 (no fip), vm3 .7 remote 192.168.100.2
+//   net-b 200 10.1.0.0/24: rpb .1, vmb1 .5 of21
+//   prov 400 VLAN 101 198.51.100.0/24, uplink of51 tagged 101: rpv .1 (router 1), p400 .5 of45,
+//     r400 .6 on another chassis (egress uplink), outside host .50 (nexthop entry)
+//
+// Router 1 joins net-a, net-b, prov 400 and (gateway) ext 300; default routes via 203.0.113.1 and 2001:db8:ee::1.
+export const NET_EXT = 300
+export const NET_PROV = 400
+export const NET_C = 500
+export const PROV_VLAN = 101
+export const EXT_UPLINK_OFPORT = 50
+export const PROV_UPLINK_OFPORT = 51
+export const ROUTER_2 = 2
+export const UPSTREAM = host({ name: 'upstream', key: 0, network: NET_EXT, mac: 'fa:16:3e:ee:00:01', ip4: '203.0.113.1', ip6: '2001:db8:ee::1' })
+/** A host on the external subnet itself (with a nexthop entry), reached directly from the gateway port. */
+export const EXT_HOST = host({ name: 'exthost', key: 0, network: NET_EXT, mac: 'fa:16:3e:ee:00:50', ip4: '203.0.113.50' })
+/** A host on the internet behind the upstream gateway. */
+export const OUTSIDE_IP = ipv4('192.0.2.50')
+export const OUTSIDE_IP6 = ipv6('2001:db8:f::50')
+export const NS_VM1 = host({ name: 'vm1', key: 1, network: NET_A, mac: 'fa:16:3e:0a:00:01', ip4: '10.0.0.5', ip6: '2001:db8:a::5', ofport: 11 })
+export const NS_VM2 = host({ name: 'vm2', key: 2, network: NET_A, mac: 'fa:16:3e:0a:00:02', ip4: '10.0.0.6', ofport: 12 })
+export const NS_VM3 = host({ name: 'vm3', key: 3, network: NET_A, mac: 'fa:16:3e:0a:00:03', ip4: '10.0.0.7', remote: '192.168.100.2' })
+export const NS_VM5 = host({ name: 'vm5', key: 5, network: NET_A, mac: 'fa:16:3e:0a:00:05', ip4: '10.0.0.9', ofport: 15 })
+export const NS_VMB1 = host({ name: 'vmb1', key: 21, network: NET_B, mac: 'fa:16:3e:0b:00:01', ip4: '10.1.0.5', ofport: 21 })
+export const VMC1 = host({ name: 'vmc1', key: 51, network: NET_C, mac: 'fa:16:3e:0c:00:01', ip4: '10.2.0.5', ofport: 31 })
+export const P400 = host({ name: 'p400', key: 41, network: NET_PROV, mac: 'fa:16:3e:40:00:05', ip4: '198.51.100.5', ofport: 45 })
+export const R400 = host({ name: 'r400', key: 42, network: NET_PROV, mac: 'fa:16:3e:40:00:06', ip4: '198.51.100.6' })
+export const PROV_OUTSIDE = host({ name: 'provout', key: 0, network: NET_PROV, mac: 'fa:16:3e:40:00:50', ip4: '198.51.100.50' })
+
+/** A router port of north-south: IPv4, and IPv6 where it has a prefix6. */
+export interface Gw4Port { key: number; router: number; network: number; mac: MacAddress; ip4: Ipv4Address; prefix4: Cidr; ip6?: Ipv6Address; prefix6?: Cidr }
+const gw4 = (key: number, router: number, network: number, m: string, prefix: string, prefix6?: string): Gw4Port =>
+  ({ key, router, network, mac: mac(m), ip4: cidr(prefix).address as Ipv4Address, prefix4: cidr(prefix),
+    ...(prefix6 !== undefined ? { ip6: cidr(prefix6).address as Ipv6Address, prefix6: cidr(prefix6) } : {}) })
+export const NS_RPA = gw4(10, ROUTER, NET_A, 'fa:16:3e:ff:0a:01', '10.0.0.1/24', '2001:db8:a::1/64')
+export const NS_RPB = gw4(20, ROUTER, NET_B, 'fa:16:3e:ff:0b:01', '10.1.0.1/24')
+export const RGW1 = gw4(30, ROUTER, NET_EXT, 'fa:16:3e:ff:ee:02', '203.0.113.2/24', '2001:db8:ee::2/64')
+export const RPV = gw4(50, ROUTER, NET_PROV, 'fa:16:3e:ff:40:01', '198.51.100.1/24')
+export const RGW2 = gw4(31, ROUTER_2, NET_EXT, 'fa:16:3e:ff:ee:03', '203.0.113.3/24')
+export const RPC = gw4(40, ROUTER_2, NET_C, 'fa:16:3e:ff:0c:01', '10.2.0.1/24')
+
+export interface FloatingIp { nat: NatEntry; arp: ArpNdEntry; mac: MacAddress; external: Ipv4Address; internal: Ipv4Address }
+export function floatingIp(external: string, m: string, to: Host): FloatingIp {
+  return {
+    nat: { stage: 'nat', router: ROUTER, network: NET_EXT, gateway_port: RGW1.key, mac: m, external_ip: external, internal_ip: to.ip4.toString() },
+    arp: { stage: 'arp_nd', network: NET_EXT, ip: external, mac: m },
+    mac: mac(m), external: ipv4(external), internal: to.ip4,
+  }
+}
+/** An IPv6 floating IP for vm1 (1:1 like the IPv4 ones; its own MAC). */
+export const FIP6_VM1 = {
+  nat: { stage: 'nat', router: ROUTER, network: NET_EXT, gateway_port: RGW1.key, mac: 'fa:16:3e:f1:00:16', external_ip: '2001:db8:ee::10',
+    internal_ip: '2001:db8:a::5' } satisfies NatEntry,
+  arp: { stage: 'arp_nd', network: NET_EXT, ip: '2001:db8:ee::10', mac: 'fa:16:3e:f1:00:16' } satisfies ArpNdEntry,
+  mac: mac('fa:16:3e:f1:00:16'), external: ipv6('2001:db8:ee::10'), internal: ipv6('2001:db8:a::5'),
+}
+export const FIP_VM1 = floatingIp('203.0.113.10', 'fa:16:3e:f1:00:10', NS_VM1)
+export const FIP_VM2 = floatingIp('203.0.113.11', 'fa:16:3e:f1:00:11', NS_VM2)
+export const GATEWAY_1: RouterGatewayEntry = { stage: 'router_gateway', router: ROUTER, port: RGW1.key, snat: true, local: true }
+export const GATEWAY_2: RouterGatewayEntry = { stage: 'router_gateway', router: ROUTER_2, port: RGW2.key, snat: false, local: false }
+export const PROV_UPLINK: UplinkEntry = { stage: 'uplink', network: NET_PROV, ofport: PROV_UPLINK_OFPORT, vlan: PROV_VLAN }
+
+function northSouthEntries(): Entry[] {
+  const e: Entry[] = []
+  const local = [NS_VM1, NS_VM2, NS_VM5, NS_VMB1, VMC1, P400]
+  const known = [...local, NS_VM3, R400]
+  e.push({ stage: 'uplink', network: NET_EXT, ofport: EXT_UPLINK_OFPORT }, PROV_UPLINK)
+  for (const h of local) {
+    e.push({ stage: 'classify', in_port: h.ofport as number, network: h.network, port: h.key })
+    e.push({ stage: 'port_sec', port: h.key, mac: h.mac.toString(), ips: [`${h.ip4.toString()}/32`, ...(h.ip6 ? [`${h.ip6.toString()}/128`] : [])] })
+    e.push({ stage: 'egress', port: h.key, local: h.ofport })
+  }
+  e.push({ stage: 'classify', tunnel_key: NET_A, network: NET_A }, { stage: 'classify', tunnel_key: NET_B, network: NET_B })
+  e.push({ stage: 'egress', port: NS_VM3.key, remote: NS_VM3.remote?.toString() }, { stage: 'egress', port: R400.key, uplink: true })
+  for (const h of known) {
+    for (const ip of [h.ip4, h.ip6]) if (ip) e.push({ stage: 'arp_nd', network: h.network, ip: ip.toString(), mac: h.mac.toString() })
+    e.push({ stage: 'l2', network: h.network, mac: h.mac.toString(), port: h.key })
+  }
+  for (const h of [...known, UPSTREAM, EXT_HOST, PROV_OUTSIDE]) {
+    for (const ip of [h.ip4, h.ip6]) if (ip) e.push({ stage: 'nexthop', network: h.network, ip: ip.toString(), mac: h.mac.toString() })
+  }
+  // Router 2's gateway IP has no arp_nd here: this is not its gateway chassis.
+  for (const rp of [NS_RPA, NS_RPB, RGW1, RPV, RGW2, RPC]) {
+    const prefixes = [rp.prefix4, ...(rp.prefix6 ? [rp.prefix6] : [])]
+    e.push({ stage: 'router_port', port: rp.key, router: rp.router, network: rp.network, mac: rp.mac.toString(), ips: prefixes.map(p => p.toString()) })
+    for (const p of prefixes) {
+      e.push({ stage: 'route', router: rp.router, prefix: `${p.network().toString()}/${p.length}`, port: rp.key })
+      if (rp !== RGW2) e.push({ stage: 'arp_nd', network: rp.network, ip: p.address.toString(), mac: rp.mac.toString() })
+    }
+  }
+  e.push({ stage: 'route', router: ROUTER, prefix: '0.0.0.0/0', port: RGW1.key, nexthop: UPSTREAM.ip4.toString() })
+  e.push({ stage: 'route', router: ROUTER, prefix: '::/0', port: RGW1.key, nexthop: (UPSTREAM.ip6 as Ipv6Address).toString() })
+  e.push({ stage: 'route', router: ROUTER_2, prefix: '0.0.0.0/0', port: RGW2.key, nexthop: UPSTREAM.ip4.toString() })
+  e.push(GATEWAY_1, GATEWAY_2, FIP_VM1.nat, FIP_VM1.arp, FIP_VM2.nat, FIP_VM2.arp, FIP6_VM1.nat, FIP6_VM1.arp)
+  return e
+}
+
+TOPOLOGIES['north-south'] = {
+  description: 'Ways in and out: a flat external network (uplink of50) with router 1\'s local gateway (snat) and ' +
+    'floating IPs for vm1 and vm2, router 2\'s gateway on another chassis (no snat), a VLAN 101 provider network ' +
+    '(uplink of51) with a local port, a remote port reached through the uplink and a router 1 port; net-a/net-b inside.',
+  entries: northSouthEntries(),
 }
