@@ -75,6 +75,12 @@ const command: Command = {
     const external = flags.get('ovsdb')
     const ovs = external === undefined ? new PrivateOvs({ dir: join(dataDir, 'ovs'), netns, log }) : undefined
     await ovs?.ensure()
+    // serve owns its private switch, so it also makes the operator's bridge of each mapping (an empty netdev
+    // bridge: `dragonflow plug --bridge` or ovs-vsctl add the uplink); an external OVS is the operator's to set up
+    for (const bridge of new Set(bridgeMappings?.values() ?? [])) {
+      if (ovs === undefined) break
+      await ovs.vsctl('--may-exist', 'add-br', bridge, '--', 'set', 'Bridge', bridge, 'datapath_type=netdev')
+    }
     // a private OVS that dies (crash, kill) is started again while serve runs; the agent then resyncs
     const stopSupervising = ovs?.supervise()
     const ovsdb = external ?? (ovs as PrivateOvs).dbTarget
