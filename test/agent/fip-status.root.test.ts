@@ -2,21 +2,17 @@
 // claims flows it cannot see), ACTIVE once the chassis hosting its port has committed a bundle with its nat
 // entry, DOWN again after it is disassociated. The external network is a flat provider network mapped on this
 // node (--bridge-mappings physnet1:br-ex), so the node is also a gateway candidate.
-// A todo (reported, not failing) while the compiler does not emit nat entries yet (no bindUplink).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { startOvs } from '../helpers/ovs.js'
 import { api } from '../northbound/helpers/api-process.js'
-import { TopologyCompiler } from '../../agent/compiler/index.js'
 import { startAgent } from '../../cli/commands/agent.js'
 import { startApiServer } from '../../northbound/server.js'
 import { openStore } from '../../store/registry.js'
 
 const skip = process.getuid?.() !== 0 ? 'needs root (private OVS in a network namespace)' : false
-const compilesNat = typeof (new TopologyCompiler({ chassisId: 'probe' }) as unknown as { bindUplink?: unknown }).bindUplink === 'function'
-const todo = compilesNat ? false : 'the compiler does not emit nat entries yet'
 
 async function until<T> (what: string, check: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms
@@ -28,7 +24,7 @@ async function until<T> (what: string, check: () => Promise<T | undefined>, ms =
   }
 }
 
-t.test('a floating IP is DOWN, then ACTIVE once its flows are committed, then DOWN when disassociated', { skip, todo }, async t => {
+t.test('a floating IP is DOWN, then ACTIVE once its flows are committed, then DOWN when disassociated', { skip }, async t => {
   const ovs = await startOvs()
   const dir = mkdtempSync(join(tmpdir(), 'dfe-fip-status-'))
   const store = await openStore({ driver: 'embedded', dir: join(dir, 'store') })
