@@ -167,6 +167,10 @@ export class LocalController extends EventEmitter {
   private readonly uplinkOfports = new Map<string, number>()
   /** ports the store says are administratively down */
   private readonly adminDown = new Set<string>()
+  /** networks with admin_state_up false: their ports compile to nothing and read DOWN */
+  private readonly networksDown = new Set<string>()
+  /** port id -> its network id (for the status of ports on a network set down) */
+  private readonly portNetwork = new Map<string, string>()
   private readonly natStatus: NatStatus
   private timer: NodeJS.Timeout | undefined
   private installing: Promise<void> | undefined
@@ -280,6 +284,16 @@ export class LocalController extends EventEmitter {
     if (COMPILED.has(c.table)) this.applyDelta(this.opts.compiler.applyChange(c))
     if (c.table === TABLES.ports) {
       if (c.value?.admin_state_up === false) this.adminDown.add(c.id); else this.adminDown.delete(c.id)
+      const network = c.value?.network_id
+      if (typeof network === 'string' && c.action !== 'delete') this.portNetwork.set(c.id, network); else this.portNetwork.delete(c.id)
+    }
+    if (c.table === TABLES.networks) {
+      const wasDown = this.networksDown.has(c.id)
+      if (c.action !== 'delete' && c.value?.admin_state_up === false) this.networksDown.add(c.id); else this.networksDown.delete(c.id)
+      // its local ports' status follows the network's admin state
+      if (this.loaded && wasDown !== this.networksDown.has(c.id)) {
+        for (const [port, network] of this.portNetwork) if (network === c.id && this.local.has(port)) this.reportStatus(port)
+      }
     }
     if (STATUS_TABLES.includes(c.table)) this.natStatus.onObject(c.table, c.id, c.action === 'delete' ? undefined : c.value)
   }
@@ -318,7 +332,9 @@ export class LocalController extends EventEmitter {
 
   private portActive (portId: string): boolean {
     const p = this.local.get(portId)
-    return p !== undefined && p.adminUp && this.confirmed.has(portId) && !this.adminDown.has(portId)
+    const network = this.portNetwork.get(portId)
+    return p !== undefined && p.adminUp && this.confirmed.has(portId) && !this.adminDown.has(portId) &&
+      (network === undefined || !this.networksDown.has(network))
   }
 
   private bind (p: LocalPort): void {
@@ -376,10 +392,8 @@ export class LocalController extends EventEmitter {
   }
 
   private reportStatus (portId: string): void {
-    const p = this.local.get(portId)
-    const bound = p !== undefined && p.adminUp && this.confirmed.has(portId)
     this.natStatus.onPort(portId)
-    reportPortStatus(this.opts.store, portId, bound).then(s => {
+    reportPortStatus(this.opts.store, portId, this.portActive(portId)).then(s => {
       if (s !== undefined) this.emit('port-status', portId, s)
     }, (err: Error) => { this.log(`agent: status of port ${portId}: ${err.message}`) })
   }

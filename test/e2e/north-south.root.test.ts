@@ -19,7 +19,7 @@ type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-expl
 const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vSwitch)' : false
 const UPSTREAM = '203.0.113.1'
 
-t.test('floating IPs, router gateway, SNAT off, admin state, with real traffic', { timeout: 300_000, skip }, async t => {
+t.test('floating IPs, router gateway, SNAT off, port and network admin state, with real traffic', { timeout: 300_000, skip }, async t => {
   const tag = process.pid.toString(36)
   const node = await startNode(t, `n${tag}`, ['--bridge-mappings', 'extnet:br-ex'])
   const env = noAuthEnv(node.url)
@@ -116,6 +116,15 @@ t.test('floating IPs, router gateway, SNAT off, admin state, with real traffic',
     await cli('port', 'set', '--enable', w2.id as string)
     t.ok(await until('w2 ACTIVE', async () => (await portStatus(w2.id as string)) === 'ACTIVE', 20_000), 'up again: ACTIVE')
     t.ok(await until('w2 reachable', async () => await tcpProbe(out, fipIp, 5002), 20_000), 'and reached through its floating IP again')
+    await cli('network', 'set', '--disable', 'nsn')
+    t.ok(await until('w1 and w2 DOWN', async () => (await portStatus(w1.id as string)) === 'DOWN' && (await portStatus(w2.id as string)) === 'DOWN', 10_000),
+      'network nsn set down: both of its ports read DOWN')
+    t.ok(await until('w2 unreachable', async () => !(await tcpProbe(out, fipIp, 5002)), 10_000), 'and w2 is no longer reached through its floating IP')
+    t.notOk(await pings(ns.w1, ip('w2'), 2), 'nor does w1 reach w2 on the network')
+    await cli('network', 'set', '--enable', 'nsn')
+    t.ok(await until('w1 and w2 ACTIVE', async () => (await portStatus(w1.id as string)) === 'ACTIVE' && (await portStatus(w2.id as string)) === 'ACTIVE', 20_000),
+      'the network up again: both ACTIVE')
+    t.ok(await until('w2 reachable', async () => await tcpProbe(out, fipIp, 5002), 20_000), 'and w2 is reached through its floating IP again')
     await node.checkFlows(t)
   })
 
