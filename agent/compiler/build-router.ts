@@ -24,6 +24,8 @@ export interface RouterGatewayInput extends RouterInterfaceInput {
   snat: boolean
   /** This chassis is the router's gateway chassis (gateway-chassis.ts). */
   local: boolean
+  /** Not local, SNAT on: the gateway chassis' tunnel endpoint (where port translation happens). */
+  redirect?: string
 }
 
 /** Default route prefixes per IP version. */
@@ -67,7 +69,8 @@ export function buildRouter(router: Router, ifaces: RouterInterfaceInput[], prob
       const prefix = DEFAULT_ROUTE[subnet.ip_version === 6 ? 6 : 4]
       if (!routes.has(prefix)) routes.set(prefix, { stage: 'route', router: router.key, prefix, port: gateway.port.key, nexthop: formatAddr(via) })
     }
-    out.push({ stage: 'router_gateway', router: router.key, port: gateway.port.key, snat: gateway.snat, local: gateway.local })
+    out.push({ stage: 'router_gateway', router: router.key, port: gateway.port.key, snat: gateway.snat, local: gateway.local,
+      ...(gateway.redirect !== undefined ? { redirect: gateway.redirect } : {}) })
   }
   for (const r of router.routes ?? []) {
     const prefix = networkPrefix(r.destination)

@@ -54,7 +54,7 @@ export function stateOf(snapshot: ModelSnapshot): ModelState {
 export function compileState(state: ModelState, self: ChassisIdentity): CompileResult {
   const used = new Map<string, number>()
   const remote = new Map<string, number>()
-  const ctx = { state, followed: followedClosure(state), self, acl: { used, remote } }
+  const ctx = { state, followed: followedClosure(state, undefined, self.chassisId), self, acl: { used, remote } }
   const passes = [
     [
       ...[...state.networks.keys()].map(id => unitOf(TABLES.networks, id)),

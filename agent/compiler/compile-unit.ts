@@ -287,7 +287,11 @@ function routerGateway(ctx: UnitContext, router: Router, problems: CompileProble
   for (const s of missing) problems.push({ code: 'parked', object, detail: `gateway port ${port.id} waits for subnet ${s}` })
   const winner = gatewayChassis(router.id, network, state.chassis.values())
   if (winner === undefined) problems.push({ code: 'no_gateway_chassis', object, detail: `no chassis advertises physical network ${providerPhysnet(network) ?? '(any)'} of external network ${network.id}` })
-  return { port, network, subnets, snat: info.enable_snat !== false, local: winner === ctx.self.chassisId }
+  const snat = info.enable_snat !== false
+  const local = winner === ctx.self.chassisId
+  // elsewhere, traffic to be port-translated goes to the gateway chassis through the tunnel
+  const redirect = !local && snat && winner !== undefined ? state.chassis.get(winner)?.tunnel_ip : undefined
+  return { port, network, subnets, snat, local, ...(redirect ? { redirect } : {}) }
 }
 
 /**

@@ -22,9 +22,20 @@ export function physnetsOf(chassis: Chassis): Set<string> {
   return out
 }
 
+/** Weights computed, by router id + chassis id: the choice runs for every router on each closure walk. */
+const weights = new Map<string, number>()
+const MAX_WEIGHTS = 200_000
+
 /** The weight of a chassis for a router: the first 48 bits of sha1(router id, chassis id), exact in a double. */
 function weight(routerId: string, chassisId: string): number {
-  return parseInt(createHash('sha1').update(`${routerId}\0${chassisId}`).digest('hex').slice(0, 12), 16)
+  const pair = `${routerId}\0${chassisId}`
+  let w = weights.get(pair)
+  if (w === undefined) {
+    if (weights.size >= MAX_WEIGHTS) weights.clear()
+    w = parseInt(createHash('sha1').update(pair).digest('hex').slice(0, 12), 16)
+    weights.set(pair, w)
+  }
+  return w
 }
 
 /**

@@ -14,14 +14,14 @@
 import type { Entry } from '../../datapath/host/entries.js'
 import { DEVICE_OWNER_DHCP, DEVICE_OWNER_ROUTER_GW } from '../../model/attributes/ports.js'
 import { TABLES } from '../../model/tables.js'
-import type { Chassis, Port, SecurityGroup } from '../../model/types.js'
+import type { Chassis, Network, Port, SecurityGroup } from '../../model/types.js'
 import type { Change, StoredObject } from '../../store/types.js'
 import { compileState, type CompileResult } from './compile-topology.js'
 import { ACL_MEMBERS_UNIT, type ChassisIdentity, compileUnit, passOf, unitOf, type UnitContext } from './compile-unit.js'
 import { canonical, entryKey } from './entry-key.js'
 import { physnetsOf } from './gateway-chassis.js'
 import { type Followed, followedClosure } from './locality.js'
-import { COMPILED_TABLES, isCompiledTable, ModelState } from './model-state.js'
+import { COMPILED_TABLES, isCompiledTable, ModelState, providerPhysnet } from './model-state.js'
 import type { CompileProblem } from './problems.js'
 import type { EntryDelta, TopologyCompilerApi } from './types.js'
 import { VersionFilter } from './version-filter.js'
@@ -60,7 +60,11 @@ export class TopologyCompiler implements TopologyCompilerApi {
     // Only a router, or a plugged port appearing, going or (never in Neutron) changing network, moves the
     // closure; a plugged port's other changes (its status, say) do not, and cost no closure walk
     const seedsMoved = bound && this.moveSeed(seedBefore, this.state.ports.get(change.id)?.network_id)
-    return this.recompile(dirty, table === TABLES.routers || seedsMoved)
+    // a chassis coming, going or changing its bridge mappings may move a router's gateway chassis to or from here
+    const gatewayMoved = table === TABLES.chassis && gatewayChoiceInputs(old as Chassis | undefined) !== gatewayChoiceInputs(value as Chassis | undefined)
+    // an external network appearing, going or moving to another physical network may make this chassis a router's gateway chassis, or stop it
+    const networkCame = table === TABLES.networks && physnetOrAbsent(old as Network | undefined) !== physnetOrAbsent(value as Network | undefined)
+    return this.recompile(dirty, table === TABLES.routers || seedsMoved || gatewayMoved || networkCame)
   }
 
   bindLocal(portId: string, ofport: number | undefined): EntryDelta {
@@ -250,8 +254,8 @@ export class TopologyCompiler implements TopologyCompilerApi {
     for (const c of [before, after]) {
       if (c) for (const host of [c.id, c.hostname]) if (host) for (const p of s.portsBoundTo(host)) dirty.add(unitOf(TABLES.ports, p))
     }
-    const mappings = (c: Chassis | undefined): string | undefined => c && [...physnetsOf(c)].sort().join(',')
-    if (mappings(before) === mappings(after)) return
+    // the gateway chassis choice reads presence and mappings; the redirect of SNAT traffic its tunnel endpoint
+    if (gatewayChoiceInputs(before) === gatewayChoiceInputs(after) && before?.tunnel_ip === after?.tunnel_ip) return
     for (const [id, r] of s.routers) if (r.external_gateway_info?.network_id) dirty.add(unitOf(TABLES.routers, id))
   }
 
@@ -273,7 +277,7 @@ export class TopologyCompiler implements TopologyCompilerApi {
   /** Moves the closure if asked, adds the units whose followed status flipped, recompiles and diffs. */
   private recompile(dirty: Set<string>, closureMoves: boolean): EntryDelta {
     if (closureMoves) {
-      const next = followedClosure(this.state, this.seeds.keys())
+      const next = followedClosure(this.state, this.seeds.keys(), this.self.chassisId)
       const prev = this.followedNow
       for (const id of symmetricDifference(prev.networks, next.networks)) {
         dirty.add(unitOf(TABLES.networks, id))
@@ -368,4 +372,14 @@ function countUses(counts: Map<string, number>, before: string[], after: string[
 
 function symmetricDifference(a: Set<string>, b: Set<string>): string[] {
   return [...[...a].filter(x => !b.has(x)), ...[...b].filter(x => !a.has(x))]
+}
+
+/** What of a network the gateway chassis choice reads: its presence and its physical network. */
+function physnetOrAbsent(n: Network | undefined): string | undefined {
+  return n && (providerPhysnet(n) ?? '')
+}
+
+/** What of a chassis row the gateway chassis choice reads: its presence and its physical networks. */
+function gatewayChoiceInputs(c: Chassis | undefined): string | undefined {
+  return c && [...physnetsOf(c)].sort().join(',')
 }

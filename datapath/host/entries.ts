@@ -161,7 +161,8 @@ export interface NatEntry {
 /**
  * A router's gateway: `port` is its router port on the external network (it also has a router_port entry).
  * `snat`: Neutron's enable_snat. `local`: this chassis is the router's gateway chassis, which alone answers ARP
- * for the gateway IP and alone accepts frames addressed to the gateway MAC from the physical network.
+ * for the gateway IP, alone accepts frames addressed to the gateway MAC from the physical network, and alone
+ * translates sources without a floating IP to the gateway IP (port translation, with its connection table).
  */
 export interface RouterGatewayEntry {
   stage: 'router_gateway'
@@ -169,6 +170,9 @@ export interface RouterGatewayEntry {
   port: number
   snat: boolean
   local: boolean
+  /** not local, snat on: the gateway chassis' tunnel endpoint (IPv4), where traffic to be port-translated is
+   * sent as it entered the router (BEHAVIOUR.md "SNAT for ports without a floating IP"); absent: no_snat */
+  redirect?: Ip
 }
 
 /**

@@ -226,5 +226,6 @@ function routerGateway(e: RouterGatewayEntry): Uint8Array {
     .u32(u32(e.router, 'router'))
     .u32(u32(e.port, 'port'))
     .u8(flag(e.snat, 'snat')).u8(flag(e.local, 'local'))
+    .raw(e.redirect === undefined ? new Uint8Array(4) : parseIpv4(e.redirect, 'redirect'))
     .finish(ENTRY_ROUTER_GATEWAY)
 }

@@ -35,7 +35,8 @@
 //   UPLINK          network u32 @0, ofport u32 @4, vlan u32 @8 (0 = untagged)
 //   NAT             router u32 @0, network u32 @4, gateway_port u32 @8, mac[6] @12, family u8 @18,
 //                   external_ip[16] @19, internal_ip[16] @35
-//   ROUTER_GATEWAY  router u32 @0, port u32 @4, snat u8 @8, local u8 @9
+//   ROUTER_GATEWAY  router u32 @0, port u32 @4, snat u8 @8, local u8 @9, redirect[4] @10 (0.0.0.0 = none: the
+//                   gateway chassis' tunnel endpoint)
 // A remove carries the same bytes; only the key fields are read.
 
 export const ENTRY_HEADER_BYTES: i32 = 4

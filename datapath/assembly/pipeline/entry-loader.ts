@@ -31,6 +31,7 @@ import {
 } from '../tables/acl-index'
 import { addMember, clearMembers, removeMember } from '../tables/acl-members'
 import { ctReset } from '../tables/conntrack'
+import { snatReset } from '../tables/snat-connections'
 import { lpmClear, lpmInsert, lpmRemove } from '../tables/lpm'
 import { addNat, clearNat, removeNat } from '../tables/nat'
 import { addRouterGateway, clearRouterGateways, removeRouterGateway } from '../tables/router-gateways'
@@ -83,6 +84,7 @@ export function clearEntries(): void {
   clearNat()
   clearRouterGateways()
   ctReset()
+  snatReset()
 }
 
 @inline function found(done: bool): i32 {
@@ -245,8 +247,8 @@ function nat(b: usize, len: i32, add: bool): i32 {
 function routerGateway(b: usize, len: i32, add: bool): i32 {
   if (len < 4) return ENTRY_ERR_TRUNCATED
   if (!add) return found(removeRouterGateway(load<u32>(b)))
-  if (len < 10) return ENTRY_ERR_TRUNCATED
-  addRouterGateway(load<u32>(b), load<u32>(b, 4), load<u8>(b, 8) != 0, load<u8>(b, 9) != 0)
+  if (len < 14) return ENTRY_ERR_TRUNCATED
+  addRouterGateway(load<u32>(b), load<u32>(b, 4), load<u8>(b, 8) != 0, load<u8>(b, 9) != 0, load<u32>(b, 10))
   return ENTRY_OK
 }
 
