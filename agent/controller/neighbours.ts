@@ -6,8 +6,9 @@
 //   punt_neighbour (ARP reply / NA to a router port MAC) --> learn (network, ip) -> mac if it was asked for or is
 //     already learned --> a `nexthop` entry through the controller's entry path --> the waiting frame replayed
 //
-// Learned entries age out AGE_MS after they were learned or last refreshed (a reply to a later request); the
-// next miss after that resolves again. A compiled nexthop entry always wins: none is learned over one, and a
+// A learned entry is asked again every REFRESH_MS (as a host re-confirms a neighbour's reachability): an answer
+// refreshes it, or moves it to the MAC that answers now (a VIP whose VRRP master changed). It ages out AGE_MS
+// after the last answer; the next miss after that resolves again. A compiled nexthop entry always wins: none is learned over one, and a
 // learned one the compiler later names is forgotten (the datapath's and the switch's key is (network, ip), so
 // removing the learned one then would remove the compiled one).
 import type { DatapathApi, NexthopEntry, PacketInResult, RouterPortEntry } from '../../datapath/host/index.js'
@@ -19,6 +20,8 @@ import type { EntryDelta } from '../compiler/types.js'
 import type { OfConnection, PacketIn, PacketOut } from '../openflow/index.js'
 
 export const AGE_MS = 300_000
+/** A learned entry older than this (since its last answer) is asked again at the next sweep. */
+export const REFRESH_MS = 15_000
 /** At most one request per next hop in this interval. */
 export const REQUEST_INTERVAL_MS = 1000
 export const MAX_PENDING = 1024
@@ -47,6 +50,8 @@ export interface NeighbourStats {
   dropped: number
   /** misses the resolver could not turn into a request (no out router port address of the family) */
   unresolvable: number
+  /** refresh requests that could not be sent (the switch connection they were learned on is gone) */
+  sendFailed: number
 }
 
 /** The next hop a routed frame missed and the router port that asks for it. */
@@ -61,19 +66,19 @@ export interface NextHop {
 export interface Waiting { conn: OfConnection, inPort: number, frame: Uint8Array }
 
 interface Pending { hop: NextHop, since: number, askedAt: number, waiting?: Waiting }
-interface Learned { entry: NexthopEntry, routerMac: string, at: number }
+interface Learned { entry: NexthopEntry, routerMac: string, at: number, hop?: NextHop, conn?: OfConnection, askedAt?: number }
 
 const keyOf = (network: number, ip: string): string => `${network}|${ip}`
 /** one text per address (an IPv6 address has many spellings) */
 const canonicalIp = (ip: string): string => parseIp(ip).toString()
 
-export interface NeighbourTableOptions { maxPending?: number, intervalMs?: number, ageMs?: number, pendingMs?: number }
+export interface NeighbourTableOptions { maxPending?: number, intervalMs?: number, ageMs?: number, pendingMs?: number, refreshMs?: number }
 
 /** The resolver's state machine, clock given by the caller (tested alone). */
 export class NeighbourTable {
   private readonly pending = new Map<string, Pending>()
   private readonly learned = new Map<string, Learned>()
-  readonly counts = { requests: 0, rateLimited: 0, repliesLearned: 0, unsolicited: 0, compiledWins: 0, superseded: 0, expired: 0, dropped: 0, unresolvable: 0 }
+  readonly counts = { requests: 0, rateLimited: 0, repliesLearned: 0, unsolicited: 0, compiledWins: 0, superseded: 0, expired: 0, dropped: 0, unresolvable: 0, sendFailed: 0 }
 
   constructor (private readonly opts: NeighbourTableOptions = {}) {}
 
@@ -116,7 +121,9 @@ export class NeighbourTable {
     this.pending.delete(k)
     if (compiled(network, addr)) { this.counts.compiledWins++; return undefined }
     const entry: NexthopEntry = { stage: 'nexthop', network, ip: addr, mac: mac.toLowerCase() }
-    this.learned.set(k, { entry, routerMac, at: now })
+    const hop = p?.hop ?? l?.hop
+    const conn = p?.waiting?.conn ?? l?.conn
+    this.learned.set(k, { entry, routerMac, at: now, ...(hop !== undefined ? { hop } : {}), ...(conn !== undefined ? { conn } : {}) })
     this.counts.repliesLearned++
     return p?.waiting !== undefined ? { entry, waiting: p.waiting } : { entry }
   }
@@ -151,6 +158,20 @@ export class NeighbourTable {
       this.counts.dropped++
     }
     return gone
+  }
+
+  /** Learned entries due to be asked again (not answered for REFRESH_MS, not asked in the last interval). */
+  refreshDue (now: number): { hop: NextHop, conn: OfConnection }[] {
+    const out: { hop: NextHop, conn: OfConnection }[] = []
+    for (const l of this.learned.values()) {
+      if (l.hop === undefined || l.conn === undefined) continue
+      if (now - l.at < (this.opts.refreshMs ?? REFRESH_MS)) continue
+      if (l.askedAt !== undefined && now - l.askedAt < (this.opts.refreshMs ?? REFRESH_MS)) continue
+      l.askedAt = now
+      this.counts.requests++
+      out.push({ hop: l.hop, conn: l.conn })
+    }
+    return out
   }
 
   entries (): NexthopEntry[] { return [...this.learned.values()].map(l => l.entry) }
@@ -318,10 +339,15 @@ export class NeighbourResolver {
     return out
   }
 
-  /** Age: remove what expired (entry and flows). */
+  /** Age: remove what expired (entry and flows); ask again for learned entries due a refresh. */
   sweep (): void {
-    const gone = this.table.expire(this.now())
+    const now = this.now()
+    const gone = this.table.expire(now)
     if (gone.length > 0) this.opts.apply({ added: [], removed: gone })
+    for (const { hop, conn } of this.table.refreshDue(now)) {
+      // the connection of the miss that first asked: after a switch reconnect it is gone, and the entry ages out
+      try { for (const p of this.opts.flood(hop.network, requestFrame(hop))) conn.send(p) } catch { this.table.counts.sendFailed++ }
+    }
   }
 
   private schedule (): void {

@@ -43,6 +43,24 @@ t.test('unsolicited replies are not learned; a learned entry is refreshed by a r
   t.match(nt.stats(), { expired: 1, learned: 0 })
 })
 
+t.test('a learned entry is asked again every 15 s; an answer from another MAC moves it (VRRP failover)', async t => {
+  const nt = new NeighbourTable()
+  const w = wait(1)
+  nt.miss(hop('10.0.2.70'), w, 0)
+  nt.reply(RP, '10.0.2.70', 'aa:bb:cc:00:00:70', 100, never)
+  t.same(nt.refreshDue(14_000), [], 'answered 13.9 s ago: not due')
+  const due = nt.refreshDue(15_100)
+  t.equal(due.length, 1, 'due 15 s after the answer')
+  t.same(due[0]?.hop, hop('10.0.2.70'), 'asked from the same router port')
+  t.equal(due[0]?.conn, w.conn, 'on the connection of the miss that first asked')
+  t.same(nt.refreshDue(20_000), [], 'asked once per refresh interval')
+  const moved = nt.reply(RP, '10.0.2.70', 'aa:bb:cc:00:00:71', 20_100, never)
+  t.equal(moved?.entry.mac, 'aa:bb:cc:00:00:71', 'the new master\'s answer moves the entry')
+  t.same(nt.refreshDue(30_000), [], 'and refreshes it')
+  t.equal(nt.refreshDue(35_200).length, 1, 'due again 15 s after that answer')
+  t.same(nt.expire(20_100 + 300_000).map(e => e.ip), ['10.0.2.70'], 'nobody answers: it ages out 300 s after the last answer')
+})
+
 t.test('a compiled entry wins; forget drops a learned one without removing', async t => {
   const nt = new NeighbourTable()
   nt.miss(hop('10.0.2.70'), wait(1), 0)
