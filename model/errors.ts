@@ -75,6 +75,8 @@ export const ERRORS = {
   SubnetAllocationError: { status: 409, message: 'Failed to allocate subnet: {reason}.' },
   TagLimitExceeded: { status: 400, message: 'Invalid input for operation: Exceeded maximum amount of tags ({limit}).' },
   Keystone409: { status: 409, message: '{detail}' },
+  // 413 (webob's HTTPRequestEntityTooLarge, as Neutron's API answers an oversized body)
+  HTTPRequestEntityTooLarge: { status: 413, message: 'Request is too large: the body may be at most {limit} bytes.' },
   // 5xx
   ServiceUnavailable: { status: 503, message: 'The store is not available: {detail}' },
   InternalError: { status: 500, message: 'Request Failed: internal server error while processing your request.' },
@@ -92,8 +94,18 @@ export class ApiError extends Error {
   }
 }
 
+/** Values longer than this are cut in messages (a 1 MiB name is not echoed back). */
+const MAX_PARAM_CHARS = 512
+
+/** `text` cut in the middle when too long: the head and the tail (where a reason often is) stay. */
+export function cutLong(text: string, max = MAX_PARAM_CHARS): string {
+  if (text.length <= max) return text
+  const tail = Math.floor(max / 4)
+  return `${text.slice(0, max - tail)}... (${text.length - max} characters cut) ...${text.slice(text.length - tail)}`
+}
+
 function render(template: string, params: Record<string, unknown>): string {
-  return template.replace(/\{(\w+)\}/g, (_, k: string) => (k in params ? String(params[k]) : `{${k}}`))
+  return template.replace(/\{(\w+)\}/g, (_, k: string) => (k in params ? cutLong(String(params[k])) : `{${k}}`))
 }
 
 /** 400 with the attribute named, in Neutron's words. */

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { ApiError } from '../model/errors.js'
+import { ApiError, cutLong } from '../model/errors.js'
 import { StoreError, type Store } from '../store/types.js'
 import { type AuthMode, type AuthOptions, authenticate } from './auth.js'
 import { Db, mapStoreError } from './db.js'
@@ -39,13 +39,21 @@ export interface ApiServer {
   close(): Promise<void>
 }
 
+/** A body over MAX_BODY: 413 (Content-Length says so before a byte is read, or the stream passes it). The rest
+ * of the body is drained unread and the connection closed after the answer, so the client gets it. */
+class BodyTooLarge extends ApiError {
+  constructor() { super('HTTPRequestEntityTooLarge', { limit: MAX_BODY }) }
+}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'])
+    if (Number.isFinite(declared) && declared > MAX_BODY) { req.resume(); reject(new BodyTooLarge()); return }
     const chunks: Buffer[] = []
     let size = 0
     req.on('data', (c: Buffer) => {
       size += c.length
-      if (size > MAX_BODY) { reject(new ApiError('HTTPBadRequest', { detail: 'Request body too large' })); req.destroy(); return }
+      if (size > MAX_BODY) { req.removeAllListeners('data'); req.resume(); reject(new BodyTooLarge()); return }
       chunks.push(c)
     })
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
@@ -77,11 +85,11 @@ function neutronError(e: ApiError): Reply {
   return { status: e.status, body: { NeutronError: { type: e.type, message: e.message, detail: '' } } }
 }
 
-const TITLES: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 500: 'Internal Server Error', 503: 'Service Unavailable' }
+const TITLES: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Request Entity Too Large', 500: 'Internal Server Error', 503: 'Service Unavailable' }
 
 function keystoneError(e: ApiError): Reply {
   const detail = e.params.detail
-  const message = typeof detail === 'string' && e.type !== 'InvalidInput' ? detail : e.message
+  const message = typeof detail === 'string' && e.type !== 'InvalidInput' ? cutLong(detail) : e.message
   const headers: Record<string, string> | undefined = e.status === 401 ? { 'WWW-Authenticate': 'Keystone uri="/v3"' } : undefined
   return { status: e.status, body: { error: { code: e.status, message, title: TITLES[e.status] ?? 'Error' } }, headers }
 }
@@ -135,6 +143,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     // Clients log this id with errors; it ties a client report to our log line.
     const requestId = `req-${randomUUID()}`
     const headers: Record<string, string | number> = { ...(reply.headers ?? {}), 'Content-Length': Buffer.byteLength(payload), 'X-Openstack-Request-Id': requestId }
+    if (reply.status === 413) headers.Connection = 'close' // the unread rest of the body is not another request
     if (payload) headers['Content-Type'] = 'application/json'
     res.writeHead(reply.status, headers)
     res.end(req.method === 'HEAD' ? undefined : payload)

@@ -67,6 +67,29 @@ t.test('malformed and mistyped requests get 4xx answers', async t => {
   t.notMatch(a.log(), /internal error/, 'no internal error logged')
 })
 
+t.test('a body over the limit gets 413 with a NeutronError; long values are cut in messages', async t => {
+  const a = await startApi({ store: 'embedded', quiet: true })
+  t.teardown(async () => { await a.kill(); removeDir(a.dataDir) })
+  const huge = JSON.stringify({ network: { name: 'x'.repeat(5 * 1024 * 1024) } })
+  const declared = await fetch(`${a.url}/v2.0/networks`, { method: 'POST', body: huge, headers: { 'content-type': 'application/json' } })
+  t.equal(declared.status, 413, 'Content-Length over 4 MiB: 413, answered (not a reset connection)')
+  const body = await declared.json() as { NeutronError: { type: string, message: string } }
+  t.equal(body.NeutronError.type, 'HTTPRequestEntityTooLarge')
+  t.match(body.NeutronError.message, /at most 4194304 bytes/)
+  // chunked (no Content-Length): the limit is found while reading
+  const chunks = new ReadableStream({
+    start (c) { for (let i = 0; i < 6; i++) c.enqueue(new TextEncoder().encode('x'.repeat(1024 * 1024))); c.close() },
+  })
+  const streamed = await fetch(`${a.url}/v2.0/networks`, { method: 'POST', body: chunks, duplex: 'half', headers: { 'content-type': 'application/json' } } as RequestInit)
+  t.equal(streamed.status, 413, 'a chunked body passing 4 MiB: 413 too')
+  const long = await api(a.url, 'POST', '/v2.0/networks', { body: { network: { name: 'y'.repeat(1024 * 1024) } } })
+  t.equal(long.status, 400, 'a 1 MiB name is refused')
+  const message = JSON.stringify(long.body)
+  t.ok(message.length < 4096, `and the error does not echo it back (${message.length} bytes)`)
+  t.match(message, /characters cut/, 'it says the value was cut')
+  t.equal((await api(a.url, 'GET', '/v2.0/networks')).status, 200, 'still serving')
+})
+
 t.test('the command line: usage errors and a config file', async t => {
   const bin = join(REPO, 'bin/dragonflow.js')
   const bad = spawnSync(process.execPath, [bin, 'api', '--store', 'nosuch'], { encoding: 'utf8' })
