@@ -1,8 +1,8 @@
 // Emitter flows (offload/openflow/flow.ts, target-neutral) -> the codec's OFPT_FLOW_MOD parts (agent/openflow).
 // The emitter uses no groups, so there are no GROUP_MODs to encode.
-import type { Action as OfAction, Instruction, Oxm } from '../openflow/index.js'
+import { NX_CT_F_COMMIT, NX_CT_RECIRC_NONE, NX_NAT_F_SRC, NX_NAT_RANGE_IPV4_MIN, type Action as OfAction, type Instruction, type Oxm } from '../openflow/index.js'
 import { OF_FIELDS, type OfFieldName } from '../../offload/openflow/fields.js'
-import type { Action, FieldSlice, Flow, MatchEntry } from '../../offload/openflow/flow.js'
+import type { Action, CtNat, FieldSlice, Flow, MatchEntry } from '../../offload/openflow/flow.js'
 import { NXM_OF, OXM_OF, XXREG2_WORDS, nxmHeader, type WireField } from './field-ids.js'
 
 /** OVS nicira-ext.h: the Nicira vendor id and NXAST_REG_MOVE's subtype; nx_action_reg_move is 24 bytes. */
@@ -96,9 +96,6 @@ function regMove (src: FieldSlice, dst: FieldSlice): OfAction[] {
   })
 }
 
-/** OVS nicira-ext.h: nx_action_conntrack flags and "no recirculation" */
-const NX_CT_F_COMMIT = 1
-const NX_CT_RECIRC_NONE = 0xff
 
 function ctAction (a: Extract<Action, { type: 'NXAST_CT' }>): OfAction {
   const zone = NXM_OF[a.zone.field]
@@ -107,8 +104,16 @@ function ctAction (a: Extract<Action, { type: 'NXAST_CT' }>): OfAction {
   const nBits = a.zone.nBits ?? OF_FIELDS[a.zone.field].bits
   return {
     type: 'NXAST_CT', flags: a.commit ? NX_CT_F_COMMIT : 0, zoneSrc: nxmHeader(zone), zoneOfsNbits: (ofs << 6) | (nBits - 1),
-    recircTable: a.table ?? NX_CT_RECIRC_NONE, alg: 0, actions: encodeActions(a.exec),
+    recircTable: a.table ?? NX_CT_RECIRC_NONE, alg: 0, actions: [...(a.nat !== undefined ? [natAction(a.nat)] : []), ...encodeActions(a.exec)],
   }
+}
+
+/** ct's nat: plain (the connection's own translation), or nat(src=IPv4) for a commit (ovs-actions(7) "ct"). */
+function natAction (nat: CtNat): OfAction {
+  if (nat.srcIpv4 === undefined) return { type: 'NXAST_NAT', flags: 0, rangePresent: 0, params: Buffer.alloc(0) }
+  const ip = Buffer.alloc(4)
+  ip.writeUInt32BE(Number(nat.srcIpv4))
+  return { type: 'NXAST_NAT', flags: NX_NAT_F_SRC, rangePresent: NX_NAT_RANGE_IPV4_MIN, params: ip }
 }
 
 export function encodeActions (actions: readonly Action[]): OfAction[] {

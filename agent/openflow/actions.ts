@@ -16,7 +16,13 @@ export const NXAST_RESUBMIT_TABLE = 14
 /** OVS lib/ofp-actions.c enum ofp_raw_action_type: NX1.0+(34) conjunction, (35) ct, (43) ct_clear */
 export const NXAST_CONJUNCTION = 34
 export const NXAST_CT = 35
+/** (36) nat, nested in ct's actions */
+export const NXAST_NAT = 36
 export const NXAST_CT_CLEAR = 43
+/** nx_action_nat.flags and .range_present (nicira-ext.h) */
+export const NX_NAT_F_SRC = 1 << 0
+export const NX_NAT_F_DST = 1 << 1
+export const NX_NAT_RANGE_IPV4_MIN = 1 << 0
 /** nx_action_conntrack.flags (nicira-ext.h) */
 export const NX_CT_F_COMMIT = 1 << 0
 export const NX_CT_F_FORCE = 1 << 1
@@ -31,6 +37,8 @@ export const NX_ACTION_RESUBMIT_LEN = 16
 export const NX_ACTION_CONJUNCTION_LEN = 16
 /** struct nx_action_conntrack before its nested actions */
 export const NX_ACTION_CONNTRACK_LEN = 24
+/** struct nx_action_nat before its range parameters */
+export const NX_ACTION_NAT_LEN = 16
 /** struct nx_action_header (ct_clear has no body) */
 export const NX_ACTION_HEADER_LEN = 16
 /** OpenFlow 1.0 16-bit OFPP_IN_PORT, which nx_action_resubmit's in_port uses (OVS nicira-ext.h) */
@@ -54,6 +62,11 @@ export type Action =
    * n_bits - 1), recircTable NX_CT_RECIRC_NONE for none, alg 0 for none, then the nested actions (exec)
    */
   | { type: 'NXAST_CT', flags: number, zoneSrc: number, zoneOfsNbits: number, recircTable: number, alg: number, actions: Action[] }
+  /**
+   * nat inside ct: flags NX_NAT_F_*, rangePresent NX_NAT_RANGE_* bits, then the present range parameters in
+   * their order (IPv4 min/max 4 bytes each, IPv6 min/max 16, L4 port min/max 2), kept as bytes
+   */
+  | { type: 'NXAST_NAT', flags: number, rangePresent: number, params: Buffer }
   | { type: 'NXAST_CT_CLEAR' }
   /** any other action, kept as bytes so that decode + encode is the identity */
   | { type: 'unknown', actionType: number, body: Buffer }
@@ -98,6 +111,11 @@ export function encodeAction (w: Writer, a: Action): void {
       w.u16(OFPAT_EXPERIMENTER).u16(0).u32(NX_VENDOR_ID).u16(NXAST_CT).u16(a.flags).u32(a.zoneSrc).u16(a.zoneOfsNbits)
         .u8(a.recircTable).zeros(3).u16(a.alg)
       encodeActions(w, a.actions)
+      w.setU16(start + 2, w.length - start)
+      return
+    case 'NXAST_NAT':
+      w.u16(OFPAT_EXPERIMENTER).u16(0).u32(NX_VENDOR_ID).u16(NXAST_NAT).zeros(2).u16(a.flags).u16(a.rangePresent).bytes(a.params)
+      w.align(8, start)
       w.setU16(start + 2, w.length - start)
       return
     case 'NXAST_CT_CLEAR':
@@ -149,6 +167,16 @@ export function decodeAction (r: Reader): Action {
         if (pad.some(x => x !== 0)) break
         return { type: 'NXAST_CT', flags, zoneSrc, zoneOfsNbits, recircTable, alg, actions: decodeActions(b) }
       }
+      if (subtype === NXAST_NAT && len >= NX_ACTION_NAT_LEN) {
+        const pad = b.bytes(2, 'nx_action_nat.pad')
+        const flags = b.u16(); const rangePresent = b.u16()
+        const params = Buffer.from(b.bytes(natParamBytes(rangePresent), 'nx_action_nat range'))
+        // a re-encode pads with zeros: anything else after the parameters stays bytes
+        if (pad.every(x => x === 0) && b.bytes(b.remaining, 'nx_action_nat.pad').every(x => x === 0)) {
+          return { type: 'NXAST_NAT', flags, rangePresent, params }
+        }
+        break
+      }
       if (subtype === NXAST_CT_CLEAR && len === NX_ACTION_HEADER_LEN && b.bytes(6, 'nx_action_header.pad').every(x => x === 0)) {
         return { type: 'NXAST_CT_CLEAR' }
       }
@@ -156,6 +184,12 @@ export function decodeAction (r: Reader): Action {
     }
   }
   return { type: 'unknown', actionType: type, body: Buffer.from(r.buf.subarray(bodyAt, bodyAt + len - 4)) }
+}
+
+/** Bytes of the range parameters nx_action_nat carries for `present` (NX_NAT_RANGE_* bits, in order). */
+function natParamBytes (present: number): number {
+  const sizes = [4, 4, 16, 16, 2, 2]
+  return sizes.reduce((n, size, bit) => n + ((present & (1 << bit)) !== 0 ? size : 0), 0)
 }
 
 export function decodeActions (r: Reader): Action[] {

@@ -11,6 +11,7 @@ export { encodeMessage, decodeMessage, decodeHeader, type OfpHeader } from './co
 export type * from './messages.js'
 export { oxm, oxmValue, matchGet, OXM_FIELDS, type Oxm, type OxmValue } from './oxm.js'
 export type { Action } from './actions.js'
+export { NX_CT_F_COMMIT, NX_CT_RECIRC_NONE, NX_NAT_F_SRC, NX_NAT_RANGE_IPV4_MIN } from './actions.js'
 export type { Instruction } from './instructions.js'
 export type { OfpPort } from './port.js'
 export { flowMod, flowAdd, flowModify, flowDeleteStrict, flowDeleteByCookie, OFP_DEFAULT_PRIORITY, type FlowModOptions } from './messages/flow-mod.js'

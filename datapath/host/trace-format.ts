@@ -6,7 +6,8 @@ import {
   CT_MARK_BLOCKED, CT_STATE_NAMES, TRACE_KIND_ACL, TRACE_KIND_ARP_ND, TRACE_KIND_CLASSIFY, TRACE_KIND_CT,
   TRACE_KIND_DECAP, TRACE_KIND_DHCP, TRACE_KIND_EGRESS, TRACE_KIND_ICMP_ERROR, TRACE_KIND_L2, TRACE_KIND_NAT,
   TRACE_KIND_NEXTHOP, TRACE_KIND_PARSE, TRACE_KIND_PORT_SEC, TRACE_KIND_ROUTE, TRACE_KIND_ROUTER, TRACE_OUTCOME_NAMES,
-  TRACE_SKIP, TRACE_STAGE_DECAP, TRACE_STAGE_PARSE,
+  TRACE_SKIP, TRACE_STAGE_DECAP, TRACE_STAGE_PARSE, TRACE_KIND_SNAT, SNAT_TRACE_NEW, SNAT_TRACE_QUOTED, SNAT_TRACE_REDIRECT,
+  SNAT_TRACE_REPLY, SNAT_TRACE_UNTRANSLATED,
 } from '../spec/trace.js'
 import { REASON_NAMES } from '../spec/verdicts.js'
 import type { TraceStep } from './api.js'
@@ -96,6 +97,9 @@ export function formatStep(raw: Uint8Array): TraceStep {
       if (mac !== '00:00:00:00:00:00') parts.push(`mac ${mac}`)
       break
     }
+    case TRACE_KIND_SNAT:
+      parts.push(`router ${a}`, formatSnat(b, c, ip))
+      break
   }
   if (reason !== 0) parts.push(REASON_NAMES[reason] ?? `reason ${reason}`)
   return {
@@ -103,4 +107,15 @@ export function formatStep(raw: Uint8Array): TraceStep {
     outcome: TRACE_OUTCOME_NAMES[view.getUint8(1)] ?? 'unknown',
     detail: parts.filter(p => p !== '').join(', '),
   }
+}
+
+/** A port-translation step (TRACE_KIND_SNAT) in words. */
+function formatSnat(port: number, bits: number, ip: string): string {
+  if ((bits & SNAT_TRACE_REDIRECT) !== 0) return `from router port ${port}, redirected to the gateway chassis${ip ? ` ${ip}` : ' (none known)'}`
+  if ((bits & SNAT_TRACE_UNTRANSLATED) !== 0) return `${ip} left untranslated (IPv6)`
+  if ((bits & SNAT_TRACE_REPLY) !== 0) {
+    return `reply translated back to ${ip} port ${port}${(bits & SNAT_TRACE_QUOTED) !== 0 ? ', ICMP error quote translated back' : ''}`
+  }
+  if (ip === '') return 'not translated'
+  return `source translated to ${ip} port ${port}${(bits & SNAT_TRACE_NEW) !== 0 ? ', new connection' : ''}`
 }

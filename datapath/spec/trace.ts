@@ -71,3 +71,19 @@ export const CT_MARK_BLOCKED: i32 = 1
  * / 3 both, c = 1 when an ICMP error's quoted header was rewritten too; addr/family = the address written (the
  * destination for lr_in_dnat, the source for lr_out_snat); mac = the MAC written (eth_dst / eth_src), if any. */
 export const TRACE_KIND_NAT: i32 = 15
+/** SNAT with port translation (lr_out_snat, lr_in_dnat) and the redirect to the gateway chassis (lr_in_ip_route):
+ * a = router, b = the port written (lr_out_snat: the translated source port / echo id; lr_in_dnat: the original
+ * one restored; lr_in_ip_route: the ingress router port), c = SNAT_TRACE_* bits; addr/family = the address
+ * written (lr_out_snat: the gateway IP; lr_in_dnat: the inside address; redirect: the gateway chassis' tunnel
+ * endpoint; untranslated: the source). */
+export const TRACE_KIND_SNAT: i32 = 16
+/** a connection was recorded by this packet */
+export const SNAT_TRACE_NEW: i32 = 1
+/** a reply (or ICMP error) from outside translated back to the inside address */
+export const SNAT_TRACE_REPLY: i32 = 2
+/** an ICMP error's quoted packet was translated back too */
+export const SNAT_TRACE_QUOTED: i32 = 4
+/** sent unchanged to the gateway chassis (verdict tunnel) */
+export const SNAT_TRACE_REDIRECT: i32 = 8
+/** IPv6: left untranslated (Neutron routes IPv6 without NAT) */
+export const SNAT_TRACE_UNTRANSLATED: i32 = 16

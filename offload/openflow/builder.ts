@@ -248,6 +248,13 @@ export const act = {
   /** ct(commit,zone=reg0[0..15],exec(set_field:<mark>->ct_mark)): commit the connection with this mark */
   ctCommit: (mark: number): Action =>
     ({ type: 'NXAST_CT', commit: true, zone: CT_ZONE, exec: [{ type: 'OFPAT_SET_FIELD', field: 'ct_mark', value: BigInt(mark >>> 0) }] }),
+  /** ct(table=<stage>,zone=reg0[0..15],nat): look up the network's zone and apply the connection's translation
+   * (a reply gets the reverse one), go on in `stageId` (a next stage) */
+  ctNatLookup: (stageId: number): Action =>
+    ({ type: 'NXAST_CT', commit: false, zone: CT_ZONE, table: OF_TABLE_BASE + stageId, exec: [], nat: {} }),
+  /** ct(commit,zone=reg0[0..15],nat(src=<ip>)): commit the connection with its source translated to `ip` */
+  ctCommitSnat: (ip: Ipv4Address): Action =>
+    ({ type: 'NXAST_CT', commit: true, zone: CT_ZONE, exec: [], nat: { srcIpv4: ip.value } }),
   /** conjunction(id, clause/nClauses) */
   conjunction: (id: number, clause: number, nClauses: number): Action => ({ type: 'NXAST_CONJUNCTION', id, clause, nClauses }),
 }

@@ -15,8 +15,13 @@
 //                                                                            (replies tagged with its VLAN)
 //   <egress key>, uplink  the port's uplink flows (the uplink of each of     the entry, the uplinks and the l2 /
 //                         its networks)                                      classify entries of its port
-//   <nat key>             its DNAT flows (x the router's ports) and SNAT     the entry, a router_port of its router
-//   <router_gateway key>  no_snat, gateway_elsewhere (its router port)       the entry, a router_port of its router
+//   router/<router>       (also: its routes out of the gateway, split by     (also: the router's router_gateway)
+//                         FLAG_SNAT_EXEMPT where port translation runs
+//                         on another chassis)
+//   <nat key>             its DNAT flows (x the router's ports) and SNAT     the entry, a router_port of its router,
+//                         flows, its redirect exemption (x inside ports)     the router's router_gateway
+//   <router_gateway key>  no_snat, gateway_elsewhere (its router port),      the entry, a router_port of its router
+//                         port translation (ct nat) on the gateway chassis
 //   <router_port key>     its punt_neighbour flows                           the entry
 //   fixed                 nothing (misses, the pipeline entry flow)          the options (tunnel port, l3 mode)
 //   <acl_port key>        the port's ct lookups, clause 1 of its groups'     the entry; a rule of one of its groups
@@ -77,6 +82,8 @@ export function groupUnitsOf (c: Context, e: Entry): UnitId[] {
       ...[...new Set(c.routerPortsOn(e.network).map(rp => rp.router))].map(r => ROUTER + String(r))]
     case 'router_port': return [ROUTER + String(e.router), ...c.nexthopKeysOn(e.network), ...c.natKeysOf(e.router), ...c.gatewayKeysOf(e.router)]
     case 'route': return [ROUTER + String(e.router)]
+    // the router's routes out of the gateway (redirected or not) and its floating IPs' redirect exemptions
+    case 'router_gateway': return [ROUTER + String(e.router), ...c.natKeysOf(e.router)]
     // called after an add and before a remove: a count of 1 is the first port coming or the last going
     case 'acl_port': return c.acl.portCount === 1 ? [ACL] : []
     // a rule's own units, and those of other groups' rules carrying its key (their conjunction id changes)

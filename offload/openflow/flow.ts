@@ -40,9 +40,17 @@ export type Action =
    * `table` the packet is recirculated into that table with its ct_* fields filled in; without, this flow's
    * actions go on and the packet's own ct_* fields stay what they were.
    */
-  | { type: 'NXAST_CT'; commit: boolean; zone: FieldSlice; table?: number; exec: Action[] }
+  | { type: 'NXAST_CT'; commit: boolean; zone: FieldSlice; table?: number; exec: Action[]; nat?: CtNat }
   /** Nicira conjunction(id, clause/nClauses), clause 1-based as ovs-ofctl writes it (ovs-fields(7) conj_id) */
   | { type: 'NXAST_CONJUNCTION'; id: number; clause: number; nClauses: number }
+
+/**
+ * The nat of a ct action (ovs-actions(7) "ct", nested NXAST_NAT): `{}` is plain `nat` (a packet of a
+ * connection that was committed with nat gets that connection's translation, or its reverse for a reply);
+ * `srcIpv4` is nat(src=<address>) for a commit: the source becomes that address, and OVS keeps the source port
+ * unless another connection of the zone already holds the translated tuple (lib/conntrack.c nat_get_unique_tuple).
+ */
+export interface CtNat { srcIpv4?: bigint }
 
 export interface Flow {
   table: number

@@ -22,6 +22,9 @@
 //          +--------------------------------------+-----+-----+
 //          TUN = came in through a tunnel (skip port security and DHCP, BEHAVIOUR.md §2; no flood back to tunnels)
 //          RTD = routed by lr_in_ip_route (lr_in_arp_resolve applies only to routed packets)
+//          bit 2 UPL = came in through an uplink; bit 3 DTG = entered the router through a floating IP's MAC
+//          bit 4 FIP = lr_in_dnat saw a source with a floating IP entering a router whose port-translated traffic
+//                      is redirected to another chassis (lr_in_ip_route sends only sources without it there)
 //   reg7  conntrack looked up: CT_LOOKED_IN (1) when ls_in_ct sent the packet through ct for its source port,
 //         CT_LOOKED_OUT (2) when ls_out_ct did for its destination port (set whole, just before the ct action).
 //         A packet's ct_state outlives the stage that filled it (a stateful source, then a stateless or
@@ -29,7 +32,8 @@
 //         value: ct_state is only believed where this stage looked the packet up. (ct_clear in ls_out_ct would
 //         do the same, at the price of one more action on every packet of every node, ACL or not.)
 //
-// Conntrack (ls_in_ct / ls_out_ct, BEHAVIOUR.md "Security groups"):
+// Conntrack (ls_in_ct / ls_out_ct, BEHAVIOUR.md "Security groups"; lr_out_snat / lr_in_dnat port translation on
+// the gateway chassis, in the gateway network's zone, with no ct_mark: nat-flows.ts):
 //   zone    = reg0[0..15] (the network key's low 16 bits: one zone per network)
 //   ct_mark:
 //           31                                    2     1     0
@@ -142,6 +146,7 @@ export const FLAG_FROM_TUNNEL = 1 << 0
 export const FLAG_ROUTED = 1 << 1
 export const FLAG_FROM_UPLINK = 1 << 2
 export const FLAG_DNAT_TO_GATEWAY = 1 << 3
+export const FLAG_SNAT_EXEMPT = 1 << 4
 
 /** Flag register matches: the named flag set, or clear. */
 export const flagSet = (flag: number): Bits => new Bits(flag, flag)

@@ -32,6 +32,13 @@ export const PRIORITY_BANDS = {
   ROUTE_MISS: { base: 900, width: 1 },
   /** no route, and no ICMP error may be sent about this packet: drop in place (above ROUTE_MISS) */
   ROUTE_MISS_SILENT: { base: 950, width: 1 },
+  /** lr_out_snat: port translation of a source without a floating IP (below the floating IPs' ENTRY flows) */
+  SNAT_TRANSLATE: { base: 800, width: 1 },
+  /** lr_out_snat: a later IPv4 fragment has no port to translate it by: no_snat (above SNAT_TRANSLATE) */
+  SNAT_LATER_FRAGMENT: { base: 850, width: 1 },
+  /** lr_in_dnat: a source with a floating IP is marked, so that it is not redirected to the gateway chassis
+   * (below ENTRY: a hairpin to a floating IP is translated instead) */
+  SNAT_EXEMPT: { base: 700, width: 1 },
   /** exceptions of an entry: hairpin, addresses of the router itself */
   ENTRY_EXCEPTION: { base: 2000, width: 1 },
   /** TTL <= 1 before routing */

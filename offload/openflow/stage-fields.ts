@@ -94,11 +94,13 @@ const EXTRAS: Record<number, [OfFieldName, boolean, string][]> = {
     ['icmp_type', false, 'ICMP errors to a floating IP carry a quoted header to rewrite: the slow path does it'],
     ['icmpv6_type', false, 'ICMPv6 errors to a floating IP carry a quoted header to rewrite: the slow path does it'],
     ['nw_ttl', false, 'TTL <= 1 enters the router untranslated: the time exceeded quotes the packet as sent (RFC 5508 4.2)'],
+    [REG_FLAGS, true, 'only a local port\'s source with a floating IP is marked exempt from the gateway redirect (BEHAVIOUR.md "SNAT for ports without a floating IP")'],
   ],
   [STAGE_SNAT]: [
     [REG_FLAGS, true, 'only routed packets leave through a gateway port'],
     ['icmp_type', false, 'ICMP errors from a fixed IP carry a quoted header to rewrite: the slow path does it'],
     ['icmpv6_type', false, 'ICMPv6 errors from a fixed IP carry a quoted header to rewrite: the slow path does it'],
+    ['nw_frag', true, 'a later IPv4 fragment has no port to translate it by: no_snat (BEHAVIOUR.md "SNAT for ports without a floating IP")'],
   ],
   [STAGE_EGRESS]: [
     [REG_NETWORK, false, 'a port reached through an uplink leaves through the uplink of the packet\'s network'],

@@ -99,7 +99,8 @@ function renderAction(a: Action): string {
     case 'NXAST_CT': {
       const zone = `zone=NXM_NX_${a.zone.field.toUpperCase()}[${a.zone.ofs ?? 0}..${(a.zone.ofs ?? 0) + (a.zone.nBits ?? OF_FIELDS[a.zone.field].bits) - 1}]`
       const parts = [...(a.commit ? ['commit'] : []), ...(a.table !== undefined ? [`table=${a.table}`] : []), zone,
-        ...(a.exec.length > 0 ? [`exec(${a.exec.map(renderAction).join(',')})`] : [])]
+        ...(a.exec.length > 0 ? [`exec(${a.exec.map(renderAction).join(',')})`] : []),
+        ...(a.nat === undefined ? [] : [a.nat.srcIpv4 === undefined ? 'nat' : `nat(src=${renderValue('nw_src', a.nat.srcIpv4)})`])]
       return `ct(${parts.join(',')})`
     }
     case 'NXAST_CONJUNCTION': return `conjunction(${a.id},${a.clause}/${a.nClauses})`

@@ -19,6 +19,9 @@ const VARIANTS: Entry[] = [
   { stage: 'uplink', network: 300, ofport: 52 },
   { stage: 'uplink', network: 100, ofport: 53, vlan: 7 },
   { stage: 'router_gateway', router: 1, port: 30, snat: false, local: true },
+  // port translation here (ct nat), or redirected to the gateway chassis (BEHAVIOUR.md "SNAT for ports without a floating IP")
+  { stage: 'router_gateway', router: 1, port: 30, snat: true, local: true },
+  { stage: 'router_gateway', router: 1, port: 30, snat: true, local: false, redirect: '192.168.100.7' },
   { stage: 'nat', router: 1, network: 300, gateway_port: 30, mac: 'fa:16:3e:00:00:98', external_ip: '172.24.4.11', internal_ip: '10.0.0.6' },
   { stage: 'egress', port: 2, uplink: true },
   { stage: 'l2', network: 300, mac: 'fa:16:3e:00:00:07', port: 7 },
@@ -85,4 +88,28 @@ t.test('an uplink change re-emits what reads it, not every flow', async t => {
   const c = flows.takeChanges()
   // classify, the flood head, the tagged ARP reply and the tagged router echo: a handful of flows of ~200
   t.ok(c.added + c.deleted > 0 && c.added + c.deleted < 12, `${c.added} added, ${c.deleted} deleted of ${flows.size}`)
+})
+
+t.test('a router_gateway change re-emits only its units: its own flows, its router\'s and its floating IPs\'', async t => {
+  const flows = new DesiredFlows({ l3: 'proactive', tunnelOfport: TUNNEL })
+  flows.applyDelta({ added: base, removed: [] })
+  flows.takeChanges().done(true)
+  const total = flows.size
+  const old = base.find(e => e.stage === 'router_gateway') as Entry
+  const redirected: Entry = { stage: 'router_gateway', router: 1, port: 30, snat: true, local: false, redirect: '192.168.100.7' }
+  flows.applyDelta({ removed: [old], added: [redirected] })
+  const c = flows.takeChanges()
+  // the default route and the external subnet route from the inside port split in two (flag set: routed, clear:
+  // redirected) and the floating IP's exemption: 2 deleted, 5 added; nothing else of ~200 flows moves
+  t.same([c.deleted, c.added], [2, 5], `redirect on: ${c.added} added, ${c.deleted} deleted of ${total}`)
+  c.done(true)
+  const gateway: Entry = { stage: 'router_gateway', router: 1, port: 30, snat: true, local: true }
+  flows.applyDelta({ removed: [redirected], added: [gateway] })
+  const d = flows.takeChanges()
+  // back to plain routes (5 out, 2 in), gateway_elsewhere out, port translation in: 3 SNAT commits, the later
+  // fragment drop, 2 TTL <= 1 passes, the ct(nat) lookups to the gateway IP (TCP, UDP, ICMP) and the echo
+  // request's pass to the router
+  t.same([d.deleted, d.added], [6, 12], `gateway chassis: ${d.added} added, ${d.deleted} deleted`)
+  const full = DesiredFlows.ofFlows(emitOpenFlow([...base.filter(e => e !== old), gateway], { tunnelOfport: TUNNEL }))
+  t.equal(digestBodies(flows.bodies()), digestBodies(full.bodies()), 'equal to a full emit')
 })

@@ -35,10 +35,12 @@ async function datapath(): Promise<Datapath> {
 }
 
 const frame = (dst: string, ...layers: Layer[]): Uint8Array => buildFrame([ethernet({ src: mac(VM), dst: mac(dst) }), ...layers])
-const reason = (dp: Datapath, data: Uint8Array): string => {
-  const v = dp.process([{ in_port: 1, data }])[0]!
+const reason = (dp: Datapath, data: Uint8Array, in_port = 1): string => {
+  const v = dp.process([{ in_port, data }])[0]!
   return v.reason === 'none' ? v.action : v.reason
 }
+/** The tunnel port: an in_port no classify entry names. */
+const TUNNEL_PORT = 99
 
 t.test('IPv4 options: walked inside the IHL', async t => {
   const dp = await datapath()
@@ -102,12 +104,14 @@ t.test('Geneve: options skipped, bad headers refused', async t => {
   const inner: Layer[] = [ethernet({ src: mac('fa:16:3e:00:00:07'), dst: mac(PEER) }), ip4({ src: ipv4('10.0.0.7'), dst: ipv4('10.0.0.6') }), udp({})]
   const outer = (g: Layer, ...rest: Layer[]): Uint8Array => buildFrame([ethernet({ src: mac('02:00:00:00:00:01'), dst: mac('02:00:00:00:00:02') }),
     ip4({ src: ipv4('192.0.2.1'), dst: ipv4('192.0.2.2') }), udp({ sport: 9, dport: 6081 }), g, ...rest])
-  t.equal(reason(dp, outer(geneve({ vni: 9, options: new Uint8Array(8) }), ...inner)), 'output')
-  t.equal(reason(dp, outer(geneve({ vni: 9, optLenWords: 60 }), ...inner)), 'bad_tunnel', 'options past the end')
-  t.equal(reason(dp, outer(geneve({ vni: 9, protocol: 0x0800 }), ...inner)), 'bad_tunnel', 'not an Ethernet payload')
-  t.equal(reason(dp, outer(geneve({ vni: 9 }), { kind: 'raw', bytes: new Uint8Array(6) })), 'truncated', 'inner frame too short')
+  t.equal(reason(dp, outer(geneve({ vni: 9, options: new Uint8Array(8) }), ...inner), TUNNEL_PORT), 'output')
+  t.equal(reason(dp, outer(geneve({ vni: 9, optLenWords: 60 }), ...inner), TUNNEL_PORT), 'bad_tunnel', 'options past the end')
+  t.equal(reason(dp, outer(geneve({ vni: 9, protocol: 0x0800 }), ...inner), TUNNEL_PORT), 'bad_tunnel', 'not an Ethernet payload')
+  t.equal(reason(dp, outer(geneve({ vni: 9 }), { kind: 'raw', bytes: new Uint8Array(6) }), TUNNEL_PORT), 'truncated', 'inner frame too short')
+  // a workload sending Geneve from its own port is switched as the UDP it is: never decapsulated into network 9's
+  t.equal(reason(dp, outer(geneve({ vni: 9, options: new Uint8Array(8) }), ...inner)), 'flood', 'from a local port: not a tunnel')
   const shortHeader = (dport: number): Uint8Array => buildFrame([ethernet({ src: mac('02:00:00:00:00:01'), dst: mac('02:00:00:00:00:02') }),
     ip4({ src: ipv4('192.0.2.1'), dst: ipv4('192.0.2.2') }), udp({ sport: 9, dport }), { kind: 'raw', bytes: Uint8Array.of(8, 0, 0, 0) }])
-  t.equal(reason(dp, shortHeader(4789)), 'bad_tunnel', 'a VXLAN header cut short')
-  t.equal(reason(dp, shortHeader(6081)), 'bad_tunnel', 'a Geneve base header cut short')
+  t.equal(reason(dp, shortHeader(4789), TUNNEL_PORT), 'bad_tunnel', 'a VXLAN header cut short')
+  t.equal(reason(dp, shortHeader(6081), TUNNEL_PORT), 'bad_tunnel', 'a Geneve base header cut short')
 })

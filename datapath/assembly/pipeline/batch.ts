@@ -8,6 +8,7 @@
 // same batch can be run again (benches do).
 import { copyBytes } from '../codec/bytes'
 import { ctSweep } from '../tables/conntrack'
+import { snatSweep } from '../tables/snat-connections'
 import { outputArea, returnList } from './io'
 import { pkt, resetPacket } from './packet'
 import { runPipeline } from './pipeline'
@@ -45,6 +46,7 @@ function readAhead(batch: usize, batchLen: usize, descs: usize, from: usize, to:
 export function processBatch(batch: usize, batchLen: usize, nowMs: f64): usize {
   startTrace(false)
   ctSweep(nowMs)
+  snatSweep(nowMs)
   let count: usize = batchLen >= 4 ? <usize>load<u32>(batch) : 0
   const fit = batchLen >= 4 ? (batchLen - 4) / <usize>BATCH_DESC_BYTES : 0
   if (count > fit) count = fit

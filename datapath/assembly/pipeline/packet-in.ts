@@ -7,6 +7,7 @@
 import { TRACE_MAX_STEPS, TRACE_STEP_BYTES } from '../../spec/trace'
 import { VLAN_TAG_BYTES } from '../codec/ethernet'
 import { ctSweep } from '../tables/conntrack'
+import { snatSweep } from '../tables/snat-connections'
 import { FRAME_HEADROOM, FRAME_TAILROOM } from './batch'
 import { outputArea, returnList } from './io'
 import { pkt, resetPacket } from './packet'
@@ -35,6 +36,7 @@ export function packetIn(input: usize, inputLen: usize, nowMs: f64, trace: bool)
   pkt.slowPath = true
   pkt.nowMs = nowMs
   ctSweep(nowMs)
+  snatSweep(nowMs)
   startTrace(trace)
   runPipeline()
   writeVerdictRecord(out, out)

@@ -4,7 +4,7 @@ import { TRACE_DROP, TRACE_HIT, TRACE_KIND_DECAP, TRACE_KIND_PARSE, TRACE_STAGE_
 import { REASON_NONE, VERDICT_DROP, VERDICT_PUNT } from '../../spec/verdicts'
 import { aclFromPort, aclToPort } from '../stages/acl'
 import { arpNdResponder } from '../stages/arp-nd-responder'
-import { classify } from '../stages/classify'
+import { NO_NETWORK, classify, classifyNetwork } from '../stages/classify'
 import { ctFromPort, ctToPort } from '../stages/ct'
 import { dhcpServer } from '../stages/dhcp-server'
 import { dnat } from '../stages/dnat'
@@ -33,8 +33,10 @@ function parse(): bool {
   let reason = parseFrame()
   traceParse(reason)
   if (reason == REASON_NONE && pkt.tunnelKey == 0) {
+    // a frame from a port of the cloud or an uplink is never a tunnel's: a workload (or an outside host) sending
+    // to UDP 4789 / 6081 must not inject frames into a network of its choosing
     const port = tunnelPort()
-    if (port != 0) {
+    if (port != 0 && classifyNetwork(pkt.inPort, pkt.vid) == NO_NETWORK) {
       reason = decapsulate(port)
       step(TRACE_STAGE_DECAP, reason == REASON_NONE ? TRACE_HIT : TRACE_DROP, TRACE_KIND_DECAP, reason,
         pkt.tunnelKey, port, 0)

@@ -14,6 +14,7 @@ import {
 } from '../tables/nat'
 import { RP_MAC, routerPort, routerPortEntryByMac } from '../tables/router-ports'
 import { rewriteAddress, rewriteQuoted } from './nat-rewrite'
+import { translateReply } from './snat-ports'
 
 export const NAT_REWROTE_DST: u32 = 1
 export const NAT_REWROTE_SRC: u32 = 2
@@ -36,6 +37,8 @@ export function dnat(): bool {
   const dst = pkt.l3 + (v4 ? IPV4_DST : IPV6_DST)
   const nat = natByExternal(router, pkt.family, dst)
   // a floating IP's MAC admits only that floating IP: it is the MAC of its port on the external network
+  // Not a floating IP: the gateway IP, for a reply of a connection SNAT translated (snat-ports.ts)?
+  if (nat == 0 && !viaNatMac && translateReply(router, load<u32>(entry))) return false
   if (nat == 0 || (viaNatMac && !macEquals(nat + NAT_MAC, dstMac))) {
     traceAddr(step(STAGE_DNAT, TRACE_MISS, TRACE_KIND_NAT, 0, router, 0, 0), pkt.family, 0, dst)
     return false

@@ -30,6 +30,7 @@ import {
 } from '../tables/router-ports'
 import { GW_LOCAL, GW_PORT, routerGateway } from '../tables/router-gateways'
 import { icmpErrorOrDrop } from './icmp-error'
+import { redirectToGateway } from './snat-ports'
 
 /** The next hop the route chose (16 bytes; IPv4 in the first 4), read by the nexthop stage. */
 export const nexthopAddr: usize = memory.data(16)
@@ -73,6 +74,8 @@ export function l3Route(): bool {
     router, outPort, 0)
   traceAddr(rt, pkt.family, <i32>load<u8>(route + ROUTE_PLEN), route + ROUTE_PREFIX)
   if (!known) return drop(REASON_NO_ROUTE) // a route through a port the node does not know
+  // Out of a gateway whose SNAT runs on another chassis: sent there as it entered the router (TTL untouched).
+  if (redirectToGateway(router, outPort)) return true
   // Forwarding (RFC 1812 5.3.1; RFC 8200 3): TTL / hop limit - 1, the IPv4 checksum updated incrementally.
   store<u8>(ttlAt, <u8>(ttl - 1))
   if (v4) {

@@ -3,7 +3,7 @@
 // (RFC 1624); a zero UDP checksum means "none" and stays zero. ICMP errors also get the quoted header's
 // address rewritten (with the quoted checksums and the ICMP checksum), so the sender recognises its packet.
 import { copy16, equals16, ld16, st16 } from '../codec/bytes'
-import { updateChecksumBytes } from '../codec/checksum'
+import { updateChecksum16, updateChecksumBytes } from '../codec/checksum'
 import { ICMPV6_ERROR_MAX, ICMP_CHECKSUM, ICMP_HEADER_BYTES, ICMP_TYPE, isIcmpError } from '../codec/icmp'
 import {
   IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPV4_CHECKSUM, IPV4_DST, IPV4_FLAGS_FRAG,
@@ -110,4 +110,37 @@ export function rewriteQuoted(source: bool, from: usize, to: usize): bool {
   st16(icmpSum, updateChecksumBytes(ld16(icmpSum), field, to, bytes))
   memory.copy(field, to, <usize>bytes)
   return true
+}
+
+/**
+ * Sets the 16-bit field at `field` (a port, an ICMP echo identifier) to `value`, updating the checksum at
+ * `sumAt` (0: none) incrementally (RFC 1624); `udp`: a zero checksum is "none" and stays zero (RFC 768).
+ */
+export function rewrite16(field: usize, value: u32, sumAt: usize, udp: bool): void {
+  const old = ld16(field)
+  if (sumAt != 0 && !(udp && ld16(sumAt) == 0)) {
+    let c = updateChecksum16(ld16(sumAt), old, value)
+    if (c == 0 && udp) c = 0xffff
+    st16(sumAt, c)
+  }
+  st16(field, value)
+}
+
+/**
+ * In an ICMP error, sets the quoted 16-bit field at `field` to `value`: the quoted checksum at `quotedSumAt`
+ * (0: not in the quote) and the ICMP checksum (which covers both words) are updated.
+ */
+export function rewriteQuoted16(field: usize, value: u32, quotedSumAt: usize, udp: bool): void {
+  const icmpSum = pkt.l4 + ICMP_CHECKSUM
+  const old = ld16(field)
+  let sum = updateChecksum16(ld16(icmpSum), old, value)
+  if (quotedSumAt != 0 && !(udp && ld16(quotedSumAt) == 0)) {
+    const oldSum = ld16(quotedSumAt)
+    let c = updateChecksum16(oldSum, old, value)
+    if (c == 0 && udp) c = 0xffff
+    st16(quotedSumAt, c)
+    sum = updateChecksum16(sum, oldSum, c)
+  }
+  st16(icmpSum, sum)
+  st16(field, value)
 }

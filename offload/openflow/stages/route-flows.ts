@@ -12,7 +12,7 @@
 import type { RouteEntry, RouterPortEntry } from '../../../datapath/host/entries.js'
 import { STAGE_L3_ROUTE, STAGE_NEXTHOP } from '../../../datapath/spec/stages.js'
 import {
-  REASON_PUNT_ICMP_ERROR, REASON_PUNT_ROUTER_LOCAL, REASON_NO_ROUTE, REASON_TTL_EXPIRED,
+  REASON_NO_SNAT, REASON_PUNT_ICMP_ERROR, REASON_PUNT_ROUTER_LOCAL, REASON_NO_ROUTE, REASON_TTL_EXPIRED,
 } from '../../../datapath/spec/verdicts.js'
 import { FlowBuilder, act } from '../builder.js'
 import {
@@ -21,9 +21,12 @@ import {
   NW_FRAG_LATER,
 } from '../fields.js'
 import type { Action, Flow } from '../flow.js'
-import { FLAG_FROM_UPLINK, FLAG_ROUTED, REG_FLAGS, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6, REG_ROUTER, flagSet } from '../layout.js'
+import {
+  FLAG_FROM_UPLINK, FLAG_ROUTED, FLAG_SNAT_EXEMPT, REG_FLAGS, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6, REG_ROUTER, flagClear, flagSet,
+} from '../layout.js'
 import { Bits, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, MacAddress } from '../values.js'
 import { Context, isV6, key } from './context.js'
+import { snatRedirectOf } from './nat-flows.js'
 
 /** What routing needs per address family: the IPv4 and IPv6 flows differ only in these fields. */
 interface Family {
@@ -181,9 +184,18 @@ function routerPortFlows(c: Context, rp: RouterPortEntry, opts: RouteFlowOptions
       out.push(toRouter(f().priority('ROUTE_MISS').cookie({ reactiveMiss: rp.router }), rp, fam).apply(act.controller()).build())
       continue
     }
+    const redirect = fam === IPV4 ? snatRedirectOf(c, rp.router) : undefined
     for (const [r, outPort] of knownRoutes(ports, routes, rp.router, fam)) {
-      out.push(fam.matchDst(toRouter(f().priority('ROUTE', fam.prefixLength(r.prefix)).cookie({ key: r.router }), rp, fam), r.prefix)
-        .apply(...routeActions(fam, r, outPort)).goto(STAGE_NEXTHOP).build())
+      const route = (): FlowBuilder => fam.matchDst(toRouter(f().priority('ROUTE', fam.prefixLength(r.prefix)).cookie({ key: r.router }), rp, fam), r.prefix)
+      if (redirect === undefined || outPort.port !== redirect.gatewayPort || rp.port === redirect.gatewayPort) {
+        out.push(route().apply(...routeActions(fam, r, outPort)).goto(STAGE_NEXTHOP).build())
+        continue
+      }
+      // out of the gateway, port translation on another chassis: a source with a floating IP (marked by
+      // lr_in_dnat, nat-flows.ts snatExemptFlows) is routed here, any other goes there as it entered the router
+      out.push(route().match(REG_FLAGS, flagSet(FLAG_SNAT_EXEMPT)).apply(...routeActions(fam, r, outPort)).goto(STAGE_NEXTHOP).build())
+      // its cookie names the ingress router port, the port key BEHAVIOUR.md gives the redirect's tunnel verdict
+      out.push(redirectFlow(c, route().cookie({ key: rp.port }).match(REG_FLAGS, flagClear(FLAG_SNAT_EXEMPT)), redirect.redirect))
     }
     // to the router MAC, no route: ICMP destination unreachable from the slow path (BEHAVIOUR.md §7),
     // unless no error may be sent about the packet
@@ -193,6 +205,17 @@ function routerPortFlows(c: Context, rp: RouterPortEntry, opts: RouteFlowOptions
     out.push(toRouter(f().priority('ROUTE_MISS').cookie({ reason: REASON_PUNT_ICMP_ERROR }), rp, fam).apply(act.controller()).build())
   }
   return out
+}
+
+/**
+ * The frame unchanged (eth_dst still the router port's MAC, TTL not decremented) to the gateway chassis, as
+ * ls_out_dispatch sends to a remote port: tunnel key = the frame's network (reg0 before routing), outer
+ * destination = the gateway chassis. With no tunnel port here it cannot go: no_snat.
+ */
+function redirectFlow(c: Context, b: FlowBuilder, to: string): Flow {
+  if (c.tunnelOfport === undefined) return b.cookie({ reason: REASON_NO_SNAT }).build()
+  return b.apply(act.move({ field: REG_NETWORK }, { field: 'tun_id', ofs: 0, nBits: 32 }), act.setTunDst(Ipv4Address.parse(to)),
+    act.output(c.tunnelPort(`the gateway chassis ${to}`))).build()
 }
 
 export interface ReactiveQuery {
@@ -224,6 +247,10 @@ export function reactiveRouteFlow(c: Context, q: ReactiveQuery, generation: numb
   }
   if (best === undefined) return undefined
   const [r, outPort] = best
+  // a route out of a gateway whose port translation runs elsewhere depends on the source (floating IP or not):
+  // an exact match on the destination cannot tell, so such packets stay on the slow path, which redirects them
+  const redirect = fam === IPV4 ? snatRedirectOf(c, rp.router) : undefined
+  if (redirect !== undefined && outPort.port === redirect.gatewayPort && rp.port !== redirect.gatewayPort) return undefined
   return fam.matchDst(toRouter(FlowBuilder.forStage(STAGE_L3_ROUTE, { generation }).priority('ROUTE', fam.bits).cookie({ reactive: rp.router }), rp, fam), q.dst)
     .apply(...routeActions(fam, r, outPort)).goto(STAGE_NEXTHOP).idleTimeout(q.idleTimeout).build()
 }

@@ -5,11 +5,10 @@
 // fragments (later ones carry no L4 header for the pedit/csum pair), and every profile lacking the rewrites.
 import type { NatEntry } from '../../../datapath/host/entries.js'
 import { STAGE_DNAT, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_SNAT } from '../../../datapath/spec/stages.js'
-import { REASON_NO_SNAT } from '../../../datapath/spec/verdicts.js'
 import { ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMP, IP_PROTO_ICMPV6, isV6 } from '../frame-dissector.js'
 import type { FlowerMatch, TcAction } from './flower-rule.js'
 import { type StageEnv, inSoftware } from './emit-tc.js'
-import { drop, goto, trap } from './tc-actions.js'
+import { goto, trap } from './tc-actions.js'
 import type { PathContext, RuleSink } from './tc-context.js'
 import { PRIO } from './tc-prio.js'
 
@@ -71,6 +70,16 @@ export function dnatRules(env: StageEnv, ctx: PathContext, add: RuleSink): void 
       add({ prio: PRIO.ENTRY + 1, match: to, actions: [...rewrite, goto(next)] })
     }
   }
+  // replies of port-translated connections, to a gateway IP of a router whose gateway chassis this is
+  for (const g of env.idx.of('router_gateway').filter(x => x.snat && x.local)) {
+    const rp = env.idx.of('router_port').find(p => p.port === g.port && p.network === ctx.network)
+    for (const cidr of rp?.ips ?? []) {
+      const ip = cidr.split('/')[0] as string
+      if (isV6(ip)) continue
+      add({ prio: PRIO.EXCEPTION, match: { eth_dst: rp?.mac, eth_type: ETH_TYPE_IPV4, dst_ip: host(ip) },
+        actions: [trap('to the gateway IP: replies of port-translated connections, the connection table is in software')] })
+    }
+  }
   add({ prio: PRIO.MISS, match: {}, actions: [goto(next)] })
 }
 
@@ -88,6 +97,9 @@ export function snatRules(env: StageEnv, ctx: PathContext, add: RuleSink): void 
     if (!isV6(n.internal_ip)) add({ prio: PRIO.EXCEPTION, match: { ...from, ip_frag: true }, actions: [trap('an IPv4 fragment from a floating IP: the L4 checksum cannot be fixed per fragment')] })
     add({ prio: PRIO.ENTRY, match: from, actions: [{ kind: 'pedit_ip', field: 'src', ip: n.external_ip }, { kind: 'pedit_eth', field: 'src', mac: n.mac }, goto(next)] })
   }
-  // no floating IP: Neutron's enable_snat false leaves it untranslated; true needs port translation (no_snat)
-  add({ prio: PRIO.MISS, match: {}, actions: [gateway?.snat === true ? drop(REASON_NO_SNAT) : goto(next)] })
+  // no floating IP: Neutron's enable_snat false leaves it untranslated; true: IPv6 still untranslated, IPv4 port
+  // translation (here on the gateway chassis, or redirected to it) needs a connection table that translates:
+  // software (the model has no ct_nat)
+  if (gateway?.snat === true) add({ prio: PRIO.DENY, match: { eth_type: ETH_TYPE_IPV4 }, actions: [trap('SNAT with port translation: the connection table is in software')] })
+  add({ prio: PRIO.MISS, match: {}, actions: [goto(next)] })
 }

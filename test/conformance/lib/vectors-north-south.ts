@@ -11,9 +11,9 @@ import { STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_DNAT, STAGE_EGRESS,
 import type { Expectation, FieldChecks, PacketVector, Vector } from '../vector-format.js'
 import {
   EXT_HOST, EXT_UPLINK_OFPORT, FIP6_VM1, FIP_VM1, FIP_VM2, NET_EXT, NET_PROV, NS_RPA, NS_RPB, NS_VM1, NS_VM2, NS_VM5, NS_VMB1, OUTSIDE_IP, OUTSIDE_IP6, P400,
-  PROV_OUTSIDE, PROV_UPLINK, PROV_UPLINK_OFPORT, PROV_VLAN, R400, RGW1, RGW2, RPV, UPSTREAM, VMC1, RPC, type Gw4Port, type Host,
+  GATEWAY_1, NET_A, PROV_OUTSIDE, PROV_UPLINK, PROV_UPLINK_OFPORT, PROV_VLAN, R400, RGW1, RGW2, RPV, UPSTREAM, VMC1, RPC, type Gw4Port, type Host,
 } from './topologies.js'
-import { drop, exact, fields, flood, frameOf, inPort, layersInput, linkLocalOf, output, punt, stageName, udp6, vector, type VectorSpec }
+import { drop, exact, fields, flood, frameOf, inPort, layersInput, linkLocalOf, output, punt, sequenceBothModes, stageName, udp6, vector, type VectorSpec }
   from './vector-kit.js'
 
 const TOPOLOGY = 'north-south'
@@ -74,6 +74,7 @@ const UNKNOWN_EXT_MAC = mac('fa:16:3e:ee:00:77')
 
 const uplinkIn = 'BEHAVIOUR.md Ways in and out, Uplinks: a frame from the uplink with its VLAN is classified to the network with no source port'
 const dnatBecause = 'BEHAVIOUR.md Ways in and out, lr_in_dnat: destination external -> internal, eth_dst := gateway MAC, then routed (TTL - 1); checksums updated (RFC 1624)'
+const ptBecause = 'BEHAVIOUR.md Ways in and out, SNAT for ports without a floating IP: on the gateway chassis the source becomes the gateway IP, its port kept when free; checksums updated; l2 miss on the external network floods'
 const snatBecause = 'BEHAVIOUR.md Ways in and out, lr_out_snat: out of the gateway port, source internal -> external, eth_src := the nat MAC; checksums updated; l2 miss on the external network floods'
 
 function classifyVectors(): Vector[] {
@@ -276,8 +277,8 @@ function snatVectors(): Vector[] {
     ...nsBoth({ name: 'snat/ipv6-udp-from-vm1', stage, intent: 'vm1\'s IPv6 UDP to the internet leaves from its IPv6 floating IP and that floating IP\'s MAC, via the IPv6 default route.',
       input: layersInput(of(NS_VM1), udp6({ srcMac: NS_VM1.mac, dstMac: NS_RPA.mac, src: FIP6_VM1.internal, dst: OUTSIDE_IP6 })),
       expect: flood(NET_EXT, exact(udp6({ srcMac: FIP6_VM1.mac, dstMac: UPSTREAM.mac, src: FIP6_VM1.external, dst: OUTSIDE_IP6, hopLimit: 63 })), { because: snatBecause }) }),
-    ...nsBoth({ name: 'snat/no-floating-ip-snat-on', stage, intent: 'vm5 has no floating IP and router 1 has snat on: port translation is not implemented, the packet is dropped no_snat.',
-      input: layersInput(of(NS_VM5), out(NS_VM5, udpL4())), expect: drop('no_snat', 'BEHAVIOUR.md Ways in and out, lr_out_snat: snat true and no floating IP -> drop no_snat') }),
+    ...nsBoth({ name: 'snat/no-floating-ip-snat-on', stage, intent: 'vm5 has no floating IP and router 1 (local gateway) has snat on: it leaves from the gateway IP, its source port kept.',
+      input: layersInput(of(NS_VM5), out(NS_VM5, udpL4())), expect: flood(NET_EXT, exact(leaving({ srcMac: RGW1.mac, src: RGW1.ip4, dst: OUTSIDE_IP }, udpL4())), { because: ptBecause }) }),
     ...nsBoth({ name: 'snat/snat-off-router-untranslated', stage, intent: 'Router 2 has snat off: vmc1 leaves through router 2\'s gateway with its fixed IP (routed on any chassis).',
       input: layersInput(of(VMC1), vmc1Out), expect: flood(NET_EXT, exact(leaving({ srcMac: RGW2.mac, src: VMC1.ip4, dst: OUTSIDE_IP }, udpL4())),
         { because: 'BEHAVIOUR.md Ways in and out, lr_out_snat: snat false leaves untranslated; the gateway port is compiled on every chassis' }) }),
@@ -344,21 +345,105 @@ function associationVectors(): Vector[] {
       input: layersInput(ofExt, inFip), expect: flood(NET_EXT, exact(inFip), { because: `${removed}: the MAC enters no router` }) }),
     ns({ name: 'fip-disassociate/via-gateway-mac-unresolved', stage: stageName(STAGE_NEXTHOP), remove: gone, intent: 'After disassociation the old floating IP sent to the gateway MAC is routed back onto the external subnet, where it has no neighbour entry.',
       input: layersInput(ofExt, fromOutside(RGW1.mac, FIP_VM1.external, udpL4())), expect: punt('punt_nexthop_miss', `${removed}: connected route of the external subnet, no nexthop entry`) }),
-    ns({ name: 'fip-disassociate/vm1-leaves-no-snat', stage: stageName(STAGE_SNAT), remove: gone, intent: 'After disassociation vm1 has no floating IP: leaving through the snat gateway is no_snat.',
-      input: layersInput(of(NS_VM1), outOf(NS_VM1)), expect: drop('no_snat', `${removed}; lr_out_snat: snat true, no floating IP`) }),
+    ns({ name: 'fip-disassociate/vm1-leaves-no-snat', stage: stageName(STAGE_SNAT), remove: gone, intent: 'After disassociation vm1 has no floating IP: it leaves through the snat gateway from the gateway IP (port translation).',
+      input: layersInput(of(NS_VM1), outOf(NS_VM1)), expect: flood(NET_EXT, exact(leaving({ srcMac: RGW1.mac, src: RGW1.ip4, dst: OUTSIDE_IP }, udpL4())), { because: `${removed}; ${ptBecause}` }) }),
     ns({ name: 'fip-reassociate/delivered-to-vm5', stage: stageName(STAGE_DNAT), entries: [toVm5], intent: 'The floating IP moved to vm5: inbound traffic now reaches vm5.',
       input: layersInput(ofExt, inFip), expect: output(of(NS_VM5), exact(deliveredTo(NS_VM5, OUTSIDE_IP, udpL4())), { because: dnatBecause }) }),
     ns({ name: 'fip-reassociate/vm5-leaves-from-floating-ip', stage: stageName(STAGE_SNAT), entries: [toVm5], intent: 'After the move vm5 leaves from the floating IP and its MAC.',
       input: layersInput(of(NS_VM5), outOf(NS_VM5)), expect: flood(NET_EXT, exact(leaving({ srcMac: FIP_VM1.mac, src: FIP_VM1.external, dst: OUTSIDE_IP }, udpL4())), { because: snatBecause }) }),
-    ns({ name: 'fip-reassociate/vm1-no-longer-translated', stage: stageName(STAGE_SNAT), entries: [toVm5], intent: 'After the move vm1 has no floating IP any more: no_snat.',
-      input: layersInput(of(NS_VM1), outOf(NS_VM1)), expect: drop('no_snat', 'BEHAVIOUR.md Ways in and out, lr_out_snat: vm1\'s fixed IP is no nat entry\'s internal_ip') }),
+    ns({ name: 'fip-reassociate/vm1-no-longer-translated', stage: stageName(STAGE_SNAT), entries: [toVm5], intent: 'After the move vm1 has no floating IP any more: it leaves from the gateway IP (port translation).',
+      input: layersInput(of(NS_VM1), outOf(NS_VM1)), expect: flood(NET_EXT, exact(leaving({ srcMac: RGW1.mac, src: RGW1.ip4, dst: OUTSIDE_IP }, udpL4())), { because: `BEHAVIOUR.md Ways in and out: vm1\'s fixed IP is no nat entry\'s internal_ip; ${ptBecause}` }) }),
     ns({ name: 'fip-reassociate/arp-still-answered', stage: stageName(STAGE_ARP_ND_RSP), entries: [toVm5], intent: 'The floating IP keeps its MAC when it moves: ARP is still answered with it.',
       input: layersInput(ofExt, arpRequest(up, FIP_VM1.external), { pad: true }), expect: inPort(ofExt, exact(arpReply(up, FIP_VM1.external, FIP_VM1.mac), true), { because: 'BEHAVIOUR.md Ways in and out: the arp_nd entry of the floating IP stays' }) }),
+  ]
+}
+
+/** SNAT with port translation on router 1's gateway chassis (BEHAVIOUR.md "SNAT for ports without a floating IP"). */
+function portTranslationVectors(): Vector[] {
+  const snatStage = stageName(STAGE_SNAT)
+  const dnatStage = stageName(STAGE_DNAT)
+  const routeStage = stageName(STAGE_L3_ROUTE)
+  const back = 'BEHAVIOUR.md Ways in and out, SNAT for ports without a floating IP: lr_in_dnat, a reply to the gateway IP of a recorded connection gets the original source and port back, then is routed inside'
+  const udpTo = (sport: number, dport: number): L4 => [udp({ sport, dport }), raw(DATA)]
+  const gwOut = (l4: L4): Layer[] => leaving({ srcMac: RGW1.mac, src: RGW1.ip4, dst: OUTSIDE_IP }, l4)
+  const toGw = (l4: L4): Layer[] => fromOutside(RGW1.mac, RGW1.ip4, l4)
+  const vmb1Out = (l4: L4): Layer[] => fromInside(NS_VMB1, OUTSIDE_IP, l4, NS_RPB)
+  const REDIRECT = '192.168.100.9'
+  const elsewhere = (redirect?: string): Entry => ({ stage: 'router_gateway', router: GATEWAY_1.router, port: GATEWAY_1.port, snat: true, local: false,
+    ...(redirect !== undefined ? { redirect } : {}) })
+  const vm5Udp = fromInside(NS_VM5, OUTSIDE_IP, udpL4())
+  const sentUdp = gwOut(udpL4())
+  const unreach = (about: Layer[]): L4 => [icmp4({ type: 3, code: 3, rest: new Uint8Array(4), payload: quoted(about) })]
+  // the packet as vm5 sent it after routing (TTL 63), as the translated-back quote shows it
+  const vm5Routed = frame4({ srcMac: RGW1.mac, dstMac: UPSTREAM.mac, src: NS_VM5.ip4, dst: OUTSIDE_IP, ttl: 63 }, udpL4())
+  const gre = [ethernet({ src: NS_VM5.mac, dst: NS_RPA.mac }), ip4({ src: NS_VM5.ip4, dst: OUTSIDE_IP, ttl: 64, id: 0x3039, protocol: 47 }), raw(DATA)]
+  return [
+    ...sequenceBothModes({ name: 'snat-pt/udp-out-and-reply', stage: dnatStage, topology: TOPOLOGY,
+      intent: 'vm5 (no floating IP) sends UDP to the internet from the gateway IP, port kept; the answer to the gateway IP reaches vm5.',
+      steps: [
+        { now_ms: 1000, note: 'out', input: layersInput(of(NS_VM5), vm5Udp), expect: flood(NET_EXT, exact(sentUdp), { because: ptBecause }) },
+        { now_ms: 1001, note: 'reply', input: layersInput(ofExt, toGw(udpTo(9, 40000))),
+          expect: output(of(NS_VM5), exact(deliveredTo(NS_VM5, OUTSIDE_IP, udpTo(9, 40000))), { because: back }) },
+      ] }),
+    ...sequenceBothModes({ name: 'snat-pt/same-port-second-host-gets-next-port', stage: snatStage, topology: TOPOLOGY,
+      intent: 'vmb1 uses vm5\'s source port to the same remote endpoint: it is translated to the next port (40001), and each reply finds its own host.',
+      steps: [
+        { now_ms: 1000, note: 'vm5 out, port kept', input: layersInput(of(NS_VM5), vm5Udp), expect: flood(NET_EXT, exact(sentUdp), { because: ptBecause }) },
+        { now_ms: 1001, note: 'vmb1 out, same port', input: layersInput(of(NS_VMB1), vmb1Out(udpL4())),
+          expect: flood(NET_EXT, exact(gwOut(udpTo(40001, 9))), { because: `${ptBecause}; the port is taken: the next free one after it` }) },
+        { now_ms: 1002, note: 'reply to 40001', input: layersInput(ofExt, toGw(udpTo(9, 40001))),
+          expect: output(of(NS_VMB1), exact(deliveredTo(NS_VMB1, OUTSIDE_IP, udpTo(9, 40000), NS_RPB)), { because: back }) },
+        { now_ms: 1003, note: 'reply to 40000', input: layersInput(ofExt, toGw(udpTo(9, 40000))),
+          expect: output(of(NS_VM5), exact(deliveredTo(NS_VM5, OUTSIDE_IP, udpTo(9, 40000))), { because: back }) },
+      ] }),
+    ...sequenceBothModes({ name: 'snat-pt/tcp-out-and-reply', stage: dnatStage, topology: TOPOLOGY,
+      intent: 'vm5\'s TCP SYN leaves from the gateway IP, the SYN+ACK comes back to vm5; TCP checksums updated both ways.',
+      steps: [
+        { now_ms: 1000, note: 'SYN', input: layersInput(of(NS_VM5), fromInside(NS_VM5, OUTSIDE_IP, tcpL4(TCP_SYN))), expect: flood(NET_EXT, exact(gwOut(tcpL4(TCP_SYN))), { because: ptBecause }) },
+        { now_ms: 1001, note: 'SYN+ACK', input: layersInput(ofExt, toGw([tcp({ sport: 443, dport: 51000, seq: 77, ack: 1001, flags: TCP_SYN_ACK, window: 29200 })])),
+          expect: output(of(NS_VM5), exact(deliveredTo(NS_VM5, OUTSIDE_IP, [tcp({ sport: 443, dport: 51000, seq: 77, ack: 1001, flags: TCP_SYN_ACK, window: 29200 })])), { because: back }) },
+      ] }),
+    ...sequenceBothModes({ name: 'snat-pt/icmp-echo', stage: dnatStage, topology: TOPOLOGY,
+      intent: 'vm5 pings the internet: the echo request leaves from the gateway IP with its identifier kept, the echo reply reaches vm5.',
+      steps: [
+        { now_ms: 1000, note: 'echo request', input: layersInput(of(NS_VM5), fromInside(NS_VM5, OUTSIDE_IP, echoL4())), expect: flood(NET_EXT, exact(gwOut(echoL4())), { because: `${ptBecause}; ICMP: the echo identifier is the port` }) },
+        { now_ms: 1001, note: 'echo reply', input: layersInput(ofExt, toGw(echoL4(true))),
+          expect: output(of(NS_VM5), exact(deliveredTo(NS_VM5, OUTSIDE_IP, echoL4(true))), { because: back }) },
+      ] }),
+    ...sequenceBothModes({ name: 'snat-pt/icmp-error-translated-back', stage: dnatStage, topology: TOPOLOGY,
+      intent: 'A port unreachable from the internet about vm5\'s translated datagram reaches vm5 quoting what vm5 sent (its address and port).',
+      steps: [
+        { now_ms: 1000, note: 'out', input: layersInput(of(NS_VM5), vm5Udp), expect: flood(NET_EXT, exact(sentUdp), { because: ptBecause }) },
+        { now_ms: 1001, note: 'port unreachable', input: layersInput(ofExt, toGw(unreach(sentUdp))),
+          expect: output(of(NS_VM5), exact(deliveredTo(NS_VM5, OUTSIDE_IP, unreach(vm5Routed))),
+            { because: `${back}; an ICMP error about it is translated back, the quoted source and port included (quoted IPv4, UDP and ICMP checksums updated)` }) },
+      ] }),
+    ...nsBoth({ name: 'snat-pt/echo-reply-without-connection-punted', stage: routeStage, intent: 'An echo reply to the gateway IP that answers no recorded connection is the router\'s: punted.',
+      input: layersInput(ofExt, toGw(echoL4(true))), expect: punt('punt_router_local', 'BEHAVIOUR.md Ways in and out, SNAT: anything else to the gateway IP is for the router') }),
+    ...nsBoth({ name: 'snat-pt/other-protocol-no-snat', stage: snatStage, intent: 'GRE from vm5 has no ports to translate by: no_snat.',
+      input: layersInput(of(NS_VM5), gre), expect: drop('no_snat', 'BEHAVIOUR.md Ways in and out, SNAT: other protocols drop no_snat') }),
+    ...nsBoth({ name: 'snat-pt/ipv6-untranslated', stage: snatStage, remove: [FIP6_VM1.nat, FIP6_VM1.arp],
+      intent: 'Without its IPv6 floating IP, vm1\'s IPv6 leaves with its fixed address: IPv6 is never port-translated.',
+      input: layersInput(of(NS_VM1), udp6({ srcMac: NS_VM1.mac, dstMac: NS_RPA.mac, src: FIP6_VM1.internal, dst: OUTSIDE_IP6 })),
+      expect: flood(NET_EXT, exact(udp6({ srcMac: RGW1.mac, dstMac: UPSTREAM.mac, src: FIP6_VM1.internal, dst: OUTSIDE_IP6, hopLimit: 63 })),
+        { because: 'BEHAVIOUR.md Ways in and out, SNAT: with snat true an IPv6 source without a floating IP leaves untranslated' }) }),
+    ...nsBoth({ name: 'snat-pt/redirect-to-gateway-chassis', stage: routeStage, entries: [elsewhere(REDIRECT)],
+      intent: 'Off the gateway chassis, vm5\'s packet out of the gateway goes unchanged to the gateway chassis\' tunnel endpoint.',
+      input: layersInput(of(NS_VM5), vm5Udp),
+      expect: { action: 'tunnel', reason: 'none', remote: REDIRECT, network: NET_A, port: NS_RPA.key, packet: exact(vm5Udp),
+        because: 'BEHAVIOUR.md Ways in and out, SNAT: elsewhere lr_in_ip_route sends the frame as it entered the router (TTL untouched), network = the frame\'s, port = the ingress router port' } }),
+    ns({ name: 'snat-pt/redirect-keeps-floating-ip-distributed', stage: snatStage, entries: [elsewhere(REDIRECT)],
+      intent: 'Off the gateway chassis, vm1 (with a floating IP) is still translated here by its floating IP, not redirected.',
+      input: layersInput(of(NS_VM1), fromInside(NS_VM1, OUTSIDE_IP, udpL4())),
+      expect: flood(NET_EXT, exact(leaving({ srcMac: FIP_VM1.mac, src: FIP_VM1.external, dst: OUTSIDE_IP }, udpL4())), { because: snatBecause }) }),
+    ...nsBoth({ name: 'snat-pt/no-gateway-chassis-no-snat', stage: routeStage, entries: [elsewhere()],
+      intent: 'Off the gateway chassis with no gateway chassis known, vm5\'s packet out of the gateway is dropped no_snat.',
+      input: layersInput(of(NS_VM5), vm5Udp), expect: drop('no_snat', 'BEHAVIOUR.md Ways in and out, SNAT: without redirect, drop no_snat') }),
   ]
 }
 
 /** Every north-south vector; generate.ts files each under the group of its stage. */
 export function northSouthVectors(): Vector[] {
   return [...classifyVectors(), ...dhcpVectors(), ...dispatchVectors(), ...arpVectors(), ...dnatVectors(), ...snatVectors(),
-    ...routeVectors(), ...associationVectors()]
+    ...routeVectors(), ...associationVectors(), ...portTranslationVectors()]
 }
