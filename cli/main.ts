@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Loader> = {
   agent: async () => (await import('./commands/agent.js')).default,
   plug: async () => (await import('./commands/plug.js')).default,
   flows: async () => (await import('./commands/flows.js')).default,
+  status: async () => (await import('./commands/status.js')).default,
   policy: async () => (await import('./commands/policy.js')).default,
 }
 

@@ -25,13 +25,14 @@ import { INSTALLED_ID, MissingBridgeError, OvsdbClient, Vswitch, ensurePatchPort
 import type { DatapathApi, Entry } from '../../datapath/host/index.js'
 import type { UplinkEntry } from '../../datapath/host/entries.js'
 import { TABLES } from '../../model/tables.js'
-import { STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
+import { STAGES, STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
 import type { L3Mode } from '../../offload/openflow/emitter.js'
-import { PROACTIVE_GENERATION } from '../../offload/openflow/layout.js'
+import { PROACTIVE_GENERATION, parseCookie } from '../../offload/openflow/layout.js'
 import type { Context } from '../../offload/openflow/stages/context.js'
 import { planOffload, type Plan } from '../../offload/planner.js'
 import type { Profile } from '../../offload/profile.js'
 import type { Change, PubSub, Store, Unsubscribe } from '../../store/types.js'
+import type { CompileProblem } from '../compiler/problems.js'
 import { advertiseBridgeMappings, registerChassis } from './chassis.js'
 import { NatStatus } from './nat-status.js'
 import { PacketInHost } from './packet-in-host.js'
@@ -77,6 +78,8 @@ export interface LocalControllerOptions {
   controlSocket?: string
   /** --bridge-mappings: physnet -> the operator's bridge; a patch port pair joins each to br-int */
   bridgeMappings?: ReadonlyMap<string, string>
+  /** the store driver's registry name, for `dragonflow status` (default: read off the store's class name) */
+  storeDriver?: string
 }
 
 export interface ControllerStats {
@@ -99,6 +102,48 @@ export interface ControllerStats {
   /** next hops resolved by the slow path (neighbours.ts) */
   neighbours: NeighbourStats
 }
+
+/** One local port as `dragonflow status` shows it. */
+export interface PortStatus {
+  ifaceId: string
+  /** the OVS interface name */
+  name: string
+  ofport: number
+  active: boolean
+  /** why the port is not ACTIVE (absent when it is) */
+  why?: string
+}
+
+/** What the `status` control command answers: everything here is what the controller already holds. */
+export interface NodeStatus {
+  chassis: { id: string, tunnelIp?: string, tunnelType: string, tunnelOfport?: number, profile: string, bridge: string,
+    /** configured --bridge-mappings, and the ofport on br-int of those that work here */
+    bridgeMappings: Record<string, string>, uplinks: Record<string, number> }
+  /** `watch`: the store's change feed is subscribed; `pubsub`: the extra feed's driver (absent: none) */
+  store: { driver: string, watch: boolean, pubsub?: string, changes: number, lastChangeMsAgo?: number }
+  ovsdb: { connected: boolean }
+  switch: { connected: boolean, datapathId?: string, inSync: boolean, installs: number, lastInstall?: ApplyStats, unsolicitedErrors: number }
+  generation: number
+  l3: L3Mode
+  ports: PortStatus[]
+  /** proactive flows on the switch (as far as committed bundles go) per stage name; reactive ones are `reactive.live` */
+  flows: { installed: number, desired: number, perStage: Record<string, number>, reactive: ReactiveStats }
+  problems: { total: number, byCode: Record<string, number>, first: CompileProblem[] }
+  neighbours: NeighbourStats
+  /** packet-ins received and answered, malformed ones and the WASM verdicts per `action/reason` */
+  packetIns: { received: number, answered: number, bad: Record<string, number>, verdicts: Record<string, number> }
+  /** the WASM datapath's counters (it sees the packet-ins only): drops and punts per reason */
+  datapath?: { packets: number, reasons: Record<string, number>, conntrack: { connections: number, limit: number } }
+  plan?: { profile: string, summary: string, rulesOnTarget: number, everyPacketSlowPathShare: number,
+    stages: { stage: string, placement: string, entries: number, rulesOnTarget: number }[] }
+  /** the last error lines this controller logged, oldest first */
+  errors: { at: string, line: string }[]
+}
+
+/** Error lines kept for `status` (a ring: the oldest goes). */
+const ERROR_RING = 32
+/** Compile problems listed by `status` (the rest are only counted per code). */
+const PROBLEMS_LISTED = 5
 
 /** Entry stages the planner counts (offload/rule-count.ts). */
 const PLANNED_STAGES: readonly Entry['stage'][] = ['classify', 'port_sec', 'arp_nd', 'dhcp', 'l2', 'router_port', 'route', 'nexthop', 'egress']
@@ -182,6 +227,8 @@ export class LocalController extends EventEmitter {
   private lastInstall: ApplyStats | undefined
   private lastPlan: Plan | undefined
   private control: ControlServer | undefined
+  private readonly errors: { at: string, line: string }[] = []
+  private lastChangeAt: number | undefined
 
   constructor (private readonly opts: LocalControllerOptions) {
     super()
@@ -216,7 +263,7 @@ export class LocalController extends EventEmitter {
     this.log(`agent: chassis ${o.chassisId}, run generation ${this.generation} (it marks the reactive flows this run caches)`)
     await this.of.listen({ path: o.ofSocket })
     if (o.controlSocket !== undefined) {
-      this.control = new ControlServer(o.controlSocket, async cmd => await this.onControl(cmd), this.log)
+      this.control = new ControlServer(o.controlSocket, async (cmd, args) => await this.onControl(cmd, args), line => { this.logError(line) })
       await this.control.listen()
     }
     this.of.on('switch', (c: OfConnection) => { void this.onSwitch(c) })
@@ -267,7 +314,7 @@ export class LocalController extends EventEmitter {
       if (typeof ofport === 'number' && ofport > 0) return ofport
       await new Promise(resolve => setTimeout(resolve, 50))
     }
-    this.log(`agent: ${name} got no ofport; remote ports will not be reachable`)
+    this.logError(`agent: ${name} got no ofport; remote ports will not be reachable`)
     return undefined
   }
 
@@ -275,6 +322,7 @@ export class LocalController extends EventEmitter {
     if (!FOLLOWED_TABLES.includes(c.table)) return
     if (!this.loaded) { this.early.push(c); return }
     this.counts.changes++
+    this.lastChangeAt = Date.now()
     this.follow(c)
     if (c.table === TABLES.ports && this.local.has(c.id)) this.reportStatus(c.id)
   }
@@ -321,7 +369,7 @@ export class LocalController extends EventEmitter {
         if (bind !== undefined) this.applyDelta(bind.call(this.opts.compiler, physnet, ofport))
       } catch (err) {
         if (!(err instanceof MissingBridgeError)) throw err
-        this.log(`agent: --bridge-mappings ${physnet}:${bridge} skipped: ${err.message}`)
+        this.logError(`agent: --bridge-mappings ${physnet}:${bridge} skipped: ${err.message}`)
       }
     }
     if (working.size !== mappings.size) await advertiseBridgeMappings(this.opts.store, this.opts.chassisId, working)
@@ -365,7 +413,7 @@ export class LocalController extends EventEmitter {
   }
 
   private mark (ports: LocalPort[], installed: boolean): void {
-    this.vswitch?.markInstalled(ports, installed).catch((err: Error) => { this.log(`agent: marking ${ports.length} interfaces: ${err.message}`) })
+    this.vswitch?.markInstalled(ports, installed).catch((err: Error) => { this.logError(`agent: marking ${ports.length} interfaces: ${err.message}`) })
   }
 
   /** Plugged ports whose flows are compiled now: a commit that starts now confirms them. */
@@ -395,7 +443,7 @@ export class LocalController extends EventEmitter {
     this.natStatus.onPort(portId)
     reportPortStatus(this.opts.store, portId, this.portActive(portId)).then(s => {
       if (s !== undefined) this.emit('port-status', portId, s)
-    }, (err: Error) => { this.log(`agent: status of port ${portId}: ${err.message}`) })
+    }, (err: Error) => { this.logError(`agent: status of port ${portId}: ${err.message}`) })
   }
 
   /** Learned next hops (neighbours.ts) through the same path as compiled entries. */
@@ -425,7 +473,7 @@ export class LocalController extends EventEmitter {
       fn()
     } catch (err) {
       this.counts.badEntries++
-      if (this.counts.badEntries === 1) this.log(`agent: datapath refused a ${e.stage} entry (${err instanceof Error ? err.message : String(err)}); further ones are counted only`)
+      if (this.counts.badEntries === 1) this.logError(`agent: datapath refused a ${e.stage} entry (${err instanceof Error ? err.message : String(err)}); further ones are counted only`)
     }
   }
 
@@ -496,7 +544,7 @@ export class LocalController extends EventEmitter {
       this.confirm(ready)
       this.natStatus.committed(nat)
     } catch (err) {
-      this.log(`agent: flow install failed: ${err instanceof Error ? err.message : String(err)}`)
+      this.logError(`agent: flow install failed: ${err instanceof Error ? err.message : String(err)}`)
       // try again later rather than in a tight loop; a reconnect resyncs anyway
       await new Promise(resolve => setTimeout(resolve, 1000))
       this.dirty = true
@@ -516,11 +564,11 @@ export class LocalController extends EventEmitter {
     this.packetIns.attach(conn)
     conn.on('error-reply', (e: OfpErrorReply) => {
       this.counts.unsolicitedErrors++
-      if (this.counts.unsolicitedErrors === 1) this.log(`agent: switch reported ${e.message}; further errors are counted only`)
+      if (this.counts.unsolicitedErrors === 1) this.logError(`agent: switch reported ${e.message}; further errors are counted only`)
     })
     conn.once('close', (reason: string) => {
       if (this.conn === conn) { this.conn = undefined; this.flowSync = undefined }
-      if (!this.stopped) this.log(`agent: switch disconnected (${reason})`)
+      if (!this.stopped) this.logError(`agent: switch disconnected (${reason})`)
     })
     this.log(`agent: switch connected (datapath ${conn.datapathId?.toString(16) ?? '?'})`)
     try {
@@ -545,15 +593,100 @@ export class LocalController extends EventEmitter {
       // what changed while the resync was out (a binding, a store change) goes now, not with the next change
       this.schedule()
     } catch (err) {
-      this.log(`agent: resync failed: ${err instanceof Error ? err.message : String(err)}`)
+      this.logError(`agent: resync failed: ${err instanceof Error ? err.message : String(err)}`)
       conn.close('resync failed')
     }
   }
 
-  private async onControl (cmd: string): Promise<unknown> {
+  private async onControl (cmd: string, args: Record<string, unknown>): Promise<unknown> {
     if (cmd === 'flows/check') return await this.checkFlows()
     if (cmd === 'stats') return this.stats()
-    throw new Error(`unknown command '${cmd}' (flows/check, stats)`)
+    if (cmd === 'status') return this.status(typeof args.errors === 'number' ? args.errors : 10)
+    throw new Error(`unknown command '${cmd}' (flows/check, stats, status)`)
+  }
+
+  /** Log an error line and keep it for `status`. */
+  private logError (line: string): void {
+    this.errors.push({ at: new Date().toISOString(), line })
+    if (this.errors.length > ERROR_RING) this.errors.shift()
+    this.log(line)
+  }
+
+  /** Why a plugged port is not ACTIVE (the conditions of portActive, in its order), or undefined when it is. */
+  private inactiveWhy (id: string, p: LocalPort): string | undefined {
+    if (!p.adminUp) return 'its OVS interface is administratively down'
+    if (this.adminDown.has(id)) return 'the port is admin_state_up false'
+    const network = this.portNetwork.get(id)
+    if (network !== undefined && this.networksDown.has(network)) return `its network ${network} is admin_state_up false`
+    if (this.confirmed.has(id)) return undefined
+    if (network === undefined) return 'no Neutron port has this iface-id'
+    if (!this.flows.context.hasInPort(p.ofport)) return 'no flows compiled for it yet'
+    return this.flowSync === undefined ? 'no switch connected to install its flows' : 'its flows are not committed yet'
+  }
+
+  /** What `dragonflow status` shows (the `status` control command); `errors`: how many recent error lines. */
+  status (errors = 10): NodeStatus {
+    const o = this.opts
+    const perStage: Record<string, number> = {}
+    let installed = 0
+    if (this.flowSync !== undefined) {
+      for (const b of this.flows.installedBodies()) {
+        const id = parseCookie(b.readBigUInt64BE(0)).stage // the body starts with the cookie (desired-flows.ts)
+        const name = STAGES.find(s => s.id === id)?.name ?? `stage ${id}`
+        perStage[name] = (perStage[name] ?? 0) + 1
+        installed++
+      }
+    }
+    const problems = o.compiler.problems?.() ?? []
+    const byCode: Record<string, number> = {}
+    for (const p of problems) byCode[p.code] = (byCode[p.code] ?? 0) + 1
+    const ports = [...this.local].map(([id, p]): PortStatus => {
+      const why = this.inactiveWhy(id, p)
+      return { ifaceId: id, name: p.name, ofport: p.ofport, active: why === undefined, ...(why !== undefined ? { why } : {}) }
+    }).sort((a, b) => a.ofport - b.ofport)
+    // a driver's class is named after it (EmbeddedStore, MqttPubSub) when the composition root did not say
+    const pi = this.packetIns.stats
+    const driverOf = (x: object, suffix: RegExp): string => x.constructor.name.replace(suffix, '').toLowerCase()
+    const s: NodeStatus = {
+      chassis: {
+        id: o.chassisId, tunnelType: o.tunnelType ?? 'vxlan', profile: o.profile.id, bridge: o.bridge ?? 'br-int',
+        ...(o.tunnelIp !== undefined ? { tunnelIp: o.tunnelIp } : {}),
+        ...(this.tunnelOfport !== undefined ? { tunnelOfport: this.tunnelOfport } : {}),
+        bridgeMappings: Object.fromEntries(o.bridgeMappings ?? []), uplinks: Object.fromEntries(this.uplinkOfports),
+      },
+      store: {
+        driver: o.storeDriver ?? driverOf(o.store, /Store$/), watch: this.unsubscribes.length > 0, changes: this.counts.changes,
+        ...(o.pubsub !== undefined ? { pubsub: driverOf(o.pubsub, /PubSub$/) } : {}),
+        ...(this.lastChangeAt !== undefined ? { lastChangeMsAgo: Date.now() - this.lastChangeAt } : {}),
+      },
+      ovsdb: { connected: this.ovsdb?.isConnected ?? false },
+      switch: {
+        connected: this.conn !== undefined, inSync: this.inSync, installs: this.counts.installs, unsolicitedErrors: this.counts.unsolicitedErrors,
+        ...(this.conn?.datapathId !== undefined ? { datapathId: this.conn.datapathId.toString(16).padStart(16, '0') } : {}),
+        ...(this.lastInstall !== undefined ? { lastInstall: this.lastInstall } : {}),
+      },
+      generation: this.generation, l3: this.l3Mode ?? o.l3 ?? 'proactive', ports,
+      flows: { installed, desired: this.flows.size, perStage, reactive: this.reactive.stats() },
+      problems: { total: problems.length, byCode, first: problems.slice(0, PROBLEMS_LISTED) },
+      neighbours: this.neighbours.stats(),
+      packetIns: { received: pi.received, answered: pi.answered, bad: Object.fromEntries(pi.bad), verdicts: Object.fromEntries(pi.verdicts) },
+      errors: this.errors.slice(-Math.max(0, errors)),
+    }
+    try {
+      const c = o.datapath.counters()
+      s.datapath = { packets: c.packets, reasons: c.reasons, conntrack: { connections: c.conntrack.connections, limit: c.conntrack.limit } }
+    } catch (err) {
+      // status must answer even if the datapath cannot; the failure is what the operator should see
+      this.logError(`agent: status: datapath counters: ${err instanceof Error ? err.message : String(err)}`)
+    }
+    const plan = this.lastPlan
+    if (plan !== undefined) {
+      s.plan = {
+        profile: plan.profile, summary: plan.summary, rulesOnTarget: plan.rulesOnTarget, everyPacketSlowPathShare: plan.everyPacketSlowPathShare,
+        stages: plan.stages.map(st => ({ stage: st.stage, placement: st.placement, entries: st.entries, rulesOnTarget: st.rulesOnTarget })),
+      }
+    }
+    return s
   }
 
   /**

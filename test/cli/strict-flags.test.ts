@@ -32,8 +32,9 @@ const COMMANDS: Record<string, { flags: string[], stringFlag: string }> = {
     flags: ['store', 'etcd-endpoints', 'data-dir', 'pubsub', 'mqtt-url', 'ovsdb', 'of-socket', 'chassis-id', 'tunnel-ip', 'tunnel', 'profile', 'control', 'quiet', 'l3', 'l3-idle-timeout', 'bridge-mappings'],
     stringFlag: 'ovsdb',
   },
-  plug: { flags: ['port', 'netns', 'data-dir', 'ifname', 'mac', 'unplug'], stringFlag: 'port' },
+  plug: { flags: ['port', 'bridge', 'netns', 'data-dir', 'ifname', 'mac', 'unplug'], stringFlag: 'port' },
   flows: { flags: ['data-dir', 'bridge', 'check', 'control'], stringFlag: 'data-dir' },
+  status: { flags: ['data-dir', 'control', 'json', 'errors'], stringFlag: 'data-dir' },
   policy: { flags: ['policy-file', 'json'], stringFlag: 'policy-file' },
 }
 
