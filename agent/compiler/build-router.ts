@@ -24,7 +24,7 @@ export interface RouterGatewayInput extends RouterInterfaceInput {
   snat: boolean
   /** This chassis is the router's gateway chassis (gateway-chassis.ts). */
   local: boolean
-  /** Not local, SNAT on: the gateway chassis' tunnel endpoint (where port translation happens). */
+  /** Not local: the gateway chassis' tunnel endpoint (where traffic without a floating IP leaves). */
   redirect?: string
 }
 

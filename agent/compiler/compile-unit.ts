@@ -289,8 +289,8 @@ function routerGateway(ctx: UnitContext, router: Router, problems: CompileProble
   if (winner === undefined) problems.push({ code: 'no_gateway_chassis', object, detail: `no chassis advertises physical network ${providerPhysnet(network) ?? '(any)'} of external network ${network.id}` })
   const snat = info.enable_snat !== false
   const local = winner === ctx.self.chassisId
-  // elsewhere, traffic to be port-translated goes to the gateway chassis through the tunnel
-  const redirect = !local && snat && winner !== undefined ? state.chassis.get(winner)?.tunnel_ip : undefined
+  // elsewhere, what leaves through the gateway without a floating IP goes to the gateway chassis through the tunnel
+  const redirect = !local && winner !== undefined ? state.chassis.get(winner)?.tunnel_ip : undefined
   return { port, network, subnets, snat, local, ...(redirect ? { redirect } : {}) }
 }
 

@@ -170,8 +170,9 @@ export interface RouterGatewayEntry {
   port: number
   snat: boolean
   local: boolean
-  /** not local, snat on: the gateway chassis' tunnel endpoint (IPv4), where traffic to be port-translated is
-   * sent as it entered the router (BEHAVIOUR.md "SNAT for ports without a floating IP"); absent: no_snat */
+  /** not local: the gateway chassis' tunnel endpoint (IPv4), where traffic leaving through the gateway port
+   * without a floating IP is sent as it entered the router (BEHAVIOUR.md "SNAT for ports without a floating
+   * IP"); absent: such traffic drops gateway_elsewhere */
   redirect?: Ip
 }
 

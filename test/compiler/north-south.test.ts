@@ -236,7 +236,7 @@ t.test('router gateway: failover when the gateway chassis row goes, back when it
   loser.check(t, 'winner unmapped')
 })
 
-t.test('router gateway: the gateway chassis follows the router with no port of its own; elsewhere SNAT is redirected to it', async t => {
+t.test('router gateway: the gateway chassis follows the router with no port of its own; elsewhere traffic without a floating IP is redirected to it', async t => {
   // who wins with web on ch1 and db on ch2? the test reads the choice, then asks the loser for the redirect
   const h1 = new Harness('ch1')
   const h2 = new Harness('ch2', objects(), { db: 1 })
@@ -244,7 +244,7 @@ t.test('router gateway: the gateway chassis follows the router with no port of i
   const loser = winner === 'ch1' ? h2 : h1
   const tunnelOf = (ch: string): string => (objects().get(`chassis/${ch}`)?.value as Chassis).tunnel_ip
   t.match(stage(loser.compiler.entries(), 'router_gateway')[0], { local: false, snat: true, redirect: tunnelOf(winner) },
-    'not the gateway chassis: SNAT traffic is redirected to the winner\'s tunnel endpoint')
+    'not the gateway chassis: traffic without a floating IP is redirected to the winner\'s tunnel endpoint')
   loser.check(t, 'loser')
   // the winner with none of its ports plugged still follows r1, n1 and ext
   const bare = new Harness(winner, objects(), {})
@@ -253,10 +253,10 @@ t.test('router gateway: the gateway chassis follows the router with no port of i
   t.notOk('redirect' in (stage(es, 'router_gateway')[0] ?? {}), 'and redirects nothing')
   t.ok(bare.compiler.followed().has('routers/r1') && bare.compiler.followed().has('networks/n1'), 'it follows r1 and its inside network')
   t.ok(stage(es, 'egress').some(e => e.port === (winner === 'ch1' ? 2 : 1) && e.remote !== undefined), 'and reaches inside ports on other chassis through the tunnel')
-  // SNAT off: nothing to redirect (each chassis sends untranslated), the gateway chassis still follows r1
+  // SNAT off: still redirected (only floating IPs leave the gateway port off the gateway chassis)
   const r1 = loser.get<{ id: string; external_gateway_info: Record<string, unknown> }>(TABLES.routers, 'r1')
   loser.put(TABLES.routers, { ...r1, external_gateway_info: { ...r1.external_gateway_info, enable_snat: false } })
-  t.notOk('redirect' in (stage(loser.compiler.entries(), 'router_gateway')[0] ?? {}), 'SNAT off: no redirect')
+  t.match(stage(loser.compiler.entries(), 'router_gateway')[0], { snat: false, redirect: tunnelOf(winner) }, 'SNAT off: redirected all the same')
   loser.check(t, 'snat off')
   // the winner's row goes: the loser becomes the gateway chassis and redirects nothing
   loser.put(TABLES.routers, r1)

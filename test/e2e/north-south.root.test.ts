@@ -8,10 +8,11 @@
 //                                     nsn 10.61.0.0/24 ── w1, w2 (group open: ICMP, TCP 5001-5002 in)
 //
 // The outside host knows nothing of 10.61.0.0/24 until SNAT is turned off (then it gets a route via the gateway
-// IP): a reply it sends can only come back through a floating IP.
+// IP): a reply it sends can only come back through a floating IP or the router's SNAT (port translation to the
+// gateway IP); tcpdump on the outside host tells which source it saw.
 import t from 'tap'
 import { jsonDocuments, noAuthEnv, openstack } from '../northbound/helpers/api-process.js'
-import { echoServer, inNs, pings, startNode, tcpProbe, until } from './serve-node.js'
+import { echoServer, inNs, pings, spawnIn, startNode, tcpProbe, until } from './serve-node.js'
 import { leaseIn, writeUdhcpcScript } from './udhcpc.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
@@ -19,7 +20,7 @@ type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-expl
 const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vSwitch)' : false
 const UPSTREAM = '203.0.113.1'
 
-t.test('floating IPs, router gateway, SNAT off, port and network admin state, with real traffic', { timeout: 300_000, skip }, async t => {
+t.test('floating IPs, router gateway, SNAT with port translation and off, port and network admin state, with real traffic', { timeout: 300_000, skip }, async t => {
   const tag = process.pid.toString(36)
   const node = await startNode(t, `n${tag}`, ['--bridge-mappings', 'extnet:br-ex'])
   const env = noAuthEnv(node.url)
@@ -69,12 +70,24 @@ t.test('floating IPs, router gateway, SNAT off, port and network admin state, wi
   await echoServer(t, ns.w1, { tcp: [5001] })
   await echoServer(t, ns.w2, { tcp: [5002] })
   const fromOutside = (to: string): Promise<boolean> => pings(out, to)
+  await echoServer(t, out, { tcp: [7001] })
+  /** The source address the outside host sees on a ping from `ns` that is answered (undefined: none came back). */
+  const sourceSeenOutside = async (from: string): Promise<string | undefined> => {
+    const capture = spawnIn(t, out, 'tcpdump', ['-i', 'eth0', '-nn', '-l', '-q', '--immediate-mode', 'icmp[icmptype] == icmp-echo'])
+    await until('tcpdump listening outside', async () => capture.output().includes('listening on'), 10_000, 50)
+    const answered = await until(`ping from ${from} answered`, async () => await pings(from, UPSTREAM, 1), 15_000).catch(() => false)
+    await until('the request captured', async () => / > 203\.0\.113\.1:/.test(capture.output()), 3000, 50).catch(() => undefined)
+    await capture.stop()
+    return /IP (\d+\.\d+\.\d+\.\d+) > 203\.0\.113\.1:/.exec(capture.output())?.[1] ?? `nothing seen (answered ${String(answered)}): ${capture.output()}`
+  }
 
-  await t.test('the gateway answers from outside; nothing is reachable without a floating IP', async t => {
+  await t.test('the gateway answers from outside; a port without a floating IP reaches outside through SNAT', async t => {
     t.ok(await until('ping the gateway IP', async () => await fromOutside(gwIp as string), 20_000), `the outside host pings the router's gateway IP ${gwIp ?? ''}`)
     const arp = await inNs(out, 'ip', 'neigh', 'show', gwIp as string)
     t.match(arp.stdout, /lladdr/, `and resolved it over ARP: ${arp.stdout.trim()}`)
-    t.notOk(await pings(ns.w1, UPSTREAM, 2), 'w1 (no floating IP) does not reach outside: SNAT is on and port translation is not done (no_snat)')
+    // the outside host has no route to 10.61.0.0/24: a reply comes back only if the source was translated
+    t.equal(await sourceSeenOutside(ns.w1), gwIp, 'w1 (no floating IP) reaches outside through SNAT: the outside host sees the gateway IP')
+    t.ok(await until('TCP out through SNAT', async () => await tcpProbe(ns.w1, UPSTREAM, 7001), 10_000), 'and TCP to the outside host\'s echo server (port translation)')
     await node.checkFlows(t)
   })
 
@@ -87,7 +100,7 @@ t.test('floating IPs, router gateway, SNAT off, port and network admin state, wi
     const reply = await inNs(out, 'ping', '-c', '1', '-W', '1', fipIp)
     t.match(reply.stdout, new RegExp(`from ${fipIp.replace(/\./g, '\\.')}`), 'the echo reply comes from the floating IP')
     t.ok(await tcpProbe(out, fipIp, 5001), 'TCP to the floating IP reaches w1\'s echo server (the handshake needs the floating IP as source)')
-    t.ok(await pings(ns.w1, UPSTREAM), 'w1 reaches outside through its floating IP (SNAT 1:1)')
+    t.equal(await sourceSeenOutside(ns.w1), fipIp, 'w1 reaches outside from its floating IP (SNAT 1:1), not the gateway IP')
     const neigh = await inNs(out, 'ip', 'neigh', 'show', fipIp)
     t.match(neigh.stdout, /lladdr/, `the floating IP answered ARP from outside: ${neigh.stdout.trim()}`)
     t.notOk(await tcpProbe(out, fipIp, 5002), 'a port w1 does not listen on is refused (w2 is not behind it)')
@@ -102,7 +115,7 @@ t.test('floating IPs, router gateway, SNAT off, port and network admin state, wi
     t.ok(await until('w2 behind the floating IP', async () => await tcpProbe(out, fipIp, 5002), 20_000), 'TCP to the floating IP now reaches w2\'s echo server')
     t.notOk(await tcpProbe(out, fipIp, 5001), 'and no longer w1\'s')
     t.ok(await until('floating IP ACTIVE again', async () => (await show('floating ip', fip.id as string)).status === 'ACTIVE', 20_000), 'ACTIVE again')
-    t.notOk(await pings(ns.w1, UPSTREAM, 2), 'w1 lost its floating IP: it no longer reaches outside (no_snat)')
+    t.equal(await sourceSeenOutside(ns.w1), gwIp, 'w1 lost its floating IP: it leaves from the gateway IP again (SNAT)')
     await node.checkFlows(t)
   })
 

@@ -78,9 +78,9 @@ const CASES: Case[] = [
   { name: 'SNAT: from the fixed IP out of the gateway port: the floating IP and its MAC, flooded out of the uplink tagged',
     frame: `in_port=1,${VM1},ip_dst=8.8.8.8,ttl=64,tcp_src=40000,tcp_dst=443`,
     expect: { outputs: [50], fields: { nw_src: '172.24.4.10', nw_dst: '8.8.8.8', dl_src: 'fa:16:3e:00:00:99', dl_dst: 'aa:bb:cc:00:00:01', dl_vlan: '101', nw_ttl: '63' } } },
-  { name: 'no floating IP, snat on: no_snat',
+  { name: 'no floating IP, the gateway chassis another, unknown one: gateway_elsewhere (only floating IPs leave here)',
     frame: 'in_port=2,eth_src=fa:16:3e:00:00:02,eth_dst=fa:16:3e:00:00:10,ip_src=10.0.0.6,ip_dst=8.8.8.8,ttl=64,udp_src=5000,udp_dst=53',
-    expect: { drop: 'no_snat' } },
+    expect: { drop: 'gateway_elsewhere' } },
   { name: 'an ICMP error to a floating IP goes to the slow path (the quoted header needs rewriting)',
     frame: `in_port=50,vlan=101,${OUTSIDE},eth_dst=fa:16:3e:00:00:99,ip_dst=172.24.4.10,ttl=64,icmp_type=3,icmp_code=3`,
     expect: { punt: 'unsupported' } },
@@ -243,7 +243,7 @@ async function redirectingChassis(t: Test, ovs: Ovs): Promise<void> {
   const gone = await bridgeWith(ovs, withGateway({ stage: 'router_gateway', router: 1, port: 30, snat: true, local: false }))
   t.teardown(() => { gone.close() })
   const d = await gone.send({ in_port: 2, hex: fromInside(2, udp({ sport: 5000, dport: 53 }), IP_PROTO.UDP) })
-  t.same([ports(d), reasonOf(d)], [[], 'no_snat'], 'no gateway chassis known: no_snat')
+  t.same([ports(d), reasonOf(d)], [[], 'gateway_elsewhere'], 'no gateway chassis known: gateway_elsewhere')
 }
 
 if (process.getuid?.() !== 0) {

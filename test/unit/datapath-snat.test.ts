@@ -158,7 +158,7 @@ t.test('an ICMP error about a translated packet is translated back, quote and ch
   t.equal(decodeFrame(v.packet).icmp_checksum_ok, true)
 })
 
-t.test('elsewhere, a source without a floating IP is sent unchanged to the gateway chassis; no redirect: no_snat', async t => {
+t.test('elsewhere, a source without a floating IP is sent unchanged to the gateway chassis; no redirect: gateway_elsewhere', async t => {
   const elsewhere = { stage: 'router_gateway', router: ROUTER, port: RGW1.key, snat: true, local: false, redirect: REDIRECT } as Entry
   const dp = await northSouth([elsewhere])
   const p = out(NS_VM5, NS_RPA, udp({ sport: 40000, dport: 53 }))
@@ -168,7 +168,10 @@ t.test('elsewhere, a source without a floating IP is sent unchanged to the gatew
   const fip = run(dp, out(NS_VM1, NS_RPA, udp({ sport: 40000, dport: 53 })))
   t.equal(say(fip), 'flood none', 'a source with a floating IP is translated here (distributed)')
   const none = await northSouth([{ stage: 'router_gateway', router: ROUTER, port: RGW1.key, snat: true, local: false } as Entry])
-  t.equal(say(run(none, p)), 'drop no_snat')
+  t.equal(say(run(none, p)), 'drop gateway_elsewhere')
+  // SNAT off changes nothing here: only floating IPs leave the gateway port off the gateway chassis
+  const off = await northSouth([{ ...elsewhere, snat: false } as Entry])
+  t.equal(say(run(off, p)), `tunnel ${REDIRECT} 100/${NS_RPA.key}`, 'SNAT off: redirected all the same')
   const tr = dp.trace(p, 0)
   t.ok(tr.steps.some(st => st.stage === 'lr_in_ip_route' && st.detail === `router 1, from router port ${NS_RPA.key}, redirected to the gateway chassis ${REDIRECT}`),
     'the trace says where it was redirected')

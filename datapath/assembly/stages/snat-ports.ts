@@ -7,7 +7,7 @@ import {
   SNAT_TRACE_NEW, SNAT_TRACE_QUOTED, SNAT_TRACE_REDIRECT, SNAT_TRACE_REPLY, SNAT_TRACE_UNTRANSLATED, TRACE_DROP,
   TRACE_HIT, TRACE_KIND_SNAT,
 } from '../../spec/trace'
-import { REASON_CT_FULL, REASON_NO_SNAT } from '../../spec/verdicts'
+import { REASON_CT_FULL, REASON_GATEWAY_ELSEWHERE, REASON_NO_SNAT } from '../../spec/verdicts'
 import { ld16 } from '../codec/bytes'
 import { ICMP_CHECKSUM, ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_HEADER_BYTES, ICMP_TIME_EXCEEDED, ICMP_TYPE } from '../codec/icmp'
 import {
@@ -48,20 +48,20 @@ function gatewayAddress(gateway: usize): usize {
 }
 
 /**
- * lr_in_ip_route on a chassis that is not the gateway chassis, for a route out of the gateway port: an IPv4
- * source without a floating IP goes unchanged to the gateway chassis (verdict tunnel), or is dropped no_snat
- * when none is known. True when the packet got its verdict.
+ * lr_in_ip_route on a chassis that is not the gateway chassis, for a route out of the gateway port: only
+ * floating IPs leave the gateway port here (anything else would leave with the gateway MAC as its source, and
+ * the physical switch would learn that MAC here). A source without a floating IP of its family goes unchanged to
+ * the gateway chassis (verdict tunnel), which translates or not as the router's SNAT says; with no gateway
+ * chassis known it is dropped gateway_elsewhere. True when the packet got its verdict.
  */
 export function redirectToGateway(router: u32, outPort: u32): bool {
-  if (pkt.family != 4) return false
   const gateway = routerGateway(router)
-  if (gateway == 0 || load<u32>(gateway + GW_PORT) != outPort) return false
-  if (load<u8>(gateway + GW_SNAT) == 0 || load<u8>(gateway + GW_LOCAL) != 0) return false
-  if (natByInternal(router, 4, pkt.l3 + IPV4_SRC) != 0) return false
+  if (gateway == 0 || load<u32>(gateway + GW_PORT) != outPort || load<u8>(gateway + GW_LOCAL) != 0) return false
+  if (natByInternal(router, pkt.family, pkt.l3 + (pkt.family == 4 ? IPV4_SRC : IPV6_SRC)) != 0) return false
   const remote = load<u32>(gateway + GW_REDIRECT)
   if (remote == 0) {
-    step(STAGE_L3_ROUTE, TRACE_DROP, TRACE_KIND_SNAT, REASON_NO_SNAT, router, pkt.routerPort, SNAT_TRACE_REDIRECT)
-    return drop(REASON_NO_SNAT)
+    step(STAGE_L3_ROUTE, TRACE_DROP, TRACE_KIND_SNAT, REASON_GATEWAY_ELSEWHERE, router, pkt.routerPort, SNAT_TRACE_REDIRECT)
+    return drop(REASON_GATEWAY_ELSEWHERE)
   }
   const t = step(STAGE_L3_ROUTE, TRACE_HIT, TRACE_KIND_SNAT, 0, router, pkt.routerPort, SNAT_TRACE_REDIRECT)
   traceAddr(t, 4, 32, gateway + GW_REDIRECT)

@@ -79,28 +79,29 @@ export function natEntryFlows(c: Context, e: NatEntry): Flow[] {
   return [...dnatFlows(c, e), ...snatFlows(c, e), ...snatExemptFlows(c, e)]
 }
 
-/** The chassis the router's port translation runs on, when it is another one (BEHAVIOUR.md "SNAT for ports
- * without a floating IP"): its tunnel endpoint and the router's gateway port. */
-export function snatRedirectOf(c: Context, router: number): { redirect: string; gatewayPort: number } | undefined {
+/** The router's gateway chassis, when it is another one (BEHAVIOUR.md "SNAT for ports without a floating IP"):
+ * its tunnel endpoint (undefined: none known, such traffic drops) and the router's gateway port. */
+export function gatewayRedirectOf(c: Context, router: number): { redirect?: string; gatewayPort: number } | undefined {
   const gw = c.gatewayOf(router)
-  if (gw === undefined || gw.local || !gw.snat || gw.redirect === undefined) return undefined
-  return { redirect: gw.redirect, gatewayPort: gw.port }
+  if (gw === undefined || gw.local) return undefined
+  return { ...(gw.redirect !== undefined ? { redirect: gw.redirect } : {}), gatewayPort: gw.port }
 }
 
 /**
- * A source with a floating IP routed out of the gateway keeps its 1:1 SNAT here, while every other IPv4 source
- * is redirected to the gateway chassis by lr_in_ip_route. OpenFlow cannot match "no floating IP", and splitting
+ * A source with a floating IP routed out of the gateway keeps its 1:1 SNAT here, while every other source is
+ * redirected to the gateway chassis by lr_in_ip_route. OpenFlow cannot match "no floating IP", and splitting
  * the route flows by source would take one flow per (route x floating IP); so lr_in_dnat marks the sources that
  * have one (FLAG_SNAT_EXEMPT) and the redirected routes come in two flows, flag set (routed here) and clear
  * (redirected). Only frames from local ports are marked: a floating IP's port is always local (its nat entry
  * exists only where it is hosted), and setting reg5 whole would lose the tunnel and uplink flags.
  */
 function snatExemptFlows(c: Context, e: NatEntry): Flow[] {
-  const r = snatRedirectOf(c, e.router)
-  if (r === undefined || isV6(e.internal_ip)) return []
+  const r = gatewayRedirectOf(c, e.router)
+  if (r === undefined) return []
+  const fam = familyOf(e.internal_ip)
   return c.routerPortsOf(e.router).filter(rp => rp.port !== r.gatewayPort).map(rp =>
-    c.flow(STAGE_DNAT).priority('SNAT_EXEMPT').cookie({ key: e.router }).match(REG_NETWORK, key(rp.network))
-      .match('eth_dst', MacAddress.parse(rp.mac)).match('eth_type', ETH_TYPE_IPV4).match('nw_src', Ipv4Address.parse(e.internal_ip))
+    fam.matchSrc(c.flow(STAGE_DNAT).priority('SNAT_EXEMPT').cookie({ key: e.router }).match(REG_NETWORK, key(rp.network))
+      .match('eth_dst', MacAddress.parse(rp.mac)).match('eth_type', fam.ethType), e.internal_ip)
       .match(REG_FLAGS, new Bits(0, FLAG_FROM_TUNNEL | FLAG_FROM_UPLINK)).apply(act.setFlags(FLAG_SNAT_EXEMPT)).goto(STAGE_L3_ROUTE).build())
 }
 

@@ -12,7 +12,7 @@
 import type { RouteEntry, RouterPortEntry } from '../../../datapath/host/entries.js'
 import { STAGE_L3_ROUTE, STAGE_NEXTHOP } from '../../../datapath/spec/stages.js'
 import {
-  REASON_NO_SNAT, REASON_PUNT_ICMP_ERROR, REASON_PUNT_ROUTER_LOCAL, REASON_NO_ROUTE, REASON_TTL_EXPIRED,
+  REASON_GATEWAY_ELSEWHERE, REASON_PUNT_ICMP_ERROR, REASON_PUNT_ROUTER_LOCAL, REASON_NO_ROUTE, REASON_TTL_EXPIRED,
 } from '../../../datapath/spec/verdicts.js'
 import { FlowBuilder, act } from '../builder.js'
 import {
@@ -26,7 +26,7 @@ import {
 } from '../layout.js'
 import { Bits, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, MacAddress } from '../values.js'
 import { Context, isV6, key } from './context.js'
-import { snatRedirectOf } from './nat-flows.js'
+import { gatewayRedirectOf } from './nat-flows.js'
 
 /** What routing needs per address family: the IPv4 and IPv6 flows differ only in these fields. */
 interface Family {
@@ -184,15 +184,15 @@ function routerPortFlows(c: Context, rp: RouterPortEntry, opts: RouteFlowOptions
       out.push(toRouter(f().priority('ROUTE_MISS').cookie({ reactiveMiss: rp.router }), rp, fam).apply(act.controller()).build())
       continue
     }
-    const redirect = fam === IPV4 ? snatRedirectOf(c, rp.router) : undefined
+    const redirect = gatewayRedirectOf(c, rp.router)
     for (const [r, outPort] of knownRoutes(ports, routes, rp.router, fam)) {
       const route = (): FlowBuilder => fam.matchDst(toRouter(f().priority('ROUTE', fam.prefixLength(r.prefix)).cookie({ key: r.router }), rp, fam), r.prefix)
       if (redirect === undefined || outPort.port !== redirect.gatewayPort || rp.port === redirect.gatewayPort) {
         out.push(route().apply(...routeActions(fam, r, outPort)).goto(STAGE_NEXTHOP).build())
         continue
       }
-      // out of the gateway, port translation on another chassis: a source with a floating IP (marked by
-      // lr_in_dnat, nat-flows.ts snatExemptFlows) is routed here, any other goes there as it entered the router
+      // out of the gateway, the gateway chassis another one: a source with a floating IP (marked by lr_in_dnat,
+      // nat-flows.ts snatExemptFlows) is routed here, any other goes there as it entered the router
       out.push(route().match(REG_FLAGS, flagSet(FLAG_SNAT_EXEMPT)).apply(...routeActions(fam, r, outPort)).goto(STAGE_NEXTHOP).build())
       // its cookie names the ingress router port, the port key BEHAVIOUR.md gives the redirect's tunnel verdict
       out.push(redirectFlow(c, route().cookie({ key: rp.port }).match(REG_FLAGS, flagClear(FLAG_SNAT_EXEMPT)), redirect.redirect))
@@ -210,10 +210,10 @@ function routerPortFlows(c: Context, rp: RouterPortEntry, opts: RouteFlowOptions
 /**
  * The frame unchanged (eth_dst still the router port's MAC, TTL not decremented) to the gateway chassis, as
  * ls_out_dispatch sends to a remote port: tunnel key = the frame's network (reg0 before routing), outer
- * destination = the gateway chassis. With no tunnel port here it cannot go: no_snat.
+ * destination = the gateway chassis. With no gateway chassis known or no tunnel port here: gateway_elsewhere.
  */
-function redirectFlow(c: Context, b: FlowBuilder, to: string): Flow {
-  if (c.tunnelOfport === undefined) return b.cookie({ reason: REASON_NO_SNAT }).build()
+function redirectFlow(c: Context, b: FlowBuilder, to: string | undefined): Flow {
+  if (to === undefined || c.tunnelOfport === undefined) return b.cookie({ reason: REASON_GATEWAY_ELSEWHERE }).build()
   return b.apply(act.move({ field: REG_NETWORK }, { field: 'tun_id', ofs: 0, nBits: 32 }), act.setTunDst(Ipv4Address.parse(to)),
     act.output(c.tunnelPort(`the gateway chassis ${to}`))).build()
 }
@@ -247,9 +247,9 @@ export function reactiveRouteFlow(c: Context, q: ReactiveQuery, generation: numb
   }
   if (best === undefined) return undefined
   const [r, outPort] = best
-  // a route out of a gateway whose port translation runs elsewhere depends on the source (floating IP or not):
+  // a route out of a gateway whose gateway chassis is another one depends on the source (floating IP or not):
   // an exact match on the destination cannot tell, so such packets stay on the slow path, which redirects them
-  const redirect = fam === IPV4 ? snatRedirectOf(c, rp.router) : undefined
+  const redirect = gatewayRedirectOf(c, rp.router)
   if (redirect !== undefined && outPort.port === redirect.gatewayPort && rp.port !== redirect.gatewayPort) return undefined
   return fam.matchDst(toRouter(FlowBuilder.forStage(STAGE_L3_ROUTE, { generation }).priority('ROUTE', fam.bits).cookie({ reactive: rp.router }), rp, fam), q.dst)
     .apply(...routeActions(fam, r, outPort)).goto(STAGE_NEXTHOP).idleTimeout(q.idleTimeout).build()

@@ -97,9 +97,10 @@ export function snatRules(env: StageEnv, ctx: PathContext, add: RuleSink): void 
     if (!isV6(n.internal_ip)) add({ prio: PRIO.EXCEPTION, match: { ...from, ip_frag: true }, actions: [trap('an IPv4 fragment from a floating IP: the L4 checksum cannot be fixed per fragment')] })
     add({ prio: PRIO.ENTRY, match: from, actions: [{ kind: 'pedit_ip', field: 'src', ip: n.external_ip }, { kind: 'pedit_eth', field: 'src', mac: n.mac }, goto(next)] })
   }
-  // no floating IP: Neutron's enable_snat false leaves it untranslated; true: IPv6 still untranslated, IPv4 port
-  // translation (here on the gateway chassis, or redirected to it) needs a connection table that translates:
-  // software (the model has no ct_nat)
-  if (gateway?.snat === true) add({ prio: PRIO.DENY, match: { eth_type: ETH_TYPE_IPV4 }, actions: [trap('SNAT with port translation: the connection table is in software')] })
+  // no floating IP: off the gateway chassis it is redirected there (lr_in_ip_route, in software here: the model
+  // has no tunnel redirect); on it, Neutron's enable_snat false leaves it untranslated, true translates IPv4
+  // ports, which needs a connection table that translates: software (the model has no ct_nat); IPv6 untranslated
+  if (gateway !== undefined && !gateway.local) add({ prio: PRIO.DENY, match: {}, actions: [trap('off the gateway chassis: redirected to it in software')] })
+  else if (gateway?.snat === true) add({ prio: PRIO.DENY, match: { eth_type: ETH_TYPE_IPV4 }, actions: [trap('SNAT with port translation: the connection table is in software')] })
   add({ prio: PRIO.MISS, match: {}, actions: [goto(next)] })
 }

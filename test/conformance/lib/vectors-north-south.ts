@@ -11,7 +11,7 @@ import { STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_DNAT, STAGE_EGRESS,
 import type { Expectation, FieldChecks, PacketVector, Vector } from '../vector-format.js'
 import {
   EXT_HOST, EXT_UPLINK_OFPORT, FIP6_VM1, FIP_VM1, FIP_VM2, NET_EXT, NET_PROV, NS_RPA, NS_RPB, NS_VM1, NS_VM2, NS_VM5, NS_VMB1, OUTSIDE_IP, OUTSIDE_IP6, P400,
-  GATEWAY_1, NET_A, PROV_OUTSIDE, PROV_UPLINK, PROV_UPLINK_OFPORT, PROV_VLAN, R400, RGW1, RGW2, RPV, UPSTREAM, VMC1, RPC, type Gw4Port, type Host,
+  GATEWAY_1, GATEWAY_2, NET_A, PROV_OUTSIDE, PROV_UPLINK, PROV_UPLINK_OFPORT, PROV_VLAN, R400, RGW1, RGW2, RPV, UPSTREAM, VMC1, RPC, type Gw4Port, type Host,
 } from './topologies.js'
 import { drop, exact, fields, flood, frameOf, inPort, layersInput, linkLocalOf, output, punt, sequenceBothModes, stageName, udp6, vector, type VectorSpec }
   from './vector-kit.js'
@@ -279,9 +279,11 @@ function snatVectors(): Vector[] {
       expect: flood(NET_EXT, exact(udp6({ srcMac: FIP6_VM1.mac, dstMac: UPSTREAM.mac, src: FIP6_VM1.external, dst: OUTSIDE_IP6, hopLimit: 63 })), { because: snatBecause }) }),
     ...nsBoth({ name: 'snat/no-floating-ip-snat-on', stage, intent: 'vm5 has no floating IP and router 1 (local gateway) has snat on: it leaves from the gateway IP, its source port kept.',
       input: layersInput(of(NS_VM5), out(NS_VM5, udpL4())), expect: flood(NET_EXT, exact(leaving({ srcMac: RGW1.mac, src: RGW1.ip4, dst: OUTSIDE_IP }, udpL4())), { because: ptBecause }) }),
-    ...nsBoth({ name: 'snat/snat-off-router-untranslated', stage, intent: 'Router 2 has snat off: vmc1 leaves through router 2\'s gateway with its fixed IP (routed on any chassis).',
+    ...nsBoth({ name: 'snat/snat-off-router-untranslated', stage, entries: [{ ...GATEWAY_2, local: true }], intent: 'Router 2 has snat off (its gateway chassis here): vmc1 leaves through router 2\'s gateway with its fixed IP.',
       input: layersInput(of(VMC1), vmc1Out), expect: flood(NET_EXT, exact(leaving({ srcMac: RGW2.mac, src: VMC1.ip4, dst: OUTSIDE_IP }, udpL4())),
-        { because: 'BEHAVIOUR.md Ways in and out, lr_out_snat: snat false leaves untranslated; the gateway port is compiled on every chassis' }) }),
+        { because: 'BEHAVIOUR.md Ways in and out, lr_out_snat: snat false leaves untranslated on the gateway chassis' }) }),
+    ...nsBoth({ name: 'snat/snat-off-elsewhere-no-redirect', stage: stageName(STAGE_L3_ROUTE), intent: 'Router 2 has snat off and its gateway chassis is another, unknown one: vmc1\'s packet out of the gateway is dropped (only floating IPs leave the gateway port off the gateway chassis).',
+      input: layersInput(of(VMC1), vmc1Out), expect: drop('gateway_elsewhere', 'BEHAVIOUR.md Ways in and out, SNAT: elsewhere, no floating IP and no redirect: drop gateway_elsewhere') }),
     ns({ name: 'snat/not-through-gateway-port-untranslated', stage, intent: 'Routed onto the provider network (not the gateway port), vm1 keeps its fixed IP.',
       input: layersInput(of(NS_VM1), toProvOutside), expect: flood(NET_PROV, exact(frame4({ srcMac: RPV.mac, dstMac: PROV_OUTSIDE.mac, src: NS_VM1.ip4, dst: PROV_OUTSIDE.ip4, ttl: 63 }, udpL4())),
         { because: 'BEHAVIOUR.md Ways in and out, lr_out_snat: only a route out of router_gateway.port translates; l2 miss floods' }) }),
@@ -436,9 +438,9 @@ function portTranslationVectors(): Vector[] {
       intent: 'Off the gateway chassis, vm1 (with a floating IP) is still translated here by its floating IP, not redirected.',
       input: layersInput(of(NS_VM1), fromInside(NS_VM1, OUTSIDE_IP, udpL4())),
       expect: flood(NET_EXT, exact(leaving({ srcMac: FIP_VM1.mac, src: FIP_VM1.external, dst: OUTSIDE_IP }, udpL4())), { because: snatBecause }) }),
-    ...nsBoth({ name: 'snat-pt/no-gateway-chassis-no-snat', stage: routeStage, entries: [elsewhere()],
-      intent: 'Off the gateway chassis with no gateway chassis known, vm5\'s packet out of the gateway is dropped no_snat.',
-      input: layersInput(of(NS_VM5), vm5Udp), expect: drop('no_snat', 'BEHAVIOUR.md Ways in and out, SNAT: without redirect, drop no_snat') }),
+    ...nsBoth({ name: 'snat-pt/no-gateway-chassis-dropped', stage: routeStage, entries: [elsewhere()],
+      intent: 'Off the gateway chassis with no gateway chassis known, vm5\'s packet out of the gateway is dropped gateway_elsewhere.',
+      input: layersInput(of(NS_VM5), vm5Udp), expect: drop('gateway_elsewhere', 'BEHAVIOUR.md Ways in and out, SNAT: without redirect, drop gateway_elsewhere') }),
   ]
 }
 
