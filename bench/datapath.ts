@@ -12,7 +12,8 @@
 // (its very frames without security groups) of the same run, with the ratios and the load average. A case with
 // more frames than one batch cycles through its batches.
 //   node build/bench/datapath.js --only acl            (the security-group cases, their twins and l2-forward)
-// Floating IPs (fip-*): DNAT and SNAT 1:1 through the router (the target: >= 8 Mpps), next to l2-forward.
+// Floating IPs (fip-*): DNAT and SNAT 1:1 through the router (the target: >= 8 Mpps), and SNAT with port
+// translation over established connections (target >= 5 Mpps), next to l2-forward.
 //   node build/bench/datapath.js --only fip
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
@@ -129,6 +130,10 @@ const CASES: BenchCase[] = [
   { name: 'fip-snat-1to1', description: 'UDP from vm1 to the outside host out of the gateway: SNAT 1:1 to its floating IP',
     extra: fipEntries,
     frames: () => Array.from({ length: BATCH }, () => ({ in_port: of1, data: udpTo(RPA.mac, GW.ip4) })), expect: 'output' },
+  { name: 'fip-snat-pt-established-1k', description: 'UDP from vm1 (no floating IP) over 1024 connections out of the gateway: SNAT with port translation, connections established',
+    extra: () => [{ stage: 'router_gateway', router: RPB.router, port: RPB.key, snat: true, local: true }],
+    frames: () => Array.from({ length: BATCH }, (_, i) => ({ in_port: of1, data: frame([ethernet({ src: VM1.mac, dst: RPA.mac }),
+      ip4({ src: VM1.ip4, dst: GW.ip4, ttl: 64 }), udp({ sport: 20000 + i, dport: 9 }), raw(new Uint8Array(18))]) })), expect: 'output' },
   { name: 'arp-reply', description: 'ARP request for the gateway, answered in place by the responder',
     frames: () => Array.from({ length: BATCH }, () => ({ in_port: of1, data: frame([ethernet({ src: VM1.mac, dst: BROADCAST_MAC }),
       arp({ op: 1, sha: VM1.mac, spa: VM1.ip4, tpa: RPA.ip4 })]) })), expect: 'in_port' },
