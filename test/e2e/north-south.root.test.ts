@@ -70,7 +70,14 @@ t.test('floating IPs, router gateway, SNAT with port translation and off, port a
   await echoServer(t, ns.w1, { tcp: [5001] })
   await echoServer(t, ns.w2, { tcp: [5002] })
   const fromOutside = (to: string): Promise<boolean> => pings(out, to)
-  await echoServer(t, out, { tcp: [7001] })
+  await echoServer(t, out, { tcp: [7001], udp: [7002] })
+  /** One UDP datagram from `ns`, source port `sport`, to the outside echo server (7002); true when it came back. */
+  const fromPort = async (from: string, sport: number): Promise<boolean> => {
+    const script = `const s = require('node:dgram').createSocket('udp4'); let n = 0
+      const send = () => { if (n++ === 5) process.exit(1); s.send('x', 7002, '${UPSTREAM}'); setTimeout(send, 300) }
+      s.on('message', () => process.exit(0)); s.bind(${sport}, send)`
+    return (await inNs(from, process.execPath, '-e', script)).code === 0
+  }
   /** The source address the outside host sees on a ping from `ns` that is answered (undefined: none came back). */
   const sourceSeenOutside = async (from: string): Promise<string | undefined> => {
     const capture = spawnIn(t, out, 'tcpdump', ['-i', 'eth0', '-nn', '-l', '-q', '--immediate-mode', 'icmp[icmptype] == icmp-echo'])
@@ -88,6 +95,16 @@ t.test('floating IPs, router gateway, SNAT with port translation and off, port a
     // the outside host has no route to 10.61.0.0/24: a reply comes back only if the source was translated
     t.equal(await sourceSeenOutside(ns.w1), gwIp, 'w1 (no floating IP) reaches outside through SNAT: the outside host sees the gateway IP')
     t.ok(await until('TCP out through SNAT', async () => await tcpProbe(ns.w1, UPSTREAM, 7001), 10_000), 'and TCP to the outside host\'s echo server (port translation)')
+    // w1 and w2 at once from the same source port to the same outside port: two connections of the gateway IP
+    const capture = spawnIn(t, out, 'tcpdump', ['-i', 'eth0', '-nn', '-l', '-q', '--immediate-mode', 'udp and dst port 7002'])
+    await until('tcpdump listening outside', async () => capture.output().includes('listening on'), 10_000, 50)
+    const both = await Promise.all([fromPort(ns.w1, 33333), fromPort(ns.w2, 33333)])
+    await until('both captured', async () => (capture.output().match(/ > 203\.0\.113\.1\.7002:/g) ?? []).length >= 2, 3000, 50).catch(() => undefined)
+    await capture.stop()
+    t.same(both, [true, true], 'w1 and w2, both from UDP port 33333 to the same outside port, each get their answer')
+    const seen = new Set([...capture.output().matchAll(/IP (\d+\.\d+\.\d+\.\d+)\.(\d+) > 203\.0\.113\.1\.7002:/g)].map(m => `${m[1] ?? ''}:${m[2] ?? ''}`))
+    t.equal(seen.size, 2, `the outside host sees two distinct translated sources: ${[...seen].join(', ')}`)
+    t.ok([...seen].every(x => x.startsWith(`${gwIp ?? ''}:`)), 'both from the gateway IP')
     await node.checkFlows(t)
   })
 
