@@ -145,7 +145,7 @@ t.test('floating IPs, router gateway, SNAT with port translation and off, port a
     t.notMatch(dhcp.stdout, /LEASE/, 'DHCP is not answered')
     await cli('port', 'set', '--enable', w2.id as string)
     t.ok(await until('w2 ACTIVE', async () => (await portStatus(w2.id as string)) === 'ACTIVE', 20_000), 'up again: ACTIVE')
-    t.ok(await until('w2 reachable', async () => await tcpProbe(out, fipIp, 5002), 20_000), 'and reached through its floating IP again')
+    t.ok(await until('w2 reachable', async () => await tcpProbe(out, fipIp, 5002), 40_000), 'and reached through its floating IP again')
     await cli('network', 'set', '--disable', 'nsn')
     t.ok(await until('w1 and w2 DOWN', async () => (await portStatus(w1.id as string)) === 'DOWN' && (await portStatus(w2.id as string)) === 'DOWN', 10_000),
       'network nsn set down: both of its ports read DOWN')
@@ -154,7 +154,7 @@ t.test('floating IPs, router gateway, SNAT with port translation and off, port a
     await cli('network', 'set', '--enable', 'nsn')
     t.ok(await until('w1 and w2 ACTIVE', async () => (await portStatus(w1.id as string)) === 'ACTIVE' && (await portStatus(w2.id as string)) === 'ACTIVE', 20_000),
       'the network up again: both ACTIVE')
-    t.ok(await until('w2 reachable', async () => await tcpProbe(out, fipIp, 5002), 20_000), 'and w2 is reached through its floating IP again')
+    t.ok(await until('w2 reachable', async () => await tcpProbe(out, fipIp, 5002), 40_000), 'and w2 is reached through its floating IP again')
     await node.checkFlows(t)
   })
 
