@@ -23,7 +23,7 @@ import { DesiredFlows, FlowSync, installedOf, type ApplyStats, type DesiredStats
 import { OFPP_CONTROLLER, OfController, type OfConnection, type OfpErrorReply } from '../openflow/index.js'
 import { INSTALLED_ID, MissingBridgeError, OvsdbClient, Vswitch, ensurePatchPorts, eq, removeStalePatchPorts, select, type LocalPort } from '../ovsdb/index.js'
 import type { DatapathApi, Entry } from '../../datapath/host/index.js'
-import type { UplinkEntry } from '../../datapath/host/entries.js'
+import type { NatEntry, RouterGatewayEntry, UplinkEntry } from '../../datapath/host/entries.js'
 import { TABLES } from '../../model/tables.js'
 import { STAGES, STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
 import type { L3Mode } from '../../offload/openflow/emitter.js'
@@ -36,7 +36,7 @@ import type { CompileProblem } from '../compiler/problems.js'
 import { advertiseBridgeMappings, registerChassis } from './chassis.js'
 import { NatStatus } from './nat-status.js'
 import { PacketInHost } from './packet-in-host.js'
-import { NeighbourResolver, type NeighbourStats } from './neighbours.js'
+import { NeighbourResolver, gratuitousFrame, type NeighbourStats } from './neighbours.js'
 import { ReactiveL3, decideL3, type ReactiveStats } from './reactive-l3.js'
 import { reportPortStatus } from './port-status.js'
 import { ControlServer } from './control-server.js'
@@ -175,6 +175,12 @@ const LOAD_SLICE = 200
 /** Entry tables whose changes can make a reactive l3 flow wrong. */
 const ROUTING_STAGES: ReadonlySet<string> = new Set(['route', 'router_port', 'nexthop'])
 
+/** Gratuitous ARPs (unsolicited NAs) sent when an address moves here, and the time between them. */
+export const ANNOUNCE_COUNT = 3
+export const ANNOUNCE_INTERVAL_MS = 1000
+/** Work waiting for a commit is dropped when this old (no switch to commit to). */
+const AFTER_COMMIT_MS = 10_000
+
 /** The name of the flow-based tunnel port the agent creates when the node has a tunnel address. */
 export const TUNNEL_PORT = 'df-tun0'
 
@@ -229,6 +235,11 @@ export class LocalController extends EventEmitter {
   private control: ControlServer | undefined
   private readonly errors: { at: string, line: string }[] = []
   private lastChangeAt: number | undefined
+  /** work to do once everything applied so far is committed on the switch (replays, announcements) */
+  private afterCommitQueue: { at: number, fn: () => void }[] = []
+  /** announcement timers still to fire */
+  private readonly announceTimers = new Set<NodeJS.Timeout>()
+  private readonly announceCounts = { announcements: 0 }
 
   constructor (private readonly opts: LocalControllerOptions) {
     super()
@@ -248,7 +259,12 @@ export class LocalController extends EventEmitter {
     this.neighbours = new NeighbourResolver({
       datapath: opts.datapath, log: opts.log, context: () => this.flows.context,
       flood: (n, frame) => this.packetIns.flood(n, frame, OFPP_CONTROLLER),
-      replay: w => { this.packetIns.replay(w.conn, w.inPort, w.frame) },
+      // a frame the switch punted goes back there once the learned entry's flows are committed (neighbours.ts)
+      replay: w => {
+        const at = w.punt
+        if (at === undefined) this.packetIns.replay(w.conn, w.inPort, w.frame)
+        else this.afterCommit(() => { this.packetIns.resubmit(w.conn, w.inPort, w.frame, at) })
+      },
       apply: d => { this.applyLearned(d) },
     })
     this.natStatus = new NatStatus({
@@ -462,6 +478,7 @@ export class LocalController extends EventEmitter {
     this.natStatus.onEntries(d.removed, d.added)
     for (const e of d.removed) if (e.stage === 'uplink') this.uplinks.delete(e.network) // removed before added: a replace keeps the new one
     for (const e of d.added) if (e.stage === 'uplink') this.uplinks.set(e.network, e)
+    if (!learned) this.announceMoved(d)
     if (d.added.length + d.removed.length > 0) this.schedule()
     // a cached route may be wrong now: delete every reactive flow at once (one FLOW_MOD), before any later
     // packet-in is routed with the new entries and cached again
@@ -555,6 +572,65 @@ export class LocalController extends EventEmitter {
     this.counts.installs++
     this.lastInstall = stats
     this.emit('installed', stats)
+    // dirty: an entry came while this bundle was out; the next commit carries it
+    if (!this.dirty) this.runAfterCommit()
+  }
+
+  /** Run `fn` once what has been applied so far is committed on the switch. */
+  private afterCommit (fn: () => void): void {
+    this.afterCommitQueue.push({ at: Date.now(), fn })
+    this.schedule()
+  }
+
+  private runAfterCommit (): void {
+    const now = Date.now()
+    for (const { at, fn } of this.afterCommitQueue.splice(0)) {
+      if (now - at > AFTER_COMMIT_MS) continue
+      try { fn() } catch (err) { this.logError(`agent: after commit: ${err instanceof Error ? err.message : String(err)}`) }
+    }
+  }
+
+  /**
+   * An address whose MAC is on this chassis now (a router gateway taken over, a floating IP bound here): once
+   * its flows are committed, ANNOUNCE_COUNT gratuitous ARPs / unsolicited NAs out of the network's uplink, so
+   * the physical switch and the outside hosts move to this chassis at once rather than when their caches expire.
+   */
+  private announce (network: number, mac: string, ips: readonly string[]): void {
+    if (ips.length === 0) return
+    const send = (): void => {
+      const conn = this.conn
+      if (conn === undefined) return
+      for (const ip of ips) {
+        for (const p of this.packetIns.toUplink(network, gratuitousFrame(mac, ip), OFPP_CONTROLLER)) {
+          try { conn.send(p); this.announceCounts.announcements++ } catch { return }
+        }
+      }
+    }
+    this.afterCommit(() => {
+      send()
+      for (let i = 1; i < ANNOUNCE_COUNT; i++) {
+        const timer = setTimeout(() => { this.announceTimers.delete(timer); send() }, i * ANNOUNCE_INTERVAL_MS)
+        timer.unref()
+        this.announceTimers.add(timer)
+      }
+    })
+  }
+
+  /** The addresses a delta moved onto this chassis: a gateway that became local, a floating IP added here. */
+  private announceMoved (d: EntryDelta): void {
+    const ctx = this.flows.context
+    const wasLocal = new Set(d.removed.filter((e): e is RouterGatewayEntry => e.stage === 'router_gateway' && e.local).map(e => `${e.router}|${e.port}`))
+    for (const e of d.added) {
+      if (e.stage === 'router_gateway') {
+        const g = e as RouterGatewayEntry
+        if (!g.local || wasLocal.has(`${g.router}|${g.port}`)) continue
+        const rp = ctx.routerPort(g.router, g.port)
+        if (rp !== undefined) this.announce(rp.network, rp.mac, rp.ips.map(c => c.split('/')[0] as string))
+      } else if (e.stage === 'nat') {
+        const n = e as NatEntry
+        this.announce(n.network, n.mac, [n.external_ip])
+      }
+    }
   }
 
   private async onSwitch (conn: OfConnection): Promise<void> {
@@ -736,6 +812,9 @@ export class LocalController extends EventEmitter {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.reactive.stop()
     this.neighbours.stop()
+    for (const timer of this.announceTimers) clearTimeout(timer)
+    this.announceTimers.clear()
+    this.afterCommitQueue = []
     await this.installing
     await this.control?.close()
     for (const u of this.unsubscribes.splice(0)) await u().catch(() => undefined)

@@ -11,13 +11,28 @@
 // after the last answer; the next miss after that resolves again. A compiled nexthop entry always wins: none is learned over one, and a
 // learned one the compiler later names is forgotten (the datapath's and the switch's key is (network, ip), so
 // removing the learned one then would remove the compiled one).
+//
+// A miss the switch punted (the lr_in_arp_resolve punt flow's cookie) is resolved from the packet-in's registers
+// (layout.ts: reg0 out network, reg3 router, reg4 / xxreg2 next hop), not from a trace: the WASM's connection
+// table never saw the connections the switch tracks, so its verdict for a reply whose request the switch
+// forwarded is ct_invalid, not the miss. Its waiting frame keeps those registers and goes back into the switch
+// at that table once the learned entry is committed there (Waiting.punt).
+//
+// Off the gateway chassis of a router (its router_gateway entry not local), the only traffic routed out of the
+// gateway port is floating IP traffic, and the gateway port's MAC must never be seen there on the physical
+// network (a learning switch would pull the gateway's traffic to this chassis): the request goes from the
+// floating IP (MAC and address) of the waiting frame's source, and without one nothing is asked (counted).
 import type { DatapathApi, NexthopEntry, PacketInResult, RouterPortEntry } from '../../datapath/host/index.js'
 import { BROADCAST_MAC, Cidr, Ipv4Address, Ipv6Address, MacAddress, parseIp, type IpAddress } from '../../datapath/host/packet-addresses.js'
-import { ARP_REQUEST, arp, buildFrame, ethernet, ip6, ndNs, ETH_TYPE } from '../../datapath/host/packet-builder.js'
+import { ARP_REQUEST, arp, buildFrame, ethernet, ip6, ndNa, ndNs, ETH_TYPE } from '../../datapath/host/packet-builder.js'
 import { dissect } from '../../offload/targets/frame-dissector.js'
 import type { Context } from '../../offload/openflow/stages/context.js'
+import { parseCookie } from '../../offload/openflow/layout.js'
+import { STAGE_ARP_ND_RSP, STAGE_NEXTHOP } from '../../datapath/spec/stages.js'
+import { REASON_PUNT_NEIGHBOUR, REASON_PUNT_NEXTHOP_MISS } from '../../datapath/spec/verdicts.js'
+import type { NatEntry, RouterGatewayEntry } from '../../datapath/host/entries.js'
 import type { EntryDelta } from '../compiler/types.js'
-import type { OfConnection, PacketIn, PacketOut } from '../openflow/index.js'
+import { matchGet, type Oxm, type OfConnection, type PacketIn, type PacketOut } from '../openflow/index.js'
 
 export const AGE_MS = 300_000
 /** A learned entry older than this (since its last answer) is asked again at the next sweep. */
@@ -52,6 +67,9 @@ export interface NeighbourStats {
   unresolvable: number
   /** refresh requests that could not be sent (the switch connection they were learned on is gone) */
   sendFailed: number
+  /** misses out of a gateway port on a chassis that is not the router's gateway chassis, from a source with
+   * no floating IP here: not asked (the gateway MAC must not be used here) */
+  notGatewayChassis: number
 }
 
 /** The next hop a routed frame missed and the router port that asks for it. */
@@ -63,7 +81,11 @@ export interface NextHop {
   source: string
 }
 
-export interface Waiting { conn: OfConnection, inPort: number, frame: Uint8Array }
+/** Where the switch punted a frame: the table and the pipeline registers its packet-in reported. */
+export interface PuntedAt { tableId: number, match: Oxm[] }
+
+/** A frame waiting for its next hop; `punt`: the switch punted it (it goes back there, not through the WASM). */
+export interface Waiting { conn: OfConnection, inPort: number, frame: Uint8Array, punt?: PuntedAt }
 
 interface Pending { hop: NextHop, since: number, askedAt: number, waiting?: Waiting }
 interface Learned { entry: NexthopEntry, routerMac: string, at: number, hop?: NextHop, conn?: OfConnection, askedAt?: number }
@@ -78,7 +100,7 @@ export interface NeighbourTableOptions { maxPending?: number, intervalMs?: numbe
 export class NeighbourTable {
   private readonly pending = new Map<string, Pending>()
   private readonly learned = new Map<string, Learned>()
-  readonly counts = { requests: 0, rateLimited: 0, repliesLearned: 0, unsolicited: 0, compiledWins: 0, superseded: 0, expired: 0, dropped: 0, unresolvable: 0, sendFailed: 0 }
+  readonly counts = { requests: 0, rateLimited: 0, repliesLearned: 0, unsolicited: 0, compiledWins: 0, superseded: 0, expired: 0, dropped: 0, unresolvable: 0, sendFailed: 0, notGatewayChassis: 0 }
 
   constructor (private readonly opts: NeighbourTableOptions = {}) {}
 
@@ -201,6 +223,28 @@ export function requestFrame (hop: NextHop): Uint8Array {
   ])
 }
 
+/** IPv6 all-nodes group (RFC 4291 2.7.1) and its Ethernet group (RFC 2464 7). */
+const ALL_NODES = Ipv6Address.parse('ff02::1')
+const ALL_NODES_MAC = MacAddress.parse('33:33:00:00:00:01')
+
+/**
+ * The announcement that `ip` is at `mac` now (a takeover, a floating IP that moved here): a gratuitous ARP
+ * request (sender = target = ip, RFC 5227 3, which hosts and learning switches both take), or an unsolicited
+ * neighbour advertisement to all nodes with the override flag and the target link-layer address (RFC 4861 7.2.6).
+ */
+export function gratuitousFrame (mac: string, ip: string): Uint8Array {
+  const src = MacAddress.parse(mac)
+  const addr = parseIp(ip)
+  if (addr instanceof Ipv4Address) {
+    return buildFrame([ethernet({ dst: BROADCAST_MAC, src, type: ETH_TYPE.ARP }), arp({ op: ARP_REQUEST, sha: src, spa: addr, tpa: addr })])
+  }
+  return buildFrame([
+    ethernet({ dst: ALL_NODES_MAC, src, type: ETH_TYPE.IPV6 }),
+    ip6({ src: addr as Ipv6Address, dst: ALL_NODES, hopLimit: 255 }),
+    ndNa({ target: addr as Ipv6Address, override: true, tll: src }),
+  ])
+}
+
 /** The sender of an ARP reply or neighbour advertisement: who it is to, the address and its MAC. */
 export function parseNeighbourReply (frame: Uint8Array): { to: string, ip: string, mac: string } | undefined {
   const k = dissect(frame)
@@ -225,8 +269,11 @@ export function parseNeighbourReply (frame: Uint8Array): { to: string, ip: strin
   return { to: k.eth_dst.toString(), ip: target.toString(), mac: mac.toString() }
 }
 
+/** What a miss turns into: a next hop to ask for, or why not. */
+export type MissHop = NextHop | 'no_address' | 'not_gateway'
+
 /** The router port on the out network that routes to `nexthop`, from the datapath's trace of the frame. */
-export function nextHopOf (datapath: DatapathApi, context: Context, inPort: number, frame: Uint8Array, now: number): NextHop | 'no_address' | undefined {
+export function nextHopOf (datapath: DatapathApi, context: Context, inPort: number, frame: Uint8Array, now: number): MissHop | undefined {
   const t = datapath.trace({ in_port: inPort, data: frame }, now)
   if (t.verdict.reason !== 'punt_nexthop_miss') return undefined
   let outPort: number | undefined
@@ -241,11 +288,58 @@ export function nextHopOf (datapath: DatapathApi, context: Context, inPort: numb
   const ports = context.routerPortsOn(hop.network)
   const rp: RouterPortEntry | undefined = ports.find(p => p.port === outPort) ?? (outPort === undefined ? ports[0] : undefined)
   if (rp === undefined) return undefined
-  const ip: IpAddress = parseIp(hop.ip)
+  return askFrom(context, rp, parseIp(hop.ip), dissect(frame)?.ip_src)
+}
+
+/** True when the switch's flow with this cookie is the punt of `reason` in `stage` (layout.ts cookie R=1). */
+export function isPuntOf (m: PacketIn, stage: number, reason: number): boolean {
+  const c = parseCookie(m.cookie)
+  return c.stage === stage && 'reason' in c.subject && c.subject.reason === reason
+}
+
+/**
+ * The next hop of a frame the switch punted from lr_in_arp_resolve, from the registers its packet-in reported
+ * (zero registers are not reported: OVS sends only the non-zero pipeline fields). Undefined for any other punt.
+ */
+export function nextHopFromPunt (context: Context, m: PacketIn): MissHop | undefined {
+  if (!isPuntOf(m, STAGE_NEXTHOP, REASON_PUNT_NEXTHOP_MISS)) return undefined
+  const reg = (i: number): number => { const v = matchGet(m.match, `NXM_NX_REG${i}`); return typeof v === 'number' ? v >>> 0 : 0 }
+  const k = dissect(m.data)
+  if (k === undefined) return undefined
+  let ip: IpAddress
+  if (k.eth_type === ETH_TYPE.IPV6) {
+    // xxreg2 is reg8 (most significant word) .. reg11
+    const b = new Uint8Array(16)
+    const v = new DataView(b.buffer)
+    for (let i = 0; i < 4; i++) v.setUint32(i * 4, reg(8 + i))
+    ip = Ipv6Address.fromBytes(b)
+  } else {
+    const b = new Uint8Array(4)
+    new DataView(b.buffer).setUint32(0, reg(4))
+    ip = Ipv4Address.fromBytes(b)
+  }
+  const rp = context.routerPortsOn(reg(0)).find(p => p.router === reg(3))
+  if (rp === undefined) return undefined
+  return askFrom(context, rp, ip, k.ip_src)
+}
+
+/**
+ * Who asks for `ip` out of router port `rp`: the port itself, or, out of a gateway port on a chassis that is
+ * not the router's gateway chassis, the floating IP of the frame's source `from` (see the file's head).
+ */
+export function askFrom (context: Context, rp: RouterPortEntry, ip: IpAddress, from: IpAddress | undefined): MissHop {
+  const gw: RouterGatewayEntry | undefined = context.gatewayOf(rp.router)
+  if (gw !== undefined && gw.port === rp.port && !gw.local) {
+    const src = from?.toString()
+    const nat: NatEntry | undefined = src === undefined ? undefined
+      : context.natsOf(rp.router).find(n => n.network === rp.network && canonicalIp(n.internal_ip) === src && parseIp(n.external_ip).family === ip.family)
+    if (nat === undefined) return 'not_gateway'
+    return { network: rp.network, ip: ip.toString(), mac: nat.mac, source: parseIp(nat.external_ip).toString() }
+  }
   const cidrs = rp.ips.map(c => Cidr.parse(c)).filter(c => c.family === ip.family)
   const source = cidrs.find(c => c.contains(ip)) ?? cidrs[0]
   if (source === undefined) return 'no_address'
-  return { network: hop.network, ip: ip.toString(), mac: rp.mac, source: source.address.toString() }
+  return { network: rp.network, ip: ip.toString(), mac: rp.mac, source: source.address.toString() }
 }
 
 export interface NeighbourResolverOptions {
@@ -283,23 +377,36 @@ export class NeighbourResolver {
     this.opts.log(line)
   }
 
-  /** PacketInHost's onResult: a next-hop miss asks, a neighbour reply learns. */
+  /**
+   * PacketInHost's onResult: a next-hop miss asks, a neighbour reply learns. A punt of the switch's own
+   * lr_in_arp_resolve or neighbour-reply flows is taken for what the switch says, whatever the WASM's
+   * verdict (see the file's head).
+   */
   onPacketIn (conn: OfConnection, m: PacketIn, inPort: number, result: PacketInResult): void {
     const reason = result.verdict.reason
-    if (reason === 'punt_nexthop_miss') this.onMiss(conn, inPort, m.data)
-    else if (reason === 'punt_neighbour') this.onReply(m.data)
+    const punted = nextHopFromPunt(this.opts.context(), m)
+    if (punted !== undefined) this.onMiss(conn, inPort, m.data, punted, { tableId: m.tableId, match: m.match.map(f => ({ ...f })) })
+    else if (isPuntOf(m, STAGE_NEXTHOP, REASON_PUNT_NEXTHOP_MISS)) return // the punt names no router port here
+    else if (reason === 'punt_nexthop_miss') this.onMiss(conn, inPort, m.data)
+    else if (reason === 'punt_neighbour' || isPuntOf(m, STAGE_ARP_ND_RSP, REASON_PUNT_NEIGHBOUR)) this.onReply(m.data)
   }
 
-  private onMiss (conn: OfConnection, inPort: number, frame: Uint8Array): void {
+  private onMiss (conn: OfConnection, inPort: number, frame: Uint8Array, known?: MissHop, punt?: PuntedAt): void {
     const now = this.now()
-    const hop = nextHopOf(this.opts.datapath, this.opts.context(), inPort, frame, now)
+    const hop = known ?? nextHopOf(this.opts.datapath, this.opts.context(), inPort, frame, now)
     if (hop === undefined) return
     if (hop === 'no_address') {
       this.table.counts.unresolvable++
       this.once('no_address', 'neighbours: a next hop whose out router port has no address of its family; not resolved (counted)')
       return
     }
-    if (!this.table.miss(hop, { conn, inPort, frame: Uint8Array.from(frame) }, now)) return
+    if (hop === 'not_gateway') {
+      this.table.counts.notGatewayChassis++
+      this.once('not_gateway', 'neighbours: a next hop out of a gateway port of a router whose gateway chassis is another one, from a source with no floating IP here: not asked (counted)')
+      return
+    }
+    const waiting: Waiting = { conn, inPort, frame: Uint8Array.from(frame), ...(punt !== undefined ? { punt } : {}) }
+    if (!this.table.miss(hop, waiting, now)) return
     const outs = this.opts.flood(hop.network, requestFrame(hop))
     for (const p of outs) conn.send(p)
     this.once('request', `neighbours: asking for next hop ${hop.ip} on network ${hop.network} from ${hop.source} (${hop.mac}); further requests are counted only`)

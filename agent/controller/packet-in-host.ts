@@ -79,14 +79,7 @@ export class PacketInHost {
   flood (network: number, packet: Uint8Array, inPort: number): PacketOut[] {
     const out: PacketOut[] = []
     for (const p of this.opts.floodPorts(network)) if (p !== inPort) out.push(packetOut(Buffer.from(packet), [{ type: 'OFPAT_OUTPUT', port: p }], inPort))
-    // the verdict's frame is untagged: a VLAN uplink's tag is pushed here; never back out of the uplink it came in
-    const up = this.opts.floodUplink?.(network)
-    if (up !== undefined && up.ofport !== inPort) {
-      const tag: Action[] = up.vlan !== undefined && up.vlan > 0
-        ? [{ type: 'OFPAT_PUSH_VLAN', ethertype: 0x8100 }, { type: 'OFPAT_SET_FIELD', field: oxm('OXM_OF_VLAN_VID', 0x1000 | up.vlan) }]
-        : []
-      out.push(packetOut(Buffer.from(packet), [...tag, { type: 'OFPAT_OUTPUT', port: up.ofport }], inPort))
-    }
+    out.push(...this.toUplink(network, packet, inPort))
     const tun = this.opts.tunnelOfport?.()
     if (tun !== undefined && tun !== inPort) {
       for (const remote of this.opts.floodRemotes?.(network) ?? []) {
@@ -98,6 +91,32 @@ export class PacketInHost {
       }
     }
     return out
+  }
+
+  /** The PACKET_OUT of `packet` out of `network`'s uplink (tagged with its VLAN), if it has one here and
+   * the frame did not come in through it. */
+  toUplink (network: number, packet: Uint8Array, inPort: number): PacketOut[] {
+    // the verdict's frame is untagged: a VLAN uplink's tag is pushed here; never back out of the uplink it came in
+    const up = this.opts.floodUplink?.(network)
+    if (up === undefined || up.ofport === inPort) return []
+    const tag: Action[] = up.vlan !== undefined && up.vlan > 0
+      ? [{ type: 'OFPAT_PUSH_VLAN', ethertype: 0x8100 }, { type: 'OFPAT_SET_FIELD', field: oxm('OXM_OF_VLAN_VID', 0x1000 | up.vlan) }]
+      : []
+    return [packetOut(Buffer.from(packet), [...tag, { type: 'OFPAT_OUTPUT', port: up.ofport }], inPort)]
+  }
+
+  /**
+   * A frame the switch punted, back into the switch at the table that punted it with the registers it
+   * reported: the switch's flows (and its connection table) decide it now, as for `reinject`.
+   */
+  resubmit (conn: OfConnection, inPort: number, frame: Uint8Array, at: { tableId: number, match: PacketIn['match'] }): void {
+    const m = { match: at.match } as PacketIn
+    try {
+      conn.send(packetOut(Buffer.from(frame), [...restoreMetadata(m), { type: 'NXAST_RESUBMIT_TABLE', table: at.tableId }], inPort))
+      this.stats.framesOut++
+    } catch (err) {
+      this.bad('send_failed', err instanceof Error ? err.message : String(err))
+    }
   }
 
   /** A frame that waited (for a next hop) through the slow path again, as if the switch had just punted it. */

@@ -19,7 +19,8 @@
 //                         FLAG_SNAT_EXEMPT where port translation runs
 //                         on another chassis)
 //   <nat key>             its DNAT flows (x the router's ports) and SNAT     the entry, a router_port of its router,
-//                         flows, its redirect exemption (x inside ports)     the router's router_gateway
+//                         flows, its redirect exemption (x inside ports),    the router's router_gateway
+//                         its punt_neighbour flows (ARP/NA to its MAC)
 //   <router_gateway key>  no_snat, gateway_elsewhere (its router port),      the entry, a router_port of its router
 //                         port translation (ct nat) on the gateway chassis
 //   <router_port key>     its punt_neighbour flows                           the entry
@@ -43,7 +44,7 @@ import type { Flow } from './flow.js'
 import type { Context } from './stages/context.js'
 import { aclFixedFlows, aclL4Flows, aclPortFlows, aclRemoteFlows, aclRuleFlows, aclSharedFlows } from './stages/acl-flows.js'
 import { aclStageOf, canonicalPrefix, l4Key, l4Pieces, ownRemote } from './stages/acl-index.js'
-import { arpEntryFlows, arpFixedFlows, neighbourPuntFlows } from './stages/arp-nd-flows.js'
+import { arpEntryFlows, arpFixedFlows, natNeighbourPuntFlows, neighbourPuntFlows } from './stages/arp-nd-flows.js'
 import { classifyFixedFlows, classifyPortFlows, classifyTunnelFlows, classifyUplinkFlows } from './stages/classify-flows.js'
 import { dhcpEntryFlows, dhcpFixedFlows } from './stages/dhcp-flows.js'
 import { egressEntryFlows, egressFixedFlows } from './stages/egress-flows.js'
@@ -136,7 +137,7 @@ export function entryUnitFlows (c: Context, e: Entry): Flow[] {
     // read by the acl-remote units only
     case 'acl_member': return []
     case 'uplink': return classifyUplinkFlows(c, e)
-    case 'nat': return natEntryFlows(c, e)
+    case 'nat': return [...natEntryFlows(c, e), ...natNeighbourPuntFlows(c, e)]
     case 'router_gateway': return gatewayEntryFlows(c, e)
   }
 }

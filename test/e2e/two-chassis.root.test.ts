@@ -9,14 +9,14 @@
 // options; security groups across chassis (B's ingress rules decide, replies pass by conntrack on each
 // chassis); a deleted port on B losing its flows on A; kill -9 and restart of agent A with a ping running;
 // agent A restarted on another VTEP address (its tunnel port and B's tunnels follow).
-import { type ChildProcess, spawn } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { STAGES } from '../../datapath/spec/stages.js'
 import { PROACTIVE_GENERATION, parseCookie, type CookieFields } from '../../offload/openflow/layout.js'
 import { REPO, jsonDocuments, noAuthEnv, openstack, startApi, type ApiProcess } from '../northbound/helpers/api-process.js'
+import { AgentProcess } from '../helpers/agent-process.js'
 import { startOvs, type Ovs, type Workload } from '../helpers/ovs.js'
 import { startEtcd, startMosquitto } from '../helpers/servers.js'
 import { openPubSub } from '../../store/registry.js'
@@ -30,47 +30,6 @@ const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vS
 // both encapsulations by default; DF_TUNNEL=vxlan (or geneve) runs one; DF_L3=reactive passes --l3 reactive to
 // the agents (reactive routing; see the closing note for what fails across chassis in that mode today)
 const TUNNELS = (process.env.DF_TUNNEL !== undefined ? [process.env.DF_TUNNEL] : ['vxlan', 'geneve']) as Array<'vxlan' | 'geneve'>
-
-/** One `dragonflow agent` process of a chassis, restartable, with its log kept across restarts. */
-class AgentProcess {
-  child: ChildProcess | undefined
-  out = ''
-  constructor (public args: string[]) {}
-
-  async start (): Promise<void> {
-    const mark = this.out.length
-    const child = spawn(process.execPath, [join(REPO, 'bin/dragonflow.js'), 'agent', ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    this.child = child
-    child.stdout?.on('data', (d: Buffer) => { this.out += d.toString() })
-    child.stderr?.on('data', (d: Buffer) => { this.out += d.toString() })
-    await until('the agent to resync', async () => {
-      if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode}:\n${this.out}`)
-      return this.out.slice(mark).includes('agent: resync:')
-    }, 60_000).catch((err: Error) => { throw new Error(`${err.message}\n${this.out}`) })
-  }
-
-  async kill (signal: 'SIGKILL' | 'SIGTERM'): Promise<number | null> {
-    const c = this.child
-    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return c?.exitCode ?? null
-    const gone = new Promise<number | null>(resolve => c.once('exit', code => { resolve(code) }))
-    c.kill(signal)
-    return await gone
-  }
-
-  /** The run generation this agent announced last. */
-  generation (): number {
-    const gens = [...this.out.matchAll(/run generation (\d+)/g)].map(x => Number(x[1]))
-    return gens[gens.length - 1] ?? -1
-  }
-
-  /** The recompute oracle through the agent's control socket (`dragonflow flows --check --control`). */
-  async checkFlows (t: Test, name: string): Promise<void> {
-    const r = await exec(process.execPath, [join(REPO, 'bin/dragonflow.js'), 'flows', '--check', '--control', this.control])
-    t.equal(r.code, 0, `${name}'s switch equals a fresh recompute: ${r.stdout.trim()}${r.stderr.trim() !== '' ? ` (${r.stderr.trim()})` : ''}`)
-  }
-
-  get control (): string { return this.args[this.args.indexOf('--control') + 1] as string }
-}
 
 interface DumpedFlow { stage: string, cookie: CookieFields, packets: number, text: string }
 

@@ -21,6 +21,7 @@ import { pkt } from '../pipeline/packet'
 import { step, traceAddr, traceMac } from '../pipeline/trace'
 import { drop, punt, toInPort } from '../pipeline/verdict'
 import { ExactTable, clearKey, ipWord0, ipWord1, ipWord2, key } from '../tables/exact-table'
+import { natMacRouter } from '../tables/nat'
 import { routerPortByMac } from '../tables/router-ports'
 
 /** (network u32, family u8, ip[16]) -> mac[6] */
@@ -66,10 +67,10 @@ export function arpNdResponder(): bool {
   return false
 }
 
-/** Addressed to a router port's MAC on this network: an answer to the slow path's ARP / NS (BEHAVIOUR.md
- * "Next hops no entry names"). A gratuitous ARP is broadcast, so it is not one. */
+/** Addressed to a router port's MAC or a floating IP's MAC on this network: an answer to the slow path's ARP /
+ * NS (BEHAVIOUR.md "Next hops no entry names"). A gratuitous ARP is broadcast, so it is not one. */
 @inline function toRouterMac(): bool {
-  return routerPortByMac(pkt.network, pkt.base + ETH_DST) != 0
+  return routerPortByMac(pkt.network, pkt.base + ETH_DST) != 0 || natMacRouter(pkt.network, pkt.base + ETH_DST) != 0
 }
 
 /** The slow path learns the next hop from it. */

@@ -1,5 +1,5 @@
 // ls_in_arp_nd_rsp: ARP requests answered in place; known-target neighbour solicitations punted (BEHAVIOUR.md §5).
-import type { ArpNdEntry, RouterPortEntry } from '../../../datapath/host/entries.js'
+import type { ArpNdEntry, NatEntry, RouterPortEntry } from '../../../datapath/host/entries.js'
 import { STAGE_ARP_ND_RSP, STAGE_DHCP } from '../../../datapath/spec/stages.js'
 import { REASON_PUNT_NEIGHBOUR, REASON_UNSUPPORTED } from '../../../datapath/spec/verdicts.js'
 import { act } from '../builder.js'
@@ -14,7 +14,8 @@ import { Context, isV6, key } from './context.js'
 export function arpFlows(c: Context): Flow[] {
   const entries = c.of<ArpNdEntry>('arp_nd')
   return [...entries.filter(e => !isV6(e.ip)), ...entries.filter(e => isV6(e.ip))].flatMap(e => arpEntryFlows(c, e))
-    .concat(c.of<RouterPortEntry>('router_port').flatMap(rp => neighbourPuntFlows(c, rp)), arpFixedFlows(c))
+    .concat(c.of<RouterPortEntry>('router_port').flatMap(rp => neighbourPuntFlows(c, rp)),
+      c.of<NatEntry>('nat').flatMap(e => natNeighbourPuntFlows(c, e)), arpFixedFlows(c))
 }
 
 /**
@@ -22,8 +23,20 @@ export function arpFlows(c: Context): Flow[] {
  * punt_neighbour (the agent learns the next hop from it), above the responder's flows.
  */
 export function neighbourPuntFlows(c: Context, rp: RouterPortEntry): Flow[] {
+  return neighbourPuntsTo(c, rp.network, rp.mac)
+}
+
+/**
+ * The same for a floating IP's MAC on its external network: off the router's gateway chassis the slow path asks
+ * for the upstream next hop from the floating IP (agent/controller/neighbours.ts), never from the gateway MAC.
+ */
+export function natNeighbourPuntFlows(c: Context, e: NatEntry): Flow[] {
+  return neighbourPuntsTo(c, e.network, e.mac)
+}
+
+function neighbourPuntsTo(c: Context, network: number, mac: string): Flow[] {
   const to = (): ReturnType<Context['flow']> => c.flow(STAGE_ARP_ND_RSP).priority('ENTRY_EXCEPTION').cookie({ reason: REASON_PUNT_NEIGHBOUR })
-    .match(REG_NETWORK, key(rp.network)).match('eth_dst', MacAddress.parse(rp.mac))
+    .match(REG_NETWORK, key(network)).match('eth_dst', MacAddress.parse(mac))
   return [
     to().match('eth_type', ETH_TYPE_ARP).match('arp_op', ARP_OP_REPLY).apply(act.controller()).build(),
     to().match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6).match('icmpv6_type', ICMPV6_ND_NA)

@@ -40,12 +40,14 @@ export function arpNdRules(env: StageEnv, ctx: PathContext, add: RuleSink): void
       ? { eth_type: ETH_TYPE_IPV6, ip_proto: IP_PROTO_ICMPV6, icmp_type: ICMPV6_NEIGHBOR_SOLICIT } : { eth_type: ETH_TYPE_IPV6 }
     add({ prio: PRIO.ENTRY, match: ns, actions: [trap('NA in place needs ND rewrites')] })
   }
-  // ARP replies and NAs to a router MAC: the slow path learns the next hop from them (punt_neighbour)
-  for (const rp of env.idx.of('router_port').filter(p => p.network === ctx.network)) {
+  // ARP replies and NAs to a router MAC or a floating IP's MAC: the slow path learns the next hop from them
+  // (punt_neighbour)
+  const askers = [...env.idx.of('router_port'), ...env.idx.of('nat')].filter(p => p.network === ctx.network)
+  for (const mac of new Set(askers.map(p => p.mac))) {
     const arpReply = canMatch(env, ['arp_op']) ? { arp_op: ARP_REPLY } : {}
-    add({ prio: PRIO.EXCEPTION, match: { eth_dst: rp.mac, eth_type: ETH_TYPE_ARP, ...arpReply }, actions: [trap('an ARP reply to a router MAC is learned by the slow path')] })
+    add({ prio: PRIO.EXCEPTION, match: { eth_dst: mac, eth_type: ETH_TYPE_ARP, ...arpReply }, actions: [trap('an ARP reply to a router or floating IP MAC is learned by the slow path')] })
     const na = canMatch(env, ['ip_proto', 'icmp_type']) ? { ip_proto: IP_PROTO_ICMPV6, icmp_type: ICMPV6_NEIGHBOR_ADVERT } : {}
-    add({ prio: PRIO.EXCEPTION, match: { eth_dst: rp.mac, eth_type: ETH_TYPE_IPV6, ...na }, actions: [trap('a neighbour advertisement to a router MAC is learned by the slow path')] })
+    add({ prio: PRIO.EXCEPTION, match: { eth_dst: mac, eth_type: ETH_TYPE_IPV6, ...na }, actions: [trap('a neighbour advertisement to a router or floating IP MAC is learned by the slow path')] })
   }
   const next = !ctx.fromTunnel && ctx.srcPort > 0 ? env.chains.chain(STAGE_DHCP, ctx) : routingChain(env, ctx)
   add({ prio: PRIO.MISS, match: {}, actions: [goto(next)] })
