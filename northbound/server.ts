@@ -98,7 +98,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`))
   const db = new Db(opts.store)
   const identity = new Identity(db)
-  const { adminProjectId } = await identity.bootstrap({ adminPassword: opts.adminPassword })
+  const { adminProjectId, adminUser } = await identity.bootstrap({ adminPassword: opts.adminPassword })
+  // a Keystone API nobody can log in to is no use: the first start on a store must make its admin
+  if (opts.auth === 'keystone' && !adminUser && opts.adminToken === undefined) {
+    throw new Error('--auth keystone: this store has no admin user yet: give --admin-password PASSWORD once ' +
+      '(or $DRAGONFLOW_ADMIN_PASSWORD, or the config file) to create it, or --admin-token TOKEN')
+  }
   const revocations = await Revocations.open(db)
   const authOpts: AuthOptions = { mode: opts.auth, adminToken: opts.adminToken, adminProjectId: adminProjectId ?? 'admin', secret: await tokenSecret(db), revocations }
   const nb = new Neutron(opts.store, { policy: opts.policy })

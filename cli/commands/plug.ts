@@ -7,6 +7,7 @@
 // --bridge-mappings physical network instead: no iface-id, the kernel's MAC.
 import { execFile } from 'node:child_process'
 import { type Command, type Flag, UsageError, parseFlags } from '../command.js'
+import { CREDENTIAL_FLAGS, type Credentials, apiGet, credentialsFrom } from '../credentials.js'
 import { readServeState } from './serve-state.js'
 
 function run (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
@@ -21,10 +22,9 @@ function run (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env)
 /** Interface names are at most 15 bytes (IFNAMSIZ - 1): "df" + the first 11 characters of the port id. */
 export const bridgeEnd = (portId: string): string => `df${portId.replace(/[^A-Za-z0-9]/g, '').slice(0, 11)}`
 
-async function portMac (api: string, portId: string): Promise<string> {
-  const res = await fetch(`${api}/v2.0/ports/${encodeURIComponent(portId)}`)
-  if (!res.ok) throw new Error(`GET port ${portId}: HTTP ${res.status} (pass --mac to plug without the API)`)
-  const body = await res.json() as { port?: { mac_address?: string } }
+async function portMac (api: string, portId: string, credentials: Credentials): Promise<string> {
+  const body = await apiGet(api, `/v2.0/ports/${encodeURIComponent(portId)}`, credentials)
+    .catch((err: Error) => { throw new Error(`${err.message} (or pass --mac to plug without the API)`) }) as { port?: { mac_address?: string } }
   const mac = body.port?.mac_address
   if (mac === undefined) throw new Error(`port ${portId} has no mac_address`)
   return mac
@@ -38,13 +38,16 @@ const FLAGS: readonly Flag[] = [
   { name: 'ifname', type: 'string', value: 'NAME', description: 'interface name in the namespace (default eth0)' },
   { name: 'mac', type: 'string', value: 'MAC', description: 'the workload\'s MAC (default the port\'s, from the API)' },
   { name: 'unplug', type: 'boolean', description: 'remove the bridge port instead (the namespace stays)' },
+  ...CREDENTIAL_FLAGS,
 ]
 
 const command: Command = {
   name: 'plug',
   summary: 'plug a workload (netns + veth) into the br-int of a `dragonflow serve` node, bound to a Neutron port',
   usage: 'dragonflow plug --port PORT_ID --netns NS [--data-dir DIR] [--ifname eth0] [--mac MAC] [--unplug]\n' +
-    '       dragonflow plug --bridge BRIDGE --netns NS [--data-dir DIR] [--ifname eth0] [--mac MAC] [--unplug]',
+    '       dragonflow plug --bridge BRIDGE --netns NS [--data-dir DIR] [--ifname eth0] [--mac MAC] [--unplug]\n' +
+    '  with --auth keystone on the node: [--os-token TOKEN | --os-username NAME --os-password PW [--os-project-name P]]\n' +
+    '  (or the OS_* variables of the openstack CLI)',
   flags: FLAGS,
   async run (args) {
     const { flags, rest } = parseFlags(args, FLAGS)
@@ -71,7 +74,7 @@ const command: Command = {
       if (!bridges.includes(hostBridge)) throw new UsageError(`--bridge ${hostBridge}: no such bridge on the node's switch (bridges: ${bridges.filter(Boolean).join(', ')})`)
     }
     const ifname = flags.get('ifname') ?? 'eth0'
-    const mac = flags.get('mac') ?? (portId !== undefined ? await portMac(state.api, portId) : undefined)
+    const mac = flags.get('mac') ?? (portId !== undefined ? await portMac(state.api, portId, credentialsFrom(flags, state.api)) : undefined)
     const nsList = await run('ip', ['netns', 'list'])
     if (!nsList.split('\n').some(l => l.split(' ')[0] === ns)) await run('ip', ['netns', 'add', ns])
     const tmp = `dt${dev.slice(2)}`

@@ -8,6 +8,8 @@ import { UsageError } from '../command.js'
 export interface ServeState {
   pid: number
   api: string
+  /** the API's authentication: with keystone, `plug` needs credentials (cli/credentials.ts) */
+  auth?: 'none' | 'keystone'
   ovsdb: string
   /** OVS_RUNDIR of the private OVS (absent when --ovsdb named an external one) */
   ovsRundir?: string

@@ -39,6 +39,8 @@ const FLAGS: readonly Flag[] = [
   { name: 'of-socket', type: 'string', value: 'PATH', description: 'OpenFlow socket br-int connects to, inside OVS\'s rundir' },
   { name: 'chassis-id', type: 'string', value: 'ID', description: 'this node\'s chassis id (default the host name)' },
   { name: 'auth', type: 'string', value: 'none|keystone', description: 'API authentication (default none)' },
+  { name: 'admin-password', type: 'string', value: 'PASSWORD', description: 'with --auth keystone: create (or reset) the admin user of the admin project with this password (or $DRAGONFLOW_ADMIN_PASSWORD)' },
+  { name: 'admin-token', type: 'string', value: 'TOKEN', description: 'with --auth keystone: a token accepted as admin' },
   { name: 'profile', type: 'string', value: 'NAME|PATH.json', description: 'hardware profile of the agent (default ovs-userspace)' },
   BRIDGE_MAPPINGS_FLAG,
   { name: 'keep-ovs', type: 'boolean', description: 'leave the private OVS running on a clean stop' },
@@ -51,7 +53,7 @@ const command: Command = {
   name: 'serve',
   summary: 'run an all-in-one edge node: Neutron API + local controller + WASM datapath (+ a private OVS)',
   usage: 'dragonflow serve [--data-dir DIR] [--listen HOST:PORT] [--netns NAME|none] [--ovsdb unix:PATH [--of-socket PATH]] [--chassis-id ID]\n' +
-    '                        [--auth none|keystone] [--keep-ovs] [--quiet] [--l3 proactive|reactive] [--l3-idle-timeout SECONDS (default 30)]\n' +
+    '                        [--auth none|keystone [--admin-password PW] [--admin-token TOKEN]] [--keep-ovs] [--quiet] [--l3 proactive|reactive] [--l3-idle-timeout SECONDS (default 30)]\n' +
     '                        [--policy-file policy.yaml] [--profile ovs-userspace] [--bridge-mappings PHYSNET:BRIDGE[,PHYSNET:BRIDGE...]]',
   flags: FLAGS,
   async run (args) {
@@ -91,7 +93,9 @@ const command: Command = {
     const store = await openStore({ driver: 'embedded', dir: join(dataDir, 'store') })
     const cleanup: (() => Promise<void>)[] = [async () => { await store.close() }]
     try {
-      const server = await startApiServer({ store, host, port, auth, policy, log: quiet ? () => undefined : log })
+      const adminPassword = flags.get('admin-password') ?? (process.env.DRAGONFLOW_ADMIN_PASSWORD || undefined)
+      const adminToken = flags.get('admin-token')
+      const server = await startApiServer({ store, host, port, auth, policy, log: quiet ? () => undefined : log, adminPassword, adminToken })
       cleanup.unshift(async () => { await server.close() })
       const control = join(dataDir, CONTROL_SOCKET)
       const controller = await startAgent({ store, chassisId, ovsdbTarget: ovsdb, ofSocket, profile: flags.get('profile') ?? 'ovs-userspace', log, ...l3, controlSocket: control,
@@ -99,7 +103,7 @@ const command: Command = {
       })
       cleanup.unshift(async () => { await controller.stop() })
       const state: ServeState = {
-        pid: process.pid, api: server.url, ovsdb, netns: external === undefined ? netns : null, ofSocket, bridge: 'br-int', chassisId, control,
+        pid: process.pid, api: server.url, auth, ovsdb, netns: external === undefined ? netns : null, ofSocket, bridge: 'br-int', chassisId, control,
         ...(ovs !== undefined ? { ovsRundir: ovs.dir } : {}),
       }
       writeFileSync(join(dataDir, SERVE_STATE), JSON.stringify(state, null, 2) + '\n')

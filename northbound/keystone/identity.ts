@@ -47,7 +47,7 @@ export class Identity {
   }
 
   /** The Default domain and the standard roles always exist; with a password, an admin user on an admin project. */
-  async bootstrap(opts: { adminPassword?: string } = {}): Promise<{ adminProjectId?: string }> {
+  async bootstrap(opts: { adminPassword?: string } = {}): Promise<{ adminProjectId?: string; adminUser: boolean }> {
     await this.createIfMissing(TABLES.keystoneDomains, DEFAULT_DOMAIN.id, DEFAULT_DOMAIN)
     for (const name of BOOTSTRAP_ROLES) {
       if (!(await this.findByName<Role>(TABLES.keystoneRoles, name))) {
@@ -56,7 +56,10 @@ export class Identity {
       }
     }
     let project = await this.findByName<Project>(TABLES.keystoneProjects, 'admin', DEFAULT_DOMAIN.id)
-    if (!opts.adminPassword) return { adminProjectId: project?.id }
+    if (!opts.adminPassword) {
+      const adminUser = project !== undefined && (await this.findByName<User>(TABLES.keystoneUsers, 'admin', DEFAULT_DOMAIN.id)) !== undefined
+      return { adminProjectId: project?.id, adminUser }
+    }
     if (!project) {
       const p: Project = { id: newKeystoneId(), name: 'admin', domain_id: DEFAULT_DOMAIN.id, description: 'Bootstrap project', enabled: true }
       project = await this.db.create(TABLES.keystoneProjects, p.id, p, ['keystone'])
@@ -71,7 +74,7 @@ export class Identity {
     }
     const admin = await this.findByName<Role>(TABLES.keystoneRoles, 'admin')
     if (admin) await this.assign({ project_id: project.id, user_id: user.id, role_id: admin.id })
-    return { adminProjectId: project.id }
+    return { adminProjectId: project.id, adminUser: true }
   }
 
   async findByName<T extends { name: string }>(table: string, name: string, domainId?: string): Promise<Row<T> | undefined> {
