@@ -21,7 +21,7 @@
 // the remote-group rule always, so half the packets need the remote group's members to pass.
 import type { Counters, Datapath, PacketInput } from '../datapath/host/api.js'
 import type { AclMemberEntry, AclPortEntry, AclRuleEntry, Entry } from '../datapath/host/entries.js'
-import { type MacAddress, type Ipv4Address } from '../datapath/host/packet-addresses.js'
+import { type MacAddress, type Ipv4Address } from '../datapath/host/addresses.js'
 import { buildFrame, ethernet, ip4, raw, tcp, udp } from '../datapath/host/packet-builder.js'
 import { VM1, VM2 } from '../test/conformance/lib/topologies.js'
 import { Prng } from '../test/fuzz/frame-mutator.js'
@@ -46,7 +46,7 @@ const of = (h: Host): number => h.ofport as number
 const aclPort = (h: Host, groups: number[]): AclPortEntry => ({ stage: 'acl_port', port: h.key, stateful: true, groups })
 const member = (group: number, prefix: string): AclMemberEntry => ({ stage: 'acl_member', group, prefix })
 const text = (v: number): string => [24, 16, 8, 0].map(s => (v >>> s) & 0xff).join('.')
-const toInt = (ip: Ipv4Address): number => ip.toString().split('.').reduce((a, o) => a * 256 + Number(o), 0)
+const toInt = (ip: Ipv4Address): number => ip.u32
 
 /** Neutron's default group on vm1 and vm2, both members of it. */
 export function defaultGroupEntries(): Entry[] {

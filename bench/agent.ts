@@ -25,6 +25,7 @@ import { startApiServer } from '../northbound/server.js'
 import { openStore } from '../store/registry.js'
 import { REPO } from '../test/northbound/helpers/api-process.js'
 import { benchAclAgent } from './acl-agent.js'
+import { silentLogger } from '../log/logger.js'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- API replies
 
@@ -81,7 +82,7 @@ async function main (): Promise<void> {
   const tag = process.pid.toString(36)
   const ovs = new PrivateOvs({ dir: join(dir, 'ovs'), netns: `dfbench${tag}` })
   const workload = `dfbw${tag}`
-  const quiet = (): void => undefined
+  const quiet = silentLogger
   let controller: LocalController | undefined
   const store = await openStore({ driver: 'embedded', dir: join(dir, 'store') })
   const server = await startApiServer({ store, host: '127.0.0.1', port: 0, auth: 'none', log: quiet })

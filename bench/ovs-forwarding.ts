@@ -38,7 +38,7 @@ import { bridgeEnd } from '../cli/commands/plug.js'
 import { SERVE_STATE, type ServeState } from '../cli/commands/serve.js'
 import type { Datapath, PacketInput } from '../datapath/host/api.js'
 import { createDatapath } from '../datapath/host/index.js'
-import { Ipv4Address, MacAddress } from '../datapath/host/packet-addresses.js'
+import { Ipv4Address, MacAddress } from '../datapath/host/addresses.js'
 import { buildFrame, ethernet, ip4, raw, udp } from '../datapath/host/packet-builder.js'
 import { startApiServer } from '../northbound/server.js'
 import { loadProfile } from '../offload/profile.js'
@@ -47,6 +47,7 @@ import { REPO } from '../test/northbound/helpers/api-process.js'
 import { forwardingRates, median, readLinkCounters, type ForwardingRates } from './link-counters.js'
 import { parsePmdStats, type PmdStats } from './pmd-stats.js'
 import { measureWasm } from './offload.js'
+import { silentLogger } from '../log/logger.js'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- API replies
 
@@ -222,7 +223,7 @@ export class Bench {
   constructor (readonly log: (line: string) => void) {}
 
   async setup (): Promise<void> {
-    const quiet = (): void => undefined
+    const quiet = silentLogger
     const store = await openStore({ driver: 'embedded', dir: join(this.dir, 'store') })
     this.closers.push(() => store.close())
     const server = await startApiServer({ store, host: '127.0.0.1', port: 0, auth: 'none', log: quiet })

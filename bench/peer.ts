@@ -27,6 +27,7 @@ import { ACL_ROWS, type AclConfig, type AclOps, runAclSide } from './acl-peer.js
 import { DEFAULT_RULES, OVN_DROP_ACLS, OVN_DROP_PG, OVN_PRIORITY_ALLOW, OVN_PRIORITY_DROP, TWENTY_RULES, changeRule, neutronRule, ovnAcl } from './acl-rules.js'
 import { OvnStack, isRunning, killSync, run } from './ovn.js'
 import { barsSvg, peerSvg } from './peer-svg.js'
+import { silentLogger } from '../log/logger.js'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- API replies
 
@@ -147,7 +148,7 @@ class MarkerWatch implements UpSource {
 
   constructor (target: string, private readonly key: string) {
     this.what = `external_ids:${key}=true on the Interface (one OVSDB monitor)`
-    this.client = new OvsdbClient({ target, log: () => undefined })
+    this.client = new OvsdbClient({ target, log: silentLogger })
   }
 
   async start (): Promise<void> {

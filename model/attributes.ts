@@ -3,8 +3,7 @@
 // validation, filtering and rendering, the way Neutron's RESOURCE_ATTRIBUTE_MAP does; who may set or see an
 // attribute is the policy's (northbound/policy/defaults.ts), as Neutron moved it out of the map into policy rules.
 import { invalidAttr } from './errors.js'
-import { normalizeIp, parseCidr, formatCidr } from './ip.js'
-import { normalizeMac } from './mac.js'
+import { Cidr, MacAddress, normalizeIp } from '../datapath/host/addresses.js'
 
 /** Checks one input value and returns it converted (e.g. "1400" -> 1400); throws a 400 naming the field. */
 export type Converter = (value: unknown, field: string) => unknown
@@ -93,22 +92,24 @@ export const ip: Converter = (v, f) => {
 
 /** A network CIDR; host bits set are refused as Neutron does, naming the canonical form. */
 export const subnetCidr: Converter = (v, f) => {
-  const c = parseCidr(v)
-  if (!c || typeof v !== 'string' || !v.includes('/')) throw invalidAttr(f, `${show(v)} is not a valid IP subnet`)
-  const canonical = formatCidr(c)
-  if (!parseCidr(v, { strict: true })) throw invalidAttr(f, `'${v}' isn't a recognized IP subnet cidr, '${canonical}' is recommended`)
+  const c = Cidr.tryParse(v)
+  if (!c) throw invalidAttr(f, `${show(v)} is not a valid IP subnet`)
+  const canonical = c.canonical().toString()
+  if (c.hasHostBits) throw invalidAttr(f, `'${v}' isn't a recognized IP subnet cidr, '${canonical}' is recommended`)
   return canonical
 }
 
 /** An address or prefix, host bits tolerated and cleared (remote_ip_prefix, allowed address pairs). */
 export const prefix: Converter = (v, f) => {
-  const c = parseCidr(v)
+  const c = Cidr.tryParse(v, { bareIsHost: true })
   if (!c) throw invalidAttr(f, `${show(v)} is not a valid IP subnet`)
-  return formatCidr(c)
+  return c.canonical().toString()
 }
 
+/** A port's MAC: a group (multicast) or all-zero address is not one a port can own, as Neutron refuses them. */
 export const mac: Converter = (v, f) => {
-  const m = normalizeMac(v)
+  const parsed = MacAddress.tryParse(v)
+  const m = parsed === undefined || parsed.isMulticast || parsed.isZero ? undefined : parsed.toString()
   if (m === undefined) throw invalidAttr(f, `${show(v)} is not a valid MAC address`)
   return m
 }

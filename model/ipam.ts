@@ -2,7 +2,7 @@
 // The store makes allocation atomic (northbound/ipam.ts writes one allocation record per address in the
 // port's transaction); this file only decides which address to try.
 import { ApiError } from './errors.js'
-import { type Cidr, cidrContains, formatCidr, formatIp, lastAddress, parseCidr, parseIp } from './ip.js'
+import { Cidr, MacAddress, ipOf, tryParseIp, type IpFamily } from '../datapath/host/addresses.js'
 
 export interface Pool {
   start: string
@@ -11,66 +11,64 @@ export interface Pool {
 
 interface Range { start: bigint; end: bigint }
 
+/** The subnet's prefix, host bits cleared (a bare address is a host prefix). */
 export function subnetOf(cidr: string): Cidr {
-  const c = parseCidr(cidr)
+  const c = Cidr.tryParse(cidr, { bareIsHost: true })
   if (!c) throw new ApiError('InvalidInput', { detail: `invalid cidr ${cidr}` })
-  return c
+  return c.canonical()
 }
 
 /** The first usable address: Neutron's default gateway. None for a subnet of one or two addresses. */
 export function defaultGateway(cidr: string): string | null {
   const c = subnetOf(cidr)
-  const size = lastAddress(c) - c.network + 1n
-  if (size <= 2n) return null
-  return formatIp({ version: c.version, value: c.network + 1n })
+  if (c.size <= 2n) return null
+  return c.nth(1n).toString()
 }
 
 /** Usable range of a subnet: IPv4 leaves out network and broadcast; IPv6 leaves out the subnet-router anycast (RFC 4291 2.6.1). */
 function usable(c: Cidr): Range {
-  const last = lastAddress(c)
-  const size = last - c.network + 1n
-  if (size <= 2n) return { start: c.network, end: last }
-  return { start: c.network + 1n, end: c.version === 4 ? last - 1n : last }
+  if (c.size <= 2n) return { start: c.first, end: c.last }
+  return { start: c.first + 1n, end: c.family === 4 ? c.last - 1n : c.last }
 }
 
-function toRange(version: 4 | 6, p: Pool): Range {
-  const s = parseIp(p.start), e = parseIp(p.end)
-  if (!s || !e || s.version !== version || e.version !== version) throw new ApiError('InvalidAllocationPool', { pool: `${p.start}-${p.end}` })
+function toRange(family: IpFamily, p: Pool): Range {
+  const s = tryParseIp(p.start), e = tryParseIp(p.end)
+  if (!s || !e || s.family !== family || e.family !== family) throw new ApiError('InvalidAllocationPool', { pool: `${p.start}-${p.end}` })
   return { start: s.value, end: e.value }
 }
 
-function fromRange(version: 4 | 6, r: Range): Pool {
-  return { start: formatIp({ version, value: r.start }), end: formatIp({ version, value: r.end }) }
+function fromRange(family: IpFamily, r: Range): Pool {
+  return { start: ipOf(family, r.start).toString(), end: ipOf(family, r.end).toString() }
 }
 
 /** Neutron's default pools: the usable range with the gateway cut out. */
 export function defaultPools(cidr: string, gateway: string | null): Pool[] {
   const c = subnetOf(cidr)
   const r = usable(c)
-  const g = gateway ? parseIp(gateway) : undefined
-  if (!g || g.version !== c.version || g.value < r.start || g.value > r.end) return [fromRange(c.version, r)]
+  const g = gateway ? tryParseIp(gateway) : undefined
+  if (!g || g.family !== c.family || g.value < r.start || g.value > r.end) return [fromRange(c.family, r)]
   const out: Range[] = []
   if (g.value > r.start) out.push({ start: r.start, end: g.value - 1n })
   if (g.value < r.end) out.push({ start: g.value + 1n, end: r.end })
-  return out.map(x => fromRange(c.version, x))
+  return out.map(x => fromRange(c.family, x))
 }
 
 /** Pools given by the user must lie inside the CIDR, not overlap and not hold the gateway. */
 export function checkPools(cidr: string, pools: Pool[], gateway: string | null): void {
   const c = subnetOf(cidr)
-  const ranges = pools.map(p => ({ p, r: toRange(c.version, p) }))
+  const ranges = pools.map(p => ({ p, r: toRange(c.family, p) }))
   for (const { p, r } of ranges) {
     if (r.start > r.end) throw new ApiError('InvalidAllocationPool', { pool: `${p.start}-${p.end}` })
-    if (r.start < c.network || r.end > lastAddress(c)) throw new ApiError('OutOfBoundsAllocationPool', { pool: `${p.start}-${p.end}`, subnet_cidr: formatCidr(c) })
+    if (r.start < c.first || r.end > c.last) throw new ApiError('OutOfBoundsAllocationPool', { pool: `${p.start}-${p.end}`, subnet_cidr: c.toString() })
   }
   const sorted = [...ranges].sort((a, b) => (a.r.start < b.r.start ? -1 : 1))
   for (let i = 1; i < sorted.length; i++) {
     const a = sorted[i - 1]!, b = sorted[i]!
     if (b.r.start <= a.r.end) {
-      throw new ApiError('OverlappingAllocationPools', { pool_1: `${a.p.start}-${a.p.end}`, pool_2: `${b.p.start}-${b.p.end}`, subnet_cidr: formatCidr(c) })
+      throw new ApiError('OverlappingAllocationPools', { pool_1: `${a.p.start}-${a.p.end}`, pool_2: `${b.p.start}-${b.p.end}`, subnet_cidr: c.toString() })
     }
   }
-  const g = gateway ? parseIp(gateway) : undefined
+  const g = gateway ? tryParseIp(gateway) : undefined
   if (g) {
     const hit = ranges.find(x => g.value >= x.r.start && g.value <= x.r.end)
     if (hit) throw new ApiError('GatewayConflictWithAllocationPools', { ip_address: gateway, pool: `${hit.p.start}-${hit.p.end}` })
@@ -78,17 +76,17 @@ export function checkPools(cidr: string, pools: Pool[], gateway: string | null):
 }
 
 export function inPools(pools: Pool[], address: string): boolean {
-  const a = parseIp(address)
+  const a = tryParseIp(address)
   if (!a) return false
   return pools.some(p => {
-    const s = parseIp(p.start), e = parseIp(p.end)
-    return !!s && !!e && s.version === a.version && a.value >= s.value && a.value <= e.value
+    const s = tryParseIp(p.start), e = tryParseIp(p.end)
+    return !!s && !!e && s.family === a.family && a.value >= s.value && a.value <= e.value
   })
 }
 
 export function inCidr(cidr: string, address: string): boolean {
-  const c = parseCidr(cidr), a = parseIp(address)
-  return !!c && !!a && cidrContains(c, a)
+  const c = Cidr.tryParse(cidr, { bareIsHost: true }), a = tryParseIp(address)
+  return !!c && !!a && c.contains(a)
 }
 
 /**
@@ -115,10 +113,10 @@ export function freeAddresses(pools: Pool[], taken: (address: string) => boolean
   const out: FreeScan = { addresses: [] }
   let budget = 1_000_000
   for (const p of pools) {
-    const s = parseIp(p.start), e = parseIp(p.end)
+    const s = tryParseIp(p.start), e = tryParseIp(p.end)
     if (!s || !e) continue
     for (let v = opts.from !== undefined && opts.from > s.value ? opts.from : s.value; v <= e.value && budget > 0; v++, budget--) {
-      const text = formatIp({ version: s.version, value: v })
+      const text = ipOf(s.family, v).toString()
       if (taken(text)) continue
       out.firstFree ??= v
       out.addresses.push(text)
@@ -132,7 +130,7 @@ export function freeAddresses(pools: Pool[], taken: (address: string) => boolean
 export function poolSize(pools: Pool[]): bigint {
   let n = 0n
   for (const p of pools) {
-    const s = parseIp(p.start), e = parseIp(p.end)
+    const s = tryParseIp(p.start), e = tryParseIp(p.end)
     if (s && e && e.value >= s.value) n += e.value - s.value + 1n
   }
   return n
@@ -140,11 +138,11 @@ export function poolSize(pools: Pool[]): bigint {
 
 /** The SLAAC address of `mac` in a /64 (RFC 4291 appendix A: modified EUI-64, universal/local bit flipped). */
 export function eui64Address(cidr: string, mac: string): string | undefined {
-  const c = parseCidr(cidr)
-  if (!c || c.version !== 6 || c.prefix !== 64) return undefined
-  const b = mac.split(':').map(x => parseInt(x, 16))
-  if (b.length !== 6 || b.some(x => Number.isNaN(x))) return undefined
+  const c = Cidr.tryParse(cidr)
+  const m = MacAddress.tryParse(mac)
+  if (!c || !m || c.family !== 6 || c.length !== 64) return undefined
+  const b = m.bytes
   const bytes = [(b[0] as number) ^ 0x02, b[1], b[2], 0xff, 0xfe, b[3], b[4], b[5]] as number[]
   const iid = bytes.reduce((acc, x) => (acc << 8n) | BigInt(x), 0n)
-  return formatIp({ version: 6, value: c.network | iid })
+  return ipOf(6, c.first | iid).toString()
 }

@@ -12,7 +12,7 @@
 //
 // Per subnet it also keeps a scan mark (the lowest address that may be free: below it every pool address is
 // taken, as far as the hint knows) and whether another writer was seen racing for its addresses.
-import { parseIp } from '../model/ip.js'
+import { tryParseIp } from '../datapath/host/addresses.js'
 import { TABLES } from '../model/tables.js'
 import type { IpAllocation } from '../model/types.js'
 import type { Change, Unsubscribe } from '../store/types.js'
@@ -81,7 +81,7 @@ export class AllocationHint {
 
   /** An address that may be free again (released, or chosen and not committed): a later scan must see it. */
   lower(subnetId: string, ip: string): void {
-    const v = parseIp(ip)?.value
+    const v = tryParseIp(ip)?.value
     const mark = this.marks.get(subnetId)
     if (v !== undefined && mark !== undefined && v < mark) this.marks.set(subnetId, v)
   }

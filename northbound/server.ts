@@ -17,6 +17,8 @@ import { Neutron } from './neutron.js'
 import type { Policy } from './policy/engine.js'
 import { backfillSecurityGroupKeys } from './resources/security-groups.js'
 import { routeNeutron, versions } from './routes.js'
+import { getLogger, type Logger } from '../log/logger.js'
+import { metricsText } from '../metrics/registry.js'
 
 const MAX_BODY = 4 * 1024 * 1024
 
@@ -30,7 +32,8 @@ export interface ApiServerOptions {
   adminPassword?: string
   /** The access rules of this server (loaded from --policy-file by the caller); Neutron's defaults without. */
   policy?: Policy
-  log?: (line: string) => void
+  /** default: the process logger (component api) */
+  log?: Logger
 }
 
 export interface ApiServer {
@@ -70,14 +73,14 @@ function parseJson(text: string): unknown {
   }
 }
 
-function toApiError(err: unknown, log: (line: string) => void): ApiError {
+function toApiError(err: unknown, log: Logger): ApiError {
   const mapped = mapStoreError(err)
   if (mapped instanceof ApiError) return mapped
   if (mapped instanceof StoreError && mapped.code === 'invalid') {
-    log(`store refused a transaction: ${mapped.message}`)
+    log.warn(`store refused a transaction: ${mapped.message}`)
     return new ApiError('InternalError')
   }
-  log(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
+  log.error(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
   return new ApiError('InternalError')
 }
 
@@ -95,7 +98,7 @@ function keystoneError(e: ApiError): Reply {
 }
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
-  const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`))
+  const log = (opts.log ?? getLogger('api')).child({ component: 'api' })
   const db = new Db(opts.store)
   const identity = new Identity(db)
   const { adminProjectId, adminUser } = await identity.bootstrap({ adminPassword: opts.adminPassword })
@@ -108,7 +111,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const authOpts: AuthOptions = { mode: opts.auth, adminToken: opts.adminToken, adminProjectId: adminProjectId ?? 'admin', secret: await tokenSecret(db), revocations }
   const nb = new Neutron(opts.store, { policy: opts.policy })
   const keyed = await backfillSecurityGroupKeys(nb)
-  if (keyed > 0) log(`api: gave datapath keys to ${keyed} security groups and rules stored without one`)
+  if (keyed > 0) log.info(`gave datapath keys to ${keyed} security groups and rules stored without one`)
   const keystone = new KeystoneApi(identity, authOpts, revocations)
 
   async function dispatch(req: ApiRequest): Promise<Reply> {
@@ -127,6 +130,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const started = process.hrtime.bigint()
     const url = new URL(req.url ?? '/', 'http://localhost')
     const isKeystone = url.pathname.startsWith('/v3')
+    // Prometheus scrapes without a token (as Neutron's own health endpoints): it shows counts, never objects
+    if (url.pathname === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const m = await metricsText()
+      res.writeHead(200, { 'Content-Type': m.contentType, 'Content-Length': Buffer.byteLength(m.body) })
+      res.end(req.method === 'HEAD' ? undefined : m.body)
+      return
+    }
     let reply: Reply
     try {
       let segments: string[]
@@ -153,12 +163,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     res.writeHead(reply.status, headers)
     res.end(req.method === 'HEAD' ? undefined : payload)
     const ms = Number(process.hrtime.bigint() - started) / 1e6
-    log(`${new Date().toISOString()} ${requestId} ${req.method} ${url.pathname}${url.search} ${reply.status} ${ms.toFixed(1)}ms`)
+    // the time stamp is the logger's; the request's own fields go along for a log collector to filter on
+    log.info(`${requestId} ${req.method} ${url.pathname}${url.search} ${reply.status} ${ms.toFixed(1)}ms`,
+      { requestId, method: req.method, path: url.pathname, status: reply.status, ms: Math.round(ms * 10) / 10 })
   }
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch(err => {
-      log(`response failed: ${err instanceof Error ? err.message : String(err)}`)
+      log.warn(`response failed: ${err instanceof Error ? err.message : String(err)}`)
       if (!res.headersSent) res.writeHead(500)
       res.end()
     })

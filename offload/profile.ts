@@ -1,81 +1,26 @@
-// Hardware profiles (hw-profiles/*.json): their TypeScript shape, loading and validation.
-// The JSON schema (hw-profiles/schema.json) is the single definition of what a profile may contain; the
-// types below mirror it for the planner, and validateProfile() runs the schema through offload/json-schema.ts
-// and then checks what a schema cannot say (the id equals the file name). A profile that fails is refused with
-// every error and its JSON Pointer, never half-loaded.
+// Hardware profiles (hw-profiles/*.json): loading and validation. Their shape is defined once, as a TypeBox
+// schema in offload/profile-schema.ts (the types below are derived from it); validateProfile() checks a document
+// against it through schema/validate.ts and then checks what a schema cannot say (the id equals the file name,
+// the conntrack fields agree with the mode). A profile that fails is refused with every error and its JSON
+// Pointer, never half-loaded.
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Json, type SchemaError, validateJson } from './json-schema.js'
+import { type SchemaError, validate } from '../schema/validate.js'
+import { ACTIONS, CT_TO_SOFTWARE, MATCH_FIELDS, type Profile, ProfileSchema, type Quantity, TARGET_KINDS } from './profile-schema.js'
 
-export type TargetKind = 'software' | 'ovs-openflow' | 'tc-flower' | 'doca-flow' | 'rte-flow' | 'p4'
-export type TableKind = 'exact' | 'ternary' | 'lpm'
-export type TunnelType = 'vxlan' | 'geneve' | 'gre'
-export type MatchField =
-  | 'in_port' | 'vlan_vid' | 'tun_id' | 'tun_dst' | 'eth_src' | 'eth_dst' | 'eth_type' | 'ipv4_src' | 'ipv4_dst'
-  | 'ipv6_src' | 'ipv6_dst' | 'ip_proto' | 'ip_ttl' | 'l4_src' | 'l4_dst' | 'tcp_flags' | 'icmp_type' | 'arp_op'
-  | 'arp_spa' | 'arp_tpa' | 'arp_sha' | 'arp_tha' | 'nd_target' | 'metadata' | 'ct_state' | 'ct_mark' | 'icmp_code'
-export type ActionName =
-  | 'output' | 'drop' | 'multi_output' | 'mirror' | 'count' | 'meter' | 'push_vlan' | 'pop_vlan' | 'set_eth'
-  | 'set_ipv4' | 'set_ipv6' | 'set_l4' | 'set_icmp' | 'set_arp' | 'set_nd' | 'dec_ttl' | 'set_metadata' | 'goto' | 'punt'
-  | 'ct' | 'ct_nat'
+export type { Conntrack, Profile, Quantity, TableClass } from './profile-schema.js'
+export type { SchemaError } from '../schema/validate.js'
 
-/** A number with its source: a public figure, a figure our bench has to measure, or no limit at all. */
-export interface Quantity {
-  value?: number
-  measure?: string
-  unbounded?: string
-  unit: string
-  source: string
-  conditions?: string
-}
-
-export interface TableClass {
-  name: string
-  kinds: TableKind[]
-  count: Quantity
-  capacity: Quantity
-  shared: boolean
-  keyBitsMax?: Quantity
-}
-
-export interface Profile {
-  id: string
-  kind: TargetKind
-  summary: string
-  datapath: string
-  tables: { lookupBudget: Quantity; classes: TableClass[] }
-  match: { fields: MatchField[]; source: string }
-  actions: { supported: ActionName[]; maxActionsPerEntry: Quantity; maxRewriteFields?: Quantity; source: string }
-  conntrack: Conntrack
-  acl?: { maxFlows?: Quantity; maxFlowsPerPort?: Quantity; source: string }
-  tunnels: { encap: TunnelType[]; decap: TunnelType[]; source: string }
-  punt: { via: 'action' | 'miss' | 'none'; restoresState: string[]; source: string }
-  insertRate: Quantity
-  forwarding: { mpps64B: Quantity; latencyUs?: Quantity }
-  notes?: string[]
-}
-
-export type ConntrackMode = 'datapath' | 'established-offload' | 'none'
-export type CtProtocol = 'tcp' | 'udp' | 'icmp'
-/** Packets of stateful ports an established-offload target hands to software (schema.json conntrack.toSoftware). */
-export type CtToSoftware =
-  | 'new' | 'tcp_syn' | 'tcp_fin' | 'tcp_rst' | 'invalid' | 'related' | 'other_protocols' | 'udp_one_way'
-
-export interface Conntrack {
-  supported: boolean
-  mode: ConntrackMode
-  protocols?: CtProtocol[]
-  statesOffloaded?: ('new' | 'established' | 'related')[]
-  key?: ('zone' | 'ip_src' | 'ip_dst' | 'ip_proto' | 'l4_src' | 'l4_dst' | 'icmp_id')[]
-  sets?: ('state' | 'mark' | 'label' | 'nat')[]
-  toSoftware?: CtToSoftware[]
-  tcpWindow?: 'checked' | 'not-checked'
-  nat?: boolean
-  maxConnections?: Quantity
-  insertRate?: Quantity
-  source: string
-}
+export type TargetKind = (typeof TARGET_KINDS)[number]
+export type TableKind = Profile['tables']['classes'][number]['kinds'][number]
+export type TunnelType = Profile['tunnels']['encap'][number]
+export type MatchField = (typeof MATCH_FIELDS)[number]
+export type ActionName = (typeof ACTIONS)[number]
+export type ConntrackMode = Profile['conntrack']['mode']
+export type CtProtocol = NonNullable<Profile['conntrack']['protocols']>[number]
+/** Packets of stateful ports an established-offload target hands to software (conntrack.toSoftware). */
+export type CtToSoftware = (typeof CT_TO_SOFTWARE)[number]
 
 /** A refused profile: every error with its JSON Pointer. */
 export class ProfileError extends Error {
@@ -98,17 +43,11 @@ function repoRoot(): string {
 
 export const PROFILE_DIR = join(repoRoot(), 'hw-profiles')
 
-let schemaCache: Json | undefined
-function schema(): Json {
-  schemaCache ??= JSON.parse(readFileSync(join(PROFILE_DIR, 'schema.json'), 'utf8')) as Json
-  return schemaCache
-}
-
 /** Checks a parsed profile; `expectedId` (the file name) must equal its id when given. */
-export function validateProfile(doc: Json, expectedId?: string): SchemaError[] {
-  const errors = validateJson(schema(), doc)
+export function validateProfile(doc: unknown, expectedId?: string): SchemaError[] {
+  const errors = validate(ProfileSchema, doc)
   if (errors.length > 0) return errors
-  const p = doc as unknown as Profile // shape checked by the schema just above
+  const p = doc as Profile // shape checked by the schema just above
   if (expectedId !== undefined && p.id !== expectedId) {
     errors.push({ path: '/id', message: `must equal the file name '${expectedId}'; got '${p.id}'` })
   }
@@ -160,15 +99,15 @@ function aclErrors(p: Profile): SchemaError[] {
 
 /** Parses and validates; throws ProfileError with every error. */
 export function parseProfile(text: string, file: string, expectedId?: string): Profile {
-  let doc: Json
+  let doc: unknown
   try {
-    doc = JSON.parse(text) as Json
+    doc = JSON.parse(text)
   } catch (err) {
     throw new ProfileError(file, [{ path: '', message: `not JSON: ${(err as Error).message}` }])
   }
   const errors = validateProfile(doc, expectedId)
   if (errors.length > 0) throw new ProfileError(file, errors)
-  return doc as unknown as Profile // validated against the schema the type mirrors
+  return doc as Profile // validated against the schema the type is derived from
 }
 
 /** `name` is a shipped profile (hw-profiles/<name>.json) or a path to a JSON file. */

@@ -49,7 +49,7 @@ export function buildDhcp(input: DhcpInput, problems: CompileProblem[]): DhcpEnt
   const { port, network } = input
   for (const f of port.fixed_ips ?? []) {
     const subnet = input.subnets.get(f.subnet_id)
-    if (!subnet || subnet.ip_version !== 4 || !subnet.enable_dhcp || ipOf(f.ip_address)?.version !== 4) continue
+    if (!subnet || subnet.ip_version !== 4 || !subnet.enable_dhcp || ipOf(f.ip_address)?.family !== 4) continue
     const object = `ports/${port.id}`
     const server = dhcpServer(subnet, input.dhcpPorts)
     if (!server) {
@@ -58,12 +58,12 @@ export function buildDhcp(input: DhcpInput, problems: CompileProblem[]): DhcpEnt
     }
     const entry: DhcpEntry = {
       stage: 'dhcp', port: port.key, mac: lowerMac(port.mac_address), ip: f.ip_address,
-      prefix_len: cidrOf(subnet.cidr)?.prefix ?? 32, server_ip: server.ip, server_mac: server.mac,
+      prefix_len: cidrOf(subnet.cidr)?.length ?? 32, server_ip: server.ip, server_mac: server.mac,
     }
     if (subnet.gateway_ip) entry.router = subnet.gateway_ip
-    const dns = (subnet.dns_nameservers ?? []).filter(d => ipOf(d)?.version === 4)
+    const dns = (subnet.dns_nameservers ?? []).filter(d => ipOf(d)?.family === 4)
     if (dns.length > 0) entry.dns = dns
-    const routes = (subnet.host_routes ?? []).filter(r => cidrOf(r.destination)?.version === 4 && ipOf(r.nexthop)?.version === 4)
+    const routes = (subnet.host_routes ?? []).filter(r => cidrOf(r.destination)?.family === 4 && ipOf(r.nexthop)?.family === 4)
     if (routes.length > 0) entry.routes = routes.map(r => ({ destination: r.destination, nexthop: r.nexthop }))
     // RFC 2132 5.1: 68 is the smallest MTU a client may be told.
     if (Number.isInteger(network.mtu) && network.mtu >= 68) entry.mtu = network.mtu

@@ -23,7 +23,7 @@ export function buildFloatingIp(input: FloatingIpInput, problems: CompileProblem
   const ext = ipOf(fip.floating_ip_address)
   const int = ipOf(fip.fixed_ip_address ?? '')
   const mac = lowerMac(floatingPort.mac_address ?? '')
-  if (!ext || !int || !mac || ext.version !== int.version) {
+  if (!ext || !int || !mac || ext.family !== int.family) {
     problems.push({ code: 'bad_object', object: `floatingips/${fip.id}`, detail: `cannot translate ${fip.floating_ip_address} <-> ${String(fip.fixed_ip_address)} (MAC ${mac || 'none'})` })
     return []
   }

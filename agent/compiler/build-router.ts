@@ -47,7 +47,7 @@ export function buildRouter(router: Router, ifaces: RouterInterfaceInput[], prob
       const c = subnet && cidrOf(subnet.cidr)
       if (!subnet || !a || !c) continue
       const ip = formatAddr(a)
-      ips.push(`${ip}/${c.prefix}`)
+      ips.push(`${ip}/${c.length}`)
       if (gw === undefined || gw.local) out.push({ stage: 'arp_nd', network: network.key, ip, mac })
       const prefix = networkPrefix(subnet.cidr) as string
       connected.push({ cidr: prefix, port: port.key })

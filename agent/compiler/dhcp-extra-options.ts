@@ -2,6 +2,7 @@
 // entry has a field for set that field (they win over the subnet's values, as in Neutron); other known names and
 // numeric codes become raw options. Unknown names, options the datapath writes itself (RFC 2132 codes 0, 1, 51,
 // 53, 54, 58, 59, 255) and bad values are reported and skipped: one bad option must not cost the port its DHCP.
+import { type IpAddress } from '../../datapath/host/addresses.js'
 import type { DhcpEntry } from '../../datapath/host/entries.js'
 import type { DhcpOpt } from '../../model/types.js'
 import { ipOf } from './addresses.js'
@@ -11,10 +12,10 @@ type Apply = (entry: DhcpEntry, value: string) => string | undefined
 
 const ipv4List = (value: string): string[] | undefined => {
   const ips = value.split(',').map(s => s.trim()).filter(s => s !== '')
-  return ips.length > 0 && ips.every(ip => ipOf(ip)?.version === 4) ? ips : undefined
+  return ips.length > 0 && ips.every(ip => ipOf(ip)?.family === 4) ? ips : undefined
 }
 const ipv4Bytes = (ips: string[]): string =>
-  ips.flatMap(ip => ip.split('.').map(o => Number(o).toString(16).padStart(2, '0'))).join('')
+  ips.map(ip => Buffer.from((ipOf(ip) as IpAddress).bytes).toString('hex')).join('')
 const textBytes = (value: string): string => Buffer.from(value, 'utf8').toString('hex')
 const seconds = (value: string): number | undefined => (/^\d+$/.test(value) ? Number(value) : undefined)
 

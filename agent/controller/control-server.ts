@@ -13,7 +13,7 @@ export class ControlServer {
   private server: Server | undefined
   private readonly sockets = new Set<Socket>()
 
-  constructor (private readonly path: string, private readonly handler: ControlHandler, private readonly log: (line: string) => void) {}
+  constructor (private readonly path: string, private readonly handler: ControlHandler, private readonly onError: (message: string) => void) {}
 
   async listen (): Promise<void> {
     rmSync(this.path, { force: true }) // a socket file left by a process that died
@@ -54,7 +54,7 @@ export class ControlServer {
       this.reply(s, { ok: true, result: await this.handler(req.cmd, args) })
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err)
-      this.log(`agent: control ${req.cmd}: ${message}`)
+      this.onError(`control ${req.cmd}: ${message}`)
       this.reply(s, { ok: false, error: message })
     }
   }

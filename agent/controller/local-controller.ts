@@ -41,6 +41,9 @@ import { ReactiveL3, decideL3, type ReactiveStats } from './reactive-l3.js'
 import { reportPortStatus } from './port-status.js'
 import { ControlServer } from './control-server.js'
 import { checkFlows, type FlowCheck } from './flow-check.js'
+import type { Logger } from '../../log/logger.js'
+import { storeDriverName } from '../../store/counted-store.js'
+import { flowInstallSeconds, flowModsTotal, portUpSeconds, pubsubLagSeconds, registerMetricsSource } from '../../metrics/registry.js'
 
 /** Tables whose status this agent reports (nat-status.ts), whether or not the compiler reads them. */
 const STATUS_TABLES: readonly string[] = [TABLES.floatingips, TABLES.routers]
@@ -68,7 +71,8 @@ export interface LocalControllerOptions {
   ofSocket: string
   bridge?: string
   profile: Profile
-  log: (line: string) => void
+  /** the agent's logger (component agent; its parts log under their own components) */
+  log: Logger
   settleMs?: number
   /** routing on the switch: proactive LPM flows (default), or reactive exact-match flows from the slow path */
   l3?: L3Mode
@@ -193,7 +197,7 @@ export class LocalController extends EventEmitter {
   /** decided at each plan (refreshPlan): the operator's --l3, or the plan's reactive-cache placement of l3_route */
   private l3Mode: L3Mode | undefined
   private readonly offTargetLogged = new Set<string>()
-  private readonly log: (line: string) => void
+  private readonly log: Logger
   private readonly settleMs: number
   private conn: OfConnection | undefined
   private flowSync: FlowSync | undefined
@@ -230,6 +234,9 @@ export class LocalController extends EventEmitter {
   private loaded = false
   private readonly early: Change[] = []
   private readonly counts = { changes: 0, badEntries: 0, installs: 0, unsolicitedErrors: 0 }
+  /** when this agent first saw each port not yet up (the start of the port-up latency in metrics) */
+  private readonly portSeenAt = new Map<string, number>()
+  private unregisterMetrics: (() => void) | undefined
   private lastInstall: ApplyStats | undefined
   private lastPlan: Plan | undefined
   private control: ControlServer | undefined
@@ -243,13 +250,13 @@ export class LocalController extends EventEmitter {
 
   constructor (private readonly opts: LocalControllerOptions) {
     super()
-    this.log = opts.log
+    this.log = opts.log.child({ component: 'agent' })
     this.settleMs = opts.settleMs ?? 1
     this.of = new OfController({ log: opts.log })
     this.flows = new DesiredFlows({ l3: opts.l3 ?? 'proactive' })
     this.reactive = new ReactiveL3({ idleTimeout: opts.l3IdleTimeout ?? 30, log: opts.log })
     this.packetIns = new PacketInHost({
-      datapath: opts.datapath, log: opts.log, info: opts.log, floodPorts: n => this.floodPorts(n), tunnelOfport: () => this.tunnelOfport,
+      datapath: opts.datapath, log: opts.log, floodPorts: n => this.floodPorts(n), tunnelOfport: () => this.tunnelOfport,
       floodUplink: n => this.uplinks.get(n),
       floodRemotes: n => this.flows.context.floodRemotesOf(n),
       onResult: (conn, m, inPort, result) => { this.neighbours.onPacketIn(conn, m, inPort, result) },
@@ -276,18 +283,24 @@ export class LocalController extends EventEmitter {
   async start (): Promise<void> {
     const o = this.opts
     this.generation = await registerChassis(o.store, { chassisId: o.chassisId, hostname: hostname(), tunnelIp: o.tunnelIp, tunnelType: o.tunnelType ?? 'vxlan', profile: o.profile.id, ...(o.bridgeMappings !== undefined ? { bridgeMappings: o.bridgeMappings } : {}) })
-    this.log(`agent: chassis ${o.chassisId}, run generation ${this.generation} (it marks the reactive flows this run caches)`)
+    this.log.info(`chassis ${o.chassisId}, run generation ${this.generation} (it marks the reactive flows this run caches)`)
     await this.of.listen({ path: o.ofSocket })
     if (o.controlSocket !== undefined) {
-      this.control = new ControlServer(o.controlSocket, async (cmd, args) => await this.onControl(cmd, args), line => { this.logError(line) })
+      this.control = new ControlServer(o.controlSocket, async (cmd, args) => await this.onControl(cmd, args), message => { this.logError(message, 'warn') })
       await this.control.listen()
     }
     this.of.on('switch', (c: OfConnection) => { void this.onSwitch(c) })
 
     // follow the store first, then read it: a change that lands in between is applied after the read (the
     // compiler drops versions it already holds)
-    this.unsubscribes.push(await o.store.watch(c => { this.onChange(c) }))
-    if (o.pubsub !== undefined) this.unsubscribes.push(await o.pubsub.subscribe('*', c => { this.onChange(c) }))
+    this.unsubscribes.push(await o.store.watch(c => { this.noteLag(c, 'store-watch'); this.onChange(c) }))
+    if (o.pubsub !== undefined) this.unsubscribes.push(await o.pubsub.subscribe('*', c => { this.noteLag(c, 'pubsub'); this.onChange(c) }))
+    this.unregisterMetrics = registerMetricsSource({
+      datapathReasons: () => o.datapath.counters().reasons,
+      packetInVerdicts: () => this.packetIns.stats.verdicts,
+      reactive: () => ({ ...this.reactive.stats() }),
+      flowInstalls: () => this.counts.installs,
+    })
     let n = 0
     for (const table of FOLLOWED_TABLES) {
       for (const obj of await o.store.list(table)) {
@@ -299,7 +312,7 @@ export class LocalController extends EventEmitter {
     this.loaded = true
     for (const c of this.early.splice(0)) this.onChange(c)
 
-    const db = new OvsdbClient({ target: o.ovsdbTarget })
+    const db = new OvsdbClient({ target: o.ovsdbTarget, log: this.opts.log })
     this.ovsdb = db
     await db.connect()
     const vs = new Vswitch(db, { bridge: o.bridge ?? 'br-int', controller: `unix:${o.ofSocket}` })
@@ -330,8 +343,15 @@ export class LocalController extends EventEmitter {
       if (typeof ofport === 'number' && ofport > 0) return ofport
       await new Promise(resolve => setTimeout(resolve, 50))
     }
-    this.logError(`agent: ${name} got no ofport; remote ports will not be reachable`)
+    this.logError(`${name} got no ofport; remote ports will not be reachable`)
     return undefined
+  }
+
+  // Lag from the commit to this agent. updated_at is Neutron's, in whole seconds, so a value is up to a second
+  // high; what the histogram shows is a feed that falls behind by seconds, which is what an operator looks for.
+  private noteLag (c: Change, feed: 'store-watch' | 'pubsub'): void {
+    const at = typeof c.value?.updated_at === 'string' ? Date.parse(c.value.updated_at) : NaN
+    if (Number.isFinite(at)) pubsubLagSeconds.observe({ feed }, Math.max(0, Date.now() - at) / 1000)
   }
 
   private onChange (c: Change): void {
@@ -347,6 +367,8 @@ export class LocalController extends EventEmitter {
   private follow (c: Change): void {
     if (COMPILED.has(c.table)) this.applyDelta(this.opts.compiler.applyChange(c))
     if (c.table === TABLES.ports) {
+      if (c.action === 'delete') this.portSeenAt.delete(c.id)
+      else if (!this.portSeenAt.has(c.id) && !this.confirmed.has(c.id)) this.portSeenAt.set(c.id, Date.now())
       if (c.value?.admin_state_up === false) this.adminDown.add(c.id); else this.adminDown.delete(c.id)
       const network = c.value?.network_id
       if (typeof network === 'string' && c.action !== 'delete') this.portNetwork.set(c.id, network); else this.portNetwork.delete(c.id)
@@ -370,7 +392,7 @@ export class LocalController extends EventEmitter {
    */
   private async ensureUplinks (db: OvsdbClient, intBridge: string): Promise<void> {
     const mappings = this.opts.bridgeMappings ?? new Map<string, string>()
-    for (const physnet of await removeStalePatchPorts(db, new Set(mappings.keys()))) this.log(`agent: physical network ${physnet} is no longer mapped: its patch ports are removed`)
+    for (const physnet of await removeStalePatchPorts(db, new Set(mappings.keys()))) this.log.info(`physical network ${physnet} is no longer mapped: its patch ports are removed`)
     if (mappings.size === 0) return
     const working = new Map<string, string>()
     for (const [physnet, bridge] of mappings) {
@@ -380,12 +402,12 @@ export class LocalController extends EventEmitter {
         if (ofport === undefined) continue
         working.set(physnet, bridge)
         this.uplinkOfports.set(physnet, ofport)
-        this.log(`agent: physical network ${physnet} on bridge ${bridge} (${names.int}, ofport ${ofport})`)
+        this.log.info(`physical network ${physnet} on bridge ${bridge} (${names.int}, ofport ${ofport})`)
         const bind = (this.opts.compiler as TopologyCompilerApi & UplinkBinder).bindUplink
         if (bind !== undefined) this.applyDelta(bind.call(this.opts.compiler, physnet, ofport))
       } catch (err) {
         if (!(err instanceof MissingBridgeError)) throw err
-        this.logError(`agent: --bridge-mappings ${physnet}:${bridge} skipped: ${err.message}`)
+        this.logError(`--bridge-mappings ${physnet}:${bridge} skipped: ${err.message}`)
       }
     }
     if (working.size !== mappings.size) await advertiseBridgeMappings(this.opts.store, this.opts.chassisId, working)
@@ -429,7 +451,7 @@ export class LocalController extends EventEmitter {
   }
 
   private mark (ports: LocalPort[], installed: boolean): void {
-    this.vswitch?.markInstalled(ports, installed).catch((err: Error) => { this.logError(`agent: marking ${ports.length} interfaces: ${err.message}`) })
+    this.vswitch?.markInstalled(ports, installed).catch((err: Error) => { this.logError(`marking ${ports.length} interfaces: ${err.message}`) })
   }
 
   /** Plugged ports whose flows are compiled now: a commit that starts now confirms them. */
@@ -450,6 +472,8 @@ export class LocalController extends EventEmitter {
       this.confirmed.add(id)
       if (!marked) ports.push(p)
       this.reportStatus(id)
+      const seen = this.portSeenAt.get(id)
+      if (seen !== undefined) { portUpSeconds.observe((Date.now() - seen) / 1000); this.portSeenAt.delete(id) }
       this.emit('port-up', id)
     }
     this.mark(ports, true)
@@ -459,7 +483,7 @@ export class LocalController extends EventEmitter {
     this.natStatus.onPort(portId)
     reportPortStatus(this.opts.store, portId, this.portActive(portId)).then(s => {
       if (s !== undefined) this.emit('port-status', portId, s)
-    }, (err: Error) => { this.logError(`agent: status of port ${portId}: ${err.message}`) })
+    }, (err: Error) => { this.logError(`status of port ${portId}: ${err.message}`) })
   }
 
   /** Learned next hops (neighbours.ts) through the same path as compiled entries. */
@@ -490,7 +514,7 @@ export class LocalController extends EventEmitter {
       fn()
     } catch (err) {
       this.counts.badEntries++
-      if (this.counts.badEntries === 1) this.logError(`agent: datapath refused a ${e.stage} entry (${err instanceof Error ? err.message : String(err)}); further ones are counted only`)
+      if (this.counts.badEntries === 1) this.logError(`datapath refused a ${e.stage} entry (${err instanceof Error ? err.message : String(err)}); further ones are counted only`)
     }
   }
 
@@ -509,7 +533,7 @@ export class LocalController extends EventEmitter {
     const { mode, cap, why } = decideL3(plan, this.opts.l3)
     this.reactive.cap = cap
     if (mode !== this.l3Mode) {
-      this.log(`agent: l3 routing ${mode} (${why})${mode === 'reactive' ? `: idle timeout ${this.reactive.idleTimeout} s, at most ${this.reactive.cap} live flows` : ''}`)
+      this.log.info(`l3 routing ${mode} (${why})${mode === 'reactive' ? `: idle timeout ${this.reactive.idleTimeout} s, at most ${this.reactive.cap} live flows` : ''}`)
       if (mode === 'proactive') this.reactive.flush(this.conn, 'routing is proactive now')
     }
     this.l3Mode = mode
@@ -520,7 +544,7 @@ export class LocalController extends EventEmitter {
       const k = `${s.stage}/${s.placement}`
       if (this.offTargetLogged.has(k)) continue
       this.offTargetLogged.add(k)
-      this.log(`agent: the plan places ${s.stage} ${s.placement === 'software' ? 'in software' : 'as a reactive cache'} on ${this.opts.profile.id}; ` +
+      this.log.info(`the plan places ${s.stage} ${s.placement === 'software' ? 'in software' : 'as a reactive cache'} on ${this.opts.profile.id}; ` +
         'this agent keeps that stage\'s OpenFlow flows on OVS (placing it off OVS is not implemented; its punt flows still reach the slow path)')
     }
   }
@@ -561,7 +585,7 @@ export class LocalController extends EventEmitter {
       this.confirm(ready)
       this.natStatus.committed(nat)
     } catch (err) {
-      this.logError(`agent: flow install failed: ${err instanceof Error ? err.message : String(err)}`)
+      this.logError(`flow install failed: ${err instanceof Error ? err.message : String(err)}`)
       // try again later rather than in a tight loop; a reconnect resyncs anyway
       await new Promise(resolve => setTimeout(resolve, 1000))
       this.dirty = true
@@ -570,6 +594,9 @@ export class LocalController extends EventEmitter {
 
   private noteInstall (stats: ApplyStats): void {
     this.counts.installs++
+    flowInstallSeconds.observe(stats.ms / 1000)
+    flowModsTotal.inc({ op: 'added' }, stats.added)
+    flowModsTotal.inc({ op: 'deleted' }, stats.deleted)
     this.lastInstall = stats
     this.emit('installed', stats)
     // dirty: an entry came while this bundle was out; the next commit carries it
@@ -586,7 +613,7 @@ export class LocalController extends EventEmitter {
     const now = Date.now()
     for (const { at, fn } of this.afterCommitQueue.splice(0)) {
       if (now - at > AFTER_COMMIT_MS) continue
-      try { fn() } catch (err) { this.logError(`agent: after commit: ${err instanceof Error ? err.message : String(err)}`) }
+      try { fn() } catch (err) { this.logError(`after commit: ${err instanceof Error ? err.message : String(err)}`) }
     }
   }
 
@@ -640,13 +667,13 @@ export class LocalController extends EventEmitter {
     this.packetIns.attach(conn)
     conn.on('error-reply', (e: OfpErrorReply) => {
       this.counts.unsolicitedErrors++
-      if (this.counts.unsolicitedErrors === 1) this.logError(`agent: switch reported ${e.message}; further errors are counted only`)
+      if (this.counts.unsolicitedErrors === 1) this.logError(`switch reported ${e.message}; further errors are counted only`)
     })
     conn.once('close', (reason: string) => {
       if (this.conn === conn) { this.conn = undefined; this.flowSync = undefined }
-      if (!this.stopped) this.logError(`agent: switch disconnected (${reason})`)
+      if (!this.stopped) this.logError(`switch disconnected (${reason})`, 'warn')
     })
-    this.log(`agent: switch connected (datapath ${conn.datapathId?.toString(16) ?? '?'})`)
+    this.log.info(`switch connected (datapath ${conn.datapathId?.toString(16) ?? '?'})`)
     try {
       await this.bindingsKnown.promise
       if (this.conn !== conn || this.stopped) return
@@ -661,7 +688,7 @@ export class LocalController extends EventEmitter {
       else this.reactive.reset() // the resync deleted every reactive flow
       if (this.conn !== conn) return
       this.flowSync = sync
-      this.log(`agent: resync: ${stats.added} flows added or replaced, ${stats.deleted} stale deleted, ${stats.unchanged} kept (${stats.ms.toFixed(0)} ms)`)
+      this.log.info(`resync: ${stats.added} flows added or replaced, ${stats.deleted} stale deleted, ${stats.unchanged} kept (${stats.ms.toFixed(0)} ms)`)
       this.noteInstall(stats)
       this.confirm(ready)
       this.natStatus.committed(nat)
@@ -669,7 +696,7 @@ export class LocalController extends EventEmitter {
       // what changed while the resync was out (a binding, a store change) goes now, not with the next change
       this.schedule()
     } catch (err) {
-      this.logError(`agent: resync failed: ${err instanceof Error ? err.message : String(err)}`)
+      this.logError(`resync failed: ${err instanceof Error ? err.message : String(err)}`)
       conn.close('resync failed')
     }
   }
@@ -681,11 +708,11 @@ export class LocalController extends EventEmitter {
     throw new Error(`unknown command '${cmd}' (flows/check, stats, status)`)
   }
 
-  /** Log an error line and keep it for `status`. */
-  private logError (line: string): void {
-    this.errors.push({ at: new Date().toISOString(), line })
+  /** Log a trouble line (error by default) and keep it for `status`. */
+  private logError (message: string, level: 'warn' | 'error' = 'error'): void {
+    this.errors.push({ at: new Date().toISOString(), line: `agent: ${message}` })
     if (this.errors.length > ERROR_RING) this.errors.shift()
-    this.log(line)
+    this.log[level](message)
   }
 
   /** Why a plugged port is not ACTIVE (the conditions of portActive, in its order), or undefined when it is. */
@@ -731,7 +758,7 @@ export class LocalController extends EventEmitter {
         bridgeMappings: Object.fromEntries(o.bridgeMappings ?? []), uplinks: Object.fromEntries(this.uplinkOfports),
       },
       store: {
-        driver: o.storeDriver ?? driverOf(o.store, /Store$/), watch: this.unsubscribes.length > 0, changes: this.counts.changes,
+        driver: o.storeDriver ?? storeDriverName(o.store) ?? driverOf(o.store, /Store$/), watch: this.unsubscribes.length > 0, changes: this.counts.changes,
         ...(o.pubsub !== undefined ? { pubsub: driverOf(o.pubsub, /PubSub$/) } : {}),
         ...(this.lastChangeAt !== undefined ? { lastChangeMsAgo: Date.now() - this.lastChangeAt } : {}),
       },
@@ -753,7 +780,7 @@ export class LocalController extends EventEmitter {
       s.datapath = { packets: c.packets, reasons: c.reasons, conntrack: { connections: c.conntrack.connections, limit: c.conntrack.limit } }
     } catch (err) {
       // status must answer even if the datapath cannot; the failure is what the operator should see
-      this.logError(`agent: status: datapath counters: ${err instanceof Error ? err.message : String(err)}`)
+      this.logError(`status: datapath counters: ${err instanceof Error ? err.message : String(err)}`)
     }
     const plan = this.lastPlan
     if (plan !== undefined) {
@@ -809,6 +836,7 @@ export class LocalController extends EventEmitter {
 
   async stop (): Promise<void> {
     this.stopped = true
+    this.unregisterMetrics?.()
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.reactive.stop()
     this.neighbours.stop()

@@ -6,6 +6,7 @@
 import type { NatEntry, RouterGatewayEntry } from '../../datapath/host/entries.js'
 import { TABLES } from '../../model/tables.js'
 import { StoreError, type Store } from '../../store/types.js'
+import type { Logger } from '../../log/logger.js'
 
 export type ObjectStatus = 'ACTIVE' | 'DOWN'
 
@@ -37,7 +38,7 @@ export interface NatStatusOptions {
   store: Store
   /** is the port plugged here, up and its flows committed (what makes the port itself ACTIVE) */
   portActive: (portId: string) => boolean
-  log: (line: string) => void
+  log: Logger
   /** called with what was written */
   onStatus?: (table: string, id: string, status: ObjectStatus) => void
 }
@@ -144,7 +145,7 @@ export class NatStatus {
     this.decided.set(key, status)
     reportStatus(this.opts.store, table, id, status, keep).then(s => {
       if (s !== undefined) this.opts.onStatus?.(table, id, s)
-    }, (err: Error) => { this.opts.log(`agent: status of ${table} ${id}: ${err.message}`) })
+    }, (err: Error) => { this.opts.log.warn(`status of ${table} ${id}: ${err.message}`) })
   }
 }
 

@@ -23,7 +23,7 @@
 // network (a learning switch would pull the gateway's traffic to this chassis): the request goes from the
 // floating IP (MAC and address) of the waiting frame's source, and without one nothing is asked (counted).
 import type { DatapathApi, NexthopEntry, PacketInResult, RouterPortEntry } from '../../datapath/host/index.js'
-import { BROADCAST_MAC, Cidr, Ipv4Address, Ipv6Address, MacAddress, parseIp, type IpAddress } from '../../datapath/host/packet-addresses.js'
+import { BROADCAST_MAC, Cidr, Ipv4Address, Ipv6Address, MacAddress, parseIp, type IpAddress } from '../../datapath/host/addresses.js'
 import { ARP_REQUEST, arp, buildFrame, ethernet, ip6, ndNa, ndNs, ETH_TYPE } from '../../datapath/host/packet-builder.js'
 import { dissect } from '../../offload/targets/frame-dissector.js'
 import type { Context } from '../../offload/openflow/stages/context.js'
@@ -33,6 +33,7 @@ import { REASON_PUNT_NEIGHBOUR, REASON_PUNT_NEXTHOP_MISS } from '../../datapath/
 import type { NatEntry, RouterGatewayEntry } from '../../datapath/host/entries.js'
 import type { EntryDelta } from '../compiler/types.js'
 import { matchGet, type Oxm, type OfConnection, type PacketIn, type PacketOut } from '../openflow/index.js'
+import type { Logger } from '../../log/logger.js'
 
 export const AGE_MS = 300_000
 /** A learned entry older than this (since its last answer) is asked again at the next sweep. */
@@ -352,7 +353,7 @@ export interface NeighbourResolverOptions {
   replay: (w: Waiting) => void
   /** install / remove learned entries through the controller's entry path */
   apply: (delta: EntryDelta) => void
-  log: (line: string) => void
+  log: Logger
   now?: () => number
   table?: NeighbourTableOptions
   /** how often aging runs, ms; default 5000 */
@@ -365,16 +366,19 @@ export class NeighbourResolver {
   private timer: NodeJS.Timeout | undefined
   private readonly logged = new Set<string>()
 
+  private readonly log: Logger
+
   constructor (private readonly opts: NeighbourResolverOptions) {
+    this.log = opts.log.child({ component: 'neighbours' })
     this.table = new NeighbourTable(opts.table)
   }
 
   private now (): number { return this.opts.now?.() ?? Date.now() }
 
-  private once (what: string, line: string): void {
+  private once (what: string, line: string, level: 'info' | 'warn' = 'warn'): void {
     if (this.logged.has(what)) return
     this.logged.add(what)
-    this.opts.log(line)
+    this.log[level](line)
   }
 
   /**
@@ -397,19 +401,19 @@ export class NeighbourResolver {
     if (hop === undefined) return
     if (hop === 'no_address') {
       this.table.counts.unresolvable++
-      this.once('no_address', 'neighbours: a next hop whose out router port has no address of its family; not resolved (counted)')
+      this.once('no_address', 'a next hop whose out router port has no address of its family; not resolved (counted)')
       return
     }
     if (hop === 'not_gateway') {
       this.table.counts.notGatewayChassis++
-      this.once('not_gateway', 'neighbours: a next hop out of a gateway port of a router whose gateway chassis is another one, from a source with no floating IP here: not asked (counted)')
+      this.once('not_gateway', 'a next hop out of a gateway port of a router whose gateway chassis is another one, from a source with no floating IP here: not asked (counted)', 'info')
       return
     }
     const waiting: Waiting = { conn, inPort, frame: Uint8Array.from(frame), ...(punt !== undefined ? { punt } : {}) }
     if (!this.table.miss(hop, waiting, now)) return
     const outs = this.opts.flood(hop.network, requestFrame(hop))
     for (const p of outs) conn.send(p)
-    this.once('request', `neighbours: asking for next hop ${hop.ip} on network ${hop.network} from ${hop.source} (${hop.mac}); further requests are counted only`)
+    this.once('request', `asking for next hop ${hop.ip} on network ${hop.network} from ${hop.source} (${hop.mac}); further requests are counted only`, 'info')
     this.schedule()
   }
 
@@ -428,7 +432,7 @@ export class NeighbourResolver {
     if (got === undefined) return
     const old = candidates.get(got.entry.network)
     this.opts.apply({ added: [got.entry], removed: old !== undefined && old.mac !== got.entry.mac ? [old] : [] })
-    this.once('learned', `neighbours: learned ${got.entry.ip} is ${got.entry.mac} on network ${got.entry.network}; further ones are counted only`)
+    this.once('learned', `learned ${got.entry.ip} is ${got.entry.mac} on network ${got.entry.network}; further ones are counted only`, 'info')
     if (got.waiting !== undefined) this.opts.replay(got.waiting)
   }
 
@@ -460,7 +464,7 @@ export class NeighbourResolver {
   private schedule (): void {
     if (this.timer !== undefined) return
     this.timer = setInterval(() => {
-      try { this.sweep() } catch (err) { this.once('sweep', `neighbours: aging failed (${err instanceof Error ? err.message : String(err)})`) }
+      try { this.sweep() } catch (err) { this.once('sweep', `aging failed (${err instanceof Error ? err.message : String(err)})`) }
       const s = this.table.stats()
       if (s.pending + s.learned === 0 && this.timer !== undefined) { clearInterval(this.timer); this.timer = undefined }
     }, this.opts.sweepMs ?? 5000)

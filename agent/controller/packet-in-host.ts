@@ -7,6 +7,7 @@
 // operator, and the end-to-end tests, can see what the slow path decided about a punt).
 import { OFPP_IN_PORT, matchGet, oxm, packetOut, type Action, type OfConnection, type PacketIn, type PacketOut } from '../openflow/index.js'
 import type { DatapathApi, PacketInResult } from '../../datapath/host/index.js'
+import type { Logger } from '../../log/logger.js'
 
 export interface PacketInStats {
   received: number
@@ -30,9 +31,8 @@ export interface PacketInHostOptions {
   floodRemotes?: (network: number) => string[]
   /** ofport of the flow-based tunnel port, for a 'tunnel' verdict (undefined: the node has none) */
   tunnelOfport?: () => number | undefined
-  log: (line: string) => void
-  /** informational lines (the first verdict of each kind); default: none */
-  info?: (line: string) => void
+  /** refused packet-ins (warn, once per cause) and the first verdict of each kind (info) */
+  log: Logger
   /** called after each packet-in is handled (benchmarks, tests) */
   onHandled?: (ms: number) => void
   /** called with the slow path's result once its PACKET_OUTs are written */
@@ -55,7 +55,11 @@ function restoreMetadata (m: PacketIn): Action[] {
 export class PacketInHost {
   readonly stats: PacketInStats = { received: 0, answered: 0, framesOut: 0, bad: new Map(), verdicts: new Map(), recentMs: [] }
 
-  constructor (private readonly opts: PacketInHostOptions) {}
+  private readonly log: Logger
+
+  constructor (private readonly opts: PacketInHostOptions) {
+    this.log = opts.log.child({ component: 'packet-in' })
+  }
 
   /** Serve packet-ins from this switch until it disconnects. */
   attach (conn: OfConnection): void {
@@ -68,7 +72,7 @@ export class PacketInHost {
   private bad (cause: string, detail: string): void {
     const n = (this.stats.bad.get(cause) ?? 0) + 1
     this.stats.bad.set(cause, n)
-    if (n === 1) this.opts.log(`packet-in: ${cause} (${detail}); further ones are counted only`)
+    if (n === 1) this.log.warn(`${cause} (${detail}); further ones are counted only`)
   }
 
   /**
@@ -142,7 +146,7 @@ export class PacketInHost {
     const kind = `${result.verdict.action}/${result.verdict.reason}`
     const seen = (this.stats.verdicts.get(kind) ?? 0) + 1
     this.stats.verdicts.set(kind, seen)
-    if (seen === 1) this.opts.info?.(`slow path: first verdict ${kind} (in_port ${inPort}, table ${m.tableId}); further ones are counted only`)
+    if (seen === 1) this.log.info(`slow path: first verdict ${kind} (in_port ${inPort}, table ${m.tableId}); further ones are counted only`)
     const out: PacketOut[] = []
     const send = (data: Uint8Array, port: number): void => {
       // OpenFlow drops output to the ingress port unless it is named OFPP_IN_PORT (§7.2.1)

@@ -13,6 +13,7 @@
 import { execFile, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { silentLogger, type Logger } from '../../log/logger.js'
 
 const SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema'
 
@@ -21,7 +22,8 @@ export interface PrivateOvsOptions {
   dir: string
   /** namespace for ovs-vswitchd; null = the root namespace */
   netns: string | null
-  log?: (line: string) => void
+  /** default: none (benchmarks and tests start private switches quietly) */
+  log?: Logger
 }
 
 function run (cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
@@ -40,14 +42,14 @@ export class PrivateOvs {
   readonly dbSocket: string
   readonly netns: string | null
   readonly env: NodeJS.ProcessEnv
-  private readonly log: (line: string) => void
+  private readonly log: Logger
 
   constructor (opts: PrivateOvsOptions) {
     this.dir = opts.dir
     this.netns = opts.netns
     this.dbSocket = join(opts.dir, 'db.sock')
     this.env = { ...process.env, OVS_RUNDIR: opts.dir, OVS_DBDIR: opts.dir, OVS_LOGDIR: opts.dir, OVS_SYSCONFDIR: opts.dir }
-    this.log = opts.log ?? (() => undefined)
+    this.log = (opts.log ?? silentLogger).child({ component: 'ovs' })
   }
 
   /** `unix:<db socket>` for OvsdbClient and ovs-vsctl. */
@@ -81,7 +83,7 @@ export class PrivateOvs {
       else await run('ip', ['netns', 'exec', this.netns, ...argv], this.env)
       for (let i = 0; i < 200 && !(await this.alive('ovs-vswitchd')); i++) await sleep(50)
     }
-    this.log(`ovs: ${reused ? 'reusing' : 'started'} ovsdb-server + ovs-vswitchd in ${this.dir}` +
+    this.log.info(`${reused ? 'reusing' : 'started'} ovsdb-server + ovs-vswitchd in ${this.dir}` +
       (this.netns === null ? ' (root namespace)' : ` (vswitchd in netns ${this.netns})`))
     return { reused }
   }
@@ -118,8 +120,8 @@ export class PrivateOvs {
       const dead = (['ovsdb-server', 'ovs-vswitchd'] as const).filter(d => this.pidOf(d) === undefined)
       if (dead.length === 0) return
       busy = true
-      this.log(`ovs: ${dead.join(' and ')} not running; starting again`)
-      this.ensure().then(() => { opts.onRestart?.(dead) }, (err: Error) => { this.log(`ovs: restart failed (${err.message}); retrying`) })
+      this.log.warn(`${dead.join(' and ')} not running; starting again`)
+      this.ensure().then(() => { opts.onRestart?.(dead) }, (err: Error) => { this.log.error(`restart failed (${err.message}); retrying`) })
         .finally(() => { busy = false })
     }, opts.everyMs ?? 1000)
     timer.unref()

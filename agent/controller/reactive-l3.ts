@@ -21,6 +21,7 @@ import { dissect } from '../../offload/targets/frame-dissector.js'
 import { OFPFC_ADD, OFPG_ANY, OFPP_ANY, flowDeleteByCookie, flowMod, type OfConnection, type PacketIn } from '../openflow/index.js'
 import { encodeInstructions, encodeMatch } from '../flows/flow-encoder.js'
 import { matchKey } from '../flows/flow-key.js'
+import type { Logger } from '../../log/logger.js'
 
 /** Live reactive flows when the plan names no cache size: far below any OVS table, far above one edge node's peers. */
 export const DEFAULT_CAP = 10_000
@@ -52,7 +53,7 @@ export interface ReactiveStats {
 
 export interface ReactiveL3Options {
   idleTimeout: number
-  log: (line: string) => void
+  log: Logger
   installRate?: number
   installBurst?: number
 }
@@ -96,14 +97,18 @@ export class ReactiveL3 {
   private polling = false
   private conn: OfConnection | undefined
 
-  constructor (private readonly opts: ReactiveL3Options) {}
+  private readonly log: Logger
+
+  constructor (private readonly opts: ReactiveL3Options) {
+    this.log = opts.log.child({ component: 'reactive-l3' })
+  }
 
   get idleTimeout (): number { return this.opts.idleTimeout }
 
   private once (what: string, line: string): void {
     if (this.logged.has(what)) return
     this.logged.add(what)
-    this.opts.log(line)
+    this.log.warn(line)
   }
 
   /**
@@ -135,12 +140,12 @@ export class ReactiveL3 {
     const again = this.live.has(key)
     if (!again && this.live.size >= this.cap) {
       this.counts.refusedFull++
-      this.once('full', `reactive l3: ${this.cap} flows live (the cap); further destinations are forwarded by the slow path, not cached (counted)`)
+      this.once('full', `${this.cap} flows live (the cap); further destinations are forwarded by the slow path, not cached (counted)`)
       return false
     }
     if (!this.take(inPort)) {
       this.counts.refusedRate++
-      this.once('rate', `reactive l3: in_port ${inPort} spent its install budget; its further misses are forwarded, not cached (counted)`)
+      this.once('rate', `in_port ${inPort} spent its install budget; its further misses are forwarded, not cached (counted)`)
       return false
     }
     conn.send(flowMod(OFPFC_ADD, {
@@ -171,7 +176,7 @@ export class ReactiveL3 {
   /** Delete every reactive flow (one FLOW_MOD): routes, router ports or next hops changed (or routing went proactive). */
   flush (conn: OfConnection | undefined, why = 'routing changed'): void {
     // said each time something was cached: rare (routing changes), and the proof that a cached route went away
-    if (this.live.size > 0) this.opts.log(`reactive l3: ${why}, ${this.live.size} reactive flow(s) deleted`)
+    if (this.live.size > 0) this.log.info(`${why}, ${this.live.size} reactive flow(s) deleted`)
     if (conn !== undefined) {
       const sel = reactiveSelector(STAGE_L3_ROUTE)
       try {
@@ -179,7 +184,7 @@ export class ReactiveL3 {
       } catch (err) {
         // the channel is going down: the resync on reconnect deletes them
         this.flushMissed = true
-        this.once('flush', `reactive l3: flush not sent (${err instanceof Error ? err.message : String(err)}); the next resync deletes them`)
+        this.once('flush', `flush not sent (${err instanceof Error ? err.message : String(err)}); the next resync deletes them`)
       }
       this.counts.flushes++
     } else {
@@ -232,7 +237,7 @@ export class ReactiveL3 {
         if (!present.has(k) && this.live.delete(k)) this.counts.expired++
       }
     } catch (err) {
-      this.once('poll', `reactive l3: reading the live flows back failed (${err instanceof Error ? err.message : String(err)})`)
+      this.once('poll', `reading the live flows back failed (${err instanceof Error ? err.message : String(err)})`)
     } finally {
       this.polling = false
     }

@@ -14,6 +14,7 @@ import { OfpErrorReply } from './error-reply.js'
 import { OfFramer } from './framer.js'
 import { OFP_VERSION, OFPMPF_REPLY_MORE, ONF_BF_ATOMIC, ONF_BF_ORDERED } from './constants.js'
 import type { FeaturesReply, MultipartReply, MultipartReplyBody, OfMessage } from './messages.js'
+import { getLogger, type Logger } from '../../log/logger.js'
 
 export interface OfConnectionOptions {
   /** send an echo when the peer has been silent this long (default 5000 ms) */
@@ -22,8 +23,8 @@ export interface OfConnectionOptions {
   echoTimeoutMs?: number
   /** default time allowed for a reply (default 10000 ms) */
   requestTimeoutMs?: number
-  /** where warnings go (each bad-message code is logged once); default: console.warn */
-  log?: (line: string) => void
+  /** where warnings go (each bad-message code is logged once); default: the process logger, component openflow */
+  log?: Logger
 }
 
 interface Pending {
@@ -71,7 +72,7 @@ export class OfConnection extends EventEmitter {
       echoIntervalMs,
       echoTimeoutMs: opts.echoTimeoutMs ?? 3 * echoIntervalMs,
       requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
-      log: opts.log ?? ((line: string) => { console.warn(line) }),
+      log: (opts.log ?? getLogger('openflow')).child({ component: 'openflow' }),
     }
     socket.on('data', (chunk: Buffer) => { this.onData(chunk) })
     socket.on('error', (err: Error) => { this.close(`socket error: ${err.message}`) })
@@ -239,7 +240,7 @@ export class OfConnection extends EventEmitter {
     this.stats.badMessages++
     const n = (this.stats.badByCode.get(err.code) ?? 0) + 1
     this.stats.badByCode.set(err.code, n)
-    if (n === 1) this.opts.log(`openflow: bad message from switch (${err.message}); further ${err.code} are counted only`)
+    if (n === 1) this.opts.log.warn(`bad message from switch (${err.message}); further ${err.code} are counted only`)
     this.emit('bad-message', err, bytes)
   }
 

@@ -6,6 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { rmSync } from 'node:fs'
 import { OfConnection, type OfConnectionOptions } from './connection.js'
 import { OfError } from './errors.js'
+import { getLogger } from '../../log/logger.js'
 
 export type ListenTarget = { path: string } | { port: number, host?: string }
 
@@ -37,7 +38,7 @@ export class OfController extends EventEmitter {
     this.connections.add(conn)
     conn.once('close', () => { this.connections.delete(conn) })
     conn.ready.then(() => { this.emit('switch', conn) }, (err: Error) => {
-      (this.opts.log ?? console.warn)(`openflow: switch handshake failed: ${err.message}`)
+      (this.opts.log ?? getLogger('openflow')).child({ component: 'openflow' }).warn(`switch handshake failed: ${err.message}`)
     })
   }
 

@@ -3,6 +3,7 @@
 //
 //   OXM header (32 bits):  | oxm_class (16) | oxm_field (7) | HM (1) | oxm_length (8) |
 //   payload: value, then mask of the same size when HM is set
+import { AddressError, Ipv4Address, Ipv6Address, MacAddress } from '../../datapath/host/addresses.js'
 import { Reader, Writer } from './bytes.js'
 import { OfError } from './errors.js'
 
@@ -78,28 +79,19 @@ export function fieldDecl (name: OxmName): OxmFieldDecl {
   return d
 }
 
-function parseMac (s: string): Buffer {
-  const parts = s.split(':')
-  if (parts.length !== 6 || parts.some(p => !/^[0-9a-fA-F]{1,2}$/.test(p))) throw new OfError('OF_BAD_VALUE', `bad MAC ${s}`)
-  return Buffer.from(parts.map(p => parseInt(p, 16)))
+// Text values are parsed by the one address module; its refusal becomes this codec's typed error.
+function addressBytes (s: string, parse: (text: string) => { bytes: Uint8Array }): Buffer {
+  try {
+    return Buffer.from(parse(s).bytes)
+  } catch (err) {
+    if (err instanceof AddressError) throw new OfError('OF_BAD_VALUE', err.message)
+    throw err
+  }
 }
 
-function parseIpv4 (s: string): Buffer {
-  const parts = s.split('.').map(Number)
-  if (parts.length !== 4 || parts.some(p => !Number.isInteger(p) || p < 0 || p > 255)) throw new OfError('OF_BAD_VALUE', `bad IPv4 ${s}`)
-  return Buffer.from(parts)
-}
-
-function parseIpv6 (s: string): Buffer {
-  const [head = '', tail] = s.split('::')
-  const h = head === '' ? [] : head.split(':')
-  const t = tail === undefined || tail === '' ? [] : tail.split(':')
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t]
-  if (groups.length !== 8) throw new OfError('OF_BAD_VALUE', `bad IPv6 ${s}`)
-  const b = Buffer.alloc(16)
-  groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), i * 2))
-  return b
-}
+const parseMac = (s: string): Buffer => addressBytes(s, MacAddress.parse)
+const parseIpv4 = (s: string): Buffer => addressBytes(s, Ipv4Address.parse)
+const parseIpv6 = (s: string): Buffer => addressBytes(s, Ipv6Address.parse)
 
 /** Encode a typed value into a field's bytes. */
 export function valueBytes (d: OxmFieldDecl, v: OxmValue): Buffer {

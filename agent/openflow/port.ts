@@ -1,4 +1,5 @@
 // struct ofp_port (7.2.1): a port description, in PORT_STATUS and OFPMP_PORT_DESC replies. 64 bytes.
+import { MacAddress } from '../../datapath/host/addresses.js'
 import { Reader, Writer } from './bytes.js'
 
 export const OFP_PORT_LEN = 64
@@ -21,7 +22,7 @@ export interface OfpPort {
 export function decodePort (r: Reader): OfpPort {
   const portNo = r.u32('port_no')
   r.skip(4)
-  const hwAddr = [...r.bytes(6, 'hw_addr')].map(x => x.toString(16).padStart(2, '0')).join(':')
+  const hwAddr = MacAddress.fromBytes(r.bytes(6, 'hw_addr')).toString()
   r.skip(2)
   const raw = r.bytes(OFP_MAX_PORT_NAME_LEN, 'name')
   const nul = raw.indexOf(0)
@@ -36,7 +37,7 @@ export function decodePort (r: Reader): OfpPort {
 export function encodePort (w: Writer, p: OfpPort): void {
   const name = Buffer.alloc(OFP_MAX_PORT_NAME_LEN)
   name.write(p.name.slice(0, OFP_MAX_PORT_NAME_LEN - 1), 'utf8')
-  w.u32(p.portNo).zeros(4).bytes(Buffer.from(p.hwAddr.split(':').map(x => parseInt(x, 16)))).zeros(2).bytes(name)
+  w.u32(p.portNo).zeros(4).bytes(Buffer.from(MacAddress.parse(p.hwAddr).bytes)).zeros(2).bytes(name)
     .u32(p.config).u32(p.state).u32(p.curr).u32(p.advertised).u32(p.supported).u32(p.peer)
     .u32(p.currSpeed).u32(p.maxSpeed)
 }

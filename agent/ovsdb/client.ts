@@ -12,6 +12,7 @@ import { JsonFramer } from './framer.js'
 import { OvsdbError, type OvsdbErrorCode } from './errors.js'
 import type { Row } from './data.js'
 import type { Operation, OperationResult } from './operations.js'
+import { getLogger, type Logger } from '../../log/logger.js'
 
 export interface OvsdbClientOptions {
   /** 'unix:/path' or 'tcp:host:port' */
@@ -25,7 +26,8 @@ export interface OvsdbClientOptions {
    * for as long again (0 = never). Default as OVS does: 5000 ms on TCP, 0 on unix sockets.
    */
   probeIntervalMs?: number
-  log?: (line: string) => void
+  /** default: the process logger, component ovsdb */
+  log?: Logger
 }
 
 /** <table-updates> of `monitor` (RFC 7047 4.1.6): table -> uuid -> { old?, new? } */
@@ -77,7 +79,7 @@ export class OvsdbClient extends EventEmitter {
       maxBackoffMs: opts.maxBackoffMs ?? 8000,
       requestTimeoutMs: opts.requestTimeoutMs ?? 30_000,
       probeIntervalMs: opts.probeIntervalMs ?? (opts.target.startsWith('tcp:') ? 5000 : 0),
-      log: opts.log ?? ((line: string) => { console.warn(line) }),
+      log: (opts.log ?? getLogger('ovsdb')).child({ component: 'ovsdb' }),
     }
     this.backoff = this.opts.minBackoffMs
   }
@@ -149,7 +151,7 @@ export class OvsdbClient extends EventEmitter {
     try {
       for (const [id, m] of this.monitors) await this.startMonitor(id, m)
     } catch (err) {
-      this.opts.log(`ovsdb: re-issuing monitors failed: ${(err as Error).message}`)
+      this.opts.log.warn(`re-issuing monitors failed: ${(err as Error).message}`)
       this.socket?.destroy()
       return
     }
@@ -169,7 +171,7 @@ export class OvsdbClient extends EventEmitter {
       await this.request('echo', ['probe'], every)
     } catch (err) {
       if (socket === this.socket && (err as OvsdbError).code === 'OVSDB_TIMEOUT') {
-        this.opts.log(`ovsdb: ${this.opts.target} did not answer a probe in ${every} ms; reconnecting`)
+        this.opts.log.warn(`${this.opts.target} did not answer a probe in ${every} ms; reconnecting`)
         socket?.destroy()
       }
     } finally {
@@ -201,7 +203,7 @@ export class OvsdbClient extends EventEmitter {
     this.stats.badMessages++
     const n = (this.stats.badByCode.get(err.code) ?? 0) + 1
     this.stats.badByCode.set(err.code, n)
-    if (n === 1) this.opts.log(`ovsdb: ${err.message}; further ${err.code} are counted only`)
+    if (n === 1) this.opts.log.warn(`${err.message}; further ${err.code} are counted only`)
     this.emit('bad-message', err)
   }
 

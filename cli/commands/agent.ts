@@ -5,6 +5,7 @@
 import { isIPv4 } from 'node:net'
 import { hostname } from 'node:os'
 import { type Command, type Flag, UsageError, parseBridgeMappings, parseFlags } from '../command.js'
+import { CONFIG_FLAG, applyConfig } from '../config.js'
 import { TopologyCompiler } from '../../agent/compiler/index.js'
 import { LocalController } from '../../agent/controller/local-controller.js'
 import { createDatapath } from '../../datapath/host/index.js'
@@ -12,6 +13,9 @@ import type { L3Mode } from '../../offload/openflow/emitter.js'
 import { loadProfile } from '../../offload/profile.js'
 import { type AnyConfig, openPubSub, openStore } from '../../store/registry.js'
 import type { PubSub, Store } from '../../store/types.js'
+import { LOG_FLAGS, loggingFromFlags } from '../../log/flags.js'
+import { configureLogging, getLogger, type Logger } from '../../log/logger.js'
+import { METRICS_LISTEN_FLAG, parseMetricsListen, startMetricsServer } from '../../metrics/server.js'
 
 export interface AgentSetup {
   store: Store
@@ -22,7 +26,8 @@ export interface AgentSetup {
   ovsdbTarget: string
   ofSocket: string
   profile: string
-  log: (line: string) => void
+  /** default: the process logger */
+  log?: Logger
   /** routing on OVS: proactive LPM flows (default) or reactive exact-match flows with an idle timeout */
   l3?: L3Mode
   l3IdleTimeout?: number
@@ -73,7 +78,7 @@ export async function startAgent (s: AgentSetup): Promise<LocalController> {
   const compiler = new TopologyCompiler(s.tunnelIp !== undefined ? { chassisId: s.chassisId, chassisTunnelIp: s.tunnelIp } : { chassisId: s.chassisId })
   const controller = new LocalController({
     store: s.store, compiler, datapath, chassisId: s.chassisId, ovsdbTarget: s.ovsdbTarget, ofSocket: s.ofSocket,
-    profile: loadProfile(s.profile), log: s.log,
+    profile: loadProfile(s.profile), log: s.log ?? getLogger('agent'),
     ...(s.pubsub !== undefined ? { pubsub: s.pubsub } : {}),
     ...(s.tunnelIp !== undefined ? { tunnelIp: s.tunnelIp } : {}),
     ...(s.tunnelType !== undefined ? { tunnelType: s.tunnelType } : {}),
@@ -116,7 +121,10 @@ const FLAGS: readonly Flag[] = [
   { name: 'control', type: 'string', value: 'PATH', description: 'a control socket (`dragonflow flows --check --control PATH`)' },
   BRIDGE_MAPPINGS_FLAG,
   { name: 'quiet', type: 'boolean', description: 'no log lines' },
+  ...LOG_FLAGS,
+  METRICS_LISTEN_FLAG,
   ...L3_FLAGS,
+  CONFIG_FLAG,
 ]
 
 const command: Command = {
@@ -124,13 +132,17 @@ const command: Command = {
   summary: 'run the local controller of this node against a shared store and a running Open vSwitch',
   usage: 'dragonflow agent --etcd-endpoints URLS [--pubsub etcd-watch|mqtt --mqtt-url URL] --ovsdb unix:PATH|tcp:HOST:PORT\n' +
     '                        --of-socket PATH [--chassis-id ID] [--tunnel-ip IP [--tunnel vxlan|geneve]] [--profile ovs-userspace] [--quiet]\n' +
+    '                        [--log-format json|text] [--log-level debug|info|warn|error] [--metrics-listen HOST:PORT]\n' +
     '                        [--l3 proactive|reactive] [--l3-idle-timeout SECONDS (default 30)] [--control PATH (a control socket)]\n' +
     '                        [--bridge-mappings PHYSNET:BRIDGE[,PHYSNET:BRIDGE...] (provider networks)]\n' +
-    '       (or --store embedded --data-dir DIR for a store this process owns)',
+    '       (or --store embedded --data-dir DIR for a store this process owns)  [--config FILE (JSON; flags override it)]',
   flags: FLAGS,
   async run (args) {
-    const { flags, rest } = parseFlags(args, FLAGS)
-    if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
+    const parsed = parseFlags(args, FLAGS)
+    if (parsed.rest.length > 0) throw new UsageError(`unexpected argument '${parsed.rest[0] ?? ''}'`)
+    // --config FILE, validated whole before anything starts; its keys fill the flags not given
+    const settings = applyConfig(parsed.flags, { command: 'agent', declared: FLAGS })
+    const { flags } = settings
     const l3 = l3Flags(flags)
     const bridgeMappings = bridgeMappingsFlag(flags)
     const ovsdbTarget = flags.get('ovsdb')
@@ -138,9 +150,12 @@ const command: Command = {
     if (ovsdbTarget === undefined) throw new UsageError('--ovsdb is required (the ovsdb-server of this node)')
     // OVS only connects to unix: controller targets inside its own rundir (e.g. /var/run/openvswitch/df-of.sock)
     if (ofSocket === undefined) throw new UsageError('--of-socket is required (br-int connects to unix:<path>; the path must be in OVS\'s rundir)')
+    const storeFlagGiven = flags.has('store') || flags.has('etcd-endpoints') || flags.has('data-dir')
     const driver = flags.get('store') ?? (flags.has('etcd-endpoints') ? 'etcd' : 'embedded')
     let storeConfig: AnyConfig
-    if (driver === 'etcd') {
+    if (!storeFlagGiven && settings.store !== undefined) {
+      storeConfig = settings.store // the file's store section, checked by its driver's schema
+    } else if (driver === 'etcd') {
       const eps = flags.get('etcd-endpoints')
       if (eps === undefined) throw new UsageError('--store etcd needs --etcd-endpoints URL[,URL...]')
       storeConfig = { driver, endpoints: eps.split(',').map(x => x.trim()).filter(Boolean) }
@@ -157,8 +172,10 @@ const command: Command = {
     if (tunnel !== undefined && tunnel !== 'vxlan' && tunnel !== 'geneve') throw new UsageError(`--tunnel must be vxlan or geneve, not '${tunnel}'`)
     if (tunnel !== undefined && tunnelIp === undefined) throw new UsageError('--tunnel needs --tunnel-ip (the address of this node\'s tunnel endpoint)')
     if (tunnelIp !== undefined && !isIPv4(tunnelIp)) throw new UsageError(`--tunnel-ip must be an IPv4 address, not '${tunnelIp}'`)
-    const quiet = flags.has('quiet')
-    const log = quiet ? () => undefined : (line: string) => { process.stdout.write(`${line}\n`) }
+    configureLogging(loggingFromFlags(flags, m => new UsageError(m)))
+    const metricsListen = flags.get('metrics-listen')
+    const metricsAt = metricsListen === undefined ? undefined : parseMetricsListen(metricsListen, m => new UsageError(m))
+    const log = getLogger('agent')
     const store = await openStore(storeConfig)
     let pubsub: PubSub | undefined
     const bus = flags.get('pubsub')
@@ -180,9 +197,12 @@ const command: Command = {
       ...(flags.get('control') !== undefined ? { controlSocket: flags.get('control') as string } : {}),
       ...(bridgeMappings !== undefined ? { bridgeMappings } : {}),
     })
+    const metrics = metricsAt === undefined ? undefined : await startMetricsServer(metricsAt)
+    if (metrics !== undefined) log.info(`metrics on ${metrics.url}`)
     process.stdout.write(`dragonflow agent: running (chassis ${flags.get('chassis-id') ?? hostname()})\n`)
     const signal = await untilSignal()
     process.stdout.write(`dragonflow agent: ${signal}, shutting down\n`)
+    await metrics?.close()
     await controller.stop()
     await pubsub?.close()
     await store.close()

@@ -1,12 +1,14 @@
 // `dragonflow api`: the Neutron-compatible API (and the Keystone subset) over a store chosen by flags or a
 // JSON config file. This is the composition root of the northbound side: the only place that opens a store.
-import { readFileSync } from 'node:fs'
 import { type Command, type Flag, UsageError, parseFlags } from '../command.js'
+import { CONFIG_FLAG, applyConfig } from '../config.js'
 import type { AuthMode } from '../../northbound/auth.js'
 import type { Policy } from '../../northbound/policy/engine.js'
 import { startApiServer } from '../../northbound/server.js'
 import { type AnyConfig, openPubSub, openStore } from '../../store/registry.js'
 import { POLICY_FILE_FLAG, policyFromFlags } from './policy.js'
+import { LOG_FLAGS, loggingFromFlags } from '../../log/flags.js'
+import { configureLogging, getLogger, type LoggingOptions } from '../../log/logger.js'
 
 interface ApiConfig {
   listen: string
@@ -15,6 +17,8 @@ interface ApiConfig {
   adminToken?: string
   adminPassword?: string
   quiet: boolean
+  /** --log-format, --log-level, --quiet */
+  logging: LoggingOptions
   /** --policy-file: Neutron's policy.yaml overrides, validated before the API starts */
   policy: Policy
   /** an MQTT broker to announce every store change on (the agents' --pubsub mqtt feed) */
@@ -34,28 +38,24 @@ const FLAGS: readonly Flag[] = [
   { name: 'store', type: 'string', value: 'embedded|etcd', description: 'store driver (default embedded; others through --config)' },
   { name: 'data-dir', type: 'string', value: 'DIR', description: 'directory of the embedded store' },
   { name: 'etcd-endpoints', type: 'string', value: 'URLS', description: 'etcd endpoints, comma-separated' },
-  { name: 'config', type: 'string', value: 'FILE', description: 'a JSON config file (flags override it)' },
+  CONFIG_FLAG,
   { name: 'auth', type: 'string', value: 'none|keystone', description: 'authentication (default none)' },
   { name: 'admin-token', type: 'string', value: 'TOKEN', description: 'a token accepted as admin' },
   { name: 'admin-password', type: 'string', value: 'PASSWORD', description: 'the Keystone admin password (or $DRAGONFLOW_ADMIN_PASSWORD)' },
   { name: 'pubsub', type: 'string', value: 'mqtt', description: 'announce every change of the store on a bus' },
   { name: 'mqtt-url', type: 'string', value: 'URL', description: 'the MQTT broker of --pubsub mqtt' },
   { name: 'quiet', type: 'boolean', description: 'no request log' },
+  ...LOG_FLAGS,
   POLICY_FILE_FLAG,
 ]
 
 function loadConfig(args: string[]): ApiConfig {
-  const { flags, rest } = parseFlags(args, FLAGS)
-  if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`)
-  let file: Partial<ApiConfig> & { store?: AnyConfig } = {}
-  const path = flags.get('config')
-  if (path) {
-    try {
-      file = JSON.parse(readFileSync(path, 'utf8')) as typeof file
-    } catch (err) {
-      throw new UsageError(`--config ${path}: ${err instanceof Error ? err.message : String(err)}`)
-    }
-  }
+  const parsed = parseFlags(args, FLAGS)
+  if (parsed.rest.length) throw new UsageError(`unexpected argument '${parsed.rest[0]}'`)
+  // --config FILE (validated whole, cli/config.ts): its keys fill the flags not given
+  const settings = applyConfig(parsed.flags, { command: 'api', declared: FLAGS })
+  const { flags } = settings
+  const file = { store: settings.store }
   const driver = flags.get('store') ?? file.store?.driver ?? 'embedded'
   let store: AnyConfig
   if (flags.has('store') || flags.has('data-dir') || flags.has('etcd-endpoints') || !file.store) {
@@ -73,15 +73,17 @@ function loadConfig(args: string[]): ApiConfig {
   } else {
     store = file.store
   }
-  const auth = (flags.get('auth') ?? file.auth ?? 'none') as AuthMode
+  const auth = (flags.get('auth') ?? 'none') as AuthMode
   if (auth !== 'none' && auth !== 'keystone') throw new UsageError(`--auth must be none or keystone, not '${auth}'`)
   return {
-    listen: flags.get('listen') ?? file.listen ?? '127.0.0.1:9696',
+    listen: flags.get('listen') ?? '127.0.0.1:9696',
     store,
     auth,
-    adminToken: flags.get('admin-token') ?? file.adminToken,
-    adminPassword: flags.get('admin-password') ?? file.adminPassword ?? process.env.DRAGONFLOW_ADMIN_PASSWORD,
+    adminToken: flags.get('admin-token'),
+    // flag, then $DRAGONFLOW_ADMIN_PASSWORD, then the file (cli/config.ts resolveSettings)
+    adminPassword: flags.get('admin-password'),
     quiet: flags.has('quiet'),
+    logging: loggingFromFlags(flags, m => new UsageError(m)),
     policy: policyFromFlags(flags),
     mqttUrl: pubsubFlags(flags),
   }
@@ -102,6 +104,7 @@ const command: Command = {
   summary: 'serve the Neutron v2.0 API (and a Keystone v3 subset) over the NB store',
   usage: 'dragonflow api [--listen HOST:PORT] [--store embedded --data-dir DIR | --store etcd --etcd-endpoints URLS | --config FILE]\n' +
     '                      [--auth none|keystone] [--admin-token TOKEN] [--admin-password PASSWORD] [--quiet]\n' +
+    '                      [--log-format json|text] [--log-level debug|info|warn|error]\n' +
     '                      [--pubsub mqtt --mqtt-url URL]   (announce every change of the store on MQTT)\n' +
     '                      [--policy-file policy.yaml]      (access rules over Neutron\'s defaults; see `dragonflow policy list`)',
   flags: FLAGS,
@@ -109,7 +112,8 @@ const command: Command = {
     const cfg = loadConfig(args)
     const { host, port } = parseListen(cfg.listen)
     const store = await openStore(cfg.store)
-    const log = cfg.quiet ? () => undefined : (line: string) => process.stdout.write(`${line}\n`)
+    configureLogging(cfg.logging)
+    const log = getLogger('api')
     let server
     try {
       server = await startApiServer({ store, host, port, auth: cfg.auth, adminToken: cfg.adminToken, adminPassword: cfg.adminPassword, policy: cfg.policy, log })
@@ -124,7 +128,7 @@ const command: Command = {
     let publishFailures = 0
     const unwatch = bus === undefined ? undefined : await store.watch(c => {
       bus.publish(c).catch((err: Error) => {
-        if (++publishFailures === 1) process.stderr.write(`dragonflow api: mqtt publish failed (${err.message}); further failures are counted only\n`)
+        if (++publishFailures === 1) log.warn(`mqtt publish failed (${err.message}); further failures are counted only`)
       })
     })
     process.stdout.write(`dragonflow api: listening on ${server.url} (store ${cfg.store.driver}, auth ${cfg.auth})\n`)

@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { type Command, type Flag, UsageError, parseFlags } from '../command.js'
+import { CONFIG_FLAG, applyConfig } from '../config.js'
 import { PrivateOvs } from '../../agent/controller/private-ovs.js'
 import { startApiServer } from '../../northbound/server.js'
 import { POLICY_FILE_FLAG, policyFromFlags } from './policy.js'
@@ -20,6 +21,9 @@ import { openStore } from '../../store/registry.js'
 import { BRIDGE_MAPPINGS_FLAG, L3_FLAGS, bridgeMappingsFlag, l3Flags, startAgent, untilSignal } from './agent.js'
 import type { AuthMode } from '../../northbound/auth.js'
 import { CONTROL_SOCKET, SERVE_STATE, type ServeState } from './serve-state.js'
+import { LOG_FLAGS, loggingFromFlags } from '../../log/flags.js'
+import { configureLogging, getLogger } from '../../log/logger.js'
+import { METRICS_LISTEN_FLAG, parseMetricsListen, startMetricsServer } from '../../metrics/server.js'
 
 export { SERVE_STATE, type ServeState } from './serve-state.js'
 
@@ -45,8 +49,11 @@ const FLAGS: readonly Flag[] = [
   BRIDGE_MAPPINGS_FLAG,
   { name: 'keep-ovs', type: 'boolean', description: 'leave the private OVS running on a clean stop' },
   { name: 'quiet', type: 'boolean', description: 'no log lines' },
+  ...LOG_FLAGS,
+  METRICS_LISTEN_FLAG,
   ...L3_FLAGS,
   POLICY_FILE_FLAG,
+  CONFIG_FLAG,
 ]
 
 const command: Command = {
@@ -54,11 +61,18 @@ const command: Command = {
   summary: 'run an all-in-one edge node: Neutron API + local controller + WASM datapath (+ a private OVS)',
   usage: 'dragonflow serve [--data-dir DIR] [--listen HOST:PORT] [--netns NAME|none] [--ovsdb unix:PATH [--of-socket PATH]] [--chassis-id ID]\n' +
     '                        [--auth none|keystone [--admin-password PW] [--admin-token TOKEN]] [--keep-ovs] [--quiet] [--l3 proactive|reactive] [--l3-idle-timeout SECONDS (default 30)]\n' +
-    '                        [--policy-file policy.yaml] [--profile ovs-userspace] [--bridge-mappings PHYSNET:BRIDGE[,PHYSNET:BRIDGE...]]',
+    '                        [--policy-file policy.yaml] [--profile ovs-userspace] [--bridge-mappings PHYSNET:BRIDGE[,PHYSNET:BRIDGE...]]\n' +
+    '                        [--config FILE (JSON; flags override it)] [--log-format json|text] [--log-level debug|info|warn|error]\n' +
+    '                        [--metrics-listen HOST:PORT (the API\'s /metrics shows the same)]',
   flags: FLAGS,
   async run (args) {
-    const { flags, rest } = parseFlags(args, FLAGS)
-    if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
+    const parsed = parseFlags(args, FLAGS)
+    if (parsed.rest.length > 0) throw new UsageError(`unexpected argument '${parsed.rest[0] ?? ''}'`)
+    // --config FILE, validated whole before anything starts; its keys fill the flags not given
+    const settings = applyConfig(parsed.flags, { command: 'serve', declared: FLAGS })
+    const { flags } = settings
+    // serve's store is always the embedded one in its data directory (serve.dataDir in the file)
+    if (settings.store !== undefined) throw new UsageError(`--config: serve keeps its store in <data-dir>/store; the store section is for api and agent (set serve.dataDir)`)
     const l3 = l3Flags(flags)
     const bridgeMappings = bridgeMappingsFlag(flags)
     // access rules: validated before anything starts, a bad rule is a usage error naming it and its line
@@ -70,12 +84,14 @@ const command: Command = {
     const netnsFlag = flags.get('netns') ?? 'dragonflow'
     const netns = netnsFlag === 'none' ? null : netnsFlag
     const chassisId = flags.get('chassis-id') ?? hostname()
-    const quiet = flags.has('quiet')
-    const log = quiet ? () => undefined : (line: string) => { process.stdout.write(`${line}\n`) }
+    configureLogging(loggingFromFlags(flags, m => new UsageError(m)))
+    const metricsListen = flags.get('metrics-listen')
+    const metricsAt = metricsListen === undefined ? undefined : parseMetricsListen(metricsListen, m => new UsageError(m))
+    const log = getLogger('serve')
     mkdirSync(dataDir, { recursive: true })
 
     const external = flags.get('ovsdb')
-    const ovs = external === undefined ? new PrivateOvs({ dir: join(dataDir, 'ovs'), netns, log }) : undefined
+    const ovs = external === undefined ? new PrivateOvs({ dir: join(dataDir, 'ovs'), netns, log: getLogger('ovs') }) : undefined
     await ovs?.ensure()
     // serve owns its private switch, so it also makes the operator's bridge of each mapping (an empty netdev
     // bridge: `dragonflow plug --bridge` or ovs-vsctl add the uplink); an external OVS is the operator's to set up
@@ -95,13 +111,16 @@ const command: Command = {
     try {
       const adminPassword = flags.get('admin-password') ?? (process.env.DRAGONFLOW_ADMIN_PASSWORD || undefined)
       const adminToken = flags.get('admin-token')
-      const server = await startApiServer({ store, host, port, auth, policy, log: quiet ? () => undefined : log, adminPassword, adminToken })
+      const server = await startApiServer({ store, host, port, auth, policy, log: getLogger('api'), adminPassword, adminToken })
       cleanup.unshift(async () => { await server.close() })
       const control = join(dataDir, CONTROL_SOCKET)
-      const controller = await startAgent({ store, chassisId, ovsdbTarget: ovsdb, ofSocket, profile: flags.get('profile') ?? 'ovs-userspace', log, ...l3, controlSocket: control,
+      const controller = await startAgent({ store, chassisId, ovsdbTarget: ovsdb, ofSocket, profile: flags.get('profile') ?? 'ovs-userspace', log: getLogger('agent'), ...l3, controlSocket: control,
         ...(bridgeMappings !== undefined ? { bridgeMappings } : {}),
       })
       cleanup.unshift(async () => { await controller.stop() })
+      // the API's /metrics already shows this registry; --metrics-listen is for a scraper that wants its own port
+      const metrics = metricsAt === undefined ? undefined : await startMetricsServer(metricsAt)
+      if (metrics !== undefined) { cleanup.unshift(async () => { await metrics.close() }); log.info(`metrics on ${metrics.url}`) }
       const state: ServeState = {
         pid: process.pid, api: server.url, auth, ovsdb, netns: external === undefined ? netns : null, ofSocket, bridge: 'br-int', chassisId, control,
         ...(ovs !== undefined ? { ovsRundir: ovs.dir } : {}),
@@ -113,7 +132,7 @@ const command: Command = {
       process.stdout.write(`dragonflow serve: ${signal}, shutting down\n`)
     } finally {
       stopSupervising?.()
-      for (const c of cleanup) await c().catch((err: Error) => { log(`dragonflow serve: ${err.message}`) })
+      for (const c of cleanup) await c().catch((err: Error) => { log.error(`stopping: ${err.message}`) })
       if (ovs !== undefined && !flags.has('keep-ovs')) ovs.stopSync({ deleteNetns: true })
     }
     return 0

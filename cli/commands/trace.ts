@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises'
 import type { PacketInput, Verdict } from '../../datapath/host/api.js'
 import type { Topology } from '../../datapath/host/entries.js'
-import { AddressError, bytesOfHex, hexOf } from '../../datapath/host/packet-addresses.js'
+import { AddressError, bytesOfHex, hexOf } from '../../datapath/host/addresses.js'
 import { decodeFrame } from '../../datapath/host/packet-decoder.js'
 import { describeFrame } from '../../datapath/host/packet-describe.js'
 import { FieldError, parseFields } from '../../datapath/host/packet-fields.js'

@@ -7,7 +7,7 @@
 // explicitly is how a vector builds a malformed packet on purpose: `checksum: 'bad'`, `totalLength: 9999`.
 // This file imports nothing from Node: the datapath side stays portable (CONVENTIONS 11).
 import { IPV4_ANY, ZERO_MAC, type IpAddress, type Ipv4Address, type Ipv6Address,
-  type MacAddress } from './packet-addresses.js'
+  type MacAddress } from './addresses.js'
 import { internetChecksum, pseudoHeaderSum } from './packet-checksum.js'
 import { DHCP_FLAG_BROADCAST, DHCP_MAGIC_COOKIE, DHCP_MESSAGE_TYPES, DHCP_OPT, DHCP_OP_BOOTREQUEST,
   type DhcpMessageType } from './packet-dhcp.js'

@@ -1,6 +1,6 @@
 // The Internet checksum (RFC 1071) and the pseudo headers that TCP, UDP (RFC 768) and ICMPv6 (RFC 8200 8.1)
 // fold into theirs. IPv4 ICMP has no pseudo header (RFC 792).
-import type { IpAddress } from './packet-addresses.js'
+import type { IpAddress } from './addresses.js'
 
 /** One's complement sum of 16-bit big-endian words, folded, not yet inverted. */
 export function onesSum(bytes: Uint8Array, start = 0): number {

@@ -1,7 +1,7 @@
 // Decodes a frame into flat, named fields, so that tests and `dragonflow trace` can compare and print what a
 // packet says rather than its bytes. Names follow the field lists of packet-fields.ts (eth_src, ip_dst, ttl,
 // dhcp_type, ...). The decoder never throws: where a header is cut short it records `malformed` and stops.
-import { Ipv4Address, Ipv6Address, MacAddress, hexOf } from './packet-addresses.js'
+import { Ipv4Address, Ipv6Address, MacAddress, hexOf } from './addresses.js'
 import { checksumValid, onesSum, pseudoHeaderSum } from './packet-checksum.js'
 import { DHCP_FIXED_LENGTH, DHCP_FLAG_BROADCAST, DHCP_MAGIC_COOKIE, DHCP_OPT, dhcpTypeName } from './packet-dhcp.js'
 import { ETH_TYPE, GENEVE_PORT, IP_PROTO, VXLAN_PORT } from './packet-builder.js'

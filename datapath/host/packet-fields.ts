@@ -9,7 +9,7 @@
 // (ARP request to broadcast, DHCP from 0.0.0.0 to 255.255.255.255, ND with hop limit 255). Every error names
 // the field it is about.
 import { AddressError, BROADCAST_MAC, IPV4_ANY, IPV4_BROADCAST, Ipv4Address, Ipv6Address, MacAddress, bytesOfHex,
-  type IpAddress } from './packet-addresses.js'
+  type IpAddress } from './addresses.js'
 import { ARP_REQUEST, arp, buildFrame, dot1q, echo4, echo6, ethernet, icmp4, icmp6, ip4, ip6, ndNa, ndNs, raw, tcp,
   udp, dhcp, type Layer } from './packet-builder.js'
 import { DHCP_MESSAGE_TYPES, type DhcpMessageType } from './packet-dhcp.js'

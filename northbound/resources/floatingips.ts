@@ -3,7 +3,7 @@
 import { DEVICE_OWNER_FLOATINGIP } from '../../model/attributes/ports.js'
 import { FLOATINGIP_ATTRIBUTES } from '../../model/attributes/floatingips.js'
 import { ApiError } from '../../model/errors.js'
-import { parseIp } from '../../model/ip.js'
+import { tryParseIp } from '../../datapath/host/addresses.js'
 import { KEY_SPACES, TABLES, topicsFor } from '../../model/tables.js'
 import type { FloatingIp, Port, Router } from '../../model/types.js'
 import type { TxOp } from '../../store/types.js'
@@ -22,7 +22,7 @@ interface Association { port_id: string | null; fixed_ip_address: string | null;
 async function associate(nb: Neutron, ctx: RequestContext, fip: { id: string; floating_network_id: string }, portId: string | null, fixedIp?: string | null): Promise<Association> {
   if (!portId) return { port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN' }
   const port = await findVisible<Port>(nb, ports, ctx, portId)
-  const v4 = port.value.fixed_ips.filter(f => parseIp(f.ip_address)?.version === 4)
+  const v4 = port.value.fixed_ips.filter(f => tryParseIp(f.ip_address)?.family === 4)
   let fixed = v4[0]
   if (fixedIp) {
     fixed = port.value.fixed_ips.find(f => f.ip_address === fixedIp)

@@ -4,7 +4,7 @@
 import { DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF } from '../../model/attributes/ports.js'
 import { ROUTE, ROUTER_ATTRIBUTES } from '../../model/attributes/routers.js'
 import { ApiError } from '../../model/errors.js'
-import { cidrsOverlap, parseCidr } from '../../model/ip.js'
+import { Cidr } from '../../datapath/host/addresses.js'
 import { inCidr } from '../../model/ipam.js'
 import { KEY_SPACES, TABLES, topicsFor } from '../../model/tables.js'
 import type { FloatingIp, GatewayInfo, HostRoute, Network, Port, Router, RouterInterface, Subnet } from '../../model/types.js'
@@ -141,11 +141,11 @@ function interfaceBody(body: unknown): { subnet_id?: string; port_id?: string } 
 }
 
 async function checkNoOverlap(nb: Neutron, router: Router, subnet: Subnet): Promise<void> {
-  const c = parseCidr(subnet.cidr)
+  const c = Cidr.tryParse(subnet.cidr, { bareIsHost: true })
   for (const s of await connectedSubnets(nb, { ...router, external_gateway_info: null })) {
     if (s.id === subnet.id) throw badRouter(`Router already has a port on subnet ${subnet.id}`)
-    const o = parseCidr(s.cidr)
-    if (c && o && cidrsOverlap(c, o)) throw badRouter(`Cidr ${subnet.cidr} of subnet ${subnet.id} overlaps with cidr ${s.cidr} of subnet ${s.id}`)
+    const o = Cidr.tryParse(s.cidr, { bareIsHost: true })
+    if (c && o && c.overlaps(o)) throw badRouter(`Cidr ${subnet.cidr} of subnet ${subnet.id} overlaps with cidr ${s.cidr} of subnet ${s.id}`)
   }
 }
 

@@ -4,7 +4,7 @@
 // Groups and rules carry a datapath `key` (store.allocateKey, as networks and ports do), never shown by the API.
 import { PROTOCOL_NUMBERS, SECURITY_GROUP_ATTRIBUTES, SECURITY_GROUP_RULE_ATTRIBUTES } from '../../model/attributes/security-groups.js'
 import { ApiError } from '../../model/errors.js'
-import { parseCidr } from '../../model/ip.js'
+import { Cidr } from '../../datapath/host/addresses.js'
 import { KEY_SPACES, TABLES, projectTopic, topicsFor } from '../../model/tables.js'
 import type { Port, SecurityGroup, SecurityGroupRule } from '../../model/types.js'
 import type { TxOp } from '../../store/types.js'
@@ -136,8 +136,8 @@ export function checkRule(input: Input): Partial<SecurityGroupRule> {
   }
   if (r.remote_ip_prefix && r.remote_group_id) throw new ApiError('SecurityGroupRemoteGroupAndRemoteIpPrefix')
   if (r.remote_ip_prefix) {
-    const c = parseCidr(r.remote_ip_prefix)
-    if (c && `IPv${c.version}` !== (r.ethertype ?? 'IPv4')) throw new ApiError('SecurityGroupConflictingEthertype', { ethertype: r.ethertype, cidr: r.remote_ip_prefix })
+    const c = Cidr.tryParse(r.remote_ip_prefix, { bareIsHost: true })
+    if (c && `IPv${c.family}` !== (r.ethertype ?? 'IPv4')) throw new ApiError('SecurityGroupConflictingEthertype', { ethertype: r.ethertype, cidr: r.remote_ip_prefix })
   }
   if (protocol !== null && IPV6_ONLY_PROTOCOLS.has(protocol) && (r.ethertype ?? 'IPv4') === 'IPv4') {
     throw new ApiError('HTTPBadRequest', { detail: `Invalid ethertype IPv4 for protocol ${protocol}.` })

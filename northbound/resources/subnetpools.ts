@@ -2,7 +2,7 @@
 // from a pool (see subnets.ts). A pool in use by subnets cannot be deleted.
 import { SUBNETPOOL_ATTRIBUTES } from '../../model/attributes/subnetpools.js'
 import { ApiError } from '../../model/errors.js'
-import { bitsOf, cidrsOverlap, parseCidr } from '../../model/ip.js'
+import { Cidr, bitsOf } from '../../datapath/host/addresses.js'
 import { TABLES, topicsFor } from '../../model/tables.js'
 import type { Subnet, SubnetPool } from '../../model/types.js'
 import { now } from '../db.js'
@@ -12,19 +12,19 @@ const invalid = (detail: string): ApiError => new ApiError('InvalidInput', { det
 
 function normalize(input: Input, prev?: SubnetPool): Partial<SubnetPool> {
   const prefixes = (input.prefixes as string[] | undefined) ?? prev?.prefixes ?? []
-  const cidrs = prefixes.map(p => parseCidr(p))
-  const version = cidrs[0]?.version
-  if (!version || cidrs.some(c => c?.version !== version)) throw invalid('Illegal subnetpool association: prefixes must all be of one IP version')
+  const cidrs = prefixes.map(p => Cidr.tryParse(p, { bareIsHost: true }))
+  const version = cidrs[0]?.family
+  if (!version || cidrs.some(c => c?.family !== version)) throw invalid('Illegal subnetpool association: prefixes must all be of one IP version')
   if (prev && prev.ip_version !== version) throw invalid('Cannot change the IP version of a subnet pool')
   // A pool may grow but never lose address space (Neutron refuses shrinking prefixes).
   if (prev && input.prefixes) {
     for (const old of prev.prefixes) {
-      const o = parseCidr(old)
-      if (o && !cidrs.some(c => c && cidrsOverlap(c, o) && c.prefix <= o.prefix)) throw invalid(`Illegal update to prefixes: ${old} is no longer covered`)
+      const o = Cidr.tryParse(old, { bareIsHost: true })
+      if (o && !cidrs.some(c => c && c.overlaps(o) && c.length <= o.length)) throw invalid(`Illegal update to prefixes: ${old} is no longer covered`)
     }
   }
   const max = bitsOf(version)
-  const minPrefix = Math.min(...cidrs.map(c => c?.prefix ?? max))
+  const minPrefix = Math.min(...cidrs.map(c => c?.length ?? max))
   const min = (input.min_prefixlen as number | undefined) ?? prev?.min_prefixlen ?? (version === 4 ? 8 : 64)
   const maxLen = (input.max_prefixlen as number | undefined) ?? prev?.max_prefixlen ?? max
   const def = (input.default_prefixlen as number | undefined) ?? prev?.default_prefixlen ?? min

@@ -4,7 +4,7 @@
 import { SUBNET_ATTRIBUTES } from '../../model/attributes/subnets.js'
 import { DEVICE_OWNER_DHCP } from '../../model/attributes/ports.js'
 import { ApiError } from '../../model/errors.js'
-import { cidrsOverlap, parseCidr, parseIp } from '../../model/ip.js'
+import { Cidr, tryParseIp } from '../../datapath/host/addresses.js'
 import { type Pool, checkPools, defaultGateway, defaultPools, inCidr, inPools } from '../../model/ipam.js'
 import { allocatePrefix } from '../../model/prefixes.js'
 import { KEY_SPACES, TABLES, networkTopic, topicsFor } from '../../model/tables.js'
@@ -45,7 +45,7 @@ function checkIpv6Modes(version: number, cidr: string, s: Input): void {
   if (version === 4 && (ra || addr)) throw invalid('ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False or ip_version is 4')
   if (ra && addr && ra !== addr) throw invalid(`ipv6_ra_mode set to '${ra}' with ipv6_address_mode set to '${addr}' is not valid. If both attributes are set, they must be the same value`)
   const auto = addr === 'slaac' || addr === 'dhcpv6-stateless' || ra === 'slaac' || ra === 'dhcpv6-stateless'
-  if (auto && parseCidr(cidr)?.prefix !== 64) {
+  if (auto && Cidr.tryParse(cidr, { bareIsHost: true })?.length !== 64) {
     throw invalid(`Invalid CIDR ${cidr} for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64`)
   }
 }
@@ -53,18 +53,18 @@ function checkIpv6Modes(version: number, cidr: string, s: Input): void {
 function checkGateway(cidr: string, gateway: string | null): void {
   if (gateway === null) return
   if (!inCidr(cidr, gateway)) throw invalid(`Gateway is not valid on subnet`)
-  const c = parseCidr(cidr), g = parseIp(gateway)
-  if (c && g && c.version === 4 && c.prefix < 31 && (g.value === c.network || g.value === (c.network | ((1n << BigInt(32 - c.prefix)) - 1n)))) {
+  const c = Cidr.tryParse(cidr, { bareIsHost: true }), g = tryParseIp(gateway)
+  if (c && g && c.family === 4 && c.length < 31 && (g.value === c.first || g.value === c.last)) {
     throw invalid(`Gateway ip ${gateway} conflicts with the network or broadcast address of subnet ${cidr}`)
   }
 }
 
 async function checkOverlap(nb: Neutron, networkId: string, cidr: string, selfId?: string): Promise<void> {
-  const c = parseCidr(cidr)
+  const c = Cidr.tryParse(cidr, { bareIsHost: true })
   if (!c) return
   for (const s of await networkSubnets(nb, networkId)) {
-    const o = parseCidr(s.value.cidr)
-    if (s.id !== selfId && o && cidrsOverlap(o, c)) throw invalid(`Requested subnet with cidr: ${cidr} for network: ${networkId} overlaps with another subnet`)
+    const o = Cidr.tryParse(s.value.cidr, { bareIsHost: true })
+    if (s.id !== selfId && o && o.overlaps(c)) throw invalid(`Requested subnet with cidr: ${cidr} for network: ${networkId} overlaps with another subnet`)
   }
 }
 
@@ -115,15 +115,15 @@ export const subnets: Resource<Subnet> = {
     let cidr = input.cidr as string | undefined
     let poolId = (input.subnetpool_id as string | null | undefined) ?? null
     if (cidr === undefined) ({ cidr, poolId } = await cidrFromPool(nb, ctx, input))
-    const c = parseCidr(cidr)
-    if (!c || c.version !== version) throw invalid(`Cidr ${cidr} does not match ip_version ${version}`)
+    const c = Cidr.tryParse(cidr, { bareIsHost: true })
+    if (!c || c.family !== version) throw invalid(`Cidr ${cidr} does not match ip_version ${version}`)
     checkIpv6Modes(version, cidr, input)
     const gateway = input.gateway_ip === undefined ? defaultGateway(cidr) : (input.gateway_ip as string | null)
     checkGateway(cidr, gateway)
     let pools = input.allocation_pools as Pool[] | undefined
     if (pools) checkPools(cidr, pools, gateway)
     else pools = defaultPools(cidr, gateway)
-    for (const ns of (input.dns_nameservers as string[])) if (parseIp(ns)?.version === undefined) throw invalid(`bad nameserver ${ns}`)
+    for (const ns of (input.dns_nameservers as string[])) if (tryParseIp(ns) === undefined) throw invalid(`bad nameserver ${ns}`)
     if (new Set(input.dns_nameservers as string[]).size !== (input.dns_nameservers as string[]).length) throw invalid('Duplicate nameserver in dns_nameservers')
     await checkOverlap(nb, net.id, cidr)
     const { prefixlen: _p, use_default_subnetpool: _u, ...rest } = input

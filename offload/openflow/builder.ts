@@ -10,7 +10,8 @@ import {
 import { type Action, type FieldSlice, type Flow, type MatchEntry, OFPCML_NO_BUFFER, OFPP_CONTROLLER, OFPP_IN_PORT } from './flow.js'
 import { CT_ZONE, type CookieSubject, makeCookie } from './layout.js'
 import { type PriorityBand, priorityOf } from './priorities.js'
-import { Bits, CtState, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAddress, MaskedMac, OfPort } from './values.js'
+import { Cidr, Ipv4Address, Ipv6Address, MacAddress } from '../../datapath/host/addresses.js'
+import { Bits, CtState, Key, MaskedMac, OfPort } from './values.js'
 import { type FieldRule, fieldRules } from './stage-fields.js'
 
 export class FlowError extends Error {
@@ -54,8 +55,7 @@ function encode(field: OfFieldName, v: AnyValue): { value: bigint; mask?: bigint
   let value: bigint
   let mask: bigint | undefined
   if (v instanceof MacAddress || v instanceof Ipv4Address || v instanceof Ipv6Address) value = v.value
-  else if (v instanceof Ipv4Prefix) { value = v.address.value; if (v.length < 32) mask = v.mask }
-  else if (v instanceof Ipv6Prefix) { value = v.address.value; if (v.length < 128) mask = v.mask }
+  else if (v instanceof Cidr) { value = v.address.value; if (v.length < v.bits) mask = v.mask }
   else if (v instanceof OfPort || v instanceof Key) value = BigInt(v.value)
   else if (v instanceof Bits) { value = BigInt(v.value >>> 0); mask = BigInt(v.mask >>> 0) }
   else if (v instanceof MaskedMac) { value = v.address.value; mask = v.mask.value }

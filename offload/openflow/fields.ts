@@ -1,7 +1,8 @@
 // The OpenFlow match fields the emitters use, each with its OXM/NXM identity (so a binary codec can encode it),
 // its width, how its value is printed for ovs-ofctl, and the typed value a builder accepts for it.
 // Names are the ovs-fields(7) names `ovs-ofctl -O OpenFlow13 add-flows` accepts.
-import type { Bits, CtState, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, Key, MacAddress, MaskedMac, OfPort } from './values.js'
+import type { Cidr, Ipv4Address, Ipv6Address, MacAddress } from '../../datapath/host/addresses.js'
+import type { Bits, CtState, Key, MaskedMac, OfPort } from './values.js'
 
 export type OfFieldName =
   | 'in_port' | 'vlan_vid' | 'tun_id' | 'tun_dst' | 'eth_src' | 'eth_dst' | 'eth_type' | 'ip_proto' | 'nw_ttl'
@@ -80,13 +81,13 @@ export interface FieldValues {
   eth_type: number
   ip_proto: number
   nw_ttl: number
-  nw_src: Ipv4Address | Ipv4Prefix
-  nw_dst: Ipv4Address | Ipv4Prefix
+  nw_src: Ipv4Address | Cidr<Ipv4Address>
+  nw_dst: Ipv4Address | Cidr<Ipv4Address>
   /** Bits of FRAG_ANY / FRAG_LATER (ovs-fields(7) nw_frag) */
   nw_frag: Bits
   icmp_type: number
-  ipv6_src: Ipv6Address | Ipv6Prefix
-  ipv6_dst: Ipv6Address | Ipv6Prefix
+  ipv6_src: Ipv6Address | Cidr<Ipv6Address>
+  ipv6_dst: Ipv6Address | Cidr<Ipv6Address>
   icmpv6_type: number
   nd_target: Ipv6Address
   udp_src: number
@@ -103,8 +104,8 @@ export interface FieldValues {
   /** a conjunction id (layout.ts conjIdOf) */
   conj_id: Key
   arp_op: number
-  arp_spa: Ipv4Address | Ipv4Prefix
-  arp_tpa: Ipv4Address | Ipv4Prefix
+  arp_spa: Ipv4Address | Cidr<Ipv4Address>
+  arp_tpa: Ipv4Address | Cidr<Ipv4Address>
   arp_sha: MacAddress
   arp_tha: MacAddress
   reg0: Key

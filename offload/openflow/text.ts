@@ -4,7 +4,8 @@ import {
   ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_SCTP, IP_PROTO_TCP, IP_PROTO_UDP, OF_FIELDS, type OfFieldName,
 } from './fields.js'
 import { type Action, type FieldSlice, type Flow, type MatchEntry, OFPP_CONTROLLER, OFPP_IN_PORT } from './flow.js'
-import { CT_STATE_BITS, Ipv4Address, Ipv6Address, MacAddress } from './values.js'
+import { Ipv4Address, Ipv6Address, MacAddress } from '../../datapath/host/addresses.js'
+import { CT_STATE_BITS } from './values.js'
 
 const HEX_FIELDS = new Set<OfFieldName>(['vlan_vid', 'eth_type', 'tun_id', 'reg4', 'reg5', 'xxreg2', 'ct_mark', 'ct_zone'])
 
@@ -23,7 +24,7 @@ function renderValue(field: OfFieldName, v: bigint): string {
 }
 
 function ipv4(v: bigint): string {
-  return Ipv4Address.parse([24n, 16n, 8n, 0n].map(s => String((v >> s) & 0xffn)).join('.')).toString()
+  return Ipv4Address.of(v).toString()
 }
 
 /** The prefix length of a contiguous mask of `bits` bits (rendered /len, as ovs-ofctl prints it), else undefined. */

@@ -1,7 +1,7 @@
 // The entries a datapath holds after load + add + remove (api.ts: `add` of an existing key replaces it), so
 // that an emitter sees the same table contents as the WASM pipeline a vector set up.
 import type { Entry } from '../../datapath/host/entries.js'
-import { parseIp } from '../../datapath/host/packet-addresses.js'
+import { parseIp } from '../../datapath/host/addresses.js'
 
 const ip = (text: string): string => parseIp(text).toString()
 const mac = (text: string): string => text.toLowerCase()

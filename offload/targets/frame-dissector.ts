@@ -1,7 +1,7 @@
 // What a target's classifier sees of a frame: the headers a flow key is made of, as the kernel flow dissector
 // (TC flower), an rte_flow pattern or a P4 parser extracts them. It validates nothing a NIC parser does not:
 // no checksums, no ARP sanity (BEHAVIOUR.md §1 validation stays a known gap of the targets, see known-gaps.ts).
-import { Ipv4Address, Ipv6Address, MacAddress, type IpAddress } from '../../datapath/host/packet-addresses.js'
+import { Ipv4Address, Ipv6Address, MacAddress, type IpAddress } from '../../datapath/host/addresses.js'
 
 export const ETH_TYPE_IPV4 = 0x0800
 export const ETH_TYPE_ARP = 0x0806

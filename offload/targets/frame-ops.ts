@@ -1,7 +1,7 @@
 // Frame operations every target MODEL performs alike (MAC match and rewrite, TTL decrement), kept in one place
 // so that the TC, rte_flow and P4 interpreters differ only where their rule forms differ.
 import type { PacketInput } from '../../datapath/host/api.js'
-import { Cidr, Ipv4Address } from '../../datapath/host/packet-addresses.js'
+import { Cidr, Ipv4Address, MacAddress } from '../../datapath/host/addresses.js'
 import { internetChecksum } from '../../datapath/host/packet-checksum.js'
 import { type FrameKey, dissect } from './frame-dissector.js'
 
@@ -20,7 +20,7 @@ export class CidrCache {
 
 /** "fa:16:3e:00:00:01" -> 6 bytes (rules carry MACs as text, already validated by the emitter). */
 export function macBytes(text: string): Uint8Array {
-  return Uint8Array.from(text.split(':'), p => parseInt(p, 16))
+  return MacAddress.parse(text).bytes
 }
 
 /** `have` equals `want` on the bits of `mask` (all bits when there is no mask). */

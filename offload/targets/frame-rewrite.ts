@@ -4,7 +4,7 @@
 // the packet (net/sched/act_csum.c), a NIC modify-header engine or a P4 deparser updates them incrementally
 // (RFC 1624). For a packet whose checksums were right both give the same bytes; a zero UDP checksum over IPv4
 // ("none", RFC 768) stays zero in both.
-import { parseIp } from '../../datapath/host/packet-addresses.js'
+import { parseIp } from '../../datapath/host/addresses.js'
 import { internetChecksum, pseudoHeaderSum } from '../../datapath/host/packet-checksum.js'
 import { IP_PROTO_TCP, IP_PROTO_UDP, type FrameKey } from './frame-dissector.js'
 

@@ -1,7 +1,7 @@
 // Compares a target's verdict with the WASM pipeline's, in words: the verdict with its keys, then (for frames
 // that leave) the first differing byte of the packet.
 import type { Verdict } from '../../datapath/host/api.js'
-import { hexOf } from '../../datapath/host/packet-addresses.js'
+import { hexOf } from '../../datapath/host/addresses.js'
 
 export function describeVerdict(v: Verdict): string {
   const keys = v.action === 'output' || v.action === 'in_port' ? [`ofport ${v.ofport}`]

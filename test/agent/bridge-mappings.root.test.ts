@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { startOvs } from '../helpers/ovs.js'
 import { OvsdbClient } from '../../agent/ovsdb/client.js'
 import { Vswitch } from '../../agent/ovsdb/vswitch.js'
@@ -14,8 +15,9 @@ import { BRIDGE_MAPPINGS_ID } from '../../agent/controller/chassis.js'
 import { startAgent } from '../../cli/commands/agent.js'
 import { TABLES } from '../../model/tables.js'
 import { openStore } from '../../store/registry.js'
+import { lineLogger } from '../../log/logger.js'
 
-const skip = process.getuid?.() !== 0 ? 'needs root (private OVS in a network namespace)' : false
+const skip = needRoot('private OVS in a network namespace')
 
 t.test('patch port names fit OVS and stay distinct', async t => {
   t.same(patchPortNames('phys1'), { int: 'patch-phys1', phys: 'patch-int-phys1' }, 'short names as they are')
@@ -88,7 +90,7 @@ t.test('the agent joins mapped bridges, skips a missing one, advertises what it 
   const lines: string[] = []
   const start = async (): Promise<Awaited<ReturnType<typeof startAgent>>> => await startAgent({
     store, chassisId: 'edge-1', ovsdbTarget: `unix:${ovs.dbSocket}`, ofSocket: join(ovs.rundir, 'df-of.sock'), profile: 'ovs-userspace',
-    log: l => { lines.push(l) }, bridgeMappings: new Map([['physnet1', 'br-ex'], ['physnet2', 'br-missing']]),
+    log: lineLogger('test', l => { lines.push(l) }), bridgeMappings: new Map([['physnet1', 'br-ex'], ['physnet2', 'br-missing']]),
   })
   const agent = await start()
   const get = async (iface: string, col: string): Promise<string> => (await ovs.vsctl('get', 'Interface', iface, col)).trim()

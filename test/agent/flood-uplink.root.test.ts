@@ -4,6 +4,7 @@
 // real datapath floods it, and the operator's bridge sees it arrive on its patch port once, tagged with VID 100.
 import { join } from 'node:path'
 import t from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { startOvs } from '../helpers/ovs.js'
 import { OfController } from '../../agent/openflow/controller.js'
 import type { OfConnection } from '../../agent/openflow/connection.js'
@@ -14,8 +15,9 @@ import { OvsdbClient } from '../../agent/ovsdb/client.js'
 import { ensurePatchPorts } from '../../agent/ovsdb/patch-ports.js'
 import { PacketInHost } from '../../agent/controller/packet-in-host.js'
 import { createDatapath } from '../../datapath/host/index.js'
+import { lineLogger } from '../../log/logger.js'
 
-const skip = process.getuid?.() !== 0 ? 'needs root (private OVS in a network namespace)' : false
+const skip = needRoot('private OVS in a network namespace')
 
 /** n_packets of the br-ex flows whose text matches `re`. */
 async function hits (ofctl: (...a: string[]) => Promise<string>, re: RegExp): Promise<number> {
@@ -61,7 +63,7 @@ t.test('a slow-path flood goes out of the VLAN uplink once, tagged', { skip }, a
   datapath.add({ stage: 'egress', port: 1, local: a.ofport })
   datapath.add({ stage: 'egress', port: 2, local: b.ofport })
   const host = new PacketInHost({
-    datapath, log: l => { t.comment(l) }, floodPorts: n => n === 7 ? [a.ofport, b.ofport] : [],
+    datapath, log: lineLogger('test', l => { t.comment(l) }), floodPorts: n => n === 7 ? [a.ofport, b.ofport] : [],
     floodUplink: n => n === 7 ? { ofport: uplink, vlan: 100 } : undefined,
   })
   host.attach(sw)

@@ -15,15 +15,7 @@ export function describeDiff (got: Uint8Array, want: Uint8Array): string {
   return `first differing offset ${at} (got ${got.length} bytes, want ${want.length}): got ...${around(got)}..., want ...${around(want)}...`
 }
 
-let ofctl: boolean | undefined
-/** Is ovs-ofctl installed (for decoding our bytes with OVS's own parser)? */
-export function haveOfctl (): boolean {
-  if (ofctl === undefined) {
-    try { execFileSync('ovs-ofctl', ['--version'], { stdio: 'ignore' }); ofctl = true } catch { ofctl = false }
-  }
-  return ofctl
-}
-
+// Whether ovs-ofctl is installed is asked with needTool('ovs-ofctl') (test/helpers/requirements.ts).
 /** How OVS prints a message: `ovs-ofctl ofp-print <hex>`. */
 export function ofpPrint (bytes: Uint8Array): string {
   return execFileSync('ovs-ofctl', ['ofp-print', Buffer.from(bytes).toString('hex')]).toString().trim()

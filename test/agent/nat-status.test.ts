@@ -11,6 +11,7 @@ import type { NatEntry, RouterGatewayEntry } from '../../datapath/host/entries.j
 import { TABLES } from '../../model/tables.js'
 import { openStore } from '../../store/registry.js'
 import type { Store } from '../../store/types.js'
+import { lineLogger } from '../../log/logger.js'
 
 const nat: NatEntry = { stage: 'nat', router: 7, network: 3, gateway_port: 11, mac: 'fa:16:3e:00:00:0a', external_ip: '203.0.113.10', internal_ip: '10.0.0.5' }
 const gw = (local: boolean): RouterGatewayEntry => ({ stage: 'router_gateway', router: 7, port: 11, snat: true, local })
@@ -39,7 +40,7 @@ t.test('floating IP: DOWN until committed here, DOWN again when disassociated or
   t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }) })
   const active = new Set(['p1'])
   const written: string[] = []
-  const ns = new NatStatus({ store, log: l => { t.fail(l) }, portActive: id => active.has(id), onStatus: (tb, id, s) => { written.push(`${tb}/${id}=${s}`) } })
+  const ns = new NatStatus({ store, log: lineLogger('test', l => { t.fail(l) }), portActive: id => active.has(id), onStatus: (tb, id, s) => { written.push(`${tb}/${id}=${s}`) } })
   const fip = { id: 'f1', floating_ip_address: nat.external_ip, fixed_ip_address: nat.internal_ip, port_id: 'p1', status: 'DOWN', router_id: 'r1' }
   await store.create(TABLES.floatingips, 'f1', fip, [])
   ns.onObject(TABLES.floatingips, 'f1', fip)
@@ -73,7 +74,7 @@ t.test('a floating IP whose port is on another chassis is not reported here', as
   const dir = mkdtempSync(join(tmpdir(), 'dfe-nat-status-'))
   const store = await openStore({ driver: 'embedded', dir })
   t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }) })
-  const ns = new NatStatus({ store, log: l => { t.fail(l) }, portActive: () => false })
+  const ns = new NatStatus({ store, log: lineLogger('test', l => { t.fail(l) }), portActive: () => false })
   const fip = { id: 'f2', floating_ip_address: nat.external_ip, fixed_ip_address: nat.internal_ip, port_id: 'elsewhere', status: 'ACTIVE' }
   await store.create(TABLES.floatingips, 'f2', fip, [])
   ns.onObject(TABLES.floatingips, 'f2', fip)
@@ -89,14 +90,14 @@ t.test('router gateway: ACTIVE once the gateway chassis committed it; other chas
   const router = { id: 'r1', key: 7, status: 'DOWN', external_gateway_info: { network_id: 'ext', enable_snat: true, external_fixed_ips: [] } }
   await store.create(TABLES.routers, 'r1', router, [])
 
-  const other = new NatStatus({ store, log: l => { t.fail(l) }, portActive: () => false })
+  const other = new NatStatus({ store, log: lineLogger('test', l => { t.fail(l) }), portActive: () => false })
   other.onObject(TABLES.routers, 'r1', router)
   other.onEntries([], [gw(false)])
   other.committed(other.snapshot())
   await new Promise(resolve => setTimeout(resolve, 100))
   t.equal((await store.get(TABLES.routers, 'r1'))?.value.status, 'DOWN', 'not the gateway chassis: nothing written')
 
-  const gateway = new NatStatus({ store, log: l => { t.fail(l) }, portActive: () => false })
+  const gateway = new NatStatus({ store, log: lineLogger('test', l => { t.fail(l) }), portActive: () => false })
   gateway.onObject(TABLES.routers, 'r1', router)
   gateway.onEntries([], [gw(true)])
   t.equal((await store.get(TABLES.routers, 'r1'))?.value.status, 'DOWN', 'compiled, not committed: DOWN')

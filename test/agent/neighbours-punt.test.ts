@@ -9,7 +9,7 @@ import { oxm, type OfConnection, type PacketIn, type PacketOut } from '../../age
 import { entryKey } from '../../agent/compiler/entry-key.js'
 import type { DatapathApi, Entry, PacketInResult } from '../../datapath/host/index.js'
 import { ARP_REPLY, arp, buildFrame, echo4, ethernet, ip4, ETH_TYPE } from '../../datapath/host/packet-builder.js'
-import { Ipv4Address, Ipv6Address, MacAddress } from '../../datapath/host/packet-addresses.js'
+import { Ipv4Address, Ipv6Address, MacAddress } from '../../datapath/host/addresses.js'
 import { STAGE_ARP_ND_RSP, STAGE_DHCP, STAGE_NEXTHOP } from '../../datapath/spec/stages.js'
 import { REASON_PUNT_NEIGHBOUR, REASON_PUNT_NEXTHOP_MISS } from '../../datapath/spec/verdicts.js'
 import { makeCookie } from '../../offload/openflow/layout.js'
@@ -18,6 +18,7 @@ import { dissect } from '../../offload/targets/frame-dissector.js'
 import { entryUnitFlows } from '../../offload/openflow/emit-units.js'
 import { renderFlow } from '../../offload/openflow/text.js'
 import type { NatEntry } from '../../datapath/host/entries.js'
+import { silentLogger } from '../../log/logger.js'
 
 const GW_MAC = 'fa:16:3e:00:00:01'
 const FIP_MAC = 'fa:16:3e:00:00:99'
@@ -68,7 +69,7 @@ t.test('a punted miss asks whatever the WASM said, and the frame waits with its 
   const applied: unknown[] = []
   let ctx = context(false)
   const r = new NeighbourResolver({
-    datapath: {} as DatapathApi, context: () => ctx, log: () => undefined, now: () => 1000,
+    datapath: {} as DatapathApi, context: () => ctx, log: silentLogger, now: () => 1000,
     flood: (_n, frame) => { floods.push(frame); return [{ type: 'OFPT_PACKET_OUT' } as PacketOut] },
     replay: w => { replayed.push(w) }, apply: d => { applied.push(d) },
   })

@@ -6,7 +6,7 @@ import t from 'tap'
 import { NeighbourTable, parseNeighbourReply, requestFrame, solicitedNode, type NextHop, type Waiting } from '../../agent/controller/neighbours.js'
 import type { OfConnection } from '../../agent/openflow/index.js'
 import { ARP_REPLY, arp, buildFrame, ethernet, ip6, ndNa, ETH_TYPE } from '../../datapath/host/packet-builder.js'
-import { Ipv4Address, Ipv6Address, MacAddress } from '../../datapath/host/packet-addresses.js'
+import { Ipv4Address, Ipv6Address, MacAddress } from '../../datapath/host/addresses.js'
 import { dissect } from '../../offload/targets/frame-dissector.js'
 
 const RP = 'fa:16:3e:00:00:01'

@@ -1,6 +1,7 @@
 // The OpenFlow 1.3 codec: struct sizes, round trips, OVS's own parser reading our bytes, and bad input
 // turned into typed errors. Runs without root (ovs-ofctl ofp-print needs no switch).
 import t from 'tap'
+import { needTool } from '../helpers/requirements.js'
 import { decodeMessage, encodeMessage, registeredTypes } from '../../agent/openflow/codec.js'
 import { Reader, Writer } from '../../agent/openflow/bytes.js'
 import { OFP_TYPES, OFPP_ANY, OFPP_CONTROLLER, OFPG_ANY, OFPTT_ALL, OFPMPF_REPLY_MORE } from '../../agent/openflow/constants.js'
@@ -15,7 +16,7 @@ import { OfError } from '../../agent/openflow/errors.js'
 import { OfFramer } from '../../agent/openflow/framer.js'
 import { encodePort, OFP_PORT_LEN, type OfpPort } from '../../agent/openflow/port.js'
 import type { OfMessage } from '../../agent/openflow/messages.js'
-import { describeDiff, haveOfctl, ofctlParseFlow, ofpPrint } from './golden.js'
+import { describeDiff, ofctlParseFlow, ofpPrint } from './golden.js'
 
 const ARP = Buffer.from('ffffffffffff020000000001080600010800060400010200000000010a0000010000000000000a000002', 'hex')
 const PORT: OfpPort = {
@@ -97,13 +98,13 @@ const flowMods = {
       'table=17,priority=1,reg7=9,actions=set_field:192.168.1.2->tun_dst,set_field:0x1234->tun_id,set_field:02:aa:bb:cc:dd:ee->eth_src,output:4'],
 } satisfies Record<string, [OfMessage, string]>
 
-t.test('OVS reads our FLOW_MODs as the same flows it parses from text', { skip: !haveOfctl() && 'ovs-ofctl not installed' }, async t => {
+t.test('OVS reads our FLOW_MODs as the same flows it parses from text', { skip: needTool('ovs-ofctl') }, async t => {
   for (const [what, [m, text]] of Object.entries(flowMods)) {
     t.equal(ofpPrint(encodeMessage(m, 1)), ofctlParseFlow(text), what)
   }
 })
 
-t.test('OVS reads our other messages as we meant them', { skip: !haveOfctl() && 'ovs-ofctl not installed' }, async t => {
+t.test('OVS reads our other messages as we meant them', { skip: needTool('ovs-ofctl') }, async t => {
   const cases: Array<[OfMessage, string]> = [
     [{ type: 'OFPT_HELLO', versions: [4] }, 'OFPT_HELLO (OF1.3) (xid=0x1):\n version bitmap: 0x04'],
     [{ type: 'OFPT_FEATURES_REQUEST' }, 'OFPT_FEATURES_REQUEST (OF1.3) (xid=0x1):'],
@@ -228,5 +229,5 @@ t.test('errors read as the spec names them', async t => {
   const req = encodeMessage(flowAdd({ match: [oxm('OXM_OF_IPV4_DST', '10.0.0.1')] }), 5)
   const e = new OfpErrorReply({ type: 'OFPT_ERROR', xid: 5, errType: 4, code: 9, data: req.subarray(0, 64) })
   t.equal(e.message, 'OFPET_BAD_MATCH/OFPBMC_BAD_PREREQ for OFPT_FLOW_MOD xid=0x5')
-  if (haveOfctl()) t.match(ofpPrint(encodeMessage(e.msg, 5)), /^OFPT_ERROR \(OF1.3\) \(xid=0x5\): OFPBMC_BAD_PREREQ/, 'OVS agrees')
+  if (needTool('ovs-ofctl') === false) t.match(ofpPrint(encodeMessage(e.msg, 5)), /^OFPT_ERROR \(OF1.3\) \(xid=0x5\): OFPBMC_BAD_PREREQ/, 'OVS agrees')
 })

@@ -14,6 +14,7 @@ import { OFPMPF_REPLY_MORE, OFPP_ANY, OFPG_ANY, OFPTT_ALL } from '../../agent/op
 import type { MultipartReply, OfMessage } from '../../agent/openflow/messages.js'
 import { OfpErrorReply } from '../../agent/openflow/error-reply.js'
 import { OfError } from '../../agent/openflow/errors.js'
+import { lineLogger } from '../../log/logger.js'
 
 /** A fake switch: connects to the controller, answers HELLO and FEATURES, records the rest. */
 class FakeSwitch {
@@ -49,7 +50,7 @@ const stats = (cookie: bigint): MultipartReply['body'] => ({ mpType: 'OFPMP_FLOW
 async function setup (t: { teardown: (fn: () => Promise<void>) => void }, opts: { echoIntervalMs?: number, versions?: number[] } = {}): Promise<{ sw: FakeSwitch, conn: OfConnection | undefined, ctl: OfController, logs: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'dfe-of-'))
   const logs: string[] = []
-  const ctl = new OfController({ echoIntervalMs: opts.echoIntervalMs ?? 5000, requestTimeoutMs: 1000, log: l => logs.push(l) })
+  const ctl = new OfController({ echoIntervalMs: opts.echoIntervalMs ?? 5000, requestTimeoutMs: 1000, log: lineLogger('test', l => logs.push(l)) })
   await ctl.listen({ path: join(dir, 'of.sock') })
   t.teardown(async () => { sw.socket.destroy(); await ctl.close(); rmSync(dir, { recursive: true, force: true }) })
   const next = ctl.nextSwitch(2000).catch(() => undefined)

@@ -2,6 +2,7 @@
 // reading our FLOW_MOD bytes as the flow it parses from our text (every security-group flow of a topology),
 // decode-then-encode giving back the same bytes, and the typed decode of ct's nested actions.
 import t from 'tap'
+import { needTool } from '../helpers/requirements.js'
 import { decodeBody, flowBody } from '../../agent/flows/desired-flows.js'
 import { Reader, Writer } from '../../agent/openflow/bytes.js'
 import { type Action, decodeAction, encodeAction, NX_CT_RECIRC_NONE } from '../../agent/openflow/actions.js'
@@ -11,7 +12,7 @@ import { OF_TABLE_BASE, STAGE_IN_ACL, STAGE_IN_CT, STAGE_OUT_ACL, STAGE_OUT_CT }
 import { emitOpenFlow } from '../../offload/openflow/emitter.js'
 import { renderFlow } from '../../offload/openflow/text.js'
 import { withAcls } from '../offload/openflow-acl-fixture.js'
-import { describeDiff, haveOfctl, ofctlParseFlow, ofpPrint } from './golden.js'
+import { describeDiff, ofctlParseFlow, ofpPrint } from './golden.js'
 
 const actionBytes = (a: Action): Buffer => { const w = new Writer(); encodeAction(w, a); return w.finish() }
 const aclTables = [STAGE_IN_CT, STAGE_IN_ACL, STAGE_OUT_CT, STAGE_OUT_ACL].map(s => OF_TABLE_BASE + s)
@@ -23,7 +24,7 @@ t.test('Nicira action structs have their sizes (nicira-ext.h, ofp-actions.c)', a
   t.equal(actionBytes({ type: 'NXAST_CT_CLEAR' }).length, 16, 'nx_action_header (ct_clear)')
 })
 
-t.test('OVS reads our FLOW_MODs of every security-group flow as the flow it parses from our text', { skip: !haveOfctl() && 'ovs-ofctl not installed' }, async t => {
+t.test('OVS reads our FLOW_MODs of every security-group flow as the flow it parses from our text', { skip: needTool('ovs-ofctl') }, async t => {
   t.ok(aclFlows.length > 100, `${aclFlows.length} flows`)
   for (const f of aclFlows) {
     const m = decodeBody(flowBody(f))

@@ -10,6 +10,7 @@ import { OvsdbClient } from '../../agent/ovsdb/client.js'
 import { OvsdbError } from '../../agent/ovsdb/errors.js'
 import { map, mapRecord, namedUuid, optional, set, setItems, uuid, emptySet } from '../../agent/ovsdb/data.js'
 import { insert, wait, eq } from '../../agent/ovsdb/operations.js'
+import { lineLogger } from '../../log/logger.js'
 
 t.test('the splitter cuts JSON texts back to back, whatever the chunking', async t => {
   const texts = ['{"id":1,"result":["a}b",{"x":"\\"}"}]}', '{"method":"echo","params":[],"id":"echo"}', '{"s":"é ü {[ \\\\"}']
@@ -105,7 +106,7 @@ t.test('echo, errors, bad input and reconnects against a scripted server', async
   })
   await srv.start()
   const logs: string[] = []
-  const client = new OvsdbClient({ target: `unix:${srv.path}`, minBackoffMs: 20, maxBackoffMs: 100, log: l => logs.push(l) })
+  const client = new OvsdbClient({ target: `unix:${srv.path}`, minBackoffMs: 20, maxBackoffMs: 100, log: lineLogger('test', l => logs.push(l)) })
   t.teardown(async () => { await client.close(); await srv.stop(); srv.cleanup() })
   await client.connect()
   t.same(await client.listDbs(), ['Open_vSwitch'])
@@ -170,7 +171,7 @@ t.test('a server that stops answering is probed with echo and left for a new ses
   const srv = new FakeServer(method => method === 'echo' ? (answerEcho ? ['probe'] : undefined) : method === 'list_dbs' ? ['db'] : undefined)
   await srv.start()
   const logs: string[] = []
-  const client = new OvsdbClient({ target: `unix:${srv.path}`, probeIntervalMs: 100, minBackoffMs: 20, log: l => logs.push(l) })
+  const client = new OvsdbClient({ target: `unix:${srv.path}`, probeIntervalMs: 100, minBackoffMs: 20, log: lineLogger('test', l => logs.push(l)) })
   t.teardown(async () => { await client.close(); await srv.stop(); srv.cleanup() })
   await client.connect()
   await until('a probe answered', () => srv.received.some(m => m.method === 'echo'))

@@ -7,6 +7,7 @@ import t from 'tap'
 import { PacketInHost } from '../../agent/controller/packet-in-host.js'
 import { oxm, type OfConnection, type OfMessage, type PacketIn, type PacketOut } from '../../agent/openflow/index.js'
 import type { DatapathApi, PacketInResult } from '../../datapath/host/index.js'
+import { lineLogger, silentLogger } from '../../log/logger.js'
 
 class FakeConn extends EventEmitter {
   sent: OfMessage[] = []
@@ -21,7 +22,7 @@ const tunnelled: PacketInResult = { verdict: { action: 'tunnel', reason: 'none',
 const datapath = { packetIn: () => tunnelled } as unknown as DatapathApi // only packetIn is used by the host
 
 t.test('a tunnel verdict leaves through the tunnel port with its metadata', async t => {
-  const host = new PacketInHost({ datapath, log: () => undefined, floodPorts: () => [], tunnelOfport: () => 11 })
+  const host = new PacketInHost({ datapath, log: silentLogger, floodPorts: () => [], tunnelOfport: () => 11 })
   const conn = new FakeConn()
   host.attach(conn as unknown as OfConnection) // the host only uses on() and send()
   conn.emit('packet-in', packetIn)
@@ -38,7 +39,7 @@ t.test('a tunnel verdict leaves through the tunnel port with its metadata', asyn
 
 t.test('without a tunnel port the frame is counted, not sent', async t => {
   const logs: string[] = []
-  const host = new PacketInHost({ datapath, log: l => logs.push(l), floodPorts: () => [], tunnelOfport: () => undefined })
+  const host = new PacketInHost({ datapath, log: lineLogger('test', l => logs.push(l), { level: 'warn' }), floodPorts: () => [], tunnelOfport: () => undefined })
   const conn = new FakeConn()
   host.attach(conn as unknown as OfConnection)
   conn.emit('packet-in', packetIn)

@@ -5,13 +5,15 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { startOvs } from '../helpers/ovs.js'
 import { api } from '../northbound/helpers/api-process.js'
 import { startAgent } from '../../cli/commands/agent.js'
 import { startApiServer } from '../../northbound/server.js'
 import { openStore } from '../../store/registry.js'
+import { silentLogger } from '../../log/logger.js'
 
-const skip = process.getuid?.() !== 0 ? 'needs root (private OVS in a network namespace)' : false
+const skip = needRoot('private OVS in a network namespace')
 
 async function until<T> (what: string, check: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms
@@ -27,8 +29,8 @@ t.test('admin_state_up drives a plugged port DOWN and back ACTIVE', { skip }, as
   const ovs = await startOvs()
   const dir = mkdtempSync(join(tmpdir(), 'dfe-port-admin-'))
   const store = await openStore({ driver: 'embedded', dir: join(dir, 'store') })
-  const server = await startApiServer({ store, host: '127.0.0.1', port: 0, auth: 'none', log: () => undefined })
-  const agent = await startAgent({ store, chassisId: 'edge-1', ovsdbTarget: `unix:${ovs.dbSocket}`, ofSocket: join(ovs.rundir, 'df-of.sock'), profile: 'ovs-userspace', log: () => undefined })
+  const server = await startApiServer({ store, host: '127.0.0.1', port: 0, auth: 'none', log: silentLogger })
+  const agent = await startAgent({ store, chassisId: 'edge-1', ovsdbTarget: `unix:${ovs.dbSocket}`, ofSocket: join(ovs.rundir, 'df-of.sock'), profile: 'ovs-userspace', log: silentLogger })
   t.teardown(async () => { await agent.stop(); await server.close(); await store.close(); await ovs.stop(); rmSync(dir, { recursive: true, force: true }) })
   const call = async (method: string, path: string, body?: unknown): Promise<Record<string, any>> => (await api(server.url, method, path, { body })).body // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON
   const net = (await call('POST', '/v2.0/networks', { network: { name: 'n' } })).network

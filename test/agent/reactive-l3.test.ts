@@ -15,6 +15,7 @@ import { REASON_PUNT_ICMP_ERROR } from '../../datapath/spec/verdicts.js'
 import { makeCookie, parseCookie, reactiveSelector } from '../../offload/openflow/layout.js'
 import { planOffload } from '../../offload/planner.js'
 import { loadProfile, type Profile } from '../../offload/profile.js'
+import { lineLogger, silentLogger } from '../../log/logger.js'
 
 const topology = JSON.parse(readFileSync(join(process.cwd(), 'test', 'offload', 'topologies', 'two-networks.json'), 'utf8')) as Topology
 const ROUTER_MAC = [0xfa, 0x16, 0x3e, 0x00, 0x00, 0x10]
@@ -40,7 +41,7 @@ const dropped: PacketInResult = { verdict: { action: 'drop', reason: 'no_route',
 const ctx = { context: Context.of(topology.entries, { generation: PROACTIVE_GENERATION }), generation: 4 }
 
 t.test('a routed reactive miss is cached once, with its idle timeout and a reactive cookie', async t => {
-  const r = new ReactiveL3({ idleTimeout: 5, log: () => undefined })
+  const r = new ReactiveL3({ idleTimeout: 5, log: silentLogger })
   r.enabled = true
   const conn = new FakeConn()
   const c = conn as unknown as OfConnection // ReactiveL3 uses send() and request() only
@@ -69,7 +70,7 @@ t.test('a routed reactive miss is cached once, with its idle timeout and a react
 
 t.test('cap and per-port budget refuse and count; routing disabled caches nothing', async t => {
   const logs: string[] = []
-  const r = new ReactiveL3({ idleTimeout: 5, log: l => logs.push(l), installRate: 0.001, installBurst: 2 })
+  const r = new ReactiveL3({ idleTimeout: 5, log: lineLogger('test', l => logs.push(l)), installRate: 0.001, installBurst: 2 })
   const conn = new FakeConn()
   const c = conn as unknown as OfConnection
   r.onPacketIn(c, punt(ipv4Frame([10, 1, 0, 5])), 1, forwarded, ctx)

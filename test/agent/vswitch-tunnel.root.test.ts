@@ -3,11 +3,12 @@
 // which would send every remote frame with the wrong header or from an address that is no longer ours. Before,
 // ensureTunnelPort returned as soon as a port of that name existed.
 import t from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { startOvs } from '../helpers/ovs.js'
 import { OvsdbClient } from '../../agent/ovsdb/client.js'
 import { Vswitch } from '../../agent/ovsdb/vswitch.js'
 
-const skip = process.getuid?.() !== 0 ? 'needs root (private OVS in a network namespace)' : false
+const skip = needRoot('private OVS in a network namespace')
 
 t.test('ensureTunnelPort corrects the type and options of an existing port', { skip }, async t => {
   const ovs = await startOvs()

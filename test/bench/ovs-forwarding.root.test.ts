@@ -3,9 +3,10 @@
 // both workloads, iperf3 TCP, the WASM pipeline checked on the same frames. Asserts counts, never speeds.
 import { execFileSync } from 'node:child_process'
 import t from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { measureOvsForwarding } from '../../bench/ovs-forwarding.js'
 
-const skip = process.getuid?.() !== 0 ? 'needs root (private OVS and workloads in network namespaces)' : false
+const skip = needRoot('private OVS and workloads in network namespaces')
 
 t.test('bench:ovs measures frames through br-int and cleans up after itself', { skip }, async t => {
   const lines: string[] = []

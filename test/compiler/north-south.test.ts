@@ -341,7 +341,7 @@ t.test('floating IPs and gateways: arrival in any order ends in the full compile
 
 t.test('datapath: the compiled entries carry a floating IP out and in, and answer ARP for it from the uplink', async t => {
   const { createDatapath } = await import('../../datapath/host/index.js')
-  const { ipv4, mac } = await import('../../datapath/host/packet-addresses.js')
+  const { ipv4, mac } = await import('../../datapath/host/addresses.js')
   const { arp, buildFrame, echo4, ethernet, ip4 } = await import('../../datapath/host/packet-builder.js')
   const { decodeFrame } = await import('../../datapath/host/packet-decoder.js')
   const h = new Harness('ch1')

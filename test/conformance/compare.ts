@@ -1,7 +1,7 @@
 // Compares what a target did with what a vector expects, and says the difference in words: the verdict,
 // the reason and why it was expected, the first differing byte of a frame and the decoded fields that differ.
 import type { PacketInResult, Verdict } from '../../datapath/host/api.js'
-import { hexOf } from '../../datapath/host/packet-addresses.js'
+import { hexOf } from '../../datapath/host/addresses.js'
 import { decodeFrame, type DecodedFrame } from '../../datapath/host/packet-decoder.js'
 import type { Expectation, FrameExpectation } from './vector-format.js'
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import type { Counters, Datapath, PacketInput, PacketInResult } from '../../datapath/host/api.js'
 import type { Entry, Topology } from '../../datapath/host/entries.js'
-import { bytesOfHex } from '../../datapath/host/packet-addresses.js'
+import { bytesOfHex } from '../../datapath/host/addresses.js'
 import { compareOutcome } from './compare.js'
 import { isSequence, type Expectation, type PacketVector, type SequenceVector, type Vector, type VectorFile,
   type VectorInput } from './vector-format.js'

@@ -5,17 +5,18 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { REPO } from '../northbound/helpers/api-process.js'
 import { startOvs } from '../helpers/ovs.js'
 import { exec, until } from './serve-node.js'
 
-const skip = process.getuid?.() !== 0 ? 'needs root (private OVS in a network namespace)' : false
+const skip = needRoot('private OVS in a network namespace')
 
 t.test('dragonflow agent joins a running OVS', { skip }, async t => {
   const ovs = await startOvs()
   const dir = mkdtempSync(join(tmpdir(), 'dfe-agent-'))
   t.teardown(async () => { await ovs.stop(); rmSync(dir, { recursive: true, force: true }) })
-  const child = spawn(process.execPath, [join(REPO, 'bin/dragonflow.js'), 'agent', '--store', 'embedded', '--data-dir', join(dir, 'store'),
+  const child = spawn(process.execPath, [join(REPO, 'bin/dragonflow.js'), 'agent', '--log-format', 'text', '--store', 'embedded', '--data-dir', join(dir, 'store'),
     '--ovsdb', `unix:${ovs.dbSocket}`, '--of-socket', join(ovs.dir, 'df-of.sock'), '--chassis-id', 'agent-e2e', '--control', join(dir, 'agent.ctl')], { stdio: ['ignore', 'pipe', 'pipe'] })
   let log = ''
   child.stdout.on('data', (d: Buffer) => { log += d.toString() })

@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { DesiredFlows, FlowSync } from '../../agent/flows/index.js'
 import { OfController } from '../../agent/openflow/index.js'
 import type { Entry, Topology } from '../../datapath/host/entries.js'
@@ -15,14 +16,15 @@ import { PROACTIVE_GENERATION, parseCookie } from '../../offload/openflow/layout
 import type { Flow } from '../../offload/openflow/flow.js'
 import { renderFlows } from '../../offload/openflow/text.js'
 import { startOvs } from '../helpers/ovs.js'
+import { silentLogger } from '../../log/logger.js'
 
 const topology = JSON.parse(readFileSync(join(process.cwd(), 'test', 'offload', 'topologies', 'two-networks.json'), 'utf8')) as Topology
 const TUNNEL_OFPORT = 100
-const skip = process.getuid?.() !== 0 ? 'needs root (private OVS in a network namespace)' : false
+const skip = needRoot('private OVS in a network namespace')
 
 t.test('FlowSync on a real switch', { skip }, async t => {
   const ovs = await startOvs()
-  const ctl = new OfController({ log: () => undefined })
+  const ctl = new OfController({ log: silentLogger })
   t.teardown(async () => { await ctl.close(); await ovs.stop() })
   const sock = join(ovs.dir, 'of.sock')
   await ctl.listen({ path: sock })

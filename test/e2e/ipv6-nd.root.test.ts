@@ -21,14 +21,15 @@
 // - duplicate address detection: the responder's NA to a DAD probe for another port's address makes it fail.
 import { spawn } from 'node:child_process'
 import t from 'tap'
-import { Ipv6Address as PktIpv6, MacAddress as PktMac } from '../../datapath/host/packet-addresses.js'
+import { needRoot } from '../helpers/requirements.js'
+import { Ipv6Address as PktIpv6, MacAddress as PktMac } from '../../datapath/host/addresses.js'
 import { buildFrame, ethernet, ip6, ndNa, ndNs } from '../../datapath/host/packet-builder.js'
 import { startNode, exec, inNs, until } from './serve-node.js'
 import { leaseIn, writeUdhcpcScript } from './udhcpc.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
-const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vSwitch)' : false
+const skip = needRoot('network namespaces, Open vSwitch')
 
 const v4of = (p: Obj): string => (p.fixed_ips as Obj[]).find(f => !(f.ip_address as string).includes(':'))?.ip_address as string
 const v6of = (p: Obj): string => (p.fixed_ips as Obj[]).find(f => (f.ip_address as string).includes(':'))?.ip_address as string

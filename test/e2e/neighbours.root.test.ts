@@ -11,6 +11,7 @@
 // answer moves the entry. A VIP nobody holds is asked for at most once a second and given up.
 import { join } from 'node:path'
 import t from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { controlRequest } from '../../agent/controller/control-server.js'
 import { REFRESH_MS, type NeighbourStats } from '../../agent/controller/neighbours.js'
 import { REG_NEXTHOP } from '../../offload/openflow/layout.js'
@@ -21,7 +22,7 @@ import { leaseIn, writeUdhcpcScript } from './udhcpc.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
-const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vSwitch)' : false
+const skip = needRoot('network namespaces, Open vSwitch')
 const VIP = '10.72.0.100'
 const NOBODY = '10.72.0.200'
 /** the resolver's default sweep interval (not exported by the resolver) */

@@ -11,13 +11,14 @@
 // IP): a reply it sends can only come back through a floating IP or the router's SNAT (port translation to the
 // gateway IP); tcpdump on the outside host tells which source it saw.
 import t from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { jsonDocuments, noAuthEnv, openstack } from '../northbound/helpers/api-process.js'
 import { echoServer, inNs, pings, spawnIn, startNode, tcpProbe, until } from './serve-node.js'
 import { leaseIn, writeUdhcpcScript } from './udhcpc.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
-const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vSwitch)' : false
+const skip = needRoot('network namespaces, Open vSwitch')
 const UPSTREAM = '203.0.113.1'
 
 t.test('floating IPs, router gateway, SNAT with port translation and off, port and network admin state, with real traffic', { timeout: 300_000, skip }, async t => {

@@ -6,12 +6,13 @@
 //     workload plugged afterwards is bound (ACTIVE, reachable) like any other.
 import { join } from 'node:path'
 import t from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { PrivateOvs } from '../../agent/controller/private-ovs.js'
 import { startNode, inNs, until } from './serve-node.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
-const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vSwitch)' : false
+const skip = needRoot('network namespaces, Open vSwitch')
 
 t.test('serve survives OVS restarts', { timeout: 600_000, skip }, async t => {
   const tag = `r${process.pid.toString(36)}`

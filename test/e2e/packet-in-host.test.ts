@@ -7,6 +7,7 @@ import t from 'tap'
 import { PacketInHost } from '../../agent/controller/packet-in-host.js'
 import { OFPP_IN_PORT, oxm, type OfConnection, type OfMessage, type PacketIn, type PacketOut } from '../../agent/openflow/index.js'
 import type { DatapathApi, PacketInResult } from '../../datapath/host/index.js'
+import { lineLogger } from '../../log/logger.js'
 
 class FakeConn extends EventEmitter {
   sent: OfMessage[] = []
@@ -27,7 +28,7 @@ t.test('replies and verdicts become PACKET_OUTs; failures are counted once', asy
   let next: () => PacketInResult = () => ({ verdict: { action: 'drop', reason: 'punt_dhcp', packet: new Uint8Array() }, replies: [{ ofport: 3, packet: new Uint8Array([9]) }] })
   const datapath = { packetIn: () => next() } as unknown as DatapathApi // only packetIn is used by the host
   const logs: string[] = []
-  const host = new PacketInHost({ datapath, log: l => logs.push(l), floodPorts: () => [3, 4, 5] })
+  const host = new PacketInHost({ datapath, log: lineLogger('test', l => logs.push(l), { level: 'warn' }), floodPorts: () => [3, 4, 5] })
   const conn = new FakeConn()
   host.attach(conn as unknown as OfConnection) // the host only uses on() and send()
 

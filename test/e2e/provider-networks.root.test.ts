@@ -21,6 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { STAGES } from '../../datapath/spec/stages.js'
 import { parseCookie, type CookieFields } from '../../offload/openflow/layout.js'
 import { gatewayChassis } from '../../agent/compiler/gateway-chassis.js'
@@ -38,7 +39,7 @@ import { leaseIn, writeUdhcpcScript } from './udhcpc.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
-const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vSwitch)' : false
+const skip = needRoot('network namespaces, Open vSwitch')
 const UPSTREAM = '203.0.113.1'
 const VLAN = 101
 

@@ -11,6 +11,7 @@
 //    punt's n_packets stays flat; after the idle timeout the flow is gone; removing a router interface deletes the
 //    reactive flows while a ping still hits them; `dragonflow flows` names them as reactive with their timeout.
 import t from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { OF_TABLE_BASE, STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
 import { parseCookie } from '../../offload/openflow/layout.js'
 import { noAuthEnv, openstack } from '../northbound/helpers/api-process.js'
@@ -30,7 +31,7 @@ const dumped = (line: string): Dumped => ({
 
 const L3_TABLE = OF_TABLE_BASE + STAGE_L3_ROUTE
 
-const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vSwitch)' : false
+const skip = needRoot('network namespaces, Open vSwitch')
 {
   t.test('routing on OVS: honest next-hop punts, then reactive L3', { timeout: 600_000, skip }, async t => {
     const tag = process.pid.toString(36)
@@ -110,7 +111,7 @@ const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vS
     // the miss count is the miss flow's n_packets: OVS credits a datapath flow's packets, at revalidation, to the
     // rules it translates to *then*, so punts made before the reactive flow landed may be credited to that flow
     t.match(annotated.stdout, /# reactive L3: [1-9]\d* reactive flow\(s\) installed by the slow path .*; \d+ packet\(s\) missed them/,
-      `and counts the reactive flows and the misses the switch punted (agent: ${node.log().split('\n').filter(l => /resync|switch|reactive l3|ovs:/.test(l)).slice(-12).join(' | ')})`)
+      `and counts the reactive flows and the misses the switch punted (agent: ${node.log().split('\n').filter(l => /resync|switch|reactive-l3|ovs:/.test(l)).slice(-12).join(' | ')})`)
 
     await until('the idle timeout to remove the cached flows', async () => (await reactive()).length === 0, 30_000, 500)
     t.pass('after the idle timeout no reactive flow is left')
@@ -125,7 +126,7 @@ const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vS
     t.equal(del.code, 0, `router interface on s2 removed ${del.stderr}`)
     await until('the reactive flows to be deleted', async () => (await reactive()).length === 0, 20_000, 200)
     t.ok(pinging, 'the reactive flows are gone while the ping still ran through them (deleted by the change, not by the idle timeout)')
-    t.match(node.log(), /reactive l3: routing changed, \d+ reactive flow\(s\) deleted/, 'the agent deleted them by cookie mask')
+    t.match(node.log(), /reactive-l3: routing changed, \d+ reactive flow\(s\) deleted/, 'the agent deleted them by cookie mask')
     await running
 
     await node.checkFlows(t)

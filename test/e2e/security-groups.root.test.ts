@@ -16,13 +16,14 @@
 // Every scenario checks what passes first (so the flows are in place), then what must not, and ends with the
 // recompute oracle (`node.checkFlows`).
 import t, { type Test } from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { jsonDocuments, noAuthEnv, openstack } from '../northbound/helpers/api-process.js'
 import { appctl, echoServer, inNs, pings, startNode, tcpProbe, tcpStream, udpProbe, until } from './serve-node.js'
 import { leaseIn, writeUdhcpcScript } from './udhcpc.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
-const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vSwitch)' : false
+const skip = needRoot('network namespaces, Open vSwitch')
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 t.test('security groups with real traffic', { timeout: 300_000, skip }, async t => {

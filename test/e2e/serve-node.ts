@@ -62,7 +62,9 @@ export class ServeNode {
   async start (extra: string[] = []): Promise<void> {
     const mark = this.out.length
     const child = spawn(process.execPath, [join(REPO, 'bin/dragonflow.js'), 'serve', '--data-dir', this.dir, '--listen', '127.0.0.1:0',
-      '--netns', this.netns, '--chassis-id', `e2e-${this.netns}`, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
+      '--netns', this.netns, '--chassis-id', `e2e-${this.netns}`,
+      // text lines keep the `component: msg` shape the waits below and the tests match on
+      '--log-format', 'text', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     child.stdout?.on('data', (d: Buffer) => { this.out += d.toString() })
     child.stderr?.on('data', (d: Buffer) => { this.out += d.toString() })

@@ -5,13 +5,14 @@
 // source IP and MAC dropped; a deleted port losing its flows and its connectivity, and a re-created one getting
 // them back; kill -9 of serve with a ping running: at most ~1 s lost and the same flow table afterwards.
 import t from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { jsonDocuments, noAuthEnv, openstack } from '../northbound/helpers/api-process.js'
 import { startNode, exec, inNs, until } from './serve-node.js'
 import { leaseIn, writeUdhcpcScript } from './udhcpc.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
-const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vSwitch)' : false
+const skip = needRoot('network namespaces, Open vSwitch')
 {
   t.test('serve: an edge node end to end', { timeout: 600_000, skip }, async t => {
     const tag = process.pid.toString(36)

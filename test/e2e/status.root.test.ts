@@ -3,10 +3,11 @@
 // ACTIVE, the switch connected and classify flows installed. After the node stops, its serve.json is left behind
 // and `status` says no node is running (exit 1), not a stack trace.
 import t from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { startNode, until } from './serve-node.js'
 import type { NodeStatus } from '../../agent/controller/local-controller.js'
 
-const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vSwitch)' : false
+const skip = needRoot('network namespaces, Open vSwitch')
 
 t.test('status of a node with one plugged port, then of the stopped node', { timeout: 180_000, skip }, async t => {
   const tag = process.pid.toString(36)

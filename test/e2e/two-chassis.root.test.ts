@@ -13,6 +13,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { STAGES } from '../../datapath/spec/stages.js'
 import { PROACTIVE_GENERATION, parseCookie, type CookieFields } from '../../offload/openflow/layout.js'
 import { REPO, jsonDocuments, noAuthEnv, openstack, startApi, type ApiProcess } from '../northbound/helpers/api-process.js'
@@ -26,7 +27,7 @@ import { echoServer, exec, inNs, tcpProbe, until } from './serve-node.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
-const skip = process.getuid?.() !== 0 ? 'needs root (network namespaces, Open vSwitch)' : false
+const skip = needRoot('network namespaces, Open vSwitch')
 // both encapsulations by default; DF_TUNNEL=vxlan (or geneve) runs one; DF_L3=reactive passes --l3 reactive to
 // the agents (reactive routing; see the closing note for what fails across chassis in that mode today)
 const TUNNELS = (process.env.DF_TUNNEL !== undefined ? [process.env.DF_TUNNEL] : ['vxlan', 'geneve']) as Array<'vxlan' | 'geneve'>

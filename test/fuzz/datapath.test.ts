@@ -7,7 +7,7 @@
 // A failure prints the seed and the frame (in_port + hex), enough to replay it with `dragonflow trace --hex`.
 import t from 'tap'
 import type { Datapath, PacketInput, Verdict } from '../../datapath/host/api.js'
-import { bytesOfHex } from '../../datapath/host/packet-addresses.js'
+import { bytesOfHex } from '../../datapath/host/addresses.js'
 import { REASON_NAMES, VERDICT_NAMES } from '../../datapath/spec/verdicts.js'
 import { loadVectors } from '../conformance/run-vectors.js'
 import { isSequence } from '../conformance/vector-format.js'

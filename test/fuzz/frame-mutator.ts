@@ -1,7 +1,7 @@
 // Seeded frame generation for the datapath fuzz test: random bytes, truncations, bit flips and length-field
 // corruption of valid frames (the conformance vector inputs), and random but structured stacks from the
 // packet builders with inconsistent lengths and garbage options. Deterministic for a given seed.
-import { hexOf, ipv4, ipv6, mac } from '../../datapath/host/packet-addresses.js'
+import { hexOf, ipv4, ipv6, mac } from '../../datapath/host/addresses.js'
 import { buildFrame, dhcp, dot1q, ethernet, geneve, icmp4, ip4, ip6, ip6Ext, raw, tcp, udp, vxlan, type Layer }
   from '../../datapath/host/packet-builder.js'
 

@@ -12,7 +12,7 @@ export class AgentProcess {
 
   async start (): Promise<void> {
     const mark = this.out.length
-    const child = spawn(process.execPath, [join(REPO, 'bin/dragonflow.js'), 'agent', ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [join(REPO, 'bin/dragonflow.js'), 'agent', '--log-format', 'text', ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     child.stdout?.on('data', (d: Buffer) => { this.out += d.toString() })
     child.stderr?.on('data', (d: Buffer) => { this.out += d.toString() })

@@ -42,6 +42,7 @@ import { OFP_NO_BUFFER, OFPMP_PORT_STATS, OFPP_ANY, OFPP_MAX, OFPP_TABLE } from 
 import type { FlowStats, MultipartReply, OfMessage } from '../../agent/openflow/messages.js'
 import { type Oxm, oxm } from '../../agent/openflow/oxm.js'
 import type { Ovs } from './ovs.js'
+import { silentLogger } from '../../log/logger.js'
 
 /** One OpenFlow flow a frame hit, with how many times (a flow resubmitted to twice counts twice). */
 export interface FlowHit {
@@ -207,7 +208,7 @@ export class Replay {
   /** The bridge must exist with its ports; its current counters become the baseline. close() when done. */
   static async on (ovs: Ovs, bridge: string, opts: ReplayOptions = {}): Promise<Replay> {
     const socket = createConnection(join(ovs.rundir, `${bridge}.mgmt`))
-    const of = new OfConnection(socket, { echoIntervalMs: 60_000, log: () => { /* a lost packet-in is expected */ } })
+    const of = new OfConnection(socket, { echoIntervalMs: 60_000, log: silentLogger })
     await of.ready
     const r = new Replay(ovs, bridge, opts, of, await Unixctl.open(ovs))
     await r.pair()

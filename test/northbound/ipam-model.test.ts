@@ -1,10 +1,10 @@
 // model/ipam.ts freeAddresses: the scan the allocator's first fit and its contended window both use.
 import t from 'tap'
 import { freeAddresses, pickAddress } from '../../model/ipam.js'
-import { parseIp } from '../../model/ip.js'
+import { tryParseIp } from '../../datapath/host/addresses.js'
 
 const pools = [{ start: '10.0.0.2', end: '10.0.0.6' }, { start: '10.0.0.10', end: '10.0.0.12' }]
-const num = (ip: string): bigint => parseIp(ip)?.value ?? -1n
+const num = (ip: string): bigint => tryParseIp(ip)?.value ?? -1n
 
 t.test('free addresses in pool order, at most `limit`, across pools', async t => {
   const taken = new Set(['10.0.0.2', '10.0.0.3', '10.0.0.5'])

@@ -11,6 +11,7 @@ import { Policy } from '../../northbound/policy/engine.js'
 import { startApiServer } from '../../northbound/server.js'
 import { openStore } from '../../store/registry.js'
 import { REPO, api, cliEnv, openstack, removeDir, startApi, tempDir } from './helpers/api-process.js'
+import { silentLogger } from '../../log/logger.js'
 
 type Persona = 'admin' | 'owner' | 'other' | 'reader'
 const HEADERS: Record<Persona, Record<string, string>> = {
@@ -173,7 +174,7 @@ t.test('two servers in one process each enforce their own policy', async t => {
   t.teardown(() => removeDir(dir))
   const start = async (name: string, policy?: Policy) => {
     const store = await openStore({ driver: 'embedded', dir: join(dir, name) })
-    const server = await startApiServer({ store, port: 0, auth: 'none', policy, log: () => undefined })
+    const server = await startApiServer({ store, port: 0, auth: 'none', policy, log: silentLogger })
     t.teardown(async () => { await server.close(); await store.close() })
     return server
   }

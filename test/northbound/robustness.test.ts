@@ -101,7 +101,7 @@ t.test('the command line: usage errors and a config file', async t => {
   const dir = tempDir('df-apicfg-')
   t.teardown(() => removeDir(dir))
   const cfg = join(dir, 'api.json')
-  writeFileSync(cfg, JSON.stringify({ listen: '127.0.0.1:0', store: { driver: 'embedded', dir: join(dir, 'store') }, auth: 'keystone', adminToken: 'cfg-token' }))
+  writeFileSync(cfg, JSON.stringify({ store: { driver: 'embedded', dir: join(dir, 'store') }, api: { listen: '127.0.0.1:0', auth: 'keystone', adminToken: 'cfg-token' } }))
   const { spawn } = await import('node:child_process')
   const p = spawn(process.execPath, [bin, 'api', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { if (p.exitCode === null) p.kill('SIGKILL') })

@@ -5,6 +5,7 @@
 // rule allows drop with their reason's cookie. Then a second agent (a restart) reads the switch back and must
 // find every flow equal: nothing added, nothing deleted.
 import t from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { join } from 'node:path'
 import { DesiredFlows } from '../../agent/flows/desired-flows.js'
 import { FlowSync } from '../../agent/flows/flow-sync.js'
@@ -19,9 +20,7 @@ import { withAcls } from './openflow-acl-fixture.js'
 
 const dropCookie = (stage: number, reason: number): string => `cookie 0x${makeCookie({ generation: 1, stage, subject: { reason } }).toString(16)}`
 
-if (process.getuid?.() !== 0) {
-  t.plan(0, 'needs root (private OVS in a network namespace)')
-} else {
+if (needRoot('private OVS in a network namespace', { wholeFile: true }) === false) {
   t.test('security groups in a real OVS', async t => {
     const ovs = await startOvs()
     const ctl = new OfController({ echoIntervalMs: 2000 })

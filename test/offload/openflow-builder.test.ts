@@ -8,7 +8,8 @@ import { ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../../offload/openflow/fields.js'
 import { FLAG_FROM_TUNNEL, flagSet, generationMask, makeCookie, parseCookie } from '../../offload/openflow/layout.js'
 import { priorityOf } from '../../offload/openflow/priorities.js'
 import { renderFlow } from '../../offload/openflow/text.js'
-import { Ipv4Address, Ipv4Prefix, Key, MacAddress, OfPort } from '../../offload/openflow/values.js'
+import { Cidr, Ipv4Address, MacAddress } from '../../datapath/host/addresses.js'
+import { Key, MATCH_PREFIX, OfPort } from '../../offload/openflow/values.js'
 
 const gen = { generation: 3 }
 const mac = MacAddress.parse('fa:16:3e:00:00:01')
@@ -31,12 +32,12 @@ t.test('a match field outside the stage keys is refused', async t => {
 })
 
 t.test('a mask on an exact field is refused; maskable keys take prefixes', async t => {
-  t.throws(() => FlowBuilder.forStage(STAGE_ARP_ND_RSP, gen).match('arp_tpa', Ipv4Prefix.parse('10.0.0.0/24')),
+  t.throws(() => FlowBuilder.forStage(STAGE_ARP_ND_RSP, gen).match('arp_tpa', Cidr.parseIpv4('10.0.0.0/24', MATCH_PREFIX)),
     /arp_tpa is an exact key; a mask is not allowed/)
   t.throws(() => FlowBuilder.forStage(STAGE_CLASSIFY, gen).match('vlan_vid', 5).match('in_port', OfPort.of(1)).match('in_port', OfPort.of(2)),
     /matched twice/)
-  t.doesNotThrow(() => FlowBuilder.forStage(STAGE_L3_ROUTE, gen).match('nw_dst', Ipv4Prefix.parse('10.0.0.0/24')))
-  t.doesNotThrow(() => FlowBuilder.forStage(STAGE_PORT_SEC, gen).match('nw_src', Ipv4Prefix.parse('10.0.0.0/24')))
+  t.doesNotThrow(() => FlowBuilder.forStage(STAGE_L3_ROUTE, gen).match('nw_dst', Cidr.parseIpv4('10.0.0.0/24', MATCH_PREFIX)))
+  t.doesNotThrow(() => FlowBuilder.forStage(STAGE_PORT_SEC, gen).match('nw_src', Cidr.parseIpv4('10.0.0.0/24', MATCH_PREFIX)))
   t.doesNotThrow(() => FlowBuilder.forStage(STAGE_PORT_SEC, gen).match('reg5', flagSet(FLAG_FROM_TUNNEL)))
   t.throws(() => FlowBuilder.forStage(STAGE_L2_LOOKUP, gen).match('reg1', Key.of(1)).match('eth_dst', mac).match('reg0', Key.of(1)).match('reg5', flagSet(1)).match('reg2', Key.of(1)),
     /may not match reg2/)
@@ -70,11 +71,11 @@ t.test('typed values refuse bad text', async t => {
   t.throws(() => MacAddress.parse('fa:16:3e:00:00'), /not a MAC/)
   t.throws(() => Ipv4Address.parse('10.0.0.256'), /not an IPv4/)
   t.throws(() => Ipv4Address.parse('10.0.0.01'), /not an IPv4/)
-  t.throws(() => Ipv4Prefix.parse('10.0.0.1/24'), /host bits/)
-  t.throws(() => Ipv4Prefix.parse('10.0.0.0/33'), /not an IPv4 prefix/)
+  t.throws(() => Cidr.parseIpv4('10.0.0.1/24', MATCH_PREFIX), /host bits/)
+  t.throws(() => Cidr.parseIpv4('10.0.0.0/33', MATCH_PREFIX), /length 0\.\.32/)
   t.throws(() => OfPort.of(0), /not an OpenFlow port/)
   t.throws(() => Key.of(-1), /out of range/)
-  t.equal(Ipv4Prefix.parse('10.1.0.0/16').mask, 0xffff0000n)
+  t.equal(Cidr.parseIpv4('10.1.0.0/16', MATCH_PREFIX).mask, 0xffff0000n)
   t.equal(mac.toString(), 'fa:16:3e:00:00:01')
 })
 

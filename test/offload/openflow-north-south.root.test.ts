@@ -7,10 +7,11 @@
 // it) is replayed as real packets through the netdev datapath (test/helpers/ovs-replay.ts); the translated
 // tuples are read from OVS's connection table (dpctl/dump-conntrack).
 import t, { type Test } from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Topology } from '../../datapath/host/entries.js'
-import { Ipv4Address, MacAddress, hexOf } from '../../datapath/host/packet-addresses.js'
+import { Ipv4Address, MacAddress, hexOf } from '../../datapath/host/addresses.js'
 import { IP_PROTO, buildFrame, dot1q, echo4, ethernet, ip4, tcp, udp, type Layer } from '../../datapath/host/packet-builder.js'
 import { OF_TABLE_BASE, STAGE_L3_ROUTE, STAGE_NEXTHOP } from '../../datapath/spec/stages.js'
 import { parseFields } from '../../datapath/host/packet-fields.js'
@@ -246,9 +247,7 @@ async function redirectingChassis(t: Test, ovs: Ovs): Promise<void> {
   t.same([ports(d), reasonOf(d)], [[], 'gateway_elsewhere'], 'no gateway chassis known: gateway_elsewhere')
 }
 
-if (process.getuid?.() !== 0) {
-  t.plan(0, 'needs root (private OVS in a network namespace)')
-} else {
+if (needRoot('private OVS in a network namespace', { wholeFile: true }) === false) {
   t.test('uplinks, floating IPs and gateways through OVS', async t => {
     const ovs = await startOvs()
     t.teardown(() => ovs.stop())

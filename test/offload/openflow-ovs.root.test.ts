@@ -3,6 +3,7 @@
 // an ARP request for a known IP is answered out of in_port, a frame is switched to the right port, a routed
 // packet gets dec_ttl and the MAC rewrite, port security drops a spoofed source.
 import t from 'tap'
+import { needRoot } from '../helpers/requirements.js'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Entry, Topology } from '../../datapath/host/entries.js'
@@ -17,9 +18,7 @@ import { TUNNEL_OFPORT, twoNetworksOn } from './two-networks-bridge.js'
 const here = join(process.cwd(), 'test', 'offload')
 const topology = JSON.parse(readFileSync(join(here, 'topologies', 'two-networks.json'), 'utf8')) as Topology
 
-if (process.getuid?.() !== 0) {
-  t.plan(0, 'needs root (private OVS in a network namespace)')
-} else {
+if (needRoot('private OVS in a network namespace', { wholeFile: true }) === false) {
   t.test('emitted flows run in a real OVS', async t => {
     const ovs = await startOvs()
     t.teardown(() => ovs.stop())

@@ -1,6 +1,7 @@
 // Port security for neighbour advertisements (offload/openflow/stages/port-sec-flows.ts): an NA from a port may
 // only claim the port's own addresses; the rest of the port's IPv6 keeps the source check.
 import t from 'tap'
+import { needTool } from '../helpers/requirements.js'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,7 +10,7 @@ import type { Entry } from '../../datapath/host/entries.js'
 import { emitOpenFlow } from '../../offload/openflow/emitter.js'
 import { linkLocalOf } from '../../offload/openflow/stages/port-sec-flows.js'
 import { renderFlows } from '../../offload/openflow/text.js'
-import { MacAddress } from '../../offload/openflow/values.js'
+import { MacAddress } from '../../datapath/host/addresses.js'
 
 const entries = (ips: string[]): Entry[] => [
   { stage: 'classify', in_port: 1, network: 5, port: 1 },
@@ -49,7 +50,7 @@ t.test('a row with a wider IPv6 prefix keeps the source check only (nd_target ha
   t.match(text, /ipv6_src=2001:db8:1::\/64 actions=goto_table/)
 })
 
-t.test('ovs-ofctl accepts the flows unchanged', { skip: spawnSync('ovs-ofctl', ['--version']).error !== undefined ? 'no ovs-ofctl' : false }, async t => {
+t.test('ovs-ofctl accepts the flows unchanged', { skip: needTool('ovs-ofctl') }, async t => {
   const dir = mkdtempSync(join(tmpdir(), 'dfe-psnd-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const file = join(dir, 'flows.txt')

@@ -1,9 +1,19 @@
 // Hardware profiles: every shipped profile is valid, and bad ones are refused with the JSON path of the mistake.
 import t from 'tap'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Json } from '../../offload/json-schema.js'
+import { profileJsonSchema } from '../../offload/profile-schema.js'
 import { PROFILE_DIR, ProfileError, loadProfile, parseProfile, shippedProfiles, validateProfile } from '../../offload/profile.js'
+
+/** Raw JSON as read from a file. */
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+
+t.test('hw-profiles/schema.json is the TypeBox schema of offload/profile-schema.ts (UPDATE_SCHEMA=1 rewrites it)', async t => {
+  const file = join(PROFILE_DIR, 'schema.json')
+  const wanted = profileJsonSchema()
+  if (process.env.UPDATE_SCHEMA === '1') writeFileSync(file, wanted)
+  t.equal(readFileSync(file, 'utf8'), wanted, 'schema.json is out of date: run UPDATE_SCHEMA=1 npx tap test/offload/profile.test.ts')
+})
 
 t.test('every shipped profile is valid and its id is its file name', async t => {
   const names = shippedProfiles()
@@ -93,7 +103,7 @@ t.test('parseProfile throws a ProfileError listing paths, and refuses non-JSON',
   let caught: unknown
   try { parseProfile(JSON.stringify(p), 'x.json') } catch (e) { caught = e }
   t.ok(caught instanceof ProfileError, 'a ProfileError')
-  t.match(String((caught as Error).message), /\/tables\/classes\/0\/capacity\/value: must be >= 0/)
+  t.match(String((caught as Error).message), /\/tables\/classes\/0\/capacity\/value: 'value' must be >= 0; got -5/)
   t.throws(() => parseProfile('{ nope', 'x.json'), ProfileError)
   t.throws(() => loadProfile('no-such-profile'), /no hardware profile 'no-such-profile'/)
 })

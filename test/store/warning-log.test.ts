@@ -2,23 +2,20 @@
 import t from 'tap'
 import { WarningLog } from '../../store/warning-log.js'
 import { StoreError } from '../../store/types.js'
+import { lineLogger } from '../../log/logger.js'
 
 t.test('logged once per code, every one counted', async t => {
   const logged: string[] = []
-  const original = console.warn
-  console.warn = (line: string) => { logged.push(line) }
-  try {
-    const log = new WarningLog('test')
+  {
+    const log = new WarningLog('test', undefined, lineLogger('store', line => { logged.push(line) }))
     for (let i = 0; i < 5; i++) log.report(new StoreError('unavailable', `connect refused ${i}`))
     log.report(new StoreError('bad_record', 'garbled'))
     t.same(logged, [
-      "test: connect refused 0 (further 'unavailable' warnings are only counted)",
-      "test: garbled (further 'bad_record' warnings are only counted)",
+      "store: test: connect refused 0 (further 'unavailable' warnings are only counted) {\"code\":\"unavailable\"}",
+      "store: test: garbled (further 'bad_record' warnings are only counted) {\"code\":\"bad_record\"}",
     ])
     t.equal(log.counts.get('unavailable'), 5)
     t.equal(log.counts.get('bad_record'), 1)
-  } finally {
-    console.warn = original
   }
 })
 

@@ -7,7 +7,7 @@ import asc from 'assemblyscript/asc'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ipv4, mac } from '../../datapath/host/packet-addresses.js'
+import { ipv4, mac } from '../../datapath/host/addresses.js'
 import { buildFrame, ethernet, ip4, raw, tcp } from '../../datapath/host/packet-builder.js'
 
 const FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10, URG = 0x20, ECE = 0x40, CWR = 0x80

@@ -2,7 +2,7 @@
 // and the frames the security-group tests send between them. Not a test file (no .test.ts): the
 // datapath-acl*.test.ts and datapath-conntrack*.test.ts files share it.
 import { createDatapath, type Datapath, type Entry, type PacketInput } from '../../datapath/host/index.js'
-import { ipv4, ipv6, mac } from '../../datapath/host/packet-addresses.js'
+import { ipv4, ipv6, mac } from '../../datapath/host/addresses.js'
 import { buildFrame, echo4, ethernet, icmp4, ip4, ip6, tcp, udp, type Layer } from '../../datapath/host/packet-builder.js'
 
 export const A = { port: 1, ofport: 1, mac: 'fa:16:3e:00:00:01', ip: '10.0.0.5', ip6: '2001:db8::5' }

@@ -6,7 +6,7 @@ import t from 'tap'
 import { ENTRY_ERR_BAD_VALUE } from '../../datapath/spec/entry-kinds.js'
 import { createDatapath, type Datapath, type Entry } from '../../datapath/host/index.js'
 import { ndNs, udp } from '../../datapath/host/packet-builder.js'
-import { ipv6, mac } from '../../datapath/host/packet-addresses.js'
+import { ipv6, mac } from '../../datapath/host/addresses.js'
 import {
   A, B, GROUP_A, GROUP_B, TCP_ACK, TCP_SYN, base, ping, tcpFrom, udpFrom, unreachable, v4, v6, verdict,
 } from './datapath-acl-fixture.js'

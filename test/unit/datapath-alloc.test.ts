@@ -3,7 +3,7 @@
 // the port-security paths (address checks, the NA target check, the rogue-RA guard).
 import t from 'tap'
 import { createDatapath } from '../../datapath/host/index.js'
-import { ipv4, ipv6, mac } from '../../datapath/host/packet-addresses.js'
+import { ipv4, ipv6, mac } from '../../datapath/host/addresses.js'
 import { arp, buildFrame, dhcp, echo4, ethernet, ip4, ip6, ndNa, ndNs, ndRa, udp } from '../../datapath/host/packet-builder.js'
 
 t.test('a 10k-packet batch and repeated packet-ins allocate nothing', async t => {

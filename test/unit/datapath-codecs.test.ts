@@ -3,7 +3,7 @@
 import t from 'tap'
 import { createDatapath } from '../../datapath/host/index.js'
 import type { Datapath } from '../../datapath/host/index.js'
-import { ipv4, ipv6, mac } from '../../datapath/host/packet-addresses.js'
+import { ipv4, ipv6, mac } from '../../datapath/host/addresses.js'
 import {
   buildFrame, dhcp, echo4, echo6, ethernet, geneve, ip4, ip6, ip6Ext, tcp, udp,
 } from '../../datapath/host/packet-builder.js'

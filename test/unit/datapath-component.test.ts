@@ -3,7 +3,7 @@
 import t from 'tap'
 import { createDatapath } from '../../datapath/host/index.js'
 import type { Datapath, Entry, PacketInput } from '../../datapath/host/index.js'
-import { ipv4, mac } from '../../datapath/host/packet-addresses.js'
+import { ipv4, mac } from '../../datapath/host/addresses.js'
 import { arp, buildFrame, dhcp, ethernet, ip4, udp } from '../../datapath/host/packet-builder.js'
 
 const entries: Entry[] = [

@@ -5,7 +5,7 @@ import { createDatapath, EntryError } from '../../datapath/host/index.js'
 import type { Datapath, Entry } from '../../datapath/host/index.js'
 import { loadCoreBackend } from '../../datapath/host/core-backend.js'
 import { encodeEntry } from '../../datapath/host/entry-codec.js'
-import { ipv4, ipv6, mac } from '../../datapath/host/packet-addresses.js'
+import { ipv4, ipv6, mac } from '../../datapath/host/addresses.js'
 import { arp, buildFrame, dhcp, ethernet, ip4, ip6, ndNs, udp } from '../../datapath/host/packet-builder.js'
 
 const A = 'fa:16:3e:00:00:0a'

@@ -5,7 +5,7 @@ import t from 'tap'
 import { createDatapath } from '../../datapath/host/index.js'
 import type { Datapath } from '../../datapath/host/index.js'
 import { formatIp } from '../../datapath/host/entry-addresses.js'
-import { ipv4, ipv6, mac } from '../../datapath/host/packet-addresses.js'
+import { ipv4, ipv6, mac } from '../../datapath/host/addresses.js'
 import { buildFrame, ethernet, ip4, ip6, udp } from '../../datapath/host/packet-builder.js'
 
 const ROUTER = 3

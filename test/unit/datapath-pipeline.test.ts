@@ -3,7 +3,7 @@
 import t from 'tap'
 import { createDatapath } from '../../datapath/host/index.js'
 import type { Datapath, Entry } from '../../datapath/host/index.js'
-import { ipv4, ipv6, mac } from '../../datapath/host/packet-addresses.js'
+import { ipv4, ipv6, mac } from '../../datapath/host/addresses.js'
 import {
   arp, buildFrame, dhcp, dot1q, echo4, echo6, ethernet, ip4, ip6, ndNs, tcp, udp, vxlan, geneve,
 } from '../../datapath/host/packet-builder.js'

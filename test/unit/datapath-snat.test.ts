@@ -4,7 +4,7 @@
 // checks the incremental checksum updates; the decoder's checksum flags say the same in words.
 import t from 'tap'
 import { createDatapath, type Datapath, type Entry, type PacketInput, type Verdict } from '../../datapath/host/index.js'
-import { ipv4, ipv6, type Ipv4Address, type MacAddress } from '../../datapath/host/packet-addresses.js'
+import { ipv4, ipv6, type Ipv4Address, type MacAddress } from '../../datapath/host/addresses.js'
 import { buildFrame, echo4, ethernet, icmp4, ip4, ip6, raw, tcp, udp, type Layer } from '../../datapath/host/packet-builder.js'
 import { decodeFrame } from '../../datapath/host/packet-decoder.js'
 import {

@@ -44,7 +44,8 @@ import {
   CT_LOOKED_IN, CT_LOOKED_OUT, CT_MARK_ALLOWED, CT_MARK_REFUSED, REG_CT, REG_DST_PORT, REG_SRC_PORT, ctMarkBlocked, ctMarkClear,
   ctMarkCommitted,
 } from '../layout.js'
-import { Bits, CtState, Ipv4Prefix, Ipv6Prefix } from '../values.js'
+import { Cidr } from '../../../datapath/host/addresses.js'
+import { Bits, CtState, MATCH_PREFIX } from '../values.js'
 import { type L4Piece, aclStageOf, anyPrefix, l4Key, l4Pieces } from './acl-index.js'
 import { type Context, key } from './context.js'
 
@@ -177,8 +178,8 @@ export function aclRemoteFlows(c: Context, stage: number, prefix: string): Flow[
   const b = c.flow(stage).priority('ACL_CONJUNCTION').cookie({ key: 0 }).match('eth_type', ethType(fam))
   const toward = stage === STAGE_IN_ACL // egress rules: the remote is the destination
   if (prefix !== anyPrefix(fam)) {
-    if (fam === 4) b.match(toward ? 'nw_dst' : 'nw_src', Ipv4Prefix.parse(prefix))
-    else b.match(toward ? 'ipv6_dst' : 'ipv6_src', Ipv6Prefix.parse(prefix))
+    if (fam === 4) b.match(toward ? 'nw_dst' : 'nw_src', Cidr.parseIpv4(prefix, MATCH_PREFIX))
+    else b.match(toward ? 'ipv6_dst' : 'ipv6_src', Cidr.parseIpv6(prefix, MATCH_PREFIX))
   }
   return [b.apply(...actions).build()]
 }

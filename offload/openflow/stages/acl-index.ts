@@ -15,7 +15,7 @@ import { STAGE_IN_ACL, STAGE_OUT_ACL } from '../../../datapath/spec/stages.js'
 import { IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_SCTP, IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_UDPLITE } from '../fields.js'
 import { conjIdOf, sharedConjIdOf } from '../layout.js'
 import { rangeCover } from '../port-range.js'
-import { Ipv4Address, Ipv6Address } from '../values.js'
+import { Ipv4Address, Ipv6Address } from '../../../datapath/host/addresses.js'
 
 /** The acl stage of a rule: egress rules look at packets from the port (ls_in_acl), ingress rules at packets to it. */
 export const aclStageOf = (r: AclRuleEntry): number => r.direction === 'egress' ? STAGE_IN_ACL : STAGE_OUT_ACL

@@ -8,7 +8,7 @@ import {
 } from '../fields.js'
 import type { Action, Flow } from '../flow.js'
 import { FLAG_FROM_UPLINK, REG_FLAGS, REG_NETWORK, flagSet } from '../layout.js'
-import { Ipv4Address, Ipv6Address, MacAddress } from '../values.js'
+import { Ipv4Address, Ipv6Address, MacAddress } from '../../../datapath/host/addresses.js'
 import { Context, isV6, key } from './context.js'
 
 export function arpFlows(c: Context): Flow[] {

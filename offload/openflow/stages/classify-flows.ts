@@ -8,7 +8,8 @@ import { act } from '../builder.js'
 import { OFPVID_NONE, OFPVID_PRESENT } from '../fields.js'
 import type { Flow } from '../flow.js'
 import { FLAG_FROM_TUNNEL, FLAG_FROM_UPLINK, REG_NETWORK, REG_SRC_PORT } from '../layout.js'
-import { Bits, MacAddress, MaskedMac, OfPort } from '../values.js'
+import { MacAddress } from '../../../datapath/host/addresses.js'
+import { Bits, MaskedMac, OfPort } from '../values.js'
 import { Context, dedupe, key } from './context.js'
 
 /** The Ethernet I/G bit (IEEE 802): set in group (multicast/broadcast) addresses. */

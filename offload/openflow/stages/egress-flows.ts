@@ -5,7 +5,8 @@ import { REASON_EGRESS_NO_PORT } from '../../../datapath/spec/verdicts.js'
 import { act } from '../builder.js'
 import type { Action, Flow } from '../flow.js'
 import { REG_DST_PORT, REG_NETWORK } from '../layout.js'
-import { Ipv4Address, OfPort } from '../values.js'
+import { Ipv4Address } from '../../../datapath/host/addresses.js'
+import { OfPort } from '../values.js'
 import { Context, key } from './context.js'
 
 /** The actions that send a frame out of a network's uplink, tagged with its VLAN when it has one. */

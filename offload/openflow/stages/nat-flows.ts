@@ -25,7 +25,8 @@ import type { Action, Flow } from '../flow.js'
 import {
   FLAG_DNAT_TO_GATEWAY, FLAG_FROM_TUNNEL, FLAG_FROM_UPLINK, FLAG_ROUTED, FLAG_SNAT_EXEMPT, REG_FLAGS, REG_NETWORK, REG_ROUTER, flagSet,
 } from '../layout.js'
-import { Bits, Ipv4Address, Ipv6Address, MacAddress } from '../values.js'
+import { Ipv4Address, Ipv6Address, MacAddress } from '../../../datapath/host/addresses.js'
+import { Bits } from '../values.js'
 import { Context, isV6, key } from './context.js'
 
 /** The per-family pieces of a NAT flow. */

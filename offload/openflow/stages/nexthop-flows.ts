@@ -12,7 +12,7 @@ import { act } from '../builder.js'
 import { ETH_TYPE_IPV4, ETH_TYPE_IPV6 } from '../fields.js'
 import type { Flow } from '../flow.js'
 import { FLAG_ROUTED, REG_FLAGS, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6, REG_ROUTER, flagSet } from '../layout.js'
-import { Ipv4Address, Ipv6Address, MacAddress } from '../values.js'
+import { Ipv4Address, Ipv6Address, MacAddress } from '../../../datapath/host/addresses.js'
 import { Context, isV6, key } from './context.js'
 
 export function nexthopFlows(c: Context): Flow[] {

@@ -8,7 +8,8 @@ import {
 } from '../fields.js'
 import type { Flow } from '../flow.js'
 import { FLAG_FROM_TUNNEL, FLAG_FROM_UPLINK, REG_FLAGS, REG_SRC_PORT, flagSet } from '../layout.js'
-import { Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, MacAddress } from '../values.js'
+import { Cidr, Ipv4Address, Ipv6Address, MacAddress } from '../../../datapath/host/addresses.js'
+import { MATCH_PREFIX } from '../values.js'
 import { Context, dedupe, isV6, key } from './context.js'
 
 export function portSecFlows(c: Context): Flow[] {
@@ -38,7 +39,7 @@ export function portSecEntryFlows(c: Context, e: PortSecEntry): Flow[] {
   const from = (band: Parameters<FlowBuilder['priority']>[0], subject: { key: number } | { reason: number }): FlowBuilder =>
     f().priority(band).cookie(subject).match(REG_SRC_PORT, port).match('eth_src', mac)
   for (const cidr of (e.ips ?? []).filter(x => !isV6(x))) {
-    const prefix = Ipv4Prefix.parse(cidr)
+    const prefix = Cidr.parseIpv4(cidr, MATCH_PREFIX)
     out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV4).match('nw_src', prefix).goto(STAGE_ARP_ND_RSP).build())
     out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_ARP).match('arp_sha', mac)
       .match('arp_spa', prefix).goto(STAGE_ARP_ND_RSP).build())
@@ -51,14 +52,14 @@ export function portSecEntryFlows(c: Context, e: PortSecEntry): Flow[] {
     .match('arp_spa', Ipv4Address.parse('0.0.0.0')).goto(STAGE_ARP_ND_RSP).build())
   for (const cidr of (e.ips ?? []).filter(isV6)) {
     out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV6)
-      .match('ipv6_src', Ipv6Prefix.parse(cidr)).goto(STAGE_ARP_ND_RSP).build())
+      .match('ipv6_src', Cidr.parseIpv6(cidr, MATCH_PREFIX)).goto(STAGE_ARP_ND_RSP).build())
   }
   out.push(...ndAdvertFlows(e, from))
   // rogue-RA guard: instances are hosts, never routers (BEHAVIOUR.md §4, RFC 4861 6.2.1)
   out.push(from('PORT_SEC_ND_DENY', { reason: REASON_PORT_SEC_IP }).match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6)
     .match('icmpv6_type', ICMPV6_ND_RA).build())
   // IPv6 before an address: DAD from :: and any link-local source (BEHAVIOUR.md §4)
-  for (const pre of [Ipv6Address.parse('::'), Ipv6Prefix.parse('fe80::/10')]) {
+  for (const pre of [Ipv6Address.parse('::'), Cidr.parseIpv6('fe80::/10', MATCH_PREFIX)]) {
     out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV6).match('ipv6_src', pre)
       .goto(STAGE_ARP_ND_RSP).build())
   }
@@ -84,13 +85,13 @@ type From = (band: Parameters<FlowBuilder['priority']>[0], subject: { key: numbe
  * emitter has no such fields (offload/openflow/fields.ts, agent/flows/field-ids.ts).
  */
 function ndAdvertFlows(e: PortSecEntry, from: From): Flow[] {
-  const v6 = (e.ips ?? []).filter(isV6).map(p => Ipv6Prefix.parse(p))
+  const v6 = (e.ips ?? []).filter(isV6).map(p => Cidr.parseIpv6(p, MATCH_PREFIX))
   if (e.mac === undefined || v6.some(p => p.length !== 128)) return []
   const na = (band: 'PORT_SEC_ND_ALLOW' | 'PORT_SEC_ND_DENY', subject: { key: number } | { reason: number }): FlowBuilder =>
     from(band, subject).match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6).match('icmpv6_type', ICMPV6_ND_NA)
   const out: Flow[] = []
   for (const target of [...v6.map(p => p.address), linkLocalOf(MacAddress.parse(e.mac))]) {
-    for (const src of [Ipv6Prefix.parse(`${target.toString()}/128`), LINK_LOCAL]) {
+    for (const src of [Cidr.parseIpv6(`${target.toString()}/128`, MATCH_PREFIX), LINK_LOCAL]) {
       out.push(na('PORT_SEC_ND_ALLOW', { key: e.port }).match('ipv6_src', src).match('nd_target', target).goto(STAGE_ARP_ND_RSP).build())
     }
   }
@@ -98,7 +99,7 @@ function ndAdvertFlows(e: PortSecEntry, from: From): Flow[] {
   return out
 }
 
-const LINK_LOCAL = Ipv6Prefix.parse('fe80::/10')
+const LINK_LOCAL = Cidr.parseIpv6('fe80::/10', MATCH_PREFIX)
 /** ICMPv6 router advertisement (RFC 4861 4.2) */
 const ICMPV6_ND_RA = 134
 

@@ -24,7 +24,8 @@ import type { Action, Flow } from '../flow.js'
 import {
   FLAG_FROM_UPLINK, FLAG_ROUTED, FLAG_SNAT_EXEMPT, REG_FLAGS, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6, REG_ROUTER, flagClear, flagSet,
 } from '../layout.js'
-import { Bits, Ipv4Address, Ipv4Prefix, Ipv6Address, Ipv6Prefix, MacAddress } from '../values.js'
+import { Cidr, Ipv4Address, Ipv6Address, MacAddress } from '../../../datapath/host/addresses.js'
+import { Bits, MATCH_PREFIX } from '../values.js'
 import { Context, isV6, key } from './context.js'
 import { gatewayRedirectOf } from './nat-flows.js'
 
@@ -61,10 +62,10 @@ const IPV4: Family = {
       act.move({ field: 'nw_src' }, { field: 'nw_dst' }), act.setIpv4Src(Ipv4Address.parse(address)),
       act.setTtl(ECHO_REPLY_TTL), act.setIcmpType(ICMP_ECHO_REPLY), ...tagged(vlan), act.inPort()),
   has: text => !isV6(text),
-  matchDst: (b, text) => b.match('nw_dst', Ipv4Prefix.parse(text)),
-  prefixLength: cidr => Ipv4Prefix.parse(cidr).length,
+  matchDst: (b, text) => b.match('nw_dst', Cidr.parseIpv4(text, MATCH_PREFIX)),
+  prefixLength: cidr => Cidr.parseIpv4(cidr, MATCH_PREFIX).length,
   contains: (cidr, address) => {
-    const p = Ipv4Prefix.parse(cidr)
+    const p = Cidr.parseIpv4(cidr, MATCH_PREFIX)
     return (Ipv4Address.parse(address).value & p.mask) === p.address.value
   },
   bits: 32,
@@ -73,10 +74,10 @@ const IPV4: Family = {
   // the slow path's own rule (datapath/assembly/stages/icmp-error.ts mayAnswer)
   noIcmpError: [
     LATER_FRAGMENT,
-    b => b.match('nw_dst', Ipv4Prefix.parse('224.0.0.0/4')),
+    b => b.match('nw_dst', Cidr.parseIpv4('224.0.0.0/4', MATCH_PREFIX)),
     b => b.match('nw_dst', Ipv4Address.parse('255.255.255.255')),
     b => b.match('nw_src', Ipv4Address.parse('0.0.0.0')),
-    b => b.match('nw_src', Ipv4Prefix.parse('224.0.0.0/4')),
+    b => b.match('nw_src', Cidr.parseIpv4('224.0.0.0/4', MATCH_PREFIX)),
     b => b.match('nw_src', Ipv4Address.parse('255.255.255.255')),
     ...ICMP_ERROR_TYPES.map(type => (b: FlowBuilder) => b.match('ip_proto', IP_PROTO_ICMP).match('icmp_type', type)),
   ],
@@ -90,10 +91,10 @@ const IPV6: Family = {
       act.move({ field: 'ipv6_src' }, { field: 'ipv6_dst' }), act.setIpv6Src(Ipv6Address.parse(address)),
       act.setTtl(ECHO_REPLY_TTL), act.setIcmpv6Type(ICMPV6_ECHO_REPLY), ...tagged(vlan), act.inPort()),
   has: isV6,
-  matchDst: (b, text) => b.match('ipv6_dst', Ipv6Prefix.parse(text)),
-  prefixLength: cidr => Ipv6Prefix.parse(cidr).length,
+  matchDst: (b, text) => b.match('ipv6_dst', Cidr.parseIpv6(text, MATCH_PREFIX)),
+  prefixLength: cidr => Cidr.parseIpv6(cidr, MATCH_PREFIX).length,
   contains: (cidr, address) => {
-    const p = Ipv6Prefix.parse(cidr)
+    const p = Cidr.parseIpv6(cidr, MATCH_PREFIX)
     return (Ipv6Address.parse(address).value & p.mask) === p.address.value
   },
   bits: 128,
@@ -101,8 +102,8 @@ const IPV6: Family = {
   setNexthop: ip => act.setNexthop6(Ipv6Address.parse(ip)),
   noIcmpError: [
     LATER_FRAGMENT,
-    b => b.match('ipv6_dst', Ipv6Prefix.parse('ff00::/8')),
-    b => b.match('ipv6_src', Ipv6Prefix.parse('ff00::/8')),
+    b => b.match('ipv6_dst', Cidr.parseIpv6('ff00::/8', MATCH_PREFIX)),
+    b => b.match('ipv6_src', Cidr.parseIpv6('ff00::/8', MATCH_PREFIX)),
     b => b.match('ipv6_src', Ipv6Address.parse('::')),
     ...ICMPV6_ERROR_TYPES.map(type => (b: FlowBuilder) => b.match('ip_proto', IP_PROTO_ICMPV6).match('icmpv6_type', type)),
   ],

@@ -3,7 +3,7 @@
 // all match runs its action; no entry = the table's default NoAction. set_ctx moves the packet to a later
 // stage's entries; forward / drop end; punt sends it to the CPU port (the WASM pipeline).
 import type { PacketInput, Verdict } from '../../../datapath/host/api.js'
-import type { Cidr } from '../../../datapath/host/packet-addresses.js'
+import type { Cidr } from '../../../datapath/host/addresses.js'
 import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { type FrameKey, dissect } from '../frame-dissector.js'
 import { CidrCache, type IngressMeta, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'

@@ -2,7 +2,7 @@
 // group's pipes whose pattern items all match runs its actions; JUMP moves to a group, a port action or DROP
 // ends, SEND_TO_KERNEL hands the frame to software. The verdict is the MARK's note and the rewritten frame.
 import type { PacketInput, Verdict } from '../../../datapath/host/api.js'
-import { Ipv4Address, Ipv6Address } from '../../../datapath/host/packet-addresses.js'
+import { Ipv4Address, Ipv6Address } from '../../../datapath/host/addresses.js'
 import { REASON_NAMES } from '../../../datapath/spec/verdicts.js'
 import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_TCP, IP_PROTO_UDP, type FrameKey, dissect } from '../frame-dissector.js'
 import { CidrCache, type IngressMeta, decTtl, ingress, macBytes, macMatches } from '../frame-ops.js'

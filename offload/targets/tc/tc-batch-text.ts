@@ -1,7 +1,7 @@
 // Renders a TcProgram as a `tc -batch` file: one shared ingress block (`tc qdisc add dev pN ingress_block 1
 // ingress` binds each port), `filter add block 1 ...` lines in chain/prio order, with a comment naming each
 // chain's stage and context. Netdevs are named p<ofport>; the tunnel netdev is vxlan_sys_4789 / genev_sys_6081.
-import { hexOf } from '../../../datapath/host/packet-addresses.js'
+import { hexOf } from '../../../datapath/host/addresses.js'
 import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6 } from '../frame-dissector.js'
 import type { FlowerMatch, FlowerRule, TcAction, TcProgram, VerdictNote } from './flower-rule.js'
 

@@ -2,7 +2,7 @@
 // routes (flower has no register to hold the router); a route with a fixed next hop is resolved in the route
 // rule itself, a directly connected one in the out network's next-hop chain (match on the destination).
 import type { RouterPortEntry } from '../../../datapath/host/entries.js'
-import { parseIp } from '../../../datapath/host/packet-addresses.js'
+import { parseIp } from '../../../datapath/host/addresses.js'
 import { STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP } from '../../../datapath/spec/stages.js'
 import { ETH_TYPE_IPV4, ETH_TYPE_IPV6, isV6 } from '../frame-dissector.js'
 import type { TcAction } from './flower-rule.js'

@@ -1,19 +1,22 @@
 // Registration of the embedded store driver.
+import Type from 'typebox'
 import type { Driver } from '../../driver.js'
 import type { Store } from '../../types.js'
 import { openEmbeddedStore } from './embedded-store.js'
 
-export const embeddedDriver: Driver<Store> = {
+export const EmbeddedConfigSchema = Type.Object({
+  dir: Type.String({ minLength: 1, description: 'data directory (created if missing)' }),
+  compactEvery: Type.Optional(Type.Integer({ minimum: 1, description: 'log records between snapshots (default 10000)' })),
+  readOnly: Type.Optional(Type.Boolean({ description: 'no lock, no writes: inspect a directory another process owns' })),
+}, { additionalProperties: false })
+
+export const embeddedDriver: Driver<Store, typeof EmbeddedConfigSchema> = {
   name: 'embedded',
   description: 'in-process store: checksummed append-only log + snapshots in a data directory, one writer process',
-  schema: {
-    dir: { type: 'string', required: true, description: 'data directory (created if missing)' },
-    compactEvery: { type: 'number', description: 'log records between snapshots (default 10000)' },
-    readOnly: { type: 'boolean', description: 'no lock, no writes: inspect a directory another process owns' },
-  },
+  schema: EmbeddedConfigSchema,
   open: config => openEmbeddedStore({
-    dir: config.dir as string,
-    ...(config.compactEvery !== undefined ? { compactEvery: config.compactEvery as number } : {}),
-    ...(config.readOnly !== undefined ? { readOnly: config.readOnly as boolean } : {}),
+    dir: config.dir,
+    ...(config.compactEvery !== undefined ? { compactEvery: config.compactEvery } : {}),
+    ...(config.readOnly !== undefined ? { readOnly: config.readOnly } : {}),
   }),
 }

@@ -6,6 +6,7 @@ import type { Change, PubSub, Unsubscribe } from '../../types.js'
 import { StoreError } from '../../types.js'
 import { WarningLog } from '../../warning-log.js'
 import { matchesTopic } from '../topic-filter.js'
+import { getLogger } from '../../../log/logger.js'
 
 const buses = new Map<string, { emitter: EventEmitter; users: number }>()
 
@@ -18,7 +19,7 @@ export function openInProcessPubSub(opts: { bus?: string; onWarning?: (err: Stor
     buses.set(name, bus)
   }
   bus.users++
-  return new InProcessPubSub(name, { emitter: bus.emitter, warnings: new WarningLog(`dragonflow pubsub ${name}`, opts.onWarning) })
+  return new InProcessPubSub(name, { emitter: bus.emitter, warnings: new WarningLog(`dragonflow pubsub ${name}`, opts.onWarning, getLogger('pubsub')) })
 }
 
 export class InProcessPubSub implements PubSub {

@@ -10,6 +10,7 @@ import mqtt, { type MqttClient } from 'mqtt'
 import { type Change, type PubSub, StoreError, type Unsubscribe } from '../../types.js'
 import { WarningLog } from '../../warning-log.js'
 import { mqttTopic } from './mqtt-topics.js'
+import { getLogger } from '../../../log/logger.js'
 
 export interface MqttOptions {
   url: string
@@ -49,7 +50,7 @@ export class MqttPubSub implements PubSub {
 
   constructor(private readonly client: MqttClient, private readonly opts: MqttOptions) {
     this.root = opts.root ?? 'dragonflow'
-    this.warnings = new WarningLog(`dragonflow pubsub mqtt ${opts.url}`, opts.onWarning)
+    this.warnings = new WarningLog(`dragonflow pubsub mqtt ${opts.url}`, opts.onWarning, getLogger('pubsub'))
     client.on('message', (topic, payload) => this.dispatch(topic, payload))
     // Connection errors are retried by mqtt.js; without a listener an 'error' event would crash the process.
     client.on('error', err => this.warn(new StoreError('unavailable', `connection: ${err.message}`, { cause: err })))

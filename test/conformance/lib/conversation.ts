@@ -5,7 +5,7 @@
 // reads as the segments of RFC 9293 3.5 and only the packet under test is written with odd numbers.
 import { concat, echo4, echo6, ethernet, icmp4, icmp6, ip4, ip6, raw, tcp, udp, type Layer }
   from '../../../datapath/host/packet-builder.js'
-import type { IpAddress, Ipv4Address, Ipv6Address, MacAddress } from '../../../datapath/host/packet-addresses.js'
+import type { IpAddress, Ipv4Address, Ipv6Address, MacAddress } from '../../../datapath/host/addresses.js'
 import type { Expectation, VectorInput } from '../vector-format.js'
 import { NET_A, RPA, RPB, TUNNEL_OFPORT, type Host, type RouterPort } from './topologies.js'
 import { bytesInput, exact, frameOf, output, tunnel } from './vector-kit.js'

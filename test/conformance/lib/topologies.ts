@@ -15,7 +15,7 @@
 import type { AclMemberEntry, AclPortEntry, AclRuleEntry, ArpNdEntry, DhcpEntry, Entry, NatEntry, RouterGatewayEntry, Topology,
   UplinkEntry } from '../../../datapath/host/entries.js'
 import { Cidr, cidr, ipv4, ipv6, mac, type Ipv4Address, type Ipv6Address, type MacAddress }
-  from '../../../datapath/host/packet-addresses.js'
+  from '../../../datapath/host/addresses.js'
 
 export interface Host {
   name: string

@@ -2,7 +2,7 @@
 // routed/echo/reply transformations of a frame. Every expected frame is built here from typed values, never
 // taken from a datapath's output.
 import { STAGES } from '../../../datapath/spec/stages.js'
-import { Ipv6Address, hexOf, type Ipv4Address, type MacAddress } from '../../../datapath/host/packet-addresses.js'
+import { Ipv6Address, hexOf, type Ipv4Address, type MacAddress } from '../../../datapath/host/addresses.js'
 import { buildFrame, ethernet, ip4, ip6, udp, raw, type Layer } from '../../../datapath/host/packet-builder.js'
 import { decodeFrame } from '../../../datapath/host/packet-decoder.js'
 import { describeFrame } from '../../../datapath/host/packet-describe.js'

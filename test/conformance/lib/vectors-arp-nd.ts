@@ -1,7 +1,7 @@
 // ls_in_arp_nd_rsp: ARP requests and neighbour solicitations for addresses the network knows are answered in
 // place (BEHAVIOUR.md "Order of checks" 5).
 import { BROADCAST_MAC, IPV6_ANY, ipv4, ipv6, mac, type Ipv4Address, type Ipv6Address, type MacAddress }
-  from '../../../datapath/host/packet-addresses.js'
+  from '../../../datapath/host/addresses.js'
 import { ARP_REPLY, ARP_REQUEST, arp, concat, ethernet, ip6, ndLinkLayerOption, ndNa, ndNs, ndRs, type Icmpv6Layer, type Layer } from '../../../datapath/host/packet-builder.js'
 import { STAGE_ARP_ND_RSP } from '../../../datapath/spec/stages.js'
 import type { FieldChecks, Vector } from '../vector-format.js'

@@ -1,6 +1,6 @@
 // ls_in_classify: ingress port (+ VLAN) or tunnel key -> network and source port; tunnel decapsulation
 // (BEHAVIOUR.md "Order of checks" 2 and 3).
-import { BROADCAST_MAC, ipv4, mac } from '../../../datapath/host/packet-addresses.js'
+import { BROADCAST_MAC, ipv4, mac } from '../../../datapath/host/addresses.js'
 import { GENEVE_PORT, VXLAN_PORT, arp, dhcp, dot1q, ethernet, geneve, ip4, udp, vxlan, type GeneveLayer, type Layer, type VxlanLayer }
   from '../../../datapath/host/packet-builder.js'
 import { STAGE_CLASSIFY } from '../../../datapath/spec/stages.js'

@@ -1,7 +1,7 @@
 // ls_in_dhcp: DHCPv4 from a local port is punted in batch mode and answered in packet-in mode
 // (BEHAVIOUR.md "Order of checks" 6; RFC 2131, RFC 2132, RFC 3442).
 import type { DhcpEntry } from '../../../datapath/host/entries.js'
-import { BROADCAST_MAC, IPV4_ANY, IPV4_BROADCAST, ipv4, type Ipv4Address, type MacAddress } from '../../../datapath/host/packet-addresses.js'
+import { BROADCAST_MAC, IPV4_ANY, IPV4_BROADCAST, ipv4, type Ipv4Address, type MacAddress } from '../../../datapath/host/addresses.js'
 import { dhcp, ethernet, ip4, udp, type DhcpLayer, type Layer, type UdpLayer } from '../../../datapath/host/packet-builder.js'
 import { DHCP_OP_BOOTREPLY, type DhcpMessageType } from '../../../datapath/host/packet-dhcp.js'
 import { STAGE_DHCP } from '../../../datapath/spec/stages.js'

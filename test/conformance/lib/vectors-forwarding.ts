@@ -1,7 +1,7 @@
 // lr_in_arp_resolve, ls_in_l2_lkup and ls_out_dispatch: next-hop resolution, the MAC table with its floods
 // and hairpin rule, and delivery to a local port or a remote chassis (BEHAVIOUR.md "Order of checks" 8-10).
 import type { Entry } from '../../../datapath/host/entries.js'
-import { BROADCAST_MAC, ipv4, ipv6, mac, type MacAddress } from '../../../datapath/host/packet-addresses.js'
+import { BROADCAST_MAC, ipv4, ipv6, mac, type MacAddress } from '../../../datapath/host/addresses.js'
 import { STAGE_EGRESS, STAGE_L2_LOOKUP, STAGE_NEXTHOP } from '../../../datapath/spec/stages.js'
 import type { Vector } from '../vector-format.js'
 import { GW, NET_A, NET_B, RPA, RPB, UNRESOLVED_B4, UNRESOLVED_B6, VM1, VM2, VM3, VM4, VM4_PAIR_MAC, VM8, VMB1 } from './topologies.js'

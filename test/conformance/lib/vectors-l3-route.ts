@@ -1,6 +1,6 @@
 // lr_in_ip_route: frames to a router port MAC enter the router: echo to the router, TTL expiry, longest
 // prefix match (BEHAVIOUR.md "Order of checks" 7; RFC 792, RFC 4443, RFC 1812).
-import { hexOf, ipv4, ipv6, type Ipv4Address, type Ipv6Address } from '../../../datapath/host/packet-addresses.js'
+import { hexOf, ipv4, ipv6, type Ipv4Address, type Ipv6Address } from '../../../datapath/host/addresses.js'
 import { IP_PROTO, echo4, echo6, ethernet, icmp4, icmp6, ip4, ip6, ip6Ext, raw, tcp, udp, type Layer } from '../../../datapath/host/packet-builder.js'
 import { STAGE_L3_ROUTE } from '../../../datapath/spec/stages.js'
 import type { Entry } from '../../../datapath/host/entries.js'

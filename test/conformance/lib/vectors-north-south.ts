@@ -2,7 +2,7 @@
 // gateways, 1:1 floating IPs (lr_in_dnat / lr_out_snat), punt_neighbour, no_snat, gateway_elsewhere. Every
 // expected frame is built here with the packet builder from the addresses the translation gives: the builder
 // computes checksums in full, which is the value RFC 1624's incremental update must give.
-import { BROADCAST_MAC, hexOf, ipv4, ipv6, mac, type Ipv4Address, type MacAddress } from '../../../datapath/host/packet-addresses.js'
+import { BROADCAST_MAC, hexOf, ipv4, ipv6, mac, type Ipv4Address, type MacAddress } from '../../../datapath/host/addresses.js'
 import { ARP_REPLY, ARP_REQUEST, arp, concat, dhcp, dot1q, echo4, ethernet, icmp4, ip4, ip6, ndNa, raw, tcp, u16, udp, type Layer }
   from '../../../datapath/host/packet-builder.js'
 import type { Entry, NatEntry } from '../../../datapath/host/entries.js'

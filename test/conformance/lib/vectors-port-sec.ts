@@ -1,7 +1,7 @@
 // ls_in_port_sec: a port's frames must come from its MACs and, with each MAC, from the prefixes listed with it
 // (fixed IPs, allowed address pairs). BEHAVIOUR.md "Order of checks" 4.
 import { BROADCAST_MAC, IPV4_ANY, IPV4_BROADCAST, type Ipv6Address, ipv4, ipv6, mac, type Ipv4Address, type MacAddress }
-  from '../../../datapath/host/packet-addresses.js'
+  from '../../../datapath/host/addresses.js'
 import { arp, ethernet, icmp6, ip4, ip6, ndNa, ndRa, raw, udp, type Layer } from '../../../datapath/host/packet-builder.js'
 import { STAGE_PORT_SEC } from '../../../datapath/spec/stages.js'
 import type { Vector } from '../vector-format.js'

@@ -1,7 +1,7 @@
 // Security groups on the `security-groups` topology (lib/topologies.ts draws it): ls_in_acl applies the source
 // port's egress rules, ls_out_acl the destination port's ingress rules (BEHAVIOUR.md "Security groups").
 // Connection tracking itself (windows, flags, timeouts, ICMP errors) is lib/vectors-conntrack.ts.
-import { BROADCAST_MAC, ipv4, ipv6, type Ipv6Address, type MacAddress } from '../../../datapath/host/packet-addresses.js'
+import { BROADCAST_MAC, ipv4, ipv6, type Ipv6Address, type MacAddress } from '../../../datapath/host/addresses.js'
 import { IP_PROTO, arp, echo4, ethernet, icmp4, icmp6, ip4, ip6, ip6Ext, ndNa, ndNs, ndRa, ndRs, raw, udp, type Layer }
   from '../../../datapath/host/packet-builder.js'
 import type { Entry } from '../../../datapath/host/entries.js'

@@ -50,7 +50,7 @@ export function removeDir(dir: string): void {
 
 export async function startApi(opts: StartOptions): Promise<ApiProcess> {
   const dataDir = opts.dataDir ?? tempDir('df-api-')
-  const args = [join(REPO, 'bin/dragonflow.js'), 'api', '--listen', '127.0.0.1:0']
+  const args = [join(REPO, 'bin/dragonflow.js'), 'api', '--listen', '127.0.0.1:0', '--log-format', 'text']
   if (opts.store === 'embedded') args.push('--store', 'embedded', '--data-dir', join(dataDir, 'store'))
   else args.push('--store', 'etcd', '--etcd-endpoints', opts.etcdEndpoint ?? '')
   args.push('--auth', opts.auth ?? 'none')

@@ -5,7 +5,7 @@
 // entries, in_port, tunnel_key and the packet hex). DIFF_PACKETS sets packets per topology and target (default 100000, as the offload issue asks).
 import t from 'tap'
 import type { PacketInput } from '../../../datapath/host/api.js'
-import { hexOf } from '../../../datapath/host/packet-addresses.js'
+import { hexOf } from '../../../datapath/host/addresses.js'
 import type { Entry } from '../../../datapath/host/entries.js'
 import type { Profile } from '../../../offload/profile.js'
 import { emitP4 } from '../../../offload/targets/p4/emit-p4.js'

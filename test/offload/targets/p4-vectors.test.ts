@@ -11,5 +11,7 @@ const target: TargetUnderTest = {
   model: (entries, profile, conntrack) => new P4Model(emitP4(entries, profile), { ...(conntrack !== undefined ? { conntrack } : {}) }),
 }
 
-await runEquivalence(t, target)
-await runSequences(t, target)
+// Floor a little under the share measured when it was set (2026-12): batch vectors 30.4%. The profile has no
+// conntrack: traffic of stateful ports is punted, so every sequence step is WASM's by design (step floor 0).
+await runEquivalence(t, target, { floors: { 'p4-pipeline': 0.28 } })
+await runSequences(t, target, { floors: { 'p4-pipeline': 0 } })

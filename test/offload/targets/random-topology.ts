@@ -3,7 +3,7 @@
 // Packets are drawn from the topology's own addresses plus strangers, so most of them reach deep stages.
 import type { PacketInput } from '../../../datapath/host/api.js'
 import type { Entry, Topology } from '../../../datapath/host/entries.js'
-import { Ipv4Address, Ipv6Address, MacAddress } from '../../../datapath/host/packet-addresses.js'
+import { Ipv4Address, Ipv6Address, MacAddress } from '../../../datapath/host/addresses.js'
 import {
   type Layer, arp, buildFrame, dot1q, echo4, echo6, ethernet, ip4, ip6, ndNs, tcp, udp,
 } from '../../../datapath/host/packet-builder.js'

@@ -12,5 +12,7 @@ const target: TargetUnderTest = {
   model: (entries, profile, conntrack) => new RteFlowModel(emitRteFlow(entries, profile), { ...(conntrack !== undefined ? { conntrack } : {}) }),
 }
 
-await runEquivalence(t, target)
-await runSequences(t, target)
+// Floors a little under the shares measured when they were set (2026-12): batch vectors 40.0%, sequence steps
+// 8.0% (established connections offloaded).
+await runEquivalence(t, target, { floors: { 'bluefield3-doca': 0.38 } })
+await runSequences(t, target, { floors: { 'bluefield3-doca': 0.07 } })

@@ -12,5 +12,9 @@ const target: TargetUnderTest = {
   model: (entries, profile, conntrack) => new FlowerModel(emitTc(entries, profile), { ...(conntrack !== undefined ? { conntrack } : {}) }),
 }
 
-await runEquivalence(t, target)
-await runSequences(t, target)
+// Floors a little under the shares measured when they were set (2026-12): batch vectors connectx6dx-tc 45.1%,
+// e810-switchdev-tc 4.8% (drop/redirect/mirror only: most stages stay in software); sequence steps connectx6dx-tc
+// 8.0% (established connections offloaded). e810 holds no connections (conntrack mode none): every step of a
+// stateful port is WASM's by design, hence its step floor of 0.
+await runEquivalence(t, target, { floors: { 'connectx6dx-tc': 0.43, 'e810-switchdev-tc': 0.04 } })
+await runSequences(t, target, { floors: { 'connectx6dx-tc': 0.07, 'e810-switchdev-tc': 0 } })

@@ -7,7 +7,7 @@
 import type { Test } from 'tap'
 import type { Datapath, PacketInput } from '../../../datapath/host/api.js'
 import type { Entry } from '../../../datapath/host/entries.js'
-import { bytesOfHex } from '../../../datapath/host/packet-addresses.js'
+import { bytesOfHex } from '../../../datapath/host/addresses.js'
 import { processAt, runCombined } from '../../../offload/targets/combined-path.js'
 import { TargetConntrack } from '../../../offload/targets/ct/target-conntrack.js'
 import { applyEntries } from '../../../offload/targets/entry-set.js'
@@ -38,66 +38,114 @@ export function profilesOf(kinds: TargetKind[]): Profile[] {
   return shippedProfiles().map(loadProfile).filter(p => kinds.includes(p.kind))
 }
 
-export async function runEquivalence(t: Test, target: TargetUnderTest): Promise<Map<string, Tally>> {
+/**
+ * The least share of vectors (or sequence steps) a profile must decide on the target itself, per profile id.
+ * Agreement alone lets a profile that puts nothing in hardware pass (everything through WASM agrees); a floor a
+ * little under today's share catches a change that silently moves work back to software. Raise it when the
+ * share grows; lower it only with the reason in the commit.
+ */
+export type ShareFloors = Record<string, number>
+
+export interface EquivalenceOptions {
+  /** floors for the batch vectors, by profile id: every profile of the target's kinds needs one */
+  floors: ShareFloors
+}
+
+/** Packets judged: batch vectors, or the steps of sequence vectors (whose `vectors` counts sequences). */
+const judged = (tally: Tally): number => tally.onTarget + tally.viaWasm + tally.gaps + tally.disagree
+
+/** The share of the packets of a tally decided on the target (0 when nothing was run). */
+export const onTargetShare = (tally: Tally): number => judged(tally) === 0 ? 0 : tally.onTarget / judged(tally)
+
+const percent = (x: number): string => `${(100 * x).toFixed(1)}%`
+
+/** undefined when the target decided at least `floor` of the tally; else what fell short, in words. */
+export function onTargetShortfall (tally: Tally, floor: number): string | undefined {
+  if (judged(tally) === 0) return 'nothing was run'
+  const share = onTargetShare(tally)
+  if (share >= floor) return undefined
+  return `${tally.onTarget}/${judged(tally)} (${percent(share)}) decided on the target, under the floor of ${percent(floor)}`
+}
+
+/** Where runBatchVectors reports a disagreement and a known gap. */
+export interface BatchReport { fail(message: string, extra?: object): void; comment(message: string): void }
+
+/** Every batch packet vector through the WASM pipeline and through `target` on `profile`, tallied. */
+export async function runBatchVectors (dp: Datapath, target: TargetUnderTest, profile: Profile, report: BatchReport): Promise<Tally> {
+  const { files, topologies } = loadVectors()
+  const tally: Tally = { vectors: 0, onTarget: 0, viaWasm: 0, gaps: 0, disagree: 0 }
+  const models = new Map<string, TargetModel>()
+  for (const file of files) {
+    for (const v of file.vectors.filter((v): v is PacketVector => v.mode === 'batch' && !isSequence(v))) {
+      const topology = topologies.get(v.topology)
+      if (topology === undefined) { report.fail(`${v.name}: unknown topology ${v.topology}`); continue }
+      tally.vectors++
+      dp.clear()
+      dp.load(topology)
+      for (const e of v.entries ?? []) dp.add(e)
+      for (const e of v.remove ?? []) dp.remove(e)
+      for (const b of v.before ?? []) dp.process([packetOf(b)])
+      const input = packetOf(v.input)
+      const [wasm] = dp.process([input])
+      if (wasm === undefined) { report.fail(`${v.name}: no WASM verdict`); continue }
+      const cacheKey = JSON.stringify([v.topology, v.entries ?? [], v.remove ?? []])
+      let model = models.get(cacheKey)
+      if (model === undefined) {
+        const entries = applyEntries(topology.entries, v.entries, v.remove)
+        model = target.model(entries, profile, conntrackFor(entries, profile))
+        models.set(cacheKey, model)
+      }
+      const got = runCombined(model, dp, input)
+      const diff = verdictDiff(wasm, got.verdict)
+      if (diff === undefined) {
+        if (got.decidedBy === 'target') tally.onTarget++
+        else tally.viaWasm++
+        continue
+      }
+      const gap = knownGapFor(wasm.reason)
+      if (gap !== undefined) {
+        tally.gaps++
+        report.comment(`known gap (${gap.reason}): ${v.name}: ${diff}`)
+        continue
+      }
+      tally.disagree++
+      report.fail(`${v.name}: ${diff} (decided at ${got.stage}${got.trap !== undefined ? `, trapped: ${got.trap}` : ''})`,
+        { intent: v.intent, topology: v.topology, in_port: v.input.in_port, hex: v.input.hex })
+    }
+  }
+  return tally
+}
+
+export async function runEquivalence(t: Test, target: TargetUnderTest, opts: EquivalenceOptions): Promise<Map<string, Tally>> {
   const { createDatapath } = await import('../../../datapath/host/index.js')
   const dp: Datapath = await createDatapath({ backend: 'core' })
-  const { files, topologies } = loadVectors()
   const tallies = new Map<string, Tally>()
   const profiles = profilesOf(target.kinds)
   if (profiles.length === 0) t.fail(`no shipped profile of kind ${target.kinds.join('/')}`)
   for (const profile of profiles) {
-    const tally: Tally = { vectors: 0, onTarget: 0, viaWasm: 0, gaps: 0, disagree: 0 }
-    tallies.set(profile.id, tally)
-    const models = new Map<string, TargetModel>()
     await t.test(`${target.label} on ${profile.id}: batch vectors agree with the WASM pipeline`, async t => {
-      for (const file of files) {
-        for (const v of file.vectors.filter((v): v is PacketVector => v.mode === 'batch' && !isSequence(v))) {
-          const topology = topologies.get(v.topology)
-          if (topology === undefined) { t.fail(`${v.name}: unknown topology ${v.topology}`); continue }
-          tally.vectors++
-          dp.clear()
-          dp.load(topology)
-          for (const e of v.entries ?? []) dp.add(e)
-          for (const e of v.remove ?? []) dp.remove(e)
-          for (const b of v.before ?? []) dp.process([packetOf(b)])
-          const input = packetOf(v.input)
-          const [wasm] = dp.process([input])
-          if (wasm === undefined) { t.fail(`${v.name}: no WASM verdict`); continue }
-          const cacheKey = JSON.stringify([v.topology, v.entries ?? [], v.remove ?? []])
-          let model = models.get(cacheKey)
-          if (model === undefined) {
-            const entries = applyEntries(topology.entries, v.entries, v.remove)
-            model = target.model(entries, profile, conntrackFor(entries, profile))
-            models.set(cacheKey, model)
-          }
-          const got = runCombined(model, dp, input)
-          const diff = verdictDiff(wasm, got.verdict)
-          if (diff === undefined) {
-            if (got.decidedBy === 'target') tally.onTarget++
-            else tally.viaWasm++
-            continue
-          }
-          const gap = knownGapFor(wasm.reason)
-          if (gap !== undefined) {
-            tally.gaps++
-            t.comment(`known gap (${gap.reason}): ${v.name}: ${diff}`)
-            continue
-          }
-          tally.disagree++
-          t.fail(`${v.name}: ${diff} (decided at ${got.stage}${got.trap !== undefined ? `, trapped: ${got.trap}` : ''})`,
-            { intent: v.intent, topology: v.topology, in_port: v.input.in_port, hex: v.input.hex })
-        }
-      }
+      const tally = await runBatchVectors(dp, target, profile, { fail: (m, extra) => { t.fail(m, extra ?? {}) }, comment: m => { t.comment(m) } })
+      tallies.set(profile.id, tally)
       t.comment(`${target.label} on ${profile.id}: ${tally.onTarget + tally.viaWasm}/${tally.vectors} batch vectors agree ` +
         `(${tally.onTarget} decided on the target, ${tally.viaWasm} target+WASM), ${tally.gaps} known gaps, ${tally.disagree} disagree`)
       t.equal(tally.disagree, 0, `${target.label} on ${profile.id}: no disagreement outside the known gaps`)
+      const floor = opts.floors[profile.id]
+      if (floor === undefined) { t.fail(`${profile.id} has no floor of vectors decided on the target: add one to the test of ${target.label}`); return }
+      t.comment(`${target.label} on ${profile.id}: ${percent(onTargetShare(tally))} of the batch vectors decided on the target (floor ${percent(floor)})`)
+      const short = onTargetShortfall(tally, floor)
+      t.equal(short, undefined, `${target.label} on ${profile.id}: at least ${percent(floor)} of the batch vectors decided on the target${short !== undefined ? `: ${short}` : ''}`)
     })
+  }
+  for (const id of Object.keys(opts.floors)) {
+    if (!profiles.some(p => p.id === id)) t.fail(`a floor for ${id}, which is no shipped profile of kind ${target.kinds.join('/')}: remove it`)
   }
   return tallies
 }
 
 /** Every batch sequence vector, step by step: target+WASM must give WASM's verdict on every step. */
-export async function runSequences(t: Test, target: TargetUnderTest): Promise<Map<string, Tally>> {
+/** `floors`: the least share of sequence steps decided on the target, by profile id (0 with its reason in the caller
+ * for a profile that holds no connections: every step of a stateful port is then WASM's by design). */
+export async function runSequences(t: Test, target: TargetUnderTest, opts: EquivalenceOptions): Promise<Map<string, Tally>> {
   const { createDatapath } = await import('../../../datapath/host/index.js')
   const alone: Datapath = await createDatapath({ backend: 'core' })
   const behind: Datapath = await createDatapath({ backend: 'core' })
@@ -150,6 +198,11 @@ export async function runSequences(t: Test, target: TargetUnderTest): Promise<Ma
       t.comment(`${target.label} on ${profile.id}: ${tally.vectors} sequence vectors, steps: ${tally.onTarget} decided on the target, ` +
         `${tally.viaWasm} target+WASM, ${tally.gaps} known gaps, ${tally.disagree} disagree`)
       t.equal(tally.disagree, 0, `${target.label} on ${profile.id}: no step disagrees outside the known gaps`)
+      const floor = opts.floors[profile.id]
+      if (floor === undefined) { t.fail(`${profile.id} has no floor of sequence steps decided on the target: add one to the test of ${target.label}`); return }
+      t.comment(`${target.label} on ${profile.id}: ${percent(onTargetShare(tally))} of the sequence steps decided on the target (floor ${percent(floor)})`)
+      const short = floor > 0 ? onTargetShortfall(tally, floor) : undefined
+      t.equal(short, undefined, `${target.label} on ${profile.id}: at least ${percent(floor)} of the sequence steps decided on the target${short !== undefined ? `: ${short}` : ''}`)
     })
   }
   return tallies
