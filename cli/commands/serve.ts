@@ -109,7 +109,8 @@ const command: Command = {
     const store = await openStore({ driver: 'embedded', dir: join(dataDir, 'store') })
     const cleanup: (() => Promise<void>)[] = [async () => { await store.close() }]
     try {
-      const adminPassword = flags.get('admin-password') ?? (process.env.DRAGONFLOW_ADMIN_PASSWORD || undefined)
+      // flag, then $DRAGONFLOW_ADMIN_PASSWORD, then the file: applyConfig has put the winner in the flags
+      const adminPassword = flags.get('admin-password')
       const adminToken = flags.get('admin-token')
       const server = await startApiServer({ store, host, port, auth, policy, log: getLogger('api'), adminPassword, adminToken })
       cleanup.unshift(async () => { await server.close() })
