@@ -106,6 +106,10 @@ export function stageNeeds(stageId: number, entries: Entry[], opts: NeedsOptions
       }
       // the slow path learns next hops from them (BEHAVIOUR.md "Next hops no entry names"): a punt, never a rewrite
       if (entries.some(e => e.stage === 'router_port')) n.alwaysSoftware = ['ARP replies and neighbour advertisements to a router MAC (punt_neighbour)']
+      // router advertisements are new frames built by the slow path (BEHAVIOUR.md §5: batch mode punts punt_router_solicit)
+      if (mine.some(e => e.stage === 'router_advert')) {
+        n.alwaysSoftware = [...(n.alwaysSoftware ?? []), 'router solicitations (punt_router_solicit: the advertisement is a new frame)']
+      }
       if (v6) {
         n.partial.push({ traffic: 'IPv6 neighbour solicitations', match: ['icmp_type', 'nd_target'], actions: ['set_ipv6', 'set_nd'] })
       }

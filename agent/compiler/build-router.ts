@@ -5,12 +5,14 @@
 // direct route per external subnet, the default route(s) via the external subnets' gateway IPs and one
 // router_gateway row; the gateway port's arp_nd and l2 only on the gateway chassis (`local`), so only one chassis
 // answers ARP for the gateway IP and the physical switch learns its MAC in one place. One route per prefix per router (the datapath keys routes that way): direct routes
-// win, then the first extra route; the others are reported, as are nexthops on no interface subnet.
+// win, then the first extra route; the others are reported, as are nexthops on no interface subnet. An interface
+// with IPv6 subnets in an ipv6_ra_mode also gets a router_advert row (build-router-advert.ts).
 import type { Entry, RouteEntry } from '../../datapath/host/entries.js'
 import { ROUTER_PORT_MAX_PREFIXES } from '../../datapath/spec/entry-kinds.js'
 import type { Network, Port, Router, Subnet } from '../../model/types.js'
 import { cidrOf, contains, formatAddr, ipOf, lowerMac, networkPrefix } from './addresses.js'
 import type { CompileProblem } from './problems.js'
+import { buildRouterAdvert } from './build-router-advert.js'
 
 export interface RouterInterfaceInput {
   port: Port
@@ -59,6 +61,9 @@ export function buildRouter(router: Router, ifaces: RouterInterfaceInput[], prob
     }
     out.push({ stage: 'router_port', port: port.key, router: router.key, network: network.key, mac, ips })
     if (gw === undefined || gw.local) out.push({ stage: 'l2', network: network.key, mac, port: port.key })
+    // router advertisements on interface networks only: an external network has its own upstream router
+    const ra = gw === undefined ? buildRouterAdvert({ port, network, subnets }, problems) : undefined
+    if (ra !== undefined) out.push(ra)
   }
   if (gateway) {
     // The default route per family via the first external subnet (in the port's fixed IP order) with a gateway.

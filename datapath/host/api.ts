@@ -11,7 +11,7 @@ export interface PacketInput {
    * Tunnel key when the target already decapsulated the frame (OVS sets tun_id); 0/absent otherwise.
    * A frame that still carries an outer VXLAN/Geneve header is decapsulated by the datapath itself.
    */
-  tunnel_key?: number
+  tunnel_key?: number | undefined
   data: Uint8Array
 }
 

@@ -113,14 +113,14 @@ export interface NexthopEntry {
 }
 
 /** Where a port is: a local OpenFlow port, a remote chassis reached through a tunnel, or the network's uplink.
- * Exactly one of local, remote, uplink. */
+ * Exactly one of local, remote, uplink (the codec checks it; an undefined one counts as absent). */
 export interface EgressEntry {
   stage: 'egress'
   port: number
   /** ofport on this node */
-  local?: number
+  local?: number | undefined
   /** the remote chassis' tunnel endpoint (IPv4) */
-  remote?: Ip
+  remote?: Ip | undefined
   /** reached through the uplink of the packet's network (a port of a provider network on another chassis):
    * the frame leaves through the uplink's ofport, tagged with its VLAN */
   uplink?: true
@@ -215,6 +215,26 @@ export interface AclRuleEntry {
   remote_group?: number
 }
 
+/** Neutron's ipv6_ra_mode: what a router advertisement says about a prefix (RFC 4861 4.2 M/O, 4.6.2 A). */
+export type Ipv6RaMode = 'slaac' | 'dhcpv6-stateful' | 'dhcpv6-stateless'
+
+/**
+ * What the router port `port` (MAC `mac`) on `network` advertises (RFC 4861 6.2.3): its IPv6 subnets that have
+ * an ipv6_ra_mode, each as its /64 with that mode, the network's MTU and the subnets' DNS servers (RDNSS,
+ * RFC 8106). One per network. A router solicitation from a local port on the network is punted and the slow path
+ * answers it with an advertisement from fe80::/64 + the modified EUI-64 of `mac` (BEHAVIOUR.md step 5).
+ */
+export interface RouterAdvertEntry {
+  stage: 'router_advert'
+  network: number
+  port: number
+  mac: Mac
+  prefixes: { prefix: Cidr; mode: Ipv6RaMode }[]
+  /** the network's MTU; absent or 0 = no MTU option */
+  mtu?: number
+  dns?: Ip[]
+}
+
 /** An address of a port that is a member of security group `group`: its fixed IPs (/32, /128) and its allowed
  * address pairs (as given, possibly wider prefixes). Only groups that some rule names as remote_group get them. */
 export interface AclMemberEntry {
@@ -226,7 +246,7 @@ export interface AclMemberEntry {
 export type Entry =
   | ClassifyPortEntry | ClassifyTunnelEntry | PortSecEntry | ArpNdEntry | DhcpEntry | L2Entry
   | RouterPortEntry | RouteEntry | NexthopEntry | EgressEntry | AclPortEntry | AclRuleEntry | AclMemberEntry
-  | UplinkEntry | NatEntry | RouterGatewayEntry
+  | UplinkEntry | NatEntry | RouterGatewayEntry | RouterAdvertEntry
 
 /** A topology file: the entries of one node's pipeline (test/conformance/topologies/, examples/). */
 export interface Topology {

@@ -7,6 +7,7 @@ import {
   ENTRY_PORT_SEC, ENTRY_ROUTE, ENTRY_ROUTER_GATEWAY, ENTRY_ROUTER_PORT, ENTRY_UPLINK, PORT_SEC_MAX_PREFIXES,
   ROUTER_PORT_MAX_PREFIXES,
 } from '../spec/entry-kinds.js'
+import { routerAdvert } from './entry-codec-ra.js'
 import type {
   ArpNdEntry, ClassifyPortEntry, ClassifyTunnelEntry, DhcpEntry, EgressEntry, Entry, L2Entry, NatEntry,
   NexthopEntry, PortSecEntry, RouteEntry, RouterGatewayEntry, RouterPortEntry, UplinkEntry,
@@ -73,6 +74,7 @@ export function encodeEntry(entry: Entry): Uint8Array {
     case 'uplink': return uplink(entry)
     case 'nat': return nat(entry)
     case 'router_gateway': return routerGateway(entry)
+    case 'router_advert': return routerAdvert(entry)
     default:
       throw new EntryError('bad_stage', `unknown stage ${String((entry as { stage?: unknown }).stage)}`, 'stage')
   }

@@ -25,55 +25,63 @@ export const GENEVE_PORT = 6081
 /** A checksum field: computed (absent), an explicit value, or 'bad' (the correct value plus one). */
 export type ChecksumSpec = number | 'bad'
 
-export interface EthernetLayer { kind: 'ethernet'; dst: MacAddress; src: MacAddress; type?: number }
-export interface Dot1qLayer { kind: 'dot1q'; vid: number; pcp?: number; type?: number }
+// Every optional layer field also takes undefined: absent and undefined both mean "the default", so a caller can
+// pass a value it may not have (a parsed field, a vector parameter) without spreading conditionally.
+export interface EthernetLayer { kind: 'ethernet'; dst: MacAddress; src: MacAddress; type?: number | undefined }
+export interface Dot1qLayer { kind: 'dot1q'; vid: number; pcp?: number | undefined; type?: number | undefined }
 export interface ArpLayer {
   kind: 'arp'; op: number; sha: MacAddress; spa: Ipv4Address; tha: MacAddress; tpa: Ipv4Address
-  htype?: number; ptype?: number; hlen?: number; plen?: number
+  htype?: number | undefined; ptype?: number | undefined; hlen?: number | undefined; plen?: number | undefined
 }
 export interface Ipv4Layer {
-  kind: 'ip4'; src: Ipv4Address; dst: Ipv4Address; ttl?: number; protocol?: number; id?: number; tos?: number
-  df?: boolean; mf?: boolean; /** in 8-byte units (RFC 791) */ fragOffset?: number
-  /** padded with End of Option List (0) to a multiple of 4 */ options?: Uint8Array
-  version?: number; ihl?: number; totalLength?: number; checksum?: ChecksumSpec
+  kind: 'ip4'; src: Ipv4Address; dst: Ipv4Address; ttl?: number | undefined; protocol?: number | undefined
+  id?: number | undefined; tos?: number | undefined
+  df?: boolean | undefined; mf?: boolean | undefined; /** in 8-byte units (RFC 791) */ fragOffset?: number | undefined
+  /** padded with End of Option List (0) to a multiple of 4 */ options?: Uint8Array | undefined
+  version?: number | undefined; ihl?: number | undefined; totalLength?: number | undefined; checksum?: ChecksumSpec | undefined
 }
 export interface Ipv6Layer {
-  kind: 'ip6'; src: Ipv6Address; dst: Ipv6Address; hopLimit?: number; nextHeader?: number
-  trafficClass?: number; flowLabel?: number; payloadLength?: number; version?: number
+  kind: 'ip6'; src: Ipv6Address; dst: Ipv6Address; hopLimit?: number | undefined; nextHeader?: number | undefined
+  trafficClass?: number | undefined; flowLabel?: number | undefined; payloadLength?: number | undefined; version?: number | undefined
 }
 export type Ipv6ExtLayer =
-  | { kind: 'ip6ext'; ext: 'hop-by-hop' | 'destination'; options?: Uint8Array; headerLength?: number }
-  | { kind: 'ip6ext'; ext: 'routing'; routingType?: number; segmentsLeft?: number; data?: Uint8Array; headerLength?: number }
-  | { kind: 'ip6ext'; ext: 'fragment'; offset?: number; more?: boolean; id?: number }
+  | { kind: 'ip6ext'; ext: 'hop-by-hop' | 'destination'; options?: Uint8Array | undefined; headerLength?: number | undefined }
+  | {
+    kind: 'ip6ext'; ext: 'routing'; routingType?: number | undefined; segmentsLeft?: number | undefined
+    data?: Uint8Array | undefined; headerLength?: number | undefined
+  }
+  | { kind: 'ip6ext'; ext: 'fragment'; offset?: number | undefined; more?: boolean | undefined; id?: number | undefined }
 export interface IcmpLayer {
-  kind: 'icmp4'; type: number; code: number; /** bytes 4..7 (echo: id + sequence) */ rest?: Uint8Array
-  payload?: Uint8Array; checksum?: ChecksumSpec
+  kind: 'icmp4'; type: number; code: number; /** bytes 4..7 (echo: id + sequence) */ rest?: Uint8Array | undefined
+  payload?: Uint8Array | undefined; checksum?: ChecksumSpec | undefined
 }
 export interface Icmpv6Layer {
-  kind: 'icmp6'; type: number; code: number; /** everything after the checksum */ body: Uint8Array; checksum?: ChecksumSpec
+  kind: 'icmp6'; type: number; code: number; /** everything after the checksum */ body: Uint8Array; checksum?: ChecksumSpec | undefined
 }
 export interface UdpLayer {
-  kind: 'udp'; sport?: number; dport?: number; length?: number
-  /** 'none' writes 0 ("no checksum" over IPv4, RFC 768) */ checksum?: ChecksumSpec | 'none'
+  kind: 'udp'; sport?: number | undefined; dport?: number | undefined; length?: number | undefined
+  /** 'none' writes 0 ("no checksum" over IPv4, RFC 768) */ checksum?: ChecksumSpec | 'none' | undefined
 }
 export interface TcpLayer {
-  kind: 'tcp'; sport: number; dport: number; seq?: number; ack?: number; flags?: number; window?: number
-  dataOffset?: number; options?: Uint8Array; checksum?: ChecksumSpec
+  kind: 'tcp'; sport: number; dport: number; seq?: number | undefined; ack?: number | undefined
+  flags?: number | undefined; window?: number | undefined
+  dataOffset?: number | undefined; options?: Uint8Array | undefined; checksum?: ChecksumSpec | undefined
 }
 export interface DhcpLayer {
-  kind: 'dhcp'; op?: number; xid: number; chaddr: MacAddress; secs?: number; broadcast?: boolean; hops?: number
-  ciaddr?: Ipv4Address; yiaddr?: Ipv4Address; siaddr?: Ipv4Address; giaddr?: Ipv4Address
-  /** option 53; omit to build a message without one */ type?: DhcpMessageType
-  requestedIp?: Ipv4Address; serverId?: Ipv4Address; paramRequestList?: number[]
-  /** further options, in the order given, after the typed ones */ options?: { code: number; data: Uint8Array }[]
-  /** false = no magic cookie (a plain BOOTP message) */ magicCookie?: boolean
-  /** replaces everything after the magic cookie, for malformed option areas */ optionsRaw?: Uint8Array
-  /** pad with PAD options to this many bytes (BOOTP's 300-byte minimum, RFC 1542 2.1) */ padTo?: number
+  kind: 'dhcp'; op?: number | undefined; xid: number; chaddr: MacAddress; secs?: number | undefined
+  broadcast?: boolean | undefined; hops?: number | undefined
+  ciaddr?: Ipv4Address | undefined; yiaddr?: Ipv4Address | undefined; siaddr?: Ipv4Address | undefined; giaddr?: Ipv4Address | undefined
+  /** option 53; omit to build a message without one */ type?: DhcpMessageType | undefined
+  requestedIp?: Ipv4Address | undefined; serverId?: Ipv4Address | undefined; paramRequestList?: number[] | undefined
+  /** further options, in the order given, after the typed ones */ options?: { code: number; data: Uint8Array }[] | undefined
+  /** false = no magic cookie (a plain BOOTP message) */ magicCookie?: boolean | undefined
+  /** replaces everything after the magic cookie, for malformed option areas */ optionsRaw?: Uint8Array | undefined
+  /** pad with PAD options to this many bytes (BOOTP's 300-byte minimum, RFC 1542 2.1) */ padTo?: number | undefined
 }
-export interface VxlanLayer { kind: 'vxlan'; vni: number; flags?: number }
+export interface VxlanLayer { kind: 'vxlan'; vni: number; flags?: number | undefined }
 export interface GeneveLayer {
-  kind: 'geneve'; vni: number; options?: Uint8Array; protocol?: number
-  /** option length in 4-byte words as written in the header (default: options.length / 4) */ optLenWords?: number
+  kind: 'geneve'; vni: number; options?: Uint8Array | undefined; protocol?: number | undefined
+  /** option length in 4-byte words as written in the header (default: options.length / 4) */ optLenWords?: number | undefined
 }
 export interface RawLayer { kind: 'raw'; bytes: Uint8Array }
 
@@ -96,25 +104,30 @@ export const raw = (bytes: Uint8Array): RawLayer => ({ kind: 'raw', bytes })
 export const icmp4 = (o: Omit<IcmpLayer, 'kind'>): IcmpLayer => ({ kind: 'icmp4', ...o })
 export const icmp6 = (o: Omit<Icmpv6Layer, 'kind'>): Icmpv6Layer => ({ kind: 'icmp6', ...o })
 export function ip6Ext(o: DistributiveOmit<Ipv6ExtLayer, 'kind'>): Ipv6ExtLayer {
-  return { kind: 'ip6ext', ...o } as Ipv6ExtLayer
+  return { kind: 'ip6ext', ...o }
 }
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
 /** ARP for IPv4 over Ethernet (RFC 826); `op` 1 = request, 2 = reply. */
-export function arp(o: Omit<ArpLayer, 'kind' | 'tha'> & { tha?: MacAddress }): ArpLayer {
+export function arp(o: Omit<ArpLayer, 'kind' | 'tha'> & { tha?: MacAddress | undefined }): ArpLayer {
   return { kind: 'arp', ...o, tha: o.tha ?? ZERO_MAC }
 }
 export const ARP_REQUEST = 1
 export const ARP_REPLY = 2
 
+export interface EchoOptions {
+  reply?: boolean | undefined; id?: number | undefined; seq?: number | undefined; data?: Uint8Array | undefined
+  checksum?: ChecksumSpec | undefined
+}
+
 /** ICMP echo request (type 8) / reply (type 0), RFC 792. */
-export function echo4(o: { reply?: boolean; id?: number; seq?: number; data?: Uint8Array; checksum?: ChecksumSpec }): IcmpLayer {
+export function echo4(o: EchoOptions): IcmpLayer {
   return icmp4({ type: o.reply ? 0 : 8, code: 0, rest: u16pair(o.id ?? 0x1234, o.seq ?? 1), payload: o.data,
     checksum: o.checksum })
 }
 
 /** ICMPv6 echo request (128) / reply (129), RFC 4443 4. */
-export function echo6(o: { reply?: boolean; id?: number; seq?: number; data?: Uint8Array; checksum?: ChecksumSpec }): Icmpv6Layer {
+export function echo6(o: EchoOptions): Icmpv6Layer {
   return icmp6({ type: o.reply ? 129 : 128, code: 0, body: concat(u16pair(o.id ?? 0x1234, o.seq ?? 1), o.data ?? new Uint8Array()),
     checksum: o.checksum })
 }
@@ -125,7 +138,7 @@ export function ndLinkLayerOption(type: 1 | 2, address: MacAddress): Uint8Array 
 }
 
 /** Neighbour solicitation (135), RFC 4861 4.3. */
-export function ndNs(o: { target: Ipv6Address; sll?: MacAddress; checksum?: ChecksumSpec }): Icmpv6Layer {
+export function ndNs(o: { target: Ipv6Address; sll?: MacAddress | undefined; checksum?: ChecksumSpec | undefined }): Icmpv6Layer {
   const opts = o.sll ? ndLinkLayerOption(1, o.sll) : new Uint8Array()
   return icmp6({ type: 135, code: 0, body: concat(new Uint8Array(4), o.target.bytes, opts), checksum: o.checksum })
 }
@@ -159,7 +172,7 @@ export function ndRa(o: {
 
 export interface BuildOptions {
   /** Pad the frame with zeros to at least this many bytes (60 = Ethernet minimum without FCS). */
-  padTo?: number
+  padTo?: number | undefined
 }
 
 /** Encodes `layers` (outermost first) into one frame. */

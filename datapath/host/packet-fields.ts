@@ -42,7 +42,7 @@ type Value = number | boolean | MacAddress | IpAddress | Uint8Array | DhcpMessag
 
 export interface ParsedFields {
   in_port: number
-  tunnel_key?: number
+  tunnel_key?: number | undefined
   layers: Layer[]
   frame: Uint8Array
 }

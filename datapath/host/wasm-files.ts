@@ -5,13 +5,14 @@
 
 export async function findBuildFile(relative: string): Promise<string> {
   const { existsSync } = await import('node:fs')
-  const { dirname, join } = await import('node:path')
+  // path's functions are methods of the posix object: keep them bound
+  const path = await import('node:path')
   const { fileURLToPath } = await import('node:url')
-  let dir = dirname(fileURLToPath(import.meta.url))
+  let dir = path.dirname(fileURLToPath(import.meta.url))
   for (;;) {
-    const candidate = join(dir, 'build', relative)
+    const candidate = path.join(dir, 'build', relative)
     if (existsSync(candidate)) return candidate
-    const parent = dirname(dir)
+    const parent = path.dirname(dir)
     if (parent === dir) throw new Error(`build/${relative} not found: run npm run build:wasm`)
     dir = parent
   }

@@ -37,6 +37,9 @@
 //                   external_ip[16] @19, internal_ip[16] @35
 //   ROUTER_GATEWAY  router u32 @0, port u32 @4, snat u8 @8, local u8 @9, redirect[4] @10 (0.0.0.0 = none: the
 //                   gateway chassis' tunnel endpoint)
+//   ROUTER_ADVERT   network u32 @0, port u32 @4, mac[6] @8, mtu u32 @14 (0 = no MTU option), n u8 @18,
+//                   n_dns u8 @19, then n prefixes (mode u8 (RA_MODE_*), plen u8, addr[16]) of 18 bytes each,
+//                   then n_dns addresses[16] (n <= RA_MAX_PREFIXES, n_dns <= RA_MAX_DNS)
 // A remove carries the same bytes; only the key fields are read.
 
 export const ENTRY_HEADER_BYTES: i32 = 4
@@ -56,6 +59,16 @@ export const ENTRY_ACL_MEMBER: i32 = 13
 export const ENTRY_UPLINK: i32 = 14
 export const ENTRY_NAT: i32 = 15
 export const ENTRY_ROUTER_GATEWAY: i32 = 16
+export const ENTRY_ROUTER_ADVERT: i32 = 17
+
+/** ROUTER_ADVERT prefix mode: Neutron's ipv6_ra_mode of the subnet the prefix is (M/O/A flags, RFC 4861 4.2, 4.6.2). */
+export const RA_MODE_SLAAC: i32 = 1
+export const RA_MODE_DHCPV6_STATEFUL: i32 = 2
+export const RA_MODE_DHCPV6_STATELESS: i32 = 3
+/** IPv6 subnets one router port advertises on a network. */
+export const RA_MAX_PREFIXES: i32 = 4
+/** DNS servers one advertisement carries (RDNSS, RFC 8106 5.1). */
+export const RA_MAX_DNS: i32 = 3
 
 /** EGRESS local byte: where the port is. */
 export const EGRESS_REMOTE: i32 = 0

@@ -67,7 +67,12 @@ export const REASON_PUNT_NEIGHBOUR: i32 = 35
 export const REASON_NO_SNAT: i32 = 36
 /** Addressed to a router gateway MAC from the physical network on a chassis that is not the gateway chassis. */
 export const REASON_GATEWAY_ELSEWHERE: i32 = 37
-export const REASON_COUNT: i32 = 38
+// IPv6 autoconfiguration (BEHAVIOUR.md step 5; appended: codes are stable)
+/** A router solicitation on a network whose router port sends router advertisements: the slow path answers it. */
+export const REASON_PUNT_ROUTER_SOLICIT: i32 = 38
+/** More router solicitations from one port than its bucket allows (BEHAVIOUR.md 5): dropped unanswered. */
+export const REASON_ROUTER_SOLICIT_RATE_LIMIT: i32 = 39
+export const REASON_COUNT: i32 = 40
 
 /** Index = reason code. Names are what trace, metrics and conformance vectors print and match. */
 export const REASON_NAMES: string[] = [
@@ -80,4 +85,5 @@ export const REASON_NAMES: string[] = [
   'punt_dhcp', 'punt_nexthop_miss', 'punt_icmp_error', 'punt_router_local',
   'acl_deny', 'ct_invalid', 'ct_blocked', 'ct_full',
   'punt_neighbour', 'no_snat', 'gateway_elsewhere',
+  'punt_router_solicit', 'router_solicit_rate_limit',
 ]

@@ -47,6 +47,7 @@ import { aclStageOf, canonicalPrefix, l4Key, l4Pieces, ownRemote } from './stage
 import { arpEntryFlows, arpFixedFlows, natNeighbourPuntFlows, neighbourPuntFlows } from './stages/arp-nd-flows.js'
 import { classifyFixedFlows, classifyPortFlows, classifyTunnelFlows, classifyUplinkFlows } from './stages/classify-flows.js'
 import { dhcpEntryFlows, dhcpFixedFlows } from './stages/dhcp-flows.js'
+import { routerSolicitPuntFlows } from './stages/router-advert-flows.js'
 import { egressEntryFlows, egressFixedFlows } from './stages/egress-flows.js'
 import { floodChunkFlows, floodHeadFlows, l2EntryFlows } from './stages/l2-flows.js'
 import { floodChunkOf } from './layout.js'
@@ -139,6 +140,7 @@ export function entryUnitFlows (c: Context, e: Entry): Flow[] {
     case 'uplink': return classifyUplinkFlows(c, e)
     case 'nat': return [...natEntryFlows(c, e), ...natNeighbourPuntFlows(c, e)]
     case 'router_gateway': return gatewayEntryFlows(c, e)
+    case 'router_advert': return routerSolicitPuntFlows(c, e)
   }
 }
 

@@ -76,6 +76,7 @@ const EXTRAS: Record<number, [OfFieldName, boolean, string][]> = {
     ['arp_op', false, 'only ARP requests are answered (BEHAVIOUR.md §5)'],
     ['icmpv6_type', false, 'only neighbour solicitations are answered (BEHAVIOUR.md §5); advertisements to a router are punted'],
     ['eth_dst', false, 'ARP replies and NAs to a router port MAC are punted punt_neighbour (BEHAVIOUR.md "Ways in and out")'],
+    ['eth_src', false, 'a neighbour solicitation from the owner of its target (DAD) is not answered (BEHAVIOUR.md §5)'],
     [REG_FLAGS, true, 'a request from a VLAN uplink is answered tagged (BEHAVIOUR.md "Ways in and out")'],
   ],
   [STAGE_DHCP]: [[REG_FLAGS, true, 'tunnel ingress skips DHCP (BEHAVIOUR.md §2)']],

@@ -30,6 +30,7 @@ export function entryKey(e: Entry): string {
     case 'uplink': return `uplink/${e.network}`
     case 'nat': return `nat/${e.router}/${ip(e.external_ip)}`
     case 'router_gateway': return `router_gateway/${e.router}`
+    case 'router_advert': return `router_advert/${e.network}`
   }
 }
 

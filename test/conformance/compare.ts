@@ -42,7 +42,10 @@ export function describeVerdict(v: Verdict): string {
   return describe({ action: v.action, reason: v.reason, ...relevant })
 }
 
-function describe(v: { action: string; reason: string; ofport?: number; network?: number; port?: number; remote?: string }): string {
+function describe(v: {
+  action: string; reason: string; ofport?: number | undefined; network?: number | undefined; port?: number | undefined
+  remote?: string | undefined
+}): string {
   const args = [v.ofport !== undefined ? `ofport ${v.ofport}` : '', v.remote !== undefined ? `remote ${v.remote}` : '',
     v.network !== undefined ? `network ${v.network}` : '', v.port !== undefined ? `port ${v.port}` : ''].filter(Boolean)
   return `${v.action}/${v.reason}${args.length ? ` (${args.join(', ')})` : ''}`

@@ -3,12 +3,12 @@
 // `dragonflow serve` with its private OVS; through the real `openstack` CLI two networks, each with an IPv4 and an
 // IPv6 subnet, a router on all four subnets, ports created after the subnets (so each gets one address of each
 // family). The IPv6 subnets are created with neither --ipv6-ra-mode nor --ipv6-address-mode: Neutron then
-// allocates every port a fixed address from the pool and promises nothing on the wire (no RA, no DHCPv6), which
-// is exactly what this datapath offers today. SLAAC or dhcpv6-stateless would tell guests to expect router
-// advertisements, and there is no RA in the datapath yet (agent/compiler/README.md "Not done yet"), so workloads set their
-// IPv6 address statically from the port's fixed_ips, with `nodad` (DAD would only delay the test: nothing else
-// claims the address), and a default route to the router's IPv6 interface address. IPv4 comes from our DHCP server
-// (busybox udhcpc with our own script), which must lease the IPv4 fixed IP of a dual-stack port.
+// allocates every port a fixed address from the pool and promises nothing on the wire (no RA, no DHCPv6). That
+// keeps this test about neighbour discovery alone (router advertisements on slaac and dhcpv6 subnets are proven
+// by ipv6-ra.root.test.ts): workloads set their IPv6 address statically from the port's fixed_ips, with `nodad`
+// (DAD would only delay the test: nothing else claims the address), and a default route to the router's IPv6
+// interface address. IPv4 comes from our DHCP server (busybox udhcpc with our own script), which must lease the
+// IPv4 fixed IP of a dual-stack port.
 //
 // What is proven with the kernels' own neighbour caches:
 // - ping -6 within a network; the sender learned the peer's MAC from an NA built by our responder: the NS was

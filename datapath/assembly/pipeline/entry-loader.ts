@@ -6,7 +6,7 @@ import {
   ENTRY_ERR_BAD_VALUE, ENTRY_ERR_FAMILY, ENTRY_ERR_KIND, ENTRY_ERR_NOT_FOUND, ENTRY_ERR_PREFIX_LEN, ENTRY_ERR_TOO_MANY,
   ENTRY_ERR_TRUNCATED, ENTRY_HEADER_BYTES, ENTRY_L2, ENTRY_NEXTHOP, ENTRY_OK, ENTRY_PORT_SEC, ENTRY_PREFIX_BYTES,
   ENTRY_NAT, ENTRY_ROUTE, ENTRY_ROUTER_GATEWAY, ENTRY_ROUTER_PORT, ENTRY_UPLINK, EGRESS_LOCAL, EGRESS_REMOTE,
-  EGRESS_UPLINK, PORT_SEC_MAX_PREFIXES, ROUTER_PORT_MAX_PREFIXES,
+  EGRESS_UPLINK, ENTRY_ROUTER_ADVERT, PORT_SEC_MAX_PREFIXES, ROUTER_PORT_MAX_PREFIXES,
 } from '../../spec/entry-kinds'
 import { addAclPort, clearAclPorts, removeAclPort } from '../stages/acl-ports'
 import { addArpNd, clearArpNd, removeArpNd } from '../stages/arp-nd-responder'
@@ -14,6 +14,9 @@ import {
   addClassifyPort, addClassifyTunnel, clearClassify, removeClassifyPort, removeClassifyTunnel,
 } from '../stages/classify'
 import { DHCP_CONFIG_BYTES, addDhcp, clearDhcp, removeDhcp } from '../stages/dhcp-server'
+import {
+  RA_CONFIG_MIN_BYTES, addRouterAdvert, clearRouterAdverts, removeRouterAdvert, routerAdvertValid,
+} from '../stages/router-advert'
 import { addEgress, clearEgress, removeEgress } from '../stages/egress'
 import { clearIcmpErrorLimits } from '../stages/icmp-error'
 import { addL2, clearL2, removeL2 } from '../stages/l2-lookup'
@@ -62,6 +65,7 @@ export function applyEntry(p: usize, len: i32, add: bool): i32 {
     case ENTRY_UPLINK: return uplink(b, bodyLen, add)
     case ENTRY_NAT: return nat(b, bodyLen, add)
     case ENTRY_ROUTER_GATEWAY: return routerGateway(b, bodyLen, add)
+    case ENTRY_ROUTER_ADVERT: return routerAdvert(b, bodyLen, add)
     default: return ENTRY_ERR_KIND
   }
 }
@@ -71,6 +75,7 @@ export function clearEntries(): void {
   clearPortSec()
   clearArpNd()
   clearDhcp()
+  clearRouterAdverts()
   clearL2()
   clearRouterPorts()
   lpmClear()
@@ -175,6 +180,15 @@ function dhcp(b: usize, len: i32, add: bool): i32 {
   if (DHCP_CONFIG_BYTES + options > len) return ENTRY_ERR_TRUNCATED
   if (<i32>load<u8>(b, 14) > 32) return ENTRY_ERR_PREFIX_LEN
   addDhcp(b, DHCP_CONFIG_BYTES + options)
+  return ENTRY_OK
+}
+
+function routerAdvert(b: usize, len: i32, add: bool): i32 {
+  if (len < 4) return ENTRY_ERR_TRUNCATED
+  if (!add) return found(removeRouterAdvert(load<u32>(b)))
+  if (len < RA_CONFIG_MIN_BYTES) return ENTRY_ERR_TRUNCATED
+  if (!routerAdvertValid(b, len)) return ENTRY_ERR_BAD_VALUE
+  addRouterAdvert(b, len)
   return ENTRY_OK
 }
 

@@ -1,14 +1,15 @@
 // ls_in_arp_nd_rsp: ARP requests (RFC 826) and neighbour solicitations (RFC 4861 7.2.3) for addresses the
-// network knows are answered in place, out of the ingress port (BEHAVIOUR.md step 5).
+// network knows are answered in place, out of the ingress port (BEHAVIOUR.md step 5); router solicitations on a
+// network with a router advertisement go to the slow path (router-advert.ts).
 import { STAGE_ARP_ND_RSP } from '../../spec/stages'
 import { TRACE_DROP, TRACE_KIND_ARP_ND, TRACE_MISS, TRACE_PUNT, TRACE_REPLY, TRACE_SKIP } from '../../spec/trace'
 import { REASON_BAD_ICMP, REASON_BAD_L4_CHECKSUM, REASON_PUNT_NEIGHBOUR } from '../../spec/verdicts'
 import { ARP_OP, ARP_OP_REPLY, ARP_OP_REQUEST, ARP_SHA, ARP_SPA, ARP_THA, ARP_TPA } from '../codec/arp'
-import { copy16, copyMac, ld16, st16, st32 } from '../codec/bytes'
+import { copy16, copyMac, ld16, macEquals, st16, st32 } from '../codec/bytes'
 import { ETH_DST, ETH_SRC, ETHERTYPE_ARP } from '../codec/ethernet'
 import {
   ICMP_CODE, ICMP_CHECKSUM, ICMP_TYPE, ND_FLAGS, ND_FLAG_OVERRIDE, ND_FLAG_ROUTER, ND_FLAG_SOLICITED, ND_HOP_LIMIT,
-  ND_MESSAGE_BYTES, ND_NEIGHBOR_ADVERT, ND_NEIGHBOR_SOLICIT, ND_OPT_LLADDR_BYTES, ND_OPT_SOURCE_LLADDR,
+  ND_MESSAGE_BYTES, ND_NEIGHBOR_ADVERT, ND_NEIGHBOR_SOLICIT, ND_OPT_LLADDR_BYTES, ND_OPT_SOURCE_LLADDR, ND_ROUTER_SOLICIT,
   ND_OPT_TARGET_LLADDR, ND_TARGET,
 } from '../codec/icmp'
 import { IPPROTO_ICMPV6 } from '../codec/ipv4'
@@ -23,6 +24,7 @@ import { drop, punt, toInPort } from '../pipeline/verdict'
 import { ExactTable, clearKey, ipWord0, ipWord1, ipWord2, key } from '../tables/exact-table'
 import { natMacRouter } from '../tables/nat'
 import { routerPortByMac } from '../tables/router-ports'
+import { routerSolicitation } from './router-advert'
 
 /** (network u32, family u8, ip[16]) -> mac[6] */
 const answers = new ExactTable(8, 256)
@@ -62,6 +64,7 @@ export function arpNdResponder(): bool {
     const type = <u32>load<u8>(pkt.l4 + ICMP_TYPE)
     if (type == ND_NEIGHBOR_SOLICIT) return answerNs()
     if (type == ND_NEIGHBOR_ADVERT && toRouterMac()) return learn()
+    if (type == ND_ROUTER_SOLICIT && routerSolicitation()) return true
   }
   step(STAGE_ARP_ND_RSP, TRACE_SKIP, TRACE_KIND_ARP_ND, 0, pkt.network, 0, 0)
   return false
@@ -84,6 +87,13 @@ function answerArp(): bool {
   const mac = answers.findWords(ipWord0(pkt.network, 4), ipWord1(4, arp + ARP_TPA))
   if (mac == 0) {
     traceAddr(step(STAGE_ARP_ND_RSP, TRACE_MISS, TRACE_KIND_ARP_ND, 0, pkt.network, 0, 0), 4, 32, arp + ARP_TPA)
+    return false
+  }
+  // The owner asking for its own address (an ARP probe after DHCP or before a static address, RFC 5227 2.1.1,
+  // or its announcement, 2.3) gets no answer: a reply with its own MAC reads as a conflict, and a DHCP client
+  // would DECLINE its lease. It floods, as any broadcast (the ND case is in answerNs).
+  if (macEquals(pkt.base + ETH_SRC, mac)) {
+    traceAddr(step(STAGE_ARP_ND_RSP, TRACE_SKIP, TRACE_KIND_ARP_ND, 0, pkt.network, 0, 0), 4, 32, arp + ARP_TPA)
     return false
   }
   const t = step(STAGE_ARP_ND_RSP, TRACE_REPLY, TRACE_KIND_ARP_ND, 0, pkt.network, 0, 0)
@@ -110,6 +120,12 @@ function answerNs(): bool {
   const mac = answers.findWords(ipWord0(pkt.network, 6), ipWord1(6, wanted), ipWord2(6, wanted))
   if (mac == 0) {
     traceAddr(step(STAGE_ARP_ND_RSP, TRACE_MISS, TRACE_KIND_ARP_ND, 0, pkt.network, 0, 0), 6, 128, icmp + ND_TARGET)
+    return false
+  }
+  // The owner asking for its own address (duplicate address detection of a SLAAC or static address, RFC 4862
+  // 5.4) gets no answer: an NA with its own MAC would tell it the address is taken. It floods, as any NS.
+  if (macEquals(pkt.base + ETH_SRC, mac)) {
+    traceAddr(step(STAGE_ARP_ND_RSP, TRACE_SKIP, TRACE_KIND_ARP_ND, 0, pkt.network, 0, 0), 6, 128, icmp + ND_TARGET)
     return false
   }
   // RFC 4861 7.1.1: hop limit 255 and code 0, else the solicitation is not valid.

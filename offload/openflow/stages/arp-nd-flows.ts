@@ -1,5 +1,6 @@
-// ls_in_arp_nd_rsp: ARP requests answered in place; known-target neighbour solicitations punted (BEHAVIOUR.md §5).
-import type { ArpNdEntry, NatEntry, RouterPortEntry } from '../../../datapath/host/entries.js'
+// ls_in_arp_nd_rsp: ARP requests answered in place; known-target neighbour solicitations and router solicitations
+// punted (BEHAVIOUR.md §5).
+import type { ArpNdEntry, NatEntry, RouterAdvertEntry, RouterPortEntry } from '../../../datapath/host/entries.js'
 import { STAGE_ARP_ND_RSP, STAGE_DHCP } from '../../../datapath/spec/stages.js'
 import { REASON_PUNT_NEIGHBOUR, REASON_UNSUPPORTED } from '../../../datapath/spec/verdicts.js'
 import { act } from '../builder.js'
@@ -10,12 +11,14 @@ import type { Action, Flow } from '../flow.js'
 import { FLAG_FROM_UPLINK, REG_FLAGS, REG_NETWORK, flagSet } from '../layout.js'
 import { Ipv4Address, Ipv6Address, MacAddress } from '../../../datapath/host/addresses.js'
 import { Context, isV6, key } from './context.js'
+import { routerSolicitPuntFlows } from './router-advert-flows.js'
 
 export function arpFlows(c: Context): Flow[] {
   const entries = c.of<ArpNdEntry>('arp_nd')
   return [...entries.filter(e => !isV6(e.ip)), ...entries.filter(e => isV6(e.ip))].flatMap(e => arpEntryFlows(c, e))
     .concat(c.of<RouterPortEntry>('router_port').flatMap(rp => neighbourPuntFlows(c, rp)),
-      c.of<NatEntry>('nat').flatMap(e => natNeighbourPuntFlows(c, e)), arpFixedFlows(c))
+      c.of<NatEntry>('nat').flatMap(e => natNeighbourPuntFlows(c, e)),
+      c.of<RouterAdvertEntry>('router_advert').flatMap(e => routerSolicitPuntFlows(c, e)), arpFixedFlows(c))
 }
 
 /**
@@ -67,7 +70,11 @@ export function arpEntryFlows(c: Context, e: ArpNdEntry): Flow[] {
     const request = (band: 'ENTRY' | 'ENTRY_TAGGED'): ReturnType<Context['flow']> => c.flow(STAGE_ARP_ND_RSP).priority(band)
       .cookie({ key: e.network }).match(REG_NETWORK, key(e.network)).match('eth_type', ETH_TYPE_ARP).match('arp_op', ARP_OP_REQUEST)
       .match('arp_tpa', ip)
-    const out = [request('ENTRY').apply(...reply).build()]
+    // the owner's own request (an RFC 5227 probe or announcement) is not answered: it goes on, as for ND (BEHAVIOUR.md §5)
+    const out = [request('ENTRY').apply(...reply).build(),
+      c.flow(STAGE_ARP_ND_RSP).priority('ENTRY_EXCEPTION').cookie({ key: e.network }).match(REG_NETWORK, key(e.network))
+        .match('eth_type', ETH_TYPE_ARP).match('arp_op', ARP_OP_REQUEST).match('arp_tpa', ip).match('eth_src', mac)
+        .goto(STAGE_DHCP).build()]
     // a request from the network's VLAN uplink: the reply goes back tagged (emit-units.ts: the uplink re-emits it)
     const vlan = c.uplinkVlanOf(e.network)
     if (vlan !== undefined) {
@@ -76,7 +83,12 @@ export function arpEntryFlows(c: Context, e: ArpNdEntry): Flow[] {
     }
     return out
   }
-  return [c.flow(STAGE_ARP_ND_RSP).priority('ENTRY').cookie({ reason: REASON_UNSUPPORTED })
+  const ns = (band: 'ENTRY' | 'ENTRY_EXCEPTION'): ReturnType<Context['flow']> => c.flow(STAGE_ARP_ND_RSP).priority(band)
     .match(REG_NETWORK, key(e.network)).match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6)
-    .match('icmpv6_type', ICMPV6_ND_NS).match('nd_target', Ipv6Address.parse(e.ip)).apply(act.controller()).build()]
+    .match('icmpv6_type', ICMPV6_ND_NS).match('nd_target', Ipv6Address.parse(e.ip))
+  return [
+    ns('ENTRY').cookie({ reason: REASON_UNSUPPORTED }).apply(act.controller()).build(),
+    // the owner's own solicitation (its duplicate address detection) is not answered: it goes on (BEHAVIOUR.md §5)
+    ns('ENTRY_EXCEPTION').cookie({ key: e.network }).match('eth_src', MacAddress.parse(e.mac)).goto(STAGE_DHCP).build(),
+  ]
 }

@@ -1,6 +1,6 @@
 // ls_in_arp_nd_rsp and ls_in_dhcp on TC: both need frame rewrites or new frames that TC cannot make
 // (set(arp) and ND rewrites are not offloadable, DHCP replies are new frames: HARDWARE-FACTS.md §1.2), so the
-// traffic they answer is trapped to the WASM pipeline and everything else goes on.
+// traffic they answer (router solicitations included) is trapped to the WASM pipeline and everything else goes on.
 import { STAGE_DHCP } from '../../../datapath/spec/stages.js'
 import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMPV6, IP_PROTO_UDP, isV6 } from '../frame-dissector.js'
 import { type StageEnv, canMatch } from './emit-tc.js'
@@ -17,6 +17,8 @@ const ARP_REPLY = 2
 const ICMPV6_NEIGHBOR_ADVERT = 136
 /** RFC 4861 §4.3 */
 const ICMPV6_NEIGHBOR_SOLICIT = 135
+/** RFC 4861 §4.1 */
+const ICMPV6_ROUTER_SOLICIT = 133
 /** RFC 2131 §4.1 */
 const DHCP_SERVER_PORT = 67
 
@@ -39,6 +41,12 @@ export function arpNdRules(env: StageEnv, ctx: PathContext, add: RuleSink): void
     const ns = canMatch(env, ['ip_proto', 'icmp_type'])
       ? { eth_type: ETH_TYPE_IPV6, ip_proto: IP_PROTO_ICMPV6, icmp_type: ICMPV6_NEIGHBOR_SOLICIT } : { eth_type: ETH_TYPE_IPV6 }
     add({ prio: PRIO.ENTRY, match: ns, actions: [trap('NA in place needs ND rewrites')] })
+  }
+  // a router solicitation from a port of a network that advertises: the advertisement is a new frame
+  if (ctx.srcPort > 0 && !ctx.fromTunnel && ctx.fromUplink !== true && env.idx.of('router_advert').some(e => e.network === ctx.network)) {
+    const rs = canMatch(env, ['ip_proto', 'icmp_type'])
+      ? { eth_type: ETH_TYPE_IPV6, ip_proto: IP_PROTO_ICMPV6, icmp_type: ICMPV6_ROUTER_SOLICIT } : { eth_type: ETH_TYPE_IPV6 }
+    add({ prio: PRIO.ENTRY, match: rs, actions: [trap('a router advertisement is a new frame: the slow path answers the solicitation')] })
   }
   // ARP replies and NAs to a router MAC or a floating IP's MAC: the slow path learns the next hop from them
   // (punt_neighbour)

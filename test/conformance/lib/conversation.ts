@@ -32,8 +32,8 @@ export function hop(from: Side, to: Side, l4: Layer[], ip: { id?: number; fragOf
   if (src.family !== dst.family) throw new Error(`${from.host.name} -> ${to.host.name}: mixed address families`)
   const routed = from.host.network !== to.host.network
   const ipLayer = (ttl: number): Layer => (src.family === 4
-    ? ip4({ src: src as Ipv4Address, dst: dst as Ipv4Address, ttl, id: ip.id ?? 0x2c1, fragOffset: ip.fragOffset, mf: ip.mf, protocol: ip.protocol })
-    : ip6({ src: src as Ipv6Address, dst: dst as Ipv6Address, hopLimit: ttl, flowLabel: 0x5e5e }))
+    ? ip4({ src: src, dst: dst as Ipv4Address, ttl, id: ip.id ?? 0x2c1, fragOffset: ip.fragOffset, mf: ip.mf, protocol: ip.protocol })
+    : ip6({ src: src, dst: dst as Ipv6Address, hopLimit: ttl, flowLabel: 0x5e5e }))
   const fromMac = from.mac ?? from.host.mac
   const toMac = to.mac ?? to.host.mac
   const delivered = routed

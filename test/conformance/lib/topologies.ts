@@ -23,11 +23,11 @@ export interface Host {
   network: number
   mac: MacAddress
   ip4: Ipv4Address
-  ip6?: Ipv6Address
+  ip6?: Ipv6Address | undefined
   /** ofport on this node; absent for remote hosts */
-  ofport?: number
+  ofport?: number | undefined
   /** tunnel endpoint of the chassis hosting it */
-  remote?: Ipv4Address
+  remote?: Ipv4Address | undefined
 }
 
 export interface RouterPort {
@@ -308,7 +308,7 @@ function securityGroupEntries(): Entry[] {
     VM1_ACL, aclPort(VM2, [SG_DEFAULT]), aclPort(VM4, [SG_CLIENTS]), VM6_ACL, aclPort(VMB1, [SG_STATELESS], false),
     aclPort(GW, [SG_DEFAULT]),
     ...SG_DEFAULT_RULES, ...SG_WEB_RULES, ...SG_STATELESS_RULES, ...SG_CLIENTS_RULES,
-    ...[VM1, VM2, GW].flatMap(h => [member(SG_DEFAULT, `${h.ip4.toString()}/32`), member(SG_DEFAULT, `${(h.ip6 as Ipv6Address).toString()}/128`)]),
+    ...[VM1, VM2, GW].flatMap(h => [member(SG_DEFAULT, `${h.ip4.toString()}/32`), member(SG_DEFAULT, `${(h.ip6).toString()}/128`)]),
     member(SG_DEFAULT, `${VM3.ip4.toString()}/32`),
     VM4_IN_CLIENTS, member(SG_CLIENTS, VM4_PAIR_CIDR.toString()), member(SG_CLIENTS, `${VM4_PAIR_IP.toString()}/32`),
   ]
@@ -444,7 +444,7 @@ function northSouthEntries(): Entry[] {
     }
   }
   e.push({ stage: 'route', router: ROUTER, prefix: '0.0.0.0/0', port: RGW1.key, nexthop: UPSTREAM.ip4.toString() })
-  e.push({ stage: 'route', router: ROUTER, prefix: '::/0', port: RGW1.key, nexthop: (UPSTREAM.ip6 as Ipv6Address).toString() })
+  e.push({ stage: 'route', router: ROUTER, prefix: '::/0', port: RGW1.key, nexthop: (UPSTREAM.ip6).toString() })
   e.push({ stage: 'route', router: ROUTER_2, prefix: '0.0.0.0/0', port: RGW2.key, nexthop: UPSTREAM.ip4.toString() })
   e.push(GATEWAY_1, GATEWAY_2, FIP_VM1.nat, FIP_VM1.arp, FIP_VM2.nat, FIP_VM2.arp, FIP6_VM1.nat, FIP6_VM1.arp)
   return e

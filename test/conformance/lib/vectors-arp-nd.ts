@@ -7,6 +7,7 @@ import { STAGE_ARP_ND_RSP } from '../../../datapath/spec/stages.js'
 import type { FieldChecks, Vector } from '../vector-format.js'
 import { NET_A, RPA, RPB, VM1, VM2, VM3, VM4, VM4_PAIR_IP, VM4_PAIR_MAC, VMB1 } from './topologies.js'
 import { bothModes, drop, exact, fields, flood, inPort, layersInput, output, stageName, vector } from './vector-kit.js'
+import { routerAdvertVectors } from './vectors-router-advert.js'
 
 const stage = stageName(STAGE_ARP_ND_RSP)
 const of1 = VM1.ofport as number
@@ -39,6 +40,14 @@ function arpVectors(): Vector[] {
       input: layersInput(of1, request({ mac: VM1.mac, ip: ipv4('0.0.0.0') }, VM2.ip4), { pad: true }),
       expect: inPort(of1, exact(reply({ mac: VM1.mac, ip: ipv4('0.0.0.0') }, VM2.ip4, VM2.mac), true),
         { because: 'BEHAVIOUR.md 5: tha/tpa = requester (tpa 0.0.0.0 here); RFC 5227 2.1.1: a reply to a probe reports a conflict' }) }),
+    ...bothModes({ name: 'arp/probe-from-owner-floods', stage, intent: 'vm1\'s own ARP probe for its address (a DHCP client checks its lease) is not answered: it floods.',
+      input: layersInput(of1, request({ mac: VM1.mac, ip: ipv4('0.0.0.0') }, VM1.ip4), { pad: true }),
+      expect: flood(NET_A, exact(request({ mac: VM1.mac, ip: ipv4('0.0.0.0') }, VM1.ip4), true),
+        { because: 'BEHAVIOUR.md 5: a request from the owner of the target is not answered (RFC 5227 2.1.1: the reply reads as a conflict, RFC 2131 3.1.5: DHCPDECLINE)' }) }),
+    vector({ name: 'arp/announcement-from-owner-floods', stage, intent: 'vm1\'s ARP announcement (sender = target = its address) is not answered: it floods so neighbours update.',
+      input: layersInput(of1, request(vm1, VM1.ip4), { pad: true }),
+      expect: flood(NET_A, exact(request(vm1, VM1.ip4), true),
+        { because: 'BEHAVIOUR.md 5: a request from the owner of the target is not answered (RFC 5227 2.3 announcement)' }) }),
     ...bothModes({ name: 'arp/request-for-unknown-ip-floods', stage, intent: 'ARP for an address with no entry is a broadcast and floods.',
       input: layersInput(of1, request(vm1, ipv4('10.0.0.200')), { pad: true }),
       expect: flood(NET_A, exact(request(vm1, ipv4('10.0.0.200')), true), { because: 'BEHAVIOUR.md 5: everything else continues; 9: broadcast floods' }) }),
@@ -95,6 +104,10 @@ function ndVectors(): Vector[] {
       input: layersInput(of1, ns({ mac: VM1.mac, src: IPV6_ANY }, VM2.ip6)),
       expect: inPort(of1, fields(na({ to: mac('33:33:00:00:00:01'), dst: allNodes, target: VM2.ip6, mac: VM2.mac, flags: 'O' })),
         { because: 'BEHAVIOUR.md 5 and RFC 4861 7.2.4: source :: -> destination ff02::1, solicited = 0' }) }),
+    vector({ name: 'nd/ns-dad-from-owner-floods', stage, intent: 'vm2\'s own DAD probe for its address (a SLAAC host checks the address it formed) is not answered: it floods.',
+      input: layersInput(VM2.ofport as number, ns({ mac: VM2.mac, src: IPV6_ANY }, VM2.ip6)),
+      expect: flood(NET_A, exact(ns({ mac: VM2.mac, src: IPV6_ANY }, VM2.ip6)),
+        { because: 'BEHAVIOUR.md 5: an NS from the owner of the target is not answered (RFC 4862 5.4: the answer would fail its DAD)' }) }),
     vector({ name: 'nd/ns-on-second-network', stage, intent: 'Net-b\'s router address is answered on net-b with net-b\'s router MAC.',
       input: layersInput(VMB1.ofport as number, ns({ mac: VMB1.mac, src: VMB1.ip6 }, RPB.ip6)),
       expect: inPort(VMB1.ofport as number, fields(na({ to: VMB1.mac, dst: VMB1.ip6, target: RPB.ip6, mac: RPB.mac, flags: 'RSO' })), advertised) }),
@@ -120,10 +133,10 @@ function ndVectors(): Vector[] {
       expect: drop('bad_icmp', 'RFC 4861 7.1.1: from the unspecified address, the destination is a solicited-node multicast address') }),
     vector({ name: 'nd/ns-for-unknown-target-floods', stage, intent: 'An NS for an address nobody registered is multicast and floods.',
       input: layersInput(of1, ns(vm1, ipv6('2001:db8:a::77'))), expect: flood(NET_A, exact(ns(vm1, ipv6('2001:db8:a::77'))), { because: 'BEHAVIOUR.md 5: continue; 9: multicast floods' }) }),
-    vector({ name: 'nd/router-solicitation-floods', stage, intent: 'A router solicitation is not answered by the pipeline and floods.',
+    vector({ name: 'nd/router-solicitation-floods', stage, intent: 'A router solicitation on a network whose router port advertises nothing (no router_advert entry) floods.',
       input: layersInput(of1, [ethernet({ src: VM1.mac, dst: mac('33:33:00:00:00:02') }), ip6({ src: ipv6('fe80::f816:3eff:fe0a:1'), dst: ipv6('ff02::2'), hopLimit: 255 }), ndRs({ sll: VM1.mac })]),
       expect: flood(NET_A, exact([ethernet({ src: VM1.mac, dst: mac('33:33:00:00:00:02') }), ip6({ src: ipv6('fe80::f816:3eff:fe0a:1'), dst: ipv6('ff02::2'), hopLimit: 255 }), ndRs({ sll: VM1.mac })]),
-        { because: 'BEHAVIOUR.md 5: only NS is answered' }) }),
+        { because: 'BEHAVIOUR.md 5: solicitations are answered only where a router_advert entry exists' }) }),
     vector({ name: 'nd/unsolicited-na-floods', stage, intent: 'An unsolicited NA to all-nodes is switched (flooded), not consumed.',
       input: layersInput(of1, [ethernet({ src: VM1.mac, dst: mac('33:33:00:00:00:01') }), ip6({ src: VM1.ip6, dst: allNodes, hopLimit: 255 }), ndNa({ target: VM1.ip6, override: true, tll: VM1.mac })]),
       expect: flood(NET_A, exact([ethernet({ src: VM1.mac, dst: mac('33:33:00:00:00:01') }), ip6({ src: VM1.ip6, dst: allNodes, hopLimit: 255 }), ndNa({ target: VM1.ip6, override: true, tll: VM1.mac })]),
@@ -132,5 +145,5 @@ function ndVectors(): Vector[] {
 }
 
 export function arpNdVectors(): Vector[] {
-  return [...arpVectors(), ...ndVectors()]
+  return [...arpVectors(), ...ndVectors(), ...routerAdvertVectors()]
 }

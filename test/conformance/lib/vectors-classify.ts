@@ -85,7 +85,7 @@ function dhcpDiscover(): Layer[] {
 
 const v10ToAccess = (tag: { vid: number; pcp?: number } | undefined): Layer[] => [
   ethernet({ src: V10.mac, dst: ACCESS.mac }), ...(tag ? [dot1q(tag)] : []),
-  ip4({ src: V10.ip4, dst: ACCESS.ip4, ttl: 64, id: 77 }), udp({ sport: 5000, dport: 5001 }), { kind: 'raw', bytes: Uint8Array.of(1, 2, 3, 4) } as Layer,
+  ip4({ src: V10.ip4, dst: ACCESS.ip4, ttl: 64, id: 77 }), udp({ sport: 5000, dport: 5001 }), { kind: 'raw', bytes: Uint8Array.of(1, 2, 3, 4) },
 ]
 
 function vlanVectors(): Vector[] {

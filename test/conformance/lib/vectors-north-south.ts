@@ -354,7 +354,7 @@ function associationVectors(): Vector[] {
     ns({ name: 'fip-reassociate/vm5-leaves-from-floating-ip', stage: stageName(STAGE_SNAT), entries: [toVm5], intent: 'After the move vm5 leaves from the floating IP and its MAC.',
       input: layersInput(of(NS_VM5), outOf(NS_VM5)), expect: flood(NET_EXT, exact(leaving({ srcMac: FIP_VM1.mac, src: FIP_VM1.external, dst: OUTSIDE_IP }, udpL4())), { because: snatBecause }) }),
     ns({ name: 'fip-reassociate/vm1-no-longer-translated', stage: stageName(STAGE_SNAT), entries: [toVm5], intent: 'After the move vm1 has no floating IP any more: it leaves from the gateway IP (port translation).',
-      input: layersInput(of(NS_VM1), outOf(NS_VM1)), expect: flood(NET_EXT, exact(leaving({ srcMac: RGW1.mac, src: RGW1.ip4, dst: OUTSIDE_IP }, udpL4())), { because: `BEHAVIOUR.md Ways in and out: vm1\'s fixed IP is no nat entry\'s internal_ip; ${ptBecause}` }) }),
+      input: layersInput(of(NS_VM1), outOf(NS_VM1)), expect: flood(NET_EXT, exact(leaving({ srcMac: RGW1.mac, src: RGW1.ip4, dst: OUTSIDE_IP }, udpL4())), { because: `BEHAVIOUR.md Ways in and out: vm1's fixed IP is no nat entry's internal_ip; ${ptBecause}` }) }),
     ns({ name: 'fip-reassociate/arp-still-answered', stage: stageName(STAGE_ARP_ND_RSP), entries: [toVm5], intent: 'The floating IP keeps its MAC when it moves: ARP is still answered with it.',
       input: layersInput(ofExt, arpRequest(up, FIP_VM1.external), { pad: true }), expect: inPort(ofExt, exact(arpReply(up, FIP_VM1.external, FIP_VM1.mac), true), { because: 'BEHAVIOUR.md Ways in and out: the arp_nd entry of the floating IP stays' }) }),
   ]

@@ -1,7 +1,7 @@
 // Input validation (BEHAVIOUR.md "Order of checks" 1): malformed frames are dropped first, with the most
 // specific reason, before any stage looks at them; unknown EtherTypes are not malformed.
 import { mac } from '../../../datapath/host/addresses.js'
-import { ETH_TYPE, IP_PROTO, arp, ethernet, ip4, ip6, ip6Ext, raw, type Ipv4Layer, type Layer }
+import { ETH_TYPE, IP_PROTO, arp, ethernet, ip4, ip6Ext, raw, type Ipv4Layer, type Layer }
   from '../../../datapath/host/packet-builder.js'
 import type { Vector } from '../vector-format.js'
 import { VM1, VM2, VM5 } from './topologies.js'

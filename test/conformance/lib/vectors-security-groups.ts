@@ -57,7 +57,6 @@ const syn = (from: Side, to: Side, dport: number, sport = 40000): Hop => new Tcp
 
 // ---- frames the always-allowed clause names ------------------------------------------------------------
 
-const ALL_NODES = ipv6('ff02::1')
 const ALL_ROUTERS = ipv6('ff02::2')
 const MLDV2_ROUTERS = ipv6('ff02::16')
 const DHCPV6_SERVERS = ipv6('ff02::1:2')
