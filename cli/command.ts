@@ -61,12 +61,8 @@ const HELP: Flag = { name: 'help', type: 'boolean', description: 'print this hel
  * without a value, a value given to a boolean and a repeated non-repeatable flag are UsageErrors naming the
  * flag. Accepts `--name value`, `--name=value` and `--flag`; `--` ends the flags.
  */
-export function parseFlags(args: string[], declared: readonly Flag[]): ParsedFlags
-/** The loose form (boolean names only, anything else taken): kept for bench/ scripts, never used by a command. */
-export function parseFlags(args: string[], booleans?: readonly string[]): ParsedFlags
-export function parseFlags(args: string[], declared: readonly (Flag | string)[] = []): ParsedFlags {
-  if (declared.some(d => typeof d === 'string')) return parseLooseFlags(args, declared as readonly string[])
-  return parseStrictFlags(args, declared as readonly Flag[])
+export function parseFlags(args: string[], declared: readonly Flag[]): ParsedFlags {
+  return parseStrictFlags(args, declared)
 }
 
 function parseStrictFlags(args: string[], declared: readonly Flag[]): ParsedFlags {
@@ -109,25 +105,6 @@ function parseErrorText(err: unknown): string {
     return `${flag} needs a value`
   }
   return message
-}
-
-/** Parses `--name value`, `--name=value` and `--flag` with no declaration (bench/ scripts' own flags). */
-function parseLooseFlags(args: string[], booleans: readonly string[]): ParsedFlags {
-  const flags = new Map<string, string>()
-  const rest: string[] = []
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string
-    if (!arg.startsWith('--')) { rest.push(arg); continue }
-    const eq = arg.indexOf('=')
-    if (eq > 0) { flags.set(arg.slice(2, eq), arg.slice(eq + 1)); continue }
-    const name = arg.slice(2)
-    if (booleans.includes(name)) { flags.set(name, 'true'); continue }
-    const value = args[i + 1]
-    if (value === undefined) throw new UsageError(`--${name} needs a value`)
-    flags.set(name, value)
-    i++
-  }
-  return { flags, lists: new Map(), rest }
 }
 
 /** `dragonflow <cmd> --help`: the summary, the synopsis and one line per declared flag. */

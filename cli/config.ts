@@ -10,6 +10,7 @@ import Type, { type Static } from 'typebox'
 import { type SchemaError, formatErrors, validate } from '../schema/validate.js'
 import { type AnyConfig, configErrors } from '../store/registry.js'
 import { type Flag, UsageError } from './command.js'
+import { TUNNEL_TYPES } from '../model/tunnel-types.js'
 
 const strict = { additionalProperties: false } as const
 
@@ -32,6 +33,7 @@ export const ConfigFileSchema = Type.Object({
     adminToken: Type.Optional(Type.String({ minLength: 1 })),
     adminPassword: Type.Optional(Type.String({ minLength: 1, description: 'better from $DRAGONFLOW_ADMIN_PASSWORD' })),
     policyFile: Type.Optional(Type.String({ minLength: 1 })),
+    agentDownTime: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86400, description: 'seconds (--agent-down-time)' })),
   }, strict)),
   agent: Type.Optional(Type.Object({
     chassisId: Type.Optional(Type.String({ minLength: 1 })),
@@ -45,9 +47,10 @@ export const ConfigFileSchema = Type.Object({
     ovsdb: Type.Optional(Type.String({ minLength: 1 })),
     ofSocket: Type.Optional(Type.String({ minLength: 1 })),
     tunnelIp: Type.Optional(Type.String({ minLength: 1 })),
-    tunnel: Type.Optional(Type.Enum(['vxlan', 'geneve'])),
+    tunnel: Type.Optional(Type.Enum([...TUNNEL_TYPES])),
     control: Type.Optional(Type.String({ minLength: 1 })),
     metricsListen: Type.Optional(HostPort),
+    reportInterval: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86400, description: 'seconds (--report-interval)' })),
   }, strict)),
   serve: Type.Optional(Type.Object({
     dataDir: Type.Optional(Type.String({ minLength: 1 })),
@@ -112,6 +115,7 @@ const FLAG_KEYS: readonly FlagKey[] = [
   { flag: 'admin-token', path: '/api/adminToken', read: f => f.api?.adminToken },
   { flag: 'admin-password', path: '/api/adminPassword', read: f => f.api?.adminPassword },
   { flag: 'policy-file', path: '/api/policyFile', read: f => f.api?.policyFile },
+  { flag: 'agent-down-time', path: '/api/agentDownTime', read: f => f.api?.agentDownTime?.toString() },
   { flag: 'chassis-id', path: '/agent/chassisId', read: f => f.agent?.chassisId },
   { flag: 'profile', path: '/agent/profile', read: f => f.agent?.profile },
   { flag: 'bridge-mappings', path: '/agent/bridgeMappings', read: f => f.agent?.bridgeMappings === undefined ? undefined : mappings(f.agent.bridgeMappings) },
@@ -123,6 +127,7 @@ const FLAG_KEYS: readonly FlagKey[] = [
   { flag: 'tunnel', path: '/agent/tunnel', read: f => f.agent?.tunnel },
   { flag: 'control', path: '/agent/control', read: f => f.agent?.control },
   { flag: 'metrics-listen', path: '/agent/metricsListen', read: f => f.agent?.metricsListen },
+  { flag: 'report-interval', path: '/agent/reportInterval', read: f => f.agent?.reportInterval?.toString() },
   // serve's data directory holds more than a store: api and agent take theirs from the store section
   { flag: 'data-dir', path: '/serve/dataDir', read: f => f.serve?.dataDir, only: ['serve'] },
   { flag: 'netns', path: '/serve/netns', read: f => f.serve?.netns, only: ['serve'] },
@@ -166,7 +171,7 @@ export function resolveSettings(given: ReadonlyMap<string, string>, file: Config
     flags.set('admin-password', secret)
     fromFile.delete('admin-password')
   }
-  return { flags, fromFile, ...(file.store !== undefined ? { store: file.store as AnyConfig } : {}) }
+  return { flags, fromFile, ...(file.store !== undefined ? { store: file.store } : {}) }
 }
 
 export interface SettingsOptions {

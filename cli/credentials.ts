@@ -59,7 +59,7 @@ export async function authHeaders (c: Credentials): Promise<Record<string, strin
   try {
     res = await fetch(`${authUrl}/auth/tokens`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
   } catch (err) {
-    throw new Error(`Keystone at ${authUrl}: ${err instanceof Error ? err.message : String(err)}`)
+    throw new Error(`Keystone at ${authUrl}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }
   if (res.status !== 201) {
     throw new Error(`Keystone at ${authUrl} refused ${c.username} (project ${c.project}): HTTP ${res.status}${await errorText(res)}`)

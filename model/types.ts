@@ -2,6 +2,7 @@
 // from the store's version; `key` is the small unique integer the datapath uses (tunnel key, port key, router
 // key), taken from store.allocateKey and never shown through the API.
 import type { Pool } from './ipam.js'
+import type { TunnelType } from './tunnel-types.js'
 
 export interface Standard {
   id: string
@@ -150,7 +151,7 @@ export interface Chassis {
   id: string
   hostname: string
   tunnel_ip: string
-  tunnel_types: string[]
+  tunnel_types: TunnelType[]
   external_ids: Record<string, string>
   updated_at: string
 }

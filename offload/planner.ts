@@ -286,7 +286,8 @@ function placeOnTable(plan: StagePlan, stage: StageDecl, count: RuleCount, profi
     plan.why.push(`no free table that can do ${kind} matching (classes: ${profile.tables.classes.map(c => `${c.name} [${c.kinds.join('/')}]`).join(', ')})`)
     return
   }
-  const chosen = free.find(c => room(c, use) >= plan.rules) ?? (free[0] as TableClass)
+  const chosen = free.find(c => room(c, use) >= plan.rules) ?? free[0]
+  if (chosen === undefined) return // not reached: free is not empty (checked above)
   const u = use.get(chosen.name) ?? { tables: 0, pool: 0 }
   use.set(chosen.name, u)
   plan.table = chosen.name

@@ -3,6 +3,7 @@
 // through each profile's "$schema") is generated from it: test/offload/profile.test.ts fails when the file is
 // out of date and rewrites it only with UPDATE_SCHEMA=1.
 import Type, { type Static } from 'typebox'
+import { TUNNEL_TYPES } from '../model/tunnel-types.js'
 
 const strict = { additionalProperties: false } as const
 
@@ -43,7 +44,7 @@ export const ACTIONS = [
 export const CT_TO_SOFTWARE = ['new', 'tcp_syn', 'tcp_fin', 'tcp_rst', 'invalid', 'related', 'other_protocols', 'udp_one_way'] as const
 
 const TableKindSchema = Type.Enum(['exact', 'ternary', 'lpm'])
-const TunnelTypeSchema = Type.Enum(['vxlan', 'geneve', 'gre'])
+const TunnelTypeSchema = Type.Enum([...TUNNEL_TYPES])
 const uniqueList = <T extends Parameters<typeof Type.Array>[0]>(item: T, description?: string) =>
   Type.Array(item, { uniqueItems: true, ...(description !== undefined ? { description } : {}) })
 

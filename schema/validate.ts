@@ -53,7 +53,7 @@ export function pointer(base: string, token: string | number): string {
 
 /** A value quoted for a message: JSON, cut to QUOTE_MAX characters. */
 export function quote(value: unknown): string {
-  const text = value === undefined ? 'nothing' : JSON.stringify(value) ?? String(value)
+  const text = value === undefined ? 'nothing' : JSON.stringify(value) ?? typeof value
   return text.length <= QUOTE_MAX ? text : `${text.slice(0, QUOTE_MAX - 3)}...`
 }
 

@@ -36,9 +36,8 @@ export function countedStore(driver: string, store: Store): Store {
     close: () => store.close(),
   }
   // optional methods stay absent when the driver has none (callers test for them)
-  const { ids, tables } = store
-  if (ids !== undefined) counted.ids = (table, opts) => count('ids', () => ids.call(store, table, opts))
-  if (tables !== undefined) counted.tables = () => count('tables', () => tables.call(store))
+  if (store.ids !== undefined) counted.ids = (table, opts) => count('ids', () => store.ids!(table, opts))
+  if (store.tables !== undefined) counted.tables = () => count('tables', () => store.tables!())
   driverNames.set(counted, driver)
   return counted
 }

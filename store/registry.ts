@@ -37,11 +37,14 @@ const pubSubDrivers = new Map<string, Driver<PubSub>>()
 
 // generic over the schema so that each driver's open() keeps its own config type at its definition
 export function registerStoreDriver<S extends Driver<Store>['schema']>(driver: Driver<Store, S>): void {
-  storeDrivers.set(driver.name, driver as unknown as Driver<Store>) // the registry validates before open()
+  // a second driver under one name would silently replace the first
+  if (storeDrivers.has(driver.name)) throw new Error(`store driver '${driver.name}' is already registered`)
+  storeDrivers.set(driver.name, driver) // the registry validates before open()
 }
 
 export function registerPubSubDriver<S extends Driver<PubSub>['schema']>(driver: Driver<PubSub, S>): void {
-  pubSubDrivers.set(driver.name, driver as unknown as Driver<PubSub>) // the registry validates before open()
+  if (pubSubDrivers.has(driver.name)) throw new Error(`pub/sub driver '${driver.name}' is already registered`)
+  pubSubDrivers.set(driver.name, driver) // the registry validates before open()
 }
 
 registerStoreDriver(embeddedDriver)

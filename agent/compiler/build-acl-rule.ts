@@ -16,7 +16,7 @@ export interface AclRuleInput {
   /** The rule's own group (known, with a key). */
   group: SecurityGroup
   /** The remote group when the rule names one (known, with a key). */
-  remote?: SecurityGroup
+  remote?: SecurityGroup | undefined
 }
 
 const MAX_L4_PORT = 65535

@@ -17,9 +17,9 @@ export interface PortInput {
   port: Port
   network: Network
   /** ofport when the port is plugged on this node. */
-  ofport?: number
+  ofport?: number | undefined
   /** Tunnel endpoint of the chassis the port is bound to, when that is another chassis. */
-  remote?: string
+  remote?: string | undefined
   /** Bound to another chassis on a provider network: reached through the network's uplink, not a tunnel. */
   uplink?: boolean
   /** For DHCP (local ports only). */

@@ -30,6 +30,13 @@ export interface CompileResult {
   problems: CompileProblem[]
 }
 
+/** A snapshot's id -> ofport table, given as a Map or as plain JSON. */
+function numberEntries(m: ReadonlyMap<string, number> | Record<string, number> | undefined): Iterable<[string, number]> {
+  if (m === undefined) return []
+  // instanceof Map does not narrow a ReadonlyMap; 'entries' being a function tells the two apart
+  return typeof m.entries === 'function' ? (m as ReadonlyMap<string, number>).entries() : Object.entries(m as Record<string, number>)
+}
+
 export function stateOf(snapshot: ModelSnapshot): ModelState {
   const state = new ModelState()
   for (const n of snapshot.networks ?? []) state.set(TABLES.networks, n.id, n)
@@ -40,10 +47,8 @@ export function stateOf(snapshot: ModelSnapshot): ModelState {
   for (const g of snapshot.securityGroups ?? []) state.set(TABLES.securityGroups, g.id, g)
   for (const r of snapshot.securityGroupRules ?? []) state.set(TABLES.securityGroupRules, r.id, r)
   for (const f of snapshot.floatingips ?? []) state.set(TABLES.floatingips, f.id, f)
-  const b = snapshot.bindings
-  for (const [id, ofport] of b instanceof Map ? b : Object.entries(b ?? {})) state.bindings.set(id, ofport)
-  const u = snapshot.uplinks
-  for (const [physnet, ofport] of u instanceof Map ? u : Object.entries(u ?? {})) state.uplinks.set(physnet, ofport)
+  for (const [id, ofport] of numberEntries(snapshot.bindings)) state.bindings.set(id, ofport)
+  for (const [physnet, ofport] of numberEntries(snapshot.uplinks)) state.uplinks.set(physnet, ofport)
   return state
 }
 

@@ -73,7 +73,7 @@ export function applyExtraDhcpOpts(entry: DhcpEntry, ctx: { opts: DhcpOpt[]; obj
     const name = opt.opt_name.replace(/^option:/, '')
     const report = (why: string): void => { ctx.problems.push({ code: 'dhcp_option', object: ctx.object, detail: `extra_dhcp_opts '${opt.opt_name}': ${why}` }) }
     const code = /^\d+$/.test(name) ? Number(name) : undefined
-    const named = code === undefined ? NAMED[name] : (BY_CODE[code] !== undefined ? NAMED[BY_CODE[code] as string] : undefined)
+    const named = code === undefined ? NAMED[name] : (BY_CODE[code] !== undefined ? NAMED[BY_CODE[code]] : undefined)
     if (named) {
       const why = named(entry, opt.opt_value)
       if (why) report(why)

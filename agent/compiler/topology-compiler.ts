@@ -32,6 +32,8 @@ export class TopologyCompiler implements TopologyCompilerApi {
   private readonly state = new ModelState()
   private readonly versions = new VersionFilter()
   private followedNow: Followed = { networks: new Set(), routers: new Set() }
+  /** units compiled since the compiler was made: the work a change cost, for tests and metrics */
+  unitsCompiled = 0
   /** network -> how many plugged ports (bound here, row known) are on it: the closure's seeds */
   private readonly seeds = new Map<string, number>()
   /** unit -> canonical keys of the entries it emits */
@@ -251,8 +253,12 @@ export class TopologyCompiler implements TopologyCompilerApi {
    */
   private chassisDependents(before: Chassis | undefined, after: Chassis | undefined, dirty: Set<string>): void {
     const s = this.state
-    for (const c of [before, after]) {
-      if (c) for (const host of [c.id, c.hostname]) if (host) for (const p of s.portsBoundTo(host)) dirty.add(unitOf(TABLES.ports, p))
+    // a port bound to a chassis reads its names and tunnel endpoint (compile-unit.ts); the heartbeat and the
+    // run generation in external_ids are read by nothing here, so a beat recompiles nothing
+    if (portInputs(before) !== portInputs(after)) {
+      for (const c of [before, after]) {
+        if (c) for (const host of [c.id, c.hostname]) if (host) for (const p of s.portsBoundTo(host)) dirty.add(unitOf(TABLES.ports, p))
+      }
     }
     // the gateway chassis choice reads presence and mappings; the redirect of SNAT traffic its tunnel endpoint
     if (gatewayChoiceInputs(before) === gatewayChoiceInputs(after) && before?.tunnel_ip === after?.tunnel_ip) return
@@ -296,6 +302,7 @@ export class TopologyCompiler implements TopologyCompilerApi {
       /** group -> whether it had uses before this pass (only groups whose count moved) */
       const moved = new Map<string, boolean>()
       for (const unit of units) this.compileOne(ctx, unit, touched, moved)
+      this.unitsCompiled += units.size
       for (const [group, had] of moved) {
         if (pass === 0 && had !== this.used.has(group)) for (const r of this.state.rulesOfGroup(group)) passes[1].add(unitOf(TABLES.securityGroupRules, r))
         if (pass === 1 && had !== this.remote.has(group)) for (const p of this.state.portsInGroup(group)) passes[2].add(unitOf(ACL_MEMBERS_UNIT, p))
@@ -380,6 +387,11 @@ function physnetOrAbsent(n: Network | undefined): string | undefined {
 }
 
 /** What of a chassis row the gateway chassis choice reads: its presence and its physical networks. */
+/** What the units of ports bound to a chassis read of its row. */
+function portInputs(c: Chassis | undefined): string | undefined {
+  return c && JSON.stringify([c.id, c.hostname, c.tunnel_ip])
+}
+
 function gatewayChoiceInputs(c: Chassis | undefined): string | undefined {
   return c && [...physnetsOf(c)].sort().join(',')
 }

@@ -4,14 +4,16 @@
 // restart adopts them as they are.
 import { TABLES } from '../../model/tables.js'
 import type { Chassis } from '../../model/types.js'
+import { DEFAULT_TUNNEL_TYPE, type TunnelType } from '../../model/tunnel-types.js'
 import { StoreError, type Store } from '../../store/types.js'
+import { CREATED_AT_ID, HEARTBEAT_ID, STARTED_AT_ID } from './heartbeat.js'
 
 export interface ChassisInfo {
   chassisId: string
   hostname: string
-  tunnelIp?: string
+  tunnelIp?: string | undefined
   /** the encapsulation this node's tunnel port speaks (announced in tunnel_types) */
-  tunnelType?: 'vxlan' | 'geneve'
+  tunnelType?: TunnelType
   profile: string
   /** physnet -> bridge of --bridge-mappings: the physical networks this node reaches (gateway candidates) */
   bridgeMappings?: ReadonlyMap<string, string>
@@ -31,6 +33,12 @@ export const formatBridgeMappings = (m: ReadonlyMap<string, string>): string => 
 
 export const nextGeneration = (g: number): number => g >= 2 && g < 0xffff ? g + 1 : 2
 
+/** A (re)start is a first heartbeat and a new started_at; created_at stays what the first run wrote. */
+function startStamps (ids: Record<string, string>, at: Date): Record<string, string> {
+  const t = at.toISOString()
+  return { [CREATED_AT_ID]: ids[CREATED_AT_ID] ?? t, [STARTED_AT_ID]: t, [HEARTBEAT_ID]: t }
+}
+
 /** Create or update the chassis row; returns the generation this run owns. */
 export async function registerChassis (store: Store, info: ChassisInfo): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
@@ -42,8 +50,8 @@ export async function registerChassis (store: Store, info: ChassisInfo): Promise
     delete mappings[BRIDGE_MAPPINGS_ID] // a node restarted without a mapping no longer offers it
     if (info.bridgeMappings !== undefined && info.bridgeMappings.size > 0) mappings[BRIDGE_MAPPINGS_ID] = formatBridgeMappings(info.bridgeMappings)
     const value: Chassis = {
-      id: info.chassisId, hostname: info.hostname, tunnel_ip: info.tunnelIp ?? '', tunnel_types: info.tunnelIp !== undefined ? [info.tunnelType ?? 'vxlan'] : [],
-      external_ids: { ...mappings, [GENERATION_ID]: String(generation), 'dragonflow:profile': info.profile },
+      id: info.chassisId, hostname: info.hostname, tunnel_ip: info.tunnelIp ?? '', tunnel_types: info.tunnelIp !== undefined ? [info.tunnelType ?? DEFAULT_TUNNEL_TYPE] : [],
+      external_ids: { ...mappings, [GENERATION_ID]: String(generation), 'dragonflow:profile': info.profile, ...startStamps(ids, new Date()) },
       updated_at: new Date().toISOString(),
     }
     try {

@@ -88,7 +88,7 @@ export async function controlRequest (path: string, cmd: string, args: Record<st
       try {
         const r = JSON.parse(buf.slice(0, nl)) as { ok: boolean, result?: unknown, error?: string }
         if (r.ok) resolve(r.result); else reject(new Error(r.error ?? 'error'))
-      } catch (err) { reject(err as Error) }
+      } catch (err) { reject(err instanceof Error ? err : new Error(String(err))) }
     })
     s.on('error', err => { clearTimeout(timer); reject(new Error(`${path}: ${err.message}`)) })
   })

@@ -23,8 +23,9 @@ import { DesiredFlows, FlowSync, installedOf, type ApplyStats, type DesiredStats
 import { OFPP_CONTROLLER, OfController, type OfConnection, type OfpErrorReply } from '../openflow/index.js'
 import { INSTALLED_ID, MissingBridgeError, OvsdbClient, Vswitch, ensurePatchPorts, eq, removeStalePatchPorts, select, type LocalPort } from '../ovsdb/index.js'
 import type { DatapathApi, Entry } from '../../datapath/host/index.js'
-import type { NatEntry, RouterGatewayEntry, UplinkEntry } from '../../datapath/host/entries.js'
+import type { RouterGatewayEntry, UplinkEntry } from '../../datapath/host/entries.js'
 import { TABLES } from '../../model/tables.js'
+import { DEFAULT_TUNNEL_TYPE, type TunnelType } from '../../model/tunnel-types.js'
 import { STAGES, STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
 import type { L3Mode } from '../../offload/openflow/emitter.js'
 import { PROACTIVE_GENERATION, parseCookie } from '../../offload/openflow/layout.js'
@@ -35,6 +36,7 @@ import type { Change, PubSub, Store, Unsubscribe } from '../../store/types.js'
 import type { CompileProblem } from '../compiler/problems.js'
 import { advertiseBridgeMappings, registerChassis } from './chassis.js'
 import { NatStatus } from './nat-status.js'
+import { Heartbeat } from './heartbeat.js'
 import { PacketInHost } from './packet-in-host.js'
 import { NeighbourResolver, gratuitousFrame, type NeighbourStats } from './neighbours.js'
 import { ReactiveL3, decideL3, type ReactiveStats } from './reactive-l3.js'
@@ -63,8 +65,8 @@ export interface LocalControllerOptions {
   datapath: DatapathApi
   chassisId: string
   tunnelIp?: string
-  /** encapsulation of the tunnel port (default vxlan); both carry the network key as VNI in tun_id */
-  tunnelType?: 'vxlan' | 'geneve'
+  /** encapsulation of the tunnel port (default vxlan); each carries the network key in tun_id (VNI or GRE key) */
+  tunnelType?: TunnelType
   /** `unix:/path` or `tcp:host:port` of ovsdb-server */
   ovsdbTarget: string
   /** the unix socket our OpenFlow controller listens on (br-int connects to it) */
@@ -82,6 +84,8 @@ export interface LocalControllerOptions {
   controlSocket?: string
   /** --bridge-mappings: physnet -> the operator's bridge; a patch port pair joins each to br-int */
   bridgeMappings?: ReadonlyMap<string, string>
+  /** how often this node stamps its chassis row as alive, ms (heartbeat.ts; default 10 s) */
+  heartbeatMs?: number
   /** the store driver's registry name, for `dragonflow status` (default: read off the store's class name) */
   storeDriver?: string
 }
@@ -227,6 +231,7 @@ export class LocalController extends EventEmitter {
   /** port id -> its network id (for the status of ports on a network set down) */
   private readonly portNetwork = new Map<string, string>()
   private readonly natStatus: NatStatus
+  private heartbeat: Heartbeat | undefined
   private timer: NodeJS.Timeout | undefined
   private installing: Promise<void> | undefined
   private dirty = false
@@ -282,8 +287,13 @@ export class LocalController extends EventEmitter {
 
   async start (): Promise<void> {
     const o = this.opts
-    this.generation = await registerChassis(o.store, { chassisId: o.chassisId, hostname: hostname(), tunnelIp: o.tunnelIp, tunnelType: o.tunnelType ?? 'vxlan', profile: o.profile.id, ...(o.bridgeMappings !== undefined ? { bridgeMappings: o.bridgeMappings } : {}) })
+    this.generation = await registerChassis(o.store, { chassisId: o.chassisId, hostname: hostname(), tunnelIp: o.tunnelIp, tunnelType: o.tunnelType ?? DEFAULT_TUNNEL_TYPE, profile: o.profile.id, ...(o.bridgeMappings !== undefined ? { bridgeMappings: o.bridgeMappings } : {}) })
     this.log.info(`chassis ${o.chassisId}, run generation ${this.generation} (it marks the reactive flows this run caches)`)
+    // registerChassis wrote the first beat; a store outage only delays the next ones (flows stay)
+    this.heartbeat = new Heartbeat({ store: o.store, chassisId: o.chassisId, intervalMs: o.heartbeatMs,
+      onError: err => { this.logError(`heartbeat not written: ${err instanceof Error ? err.message : String(err)}`, 'warn') },
+      onMissing: () => { this.logError(`chassis ${o.chassisId}: row deleted from the store while running; restart the agent to register again`, 'warn') } })
+    this.heartbeat.start()
     await this.of.listen({ path: o.ofSocket })
     if (o.controlSocket !== undefined) {
       this.control = new ControlServer(o.controlSocket, async (cmd, args) => await this.onControl(cmd, args), message => { this.logError(message, 'warn') })
@@ -319,7 +329,7 @@ export class LocalController extends EventEmitter {
     this.vswitch = vs
     await vs.ensureBridge()
     if (o.tunnelIp !== undefined) {
-      await vs.ensureTunnelPort(TUNNEL_PORT, { type: o.tunnelType ?? 'vxlan', localIp: o.tunnelIp })
+      await vs.ensureTunnelPort(TUNNEL_PORT, { type: o.tunnelType ?? DEFAULT_TUNNEL_TYPE, localIp: o.tunnelIp })
       this.tunnelOfport = await this.ofportOf(TUNNEL_PORT)
       this.flows.reconfigure({ tunnelOfport: this.tunnelOfport })
     }
@@ -403,8 +413,8 @@ export class LocalController extends EventEmitter {
         working.set(physnet, bridge)
         this.uplinkOfports.set(physnet, ofport)
         this.log.info(`physical network ${physnet} on bridge ${bridge} (${names.int}, ofport ${ofport})`)
-        const bind = (this.opts.compiler as TopologyCompilerApi & UplinkBinder).bindUplink
-        if (bind !== undefined) this.applyDelta(bind.call(this.opts.compiler, physnet, ofport))
+        const compiler = this.opts.compiler as TopologyCompilerApi & UplinkBinder
+        if (compiler.bindUplink !== undefined) this.applyDelta(compiler.bindUplink(physnet, ofport))
       } catch (err) {
         if (!(err instanceof MissingBridgeError)) throw err
         this.logError(`--bridge-mappings ${physnet}:${bridge} skipped: ${err.message}`)
@@ -528,7 +538,8 @@ export class LocalController extends EventEmitter {
     if (!planDue(this.planCounts, counts)) return
     this.planCounts = counts
     this.plans++
-    const plan = planOffload(ctx.entries().map(([, e]) => e), this.opts.profile)
+    // planned for the encapsulation this node's tunnel port speaks: a profile may encap one and not another
+    const plan = planOffload(ctx.entries().map(([, e]) => e), this.opts.profile, { tunnel: this.opts.tunnelType ?? DEFAULT_TUNNEL_TYPE })
     this.lastPlan = plan
     const { mode, cap, why } = decideL3(plan, this.opts.l3)
     this.reactive.cap = cap
@@ -649,12 +660,12 @@ export class LocalController extends EventEmitter {
     const wasLocal = new Set(d.removed.filter((e): e is RouterGatewayEntry => e.stage === 'router_gateway' && e.local).map(e => `${e.router}|${e.port}`))
     for (const e of d.added) {
       if (e.stage === 'router_gateway') {
-        const g = e as RouterGatewayEntry
+        const g = e
         if (!g.local || wasLocal.has(`${g.router}|${g.port}`)) continue
         const rp = ctx.routerPort(g.router, g.port)
         if (rp !== undefined) this.announce(rp.network, rp.mac, rp.ips.map(c => c.split('/')[0] as string))
       } else if (e.stage === 'nat') {
-        const n = e as NatEntry
+        const n = e
         this.announce(n.network, n.mac, [n.external_ip])
       }
     }
@@ -752,7 +763,7 @@ export class LocalController extends EventEmitter {
     const driverOf = (x: object, suffix: RegExp): string => x.constructor.name.replace(suffix, '').toLowerCase()
     const s: NodeStatus = {
       chassis: {
-        id: o.chassisId, tunnelType: o.tunnelType ?? 'vxlan', profile: o.profile.id, bridge: o.bridge ?? 'br-int',
+        id: o.chassisId, tunnelType: o.tunnelType ?? DEFAULT_TUNNEL_TYPE, profile: o.profile.id, bridge: o.bridge ?? 'br-int',
         ...(o.tunnelIp !== undefined ? { tunnelIp: o.tunnelIp } : {}),
         ...(this.tunnelOfport !== undefined ? { tunnelOfport: this.tunnelOfport } : {}),
         bridgeMappings: Object.fromEntries(o.bridgeMappings ?? []), uplinks: Object.fromEntries(this.uplinkOfports),
@@ -836,6 +847,7 @@ export class LocalController extends EventEmitter {
 
   async stop (): Promise<void> {
     this.stopped = true
+    await this.heartbeat?.stop()
     this.unregisterMetrics?.()
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.reactive.stop()

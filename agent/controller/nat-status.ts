@@ -69,7 +69,7 @@ export class NatStatus {
       if (value === undefined) { this.fips.delete(id); this.decided.delete(`${table}/${id}`); return }
       this.fips.set(id, {
         portId: typeof value.port_id === 'string' ? value.port_id : null,
-        external: String(value.floating_ip_address ?? ''),
+        external: typeof value.floating_ip_address === 'string' ? value.floating_ip_address : '',
         internal: typeof value.fixed_ip_address === 'string' ? value.fixed_ip_address : null,
       })
       // the API writes DOWN on every (re)association: decide again rather than trust an old decision

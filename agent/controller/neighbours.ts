@@ -216,11 +216,11 @@ export function requestFrame (hop: NextHop): Uint8Array {
   if (target instanceof Ipv4Address) {
     return buildFrame([ethernet({ dst: BROADCAST_MAC, src, type: ETH_TYPE.ARP }), arp({ op: ARP_REQUEST, sha: src, spa: Ipv4Address.parse(hop.source), tpa: target })])
   }
-  const group = solicitedNode(target as Ipv6Address)
+  const group = solicitedNode(target)
   return buildFrame([
     ethernet({ dst: group.mac, src, type: ETH_TYPE.IPV6 }),
     ip6({ src: Ipv6Address.parse(hop.source), dst: group.ip, hopLimit: 255 }),
-    ndNs({ target: target as Ipv6Address, sll: src }),
+    ndNs({ target: target, sll: src }),
   ])
 }
 
@@ -241,8 +241,8 @@ export function gratuitousFrame (mac: string, ip: string): Uint8Array {
   }
   return buildFrame([
     ethernet({ dst: ALL_NODES_MAC, src, type: ETH_TYPE.IPV6 }),
-    ip6({ src: addr as Ipv6Address, dst: ALL_NODES, hopLimit: 255 }),
-    ndNa({ target: addr as Ipv6Address, override: true, tll: src }),
+    ip6({ src: addr, dst: ALL_NODES, hopLimit: 255 }),
+    ndNa({ target: addr, override: true, tll: src }),
   ])
 }
 

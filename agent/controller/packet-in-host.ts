@@ -49,7 +49,8 @@ export interface PacketInHostOptions {
 /** Pipeline metadata the switch reported with a packet-in, as set-field actions that restore it. */
 const RESTORED = /^(NXM_NX_REG\d+|OXM_OF_METADATA|OXM_OF_TUNNEL_ID|NXM_NX_TUN_IPV4_(SRC|DST))$/
 function restoreMetadata (m: PacketIn): Action[] {
-  return m.match.filter(f => RESTORED.test(f.name)).map(f => ({ type: 'OFPAT_SET_FIELD' as const, field: { ...f, mask: undefined, hasMask: false } }))
+  // A set-field carries no mask: drop the key rather than leave it present and undefined.
+  return m.match.filter(f => RESTORED.test(f.name)).map(({ mask: _mask, ...f }) => ({ type: 'OFPAT_SET_FIELD' as const, field: { ...f, hasMask: false } }))
 }
 
 export class PacketInHost {
@@ -128,7 +129,7 @@ export class PacketInHost {
     this.handle(conn, {
       type: 'OFPT_PACKET_IN', xid: 0, bufferId: 0xffffffff, totalLen: frame.length, reason: 1, tableId: 0, cookie: 0n,
       match: [oxm('OXM_OF_IN_PORT', inPort)], data: Buffer.from(frame),
-    } as PacketIn)
+    })
   }
 
   handle (conn: OfConnection, m: PacketIn): void {

@@ -104,7 +104,7 @@ export class PrivateOvs {
 
   /** The pid a daemon's pidfile names, when that process is alive. */
   pidOf (daemon: 'ovsdb-server' | 'ovs-vswitchd'): number | undefined {
-    let pid = NaN
+    let pid: number
     try { pid = Number(readFileSync(join(this.dir, `${daemon}.pid`), 'utf8').trim()) } catch { return undefined }
     return Number.isInteger(pid) && pid > 1 && isAlive(pid) ? pid : undefined
   }

@@ -12,7 +12,7 @@
 // forwards the packet (the PACKET_OUT already left), it only is not cached. The live count is read back from the
 // switch (flow stats under the same cookie mask) while any flow lives, since OVS removes idle flows on its own.
 import { OF_TABLE_BASE, STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
-import type { Entry, PacketInResult } from '../../datapath/host/index.js'
+import type { PacketInResult } from '../../datapath/host/index.js'
 import { emitReactiveRoute, type L3Mode } from '../../offload/openflow/emitter.js'
 import type { Plan } from '../../offload/planner.js'
 import type { Context } from '../../offload/openflow/stages/context.js'

@@ -146,7 +146,7 @@ export class OfConnection extends EventEmitter {
       } catch (err) {
         clearTimeout(timer)
         this.pending.delete(xid)
-        reject(err as Error)
+        reject(err instanceof Error ? err : new Error(String(err)))
       }
     })
   }

@@ -89,9 +89,9 @@ function addressBytes (s: string, parse: (text: string) => { bytes: Uint8Array }
   }
 }
 
-const parseMac = (s: string): Buffer => addressBytes(s, MacAddress.parse)
-const parseIpv4 = (s: string): Buffer => addressBytes(s, Ipv4Address.parse)
-const parseIpv6 = (s: string): Buffer => addressBytes(s, Ipv6Address.parse)
+const parseMac = (s: string): Buffer => addressBytes(s, t => MacAddress.parse(t))
+const parseIpv4 = (s: string): Buffer => addressBytes(s, t => Ipv4Address.parse(t))
+const parseIpv6 = (s: string): Buffer => addressBytes(s, t => Ipv6Address.parse(t))
 
 /** Encode a typed value into a field's bytes. */
 export function valueBytes (d: OxmFieldDecl, v: OxmValue): Buffer {

@@ -28,10 +28,22 @@ const expKey = (id: number, expType: number): string => `${id}:${expType}`
 
 export function registerMessage<T extends OfMessageType> (codec: MessageCodec<MessageOf<T>>): void {
   const c = codec as unknown as MessageCodec<OfMessage> // the map holds every member of the union
+  // A second codec for a name or code would silently replace the first: refuse it, before changing anything.
+  if (byName.has(c.name)) throw new Error(`OpenFlow message ${c.name} is already registered`)
+  const exp = c.experimenter
+  const key = exp !== undefined ? expKey(exp.id, exp.expType) : undefined
+  const taken = key !== undefined ? byExperimenter.get(key) : byCodeKeyed(c) ? byCode.get(c.ofpType) : undefined
+  if (taken !== undefined) {
+    const what = exp !== undefined ? `experimenter ${exp.id} exp_type ${exp.expType}` : `ofp_type ${c.ofpType}`
+    throw new Error(`OpenFlow message ${c.name}: ${what} is already registered for ${taken.name}`)
+  }
   byName.set(c.name, c)
-  if (c.experimenter !== undefined) byExperimenter.set(expKey(c.experimenter.id, c.experimenter.expType), c)
-  else if (c.name !== 'raw' && c.name !== 'OFPT_EXPERIMENTER') byCode.set(c.ofpType, c)
+  if (key !== undefined) byExperimenter.set(key, c)
+  else if (byCodeKeyed(c)) byCode.set(c.ofpType, c)
 }
+
+/** raw (any code) and the generic OFPT_EXPERIMENTER are found by name or as fallbacks, not by their code. */
+const byCodeKeyed = (c: MessageCodec<OfMessage>): boolean => c.name !== 'raw' && c.name !== 'OFPT_EXPERIMENTER'
 
 /** Registered ofp_type codes (used by tests to check each is registered once). */
 export function registeredTypes (): number[] { return [...byCode.keys()] }

@@ -212,7 +212,7 @@ export class OvsdbClient extends EventEmitter {
     try {
       const parsed: unknown = JSON.parse(text)
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object')
-      msg = parsed as JsonRpcMessage
+      msg = parsed
     } catch (err) {
       this.bad(new OvsdbError('OVSDB_BAD_JSON', `${(err as Error).message}: ${text.slice(0, 80)}`))
       return
@@ -311,12 +311,12 @@ export class OvsdbClient extends EventEmitter {
 
   /** monitor (4.1.5): the handler gets the contents now and after every reconnect (initial = true), then updates. */
   async monitor (db: string, requests: Record<string, MonitorRequest>, handler: MonitorHandler): Promise<string> {
-    return await this.addMonitor({ method: 'monitor', db, requests, handler: handler as Monitor['handler'] })
+    return await this.addMonitor({ method: 'monitor', db, requests, handler })
   }
 
   /** monitor_cond (OVSDB extension): like monitor with `where` conditions per table and table-updates2 */
   async monitorCond (db: string, requests: Record<string, MonitorCondRequest>, handler: MonitorCondHandler): Promise<string> {
-    return await this.addMonitor({ method: 'monitor_cond', db, requests, handler: handler as Monitor['handler'] })
+    return await this.addMonitor({ method: 'monitor_cond', db, requests, handler })
   }
 
   private async addMonitor (m: Monitor): Promise<string> {

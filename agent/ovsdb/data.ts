@@ -23,7 +23,8 @@ export function set (items: readonly Atom[]): Atom | OvsdbSet {
 export const emptySet = (): OvsdbSet => ['set', []]
 
 export function map (entries: Record<string, Atom> | ReadonlyArray<[Atom, Atom]>): OvsdbMap {
-  return ['map', Array.isArray(entries) ? [...entries] : Object.entries(entries)]
+  // Array.isArray narrows a ReadonlyArray to any[]: name the element type again
+  return ['map', Array.isArray(entries) ? [...(entries as ReadonlyArray<[Atom, Atom]>)] : Object.entries(entries)]
 }
 
 function isTagged (v: Value, tag: string): boolean {

@@ -72,7 +72,7 @@ async function removePort (client: OvsdbClient, name: string): Promise<void> {
   const u = port?.rows?.[0]?._uuid
   if (u === undefined) return
   await client.transact(DB, [
-    mutate('Bridge', [['ports', 'includes', u as Atom]], [['ports', 'delete', set([u as Atom])]]),
+    mutate('Bridge', [['ports', 'includes', u]], [['ports', 'delete', set([u as Atom])]]),
     comment(`dragonflow: remove ${name} (its physical network is no longer mapped)`),
   ])
 }

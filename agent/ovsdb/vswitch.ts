@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events'
 import type { OvsdbClient, TableUpdates2 } from './client.js'
 import { applyRowDiff, atomString, emptySet, map, mapRecord, namedUuid, optional, set, setItems, uuid, type Atom, type ColumnKind, type Row } from './data.js'
 import { comment, eq, insert, mutate, select, update, wait, type Operation } from './operations.js'
+import type { TunnelType } from '../../model/tunnel-types.js'
 
 export const OPEN_VSWITCH_DB = 'Open_vSwitch'
 
@@ -35,10 +36,11 @@ export interface LocalPort {
 }
 
 export interface TunnelPortOptions {
-  type: 'vxlan' | 'geneve'
+  /** also the OVS Interface type */
+  type: TunnelType
   /** 'flow' (default): the remote address comes from the flow (set_field tun_dst) */
   remoteIp?: string
-  /** 'flow' (default): the VNI comes from the flow (set_field tun_id) */
+  /** 'flow' (default): the VNI or GRE key comes from the flow (set_field tun_id) */
   key?: string
   localIp?: string
 }
@@ -113,7 +115,7 @@ export class Vswitch extends EventEmitter {
   }
 
   /**
-   * A VXLAN or Geneve port on the bridge with options remote_ip=flow, key=flow (unless given). Idempotent; an
+   * A VXLAN, Geneve or GRE port on the bridge with options remote_ip=flow, key=flow (unless given). Idempotent; an
    * existing port of that name whose type or options differ (an agent restarted with another --tunnel or
    * --tunnel-ip) is corrected in place, so frames never leave with the old header or from an old address.
    */

@@ -1,41 +1,22 @@
 // `dragonflow agent`: the local controller of one node joining a shared store (etcd, with etcd-watch or MQTT
-// as an extra change feed), against an Open vSwitch that is already running. This file is also where the
-// agent's parts are composed (startAgent), for `dragonflow serve` too: the compiler, the WASM datapath, the
-// hardware profile and the controller.
+// as an extra change feed), against an Open vSwitch that is already running. The agent's parts are composed
+// by startAgent (agent/start-agent.ts), for `dragonflow serve` too.
+import { REPORT_INTERVAL_FLAG, reportIntervalMs } from '../liveness-flags.js'
 import { isIPv4 } from 'node:net'
 import { hostname } from 'node:os'
 import { type Command, type Flag, UsageError, parseBridgeMappings, parseFlags } from '../command.js'
 import { CONFIG_FLAG, applyConfig } from '../config.js'
-import { TopologyCompiler } from '../../agent/compiler/index.js'
-import { LocalController } from '../../agent/controller/local-controller.js'
-import { createDatapath } from '../../datapath/host/index.js'
 import type { L3Mode } from '../../offload/openflow/emitter.js'
-import { loadProfile } from '../../offload/profile.js'
+import { startAgent } from '../../agent/start-agent.js'
+import { DEFAULT_TUNNEL_TYPE, TUNNEL_TYPES, isTunnelType } from '../../model/tunnel-types.js'
 import { type AnyConfig, openPubSub, openStore } from '../../store/registry.js'
-import type { PubSub, Store } from '../../store/types.js'
+import type { PubSub } from '../../store/types.js'
 import { LOG_FLAGS, loggingFromFlags } from '../../log/flags.js'
-import { configureLogging, getLogger, type Logger } from '../../log/logger.js'
+import { configureLogging, getLogger } from '../../log/logger.js'
 import { METRICS_LISTEN_FLAG, parseMetricsListen, startMetricsServer } from '../../metrics/server.js'
 
-export interface AgentSetup {
-  store: Store
-  pubsub?: PubSub
-  chassisId: string
-  tunnelIp?: string
-  tunnelType?: 'vxlan' | 'geneve'
-  ovsdbTarget: string
-  ofSocket: string
-  profile: string
-  /** default: the process logger */
-  log?: Logger
-  /** routing on OVS: proactive LPM flows (default) or reactive exact-match flows with an idle timeout */
-  l3?: L3Mode
-  l3IdleTimeout?: number
-  /** the control socket (`dragonflow flows --check --control PATH`) */
-  controlSocket?: string
-  /** --bridge-mappings: physnet -> bridge */
-  bridgeMappings?: ReadonlyMap<string, string>
-}
+// serve.ts and the root tests take the composition from here, as before it moved to agent/.
+export { type AgentSetup, startAgent } from '../../agent/start-agent.js'
 
 /** --bridge-mappings, declared by `agent` and `serve`. */
 export const BRIDGE_MAPPINGS_FLAG: Flag = {
@@ -72,25 +53,6 @@ export function l3Flags (flags: { get: (name: string) => string | undefined }): 
   return out
 }
 
-/** Compose and start one node's agent. */
-export async function startAgent (s: AgentSetup): Promise<LocalController> {
-  const datapath = await createDatapath()
-  const compiler = new TopologyCompiler(s.tunnelIp !== undefined ? { chassisId: s.chassisId, chassisTunnelIp: s.tunnelIp } : { chassisId: s.chassisId })
-  const controller = new LocalController({
-    store: s.store, compiler, datapath, chassisId: s.chassisId, ovsdbTarget: s.ovsdbTarget, ofSocket: s.ofSocket,
-    profile: loadProfile(s.profile), log: s.log ?? getLogger('agent'),
-    ...(s.pubsub !== undefined ? { pubsub: s.pubsub } : {}),
-    ...(s.tunnelIp !== undefined ? { tunnelIp: s.tunnelIp } : {}),
-    ...(s.tunnelType !== undefined ? { tunnelType: s.tunnelType } : {}),
-    ...(s.l3 !== undefined ? { l3: s.l3 } : {}),
-    ...(s.l3IdleTimeout !== undefined ? { l3IdleTimeout: s.l3IdleTimeout } : {}),
-    ...(s.controlSocket !== undefined ? { controlSocket: s.controlSocket } : {}),
-    ...(s.bridgeMappings !== undefined ? { bridgeMappings: s.bridgeMappings } : {}),
-  })
-  await controller.start()
-  return controller
-}
-
 /** Resolve when SIGTERM or SIGINT arrives (the handlers are removed again). */
 export async function untilSignal (): Promise<string> {
   return await new Promise<string>(resolve => {
@@ -116,13 +78,14 @@ const FLAGS: readonly Flag[] = [
   { name: 'of-socket', type: 'string', value: 'PATH', description: 'OpenFlow socket br-int connects to, inside OVS\'s rundir (required)' },
   { name: 'chassis-id', type: 'string', value: 'ID', description: 'this node\'s chassis id (default the host name)' },
   { name: 'tunnel-ip', type: 'string', value: 'IP', description: 'IPv4 address of this node\'s tunnel endpoint' },
-  { name: 'tunnel', type: 'string', value: 'vxlan|geneve', description: 'tunnel type (needs --tunnel-ip)' },
+  { name: 'tunnel', type: 'string', value: TUNNEL_TYPES.join('|'), description: `tunnel type (default ${DEFAULT_TUNNEL_TYPE}; needs --tunnel-ip)` },
   { name: 'profile', type: 'string', value: 'NAME|PATH.json', description: 'hardware profile (default ovs-userspace)' },
   { name: 'control', type: 'string', value: 'PATH', description: 'a control socket (`dragonflow flows --check --control PATH`)' },
   BRIDGE_MAPPINGS_FLAG,
   { name: 'quiet', type: 'boolean', description: 'no log lines' },
   ...LOG_FLAGS,
   METRICS_LISTEN_FLAG,
+  REPORT_INTERVAL_FLAG,
   ...L3_FLAGS,
   CONFIG_FLAG,
 ]
@@ -131,10 +94,10 @@ const command: Command = {
   name: 'agent',
   summary: 'run the local controller of this node against a shared store and a running Open vSwitch',
   usage: 'dragonflow agent --etcd-endpoints URLS [--pubsub etcd-watch|mqtt --mqtt-url URL] --ovsdb unix:PATH|tcp:HOST:PORT\n' +
-    '                        --of-socket PATH [--chassis-id ID] [--tunnel-ip IP [--tunnel vxlan|geneve]] [--profile ovs-userspace] [--quiet]\n' +
+    '                        --of-socket PATH [--chassis-id ID] [--tunnel-ip IP [--tunnel ' + TUNNEL_TYPES.join('|') + ']] [--profile ovs-userspace] [--quiet]\n' +
     '                        [--log-format json|text] [--log-level debug|info|warn|error] [--metrics-listen HOST:PORT]\n' +
     '                        [--l3 proactive|reactive] [--l3-idle-timeout SECONDS (default 30)] [--control PATH (a control socket)]\n' +
-    '                        [--bridge-mappings PHYSNET:BRIDGE[,PHYSNET:BRIDGE...] (provider networks)]\n' +
+    '                        [--bridge-mappings PHYSNET:BRIDGE[,PHYSNET:BRIDGE...] (provider networks)] [--report-interval SECONDS (default 10)]\n' +
     '       (or --store embedded --data-dir DIR for a store this process owns)  [--config FILE (JSON; flags override it)]',
   flags: FLAGS,
   async run (args) {
@@ -169,9 +132,10 @@ const command: Command = {
     // checked before anything is opened, so a bad flag leaves nothing behind
     const tunnelIp = flags.get('tunnel-ip')
     const tunnel = flags.get('tunnel')
-    if (tunnel !== undefined && tunnel !== 'vxlan' && tunnel !== 'geneve') throw new UsageError(`--tunnel must be vxlan or geneve, not '${tunnel}'`)
+    if (tunnel !== undefined && !isTunnelType(tunnel)) throw new UsageError(`--tunnel must be one of ${TUNNEL_TYPES.join(', ')}, not '${tunnel}'`)
     if (tunnel !== undefined && tunnelIp === undefined) throw new UsageError('--tunnel needs --tunnel-ip (the address of this node\'s tunnel endpoint)')
     if (tunnelIp !== undefined && !isIPv4(tunnelIp)) throw new UsageError(`--tunnel-ip must be an IPv4 address, not '${tunnelIp}'`)
+    const heartbeatMs = reportIntervalMs(flags)
     configureLogging(loggingFromFlags(flags, m => new UsageError(m)))
     const metricsListen = flags.get('metrics-listen')
     const metricsAt = metricsListen === undefined ? undefined : parseMetricsListen(metricsListen, m => new UsageError(m))
@@ -196,6 +160,7 @@ const command: Command = {
       ...(tunnel !== undefined ? { tunnelType: tunnel } : {}), ...l3,
       ...(flags.get('control') !== undefined ? { controlSocket: flags.get('control') as string } : {}),
       ...(bridgeMappings !== undefined ? { bridgeMappings } : {}),
+      ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
     })
     const metrics = metricsAt === undefined ? undefined : await startMetricsServer(metricsAt)
     if (metrics !== undefined) log.info(`metrics on ${metrics.url}`)

@@ -1,5 +1,6 @@
 // `dragonflow api`: the Neutron-compatible API (and the Keystone subset) over a store chosen by flags or a
 // JSON config file. This is the composition root of the northbound side: the only place that opens a store.
+import { AGENT_DOWN_TIME_FLAG, agentDownMs } from '../liveness-flags.js'
 import { type Command, type Flag, UsageError, parseFlags } from '../command.js'
 import { CONFIG_FLAG, applyConfig } from '../config.js'
 import type { AuthMode } from '../../northbound/auth.js'
@@ -14,15 +15,17 @@ interface ApiConfig {
   listen: string
   store: AnyConfig
   auth: AuthMode
-  adminToken?: string
-  adminPassword?: string
+  adminToken?: string | undefined
+  adminPassword?: string | undefined
   quiet: boolean
   /** --log-format, --log-level, --quiet */
   logging: LoggingOptions
   /** --policy-file: Neutron's policy.yaml overrides, validated before the API starts */
   policy: Policy
+  /** --agent-down-time in ms (default: agent/controller/heartbeat.ts) */
+  agentDownMs?: number | undefined
   /** an MQTT broker to announce every store change on (the agents' --pubsub mqtt feed) */
-  mqttUrl?: string
+  mqttUrl?: string | undefined
 }
 
 function parseListen(s: string): { host: string; port: number } {
@@ -47,6 +50,7 @@ const FLAGS: readonly Flag[] = [
   { name: 'quiet', type: 'boolean', description: 'no request log' },
   ...LOG_FLAGS,
   POLICY_FILE_FLAG,
+  AGENT_DOWN_TIME_FLAG,
 ]
 
 function loadConfig(args: string[]): ApiConfig {
@@ -74,7 +78,7 @@ function loadConfig(args: string[]): ApiConfig {
     store = file.store
   }
   const auth = (flags.get('auth') ?? 'none') as AuthMode
-  if (auth !== 'none' && auth !== 'keystone') throw new UsageError(`--auth must be none or keystone, not '${auth}'`)
+  if (auth !== 'none' && auth !== 'keystone') throw new UsageError(`--auth must be none or keystone, not '${String(auth)}'`)
   return {
     listen: flags.get('listen') ?? '127.0.0.1:9696',
     store,
@@ -85,6 +89,7 @@ function loadConfig(args: string[]): ApiConfig {
     quiet: flags.has('quiet'),
     logging: loggingFromFlags(flags, m => new UsageError(m)),
     policy: policyFromFlags(flags),
+    agentDownMs: agentDownMs(flags),
     mqttUrl: pubsubFlags(flags),
   }
 }
@@ -116,7 +121,7 @@ const command: Command = {
     const log = getLogger('api')
     let server
     try {
-      server = await startApiServer({ store, host, port, auth: cfg.auth, adminToken: cfg.adminToken, adminPassword: cfg.adminPassword, policy: cfg.policy, log })
+      server = await startApiServer({ store, host, port, auth: cfg.auth, adminToken: cfg.adminToken, adminPassword: cfg.adminPassword, policy: cfg.policy, agentDownMs: cfg.agentDownMs, log })
     } catch (err) {
       await store.close()
       throw err

@@ -53,7 +53,7 @@ function readTopology(file: string): Topology {
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'))
   } catch (err) {
-    throw new Error(`cannot read topology ${file}: ${(err as Error).message}`)
+    throw new Error(`cannot read topology ${file}: ${(err as Error).message}`, { cause: err })
   }
   if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { entries?: unknown }).entries)) {
     throw new Error(`${file}: a topology is an object with an "entries" array (datapath/host/entries.ts Topology)`)

@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process'
 import { type Command, type Flag, UsageError, parseFlags } from '../command.js'
 import { CREDENTIAL_FLAGS, type Credentials, apiGet, credentialsFrom } from '../credentials.js'
 import { readServeState } from './serve-state.js'
+import { bridgeEnd } from '../../agent/ovsdb/bridge-end.js'
 
 function run (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
   return new Promise((res, rej) => {
@@ -19,8 +20,6 @@ function run (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env)
   })
 }
 
-/** Interface names are at most 15 bytes (IFNAMSIZ - 1): "df" + the first 11 characters of the port id. */
-export const bridgeEnd = (portId: string): string => `df${portId.replace(/[^A-Za-z0-9]/g, '').slice(0, 11)}`
 
 async function portMac (api: string, portId: string, credentials: Credentials): Promise<string> {
   const body = await apiGet(api, `/v2.0/ports/${encodeURIComponent(portId)}`, credentials)

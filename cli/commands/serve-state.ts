@@ -3,26 +3,10 @@
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { UsageError } from '../command.js'
+import { SERVE_STATE, type ServeState } from '../../agent/node-state.js'
 
-/** What `serve` writes to <data-dir>/serve.json. */
-export interface ServeState {
-  pid: number
-  api: string
-  /** the API's authentication: with keystone, `plug` needs credentials (cli/credentials.ts) */
-  auth?: 'none' | 'keystone'
-  ovsdb: string
-  /** OVS_RUNDIR of the private OVS (absent when --ovsdb named an external one) */
-  ovsRundir?: string
-  /** namespace of ovs-vswitchd: bridge ends of workload veths go there; null = root namespace */
-  netns: string | null
-  ofSocket: string
-  bridge: string
-  chassisId: string
-  /** the agent's control socket (control-server.ts) */
-  control?: string
-}
+export { SERVE_STATE, type ServeState } from '../../agent/node-state.js'
 
-export const SERVE_STATE = 'serve.json'
 export const CONTROL_SOCKET = 'agent.ctl'
 export const DEFAULT_DATA_DIR = '/var/lib/dragonflow'
 

@@ -9,6 +9,7 @@
 //
 // Layout of the data directory: store/ (embedded store), ovs/ (OVS rundir, db, logs, the OpenFlow socket),
 // serve.json (where things are, for `dragonflow plug` and `dragonflow flows`).
+import { AGENT_DOWN_TIME_FLAG, REPORT_INTERVAL_FLAG, agentDownMs, reportIntervalMs } from '../liveness-flags.js'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -51,6 +52,8 @@ const FLAGS: readonly Flag[] = [
   { name: 'quiet', type: 'boolean', description: 'no log lines' },
   ...LOG_FLAGS,
   METRICS_LISTEN_FLAG,
+  REPORT_INTERVAL_FLAG,
+  AGENT_DOWN_TIME_FLAG,
   ...L3_FLAGS,
   POLICY_FILE_FLAG,
   CONFIG_FLAG,
@@ -63,7 +66,7 @@ const command: Command = {
     '                        [--auth none|keystone [--admin-password PW] [--admin-token TOKEN]] [--keep-ovs] [--quiet] [--l3 proactive|reactive] [--l3-idle-timeout SECONDS (default 30)]\n' +
     '                        [--policy-file policy.yaml] [--profile ovs-userspace] [--bridge-mappings PHYSNET:BRIDGE[,PHYSNET:BRIDGE...]]\n' +
     '                        [--config FILE (JSON; flags override it)] [--log-format json|text] [--log-level debug|info|warn|error]\n' +
-    '                        [--metrics-listen HOST:PORT (the API\'s /metrics shows the same)]',
+    '                        [--metrics-listen HOST:PORT (the API\'s /metrics shows the same)] [--report-interval SECONDS] [--agent-down-time SECONDS]',
   flags: FLAGS,
   async run (args) {
     const parsed = parseFlags(args, FLAGS)
@@ -80,11 +83,13 @@ const command: Command = {
     const dataDir = resolve(flags.get('data-dir') ?? '/var/lib/dragonflow')
     const { host, port } = parseListen(flags.get('listen') ?? '127.0.0.1:9696')
     const auth = (flags.get('auth') ?? 'none') as AuthMode
-    if (auth !== 'none' && auth !== 'keystone') throw new UsageError(`--auth must be none or keystone, not '${auth}'`)
+    if (auth !== 'none' && auth !== 'keystone') throw new UsageError(`--auth must be none or keystone, not '${String(auth)}'`)
     const netnsFlag = flags.get('netns') ?? 'dragonflow'
     const netns = netnsFlag === 'none' ? null : netnsFlag
     const chassisId = flags.get('chassis-id') ?? hostname()
     configureLogging(loggingFromFlags(flags, m => new UsageError(m)))
+    const heartbeatMs = reportIntervalMs(flags)
+    const downMs = agentDownMs(flags)
     const metricsListen = flags.get('metrics-listen')
     const metricsAt = metricsListen === undefined ? undefined : parseMetricsListen(metricsListen, m => new UsageError(m))
     const log = getLogger('serve')
@@ -112,11 +117,12 @@ const command: Command = {
       // flag, then $DRAGONFLOW_ADMIN_PASSWORD, then the file: applyConfig has put the winner in the flags
       const adminPassword = flags.get('admin-password')
       const adminToken = flags.get('admin-token')
-      const server = await startApiServer({ store, host, port, auth, policy, log: getLogger('api'), adminPassword, adminToken })
+      const server = await startApiServer({ store, host, port, auth, policy, log: getLogger('api'), adminPassword, adminToken, agentDownMs: downMs })
       cleanup.unshift(async () => { await server.close() })
       const control = join(dataDir, CONTROL_SOCKET)
       const controller = await startAgent({ store, chassisId, ovsdbTarget: ovsdb, ofSocket, profile: flags.get('profile') ?? 'ovs-userspace', log: getLogger('agent'), ...l3, controlSocket: control,
         ...(bridgeMappings !== undefined ? { bridgeMappings } : {}),
+        ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
       })
       cleanup.unshift(async () => { await controller.stop() })
       // the API's /metrics already shows this registry; --metrics-listen is for a scraper that wants its own port

@@ -37,9 +37,7 @@ export function runCombined(model: TargetModel, wasm: Datapath, input: PacketInp
 
 /** One frame through the WASM batch path at `nowMs` (process(frames, { nowMs }), test/conformance/vector-format.ts). */
 export function processAt(wasm: Datapath, input: PacketInput, nowMs: number | undefined): Verdict {
-  // the clock option is being added to api.ts (sequence vectors); extra arguments are ignored until it lands
-  const process = wasm.process.bind(wasm) as (p: PacketInput[], o?: { nowMs?: number }) => Verdict[]
-  const [v] = nowMs !== undefined ? process([input], { nowMs }) : process([input])
+  const [v] = nowMs !== undefined ? wasm.process([input], { nowMs }) : wasm.process([input])
   if (v === undefined) throw new Error('the WASM pipeline returned no verdict')
   return v
 }

@@ -115,7 +115,7 @@ t.test('the routing mode follows the operator, or the plan\'s reactive-cache pla
   t.same(decideL3(roomy, undefined), { mode: 'proactive', cap: DEFAULT_CAP, why: 'default' }, 'an unbounded OVS table: proactive')
   t.match(decideL3(roomy, 'reactive'), { mode: 'reactive', cap: DEFAULT_CAP }, 'reactive when asked')
   // the same profile with 4-rule tables: l3_route (5 rules on this topology) no longer fits whole
-  const small = structuredClone(ovs) as Profile
+  const small = structuredClone<Profile>(ovs)
   for (const c of small.tables.classes) c.capacity = { value: 4, unit: 'rules', source: 'test: a small table' }
   const plan = planOffload(topology.entries, small)
   t.equal(plan.stages.find(s => s.id === STAGE_L3_ROUTE)?.placement, 'reactive-cache', 'the planner caches l3_route')

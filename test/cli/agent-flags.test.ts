@@ -17,7 +17,7 @@ const agent = (...extra: string[]): { status: number | null, stderr: string } =>
 }
 
 for (const [flags, message] of [
-  [['--tunnel-ip', '172.31.0.1', '--tunnel', 'gre'], /--tunnel must be vxlan or geneve, not 'gre'/],
+  [['--tunnel-ip', '172.31.0.1', '--tunnel', 'ipip'], /--tunnel must be one of vxlan, geneve, gre, not 'ipip'/],
   [['--tunnel', 'geneve'], /--tunnel needs --tunnel-ip/],
   [['--tunnel-ip', 'vtep.example'], /--tunnel-ip must be an IPv4 address, not 'vtep.example'/],
   [['--tunnel-ip', '2001:db8::1'], /--tunnel-ip must be an IPv4 address/],

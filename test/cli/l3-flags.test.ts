@@ -1,5 +1,6 @@
-// `dragonflow agent` and `dragonflow serve` refuse bad --l3 / --l3-idle-timeout values with a usage error (exit 2)
-// before they open anything: no store or data directory is created.
+// `dragonflow agent` and `dragonflow serve` refuse bad --l3 / --l3-idle-timeout and liveness values
+// (--report-interval, --agent-down-time) with a usage error (exit 2) before they open anything: no store or data
+// directory is created.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -24,6 +25,9 @@ for (const cmd of ['agent', 'serve'] as const) {
     [['--l3', 'reactive', '--l3-idle-timeout', '0'], /--l3-idle-timeout must be whole seconds in 1\.\.65535, not '0'/],
     [['--l3-idle-timeout', '1.5'], /--l3-idle-timeout must be whole seconds/],
     [['--l3-idle-timeout', '65536'], /--l3-idle-timeout must be whole seconds/],
+    [['--report-interval', '0'], /--report-interval must be seconds in \(0, 86400\], not '0'/],
+    [['--report-interval', 'soon'], /--report-interval must be seconds in \(0, 86400\], not 'soon'/],
+    ...(cmd === 'serve' ? [[['--agent-down-time=-3'], /--agent-down-time must be seconds in \(0, 86400\], not '-3'/]] as const : []),
   ] as const) {
     t.test(`${cmd} ${flags.join(' ')}`, async t => {
       const r = run(cmd, ...flags)

@@ -108,7 +108,13 @@ t.test('deltas touch only what depends on the change', async t => {
     { stage: 'nexthop', network: 2, ip: '10.0.1.40', mac: 'fa:16:3e:00:00:40' },
   ]), 'a remote port adds exactly its own entries')
 
-  const moved = c.applyChange(put(TABLES.chassis, chassis('ch2', '192.168.100.9'), 2))
+  // a heartbeat (agent/controller/heartbeat.ts) rewrites the row's external_ids every few seconds
+  const before = c.unitsCompiled
+  const beat = c.applyChange(put(TABLES.chassis, chassis('ch2', '192.168.100.2', { external_ids: { 'dragonflow:heartbeat': new Date().toISOString() } }), 2))
+  t.same(beat, { added: [], removed: [] }, 'a heartbeat changes no entry')
+  t.equal(c.unitsCompiled - before, 0, 'and compiles no unit')
+
+  const moved = c.applyChange(put(TABLES.chassis, chassis('ch2', '192.168.100.9'), 3))
   t.same(keys(moved.removed), keys([{ stage: 'egress', port: 2, remote: '192.168.100.2' }, { stage: 'egress', port: 40, remote: '192.168.100.2' }]))
   t.same(keys(moved.added), keys([{ stage: 'egress', port: 2, remote: '192.168.100.9' }, { stage: 'egress', port: 40, remote: '192.168.100.9' }]),
     'a chassis moving its tunnel endpoint changes only the egress of its ports')

@@ -81,7 +81,7 @@ class Harness {
     const version = (this.versions.get(key) ?? 0) + 1
     this.versions.set(key, version)
     this.objects.set(key, { table, value })
-    return this.apply(this.compiler.applyChange({ table, id: value.id, version, action: version === 1 ? 'create' : 'update', topics: [], value: value as unknown as Record<string, unknown> }))
+    return this.apply(this.compiler.applyChange({ table, id: value.id, version, action: version === 1 ? 'create' : 'update', topics: [], value }))
   }
   del(table: string, id: string): { added: Entry[]; removed: Entry[] } {
     const key = `${table}/${id}`

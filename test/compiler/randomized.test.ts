@@ -52,7 +52,7 @@ class Generator extends ChangeSource {
     return port(`p${i}`, 100 + i, {
       network_id: `n${net}`, mac_address: this.chance(0.9) ? `fa:16:3e:00:00:${(i + 16).toString(16)}` : `fa:16:3e:00:01:${(i + 16).toString(16)}`,
       fixed_ips: fixed, device_owner: owner, port_security_enabled: security,
-      allowed_address_pairs: pairs.map(p => (p.mac_address ? p : { ip_address: p.ip_address })),
+      allowed_address_pairs: pairs.map(p => (p.mac_address ? { ip_address: p.ip_address, mac_address: p.mac_address } : { ip_address: p.ip_address })),
       extra_dhcp_opts: this.chance(0.3) ? [{ opt_name: this.pick(['mtu', 'bootfile-name', 'no-such-option', '150']), opt_value: this.pick(['1400', 'pxe.0']) }] : [],
       'binding:host_id': this.pick(['', 'c0', 'c1', 'host-c2', 'c9']),
     })

@@ -222,7 +222,7 @@ t.test('provider networks, floating IPs and a gateway across two chassis', { tim
     'port create fb --network tn --host chassis-b --security-group open -f json',
     'router show r -f json',
   ], 11)
-  const [ext, , tn, , router, , , , fa, fb, routerShown] = docs as Obj[] as [Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj]
+  const [ext, , tn, , router, , , , fa, fb, routerShown] = docs as [Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj]
   t.equal(tn['provider:network_type'], 'vxlan', 'the tenant network is VXLAN')
   const gwIp = routerShown.external_gateway_info?.external_fixed_ips?.[0]?.ip_address as string
   const gwPort = ((await getJson(`/v2.0/ports?device_id=${router.id as string}&device_owner=network:router_gateway`)).ports as Obj[])[0] as Obj
@@ -255,7 +255,7 @@ t.test('provider networks, floating IPs and a gateway across two chassis', { tim
   const rows = (await store.list(TABLES.chassis)).map(o => o.value as unknown as Chassis)
   const expectedGw = gatewayChassis(router.id as string, extNet, rows) as keyof typeof chassis
   const gw = chassis[expectedGw]
-  const otherId = (expectedGw === 'chassis-a' ? 'chassis-b' : 'chassis-a') as keyof typeof chassis
+  const otherId = (expectedGw === 'chassis-a' ? 'chassis-b' : 'chassis-a')
   const other = chassis[otherId]
 
   // Only the gateway chassis may send from the gateway's MAC onto physnet1: a learning switch sends frames for a

@@ -15,7 +15,7 @@ import { needRoot } from '../helpers/requirements.js'
 import { OF_TABLE_BASE, STAGE_L3_ROUTE } from '../../datapath/spec/stages.js'
 import { parseCookie } from '../../offload/openflow/layout.js'
 import { noAuthEnv, openstack } from '../northbound/helpers/api-process.js'
-import { startNode, exec, inNs, until } from './serve-node.js'
+import { startNode, inNs, until } from './serve-node.js'
 import { leaseIn, writeUdhcpcScript } from './udhcpc.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
@@ -36,7 +36,6 @@ const skip = needRoot('network namespaces, Open vSwitch')
   t.test('routing on OVS: honest next-hop punts, then reactive L3', { timeout: 600_000, skip }, async t => {
     const tag = process.pid.toString(36)
     const node = await startNode(t, `r${tag}`)
-    const fail = (what: string): never => node.fail(what)
     let env = noAuthEnv(node.url)
 
     const docs = await node.openstackBatch([

@@ -98,7 +98,7 @@ t.test('security groups with real traffic', { timeout: 300_000, skip }, async t 
   await echoServer(t, ns.p, { tcp: [5002], udp: [7002] })
   await echoServer(t, ns.b, { tcp: [5001, 5002] })
 
-  const ping = (from: Name, to: Name | string): Promise<boolean> => pings(ns[from], to in ports ? ip(to as Name) : to)
+  const ping = (from: Name, to: string): Promise<boolean> => pings(ns[from], to in ports ? ip(to as Name) : to)
   const tcp = (from: Name, to: Name, port: number): Promise<boolean> => tcpProbe(ns[from], ip(to), port)
   const udp = (from: Name, to: Name, port: number): Promise<boolean> => udpProbe(ns[from], ip(to), port)
   /** Checks that must all fail, run side by side (each failure costs its timeout). */

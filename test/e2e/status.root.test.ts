@@ -1,17 +1,20 @@
 // `dragonflow status` against a real node (needs root): one `dragonflow serve`, a network and a port made with the
 // real `openstack` CLI, the port plugged with `dragonflow plug`; the status (text and --json) shows the port
 // ACTIVE, the switch connected and classify flows installed. After the node stops, its serve.json is left behind
-// and `status` says no node is running (exit 1), not a stack trace.
+// and `status` says no node is running (exit 1), not a stack trace. `openstack network agent list` and `show`
+// list the node's chassis as an alive agent (its heartbeat, northbound/resources/agents.ts).
 import t from 'tap'
 import { needRoot } from '../helpers/requirements.js'
 import { startNode, until } from './serve-node.js'
+import { api, noAuthEnv, openstack } from '../northbound/helpers/api-process.js'
 import type { NodeStatus } from '../../agent/controller/local-controller.js'
 
 const skip = needRoot('network namespaces, Open vSwitch')
 
 t.test('status of a node with one plugged port, then of the stopped node', { timeout: 180_000, skip }, async t => {
   const tag = process.pid.toString(36)
-  const node = await startNode(t, `st${tag}`)
+  // beats every 2 s (--report-interval), so the test sees the running timer's second beat soon
+  const node = await startNode(t, `st${tag}`, ['--report-interval', '2'])
   const docs = await node.openstackBatch([
     'network create stn -f json',
     'subnet create sts --network stn --subnet-range 10.71.0.0/24 -f json',
@@ -41,6 +44,26 @@ t.test('status of a node with one plugged port, then of the stopped node', { tim
   t.equal(Object.values(s.flows.perStage).reduce((a, b) => a + b, 0), s.flows.installed, 'the stages add up to the installed flows')
   t.ok(s.plan !== undefined && s.plan.profile === 'ovs-userspace', 'the plan of the node\'s profile')
   t.ok(s.datapath !== undefined, 'the WASM datapath\'s counters')
+
+  const agentList = await openstack(noAuthEnv(node.url), ['network', 'agent', 'list', '-f', 'json'])
+  t.equal(agentList.code, 0, `openstack network agent list exits 0 ${agentList.stderr}`)
+  const agents = JSON.parse(agentList.stdout) as Record<string, unknown>[]
+  const me = agents.find(a => a.ID === s.chassis.id)
+  t.match(me, { 'Agent Type': 'DF Local Controller', Binary: 'dragonflow' }, 'the node is an agent of its own chassis id')
+  t.ok(me?.Alive === true || me?.Alive === ':-)', `and alive (${String(me?.Alive)})`)
+  t.ok(me?.State === true || me?.State === 'UP', `and administratively up (${String(me?.State)})`)
+  const agentShow = await openstack(noAuthEnv(node.url), ['network', 'agent', 'show', s.chassis.id, '-f', 'json'])
+  t.equal(agentShow.code, 0, `openstack network agent show exits 0 ${agentShow.stderr}`)
+  const shown = JSON.parse(agentShow.stdout) as Record<string, unknown>
+  // the CLI names heartbeat_timestamp last_heartbeat_at and configurations configuration (openstacksdk's Agent)
+  t.match(shown, { id: s.chassis.id, alive: true, last_heartbeat_at: /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, configuration: { hw_profile: 'ovs-userspace' } }, 'show has the heartbeat time and the configuration')
+
+  // the running agent's own timer (every 2 s here), not only the stamp of its registration
+  const beaten = await until('a heartbeat after the start', async () => {
+    const a = (await api(node.url, 'GET', `/v2.0/agents/${s.chassis.id}`)).body.agent as Record<string, string>
+    return a.heartbeat_timestamp !== undefined && a.started_at !== undefined && a.heartbeat_timestamp > a.started_at ? a : undefined
+  }, 15_000, 500)
+  t.ok(beaten.alive, `alive on a later beat (${beaten.heartbeat_timestamp})`)
 
   const text = await node.dragonflow('status', '--data-dir', node.dir)
   t.equal(text.code, 0, 'status (text) exits 0')

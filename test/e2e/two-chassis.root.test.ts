@@ -1,5 +1,5 @@
-// Two chassis joined by tunnels (VXLAN, then Geneve), end to end, with real everything (needs root): etcd and
-// mosquitto, `dragonflow api` on etcd (announcing changes on MQTT), and two `dragonflow agent` processes
+// Two chassis joined by tunnels (VXLAN, then Geneve, then GRE), end to end, with real everything (needs root):
+// etcd and mosquitto, `dragonflow api` on etcd (announcing changes on MQTT), and two `dragonflow agent` processes
 // (--store etcd --pubsub mqtt), each with its own private OVS in its own namespace, joined by an underlay (a
 // veth between two br-phy bridges holding the VTEP addresses).
 // Through the real `openstack` CLI: networks n1 and n2 joined by router r1; a1 (n1) on chassis A, b1 (n1) and
@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { needRoot } from '../helpers/requirements.js'
 import { STAGES } from '../../datapath/spec/stages.js'
+import { TUNNEL_TYPES, type TunnelType } from '../../model/tunnel-types.js'
 import { PROACTIVE_GENERATION, parseCookie, type CookieFields } from '../../offload/openflow/layout.js'
 import { REPO, jsonDocuments, noAuthEnv, openstack, startApi, type ApiProcess } from '../northbound/helpers/api-process.js'
 import { AgentProcess } from '../helpers/agent-process.js'
@@ -28,9 +29,12 @@ import { echoServer, exec, inNs, tcpProbe, until } from './serve-node.js'
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
 const skip = needRoot('network namespaces, Open vSwitch')
-// both encapsulations by default; DF_TUNNEL=vxlan (or geneve) runs one; DF_L3=reactive passes --l3 reactive to
-// the agents (reactive routing; see the closing note for what fails across chassis in that mode today)
-const TUNNELS = (process.env.DF_TUNNEL !== undefined ? [process.env.DF_TUNNEL] : ['vxlan', 'geneve']) as Array<'vxlan' | 'geneve'>
+// every encapsulation of TUNNEL_TYPES by default; DF_TUNNEL=vxlan (or geneve, gre) runs one; DF_L3=reactive
+// passes --l3 reactive to the agents (reactive routing; see the closing note for what fails across chassis in that mode today)
+const TUNNELS = (process.env.DF_TUNNEL !== undefined ? [process.env.DF_TUNNEL] : [...TUNNEL_TYPES]) as TunnelType[]
+// each encapsulation has its own 10 minutes (the subtest timeout below); the file as a whole needs their sum,
+// more than the 600 s the tap config gives one file
+t.setTimeout(TUNNELS.length * 600_000)
 
 interface DumpedFlow { stage: string, cookie: CookieFields, packets: number, text: string }
 
@@ -107,7 +111,7 @@ for (const TUNNEL of TUNNELS) t.test(`two chassis joined by ${TUNNEL} tunnels`, 
     t.equal((await ovs.vsctl('get', 'Interface', 'df-tun0', 'type')).trim(), TUNNEL, `df-tun0 is a ${TUNNEL} port`)
     const opts = (await ovs.vsctl('get', 'Interface', 'df-tun0', 'options')).trim()
     t.match(opts, /remote_ip=flow/, 'remote_ip=flow (the destination chassis is set per flow)')
-    t.match(opts, /key=flow/, 'key=flow (the VNI is the network key, set per flow)')
+    t.match(opts, /key=flow/, 'key=flow (the VNI or GRE key is the network key, set per flow)')
     t.match(opts, new RegExp(`local_ip="${vtep.replace(/\./g, '\\.')}"`), `local_ip is the VTEP ${vtep}`)
     t.ok(Number((await ovs.vsctl('get', 'Interface', 'df-tun0', 'ofport')).trim()) > 0, 'df-tun0 has an ofport')
   }
@@ -178,6 +182,19 @@ for (const TUNNEL of TUNNELS) t.test(`two chassis joined by ${TUNNEL} tunnels`, 
   const ping = async (from: Workload, to: string, count = 3): Promise<{ ok: boolean, out: string }> => {
     const res = await inNs(from.ns, 'ping', '-c', String(count), '-i', '0.2', '-W', '2', to)
     return { ok: res.code === 0, out: res.stdout }
+  }
+  // what a failed cross-chassis step needs to be understood: both agents' recent log, both sides' tunnel view of
+  // OVS (which local addresses it decapsulates for, its routes and neighbours, the datapath flows) and br-int
+  const tunnelState = async (): Promise<string> => {
+    const parts: string[] = []
+    for (const [name, ovs, agent] of [['A', ovsA, agentA], ['B', ovsB, agentB]] as const) {
+      parts.push(`--- agent ${name} log (tail) ---\n${agent.out.slice(-3000)}`)
+      for (const cmd of [['tnl/ports/show', '-v'], ['ovs/route/show'], ['tnl/neigh/show'], ['dpctl/dump-flows']]) {
+        parts.push(`--- ${name}: ovs-appctl ${cmd.join(' ')} ---\n${await ovs.appctl(...cmd).catch((e: Error) => e.message)}`)
+      }
+      parts.push(`--- ${name}: br-int tunnel flows ---\n${(await dump(ovs)).map(f => f.text).filter(x => /tun_/.test(x)).join('\n')}`)
+    }
+    return parts.join('\n')
   }
   const tunnelIn = async (ovs: Ovs, net: Obj): Promise<number> => (await dump(ovs))
     .filter(f => f.stage === 'ls_in_classify' && f.text.includes('tun_id=') && keyOf(f) === net.key)
@@ -312,7 +329,9 @@ for (const TUNNEL of TUNNELS) t.test(`two chassis joined by ${TUNNEL} tunnels`, 
     return texts.includes(`set_field:${newVtepA}->tun_dst`) && !texts.includes(`set_field:${vtepA}->tun_dst`)
   })
   t.pass(`B's tunnels to A go to ${newVtepA}, none to ${vtepA}`)
-  t.ok(await until('ping a1 -> b2 over the moved tunnel', async () => (await ping(wa1, ip(b2), 2)).ok, 30_000), 'a1 -> b2 works over the moved tunnel')
+  const overMoved = await until('ping a1 -> b2 over the moved tunnel', async () => (await ping(wa1, ip(b2), 2)).ok, 30_000)
+    .catch(async (err: Error) => { throw new Error(`${err.message}\n${await tunnelState()}`) })
+  t.ok(overMoved, 'a1 -> b2 works over the moved tunnel')
   t.ok((await ping(wb2, ip(a1))).ok, 'b2 -> a1 too')
 
   await agentA.checkFlows(t, 'A')

@@ -2,6 +2,7 @@
 // corruption of valid frames (the conformance vector inputs), and random but structured stacks from the
 // packet builders with inconsistent lengths and garbage options. Deterministic for a given seed.
 import { hexOf, ipv4, ipv6, mac } from '../../datapath/host/addresses.js'
+import type { PacketInput } from '../../datapath/host/api.js'
 import { buildFrame, dhcp, dot1q, ethernet, geneve, icmp4, ip4, ip6, ip6Ext, raw, tcp, udp, vxlan, type Layer }
   from '../../datapath/host/packet-builder.js'
 
@@ -24,7 +25,7 @@ export class Prng {
   }
 }
 
-export interface FuzzFrame { in_port: number; tunnel_key?: number; data: Uint8Array; how: string }
+export interface FuzzFrame { in_port: number; tunnel_key?: number | undefined; data: Uint8Array; how: string }
 
 /** Offsets where a frame keeps lengths and versions (Ethernet + IPv4/IPv6 + L4), and values that break them. */
 const LENGTH_OFFSETS = [12, 13, 14, 15, 16, 17, 18, 19, 20, 22, 23, 34, 35, 38, 39, 40, 41, 54, 55, 58, 59, 282, 283, 284]
@@ -32,7 +33,7 @@ const EDGE_VALUES = [0, 1, 2, 4, 5, 6, 8, 0x0f, 0x10, 0x3f, 0x40, 0x45, 0x46, 0x
 
 export class FrameMutator {
   /** `ports`: the in_ports to use; with `strangePorts`, one frame in ten comes from a random port number instead. */
-  constructor(private readonly rng: Prng, private readonly seeds: { in_port: number; tunnel_key?: number; data: Uint8Array }[],
+  constructor(private readonly rng: Prng, private readonly seeds: PacketInput[],
     private readonly ports: number[], private readonly strangePorts = true) {}
 
   next(): FuzzFrame {

@@ -39,7 +39,7 @@ import { type Socket, createConnection } from 'node:net'
 import { join } from 'node:path'
 import { OfConnection } from '../../agent/openflow/connection.js'
 import { OFP_NO_BUFFER, OFPMP_PORT_STATS, OFPP_ANY, OFPP_MAX, OFPP_TABLE } from '../../agent/openflow/constants.js'
-import type { FlowStats, MultipartReply, OfMessage } from '../../agent/openflow/messages.js'
+import type { FlowStats, MultipartReply } from '../../agent/openflow/messages.js'
 import { type Oxm, oxm } from '../../agent/openflow/oxm.js'
 import type { Ovs } from './ovs.js'
 import { silentLogger } from '../../log/logger.js'
@@ -294,7 +294,7 @@ export class Replay {
   private async portTx (): Promise<Map<number, number>> {
     const body = Buffer.alloc(8)
     body.writeUInt32BE(OFPP_ANY, 0)
-    const reply = await this.of.request({ type: 'OFPT_MULTIPART_REQUEST', flags: 0, body: { mpType: 'unknown', code: OFPMP_PORT_STATS, body } } as OfMessage) as MultipartReply
+    const reply = await this.of.request({ type: 'OFPT_MULTIPART_REQUEST', flags: 0, body: { mpType: 'unknown', code: OFPMP_PORT_STATS, body } }) as MultipartReply
     if (reply.body.mpType !== 'unknown') throw new Error(`${this.bridge}: port stats came back as ${reply.body.mpType}`)
     return portTxOf(reply.body.body)
   }

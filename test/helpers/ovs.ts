@@ -282,7 +282,7 @@ export async function startOvs (opts: OvsOptions = {}): Promise<Ovs> {
   } catch (err) {
     const logs = ovs.log('ovs-vswitchd') + ovs.log('ovsdb-server')
     ovs.stopSync()
-    throw new Error(`${(err as Error).message}\n${logs}`)
+    throw new Error(`${(err as Error).message}\n${logs}`, { cause: err })
   }
   return ovs
 }

@@ -70,7 +70,7 @@ t.test('a missing golden file fails and is not written; a changed line fails wit
   writeFileSync(file, 'table=0 a\ntable=1 b\ntable=2 c\n')
   checkGolden(probe as unknown as Parameters<typeof checkGolden>[0], file, 'table=0 a\ntable=1 B\ntable=2 c\n', { testFile: THIS_FILE })
   t.equal(failures.length, 2, 'a changed line fails')
-  t.match(failures[1], /-    2: table=1 b\n\+    2: table=1 B/, 'the failure shows the golden line and the new one')
+  t.match(failures[1], /- {4}2: table=1 b\n\+ {4}2: table=1 B/, 'the failure shows the golden line and the new one')
   t.match(failures[1], /regenerate: UPDATE_GOLDEN=1/, 'and how to regenerate')
   t.equal(lineDiff('x\ny\n', 'x\ny\n'), '', 'equal texts have no diff')
 })

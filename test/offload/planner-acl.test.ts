@@ -146,7 +146,7 @@ t.test('dragonflow offload plan reports ACL flows, and exits non-zero past a lim
   t.equal(ok, 0, err.join('\n'))
   t.match(out.join('\n'), /security-group flows: \d+ \(limit to be measured/)
   t.match(out.join('\n'), /group 1\s+ingress\s+\d+ flows/)
-  t.match(out.join('\n'), /port  1\s+\d+ flows  \(egress 2, ingress \d+\)/)
+  t.match(out.join('\n'), /port {2}1\s+\d+ flows {2}\(egress 2, ingress \d+\)/)
   t.equal(refused, 1, 'a refused rule set exits non-zero')
   t.match(err.join('\n'), /security groups do not fit limited: port 1 needs \d+ security-group flows, more than acl.maxFlowsPerPort \(20\)/)
 })

@@ -48,7 +48,8 @@ function base(): { [k: string]: Json } {
   return JSON.parse(readFileSync(join(PROFILE_DIR, 'connectx6dx-tc.json'), 'utf8')) as { [k: string]: Json }
 }
 
-type Mutation = [what: string, mutate: (p: any) => void, path: string] // any: the test pokes into arbitrary places of raw JSON
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the test pokes into arbitrary places of raw JSON
+type Mutation = [what: string, mutate: (p: any) => void, path: string]
 
 const BAD: Mutation[] = [
   ['unknown top-level field', p => { p.vendorMagic = true }, '/vendorMagic'],
@@ -99,7 +100,8 @@ t.test('bad profiles are refused with the JSON path of the error', async t => {
 
 t.test('parseProfile throws a ProfileError listing paths, and refuses non-JSON', async t => {
   const p = base()
-  ;(p['tables'] as any).classes[0].capacity.value = -5 // any: reaching into raw JSON
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- reaching into raw JSON
+  ;(p['tables'] as any).classes[0].capacity.value = -5
   let caught: unknown
   try { parseProfile(JSON.stringify(p), 'x.json') } catch (e) { caught = e }
   t.ok(caught instanceof ProfileError, 'a ProfileError')

@@ -1,6 +1,6 @@
 // The driver registry: every driver is listed with a description and schema; a bad config names the bad key.
 import t from 'tap'
-import { listDrivers, openPubSub, openStore } from '../../store/registry.js'
+import { listDrivers, openPubSub, openStore, registerPubSubDriver, registerStoreDriver } from '../../store/registry.js'
 import { StoreError } from '../../store/types.js'
 
 async function configError(p: Promise<unknown>): Promise<StoreError> {
@@ -35,4 +35,14 @@ t.test('a bad config is rejected before any connection, naming the key', async t
     t.equal(err.code, 'bad_config')
     t.match(err.message, message)
   }
+})
+
+t.test('a second driver under a taken name is refused and the first stays', async t => {
+  const { stores, pubsubs } = listDrivers()
+  const embedded = stores.find(d => d.name === 'embedded')!
+  const mqtt = pubsubs.find(d => d.name === 'mqtt')!
+  t.throws(() => registerStoreDriver({ ...embedded, description: 'an impostor' }), /store driver 'embedded' is already registered/)
+  t.throws(() => registerPubSubDriver({ ...mqtt, description: 'an impostor' }), /pub\/sub driver 'mqtt' is already registered/)
+  t.equal(listDrivers().stores.find(d => d.name === 'embedded')?.description, embedded.description, 'the first driver is kept')
+  t.equal(listDrivers().pubsubs.find(d => d.name === 'mqtt')?.description, mqtt.description)
 })

@@ -18,7 +18,7 @@ export async function eventually<T>(what: string, fn: () => Promise<T>, opts: { 
     try {
       return await fn()
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`${what} still failing after ${ms} ms: ${String(err)}`)
+      if (Date.now() > deadline) throw new Error(`${what} still failing after ${ms} ms: ${String(err)}`, { cause: err })
       await sleep(100)
     }
   }

@@ -18,7 +18,7 @@ t.test('MAC: colon or dash, any case, printed lower case with colons', async t =
   t.same([...MacAddress.parse('01:00:5e:00:00:01').bytes], [1, 0, 0x5e, 0, 0, 1])
   t.ok(MacAddress.parse('01:00:5e:00:00:01').isMulticast)
   t.notOk(MacAddress.parse('fa:16:3e:00:00:01').isMulticast)
-  refuses(t, MacAddress.parse, ['fa:16:3e:0:0:1', 'fa:16:3e:00:00', 'fa:16:3e:00:00:01:02', 'fa:16-3e:00:00:01',
+  refuses(t, s => MacAddress.parse(s), ['fa:16:3e:0:0:1', 'fa:16:3e:00:00', 'fa:16:3e:00:00:01:02', 'fa:16-3e:00:00:01',
     'fa:16:3e:00:00:0g', 'fa163e000001', ' fa:16:3e:00:00:01', ''])
   t.equal(MacAddress.tryParse('nope'), undefined)
   t.equal(MacAddress.tryParse(42), undefined)
@@ -32,7 +32,7 @@ t.test('IPv4: dotted quad without leading zeros', async t => {
   t.equal(a.u32, 0xc0a8000a)
   t.equal(Ipv4Address.of(0xc0a8000an).toString(), '192.168.0.10')
   t.equal(Ipv4Address.parse('0.0.0.0').value, 0n)
-  refuses(t, Ipv4Address.parse, ['010.0.0.1', '10.0.0.01', '10.0.0', '10.0.0.1.2', '256.0.0.1', '10.0.0.-1',
+  refuses(t, s => Ipv4Address.parse(s), ['010.0.0.1', '10.0.0.01', '10.0.0', '10.0.0.1.2', '256.0.0.1', '10.0.0.-1',
     '10.0.0.1 ', '0x0a.0.0.1', '', '1..2.3'])
   t.equal(Ipv4Address.tryParse('1.2.3'), undefined)
   t.equal(Ipv4Address.tryParse(undefined), undefined)
@@ -49,7 +49,7 @@ t.test('IPv6: RFC 4291 text in, RFC 5952 text out', async t => {
   t.equal(Ipv6Address.parse('::ffff:10.0.0.1').toString(), '::ffff:a00:1', 'embedded IPv4')
   t.equal(Ipv6Address.parse('64:ff9b:0:0:0:0:192.0.2.33').value, 0x0064ff9b0000000000000000c0000221n)
   t.equal(Ipv6Address.of(0xff020000000000000000000000000001n).toString(), 'ff02::1')
-  refuses(t, Ipv6Address.parse, ['1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '1:2:3:4::5:6:7:8', '12345::',
+  refuses(t, s => Ipv6Address.parse(s), ['1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '1:2:3:4::5:6:7:8', '12345::',
     'g::1', ':1:2:3:4:5:6:7', '1:2:3:4:5:6:7:', '::ffff:010.0.0.1', '::10.0.0.1:1', '10.0.0.1::', '', ':::'])
   t.equal(Ipv6Address.tryParse('::1::'), undefined)
   t.equal(Ipv6Address.parse('ff02::1').isMulticast, true)

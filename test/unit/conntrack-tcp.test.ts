@@ -42,6 +42,7 @@ async function compileHarness(): Promise<Harness> {
     // The tree's flags (scripts/build-wasm.js): stub runtime, no env.abort import.
     const { error, stderr } = await asc.main(['test/unit/conntrack-tcp/harness.ts', '--outFile', out, '--textFile', wat,
       '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd', '--use', 'abort=', '--initialMemory', '1'], {})
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- asc's stderr is a memory stream whose toString is its text
     if (error) throw new Error(`asc: ${error.message}\n${stderr.toString()}`)
     const { instance } = await WebAssembly.instantiate(readFileSync(out), {})
     const ex = instance.exports

@@ -167,7 +167,7 @@ t.test('elsewhere, a source without a floating IP is sent unchanged to the gatew
   t.equal(hex(v.packet), hex(p.data), 'the frame as it entered the router (TTL untouched)')
   const fip = run(dp, out(NS_VM1, NS_RPA, udp({ sport: 40000, dport: 53 })))
   t.equal(say(fip), 'flood none', 'a source with a floating IP is translated here (distributed)')
-  const none = await northSouth([{ stage: 'router_gateway', router: ROUTER, port: RGW1.key, snat: true, local: false } as Entry])
+  const none = await northSouth([{ stage: 'router_gateway', router: ROUTER, port: RGW1.key, snat: true, local: false }])
   t.equal(say(run(none, p)), 'drop gateway_elsewhere')
   // SNAT off changes nothing here: only floating IPs leave the gateway port off the gateway chassis
   const off = await northSouth([{ ...elsewhere, snat: false } as Entry])

@@ -16,7 +16,7 @@ export interface PathContext {
   /** classified from the network's uplink (no source port; never flooded back to the uplink) */
   fromUplink?: boolean
   /** routed out of this router's gateway port: lr_out_snat applies after the next hop */
-  snatRouter?: number
+  snatRouter?: number | undefined
 }
 
 export const ctxName = (c: PathContext): string =>

@@ -73,10 +73,11 @@ export function dnatRules(env: StageEnv, ctx: PathContext, add: RuleSink): void 
   // replies of port-translated connections, to a gateway IP of a router whose gateway chassis this is
   for (const g of env.idx.of('router_gateway').filter(x => x.snat && x.local)) {
     const rp = env.idx.of('router_port').find(p => p.port === g.port && p.network === ctx.network)
-    for (const cidr of rp?.ips ?? []) {
+    if (rp === undefined) continue
+    for (const cidr of rp.ips) {
       const ip = cidr.split('/')[0] as string
       if (isV6(ip)) continue
-      add({ prio: PRIO.EXCEPTION, match: { eth_dst: rp?.mac, eth_type: ETH_TYPE_IPV4, dst_ip: host(ip) },
+      add({ prio: PRIO.EXCEPTION, match: { eth_dst: rp.mac, eth_type: ETH_TYPE_IPV4, dst_ip: host(ip) },
         actions: [trap('to the gateway IP: replies of port-translated connections, the connection table is in software')] })
     }
   }
