@@ -40,7 +40,7 @@ export const NEW_CLOCK_STEP_MS = 500
 const RULE_PORT_BASE = 2000
 const PREFIX_RULES = 499
 
-interface Host { key: number; mac: MacAddress; ip4: Ipv4Address; ofport?: number }
+interface Host { key: number; mac: MacAddress; ip4: Ipv4Address; ofport?: number | undefined }
 const of = (h: Host): number => h.ofport as number
 
 const aclPort = (h: Host, groups: number[]): AclPortEntry => ({ stage: 'acl_port', port: h.key, stateful: true, groups })

@@ -15,9 +15,9 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { parseFlags } from '../cli/command.js'
-import { startAgent } from '../cli/commands/agent.js'
-import { SERVE_STATE, type ServeState } from '../cli/commands/serve.js'
+import { parseFlags } from './bench-flags.js'
+import { startAgent } from '../agent/start-agent.js'
+import { SERVE_STATE, type ServeState } from '../agent/node-state.js'
 import { PrivateOvs } from '../agent/controller/private-ovs.js'
 import type { LocalController } from '../agent/controller/local-controller.js'
 import type { L2Entry } from '../datapath/host/entries.js'
@@ -38,7 +38,7 @@ function sh (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
 }
 
 async function call (base: string, method: string, path: string, body?: unknown): Promise<Json> {
-  const res = await fetch(`${base}${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+  const res = await fetch(`${base}${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? null : JSON.stringify(body) })
   const j = await res.json() as Json
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(j)}`)
   return j

@@ -262,7 +262,9 @@ async function runCase(dp: Datapath, c: BenchCase, o: { runs: number; seconds: n
 const fmt = (mpps: number): string => (mpps >= 1 ? mpps.toFixed(2) : mpps.toFixed(3))
 const r2 = (x: number): number => Math.round(x * 100) / 100
 
-export async function benchDatapath(o: { runs?: number; seconds?: number; only?: string[]; log?: (l: string) => void } = {}): Promise<CaseResult[]> {
+export async function benchDatapath(o: {
+  runs?: number | undefined; seconds?: number | undefined; only?: string[] | undefined; log?: (l: string) => void
+} = {}): Promise<CaseResult[]> {
   const log = o.log ?? console.log
   const { createDatapath } = await import('../datapath/host/index.js')
   const dp = await createDatapath({ backend: 'core' })

@@ -52,7 +52,7 @@ export function readLinkCounters (o: { netns: string | null, ifname: string }): 
   return new Promise((resolve, reject) => {
     execFile('ip', args, (err, stdout, stderr) => {
       if (err !== null) { reject(new CounterError(`ip ${args.join(' ')}: ${stderr.trim() || err.message}`)); return }
-      try { resolve(parseLinkCounters(stdout, o.ifname)) } catch (e) { reject(e) }
+      try { resolve(parseLinkCounters(stdout, o.ifname)) } catch (e) { reject(e instanceof Error ? e : new Error(String(e))) }
     })
   })
 }

@@ -67,7 +67,7 @@ class UnixctlClient {
         const p = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined
         if (p === undefined) continue
         this.pending.delete(msg.id as number)
-        if (msg.error !== null && msg.error !== undefined) p.reject(new Error(String(msg.error).trim()))
+        if (msg.error !== null && msg.error !== undefined) p.reject(new Error((typeof msg.error === 'string' ? msg.error : JSON.stringify(msg.error)).trim()))
         else p.resolve(typeof msg.result === 'string' ? msg.result : '')
       }
     })
@@ -188,7 +188,7 @@ export class OvnStack {
   logProblems (): string[] {
     const out: string[] = []
     for (const name of ['controller', 'northd', 'nb', 'sb']) {
-      let text = ''
+      let text: string
       try { text = readFileSync(this.file(`${name}.log`), 'utf8') } catch { continue }
       for (const line of text.split('\n')) if (/\|(WARN|ERR|EMER)\|/.test(line)) out.push(`${name}: ${line}`)
     }

@@ -14,11 +14,11 @@
 // Security groups (acl-peer.ts): after the above (or alone with --acl-only), each side afresh with the same 20
 // rules and a 1 000-member remote group: flows on br-int per port, and one rule change until it is on br-int.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, type WriteStream } from 'node:fs'
+import { copyFileSync, cpSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, type WriteStream } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { parseFlags } from '../cli/command.js'
+import { parseFlags } from './bench-flags.js'
 import { PrivateOvs } from '../agent/controller/private-ovs.js'
 import { OvsdbClient } from '../agent/ovsdb/client.js'
 import { mapRecord } from '../agent/ovsdb/data.js'
@@ -95,7 +95,7 @@ function schedMs (pids: (number | undefined)[]): number {
   let ns = 0
   for (const pid of pids) {
     if (!isRunning(pid)) continue
-    let tasks: string[] = []
+    let tasks: string[]
     try { tasks = readdirSync(`/proc/${pid}/task`) } catch { continue }
     for (const t of tasks) {
       try { ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]) } catch { /* thread gone */ }
@@ -236,7 +236,7 @@ class ActivePoll implements UpSource {
 }
 
 async function call (base: string, method: string, path: string, body?: unknown): Promise<Json> {
-  const res = await fetch(`${base}${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+  const res = await fetch(`${base}${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? null : JSON.stringify(body) })
   const j = await res.json() as Json
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(j).slice(0, 300)}`)
   return j
@@ -582,7 +582,7 @@ class OvnSide implements Side {
   async restartController (): Promise<void> { await this.stack.startController() }
   resyncAt (): number | undefined { return undefined }
   restartNotes (): string[] {
-    let text = ''
+    let text: string
     try { text = readFileSync(join(this.stack.dir, 'controller.log'), 'utf8') } catch { return [] }
     const lines = text.split('\n')
     let start = 0
@@ -711,7 +711,7 @@ async function runSide (side: Side, cfg: Config, tag: string, log: (l: string) =
    */
   const quietFor = async (): Promise<{ waitedS: number, quiet: boolean, rateMsPerS: number }> => {
     const t0 = now()
-    let prev = schedMs(ctl()); let tp = now(); let rate = NaN; let okSince: number | undefined
+    let prev = schedMs(ctl()); let tp = now(); let rate: number; let okSince: number | undefined
     for (;;) {
       await sleep(500)
       const c = schedMs(ctl()); const t = now()
@@ -959,7 +959,7 @@ async function restartTest (side: Side, cfg: Config, tag: string, ports: number,
     await sleep(100)
   }
   const after = last
-  const tAfter = now() - dumpGaps[dumpGaps.length - 1]! / 2 // eslint-disable-line @typescript-eslint/no-non-null-assertion -- at least one dump
+  const tAfter = now() - dumpGaps[dumpGaps.length - 1]! / 2 // at least one dump
   const sinceKillS = (tAfter - tKill) / 1000
   let kept = 0; let reAdded = 0; let modified = 0; let added = 0
   const examples: Json = { added: [], modified: [], reAdded: [], gone: [] }
@@ -1035,7 +1035,7 @@ function mentions (dir: string, needle: string): boolean {
   return false
 }
 
-const fmt = (x: unknown): string => typeof x === 'number' ? (Number.isNaN(x) ? '-' : String(x)) : x === undefined || x === null ? '-' : String(x)
+const fmt = (x: unknown): string => typeof x === 'number' ? (Number.isNaN(x) ? '-' : String(x)) : x === undefined || x === null ? '-' : typeof x === 'string' ? x : JSON.stringify(x)
 const ratio = (a: unknown, b: unknown): string => typeof a === 'number' && typeof b === 'number' && b !== 0 && !Number.isNaN(a) && !Number.isNaN(b) ? `${r2(a / b)}` : '-'
 
 function table (ours: Json | undefined, ovn: Json | undefined, cfg: Config): { rows: string[][], ratios: Record<string, number | null> } {
