@@ -19,6 +19,11 @@ export interface FieldSpec {
   convert?: Converter
   /** How a query-string filter value is compared with the stored value. */
   filter?: 'string' | 'bool' | 'int' | 'none'
+  /**
+   * A list filter only, never shown: Neutron's `is_visible: False` attribute with an extra filter (a subnet's
+   * `shared`, its network's). The resource's decorate computes it; the controller drops it once a list is filtered.
+   */
+  filterOnly?: boolean
 }
 
 export type AttributeMap = Record<string, FieldSpec>
@@ -72,8 +77,11 @@ export function nullable(inner: Converter): Converter {
   return (v, f) => (v === null ? null : inner(v, f))
 }
 
+/** Whether `v` is a UUID as Neutron's validate_uuid accepts it (dashes optional). */
+export const uuidText = (v: unknown): v is string => typeof v === 'string' && UUID_RE.test(v)
+
 export const uuid: Converter = (v, f) => {
-  if (typeof v !== 'string' || !UUID_RE.test(v)) throw invalidAttr(f, `${show(v)} is not a valid UUID`)
+  if (!uuidText(v)) throw invalidAttr(f, `${show(v)} is not a valid UUID`)
   return v
 }
 
@@ -95,7 +103,7 @@ export const subnetCidr: Converter = (v, f) => {
   const c = Cidr.tryParse(v)
   if (!c) throw invalidAttr(f, `${show(v)} is not a valid IP subnet`)
   const canonical = c.canonical().toString()
-  if (c.hasHostBits) throw invalidAttr(f, `'${v}' isn't a recognized IP subnet cidr, '${canonical}' is recommended`)
+  if (c.hasHostBits) throw invalidAttr(f, `'${String(v)}' isn't a recognized IP subnet cidr, '${canonical}' is recommended`)
   return canonical
 }
 
@@ -118,8 +126,17 @@ export function list(item?: Converter, opts: { max?: number } = {}): Converter {
   return (v, f) => {
     if (!Array.isArray(v)) throw invalidAttr(f, `${show(v)} is not a list`)
     if (opts.max !== undefined && v.length > opts.max) throw invalidAttr(f, `${v.length} items exceed the maximum of ${opts.max}`)
-    return item ? v.map((x: unknown) => item(x, f)) : [...v]
+    return item ? v.map((x: unknown) => item(x, f)) : [...(v as unknown[])]
   }
+}
+
+/**
+ * neutron-lib's convert_none_to_empty_list: on the list attributes that declare it (routes, dns_nameservers,
+ * host_routes, allowed_address_pairs, security_groups) null means "none", so it clears the list on update and
+ * sets it empty on create, where an absent attribute would take the default.
+ */
+export function noneIsEmptyList(inner: Converter): Converter {
+  return (v, f) => (v === null ? [] : inner(v, f))
 }
 
 export function uniqueList(item: Converter): Converter {

@@ -16,6 +16,7 @@ export const ERRORS = {
   InvalidIpForNetwork: { status: 400, message: 'IP address {ip_address} is not a valid IP for any of the subnets on the specified network.' },
   OutOfBoundsAllocationPool: { status: 400, message: 'The allocation pool {pool} spans beyond the subnet cidr {subnet_cidr}.' },
   InvalidAllocationPool: { status: 400, message: 'The allocation pool {pool} is not valid.' },
+  InvalidActionForType: { status: 400, message: "Invalid action '{action}' for object type '{object_type}'. Valid actions: {valid_actions}" },
   InvalidRoutes: { status: 400, message: 'Invalid format for routes: {routes}, {reason}' },
   SecurityGroupInvalidPortRange: { status: 400, message: 'For TCP/UDP protocols, port_range_min must be <= port_range_max' },
   SecurityGroupInvalidIcmpValue: { status: 400, message: 'Invalid value for ICMP {field} (type/code): {attr} {value}. It must be 0 to 255.' },
@@ -25,6 +26,7 @@ export const ERRORS = {
   SecurityGroupRuleInvalidProtocol: { status: 400, message: 'Security group rule protocol {protocol} not supported. Only protocol values {values} and integer representations [0 to 255] are supported.' },
   ExternalGatewayNotExternal: { status: 400, message: 'Network {network_id} is not a valid external network' },
   FloatingNetworkNotExternal: { status: 400, message: 'Network {network_id} is not a valid external network' },
+  NetworkSubnetPoolAffinityError: { status: 400, message: 'Subnets hosted on the same network must be allocated from the same subnet pool.' },
   // 401/403
   Unauthorized: { status: 401, message: 'The request you have made requires authentication.' },
   PolicyNotAuthorized: { status: 403, message: '{action} is disallowed by policy' },
@@ -35,10 +37,12 @@ export const ERRORS = {
   NetworkNotFound: { status: 404, message: 'Network {id} could not be found.' },
   SubnetNotFound: { status: 404, message: 'Subnet {id} could not be found.' },
   PortNotFound: { status: 404, message: 'Port {id} could not be found.' },
+  AgentNotFound: { status: 404, message: 'Agent {id} could not be found.' },
   RouterNotFound: { status: 404, message: 'Router {id} could not be found.' },
   FloatingIPNotFound: { status: 404, message: 'Floating IP {id} could not be found' },
   SecurityGroupNotFound: { status: 404, message: 'Security group {id} does not exist' },
   SecurityGroupRuleNotFound: { status: 404, message: 'Security group rule {id} does not exist' },
+  RbacPolicyNotFound: { status: 404, message: 'RBAC policy of type {object_type} with ID {id} not found' },
   SubnetPoolNotFound: { status: 404, message: 'Subnet pool {id} could not be found.' },
   TagNotFound: { status: 404, message: 'Tag {tag} could not be found for {resource} {resource_id}.' },
   ExtensionNotFound: { status: 404, message: 'Extension with alias {id} does not exist' },
@@ -49,6 +53,8 @@ export const ERRORS = {
   HTTPMethodNotAllowed: { status: 405, message: 'The method {method} is not allowed for this resource.' },
   // 409
   Conflict: { status: 409, message: '{detail}' },
+  RbacPolicyInUse: { status: 409, message: 'RBAC policy on object {object_id} cannot be removed because other objects depend on it.\nDetails: {details}' },
+  DuplicateRbacPolicy: { status: 409, message: 'An RBAC policy already exists with those values.' },
   OverQuota: { status: 409, message: "Quota exceeded for resources: ['{resource}']." },
   IpAddressAlreadyAllocated: { status: 409, message: 'IP address {ip} already allocated in subnet {subnet_id}' },
   IpAddressGenerationFailure: { status: 409, message: 'No more IP addresses available on network {net_id}.' },
@@ -56,6 +62,7 @@ export const ERRORS = {
   NetworkInUse: { status: 409, message: 'Unable to complete operation on network {net_id}. There are one or more ports still in use on the network.' },
   SubnetInUse: { status: 409, message: 'Unable to complete operation on subnet {subnet_id}: {reason}.' },
   L3PortInUse: { status: 409, message: 'Port {port_id} has owner {device_owner} and therefore cannot be deleted directly via the port API.' },
+  ServicePortInUse: { status: 409, message: 'Port {port_id} cannot be deleted directly via the port API: {reason}.' },
   PortInUse: { status: 409, message: 'Unable to complete operation on port {port_id} for network {net_id}. Port already has an attached device {device_id}.' },
   RouterInUse: { status: 409, message: 'Router {router_id} {reason}' },
   RouterInterfaceInUseByFloatingIP: { status: 409, message: 'Router interface for subnet {subnet_id} on router {router_id} cannot be deleted, as it is required by one or more floating IPs.' },
@@ -75,6 +82,8 @@ export const ERRORS = {
   SubnetAllocationError: { status: 409, message: 'Failed to allocate subnet: {reason}.' },
   TagLimitExceeded: { status: 400, message: 'Invalid input for operation: Exceeded maximum amount of tags ({limit}).' },
   Keystone409: { status: 409, message: '{detail}' },
+  // 412: an If-Match: revision_number=N precondition that the object's current revision does not meet
+  RevisionNumberConstraintFailed: { status: 412, message: 'Constrained to {expected}, but current revision is {current}' },
   // 413 (webob's HTTPRequestEntityTooLarge, as Neutron's API answers an oversized body)
   HTTPRequestEntityTooLarge: { status: 413, message: 'Request is too large: the body may be at most {limit} bytes.' },
   // 5xx

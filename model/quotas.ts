@@ -8,6 +8,15 @@ export const DEFAULT_QUOTAS: Record<string, number> = {
   security_group: 10,
   security_group_rule: 100,
   subnetpool: -1,
+  rbac_policy: 10,
 }
 
 export const QUOTA_RESOURCES = Object.keys(DEFAULT_QUOTAS)
+
+/**
+ * Whether `delta` more objects fit a quota already used `used` times (Neutron's quota_limit_check): -1 is
+ * unlimited. Used where one create stores objects of another resource too (a security group's default rules).
+ */
+export function fitsQuota(limit: number | undefined, used: number, delta: number): boolean {
+  return limit === undefined || limit < 0 || used + delta <= limit
+}

@@ -11,6 +11,8 @@ export const TABLES = {
   securityGroups: 'security_groups',
   securityGroupRules: 'security_group_rules',
   subnetpools: 'subnetpools',
+  /** RBAC policies of networks (rbac-policies extension): who besides the owner may use a network, and how. */
+  rbacPolicies: 'rbac_policies',
   quotas: 'quotas',
   chassis: 'chassis',
   ipAllocations: 'ip_allocations',

@@ -12,7 +12,7 @@ export type AuthMode = 'none' | 'keystone'
 
 export interface AuthOptions {
   mode: AuthMode
-  adminToken?: string
+  adminToken?: string | undefined
   /** Project of admin-token and no-auth requests. */
   adminProjectId: string
   secret: Buffer

@@ -8,7 +8,7 @@ import type { RequestContext } from './context.js'
 import { type Row, now } from './db.js'
 import { type Reply, json, noContent } from './http.js'
 import type { Neutron } from './neutron.js'
-import { type Item, applyListQuery, parseListQuery, selectFields } from './query.js'
+import { type Item, applyListQuery, dropFilterOnly, parseListQuery, selectFields } from './query.js'
 import { authorizeCreate, enforceRule, findAuthorized, findVisible, hideAttributes, visibleFilter } from './policy/access.js'
 import type { Input, Resource } from './resource.js'
 
@@ -17,11 +17,15 @@ const MAX_TAGS = 50
 // Resource modules are typed by their own model interface; the controller handles them uniformly.
 type AnyResource = Resource<any> // eslint-disable-line @typescript-eslint/no-explicit-any -- heterogeneous registry
 
-/** Rendered objects with what the caller may not read (get_<member>:<attribute>) left out. */
-export async function renderRows(nb: Neutron, res: AnyResource, ctx: RequestContext, rows: Row<unknown>[]): Promise<Item[]> {
+/**
+ * Rendered objects with what the caller may not read (get_<member>:<attribute>) left out; a list keeps the
+ * filter-only attributes until it has filtered (listResource drops them then).
+ */
+export async function renderRows(nb: Neutron, res: AnyResource, ctx: RequestContext, rows: Row<unknown>[], opts: { forFilter?: boolean } = {}): Promise<Item[]> {
   const items = rows.map(r => nb.render(res, r))
   if (res.decorate) await res.decorate(nb, ctx, items)
   await hideAttributes(nb, res, ctx, items)
+  if (!opts.forFilter) dropFilterOnly(items, res.attributes)
   return items
 }
 
@@ -35,12 +39,13 @@ export async function listResource(nb: Neutron, res: AnyResource, ctx: RequestCo
   const all = await nb.db.list<Item>(res.table)
   const see = await visibleFilter(nb, res, ctx, all.map(r => r.value))
   const rows = all.filter(r => see(r.value))
-  const items = await renderRows(nb, res, ctx, rows)
+  const items = await renderRows(nb, res, ctx, rows, { forFilter: true })
   const page = applyListQuery(items, q, {
     attributes: res.attributes,
     base: opts.params,
     link: p => `${opts.baseUrl}/v2.0/${res.collection.replace(/_/g, '-')}?${p.toString()}`,
   })
+  dropFilterOnly(page.items, res.attributes)
   const body: Item = { [res.collection]: page.items }
   if (page.links.length) body[`${res.collection}_links`] = page.links
   return json(200, body)
@@ -90,13 +95,20 @@ async function createOne(nb: Neutron, res: AnyResource, ctx: RequestContext, raw
   return res.create(nb, ctx, input)
 }
 
+/** A bulk item may come wrapped in its member name ({"security_groups": [{"security_group": {...}}]}), as Neutron accepts. */
+function unwrapBulkItem(res: AnyResource, item: unknown): unknown {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return item
+  const o = item as Item
+  return Object.keys(o).length === 1 && res.member in o ? o[res.member] : item
+}
+
 export async function createResource(nb: Neutron, res: AnyResource, ctx: RequestContext, body: unknown): Promise<Reply> {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Item
   if (Array.isArray(b[res.collection])) {
     // Bulk create is all or nothing: what was created before a failure is removed again.
     const created: Row<unknown>[] = []
     try {
-      for (const one of b[res.collection] as unknown[]) created.push(await createOne(nb, res, ctx, one))
+      for (const one of b[res.collection] as unknown[]) created.push(await createOne(nb, res, ctx, unwrapBulkItem(res, one)))
     } catch (err) {
       for (const row of created.reverse()) await res.remove(nb, ctx, row).catch(() => undefined)
       throw err
@@ -110,19 +122,46 @@ export async function createResource(nb: Neutron, res: AnyResource, ctx: Request
   return json(201, { [res.member]: await renderOne(nb, res, ctx, row) })
 }
 
-export async function updateResource(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { id: string; body: unknown }): Promise<Reply> {
+/**
+ * The revision an If-Match header constrains a write to (`If-Match: revision_number=N`, Neutron's
+ * revision-if-match), or undefined without one. Other entity tags are not Neutron's and are ignored.
+ */
+export function revisionConstraint(ifMatch: string | undefined): number | undefined {
+  let revision: number | undefined
+  for (const raw of (ifMatch ?? '').split(',')) {
+    const tag = raw.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1')
+    if (!tag.startsWith('revision_number=')) continue
+    if (revision !== undefined) throw new ApiError('BadRequest', { resource: 'if-match', detail: 'Multiple revision_number etags are not supported.' })
+    const n = tag.slice('revision_number='.length)
+    if (!/^\d+$/.test(n)) throw new ApiError('BadRequest', { resource: 'if-match', detail: 'Revision number etag must be in the format of revision_number=<int>' })
+    revision = Number(n)
+  }
+  return revision
+}
+
+/** 412 unless the object is at the revision the request was constrained to. */
+function checkRevision(row: Row<unknown>, expected: number | undefined): void {
+  if (expected !== undefined && row.version !== expected) throw new ApiError('RevisionNumberConstraintFailed', { expected, current: row.version })
+}
+
+export async function updateResource(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { id: string; body: unknown; ifMatch?: string | undefined }): Promise<Reply> {
   const b = (typeof opts.body === 'object' && opts.body !== null ? opts.body : {}) as Item
   if (!(res.member in b) || Object.keys(b).length !== 1) {
     throw new ApiError('HTTPBadRequest', { detail: `Unable to find '${res.member}' in request body` })
   }
   const changes = validateUpdate(res.attributes, b[res.member], { member: res.member })
+  const expected = revisionConstraint(opts.ifMatch)
   const row = await findAuthorized(nb, res, ctx, { id: opts.id, action: `update_${res.member}`, changes })
+  // Checked against the revision read here; a write racing in between is not caught (no CAS through res.update).
+  checkRevision(row, expected)
   const updated = await res.update(nb, ctx, row, changes)
   return json(200, { [res.member]: await renderOne(nb, res, ctx, updated) })
 }
 
-export async function deleteResource(nb: Neutron, res: AnyResource, ctx: RequestContext, id: string): Promise<Reply> {
+export async function deleteResource(nb: Neutron, res: AnyResource, ctx: RequestContext, id: string, opts: { ifMatch?: string | undefined } = {}): Promise<Reply> {
+  const expected = revisionConstraint(opts.ifMatch)
   const row = await findAuthorized(nb, res, ctx, { id, action: `delete_${res.member}` })
+  checkRevision(row, expected)
   await res.remove(nb, ctx, row)
   return noContent
 }
@@ -135,7 +174,7 @@ export async function actionResource(nb: Neutron, res: AnyResource, ctx: Request
 }
 
 /** The /tags subresource: GET list, PUT replace all, DELETE all; /tags/{tag}: GET check, PUT add, DELETE remove. */
-export async function tagsResource(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { id: string; method: string; tag?: string; body: unknown }): Promise<Reply> {
+export async function tagsResource(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { id: string; method: string; tag?: string | undefined; body: unknown }): Promise<Reply> {
   const { id, method, tag } = opts
   const row0 = await findVisible(nb, res, ctx, id)
   // Neutron's tagging extension: get_/update_/delete_<member>:tags on the object (a PUT of one tag is an update).

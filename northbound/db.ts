@@ -75,6 +75,25 @@ export class Db {
     }
   }
 
+  /**
+   * `ops` in one transaction with a rewrite of the parent object (`bump`: its updated_at), which gives the
+   * parent a new revision: Neutron bumps a network's revision when its subnets change, a group's when its rules
+   * do. Compare-and-swap on the parent, retried when another writer got in between.
+   */
+  async transactWithRevisionBump(ops: TxOp[], parent: { table: string; id: string }, onMissing: () => ApiError): Promise<StoredObject[]> {
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.get<Record<string, unknown>>(parent.table, parent.id)
+      if (!cur) throw onMissing()
+      const bump: TxOp = { op: 'update', table: parent.table, id: cur.id, version: cur.version, topics: cur.topics, value: { ...cur.value, updated_at: now() } }
+      try {
+        return await this.transact([...ops, bump])
+      } catch (err) {
+        if (isStoreError(err, 'version_conflict') && attempt < 20) continue
+        throw err
+      }
+    }
+  }
+
   async allocateKey(space: string): Promise<number> {
     return this.wrap(() => this.store.allocateKey(space))
   }

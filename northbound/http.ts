@@ -2,7 +2,7 @@
 export interface Reply {
   status: number
   body?: unknown
-  headers?: Record<string, string>
+  headers?: Record<string, string> | undefined
 }
 
 export function json(status: number, body: unknown, headers?: Record<string, string>): Reply {

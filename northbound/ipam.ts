@@ -175,11 +175,11 @@ export interface WritePortOptions {
   /** The port as it will be stored, fixed_ips and mac_address aside. */
   port: Port
   /** Undefined: Neutron's default allocation; [] for no address. */
-  requested?: IpRequest[]
+  requested?: IpRequest[] | undefined
   /** For an update: the stored row (its addresses are released or kept). */
   previous?: Row<Port>
   /** MAC asked for by the client (409 when in use), else one is generated (or kept on update). */
-  mac?: string
+  mac?: string | undefined
   /** More operations committed with the port (e.g. the router an interface belongs to). */
   extraOps?: (port: Port) => TxOp[]
   /** For tests: the source of the random choices and jitter, and the wait between attempts. */

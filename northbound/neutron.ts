@@ -4,6 +4,7 @@ import { ApiError } from '../model/errors.js'
 import { DEFAULT_QUOTAS } from '../model/quotas.js'
 import { TABLES, projectTopic } from '../model/tables.js'
 import type { Store } from '../store/types.js'
+import { DEFAULT_AGENT_DOWN_MS } from '../agent/controller/heartbeat.js'
 import { Db, type Row, now } from './db.js'
 import { Policy } from './policy/engine.js'
 import type { Item } from './query.js'
@@ -26,10 +27,13 @@ export class Neutron {
   readonly db: Db
   /** The access rules this server enforces (policy/access.ts asks them); Neutron's defaults unless given. */
   readonly policy: Policy
+  /** Neutron's agent_down_time, ms: a chassis whose last heartbeat is older is down (resources/agents.ts) */
+  readonly agentDownMs: number
 
-  constructor(readonly store: Store, opts: { policy?: Policy } = {}) {
+  constructor(readonly store: Store, opts: { policy?: Policy | undefined; agentDownMs?: number | undefined } = {}) {
     this.db = new Db(store)
     this.policy = opts.policy ?? Policy.create()
+    this.agentDownMs = opts.agentDownMs ?? DEFAULT_AGENT_DOWN_MS
   }
 
   async quotaLimits(projectId: string): Promise<Record<string, number>> {

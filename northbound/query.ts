@@ -10,8 +10,8 @@ export interface ListQuery {
   filters: Map<string, string[]>
   fields: string[]
   sort: { key: string; dir: 'asc' | 'desc' }[]
-  limit?: number
-  marker?: string
+  limit?: number | undefined
+  marker?: string | undefined
   pageReverse: boolean
 }
 
@@ -37,11 +37,11 @@ export function parseListQuery(params: URLSearchParams, attributes: AttributeMap
   if (dirs.length && dirs.length !== keys.length) {
     throw new ApiError('HTTPBadRequest', { detail: 'The number of sort_keys and sort_dirs must be same' })
   }
-  const sort = keys.map((key, i) => {
+  const sort = keys.map((key, i): ListQuery['sort'][number] => {
     if (!(key in attributes)) throw new ApiError('HTTPBadRequest', { detail: `${key} is an invalid attribute for sort_key` })
     const dir = (dirs[i] ?? 'asc').toLowerCase()
     if (dir !== 'asc' && dir !== 'desc') throw new ApiError('HTTPBadRequest', { detail: `${dirs[i]} is an invalid value for sort_dir, valid values are 'asc' and 'desc'` })
-    return { key, dir: dir as 'asc' | 'desc' }
+    return { key, dir: dir }
   })
   let limit: number | undefined
   const l = params.get('limit')
@@ -49,7 +49,8 @@ export function parseListQuery(params: URLSearchParams, attributes: AttributeMap
     if (!/^\d+$/.test(l)) throw new ApiError('HTTPBadRequest', { detail: `Limit must be an integer 0 or greater and not '${l}'` })
     limit = Number(l) || undefined
   }
-  const marker = params.get('marker') ?? undefined
+  // Neutron reads a marker only with a limit (api_common.get_limit_and_marker); limit=0 means no paging.
+  const marker = limit === undefined ? undefined : params.get('marker') ?? undefined
   return { filters, fields, sort, limit, marker, pageReverse: toBool(params.get('page_reverse') ?? 'false') ?? false }
 }
 
@@ -57,7 +58,12 @@ function matchValue(stored: unknown, wanted: string, kind: string | undefined): 
   if (kind === 'bool') return toBool(stored) === toBool(wanted)
   if (kind === 'int') return stored !== null && stored !== undefined && Number(stored) === Number(wanted)
   if (stored === null || stored === undefined) return wanted === '' || wanted.toLowerCase() === 'none'
-  return String(stored) === wanted
+  return filterText(stored) === wanted
+}
+
+/** How a stored value reads in a query string: dicts and lists as JSON, never [object Object]. */
+function filterText(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v) ?? ''
 }
 
 function splitTags(values: string[]): string[] {
@@ -115,7 +121,7 @@ function compare(a: unknown, b: unknown): number {
   if (b === null || b === undefined) return 1
   if (typeof a === 'number' && typeof b === 'number') return a - b
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b)
-  const sa = String(a), sb = String(b)
+  const sa = filterText(a), sb = filterText(b)
   return sa < sb ? -1 : sa > sb ? 1 : 0
 }
 
@@ -135,38 +141,57 @@ export function applyListQuery(all: Item[], q: ListQuery, opts: { attributes: At
     }
     return 0
   })
-  const links: Page['links'] = []
-  if (q.limit !== undefined || q.marker !== undefined) {
-    const ordered = q.pageReverse ? [...items].reverse() : items
-    let start = 0
-    if (q.marker !== undefined) {
-      const at = ordered.findIndex(i => i.id === q.marker)
-      if (at < 0) throw new ApiError('HTTPNotFound', {})
-      start = at + 1
-    }
-    const end = q.limit !== undefined ? start + q.limit : ordered.length
-    let page = ordered.slice(start, end)
-    const more = end < ordered.length
-    const mk = (marker: string, reverse: boolean): string => {
-      const p = new URLSearchParams(opts.base)
-      p.delete('marker'); p.delete('page_reverse')
-      p.set('marker', marker)
-      if (reverse) p.set('page_reverse', 'True')
-      return opts.link(p)
-    }
-    if (q.pageReverse) page = page.reverse()
-    const first = page[0], last = page[page.length - 1]
-    // Forward: "next" continues after the last item; "previous" goes back from the first (and vice versa).
-    if (first && last) {
-      const forwardMore = q.pageReverse ? start > 0 : more
-      const backMore = q.pageReverse ? more : start > 0
-      if (forwardMore) links.push({ href: mk(String(last.id), false), rel: 'next' })
-      if (backMore) links.push({ href: mk(String(first.id), true), rel: 'previous' })
-    }
+  let links: Page['links'] = []
+  if (q.limit !== undefined) {
+    const page = paginate(items, q.limit, q.marker, q.pageReverse)
+    links = pageLinks(page, { limit: q.limit, pageReverse: q.pageReverse, base: opts.base, link: opts.link })
     items = page
   }
   if (q.fields.length) items = items.map(i => selectFields(i, q.fields))
   return { items, links }
+}
+
+/** Drops the attributes that exist only to be filtered on (FieldSpec.filterOnly) from rendered objects. */
+export function dropFilterOnly(items: Item[], attributes: AttributeMap): void {
+  const hidden = Object.keys(attributes).filter(k => attributes[k]?.filterOnly)
+  if (!hidden.length) return
+  for (const i of items) for (const k of hidden) delete i[k]
+}
+
+/**
+ * One page of the sorted `items` (Neutron's pagination): `limit` items after the marker, or with page_reverse
+ * the `limit` items before it (the last ones without a marker), in sort order either way. A marker that is not
+ * in the list is a 404, as Neutron's native pagination answers when it cannot load the marker object.
+ */
+export function paginate(items: Item[], limit: number, marker: string | undefined, pageReverse: boolean): Item[] {
+  const at = marker === undefined ? -1 : items.findIndex(i => i.id === marker)
+  if (marker !== undefined && at < 0) throw new ApiError('HTTPNotFound', {})
+  if (pageReverse) {
+    const end = marker === undefined ? items.length : at
+    return items.slice(Math.max(end - limit, 0), end)
+  }
+  return items.slice(at + 1, at + 1 + limit)
+}
+
+/**
+ * Neutron's `<collection>_links` (api_common.get_pagination_links): "next" unless a forward page came back
+ * short, "previous" unless a reverse page came back short. So a full last page still has a "next" (which
+ * reads empty) and a first page has a "previous"; an empty page's links carry no marker, and its "previous"
+ * (page_reverse without a marker) is the last page, which is how a client walks back from the end.
+ */
+export function pageLinks(page: Item[], opts: { limit: number; pageReverse: boolean; base: URLSearchParams; link: (params: URLSearchParams) => string }): Page['links'] {
+  const href = (item: Item | undefined, reverse: boolean): string => {
+    const p = new URLSearchParams(opts.base)
+    p.delete('marker'); p.delete('page_reverse')
+    if (item !== undefined) p.set('marker', filterText(item.id))
+    if (reverse) p.set('page_reverse', 'True')
+    return opts.link(p)
+  }
+  const short = page.length < opts.limit
+  const links: Page['links'] = []
+  if (!(short && !opts.pageReverse)) links.push({ href: href(page[page.length - 1], false), rel: 'next' })
+  if (!(short && opts.pageReverse)) links.push({ href: href(page[0], true), rel: 'previous' })
+  return links
 }
 
 export function selectFields(item: Item, fields: string[]): Item {

@@ -3,23 +3,26 @@
 import { ApiError } from '../model/errors.js'
 import type { RequestContext } from './context.js'
 import { actionResource, createResource, deleteResource, listResource, showResource, tagsResource, updateResource } from './controller.js'
-import { type ApiRequest, type Reply, json } from './http.js'
+import { type ApiRequest, type Reply, header, json } from './http.js'
 import type { Neutron } from './neutron.js'
 import { policyContext } from './policy/access.js'
 import type { Resource } from './resource.js'
+import { agents } from './resources/agents.js'
 import { listExtensions, showExtension } from './resources/extensions.js'
 import { floatingips } from './resources/floatingips.js'
 import { networks } from './resources/networks.js'
 import { ports } from './resources/ports.js'
 import { defaultQuota, deleteQuota, listQuotas, quotaDetails, showQuota, updateQuota } from './resources/quotas.js'
+import { rbacPolicies } from './resources/rbac-policies.js'
 import { routers } from './resources/routers.js'
 import { securityGroupRules, securityGroups } from './resources/security-groups.js'
+import { listServiceProviders } from './resources/service-providers.js'
 import { subnetpools } from './resources/subnetpools.js'
 import { subnets } from './resources/subnets.js'
 
 // The registry holds resources of different model types.
 const RESOURCES = new Map<string, Resource<any>>( // eslint-disable-line @typescript-eslint/no-explicit-any -- heterogeneous registry
-  [networks, subnets, ports, routers, floatingips, securityGroups, securityGroupRules, subnetpools].map(r => [r.collection, r]),
+  [networks, subnets, ports, routers, floatingips, securityGroups, securityGroupRules, subnetpools, agents, rbacPolicies].map(r => [r.collection, r]),
 )
 
 export function versions(baseUrl: string): Reply {
@@ -48,6 +51,7 @@ export async function routeNeutron(nb: Neutron, authenticated: RequestContext, r
     return id === undefined ? listExtensions() : showExtension(id)
   }
   if (collection === 'quotas') return routeQuotas(nb, ctx, req, segs)
+  if (collection === 'service_providers') return listServiceProviders({ method: m, hasId: id !== undefined, params: req.params, baseUrl: req.baseUrl })
   const res = RESOURCES.get(collection)
   if (!res || segs.length > 4) throw new ApiError('HTTPNotFound')
   if (id === undefined) {
@@ -57,8 +61,8 @@ export async function routeNeutron(nb: Neutron, authenticated: RequestContext, r
   }
   if (sub === undefined) {
     if (m === 'GET') return showResource(nb, res, ctx, { id, params: req.params })
-    if (m === 'PUT') return updateResource(nb, res, ctx, { id, body: req.body })
-    if (m === 'DELETE') return deleteResource(nb, res, ctx, id)
+    if (m === 'PUT') return updateResource(nb, res, ctx, { id, body: req.body, ifMatch: header(req, 'if-match') })
+    if (m === 'DELETE') return deleteResource(nb, res, ctx, id, { ifMatch: header(req, 'if-match') })
     methodNotAllowed(m)
   }
   if (sub === 'tags' && 'tags' in res.attributes) return tagsResource(nb, res, ctx, { id, method: m, tag: subId, body: req.body })

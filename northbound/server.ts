@@ -27,11 +27,13 @@ export interface ApiServerOptions {
   host?: string
   port?: number
   auth: AuthMode
-  adminToken?: string
+  adminToken?: string | undefined
   /** Creates (or resets the password of) the Keystone user `admin` on project `admin`. */
-  adminPassword?: string
+  adminPassword?: string | undefined
   /** The access rules of this server (loaded from --policy-file by the caller); Neutron's defaults without. */
-  policy?: Policy
+  policy?: Policy | undefined
+  /** Neutron's agent_down_time in ms (default 30 s: three of the agents' default 10 s heartbeats) */
+  agentDownMs?: number | undefined
   /** default: the process logger (component api) */
   log?: Logger
 }
@@ -64,13 +66,37 @@ function readBody(req: IncomingMessage): Promise<string> {
   })
 }
 
+/** No Neutron or Keystone body nests past a handful of levels. Deeper input (`[[[[...]]]]`: 40 kB make 10 000
+ * levels) would overflow the stack of each recursive walk after the parse (validation, error messages, the
+ * comparison with defaults) and end as a 500, so it is refused here, by a scan that does not recurse. */
+const MAX_BODY_DEPTH = 32
+
+function nestingDepth(text: string): number {
+  let depth = 0
+  let max = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++ // a backslash: the next character is escaped
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth)
+    else if (c === 0x5d || c === 0x7d) depth--
+  }
+  return max
+}
+
 function parseJson(text: string): unknown {
   if (text.trim() === '') return undefined
+  let body: unknown
   try {
-    return JSON.parse(text)
+    body = JSON.parse(text)
   } catch {
     throw new ApiError('HTTPBadRequest', { detail: 'Malformed request body' })
   }
+  if (nestingDepth(text) > MAX_BODY_DEPTH) throw new ApiError('HTTPBadRequest', { detail: `Malformed request body: nested deeper than ${MAX_BODY_DEPTH} levels` })
+  return body
 }
 
 function toApiError(err: unknown, log: Logger): ApiError {
@@ -109,7 +135,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   }
   const revocations = await Revocations.open(db)
   const authOpts: AuthOptions = { mode: opts.auth, adminToken: opts.adminToken, adminProjectId: adminProjectId ?? 'admin', secret: await tokenSecret(db), revocations }
-  const nb = new Neutron(opts.store, { policy: opts.policy })
+  const nb = new Neutron(opts.store, { policy: opts.policy, agentDownMs: opts.agentDownMs })
   const keyed = await backfillSecurityGroupKeys(nb)
   if (keyed > 0) log.info(`gave datapath keys to ${keyed} security groups and rules stored without one`)
   const keystone = new KeystoneApi(identity, authOpts, revocations)

@@ -14,3 +14,10 @@ export const SUBNETPOOL_ATTRIBUTES: AttributeMap = {
   default_quota: { post: true, put: true, default: null, convert: int({ min: 0, nullable: true }), filter: 'int' },
   address_scope_id: { post: true, put: true, default: null, convert: nullable(uuid), filter: 'string' },
 }
+
+/** The prefix lengths are stored as integers and shown as strings, as Neutron's API answers them (tempest compares). */
+export const PREFIXLEN_FIELDS = ['default_prefixlen', 'min_prefixlen', 'max_prefixlen'] as const
+
+export function showPrefixlens(item: Record<string, unknown>): void {
+  for (const f of PREFIXLEN_FIELDS) if (typeof item[f] === 'number') item[f] = String(item[f])
+}

@@ -7,7 +7,7 @@ import { type AuthOptions, tokenContext, validToken } from '../auth.js'
 import type { RequestContext } from '../context.js'
 import type { Row } from '../db.js'
 import { type ApiRequest, type Reply, header, json, noContent } from '../http.js'
-import { type Assignment, type Domain, type Identity, type Project, type Ref, type Role, type User, assignmentId, newKeystoneId } from './identity.js'
+import { type Assignment, type Domain, type Identity, type Project, type Role, type User, assignmentId, newKeystoneId } from './identity.js'
 import { hashPassword } from './passwords.js'
 import type { Revocations } from './revocations.js'
 import { TOKEN_LIFETIME_S, type TokenPayload, issueToken } from './tokens.js'
@@ -32,6 +32,13 @@ function catalog(base: string): unknown[] {
 
 type Obj = Record<string, unknown>
 const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {})
+/** An optional string attribute of a request body: absent or null gives the default, another type is a 400. */
+const text = (b: Obj, field: string, missing: string): string => {
+  const v = b[field]
+  if (v === undefined || v === null) return missing
+  if (typeof v !== 'string') throw new ApiError('HTTPBadRequest', { detail: `Invalid input for field '${field}': ${JSON.stringify(v)} is not of type 'string'` })
+  return v
+}
 
 export class KeystoneApi {
   constructor(private readonly identity: Identity, private readonly auth: AuthOptions, private readonly revocations: Revocations) {}
@@ -116,19 +123,19 @@ export class KeystoneApi {
     const b = obj(obj(req.body)[member])
     const name = b.name
     if (typeof name !== 'string' || !name) throw new ApiError('HTTPBadRequest', { detail: `Invalid input for field 'name': a ${member} needs a name` })
-    const domainId = resource === 'domains' || resource === 'roles' ? undefined : String(b.domain_id ?? 'default')
+    const domainId = resource === 'domains' || resource === 'roles' ? undefined : text(b, 'domain_id', 'default')
     if (domainId && !(await this.db.get<Domain>(TABLES.keystoneDomains, domainId))) throw new ApiError('HTTPBadRequest', { detail: `Could not find domain: ${domainId}.` })
     if (await this.identity.findByName(table, name, domainId)) {
       throw new ApiError('Keystone409', { detail: `Conflict occurred attempting to store ${member} - Duplicate entry found with name ${name}${domainId ? ` at domain ID ${domainId}` : ''}.` })
     }
     const id = resource === 'domains' && typeof b.id === 'string' ? b.id : newKeystoneId()
     let value: Obj
-    if (resource === 'domains') value = { id, name, description: String(b.description ?? ''), enabled: b.enabled !== false } satisfies Domain
-    else if (resource === 'projects') value = { id, name, domain_id: domainId as string, description: String(b.description ?? ''), enabled: b.enabled !== false } satisfies Project
+    if (resource === 'domains') value = { id, name, description: text(b, 'description', ''), enabled: b.enabled !== false } satisfies Domain
+    else if (resource === 'projects') value = { id, name, domain_id: domainId as string, description: text(b, 'description', ''), enabled: b.enabled !== false } satisfies Project
     else if (resource === 'roles') value = { id, name, domain_id: null } satisfies Role
     else {
       value = {
-        id, name, domain_id: domainId as string, enabled: b.enabled !== false, description: String(b.description ?? ''),
+        id, name, domain_id: domainId as string, enabled: b.enabled !== false, description: text(b, 'description', ''),
         default_project_id: typeof b.default_project_id === 'string' ? b.default_project_id : null,
         password_hash: await hashPassword(typeof b.password === 'string' ? b.password : newKeystoneId()),
       } satisfies User
@@ -169,9 +176,9 @@ export class KeystoneApi {
     if (methods.includes('password')) {
       const u = obj(obj(ident.password).user)
       if (typeof u.password !== 'string') throw new ApiError('Unauthorized')
-      user = await this.identity.checkPassword(u as Ref, u.password)
+      user = await this.identity.checkPassword(u, u.password)
     } else if (methods.includes('token')) {
-      const p = validToken(this.auth, String(obj(ident.token).id ?? ''))
+      const p = validToken(this.auth, text(obj(ident.token), 'id', ''))
       user = p ? await this.db.get<User>(TABLES.keystoneUsers, p.u) : undefined
       if (!user || !user.value.enabled) throw new ApiError('Unauthorized')
     } else {
@@ -179,7 +186,7 @@ export class KeystoneApi {
     }
     const scope = obj(auth.scope)
     let project: Row<Project> | undefined
-    if (scope.project) project = await this.identity.resolve<Project>(TABLES.keystoneProjects, obj(scope.project) as Ref)
+    if (scope.project) project = await this.identity.resolve<Project>(TABLES.keystoneProjects, obj(scope.project))
     else if (user.value.default_project_id) project = await this.db.get<Project>(TABLES.keystoneProjects, user.value.default_project_id)
     if (scope.project && !project) throw new ApiError('Unauthorized')
     const roles = project ? await this.identity.rolesOn(user.id, project.id) : []

@@ -47,7 +47,7 @@ export class Identity {
   }
 
   /** The Default domain and the standard roles always exist; with a password, an admin user on an admin project. */
-  async bootstrap(opts: { adminPassword?: string } = {}): Promise<{ adminProjectId?: string; adminUser: boolean }> {
+  async bootstrap(opts: { adminPassword?: string | undefined } = {}): Promise<{ adminProjectId?: string | undefined; adminUser: boolean }> {
     await this.createIfMissing(TABLES.keystoneDomains, DEFAULT_DOMAIN.id, DEFAULT_DOMAIN)
     for (const name of BOOTSTRAP_ROLES) {
       if (!(await this.findByName<Role>(TABLES.keystoneRoles, name))) {
@@ -79,7 +79,7 @@ export class Identity {
 
   async findByName<T extends { name: string }>(table: string, name: string, domainId?: string): Promise<Row<T> | undefined> {
     const rows = await this.db.list<T & { domain_id?: string | null }>(table)
-    return rows.find(r => r.value.name === name && (domainId === undefined || r.value.domain_id === domainId)) as Row<T> | undefined
+    return rows.find(r => r.value.name === name && (domainId === undefined || r.value.domain_id === domainId))
   }
 
   async domainOf(ref: { id?: string; name?: string } | undefined): Promise<Row<Domain> | undefined> {

@@ -201,6 +201,24 @@ const rows: [string, string][] = [
   ['delete_subnetpool', ADMIN_OR_MEMBER],
   ['delete_subnetpool:tags', ADMIN_OR_MEMBER],
 
+  // RBAC policies (rbac.py): the policy's own project manages it; only an admin shares with everyone ('*').
+  // That a non-admin may only manage policies of networks it owns is the resource's check (400, as Neutron).
+  ['restrict_wildcard', any('not field:rbac_policy:target_tenant=*', ADMIN)],
+  ['create_rbac_policy', ADMIN_OR_MEMBER],
+  ['create_rbac_policy:target_tenant', 'rule:restrict_wildcard'],
+  ['get_rbac_policy', ADMIN_OR_READER],
+  ['update_rbac_policy', ADMIN_OR_MEMBER],
+  ['update_rbac_policy:target_tenant', 'rule:restrict_wildcard'],
+  ['delete_rbac_policy', ADMIN_OR_MEMBER],
+
+  // Service providers (servicetype.py): any authenticated caller may list them.
+  ['get_service_provider', ''],
+
+  // Agents (agent.py): admin only; agents register themselves, so there is no create_agent.
+  ['get_agent', ADMIN],
+  ['update_agent', ADMIN],
+  ['delete_agent', ADMIN],
+
   // Quotas (quotas.py): a project's own quotas are always readable (quotasv2.py checks get_quota only for
   // another project's, against the caller's project).
   ['get_quota', any(ADMIN, PROJECT_MANAGER)],

@@ -45,7 +45,7 @@ export class PolicyError extends Error {
   }
 }
 
-interface Compiled { text: string; check: Check; source: EffectiveRule['source']; origin?: string }
+interface Compiled { text: string; check: Check; source: EffectiveRule['source']; origin?: string | undefined }
 
 /** oslo.policy's default_rule: asked for a name it does not know, the enforcer uses this one. */
 const DEFAULT_RULE = 'default'
@@ -147,7 +147,7 @@ export class Policy {
       case 'generic': {
         const mine = c.cred === 'project_id' ? creds.projectId : creds.userId
         const want = 'literal' in c.match ? c.match.literal : resolvePath(target, c.match.target)
-        return want !== undefined && want !== null && String(want) === mine
+        return scalarText(want) === mine
       }
       case 'field': return fieldMatches(c, target)
       case 'not': return !this.evaluate(c.check, target, creds)
@@ -159,7 +159,7 @@ export class Policy {
 
 /** Keys of a dict value or of the dicts of a list value: the sub-attributes a request sets. */
 function subKeys(value: unknown): string[] {
-  const dicts = Array.isArray(value) ? value : [value]
+  const dicts: unknown[] = Array.isArray(value) ? value : [value]
   const keys = new Set<string>()
   for (const d of dicts) if (typeof d === 'object' && d !== null && !Array.isArray(d)) for (const k of Object.keys(d)) keys.add(k)
   return [...keys]
@@ -199,5 +199,10 @@ function fieldMatches(c: Extract<Check, { kind: 'field' }>, target: Target): boo
   if (v === undefined || v === null) return false
   if (c.regex) return typeof v === 'string' && c.regex.test(v)
   if (typeof v === 'boolean') return v === (c.value.toLowerCase() === 'true')
-  return String(v) === c.value
+  return scalarText(v) === c.value
+}
+
+/** A scalar's text, as oslo.policy compares it; a dict or list matches no literal. */
+function scalarText(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined
 }

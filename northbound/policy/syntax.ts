@@ -13,7 +13,7 @@ export type Check =
   | { kind: 'rule'; name: string }
   | { kind: 'role'; role: string }
   | { kind: 'generic'; cred: 'project_id' | 'user_id'; match: { target: string } | { literal: string }; text: string }
-  | { kind: 'field'; resource: string; field: string; value: string; regex?: RegExp; text: string }
+  | { kind: 'field'; resource: string; field: string; value: string; regex?: RegExp | undefined; text: string }
   | { kind: 'not'; check: Check }
   | { kind: 'and'; checks: Check[] }
   | { kind: 'or'; checks: Check[] }

@@ -6,6 +6,7 @@ import { type Reply, json } from '../http.js'
 const UPDATED = '2024-01-01T00:00:00-00:00'
 
 const EXTENSIONS: [alias: string, name: string, description: string][] = [
+  ['agent', 'agent', 'The agent management extension.'],
   ['allowed-address-pairs', 'Allowed Address Pairs', 'Provides allowed address pairs'],
   ['binding', 'Port Binding', 'Expose port bindings of a virtual port to external application'],
   ['default-subnetpools', 'Default Subnetpools', 'Provides ability to mark and use a subnetpool as the default.'],
@@ -26,9 +27,12 @@ const EXTENSIONS: [alias: string, name: string, description: string][] = [
   ['provider', 'Provider Network', 'Expose mapping of virtual networks to physical networks'],
   ['quotas', 'Quota management support', 'Expose functions for quotas management per project'],
   ['quota_details', 'Quota details management support', 'Expose functions for quotas usage statistics per project'],
+  ['revision-if-match', 'If-Match constraints based on revision_number', 'Extension indicating that If-Match based on revision_number is supported.'],
+  ['rbac-policies', 'RBAC Policies', 'Allows creation and modification of policies that control tenant access to resources.'],
   ['router', 'Neutron L3 Router', 'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.'],
   ['router_availability_zone', 'Router Availability Zone', 'Availability zone support for router.'],
   ['security-group', 'security-group', 'The security groups extension.'],
+  ['service-type', 'Neutron Service Type Management', 'API for retrieving service providers for Neutron advanced services'],
   ['sorting', 'Sorting support', 'Extension that indicates that sorting is enabled.'],
   ['standard-attr-description', 'standard-attr-description', 'Extension to add descriptions to standard attributes'],
   ['standard-attr-revisions', 'Resource revision numbers', 'This extension will display the revision number of neutron resources.'],

@@ -1,6 +1,6 @@
 // Floating IPs: an address on an external network held by a port (device_owner network:floatingip) created in
 // the same transaction; association finds the router that joins the external network to the fixed IP's subnet.
-import { DEVICE_OWNER_FLOATINGIP } from '../../model/attributes/ports.js'
+import { DEVICE_OWNER_DHCP, DEVICE_OWNER_FLOATINGIP } from '../../model/attributes/ports.js'
 import { FLOATINGIP_ATTRIBUTES } from '../../model/attributes/floatingips.js'
 import { ApiError } from '../../model/errors.js'
 import { tryParseIp } from '../../datapath/host/addresses.js'
@@ -13,15 +13,34 @@ import { type IpRequest, deletePortOps, networkSubnets, writePort } from '../ipa
 import type { Neutron } from '../neutron.js'
 import { findVisible } from '../policy/access.js'
 import type { Resource } from '../resource.js'
+import { networks } from './networks.js'
 import { ports } from './ports.js'
 
 const badFip = (detail: string): ApiError => new ApiError('BadRequest', { resource: 'floatingip', detail })
 
 interface Association { port_id: string | null; fixed_ip_address: string | null; router_id: string | null; status: string }
 
-async function associate(nb: Neutron, ctx: RequestContext, fip: { id: string; floating_network_id: string }, portId: string | null, fixedIp?: string | null): Promise<Association> {
+type FipRef = { id: string; floating_network_id: string; project_id: string; port_id?: string | null }
+
+/**
+ * The association an update asks for, in Neutron's words (l3_db._check_and_get_fip_assoc): `port_id: null`
+ * and an empty body both disassociate (the original API had nothing else to update), a body without
+ * `port_id` keeps the current port, and `fixed_ip_address` alone is refused.
+ */
+export function requestedPort(changes: Record<string, unknown>, current: string | null): string | null {
+  if (changes.fixed_ip_address && !changes.port_id) throw badFip('fixed_ip_address cannot be specified without a port_id')
+  if (changes.port_id !== undefined) return (changes.port_id as string | null) || null
+  return Object.keys(changes).length === 0 ? null : current
+}
+
+async function associate(nb: Neutron, ctx: RequestContext, fip: FipRef, portId: string | null, fixedIp?: string | null): Promise<Association> {
   if (!portId) return { port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN' }
   const port = await findVisible<Port>(nb, ports, ctx, portId)
+  // Seeing a port (as its network's owner) is not owning it: only an admin joins projects this way.
+  if (port.value.project_id !== fip.project_id && !ctx.isAdmin) {
+    throw badFip(`Cannot process floating IP association with Port ${portId}, since that port is owned by a different project`)
+  }
+  if (port.value.device_owner === DEVICE_OWNER_DHCP) throw badFip(`Port ${portId} is unable to be assigned a floating IP`)
   const v4 = port.value.fixed_ips.filter(f => tryParseIp(f.ip_address)?.family === 4)
   let fixed = v4[0]
   if (fixedIp) {
@@ -37,7 +56,8 @@ async function associate(nb: Neutron, ctx: RequestContext, fip: { id: string; fl
   if (!router) {
     throw new ApiError('ExternalGatewayForFloatingIPNotFound', { external_network_id: fip.floating_network_id, subnet_id: fixed.subnet_id, port_id: portId })
   }
-  const clash = (await nb.db.list<FloatingIp>(TABLES.floatingips)).find(f => f.id !== fip.id && f.value.port_id === portId &&
+  // Another floating IP on the same fixed IP and external network clashes; the same port again is no change.
+  const clash = portId === fip.port_id ? undefined : (await nb.db.list<FloatingIp>(TABLES.floatingips)).find(f => f.id !== fip.id && f.value.port_id === portId &&
     f.value.fixed_ip_address === fixed.ip_address && f.value.floating_network_id === fip.floating_network_id)
   if (clash) {
     throw new ApiError('FloatingIPPortAlreadyAssociated', { floating_ip_address: clash.value.floating_ip_address, fip_id: clash.id, port_id: portId, fixed_ip: fixed.ip_address, net_id: fip.floating_network_id })
@@ -58,15 +78,15 @@ export const floatingips: Resource<FloatingIp> = {
 
   async create(nb, ctx, input) {
     const netId = input.floating_network_id as string
-    const net = await nb.db.get<{ 'router:external': boolean }>(TABLES.networks, netId)
-    if (!net) throw new ApiError('NetworkNotFound', { id: netId })
+    // Through the visibility policy: an external network not granted to the caller's project is not found.
+    const net = await findVisible<{ 'router:external': boolean }>(nb, networks, ctx, netId)
     if (!net.value['router:external']) throw badFip(`Network ${netId} is not a valid external network`)
     const subnetsOf = (await networkSubnets(nb, netId)).filter(s => s.value.ip_version === 4)
     const subnetId = input.subnet_id as string | undefined
     if (!subnetsOf.length) throw badFip(`Network ${netId} does not contain any IPv4 subnet`)
     if (subnetId && !subnetsOf.some(s => s.id === subnetId)) throw badFip(`Subnet ${subnetId} is not on external network ${netId}`)
     const id = (nb.stamp('').id as string)
-    const assoc = await associate(nb, ctx, { id, floating_network_id: netId }, (input.port_id as string | null) ?? null, input.fixed_ip_address as string | undefined)
+    const assoc = await associate(nb, ctx, { id, floating_network_id: netId, project_id: input.project_id as string }, (input.port_id as string | null) ?? null, input.fixed_ip_address as string | undefined)
     const requested: IpRequest[] = [{ ...(subnetId ? { subnet_id: subnetId } : { subnet_id: subnetsOf[0]!.id }), ...(input.floating_ip_address ? { ip_address: input.floating_ip_address as string } : {}) }]
     if (input.floating_ip_address && !subnetId) delete requested[0]!.subnet_id
     const port = {
@@ -90,11 +110,12 @@ export const floatingips: Resource<FloatingIp> = {
   },
 
   async update(nb, ctx, row, changes) {
-    let assoc: Association | undefined
-    if (changes.port_id !== undefined || changes.fixed_ip_address !== undefined) {
-      const portId = changes.port_id !== undefined ? (changes.port_id as string | null) : row.value.port_id
-      assoc = await associate(nb, ctx, row.value, portId, changes.fixed_ip_address as string | null | undefined)
-    }
+    const portId = requestedPort(changes, row.value.port_id)
+    // A kept port keeps its fixed IP unless another is asked for.
+    const fixedIp = (changes.fixed_ip_address as string | null | undefined) ?? (portId === row.value.port_id ? row.value.fixed_ip_address : undefined)
+    const assoc = portId === row.value.port_id && changes.fixed_ip_address === undefined && changes.port_id === undefined
+      ? undefined
+      : await associate(nb, ctx, row.value, portId, fixedIp)
     const { port_id: _p, fixed_ip_address: _f, ...rest } = changes
     return nb.db.mutate<FloatingIp>(TABLES.floatingips, row.id, cur => ({ ...cur.value, ...(rest as Partial<FloatingIp>), ...(assoc ?? {}), updated_at: now() }),
       () => new ApiError('FloatingIPNotFound', { id: row.id }))

@@ -1,7 +1,7 @@
 // Ports: addresses through northbound/ipam.ts (atomic with the port), the project's default security group,
 // port security rules (no groups or address pairs without it), one kind of group per port (stateful or
 // stateless), binding fields, and the datapath port key.
-import { DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF, PORT_ATTRIBUTES, isNetworkOwned } from '../../model/attributes/ports.js'
+import { PORT_ATTRIBUTES, isNetworkOwned } from '../../model/attributes/ports.js'
 import { ApiError } from '../../model/errors.js'
 import { KEY_SPACES, TABLES } from '../../model/tables.js'
 import type { FloatingIp, Network, Port, SecurityGroup } from '../../model/types.js'
@@ -11,8 +11,9 @@ import { type IpRequest, deletePortOps, writePort } from '../ipam.js'
 import type { Neutron } from '../neutron.js'
 import { findVisible } from '../policy/access.js'
 import type { Resource } from '../resource.js'
+import { hostLiveness } from './agents.js'
 import { NETWORK_DELETING, networks } from './networks.js'
-import { forgetInterface } from './routers.js'
+import { preventL3PortDeletion } from './routers.js'
 import { ensureDefaultSecurityGroup, securityGroups } from './security-groups.js'
 
 function binding(hostId: string): Pick<Port, never> & Record<string, unknown> {
@@ -97,23 +98,19 @@ export const ports: Resource<Port> = {
   async update(nb, ctx, row, changes) {
     // who may change the MAC is update_port:mac_address (policy/); a bound port's MAC stays, as in ML2
     if (changes.mac_address !== undefined && changes.mac_address !== row.value.mac_address) {
-      if (row.value['binding:host_id']) throw new ApiError('Conflict', { detail: `Unable to complete operation on port ${row.id}, port is already bound, port type: ovs, old_mac ${row.value.mac_address}, new_mac ${changes.mac_address}.` })
+      if (row.value['binding:host_id']) throw new ApiError('Conflict', { detail: `Unable to complete operation on port ${row.id}, port is already bound, port type: ovs, old_mac ${row.value.mac_address}, new_mac ${changes.mac_address as string}.` })
     }
     const { fixed_ips: fixed, mac_address: mac, ...rest } = changes
-    const next = { ...row.value, ...(rest as Partial<Port>), updated_at: now() } as Port
+    const next = { ...row.value, ...(rest as Partial<Port>), updated_at: now() }
     if (changes['binding:host_id'] !== undefined) Object.assign(next, binding(next['binding:host_id']))
     checkPortSecurity(next, changes.security_groups)
     if (changes.security_groups !== undefined) await checkSecurityGroups(nb, ctx, changes.security_groups as string[])
     return writePort(nb, { port: next, previous: row, requested: fixed as IpRequest[] | undefined, mac: mac as string | undefined })
   },
 
-  async remove(nb, ctx, row) {
-    const owner = row.value.device_owner
-    if (!ctx.isAdmin && (owner === DEVICE_OWNER_ROUTER_INTF || owner === DEVICE_OWNER_ROUTER_GW || owner === DEVICE_OWNER_FLOATINGIP)) {
-      throw new ApiError('L3PortInUse', { port_id: row.id, device_owner: owner })
-    }
+  async remove(nb, _ctx, row) {
+    await preventL3PortDeletion(nb, row.value)
     await nb.db.transact(deletePortOps(row.value))
-    await forgetInterface(nb, row.value)
     // Floating IPs on a deleted port are disassociated, as Neutron does.
     for (const f of await nb.db.list<FloatingIp>(TABLES.floatingips)) {
       if (f.value.port_id !== row.id) continue
@@ -123,10 +120,13 @@ export const ports: Resource<Port> = {
     }
   },
 
-  async decorate(_nb, _ctx, items) {
+  async decorate(nb, _ctx, items) {
+    // A port on a chassis that stopped its heartbeats reads DOWN, whatever its agent last wrote (heartbeat.ts)
+    const live = items.some(i => i['binding:host_id']) ? await hostLiveness(nb) : undefined
     for (const i of items) {
       i.ip_allocation = 'immediate'
       i.dns_assignment = []
+      if (live?.get(i['binding:host_id'] as string) === false) i.status = 'DOWN'
     }
   },
 }

@@ -1,8 +1,8 @@
 // Routers: interfaces (add/remove_router_interface), the external gateway (a port on an external network),
 // extra routes (PUT routes and the atomic add/remove_extraroutes), and the datapath router key. Each change of
 // interfaces or gateway commits the port and the router together (the router by compare-and-swap).
-import { DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF } from '../../model/attributes/ports.js'
-import { ROUTE, ROUTER_ATTRIBUTES } from '../../model/attributes/routers.js'
+import { DEVICE_OWNER_FLOATINGIP, DEVICE_OWNER_ROUTER_GW, DEVICE_OWNER_ROUTER_INTF } from '../../model/attributes/ports.js'
+import { ROUTE, ROUTER_ATTRIBUTES, interfaceRequest } from '../../model/attributes/routers.js'
 import { ApiError } from '../../model/errors.js'
 import { Cidr } from '../../datapath/host/addresses.js'
 import { inCidr } from '../../model/ipam.js'
@@ -131,14 +131,6 @@ function interfaceInfo(router: Router, port: Port): Record<string, unknown> {
   }
 }
 
-function interfaceBody(body: unknown): { subnet_id?: string; port_id?: string } {
-  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
-  const subnetId = typeof b.subnet_id === 'string' ? b.subnet_id : undefined
-  const portId = typeof b.port_id === 'string' ? b.port_id : undefined
-  if (subnetId && portId) throw badRouter('Cannot specify both subnet-id and port-id')
-  if (!subnetId && !portId) throw badRouter('Either subnet_id or port_id must be specified')
-  return { subnet_id: subnetId, port_id: portId }
-}
 
 async function checkNoOverlap(nb: Neutron, router: Router, subnet: Subnet): Promise<void> {
   const c = Cidr.tryParse(subnet.cidr, { bareIsHost: true })
@@ -150,7 +142,7 @@ async function checkNoOverlap(nb: Neutron, router: Router, subnet: Subnet): Prom
 }
 
 async function addInterface(nb: Neutron, ctx: RequestContext, row: Row<Router>, body: unknown): Promise<unknown> {
-  const req = interfaceBody(body)
+  const req = interfaceRequest(body, { forRemoval: false })
   return retrying(async () => {
     const router = await loadRouter(nb, row.id)
     const add = (port: Port): TxOp[] => {
@@ -181,7 +173,7 @@ async function addInterface(nb: Neutron, ctx: RequestContext, row: Row<Router>, 
 }
 
 async function removeInterface(nb: Neutron, ctx: RequestContext, row: Row<Router>, body: unknown): Promise<unknown> {
-  const req = interfaceBody(body)
+  const req = interfaceRequest(body, { forRemoval: true })
   return retrying(async () => {
     const router = await loadRouter(nb, row.id)
     const intfPorts = (await routerPorts(nb, router.id)).filter(p => p.value.device_owner === DEVICE_OWNER_ROUTER_INTF)
@@ -301,10 +293,15 @@ export const routers: Resource<Router> = {
   },
 }
 
-/** Keeps a router's interface list right when an admin deletes an interface port directly. */
-export async function forgetInterface(nb: Neutron, port: Port): Promise<void> {
-  if (port.device_owner !== DEVICE_OWNER_ROUTER_INTF || !port.device_id) return
-  await nb.db.mutate<Router>(TABLES.routers, port.device_id, cur => (cur.value.interfaces.some(i => i.port_id === port.id)
-    ? { ...cur.value, interfaces: cur.value.interfaces.filter(i => i.port_id !== port.id), updated_at: now() }
-    : undefined), () => new ApiError('RouterNotFound', { id: port.device_id })).catch(() => undefined)
+/**
+ * Router interface, gateway and floating IP ports go with their router or floating IP, never through DELETE
+ * /ports, for admins too (Neutron's prevent_l3_port_deletion, 409 ServicePortInUse); one whose owner is gone
+ * may be deleted.
+ */
+export async function preventL3PortDeletion(nb: Neutron, port: Port): Promise<void> {
+  const owner = port.device_owner
+  const table = owner === DEVICE_OWNER_FLOATINGIP ? TABLES.floatingips
+    : owner === DEVICE_OWNER_ROUTER_INTF || owner === DEVICE_OWNER_ROUTER_GW ? TABLES.routers : undefined
+  if (!table || !port.device_id || !(await nb.db.get(table, port.device_id))) return
+  throw new ApiError('ServicePortInUse', { port_id: port.id, reason: `has device owner ${owner}` })
 }

@@ -4,17 +4,21 @@
 // Groups and rules carry a datapath `key` (store.allocateKey, as networks and ports do), never shown by the API.
 import { PROTOCOL_NUMBERS, SECURITY_GROUP_ATTRIBUTES, SECURITY_GROUP_RULE_ATTRIBUTES } from '../../model/attributes/security-groups.js'
 import { ApiError } from '../../model/errors.js'
+import { fitsQuota } from '../../model/quotas.js'
 import { Cidr } from '../../datapath/host/addresses.js'
 import { KEY_SPACES, TABLES, projectTopic, topicsFor } from '../../model/tables.js'
 import type { Port, SecurityGroup, SecurityGroupRule } from '../../model/types.js'
-import type { TxOp } from '../../store/types.js'
-import { type Row, isStoreError, now } from '../db.js'
+import type { StoredObject, TxOp } from '../../store/types.js'
+import { isStoreError, now } from '../db.js'
 import type { Neutron } from '../neutron.js'
 import { findVisible } from '../policy/access.js'
 import type { Item } from '../query.js'
 import type { Input, Resource } from '../resource.js'
 
 interface DefaultMarker { security_group_id: string }
+
+/** A new (non-default) group starts with an egress rule per ethertype. */
+const NEW_GROUP_RULES = 2
 
 /** Key spaces of the datapath keys of groups and rules (acl_port/acl_rule/acl_member). */
 const SG_KEY_SPACE = KEY_SPACES.securityGroup
@@ -87,7 +91,10 @@ export const securityGroupRules: Resource<SecurityGroupRule> = {
     if (existing) throw new ApiError('SecurityGroupRuleExists', { rule_id: existing.id })
     const value = ruleValue(nb, sg.value.project_id, sg.id, await nb.db.allocateKey(RULE_KEY_SPACE), r)
     if (input.project_id !== sg.value.project_id && ctx.isAdmin) value.project_id = input.project_id as string
-    return nb.db.create<SecurityGroupRule>(TABLES.securityGroupRules, value.id, value, topicsFor(sg.value.project_id))
+    const topics = topicsFor(sg.value.project_id)
+    const written = await withGroupRevisionBump(nb, sg.id, [{ op: 'create', table: TABLES.securityGroupRules, id: value.id, topics, value: value as unknown as Record<string, unknown> }])
+    const o = written.find(w => w.id === value.id)
+    return { id: value.id, version: o?.version ?? 1, topics, value }
   },
 
   async update(nb, _ctx, row, changes) {
@@ -96,8 +103,13 @@ export const securityGroupRules: Resource<SecurityGroupRule> = {
   },
 
   async remove(nb, _ctx, row) {
-    await nb.db.transact([{ op: 'delete', table: TABLES.securityGroupRules, id: row.id }])
+    await withGroupRevisionBump(nb, row.value.security_group_id, [{ op: 'delete', table: TABLES.securityGroupRules, id: row.id }])
   },
+}
+
+/** A change of a group's rules gives the group a new revision_number, as in Neutron. */
+function withGroupRevisionBump(nb: Neutron, sgId: string, ops: TxOp[]): Promise<StoredObject[]> {
+  return nb.db.transactWithRevisionBump(ops, { table: TABLES.securityGroups, id: sgId }, () => new ApiError('SecurityGroupNotFound', { id: sgId }))
 }
 
 /** Protocols whose rules may name ports (neutron/common/_constants.py SG_PORT_PROTO_NUMS: DCCP, SCTP, TCP, UDP, UDP-Lite). */
@@ -171,9 +183,12 @@ export const securityGroups: Resource<SecurityGroup> = {
     const project = input.project_id as string
     await ensureDefaultSecurityGroup(nb, project)
     if (input.name === 'default') throw new ApiError('Conflict', { detail: "Default security group already exists." })
+    // The group's egress rules count against the rule quota: refused whole when they do not fit (Neutron: OverQuota).
+    const ruleLimit = (await nb.quotaLimits(project)).security_group_rule
+    if (!fitsQuota(ruleLimit, await nb.usage(project, TABLES.securityGroupRules), NEW_GROUP_RULES)) throw new ApiError('OverQuota', { resource: 'security_group_rule' })
     const sg = { ...nb.stamp(project), ...input, key: await nb.db.allocateKey(SG_KEY_SPACE) } as unknown as SecurityGroup
     // New groups get the two egress rules, as in Neutron.
-    const next = nextOf(await ruleKeys(nb, 2))
+    const next = nextOf(await ruleKeys(nb, NEW_GROUP_RULES))
     const rules = (['IPv4', 'IPv6'] as const).map(ethertype => ruleValue(nb, project, sg.id, next(), { direction: 'egress', ethertype }))
     const topics = topicsFor(project)
     const written = await nb.db.transact([
@@ -215,7 +230,7 @@ export const securityGroups: Resource<SecurityGroup> = {
   async decorate(nb, ctx, items) {
     const rules = await nb.db.list<SecurityGroupRule>(TABLES.securityGroupRules)
     const bySg = new Map<string, Item[]>()
-    for (const r of rules) bySg.set(r.value.security_group_id, [...(bySg.get(r.value.security_group_id) ?? []), nb.render(securityGroupRules, r as Row<SecurityGroupRule>)])
+    for (const r of rules) bySg.set(r.value.security_group_id, [...(bySg.get(r.value.security_group_id) ?? []), nb.render(securityGroupRules, r)])
     for (const i of items) {
       i.security_group_rules = bySg.get(i.id as string) ?? []
       i.shared = false

@@ -1,6 +1,6 @@
 // Subnet pools (subnet_allocation): prefixes of one IP version, prefix length bounds; subnets may take a CIDR
 // from a pool (see subnets.ts). A pool in use by subnets cannot be deleted.
-import { SUBNETPOOL_ATTRIBUTES } from '../../model/attributes/subnetpools.js'
+import { SUBNETPOOL_ATTRIBUTES, showPrefixlens } from '../../model/attributes/subnetpools.js'
 import { ApiError } from '../../model/errors.js'
 import { Cidr, bitsOf } from '../../datapath/host/addresses.js'
 import { TABLES, topicsFor } from '../../model/tables.js'
@@ -57,5 +57,9 @@ export const subnetpools: Resource<SubnetPool> = {
     const used = (await nb.db.list<Subnet>(TABLES.subnets)).some(s => s.value.subnetpool_id === row.id)
     if (used) throw new ApiError('SubnetPoolInUse', { subnet_pool_id: row.id, reason: 'Subnet pool has existing allocations' })
     await nb.db.transact([{ op: 'delete', table: TABLES.subnetpools, id: row.id }])
+  },
+
+  async decorate(_nb, _ctx, items) {
+    for (const i of items) showPrefixlens(i)
   },
 }

@@ -7,6 +7,7 @@ import { ApiError } from '../../model/errors.js'
 import { Cidr, tryParseIp } from '../../datapath/host/addresses.js'
 import { type Pool, checkPools, defaultGateway, defaultPools, inCidr, inPools } from '../../model/ipam.js'
 import { allocatePrefix } from '../../model/prefixes.js'
+import { checkSubnetPoolAffinity } from '../../model/subnet-pool-affinity.js'
 import { KEY_SPACES, TABLES, networkTopic, topicsFor } from '../../model/tables.js'
 import type { Network, Port, Subnet, SubnetPool } from '../../model/types.js'
 import type { RequestContext } from '../context.js'
@@ -25,11 +26,11 @@ async function cidrFromPool(nb: Neutron, ctx: RequestContext, input: Input): Pro
   if (!poolId && input.use_default_subnetpool) {
     const pools = await nb.db.list<SubnetPool>(TABLES.subnetpools)
     poolId = pools.find(p => p.value.is_default && p.value.ip_version === input.ip_version)?.id
-    if (!poolId) throw new ApiError('BadRequest', { resource: 'subnets', detail: `No default subnetpool found for IPv${input.ip_version}` })
+    if (!poolId) throw new ApiError('BadRequest', { resource: 'subnets', detail: `No default subnetpool found for IPv${input.ip_version as number}` })
   }
   if (!poolId) throw new ApiError('BadRequest', { resource: 'subnets', detail: 'a cidr must be specified in the absence of a subnet pool' })
   const pool = await findVisible<SubnetPool>(nb, subnetpools, ctx, poolId)
-  if (pool.value.ip_version !== input.ip_version) throw invalid(`Cannot allocate IPv${input.ip_version} subnet from IPv${pool.value.ip_version} subnet pool`)
+  if (pool.value.ip_version !== input.ip_version) throw invalid(`Cannot allocate IPv${input.ip_version as number} subnet from IPv${pool.value.ip_version} subnet pool`)
   const len = (input.prefixlen as number | undefined) ?? pool.value.default_prefixlen
   if (len < pool.value.min_prefixlen || len > pool.value.max_prefixlen) {
     throw new ApiError('SubnetAllocationError', { reason: `Unsupported prefix length ${len}; the pool allows ${pool.value.min_prefixlen} to ${pool.value.max_prefixlen}` })
@@ -126,15 +127,30 @@ export const subnets: Resource<Subnet> = {
     for (const ns of (input.dns_nameservers as string[])) if (tryParseIp(ns) === undefined) throw invalid(`bad nameserver ${ns}`)
     if (new Set(input.dns_nameservers as string[]).size !== (input.dns_nameservers as string[]).length) throw invalid('Duplicate nameserver in dns_nameservers')
     await checkOverlap(nb, net.id, cidr)
+    checkSubnetPoolAffinity((await networkSubnets(nb, net.id)).map(s => s.value), { ip_version: version, subnetpool_id: poolId })
     const { prefixlen: _p, use_default_subnetpool: _u, ...rest } = input
     const value = {
       ...nb.stamp(input.project_id as string),
       ...rest,
       cidr, gateway_ip: gateway, allocation_pools: pools, subnetpool_id: poolId, ip_version: version,
     } as unknown as Subnet
-    const row = await nb.db.create<Subnet>(TABLES.subnets, value.id, value, topicsFor(value.project_id, net.id))
+    // A subnet added or removed gives its network a new revision_number, as in Neutron.
+    const topics = topicsFor(value.project_id, net.id)
+    const written = await nb.db.transactWithRevisionBump([{ op: 'create', table: TABLES.subnets, id: value.id, topics, value: value as unknown as Record<string, unknown> }],
+      { table: TABLES.networks, id: net.id }, () => new ApiError('NetworkNotFound', { id: net.id }))
+    const row = { id: value.id, version: written.find(w => w.id === value.id)?.version ?? 1, topics, value }
     if (value.enable_dhcp) await syncDhcpPort(nb, value, true)
     return row
+  },
+
+  async decorate(nb, _ctx, items) {
+    // `shared` (filter-only) is the network's. A few networks are read one by one (a show, a create), many at once.
+    const ids = [...new Set(items.map(i => i.network_id as string))]
+    const rows = ids.length <= 8
+      ? (await Promise.all(ids.map(id => nb.db.get<Network>(TABLES.networks, id)))).filter(n => n !== undefined)
+      : await nb.db.list<Network>(TABLES.networks)
+    const shared = new Map(rows.map(n => [n.id, n.value.shared]))
+    for (const i of items) i.shared = shared.get(i.network_id as string) ?? false
   },
 
   async update(nb, _ctx, row, changes) {
@@ -157,7 +173,8 @@ export const subnets: Resource<Subnet> = {
       throw new ApiError('SubnetInUse', { subnet_id: row.id, reason: 'One or more ports have an IP allocation from this subnet' })
     }
     await syncDhcpPort(nb, row.value, false)
-    await nb.db.transact([{ op: 'delete', table: TABLES.subnets, id: row.id }])
+    await nb.db.transactWithRevisionBump([{ op: 'delete', table: TABLES.subnets, id: row.id }],
+      { table: TABLES.networks, id: row.value.network_id }, () => new ApiError('SubnetNotFound', { id: row.id }))
   },
 }
 

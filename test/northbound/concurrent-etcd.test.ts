@@ -66,7 +66,12 @@ t.test('two API processes on one etcd: concurrent creates never surface a 409, a
   const worst = [0, 1].map(proc => Math.max(...replies.filter(x => x.proc === proc).map(x => x.ms)))
   // Before, the process that lost a race read every allocation record of the store again, lost the next race
   // too and left its clients waiting seconds (issue 16: 3-4.4 s; 20 s in this test before the fix, under 2 s after).
-  t.ok(Math.max(...worst) < 6_000, `neither process starved (worst wait per process: ${worst.map(w => w.toFixed(0)).join(' / ')} ms)`)
+  // All requests start at once, so waits queue up to about twice the median; a starved process leaves a tail far
+  // beyond that. Compared with the run's own median, not a wall-clock bound, so a loaded machine does not fail it.
+  const sorted = replies.map(x => x.ms).sort((x, y) => x - y)
+  const median = sorted[sorted.length >> 1] ?? 0
+  t.ok(Math.max(...worst) < 4 * median + 250,
+    `neither process starved: worst wait per process ${worst.map(w => w.toFixed(0)).join(' / ')} ms, median ${median.toFixed(0)} ms (bound 4 x median + 250)`)
 
   // Specific addresses asked of both processes at once: one wins, the other hears Neutron's 409.
   const listed = (await api(a.url, 'GET', `/v2.0/ports?network_id=${net.id}`)).body.ports as { fixed_ips: { ip_address: string }[] }[]

@@ -36,7 +36,7 @@ function rival(store: Store): Rival {
       if (mine && mine.op === 'create' && w.steal > 0) {
         w.steal--
         const rec = { ...(mine.value as unknown as IpAllocation), port_id: `other-${w.stolen.length}` }
-        await store.create(TABLES.ipAllocations, mine.id, rec as unknown as Record<string, unknown>, [networkTopic(NET)])
+        await store.create(TABLES.ipAllocations, mine.id, rec, [networkTopic(NET)])
         w.stolen.push(rec.ip_address)
       }
       return store.transact(ops)

@@ -38,7 +38,7 @@ async function scenario(t: Test, api: ApiProcess): Promise<void> {
   ])
   t.equal(setup.stderr.trim(), '', 'no errors while creating')
   t.equal(setup.docs.length, 15, 'every create printed its object')
-  const [n1, n2, s1, s6, p1, p2, p3, sg1, rule22, ruleIcmp, ext, extsub, r1Created, r1, fip] = setup.docs as Obj[]
+  const [n1, n2, s1, s6, p1, p2, p3, sg1, rule22, ruleIcmp, ext, extsub, r1Created, r1, fip] = setup.docs
   if (!n1 || !n2 || !s1 || !s6 || !p1 || !p2 || !p3 || !sg1 || !rule22 || !ruleIcmp || !ext || !extsub || !r1Created || !r1 || !fip) {
     t.fail(`setup incomplete:\n${JSON.stringify(setup.docs).slice(0, 2000)}\n${setup.stderr}\n${api.log().slice(-3000)}`)
     return
@@ -101,7 +101,7 @@ async function scenario(t: Test, api: ApiProcess): Promise<void> {
     'subnet list --network n1b -f json',
   ])
   t.equal(edit.stderr.trim(), '', 'no errors while editing')
-  const [n1b, n1tags, s1b, p1b, p2b, , r1routes, , r1after, fipDown, nets, n1ports, byIp, byTag, rules, fips, routers, subnets] = edit.docs as Obj[]
+  const [n1b, n1tags, s1b, p1b, p2b, , r1routes, , r1after, fipDown, nets, n1ports, byIp, byTag, rules, fips, routers, subnets] = edit.docs
   t.equal(n1b?.name, 'n1b')
   t.equal(n1b?.description, 'desc1')
   t.same([...(n1b?.tags ?? [])].sort(), ['blue', 'red'])
@@ -213,7 +213,7 @@ t.test('openstack CLI password flow through the Keystone subset', async t => {
     'token issue -f json',
   ])
   t.equal(admin.stderr.trim(), '', 'admin works through a password token')
-  const [net, demo, , token] = admin.docs as Obj[]
+  const [net, demo, , token] = admin.docs
   t.equal(net?.name, 'adminnet')
   t.equal(demo?.name, 'demo')
   t.ok(token?.id, 'a token was issued')
@@ -223,7 +223,7 @@ t.test('openstack CLI password flow through the Keystone subset', async t => {
     'network create vl --provider-network-type vlan --provider-physical-network physnet1 --provider-segment 100',
     'network show adminnet',
   ])
-  const [list, own] = member.docs as Obj[]
+  const [list, own] = member.docs
   t.same(list, [], "a project does not see another project's network")
   t.equal(own?.project_id, demo?.id, 'a network is created in the token\'s project')
   t.match(member.stderr, /disallowed by policy/, 'provider attributes are admin only (403)')

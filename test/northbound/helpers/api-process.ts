@@ -97,7 +97,7 @@ export interface HttpReply<T = any> { // eslint-disable-line @typescript-eslint/
 }
 
 /** One JSON request; `agent: false` keeps no sockets open between tests. */
-export function api(base: string, method: string, path: string, opts: { body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpReply> {
+export function api(base: string, method: string, path: string, opts: { body?: unknown; headers?: Record<string, string> | undefined } = {}): Promise<HttpReply> {
   const payload = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${base}${path}`, {
