@@ -13,6 +13,7 @@ DEBIAN_PACKAGES=(
   iputils-ping iproute2 ethtool tcpdump procps psmisc
   netsniff-ng iperf3      # bench:ovs: trafgen (64/1514-byte frames over AF_PACKET) and TCP throughput; no kernel pktgen here
   ovn-central ovn-host    # bench:peer: OVN (NB/SB ovsdb-servers, ovn-northd, ovn-controller) on a private OVS, the peer we measure against
+  python3-tempest neutron-tempest-plugin # conformance:neutron: the Neutron project's own API tests, run against our API
 )
 
 missing=()
