@@ -7,6 +7,7 @@ import { asJson, checkOps } from '../../tx-plan.js'
 import { type Change, type ListOptions, type Store, StoreError, type StoredObject, type TxOp, type Unsubscribe } from '../../types.js'
 import { decodeEvent, decodeObject, encodeBody } from './codec.js'
 import { committedEarlier, explainFailure } from './txn-outcome.js'
+import { getLogger } from '../../../log/logger.js'
 import { WarningLog } from '../../warning-log.js'
 import { guard } from './errors.js'
 import { KeyAllocator } from './key-allocator.js'
@@ -185,6 +186,18 @@ export class EtcdStore implements Store {
       }
     })
     watcher.on('error', err => this.warn(new StoreError('unavailable', `etcd watch failed: ${err.message}`, { cause: err })))
+    // An outage of the whole cluster is otherwise silent: the client reconnects and the watch resumes from its
+    // revision. Say when it was lost and when it is back, so an operator sees the gap.
+    let lost = false
+    watcher.on('disconnected', (err: Error) => {
+      lost = true
+      this.warn(new StoreError('unavailable', `etcd watch lost its connection (${err.message}); reconnecting, changes resume from the last revision seen`, { cause: err }))
+    })
+    watcher.on('connected', () => {
+      if (!lost) return
+      lost = false
+      getLogger('store').info(`dragonflow store etcd ${this.prefix}: etcd watch connected again; no change was missed (it resumed from its revision)`)
+    })
     return async () => {
       if (!this.watchers.delete(watcher)) return
       await watcher.cancel().catch(() => undefined) // cancelling a watch on a dead connection has nothing to undo
