@@ -10,6 +10,7 @@ import type { Entry } from '../../datapath/host/entries.js'
 import type { Network, Port } from '../../model/types.js'
 import { exactIp, formatAddr, ipOf, lowerMac } from './addresses.js'
 import { buildDhcp, type DhcpInput } from './build-dhcp.js'
+import { buildDhcp6 } from './build-dhcp6.js'
 import { buildPortSec } from './build-port-sec.js'
 import type { CompileProblem } from './problems.js'
 
@@ -38,6 +39,8 @@ export function buildPort(input: PortInput, problems: CompileProblem[]): Entry[]
     out.push(...buildPortSec(port, problems))
     const dhcp = buildDhcp({ port, network, ...input.dhcp }, problems)
     if (dhcp) out.push(dhcp)
+    const dhcp6 = buildDhcp6({ port, ...input.dhcp }, problems)
+    if (dhcp6) out.push(dhcp6)
   } else if (input.uplink === true) {
     out.push({ stage: 'egress', port: port.key, uplink: true })
   } else if (input.remote !== undefined) {

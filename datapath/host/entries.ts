@@ -235,6 +235,35 @@ export interface RouterAdvertEntry {
   dns?: Ip[]
 }
 
+/**
+ * DHCPv6 server configuration for one port (RFC 8415; BEHAVIOUR.md step 6): a port on a subnet with
+ * ipv6_address_mode dhcpv6-stateful (gets `ip`, its fixed IPv6 address, in an IA_NA) or dhcpv6-stateless (gets
+ * only DNS servers and the domain search list). The server's DUID is DUID-LL of `server_mac` (the DHCP port's
+ * MAC) and it answers from fe80::/64 + the modified EUI-64 of that MAC.
+ */
+export interface Dhcp6Entry {
+  stage: 'dhcp6'
+  port: number
+  mac: Mac
+  mode: 'dhcpv6-stateful' | 'dhcpv6-stateless'
+  /** stateful: the port's fixed IPv6 address and its subnet's prefix length (Confirm checks on-link) */
+  ip?: Ip
+  prefix_len?: number
+  server_mac: Mac
+  /** option 23 (RFC 3646 3) */
+  dns?: Ip[]
+  /** option 24 (RFC 3646 4) */
+  domains?: string[]
+  /** seconds; valid default 86400, preferred default = valid, T1 default preferred/2, T2 default preferred*4/5
+   * (RFC 8415 21.4 recommends 0.5 and 0.8) */
+  valid?: number
+  preferred?: number
+  renewal?: number
+  rebind?: number
+  /** Packet-ins per second allowed from this port (token bucket, burst = rate); default 10, as DHCPv4's. */
+  rate?: number
+}
+
 /** An address of a port that is a member of security group `group`: its fixed IPs (/32, /128) and its allowed
  * address pairs (as given, possibly wider prefixes). Only groups that some rule names as remote_group get them. */
 export interface AclMemberEntry {
@@ -246,7 +275,7 @@ export interface AclMemberEntry {
 export type Entry =
   | ClassifyPortEntry | ClassifyTunnelEntry | PortSecEntry | ArpNdEntry | DhcpEntry | L2Entry
   | RouterPortEntry | RouteEntry | NexthopEntry | EgressEntry | AclPortEntry | AclRuleEntry | AclMemberEntry
-  | UplinkEntry | NatEntry | RouterGatewayEntry | RouterAdvertEntry
+  | UplinkEntry | NatEntry | RouterGatewayEntry | RouterAdvertEntry | Dhcp6Entry
 
 /** A topology file: the entries of one node's pipeline (test/conformance/topologies/, examples/). */
 export interface Topology {

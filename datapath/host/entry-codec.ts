@@ -7,6 +7,7 @@ import {
   ENTRY_PORT_SEC, ENTRY_ROUTE, ENTRY_ROUTER_GATEWAY, ENTRY_ROUTER_PORT, ENTRY_UPLINK, PORT_SEC_MAX_PREFIXES,
   ROUTER_PORT_MAX_PREFIXES,
 } from '../spec/entry-kinds.js'
+import { dhcp6 } from './entry-codec-dhcp6.js'
 import { routerAdvert } from './entry-codec-ra.js'
 import type {
   ArpNdEntry, ClassifyPortEntry, ClassifyTunnelEntry, DhcpEntry, EgressEntry, Entry, L2Entry, NatEntry,
@@ -75,6 +76,7 @@ export function encodeEntry(entry: Entry): Uint8Array {
     case 'nat': return nat(entry)
     case 'router_gateway': return routerGateway(entry)
     case 'router_advert': return routerAdvert(entry)
+    case 'dhcp6': return dhcp6(entry)
     default:
       throw new EntryError('bad_stage', `unknown stage ${String((entry as { stage?: unknown }).stage)}`, 'stage')
   }

@@ -14,6 +14,10 @@ import type { TraceStep } from './api.js'
 import { formatIp, formatMac } from './entry-addresses.js'
 
 const DHCP_TYPES = ['none', 'DISCOVER', 'OFFER', 'REQUEST', 'DECLINE', 'ACK', 'NAK', 'RELEASE', 'INFORM']
+/** RFC 8415 7.3; dhcp6-server.ts marks DHCPv6 types in trace arguments with 0x100 */
+const DHCP6_TYPES = ['none', 'Solicit', 'Advertise', 'Request', 'Confirm', 'Renew', 'Rebind', 'Reply', 'Release',
+  'Decline', 'Reconfigure', 'Information-request', 'Relay-forw', 'Relay-repl']
+const dhcpType = (v: number): string => (v & 0x100) !== 0 ? DHCP6_TYPES[v & 0xff] ?? `DHCPv6 ${v & 0xff}` : DHCP_TYPES[v] ?? String(v)
 const NO_PROTO = 0xffff
 
 /** ct_state bits as ovs-ofctl prints them: "+trk+est+rpl"; "untracked" when none. */
@@ -60,8 +64,8 @@ export function formatStep(raw: Uint8Array): TraceStep {
       break
     case TRACE_KIND_DHCP:
       parts.push(`port ${a}`)
-      if (b) parts.push(`got ${DHCP_TYPES[b] ?? b}`)
-      if (c) parts.push(`sent ${DHCP_TYPES[c] ?? c}`)
+      if (b) parts.push(`got ${dhcpType(b)}`)
+      if (c) parts.push(`sent ${dhcpType(c)}`)
       break
     case TRACE_KIND_ROUTER: parts.push(`router ${a} via port ${b}`); if (ip) parts.push(`to ${ip}`); break
     case TRACE_KIND_ROUTE:

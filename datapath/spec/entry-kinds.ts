@@ -40,6 +40,9 @@
 //   ROUTER_ADVERT   network u32 @0, port u32 @4, mac[6] @8, mtu u32 @14 (0 = no MTU option), n u8 @18,
 //                   n_dns u8 @19, then n prefixes (mode u8 (RA_MODE_*), plen u8, addr[16]) of 18 bytes each,
 //                   then n_dns addresses[16] (n <= RA_MAX_PREFIXES, n_dns <= RA_MAX_DNS)
+//   DHCPV6          port u32 @0, mac[6] @4, stateful u8 @10, plen u8 @11, ip[16] @12 (zero when stateless),
+//                   server_mac[6] @28, preferred u32 @34, valid u32 @38, t1 u32 @42, t2 u32 @46, rate u16 @50,
+//                   options length u16 @52, options @54 (ready-made DHCPv6 TLVs: 23, 24)
 // A remove carries the same bytes; only the key fields are read.
 
 export const ENTRY_HEADER_BYTES: i32 = 4
@@ -60,6 +63,7 @@ export const ENTRY_UPLINK: i32 = 14
 export const ENTRY_NAT: i32 = 15
 export const ENTRY_ROUTER_GATEWAY: i32 = 16
 export const ENTRY_ROUTER_ADVERT: i32 = 17
+export const ENTRY_DHCPV6: i32 = 18
 
 /** ROUTER_ADVERT prefix mode: Neutron's ipv6_ra_mode of the subnet the prefix is (M/O/A flags, RFC 4861 4.2, 4.6.2). */
 export const RA_MODE_SLAAC: i32 = 1

@@ -72,7 +72,14 @@ export const REASON_GATEWAY_ELSEWHERE: i32 = 37
 export const REASON_PUNT_ROUTER_SOLICIT: i32 = 38
 /** More router solicitations from one port than its bucket allows (BEHAVIOUR.md 5): dropped unanswered. */
 export const REASON_ROUTER_SOLICIT_RATE_LIMIT: i32 = 39
-export const REASON_COUNT: i32 = 40
+// DHCPv6 (BEHAVIOUR.md step 6; appended: codes are stable)
+/** A DHCPv6 message that breaks RFC 8415 (truncated options, no client id, a server id where none may be). */
+export const REASON_BAD_DHCPV6: i32 = 40
+/** A Relay-forward message from a port: the server answers only clients on the link (BEHAVIOUR.md 6). */
+export const REASON_DHCPV6_RELAY: i32 = 41
+/** A DHCPv6 message naming another server's DUID: ignored (RFC 8415 16.2). */
+export const REASON_DHCPV6_OTHER_SERVER: i32 = 42
+export const REASON_COUNT: i32 = 43
 
 /** Index = reason code. Names are what trace, metrics and conformance vectors print and match. */
 export const REASON_NAMES: string[] = [
@@ -86,4 +93,5 @@ export const REASON_NAMES: string[] = [
   'acl_deny', 'ct_invalid', 'ct_blocked', 'ct_full',
   'punt_neighbour', 'no_snat', 'gateway_elsewhere',
   'punt_router_solicit', 'router_solicit_rate_limit',
+  'bad_dhcpv6', 'dhcpv6_relay', 'dhcpv6_other_server',
 ]

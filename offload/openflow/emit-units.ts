@@ -46,7 +46,7 @@ import { aclFixedFlows, aclL4Flows, aclPortFlows, aclRemoteFlows, aclRuleFlows, 
 import { aclStageOf, canonicalPrefix, l4Key, l4Pieces, ownRemote } from './stages/acl-index.js'
 import { arpEntryFlows, arpFixedFlows, natNeighbourPuntFlows, neighbourPuntFlows } from './stages/arp-nd-flows.js'
 import { classifyFixedFlows, classifyPortFlows, classifyTunnelFlows, classifyUplinkFlows } from './stages/classify-flows.js'
-import { dhcpEntryFlows, dhcpFixedFlows } from './stages/dhcp-flows.js'
+import { dhcp6EntryFlows, dhcpEntryFlows, dhcpFixedFlows } from './stages/dhcp-flows.js'
 import { routerSolicitPuntFlows } from './stages/router-advert-flows.js'
 import { egressEntryFlows, egressFixedFlows } from './stages/egress-flows.js'
 import { floodChunkFlows, floodHeadFlows, l2EntryFlows } from './stages/l2-flows.js'
@@ -127,6 +127,7 @@ export function entryUnitFlows (c: Context, e: Entry): Flow[] {
     case 'port_sec': return portSecEntryFlows(c, e)
     case 'arp_nd': return arpEntryFlows(c, e)
     case 'dhcp': return dhcpEntryFlows(c, e)
+    case 'dhcp6': return dhcp6EntryFlows(c, e)
     case 'l2': return l2EntryFlows(c, e)
     case 'egress': return egressEntryFlows(c, e)
     // read by their group units only

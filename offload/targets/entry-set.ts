@@ -13,6 +13,7 @@ export function entryKey(e: Entry): string {
     case 'port_sec': return `port_sec/${e.port}/${e.mac !== undefined ? mac(e.mac) : ''}`
     case 'arp_nd': return `arp_nd/${e.network}/${ip(e.ip)}`
     case 'dhcp': return `dhcp/${e.port}`
+    case 'dhcp6': return `dhcp6/${e.port}`
     case 'l2': return `l2/${e.network}/${mac(e.mac)}`
     case 'router_port': return `router_port/${e.port}`
     case 'route': {

@@ -6,7 +6,7 @@ import {
   ENTRY_ERR_BAD_VALUE, ENTRY_ERR_FAMILY, ENTRY_ERR_KIND, ENTRY_ERR_NOT_FOUND, ENTRY_ERR_PREFIX_LEN, ENTRY_ERR_TOO_MANY,
   ENTRY_ERR_TRUNCATED, ENTRY_HEADER_BYTES, ENTRY_L2, ENTRY_NEXTHOP, ENTRY_OK, ENTRY_PORT_SEC, ENTRY_PREFIX_BYTES,
   ENTRY_NAT, ENTRY_ROUTE, ENTRY_ROUTER_GATEWAY, ENTRY_ROUTER_PORT, ENTRY_UPLINK, EGRESS_LOCAL, EGRESS_REMOTE,
-  EGRESS_UPLINK, ENTRY_ROUTER_ADVERT, PORT_SEC_MAX_PREFIXES, ROUTER_PORT_MAX_PREFIXES,
+  EGRESS_UPLINK, ENTRY_DHCPV6, ENTRY_ROUTER_ADVERT, PORT_SEC_MAX_PREFIXES, ROUTER_PORT_MAX_PREFIXES,
 } from '../../spec/entry-kinds'
 import { addAclPort, clearAclPorts, removeAclPort } from '../stages/acl-ports'
 import { addArpNd, clearArpNd, removeArpNd } from '../stages/arp-nd-responder'
@@ -14,6 +14,7 @@ import {
   addClassifyPort, addClassifyTunnel, clearClassify, removeClassifyPort, removeClassifyTunnel,
 } from '../stages/classify'
 import { DHCP_CONFIG_BYTES, addDhcp, clearDhcp, removeDhcp } from '../stages/dhcp-server'
+import { DHCP6_CFG_OPTIONS_LEN, DHCP6_CONFIG_BYTES, addDhcp6, clearDhcp6, removeDhcp6 } from '../stages/dhcp6-server'
 import {
   RA_CONFIG_MIN_BYTES, addRouterAdvert, clearRouterAdverts, removeRouterAdvert, routerAdvertValid,
 } from '../stages/router-advert'
@@ -66,6 +67,7 @@ export function applyEntry(p: usize, len: i32, add: bool): i32 {
     case ENTRY_NAT: return nat(b, bodyLen, add)
     case ENTRY_ROUTER_GATEWAY: return routerGateway(b, bodyLen, add)
     case ENTRY_ROUTER_ADVERT: return routerAdvert(b, bodyLen, add)
+    case ENTRY_DHCPV6: return dhcp6(b, bodyLen, add)
     default: return ENTRY_ERR_KIND
   }
 }
@@ -75,6 +77,7 @@ export function clearEntries(): void {
   clearPortSec()
   clearArpNd()
   clearDhcp()
+  clearDhcp6()
   clearRouterAdverts()
   clearL2()
   clearRouterPorts()
@@ -180,6 +183,18 @@ function dhcp(b: usize, len: i32, add: bool): i32 {
   if (DHCP_CONFIG_BYTES + options > len) return ENTRY_ERR_TRUNCATED
   if (<i32>load<u8>(b, 14) > 32) return ENTRY_ERR_PREFIX_LEN
   addDhcp(b, DHCP_CONFIG_BYTES + options)
+  return ENTRY_OK
+}
+
+function dhcp6(b: usize, len: i32, add: bool): i32 {
+  if (len < 4) return ENTRY_ERR_TRUNCATED
+  if (!add) return found(removeDhcp6(load<u32>(b)))
+  if (len < DHCP6_CONFIG_BYTES) return ENTRY_ERR_TRUNCATED
+  const options = <i32>load<u16>(b + DHCP6_CFG_OPTIONS_LEN)
+  if (options > DHCP_MAX_OPTION_BYTES) return ENTRY_ERR_TOO_MANY
+  if (DHCP6_CONFIG_BYTES + options > len) return ENTRY_ERR_TRUNCATED
+  if (<i32>load<u8>(b, 11) > 128) return ENTRY_ERR_PREFIX_LEN
+  addDhcp6(b, DHCP6_CONFIG_BYTES + options)
   return ENTRY_OK
 }
 

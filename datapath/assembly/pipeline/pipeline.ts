@@ -7,6 +7,7 @@ import { arpNdResponder } from '../stages/arp-nd-responder'
 import { NO_NETWORK, classify, classifyNetwork } from '../stages/classify'
 import { ctFromPort, ctToPort } from '../stages/ct'
 import { dhcpServer } from '../stages/dhcp-server'
+import { dhcp6Server } from '../stages/dhcp6-server'
 import { dnat } from '../stages/dnat'
 import { egress } from '../stages/egress'
 import { l2Lookup } from '../stages/l2-lookup'
@@ -58,7 +59,8 @@ function decide(): void {
   if (classify()) return
   if (portSecurity()) return
   if (arpNdResponder()) return
-  if (dhcpServer()) return
+  // ls_in_dhcp serves both families; each half traces the stage as skipped when the packet is not its own
+  if (pkt.family == 6 ? dhcp6Server() : dhcpServer()) return
   if (ctFromPort()) return
   if (aclFromPort()) return
   if (dnat()) return

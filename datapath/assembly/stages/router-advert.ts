@@ -161,7 +161,7 @@ export function routerSolicitation(): bool {
 }
 
 /** fe80::/64 + the modified EUI-64 interface identifier of `mac` (RFC 4291 2.5.1, appendix A). */
-function eui64LinkLocal(out: usize, mac: usize): void {
+export function eui64LinkLocal(out: usize, mac: usize): void {
   store<u64>(out, 0x80fe)
   store<u8>(out + 8, load<u8>(mac) ^ 0x02)
   store<u8>(out + 9, load<u8>(mac, 1))

@@ -21,6 +21,8 @@ const ICMPV6_NEIGHBOR_SOLICIT = 135
 const ICMPV6_ROUTER_SOLICIT = 133
 /** RFC 2131 §4.1 */
 const DHCP_SERVER_PORT = 67
+/** RFC 8415 7.2 */
+const DHCPV6_SERVER_PORT = 547
 
 export function arpNdRules(env: StageEnv, ctx: PathContext, add: RuleSink): void {
   if (!canMatch(env, ['eth_type'])) {
@@ -67,5 +69,9 @@ export function dhcpRules(env: StageEnv, ctx: PathContext, add: RuleSink): void 
     return
   }
   add({ prio: PRIO.ENTRY, match: { eth_type: ETH_TYPE_IPV4, ip_proto: IP_PROTO_UDP, dst_port: DHCP_SERVER_PORT }, actions: [trap('DHCP is answered by the slow path')] })
+  // only a port with a dhcp6 entry: another port's DHCPv6 is not ours and continues (BEHAVIOUR.md 6)
+  if (env.idx.of('dhcp6').some(e => e.port === ctx.srcPort)) {
+    add({ prio: PRIO.ENTRY, match: { eth_type: ETH_TYPE_IPV6, ip_proto: IP_PROTO_UDP, dst_port: DHCPV6_SERVER_PORT }, actions: [trap('DHCPv6 is answered by the slow path')] })
+  }
   add({ prio: PRIO.MISS, match: {}, actions: [goto(afterDhcp(env, ctx))] })
 }

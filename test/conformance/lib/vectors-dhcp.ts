@@ -8,6 +8,7 @@ import { STAGE_DHCP } from '../../../datapath/spec/stages.js'
 import type { Expectation, FieldChecks, PacketVector, Vector } from '../vector-format.js'
 import { D1, D1_DHCP, D2, D2_DHCP, D3, D3_DHCP, DHCP_SERVER_A, RPA, VM1, VM1_DHCP, VM2, VM2_DHCP, VM5, VM6, VMB1, VMB1_DHCP, type Host }
   from './topologies.js'
+import { dhcp6Vectors } from './vectors-dhcp6.js'
 import { bothModes, drop, fields, layersInput, punt, stageName, vector } from './vector-kit.js'
 
 const stage = stageName(STAGE_DHCP)
@@ -199,5 +200,5 @@ function malformedVectors(): Vector[] {
 }
 
 export function dhcpVectors(): Vector[] {
-  return [...batchVectors(), ...serveVectors(), ...optionVectors(), ...rateVectors(), ...malformedVectors()]
+  return [...batchVectors(), ...serveVectors(), ...optionVectors(), ...rateVectors(), ...malformedVectors(), ...dhcp6Vectors()]
 }

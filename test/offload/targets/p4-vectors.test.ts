@@ -13,5 +13,6 @@ const target: TargetUnderTest = {
 
 // Floor a little under the share measured when it was set (2026-12): batch vectors 30.4%. The profile has no
 // conntrack: traffic of stateful ports is punted, so every sequence step is WASM's by design (step floor 0).
-await runEquivalence(t, target, { floors: { 'p4-pipeline': 0.28 } })
+// DHCPv6 added 26 batch vectors that punt by design (the reply is a new frame): the floor moved with them
+await runEquivalence(t, target, { floors: { 'p4-pipeline': 0.27 } })
 await runSequences(t, target, { floors: { 'p4-pipeline': 0 } })

@@ -14,5 +14,6 @@ const target: TargetUnderTest = {
 
 // Floors a little under the shares measured when they were set (2026-12): batch vectors 40.0%, sequence steps
 // 8.0% (established connections offloaded).
-await runEquivalence(t, target, { floors: { 'bluefield3-doca': 0.38 } })
+// DHCPv6 added 26 batch vectors that punt by design (the reply is a new frame): the floor moved with them
+await runEquivalence(t, target, { floors: { 'bluefield3-doca': 0.36 } })
 await runSequences(t, target, { floors: { 'bluefield3-doca': 0.07 } })

@@ -16,5 +16,6 @@ const target: TargetUnderTest = {
 // e810-switchdev-tc 4.8% (drop/redirect/mirror only: most stages stay in software); sequence steps connectx6dx-tc
 // 8.0% (established connections offloaded). e810 holds no connections (conntrack mode none): every step of a
 // stateful port is WASM's by design, hence its step floor of 0.
-await runEquivalence(t, target, { floors: { 'connectx6dx-tc': 0.43, 'e810-switchdev-tc': 0.04 } })
+// DHCPv6 added 26 batch vectors that punt by design (the reply is a new frame): the floor moved with them
+await runEquivalence(t, target, { floors: { 'connectx6dx-tc': 0.40, 'e810-switchdev-tc': 0.04 } })
 await runSequences(t, target, { floors: { 'connectx6dx-tc': 0.07, 'e810-switchdev-tc': 0 } })
