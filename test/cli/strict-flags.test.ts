@@ -20,16 +20,16 @@ const dragonflow = (...args: string[]): { status: number | null, stdout: string,
 
 /** command -> every flag it accepts, and one of its string flags (for the missing-value case) */
 const COMMANDS: Record<string, { flags: string[], stringFlag: string }> = {
-  api: { flags: ['listen', 'store', 'data-dir', 'etcd-endpoints', 'config', 'auth', 'admin-token', 'admin-password', 'pubsub', 'mqtt-url', 'quiet', 'log-format', 'log-level', 'policy-file'], stringFlag: 'listen' },
+  api: { flags: ['listen', 'store', 'data-dir', 'etcd-endpoints', 'config', 'auth', 'admin-token', 'admin-password', 'pubsub', 'mqtt-url', 'quiet', 'log-format', 'log-level', 'policy-file', 'agent-down-time'], stringFlag: 'listen' },
   trace: { flags: ['topology', 'mode', 'now-ms', 'backend', 'fields', 'hex', 'in-port', 'tunnel-key'], stringFlag: 'topology' },
   'offload plan': { flags: ['profile', 'topology', 'json', 'tunnel', 'zipf'], stringFlag: 'profile' },
   db: { flags: ['store', 'dir', 'data-dir', 'endpoints', 'etcd-endpoints', 'prefix', 'topic', 'json'], stringFlag: 'dir' },
   serve: {
-    flags: ['data-dir', 'listen', 'netns', 'ovsdb', 'of-socket', 'chassis-id', 'auth', 'admin-password', 'admin-token', 'config', 'profile', 'keep-ovs', 'quiet', 'log-format', 'log-level', 'metrics-listen', 'l3', 'l3-idle-timeout', 'policy-file', 'bridge-mappings'],
+    flags: ['data-dir', 'listen', 'netns', 'ovsdb', 'of-socket', 'chassis-id', 'auth', 'admin-password', 'admin-token', 'config', 'profile', 'keep-ovs', 'quiet', 'log-format', 'log-level', 'metrics-listen', 'l3', 'l3-idle-timeout', 'policy-file', 'bridge-mappings', 'report-interval', 'agent-down-time'],
     stringFlag: 'data-dir',
   },
   agent: {
-    flags: ['store', 'etcd-endpoints', 'data-dir', 'pubsub', 'mqtt-url', 'ovsdb', 'of-socket', 'chassis-id', 'tunnel-ip', 'tunnel', 'profile', 'control', 'config', 'quiet', 'log-format', 'log-level', 'metrics-listen', 'l3', 'l3-idle-timeout', 'bridge-mappings'],
+    flags: ['store', 'etcd-endpoints', 'data-dir', 'pubsub', 'mqtt-url', 'ovsdb', 'of-socket', 'chassis-id', 'tunnel-ip', 'tunnel', 'profile', 'control', 'config', 'quiet', 'log-format', 'log-level', 'metrics-listen', 'l3', 'l3-idle-timeout', 'bridge-mappings', 'report-interval'],
     stringFlag: 'ovsdb',
   },
   plug: { flags: ['port', 'bridge', 'netns', 'data-dir', 'ifname', 'mac', 'unplug', 'os-token', 'os-username', 'os-password', 'os-project-name', 'os-auth-url'], stringFlag: 'port' },
