@@ -13,10 +13,37 @@ const eslintRecommended = {
 }
 
 /** The top-level directories of TypeScript that tsconfig.json includes. */
-const TS_DIRS = ['cli', 'datapath/spec', 'datapath/host', 'model', 'store', 'northbound', 'agent', 'offload',
-  'bench', 'test', 'schema', 'log', 'metrics', 'conformance']
-const TOP_DIRS = ['cli', 'datapath', 'model', 'store', 'northbound', 'agent', 'offload', 'bench', 'test', 'schema',
-  'log', 'metrics', 'conformance']
+const TS_DIRS = [
+  'cli',
+  'datapath/spec',
+  'datapath/host',
+  'model',
+  'store',
+  'northbound',
+  'agent',
+  'offload',
+  'bench',
+  'test',
+  'schema',
+  'log',
+  'metrics',
+  'conformance',
+]
+const TOP_DIRS = [
+  'cli',
+  'datapath',
+  'model',
+  'store',
+  'northbound',
+  'agent',
+  'offload',
+  'bench',
+  'test',
+  'schema',
+  'log',
+  'metrics',
+  'conformance',
+]
 /** Deepest file below a top-level directory today is 3 levels (store/drivers/etcd/x.ts); 5 leaves room. */
 const MAX_DEPTH = 5
 
@@ -36,24 +63,36 @@ function importRules(top, depth, sub) {
   const only = (dirs, rule) => patterns.push({ regex: `${root}(?!${oneOf(dirs)})`, message: rule })
 
   if (top === 'datapath') {
-    patterns.push({ regex: '^(?!\\.)', message: 'datapath/ imports nothing from Node or npm: it runs anywhere WebAssembly does (CONVENTIONS §11).' })
+    patterns.push({
+      regex: '^(?!\\.)',
+      message: 'datapath/ imports nothing from Node or npm: it runs anywhere WebAssembly does (CONVENTIONS §11).',
+    })
     only(['datapath'], 'datapath/ imports nothing from outside datapath/.')
   }
   if (top === 'offload') {
-    patterns.push({ regex: `${root}agent/`, message: 'offload/ never imports agent/: the agent drives the planner, not the other way round.' })
+    patterns.push({
+      regex: `${root}agent/`,
+      message: 'offload/ never imports agent/: the agent drives the planner, not the other way round.',
+    })
   }
   if (top === 'model') {
     only(['model', 'datapath'], 'model/ imports nothing above it: only model/ and datapath/.')
   }
   if (top === 'store') {
-    only(['store', 'schema', 'log', 'metrics'], 'store/ imports only store/, schema/, log/ and metrics/: drivers know nothing of Neutron or the agent.')
+    only(
+      ['store', 'schema', 'log', 'metrics'],
+      'store/ imports only store/, schema/, log/ and metrics/: drivers know nothing of Neutron or the agent.',
+    )
   }
   if (['schema', 'log', 'metrics'].includes(top)) {
     only(['schema', 'log', 'metrics'], `${top}/ is a base layer: it imports nothing of the project except schema/, log/ and metrics/.`)
   }
   // Drivers are reached through store/registry.ts; the tests of a driver (test/store/) may open it directly.
   if (top !== 'store' && !(top === 'test' && sub === 'store')) {
-    patterns.push({ regex: `${root}store/(?:drivers/|pubsub/[^/]+/)`, message: 'Store and pub/sub drivers are opened through store/registry.ts, never imported directly.' })
+    patterns.push({
+      regex: `${root}store/(?:drivers/|pubsub/[^/]+/)`,
+      message: 'Store and pub/sub drivers are opened through store/registry.ts, never imported directly.',
+    })
   }
   // bench/ and cli/ are leaves. Tests may import cli/, and test/bench/ tests the benchmarks' own helpers.
   if (top !== 'bench' && !(top === 'test' && sub === 'bench')) {
@@ -86,9 +125,10 @@ function layeringBlocks() {
       for (const sub of subs) {
         const dirPart = sub === null ? '*/'.repeat(below) : `${sub}/${'*/'.repeat(below - 1)}`
         const files = [`${top}/${dirPart}*.ts`]
-        const ignores = sub === null && top === 'test' && below >= 1
-          ? [`test/store/${'*/'.repeat(below - 1)}*.ts`, `test/bench/${'*/'.repeat(below - 1)}*.ts`]
-          : []
+        const ignores =
+          sub === null && top === 'test' && below >= 1
+            ? [`test/store/${'*/'.repeat(below - 1)}*.ts`, `test/bench/${'*/'.repeat(below - 1)}*.ts`]
+            : []
         blocks.push({
           name: `layering/${top}${sub ? '/' + sub : ''}/depth-${depth}`,
           files,
@@ -107,7 +147,15 @@ export default tseslint.config(
   {
     name: 'ignored',
     // Only the TypeScript that tsconfig.json compiles; scripts/ and bin/ are plain JavaScript glue.
-    ignores: ['build/**', 'node_modules/**', 'datapath/assembly/**', 'test/unit/conntrack-tcp/harness.ts', '**/*.js', '**/*.mjs', '**/*.cjs'],
+    ignores: [
+      'build/**',
+      'node_modules/**',
+      'datapath/assembly/**',
+      'test/unit/conntrack-tcp/harness.ts',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+    ],
   },
   {
     name: 'typescript',
@@ -117,13 +165,22 @@ export default tseslint.config(
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', {
-        argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_',
-      }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          caughtErrorsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+        },
+      ],
       // tap queues `t.test(...)` subtests itself and reports their failures: leaving that promise is tap's style.
-      '@typescript-eslint/no-floating-promises': ['error', {
-        allowForKnownSafePromises: [{ from: 'package', package: '@tapjs/core', name: 'PromiseWithSubtest' }],
-      }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafePromises: [{ from: 'package', package: '@tapjs/core', name: 'PromiseWithSubtest' }],
+        },
+      ],
       // Async functions without await are deliberate: they implement Promise-returning interfaces (store
       // drivers, pub/sub, tap callbacks) so a throw becomes a rejection, as the interface promises.
       '@typescript-eslint/require-await': 'off',

@@ -33,12 +33,20 @@ export interface AgentSetup {
 }
 
 /** Compose and start one node's agent. */
-export async function startAgent (s: AgentSetup): Promise<LocalController> {
+export async function startAgent(s: AgentSetup): Promise<LocalController> {
   const datapath = await createDatapath()
-  const compiler = new TopologyCompiler(s.tunnelIp !== undefined ? { chassisId: s.chassisId, chassisTunnelIp: s.tunnelIp } : { chassisId: s.chassisId })
+  const compiler = new TopologyCompiler(
+    s.tunnelIp !== undefined ? { chassisId: s.chassisId, chassisTunnelIp: s.tunnelIp } : { chassisId: s.chassisId },
+  )
   const controller = new LocalController({
-    store: s.store, compiler, datapath, chassisId: s.chassisId, ovsdbTarget: s.ovsdbTarget, ofSocket: s.ofSocket,
-    profile: loadProfile(s.profile), log: s.log ?? getLogger('agent'),
+    store: s.store,
+    compiler,
+    datapath,
+    chassisId: s.chassisId,
+    ovsdbTarget: s.ovsdbTarget,
+    ofSocket: s.ofSocket,
+    profile: loadProfile(s.profile),
+    log: s.log ?? getLogger('agent'),
     ...(s.pubsub !== undefined ? { pubsub: s.pubsub } : {}),
     ...(s.tunnelIp !== undefined ? { tunnelIp: s.tunnelIp } : {}),
     ...(s.tunnelType !== undefined ? { tunnelType: s.tunnelType } : {}),

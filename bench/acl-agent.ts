@@ -37,17 +37,21 @@ export interface AclAgentOptions {
 const r2 = (x: number): number => Math.round(x * 100) / 100
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b)
-  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(p * s.length))] as number
+  return s.length === 0 ? NaN : (s[Math.min(s.length - 1, Math.floor(p * s.length))] as number)
 }
 
-async function call (base: string, method: string, path: string, body?: unknown): Promise<Json> {
-  const res = await fetch(`${base}${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? null : JSON.stringify(body) })
+async function call(base: string, method: string, path: string, body?: unknown): Promise<Json> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: body === undefined ? null : JSON.stringify(body),
+  })
   const text = await res.text()
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`)
-  return text === '' ? {} : JSON.parse(text) as Json
+  return text === '' ? {} : (JSON.parse(text) as Json)
 }
 
-async function waitFor (what: string, check: () => boolean, ms = 300_000): Promise<void> {
+async function waitFor(what: string, check: () => boolean, ms = 300_000): Promise<void> {
   const end = Date.now() + ms
   while (!check()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
@@ -56,12 +60,25 @@ async function waitFor (what: string, check: () => boolean, ms = 300_000): Promi
 }
 
 /** Patch-port pairs bound to `ids` (two ports per pair, each with an iface-id), 100 interfaces per ovs-vsctl. */
-async function plugPatch (ovs: PrivateOvs, ids: string[], prefix: string): Promise<void> {
+async function plugPatch(ovs: PrivateOvs, ids: string[], prefix: string): Promise<void> {
   for (let i = 0; i < ids.length; i += 100) {
     const args: string[] = []
     for (let j = i; j < Math.min(ids.length, i + 100); j += 2) {
-      const a = `${prefix}a${j}`; const b = `${prefix}b${j}`
-      args.push('--', 'add-port', 'br-int', a, '--', 'set', 'Interface', a, 'type=patch', `options:peer=${b}`, `external_ids:iface-id=${ids[j] ?? ''}`)
+      const a = `${prefix}a${j}`
+      const b = `${prefix}b${j}`
+      args.push(
+        '--',
+        'add-port',
+        'br-int',
+        a,
+        '--',
+        'set',
+        'Interface',
+        a,
+        'type=patch',
+        `options:peer=${b}`,
+        `external_ids:iface-id=${ids[j] ?? ''}`,
+      )
       args.push('--', 'add-port', 'br-int', b, '--', 'set', 'Interface', b, 'type=patch', `options:peer=${a}`)
       if (ids[j + 1] !== undefined) args.push(`external_ids:iface-id=${ids[j + 1] ?? ''}`)
     }
@@ -69,7 +86,7 @@ async function plugPatch (ovs: PrivateOvs, ids: string[], prefix: string): Promi
   }
 }
 
-export async function benchAclAgent (o: AclAgentOptions): Promise<Json> {
+export async function benchAclAgent(o: AclAgentOptions): Promise<Json> {
   const { base, controller: c, ovs, log } = o
   const net = (await call(base, 'POST', '/v2.0/networks', { network: { name: 'bench-acl' } })).network as Json
   const project = net.project_id as string
@@ -78,7 +95,11 @@ export async function benchAclAgent (o: AclAgentOptions): Promise<Json> {
   const createPorts = async (n: number, groups: string[] | undefined, name: string): Promise<string[]> => {
     const ids: string[] = []
     for (let i = 0; i < n; i += 500) {
-      const body = Array.from({ length: Math.min(500, n - i) }, (_, k) => ({ network_id: net.id, name: `${name}${i + k}`, ...(groups ? { security_groups: groups } : {}) }))
+      const body = Array.from({ length: Math.min(500, n - i) }, (_, k) => ({
+        network_id: net.id,
+        name: `${name}${i + k}`,
+        ...(groups ? { security_groups: groups } : {}),
+      }))
       ids.push(...((await call(base, 'POST', '/v2.0/ports', { ports: body })).ports as Json[]).map(p => p.id as string))
     }
     return ids
@@ -103,13 +124,18 @@ export async function benchAclAgent (o: AclAgentOptions): Promise<Json> {
   // the remote group and its members (never plugged), the 20-rule group
   const remote = (await call(base, 'POST', '/v2.0/security-groups', { security_group: { name: 'bench-members' } })).security_group as Json
   const sg = (await call(base, 'POST', '/v2.0/security-groups', { security_group: { name: 'bench-20' } })).security_group as Json
-  for (const r of TWENTY_RULES.filter(x => x.implicit !== true).map(x => neutronRule(x, remote.id as string))) await call(base, 'POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg.id, ...r } })
-  const ruleCount = ((await call(base, 'GET', `/v2.0/security-group-rules?security_group_id=${sg.id as string}`)).security_group_rules as Json[]).length
+  for (const r of TWENTY_RULES.filter(x => x.implicit !== true).map(x => neutronRule(x, remote.id as string)))
+    await call(base, 'POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg.id, ...r } })
+  const ruleCount = (
+    (await call(base, 'GET', `/v2.0/security-group-rules?security_group_id=${sg.id as string}`)).security_group_rules as Json[]
+  ).length
   const tm = performance.now()
   await createPorts(o.members, [remote.id as string], 'acl-m')
   await waitFor('sync', () => c.inSync)
   const f2 = flows()
-  log(`acl: group of ${ruleCount} rules, ${o.members} members created in ${r2((performance.now() - tm) / 1000)} s; ${f2 - f1} flows for the member ports (L2/ARP on the followed network; no local port holds the group yet)`)
+  log(
+    `acl: group of ${ruleCount} rules, ${o.members} members created in ${r2((performance.now() - tm) / 1000)} s; ${f2 - f1} flows for the member ports (L2/ARP on the followed network; no local port holds the group yet)`,
+  )
 
   // local ports in the 20-rule group: the first tenth, then the rest (shared and marginal apart)
   const ids = await createPorts(o.local, [sg.id as string], 'acl-p')
@@ -122,14 +148,22 @@ export async function benchAclAgent (o: AclAgentOptions): Promise<Json> {
   const f4 = flows()
   const marginal = (f4 - f3) / Math.max(1, o.local - first)
   const shared = f4 - f2 - marginal * o.local
-  log(`acl: ${o.local} local ports in the ${ruleCount}-rule group: ${f4 - f2} flows (${r2(marginal)} per port, ${Math.round(shared)} shared), bound in ${r2(bindS)} s`)
+  log(
+    `acl: ${o.local} local ports in the ${ruleCount}-rule group: ${f4 - f2} flows (${r2(marginal)} per port, ${Math.round(shared)} shared), bound in ${r2(bindS)} s`,
+  )
 
   // one rule change at a time, each an add and a delete of a rule naming the remote group
   const ruleKeys = (): Set<number> => new Set(c.entryIndex.of<AclRuleEntry>('acl_rule').map(e => e.rule))
-  const change = async (act: () => Promise<unknown>, done: (keys: Set<number>) => boolean): Promise<{ ms: number, apiMs: number, install?: Json }> => {
+  const change = async (
+    act: () => Promise<unknown>,
+    done: (keys: Set<number>) => boolean,
+  ): Promise<{ ms: number; apiMs: number; install?: Json }> => {
     let installed = false
     let stats: Json | undefined
-    const onInstalled = (s: Json): void => { installed = true; stats = s }
+    const onInstalled = (s: Json): void => {
+      installed = true
+      stats = s
+    }
     c.on('installed', onInstalled)
     try {
       const t0 = performance.now()
@@ -138,41 +172,76 @@ export async function benchAclAgent (o: AclAgentOptions): Promise<Json> {
       // the change is on br-int when its entry is compiled, a bundle was committed after the call, and none is pending
       await waitFor('the rule change on br-int', () => installed && c.inSync && done(ruleKeys()), 120_000)
       return { ms: performance.now() - t0, apiMs, ...(stats !== undefined ? { install: stats } : {}) }
-    } finally { c.off('installed', onInstalled) }
+    } finally {
+      c.off('installed', onInstalled)
+    }
   }
-  const addMs: number[] = []; const delMs: number[] = []; const addApiMs: number[] = []
+  const addMs: number[] = []
+  const delMs: number[] = []
+  const addApiMs: number[] = []
   let check: Json | undefined
   for (let k = 0; k < o.changes; k++) {
     const before = ruleKeys()
     let ruleId = ''
-    const add = await change(async () => {
-      const rule = { security_group_id: sg.id, ...neutronRule(changeRule(7000 + k), remote.id as string) }
-      ruleId = ((await call(base, 'POST', '/v2.0/security-group-rules', { security_group_rule: rule })).security_group_rule as Json).id as string
-    }, keys => keys.size > before.size)
-    addMs.push(add.ms); addApiMs.push(add.apiMs)
+    const add = await change(
+      async () => {
+        const rule = { security_group_id: sg.id, ...neutronRule(changeRule(7000 + k), remote.id as string) }
+        ruleId = ((await call(base, 'POST', '/v2.0/security-group-rules', { security_group_rule: rule })).security_group_rule as Json)
+          .id as string
+      },
+      keys => keys.size > before.size,
+    )
+    addMs.push(add.ms)
+    addApiMs.push(add.apiMs)
     if (check === undefined) {
       // once: the new rule's conjunction id is on br-int for every local port of the group (not timed)
       const key = [...ruleKeys()].find(x => !before.has(x)) as number
       const dump = await ovs.ofctl('dump-flows', 'br-int')
       const carrying = dump.split('\n').filter(l => l.includes(`conjunction(${key},`)).length
       check = { ruleKey: key, flowsCarryingItsConjunction: carrying, localPortsInGroup: o.local }
-      if (carrying < o.local) throw new Error(`rule change: ${carrying} flows on br-int carry conjunction(${key}, ...), fewer than the ${o.local} local ports of the group`)
+      if (carrying < o.local)
+        throw new Error(
+          `rule change: ${carrying} flows on br-int carry conjunction(${key}, ...), fewer than the ${o.local} local ports of the group`,
+        )
     }
-    const del = await change(async () => { await call(base, 'DELETE', `/v2.0/security-group-rules/${ruleId}`) }, keys => keys.size === before.size)
+    const del = await change(
+      async () => {
+        await call(base, 'DELETE', `/v2.0/security-group-rules/${ruleId}`)
+      },
+      keys => keys.size === before.size,
+    )
     delMs.push(del.ms)
     log(`acl: rule change ${k + 1}/${o.changes}: add ${r2(add.ms)} ms (API ${r2(add.apiMs)} ms), delete ${r2(del.ms)} ms`)
   }
   return {
-    defaultGroup: { localPorts: o.defaults, flowsPerPort: r2(defaultPerPort), note: 'flows added per local port in the default group (its own flows and its address as a member of the group)' },
+    defaultGroup: {
+      localPorts: o.defaults,
+      flowsPerPort: r2(defaultPerPort),
+      note: 'flows added per local port in the default group (its own flows and its address as a member of the group)',
+    },
     twentyRuleGroup: {
-      rules: ruleCount, remoteGroupMembers: o.members, localPorts: o.local, flowsOfMemberPorts: f2 - f1, flowsWithPorts: f4 - f2,
-      marginalPerPort: r2(marginal), sharedFlows: Math.round(shared), perPortIncludingShared: r2((f4 - f2) / o.local), bindAndInstallS: r2(bindS),
+      rules: ruleCount,
+      remoteGroupMembers: o.members,
+      localPorts: o.local,
+      flowsOfMemberPorts: f2 - f1,
+      flowsWithPorts: f4 - f2,
+      marginalPerPort: r2(marginal),
+      sharedFlows: Math.round(shared),
+      perPortIncludingShared: r2((f4 - f2) / o.local),
+      bindAndInstallS: r2(bindS),
       note: 'flowsOfMemberPorts: the members are ports of the followed network (their L2/ARP flows) before any local port holds the group; marginal: per local port between the first tenth and all; shared: what the group costs once on top (member prefixes, rule matches)',
     },
     ruleChange: {
-      changes: o.changes, localPortsInGroup: o.local,
-      addP50Ms: r2(pct(addMs, 0.5)), addMaxMs: r2(Math.max(...addMs)), addApiP50Ms: r2(pct(addApiMs, 0.5)), deleteP50Ms: r2(pct(delMs, 0.5)), deleteMaxMs: r2(Math.max(...delMs)),
-      addMs: addMs.map(r2), deleteMs: delMs.map(r2), check,
+      changes: o.changes,
+      localPortsInGroup: o.local,
+      addP50Ms: r2(pct(addMs, 0.5)),
+      addMaxMs: r2(Math.max(...addMs)),
+      addApiP50Ms: r2(pct(addApiMs, 0.5)),
+      deleteP50Ms: r2(pct(delMs, 0.5)),
+      deleteMaxMs: r2(Math.max(...delMs)),
+      addMs: addMs.map(r2),
+      deleteMs: delMs.map(r2),
+      check,
       note: 'from the API call to the bundle with the change acknowledged by OVS (agent installed event, new acl_rule compiled, nothing pending)',
     },
     flows: flows(),

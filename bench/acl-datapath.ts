@@ -40,7 +40,12 @@ export const NEW_CLOCK_STEP_MS = 500
 const RULE_PORT_BASE = 2000
 const PREFIX_RULES = 499
 
-interface Host { key: number; mac: MacAddress; ip4: Ipv4Address; ofport?: number | undefined }
+interface Host {
+  key: number
+  mac: MacAddress
+  ip4: Ipv4Address
+  ofport?: number | undefined
+}
 const of = (h: Host): number => h.ofport as number
 
 const aclPort = (h: Host, groups: number[]): AclPortEntry => ({ stage: 'acl_port', port: h.key, stateful: true, groups })
@@ -56,8 +61,13 @@ export function defaultGroupEntries(): Entry[] {
     { stage: 'acl_rule', group: DEFAULT_GROUP, rule: 3, direction: 'ingress', family: 4, remote_group: DEFAULT_GROUP },
     { stage: 'acl_rule', group: DEFAULT_GROUP, rule: 4, direction: 'ingress', family: 6, remote_group: DEFAULT_GROUP },
   ]
-  return [aclPort(VM1, [DEFAULT_GROUP]), aclPort(VM2, [DEFAULT_GROUP]), ...rules,
-    member(DEFAULT_GROUP, `${VM1.ip4.toString()}/32`), member(DEFAULT_GROUP, `${VM2.ip4.toString()}/32`)]
+  return [
+    aclPort(VM1, [DEFAULT_GROUP]),
+    aclPort(VM2, [DEFAULT_GROUP]),
+    ...rules,
+    member(DEFAULT_GROUP, `${VM1.ip4.toString()}/32`),
+    member(DEFAULT_GROUP, `${VM2.ip4.toString()}/32`),
+  ]
 }
 
 /** A prefix of length 8..32 holding `addr`, or (outside) one in 172.16.0.0/12 or 192.168.0.0/16 that does not. */
@@ -73,26 +83,66 @@ function prefixFor(rng: Prng, addr: number, holding: boolean): string {
 export function thousandRuleEntries(): { entries: Entry[]; rules: number; members: number } {
   const rng = new Prng(1000)
   const rules: AclRuleEntry[] = []
-  const vm1 = toInt(VM1.ip4); const vm2 = toInt(VM2.ip4)
-  for (const [direction, peer] of [['ingress', vm1], ['egress', vm2]] as const) {
+  const vm1 = toInt(VM1.ip4)
+  const vm2 = toInt(VM2.ip4)
+  for (const [direction, peer] of [
+    ['ingress', vm1],
+    ['egress', vm2],
+  ] as const) {
     for (let i = 0; i < PREFIX_RULES; i++) {
-      rules.push({ stage: 'acl_rule', group: RULES_GROUP, rule: rules.length + 1, direction, family: 4, protocol: PROTO_TCP,
-        port_min: RULE_PORT_BASE + i, port_max: RULE_PORT_BASE + i, remote_prefix: prefixFor(rng, peer, i % 2 === 0) })
+      rules.push({
+        stage: 'acl_rule',
+        group: RULES_GROUP,
+        rule: rules.length + 1,
+        direction,
+        family: 4,
+        protocol: PROTO_TCP,
+        port_min: RULE_PORT_BASE + i,
+        port_max: RULE_PORT_BASE + i,
+        remote_prefix: prefixFor(rng, peer, i % 2 === 0),
+      })
     }
-    rules.push({ stage: 'acl_rule', group: RULES_GROUP, rule: rules.length + 1, direction, family: 4, protocol: PROTO_TCP,
-      port_min: RULE_PORT_BASE, port_max: RULE_PORT_BASE + 999, remote_group: MEMBERS_GROUP })
+    rules.push({
+      stage: 'acl_rule',
+      group: RULES_GROUP,
+      rule: rules.length + 1,
+      direction,
+      family: 4,
+      protocol: PROTO_TCP,
+      port_min: RULE_PORT_BASE,
+      port_max: RULE_PORT_BASE + 999,
+      remote_group: MEMBERS_GROUP,
+    })
   }
   const members: AclMemberEntry[] = [member(MEMBERS_GROUP, `${VM1.ip4.toString()}/32`), member(MEMBERS_GROUP, `${VM2.ip4.toString()}/32`)]
   // 998 more, in 10.50.0.0/16: addresses of ports elsewhere, only there to make the member set big
   for (let i = 0; members.length < 1000; i++) members.push(member(MEMBERS_GROUP, `10.50.${i >> 8}.${i & 255}/32`))
-  return { entries: [aclPort(VM1, [RULES_GROUP]), aclPort(VM2, [RULES_GROUP]), ...rules, ...members], rules: rules.length, members: members.length }
+  return {
+    entries: [aclPort(VM1, [RULES_GROUP]), aclPort(VM2, [RULES_GROUP]), ...rules, ...members],
+    rules: rules.length,
+    members: members.length,
+  }
 }
 
 const udpFrame = (src: Host, dst: Host, sport: number, dport: number): Uint8Array =>
-  buildFrame([ethernet({ src: src.mac, dst: dst.mac }), ip4({ src: src.ip4, dst: dst.ip4, ttl: 64 }), udp({ sport, dport }), raw(new Uint8Array(18))], { padTo: ETH_MIN })
+  buildFrame(
+    [
+      ethernet({ src: src.mac, dst: dst.mac }),
+      ip4({ src: src.ip4, dst: dst.ip4, ttl: 64 }),
+      udp({ sport, dport }),
+      raw(new Uint8Array(18)),
+    ],
+    { padTo: ETH_MIN },
+  )
 const synFrame = (sport: number, dport: number): Uint8Array =>
-  buildFrame([ethernet({ src: VM1.mac, dst: VM2.mac }), ip4({ src: VM1.ip4, dst: VM2.ip4, ttl: 64 }),
-    tcp({ sport, dport, seq: 1000 + sport, flags: TCP_SYN, window: 65535 })], { padTo: ETH_MIN })
+  buildFrame(
+    [
+      ethernet({ src: VM1.mac, dst: VM2.mac }),
+      ip4({ src: VM1.ip4, dst: VM2.ip4, ttl: 64 }),
+      tcp({ sport, dport, seq: 1000 + sport, flags: TCP_SYN, window: 65535 }),
+    ],
+    { padTo: ETH_MIN },
+  )
 
 /**
  * Connection i: vm1:(10000 + i % 50000) -> vm2:(5000 + i / 50000). Both ranges stay clear of the ports the
@@ -102,7 +152,8 @@ const connPorts = (i: number): [number, number] => [10_000 + (i % 50_000), 5000 
 
 /** Requests (vm1 -> vm2) and replies (vm2 -> vm1) of `n` UDP connections. */
 export function udpConnections(n: number): { requests: PacketInput[]; replies: PacketInput[] } {
-  const requests: PacketInput[] = []; const replies: PacketInput[] = []
+  const requests: PacketInput[] = []
+  const replies: PacketInput[] = []
   for (let i = 0; i < n; i++) {
     const [s, d] = connPorts(i)
     requests.push({ in_port: of(VM1), data: udpFrame(VM1, VM2, s, d) })
@@ -117,7 +168,9 @@ export function shuffled<T>(items: T[], seed: number): T[] {
   const rng = new Prng(seed)
   for (let i = out.length - 1; i > 0; i--) {
     const j = rng.int(i + 1)
-    const t = out[i] as T; out[i] = out[j] as T; out[j] = t
+    const t = out[i] as T
+    out[i] = out[j] as T
+    out[j] = t
   }
   return out
 }

@@ -17,17 +17,23 @@ import type { PrivateOvs } from '../agent/controller/private-ovs.js'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON results
 
-export interface AclPortRef { index: number, net: 0 | 1, id: string, mac: string, ip: string }
+export interface AclPortRef {
+  index: number
+  net: 0 | 1
+  id: string
+  mac: string
+  ip: string
+}
 
 /** What a side does for this part (peer.ts's OursSide and OvnSide implement it). */
 export interface AclOps {
   /** The remote group with `members` members, the 20-rule group. */
-  groups (members: number): Promise<void>
+  groups(members: number): Promise<void>
   /** Local ports in the 20-rule group, in one call (bulk API call / one NB transaction). */
-  createPorts (specs: { index: number, net: 0 | 1 }[]): Promise<AclPortRef[]>
+  createPorts(specs: { index: number; net: 0 | 1 }[]): Promise<AclPortRef[]>
   /** Adds the change rule for TCP `port`; returns what deleteRule needs. */
-  addRule (port: number): Promise<string>
-  deleteRule (handle: string): Promise<void>
+  addRule(port: number): Promise<string>
+  deleteRule(handle: string): Promise<void>
 }
 
 export interface AclSide {
@@ -35,28 +41,36 @@ export interface AclSide {
   readonly label: string
   readonly ovs: PrivateOvs
   readonly acl: AclOps
-  readonly up: { waitUp (ids: string[], timeoutMs: number, failed: () => Error | undefined): Promise<Map<string, number>> }
-  start (): Promise<void>
-  topology (): Promise<void>
-  failed (): Error | undefined
+  readonly up: { waitUp(ids: string[], timeoutMs: number, failed: () => Error | undefined): Promise<Map<string, number>> }
+  start(): Promise<void>
+  topology(): Promise<void>
+  failed(): Error | undefined
 }
 
-export interface AclConfig { ports: number, members: number, changes: number, batchSize: number }
+export interface AclConfig {
+  ports: number
+  members: number
+  changes: number
+  batchSize: number
+}
 
 export interface AclTools {
-  plug (ovs: PrivateOvs, ports: AclPortRef[]): Promise<void>
-  flowCount (ovs: PrivateOvs): Promise<number>
+  plug(ovs: PrivateOvs, ports: AclPortRef[]): Promise<void>
+  flowCount(ovs: PrivateOvs): Promise<number>
   /** Waits until the control plane is quiet (peer.ts's quietFor). */
-  quiet (): Promise<unknown>
-  log (line: string): void
+  quiet(): Promise<unknown>
+  log(line: string): void
 }
 
 const r1 = (x: number): number => Math.round(x * 10) / 10
 const r2 = (x: number): number => Math.round(x * 100) / 100
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length === 0 ? NaN : s[Math.floor(s.length / 2)] as number }
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? NaN : (s[Math.floor(s.length / 2)] as number)
+}
 
 /** The flows on br-int that match TCP destination `port` exactly (OpenFlow non-strict: at least that match). */
-async function flowsForPort (ovs: PrivateOvs, port: number): Promise<number> {
+async function flowsForPort(ovs: PrivateOvs, port: number): Promise<number> {
   const out = await ovs.ofctl('dump-flows', 'br-int', `tcp,tp_dst=${port}`)
   return out.split('\n').filter(l => l.includes('cookie=')).length
 }
@@ -65,7 +79,13 @@ async function flowsForPort (ovs: PrivateOvs, port: number): Promise<number> {
  * Polls the rule's flows back to back from t0 until `done(count)` holds and the count stayed the same for
  * 1 s: the first time done held, and the last time the count changed (both ms after t0).
  */
-async function watchRule (ovs: PrivateOvs, port: number, t0: number, done: (n: number) => boolean, timeoutMs = 120_000): Promise<{ firstMs: number, settledMs: number, flows: number, polls: number, pollMs: number }> {
+async function watchRule(
+  ovs: PrivateOvs,
+  port: number,
+  t0: number,
+  done: (n: number) => boolean,
+  timeoutMs = 120_000,
+): Promise<{ firstMs: number; settledMs: number; flows: number; polls: number; pollMs: number }> {
   let first: number | undefined
   let last = -1
   let lastChange = t0
@@ -75,16 +95,23 @@ async function watchRule (ovs: PrivateOvs, port: number, t0: number, done: (n: n
     // the dump's end: the flows were there by then (an upper bound, one ovs-ofctl run late at most)
     const t = performance.now()
     polls++
-    if (n !== last) { last = n; lastChange = t }
+    if (n !== last) {
+      last = n
+      lastChange = t
+    }
     if (first === undefined && done(n)) first = t
-    if (first !== undefined && performance.now() - lastChange >= 1000) return { firstMs: r1(first - t0), settledMs: r1(lastChange - t0), flows: n, polls, pollMs: r1((performance.now() - t0) / polls) }
-    if (performance.now() - t0 > timeoutMs) throw new Error(`the rule for TCP ${port} did not ${done(1) ? 'appear' : 'go'} on br-int in ${timeoutMs / 1000} s (${n} flows)`)
+    if (first !== undefined && performance.now() - lastChange >= 1000)
+      return { firstMs: r1(first - t0), settledMs: r1(lastChange - t0), flows: n, polls, pollMs: r1((performance.now() - t0) / polls) }
+    if (performance.now() - t0 > timeoutMs)
+      throw new Error(`the rule for TCP ${port} did not ${done(1) ? 'appear' : 'go'} on br-int in ${timeoutMs / 1000} s (${n} flows)`)
   }
 }
 
 /** Fills `result` as it goes (a side that fails half-way keeps what it measured). */
-export async function runAclSide (side: AclSide, cfg: AclConfig, tools: AclTools, result: Json): Promise<void> {
-  const L = (l: string): void => { tools.log(`[${side.key} acl] ${l}`) }
+export async function runAclSide(side: AclSide, cfg: AclConfig, tools: AclTools, result: Json): Promise<void> {
+  const L = (l: string): void => {
+    tools.log(`[${side.key} acl] ${l}`)
+  }
   result.label = side.label
   await side.start()
   await side.topology()
@@ -94,7 +121,7 @@ export async function runAclSide (side: AclSide, cfg: AclConfig, tools: AclTools
   const groupsS = (performance.now() - tg) / 1000
   const f0 = await tools.flowCount(side.ovs)
   L(`remote group of ${cfg.members} members and the 20-rule group in ${r1(groupsS)} s; ${f0} flows on br-int`)
-  const samples: { ports: number, flows: number }[] = [{ ports: 0, flows: f0 }]
+  const samples: { ports: number; flows: number }[] = [{ ports: 0, flows: f0 }]
   result.samples = samples
   const half = Math.floor(cfg.ports / 2)
   let count = 0
@@ -105,7 +132,11 @@ export async function runAclSide (side: AclSide, cfg: AclConfig, tools: AclTools
     const t0 = performance.now()
     const ports = await side.acl.createPorts(specs)
     await tools.plug(side.ovs, ports)
-    const ups = await side.up.waitUp(ports.map(p => p.id), 300_000, () => side.failed())
+    const ups = await side.up.waitUp(
+      ports.map(p => p.id),
+      300_000,
+      () => side.failed(),
+    )
     upMs.push(Math.max(...ups.values()) - t0)
     count += n
     if (count === half || count === cfg.ports) {
@@ -117,15 +148,19 @@ export async function runAclSide (side: AclSide, cfg: AclConfig, tools: AclTools
   const fHalf = samples[1]?.flows ?? NaN
   const fAll = samples.at(-1)?.flows ?? NaN
   result.flows = {
-    withGroupsNoPort: f0, atHalf: fHalf, total: fAll, ports: cfg.ports,
-    perPort: r2((fAll - f0) / cfg.ports), marginalPerPort: r2((fAll - fHalf) / Math.max(1, cfg.ports - half)),
+    withGroupsNoPort: f0,
+    atHalf: fHalf,
+    total: fAll,
+    ports: cfg.ports,
+    perPort: r2((fAll - f0) / cfg.ports),
+    marginalPerPort: r2((fAll - fHalf) / Math.max(1, cfg.ports - half)),
   }
   result.batchUpMs = { p50: r1(median(upMs)), max: r1(Math.max(...upMs)), batchSize: cfg.batchSize }
   const changes: Json[] = []
   result.changes = changes
   for (let k = 0; k < cfg.changes; k++) {
     const port = 7000 + k
-    if (await flowsForPort(side.ovs, port) !== 0) throw new Error(`flows for TCP ${port} on br-int before the rule exists`)
+    if ((await flowsForPort(side.ovs, port)) !== 0) throw new Error(`flows for TCP ${port} on br-int before the rule exists`)
     const t0 = performance.now()
     const handle = await side.acl.addRule(port)
     const callMs = performance.now() - t0
@@ -136,13 +171,18 @@ export async function runAclSide (side: AclSide, cfg: AclConfig, tools: AclTools
     const delCallMs = performance.now() - t1
     const del = await watchRule(side.ovs, port, t1, n => n === 0)
     changes.push({ port, add: { callMs: r1(callMs), ...add }, delete: { callMs: r1(delCallMs), ...del } })
-    L(`rule change ${k + 1}/${cfg.changes}: add seen ${add.firstMs} ms (settled ${add.settledMs} ms, ${add.flows} flows, call ${r1(callMs)} ms); delete gone ${del.firstMs} ms`)
+    L(
+      `rule change ${k + 1}/${cfg.changes}: add seen ${add.firstMs} ms (settled ${add.settledMs} ms, ${add.flows} flows, call ${r1(callMs)} ms); delete gone ${del.firstMs} ms`,
+    )
     await tools.quiet()
   }
   result.ruleChange = {
-    addFirstP50Ms: r1(median(changes.map(c => c.add.firstMs as number))), addSettledP50Ms: r1(median(changes.map(c => c.add.settledMs as number))),
-    addCallP50Ms: r1(median(changes.map(c => c.add.callMs as number))), flowsOfRule: median(changes.map(c => c.add.flows as number)),
-    deleteGoneP50Ms: r1(median(changes.map(c => c.delete.firstMs as number))), deleteSettledP50Ms: r1(median(changes.map(c => c.delete.settledMs as number))),
+    addFirstP50Ms: r1(median(changes.map(c => c.add.firstMs as number))),
+    addSettledP50Ms: r1(median(changes.map(c => c.add.settledMs as number))),
+    addCallP50Ms: r1(median(changes.map(c => c.add.callMs as number))),
+    flowsOfRule: median(changes.map(c => c.add.flows as number)),
+    deleteGoneP50Ms: r1(median(changes.map(c => c.delete.firstMs as number))),
+    deleteSettledP50Ms: r1(median(changes.map(c => c.delete.settledMs as number))),
     pollP50Ms: r1(median(changes.map(c => c.add.pollMs as number))),
   }
 }

@@ -17,19 +17,31 @@ export interface BenchRule {
   implicit?: true
 }
 
-const tcp = (port: number, remote: Remote, ethertype: 4 | 6 = 4): BenchRule => ({ direction: 'ingress', ethertype, protocol: 'tcp', min: port, max: port, remote })
+const tcp = (port: number, remote: Remote, ethertype: 4 | 6 = 4): BenchRule => ({
+  direction: 'ingress',
+  ethertype,
+  protocol: 'tcp',
+  min: port,
+  max: port,
+  remote,
+})
 
 export const TWENTY_RULES: BenchRule[] = [
   { direction: 'egress', ethertype: 4, implicit: true },
   { direction: 'egress', ethertype: 6, implicit: true },
-  tcp(22, { group: true }), tcp(80, { prefix: '0.0.0.0/0' }), tcp(443, { prefix: '0.0.0.0/0' }),
-  tcp(3306, { group: true }), tcp(5432, { group: true }), tcp(6379, { prefix: '10.0.0.0/8' }),
+  tcp(22, { group: true }),
+  tcp(80, { prefix: '0.0.0.0/0' }),
+  tcp(443, { prefix: '0.0.0.0/0' }),
+  tcp(3306, { group: true }),
+  tcp(5432, { group: true }),
+  tcp(6379, { prefix: '10.0.0.0/8' }),
   { direction: 'ingress', ethertype: 4, protocol: 'tcp', min: 8000, max: 8100, remote: { prefix: '192.168.0.0/16' } },
   { direction: 'ingress', ethertype: 4, protocol: 'udp', min: 53, max: 53, remote: { group: true } },
   { direction: 'ingress', ethertype: 4, protocol: 'udp', min: 123, max: 123, remote: { prefix: '172.16.0.0/12' } },
   { direction: 'ingress', ethertype: 4, protocol: 'icmp', min: 8, remote: { group: true } },
   { direction: 'ingress', ethertype: 4, protocol: 'icmp', remote: { prefix: '10.0.0.0/8' } },
-  tcp(22, { group: true }, 6), tcp(443, { prefix: '::/0' }, 6),
+  tcp(22, { group: true }, 6),
+  tcp(443, { prefix: '::/0' }, 6),
   { direction: 'ingress', ethertype: 6, protocol: 'icmp', remote: { prefix: '2001:db8::/32' } },
   { direction: 'egress', ethertype: 4, protocol: 'tcp', min: 9000, max: 9000, remote: { prefix: '10.1.0.0/16' } },
   { direction: 'egress', ethertype: 4, protocol: 'udp', min: 514, max: 514, remote: { prefix: '10.2.0.0/16' } },
@@ -39,32 +51,37 @@ export const TWENTY_RULES: BenchRule[] = [
 
 /** Neutron's default group: egress any, ingress from the group's members (both families). */
 export const DEFAULT_RULES: BenchRule[] = [
-  { direction: 'egress', ethertype: 4 }, { direction: 'egress', ethertype: 6 },
-  { direction: 'ingress', ethertype: 4, remote: { group: true } }, { direction: 'ingress', ethertype: 6, remote: { group: true } },
+  { direction: 'egress', ethertype: 4 },
+  { direction: 'egress', ethertype: 6 },
+  { direction: 'ingress', ethertype: 4, remote: { group: true } },
+  { direction: 'ingress', ethertype: 6, remote: { group: true } },
 ]
 
 /** The rule a change adds (and then deletes): ingress TCP `port` from the remote group. */
 export const changeRule = (port: number): BenchRule => tcp(port, { group: true })
 
 /** A Neutron security_group_rule body (without security_group_id); `remoteGroup` is the remote group's id. */
-export function neutronRule (r: BenchRule, remoteGroup: string): Record<string, unknown> {
+export function neutronRule(r: BenchRule, remoteGroup: string): Record<string, unknown> {
   const protocol = r.protocol === 'icmp' && r.ethertype === 6 ? 'ipv6-icmp' : r.protocol
   return {
-    direction: r.direction, ethertype: r.ethertype === 4 ? 'IPv4' : 'IPv6',
+    direction: r.direction,
+    ethertype: r.ethertype === 4 ? 'IPv4' : 'IPv6',
     ...(protocol !== undefined ? { protocol } : {}),
-    ...(r.min !== undefined ? { port_range_min: r.min } : {}), ...(r.max !== undefined ? { port_range_max: r.max } : {}),
+    ...(r.min !== undefined ? { port_range_min: r.min } : {}),
+    ...(r.max !== undefined ? { port_range_max: r.max } : {}),
     ...(r.remote !== undefined && 'prefix' in r.remote ? { remote_ip_prefix: r.remote.prefix } : {}),
     ...(r.remote !== undefined && 'group' in r.remote ? { remote_group_id: remoteGroup } : {}),
   }
 }
 
 /** `ip4.src == $as` etc.: the OVN ACL of a rule on port group `pg`, remote group addresses in `addressSet`<4|6>. */
-export function ovnAcl (r: BenchRule, pg: string, addressSet: string): { direction: 'to-lport' | 'from-lport', match: string } {
+export function ovnAcl(r: BenchRule, pg: string, addressSet: string): { direction: 'to-lport' | 'from-lport'; match: string } {
   const ip = r.ethertype === 4 ? 'ip4' : 'ip6'
   const ingress = r.direction === 'ingress'
   const parts = [ingress ? `outport == @${pg}` : `inport == @${pg}`, ip]
   const side = `${ip}.${ingress ? 'src' : 'dst'}`
-  if (r.remote !== undefined && 'prefix' in r.remote && !/^(0\.0\.0\.0|::)\/0$/.test(r.remote.prefix)) parts.push(`${side} == ${r.remote.prefix}`)
+  if (r.remote !== undefined && 'prefix' in r.remote && !/^(0\.0\.0\.0|::)\/0$/.test(r.remote.prefix))
+    parts.push(`${side} == ${r.remote.prefix}`)
   if (r.remote !== undefined && 'group' in r.remote) parts.push(`${side} == $${addressSet}${r.ethertype}`)
   if (r.protocol === 'icmp') {
     const icmp = r.ethertype === 4 ? 'icmp4' : 'icmp6'

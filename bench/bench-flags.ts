@@ -14,11 +14,20 @@ export function parseFlags(args: string[], booleans: readonly string[] = []): Be
   const rest: string[] = []
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string
-    if (!arg.startsWith('--')) { rest.push(arg); continue }
+    if (!arg.startsWith('--')) {
+      rest.push(arg)
+      continue
+    }
     const eq = arg.indexOf('=')
-    if (eq > 0) { flags.set(arg.slice(2, eq), arg.slice(eq + 1)); continue }
+    if (eq > 0) {
+      flags.set(arg.slice(2, eq), arg.slice(eq + 1))
+      continue
+    }
     const name = arg.slice(2)
-    if (booleans.includes(name)) { flags.set(name, 'true'); continue }
+    if (booleans.includes(name)) {
+      flags.set(name, 'true')
+      continue
+    }
     const value = args[i + 1]
     if (value === undefined) throw new Error(`--${name} needs a value`)
     flags.set(name, value)

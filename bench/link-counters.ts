@@ -18,23 +18,31 @@ export interface LinkCounters {
 }
 
 export class CounterError extends Error {
-  constructor (message: string) { super(message); this.name = 'CounterError' }
+  constructor(message: string) {
+    super(message)
+    this.name = 'CounterError'
+  }
 }
 
 /** A finite, non-negative integer counter, or a CounterError that names what was wrong. */
-function counter (v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new CounterError(`${what}: expected a counter, got ${JSON.stringify(v)}`)
+function counter(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw new CounterError(`${what}: expected a counter, got ${JSON.stringify(v)}`)
   return v
 }
 
 /** Counters of `ifname` from the JSON that `ip -s -j link show` prints (stats64 block). */
-export function parseLinkCounters (json: string, ifname: string): LinkCounters {
+export function parseLinkCounters(json: string, ifname: string): LinkCounters {
   let doc: unknown
-  try { doc = JSON.parse(json) } catch (err) { throw new CounterError(`ip -j output is not JSON: ${(err as Error).message}`) }
+  try {
+    doc = JSON.parse(json)
+  } catch (err) {
+    throw new CounterError(`ip -j output is not JSON: ${(err as Error).message}`)
+  }
   if (!Array.isArray(doc)) throw new CounterError('ip -j output is not a list of links')
   const link: unknown = doc.find((l: unknown) => typeof l === 'object' && l !== null && (l as { ifname?: unknown }).ifname === ifname)
   if (link === undefined) throw new CounterError(`no link named ${ifname} in ip -j output`)
-  const s = (link as { stats64?: { rx?: Record<string, unknown>, tx?: Record<string, unknown> } }).stats64
+  const s = (link as { stats64?: { rx?: Record<string, unknown>; tx?: Record<string, unknown> } }).stats64
   if (s?.rx === undefined || s.tx === undefined) throw new CounterError(`${ifname}: no stats64 (was -s passed?)`)
   return {
     rxPackets: counter(s.rx.packets, `${ifname} rx.packets`),
@@ -47,12 +55,19 @@ export function parseLinkCounters (json: string, ifname: string): LinkCounters {
 }
 
 /** Read an interface's counters, in a network namespace (`netns`) or the current one (netns null). */
-export function readLinkCounters (o: { netns: string | null, ifname: string }): Promise<LinkCounters> {
+export function readLinkCounters(o: { netns: string | null; ifname: string }): Promise<LinkCounters> {
   const args = [...(o.netns !== null ? ['-n', o.netns] : []), '-s', '-j', 'link', 'show', 'dev', o.ifname]
   return new Promise((resolve, reject) => {
     execFile('ip', args, (err, stdout, stderr) => {
-      if (err !== null) { reject(new CounterError(`ip ${args.join(' ')}: ${stderr.trim() || err.message}`)); return }
-      try { resolve(parseLinkCounters(stdout, o.ifname)) } catch (e) { reject(e instanceof Error ? e : new Error(String(e))) }
+      if (err !== null) {
+        reject(new CounterError(`ip ${args.join(' ')}: ${stderr.trim() || err.message}`))
+        return
+      }
+      try {
+        resolve(parseLinkCounters(stdout, o.ifname))
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)))
+      }
     })
   })
 }
@@ -85,10 +100,11 @@ export interface ForwardingRates {
 }
 
 /** Offered/delivered frames, loss and rates of one run. Throws a CounterError on counters that went backwards. */
-export function forwardingRates (s: ForwardingSample): ForwardingRates {
+export function forwardingRates(s: ForwardingSample): ForwardingRates {
   const offered = s.offered[1] - s.offered[0]
   const delivered = s.delivered[1] - s.delivered[0]
-  if (offered < 0 || delivered < 0) throw new CounterError(`counters went backwards (offered ${offered}, delivered ${delivered}): was an interface re-created?`)
+  if (offered < 0 || delivered < 0)
+    throw new CounterError(`counters went backwards (offered ${offered}, delivered ${delivered}): was an interface re-created?`)
   if (!(s.seconds > 0)) throw new CounterError(`run length must be positive, got ${s.seconds}`)
   const lost = Math.max(0, offered - delivered)
   const bytes = s.deliveredBytes === undefined ? undefined : s.deliveredBytes[1] - s.deliveredBytes[0]
@@ -106,7 +122,7 @@ export function forwardingRates (s: ForwardingSample): ForwardingRates {
 }
 
 /** The median (upper median for an even count); NaN for no values. */
-export function median (xs: readonly number[]): number {
+export function median(xs: readonly number[]): number {
   if (xs.length === 0) return NaN
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.floor(s.length / 2)] as number

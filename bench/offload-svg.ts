@@ -10,8 +10,18 @@ export interface BarGroup {
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 const COLOURS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759']
 
-export function barChartSvg(o: { title: string; subtitle: string; yLabel: string; xLabel: string; series: string[]; groups: BarGroup[] }): string {
-  const left = 70, right = 20, top = 60, bottom = 150
+export function barChartSvg(o: {
+  title: string
+  subtitle: string
+  yLabel: string
+  xLabel: string
+  series: string[]
+  groups: BarGroup[]
+}): string {
+  const left = 70,
+    right = 20,
+    top = 60,
+    bottom = 150
   const groupW = 90
   const plotW = Math.max(1, o.groups.length) * groupW
   const plotH = 320
@@ -23,7 +33,9 @@ export function barChartSvg(o: { title: string; subtitle: string; yLabel: string
   const axisMax = Math.ceil(max / step) * step
   const y = (v: number): number => top + plotH - (v / axisMax) * plotH
   const out: string[] = []
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`)
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+  )
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="white"/>`)
   out.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${esc(o.title)}</text>`)
   out.push(`<text x="${width / 2}" y="38" text-anchor="middle">${esc(o.subtitle)}</text>`)
@@ -45,8 +57,12 @@ export function barChartSvg(o: { title: string; subtitle: string; yLabel: string
         out.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${top + plotH - 4}" text-anchor="middle" font-size="9" fill="#888">n/a</text>`)
         return
       }
-      out.push(`<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(top + plotH - y(v)).toFixed(1)}" fill="${COLOURS[si % COLOURS.length] ?? '#888'}"><title>${esc(`${g.label} / ${o.series[si] ?? ''}: ${v.toFixed(2)} Mpps (MODELLED)`)}</title></rect>`)
-      out.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(y(v) - 3).toFixed(1)}" text-anchor="middle" font-size="9">${v >= 10 ? v.toFixed(0) : v.toFixed(1)}</text>`)
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(top + plotH - y(v)).toFixed(1)}" fill="${COLOURS[si % COLOURS.length] ?? '#888'}"><title>${esc(`${g.label} / ${o.series[si] ?? ''}: ${v.toFixed(2)} Mpps (MODELLED)`)}</title></rect>`,
+      )
+      out.push(
+        `<text x="${(x + barW / 2).toFixed(1)}" y="${(y(v) - 3).toFixed(1)}" text-anchor="middle" font-size="9">${v >= 10 ? v.toFixed(0) : v.toFixed(1)}</text>`,
+      )
     })
     const lx = gx + (groupW - 20) / 2
     out.push(`<text transform="translate(${lx.toFixed(1)} ${top + plotH + 12}) rotate(35)" text-anchor="start">${esc(g.label)}</text>`)

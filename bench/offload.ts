@@ -38,7 +38,7 @@ const ETH_MIN = 60
 
 /** Traffic classes of the mix and their weights (share of frames). */
 const MIX = [
-  { cls: 'l2-forward', weight: 0.40 },
+  { cls: 'l2-forward', weight: 0.4 },
   { cls: 'routed', weight: 0.25 },
   { cls: 'unknown-unicast-flood', weight: 0.15 },
   { cls: 'arp-request', weight: 0.15 },
@@ -46,9 +46,18 @@ const MIX = [
 ] as const
 type TrafficClass = (typeof MIX)[number]['cls']
 
-interface MixFrame { cls: TrafficClass; input: PacketInput }
+interface MixFrame {
+  cls: TrafficClass
+  input: PacketInput
+}
 
-interface LocalPort { ofport: number; key: number; network: number; mac: string; ip?: string }
+interface LocalPort {
+  ofport: number
+  key: number
+  network: number
+  mac: string
+  ip?: string
+}
 
 const v4 = (ip: string): boolean => !ip.includes(':')
 const addrOf = (cidr: string): string => cidr.split('/')[0] ?? cidr
@@ -61,7 +70,10 @@ function localPorts(entries: Entry[]): LocalPort[] {
     const ps = entries.find(x => x.stage === 'port_sec' && x.port === e.port)
     const l2 = entries.find(x => x.stage === 'l2' && x.port === e.port)
     const dh = entries.find(x => x.stage === 'dhcp' && x.port === e.port)
-    const mac = (ps?.stage === 'port_sec' ? ps.mac : undefined) ?? (l2?.stage === 'l2' ? l2.mac : undefined) ?? (dh?.stage === 'dhcp' ? dh.mac : undefined)
+    const mac =
+      (ps?.stage === 'port_sec' ? ps.mac : undefined) ??
+      (l2?.stage === 'l2' ? l2.mac : undefined) ??
+      (dh?.stage === 'dhcp' ? dh.mac : undefined)
     if (mac === undefined) continue
     const psIp = ps?.stage === 'port_sec' ? ps.ips?.map(addrOf).find(v4) : undefined
     const arpIp = entries.find(x => x.stage === 'arp_nd' && x.network === e.network && x.mac === mac && v4(x.ip))
@@ -75,16 +87,24 @@ function localPorts(entries: Entry[]): LocalPort[] {
 function buildMix(entries: Entry[]): MixFrame[] {
   const ports = localPorts(entries).filter(p => p.ip !== undefined)
   if (ports.length === 0) throw new Error('topology has no untagged local port with an address')
-  const routerPorts = entries.flatMap(e => e.stage === 'router_port' ? [e] : [])
+  const routerPorts = entries.flatMap(e => (e.stage === 'router_port' ? [e] : []))
   const routerKeys = new Set(routerPorts.map(r => r.port))
   const frame = (layers: Layer[]): Uint8Array => buildFrame(layers, { padTo: ETH_MIN })
   const udpFrame = (p: LocalPort, dstMac: string, dst: string): Uint8Array =>
-    frame([ethernet({ src: MacAddress.parse(p.mac), dst: MacAddress.parse(dstMac) }), ip4({ src: Ipv4Address.parse(p.ip ?? '0.0.0.0'), dst: Ipv4Address.parse(dst), ttl: 64 }),
-      udp({ sport: 40000, dport: 9 }), raw(new Uint8Array(18))])
+    frame([
+      ethernet({ src: MacAddress.parse(p.mac), dst: MacAddress.parse(dstMac) }),
+      ip4({ src: Ipv4Address.parse(p.ip ?? '0.0.0.0'), dst: Ipv4Address.parse(dst), ttl: 64 }),
+      udp({ sport: 40000, dport: 9 }),
+      raw(new Uint8Array(18)),
+    ])
   const makers: Record<TrafficClass, (i: number) => { port: LocalPort; data: Uint8Array } | undefined> = {
     'l2-forward': i => {
       // (port, peer on its network) pairs: a port alone on its network sends no L2 traffic
-      const pairs = ports.flatMap(p => entries.flatMap(e => e.stage === 'l2' && e.network === p.network && e.port !== p.key && !routerKeys.has(e.port) ? [{ p, peer: e }] : []))
+      const pairs = ports.flatMap(p =>
+        entries.flatMap(e =>
+          e.stage === 'l2' && e.network === p.network && e.port !== p.key && !routerKeys.has(e.port) ? [{ p, peer: e }] : [],
+        ),
+      )
       const pair = pairs[i % Math.max(1, pairs.length)]
       if (pair === undefined) return undefined
       const peerIp = entries.find(e => e.stage === 'arp_nd' && e.mac === pair.peer.mac && v4(e.ip))
@@ -95,7 +115,9 @@ function buildMix(entries: Entry[]): MixFrame[] {
       const pairs = ports.flatMap(p => {
         const rp = routerPorts.find(r => r.network === p.network)
         if (rp === undefined) return []
-        return entries.flatMap(e => e.stage === 'arp_nd' && e.network !== p.network && v4(e.ip) && !routerPorts.some(r => r.mac === e.mac) ? [{ p, rp, dst: e }] : [])
+        return entries.flatMap(e =>
+          e.stage === 'arp_nd' && e.network !== p.network && v4(e.ip) && !routerPorts.some(r => r.mac === e.mac) ? [{ p, rp, dst: e }] : [],
+        )
       })
       const pair = pairs[i % Math.max(1, pairs.length)]
       if (pair === undefined) return undefined
@@ -110,16 +132,27 @@ function buildMix(entries: Entry[]): MixFrame[] {
       const rp = routerPorts.find(r => r.network === p.network)
       const tpa = rp ? addrOf(rp.ips.find(c => v4(addrOf(c))) ?? '') : p.ip
       if (!tpa) return undefined
-      return { port: p, data: frame([ethernet({ src: MacAddress.parse(p.mac), dst: BROADCAST_MAC }),
-        arp({ op: 1, sha: MacAddress.parse(p.mac), spa: Ipv4Address.parse(p.ip ?? '0.0.0.0'), tpa: Ipv4Address.parse(tpa) })]) }
+      return {
+        port: p,
+        data: frame([
+          ethernet({ src: MacAddress.parse(p.mac), dst: BROADCAST_MAC }),
+          arp({ op: 1, sha: MacAddress.parse(p.mac), spa: Ipv4Address.parse(p.ip ?? '0.0.0.0'), tpa: Ipv4Address.parse(tpa) }),
+        ]),
+      }
     },
     'dhcp-discover': i => {
       const served = ports.filter(p => entries.some(e => e.stage === 'dhcp' && e.port === p.key))
       const p = served[i % Math.max(1, served.length)]
       if (p === undefined) return undefined
-      return { port: p, data: buildFrame([ethernet({ src: MacAddress.parse(p.mac), dst: BROADCAST_MAC }),
-        ip4({ src: Ipv4Address.parse('0.0.0.0'), dst: Ipv4Address.parse('255.255.255.255') }), udp({ sport: 68, dport: 67 }),
-        dhcp({ xid: 0x1000 + i, chaddr: MacAddress.parse(p.mac), type: 'discover', padTo: 300 })]) }
+      return {
+        port: p,
+        data: buildFrame([
+          ethernet({ src: MacAddress.parse(p.mac), dst: BROADCAST_MAC }),
+          ip4({ src: Ipv4Address.parse('0.0.0.0'), dst: Ipv4Address.parse('255.255.255.255') }),
+          udp({ sport: 68, dport: 67 }),
+          dhcp({ xid: 0x1000 + i, chaddr: MacAddress.parse(p.mac), type: 'discover', padTo: 300 }),
+        ]),
+      }
     },
   }
   const out: MixFrame[] = []
@@ -140,11 +173,15 @@ type Model = { run(p: PacketInput): TargetOutcome }
 /** The executable MODEL of a profile's kind, if one exists. */
 function modelFor(entries: Entry[], profile: Profile): { label: string; model: Model } | undefined {
   switch (profile.kind) {
-    case 'tc-flower': return { label: 'TC flower MODEL', model: new FlowerModel(emitTc(entries, profile)) }
+    case 'tc-flower':
+      return { label: 'TC flower MODEL', model: new FlowerModel(emitTc(entries, profile)) }
     case 'doca-flow':
-    case 'rte-flow': return { label: 'rte_flow/DOCA pipes MODEL', model: new RteFlowModel(emitRteFlow(entries, profile)) }
-    case 'p4': return { label: 'P4 tables MODEL', model: new P4Model(emitP4(entries, profile)) }
-    default: return undefined
+    case 'rte-flow':
+      return { label: 'rte_flow/DOCA pipes MODEL', model: new RteFlowModel(emitRteFlow(entries, profile)) }
+    case 'p4':
+      return { label: 'P4 tables MODEL', model: new P4Model(emitP4(entries, profile)) }
+    default:
+      return undefined
   }
 }
 
@@ -156,7 +193,7 @@ function modelFor(entries: Entry[], profile: Profile): { label: string; model: M
  */
 function classify(frames: MixFrame[], plan: Plan, model: Model | undefined, dp: Datapath, software: boolean): number[] {
   if (software) return frames.map(() => 0)
-  if (model) return frames.map(f => model.run(f.input).verdict !== undefined ? 1 : 0)
+  if (model) return frames.map(f => (model.run(f.input).verdict !== undefined ? 1 : 0))
   const byName = new Map(plan.stages.map(s => [s.stage, s]))
   return frames.map(f => {
     const tr = dp.trace(f.input, 1)
@@ -180,7 +217,10 @@ export function measureWasm(dp: Datapath, frames: PacketInput[], o: { runs: numb
     const start = performance.now()
     const end = start + seconds * 1000
     let now = start
-    while (now < end) { packets += dp.processEncoded(batch); now = performance.now() }
+    while (now < end) {
+      packets += dp.processEncoded(batch)
+      now = performance.now()
+    }
     return packets / ((now - start) / 1000) / 1e6
   }
   timed(Math.min(0.2, o.seconds)) // warm-up: let the engine tier up
@@ -188,29 +228,58 @@ export function measureWasm(dp: Datapath, frames: PacketInput[], o: { runs: numb
 }
 
 /** A MEASURED headline from bench:ovs's results, for the profile it ran with. */
-interface MeasuredHeadline { mpps: number; date: string; conditions: string; note: string }
+interface MeasuredHeadline {
+  mpps: number
+  date: string
+  conditions: string
+  note: string
+}
 
 /** bench/results/ovs-forwarding.json's headline for `profileId`, or why there is none (missing, other profile, malformed). */
 export function measuredHeadline(file: string, profileId: string): MeasuredHeadline | string {
   let doc: unknown
-  try { doc = JSON.parse(readFileSync(file, 'utf8')) } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? `no ${file} (run npm run bench:ovs)` : `unreadable ${file}: ${(err as Error).message}`
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT'
+      ? `no ${file} (run npm run bench:ovs)`
+      : `unreadable ${file}: ${(err as Error).message}`
   }
-  const d = doc as { profile?: unknown; measured?: unknown; date?: unknown; conditions?: unknown; headline?: { mpps64B?: unknown; lossPct?: unknown; noLossMpps64B?: unknown; noLossGeneratorBound?: unknown; case?: unknown } | null; cases?: { name?: unknown; loadavg?: { after?: unknown } }[] }
+  const d = doc as {
+    profile?: unknown
+    measured?: unknown
+    date?: unknown
+    conditions?: unknown
+    headline?: { mpps64B?: unknown; lossPct?: unknown; noLossMpps64B?: unknown; noLossGeneratorBound?: unknown; case?: unknown } | null
+    cases?: { name?: unknown; loadavg?: { after?: unknown } }[]
+  }
   if (d.profile !== profileId) return `${file} is for profile ${String(d.profile)}`
   const h = d.headline
-  if (d.measured !== true || typeof d.date !== 'string' || typeof d.conditions !== 'string' || typeof h?.mpps64B !== 'number' || !(h.mpps64B > 0)) return `${file} holds no usable 64-byte headline`
+  if (
+    d.measured !== true ||
+    typeof d.date !== 'string' ||
+    typeof d.conditions !== 'string' ||
+    typeof h?.mpps64B !== 'number' ||
+    !(h.mpps64B > 0)
+  )
+    return `${file} holds no usable 64-byte headline`
   const load = d.cases?.find(c => c.name === h.case)?.loadavg?.after
-  const noLoss = typeof h.noLossMpps64B === 'number' ? `; no-loss rate ${h.noLossGeneratorBound === true ? '>= ' : ''}${h.noLossMpps64B.toFixed(3)} Mpps` : ''
+  const noLoss =
+    typeof h.noLossMpps64B === 'number'
+      ? `; no-loss rate ${h.noLossGeneratorBound === true ? '>= ' : ''}${h.noLossMpps64B.toFixed(3)} Mpps`
+      : ''
   return {
-    mpps: h.mpps64B, date: d.date, conditions: d.conditions,
-    note: `MEASURED ${h.mpps64B.toFixed(3)} Mpps delivered (${String(h.case)}, loss ${typeof h.lossPct === 'number' ? h.lossPct.toFixed(1) : '?'}% under overload${noLoss}) ` +
+    mpps: h.mpps64B,
+    date: d.date,
+    conditions: d.conditions,
+    note:
+      `MEASURED ${h.mpps64B.toFixed(3)} Mpps delivered (${String(h.case)}, loss ${typeof h.lossPct === 'number' ? h.lossPct.toFixed(1) : '?'}% under overload${noLoss}) ` +
       `by bench:ovs on ${d.date}${Array.isArray(load) ? `, load ${load.join(' ')}` : ''}: ${d.conditions}`,
   }
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
-const fmt = (x: number | undefined, d = 2): string => x === undefined ? '-' : x.toFixed(d)
+const fmt = (x: number | undefined, d = 2): string => (x === undefined ? '-' : x.toFixed(d))
 
 interface Row {
   topology: string
@@ -248,7 +317,9 @@ async function main(): Promise<void> {
   const profiles = shippedProfiles().map(n => loadProfile(n)) // loadProfile validates against hw-profiles/schema.json
   const { createDatapath } = await import('../datapath/host/index.js')
   const dp = await createDatapath({ backend: 'core' })
-  log(`offload bench: ${topologies.length} topologies x ${profiles.length} profiles; mix of ${BATCH} frames: ${MIX.map(m => `${m.cls} ${(m.weight * 100).toFixed(0)}%`).join(', ')}`)
+  log(
+    `offload bench: ${topologies.length} topologies x ${profiles.length} profiles; mix of ${BATCH} frames: ${MIX.map(m => `${m.cls} ${(m.weight * 100).toFixed(0)}%`).join(', ')}`,
+  )
   log('All target figures are MODELLED (no NIC here); WASM Mpps is measured in this run, one core, batch mode.')
   const rows: Row[] = []
   for (const [ti, t] of topologies.entries()) {
@@ -258,8 +329,13 @@ async function main(): Promise<void> {
     dp.load(t.topology)
     const verdicts = dp.process(frames.map(f => f.input))
     const tally = new Map<string, number>()
-    frames.forEach((f, i) => { const k = `${f.cls}->${verdicts[i]?.action ?? '?'}`; tally.set(k, (tally.get(k) ?? 0) + 1) })
-    log(`[topology ${ti + 1}/${topologies.length}] ${t.name}: ${entries.length} entries; WASM verdicts of the mix: ${[...tally].map(([k, n]) => `${k} ${n}`).join(', ')}`)
+    frames.forEach((f, i) => {
+      const k = `${f.cls}->${verdicts[i]?.action ?? '?'}`
+      tally.set(k, (tally.get(k) ?? 0) + 1)
+    })
+    log(
+      `[topology ${ti + 1}/${topologies.length}] ${t.name}: ${entries.length} entries; WASM verdicts of the mix: ${[...tally].map(([k, n]) => `${k} ${n}`).join(', ')}`,
+    )
     const wasmCache = new Map<string, number[]>() // same software share -> one measurement
     for (const [pi, profile] of profiles.entries()) {
       const plan = planOffload(entries, profile)
@@ -271,7 +347,7 @@ async function main(): Promise<void> {
       const hw = share.reduce((a, b) => a + b, 0) / frames.length
       const perClass: Record<string, number> = {}
       for (const { cls } of MIX) {
-        const idx = frames.flatMap((f, i) => f.cls === cls ? [i] : [])
+        const idx = frames.flatMap((f, i) => (f.cls === cls ? [i] : []))
         perClass[cls] = idx.reduce((a, i) => a + (share[i] ?? 0), 0) / Math.max(1, idx.length)
       }
       // the software share: frames the target traps (wholly, or the miss fraction of a cache, rounded to frames)
@@ -289,58 +365,123 @@ async function main(): Promise<void> {
       const measured = typeof meas === 'object' ? meas : undefined
       const headline = q.value ?? measured?.mpps
       const headlineKind: Row['headlineKind'] = q.value !== undefined ? 'published' : measured ? 'measured' : 'none'
-      const headlineNote = q.value !== undefined ? `${q.value} Mpps published (${q.source})`
-        : measured ? measured.note
-          : `not published: 'measure' (${q.measure ?? q.unbounded ?? ''})${typeof meas === 'string' ? `; ${meas}` : ''}`
+      const headlineNote =
+        q.value !== undefined
+          ? `${q.value} Mpps published (${q.source})`
+          : measured
+            ? measured.note
+            : `not published: 'measure' (${q.measure ?? q.unbounded ?? ''})${typeof meas === 'string' ? `; ${meas}` : ''}`
       let modelled: number | undefined
       let note: string
-      if (hw === 0 && wasm !== undefined) { modelled = wasm; note = 'no hardware share: the measured WASM rate' }
-      else if (headline === undefined) { note = 'left out: headline rate is to be measured (not published)' }
-      else if (wasm === undefined || hw >= 1) { modelled = headline; note = `all on target: the ${headlineKind === 'measured' ? 'MEASURED ' : ''}headline rate` }
-      else { modelled = 1 / (hw / headline + (1 - hw) / wasm); note = `1 / (hw/${headlineKind === 'measured' ? 'MEASURED ' : ''}headline + sw/wasm)` }
+      if (hw === 0 && wasm !== undefined) {
+        modelled = wasm
+        note = 'no hardware share: the measured WASM rate'
+      } else if (headline === undefined) {
+        note = 'left out: headline rate is to be measured (not published)'
+      } else if (wasm === undefined || hw >= 1) {
+        modelled = headline
+        note = `all on target: the ${headlineKind === 'measured' ? 'MEASURED ' : ''}headline rate`
+      } else {
+        modelled = 1 / (hw / headline + (1 - hw) / wasm)
+        note = `1 / (hw/${headlineKind === 'measured' ? 'MEASURED ' : ''}headline + sw/wasm)`
+      }
       const row: Row = {
-        topology: t.name, profile: profile.id, kind: profile.kind,
-        classifiedBy: software ? 'software target (nothing offloaded)' : m ? m.label : 'planner placement + WASM trace (no MODEL for this kind)',
-        hwShareModelled: hw, swShare: 1 - hw, perClassHwShare: perClass,
-        occupancy: plan.stages.map(s => ({ stage: s.stage, placement: s.placement, rulesOnTarget: s.rulesOnTarget, rules: s.rules, capacity: s.capacity ?? null })),
-        headlineMpps: headline ?? null, headlineKind, headlineNote,
-        wasmMppsMeasured: wasm ?? null, wasmRunsMpps: wasmRuns,
-        modelledMpps: modelled ?? null, modelledNote: note,
+        topology: t.name,
+        profile: profile.id,
+        kind: profile.kind,
+        classifiedBy: software
+          ? 'software target (nothing offloaded)'
+          : m
+            ? m.label
+            : 'planner placement + WASM trace (no MODEL for this kind)',
+        hwShareModelled: hw,
+        swShare: 1 - hw,
+        perClassHwShare: perClass,
+        occupancy: plan.stages.map(s => ({
+          stage: s.stage,
+          placement: s.placement,
+          rulesOnTarget: s.rulesOnTarget,
+          rules: s.rules,
+          capacity: s.capacity ?? null,
+        })),
+        headlineMpps: headline ?? null,
+        headlineKind,
+        headlineNote,
+        wasmMppsMeasured: wasm ?? null,
+        wasmRunsMpps: wasmRuns,
+        modelledMpps: modelled ?? null,
+        modelledNote: note,
       }
       rows.push(row)
-      log(`  [${pi + 1}/${profiles.length}] ${profile.id}: hw share ${(hw * 100).toFixed(1)}% MODELLED (${row.classifiedBy}); ` +
-        `WASM ${fmt(wasm)} Mpps measured on ${swFrames.length} frames; modelled ${fmt(modelled)} Mpps (${note})`)
+      log(
+        `  [${pi + 1}/${profiles.length}] ${profile.id}: hw share ${(hw * 100).toFixed(1)}% MODELLED (${row.classifiedBy}); ` +
+          `WASM ${fmt(wasm)} Mpps measured on ${swFrames.length} frames; modelled ${fmt(modelled)} Mpps (${note})`,
+      )
     }
   }
   log('\nMODELLED figures (no NIC here); WASM Mpps measured, one core, batch mode')
-  log(`${'topology'.padEnd(17)}${'profile'.padEnd(19)}${'hw share'.padStart(9)}${'headline'.padStart(12)}${'WASM Mpps'.padStart(11)}${'MODELLED Mpps'.padStart(15)}  table occupancy (rules on target / capacity, per stage)`)
+  log(
+    `${'topology'.padEnd(17)}${'profile'.padEnd(19)}${'hw share'.padStart(9)}${'headline'.padStart(12)}${'WASM Mpps'.padStart(11)}${'MODELLED Mpps'.padStart(15)}  table occupancy (rules on target / capacity, per stage)`,
+  )
   for (const r of rows) {
-    const occ = r.occupancy.filter(o => o.rules > 0 || o.rulesOnTarget > 0)
-      .map(o => `${o.stage} ${o.placement === 'software' ? 'sw' : `${o.rulesOnTarget}/${typeof o.capacity === 'number' ? o.capacity : o.capacity ?? '?'}${o.placement === 'reactive-cache' ? ' cache' : ''}`}`).join(', ')
-    const head = r.headlineMpps === null ? 'measure' : r.headlineKind === 'measured' ? `${r.headlineMpps.toFixed(3)} MEAS` : String(r.headlineMpps)
-    log(`${r.topology.padEnd(17)}${r.profile.padEnd(19)}${`${(r.hwShareModelled * 100).toFixed(1)}%`.padStart(9)}${head.padStart(12)}` +
-      `${fmt(r.wasmMppsMeasured ?? undefined).padStart(11)}${(r.modelledMpps === null ? 'n/a' : r.modelledMpps.toFixed(2)).padStart(15)}  ${occ}`)
+    const occ = r.occupancy
+      .filter(o => o.rules > 0 || o.rulesOnTarget > 0)
+      .map(
+        o =>
+          `${o.stage} ${o.placement === 'software' ? 'sw' : `${o.rulesOnTarget}/${typeof o.capacity === 'number' ? o.capacity : (o.capacity ?? '?')}${o.placement === 'reactive-cache' ? ' cache' : ''}`}`,
+      )
+      .join(', ')
+    const head =
+      r.headlineMpps === null ? 'measure' : r.headlineKind === 'measured' ? `${r.headlineMpps.toFixed(3)} MEAS` : String(r.headlineMpps)
+    log(
+      `${r.topology.padEnd(17)}${r.profile.padEnd(19)}${`${(r.hwShareModelled * 100).toFixed(1)}%`.padStart(9)}${head.padStart(12)}` +
+        `${fmt(r.wasmMppsMeasured ?? undefined).padStart(11)}${(r.modelledMpps === null ? 'n/a' : r.modelledMpps.toFixed(2)).padStart(15)}  ${occ}`,
+    )
   }
-  log('headline: published figure of the profile; MEAS = MEASURED on this machine by npm run bench:ovs; measure = not published, not measured (n/a)')
-  for (const r of rows.filter((r, i) => r.headlineKind === 'measured' && rows.findIndex(x => x.profile === r.profile) === i)) log(`  ${r.profile}: ${r.headlineNote}`)
+  log(
+    'headline: published figure of the profile; MEAS = MEASURED on this machine by npm run bench:ovs; measure = not published, not measured (n/a)',
+  )
+  for (const r of rows.filter((r, i) => r.headlineKind === 'measured' && rows.findIndex(x => x.profile === r.profile) === i))
+    log(`  ${r.profile}: ${r.headlineNote}`)
   const outDir = join(ROOT, 'bench', 'results')
   mkdirSync(outDir, { recursive: true })
   const json = join(outDir, 'offload.json')
-  writeFileSync(json, `${JSON.stringify({
-    date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? 'unknown',
-    note: 'Target figures are MODELLED: no NIC, DPU or P4 switch exists here. wasmMppsMeasured is measured in this run (one core, batch mode, median of runs). ' +
-      'headlineKind says where headlineMpps comes from: published (the profile), measured (bench:ovs on this machine, see headlineNote), none.',
-    formula: 'modelledMpps = 1 / (hwShare / headlineMpps + swShare / wasmMpps)',
-    mix: MIX, batch: BATCH, runs, seconds, rows,
-  }, null, 1)}\n`)
+  writeFileSync(
+    json,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        node: process.version,
+        cpu: cpus()[0]?.model ?? 'unknown',
+        note:
+          'Target figures are MODELLED: no NIC, DPU or P4 switch exists here. wasmMppsMeasured is measured in this run (one core, batch mode, median of runs). ' +
+          'headlineKind says where headlineMpps comes from: published (the profile), measured (bench:ovs on this machine, see headlineNote), none.',
+        formula: 'modelledMpps = 1 / (hwShare / headlineMpps + swShare / wasmMpps)',
+        mix: MIX,
+        batch: BATCH,
+        runs,
+        seconds,
+        rows,
+      },
+      null,
+      1,
+    )}\n`,
+  )
   const svg = join(outDir, 'offload.svg')
-  writeFileSync(svg, barChartSvg({
-    title: 'Dragonflow Edge offload: MODELLED forwarding rate per profile',
-    subtitle: `MODELLED (no NIC here); WASM share measured on one core; n/a = headline rate not published${rows.some(r => r.headlineKind === 'measured') ? `; ${[...new Set(rows.filter(r => r.headlineKind === 'measured').map(r => r.profile))].join(', ')}: headline MEASURED by bench:ovs` : ''}`,
-    yLabel: 'MODELLED Mpps (64 B mix)', xLabel: 'hardware profile',
-    series: topologies.map(t => t.name),
-    groups: profiles.map(p => ({ label: p.id, values: topologies.map(t => rows.find(r => r.topology === t.name && r.profile === p.id)?.modelledMpps ?? undefined) })),
-  }))
+  writeFileSync(
+    svg,
+    barChartSvg({
+      title: 'Dragonflow Edge offload: MODELLED forwarding rate per profile',
+      subtitle: `MODELLED (no NIC here); WASM share measured on one core; n/a = headline rate not published${rows.some(r => r.headlineKind === 'measured') ? `; ${[...new Set(rows.filter(r => r.headlineKind === 'measured').map(r => r.profile))].join(', ')}: headline MEASURED by bench:ovs` : ''}`,
+      yLabel: 'MODELLED Mpps (64 B mix)',
+      xLabel: 'hardware profile',
+      series: topologies.map(t => t.name),
+      groups: profiles.map(p => ({
+        label: p.id,
+        values: topologies.map(t => rows.find(r => r.topology === t.name && r.profile === p.id)?.modelledMpps ?? undefined),
+      })),
+    }),
+  )
   log(`\nwrote ${json}\nwrote ${svg}`)
 }
 

@@ -22,7 +22,14 @@ export const NAT_BRIDGE = 'br-ex'
 const EXT_CIDR = '203.0.113.0/24'
 const OUTSIDE_IP = '203.0.113.1'
 
-export interface Workload { name: string, ns: string, portId: string, mac: string, ip: string, ofport: number }
+export interface Workload {
+  name: string
+  ns: string
+  portId: string
+  mac: string
+  ip: string
+  ofport: number
+}
 
 /** What of the bench the setup uses (Bench in ovs-forwarding.ts). */
 export interface NatHost {
@@ -46,11 +53,13 @@ export interface NatSetup {
 
 const ipv4At = (frame: Uint8Array, offset: number): string => [...frame.subarray(offset, offset + 4)].join('.')
 /** Source and destination address and UDP port of an untagged Ethernet/IPv4 (no options)/UDP frame. */
-export function udpAddresses (frame: Uint8Array): { src: string, dst: string, sport: number, dport: number } {
+export function udpAddresses(frame: Uint8Array): { src: string; dst: string; sport: number; dport: number } {
   const l4 = 14 + ((frame[14] ?? 0x45) & 0x0f) * 4
   return {
-    src: ipv4At(frame, 26), dst: ipv4At(frame, 30),
-    sport: ((frame[l4] ?? 0) << 8) | (frame[l4 + 1] ?? 0), dport: ((frame[l4 + 2] ?? 0) << 8) | (frame[l4 + 3] ?? 0),
+    src: ipv4At(frame, 26),
+    dst: ipv4At(frame, 30),
+    sport: ((frame[l4] ?? 0) << 8) | (frame[l4 + 1] ?? 0),
+    dport: ((frame[l4 + 2] ?? 0) << 8) | (frame[l4 + 3] ?? 0),
   }
 }
 
@@ -64,11 +73,22 @@ const pingFrom = async (ns: string, ip: string): Promise<boolean> => {
  * each NAT path answered a ping. The workload `outside` is added to h.workloads with the br-int ofport it is
  * reached by (the patch port of extnet), which is what the WASM pipeline's verdict names.
  */
-export async function setupNat (h: NatHost, o: { api: string, routerId: string, controller: LocalController, fipPort: string, snatPort: string }): Promise<NatSetup> {
+export async function setupNat(
+  h: NatHost,
+  o: { api: string; routerId: string; controller: LocalController; fipPort: string; snatPort: string },
+): Promise<NatSetup> {
   const { api } = o
-  const ext = (await call(api, 'POST', '/v2.0/networks', { network: { name: 'bench-ext', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': NAT_PHYSNET } })).network as Json
-  await call(api, 'POST', '/v2.0/subnets', { subnet: { network_id: ext.id, ip_version: 4, cidr: EXT_CIDR, gateway_ip: OUTSIDE_IP, enable_dhcp: false } })
-  const router = (await call(api, 'PUT', `/v2.0/routers/${o.routerId}`, { router: { external_gateway_info: { network_id: ext.id, enable_snat: true } } })).router as Json
+  const ext = (
+    await call(api, 'POST', '/v2.0/networks', {
+      network: { name: 'bench-ext', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': NAT_PHYSNET },
+    })
+  ).network as Json
+  await call(api, 'POST', '/v2.0/subnets', {
+    subnet: { network_id: ext.id, ip_version: 4, cidr: EXT_CIDR, gateway_ip: OUTSIDE_IP, enable_dhcp: false },
+  })
+  const router = (
+    await call(api, 'PUT', `/v2.0/routers/${o.routerId}`, { router: { external_gateway_info: { network_id: ext.id, enable_snat: true } } })
+  ).router as Json
   const gatewayIp = router.external_gateway_info?.external_fixed_ips?.[0]?.ip_address as string | undefined
   if (gatewayIp === undefined) throw new Error(`the router got no gateway address: ${JSON.stringify(router.external_gateway_info)}`)
   const fipPort = h.workloads.get(o.fipPort)
@@ -76,11 +96,24 @@ export async function setupNat (h: NatHost, o: { api: string, routerId: string, 
   // the default group lets in only its own members: the outside host's UDP and pings to the floating IP need a rule
   const groups = (await call(api, 'GET', '/v2.0/security-groups?name=default')).security_groups as Json[]
   for (const protocol of ['udp', 'icmp']) {
-    await call(api, 'POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: groups[0]?.id, direction: 'ingress', ethertype: 'IPv4', protocol, remote_ip_prefix: EXT_CIDR } })
+    await call(api, 'POST', '/v2.0/security-group-rules', {
+      security_group_rule: {
+        security_group_id: groups[0]?.id,
+        direction: 'ingress',
+        ethertype: 'IPv4',
+        protocol,
+        remote_ip_prefix: EXT_CIDR,
+      },
+    })
   }
-  const fip = (await call(api, 'POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, port_id: fipPort.portId } })).floatingip as Json
+  const fip = (await call(api, 'POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, port_id: fipPort.portId } }))
+    .floatingip as Json
   const floatingIp = fip.floating_ip_address as string
-  await poll('the floating IP ACTIVE', async () => ((await call(api, 'GET', `/v2.0/floatingips/${fip.id as string}`)).floatingip as Json).status === 'ACTIVE', 30_000)
+  await poll(
+    'the floating IP ACTIVE',
+    async () => ((await call(api, 'GET', `/v2.0/floatingips/${fip.id as string}`)).floatingip as Json).status === 'ACTIVE',
+    30_000,
+  )
 
   const ns = `dfo${h.tag}out`
   await sh('ip', ['netns', 'add', ns])
@@ -103,23 +136,44 @@ export async function setupNat (h: NatHost, o: { api: string, routerId: string, 
   const neigh = await sh('ip', ['-n', ns, 'neigh', 'show', floatingIp])
   const floatingMac = /lladdr ([0-9a-f:]{17})/.exec(neigh)?.[1]
   if (floatingMac === undefined) throw new Error(`the outside host did not resolve the floating IP ${floatingIp}: ${neigh.trim()}`)
-  h.log(`setup: external network on ${NAT_PHYSNET}:${NAT_BRIDGE}, router gateway ${gatewayIp} (SNAT on), floating IP ${floatingIp} (${floatingMac}) on ${o.fipPort}; outside host ${OUTSIDE_IP}`)
+  h.log(
+    `setup: external network on ${NAT_PHYSNET}:${NAT_BRIDGE}, router gateway ${gatewayIp} (SNAT on), floating IP ${floatingIp} (${floatingMac}) on ${o.fipPort}; outside host ${OUTSIDE_IP}`,
+  )
   return { gatewayIp, floatingIp, floatingMac, fipPort: o.fipPort, snatPort: o.snatPort }
 }
 
 /** A UDP datagram as tcpdump printed it (`IP a.b.c.d.p > e.f.g.h.q: UDP`). */
-export interface CapturedUdp { src: string, sport: number, dst: string, dport: number, line: string }
+export interface CapturedUdp {
+  src: string
+  sport: number
+  dst: string
+  dport: number
+  line: string
+}
 
 /**
  * The first UDP frame to `dport` that `ns`'s eth0 receives while `send` runs (tcpdump -c 1): where the bench
  * checks that a NAT case's frames really arrive, and with which addresses. Undefined: none within `ms`.
  */
-export async function captureFirstUdp (ns: string, dport: number, send: () => Promise<void>, ms = 10_000): Promise<CapturedUdp | undefined> {
-  const tcpdump = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', 'eth0', '-nn', '-l', '-c', '1', '--immediate-mode', '-Q', 'in', `udp dst port ${dport}`], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''; let err = ''
-  tcpdump.stdout.on('data', (d: Buffer) => { out += d.toString() })
-  tcpdump.stderr.on('data', (d: Buffer) => { err += d.toString() })
-  const exited = new Promise<void>(resolve => tcpdump.once('exit', () => { resolve() }))
+export async function captureFirstUdp(ns: string, dport: number, send: () => Promise<void>, ms = 10_000): Promise<CapturedUdp | undefined> {
+  const tcpdump = spawn(
+    'ip',
+    ['netns', 'exec', ns, 'tcpdump', '-i', 'eth0', '-nn', '-l', '-c', '1', '--immediate-mode', '-Q', 'in', `udp dst port ${dport}`],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let out = ''
+  let err = ''
+  tcpdump.stdout.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
+  tcpdump.stderr.on('data', (d: Buffer) => {
+    err += d.toString()
+  })
+  const exited = new Promise<void>(resolve =>
+    tcpdump.once('exit', () => {
+      resolve()
+    }),
+  )
   try {
     await poll(`tcpdump listening in ${ns}`, () => err.includes('listening on'), 10_000)
     await send()
@@ -138,15 +192,28 @@ export async function captureFirstUdp (ns: string, dport: number, send: () => Pr
  * into an established one in OVS's conntrack (snat-pt measures the established path); later datagrams get the
  * kernel's rate-limited port unreachable, as in the other cases. Resolves when it is listening.
  */
-export async function answerOnce (ns: string, port: number): Promise<{ answered: Promise<boolean>, stop: () => void }> {
+export async function answerOnce(ns: string, port: number): Promise<{ answered: Promise<boolean>; stop: () => void }> {
   const script = `const s = require('node:dgram').createSocket('udp4')
     s.on('message', (m, r) => { s.send('ok', r.port, r.address, () => { s.close(); process.exit(0) }) })
     s.bind(${port}, () => { console.log('listening') }); setTimeout(() => process.exit(1), 20000)`
   const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
-  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-  const answered = new Promise<boolean>(resolve => child.once('exit', code => { resolve(code === 0) }))
-  const stop = (): void => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') }
-  try { await poll(`a UDP answerer in ${ns}`, () => out.includes('listening'), 10_000) } catch (err) { stop(); throw err }
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
+  const answered = new Promise<boolean>(resolve =>
+    child.once('exit', code => {
+      resolve(code === 0)
+    }),
+  )
+  const stop = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  }
+  try {
+    await poll(`a UDP answerer in ${ns}`, () => out.includes('listening'), 10_000)
+  } catch (err) {
+    stop()
+    throw err
+  }
   return { answered, stop }
 }

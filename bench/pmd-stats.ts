@@ -21,13 +21,13 @@ export interface PmdStats {
 
 const NUMBER = '([0-9]+(?:\\.[0-9]+)?)'
 
-function field (block: string, label: string): number | null {
+function field(block: string, label: string): number | null {
   const m = new RegExp(`^\\s*${label}:\\s*${NUMBER}`, 'm').exec(block)
   return m?.[1] === undefined ? null : Number(m[1])
 }
 
 /** Sum of the counters over every thread block (main thread and PMDs), or undefined if the text has none. */
-export function parsePmdStats (text: string): PmdStats | undefined {
+export function parsePmdStats(text: string): PmdStats | undefined {
   const blocks = text.split(/^(?=\S.*:\s*$)/m).filter(b => /packets received:/.test(b))
   if (blocks.length === 0) return undefined
   const sum = (label: string): number => blocks.reduce((a, b) => a + (field(b, label) ?? 0), 0)

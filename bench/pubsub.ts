@@ -68,7 +68,9 @@ export async function benchPubSub(opts: BenchOptions = {}): Promise<LatencyResul
     const sub = await openPubSub({ driver: 'etcd-watch', endpoints: [etcd.endpoint], prefix: 'bench/' })
     try {
       log(`pubsub etcd-watch: ${n} writes via etcd at ${etcd.endpoint}`)
-      const send = async (id: string): Promise<void> => { await store.create('bench', id, {}, ['project:bench']) }
+      const send = async (id: string): Promise<void> => {
+        await store.create('bench', id, {}, ['project:bench'])
+      }
       results.push(await measure(sub, { driver: 'etcd-watch', n, send, log }))
     } finally {
       await sub.close()
@@ -81,8 +83,10 @@ export async function benchPubSub(opts: BenchOptions = {}): Promise<LatencyResul
 }
 
 /** `send(id)` makes one change with that id; the subscriber times its arrival. */
-async function measure(sub: PubSub, run: { driver: string; n: number; send: (id: string, version: number) => Promise<void>;
-  log: (line: string) => void }): Promise<LatencyResult> {
+async function measure(
+  sub: PubSub,
+  run: { driver: string; n: number; send: (id: string, version: number) => Promise<void>; log: (line: string) => void },
+): Promise<LatencyResult> {
   const { driver, n, send, log } = run
   const sentAt = new Map<string, number>()
   const latencies: number[] = []
@@ -99,21 +103,27 @@ async function measure(sub: PubSub, run: { driver: string; n: number; send: (id:
   try {
     for (let i = 0; i < n; i++) {
       const id = `lat${i}`
-      const got = new Promise<void>(resolve => { waiting = { id, done: resolve } })
+      const got = new Promise<void>(resolve => {
+        waiting = { id, done: resolve }
+      })
       sentAt.set(id, performance.now())
       await send(id, i + 1)
       await got
       if ((i + 1) % Math.max(1, Math.floor(n / 4)) === 0) log(`  ${driver}: latency ${i + 1}/${n}`)
     }
     const t0 = performance.now()
-    const all = new Promise<void>(resolve => { allArrived = resolve })
+    const all = new Promise<void>(resolve => {
+      allArrived = resolve
+    })
     await Promise.all(Array.from({ length: n }, (_, i) => send(`tput${i}`, i + 1)))
     await all
     const seconds = (performance.now() - t0) / 1000
     latencies.sort((a, b) => a - b)
     const pick = (q: number): number => round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0)
     const result = { driver, messages: n, p50Ms: pick(0.5), p95Ms: pick(0.95), maxMs: pick(1), throughputPerS: Math.round(n / seconds) }
-    log(`  ${driver}: p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, max ${result.maxMs} ms; ${result.throughputPerS} msg/s with ${n} in flight`)
+    log(
+      `  ${driver}: p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, max ${result.maxMs} ms; ${result.throughputPerS} msg/s with ${n} in flight`,
+    )
     return result
   } finally {
     await stop()
@@ -121,7 +131,10 @@ async function measure(sub: PubSub, run: { driver: string; n: number; send: (id:
 }
 
 /** Create throughput of a store: `puts` creates with `concurrency` in flight. */
-export async function benchStorePuts(config: StoreConfig, opts: { puts?: number; concurrency?: number; log?: (line: string) => void } = {}): Promise<PutResult> {
+export async function benchStorePuts(
+  config: StoreConfig,
+  opts: { puts?: number; concurrency?: number; log?: (line: string) => void } = {},
+): Promise<PutResult> {
   const puts = opts.puts ?? 2000
   const concurrency = opts.concurrency ?? 64
   const log = opts.log ?? console.log
@@ -130,9 +143,11 @@ export async function benchStorePuts(config: StoreConfig, opts: { puts?: number;
     log(`store ${config.driver}: ${puts} creates, ${concurrency} in flight`)
     let next = 0
     const t0 = performance.now()
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < puts; i = next++) await store.create('bench', `o${i}`, { i, pad: 'x'.repeat(100) }, ['project:bench'])
-    }))
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let i = next++; i < puts; i = next++) await store.create('bench', `o${i}`, { i, pad: 'x'.repeat(100) }, ['project:bench'])
+      }),
+    )
     const putsPerS = Math.round(puts / ((performance.now() - t0) / 1000))
     log(`  store ${config.driver}: ${putsPerS} creates/s`)
     return { driver: config.driver, puts, concurrency, putsPerS }

@@ -74,7 +74,7 @@ function parseStrictFlags(args: string[], declared: readonly Flag[]): ParsedFlag
   let values: Record<string, unknown>
   let positionals: string[]
   try {
-    ({ values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: true }))
+    ;({ values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: true }))
   } catch (err) {
     throw new UsageError(parseErrorText(err))
   }
@@ -127,7 +127,7 @@ const BRIDGE = /^[A-Za-z0-9_.-]{1,15}$/
  * an empty item, a bad name, a repeated physnet or bridge (Neutron refuses both) or the integration bridge itself
  * is a UsageError naming the flag.
  */
-export function parseBridgeMappings (text: string, integrationBridge = 'br-int'): Map<string, string> {
+export function parseBridgeMappings(text: string, integrationBridge = 'br-int'): Map<string, string> {
   const out = new Map<string, string>()
   const bridges = new Set<string>()
   const bad = (detail: string): UsageError => new UsageError(`--bridge-mappings: ${detail} (expected physnet:bridge[,physnet:bridge...])`)
@@ -145,4 +145,3 @@ export function parseBridgeMappings (text: string, integrationBridge = 'br-int')
   }
   return out
 }
-

@@ -20,53 +20,93 @@ const HostPort = Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[^\\s:]*|[0-9A-F
 const DriverSection = (description: string) =>
   Type.Object({ driver: Type.String({ minLength: 1 }) }, { additionalProperties: true, description })
 
-export const ConfigFileSchema = Type.Object({
-  $schema: Type.Optional(Type.String()),
-  store: Type.Optional(DriverSection("the NB store of api and agent: { driver: 'embedded', dir } or { driver: 'etcd', endpoints: [...] }")),
-  pubsub: Type.Optional(Type.Object({
-    driver: Type.Enum(['mqtt', 'etcd-watch'], { description: 'an extra change feed of the agent (and what api publishes to)' }),
-    url: Type.Optional(Type.String({ minLength: 1, description: 'the MQTT broker' })),
-  }, strict)),
-  api: Type.Optional(Type.Object({
-    listen: Type.Optional(HostPort),
-    auth: Type.Optional(Type.Enum(['none', 'keystone'])),
-    adminToken: Type.Optional(Type.String({ minLength: 1 })),
-    adminPassword: Type.Optional(Type.String({ minLength: 1, description: 'better from $DRAGONFLOW_ADMIN_PASSWORD' })),
-    policyFile: Type.Optional(Type.String({ minLength: 1 })),
-    agentDownTime: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86400, description: 'seconds (--agent-down-time)' })),
-  }, strict)),
-  agent: Type.Optional(Type.Object({
-    chassisId: Type.Optional(Type.String({ minLength: 1 })),
-    profile: Type.Optional(Type.String({ minLength: 1, description: 'a shipped hardware profile or a path to one' })),
-    // physnet -> bridge; names are checked as --bridge-mappings checks them
-    bridgeMappings: Type.Optional(Type.Record(Type.String(), Type.String({ minLength: 1 }))),
-    l3: Type.Optional(Type.Object({
-      mode: Type.Optional(Type.Enum(['proactive', 'reactive'])),
-      idleTimeout: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
-    }, strict)),
-    ovsdb: Type.Optional(Type.String({ minLength: 1 })),
-    ofSocket: Type.Optional(Type.String({ minLength: 1 })),
-    tunnelIp: Type.Optional(Type.String({ minLength: 1 })),
-    tunnel: Type.Optional(Type.Enum([...TUNNEL_TYPES])),
-    control: Type.Optional(Type.String({ minLength: 1 })),
-    metricsListen: Type.Optional(HostPort),
-    reportInterval: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86400, description: 'seconds (--report-interval)' })),
-  }, strict)),
-  serve: Type.Optional(Type.Object({
-    dataDir: Type.Optional(Type.String({ minLength: 1 })),
-    netns: Type.Optional(Type.String({ minLength: 1 })),
-    keepOvs: Type.Optional(Type.Boolean()),
-  }, strict)),
-  log: Type.Optional(Type.Object({
-    level: Type.Optional(Type.Enum(['debug', 'info', 'warn', 'error'])),
-    format: Type.Optional(Type.Enum(['json', 'text'])),
-  }, strict)),
-}, strict)
+export const ConfigFileSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String()),
+    store: Type.Optional(
+      DriverSection("the NB store of api and agent: { driver: 'embedded', dir } or { driver: 'etcd', endpoints: [...] }"),
+    ),
+    pubsub: Type.Optional(
+      Type.Object(
+        {
+          driver: Type.Enum(['mqtt', 'etcd-watch'], { description: 'an extra change feed of the agent (and what api publishes to)' }),
+          url: Type.Optional(Type.String({ minLength: 1, description: 'the MQTT broker' })),
+        },
+        strict,
+      ),
+    ),
+    api: Type.Optional(
+      Type.Object(
+        {
+          listen: Type.Optional(HostPort),
+          auth: Type.Optional(Type.Enum(['none', 'keystone'])),
+          adminToken: Type.Optional(Type.String({ minLength: 1 })),
+          adminPassword: Type.Optional(Type.String({ minLength: 1, description: 'better from $DRAGONFLOW_ADMIN_PASSWORD' })),
+          policyFile: Type.Optional(Type.String({ minLength: 1 })),
+          agentDownTime: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86400, description: 'seconds (--agent-down-time)' })),
+        },
+        strict,
+      ),
+    ),
+    agent: Type.Optional(
+      Type.Object(
+        {
+          chassisId: Type.Optional(Type.String({ minLength: 1 })),
+          profile: Type.Optional(Type.String({ minLength: 1, description: 'a shipped hardware profile or a path to one' })),
+          // physnet -> bridge; names are checked as --bridge-mappings checks them
+          bridgeMappings: Type.Optional(Type.Record(Type.String(), Type.String({ minLength: 1 }))),
+          l3: Type.Optional(
+            Type.Object(
+              {
+                mode: Type.Optional(Type.Enum(['proactive', 'reactive'])),
+                idleTimeout: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+              },
+              strict,
+            ),
+          ),
+          ovsdb: Type.Optional(Type.String({ minLength: 1 })),
+          ofSocket: Type.Optional(Type.String({ minLength: 1 })),
+          tunnelIp: Type.Optional(Type.String({ minLength: 1 })),
+          tunnel: Type.Optional(Type.Enum([...TUNNEL_TYPES])),
+          control: Type.Optional(Type.String({ minLength: 1 })),
+          metricsListen: Type.Optional(HostPort),
+          reportInterval: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86400, description: 'seconds (--report-interval)' })),
+        },
+        strict,
+      ),
+    ),
+    serve: Type.Optional(
+      Type.Object(
+        {
+          dataDir: Type.Optional(Type.String({ minLength: 1 })),
+          netns: Type.Optional(Type.String({ minLength: 1 })),
+          keepOvs: Type.Optional(Type.Boolean()),
+        },
+        strict,
+      ),
+    ),
+    log: Type.Optional(
+      Type.Object(
+        {
+          level: Type.Optional(Type.Enum(['debug', 'info', 'warn', 'error'])),
+          format: Type.Optional(Type.Enum(['json', 'text'])),
+        },
+        strict,
+      ),
+    ),
+  },
+  strict,
+)
 
 export type ConfigFile = Static<typeof ConfigFileSchema>
 
 /** `--config FILE`, declared by serve, agent and api. */
-export const CONFIG_FLAG: Flag = { name: 'config', type: 'string', value: 'FILE', description: 'a JSON config file (see README "Config file"; flags override it)' }
+export const CONFIG_FLAG: Flag = {
+  name: 'config',
+  type: 'string',
+  value: 'FILE',
+  description: 'a JSON config file (see README "Config file"; flags override it)',
+}
 
 /** The environment variable of each secret, and the setting it fills. */
 export const SECRET_ENV = { adminPassword: 'DRAGONFLOW_ADMIN_PASSWORD' } as const
@@ -106,7 +146,10 @@ interface FlagKey {
 /** The commands that read a config file. */
 export type ConfigCommand = 'serve' | 'agent' | 'api'
 
-const mappings = (m: Record<string, string>): string => Object.entries(m).map(([k, v]) => `${k}:${v}`).join(',')
+const mappings = (m: Record<string, string>): string =>
+  Object.entries(m)
+    .map(([k, v]) => `${k}:${v}`)
+    .join(',')
 
 /** Every flag a file key stands for. A flag and its key carry the same value, so the commands' flag checks apply. */
 const FLAG_KEYS: readonly FlagKey[] = [
@@ -118,7 +161,11 @@ const FLAG_KEYS: readonly FlagKey[] = [
   { flag: 'agent-down-time', path: '/api/agentDownTime', read: f => f.api?.agentDownTime?.toString() },
   { flag: 'chassis-id', path: '/agent/chassisId', read: f => f.agent?.chassisId },
   { flag: 'profile', path: '/agent/profile', read: f => f.agent?.profile },
-  { flag: 'bridge-mappings', path: '/agent/bridgeMappings', read: f => f.agent?.bridgeMappings === undefined ? undefined : mappings(f.agent.bridgeMappings) },
+  {
+    flag: 'bridge-mappings',
+    path: '/agent/bridgeMappings',
+    read: f => (f.agent?.bridgeMappings === undefined ? undefined : mappings(f.agent.bridgeMappings)),
+  },
   { flag: 'l3', path: '/agent/l3/mode', read: f => f.agent?.l3?.mode },
   { flag: 'l3-idle-timeout', path: '/agent/l3/idleTimeout', read: f => f.agent?.l3?.idleTimeout?.toString() },
   { flag: 'ovsdb', path: '/agent/ovsdb', read: f => f.agent?.ovsdb },

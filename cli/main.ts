@@ -33,7 +33,10 @@ export async function run(argv: string[]): Promise<number> {
     const subs = Object.keys(COMMANDS).filter(n => n.startsWith(`${first} `))
     if (subs.length > 0 && (second === undefined || second === '--help' || second === '-h')) {
       const text = `dragonflow ${first}: commands:\n${subs.map(n => `  dragonflow ${n}`).join('\n')}`
-      if (second === undefined) { console.error(text); return 2 }
+      if (second === undefined) {
+        console.error(text)
+        return 2
+      }
       console.log(text)
       return 0
     }
@@ -61,7 +64,10 @@ export async function run(argv: string[]): Promise<number> {
 async function help(topic: string): Promise<number> {
   if (topic) {
     const loader = COMMANDS[topic]
-    if (!loader) { console.error(`dragonflow: no command '${topic}'`); return 2 }
+    if (!loader) {
+      console.error(`dragonflow: no command '${topic}'`)
+      return 2
+    }
     const c = await loader()
     console.log(helpText(c))
     return 0

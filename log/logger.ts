@@ -19,12 +19,12 @@ export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'
 export const LOG_FORMATS: readonly LogFormat[] = ['json', 'text']
 
 export interface Logger {
-  debug (msg: string, fields?: LogFields): void
-  info (msg: string, fields?: LogFields): void
-  warn (msg: string, fields?: LogFields): void
-  error (msg: string, fields?: LogFields): void
+  debug(msg: string, fields?: LogFields): void
+  info(msg: string, fields?: LogFields): void
+  warn(msg: string, fields?: LogFields): void
+  error(msg: string, fields?: LogFields): void
   /** A logger whose lines also carry `bindings` (e.g. { component: 'ovsdb' } or { port: id }). */
-  child (bindings: LogFields): Logger
+  child(bindings: LogFields): Logger
 }
 
 export interface LoggingOptions {
@@ -36,43 +36,49 @@ export interface LoggingOptions {
   colorize?: boolean
 }
 
-function isTty (stream: Writable | undefined): boolean {
+function isTty(stream: Writable | undefined): boolean {
   return ((stream ?? process.stdout) as { isTTY?: boolean }).isTTY === true
 }
 
 /** A pino instance for these options (no component: each Logger binds its own, so no key appears twice). */
-function createPino (opts: LoggingOptions): PinoLogger {
+function createPino(opts: LoggingOptions): PinoLogger {
   const format = opts.format ?? (isTty(opts.destination) ? 'text' : 'json')
   let dest: DestinationStream
   if (format === 'text') {
     dest = pretty({
-      sync: true, colorize: opts.colorize ?? isTty(opts.destination),
+      sync: true,
+      colorize: opts.colorize ?? isTty(opts.destination),
       ...(opts.destination !== undefined ? { destination: opts.destination } : { destination: 1 }),
-      translateTime: 'UTC:yyyy-mm-dd\'T\'HH:MM:ss.l\'Z\'', ignore: 'pid,hostname,component', singleLine: true,
+      translateTime: "UTC:yyyy-mm-dd'T'HH:MM:ss.l'Z'",
+      ignore: 'pid,hostname,component',
+      singleLine: true,
       messageFormat: '{if component}{component}: {end}{msg}',
     })
   } else {
     dest = opts.destination ?? pino.destination({ dest: 1, sync: true })
   }
-  return pino({
-    level: opts.level ?? 'info',
-    base: { pid: process.pid },
-    timestamp: stdTimeFunctions.isoTime,
-    // the level as its name: `"level":"warn"` reads better in a log collector than pino's 40
-    formatters: { level: label => ({ level: label }) },
-  }, dest)
+  return pino(
+    {
+      level: opts.level ?? 'info',
+      base: { pid: process.pid },
+      timestamp: stdTimeFunctions.isoTime,
+      // the level as its name: `"level":"warn"` reads better in a log collector than pino's 40
+      formatters: { level: label => ({ level: label }) },
+    },
+    dest,
+  )
 }
 
 let root: PinoLogger | undefined
 let generation = 0
 
-function rootPino (): PinoLogger {
+function rootPino(): PinoLogger {
   root ??= createPino({})
   return root
 }
 
 /** Set the format and level of every Logger of this process (the CLI calls it once, from its flags). */
-export function configureLogging (opts: LoggingOptions): void {
+export function configureLogging(opts: LoggingOptions): void {
   root = createPino(opts)
   generation++
 }
@@ -80,10 +86,13 @@ export function configureLogging (opts: LoggingOptions): void {
 class BoundLogger implements Logger {
   private inst: PinoLogger | undefined
   private gen = -1
-  constructor (private readonly bindings: LogFields, private readonly base?: PinoLogger) {}
+  constructor(
+    private readonly bindings: LogFields,
+    private readonly base?: PinoLogger,
+  ) {}
 
   // resolved per line against the current root, so a Logger made at import time follows configureLogging
-  private pino (): PinoLogger {
+  private pino(): PinoLogger {
     if (this.base !== undefined) {
       this.inst ??= this.base.child(this.bindings)
       return this.inst
@@ -95,16 +104,24 @@ class BoundLogger implements Logger {
     return this.inst
   }
 
-  debug (msg: string, fields?: LogFields): void { this.write('debug', msg, fields) }
-  info (msg: string, fields?: LogFields): void { this.write('info', msg, fields) }
-  warn (msg: string, fields?: LogFields): void { this.write('warn', msg, fields) }
-  error (msg: string, fields?: LogFields): void { this.write('error', msg, fields) }
+  debug(msg: string, fields?: LogFields): void {
+    this.write('debug', msg, fields)
+  }
+  info(msg: string, fields?: LogFields): void {
+    this.write('info', msg, fields)
+  }
+  warn(msg: string, fields?: LogFields): void {
+    this.write('warn', msg, fields)
+  }
+  error(msg: string, fields?: LogFields): void {
+    this.write('error', msg, fields)
+  }
 
-  child (bindings: LogFields): Logger {
+  child(bindings: LogFields): Logger {
     return new BoundLogger({ ...this.bindings, ...bindings }, this.base)
   }
 
-  private write (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields: LogFields | undefined): void {
+  private write(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields: LogFields | undefined): void {
     const p = this.pino()
     if (fields === undefined) p[level](msg)
     else p[level](fields, msg)
@@ -112,34 +129,41 @@ class BoundLogger implements Logger {
 }
 
 /** The logger of one component (`agent`, `api`, `store`, `ovs`, `openflow`, `ovsdb`, ...). */
-export function getLogger (component: string): Logger {
+export function getLogger(component: string): Logger {
   return new BoundLogger({ component })
 }
 
 /** A logger with its own destination and options, independent of configureLogging (tests, embedding). */
-export function createLogger (component: string, opts: LoggingOptions): Logger {
+export function createLogger(component: string, opts: LoggingOptions): Logger {
   return new BoundLogger({ component }, createPino(opts))
 }
 
 /** A logger that drops everything. */
 export const silentLogger: Logger = {
-  debug () {}, info () {}, warn () {}, error () {},
-  child () { return silentLogger },
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silentLogger
+  },
 }
 
 /**
  * A Logger that hands each line to `write` as the text `component: msg` (fields as JSON after it), from
  * `opts.level` up (default every level): for tests that collect lines, and callers that have their own sink.
  */
-export function lineLogger (component: string, write: (line: string) => void, opts: { level?: LogLevel } = {}): Logger {
+export function lineLogger(component: string, write: (line: string) => void, opts: { level?: LogLevel } = {}): Logger {
   const least = LOG_LEVELS.indexOf(opts.level ?? 'debug')
   const make = (bindings: LogFields): Logger => {
-    const at = (level: LogLevel) => (msg: string, fields?: LogFields): void => {
-      if (LOG_LEVELS.indexOf(level) < least) return
-      const { component: c, ...rest } = { ...bindings, ...fields }
-      const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : ''
-      write(`${String(c)}: ${msg}${extra}`)
-    }
+    const at =
+      (level: LogLevel) =>
+      (msg: string, fields?: LogFields): void => {
+        if (LOG_LEVELS.indexOf(level) < least) return
+        const { component: c, ...rest } = { ...bindings, ...fields }
+        const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : ''
+        write(`${String(c)}: ${msg}${extra}`)
+      }
     return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: more => make({ ...bindings, ...more }) }
   }
   return make({ component })

@@ -15,24 +15,26 @@ collectDefaultMetrics({ register: registry, prefix: 'dragonflow_' })
 /** What the agent offers the scrape (LocalController registers one per running controller). */
 export interface MetricsSource {
   /** the WASM datapath's counters: reason name -> packets (drops and punts) */
-  datapathReasons (): Record<string, number>
+  datapathReasons(): Record<string, number>
   /** the slow path's verdicts, `action/reason` -> packet-ins */
-  packetInVerdicts (): ReadonlyMap<string, number>
+  packetInVerdicts(): ReadonlyMap<string, number>
   /** the reactive L3 cache's own counters */
-  reactive (): { enabled: boolean, live: number, cap: number } & Record<string, number | boolean>
+  reactive(): { enabled: boolean; live: number; cap: number } & Record<string, number | boolean>
   /** flow installs (bundle commits and resyncs) so far */
-  flowInstalls (): number
+  flowInstalls(): number
 }
 
 const sources = new Set<MetricsSource>()
 
 /** Offer `source` to every scrape until the returned function is called. */
-export function registerMetricsSource (source: MetricsSource): () => void {
+export function registerMetricsSource(source: MetricsSource): () => void {
   sources.add(source)
-  return () => { sources.delete(source) }
+  return () => {
+    sources.delete(source)
+  }
 }
 
-function sum (read: (s: MetricsSource) => Iterable<[string, number]>): Map<string, number> {
+function sum(read: (s: MetricsSource) => Iterable<[string, number]>): Map<string, number> {
   const out = new Map<string, number>()
   for (const s of sources) {
     for (const [k, v] of read(s)) out.set(k, (out.get(k) ?? 0) + v)
@@ -41,14 +43,14 @@ function sum (read: (s: MetricsSource) => Iterable<[string, number]>): Map<strin
 }
 
 // A punt reason sends the packet to the slow path; every other reason is a drop (datapath/spec/verdicts.ts).
-const reasonKind = (reason: string): 'punt' | 'drop' => reason.startsWith('punt_') ? 'punt' : 'drop'
+const reasonKind = (reason: string): 'punt' | 'drop' => (reason.startsWith('punt_') ? 'punt' : 'drop')
 
 new Counter({
   name: 'dragonflow_datapath_packets_total',
   help: 'Packets the WASM datapath dropped or punted, per reason (read from its own counters)',
   labelNames: ['kind', 'reason'] as const,
   registers: [registry],
-  collect () {
+  collect() {
     this.reset()
     for (const [reason, n] of sum(s => Object.entries(s.datapathReasons()))) this.inc({ kind: reasonKind(reason), reason }, n)
   },
@@ -59,7 +61,7 @@ new Counter({
   help: 'Packet-ins handled by the slow path, per verdict (action/reason)',
   labelNames: ['verdict'] as const,
   registers: [registry],
-  collect () {
+  collect() {
     this.reset()
     for (const [verdict, n] of sum(s => s.packetInVerdicts())) this.inc({ verdict }, n)
   },
@@ -69,7 +71,7 @@ new Counter({
   name: 'dragonflow_flow_installs_total',
   help: 'Flow installs on the switch (bundle commits and resyncs)',
   registers: [registry],
-  collect () {
+  collect() {
     this.reset()
     let n = 0
     for (const s of sources) n += s.flowInstalls()
@@ -79,7 +81,7 @@ new Counter({
 
 export const flowInstallSeconds = new Histogram({
   name: 'dragonflow_flow_install_duration_seconds',
-  help: 'Time of one flow install on the switch (bundle or resync), from its start to the switch\'s commit',
+  help: "Time of one flow install on the switch (bundle or resync), from its start to the switch's commit",
   buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers: [registry],
 })
@@ -114,7 +116,7 @@ export const storeErrorsTotal = new Counter({
 
 export const pubsubLagSeconds = new Histogram({
   name: 'dragonflow_pubsub_lag_seconds',
-  help: 'From a change committed in the store (the object\'s updated_at) to the agent receiving it',
+  help: "From a change committed in the store (the object's updated_at) to the agent receiving it",
   labelNames: ['feed'] as const,
   buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
   registers: [registry],
@@ -127,11 +129,14 @@ new Counter({
   help: 'The reactive L3 cache: misses, installs, refusals (cap full, rate), flushes and expiries (read from its own counters)',
   labelNames: ['event'] as const,
   registers: [registry],
-  collect () {
+  collect() {
     this.reset()
     for (const event of reactiveCounters) {
       let n = 0
-      for (const s of sources) { const v = s.reactive()[event]; if (typeof v === 'number') n += v }
+      for (const s of sources) {
+        const v = s.reactive()[event]
+        if (typeof v === 'number') n += v
+      }
       this.inc({ event }, n)
     }
   },
@@ -142,16 +147,22 @@ new Gauge({
   help: 'Reactive L3 flows live on the switch, and the cap',
   labelNames: ['what'] as const,
   registers: [registry],
-  collect () {
+  collect() {
     let live = 0
     let cap = 0
-    for (const s of sources) { const r = s.reactive(); if (r.enabled) { live += r.live; cap += r.cap } }
+    for (const s of sources) {
+      const r = s.reactive()
+      if (r.enabled) {
+        live += r.live
+        cap += r.cap
+      }
+    }
     this.set({ what: 'live' }, live)
     this.set({ what: 'cap' }, cap)
   },
 })
 
 /** The text exposition of every metric, and its content type. */
-export async function metricsText (): Promise<{ contentType: string, body: string }> {
+export async function metricsText(): Promise<{ contentType: string; body: string }> {
   return { contentType: registry.contentType, body: await registry.metrics() }
 }

@@ -30,7 +30,7 @@ export type AttributeMap = Record<string, FieldSpec>
 
 const UUID_RE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/
 
-const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v))
+const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v)))
 
 export function str(maxLen = 255): Converter {
   return (v, f) => {
@@ -163,7 +163,12 @@ export function shape(keys: Record<string, Converter>, required: string[] = []):
       if (!c) throw invalidAttr(f, `Unrecognized key(s) '${k}'`)
       out[k] = c(val, f)
     }
-    for (const k of required) if (!(k in out)) throw invalidAttr(f, `Validation of dictionary's keys failed. Expected keys: {'${required.join("', '")}'} Provided keys: {'${Object.keys(d).join("', '")}'}`)
+    for (const k of required)
+      if (!(k in out))
+        throw invalidAttr(
+          f,
+          `Validation of dictionary's keys failed. Expected keys: {'${required.join("', '")}'} Provided keys: {'${Object.keys(d).join("', '")}'}`,
+        )
     return out
   }
 }

@@ -9,7 +9,10 @@ export interface Pool {
   end: string
 }
 
-interface Range { start: bigint; end: bigint }
+interface Range {
+  start: bigint
+  end: bigint
+}
 
 /** The subnet's prefix, host bits cleared (a bare address is a host prefix). */
 export function subnetOf(cidr: string): Cidr {
@@ -32,7 +35,8 @@ function usable(c: Cidr): Range {
 }
 
 function toRange(family: IpFamily, p: Pool): Range {
-  const s = tryParseIp(p.start), e = tryParseIp(p.end)
+  const s = tryParseIp(p.start),
+    e = tryParseIp(p.end)
   if (!s || !e || s.family !== family || e.family !== family) throw new ApiError('InvalidAllocationPool', { pool: `${p.start}-${p.end}` })
   return { start: s.value, end: e.value }
 }
@@ -59,13 +63,19 @@ export function checkPools(cidr: string, pools: Pool[], gateway: string | null):
   const ranges = pools.map(p => ({ p, r: toRange(c.family, p) }))
   for (const { p, r } of ranges) {
     if (r.start > r.end) throw new ApiError('InvalidAllocationPool', { pool: `${p.start}-${p.end}` })
-    if (r.start < c.first || r.end > c.last) throw new ApiError('OutOfBoundsAllocationPool', { pool: `${p.start}-${p.end}`, subnet_cidr: c.toString() })
+    if (r.start < c.first || r.end > c.last)
+      throw new ApiError('OutOfBoundsAllocationPool', { pool: `${p.start}-${p.end}`, subnet_cidr: c.toString() })
   }
   const sorted = [...ranges].sort((a, b) => (a.r.start < b.r.start ? -1 : 1))
   for (let i = 1; i < sorted.length; i++) {
-    const a = sorted[i - 1]!, b = sorted[i]!
+    const a = sorted[i - 1]!,
+      b = sorted[i]!
     if (b.r.start <= a.r.end) {
-      throw new ApiError('OverlappingAllocationPools', { pool_1: `${a.p.start}-${a.p.end}`, pool_2: `${b.p.start}-${b.p.end}`, subnet_cidr: c.toString() })
+      throw new ApiError('OverlappingAllocationPools', {
+        pool_1: `${a.p.start}-${a.p.end}`,
+        pool_2: `${b.p.start}-${b.p.end}`,
+        subnet_cidr: c.toString(),
+      })
     }
   }
   const g = gateway ? tryParseIp(gateway) : undefined
@@ -79,13 +89,15 @@ export function inPools(pools: Pool[], address: string): boolean {
   const a = tryParseIp(address)
   if (!a) return false
   return pools.some(p => {
-    const s = tryParseIp(p.start), e = tryParseIp(p.end)
+    const s = tryParseIp(p.start),
+      e = tryParseIp(p.end)
     return !!s && !!e && s.family === a.family && a.value >= s.value && a.value <= e.value
   })
 }
 
 export function inCidr(cidr: string, address: string): boolean {
-  const c = Cidr.tryParse(cidr, { bareIsHost: true }), a = tryParseIp(address)
+  const c = Cidr.tryParse(cidr, { bareIsHost: true }),
+    a = tryParseIp(address)
   return !!c && !!a && c.contains(a)
 }
 
@@ -109,11 +121,16 @@ export interface FreeScan {
  * Up to `limit` free addresses of the pools, in order, from `from` on. The scan is bounded by the taken
  * addresses it steps over plus `limit`; a cap keeps a huge exhausted range from stalling the caller.
  */
-export function freeAddresses(pools: Pool[], taken: (address: string) => boolean, opts: { from?: bigint | undefined; limit: number }): FreeScan {
+export function freeAddresses(
+  pools: Pool[],
+  taken: (address: string) => boolean,
+  opts: { from?: bigint | undefined; limit: number },
+): FreeScan {
   const out: FreeScan = { addresses: [] }
   let budget = 1_000_000
   for (const p of pools) {
-    const s = tryParseIp(p.start), e = tryParseIp(p.end)
+    const s = tryParseIp(p.start),
+      e = tryParseIp(p.end)
     if (!s || !e) continue
     for (let v = opts.from !== undefined && opts.from > s.value ? opts.from : s.value; v <= e.value && budget > 0; v++, budget--) {
       const text = ipOf(s.family, v).toString()
@@ -130,7 +147,8 @@ export function freeAddresses(pools: Pool[], taken: (address: string) => boolean
 export function poolSize(pools: Pool[]): bigint {
   let n = 0n
   for (const p of pools) {
-    const s = tryParseIp(p.start), e = tryParseIp(p.end)
+    const s = tryParseIp(p.start),
+      e = tryParseIp(p.end)
     if (s && e && e.value >= s.value) n += e.value - s.value + 1n
   }
   return n

@@ -30,7 +30,11 @@ export const TABLES = {
 
 /** Key spaces of store.allocateKey: the datapath's small integer ids. */
 export const KEY_SPACES = {
-  network: 'network', port: 'port', router: 'router', securityGroup: 'security_group', securityGroupRule: 'security_group_rule',
+  network: 'network',
+  port: 'port',
+  router: 'router',
+  securityGroup: 'security_group',
+  securityGroupRule: 'security_group_rule',
 } as const
 
 export function projectTopic(projectId: string): string {

@@ -6,7 +6,7 @@
 // 32 bits in GRE (the Key field of RFC 2890).
 export const TUNNEL_TYPES = ['vxlan', 'geneve', 'gre'] as const
 
-export type TunnelType = typeof TUNNEL_TYPES[number]
+export type TunnelType = (typeof TUNNEL_TYPES)[number]
 
 /** The encapsulation when none is asked for (what the agent has always used). */
 export const DEFAULT_TUNNEL_TYPE: TunnelType = 'vxlan'

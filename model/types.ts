@@ -30,7 +30,10 @@ export interface Network extends Standard {
   key: number
 }
 
-export interface HostRoute { destination: string; nexthop: string }
+export interface HostRoute {
+  destination: string
+  nexthop: string
+}
 
 export interface Subnet extends Standard {
   name: string
@@ -49,9 +52,19 @@ export interface Subnet extends Standard {
   segment_id: string | null
 }
 
-export interface FixedIp { subnet_id: string; ip_address: string }
-export interface AddressPair { ip_address: string; mac_address?: string }
-export interface DhcpOpt { opt_name: string; opt_value: string | null; ip_version?: number }
+export interface FixedIp {
+  subnet_id: string
+  ip_address: string
+}
+export interface AddressPair {
+  ip_address: string
+  mac_address?: string
+}
+export interface DhcpOpt {
+  opt_name: string
+  opt_value: string | null
+  ip_version?: number
+}
 
 export interface Port extends Standard {
   name: string
@@ -81,7 +94,11 @@ export interface GatewayInfo {
   external_fixed_ips: FixedIp[]
 }
 
-export interface RouterInterface { port_id: string; subnet_id: string; network_id: string }
+export interface RouterInterface {
+  port_id: string
+  subnet_id: string
+  network_id: string
+}
 
 export interface Router extends Standard {
   name: string
@@ -157,5 +174,14 @@ export interface Chassis {
 }
 
 /** What marks an IP as used: one record per (subnet, address), created with its port. */
-export interface IpAllocation { subnet_id: string; network_id: string; ip_address: string; port_id: string }
-export interface MacAllocation { network_id: string; mac_address: string; port_id: string }
+export interface IpAllocation {
+  subnet_id: string
+  network_id: string
+  ip_address: string
+  port_id: string
+}
+export interface MacAllocation {
+  network_id: string
+  mac_address: string
+  port_id: string
+}

@@ -32,8 +32,10 @@ export function validateCreate(map: AttributeMap, body: unknown, opts: ValidateO
   }
   for (const [field, spec] of Object.entries(map)) {
     if (field in out) continue
-    if (spec.required) throw new ApiError('HTTPBadRequest', { detail: `Failed to parse request. Required attribute '${field}' not specified` })
-    if (spec.default !== undefined) out[field] = typeof spec.default === 'function' ? (spec.default as () => unknown)() : structuredClone(spec.default)
+    if (spec.required)
+      throw new ApiError('HTTPBadRequest', { detail: `Failed to parse request. Required attribute '${field}' not specified` })
+    if (spec.default !== undefined)
+      out[field] = typeof spec.default === 'function' ? (spec.default as () => unknown)() : structuredClone(spec.default)
   }
   return out
 }

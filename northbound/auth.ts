@@ -38,9 +38,19 @@ export function authenticate(req: ApiRequest, opts: AuthOptions): RequestContext
   }
   if (opts.mode === 'none') {
     const project = header(req, 'x-project-id') ?? header(req, 'x-tenant-id')
-    const roles = (header(req, 'x-roles') ?? '').split(',').map(r => r.trim()).filter(Boolean)
-    if (!project) return { projectId: opts.adminProjectId, userId: 'admin', roles: ['admin'], isAdmin: true, requestId: `req-${randomUUID()}` }
-    return { projectId: project, userId: header(req, 'x-user-id') ?? '', roles, isAdmin: roles.includes('admin'), requestId: `req-${randomUUID()}` }
+    const roles = (header(req, 'x-roles') ?? '')
+      .split(',')
+      .map(r => r.trim())
+      .filter(Boolean)
+    if (!project)
+      return { projectId: opts.adminProjectId, userId: 'admin', roles: ['admin'], isAdmin: true, requestId: `req-${randomUUID()}` }
+    return {
+      projectId: project,
+      userId: header(req, 'x-user-id') ?? '',
+      roles,
+      isAdmin: roles.includes('admin'),
+      requestId: `req-${randomUUID()}`,
+    }
   }
   const payload = token ? validToken(opts, token) : undefined
   if (!payload || !payload.p) throw new ApiError('Unauthorized')

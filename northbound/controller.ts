@@ -21,7 +21,13 @@ type AnyResource = Resource<any> // eslint-disable-line @typescript-eslint/no-ex
  * Rendered objects with what the caller may not read (get_<member>:<attribute>) left out; a list keeps the
  * filter-only attributes until it has filtered (listResource drops them then).
  */
-export async function renderRows(nb: Neutron, res: AnyResource, ctx: RequestContext, rows: Row<unknown>[], opts: { forFilter?: boolean } = {}): Promise<Item[]> {
+export async function renderRows(
+  nb: Neutron,
+  res: AnyResource,
+  ctx: RequestContext,
+  rows: Row<unknown>[],
+  opts: { forFilter?: boolean } = {},
+): Promise<Item[]> {
   const items = rows.map(r => nb.render(res, r))
   if (res.decorate) await res.decorate(nb, ctx, items)
   await hideAttributes(nb, res, ctx, items)
@@ -33,11 +39,21 @@ export async function renderOne(nb: Neutron, res: AnyResource, ctx: RequestConte
   return (await renderRows(nb, res, ctx, [row]))[0] as Item
 }
 
-export async function listResource(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { params: URLSearchParams; baseUrl: string }): Promise<Reply> {
+export async function listResource(
+  nb: Neutron,
+  res: AnyResource,
+  ctx: RequestContext,
+  opts: { params: URLSearchParams; baseUrl: string },
+): Promise<Reply> {
   const q = parseListQuery(opts.params, res.attributes)
   await res.beforeRead?.(nb, ctx)
   const all = await nb.db.list<Item>(res.table)
-  const see = await visibleFilter(nb, res, ctx, all.map(r => r.value))
+  const see = await visibleFilter(
+    nb,
+    res,
+    ctx,
+    all.map(r => r.value),
+  )
   const rows = all.filter(r => see(r.value))
   const items = await renderRows(nb, res, ctx, rows, { forFilter: true })
   const page = applyListQuery(items, q, {
@@ -51,22 +67,33 @@ export async function listResource(nb: Neutron, res: AnyResource, ctx: RequestCo
   return json(200, body)
 }
 
-export async function showResource(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { id: string; params: URLSearchParams }): Promise<Reply> {
+export async function showResource(
+  nb: Neutron,
+  res: AnyResource,
+  ctx: RequestContext,
+  opts: { id: string; params: URLSearchParams },
+): Promise<Reply> {
   await res.beforeRead?.(nb, ctx)
   const row = await findVisible(nb, res, ctx, opts.id)
-  const fields = opts.params.getAll('fields').flatMap(f => f.split(',')).filter(Boolean)
+  const fields = opts.params
+    .getAll('fields')
+    .flatMap(f => f.split(','))
+    .filter(Boolean)
   return json(200, { [res.member]: selectFields(await renderOne(nb, res, ctx, row), fields) })
 }
 
 /** project_id/tenant_id: default the caller's; another project's needs admin (Neutron: 400). */
 function resolveProject(ctx: RequestContext, input: Input): string {
-  const p = input.project_id, t = input.tenant_id
+  const p = input.project_id,
+    t = input.tenant_id
   if (p !== undefined && t !== undefined && p !== t) {
     throw new ApiError('HTTPBadRequest', { detail: "'project_id' and 'tenant_id' do not match" })
   }
   const project = (p ?? t ?? ctx.projectId) as string
   if (!ctx.isAdmin && project !== ctx.projectId) {
-    throw new ApiError('HTTPBadRequest', { detail: "Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin privileges" })
+    throw new ApiError('HTTPBadRequest', {
+      detail: "Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin privileges",
+    })
   }
   delete input.tenant_id
   input.project_id = project
@@ -129,11 +156,19 @@ export async function createResource(nb: Neutron, res: AnyResource, ctx: Request
 export function revisionConstraint(ifMatch: string | undefined): number | undefined {
   let revision: number | undefined
   for (const raw of (ifMatch ?? '').split(',')) {
-    const tag = raw.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1')
+    const tag = raw
+      .trim()
+      .replace(/^W\//, '')
+      .replace(/^"(.*)"$/, '$1')
     if (!tag.startsWith('revision_number=')) continue
-    if (revision !== undefined) throw new ApiError('BadRequest', { resource: 'if-match', detail: 'Multiple revision_number etags are not supported.' })
+    if (revision !== undefined)
+      throw new ApiError('BadRequest', { resource: 'if-match', detail: 'Multiple revision_number etags are not supported.' })
     const n = tag.slice('revision_number='.length)
-    if (!/^\d+$/.test(n)) throw new ApiError('BadRequest', { resource: 'if-match', detail: 'Revision number etag must be in the format of revision_number=<int>' })
+    if (!/^\d+$/.test(n))
+      throw new ApiError('BadRequest', {
+        resource: 'if-match',
+        detail: 'Revision number etag must be in the format of revision_number=<int>',
+      })
     revision = Number(n)
   }
   return revision
@@ -141,10 +176,16 @@ export function revisionConstraint(ifMatch: string | undefined): number | undefi
 
 /** 412 unless the object is at the revision the request was constrained to. */
 function checkRevision(row: Row<unknown>, expected: number | undefined): void {
-  if (expected !== undefined && row.version !== expected) throw new ApiError('RevisionNumberConstraintFailed', { expected, current: row.version })
+  if (expected !== undefined && row.version !== expected)
+    throw new ApiError('RevisionNumberConstraintFailed', { expected, current: row.version })
 }
 
-export async function updateResource(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { id: string; body: unknown; ifMatch?: string | undefined }): Promise<Reply> {
+export async function updateResource(
+  nb: Neutron,
+  res: AnyResource,
+  ctx: RequestContext,
+  opts: { id: string; body: unknown; ifMatch?: string | undefined },
+): Promise<Reply> {
   const b = (typeof opts.body === 'object' && opts.body !== null ? opts.body : {}) as Item
   if (!(res.member in b) || Object.keys(b).length !== 1) {
     throw new ApiError('HTTPBadRequest', { detail: `Unable to find '${res.member}' in request body` })
@@ -158,7 +199,13 @@ export async function updateResource(nb: Neutron, res: AnyResource, ctx: Request
   return json(200, { [res.member]: await renderOne(nb, res, ctx, updated) })
 }
 
-export async function deleteResource(nb: Neutron, res: AnyResource, ctx: RequestContext, id: string, opts: { ifMatch?: string | undefined } = {}): Promise<Reply> {
+export async function deleteResource(
+  nb: Neutron,
+  res: AnyResource,
+  ctx: RequestContext,
+  id: string,
+  opts: { ifMatch?: string | undefined } = {},
+): Promise<Reply> {
   const expected = revisionConstraint(opts.ifMatch)
   const row = await findAuthorized(nb, res, ctx, { id, action: `delete_${res.member}` })
   checkRevision(row, expected)
@@ -166,7 +213,12 @@ export async function deleteResource(nb: Neutron, res: AnyResource, ctx: Request
   return noContent
 }
 
-export async function actionResource(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { id: string; action: string; body: unknown }): Promise<Reply> {
+export async function actionResource(
+  nb: Neutron,
+  res: AnyResource,
+  ctx: RequestContext,
+  opts: { id: string; action: string; body: unknown },
+): Promise<Reply> {
   const fn = res.actions?.[opts.action]
   if (!fn) throw new ApiError('HTTPNotFound')
   const row = await findAuthorized(nb, res, ctx, { id: opts.id, action: opts.action })
@@ -174,7 +226,12 @@ export async function actionResource(nb: Neutron, res: AnyResource, ctx: Request
 }
 
 /** The /tags subresource: GET list, PUT replace all, DELETE all; /tags/{tag}: GET check, PUT add, DELETE remove. */
-export async function tagsResource(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { id: string; method: string; tag?: string | undefined; body: unknown }): Promise<Reply> {
+export async function tagsResource(
+  nb: Neutron,
+  res: AnyResource,
+  ctx: RequestContext,
+  opts: { id: string; method: string; tag?: string | undefined; body: unknown },
+): Promise<Reply> {
   const { id, method, tag } = opts
   const row0 = await findVisible(nb, res, ctx, id)
   // Neutron's tagging extension: get_/update_/delete_<member>:tags on the object (a PUT of one tag is an update).
@@ -205,11 +262,16 @@ export async function tagsResource(nb: Neutron, res: AnyResource, ctx: RequestCo
   } else {
     throw new ApiError('HTTPMethodNotAllowed', { method })
   }
-  const row = await nb.db.mutate<Item>(res.table, id, cur => {
-    const tags = next((cur.value.tags as string[]) ?? [])
-    if (tags.length > MAX_TAGS) throw new ApiError('TagLimitExceeded', { limit: MAX_TAGS })
-    return { ...cur.value, tags, updated_at: now() }
-  }, () => new ApiError(res.notFound, { id }))
+  const row = await nb.db.mutate<Item>(
+    res.table,
+    id,
+    cur => {
+      const tags = next((cur.value.tags as string[]) ?? [])
+      if (tags.length > MAX_TAGS) throw new ApiError('TagLimitExceeded', { limit: MAX_TAGS })
+      return { ...cur.value, tags, updated_at: now() }
+    },
+    () => new ApiError(res.notFound, { id }),
+  )
   const tags = row.value.tags as string[]
   if (method === 'PUT' && tag === undefined) return json(200, { tags })
   if (method === 'PUT') return json(201, null)

@@ -41,7 +41,7 @@ export class Db {
   /** Ids of the objects `list` would return; no copies of the objects where the driver can avoid them. */
   async ids(table: string, topic?: string): Promise<string[]> {
     const opts = topic ? { topic } : undefined
-    return this.wrap(async () => this.store.ids ? this.store.ids(table, opts) : (await this.store.list(table, opts)).map(o => o.id))
+    return this.wrap(async () => (this.store.ids ? this.store.ids(table, opts) : (await this.store.list(table, opts)).map(o => o.id)))
   }
 
   async transact(ops: TxOp[]): Promise<StoredObject[]> {
@@ -57,8 +57,12 @@ export class Db {
    * Read-modify-write with CAS: `change` gets the current value and returns the new one (or undefined to
    * leave it). Retried when another writer got in between.
    */
-  async mutate<T>(table: string, id: string, change: (current: Row<T>) => Promise<T | undefined> | T | undefined,
-    onMissing: () => ApiError): Promise<Row<T>> {
+  async mutate<T>(
+    table: string,
+    id: string,
+    change: (current: Row<T>) => Promise<T | undefined> | T | undefined,
+    onMissing: () => ApiError,
+  ): Promise<Row<T>> {
     for (let attempt = 0; ; attempt++) {
       const cur = await this.get<T>(table, id)
       if (!cur) throw onMissing()
@@ -84,7 +88,14 @@ export class Db {
     for (let attempt = 0; ; attempt++) {
       const cur = await this.get<Record<string, unknown>>(parent.table, parent.id)
       if (!cur) throw onMissing()
-      const bump: TxOp = { op: 'update', table: parent.table, id: cur.id, version: cur.version, topics: cur.topics, value: { ...cur.value, updated_at: now() } }
+      const bump: TxOp = {
+        op: 'update',
+        table: parent.table,
+        id: cur.id,
+        version: cur.version,
+        topics: cur.topics,
+        value: { ...cur.value, updated_at: now() },
+      }
       try {
         return await this.transact([...ops, bump])
       } catch (err) {
@@ -108,7 +119,8 @@ export class Db {
 export function mapStoreError(err: unknown): unknown {
   if (err instanceof ApiError || !(err instanceof StoreError)) return err
   if (err.code === 'unavailable') return new ApiError('ServiceUnavailable', { detail: err.message })
-  if (err.code === 'version_conflict' || err.code === 'already_exists') return new ApiError('Conflict', { detail: `Concurrent change: ${err.message}` })
+  if (err.code === 'version_conflict' || err.code === 'already_exists')
+    return new ApiError('Conflict', { detail: `Concurrent change: ${err.message}` })
   if (err.code === 'not_found') return new ApiError('HTTPNotFound')
   return err
 }

@@ -21,7 +21,10 @@ import { type Row, asRow, isStoreError } from './db.js'
 import { AllocationHint } from './ipam-hint.js'
 import type { Neutron } from './neutron.js'
 
-export interface IpRequest { subnet_id?: string; ip_address?: string }
+export interface IpRequest {
+  subnet_id?: string
+  ip_address?: string
+}
 
 const inFlight = new Map<string, Set<string>>()
 
@@ -62,7 +65,11 @@ const hints = new WeakMap<Neutron, AllocationHint>()
 
 function hintOf(nb: Neutron): AllocationHint {
   let h = hints.get(nb)
-  if (!h) { h = new AllocationHint(nb.db); hints.set(nb, h); liveHints.add(new WeakRef(h)) }
+  if (!h) {
+    h = new AllocationHint(nb.db)
+    hints.set(nb, h)
+    liveHints.add(new WeakRef(h))
+  }
   return h
 }
 
@@ -82,10 +89,15 @@ async function checkExplicit(nb: Neutron, hint: AllocationHint, subnets: Subnet[
 
 export async function networkSubnets(nb: Neutron, networkId: string): Promise<Row<Subnet>[]> {
   const rows = await nb.db.list<Subnet>(TABLES.subnets, networkTopic(networkId))
-  return rows.filter(s => s.value.network_id === networkId).sort((a, b) => (a.value.created_at < b.value.created_at ? -1 : a.value.created_at > b.value.created_at ? 1 : a.id < b.id ? -1 : 1))
+  return rows
+    .filter(s => s.value.network_id === networkId)
+    .sort((a, b) => (a.value.created_at < b.value.created_at ? -1 : a.value.created_at > b.value.created_at ? 1 : a.id < b.id ? -1 : 1))
 }
 
-interface Plan { fixed: FixedIp[]; explicit: Set<string> }
+interface Plan {
+  fixed: FixedIp[]
+  explicit: Set<string>
+}
 
 /** Chooses the addresses of a port (Neutron's rules), given what is allocated now. */
 function planAddresses(opts: {
@@ -107,7 +119,12 @@ function planAddresses(opts: {
     const held = inFlight.get(subnetId)
     return ip => {
       const owner = hint.get(ipAllocationId(subnetId, ip))?.port_id
-      return (owner !== undefined && owner !== portId) || !!held?.has(ip) || gateway === ip || fixed.some(f => f.subnet_id === subnetId && f.ip_address === ip)
+      return (
+        (owner !== undefined && owner !== portId) ||
+        !!held?.has(ip) ||
+        gateway === ip ||
+        fixed.some(f => f.subnet_id === subnetId && f.ip_address === ip)
+      )
     }
   }
   /** Free addresses from the subnet's mark on; the mark moves up to the first free one (nothing below is). */
@@ -128,7 +145,9 @@ function planAddresses(opts: {
     // Neutron's default: an address from the first IPv4 subnet with room, one from a stateful IPv6 subnet,
     // and one from every SLAAC/stateless subnet.
     const v4 = subnets.filter(s => s.ip_version === 4)
-    const v6auto = subnets.filter(s => s.ip_version === 6 && (s.ipv6_address_mode === 'slaac' || s.ipv6_address_mode === 'dhcpv6-stateless'))
+    const v6auto = subnets.filter(
+      s => s.ip_version === 6 && (s.ipv6_address_mode === 'slaac' || s.ipv6_address_mode === 'dhcpv6-stateless'),
+    )
     const v6state = subnets.filter(s => s.ip_version === 6 && !v6auto.includes(s))
     for (const group of [v4, v6state]) {
       const s = group.find(x => scan(x, 1).length > 0)
@@ -148,23 +167,30 @@ function planAddresses(opts: {
     if (r.subnet_id !== undefined) {
       subnet = subnets.find(s => s.id === r.subnet_id)
       if (!subnet) {
-        throw new ApiError('InvalidInput', { detail: `Failed to create port on network ${opts.networkId}, because fixed_ips included invalid subnet ${r.subnet_id}` })
+        throw new ApiError('InvalidInput', {
+          detail: `Failed to create port on network ${opts.networkId}, because fixed_ips included invalid subnet ${r.subnet_id}`,
+        })
       }
-      if (r.ip_address !== undefined && !inCidr(subnet.cidr, r.ip_address)) throw new ApiError('InvalidIpForSubnet', { ip_address: r.ip_address })
+      if (r.ip_address !== undefined && !inCidr(subnet.cidr, r.ip_address))
+        throw new ApiError('InvalidIpForSubnet', { ip_address: r.ip_address })
     } else if (r.ip_address !== undefined) {
       subnet = subnets.find(s => inCidr(s.cidr, r.ip_address as string))
       if (!subnet) throw new ApiError('InvalidIpForNetwork', { ip_address: r.ip_address })
     } else {
       throw new ApiError('InvalidInput', { detail: 'fixed_ips: each entry needs a subnet_id or an ip_address' })
     }
-    if (r.ip_address === undefined) { allocate(subnet); continue }
+    if (r.ip_address === undefined) {
+      allocate(subnet)
+      continue
+    }
     const ip = r.ip_address
     const kept = opts.keep.some(k => k.subnet_id === subnet.id && k.ip_address === ip)
     const routerOwned = opts.deviceOwner === DEVICE_OWNER_ROUTER_INTF || opts.deviceOwner === DEVICE_OWNER_ROUTER_GW
-    if (!kept && (taken(subnet.id)(ip) && !(routerOwned && subnet.gateway_ip === ip && !hint.get(ipAllocationId(subnet.id, ip))))) {
+    if (!kept && taken(subnet.id)(ip) && !(routerOwned && subnet.gateway_ip === ip && !hint.get(ipAllocationId(subnet.id, ip)))) {
       throw new ApiError('IpAddressAlreadyAllocated', { ip, subnet_id: subnet.id })
     }
-    if (fixed.some(f => f.subnet_id === subnet.id && f.ip_address === ip)) throw new ApiError('IpAddressAlreadyAllocated', { ip, subnet_id: subnet.id })
+    if (fixed.some(f => f.subnet_id === subnet.id && f.ip_address === ip))
+      throw new ApiError('IpAddressAlreadyAllocated', { ip, subnet_id: subnet.id })
     explicit.add(ipAllocationId(subnet.id, ip))
     fixed.push({ subnet_id: subnet.id, ip_address: ip })
   }
@@ -204,16 +230,29 @@ export async function writePort(nb: Neutron, opts: WritePortOptions): Promise<Ro
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>(r => setTimeout(r, ms)))
   ipamCounters.writes++
   let reread = false
-  for (let attempt = 1; ; ) {
+  for (let attempt = 1; ;) {
     const subnets = (await networkSubnets(nb, netId)).map(s => s.value)
-    await hint.load(subnets.map(s => s.id), reread)
+    await hint.load(
+      subnets.map(s => s.id),
+      reread,
+    )
     const keep = previous?.value.fixed_ips ?? []
     const requested = opts.requested ?? (previous ? keep : undefined)
     await checkExplicit(nb, hint, subnets, requested)
     const mac = opts.mac ?? previous?.value.mac_address ?? randomMac()
     let plan: Plan
     try {
-      plan = planAddresses({ networkId: netId, subnets, requested, keep, hint, portId: port.id, deviceOwner: port.device_owner, mac, random })
+      plan = planAddresses({
+        networkId: netId,
+        subnets,
+        requested,
+        keep,
+        hint,
+        portId: port.id,
+        deviceOwner: port.device_owner,
+        mac,
+        random,
+      })
     } catch (err) {
       // Exhausted according to the hint and the marks: look at the store, from the start, before saying so.
       if (err instanceof ApiError && err.type === 'IpAddressGenerationFailure' && !reread) {
@@ -229,7 +268,15 @@ export async function writePort(nb: Neutron, opts: WritePortOptions): Promise<Ro
     const value: Port = { ...port, fixed_ips: plan.fixed, mac_address: mac, allowed_address_pairs: pairs }
     const topics = topicsFor(port.project_id, netId)
     const ops: TxOp[] = []
-    if (previous) ops.push({ op: 'update', table: TABLES.ports, id: port.id, version: previous.version, topics, value: value as unknown as Record<string, unknown> })
+    if (previous)
+      ops.push({
+        op: 'update',
+        table: TABLES.ports,
+        id: port.id,
+        version: previous.version,
+        topics,
+        value: value as unknown as Record<string, unknown>,
+      })
     else ops.push({ op: 'create', table: TABLES.ports, id: port.id, topics, value: value as unknown as Record<string, unknown> })
     const had = new Set(keep.map(f => ipAllocationId(f.subnet_id, f.ip_address)))
     const added = new Map<string, IpAllocation>()
@@ -238,14 +285,26 @@ export async function writePort(nb: Neutron, opts: WritePortOptions): Promise<Ro
       if (had.has(id)) continue
       const rec: IpAllocation = { subnet_id: f.subnet_id, network_id: netId, ip_address: f.ip_address, port_id: port.id }
       added.set(id, rec)
-      ops.push({ op: 'create', table: TABLES.ipAllocations, id, topics: [networkTopic(netId)], value: rec as unknown as Record<string, unknown> })
+      ops.push({
+        op: 'create',
+        table: TABLES.ipAllocations,
+        id,
+        topics: [networkTopic(netId)],
+        value: rec as unknown as Record<string, unknown>,
+      })
     }
     const has = new Set(plan.fixed.map(f => ipAllocationId(f.subnet_id, f.ip_address)))
     const removed = [...had].filter(id => !has.has(id))
     for (const id of removed) ops.push({ op: 'delete', table: TABLES.ipAllocations, id })
     const newMac = !previous || previous.value.mac_address !== mac
     if (newMac) {
-      ops.push({ op: 'create', table: TABLES.macAllocations, id: macAllocationId(netId, mac), topics: [networkTopic(netId)], value: { network_id: netId, mac_address: mac, port_id: port.id } })
+      ops.push({
+        op: 'create',
+        table: TABLES.macAllocations,
+        id: macAllocationId(netId, mac),
+        topics: [networkTopic(netId)],
+        value: { network_id: netId, mac_address: mac, port_id: port.id },
+      })
       if (previous) ops.push({ op: 'delete', table: TABLES.macAllocations, id: macAllocationId(netId, previous.value.mac_address) })
     }
     if (opts.extraOps) ops.push(...opts.extraOps(value))
@@ -255,13 +314,16 @@ export async function writePort(nb: Neutron, opts: WritePortOptions): Promise<Ro
     } catch (err) {
       // Not committed: what we chose may be free after all, so the scan mark must not stay above it.
       for (const rec of added.values()) hint.lower(rec.subnet_id, rec.ip_address)
-      if (isStoreError(err, 'version_conflict') && previous) throw new ApiError('Conflict', { detail: `Port ${port.id} was changed concurrently; retry` })
+      if (isStoreError(err, 'version_conflict') && previous)
+        throw new ApiError('Conflict', { detail: `Port ${port.id} was changed concurrently; retry` })
       if (!isStoreError(err, 'already_exists')) throw err
       await explainCollision(nb, { hint, port, previous, opts, added, explicit: plan.explicit, mac: newMac ? mac : undefined })
       ipamCounters.collisions++
       if (attempt >= MAX_ATTEMPTS) {
         ipamCounters.exhaustedRetries++
-        throw new ApiError('ServiceUnavailable', { detail: `addresses on network ${netId} kept being taken by other writers (${attempt} attempts); retry` })
+        throw new ApiError('ServiceUnavailable', {
+          detail: `addresses on network ${netId} kept being taken by other writers (${attempt} attempts); retry`,
+        })
       }
       ipamCounters.retries++
       await sleep(retryDelayMs(attempt, random))
@@ -282,10 +344,18 @@ export async function writePort(nb: Neutron, opts: WritePortOptions): Promise<Ro
  * client-chosen address or MAC that another port holds is the client's 409; records we chose that exist now
  * are learnt by the hint, and their subnets become contended. Returns normally when the write may be retried.
  */
-async function explainCollision(nb: Neutron, c: {
-  hint: AllocationHint; port: Port; previous: Row<Port> | undefined; opts: WritePortOptions
-  added: Map<string, IpAllocation>; explicit: Set<string>; mac: string | undefined
-}): Promise<void> {
+async function explainCollision(
+  nb: Neutron,
+  c: {
+    hint: AllocationHint
+    port: Port
+    previous: Row<Port> | undefined
+    opts: WritePortOptions
+    added: Map<string, IpAllocation>
+    explicit: Set<string>
+    mac: string | undefined
+  },
+): Promise<void> {
   const netId = c.port.network_id
   const ids = [...c.added.keys()]
   const [records, macRec, portRec] = await Promise.all([

@@ -30,7 +30,10 @@ export class Neutron {
   /** Neutron's agent_down_time, ms: a chassis whose last heartbeat is older is down (resources/agents.ts) */
   readonly agentDownMs: number
 
-  constructor(readonly store: Store, opts: { policy?: Policy | undefined; agentDownMs?: number | undefined } = {}) {
+  constructor(
+    readonly store: Store,
+    opts: { policy?: Policy | undefined; agentDownMs?: number | undefined } = {},
+  ) {
     this.db = new Db(store)
     this.policy = opts.policy ?? Policy.create()
     this.agentDownMs = opts.agentDownMs ?? DEFAULT_AGENT_DOWN_MS
@@ -58,12 +61,19 @@ export class Neutron {
    * counting is added to that count unless the listing already showed it. Several API processes sharing a store
    * each know only their own reservations (northbound/README.md).
    */
-  async withinQuota<T>(projectId: string, opts: { resource: string; table: string }, create: () => Promise<T & { id: string }>): Promise<T & { id: string }> {
+  async withinQuota<T>(
+    projectId: string,
+    opts: { resource: string; table: string },
+    create: () => Promise<T & { id: string }>,
+  ): Promise<T & { id: string }> {
     const limit = (await this.quotaLimits(projectId))[opts.resource]
     if (limit === undefined || limit < 0) return create()
     const key = `${projectId}\u0000${opts.table}`
     let q = this.quotaCounts.get(key)
-    if (q === undefined) { q = { reserved: 0, seq: 0, counting: new Map(), committed: [] }; this.quotaCounts.set(key, q) }
+    if (q === undefined) {
+      q = { reserved: 0, seq: 0, counting: new Map(), committed: [] }
+      this.quotaCounts.set(key, q)
+    }
     const me = Symbol('quota check')
     q.counting.set(me, q.seq)
     let reserved = false

@@ -24,7 +24,10 @@ export function parseListQuery(params: URLSearchParams, attributes: AttributeMap
   const filters = new Map<string, string[]>()
   const fields: string[] = []
   for (const [k, v] of params) {
-    if (k === 'fields') { fields.push(...v.split(',').filter(Boolean)); continue }
+    if (k === 'fields') {
+      fields.push(...v.split(',').filter(Boolean))
+      continue
+    }
     if (RESERVED.has(k)) continue
     const key = k === 'tenant_id' ? 'project_id' : k
     if (!(key in attributes) && !TAG_FILTERS.has(key) && !SPECIAL.has(key)) {
@@ -40,7 +43,8 @@ export function parseListQuery(params: URLSearchParams, attributes: AttributeMap
   const sort = keys.map((key, i): ListQuery['sort'][number] => {
     if (!(key in attributes)) throw new ApiError('HTTPBadRequest', { detail: `${key} is an invalid attribute for sort_key` })
     const dir = (dirs[i] ?? 'asc').toLowerCase()
-    if (dir !== 'asc' && dir !== 'desc') throw new ApiError('HTTPBadRequest', { detail: `${dirs[i]} is an invalid value for sort_dir, valid values are 'asc' and 'desc'` })
+    if (dir !== 'asc' && dir !== 'desc')
+      throw new ApiError('HTTPBadRequest', { detail: `${dirs[i]} is an invalid value for sort_dir, valid values are 'asc' and 'desc'` })
     return { key, dir: dir }
   })
   let limit: number | undefined
@@ -50,7 +54,7 @@ export function parseListQuery(params: URLSearchParams, attributes: AttributeMap
     limit = Number(l) || undefined
   }
   // Neutron reads a marker only with a limit (api_common.get_limit_and_marker); limit=0 means no paging.
-  const marker = limit === undefined ? undefined : params.get('marker') ?? undefined
+  const marker = limit === undefined ? undefined : (params.get('marker') ?? undefined)
   return { filters, fields, sort, limit, marker, pageReverse: toBool(params.get('page_reverse') ?? 'false') ?? false }
 }
 
@@ -63,7 +67,7 @@ function matchValue(stored: unknown, wanted: string, kind: string | undefined): 
 
 /** How a stored value reads in a query string: dicts and lists as JSON, never [object Object]. */
 function filterText(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v) ?? ''
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? '')
 }
 
 function splitTags(values: string[]): string[] {
@@ -79,24 +83,39 @@ function matchFixedIps(item: Item, values: string[]): boolean {
     const k = eq < 0 ? 'ip_address' : v.slice(0, eq)
     want.set(k, [...(want.get(k) ?? []), eq < 0 ? v : v.slice(eq + 1)])
   }
-  return ips.some(fip => [...want].every(([k, vs]) => {
-    if (k === 'ip_address_substr') return vs.some(s => String(fip.ip_address).includes(s))
-    return vs.includes(String(fip[k]))
-  }))
+  return ips.some(fip =>
+    [...want].every(([k, vs]) => {
+      if (k === 'ip_address_substr') return vs.some(s => String(fip.ip_address).includes(s))
+      return vs.includes(String(fip[k]))
+    }),
+  )
 }
 
 export function matches(item: Item, filters: Map<string, string[]>, attributes: AttributeMap): boolean {
   for (const [key, values] of filters) {
-    if (key === 'fixed_ips') { if (!matchFixedIps(item, values)) return false; continue }
+    if (key === 'fixed_ips') {
+      if (!matchFixedIps(item, values)) return false
+      continue
+    }
     if (key === 'ip_address' || key === 'subnet_id') {
-      if (!('fixed_ips' in item)) { if (!values.some(v => matchValue(item[key], v, 'string'))) return false; continue }
-      if (!matchFixedIps(item, values.map(v => `${key}=${v}`))) return false
+      if (!('fixed_ips' in item)) {
+        if (!values.some(v => matchValue(item[key], v, 'string'))) return false
+        continue
+      }
+      if (
+        !matchFixedIps(
+          item,
+          values.map(v => `${key}=${v}`),
+        )
+      )
+        return false
       continue
     }
     if (TAG_FILTERS.has(key)) {
       const tags = new Set(Array.isArray(item.tags) ? (item.tags as string[]) : [])
       const want = splitTags(values)
-      const all = want.every(t => tags.has(t)), any = want.some(t => tags.has(t))
+      const all = want.every(t => tags.has(t)),
+        any = want.some(t => tags.has(t))
       if (key === 'tags' && !all) return false
       if (key === 'tags-any' && !any) return false
       if (key === 'not-tags' && all) return false
@@ -121,7 +140,8 @@ function compare(a: unknown, b: unknown): number {
   if (b === null || b === undefined) return 1
   if (typeof a === 'number' && typeof b === 'number') return a - b
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b)
-  const sa = filterText(a), sb = filterText(b)
+  const sa = filterText(a),
+    sb = filterText(b)
   return sa < sb ? -1 : sa > sb ? 1 : 0
 }
 
@@ -131,7 +151,11 @@ export interface Page {
 }
 
 /** Filters, sorts (id last, for a stable order), pages and projects `items`; `self` builds link URLs. */
-export function applyListQuery(all: Item[], q: ListQuery, opts: { attributes: AttributeMap; link: (params: URLSearchParams) => string; base: URLSearchParams }): Page {
+export function applyListQuery(
+  all: Item[],
+  q: ListQuery,
+  opts: { attributes: AttributeMap; link: (params: URLSearchParams) => string; base: URLSearchParams },
+): Page {
   let items = all.filter(i => matches(i, q.filters, opts.attributes))
   const keys = [...q.sort, { key: 'id', dir: 'asc' as const }]
   items.sort((a, b) => {
@@ -179,10 +203,14 @@ export function paginate(items: Item[], limit: number, marker: string | undefine
  * reads empty) and a first page has a "previous"; an empty page's links carry no marker, and its "previous"
  * (page_reverse without a marker) is the last page, which is how a client walks back from the end.
  */
-export function pageLinks(page: Item[], opts: { limit: number; pageReverse: boolean; base: URLSearchParams; link: (params: URLSearchParams) => string }): Page['links'] {
+export function pageLinks(
+  page: Item[],
+  opts: { limit: number; pageReverse: boolean; base: URLSearchParams; link: (params: URLSearchParams) => string },
+): Page['links'] {
   const href = (item: Item | undefined, reverse: boolean): string => {
     const p = new URLSearchParams(opts.base)
-    p.delete('marker'); p.delete('page_reverse')
+    p.delete('marker')
+    p.delete('page_reverse')
     if (item !== undefined) p.set('marker', filterText(item.id))
     if (reverse) p.set('page_reverse', 'True')
     return opts.link(p)

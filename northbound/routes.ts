@@ -21,8 +21,13 @@ import { subnetpools } from './resources/subnetpools.js'
 import { subnets } from './resources/subnets.js'
 
 // The registry holds resources of different model types.
-const RESOURCES = new Map<string, Resource<any>>( // eslint-disable-line @typescript-eslint/no-explicit-any -- heterogeneous registry
-  [networks, subnets, ports, routers, floatingips, securityGroups, securityGroupRules, subnetpools, agents, rbacPolicies].map(r => [r.collection, r]),
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous registry
+type AnyResource = Resource<any>
+const RESOURCES = new Map<string, AnyResource>(
+  [networks, subnets, ports, routers, floatingips, securityGroups, securityGroupRules, subnetpools, agents, rbacPolicies].map(r => [
+    r.collection,
+    r,
+  ]),
 )
 
 export function versions(baseUrl: string): Reply {
@@ -44,14 +49,21 @@ export async function routeNeutron(nb: Neutron, authenticated: RequestContext, r
   const m = req.method
   if (collection === undefined) {
     if (m !== 'GET') methodNotAllowed(m)
-    return json(200, { resources: [...RESOURCES.values()].map(r => ({ name: r.member, collection: r.collection, links: [{ href: `${req.baseUrl}/v2.0/${r.collection.replace(/_/g, '-')}`, rel: 'self' }] })) })
+    return json(200, {
+      resources: [...RESOURCES.values()].map(r => ({
+        name: r.member,
+        collection: r.collection,
+        links: [{ href: `${req.baseUrl}/v2.0/${r.collection.replace(/_/g, '-')}`, rel: 'self' }],
+      })),
+    })
   }
   if (collection === 'extensions') {
     if (m !== 'GET') methodNotAllowed(m)
     return id === undefined ? listExtensions() : showExtension(id)
   }
   if (collection === 'quotas') return routeQuotas(nb, ctx, req, segs)
-  if (collection === 'service_providers') return listServiceProviders({ method: m, hasId: id !== undefined, params: req.params, baseUrl: req.baseUrl })
+  if (collection === 'service_providers')
+    return listServiceProviders({ method: m, hasId: id !== undefined, params: req.params, baseUrl: req.baseUrl })
   const res = RESOURCES.get(collection)
   if (!res || segs.length > 4) throw new ApiError('HTTPNotFound')
   if (id === undefined) {

@@ -47,18 +47,29 @@ export interface ApiServer {
 /** A body over MAX_BODY: 413 (Content-Length says so before a byte is read, or the stream passes it). The rest
  * of the body is drained unread and the connection closed after the answer, so the client gets it. */
 class BodyTooLarge extends ApiError {
-  constructor() { super('HTTPRequestEntityTooLarge', { limit: MAX_BODY }) }
+  constructor() {
+    super('HTTPRequestEntityTooLarge', { limit: MAX_BODY })
+  }
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'])
-    if (Number.isFinite(declared) && declared > MAX_BODY) { req.resume(); reject(new BodyTooLarge()); return }
+    if (Number.isFinite(declared) && declared > MAX_BODY) {
+      req.resume()
+      reject(new BodyTooLarge())
+      return
+    }
     const chunks: Buffer[] = []
     let size = 0
     req.on('data', (c: Buffer) => {
       size += c.length
-      if (size > MAX_BODY) { req.removeAllListeners('data'); req.resume(); reject(new BodyTooLarge()); return }
+      if (size > MAX_BODY) {
+        req.removeAllListeners('data')
+        req.resume()
+        reject(new BodyTooLarge())
+        return
+      }
       chunks.push(c)
     })
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
@@ -78,7 +89,8 @@ function nestingDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
     if (inString) {
-      if (c === 0x5c) i++ // a backslash: the next character is escaped
+      if (c === 0x5c)
+        i++ // a backslash: the next character is escaped
       else if (c === 0x22) inString = false
     } else if (c === 0x22) inString = true
     else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth)
@@ -95,7 +107,8 @@ function parseJson(text: string): unknown {
   } catch {
     throw new ApiError('HTTPBadRequest', { detail: 'Malformed request body' })
   }
-  if (nestingDepth(text) > MAX_BODY_DEPTH) throw new ApiError('HTTPBadRequest', { detail: `Malformed request body: nested deeper than ${MAX_BODY_DEPTH} levels` })
+  if (nestingDepth(text) > MAX_BODY_DEPTH)
+    throw new ApiError('HTTPBadRequest', { detail: `Malformed request body: nested deeper than ${MAX_BODY_DEPTH} levels` })
   return body
 }
 
@@ -106,7 +119,7 @@ function toApiError(err: unknown, log: Logger): ApiError {
     log.warn(`store refused a transaction: ${mapped.message}`)
     return new ApiError('InternalError')
   }
-  log.error(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
+  log.error(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
   return new ApiError('InternalError')
 }
 
@@ -114,7 +127,17 @@ function neutronError(e: ApiError): Reply {
   return { status: e.status, body: { NeutronError: { type: e.type, message: e.message, detail: '' } } }
 }
 
-const TITLES: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Request Entity Too Large', 500: 'Internal Server Error', 503: 'Service Unavailable' }
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Request Entity Too Large',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+}
 
 function keystoneError(e: ApiError): Reply {
   const detail = e.params.detail
@@ -130,11 +153,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const { adminProjectId, adminUser } = await identity.bootstrap({ adminPassword: opts.adminPassword })
   // a Keystone API nobody can log in to is no use: the first start on a store must make its admin
   if (opts.auth === 'keystone' && !adminUser && opts.adminToken === undefined) {
-    throw new Error('--auth keystone: this store has no admin user yet: give --admin-password PASSWORD once ' +
-      '(or $DRAGONFLOW_ADMIN_PASSWORD, or the config file) to create it, or --admin-token TOKEN')
+    throw new Error(
+      '--auth keystone: this store has no admin user yet: give --admin-password PASSWORD once ' +
+        '(or $DRAGONFLOW_ADMIN_PASSWORD, or the config file) to create it, or --admin-token TOKEN',
+    )
   }
   const revocations = await Revocations.open(db)
-  const authOpts: AuthOptions = { mode: opts.auth, adminToken: opts.adminToken, adminProjectId: adminProjectId ?? 'admin', secret: await tokenSecret(db), revocations }
+  const authOpts: AuthOptions = {
+    mode: opts.auth,
+    adminToken: opts.adminToken,
+    adminProjectId: adminProjectId ?? 'admin',
+    secret: await tokenSecret(db),
+    revocations,
+  }
   const nb = new Neutron(opts.store, { policy: opts.policy, agentDownMs: opts.agentDownMs })
   const keyed = await backfillSecurityGroupKeys(nb)
   if (keyed > 0) log.info(`gave datapath keys to ${keyed} security groups and rules stored without one`)
@@ -167,14 +198,21 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     try {
       let segments: string[]
       try {
-        segments = url.pathname.split('/').filter(Boolean).map(s => decodeURIComponent(s))
+        segments = url.pathname
+          .split('/')
+          .filter(Boolean)
+          .map(s => decodeURIComponent(s))
       } catch {
         throw new ApiError('HTTPBadRequest', { detail: 'Malformed request URL' })
       }
       const text = ['POST', 'PUT', 'PATCH'].includes(req.method ?? '') ? await readBody(req) : ''
       reply = await dispatch({
-        method: req.method ?? 'GET', segments, params: url.searchParams, body: parseJson(text),
-        headers: req.headers, baseUrl: `http://${req.headers.host ?? 'localhost'}`,
+        method: req.method ?? 'GET',
+        segments,
+        params: url.searchParams,
+        body: parseJson(text),
+        headers: req.headers,
+        baseUrl: `http://${req.headers.host ?? 'localhost'}`,
       })
     } catch (err) {
       const e = toApiError(err, log)
@@ -183,15 +221,24 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const payload = reply.body === undefined || reply.status === 204 ? '' : JSON.stringify(reply.body)
     // Clients log this id with errors; it ties a client report to our log line.
     const requestId = `req-${randomUUID()}`
-    const headers: Record<string, string | number> = { ...(reply.headers ?? {}), 'Content-Length': Buffer.byteLength(payload), 'X-Openstack-Request-Id': requestId }
+    const headers: Record<string, string | number> = {
+      ...(reply.headers ?? {}),
+      'Content-Length': Buffer.byteLength(payload),
+      'X-Openstack-Request-Id': requestId,
+    }
     if (reply.status === 413) headers.Connection = 'close' // the unread rest of the body is not another request
     if (payload) headers['Content-Type'] = 'application/json'
     res.writeHead(reply.status, headers)
     res.end(req.method === 'HEAD' ? undefined : payload)
     const ms = Number(process.hrtime.bigint() - started) / 1e6
     // the time stamp is the logger's; the request's own fields go along for a log collector to filter on
-    log.info(`${requestId} ${req.method} ${url.pathname}${url.search} ${reply.status} ${ms.toFixed(1)}ms`,
-      { requestId, method: req.method, path: url.pathname, status: reply.status, ms: Math.round(ms * 10) / 10 })
+    log.info(`${requestId} ${req.method} ${url.pathname}${url.search} ${reply.status} ${ms.toFixed(1)}ms`, {
+      requestId,
+      method: req.method,
+      path: url.pathname,
+      status: reply.status,
+      ms: Math.round(ms * 10) / 10,
+    })
   }
 
   const server: Server = createServer((req, res) => {
@@ -204,7 +251,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   server.keepAliveTimeout = 5000
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(opts.port ?? 9696, opts.host ?? '127.0.0.1', () => { server.off('error', reject); resolve() })
+    server.listen(opts.port ?? 9696, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
   })
   const port = (server.address() as AddressInfo).port
   return {

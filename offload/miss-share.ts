@@ -17,8 +17,6 @@ function harmonic(n: number, s: number): number {
 export function cacheMissShare(capacity: number, keys: number, traffic: TrafficModel): number {
   if (keys <= 0 || capacity >= keys) return 0
   if (capacity <= 0) return 1
-  const hit = traffic.distribution === 'uniform'
-    ? capacity / keys
-    : harmonic(capacity, traffic.s) / harmonic(keys, traffic.s)
+  const hit = traffic.distribution === 'uniform' ? capacity / keys : harmonic(capacity, traffic.s) / harmonic(keys, traffic.s)
   return 1 - hit
 }

@@ -24,17 +24,20 @@ export const PORT_TRANSLATION_TRAFFIC = 'SNAT with port translation to the gatew
 export const PORT_TRANSLATION_REPLIES = 'replies of port-translated connections to the gateway IP (ct_nat)'
 
 export function natNeeds(stageId: number, entries: Entry[]): StageNeeds {
-  const nats = entries.flatMap(e => e.stage === 'nat' ? [e] : [])
-  const gateways = entries.flatMap(e => e.stage === 'router_gateway' ? [e] : [])
+  const nats = entries.flatMap(e => (e.stage === 'nat' ? [e] : []))
+  const gateways = entries.flatMap(e => (e.stage === 'router_gateway' ? [e] : []))
   const dnat = stageId === STAGE_DNAT
   const n: StageNeeds = { match: [], actions: [], everyPacket: false, partial: [] }
   if (nats.length === 0 && (dnat ? !gateways.some(g => g.snat && g.local) : gateways.length === 0)) {
-    n.passThrough = dnat ? 'no floating IPs on this chassis: nothing to translate' : 'no router gateway on this chassis: nothing to translate'
+    n.passThrough = dnat
+      ? 'no floating IPs on this chassis: nothing to translate'
+      : 'no router gateway on this chassis: nothing to translate'
     return n
   }
   const v4 = nats.some(x => !isV6(x.external_ip))
   const v6 = nats.some(x => isV6(x.external_ip))
-  const addr: MatchField[] = dnat ? [...(v4 ? ['ipv4_dst' as const] : []), ...(v6 ? ['ipv6_dst' as const] : [])]
+  const addr: MatchField[] = dnat
+    ? [...(v4 ? ['ipv4_dst' as const] : []), ...(v6 ? ['ipv6_dst' as const] : [])]
     : [...(v4 ? ['ipv4_src' as const] : []), ...(v6 ? ['ipv6_src' as const] : [])]
   // eth_dst: the router MAC or the floating IP's MAC; ip_proto + icmp_type tell ICMP errors apart (to software)
   n.match.push('eth_dst', 'eth_type', ...addr, 'ip_proto', 'icmp_type')

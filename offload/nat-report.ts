@@ -7,7 +7,10 @@ import { STAGE_DNAT, STAGE_SNAT } from '../datapath/spec/stages.js'
 import type { StagePlan } from './planner.js'
 import type { Profile } from './profile.js'
 
-export interface NatVerdict { offload: boolean; why: string }
+export interface NatVerdict {
+  offload: boolean
+  why: string
+}
 
 export interface NatReport {
   /** nat entries (floating IPs on this chassis) */
@@ -33,8 +36,14 @@ export function natReport(entries: Entry[], stages: StagePlan[], profile: Profil
     rules: (dnat?.rules ?? 0) + (snat?.rules ?? 0),
     oneToOne: { dnat: stageVerdict(dnat), snat: stageVerdict(snat) },
     portTranslation: ctNat
-      ? { offload: true, why: 'the profile\'s connection tracking does NAT (conntrack.nat, action ct_nat): it could hold port-translated connections once the datapath implements them' }
-      : { offload: false, why: `the profile has no connection-tracking NAT (conntrack.nat ${String(profile.conntrack.nat ?? false)}, ct_nat ${profile.actions.supported.includes('ct_nat') ? 'listed' : 'not listed'}): port translation would stay in software` },
+      ? {
+          offload: true,
+          why: "the profile's connection tracking does NAT (conntrack.nat, action ct_nat): it could hold port-translated connections once the datapath implements them",
+        }
+      : {
+          offload: false,
+          why: `the profile has no connection-tracking NAT (conntrack.nat ${String(profile.conntrack.nat ?? false)}, ct_nat ${profile.actions.supported.includes('ct_nat') ? 'listed' : 'not listed'}): port translation would stay in software`,
+        },
   }
 }
 

@@ -66,7 +66,11 @@ export interface AclReport extends AclCount {
 
 /** A rule set past a limit the profile sets (acl.maxFlows, acl.maxFlowsPerPort): the plan is refused. */
 export class AclLimitError extends Error {
-  constructor(readonly profile: string, readonly limit: 'maxFlows' | 'maxFlowsPerPort', message: string) {
+  constructor(
+    readonly profile: string,
+    readonly limit: 'maxFlows' | 'maxFlowsPerPort',
+    message: string,
+  ) {
     super(`security groups do not fit ${profile}: ${message}`)
     this.name = 'AclLimitError'
   }
@@ -86,7 +90,10 @@ const SERVES: Record<TableKind, TableKind[]> = {
   lpm: ['lpm', 'ternary'],
 }
 
-interface ClassUse { tables: number; pool: number }
+interface ClassUse {
+  tables: number
+  pool: number
+}
 
 export function planOffload(input: Topology | Entry[], profile: Profile, opts: PlanOptions = {}): Plan {
   const entries = Array.isArray(input) ? input : input.entries
@@ -103,8 +110,17 @@ export function planOffload(input: Topology | Entry[], profile: Profile, opts: P
     const needs = stageNeeds(stage.id, entries, { tunnel })
     const count = countRules(stage, entries)
     const plan: StagePlan = {
-      id: stage.id, stage: stage.name, placement: 'software', entries: count.entries, rules: count.rules,
-      rulesOnTarget: 0, verified: true, onMiss: '', slowPathShare: 1, softwareTraffic: [], why: [],
+      id: stage.id,
+      stage: stage.name,
+      placement: 'software',
+      entries: count.entries,
+      rules: count.rules,
+      rulesOnTarget: 0,
+      verified: true,
+      onMiss: '',
+      slowPathShare: 1,
+      softwareTraffic: [],
+      why: [],
     }
     const stays = staysInSoftware(stage, needs, count.entries, { profile, leftAt, placed, lookups, present })
     if (stays !== undefined) {
@@ -143,8 +159,7 @@ export function planOffload(input: Topology | Entry[], profile: Profile, opts: P
   }
 
   const rulesOnTarget = stages.reduce((n, s) => n + s.rulesOnTarget, 0)
-  const keep = stages.filter(s => stageNeeds(s.id, entries, { tunnel }).everyPacket)
-    .reduce((p, s) => p * (1 - s.slowPathShare), 1)
+  const keep = stages.filter(s => stageNeeds(s.id, entries, { tunnel }).everyPacket).reduce((p, s) => p * (1 - s.slowPathShare), 1)
   const plan: Plan = {
     profile: profile.id,
     summary: profile.summary,
@@ -193,16 +208,24 @@ function aclReport(count: AclCount, profile: Profile): AclReport {
     const worst = over[0]
     if (worst !== undefined) {
       const [port, flows] = worst
-      const groups = byFlows.filter(g => count.ports.some(p => p.port === port && p.direction === g.direction && p.groups.includes(g.group)))
-      throw new AclLimitError(profile.id, 'maxFlowsPerPort',
+      const groups = byFlows.filter(g =>
+        count.ports.some(p => p.port === port && p.direction === g.direction && p.groups.includes(g.group)),
+      )
+      throw new AclLimitError(
+        profile.id,
+        'maxFlowsPerPort',
         `port ${port} needs ${flows} security-group flows, more than acl.maxFlowsPerPort (${portLimit})` +
-        `${over.length > 1 ? ` (and ${over.length - 1} other port(s) too)` : ''}; largest: ${groups.slice(0, 3).map(groupWords).join(', ')}`)
+          `${over.length > 1 ? ` (and ${over.length - 1} other port(s) too)` : ''}; largest: ${groups.slice(0, 3).map(groupWords).join(', ')}`,
+      )
     }
   }
   const limit = maxFlows?.value
   if (limit !== undefined && count.total > limit) {
-    throw new AclLimitError(profile.id, 'maxFlows',
-      `${count.total} security-group flows in total, more than acl.maxFlows (${limit}); largest: ${byFlows.slice(0, 3).map(groupWords).join(', ')}`)
+    throw new AclLimitError(
+      profile.id,
+      'maxFlows',
+      `${count.total} security-group flows in total, more than acl.maxFlows (${limit}); largest: ${byFlows.slice(0, 3).map(groupWords).join(', ')}`,
+    )
   }
   return report
 }
@@ -216,13 +239,24 @@ function conntrackTraffic(plan: StagePlan, need: 'lookup' | 'commit', profile: P
   const ct = profile.conntrack
   if (ct.mode !== 'established-offload') return
   const words: Record<CtToSoftware, string> = {
-    new: need === 'commit' ? 'new connections (the rules decide and the software path commits)' : 'new connections (not in the target\'s table)',
-    tcp_syn: 'TCP SYN', tcp_fin: 'TCP FIN', tcp_rst: 'TCP RST', invalid: 'invalid packets', related: 'related packets (ICMP errors)',
-    other_protocols: `connections other than ${(ct.protocols ?? []).join(' / ')}`, udp_one_way: 'UDP before its first reply',
+    new:
+      need === 'commit'
+        ? 'new connections (the rules decide and the software path commits)'
+        : "new connections (not in the target's table)",
+    tcp_syn: 'TCP SYN',
+    tcp_fin: 'TCP FIN',
+    tcp_rst: 'TCP RST',
+    invalid: 'invalid packets',
+    related: 'related packets (ICMP errors)',
+    other_protocols: `connections other than ${(ct.protocols ?? []).join(' / ')}`,
+    udp_one_way: 'UDP before its first reply',
   }
   const classes = (ct.toSoftware ?? []).filter(x => need === 'lookup' || x === 'new')
   for (const c of classes) plan.softwareTraffic.push(words[c])
-  if (classes.length > 0) plan.why.push(`connection tracking on the target holds established ${(ct.protocols ?? []).join(' / ')} connections only; software for ${classes.map(c => words[c]).join(', ')}`)
+  if (classes.length > 0)
+    plan.why.push(
+      `connection tracking on the target holds established ${(ct.protocols ?? []).join(' / ')} connections only; software for ${classes.map(c => words[c]).join(', ')}`,
+    )
 }
 
 /** One lookup per entry table the stage reads (l3 route reads router ports, then routes). */
@@ -234,12 +268,18 @@ const isPassThrough = (needs: StageNeeds, entries: number): boolean =>
 // conjunction decides: two dependent lookups however many tables it reads.
 /** Lookups a stage costs: one per entry table it reads that this node has entries in (at least one; the ACL
  * stages two). A table with no entries here (no uplink on a node without provider networks) costs nothing. */
-function lookupsOf (stage: StageDecl, present: ReadonlySet<string>): number {
+function lookupsOf(stage: StageDecl, present: ReadonlySet<string>): number {
   if (stage.tables.includes('acl_rule')) return 2
   return Math.max(1, stage.tables.split(',').filter(t => present.has(t)).length)
 }
 
-interface PlanState { profile: Profile; leftAt: string | undefined; placed: Map<number, Placement>; lookups: number; present: ReadonlySet<string> }
+interface PlanState {
+  profile: Profile
+  leftAt: string | undefined
+  placed: Map<number, Placement>
+  lookups: number
+  present: ReadonlySet<string>
+}
 
 /** Why a stage stays whole in software, or undefined when it may go to the target. */
 function staysInSoftware(stage: StageDecl, needs: StageNeeds, entries: number, s: PlanState): string | undefined {
@@ -249,11 +289,14 @@ function staysInSoftware(stage: StageDecl, needs: StageNeeds, entries: number, s
   if (s.profile.punt.via === 'none') return 'the profile has no slower path to punt to: the WASM pipeline is the datapath'
   if (needs.softwareOnly !== undefined && entries > 0) return needs.softwareOnly
   if (s.leftAt !== undefined) return `every packet already left the target at ${s.leftAt}`
-  if (feeder !== undefined && s.placed.get(feeder.id) === 'software') return `its packets come only from ${feeder.name}, which stays in software`
+  if (feeder !== undefined && s.placed.get(feeder.id) === 'software')
+    return `its packets come only from ${feeder.name}, which stays in software`
   if (missing.length > 0) return `the target lacks ${missing.join(', ')}`
   if (budget !== undefined && s.lookups + lookupsOf(stage, s.present) > budget) {
-    return `${lookupsOf(stage, s.present)} more lookup(s) would exceed the target's budget of ${budget} ` +
+    return (
+      `${lookupsOf(stage, s.present)} more lookup(s) would exceed the target's budget of ${budget} ` +
       `${s.profile.tables.lookupBudget.unit} (${s.lookups} used)`
+    )
   }
   return undefined
 }
@@ -278,12 +321,20 @@ function missingCapabilities(needs: Capabilities, profile: Profile): string[] {
 }
 
 /** Chooses a table class for the stage and decides whole / reactive cache / software from its capacity. */
-function placeOnTable(plan: StagePlan, stage: StageDecl, count: RuleCount, profile: Profile,
-  use: Map<string, ClassUse>, traffic: TrafficModel): void {
+function placeOnTable(
+  plan: StagePlan,
+  stage: StageDecl,
+  count: RuleCount,
+  profile: Profile,
+  use: Map<string, ClassUse>,
+  traffic: TrafficModel,
+): void {
   const kind = matchKindOf(stage)
   const free = profile.tables.classes.filter(c => c.kinds.some(k => SERVES[kind].includes(k)) && hasFreeTable(c, use))
   if (free.length === 0) {
-    plan.why.push(`no free table that can do ${kind} matching (classes: ${profile.tables.classes.map(c => `${c.name} [${c.kinds.join('/')}]`).join(', ')})`)
+    plan.why.push(
+      `no free table that can do ${kind} matching (classes: ${profile.tables.classes.map(c => `${c.name} [${c.kinds.join('/')}]`).join(', ')})`,
+    )
     return
   }
   const chosen = free.find(c => room(c, use) >= plan.rules) ?? free[0]
@@ -330,9 +381,11 @@ function placeOnTable(plan: StagePlan, stage: StageDecl, count: RuleCount, profi
     plan.placement = 'reactive-cache'
     plan.rulesOnTarget = avail
     plan.slowPathShare = cacheMissShare(cachedKeys, count.keys, traffic)
-    plan.why.push(`${kindWhy}: ${plan.rules} rule(s) do not fit in ${avail}, so the target holds an exact-match ` +
-      `cache of ${cachedKeys} of ${count.keys} key(s)${count.fixed > 0 ? ` plus ${count.fixed} fixed rule(s)` : ''}, ` +
-      `filled from the slow path; expected miss share ${(plan.slowPathShare * 100).toFixed(1)}%`)
+    plan.why.push(
+      `${kindWhy}: ${plan.rules} rule(s) do not fit in ${avail}, so the target holds an exact-match ` +
+        `cache of ${cachedKeys} of ${count.keys} key(s)${count.fixed > 0 ? ` plus ${count.fixed} fixed rule(s)` : ''}, ` +
+        `filled from the slow path; expected miss share ${(plan.slowPathShare * 100).toFixed(1)}%`,
+    )
     return
   }
   plan.why.push(`${kindWhy}: no capacity left (${chosen.shared ? 'shared pool used up by earlier stages' : 'table size 0'})`)
@@ -356,8 +409,10 @@ function describeMiss(stage: StageDecl, placement: Placement, profile: Profile):
   const [what, reason] = stage.miss.split(' ')
   if (placement === 'software') return `in WASM: ${stage.miss}`
   if (placement === 'reactive-cache') {
-    return 'punt to the WASM slow path, which answers the packet and installs an exact-match entry for its key ' +
+    return (
+      'punt to the WASM slow path, which answers the packet and installs an exact-match entry for its key ' +
       '(evicting the least recently used when the cache is full)'
+    )
   }
   if (what === 'punt') {
     return profile.punt.via === 'action'

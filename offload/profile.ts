@@ -24,7 +24,10 @@ export type CtToSoftware = (typeof CT_TO_SOFTWARE)[number]
 
 /** A refused profile: every error with its JSON Pointer. */
 export class ProfileError extends Error {
-  constructor(readonly file: string, readonly errors: SchemaError[]) {
+  constructor(
+    readonly file: string,
+    readonly errors: SchemaError[],
+  ) {
     super(`${file}: invalid hardware profile:\n` + errors.map(e => `  ${e.path || '/'}: ${e.message}`).join('\n'))
     this.name = 'ProfileError'
   }
@@ -58,7 +61,9 @@ export function validateProfile(doc: unknown, expectedId?: string): SchemaError[
 function conntrackErrors(p: Profile): SchemaError[] {
   const ct = p.conntrack
   const out: SchemaError[] = []
-  const at = (field: string, message: string): void => { out.push({ path: `/conntrack/${field}`, message }) }
+  const at = (field: string, message: string): void => {
+    out.push({ path: `/conntrack/${field}`, message })
+  }
   if (ct.supported !== (ct.mode !== 'none')) at('supported', `must be ${ct.mode !== 'none'} with mode '${ct.mode}'`)
   if (ct.mode === 'none') {
     for (const f of ['protocols', 'statesOffloaded', 'key', 'sets', 'toSoftware', 'tcpWindow', 'maxConnections', 'insertRate'] as const) {
@@ -67,10 +72,13 @@ function conntrackErrors(p: Profile): SchemaError[] {
     if (ct.nat === true) at('nat', `cannot be true with mode 'none'`)
     return out
   }
-  if (!p.actions.supported.includes('ct')) out.push({ path: '/actions/supported', message: `must list 'ct' when conntrack mode is '${ct.mode}'` })
-  if (!p.match.fields.includes('ct_state')) out.push({ path: '/match/fields', message: `must list 'ct_state' when conntrack mode is '${ct.mode}'` })
+  if (!p.actions.supported.includes('ct'))
+    out.push({ path: '/actions/supported', message: `must list 'ct' when conntrack mode is '${ct.mode}'` })
+  if (!p.match.fields.includes('ct_state'))
+    out.push({ path: '/match/fields', message: `must list 'ct_state' when conntrack mode is '${ct.mode}'` })
   if ((ct.protocols ?? []).length === 0) at('protocols', `must name the protocols tracked with mode '${ct.mode}'`)
-  if (ct.key !== undefined && !ct.key.includes('zone')) at('key', 'must include zone (one zone per network, BEHAVIOUR.md "Security groups")')
+  if (ct.key !== undefined && !ct.key.includes('zone'))
+    at('key', 'must include zone (one zone per network, BEHAVIOUR.md "Security groups")')
   if (ct.mode === 'datapath') {
     if (ct.toSoftware !== undefined) at('toSoftware', `means nothing with mode 'datapath' (the datapath tracks every connection itself)`)
     if (ct.statesOffloaded !== undefined) at('statesOffloaded', `means nothing with mode 'datapath'`)
@@ -82,8 +90,15 @@ function conntrackErrors(p: Profile): SchemaError[] {
   if (states.includes('new')) at('statesOffloaded', `cannot include 'new' with mode 'established-offload' (the software path commits)`)
   if (!(ct.toSoftware ?? []).includes('new')) at('toSoftware', `must include 'new' with mode 'established-offload'`)
   if (ct.tcpWindow === undefined) at('tcpWindow', `must be given with mode 'established-offload'`)
-  if ((ct.protocols ?? []).includes('tcp') && !p.match.fields.includes('tcp_flags') && (ct.toSoftware ?? []).some(x => x.startsWith('tcp_'))) {
-    out.push({ path: '/match/fields', message: `must list 'tcp_flags' to send TCP state changes (${(ct.toSoftware ?? []).filter(x => x.startsWith('tcp_')).join(', ')}) to software` })
+  if (
+    (ct.protocols ?? []).includes('tcp') &&
+    !p.match.fields.includes('tcp_flags') &&
+    (ct.toSoftware ?? []).some(x => x.startsWith('tcp_'))
+  ) {
+    out.push({
+      path: '/match/fields',
+      message: `must list 'tcp_flags' to send TCP state changes (${(ct.toSoftware ?? []).filter(x => x.startsWith('tcp_')).join(', ')}) to software`,
+    })
   }
   return out
 }
@@ -126,7 +141,10 @@ export function shippedProfiles(): string[] {
 }
 
 function readdirNames(dir: string): string[] {
-  return readdirSync(dir).sort().filter(f => f.endsWith('.json')).map(f => basename(f, '.json'))
+  return readdirSync(dir)
+    .sort()
+    .filter(f => f.endsWith('.json'))
+    .map(f => basename(f, '.json'))
 }
 
 /** "128 groups (source)" style text for reports. */

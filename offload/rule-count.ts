@@ -65,7 +65,9 @@ function countSecurityStage(stage: StageDecl, mine: Entry[]): RuleCount {
     return { entries: mine.length, rules: stateful + CT_FIXED_FLOWS, keys: 0, fixed: CT_FIXED_FLOWS }
   }
   const direction = stage.id === STAGE_IN_ACL ? 'egress' : 'ingress' // ls_in_acl: the source port's egress rules
-  const flows = countAcl(mine).groups.filter(g => g.direction === direction).reduce((n, g) => n + g.flows, 0)
+  const flows = countAcl(mine)
+    .groups.filter(g => g.direction === direction)
+    .reduce((n, g) => n + g.flows, 0)
   return { entries: mine.length, rules: flows + aclFixedFlows(stage.id), keys: 0, fixed: aclFixedFlows(stage.id) }
 }
 
@@ -163,12 +165,15 @@ export function countAcl(entries: Entry[]): AclCount {
       let flows = 0
       let shared = false
       for (const r of rules) {
-        const remote = r.remote_group !== undefined ? members.get(r.remote_group) ?? 0 : r.remote_prefix !== undefined ? 1 : 0
+        const remote = r.remote_group !== undefined ? (members.get(r.remote_group) ?? 0) : r.remote_prefix !== undefined ? 1 : 0
         // a rule naming an empty remote group matches nothing (BEHAVIOUR.md): no flow
         if (r.remote_group !== undefined && remote === 0) continue
         const terms = remote + l4Terms(r)
         if (terms === 0) flows += ports.length
-        else { flows += terms + 1; shared = true }
+        else {
+          flows += terms + 1
+          shared = true
+        }
       }
       if (shared) flows += ports.length
       if (rules.length > 0) groups.push({ group, direction, ports: ports.length, rules: rules.length, flows })
@@ -185,8 +190,11 @@ export function countAcl(entries: Entry[]): AclCount {
   const enforced = entries.some(e => e.stage === 'acl_port')
   const total = groups.reduce((n, g) => n + g.flows, 0) + (enforced ? aclFixedFlows(STAGE_IN_ACL) + aclFixedFlows(STAGE_OUT_ACL) : 0)
   return {
-    groups, ports, total,
-    counted: 'conjunctive layout: per group, one flow per local port (shared by its rules) + per rule its remote terms ' +
+    groups,
+    ports,
+    total,
+    counted:
+      'conjunctive layout: per group, one flow per local port (shared by its rules) + per rule its remote terms ' +
       '(members or prefix) + its masked port-range / ICMP terms + 1 conj_id flow; a rule with neither is one flow per port; ' +
       `${aclFixedFlows(STAGE_IN_ACL)} + ${aclFixedFlows(STAGE_OUT_ACL)} fixed flows in the two ACL stages (ct states, always-allowed DHCP / ND / MLD, misses)`,
   }

@@ -8,8 +8,22 @@
 // native targets (DOCA, P4) carry them in metadata. The planner counts lookups against a profile's budget instead.
 import type { Entry } from '../datapath/host/entries.js'
 import {
-  STAGES, STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_DNAT, STAGE_EGRESS, STAGE_L2_LOOKUP, STAGE_L3_ROUTE,
-  STAGE_NEXTHOP, STAGE_IN_ACL, STAGE_IN_CT, STAGE_OUT_ACL, STAGE_OUT_CT, STAGE_PORT_SEC, STAGE_SNAT, type StageDecl,
+  STAGES,
+  STAGE_ARP_ND_RSP,
+  STAGE_CLASSIFY,
+  STAGE_DHCP,
+  STAGE_DNAT,
+  STAGE_EGRESS,
+  STAGE_L2_LOOKUP,
+  STAGE_L3_ROUTE,
+  STAGE_NEXTHOP,
+  STAGE_IN_ACL,
+  STAGE_IN_CT,
+  STAGE_OUT_ACL,
+  STAGE_OUT_CT,
+  STAGE_PORT_SEC,
+  STAGE_SNAT,
+  type StageDecl,
 } from '../datapath/spec/stages.js'
 import type { ActionName, MatchField, TableKind, TunnelType } from './profile.js'
 import { natNeeds } from './nat-needs.js'
@@ -87,13 +101,15 @@ export function stageNeeds(stageId: number, entries: Entry[], opts: NeedsOptions
     }
     case STAGE_PORT_SEC: {
       const match: MatchField[] = ['eth_src', 'eth_type']
-      const cidrs = mine.flatMap(e => e.stage === 'port_sec' ? e.ips ?? [] : [])
+      const cidrs = mine.flatMap(e => (e.stage === 'port_sec' ? (e.ips ?? []) : []))
       if (cidrs.some(c => !isV6(c))) match.push('ipv4_src')
       if (cidrs.some(isV6)) match.push('ipv6_src')
       // DHCP before an address exists: UDP 68 -> 67 (BEHAVIOUR.md §4)
       match.push('ip_proto', 'l4_src', 'l4_dst')
       return {
-        match, actions: ['drop'], everyPacket: true,
+        match,
+        actions: ['drop'],
+        everyPacket: true,
         partial: [{ traffic: 'ARP', match: ['arp_sha', 'arp_spa'], actions: [] }], // BEHAVIOUR.md §4 ARP checks
       }
     }
@@ -101,11 +117,15 @@ export function stageNeeds(stageId: number, entries: Entry[], opts: NeedsOptions
       const v6 = mine.some(e => e.stage === 'arp_nd' && isV6(e.ip))
       // reply in place, out of in_port (BEHAVIOUR.md §5)
       const n: StageNeeds = {
-        match: ['eth_type', 'arp_op', 'arp_tpa'], actions: ['set_eth', 'set_arp', 'output'], everyPacket: false, partial: [],
+        match: ['eth_type', 'arp_op', 'arp_tpa'],
+        actions: ['set_eth', 'set_arp', 'output'],
+        everyPacket: false,
+        partial: [],
         actionCount: 8, // eth dst+src, op, sha, spa, tha, tpa, output (openflow/emitter.ts arpFlows)
       }
       // the slow path learns next hops from them (BEHAVIOUR.md "Next hops no entry names"): a punt, never a rewrite
-      if (entries.some(e => e.stage === 'router_port')) n.alwaysSoftware = ['ARP replies and neighbour advertisements to a router MAC (punt_neighbour)']
+      if (entries.some(e => e.stage === 'router_port'))
+        n.alwaysSoftware = ['ARP replies and neighbour advertisements to a router MAC (punt_neighbour)']
       // router advertisements are new frames built by the slow path (BEHAVIOUR.md §5: batch mode punts punt_router_solicit)
       if (mine.some(e => e.stage === 'router_advert')) {
         n.alwaysSoftware = [...(n.alwaysSoftware ?? []), 'router solicitations (punt_router_solicit: the advertisement is a new frame)']
@@ -117,17 +137,20 @@ export function stageNeeds(stageId: number, entries: Entry[], opts: NeedsOptions
     }
     case STAGE_DHCP:
       return {
-        match: ['ip_proto', 'l4_dst'], actions: [], everyPacket: false, partial: [],
+        match: ['ip_proto', 'l4_dst'],
+        actions: [],
+        everyPacket: false,
+        partial: [],
         softwareOnly: 'DHCP replies are new frames built by the slow path (BEHAVIOUR.md §6: batch mode punts punt_dhcp)',
       }
     case STAGE_L3_ROUTE: {
-      const prefixes = mine.flatMap(e => e.stage === 'route' ? [e.prefix] : [])
+      const prefixes = mine.flatMap(e => (e.stage === 'route' ? [e.prefix] : []))
       const match: MatchField[] = ['eth_dst', 'ip_ttl'] // TTL <= 1 is punted for an ICMP error (BEHAVIOUR.md §7)
       if (prefixes.some(p => !isV6(p))) match.push('ipv4_dst')
       if (prefixes.some(isV6)) match.push('ipv6_dst')
       const n: StageNeeds = { match, actions: ['dec_ttl'], everyPacket: false, partial: [] }
       // echo requests to a router address are answered in place: addresses swapped, ICMP type rewritten (§7)
-      const own = mine.flatMap(e => e.stage === 'router_port' ? e.ips : [])
+      const own = mine.flatMap(e => (e.stage === 'router_port' ? e.ips : []))
       if (own.length > 0) {
         const actions: ActionName[] = ['set_eth', 'set_icmp', 'output']
         if (own.some(c => !isV6(c))) actions.push('set_ipv4')
@@ -162,11 +185,14 @@ export function stageNeeds(stageId: number, entries: Entry[], opts: NeedsOptions
       }
       return n
     }
-    case STAGE_DNAT: case STAGE_SNAT:
+    case STAGE_DNAT:
+    case STAGE_SNAT:
       return natNeeds(stageId, entries)
-    case STAGE_IN_CT: case STAGE_OUT_CT:
+    case STAGE_IN_CT:
+    case STAGE_OUT_CT:
       return ctNeeds(entries)
-    case STAGE_IN_ACL: case STAGE_OUT_ACL:
+    case STAGE_IN_ACL:
+    case STAGE_OUT_ACL:
       return aclNeeds(entries, stageId === STAGE_IN_ACL ? 'egress' : 'ingress')
     default:
       throw new Error(`stage ${stage.name} has no declared needs (add it to offload/stage-needs.ts)`)
@@ -216,7 +242,11 @@ function ctNeeds(entries: Entry[]): StageNeeds {
     return n
   }
   n.match.push('eth_type', 'ip_proto', 'l4_src', 'l4_dst', 'ct_state')
-  n.partial.push({ traffic: 'ICMPv6 of enforced ports (always-allowed ND / MLD are told apart by type)', match: ['icmp_type'], actions: [] })
+  n.partial.push({
+    traffic: 'ICMPv6 of enforced ports (always-allowed ND / MLD are told apart by type)',
+    match: ['icmp_type'],
+    actions: [],
+  })
   n.actions.push('ct')
   n.conntrack = 'lookup'
   return n
@@ -231,8 +261,8 @@ function aclNeeds(entries: Entry[], direction: 'ingress' | 'egress'): StageNeeds
   const ports = entries.filter(e => e.stage === 'acl_port')
   const n: StageNeeds = { match: [], actions: [], everyPacket: false, partial: [] }
   if (ports.length === 0) return n
-  const groups = new Set(ports.flatMap(e => e.stage === 'acl_port' ? e.groups : []))
-  const rules = entries.flatMap(e => e.stage === 'acl_rule' && e.direction === direction && groups.has(e.group) ? [e] : [])
+  const groups = new Set(ports.flatMap(e => (e.stage === 'acl_port' ? e.groups : [])))
+  const rules = entries.flatMap(e => (e.stage === 'acl_rule' && e.direction === direction && groups.has(e.group) ? [e] : []))
   const match = new Set<MatchField>(['eth_type'])
   const remoteV4: MatchField = direction === 'egress' ? 'ipv4_dst' : 'ipv4_src'
   const remoteV6: MatchField = direction === 'egress' ? 'ipv6_dst' : 'ipv6_src'
@@ -246,7 +276,11 @@ function aclNeeds(entries: Entry[], direction: 'ingress' | 'egress'): StageNeeds
   // always allowed whatever the rules: DHCP by UDP ports; ND / MLD by ICMPv6 type, or all ICMPv6 to software
   match.add('ip_proto').add('l4_src').add('l4_dst')
   if (!match.has('icmp_type')) {
-    n.partial.push({ traffic: 'ICMPv6 of enforced ports (always-allowed ND / MLD are told apart by type)', match: ['icmp_type'], actions: [] })
+    n.partial.push({
+      traffic: 'ICMPv6 of enforced ports (always-allowed ND / MLD are told apart by type)',
+      match: ['icmp_type'],
+      actions: [],
+    })
   }
   n.actions.push('drop')
   if (ports.some(e => e.stage === 'acl_port' && e.stateful)) {

@@ -26,7 +26,8 @@ export function validate(schema: TSchema, value: unknown): SchemaError[] {
   const raw = Value.Errors(schema, value)
   // a failed anyOf/oneOf also reports why each branch failed: keep only the summary at the union itself
   const unions = raw.filter(e => e.keyword === 'anyOf' || e.keyword === 'oneOf').map(e => e.schemaPath)
-  const inBranch = (schemaPath: string): boolean => unions.some(u => schemaPath.startsWith(`${u}/anyOf/`) || schemaPath.startsWith(`${u}/oneOf/`))
+  const inBranch = (schemaPath: string): boolean =>
+    unions.some(u => schemaPath.startsWith(`${u}/anyOf/`) || schemaPath.startsWith(`${u}/oneOf/`))
   const out: SchemaError[] = []
   for (const e of raw) {
     // "schema is false" repeats, per key, the additionalProperties error handled below
@@ -53,7 +54,7 @@ export function pointer(base: string, token: string | number): string {
 
 /** A value quoted for a message: JSON, cut to QUOTE_MAX characters. */
 export function quote(value: unknown): string {
-  const text = value === undefined ? 'nothing' : JSON.stringify(value) ?? typeof value
+  const text = value === undefined ? 'nothing' : (JSON.stringify(value) ?? typeof value)
   return text.length <= QUOTE_MAX ? text : `${text.slice(0, QUOTE_MAX - 3)}...`
 }
 
@@ -88,24 +89,41 @@ function explain(root: TSchema, doc: unknown, e: RawError): SchemaError[] {
       return [{ path, message: `${name} must be one of ${listOf(p['allowedValues'])}; got ${quote(got)}` }]
     case 'const':
       return [{ path, message: `${name} must be ${quote(p['allowedValue'])}; got ${quote(got)}` }]
-    case 'minimum': case 'exclusiveMinimum': case 'maximum': case 'exclusiveMaximum': {
+    case 'minimum':
+    case 'exclusiveMinimum':
+    case 'maximum':
+    case 'exclusiveMaximum': {
       const op = { minimum: '>=', exclusiveMinimum: '>', maximum: '<=', exclusiveMaximum: '<' }[e.keyword]
       return [{ path, message: `${name} must be ${op} ${String(p['limit'])}; got ${quote(got)}` }]
     }
     case 'minLength':
-      return [{ path, message: p['limit'] === 1 ? `${name} must not be empty` : `${name} must have at least ${String(p['limit'])} characters; got ${quote(got)}` }]
+      return [
+        {
+          path,
+          message:
+            p['limit'] === 1
+              ? `${name} must not be empty`
+              : `${name} must have at least ${String(p['limit'])} characters; got ${quote(got)}`,
+        },
+      ]
     case 'maxLength':
       return [{ path, message: `${name} must have at most ${String(p['limit'])} characters; got ${quote(got)}` }]
     case 'pattern':
-      return [{ path, message: `${name} must match ${String(p['pattern'])}${typeof here?.['description'] === 'string' ? ` (${here['description']})` : ''}; got ${quote(got)}` }]
+      return [
+        {
+          path,
+          message: `${name} must match ${String(p['pattern'])}${typeof here?.['description'] === 'string' ? ` (${here['description']})` : ''}; got ${quote(got)}`,
+        },
+      ]
     case 'minItems':
       return [{ path, message: `${name} must have at least ${String(p['limit'])} item(s)` }]
     case 'uniqueItems': {
-      const dups = Array.isArray(p['duplicateItems']) ? p['duplicateItems'] as unknown[] : []
+      const dups = Array.isArray(p['duplicateItems']) ? (p['duplicateItems'] as unknown[]) : []
       if (dups.length === 0) return [{ path, message: `${name} must not repeat an item` }]
       return dups.map(i => ({ path: pointer(path, String(i)), message: `duplicate item ${quote(at(got, `/${String(i)}`))}` }))
     }
-    case 'oneOf': case 'anyOf':
+    case 'oneOf':
+    case 'anyOf':
       return [{ path, message: `${name} ${unionText(record(here), e.keyword)}; got ${quote(got)}` }]
     default:
       return [{ path, message: `${name} ${e.message}; got ${quote(got)}` }]
@@ -114,7 +132,7 @@ function explain(root: TSchema, doc: unknown, e: RawError): SchemaError[] {
 
 /** What a union wants: required-key branches as "exactly one of value, measure", value branches as a list. */
 function unionText(schema: Record<string, unknown>, keyword: 'oneOf' | 'anyOf'): string {
-  const branches = Array.isArray(schema[keyword]) ? schema[keyword] as unknown[] : []
+  const branches = Array.isArray(schema[keyword]) ? (schema[keyword] as unknown[]) : []
   const requires = branches.map(b => strings(record(b)['required']))
   const onlyRequired = branches.every(b => Object.keys(record(b)).every(k => k === 'required'))
   if (onlyRequired && requires.every(r => r.length === 1)) {
@@ -139,7 +157,17 @@ function listOf(values: unknown): string {
 }
 
 function article(type: string): string {
-  return { object: 'an object', array: 'an array', integer: 'an integer', string: 'a string', number: 'a number', boolean: 'true or false', null: 'null' }[type] ?? type
+  return (
+    {
+      object: 'an object',
+      array: 'an array',
+      integer: 'an integer',
+      string: 'a string',
+      number: 'a number',
+      boolean: 'true or false',
+      null: 'null',
+    }[type] ?? type
+  )
 }
 
 function kindOf(v: unknown): string {
@@ -165,7 +193,7 @@ function at(doc: unknown, path: string): unknown {
 function schemaAt(root: TSchema, schemaPath: string): Record<string, unknown> | undefined {
   const rest = schemaPath.replace(/^#/, '')
   const found = at(root, rest)
-  return found !== null && typeof found === 'object' ? found as Record<string, unknown> : undefined
+  return found !== null && typeof found === 'object' ? (found as Record<string, unknown>) : undefined
 }
 
 function lastToken(path: string): string | undefined {
@@ -174,7 +202,7 @@ function lastToken(path: string): string | undefined {
 }
 
 function record(v: unknown): Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : {}
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {}
 }
 
 function strings(v: unknown): string[] {

@@ -7,11 +7,20 @@ import { mkdirSync } from 'node:fs'
 mkdirSync('build', { recursive: true })
 const args = [
   'datapath/assembly/index.ts',
-  '--outFile', 'build/datapath.wasm',
-  '--textFile', 'build/datapath.wat',
-  '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd',
-  '--use', 'abort=',
-  '--initialMemory', '64',
+  '--outFile',
+  'build/datapath.wasm',
+  '--textFile',
+  'build/datapath.wat',
+  '-O3',
+  '--runtime',
+  'stub',
+  '--noAssert',
+  '--enable',
+  'simd',
+  '--use',
+  'abort=',
+  '--initialMemory',
+  '64',
 ]
 const { error, stderr } = await asc.main(args, {})
 if (error) {

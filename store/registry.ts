@@ -21,8 +21,7 @@ import { type PubSub, type Store, StoreError } from './types.js'
 import { countedStore } from './counted-store.js'
 
 export type StoreConfig =
-  | ({ driver: 'embedded' } & Static<typeof EmbeddedConfigSchema>)
-  | ({ driver: 'etcd' } & Static<typeof EtcdConfigSchema>)
+  ({ driver: 'embedded' } & Static<typeof EmbeddedConfigSchema>) | ({ driver: 'etcd' } & Static<typeof EtcdConfigSchema>)
 
 export type PubSubConfig =
   | ({ driver: 'inprocess' } & Static<typeof InProcessConfigSchema>)
@@ -81,7 +80,11 @@ export function configErrors(kind: 'store' | 'pub/sub', config: unknown): Schema
   return validate(driver.schema, keys)
 }
 
-async function open<T>(kind: 'store' | 'pub/sub', drivers: Map<string, Driver<T>>, config: AnyConfig | StoreConfig | PubSubConfig): Promise<T> {
+async function open<T>(
+  kind: 'store' | 'pub/sub',
+  drivers: Map<string, Driver<T>>,
+  config: AnyConfig | StoreConfig | PubSubConfig,
+): Promise<T> {
   const errors = configErrors(kind, config)
   if (errors.length > 0) {
     const driver = drivers.has(config.driver) ? ` driver '${config.driver}'` : ''

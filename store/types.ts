@@ -43,11 +43,14 @@ export type TxOp =
  * touching the same object twice), a caller bug rather than a race.
  */
 export type StoreErrorCode =
-  | 'not_found' | 'already_exists' | 'version_conflict' | 'unavailable' | 'bad_record'
-  | 'locked' | 'bad_config' | 'invalid'
+  'not_found' | 'already_exists' | 'version_conflict' | 'unavailable' | 'bad_record' | 'locked' | 'bad_config' | 'invalid'
 
 export class StoreError extends Error {
-  constructor(public readonly code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    public readonly code: StoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options)
     this.name = 'StoreError'
   }
@@ -55,7 +58,10 @@ export class StoreError extends Error {
 
 export type Unsubscribe = () => Promise<void>
 
-export interface ListOptions { topic?: string; prefix?: string }
+export interface ListOptions {
+  topic?: string
+  prefix?: string
+}
 
 export interface Store {
   get(table: string, id: string): Promise<StoredObject | undefined>

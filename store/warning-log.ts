@@ -9,8 +9,11 @@ export class WarningLog {
   readonly counts = new Map<StoreErrorCode, number>()
 
   /** `prefix` names the instance (driver and where it points); `log` defaults to the process logger, component store. */
-  constructor(private readonly prefix: string, private readonly sink?: (err: StoreError) => void,
-    private readonly log: Logger = getLogger('store')) {}
+  constructor(
+    private readonly prefix: string,
+    private readonly sink?: (err: StoreError) => void,
+    private readonly log: Logger = getLogger('store'),
+  ) {}
 
   report(err: StoreError): void {
     const n = (this.counts.get(err.code) ?? 0) + 1

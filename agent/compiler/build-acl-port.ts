@@ -29,13 +29,25 @@ export function buildAclPort(port: Port, groups: SecurityGroup[], problems: Comp
   const object = `ports/${port.id}`
   let kept = [...groups].sort((a, b) => a.key - b.key)
   if (kept.length > ACL_PORT_MAX_GROUPS) {
-    problems.push({ code: 'too_many', object, detail: `${kept.length} security groups, a port holds ${ACL_PORT_MAX_GROUPS}: groups ${kept.slice(ACL_PORT_MAX_GROUPS).map(g => g.id).join(', ')} are not enforced (their rules allow nothing here)` })
+    problems.push({
+      code: 'too_many',
+      object,
+      detail: `${kept.length} security groups, a port holds ${ACL_PORT_MAX_GROUPS}: groups ${kept
+        .slice(ACL_PORT_MAX_GROUPS)
+        .map(g => g.id)
+        .join(', ')} are not enforced (their rules allow nothing here)`,
+    })
     kept = kept.slice(0, ACL_PORT_MAX_GROUPS)
   }
   // `stateful` absent on a stored group means the API default (true)
   const stateless = kept.filter(g => g.stateful === false)
   const mixed = stateless.length > 0 && stateless.length < kept.length
-  if (mixed) problems.push({ code: 'acl_mixed_stateful', object, detail: `stateful and stateless groups (${stateless.map(g => g.id).join(', ')} stateless): enforced as stateful` })
+  if (mixed)
+    problems.push({
+      code: 'acl_mixed_stateful',
+      object,
+      detail: `stateful and stateless groups (${stateless.map(g => g.id).join(', ')} stateless): enforced as stateful`,
+    })
   const stateful = kept.length === 0 || stateless.length < kept.length
   return { entry: { stage: 'acl_port', port: port.key, stateful, groups: kept.map(g => g.key) }, groups: kept }
 }

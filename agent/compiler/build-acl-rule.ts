@@ -41,12 +41,14 @@ export function buildAclRule(input: AclRuleInput, problems: CompileProblem[]): A
   const max = rule.port_range_max ?? null
   if (min !== null || max !== null) {
     if (protocol !== undefined && PORT_PROTOCOLS.has(protocol)) {
-      if (!inRange(min, MAX_L4_PORT) || !inRange(max, MAX_L4_PORT) || (min as number) > (max as number)) return refuse('bad_object', `port range ${String(min)}-${String(max)}`)
+      if (!inRange(min, MAX_L4_PORT) || !inRange(max, MAX_L4_PORT) || (min as number) > (max as number))
+        return refuse('bad_object', `port range ${String(min)}-${String(max)}`)
       entry.port_min = min as number
       entry.port_max = max as number
     } else if (protocol !== undefined && ICMP_PROTOCOLS.has(protocol)) {
       // a code needs a type (Neutron: SecurityGroupMissingIcmpType)
-      if (!inRange(min, MAX_ICMP_FIELD) || (max !== null && !inRange(max, MAX_ICMP_FIELD))) return refuse('bad_object', `ICMP type ${String(min)} code ${String(max)}`)
+      if (!inRange(min, MAX_ICMP_FIELD) || (max !== null && !inRange(max, MAX_ICMP_FIELD)))
+        return refuse('bad_object', `ICMP type ${String(min)} code ${String(max)}`)
       entry.icmp_type = min as number
       if (max !== null) entry.icmp_code = max
     } else if (protocol === PROTO_DCCP) {
@@ -58,7 +60,8 @@ export function buildAclRule(input: AclRuleInput, problems: CompileProblem[]): A
   if (rule.remote_ip_prefix && remote) return refuse('bad_object', 'both remote_ip_prefix and remote_group_id')
   if (rule.remote_ip_prefix) {
     const prefix = anyPrefix(rule.remote_ip_prefix)
-    if (!prefix || (prefix.includes(':') ? 6 : 4) !== family) return refuse('bad_object', `remote_ip_prefix ${rule.remote_ip_prefix} for ${String(rule.ethertype)}`)
+    if (!prefix || (prefix.includes(':') ? 6 : 4) !== family)
+      return refuse('bad_object', `remote_ip_prefix ${rule.remote_ip_prefix} for ${String(rule.ethertype)}`)
     // 0.0.0.0/0 and ::/0 are "any address of the family", as Neutron treats them: one spelling per meaning
     if (!prefix.endsWith('/0')) entry.remote_prefix = prefix
   } else if (remote) {

@@ -57,8 +57,13 @@ export function buildDhcp(input: DhcpInput, problems: CompileProblem[]): DhcpEnt
       return undefined
     }
     const entry: DhcpEntry = {
-      stage: 'dhcp', port: port.key, mac: lowerMac(port.mac_address), ip: f.ip_address,
-      prefix_len: cidrOf(subnet.cidr)?.length ?? 32, server_ip: server.ip, server_mac: server.mac,
+      stage: 'dhcp',
+      port: port.key,
+      mac: lowerMac(port.mac_address),
+      ip: f.ip_address,
+      prefix_len: cidrOf(subnet.cidr)?.length ?? 32,
+      server_ip: server.ip,
+      server_mac: server.mac,
     }
     if (subnet.gateway_ip) entry.router = subnet.gateway_ip
     const dns = (subnet.dns_nameservers ?? []).filter(d => ipOf(d)?.family === 4)
@@ -72,4 +77,3 @@ export function buildDhcp(input: DhcpInput, problems: CompileProblem[]): DhcpEnt
   }
   return undefined
 }
-

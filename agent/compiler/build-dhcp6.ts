@@ -25,13 +25,35 @@ function applyExtraOpts(entry: Dhcp6Entry, input: Omit<DhcpInput, 'network'>, pr
   for (const o of input.port.extra_dhcp_opts ?? []) {
     if (o.ip_version !== 6 || o.opt_value === null) continue
     const name = o.opt_name.replace(/^option6:/, '')
-    const values = o.opt_value.split(',').map(s => s.trim()).filter(s => s !== '')
+    const values = o.opt_value
+      .split(',')
+      .map(s => s.trim())
+      .filter(s => s !== '')
     if (name === 'dns-server' || name === '23') {
       if (values.length > 0 && values.every(v => ipOf(v)?.family === 6)) entry.dns = values
-      else problems.push({ code: 'dhcp_option', object, detail: `extra_dhcp_opts 'dns-server': '${o.opt_value}' is not a list of IPv6 addresses` })
+      else
+        problems.push({
+          code: 'dhcp_option',
+          object,
+          detail: `extra_dhcp_opts 'dns-server': '${o.opt_value}' is not a list of IPv6 addresses`,
+        })
     } else if (name === 'domain-search' || name === '24') {
-      if (values.length > 0 && values.every(v => v.replace(/\.$/, '').split('.').every(l => LABEL.test(l)))) entry.domains = values
-      else problems.push({ code: 'dhcp_option', object, detail: `extra_dhcp_opts 'domain-search': '${o.opt_value}' is not a list of domain names` })
+      if (
+        values.length > 0 &&
+        values.every(v =>
+          v
+            .replace(/\.$/, '')
+            .split('.')
+            .every(l => LABEL.test(l)),
+        )
+      )
+        entry.domains = values
+      else
+        problems.push({
+          code: 'dhcp_option',
+          object,
+          detail: `extra_dhcp_opts 'domain-search': '${o.opt_value}' is not a list of domain names`,
+        })
     }
   }
 }
@@ -43,7 +65,13 @@ export function buildDhcp6(input: Omit<DhcpInput, 'network'>, problems: CompileP
     if (!subnet || subnet.ip_version !== 6 || !subnet.enable_dhcp || ipOf(f.ip_address)?.family !== 6) continue
     const mode = subnet.ipv6_address_mode
     if (mode !== 'dhcpv6-stateful' && mode !== 'dhcpv6-stateless') continue
-    const entry: Dhcp6Entry = { stage: 'dhcp6', port: port.key, mac: lowerMac(port.mac_address), mode, server_mac: serverMac(input, subnet.id) }
+    const entry: Dhcp6Entry = {
+      stage: 'dhcp6',
+      port: port.key,
+      mac: lowerMac(port.mac_address),
+      mode,
+      server_mac: serverMac(input, subnet.id),
+    }
     if (mode === 'dhcpv6-stateful') {
       entry.ip = f.ip_address
       entry.prefix_len = cidrOf(subnet.cidr)?.length ?? 64

@@ -24,12 +24,24 @@ export function buildFloatingIp(input: FloatingIpInput, problems: CompileProblem
   const int = ipOf(fip.fixed_ip_address ?? '')
   const mac = lowerMac(floatingPort.mac_address ?? '')
   if (!ext || !int || !mac || ext.family !== int.family) {
-    problems.push({ code: 'bad_object', object: `floatingips/${fip.id}`, detail: `cannot translate ${fip.floating_ip_address} <-> ${String(fip.fixed_ip_address)} (MAC ${mac || 'none'})` })
+    problems.push({
+      code: 'bad_object',
+      object: `floatingips/${fip.id}`,
+      detail: `cannot translate ${fip.floating_ip_address} <-> ${String(fip.fixed_ip_address)} (MAC ${mac || 'none'})`,
+    })
     return []
   }
   const external_ip = formatAddr(ext)
   return [
-    { stage: 'nat', router: router.key, network: external.key, gateway_port: gatewayPort.key, mac, external_ip, internal_ip: formatAddr(int) },
+    {
+      stage: 'nat',
+      router: router.key,
+      network: external.key,
+      gateway_port: gatewayPort.key,
+      mac,
+      external_ip,
+      internal_ip: formatAddr(int),
+    },
     { stage: 'arp_nd', network: external.key, ip: external_ip, mac },
   ]
 }

@@ -13,7 +13,11 @@ export function buildNetwork(network: Network, uplinks: ReadonlyMap<string, numb
   if (physnet === undefined) return [{ stage: 'classify', tunnel_key: network.key, network: network.key }]
   const ofport = uplinks.get(physnet)
   if (ofport === undefined) {
-    problems.push({ code: 'no_uplink', object: `networks/${network.id}`, detail: `physical network ${physnet} has no uplink on this node (--bridge-mappings): the network's remote ports are unreachable from here` })
+    problems.push({
+      code: 'no_uplink',
+      object: `networks/${network.id}`,
+      detail: `physical network ${physnet} has no uplink on this node (--bridge-mappings): the network's remote ports are unreachable from here`,
+    })
     return []
   }
   const vid = network['provider:segmentation_id']

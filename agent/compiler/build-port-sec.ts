@@ -27,7 +27,11 @@ function capped(port: Port, ips: string[], problems: CompileProblem[]): string[]
   const v4 = ips.filter(p => !p.includes(':'))
   const v6 = ips.filter(p => p.includes(':'))
   if (v4.length <= PORT_SEC_MAX_PREFIXES && v6.length <= PORT_SEC_MAX_PREFIXES) return ips
-  problems.push({ code: 'too_many', object: `ports/${port.id}`, detail: `more than ${PORT_SEC_MAX_PREFIXES} allowed prefixes per family for one MAC; the rest are not allowed` })
+  problems.push({
+    code: 'too_many',
+    object: `ports/${port.id}`,
+    detail: `more than ${PORT_SEC_MAX_PREFIXES} allowed prefixes per family for one MAC; the rest are not allowed`,
+  })
   const keep = new Set([...v4.slice(0, PORT_SEC_MAX_PREFIXES), ...v6.slice(0, PORT_SEC_MAX_PREFIXES)])
   return ips.filter(p => keep.has(p))
 }

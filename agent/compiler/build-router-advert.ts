@@ -11,7 +11,10 @@ import type { CompileProblem } from './problems.js'
 const RA_MODES: readonly string[] = ['slaac', 'dhcpv6-stateful', 'dhcpv6-stateless'] satisfies Ipv6RaMode[]
 const isRaMode = (m: string | null | undefined): m is Ipv6RaMode => m !== null && m !== undefined && RA_MODES.includes(m)
 
-export function buildRouterAdvert(iface: { port: Port; network: Network; subnets: Map<string, Subnet> }, problems: CompileProblem[]): RouterAdvertEntry | undefined {
+export function buildRouterAdvert(
+  iface: { port: Port; network: Network; subnets: Map<string, Subnet> },
+  problems: CompileProblem[],
+): RouterAdvertEntry | undefined {
   const prefixes: RouterAdvertEntry['prefixes'] = []
   const dns: string[] = []
   const seen = new Set<string>()
@@ -31,7 +34,11 @@ export function buildRouterAdvert(iface: { port: Port; network: Network; subnets
   if (prefixes.length === 0) return undefined
   const object = `ports/${iface.port.id}`
   if (prefixes.length > RA_MAX_PREFIXES) {
-    problems.push({ code: 'too_many', object, detail: `${prefixes.length} IPv6 subnets to advertise, a router advertisement carries ${RA_MAX_PREFIXES}` })
+    problems.push({
+      code: 'too_many',
+      object,
+      detail: `${prefixes.length} IPv6 subnets to advertise, a router advertisement carries ${RA_MAX_PREFIXES}`,
+    })
     prefixes.length = RA_MAX_PREFIXES
   }
   if (dns.length > RA_MAX_DNS) {
@@ -40,7 +47,11 @@ export function buildRouterAdvert(iface: { port: Port; network: Network; subnets
   }
   const mtu = iface.network.mtu
   return {
-    stage: 'router_advert', network: iface.network.key, port: iface.port.key, mac: lowerMac(iface.port.mac_address ?? ''), prefixes,
+    stage: 'router_advert',
+    network: iface.network.key,
+    port: iface.port.key,
+    mac: lowerMac(iface.port.mac_address ?? ''),
+    prefixes,
     // an MTU under IPv6's minimum (RFC 8200 5) is not advertised: hosts would ignore it (RFC 4861 6.3.4)
     ...(typeof mtu === 'number' && mtu >= 1280 ? { mtu } : {}),
     ...(dns.length > 0 ? { dns } : {}),

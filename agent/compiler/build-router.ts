@@ -33,7 +33,12 @@ export interface RouterGatewayInput extends RouterInterfaceInput {
 /** Default route prefixes per IP version. */
 const DEFAULT_ROUTE = { 4: '0.0.0.0/0', 6: '::/0' } as const
 
-export function buildRouter(router: Router, ifaces: RouterInterfaceInput[], problems: CompileProblem[], gateway?: RouterGatewayInput): Entry[] {
+export function buildRouter(
+  router: Router,
+  ifaces: RouterInterfaceInput[],
+  problems: CompileProblem[],
+  gateway?: RouterGatewayInput,
+): Entry[] {
   const object = `routers/${router.id}`
   const out: Entry[] = []
   const routes = new Map<string, RouteEntry>()
@@ -56,7 +61,11 @@ export function buildRouter(router: Router, ifaces: RouterInterfaceInput[], prob
       if (!routes.has(prefix)) routes.set(prefix, { stage: 'route', router: router.key, prefix, port: port.key })
     }
     if (ips.length > ROUTER_PORT_MAX_PREFIXES) {
-      problems.push({ code: 'too_many', object, detail: `port ${port.id} has ${ips.length} addresses, a router port holds ${ROUTER_PORT_MAX_PREFIXES}` })
+      problems.push({
+        code: 'too_many',
+        object,
+        detail: `port ${port.id} has ${ips.length} addresses, a router port holds ${ROUTER_PORT_MAX_PREFIXES}`,
+      })
       ips.length = ROUTER_PORT_MAX_PREFIXES
     }
     out.push({ stage: 'router_port', port: port.key, router: router.key, network: network.key, mac, ips })
@@ -72,20 +81,35 @@ export function buildRouter(router: Router, ifaces: RouterInterfaceInput[], prob
       const via = subnet?.gateway_ip ? ipOf(subnet.gateway_ip) : undefined
       if (!subnet || !via) continue
       const prefix = DEFAULT_ROUTE[subnet.ip_version === 6 ? 6 : 4]
-      if (!routes.has(prefix)) routes.set(prefix, { stage: 'route', router: router.key, prefix, port: gateway.port.key, nexthop: formatAddr(via) })
+      if (!routes.has(prefix))
+        routes.set(prefix, { stage: 'route', router: router.key, prefix, port: gateway.port.key, nexthop: formatAddr(via) })
     }
-    out.push({ stage: 'router_gateway', router: router.key, port: gateway.port.key, snat: gateway.snat, local: gateway.local,
-      ...(gateway.redirect !== undefined ? { redirect: gateway.redirect } : {}) })
+    out.push({
+      stage: 'router_gateway',
+      router: router.key,
+      port: gateway.port.key,
+      snat: gateway.snat,
+      local: gateway.local,
+      ...(gateway.redirect !== undefined ? { redirect: gateway.redirect } : {}),
+    })
   }
   for (const r of router.routes ?? []) {
     const prefix = networkPrefix(r.destination)
     const via = connected.find(c => contains(c.cidr, r.nexthop))
     if (!prefix || !via) {
-      problems.push({ code: 'route_unreachable', object, detail: `route ${r.destination} via ${r.nexthop}: the nexthop is on no interface subnet` })
+      problems.push({
+        code: 'route_unreachable',
+        object,
+        detail: `route ${r.destination} via ${r.nexthop}: the nexthop is on no interface subnet`,
+      })
       continue
     }
     if (routes.has(prefix)) {
-      problems.push({ code: 'route_duplicate', object, detail: `route ${r.destination} via ${r.nexthop}: the router already routes ${prefix}` })
+      problems.push({
+        code: 'route_duplicate',
+        object,
+        detail: `route ${r.destination} via ${r.nexthop}: the router already routes ${prefix}`,
+      })
       continue
     }
     const nexthop = formatAddr(ipOf(r.nexthop) as NonNullable<ReturnType<typeof ipOf>>)

@@ -72,7 +72,9 @@ export function compileState(state: ModelState, self: ChassisIdentity): CompileR
   ]
   const entries = new Map<string, Entry>()
   const problems: CompileProblem[] = []
-  const count = (m: Map<string, number>, ids: string[]): void => { for (const id of ids) m.set(id, (m.get(id) ?? 0) + 1) }
+  const count = (m: Map<string, number>, ids: string[]): void => {
+    for (const id of ids) m.set(id, (m.get(id) ?? 0) + 1)
+  }
   for (const units of passes) {
     for (const unit of units) {
       const r = compileUnit(ctx, unit)

@@ -83,7 +83,12 @@ export function compileUnit(ctx: UnitContext, unit: string): UnitResult {
     return out
   } catch (err) {
     // A store record of an unexpected shape costs only its own entries (CONVENTIONS 6): reported, not thrown.
-    return { entries: [], problems: [{ code: 'bad_object', object: unit, detail: err instanceof Error ? err.message : String(err) }], groups: [], remotes: [] }
+    return {
+      entries: [],
+      problems: [{ code: 'bad_object', object: unit, detail: err instanceof Error ? err.message : String(err) }],
+      groups: [],
+      remotes: [],
+    }
   }
 }
 
@@ -119,7 +124,10 @@ function knownSubnets(ctx: UnitContext, port: Port): { subnets: Map<string, Subn
 function isSelf(ctx: UnitContext, host: string): boolean {
   if (host === ctx.self.chassisId) return true
   const ch = ctx.state.chassisFor(host)
-  return ch !== undefined && (ch.id === ctx.self.chassisId || (ctx.self.chassisTunnelIp !== undefined && ch.tunnel_ip === ctx.self.chassisTunnelIp))
+  return (
+    ch !== undefined &&
+    (ch.id === ctx.self.chassisId || (ctx.self.chassisTunnelIp !== undefined && ch.tunnel_ip === ctx.self.chassisTunnelIp))
+  )
 }
 
 function portUnit(ctx: UnitContext, id: string, out: UnitResult): Entry[] {
@@ -148,10 +156,14 @@ function portUnit(ctx: UnitContext, id: string, out: UnitResult): Entry[] {
     if (providerPhysnet(network) !== undefined) uplink = true
     else {
       remote = state.chassisFor(host)?.tunnel_ip || undefined
-      if (remote === undefined) problems.push({ code: 'parked', object: `ports/${id}`, detail: `bound to ${host}, a chassis not known yet` })
+      if (remote === undefined)
+        problems.push({ code: 'parked', object: `ports/${id}`, detail: `bound to ${host}, a chassis not known yet` })
     }
   }
-  const dhcpPorts = ofport === undefined ? [] : [...state.dhcpPortsOn(port.network_id)].map(p => state.ports.get(p)).filter((p): p is Port => p !== undefined)
+  const dhcpPorts =
+    ofport === undefined
+      ? []
+      : [...state.dhcpPortsOn(port.network_id)].map(p => state.ports.get(p)).filter((p): p is Port => p !== undefined)
   const entries = buildPort({ port, network, ofport, remote, uplink, dhcp: { subnets, dhcpPorts } }, problems)
   if (ofport !== undefined && enforcesAcl(port, network)) {
     const acl = buildAclPort(port, portGroups(ctx, port, problems), problems)
@@ -174,7 +186,12 @@ function portGroups(ctx: UnitContext, port: Port, problems: CompileProblem[]): S
   for (const id of groupIdsOf(port)) {
     const g = ctx.state.securityGroups.get(id)
     if (!g) problems.push({ code: 'parked', object, detail: `waits for security group ${id}` })
-    else if (!hasKey(g.key)) problems.push({ code: 'bad_object', object: `security_groups/${id}`, detail: `has no datapath key (key: ${String(g.key)}; stored before keys existed?): not enforced on port ${port.id}` })
+    else if (!hasKey(g.key))
+      problems.push({
+        code: 'bad_object',
+        object: `security_groups/${id}`,
+        detail: `has no datapath key (key: ${String(g.key)}; stored before keys existed?): not enforced on port ${port.id}`,
+      })
     else groups.push(g)
   }
   return groups
@@ -188,7 +205,11 @@ function ruleUnit(ctx: UnitContext, id: string, out: UnitResult): Entry[] {
   // a used group is known and has a key (the port unit holds no other)
   const group = ctx.state.securityGroups.get(rule.security_group_id) as SecurityGroup
   if (!hasKey(rule.key)) {
-    out.problems.push({ code: 'bad_object', object, detail: `has no datapath key (key: ${String(rule.key)}; stored before keys existed?): the rule is not enforced` })
+    out.problems.push({
+      code: 'bad_object',
+      object,
+      detail: `has no datapath key (key: ${String(rule.key)}; stored before keys existed?): the rule is not enforced`,
+    })
     return []
   }
   let remote: SecurityGroup | undefined
@@ -199,7 +220,11 @@ function ruleUnit(ctx: UnitContext, id: string, out: UnitResult): Entry[] {
       return []
     }
     if (!hasKey(remote.key)) {
-      out.problems.push({ code: 'bad_object', object: `security_groups/${remote.id}`, detail: `has no datapath key (key: ${String(remote.key)}): rule ${id} naming it is not enforced` })
+      out.problems.push({
+        code: 'bad_object',
+        object: `security_groups/${remote.id}`,
+        detail: `has no datapath key (key: ${String(remote.key)}): rule ${id} naming it is not enforced`,
+      })
       return []
     }
   }
@@ -243,7 +268,8 @@ function routerUnit(ctx: UnitContext, id: string, problems: CompileProblem[]): E
     }
     if (isDown(port) || isDown(network)) continue // an interface port admin down is not there
     const { subnets, missing } = knownSubnets(ctx, port)
-    for (const s of missing) problems.push({ code: 'parked', object: `routers/${id}`, detail: `interface ${port.id} waits for subnet ${s}` })
+    for (const s of missing)
+      problems.push({ code: 'parked', object: `routers/${id}`, detail: `interface ${port.id} waits for subnet ${s}` })
     checkKey(`ports/${port.id}`, port.key)
     checkKey(`networks/${network.id}`, network.key)
     ifaces.push({ port, network, subnets })
@@ -286,7 +312,12 @@ function routerGateway(ctx: UnitContext, router: Router, problems: CompileProble
   const { subnets, missing } = knownSubnets(ctx, port)
   for (const s of missing) problems.push({ code: 'parked', object, detail: `gateway port ${port.id} waits for subnet ${s}` })
   const winner = gatewayChassis(router.id, network, state.chassis.values())
-  if (winner === undefined) problems.push({ code: 'no_gateway_chassis', object, detail: `no chassis advertises physical network ${providerPhysnet(network) ?? '(any)'} of external network ${network.id}` })
+  if (winner === undefined)
+    problems.push({
+      code: 'no_gateway_chassis',
+      object,
+      detail: `no chassis advertises physical network ${providerPhysnet(network) ?? '(any)'} of external network ${network.id}`,
+    })
   const snat = info.enable_snat !== false
   const local = winner === ctx.self.chassisId
   // elsewhere, what leaves through the gateway without a floating IP goes to the gateway chassis through the tunnel
@@ -310,9 +341,19 @@ function floatingIpUnit(ctx: UnitContext, id: string, problems: CompileProblem[]
   const external = state.networks.get(fip.floating_network_id)
   const gatewayPort = router && gatewayPortOf(state, router)
   const floatingPort = state.ports.get(fip.floating_port_id)
-  const waits = !router ? `router ${fip.router_id ?? '(none)'}` : !router.external_gateway_info ? `a gateway on router ${router.id}`
-    : !gatewayPort ? `the gateway port of router ${router.id}` : !external ? `network ${fip.floating_network_id}`
-      : !floatingPort ? `floating IP port ${fip.floating_port_id}` : !fip.fixed_ip_address ? 'a fixed IP' : undefined
+  const waits = !router
+    ? `router ${fip.router_id ?? '(none)'}`
+    : !router.external_gateway_info
+      ? `a gateway on router ${router.id}`
+      : !gatewayPort
+        ? `the gateway port of router ${router.id}`
+        : !external
+          ? `network ${fip.floating_network_id}`
+          : !floatingPort
+            ? `floating IP port ${fip.floating_port_id}`
+            : !fip.fixed_ip_address
+              ? 'a fixed IP'
+              : undefined
   if (waits !== undefined || !router || !gatewayPort || !external || !floatingPort || !fip.fixed_ip_address) {
     problems.push({ code: 'parked', object, detail: `waits for ${waits ?? 'its references'}` })
     return []

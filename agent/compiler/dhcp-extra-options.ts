@@ -11,30 +11,71 @@ import type { CompileProblem } from './problems.js'
 type Apply = (entry: DhcpEntry, value: string) => string | undefined
 
 const ipv4List = (value: string): string[] | undefined => {
-  const ips = value.split(',').map(s => s.trim()).filter(s => s !== '')
+  const ips = value
+    .split(',')
+    .map(s => s.trim())
+    .filter(s => s !== '')
   return ips.length > 0 && ips.every(ip => ipOf(ip)?.family === 4) ? ips : undefined
 }
-const ipv4Bytes = (ips: string[]): string =>
-  ips.map(ip => Buffer.from((ipOf(ip) as IpAddress).bytes).toString('hex')).join('')
+const ipv4Bytes = (ips: string[]): string => ips.map(ip => Buffer.from((ipOf(ip) as IpAddress).bytes).toString('hex')).join('')
 const textBytes = (value: string): string => Buffer.from(value, 'utf8').toString('hex')
 const seconds = (value: string): number | undefined => (/^\d+$/.test(value) ? Number(value) : undefined)
 
-const raw = (code: number, encode: (value: string) => string | undefined): Apply => (entry, value) => {
-  const hex = encode(value)
-  if (hex === undefined) return `value '${value}' does not fit option ${code}`
-  entry.options = [...(entry.options ?? []).filter(o => o.code !== code), { code, hex }]
-  return undefined
-}
+const raw =
+  (code: number, encode: (value: string) => string | undefined): Apply =>
+  (entry, value) => {
+    const hex = encode(value)
+    if (hex === undefined) return `value '${value}' does not fit option ${code}`
+    entry.options = [...(entry.options ?? []).filter(o => o.code !== code), { code, hex }]
+    return undefined
+  }
 
 const NAMED: Record<string, Apply> = {
-  router: (e, v) => { const ips = ipv4List(v); if (!ips?.[0]) return `router '${v}' is not an IPv4 address`; e.router = ips[0]; return undefined },
-  'dns-server': (e, v) => { const ips = ipv4List(v); if (!ips) return `dns-server '${v}' is not a list of IPv4 addresses`; e.dns = ips; return undefined },
-  'domain-name': (e, v) => { if (!/^[\x21-\x7e]+$/.test(v)) return `domain-name '${v}' is not printable ASCII`; e.domain = v; return undefined },
-  mtu: (e, v) => { const n = seconds(v); if (n === undefined || n < 68 || n > 65535) return `mtu '${v}' is not 68..65535`; e.mtu = n; return undefined },
-  'lease-time': (e, v) => { const n = seconds(v); if (n === undefined) return `lease-time '${v}' is not a number of seconds`; e.lease = n; return undefined },
-  T1: (e, v) => { const n = seconds(v); if (n === undefined) return `T1 '${v}' is not a number of seconds`; e.renewal = n; return undefined },
-  T2: (e, v) => { const n = seconds(v); if (n === undefined) return `T2 '${v}' is not a number of seconds`; e.rebind = n; return undefined },
-  'ntp-server': raw(42, v => { const ips = ipv4List(v); return ips && ipv4Bytes(ips) }),
+  router: (e, v) => {
+    const ips = ipv4List(v)
+    if (!ips?.[0]) return `router '${v}' is not an IPv4 address`
+    e.router = ips[0]
+    return undefined
+  },
+  'dns-server': (e, v) => {
+    const ips = ipv4List(v)
+    if (!ips) return `dns-server '${v}' is not a list of IPv4 addresses`
+    e.dns = ips
+    return undefined
+  },
+  'domain-name': (e, v) => {
+    if (!/^[\x21-\x7e]+$/.test(v)) return `domain-name '${v}' is not printable ASCII`
+    e.domain = v
+    return undefined
+  },
+  mtu: (e, v) => {
+    const n = seconds(v)
+    if (n === undefined || n < 68 || n > 65535) return `mtu '${v}' is not 68..65535`
+    e.mtu = n
+    return undefined
+  },
+  'lease-time': (e, v) => {
+    const n = seconds(v)
+    if (n === undefined) return `lease-time '${v}' is not a number of seconds`
+    e.lease = n
+    return undefined
+  },
+  T1: (e, v) => {
+    const n = seconds(v)
+    if (n === undefined) return `T1 '${v}' is not a number of seconds`
+    e.renewal = n
+    return undefined
+  },
+  T2: (e, v) => {
+    const n = seconds(v)
+    if (n === undefined) return `T2 '${v}' is not a number of seconds`
+    e.rebind = n
+    return undefined
+  },
+  'ntp-server': raw(42, v => {
+    const ips = ipv4List(v)
+    return ips && ipv4Bytes(ips)
+  }),
   'tftp-server': raw(66, textBytes),
   'bootfile-name': raw(67, textBytes),
   'domain-search': raw(119, domainSearch),
@@ -47,7 +88,10 @@ const RESERVED = new Set([0, 1, 53, 54, 255])
 /** RFC 1035 3.1 names, as option 119 carries them (RFC 3397 2), without compression. */
 function domainSearch(value: string): string | undefined {
   const bytes: number[] = []
-  for (const name of value.split(',').map(s => s.trim()).filter(s => s !== '')) {
+  for (const name of value
+    .split(',')
+    .map(s => s.trim())
+    .filter(s => s !== '')) {
     for (const label of name.replace(/\.$/, '').split('.')) {
       if (label.length === 0 || label.length > 63 || !/^[\x21-\x7e]+$/.test(label)) return undefined
       bytes.push(label.length, ...Buffer.from(label, 'ascii'))
@@ -71,9 +115,11 @@ export function applyExtraDhcpOpts(entry: DhcpEntry, ctx: { opts: DhcpOpt[]; obj
     if (opt.ip_version !== undefined && opt.ip_version !== 4) continue // DHCPv6 options are not served here
     if (opt.opt_value === null) continue // Neutron: a null value removes the option
     const name = opt.opt_name.replace(/^option:/, '')
-    const report = (why: string): void => { ctx.problems.push({ code: 'dhcp_option', object: ctx.object, detail: `extra_dhcp_opts '${opt.opt_name}': ${why}` }) }
+    const report = (why: string): void => {
+      ctx.problems.push({ code: 'dhcp_option', object: ctx.object, detail: `extra_dhcp_opts '${opt.opt_name}': ${why}` })
+    }
     const code = /^\d+$/.test(name) ? Number(name) : undefined
-    const named = code === undefined ? NAMED[name] : (BY_CODE[code] !== undefined ? NAMED[BY_CODE[code]] : undefined)
+    const named = code === undefined ? NAMED[name] : BY_CODE[code] !== undefined ? NAMED[BY_CODE[code]] : undefined
     if (named) {
       const why = named(entry, opt.opt_value)
       if (why) report(why)

@@ -7,7 +7,9 @@ export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
   if (value !== null && typeof value === 'object') {
     const obj = value as Record<string, unknown>
-    const keys = Object.keys(obj).filter(k => obj[k] !== undefined).sort()
+    const keys = Object.keys(obj)
+      .filter(k => obj[k] !== undefined)
+      .sort()
     return `{${keys.map(k => `${JSON.stringify(k)}:${canonical(obj[k])}`).join(',')}}`
   }
   return JSON.stringify(value)

@@ -63,9 +63,11 @@ export class TopologyCompiler implements TopologyCompilerApi {
     // closure; a plugged port's other changes (its status, say) do not, and cost no closure walk
     const seedsMoved = bound && this.moveSeed(seedBefore, this.state.ports.get(change.id)?.network_id)
     // a chassis coming, going or changing its bridge mappings may move a router's gateway chassis to or from here
-    const gatewayMoved = table === TABLES.chassis && gatewayChoiceInputs(old as Chassis | undefined) !== gatewayChoiceInputs(value as Chassis | undefined)
+    const gatewayMoved =
+      table === TABLES.chassis && gatewayChoiceInputs(old as Chassis | undefined) !== gatewayChoiceInputs(value as Chassis | undefined)
     // an external network appearing, going or moving to another physical network may make this chassis a router's gateway chassis, or stop it
-    const networkCame = table === TABLES.networks && physnetOrAbsent(old as Network | undefined) !== physnetOrAbsent(value as Network | undefined)
+    const networkCame =
+      table === TABLES.networks && physnetOrAbsent(old as Network | undefined) !== physnetOrAbsent(value as Network | undefined)
     return this.recompile(dirty, table === TABLES.routers || seedsMoved || gatewayMoved || networkCame)
   }
 
@@ -76,8 +78,8 @@ export class TopologyCompiler implements TopologyCompilerApi {
     else this.state.bindings.set(portId, ofport)
     const net = this.state.ports.get(portId)?.network_id
     // plugged or unplugged (not an ofport change): the port's network may gain its first or lose its last seed
-    const seedsMoved = (was === undefined) !== (ofport === undefined) &&
-      (was === undefined ? this.moveSeed(undefined, net) : this.moveSeed(net, undefined))
+    const seedsMoved =
+      (was === undefined) !== (ofport === undefined) && (was === undefined ? this.moveSeed(undefined, net) : this.moveSeed(net, undefined))
     const dirty = new Set([unitOf(TABLES.ports, portId)])
     for (const f of this.state.fipsOfPort(portId)) dirty.add(unitOf(TABLES.floatingips, f))
     return this.recompile(dirty, seedsMoved)
@@ -102,7 +104,11 @@ export class TopologyCompiler implements TopologyCompilerApi {
     let moved = false
     if (from !== undefined) {
       const n = (this.seeds.get(from) ?? 0) - 1
-      if (n > 0) this.seeds.set(from, n); else { this.seeds.delete(from); moved = true }
+      if (n > 0) this.seeds.set(from, n)
+      else {
+        this.seeds.delete(from)
+        moved = true
+      }
     }
     if (to !== undefined) {
       const n = (this.seeds.get(to) ?? 0) + 1
@@ -129,9 +135,17 @@ export class TopologyCompiler implements TopologyCompilerApi {
       // again while we were away (versions restart at 1), so the held one goes first.
       // The same version with another value is the same story (a re-created object caught up with the old one).
       const held = this.versions.heldVersion(key)
-      const replaced = held !== undefined && (o.version < held || (o.version === held && canonical(this.objectOf(o.table, o.id)) !== canonical(o.value)))
+      const replaced =
+        held !== undefined && (o.version < held || (o.version === held && canonical(this.objectOf(o.table, o.id)) !== canonical(o.value)))
       if (replaced) this.applyChange({ table: o.table, id: o.id, version: held, action: 'delete', topics: [] })
-      this.applyChange({ table: o.table, id: o.id, version: o.version, action: this.objectOf(o.table, o.id) === undefined ? 'create' : 'update', topics: o.topics, value: o.value })
+      this.applyChange({
+        table: o.table,
+        id: o.id,
+        version: o.version,
+        action: this.objectOf(o.table, o.id) === undefined ? 'create' : 'update',
+        topics: o.topics,
+        value: o.value,
+      })
     }
     for (const table of COMPILED_TABLES) {
       for (const id of [...this.idsOf(table)]) {
@@ -174,45 +188,82 @@ export class TopologyCompiler implements TopologyCompilerApi {
 
   private idsOf(table: string): Iterable<string> {
     switch (table) {
-      case TABLES.networks: return this.state.networks.keys()
-      case TABLES.subnets: return this.state.subnets.keys()
-      case TABLES.ports: return this.state.ports.keys()
-      case TABLES.routers: return this.state.routers.keys()
-      case TABLES.chassis: return this.state.chassis.keys()
-      case TABLES.securityGroups: return this.state.securityGroups.keys()
-      case TABLES.securityGroupRules: return this.state.securityGroupRules.keys()
-      case TABLES.floatingips: return this.state.floatingips.keys()
-      default: return []
+      case TABLES.networks:
+        return this.state.networks.keys()
+      case TABLES.subnets:
+        return this.state.subnets.keys()
+      case TABLES.ports:
+        return this.state.ports.keys()
+      case TABLES.routers:
+        return this.state.routers.keys()
+      case TABLES.chassis:
+        return this.state.chassis.keys()
+      case TABLES.securityGroups:
+        return this.state.securityGroups.keys()
+      case TABLES.securityGroupRules:
+        return this.state.securityGroupRules.keys()
+      case TABLES.floatingips:
+        return this.state.floatingips.keys()
+      default:
+        return []
     }
   }
 
   private objectOf(table: string, id: string): unknown {
     switch (table) {
-      case TABLES.networks: return this.state.networks.get(id)
-      case TABLES.subnets: return this.state.subnets.get(id)
-      case TABLES.ports: return this.state.ports.get(id)
-      case TABLES.routers: return this.state.routers.get(id)
-      case TABLES.chassis: return this.state.chassis.get(id)
-      case TABLES.securityGroups: return this.state.securityGroups.get(id)
-      case TABLES.securityGroupRules: return this.state.securityGroupRules.get(id)
-      case TABLES.floatingips: return this.state.floatingips.get(id)
-      default: return undefined
+      case TABLES.networks:
+        return this.state.networks.get(id)
+      case TABLES.subnets:
+        return this.state.subnets.get(id)
+      case TABLES.ports:
+        return this.state.ports.get(id)
+      case TABLES.routers:
+        return this.state.routers.get(id)
+      case TABLES.chassis:
+        return this.state.chassis.get(id)
+      case TABLES.securityGroups:
+        return this.state.securityGroups.get(id)
+      case TABLES.securityGroupRules:
+        return this.state.securityGroupRules.get(id)
+      case TABLES.floatingips:
+        return this.state.floatingips.get(id)
+      default:
+        return undefined
     }
   }
 
   /** The units whose entries read this object, looked up for its old and its new value. */
   private dependents(table: string, id: string, versions: unknown[], dirty: Set<string>): void {
     const s = this.state
-    const ports = (ids: Iterable<string>): void => { for (const p of ids) dirty.add(unitOf(TABLES.ports, p)) }
-    const routers = (ids: Iterable<string>): void => { for (const r of ids) dirty.add(unitOf(TABLES.routers, r)) }
-    const routersOfPorts = (ids: Iterable<string>): void => { for (const p of ids) routers(s.routersWithPort(p)) }
-    const fips = (ids: Iterable<string>): void => { for (const f of ids) dirty.add(unitOf(TABLES.floatingips, f)) }
+    const ports = (ids: Iterable<string>): void => {
+      for (const p of ids) dirty.add(unitOf(TABLES.ports, p))
+    }
+    const routers = (ids: Iterable<string>): void => {
+      for (const r of ids) dirty.add(unitOf(TABLES.routers, r))
+    }
+    const routersOfPorts = (ids: Iterable<string>): void => {
+      for (const p of ids) routers(s.routersWithPort(p))
+    }
+    const fips = (ids: Iterable<string>): void => {
+      for (const f of ids) dirty.add(unitOf(TABLES.floatingips, f))
+    }
     /** a router's gateway port is read by the router and by its floating IPs */
-    const gatewayOf = (routerId: string): void => { dirty.add(unitOf(TABLES.routers, routerId)); fips(s.fipsOfRouter(routerId)) }
-    if (table === TABLES.floatingips) { dirty.add(unitOf(TABLES.floatingips, id)); return }
-    if (table === TABLES.chassis) return this.chassisDependents(versions[0] as Chassis | undefined, versions[1] as Chassis | undefined, dirty)
-    if (table === TABLES.securityGroups) return this.groupDependents(id, versions[0] as SecurityGroup | undefined, versions[1] as SecurityGroup | undefined, dirty)
-    if (table === TABLES.securityGroupRules) { dirty.add(unitOf(TABLES.securityGroupRules, id)); return }
+    const gatewayOf = (routerId: string): void => {
+      dirty.add(unitOf(TABLES.routers, routerId))
+      fips(s.fipsOfRouter(routerId))
+    }
+    if (table === TABLES.floatingips) {
+      dirty.add(unitOf(TABLES.floatingips, id))
+      return
+    }
+    if (table === TABLES.chassis)
+      return this.chassisDependents(versions[0] as Chassis | undefined, versions[1] as Chassis | undefined, dirty)
+    if (table === TABLES.securityGroups)
+      return this.groupDependents(id, versions[0] as SecurityGroup | undefined, versions[1] as SecurityGroup | undefined, dirty)
+    if (table === TABLES.securityGroupRules) {
+      dirty.add(unitOf(TABLES.securityGroupRules, id))
+      return
+    }
     for (const v of versions) {
       if (table === TABLES.networks) {
         dirty.add(unitOf(TABLES.networks, id))
@@ -293,7 +344,12 @@ export class TopologyCompiler implements TopologyCompilerApi {
       for (const id of symmetricDifference(prev.routers, next.routers)) dirty.add(unitOf(TABLES.routers, id))
       this.followedNow = next
     }
-    const ctx: UnitContext = { state: this.state, followed: this.followedNow, self: this.self, acl: { used: this.used, remote: this.remote } }
+    const ctx: UnitContext = {
+      state: this.state,
+      followed: this.followedNow,
+      self: this.self,
+      acl: { used: this.used, remote: this.remote },
+    }
     /** canonical key -> whether it was installed before this input */
     const touched = new Map<string, boolean>()
     const passes = [new Set<string>(), new Set<string>(), new Set<string>()] as const
@@ -304,8 +360,10 @@ export class TopologyCompiler implements TopologyCompilerApi {
       for (const unit of units) this.compileOne(ctx, unit, touched, moved)
       this.unitsCompiled += units.size
       for (const [group, had] of moved) {
-        if (pass === 0 && had !== this.used.has(group)) for (const r of this.state.rulesOfGroup(group)) passes[1].add(unitOf(TABLES.securityGroupRules, r))
-        if (pass === 1 && had !== this.remote.has(group)) for (const p of this.state.portsInGroup(group)) passes[2].add(unitOf(ACL_MEMBERS_UNIT, p))
+        if (pass === 0 && had !== this.used.has(group))
+          for (const r of this.state.rulesOfGroup(group)) passes[1].add(unitOf(TABLES.securityGroupRules, r))
+        if (pass === 1 && had !== this.remote.has(group))
+          for (const p of this.state.portsInGroup(group)) passes[2].add(unitOf(ACL_MEMBERS_UNIT, p))
       }
     }
     return this.delta(touched)
@@ -371,7 +429,8 @@ function countUses(counts: Map<string, number>, before: string[], after: string[
   const add = (id: string, by: number): void => {
     if (!moved.has(id)) moved.set(id, counts.has(id))
     const n = (counts.get(id) ?? 0) + by
-    if (n > 0) counts.set(id, n); else counts.delete(id)
+    if (n > 0) counts.set(id, n)
+    else counts.delete(id)
   }
   for (const id of before) add(id, -1)
   for (const id of after) add(id, +1)

@@ -4,7 +4,10 @@
 // re-create: a change at or below the revision of the delete is dropped.
 import type { Change } from '../../store/types.js'
 
-interface Held { version: number; revision?: number }
+interface Held {
+  version: number
+  revision?: number
+}
 
 export class VersionFilter {
   private readonly held = new Map<string, Held>()

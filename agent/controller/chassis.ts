@@ -31,16 +31,16 @@ export const BRIDGE_MAPPINGS_ID = 'dragonflow:bridge-mappings'
 
 export const formatBridgeMappings = (m: ReadonlyMap<string, string>): string => [...m].map(([p, b]) => `${p}:${b}`).join(',')
 
-export const nextGeneration = (g: number): number => g >= 2 && g < 0xffff ? g + 1 : 2
+export const nextGeneration = (g: number): number => (g >= 2 && g < 0xffff ? g + 1 : 2)
 
 /** A (re)start is a first heartbeat and a new started_at; created_at stays what the first run wrote. */
-function startStamps (ids: Record<string, string>, at: Date): Record<string, string> {
+function startStamps(ids: Record<string, string>, at: Date): Record<string, string> {
   const t = at.toISOString()
   return { [CREATED_AT_ID]: ids[CREATED_AT_ID] ?? t, [STARTED_AT_ID]: t, [HEARTBEAT_ID]: t }
 }
 
 /** Create or update the chassis row; returns the generation this run owns. */
-export async function registerChassis (store: Store, info: ChassisInfo): Promise<number> {
+export async function registerChassis(store: Store, info: ChassisInfo): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const cur = await store.get(TABLES.chassis, info.chassisId)
     const ids = (cur?.value.external_ids ?? {}) as Record<string, string>
@@ -48,10 +48,19 @@ export async function registerChassis (store: Store, info: ChassisInfo): Promise
     const generation = nextGeneration(Number.isInteger(prev) && prev >= 0 ? prev : 0)
     const mappings = { ...ids }
     delete mappings[BRIDGE_MAPPINGS_ID] // a node restarted without a mapping no longer offers it
-    if (info.bridgeMappings !== undefined && info.bridgeMappings.size > 0) mappings[BRIDGE_MAPPINGS_ID] = formatBridgeMappings(info.bridgeMappings)
+    if (info.bridgeMappings !== undefined && info.bridgeMappings.size > 0)
+      mappings[BRIDGE_MAPPINGS_ID] = formatBridgeMappings(info.bridgeMappings)
     const value: Chassis = {
-      id: info.chassisId, hostname: info.hostname, tunnel_ip: info.tunnelIp ?? '', tunnel_types: info.tunnelIp !== undefined ? [info.tunnelType ?? DEFAULT_TUNNEL_TYPE] : [],
-      external_ids: { ...mappings, [GENERATION_ID]: String(generation), 'dragonflow:profile': info.profile, ...startStamps(ids, new Date()) },
+      id: info.chassisId,
+      hostname: info.hostname,
+      tunnel_ip: info.tunnelIp ?? '',
+      tunnel_types: info.tunnelIp !== undefined ? [info.tunnelType ?? DEFAULT_TUNNEL_TYPE] : [],
+      external_ids: {
+        ...mappings,
+        [GENERATION_ID]: String(generation),
+        'dragonflow:profile': info.profile,
+        ...startStamps(ids, new Date()),
+      },
       updated_at: new Date().toISOString(),
     }
     try {
@@ -71,16 +80,23 @@ export async function registerChassis (store: Store, info: ChassisInfo): Promise
  * Advertise the mappings this node could actually set up (a mapping whose bridge is missing is skipped), with
  * CAS; nothing is written when the row already says so.
  */
-export async function advertiseBridgeMappings (store: Store, chassisId: string, m: ReadonlyMap<string, string>): Promise<void> {
+export async function advertiseBridgeMappings(store: Store, chassisId: string, m: ReadonlyMap<string, string>): Promise<void> {
   const want = formatBridgeMappings(m)
   for (let attempt = 0; attempt < 20; attempt++) {
     const cur = await store.get(TABLES.chassis, chassisId)
     if (cur === undefined) return
-    const ids = { ...(cur.value.external_ids ?? {}) as Record<string, string> }
+    const ids = { ...((cur.value.external_ids ?? {}) as Record<string, string>) }
     if ((ids[BRIDGE_MAPPINGS_ID] ?? '') === want) return
-    if (want === '') delete ids[BRIDGE_MAPPINGS_ID]; else ids[BRIDGE_MAPPINGS_ID] = want
+    if (want === '') delete ids[BRIDGE_MAPPINGS_ID]
+    else ids[BRIDGE_MAPPINGS_ID] = want
     try {
-      await store.update(TABLES.chassis, chassisId, { ...cur.value, external_ids: ids, updated_at: new Date().toISOString() }, cur.version, cur.topics)
+      await store.update(
+        TABLES.chassis,
+        chassisId,
+        { ...cur.value, external_ids: ids, updated_at: new Date().toISOString() },
+        cur.version,
+        cur.topics,
+      )
       return
     } catch (err) {
       if (err instanceof StoreError && err.code === 'version_conflict') continue

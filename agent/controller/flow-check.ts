@@ -22,12 +22,12 @@ export interface FlowCheck {
   missing: string[]
   extra: string[]
   differing: string[]
-  counts: { missing: number, extra: number, differing: number }
+  counts: { missing: number; extra: number; differing: number }
 }
 
 export interface FlowCheckInput {
   store: Store
-  self: { chassisId: string, chassisTunnelIp?: string }
+  self: { chassisId: string; chassisTunnelIp?: string }
   /** port id -> ofport of the ports plugged here now */
   bindings: Map<string, number>
   /** physical network -> br-int ofport of its uplink here (--bridge-mappings) */
@@ -39,24 +39,29 @@ export interface FlowCheckInput {
   extraEntries?: Entry[]
 }
 
-export async function checkFlows (i: FlowCheckInput): Promise<FlowCheck> {
+export async function checkFlows(i: FlowCheckInput): Promise<FlowCheck> {
   const list = async <T>(table: string): Promise<T[]> => (await i.store.list(table)).map(o => o.value as unknown as T)
   const snapshot: ModelSnapshot = {
-    networks: await list<Network>(TABLES.networks), subnets: await list<Subnet>(TABLES.subnets), ports: await list<Port>(TABLES.ports),
-    routers: await list<Router>(TABLES.routers), chassis: await list<Chassis>(TABLES.chassis), bindings: i.bindings,
+    networks: await list<Network>(TABLES.networks),
+    subnets: await list<Subnet>(TABLES.subnets),
+    ports: await list<Port>(TABLES.ports),
+    routers: await list<Router>(TABLES.routers),
+    chassis: await list<Chassis>(TABLES.chassis),
+    bindings: i.bindings,
     securityGroups: await list<SecurityGroup>(TABLES.securityGroups),
     securityGroupRules: await list<SecurityGroupRule>(TABLES.securityGroupRules),
-    floatingips: await list<FloatingIp>(TABLES.floatingips), uplinks: i.uplinks ?? new Map(),
+    floatingips: await list<FloatingIp>(TABLES.floatingips),
+    uplinks: i.uplinks ?? new Map(),
   }
   const entries = [...compileTopology(snapshot, i.self).entries, ...(i.extraEntries ?? [])]
   // through the flow table only to resolve identities emitted twice the way the agent does (least body wins)
-  const want = new Map<string, { cookie: bigint, does: string, text: string }>()
+  const want = new Map<string, { cookie: bigint; does: string; text: string }>()
   for (const body of DesiredFlows.ofFlows(emitOpenFlow(entries, i.emit)).bodies()) {
     const m = decodeBody(body)
     const k = matchKey(m.tableId, m.priority, m.match)
     want.set(k, { cookie: m.cookie, does: instructionsKey(m.instructions), text: describe(m.tableId, m.priority, m.cookie, k) })
   }
-  const have = new Map<string, { cookie: bigint, does: string, text: string }>()
+  const have = new Map<string, { cookie: bigint; does: string; text: string }>()
   for (const s of await i.dump()) {
     if (isReactiveCookie(s.cookie)) continue
     const k = matchKey(s.tableId, s.priority, s.match)
@@ -66,7 +71,9 @@ export async function checkFlows (i: FlowCheckInput): Promise<FlowCheck> {
   const extra = [...have].filter(([k]) => !want.has(k)).map(([, h]) => h.text)
   const differing = [...want].flatMap(([k, w]) => {
     const h = have.get(k)
-    return h !== undefined && (h.cookie !== w.cookie || h.does !== w.does) ? [`${w.text} (switch: cookie 0x${h.cookie.toString(16)}, other instructions: ${h.does !== w.does})`] : []
+    return h !== undefined && (h.cookie !== w.cookie || h.does !== w.does)
+      ? [`${w.text} (switch: cookie 0x${h.cookie.toString(16)}, other instructions: ${h.does !== w.does})`]
+      : []
   })
   const limit = i.limit ?? 20
   return {
@@ -80,6 +87,6 @@ export async function checkFlows (i: FlowCheckInput): Promise<FlowCheck> {
   }
 }
 
-function describe (table: number, priority: number, cookie: bigint, key: string): string {
+function describe(table: number, priority: number, cookie: bigint, key: string): string {
   return `table=${table} priority=${priority} cookie=0x${cookie.toString(16)} match ${key.split('|')[2] || '(any)'}`
 }

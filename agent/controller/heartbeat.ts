@@ -25,23 +25,23 @@ export const DEFAULT_HEARTBEAT_MS = 10_000
 export const DEFAULT_AGENT_DOWN_MS = 3 * DEFAULT_HEARTBEAT_MS
 
 /** The last heartbeat of a chassis row, ms since the epoch; a row from before heartbeats falls back to updated_at. */
-export function lastHeartbeat (c: Pick<Chassis, 'external_ids' | 'updated_at'>): number | undefined {
+export function lastHeartbeat(c: Pick<Chassis, 'external_ids' | 'updated_at'>): number | undefined {
   const t = Date.parse(c.external_ids?.[HEARTBEAT_ID] ?? c.updated_at ?? '')
   return Number.isFinite(t) ? t : undefined
 }
 
 /** Up when its last heartbeat is at most `downMs` old. */
-export function chassisAlive (c: Pick<Chassis, 'external_ids' | 'updated_at'>, opts: { now: number, downMs: number }): boolean {
+export function chassisAlive(c: Pick<Chassis, 'external_ids' | 'updated_at'>, opts: { now: number; downMs: number }): boolean {
   const t = lastHeartbeat(c)
   return t !== undefined && opts.now - t <= opts.downMs
 }
 
 /** Write one heartbeat (CAS, re-read on conflict); false when the row is gone (deleted by an operator). */
-export async function beat (store: Store, chassisId: string, at: Date): Promise<boolean> {
+export async function beat(store: Store, chassisId: string, at: Date): Promise<boolean> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const cur = await store.get(TABLES.chassis, chassisId)
     if (cur === undefined) return false
-    const ids = { ...(cur.value.external_ids ?? {}) as Record<string, string>, [HEARTBEAT_ID]: at.toISOString() }
+    const ids = { ...((cur.value.external_ids ?? {}) as Record<string, string>), [HEARTBEAT_ID]: at.toISOString() }
     try {
       await store.update(TABLES.chassis, chassisId, { ...cur.value, external_ids: ids }, cur.version, cur.topics)
       return true
@@ -74,35 +74,47 @@ export class Heartbeat {
   failures = 0
   private readonly intervalMs: number
 
-  constructor (private readonly opts: HeartbeatOptions) {
+  constructor(private readonly opts: HeartbeatOptions) {
     this.intervalMs = opts.intervalMs ?? DEFAULT_HEARTBEAT_MS
     if (!(this.intervalMs > 0)) throw new RangeError(`heartbeat interval must be > 0 ms, not ${this.intervalMs}`)
   }
 
-  start (): void {
+  start(): void {
     if (this.timer !== undefined || this.stopped) return
-    this.timer = setInterval(() => { void this.tick() }, this.intervalMs)
+    this.timer = setInterval(() => {
+      void this.tick()
+    }, this.intervalMs)
   }
 
   /** One beat now (also what each tick does); a beat still in flight is not doubled. */
-  tick (): Promise<void> {
+  tick(): Promise<void> {
     if (this.stopped) return Promise.resolve()
     if (this.inFlight !== undefined) return this.inFlight
     const o = this.opts
     this.inFlight = beat(o.store, o.chassisId, o.clock?.() ?? new Date())
-      .then(present => { this.failures = 0; if (!present) this.missing() }, (err: unknown) => { if (this.failures++ === 0) o.onError?.(err) })
-      .finally(() => { this.inFlight = undefined })
+      .then(
+        present => {
+          this.failures = 0
+          if (!present) this.missing()
+        },
+        (err: unknown) => {
+          if (this.failures++ === 0) o.onError?.(err)
+        },
+      )
+      .finally(() => {
+        this.inFlight = undefined
+      })
     return this.inFlight
   }
 
   /** No row to stamp: beating again would only fail the same way; a restart registers the node again. */
-  private missing (): void {
+  private missing(): void {
     if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = undefined
     this.opts.onMissing?.()
   }
 
-  async stop (): Promise<void> {
+  async stop(): Promise<void> {
     this.stopped = true
     if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = undefined

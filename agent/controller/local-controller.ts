@@ -21,7 +21,17 @@ import type { TopologyCompilerApi, EntryDelta } from '../compiler/types.js'
 import { COMPILED_TABLES } from '../compiler/model-state.js'
 import { DesiredFlows, FlowSync, installedOf, type ApplyStats, type DesiredStats, type InstalledFlow } from '../flows/index.js'
 import { OFPP_CONTROLLER, OfController, type OfConnection, type OfpErrorReply } from '../openflow/index.js'
-import { INSTALLED_ID, MissingBridgeError, OvsdbClient, Vswitch, ensurePatchPorts, eq, removeStalePatchPorts, select, type LocalPort } from '../ovsdb/index.js'
+import {
+  INSTALLED_ID,
+  MissingBridgeError,
+  OvsdbClient,
+  Vswitch,
+  ensurePatchPorts,
+  eq,
+  removeStalePatchPorts,
+  select,
+  type LocalPort,
+} from '../ovsdb/index.js'
 import type { DatapathApi, Entry } from '../../datapath/host/index.js'
 import type { RouterGatewayEntry, UplinkEntry } from '../../datapath/host/entries.js'
 import { TABLES } from '../../model/tables.js'
@@ -124,28 +134,48 @@ export interface PortStatus {
 
 /** What the `status` control command answers: everything here is what the controller already holds. */
 export interface NodeStatus {
-  chassis: { id: string, tunnelIp?: string, tunnelType: string, tunnelOfport?: number, profile: string, bridge: string,
+  chassis: {
+    id: string
+    tunnelIp?: string
+    tunnelType: string
+    tunnelOfport?: number
+    profile: string
+    bridge: string
     /** configured --bridge-mappings, and the ofport on br-int of those that work here */
-    bridgeMappings: Record<string, string>, uplinks: Record<string, number> }
+    bridgeMappings: Record<string, string>
+    uplinks: Record<string, number>
+  }
   /** `watch`: the store's change feed is subscribed; `pubsub`: the extra feed's driver (absent: none) */
-  store: { driver: string, watch: boolean, pubsub?: string, changes: number, lastChangeMsAgo?: number }
+  store: { driver: string; watch: boolean; pubsub?: string; changes: number; lastChangeMsAgo?: number }
   ovsdb: { connected: boolean }
-  switch: { connected: boolean, datapathId?: string, inSync: boolean, installs: number, lastInstall?: ApplyStats, unsolicitedErrors: number }
+  switch: {
+    connected: boolean
+    datapathId?: string
+    inSync: boolean
+    installs: number
+    lastInstall?: ApplyStats
+    unsolicitedErrors: number
+  }
   generation: number
   l3: L3Mode
   ports: PortStatus[]
   /** proactive flows on the switch (as far as committed bundles go) per stage name; reactive ones are `reactive.live` */
-  flows: { installed: number, desired: number, perStage: Record<string, number>, reactive: ReactiveStats }
-  problems: { total: number, byCode: Record<string, number>, first: CompileProblem[] }
+  flows: { installed: number; desired: number; perStage: Record<string, number>; reactive: ReactiveStats }
+  problems: { total: number; byCode: Record<string, number>; first: CompileProblem[] }
   neighbours: NeighbourStats
   /** packet-ins received and answered, malformed ones and the WASM verdicts per `action/reason` */
-  packetIns: { received: number, answered: number, bad: Record<string, number>, verdicts: Record<string, number> }
+  packetIns: { received: number; answered: number; bad: Record<string, number>; verdicts: Record<string, number> }
   /** the WASM datapath's counters (it sees the packet-ins only): drops and punts per reason */
-  datapath?: { packets: number, reasons: Record<string, number>, conntrack: { connections: number, limit: number } }
-  plan?: { profile: string, summary: string, rulesOnTarget: number, everyPacketSlowPathShare: number,
-    stages: { stage: string, placement: string, entries: number, rulesOnTarget: number }[] }
+  datapath?: { packets: number; reasons: Record<string, number>; conntrack: { connections: number; limit: number } }
+  plan?: {
+    profile: string
+    summary: string
+    rulesOnTarget: number
+    everyPacketSlowPathShare: number
+    stages: { stage: string; placement: string; entries: number; rulesOnTarget: number }[]
+  }
   /** the last error lines this controller logged, oldest first */
-  errors: { at: string, line: string }[]
+  errors: { at: string; line: string }[]
 }
 
 /** Error lines kept for `status` (a ring: the oldest goes). */
@@ -154,7 +184,17 @@ const ERROR_RING = 32
 const PROBLEMS_LISTED = 5
 
 /** Entry stages the planner counts (offload/rule-count.ts). */
-const PLANNED_STAGES: readonly Entry['stage'][] = ['classify', 'port_sec', 'arp_nd', 'dhcp', 'l2', 'router_port', 'route', 'nexthop', 'egress']
+const PLANNED_STAGES: readonly Entry['stage'][] = [
+  'classify',
+  'port_sec',
+  'arp_nd',
+  'dhcp',
+  'l2',
+  'router_port',
+  'route',
+  'nexthop',
+  'egress',
+]
 
 /**
  * A plan can only change when a stage's entry count does (the planner reads counts and capacities): plan again
@@ -162,7 +202,7 @@ const PLANNED_STAGES: readonly Entry['stage'][] = ['classify', 'port_sec', 'arp_
  * O(entries) about every N/8 changes, constant per change, and a capacity is crossed by at most an eighth
  * before the plan follows.
  */
-export function planDue (last: ReadonlyMap<string, number> | undefined, now: ReadonlyMap<string, number>): boolean {
+export function planDue(last: ReadonlyMap<string, number> | undefined, now: ReadonlyMap<string, number>): boolean {
   if (last === undefined) return true
   for (const [stage, n] of now) {
     const before = last.get(stage) ?? 0
@@ -171,9 +211,11 @@ export function planDue (last: ReadonlyMap<string, number> | undefined, now: Rea
   return false
 }
 
-function deferred (): { promise: Promise<void>, resolve: () => void } {
+function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve = (): void => undefined
-  const promise = new Promise<void>(r => { resolve = r })
+  const promise = new Promise<void>(r => {
+    resolve = r
+  })
   return { promise, resolve }
 }
 
@@ -245,15 +287,15 @@ export class LocalController extends EventEmitter {
   private lastInstall: ApplyStats | undefined
   private lastPlan: Plan | undefined
   private control: ControlServer | undefined
-  private readonly errors: { at: string, line: string }[] = []
+  private readonly errors: { at: string; line: string }[] = []
   private lastChangeAt: number | undefined
   /** work to do once everything applied so far is committed on the switch (replays, announcements) */
-  private afterCommitQueue: { at: number, fn: () => void }[] = []
+  private afterCommitQueue: { at: number; fn: () => void }[] = []
   /** announcement timers still to fire */
   private readonly announceTimers = new Set<NodeJS.Timeout>()
   private readonly announceCounts = { announcements: 0 }
 
-  constructor (private readonly opts: LocalControllerOptions) {
+  constructor(private readonly opts: LocalControllerOptions) {
     super()
     this.log = opts.log.child({ component: 'agent' })
     this.settleMs = opts.settleMs ?? 1
@@ -261,50 +303,100 @@ export class LocalController extends EventEmitter {
     this.flows = new DesiredFlows({ l3: opts.l3 ?? 'proactive' })
     this.reactive = new ReactiveL3({ idleTimeout: opts.l3IdleTimeout ?? 30, log: opts.log })
     this.packetIns = new PacketInHost({
-      datapath: opts.datapath, log: opts.log, floodPorts: n => this.floodPorts(n), tunnelOfport: () => this.tunnelOfport,
+      datapath: opts.datapath,
+      log: opts.log,
+      floodPorts: n => this.floodPorts(n),
+      tunnelOfport: () => this.tunnelOfport,
       floodUplink: n => this.uplinks.get(n),
       floodRemotes: n => this.flows.context.floodRemotesOf(n),
-      onResult: (conn, m, inPort, result) => { this.neighbours.onPacketIn(conn, m, inPort, result) },
+      onResult: (conn, m, inPort, result) => {
+        this.neighbours.onPacketIn(conn, m, inPort, result)
+      },
       reinject: (conn, m, inPort, result) =>
         this.reactive.onPacketIn(conn, m, inPort, result, { context: this.flows.context, generation: this.generation }),
     })
     this.neighbours = new NeighbourResolver({
-      datapath: opts.datapath, log: opts.log, context: () => this.flows.context,
+      datapath: opts.datapath,
+      log: opts.log,
+      context: () => this.flows.context,
       flood: (n, frame) => this.packetIns.flood(n, frame, OFPP_CONTROLLER),
       // a frame the switch punted goes back there once the learned entry's flows are committed (neighbours.ts)
       replay: w => {
         const at = w.punt
         if (at === undefined) this.packetIns.replay(w.conn, w.inPort, w.frame)
-        else this.afterCommit(() => { this.packetIns.resubmit(w.conn, w.inPort, w.frame, at) })
+        else
+          this.afterCommit(() => {
+            this.packetIns.resubmit(w.conn, w.inPort, w.frame, at)
+          })
       },
-      apply: d => { this.applyLearned(d) },
+      apply: d => {
+        this.applyLearned(d)
+      },
     })
     this.natStatus = new NatStatus({
-      store: opts.store, log: opts.log, portActive: id => this.portActive(id),
-      onStatus: (table, id, status) => { this.emit('status', table, id, status) },
+      store: opts.store,
+      log: opts.log,
+      portActive: id => this.portActive(id),
+      onStatus: (table, id, status) => {
+        this.emit('status', table, id, status)
+      },
     })
   }
 
-  async start (): Promise<void> {
+  async start(): Promise<void> {
     const o = this.opts
-    this.generation = await registerChassis(o.store, { chassisId: o.chassisId, hostname: hostname(), tunnelIp: o.tunnelIp, tunnelType: o.tunnelType ?? DEFAULT_TUNNEL_TYPE, profile: o.profile.id, ...(o.bridgeMappings !== undefined ? { bridgeMappings: o.bridgeMappings } : {}) })
+    this.generation = await registerChassis(o.store, {
+      chassisId: o.chassisId,
+      hostname: hostname(),
+      tunnelIp: o.tunnelIp,
+      tunnelType: o.tunnelType ?? DEFAULT_TUNNEL_TYPE,
+      profile: o.profile.id,
+      ...(o.bridgeMappings !== undefined ? { bridgeMappings: o.bridgeMappings } : {}),
+    })
     this.log.info(`chassis ${o.chassisId}, run generation ${this.generation} (it marks the reactive flows this run caches)`)
     // registerChassis wrote the first beat; a store outage only delays the next ones (flows stay)
-    this.heartbeat = new Heartbeat({ store: o.store, chassisId: o.chassisId, intervalMs: o.heartbeatMs,
-      onError: err => { this.logError(`heartbeat not written: ${err instanceof Error ? err.message : String(err)}`, 'warn') },
-      onMissing: () => { this.logError(`chassis ${o.chassisId}: row deleted from the store while running; restart the agent to register again`, 'warn') } })
+    this.heartbeat = new Heartbeat({
+      store: o.store,
+      chassisId: o.chassisId,
+      intervalMs: o.heartbeatMs,
+      onError: err => {
+        this.logError(`heartbeat not written: ${err instanceof Error ? err.message : String(err)}`, 'warn')
+      },
+      onMissing: () => {
+        this.logError(`chassis ${o.chassisId}: row deleted from the store while running; restart the agent to register again`, 'warn')
+      },
+    })
     this.heartbeat.start()
     await this.of.listen({ path: o.ofSocket })
     if (o.controlSocket !== undefined) {
-      this.control = new ControlServer(o.controlSocket, async (cmd, args) => await this.onControl(cmd, args), message => { this.logError(message, 'warn') })
+      this.control = new ControlServer(
+        o.controlSocket,
+        async (cmd, args) => await this.onControl(cmd, args),
+        message => {
+          this.logError(message, 'warn')
+        },
+      )
       await this.control.listen()
     }
-    this.of.on('switch', (c: OfConnection) => { void this.onSwitch(c) })
+    this.of.on('switch', (c: OfConnection) => {
+      void this.onSwitch(c)
+    })
 
     // follow the store first, then read it: a change that lands in between is applied after the read (the
     // compiler drops versions it already holds)
-    this.unsubscribes.push(await o.store.watch(c => { this.noteLag(c, 'store-watch'); this.onChange(c) }))
-    if (o.pubsub !== undefined) this.unsubscribes.push(await o.pubsub.subscribe('*', c => { this.noteLag(c, 'pubsub'); this.onChange(c) }))
+    this.unsubscribes.push(
+      await o.store.watch(c => {
+        this.noteLag(c, 'store-watch')
+        this.onChange(c)
+      }),
+    )
+    if (o.pubsub !== undefined)
+      this.unsubscribes.push(
+        await o.pubsub.subscribe('*', c => {
+          this.noteLag(c, 'pubsub')
+          this.onChange(c)
+        }),
+      )
     this.unregisterMetrics = registerMetricsSource({
       datapathReasons: () => o.datapath.counters().reasons,
       packetInVerdicts: () => this.packetIns.stats.verdicts,
@@ -334,10 +426,17 @@ export class LocalController extends EventEmitter {
       this.flows.reconfigure({ tunnelOfport: this.tunnelOfport })
     }
     await this.ensureUplinks(db, vs.bridge)
-    vs.on('port-added', (p: LocalPort) => { this.bind(p) })
-    vs.on('port-removed', (p: LocalPort) => { this.unbind(p) })
+    vs.on('port-added', (p: LocalPort) => {
+      this.bind(p)
+    })
+    vs.on('port-removed', (p: LocalPort) => {
+      this.unbind(p)
+    })
     vs.on('port-changed', (p: LocalPort, before: LocalPort) => {
-      if (p.ofport !== before.ofport) { this.bind(p); return }
+      if (p.ofport !== before.ofport) {
+        this.bind(p)
+        return
+      }
       if (this.local.get(p.ifaceId)?.uuid === p.uuid) this.local.set(p.ifaceId, p) // admin/link state as it is now
       this.reportStatus(p.ifaceId)
     })
@@ -346,7 +445,7 @@ export class LocalController extends EventEmitter {
     this.schedule()
   }
 
-  private async ofportOf (name: string): Promise<number | undefined> {
+  private async ofportOf(name: string): Promise<number | undefined> {
     for (let i = 0; i < 100 && this.ovsdb !== undefined; i++) {
       const [r] = await this.ovsdb.transact('Open_vSwitch', [select('Interface', [eq('name', name)], ['ofport'])])
       const ofport = r?.rows?.[0]?.ofport
@@ -359,14 +458,17 @@ export class LocalController extends EventEmitter {
 
   // Lag from the commit to this agent. updated_at is Neutron's, in whole seconds, so a value is up to a second
   // high; what the histogram shows is a feed that falls behind by seconds, which is what an operator looks for.
-  private noteLag (c: Change, feed: 'store-watch' | 'pubsub'): void {
+  private noteLag(c: Change, feed: 'store-watch' | 'pubsub'): void {
     const at = typeof c.value?.updated_at === 'string' ? Date.parse(c.value.updated_at) : NaN
     if (Number.isFinite(at)) pubsubLagSeconds.observe({ feed }, Math.max(0, Date.now() - at) / 1000)
   }
 
-  private onChange (c: Change): void {
+  private onChange(c: Change): void {
     if (!FOLLOWED_TABLES.includes(c.table)) return
-    if (!this.loaded) { this.early.push(c); return }
+    if (!this.loaded) {
+      this.early.push(c)
+      return
+    }
     this.counts.changes++
     this.lastChangeAt = Date.now()
     this.follow(c)
@@ -374,18 +476,21 @@ export class LocalController extends EventEmitter {
   }
 
   /** One object into the compiler (if it compiles that table) and the status reporters. */
-  private follow (c: Change): void {
+  private follow(c: Change): void {
     if (COMPILED.has(c.table)) this.applyDelta(this.opts.compiler.applyChange(c))
     if (c.table === TABLES.ports) {
       if (c.action === 'delete') this.portSeenAt.delete(c.id)
       else if (!this.portSeenAt.has(c.id) && !this.confirmed.has(c.id)) this.portSeenAt.set(c.id, Date.now())
-      if (c.value?.admin_state_up === false) this.adminDown.add(c.id); else this.adminDown.delete(c.id)
+      if (c.value?.admin_state_up === false) this.adminDown.add(c.id)
+      else this.adminDown.delete(c.id)
       const network = c.value?.network_id
-      if (typeof network === 'string' && c.action !== 'delete') this.portNetwork.set(c.id, network); else this.portNetwork.delete(c.id)
+      if (typeof network === 'string' && c.action !== 'delete') this.portNetwork.set(c.id, network)
+      else this.portNetwork.delete(c.id)
     }
     if (c.table === TABLES.networks) {
       const wasDown = this.networksDown.has(c.id)
-      if (c.action !== 'delete' && c.value?.admin_state_up === false) this.networksDown.add(c.id); else this.networksDown.delete(c.id)
+      if (c.action !== 'delete' && c.value?.admin_state_up === false) this.networksDown.add(c.id)
+      else this.networksDown.delete(c.id)
       // its local ports' status follows the network's admin state
       if (this.loaded && wasDown !== this.networksDown.has(c.id)) {
         for (const [port, network] of this.portNetwork) if (network === c.id && this.local.has(port)) this.reportStatus(port)
@@ -400,9 +505,10 @@ export class LocalController extends EventEmitter {
    * chassis row then advertises only the mappings this node really has. Pairs an earlier run made for a physnet
    * no longer mapped are removed.
    */
-  private async ensureUplinks (db: OvsdbClient, intBridge: string): Promise<void> {
+  private async ensureUplinks(db: OvsdbClient, intBridge: string): Promise<void> {
     const mappings = this.opts.bridgeMappings ?? new Map<string, string>()
-    for (const physnet of await removeStalePatchPorts(db, new Set(mappings.keys()))) this.log.info(`physical network ${physnet} is no longer mapped: its patch ports are removed`)
+    for (const physnet of await removeStalePatchPorts(db, new Set(mappings.keys())))
+      this.log.info(`physical network ${physnet} is no longer mapped: its patch ports are removed`)
     if (mappings.size === 0) return
     const working = new Map<string, string>()
     for (const [physnet, bridge] of mappings) {
@@ -424,16 +530,23 @@ export class LocalController extends EventEmitter {
   }
 
   /** The ofport of a physical network's patch port on br-int (undefined: not mapped here). */
-  uplinkOfport (physnet: string): number | undefined { return this.uplinkOfports.get(physnet) }
-
-  private portActive (portId: string): boolean {
-    const p = this.local.get(portId)
-    const network = this.portNetwork.get(portId)
-    return p !== undefined && p.adminUp && this.confirmed.has(portId) && !this.adminDown.has(portId) &&
-      (network === undefined || !this.networksDown.has(network))
+  uplinkOfport(physnet: string): number | undefined {
+    return this.uplinkOfports.get(physnet)
   }
 
-  private bind (p: LocalPort): void {
+  private portActive(portId: string): boolean {
+    const p = this.local.get(portId)
+    const network = this.portNetwork.get(portId)
+    return (
+      p !== undefined &&
+      p.adminUp &&
+      this.confirmed.has(portId) &&
+      !this.adminDown.has(portId) &&
+      (network === undefined || !this.networksDown.has(network))
+    )
+  }
+
+  private bind(p: LocalPort): void {
     const before = this.local.get(p.ifaceId)
     this.local.set(p.ifaceId, p)
     if (before === undefined && p.externalIds[INSTALLED_ID] === 'true') {
@@ -451,7 +564,7 @@ export class LocalController extends EventEmitter {
     this.schedule() // even with no entry change: the port is confirmed by the next commit
   }
 
-  private unbind (p: LocalPort): void {
+  private unbind(p: LocalPort): void {
     if (this.local.get(p.ifaceId)?.uuid !== p.uuid) return // a newer interface took the iface-id
     this.local.delete(p.ifaceId)
     this.awaitingFlows.delete(p.ifaceId)
@@ -460,12 +573,14 @@ export class LocalController extends EventEmitter {
     this.reportStatus(p.ifaceId)
   }
 
-  private mark (ports: LocalPort[], installed: boolean): void {
-    this.vswitch?.markInstalled(ports, installed).catch((err: Error) => { this.logError(`marking ${ports.length} interfaces: ${err.message}`) })
+  private mark(ports: LocalPort[], installed: boolean): void {
+    this.vswitch?.markInstalled(ports, installed).catch((err: Error) => {
+      this.logError(`marking ${ports.length} interfaces: ${err.message}`)
+    })
   }
 
   /** Plugged ports whose flows are compiled now: a commit that starts now confirms them. */
-  private portsReady (): string[] {
+  private portsReady(): string[] {
     const ctx = this.flows.context
     return [...this.awaitingFlows].filter(id => {
       const p = this.local.get(id)
@@ -473,7 +588,7 @@ export class LocalController extends EventEmitter {
     })
   }
 
-  private confirm (ids: readonly string[]): void {
+  private confirm(ids: readonly string[]): void {
     const ports: LocalPort[] = []
     for (const id of ids) {
       const p = this.local.get(id)
@@ -483,31 +598,49 @@ export class LocalController extends EventEmitter {
       if (!marked) ports.push(p)
       this.reportStatus(id)
       const seen = this.portSeenAt.get(id)
-      if (seen !== undefined) { portUpSeconds.observe((Date.now() - seen) / 1000); this.portSeenAt.delete(id) }
+      if (seen !== undefined) {
+        portUpSeconds.observe((Date.now() - seen) / 1000)
+        this.portSeenAt.delete(id)
+      }
       this.emit('port-up', id)
     }
     this.mark(ports, true)
   }
 
-  private reportStatus (portId: string): void {
+  private reportStatus(portId: string): void {
     this.natStatus.onPort(portId)
-    reportPortStatus(this.opts.store, portId, this.portActive(portId)).then(s => {
-      if (s !== undefined) this.emit('port-status', portId, s)
-    }, (err: Error) => { this.logError(`status of port ${portId}: ${err.message}`) })
+    reportPortStatus(this.opts.store, portId, this.portActive(portId)).then(
+      s => {
+        if (s !== undefined) this.emit('port-status', portId, s)
+      },
+      (err: Error) => {
+        this.logError(`status of port ${portId}: ${err.message}`)
+      },
+    )
   }
 
   /** Learned next hops (neighbours.ts) through the same path as compiled entries. */
-  applyLearned (d: EntryDelta): void { this.applyDelta(d, true) }
+  applyLearned(d: EntryDelta): void {
+    this.applyDelta(d, true)
+  }
 
   /** The learned next-hop entries: on the switch but not in a fresh compile (the recompute oracle adds them). */
-  learnedEntries (): Entry[] { return this.neighbours.learned() }
+  learnedEntries(): Entry[] {
+    return this.neighbours.learned()
+  }
 
-  private applyDelta (delta: EntryDelta, learned = false): void {
+  private applyDelta(delta: EntryDelta, learned = false): void {
     // a compiled next hop replaces a learned one of the same (network, ip): the learned one's flows go first
     const d = learned ? delta : { added: delta.added, removed: [...this.neighbours.compiled(delta), ...delta.removed] }
     const dp = this.opts.datapath
-    for (const e of d.removed) this.safely(() => { dp.remove(e) }, e)
-    for (const e of d.added) this.safely(() => { dp.add(e) }, e)
+    for (const e of d.removed)
+      this.safely(() => {
+        dp.remove(e)
+      }, e)
+    for (const e of d.added)
+      this.safely(() => {
+        dp.add(e)
+      }, e)
     this.flows.applyDelta(d)
     this.natStatus.onEntries(d.removed, d.added)
     for (const e of d.removed) if (e.stage === 'uplink') this.uplinks.delete(e.network) // removed before added: a replace keeps the new one
@@ -519,12 +652,15 @@ export class LocalController extends EventEmitter {
     if (this.reactive.enabled && [...d.added, ...d.removed].some(e => ROUTING_STAGES.has(e.stage))) this.reactive.flush(this.conn)
   }
 
-  private safely (fn: () => void, e: Entry): void {
+  private safely(fn: () => void, e: Entry): void {
     try {
       fn()
     } catch (err) {
       this.counts.badEntries++
-      if (this.counts.badEntries === 1) this.logError(`datapath refused a ${e.stage} entry (${err instanceof Error ? err.message : String(err)}); further ones are counted only`)
+      if (this.counts.badEntries === 1)
+        this.logError(
+          `datapath refused a ${e.stage} entry (${err instanceof Error ? err.message : String(err)}); further ones are counted only`,
+        )
     }
   }
 
@@ -532,19 +668,25 @@ export class LocalController extends EventEmitter {
    * Plan the current entries on this node's profile and follow what an OVS agent can: l3_route as a reactive
    * cache (or as the operator asked). Other stages the plan keeps off the target stay on OVS: said once each.
    */
-  private refreshPlan (): void {
+  private refreshPlan(): void {
     const ctx = this.flows.context
     const counts = new Map(PLANNED_STAGES.map(s => [s, ctx.count(s)]))
     if (!planDue(this.planCounts, counts)) return
     this.planCounts = counts
     this.plans++
     // planned for the encapsulation this node's tunnel port speaks: a profile may encap one and not another
-    const plan = planOffload(ctx.entries().map(([, e]) => e), this.opts.profile, { tunnel: this.opts.tunnelType ?? DEFAULT_TUNNEL_TYPE })
+    const plan = planOffload(
+      ctx.entries().map(([, e]) => e),
+      this.opts.profile,
+      { tunnel: this.opts.tunnelType ?? DEFAULT_TUNNEL_TYPE },
+    )
     this.lastPlan = plan
     const { mode, cap, why } = decideL3(plan, this.opts.l3)
     this.reactive.cap = cap
     if (mode !== this.l3Mode) {
-      this.log.info(`l3 routing ${mode} (${why})${mode === 'reactive' ? `: idle timeout ${this.reactive.idleTimeout} s, at most ${this.reactive.cap} live flows` : ''}`)
+      this.log.info(
+        `l3 routing ${mode} (${why})${mode === 'reactive' ? `: idle timeout ${this.reactive.idleTimeout} s, at most ${this.reactive.cap} live flows` : ''}`,
+      )
       if (mode === 'proactive') this.reactive.flush(this.conn, 'routing is proactive now')
     }
     this.l3Mode = mode
@@ -555,23 +697,29 @@ export class LocalController extends EventEmitter {
       const k = `${s.stage}/${s.placement}`
       if (this.offTargetLogged.has(k)) continue
       this.offTargetLogged.add(k)
-      this.log.info(`the plan places ${s.stage} ${s.placement === 'software' ? 'in software' : 'as a reactive cache'} on ${this.opts.profile.id}; ` +
-        'this agent keeps that stage\'s OpenFlow flows on OVS (placing it off OVS is not implemented; its punt flows still reach the slow path)')
+      this.log.info(
+        `the plan places ${s.stage} ${s.placement === 'software' ? 'in software' : 'as a reactive cache'} on ${this.opts.profile.id}; ` +
+          "this agent keeps that stage's OpenFlow flows on OVS (placing it off OVS is not implemented; its punt flows still reach the slow path)",
+      )
     }
   }
 
   /** The flows on the switch as far as the last committed bundle goes (empty while no switch is connected). */
-  installedFlows (): InstalledFlow[] {
+  installedFlows(): InstalledFlow[] {
     return this.flowSync === undefined ? [] : [...this.flows.installedBodies()].map(installedOf)
   }
 
   /** The entries the flows were emitted from, indexed (read-only use: benches, the packet-in host). */
-  get entryIndex (): Context { return this.flows.context }
+  get entryIndex(): Context {
+    return this.flows.context
+  }
 
   /** What the planner decided for the current entries on this node's profile (computed at each install). */
-  plan (): Plan | undefined { return this.lastPlan }
+  plan(): Plan | undefined {
+    return this.lastPlan
+  }
 
-  private schedule (): void {
+  private schedule(): void {
     this.dirty = true
     if (this.timer !== undefined || this.installing !== undefined || this.stopped) return
     this.timer = setTimeout(() => {
@@ -583,7 +731,7 @@ export class LocalController extends EventEmitter {
     }, this.settleMs)
   }
 
-  private async install (): Promise<void> {
+  private async install(): Promise<void> {
     const sync = this.flowSync
     if (sync === undefined) return // no switch: onSwitch resyncs from the state of that moment, then installs
     this.dirty = false
@@ -603,7 +751,7 @@ export class LocalController extends EventEmitter {
     }
   }
 
-  private noteInstall (stats: ApplyStats): void {
+  private noteInstall(stats: ApplyStats): void {
     this.counts.installs++
     flowInstallSeconds.observe(stats.ms / 1000)
     flowModsTotal.inc({ op: 'added' }, stats.added)
@@ -615,16 +763,20 @@ export class LocalController extends EventEmitter {
   }
 
   /** Run `fn` once what has been applied so far is committed on the switch. */
-  private afterCommit (fn: () => void): void {
+  private afterCommit(fn: () => void): void {
     this.afterCommitQueue.push({ at: Date.now(), fn })
     this.schedule()
   }
 
-  private runAfterCommit (): void {
+  private runAfterCommit(): void {
     const now = Date.now()
     for (const { at, fn } of this.afterCommitQueue.splice(0)) {
       if (now - at > AFTER_COMMIT_MS) continue
-      try { fn() } catch (err) { this.logError(`after commit: ${err instanceof Error ? err.message : String(err)}`) }
+      try {
+        fn()
+      } catch (err) {
+        this.logError(`after commit: ${err instanceof Error ? err.message : String(err)}`)
+      }
     }
   }
 
@@ -633,21 +785,29 @@ export class LocalController extends EventEmitter {
    * its flows are committed, ANNOUNCE_COUNT gratuitous ARPs / unsolicited NAs out of the network's uplink, so
    * the physical switch and the outside hosts move to this chassis at once rather than when their caches expire.
    */
-  private announce (network: number, mac: string, ips: readonly string[]): void {
+  private announce(network: number, mac: string, ips: readonly string[]): void {
     if (ips.length === 0) return
     const send = (): void => {
       const conn = this.conn
       if (conn === undefined) return
       for (const ip of ips) {
         for (const p of this.packetIns.toUplink(network, gratuitousFrame(mac, ip), OFPP_CONTROLLER)) {
-          try { conn.send(p); this.announceCounts.announcements++ } catch { return }
+          try {
+            conn.send(p)
+            this.announceCounts.announcements++
+          } catch {
+            return
+          }
         }
       }
     }
     this.afterCommit(() => {
       send()
       for (let i = 1; i < ANNOUNCE_COUNT; i++) {
-        const timer = setTimeout(() => { this.announceTimers.delete(timer); send() }, i * ANNOUNCE_INTERVAL_MS)
+        const timer = setTimeout(() => {
+          this.announceTimers.delete(timer)
+          send()
+        }, i * ANNOUNCE_INTERVAL_MS)
         timer.unref()
         this.announceTimers.add(timer)
       }
@@ -655,15 +815,22 @@ export class LocalController extends EventEmitter {
   }
 
   /** The addresses a delta moved onto this chassis: a gateway that became local, a floating IP added here. */
-  private announceMoved (d: EntryDelta): void {
+  private announceMoved(d: EntryDelta): void {
     const ctx = this.flows.context
-    const wasLocal = new Set(d.removed.filter((e): e is RouterGatewayEntry => e.stage === 'router_gateway' && e.local).map(e => `${e.router}|${e.port}`))
+    const wasLocal = new Set(
+      d.removed.filter((e): e is RouterGatewayEntry => e.stage === 'router_gateway' && e.local).map(e => `${e.router}|${e.port}`),
+    )
     for (const e of d.added) {
       if (e.stage === 'router_gateway') {
         const g = e
         if (!g.local || wasLocal.has(`${g.router}|${g.port}`)) continue
         const rp = ctx.routerPort(g.router, g.port)
-        if (rp !== undefined) this.announce(rp.network, rp.mac, rp.ips.map(c => c.split('/')[0] as string))
+        if (rp !== undefined)
+          this.announce(
+            rp.network,
+            rp.mac,
+            rp.ips.map(c => c.split('/')[0] as string),
+          )
       } else if (e.stage === 'nat') {
         const n = e
         this.announce(n.network, n.mac, [n.external_ip])
@@ -671,7 +838,7 @@ export class LocalController extends EventEmitter {
     }
   }
 
-  private async onSwitch (conn: OfConnection): Promise<void> {
+  private async onSwitch(conn: OfConnection): Promise<void> {
     this.conn?.close('a newer connection from the switch')
     this.conn = conn
     const sync = new FlowSync(conn, this.flows)
@@ -681,7 +848,10 @@ export class LocalController extends EventEmitter {
       if (this.counts.unsolicitedErrors === 1) this.logError(`switch reported ${e.message}; further errors are counted only`)
     })
     conn.once('close', (reason: string) => {
-      if (this.conn === conn) { this.conn = undefined; this.flowSync = undefined }
+      if (this.conn === conn) {
+        this.conn = undefined
+        this.flowSync = undefined
+      }
       if (!this.stopped) this.logError(`switch disconnected (${reason})`, 'warn')
     })
     this.log.info(`switch connected (datapath ${conn.datapathId?.toString(16) ?? '?'})`)
@@ -699,7 +869,9 @@ export class LocalController extends EventEmitter {
       else this.reactive.reset() // the resync deleted every reactive flow
       if (this.conn !== conn) return
       this.flowSync = sync
-      this.log.info(`resync: ${stats.added} flows added or replaced, ${stats.deleted} stale deleted, ${stats.unchanged} kept (${stats.ms.toFixed(0)} ms)`)
+      this.log.info(
+        `resync: ${stats.added} flows added or replaced, ${stats.deleted} stale deleted, ${stats.unchanged} kept (${stats.ms.toFixed(0)} ms)`,
+      )
       this.noteInstall(stats)
       this.confirm(ready)
       this.natStatus.committed(nat)
@@ -712,7 +884,7 @@ export class LocalController extends EventEmitter {
     }
   }
 
-  private async onControl (cmd: string, args: Record<string, unknown>): Promise<unknown> {
+  private async onControl(cmd: string, args: Record<string, unknown>): Promise<unknown> {
     if (cmd === 'flows/check') return await this.checkFlows()
     if (cmd === 'stats') return this.stats()
     if (cmd === 'status') return this.status(typeof args.errors === 'number' ? args.errors : 10)
@@ -720,14 +892,14 @@ export class LocalController extends EventEmitter {
   }
 
   /** Log a trouble line (error by default) and keep it for `status`. */
-  private logError (message: string, level: 'warn' | 'error' = 'error'): void {
+  private logError(message: string, level: 'warn' | 'error' = 'error'): void {
     this.errors.push({ at: new Date().toISOString(), line: `agent: ${message}` })
     if (this.errors.length > ERROR_RING) this.errors.shift()
     this.log[level](message)
   }
 
   /** Why a plugged port is not ACTIVE (the conditions of portActive, in its order), or undefined when it is. */
-  private inactiveWhy (id: string, p: LocalPort): string | undefined {
+  private inactiveWhy(id: string, p: LocalPort): string | undefined {
     if (!p.adminUp) return 'its OVS interface is administratively down'
     if (this.adminDown.has(id)) return 'the port is admin_state_up false'
     const network = this.portNetwork.get(id)
@@ -739,7 +911,7 @@ export class LocalController extends EventEmitter {
   }
 
   /** What `dragonflow status` shows (the `status` control command); `errors`: how many recent error lines. */
-  status (errors = 10): NodeStatus {
+  status(errors = 10): NodeStatus {
     const o = this.opts
     const perStage: Record<string, number> = {}
     let installed = 0
@@ -754,36 +926,54 @@ export class LocalController extends EventEmitter {
     const problems = o.compiler.problems?.() ?? []
     const byCode: Record<string, number> = {}
     for (const p of problems) byCode[p.code] = (byCode[p.code] ?? 0) + 1
-    const ports = [...this.local].map(([id, p]): PortStatus => {
-      const why = this.inactiveWhy(id, p)
-      return { ifaceId: id, name: p.name, ofport: p.ofport, active: why === undefined, ...(why !== undefined ? { why } : {}) }
-    }).sort((a, b) => a.ofport - b.ofport)
+    const ports = [...this.local]
+      .map(([id, p]): PortStatus => {
+        const why = this.inactiveWhy(id, p)
+        return { ifaceId: id, name: p.name, ofport: p.ofport, active: why === undefined, ...(why !== undefined ? { why } : {}) }
+      })
+      .sort((a, b) => a.ofport - b.ofport)
     // a driver's class is named after it (EmbeddedStore, MqttPubSub) when the composition root did not say
     const pi = this.packetIns.stats
     const driverOf = (x: object, suffix: RegExp): string => x.constructor.name.replace(suffix, '').toLowerCase()
     const s: NodeStatus = {
       chassis: {
-        id: o.chassisId, tunnelType: o.tunnelType ?? DEFAULT_TUNNEL_TYPE, profile: o.profile.id, bridge: o.bridge ?? 'br-int',
+        id: o.chassisId,
+        tunnelType: o.tunnelType ?? DEFAULT_TUNNEL_TYPE,
+        profile: o.profile.id,
+        bridge: o.bridge ?? 'br-int',
         ...(o.tunnelIp !== undefined ? { tunnelIp: o.tunnelIp } : {}),
         ...(this.tunnelOfport !== undefined ? { tunnelOfport: this.tunnelOfport } : {}),
-        bridgeMappings: Object.fromEntries(o.bridgeMappings ?? []), uplinks: Object.fromEntries(this.uplinkOfports),
+        bridgeMappings: Object.fromEntries(o.bridgeMappings ?? []),
+        uplinks: Object.fromEntries(this.uplinkOfports),
       },
       store: {
-        driver: o.storeDriver ?? storeDriverName(o.store) ?? driverOf(o.store, /Store$/), watch: this.unsubscribes.length > 0, changes: this.counts.changes,
+        driver: o.storeDriver ?? storeDriverName(o.store) ?? driverOf(o.store, /Store$/),
+        watch: this.unsubscribes.length > 0,
+        changes: this.counts.changes,
         ...(o.pubsub !== undefined ? { pubsub: driverOf(o.pubsub, /PubSub$/) } : {}),
         ...(this.lastChangeAt !== undefined ? { lastChangeMsAgo: Date.now() - this.lastChangeAt } : {}),
       },
       ovsdb: { connected: this.ovsdb?.isConnected ?? false },
       switch: {
-        connected: this.conn !== undefined, inSync: this.inSync, installs: this.counts.installs, unsolicitedErrors: this.counts.unsolicitedErrors,
+        connected: this.conn !== undefined,
+        inSync: this.inSync,
+        installs: this.counts.installs,
+        unsolicitedErrors: this.counts.unsolicitedErrors,
         ...(this.conn?.datapathId !== undefined ? { datapathId: this.conn.datapathId.toString(16).padStart(16, '0') } : {}),
         ...(this.lastInstall !== undefined ? { lastInstall: this.lastInstall } : {}),
       },
-      generation: this.generation, l3: this.l3Mode ?? o.l3 ?? 'proactive', ports,
+      generation: this.generation,
+      l3: this.l3Mode ?? o.l3 ?? 'proactive',
+      ports,
       flows: { installed, desired: this.flows.size, perStage, reactive: this.reactive.stats() },
       problems: { total: problems.length, byCode, first: problems.slice(0, PROBLEMS_LISTED) },
       neighbours: this.neighbours.stats(),
-      packetIns: { received: pi.received, answered: pi.answered, bad: Object.fromEntries(pi.bad), verdicts: Object.fromEntries(pi.verdicts) },
+      packetIns: {
+        received: pi.received,
+        answered: pi.answered,
+        bad: Object.fromEntries(pi.bad),
+        verdicts: Object.fromEntries(pi.verdicts),
+      },
       errors: this.errors.slice(-Math.max(0, errors)),
     }
     try {
@@ -796,7 +986,10 @@ export class LocalController extends EventEmitter {
     const plan = this.lastPlan
     if (plan !== undefined) {
       s.plan = {
-        profile: plan.profile, summary: plan.summary, rulesOnTarget: plan.rulesOnTarget, everyPacketSlowPathShare: plan.everyPacketSlowPathShare,
+        profile: plan.profile,
+        summary: plan.summary,
+        rulesOnTarget: plan.rulesOnTarget,
+        everyPacketSlowPathShare: plan.everyPacketSlowPathShare,
         stages: plan.stages.map(st => ({ stage: st.stage, placement: st.placement, entries: st.entries, rulesOnTarget: st.rulesOnTarget })),
       }
     }
@@ -807,7 +1000,7 @@ export class LocalController extends EventEmitter {
    * The recompute oracle (flow-check.ts): once the node has settled (up to `settleMs` ms), the switch's flows
    * against a fresh compile of the store's state and a fresh emit.
    */
-  async checkFlows (settleMs = 30_000): Promise<FlowCheck & { settled: boolean }> {
+  async checkFlows(settleMs = 30_000): Promise<FlowCheck & { settled: boolean }> {
     const end = Date.now() + settleMs
     while (!this.inSync && Date.now() < end) await new Promise(resolve => setTimeout(resolve, 50))
     const sync = this.flowSync
@@ -815,27 +1008,39 @@ export class LocalController extends EventEmitter {
     const settled = this.inSync
     const o = this.opts
     const r = await checkFlows({
-      store: o.store, self: o.tunnelIp !== undefined ? { chassisId: o.chassisId, chassisTunnelIp: o.tunnelIp } : { chassisId: o.chassisId },
-      bindings: new Map([...this.local].map(([id, p]) => [id, p.ofport])), uplinks: this.uplinkOfports,
+      store: o.store,
+      self: o.tunnelIp !== undefined ? { chassisId: o.chassisId, chassisTunnelIp: o.tunnelIp } : { chassisId: o.chassisId },
+      bindings: new Map([...this.local].map(([id, p]) => [id, p.ofport])),
+      uplinks: this.uplinkOfports,
       emit: {
-        generation: PROACTIVE_GENERATION, l3: this.l3Mode ?? o.l3 ?? 'proactive',
+        generation: PROACTIVE_GENERATION,
+        l3: this.l3Mode ?? o.l3 ?? 'proactive',
         ...(this.tunnelOfport !== undefined ? { tunnelOfport: this.tunnelOfport } : {}),
       },
-      dump: async () => await sync.dump(), extraEntries: this.learnedEntries(),
+      dump: async () => await sync.dump(),
+      extraEntries: this.learnedEntries(),
     })
     return { ...r, settled }
   }
 
-  private floodPorts (network: number): number[] {
+  private floodPorts(network: number): number[] {
     return this.flows.context.classifyPortsOf(network).map(e => e.in_port)
   }
 
-  stats (): ControllerStats {
+  stats(): ControllerStats {
     const s: ControllerStats = {
-      generation: this.generation, changes: this.counts.changes, badEntries: this.counts.badEntries, installs: this.counts.installs,
-      flows: this.flowSync === undefined ? 0 : this.flows.size, desired: this.flows.stats(), plans: this.plans,
-      localPorts: this.local.size, activePorts: this.confirmed.size, packetIns: this.packetIns.stats,
-      l3: this.l3Mode ?? this.opts.l3 ?? 'proactive', reactive: this.reactive.stats(),
+      generation: this.generation,
+      changes: this.counts.changes,
+      badEntries: this.counts.badEntries,
+      installs: this.counts.installs,
+      flows: this.flowSync === undefined ? 0 : this.flows.size,
+      desired: this.flows.stats(),
+      plans: this.plans,
+      localPorts: this.local.size,
+      activePorts: this.confirmed.size,
+      packetIns: this.packetIns.stats,
+      l3: this.l3Mode ?? this.opts.l3 ?? 'proactive',
+      reactive: this.reactive.stats(),
       neighbours: this.neighbours.stats(),
     }
     if (this.lastInstall !== undefined) s.lastInstall = this.lastInstall
@@ -843,9 +1048,11 @@ export class LocalController extends EventEmitter {
   }
 
   /** True once a switch is connected and its flows are in sync with the current state. */
-  get inSync (): boolean { return this.flowSync !== undefined && !this.dirty && this.installing === undefined && this.timer === undefined }
+  get inSync(): boolean {
+    return this.flowSync !== undefined && !this.dirty && this.installing === undefined && this.timer === undefined
+  }
 
-  async stop (): Promise<void> {
+  async stop(): Promise<void> {
     this.stopped = true
     await this.heartbeat?.stop()
     this.unregisterMetrics?.()

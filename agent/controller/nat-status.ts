@@ -11,8 +11,13 @@ import type { Logger } from '../../log/logger.js'
 export type ObjectStatus = 'ACTIVE' | 'DOWN'
 
 /** Write `status` to table/id unless `keep(current value)` says not to; returns what was written. */
-export async function reportStatus (store: Store, table: string, id: string, status: ObjectStatus,
-  keep: (value: Record<string, unknown>) => boolean = () => false): Promise<ObjectStatus | undefined> {
+export async function reportStatus(
+  store: Store,
+  table: string,
+  id: string,
+  status: ObjectStatus,
+  keep: (value: Record<string, unknown>) => boolean = () => false,
+): Promise<ObjectStatus | undefined> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const cur = await store.get(table, id)
     if (cur === undefined || cur.value.status === status || keep(cur.value)) return undefined
@@ -32,7 +37,11 @@ export async function reportStatus (store: Store, table: string, id: string, sta
 export const natKey = (external: string, internal: string): string => `${external}>${internal}`
 const natKeyOf = (e: NatEntry): string => natKey(e.external_ip, e.internal_ip)
 
-interface Fip { portId: string | null, external: string, internal: string | null }
+interface Fip {
+  portId: string | null
+  external: string
+  internal: string | null
+}
 
 export interface NatStatusOptions {
   store: Store
@@ -61,12 +70,16 @@ export class NatStatus {
   /** what this chassis last decided per object, so a decision is written once */
   private readonly decided = new Map<string, ObjectStatus>()
 
-  constructor (private readonly opts: NatStatusOptions) {}
+  constructor(private readonly opts: NatStatusOptions) {}
 
   /** A floating IP or router as the store has it now (undefined: deleted). */
-  onObject (table: string, id: string, value: Record<string, unknown> | undefined): void {
+  onObject(table: string, id: string, value: Record<string, unknown> | undefined): void {
     if (table === TABLES.floatingips) {
-      if (value === undefined) { this.fips.delete(id); this.decided.delete(`${table}/${id}`); return }
+      if (value === undefined) {
+        this.fips.delete(id)
+        this.decided.delete(`${table}/${id}`)
+        return
+      }
       this.fips.set(id, {
         portId: typeof value.port_id === 'string' ? value.port_id : null,
         external: typeof value.floating_ip_address === 'string' ? value.floating_ip_address : '',
@@ -78,20 +91,28 @@ export class NatStatus {
     } else if (table === TABLES.routers) {
       const before = this.routerKeys.get(id)
       if (before !== undefined) this.routerIds.delete(before)
-      if (value === undefined) { this.routerKeys.delete(id); this.decided.delete(`${table}/${id}`); return }
+      if (value === undefined) {
+        this.routerKeys.delete(id)
+        this.decided.delete(`${table}/${id}`)
+        return
+      }
       const key = Number(value.key)
-      if (Number.isInteger(key)) { this.routerIds.set(key, id); this.routerKeys.set(id, key) }
+      if (Number.isInteger(key)) {
+        this.routerIds.set(key, id)
+        this.routerKeys.set(id, key)
+      }
       if (value.status !== this.decided.get(`${table}/${id}`)) this.decided.delete(`${table}/${id}`)
       if (value.external_gateway_info !== null && value.external_gateway_info !== undefined) this.evaluateRouter(key)
     }
   }
 
-  onEntries (removed: readonly { stage: string }[], added: readonly { stage: string }[]): void {
+  onEntries(removed: readonly { stage: string }[], added: readonly { stage: string }[]): void {
     for (const e of removed) {
       if (e.stage === 'nat') {
         const k = natKeyOf(e as NatEntry)
         const n = (this.nat.get(k) ?? 0) - 1
-        if (n > 0) this.nat.set(k, n); else this.nat.delete(k)
+        if (n > 0) this.nat.set(k, n)
+        else this.nat.delete(k)
       } else if (e.stage === 'router_gateway') this.gateways.delete((e as RouterGatewayEntry).router)
     }
     for (const e of added) {
@@ -101,12 +122,12 @@ export class NatStatus {
   }
 
   /** Taken when a bundle starts: what it will hold. */
-  snapshot (): { nat: Set<string>, gateways: Set<number> } {
+  snapshot(): { nat: Set<string>; gateways: Set<number> } {
     return { nat: new Set(this.nat.keys()), gateways: new Set(this.gateways) }
   }
 
   /** The bundle taken by `snapshot` committed: report what changed. */
-  committed (s: { nat: Set<string>, gateways: Set<number> }): void {
+  committed(s: { nat: Set<string>; gateways: Set<number> }): void {
     const natChanged = !sameSet(s.nat, this.committedNat)
     const gwChanged = !sameSet(s.gateways, this.committedGateways)
     const before = this.committedGateways
@@ -117,21 +138,24 @@ export class NatStatus {
   }
 
   /** A port's own state changed (plugged, unplugged, up, down, confirmed): its floating IPs follow. */
-  onPort (portId: string): void {
+  onPort(portId: string): void {
     for (const [id, f] of this.fips) if (f.portId === portId) this.evaluateFip(id)
   }
 
-  private evaluateFip (id: string): void {
+  private evaluateFip(id: string): void {
     const f = this.fips.get(id)
     if (f === undefined) return
     const here = f.portId !== null && this.opts.portActive(f.portId)
     const key = `${TABLES.floatingips}/${id}`
-    if (here && f.internal !== null && this.committedNat.has(natKey(f.external, f.internal))) { this.decide(TABLES.floatingips, id, 'ACTIVE'); return }
+    if (here && f.internal !== null && this.committedNat.has(natKey(f.external, f.internal))) {
+      this.decide(TABLES.floatingips, id, 'ACTIVE')
+      return
+    }
     // DOWN only for what this chassis said ACTIVE: a floating IP of a port elsewhere is that chassis' to report
     if (this.decided.get(key) === 'ACTIVE' || here) this.decide(TABLES.floatingips, id, 'DOWN', v => v.port_id !== f.portId)
   }
 
-  private evaluateRouter (key: number): void {
+  private evaluateRouter(key: number): void {
     const id = this.routerIds.get(key)
     if (id === undefined) return
     if (this.committedGateways.has(key)) this.decide(TABLES.routers, id, 'ACTIVE')
@@ -139,17 +163,22 @@ export class NatStatus {
     else if (this.decided.get(`${TABLES.routers}/${id}`) === 'ACTIVE') this.decided.delete(`${TABLES.routers}/${id}`)
   }
 
-  private decide (table: string, id: string, status: ObjectStatus, keep?: (v: Record<string, unknown>) => boolean): void {
+  private decide(table: string, id: string, status: ObjectStatus, keep?: (v: Record<string, unknown>) => boolean): void {
     const key = `${table}/${id}`
     if (this.decided.get(key) === status) return
     this.decided.set(key, status)
-    reportStatus(this.opts.store, table, id, status, keep).then(s => {
-      if (s !== undefined) this.opts.onStatus?.(table, id, s)
-    }, (err: Error) => { this.opts.log.warn(`status of ${table} ${id}: ${err.message}`) })
+    reportStatus(this.opts.store, table, id, status, keep).then(
+      s => {
+        if (s !== undefined) this.opts.onStatus?.(table, id, s)
+      },
+      (err: Error) => {
+        this.opts.log.warn(`status of ${table} ${id}: ${err.message}`)
+      },
+    )
   }
 }
 
-function sameSet<T> (a: ReadonlySet<T>, b: ReadonlySet<T>): boolean {
+function sameSet<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): boolean {
   if (a.size !== b.size) return false
   for (const x of a) if (!b.has(x)) return false
   return true

@@ -83,37 +83,78 @@ export interface NextHop {
 }
 
 /** Where the switch punted a frame: the table and the pipeline registers its packet-in reported. */
-export interface PuntedAt { tableId: number, match: Oxm[] }
+export interface PuntedAt {
+  tableId: number
+  match: Oxm[]
+}
 
 /** A frame waiting for its next hop; `punt`: the switch punted it (it goes back there, not through the WASM). */
-export interface Waiting { conn: OfConnection, inPort: number, frame: Uint8Array, punt?: PuntedAt }
+export interface Waiting {
+  conn: OfConnection
+  inPort: number
+  frame: Uint8Array
+  punt?: PuntedAt
+}
 
-interface Pending { hop: NextHop, since: number, askedAt: number, waiting?: Waiting }
-interface Learned { entry: NexthopEntry, routerMac: string, at: number, hop?: NextHop, conn?: OfConnection, askedAt?: number }
+interface Pending {
+  hop: NextHop
+  since: number
+  askedAt: number
+  waiting?: Waiting
+}
+interface Learned {
+  entry: NexthopEntry
+  routerMac: string
+  at: number
+  hop?: NextHop
+  conn?: OfConnection
+  askedAt?: number
+}
 
 const keyOf = (network: number, ip: string): string => `${network}|${ip}`
 /** one text per address (an IPv6 address has many spellings) */
 const canonicalIp = (ip: string): string => parseIp(ip).toString()
 
-export interface NeighbourTableOptions { maxPending?: number, intervalMs?: number, ageMs?: number, pendingMs?: number, refreshMs?: number }
+export interface NeighbourTableOptions {
+  maxPending?: number
+  intervalMs?: number
+  ageMs?: number
+  pendingMs?: number
+  refreshMs?: number
+}
 
 /** The resolver's state machine, clock given by the caller (tested alone). */
 export class NeighbourTable {
   private readonly pending = new Map<string, Pending>()
   private readonly learned = new Map<string, Learned>()
-  readonly counts = { requests: 0, rateLimited: 0, repliesLearned: 0, unsolicited: 0, compiledWins: 0, superseded: 0, expired: 0, dropped: 0, unresolvable: 0, sendFailed: 0, notGatewayChassis: 0 }
+  readonly counts = {
+    requests: 0,
+    rateLimited: 0,
+    repliesLearned: 0,
+    unsolicited: 0,
+    compiledWins: 0,
+    superseded: 0,
+    expired: 0,
+    dropped: 0,
+    unresolvable: 0,
+    sendFailed: 0,
+    notGatewayChassis: 0,
+  }
 
-  constructor (private readonly opts: NeighbourTableOptions = {}) {}
+  constructor(private readonly opts: NeighbourTableOptions = {}) {}
 
   /** A frame missed `hop`: keep it as the waiting one; true when a request is due now. */
-  miss (hop: NextHop, waiting: Waiting | undefined, now: number): boolean {
+  miss(hop: NextHop, waiting: Waiting | undefined, now: number): boolean {
     const ip = canonicalIp(hop.ip)
     const k = keyOf(hop.network, ip)
     let p = this.pending.get(k)
     if (p === undefined) {
       if (this.pending.size >= (this.opts.maxPending ?? MAX_PENDING)) {
         const oldest = this.pending.keys().next().value
-        if (oldest !== undefined) { this.pending.delete(oldest); this.counts.dropped++ }
+        if (oldest !== undefined) {
+          this.pending.delete(oldest)
+          this.counts.dropped++
+        }
       }
       p = { hop: { ...hop, ip }, since: now, askedAt: -Infinity }
       this.pending.set(k, p)
@@ -122,7 +163,10 @@ export class NeighbourTable {
       if (p.waiting !== undefined) this.counts.superseded++
       p.waiting = waiting
     }
-    if (now - p.askedAt < (this.opts.intervalMs ?? REQUEST_INTERVAL_MS)) { this.counts.rateLimited++; return false }
+    if (now - p.askedAt < (this.opts.intervalMs ?? REQUEST_INTERVAL_MS)) {
+      this.counts.rateLimited++
+      return false
+    }
     p.askedAt = now
     this.counts.requests++
     return true
@@ -133,16 +177,28 @@ export class NeighbourTable {
    * undefined when nothing asked for it and nothing learned it. `compiled` tells whether a compiled entry
    * names (network, ip).
    */
-  reply (to: string, ip: string, mac: string, now: number, compiled: (network: number, ip: string) => boolean): { entry: NexthopEntry, waiting?: Waiting } | undefined {
+  reply(
+    to: string,
+    ip: string,
+    mac: string,
+    now: number,
+    compiled: (network: number, ip: string) => boolean,
+  ): { entry: NexthopEntry; waiting?: Waiting } | undefined {
     const addr = canonicalIp(ip)
     const routerMac = to.toLowerCase()
     const p = [...this.pendingFor(addr)].find(x => x.hop.mac.toLowerCase() === routerMac)
     const l = p === undefined ? [...this.learned.values()].find(x => x.entry.ip === addr && x.routerMac === routerMac) : undefined
     const network = p?.hop.network ?? l?.entry.network
-    if (network === undefined) { this.counts.unsolicited++; return undefined }
+    if (network === undefined) {
+      this.counts.unsolicited++
+      return undefined
+    }
     const k = keyOf(network, addr)
     this.pending.delete(k)
-    if (compiled(network, addr)) { this.counts.compiledWins++; return undefined }
+    if (compiled(network, addr)) {
+      this.counts.compiledWins++
+      return undefined
+    }
     const entry: NexthopEntry = { stage: 'nexthop', network, ip: addr, mac: mac.toLowerCase() }
     const hop = p?.hop ?? l?.hop
     const conn = p?.waiting?.conn ?? l?.conn
@@ -151,15 +207,17 @@ export class NeighbourTable {
     return p?.waiting !== undefined ? { entry, waiting: p.waiting } : { entry }
   }
 
-  private * pendingFor (ip: string): Iterable<Pending> {
+  private *pendingFor(ip: string): Iterable<Pending> {
     for (const p of this.pending.values()) if (p.hop.ip === ip) yield p
   }
 
   /** The learned entry (if any) of (network, ip) before `replacing` it with another: what to remove. */
-  learnedOf (network: number, ip: string): NexthopEntry | undefined { return this.learned.get(keyOf(network, canonicalIp(ip)))?.entry }
+  learnedOf(network: number, ip: string): NexthopEntry | undefined {
+    return this.learned.get(keyOf(network, canonicalIp(ip)))?.entry
+  }
 
   /** The compiler named (network, ip): forget the learned entry (not removed: the compiled one replaces it). */
-  forget (network: number, ip: string): NexthopEntry | undefined {
+  forget(network: number, ip: string): NexthopEntry | undefined {
     const k = keyOf(network, canonicalIp(ip))
     const l = this.learned.get(k)
     this.learned.delete(k)
@@ -167,7 +225,7 @@ export class NeighbourTable {
   }
 
   /** Learned entries older than the age limit (to remove) and pending next hops given up. */
-  expire (now: number): NexthopEntry[] {
+  expire(now: number): NexthopEntry[] {
     const gone: NexthopEntry[] = []
     for (const [k, l] of this.learned) {
       if (now - l.at < (this.opts.ageMs ?? AGE_MS)) continue
@@ -184,8 +242,8 @@ export class NeighbourTable {
   }
 
   /** Learned entries due to be asked again (not answered for REFRESH_MS, not asked in the last interval). */
-  refreshDue (now: number): { hop: NextHop, conn: OfConnection }[] {
-    const out: { hop: NextHop, conn: OfConnection }[] = []
+  refreshDue(now: number): { hop: NextHop; conn: OfConnection }[] {
+    const out: { hop: NextHop; conn: OfConnection }[] = []
     for (const l of this.learned.values()) {
       if (l.hop === undefined || l.conn === undefined) continue
       if (now - l.at < (this.opts.refreshMs ?? REFRESH_MS)) continue
@@ -197,24 +255,33 @@ export class NeighbourTable {
     return out
   }
 
-  entries (): NexthopEntry[] { return [...this.learned.values()].map(l => l.entry) }
+  entries(): NexthopEntry[] {
+    return [...this.learned.values()].map(l => l.entry)
+  }
 
-  stats (): NeighbourStats { return { ...this.counts, pending: this.pending.size, learned: this.learned.size } }
+  stats(): NeighbourStats {
+    return { ...this.counts, pending: this.pending.size, learned: this.learned.size }
+  }
 }
 
 /** The solicited-node multicast address of an IPv6 address (RFC 4291 2.7.1) and its Ethernet group (RFC 2464 7). */
-export function solicitedNode (ip: Ipv6Address): { ip: Ipv6Address, mac: MacAddress } {
+export function solicitedNode(ip: Ipv6Address): { ip: Ipv6Address; mac: MacAddress } {
   const b = ip.bytes
-  const group = Ipv6Address.fromBytes(Uint8Array.of(0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, b[13] as number, b[14] as number, b[15] as number))
+  const group = Ipv6Address.fromBytes(
+    Uint8Array.of(0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, b[13] as number, b[14] as number, b[15] as number),
+  )
   return { ip: group, mac: MacAddress.fromBytes(Uint8Array.of(0x33, 0x33, 0xff, b[13] as number, b[14] as number, b[15] as number)) }
 }
 
 /** The ARP request (IPv4) or neighbour solicitation (IPv6) the router port sends for the next hop. */
-export function requestFrame (hop: NextHop): Uint8Array {
+export function requestFrame(hop: NextHop): Uint8Array {
   const src = MacAddress.parse(hop.mac)
   const target = parseIp(hop.ip)
   if (target instanceof Ipv4Address) {
-    return buildFrame([ethernet({ dst: BROADCAST_MAC, src, type: ETH_TYPE.ARP }), arp({ op: ARP_REQUEST, sha: src, spa: Ipv4Address.parse(hop.source), tpa: target })])
+    return buildFrame([
+      ethernet({ dst: BROADCAST_MAC, src, type: ETH_TYPE.ARP }),
+      arp({ op: ARP_REQUEST, sha: src, spa: Ipv4Address.parse(hop.source), tpa: target }),
+    ])
   }
   const group = solicitedNode(target)
   return buildFrame([
@@ -233,7 +300,7 @@ const ALL_NODES_MAC = MacAddress.parse('33:33:00:00:00:01')
  * request (sender = target = ip, RFC 5227 3, which hosts and learning switches both take), or an unsolicited
  * neighbour advertisement to all nodes with the override flag and the target link-layer address (RFC 4861 7.2.6).
  */
-export function gratuitousFrame (mac: string, ip: string): Uint8Array {
+export function gratuitousFrame(mac: string, ip: string): Uint8Array {
   const src = MacAddress.parse(mac)
   const addr = parseIp(ip)
   if (addr instanceof Ipv4Address) {
@@ -247,7 +314,7 @@ export function gratuitousFrame (mac: string, ip: string): Uint8Array {
 }
 
 /** The sender of an ARP reply or neighbour advertisement: who it is to, the address and its MAC. */
-export function parseNeighbourReply (frame: Uint8Array): { to: string, ip: string, mac: string } | undefined {
+export function parseNeighbourReply(frame: Uint8Array): { to: string; ip: string; mac: string } | undefined {
   const k = dissect(frame)
   if (k === undefined) return undefined
   if (k.arp_op === 2 && k.arp_spa !== undefined && k.arp_sha !== undefined && k.arp_tpa !== undefined) {
@@ -264,7 +331,10 @@ export function parseNeighbourReply (frame: Uint8Array): { to: string, ip: strin
   for (let o = at + 24; o + 8 <= frame.length;) {
     const len = (frame[o + 1] as number) * 8
     if (len === 0) return undefined // RFC 4861 4.6: a zero-length option is invalid
-    if (frame[o] === 2) { mac = MacAddress.fromBytes(frame.subarray(o + 2, o + 8)); break }
+    if (frame[o] === 2) {
+      mac = MacAddress.fromBytes(frame.subarray(o + 2, o + 8))
+      break
+    }
     o += len
   }
   return { to: k.eth_dst.toString(), ip: target.toString(), mac: mac.toString() }
@@ -274,11 +344,11 @@ export function parseNeighbourReply (frame: Uint8Array): { to: string, ip: strin
 export type MissHop = NextHop | 'no_address' | 'not_gateway'
 
 /** The router port on the out network that routes to `nexthop`, from the datapath's trace of the frame. */
-export function nextHopOf (datapath: DatapathApi, context: Context, inPort: number, frame: Uint8Array, now: number): MissHop | undefined {
+export function nextHopOf(datapath: DatapathApi, context: Context, inPort: number, frame: Uint8Array, now: number): MissHop | undefined {
   const t = datapath.trace({ in_port: inPort, data: frame }, now)
   if (t.verdict.reason !== 'punt_nexthop_miss') return undefined
   let outPort: number | undefined
-  let hop: { network: number, ip: string } | undefined
+  let hop: { network: number; ip: string } | undefined
   for (const s of t.steps) {
     const route = /out port (\d+)/.exec(s.detail)
     if (s.stage === 'lr_in_ip_route' && route !== null) outPort = Number(route[1])
@@ -293,7 +363,7 @@ export function nextHopOf (datapath: DatapathApi, context: Context, inPort: numb
 }
 
 /** True when the switch's flow with this cookie is the punt of `reason` in `stage` (layout.ts cookie R=1). */
-export function isPuntOf (m: PacketIn, stage: number, reason: number): boolean {
+export function isPuntOf(m: PacketIn, stage: number, reason: number): boolean {
   const c = parseCookie(m.cookie)
   return c.stage === stage && 'reason' in c.subject && c.subject.reason === reason
 }
@@ -302,9 +372,12 @@ export function isPuntOf (m: PacketIn, stage: number, reason: number): boolean {
  * The next hop of a frame the switch punted from lr_in_arp_resolve, from the registers its packet-in reported
  * (zero registers are not reported: OVS sends only the non-zero pipeline fields). Undefined for any other punt.
  */
-export function nextHopFromPunt (context: Context, m: PacketIn): MissHop | undefined {
+export function nextHopFromPunt(context: Context, m: PacketIn): MissHop | undefined {
   if (!isPuntOf(m, STAGE_NEXTHOP, REASON_PUNT_NEXTHOP_MISS)) return undefined
-  const reg = (i: number): number => { const v = matchGet(m.match, `NXM_NX_REG${i}`); return typeof v === 'number' ? v >>> 0 : 0 }
+  const reg = (i: number): number => {
+    const v = matchGet(m.match, `NXM_NX_REG${i}`)
+    return typeof v === 'number' ? v >>> 0 : 0
+  }
   const k = dissect(m.data)
   if (k === undefined) return undefined
   let ip: IpAddress
@@ -328,12 +401,16 @@ export function nextHopFromPunt (context: Context, m: PacketIn): MissHop | undef
  * Who asks for `ip` out of router port `rp`: the port itself, or, out of a gateway port on a chassis that is
  * not the router's gateway chassis, the floating IP of the frame's source `from` (see the file's head).
  */
-export function askFrom (context: Context, rp: RouterPortEntry, ip: IpAddress, from: IpAddress | undefined): MissHop {
+export function askFrom(context: Context, rp: RouterPortEntry, ip: IpAddress, from: IpAddress | undefined): MissHop {
   const gw: RouterGatewayEntry | undefined = context.gatewayOf(rp.router)
   if (gw !== undefined && gw.port === rp.port && !gw.local) {
     const src = from?.toString()
-    const nat: NatEntry | undefined = src === undefined ? undefined
-      : context.natsOf(rp.router).find(n => n.network === rp.network && canonicalIp(n.internal_ip) === src && parseIp(n.external_ip).family === ip.family)
+    const nat: NatEntry | undefined =
+      src === undefined
+        ? undefined
+        : context
+            .natsOf(rp.router)
+            .find(n => n.network === rp.network && canonicalIp(n.internal_ip) === src && parseIp(n.external_ip).family === ip.family)
     if (nat === undefined) return 'not_gateway'
     return { network: rp.network, ip: ip.toString(), mac: nat.mac, source: parseIp(nat.external_ip).toString() }
   }
@@ -368,14 +445,16 @@ export class NeighbourResolver {
 
   private readonly log: Logger
 
-  constructor (private readonly opts: NeighbourResolverOptions) {
+  constructor(private readonly opts: NeighbourResolverOptions) {
     this.log = opts.log.child({ component: 'neighbours' })
     this.table = new NeighbourTable(opts.table)
   }
 
-  private now (): number { return this.opts.now?.() ?? Date.now() }
+  private now(): number {
+    return this.opts.now?.() ?? Date.now()
+  }
 
-  private once (what: string, line: string, level: 'info' | 'warn' = 'warn'): void {
+  private once(what: string, line: string, level: 'info' | 'warn' = 'warn'): void {
     if (this.logged.has(what)) return
     this.logged.add(what)
     this.log[level](line)
@@ -386,16 +465,17 @@ export class NeighbourResolver {
    * lr_in_arp_resolve or neighbour-reply flows is taken for what the switch says, whatever the WASM's
    * verdict (see the file's head).
    */
-  onPacketIn (conn: OfConnection, m: PacketIn, inPort: number, result: PacketInResult): void {
+  onPacketIn(conn: OfConnection, m: PacketIn, inPort: number, result: PacketInResult): void {
     const reason = result.verdict.reason
     const punted = nextHopFromPunt(this.opts.context(), m)
     if (punted !== undefined) this.onMiss(conn, inPort, m.data, punted, { tableId: m.tableId, match: m.match.map(f => ({ ...f })) })
-    else if (isPuntOf(m, STAGE_NEXTHOP, REASON_PUNT_NEXTHOP_MISS)) return // the punt names no router port here
+    else if (isPuntOf(m, STAGE_NEXTHOP, REASON_PUNT_NEXTHOP_MISS))
+      return // the punt names no router port here
     else if (reason === 'punt_nexthop_miss') this.onMiss(conn, inPort, m.data)
     else if (reason === 'punt_neighbour' || isPuntOf(m, STAGE_ARP_ND_RSP, REASON_PUNT_NEIGHBOUR)) this.onReply(m.data)
   }
 
-  private onMiss (conn: OfConnection, inPort: number, frame: Uint8Array, known?: MissHop, punt?: PuntedAt): void {
+  private onMiss(conn: OfConnection, inPort: number, frame: Uint8Array, known?: MissHop, punt?: PuntedAt): void {
     const now = this.now()
     const hop = known ?? nextHopOf(this.opts.datapath, this.opts.context(), inPort, frame, now)
     if (hop === undefined) return
@@ -406,25 +486,38 @@ export class NeighbourResolver {
     }
     if (hop === 'not_gateway') {
       this.table.counts.notGatewayChassis++
-      this.once('not_gateway', 'a next hop out of a gateway port of a router whose gateway chassis is another one, from a source with no floating IP here: not asked (counted)', 'info')
+      this.once(
+        'not_gateway',
+        'a next hop out of a gateway port of a router whose gateway chassis is another one, from a source with no floating IP here: not asked (counted)',
+        'info',
+      )
       return
     }
     const waiting: Waiting = { conn, inPort, frame: Uint8Array.from(frame), ...(punt !== undefined ? { punt } : {}) }
     if (!this.table.miss(hop, waiting, now)) return
     const outs = this.opts.flood(hop.network, requestFrame(hop))
     for (const p of outs) conn.send(p)
-    this.once('request', `asking for next hop ${hop.ip} on network ${hop.network} from ${hop.source} (${hop.mac}); further requests are counted only`, 'info')
+    this.once(
+      'request',
+      `asking for next hop ${hop.ip} on network ${hop.network} from ${hop.source} (${hop.mac}); further requests are counted only`,
+      'info',
+    )
     this.schedule()
   }
 
-  private onReply (frame: Uint8Array): void {
+  private onReply(frame: Uint8Array): void {
     const r = parseNeighbourReply(frame)
-    if (r === undefined) { this.table.counts.unsolicited++; return }
+    if (r === undefined) {
+      this.table.counts.unsolicited++
+      return
+    }
     const ctx = this.opts.context()
     const t = this.table
     // the context holds the learned entries too: a compiled one is any other entry of (network, ip)
-    const compiled = (network: number, ip: string): boolean => ctx.of<NexthopEntry>('nexthop').some(e =>
-      e.network === network && canonicalIp(e.ip) === ip && e.mac !== t.learnedOf(network, ip)?.mac)
+    const compiled = (network: number, ip: string): boolean =>
+      ctx
+        .of<NexthopEntry>('nexthop')
+        .some(e => e.network === network && canonicalIp(e.ip) === ip && e.mac !== t.learnedOf(network, ip)?.mac)
     const previous = (network: number, ip: string): NexthopEntry | undefined => t.learnedOf(network, ip)
     const candidates = new Map<number, NexthopEntry | undefined>()
     for (const e of t.entries()) if (e.ip === canonicalIp(r.ip)) candidates.set(e.network, previous(e.network, e.ip))
@@ -432,7 +525,11 @@ export class NeighbourResolver {
     if (got === undefined) return
     const old = candidates.get(got.entry.network)
     this.opts.apply({ added: [got.entry], removed: old !== undefined && old.mac !== got.entry.mac ? [old] : [] })
-    this.once('learned', `learned ${got.entry.ip} is ${got.entry.mac} on network ${got.entry.network}; further ones are counted only`, 'info')
+    this.once(
+      'learned',
+      `learned ${got.entry.ip} is ${got.entry.mac} on network ${got.entry.network}; further ones are counted only`,
+      'info',
+    )
     if (got.waiting !== undefined) this.opts.replay(got.waiting)
   }
 
@@ -440,7 +537,7 @@ export class NeighbourResolver {
    * A compiler delta is about to be applied: learned entries it now names are forgotten, and returned so the
    * caller removes them from the flows before the compiled ones go in (the datapath's add replaces them).
    */
-  compiled (d: EntryDelta): NexthopEntry[] {
+  compiled(d: EntryDelta): NexthopEntry[] {
     const out: NexthopEntry[] = []
     for (const e of d.added) {
       if (e.stage !== 'nexthop') continue
@@ -451,32 +548,47 @@ export class NeighbourResolver {
   }
 
   /** Age: remove what expired (entry and flows); ask again for learned entries due a refresh. */
-  sweep (): void {
+  sweep(): void {
     const now = this.now()
     const gone = this.table.expire(now)
     if (gone.length > 0) this.opts.apply({ added: [], removed: gone })
     for (const { hop, conn } of this.table.refreshDue(now)) {
       // the connection of the miss that first asked: after a switch reconnect it is gone, and the entry ages out
-      try { for (const p of this.opts.flood(hop.network, requestFrame(hop))) conn.send(p) } catch { this.table.counts.sendFailed++ }
+      try {
+        for (const p of this.opts.flood(hop.network, requestFrame(hop))) conn.send(p)
+      } catch {
+        this.table.counts.sendFailed++
+      }
     }
   }
 
-  private schedule (): void {
+  private schedule(): void {
     if (this.timer !== undefined) return
     this.timer = setInterval(() => {
-      try { this.sweep() } catch (err) { this.once('sweep', `aging failed (${err instanceof Error ? err.message : String(err)})`) }
+      try {
+        this.sweep()
+      } catch (err) {
+        this.once('sweep', `aging failed (${err instanceof Error ? err.message : String(err)})`)
+      }
       const s = this.table.stats()
-      if (s.pending + s.learned === 0 && this.timer !== undefined) { clearInterval(this.timer); this.timer = undefined }
+      if (s.pending + s.learned === 0 && this.timer !== undefined) {
+        clearInterval(this.timer)
+        this.timer = undefined
+      }
     }, this.opts.sweepMs ?? 5000)
     this.timer.unref()
   }
 
   /** The learned entries (for the recompute oracle: they are on the switch, not in a fresh compile). */
-  learned (): NexthopEntry[] { return this.table.entries() }
+  learned(): NexthopEntry[] {
+    return this.table.entries()
+  }
 
-  stats (): NeighbourStats { return this.table.stats() }
+  stats(): NeighbourStats {
+    return this.table.stats()
+  }
 
-  stop (): void {
+  stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = undefined
   }

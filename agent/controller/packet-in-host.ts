@@ -26,7 +26,7 @@ export interface PacketInHostOptions {
   /** the ofports of a network's local ports, for a 'flood' verdict */
   floodPorts: (network: number) => number[]
   /** the uplink of a provider network, for a 'flood' verdict: it gets the frame once, tagged (undefined: none) */
-  floodUplink?: (network: number) => { ofport: number, vlan?: number } | undefined
+  floodUplink?: (network: number) => { ofport: number; vlan?: number } | undefined
   /** the remote chassis (tunnel endpoints) with ports on a network, for the floods the slow path makes (neighbours.ts) */
   floodRemotes?: (network: number) => string[]
   /** ofport of the flow-based tunnel port, for a 'tunnel' verdict (undefined: the node has none) */
@@ -48,9 +48,11 @@ export interface PacketInHostOptions {
 
 /** Pipeline metadata the switch reported with a packet-in, as set-field actions that restore it. */
 const RESTORED = /^(NXM_NX_REG\d+|OXM_OF_METADATA|OXM_OF_TUNNEL_ID|NXM_NX_TUN_IPV4_(SRC|DST))$/
-function restoreMetadata (m: PacketIn): Action[] {
+function restoreMetadata(m: PacketIn): Action[] {
   // A set-field carries no mask: drop the key rather than leave it present and undefined.
-  return m.match.filter(f => RESTORED.test(f.name)).map(({ mask: _mask, ...f }) => ({ type: 'OFPAT_SET_FIELD' as const, field: { ...f, hasMask: false } }))
+  return m.match
+    .filter(f => RESTORED.test(f.name))
+    .map(({ mask: _mask, ...f }) => ({ type: 'OFPAT_SET_FIELD' as const, field: { ...f, hasMask: false } }))
 }
 
 export class PacketInHost {
@@ -58,19 +60,23 @@ export class PacketInHost {
 
   private readonly log: Logger
 
-  constructor (private readonly opts: PacketInHostOptions) {
+  constructor(private readonly opts: PacketInHostOptions) {
     this.log = opts.log.child({ component: 'packet-in' })
   }
 
   /** Serve packet-ins from this switch until it disconnects. */
-  attach (conn: OfConnection): void {
+  attach(conn: OfConnection): void {
     conn.on('packet-in', (m: PacketIn) => {
       // a listener that throws would take the channel down with it: one bad frame must not
-      try { this.handle(conn, m) } catch (err) { this.bad('host_error', err instanceof Error ? err.message : String(err)) }
+      try {
+        this.handle(conn, m)
+      } catch (err) {
+        this.bad('host_error', err instanceof Error ? err.message : String(err))
+      }
     })
   }
 
-  private bad (cause: string, detail: string): void {
+  private bad(cause: string, detail: string): void {
     const n = (this.stats.bad.get(cause) ?? 0) + 1
     this.stats.bad.set(cause, n)
     if (n === 1) this.log.warn(`${cause} (${detail}); further ones are counted only`)
@@ -81,18 +87,25 @@ export class PacketInHost {
    * `floodRemotes` is given and the frame did not come from the tunnel, each remote chassis once. Never back
    * out of `inPort` (OFPP_CONTROLLER for a frame the slow path made).
    */
-  flood (network: number, packet: Uint8Array, inPort: number): PacketOut[] {
+  flood(network: number, packet: Uint8Array, inPort: number): PacketOut[] {
     const out: PacketOut[] = []
-    for (const p of this.opts.floodPorts(network)) if (p !== inPort) out.push(packetOut(Buffer.from(packet), [{ type: 'OFPAT_OUTPUT', port: p }], inPort))
+    for (const p of this.opts.floodPorts(network))
+      if (p !== inPort) out.push(packetOut(Buffer.from(packet), [{ type: 'OFPAT_OUTPUT', port: p }], inPort))
     out.push(...this.toUplink(network, packet, inPort))
     const tun = this.opts.tunnelOfport?.()
     if (tun !== undefined && tun !== inPort) {
       for (const remote of this.opts.floodRemotes?.(network) ?? []) {
-        out.push(packetOut(Buffer.from(packet), [
-          { type: 'OFPAT_SET_FIELD', field: oxm('OXM_OF_TUNNEL_ID', BigInt(network)) },
-          { type: 'OFPAT_SET_FIELD', field: oxm('NXM_NX_TUN_IPV4_DST', remote) },
-          { type: 'OFPAT_OUTPUT', port: tun },
-        ], inPort))
+        out.push(
+          packetOut(
+            Buffer.from(packet),
+            [
+              { type: 'OFPAT_SET_FIELD', field: oxm('OXM_OF_TUNNEL_ID', BigInt(network)) },
+              { type: 'OFPAT_SET_FIELD', field: oxm('NXM_NX_TUN_IPV4_DST', remote) },
+              { type: 'OFPAT_OUTPUT', port: tun },
+            ],
+            inPort,
+          ),
+        )
       }
     }
     return out
@@ -100,13 +113,17 @@ export class PacketInHost {
 
   /** The PACKET_OUT of `packet` out of `network`'s uplink (tagged with its VLAN), if it has one here and
    * the frame did not come in through it. */
-  toUplink (network: number, packet: Uint8Array, inPort: number): PacketOut[] {
+  toUplink(network: number, packet: Uint8Array, inPort: number): PacketOut[] {
     // the verdict's frame is untagged: a VLAN uplink's tag is pushed here; never back out of the uplink it came in
     const up = this.opts.floodUplink?.(network)
     if (up === undefined || up.ofport === inPort) return []
-    const tag: Action[] = up.vlan !== undefined && up.vlan > 0
-      ? [{ type: 'OFPAT_PUSH_VLAN', ethertype: 0x8100 }, { type: 'OFPAT_SET_FIELD', field: oxm('OXM_OF_VLAN_VID', 0x1000 | up.vlan) }]
-      : []
+    const tag: Action[] =
+      up.vlan !== undefined && up.vlan > 0
+        ? [
+            { type: 'OFPAT_PUSH_VLAN', ethertype: 0x8100 },
+            { type: 'OFPAT_SET_FIELD', field: oxm('OXM_OF_VLAN_VID', 0x1000 | up.vlan) },
+          ]
+        : []
     return [packetOut(Buffer.from(packet), [...tag, { type: 'OFPAT_OUTPUT', port: up.ofport }], inPort)]
   }
 
@@ -114,7 +131,7 @@ export class PacketInHost {
    * A frame the switch punted, back into the switch at the table that punted it with the registers it
    * reported: the switch's flows (and its connection table) decide it now, as for `reinject`.
    */
-  resubmit (conn: OfConnection, inPort: number, frame: Uint8Array, at: { tableId: number, match: PacketIn['match'] }): void {
+  resubmit(conn: OfConnection, inPort: number, frame: Uint8Array, at: { tableId: number; match: PacketIn['match'] }): void {
     const m = { match: at.match } as PacketIn
     try {
       conn.send(packetOut(Buffer.from(frame), [...restoreMetadata(m), { type: 'NXAST_RESUBMIT_TABLE', table: at.tableId }], inPort))
@@ -125,18 +142,28 @@ export class PacketInHost {
   }
 
   /** A frame that waited (for a next hop) through the slow path again, as if the switch had just punted it. */
-  replay (conn: OfConnection, inPort: number, frame: Uint8Array): void {
+  replay(conn: OfConnection, inPort: number, frame: Uint8Array): void {
     this.handle(conn, {
-      type: 'OFPT_PACKET_IN', xid: 0, bufferId: 0xffffffff, totalLen: frame.length, reason: 1, tableId: 0, cookie: 0n,
-      match: [oxm('OXM_OF_IN_PORT', inPort)], data: Buffer.from(frame),
+      type: 'OFPT_PACKET_IN',
+      xid: 0,
+      bufferId: 0xffffffff,
+      totalLen: frame.length,
+      reason: 1,
+      tableId: 0,
+      cookie: 0n,
+      match: [oxm('OXM_OF_IN_PORT', inPort)],
+      data: Buffer.from(frame),
     })
   }
 
-  handle (conn: OfConnection, m: PacketIn): void {
+  handle(conn: OfConnection, m: PacketIn): void {
     const t0 = performance.now()
     this.stats.received++
     const inPort = matchGet(m.match, 'OXM_OF_IN_PORT')
-    if (typeof inPort !== 'number') { this.bad('no_in_port', 'the match carries no OXM_OF_IN_PORT'); return }
+    if (typeof inPort !== 'number') {
+      this.bad('no_in_port', 'the match carries no OXM_OF_IN_PORT')
+      return
+    }
     let result: PacketInResult
     try {
       result = this.opts.datapath.packetIn({ in_port: inPort, data: m.data }, Date.now())
@@ -157,7 +184,8 @@ export class PacketInHost {
     const v = result.verdict
     if (this.opts.reinject?.(conn, m, inPort, result) === true) {
       out.push(packetOut(Buffer.from(m.data), [...restoreMetadata(m), { type: 'NXAST_RESUBMIT_TABLE', table: m.tableId }], inPort))
-    } else if ((v.action === 'output' || v.action === 'in_port') && v.ofport !== undefined) send(v.packet, v.action === 'in_port' ? inPort : v.ofport)
+    } else if ((v.action === 'output' || v.action === 'in_port') && v.ofport !== undefined)
+      send(v.packet, v.action === 'in_port' ? inPort : v.ofport)
     else if (v.action === 'in_port') send(v.packet, inPort)
     else if (v.action === 'flood' && v.network !== undefined) out.push(...this.flood(v.network, v.packet, inPort))
     else if (v.action === 'tunnel') {
@@ -166,11 +194,17 @@ export class PacketInHost {
       if (tun === undefined || v.network === undefined || v.remote === undefined) {
         this.bad('no_tunnel_port', 'a punted frame bound for another chassis, but this node has no tunnel port')
       } else {
-        out.push(packetOut(Buffer.from(v.packet), [
-          { type: 'OFPAT_SET_FIELD', field: oxm('OXM_OF_TUNNEL_ID', BigInt(v.network)) },
-          { type: 'OFPAT_SET_FIELD', field: oxm('NXM_NX_TUN_IPV4_DST', v.remote) },
-          { type: 'OFPAT_OUTPUT', port: tun },
-        ], inPort))
+        out.push(
+          packetOut(
+            Buffer.from(v.packet),
+            [
+              { type: 'OFPAT_SET_FIELD', field: oxm('OXM_OF_TUNNEL_ID', BigInt(v.network)) },
+              { type: 'OFPAT_SET_FIELD', field: oxm('NXM_NX_TUN_IPV4_DST', v.remote) },
+              { type: 'OFPAT_OUTPUT', port: tun },
+            ],
+            inPort,
+          ),
+        )
       }
     }
     try {
@@ -181,7 +215,11 @@ export class PacketInHost {
     }
     if (out.length > 0) this.stats.answered++
     this.stats.framesOut += out.length
-    try { this.opts.onResult?.(conn, m, inPort, result) } catch (err) { this.bad('result_hook_error', err instanceof Error ? err.message : String(err)) }
+    try {
+      this.opts.onResult?.(conn, m, inPort, result)
+    } catch (err) {
+      this.bad('result_hook_error', err instanceof Error ? err.message : String(err))
+    }
     const ms = performance.now() - t0
     if (this.stats.recentMs.push(ms) > 1024) this.stats.recentMs.shift()
     this.opts.onHandled?.(ms)

@@ -6,12 +6,12 @@ import { StoreError, type Store } from '../../store/types.js'
 
 export type PortStatus = 'ACTIVE' | 'DOWN'
 
-export function statusOf (bound: boolean, value: Record<string, unknown>): PortStatus {
+export function statusOf(bound: boolean, value: Record<string, unknown>): PortStatus {
   return bound && value.admin_state_up !== false ? 'ACTIVE' : 'DOWN'
 }
 
 /** Write the status a port should have now; returns what was written, or undefined when nothing changed. */
-export async function reportPortStatus (store: Store, portId: string, bound: boolean): Promise<PortStatus | undefined> {
+export async function reportPortStatus(store: Store, portId: string, bound: boolean): Promise<PortStatus | undefined> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const cur = await store.get(TABLES.ports, portId)
     if (cur === undefined) return undefined

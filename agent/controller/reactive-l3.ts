@@ -58,7 +58,10 @@ export interface ReactiveL3Options {
   installBurst?: number
 }
 
-interface Bucket { tokens: number; at: number }
+interface Bucket {
+  tokens: number
+  at: number
+}
 
 /** Slow-path drops that the switch's own conntrack and ACL stages decide once the frame is re-injected. */
 const SWITCH_DECIDES = new Set(['acl_deny', 'ct_invalid', 'ct_blocked', 'ct_full'])
@@ -67,18 +70,25 @@ const SWITCH_DECIDES = new Set(['acl_deny', 'ct_invalid', 'ct_blocked', 'ct_full
  * Routing mode for a plan: reactive when the operator asks for it, or when the plan places l3_route as a
  * reactive cache on this profile (then the cache holds what the plan says the table holds).
  */
-export function decideL3 (plan: Plan | undefined, asked: L3Mode | undefined): { mode: L3Mode, cap: number, why: string } {
+export function decideL3(plan: Plan | undefined, asked: L3Mode | undefined): { mode: L3Mode; cap: number; why: string } {
   const l3 = plan?.stages.find(s => s.id === STAGE_L3_ROUTE)
   if (l3?.placement === 'reactive-cache') {
     const cap = Math.max(1, l3.rulesOnTarget)
-    return { mode: 'reactive', cap, why: asked === 'reactive' ? 'as asked; the plan caches it too' : `the plan places l3_route as a reactive cache on ${plan?.profile ?? '?'}` }
+    return {
+      mode: 'reactive',
+      cap,
+      why:
+        asked === 'reactive'
+          ? 'as asked; the plan caches it too'
+          : `the plan places l3_route as a reactive cache on ${plan?.profile ?? '?'}`,
+    }
   }
   if (asked === 'reactive') return { mode: 'reactive', cap: DEFAULT_CAP, why: 'as asked' }
   return { mode: 'proactive', cap: DEFAULT_CAP, why: asked === 'proactive' ? 'as asked' : 'default' }
 }
 
 /** eth_dst, and the IP destination of an IPv4/IPv6 frame (after one VLAN tag at most); undefined otherwise. */
-export function routedFields (frame: Uint8Array): { ethDst: string, dst: string } | undefined {
+export function routedFields(frame: Uint8Array): { ethDst: string; dst: string } | undefined {
   const k = dissect(frame)
   return k?.ip_dst !== undefined ? { ethDst: k.eth_dst.toString(), dst: k.ip_dst.toString() } : undefined
 }
@@ -99,13 +109,15 @@ export class ReactiveL3 {
 
   private readonly log: Logger
 
-  constructor (private readonly opts: ReactiveL3Options) {
+  constructor(private readonly opts: ReactiveL3Options) {
     this.log = opts.log.child({ component: 'reactive-l3' })
   }
 
-  get idleTimeout (): number { return this.opts.idleTimeout }
+  get idleTimeout(): number {
+    return this.opts.idleTimeout
+  }
 
-  private once (what: string, line: string): void {
+  private once(what: string, line: string): void {
     if (this.logged.has(what)) return
     this.logged.add(what)
     this.log.warn(line)
@@ -119,19 +131,41 @@ export class ReactiveL3 {
    * tracks (a reply whose request the switch forwarded looks unsolicited to it), and the switch's ACL stages
    * decide the frame after the route anyway.
    */
-  onPacketIn (conn: OfConnection, m: PacketIn, inPort: number, result: PacketInResult, ctx: { context: Context, generation: number }): boolean {
+  onPacketIn(
+    conn: OfConnection,
+    m: PacketIn,
+    inPort: number,
+    result: PacketInResult,
+    ctx: { context: Context; generation: number },
+  ): boolean {
     const c = parseCookie(m.cookie)
     if (!('reactiveMiss' in c.subject)) return false
     this.counts.misses++
     const v = result.verdict
     const routed = v.action === 'output' || v.action === 'flood' || v.action === 'tunnel' || SWITCH_DECIDES.has(v.reason)
-    if (!this.enabled || !routed) { this.counts.notRouted++; return false }
+    if (!this.enabled || !routed) {
+      this.counts.notRouted++
+      return false
+    }
     const fields = routedFields(m.data)
-    if (fields === undefined) { this.counts.notRouted++; return false }
-    const flow = emitReactiveRoute(ctx.context, {
-      router: c.subject.reactiveMiss, routerMac: fields.ethDst, dst: fields.dst, idleTimeout: this.opts.idleTimeout,
-    }, { generation: ctx.generation })
-    if (flow === undefined) { this.counts.notRouted++; return false }
+    if (fields === undefined) {
+      this.counts.notRouted++
+      return false
+    }
+    const flow = emitReactiveRoute(
+      ctx.context,
+      {
+        router: c.subject.reactiveMiss,
+        routerMac: fields.ethDst,
+        dst: fields.dst,
+        idleTimeout: this.opts.idleTimeout,
+      },
+      { generation: ctx.generation },
+    )
+    if (flow === undefined) {
+      this.counts.notRouted++
+      return false
+    }
     const match = encodeMatch(flow.match)
     const key = matchKey(flow.table, flow.priority, match)
     // A miss for a key we believe live means the switch no longer has it (a live exact flow outranks the miss
@@ -148,10 +182,16 @@ export class ReactiveL3 {
       this.once('rate', `in_port ${inPort} spent its install budget; its further misses are forwarded, not cached (counted)`)
       return false
     }
-    conn.send(flowMod(OFPFC_ADD, {
-      tableId: flow.table, priority: flow.priority, cookie: flow.cookie, match, instructions: encodeInstructions(flow),
-      idleTimeout: flow.idleTimeout ?? this.opts.idleTimeout,
-    }))
+    conn.send(
+      flowMod(OFPFC_ADD, {
+        tableId: flow.table,
+        priority: flow.priority,
+        cookie: flow.cookie,
+        match,
+        instructions: encodeInstructions(flow),
+        idleTimeout: flow.idleTimeout ?? this.opts.idleTimeout,
+      }),
+    )
     this.conn = conn
     this.live.add(key)
     if (again) this.counts.reinstalls++
@@ -160,12 +200,12 @@ export class ReactiveL3 {
     return true
   }
 
-  private take (inPort: number): boolean {
+  private take(inPort: number): boolean {
     const rate = this.opts.installRate ?? DEFAULT_INSTALL_RATE
     const burst = this.opts.installBurst ?? DEFAULT_INSTALL_BURST
     const now = Date.now()
     const b = this.buckets.get(inPort) ?? { tokens: burst, at: now }
-    b.tokens = Math.min(burst, b.tokens + (now - b.at) / 1000 * rate)
+    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * rate)
     b.at = now
     this.buckets.set(inPort, b)
     if (b.tokens < 1) return false
@@ -174,7 +214,7 @@ export class ReactiveL3 {
   }
 
   /** Delete every reactive flow (one FLOW_MOD): routes, router ports or next hops changed (or routing went proactive). */
-  flush (conn: OfConnection | undefined, why = 'routing changed'): void {
+  flush(conn: OfConnection | undefined, why = 'routing changed'): void {
     // said each time something was cached: rare (routing changes), and the proof that a cached route went away
     if (this.live.size > 0) this.log.info(`${why}, ${this.live.size} reactive flow(s) deleted`)
     if (conn !== undefined) {
@@ -194,42 +234,58 @@ export class ReactiveL3 {
   }
 
   /** May a resync keep this generation's reactive flows? Only if no flush was missed and caching is on. */
-  get vouches (): boolean { return this.enabled && !this.flushMissed }
+  get vouches(): boolean {
+    return this.enabled && !this.flushMissed
+  }
 
   /** After a resync that kept the reactive flows: read the live set back on the new connection. */
-  adopt (conn: OfConnection): void {
+  adopt(conn: OfConnection): void {
     this.conn = conn
     this.schedulePoll()
   }
 
   /** The switch's reactive flows are gone (a resync deleted them); the next install names the connection again. */
-  reset (): void {
+  reset(): void {
     this.live.clear()
     this.conn = undefined
     this.flushMissed = false
   }
 
-  private schedulePoll (): void {
+  private schedulePoll(): void {
     if (this.poller !== undefined || this.live.size === 0) return
     // read the live set back about twice per idle timeout: OVS expires idle flows itself
     const every = Math.max(1000, this.opts.idleTimeout * 500)
     this.poller = setTimeout(() => {
       this.poller = undefined
-      void this.poll().finally(() => { this.schedulePoll() })
+      void this.poll().finally(() => {
+        this.schedulePoll()
+      })
     }, every)
   }
 
-  private async poll (): Promise<void> {
+  private async poll(): Promise<void> {
     const conn = this.conn
     if (conn === undefined || this.polling) return
     this.polling = true
     const before = new Set(this.live)
     try {
       const sel = reactiveSelector(STAGE_L3_ROUTE)
-      const reply = await conn.request({
-        type: 'OFPT_MULTIPART_REQUEST', flags: 0,
-        body: { mpType: 'OFPMP_FLOW', tableId: OF_TABLE_BASE + STAGE_L3_ROUTE, outPort: OFPP_ANY, outGroup: OFPG_ANY, cookie: sel.cookie, cookieMask: sel.mask, match: [] },
-      }, 10_000)
+      const reply = await conn.request(
+        {
+          type: 'OFPT_MULTIPART_REQUEST',
+          flags: 0,
+          body: {
+            mpType: 'OFPMP_FLOW',
+            tableId: OF_TABLE_BASE + STAGE_L3_ROUTE,
+            outPort: OFPP_ANY,
+            outGroup: OFPG_ANY,
+            cookie: sel.cookie,
+            cookieMask: sel.mask,
+            match: [],
+          },
+        },
+        10_000,
+      )
       if (reply.type !== 'OFPT_MULTIPART_REPLY' || reply.body.mpType !== 'OFPMP_FLOW') return
       const present = new Set(reply.body.flows.map(f => matchKey(f.tableId, f.priority, f.match)))
       for (const k of before) {
@@ -243,11 +299,11 @@ export class ReactiveL3 {
     }
   }
 
-  stats (): ReactiveStats {
+  stats(): ReactiveStats {
     return { enabled: this.enabled, idleTimeout: this.opts.idleTimeout, cap: this.cap, ...this.counts, live: this.live.size }
   }
 
-  stop (): void {
+  stop(): void {
     if (this.poller !== undefined) clearTimeout(this.poller)
     this.poller = undefined
     this.conn = undefined

@@ -25,7 +25,14 @@ import type { Entry } from '../../datapath/host/entries.js'
 import type { EntryDelta } from '../compiler/types.js'
 import { entryKey } from '../compiler/entry-key.js'
 import { Context } from '../../offload/openflow/stages/context.js'
-import { type UnitId, type UnitOptions, entryUnitFlows, groupUnitFlows, groupUnits, groupUnitsOf } from '../../offload/openflow/emit-units.js'
+import {
+  type UnitId,
+  type UnitOptions,
+  entryUnitFlows,
+  groupUnitFlows,
+  groupUnits,
+  groupUnitsOf,
+} from '../../offload/openflow/emit-units.js'
 import type { L3Mode } from '../../offload/openflow/emitter.js'
 import type { Flow } from '../../offload/openflow/flow.js'
 import { PROACTIVE_GENERATION } from '../../offload/openflow/layout.js'
@@ -45,34 +52,44 @@ const AT_MATCH = 40
 const matchEnd = (b: Buffer): number => AT_MATCH + Math.ceil(b.readUInt16BE(AT_MATCH + 2) / 8) * 8
 
 /** FNV-1a over the identity bytes: table, priority, match. */
-function identityHash (b: Buffer): number {
+function identityHash(b: Buffer): number {
   let h = 0x811c9dc5
-  const step = (byte: number): void => { h = Math.imul(h ^ byte, 0x01000193) }
-  step(b[AT_TABLE] as number); step(b[AT_PRIORITY] as number); step(b[AT_PRIORITY + 1] as number)
+  const step = (byte: number): void => {
+    h = Math.imul(h ^ byte, 0x01000193)
+  }
+  step(b[AT_TABLE] as number)
+  step(b[AT_PRIORITY] as number)
+  step(b[AT_PRIORITY + 1] as number)
   const end = matchEnd(b)
   for (let i = AT_MATCH; i < end; i++) step(b[i] as number)
   return h >>> 0
 }
 
-function sameIdentity (a: Buffer, b: Buffer): boolean {
+function sameIdentity(a: Buffer, b: Buffer): boolean {
   if (a[AT_TABLE] !== b[AT_TABLE] || a.readUInt16BE(AT_PRIORITY) !== b.readUInt16BE(AT_PRIORITY)) return false
   const end = matchEnd(a)
   return end === matchEnd(b) && a.compare(b, AT_MATCH, end, AT_MATCH, end) === 0
 }
 
 /** A desired flow as the body of an OFPFC_ADD. */
-export function flowBody (f: Flow): Buffer {
+export function flowBody(f: Flow): Buffer {
   const m = flowMod(OFPFC_ADD, {
-    tableId: f.table, priority: f.priority, cookie: f.cookie, match: encodeMatch(f.match), instructions: encodeInstructions(f),
+    tableId: f.table,
+    priority: f.priority,
+    cookie: f.cookie,
+    match: encodeMatch(f.match),
+    instructions: encodeInstructions(f),
     ...(f.idleTimeout !== undefined ? { idleTimeout: f.idleTimeout } : {}),
   })
   return Buffer.from(encodeMessage(m).subarray(OFP_HEADER_LEN)) // a copy: the encoder's buffer may be larger
 }
 
 /** The FLOW_MOD a body stands for (decoded back: for `dragonflow flows`, tests and benches, not the hot path). */
-export function decodeBody (b: Buffer): FlowMod {
+export function decodeBody(b: Buffer): FlowMod {
   const header = Buffer.alloc(OFP_HEADER_LEN)
-  header.writeUInt8(0x04, 0); header.writeUInt8(OFP_TYPES.OFPT_FLOW_MOD, 1); header.writeUInt16BE(OFP_HEADER_LEN + b.length, 2)
+  header.writeUInt8(0x04, 0)
+  header.writeUInt8(OFP_TYPES.OFPT_FLOW_MOD, 1)
+  header.writeUInt16BE(OFP_HEADER_LEN + b.length, 2)
   const m = decodeMessage(Buffer.concat([header, b]))
   if (m.type !== 'OFPT_FLOW_MOD') throw new Error(`not a FLOW_MOD body: ${m.type}`)
   return m
@@ -80,7 +97,7 @@ export function decodeBody (b: Buffer): FlowMod {
 
 const raw = (body: Buffer): OfMessage => ({ type: 'raw', ofpType: OFP_TYPES.OFPT_FLOW_MOD, name: 'OFPT_FLOW_MOD', body })
 
-function deleteStrictOf (b: Buffer): OfMessage {
+function deleteStrictOf(b: Buffer): OfMessage {
   const d = Buffer.from(b.subarray(0, matchEnd(b))) // no instructions: a delete ignores them
   d.writeUInt8(OFPFC_DELETE_STRICT, AT_COMMAND)
   return raw(d)
@@ -130,33 +147,39 @@ export class DesiredFlows {
   private desiredCount = 0
   private conflicts = 0
 
-  constructor (opts: FlowOptions) {
+  constructor(opts: FlowOptions) {
     this.opts = { l3: opts.l3, entryFlow: opts.entryFlow ?? true, tunnelOfport: opts.tunnelOfport }
     this.ctx = new Context({ generation: PROACTIVE_GENERATION, tunnelOfport: opts.tunnelOfport })
     this.setUnit('fixed', groupUnitFlows(this.ctx, 'fixed', this.opts))
   }
 
   /** A given set of flows instead of entries (tests of the sync, tools): setFlows() changes it. */
-  static ofFlows (flows: readonly Flow[]): DesiredFlows {
+  static ofFlows(flows: readonly Flow[]): DesiredFlows {
     const d = new DesiredFlows({ l3: 'proactive', entryFlow: false })
     d.setUnit('fixed', [])
     d.setFlows(flows)
     return d
   }
 
-  setFlows (flows: readonly Flow[]): void { this.setUnit('flows', flows) }
+  setFlows(flows: readonly Flow[]): void {
+    this.setUnit('flows', flows)
+  }
 
   /** The entry index the flows were emitted from (the reactive route query reads it). */
-  get context (): Context { return this.ctx }
+  get context(): Context {
+    return this.ctx
+  }
 
-  get size (): number { return this.desiredCount }
+  get size(): number {
+    return this.desiredCount
+  }
 
-  stats (): DesiredStats {
+  stats(): DesiredStats {
     return { flows: this.desiredCount, units: this.units.size, dirty: this.dirty.size, conflicts: this.conflicts }
   }
 
   /** Apply an entry delta (removed before added, as the compiler's contract says). */
-  applyDelta (d: EntryDelta): void {
+  applyDelta(d: EntryDelta): void {
     if (d.added.length + d.removed.length === 0) return
     const groups = new Set<UnitId>()
     for (const e of d.removed) {
@@ -175,34 +198,41 @@ export class DesiredFlows {
   }
 
   /** Change the tunnel port or the routing mode: every unit is emitted again (the diff keeps what is equal). */
-  reconfigure (opts: Partial<FlowOptions>): void {
+  reconfigure(opts: Partial<FlowOptions>): void {
     const next = { ...this.opts, ...opts }
     if (next.l3 === this.opts.l3 && next.tunnelOfport === this.opts.tunnelOfport && next.entryFlow === this.opts.entryFlow) return
     this.opts = { l3: next.l3, entryFlow: next.entryFlow ?? true, tunnelOfport: next.tunnelOfport }
     this.ctx = new Context({ generation: PROACTIVE_GENERATION, tunnelOfport: this.opts.tunnelOfport }, this.ctx.entries())
     const seen = new Set<UnitId>()
-    for (const [k, e] of this.ctx.entries()) { seen.add(k); this.setUnit(k, entryUnitFlows(this.ctx, e)) }
-    for (const u of groupUnits(this.ctx)) { seen.add(u); this.setUnit(u, groupUnitFlows(this.ctx, u, this.opts)) }
+    for (const [k, e] of this.ctx.entries()) {
+      seen.add(k)
+      this.setUnit(k, entryUnitFlows(this.ctx, e))
+    }
+    for (const u of groupUnits(this.ctx)) {
+      seen.add(u)
+      this.setUnit(u, groupUnitFlows(this.ctx, u, this.opts))
+    }
     for (const u of [...this.units.keys()]) if (!seen.has(u)) this.setUnit(u, [])
   }
 
-  private setUnit (id: UnitId, flows: readonly Flow[]): void {
+  private setUnit(id: UnitId, flows: readonly Flow[]): void {
     const old = this.units.get(id) ?? []
     const bodies = flows.map(flowBody)
     if (old.length === bodies.length && old.every((b, i) => b.equals(bodies[i] as Buffer))) return
     for (const b of old) this.removeContrib(b)
     for (const b of bodies) this.addContrib(b)
-    if (bodies.length > 0) this.units.set(id, bodies); else this.units.delete(id)
+    if (bodies.length > 0) this.units.set(id, bodies)
+    else this.units.delete(id)
   }
 
-  private find (b: Buffer, h = identityHash(b)): Rec | undefined {
+  private find(b: Buffer, h = identityHash(b)): Rec | undefined {
     const slot = this.table.get(h)
     if (slot === undefined) return undefined
     if (!Array.isArray(slot)) return sameIdentity(slotBody(slot), b) ? slot : undefined
     return slot.find(r => sameIdentity(slotBody(r), b))
   }
 
-  private addContrib (b: Buffer): void {
+  private addContrib(b: Buffer): void {
     const h = identityHash(b)
     const rec = this.find(b, h)
     if (rec === undefined) {
@@ -220,7 +250,7 @@ export class DesiredFlows {
     this.settleWinner(rec)
   }
 
-  private removeContrib (b: Buffer): void {
+  private removeContrib(b: Buffer): void {
     const rec = this.find(b)
     if (rec?.contrib === undefined) return
     if (Array.isArray(rec.contrib)) {
@@ -231,10 +261,13 @@ export class DesiredFlows {
     if (rec.contrib === undefined) this.desiredCount--
     this.settleWinner(rec)
     // wanted by nobody and never installed: nothing to delete on the switch either
-    if (rec.contrib === undefined && rec.installed === undefined) { this.drop(rec, b); this.dirty.delete(rec) }
+    if (rec.contrib === undefined && rec.installed === undefined) {
+      this.drop(rec, b)
+      this.dirty.delete(rec)
+    }
   }
 
-  private settleWinner (rec: Rec): void {
+  private settleWinner(rec: Rec): void {
     const c = rec.contrib
     const winner = c === undefined ? undefined : Array.isArray(c) ? c.reduce((a, x) => (x.compare(a) < 0 ? x : a)) : c
     if (winner === rec.desired) return
@@ -242,24 +275,28 @@ export class DesiredFlows {
     this.dirty.add(rec)
   }
 
-  private drop (rec: Rec, b: Buffer = slotBody(rec)): void {
+  private drop(rec: Rec, b: Buffer = slotBody(rec)): void {
     const h = identityHash(b)
     const slot = this.table.get(h)
     if (slot === rec) this.table.delete(h)
     else if (Array.isArray(slot)) {
       const rest = slot.filter(r => r !== rec)
-      if (rest.length === 1) this.table.set(h, rest[0] as Rec); else this.table.set(h, rest)
+      if (rest.length === 1) this.table.set(h, rest[0] as Rec)
+      else this.table.set(h, rest)
     }
   }
 
   /** The FLOW_MODs that bring the switch from what is installed to what is desired, deletes first. */
-  takeChanges (): FlowChanges {
+  takeChanges(): FlowChanges {
     const deletes: OfMessage[] = []
     const adds: OfMessage[] = []
     const sent: [Rec, Buffer | undefined][] = []
     for (const rec of this.dirty) {
       const { desired, installed } = rec
-      if (rec.mismatch !== true && (desired === installed || (desired !== undefined && installed !== undefined && desired.equals(installed)))) {
+      if (
+        rec.mismatch !== true &&
+        (desired === installed || (desired !== undefined && installed !== undefined && desired.equals(installed)))
+      ) {
         if (desired === undefined) this.drop(rec, installed)
         rec.installed = desired
         continue
@@ -277,8 +314,12 @@ export class DesiredFlows {
       done: committed => {
         for (const [rec, body] of sent) {
           const before = rec.installed
-          if (committed) { rec.installed = body; delete rec.mismatch }
-          if (!committed || rec.desired !== body) this.dirty.add(rec) // failed, or changed again meanwhile
+          if (committed) {
+            rec.installed = body
+            delete rec.mismatch
+          }
+          if (!committed || rec.desired !== body)
+            this.dirty.add(rec) // failed, or changed again meanwhile
           else if (body === undefined) this.drop(rec, before)
         }
       },
@@ -290,11 +331,15 @@ export class DesiredFlows {
    * (table, priority, match, cookie, instructions) are kept untouched; the rest is dirty. Returns the deletes of
    * the dumped flows nobody wants (reactive flows are the caller's: pass only the others).
    */
-  adoptInstalled (dump: readonly FlowStats[]): { stale: OfMessage[], kept: number } {
+  adoptInstalled(dump: readonly FlowStats[]): { stale: OfMessage[]; kept: number } {
     const byKey = new Map<string, Rec>() // strings for the length of one resync only
     for (const slot of this.table.values()) {
       for (const rec of Array.isArray(slot) ? slot : [slot]) {
-        if (rec.desired === undefined) { this.drop(rec, rec.installed); this.dirty.delete(rec); continue }
+        if (rec.desired === undefined) {
+          this.drop(rec, rec.installed)
+          this.dirty.delete(rec)
+          continue
+        }
         rec.installed = undefined
         delete rec.mismatch
         this.dirty.add(rec)
@@ -311,23 +356,28 @@ export class DesiredFlows {
         continue
       }
       const b = rec.desired
-      const same = b.readBigUInt64BE(0) === s.cookie && b.readUInt16BE(18) === s.idleTimeout &&
+      const same =
+        b.readBigUInt64BE(0) === s.cookie &&
+        b.readUInt16BE(18) === s.idleTimeout &&
         instructionsKey(s.instructions) === b.subarray(matchEnd(b)).toString('hex')
       rec.installed = b
-      if (same) { kept++; this.dirty.delete(rec) } else rec.mismatch = true
+      if (same) {
+        kept++
+        this.dirty.delete(rec)
+      } else rec.mismatch = true
     }
     return { stale, kept }
   }
 
   /** Every desired body (for the oracle and `installedFlows()`; O(flows)). */
-  * bodies (): IterableIterator<Buffer> {
+  *bodies(): IterableIterator<Buffer> {
     for (const slot of this.table.values()) {
       for (const rec of Array.isArray(slot) ? slot : [slot]) if (rec.desired !== undefined) yield rec.desired
     }
   }
 
   /** Every body the switch holds as far as committed bundles go. */
-  * installedBodies (): IterableIterator<Buffer> {
+  *installedBodies(): IterableIterator<Buffer> {
     for (const slot of this.table.values()) {
       for (const rec of Array.isArray(slot) ? slot : [slot]) if (rec.installed !== undefined && rec.mismatch !== true) yield rec.installed
     }
@@ -335,14 +385,14 @@ export class DesiredFlows {
 }
 
 /** Any body of the Rec: all its bodies share its identity. */
-function slotBody (r: Rec): Buffer {
+function slotBody(r: Rec): Buffer {
   const b = r.desired ?? r.installed ?? (Array.isArray(r.contrib) ? r.contrib[0] : r.contrib)
   if (b === undefined) throw new Error('flow record without a body')
   return b
 }
 
 /** A digest of a set of bodies, order-free (tests compare an incremental table with a full recompute). */
-export function digestBodies (bodies: Iterable<Buffer>): string {
+export function digestBodies(bodies: Iterable<Buffer>): string {
   const hs = [...bodies].map(b => createHash('sha256').update(b).digest('hex')).sort()
   return createHash('sha256').update(hs.join('')).digest('hex')
 }

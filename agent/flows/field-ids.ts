@@ -51,7 +51,14 @@ export const OXM_OF: Record<Exclude<OfFieldName, 'xxreg2'>, WireField> = {
   nw_frag: { ...nxm1(26, 1), valid: 0x3n }, // NXM_NX_IP_FRAG: two bits (ovs-fields(7)); OVS dumps mask 3 as exact
   nw_ttl: nxm1(29, 1), // NXM_NX_IP_TTL
   tun_dst: nxm1(32, 4), // NXM_NX_TUN_IPV4_DST
-  reg0: reg(0), reg1: reg(1), reg2: reg(2), reg3: reg(3), reg4: reg(4), reg5: reg(5), reg6: reg(6), reg7: reg(7),
+  reg0: reg(0),
+  reg1: reg(1),
+  reg2: reg(2),
+  reg3: reg(3),
+  reg4: reg(4),
+  reg5: reg(5),
+  reg6: reg(6),
+  reg7: reg(7),
   // conntrack and conjunction fields are Nicira-only (no OXM_OF_*): NXM_1 inside the OXM match, as OVS dumps them
   ct_state: nxm1(105, 4), // NXM_NX_CT_STATE
   ct_zone: nxm1(106, 2), // NXM_NX_CT_ZONE
@@ -80,10 +87,17 @@ export const NXM_OF: Partial<Record<OfFieldName, WireField>> = {
   ipv6_dst: nxm1(20, 16),
   nd_target: nxm1(23, 16),
   tun_dst: nxm1(32, 4),
-  reg0: reg(0), reg1: reg(1), reg2: reg(2), reg3: reg(3), reg4: reg(4), reg5: reg(5), reg6: reg(6), reg7: reg(7),
+  reg0: reg(0),
+  reg1: reg(1),
+  reg2: reg(2),
+  reg3: reg(3),
+  reg4: reg(4),
+  reg5: reg(5),
+  reg6: reg(6),
+  reg7: reg(7),
 }
 
 /** The 32-bit NXM header: class (16) | field (7) | hasmask (1) | length (8). */
-export function nxmHeader (f: WireField): number {
+export function nxmHeader(f: WireField): number {
   return ((f.cls << 16) | (f.field << 9) | f.bytes) >>> 0
 }

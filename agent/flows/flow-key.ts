@@ -5,7 +5,7 @@ import { encodeInstructions } from '../openflow/instructions.js'
 import type { Instruction, Oxm } from '../openflow/index.js'
 
 /** TLVs in (class, field) order: OVS dumps a match in its own field order, not in the order it was written. */
-export function matchKey (table: number, priority: number, match: readonly Oxm[]): string {
+export function matchKey(table: number, priority: number, match: readonly Oxm[]): string {
   const parts = match.map(o => {
     const id = `${o.cls.toString(16)}:${o.field}`
     const v = (o.payload ?? o.value).toString('hex')
@@ -16,7 +16,7 @@ export function matchKey (table: number, priority: number, match: readonly Oxm[]
 }
 
 /** The instruction bytes as the codec writes them (decoded-then-encoded dumps give the same bytes). */
-export function instructionsKey (instructions: readonly Instruction[]): string {
+export function instructionsKey(instructions: readonly Instruction[]): string {
   const w = new Writer()
   encodeInstructions(w, instructions)
   return w.finish().toString('hex')

@@ -16,7 +16,15 @@
 // otherwise, and always for older runs' (an agent restart), it deletes them in its bundle, and the next
 // packet-ins cache them again.
 import {
-  OFPG_ANY, OFPP_ANY, OFPTT_ALL, flowDeleteByCookie, type FlowStats, type Instruction, type OfConnection, type OfMessage, type Oxm,
+  OFPG_ANY,
+  OFPP_ANY,
+  OFPTT_ALL,
+  flowDeleteByCookie,
+  type FlowStats,
+  type Instruction,
+  type OfConnection,
+  type OfMessage,
+  type Oxm,
 } from '../openflow/index.js'
 import { generationMask, isReactiveCookie, makeCookie, parseCookie, reactiveSelector } from '../../offload/openflow/layout.js'
 import { type DesiredFlows, decodeBody } from './desired-flows.js'
@@ -37,7 +45,7 @@ export interface ApplyStats {
 }
 
 /** A FLOW_MOD body in the switch's terms. */
-export function installedOf (body: Buffer): InstalledFlow {
+export function installedOf(body: Buffer): InstalledFlow {
   const m = decodeBody(body)
   return { table: m.tableId, priority: m.priority, cookie: m.cookie, match: m.match, instructions: m.instructions }
 }
@@ -45,20 +53,27 @@ export function installedOf (body: Buffer): InstalledFlow {
 export class FlowSync {
   private queue: Promise<unknown> = Promise.resolve()
 
-  constructor (private readonly conn: OfConnection, readonly desired: DesiredFlows) {}
+  constructor(
+    private readonly conn: OfConnection,
+    readonly desired: DesiredFlows,
+  ) {}
 
   /** Every flow on the switch, all tables (multipart replies joined by the connection). */
-  async dump (): Promise<FlowStats[]> {
-    const reply = await this.conn.request({
-      type: 'OFPT_MULTIPART_REQUEST', flags: 0,
-      body: { mpType: 'OFPMP_FLOW', tableId: OFPTT_ALL, outPort: OFPP_ANY, outGroup: OFPG_ANY, cookie: 0n, cookieMask: 0n, match: [] },
-    }, 60_000)
+  async dump(): Promise<FlowStats[]> {
+    const reply = await this.conn.request(
+      {
+        type: 'OFPT_MULTIPART_REQUEST',
+        flags: 0,
+        body: { mpType: 'OFPMP_FLOW', tableId: OFPTT_ALL, outPort: OFPP_ANY, outGroup: OFPG_ANY, cookie: 0n, cookieMask: 0n, match: [] },
+      },
+      60_000,
+    )
     if (reply.type !== 'OFPT_MULTIPART_REPLY' || reply.body.mpType !== 'OFPMP_FLOW') throw new Error(`flow dump: unexpected ${reply.type}`)
     return reply.body.flows
   }
 
   /** Read the switch's flows, then bring them to the desired flows (see the header). */
-  async resync (generation: number, opts: { keepReactive?: boolean } = {}): Promise<ApplyStats> {
+  async resync(generation: number, opts: { keepReactive?: boolean } = {}): Promise<ApplyStats> {
     return await this.serial(async () => {
       const t0 = performance.now()
       const flows = await this.dump()
@@ -66,7 +81,10 @@ export class FlowSync {
       let reactive = false
       const proactive: FlowStats[] = []
       for (const s of flows) {
-        if (!isReactiveCookie(s.cookie)) { proactive.push(s); continue }
+        if (!isReactiveCookie(s.cookie)) {
+          proactive.push(s)
+          continue
+        }
         reactive = true
         const g = parseCookie(s.cookie).generation
         if (g !== generation) oldRuns.add(g)
@@ -89,7 +107,7 @@ export class FlowSync {
   }
 
   /** Send what changed since the last commit, in one atomic bundle. */
-  async apply (): Promise<ApplyStats> {
+  async apply(): Promise<ApplyStats> {
     return await this.serial(async () => {
       const t0 = performance.now()
       const s = await this.send([])
@@ -97,7 +115,7 @@ export class FlowSync {
     })
   }
 
-  private async send (pre: OfMessage[]): Promise<Omit<ApplyStats, 'ms'>> {
+  private async send(pre: OfMessage[]): Promise<Omit<ApplyStats, 'ms'>> {
     const changes = this.desired.takeChanges()
     const msgs = [...pre, ...changes.messages]
     try {
@@ -110,7 +128,7 @@ export class FlowSync {
     return { added: changes.added, deleted: changes.deleted, unchanged: this.desired.size - changes.added }
   }
 
-  private async serial<T> (fn: () => Promise<T>): Promise<T> {
+  private async serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn)
     this.queue = run.catch(() => undefined)
     return await run

@@ -45,37 +45,41 @@ export const NX_ACTION_HEADER_LEN = 16
 export const OFPP10_IN_PORT = 0xfff8
 
 export type Action =
-  | { type: 'OFPAT_OUTPUT', port: number, maxLen?: number }
-  | { type: 'OFPAT_SET_FIELD', field: Oxm }
-  | { type: 'OFPAT_PUSH_VLAN', ethertype: number }
+  | { type: 'OFPAT_OUTPUT'; port: number; maxLen?: number }
+  | { type: 'OFPAT_SET_FIELD'; field: Oxm }
+  | { type: 'OFPAT_PUSH_VLAN'; ethertype: number }
   | { type: 'OFPAT_POP_VLAN' }
   | { type: 'OFPAT_DEC_NW_TTL' }
-  | { type: 'OFPAT_GROUP', groupId: number }
+  | { type: 'OFPAT_GROUP'; groupId: number }
   /** resubmit(in_port) */
-  | { type: 'NXAST_RESUBMIT', inPort: number }
+  | { type: 'NXAST_RESUBMIT'; inPort: number }
   /** resubmit(in_port, table): inPort defaults to OFPP10_IN_PORT */
-  | { type: 'NXAST_RESUBMIT_TABLE', table: number, inPort?: number }
+  | { type: 'NXAST_RESUBMIT_TABLE'; table: number; inPort?: number }
   /** conjunction(id, clause+1/nClauses): `clause` is 0-based on the wire, as nx_action_conjunction has it */
-  | { type: 'NXAST_CONJUNCTION', id: number, clause: number, nClauses: number }
+  | { type: 'NXAST_CONJUNCTION'; id: number; clause: number; nClauses: number }
   /**
    * ct(...): zoneSrc is an NXM header (0 = zoneImm is the zone), zoneOfsNbits nxm_encode_ofs_nbits (ofs << 6 |
    * n_bits - 1), recircTable NX_CT_RECIRC_NONE for none, alg 0 for none, then the nested actions (exec)
    */
-  | { type: 'NXAST_CT', flags: number, zoneSrc: number, zoneOfsNbits: number, recircTable: number, alg: number, actions: Action[] }
+  | { type: 'NXAST_CT'; flags: number; zoneSrc: number; zoneOfsNbits: number; recircTable: number; alg: number; actions: Action[] }
   /**
    * nat inside ct: flags NX_NAT_F_*, rangePresent NX_NAT_RANGE_* bits, then the present range parameters in
    * their order (IPv4 min/max 4 bytes each, IPv6 min/max 16, L4 port min/max 2), kept as bytes
    */
-  | { type: 'NXAST_NAT', flags: number, rangePresent: number, params: Buffer }
+  | { type: 'NXAST_NAT'; flags: number; rangePresent: number; params: Buffer }
   | { type: 'NXAST_CT_CLEAR' }
   /** any other action, kept as bytes so that decode + encode is the identity */
-  | { type: 'unknown', actionType: number, body: Buffer }
+  | { type: 'unknown'; actionType: number; body: Buffer }
 
-export function encodeAction (w: Writer, a: Action): void {
+export function encodeAction(w: Writer, a: Action): void {
   const start = w.length
   switch (a.type) {
     case 'OFPAT_OUTPUT':
-      w.u16(OFPAT_OUTPUT).u16(OFP_ACTION_OUTPUT_LEN).u32(a.port).u16(a.maxLen ?? OFPCML_NO_BUFFER).zeros(6)
+      w.u16(OFPAT_OUTPUT)
+        .u16(OFP_ACTION_OUTPUT_LEN)
+        .u32(a.port)
+        .u16(a.maxLen ?? OFPCML_NO_BUFFER)
+        .zeros(6)
       return
     case 'OFPAT_SET_FIELD':
       w.u16(OFPAT_SET_FIELD).u16(0)
@@ -99,17 +103,35 @@ export function encodeAction (w: Writer, a: Action): void {
     case 'NXAST_RESUBMIT_TABLE': {
       const table = a.type === 'NXAST_RESUBMIT' ? 0xff : a.table
       const subtype = a.type === 'NXAST_RESUBMIT' ? NXAST_RESUBMIT : NXAST_RESUBMIT_TABLE
-      w.u16(OFPAT_EXPERIMENTER).u16(NX_ACTION_RESUBMIT_LEN).u32(NX_VENDOR_ID).u16(subtype)
-        .u16(a.inPort ?? OFPP10_IN_PORT).u8(table).zeros(3)
+      w.u16(OFPAT_EXPERIMENTER)
+        .u16(NX_ACTION_RESUBMIT_LEN)
+        .u32(NX_VENDOR_ID)
+        .u16(subtype)
+        .u16(a.inPort ?? OFPP10_IN_PORT)
+        .u8(table)
+        .zeros(3)
       return
     }
     case 'NXAST_CONJUNCTION':
-      w.u16(OFPAT_EXPERIMENTER).u16(NX_ACTION_CONJUNCTION_LEN).u32(NX_VENDOR_ID).u16(NXAST_CONJUNCTION)
-        .u8(a.clause).u8(a.nClauses).u32(a.id)
+      w.u16(OFPAT_EXPERIMENTER)
+        .u16(NX_ACTION_CONJUNCTION_LEN)
+        .u32(NX_VENDOR_ID)
+        .u16(NXAST_CONJUNCTION)
+        .u8(a.clause)
+        .u8(a.nClauses)
+        .u32(a.id)
       return
     case 'NXAST_CT':
-      w.u16(OFPAT_EXPERIMENTER).u16(0).u32(NX_VENDOR_ID).u16(NXAST_CT).u16(a.flags).u32(a.zoneSrc).u16(a.zoneOfsNbits)
-        .u8(a.recircTable).zeros(3).u16(a.alg)
+      w.u16(OFPAT_EXPERIMENTER)
+        .u16(0)
+        .u32(NX_VENDOR_ID)
+        .u16(NXAST_CT)
+        .u16(a.flags)
+        .u32(a.zoneSrc)
+        .u16(a.zoneOfsNbits)
+        .u8(a.recircTable)
+        .zeros(3)
+        .u16(a.alg)
       encodeActions(w, a.actions)
       w.setU16(start + 2, w.length - start)
       return
@@ -122,15 +144,17 @@ export function encodeAction (w: Writer, a: Action): void {
       w.u16(OFPAT_EXPERIMENTER).u16(NX_ACTION_HEADER_LEN).u32(NX_VENDOR_ID).u16(NXAST_CT_CLEAR).zeros(6)
       return
     case 'unknown':
-      w.u16(a.actionType).u16(4 + a.body.length).bytes(a.body)
+      w.u16(a.actionType)
+        .u16(4 + a.body.length)
+        .bytes(a.body)
   }
 }
 
-export function encodeActions (w: Writer, actions: readonly Action[]): void {
+export function encodeActions(w: Writer, actions: readonly Action[]): void {
   for (const a of actions) encodeAction(w, a)
 }
 
-export function decodeAction (r: Reader): Action {
+export function decodeAction(r: Reader): Action {
   const type = r.u16('action.type')
   const len = r.u16('action.len')
   if (len < 8 || len % 8 !== 0) throw new OfError('OF_BAD_LENGTH', `action type ${type} has len ${len}`)
@@ -138,29 +162,40 @@ export function decodeAction (r: Reader): Action {
   const b = r.sub(len - 4, 'action body')
   switch (type) {
     case OFPAT_OUTPUT: {
-      const port = b.u32(); const maxLen = b.u16()
+      const port = b.u32()
+      const maxLen = b.u16()
       return { type: 'OFPAT_OUTPUT', port, maxLen }
     }
-    case OFPAT_SET_FIELD: return { type: 'OFPAT_SET_FIELD', field: decodeOxm(b) }
-    case OFPAT_PUSH_VLAN: return { type: 'OFPAT_PUSH_VLAN', ethertype: b.u16() }
-    case OFPAT_POP_VLAN: return { type: 'OFPAT_POP_VLAN' }
-    case OFPAT_DEC_NW_TTL: return { type: 'OFPAT_DEC_NW_TTL' }
-    case OFPAT_GROUP: return { type: 'OFPAT_GROUP', groupId: b.u32() }
+    case OFPAT_SET_FIELD:
+      return { type: 'OFPAT_SET_FIELD', field: decodeOxm(b) }
+    case OFPAT_PUSH_VLAN:
+      return { type: 'OFPAT_PUSH_VLAN', ethertype: b.u16() }
+    case OFPAT_POP_VLAN:
+      return { type: 'OFPAT_POP_VLAN' }
+    case OFPAT_DEC_NW_TTL:
+      return { type: 'OFPAT_DEC_NW_TTL' }
+    case OFPAT_GROUP:
+      return { type: 'OFPAT_GROUP', groupId: b.u32() }
     case OFPAT_EXPERIMENTER: {
       const vendor = b.u32()
       const subtype = b.u16()
       if (vendor !== NX_VENDOR_ID) break
       if (len === NX_ACTION_RESUBMIT_LEN && (subtype === NXAST_RESUBMIT || subtype === NXAST_RESUBMIT_TABLE)) {
-        const inPort = b.u16(); const table = b.u8()
+        const inPort = b.u16()
+        const table = b.u8()
         if (subtype === NXAST_RESUBMIT) return { type: 'NXAST_RESUBMIT', inPort }
         return { type: 'NXAST_RESUBMIT_TABLE', inPort, table }
       }
       if (subtype === NXAST_CONJUNCTION && len === NX_ACTION_CONJUNCTION_LEN) {
-        const clause = b.u8(); const nClauses = b.u8()
+        const clause = b.u8()
+        const nClauses = b.u8()
         return { type: 'NXAST_CONJUNCTION', clause, nClauses, id: b.u32() }
       }
       if (subtype === NXAST_CT && len >= NX_ACTION_CONNTRACK_LEN) {
-        const flags = b.u16(); const zoneSrc = b.u32(); const zoneOfsNbits = b.u16(); const recircTable = b.u8()
+        const flags = b.u16()
+        const zoneSrc = b.u32()
+        const zoneOfsNbits = b.u16()
+        const recircTable = b.u8()
         const pad = b.bytes(3, 'nx_action_conntrack.pad')
         const alg = b.u16()
         // non-zero padding would not survive a re-encode: keep such an action as bytes
@@ -169,7 +204,8 @@ export function decodeAction (r: Reader): Action {
       }
       if (subtype === NXAST_NAT && len >= NX_ACTION_NAT_LEN) {
         const pad = b.bytes(2, 'nx_action_nat.pad')
-        const flags = b.u16(); const rangePresent = b.u16()
+        const flags = b.u16()
+        const rangePresent = b.u16()
         const params = Buffer.from(b.bytes(natParamBytes(rangePresent), 'nx_action_nat range'))
         // a re-encode pads with zeros: anything else after the parameters stays bytes
         if (pad.every(x => x === 0) && b.bytes(b.remaining, 'nx_action_nat.pad').every(x => x === 0)) {
@@ -187,12 +223,12 @@ export function decodeAction (r: Reader): Action {
 }
 
 /** Bytes of the range parameters nx_action_nat carries for `present` (NX_NAT_RANGE_* bits, in order). */
-function natParamBytes (present: number): number {
+function natParamBytes(present: number): number {
   const sizes = [4, 4, 16, 16, 2, 2]
   return sizes.reduce((n, size, bit) => n + ((present & (1 << bit)) !== 0 ? size : 0), 0)
 }
 
-export function decodeActions (r: Reader): Action[] {
+export function decodeActions(r: Reader): Action[] {
   const out: Action[] = []
   while (r.remaining > 0) out.push(decodeAction(r))
   return out

@@ -3,11 +3,17 @@
 import { OfError } from './errors.js'
 
 export class Reader {
-  constructor (readonly buf: Buffer, public off = 0, readonly end = buf.length) {}
+  constructor(
+    readonly buf: Buffer,
+    public off = 0,
+    readonly end = buf.length,
+  ) {}
 
-  get remaining (): number { return this.end - this.off }
+  get remaining(): number {
+    return this.end - this.off
+  }
 
-  private need (n: number, what: string): number {
+  private need(n: number, what: string): number {
     if (this.off + n > this.end) {
       throw new OfError('OF_TRUNCATED', `${what}: need ${n} bytes at offset ${this.off}, have ${this.end - this.off}`)
     }
@@ -16,17 +22,35 @@ export class Reader {
     return at
   }
 
-  u8 (what = 'u8'): number { return this.buf.readUInt8(this.need(1, what)) }
-  u16 (what = 'u16'): number { return this.buf.readUInt16BE(this.need(2, what)) }
-  u32 (what = 'u32'): number { return this.buf.readUInt32BE(this.need(4, what)) }
-  u64 (what = 'u64'): bigint { return this.buf.readBigUInt64BE(this.need(8, what)) }
-  bytes (n: number, what = 'bytes'): Buffer { const at = this.need(n, what); return this.buf.subarray(at, at + n) }
-  skip (n: number, what = 'pad'): void { this.need(n, what) }
+  u8(what = 'u8'): number {
+    return this.buf.readUInt8(this.need(1, what))
+  }
+  u16(what = 'u16'): number {
+    return this.buf.readUInt16BE(this.need(2, what))
+  }
+  u32(what = 'u32'): number {
+    return this.buf.readUInt32BE(this.need(4, what))
+  }
+  u64(what = 'u64'): bigint {
+    return this.buf.readBigUInt64BE(this.need(8, what))
+  }
+  bytes(n: number, what = 'bytes'): Buffer {
+    const at = this.need(n, what)
+    return this.buf.subarray(at, at + n)
+  }
+  skip(n: number, what = 'pad'): void {
+    this.need(n, what)
+  }
   /** A reader over the next n bytes; this reader moves past them. */
-  sub (n: number, what: string): Reader { const at = this.need(n, what); return new Reader(this.buf, at, at + n) }
-  rest (): Buffer { return this.bytes(this.remaining) }
+  sub(n: number, what: string): Reader {
+    const at = this.need(n, what)
+    return new Reader(this.buf, at, at + n)
+  }
+  rest(): Buffer {
+    return this.bytes(this.remaining)
+  }
   /** Peek a u16 at the current offset plus delta without consuming. */
-  peek16 (delta = 0, what = 'u16'): number {
+  peek16(delta = 0, what = 'u16'): number {
     if (this.off + delta + 2 > this.end) throw new OfError('OF_TRUNCATED', `${what} at offset ${this.off + delta}`)
     return this.buf.readUInt16BE(this.off + delta)
   }
@@ -36,7 +60,7 @@ export class Writer {
   private buf = Buffer.alloc(256)
   length = 0
 
-  private grow (n: number): number {
+  private grow(n: number): number {
     if (this.length + n > this.buf.length) {
       const next = Buffer.alloc(Math.max(this.buf.length * 2, this.length + n))
       this.buf.copy(next, 0, 0, this.length)
@@ -48,15 +72,47 @@ export class Writer {
   }
 
   // grow() may replace this.buf: take the offset before touching the buffer
-  u8 (v: number): this { const at = this.grow(1); this.buf.writeUInt8(v, at); return this }
-  u16 (v: number): this { const at = this.grow(2); this.buf.writeUInt16BE(v, at); return this }
-  u32 (v: number): this { const at = this.grow(4); this.buf.writeUInt32BE(v >>> 0, at); return this }
-  u64 (v: bigint): this { const at = this.grow(8); this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), at); return this }
-  bytes (b: Uint8Array): this { const at = this.grow(b.length); this.buf.set(b, at); return this }
-  zeros (n: number): this { this.grow(n); return this } // Buffer.alloc zero-fills
+  u8(v: number): this {
+    const at = this.grow(1)
+    this.buf.writeUInt8(v, at)
+    return this
+  }
+  u16(v: number): this {
+    const at = this.grow(2)
+    this.buf.writeUInt16BE(v, at)
+    return this
+  }
+  u32(v: number): this {
+    const at = this.grow(4)
+    this.buf.writeUInt32BE(v >>> 0, at)
+    return this
+  }
+  u64(v: bigint): this {
+    const at = this.grow(8)
+    this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), at)
+    return this
+  }
+  bytes(b: Uint8Array): this {
+    const at = this.grow(b.length)
+    this.buf.set(b, at)
+    return this
+  }
+  zeros(n: number): this {
+    this.grow(n)
+    return this
+  } // Buffer.alloc zero-fills
   /** Pad with zeros to a multiple of `align` counted from `from`. */
-  align (align: number, from = 0): this { const r = (this.length - from) % align; return r === 0 ? this : this.zeros(align - r) }
-  setU16 (at: number, v: number): void { this.buf.writeUInt16BE(v, at) }
-  setU32 (at: number, v: number): void { this.buf.writeUInt32BE(v >>> 0, at) }
-  finish (): Buffer { return Buffer.from(this.buf.subarray(0, this.length)) }
+  align(align: number, from = 0): this {
+    const r = (this.length - from) % align
+    return r === 0 ? this : this.zeros(align - r)
+  }
+  setU16(at: number, v: number): void {
+    this.buf.writeUInt16BE(v, at)
+  }
+  setU32(at: number, v: number): void {
+    this.buf.writeUInt32BE(v >>> 0, at)
+  }
+  finish(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.length))
+  }
 }

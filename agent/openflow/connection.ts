@@ -65,7 +65,10 @@ export class OfConnection extends EventEmitter {
   /** the last write was buffered by the socket beyond its high-water mark */
   private congested = false
 
-  constructor (readonly socket: Socket, opts: OfConnectionOptions = {}) {
+  constructor(
+    readonly socket: Socket,
+    opts: OfConnectionOptions = {},
+  ) {
     super()
     const echoIntervalMs = opts.echoIntervalMs ?? 5000
     this.opts = {
@@ -74,18 +77,35 @@ export class OfConnection extends EventEmitter {
       requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
       log: (opts.log ?? getLogger('openflow')).child({ component: 'openflow' }),
     }
-    socket.on('data', (chunk: Buffer) => { this.onData(chunk) })
-    socket.on('error', (err: Error) => { this.close(`socket error: ${err.message}`) })
-    socket.on('close', () => { this.close('peer closed') })
-    this.echoTimer = setInterval(() => { this.keepalive() }, Math.max(100, Math.floor(echoIntervalMs / 2)))
+    socket.on('data', (chunk: Buffer) => {
+      this.onData(chunk)
+    })
+    socket.on('error', (err: Error) => {
+      this.close(`socket error: ${err.message}`)
+    })
+    socket.on('close', () => {
+      this.close('peer closed')
+    })
+    this.echoTimer = setInterval(
+      () => {
+        this.keepalive()
+      },
+      Math.max(100, Math.floor(echoIntervalMs / 2)),
+    )
     this.ready = this.handshake()
-    this.ready.catch(() => { /* reported through close; callers that await ready see it too */ })
+    this.ready.catch(() => {
+      /* reported through close; callers that await ready see it too */
+    })
   }
 
-  private async handshake (): Promise<FeaturesReply> {
-    const hello = new Promise<boolean>(resolve => { this.helloDone = resolve })
+  private async handshake(): Promise<FeaturesReply> {
+    const hello = new Promise<boolean>(resolve => {
+      this.helloDone = resolve
+    })
     this.send({ type: 'OFPT_HELLO', versions: [OFP_VERSION] })
-    const timer = setTimeout(() => { this.helloDone?.(false) }, this.opts.requestTimeoutMs)
+    const timer = setTimeout(() => {
+      this.helloDone?.(false)
+    }, this.opts.requestTimeoutMs)
     const ok = await hello
     clearTimeout(timer)
     if (!ok) {
@@ -94,7 +114,7 @@ export class OfConnection extends EventEmitter {
       throw err
     }
     try {
-      const features = await this.request({ type: 'OFPT_FEATURES_REQUEST' }) as FeaturesReply
+      const features = (await this.request({ type: 'OFPT_FEATURES_REQUEST' })) as FeaturesReply
       this.features = features
       return features
     } catch (err) {
@@ -104,10 +124,12 @@ export class OfConnection extends EventEmitter {
   }
 
   /** The switch's datapath id (after ready). */
-  get datapathId (): bigint | undefined { return this.features?.datapathId }
+  get datapathId(): bigint | undefined {
+    return this.features?.datapathId
+  }
 
   /** Send without waiting; returns the xid used. */
-  send (m: OfMessage): number {
+  send(m: OfMessage): number {
     if (this.closed) throw new OfError('OF_CLOSED', `cannot send ${m.type}`)
     const xid = m.xid ?? this.allocXid()
     if (!this.socket.write(encodeMessage(m, xid))) this.congested = true
@@ -116,24 +138,28 @@ export class OfConnection extends EventEmitter {
   }
 
   /** Wait until the socket has taken what was written (batch senders call this so memory stays bounded). */
-  private async drained (): Promise<void> {
+  private async drained(): Promise<void> {
     if (!this.congested || this.closed) return
     await new Promise<void>(resolve => {
-      const done = (): void => { this.socket.off('drain', done); this.off('close', done); resolve() }
+      const done = (): void => {
+        this.socket.off('drain', done)
+        this.off('close', done)
+        resolve()
+      }
       this.socket.once('drain', done)
       this.once('close', done)
     })
     this.congested = false
   }
 
-  private allocXid (): number {
+  private allocXid(): number {
     const xid = this.nextXid
     this.nextXid = this.nextXid >= 0xffffffff ? 1 : this.nextXid + 1
     return xid
   }
 
   /** Send and wait for the message with the same xid; an OFPT_ERROR rejects with OfpErrorReply. */
-  async request (m: OfMessage, timeoutMs = this.opts.requestTimeoutMs): Promise<OfMessage> {
+  async request(m: OfMessage, timeoutMs = this.opts.requestTimeoutMs): Promise<OfMessage> {
     const xid = m.xid ?? this.allocXid()
     return await new Promise<OfMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -152,12 +178,12 @@ export class OfConnection extends EventEmitter {
   }
 
   /** Wait until the switch has processed everything sent before (A.3.8). */
-  async barrier (): Promise<void> {
+  async barrier(): Promise<void> {
     await this.request({ type: 'OFPT_BARRIER_REQUEST' })
   }
 
   /** Send messages that have no reply (FLOW_MOD, GROUP_MOD...), then a barrier; returns the errors they caused. */
-  async sendWithBarrier (msgs: readonly OfMessage[]): Promise<OfpErrorReply[]> {
+  async sendWithBarrier(msgs: readonly OfMessage[]): Promise<OfpErrorReply[]> {
     const errors: OfpErrorReply[] = []
     const xids: number[] = []
     // corked: the messages leave in a few large writes (one writev per slice), not one syscall each
@@ -169,7 +195,11 @@ export class OfConnection extends EventEmitter {
         this.watched.set(xid, e => errors.push(e))
         xids.push(xid)
         this.send({ ...m, xid })
-        if (++i % CORK_SLICE === 0) { this.socket.uncork(); await this.drained(); this.socket.cork() }
+        if (++i % CORK_SLICE === 0) {
+          this.socket.uncork()
+          await this.drained()
+          this.socket.cork()
+        }
       }
       this.socket.uncork()
       await this.barrier()
@@ -184,7 +214,7 @@ export class OfConnection extends EventEmitter {
    * Apply messages through an ONF bundle (EXT-230): open, add each, commit. With `atomic` (default) the switch
    * applies all of them or none; a failure rejects with the OfpErrorReply of the first failing message.
    */
-  async bundle (msgs: readonly OfMessage[], opts: { atomic?: boolean, ordered?: boolean } = {}): Promise<void> {
+  async bundle(msgs: readonly OfMessage[], opts: { atomic?: boolean; ordered?: boolean } = {}): Promise<void> {
     const flags = (opts.atomic === false ? 0 : ONF_BF_ATOMIC) | (opts.ordered === true ? ONF_BF_ORDERED : 0)
     const bundleId = this.nextBundleId++
     const ctrl = (ctrlType: 'ONF_BCT_OPEN_REQUEST' | 'ONF_BCT_COMMIT_REQUEST' | 'ONF_BCT_DISCARD_REQUEST'): Promise<OfMessage> =>
@@ -201,13 +231,15 @@ export class OfConnection extends EventEmitter {
     const errors = sent.value
     const first = errors[0]
     if (first !== undefined) {
-      await ctrl('ONF_BCT_DISCARD_REQUEST').catch(() => { /* the bundle may already be gone */ })
+      await ctrl('ONF_BCT_DISCARD_REQUEST').catch(() => {
+        /* the bundle may already be gone */
+      })
       throw first
     }
     await ctrl('ONF_BCT_COMMIT_REQUEST')
   }
 
-  private onData (chunk: Buffer): void {
+  private onData(chunk: Buffer): void {
     this.lastRx = Date.now()
     let frames: Buffer[]
     try {
@@ -236,7 +268,7 @@ export class OfConnection extends EventEmitter {
     }
   }
 
-  private bad (err: OfError, bytes: Buffer): void {
+  private bad(err: OfError, bytes: Buffer): void {
     this.stats.badMessages++
     const n = (this.stats.badByCode.get(err.code) ?? 0) + 1
     this.stats.badByCode.set(err.code, n)
@@ -244,7 +276,7 @@ export class OfConnection extends EventEmitter {
     this.emit('bad-message', err, bytes)
   }
 
-  private dispatch (m: OfMessage): void {
+  private dispatch(m: OfMessage): void {
     const xid = m.xid ?? 0
     if (m.type === 'OFPT_ECHO_REQUEST') {
       this.send({ type: 'OFPT_ECHO_REPLY', xid, data: m.data })
@@ -285,14 +317,14 @@ export class OfConnection extends EventEmitter {
     else this.emit('message', m)
   }
 
-  private settle (xid: number, p: Pending, result: OfMessage | Error): void {
+  private settle(xid: number, p: Pending, result: OfMessage | Error): void {
     clearTimeout(p.timer)
     this.pending.delete(xid)
     if (result instanceof Error) p.reject(result)
     else p.resolve(result)
   }
 
-  private keepalive (): void {
+  private keepalive(): void {
     const silent = Date.now() - this.lastRx
     if (silent > this.opts.echoTimeoutMs) {
       this.close(`no message from the switch for ${silent} ms`)
@@ -302,7 +334,7 @@ export class OfConnection extends EventEmitter {
   }
 
   /** Close the channel: pending requests reject with OF_CLOSED. Idempotent. */
-  close (reason = 'closed by us'): void {
+  close(reason = 'closed by us'): void {
     if (this.closed) return
     this.closed = true
     clearInterval(this.echoTimer)
@@ -314,17 +346,18 @@ export class OfConnection extends EventEmitter {
 }
 
 /** A multipart reply split over several messages (OFPMPF_REPLY_MORE) joined into one. */
-function joinMultipart (parts: MultipartReply[]): MultipartReply {
+function joinMultipart(parts: MultipartReply[]): MultipartReply {
   const first = parts[0]
-  if (first === undefined || parts.length === 1) return first ?? { type: 'OFPT_MULTIPART_REPLY', flags: 0, body: { mpType: 'unknown', code: 0, body: Buffer.alloc(0) } }
+  if (first === undefined || parts.length === 1)
+    return first ?? { type: 'OFPT_MULTIPART_REPLY', flags: 0, body: { mpType: 'unknown', code: 0, body: Buffer.alloc(0) } }
   const bodies = parts.map(p => p.body)
   let body: MultipartReplyBody = first.body
   if (body.mpType === 'OFPMP_FLOW') {
-    body = { mpType: 'OFPMP_FLOW', flows: bodies.flatMap(b => b.mpType === 'OFPMP_FLOW' ? b.flows : []) }
+    body = { mpType: 'OFPMP_FLOW', flows: bodies.flatMap(b => (b.mpType === 'OFPMP_FLOW' ? b.flows : [])) }
   } else if (body.mpType === 'OFPMP_PORT_DESC') {
-    body = { mpType: 'OFPMP_PORT_DESC', ports: bodies.flatMap(b => b.mpType === 'OFPMP_PORT_DESC' ? b.ports : []) }
+    body = { mpType: 'OFPMP_PORT_DESC', ports: bodies.flatMap(b => (b.mpType === 'OFPMP_PORT_DESC' ? b.ports : [])) }
   } else if (body.mpType === 'unknown') {
-    body = { mpType: 'unknown', code: body.code, body: Buffer.concat(bodies.map(b => b.mpType === 'unknown' ? b.body : Buffer.alloc(0))) }
+    body = { mpType: 'unknown', code: body.code, body: Buffer.concat(bodies.map(b => (b.mpType === 'unknown' ? b.body : Buffer.alloc(0)))) }
   }
   const joined: MultipartReply = { type: 'OFPT_MULTIPART_REPLY', flags: 0, body }
   if (first.xid !== undefined) joined.xid = first.xid

@@ -41,8 +41,7 @@ export const OFP_TYPES = {
 export type OfpTypeName = keyof typeof OFP_TYPES
 
 /** type code -> spec name, for messages and logs */
-export const OFP_TYPE_NAMES: ReadonlyMap<number, OfpTypeName> =
-  new Map(Object.entries(OFP_TYPES).map(([k, v]) => [v, k as OfpTypeName]))
+export const OFP_TYPE_NAMES: ReadonlyMap<number, OfpTypeName> = new Map(Object.entries(OFP_TYPES).map(([k, v]) => [v, k as OfpTypeName]))
 
 // A.5.1 hello elements
 export const OFPHET_VERSIONBITMAP = 1

@@ -14,7 +14,7 @@ export class OfpErrorReply extends Error {
   /** spec name of the request that failed, read from the data the switch echoed (A.4.4) */
   readonly requestType: string | undefined
 
-  constructor (readonly msg: ErrorMsg) {
+  constructor(readonly msg: ErrorMsg) {
     const n = errorName(msg.errType, msg.code, msg.experimenter)
     const requestType = failedRequestType(msg.data)
     const xid = msg.xid ?? 0
@@ -29,7 +29,7 @@ export class OfpErrorReply extends Error {
   }
 }
 
-function failedRequestType (data: Buffer): string | undefined {
+function failedRequestType(data: Buffer): string | undefined {
   if (data.length < OFP_HEADER_LEN) return undefined
   const type = data.readUInt8(1)
   if (type === 4 && data.length >= 16 && data.readUInt32BE(8) === ONF_EXPERIMENTER_ID) {

@@ -16,7 +16,10 @@ export const OF_ERROR_CODES = {
 export type OfErrorCode = keyof typeof OF_ERROR_CODES
 
 export class OfError extends Error {
-  constructor (readonly code: OfErrorCode, detail: string) {
+  constructor(
+    readonly code: OfErrorCode,
+    detail: string,
+  ) {
     super(`${code}: ${detail}`)
     this.name = 'OfError'
   }

@@ -8,7 +8,7 @@ export class OfFramer {
   private buffered = 0
 
   /** Add bytes; returns the complete messages they finish, in order. */
-  push (chunk: Buffer): Buffer[] {
+  push(chunk: Buffer): Buffer[] {
     this.chunks.push(chunk)
     this.buffered += chunk.length
     const out: Buffer[] = []
@@ -23,14 +23,14 @@ export class OfFramer {
     return out
   }
 
-  private peek (n: number): Buffer {
+  private peek(n: number): Buffer {
     const first = this.chunks[0]
     if (first !== undefined && first.length >= n) return first
     this.chunks = [Buffer.concat(this.chunks)]
     return this.chunks[0] ?? Buffer.alloc(0)
   }
 
-  private take (n: number): Buffer {
+  private take(n: number): Buffer {
     const all = this.chunks.length === 1 ? (this.chunks[0] ?? Buffer.alloc(0)) : Buffer.concat(this.chunks)
     const msg = all.subarray(0, n)
     const rest = all.subarray(n)

@@ -14,7 +14,15 @@ export type { Action } from './actions.js'
 export { NX_CT_F_COMMIT, NX_CT_RECIRC_NONE, NX_NAT_F_SRC, NX_NAT_RANGE_IPV4_MIN } from './actions.js'
 export type { Instruction } from './instructions.js'
 export type { OfpPort } from './port.js'
-export { flowMod, flowAdd, flowModify, flowDeleteStrict, flowDeleteByCookie, OFP_DEFAULT_PRIORITY, type FlowModOptions } from './messages/flow-mod.js'
+export {
+  flowMod,
+  flowAdd,
+  flowModify,
+  flowDeleteStrict,
+  flowDeleteByCookie,
+  OFP_DEFAULT_PRIORITY,
+  type FlowModOptions,
+} from './messages/flow-mod.js'
 export { packetOut } from './messages/packet-out.js'
 export { OfConnection, type OfConnectionOptions, type OfStats } from './connection.js'
 export { OfController, type ListenTarget } from './controller.js'

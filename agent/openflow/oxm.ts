@@ -18,24 +18,56 @@ export const OFP_MATCH_HEADER_LEN = 4 // type, length (then fields, then pad to 
 export type OxmKind = 'u8' | 'u16' | 'u24' | 'u32' | 'u64' | 'mac' | 'ipv4' | 'ipv6'
 const KIND_LEN: Record<OxmKind, number> = { u8: 1, u16: 2, u24: 3, u32: 4, u64: 8, mac: 6, ipv4: 4, ipv6: 16 }
 
-export interface OxmFieldDecl { name: string, cls: number, field: number, kind: OxmKind, maskable: boolean }
+export interface OxmFieldDecl {
+  name: string
+  cls: number
+  field: number
+  kind: OxmKind
+  maskable: boolean
+}
 
 // 7.2.3.7 enum oxm_ofb_match_fields, named as openflow.h names their OXM_OF_* macros
 const OFB: Array<[string, OxmKind, boolean]> = [
-  ['OXM_OF_IN_PORT', 'u32', false], ['OXM_OF_IN_PHY_PORT', 'u32', false], ['OXM_OF_METADATA', 'u64', true],
-  ['OXM_OF_ETH_DST', 'mac', true], ['OXM_OF_ETH_SRC', 'mac', true], ['OXM_OF_ETH_TYPE', 'u16', false],
-  ['OXM_OF_VLAN_VID', 'u16', true], ['OXM_OF_VLAN_PCP', 'u8', false], ['OXM_OF_IP_DSCP', 'u8', false],
-  ['OXM_OF_IP_ECN', 'u8', false], ['OXM_OF_IP_PROTO', 'u8', false], ['OXM_OF_IPV4_SRC', 'ipv4', true],
-  ['OXM_OF_IPV4_DST', 'ipv4', true], ['OXM_OF_TCP_SRC', 'u16', false], ['OXM_OF_TCP_DST', 'u16', false],
-  ['OXM_OF_UDP_SRC', 'u16', false], ['OXM_OF_UDP_DST', 'u16', false], ['OXM_OF_SCTP_SRC', 'u16', false],
-  ['OXM_OF_SCTP_DST', 'u16', false], ['OXM_OF_ICMPV4_TYPE', 'u8', false], ['OXM_OF_ICMPV4_CODE', 'u8', false],
-  ['OXM_OF_ARP_OP', 'u16', false], ['OXM_OF_ARP_SPA', 'ipv4', true], ['OXM_OF_ARP_TPA', 'ipv4', true],
-  ['OXM_OF_ARP_SHA', 'mac', true], ['OXM_OF_ARP_THA', 'mac', true], ['OXM_OF_IPV6_SRC', 'ipv6', true],
-  ['OXM_OF_IPV6_DST', 'ipv6', true], ['OXM_OF_IPV6_FLABEL', 'u32', true], ['OXM_OF_ICMPV6_TYPE', 'u8', false],
-  ['OXM_OF_ICMPV6_CODE', 'u8', false], ['OXM_OF_IPV6_ND_TARGET', 'ipv6', false],
-  ['OXM_OF_IPV6_ND_SLL', 'mac', false], ['OXM_OF_IPV6_ND_TLL', 'mac', false],
-  ['OXM_OF_MPLS_LABEL', 'u32', false], ['OXM_OF_MPLS_TC', 'u8', false], ['OXM_OF_MPLS_BOS', 'u8', false],
-  ['OXM_OF_PBB_ISID', 'u24', true], ['OXM_OF_TUNNEL_ID', 'u64', true], ['OXM_OF_IPV6_EXTHDR', 'u16', true],
+  ['OXM_OF_IN_PORT', 'u32', false],
+  ['OXM_OF_IN_PHY_PORT', 'u32', false],
+  ['OXM_OF_METADATA', 'u64', true],
+  ['OXM_OF_ETH_DST', 'mac', true],
+  ['OXM_OF_ETH_SRC', 'mac', true],
+  ['OXM_OF_ETH_TYPE', 'u16', false],
+  ['OXM_OF_VLAN_VID', 'u16', true],
+  ['OXM_OF_VLAN_PCP', 'u8', false],
+  ['OXM_OF_IP_DSCP', 'u8', false],
+  ['OXM_OF_IP_ECN', 'u8', false],
+  ['OXM_OF_IP_PROTO', 'u8', false],
+  ['OXM_OF_IPV4_SRC', 'ipv4', true],
+  ['OXM_OF_IPV4_DST', 'ipv4', true],
+  ['OXM_OF_TCP_SRC', 'u16', false],
+  ['OXM_OF_TCP_DST', 'u16', false],
+  ['OXM_OF_UDP_SRC', 'u16', false],
+  ['OXM_OF_UDP_DST', 'u16', false],
+  ['OXM_OF_SCTP_SRC', 'u16', false],
+  ['OXM_OF_SCTP_DST', 'u16', false],
+  ['OXM_OF_ICMPV4_TYPE', 'u8', false],
+  ['OXM_OF_ICMPV4_CODE', 'u8', false],
+  ['OXM_OF_ARP_OP', 'u16', false],
+  ['OXM_OF_ARP_SPA', 'ipv4', true],
+  ['OXM_OF_ARP_TPA', 'ipv4', true],
+  ['OXM_OF_ARP_SHA', 'mac', true],
+  ['OXM_OF_ARP_THA', 'mac', true],
+  ['OXM_OF_IPV6_SRC', 'ipv6', true],
+  ['OXM_OF_IPV6_DST', 'ipv6', true],
+  ['OXM_OF_IPV6_FLABEL', 'u32', true],
+  ['OXM_OF_ICMPV6_TYPE', 'u8', false],
+  ['OXM_OF_ICMPV6_CODE', 'u8', false],
+  ['OXM_OF_IPV6_ND_TARGET', 'ipv6', false],
+  ['OXM_OF_IPV6_ND_SLL', 'mac', false],
+  ['OXM_OF_IPV6_ND_TLL', 'mac', false],
+  ['OXM_OF_MPLS_LABEL', 'u32', false],
+  ['OXM_OF_MPLS_TC', 'u8', false],
+  ['OXM_OF_MPLS_BOS', 'u8', false],
+  ['OXM_OF_PBB_ISID', 'u24', true],
+  ['OXM_OF_TUNNEL_ID', 'u64', true],
+  ['OXM_OF_IPV6_EXTHDR', 'u16', true],
 ]
 
 export const OXM_FIELDS: readonly OxmFieldDecl[] = [
@@ -73,14 +105,14 @@ export interface Oxm {
   hasMask?: boolean
 }
 
-export function fieldDecl (name: OxmName): OxmFieldDecl {
+export function fieldDecl(name: OxmName): OxmFieldDecl {
   const d = byName.get(name)
   if (d === undefined) throw new OfError('OF_BAD_VALUE', `unknown OXM field ${name}`)
   return d
 }
 
 // Text values are parsed by the one address module; its refusal becomes this codec's typed error.
-function addressBytes (s: string, parse: (text: string) => { bytes: Uint8Array }): Buffer {
+function addressBytes(s: string, parse: (text: string) => { bytes: Uint8Array }): Buffer {
   try {
     return Buffer.from(parse(s).bytes)
   } catch (err) {
@@ -94,7 +126,7 @@ const parseIpv4 = (s: string): Buffer => addressBytes(s, t => Ipv4Address.parse(
 const parseIpv6 = (s: string): Buffer => addressBytes(s, t => Ipv6Address.parse(t))
 
 /** Encode a typed value into a field's bytes. */
-export function valueBytes (d: OxmFieldDecl, v: OxmValue): Buffer {
+export function valueBytes(d: OxmFieldDecl, v: OxmValue): Buffer {
   const len = KIND_LEN[d.kind]
   if (v instanceof Uint8Array) {
     if (v.length !== len) throw new OfError('OF_BAD_VALUE', `${d.name} needs ${len} bytes, got ${v.length}`)
@@ -114,7 +146,7 @@ export function valueBytes (d: OxmFieldDecl, v: OxmValue): Buffer {
 }
 
 /** Build a field: oxm('OXM_OF_IN_PORT', 1), oxm('NXM_NX_REG0', 5, 0xff), oxm('OXM_OF_ETH_DST', '02:00:...'). */
-export function oxm (name: OxmName, value: OxmValue, mask?: OxmValue): Oxm {
+export function oxm(name: OxmName, value: OxmValue, mask?: OxmValue): Oxm {
   const d = fieldDecl(name)
   const f: Oxm = { name, cls: d.cls, field: d.field, value: valueBytes(d, value) }
   if (mask !== undefined) {
@@ -125,25 +157,33 @@ export function oxm (name: OxmName, value: OxmValue, mask?: OxmValue): Oxm {
 }
 
 /** A field's value read back as a number (<= 32 bits), bigint (64 bits) or text (addresses). */
-export function oxmValue (f: Oxm): number | bigint | string {
+export function oxmValue(f: Oxm): number | bigint | string {
   const d = byCode.get((f.cls << 7) | f.field)
   const v = f.value
   switch (d?.kind) {
-    case 'mac': return [...v].map(x => x.toString(16).padStart(2, '0')).join(':')
-    case 'ipv4': return [...v].join('.')
-    case 'ipv6': return Array.from({ length: 8 }, (_, i) => v.readUInt16BE(i * 2).toString(16)).join(':')
-    case 'u64': return v.readBigUInt64BE(0)
-    default: return v.length <= 4 ? v.readUIntBE(0, Math.max(v.length, 1)) : BigInt(`0x${v.toString('hex')}`)
+    case 'mac':
+      return [...v].map(x => x.toString(16).padStart(2, '0')).join(':')
+    case 'ipv4':
+      return [...v].join('.')
+    case 'ipv6':
+      return Array.from({ length: 8 }, (_, i) => v.readUInt16BE(i * 2).toString(16)).join(':')
+    case 'u64':
+      return v.readBigUInt64BE(0)
+    default:
+      return v.length <= 4 ? v.readUIntBE(0, Math.max(v.length, 1)) : BigInt(`0x${v.toString('hex')}`)
   }
 }
 
-export function encodeOxm (w: Writer, f: Oxm): void {
+export function encodeOxm(w: Writer, f: Oxm): void {
   const hasMask = f.payload !== undefined ? f.hasMask === true : f.mask !== undefined
   const payload = f.payload ?? (f.mask !== undefined ? Buffer.concat([f.value, f.mask]) : f.value)
-  w.u16(f.cls).u8((f.field << 1) | (hasMask ? 1 : 0)).u8(payload.length).bytes(payload)
+  w.u16(f.cls)
+    .u8((f.field << 1) | (hasMask ? 1 : 0))
+    .u8(payload.length)
+    .bytes(payload)
 }
 
-export function decodeOxm (r: Reader): Oxm {
+export function decodeOxm(r: Reader): Oxm {
   const cls = r.u16('oxm_class')
   const fh = r.u8('oxm_field')
   const len = r.u8('oxm_length')
@@ -162,7 +202,7 @@ export function decodeOxm (r: Reader): Oxm {
 }
 
 /** struct ofp_match: type OFPMT_OXM, length (header + fields, without padding), fields, pad to 8. */
-export function encodeMatch (w: Writer, fields: readonly Oxm[]): void {
+export function encodeMatch(w: Writer, fields: readonly Oxm[]): void {
   const start = w.length
   w.u16(OFPMT_OXM).u16(0)
   for (const f of fields) encodeOxm(w, f)
@@ -170,7 +210,7 @@ export function encodeMatch (w: Writer, fields: readonly Oxm[]): void {
   w.align(8, start)
 }
 
-export function decodeMatch (r: Reader): Oxm[] {
+export function decodeMatch(r: Reader): Oxm[] {
   const type = r.u16('ofp_match.type')
   const length = r.u16('ofp_match.length')
   if (type !== OFPMT_OXM) throw new OfError('OF_BAD_VALUE', `ofp_match.type ${type} is not OFPMT_OXM`)
@@ -183,7 +223,7 @@ export function decodeMatch (r: Reader): Oxm[] {
 }
 
 /** The value of a field in a match, or undefined. */
-export function matchGet (fields: readonly Oxm[], name: OxmName): number | bigint | string | undefined {
+export function matchGet(fields: readonly Oxm[], name: OxmName): number | bigint | string | undefined {
   const f = fields.find(x => x.name === name)
   return f === undefined ? undefined : oxmValue(f)
 }

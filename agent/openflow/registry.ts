@@ -7,7 +7,12 @@ import { OfError } from './errors.js'
 import { OFP_HEADER_LEN, OFP_MAX_MESSAGE_LEN, OFP_TYPES, OFP_VERSION } from './constants.js'
 import type { MessageOf, OfMessage, OfMessageType } from './messages.js'
 
-export interface OfpHeader { version: number, type: number, length: number, xid: number }
+export interface OfpHeader {
+  version: number
+  type: number
+  length: number
+  xid: number
+}
 
 export interface MessageCodec<M extends OfMessage> {
   /** the message's `type` name */
@@ -15,7 +20,7 @@ export interface MessageCodec<M extends OfMessage> {
   /** ofp_type code on the wire */
   ofpType: number
   /** for OFPT_EXPERIMENTER messages: experimenter id and exp_type, written by the registry */
-  experimenter?: { id: number, expType: number }
+  experimenter?: { id: number; expType: number }
   /** the body after the header (and after the experimenter header for experimenter messages) */
   encode: (w: Writer, m: M, xid: number) => void
   decode: (r: Reader, h: OfpHeader) => M
@@ -26,7 +31,7 @@ const byCode = new Map<number, MessageCodec<OfMessage>>()
 const byExperimenter = new Map<string, MessageCodec<OfMessage>>()
 const expKey = (id: number, expType: number): string => `${id}:${expType}`
 
-export function registerMessage<T extends OfMessageType> (codec: MessageCodec<MessageOf<T>>): void {
+export function registerMessage<T extends OfMessageType>(codec: MessageCodec<MessageOf<T>>): void {
   const c = codec as unknown as MessageCodec<OfMessage> // the map holds every member of the union
   // A second codec for a name or code would silently replace the first: refuse it, before changing anything.
   if (byName.has(c.name)) throw new Error(`OpenFlow message ${c.name} is already registered`)
@@ -46,17 +51,19 @@ export function registerMessage<T extends OfMessageType> (codec: MessageCodec<Me
 const byCodeKeyed = (c: MessageCodec<OfMessage>): boolean => c.name !== 'raw' && c.name !== 'OFPT_EXPERIMENTER'
 
 /** Registered ofp_type codes (used by tests to check each is registered once). */
-export function registeredTypes (): number[] { return [...byCode.keys()] }
+export function registeredTypes(): number[] {
+  return [...byCode.keys()]
+}
 
 /** Encode a message, header included. */
-export function encodeMessage (m: OfMessage, xid = m.xid ?? 0): Buffer {
+export function encodeMessage(m: OfMessage, xid = m.xid ?? 0): Buffer {
   const w = new Writer()
   encodeInto(w, m, xid)
   return w.finish()
 }
 
 /** Encode into a writer (used by bundles to nest a message). */
-export function encodeInto (w: Writer, m: OfMessage, xid = m.xid ?? 0): void {
+export function encodeInto(w: Writer, m: OfMessage, xid = m.xid ?? 0): void {
   const c = byName.get(m.type)
   if (c === undefined) throw new OfError('OF_UNKNOWN_TYPE', `no codec for ${m.type}`)
   const start = w.length
@@ -69,13 +76,13 @@ export function encodeInto (w: Writer, m: OfMessage, xid = m.xid ?? 0): void {
   w.setU16(start + 2, length)
 }
 
-export function decodeHeader (buf: Buffer, off = 0): OfpHeader {
+export function decodeHeader(buf: Buffer, off = 0): OfpHeader {
   const r = new Reader(buf, off)
   return { version: r.u8('version'), type: r.u8('type'), length: r.u16('length'), xid: r.u32('xid') }
 }
 
 /** Decode exactly one message from buf (its length field must match). Throws OfError. */
-export function decodeMessage (buf: Buffer): OfMessage {
+export function decodeMessage(buf: Buffer): OfMessage {
   const h = decodeHeader(buf)
   if (h.length < OFP_HEADER_LEN || h.length !== buf.length) {
     throw new OfError('OF_BAD_LENGTH', `header length ${h.length}, message is ${buf.length} bytes`)

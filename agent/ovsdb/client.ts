@@ -31,12 +31,17 @@ export interface OvsdbClientOptions {
 }
 
 /** <table-updates> of `monitor` (RFC 7047 4.1.6): table -> uuid -> { old?, new? } */
-export type TableUpdates = Record<string, Record<string, { old?: Row, new?: Row }>>
+export type TableUpdates = Record<string, Record<string, { old?: Row; new?: Row }>>
 /** <table-updates2> of `monitor_cond` (OVSDB extension: initial/insert/modify/delete) */
-export type TableUpdates2 = Record<string, Record<string, { initial?: Row, insert?: Row, modify?: Row, delete?: null }>>
+export type TableUpdates2 = Record<string, Record<string, { initial?: Row; insert?: Row; modify?: Row; delete?: null }>>
 
-export interface MonitorRequest { columns?: string[], select?: { initial?: boolean, insert?: boolean, delete?: boolean, modify?: boolean } }
-export interface MonitorCondRequest extends MonitorRequest { where?: unknown[] }
+export interface MonitorRequest {
+  columns?: string[]
+  select?: { initial?: boolean; insert?: boolean; delete?: boolean; modify?: boolean }
+}
+export interface MonitorCondRequest extends MonitorRequest {
+  where?: unknown[]
+}
 
 /** Called with the initial contents (initial = true, after every (re)connect) and with each update. */
 export type MonitorHandler = (updates: TableUpdates, initial: boolean) => void
@@ -49,11 +54,27 @@ interface Monitor {
   handler: (updates: Record<string, Record<string, Record<string, Row | null>>>, initial: boolean) => void
 }
 
-interface Pending { resolve: (v: unknown) => void, reject: (e: Error) => void, timer: NodeJS.Timeout, method: string }
+interface Pending {
+  resolve: (v: unknown) => void
+  reject: (e: Error) => void
+  timer: NodeJS.Timeout
+  method: string
+}
 
-interface JsonRpcMessage { method?: string, params?: unknown[], result?: unknown, error?: unknown, id?: unknown }
+interface JsonRpcMessage {
+  method?: string
+  params?: unknown[]
+  result?: unknown
+  error?: unknown
+  id?: unknown
+}
 
-export interface OvsdbStats { reconnects: number, badMessages: number, echoesAnswered: number, badByCode: Map<OvsdbErrorCode, number> }
+export interface OvsdbStats {
+  reconnects: number
+  badMessages: number
+  echoesAnswered: number
+  badByCode: Map<OvsdbErrorCode, number>
+}
 
 export class OvsdbClient extends EventEmitter {
   readonly stats: OvsdbStats = { reconnects: 0, badMessages: 0, echoesAnswered: 0, badByCode: new Map() }
@@ -66,12 +87,12 @@ export class OvsdbClient extends EventEmitter {
   private backoff: number
   private reconnectTimer: NodeJS.Timeout | undefined
   private readonly opts: Required<OvsdbClientOptions>
-  private firstConnect: { resolve: () => void, reject: (e: Error) => void } | undefined
+  private firstConnect: { resolve: () => void; reject: (e: Error) => void } | undefined
   private probeTimer: NodeJS.Timeout | undefined
   private lastRx = 0
   private probing = false
 
-  constructor (opts: OvsdbClientOptions) {
+  constructor(opts: OvsdbClientOptions) {
     super()
     this.opts = {
       target: opts.target,
@@ -84,14 +105,16 @@ export class OvsdbClient extends EventEmitter {
     this.backoff = this.opts.minBackoffMs
   }
 
-  get isConnected (): boolean { return this.connected }
+  get isConnected(): boolean {
+    return this.connected
+  }
 
   /**
    * Connect; resolves on the first session (retrying with backoff while the server is not there). With
    * timeoutMs it rejects with OVSDB_TIMEOUT after that long, and keeps trying: watch 'connect'. Later drops
    * are repaired in the background.
    */
-  async connect (opts: { timeoutMs?: number } = {}): Promise<void> {
+  async connect(opts: { timeoutMs?: number } = {}): Promise<void> {
     let timer: NodeJS.Timeout | undefined
     try {
       await new Promise<void>((resolve, reject) => {
@@ -109,7 +132,7 @@ export class OvsdbClient extends EventEmitter {
     }
   }
 
-  private dial (): void {
+  private dial(): void {
     this.reconnectTimer = undefined
     if (this.closing) return
     const t = this.opts.target
@@ -125,7 +148,9 @@ export class OvsdbClient extends EventEmitter {
     }
     this.socket = socket
     const framer = new JsonFramer()
-    socket.on('connect', () => { void this.onConnect() })
+    socket.on('connect', () => {
+      void this.onConnect()
+    })
     socket.on('data', (chunk: Buffer) => {
       this.lastRx = Date.now()
       let texts: string[]
@@ -138,16 +163,26 @@ export class OvsdbClient extends EventEmitter {
       }
       for (const text of texts) this.onText(text)
     })
-    socket.on('error', () => { /* 'close' follows and handles it */ })
-    socket.on('close', () => { this.onClose(socket) })
+    socket.on('error', () => {
+      /* 'close' follows and handles it */
+    })
+    socket.on('close', () => {
+      this.onClose(socket)
+    })
   }
 
-  private async onConnect (): Promise<void> {
+  private async onConnect(): Promise<void> {
     this.connected = true
     this.backoff = this.opts.minBackoffMs
     this.lastRx = Date.now()
     const every = this.opts.probeIntervalMs
-    if (every > 0) this.probeTimer = setInterval(() => { void this.probe() }, Math.max(50, Math.floor(every / 2)))
+    if (every > 0)
+      this.probeTimer = setInterval(
+        () => {
+          void this.probe()
+        },
+        Math.max(50, Math.floor(every / 2)),
+      )
     try {
       for (const [id, m] of this.monitors) await this.startMonitor(id, m)
     } catch (err) {
@@ -162,7 +197,7 @@ export class OvsdbClient extends EventEmitter {
   }
 
   /** RFC 7047 4.1.11: echo is also how a client checks that the server is alive. */
-  private async probe (): Promise<void> {
+  private async probe(): Promise<void> {
     const every = this.opts.probeIntervalMs
     if (this.probing || !this.connected || Date.now() - this.lastRx < every) return
     this.probing = true
@@ -179,7 +214,7 @@ export class OvsdbClient extends EventEmitter {
     }
   }
 
-  private onClose (socket: Socket): void {
+  private onClose(socket: Socket): void {
     if (socket !== this.socket) return
     clearInterval(this.probeTimer)
     this.probeTimer = undefined
@@ -196,10 +231,12 @@ export class OvsdbClient extends EventEmitter {
     this.stats.reconnects++
     const delay = this.backoff
     this.backoff = Math.min(this.backoff * 2, this.opts.maxBackoffMs)
-    this.reconnectTimer = setTimeout(() => { this.dial() }, delay)
+    this.reconnectTimer = setTimeout(() => {
+      this.dial()
+    }, delay)
   }
 
-  private bad (err: OvsdbError): void {
+  private bad(err: OvsdbError): void {
     this.stats.badMessages++
     const n = (this.stats.badByCode.get(err.code) ?? 0) + 1
     this.stats.badByCode.set(err.code, n)
@@ -207,7 +244,7 @@ export class OvsdbClient extends EventEmitter {
     this.emit('bad-message', err)
   }
 
-  private onText (text: string): void {
+  private onText(text: string): void {
     let msg: JsonRpcMessage
     try {
       const parsed: unknown = JSON.parse(text)
@@ -236,7 +273,7 @@ export class OvsdbClient extends EventEmitter {
     }
   }
 
-  private onRequest (msg: JsonRpcMessage): void {
+  private onRequest(msg: JsonRpcMessage): void {
     const params = Array.isArray(msg.params) ? msg.params : []
     switch (msg.method) {
       case 'echo': // 4.1.11: reply with the same params
@@ -258,7 +295,7 @@ export class OvsdbClient extends EventEmitter {
     }
   }
 
-  private deliver (m: Monitor, updates: Record<string, Record<string, Record<string, Row | null>>>, initial: boolean): void {
+  private deliver(m: Monitor, updates: Record<string, Record<string, Record<string, Row | null>>>, initial: boolean): void {
     try {
       m.handler(updates, initial)
     } catch (err) {
@@ -267,12 +304,12 @@ export class OvsdbClient extends EventEmitter {
     }
   }
 
-  private write (obj: unknown): void {
+  private write(obj: unknown): void {
     this.socket?.write(JSON.stringify(obj))
   }
 
   /** One JSON-RPC request; rejects with OVSDB_RPC_ERROR, OVSDB_CLOSED, OVSDB_NOT_CONNECTED or OVSDB_TIMEOUT. */
-  async request (method: string, params: unknown[], timeoutMs = this.opts.requestTimeoutMs): Promise<unknown> {
+  async request(method: string, params: unknown[], timeoutMs = this.opts.requestTimeoutMs): Promise<unknown> {
     if (!this.connected || this.socket === undefined) throw new OvsdbError('OVSDB_NOT_CONNECTED', method)
     const id = this.nextId++
     return await new Promise((resolve, reject) => {
@@ -285,20 +322,24 @@ export class OvsdbClient extends EventEmitter {
     })
   }
 
-  async listDbs (): Promise<string[]> { return await this.request('list_dbs', []) as string[] }
-
-  async getSchema (db: string): Promise<{ name: string, version: string, tables: Record<string, unknown> }> {
-    return await this.request('get_schema', [db]) as { name: string, version: string, tables: Record<string, unknown> }
+  async listDbs(): Promise<string[]> {
+    return (await this.request('list_dbs', [])) as string[]
   }
 
-  async echo (): Promise<void> { await this.request('echo', ['ping']) }
+  async getSchema(db: string): Promise<{ name: string; version: string; tables: Record<string, unknown> }> {
+    return (await this.request('get_schema', [db])) as { name: string; version: string; tables: Record<string, unknown> }
+  }
+
+  async echo(): Promise<void> {
+    await this.request('echo', ['ping'])
+  }
 
   /**
    * transact (4.1.3): all operations or none. Per-operation errors (and a commit error, which OVS reports as one
    * extra result) reject with OVSDB_TXN_ERROR naming the failing operation.
    */
-  async transact (db: string, ops: Operation[]): Promise<OperationResult[]> {
-    const results = await this.request('transact', [db, ...ops]) as Array<OperationResult & { error?: string, details?: string } | null>
+  async transact(db: string, ops: Operation[]): Promise<OperationResult[]> {
+    const results = (await this.request('transact', [db, ...ops])) as Array<(OperationResult & { error?: string; details?: string }) | null>
     results.forEach((r, i) => {
       if (r !== null && typeof r.error === 'string') {
         const op = ops[i]
@@ -310,16 +351,16 @@ export class OvsdbClient extends EventEmitter {
   }
 
   /** monitor (4.1.5): the handler gets the contents now and after every reconnect (initial = true), then updates. */
-  async monitor (db: string, requests: Record<string, MonitorRequest>, handler: MonitorHandler): Promise<string> {
+  async monitor(db: string, requests: Record<string, MonitorRequest>, handler: MonitorHandler): Promise<string> {
     return await this.addMonitor({ method: 'monitor', db, requests, handler })
   }
 
   /** monitor_cond (OVSDB extension): like monitor with `where` conditions per table and table-updates2 */
-  async monitorCond (db: string, requests: Record<string, MonitorCondRequest>, handler: MonitorCondHandler): Promise<string> {
+  async monitorCond(db: string, requests: Record<string, MonitorCondRequest>, handler: MonitorCondHandler): Promise<string> {
     return await this.addMonitor({ method: 'monitor_cond', db, requests, handler })
   }
 
-  private async addMonitor (m: Monitor): Promise<string> {
+  private async addMonitor(m: Monitor): Promise<string> {
     const id = `mon${this.nextId++}`
     this.monitors.set(JSON.stringify(id), m)
     try {
@@ -331,20 +372,20 @@ export class OvsdbClient extends EventEmitter {
     return id
   }
 
-  private async startMonitor (key: string, m: Monitor): Promise<void> {
+  private async startMonitor(key: string, m: Monitor): Promise<void> {
     const initial = await this.request(m.method, [m.db, JSON.parse(key), m.requests])
     this.deliver(m, (initial ?? {}) as Record<string, Record<string, Record<string, Row | null>>>, true)
   }
 
   /** monitor_cancel (4.1.7) */
-  async cancel (monitorId: string): Promise<void> {
+  async cancel(monitorId: string): Promise<void> {
     const key = JSON.stringify(monitorId)
     if (!this.monitors.delete(key)) return
     if (this.connected) await this.request('monitor_cancel', [monitorId])
   }
 
   /** Stop: no reconnects, pending requests reject with OVSDB_CLOSED. */
-  async close (): Promise<void> {
+  async close(): Promise<void> {
     this.closing = true
     clearInterval(this.probeTimer)
     this.probeTimer = undefined
@@ -354,11 +395,13 @@ export class OvsdbClient extends EventEmitter {
     this.firstConnect = undefined
     const s = this.socket
     if (s !== undefined) {
-      const closed = new Promise<void>(resolve => s.once('close', () => { resolve() }))
+      const closed = new Promise<void>(resolve =>
+        s.once('close', () => {
+          resolve()
+        }),
+      )
       s.destroy()
       await closed
     }
   }
 }
-
-

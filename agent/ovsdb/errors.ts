@@ -14,7 +14,11 @@ export const OVSDB_ERROR_CODES = {
 export type OvsdbErrorCode = keyof typeof OVSDB_ERROR_CODES
 
 export class OvsdbError extends Error {
-  constructor (readonly code: OvsdbErrorCode, detail: string, readonly info?: unknown) {
+  constructor(
+    readonly code: OvsdbErrorCode,
+    detail: string,
+    readonly info?: unknown,
+  ) {
     super(`${code}: ${detail}`)
     this.name = 'OvsdbError'
   }

@@ -20,10 +20,10 @@ export class JsonFramer {
   private start = -1
 
   /** Limit on one text (a guard against a peer that never closes a brace). */
-  constructor (private readonly maxText = 64 << 20) {}
+  constructor(private readonly maxText = 64 << 20) {}
 
   /** Add bytes; returns the complete JSON texts (as strings) they finish. */
-  push (chunk: Buffer): string[] {
+  push(chunk: Buffer): string[] {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk])
     const out: string[] = []
     const b = this.pending

@@ -7,7 +7,14 @@
 //   await vs.ensureTunnelPort('vxlan0', { type: 'vxlan' })
 //   vs.on('port-added', (p: LocalPort) => { ... })   // p.ifaceId, p.ofport
 //   await vs.follow()
-export { OvsdbClient, type OvsdbClientOptions, type TableUpdates, type TableUpdates2, type MonitorRequest, type MonitorCondRequest } from './client.js'
+export {
+  OvsdbClient,
+  type OvsdbClientOptions,
+  type TableUpdates,
+  type TableUpdates2,
+  type MonitorRequest,
+  type MonitorCondRequest,
+} from './client.js'
 export { Vswitch, OPEN_VSWITCH_DB, INSTALLED_ID, type LocalPort, type VswitchOptions, type TunnelPortOptions } from './vswitch.js'
 export { ensurePatchPorts, removeStalePatchPorts, patchPortNames, MissingBridgeError, PHYSNET_ID, type PatchPair } from './patch-ports.js'
 export * from './data.js'

@@ -5,18 +5,18 @@ export type Condition = [column: string, fn: '<' | '<=' | '==' | '!=' | '>=' | '
 export type Mutation = [column: string, mutator: '+=' | '-=' | '*=' | '/=' | '%=' | 'insert' | 'delete', value: Value]
 
 export type Operation =
-  | { op: 'insert', table: string, row: Row, 'uuid-name'?: string }
-  | { op: 'select', table: string, where: Condition[], columns?: string[] }
-  | { op: 'update', table: string, where: Condition[], row: Row }
-  | { op: 'mutate', table: string, where: Condition[], mutations: Mutation[] }
-  | { op: 'delete', table: string, where: Condition[] }
-  | { op: 'wait', table: string, where: Condition[], columns: string[], until: '==' | '!=', rows: Row[], timeout?: number }
-  | { op: 'commit', durable: boolean }
+  | { op: 'insert'; table: string; row: Row; 'uuid-name'?: string }
+  | { op: 'select'; table: string; where: Condition[]; columns?: string[] }
+  | { op: 'update'; table: string; where: Condition[]; row: Row }
+  | { op: 'mutate'; table: string; where: Condition[]; mutations: Mutation[] }
+  | { op: 'delete'; table: string; where: Condition[] }
+  | { op: 'wait'; table: string; where: Condition[]; columns: string[]; until: '==' | '!='; rows: Row[]; timeout?: number }
+  | { op: 'commit'; durable: boolean }
   | { op: 'abort' }
-  | { op: 'comment', comment: string }
-  | { op: 'assert', lock: string }
+  | { op: 'comment'; comment: string }
+  | { op: 'assert'; lock: string }
 
-export function insert (table: string, row: Row, uuidName?: string): Operation {
+export function insert(table: string, row: Row, uuidName?: string): Operation {
   return uuidName === undefined ? { op: 'insert', table, row } : { op: 'insert', table, row, 'uuid-name': uuidName }
 }
 export const select = (table: string, where: Condition[], columns?: string[]): Operation =>
@@ -25,7 +25,11 @@ export const update = (table: string, where: Condition[], row: Row): Operation =
 export const mutate = (table: string, where: Condition[], mutations: Mutation[]): Operation => ({ op: 'mutate', table, where, mutations })
 export const del = (table: string, where: Condition[]): Operation => ({ op: 'delete', table, where })
 /** Fail the transaction unless the selected rows' columns compare as `until` to `rows` (5.2.6). */
-export function wait (table: string, where: Condition[], opts: { columns: string[], until: '==' | '!=', rows: Row[], timeout?: number }): Operation {
+export function wait(
+  table: string,
+  where: Condition[],
+  opts: { columns: string[]; until: '==' | '!='; rows: Row[]; timeout?: number },
+): Operation {
   const w: Operation = { op: 'wait', table, where, columns: opts.columns, until: opts.until, rows: opts.rows }
   if (opts.timeout !== undefined) w.timeout = opts.timeout
   return w
@@ -33,7 +37,11 @@ export function wait (table: string, where: Condition[], opts: { columns: string
 export const comment = (text: string): Operation => ({ op: 'comment', comment: text })
 
 /** Result of one operation (5.2: insert gives uuid, select rows, update/mutate/delete count) */
-export interface OperationResult { uuid?: [string, string], rows?: Row[], count?: number }
+export interface OperationResult {
+  uuid?: [string, string]
+  rows?: Row[]
+  count?: number
+}
 
 /** `where` helper: column == value */
 export const eq = (column: string, value: Atom): Condition => [column, '==', value]

@@ -16,7 +16,7 @@ const MAX_NAME = 15
 export const PHYSNET_ID = 'dragonflow-physnet'
 
 /** `prefix + physnet`, or when that is too long, as much of physnet as fits and a hash of the whole name. */
-export function portName (prefix: string, physnet: string): string {
+export function portName(prefix: string, physnet: string): string {
   const full = prefix + physnet
   if (full.length <= MAX_NAME) return full
   const h = Math.min(6, MAX_NAME - prefix.length)
@@ -35,14 +35,17 @@ export const patchPortNames = (physnet: string): PatchPair => ({ int: portName('
 
 /** The operator's bridge of a mapping does not exist: that mapping is skipped, as Neutron's agent does. */
 export class MissingBridgeError extends Error {
-  constructor (readonly bridge: string, readonly physnet: string) {
+  constructor(
+    readonly bridge: string,
+    readonly physnet: string,
+  ) {
     super(`bridge '${bridge}' of physical network '${physnet}' does not exist (create it, e.g. ovs-vsctl add-br ${bridge})`)
     this.name = 'MissingBridgeError'
   }
 }
 
 /** Make sure the pair exists and points at each other; returns their names. Throws MissingBridgeError. */
-export async function ensurePatchPorts (client: OvsdbClient, intBridge: string, physnet: string, physBridge: string): Promise<PatchPair> {
+export async function ensurePatchPorts(client: OvsdbClient, intBridge: string, physnet: string, physBridge: string): Promise<PatchPair> {
   const names = patchPortNames(physnet)
   const [br] = await client.transact(DB, [select('Bridge', [eq('name', physBridge)], ['_uuid'])])
   if ((br?.rows?.length ?? 0) === 0) throw new MissingBridgeError(physBridge, physnet)
@@ -55,7 +58,7 @@ export async function ensurePatchPorts (client: OvsdbClient, intBridge: string, 
  * Remove the patch pairs this agent made for physical networks no longer mapped (an agent restarted without one
  * of its --bridge-mappings); ports it did not make are never touched. Returns the physnets removed.
  */
-export async function removeStalePatchPorts (client: OvsdbClient, keep: ReadonlySet<string>): Promise<string[]> {
+export async function removeStalePatchPorts(client: OvsdbClient, keep: ReadonlySet<string>): Promise<string[]> {
   const [ifaces] = await client.transact(DB, [select('Interface', [], ['name', 'external_ids'])])
   const stale = new Map<string, string>() // interface name -> physnet
   for (const row of ifaces?.rows ?? []) {
@@ -67,7 +70,7 @@ export async function removeStalePatchPorts (client: OvsdbClient, keep: Readonly
 }
 
 /** Take the port `name` off whichever bridge holds it (its rows are then garbage-collected). */
-async function removePort (client: OvsdbClient, name: string): Promise<void> {
+async function removePort(client: OvsdbClient, name: string): Promise<void> {
   const [port] = await client.transact(DB, [select('Port', [eq('name', name)], ['_uuid'])])
   const u = port?.rows?.[0]?._uuid
   if (u === undefined) return
@@ -81,7 +84,7 @@ async function removePort (client: OvsdbClient, name: string): Promise<void> {
  * One side: a patch Interface `name` with options:peer=`peer` on `bridge`. An existing one is corrected in place
  * (type, peer) and moved when it is on another bridge (the mapping now names another bridge).
  */
-async function ensurePatch (client: OvsdbClient, bridge: string, name: string, peer: string, physnet: string): Promise<void> {
+async function ensurePatch(client: OvsdbClient, bridge: string, name: string, peer: string, physnet: string): Promise<void> {
   const [port, iface] = await client.transact(DB, [
     select('Port', [eq('name', name)], ['_uuid']),
     select('Interface', [eq('name', name)], ['type', 'options', 'external_ids']),

@@ -7,7 +7,21 @@
 //   'resync'       (LocalPort[])          the full set after (re)connecting; added/removed were emitted for the diff
 import { EventEmitter } from 'node:events'
 import type { OvsdbClient, TableUpdates2 } from './client.js'
-import { applyRowDiff, atomString, emptySet, map, mapRecord, namedUuid, optional, set, setItems, uuid, type Atom, type ColumnKind, type Row } from './data.js'
+import {
+  applyRowDiff,
+  atomString,
+  emptySet,
+  map,
+  mapRecord,
+  namedUuid,
+  optional,
+  set,
+  setItems,
+  uuid,
+  type Atom,
+  type ColumnKind,
+  type Row,
+} from './data.js'
 import { comment, eq, insert, mutate, select, update, wait, type Operation } from './operations.js'
 import type { TunnelType } from '../../model/tunnel-types.js'
 
@@ -56,8 +70,11 @@ const FOLLOWED_TABLES = ['Bridge', 'Port', 'Interface'] as const
 
 export class Vswitch extends EventEmitter {
   readonly bridge: string
-  private readonly tables: Record<typeof FOLLOWED_TABLES[number], Map<string, Row>> =
-    { Bridge: new Map(), Port: new Map(), Interface: new Map() }
+  private readonly tables: Record<(typeof FOLLOWED_TABLES)[number], Map<string, Row>> = {
+    Bridge: new Map(),
+    Port: new Map(),
+    Interface: new Map(),
+  }
   private local = new Map<string, LocalPort>()
   /** Interface uuids reachable from our bridge (Bridge.ports -> Port.interfaces), kept update by update */
   private onBridge = new Set<string>()
@@ -65,7 +82,10 @@ export class Vswitch extends EventEmitter {
   private bridgePorts = new Set<string>()
   private monitorId: string | undefined
 
-  constructor (readonly client: OvsdbClient, private readonly opts: VswitchOptions = {}) {
+  constructor(
+    readonly client: OvsdbClient,
+    private readonly opts: VswitchOptions = {},
+  ) {
     super()
     this.bridge = opts.bridge ?? 'br-int'
   }
@@ -75,7 +95,7 @@ export class Vswitch extends EventEmitter {
    * datapath_type, fail_mode=secure (no flows until we install them), protocols=OpenFlow13, and the controller
    * with connection-mode=out-of-band (in-band mode adds hidden flows that swallow ARP).
    */
-  async ensureBridge (): Promise<void> {
+  async ensureBridge(): Promise<void> {
     const [found] = await this.client.transact(OPEN_VSWITCH_DB, [select('Bridge', [eq('name', this.bridge)], ['_uuid', 'controller'])])
     const settings: Row = { datapath_type: this.opts.datapathType ?? 'netdev', fail_mode: 'secure', protocols: 'OpenFlow13' }
     const existing = found?.rows?.[0]
@@ -105,7 +125,7 @@ export class Vswitch extends EventEmitter {
     await this.client.transact(OPEN_VSWITCH_DB, ops)
   }
 
-  private async hasController (refs: Atom[]): Promise<boolean> {
+  private async hasController(refs: Atom[]): Promise<boolean> {
     if (refs.length !== 1) return false
     const ref = refs[0]
     if (ref === undefined) return false
@@ -119,7 +139,7 @@ export class Vswitch extends EventEmitter {
    * existing port of that name whose type or options differ (an agent restarted with another --tunnel or
    * --tunnel-ip) is corrected in place, so frames never leave with the old header or from an old address.
    */
-  async ensureTunnelPort (name: string, t: TunnelPortOptions): Promise<void> {
+  async ensureTunnelPort(name: string, t: TunnelPortOptions): Promise<void> {
     const options: Record<string, string> = { remote_ip: t.remoteIp ?? 'flow', key: t.key ?? 'flow' }
     if (t.localIp !== undefined) options.local_ip = t.localIp
     const [found, iface] = await this.client.transact(OPEN_VSWITCH_DB, [
@@ -143,7 +163,7 @@ export class Vswitch extends EventEmitter {
   }
 
   /** Remove a port from the bridge by name (its Port and Interface rows are then garbage-collected). */
-  async removePort (name: string): Promise<void> {
+  async removePort(name: string): Promise<void> {
     const [found] = await this.client.transact(OPEN_VSWITCH_DB, [select('Port', [eq('name', name)], ['_uuid'])])
     const u = found?.rows?.[0]?._uuid
     if (u === undefined) return
@@ -155,30 +175,42 @@ export class Vswitch extends EventEmitter {
    * "true", what a compute service waits for before it lets a VM run (OVN writes ovn-installed the same way).
    * One transaction for all of them; an interface that is gone by then is simply not matched.
    */
-  async markInstalled (ports: readonly LocalPort[], installed: boolean): Promise<void> {
+  async markInstalled(ports: readonly LocalPort[], installed: boolean): Promise<void> {
     if (ports.length === 0) return
-    const ops = ports.map(p => mutate('Interface', [eq('_uuid', uuid(p.uuid))], installed
-      ? [['external_ids', 'insert', map({ [INSTALLED_ID]: 'true' })]]
-      : [['external_ids', 'delete', set([INSTALLED_ID])]]))
+    const ops = ports.map(p =>
+      mutate(
+        'Interface',
+        [eq('_uuid', uuid(p.uuid))],
+        installed ? [['external_ids', 'insert', map({ [INSTALLED_ID]: 'true' })]] : [['external_ids', 'delete', set([INSTALLED_ID])]],
+      ),
+    )
     await this.client.transact(OPEN_VSWITCH_DB, ops)
   }
 
   /** Start following the bridge's interfaces; resolves once the current ones are known (a 'resync' was emitted). */
-  async follow (): Promise<void> {
+  async follow(): Promise<void> {
     if (this.monitorId !== undefined) return
     // monitor_cond: a modify carries only what changed, so adding the N-th port to the bridge sends one uuid,
     // not the bridge's whole ports set (with `monitor` an update grows with the bridge: O(N^2) to fill it)
-    this.monitorId = await this.client.monitorCond(OPEN_VSWITCH_DB, {
-      Bridge: { columns: Object.keys(COLUMNS.Bridge) },
-      Port: { columns: Object.keys(COLUMNS.Port) },
-      Interface: { columns: Object.keys(COLUMNS.Interface) },
-    }, (updates, initial) => { this.onUpdates(updates, initial) })
+    this.monitorId = await this.client.monitorCond(
+      OPEN_VSWITCH_DB,
+      {
+        Bridge: { columns: Object.keys(COLUMNS.Bridge) },
+        Port: { columns: Object.keys(COLUMNS.Port) },
+        Interface: { columns: Object.keys(COLUMNS.Interface) },
+      },
+      (updates, initial) => {
+        this.onUpdates(updates, initial)
+      },
+    )
   }
 
   /** The local ports known now. */
-  ports (): LocalPort[] { return [...this.local.values()] }
+  ports(): LocalPort[] {
+    return [...this.local.values()]
+  }
 
-  private onUpdates (updates: TableUpdates2, initial: boolean): void {
+  private onUpdates(updates: TableUpdates2, initial: boolean): void {
     if (initial) {
       // after a (re)connect the server sends everything: what is not in it is gone
       for (const name of FOLLOWED_TABLES) {
@@ -200,20 +232,24 @@ export class Vswitch extends EventEmitter {
     const join = (port: string, on: boolean): void => {
       for (const i of setItems(this.tables.Port.get(port)?.interfaces)) {
         const u = atomString(i)
-        if (on) this.onBridge.add(u); else this.onBridge.delete(u)
+        if (on) this.onBridge.add(u)
+        else this.onBridge.delete(u)
         touched.add(u)
       }
     }
     for (const name of FOLLOWED_TABLES) {
       for (const [u, change] of Object.entries(updates[name] ?? {})) {
         const before = this.tables[name].get(u)
-        const after = change.delete !== undefined ? undefined
-          : change.modify !== undefined && before !== undefined
-            ? applyRowDiff(before, change.modify, name === 'Bridge' ? { name: 'scalar' } : COLUMNS[name])
-            : change.insert ?? change.initial ?? before
+        const after =
+          change.delete !== undefined
+            ? undefined
+            : change.modify !== undefined && before !== undefined
+              ? applyRowDiff(before, change.modify, name === 'Bridge' ? { name: 'scalar' } : COLUMNS[name])
+              : (change.insert ?? change.initial ?? before)
         if (name === 'Interface') touched.add(u)
         if (name === 'Port' && this.bridgePorts.has(u)) join(u, false)
-        if (after === undefined) this.tables[name].delete(u); else this.tables[name].set(u, after)
+        if (after === undefined) this.tables[name].delete(u)
+        else this.tables[name].set(u, after)
         if (name === 'Port' && this.bridgePorts.has(u)) join(u, true)
         if (name === 'Bridge') {
           // names are immutable (vswitch.ovsschema): only our bridge's ports matter, toggled by the diff; the
@@ -223,10 +259,20 @@ export class Vswitch extends EventEmitter {
           const toggle = change.modify !== undefined ? setItems(change.modify.ports).map(atomString) : []
           const full = change.insert ?? change.initial
           const leave = change.delete !== undefined ? [...this.bridgePorts] : []
-          for (const p of leave) { this.bridgePorts.delete(p); join(p, false) }
-          for (const p of full !== undefined ? setItems(full.ports).map(atomString) : []) { this.bridgePorts.add(p); join(p, true) }
+          for (const p of leave) {
+            this.bridgePorts.delete(p)
+            join(p, false)
+          }
+          for (const p of full !== undefined ? setItems(full.ports).map(atomString) : []) {
+            this.bridgePorts.add(p)
+            join(p, true)
+          }
           for (const p of toggle) {
-            if (this.bridgePorts.delete(p)) join(p, false); else { this.bridgePorts.add(p); join(p, true) }
+            if (this.bridgePorts.delete(p)) join(p, false)
+            else {
+              this.bridgePorts.add(p)
+              join(p, true)
+            }
           }
         }
       }
@@ -238,24 +284,28 @@ export class Vswitch extends EventEmitter {
   }
 
   /** Emit what changed for one interface. */
-  private settle (u: string, now: LocalPort | undefined): void {
+  private settle(u: string, now: LocalPort | undefined): void {
     const before = this.local.get(u)
     if (now === undefined) {
-      if (before !== undefined) { this.local.delete(u); this.emit('port-removed', before) }
+      if (before !== undefined) {
+        this.local.delete(u)
+        this.emit('port-removed', before)
+      }
       return
     }
     this.local.set(u, now)
     if (before === undefined) {
       this.emit('port-added', now)
     } else if (before.ifaceId !== now.ifaceId) {
-      this.emit('port-removed', before); this.emit('port-added', now)
+      this.emit('port-removed', before)
+      this.emit('port-added', now)
     } else if (before.ofport !== now.ofport || before.adminUp !== now.adminUp || before.linkUp !== now.linkUp) {
       this.emit('port-changed', now, before)
     }
   }
 
   /** Interface uuids reachable from our bridge: Bridge.ports -> Port.interfaces (and our bridge's ports). */
-  private interfacesOnBridge (): Set<string> {
+  private interfacesOnBridge(): Set<string> {
     const out = new Set<string>()
     this.bridgePorts = new Set()
     for (const br of this.tables.Bridge.values()) {
@@ -271,7 +321,7 @@ export class Vswitch extends EventEmitter {
 
   // After a (re)connect: recompute the whole local set and diff it with the previous one (removals first, so an
   // iface-id that moved to another interface is unbound before it is bound again).
-  private reconcile (): void {
+  private reconcile(): void {
     this.onBridge = this.interfacesOnBridge()
     const now = (u: string): LocalPort | undefined => {
       const row = this.tables.Interface.get(u)
@@ -282,28 +332,40 @@ export class Vswitch extends EventEmitter {
     this.emit('resync', this.ports())
   }
 
-  async close (): Promise<void> {
+  async close(): Promise<void> {
     const id = this.monitorId
     this.monitorId = undefined
-    if (id !== undefined) await this.client.cancel(id).catch(() => { /* the session may be gone */ })
+    if (id !== undefined)
+      await this.client.cancel(id).catch(() => {
+        /* the session may be gone */
+      })
   }
 }
 
 /** An Interface row as a local port, or undefined when it is not one (no iface-id, or no valid ofport yet). */
-function toLocalPort (u: string, row: Row): LocalPort | undefined {
+function toLocalPort(u: string, row: Row): LocalPort | undefined {
   const externalIds = mapRecord(row.external_ids ?? map({}))
   const ifaceId = externalIds['iface-id']
   const ofportAtom = optional(row.ofport ?? emptySet())
   const ofport = typeof ofportAtom === 'number' ? ofportAtom : -1
   if (ifaceId === undefined || ofport <= 0) return undefined
-  const state = (c: string): boolean => { const v = optional(row[c] ?? emptySet()); return v !== undefined && atomString(v) === 'up' }
+  const state = (c: string): boolean => {
+    const v = optional(row[c] ?? emptySet())
+    return v !== undefined && atomString(v) === 'up'
+  }
   return {
-    uuid: u, name: String(row.name), ifaceId, ofport, type: String(row.type ?? ''), adminUp: state('admin_state'),
-    linkUp: state('link_state'), externalIds,
+    uuid: u,
+    name: String(row.name),
+    ifaceId,
+    ofport,
+    type: String(row.type ?? ''),
+    adminUp: state('admin_state'),
+    linkUp: state('link_state'),
+    externalIds,
   }
 }
 
-function sameRecord (a: Record<string, string>, b: Record<string, string>): boolean {
+function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
   const ka = Object.keys(a)
   return ka.length === Object.keys(b).length && ka.every(k => a[k] === b[k])
 }

@@ -20,25 +20,32 @@ export { type AgentSetup, startAgent } from '../../agent/start-agent.js'
 
 /** --bridge-mappings, declared by `agent` and `serve`. */
 export const BRIDGE_MAPPINGS_FLAG: Flag = {
-  name: 'bridge-mappings', type: 'string', value: 'PHYSNET:BRIDGE[,...]',
-  description: 'provider networks: each physical network\'s OVS bridge (it must exist; a patch port pair joins it to br-int)',
+  name: 'bridge-mappings',
+  type: 'string',
+  value: 'PHYSNET:BRIDGE[,...]',
+  description: "provider networks: each physical network's OVS bridge (it must exist; a patch port pair joins it to br-int)",
 }
 
 /** The parsed --bridge-mappings, or undefined when not given (a UsageError naming the flag when bad). */
-export function bridgeMappingsFlag (flags: { get: (name: string) => string | undefined }): ReadonlyMap<string, string> | undefined {
+export function bridgeMappingsFlag(flags: { get: (name: string) => string | undefined }): ReadonlyMap<string, string> | undefined {
   const text = flags.get('bridge-mappings')
   return text === undefined ? undefined : parseBridgeMappings(text)
 }
 
 /** The flags behind l3Flags, declared by `agent` and `serve`. */
 export const L3_FLAGS: readonly Flag[] = [
-  { name: 'l3', type: 'string', value: 'proactive|reactive', description: 'routing on OVS: proactive LPM flows (default) or reactive exact-match flows' },
+  {
+    name: 'l3',
+    type: 'string',
+    value: 'proactive|reactive',
+    description: 'routing on OVS: proactive LPM flows (default) or reactive exact-match flows',
+  },
   { name: 'l3-idle-timeout', type: 'string', value: 'SECONDS', description: 'idle timeout of reactive L3 flows, 1..65535 (default 30)' },
 ]
 
 /** --l3 proactive|reactive and --l3-idle-timeout SECONDS (1..65535, the OpenFlow field), shared with `serve`. */
-export function l3Flags (flags: { get: (name: string) => string | undefined }): { l3?: L3Mode, l3IdleTimeout?: number } {
-  const out: { l3?: L3Mode, l3IdleTimeout?: number } = {}
+export function l3Flags(flags: { get: (name: string) => string | undefined }): { l3?: L3Mode; l3IdleTimeout?: number } {
+  const out: { l3?: L3Mode; l3IdleTimeout?: number } = {}
   const mode = flags.get('l3')
   if (mode !== undefined) {
     if (mode !== 'proactive' && mode !== 'reactive') throw new UsageError(`--l3 must be proactive or reactive, not '${mode}'`)
@@ -47,38 +54,53 @@ export function l3Flags (flags: { get: (name: string) => string | undefined }): 
   const idle = flags.get('l3-idle-timeout')
   if (idle !== undefined) {
     const n = Number(idle)
-    if (!Number.isInteger(n) || n < 1 || n > 0xffff) throw new UsageError(`--l3-idle-timeout must be whole seconds in 1..65535, not '${idle}'`)
+    if (!Number.isInteger(n) || n < 1 || n > 0xffff)
+      throw new UsageError(`--l3-idle-timeout must be whole seconds in 1..65535, not '${idle}'`)
     out.l3IdleTimeout = n
   }
   return out
 }
 
 /** Resolve when SIGTERM or SIGINT arrives (the handlers are removed again). */
-export async function untilSignal (): Promise<string> {
+export async function untilSignal(): Promise<string> {
   return await new Promise<string>(resolve => {
     const stop = (signal: string): void => {
       process.off('SIGTERM', onTerm)
       process.off('SIGINT', onInt)
       resolve(signal)
     }
-    const onTerm = (): void => { stop('SIGTERM') }
-    const onInt = (): void => { stop('SIGINT') }
+    const onTerm = (): void => {
+      stop('SIGTERM')
+    }
+    const onInt = (): void => {
+      stop('SIGINT')
+    }
     process.on('SIGTERM', onTerm)
     process.on('SIGINT', onInt)
   })
 }
 
 const FLAGS: readonly Flag[] = [
-  { name: 'store', type: 'string', value: 'etcd|embedded', description: 'the shared store driver (default etcd with --etcd-endpoints, else embedded)' },
+  {
+    name: 'store',
+    type: 'string',
+    value: 'etcd|embedded',
+    description: 'the shared store driver (default etcd with --etcd-endpoints, else embedded)',
+  },
   { name: 'etcd-endpoints', type: 'string', value: 'URLS', description: 'etcd endpoints, comma-separated' },
   { name: 'data-dir', type: 'string', value: 'DIR', description: 'directory of an embedded store this process owns' },
   { name: 'pubsub', type: 'string', value: 'etcd-watch|mqtt', description: 'an extra change feed' },
   { name: 'mqtt-url', type: 'string', value: 'URL', description: 'the MQTT broker of --pubsub mqtt' },
   { name: 'ovsdb', type: 'string', value: 'unix:PATH|tcp:HOST:PORT', description: 'the ovsdb-server of this node (required)' },
-  { name: 'of-socket', type: 'string', value: 'PATH', description: 'OpenFlow socket br-int connects to, inside OVS\'s rundir (required)' },
-  { name: 'chassis-id', type: 'string', value: 'ID', description: 'this node\'s chassis id (default the host name)' },
-  { name: 'tunnel-ip', type: 'string', value: 'IP', description: 'IPv4 address of this node\'s tunnel endpoint' },
-  { name: 'tunnel', type: 'string', value: TUNNEL_TYPES.join('|'), description: `tunnel type (default ${DEFAULT_TUNNEL_TYPE}; needs --tunnel-ip)` },
+  { name: 'of-socket', type: 'string', value: 'PATH', description: "OpenFlow socket br-int connects to, inside OVS's rundir (required)" },
+  { name: 'chassis-id', type: 'string', value: 'ID', description: "this node's chassis id (default the host name)" },
+  { name: 'tunnel-ip', type: 'string', value: 'IP', description: "IPv4 address of this node's tunnel endpoint" },
+  {
+    name: 'tunnel',
+    type: 'string',
+    value: TUNNEL_TYPES.join('|'),
+    description: `tunnel type (default ${DEFAULT_TUNNEL_TYPE}; needs --tunnel-ip)`,
+  },
   { name: 'profile', type: 'string', value: 'NAME|PATH.json', description: 'hardware profile (default ovs-userspace)' },
   { name: 'control', type: 'string', value: 'PATH', description: 'a control socket (`dragonflow flows --check --control PATH`)' },
   BRIDGE_MAPPINGS_FLAG,
@@ -93,14 +115,17 @@ const FLAGS: readonly Flag[] = [
 const command: Command = {
   name: 'agent',
   summary: 'run the local controller of this node against a shared store and a running Open vSwitch',
-  usage: 'dragonflow agent --etcd-endpoints URLS [--pubsub etcd-watch|mqtt --mqtt-url URL] --ovsdb unix:PATH|tcp:HOST:PORT\n' +
-    '                        --of-socket PATH [--chassis-id ID] [--tunnel-ip IP [--tunnel ' + TUNNEL_TYPES.join('|') + ']] [--profile ovs-userspace] [--quiet]\n' +
+  usage:
+    'dragonflow agent --etcd-endpoints URLS [--pubsub etcd-watch|mqtt --mqtt-url URL] --ovsdb unix:PATH|tcp:HOST:PORT\n' +
+    '                        --of-socket PATH [--chassis-id ID] [--tunnel-ip IP [--tunnel ' +
+    TUNNEL_TYPES.join('|') +
+    ']] [--profile ovs-userspace] [--quiet]\n' +
     '                        [--log-format json|text] [--log-level debug|info|warn|error] [--metrics-listen HOST:PORT]\n' +
     '                        [--l3 proactive|reactive] [--l3-idle-timeout SECONDS (default 30)] [--control PATH (a control socket)]\n' +
     '                        [--bridge-mappings PHYSNET:BRIDGE[,PHYSNET:BRIDGE...] (provider networks)] [--report-interval SECONDS (default 10)]\n' +
     '       (or --store embedded --data-dir DIR for a store this process owns)  [--config FILE (JSON; flags override it)]',
   flags: FLAGS,
-  async run (args) {
+  async run(args) {
     const parsed = parseFlags(args, FLAGS)
     if (parsed.rest.length > 0) throw new UsageError(`unexpected argument '${parsed.rest[0] ?? ''}'`)
     // --config FILE, validated whole before anything starts; its keys fill the flags not given
@@ -112,7 +137,8 @@ const command: Command = {
     const ofSocket = flags.get('of-socket')
     if (ovsdbTarget === undefined) throw new UsageError('--ovsdb is required (the ovsdb-server of this node)')
     // OVS only connects to unix: controller targets inside its own rundir (e.g. /var/run/openvswitch/df-of.sock)
-    if (ofSocket === undefined) throw new UsageError('--of-socket is required (br-int connects to unix:<path>; the path must be in OVS\'s rundir)')
+    if (ofSocket === undefined)
+      throw new UsageError("--of-socket is required (br-int connects to unix:<path>; the path must be in OVS's rundir)")
     const storeFlagGiven = flags.has('store') || flags.has('etcd-endpoints') || flags.has('data-dir')
     const driver = flags.get('store') ?? (flags.has('etcd-endpoints') ? 'etcd' : 'embedded')
     let storeConfig: AnyConfig
@@ -121,7 +147,13 @@ const command: Command = {
     } else if (driver === 'etcd') {
       const eps = flags.get('etcd-endpoints')
       if (eps === undefined) throw new UsageError('--store etcd needs --etcd-endpoints URL[,URL...]')
-      storeConfig = { driver, endpoints: eps.split(',').map(x => x.trim()).filter(Boolean) }
+      storeConfig = {
+        driver,
+        endpoints: eps
+          .split(',')
+          .map(x => x.trim())
+          .filter(Boolean),
+      }
     } else if (driver === 'embedded') {
       const dir = flags.get('data-dir')
       if (dir === undefined) throw new UsageError('--store embedded needs --data-dir DIR')
@@ -132,8 +164,10 @@ const command: Command = {
     // checked before anything is opened, so a bad flag leaves nothing behind
     const tunnelIp = flags.get('tunnel-ip')
     const tunnel = flags.get('tunnel')
-    if (tunnel !== undefined && !isTunnelType(tunnel)) throw new UsageError(`--tunnel must be one of ${TUNNEL_TYPES.join(', ')}, not '${tunnel}'`)
-    if (tunnel !== undefined && tunnelIp === undefined) throw new UsageError('--tunnel needs --tunnel-ip (the address of this node\'s tunnel endpoint)')
+    if (tunnel !== undefined && !isTunnelType(tunnel))
+      throw new UsageError(`--tunnel must be one of ${TUNNEL_TYPES.join(', ')}, not '${tunnel}'`)
+    if (tunnel !== undefined && tunnelIp === undefined)
+      throw new UsageError("--tunnel needs --tunnel-ip (the address of this node's tunnel endpoint)")
     if (tunnelIp !== undefined && !isIPv4(tunnelIp)) throw new UsageError(`--tunnel-ip must be an IPv4 address, not '${tunnelIp}'`)
     const heartbeatMs = reportIntervalMs(flags)
     configureLogging(loggingFromFlags(flags, m => new UsageError(m)))
@@ -155,9 +189,16 @@ const command: Command = {
       throw new UsageError(`--pubsub: unknown driver '${bus}'`)
     }
     const controller = await startAgent({
-      store, chassisId: flags.get('chassis-id') ?? hostname(), ovsdbTarget, ofSocket, profile: flags.get('profile') ?? 'ovs-userspace', log,
-      ...(pubsub !== undefined ? { pubsub } : {}), ...(tunnelIp !== undefined ? { tunnelIp } : {}),
-      ...(tunnel !== undefined ? { tunnelType: tunnel } : {}), ...l3,
+      store,
+      chassisId: flags.get('chassis-id') ?? hostname(),
+      ovsdbTarget,
+      ofSocket,
+      profile: flags.get('profile') ?? 'ovs-userspace',
+      log,
+      ...(pubsub !== undefined ? { pubsub } : {}),
+      ...(tunnelIp !== undefined ? { tunnelIp } : {}),
+      ...(tunnel !== undefined ? { tunnelType: tunnel } : {}),
+      ...l3,
       ...(flags.get('control') !== undefined ? { controlSocket: flags.get('control') as string } : {}),
       ...(bridgeMappings !== undefined ? { bridgeMappings } : {}),
       ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),

@@ -70,7 +70,13 @@ function loadConfig(args: string[]): ApiConfig {
     } else if (driver === 'etcd') {
       const eps = flags.get('etcd-endpoints') ?? (file.store?.endpoints as string[] | undefined)?.join(',')
       if (!eps) throw new UsageError('--store etcd needs --etcd-endpoints URL[,URL...]')
-      store = { driver, endpoints: eps.split(',').map(s => s.trim()).filter(Boolean) }
+      store = {
+        driver,
+        endpoints: eps
+          .split(',')
+          .map(s => s.trim())
+          .filter(Boolean),
+      }
     } else {
       throw new UsageError(`--store: unknown driver '${driver}' (embedded, etcd; others through --config)`)
     }
@@ -107,11 +113,12 @@ function pubsubFlags(flags: Map<string, string>): string | undefined {
 const command: Command = {
   name: 'api',
   summary: 'serve the Neutron v2.0 API (and a Keystone v3 subset) over the NB store',
-  usage: 'dragonflow api [--listen HOST:PORT] [--store embedded --data-dir DIR | --store etcd --etcd-endpoints URLS | --config FILE]\n' +
+  usage:
+    'dragonflow api [--listen HOST:PORT] [--store embedded --data-dir DIR | --store etcd --etcd-endpoints URLS | --config FILE]\n' +
     '                      [--auth none|keystone] [--admin-token TOKEN] [--admin-password PASSWORD] [--quiet]\n' +
     '                      [--log-format json|text] [--log-level debug|info|warn|error]\n' +
     '                      [--pubsub mqtt --mqtt-url URL]   (announce every change of the store on MQTT)\n' +
-    '                      [--policy-file policy.yaml]      (access rules over Neutron\'s defaults; see `dragonflow policy list`)',
+    "                      [--policy-file policy.yaml]      (access rules over Neutron's defaults; see `dragonflow policy list`)",
   flags: FLAGS,
   async run(args) {
     const cfg = loadConfig(args)
@@ -121,7 +128,17 @@ const command: Command = {
     const log = getLogger('api')
     let server
     try {
-      server = await startApiServer({ store, host, port, auth: cfg.auth, adminToken: cfg.adminToken, adminPassword: cfg.adminPassword, policy: cfg.policy, agentDownMs: cfg.agentDownMs, log })
+      server = await startApiServer({
+        store,
+        host,
+        port,
+        auth: cfg.auth,
+        adminToken: cfg.adminToken,
+        adminPassword: cfg.adminPassword,
+        policy: cfg.policy,
+        agentDownMs: cfg.agentDownMs,
+        log,
+      })
     } catch (err) {
       await store.close()
       throw err
@@ -131,11 +148,14 @@ const command: Command = {
     // publisher); a failed publish is counted and logged once, the API goes on (agents also watch the store)
     const bus = cfg.mqttUrl === undefined ? undefined : await openPubSub({ driver: 'mqtt', url: cfg.mqttUrl })
     let publishFailures = 0
-    const unwatch = bus === undefined ? undefined : await store.watch(c => {
-      bus.publish(c).catch((err: Error) => {
-        if (++publishFailures === 1) log.warn(`mqtt publish failed (${err.message}); further failures are counted only`)
-      })
-    })
+    const unwatch =
+      bus === undefined
+        ? undefined
+        : await store.watch(c => {
+            bus.publish(c).catch((err: Error) => {
+              if (++publishFailures === 1) log.warn(`mqtt publish failed (${err.message}); further failures are counted only`)
+            })
+          })
     process.stdout.write(`dragonflow api: listening on ${server.url} (store ${cfg.store.driver}, auth ${cfg.auth})\n`)
     const srv = server
     await new Promise<void>(resolve => {

@@ -30,7 +30,10 @@ function storeConfig(flags: Map<string, string>): StoreConfig {
     return { driver, dir, readOnly: true }
   }
   if (driver === 'etcd') {
-    const endpoints = (flags.get('endpoints') ?? flags.get('etcd-endpoints') ?? '').split(',').map(e => e.trim()).filter(e => e !== '')
+    const endpoints = (flags.get('endpoints') ?? flags.get('etcd-endpoints') ?? '')
+      .split(',')
+      .map(e => e.trim())
+      .filter(e => e !== '')
     if (endpoints.length === 0) throw new UsageError('--store etcd needs --endpoints URL[,URL...]')
     const prefix = flags.get('prefix')
     return prefix === undefined ? { driver, endpoints } : { driver, endpoints, prefix }
@@ -56,7 +59,8 @@ const db: Command = {
     const { flags, rest } = parseFlags(args, FLAGS)
     const [verb, table, id, ...extra] = rest
     const arity: Record<string, number> = { tables: 0, list: 1, show: 2, dump: 0 }
-    if (verb === undefined || !(verb in arity)) throw new UsageError(verb === undefined ? 'missing subcommand' : `unknown subcommand '${verb}'`)
+    if (verb === undefined || !(verb in arity))
+      throw new UsageError(verb === undefined ? 'missing subcommand' : `unknown subcommand '${verb}'`)
     if ([table, id].filter(a => a !== undefined).length !== arity[verb] || extra.length > 0) {
       throw new UsageError(`'${verb}' takes ${arity[verb]} argument(s)`)
     }
@@ -68,8 +72,9 @@ const db: Command = {
           return 0
         case 'list': {
           const topic = flags.get('topic')
-          const objs = (await store.list(table as string, topic === undefined ? undefined : { topic }))
-            .sort((a, b) => a.id.localeCompare(b.id))
+          const objs = (await store.list(table as string, topic === undefined ? undefined : { topic })).sort((a, b) =>
+            a.id.localeCompare(b.id),
+          )
           if (flags.has('json')) console.log(JSON.stringify(objs, null, 2))
           else for (const o of objs) console.log(line(o))
           return 0

@@ -19,7 +19,8 @@ const FLAGS: readonly Flag[] = [
 const command: Command = {
   name: 'offload plan',
   summary: 'Place each pipeline stage of a topology on a hardware profile (target or WASM) and say why',
-  usage: 'dragonflow offload plan --profile <name|path.json> --topology <topology.json> [--json] ' +
+  usage:
+    'dragonflow offload plan --profile <name|path.json> --topology <topology.json> [--json] ' +
     '[--tunnel vxlan|geneve|gre] [--zipf <s>]\n' +
     `  shipped profiles: ${shippedProfiles().join(', ')}`,
   flags: FLAGS,
@@ -73,13 +74,18 @@ export function renderPlan(plan: Plan): string {
   ]
   for (const s of plan.stages) {
     const cap = s.capacity === undefined ? '-' : String(s.capacity)
-    lines.push(`${s.stage.padEnd(18)} ${s.placement.padEnd(14)} ${String(s.entries).padStart(7)} ${String(s.rules).padStart(6)} ` +
-      `${String(s.rulesOnTarget).padStart(9)}  ${cap.padEnd(16)} ${pct(s.slowPathShare)}${s.verified ? '' : ' (unverified)'}`)
+    lines.push(
+      `${s.stage.padEnd(18)} ${s.placement.padEnd(14)} ${String(s.entries).padStart(7)} ${String(s.rules).padStart(6)} ` +
+        `${String(s.rulesOnTarget).padStart(9)}  ${cap.padEnd(16)} ${pct(s.slowPathShare)}${s.verified ? '' : ' (unverified)'}`,
+    )
     for (const w of s.why) lines.push(`    why: ${w}`)
     lines.push(`    miss: ${s.onMiss}`)
   }
-  lines.push('', `rules on the target: ${plan.rulesOnTarget}` +
-    (plan.installSeconds !== undefined ? ` (${plan.installSeconds.toFixed(3)} s to install)` : ''))
+  lines.push(
+    '',
+    `rules on the target: ${plan.rulesOnTarget}` +
+      (plan.installSeconds !== undefined ? ` (${plan.installSeconds.toFixed(3)} s to install)` : ''),
+  )
   lines.push(`share of all forwarded packets handled in software: ${pct(plan.everyPacketSlowPathShare)}`)
   if (plan.acl !== undefined) lines.push('', ...renderAcl(plan.acl))
   if (plan.nat !== undefined) lines.push('', ...describeNat(plan.nat))
@@ -91,7 +97,10 @@ export function renderPlan(plan: Plan): string {
 function renderAcl(acl: AclReport): string[] {
   const lines = [
     `security-group flows: ${acl.total} (limit ${acl.limits.maxFlows}; per port ${acl.limits.maxFlowsPerPort})`,
-    ...acl.groups.map(g => `  group ${String(g.group).padEnd(8)} ${g.direction.padEnd(8)} ${String(g.flows).padStart(7)} flows  ${g.rules} rule(s), ${g.ports} port(s)`),
+    ...acl.groups.map(
+      g =>
+        `  group ${String(g.group).padEnd(8)} ${g.direction.padEnd(8)} ${String(g.flows).padStart(7)} flows  ${g.rules} rule(s), ${g.ports} port(s)`,
+    ),
   ]
   const perPort = new Map<number, { egress: number; ingress: number }>()
   for (const p of acl.ports) {
@@ -99,7 +108,10 @@ function renderAcl(acl: AclReport): string[] {
     row[p.direction] += p.flows
     perPort.set(p.port, row)
   }
-  for (const [port, r] of perPort) lines.push(`  port  ${String(port).padEnd(8)} ${String(r.egress + r.ingress).padStart(16)} flows  (egress ${r.egress}, ingress ${r.ingress})`)
+  for (const [port, r] of perPort)
+    lines.push(
+      `  port  ${String(port).padEnd(8)} ${String(r.egress + r.ingress).padStart(16)} flows  (egress ${r.egress}, ingress ${r.ingress})`,
+    )
   lines.push(`  counted: ${acl.counted}`)
   return lines
 }

@@ -11,7 +11,7 @@ import { CREDENTIAL_FLAGS, type Credentials, apiGet, credentialsFrom } from '../
 import { readServeState } from './serve-state.js'
 import { bridgeEnd } from '../../agent/ovsdb/bridge-end.js'
 
-function run (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
   return new Promise((res, rej) => {
     execFile(cmd, args, { env }, (err, stdout, stderr) => {
       if (err !== null) rej(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`))
@@ -20,10 +20,10 @@ function run (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env)
   })
 }
 
-
-async function portMac (api: string, portId: string, credentials: Credentials): Promise<string> {
-  const body = await apiGet(api, `/v2.0/ports/${encodeURIComponent(portId)}`, credentials)
-    .catch((err: Error) => { throw new Error(`${err.message} (or pass --mac to plug without the API)`) }) as { port?: { mac_address?: string } }
+async function portMac(api: string, portId: string, credentials: Credentials): Promise<string> {
+  const body = (await apiGet(api, `/v2.0/ports/${encodeURIComponent(portId)}`, credentials).catch((err: Error) => {
+    throw new Error(`${err.message} (or pass --mac to plug without the API)`)
+  })) as { port?: { mac_address?: string } }
   const mac = body.port?.mac_address
   if (mac === undefined) throw new Error(`port ${portId} has no mac_address`)
   return mac
@@ -31,11 +31,21 @@ async function portMac (api: string, portId: string, credentials: Credentials): 
 
 const FLAGS: readonly Flag[] = [
   { name: 'port', type: 'string', value: 'PORT_ID', description: 'the Neutron port to bind (required unless --bridge)' },
-  { name: 'bridge', type: 'string', value: 'BRIDGE', description: 'plug a host that is no Neutron port into this bridge (the operator\'s bridge of a --bridge-mappings entry)' },
-  { name: 'netns', type: 'string', value: 'NS', description: 'the workload\'s namespace, created when missing (required unless --unplug)' },
-  { name: 'data-dir', type: 'string', value: 'DIR', description: 'data directory of the `dragonflow serve` node (default /var/lib/dragonflow)' },
+  {
+    name: 'bridge',
+    type: 'string',
+    value: 'BRIDGE',
+    description: "plug a host that is no Neutron port into this bridge (the operator's bridge of a --bridge-mappings entry)",
+  },
+  { name: 'netns', type: 'string', value: 'NS', description: "the workload's namespace, created when missing (required unless --unplug)" },
+  {
+    name: 'data-dir',
+    type: 'string',
+    value: 'DIR',
+    description: 'data directory of the `dragonflow serve` node (default /var/lib/dragonflow)',
+  },
   { name: 'ifname', type: 'string', value: 'NAME', description: 'interface name in the namespace (default eth0)' },
-  { name: 'mac', type: 'string', value: 'MAC', description: 'the workload\'s MAC (default the port\'s, from the API)' },
+  { name: 'mac', type: 'string', value: 'MAC', description: "the workload's MAC (default the port's, from the API)" },
   { name: 'unplug', type: 'boolean', description: 'remove the bridge port instead (the namespace stays)' },
   ...CREDENTIAL_FLAGS,
 ]
@@ -43,12 +53,13 @@ const FLAGS: readonly Flag[] = [
 const command: Command = {
   name: 'plug',
   summary: 'plug a workload (netns + veth) into the br-int of a `dragonflow serve` node, bound to a Neutron port',
-  usage: 'dragonflow plug --port PORT_ID --netns NS [--data-dir DIR] [--ifname eth0] [--mac MAC] [--unplug]\n' +
+  usage:
+    'dragonflow plug --port PORT_ID --netns NS [--data-dir DIR] [--ifname eth0] [--mac MAC] [--unplug]\n' +
     '       dragonflow plug --bridge BRIDGE --netns NS [--data-dir DIR] [--ifname eth0] [--mac MAC] [--unplug]\n' +
     '  with --auth keystone on the node: [--os-token TOKEN | --os-username NAME --os-password PW [--os-project-name P]]\n' +
     '  (or the OS_* variables of the openstack CLI)',
   flags: FLAGS,
-  async run (args) {
+  async run(args) {
     const { flags, rest } = parseFlags(args, FLAGS)
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0] ?? ''}'`)
     const portId = flags.get('port')
@@ -70,7 +81,8 @@ const command: Command = {
     if (ns === undefined) throw new UsageError('--netns is required')
     if (hostBridge !== undefined) {
       const bridges = (await vsctl('list-br')).split('\n')
-      if (!bridges.includes(hostBridge)) throw new UsageError(`--bridge ${hostBridge}: no such bridge on the node's switch (bridges: ${bridges.filter(Boolean).join(', ')})`)
+      if (!bridges.includes(hostBridge))
+        throw new UsageError(`--bridge ${hostBridge}: no such bridge on the node's switch (bridges: ${bridges.filter(Boolean).join(', ')})`)
     }
     const ifname = flags.get('ifname') ?? 'eth0'
     const mac = flags.get('mac') ?? (portId !== undefined ? await portMac(state.api, portId, credentialsFrom(flags, state.api)) : undefined)
@@ -85,7 +97,8 @@ const command: Command = {
     await run('ip', ['-n', ns, 'link', 'set', ifname, 'up'])
     await run('ip', [...where, 'link', 'set', dev, 'up'])
     await run('ip', ['netns', 'exec', ns, 'ethtool', '-K', ifname, 'tx', 'off'])
-    if (portId !== undefined) await vsctl('--may-exist', 'add-port', bridge, dev, '--', 'set', 'Interface', dev, `external_ids:iface-id=${portId}`)
+    if (portId !== undefined)
+      await vsctl('--may-exist', 'add-port', bridge, dev, '--', 'set', 'Interface', dev, `external_ids:iface-id=${portId}`)
     else await vsctl('--may-exist', 'add-port', bridge, dev)
     process.stdout.write(`plugged ${what}: ${ns}/${ifname}${mac !== undefined ? ` (${mac})` : ''} <-> ${bridge}/${dev}\n`)
     return 0

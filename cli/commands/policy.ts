@@ -6,7 +6,12 @@ import { Policy, PolicyError } from '../../northbound/policy/engine.js'
 import { loadPolicyFile } from '../../northbound/policy/file.js'
 
 /** The flag behind policyFromFlags, declared by `policy`, `api` and `serve`. */
-export const POLICY_FILE_FLAG: Flag = { name: 'policy-file', type: 'string', value: 'policy.yaml', description: 'access rules over Neutron\'s defaults (see `dragonflow policy list`)' }
+export const POLICY_FILE_FLAG: Flag = {
+  name: 'policy-file',
+  type: 'string',
+  value: 'policy.yaml',
+  description: "access rules over Neutron's defaults (see `dragonflow policy list`)",
+}
 
 const FLAGS: readonly Flag[] = [POLICY_FILE_FLAG, { name: 'json', type: 'boolean', description: 'the rules as JSON' }]
 
@@ -29,7 +34,8 @@ const command: Command = {
   flags: FLAGS,
   async run(args) {
     const { flags, rest } = parseFlags(args, FLAGS)
-    if (rest[0] !== 'list' || rest.length > 1) throw new UsageError(rest.length ? `unknown subcommand '${rest.join(' ')}'` : 'a subcommand is needed: list')
+    if (rest[0] !== 'list' || rest.length > 1)
+      throw new UsageError(rest.length ? `unknown subcommand '${rest.join(' ')}'` : 'a subcommand is needed: list')
     const rules = policyFromFlags(flags).list()
     if (flags.has('json')) {
       process.stdout.write(`${JSON.stringify(rules, null, 2)}\n`)

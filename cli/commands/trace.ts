@@ -9,7 +9,8 @@ import { describeFrame } from '../../datapath/host/packet-describe.js'
 import { FieldError, parseFields } from '../../datapath/host/packet-fields.js'
 import { type Command, type Flag, UsageError, parseFlags } from '../command.js'
 
-const USAGE = "dragonflow trace --topology FILE [--mode batch|packet_in] [--now-ms N] [--backend core|component]\n" +
+const USAGE =
+  'dragonflow trace --topology FILE [--mode batch|packet_in] [--now-ms N] [--backend core|component]\n' +
   "                  (--fields 'in_port=1,eth_src=..,...' | --hex HEX --in-port N [--tunnel-key K])"
 
 const FLAGS: readonly Flag[] = [
@@ -59,7 +60,9 @@ const trace: Command = {
     out.push('')
     out.push(`verdict: ${verdictLine(verdict)}`)
     if (mode === 'batch' && result.replies.length > 0) {
-      out.push(`  (batch mode runs no slow path; in packet_in mode it would send ${result.replies.length} repl${result.replies.length === 1 ? 'y' : 'ies'})`)
+      out.push(
+        `  (batch mode runs no slow path; in packet_in mode it would send ${result.replies.length} repl${result.replies.length === 1 ? 'y' : 'ies'})`,
+      )
     }
     if (verdict.action !== 'drop' && verdict.action !== 'punt') out.push(...frameLines('output', verdict.packet))
     if (mode === 'packet_in') {
@@ -120,11 +123,16 @@ async function readTopology(path: string): Promise<Topology> {
 
 function verdictLine(v: Verdict): string {
   switch (v.action) {
-    case 'output': return `output to ofport ${v.ofport}`
-    case 'in_port': return `back out of the ingress port (ofport ${v.ofport})`
-    case 'flood': return `flood network ${v.network}`
-    case 'tunnel': return `tunnel to ${v.remote}, network ${v.network}, port ${v.port}`
-    default: return `${v.action} (${v.reason})`
+    case 'output':
+      return `output to ofport ${v.ofport}`
+    case 'in_port':
+      return `back out of the ingress port (ofport ${v.ofport})`
+    case 'flood':
+      return `flood network ${v.network}`
+    case 'tunnel':
+      return `tunnel to ${v.remote}, network ${v.network}, port ${v.port}`
+    default:
+      return `${v.action} (${v.reason})`
   }
 }
 

@@ -25,7 +25,7 @@ export interface Seed {
   as: 'member' | 'either'
   /** the state-changing requests (2xx POST/PUT/DELETE) the same test method sent before it: its refusal may
    * depend on them (a duplicate, a quota, an object in use), so the fuzz test sends them first */
-  steps?: { method: string, path: string, body?: unknown }[]
+  steps?: { method: string; path: string; body?: unknown }[]
 }
 
 export interface SeedFile {
@@ -38,21 +38,39 @@ export interface SeedFile {
 
 /** Collection (last path word) to the placeholder name of its objects. */
 const PLACEHOLDERS: Record<string, string> = {
-  networks: 'network', subnets: 'subnet', ports: 'port', routers: 'router', 'security-groups': 'security_group',
-  'security-group-rules': 'security_group_rule', floatingips: 'floatingip', subnetpools: 'subnetpool',
-  projects: 'project', users: 'user', domains: 'domain', roles: 'role',
+  networks: 'network',
+  subnets: 'subnet',
+  ports: 'port',
+  routers: 'router',
+  'security-groups': 'security_group',
+  'security-group-rules': 'security_group_rule',
+  floatingips: 'floatingip',
+  subnetpools: 'subnetpool',
+  projects: 'project',
+  users: 'user',
+  domains: 'domain',
+  roles: 'role',
 }
 
 const INFO_LINE = /INFO tempest\.lib\.common\.rest_client \[(req-[0-9a-f-]+)[^\]]*\] Request \(([^)]*)\): (\d{3}) (\w+) (\S+)/
 const ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$/
 
-interface Logged { test: string, status: number, method: string, url: URL, requestBody: string, responseBody: string }
+interface Logged {
+  test: string
+  status: number
+  method: string
+  url: URL
+  requestBody: string
+  responseBody: string
+}
 
 /** tempest prints the answer as a Python bytes literal (b'...'): enough of its escapes to get the JSON back. */
 function pythonBytes(text: string): string {
   const m = /^b(['"])([\s\S]*)\1$/.exec(text.trim())
   if (!m?.[2]) return text
-  return m[2].replace(/\\(x[0-9a-fA-F]{2}|.)/g, (_, e: string) => e.length === 3 ? String.fromCharCode(parseInt(e.slice(1), 16)) : e === 'n' ? '\n' : e === 't' ? '\t' : e)
+  return m[2].replace(/\\(x[0-9a-fA-F]{2}|.)/g, (_, e: string) =>
+    e.length === 3 ? String.fromCharCode(parseInt(e.slice(1), 16)) : e === 'n' ? '\n' : e === 't' ? '\t' : e,
+  )
 }
 
 /** The requests in the log, each with the bodies of its DEBUG line (the lines up to the next log record). */
@@ -66,12 +84,22 @@ export function parseLog(text: string): Logged[] {
     let block = ''
     for (let j = i + 1; j < lines.length && j < i + 8; j++) {
       const l = lines[j] ?? ''
-      if (/^\d{4}-\d\d-\d\d /.test(l) && !(l.includes(' DEBUG ') && l.includes(reqId))) { if (block) break; else continue }
+      if (/^\d{4}-\d\d-\d\d /.test(l) && !(l.includes(' DEBUG ') && l.includes(reqId))) {
+        if (block) break
+        else continue
+      }
       block += `${l}\n`
     }
     const req = /\n\s+Body: (.*)\n\s+Response - Headers/.exec(block)
     const res = /Response - Headers:[^\n]*\n\s+Body: (.*?)(?: _log_request_full \S+)?\n/.exec(block)
-    out.push({ test, status: Number(status), method, url: new URL(url), requestBody: req?.[1] ?? 'None', responseBody: pythonBytes(res?.[1] ?? '') })
+    out.push({
+      test,
+      status: Number(status),
+      method,
+      url: new URL(url),
+      requestBody: req?.[1] ?? 'None',
+      responseBody: pythonBytes(res?.[1] ?? ''),
+    })
   }
   return out
 }
@@ -85,7 +113,11 @@ function createdIds(logged: Logged[], publicNetwork: string | undefined): Map<st
     const kind = PLACEHOLDERS[r.url.pathname.split('/').filter(Boolean).at(-1) ?? '']
     if (!kind) continue
     let body: unknown
-    try { body = JSON.parse(r.responseBody) } catch { continue }
+    try {
+      body = JSON.parse(r.responseBody)
+    } catch {
+      continue
+    }
     for (const member of Object.values(body as Record<string, unknown>)) {
       const id = (member as { id?: unknown } | null)?.id
       if (typeof id === 'string' && !ids.has(id) && ID.test(id)) ids.set(id, kind)
@@ -102,7 +134,8 @@ function replaceIds(value: unknown, ids: Map<string, string>): unknown {
 }
 
 /** Tests of another project's objects, or of what a non-admin may not do: their refusal depends on who asks. */
-const MEMBER_TEST = /other_(tenant|project)|not_admin|non_admin|nonadmin|unauthorized|Policy|by_regular_user|as_member|forbidden|test_tenant_|on_shared_network/i
+const MEMBER_TEST =
+  /other_(tenant|project)|not_admin|non_admin|nonadmin|unauthorized|Policy|by_regular_user|as_member|forbidden|test_tenant_|on_shared_network/i
 
 export function extractSeeds(workspace: string): Seed[] {
   const conf = readFileSync(join(workspace, 'etc/tempest.conf'), 'utf8')
@@ -110,21 +143,42 @@ export function extractSeeds(workspace: string): Seed[] {
   const logged = parseLog(readFileSync(join(workspace, 'logs/tempest.log'), 'utf8'))
   const ids = createdIds(logged, publicNetwork)
   // a failed test's 4xx is not the one it expected: only passed tests give seeds
-  const failed = new Set([...readFileSync(join(workspace, 'logs/stestr-run.log'), 'utf8').matchAll(/\.(\w+)\.(test_\w+)(?:\[[^\]]*\])? \[[^\]]*\] \.\.\. FAILED/g)].map(m => `${m[1]}:${m[2]}`))
+  const failed = new Set(
+    [
+      ...readFileSync(join(workspace, 'logs/stestr-run.log'), 'utf8').matchAll(
+        /\.(\w+)\.(test_\w+)(?:\[[^\]]*\])? \[[^\]]*\] \.\.\. FAILED/g,
+      ),
+    ].map(m => `${m[1]}:${m[2]}`),
+  )
   const seen = new Set<string>()
   const seeds: Seed[] = []
-  const placeholders = (r: Logged): { method: string, path: string, body?: unknown } => {
-    const path = r.url.pathname.split('/').map(s => (ids.has(s) ? `{${ids.get(s)}}` : s)).join('/') + r.url.search
+  const placeholders = (r: Logged): { method: string; path: string; body?: unknown } => {
+    const path =
+      r.url.pathname
+        .split('/')
+        .map(s => (ids.has(s) ? `{${ids.get(s)}}` : s))
+        .join('/') + r.url.search
     let body: unknown
     if (r.requestBody !== 'None') {
-      try { body = replaceIds(JSON.parse(r.requestBody), ids) } catch { body = r.requestBody }
+      try {
+        body = replaceIds(JSON.parse(r.requestBody), ids)
+      } catch {
+        body = r.requestBody
+      }
     }
-    return body === undefined ? { method: r.method, path: replaceIds(path, ids) as string } : { method: r.method, path: replaceIds(path, ids) as string, body }
+    return body === undefined
+      ? { method: r.method, path: replaceIds(path, ids) as string }
+      : { method: r.method, path: replaceIds(path, ids) as string, body }
   }
-  const stepsOf = new Map<string, { method: string, path: string, body?: unknown }[]>()
+  const stepsOf = new Map<string, { method: string; path: string; body?: unknown }[]>()
   for (const r of logged) {
     const method = r.test.split(':')[1] ?? ''
-    if (r.status < 300 && method.startsWith('test_') && ['POST', 'PUT', 'DELETE', 'PATCH'].includes(r.method) && !r.url.pathname.endsWith('/auth/tokens')) {
+    if (
+      r.status < 300 &&
+      method.startsWith('test_') &&
+      ['POST', 'PUT', 'DELETE', 'PATCH'].includes(r.method) &&
+      !r.url.pathname.endsWith('/auth/tokens')
+    ) {
       stepsOf.set(r.test, [...(stepsOf.get(r.test) ?? []), placeholders(r)])
     }
     // only what a test method itself sent: a cleanup's 404 for an object the test already deleted is no case
@@ -150,7 +204,8 @@ function main(argv: string[]): void {
   }
   const seeds = extractSeeds(workspace)
   const file: SeedFile = {
-    header: 'Requests the Neutron and Keystone negative tests of tempest 33.0.0 / neutron-tempest-plugin 2.0.0 sent ' +
+    header:
+      'Requests the Neutron and Keystone negative tests of tempest 33.0.0 / neutron-tempest-plugin 2.0.0 sent ' +
       'to dragonflow api that got a 4xx, with that status; ids of objects tempest created are {placeholders}. ' +
       'Generated, do not edit: npm run build:ts && node build/conformance/neutron/run.js --node api --regex ' +
       "'negative|Negative' --keep --known-failures /dev/null; then node build/conformance/neutron/extract-seeds.js " +

@@ -8,7 +8,10 @@ import { join } from 'node:path'
 import { PrivateOvs } from '../../agent/controller/private-ovs.js'
 import { startEtcd } from '../../test/helpers/servers.js'
 
-export interface NodeUnderTest { url: string; stop: () => Promise<void> }
+export interface NodeUnderTest {
+  url: string
+  stop: () => Promise<void>
+}
 
 export interface NodeOptions {
   repo: string
@@ -21,20 +24,34 @@ export interface NodeOptions {
 }
 
 /** Start a `dragonflow` subcommand; resolves with the first match of `ready` in its stdout. */
-function startDragonflow(o: NodeOptions, args: string[], ready: RegExp, name: string): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+function startDragonflow(
+  o: NodeOptions,
+  args: string[],
+  ready: RegExp,
+  name: string,
+): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
   const child = spawn(process.execPath, [join(o.repo, 'bin/dragonflow.js'), ...args, '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] })
   const log = createWriteStream(join(o.ws, 'logs', `dragonflow-${name}.log`))
   child.stderr?.pipe(log)
   return new Promise((ok, fail) => {
     let seen = ''
-    const timer = setTimeout(() => { child.kill('SIGTERM'); fail(new Error(`dragonflow ${name} did not start in 90 s:\n${seen}`)) }, 90_000)
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM')
+      fail(new Error(`dragonflow ${name} did not start in 90 s:\n${seen}`))
+    }, 90_000)
     child.stdout?.on('data', (d: Buffer) => {
       log.write(d)
       seen += d.toString()
       const m = ready.exec(seen)
-      if (m) { clearTimeout(timer); ok({ child, match: m }) }
+      if (m) {
+        clearTimeout(timer)
+        ok({ child, match: m })
+      }
     })
-    child.once('exit', code => { clearTimeout(timer); fail(new Error(`dragonflow ${name} exited (${code}) before it was ready:\n${seen}`)) })
+    child.once('exit', code => {
+      clearTimeout(timer)
+      fail(new Error(`dragonflow ${name} exited (${code}) before it was ready:\n${seen}`))
+    })
   })
 }
 
@@ -56,16 +73,24 @@ export async function startNode(o: NodeOptions): Promise<NodeUnderTest> {
     return { url: (match[1] as string).replace(/\/$/, ''), stop: () => stopChild(child) }
   }
   const stops: (() => Promise<void>)[] = []
-  const stop = async (): Promise<void> => { for (const s of stops.splice(0).reverse()) await s().catch(() => undefined) }
+  const stop = async (): Promise<void> => {
+    for (const s of stops.splice(0).reverse()) await s().catch(() => undefined)
+  }
   try {
     const etcd = await startEtcd()
     stops.push(() => etcd.dispose())
     const ovs = new PrivateOvs({ dir: join(o.ws, 'ovs'), netns })
     await ovs.ensure()
-    stops.push(async () => { ovs.stopSync({ deleteNetns: true }) })
+    stops.push(async () => {
+      ovs.stopSync({ deleteNetns: true })
+    })
     const store = ['--store', 'etcd', '--etcd-endpoints', etcd.endpoint]
-    const agent = await startDragonflow(o, ['agent', ...store, '--ovsdb', ovs.dbTarget, '--of-socket', join(o.ws, 'ovs', 'df-of.sock'),
-      '--chassis-id', 'tempest-node'], /running \(chassis/, 'agent')
+    const agent = await startDragonflow(
+      o,
+      ['agent', ...store, '--ovsdb', ovs.dbTarget, '--of-socket', join(o.ws, 'ovs', 'df-of.sock'), '--chassis-id', 'tempest-node'],
+      /running \(chassis/,
+      'agent',
+    )
     stops.push(() => stopChild(agent.child))
     const api = await startDragonflow(o, ['api', ...store, ...auth(o)], LISTENING, 'api')
     stops.push(() => stopChild(api.child))

@@ -24,7 +24,15 @@ const TEMPEST_DISCOVER = '/usr/lib/python3/dist-packages/tempest/test_discover'
 const PLUGIN_API_DIR = '/usr/lib/python3/dist-packages/neutron_tempest_plugin/api'
 const DEFAULT_REGEX = '^neutron_tempest_plugin\\.api'
 
-interface Options { out: string; store: 'embedded' | 'etcd'; regex: string; concurrency: number; keep: boolean; knownFailures: string; node: 'serve' | 'api' }
+interface Options {
+  out: string
+  store: 'embedded' | 'etcd'
+  regex: string
+  concurrency: number
+  keep: boolean
+  knownFailures: string
+  node: 'serve' | 'api'
+}
 
 class UsageError extends Error {}
 
@@ -33,11 +41,18 @@ const USAGE = '--out FILE, --store embedded, --regex RE, --concurrency N, --keep
 function parseOptions(argv: string[]): Options {
   let values
   try {
-    ({ values } = parseArgs({
-      args: argv, strict: true, allowPositionals: false,
+    ;({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
       options: {
-        out: { type: 'string' }, store: { type: 'string' }, regex: { type: 'string' }, concurrency: { type: 'string' },
-        keep: { type: 'boolean' }, 'known-failures': { type: 'string' }, node: { type: 'string' },
+        out: { type: 'string' },
+        store: { type: 'string' },
+        regex: { type: 'string' },
+        concurrency: { type: 'string' },
+        keep: { type: 'boolean' },
+        'known-failures': { type: 'string' },
+        node: { type: 'string' },
       },
     }))
   } catch (err) {
@@ -52,18 +67,31 @@ function parseOptions(argv: string[]): Options {
     knownFailures: resolve(values['known-failures'] ?? join(REPO, 'conformance/neutron/known-failures.txt')),
     node: values.node === 'api' ? 'api' : 'serve',
   }
-  if (values.node !== undefined && values.node !== 'serve' && values.node !== 'api') throw new UsageError(`--node must be serve or api, not '${values.node}'`)
-  if (o.store === 'etcd' && values.node === 'api') throw new UsageError('--store etcd runs an agent and the API on a real etcd: --node does not apply')
-  if ((o.store === 'etcd' || o.node === 'serve') && process.getuid?.() !== 0) throw new UsageError('--node serve (the default: the API with a real agent, so the agent tests have a chassis) needs root; --node api runs the API alone')
+  if (values.node !== undefined && values.node !== 'serve' && values.node !== 'api')
+    throw new UsageError(`--node must be serve or api, not '${values.node}'`)
+  if (o.store === 'etcd' && values.node === 'api')
+    throw new UsageError('--store etcd runs an agent and the API on a real etcd: --node does not apply')
+  if ((o.store === 'etcd' || o.node === 'serve') && process.getuid?.() !== 0)
+    throw new UsageError(
+      '--node serve (the default: the API with a real agent, so the agent tests have a chassis) needs root; --node api runs the API alone',
+    )
   if (!Number.isInteger(o.concurrency) || o.concurrency < 1) throw new UsageError('--concurrency must be a positive integer')
-  if (values.store !== undefined && values.store !== 'embedded' && values.store !== 'etcd') throw new UsageError(`--store must be embedded or etcd, not '${values.store}'`)
+  if (values.store !== undefined && values.store !== 'embedded' && values.store !== 'etcd')
+    throw new UsageError(`--store must be embedded or etcd, not '${values.store}'`)
   return o
 }
 
-async function call(url: string, init: { method?: string; token?: string; body?: unknown }): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+async function call(
+  url: string,
+  init: { method?: string; token?: string; body?: unknown },
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' }
   if (init.token) headers['x-auth-token'] = init.token
-  const res = await fetch(url, { method: init.method ?? 'GET', headers, ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }) })
+  const res = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers,
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  })
   const text = await res.text()
   const body = text ? (JSON.parse(text) as Record<string, unknown>) : {}
   if (res.status >= 300) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${text}`)
@@ -73,7 +101,12 @@ async function call(url: string, init: { method?: string; token?: string; body?:
 async function adminToken(api: string, password: string): Promise<string> {
   const res = await call(`${api}/v3/auth/tokens`, {
     method: 'POST',
-    body: { auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } },
+    body: {
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } },
+        scope: { project: { name: 'admin', domain: { id: 'default' } } },
+      },
+    },
   })
   const token = res.headers.get('x-subject-token')
   if (!token) throw new Error('POST /v3/auth/tokens: no X-Subject-Token')
@@ -83,9 +116,17 @@ async function adminToken(api: string, password: string): Promise<string> {
 /** The external network tempest's public_network_id names, with an IPv4 subnet (floating IPs, gateways). */
 async function seedPublicNetwork(api: string, token: string): Promise<{ id: string; name: string }> {
   const name = 'public'
-  const net = await call(`${api}/v2.0/networks`, { method: 'POST', token, body: { network: { name, 'router:external': true, shared: false } } })
+  const net = await call(`${api}/v2.0/networks`, {
+    method: 'POST',
+    token,
+    body: { network: { name, 'router:external': true, shared: false } },
+  })
   const id = (net.body.network as { id: string }).id
-  await call(`${api}/v2.0/subnets`, { method: 'POST', token, body: { subnet: { network_id: id, name: 'public-v4', ip_version: 4, cidr: '172.24.4.0/24', gateway_ip: '172.24.4.1' } } })
+  await call(`${api}/v2.0/subnets`, {
+    method: 'POST',
+    token,
+    body: { subnet: { network_id: id, name: 'public-v4', ip_version: 4, cidr: '172.24.4.0/24', gateway_ip: '172.24.4.1' } },
+  })
   return { id, name }
 }
 
@@ -116,7 +157,11 @@ function runTempest(ws: string, o: Options, logFile: string): Promise<number> {
   const env = { ...process.env, TEMPEST_CONFIG_DIR: join(ws, 'etc'), TEMPEST_CONFIG: 'tempest.conf', OS_TEST_TIMEOUT: '300' }
   const child = spawn(STESTR, ['run', '--concurrency', String(o.concurrency), o.regex], { cwd: ws, env, stdio: ['ignore', 'pipe', 'pipe'] })
   const log = createWriteStream(logFile)
-  let done = 0, ok = 0, failed = 0, skipped = 0, partial = ''
+  let done = 0,
+    ok = 0,
+    failed = 0,
+    skipped = 0,
+    partial = ''
   const started = Date.now()
   const onData = (d: Buffer): void => {
     log.write(d)
@@ -129,13 +174,24 @@ function runTempest(ws: string, o: Options, logFile: string): Promise<number> {
       done++
       if (m[2] === 'ok') ok++
       else if (m[2] === 'SKIPPED') skipped++
-      else { failed++; process.stdout.write(`  FAILED ${m[1]}\n`) }
-      if (done % 25 === 0) process.stdout.write(`tempest: ${done} done in ${Math.round((Date.now() - started) / 1000)} s (ok ${ok}, failed ${failed}, skipped ${skipped})\n`)
+      else {
+        failed++
+        process.stdout.write(`  FAILED ${m[1]}\n`)
+      }
+      if (done % 25 === 0)
+        process.stdout.write(
+          `tempest: ${done} done in ${Math.round((Date.now() - started) / 1000)} s (ok ${ok}, failed ${failed}, skipped ${skipped})\n`,
+        )
     }
   }
   child.stdout?.on('data', onData)
   child.stderr?.on('data', (d: Buffer) => log.write(d))
-  return new Promise(ok => child.once('exit', code => { log.end(); ok(code ?? 1) }))
+  return new Promise(ok =>
+    child.once('exit', code => {
+      log.end()
+      ok(code ?? 1)
+    }),
+  )
 }
 
 /** The subunit v2 stream of the workspace's last stestr run (its repository stores v1; `last --subunit` converts). */
@@ -149,8 +205,12 @@ function lastRunSubunit(ws: string): Buffer {
 function printSummary(s: RunSummary): void {
   process.stdout.write(`\nfailures by cause (${s.failures.length} causes):\n`)
   for (const g of s.failures) {
-    const classes = Object.entries(g.classes).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c.replace('neutron_tempest_plugin.api.', '')} x${n}`)
-    process.stdout.write(`  ${String(g.count).padStart(4)}  ${g.cause}\n        in ${classes.slice(0, 4).join(', ')}${classes.length > 4 ? `, +${classes.length - 4} classes` : ''}\n`)
+    const classes = Object.entries(g.classes)
+      .sort((a, b) => b[1] - a[1])
+      .map(([c, n]) => `${c.replace('neutron_tempest_plugin.api.', '')} x${n}`)
+    process.stdout.write(
+      `  ${String(g.count).padStart(4)}  ${g.cause}\n        in ${classes.slice(0, 4).join(', ')}${classes.length > 4 ? `, +${classes.length - 4} classes` : ''}\n`,
+    )
   }
   process.stdout.write(`\npassed ${s.passed}, failed ${s.failed}, skipped ${s.skipped} (${s.durationSeconds} s)\n`)
 }
@@ -168,14 +228,29 @@ async function main(argv: string[]): Promise<number> {
   let api: NodeUnderTest | undefined
   try {
     api = await startNode({ repo: REPO, ws, store: o.store, node: o.node, adminPassword: password })
-    process.stdout.write(`conformance: ${o.store === 'etcd' ? 'dragonflow agent + api on etcd' : `dragonflow ${o.node}`} at ${api.url}, workspace ${ws}\n`)
+    process.stdout.write(
+      `conformance: ${o.store === 'etcd' ? 'dragonflow agent + api on etcd' : `dragonflow ${o.node}`} at ${api.url}, workspace ${ws}\n`,
+    )
     const token = await adminToken(api.url, password)
     const ext = await call(`${api.url}/v2.0/extensions`, { token })
     const advertised = (ext.body.extensions as { alias: string }[]).map(e => e.alias).sort()
     const pub = await seedPublicNetwork(api.url, token)
-    writeFileSync(join(ws, 'etc/tempest.conf'), renderTempestConf({ apiUrl: api.url, adminPassword: password, publicNetworkId: pub.id, publicNetworkName: pub.name, extensions: advertised, logDir: join(ws, 'logs') }))
+    writeFileSync(
+      join(ws, 'etc/tempest.conf'),
+      renderTempestConf({
+        apiUrl: api.url,
+        adminPassword: password,
+        publicNetworkId: pub.id,
+        publicNetworkName: pub.name,
+        extensions: advertised,
+        logDir: join(ws, 'logs'),
+      }),
+    )
     // stestr runs tempest's discovery, which loads the installed plugins (neutron_tempest_plugin)
-    writeFileSync(join(ws, '.stestr.conf'), `[DEFAULT]\ntest_path=${TEMPEST_DISCOVER}\ntop_dir=/usr/lib/python3/dist-packages\ngroup_regex=([^\\.]*\\.)*\n`)
+    writeFileSync(
+      join(ws, '.stestr.conf'),
+      `[DEFAULT]\ntest_path=${TEMPEST_DISCOVER}\ntop_dir=/usr/lib/python3/dist-packages\ngroup_regex=([^\\.]*\\.)*\n`,
+    )
     const knownUnadvertised = extensionsTheSuiteKnows().filter(a => !advertised.includes(a))
     process.stdout.write(`conformance: ${advertised.length} extensions advertised: ${advertised.join(' ')}\n`)
     process.stdout.write(`conformance: ${STESTR} run --concurrency ${o.concurrency} '${o.regex}'\n`)
@@ -186,18 +261,40 @@ async function main(argv: string[]): Promise<number> {
     const summary = summarize(tests, durationSeconds)
     if (tests.length === 0) throw new Error(`stestr ran no tests (exit ${rc}); see ${join(ws, 'logs/stestr-run.log')}`)
     // the source scan misses aliases given through neutron_lib constants; the skip reasons name them
-    const unadvertised = [...new Set([...knownUnadvertised, ...extensionsInSkipReasons(summary.skipReasons)])].filter(a => !advertised.includes(a)).sort()
+    const unadvertised = [...new Set([...knownUnadvertised, ...extensionsInSkipReasons(summary.skipReasons)])]
+      .filter(a => !advertised.includes(a))
+      .sort()
     printSummary(summary)
     process.stdout.write(`unadvertised extensions the suite knows (their tests skip): ${unadvertised.join(' ')}\n`)
     mkdirSync(dirname(o.out), { recursive: true })
-    writeFileSync(o.out, JSON.stringify({ command: `${STESTR} run --concurrency ${o.concurrency} '${o.regex}'`, store: o.store, advertisedExtensions: advertised, unadvertisedExtensionsTheSuiteKnows: unadvertised, ...summary }, null, 2) + '\n')
+    writeFileSync(
+      o.out,
+      JSON.stringify(
+        {
+          command: `${STESTR} run --concurrency ${o.concurrency} '${o.regex}'`,
+          store: o.store,
+          advertisedExtensions: advertised,
+          unadvertisedExtensionsTheSuiteKnows: unadvertised,
+          ...summary,
+        },
+        null,
+        2,
+      ) + '\n',
+    )
     process.stdout.write(`conformance: summary in ${o.out}${o.keep ? `; workspace kept in ${ws}` : ''}\n`)
-    const verdict = judge(tests.map(x => baseTestId(x.id)), summary.failures.flatMap(g => g.tests), known)
+    const verdict = judge(
+      tests.map(x => baseTestId(x.id)),
+      summary.failures.flatMap(g => g.tests),
+      known,
+    )
     for (const id of verdict.unexpected) process.stdout.write(`conformance: FAILED, not a known failure: ${id}\n`)
-    for (const id of verdict.stale) process.stdout.write(`conformance: PASSED, but listed in ${o.knownFailures} (delete the entry): ${id}\n`)
+    for (const id of verdict.stale)
+      process.stdout.write(`conformance: PASSED, but listed in ${o.knownFailures} (delete the entry): ${id}\n`)
     // the line .ci/run reads: unexpected failures and stale entries count as failed; known failures apart
-    process.stdout.write(`conformance: ${summary.passed} passed, ${verdict.unexpected.length + verdict.stale.length} failed, ` +
-      `${verdict.known.length} known failures, ${summary.skipped} skipped\n`)
+    process.stdout.write(
+      `conformance: ${summary.passed} passed, ${verdict.unexpected.length + verdict.stale.length} failed, ` +
+        `${verdict.known.length} known failures, ${summary.skipped} skipped\n`,
+    )
     return verdict.unexpected.length + verdict.stale.length > 0 ? 1 : 0
   } finally {
     await api?.stop()
@@ -205,7 +302,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(code => { process.exitCode = code }, (err: Error) => {
-  process.stderr.write(`conformance:neutron: ${err instanceof UsageError ? '' : 'error: '}${err.message}\n`)
-  process.exitCode = 2
-})
+main(process.argv.slice(2)).then(
+  code => {
+    process.exitCode = code
+  },
+  (err: Error) => {
+    process.stderr.write(`conformance:neutron: ${err instanceof UsageError ? '' : 'error: '}${err.message}\n`)
+    process.exitCode = 2
+  },
+)

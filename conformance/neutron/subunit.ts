@@ -41,7 +41,12 @@ export class SubunitParseError extends Error {
 
 class Reader {
   pos: number
-  constructor(private readonly buf: Buffer, start: number) { this.pos = start }
+  constructor(
+    private readonly buf: Buffer,
+    start: number,
+  ) {
+    this.pos = start
+  }
 
   varint(): number {
     const first = this.byte()

@@ -3,7 +3,12 @@
 // API fault seen by twenty tests is one group of twenty.
 import type { TestRecord } from './subunit.js'
 
-export interface FailureGroup { cause: string; count: number; classes: Record<string, number>; tests: string[] }
+export interface FailureGroup {
+  cause: string
+  count: number
+  classes: Record<string, number>
+  tests: string[]
+}
 
 export interface RunSummary {
   passed: number
@@ -43,7 +48,10 @@ export function failureCause(traceback: string | undefined): string {
   let at = -1
   for (let i = lines.length - 1; i >= 0; i--) {
     const l = lines[i] ?? ''
-    if (l && !/^\s/.test(l) && !l.startsWith('Traceback (most recent call last)')) { at = i; break }
+    if (l && !/^\s/.test(l) && !l.startsWith('Traceback (most recent call last)')) {
+      at = i
+      break
+    }
   }
   if (at < 0) return '(no traceback)'
   // an exception whose message spans lines: take from its first line (the line after the last frame)
@@ -60,14 +68,23 @@ const RETURNED_INSTEAD_OF_RAISING = /<(?:bound method|function) ([\w.<>]+?)(?: (
 const ADDRESS = /\b0x[0-9a-f]+\b/gi
 
 function mask(s: string): string {
-  return s.replace(RETURNED_INSTEAD_OF_RAISING, '$1 returned a result instead of raising').replace(ADDRESS, '<addr>').replace(UUID, '<uuid>').replace(HEX_ID, '<id>').replace(MAC, '<mac>').replace(IPV4, '<ip>').replace(TEMPEST_NAME, '<name>')
+  return s
+    .replace(RETURNED_INSTEAD_OF_RAISING, '$1 returned a result instead of raising')
+    .replace(ADDRESS, '<addr>')
+    .replace(UUID, '<uuid>')
+    .replace(HEX_ID, '<id>')
+    .replace(MAC, '<mac>')
+    .replace(IPV4, '<ip>')
+    .replace(TEMPEST_NAME, '<name>')
 }
 
 export function summarize(tests: readonly TestRecord[], durationSeconds: number): RunSummary {
   const groups = new Map<string, FailureGroup>()
   const failuresByClass: Record<string, number> = {}
   const skipReasons: Record<string, number> = {}
-  let passed = 0, failed = 0, skipped = 0
+  let passed = 0,
+    failed = 0,
+    skipped = 0
   for (const t of tests) {
     if (t.status === 'success' || t.status === 'xfail') passed++
     else if (t.status === 'skip') {

@@ -58,6 +58,11 @@ export function renderTempestConf(o: TempestConfOptions): string {
     neutron_plugin_options: { image_is_advanced: 'False' },
   }
   return Object.entries(sections)
-    .map(([name, kv]) => `[${name}]\n${Object.entries(kv).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`)
+    .map(
+      ([name, kv]) =>
+        `[${name}]\n${Object.entries(kv)
+          .map(([k, v]) => `${k} = ${v}`)
+          .join('\n')}\n`,
+    )
     .join('\n')
 }

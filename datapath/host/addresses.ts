@@ -23,7 +23,10 @@ const MAX_SHOWN = 60
 /** Thrown for an address or prefix that does not parse; `text` is the rejected input (cut), `kind` what was wanted. */
 export class AddressError extends Error {
   readonly text: string
-  constructor(readonly kind: string, input: unknown) {
+  constructor(
+    readonly kind: string,
+    input: unknown,
+  ) {
     const text = shown(input)
     super(`'${text}' is not ${kind}`)
     this.name = 'AddressError'
@@ -71,16 +74,26 @@ export class MacAddress {
   }
 
   /** From the 48-bit number (OpenFlow field values). */
-  static of(value: bigint): MacAddress { return new MacAddress(bytesOf(value, 6, 'a MAC address (48 bits)')) }
+  static of(value: bigint): MacAddress {
+    return new MacAddress(bytesOf(value, 6, 'a MAC address (48 bits)'))
+  }
 
-  get value(): bigint { return bigintOf(this.bytes) }
+  get value(): bigint {
+    return bigintOf(this.bytes)
+  }
 
   /** I/G bit (IEEE 802-2014 8.2): set for group (multicast and broadcast) addresses. */
-  get isMulticast(): boolean { return ((this.bytes[0] as number) & 1) === 1 }
+  get isMulticast(): boolean {
+    return ((this.bytes[0] as number) & 1) === 1
+  }
 
-  get isZero(): boolean { return this.bytes.every(b => b === 0) }
+  get isZero(): boolean {
+    return this.bytes.every(b => b === 0)
+  }
 
-  equals(other: MacAddress): boolean { return this.toString() === other.toString() }
+  equals(other: MacAddress): boolean {
+    return this.toString() === other.toString()
+  }
 
   toString(): string {
     return Array.from(this.bytes, b => b.toString(16).padStart(2, '0')).join(':')
@@ -119,10 +132,14 @@ export class Ipv4Address {
     return new Ipv4Address(Uint8Array.from(bytes))
   }
 
-  static of(value: bigint): Ipv4Address { return new Ipv4Address(bytesOf(value, 4, 'an IPv4 address (32 bits)')) }
+  static of(value: bigint): Ipv4Address {
+    return new Ipv4Address(bytesOf(value, 4, 'an IPv4 address (32 bits)'))
+  }
 
   /** The address as an unsigned number, for prefix arithmetic. */
-  get value(): bigint { return bigintOf(this.bytes) }
+  get value(): bigint {
+    return bigintOf(this.bytes)
+  }
 
   /** The same as an unsigned 32-bit JavaScript number (the WASM side's u32). */
   get u32(): number {
@@ -130,9 +147,13 @@ export class Ipv4Address {
     return (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>> 0
   }
 
-  equals(other: IpAddress): boolean { return other.family === 4 && other.value === this.value }
+  equals(other: IpAddress): boolean {
+    return other.family === 4 && other.value === this.value
+  }
 
-  toString(): string { return this.bytes.join('.') }
+  toString(): string {
+    return this.bytes.join('.')
+  }
 }
 
 const V6_KIND = 'an IPv6 address'
@@ -166,7 +187,10 @@ function v6Bytes(text: string): Uint8Array | undefined {
   if (compressed ? missing < 1 : missing !== 0) return undefined
   const all = [...head, ...Array<number>(compressed ? missing : 0).fill(0), ...tail]
   const out = new Uint8Array(16)
-  all.forEach((w, i) => { out[2 * i] = w >> 8; out[2 * i + 1] = w & 0xff })
+  all.forEach((w, i) => {
+    out[2 * i] = w >> 8
+    out[2 * i + 1] = w & 0xff
+  })
   return out
 }
 
@@ -192,12 +216,18 @@ export class Ipv6Address {
     return new Ipv6Address(Uint8Array.from(bytes))
   }
 
-  static of(value: bigint): Ipv6Address { return new Ipv6Address(bytesOf(value, 16, 'an IPv6 address (128 bits)')) }
+  static of(value: bigint): Ipv6Address {
+    return new Ipv6Address(bytesOf(value, 16, 'an IPv6 address (128 bits)'))
+  }
 
-  get value(): bigint { return bigintOf(this.bytes) }
+  get value(): bigint {
+    return bigintOf(this.bytes)
+  }
 
   /** ff00::/8 (RFC 4291 2.7) */
-  get isMulticast(): boolean { return this.bytes[0] === 0xff }
+  get isMulticast(): boolean {
+    return this.bytes[0] === 0xff
+  }
 
   /** Solicited-node multicast address ff02::1:ffXX:XXXX (RFC 4291 2.7.1). */
   solicitedNode(): Ipv6Address {
@@ -211,7 +241,9 @@ export class Ipv6Address {
     return MacAddress.fromBytes(Uint8Array.of(0x33, 0x33, ...this.bytes.subarray(12)))
   }
 
-  equals(other: IpAddress): boolean { return other.family === 6 && other.value === this.value }
+  equals(other: IpAddress): boolean {
+    return other.family === 6 && other.value === this.value
+  }
 
   toString(): string {
     const g = Array.from({ length: 8 }, (_, i) => ((this.bytes[2 * i] as number) << 8) | (this.bytes[2 * i + 1] as number))
@@ -263,7 +295,10 @@ const LENGTH_TEXT = /^(?:0|[1-9][0-9]{0,2})$/
  * parsed `strict`); `network` is the address with them cleared. `A` narrows the family for typed builders.
  */
 export class Cidr<A extends IpAddress = IpAddress> {
-  private constructor(readonly address: A, readonly length: number) {}
+  private constructor(
+    readonly address: A,
+    readonly length: number,
+  ) {}
 
   static parse(text: string, opts: CidrOptions = {}): Cidr {
     const c = Cidr.tryParse(text, opts)
@@ -316,33 +351,59 @@ export class Cidr<A extends IpAddress = IpAddress> {
   }
 
   /** The /32 or /128 of one address. */
-  static host<B extends IpAddress>(address: B): Cidr<B> { return new Cidr(address, address.bits) }
+  static host<B extends IpAddress>(address: B): Cidr<B> {
+    return new Cidr(address, address.bits)
+  }
 
-  get family(): IpFamily { return this.address.family }
-  get bits(): 32 | 128 { return this.address.bits }
+  get family(): IpFamily {
+    return this.address.family
+  }
+  get bits(): 32 | 128 {
+    return this.address.bits
+  }
 
-  isIpv4(): this is Cidr<Ipv4Address> { return this.address.family === 4 }
-  isIpv6(): this is Cidr<Ipv6Address> { return this.address.family === 6 }
+  isIpv4(): this is Cidr<Ipv4Address> {
+    return this.address.family === 4
+  }
+  isIpv6(): this is Cidr<Ipv6Address> {
+    return this.address.family === 6
+  }
 
   /** The bits past the length, as a number: 0.0.0.255 for a /24. */
-  get hostMask(): bigint { return (1n << BigInt(this.bits - this.length)) - 1n }
+  get hostMask(): bigint {
+    return (1n << BigInt(this.bits - this.length)) - 1n
+  }
   /** The bits of the length: 255.255.255.0 for a /24. */
-  get mask(): bigint { return ((1n << BigInt(this.bits)) - 1n) ^ this.hostMask }
+  get mask(): bigint {
+    return ((1n << BigInt(this.bits)) - 1n) ^ this.hostMask
+  }
 
-  get hasHostBits(): boolean { return (this.address.value & this.hostMask) !== 0n }
+  get hasHostBits(): boolean {
+    return (this.address.value & this.hostMask) !== 0n
+  }
 
   /** Number of the first (network) address. */
-  get first(): bigint { return this.address.value & this.mask }
+  get first(): bigint {
+    return this.address.value & this.mask
+  }
   /** Number of the last address (IPv4 broadcast). */
-  get last(): bigint { return this.first | this.hostMask }
+  get last(): bigint {
+    return this.first | this.hostMask
+  }
   /** How many addresses the prefix holds. */
-  get size(): bigint { return this.hostMask + 1n }
+  get size(): bigint {
+    return this.hostMask + 1n
+  }
 
   /** The prefix's network address (host bits cleared). */
-  network(): A { return ipOf(this.family, this.first) as A }
+  network(): A {
+    return ipOf(this.family, this.first) as A
+  }
 
   /** The same prefix with host bits cleared. */
-  canonical(): Cidr<A> { return new Cidr(this.network(), this.length) }
+  canonical(): Cidr<A> {
+    return new Cidr(this.network(), this.length)
+  }
 
   /** The n-th address of the prefix counted from the network address (0 is the network address). */
   nth(n: bigint): A {
@@ -364,7 +425,9 @@ export class Cidr<A extends IpAddress = IpAddress> {
   }
 
   /** The address as given, then the length: "10.0.0.1/24" stays so; use canonical() for the network form. */
-  toString(): string { return `${this.address.toString()}/${this.length}` }
+  toString(): string {
+    return `${this.address.toString()}/${this.length}`
+  }
 }
 
 /** Short constructors for tests and generators: `mac('fa:16:3e:00:00:01')`, `ipv4('10.0.0.1')`. */

@@ -8,20 +8,14 @@ import { findBuildFile, readBuildFile } from './wasm-files.js'
 type ComponentExports = DatapathAbi
 
 interface TranspiledModule {
-  instantiate(
-    getCoreModule: (path: string) => Promise<WebAssembly.Module>,
-    imports: Record<string, never>,
-  ): Promise<ComponentExports>
+  instantiate(getCoreModule: (path: string) => Promise<WebAssembly.Module>, imports: Record<string, never>): Promise<ComponentExports>
 }
 
 export async function loadComponentBackend(): Promise<DatapathAbi> {
   const { pathToFileURL } = await import('node:url')
   const entry = await findBuildFile('component/datapath.js')
   const mod = (await import(pathToFileURL(entry).href)) as TranspiledModule
-  const exports = await mod.instantiate(
-    async path => WebAssembly.compile(await readBuildFile(`component/${path}`)),
-    {},
-  )
+  const exports = await mod.instantiate(async path => WebAssembly.compile(await readBuildFile(`component/${path}`)), {})
   return {
     addEntry: entry => exports.addEntry(entry),
     removeEntry: entry => exports.removeEntry(entry),

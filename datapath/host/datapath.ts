@@ -1,7 +1,15 @@
 // DatapathApi over either backend: entries encoded and refused with EntryError, verdicts decoded to names.
 import { ENTRY_OK, ENTRY_RESULT_NAMES, ENTRY_ERR_NOT_FOUND } from '../spec/entry-kinds.js'
 import type {
-  ConntrackApi, Counters, Datapath, EncodedBatch, PacketInResult, PacketInput, ProcessOptions, TraceResult, Verdict,
+  ConntrackApi,
+  Counters,
+  Datapath,
+  EncodedBatch,
+  PacketInResult,
+  PacketInput,
+  ProcessOptions,
+  TraceResult,
+  Verdict,
 } from './api.js'
 import type { DatapathAbi } from './datapath-abi.js'
 import type { Entry, Topology } from './entries.js'
@@ -13,7 +21,10 @@ import { decodeBatch, decodeCounters, decodePacketIn, encodeBatch, encodePacketI
 export class WasmDatapath implements Datapath {
   readonly conntrack: ConntrackApi
 
-  constructor(private readonly abi: DatapathAbi, readonly backend: 'core' | 'component') {
+  constructor(
+    private readonly abi: DatapathAbi,
+    readonly backend: 'core' | 'component',
+  ) {
     this.conntrack = {
       count: () => abi.conntrackCount(),
       flush: zone => abi.conntrackFlush(zone === undefined ? undefined : zone & 0xffff),

@@ -46,13 +46,21 @@ export function dhcpOptionBytes(entry: DhcpEntry): Uint8Array {
   const out: number[] = []
   if (entry.router !== undefined) tlv(out, OPT_ROUTER, [...parseIpv4(entry.router, 'router')])
   if (entry.dns !== undefined && entry.dns.length > 0) {
-    tlv(out, OPT_DNS, entry.dns.flatMap((d, i) => [...parseIpv4(d, `dns[${i}]`)]))
+    tlv(
+      out,
+      OPT_DNS,
+      entry.dns.flatMap((d, i) => [...parseIpv4(d, `dns[${i}]`)]),
+    )
   }
   if (entry.domain !== undefined) {
     if (entry.domain.length === 0 || !/^[\x21-\x7e]+$/.test(entry.domain)) {
       throw new EntryError('bad_option', `domain must be printable ASCII, got ${entry.domain}`, 'domain')
     }
-    tlv(out, OPT_DOMAIN, Array.from(entry.domain, c => c.charCodeAt(0)))
+    tlv(
+      out,
+      OPT_DOMAIN,
+      Array.from(entry.domain, c => c.charCodeAt(0)),
+    )
   }
   if (entry.mtu !== undefined) {
     if (!Number.isInteger(entry.mtu) || entry.mtu < MIN_MTU || entry.mtu > 0xffff) {
@@ -78,18 +86,28 @@ export function dhcpOptionBytes(entry: DhcpEntry): Uint8Array {
     if (typeof o.hex !== 'string' || !/^([0-9a-fA-F]{2})*$/.test(o.hex)) {
       throw new EntryError('bad_option', `${field}.hex must be an even number of hex digits`, 'options')
     }
-    tlv(out, o.code, Array.from({ length: o.hex.length / 2 }, (_, k) => parseInt(o.hex.slice(k * 2, k * 2 + 2), 16)))
+    tlv(
+      out,
+      o.code,
+      Array.from({ length: o.hex.length / 2 }, (_, k) => parseInt(o.hex.slice(k * 2, k * 2 + 2), 16)),
+    )
   })
   return Uint8Array.from(out)
 }
 
 function present(entry: DhcpEntry, code: number): boolean {
   switch (code) {
-    case OPT_ROUTER: return entry.router !== undefined
-    case OPT_DNS: return (entry.dns?.length ?? 0) > 0
-    case OPT_DOMAIN: return entry.domain !== undefined
-    case OPT_MTU: return entry.mtu !== undefined
-    case OPT_CLASSLESS_ROUTES: return (entry.routes?.length ?? 0) > 0
-    default: return false
+    case OPT_ROUTER:
+      return entry.router !== undefined
+    case OPT_DNS:
+      return (entry.dns?.length ?? 0) > 0
+    case OPT_DOMAIN:
+      return entry.domain !== undefined
+    case OPT_MTU:
+      return entry.mtu !== undefined
+    case OPT_CLASSLESS_ROUTES:
+      return (entry.routes?.length ?? 0) > 0
+    default:
+      return false
   }
 }

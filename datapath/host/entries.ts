@@ -273,9 +273,24 @@ export interface AclMemberEntry {
 }
 
 export type Entry =
-  | ClassifyPortEntry | ClassifyTunnelEntry | PortSecEntry | ArpNdEntry | DhcpEntry | L2Entry
-  | RouterPortEntry | RouteEntry | NexthopEntry | EgressEntry | AclPortEntry | AclRuleEntry | AclMemberEntry
-  | UplinkEntry | NatEntry | RouterGatewayEntry | RouterAdvertEntry | Dhcp6Entry
+  | ClassifyPortEntry
+  | ClassifyTunnelEntry
+  | PortSecEntry
+  | ArpNdEntry
+  | DhcpEntry
+  | L2Entry
+  | RouterPortEntry
+  | RouteEntry
+  | NexthopEntry
+  | EgressEntry
+  | AclPortEntry
+  | AclRuleEntry
+  | AclMemberEntry
+  | UplinkEntry
+  | NatEntry
+  | RouterGatewayEntry
+  | RouterAdvertEntry
+  | Dhcp6Entry
 
 /** A topology file: the entries of one node's pipeline (test/conformance/topologies/, examples/). */
 export interface Topology {

@@ -1,8 +1,6 @@
 // Entry fields (entries.ts) in the byte layout the datapath stores: IPv4/IPv6 as 16 bytes plus a family, MACs as
 // 6 bytes. The text is parsed by addresses.ts (the one parser); a refusal here becomes an EntryError naming the field.
-import {
-  Cidr, Ipv4Address, Ipv6Address, MacAddress, tryParseIp, type IpAddress,
-} from './addresses.js'
+import { Cidr, Ipv4Address, Ipv6Address, MacAddress, tryParseIp, type IpAddress } from './addresses.js'
 import { EntryError } from './entry-error.js'
 
 export interface IpBytes {

@@ -4,8 +4,16 @@
 // remote prefix. Contradictions (ports on a protocol without ports, min > max, both remotes, a prefix of the
 // other family) are refused with an EntryError before anything reaches the datapath.
 import {
-  ACL_DIR_EGRESS, ACL_DIR_INGRESS, ACL_PORT_MAX_GROUPS, ACL_PROTO_ANY, ACL_REMOTE_ANY, ACL_REMOTE_GROUP,
-  ACL_REMOTE_PREFIX, ENTRY_ACL_MEMBER, ENTRY_ACL_PORT, ENTRY_ACL_RULE,
+  ACL_DIR_EGRESS,
+  ACL_DIR_INGRESS,
+  ACL_PORT_MAX_GROUPS,
+  ACL_PROTO_ANY,
+  ACL_REMOTE_ANY,
+  ACL_REMOTE_GROUP,
+  ACL_REMOTE_PREFIX,
+  ENTRY_ACL_MEMBER,
+  ENTRY_ACL_PORT,
+  ENTRY_ACL_RULE,
 } from '../spec/entry-kinds.js'
 import type { AclMemberEntry, AclPortEntry, AclRuleEntry } from './entries.js'
 import { maskPrefix, parseCidr } from './entry-addresses.js'
@@ -27,7 +35,10 @@ export function aclPort(e: AclPortEntry): Uint8Array {
   if (e.stateful !== undefined && typeof e.stateful !== 'boolean') {
     throw new EntryError('bad_number', `stateful must be true or false, got ${String(e.stateful)}`, 'stateful')
   }
-  const w = new Writer().u32(u32(e.port, 'port')).u8(e.stateful === false ? 0 : 1).u8(groups.length)
+  const w = new Writer()
+    .u32(u32(e.port, 'port'))
+    .u8(e.stateful === false ? 0 : 1)
+    .u8(groups.length)
   groups.forEach((g, i) => w.u32(u32(g, `groups[${i}]`)))
   return w.finish(ENTRY_ACL_PORT)
 }
@@ -46,7 +57,11 @@ function l4Interval(e: AclRuleEntry, protocol: number): readonly [number, number
     return [min, max]
   }
   if (hasPorts) {
-    throw new EntryError('bad_rule', `ports need protocol TCP, UDP, SCTP or UDP-Lite, not ${protocol === ACL_PROTO_ANY ? 'any' : protocol}`, 'port_min')
+    throw new EntryError(
+      'bad_rule',
+      `ports need protocol TCP, UDP, SCTP or UDP-Lite, not ${protocol === ACL_PROTO_ANY ? 'any' : protocol}`,
+      'port_min',
+    )
   }
   if (!ICMP_PROTOCOLS.has(protocol)) {
     if (hasIcmp) throw new EntryError('bad_rule', `an ICMP type or code needs protocol 1 or 58`, 'icmp_type')
@@ -75,10 +90,7 @@ export function aclRule(e: AclRuleEntry): Uint8Array {
   if (e.remote_prefix !== undefined && e.remote_group !== undefined) {
     throw new EntryError('bad_rule', 'a rule has remote_prefix or remote_group, not both', 'remote_prefix')
   }
-  const w = new Writer()
-    .u32(u32(e.group, 'group'))
-    .u32(u32(e.rule, 'rule'))
-    .u8(direction).u8(e.family).u16(protocol).u16(lo).u16(hi)
+  const w = new Writer().u32(u32(e.group, 'group')).u32(u32(e.rule, 'rule')).u8(direction).u8(e.family).u16(protocol).u16(lo).u16(hi)
   if (e.remote_prefix !== undefined) {
     const prefix = maskPrefix(parseCidr(e.remote_prefix, 'remote_prefix', true))
     if (prefix.family !== e.family) {
@@ -94,9 +106,5 @@ export function aclRule(e: AclRuleEntry): Uint8Array {
 
 export function aclMember(e: AclMemberEntry): Uint8Array {
   const prefix = maskPrefix(parseCidr(required(e.prefix, 'prefix'), 'prefix', true))
-  return new Writer()
-    .u32(u32(e.group, 'group'))
-    .u8(prefix.family).u8(prefix.plen)
-    .raw(prefix.bytes)
-    .finish(ENTRY_ACL_MEMBER)
+  return new Writer().u32(u32(e.group, 'group')).u8(prefix.family).u8(prefix.plen).raw(prefix.bytes).finish(ENTRY_ACL_MEMBER)
 }

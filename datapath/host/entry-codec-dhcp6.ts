@@ -32,14 +32,23 @@ export function dhcp6OptionBytes(e: Dhcp6Entry): Uint8Array {
   const out: number[] = []
   const dns = e.dns ?? []
   if (dns.length > 0) {
-    option(out, OPTION_DNS_SERVERS, dns.flatMap((d, i) => {
-      const ip = parseIp(d, `dns[${i}]`)
-      if (ip.family !== 6) throw new EntryError('bad_family', `dns[${i}] ${d} is not IPv6`, `dns[${i}]`)
-      return [...ip.bytes]
-    }))
+    option(
+      out,
+      OPTION_DNS_SERVERS,
+      dns.flatMap((d, i) => {
+        const ip = parseIp(d, `dns[${i}]`)
+        if (ip.family !== 6) throw new EntryError('bad_family', `dns[${i}] ${d} is not IPv6`, `dns[${i}]`)
+        return [...ip.bytes]
+      }),
+    )
   }
   const domains = e.domains ?? []
-  if (domains.length > 0) option(out, OPTION_DOMAIN_LIST, domains.flatMap((d, i) => domainName(d, `domains[${i}]`)))
+  if (domains.length > 0)
+    option(
+      out,
+      OPTION_DOMAIN_LIST,
+      domains.flatMap((d, i) => domainName(d, `domains[${i}]`)),
+    )
   return Uint8Array.from(out)
 }
 
@@ -62,20 +71,22 @@ export function dhcp6(e: Dhcp6Entry): Uint8Array {
   if (options.length > DHCP_MAX_OPTION_BYTES) {
     throw new EntryError('too_many', `options take ${options.length} bytes, at most ${DHCP_MAX_OPTION_BYTES}`, 'dns')
   }
-  return new Writer()
-    .u32(u32(e.port, 'port'))
-    .raw(parseMac(e.mac, 'mac'))
-    .u8(stateful ? 1 : 0)
-    .u8(plen)
-    .raw(ip)
-    .raw(parseMac(e.server_mac, 'server_mac'))
-    // the datapath writes lifetimes with st32 from these little-endian fields: see dhcp6-server.ts
-    .u32(preferred)
-    .u32(valid)
-    .u32(u32(e.renewal ?? Math.floor(preferred / 2), 'renewal'))
-    .u32(u32(e.rebind ?? Math.floor((preferred * 4) / 5), 'rebind'))
-    .u16(u32(e.rate ?? DEFAULT_DHCP6_RATE, 'rate', { min: 1, max: 0xffff }))
-    .u16(options.length)
-    .raw(options)
-    .finish(ENTRY_DHCPV6)
+  return (
+    new Writer()
+      .u32(u32(e.port, 'port'))
+      .raw(parseMac(e.mac, 'mac'))
+      .u8(stateful ? 1 : 0)
+      .u8(plen)
+      .raw(ip)
+      .raw(parseMac(e.server_mac, 'server_mac'))
+      // the datapath writes lifetimes with st32 from these little-endian fields: see dhcp6-server.ts
+      .u32(preferred)
+      .u32(valid)
+      .u32(u32(e.renewal ?? Math.floor(preferred / 2), 'renewal'))
+      .u32(u32(e.rebind ?? Math.floor((preferred * 4) / 5), 'rebind'))
+      .u16(u32(e.rate ?? DEFAULT_DHCP6_RATE, 'rate', { min: 1, max: 0xffff }))
+      .u16(options.length)
+      .raw(options)
+      .finish(ENTRY_DHCPV6)
+  )
 }

@@ -2,16 +2,44 @@
 // Everything a host can check is checked here, so the datapath only sees well-formed entries; it checks
 // again anyway (it must never trust its input).
 import {
-  DHCP_MAX_OPTION_BYTES, EGRESS_LOCAL, EGRESS_REMOTE, EGRESS_UPLINK, ENTRY_ARP_ND, ENTRY_CLASSIFY_PORT,
-  ENTRY_CLASSIFY_TUNNEL, ENTRY_DHCP, ENTRY_EGRESS, ENTRY_HEADER_BYTES, ENTRY_L2, ENTRY_NAT, ENTRY_NEXTHOP,
-  ENTRY_PORT_SEC, ENTRY_ROUTE, ENTRY_ROUTER_GATEWAY, ENTRY_ROUTER_PORT, ENTRY_UPLINK, PORT_SEC_MAX_PREFIXES,
+  DHCP_MAX_OPTION_BYTES,
+  EGRESS_LOCAL,
+  EGRESS_REMOTE,
+  EGRESS_UPLINK,
+  ENTRY_ARP_ND,
+  ENTRY_CLASSIFY_PORT,
+  ENTRY_CLASSIFY_TUNNEL,
+  ENTRY_DHCP,
+  ENTRY_EGRESS,
+  ENTRY_HEADER_BYTES,
+  ENTRY_L2,
+  ENTRY_NAT,
+  ENTRY_NEXTHOP,
+  ENTRY_PORT_SEC,
+  ENTRY_ROUTE,
+  ENTRY_ROUTER_GATEWAY,
+  ENTRY_ROUTER_PORT,
+  ENTRY_UPLINK,
+  PORT_SEC_MAX_PREFIXES,
   ROUTER_PORT_MAX_PREFIXES,
 } from '../spec/entry-kinds.js'
 import { dhcp6 } from './entry-codec-dhcp6.js'
 import { routerAdvert } from './entry-codec-ra.js'
 import type {
-  ArpNdEntry, ClassifyPortEntry, ClassifyTunnelEntry, DhcpEntry, EgressEntry, Entry, L2Entry, NatEntry,
-  NexthopEntry, PortSecEntry, RouteEntry, RouterGatewayEntry, RouterPortEntry, UplinkEntry,
+  ArpNdEntry,
+  ClassifyPortEntry,
+  ClassifyTunnelEntry,
+  DhcpEntry,
+  EgressEntry,
+  Entry,
+  L2Entry,
+  NatEntry,
+  NexthopEntry,
+  PortSecEntry,
+  RouteEntry,
+  RouterGatewayEntry,
+  RouterPortEntry,
+  UplinkEntry,
 } from './entries.js'
 import { aclMember, aclPort, aclRule } from './entry-codec-acl.js'
 import { type PrefixBytes, maskPrefix, parseCidr, parseIp, parseIpv4, parseMac } from './entry-addresses.js'
@@ -28,11 +56,23 @@ const MAX_VNI = 0xffffff
 /** A little-endian writer over a growing byte array. */
 export class Writer {
   private readonly bytes: number[] = []
-  u8(v: number): this { this.bytes.push(v & 0xff); return this }
-  u16(v: number): this { return this.u8(v).u8(v >>> 8) }
-  u32(v: number): this { return this.u16(v & 0xffff).u16(v >>> 16) }
-  raw(b: Uint8Array): this { for (const x of b) this.bytes.push(x); return this }
-  prefix(p: PrefixBytes): this { return this.u8(p.family).u8(p.plen).raw(p.bytes) }
+  u8(v: number): this {
+    this.bytes.push(v & 0xff)
+    return this
+  }
+  u16(v: number): this {
+    return this.u8(v).u8(v >>> 8)
+  }
+  u32(v: number): this {
+    return this.u16(v & 0xffff).u16(v >>> 16)
+  }
+  raw(b: Uint8Array): this {
+    for (const x of b) this.bytes.push(x)
+    return this
+  }
+  prefix(p: PrefixBytes): this {
+    return this.u8(p.family).u8(p.plen).raw(p.bytes)
+  }
   finish(kind: number): Uint8Array {
     const out = new Uint8Array(ENTRY_HEADER_BYTES + this.bytes.length)
     out[0] = kind
@@ -60,23 +100,40 @@ export function required<T>(value: T | undefined, field: string): T {
 export function encodeEntry(entry: Entry): Uint8Array {
   if (typeof entry !== 'object' || entry === null) throw new EntryError('bad_stage', 'an entry must be an object')
   switch (entry.stage) {
-    case 'classify': return 'tunnel_key' in entry ? classifyTunnel(entry) : classifyPort(entry)
-    case 'port_sec': return portSec(entry)
-    case 'arp_nd': return addressToMac(ENTRY_ARP_ND, entry)
-    case 'dhcp': return dhcp(entry)
-    case 'l2': return l2(entry)
-    case 'router_port': return routerPort(entry)
-    case 'route': return route(entry)
-    case 'nexthop': return addressToMac(ENTRY_NEXTHOP, entry)
-    case 'egress': return egress(entry)
-    case 'acl_port': return aclPort(entry)
-    case 'acl_rule': return aclRule(entry)
-    case 'acl_member': return aclMember(entry)
-    case 'uplink': return uplink(entry)
-    case 'nat': return nat(entry)
-    case 'router_gateway': return routerGateway(entry)
-    case 'router_advert': return routerAdvert(entry)
-    case 'dhcp6': return dhcp6(entry)
+    case 'classify':
+      return 'tunnel_key' in entry ? classifyTunnel(entry) : classifyPort(entry)
+    case 'port_sec':
+      return portSec(entry)
+    case 'arp_nd':
+      return addressToMac(ENTRY_ARP_ND, entry)
+    case 'dhcp':
+      return dhcp(entry)
+    case 'l2':
+      return l2(entry)
+    case 'router_port':
+      return routerPort(entry)
+    case 'route':
+      return route(entry)
+    case 'nexthop':
+      return addressToMac(ENTRY_NEXTHOP, entry)
+    case 'egress':
+      return egress(entry)
+    case 'acl_port':
+      return aclPort(entry)
+    case 'acl_rule':
+      return aclRule(entry)
+    case 'acl_member':
+      return aclMember(entry)
+    case 'uplink':
+      return uplink(entry)
+    case 'nat':
+      return nat(entry)
+    case 'router_gateway':
+      return routerGateway(entry)
+    case 'router_advert':
+      return routerAdvert(entry)
+    case 'dhcp6':
+      return dhcp6(entry)
     default:
       throw new EntryError('bad_stage', `unknown stage ${String((entry as { stage?: unknown }).stage)}`, 'stage')
   }
@@ -115,11 +172,7 @@ function portSec(e: PortSecEntry): Uint8Array {
 
 function addressToMac(kind: number, e: ArpNdEntry | NexthopEntry): Uint8Array {
   const ip = parseIp(e.ip, 'ip')
-  return new Writer()
-    .u32(u32(e.network, 'network'))
-    .u8(ip.family).raw(ip.bytes)
-    .raw(parseMac(e.mac, 'mac'))
-    .finish(kind)
+  return new Writer().u32(u32(e.network, 'network')).u8(ip.family).raw(ip.bytes).raw(parseMac(e.mac, 'mac')).finish(kind)
 }
 
 function dhcp(e: DhcpEntry): Uint8Array {
@@ -146,11 +199,7 @@ function dhcp(e: DhcpEntry): Uint8Array {
 }
 
 function l2(e: L2Entry): Uint8Array {
-  return new Writer()
-    .u32(u32(e.network, 'network'))
-    .raw(parseMac(e.mac, 'mac'))
-    .u32(u32(e.port, 'port'))
-    .finish(ENTRY_L2)
+  return new Writer().u32(u32(e.network, 'network')).raw(parseMac(e.mac, 'mac')).u32(u32(e.port, 'port')).finish(ENTRY_L2)
 }
 
 function routerPort(e: RouterPortEntry): Uint8Array {
@@ -178,7 +227,9 @@ function route(e: RouteEntry): Uint8Array {
   return new Writer()
     .u32(u32(e.router, 'router'))
     .u32(u32(e.port, 'port'))
-    .u8(prefix.family).u8(prefix.plen).u8(nexthop ? 1 : 0)
+    .u8(prefix.family)
+    .u8(prefix.plen)
+    .u8(nexthop ? 1 : 0)
     .raw(prefix.bytes)
     .raw(nexthop?.bytes ?? new Uint8Array(16))
     .finish(ENTRY_ROUTE)
@@ -217,7 +268,9 @@ function nat(e: NatEntry): Uint8Array {
     .u32(u32(e.network, 'network'))
     .u32(u32(e.gateway_port, 'gateway_port'))
     .raw(parseMac(e.mac, 'mac'))
-    .u8(external.family).raw(external.bytes).raw(internal.bytes)
+    .u8(external.family)
+    .raw(external.bytes)
+    .raw(internal.bytes)
     .finish(ENTRY_NAT)
 }
 
@@ -229,7 +282,8 @@ function routerGateway(e: RouterGatewayEntry): Uint8Array {
   return new Writer()
     .u32(u32(e.router, 'router'))
     .u32(u32(e.port, 'port'))
-    .u8(flag(e.snat, 'snat')).u8(flag(e.local, 'local'))
+    .u8(flag(e.snat, 'snat'))
+    .u8(flag(e.local, 'local'))
     .raw(e.redirect === undefined ? new Uint8Array(4) : parseIpv4(e.redirect, 'redirect'))
     .finish(ENTRY_ROUTER_GATEWAY)
 }

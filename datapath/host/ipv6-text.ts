@@ -6,10 +6,16 @@ export function formatIpv6Groups(groups: readonly number[]): string {
   let best = -1
   let bestLen = 1
   for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) { i++; continue }
+    if (groups[i] !== 0) {
+      i++
+      continue
+    }
     let j = i
     while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLen) { best = i; bestLen = j - i }
+    if (j - i > bestLen) {
+      best = i
+      bestLen = j - i
+    }
     i = j
   }
   const hex = (gs: readonly number[]): string => gs.map(g => g.toString(16)).join(':')

@@ -18,12 +18,23 @@ export function internetChecksum(bytes: Uint8Array, start = 0): number {
 
 /** Sum of the pseudo header for an upper-layer packet of `length` bytes carrying protocol `protocol`. */
 export function pseudoHeaderSum(src: IpAddress, dst: IpAddress, protocol: number, length: number): number {
-  const words = src.family === 4
-    // RFC 768: src, dst, zero, protocol, UDP length
-    ? Uint8Array.of(...src.bytes, ...dst.bytes, 0, protocol, length >> 8, length & 0xff)
-    // RFC 8200 8.1: src, dst, 32-bit upper-layer length, 3 zero bytes, next header
-    : Uint8Array.of(...src.bytes, ...dst.bytes, length >>> 24, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff,
-      0, 0, 0, protocol)
+  const words =
+    src.family === 4
+      ? // RFC 768: src, dst, zero, protocol, UDP length
+        Uint8Array.of(...src.bytes, ...dst.bytes, 0, protocol, length >> 8, length & 0xff)
+      : // RFC 8200 8.1: src, dst, 32-bit upper-layer length, 3 zero bytes, next header
+        Uint8Array.of(
+          ...src.bytes,
+          ...dst.bytes,
+          length >>> 24,
+          (length >> 16) & 0xff,
+          (length >> 8) & 0xff,
+          length & 0xff,
+          0,
+          0,
+          0,
+          protocol,
+        )
   return onesSum(words)
 }
 

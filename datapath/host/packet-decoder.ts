@@ -21,23 +21,44 @@ class Decoder {
   private readonly view: DataView
   private readonly layers: string[] = []
 
-  constructor(private readonly b: Uint8Array, private readonly out: DecodedFrame, private readonly prefix: string) {
+  constructor(
+    private readonly b: Uint8Array,
+    private readonly out: DecodedFrame,
+    private readonly prefix: string,
+  ) {
     this.view = new DataView(b.buffer, b.byteOffset, b.byteLength)
   }
 
-  private set(name: string, value: FieldValue): void { this.out[this.prefix + name] = value }
-  private layer(name: string): void { this.layers.push(name); this.set('layers', this.layers.join(',')) }
+  private set(name: string, value: FieldValue): void {
+    this.out[this.prefix + name] = value
+  }
+  private layer(name: string): void {
+    this.layers.push(name)
+    this.set('layers', this.layers.join(','))
+  }
   private short(what: string, at: number, need: number): boolean {
     if (at + need <= this.b.length) return false
     this.set('malformed', `${what}: needs ${need} bytes at offset ${at}, frame has ${this.b.length}`)
     return true
   }
-  private u8(at: number): number { return this.view.getUint8(at) }
-  private u16(at: number): number { return this.view.getUint16(at) }
-  private u32(at: number): number { return this.view.getUint32(at) }
-  private mac(at: number): string { return MacAddress.fromBytes(this.b.subarray(at, at + 6)).toString() }
-  private v4(at: number): string { return Ipv4Address.fromBytes(this.b.subarray(at, at + 4)).toString() }
-  private v6(at: number): string { return Ipv6Address.fromBytes(this.b.subarray(at, at + 16)).toString() }
+  private u8(at: number): number {
+    return this.view.getUint8(at)
+  }
+  private u16(at: number): number {
+    return this.view.getUint16(at)
+  }
+  private u32(at: number): number {
+    return this.view.getUint32(at)
+  }
+  private mac(at: number): string {
+    return MacAddress.fromBytes(this.b.subarray(at, at + 6)).toString()
+  }
+  private v4(at: number): string {
+    return Ipv4Address.fromBytes(this.b.subarray(at, at + 4)).toString()
+  }
+  private v6(at: number): string {
+    return Ipv6Address.fromBytes(this.b.subarray(at, at + 16)).toString()
+  }
 
   ethernet(at: number): void {
     this.set('length', this.b.length)
@@ -110,7 +131,9 @@ class Decoder {
     let pos = at + 40
     const exts: string[] = []
     const names: Record<number, string> = {
-      [IP_PROTO.HOP_BY_HOP]: 'hop-by-hop', [IP_PROTO.ROUTING]: 'routing', [IP_PROTO.FRAGMENT]: 'fragment',
+      [IP_PROTO.HOP_BY_HOP]: 'hop-by-hop',
+      [IP_PROTO.ROUTING]: 'routing',
+      [IP_PROTO.FRAGMENT]: 'fragment',
       [IP_PROTO.DEST_OPTS]: 'destination',
     }
     // RFC 8200 4.1: extension headers chain by next header; the fragment header is always 8 bytes.
@@ -180,7 +203,10 @@ class Decoder {
     this.set('nd_target', this.v6(at + 8))
     for (let pos = at + 24; pos + 2 <= end;) {
       const len = this.u8(pos + 1) * 8
-      if (len === 0 || pos + len > end) { this.set('malformed', `nd option at offset ${pos}`); return }
+      if (len === 0 || pos + len > end) {
+        this.set('malformed', `nd option at offset ${pos}`)
+        return
+      }
       if ((this.u8(pos) === 1 || this.u8(pos) === 2) && len >= 8) this.set(this.u8(pos) === 1 ? 'nd_sll' : 'nd_tll', this.mac(pos + 2))
       pos += len
     }
@@ -192,7 +218,10 @@ class Decoder {
     this.set('tun_vni', this.u32(at + 4) >>> 8)
     const inner = kind === 'vxlan' ? at + 8 : at + 8 + (this.u8(at) & 0x3f) * 4
     if (kind === 'vxlan') this.set('vxlan_flags', this.u8(at))
-    if (inner > end) { this.set('malformed', `${kind} header runs past the packet`); return }
+    if (inner > end) {
+      this.set('malformed', `${kind} header runs past the packet`)
+      return
+    }
     new Decoder(this.b.subarray(inner, end), this.out, `${this.prefix}inner_`).ethernet(0)
   }
 
@@ -209,16 +238,25 @@ class Decoder {
     this.set('dhcp_giaddr', this.v4(at + 24))
     this.set('dhcp_chaddr', this.mac(at + 28))
     let pos = at + DHCP_FIXED_LENGTH
-    if (pos + 4 > end || this.u32(pos) !== DHCP_MAGIC_COOKIE) { this.set('dhcp_magic', false); return }
+    if (pos + 4 > end || this.u32(pos) !== DHCP_MAGIC_COOKIE) {
+      this.set('dhcp_magic', false)
+      return
+    }
     this.set('dhcp_magic', true)
     pos += 4
     const order: number[] = []
     while (pos < end) {
       const code = this.u8(pos)
-      if (code === DHCP_OPT.PAD) { pos++; continue }
+      if (code === DHCP_OPT.PAD) {
+        pos++
+        continue
+      }
       order.push(code)
       if (code === DHCP_OPT.END) break
-      if (pos + 2 > end || pos + 2 + this.u8(pos + 1) > end) { this.set('malformed', `dhcp option ${code} runs past the end`); break }
+      if (pos + 2 > end || pos + 2 + this.u8(pos + 1) > end) {
+        this.set('malformed', `dhcp option ${code} runs past the end`)
+        break
+      }
       this.dhcpOption(code, this.b.subarray(pos + 2, pos + 2 + this.u8(pos + 1)))
       pos += 2 + this.u8(pos + 1)
     }
@@ -227,21 +265,48 @@ class Decoder {
 
   private dhcpOption(code: number, v: Uint8Array): void {
     this.set(`dhcp_opt_${code}`, hexOf(v))
-    const ips = (): string => chunks(v, 4).map(c => Ipv4Address.fromBytes(c).toString()).join(',')
+    const ips = (): string =>
+      chunks(v, 4)
+        .map(c => Ipv4Address.fromBytes(c).toString())
+        .join(',')
     const num = (): number => new DataView(v.buffer, v.byteOffset, v.byteLength).getUint32(0)
     switch (code) {
-      case DHCP_OPT.MESSAGE_TYPE: this.set('dhcp_type', dhcpTypeName(v[0] ?? 0) ?? `unknown(${v[0]})`); break
-      case DHCP_OPT.SERVER_ID: if (v.length === 4) this.set('dhcp_server_id', ips()); break
-      case DHCP_OPT.REQUESTED_IP: if (v.length === 4) this.set('dhcp_requested_ip', ips()); break
-      case DHCP_OPT.SUBNET_MASK: if (v.length === 4) this.set('dhcp_subnet_mask', ips()); break
-      case DHCP_OPT.ROUTER: if (v.length % 4 === 0) this.set('dhcp_router', ips()); break
-      case DHCP_OPT.DNS: if (v.length % 4 === 0) this.set('dhcp_dns', ips()); break
-      case DHCP_OPT.DOMAIN_NAME: this.set('dhcp_domain', new TextDecoder().decode(v)); break
-      case DHCP_OPT.MTU: if (v.length === 2) this.set('dhcp_mtu', ((v[0] as number) << 8) | (v[1] as number)); break
-      case DHCP_OPT.LEASE_TIME: if (v.length === 4) this.set('dhcp_lease', num()); break
-      case DHCP_OPT.RENEWAL_T1: if (v.length === 4) this.set('dhcp_t1', num()); break
-      case DHCP_OPT.REBINDING_T2: if (v.length === 4) this.set('dhcp_t2', num()); break
-      case DHCP_OPT.CLASSLESS_ROUTES: this.set('dhcp_routes', decodeClasslessRoutes(v)); break
+      case DHCP_OPT.MESSAGE_TYPE:
+        this.set('dhcp_type', dhcpTypeName(v[0] ?? 0) ?? `unknown(${v[0]})`)
+        break
+      case DHCP_OPT.SERVER_ID:
+        if (v.length === 4) this.set('dhcp_server_id', ips())
+        break
+      case DHCP_OPT.REQUESTED_IP:
+        if (v.length === 4) this.set('dhcp_requested_ip', ips())
+        break
+      case DHCP_OPT.SUBNET_MASK:
+        if (v.length === 4) this.set('dhcp_subnet_mask', ips())
+        break
+      case DHCP_OPT.ROUTER:
+        if (v.length % 4 === 0) this.set('dhcp_router', ips())
+        break
+      case DHCP_OPT.DNS:
+        if (v.length % 4 === 0) this.set('dhcp_dns', ips())
+        break
+      case DHCP_OPT.DOMAIN_NAME:
+        this.set('dhcp_domain', new TextDecoder().decode(v))
+        break
+      case DHCP_OPT.MTU:
+        if (v.length === 2) this.set('dhcp_mtu', ((v[0] as number) << 8) | (v[1] as number))
+        break
+      case DHCP_OPT.LEASE_TIME:
+        if (v.length === 4) this.set('dhcp_lease', num())
+        break
+      case DHCP_OPT.RENEWAL_T1:
+        if (v.length === 4) this.set('dhcp_t1', num())
+        break
+      case DHCP_OPT.REBINDING_T2:
+        if (v.length === 4) this.set('dhcp_t2', num())
+        break
+      case DHCP_OPT.CLASSLESS_ROUTES:
+        this.set('dhcp_routes', decodeClasslessRoutes(v))
+        break
     }
   }
 }

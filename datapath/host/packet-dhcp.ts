@@ -13,7 +13,14 @@ export const DHCP_CLIENT_PORT = 68
 
 /** RFC 2132 9.6: option 53 values. */
 export const DHCP_MESSAGE_TYPES = {
-  discover: 1, offer: 2, request: 3, decline: 4, ack: 5, nak: 6, release: 7, inform: 8,
+  discover: 1,
+  offer: 2,
+  request: 3,
+  decline: 4,
+  ack: 5,
+  nak: 6,
+  release: 7,
+  inform: 8,
 } as const
 export type DhcpMessageType = keyof typeof DHCP_MESSAGE_TYPES
 

@@ -8,14 +8,44 @@
 // udp_*/tcp_*/icmp_*/nd_*/dhcp_* -> that L4), and what a field list leaves out gets the value a host would send
 // (ARP request to broadcast, DHCP from 0.0.0.0 to 255.255.255.255, ND with hop limit 255). Every error names
 // the field it is about.
-import { AddressError, BROADCAST_MAC, IPV4_ANY, IPV4_BROADCAST, Ipv4Address, Ipv6Address, MacAddress, bytesOfHex,
-  type IpAddress } from './addresses.js'
-import { ARP_REQUEST, arp, buildFrame, dot1q, echo4, echo6, ethernet, icmp4, icmp6, ip4, ip6, ndNa, ndNs, raw, tcp,
-  udp, dhcp, type Layer } from './packet-builder.js'
+import {
+  AddressError,
+  BROADCAST_MAC,
+  IPV4_ANY,
+  IPV4_BROADCAST,
+  Ipv4Address,
+  Ipv6Address,
+  MacAddress,
+  bytesOfHex,
+  type IpAddress,
+} from './addresses.js'
+import {
+  ARP_REQUEST,
+  arp,
+  buildFrame,
+  dot1q,
+  echo4,
+  echo6,
+  ethernet,
+  icmp4,
+  icmp6,
+  ip4,
+  ip6,
+  ndNa,
+  ndNs,
+  raw,
+  tcp,
+  udp,
+  dhcp,
+  type Layer,
+} from './packet-builder.js'
 import { DHCP_MESSAGE_TYPES, type DhcpMessageType } from './packet-dhcp.js'
 
 export class FieldError extends Error {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(field === '' ? message : `field '${field}': ${message}`)
     this.name = 'FieldError'
   }
@@ -24,16 +54,47 @@ export class FieldError extends Error {
 type Kind = 'int' | 'mac' | 'ipv4' | 'ip' | 'hex' | 'bool' | 'dhcp_type'
 /** Every field the parser knows, with the kind of value it takes. */
 const FIELDS: Record<string, Kind> = {
-  in_port: 'int', tunnel_key: 'int', pad: 'int',
-  eth_src: 'mac', eth_dst: 'mac', eth_type: 'int', vlan: 'int', vlan_pcp: 'int',
-  arp_op: 'int', arp_sha: 'mac', arp_spa: 'ipv4', arp_tha: 'mac', arp_tpa: 'ipv4',
-  ip_src: 'ip', ip_dst: 'ip', ttl: 'int', hop_limit: 'int', ip_proto: 'int', ip_id: 'int', ip_df: 'bool',
-  ip_mf: 'bool', ip_frag_offset: 'int',
-  icmp_type: 'int', icmp_code: 'int', icmp_id: 'int', icmp_seq: 'int',
-  nd_target: 'ip', nd_sll: 'mac', nd_tll: 'mac',
-  udp_src: 'int', udp_dst: 'int', tcp_src: 'int', tcp_dst: 'int', tcp_flags: 'int',
-  dhcp_type: 'dhcp_type', dhcp_xid: 'int', dhcp_chaddr: 'mac', dhcp_ciaddr: 'ipv4', dhcp_requested_ip: 'ipv4',
-  dhcp_server_id: 'ipv4', dhcp_broadcast: 'bool',
+  in_port: 'int',
+  tunnel_key: 'int',
+  pad: 'int',
+  eth_src: 'mac',
+  eth_dst: 'mac',
+  eth_type: 'int',
+  vlan: 'int',
+  vlan_pcp: 'int',
+  arp_op: 'int',
+  arp_sha: 'mac',
+  arp_spa: 'ipv4',
+  arp_tha: 'mac',
+  arp_tpa: 'ipv4',
+  ip_src: 'ip',
+  ip_dst: 'ip',
+  ttl: 'int',
+  hop_limit: 'int',
+  ip_proto: 'int',
+  ip_id: 'int',
+  ip_df: 'bool',
+  ip_mf: 'bool',
+  ip_frag_offset: 'int',
+  icmp_type: 'int',
+  icmp_code: 'int',
+  icmp_id: 'int',
+  icmp_seq: 'int',
+  nd_target: 'ip',
+  nd_sll: 'mac',
+  nd_tll: 'mac',
+  udp_src: 'int',
+  udp_dst: 'int',
+  tcp_src: 'int',
+  tcp_dst: 'int',
+  tcp_flags: 'int',
+  dhcp_type: 'dhcp_type',
+  dhcp_xid: 'int',
+  dhcp_chaddr: 'mac',
+  dhcp_ciaddr: 'ipv4',
+  dhcp_requested_ip: 'ipv4',
+  dhcp_server_id: 'ipv4',
+  dhcp_broadcast: 'bool',
   payload: 'hex',
 }
 export const KNOWN_FIELDS: readonly string[] = Object.keys(FIELDS)
@@ -61,9 +122,12 @@ class FieldSet {
   private readonly values = new Map<string, Value>()
 
   constructor(text: string) {
-    for (const item of text.split(',').map(s => s.trim()).filter(s => s !== '')) {
+    for (const item of text
+      .split(',')
+      .map(s => s.trim())
+      .filter(s => s !== '')) {
       const eq = item.indexOf('=')
-      if (eq <= 0) throw new FieldError(item, "expected name=value")
+      if (eq <= 0) throw new FieldError(item, 'expected name=value')
       const name = item.slice(0, eq).trim()
       const kind = FIELDS[name]
       if (kind === undefined) throw new FieldError(name, `unknown field (known: ${KNOWN_FIELDS.join(', ')})`)
@@ -72,15 +136,33 @@ class FieldSet {
     }
   }
 
-  has(...names: string[]): boolean { return names.some(n => this.values.has(n)) }
-  hasPrefix(prefix: string): boolean { return [...this.values.keys()].some(k => k.startsWith(prefix)) }
-  int(name: string): number | undefined { return this.values.get(name) as number | undefined }
-  bool(name: string): boolean | undefined { return this.values.get(name) as boolean | undefined }
-  bytes(name: string): Uint8Array | undefined { return this.values.get(name) as Uint8Array | undefined }
-  mac(name: string): MacAddress | undefined { return this.values.get(name) as MacAddress | undefined }
-  ip(name: string): IpAddress | undefined { return this.values.get(name) as IpAddress | undefined }
-  ipv4(name: string): Ipv4Address | undefined { return this.values.get(name) as Ipv4Address | undefined }
-  dhcpType(): DhcpMessageType | undefined { return this.values.get('dhcp_type') as DhcpMessageType | undefined }
+  has(...names: string[]): boolean {
+    return names.some(n => this.values.has(n))
+  }
+  hasPrefix(prefix: string): boolean {
+    return [...this.values.keys()].some(k => k.startsWith(prefix))
+  }
+  int(name: string): number | undefined {
+    return this.values.get(name) as number | undefined
+  }
+  bool(name: string): boolean | undefined {
+    return this.values.get(name) as boolean | undefined
+  }
+  bytes(name: string): Uint8Array | undefined {
+    return this.values.get(name) as Uint8Array | undefined
+  }
+  mac(name: string): MacAddress | undefined {
+    return this.values.get(name) as MacAddress | undefined
+  }
+  ip(name: string): IpAddress | undefined {
+    return this.values.get(name) as IpAddress | undefined
+  }
+  ipv4(name: string): Ipv4Address | undefined {
+    return this.values.get(name) as Ipv4Address | undefined
+  }
+  dhcpType(): DhcpMessageType | undefined {
+    return this.values.get('dhcp_type') as DhcpMessageType | undefined
+  }
 
   required<T>(name: string, value: T | undefined, why: string): T {
     if (value === undefined) throw new FieldError(name, `is required ${why}`)
@@ -99,10 +181,14 @@ function parseValue(name: string, kind: Kind, text: string): Value {
       case 'bool':
         if (text !== 'true' && text !== 'false' && text !== '1' && text !== '0') throw new FieldError(name, `'${text}' is not true/false`)
         return text === 'true' || text === '1'
-      case 'mac': return MacAddress.parse(text)
-      case 'ipv4': return Ipv4Address.parse(text)
-      case 'ip': return text.includes(':') ? Ipv6Address.parse(text) : Ipv4Address.parse(text)
-      case 'hex': return bytesOfHex(text)
+      case 'mac':
+        return MacAddress.parse(text)
+      case 'ipv4':
+        return Ipv4Address.parse(text)
+      case 'ip':
+        return text.includes(':') ? Ipv6Address.parse(text) : Ipv4Address.parse(text)
+      case 'hex':
+        return bytesOfHex(text)
       case 'dhcp_type':
         if (!(text in DHCP_MESSAGE_TYPES)) {
           throw new FieldError(name, `'${text}' is not a DHCP message type (${Object.keys(DHCP_MESSAGE_TYPES).join(', ')})`)
@@ -118,8 +204,13 @@ function parseValue(name: string, kind: Kind, text: string): Value {
 function layersOf(f: FieldSet): Layer[] {
   const src = f.required('eth_src', f.mac('eth_src'), '(the sending MAC)')
   const isArp = f.hasPrefix('arp_')
-  const isIp = f.has('ip_src', 'ip_dst', 'ttl', 'hop_limit', 'ip_proto') || f.hasPrefix('udp_') || f.hasPrefix('tcp_') ||
-    f.hasPrefix('icmp_') || f.hasPrefix('nd_') || f.hasPrefix('dhcp_')
+  const isIp =
+    f.has('ip_src', 'ip_dst', 'ttl', 'hop_limit', 'ip_proto') ||
+    f.hasPrefix('udp_') ||
+    f.hasPrefix('tcp_') ||
+    f.hasPrefix('icmp_') ||
+    f.hasPrefix('nd_') ||
+    f.hasPrefix('dhcp_')
   if (isArp && isIp) throw new FieldError('', 'arp_* fields cannot be combined with IP or L4 fields')
 
   const inner: Layer[] = isArp ? [arpLayer(f, src)] : isIp ? ipLayers(f, src) : []
@@ -133,7 +224,8 @@ function layersOf(f: FieldSet): Layer[] {
 function arpLayer(f: FieldSet, src: MacAddress): Layer {
   const op = f.int('arp_op') ?? ARP_REQUEST
   return arp({
-    op, sha: f.mac('arp_sha') ?? src,
+    op,
+    sha: f.mac('arp_sha') ?? src,
     spa: f.required('arp_spa', f.ipv4('arp_spa'), '(the sender IPv4 address)'),
     tha: f.mac('arp_tha'),
     tpa: f.required('arp_tpa', f.ipv4('arp_tpa'), '(the target IPv4 address)'),
@@ -151,11 +243,10 @@ function defaultEthDst(f: FieldSet, inner: Layer[]): MacAddress {
 
 function ipLayers(f: FieldSet, src: MacAddress): Layer[] {
   const isDhcp = f.hasPrefix('dhcp_')
-  const ipSrc = f.ip('ip_src') ?? (isDhcp ? f.ipv4('dhcp_ciaddr') ?? IPV4_ANY : undefined)
+  const ipSrc = f.ip('ip_src') ?? (isDhcp ? (f.ipv4('dhcp_ciaddr') ?? IPV4_ANY) : undefined)
   const target = f.ip('nd_target')
   const isNd = target !== undefined || f.int('icmp_type') === 135 || f.int('icmp_type') === 136
-  const ipDst = f.ip('ip_dst') ??
-    (isDhcp ? IPV4_BROADCAST : isNd && target instanceof Ipv6Address ? target.solicitedNode() : undefined)
+  const ipDst = f.ip('ip_dst') ?? (isDhcp ? IPV4_BROADCAST : isNd && target instanceof Ipv6Address ? target.solicitedNode() : undefined)
   const from = f.required('ip_src', ipSrc, '(the source address)')
   const to = f.required('ip_dst', ipDst, '(the destination address)')
   if (from.family !== to.family) throw new FieldError('ip_dst', `${to.toString()} is not of the family of ip_src ${from.toString()}`)
@@ -163,11 +254,29 @@ function ipLayers(f: FieldSet, src: MacAddress): Layer[] {
 
   const l4 = l4Layers(f, src, from.family, isNd)
   if (from instanceof Ipv4Address) {
-    return [ip4({ src: from, dst: to as Ipv4Address, ttl: f.int('ttl') ?? 64, protocol: f.int('ip_proto'), id: f.int('ip_id'),
-      df: f.bool('ip_df'), mf: f.bool('ip_mf'), fragOffset: f.int('ip_frag_offset') }), ...l4]
+    return [
+      ip4({
+        src: from,
+        dst: to as Ipv4Address,
+        ttl: f.int('ttl') ?? 64,
+        protocol: f.int('ip_proto'),
+        id: f.int('ip_id'),
+        df: f.bool('ip_df'),
+        mf: f.bool('ip_mf'),
+        fragOffset: f.int('ip_frag_offset'),
+      }),
+      ...l4,
+    ]
   }
-  return [ip6({ src: from, dst: to as Ipv6Address, hopLimit: f.int('hop_limit') ?? f.int('ttl') ?? (isNd ? 255 : 64),
-    nextHeader: f.int('ip_proto') }), ...l4]
+  return [
+    ip6({
+      src: from,
+      dst: to as Ipv6Address,
+      hopLimit: f.int('hop_limit') ?? f.int('ttl') ?? (isNd ? 255 : 64),
+      nextHeader: f.int('ip_proto'),
+    }),
+    ...l4,
+  ]
 }
 
 function l4Layers(f: FieldSet, src: MacAddress, family: 4 | 6, isNd: boolean): Layer[] {
@@ -175,10 +284,19 @@ function l4Layers(f: FieldSet, src: MacAddress, family: 4 | 6, isNd: boolean): L
   const tail = payload ? [raw(payload)] : []
   if (f.hasPrefix('dhcp_')) {
     const type = f.required('dhcp_type', f.dhcpType(), '(discover, request, release, inform, ...)')
-    return [udp({ sport: f.int('udp_src'), dport: f.int('udp_dst') }), dhcp({
-      xid: f.int('dhcp_xid') ?? 0x1020304, chaddr: f.mac('dhcp_chaddr') ?? src, type, ciaddr: f.ipv4('dhcp_ciaddr'),
-      requestedIp: f.ipv4('dhcp_requested_ip'), serverId: f.ipv4('dhcp_server_id'), broadcast: f.bool('dhcp_broadcast'),
-    }), ...tail]
+    return [
+      udp({ sport: f.int('udp_src'), dport: f.int('udp_dst') }),
+      dhcp({
+        xid: f.int('dhcp_xid') ?? 0x1020304,
+        chaddr: f.mac('dhcp_chaddr') ?? src,
+        type,
+        ciaddr: f.ipv4('dhcp_ciaddr'),
+        requestedIp: f.ipv4('dhcp_requested_ip'),
+        serverId: f.ipv4('dhcp_server_id'),
+        broadcast: f.bool('dhcp_broadcast'),
+      }),
+      ...tail,
+    ]
   }
   if (f.hasPrefix('udp_')) return [udp({ sport: f.int('udp_src'), dport: f.int('udp_dst') }), ...tail]
   if (f.hasPrefix('tcp_')) {

@@ -90,7 +90,8 @@ export function decodePacketIn(result: Uint8Array): RawPacketIn {
     return { ofport: view.getUint32(r, true), packet: bytes.subarray(at, at + view.getUint32(r + 8, true)) }
   })
   const steps = Array.from({ length: view.getUint32(OUT_STEP_COUNT, true) }, (_, i) =>
-    bytes.subarray(OUT_STEPS + i * TRACE_STEP_BYTES, OUT_STEPS + (i + 1) * TRACE_STEP_BYTES))
+    bytes.subarray(OUT_STEPS + i * TRACE_STEP_BYTES, OUT_STEPS + (i + 1) * TRACE_STEP_BYTES),
+  )
   return { verdict: decodeVerdict(bytes, view, 0), replies, steps }
 }
 

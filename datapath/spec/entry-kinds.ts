@@ -113,5 +113,13 @@ export const ENTRY_ERR_BAD_VALUE: i32 = 8
 
 /** Index = result code; EntryError.code on the host is one of these names (or a host-side one). */
 export const ENTRY_RESULT_NAMES: string[] = [
-  'ok', 'truncated', 'bad_kind', 'bad_family', 'bad_prefix_len', 'too_many', 'not_found', 'unknown_ref', 'bad_value',
+  'ok',
+  'truncated',
+  'bad_kind',
+  'bad_family',
+  'bad_prefix_len',
+  'too_many',
+  'not_found',
+  'unknown_ref',
+  'bad_value',
 ]

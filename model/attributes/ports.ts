@@ -1,9 +1,42 @@
 // Port attributes (core, binding, port-security, allowed-address-pairs, extra_dhcp_opt, security groups).
-import { type AttributeMap, type Converter, adminStateAttr, bool, dict, int, ip, list, mac, nameAttr, noneIsEmptyList, nullable, oneOf, prefix, shape, standardAttributes, str, uniqueList, uuid } from '../attributes.js'
+import {
+  type AttributeMap,
+  type Converter,
+  adminStateAttr,
+  bool,
+  dict,
+  int,
+  ip,
+  list,
+  mac,
+  nameAttr,
+  noneIsEmptyList,
+  nullable,
+  oneOf,
+  prefix,
+  shape,
+  standardAttributes,
+  str,
+  uniqueList,
+  uuid,
+} from '../attributes.js'
 
-export const VNIC_TYPES = ['normal', 'direct', 'macvtap', 'baremetal', 'direct-physical', 'virtio-forwarder', 'smart-nic', 'remote-managed', 'vdpa'] as const
+export const VNIC_TYPES = [
+  'normal',
+  'direct',
+  'macvtap',
+  'baremetal',
+  'direct-physical',
+  'virtio-forwarder',
+  'smart-nic',
+  'remote-managed',
+  'vdpa',
+] as const
 
-const EXTRA_DHCP_OPT_SHAPE = shape({ opt_name: str(255), opt_value: nullable(str(255)), ip_version: (v, f) => oneOf([4, 6])(int()(v, f), f) }, ['opt_name'])
+const EXTRA_DHCP_OPT_SHAPE = shape(
+  { opt_name: str(255), opt_value: nullable(str(255)), ip_version: (v, f) => oneOf([4, 6])(int()(v, f), f) },
+  ['opt_name'],
+)
 
 /** One extra DHCP option; an option given without ip_version is a DHCPv4 one, as Neutron stores it. */
 export const EXTRA_DHCP_OPT: Converter = (v, f) => ({ ip_version: 4, ...(EXTRA_DHCP_OPT_SHAPE(v, f) as Record<string, unknown>) })
@@ -22,7 +55,26 @@ export const PORT_ATTRIBUTES: AttributeMap = {
   security_groups: { post: true, put: true, convert: noneIsEmptyList(uniqueList(uuid)), filter: 'none' },
   port_security_enabled: { post: true, put: true, convert: bool, filter: 'bool' },
   // The address is kept as written (an IP or a CIDR), as Neutron returns it; the port's MAC fills a missing mac_address.
-  allowed_address_pairs: { post: true, put: true, default: [], convert: noneIsEmptyList(list(shape({ ip_address: (v, f) => { prefix(v, f); return v }, mac_address: mac }, ['ip_address']))), filter: 'none' },
+  allowed_address_pairs: {
+    post: true,
+    put: true,
+    default: [],
+    convert: noneIsEmptyList(
+      list(
+        shape(
+          {
+            ip_address: (v, f) => {
+              prefix(v, f)
+              return v
+            },
+            mac_address: mac,
+          },
+          ['ip_address'],
+        ),
+      ),
+    ),
+    filter: 'none',
+  },
   extra_dhcp_opts: { post: true, put: true, default: [], convert: list(EXTRA_DHCP_OPT), filter: 'none' },
   'binding:host_id': { post: true, put: true, default: '', convert: str(255), filter: 'string' },
   'binding:vnic_type': { post: true, put: true, default: 'normal', convert: oneOf(VNIC_TYPES), filter: 'string' },

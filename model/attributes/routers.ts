@@ -1,18 +1,38 @@
 // Router attributes (router, ext-gw-mode, extraroute, l3-ha/dvr flags shown to admins).
 import { ApiError } from '../errors.js'
-import { type AttributeMap, type Converter, adminStateAttr, bool, ip, list, nameAttr, noneIsEmptyList, nullable, prefix, shape, standardAttributes, str, uuid, uuidText } from '../attributes.js'
+import {
+  type AttributeMap,
+  type Converter,
+  adminStateAttr,
+  bool,
+  ip,
+  list,
+  nameAttr,
+  noneIsEmptyList,
+  nullable,
+  prefix,
+  shape,
+  standardAttributes,
+  str,
+  uuid,
+  uuidText,
+} from '../attributes.js'
 
 export const ROUTE = shape({ destination: prefix, nexthop: ip }, ['destination', 'nexthop'])
 
-const GATEWAY_SHAPE = shape({
-  network_id: uuid,
-  enable_snat: bool,
-  external_fixed_ips: list(shape({ subnet_id: uuid, ip_address: ip })),
-}, ['network_id'])
+const GATEWAY_SHAPE = shape(
+  {
+    network_id: uuid,
+    enable_snat: bool,
+    external_fixed_ips: list(shape({ subnet_id: uuid, ip_address: ip })),
+  },
+  ['network_id'],
+)
 
 /** `{}` clears the gateway like null (the CLI's `router unset --external-gateway` sends it). */
 export const GATEWAY_INFO: Converter = nullable((v, f) =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0 ? null : GATEWAY_SHAPE(v, f))
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0 ? null : GATEWAY_SHAPE(v, f),
+)
 
 export const ROUTER_ATTRIBUTES: AttributeMap = {
   ...standardAttributes(),
@@ -28,7 +48,10 @@ export const ROUTER_ATTRIBUTES: AttributeMap = {
   flavor_id: { post: true, convert: nullable(uuid), filter: 'string' },
 }
 
-export interface InterfaceRequest { subnet_id?: string | undefined; port_id?: string | undefined }
+export interface InterfaceRequest {
+  subnet_id?: string | undefined
+  port_id?: string | undefined
+}
 
 /**
  * The body of add/remove_router_interface (Neutron's _validate_interface_info): a subnet_id or a port_id, each

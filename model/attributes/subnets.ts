@@ -1,5 +1,21 @@
 // Subnet attributes (core, IPv6 modes, subnet_allocation, host routes).
-import { type AttributeMap, bool, int, ip, list, nameAttr, noneIsEmptyList, nullable, oneOf, shape, standardAttributes, str, subnetCidr, uuid, prefix } from '../attributes.js'
+import {
+  type AttributeMap,
+  bool,
+  int,
+  ip,
+  list,
+  nameAttr,
+  noneIsEmptyList,
+  nullable,
+  oneOf,
+  shape,
+  standardAttributes,
+  str,
+  subnetCidr,
+  uuid,
+  prefix,
+} from '../attributes.js'
 
 export const IPV6_MODES = ['dhcpv6-stateful', 'dhcpv6-stateless', 'slaac'] as const
 
@@ -16,7 +32,13 @@ export const SUBNET_ATTRIBUTES: AttributeMap = {
   allocation_pools: { post: true, put: true, convert: list(shape({ start: ip, end: ip }, ['start', 'end'])), filter: 'none' },
   enable_dhcp: { post: true, put: true, default: true, convert: bool, filter: 'bool' },
   dns_nameservers: { post: true, put: true, default: [], convert: noneIsEmptyList(list(ip, { max: 5 })), filter: 'none' },
-  host_routes: { post: true, put: true, default: [], convert: noneIsEmptyList(list(shape({ destination: prefix, nexthop: ip }, ['destination', 'nexthop']), { max: 20 })), filter: 'none' },
+  host_routes: {
+    post: true,
+    put: true,
+    default: [],
+    convert: noneIsEmptyList(list(shape({ destination: prefix, nexthop: ip }, ['destination', 'nexthop']), { max: 20 })),
+    filter: 'none',
+  },
   ipv6_ra_mode: { post: true, convert: nullable(oneOf(IPV6_MODES)), default: null, filter: 'string' },
   ipv6_address_mode: { post: true, convert: nullable(oneOf(IPV6_MODES)), default: null, filter: 'string' },
   service_types: { post: true, put: true, default: [], convert: list(str(255)), filter: 'none' },

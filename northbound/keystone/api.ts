@@ -16,14 +16,17 @@ const iso = (s: number): string => new Date(s * 1000).toISOString().replace(/Z$/
 
 function versionDoc(base: string): Record<string, unknown> {
   return {
-    id: 'v3.14', status: 'stable', updated: '2020-04-07T00:00:00Z',
+    id: 'v3.14',
+    status: 'stable',
+    updated: '2020-04-07T00:00:00Z',
     links: [{ rel: 'self', href: `${base}/v3/` }],
     'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' }],
   }
 }
 
 function catalog(base: string): unknown[] {
-  const endpoints = (svc: string, url: string): unknown[] => ['public', 'internal', 'admin'].map(i => ({ id: `${svc}-${i}`, interface: i, region: 'RegionOne', region_id: 'RegionOne', url }))
+  const endpoints = (svc: string, url: string): unknown[] =>
+    ['public', 'internal', 'admin'].map(i => ({ id: `${svc}-${i}`, interface: i, region: 'RegionOne', region_id: 'RegionOne', url }))
   return [
     { id: 'identity', type: 'identity', name: 'keystone', endpoints: endpoints('identity', `${base}/v3`) },
     { id: 'network', type: 'network', name: 'neutron', endpoints: endpoints('network', base) },
@@ -36,14 +39,21 @@ const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.
 const text = (b: Obj, field: string, missing: string): string => {
   const v = b[field]
   if (v === undefined || v === null) return missing
-  if (typeof v !== 'string') throw new ApiError('HTTPBadRequest', { detail: `Invalid input for field '${field}': ${JSON.stringify(v)} is not of type 'string'` })
+  if (typeof v !== 'string')
+    throw new ApiError('HTTPBadRequest', { detail: `Invalid input for field '${field}': ${JSON.stringify(v)} is not of type 'string'` })
   return v
 }
 
 export class KeystoneApi {
-  constructor(private readonly identity: Identity, private readonly auth: AuthOptions, private readonly revocations: Revocations) {}
+  constructor(
+    private readonly identity: Identity,
+    private readonly auth: AuthOptions,
+    private readonly revocations: Revocations,
+  ) {}
 
-  private get db() { return this.identity.db }
+  private get db() {
+    return this.identity.db
+  }
 
   async handle(req: ApiRequest): Promise<Reply> {
     const [, resource, id, sub, subId, sub2, sub2Id] = req.segments
@@ -61,14 +71,27 @@ export class KeystoneApi {
       this.requireAdmin(ctx)
       return this.assignment(m, { project_id: id, user_id: subId, role_id: sub2Id ?? '' })
     }
-    const table = ({ domains: TABLES.keystoneDomains, projects: TABLES.keystoneProjects, users: TABLES.keystoneUsers, roles: TABLES.keystoneRoles } as Record<string, string>)[resource]
+    const table = (
+      {
+        domains: TABLES.keystoneDomains,
+        projects: TABLES.keystoneProjects,
+        users: TABLES.keystoneUsers,
+        roles: TABLES.keystoneRoles,
+      } as Record<string, string>
+    )[resource]
     if (!table || sub !== undefined) throw new ApiError('HTTPNotFound')
     const member = resource.slice(0, -1)
     if (m === 'GET' && id === undefined) {
       let rows = await this.db.list<Obj>(table)
-      if (!ctx.isAdmin) rows = rows.filter(r => (resource === 'projects' ? r.id === ctx.projectId : resource === 'users' ? r.id === ctx.userId : resource === 'roles'))
+      if (!ctx.isAdmin)
+        rows = rows.filter(r =>
+          resource === 'projects' ? r.id === ctx.projectId : resource === 'users' ? r.id === ctx.userId : resource === 'roles',
+        )
       for (const [k, v] of req.params) rows = rows.filter(r => String(r.value[k]) === v)
-      return json(200, { [resource]: rows.map(r => this.render(req, resource, r)), links: { self: `${req.baseUrl}/v3/${resource}`, next: null, previous: null } })
+      return json(200, {
+        [resource]: rows.map(r => this.render(req, resource, r)),
+        links: { self: `${req.baseUrl}/v3/${resource}`, next: null, previous: null },
+      })
     }
     if (m === 'GET' && id) {
       const row = await this.db.get<Obj>(table, id)
@@ -85,7 +108,12 @@ export class KeystoneApi {
         if (k === 'password') patch.password_hash = await hashPassword(String(v))
         else patch[k] = v
       }
-      const row = await this.db.mutate<Obj>(table, id, cur => ({ ...cur.value, ...patch }), () => this.notFound(member, id))
+      const row = await this.db.mutate<Obj>(
+        table,
+        id,
+        cur => ({ ...cur.value, ...patch }),
+        () => this.notFound(member, id),
+      )
       // a disabled user or a changed password ends the sessions opened before (Keystone does the same)
       if (resource === 'users' && (patch.enabled === false || patch.password_hash !== undefined)) await this.revocations.revokeUser(id)
       return json(200, { [member]: this.render(req, resource, row) })
@@ -93,9 +121,13 @@ export class KeystoneApi {
     if (m === 'DELETE' && id) {
       if (!(await this.db.get(table, id))) throw this.notFound(member, id)
       if (resource === 'domains' && id === 'default') throw new ApiError('Keystone409', { detail: 'The default domain cannot be deleted' })
-      const related = (await this.db.list<Assignment>(TABLES.keystoneAssignments))
-        .filter(a => a.value.project_id === id || a.value.user_id === id || a.value.role_id === id)
-      await this.db.transact([...related.map(a => ({ op: 'delete' as const, table: TABLES.keystoneAssignments, id: a.id })), { op: 'delete', table, id }])
+      const related = (await this.db.list<Assignment>(TABLES.keystoneAssignments)).filter(
+        a => a.value.project_id === id || a.value.user_id === id || a.value.role_id === id,
+      )
+      await this.db.transact([
+        ...related.map(a => ({ op: 'delete' as const, table: TABLES.keystoneAssignments, id: a.id })),
+        { op: 'delete', table, id },
+      ])
       // tokens carry their user's roles: the users who lost an assignment (or were deleted) get new tokens
       for (const user of new Set(related.map(a => a.value.user_id))) await this.revocations.revokeUser(user)
       if (resource === 'users') await this.revocations.revokeUser(id)
@@ -114,7 +146,12 @@ export class KeystoneApi {
 
   private render(req: ApiRequest, resource: string, row: Row<Obj>): Obj {
     const { password_hash: _h, ...rest } = row.value
-    const extra: Obj = resource === 'projects' ? { is_domain: false, parent_id: rest.domain_id, tags: [] } : resource === 'users' ? { password_expires_at: null } : {}
+    const extra: Obj =
+      resource === 'projects'
+        ? { is_domain: false, parent_id: rest.domain_id, tags: [] }
+        : resource === 'users'
+          ? { password_expires_at: null }
+          : {}
     return { ...rest, ...extra, links: { self: `${req.baseUrl}/v3/${resource}/${row.id}` } }
   }
 
@@ -122,20 +159,35 @@ export class KeystoneApi {
     const member = resource.slice(0, -1)
     const b = obj(obj(req.body)[member])
     const name = b.name
-    if (typeof name !== 'string' || !name) throw new ApiError('HTTPBadRequest', { detail: `Invalid input for field 'name': a ${member} needs a name` })
+    if (typeof name !== 'string' || !name)
+      throw new ApiError('HTTPBadRequest', { detail: `Invalid input for field 'name': a ${member} needs a name` })
     const domainId = resource === 'domains' || resource === 'roles' ? undefined : text(b, 'domain_id', 'default')
-    if (domainId && !(await this.db.get<Domain>(TABLES.keystoneDomains, domainId))) throw new ApiError('HTTPBadRequest', { detail: `Could not find domain: ${domainId}.` })
+    if (domainId && !(await this.db.get<Domain>(TABLES.keystoneDomains, domainId)))
+      throw new ApiError('HTTPBadRequest', { detail: `Could not find domain: ${domainId}.` })
     if (await this.identity.findByName(table, name, domainId)) {
-      throw new ApiError('Keystone409', { detail: `Conflict occurred attempting to store ${member} - Duplicate entry found with name ${name}${domainId ? ` at domain ID ${domainId}` : ''}.` })
+      throw new ApiError('Keystone409', {
+        detail: `Conflict occurred attempting to store ${member} - Duplicate entry found with name ${name}${domainId ? ` at domain ID ${domainId}` : ''}.`,
+      })
     }
     const id = resource === 'domains' && typeof b.id === 'string' ? b.id : newKeystoneId()
     let value: Obj
     if (resource === 'domains') value = { id, name, description: text(b, 'description', ''), enabled: b.enabled !== false } satisfies Domain
-    else if (resource === 'projects') value = { id, name, domain_id: domainId as string, description: text(b, 'description', ''), enabled: b.enabled !== false } satisfies Project
+    else if (resource === 'projects')
+      value = {
+        id,
+        name,
+        domain_id: domainId as string,
+        description: text(b, 'description', ''),
+        enabled: b.enabled !== false,
+      } satisfies Project
     else if (resource === 'roles') value = { id, name, domain_id: null } satisfies Role
     else {
       value = {
-        id, name, domain_id: domainId as string, enabled: b.enabled !== false, description: text(b, 'description', ''),
+        id,
+        name,
+        domain_id: domainId as string,
+        enabled: b.enabled !== false,
+        description: text(b, 'description', ''),
         default_project_id: typeof b.default_project_id === 'string' ? b.default_project_id : null,
         password_hash: await hashPassword(typeof b.password === 'string' ? b.password : newKeystoneId()),
       } satisfies User
@@ -152,7 +204,10 @@ export class KeystoneApi {
     if (!(await this.db.get(TABLES.keystoneProjects, a.project_id))) throw this.notFound('project', a.project_id)
     if (!(await this.db.get(TABLES.keystoneUsers, a.user_id))) throw this.notFound('user', a.user_id)
     if (!(await this.db.get(TABLES.keystoneRoles, a.role_id))) throw this.notFound('role', a.role_id)
-    if (method === 'PUT') { await this.identity.assign(a); return noContent }
+    if (method === 'PUT') {
+      await this.identity.assign(a)
+      return noContent
+    }
     const id = assignmentId(a)
     if (method === 'HEAD' || method === 'GET') {
       if (!(await this.db.get(TABLES.keystoneAssignments, id))) throw this.notFound('role assignment', id)
@@ -193,7 +248,14 @@ export class KeystoneApi {
     if (scope.project && !roles.length) throw new ApiError('Unauthorized')
     // millisecond precision: a user revocation (revocations.ts) must not catch a token issued just after it
     const issued = Date.now() / 1000
-    const payload: TokenPayload = { u: user.id, p: project?.id ?? '', r: roles.map(r => r.value.name), i: issued, e: issued + TOKEN_LIFETIME_S, m: methods }
+    const payload: TokenPayload = {
+      u: user.id,
+      p: project?.id ?? '',
+      r: roles.map(r => r.value.name),
+      i: issued,
+      e: issued + TOKEN_LIFETIME_S,
+      m: methods,
+    }
     const token = issueToken(this.auth.secret, payload)
     return json(201, { token: await this.tokenBody(req, payload) }, { 'X-Subject-Token': token })
   }
@@ -201,11 +263,22 @@ export class KeystoneApi {
   private async tokenBody(req: ApiRequest, p: TokenPayload): Promise<Obj> {
     const user = await this.db.get<User>(TABLES.keystoneUsers, p.u)
     const project = p.p ? await this.db.get<Project>(TABLES.keystoneProjects, p.p) : undefined
-    const domainRef = async (id: string): Promise<Obj> => ({ id, name: (await this.db.get<Domain>(TABLES.keystoneDomains, id))?.value.name ?? id })
+    const domainRef = async (id: string): Promise<Obj> => ({
+      id,
+      name: (await this.db.get<Domain>(TABLES.keystoneDomains, id))?.value.name ?? id,
+    })
     const roles = project ? await this.identity.rolesOn(p.u, p.p) : []
     const body: Obj = {
-      methods: p.m, expires_at: iso(p.e), issued_at: iso(p.i), audit_ids: [newKeystoneId().slice(0, 22)],
-      user: { id: p.u, name: user?.value.name ?? 'admin', domain: await domainRef(user?.value.domain_id ?? 'default'), password_expires_at: null },
+      methods: p.m,
+      expires_at: iso(p.e),
+      issued_at: iso(p.i),
+      audit_ids: [newKeystoneId().slice(0, 22)],
+      user: {
+        id: p.u,
+        name: user?.value.name ?? 'admin',
+        domain: await domainRef(user?.value.domain_id ?? 'default'),
+        password_expires_at: null,
+      },
     }
     if (project) {
       body.project = { id: project.id, name: project.value.name, domain: await domainRef(project.value.domain_id) }
@@ -239,8 +312,13 @@ export class KeystoneApi {
   private async authProjects(req: ApiRequest): Promise<Reply> {
     const ctx = tokenContext(req, this.auth)
     if (!ctx) throw new ApiError('Unauthorized')
-    const mine = (await this.db.list<Assignment>(TABLES.keystoneAssignments)).filter(a => a.value.user_id === ctx.userId).map(a => a.value.project_id)
+    const mine = (await this.db.list<Assignment>(TABLES.keystoneAssignments))
+      .filter(a => a.value.user_id === ctx.userId)
+      .map(a => a.value.project_id)
     const projects = (await this.db.list<Project>(TABLES.keystoneProjects)).filter(p => mine.includes(p.id) || ctx.isAdmin)
-    return json(200, { projects: projects.map(p => this.render(req, 'projects', p as unknown as Row<Obj>)), links: { self: `${req.baseUrl}/v3/auth/projects`, next: null, previous: null } })
+    return json(200, {
+      projects: projects.map(p => this.render(req, 'projects', p as unknown as Row<Obj>)),
+      links: { self: `${req.baseUrl}/v3/auth/projects`, next: null, previous: null },
+    })
   }
 }

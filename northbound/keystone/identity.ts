@@ -6,11 +6,38 @@ import { TABLES } from '../../model/tables.js'
 import { type Db, type Row, isStoreError } from '../db.js'
 import { hashPassword, verifyPassword } from './passwords.js'
 
-export interface Domain { id: string; name: string; description: string; enabled: boolean }
-export interface Project { id: string; name: string; domain_id: string; description: string; enabled: boolean }
-export interface User { id: string; name: string; domain_id: string; enabled: boolean; password_hash: string; default_project_id: string | null; description: string }
-export interface Role { id: string; name: string; domain_id: null }
-export interface Assignment { project_id: string; user_id: string; role_id: string }
+export interface Domain {
+  id: string
+  name: string
+  description: string
+  enabled: boolean
+}
+export interface Project {
+  id: string
+  name: string
+  domain_id: string
+  description: string
+  enabled: boolean
+}
+export interface User {
+  id: string
+  name: string
+  domain_id: string
+  enabled: boolean
+  password_hash: string
+  default_project_id: string | null
+  description: string
+}
+export interface Role {
+  id: string
+  name: string
+  domain_id: null
+}
+export interface Assignment {
+  project_id: string
+  user_id: string
+  role_id: string
+}
 
 export const DEFAULT_DOMAIN: Domain = { id: 'default', name: 'Default', description: 'The default domain', enabled: true }
 /** The roles `keystone-manage bootstrap` creates, in its order (keystone/cmd/bootstrap.py). */
@@ -30,7 +57,11 @@ export function assignmentId(a: Assignment): string {
   return `${a.project_id}_${a.user_id}_${a.role_id}`
 }
 
-export interface Ref { id?: string; name?: string; domain?: { id?: string; name?: string } }
+export interface Ref {
+  id?: string
+  name?: string
+  domain?: { id?: string; name?: string }
+}
 
 const unauthorized = (): ApiError => new ApiError('Unauthorized')
 
@@ -57,17 +88,32 @@ export class Identity {
     }
     let project = await this.findByName<Project>(TABLES.keystoneProjects, 'admin', DEFAULT_DOMAIN.id)
     if (!opts.adminPassword) {
-      const adminUser = project !== undefined && (await this.findByName<User>(TABLES.keystoneUsers, 'admin', DEFAULT_DOMAIN.id)) !== undefined
+      const adminUser =
+        project !== undefined && (await this.findByName<User>(TABLES.keystoneUsers, 'admin', DEFAULT_DOMAIN.id)) !== undefined
       return { adminProjectId: project?.id, adminUser }
     }
     if (!project) {
-      const p: Project = { id: newKeystoneId(), name: 'admin', domain_id: DEFAULT_DOMAIN.id, description: 'Bootstrap project', enabled: true }
+      const p: Project = {
+        id: newKeystoneId(),
+        name: 'admin',
+        domain_id: DEFAULT_DOMAIN.id,
+        description: 'Bootstrap project',
+        enabled: true,
+      }
       project = await this.db.create(TABLES.keystoneProjects, p.id, p, ['keystone'])
     }
     let user = await this.findByName<User>(TABLES.keystoneUsers, 'admin', DEFAULT_DOMAIN.id)
     const hash = await hashPassword(opts.adminPassword)
     if (!user) {
-      const u: User = { id: newKeystoneId(), name: 'admin', domain_id: DEFAULT_DOMAIN.id, enabled: true, password_hash: hash, default_project_id: project.id, description: '' }
+      const u: User = {
+        id: newKeystoneId(),
+        name: 'admin',
+        domain_id: DEFAULT_DOMAIN.id,
+        enabled: true,
+        password_hash: hash,
+        default_project_id: project.id,
+        description: '',
+      }
       user = await this.db.create(TABLES.keystoneUsers, u.id, u, ['keystone'])
     } else {
       await this.db.mutate<User>(TABLES.keystoneUsers, user.id, cur => ({ ...cur.value, password_hash: hash }), unauthorized)

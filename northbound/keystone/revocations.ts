@@ -14,8 +14,7 @@ import { newKeystoneId } from './identity.js'
 import { TOKEN_LIFETIME_S, type TokenPayload } from './tokens.js'
 
 export type RevocationEvent =
-  | { kind: 'token'; token: string; expires: number }
-  | { kind: 'user'; user: string; issued_before: number; expires: number }
+  { kind: 'token'; token: string; expires: number } | { kind: 'user'; user: string; issued_before: number; expires: number }
 
 /** What request authentication asks (northbound/auth.ts). */
 export interface RevocationCheck {
@@ -52,11 +51,19 @@ export class Revocations implements RevocationCheck {
   /** Load the stored events, follow new ones from other processes, and delete the expired ones. */
   static async open(db: Db): Promise<Revocations> {
     const r = new Revocations(db)
-    r.unwatch = await db.store.watch(c => { r.onChange(c) }, { table: TABLES.keystoneRevocations })
+    r.unwatch = await db.store.watch(
+      c => {
+        r.onChange(c)
+      },
+      { table: TABLES.keystoneRevocations },
+    )
     const expired: string[] = []
     for (const row of await db.list<unknown>(TABLES.keystoneRevocations)) {
       const e = parseEvent(row.value)
-      if (e === undefined) { r.badEvents++; continue }
+      if (e === undefined) {
+        r.badEvents++
+        continue
+      }
       if (e.expires <= nowS()) expired.push(row.id)
       else r.remember(e)
     }

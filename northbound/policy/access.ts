@@ -35,7 +35,9 @@ export async function networkGrants(nb: Neutron): Promise<NetworkGrants> {
 
 /** Whether a policy of `action` on the network names the project or '*'. */
 export function isGranted(grants: NetworkGrants, opts: { networkId: string; action: string; projectId: string }): boolean {
-  return (grants.get(opts.networkId) ?? []).some(p => p.action === opts.action && (p.target_tenant === RBAC_WILDCARD || p.target_tenant === opts.projectId))
+  return (grants.get(opts.networkId) ?? []).some(
+    p => p.action === opts.action && (p.target_tenant === RBAC_WILDCARD || p.target_tenant === opts.projectId),
+  )
 }
 
 /**
@@ -115,7 +117,8 @@ function refused(match: string): ApiError {
 
 /** A predicate over many stored objects: may the caller see each (get_<member>)? */
 export async function visibleFilter(nb: Neutron, res: AnyResource, ctx: RequestContext, objects: Obj[]): Promise<(obj: Obj) => boolean> {
-  const policy = nb.policy, creds = credentialsOf(ctx)
+  const policy = nb.policy,
+    creds = credentialsOf(ctx)
   const target = await targetsOf(nb, res, objects, creds)
   return obj => policy.allows(`get_${res.member}`, target(obj), creds)
 }
@@ -136,7 +139,12 @@ export async function findVisible<T>(nb: Neutron, res: AnyResource, ctx: Request
  * The object for an update, delete or member action: 404 unless the caller sees it, then the action's rule on
  * the object as it would be after `changes` (with a rule per attribute changed), 403 when refused.
  */
-export async function findAuthorized<T>(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { id: string; action: string; changes?: Obj }): Promise<Row<T>> {
+export async function findAuthorized<T>(
+  nb: Neutron,
+  res: AnyResource,
+  ctx: RequestContext,
+  opts: { id: string; action: string; changes?: Obj },
+): Promise<Row<T>> {
   const row = await findVisible<T>(nb, res, ctx, opts.id)
   const after = { ...(row.value as Obj), ...(opts.changes ?? {}) }
   const creds = credentialsOf(ctx)
@@ -158,22 +166,40 @@ export async function enforceRule(nb: Neutron, ctx: RequestContext, opts: { rule
  * subnet goes on another project's network only if that network is shared (Neutron's ownership hook, 403 HTTPForbidden),
  * then create_<member> with a rule per attribute set explicitly (403).
  */
-export async function authorizeCreate(nb: Neutron, res: AnyResource, ctx: RequestContext, opts: { input: Obj; explicit: Obj }): Promise<void> {
-  const policy = nb.policy, creds = credentialsOf(ctx)
+export async function authorizeCreate(
+  nb: Neutron,
+  res: AnyResource,
+  ctx: RequestContext,
+  opts: { input: Obj; explicit: Obj },
+): Promise<void> {
+  const policy = nb.policy,
+    creds = credentialsOf(ctx)
   const netId = opts.input.network_id
   if ((res.collection === 'ports' || res.collection === 'subnets') && typeof netId === 'string') {
-    const net = await findVisible<Network>(nb, { collection: 'networks', member: 'network', table: TABLES.networks, notFound: 'NetworkNotFound' }, ctx, netId)
+    const net = await findVisible<Network>(
+      nb,
+      { collection: 'networks', member: 'network', table: TABLES.networks, notFound: 'NetworkNotFound' },
+      ctx,
+      netId,
+    )
     // The hook's bypass is Neutron's context.is_admin or is_service_role.
     const bypass = ctx.isAdmin || creds.roles.has('service')
     const shared = networkSeenBy(net.value as unknown as Obj, await networkGrants(nb), String(opts.input.project_id)).shared === true
     if (!bypass && !shared && net.value.project_id !== opts.input.project_id) {
       // Neutron raises webob's HTTPForbidden with these words (pecan_wsgi/hooks/ownership_validation.py).
-      throw new ApiError('HTTPForbidden', { detail: `Tenant ${String(opts.input.project_id)} not allowed to create ${res.member} on this network` })
+      throw new ApiError('HTTPForbidden', {
+        detail: `Tenant ${String(opts.input.project_id)} not allowed to create ${res.member} on this network`,
+      })
     }
   }
   const sgId = opts.input.security_group_id
   if (res.collection === 'security_group_rules' && typeof sgId === 'string') {
-    await findVisible(nb, { collection: 'security_groups', member: 'security_group', table: TABLES.securityGroups, notFound: 'SecurityGroupNotFound' }, ctx, sgId)
+    await findVisible(
+      nb,
+      { collection: 'security_groups', member: 'security_group', table: TABLES.securityGroups, notFound: 'SecurityGroupNotFound' },
+      ctx,
+      sgId,
+    )
   }
   const match = policy.enforce(`create_${res.member}`, await targetOf(nb, res, opts.input, creds), creds, opts.explicit)
   if (match !== undefined) throw refused(match)
@@ -181,8 +207,10 @@ export async function authorizeCreate(nb: Neutron, res: AnyResource, ctx: Reques
 
 /** Leaves out of each rendered object the attributes whose get_<member>:<attribute> rule refuses the caller. */
 export async function hideAttributes(nb: Neutron, res: AnyResource, ctx: RequestContext, items: Item[]): Promise<void> {
-  const policy = nb.policy, creds = credentialsOf(ctx)
-  const guarded = (item: Item): string[] => Object.keys(item).filter(k => k !== 'project_id' && k !== 'tenant_id' && policy.has(`get_${res.member}:${k}`))
+  const policy = nb.policy,
+    creds = credentialsOf(ctx)
+  const guarded = (item: Item): string[] =>
+    Object.keys(item).filter(k => k !== 'project_id' && k !== 'tenant_id' && policy.has(`get_${res.member}:${k}`))
   if (!items.some(i => guarded(i).length > 0)) return
   const target = await targetsOf(nb, res, items, creds)
   for (const item of items) {

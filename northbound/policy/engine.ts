@@ -39,13 +39,22 @@ export interface EffectiveRule {
 
 /** A rule that cannot be used: bad syntax, a reference to no rule, a cycle. Names the rule and its origin. */
 export class PolicyError extends Error {
-  constructor(readonly rule: string, readonly origin: string | undefined, reason: string) {
+  constructor(
+    readonly rule: string,
+    readonly origin: string | undefined,
+    reason: string,
+  ) {
     super(`${origin ? `${origin}: ` : ''}rule '${rule}': ${reason}`)
     this.name = 'PolicyError'
   }
 }
 
-interface Compiled { text: string; check: Check; source: EffectiveRule['source']; origin?: string | undefined }
+interface Compiled {
+  text: string
+  check: Check
+  source: EffectiveRule['source']
+  origin?: string | undefined
+}
 
 /** oslo.policy's default_rule: asked for a name it does not know, the enforcer uses this one. */
 const DEFAULT_RULE = 'default'
@@ -125,9 +134,14 @@ export class Policy {
       const name = `${action}:${attr}`
       if (!this.rules.has(name)) continue
       let attrRule: Check = { kind: 'rule', name }
-      const subs = subKeys(value).map(k => `${name}:${k}`).filter(n => this.rules.has(n))
+      const subs = subKeys(value)
+        .map(k => `${name}:${k}`)
+        .filter(n => this.rules.has(n))
       if (subs.length) {
-        const sub: Check = subs.length === 1 ? { kind: 'rule', name: subs[0] as string } : { kind: 'and', checks: subs.map(n => ({ kind: 'rule', name: n })) }
+        const sub: Check =
+          subs.length === 1
+            ? { kind: 'rule', name: subs[0] as string }
+            : { kind: 'and', checks: subs.map(n => ({ kind: 'rule', name: n })) }
         attrRule = { kind: 'and', checks: [attrRule, sub] }
       }
       match = { kind: 'and', checks: [match, attrRule] }
@@ -137,22 +151,29 @@ export class Policy {
 
   private evaluate(c: Check, target: Target, creds: Credentials): boolean {
     switch (c.kind) {
-      case 'true': return true
-      case 'false': return false
+      case 'true':
+        return true
+      case 'false':
+        return false
       case 'rule': {
         const r = this.rules.get(c.name) ?? this.rules.get(DEFAULT_RULE)
         return r !== undefined && this.evaluate(r.check, target, creds)
       }
-      case 'role': return creds.roles.has(c.role)
+      case 'role':
+        return creds.roles.has(c.role)
       case 'generic': {
         const mine = c.cred === 'project_id' ? creds.projectId : creds.userId
         const want = 'literal' in c.match ? c.match.literal : resolvePath(target, c.match.target)
         return scalarText(want) === mine
       }
-      case 'field': return fieldMatches(c, target)
-      case 'not': return !this.evaluate(c.check, target, creds)
-      case 'and': return c.checks.every(x => this.evaluate(x, target, creds))
-      case 'or': return c.checks.some(x => this.evaluate(x, target, creds))
+      case 'field':
+        return fieldMatches(c, target)
+      case 'not':
+        return !this.evaluate(c.check, target, creds)
+      case 'and':
+        return c.checks.every(x => this.evaluate(x, target, creds))
+      case 'or':
+        return c.checks.some(x => this.evaluate(x, target, creds))
     }
   }
 }
@@ -172,7 +193,11 @@ function checkTargets(c: Check, o: RuleOverride): void {
     if (colon > 0) {
       const parent = c.match.target.slice(0, colon)
       if (!(parent in TARGET_PARENTS)) {
-        throw new PolicyError(o.name, o.origin, `'${c.text}': unknown parent '${parent}' (known: ${Object.keys(TARGET_PARENTS).join(', ')})`)
+        throw new PolicyError(
+          o.name,
+          o.origin,
+          `'${c.text}': unknown parent '${parent}' (known: ${Object.keys(TARGET_PARENTS).join(', ')})`,
+        )
       }
     }
   } else if (c.kind === 'not') checkTargets(c.check, o)

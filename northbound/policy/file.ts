@@ -29,7 +29,8 @@ function parseJson(text: string, file: string): RuleOverride[] {
   } catch (err) {
     throw new PolicyError('(file)', file, `not valid JSON: ${err instanceof Error ? err.message : String(err)}`)
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new PolicyError('(file)', file, 'must hold one object of rule name to check string')
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new PolicyError('(file)', file, 'must hold one object of rule name to check string')
   const lines = text.split('\n')
   return Object.entries(doc as Record<string, unknown>).map(([name, check]) => {
     const line = lines.findIndex(l => l.includes(JSON.stringify(name))) + 1
@@ -45,7 +46,11 @@ function scalar(s: string, origin: string, what: string): { value: string; rest:
     let out = ''
     for (let i = 1; i < s.length; i++) {
       if (s[i] === "'") {
-        if (s[i + 1] === "'") { out += "'"; i++; continue }
+        if (s[i + 1] === "'") {
+          out += "'"
+          i++
+          continue
+        }
         return { value: out, rest: s.slice(i + 1) }
       }
       out += s[i]
@@ -56,7 +61,11 @@ function scalar(s: string, origin: string, what: string): { value: string; rest:
     let out = ''
     for (let i = 1; i < s.length; i++) {
       const c = s[i] as string
-      if (c === '\\') { const n = s[++i]; out += n === 'n' ? '\n' : n === 't' ? '\t' : n ?? ''; continue }
+      if (c === '\\') {
+        const n = s[++i]
+        out += n === 'n' ? '\n' : n === 't' ? '\t' : (n ?? '')
+        continue
+      }
       if (c === '"') return { value: out, rest: s.slice(i + 1) }
       out += c
     }
@@ -73,8 +82,10 @@ function parseYaml(text: string, file: string): RuleOverride[] {
     const origin = `${file}:${i + 1}`
     const line = raw.replace(/\s+$/, '')
     if (line.trim() === '' || line.trim().startsWith('#') || line === '---') return
-    if (/^\s/.test(line)) throw new PolicyError('(file)', origin, 'indented line: policy.yaml holds one flat mapping of rule name to check string')
-    if (line.startsWith('- ')) throw new PolicyError('(file)', origin, 'a list item: policy.yaml holds one flat mapping of rule name to check string')
+    if (/^\s/.test(line))
+      throw new PolicyError('(file)', origin, 'indented line: policy.yaml holds one flat mapping of rule name to check string')
+    if (line.startsWith('- '))
+      throw new PolicyError('(file)', origin, 'a list item: policy.yaml holds one flat mapping of rule name to check string')
     let name: string, rest: string
     if (line.startsWith("'") || line.startsWith('"')) {
       const k = scalar(line, origin, 'rule name')
@@ -94,7 +105,8 @@ function parseYaml(text: string, file: string): RuleOverride[] {
       throw new PolicyError(name, origin, 'no check string (write "" for a rule that always passes, "!" for one that never does)')
     }
     const v = scalar(rest, origin, 'check string')
-    if (v.rest.trim() !== '' && !v.rest.trim().startsWith('#')) throw new PolicyError(name, origin, `unexpected text after the check string: '${v.rest.trim()}'`)
+    if (v.rest.trim() !== '' && !v.rest.trim().startsWith('#'))
+      throw new PolicyError(name, origin, `unexpected text after the check string: '${v.rest.trim()}'`)
     const before = seen.get(name)
     if (before) throw new PolicyError(name, origin, `defined twice (first at ${before})`)
     seen.set(name, origin)

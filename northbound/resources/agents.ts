@@ -57,9 +57,12 @@ function parseMappings(text: string | undefined): Record<string, string> {
 }
 
 /** The agent dictionary of one chassis row. */
-export function agentOf(c: Chassis, opts: { now: number, downMs: number }): Item {
+export function agentOf(c: Chassis, opts: { now: number; downMs: number }): Item {
   const ids = c.external_ids ?? {}
-  const time = (key: string): string | null => { const t = Date.parse(ids[key] ?? ''); return neutronTime(Number.isFinite(t) ? t : undefined) }
+  const time = (key: string): string | null => {
+    const t = Date.parse(ids[key] ?? '')
+    return neutronTime(Number.isFinite(t) ? t : undefined)
+  }
   const description = ids[DESCRIPTION_ID]
   return {
     id: c.id,
@@ -109,19 +112,27 @@ export const agents: Resource<Chassis> = {
   },
 
   async update(nb, _ctx, row, changes) {
-    return nb.db.mutate<Chassis>(TABLES.chassis, row.id, cur => {
-      const ids = { ...cur.value.external_ids }
-      if (changes.admin_state_up !== undefined) ids[ADMIN_STATE_ID] = changes.admin_state_up === true ? 'true' : 'false'
-      if (changes.description !== undefined) {
-        if (changes.description === null) delete ids[DESCRIPTION_ID]; else ids[DESCRIPTION_ID] = changes.description as string
-      }
-      return { ...cur.value, external_ids: ids }
-    }, () => new ApiError('AgentNotFound', { id: row.id }))
+    return nb.db.mutate<Chassis>(
+      TABLES.chassis,
+      row.id,
+      cur => {
+        const ids = { ...cur.value.external_ids }
+        if (changes.admin_state_up !== undefined) ids[ADMIN_STATE_ID] = changes.admin_state_up === true ? 'true' : 'false'
+        if (changes.description !== undefined) {
+          if (changes.description === null) delete ids[DESCRIPTION_ID]
+          else ids[DESCRIPTION_ID] = changes.description as string
+        }
+        return { ...cur.value, external_ids: ids }
+      },
+      () => new ApiError('AgentNotFound', { id: row.id }),
+    )
   },
 
   async remove(nb, _ctx, row) {
     if (chassisAlive(row.value, { now: Date.now(), downMs: nb.agentDownMs })) {
-      throw new ApiError('Conflict', { detail: `Agent ${row.id} is alive: stop it before deleting it (its chassis row is the tunnel endpoint other nodes use)` })
+      throw new ApiError('Conflict', {
+        detail: `Agent ${row.id} is alive: stop it before deleting it (its chassis row is the tunnel endpoint other nodes use)`,
+      })
     }
     // CAS on the version read: a heartbeat in between (the agent came back) makes this a conflict, not a delete
     await nb.db.transact([{ op: 'delete', table: TABLES.chassis, id: row.id, version: row.version }])

@@ -18,7 +18,12 @@ import { ports } from './ports.js'
 
 const badFip = (detail: string): ApiError => new ApiError('BadRequest', { resource: 'floatingip', detail })
 
-interface Association { port_id: string | null; fixed_ip_address: string | null; router_id: string | null; status: string }
+interface Association {
+  port_id: string | null
+  fixed_ip_address: string | null
+  router_id: string | null
+  status: string
+}
 
 type FipRef = { id: string; floating_network_id: string; project_id: string; port_id?: string | null }
 
@@ -33,7 +38,13 @@ export function requestedPort(changes: Record<string, unknown>, current: string 
   return Object.keys(changes).length === 0 ? null : current
 }
 
-async function associate(nb: Neutron, ctx: RequestContext, fip: FipRef, portId: string | null, fixedIp?: string | null): Promise<Association> {
+async function associate(
+  nb: Neutron,
+  ctx: RequestContext,
+  fip: FipRef,
+  portId: string | null,
+  fixedIp?: string | null,
+): Promise<Association> {
   if (!portId) return { port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN' }
   const port = await findVisible<Port>(nb, ports, ctx, portId)
   // Seeing a port (as its network's owner) is not owning it: only an admin joins projects this way.
@@ -51,16 +62,37 @@ async function associate(nb: Neutron, ctx: RequestContext, fip: FipRef, portId: 
   }
   if (!fixed) throw badFip(`Cannot add floating IP to port ${portId} that has no fixed IPv4 addresses`)
   const routers = await nb.db.list<Router>(TABLES.routers)
-  const router = routers.find(r => r.value.external_gateway_info?.network_id === fip.floating_network_id &&
-    r.value.interfaces.some(i => i.subnet_id === fixed.subnet_id))
+  const router = routers.find(
+    r =>
+      r.value.external_gateway_info?.network_id === fip.floating_network_id &&
+      r.value.interfaces.some(i => i.subnet_id === fixed.subnet_id),
+  )
   if (!router) {
-    throw new ApiError('ExternalGatewayForFloatingIPNotFound', { external_network_id: fip.floating_network_id, subnet_id: fixed.subnet_id, port_id: portId })
+    throw new ApiError('ExternalGatewayForFloatingIPNotFound', {
+      external_network_id: fip.floating_network_id,
+      subnet_id: fixed.subnet_id,
+      port_id: portId,
+    })
   }
   // Another floating IP on the same fixed IP and external network clashes; the same port again is no change.
-  const clash = portId === fip.port_id ? undefined : (await nb.db.list<FloatingIp>(TABLES.floatingips)).find(f => f.id !== fip.id && f.value.port_id === portId &&
-    f.value.fixed_ip_address === fixed.ip_address && f.value.floating_network_id === fip.floating_network_id)
+  const clash =
+    portId === fip.port_id
+      ? undefined
+      : (await nb.db.list<FloatingIp>(TABLES.floatingips)).find(
+          f =>
+            f.id !== fip.id &&
+            f.value.port_id === portId &&
+            f.value.fixed_ip_address === fixed.ip_address &&
+            f.value.floating_network_id === fip.floating_network_id,
+        )
   if (clash) {
-    throw new ApiError('FloatingIPPortAlreadyAssociated', { floating_ip_address: clash.value.floating_ip_address, fip_id: clash.id, port_id: portId, fixed_ip: fixed.ip_address, net_id: fip.floating_network_id })
+    throw new ApiError('FloatingIPPortAlreadyAssociated', {
+      floating_ip_address: clash.value.floating_ip_address,
+      fip_id: clash.id,
+      port_id: portId,
+      fixed_ip: fixed.ip_address,
+      net_id: fip.floating_network_id,
+    })
   }
   // DOWN, not ACTIVE: no chassis installs floating IP flows yet (status never claims what the wire does not do;
   // the agent will set ACTIVE once the chassis hosting the port has the DNAT/SNAT flows)
@@ -85,22 +117,55 @@ export const floatingips: Resource<FloatingIp> = {
     const subnetId = input.subnet_id as string | undefined
     if (!subnetsOf.length) throw badFip(`Network ${netId} does not contain any IPv4 subnet`)
     if (subnetId && !subnetsOf.some(s => s.id === subnetId)) throw badFip(`Subnet ${subnetId} is not on external network ${netId}`)
-    const id = (nb.stamp('').id as string)
-    const assoc = await associate(nb, ctx, { id, floating_network_id: netId, project_id: input.project_id as string }, (input.port_id as string | null) ?? null, input.fixed_ip_address as string | undefined)
-    const requested: IpRequest[] = [{ ...(subnetId ? { subnet_id: subnetId } : { subnet_id: subnetsOf[0]!.id }), ...(input.floating_ip_address ? { ip_address: input.floating_ip_address as string } : {}) }]
+    const id = nb.stamp('').id as string
+    const assoc = await associate(
+      nb,
+      ctx,
+      { id, floating_network_id: netId, project_id: input.project_id as string },
+      (input.port_id as string | null) ?? null,
+      input.fixed_ip_address as string | undefined,
+    )
+    const requested: IpRequest[] = [
+      {
+        ...(subnetId ? { subnet_id: subnetId } : { subnet_id: subnetsOf[0]!.id }),
+        ...(input.floating_ip_address ? { ip_address: input.floating_ip_address as string } : {}),
+      },
+    ]
     if (input.floating_ip_address && !subnetId) delete requested[0]!.subnet_id
     const port = {
-      ...nb.stamp(''), name: '', network_id: netId, admin_state_up: true, mac_address: '', fixed_ips: [],
-      device_id: id, device_owner: DEVICE_OWNER_FLOATINGIP, status: 'N/A', security_groups: [], port_security_enabled: false,
-      allowed_address_pairs: [], extra_dhcp_opts: [], 'binding:host_id': '', 'binding:vnic_type': 'normal', 'binding:profile': {},
-      'binding:vif_type': 'unbound', 'binding:vif_details': {}, dns_name: '', propagate_uplink_status: false,
+      ...nb.stamp(''),
+      name: '',
+      network_id: netId,
+      admin_state_up: true,
+      mac_address: '',
+      fixed_ips: [],
+      device_id: id,
+      device_owner: DEVICE_OWNER_FLOATINGIP,
+      status: 'N/A',
+      security_groups: [],
+      port_security_enabled: false,
+      allowed_address_pairs: [],
+      extra_dhcp_opts: [],
+      'binding:host_id': '',
+      'binding:vnic_type': 'normal',
+      'binding:profile': {},
+      'binding:vif_type': 'unbound',
+      'binding:vif_details': {},
+      dns_name: '',
+      propagate_uplink_status: false,
       key: await nb.db.allocateKey(KEY_SPACES.port),
     } as unknown as Port
     const { subnet_id: _s, ...rest } = input
     let value: FloatingIp | undefined
     const topics = topicsFor(input.project_id as string, netId)
     const extra = (p: Port): TxOp[] => {
-      value = { ...nb.stamp(input.project_id as string, { id }), ...rest, ...assoc, floating_ip_address: p.fixed_ips[0]?.ip_address ?? '', floating_port_id: p.id } as unknown as FloatingIp
+      value = {
+        ...nb.stamp(input.project_id as string, { id }),
+        ...rest,
+        ...assoc,
+        floating_ip_address: p.fixed_ips[0]?.ip_address ?? '',
+        floating_port_id: p.id,
+      } as unknown as FloatingIp
       return [{ op: 'create', table: TABLES.floatingips, id, topics, value: value as unknown as Record<string, unknown> }]
     }
     await writePort(nb, { port, requested, extraOps: extra })
@@ -112,13 +177,19 @@ export const floatingips: Resource<FloatingIp> = {
   async update(nb, ctx, row, changes) {
     const portId = requestedPort(changes, row.value.port_id)
     // A kept port keeps its fixed IP unless another is asked for.
-    const fixedIp = (changes.fixed_ip_address as string | null | undefined) ?? (portId === row.value.port_id ? row.value.fixed_ip_address : undefined)
-    const assoc = portId === row.value.port_id && changes.fixed_ip_address === undefined && changes.port_id === undefined
-      ? undefined
-      : await associate(nb, ctx, row.value, portId, fixedIp)
+    const fixedIp =
+      (changes.fixed_ip_address as string | null | undefined) ?? (portId === row.value.port_id ? row.value.fixed_ip_address : undefined)
+    const assoc =
+      portId === row.value.port_id && changes.fixed_ip_address === undefined && changes.port_id === undefined
+        ? undefined
+        : await associate(nb, ctx, row.value, portId, fixedIp)
     const { port_id: _p, fixed_ip_address: _f, ...rest } = changes
-    return nb.db.mutate<FloatingIp>(TABLES.floatingips, row.id, cur => ({ ...cur.value, ...(rest as Partial<FloatingIp>), ...(assoc ?? {}), updated_at: now() }),
-      () => new ApiError('FloatingIPNotFound', { id: row.id }))
+    return nb.db.mutate<FloatingIp>(
+      TABLES.floatingips,
+      row.id,
+      cur => ({ ...cur.value, ...(rest as Partial<FloatingIp>), ...(assoc ?? {}), updated_at: now() }),
+      () => new ApiError('FloatingIPNotFound', { id: row.id }),
+    )
   },
 
   async remove(nb, _ctx, row: Row<FloatingIp>) {

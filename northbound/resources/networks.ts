@@ -26,7 +26,12 @@ export function maxMtu(type: string): number {
   return PHYSICAL_MTU - (OVERHEAD[type] ?? 0)
 }
 
-interface Segment { type: string; physnet: string | null; segId: number | null; userSegId: boolean }
+interface Segment {
+  type: string
+  physnet: string | null
+  segId: number | null
+  userSegId: boolean
+}
 
 /** Checks provider:* as ML2 does per type driver, with its messages. */
 function planSegment(input: Input): Segment {
@@ -64,7 +69,13 @@ function planSegment(input: Input): Segment {
 
 function segmentOp(seg: Segment, networkId: string, projectId: string): TxOp | undefined {
   if (seg.type === 'local') return undefined
-  return { op: 'create', table: TABLES.segments, id: segmentId(seg.type, seg.physnet, seg.segId), topics: topicsFor(projectId), value: { network_id: networkId } }
+  return {
+    op: 'create',
+    table: TABLES.segments,
+    id: segmentId(seg.type, seg.physnet, seg.segId),
+    topics: topicsFor(projectId),
+    value: { network_id: networkId },
+  }
 }
 
 export const networks: Resource<Network> = {
@@ -95,7 +106,15 @@ export const networks: Resource<Network> = {
         'provider:segmentation_id': segId,
         key,
       } as Network
-      const ops: TxOp[] = [{ op: 'create', table: TABLES.networks, id: value.id, topics: topicsFor(project, value.id), value: value as unknown as Record<string, unknown> }]
+      const ops: TxOp[] = [
+        {
+          op: 'create',
+          table: TABLES.networks,
+          id: value.id,
+          topics: topicsFor(project, value.id),
+          value: value as unknown as Record<string, unknown>,
+        },
+      ]
       const segOp = segmentOp({ ...seg, segId }, value.id, project)
       if (segOp) ops.push(segOp)
       // shared and router:external are '*' RBAC policies, as Neutron creates them with the network.
@@ -105,9 +124,18 @@ export const networks: Resource<Network> = {
       } catch (err) {
         if (!isStoreError(err, 'already_exists')) throw err
         if (seg.userSegId || attempt > 20) {
-          const kind = seg.type === 'vlan' ? `VLAN ${segId} on physical network ${seg.physnet} ` : seg.type === 'flat' ? `physical network ${seg.physnet}` : 'tunnel ID'
-          if (seg.type === 'vlan') throw new ApiError('Conflict', { detail: `Unable to create the network. The VLAN ${segId} on physical network ${seg.physnet} is in use.` })
-          if (seg.type === 'flat') throw new ApiError('Conflict', { detail: `Unable to create the flat network. Physical network ${seg.physnet} is in use.` })
+          const kind =
+            seg.type === 'vlan'
+              ? `VLAN ${segId} on physical network ${seg.physnet} `
+              : seg.type === 'flat'
+                ? `physical network ${seg.physnet}`
+                : 'tunnel ID'
+          if (seg.type === 'vlan')
+            throw new ApiError('Conflict', {
+              detail: `Unable to create the network. The VLAN ${segId} on physical network ${seg.physnet} is in use.`,
+            })
+          if (seg.type === 'flat')
+            throw new ApiError('Conflict', { detail: `Unable to create the flat network. Physical network ${seg.physnet} is in use.` })
           throw new ApiError('SegmentationIdInUse', { kind, segmentation_id: segId })
         }
         continue
@@ -131,8 +159,12 @@ export const networks: Resource<Network> = {
       delete rest.shared
       delete rest['router:external']
     }
-    return nb.db.mutate<Network>(TABLES.networks, row.id, cur => ({ ...cur.value, ...(rest as Partial<Network>), updated_at: now() }),
-      () => new ApiError('NetworkNotFound', { id: row.id }))
+    return nb.db.mutate<Network>(
+      TABLES.networks,
+      row.id,
+      cur => ({ ...cur.value, ...(rest as Partial<Network>), updated_at: now() }),
+      () => new ApiError('NetworkNotFound', { id: row.id }),
+    )
   },
 
   async remove(nb, _ctx, row) {
@@ -162,9 +194,13 @@ export const networks: Resource<Network> = {
  * network is already external, false removes every access_as_external policy. Undefined when nothing changes.
  */
 async function flagPolicyChange(nb: Neutron, row: Row<Network>, changes: Input): Promise<PolicyChange | undefined> {
-  const policies = (await nb.db.list<RbacPolicy>(TABLES.rbacPolicies, networkTopic(row.id))).map(r => r.value).filter(p => p.object_id === row.id)
-  const add: RbacPolicy[] = [], remove: string[] = []
-  const wildcard = (action: string): RbacPolicy => newPolicy({ networkId: row.id, action, target: RBAC_WILDCARD, projectId: row.value.project_id })
+  const policies = (await nb.db.list<RbacPolicy>(TABLES.rbacPolicies, networkTopic(row.id)))
+    .map(r => r.value)
+    .filter(p => p.object_id === row.id)
+  const add: RbacPolicy[] = [],
+    remove: string[] = []
+  const wildcard = (action: string): RbacPolicy =>
+    newPolicy({ networkId: row.id, action, target: RBAC_WILDCARD, projectId: row.value.project_id })
   const sharedAll = policies.filter(p => p.action === 'access_as_shared' && p.target_tenant === RBAC_WILDCARD)
   if (changes.shared === true && sharedAll.length === 0) add.push(wildcard('access_as_shared'))
   if (changes.shared === false) remove.push(...sharedAll.map(p => p.id))
@@ -189,15 +225,19 @@ async function deleteNetwork(nb: Neutron, row: Row<Network>): Promise<void> {
   try {
     const ports = (await nb.db.list<Port>(TABLES.ports, networkTopic(row.id))).filter(p => p.value.network_id === row.id)
     // Floating IPs on the network that no port uses go with it (Neutron's delete_disassociated_floatingips).
-    const freeFips = (await nb.db.list<FloatingIp>(TABLES.floatingips)).filter(f => f.value.floating_network_id === row.id && !f.value.port_id)
+    const freeFips = (await nb.db.list<FloatingIp>(TABLES.floatingips)).filter(
+      f => f.value.floating_network_id === row.id && !f.value.port_id,
+    )
     const fipPorts = new Set(freeFips.map(f => f.value.floating_port_id))
-    if (ports.some(p => p.value.device_owner !== DEVICE_OWNER_DHCP && !fipPorts.has(p.id))) throw new ApiError('NetworkInUse', { net_id: row.id })
+    if (ports.some(p => p.value.device_owner !== DEVICE_OWNER_DHCP && !fipPorts.has(p.id)))
+      throw new ApiError('NetworkInUse', { net_id: row.id })
     const subnets = (await nb.db.list<Subnet>(TABLES.subnets, networkTopic(row.id))).filter(s => s.value.network_id === row.id)
     const ops: TxOp[] = []
     for (const p of ports) {
       ops.push({ op: 'delete', table: TABLES.ports, id: p.id })
       ops.push({ op: 'delete', table: TABLES.macAllocations, id: macAllocationId(row.id, p.value.mac_address) })
-      for (const f of p.value.fixed_ips) ops.push({ op: 'delete', table: TABLES.ipAllocations, id: ipAllocationId(f.subnet_id, f.ip_address) })
+      for (const f of p.value.fixed_ips)
+        ops.push({ op: 'delete', table: TABLES.ipAllocations, id: ipAllocationId(f.subnet_id, f.ip_address) })
     }
     for (const s of subnets) ops.push({ op: 'delete', table: TABLES.subnets, id: s.id })
     for (const f of freeFips) ops.push({ op: 'delete', table: TABLES.floatingips, id: f.id })
@@ -218,9 +258,14 @@ async function deleteNetwork(nb: Neutron, row: Row<Network>): Promise<void> {
       throw err
     }
   } catch (err) {
-    await nb.db.mutate<Network>(TABLES.networks, row.id, cur => (cur.value.status === NETWORK_DELETING ? { ...cur.value, status: 'ACTIVE' } : undefined), missing)
+    await nb.db
+      .mutate<Network>(
+        TABLES.networks,
+        row.id,
+        cur => (cur.value.status === NETWORK_DELETING ? { ...cur.value, status: 'ACTIVE' } : undefined),
+        missing,
+      )
       .catch(() => undefined)
     throw err
   }
 }
-

@@ -19,7 +19,10 @@ import { ensureDefaultSecurityGroup, securityGroups } from './security-groups.js
 function binding(hostId: string): Pick<Port, never> & Record<string, unknown> {
   // The agent on `hostId` plugs the port into its integration bridge: an OVS VIF with port filtering.
   return hostId
-    ? { 'binding:vif_type': 'ovs', 'binding:vif_details': { port_filter: true, connectivity: 'l2', bridge_name: 'br-int', datapath_type: 'netdev' } }
+    ? {
+        'binding:vif_type': 'ovs',
+        'binding:vif_details': { port_filter: true, connectivity: 'l2', bridge_name: 'br-int', datapath_type: 'netdev' },
+      }
     : { 'binding:vif_type': 'unbound', 'binding:vif_details': {} }
 }
 
@@ -29,7 +32,10 @@ async function checkSecurityGroups(nb: Neutron, ctx: RequestContext, ids: string
   for (const id of ids) kinds.add((await findVisible<SecurityGroup>(nb, securityGroups, ctx, id)).value.stateful ?? true)
   if (kinds.size > 1) {
     // Neutron: SecurityGroupConflict (409), "Error %(reason)s while attempting the operation."
-    throw new ApiError('Conflict', { detail: 'Error Cannot apply both stateful and stateless security groups on the same port at the same time while attempting the operation.' })
+    throw new ApiError('Conflict', {
+      detail:
+        'Error Cannot apply both stateful and stateless security groups on the same port at the same time while attempting the operation.',
+    })
   }
 }
 
@@ -38,11 +44,16 @@ async function checkSecurityGroups(nb: Neutron, ctx: RequestContext, ids: string
  * groups in the request are invalid input (400 PortSecurityAndIPRequiredForSecurityGroups), groups the port
  * already has and keeps are a conflict (409 PortSecurityPortHasSecurityGroup).
  */
-function checkPortSecurity(p: { port_security_enabled: boolean; security_groups: string[]; allowed_address_pairs: unknown[] }, requested: unknown): void {
+function checkPortSecurity(
+  p: { port_security_enabled: boolean; security_groups: string[]; allowed_address_pairs: unknown[] },
+  requested: unknown,
+): void {
   if (p.port_security_enabled) return
   if (p.allowed_address_pairs.length) throw new ApiError('AddressPairAndPortSecurityRequired')
   if (Array.isArray(requested) && requested.length) {
-    throw new ApiError('HTTPBadRequest', { detail: 'Port security must be enabled and port must have an IP address in order to use security groups.' })
+    throw new ApiError('HTTPBadRequest', {
+      detail: 'Port security must be enabled and port must have an IP address in order to use security groups.',
+    })
   }
   if (p.security_groups.length) throw new ApiError('PortSecurityPortHasSecurityGroup')
 }
@@ -98,7 +109,10 @@ export const ports: Resource<Port> = {
   async update(nb, ctx, row, changes) {
     // who may change the MAC is update_port:mac_address (policy/); a bound port's MAC stays, as in ML2
     if (changes.mac_address !== undefined && changes.mac_address !== row.value.mac_address) {
-      if (row.value['binding:host_id']) throw new ApiError('Conflict', { detail: `Unable to complete operation on port ${row.id}, port is already bound, port type: ovs, old_mac ${row.value.mac_address}, new_mac ${changes.mac_address as string}.` })
+      if (row.value['binding:host_id'])
+        throw new ApiError('Conflict', {
+          detail: `Unable to complete operation on port ${row.id}, port is already bound, port type: ovs, old_mac ${row.value.mac_address}, new_mac ${changes.mac_address as string}.`,
+        })
     }
     const { fixed_ips: fixed, mac_address: mac, ...rest } = changes
     const next = { ...row.value, ...(rest as Partial<Port>), updated_at: now() }
@@ -114,9 +128,15 @@ export const ports: Resource<Port> = {
     // Floating IPs on a deleted port are disassociated, as Neutron does.
     for (const f of await nb.db.list<FloatingIp>(TABLES.floatingips)) {
       if (f.value.port_id !== row.id) continue
-      await nb.db.mutate<FloatingIp>(TABLES.floatingips, f.id, cur => (cur.value.port_id === row.id
-        ? { ...cur.value, port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN', updated_at: now() }
-        : undefined), () => new ApiError('FloatingIPNotFound', { id: f.id }))
+      await nb.db.mutate<FloatingIp>(
+        TABLES.floatingips,
+        f.id,
+        cur =>
+          cur.value.port_id === row.id
+            ? { ...cur.value, port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN', updated_at: now() }
+            : undefined,
+        () => new ApiError('FloatingIPNotFound', { id: f.id }),
+      )
     }
   },
 
@@ -130,4 +150,3 @@ export const ports: Resource<Port> = {
     }
   },
 }
-

@@ -11,8 +11,14 @@ import { enforceRule } from '../policy/access.js'
 
 /** The table whose objects a quota resource counts. */
 export const QUOTA_TABLES: Record<string, string> = {
-  network: TABLES.networks, subnet: TABLES.subnets, port: TABLES.ports, router: TABLES.routers, floatingip: TABLES.floatingips,
-  security_group: TABLES.securityGroups, security_group_rule: TABLES.securityGroupRules, subnetpool: TABLES.subnetpools,
+  network: TABLES.networks,
+  subnet: TABLES.subnets,
+  port: TABLES.ports,
+  router: TABLES.routers,
+  floatingip: TABLES.floatingips,
+  security_group: TABLES.securityGroups,
+  security_group_rule: TABLES.securityGroupRules,
+  subnetpool: TABLES.subnetpools,
 }
 
 /**
@@ -27,8 +33,7 @@ async function checkAccess(nb: Neutron, ctx: RequestContext, projectId: string |
 export async function listQuotas(nb: Neutron, ctx: RequestContext): Promise<Reply> {
   await checkAccess(nb, ctx, undefined, 'get_quota')
   const rows = await nb.db.list<Record<string, number>>(TABLES.quotas)
-  const quotas = rows
-    .map(r => ({ ...DEFAULT_QUOTAS, ...r.value, project_id: r.id, tenant_id: r.id }))
+  const quotas = rows.map(r => ({ ...DEFAULT_QUOTAS, ...r.value, project_id: r.id, tenant_id: r.id }))
   return json(200, { quotas })
 }
 
@@ -47,7 +52,11 @@ export async function quotaDetails(nb: Neutron, ctx: RequestContext, projectId: 
   const limits = await nb.quotaLimits(projectId)
   const quota: Record<string, { limit: number; used: number; reserved: number }> = {}
   for (const r of QUOTA_RESOURCES) {
-    quota[r] = { limit: limits[r] ?? -1, used: await nb.usage(projectId, QUOTA_TABLES[r] as string), reserved: nb.reserved(projectId, QUOTA_TABLES[r] as string) }
+    quota[r] = {
+      limit: limits[r] ?? -1,
+      used: await nb.usage(projectId, QUOTA_TABLES[r] as string),
+      reserved: nb.reserved(projectId, QUOTA_TABLES[r] as string),
+    }
   }
   return json(200, { quota })
 }
@@ -64,7 +73,13 @@ export async function updateQuota(nb: Neutron, ctx: RequestContext, opts: { proj
     changes[k] = int({ min: -1, max: 2147483647 })(v, k) as number
   }
   const existing = await nb.db.get<Record<string, number>>(TABLES.quotas, opts.projectId)
-  if (existing) await nb.db.mutate<Record<string, number>>(TABLES.quotas, opts.projectId, cur => ({ ...cur.value, ...changes }), () => new ApiError('HTTPNotFound'))
+  if (existing)
+    await nb.db.mutate<Record<string, number>>(
+      TABLES.quotas,
+      opts.projectId,
+      cur => ({ ...cur.value, ...changes }),
+      () => new ApiError('HTTPNotFound'),
+    )
   else await nb.db.create(TABLES.quotas, opts.projectId, changes, topicsFor(opts.projectId))
   return json(200, { quota: await nb.quotaLimits(opts.projectId) })
 }

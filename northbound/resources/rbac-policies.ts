@@ -27,7 +27,14 @@ export interface PolicyChange {
 
 /** A new policy granting `action` on the network to `target`, owned by `projectId`. */
 export function newPolicy(opts: { networkId: string; action: string; target: string; projectId: string }): RbacPolicy {
-  return { id: randomUUID(), project_id: opts.projectId, object_type: 'network', object_id: opts.networkId, action: opts.action, target_tenant: opts.target }
+  return {
+    id: randomUUID(),
+    project_id: opts.projectId,
+    object_type: 'network',
+    object_id: opts.networkId,
+    action: opts.action,
+    target_tenant: opts.target,
+  }
 }
 
 /** The ops that store a network's first policies ('*' shared / external) with the network itself. */
@@ -35,7 +42,13 @@ export function initialPolicyOps(net: Network): TxOp[] {
   const ops: TxOp[] = []
   const add = (action: string): void => {
     const p = newPolicy({ networkId: net.id, action, target: RBAC_WILDCARD, projectId: net.project_id })
-    ops.push({ op: 'create', table: TABLES.rbacPolicies, id: p.id, topics: topicsFor(net.project_id, net.id), value: p as unknown as Record<string, unknown> })
+    ops.push({
+      op: 'create',
+      table: TABLES.rbacPolicies,
+      id: p.id,
+      topics: topicsFor(net.project_id, net.id),
+      value: p as unknown as Record<string, unknown>,
+    })
   }
   if (net.shared) add(SHARED)
   if (net['router:external']) add(EXTERNAL)
@@ -66,7 +79,15 @@ async function checkStillUsable(nb: Neutron, net: Network, opts: { before: RbacP
     if (p) throw inUse(p.value.project_id)
   }
   if (removed.some(p => p.action === EXTERNAL)) {
-    if (net.is_default && removed.some(p => p.action === EXTERNAL && p.target_tenant === RBAC_WILDCARD) && !granted(after.filter(p => p.target_tenant === RBAC_WILDCARD), EXTERNAL, RBAC_WILDCARD)) {
+    if (
+      net.is_default &&
+      removed.some(p => p.action === EXTERNAL && p.target_tenant === RBAC_WILDCARD) &&
+      !granted(
+        after.filter(p => p.target_tenant === RBAC_WILDCARD),
+        EXTERNAL,
+        RBAC_WILDCARD,
+      )
+    ) {
       throw new ApiError('RbacPolicyInUse', { object_id: net.id, details: 'Default external networks must be shared to everyone.' })
     }
     const routers = (await nb.db.list<Router>(TABLES.routers)).filter(r => r.value.external_gateway_info?.network_id === net.id)
@@ -98,7 +119,11 @@ export async function changeNetworkPolicies(nb: Neutron, networkId: string, chan
     for (const a of added) {
       const old = rows.find(r => r.id === a.id)
       const value = a as unknown as Record<string, unknown>
-      ops.push(old ? { op: 'update', table: TABLES.rbacPolicies, id: a.id, version: old.version, topics: old.topics, value } : { op: 'create', table: TABLES.rbacPolicies, id: a.id, topics: topicsFor(a.project_id, networkId), value })
+      ops.push(
+        old
+          ? { op: 'update', table: TABLES.rbacPolicies, id: a.id, version: old.version, topics: old.topics, value }
+          : { op: 'create', table: TABLES.rbacPolicies, id: a.id, topics: topicsFor(a.project_id, networkId), value },
+      )
     }
     const value: Network = {
       ...net.value,
@@ -106,7 +131,14 @@ export async function changeNetworkPolicies(nb: Neutron, networkId: string, chan
       'router:external': after.some(p => p.action === EXTERNAL),
       updated_at: now(),
     }
-    ops.push({ op: 'update', table: TABLES.networks, id: net.id, version: net.version, topics: net.topics, value: value as unknown as Record<string, unknown> })
+    ops.push({
+      op: 'update',
+      table: TABLES.networks,
+      id: net.id,
+      version: net.version,
+      topics: net.topics,
+      value: value as unknown as Record<string, unknown>,
+    })
     try {
       await nb.db.transact(ops)
       return
@@ -145,10 +177,19 @@ export const rbacPolicies: Resource<RbacPolicy> = {
     const objectType = input.object_type as string
     const valid = RBAC_ACTIONS[objectType] ?? []
     if (!valid.includes(input.action as string)) {
-      throw new ApiError('InvalidActionForType', { action: input.action, object_type: objectType, valid_actions: `[${valid.map(a => `'${a}'`).join(', ')}]` })
+      throw new ApiError('InvalidActionForType', {
+        action: input.action,
+        object_type: objectType,
+        valid_actions: `[${valid.map(a => `'${a}'`).join(', ')}]`,
+      })
     }
     const net = await ownedNetwork(nb, ctx, input.object_id as string)
-    const policy = newPolicy({ networkId: net.id, action: input.action as string, target: input.target_tenant as string, projectId: input.project_id as string })
+    const policy = newPolicy({
+      networkId: net.id,
+      action: input.action as string,
+      target: input.target_tenant as string,
+      projectId: input.project_id as string,
+    })
     await changeNetworkPolicies(nb, net.id, { add: [policy] })
     return reread(nb, policy.id, objectType)
   },

@@ -14,13 +14,15 @@ function normalize(input: Input, prev?: SubnetPool): Partial<SubnetPool> {
   const prefixes = (input.prefixes as string[] | undefined) ?? prev?.prefixes ?? []
   const cidrs = prefixes.map(p => Cidr.tryParse(p, { bareIsHost: true }))
   const version = cidrs[0]?.family
-  if (!version || cidrs.some(c => c?.family !== version)) throw invalid('Illegal subnetpool association: prefixes must all be of one IP version')
+  if (!version || cidrs.some(c => c?.family !== version))
+    throw invalid('Illegal subnetpool association: prefixes must all be of one IP version')
   if (prev && prev.ip_version !== version) throw invalid('Cannot change the IP version of a subnet pool')
   // A pool may grow but never lose address space (Neutron refuses shrinking prefixes).
   if (prev && input.prefixes) {
     for (const old of prev.prefixes) {
       const o = Cidr.tryParse(old, { bareIsHost: true })
-      if (o && !cidrs.some(c => c && c.overlaps(o) && c.length <= o.length)) throw invalid(`Illegal update to prefixes: ${old} is no longer covered`)
+      if (o && !cidrs.some(c => c && c.overlaps(o) && c.length <= o.length))
+        throw invalid(`Illegal update to prefixes: ${old} is no longer covered`)
     }
   }
   const max = bitsOf(version)
@@ -29,8 +31,10 @@ function normalize(input: Input, prev?: SubnetPool): Partial<SubnetPool> {
   const maxLen = (input.max_prefixlen as number | undefined) ?? prev?.max_prefixlen ?? max
   const def = (input.default_prefixlen as number | undefined) ?? prev?.default_prefixlen ?? min
   if (maxLen > max) throw invalid(`max_prefixlen ${maxLen} is larger than ${max}`)
-  if (!(min <= def && def <= maxLen)) throw invalid(`Illegal prefix bounds: min_prefixlen=${min}, default_prefixlen=${def}, max_prefixlen=${maxLen}`)
-  if (min < minPrefix && input.min_prefixlen !== undefined) throw invalid(`min_prefixlen ${min} is smaller than the pool's prefixes (/${minPrefix})`)
+  if (!(min <= def && def <= maxLen))
+    throw invalid(`Illegal prefix bounds: min_prefixlen=${min}, default_prefixlen=${def}, max_prefixlen=${maxLen}`)
+  if (min < minPrefix && input.min_prefixlen !== undefined)
+    throw invalid(`min_prefixlen ${min} is smaller than the pool's prefixes (/${minPrefix})`)
   return { prefixes, ip_version: version, min_prefixlen: Math.max(min, 0), max_prefixlen: maxLen, default_prefixlen: def }
 }
 
@@ -49,8 +53,12 @@ export const subnetpools: Resource<SubnetPool> = {
 
   async update(nb, _ctx, row, changes) {
     const extra = normalize(changes, row.value)
-    return nb.db.mutate<SubnetPool>(TABLES.subnetpools, row.id, cur => ({ ...cur.value, ...(changes as Partial<SubnetPool>), ...extra, updated_at: now() }),
-      () => new ApiError('SubnetPoolNotFound', { id: row.id }))
+    return nb.db.mutate<SubnetPool>(
+      TABLES.subnetpools,
+      row.id,
+      cur => ({ ...cur.value, ...(changes as Partial<SubnetPool>), ...extra, updated_at: now() }),
+      () => new ApiError('SubnetPoolNotFound', { id: row.id }),
+    )
   },
 
   async remove(nb, _ctx, row) {

@@ -4,8 +4,18 @@
 // cookie from the layout (layout.ts), and go only to a stage listed as `next` in datapath/spec/stages.ts.
 import { OF_TABLE_BASE, STAGES } from '../../datapath/spec/stages.js'
 import {
-  ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, type FieldValues, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_SCTP, IP_PROTO_TCP, IP_PROTO_UDP,
-  OF_FIELDS, OFPVID_PRESENT, type OfFieldName,
+  ETH_TYPE_ARP,
+  ETH_TYPE_IPV4,
+  ETH_TYPE_IPV6,
+  type FieldValues,
+  IP_PROTO_ICMP,
+  IP_PROTO_ICMPV6,
+  IP_PROTO_SCTP,
+  IP_PROTO_TCP,
+  IP_PROTO_UDP,
+  OF_FIELDS,
+  OFPVID_PRESENT,
+  type OfFieldName,
 } from './fields.js'
 import { type Action, type FieldSlice, type Flow, type MatchEntry, OFPCML_NO_BUFFER, OFPP_CONTROLLER, OFPP_IN_PORT } from './flow.js'
 import { CT_ZONE, type CookieSubject, makeCookie } from './layout.js'
@@ -29,17 +39,45 @@ const NEEDS: Partial<Record<OfFieldName, [OfFieldName, number[]][]>> = {
   nw_ttl: [['eth_type', IP_ANY]], // the IPv6 hop limit too (ovs-fields(7))
   nw_frag: [['eth_type', IP_ANY]],
   ip_proto: [['eth_type', IP_ANY]],
-  icmp_type: [['eth_type', [ETH_TYPE_IPV4]], ['ip_proto', [IP_PROTO_ICMP]]],
-  icmpv6_type: [['eth_type', [ETH_TYPE_IPV6]], ['ip_proto', [IP_PROTO_ICMPV6]]],
+  icmp_type: [
+    ['eth_type', [ETH_TYPE_IPV4]],
+    ['ip_proto', [IP_PROTO_ICMP]],
+  ],
+  icmpv6_type: [
+    ['eth_type', [ETH_TYPE_IPV6]],
+    ['ip_proto', [IP_PROTO_ICMPV6]],
+  ],
   ipv6_src: [['eth_type', [ETH_TYPE_IPV6]]],
-  nd_target: [['eth_type', [ETH_TYPE_IPV6]], ['ip_proto', [IP_PROTO_ICMPV6]], ['icmpv6_type', [135, 136]]],
+  nd_target: [
+    ['eth_type', [ETH_TYPE_IPV6]],
+    ['ip_proto', [IP_PROTO_ICMPV6]],
+    ['icmpv6_type', [135, 136]],
+  ],
   ipv6_dst: [['eth_type', [ETH_TYPE_IPV6]]],
-  udp_src: [['eth_type', IP_ANY], ['ip_proto', [IP_PROTO_UDP]]],
-  udp_dst: [['eth_type', IP_ANY], ['ip_proto', [IP_PROTO_UDP]]],
-  tcp_dst: [['eth_type', IP_ANY], ['ip_proto', [IP_PROTO_TCP]]],
-  sctp_dst: [['eth_type', IP_ANY], ['ip_proto', [IP_PROTO_SCTP]]],
-  icmp_code: [['eth_type', [ETH_TYPE_IPV4]], ['ip_proto', [IP_PROTO_ICMP]]],
-  icmpv6_code: [['eth_type', [ETH_TYPE_IPV6]], ['ip_proto', [IP_PROTO_ICMPV6]]],
+  udp_src: [
+    ['eth_type', IP_ANY],
+    ['ip_proto', [IP_PROTO_UDP]],
+  ],
+  udp_dst: [
+    ['eth_type', IP_ANY],
+    ['ip_proto', [IP_PROTO_UDP]],
+  ],
+  tcp_dst: [
+    ['eth_type', IP_ANY],
+    ['ip_proto', [IP_PROTO_TCP]],
+  ],
+  sctp_dst: [
+    ['eth_type', IP_ANY],
+    ['ip_proto', [IP_PROTO_SCTP]],
+  ],
+  icmp_code: [
+    ['eth_type', [ETH_TYPE_IPV4]],
+    ['ip_proto', [IP_PROTO_ICMP]],
+  ],
+  icmpv6_code: [
+    ['eth_type', [ETH_TYPE_IPV6]],
+    ['ip_proto', [IP_PROTO_ICMPV6]],
+  ],
   arp_op: [['eth_type', [ETH_TYPE_ARP]]],
   arp_spa: [['eth_type', [ETH_TYPE_ARP]]],
   arp_tpa: [['eth_type', [ETH_TYPE_ARP]]],
@@ -55,12 +93,20 @@ function encode(field: OfFieldName, v: AnyValue): { value: bigint; mask?: bigint
   let value: bigint
   let mask: bigint | undefined
   if (v instanceof MacAddress || v instanceof Ipv4Address || v instanceof Ipv6Address) value = v.value
-  else if (v instanceof Cidr) { value = v.address.value; if (v.length < v.bits) mask = v.mask }
-  else if (v instanceof OfPort || v instanceof Key) value = BigInt(v.value)
-  else if (v instanceof Bits) { value = BigInt(v.value >>> 0); mask = BigInt(v.mask >>> 0) }
-  else if (v instanceof MaskedMac) { value = v.address.value; mask = v.mask.value }
-  else if (v instanceof CtState) { value = BigInt(v.value); mask = BigInt(v.mask) }
-  else value = BigInt(v)
+  else if (v instanceof Cidr) {
+    value = v.address.value
+    if (v.length < v.bits) mask = v.mask
+  } else if (v instanceof OfPort || v instanceof Key) value = BigInt(v.value)
+  else if (v instanceof Bits) {
+    value = BigInt(v.value >>> 0)
+    mask = BigInt(v.mask >>> 0)
+  } else if (v instanceof MaskedMac) {
+    value = v.address.value
+    mask = v.mask.value
+  } else if (v instanceof CtState) {
+    value = BigInt(v.value)
+    mask = BigInt(v.mask)
+  } else value = BigInt(v)
   if (value < 0n || value > full) throw new Error(`${field}: value ${value} does not fit ${bits} bits`)
   return mask === undefined ? { value } : { value, mask }
 }
@@ -75,7 +121,10 @@ export class FlowBuilder {
   private next: number | undefined
   private idle: number | undefined
 
-  private constructor(private readonly stageId: number, private readonly generation: number) {
+  private constructor(
+    private readonly stageId: number,
+    private readonly generation: number,
+  ) {
     const stage = STAGES[stageId]
     if (stage === undefined) throw new Error(`no stage ${stageId}`)
     this.stageName = stage.name
@@ -118,7 +167,10 @@ export class FlowBuilder {
   goto(stageId: number): this {
     const allowed = this.allowedNext()
     if (!allowed.includes(stageId)) {
-      throw new FlowError(this.stageName, `may not go to ${STAGES[stageId]?.name ?? `stage ${stageId}`} (next: ${allowed.map(n => STAGES[n]?.name).join(', ') || 'none'})`)
+      throw new FlowError(
+        this.stageName,
+        `may not go to ${STAGES[stageId]?.name ?? `stage ${stageId}`} (next: ${allowed.map(n => STAGES[n]?.name).join(', ') || 'none'})`,
+      )
     }
     this.next = stageId
     return this
@@ -126,7 +178,8 @@ export class FlowBuilder {
 
   /** OFPFF idle timeout in seconds (reactive flows): 1..65535 (OpenFlow 1.3.5 §7.3.4.1, a 16-bit field; 0 = none). */
   idleTimeout(seconds: number): this {
-    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 0xffff) throw new FlowError(this.stageName, `idle timeout ${seconds} s outside 1..65535`)
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 0xffff)
+      throw new FlowError(this.stageName, `idle timeout ${seconds} s outside 1..65535`)
     this.idle = seconds
     return this
   }
@@ -136,13 +189,23 @@ export class FlowBuilder {
     for (const a of this.actions) {
       if (a.type !== 'NXAST_CT') continue
       if (a.table !== undefined && !this.allowedNext().includes(a.table - OF_TABLE_BASE)) {
-        throw new FlowError(this.stageName, `ct may not recirculate to table ${a.table} (next: ${this.allowedNext().map(n => STAGES[n]?.name).join(', ') || 'none'})`)
+        throw new FlowError(
+          this.stageName,
+          `ct may not recirculate to table ${a.table} (next: ${
+            this.allowedNext()
+              .map(n => STAGES[n]?.name)
+              .join(', ') || 'none'
+          })`,
+        )
       }
-      if (a.table !== undefined && this.next !== undefined) throw new FlowError(this.stageName, 'ct(table=) already moves the packet on: no goto as well')
+      if (a.table !== undefined && this.next !== undefined)
+        throw new FlowError(this.stageName, 'ct(table=) already moves the packet on: no goto as well')
       if (a.exec.length > 0 && !a.commit) throw new FlowError(this.stageName, 'ct(exec()) needs commit (ovs-actions(7))')
-      if (a.exec.some(x => x.type !== 'OFPAT_SET_FIELD' || x.field !== 'ct_mark')) throw new FlowError(this.stageName, 'ct(exec()) sets ct_mark only')
+      if (a.exec.some(x => x.type !== 'OFPAT_SET_FIELD' || x.field !== 'ct_mark'))
+        throw new FlowError(this.stageName, 'ct(exec()) sets ct_mark only')
       const et = this.matches.find(m => m.field === 'eth_type')?.value
-      if (et !== BigInt(ETH_TYPE_IPV4) && et !== BigInt(ETH_TYPE_IPV6)) throw new FlowError(this.stageName, 'ct needs eth_type IPv4 or IPv6 in the match (OVS refuses it otherwise)')
+      if (et !== BigInt(ETH_TYPE_IPV4) && et !== BigInt(ETH_TYPE_IPV6))
+        throw new FlowError(this.stageName, 'ct needs eth_type IPv4 or IPv6 in the match (OVS refuses it otherwise)')
     }
   }
 
@@ -150,10 +213,12 @@ export class FlowBuilder {
   private checkConjunctions(): void {
     const conj = this.actions.filter(a => a.type === 'NXAST_CONJUNCTION')
     if (conj.length === 0) return
-    if (conj.length !== this.actions.length || this.next !== undefined) throw new FlowError(this.stageName, 'a flow with conjunction() has no other action and no goto')
+    if (conj.length !== this.actions.length || this.next !== undefined)
+      throw new FlowError(this.stageName, 'a flow with conjunction() has no other action and no goto')
     const ids = new Set<number>()
     for (const a of conj) {
-      if (a.nClauses < 2 || a.nClauses > 64 || a.clause < 1 || a.clause > a.nClauses) throw new FlowError(this.stageName, `conjunction(${a.id},${a.clause}/${a.nClauses}): clauses 2..64, clause 1..n`)
+      if (a.nClauses < 2 || a.nClauses > 64 || a.clause < 1 || a.clause > a.nClauses)
+        throw new FlowError(this.stageName, `conjunction(${a.id},${a.clause}/${a.nClauses}): clauses 2..64, clause 1..n`)
       if (a.id < 1 || a.id > 0xffffffff) throw new FlowError(this.stageName, `conjunction id ${a.id} outside 1..2^32-1`)
       if (ids.has(a.id)) throw new FlowError(this.stageName, `conjunction id ${a.id} twice in one flow`)
       ids.add(a.id)
@@ -161,7 +226,10 @@ export class FlowBuilder {
   }
 
   private allowedNext(): number[] {
-    return (STAGES[this.stageId]?.next ?? '').split(',').filter(s => s !== '').map(Number)
+    return (STAGES[this.stageId]?.next ?? '')
+      .split(',')
+      .filter(s => s !== '')
+      .map(Number)
   }
 
   build(): Flow {
@@ -176,7 +244,10 @@ export class FlowBuilder {
       for (const [pre, want] of NEEDS[m.field] ?? []) {
         const got = this.matches.find(x => x.field === pre)
         if (got === undefined || !want.some(w => got.value === BigInt(w))) {
-          throw new FlowError(this.stageName, `${m.field} needs ${pre}=${want.map(w => `0x${w.toString(16)}`).join(' or ')} (OpenFlow prerequisite)`)
+          throw new FlowError(
+            this.stageName,
+            `${m.field} needs ${pre}=${want.map(w => `0x${w.toString(16)}`).join(' or ')} (OpenFlow prerequisite)`,
+          )
         }
       }
     }
@@ -196,14 +267,20 @@ export class FlowBuilder {
 /** The agent's table-0 flow that enters the pipeline (tables below OF_TABLE_BASE belong to the agent). */
 export function pipelineEntryFlow(opts: { generation: number; firstStage: number }): Flow {
   return {
-    table: 0, priority: priorityOf('TABLE_MISS'), match: [], actions: [],
+    table: 0,
+    priority: priorityOf('TABLE_MISS'),
+    match: [],
+    actions: [],
     cookie: makeCookie({ generation: opts.generation, stage: opts.firstStage, subject: { key: 0 } }),
     gotoTable: OF_TABLE_BASE + opts.firstStage,
   }
 }
 
-const setField = <F extends OfFieldName>(field: F, v: FieldValues[F]): Action =>
-  ({ type: 'OFPAT_SET_FIELD', field, value: encode(field, v).value })
+const setField = <F extends OfFieldName>(field: F, v: FieldValues[F]): Action => ({
+  type: 'OFPAT_SET_FIELD',
+  field,
+  value: encode(field, v).value,
+})
 
 /** IEEE 802.1Q tag protocol identifier */
 const ETH_TYPE_VLAN = 0x8100
@@ -246,15 +323,24 @@ export const act = {
   /** ct(table=<stage>,zone=reg0[0..15]): look up the network's zone, go on in `stageId` (a next stage) */
   ctLookup: (stageId: number): Action => ({ type: 'NXAST_CT', commit: false, zone: CT_ZONE, table: OF_TABLE_BASE + stageId, exec: [] }),
   /** ct(commit,zone=reg0[0..15],exec(set_field:<mark>->ct_mark)): commit the connection with this mark */
-  ctCommit: (mark: number): Action =>
-    ({ type: 'NXAST_CT', commit: true, zone: CT_ZONE, exec: [{ type: 'OFPAT_SET_FIELD', field: 'ct_mark', value: BigInt(mark >>> 0) }] }),
+  ctCommit: (mark: number): Action => ({
+    type: 'NXAST_CT',
+    commit: true,
+    zone: CT_ZONE,
+    exec: [{ type: 'OFPAT_SET_FIELD', field: 'ct_mark', value: BigInt(mark >>> 0) }],
+  }),
   /** ct(table=<stage>,zone=reg0[0..15],nat): look up the network's zone and apply the connection's translation
    * (a reply gets the reverse one), go on in `stageId` (a next stage) */
-  ctNatLookup: (stageId: number): Action =>
-    ({ type: 'NXAST_CT', commit: false, zone: CT_ZONE, table: OF_TABLE_BASE + stageId, exec: [], nat: {} }),
+  ctNatLookup: (stageId: number): Action => ({
+    type: 'NXAST_CT',
+    commit: false,
+    zone: CT_ZONE,
+    table: OF_TABLE_BASE + stageId,
+    exec: [],
+    nat: {},
+  }),
   /** ct(commit,zone=reg0[0..15],nat(src=<ip>)): commit the connection with its source translated to `ip` */
-  ctCommitSnat: (ip: Ipv4Address): Action =>
-    ({ type: 'NXAST_CT', commit: true, zone: CT_ZONE, exec: [], nat: { srcIpv4: ip.value } }),
+  ctCommitSnat: (ip: Ipv4Address): Action => ({ type: 'NXAST_CT', commit: true, zone: CT_ZONE, exec: [], nat: { srcIpv4: ip.value } }),
   /** conjunction(id, clause/nClauses) */
   conjunction: (id: number, clause: number, nClauses: number): Action => ({ type: 'NXAST_CONJUNCTION', id, clause, nClauses }),
 }

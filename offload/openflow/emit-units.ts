@@ -73,85 +73,135 @@ export interface UnitOptions {
 }
 
 /** The group units whose flows read `e` (its own entry unit aside), as the index stands now. */
-export function groupUnitsOf (c: Context, e: Entry): UnitId[] {
+export function groupUnitsOf(c: Context, e: Entry): UnitId[] {
   switch (e.stage) {
     // the port's networks feed its egress uplink flows
-    case 'l2': return [...floodUnitsOf(e.network, e.port), ...uplinkEgressOf(c, e.port)]
-    case 'classify': return 'in_port' in e ? [...floodUnitsOf(e.network, e.port), ...uplinkEgressOf(c, e.port)] : []
-    case 'egress': return c.networksOfPort(e.port).flatMap(n => floodUnitsOf(n, e.port))
+    case 'l2':
+      return [...floodUnitsOf(e.network, e.port), ...uplinkEgressOf(c, e.port)]
+    case 'classify':
+      return 'in_port' in e ? [...floodUnitsOf(e.network, e.port), ...uplinkEgressOf(c, e.port)] : []
+    case 'egress':
+      return c.networksOfPort(e.port).flatMap(n => floodUnitsOf(n, e.port))
     // the flood head, the egress of ports reached through it, and the replies in place tagged with its VLAN
-    case 'uplink': return [FLOOD + String(e.network), ...c.uplinkEgressKeysOn(e.network), ...c.arpKeysOn(e.network),
-      ...[...new Set(c.routerPortsOn(e.network).map(rp => rp.router))].map(r => ROUTER + String(r))]
-    case 'router_port': return [ROUTER + String(e.router), ...c.nexthopKeysOn(e.network), ...c.natKeysOf(e.router), ...c.gatewayKeysOf(e.router)]
-    case 'route': return [ROUTER + String(e.router)]
+    case 'uplink':
+      return [
+        FLOOD + String(e.network),
+        ...c.uplinkEgressKeysOn(e.network),
+        ...c.arpKeysOn(e.network),
+        ...[...new Set(c.routerPortsOn(e.network).map(rp => rp.router))].map(r => ROUTER + String(r)),
+      ]
+    case 'router_port':
+      return [ROUTER + String(e.router), ...c.nexthopKeysOn(e.network), ...c.natKeysOf(e.router), ...c.gatewayKeysOf(e.router)]
+    case 'route':
+      return [ROUTER + String(e.router)]
     // the router's routes out of the gateway (redirected or not) and its floating IPs' redirect exemptions
-    case 'router_gateway': return [ROUTER + String(e.router), ...c.natKeysOf(e.router)]
+    case 'router_gateway':
+      return [ROUTER + String(e.router), ...c.natKeysOf(e.router)]
     // called after an add and before a remove: a count of 1 is the first port coming or the last going
-    case 'acl_port': return c.acl.portCount === 1 ? [ACL] : []
+    case 'acl_port':
+      return c.acl.portCount === 1 ? [ACL] : []
     // a rule's own units, and those of other groups' rules carrying its key (their conjunction id changes)
-    case 'acl_rule': return [...aclRuleUnits(c, e), ...c.acl.keySharers(e).flatMap(([k, o]) => [k, ...aclRuleUnits(c, o)])]
+    case 'acl_rule':
+      return [...aclRuleUnits(c, e), ...c.acl.keySharers(e).flatMap(([k, o]) => [k, ...aclRuleUnits(c, o)])]
     case 'acl_member': {
       const p = canonicalPrefix(e.prefix).text
       return [STAGE_IN_ACL, STAGE_OUT_ACL].map(s => `${ACL_REMOTE}${s}/${p}`)
     }
-    default: return []
+    default:
+      return []
   }
 }
 
 /** The group units that list a rule: clause 2 per remote prefix, clause 3 per L4 piece, clause 1 per port of its group. */
-function aclRuleUnits (c: Context, r: AclRuleEntry): UnitId[] {
+function aclRuleUnits(c: Context, r: AclRuleEntry): UnitId[] {
   const stage = aclStageOf(r)
   const own = ownRemote(r)
-  const remotes = own !== undefined ? [own]
-    : c.acl.memberPrefixesOf(r.remote_group ?? -1).filter(p => (p.includes(':') ? 6 : 4) === r.family)
-  return [...remotes.map(p => `${ACL_REMOTE}${stage}/${p}`), ...(l4Pieces(r) ?? []).map(p => ACL_L4 + l4Key(stage, r.family, p)),
-    ...c.acl.portKeysWithGroup(r.group)]
+  const remotes =
+    own !== undefined ? [own] : c.acl.memberPrefixesOf(r.remote_group ?? -1).filter(p => (p.includes(':') ? 6 : 4) === r.family)
+  return [
+    ...remotes.map(p => `${ACL_REMOTE}${stage}/${p}`),
+    ...(l4Pieces(r) ?? []).map(p => ACL_L4 + l4Key(stage, r.family, p)),
+    ...c.acl.portKeysWithGroup(r.group),
+  ]
 }
 
-const uplinkEgressOf = (c: Context, port: number): UnitId[] => c.egressOf(port)?.uplink === true ? c.egressKeysOf(port) : []
+const uplinkEgressOf = (c: Context, port: number): UnitId[] => (c.egressOf(port)?.uplink === true ? c.egressKeysOf(port) : [])
 
-const floodUnitsOf = (network: number, port: number): UnitId[] =>
-  [FLOOD + String(network), `${FLOOD}${network}/${floodChunkOf(port)}`]
+const floodUnitsOf = (network: number, port: number): UnitId[] => [FLOOD + String(network), `${FLOOD}${network}/${floodChunkOf(port)}`]
 
 /** Every group unit with flows now, and the fixed unit. */
-export function groupUnits (c: Context): UnitId[] {
-  return [FIXED_UNIT, ...c.floodNetworks().flatMap(n => [FLOOD + String(n), ...c.floodChunksOf(n).map(k => `${FLOOD}${n}/${k}`)]),
-    ...c.routers().map(r => ROUTER + String(r)), ...(c.acl.portCount > 0 ? [ACL] : []),
-    ...c.acl.remoteUnits().map(([s, p]) => `${ACL_REMOTE}${s}/${p}`), ...c.acl.l4Units().map(k => ACL_L4 + k)]
+export function groupUnits(c: Context): UnitId[] {
+  return [
+    FIXED_UNIT,
+    ...c.floodNetworks().flatMap(n => [FLOOD + String(n), ...c.floodChunksOf(n).map(k => `${FLOOD}${n}/${k}`)]),
+    ...c.routers().map(r => ROUTER + String(r)),
+    ...(c.acl.portCount > 0 ? [ACL] : []),
+    ...c.acl.remoteUnits().map(([s, p]) => `${ACL_REMOTE}${s}/${p}`),
+    ...c.acl.l4Units().map(k => ACL_L4 + k),
+  ]
 }
 
 /** The flows of one entry unit. */
-export function entryUnitFlows (c: Context, e: Entry): Flow[] {
+export function entryUnitFlows(c: Context, e: Entry): Flow[] {
   switch (e.stage) {
-    case 'classify': return 'in_port' in e ? classifyPortFlows(c, e) : classifyTunnelFlows(c, e)
-    case 'port_sec': return portSecEntryFlows(c, e)
-    case 'arp_nd': return arpEntryFlows(c, e)
-    case 'dhcp': return dhcpEntryFlows(c, e)
-    case 'dhcp6': return dhcp6EntryFlows(c, e)
-    case 'l2': return l2EntryFlows(c, e)
-    case 'egress': return egressEntryFlows(c, e)
+    case 'classify':
+      return 'in_port' in e ? classifyPortFlows(c, e) : classifyTunnelFlows(c, e)
+    case 'port_sec':
+      return portSecEntryFlows(c, e)
+    case 'arp_nd':
+      return arpEntryFlows(c, e)
+    case 'dhcp':
+      return dhcpEntryFlows(c, e)
+    case 'dhcp6':
+      return dhcp6EntryFlows(c, e)
+    case 'l2':
+      return l2EntryFlows(c, e)
+    case 'egress':
+      return egressEntryFlows(c, e)
     // read by their group units only
-    case 'nexthop': return nexthopEntryFlows(c, e)
-    case 'router_port': return neighbourPuntFlows(c, e)
-    case 'route': return []
-    case 'acl_port': return aclPortFlows(c, e)
-    case 'acl_rule': return aclRuleFlows(c, e)
+    case 'nexthop':
+      return nexthopEntryFlows(c, e)
+    case 'router_port':
+      return neighbourPuntFlows(c, e)
+    case 'route':
+      return []
+    case 'acl_port':
+      return aclPortFlows(c, e)
+    case 'acl_rule':
+      return aclRuleFlows(c, e)
     // read by the acl-remote units only
-    case 'acl_member': return []
-    case 'uplink': return classifyUplinkFlows(c, e)
-    case 'nat': return [...natEntryFlows(c, e), ...natNeighbourPuntFlows(c, e)]
-    case 'router_gateway': return gatewayEntryFlows(c, e)
-    case 'router_advert': return routerSolicitPuntFlows(c, e)
+    case 'acl_member':
+      return []
+    case 'uplink':
+      return classifyUplinkFlows(c, e)
+    case 'nat':
+      return [...natEntryFlows(c, e), ...natNeighbourPuntFlows(c, e)]
+    case 'router_gateway':
+      return gatewayEntryFlows(c, e)
+    case 'router_advert':
+      return routerSolicitPuntFlows(c, e)
   }
 }
 
 /** The flows of one group unit (none when its group is empty now), or of an entry unit a group change touches. */
-export function groupUnitFlows (c: Context, id: UnitId, opts: UnitOptions): Flow[] {
-  if (id.startsWith('{')) { const e = c.entryOf(id); return e === undefined ? [] : entryUnitFlows(c, e) }
+export function groupUnitFlows(c: Context, id: UnitId, opts: UnitOptions): Flow[] {
+  if (id.startsWith('{')) {
+    const e = c.entryOf(id)
+    return e === undefined ? [] : entryUnitFlows(c, e)
+  }
   if (id === FIXED_UNIT) {
-    return [...(opts.entryFlow ? [pipelineEntryFlow({ generation: c.generation, firstStage: STAGE_CLASSIFY })] : []),
-      ...classifyFixedFlows(c), ...portSecFixedFlows(c), ...arpFixedFlows(c), ...dhcpFixedFlows(c), ...natFixedFlows(c), ...routeFixedFlows(c),
-      ...nexthopFixedFlows(c), ...egressFixedFlows(c), ...aclFixedFlows(c)]
+    return [
+      ...(opts.entryFlow ? [pipelineEntryFlow({ generation: c.generation, firstStage: STAGE_CLASSIFY })] : []),
+      ...classifyFixedFlows(c),
+      ...portSecFixedFlows(c),
+      ...arpFixedFlows(c),
+      ...dhcpFixedFlows(c),
+      ...natFixedFlows(c),
+      ...routeFixedFlows(c),
+      ...nexthopFixedFlows(c),
+      ...egressFixedFlows(c),
+      ...aclFixedFlows(c),
+    ]
   }
   if (id === ACL) return aclSharedFlows(c)
   if (id.startsWith(ACL_REMOTE)) {
@@ -160,7 +210,10 @@ export function groupUnitFlows (c: Context, id: UnitId, opts: UnitOptions): Flow
     return aclRemoteFlows(c, Number(rest.slice(0, at)), rest.slice(at + 1))
   }
   if (id.startsWith(ACL_L4)) return aclL4Flows(c, id.slice(ACL_L4.length))
-  const [n, k] = id.slice(id.indexOf('/') + 1).split('/').map(Number) as [number, number | undefined]
+  const [n, k] = id
+    .slice(id.indexOf('/') + 1)
+    .split('/')
+    .map(Number) as [number, number | undefined]
   if (id.startsWith(FLOOD)) return k === undefined ? floodHeadFlows(c, n) : floodChunkFlows(c, n, k)
   if (id.startsWith(ROUTER)) return routerFlows(c, n, { l3: opts.l3 })
   throw new Error(`unknown emit unit ${id}`)

@@ -54,13 +54,28 @@ export function emitOpenFlow(entries: readonly Entry[], opts: EmitOptions = {}):
   const ctx = Context.of(entries, { generation, tunnelOfport: opts.tunnelOfport })
   const flows: Flow[] = []
   if (opts.entryFlow ?? true) flows.push(pipelineEntryFlow({ generation, firstStage: STAGE_CLASSIFY }))
-  flows.push(...classifyFlows(ctx), ...portSecFlows(ctx), ...arpFlows(ctx), ...dhcpFlows(ctx), ...natFlows(ctx),
-    ...routeFlows(ctx, { l3: opts.l3 ?? 'proactive' }), ...gatewayFlows(ctx), ...nexthopFlows(ctx), ...l2Flows(ctx), ...aclFlows(ctx), ...egressFlows(ctx))
+  flows.push(
+    ...classifyFlows(ctx),
+    ...portSecFlows(ctx),
+    ...arpFlows(ctx),
+    ...dhcpFlows(ctx),
+    ...natFlows(ctx),
+    ...routeFlows(ctx, { l3: opts.l3 ?? 'proactive' }),
+    ...gatewayFlows(ctx),
+    ...nexthopFlows(ctx),
+    ...l2Flows(ctx),
+    ...aclFlows(ctx),
+    ...egressFlows(ctx),
+  )
   return flows
 }
 
 /** The reactive l3_route flow for one routed destination (undefined when no known route covers it). */
-export function emitReactiveRoute(entries: readonly Entry[] | Context, q: ReactiveQuery, opts: { generation?: number } = {}): Flow | undefined {
+export function emitReactiveRoute(
+  entries: readonly Entry[] | Context,
+  q: ReactiveQuery,
+  opts: { generation?: number } = {},
+): Flow | undefined {
   const generation = opts.generation ?? PROACTIVE_GENERATION
   return reactiveRouteFlow(entries instanceof Context ? entries : Context.of(entries, { generation }), q, generation)
 }

@@ -50,7 +50,9 @@ export type Action =
  * `srcIpv4` is nat(src=<address>) for a commit: the source becomes that address, and OVS keeps the source port
  * unless another connection of the zone already holds the translated tuple (lib/conntrack.c nat_get_unique_tuple).
  */
-export interface CtNat { srcIpv4?: bigint }
+export interface CtNat {
+  srcIpv4?: bigint
+}
 
 export interface Flow {
   table: number

@@ -184,8 +184,12 @@ export function makeCookie(c: CookieFields): bigint {
     if (c.subject.reason < 0 || c.subject.reason >= REASON_COUNT) throw new Error(`unknown reason code ${c.subject.reason}`)
     low = REASON_FLAG | BigInt(c.subject.reason)
   } else {
-    const [flags, n] = 'reactive' in c.subject ? [REACTIVE_FLAG, c.subject.reactive]
-      : 'reactiveMiss' in c.subject ? [REACTIVE_FLAG | REASON_FLAG, c.subject.reactiveMiss] : [0n, c.subject.key]
+    const [flags, n] =
+      'reactive' in c.subject
+        ? [REACTIVE_FLAG, c.subject.reactive]
+        : 'reactiveMiss' in c.subject
+          ? [REACTIVE_FLAG | REASON_FLAG, c.subject.reactiveMiss]
+          : [0n, c.subject.key]
     const key = BigInt(n)
     if (key < 0n || key > ones(KEY_BITS)) throw new Error(`cookie object key out of range: ${n}`)
     low = flags | key

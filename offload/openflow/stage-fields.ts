@@ -2,11 +2,32 @@
 // datapath/spec/stages.ts, plus the few protocol selectors a stage needs to implement datapath/BEHAVIOUR.md
 // (each listed with its reason). A builder refuses any other field, and a mask on a field whose key is exact.
 import {
-  STAGES, STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_DNAT, STAGE_EGRESS, STAGE_IN_ACL, STAGE_L2_LOOKUP, STAGE_L3_ROUTE,
-  STAGE_NEXTHOP, STAGE_OUT_ACL, STAGE_PORT_SEC, STAGE_SNAT,
+  STAGES,
+  STAGE_ARP_ND_RSP,
+  STAGE_CLASSIFY,
+  STAGE_DHCP,
+  STAGE_DNAT,
+  STAGE_EGRESS,
+  STAGE_IN_ACL,
+  STAGE_L2_LOOKUP,
+  STAGE_L3_ROUTE,
+  STAGE_NEXTHOP,
+  STAGE_OUT_ACL,
+  STAGE_PORT_SEC,
+  STAGE_SNAT,
 } from '../../datapath/spec/stages.js'
 import type { OfFieldName } from './fields.js'
-import { REG_CT, REG_DST_PORT, REG_FLAGS, REG_FLOOD_CHUNK, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6, REG_ROUTER, REG_SRC_PORT } from './layout.js'
+import {
+  REG_CT,
+  REG_DST_PORT,
+  REG_FLAGS,
+  REG_FLOOD_CHUNK,
+  REG_NETWORK,
+  REG_NEXTHOP,
+  REG_NEXTHOP6,
+  REG_ROUTER,
+  REG_SRC_PORT,
+} from './layout.js'
 
 export interface FieldRule {
   /** true when the stage key is declared /mask or /lpm (or the field is a flag register) */
@@ -44,10 +65,10 @@ const PREREQUISITES: OfFieldName[] = ['eth_type', 'ip_proto']
 
 /** What a security-group stage matches besides its keys (BEHAVIOUR.md "Security groups"). */
 const ACL_EXTRAS: [OfFieldName, boolean, string][] = [
-  ['ct_state', true, 'the connection\'s state decides before the rules (invalid, reply, blocked)'],
+  ['ct_state', true, "the connection's state decides before the rules (invalid, reply, blocked)"],
   ['ct_mark', true, 'a connection the rules stopped allowing is marked blocked (layout.ts ct_mark)'],
-  [REG_CT, false, 'ct_state is only believed where this stage\'s ct lookup filled it (layout.ts reg7)'],
-  ['conj_id', false, 'a rule\'s action flow, found by OVS once the rule\'s conjunctive match is complete'],
+  [REG_CT, false, "ct_state is only believed where this stage's ct lookup filled it (layout.ts reg7)"],
+  ['conj_id', false, "a rule's action flow, found by OVS once the rule's conjunctive match is complete"],
   ['tcp_dst', true, 'rule port ranges, as masked pieces'],
   ['udp_dst', true, 'rule port ranges, as masked pieces; DHCP and DHCPv6 are always allowed'],
   ['udp_src', false, 'DHCP and DHCPv6 are always allowed (client and server ports)'],
@@ -95,25 +116,31 @@ const EXTRAS: Record<number, [OfFieldName, boolean, string][]> = {
     ['icmp_type', false, 'ICMP errors to a floating IP carry a quoted header to rewrite: the slow path does it'],
     ['icmpv6_type', false, 'ICMPv6 errors to a floating IP carry a quoted header to rewrite: the slow path does it'],
     ['nw_ttl', false, 'TTL <= 1 enters the router untranslated: the time exceeded quotes the packet as sent (RFC 5508 4.2)'],
-    [REG_FLAGS, true, 'only a local port\'s source with a floating IP is marked exempt from the gateway redirect (BEHAVIOUR.md "SNAT for ports without a floating IP")'],
+    [
+      REG_FLAGS,
+      true,
+      'only a local port\'s source with a floating IP is marked exempt from the gateway redirect (BEHAVIOUR.md "SNAT for ports without a floating IP")',
+    ],
   ],
   [STAGE_SNAT]: [
     [REG_FLAGS, true, 'only routed packets leave through a gateway port'],
     ['icmp_type', false, 'ICMP errors from a fixed IP carry a quoted header to rewrite: the slow path does it'],
     ['icmpv6_type', false, 'ICMPv6 errors from a fixed IP carry a quoted header to rewrite: the slow path does it'],
-    ['nw_frag', true, 'a later IPv4 fragment has no port to translate it by: no_snat (BEHAVIOUR.md "SNAT for ports without a floating IP")'],
+    [
+      'nw_frag',
+      true,
+      'a later IPv4 fragment has no port to translate it by: no_snat (BEHAVIOUR.md "SNAT for ports without a floating IP")',
+    ],
   ],
-  [STAGE_EGRESS]: [
-    [REG_NETWORK, false, 'a port reached through an uplink leaves through the uplink of the packet\'s network'],
-  ],
+  [STAGE_EGRESS]: [[REG_NETWORK, false, "a port reached through an uplink leaves through the uplink of the packet's network"]],
   [STAGE_NEXTHOP]: [
     [REG_FLAGS, true, 'only routed packets are resolved (BEHAVIOUR.md §8)'],
-    [REG_ROUTER, false, 'the source MAC is the MAC of the routing router\'s port on the out network (BEHAVIOUR.md §8)'],
+    [REG_ROUTER, false, "the source MAC is the MAC of the routing router's port on the out network (BEHAVIOUR.md §8)"],
   ],
   [STAGE_L2_LOOKUP]: [
     [REG_SRC_PORT, false, 'a destination equal to the ingress port is dropped hairpin (BEHAVIOUR.md §9)'],
     [REG_FLAGS, true, 'a flood from a tunnel goes to local ports only (split horizon)'],
-    [REG_FLOOD_CHUNK, false, 'a flood resubmits once per chunk of the network\'s ports (layout.ts FLOOD_CHUNK_PORTS)'],
+    [REG_FLOOD_CHUNK, false, "a flood resubmits once per chunk of the network's ports (layout.ts FLOOD_CHUNK_PORTS)"],
   ],
   [STAGE_IN_ACL]: ACL_EXTRAS,
   [STAGE_OUT_ACL]: ACL_EXTRAS,

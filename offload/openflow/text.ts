@@ -1,7 +1,16 @@
 // Renders flows as `ovs-ofctl -O OpenFlow13 add-flows` lines: for humans, golden tests and installing into a
 // real OVS in tests. One flow per line; fields by their ovs-fields(7) names.
 import {
-  ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_SCTP, IP_PROTO_TCP, IP_PROTO_UDP, OF_FIELDS, type OfFieldName,
+  ETH_TYPE_ARP,
+  ETH_TYPE_IPV4,
+  ETH_TYPE_IPV6,
+  IP_PROTO_ICMP,
+  IP_PROTO_ICMPV6,
+  IP_PROTO_SCTP,
+  IP_PROTO_TCP,
+  IP_PROTO_UDP,
+  OF_FIELDS,
+  type OfFieldName,
 } from './fields.js'
 import { type Action, type FieldSlice, type Flow, type MatchEntry, OFPP_CONTROLLER, OFPP_IN_PORT } from './flow.js'
 import { Ipv4Address, Ipv6Address, MacAddress } from '../../datapath/host/addresses.js'
@@ -11,8 +20,10 @@ const HEX_FIELDS = new Set<OfFieldName>(['vlan_vid', 'eth_type', 'tun_id', 'reg4
 
 /** ct_state as ovs-ofctl prints it: each masked flag +set or -clear, in bit order (lib/meta-flow.c). */
 function ctStateText(value: bigint, mask: bigint): string {
-  return Object.entries(CT_STATE_BITS).filter(([, bit]) => (mask & BigInt(bit)) !== 0n)
-    .map(([name, bit]) => `${(value & BigInt(bit)) !== 0n ? '+' : '-'}${name}`).join('')
+  return Object.entries(CT_STATE_BITS)
+    .filter(([, bit]) => (mask & BigInt(bit)) !== 0n)
+    .map(([name, bit]) => `${(value & BigInt(bit)) !== 0n ? '+' : '-'}${name}`)
+    .join('')
 }
 
 function renderValue(field: OfFieldName, v: bigint): string {
@@ -59,9 +70,14 @@ function renderMatch(m: MatchEntry): string {
 }
 
 const L4_TOKENS: Record<string, string> = {
-  [`${ETH_TYPE_IPV4}/${IP_PROTO_UDP}`]: 'udp', [`${ETH_TYPE_IPV4}/${IP_PROTO_TCP}`]: 'tcp', [`${ETH_TYPE_IPV4}/${IP_PROTO_SCTP}`]: 'sctp',
-  [`${ETH_TYPE_IPV4}/${IP_PROTO_ICMP}`]: 'icmp', [`${ETH_TYPE_IPV6}/${IP_PROTO_ICMPV6}`]: 'icmp6', [`${ETH_TYPE_IPV6}/${IP_PROTO_UDP}`]: 'udp6',
-  [`${ETH_TYPE_IPV6}/${IP_PROTO_TCP}`]: 'tcp6', [`${ETH_TYPE_IPV6}/${IP_PROTO_SCTP}`]: 'sctp6',
+  [`${ETH_TYPE_IPV4}/${IP_PROTO_UDP}`]: 'udp',
+  [`${ETH_TYPE_IPV4}/${IP_PROTO_TCP}`]: 'tcp',
+  [`${ETH_TYPE_IPV4}/${IP_PROTO_SCTP}`]: 'sctp',
+  [`${ETH_TYPE_IPV4}/${IP_PROTO_ICMP}`]: 'icmp',
+  [`${ETH_TYPE_IPV6}/${IP_PROTO_ICMPV6}`]: 'icmp6',
+  [`${ETH_TYPE_IPV6}/${IP_PROTO_UDP}`]: 'udp6',
+  [`${ETH_TYPE_IPV6}/${IP_PROTO_TCP}`]: 'tcp6',
+  [`${ETH_TYPE_IPV6}/${IP_PROTO_SCTP}`]: 'sctp6',
 }
 
 /** eth_type / ip_proto as the ovs-ofctl shorthands (ip, arp, ipv6, udp, tcp6, ...). */
@@ -71,10 +87,19 @@ function protocol(match: MatchEntry[]): { token?: string; rest: MatchEntry[] } {
   let token: string | undefined
   let consumed: OfFieldName[] = []
   const l4 = proto === undefined ? undefined : L4_TOKENS[`${et}/${proto}`]
-  if (l4 !== undefined) { token = l4; consumed = ['eth_type', 'ip_proto'] }
-  else if (et === BigInt(ETH_TYPE_IPV4)) { token = 'ip'; consumed = ['eth_type'] }
-  else if (et === BigInt(ETH_TYPE_ARP)) { token = 'arp'; consumed = ['eth_type'] }
-  else if (et === BigInt(ETH_TYPE_IPV6)) { token = 'ipv6'; consumed = ['eth_type'] }
+  if (l4 !== undefined) {
+    token = l4
+    consumed = ['eth_type', 'ip_proto']
+  } else if (et === BigInt(ETH_TYPE_IPV4)) {
+    token = 'ip'
+    consumed = ['eth_type']
+  } else if (et === BigInt(ETH_TYPE_ARP)) {
+    token = 'arp'
+    consumed = ['eth_type']
+  } else if (et === BigInt(ETH_TYPE_IPV6)) {
+    token = 'ipv6'
+    consumed = ['eth_type']
+  }
   const rest = match.filter(m => !consumed.includes(m.field))
   return token === undefined ? { rest } : { token, rest }
 }
@@ -90,21 +115,32 @@ function renderAction(a: Action): string {
       if (a.port === OFPP_IN_PORT) return 'IN_PORT'
       if (a.port === OFPP_CONTROLLER) return `CONTROLLER:${a.maxLen ?? 0}`
       return `output:${a.port}`
-    case 'OFPAT_SET_FIELD': return `set_field:${renderValue(a.field, a.value)}->${a.field}`
-    case 'OFPAT_DEC_NW_TTL': return 'dec_ttl'
-    case 'OFPAT_POP_VLAN': return 'pop_vlan'
-    case 'OFPAT_PUSH_VLAN': return `push_vlan:0x${a.ethertype.toString(16)}`
-    case 'NXAST_REG_MOVE': return `move:${slice(a.src)}->${slice(a.dst)}`
-    case 'NXAST_RESUBMIT_TABLE': return `resubmit(,${a.table})`
+    case 'OFPAT_SET_FIELD':
+      return `set_field:${renderValue(a.field, a.value)}->${a.field}`
+    case 'OFPAT_DEC_NW_TTL':
+      return 'dec_ttl'
+    case 'OFPAT_POP_VLAN':
+      return 'pop_vlan'
+    case 'OFPAT_PUSH_VLAN':
+      return `push_vlan:0x${a.ethertype.toString(16)}`
+    case 'NXAST_REG_MOVE':
+      return `move:${slice(a.src)}->${slice(a.dst)}`
+    case 'NXAST_RESUBMIT_TABLE':
+      return `resubmit(,${a.table})`
     // ovs-actions(7) order: commit, table, zone, exec
     case 'NXAST_CT': {
       const zone = `zone=NXM_NX_${a.zone.field.toUpperCase()}[${a.zone.ofs ?? 0}..${(a.zone.ofs ?? 0) + (a.zone.nBits ?? OF_FIELDS[a.zone.field].bits) - 1}]`
-      const parts = [...(a.commit ? ['commit'] : []), ...(a.table !== undefined ? [`table=${a.table}`] : []), zone,
+      const parts = [
+        ...(a.commit ? ['commit'] : []),
+        ...(a.table !== undefined ? [`table=${a.table}`] : []),
+        zone,
         ...(a.exec.length > 0 ? [`exec(${a.exec.map(renderAction).join(',')})`] : []),
-        ...(a.nat === undefined ? [] : [a.nat.srcIpv4 === undefined ? 'nat' : `nat(src=${renderValue('nw_src', a.nat.srcIpv4)})`])]
+        ...(a.nat === undefined ? [] : [a.nat.srcIpv4 === undefined ? 'nat' : `nat(src=${renderValue('nw_src', a.nat.srcIpv4)})`]),
+      ]
       return `ct(${parts.join(',')})`
     }
-    case 'NXAST_CONJUNCTION': return `conjunction(${a.id},${a.clause}/${a.nClauses})`
+    case 'NXAST_CONJUNCTION':
+      return `conjunction(${a.id},${a.clause}/${a.nClauses})`
   }
 }
 

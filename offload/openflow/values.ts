@@ -15,7 +15,9 @@ export class OfPort {
     if (!Number.isInteger(n) || n < 1 || n > 0xffffff00) throw new Error(`not an OpenFlow port number: ${n}`)
     return new OfPort(n)
   }
-  toString(): string { return String(this.value) }
+  toString(): string {
+    return String(this.value)
+  }
 }
 
 /** A pipeline key (network, port, router key) allocated by the store: a small non-negative integer. */
@@ -25,19 +27,27 @@ export class Key {
     if (!Number.isInteger(n) || n < 0 || n >= 2 ** bits) throw new Error(`key out of range (${bits} bits): ${n}`)
     return new Key(n)
   }
-  toString(): string { return String(this.value) }
+  toString(): string {
+    return String(this.value)
+  }
 }
 
 /** Bits of a flag register with the mask of the bits that matter. */
 export class Bits {
-  constructor(readonly value: number, readonly mask: number) {
+  constructor(
+    readonly value: number,
+    readonly mask: number,
+  ) {
     if ((value & ~mask) !== 0) throw new Error(`bits 0x${value.toString(16)} outside mask 0x${mask.toString(16)}`)
   }
 }
 
 /** A MAC address under a mask (e.g. the I/G bit alone: any group address). */
 export class MaskedMac {
-  constructor(readonly address: MacAddress, readonly mask: MacAddress) {
+  constructor(
+    readonly address: MacAddress,
+    readonly mask: MacAddress,
+  ) {
     if ((address.value & ~mask.value) !== 0n) throw new Error(`MAC ${address.toString()} has bits outside mask ${mask.toString()}`)
   }
 }
@@ -51,7 +61,10 @@ export const CT_STATE_BITS = { new: 0x01, est: 0x02, rel: 0x04, rpl: 0x08, inv: 
 export type CtFlag = keyof typeof CT_STATE_BITS
 
 export class CtState {
-  private constructor(readonly value: number, readonly mask: number) {}
+  private constructor(
+    readonly value: number,
+    readonly mask: number,
+  ) {}
   static of(flags: Partial<Record<CtFlag, boolean>>): CtState {
     let value = 0
     let mask = 0

@@ -52,8 +52,10 @@ export function dissect(b: Uint8Array): FrameKey | undefined {
   if (b.length < 14) return undefined
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength)
   const k: FrameKey = {
-    eth_dst: MacAddress.fromBytes(b.subarray(0, 6)), eth_src: MacAddress.fromBytes(b.subarray(6, 12)),
-    eth_type: v.getUint16(12), l3: 14,
+    eth_dst: MacAddress.fromBytes(b.subarray(0, 6)),
+    eth_src: MacAddress.fromBytes(b.subarray(6, 12)),
+    eth_type: v.getUint16(12),
+    l3: 14,
   }
   if (k.eth_type === ETH_TYPE_VLAN) {
     if (b.length < 18) return k

@@ -23,7 +23,10 @@ export function pushVlan(frame: Uint8Array, vid: number): Uint8Array {
 export type ChecksumFix = 'recompute' | 'incremental'
 
 const word = (b: Uint8Array, at: number): number => ((b[at] as number) << 8) | (b[at + 1] as number)
-const putWord = (b: Uint8Array, at: number, v: number): void => { b[at] = (v >> 8) & 0xff; b[at + 1] = v & 0xff }
+const putWord = (b: Uint8Array, at: number, v: number): void => {
+  b[at] = (v >> 8) & 0xff
+  b[at + 1] = v & 0xff
+}
 
 /** RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), over the 16-bit words of the changed field. */
 function incremental(sum: number, before: Uint8Array, after: Uint8Array): number {
@@ -42,7 +45,7 @@ export function setIpAddress(frame: Uint8Array, key: FrameKey, o: { field: 'src'
   const addr = parseIp(o.ip)
   const v4 = addr.family === 4
   if (key.ip_src === undefined || key.ip_src.family !== addr.family) return
-  const at = key.l3 + (v4 ? (o.field === 'src' ? 12 : 16) : (o.field === 'src' ? 8 : 24))
+  const at = key.l3 + (v4 ? (o.field === 'src' ? 12 : 16) : o.field === 'src' ? 8 : 24)
   const before = frame.slice(at, at + addr.bytes.length)
   frame.set(addr.bytes, at)
   const ihl = v4 ? ((frame[key.l3] as number) & 0x0f) * 4 : 40

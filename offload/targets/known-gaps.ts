@@ -11,7 +11,8 @@ export interface KnownGap {
   onlyWhen?: (p: Profile) => boolean
 }
 
-const VALIDATION = 'BEHAVIOUR.md §1 validation: a NIC parser (flower dissector, rte_flow pattern, P4 parser as emitted) ' +
+const VALIDATION =
+  'BEHAVIOUR.md §1 validation: a NIC parser (flower dissector, rte_flow pattern, P4 parser as emitted) ' +
   'extracts fields but does not check'
 
 export const KNOWN_GAPS: KnownGap[] = [
@@ -25,7 +26,8 @@ export const KNOWN_GAPS: KnownGap[] = [
   { reason: 'bad_tunnel', why: `${VALIDATION} VXLAN flags or Geneve lengths (the tunnel netdev decapsulates what it can)` },
   {
     reason: 'ct_invalid',
-    why: 'a TCP segment outside the window of a connection the target holds: the target forwards it, the software would ' +
+    why:
+      'a TCP segment outside the window of a connection the target holds: the target forwards it, the software would ' +
       'call it invalid (profile conntrack.tcpWindow "not-checked": the NIC\'s CT table holds no sequence state, HARDWARE-FACTS.md §1.3)',
     onlyWhen: p => p.conntrack.mode === 'established-offload' && p.conntrack.tcpWindow === 'not-checked',
   },

@@ -4,8 +4,7 @@ import type { PacketInput, Verdict } from '../../datapath/host/api.js'
 
 export type TargetOutcome =
   /** `sync`: the target forwarded a packet of a connection it holds (the software's connection state follows) */
-  | { verdict: Verdict; stage: string; trap?: undefined; sync?: boolean }
-  | { trap: string; stage: string; verdict?: undefined }
+  { verdict: Verdict; stage: string; trap?: undefined; sync?: boolean } | { trap: string; stage: string; verdict?: undefined }
 
 /** What the target+WASM path runs: a MODEL, told the time and (when it tracks connections) the software's decisions. */
 export interface TargetModel {

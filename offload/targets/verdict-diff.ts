@@ -4,9 +4,14 @@ import type { Verdict } from '../../datapath/host/api.js'
 import { hexOf } from '../../datapath/host/addresses.js'
 
 export function describeVerdict(v: Verdict): string {
-  const keys = v.action === 'output' || v.action === 'in_port' ? [`ofport ${v.ofport}`]
-    : v.action === 'flood' ? [`network ${v.network}`]
-      : v.action === 'tunnel' ? [`remote ${v.remote}`, `network ${v.network}`, `port ${v.port}`] : []
+  const keys =
+    v.action === 'output' || v.action === 'in_port'
+      ? [`ofport ${v.ofport}`]
+      : v.action === 'flood'
+        ? [`network ${v.network}`]
+        : v.action === 'tunnel'
+          ? [`remote ${v.remote}`, `network ${v.network}`, `port ${v.port}`]
+          : []
   return `${v.action}/${v.reason}${keys.length > 0 ? ` (${keys.join(', ')})` : ''}`
 }
 

@@ -7,13 +7,18 @@ export class StoreWatchPubSub implements PubSub {
   private readonly subs = new Set<Unsubscribe>()
 
   /** `ownsStore`: close() also closes the store (the driver opened it for this pub/sub alone). */
-  constructor(private readonly store: Store, private readonly ownsStore: boolean) {}
+  constructor(
+    private readonly store: Store,
+    private readonly ownsStore: boolean,
+  ) {}
 
   /** A no-op: the store's commit was the publication. Kept so callers can treat every driver alike. */
   async publish(_change: Change): Promise<void> {}
 
   async subscribe(topic: string, handler: (change: Change) => void): Promise<Unsubscribe> {
-    const stop = await this.store.watch(change => { if (matchesTopic(change, topic)) handler(change) })
+    const stop = await this.store.watch(change => {
+      if (matchesTopic(change, topic)) handler(change)
+    })
     const unsubscribe: Unsubscribe = async () => {
       if (this.subs.delete(unsubscribe)) await stop()
     }

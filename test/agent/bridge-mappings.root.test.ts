@@ -32,7 +32,10 @@ t.test('patch port names fit OVS and stay distinct', async t => {
 t.test('ensurePatchPorts on real OVS', { skip }, async t => {
   const ovs = await startOvs()
   const client = new OvsdbClient({ target: `unix:${ovs.dbSocket}` })
-  t.teardown(async () => { await client.close(); await ovs.stop() })
+  t.teardown(async () => {
+    await client.close()
+    await ovs.stop()
+  })
   await client.connect()
   await new Vswitch(client, { bridge: 'br-int' }).ensureBridge()
   await ovs.vsctl('add-br', 'br-ex', '--', 'set', 'Bridge', 'br-ex', 'datapath_type=netdev')
@@ -44,12 +47,15 @@ t.test('ensurePatchPorts on real OVS', { skip }, async t => {
   t.match(names.phys, /^patch-int-[0-9a-f]{5}$/, 'patch-int-physnet1 is too long for an OpenFlow port name: hashed')
   const peer = names.phys
   t.ok((await ovs.vsctl('list-ports', 'br-int')).split('\n').includes('patch-physnet1'), 'on br-int')
-  t.ok((await ovs.vsctl('list-ports', 'br-ex')).split('\n').includes(peer), 'on the operator\'s bridge')
+  t.ok((await ovs.vsctl('list-ports', 'br-ex')).split('\n').includes(peer), "on the operator's bridge")
   t.equal(await get('patch-physnet1', 'type'), 'patch')
   t.match(await get('patch-physnet1', 'options'), new RegExp(`peer=${peer}`))
   t.match(await get(peer, 'options'), /peer=patch-physnet1/)
   let ofport = ''
-  for (let i = 0; i < 100 && !(Number(ofport) > 0); i++) { ofport = await get('patch-physnet1', 'ofport'); await new Promise(resolve => setTimeout(resolve, 50)) }
+  for (let i = 0; i < 100 && !(Number(ofport) > 0); i++) {
+    ofport = await get('patch-physnet1', 'ofport')
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
   t.ok(Number(ofport) > 0, `the br-int side has an ofport (${ofport})`)
 
   const uuids = [await get('patch-physnet1', '_uuid'), await get(peer, '_uuid')]
@@ -78,33 +84,53 @@ t.test('ensurePatchPorts on real OVS', { skip }, async t => {
   t.same(await removeStalePatchPorts(client, new Set(['physnet1'])), [], 'a mapped physnet is kept')
   t.same(await removeStalePatchPorts(client, new Set()), ['physnet1'], 'an unmapped one is removed')
   t.notOk((await ovs.vsctl('list-ports', 'br-int')).split('\n').includes('patch-physnet1'), 'off br-int')
-  t.same((await ovs.vsctl('list-ports', 'br-ex2')).split('\n').filter(Boolean), ['operator-p'], 'only the operator\'s port is left')
+  t.same((await ovs.vsctl('list-ports', 'br-ex2')).split('\n').filter(Boolean), ['operator-p'], "only the operator's port is left")
 })
 
 t.test('the agent joins mapped bridges, skips a missing one, advertises what it has, and survives a restart', { skip }, async t => {
   const ovs = await startOvs()
   const dir = mkdtempSync(join(tmpdir(), 'dfe-bridge-mappings-'))
   const store = await openStore({ driver: 'embedded', dir: join(dir, 'store') })
-  t.teardown(async () => { await store.close(); await ovs.stop(); rmSync(dir, { recursive: true, force: true }) })
+  t.teardown(async () => {
+    await store.close()
+    await ovs.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
   await ovs.vsctl('add-br', 'br-ex', '--', 'set', 'Bridge', 'br-ex', 'datapath_type=netdev')
   const lines: string[] = []
-  const start = async (): Promise<Awaited<ReturnType<typeof startAgent>>> => await startAgent({
-    store, chassisId: 'edge-1', ovsdbTarget: `unix:${ovs.dbSocket}`, ofSocket: join(ovs.rundir, 'df-of.sock'), profile: 'ovs-userspace',
-    log: lineLogger('test', l => { lines.push(l) }), bridgeMappings: new Map([['physnet1', 'br-ex'], ['physnet2', 'br-missing']]),
-  })
+  const start = async (): Promise<Awaited<ReturnType<typeof startAgent>>> =>
+    await startAgent({
+      store,
+      chassisId: 'edge-1',
+      ovsdbTarget: `unix:${ovs.dbSocket}`,
+      ofSocket: join(ovs.rundir, 'df-of.sock'),
+      profile: 'ovs-userspace',
+      log: lineLogger('test', l => {
+        lines.push(l)
+      }),
+      bridgeMappings: new Map([
+        ['physnet1', 'br-ex'],
+        ['physnet2', 'br-missing'],
+      ]),
+    })
   const agent = await start()
   const get = async (iface: string, col: string): Promise<string> => (await ovs.vsctl('get', 'Interface', iface, col)).trim()
   const ofport = Number(await get('patch-physnet1', 'ofport'))
   t.equal(agent.uplinkOfport('physnet1'), ofport, 'learned the ofport of the br-int side')
   t.equal(agent.uplinkOfport('physnet2'), undefined, 'no uplink for the skipped mapping')
-  t.ok(lines.some(l => /--bridge-mappings physnet2:br-missing skipped: bridge 'br-missing' .* does not exist/.test(l)), 'the skip is logged')
+  t.ok(
+    lines.some(l => /--bridge-mappings physnet2:br-missing skipped: bridge 'br-missing' .* does not exist/.test(l)),
+    'the skip is logged',
+  )
   const row = await store.get(TABLES.chassis, 'edge-1')
   t.equal((row?.value.external_ids as Record<string, string>)[BRIDGE_MAPPINGS_ID], 'physnet1:br-ex', 'advertises only the working mapping')
   const uuid = await get('patch-physnet1', '_uuid')
   await agent.stop()
 
   const again = await start()
-  t.teardown(async () => { await again.stop() })
+  t.teardown(async () => {
+    await again.stop()
+  })
   t.equal(await get('patch-physnet1', '_uuid'), uuid, 'a restart keeps the same patch port')
   t.equal(again.uplinkOfport('physnet1'), ofport, 'on the same ofport')
   const after = await store.get(TABLES.chassis, 'edge-1')

@@ -7,25 +7,41 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ControlServer, controlRequest } from '../../agent/controller/control-server.js'
 
-const raw = async (path: string, text: string): Promise<string> => await new Promise((resolve, reject) => {
-  const s = createConnection(path)
-  let buf = ''
-  s.on('connect', () => { s.write(text) })
-  s.on('data', d => { buf += d.toString(); if (buf.includes('\n')) { s.end(); resolve(buf.trim()) } })
-  s.on('error', reject)
-})
+const raw = async (path: string, text: string): Promise<string> =>
+  await new Promise((resolve, reject) => {
+    const s = createConnection(path)
+    let buf = ''
+    s.on('connect', () => {
+      s.write(text)
+    })
+    s.on('data', d => {
+      buf += d.toString()
+      if (buf.includes('\n')) {
+        s.end()
+        resolve(buf.trim())
+      }
+    })
+    s.on('error', reject)
+  })
 
 t.test('control socket', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'dfe-ctl-'))
   const path = join(dir, 'agent.ctl')
   const logged: string[] = []
-  const server = new ControlServer(path, async (cmd, args) => {
-    if (cmd === 'echo') return { args, big: 1n << 40n }
-    if (cmd === 'fail') throw new Error('it failed')
-    throw new Error(`unknown command '${cmd}'`)
-  }, l => logged.push(l))
+  const server = new ControlServer(
+    path,
+    async (cmd, args) => {
+      if (cmd === 'echo') return { args, big: 1n << 40n }
+      if (cmd === 'fail') throw new Error('it failed')
+      throw new Error(`unknown command '${cmd}'`)
+    },
+    l => logged.push(l),
+  )
   await server.listen()
-  t.teardown(async () => { await server.close(); rmSync(dir, { recursive: true, force: true }) })
+  t.teardown(async () => {
+    await server.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
 
   t.same(await controlRequest(path, 'echo', { a: 1 }), { args: { a: 1 }, big: '0x10000000000' }, 'result returned; bigints as hex')
   await t.rejects(controlRequest(path, 'nope'), /unknown command 'nope'/, 'unknown command: an error reply')
@@ -34,7 +50,10 @@ t.test('control socket', async t => {
   t.match(JSON.parse(await raw(path, '{"args":{}}\n')), { ok: false, error: /no "cmd"/ }, 'no cmd: error reply')
   t.match(JSON.parse(await raw(path, 'x'.repeat(70_000))), { ok: false, error: /over/ }, 'oversized request: refused')
   t.same(await controlRequest(path, 'echo'), { args: {}, big: '0x10000000000' }, 'still serving after all that')
-  t.ok(logged.some(l => l.includes('it failed')), 'handler failures are logged')
+  t.ok(
+    logged.some(l => l.includes('it failed')),
+    'handler failures are logged',
+  )
 })
 
 t.test('nothing listening: a clear error', async t => {

@@ -14,7 +14,7 @@ const mac = (i: number): string => `fa:16:3e:${[i >> 16, (i >> 8) & 0xff, i & 0x
 const ip = (i: number): string => `10.${(i >> 16) & 0xff}.${(i >> 8) & 0xff}.${i & 0xff}`
 
 /** The entries of one local port on network 1 (as the compiler emits them for a plugged port). */
-function portEntries (i: number): Entry[] {
+function portEntries(i: number): Entry[] {
   return [
     { stage: 'classify', in_port: i, network: 1, port: i },
     { stage: 'egress', port: i, local: i },
@@ -24,7 +24,7 @@ function portEntries (i: number): Entry[] {
   ]
 }
 
-function tableWith (ports: number): DesiredFlows {
+function tableWith(ports: number): DesiredFlows {
   const d = new DesiredFlows({ l3: 'proactive', tunnelOfport: 100 })
   const entries: Entry[] = [{ stage: 'classify', tunnel_key: 1, network: 1 }]
   for (let i = 1; i <= ports; i++) entries.push(...portEntries(i))
@@ -44,7 +44,10 @@ t.test('one more port costs the same FLOW_MODs at 100 and at 3 000 ports', async
     c.done(true)
     d.applyDelta({ added: [], removed: portEntries(n + 1) })
     const back = d.takeChanges()
-    t.ok(back.deleted > 0 && back.added <= 2, `${n}: removing it deletes its flows and rewrites at most the flood head and chunk (${back.deleted} deleted, ${back.added} re-sent)`)
+    t.ok(
+      back.deleted > 0 && back.added <= 2,
+      `${n}: removing it deletes its flows and rewrites at most the flood head and chunk (${back.deleted} deleted, ${back.added} re-sent)`,
+    )
   }
   t.equal(cost[0], cost[1], `the same FLOW_MODs for one port (${cost.join(' and ')})`)
   t.ok((cost[0] ?? 99) <= 25, `a port is a couple of dozen FLOW_MODs (${cost[0]})`)
@@ -55,10 +58,25 @@ t.test('no flow nears the 64 KiB OpenFlow message limit with 5 000 ports on one 
   const largest = Math.max(...[...d.bodies()].map(b => b.length))
   t.ok(largest < 16 * 1024, `the largest FLOW_MOD body is ${largest} bytes`)
   // the flood reaches every port, once, in key order (head -> chunks)
-  const chunks = [...d.bodies()].map(decodeBody).filter(m => m.tableId === OF_TABLE_BASE + STAGE_L2_LOOKUP && m.priority === priorityOf('FLOOD_CHUNK'))
-  const outputs = chunks.sort((a, b) => Number(a.match.find(o => o.field === 6)?.value.readUInt32BE(0) ?? 0) - Number(b.match.find(o => o.field === 6)?.value.readUInt32BE(0) ?? 0))
-    .flatMap(m => m.instructions.flatMap(i => i.type === 'OFPIT_APPLY_ACTIONS' ? i.actions.flatMap(a => a.type === 'OFPAT_OUTPUT' ? [a.port] : []) : []))
-  t.same(outputs, Array.from({ length: 5000 }, (_, i) => i + 1), 'every local port once, in key order')
+  const chunks = [...d.bodies()]
+    .map(decodeBody)
+    .filter(m => m.tableId === OF_TABLE_BASE + STAGE_L2_LOOKUP && m.priority === priorityOf('FLOOD_CHUNK'))
+  const outputs = chunks
+    .sort(
+      (a, b) =>
+        Number(a.match.find(o => o.field === 6)?.value.readUInt32BE(0) ?? 0) -
+        Number(b.match.find(o => o.field === 6)?.value.readUInt32BE(0) ?? 0),
+    )
+    .flatMap(m =>
+      m.instructions.flatMap(i =>
+        i.type === 'OFPIT_APPLY_ACTIONS' ? i.actions.flatMap(a => (a.type === 'OFPAT_OUTPUT' ? [a.port] : [])) : [],
+      ),
+    )
+  t.same(
+    outputs,
+    Array.from({ length: 5000 }, (_, i) => i + 1),
+    'every local port once, in key order',
+  )
 })
 
 t.test('an identity emitted twice resolves to the same body in any order', async t => {
@@ -82,9 +100,15 @@ t.test('a failed bundle leaves its changes to be sent again; a committed one sen
   t.equal(d.takeChanges().messages.length, 0, 'nothing left once committed')
   d.applyDelta({ added: [], removed: portEntries(7) })
   const del = d.takeChanges()
-  t.ok(del.messages.every(m => m.type === 'raw' && m.body[17] === OFPFC_DELETE_STRICT), 'removing the port sends DELETE_STRICTs only')
+  t.ok(
+    del.messages.every(m => m.type === 'raw' && m.body[17] === OFPFC_DELETE_STRICT),
+    'removing the port sends DELETE_STRICTs only',
+  )
   t.ok(del.messages.length > 5, 'one per flow of the port')
   del.done(true)
   d.applyDelta({ added: portEntries(7), removed: [] })
-  t.ok(d.takeChanges().messages.every(m => m.type === 'raw' && m.body[17] === OFPFC_ADD), 'adding it back sends ADDs only')
+  t.ok(
+    d.takeChanges().messages.every(m => m.type === 'raw' && m.body[17] === OFPFC_ADD),
+    'adding it back sends ADDs only',
+  )
 })

@@ -16,7 +16,7 @@ import { silentLogger } from '../../log/logger.js'
 
 const skip = needRoot('private OVS in a network namespace')
 
-async function until<T> (what: string, check: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms
   for (;;) {
     const v = await check()
@@ -33,12 +33,29 @@ t.test('a floating IP is DOWN, then ACTIVE once its flows are committed, then DO
   await ovs.vsctl('add-br', 'br-ex', '--', 'set', 'Bridge', 'br-ex', 'datapath_type=netdev')
   const server = await startApiServer({ store, host: '127.0.0.1', port: 0, auth: 'none', log: silentLogger })
   const agent = await startAgent({
-    store, chassisId: 'edge-1', ovsdbTarget: `unix:${ovs.dbSocket}`, ofSocket: join(ovs.rundir, 'df-of.sock'), profile: 'ovs-userspace',
-    log: silentLogger, bridgeMappings: new Map([['physnet1', 'br-ex']]),
+    store,
+    chassisId: 'edge-1',
+    ovsdbTarget: `unix:${ovs.dbSocket}`,
+    ofSocket: join(ovs.rundir, 'df-of.sock'),
+    profile: 'ovs-userspace',
+    log: silentLogger,
+    bridgeMappings: new Map([['physnet1', 'br-ex']]),
   })
-  t.teardown(async () => { await agent.stop(); await server.close(); await store.close(); await ovs.stop(); rmSync(dir, { recursive: true, force: true }) })
-  const call = async (method: string, path: string, body?: unknown): Promise<Record<string, any>> => (await api(server.url, method, path, { body })).body // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON
-  const ext = (await call('POST', '/v2.0/networks', { network: { name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'physnet1' } })).network
+  t.teardown(async () => {
+    await agent.stop()
+    await server.close()
+    await store.close()
+    await ovs.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON
+  const call = async (method: string, path: string, body?: unknown): Promise<Record<string, any>> =>
+    (await api(server.url, method, path, { body })).body
+  const ext = (
+    await call('POST', '/v2.0/networks', {
+      network: { name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'physnet1' },
+    })
+  ).network
   await call('POST', '/v2.0/subnets', { subnet: { network_id: ext.id, ip_version: 4, cidr: '198.51.100.0/24', enable_dhcp: false } })
   const net = (await call('POST', '/v2.0/networks', { network: { name: 'inside' } })).network
   const sub = (await call('POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 4, cidr: '10.90.0.0/24' } })).subnet
@@ -46,10 +63,11 @@ t.test('a floating IP is DOWN, then ACTIVE once its flows are committed, then DO
   await call('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: sub.id })
   const port = (await call('POST', '/v2.0/ports', { port: { network_id: net.id } })).port
   await ovs.addWorkload('a', 'br-int', port.id, { mac: port.mac_address })
-  const status = async (id: string, want: string): Promise<string> => await until(`floating IP ${want}`, async () => {
-    const s = (await call('GET', `/v2.0/floatingips/${id}`)).floatingip.status as string
-    return s === want ? s : undefined
-  })
+  const status = async (id: string, want: string): Promise<string> =>
+    await until(`floating IP ${want}`, async () => {
+      const s = (await call('GET', `/v2.0/floatingips/${id}`)).floatingip.status as string
+      return s === want ? s : undefined
+    })
 
   const fip = (await call('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext.id, port_id: port.id } })).floatingip
   t.equal(fip.status, 'DOWN', 'created DOWN')

@@ -20,12 +20,12 @@ import { lineLogger } from '../../log/logger.js'
 const skip = needRoot('private OVS in a network namespace')
 
 /** n_packets of the br-ex flows whose text matches `re`. */
-async function hits (ofctl: (...a: string[]) => Promise<string>, re: RegExp): Promise<number> {
+async function hits(ofctl: (...a: string[]) => Promise<string>, re: RegExp): Promise<number> {
   const lines = (await ofctl('dump-flows', 'br-ex')).split('\n').filter(l => re.test(l))
   return lines.reduce((n, l) => n + Number(/n_packets=(\d+)/.exec(l)?.[1] ?? 0), 0)
 }
 
-async function until (what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
   const end = Date.now() + ms
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
@@ -37,7 +37,11 @@ t.test('a slow-path flood goes out of the VLAN uplink once, tagged', { skip }, a
   const ovs = await startOvs()
   const ctl = new OfController({ echoIntervalMs: 2000 })
   const client = new OvsdbClient({ target: `unix:${ovs.dbSocket}` })
-  t.teardown(async () => { await client.close(); await ctl.close(); await ovs.stop() })
+  t.teardown(async () => {
+    await client.close()
+    await ctl.close()
+    await ovs.stop()
+  })
   const path = join(ovs.dir, 'of.sock')
   await ctl.listen({ path })
   const next = ctl.nextSwitch()
@@ -49,7 +53,10 @@ t.test('a slow-path flood goes out of the VLAN uplink once, tagged', { skip }, a
   const a = await ovs.addWorkload('a', 'br-int', 'port-a', { ip: '10.9.0.1/24', mac: '02:00:00:00:0b:01' })
   const b = await ovs.addWorkload('b', 'br-int', 'port-b', { ip: '10.9.0.2/24', mac: '02:00:00:00:0b:02' })
   let uplink = 0
-  await until('the patch port\'s ofport', async () => { uplink = Number((await ovs.vsctl('get', 'Interface', names.int, 'ofport')).trim()); return uplink > 0 })
+  await until("the patch port's ofport", async () => {
+    uplink = Number((await ovs.vsctl('get', 'Interface', names.int, 'ofport')).trim())
+    return uplink > 0
+  })
   const phys = Number((await ovs.vsctl('get', 'Interface', names.phys, 'ofport')).trim())
 
   // the operator's bridge counts the ARP requests that arrive from the patch port, tagged 100 or not
@@ -63,18 +70,37 @@ t.test('a slow-path flood goes out of the VLAN uplink once, tagged', { skip }, a
   datapath.add({ stage: 'egress', port: 1, local: a.ofport })
   datapath.add({ stage: 'egress', port: 2, local: b.ofport })
   const host = new PacketInHost({
-    datapath, log: lineLogger('test', l => { t.comment(l) }), floodPorts: n => n === 7 ? [a.ofport, b.ofport] : [],
-    floodUplink: n => n === 7 ? { ofport: uplink, vlan: 100 } : undefined,
+    datapath,
+    log: lineLogger('test', l => {
+      t.comment(l)
+    }),
+    floodPorts: n => (n === 7 ? [a.ofport, b.ofport] : []),
+    floodUplink: n => (n === 7 ? { ofport: uplink, vlan: 100 } : undefined),
   })
   host.attach(sw)
-  sw.send(flowAdd({ tableId: 0, priority: 10, match: [oxm('OXM_OF_IN_PORT', a.ofport)], instructions: [{ type: 'OFPIT_APPLY_ACTIONS', actions: [{ type: 'OFPAT_OUTPUT', port: OFPP_CONTROLLER, maxLen: OFPCML_NO_BUFFER }] }] }))
+  sw.send(
+    flowAdd({
+      tableId: 0,
+      priority: 10,
+      match: [oxm('OXM_OF_IN_PORT', a.ofport)],
+      instructions: [{ type: 'OFPIT_APPLY_ACTIONS', actions: [{ type: 'OFPAT_OUTPUT', port: OFPP_CONTROLLER, maxLen: OFPCML_NO_BUFFER }] }],
+    }),
+  )
   await sw.barrier()
 
   // a broadcast from a: arping once (the ARP request is a flood on network 7)
   await ovs.exec(a.ns, 'busybox', 'arping', '-c', '1', '-w', '1', '-I', a.ifname, '10.9.0.2').catch(() => undefined)
-  await until('the flood to reach br-ex', async () => await hits(ovs.ofctl.bind(ovs), /arp_tpa=10.9.0.2/) >= 1)
-    .catch(async (err: Error) => { throw new Error(`${err.message}: slow path ${JSON.stringify({ ...host.stats, bad: [...host.stats.bad], verdicts: [...host.stats.verdicts] })}\n${await ovs.ofctl('dump-flows', 'br-ex')}`) })
-  t.ok([...host.stats.verdicts.keys()].some(k => k.startsWith('flood/')), `the datapath flooded (${[...host.stats.verdicts.keys()].join(', ')})`)
-  t.equal(await hits(ovs.ofctl.bind(ovs), /arp_tpa=10.9.0.2/), 1, 'the ARP request arrived on the operator\'s bridge once, tagged VID 100')
+  await until('the flood to reach br-ex', async () => (await hits(ovs.ofctl.bind(ovs), /arp_tpa=10.9.0.2/)) >= 1).catch(
+    async (err: Error) => {
+      throw new Error(
+        `${err.message}: slow path ${JSON.stringify({ ...host.stats, bad: [...host.stats.bad], verdicts: [...host.stats.verdicts] })}\n${await ovs.ofctl('dump-flows', 'br-ex')}`,
+      )
+    },
+  )
+  t.ok(
+    [...host.stats.verdicts.keys()].some(k => k.startsWith('flood/')),
+    `the datapath flooded (${[...host.stats.verdicts.keys()].join(', ')})`,
+  )
+  t.equal(await hits(ovs.ofctl.bind(ovs), /arp_tpa=10.9.0.2/), 1, "the ARP request arrived on the operator's bridge once, tagged VID 100")
   t.equal(await hits(ovs.ofctl.bind(ovs), /priority=5/), 0, 'no untagged copy')
 })

@@ -13,10 +13,18 @@ import { openStore } from '../../store/registry.js'
 import type { Store } from '../../store/types.js'
 import { lineLogger } from '../../log/logger.js'
 
-const nat: NatEntry = { stage: 'nat', router: 7, network: 3, gateway_port: 11, mac: 'fa:16:3e:00:00:0a', external_ip: '203.0.113.10', internal_ip: '10.0.0.5' }
+const nat: NatEntry = {
+  stage: 'nat',
+  router: 7,
+  network: 3,
+  gateway_port: 11,
+  mac: 'fa:16:3e:00:00:0a',
+  external_ip: '203.0.113.10',
+  internal_ip: '10.0.0.5',
+}
 const gw = (local: boolean): RouterGatewayEntry => ({ stage: 'router_gateway', router: 7, port: 11, snat: true, local })
 
-async function statusOf (store: Store, table: string, id: string, want: string): Promise<string | undefined> {
+async function statusOf(store: Store, table: string, id: string, want: string): Promise<string | undefined> {
   const end = Date.now() + 5000
   for (;;) {
     const s = (await store.get(table, id))?.value.status as string | undefined
@@ -26,7 +34,7 @@ async function statusOf (store: Store, table: string, id: string, want: string):
 }
 
 /** Change a row as the API would, and tell the reporter as the store's watch would. */
-async function change (store: Store, ns: NatStatus, table: string, id: string, patch: Record<string, unknown>): Promise<void> {
+async function change(store: Store, ns: NatStatus, table: string, id: string, patch: Record<string, unknown>): Promise<void> {
   const cur = await store.get(table, id)
   if (cur === undefined) throw new Error(`${table}/${id} missing`)
   const value = { ...cur.value, ...patch }
@@ -37,11 +45,30 @@ async function change (store: Store, ns: NatStatus, table: string, id: string, p
 t.test('floating IP: DOWN until committed here, DOWN again when disassociated or its port goes down', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'dfe-nat-status-'))
   const store = await openStore({ driver: 'embedded', dir })
-  t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }) })
+  t.teardown(async () => {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
   const active = new Set(['p1'])
   const written: string[] = []
-  const ns = new NatStatus({ store, log: lineLogger('test', l => { t.fail(l) }), portActive: id => active.has(id), onStatus: (tb, id, s) => { written.push(`${tb}/${id}=${s}`) } })
-  const fip = { id: 'f1', floating_ip_address: nat.external_ip, fixed_ip_address: nat.internal_ip, port_id: 'p1', status: 'DOWN', router_id: 'r1' }
+  const ns = new NatStatus({
+    store,
+    log: lineLogger('test', l => {
+      t.fail(l)
+    }),
+    portActive: id => active.has(id),
+    onStatus: (tb, id, s) => {
+      written.push(`${tb}/${id}=${s}`)
+    },
+  })
+  const fip = {
+    id: 'f1',
+    floating_ip_address: nat.external_ip,
+    fixed_ip_address: nat.internal_ip,
+    port_id: 'p1',
+    status: 'DOWN',
+    router_id: 'r1',
+  }
   await store.create(TABLES.floatingips, 'f1', fip, [])
   ns.onObject(TABLES.floatingips, 'f1', fip)
 
@@ -73,31 +100,60 @@ t.test('floating IP: DOWN until committed here, DOWN again when disassociated or
 t.test('a floating IP whose port is on another chassis is not reported here', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'dfe-nat-status-'))
   const store = await openStore({ driver: 'embedded', dir })
-  t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }) })
-  const ns = new NatStatus({ store, log: lineLogger('test', l => { t.fail(l) }), portActive: () => false })
+  t.teardown(async () => {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const ns = new NatStatus({
+    store,
+    log: lineLogger('test', l => {
+      t.fail(l)
+    }),
+    portActive: () => false,
+  })
   const fip = { id: 'f2', floating_ip_address: nat.external_ip, fixed_ip_address: nat.internal_ip, port_id: 'elsewhere', status: 'ACTIVE' }
   await store.create(TABLES.floatingips, 'f2', fip, [])
   ns.onObject(TABLES.floatingips, 'f2', fip)
   ns.committed(ns.snapshot())
   await new Promise(resolve => setTimeout(resolve, 100))
-  t.equal((await store.get(TABLES.floatingips, 'f2'))?.value.status, 'ACTIVE', 'the other chassis\' ACTIVE is left alone')
+  t.equal((await store.get(TABLES.floatingips, 'f2'))?.value.status, 'ACTIVE', "the other chassis' ACTIVE is left alone")
 })
 
 t.test('router gateway: ACTIVE once the gateway chassis committed it; other chassis do not write', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'dfe-nat-status-'))
   const store = await openStore({ driver: 'embedded', dir })
-  t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }) })
-  const router = { id: 'r1', key: 7, status: 'DOWN', external_gateway_info: { network_id: 'ext', enable_snat: true, external_fixed_ips: [] } }
+  t.teardown(async () => {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const router = {
+    id: 'r1',
+    key: 7,
+    status: 'DOWN',
+    external_gateway_info: { network_id: 'ext', enable_snat: true, external_fixed_ips: [] },
+  }
   await store.create(TABLES.routers, 'r1', router, [])
 
-  const other = new NatStatus({ store, log: lineLogger('test', l => { t.fail(l) }), portActive: () => false })
+  const other = new NatStatus({
+    store,
+    log: lineLogger('test', l => {
+      t.fail(l)
+    }),
+    portActive: () => false,
+  })
   other.onObject(TABLES.routers, 'r1', router)
   other.onEntries([], [gw(false)])
   other.committed(other.snapshot())
   await new Promise(resolve => setTimeout(resolve, 100))
   t.equal((await store.get(TABLES.routers, 'r1'))?.value.status, 'DOWN', 'not the gateway chassis: nothing written')
 
-  const gateway = new NatStatus({ store, log: lineLogger('test', l => { t.fail(l) }), portActive: () => false })
+  const gateway = new NatStatus({
+    store,
+    log: lineLogger('test', l => {
+      t.fail(l)
+    }),
+    portActive: () => false,
+  })
   gateway.onObject(TABLES.routers, 'r1', router)
   gateway.onEntries([], [gw(true)])
   t.equal((await store.get(TABLES.routers, 'r1'))?.value.status, 'DOWN', 'compiled, not committed: DOWN')

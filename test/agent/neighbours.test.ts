@@ -3,7 +3,14 @@
 // asked (or refreshes what was learned); entries age out; pending next hops are bounded, the oldest dropped;
 // a compiled entry wins. The request and reply frames are built and parsed as real ARP / ND frames.
 import t from 'tap'
-import { NeighbourTable, parseNeighbourReply, requestFrame, solicitedNode, type NextHop, type Waiting } from '../../agent/controller/neighbours.js'
+import {
+  NeighbourTable,
+  parseNeighbourReply,
+  requestFrame,
+  solicitedNode,
+  type NextHop,
+  type Waiting,
+} from '../../agent/controller/neighbours.js'
 import type { OfConnection } from '../../agent/openflow/index.js'
 import { ARP_REPLY, arp, buildFrame, ethernet, ip6, ndNa, ETH_TYPE } from '../../datapath/host/packet-builder.js'
 import { Ipv4Address, Ipv6Address, MacAddress } from '../../datapath/host/addresses.js'
@@ -39,7 +46,10 @@ t.test('unsolicited replies are not learned; a learned entry is refreshed by a r
   t.equal(again?.entry.mac, 'aa:bb:cc:00:00:61', 'a reply for a learned address refreshes it')
   t.equal(again?.waiting, undefined)
   t.same(nt.expire(200_000 + 299_999), [], 'aged from the refresh, not the first learn')
-  t.same(nt.expire(200_000 + 300_000).map(e => e.ip), ['10.0.2.60'])
+  t.same(
+    nt.expire(200_000 + 300_000).map(e => e.ip),
+    ['10.0.2.60'],
+  )
   t.match(nt.stats(), { expired: 1, learned: 0 })
 })
 
@@ -55,16 +65,23 @@ t.test('a learned entry is asked again every 15 s; an answer from another MAC mo
   t.equal(due[0]?.conn, w.conn, 'on the connection of the miss that first asked')
   t.same(nt.refreshDue(20_000), [], 'asked once per refresh interval')
   const moved = nt.reply(RP, '10.0.2.70', 'aa:bb:cc:00:00:71', 20_100, never)
-  t.equal(moved?.entry.mac, 'aa:bb:cc:00:00:71', 'the new master\'s answer moves the entry')
+  t.equal(moved?.entry.mac, 'aa:bb:cc:00:00:71', "the new master's answer moves the entry")
   t.same(nt.refreshDue(30_000), [], 'and refreshes it')
   t.equal(nt.refreshDue(35_200).length, 1, 'due again 15 s after that answer')
-  t.same(nt.expire(20_100 + 300_000).map(e => e.ip), ['10.0.2.70'], 'nobody answers: it ages out 300 s after the last answer')
+  t.same(
+    nt.expire(20_100 + 300_000).map(e => e.ip),
+    ['10.0.2.70'],
+    'nobody answers: it ages out 300 s after the last answer',
+  )
 })
 
 t.test('a compiled entry wins; forget drops a learned one without removing', async t => {
   const nt = new NeighbourTable()
   nt.miss(hop('10.0.2.70'), wait(1), 0)
-  t.equal(nt.reply(RP, '10.0.2.70', 'aa:bb:cc:00:00:70', 1, (n, ip) => n === 7 && ip === '10.0.2.70'), undefined)
+  t.equal(
+    nt.reply(RP, '10.0.2.70', 'aa:bb:cc:00:00:70', 1, (n, ip) => n === 7 && ip === '10.0.2.70'),
+    undefined,
+  )
   t.match(nt.stats(), { compiledWins: 1, learned: 0, pending: 0 })
   nt.miss(hop('10.0.2.71'), wait(1), 0)
   nt.reply(RP, '10.0.2.71', 'aa:bb:cc:00:00:71', 1, never)
@@ -93,8 +110,10 @@ t.test('request frames: ARP from the router port, NS to the solicited-node group
   const a = dissect(requestFrame(hop('10.0.2.50')))
   t.equal(a?.eth_dst.toString(), 'ff:ff:ff:ff:ff:ff')
   t.equal(a?.eth_src.toString(), RP)
-  t.match({ op: a?.arp_op, sha: a?.arp_sha?.toString(), spa: a?.arp_spa?.toString(), tpa: a?.arp_tpa?.toString() },
-    { op: 1, sha: RP, spa: '10.0.2.1', tpa: '10.0.2.50' })
+  t.match(
+    { op: a?.arp_op, sha: a?.arp_sha?.toString(), spa: a?.arp_spa?.toString(), tpa: a?.arp_tpa?.toString() },
+    { op: 1, sha: RP, spa: '10.0.2.1', tpa: '10.0.2.50' },
+  )
   const target = Ipv6Address.parse('2001:db8::12:3456')
   const f = requestFrame({ network: 7, ip: target.toString(), mac: RP, source: '2001:db8::1' })
   const n = dissect(f)
@@ -110,14 +129,20 @@ t.test('request frames: ARP from the router port, NS to the solicited-node group
 t.test('replies parsed: ARP reply, NA with TLL; a gratuitous ARP is none', async t => {
   const them = MacAddress.parse('aa:bb:cc:00:00:50')
   const me = MacAddress.parse(RP)
-  const reply = buildFrame([ethernet({ dst: me, src: them, type: ETH_TYPE.ARP }),
-    arp({ op: ARP_REPLY, sha: them, spa: Ipv4Address.parse('10.0.2.50'), tha: me, tpa: Ipv4Address.parse('10.0.2.1') })])
+  const reply = buildFrame([
+    ethernet({ dst: me, src: them, type: ETH_TYPE.ARP }),
+    arp({ op: ARP_REPLY, sha: them, spa: Ipv4Address.parse('10.0.2.50'), tha: me, tpa: Ipv4Address.parse('10.0.2.1') }),
+  ])
   t.same(parseNeighbourReply(reply), { to: RP, ip: '10.0.2.50', mac: 'aa:bb:cc:00:00:50' })
-  const garp = buildFrame([ethernet({ dst: me, src: them, type: ETH_TYPE.ARP }),
-    arp({ op: ARP_REPLY, sha: them, spa: Ipv4Address.parse('10.0.2.50'), tha: me, tpa: Ipv4Address.parse('10.0.2.50') })])
+  const garp = buildFrame([
+    ethernet({ dst: me, src: them, type: ETH_TYPE.ARP }),
+    arp({ op: ARP_REPLY, sha: them, spa: Ipv4Address.parse('10.0.2.50'), tha: me, tpa: Ipv4Address.parse('10.0.2.50') }),
+  ])
   t.equal(parseNeighbourReply(garp), undefined)
-  const na = buildFrame([ethernet({ dst: me, src: MacAddress.parse('aa:bb:cc:00:00:01'), type: ETH_TYPE.IPV6 }),
+  const na = buildFrame([
+    ethernet({ dst: me, src: MacAddress.parse('aa:bb:cc:00:00:01'), type: ETH_TYPE.IPV6 }),
     ip6({ src: Ipv6Address.parse('2001:db8::50'), dst: Ipv6Address.parse('2001:db8::1'), hopLimit: 255 }),
-    ndNa({ target: Ipv6Address.parse('2001:db8::50'), solicited: true, tll: them })])
+    ndNa({ target: Ipv6Address.parse('2001:db8::50'), solicited: true, tll: them }),
+  ])
   t.same(parseNeighbourReply(na), { to: RP, ip: '2001:db8::50', mac: 'aa:bb:cc:00:00:50' })
 })

@@ -23,16 +23,21 @@ class FakeSwitch {
   private readonly framer = new OfFramer()
   onMessage: (m: OfMessage) => void = () => {}
 
-  constructor (path: string, versions = [4]) {
+  constructor(path: string, versions = [4]) {
     this.socket = createConnection(path)
-    this.socket.on('connect', () => { this.send({ type: 'OFPT_HELLO', versions }, 1) })
+    this.socket.on('connect', () => {
+      this.send({ type: 'OFPT_HELLO', versions }, 1)
+    })
     this.socket.on('error', () => {})
     this.socket.on('data', (c: Buffer) => {
       for (const f of this.framer.push(c)) {
         const m = decodeMessage(f)
         this.got.push(m)
         if (m.type === 'OFPT_FEATURES_REQUEST') {
-          this.send({ type: 'OFPT_FEATURES_REPLY', datapathId: 0xabcn, nBuffers: 0, nTables: 254, auxiliaryId: 0, capabilities: 0 }, m.xid ?? 0)
+          this.send(
+            { type: 'OFPT_FEATURES_REPLY', datapathId: 0xabcn, nBuffers: 0, nTables: 254, auxiliaryId: 0, capabilities: 0 },
+            m.xid ?? 0,
+          )
         } else {
           this.onMessage(m)
         }
@@ -40,19 +45,56 @@ class FakeSwitch {
     })
   }
 
-  send (m: OfMessage, xid: number): void { this.socket.write(encodeMessage(m, xid)) }
-  raw (b: Buffer): void { this.socket.write(b) }
+  send(m: OfMessage, xid: number): void {
+    this.socket.write(encodeMessage(m, xid))
+  }
+  raw(b: Buffer): void {
+    this.socket.write(b)
+  }
 }
 
-const flowStatsRequest: OfMessage = { type: 'OFPT_MULTIPART_REQUEST', flags: 0, body: { mpType: 'OFPMP_FLOW', tableId: OFPTT_ALL, outPort: OFPP_ANY, outGroup: OFPG_ANY, cookie: 0n, cookieMask: 0n, match: [] } }
-const stats = (cookie: bigint): MultipartReply['body'] => ({ mpType: 'OFPMP_FLOW', flows: [{ tableId: 0, durationSec: 0, durationNsec: 0, priority: 1, idleTimeout: 0, hardTimeout: 0, flags: 0, cookie, packetCount: 0n, byteCount: 0n, match: [], instructions: [] }] })
+const flowStatsRequest: OfMessage = {
+  type: 'OFPT_MULTIPART_REQUEST',
+  flags: 0,
+  body: { mpType: 'OFPMP_FLOW', tableId: OFPTT_ALL, outPort: OFPP_ANY, outGroup: OFPG_ANY, cookie: 0n, cookieMask: 0n, match: [] },
+}
+const stats = (cookie: bigint): MultipartReply['body'] => ({
+  mpType: 'OFPMP_FLOW',
+  flows: [
+    {
+      tableId: 0,
+      durationSec: 0,
+      durationNsec: 0,
+      priority: 1,
+      idleTimeout: 0,
+      hardTimeout: 0,
+      flags: 0,
+      cookie,
+      packetCount: 0n,
+      byteCount: 0n,
+      match: [],
+      instructions: [],
+    },
+  ],
+})
 
-async function setup (t: { teardown: (fn: () => Promise<void>) => void }, opts: { echoIntervalMs?: number, versions?: number[] } = {}): Promise<{ sw: FakeSwitch, conn: OfConnection | undefined, ctl: OfController, logs: string[] }> {
+async function setup(
+  t: { teardown: (fn: () => Promise<void>) => void },
+  opts: { echoIntervalMs?: number; versions?: number[] } = {},
+): Promise<{ sw: FakeSwitch; conn: OfConnection | undefined; ctl: OfController; logs: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'dfe-of-'))
   const logs: string[] = []
-  const ctl = new OfController({ echoIntervalMs: opts.echoIntervalMs ?? 5000, requestTimeoutMs: 1000, log: lineLogger('test', l => logs.push(l)) })
+  const ctl = new OfController({
+    echoIntervalMs: opts.echoIntervalMs ?? 5000,
+    requestTimeoutMs: 1000,
+    log: lineLogger('test', l => logs.push(l)),
+  })
   await ctl.listen({ path: join(dir, 'of.sock') })
-  t.teardown(async () => { sw.socket.destroy(); await ctl.close(); rmSync(dir, { recursive: true, force: true }) })
+  t.teardown(async () => {
+    sw.socket.destroy()
+    await ctl.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
   const next = ctl.nextSwitch(2000).catch(() => undefined)
   const sw = new FakeSwitch(join(dir, 'of.sock'), opts.versions)
   return { sw, conn: await next, ctl, logs }
@@ -62,10 +104,15 @@ t.test('handshake, echo, replies by xid and joined multipart replies', async t =
   const { sw, conn } = await setup(t)
   if (conn === undefined) throw new Error('no switch')
   t.equal(conn.datapathId, 0xabcn)
-  t.same(sw.got.map(m => m.type), ['OFPT_HELLO', 'OFPT_FEATURES_REQUEST'])
+  t.same(
+    sw.got.map(m => m.type),
+    ['OFPT_HELLO', 'OFPT_FEATURES_REQUEST'],
+  )
 
   // the switch's echo is answered with its data
-  const echoed = new Promise<OfMessage>(resolve => { sw.onMessage = resolve })
+  const echoed = new Promise<OfMessage>(resolve => {
+    sw.onMessage = resolve
+  })
   sw.send({ type: 'OFPT_ECHO_REQUEST', data: Buffer.from('hi') }, 77)
   const reply = await echoed
   t.same(reply.type === 'OFPT_ECHO_REPLY' && [reply.xid, reply.data.toString()], [77, 'hi'])
@@ -77,7 +124,7 @@ t.test('handshake, echo, replies by xid and joined multipart replies', async t =
       sw.send({ type: 'OFPT_MULTIPART_REPLY', flags: 0, body: stats(2n) }, m.xid ?? 0)
     }
   }
-  const joined = await conn.request(flowStatsRequest) as MultipartReply
+  const joined = (await conn.request(flowStatsRequest)) as MultipartReply
   t.same(joined.body.mpType === 'OFPMP_FLOW' && joined.body.flows.map(f => f.cookie), [1n, 2n])
 
   // errors reach the request they answer; unsolicited ones are events
@@ -103,13 +150,20 @@ t.test('bad messages are counted and logged once; the channel goes on', async t 
   sw.raw(Buffer.from('04ee000800000009', 'hex'))
   sw.raw(Buffer.from('040a000800000009', 'hex')) // a PACKET_IN with no body
   // a reply that does not decode rejects its request instead of leaving it hanging
-  sw.onMessage = m => { if (m.type === 'OFPT_GET_CONFIG_REQUEST') sw.raw(Buffer.from(`0408000a${(m.xid ?? 0).toString(16).padStart(8, '0')}0000`, 'hex')) }
+  sw.onMessage = m => {
+    if (m.type === 'OFPT_GET_CONFIG_REQUEST') sw.raw(Buffer.from(`0408000a${(m.xid ?? 0).toString(16).padStart(8, '0')}0000`, 'hex'))
+  }
   const cfg = await conn.request({ type: 'OFPT_GET_CONFIG_REQUEST' }).catch((e: unknown) => e)
   t.ok(cfg instanceof OfError && cfg.code === 'OF_TRUNCATED', `a broken reply rejects: ${String(cfg)}`)
-  t.same(bad.map(e => e.code), ['OF_UNKNOWN_TYPE', 'OF_UNKNOWN_TYPE', 'OF_TRUNCATED', 'OF_TRUNCATED'])
+  t.same(
+    bad.map(e => e.code),
+    ['OF_UNKNOWN_TYPE', 'OF_UNKNOWN_TYPE', 'OF_TRUNCATED', 'OF_TRUNCATED'],
+  )
   t.equal(conn.stats.badMessages, 4)
   t.equal(logs.filter(l => l.includes('OF_UNKNOWN_TYPE')).length, 1, 'each code is logged once')
-  sw.onMessage = m => { if (m.type === 'OFPT_BARRIER_REQUEST') sw.send({ type: 'OFPT_BARRIER_REPLY' }, m.xid ?? 0) }
+  sw.onMessage = m => {
+    if (m.type === 'OFPT_BARRIER_REQUEST') sw.send({ type: 'OFPT_BARRIER_REPLY' }, m.xid ?? 0)
+  }
   await conn.barrier()
   t.notOk(conn.closed, 'still open')
   // a length below the header cannot be framed past: that closes the channel
@@ -124,7 +178,10 @@ t.test('a silent switch is probed with echo, then dropped; pending requests reje
   const pending = conn.request({ type: 'OFPT_BARRIER_REQUEST' }, 5000)
   const reason = await new Promise<string>(resolve => conn.once('close', resolve))
   t.match(reason, /no message from the switch/)
-  t.ok(sw.got.some(m => m.type === 'OFPT_ECHO_REQUEST'), 'an echo was sent first')
+  t.ok(
+    sw.got.some(m => m.type === 'OFPT_ECHO_REQUEST'),
+    'an echo was sent first',
+  )
   await t.rejects(pending, { code: 'OF_CLOSED' })
   t.throws(() => conn.send({ type: 'OFPT_BARRIER_REQUEST' }), { code: 'OF_CLOSED' })
 })

@@ -19,7 +19,11 @@ t.test('the splitter cuts JSON texts back to back, whatever the chunking', async
     const f = new JsonFramer()
     const got: string[] = []
     for (let i = 0; i < stream.length; i += step) got.push(...f.push(stream.subarray(i, i + step)))
-    t.same(got.map(s => JSON.parse(s) as unknown), texts.map(s => JSON.parse(s) as unknown), `chunks of ${step} bytes`)
+    t.same(
+      got.map(s => JSON.parse(s) as unknown),
+      texts.map(s => JSON.parse(s) as unknown),
+      `chunks of ${step} bytes`,
+    )
   }
   t.throws(() => new JsonFramer().push(Buffer.from('}')), { code: 'OVSDB_BAD_JSON' })
   t.throws(() => new JsonFramer(10).push(Buffer.from('{"aaaaaaaaaaaaaaaa')), { code: 'OVSDB_BAD_JSON' })
@@ -36,11 +40,26 @@ t.test('values are encoded as RFC 7047 5.1 gives them', async t => {
   t.same(setItems(['set', [1, 2]]), [1, 2])
   t.same(optional(emptySet()), undefined)
   t.same(optional(5), 5)
-  t.same(mapRecord(['map', [['a', 'b'], ['c', ['uuid', 'u1']]]]), { a: 'b', c: 'u1' })
+  t.same(
+    mapRecord([
+      'map',
+      [
+        ['a', 'b'],
+        ['c', ['uuid', 'u1']],
+      ],
+    ]),
+    { a: 'b', c: 'u1' },
+  )
   t.throws(() => mapRecord('x'), { code: 'OVSDB_BAD_VALUE' })
   t.same(insert('Port', { name: 'p' }, 'port'), { op: 'insert', table: 'Port', row: { name: 'p' }, 'uuid-name': 'port' })
-  t.same(wait('Bridge', [eq('name', 'b')], { columns: ['name'], until: '==', rows: [] }),
-    { op: 'wait', table: 'Bridge', where: [['name', '==', 'b']], columns: ['name'], until: '==', rows: [] })
+  t.same(wait('Bridge', [eq('name', 'b')], { columns: ['name'], until: '==', rows: [] }), {
+    op: 'wait',
+    table: 'Bridge',
+    where: [['name', '==', 'b']],
+    columns: ['name'],
+    until: '==',
+    rows: [],
+  })
 })
 
 /** A scripted OVSDB server: answers with `reply(method, params)`. */
@@ -48,18 +67,18 @@ class FakeServer {
   readonly dir = mkdtempSync(join(tmpdir(), 'dfe-ovsdb-'))
   readonly path = join(this.dir, 'db.sock')
   readonly sockets = new Set<Socket>()
-  received: Array<{ method?: string, params?: unknown, id?: unknown, result?: unknown }> = []
+  received: Array<{ method?: string; params?: unknown; id?: unknown; result?: unknown }> = []
   private server: Server | undefined
-  constructor (private readonly reply: (method: string, params: unknown[]) => unknown) {}
+  constructor(private readonly reply: (method: string, params: unknown[]) => unknown) {}
 
-  async start (): Promise<void> {
+  async start(): Promise<void> {
     const server = createServer(s => {
       this.sockets.add(s)
       s.on('close', () => this.sockets.delete(s))
       const f = new JsonFramer()
       s.on('data', (c: Buffer) => {
         for (const text of f.push(c)) {
-          const m = JSON.parse(text) as { method?: string, params?: unknown[], id?: unknown }
+          const m = JSON.parse(text) as { method?: string; params?: unknown[]; id?: unknown }
           this.received.push(m)
           if (typeof m.method === 'string') {
             const result = this.reply(m.method, m.params ?? [])
@@ -73,16 +92,25 @@ class FakeServer {
     await new Promise<void>(resolve => server.listen(this.path, resolve))
   }
 
-  send (obj: unknown): void { for (const s of this.sockets) s.write(typeof obj === 'string' ? obj : JSON.stringify(obj)) }
+  send(obj: unknown): void {
+    for (const s of this.sockets) s.write(typeof obj === 'string' ? obj : JSON.stringify(obj))
+  }
 
-  async stop (): Promise<void> {
+  async stop(): Promise<void> {
     for (const s of this.sockets) s.destroy()
     const server = this.server
     this.server = undefined
-    if (server !== undefined) await new Promise<void>(resolve => server.close(() => { resolve() }))
+    if (server !== undefined)
+      await new Promise<void>(resolve =>
+        server.close(() => {
+          resolve()
+        }),
+      )
   }
 
-  cleanup (): void { rmSync(this.dir, { recursive: true, force: true }) }
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true })
+  }
 }
 
 const until = async (what: string, check: () => boolean, ms = 5000): Promise<void> => {
@@ -101,13 +129,25 @@ t.test('echo, errors, bad input and reconnects against a scripted server', async
       return params.length > 2 ? [{}, { error: 'constraint violation', details: 'no such row' }] : [{ uuid: ['uuid', 'abc'] }]
     }
     if (method === 'get_schema') return new Error('unknown database')
-    if (method === 'monitor') { monitorCalls++; return { Interface: { u1: { new: { name: 'p1' } } } } }
+    if (method === 'monitor') {
+      monitorCalls++
+      return { Interface: { u1: { new: { name: 'p1' } } } }
+    }
     return undefined
   })
   await srv.start()
   const logs: string[] = []
-  const client = new OvsdbClient({ target: `unix:${srv.path}`, minBackoffMs: 20, maxBackoffMs: 100, log: lineLogger('test', l => logs.push(l)) })
-  t.teardown(async () => { await client.close(); await srv.stop(); srv.cleanup() })
+  const client = new OvsdbClient({
+    target: `unix:${srv.path}`,
+    minBackoffMs: 20,
+    maxBackoffMs: 100,
+    log: lineLogger('test', l => logs.push(l)),
+  })
+  t.teardown(async () => {
+    await client.close()
+    await srv.stop()
+    srv.cleanup()
+  })
   await client.connect()
   t.same(await client.listDbs(), ['Open_vSwitch'])
 
@@ -118,7 +158,9 @@ t.test('echo, errors, bad input and reconnects against a scripted server', async
 
   await t.rejects(client.getSchema('nope'), { code: 'OVSDB_RPC_ERROR' })
   t.same(await client.transact('Open_vSwitch', [insert('Bridge', { name: 'b' })]), [{ uuid: ['uuid', 'abc'] }])
-  const txn = await client.transact('Open_vSwitch', [insert('Bridge', { name: 'b' }), insert('Port', { name: 'p' })]).catch((e: unknown) => e)
+  const txn = await client
+    .transact('Open_vSwitch', [insert('Bridge', { name: 'b' }), insert('Port', { name: 'p' })])
+    .catch((e: unknown) => e)
   t.ok(txn instanceof OvsdbError && txn.code === 'OVSDB_TXN_ERROR', 'a failed operation rejects the transaction')
   t.match(String(txn), /operation 1 \(insert Port\): constraint violation: no such row/)
 
@@ -153,9 +195,13 @@ t.test('echo, errors, bad input and reconnects against a scripted server', async
 })
 
 t.test('connect keeps trying until the server is there, and can give up waiting', async t => {
-  const srv = new FakeServer(method => method === 'list_dbs' ? ['db'] : undefined)
+  const srv = new FakeServer(method => (method === 'list_dbs' ? ['db'] : undefined))
   const client = new OvsdbClient({ target: `unix:${srv.path}`, minBackoffMs: 20, maxBackoffMs: 50 })
-  t.teardown(async () => { await client.close(); await srv.stop(); srv.cleanup() })
+  t.teardown(async () => {
+    await client.close()
+    await srv.stop()
+    srv.cleanup()
+  })
   await t.rejects(client.connect({ timeoutMs: 150 }), { code: 'OVSDB_TIMEOUT' })
   const connected = new Promise(resolve => client.once('connect', resolve))
   await srv.start()
@@ -168,11 +214,22 @@ t.test('connect keeps trying until the server is there, and can give up waiting'
 
 t.test('a server that stops answering is probed with echo and left for a new session', async t => {
   let answerEcho = true
-  const srv = new FakeServer(method => method === 'echo' ? (answerEcho ? ['probe'] : undefined) : method === 'list_dbs' ? ['db'] : undefined)
+  const srv = new FakeServer(method =>
+    method === 'echo' ? (answerEcho ? ['probe'] : undefined) : method === 'list_dbs' ? ['db'] : undefined,
+  )
   await srv.start()
   const logs: string[] = []
-  const client = new OvsdbClient({ target: `unix:${srv.path}`, probeIntervalMs: 100, minBackoffMs: 20, log: lineLogger('test', l => logs.push(l)) })
-  t.teardown(async () => { await client.close(); await srv.stop(); srv.cleanup() })
+  const client = new OvsdbClient({
+    target: `unix:${srv.path}`,
+    probeIntervalMs: 100,
+    minBackoffMs: 20,
+    log: lineLogger('test', l => logs.push(l)),
+  })
+  t.teardown(async () => {
+    await client.close()
+    await srv.stop()
+    srv.cleanup()
+  })
   await client.connect()
   await until('a probe answered', () => srv.received.some(m => m.method === 'echo'))
   t.ok(client.isConnected)
@@ -186,7 +243,7 @@ t.test('a server that stops answering is probed with echo and left for a new ses
 })
 
 /** The monitor id the client sent in its last monitor request (params: [db, id, requests]). */
-function lastMonitorId (srv: FakeServer): unknown {
+function lastMonitorId(srv: FakeServer): unknown {
   const m = [...srv.received].reverse().find(r => r.method === 'monitor')
   return Array.isArray(m?.params) ? (m.params as unknown[])[1] : undefined
 }

@@ -68,16 +68,22 @@ t.test('transact: insert with named-uuid, select, update, mutate, wait, comment,
   t.equal((await ovs.vsctl('get', 'Bridge', 'br-scratch', 'external_ids:extra')).trim(), 'yes')
 
   // wait: a precondition that holds passes, one that does not fails the whole transaction
-  await client.transact(OPEN_VSWITCH_DB, [wait('Bridge', [eq('name', 'br-scratch')], { columns: ['fail_mode'], until: '==', rows: [{ fail_mode: 'secure' }], timeout: 0 })])
-  const failed = await client.transact(OPEN_VSWITCH_DB, [
-    wait('Bridge', [eq('name', 'br-scratch')], { columns: ['fail_mode'], until: '==', rows: [{ fail_mode: 'standalone' }], timeout: 0 }),
-    update('Bridge', [eq('name', 'br-scratch')], { fail_mode: 'standalone' }),
-  ]).catch((e: unknown) => e)
+  await client.transact(OPEN_VSWITCH_DB, [
+    wait('Bridge', [eq('name', 'br-scratch')], { columns: ['fail_mode'], until: '==', rows: [{ fail_mode: 'secure' }], timeout: 0 }),
+  ])
+  const failed = await client
+    .transact(OPEN_VSWITCH_DB, [
+      wait('Bridge', [eq('name', 'br-scratch')], { columns: ['fail_mode'], until: '==', rows: [{ fail_mode: 'standalone' }], timeout: 0 }),
+      update('Bridge', [eq('name', 'br-scratch')], { fail_mode: 'standalone' }),
+    ])
+    .catch((e: unknown) => e)
   t.ok(failed instanceof OvsdbError && failed.code === 'OVSDB_TXN_ERROR', `failed wait: ${String(failed)}`)
   t.equal((await ovs.vsctl('get', 'Bridge', 'br-scratch', 'fail_mode')).trim(), 'secure', 'nothing of it was applied')
 
   // a referential-integrity failure is reported as a commit error
-  const dangling = await client.transact(OPEN_VSWITCH_DB, [insert('Port', { name: 'orphan', interfaces: uuid('00000000-0000-0000-0000-000000000001') })]).catch((e: unknown) => e)
+  const dangling = await client
+    .transact(OPEN_VSWITCH_DB, [insert('Port', { name: 'orphan', interfaces: uuid('00000000-0000-0000-0000-000000000001') })])
+    .catch((e: unknown) => e)
   t.ok(dangling instanceof OvsdbError && dangling.code === 'OVSDB_TXN_ERROR', `dangling reference: ${String(dangling)}`)
 
   const [, gone] = await client.transact(OPEN_VSWITCH_DB, [
@@ -110,7 +116,10 @@ t.test('tunnel ports take their remote and key from the flow', async t => {
   await vs.ensureTunnelPort('vxlan0', { type: 'vxlan' })
   await vs.ensureTunnelPort('gnv0', { type: 'geneve' })
   await vs.ensureTunnelPort('vxlan0', { type: 'vxlan' })
-  for (const [name, type] of [['vxlan0', 'vxlan'], ['gnv0', 'geneve']] as const) {
+  for (const [name, type] of [
+    ['vxlan0', 'vxlan'],
+    ['gnv0', 'geneve'],
+  ] as const) {
     t.equal((await ovs.vsctl('get', 'Interface', name, 'type')).trim(), type)
     const options = (await ovs.vsctl('get', 'Interface', name, 'options')).trim()
     t.match(options, /key=flow/)
@@ -129,9 +138,15 @@ t.test('local ports are followed by iface-id: added with their ofport, changed, 
   for (const kind of ['port-added', 'port-removed', 'port-changed'] as const) vs.on(kind, (p: LocalPort) => events.push([kind, p]))
   const early = await ovs.addWorkload('e', 'br-int', 'port-early')
   let resync: LocalPort[] = []
-  vs.once('resync', (ports: LocalPort[]) => { resync = ports })
+  vs.once('resync', (ports: LocalPort[]) => {
+    resync = ports
+  })
   await vs.follow()
-  t.same(resync.map(p => [p.ifaceId, p.ofport]), [['port-early', early.ofport]], 'the initial contents are a resync')
+  t.same(
+    resync.map(p => [p.ifaceId, p.ofport]),
+    [['port-early', early.ofport]],
+    'the initial contents are a resync',
+  )
   t.equal(event('port-added', 'port-early')?.ofport, early.ofport)
 
   const w = await ovs.addWorkload('f', 'br-int', 'port-f')
@@ -144,7 +159,10 @@ t.test('local ports are followed by iface-id: added with their ofport, changed, 
   await ovs.vsctl('add-port', 'br-int', 'plain', '--', 'set', 'Interface', 'plain', 'type=internal')
   await ovs.exec(ovs.netns, 'ip', 'link', 'set', w.port, 'down')
   await until('port-f link down', () => events.some(([k, p]) => k === 'port-changed' && p.ifaceId === 'port-f' && !p.linkUp))
-  t.notOk(events.some(([, p]) => p.name === 'plain'), 'no event for an interface without iface-id')
+  t.notOk(
+    events.some(([, p]) => p.name === 'plain'),
+    'no event for an interface without iface-id',
+  )
   await ovs.ofctl('mod-port', 'br-int', w.port, 'down')
   await until('port-f admin down', () => events.some(([k, p]) => k === 'port-changed' && p.ifaceId === 'port-f' && !p.adminUp))
 
@@ -153,7 +171,10 @@ t.test('local ports are followed by iface-id: added with their ofport, changed, 
   const other = await ovs.addWorkload('o', 'br-other', 'port-other')
   await ovs.removeWorkload(w)
   await until('port-f removed', () => event('port-removed', 'port-f') !== undefined)
-  t.same(vs.ports().map(p => p.ifaceId), ['port-early'])
+  t.same(
+    vs.ports().map(p => p.ifaceId),
+    ['port-early'],
+  )
   t.equal(event('port-added', 'port-other'), undefined, 'no event for a port on br-other')
   await ovs.removeWorkload(other)
 
@@ -167,24 +188,33 @@ t.test('local ports are followed by iface-id: added with their ofport, changed, 
 
 t.test('monitor_cond sends only the rows its condition selects, as table-updates2', async t => {
   const seen: Array<[string, boolean]> = []
-  const id = await client.monitorCond(OPEN_VSWITCH_DB, { Interface: { columns: ['name', 'external_ids'], where: [['type', '==', 'internal']] } },
+  const id = await client.monitorCond(
+    OPEN_VSWITCH_DB,
+    { Interface: { columns: ['name', 'external_ids'], where: [['type', '==', 'internal']] } },
     (updates, initial) => {
       for (const row of Object.values(updates.Interface ?? {})) {
         const r = row.initial ?? row.insert
         if (r !== undefined) seen.push([String(r.name), initial])
       }
-    })
-  const internal = (await ovs.vsctl('--bare', '--columns=name', 'find', 'Interface', 'type=internal')).split('\n').filter(l => l !== '').sort()
+    },
+  )
+  const internal = (await ovs.vsctl('--bare', '--columns=name', 'find', 'Interface', 'type=internal'))
+    .split('\n')
+    .filter(l => l !== '')
+    .sort()
   t.same(seen.map(([n]) => n).sort(), internal, 'the initial rows are the internal interfaces only')
   t.ok(seen.every(([, initial]) => initial))
   await ovs.vsctl('add-port', 'br-int', 'int9', '--', 'set', 'Interface', 'int9', 'type=internal')
   const h = await ovs.addWorkload('h', 'br-int', 'port-h')
   await until('int9 inserted', () => seen.some(([n, initial]) => n === 'int9' && !initial))
-  t.notOk(seen.some(([n]) => n === h.port), 'a veth (system) interface is not selected')
+  t.notOk(
+    seen.some(([n]) => n === h.port),
+    'a veth (system) interface is not selected',
+  )
   await client.cancel(id)
 })
 
-t.test('the server\'s echo is answered, over TCP where ovsdb-server probes', async t => {
+t.test("the server's echo is answered, over TCP where ovsdb-server probes", async t => {
   // ovsdb-server does not probe unix-socket sessions; on TCP it sends echo after 5 s of silence and drops a
   // client that does not answer
   const port = 20_000 + Math.floor(Math.random() * 40_000)
@@ -193,10 +223,12 @@ t.test('the server\'s echo is answered, over TCP where ovsdb-server probes', asy
   t.teardown(() => tcp.close())
   await tcp.connect()
   let dropped = false
-  tcp.on('disconnect', () => { dropped = true })
+  tcp.on('disconnect', () => {
+    dropped = true
+  })
   await until('an echo from ovsdb-server', () => tcp.stats.echoesAnswered > 0, 20_000)
   await new Promise(resolve => setTimeout(resolve, 6000)) // past the server's drop deadline
-  t.notOk(dropped, 'still connected after the server\'s probes')
+  t.notOk(dropped, "still connected after the server's probes")
   t.ok((await tcp.listDbs()).includes(OPEN_VSWITCH_DB))
 })
 
@@ -209,5 +241,10 @@ t.test('a server restart is survived', async t => {
   const g = await ovs.addWorkload('g', 'br-int', 'port-g')
   await until('port-g added after the restart', () => event('port-added', 'port-g') !== undefined)
   t.equal(event('port-added', 'port-g')?.ofport, g.ofport)
-  t.same(mapRecord((await client.transact(OPEN_VSWITCH_DB, [select('Interface', [eq('name', g.port)], ['external_ids'])]))[0]?.rows?.[0]?.external_ids), { 'iface-id': 'port-g' })
+  t.same(
+    mapRecord(
+      (await client.transact(OPEN_VSWITCH_DB, [select('Interface', [eq('name', g.port)], ['external_ids'])]))[0]?.rows?.[0]?.external_ids,
+    ),
+    { 'iface-id': 'port-g' },
+  )
 })

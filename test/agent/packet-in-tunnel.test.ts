@@ -11,14 +11,26 @@ import { lineLogger, silentLogger } from '../../log/logger.js'
 
 class FakeConn extends EventEmitter {
   sent: OfMessage[] = []
-  send (m: OfMessage): number { this.sent.push(m); return 1 }
+  send(m: OfMessage): number {
+    this.sent.push(m)
+    return 1
+  }
 }
 
 const packetIn: PacketIn = {
-  type: 'OFPT_PACKET_IN', bufferId: 0xffffffff, totalLen: 4, reason: 1, tableId: 14, cookie: 0n,
-  match: [oxm('OXM_OF_IN_PORT', 5)], data: Buffer.from([1, 2, 3, 4]),
+  type: 'OFPT_PACKET_IN',
+  bufferId: 0xffffffff,
+  totalLen: 4,
+  reason: 1,
+  tableId: 14,
+  cookie: 0n,
+  match: [oxm('OXM_OF_IN_PORT', 5)],
+  data: Buffer.from([1, 2, 3, 4]),
 }
-const tunnelled: PacketInResult = { verdict: { action: 'tunnel', reason: 'none', network: 0x2a, port: 9, remote: '172.31.7.2', packet: new Uint8Array([7, 7]) }, replies: [] }
+const tunnelled: PacketInResult = {
+  verdict: { action: 'tunnel', reason: 'none', network: 0x2a, port: 9, remote: '172.31.7.2', packet: new Uint8Array([7, 7]) },
+  replies: [],
+}
 const datapath = { packetIn: () => tunnelled } as unknown as DatapathApi // only packetIn is used by the host
 
 t.test('a tunnel verdict leaves through the tunnel port with its metadata', async t => {
@@ -28,18 +40,27 @@ t.test('a tunnel verdict leaves through the tunnel port with its metadata', asyn
   conn.emit('packet-in', packetIn)
   const out = conn.sent[0] as PacketOut | undefined
   t.ok(out !== undefined, 'one PACKET_OUT')
-  t.same(out?.actions, [
-    { type: 'OFPAT_SET_FIELD', field: oxm('OXM_OF_TUNNEL_ID', 0x2an) },
-    { type: 'OFPAT_SET_FIELD', field: oxm('NXM_NX_TUN_IPV4_DST', '172.31.7.2') },
-    { type: 'OFPAT_OUTPUT', port: 11 },
-  ], 'tun_id = network key, tun_dst = the remote chassis, out of the tunnel port')
+  t.same(
+    out?.actions,
+    [
+      { type: 'OFPAT_SET_FIELD', field: oxm('OXM_OF_TUNNEL_ID', 0x2an) },
+      { type: 'OFPAT_SET_FIELD', field: oxm('NXM_NX_TUN_IPV4_DST', '172.31.7.2') },
+      { type: 'OFPAT_OUTPUT', port: 11 },
+    ],
+    'tun_id = network key, tun_dst = the remote chassis, out of the tunnel port',
+  )
   t.same([...(out?.data ?? [])], [7, 7], 'the frame as the pipeline left it')
   t.same(Object.fromEntries(host.stats.bad), {}, 'nothing counted as bad')
 })
 
 t.test('without a tunnel port the frame is counted, not sent', async t => {
   const logs: string[] = []
-  const host = new PacketInHost({ datapath, log: lineLogger('test', l => logs.push(l), { level: 'warn' }), floodPorts: () => [], tunnelOfport: () => undefined })
+  const host = new PacketInHost({
+    datapath,
+    log: lineLogger('test', l => logs.push(l), { level: 'warn' }),
+    floodPorts: () => [],
+    tunnelOfport: () => undefined,
+  })
   const conn = new FakeConn()
   host.attach(conn as unknown as OfConnection)
   conn.emit('packet-in', packetIn)

@@ -22,19 +22,30 @@ const ROUTER_MAC = [0xfa, 0x16, 0x3e, 0x00, 0x00, 0x10]
 
 class FakeConn {
   sent: OfMessage[] = []
-  send (m: OfMessage): number { this.sent.push(m); return 1 }
-  async request (): Promise<OfMessage> { return await new Promise(() => undefined) } // the read-back is not under test here
+  send(m: OfMessage): number {
+    this.sent.push(m)
+    return 1
+  }
+  async request(): Promise<OfMessage> {
+    return await new Promise(() => undefined)
+  } // the read-back is not under test here
 }
 
-function ipv4Frame (dst: number[], vlan = false): Buffer {
+function ipv4Frame(dst: number[], vlan = false): Buffer {
   const eth = [...ROUTER_MAC, 0xfa, 0x16, 0x3e, 0, 0, 1, ...(vlan ? [0x81, 0x00, 0, 5] : []), 0x08, 0x00]
   const ip = [0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 5, ...dst, 8, 0, 0, 0, 0, 0, 0, 0]
   return Buffer.from([...eth, ...ip])
 }
 
 const punt = (data: Buffer, subject: Parameters<typeof makeCookie>[0]['subject'] = { reactiveMiss: 1 }): PacketIn => ({
-  type: 'OFPT_PACKET_IN', bufferId: 0xffffffff, totalLen: data.length, reason: 1, tableId: OF_TABLE_BASE + STAGE_L3_ROUTE,
-  cookie: makeCookie({ generation: 4, stage: STAGE_L3_ROUTE, subject }), match: [], data,
+  type: 'OFPT_PACKET_IN',
+  bufferId: 0xffffffff,
+  totalLen: data.length,
+  reason: 1,
+  tableId: OF_TABLE_BASE + STAGE_L3_ROUTE,
+  cookie: makeCookie({ generation: 4, stage: STAGE_L3_ROUTE, subject }),
+  match: [],
+  data,
 })
 const forwarded: PacketInResult = { verdict: { action: 'output', reason: 'none', ofport: 2, packet: new Uint8Array() }, replies: [] }
 const dropped: PacketInResult = { verdict: { action: 'drop', reason: 'no_route', packet: new Uint8Array() }, replies: [] }
@@ -54,8 +65,15 @@ t.test('a routed reactive miss is cached once, with its idle timeout and a react
   t.equal(fm.idleTimeout, 5, 'idle timeout')
   t.equal(fm.hardTimeout, 0)
   t.equal(fm.tableId, OF_TABLE_BASE + STAGE_L3_ROUTE)
-  t.same(parseCookie(fm.cookie), { generation: 4, stage: STAGE_L3_ROUTE, subject: { reactive: 1 } }, 'the current generation, reactive, the router')
-  t.ok(fm.match.some(o => o.name === 'OXM_OF_IPV4_DST' && o.mask === undefined && o.value.equals(Buffer.from([10, 1, 0, 5]))), 'exact destination')
+  t.same(
+    parseCookie(fm.cookie),
+    { generation: 4, stage: STAGE_L3_ROUTE, subject: { reactive: 1 } },
+    'the current generation, reactive, the router',
+  )
+  t.ok(
+    fm.match.some(o => o.name === 'OXM_OF_IPV4_DST' && o.mask === undefined && o.value.equals(Buffer.from([10, 1, 0, 5]))),
+    'exact destination',
+  )
   r.onPacketIn(c, punt(ipv4Frame([10, 1, 0, 5])), 1, forwarded, ctx)
   t.equal(conn.sent.length, 2, 'a miss for a flow believed live is added again (it expired, or raced its install)')
   t.match(r.stats(), { misses: 2, installs: 1, reinstalls: 1, live: 1, notRouted: 0 })
@@ -109,7 +127,7 @@ t.test('routed fields of a frame', async t => {
   t.equal(routedFields(ipv4Frame([1, 2, 3, 4]).subarray(0, 20)), undefined, 'a truncated IPv4 header is nothing')
 })
 
-t.test('the routing mode follows the operator, or the plan\'s reactive-cache placement of l3_route', async t => {
+t.test("the routing mode follows the operator, or the plan's reactive-cache placement of l3_route", async t => {
   const ovs = loadProfile('ovs-userspace')
   const roomy = planOffload(topology.entries, ovs)
   t.same(decideL3(roomy, undefined), { mode: 'proactive', cap: DEFAULT_CAP, why: 'default' }, 'an unbounded OVS table: proactive')

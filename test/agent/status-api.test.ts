@@ -6,8 +6,13 @@ import { api, removeDir, startApi } from '../northbound/helpers/api-process.js'
 
 t.test('floating IPs and gateway routers start DOWN', async t => {
   const a = await startApi({ store: 'embedded', quiet: true })
-  t.teardown(async () => { await a.kill(); removeDir(a.dataDir) })
-  const call = async (method: string, path: string, body?: unknown): Promise<Record<string, any>> => (await api(a.url, method, path, { body })).body // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON
+  t.teardown(async () => {
+    await a.kill()
+    removeDir(a.dataDir)
+  })
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON
+  const call = async (method: string, path: string, body?: unknown): Promise<Record<string, any>> =>
+    (await api(a.url, method, path, { body })).body
   const ext = (await call('POST', '/v2.0/networks', { network: { name: 'public', 'router:external': true } })).network
   await call('POST', '/v2.0/subnets', { subnet: { network_id: ext.id, ip_version: 4, cidr: '198.51.100.0/24', enable_dhcp: false } })
   const net = (await call('POST', '/v2.0/networks', { network: { name: 'inside' } })).network

@@ -11,10 +11,15 @@ import { Vswitch } from '../../agent/ovsdb/vswitch.js'
 const skip = needRoot('private OVS in a network namespace')
 
 /** A private OVS with br-int, the agent's Vswitch on it, and a reader of df-tun0's columns. */
-async function tunnelBridge (t: Test): Promise<{ ovs: Awaited<ReturnType<typeof startOvs>>, vs: Vswitch, get: (col: string) => Promise<string> }> {
+async function tunnelBridge(
+  t: Test,
+): Promise<{ ovs: Awaited<ReturnType<typeof startOvs>>; vs: Vswitch; get: (col: string) => Promise<string> }> {
   const ovs = await startOvs()
   const client = new OvsdbClient({ target: `unix:${ovs.dbSocket}` })
-  t.teardown(async () => { await client.close(); await ovs.stop() })
+  t.teardown(async () => {
+    await client.close()
+    await ovs.stop()
+  })
   await client.connect()
   const vs = new Vswitch(client, { bridge: 'br-int' })
   await vs.ensureBridge()
@@ -59,7 +64,7 @@ t.test('a GRE tunnel port takes its remote and 32-bit key from the flow, and vsw
   const options = await get('options')
   t.match(options, /key=flow/, 'the GRE key comes from tun_id')
   t.match(options, /remote_ip=flow/, 'the remote from tun_dst')
-  t.match(options, /local_ip="172\.31\.7\.1"/, 'from this node\'s VTEP address')
+  t.match(options, /local_ip="172\.31\.7\.1"/, "from this node's VTEP address")
   let ofport = -1
   const end = Date.now() + 10_000
   // the column reads [] until vswitchd has built the interface

@@ -7,12 +7,24 @@ import { parsePmdStats } from '../../bench/pmd-stats.js'
 import { trafgenConfig } from '../../bench/ovs-forwarding.js'
 
 // as `ip -s -j link show dev eth0` printed it for a workload veth (iproute2 6.1, Debian 12), trimmed
-const IP_JSON = JSON.stringify([{
-  ifindex: 2, link_index: 4, ifname: 'eth0', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], mtu: 1500, qdisc: 'noqueue',
-  operstate: 'UP', link_type: 'ether', address: 'fa:16:3e:4e:d3:98', link_netnsid: 0,
-  stats64: { rx: { bytes: 120280, packets: 2004, errors: 0, dropped: 3, over_errors: 0, multicast: 0 },
-    tx: { bytes: 1324, packets: 16, errors: 0, dropped: 7, carrier_errors: 0, collisions: 0 } },
-}])
+const IP_JSON = JSON.stringify([
+  {
+    ifindex: 2,
+    link_index: 4,
+    ifname: 'eth0',
+    flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+    mtu: 1500,
+    qdisc: 'noqueue',
+    operstate: 'UP',
+    link_type: 'ether',
+    address: 'fa:16:3e:4e:d3:98',
+    link_netnsid: 0,
+    stats64: {
+      rx: { bytes: 120280, packets: 2004, errors: 0, dropped: 3, over_errors: 0, multicast: 0 },
+      tx: { bytes: 1324, packets: 16, errors: 0, dropped: 7, carrier_errors: 0, collisions: 0 },
+    },
+  },
+])
 
 t.test('parseLinkCounters reads stats64 of the named link', async t => {
   t.same(parseLinkCounters(IP_JSON, 'eth0'), { rxPackets: 2004, txPackets: 16, rxBytes: 120280, txBytes: 1324, rxDropped: 3, txDropped: 7 })
@@ -24,9 +36,13 @@ t.test('parseLinkCounters refuses what it cannot count, with a CounterError that
   t.throws(() => parseLinkCounters(IP_JSON, 'eth1'), /no link named eth1/, 'another interface')
   const noStats = JSON.stringify([{ ifname: 'eth0' }])
   t.throws(() => parseLinkCounters(noStats, 'eth0'), /no stats64/, 'ip run without -s')
-  const bad = JSON.stringify([{ ifname: 'eth0', stats64: { rx: { packets: -1, bytes: 0, dropped: 0 }, tx: { packets: 0, bytes: 0, dropped: 0 } } }])
+  const bad = JSON.stringify([
+    { ifname: 'eth0', stats64: { rx: { packets: -1, bytes: 0, dropped: 0 }, tx: { packets: 0, bytes: 0, dropped: 0 } } },
+  ])
   t.throws(() => parseLinkCounters(bad, 'eth0'), /rx\.packets: expected a counter, got -1/, 'a negative counter')
-  const str = JSON.stringify([{ ifname: 'eth0', stats64: { rx: { packets: '5', bytes: 0, dropped: 0 }, tx: { packets: 0, bytes: 0, dropped: 0 } } }])
+  const str = JSON.stringify([
+    { ifname: 'eth0', stats64: { rx: { packets: '5', bytes: 0, dropped: 0 }, tx: { packets: 0, bytes: 0, dropped: 0 } } },
+  ])
   t.throws(() => parseLinkCounters(str, 'eth0'), /got "5"/, 'a string where a number belongs')
 })
 
@@ -41,15 +57,21 @@ t.test('readLinkCounters reads a real interface (loopback) and its counters only
 })
 
 t.test('forwardingRates: offered, delivered, loss and rates of one run', async t => {
-  const r = forwardingRates({ offered: [1000, 3_001_000], delivered: [50, 1_500_050], seconds: 2, frameBytes: 60, deliveredBytes: [0, 90_000_000] })
+  const r = forwardingRates({
+    offered: [1000, 3_001_000],
+    delivered: [50, 1_500_050],
+    seconds: 2,
+    frameBytes: 60,
+    deliveredBytes: [0, 90_000_000],
+  })
   t.equal(r.offered, 3_000_000)
   t.equal(r.delivered, 1_500_000)
   t.equal(r.lost, 1_500_000)
   t.equal(r.lossPct, 50)
   t.equal(r.offeredMpps, 1.5)
   t.equal(r.deliveredMpps, 0.75)
-  t.equal(r.deliveredGbps, 1_500_000 * 60 * 8 / 2 / 1e9, 'Gbit/s from frames x frame bytes, without FCS')
-  t.equal(r.deliveredBytesPerFrame, 60, 'only the generator\'s frames arrived')
+  t.equal(r.deliveredGbps, (1_500_000 * 60 * 8) / 2 / 1e9, 'Gbit/s from frames x frame bytes, without FCS')
+  t.equal(r.deliveredBytesPerFrame, 60, "only the generator's frames arrived")
 })
 
 t.test('forwardingRates: more delivered than offered (other frames) is no negative loss', async t => {
@@ -57,14 +79,21 @@ t.test('forwardingRates: more delivered than offered (other frames) is no negati
   t.equal(r.lost, 0)
   t.equal(r.lossPct, 0)
   t.equal(r.deliveredBytesPerFrame, undefined, 'no byte counters given, no bytes per frame')
-  t.equal(forwardingRates({ offered: [5, 5], delivered: [5, 5], seconds: 1, frameBytes: 60 }).lossPct, 0, 'nothing offered: 0% loss, not NaN')
+  t.equal(
+    forwardingRates({ offered: [5, 5], delivered: [5, 5], seconds: 1, frameBytes: 60 }).lossPct,
+    0,
+    'nothing offered: 0% loss, not NaN',
+  )
 })
 
 t.test('forwardingRates refuses counters that went backwards and empty runs', async t => {
   t.throws(() => forwardingRates({ offered: [10, 5], delivered: [0, 0], seconds: 1, frameBytes: 60 }), /went backwards/)
   t.throws(() => forwardingRates({ offered: [0, 5], delivered: [9, 0], seconds: 1, frameBytes: 60 }), /went backwards/)
   t.throws(() => forwardingRates({ offered: [0, 5], delivered: [0, 5], seconds: 0, frameBytes: 60 }), /positive/)
-  t.throws(() => forwardingRates({ offered: [0, 5], delivered: [0, 5], seconds: 1, frameBytes: 60, deliveredBytes: [10, 0] }), /byte counter/)
+  t.throws(
+    () => forwardingRates({ offered: [0, 5], delivered: [0, 5], seconds: 1, frameBytes: 60, deliveredBytes: [10, 0] }),
+    /byte counter/,
+  )
 })
 
 t.test('median', async t => {
@@ -92,8 +121,15 @@ const PMD_STATS = `main thread:
 
 t.test('parsePmdStats reads the main thread block of dpif-netdev', async t => {
   t.same(parsePmdStats(PMD_STATS), {
-    thread: 'main thread', packetsReceived: 45325, packetRecirculations: 0, emcHits: 45225, smcHits: 0, megaflowHits: 96,
-    upcalls: 4, lostUpcalls: 0, avgPacketsPerOutputBatch: 15.56,
+    thread: 'main thread',
+    packetsReceived: 45325,
+    packetRecirculations: 0,
+    emcHits: 45225,
+    smcHits: 0,
+    megaflowHits: 96,
+    upcalls: 4,
+    lostUpcalls: 0,
+    avgPacketsPerOutputBatch: 15.56,
   })
   const twoThreads = `${PMD_STATS}pmd thread numa_id 0 core_id 1:\n  packets received: 10\n  emc hits: 10\n  avg. packets per output batch: 2.00\n`
   const s = parsePmdStats(twoThreads)

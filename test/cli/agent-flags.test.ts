@@ -8,11 +8,28 @@ import t from 'tap'
 import { REPO } from '../northbound/helpers/api-process.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'dfe-agent-flags-'))
-t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+t.teardown(() => {
+  rmSync(dir, { recursive: true, force: true })
+})
 
-const agent = (...extra: string[]): { status: number | null, stderr: string } => {
-  const r = spawnSync(process.execPath, [join(REPO, 'bin/dragonflow.js'), 'agent', '--store', 'embedded', '--data-dir', join(dir, 'store'),
-    '--ovsdb', `unix:${join(dir, 'no-such.sock')}`, '--of-socket', join(dir, 'of.sock'), ...extra], { encoding: 'utf8', timeout: 30_000 })
+const agent = (...extra: string[]): { status: number | null; stderr: string } => {
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(REPO, 'bin/dragonflow.js'),
+      'agent',
+      '--store',
+      'embedded',
+      '--data-dir',
+      join(dir, 'store'),
+      '--ovsdb',
+      `unix:${join(dir, 'no-such.sock')}`,
+      '--of-socket',
+      join(dir, 'of.sock'),
+      ...extra,
+    ],
+    { encoding: 'utf8', timeout: 30_000 },
+  )
   return { status: r.status, stderr: r.stderr }
 }
 

@@ -12,7 +12,14 @@ import { formatBridgeMappings } from '../../agent/controller/chassis.js'
 
 t.test('parser: good mappings', async t => {
   t.same([...parseBridgeMappings('physnet1:br-ex')], [['physnet1', 'br-ex']])
-  t.same([...parseBridgeMappings('physnet1:br-ex, provider.2:br_vlan')], [['physnet1', 'br-ex'], ['provider.2', 'br_vlan']], 'spaces after commas are allowed')
+  t.same(
+    [...parseBridgeMappings('physnet1:br-ex, provider.2:br_vlan')],
+    [
+      ['physnet1', 'br-ex'],
+      ['provider.2', 'br_vlan'],
+    ],
+    'spaces after commas are allowed',
+  )
   t.equal(formatBridgeMappings(parseBridgeMappings('a:br-a,b:br-b')), 'a:br-a,b:br-b', 'round trip as the chassis row advertises it')
 })
 
@@ -31,16 +38,33 @@ t.test('parser: bad mappings are usage errors naming the flag', async t => {
     ['physnet1:br-ex,physnet2:br-ex', /bridge 'br-ex' is mapped twice/],
   ] as const) {
     t.throws(() => parseBridgeMappings(text), { name: 'UsageError', message: /^--bridge-mappings: / }, `'${text}' refused`)
-    try { parseBridgeMappings(text) } catch (err) { t.ok(err instanceof UsageError); t.match((err as Error).message, why) }
+    try {
+      parseBridgeMappings(text)
+    } catch (err) {
+      t.ok(err instanceof UsageError)
+      t.match((err as Error).message, why)
+    }
   }
 })
 
 const dir = mkdtempSync(join(tmpdir(), 'dfe-bridge-mappings-'))
-t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
-const run = (cmd: string, ...extra: string[]): { status: number | null, stderr: string, stdout: string } => {
-  const common = cmd === 'agent'
-    ? ['--store', 'embedded', '--data-dir', join(dir, 'store'), '--ovsdb', `unix:${join(dir, 'no-such.sock')}`, '--of-socket', join(dir, 'of.sock')]
-    : ['--data-dir', join(dir, 'serve'), '--ovsdb', `unix:${join(dir, 'no-such.sock')}`]
+t.teardown(() => {
+  rmSync(dir, { recursive: true, force: true })
+})
+const run = (cmd: string, ...extra: string[]): { status: number | null; stderr: string; stdout: string } => {
+  const common =
+    cmd === 'agent'
+      ? [
+          '--store',
+          'embedded',
+          '--data-dir',
+          join(dir, 'store'),
+          '--ovsdb',
+          `unix:${join(dir, 'no-such.sock')}`,
+          '--of-socket',
+          join(dir, 'of.sock'),
+        ]
+      : ['--data-dir', join(dir, 'serve'), '--ovsdb', `unix:${join(dir, 'no-such.sock')}`]
   const r = spawnSync(process.execPath, [join(REPO, 'bin/dragonflow.js'), cmd, ...common, ...extra], { encoding: 'utf8', timeout: 30_000 })
   return { status: r.status, stderr: r.stderr, stdout: r.stdout }
 }

@@ -15,7 +15,9 @@ import agentCommand from '../../cli/commands/agent.js'
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const dir = mkdtempSync(join(tmpdir(), 'df-config-'))
-t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+t.teardown(() => {
+  rmSync(dir, { recursive: true, force: true })
+})
 
 function file(name: string, doc: unknown): string {
   const path = join(dir, name)
@@ -24,7 +26,9 @@ function file(name: string, doc: unknown): string {
 }
 
 function usageError(fn: () => unknown): UsageError {
-  try { fn() } catch (err) {
+  try {
+    fn()
+  } catch (err) {
     if (err instanceof UsageError) return err
     throw err
   }
@@ -58,10 +62,18 @@ t.test('every mistake is a UsageError naming its key path', async t => {
     ['unknown nested key', { api: { lisen: '1.2.3.4:5' } }, /\/api\/lisen: unknown key 'lisen'/],
     ['wrong type', { api: { listen: 9696 } }, /\/api\/listen: 'listen' must be a string, got integer 9696/],
     ['bad enum', { log: { level: 'loud' } }, /\/log\/level: 'level' must be one of "debug", "info", "warn", "error"; got "loud"/],
-    ['bad enum of a nested section', { agent: { l3: { mode: 'lazy' } } }, /\/agent\/l3\/mode: 'mode' must be one of "proactive", "reactive"/],
+    [
+      'bad enum of a nested section',
+      { agent: { l3: { mode: 'lazy' } } },
+      /\/agent\/l3\/mode: 'mode' must be one of "proactive", "reactive"/,
+    ],
     ['out of range', { agent: { l3: { idleTimeout: 0 } } }, /\/agent\/l3\/idleTimeout: 'idleTimeout' must be >= 1; got 0/],
     ['not HOST:PORT', { agent: { metricsListen: 'everywhere' } }, /\/agent\/metricsListen: 'metricsListen' must match .*HOST:PORT/],
-    ['a store key its driver does not know', { store: { driver: 'etcd', endpoints: ['http://x:2379'], prefx: 'a/' } }, /\/store\/prefx: unknown key 'prefx' \(known: endpoints, prefix, dialTimeoutMs\)/],
+    [
+      'a store key its driver does not know',
+      { store: { driver: 'etcd', endpoints: ['http://x:2379'], prefx: 'a/' } },
+      /\/store\/prefx: unknown key 'prefx' \(known: endpoints, prefix, dialTimeoutMs\)/,
+    ],
     ['an unknown store driver', { store: { driver: 'redis' } }, /\/store\/driver: unknown store driver "redis"/],
     ['a missing store key', { store: { driver: 'embedded' } }, /\/store\/dir: required key 'dir' is missing/],
     ['not an object', [1, 2], /\/: the document must be an object, got array/],
@@ -89,16 +101,34 @@ t.test('a flag overrides the file; the file fills what no flag gives', async t =
 t.test('the admin password: flag, then $DRAGONFLOW_ADMIN_PASSWORD, then the file', async t => {
   const cfg: ConfigFile = { api: { adminPassword: 'from-file' } }
   const opts = { command: 'api' as const, declared: apiCommand.flags }
-  t.equal(resolveSettings(new Map(), cfg, { ...opts, env: { DRAGONFLOW_ADMIN_PASSWORD: 'from-env' } }).flags.get('admin-password'), 'from-env')
-  t.equal(resolveSettings(new Map(), {}, { ...opts, env: { DRAGONFLOW_ADMIN_PASSWORD: 'from-env' } }).flags.get('admin-password'), 'from-env')
+  t.equal(
+    resolveSettings(new Map(), cfg, { ...opts, env: { DRAGONFLOW_ADMIN_PASSWORD: 'from-env' } }).flags.get('admin-password'),
+    'from-env',
+  )
+  t.equal(
+    resolveSettings(new Map(), {}, { ...opts, env: { DRAGONFLOW_ADMIN_PASSWORD: 'from-env' } }).flags.get('admin-password'),
+    'from-env',
+  )
   t.equal(resolveSettings(new Map(), cfg, { ...opts, env: {} }).flags.get('admin-password'), 'from-file')
-  t.equal(resolveSettings(new Map([['admin-password', 'from-flag']]), cfg, { ...opts, env: { DRAGONFLOW_ADMIN_PASSWORD: 'from-env' } }).flags.get('admin-password'), 'from-flag')
-  t.equal(resolveSettings(new Map(), {}, { ...opts, env: { DRAGONFLOW_ADMIN_PASSWORD: '' } }).flags.get('admin-password'), undefined, 'an empty variable is no password')
+  t.equal(
+    resolveSettings(new Map([['admin-password', 'from-flag']]), cfg, { ...opts, env: { DRAGONFLOW_ADMIN_PASSWORD: 'from-env' } }).flags.get(
+      'admin-password',
+    ),
+    'from-flag',
+  )
+  t.equal(
+    resolveSettings(new Map(), {}, { ...opts, env: { DRAGONFLOW_ADMIN_PASSWORD: '' } }).flags.get('admin-password'),
+    undefined,
+    'an empty variable is no password',
+  )
 })
 
 t.test('a value from the file goes through the same checks as the flag', async t => {
   const bad = file('bridges.json', { agent: { bridgeMappings: { physnet1: 'br-int' } } })
-  const err = await agentCommand.run(['--config', bad, '--ovsdb', 'unix:/nonexistent', '--of-socket', '/nonexistent']).then(() => undefined, (e: unknown) => e)
+  const err = await agentCommand.run(['--config', bad, '--ovsdb', 'unix:/nonexistent', '--of-socket', '/nonexistent']).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   t.ok(err instanceof UsageError, 'a UsageError')
   t.match(String((err as Error).message), /--bridge-mappings: 'br-int' is the integration bridge/)
 })
@@ -113,7 +143,10 @@ t.test('the binary: serve --config bad.json prints the error and exits 2 before 
   t.match(r.stderr, /\/log\/level: 'level' must be one of/)
   t.equal(r.stdout, '', 'nothing started, nothing printed')
   t.notOk(existsSync(dataDir), 'the data directory was not created')
-  const api = spawnSync(process.execPath, [bin, 'api', '--config', file('api-bad.json', { listen: '127.0.0.1:0' })], { encoding: 'utf8', timeout: 60_000 })
+  const api = spawnSync(process.execPath, [bin, 'api', '--config', file('api-bad.json', { listen: '127.0.0.1:0' })], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
   t.equal(api.status, 2, 'the old flat api file is refused by name')
   t.match(api.stderr, /\/listen: unknown key 'listen'/)
 })

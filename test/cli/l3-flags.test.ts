@@ -9,12 +9,25 @@ import t from 'tap'
 import { REPO } from '../northbound/helpers/api-process.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'dfe-l3-flags-'))
-t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+t.teardown(() => {
+  rmSync(dir, { recursive: true, force: true })
+})
 
-const run = (cmd: 'agent' | 'serve', ...extra: string[]): { status: number | null, stderr: string } => {
-  const base = cmd === 'agent'
-    ? ['agent', '--store', 'embedded', '--data-dir', join(dir, 'store'), '--ovsdb', `unix:${join(dir, 'no-such.sock')}`, '--of-socket', join(dir, 'of.sock')]
-    : ['serve', '--data-dir', join(dir, 'store'), '--netns', 'none', '--ovsdb', `unix:${join(dir, 'no-such.sock')}`]
+const run = (cmd: 'agent' | 'serve', ...extra: string[]): { status: number | null; stderr: string } => {
+  const base =
+    cmd === 'agent'
+      ? [
+          'agent',
+          '--store',
+          'embedded',
+          '--data-dir',
+          join(dir, 'store'),
+          '--ovsdb',
+          `unix:${join(dir, 'no-such.sock')}`,
+          '--of-socket',
+          join(dir, 'of.sock'),
+        ]
+      : ['serve', '--data-dir', join(dir, 'store'), '--netns', 'none', '--ovsdb', `unix:${join(dir, 'no-such.sock')}`]
   const r = spawnSync(process.execPath, [join(REPO, 'bin/dragonflow.js'), ...base, ...extra], { encoding: 'utf8', timeout: 30_000 })
   return { status: r.status, stderr: r.stderr }
 }
@@ -27,7 +40,7 @@ for (const cmd of ['agent', 'serve'] as const) {
     [['--l3-idle-timeout', '65536'], /--l3-idle-timeout must be whole seconds/],
     [['--report-interval', '0'], /--report-interval must be seconds in \(0, 86400\], not '0'/],
     [['--report-interval', 'soon'], /--report-interval must be seconds in \(0, 86400\], not 'soon'/],
-    ...(cmd === 'serve' ? [[['--agent-down-time=-3'], /--agent-down-time must be seconds in \(0, 86400\], not '-3'/]] as const : []),
+    ...(cmd === 'serve' ? ([[['--agent-down-time=-3'], /--agent-down-time must be seconds in \(0, 86400\], not '-3'/]] as const) : []),
   ] as const) {
     t.test(`${cmd} ${flags.join(' ')}`, async t => {
       const r = run(cmd, ...flags)

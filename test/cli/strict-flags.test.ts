@@ -11,28 +11,110 @@ import t from 'tap'
 import { REPO } from '../northbound/helpers/api-process.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'dfe-strict-flags-'))
-t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+t.teardown(() => {
+  rmSync(dir, { recursive: true, force: true })
+})
 
-const dragonflow = (...args: string[]): { status: number | null, stdout: string, stderr: string } => {
+const dragonflow = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
   const r = spawnSync(process.execPath, [join(REPO, 'bin/dragonflow.js'), ...args], { encoding: 'utf8', timeout: 30_000 })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
 /** command -> every flag it accepts, and one of its string flags (for the missing-value case) */
-const COMMANDS: Record<string, { flags: string[], stringFlag: string }> = {
-  api: { flags: ['listen', 'store', 'data-dir', 'etcd-endpoints', 'config', 'auth', 'admin-token', 'admin-password', 'pubsub', 'mqtt-url', 'quiet', 'log-format', 'log-level', 'policy-file', 'agent-down-time'], stringFlag: 'listen' },
+const COMMANDS: Record<string, { flags: string[]; stringFlag: string }> = {
+  api: {
+    flags: [
+      'listen',
+      'store',
+      'data-dir',
+      'etcd-endpoints',
+      'config',
+      'auth',
+      'admin-token',
+      'admin-password',
+      'pubsub',
+      'mqtt-url',
+      'quiet',
+      'log-format',
+      'log-level',
+      'policy-file',
+      'agent-down-time',
+    ],
+    stringFlag: 'listen',
+  },
   trace: { flags: ['topology', 'mode', 'now-ms', 'backend', 'fields', 'hex', 'in-port', 'tunnel-key'], stringFlag: 'topology' },
   'offload plan': { flags: ['profile', 'topology', 'json', 'tunnel', 'zipf'], stringFlag: 'profile' },
   db: { flags: ['store', 'dir', 'data-dir', 'endpoints', 'etcd-endpoints', 'prefix', 'topic', 'json'], stringFlag: 'dir' },
   serve: {
-    flags: ['data-dir', 'listen', 'netns', 'ovsdb', 'of-socket', 'chassis-id', 'auth', 'admin-password', 'admin-token', 'config', 'profile', 'keep-ovs', 'quiet', 'log-format', 'log-level', 'metrics-listen', 'l3', 'l3-idle-timeout', 'policy-file', 'bridge-mappings', 'report-interval', 'agent-down-time'],
+    flags: [
+      'data-dir',
+      'listen',
+      'netns',
+      'ovsdb',
+      'of-socket',
+      'chassis-id',
+      'auth',
+      'admin-password',
+      'admin-token',
+      'config',
+      'profile',
+      'keep-ovs',
+      'quiet',
+      'log-format',
+      'log-level',
+      'metrics-listen',
+      'l3',
+      'l3-idle-timeout',
+      'policy-file',
+      'bridge-mappings',
+      'report-interval',
+      'agent-down-time',
+    ],
     stringFlag: 'data-dir',
   },
   agent: {
-    flags: ['store', 'etcd-endpoints', 'data-dir', 'pubsub', 'mqtt-url', 'ovsdb', 'of-socket', 'chassis-id', 'tunnel-ip', 'tunnel', 'profile', 'control', 'config', 'quiet', 'log-format', 'log-level', 'metrics-listen', 'l3', 'l3-idle-timeout', 'bridge-mappings', 'report-interval'],
+    flags: [
+      'store',
+      'etcd-endpoints',
+      'data-dir',
+      'pubsub',
+      'mqtt-url',
+      'ovsdb',
+      'of-socket',
+      'chassis-id',
+      'tunnel-ip',
+      'tunnel',
+      'profile',
+      'control',
+      'config',
+      'quiet',
+      'log-format',
+      'log-level',
+      'metrics-listen',
+      'l3',
+      'l3-idle-timeout',
+      'bridge-mappings',
+      'report-interval',
+    ],
     stringFlag: 'ovsdb',
   },
-  plug: { flags: ['port', 'bridge', 'netns', 'data-dir', 'ifname', 'mac', 'unplug', 'os-token', 'os-username', 'os-password', 'os-project-name', 'os-auth-url'], stringFlag: 'port' },
+  plug: {
+    flags: [
+      'port',
+      'bridge',
+      'netns',
+      'data-dir',
+      'ifname',
+      'mac',
+      'unplug',
+      'os-token',
+      'os-username',
+      'os-password',
+      'os-project-name',
+      'os-auth-url',
+    ],
+    stringFlag: 'port',
+  },
   flows: { flags: ['data-dir', 'bridge', 'check', 'control'], stringFlag: 'data-dir' },
   status: { flags: ['data-dir', 'control', 'json', 'errors'], stringFlag: 'data-dir' },
   policy: { flags: ['policy-file', 'json'], stringFlag: 'policy-file' },
@@ -48,7 +130,11 @@ for (const [name, { flags, stringFlag }] of Object.entries(COMMANDS)) {
       // a flag is listed when its own help line starts with it
       const listed = new Set([...r.stdout.matchAll(/^ {2}--([a-z0-9-]+)/gm)].map(m => m[1] ?? ''))
       for (const f of flags) t.ok(listed.has(f), `${help} lists --${f}`)
-      t.same([...listed].filter(f => f !== 'help' && !flags.includes(f)), [], `${help} lists no flag the command does not take`)
+      t.same(
+        [...listed].filter(f => f !== 'help' && !flags.includes(f)),
+        [],
+        `${help} lists no flag the command does not take`,
+      )
     }
     const viaHelp = dragonflow('help', ...words)
     t.equal(viaHelp.status, 0, '`dragonflow help <cmd>` exits 0')

@@ -26,17 +26,33 @@ const stageLine = (stdout: string, stage: string, outcome: string): string | und
   stdout.split('\n').find(l => new RegExp(`^\\s+${stage}\\s+${outcome}\\s`).test(l))
 
 t.test('an ARP request for the gateway is answered by the responder', async t => {
-  const r = await dragonflow('trace', '--topology', TOPOLOGY, '--fields',
-    'in_port=1,eth_src=fa:16:3e:00:00:01,arp_op=1,arp_spa=10.0.0.5,arp_tpa=10.0.0.1')
+  const r = await dragonflow(
+    'trace',
+    '--topology',
+    TOPOLOGY,
+    '--fields',
+    'in_port=1,eth_src=fa:16:3e:00:00:01,arp_op=1,arp_spa=10.0.0.5,arp_tpa=10.0.0.1',
+  )
   t.equal(r.code, 0, r.stderr)
-  t.match(stageLine(r.stdout, name(STAGE_ARP_ND_RSP), 'reply') ?? '', /target 10\.0\.0\.1, answer fa:16:3e:00:00:10/, 'the responder answers')
+  t.match(
+    stageLine(r.stdout, name(STAGE_ARP_ND_RSP), 'reply') ?? '',
+    /target 10\.0\.0\.1, answer fa:16:3e:00:00:10/,
+    'the responder answers',
+  )
   t.match(r.stdout, /verdict: back out of the ingress port \(ofport 1\)/)
   t.match(r.stdout, /ARP 10\.0\.0\.1 is-at fa:16:3e:00:00:10/, 'the reply is decoded')
 })
 
 t.test('a DHCP DISCOVER gets an OFFER in packet-in mode', async t => {
-  const r = await dragonflow('trace', '--topology', TOPOLOGY, '--mode', 'packet_in', '--fields',
-    'in_port=1,eth_src=fa:16:3e:00:00:01,dhcp_type=discover')
+  const r = await dragonflow(
+    'trace',
+    '--topology',
+    TOPOLOGY,
+    '--mode',
+    'packet_in',
+    '--fields',
+    'in_port=1,eth_src=fa:16:3e:00:00:01,dhcp_type=discover',
+  )
   t.equal(r.code, 0, r.stderr)
   t.match(stageLine(r.stdout, name(STAGE_DHCP), 'punt') ?? '', /DISCOVER/, 'the DHCP stage takes the DISCOVER')
   t.match(r.stdout, /verdict: punt \(punt_dhcp\)/)
@@ -44,10 +60,18 @@ t.test('a DHCP DISCOVER gets an OFFER in packet-in mode', async t => {
 })
 
 t.test('a routed ping goes through route, next hop and egress', async t => {
-  const r = await dragonflow('trace', '--topology', TOPOLOGY, '--fields',
-    'in_port=1,eth_src=fa:16:3e:00:00:01,eth_dst=fa:16:3e:00:00:10,ip_src=10.0.0.5,ip_dst=10.0.1.5,ttl=64,icmp_type=8')
+  const r = await dragonflow(
+    'trace',
+    '--topology',
+    TOPOLOGY,
+    '--fields',
+    'in_port=1,eth_src=fa:16:3e:00:00:01,eth_dst=fa:16:3e:00:00:10,ip_src=10.0.0.5,ip_dst=10.0.1.5,ttl=64,icmp_type=8',
+  )
   t.equal(r.code, 0, r.stderr)
-  t.ok(r.stdout.split('\n').some(l => new RegExp(`^\\s+${name(STAGE_L3_ROUTE)}\\s+hit\\s.*matched 10\\.0\\.1\\.0/24`).test(l)), 'the /24 route matches')
+  t.ok(
+    r.stdout.split('\n').some(l => new RegExp(`^\\s+${name(STAGE_L3_ROUTE)}\\s+hit\\s.*matched 10\\.0\\.1\\.0/24`).test(l)),
+    'the /24 route matches',
+  )
   t.match(stageLine(r.stdout, name(STAGE_NEXTHOP), 'hit') ?? '', /next hop 10\.0\.1\.5, is fa:16:3e:00:01:03/)
   t.match(stageLine(r.stdout, name(STAGE_EGRESS), 'hit') ?? '', /ofport 3/)
   t.match(r.stdout, /verdict: output to ofport 3/)
@@ -55,7 +79,13 @@ t.test('a routed ping goes through route, next hop and egress', async t => {
 })
 
 t.test('a bad field is a usage error naming the field', async t => {
-  const r = await dragonflow('trace', '--topology', TOPOLOGY, '--fields', 'in_port=1,eth_src=fa:16:3e:00:00:01,arp_spa=10.0.0,arp_tpa=10.0.0.1')
+  const r = await dragonflow(
+    'trace',
+    '--topology',
+    TOPOLOGY,
+    '--fields',
+    'in_port=1,eth_src=fa:16:3e:00:00:01,arp_spa=10.0.0,arp_tpa=10.0.0.1',
+  )
   t.equal(r.code, 2)
   t.match(r.stderr, /field 'arp_spa': '10\.0\.0' is not an IPv4 address/)
 })

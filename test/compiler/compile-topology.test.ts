@@ -33,14 +33,28 @@ t.test('sample topology: every entry kind', async t => {
     { stage: 'arp_nd', network: 1, ip: '10.0.0.1', mac: 'fa:16:3e:00:00:10' },
     { stage: 'l2', network: 2, mac: 'fa:16:3e:00:00:20', port: 20 },
     {
-      stage: 'dhcp', port: 1, mac: 'fa:16:3e:00:00:01', ip: '10.0.0.5', prefix_len: 24, server_ip: '10.0.0.2',
-      server_mac: 'fa:16:3e:00:00:fe', router: '10.0.0.1', dns: ['10.0.0.2'], mtu: 1450,
+      stage: 'dhcp',
+      port: 1,
+      mac: 'fa:16:3e:00:00:01',
+      ip: '10.0.0.5',
+      prefix_len: 24,
+      server_ip: '10.0.0.2',
+      server_mac: 'fa:16:3e:00:00:fe',
+      router: '10.0.0.1',
+      dns: ['10.0.0.2'],
+      mtu: 1450,
       routes: [{ destination: '169.254.169.254/32', nexthop: '10.0.0.2' }],
     },
   ]
   for (const e of expected) has(t, entries, e)
-  t.notOk(entries.some(e => e.stage === 'egress' && e.port === 10), 'router ports have no egress')
-  t.notOk(entries.some(e => e.stage === 'port_sec' && e.port === 2), 'no port security for a remote port')
+  t.notOk(
+    entries.some(e => e.stage === 'egress' && e.port === 10),
+    'router ports have no egress',
+  )
+  t.notOk(
+    entries.some(e => e.stage === 'port_sec' && e.port === 2),
+    'no port security for a remote port',
+  )
 })
 
 t.test('incremental creates reach the full compile', async t => {

@@ -23,9 +23,15 @@ export class ChangeSource {
   /** What the store holds now (for resync steps). */
   readonly store = new Map<string, StoredObject>()
   constructor(private readonly r: () => number) {}
-  int(n: number): number { return Math.floor(this.r() * n) }
-  pick<T>(xs: readonly T[]): T { return xs[this.int(xs.length)] as T }
-  chance(p: number): boolean { return this.r() < p }
+  int(n: number): number {
+    return Math.floor(this.r() * n)
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[this.int(xs.length)] as T
+  }
+  chance(p: number): boolean {
+    return this.r() < p
+  }
 
   /** The next change of object `table`/`id`: deleted when it exists and the draw says so, else `make()` stored. */
   protected versioned(table: string, id: string, make: () => { id: string }): Change {
@@ -51,7 +57,10 @@ export class Expected {
   apply(c: Change): void {
     const key = `${c.table}/${c.id}`
     const held = this.held.get(key)
-    if (c.action === 'delete') { this.held.delete(key); return }
+    if (c.action === 'delete') {
+      this.held.delete(key)
+      return
+    }
     if (held && c.version <= held.version) return
     this.held.set(key, { version: c.version, value: c.value ?? {} })
   }
@@ -63,9 +72,16 @@ export class Expected {
   snapshot(): ModelSnapshot {
     const of = <T>(table: string): T[] => [...this.held].filter(([k]) => k.startsWith(`${table}/`)).map(([, v]) => v.value as unknown as T)
     return {
-      networks: of(TABLES.networks), subnets: of(TABLES.subnets), ports: of(TABLES.ports), routers: of(TABLES.routers),
-      chassis: of(TABLES.chassis), securityGroups: of(TABLES.securityGroups), securityGroupRules: of(TABLES.securityGroupRules),
-      floatingips: of(TABLES.floatingips), bindings: new Map(this.bindings), uplinks: new Map(this.uplinks),
+      networks: of(TABLES.networks),
+      subnets: of(TABLES.subnets),
+      ports: of(TABLES.ports),
+      routers: of(TABLES.routers),
+      chassis: of(TABLES.chassis),
+      securityGroups: of(TABLES.securityGroups),
+      securityGroupRules: of(TABLES.securityGroupRules),
+      floatingips: of(TABLES.floatingips),
+      bindings: new Map(this.bindings),
+      uplinks: new Map(this.uplinks),
     }
   }
 }

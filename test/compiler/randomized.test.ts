@@ -17,15 +17,26 @@ import type { Change } from '../../store/types.js'
 import { ChangeSource, Expected, rng } from './randomized-kit.js'
 import { chassis, network, port, router, subnet } from './fixtures/model.js'
 
-const NETS = 4, SUBNETS_PER_NET = 2, PORTS = 14, ROUTERS = 3, CHASSIS = 3
+const NETS = 4,
+  SUBNETS_PER_NET = 2,
+  PORTS = 14,
+  ROUTERS = 3,
+  CHASSIS = 3
 const SELF = { chassisId: 'c0', chassisTunnelIp: '192.0.2.100' }
 
 class Generator extends ChangeSource {
-
-  subnetId(net: number, s: number): string { return `s${net}-${s}` }
-  subnetCidr(net: number, s: number): string { return s === 0 ? `10.${net}.${s}.0/24` : `fd00:${net}:${s}::/64` }
-  portNet(i: number): number { return i % NETS }
-  addressOn(net: number, s: number, host: number): string { return s === 0 ? `10.${net}.${s}.${host}` : `fd00:${net}:${s}::${host.toString(16)}` }
+  subnetId(net: number, s: number): string {
+    return `s${net}-${s}`
+  }
+  subnetCidr(net: number, s: number): string {
+    return s === 0 ? `10.${net}.${s}.0/24` : `fd00:${net}:${s}::/64`
+  }
+  portNet(i: number): number {
+    return i % NETS
+  }
+  addressOn(net: number, s: number, host: number): string {
+    return s === 0 ? `10.${net}.${s}.${host}` : `fd00:${net}:${s}::${host.toString(16)}`
+  }
 
   network(i: number): Network {
     return network(`n${i}`, i + 1, { mtu: this.pick([1450, 1500, 9000]), port_security_enabled: this.chance(0.8) })
@@ -43,25 +54,46 @@ class Generator extends ChangeSource {
 
   port(i: number): Port {
     const net = this.portNet(i)
-    const fixed = [0, 1].filter(() => this.chance(0.7)).map(s => ({ subnet_id: this.subnetId(net, s), ip_address: this.addressOn(net, s, 10 + i) }))
+    const fixed = [0, 1]
+      .filter(() => this.chance(0.7))
+      .map(s => ({ subnet_id: this.subnetId(net, s), ip_address: this.addressOn(net, s, 10 + i) }))
     const owner = this.pick(['compute:nova', 'compute:nova', 'compute:nova', 'network:dhcp', 'network:router_interface'])
     const security = this.chance(0.8)
-    const pairs = security && this.chance(0.4)
-      ? [{ ip_address: this.pick([this.addressOn(net, 0, 200), `10.${net}.7.0/24`]), mac_address: this.pick([undefined, 'fa:16:3e:aa:00:01']) }]
-      : []
+    const pairs =
+      security && this.chance(0.4)
+        ? [
+            {
+              ip_address: this.pick([this.addressOn(net, 0, 200), `10.${net}.7.0/24`]),
+              mac_address: this.pick([undefined, 'fa:16:3e:aa:00:01']),
+            },
+          ]
+        : []
     return port(`p${i}`, 100 + i, {
-      network_id: `n${net}`, mac_address: this.chance(0.9) ? `fa:16:3e:00:00:${(i + 16).toString(16)}` : `fa:16:3e:00:01:${(i + 16).toString(16)}`,
-      fixed_ips: fixed, device_owner: owner, port_security_enabled: security,
-      allowed_address_pairs: pairs.map(p => (p.mac_address ? { ip_address: p.ip_address, mac_address: p.mac_address } : { ip_address: p.ip_address })),
-      extra_dhcp_opts: this.chance(0.3) ? [{ opt_name: this.pick(['mtu', 'bootfile-name', 'no-such-option', '150']), opt_value: this.pick(['1400', 'pxe.0']) }] : [],
+      network_id: `n${net}`,
+      mac_address: this.chance(0.9) ? `fa:16:3e:00:00:${(i + 16).toString(16)}` : `fa:16:3e:00:01:${(i + 16).toString(16)}`,
+      fixed_ips: fixed,
+      device_owner: owner,
+      port_security_enabled: security,
+      allowed_address_pairs: pairs.map(p =>
+        p.mac_address ? { ip_address: p.ip_address, mac_address: p.mac_address } : { ip_address: p.ip_address },
+      ),
+      extra_dhcp_opts: this.chance(0.3)
+        ? [{ opt_name: this.pick(['mtu', 'bootfile-name', 'no-such-option', '150']), opt_value: this.pick(['1400', 'pxe.0']) }]
+        : [],
       'binding:host_id': this.pick(['', 'c0', 'c1', 'host-c2', 'c9']),
     })
   }
 
   router(i: number): Router {
     const ports = Array.from({ length: PORTS }, (_, k) => k).filter(() => this.chance(0.25))
-    const interfaces = ports.flatMap(k => [0, 1].filter(() => this.chance(0.7)).map(s => ({ port_id: `p${k}`, subnet_id: this.subnetId(this.portNet(k), s), network_id: `n${this.portNet(k)}` })))
-    const routes = this.chance(0.5) ? [{ destination: this.pick(['192.168.0.0/16', '10.1.0.0/24']), nexthop: this.addressOn(this.int(NETS), 0, 10 + this.int(PORTS)) }] : []
+    const interfaces = ports.flatMap(k =>
+      [0, 1]
+        .filter(() => this.chance(0.7))
+        .map(s => ({ port_id: `p${k}`, subnet_id: this.subnetId(this.portNet(k), s), network_id: `n${this.portNet(k)}` })),
+    )
+    const routes = this.chance(0.5)
+      ? [{ destination: this.pick(['192.168.0.0/16', '10.1.0.0/24']), nexthop: this.addressOn(this.int(NETS), 0, 10 + this.int(PORTS)) }]
+      : []
     return router(`r${i}`, 1 + i, { interfaces, routes })
   }
 
@@ -74,11 +106,27 @@ class Generator extends ChangeSource {
     const kind = this.int(5)
     const [table, id, make] = ((): [string, string, () => { id: string }] => {
       switch (kind) {
-        case 0: { const i = this.int(NETS); return [TABLES.networks, `n${i}`, () => this.network(i)] }
-        case 1: { const n = this.int(NETS), s = this.int(SUBNETS_PER_NET); return [TABLES.subnets, this.subnetId(n, s), () => this.subnet(n, s)] }
-        case 2: { const i = this.int(PORTS); return [TABLES.ports, `p${i}`, () => this.port(i)] }
-        case 3: { const i = this.int(ROUTERS); return [TABLES.routers, `r${i}`, () => this.router(i)] }
-        default: { const i = this.int(CHASSIS); return [TABLES.chassis, `c${i}`, () => this.chassis(i)] }
+        case 0: {
+          const i = this.int(NETS)
+          return [TABLES.networks, `n${i}`, () => this.network(i)]
+        }
+        case 1: {
+          const n = this.int(NETS),
+            s = this.int(SUBNETS_PER_NET)
+          return [TABLES.subnets, this.subnetId(n, s), () => this.subnet(n, s)]
+        }
+        case 2: {
+          const i = this.int(PORTS)
+          return [TABLES.ports, `p${i}`, () => this.port(i)]
+        }
+        case 3: {
+          const i = this.int(ROUTERS)
+          return [TABLES.routers, `r${i}`, () => this.router(i)]
+        }
+        default: {
+          const i = this.int(CHASSIS)
+          return [TABLES.chassis, `c${i}`, () => this.chassis(i)]
+        }
       }
     })()
     return this.versioned(table, id, make)
@@ -126,15 +174,24 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
         delta = compiler.applyChange(change)
       }
       for (const e of delta.removed) {
-        if (!installed.delete(entryKey(e))) { failures++; t.fail(`step ${step} (${what}): removed an entry that was not there: ${entryKey(e)}`) }
+        if (!installed.delete(entryKey(e))) {
+          failures++
+          t.fail(`step ${step} (${what}): removed an entry that was not there: ${entryKey(e)}`)
+        }
       }
       for (const e of delta.added) {
-        if (installed.has(entryKey(e))) { failures++; t.fail(`step ${step} (${what}): added an entry twice: ${entryKey(e)}`) }
+        if (installed.has(entryKey(e))) {
+          failures++
+          t.fail(`step ${step} (${what}): added an entry twice: ${entryKey(e)}`)
+        }
         installed.set(entryKey(e), e)
       }
       if (delta.added.length + delta.removed.length > 0) nonEmpty++
       flows.applyDelta(delta)
-      if (step % 97 === 96) { l3 = l3 === 'proactive' ? 'reactive' : 'proactive'; flows.reconfigure({ l3 }) }
+      if (step % 97 === 96) {
+        l3 = l3 === 'proactive' ? 'reactive' : 'proactive'
+        flows.reconfigure({ l3 })
+      }
       const full = sortedKeys(compileTopology(expected.snapshot(), SELF).entries)
       const union = [...installed.keys()].sort()
       const held = sortedKeys(compiler.entries())
@@ -152,7 +209,9 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
         const [inc, once, stage] = [flows, atOnce, staged].map(d => digestBodies(d.bodies()))
         if (inc !== once || once !== stage) {
           failures++
-          t.fail(`step ${step} (${what}): incremental flows (${flows.size}) == full emit (${atOnce.size}) == stage emitter (${staged.size})`)
+          t.fail(
+            `step ${step} (${what}): incremental flows (${flows.size}) == full emit (${atOnce.size}) == stage emitter (${staged.size})`,
+          )
         }
       }
     }
@@ -162,7 +221,14 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
     t.ok(installed.size > 0, `something was compiled at the end (${installed.size} entries)`)
     // Every compiled entry is one the datapath accepts (addresses, option codes, limits).
     const dp = await createDatapath()
-    const refused = [...installed.values()].flatMap(e => { try { dp.add(e); return [] } catch (err) { return [`${entryKey(e)}: ${String(err)}`] } })
+    const refused = [...installed.values()].flatMap(e => {
+      try {
+        dp.add(e)
+        return []
+      } catch (err) {
+        return [`${entryKey(e)}: ${String(err)}`]
+      }
+    })
     t.same(refused, [], 'the datapath accepts every entry')
   })
 }

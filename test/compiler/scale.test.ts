@@ -10,19 +10,31 @@ import { chassis, network, port, put, router, subnet } from './fixtures/model.js
 t.test('one port update on a large topology', async t => {
   const c = new TopologyCompiler({ chassisId: 'c0' })
   c.applyChange(put(TABLES.chassis, chassis('c1', '192.0.2.1')))
-  const NETS = 50, PER_NET = 40
+  const NETS = 50,
+    PER_NET = 40
   const interfaces = []
   for (let n = 0; n < NETS; n++) {
     c.applyChange(put(TABLES.networks, network(`n${n}`, n + 1)))
     c.applyChange(put(TABLES.subnets, subnet(`s${n}`, `n${n}`, `10.${n}.0.0/24`)))
-    const rp = port(`rp${n}`, 10000 + n, { network_id: `n${n}`, device_owner: 'network:router_interface', fixed_ips: [{ subnet_id: `s${n}`, ip_address: `10.${n}.0.1` }] })
+    const rp = port(`rp${n}`, 10000 + n, {
+      network_id: `n${n}`,
+      device_owner: 'network:router_interface',
+      fixed_ips: [{ subnet_id: `s${n}`, ip_address: `10.${n}.0.1` }],
+    })
     c.applyChange(put(TABLES.ports, rp))
     interfaces.push({ port_id: rp.id, subnet_id: `s${n}`, network_id: `n${n}` })
     for (let i = 0; i < PER_NET; i++) {
       const key = n * PER_NET + i + 1
-      c.applyChange(put(TABLES.ports, port(`p${key}`, key, {
-        network_id: `n${n}`, fixed_ips: [{ subnet_id: `s${n}`, ip_address: `10.${n}.0.${i + 10}` }], 'binding:host_id': i % 2 ? 'c1' : 'c0',
-      })))
+      c.applyChange(
+        put(
+          TABLES.ports,
+          port(`p${key}`, key, {
+            network_id: `n${n}`,
+            fixed_ips: [{ subnet_id: `s${n}`, ip_address: `10.${n}.0.${i + 10}` }],
+            'binding:host_id': i % 2 ? 'c1' : 'c0',
+          }),
+        ),
+      )
     }
   }
   c.applyChange(put(TABLES.routers, router('r', 1, { interfaces })))
@@ -40,9 +52,17 @@ t.test('one port update on a large topology', async t => {
   for (let u = 0; u < UPDATES; u++) {
     const key = 500 + u
     const n = Math.floor((key - 1) / PER_NET)
-    const d = c.applyChange(put(TABLES.ports, port(`p${key}`, key, {
-      network_id: `n${n}`, fixed_ips: [{ subnet_id: `s${n}`, ip_address: `10.${n}.0.${200 + (u % 50)}` }], 'binding:host_id': 'c1',
-    }), 2))
+    const d = c.applyChange(
+      put(
+        TABLES.ports,
+        port(`p${key}`, key, {
+          network_id: `n${n}`,
+          fixed_ips: [{ subnet_id: `s${n}`, ip_address: `10.${n}.0.${200 + (u % 50)}` }],
+          'binding:host_id': 'c1',
+        }),
+        2,
+      ),
+    )
     touched += d.added.length + d.removed.length
   }
   const perUpdateMs = (performance.now() - t1) / UPDATES

@@ -17,8 +17,10 @@ export function compareOutcome(expect: Expectation, got: Verdict, replies?: Pack
   }
   if (expect.replies && replies) {
     if (replies.length !== expect.replies.length) {
-      problems.push(`expected ${expect.replies.length} repl${expect.replies.length === 1 ? 'y' : 'ies'}, got ${replies.length}` +
-        (replies.length > 0 ? ` (${replies.map(r => summary(decodeFrame(r.packet))).join('; ')})` : ''))
+      problems.push(
+        `expected ${expect.replies.length} repl${expect.replies.length === 1 ? 'y' : 'ies'}, got ${replies.length}` +
+          (replies.length > 0 ? ` (${replies.map(r => summary(decodeFrame(r.packet))).join('; ')})` : ''),
+      )
     }
     expect.replies.forEach((r, i) => {
       const reply = replies[i]
@@ -36,18 +38,31 @@ export function describeExpected(e: Expectation): string {
 }
 
 export function describeVerdict(v: Verdict): string {
-  const relevant = v.action === 'output' || v.action === 'in_port' ? { ofport: v.ofport }
-    : v.action === 'flood' ? { network: v.network }
-    : v.action === 'tunnel' ? { remote: v.remote, network: v.network, port: v.port } : {}
+  const relevant =
+    v.action === 'output' || v.action === 'in_port'
+      ? { ofport: v.ofport }
+      : v.action === 'flood'
+        ? { network: v.network }
+        : v.action === 'tunnel'
+          ? { remote: v.remote, network: v.network, port: v.port }
+          : {}
   return describe({ action: v.action, reason: v.reason, ...relevant })
 }
 
 function describe(v: {
-  action: string; reason: string; ofport?: number | undefined; network?: number | undefined; port?: number | undefined
+  action: string
+  reason: string
+  ofport?: number | undefined
+  network?: number | undefined
+  port?: number | undefined
   remote?: string | undefined
 }): string {
-  const args = [v.ofport !== undefined ? `ofport ${v.ofport}` : '', v.remote !== undefined ? `remote ${v.remote}` : '',
-    v.network !== undefined ? `network ${v.network}` : '', v.port !== undefined ? `port ${v.port}` : ''].filter(Boolean)
+  const args = [
+    v.ofport !== undefined ? `ofport ${v.ofport}` : '',
+    v.remote !== undefined ? `remote ${v.remote}` : '',
+    v.network !== undefined ? `network ${v.network}` : '',
+    v.port !== undefined ? `port ${v.port}` : '',
+  ].filter(Boolean)
   return `${v.action}/${v.reason}${args.length ? ` (${args.join(', ')})` : ''}`
 }
 
@@ -58,11 +73,18 @@ export function compareFrame(expect: FrameExpectation, got: Uint8Array): string 
     const have = hexOf(got)
     if (want === have) return undefined
     let offset = 0
-    while (offset * 2 < want.length && offset * 2 < have.length && want.slice(offset * 2, offset * 2 + 2) === have.slice(offset * 2, offset * 2 + 2)) offset++
+    while (
+      offset * 2 < want.length &&
+      offset * 2 < have.length &&
+      want.slice(offset * 2, offset * 2 + 2) === have.slice(offset * 2, offset * 2 + 2)
+    )
+      offset++
     const byte = (h: string): string => (offset * 2 < h.length ? `0x${h.slice(offset * 2, offset * 2 + 2)}` : 'end of frame')
     const fieldDiffs = diffFields(decodeFrame(hexBytes(want)), decodeFrame(got))
-    return `differs from the expected bytes at offset ${offset} (expected ${byte(want)}, got ${byte(have)}; ` +
+    return (
+      `differs from the expected bytes at offset ${offset} (expected ${byte(want)}, got ${byte(have)}; ` +
       `lengths ${want.length / 2} vs ${have.length / 2})${fieldDiffs ? `: ${fieldDiffs}` : ''}`
+    )
   }
   const decoded = decodeFrame(got)
   const wrong: string[] = []
@@ -89,7 +111,10 @@ function diffFields(want: DecodedFrame, have: DecodedFrame): string {
 /** One line: layers and addresses, for messages. */
 export function summary(d: DecodedFrame): string {
   const pick = ['layers', 'eth_src', 'eth_dst', 'ip_src', 'ip_dst', 'arp_op', 'icmp_type', 'dhcp_type']
-  return pick.filter(k => d[k] !== undefined).map(k => `${k}=${String(d[k])}`).join(' ')
+  return pick
+    .filter(k => d[k] !== undefined)
+    .map(k => `${k}=${String(d[k])}`)
+    .join(' ')
 }
 
 function hexBytes(hex: string): Uint8Array {

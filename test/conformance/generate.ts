@@ -8,8 +8,21 @@
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_DNAT, STAGE_EGRESS, STAGE_IN_ACL, STAGE_IN_CT, STAGE_L2_LOOKUP, STAGE_L3_ROUTE,
-  STAGE_NEXTHOP, STAGE_OUT_ACL, STAGE_PORT_SEC, STAGE_SNAT } from '../../datapath/spec/stages.js'
+import {
+  STAGE_ARP_ND_RSP,
+  STAGE_CLASSIFY,
+  STAGE_DHCP,
+  STAGE_DNAT,
+  STAGE_EGRESS,
+  STAGE_IN_ACL,
+  STAGE_IN_CT,
+  STAGE_L2_LOOKUP,
+  STAGE_L3_ROUTE,
+  STAGE_NEXTHOP,
+  STAGE_OUT_ACL,
+  STAGE_PORT_SEC,
+  STAGE_SNAT,
+} from '../../datapath/spec/stages.js'
 import { isSequence, type Vector, type VectorFile } from './vector-format.js'
 import { TOPOLOGIES } from './lib/topologies.js'
 import { PARSE, stageName } from './lib/vector-kit.js'
@@ -38,24 +51,50 @@ function files(): Map<string, string> {
   const groups: [string, string, () => Vector[]][] = [
     [PARSE, 'Input validation before the first stage: malformed frames are dropped with the most specific reason.', parseVectors],
     [stageName(STAGE_CLASSIFY), 'Ingress classification: ports, VLANs, tunnel keys, VXLAN/Geneve decapsulation.', classifyVectors],
-    [stageName(STAGE_PORT_SEC), 'Port security: MACs, fixed IPs, allowed address pairs, ARP spoofing, DHCP/DAD before an address.', portSecVectors],
+    [
+      stageName(STAGE_PORT_SEC),
+      'Port security: MACs, fixed IPs, allowed address pairs, ARP spoofing, DHCP/DAD before an address.',
+      portSecVectors,
+    ],
     [stageName(STAGE_ARP_ND_RSP), 'ARP and neighbour discovery responder.', arpNdVectors],
-    [stageName(STAGE_DHCP), 'DHCPv4: punts in batch mode, replies in packet-in mode, options, rate limits, malformed messages.', dhcpVectors],
+    [
+      stageName(STAGE_DHCP),
+      'DHCPv4: punts in batch mode, replies in packet-in mode, options, rate limits, malformed messages.',
+      dhcpVectors,
+    ],
     [stageName(STAGE_L3_ROUTE), 'Routing: forwarding, echo to the router, ICMP errors, longest prefix match.', l3RouteVectors],
     [stageName(STAGE_NEXTHOP), 'Next-hop resolution.', nexthopVectors],
     [stageName(STAGE_L2_LOOKUP), 'MAC lookup, floods, hairpin.', l2LookupVectors],
     [stageName(STAGE_EGRESS), 'Egress dispatch to local ports and remote chassis.', egressVectors],
-    [stageName(STAGE_IN_CT), 'Connection tracking (one table per network zone, read by both ct stages): TCP windows and flags, ' +
-      'UDP and ICMP replies, related ICMP errors, timeouts, a full table.', conntrackVectors],
-    [stageName(STAGE_IN_ACL), 'Security groups, the source port\'s egress rules: no groups, always-allowed DHCP/ND/MLD, prefixes, ' +
-      'a stateless group, replies past the egress rules, a rule removed mid-connection.', inAclVectors],
-    [stageName(STAGE_OUT_ACL), 'Security groups, the destination port\'s ingress rules: remote groups and members, ranges, ICMP ' +
-      'type/code, IPv6, tunnels, remote ports, routing, overlap, rules/members/groups changing while connections are open.',
-      () => [...outAclVectors(), ...aclEdgeSequences()]],
-    [stageName(STAGE_DNAT), 'Floating IPs on the way in: destination to the fixed IP, checksums, ICMP errors, hairpin, ' +
-      'association changes.', () => []],
-    [stageName(STAGE_SNAT), 'Floating IPs on the way out: source to the floating IP and MAC, no_snat, a router without snat, ' +
-      'ICMP errors, association changes.', () => []],
+    [
+      stageName(STAGE_IN_CT),
+      'Connection tracking (one table per network zone, read by both ct stages): TCP windows and flags, ' +
+        'UDP and ICMP replies, related ICMP errors, timeouts, a full table.',
+      conntrackVectors,
+    ],
+    [
+      stageName(STAGE_IN_ACL),
+      "Security groups, the source port's egress rules: no groups, always-allowed DHCP/ND/MLD, prefixes, " +
+        'a stateless group, replies past the egress rules, a rule removed mid-connection.',
+      inAclVectors,
+    ],
+    [
+      stageName(STAGE_OUT_ACL),
+      "Security groups, the destination port's ingress rules: remote groups and members, ranges, ICMP " +
+        'type/code, IPv6, tunnels, remote ports, routing, overlap, rules/members/groups changing while connections are open.',
+      () => [...outAclVectors(), ...aclEdgeSequences()],
+    ],
+    [
+      stageName(STAGE_DNAT),
+      'Floating IPs on the way in: destination to the fixed IP, checksums, ICMP errors, hairpin, ' + 'association changes.',
+      () => [],
+    ],
+    [
+      stageName(STAGE_SNAT),
+      'Floating IPs on the way out: source to the floating IP and MAC, no_snat, a router without snat, ' +
+        'ICMP errors, association changes.',
+      () => [],
+    ],
   ]
   const names = new Set<string>()
   // The north-south vectors ("Ways in and out") span stages: each joins the group of the stage it tests.
@@ -107,8 +146,11 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url).replace(/\.t
   if (process.argv.includes('--write')) write()
   else {
     const { stale, vectors } = staleFiles()
-    console.log(stale.length === 0 ? `generate: ${vectors} vectors and the topologies are current`
-      : `generate: stale (run with --write): ${stale.join(', ')}`)
+    console.log(
+      stale.length === 0
+        ? `generate: ${vectors} vectors and the topologies are current`
+        : `generate: stale (run with --write): ${stale.join(', ')}`,
+    )
     process.exitCode = stale.length === 0 ? 0 : 1
   }
 }

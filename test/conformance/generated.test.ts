@@ -4,5 +4,9 @@ import t from 'tap'
 import { staleFiles } from './generate.js'
 
 const { stale, vectors } = staleFiles()
-t.same(stale, [], `${vectors} vectors and the topologies match their generator ` +
-  '(if not: npm run build && node build/test/conformance/generate.js --write)')
+t.same(
+  stale,
+  [],
+  `${vectors} vectors and the topologies match their generator ` +
+    '(if not: npm run build && node build/test/conformance/generate.js --write)',
+)

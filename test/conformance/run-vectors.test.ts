@@ -20,21 +20,40 @@ t.test('a step depends on the steps before it', async t => {
   t.same(runVector(dp, v, topologies), [], 'the sequence passes')
   const reply = v.steps[1]
   if (!reply) throw new Error('the sequence has a reply step')
-  const alone: PacketVector = { name: 'reply alone', intent: '', stage: v.stage, topology: v.topology, mode: 'batch', input: reply.input, expect: reply.expect }
+  const alone: PacketVector = {
+    name: 'reply alone',
+    intent: '',
+    stage: v.stage,
+    topology: v.topology,
+    mode: 'batch',
+    input: reply.input,
+    expect: reply.expect,
+  }
   const problems = runVector(dp, alone, topologies)
-  t.match(problems.join(' '), /expected output\/none .*got drop\/acl_deny/, 'the reply alone is a new connection (and clear() forgot the earlier run)')
+  t.match(
+    problems.join(' '),
+    /expected output\/none .*got drop\/acl_deny/,
+    'the reply alone is a new connection (and clear() forgot the earlier run)',
+  )
 })
 
 t.test('the clock reaches the datapath', async t => {
   const v = sequenceNamed('ct/udp-first-expires')
   t.same(runVector(dp, v, topologies), [], 'the sequence passes')
   for (const s of v.steps) s.now_ms = 1000
-  t.match(runVector(dp, v, topologies).join(' '), /^step 2\/2 \(reply 60\.5 s later\): expected drop\/acl_deny/, 'with the clock frozen the reply passes: the failure names the step')
+  t.match(
+    runVector(dp, v, topologies).join(' '),
+    /^step 2\/2 \(reply 60\.5 s later\): expected drop\/acl_deny/,
+    'with the clock frozen the reply passes: the failure names the step',
+  )
 })
 
 t.test('entries change before the step that carries them', async t => {
   const v = sequenceNamed('sg-change/member-leaves-and-returns')
-  for (const s of v.steps) { delete s.entries; delete s.remove }
+  for (const s of v.steps) {
+    delete s.entries
+    delete s.remove
+  }
   t.match(runVector(dp, v, topologies).join(' '), /step 3\/6 .*expected drop\/acl_deny/, 'without the removal the member is still allowed')
 })
 
@@ -52,5 +71,8 @@ t.test('consumers that only replay packets are told what they skip', async t => 
   t.equal(skippedSequences, all.filter(isSequence).length)
   t.ok(skippedSequences > 0, 'there are sequences to skip')
   t.equal(vectors.length + skippedSequences, all.length)
-  t.ok(vectors.every(v => !isSequence(v) && typeof v.input.hex === 'string'), 'only packet vectors, each with an input')
+  t.ok(
+    vectors.every(v => !isSequence(v) && typeof v.input.hex === 'string'),
+    'only packet vectors, each with an input',
+  )
 })

@@ -9,8 +9,15 @@ import type { Counters, Datapath, PacketInput, PacketInResult } from '../../data
 import type { Entry, Topology } from '../../datapath/host/entries.js'
 import { bytesOfHex } from '../../datapath/host/addresses.js'
 import { compareOutcome } from './compare.js'
-import { isSequence, type Expectation, type PacketVector, type SequenceVector, type Vector, type VectorFile,
-  type VectorInput } from './vector-format.js'
+import {
+  isSequence,
+  type Expectation,
+  type PacketVector,
+  type SequenceVector,
+  type Vector,
+  type VectorFile,
+  type VectorInput,
+} from './vector-format.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 /** The source tree's test/conformance (also when this file runs compiled, from build/test/conformance). */
@@ -18,7 +25,9 @@ export const CONFORMANCE_DIR = HERE.includes(join('build', 'test')) ? join(HERE,
 
 export function loadVectors(): { files: VectorFile[]; topologies: Map<string, Topology> } {
   const read = (p: string): unknown => JSON.parse(readFileSync(p, 'utf8'))
-  const files = readdirSync(join(CONFORMANCE_DIR, 'vectors')).filter(f => f.endsWith('.json')).sort()
+  const files = readdirSync(join(CONFORMANCE_DIR, 'vectors'))
+    .filter(f => f.endsWith('.json'))
+    .sort()
     .map(f => read(join(CONFORMANCE_DIR, 'vectors', f)) as VectorFile)
   const topologies = new Map<string, Topology>()
   for (const f of readdirSync(join(CONFORMANCE_DIR, 'topologies')).filter(f => f.endsWith('.json'))) {
@@ -37,8 +46,11 @@ export function packetVectors(files: VectorFile[]): { vectors: PacketVector[]; s
   return { vectors, skippedSequences: all.length - vectors.length }
 }
 
-const packetOf = (i: VectorInput): PacketInput =>
-  ({ in_port: i.in_port, ...(i.tunnel_key !== undefined ? { tunnel_key: i.tunnel_key } : {}), data: bytesOfHex(i.hex) })
+const packetOf = (i: VectorInput): PacketInput => ({
+  in_port: i.in_port,
+  ...(i.tunnel_key !== undefined ? { tunnel_key: i.tunnel_key } : {}),
+  data: bytesOfHex(i.hex),
+})
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err))
 
@@ -56,7 +68,7 @@ export function runVector(dp: Datapath, v: Vector, topologies: Map<string, Topol
   try {
     return isSequence(v) ? runSteps(dp, v) : runPacket(dp, v)
   } catch (err) {
-    return [`the datapath threw (it must never throw, CONVENTIONS 6): ${err instanceof Error ? err.stack ?? err.message : String(err)}`]
+    return [`the datapath threw (it must never throw, CONVENTIONS 6): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`]
   }
 }
 
@@ -117,7 +129,6 @@ function checkOne(dp: Datapath, mode: Vector['mode'], input: VectorInput, expect
   }
   return [...problems, ...compareCounters(input, expect, before, dp.counters())]
 }
-
 
 /**
  * CONVENTIONS 6: every drop (and punt) is counted per reason and per ingress port. The input must add exactly

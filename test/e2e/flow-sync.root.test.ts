@@ -25,7 +25,10 @@ const skip = needRoot('private OVS in a network namespace')
 t.test('FlowSync on a real switch', { skip }, async t => {
   const ovs = await startOvs()
   const ctl = new OfController({ log: silentLogger })
-  t.teardown(async () => { await ctl.close(); await ovs.stop() })
+  t.teardown(async () => {
+    await ctl.close()
+    await ovs.stop()
+  })
   const sock = join(ovs.dir, 'of.sock')
   await ctl.listen({ path: sock })
   const br = ovs.name('br')
@@ -37,7 +40,11 @@ t.test('FlowSync on a real switch', { skip }, async t => {
   const sync = new FlowSync(conn, new DesiredFlows({ l3: 'proactive' }))
   const fresh = (flows: Flow[]): FlowSync => new FlowSync(conn, DesiredFlows.ofFlows(flows)) // a new process
   const dump = async (bridge: string): Promise<string[]> =>
-    (await ovs.ofctl('--no-stats', 'dump-flows', bridge)).split('\n').filter(l => l.includes('table=')).map(l => l.trim()).sort()
+    (await ovs.ofctl('--no-stats', 'dump-flows', bridge))
+      .split('\n')
+      .filter(l => l.includes('table='))
+      .map(l => l.trim())
+      .sort()
 
   const flows = emitOpenFlow(topology.entries, { tunnelOfport: TUNNEL_OFPORT })
   sync.desired.reconfigure({ tunnelOfport: TUNNEL_OFPORT })
@@ -62,7 +69,10 @@ t.test('FlowSync on a real switch', { skip }, async t => {
 
   // fewer desired flows: only those go, through the first sync object (an entry delta, applied incrementally)
   const gone = topology.entries.filter((e: Entry) => e.stage === 'l2' && e.port === 2)
-  const fewer = emitOpenFlow(topology.entries.filter((e: Entry) => !gone.includes(e)), { tunnelOfport: TUNNEL_OFPORT })
+  const fewer = emitOpenFlow(
+    topology.entries.filter((e: Entry) => !gone.includes(e)),
+    { tunnelOfport: TUNNEL_OFPORT },
+  )
   await sync.resync(2) // the switch was changed behind its back above
   sync.desired.applyDelta({ added: [], removed: gone })
   const shrink = await sync.apply()
@@ -72,14 +82,20 @@ t.test('FlowSync on a real switch', { skip }, async t => {
   t.same(await dump(br), await dump(golden), 'the switch holds exactly the desired flows')
 
   // an agent restart (a new run, a new process): nothing is rewritten; flows keep their age on the switch
-  const durations = async (): Promise<number[]> => (await ovs.ofctl('dump-flows', br)).split('\n')
-    .flatMap(l => { const d = /duration=([0-9.]+)s/.exec(l)?.[1]; return d === undefined ? [] : [Number(d)] })
+  const durations = async (): Promise<number[]> =>
+    (await ovs.ofctl('dump-flows', br)).split('\n').flatMap(l => {
+      const d = /duration=([0-9.]+)s/.exec(l)?.[1]
+      return d === undefined ? [] : [Number(d)]
+    })
   await new Promise(resolve => setTimeout(resolve, 1100))
   const restarted = await fresh(fewer).resync(4)
   t.same([restarted.added, restarted.deleted, restarted.unchanged], [0, 0, fewer.length], 'a restart rewrites no flow')
   const ages = await durations()
   t.ok(ages.length === fewer.length && ages.every(d => d >= 1), `every flow is older than the restart (min age ${Math.min(...ages)} s)`)
   const cookies = (await ovs.ofctl('dump-flows', br)).split('\n').flatMap(l => /cookie=(0x[0-9a-f]+)/.exec(l)?.[1] ?? [])
-  t.ok(cookies.length > 0 && cookies.every(c => parseCookie(BigInt(c)).generation === PROACTIVE_GENERATION), 'every flow carries the proactive generation')
+  t.ok(
+    cookies.length > 0 && cookies.every(c => parseCookie(BigInt(c)).generation === PROACTIVE_GENERATION),
+    'every flow carries the proactive generation',
+  )
   t.equal(conn.stats.badMessages, 0, 'no undecodable message from the switch')
 })

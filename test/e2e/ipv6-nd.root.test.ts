@@ -43,21 +43,36 @@ const sendFrame = async (ns: string, frame: Uint8Array): Promise<void> => {
 
 /** tcpdump on eth0 of a namespace for `seconds`; returns once it listens, with what it will have printed. */
 const capture = async (ns: string, filter: string, seconds: number): Promise<{ done: Promise<string> }> => {
-  const p = spawn('ip', ['netns', 'exec', ns, 'timeout', String(seconds), 'tcpdump', '-l', '-n', '-i', 'eth0', filter], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const p = spawn('ip', ['netns', 'exec', ns, 'timeout', String(seconds), 'tcpdump', '-l', '-n', '-i', 'eth0', filter], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let out = ''
   let err = ''
-  p.stdout.on('data', (d: Buffer) => { out += d.toString() })
-  p.stderr.on('data', (d: Buffer) => { err += d.toString() })
-  const done = new Promise<string>(resolve => p.once('close', () => { resolve(out) }))
-  await until(`tcpdump in ${ns} to listen`, async () => {
-    if (p.exitCode !== null) throw new Error(`tcpdump exited: ${err}`)
-    return err.includes('listening on')
-  }, 10_000, 50)
+  p.stdout.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
+  p.stderr.on('data', (d: Buffer) => {
+    err += d.toString()
+  })
+  const done = new Promise<string>(resolve =>
+    p.once('close', () => {
+      resolve(out)
+    }),
+  )
+  await until(
+    `tcpdump in ${ns} to listen`,
+    async () => {
+      if (p.exitCode !== null) throw new Error(`tcpdump exited: ${err}`)
+      return err.includes('listening on')
+    },
+    10_000,
+    50,
+  )
   return { done }
 }
 
 /** Solicited-node multicast address (RFC 4291 2.7.1) and its MAC (RFC 2464 7). */
-const solicitedNode = (ip: string): { ip: PktIpv6, mac: PktMac } => {
+const solicitedNode = (ip: string): { ip: PktIpv6; mac: PktMac } => {
   const b = PktIpv6.parse(ip).bytes
   const tail = [b[13] ?? 0, b[14] ?? 0, b[15] ?? 0]
   const hex = (n: number): string => n.toString(16)
@@ -73,20 +88,29 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
   const fail = (what: string): never => node.fail(what)
 
   // --- the topology through the real CLI (one interactive session: one Python start)
-  const docs = await node.openstackBatch([
-    'network create n1 -f json', 'network create n2 -f json',
-    'subnet create s1 --network n1 --subnet-range 10.61.0.0/24 -f json',
-    'subnet create s1v6 --network n1 --ip-version 6 --subnet-range fd61::/64 -f json',
-    'subnet create s2 --network n2 --subnet-range 10.62.0.0/24 -f json',
-    'subnet create s2v6 --network n2 --ip-version 6 --subnet-range fd62::/64 -f json',
-    'router create r1 -f json',
-    'router add subnet r1 s1', 'router add subnet r1 s2', 'router add subnet r1 s1v6', 'router add subnet r1 s2v6',
-    'port create a1 --network n1 -f json', 'port create a2 --network n1 -f json', 'port create a3 --network n1 -f json',
-    'port create b1 --network n2 -f json',
-    // the default group admits its members' fixed IPs only (as Neutron's): link-local traffic between the
-    // workloads needs its own rule
-    'security group rule create default --ingress --ethertype IPv6 --protocol ipv6-icmp --remote-ip fe80::/10 -f json',
-  ], 12)
+  const docs = await node.openstackBatch(
+    [
+      'network create n1 -f json',
+      'network create n2 -f json',
+      'subnet create s1 --network n1 --subnet-range 10.61.0.0/24 -f json',
+      'subnet create s1v6 --network n1 --ip-version 6 --subnet-range fd61::/64 -f json',
+      'subnet create s2 --network n2 --subnet-range 10.62.0.0/24 -f json',
+      'subnet create s2v6 --network n2 --ip-version 6 --subnet-range fd62::/64 -f json',
+      'router create r1 -f json',
+      'router add subnet r1 s1',
+      'router add subnet r1 s2',
+      'router add subnet r1 s1v6',
+      'router add subnet r1 s2v6',
+      'port create a1 --network n1 -f json',
+      'port create a2 --network n1 -f json',
+      'port create a3 --network n1 -f json',
+      'port create b1 --network n2 -f json',
+      // the default group admits its members' fixed IPs only (as Neutron's): link-local traffic between the
+      // workloads needs its own rule
+      'security group rule create default --ingress --ethertype IPv6 --protocol ipv6-icmp --remote-ip fe80::/10 -f json',
+    ],
+    12,
+  )
   const [, , , s1v6, , s2v6, , a1, a2, a3, b1] = docs as [Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj]
   t.equal(s1v6.ipv6_address_mode, null, 'the IPv6 subnet has no address mode (addresses from fixed_ips only)')
   const ports = { a1, a2, a3, b1 }
@@ -107,23 +131,32 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
     const rt = await inNs(n, 'ip', '-6', 'route', 'add', 'default', 'via', onN1 ? gw6.n1 : gw6.n2, 'dev', 'eth0')
     if (rt.code !== 0) fail(`ip -6 route add in ${k}: ${rt.stderr}`)
   }
-  const status = async (id: string): Promise<string> => ((await (await fetch(`${node.url}/v2.0/ports/${id}`)).json()) as Obj).port.status as string
-  for (const p of Object.values(ports)) await until(`port ${p.name as string} ACTIVE`, async () => (await status(p.id as string)) === 'ACTIVE')
+  const status = async (id: string): Promise<string> =>
+    ((await (await fetch(`${node.url}/v2.0/ports/${id}`)).json()) as Obj).port.status as string
+  for (const p of Object.values(ports))
+    await until(`port ${p.name as string} ACTIVE`, async () => (await status(p.id as string)) === 'ACTIVE')
   for (const [k, p] of Object.entries(ports)) {
     const lease = await leaseIn(ns[k as keyof typeof ns], script)
-    t.same({ ip: lease.ip, router: lease.router }, { ip: v4of(p), router: k.startsWith('a') ? '10.61.0.1' : '10.62.0.1' }, `${k} leased its IPv4 fixed IP over DHCP on a dual-stack port`)
+    t.same(
+      { ip: lease.ip, router: lease.router },
+      { ip: v4of(p), router: k.startsWith('a') ? '10.61.0.1' : '10.62.0.1' },
+      `${k} leased its IPv4 fixed IP over DHCP on a dual-stack port`,
+    )
   }
 
   /** n_packets of the ND punt flow (ls_in_arp_nd_rsp, NS for `target`, to the controller). */
   const puntCount = async (target: string): Promise<number | undefined> => {
-    const d = await exec('ovs-ofctl', ['-O', 'OpenFlow13', 'dump-flows', 'br-int', `icmp6,icmpv6_type=135,nd_target=${target}`], { env: node.ovsEnv() })
+    const d = await exec('ovs-ofctl', ['-O', 'OpenFlow13', 'dump-flows', 'br-int', `icmp6,icmpv6_type=135,nd_target=${target}`], {
+      env: node.ovsEnv(),
+    })
     const line = d.stdout.split('\n').find(l => l.includes('CONTROLLER'))
     const m = line === undefined ? null : /n_packets=(\d+)/.exec(line)
     return m === null ? undefined : Number(m[1])
   }
   const ping6 = async (from: keyof typeof ns, to: string, count = 2): Promise<boolean> =>
     (await inNs(ns[from], 'ping', '-6', '-c', String(count), '-i', '0.2', '-W', '2', to)).code === 0
-  const neigh = async (from: keyof typeof ns, ip: string): Promise<string> => (await inNs(ns[from], 'ip', '-6', 'neigh', 'show', ip, 'dev', 'eth0')).stdout.trim()
+  const neigh = async (from: keyof typeof ns, ip: string): Promise<string> =>
+    (await inNs(ns[from], 'ip', '-6', 'neigh', 'show', ip, 'dev', 'eth0')).stdout.trim()
 
   // --- same network: the NS is punted and answered by the responder with a2's port MAC
   const a2v6 = v6of(a2)
@@ -134,7 +167,7 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
   t.ok(await until('ping -6 a1 -> a2', async () => await ping6('a1', a2v6)), 'ping -6 a1 -> a2 (same network)')
   const learned = await neigh('a1', a2v6)
   t.match(learned, new RegExp(`lladdr ${(a2.mac_address as string).toLowerCase()}`), `a1 learned a2's port MAC (${learned})`)
-  const after = await puntCount(a2v6) ?? 0
+  const after = (await puntCount(a2v6)) ?? 0
   t.ok(after > (before ?? 0), `the NS for a2 went to the packet-in path (punt flow n_packets ${String(before)} -> ${after})`)
   const seen = await cap.done
   t.notMatch(seen, new RegExp(`who has ${a2v6.replace(/\./g, '\\.')}`), 'a2 itself never saw the solicitation for its address')
@@ -143,8 +176,11 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
   const gwBefore = await puntCount(gw6.n1)
   if (gwBefore === undefined) fail(`no ND punt flow for the router address ${gw6.n1}`)
   t.ok(await until('ping -6 the router', async () => await ping6('a1', gw6.n1)), `ping -6 a1 -> the router's address ${gw6.n1}`)
-  const gwAfter = await puntCount(gw6.n1) ?? 0
-  t.ok(gwAfter > (gwBefore ?? 0), `the NS for the router address was answered through the packet-in path (n_packets ${String(gwBefore)} -> ${gwAfter})`)
+  const gwAfter = (await puntCount(gw6.n1)) ?? 0
+  t.ok(
+    gwAfter > (gwBefore ?? 0),
+    `the NS for the router address was answered through the packet-in path (n_packets ${String(gwBefore)} -> ${gwAfter})`,
+  )
   t.match(await neigh('a1', gw6.n1), /\brouter\b/, 'the router\'s NA carried the router flag (ip -6 neigh shows "router")')
 
   // --- across the router (kept as its own subtest: the routing tables are being restructured)
@@ -163,8 +199,14 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
   if (a1llAddr === undefined) fail(`a1 has no link-local address: ${a1ll}`)
   const naCap = await capture(ns.a1, 'icmp6 and ip6[40] == 136', 3)
   const unknownBefore = await puntCount(unknown)
-  await sendFrame(ns.a1, buildFrame([ethernet({ src: a1mac, dst: sn.mac }),
-    ip6({ src: PktIpv6.parse(a1llAddr as string), dst: sn.ip, hopLimit: 255 }), ndNs({ target: PktIpv6.parse(unknown), sll: a1mac })]))
+  await sendFrame(
+    ns.a1,
+    buildFrame([
+      ethernet({ src: a1mac, dst: sn.mac }),
+      ip6({ src: PktIpv6.parse(a1llAddr as string), dst: sn.ip, hopLimit: 255 }),
+      ndNs({ target: PktIpv6.parse(unknown), sll: a1mac }),
+    ]),
+  )
   const naSeen = await naCap.done
   t.equal(unknownBefore, undefined, 'there is no punt flow for an unknown target')
   t.notMatch(naSeen, /advertisement/, 'no neighbour advertisement answered the NS for an unknown target')
@@ -173,70 +215,118 @@ t.test('IPv6 neighbour discovery through real OVS', { timeout: 600_000, skip }, 
   const a1v6 = v6of(a1)
   t.ok(await until('ping -6 a3 -> a1', async () => await ping6('a3', a1v6)), 'ping -6 a3 -> a1 (a3 caches a1)')
   const a2mac = PktMac.parse(a2.mac_address as string)
-  const a2ll = /inet6 (fe80::[0-9a-f:]+)\//.exec((await inNs(ns.a2, 'ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'link')).stdout)?.[1]
+  const a2ll = /inet6 (fe80::[0-9a-f:]+)\//.exec(
+    (await inNs(ns.a2, 'ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'link')).stdout,
+  )?.[1]
   if (a2ll === undefined) fail('a2 has no link-local address')
   const allNodes = { ip: PktIpv6.parse('ff02::1'), mac: PktMac.parse('33:33:00:00:00:01') }
-  const na = (target: string, tll: PktMac): Uint8Array => buildFrame([ethernet({ src: a2mac, dst: allNodes.mac }),
-    ip6({ src: PktIpv6.parse(a2ll as string), dst: allNodes.ip, hopLimit: 255 }),
-    ndNa({ target: PktIpv6.parse(target), override: true, tll })])
+  const na = (target: string, tll: PktMac): Uint8Array =>
+    buildFrame([
+      ethernet({ src: a2mac, dst: allNodes.mac }),
+      ip6({ src: PktIpv6.parse(a2ll as string), dst: allNodes.ip, hopLimit: 255 }),
+      ndNa({ target: PktIpv6.parse(target), override: true, tll }),
+    ])
   const watch = async (): Promise<{ done: Promise<string> }> => await capture(ns.a3, 'icmp6 and (ip6[40] == 136 or ip6[40] == 135)', 3)
   let w = await watch()
   await sendFrame(ns.a2, na(a1v6, a2mac))
   await sendFrame(ns.a2, na(a2v6, a2mac)) // the control: a2's NA for its own address
   let got = await w.done
-  t.match(got, new RegExp(`tgt is ${a2v6}`), 'a2\'s NA for its own address (from its link-local) reached a3')
-  t.notMatch(got, new RegExp(`tgt is ${a1v6}`), 'a2\'s NA claiming a1\'s address was dropped')
-  t.match(await neigh('a3', a1v6), new RegExp(`lladdr ${(a1.mac_address as string).toLowerCase()}`), 'a3 still maps a1\'s address to a1\'s MAC')
+  t.match(got, new RegExp(`tgt is ${a2v6}`), "a2's NA for its own address (from its link-local) reached a3")
+  t.notMatch(got, new RegExp(`tgt is ${a1v6}`), "a2's NA claiming a1's address was dropped")
+  t.match(
+    await neigh('a3', a1v6),
+    new RegExp(`lladdr ${(a1.mac_address as string).toLowerCase()}`),
+    "a3 still maps a1's address to a1's MAC",
+  )
 
   // an NS from a2 claiming a1's address as its source (receivers would cache a1 -> a2's MAC from its source
   // link-layer option), and the same NS from a2's own link-local address (the control)
-  const nsFrame = (src: string, target: string): Uint8Array => buildFrame([ethernet({ src: a2mac, dst: solicitedNode(target).mac }),
-    ip6({ src: PktIpv6.parse(src), dst: solicitedNode(target).ip, hopLimit: 255 }), ndNs({ target: PktIpv6.parse(target), sll: a2mac })])
-  const a3ll = /inet6 (fe80::[0-9a-f:]+)\//.exec((await inNs(ns.a3, 'ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'link')).stdout)?.[1]
+  const nsFrame = (src: string, target: string): Uint8Array =>
+    buildFrame([
+      ethernet({ src: a2mac, dst: solicitedNode(target).mac }),
+      ip6({ src: PktIpv6.parse(src), dst: solicitedNode(target).ip, hopLimit: 255 }),
+      ndNs({ target: PktIpv6.parse(target), sll: a2mac }),
+    ])
+  const a3ll = /inet6 (fe80::[0-9a-f:]+)\//.exec(
+    (await inNs(ns.a3, 'ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'link')).stdout,
+  )?.[1]
   if (a3ll === undefined) fail('a3 has no link-local address')
   w = await watch()
   await sendFrame(ns.a2, nsFrame(a1v6, a3ll as string))
   await sendFrame(ns.a2, nsFrame(a2ll as string, a3ll as string))
   got = await w.done
   const asked = got.split('\n').filter(l => l.includes(`who has ${a3ll as string}`))
-  t.ok(asked.some(l => l.includes(`${a2ll as string} >`)), 'a2\'s NS from its own link-local address reached a3')
-  t.notOk(asked.some(l => l.includes(`${a1v6} >`)), 'a2\'s NS claiming a1\'s address as its source was dropped')
+  t.ok(
+    asked.some(l => l.includes(`${a2ll as string} >`)),
+    "a2's NS from its own link-local address reached a3",
+  )
+  t.notOk(
+    asked.some(l => l.includes(`${a1v6} >`)),
+    "a2's NS claiming a1's address as its source was dropped",
+  )
 
   // a source address a2 does not own is dropped; its link-local traffic passes
   await inNs(ns.a2, 'ip', '-6', 'addr', 'add', 'fd61::2:222/64', 'dev', 'eth0', 'nodad')
-  t.notOk((await inNs(ns.a2, 'ping', '-6', '-c', '2', '-W', '1', '-I', 'fd61::2:222', a1v6)).code === 0, 'ping -6 from a source a2 does not own gets nowhere')
+  t.notOk(
+    (await inNs(ns.a2, 'ping', '-6', '-c', '2', '-W', '1', '-I', 'fd61::2:222', a1v6)).code === 0,
+    'ping -6 from a source a2 does not own gets nowhere',
+  )
   await inNs(ns.a2, 'ip', '-6', 'addr', 'del', 'fd61::2:222/64', 'dev', 'eth0')
   const a1llNow = a1llAddr as string
-  t.ok(await until('link-local ping a2 -> a1', async () =>
-    (await inNs(ns.a2, 'ping', '-6', '-c', '2', '-i', '0.2', '-W', '2', `${a1llNow}%eth0`)).code === 0), 'ping -6 a2 -> a1\'s link-local address passes')
+  t.ok(
+    await until(
+      'link-local ping a2 -> a1',
+      async () => (await inNs(ns.a2, 'ping', '-6', '-c', '2', '-i', '0.2', '-W', '2', `${a1llNow}%eth0`)).code === 0,
+    ),
+    "ping -6 a2 -> a1's link-local address passes",
+  )
 
   // --- duplicate address detection (RFC 4862 5.4): a3 trying a1's address hears the responder's NA (to ff02::1,
   // answering a solicitation from ::) and gives the address up; an address nobody has passes DAD
-  const addr6 = async (ip: string): Promise<string> => (await inNs(ns.a3, 'ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'to', `${ip}/128`)).stdout
-  const dadBefore = await puntCount(a1v6) ?? 0
+  const addr6 = async (ip: string): Promise<string> =>
+    (await inNs(ns.a3, 'ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'to', `${ip}/128`)).stdout
+  const dadBefore = (await puntCount(a1v6)) ?? 0
   await inNs(ns.a3, 'ip', '-6', 'addr', 'add', `${a1v6}/64`, 'dev', 'eth0')
   await inNs(ns.a3, 'ip', '-6', 'addr', 'add', 'fd61::77/64', 'dev', 'eth0')
-  t.ok(await until('DAD to fail for a1\'s address in a3', async () => (await addr6(a1v6)).includes('dadfailed')),
-    'a3\'s DAD for a1\'s address failed: the responder answered the solicitation from ::')
-  t.ok((await puntCount(a1v6) ?? 0) > dadBefore, 'the DAD solicitation went through the packet-in path')
-  t.ok(await until('DAD to pass for fd61::77', async () => { const a = await addr6('fd61::77'); return a !== '' && !a.includes('tentative') }),
-    'an address nobody owns passes DAD (nothing answers for it)')
+  t.ok(
+    await until("DAD to fail for a1's address in a3", async () => (await addr6(a1v6)).includes('dadfailed')),
+    "a3's DAD for a1's address failed: the responder answered the solicitation from ::",
+  )
+  t.ok(((await puntCount(a1v6)) ?? 0) > dadBefore, 'the DAD solicitation went through the packet-in path')
+  t.ok(
+    await until('DAD to pass for fd61::77', async () => {
+      const a = await addr6('fd61::77')
+      return a !== '' && !a.includes('tentative')
+    }),
+    'an address nobody owns passes DAD (nothing answers for it)',
+  )
   await inNs(ns.a3, 'ip', '-6', 'addr', 'del', `${a1v6}/64`, 'dev', 'eth0')
   await inNs(ns.a3, 'ip', '-6', 'addr', 'del', 'fd61::77/64', 'dev', 'eth0')
 
   // --- `dragonflow flows` names the port each NA check belongs to, and the punt flow of the responder
   // each flow line is followed by its annotation line (`    # gen N stage object-or-reason`)
   const lines = (await node.dragonflow('flows', '--data-dir', node.dir)).stdout.split('\n')
-  const annotated = lines.flatMap((l, i) => l.includes('cookie=') ? [`${l} ${lines[i + 1] ?? ''}`] : [])
-  t.ok(annotated.some(l => /icmp(v6)?_type=136/.test(l) && l.includes(`nd_target=${a1v6} `) && l.includes(`ls_in_port_sec ports/${a1.id as string} (a1)`)),
-    'the NA check for a1\'s address is annotated with port a1')
-  const naDrop = annotated.find(l => /icmp(v6)?_type=136 actions=drop/.test(l) && l.includes(`dl_src=${(a2.mac_address as string).toLowerCase()}`))
-  t.match(naDrop ?? '', /n_packets=[1-9].*ls_in_port_sec port_sec_ip/, 'a2\'s spoofed NA was counted by its port_sec_ip drop flow')
-  t.ok(annotated.some(l => l.includes(`nd_target=${a2v6}`) && l.includes('CONTROLLER') && l.includes('ls_in_arp_nd_rsp')),
-    'the ND punt flow for a2\'s address is annotated with its stage')
+  const annotated = lines.flatMap((l, i) => (l.includes('cookie=') ? [`${l} ${lines[i + 1] ?? ''}`] : []))
+  t.ok(
+    annotated.some(
+      l => /icmp(v6)?_type=136/.test(l) && l.includes(`nd_target=${a1v6} `) && l.includes(`ls_in_port_sec ports/${a1.id as string} (a1)`),
+    ),
+    "the NA check for a1's address is annotated with port a1",
+  )
+  const naDrop = annotated.find(
+    l => /icmp(v6)?_type=136 actions=drop/.test(l) && l.includes(`dl_src=${(a2.mac_address as string).toLowerCase()}`),
+  )
+  t.match(naDrop ?? '', /n_packets=[1-9].*ls_in_port_sec port_sec_ip/, "a2's spoofed NA was counted by its port_sec_ip drop flow")
+  t.ok(
+    annotated.some(l => l.includes(`nd_target=${a2v6}`) && l.includes('CONTROLLER') && l.includes('ls_in_arp_nd_rsp')),
+    "the ND punt flow for a2's address is annotated with its stage",
+  )
 
   // --- the agent's log holds no warning
   await node.checkFlows(t)
-  const warnings = node.log().split('\n').filter(l => /^agent: .*(failed|refused|reported|further)|^packet-in:|^openflow:/.test(l))
+  const warnings = node
+    .log()
+    .split('\n')
+    .filter(l => /^agent: .*(failed|refused|reported|further)|^packet-in:|^openflow:/.test(l))
   t.same(warnings, [], 'no unexpected warning in the agent log')
 })

@@ -25,8 +25,16 @@ t.test('serve survives OVS restarts', { timeout: 600_000, skip }, async t => {
     await until(`${daemon} to die`, async () => ovs.pidOf(daemon) !== pid)
   }
 
-  const docs = await node.openstackBatch(['network create rn -f json', 'subnet create rs --network rn --subnet-range 10.41.0.0/24 -f json',
-    'port create w1 --network rn -f json', 'port create w2 --network rn -f json', 'port create w3 --network rn -f json'], 5)
+  const docs = await node.openstackBatch(
+    [
+      'network create rn -f json',
+      'subnet create rs --network rn --subnet-range 10.41.0.0/24 -f json',
+      'port create w1 --network rn -f json',
+      'port create w2 --network rn -f json',
+      'port create w3 --network rn -f json',
+    ],
+    5,
+  )
   const [, , w1, w2, w3] = docs as [Obj, Obj, Obj, Obj, Obj]
   const ip = (p: Obj): string => p.fixed_ips[0].ip_address as string
   const ns = { w1: `dfr1${tag}`, w2: `dfr2${tag}`, w3: `dfr3${tag}` }
@@ -54,9 +62,17 @@ t.test('serve survives OVS restarts', { timeout: 600_000, skip }, async t => {
   // --- ovsdb-server dies and comes back; a port plugged afterwards is bound
   await crash('ovsdb-server')
   await until('serve to start ovsdb-server again', async () => /ovs: ovsdb-server not running; starting again/.test(node.log()), 30_000)
-  await until('ovsdb-server back', async () => { await node.vsctl('show'); return true }, 30_000)
+  await until(
+    'ovsdb-server back',
+    async () => {
+      await node.vsctl('show')
+      return true
+    },
+    30_000,
+  )
   await plugStatic(w3, ns.w3)
-  const status = async (id: string): Promise<string> => ((await (await fetch(`${node.url}/v2.0/ports/${id}`)).json()) as Obj).port.status as string
+  const status = async (id: string): Promise<string> =>
+    ((await (await fetch(`${node.url}/v2.0/ports/${id}`)).json()) as Obj).port.status as string
   await until('w3 ACTIVE', async () => (await status(w3.id as string)) === 'ACTIVE', 60_000)
   t.pass('a port plugged after the OVSDB restart is reported ACTIVE (the agent monitors again)')
   t.ok(await until('w3 -> w1', async () => await ping(ns.w3, ip(w1), 1), 60_000), 'and reaches the others')

@@ -12,7 +12,7 @@ import { lineLogger } from '../../log/logger.js'
 class FakeConn extends EventEmitter {
   sent: OfMessage[] = []
   refuse = false
-  send (m: OfMessage): number {
+  send(m: OfMessage): number {
     if (this.refuse) throw new Error('channel closed')
     this.sent.push(m)
     return 1
@@ -20,12 +20,21 @@ class FakeConn extends EventEmitter {
 }
 
 const packetIn = (inPort?: number): PacketIn => ({
-  type: 'OFPT_PACKET_IN', bufferId: 0xffffffff, totalLen: 4, reason: 1, tableId: 13, cookie: 0n,
-  match: inPort === undefined ? [] : [oxm('OXM_OF_IN_PORT', inPort)], data: Buffer.from([1, 2, 3, 4]),
+  type: 'OFPT_PACKET_IN',
+  bufferId: 0xffffffff,
+  totalLen: 4,
+  reason: 1,
+  tableId: 13,
+  cookie: 0n,
+  match: inPort === undefined ? [] : [oxm('OXM_OF_IN_PORT', inPort)],
+  data: Buffer.from([1, 2, 3, 4]),
 })
 
 t.test('replies and verdicts become PACKET_OUTs; failures are counted once', async t => {
-  let next: () => PacketInResult = () => ({ verdict: { action: 'drop', reason: 'punt_dhcp', packet: new Uint8Array() }, replies: [{ ofport: 3, packet: new Uint8Array([9]) }] })
+  let next: () => PacketInResult = () => ({
+    verdict: { action: 'drop', reason: 'punt_dhcp', packet: new Uint8Array() },
+    replies: [{ ofport: 3, packet: new Uint8Array([9]) }],
+  })
   const datapath = { packetIn: () => next() } as unknown as DatapathApi // only packetIn is used by the host
   const logs: string[] = []
   const host = new PacketInHost({ datapath, log: lineLogger('test', l => logs.push(l), { level: 'warn' }), floodPorts: () => [3, 4, 5] })
@@ -41,12 +50,17 @@ t.test('replies and verdicts become PACKET_OUTs; failures are counted once', asy
   next = () => ({ verdict: { action: 'flood', reason: 'none', network: 1, packet: new Uint8Array([7]) }, replies: [] })
   conn.sent = []
   conn.emit('packet-in', packetIn(4))
-  t.same(conn.sent.map(m => (m as PacketOut).actions), [[{ type: 'OFPAT_OUTPUT', port: 3 }], [{ type: 'OFPAT_OUTPUT', port: 5 }]],
-    'a flood verdict goes to every local port of the network but the ingress one')
+  t.same(
+    conn.sent.map(m => (m as PacketOut).actions),
+    [[{ type: 'OFPAT_OUTPUT', port: 3 }], [{ type: 'OFPAT_OUTPUT', port: 5 }]],
+    'a flood verdict goes to every local port of the network but the ingress one',
+  )
 
   conn.emit('packet-in', packetIn())
   conn.emit('packet-in', packetIn())
-  next = () => { throw new Error('boom') }
+  next = () => {
+    throw new Error('boom')
+  }
   conn.emit('packet-in', packetIn(1))
   next = () => ({ verdict: { action: 'output', reason: 'none', ofport: 2, packet: new Uint8Array([1]) }, replies: [] })
   conn.refuse = true

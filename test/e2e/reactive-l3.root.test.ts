@@ -20,7 +20,12 @@ import { leaseIn, writeUdhcpcScript } from './udhcpc.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
-interface Dumped { line: string, cookie: ReturnType<typeof parseCookie>, table: number, packets: number }
+interface Dumped {
+  line: string
+  cookie: ReturnType<typeof parseCookie>
+  table: number
+  packets: number
+}
 
 const dumped = (line: string): Dumped => ({
   line,
@@ -38,15 +43,22 @@ const skip = needRoot('network namespaces, Open vSwitch')
     const node = await startNode(t, `r${tag}`)
     let env = noAuthEnv(node.url)
 
-    const docs = await node.openstackBatch([
-      'network create n1 -f json', 'network create n2 -f json',
-      'subnet create s1 --network n1 --subnet-range 10.41.0.0/24 -f json',
-      'subnet create s2 --network n2 --subnet-range 10.42.0.0/24 -f json',
-      'router create r1 -f json', 'router add subnet r1 s1', 'router add subnet r1 s2',
-      // a route whose gateway is on n2 but is no port: the next hop never resolves
-      'router set r1 --route destination=10.99.0.0/24,gateway=10.42.0.99',
-      'port create a1 --network n1 -f json', 'port create b1 --network n2 -f json',
-    ], 7)
+    const docs = await node.openstackBatch(
+      [
+        'network create n1 -f json',
+        'network create n2 -f json',
+        'subnet create s1 --network n1 --subnet-range 10.41.0.0/24 -f json',
+        'subnet create s2 --network n2 --subnet-range 10.42.0.0/24 -f json',
+        'router create r1 -f json',
+        'router add subnet r1 s1',
+        'router add subnet r1 s2',
+        // a route whose gateway is on n2 but is no port: the next hop never resolves
+        'router set r1 --route destination=10.99.0.0/24,gateway=10.42.0.99',
+        'port create a1 --network n1 -f json',
+        'port create b1 --network n2 -f json',
+      ],
+      7,
+    )
     const [, , , , r1, a1, b1] = docs as [Obj, Obj, Obj, Obj, Obj, Obj, Obj]
     const ip = (p: Obj): string => p.fixed_ips[0].ip_address as string
 
@@ -57,18 +69,32 @@ const skip = needRoot('network namespaces, Open vSwitch')
     for (const [k, p] of Object.entries(ports)) {
       t.equal((await leaseIn(ns[k as keyof typeof ns], script)).ip, ip(p), `${k} leased its fixed IP`)
     }
-    const ping = async (from: keyof typeof ns, to: string, count = 1): Promise<{ ok: boolean, out: string }> => {
+    const ping = async (from: keyof typeof ns, to: string, count = 1): Promise<{ ok: boolean; out: string }> => {
       const p = await inNs(ns[from], 'ping', '-c', String(count), '-i', '0.2', '-W', '2', to)
       return { ok: p.code === 0, out: p.stdout }
     }
 
     // --- 1. proactive: a next-hop miss reaches the slow path unmodified
-    t.ok(await until('ping across the router (proactive)', async () => (await ping('a1', ip(b1))).ok), 'proactive: ping a1 -> b1 across the router')
+    t.ok(
+      await until('ping across the router (proactive)', async () => (await ping('a1', ip(b1))).ok),
+      'proactive: ping a1 -> b1 across the router',
+    )
     t.notOk((await ping('a1', '10.99.0.5', 2)).ok, 'no answer through a gateway that does not exist')
-    await until('the slow path\'s verdict on the next-hop miss', async () => node.log().includes('slow path: first verdict punt/punt_nexthop_miss'), 10_000)
+    await until(
+      "the slow path's verdict on the next-hop miss",
+      async () => node.log().includes('slow path: first verdict punt/punt_nexthop_miss'),
+      10_000,
+    )
     t.pass('the packet-in host recorded verdict punt_nexthop_miss for the punted frame')
-    const verdicts = node.log().split('\n').filter(l => l.startsWith('slow path: first verdict'))
-    t.same(verdicts.filter(l => /port_sec/.test(l)), [], 'no port-security drop in the slow path (the punted frame carried the workload\'s own MAC and TTL)')
+    const verdicts = node
+      .log()
+      .split('\n')
+      .filter(l => l.startsWith('slow path: first verdict'))
+    t.same(
+      verdicts.filter(l => /port_sec/.test(l)),
+      [],
+      "no port-security drop in the slow path (the punted frame carried the workload's own MAC and TTL)",
+    )
     // Neutron refuses to remove an interface a route needs: the route goes before part 2 removes the interface
     const unset = await openstack(env, ['router', 'unset', 'r1', '--route', 'destination=10.99.0.0/24,gateway=10.42.0.99'])
     t.equal(unset.code, 0, `the extra route removed ${unset.stderr}`)
@@ -80,9 +106,14 @@ const skip = needRoot('network namespaces, Open vSwitch')
     t.match(node.log(), /agent: l3 routing reactive \(as asked\): idle timeout 3 s/, 'the agent says it routes reactively')
     const l3Flows = async (): Promise<Dumped[]> => (await node.flowsWithStats()).map(dumped).filter(f => f.table === L3_TABLE)
     const reactive = async (): Promise<Dumped[]> => (await l3Flows()).filter(f => 'reactive' in f.cookie.subject)
-    const misses = async (): Promise<number> => (await l3Flows()).filter(f => 'reactiveMiss' in f.cookie.subject).reduce((n, f) => n + f.packets, 0)
+    const misses = async (): Promise<number> =>
+      (await l3Flows()).filter(f => 'reactiveMiss' in f.cookie.subject).reduce((n, f) => n + f.packets, 0)
     await until('the reactive resync', async () => (await l3Flows()).some(f => 'reactiveMiss' in f.cookie.subject))
-    t.same((await l3Flows()).filter(f => /nw_dst=10\.4[12]\.0\.0\/24/.test(f.line)).map(f => f.line), [], 'no LPM route flows in reactive mode')
+    t.same(
+      (await l3Flows()).filter(f => /nw_dst=10\.4[12]\.0\.0\/24/.test(f.line)).map(f => f.line),
+      [],
+      'no LPM route flows in reactive mode',
+    )
     t.same(await reactive(), [], 'no reactive flow before traffic')
 
     const first = await ping('a1', ip(b1))
@@ -100,17 +131,36 @@ const skip = needRoot('network namespaces, Open vSwitch')
     const more = await ping('a1', ip(b1), 5)
     t.ok(more.ok, 'five more pings answered')
     // OVS folds datapath-flow statistics into OpenFlow counters from its revalidators, a moment later
-    const after = await until('the cached flow\'s counter to count the pings', async () =>
-      (await reactive()).find(f => toB1.test(f.line) && f.packets >= hitsBefore + 5), 10_000, 200).catch(() => undefined)
-    t.ok(after !== undefined, `the cached flow took the next five packets (n_packets ${hitsBefore} -> ${after?.packets ?? 'fewer, or the flow is gone'})`)
+    const after = await until(
+      "the cached flow's counter to count the pings",
+      async () => (await reactive()).find(f => toB1.test(f.line) && f.packets >= hitsBefore + 5),
+      10_000,
+      200,
+    ).catch(() => undefined)
+    t.ok(
+      after !== undefined,
+      `the cached flow took the next five packets (n_packets ${hitsBefore} -> ${after?.packets ?? 'fewer, or the flow is gone'})`,
+    )
     t.equal(await misses(), missesBefore, 'the reactive-miss punt saw none of them (packet-ins stay flat)')
 
     const annotated = await node.dragonflow('flows', '--data-dir', node.dir)
-    t.match(annotated.stdout, new RegExp(`lr_in_ip_route reactive routers/${r1.id as string} \\(r1\\), idle timeout 3 s`), 'dragonflow flows names the reactive flow, its router and its timeout')
+    t.match(
+      annotated.stdout,
+      new RegExp(`lr_in_ip_route reactive routers/${r1.id as string} \\(r1\\), idle timeout 3 s`),
+      'dragonflow flows names the reactive flow, its router and its timeout',
+    )
     // the miss count is the miss flow's n_packets: OVS credits a datapath flow's packets, at revalidation, to the
     // rules it translates to *then*, so punts made before the reactive flow landed may be credited to that flow
-    t.match(annotated.stdout, /# reactive L3: [1-9]\d* reactive flow\(s\) installed by the slow path .*; \d+ packet\(s\) missed them/,
-      `and counts the reactive flows and the misses the switch punted (agent: ${node.log().split('\n').filter(l => /resync|switch|reactive-l3|ovs:/.test(l)).slice(-12).join(' | ')})`)
+    t.match(
+      annotated.stdout,
+      /# reactive L3: [1-9]\d* reactive flow\(s\) installed by the slow path .*; \d+ packet\(s\) missed them/,
+      `and counts the reactive flows and the misses the switch punted (agent: ${node
+        .log()
+        .split('\n')
+        .filter(l => /resync|switch|reactive-l3|ovs:/.test(l))
+        .slice(-12)
+        .join(' | ')})`,
+    )
 
     await until('the idle timeout to remove the cached flows', async () => (await reactive()).length === 0, 30_000, 500)
     t.pass('after the idle timeout no reactive flow is left')
@@ -119,7 +169,9 @@ const skip = needRoot('network namespaces, Open vSwitch')
     t.ok((await ping('a1', ip(b1))).ok, 'ping again: cached again')
     await until('the flow cached again', async () => (await reactive()).length > 0)
     let pinging = true
-    const running = inNs(ns.a1, 'ping', '-i', '0.2', '-c', '100', '-W', '1', ip(b1)).finally(() => { pinging = false })
+    const running = inNs(ns.a1, 'ping', '-i', '0.2', '-c', '100', '-W', '1', ip(b1)).finally(() => {
+      pinging = false
+    })
     await until('the running ping to hit the cached flow', async () => ((await reactive()).find(f => toB1.test(f.line))?.packets ?? 0) > 3)
     const del = await openstack(env, ['router', 'remove', 'subnet', 'r1', 's2'])
     t.equal(del.code, 0, `router interface on s2 removed ${del.stderr}`)
@@ -129,7 +181,10 @@ const skip = needRoot('network namespaces, Open vSwitch')
     await running
 
     await node.checkFlows(t)
-    const warnings = node.log().split('\n').filter(l => /^agent: .*(failed|refused|reported|further)|^packet-in:|^openflow:/.test(l))
+    const warnings = node
+      .log()
+      .split('\n')
+      .filter(l => /^agent: .*(failed|refused|reported|further)|^packet-in:|^openflow:/.test(l))
     t.same(warnings, [], 'no unexpected warning in the agent log')
   })
 }

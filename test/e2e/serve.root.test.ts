@@ -21,14 +21,22 @@ const skip = needRoot('network namespaces, Open vSwitch')
     const env = noAuthEnv(node.url)
 
     // --- the topology, through the real CLI (one interactive session: one Python start)
-    const docs = await node.openstackBatch([
-      'network create n1 -f json', 'network create n2 -f json',
-      'subnet create s1 --network n1 --subnet-range 10.31.0.0/24 -f json',
-      'subnet create s2 --network n2 --subnet-range 10.32.0.0/24 -f json',
-      'router create r1 -f json', 'router add subnet r1 s1', 'router add subnet r1 s2',
-      'port create a1 --network n1 -f json', 'port create a2 --network n1 -f json',
-      'port create b1 --network n2 -f json', 'port create b2 --network n2 -f json',
-    ], 9)
+    const docs = await node.openstackBatch(
+      [
+        'network create n1 -f json',
+        'network create n2 -f json',
+        'subnet create s1 --network n1 --subnet-range 10.31.0.0/24 -f json',
+        'subnet create s2 --network n2 --subnet-range 10.32.0.0/24 -f json',
+        'router create r1 -f json',
+        'router add subnet r1 s1',
+        'router add subnet r1 s2',
+        'port create a1 --network n1 -f json',
+        'port create a2 --network n1 -f json',
+        'port create b1 --network n2 -f json',
+        'port create b2 --network n2 -f json',
+      ],
+      9,
+    )
     const [n1, , , , , a1, a2, b1, b2] = docs as [Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj, Obj]
     const ip = (p: Obj): string => p.fixed_ips[0].ip_address as string
 
@@ -40,7 +48,8 @@ const skip = needRoot('network namespaces, Open vSwitch')
       const res = await fetch(`${node.url}/v2.0/ports/${id}`)
       return ((await res.json()) as Obj).port.status as string
     }
-    for (const p of Object.values(ports)) await until(`port ${p.name as string} ACTIVE`, async () => (await status(p.id as string)) === 'ACTIVE')
+    for (const p of Object.values(ports))
+      await until(`port ${p.name as string} ACTIVE`, async () => (await status(p.id as string)) === 'ACTIVE')
     t.pass('the agent reports every plugged port ACTIVE')
 
     // --- DHCP with a real client and our own script (the default one would rewrite the host's resolv.conf)
@@ -68,7 +77,7 @@ const skip = needRoot('network namespaces, Open vSwitch')
 
     // --- ARP for another workload, answered (by the responder flow, in place)
     const arp = await inNs(ns.a1, 'busybox', 'arping', '-c', '2', '-w', '3', '-I', 'eth0', ip(a2))
-    t.match(arp.stdout, new RegExp(`\\[${(a2.mac_address as string)}\\]`, 'i'), 'ARP for a2 answered with a2\'s MAC')
+    t.match(arp.stdout, new RegExp(`\\[${a2.mac_address as string}\\]`, 'i'), "ARP for a2 answered with a2's MAC")
 
     // --- spoofing: a source IP or MAC that is not the port's is dropped
     await inNs(ns.a2, 'ip', 'addr', 'add', '10.31.0.222/24', 'dev', 'eth0')
@@ -82,19 +91,36 @@ const skip = needRoot('network namespaces, Open vSwitch')
 
     // --- deleting a port removes its flows; a re-created port bound to the same interface restores it
     const macB2 = (b2.mac_address as string).toLowerCase()
-    t.ok((await node.flows()).some(l => l.includes(macB2)), 'b2 has flows')
+    t.ok(
+      (await node.flows()).some(l => l.includes(macB2)),
+      'b2 has flows',
+    )
     const del = await openstack(env, ['port', 'delete', b2.id as string])
     t.equal(del.code, 0, 'port b2 deleted')
-    await until('b2\'s flows to go', async () => !(await node.flows()).some(l => l.includes(macB2)))
-    t.pass('b2\'s flows are gone')
+    await until("b2's flows to go", async () => !(await node.flows()).some(l => l.includes(macB2)))
+    t.pass("b2's flows are gone")
     t.notOk(await ping('a1', ip(b2), 2), 'b2 lost its connectivity')
-    const again = await openstack(env, ['port', 'create', 'b2again', '--network', 'n2', '--mac-address', macB2,
-      '--fixed-ip', `subnet=s2,ip-address=${ip(b2)}`, '-f', 'json'])
+    const again = await openstack(env, [
+      'port',
+      'create',
+      'b2again',
+      '--network',
+      'n2',
+      '--mac-address',
+      macB2,
+      '--fixed-ip',
+      `subnet=s2,ip-address=${ip(b2)}`,
+      '-f',
+      'json',
+    ])
     const b2again = jsonDocuments(again.stdout)[0] as Obj | undefined
     if (b2again === undefined) fail(`re-create b2: ${again.stderr}`)
     const b2dev = `df${(b2.id as string).replace(/[^A-Za-z0-9]/g, '').slice(0, 11)}`
     await node.vsctl('set', 'Interface', b2dev, `external_ids:iface-id=${(b2again as Obj).id as string}`)
-    t.ok(await until('b2 reachable again', async () => await ping('a1', ip(b2), 1), 30_000), 'the re-created port, bound again, restores connectivity')
+    t.ok(
+      await until('b2 reachable again', async () => await ping('a1', ip(b2), 1), 30_000),
+      'the re-created port, bound again, restores connectivity',
+    )
 
     // --- kill -9 and restart with a ping running: at most ~1 s lost, the same flows afterwards, none rewritten
     const strip = (lines: string[]): string[] => lines.map(l => l.replace(/cookie=0x[0-9a-f]+, /, '')).sort()
@@ -113,7 +139,11 @@ const skip = needRoot('network namespaces, Open vSwitch')
     t.ok(lost <= 10, `the ping through kill -9 + restart lost ${lost} of 100 packets at 0.1 s (<= 1 s)`)
     const afterLines = await node.flows()
     t.same(strip(afterLines), before, 'the flow table after the restart equals the one before')
-    t.match(node.log(), /agent: resync: 0 flows added or replaced, 0 stale deleted, \d+ kept[^\n]*\n(?![\s\S]*agent: resync:)/, 'the restart\'s resync sent no FLOW_MOD')
+    t.match(
+      node.log(),
+      /agent: resync: 0 flows added or replaced, 0 stale deleted, \d+ kept[^\n]*\n(?![\s\S]*agent: resync:)/,
+      "the restart's resync sent no FLOW_MOD",
+    )
     const rewritten = (await ages()).filter(d => d < restartS)
     t.same(rewritten, [], `no flow is younger than the restart (${restartS.toFixed(1)} s ago): none was rewritten`)
     t.ok(await ping('b2', ip(a1)), 'traffic still flows after the restart')
@@ -126,13 +156,20 @@ const skip = needRoot('network namespaces, Open vSwitch')
 
     // --- dragonflow flows names stages and Neutron objects
     const annotated = await node.dragonflow('flows', '--data-dir', node.dir)
-    t.match(annotated.stdout, new RegExp(`ls_in_port_sec ports/${a1.id as string} \\(a1\\)`), 'flows annotated with the port they came from')
+    t.match(
+      annotated.stdout,
+      new RegExp(`ls_in_port_sec ports/${a1.id as string} \\(a1\\)`),
+      'flows annotated with the port they came from',
+    )
     t.match(annotated.stdout, /ls_in_dhcp punt_dhcp/, 'punt flows annotated with their reason')
 
     await node.checkFlows(t)
 
     // --- the agent's log holds no warning (the only disconnect expected is none: kill -9 ends the old process)
-    const warnings = node.log().split('\n').filter(l => /^agent: .*(failed|refused|reported|further)|^packet-in:|^openflow:/.test(l))
+    const warnings = node
+      .log()
+      .split('\n')
+      .filter(l => /^agent: .*(failed|refused|reported|further)|^packet-in:|^openflow:/.test(l))
     t.same(warnings, [], 'no unexpected warning in the agent log')
   })
 }

@@ -15,11 +15,14 @@ t.test('status of a node with one plugged port, then of the stopped node', { tim
   const tag = process.pid.toString(36)
   // beats every 2 s (--report-interval), so the test sees the running timer's second beat soon
   const node = await startNode(t, `st${tag}`, ['--report-interval', '2'])
-  const docs = await node.openstackBatch([
-    'network create stn -f json',
-    'subnet create sts --network stn --subnet-range 10.71.0.0/24 -f json',
-    'port create stp --network stn -f json',
-  ], 3)
+  const docs = await node.openstackBatch(
+    [
+      'network create stn -f json',
+      'subnet create sts --network stn --subnet-range 10.71.0.0/24 -f json',
+      'port create stp --network stn -f json',
+    ],
+    3,
+  )
   const port = docs[2] as { id: string }
   await node.plug(port.id, `nsst${tag}`)
 
@@ -41,9 +44,13 @@ t.test('status of a node with one plugged port, then of the stopped node', { tim
   t.ok(s.switch.connected && s.switch.datapathId !== undefined, 'the switch is connected and named by its datapath id')
   t.ok(s.generation > 0, `a run generation (${s.generation})`)
   t.ok((s.flows.perStage.ls_in_classify ?? 0) > 0, `classify flows installed (${s.flows.perStage.ls_in_classify ?? 0})`)
-  t.equal(Object.values(s.flows.perStage).reduce((a, b) => a + b, 0), s.flows.installed, 'the stages add up to the installed flows')
-  t.ok(s.plan !== undefined && s.plan.profile === 'ovs-userspace', 'the plan of the node\'s profile')
-  t.ok(s.datapath !== undefined, 'the WASM datapath\'s counters')
+  t.equal(
+    Object.values(s.flows.perStage).reduce((a, b) => a + b, 0),
+    s.flows.installed,
+    'the stages add up to the installed flows',
+  )
+  t.ok(s.plan !== undefined && s.plan.profile === 'ovs-userspace', "the plan of the node's profile")
+  t.ok(s.datapath !== undefined, "the WASM datapath's counters")
 
   const agentList = await openstack(noAuthEnv(node.url), ['network', 'agent', 'list', '-f', 'json'])
   t.equal(agentList.code, 0, `openstack network agent list exits 0 ${agentList.stderr}`)
@@ -56,13 +63,27 @@ t.test('status of a node with one plugged port, then of the stopped node', { tim
   t.equal(agentShow.code, 0, `openstack network agent show exits 0 ${agentShow.stderr}`)
   const shown = JSON.parse(agentShow.stdout) as Record<string, unknown>
   // the CLI names heartbeat_timestamp last_heartbeat_at and configurations configuration (openstacksdk's Agent)
-  t.match(shown, { id: s.chassis.id, alive: true, last_heartbeat_at: /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, configuration: { hw_profile: 'ovs-userspace' } }, 'show has the heartbeat time and the configuration')
+  t.match(
+    shown,
+    {
+      id: s.chassis.id,
+      alive: true,
+      last_heartbeat_at: /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/,
+      configuration: { hw_profile: 'ovs-userspace' },
+    },
+    'show has the heartbeat time and the configuration',
+  )
 
   // the running agent's own timer (every 2 s here), not only the stamp of its registration
-  const beaten = await until('a heartbeat after the start', async () => {
-    const a = (await api(node.url, 'GET', `/v2.0/agents/${s.chassis.id}`)).body.agent as Record<string, string>
-    return a.heartbeat_timestamp !== undefined && a.started_at !== undefined && a.heartbeat_timestamp > a.started_at ? a : undefined
-  }, 15_000, 500)
+  const beaten = await until(
+    'a heartbeat after the start',
+    async () => {
+      const a = (await api(node.url, 'GET', `/v2.0/agents/${s.chassis.id}`)).body.agent as Record<string, string>
+      return a.heartbeat_timestamp !== undefined && a.started_at !== undefined && a.heartbeat_timestamp > a.started_at ? a : undefined
+    },
+    15_000,
+    500,
+  )
   t.ok(beaten.alive, `alive on a later beat (${beaten.heartbeat_timestamp})`)
 
   const text = await node.dragonflow('status', '--data-dir', node.dir)

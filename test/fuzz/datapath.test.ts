@@ -33,7 +33,9 @@ for (const name of ['routes', 'dhcp-options', 'vlan', 'security-groups']) {
   if (!topology) throw new Error(`conformance topology ${name} is missing`)
   dp.load(topology)
 }
-const seeds = files.flatMap(f => f.vectors).flatMap(v => isSequence(v) ? v.steps.map(s => s.input) : [v.input])
+const seeds = files
+  .flatMap(f => f.vectors)
+  .flatMap(v => (isSequence(v) ? v.steps.map(s => s.input) : [v.input]))
   .map(input => ({ in_port: input.in_port, tunnel_key: input.tunnel_key, data: bytesOfHex(input.hex) }))
 const ports = [...new Set(seeds.map(s => s.in_port))]
 const mutator = new FrameMutator(new Prng(SEED), seeds, ports)
@@ -56,7 +58,8 @@ function checkVerdict(v: Verdict | undefined, f: FuzzFrame, mode: string): void 
   const stops = v.action === 'drop' || v.action === 'punt'
   if (stops === (v.reason === 'none')) return fail(`${v.action} with reason ${v.reason}`, f, mode)
   if (!(v.packet instanceof Uint8Array)) return fail('verdict without a packet', f, mode)
-  if ((v.action === 'output' || v.action === 'in_port') && !Number.isInteger(v.ofport)) return fail(`${v.action} without an ofport`, f, mode)
+  if ((v.action === 'output' || v.action === 'in_port') && !Number.isInteger(v.ofport))
+    return fail(`${v.action} without an ofport`, f, mode)
   if (stops) {
     tally.set(v.reason, (tally.get(v.reason) ?? 0) + 1)
     drops++
@@ -77,7 +80,12 @@ t.test(`${FRAMES} frames: no trap, one well-formed verdict each`, async t => {
     } catch (err) {
       // Find the frame that throws, one at a time.
       for (const f of batch) {
-        try { dp.process([input(f)]) } catch (e) { fail(`process threw ${e instanceof Error ? e.message : String(e)}`, f, 'batch'); break }
+        try {
+          dp.process([input(f)])
+        } catch (e) {
+          fail(`process threw ${e instanceof Error ? e.message : String(e)}`, f, 'batch')
+          break
+        }
       }
       if (failures.length === 0) failures.push(`process threw on a batch but on no single frame: ${String(err)}`)
       break

@@ -74,11 +74,15 @@ export interface ReplayOptions {
   tunnelDst?: string
 }
 
-interface TextFlow { hit: Omit<FlowHit, 'count'>; packets: number }
+interface TextFlow {
+  hit: Omit<FlowHit, 'count'>
+  packets: number
+}
 
 const PRIORITY_DEFAULT = 32768 // OFP_DEFAULT_PRIORITY, which ovs-ofctl leaves out of a dump
 /** The fields of a flow-stats line that are not the match (ovs-ofctl separates them with ", "). */
-const STATS_KEYS = /^(cookie|duration|table|n_packets|n_bytes|idle_timeout|hard_timeout|idle_age|hard_age|importance)=|^(send_flow_rem|check_overlap|reset_counts|no_packet_counts|no_byte_counts)$/
+const STATS_KEYS =
+  /^(cookie|duration|table|n_packets|n_bytes|idle_timeout|hard_timeout|idle_age|hard_age|importance)=|^(send_flow_rem|check_overlap|reset_counts|no_packet_counts|no_byte_counts)$/
 
 /** Parses `ovs-ofctl dump-flows` into flows keyed by table/priority/match (unique in OpenFlow). */
 export function parseFlowStats(text: string): Map<string, TextFlow> {
@@ -93,7 +97,7 @@ export function parseFlowStats(text: string): Map<string, TextFlow> {
     const hit = {
       table: Number(get('table') ?? 0),
       priority: pm ? Number(pm[1]) : PRIORITY_DEFAULT,
-      match: pm ? pm[2] ?? '' : rest,
+      match: pm ? (pm[2] ?? '') : rest,
       cookie: BigInt(get('cookie') ?? '0'),
       actions: line.slice(at + ' actions='.length).trim(),
     }
@@ -114,39 +118,54 @@ export class Unixctl {
   private waiting: { resolve: (v: string) => void; reject: (e: Error) => void } | undefined
   private queue: Promise<unknown> = Promise.resolve()
 
-  private constructor (private readonly socket: Socket) {
+  private constructor(private readonly socket: Socket) {
     socket.setEncoding('utf8')
-    socket.on('data', (d: string) => { this.buf += d; this.drain() })
-    socket.on('error', err => { this.fail(err) })
-    socket.on('close', () => { this.fail(new Error('unixctl connection closed')) })
+    socket.on('data', (d: string) => {
+      this.buf += d
+      this.drain()
+    })
+    socket.on('error', err => {
+      this.fail(err)
+    })
+    socket.on('close', () => {
+      this.fail(new Error('unixctl connection closed'))
+    })
   }
 
-  static async open (ovs: Ovs): Promise<Unixctl> {
+  static async open(ovs: Ovs): Promise<Unixctl> {
     const socket = createConnection(join(ovs.rundir, 'ovs-vswitchd.ctl'))
-    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve)
+      socket.once('error', reject)
+    })
     return new Unixctl(socket)
   }
 
   /** Runs one command (`ovs-appctl <method> <params...>`) and returns its output; an error reply rejects. */
-  async call (method: string, ...params: string[]): Promise<string> {
-    const run = this.queue.then(async () => await new Promise<string>((resolve, reject) => {
-      this.waiting = { resolve, reject }
-      this.socket.write(JSON.stringify({ method, params, id: this.id++ }))
-    }))
+  async call(method: string, ...params: string[]): Promise<string> {
+    const run = this.queue.then(
+      async () =>
+        await new Promise<string>((resolve, reject) => {
+          this.waiting = { resolve, reject }
+          this.socket.write(JSON.stringify({ method, params, id: this.id++ }))
+        }),
+    )
     this.queue = run.catch(() => undefined)
     return await run
   }
 
-  close (): void { this.socket.destroy() }
+  close(): void {
+    this.socket.destroy()
+  }
 
-  private fail (err: Error): void {
+  private fail(err: Error): void {
     const w = this.waiting
     this.waiting = undefined
     w?.reject(err)
   }
 
   /** Takes one complete JSON text off the buffer (a brace and string aware scan). */
-  private drain (): void {
+  private drain(): void {
     let depth = 0
     let inString = false
     for (let i = 0; i < this.buf.length; i++) {
@@ -176,9 +195,12 @@ const OFP_PORT_STATS_LEN = 112
 const UNKNOWN_COUNT = 0xffffffffffffffffn
 
 /** Port stats bytes -> ofport -> tx + tx_dropped; reserved ports (LOCAL) are left out. */
-export function portTxOf (body: Buffer): Map<number, number> {
+export function portTxOf(body: Buffer): Map<number, number> {
   const tx = new Map<number, number>()
-  const n = (at: number): number => { const v = body.readBigUInt64BE(at); return v === UNKNOWN_COUNT ? 0 : Number(v) }
+  const n = (at: number): number => {
+    const v = body.readBigUInt64BE(at)
+    return v === UNKNOWN_COUNT ? 0 : Number(v)
+  }
   for (let at = 0; at + OFP_PORT_STATS_LEN <= body.length; at += OFP_PORT_STATS_LEN) {
     const port = body.readUInt32BE(at)
     if (port <= OFPP_MAX) tx.set(port, n(at + 16) + n(at + 48))
@@ -187,8 +209,9 @@ export function portTxOf (body: Buffer): Map<number, number> {
 }
 
 /** A flow's OpenFlow identity (table, priority, match bytes): unique per switch (OpenFlow 1.3.5 §6.4). */
-function identityOf (f: FlowStats): string {
-  const field = (m: Oxm): string => `${m.cls}.${m.field}=${m.value.toString('hex')}/${m.mask?.toString('hex') ?? ''}${m.payload?.toString('hex') ?? ''}`
+function identityOf(f: FlowStats): string {
+  const field = (m: Oxm): string =>
+    `${m.cls}.${m.field}=${m.value.toString('hex')}/${m.mask?.toString('hex') ?? ''}${m.payload?.toString('hex') ?? ''}`
   return `${f.tableId}/${f.priority}/${f.match.map(field).join(',')}`
 }
 
@@ -202,11 +225,16 @@ export class Replay {
   /** the bridge's flows use ct() (recirculation, conntrack state) */
   private conntrack = false
 
-  private constructor (readonly ovs: Ovs, readonly bridge: string, private readonly opts: ReplayOptions,
-    private readonly of: OfConnection, readonly appctl: Unixctl) {}
+  private constructor(
+    readonly ovs: Ovs,
+    readonly bridge: string,
+    private readonly opts: ReplayOptions,
+    private readonly of: OfConnection,
+    readonly appctl: Unixctl,
+  ) {}
 
   /** The bridge must exist with its ports; its current counters become the baseline. close() when done. */
-  static async on (ovs: Ovs, bridge: string, opts: ReplayOptions = {}): Promise<Replay> {
+  static async on(ovs: Ovs, bridge: string, opts: ReplayOptions = {}): Promise<Replay> {
     const socket = createConnection(join(ovs.rundir, `${bridge}.mgmt`))
     const of = new OfConnection(socket, { echoIntervalMs: 60_000, log: silentLogger })
     await of.ready
@@ -215,14 +243,14 @@ export class Replay {
     return r
   }
 
-  close (): void {
+  close(): void {
     this.of.close()
     this.appctl.close()
   }
 
   /** Replaces the bridge's flows with `flowsText` (add-flows syntax) the way the agent would: only differing
    * flows change (`replace-flows`), conntrack is kept. */
-  async replaceFlows (flowsText: string): Promise<void> {
+  async replaceFlows(flowsText: string): Promise<void> {
     const file = join(this.ovs.dir, `${this.bridge}-${++this.files}.flows`)
     writeFileSync(file, flowsText)
     await this.ovs.ofctl('replace-flows', this.bridge, file)
@@ -231,31 +259,43 @@ export class Replay {
   }
 
   /** Moves vswitchd's clock (conntrack timeouts) `ms` forward; needs startOvs({ dummy: true }). */
-  async warp (ms: number): Promise<void> {
+  async warp(ms: number): Promise<void> {
     if (ms > 0) await this.appctl.call('time/warp', String(Math.round(ms)))
   }
 
   /** Forgets every connection of the datapath (all zones, all bridges) when this bridge's flows use conntrack. */
-  async flushConntrack (): Promise<void> {
+  async flushConntrack(): Promise<void> {
     if (this.conntrack) await this.appctl.call('dpctl/flush-conntrack')
   }
 
   /** What send() injects, as `ovs-ofctl packet-out <br> '<this>'` would (to replay one frame by hand). */
-  packetOut (input: ReplayInput): string {
-    const tun = input.tunnel_key === undefined ? ''
-      : `set_field:${input.tunnel_key}->tun_id,set_field:${this.tunnelSrc}->tun_src,set_field:${this.tunnelDst}->tun_dst,`
+  packetOut(input: ReplayInput): string {
+    const tun =
+      input.tunnel_key === undefined
+        ? ''
+        : `set_field:${input.tunnel_key}->tun_id,set_field:${this.tunnelSrc}->tun_src,set_field:${this.tunnelDst}->tun_dst,`
     return `in_port=${input.in_port} packet=${input.hex} actions=${tun}table`
   }
 
   /** Sends one frame through the datapath and reports what it hit and where it went. */
-  async send (input: ReplayInput): Promise<Observation> {
-    const tun = input.tunnel_key === undefined ? [] : [
-      oxm('OXM_OF_TUNNEL_ID', BigInt(input.tunnel_key)), oxm('NXM_NX_TUN_IPV4_SRC', this.tunnelSrc), oxm('NXM_NX_TUN_IPV4_DST', this.tunnelDst),
-    ].map(field => ({ type: 'OFPAT_SET_FIELD' as const, field }))
-    const refused = await this.of.sendWithBarrier([{
-      type: 'OFPT_PACKET_OUT', bufferId: OFP_NO_BUFFER, inPort: input.in_port,
-      actions: [...tun, { type: 'OFPAT_OUTPUT', port: OFPP_TABLE }], data: Buffer.from(input.hex, 'hex'),
-    }])
+  async send(input: ReplayInput): Promise<Observation> {
+    const tun =
+      input.tunnel_key === undefined
+        ? []
+        : [
+            oxm('OXM_OF_TUNNEL_ID', BigInt(input.tunnel_key)),
+            oxm('NXM_NX_TUN_IPV4_SRC', this.tunnelSrc),
+            oxm('NXM_NX_TUN_IPV4_DST', this.tunnelDst),
+          ].map(field => ({ type: 'OFPAT_SET_FIELD' as const, field }))
+    const refused = await this.of.sendWithBarrier([
+      {
+        type: 'OFPT_PACKET_OUT',
+        bufferId: OFP_NO_BUFFER,
+        inPort: input.in_port,
+        actions: [...tun, { type: 'OFPAT_OUTPUT', port: OFPP_TABLE }],
+        data: Buffer.from(input.hex, 'hex'),
+      },
+    ])
     if (refused.length > 0) throw new Error(`${this.bridge}: OVS refused the packet-out: ${refused.map(e => e.message).join('; ')}`)
     if (this.conntrack) await this.appctl.call('revalidator/purge')
     const before = { counts: this.counts, ports: this.ports }
@@ -267,7 +307,8 @@ export class Replay {
       const count = Number(now - (before.counts.get(id) ?? 0n))
       if (count <= 0) continue
       const hit = this.named.get(id)
-      if (hit === undefined) throw new Error(`${this.bridge}: a flow no dump named was hit (${id}); did the flows change behind the replay?`)
+      if (hit === undefined)
+        throw new Error(`${this.bridge}: a flow no dump named was hit (${id}); did the flows change behind the replay?`)
       hits.push({ ...hit, count })
     }
     hits.sort((a, b) => a.table - b.table || b.priority - a.priority)
@@ -279,22 +320,31 @@ export class Replay {
     return { hits, tx }
   }
 
-  private get tunnelSrc (): string { return this.opts.tunnelSrc ?? '192.168.100.2' }
-  private get tunnelDst (): string { return this.opts.tunnelDst ?? '192.168.100.1' }
+  private get tunnelSrc(): string {
+    return this.opts.tunnelSrc ?? '192.168.100.2'
+  }
+  private get tunnelDst(): string {
+    return this.opts.tunnelDst ?? '192.168.100.1'
+  }
 
-  private async flowStats (): Promise<FlowStats[]> {
-    const reply = await this.of.request({
-      type: 'OFPT_MULTIPART_REQUEST', flags: 0,
+  private async flowStats(): Promise<FlowStats[]> {
+    const reply = (await this.of.request({
+      type: 'OFPT_MULTIPART_REQUEST',
+      flags: 0,
       body: { mpType: 'OFPMP_FLOW', tableId: 0xff, outPort: OFPP_ANY, outGroup: 0xffffffff, cookie: 0n, cookieMask: 0n, match: [] },
-    }) as MultipartReply
+    })) as MultipartReply
     if (reply.body.mpType !== 'OFPMP_FLOW') throw new Error(`${this.bridge}: flow stats came back as ${reply.body.mpType}`)
     return reply.body.flows
   }
 
-  private async portTx (): Promise<Map<number, number>> {
+  private async portTx(): Promise<Map<number, number>> {
     const body = Buffer.alloc(8)
     body.writeUInt32BE(OFPP_ANY, 0)
-    const reply = await this.of.request({ type: 'OFPT_MULTIPART_REQUEST', flags: 0, body: { mpType: 'unknown', code: OFPMP_PORT_STATS, body } }) as MultipartReply
+    const reply = (await this.of.request({
+      type: 'OFPT_MULTIPART_REQUEST',
+      flags: 0,
+      body: { mpType: 'unknown', code: OFPMP_PORT_STATS, body },
+    })) as MultipartReply
     if (reply.body.mpType !== 'unknown') throw new Error(`${this.bridge}: port stats came back as ${reply.body.mpType}`)
     return portTxOf(reply.body.body)
   }
@@ -304,15 +354,18 @@ export class Replay {
    * list the flows in the same order (both walk OVS's classifier, nothing changed in between); checked flow by
    * flow on table, priority, cookie and packet count, so a different order fails here rather than misnaming.
    */
-  private async pair (): Promise<void> {
+  private async pair(): Promise<void> {
     const text = [...parseFlowStats(await this.ovs.ofctl('dump-flows', this.bridge)).values()]
     const [flows, ports] = await Promise.all([this.flowStats(), this.portTx()])
-    if (text.length !== flows.length) throw new Error(`${this.bridge}: ovs-ofctl listed ${text.length} flows, the flow stats ${flows.length}`)
+    if (text.length !== flows.length)
+      throw new Error(`${this.bridge}: ovs-ofctl listed ${text.length} flows, the flow stats ${flows.length}`)
     this.named = new Map()
     flows.forEach((f, i) => {
       const t = text[i] as TextFlow
       if (t.hit.table !== f.tableId || t.hit.priority !== f.priority || t.hit.cookie !== f.cookie || BigInt(t.packets) !== f.packetCount) {
-        throw new Error(`${this.bridge}: flow ${i} is ${JSON.stringify({ ...t.hit, cookie: String(t.hit.cookie) })} in ovs-ofctl's dump but table ${f.tableId} priority ${f.priority} in the flow stats`)
+        throw new Error(
+          `${this.bridge}: flow ${i} is ${JSON.stringify({ ...t.hit, cookie: String(t.hit.cookie) })} in ovs-ofctl's dump but table ${f.tableId} priority ${f.priority} in the flow stats`,
+        )
       }
       this.named.set(identityOf(f), t.hit)
     })
@@ -333,7 +386,10 @@ export function traceObservation(text: string, bridge: string, inPort: number): 
   const outputs: number[] = []
   for (const line of text.split('\n')) {
     const br = /^\s*bridge\("([^"]+)"\)$/.exec(line)
-    if (br) { inBridge = br[1] === bridge; continue }
+    if (br) {
+      inBridge = br[1] === bridge
+      continue
+    }
     if (!inBridge) continue
     const hit = /^\s*(\d+)\. (?:(.*), )?priority (\d+)(?:, cookie (0x[0-9a-f]+))?$/.exec(line)
     if (hit) {

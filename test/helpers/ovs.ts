@@ -34,7 +34,10 @@ import { join } from 'node:path'
 
 const SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema'
 
-export interface ExecResult { stdout: string, stderr: string }
+export interface ExecResult {
+  stdout: string
+  stderr: string
+}
 
 export interface Workload {
   name: string
@@ -66,14 +69,14 @@ let counter = 0
 const live = new Set<Ovs>()
 
 /** A unique short name: prefix (<= 4 chars) + pid + counter, in base 36. */
-function uniqueName (prefix: string): string {
+function uniqueName(prefix: string): string {
   counter += 1
   const name = `${prefix.slice(0, 4)}${process.pid.toString(36)}x${counter.toString(36)}`
   if (name.length > 15) throw new Error(`interface name too long: ${name}`)
   return name
 }
 
-function run (cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<ExecResult> {
+function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { env: env ?? process.env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       if (err !== null) {
@@ -87,12 +90,14 @@ function run (cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Exe
 
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
-async function waitFor (what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const until = Date.now() + ms
   for (;;) {
     try {
       if (await check()) return
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
     await sleep(50)
   }
@@ -114,7 +119,7 @@ export class Ovs {
   private readonly namespaces: string[] = []
   private stopped = false
 
-  constructor (readonly opts: OvsOptions = {}) {
+  constructor(readonly opts: OvsOptions = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'dfe-ovs-'))
     this.rundir = this.dir
     this.dbSocket = join(this.dir, 'db.sock')
@@ -123,9 +128,11 @@ export class Ovs {
     live.add(this)
   }
 
-  name (prefix: string): string { return uniqueName(prefix) }
+  name(prefix: string): string {
+    return uniqueName(prefix)
+  }
 
-  async start (): Promise<void> {
+  async start(): Promise<void> {
     await run('ovsdb-tool', ['create', join(this.dir, 'conf.db'), SCHEMA], this.env)
     await this.startOvsdb()
     await this.vsctl('--no-wait', 'init')
@@ -135,15 +142,28 @@ export class Ovs {
     await this.startVswitchd()
   }
 
-  private async startVswitchd (): Promise<void> {
-    this.vswitchd = this.daemon(['ip', 'netns', 'exec', this.netns, 'ovs-vswitchd', `unix:${this.dbSocket}`,
-      `--pidfile=${join(this.dir, 'ovs-vswitchd.pid')}`, `--unixctl=${join(this.dir, 'ovs-vswitchd.ctl')}`,
-      `--log-file=${join(this.dir, 'ovs-vswitchd.log')}`, '-vconsole:off', ...(this.opts.dummy === true ? ['--enable-dummy'] : [])])
-    await waitFor('ovs-vswitchd', async () => { await this.appctl('version'); return true })
+  private async startVswitchd(): Promise<void> {
+    this.vswitchd = this.daemon([
+      'ip',
+      'netns',
+      'exec',
+      this.netns,
+      'ovs-vswitchd',
+      `unix:${this.dbSocket}`,
+      `--pidfile=${join(this.dir, 'ovs-vswitchd.pid')}`,
+      `--unixctl=${join(this.dir, 'ovs-vswitchd.ctl')}`,
+      `--log-file=${join(this.dir, 'ovs-vswitchd.log')}`,
+      '-vconsole:off',
+      ...(this.opts.dummy === true ? ['--enable-dummy'] : []),
+    ])
+    await waitFor('ovs-vswitchd', async () => {
+      await this.appctl('version')
+      return true
+    })
   }
 
   /** Stop ovs-vswitchd and start it again: what an OVS upgrade or crash looks like to the agent. */
-  async restartVswitchd (): Promise<void> {
+  async restartVswitchd(): Promise<void> {
     const old = this.vswitchd
     if (old !== undefined && old.exitCode === null && old.signalCode === null) {
       const gone = new Promise(resolve => old.once('exit', resolve))
@@ -155,12 +175,14 @@ export class Ovs {
     await this.startVswitchd()
   }
 
-  private daemon (argv: string[]): ChildProcess {
+  private daemon(argv: string[]): ChildProcess {
     const [cmd, ...args] = argv
     if (cmd === undefined) throw new Error('empty command')
     const child = spawn(cmd, args, { env: this.env, stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
-    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
     child.on('exit', (code, signal) => {
       if (!this.stopped && signal === null && code !== 0) {
         process.stderr.write(`${cmd} ${args.join(' ')} exited with ${String(code)}: ${stderr}\n`)
@@ -169,16 +191,22 @@ export class Ovs {
     return child
   }
 
-  private async startOvsdb (): Promise<void> {
+  private async startOvsdb(): Promise<void> {
     rmSync(this.dbSocket, { force: true })
-    this.ovsdb = this.daemon(['ovsdb-server', join(this.dir, 'conf.db'), `--remote=punix:${this.dbSocket}`,
-      `--pidfile=${join(this.dir, 'ovsdb-server.pid')}`, `--unixctl=${join(this.dir, 'ovsdb-server.ctl')}`,
-      `--log-file=${join(this.dir, 'ovsdb-server.log')}`, '-vconsole:off'])
+    this.ovsdb = this.daemon([
+      'ovsdb-server',
+      join(this.dir, 'conf.db'),
+      `--remote=punix:${this.dbSocket}`,
+      `--pidfile=${join(this.dir, 'ovsdb-server.pid')}`,
+      `--unixctl=${join(this.dir, 'ovsdb-server.ctl')}`,
+      `--log-file=${join(this.dir, 'ovsdb-server.log')}`,
+      '-vconsole:off',
+    ])
     await waitFor('ovsdb-server socket', () => existsSync(this.dbSocket))
   }
 
   /** Kill ovsdb-server and start it again on the same database file (clients must reconnect). */
-  async restartOvsdb (): Promise<void> {
+  async restartOvsdb(): Promise<void> {
     const old = this.ovsdb
     if (old !== undefined && old.exitCode === null) {
       const gone = new Promise(resolve => old.once('exit', resolve))
@@ -188,38 +216,48 @@ export class Ovs {
     await this.startOvsdb()
   }
 
-  async vsctl (...args: string[]): Promise<string> {
+  async vsctl(...args: string[]): Promise<string> {
     return (await run('ovs-vsctl', [`--db=unix:${this.dbSocket}`, '--timeout=20', ...args], this.env)).stdout
   }
 
-  async ofctl (...args: string[]): Promise<string> {
+  async ofctl(...args: string[]): Promise<string> {
     return (await run('ovs-ofctl', ['-O', 'OpenFlow13', ...args], this.env)).stdout
   }
 
-  async appctl (...args: string[]): Promise<string> {
+  async appctl(...args: string[]): Promise<string> {
     return (await run('ovs-appctl', ['-t', join(this.dir, 'ovs-vswitchd.ctl'), ...args], this.env)).stdout
   }
 
-  async exec (ns: string, cmd: string, ...args: string[]): Promise<ExecResult> {
+  async exec(ns: string, cmd: string, ...args: string[]): Promise<ExecResult> {
     return ns === '' ? await run(cmd, args, this.env) : await run('ip', ['netns', 'exec', ns, cmd, ...args], this.env)
   }
 
-  async addBridge (name: string, opts: BridgeOptions = {}): Promise<void> {
-    const args = ['--may-exist', 'add-br', name,
-      '--', 'set', 'Bridge', name, 'datapath_type=netdev', 'fail_mode=secure', 'protocols=OpenFlow13']
+  async addBridge(name: string, opts: BridgeOptions = {}): Promise<void> {
+    const args = [
+      '--may-exist',
+      'add-br',
+      name,
+      '--',
+      'set',
+      'Bridge',
+      name,
+      'datapath_type=netdev',
+      'fail_mode=secure',
+      'protocols=OpenFlow13',
+    ]
     await this.vsctl(...args)
     if (opts.controller !== undefined) {
-      await this.vsctl('set-controller', name, `unix:${opts.controller}`,
-        '--', 'set', 'Controller', name, 'connection-mode=out-of-band')
+      await this.vsctl('set-controller', name, `unix:${opts.controller}`, '--', 'set', 'Controller', name, 'connection-mode=out-of-band')
     }
   }
 
-  async addWorkload (name: string, bridge: string, ifaceId: string, opts: WorkloadOptions = {}): Promise<Workload> {
+  async addWorkload(name: string, bridge: string, ifaceId: string, opts: WorkloadOptions = {}): Promise<Workload> {
     const ns = uniqueName(`w${name}`)
     const port = uniqueName('p')
     const ifname = 'eth0'
     const tmp = uniqueName('t')
-    const mac = opts.mac ?? `02:00:00:00:${(counter >> 8 & 0xff).toString(16).padStart(2, '0')}:${(counter & 0xff).toString(16).padStart(2, '0')}`
+    const mac =
+      opts.mac ?? `02:00:00:00:${((counter >> 8) & 0xff).toString(16).padStart(2, '0')}:${(counter & 0xff).toString(16).padStart(2, '0')}`
     await run('ip', ['netns', 'add', ns])
     this.namespaces.push(ns)
     // Create the pair in vswitchd's namespace (the netdev datapath opens ports by name there), then move one end.
@@ -242,7 +280,7 @@ export class Ovs {
     return w
   }
 
-  async removeWorkload (w: Workload): Promise<void> {
+  async removeWorkload(w: Workload): Promise<void> {
     await this.vsctl('--if-exists', 'del-port', w.port)
     await run('ip', ['netns', 'del', w.ns])
     const i = this.namespaces.indexOf(w.ns)
@@ -250,19 +288,25 @@ export class Ovs {
   }
 
   /** The tail of a daemon's log, for failure messages. */
-  log (daemon: 'ovs-vswitchd' | 'ovsdb-server'): string {
-    try { return readFileSync(join(this.dir, `${daemon}.log`), 'utf8') } catch { return '' }
+  log(daemon: 'ovs-vswitchd' | 'ovsdb-server'): string {
+    try {
+      return readFileSync(join(this.dir, `${daemon}.log`), 'utf8')
+    } catch {
+      return ''
+    }
   }
 
-  async stop (): Promise<void> {
-    const children = [this.vswitchd, this.ovsdb].filter((c): c is ChildProcess => c !== undefined && c.exitCode === null && c.signalCode === null)
+  async stop(): Promise<void> {
+    const children = [this.vswitchd, this.ovsdb].filter(
+      (c): c is ChildProcess => c !== undefined && c.exitCode === null && c.signalCode === null,
+    )
     const exits = children.map(c => new Promise(resolve => c.once('exit', resolve)))
     this.stopSync()
     await Promise.all(exits)
   }
 
   /** Synchronous cleanup: usable from a process 'exit' handler. Idempotent. */
-  stopSync (): void {
+  stopSync(): void {
     if (this.stopped) return
     this.stopped = true
     for (const c of [this.vswitchd, this.ovsdb]) {
@@ -274,7 +318,7 @@ export class Ovs {
   }
 }
 
-export async function startOvs (opts: OvsOptions = {}): Promise<Ovs> {
+export async function startOvs(opts: OvsOptions = {}): Promise<Ovs> {
   installExitHooks()
   const ovs = new Ovs(opts)
   try {
@@ -288,12 +332,17 @@ export async function startOvs (opts: OvsOptions = {}): Promise<Ovs> {
 }
 
 let hooked = false
-function installExitHooks (): void {
+function installExitHooks(): void {
   if (hooked) return
   hooked = true
-  const cleanup = (): void => { for (const o of [...live]) o.stopSync() }
+  const cleanup = (): void => {
+    for (const o of [...live]) o.stopSync()
+  }
   process.on('exit', cleanup)
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => { cleanup(); process.kill(process.pid, sig) })
+    process.once(sig, () => {
+      cleanup()
+      process.kill(process.pid, sig)
+    })
   }
 }

@@ -12,17 +12,22 @@ const dir = mkdtempSync(join(tmpdir(), 'requirements-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 // Plain JavaScript with absolute imports: a TypeScript file outside the tree would not find tap's types.
 const probe = join(dir, 'probe.test.mjs')
-writeFileSync(probe, [
-  `import t from '${import.meta.resolve('tap')}'`,
-  `import { needTool } from '${pathToFileURL(join(process.cwd(), 'test', 'helpers', 'requirements.ts')).href}'`,
-  "t.test('uses tcpdump', { skip: needTool('tcpdump') }, async t => { t.pass('ran') })",
-  "t.test('uses tcpdump again', { skip: needTool('tcpdump') }, async t => { t.pass('ran') })",
-].join('\n'))
+writeFileSync(
+  probe,
+  [
+    `import t from '${import.meta.resolve('tap')}'`,
+    `import { needTool } from '${pathToFileURL(join(process.cwd(), 'test', 'helpers', 'requirements.ts')).href}'`,
+    "t.test('uses tcpdump', { skip: needTool('tcpdump') }, async t => { t.pass('ran') })",
+    "t.test('uses tcpdump again', { skip: needTool('tcpdump') }, async t => { t.pass('ran') })",
+  ].join('\n'),
+)
 
-function runProbe (env: Record<string, string>): { status: number | null, out: string } {
+function runProbe(env: Record<string, string>): { status: number | null; out: string } {
   // The child is a plain node with tap's loaders (this process's execArgv), PATH without tcpdump.
   const r = spawnSync(process.execPath, [...process.execArgv, probe], {
-    encoding: 'utf8', cwd: process.cwd(), env: { HOME: process.env['HOME'] ?? '/', PATH: dir, ...env },
+    encoding: 'utf8',
+    cwd: process.cwd(),
+    env: { HOME: process.env['HOME'] ?? '/', PATH: dir, ...env },
   })
   return { status: r.status, out: r.stdout + r.stderr }
 }

@@ -63,10 +63,25 @@ export async function startEtcd(): Promise<EtcdServer> {
     const endpoint = `http://127.0.0.1:${clientPort}`
     const peer = `http://127.0.0.1:${peerPort}`
     const args = [
-      '--name', 'test', '--data-dir', join(dir, 'data'), '--logger=zap', '--log-level', 'warn',
-      '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
-      '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-      '--initial-cluster', `test=${peer}`, '--initial-cluster-state', 'new',
+      '--name',
+      'test',
+      '--data-dir',
+      join(dir, 'data'),
+      '--logger=zap',
+      '--log-level',
+      'warn',
+      '--listen-client-urls',
+      endpoint,
+      '--advertise-client-urls',
+      endpoint,
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      `test=${peer}`,
+      '--initial-cluster-state',
+      'new',
     ]
     const server = new Managed(dir, { command: 'etcd', args, ready: () => httpReady(`${endpoint}/health`) })
     return Object.assign(server, { endpoint, clientPort })
@@ -110,7 +125,12 @@ export async function startEtcdCluster(size: number): Promise<EtcdCluster> {
     const members: ClusterMember[] = []
     for (let i = 0; i < size; i++) {
       const [clientPort, peerPort] = [await freePort(), await freePort()]
-      members.push({ name: `m${i}`, dir: mkdtempSync(join(tmpdir(), `df-etcd-m${i}-`)), endpoint: `http://127.0.0.1:${clientPort}`, peer: `http://127.0.0.1:${peerPort}` })
+      members.push({
+        name: `m${i}`,
+        dir: mkdtempSync(join(tmpdir(), `df-etcd-m${i}-`)),
+        endpoint: `http://127.0.0.1:${clientPort}`,
+        peer: `http://127.0.0.1:${peerPort}`,
+      })
     }
     const initialCluster = members.map(m => `${m.name}=${m.peer}`).join(',')
     // The same private token on every member (it seeds the cluster id), so members of clusters started by
@@ -119,10 +139,27 @@ export async function startEtcdCluster(size: number): Promise<EtcdCluster> {
     const servers = new Map<string, Managed>()
     for (const m of members) {
       const args = [
-        '--name', m.name, '--data-dir', join(m.dir, 'data'), '--logger=zap', '--log-level', 'warn',
-        '--listen-client-urls', m.endpoint, '--advertise-client-urls', m.endpoint,
-        '--listen-peer-urls', m.peer, '--initial-advertise-peer-urls', m.peer,
-        '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', token,
+        '--name',
+        m.name,
+        '--data-dir',
+        join(m.dir, 'data'),
+        '--logger=zap',
+        '--log-level',
+        'warn',
+        '--listen-client-urls',
+        m.endpoint,
+        '--advertise-client-urls',
+        m.endpoint,
+        '--listen-peer-urls',
+        m.peer,
+        '--initial-advertise-peer-urls',
+        m.peer,
+        '--initial-cluster',
+        initialCluster,
+        '--initial-cluster-state',
+        'new',
+        '--initial-cluster-token',
+        token,
       ]
       servers.set(m.name, new Managed(m.dir, { command: 'etcd', args, ready: () => httpReady(`${m.endpoint}/health`) }))
     }
@@ -138,7 +175,12 @@ export async function startEtcdCluster(size: number): Promise<EtcdCluster> {
   throw lastError
 }
 
-interface ClusterMember { readonly name: string; readonly dir: string; readonly endpoint: string; readonly peer: string }
+interface ClusterMember {
+  readonly name: string
+  readonly dir: string
+  readonly endpoint: string
+  readonly peer: string
+}
 
 function clusterOf(members: ClusterMember[], servers: Map<string, Managed>): EtcdCluster {
   const server = (m: { name: string }): Managed => {
@@ -172,19 +214,27 @@ function clusterOf(members: ClusterMember[], servers: Map<string, Managed>): Etc
 /** etcd's /v3/maintenance/status through its JSON gateway (uint64 ids come as decimal strings). */
 async function memberStatus(endpoint: string): Promise<{ memberId: string; leader: string } | undefined> {
   return new Promise(resolve => {
-    const req = httpRequest(`${endpoint}/v3/maintenance/status`, { method: 'POST', agent: false, timeout: 2_000, headers: { 'Content-Type': 'application/json' } }, res => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => { body += chunk })
-      res.on('end', () => {
-        try {
-          const json = JSON.parse(body) as { header?: { member_id?: string }; leader?: string }
-          const memberId = json.header?.member_id
-          resolve(res.statusCode === 200 && memberId !== undefined ? { memberId, leader: json.leader ?? '0' } : undefined)
-        } catch { resolve(undefined) }
-      })
-      res.on('error', () => resolve(undefined))
-    })
+    const req = httpRequest(
+      `${endpoint}/v3/maintenance/status`,
+      { method: 'POST', agent: false, timeout: 2_000, headers: { 'Content-Type': 'application/json' } },
+      res => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => {
+          body += chunk
+        })
+        res.on('end', () => {
+          try {
+            const json = JSON.parse(body) as { header?: { member_id?: string }; leader?: string }
+            const memberId = json.header?.member_id
+            resolve(res.statusCode === 200 && memberId !== undefined ? { memberId, leader: json.leader ?? '0' } : undefined)
+          } catch {
+            resolve(undefined)
+          }
+        })
+        res.on('error', () => resolve(undefined))
+      },
+    )
     req.on('timeout', () => req.destroy())
     req.on('error', () => resolve(undefined))
     req.end('{}')
@@ -200,8 +250,10 @@ export async function startMosquitto(): Promise<MosquittoServer> {
     // As root, mosquitto would drop to the 'mosquitto' user, which cannot write our private temp dir (so its log
     // says "should not be run as root": expected in tests).
     const user = process.getuid?.() === 0 ? ['user root'] : []
-    writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true',
-      `persistence_location ${dir}/`, ...user, ''].join('\n'))
+    writeFileSync(
+      conf,
+      [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, ...user, ''].join('\n'),
+    )
     const server = new Managed(dir, { command: 'mosquitto', args: ['-c', conf], ready: () => tcpReady(port) })
     return Object.assign(server, { url: `mqtt://127.0.0.1:${port}`, port })
   })
@@ -265,8 +317,15 @@ class Managed implements TestServer {
     child.unref() // the test's own handles decide when it ends; stop() or the exit hook ends the server
     this.child = child
     let died = false
-    this.exited = new Promise(resolve => child.once('exit', () => { died = true; resolve() }))
-    child.once('error', () => { died = true })
+    this.exited = new Promise(resolve =>
+      child.once('exit', () => {
+        died = true
+        resolve()
+      }),
+    )
+    child.once('error', () => {
+      died = true
+    })
     const deadline = Date.now() + 15_000
     while (!(await this.ready())) {
       if (died) throw new Error(`${this.command} exited during start; see ${this.logFile}`)
@@ -317,7 +376,11 @@ class Managed implements TestServer {
 
   /** From the exit hook: synchronous only. */
   killNow(): void {
-    try { this.child?.kill('SIGKILL') } catch { /* already gone */ }
+    try {
+      this.child?.kill('SIGKILL')
+    } catch {
+      /* already gone */
+    }
     rmSync(this.dir, { recursive: true, force: true })
   }
 }
@@ -328,7 +391,9 @@ async function httpReady(url: string): Promise<boolean> {
     const req = httpGet(url, { agent: false, timeout: 1_000 }, res => {
       let body = ''
       res.setEncoding('utf8')
-      res.on('data', (chunk: string) => { body += chunk })
+      res.on('data', (chunk: string) => {
+        body += chunk
+      })
       res.on('end', () => resolve(res.statusCode === 200 && body.includes('"health":"true"')))
       res.on('error', () => resolve(false))
     })
@@ -340,8 +405,14 @@ async function httpReady(url: string): Promise<boolean> {
 async function tcpReady(port: number): Promise<boolean> {
   return new Promise(resolve => {
     const sock = createConnection({ port, host: '127.0.0.1' })
-    sock.once('connect', () => { sock.destroy(); resolve(true) })
-    sock.once('error', () => { sock.destroy(); resolve(false) })
+    sock.once('connect', () => {
+      sock.destroy()
+      resolve(true)
+    })
+    sock.once('error', () => {
+      sock.destroy()
+      resolve(false)
+    })
   })
 }
 

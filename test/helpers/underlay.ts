@@ -26,15 +26,17 @@ let subnets = 0
 
 /** A /24 per underlay. The addresses live in the instances' own namespaces, so a clash would be harmless; distinct
  * subnets only make the logs of tests running side by side easier to tell apart. */
-function nextSubnet (): number {
+function nextSubnet(): number {
   subnets += 1
-  return (process.pid * 7 + subnets) % 200 + 20
+  return ((process.pid * 7 + subnets) % 200) + 20
 }
 
-async function ip (o: Ovs, ...args: string[]): Promise<void> { await o.exec('', 'ip', ...args) }
+async function ip(o: Ovs, ...args: string[]): Promise<void> {
+  await o.exec('', 'ip', ...args)
+}
 
 /** Join two instances with one veth and a br-phy holding the VTEP address in each. */
-export async function joinUnderlay (pair: [Ovs, Ovs]): Promise<Underlay> {
+export async function joinUnderlay(pair: [Ovs, Ovs]): Promise<Underlay> {
   const [a, b] = pair
   const n = nextSubnet()
   const vtep = [`172.31.${n}.1`, `172.31.${n}.2`]

@@ -20,21 +20,25 @@ import { api, removeDir, tempDir } from './helpers/api-process.js'
 const MEMBER = { 'X-Project-Id': 'p1', 'X-Roles': 'member' }
 const DOWN_MS = 5_000
 
-async function setup (t: Test, policy?: Policy): Promise<{ url: string, store: Store }> {
+async function setup(t: Test, policy?: Policy): Promise<{ url: string; store: Store }> {
   const dir = tempDir('df-agents-')
   const store = await openStore({ driver: 'embedded', dir: join(dir, 'store') })
   const server = await startApiServer({ store, port: 0, auth: 'none', agentDownMs: DOWN_MS, policy, log: silentLogger })
-  t.teardown(async () => { await server.close(); await store.close(); removeDir(dir) })
+  t.teardown(async () => {
+    await server.close()
+    await store.close()
+    removeDir(dir)
+  })
   return { url: server.url, store }
 }
 
-const register = (store: Store, id: string, extra: { tunnelIp?: string, bridgeMappings?: Map<string, string> } = {}): Promise<number> =>
+const register = (store: Store, id: string, extra: { tunnelIp?: string; bridgeMappings?: Map<string, string> } = {}): Promise<number> =>
   registerChassis(store, { chassisId: id, hostname: `host-${id}`, profile: 'ovs-userspace', tunnelType: 'geneve', ...extra })
 
 /** The chassis stopped beating long enough ago to be down. */
 const silence = (store: Store, id: string): Promise<boolean> => beat(store, id, new Date(Date.now() - 2 * DOWN_MS))
 
-t.test('list and show: one agent per chassis with Neutron\'s fields', async t => {
+t.test("list and show: one agent per chassis with Neutron's fields", async t => {
   const { url, store } = await setup(t)
   await register(store, 'c1', { tunnelIp: '192.0.2.1', bridgeMappings: new Map([['physnet1', 'br-ex']]) })
   await register(store, 'c2')
@@ -45,12 +49,24 @@ t.test('list and show: one agent per chassis with Neutron\'s fields', async t =>
   t.same([...byId.keys()].sort(), ['c1', 'c2'])
   const c1 = byId.get('c1') as Record<string, unknown>
   t.match(c1, {
-    agent_type: 'DF Local Controller', binary: 'dragonflow', topic: 'N/A', host: 'host-c1', alive: true,
-    admin_state_up: true, availability_zone: null, description: null,
-    configurations: { tunnel_types: ['geneve'], tunnel_ip: '192.0.2.1', bridge_mappings: { physnet1: 'br-ex' }, hw_profile: 'ovs-userspace' },
+    agent_type: 'DF Local Controller',
+    binary: 'dragonflow',
+    topic: 'N/A',
+    host: 'host-c1',
+    alive: true,
+    admin_state_up: true,
+    availability_zone: null,
+    description: null,
+    configurations: {
+      tunnel_types: ['geneve'],
+      tunnel_ip: '192.0.2.1',
+      bridge_mappings: { physnet1: 'br-ex' },
+      hw_profile: 'ovs-userspace',
+    },
   })
-  for (const k of ['created_at', 'started_at', 'heartbeat_timestamp']) t.match(c1[k], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, `${k} as Neutron writes times`)
-  t.notOk('external_ids' in c1 || 'hostname' in c1 || 'tunnel_ip' in c1, 'the chassis row\'s own fields are not shown')
+  for (const k of ['created_at', 'started_at', 'heartbeat_timestamp'])
+    t.match(c1[k], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, `${k} as Neutron writes times`)
+  t.notOk('external_ids' in c1 || 'hostname' in c1 || 'tunnel_ip' in c1, "the chassis row's own fields are not shown")
   t.equal((byId.get('c2') as Record<string, unknown>).alive, false, 'a chassis silent for longer than agent_down_time is not alive')
 
   const show = await api(url, 'GET', '/v2.0/agents/c1')
@@ -103,13 +119,21 @@ t.test('admin only: a project member sees none and can change none', async t => 
   t.ok(await store.get(TABLES.chassis, 'c1'), 'the row is still there')
 })
 
-t.test('the agent rules are Neutron\'s names: admin_only by default, an override is obeyed', async t => {
-  const rules = new Map(Policy.create().list().map(r => [r.name, r.check]))
+t.test("the agent rules are Neutron's names: admin_only by default, an override is obeyed", async t => {
+  const rules = new Map(
+    Policy.create()
+      .list()
+      .map(r => [r.name, r.check]),
+  )
   for (const name of ['get_agent', 'update_agent', 'delete_agent']) t.equal(rules.get(name), 'rule:admin_only', name)
   const { url, store } = await setup(t, Policy.create([{ name: 'get_agent', check: 'role:reader', origin: 'test' }]))
   await register(store, 'c1')
   const reader = { 'X-Project-Id': 'p1', 'X-Roles': 'reader' }
-  t.same((await api(url, 'GET', '/v2.0/agents', { headers: reader })).body.agents.map((a: { id: string }) => a.id), ['c1'], 'get_agent overridden: a reader lists the agent')
+  t.same(
+    (await api(url, 'GET', '/v2.0/agents', { headers: reader })).body.agents.map((a: { id: string }) => a.id),
+    ['c1'],
+    'get_agent overridden: a reader lists the agent',
+  )
   const put = await api(url, 'PUT', '/v2.0/agents/c1', { body: { agent: { description: 'x' } }, headers: reader })
   t.equal(put.status, 403, 'seen but not writable: update_agent stays admin only')
   t.equal(put.body.NeutronError.type, 'PolicyNotAuthorized')
@@ -122,7 +146,11 @@ t.test('update: admin_state_up and description, kept across an agent restart; th
   t.equal(put.status, 200)
   t.match(put.body.agent, { admin_state_up: false, description: 'rack 4', alive: true })
   await register(store, 'c1') // the agent restarts and registers again
-  t.match((await api(url, 'GET', '/v2.0/agents/c1')).body.agent, { admin_state_up: false, description: 'rack 4' }, 'a restart keeps what the admin set')
+  t.match(
+    (await api(url, 'GET', '/v2.0/agents/c1')).body.agent,
+    { admin_state_up: false, description: 'rack 4' },
+    'a restart keeps what the admin set',
+  )
   const cleared = await api(url, 'PUT', '/v2.0/agents/c1', { body: { agent: { description: null, admin_state_up: 'true' } } })
   t.match(cleared.body.agent, { admin_state_up: true, description: null })
   t.equal((await api(url, 'PUT', '/v2.0/agents/c1', { body: { agent: { host: 'elsewhere' } } })).status, 400, 'host is read-only')
@@ -149,10 +177,13 @@ t.test('the down rule: ports on a down chassis read DOWN, and ACTIVE again once 
   const { url, store } = await setup(t)
   await register(store, 'c1')
   const net = (await api(url, 'POST', '/v2.0/networks', { body: { network: { name: 'n' } } })).body.network.id as string
-  const bound = (await api(url, 'POST', '/v2.0/ports', { body: { port: { network_id: net, 'binding:host_id': 'c1' } } })).body.port.id as string
+  const bound = (await api(url, 'POST', '/v2.0/ports', { body: { port: { network_id: net, 'binding:host_id': 'c1' } } })).body.port
+    .id as string
   // bound by hostname, as Nova may name the host
-  const byName = (await api(url, 'POST', '/v2.0/ports', { body: { port: { network_id: net, 'binding:host_id': 'host-c1' } } })).body.port.id as string
-  const elsewhere = (await api(url, 'POST', '/v2.0/ports', { body: { port: { network_id: net, 'binding:host_id': 'no-such-chassis' } } })).body.port.id as string
+  const byName = (await api(url, 'POST', '/v2.0/ports', { body: { port: { network_id: net, 'binding:host_id': 'host-c1' } } })).body.port
+    .id as string
+  const elsewhere = (await api(url, 'POST', '/v2.0/ports', { body: { port: { network_id: net, 'binding:host_id': 'no-such-chassis' } } }))
+    .body.port.id as string
   for (const id of [bound, byName, elsewhere]) await reportPortStatus(store, id, true)
   const status = async (id: string): Promise<string> => (await api(url, 'GET', `/v2.0/ports/${id}`)).body.port.status as string
   t.equal(await status(bound), 'ACTIVE', 'alive: what the agent reported')
@@ -176,9 +207,13 @@ t.test('the down rule: ports on a down chassis read DOWN, and ACTIVE again once 
 t.test('Heartbeat: stamps the row on its interval, stops on stop(), and on a deleted row', async t => {
   const dir = tempDir('df-heartbeat-')
   const store = await openStore({ driver: 'embedded', dir: join(dir, 'store') })
-  t.teardown(async () => { await store.close(); removeDir(dir) })
+  t.teardown(async () => {
+    await store.close()
+    removeDir(dir)
+  })
   await register(store, 'c1')
-  const stamp = async (): Promise<string | undefined> => ((await store.get(TABLES.chassis, 'c1'))?.value.external_ids as Record<string, string>)['dragonflow:heartbeat']
+  const stamp = async (): Promise<string | undefined> =>
+    ((await store.get(TABLES.chassis, 'c1'))?.value.external_ids as Record<string, string>)['dragonflow:heartbeat']
   const first = await stamp()
   t.ok(first, 'registering writes the first beat')
   t.equal(DEFAULT_AGENT_DOWN_MS, 30_000, 'agent_down_time defaults to three 10 s beats')
@@ -195,7 +230,14 @@ t.test('Heartbeat: stamps the row on its interval, stops on stop(), and on a del
   t.equal((await store.get(TABLES.chassis, 'c1'))?.version, stopped?.version, 'nothing written after stop()')
 
   let missing = 0
-  const gone = new Heartbeat({ store, chassisId: 'c1', intervalMs: 20, onMissing: () => { missing++ } })
+  const gone = new Heartbeat({
+    store,
+    chassisId: 'c1',
+    intervalMs: 20,
+    onMissing: () => {
+      missing++
+    },
+  })
   await store.delete(TABLES.chassis, 'c1')
   gone.start()
   await new Promise(resolve => setTimeout(resolve, 120))
@@ -205,11 +247,18 @@ t.test('Heartbeat: stamps the row on its interval, stops on stop(), and on a del
 })
 
 t.test('Heartbeat: a store outage is reported once and the beats go on', async t => {
-  let fail = true, writes = 0
+  let fail = true,
+    writes = 0
   const row = { table: TABLES.chassis, id: 'c1', version: 1, topics: [], value: { id: 'c1', external_ids: {} } }
   const flaky = {
-    get: async () => { if (fail) throw new StoreError('unavailable', 'etcd down'); return row },
-    update: async () => { writes++; return row },
+    get: async () => {
+      if (fail) throw new StoreError('unavailable', 'etcd down')
+      return row
+    },
+    update: async () => {
+      writes++
+      return row
+    },
   } as unknown as Store
   const errors: unknown[] = []
   const hb = new Heartbeat({ store: flaky, chassisId: 'c1', intervalMs: 1000, onError: err => errors.push(err) })
@@ -233,7 +282,10 @@ t.test('on etcd: heartbeats, the down rule and delete through the same code', as
   t.teardown(() => etcd.dispose())
   const store = await openStore({ driver: 'etcd', endpoints: [etcd.endpoint] })
   const server = await startApiServer({ store, port: 0, auth: 'none', agentDownMs: DOWN_MS, log: silentLogger })
-  t.teardown(async () => { await server.close(); await store.close() })
+  t.teardown(async () => {
+    await server.close()
+    await store.close()
+  })
   const url = server.url
   await register(store, 'e1')
   const before = (await store.get(TABLES.chassis, 'e1'))?.version ?? 0
@@ -244,7 +296,8 @@ t.test('on etcd: heartbeats, the down rule and delete through the same code', as
   t.ok(((await store.get(TABLES.chassis, 'e1'))?.version ?? 0) > before, 'the timer beats on etcd')
   t.equal((await api(url, 'GET', '/v2.0/agents/e1')).body.agent.alive, true)
   const net = (await api(url, 'POST', '/v2.0/networks', { body: { network: { name: 'n' } } })).body.network.id as string
-  const port = (await api(url, 'POST', '/v2.0/ports', { body: { port: { network_id: net, 'binding:host_id': 'e1' } } })).body.port.id as string
+  const port = (await api(url, 'POST', '/v2.0/ports', { body: { port: { network_id: net, 'binding:host_id': 'e1' } } })).body.port
+    .id as string
   await reportPortStatus(store, port, true)
   t.equal((await api(url, 'GET', `/v2.0/ports/${port}`)).body.port.status, 'ACTIVE')
   t.equal((await api(url, 'DELETE', '/v2.0/agents/e1')).status, 409, 'alive: not deleted')

@@ -12,15 +12,24 @@ const N = 200
 
 async function setup(base: string): Promise<{ networkId: string; subnetId: string }> {
   const net = await api(base, 'POST', '/v2.0/networks', { body: { network: { name: 'storm' } } })
-  const sub = await api(base, 'POST', '/v2.0/subnets', { body: { subnet: { network_id: net.body.network.id, ip_version: 4, cidr: '10.20.0.0/24' } } })
+  const sub = await api(base, 'POST', '/v2.0/subnets', {
+    body: { subnet: { network_id: net.body.network.id, ip_version: 4, cidr: '10.20.0.0/24' } },
+  })
   return { networkId: net.body.network.id, subnetId: sub.body.subnet.id }
 }
 
-async function storm(apis: ApiProcess[], networkId: string): Promise<{ acked: Map<string, { ip: string; mac: string }>; statuses: number[] }> {
-  const replies = await Promise.all(Array.from({ length: N }, (_, i) =>
-    api((apis[i % apis.length] as ApiProcess).url, 'POST', '/v2.0/ports', { body: { port: { network_id: networkId, name: `p${i}` } } })))
+async function storm(
+  apis: ApiProcess[],
+  networkId: string,
+): Promise<{ acked: Map<string, { ip: string; mac: string }>; statuses: number[] }> {
+  const replies = await Promise.all(
+    Array.from({ length: N }, (_, i) =>
+      api((apis[i % apis.length] as ApiProcess).url, 'POST', '/v2.0/ports', { body: { port: { network_id: networkId, name: `p${i}` } } }),
+    ),
+  )
   const acked = new Map<string, { ip: string; mac: string }>()
-  for (const r of replies) if (r.status === 201) acked.set(r.body.port.id, { ip: r.body.port.fixed_ips[0]?.ip_address, mac: r.body.port.mac_address })
+  for (const r of replies)
+    if (r.status === 201) acked.set(r.body.port.id, { ip: r.body.port.fixed_ips[0]?.ip_address, mac: r.body.port.mac_address })
   return { acked, statuses: replies.map(r => r.status) }
 }
 
@@ -35,7 +44,8 @@ async function verify(t: Test, store: Store, acked: Map<string, { ip: string; ma
   t.same(missing, [], 'every acknowledged port is in the store')
   for (const [id, a] of acked) {
     const v = byId.get(id)?.value
-    if (v && (v.mac_address !== a.mac || (v.fixed_ips as { ip_address: string }[])[0]?.ip_address !== a.ip)) t.fail(`port ${id} differs from its acknowledgement`)
+    if (v && (v.mac_address !== a.mac || (v.fixed_ips as { ip_address: string }[])[0]?.ip_address !== a.ip))
+      t.fail(`port ${id} differs from its acknowledgement`)
   }
   const allocations = await store.list(TABLES.ipAllocations)
   for (const p of ports) {
@@ -43,14 +53,18 @@ async function verify(t: Test, store: Store, acked: Map<string, { ip: string; ma
       const rec = allocations.find(a => a.id === ipAllocationId(f.subnet_id, f.ip_address))
       if (rec?.value.port_id !== p.id) t.fail(`${f.ip_address} of ${p.id} has no allocation record of its own`)
     }
-    if (!(await store.get(TABLES.macAllocations, macAllocationId(networkId, p.value.mac_address as string)))) t.fail(`MAC of ${p.id} not recorded`)
+    if (!(await store.get(TABLES.macAllocations, macAllocationId(networkId, p.value.mac_address as string))))
+      t.fail(`MAC of ${p.id} not recorded`)
   }
   t.equal(allocations.filter(a => a.value.network_id === networkId).length, ips.length, 'one allocation record per address, none orphaned')
 }
 
 t.test('embedded store: 200 parallel creates', async t => {
   const a = await startApi({ store: 'embedded', quiet: true })
-  t.teardown(async () => { await a.kill(); removeDir(a.dataDir) })
+  t.teardown(async () => {
+    await a.kill()
+    removeDir(a.dataDir)
+  })
   const { networkId } = await setup(a.url)
   const { acked, statuses } = await storm([a], networkId)
   t.equal(acked.size, N, `all ${N} creates acknowledged (statuses: ${[...new Set(statuses)].join(',')})`)
@@ -65,7 +79,12 @@ t.test('etcd store: 200 parallel creates over two API processes', async t => {
   t.teardown(() => etcd.dispose())
   const a = await startApi({ store: 'etcd', etcdEndpoint: etcd.endpoint, quiet: true })
   const b = await startApi({ store: 'etcd', etcdEndpoint: etcd.endpoint, quiet: true })
-  t.teardown(async () => { await a.kill(); await b.kill(); removeDir(a.dataDir); removeDir(b.dataDir) })
+  t.teardown(async () => {
+    await a.kill()
+    await b.kill()
+    removeDir(a.dataDir)
+    removeDir(b.dataDir)
+  })
   const { networkId } = await setup(a.url)
   const { acked, statuses } = await storm([a, b], networkId)
   t.equal(acked.size, N, `all ${N} creates acknowledged (statuses: ${[...new Set(statuses)].join(',')})`)
@@ -76,7 +95,10 @@ t.test('etcd store: 200 parallel creates over two API processes', async t => {
 
 t.test('a network delete racing with port creates leaves no orphan port', async t => {
   const a = await startApi({ store: 'embedded', quiet: true })
-  t.teardown(async () => { await a.kill(); removeDir(a.dataDir) })
+  t.teardown(async () => {
+    await a.kill()
+    removeDir(a.dataDir)
+  })
   for (let round = 0; round < 5; round++) {
     const net = (await api(a.url, 'POST', '/v2.0/networks', { body: { network: { name: `race-${round}` } } })).body.network
     await api(a.url, 'POST', '/v2.0/subnets', { body: { subnet: { network_id: net.id, ip_version: 4, cidr: '10.90.0.0/24' } } })
@@ -90,7 +112,11 @@ t.test('a network delete racing with port creates leaves no orphan port', async 
       t.equal(netNow.status, 404, `round ${round}: network deleted`)
       t.same(left, [], `round ${round}: no port outlives its network`)
       const acked = replies.filter(r => r.status === 201).map(r => r.body.port.id as string)
-      t.same(acked.filter(id => left.some(p => p.id === id)), [], 'no acknowledged port survives on a deleted network')
+      t.same(
+        acked.filter(id => left.some(p => p.id === id)),
+        [],
+        'no acknowledged port survives on a deleted network',
+      )
     } else {
       t.equal(del.status, 409, `round ${round}: NetworkInUse`)
       t.equal(netNow.status, 200)

@@ -22,11 +22,21 @@ async function fillOtherNetworks(endpoint: string): Promise<void> {
   const store = await openStore({ driver: 'etcd', endpoints: [endpoint] })
   try {
     for (let i = 0; i < OTHERS; i += 100) {
-      await store.transact(Array.from({ length: 100 }, (_, j) => {
-        const n = i + j, ip = `10.${n >> 16}.${(n >> 8) & 255}.${n & 255}`, subnet = `other-subnet-${n % 40}`
-        const value = { subnet_id: subnet, network_id: `other-net-${n % 40}`, ip_address: ip, port_id: `other-port-${n}` }
-        return { op: 'create' as const, table: TABLES.ipAllocations, id: ipAllocationId(subnet, ip), topics: [`network:${value.network_id}`], value }
-      }))
+      await store.transact(
+        Array.from({ length: 100 }, (_, j) => {
+          const n = i + j,
+            ip = `10.${n >> 16}.${(n >> 8) & 255}.${n & 255}`,
+            subnet = `other-subnet-${n % 40}`
+          const value = { subnet_id: subnet, network_id: `other-net-${n % 40}`, ip_address: ip, port_id: `other-port-${n}` }
+          return {
+            op: 'create' as const,
+            table: TABLES.ipAllocations,
+            id: ipAllocationId(subnet, ip),
+            topics: [`network:${value.network_id}`],
+            value,
+          }
+        }),
+      )
     }
   } finally {
     await store.close()
@@ -41,11 +51,17 @@ t.test('two API processes on one etcd: concurrent creates never surface a 409, a
     await startApi({ store: 'etcd', etcdEndpoint: etcd.endpoint, quiet: true }),
     await startApi({ store: 'etcd', etcdEndpoint: etcd.endpoint, quiet: true }),
   ]
-  t.teardown(async () => { for (const p of procs) { await p.kill(); removeDir(p.dataDir) } })
+  t.teardown(async () => {
+    for (const p of procs) {
+      await p.kill()
+      removeDir(p.dataDir)
+    }
+  })
   const [a, b] = procs as [ApiProcess, ApiProcess]
   await api(a.url, 'PUT', '/v2.0/quotas/admin', { body: { quota: { port: -1 } } })
   const net = (await api(a.url, 'POST', '/v2.0/networks', { body: { network: { name: 'race' } } })).body.network
-  const sub = (await api(a.url, 'POST', '/v2.0/subnets', { body: { subnet: { network_id: net.id, ip_version: 4, cidr: CIDR } } })).body.subnet
+  const sub = (await api(a.url, 'POST', '/v2.0/subnets', { body: { subnet: { network_id: net.id, ip_version: 4, cidr: CIDR } } })).body
+    .subnet
   t.ok(sub?.id, 'subnet created')
   const before = (await api(a.url, 'GET', `/v2.0/ports?network_id=${net.id}`)).body.ports.length as number // the DHCP port
   const FREE = POOL - before
@@ -57,8 +73,15 @@ t.test('two API processes on one etcd: concurrent creates never surface a 409, a
   }
   const replies = await Promise.all(Array.from({ length: 2 * PER_PROCESS }, (_, i) => timed(i % 2 ? b : a, i)))
   const refused = replies.filter(x => x.r.status !== 201)
-  t.same(refused.map(x => `${x.r.status} ${JSON.stringify(x.r.body).slice(0, 160)}`), [], 'every create without an address was answered 201')
-  t.notOk(replies.some(x => JSON.stringify(x.r.body).includes('Concurrent change')), 'no "Concurrent change" reached a client')
+  t.same(
+    refused.map(x => `${x.r.status} ${JSON.stringify(x.r.body).slice(0, 160)}`),
+    [],
+    'every create without an address was answered 201',
+  )
+  t.notOk(
+    replies.some(x => JSON.stringify(x.r.body).includes('Concurrent change')),
+    'no "Concurrent change" reached a client',
+  )
   for (const proc of [0, 1]) {
     const mine = replies.filter(x => x.proc === proc && x.r.status === 201)
     t.equal(mine.length, PER_PROCESS, `process ${proc} created all its ports`)
@@ -70,8 +93,10 @@ t.test('two API processes on one etcd: concurrent creates never surface a 409, a
   // beyond that. Compared with the run's own median, not a wall-clock bound, so a loaded machine does not fail it.
   const sorted = replies.map(x => x.ms).sort((x, y) => x - y)
   const median = sorted[sorted.length >> 1] ?? 0
-  t.ok(Math.max(...worst) < 4 * median + 250,
-    `neither process starved: worst wait per process ${worst.map(w => w.toFixed(0)).join(' / ')} ms, median ${median.toFixed(0)} ms (bound 4 x median + 250)`)
+  t.ok(
+    Math.max(...worst) < 4 * median + 250,
+    `neither process starved: worst wait per process ${worst.map(w => w.toFixed(0)).join(' / ')} ms, median ${median.toFixed(0)} ms (bound 4 x median + 250)`,
+  )
 
   // Specific addresses asked of both processes at once: one wins, the other hears Neutron's 409.
   const listed = (await api(a.url, 'GET', `/v2.0/ports?network_id=${net.id}`)).body.ports as { fixed_ips: { ip_address: string }[] }[]
@@ -79,7 +104,9 @@ t.test('two API processes on one etcd: concurrent creates never surface a 409, a
   const wanted = Array.from({ length: 254 }, (_, i) => `10.77.0.${i + 1}`).filter(ip => ip !== '10.77.0.1' && !taken.has(ip))
   t.ok(wanted.length >= 2, `free addresses left: ${wanted.join(', ')}`)
   for (const ip of wanted.slice(0, 2)) {
-    const both = await Promise.all([a, b].map(p => api(p.url, 'POST', '/v2.0/ports', { body: { port: { network_id: net.id, fixed_ips: [{ ip_address: ip }] } } })))
+    const both = await Promise.all(
+      [a, b].map(p => api(p.url, 'POST', '/v2.0/ports', { body: { port: { network_id: net.id, fixed_ips: [{ ip_address: ip }] } } })),
+    )
     t.same(both.map(r => r.status).sort(), [201, 409], `${ip}: one 201, one 409`)
     const lost = both.find(r => r.status === 409)
     t.equal(lost?.body.NeutronError?.type, 'IpAddressAlreadyAllocated', `${ip}: the loser is told the address is allocated`)
@@ -87,10 +114,16 @@ t.test('two API processes on one etcd: concurrent creates never surface a 409, a
 
   // Fill what is left from both sides, then one more from each: a full subnet is Neutron's own answer.
   const rest = FREE - 2 * PER_PROCESS - 2
-  const fill = await Promise.all(Array.from({ length: rest + 2 }, (_, i) => api((i % 2 ? b : a).url, 'POST', '/v2.0/ports', { body: { port: { network_id: net.id } } })))
+  const fill = await Promise.all(
+    Array.from({ length: rest + 2 }, (_, i) => api((i % 2 ? b : a).url, 'POST', '/v2.0/ports', { body: { port: { network_id: net.id } } })),
+  )
   t.equal(fill.filter(r => r.status === 201).length, rest, `the last ${rest} addresses were handed out`)
   const full = fill.filter(r => r.status !== 201)
-  t.same(full.map(r => `${r.status} ${r.body.NeutronError?.type}`), ['409 IpAddressGenerationFailure', '409 IpAddressGenerationFailure'], 'then the subnet is full')
+  t.same(
+    full.map(r => `${r.status} ${r.body.NeutronError?.type}`),
+    ['409 IpAddressGenerationFailure', '409 IpAddressGenerationFailure'],
+    'then the subnet is full',
+  )
 
   const store = await openStore({ driver: 'etcd', endpoints: [etcd.endpoint] })
   t.teardown(() => store.close())

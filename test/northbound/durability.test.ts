@@ -16,7 +16,9 @@ t.test('acknowledged creates survive kill -9; no partial objects', async t => {
   await api(first.url, 'PUT', '/v2.0/quotas/admin', { body: { quota: { port: -1 } } })
   const net = await api(first.url, 'POST', '/v2.0/networks', { body: { network: { name: 'durable' } } })
   const networkId = net.body.network.id as string
-  const sub = await api(first.url, 'POST', '/v2.0/subnets', { body: { subnet: { network_id: networkId, ip_version: 4, cidr: '10.30.0.0/20' } } })
+  const sub = await api(first.url, 'POST', '/v2.0/subnets', {
+    body: { subnet: { network_id: networkId, ip_version: 4, cidr: '10.30.0.0/20' } },
+  })
   t.equal(sub.status, 201)
 
   const acked = new Set<string>()
@@ -65,6 +67,14 @@ t.test('acknowledged creates survive kill -9; no partial objects', async t => {
     if (!macs.some(m => m.id === macAllocationId(networkId, p.value.mac_address as string))) broken++
   }
   t.equal(broken, 0, 'every stored port has its IP and MAC records')
-  t.same(allocations.filter(a => !portIds.has(a.value.port_id as string)).map(a => a.id), [], 'no allocation record without its port')
-  t.same(macs.filter(m => !portIds.has(m.value.port_id as string)).map(m => m.id), [], 'no MAC record without its port')
+  t.same(
+    allocations.filter(a => !portIds.has(a.value.port_id as string)).map(a => a.id),
+    [],
+    'no allocation record without its port',
+  )
+  t.same(
+    macs.filter(m => !portIds.has(m.value.port_id as string)).map(m => m.id),
+    [],
+    'no MAC record without its port',
+  )
 })

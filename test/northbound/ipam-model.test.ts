@@ -3,7 +3,10 @@ import t from 'tap'
 import { freeAddresses, pickAddress } from '../../model/ipam.js'
 import { tryParseIp } from '../../datapath/host/addresses.js'
 
-const pools = [{ start: '10.0.0.2', end: '10.0.0.6' }, { start: '10.0.0.10', end: '10.0.0.12' }]
+const pools = [
+  { start: '10.0.0.2', end: '10.0.0.6' },
+  { start: '10.0.0.10', end: '10.0.0.12' },
+]
 const num = (ip: string): bigint => tryParseIp(ip)?.value ?? -1n
 
 t.test('free addresses in pool order, at most `limit`, across pools', async t => {
@@ -16,16 +19,34 @@ t.test('free addresses in pool order, at most `limit`, across pools', async t =>
 
 t.test('from a mark: nothing below it is looked at', async t => {
   const seen: string[] = []
-  const r = freeAddresses(pools, ip => { seen.push(ip); return false }, { from: num('10.0.0.5'), limit: 2 })
+  const r = freeAddresses(
+    pools,
+    ip => {
+      seen.push(ip)
+      return false
+    },
+    { from: num('10.0.0.5'), limit: 2 },
+  )
   t.same(r.addresses, ['10.0.0.5', '10.0.0.6'])
   t.same(seen, ['10.0.0.5', '10.0.0.6'], 'the scan starts at the mark')
-  t.same(freeAddresses(pools, () => false, { from: num('10.0.0.8'), limit: 1 }).addresses, ['10.0.0.10'], 'a mark between pools starts the next one')
+  t.same(
+    freeAddresses(pools, () => false, { from: num('10.0.0.8'), limit: 1 }).addresses,
+    ['10.0.0.10'],
+    'a mark between pools starts the next one',
+  )
 })
 
 t.test('exhausted: no address and no first free', async t => {
   const r = freeAddresses(pools, () => true, { limit: 5 })
   t.same(r.addresses, [])
   t.equal(r.firstFree, undefined)
-  t.equal(pickAddress(pools, () => true), undefined)
-  t.equal(pickAddress(pools, ip => ip !== '10.0.0.11'), '10.0.0.11', 'first fit is the window of one')
+  t.equal(
+    pickAddress(pools, () => true),
+    undefined,
+  )
+  t.equal(
+    pickAddress(pools, ip => ip !== '10.0.0.11'),
+    '10.0.0.11',
+    'first fit is the window of one',
+  )
 })

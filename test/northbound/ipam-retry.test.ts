@@ -45,16 +45,28 @@ function rival(store: Store): Rival {
   return w
 }
 
-async function setup(t: Test, cidr = '10.9.0.0/24', pool?: { start: string; end: string }): Promise<{ store: Store; nb: Neutron; wrapped: Rival; subnet: Subnet }> {
+async function setup(
+  t: Test,
+  cidr = '10.9.0.0/24',
+  pool?: { start: string; end: string },
+): Promise<{ store: Store; nb: Neutron; wrapped: Rival; subnet: Subnet }> {
   const dir = tempDir('df-ipam-retry-')
   const store = await openStore({ driver: 'embedded', dir })
-  t.teardown(async () => { await store.close(); removeDir(dir) })
+  t.teardown(async () => {
+    await store.close()
+    removeDir(dir)
+  })
   const wrapped = rival(store)
   const nb = new Neutron(wrapped)
   const prefix = cidr.split('.').slice(0, 3).join('.')
   const subnet = {
-    id: `sub-${cidr.replace(/[./]/g, '-')}`, network_id: NET, ip_version: 4, cidr, gateway_ip: `${prefix}.1`,
-    allocation_pools: [pool ?? { start: `${prefix}.2`, end: `${prefix}.254` }], created_at: '2026-01-01T00:00:00Z',
+    id: `sub-${cidr.replace(/[./]/g, '-')}`,
+    network_id: NET,
+    ip_version: 4,
+    cidr,
+    gateway_ip: `${prefix}.1`,
+    allocation_pools: [pool ?? { start: `${prefix}.2`, end: `${prefix}.254` }],
+    created_at: '2026-01-01T00:00:00Z',
   } as unknown as Subnet
   await store.create(TABLES.subnets, subnet.id, subnet as unknown as Record<string, unknown>, [networkTopic(NET)])
   return { store, nb, wrapped, subnet }
@@ -62,13 +74,22 @@ async function setup(t: Test, cidr = '10.9.0.0/24', pool?: { start: string; end:
 
 let portSeq = 0
 function newPort(deviceOwner = ''): Port {
-  return { id: `port-${++portSeq}`, network_id: NET, project_id: 'p', device_owner: deviceOwner, allowed_address_pairs: [] } as unknown as Port
+  return {
+    id: `port-${++portSeq}`,
+    network_id: NET,
+    project_id: 'p',
+    device_owner: deviceOwner,
+    allowed_address_pairs: [],
+  } as unknown as Port
 }
 
 const ipOf = (p: { value: Port }): string => p.value.fixed_ips[0]?.ip_address ?? ''
 
 t.test('the jittered wait grows with the attempt, is capped, and is never negative', async t => {
-  t.equal(retryDelayMs(1, () => 0), 0)
+  t.equal(
+    retryDelayMs(1, () => 0),
+    0,
+  )
   t.ok(retryDelayMs(1, () => 0.999) < 2.01 && retryDelayMs(1, () => 0.999) > 1.9, 'first retry waits under 2 ms')
   t.ok(retryDelayMs(4, () => 0.999) > 15 && retryDelayMs(4, () => 0.999) < 16.01)
   t.ok(retryDelayMs(30, () => 0.999) <= 100, 'capped at 100 ms')
@@ -84,17 +105,25 @@ t.test('a chosen address taken by another writer is retried inside the server, w
   wrapped.steal = 3
   const waits: number[] = []
   const before = { ...ipamCounters }
-  const row = await writePort(nb, { port: newPort(), sleep: async ms => { waits.push(ms) } })
+  const row = await writePort(nb, {
+    port: newPort(),
+    sleep: async ms => {
+      waits.push(ms)
+    },
+  })
   t.equal(wrapped.stolen.length, 3, 'three transactions really collided')
   t.notOk(wrapped.stolen.includes(ipOf(row)), `the port got an address nobody else holds (${ipOf(row)})`)
   t.equal(ipamCounters.collisions - before.collisions, 3)
   t.equal(waits.length, 3, 'one jittered wait per retry')
-  t.ok(waits.every((w, i) => w >= 0 && w <= retryDelayMs(i + 1, () => 1)), `waits within their bounds: ${waits.map(w => w.toFixed(2)).join(', ')}`)
+  t.ok(
+    waits.every((w, i) => w >= 0 && w <= retryDelayMs(i + 1, () => 1)),
+    `waits within their bounds: ${waits.map(w => w.toFixed(2)).join(', ')}`,
+  )
   const rec = await store.get(TABLES.ipAllocations, ipAllocationId(row.value.fixed_ips[0]!.subnet_id, ipOf(row)))
   t.equal(rec?.value.port_id, row.value.id, 'its allocation record is its own')
 })
 
-t.test('after a collision the subnet chooses at random among the first free addresses (Neutron\'s window)', async t => {
+t.test("after a collision the subnet chooses at random among the first free addresses (Neutron's window)", async t => {
   const { nb, wrapped } = await setup(t, '10.10.0.0/22', { start: '10.10.0.2', end: '10.10.3.254' })
   wrapped.steal = 1
   const middle = await writePort(nb, { port: newPort(), sleep: async () => undefined, random: () => 0.5 })
@@ -105,7 +134,7 @@ t.test('after a collision the subnet chooses at random among the first free addr
   const low = await writePort(nb, { port: newPort(), random: () => 0 })
   t.equal(ipOf(low), '10.10.0.3', 'random 0: the first free one')
   const dhcp = await writePort(nb, { port: newPort('network:dhcp'), random: () => 0.999 })
-  t.equal(ipOf(dhcp), '10.10.0.4', 'a DHCP port keeps the first free address (Neutron\'s PreferNextAddressRequest)')
+  t.equal(ipOf(dhcp), '10.10.0.4', "a DHCP port keeps the first free address (Neutron's PreferNextAddressRequest)")
 })
 
 t.test('retries running out answer 503, not a 409 the client could not have caused', async t => {
@@ -122,7 +151,9 @@ t.test('a client-chosen address another port holds is 409 IpAddressAlreadyAlloca
   const { nb, wrapped, subnet } = await setup(t)
   wrapped.steal = 1
   const before = ipamCounters.retries
-  const err = await writePort(nb, { port: newPort(), requested: [{ subnet_id: subnet.id, ip_address: '10.9.0.77' }] }).catch((e: unknown) => e)
+  const err = await writePort(nb, { port: newPort(), requested: [{ subnet_id: subnet.id, ip_address: '10.9.0.77' }] }).catch(
+    (e: unknown) => e,
+  )
   t.ok(err instanceof ApiError)
   t.equal((err as ApiError).type, 'IpAddressAlreadyAllocated')
   t.equal((err as ApiError).status, 409)

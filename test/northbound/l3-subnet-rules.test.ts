@@ -12,7 +12,12 @@ import { requestedPort } from '../../northbound/resources/floatingips.js'
 import { api, removeDir, startApi } from './helpers/api-process.js'
 
 function apiError(fn: () => unknown): ApiError {
-  try { fn() } catch (e) { if (e instanceof ApiError) return e; throw e }
+  try {
+    fn()
+  } catch (e) {
+    if (e instanceof ApiError) return e
+    throw e
+  }
   throw new Error('expected an ApiError')
 }
 
@@ -26,9 +31,21 @@ t.test('null clears the list attributes neutron-lib converts with convert_none_t
   t.same(subnet, { dns_nameservers: [], host_routes: [] })
   const port = validateUpdate(PORT_ATTRIBUTES, { allowed_address_pairs: null, security_groups: null }, { member: 'port' })
   t.same(port, { allowed_address_pairs: [], security_groups: [] })
-  t.same(validateCreate(PORT_ATTRIBUTES, { network_id: NET, security_groups: null }, { member: 'port' }).security_groups, [], 'on create too: no groups, not the default one')
-  t.match(apiError(() => validateUpdate(ROUTER_ATTRIBUTES, { routes: 'x' }, { member: 'router' })).message, "Invalid input for routes. Reason: 'x' is not a list.", 'other non-lists still refused')
-  t.match(apiError(() => validateUpdate(SUBNET_ATTRIBUTES, { allocation_pools: null }, { member: 'subnet' })).message, 'null is not a list', 'allocation_pools has no such converter in Neutron')
+  t.same(
+    validateCreate(PORT_ATTRIBUTES, { network_id: NET, security_groups: null }, { member: 'port' }).security_groups,
+    [],
+    'on create too: no groups, not the default one',
+  )
+  t.match(
+    apiError(() => validateUpdate(ROUTER_ATTRIBUTES, { routes: 'x' }, { member: 'router' })).message,
+    "Invalid input for routes. Reason: 'x' is not a list.",
+    'other non-lists still refused',
+  )
+  t.match(
+    apiError(() => validateUpdate(SUBNET_ATTRIBUTES, { allocation_pools: null }, { member: 'subnet' })).message,
+    'null is not a list',
+    'allocation_pools has no such converter in Neutron',
+  )
 })
 
 t.test('router interface bodies: one UUID id, both only when removing', async t => {
@@ -38,14 +55,27 @@ t.test('router interface bodies: one UUID id, both only when removing', async t 
   t.equal(bad.status, 400, 'a malformed port id is bad input, not a missing port')
   t.equal(bad.message, "Bad router request: 'port-123' is not a valid UUID.")
   t.match(apiError(() => interfaceRequest({}, { forRemoval: false })).message, 'Either subnet_id or port_id must be specified')
-  t.match(apiError(() => interfaceRequest({ subnet_id: NET, port_id: PORT_A }, { forRemoval: false })).message, 'Cannot specify both subnet-id and port-id')
+  t.match(
+    apiError(() => interfaceRequest({ subnet_id: NET, port_id: PORT_A }, { forRemoval: false })).message,
+    'Cannot specify both subnet-id and port-id',
+  )
   t.same(interfaceRequest({ subnet_id: NET, port_id: PORT_A }, { forRemoval: true }), { port_id: PORT_A, subnet_id: NET })
 })
 
 t.test('subnets of one network and family come from one subnet pool', async t => {
-  const existing = [{ ip_version: 4, subnetpool_id: null }, { ip_version: 6, subnetpool_id: 'pool6' }]
-  t.equal(apiError(() => checkSubnetPoolAffinity(existing, { ip_version: 4, subnetpool_id: 'pool4' })).type, 'NetworkSubnetPoolAffinityError')
-  t.equal(apiError(() => checkSubnetPoolAffinity(existing, { ip_version: 6, subnetpool_id: null })).status, 400, 'none after a pool is mixing too')
+  const existing = [
+    { ip_version: 4, subnetpool_id: null },
+    { ip_version: 6, subnetpool_id: 'pool6' },
+  ]
+  t.equal(
+    apiError(() => checkSubnetPoolAffinity(existing, { ip_version: 4, subnetpool_id: 'pool4' })).type,
+    'NetworkSubnetPoolAffinityError',
+  )
+  t.equal(
+    apiError(() => checkSubnetPoolAffinity(existing, { ip_version: 6, subnetpool_id: null })).status,
+    400,
+    'none after a pool is mixing too',
+  )
   t.doesNotThrow(() => checkSubnetPoolAffinity(existing, { ip_version: 4, subnetpool_id: null }))
   t.doesNotThrow(() => checkSubnetPoolAffinity(existing, { ip_version: 6, subnetpool_id: 'pool6' }))
   t.doesNotThrow(() => checkSubnetPoolAffinity([], { ip_version: 4, subnetpool_id: 'pool4' }))
@@ -56,45 +86,66 @@ t.test('which port a floating IP update asks for', async t => {
   t.equal(requestedPort({ port_id: null }, PORT_A), null)
   t.equal(requestedPort({ description: 'd' }, PORT_A), PORT_A, 'other attributes keep the port')
   t.equal(requestedPort({ port_id: PORT_B }, PORT_A), PORT_B)
-  t.match(apiError(() => requestedPort({ fixed_ip_address: '10.0.0.5' }, PORT_A)).message, 'fixed_ip_address cannot be specified without a port_id')
+  t.match(
+    apiError(() => requestedPort({ fixed_ip_address: '10.0.0.5' }, PORT_A)).message,
+    'fixed_ip_address cannot be specified without a port_id',
+  )
 })
 
 t.test('over the API', async t => {
   const a = await startApi({ store: 'embedded', quiet: true })
-  t.teardown(async () => { await a.kill(); removeDir(a.dataDir) })
+  t.teardown(async () => {
+    await a.kill()
+    removeDir(a.dataDir)
+  })
   const as = (project: string) => (method: string, path: string, body?: unknown) =>
     api(a.url, method, path, { body, headers: project === 'admin' ? {} : { 'X-Project-Id': project, 'X-Roles': 'member' } })
-  const admin = as('admin'), alice = as('alice')
+  const admin = as('admin'),
+    alice = as('alice')
 
   const ext = (await admin('POST', '/v2.0/networks', { network: { name: 'ext', 'router:external': true } })).body.network.id as string
   await admin('POST', '/v2.0/subnets', { subnet: { network_id: ext, cidr: '172.24.60.0/24', ip_version: 4 } })
-  const shared = (await admin('POST', '/v2.0/networks', { network: { name: 'shared', shared: true, project_id: 'alice' } })).body.network.id as string
-  const sharedSub = (await alice('POST', '/v2.0/subnets', { subnet: { network_id: shared, cidr: '10.60.0.0/24', ip_version: 4, name: 'on-shared' } })).body.subnet
+  const shared = (await admin('POST', '/v2.0/networks', { network: { name: 'shared', shared: true, project_id: 'alice' } })).body.network
+    .id as string
+  const sharedSub = (
+    await alice('POST', '/v2.0/subnets', { subnet: { network_id: shared, cidr: '10.60.0.0/24', ip_version: 4, name: 'on-shared' } })
+  ).body.subnet
   const net = (await alice('POST', '/v2.0/networks', { network: { name: 'own' } })).body.network.id as string
-  const ownSub = (await alice('POST', '/v2.0/subnets', { subnet: { network_id: net, cidr: '10.61.0.0/24', ip_version: 4, name: 'own' } })).body.subnet
+  const ownSub = (await alice('POST', '/v2.0/subnets', { subnet: { network_id: net, cidr: '10.61.0.0/24', ip_version: 4, name: 'own' } }))
+    .body.subnet
 
-  t.test('subnets filter on their network\'s shared, which they do not show', async t => {
+  t.test("subnets filter on their network's shared, which they do not show", async t => {
     const names = async (q: string) => ((await alice('GET', `/v2.0/subnets?${q}`)).body.subnets as { id: string }[]).map(s => s.id)
     t.same(await names('shared=True'), [sharedSub.id])
     t.ok((await names('shared=False')).includes(ownSub.id))
     t.notOk((await names('shared=false')).includes(sharedSub.id))
     t.notOk('shared' in sharedSub, 'not in a create reply')
     t.notOk('shared' in (await alice('GET', `/v2.0/subnets/${sharedSub.id}`)).body.subnet, 'nor in a show')
-    t.notOk((await alice('GET', '/v2.0/subnets?shared=True')).body.subnets.some((s: object) => 'shared' in s), 'nor in a list')
+    t.notOk(
+      (await alice('GET', '/v2.0/subnets?shared=True')).body.subnets.some((s: object) => 'shared' in s),
+      'nor in a list',
+    )
   })
 
   t.test('a second subnet from another pool on the same network is refused', async t => {
-    const pool = (await admin('POST', '/v2.0/subnetpools', { subnetpool: { name: 'p', prefixes: ['192.168.0.0/16'], default_prefixlen: 24, shared: true } })).body.subnetpool.id as string
+    const pool = (
+      await admin('POST', '/v2.0/subnetpools', {
+        subnetpool: { name: 'p', prefixes: ['192.168.0.0/16'], default_prefixlen: 24, shared: true },
+      })
+    ).body.subnetpool.id as string
     const r = await alice('POST', '/v2.0/subnets', { subnet: { network_id: net, ip_version: 4, subnetpool_id: pool } })
     t.equal(r.status, 400)
     t.equal(r.body.NeutronError.type, 'NetworkSubnetPoolAffinityError')
   })
 
-  const router = (await alice('POST', '/v2.0/routers', { router: { name: 'r', external_gateway_info: { network_id: ext } } })).body.router.id as string
+  const router = (await alice('POST', '/v2.0/routers', { router: { name: 'r', external_gateway_info: { network_id: ext } } })).body.router
+    .id as string
   await alice('PUT', `/v2.0/routers/${router}/add_router_interface`, { subnet_id: ownSub.id })
 
   t.test('routes: null clears the routes', async t => {
-    const set = await alice('PUT', `/v2.0/routers/${router}`, { router: { routes: [{ destination: '10.99.0.0/24', nexthop: '10.61.0.50' }] } })
+    const set = await alice('PUT', `/v2.0/routers/${router}`, {
+      router: { routes: [{ destination: '10.99.0.0/24', nexthop: '10.61.0.50' }] },
+    })
     t.equal(set.body.router.routes.length, 1)
     const cleared = await alice('PUT', `/v2.0/routers/${router}`, { router: { routes: null } })
     t.equal(cleared.status, 200)
@@ -119,7 +170,8 @@ t.test('over the API', async t => {
 
   t.test('floating IP association as Neutron updates it', async t => {
     const port = (await alice('POST', '/v2.0/ports', { port: { network_id: net } })).body.port.id as string
-    const fip = (await alice('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext, port_id: port, description: 'd1' } })).body.floatingip
+    const fip = (await alice('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext, port_id: port, description: 'd1' } }))
+      .body.floatingip
     t.equal(fip.port_id, port)
     const described = await alice('PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { description: 'd2' } })
     t.equal(described.body.floatingip.port_id, port, 'another attribute keeps the association')
@@ -135,7 +187,7 @@ t.test('over the API', async t => {
     t.equal(clash.status, 409)
     t.equal(clash.body.NeutronError.type, 'FloatingIPPortAlreadyAssociated')
     const fipPort = (await admin('GET', `/v2.0/ports?device_id=${fip.id}`)).body.ports[0].id as string
-    t.equal((await admin('DELETE', `/v2.0/ports/${fipPort}`)).body.NeutronError.type, 'ServicePortInUse', 'nor a floating IP\'s port')
+    t.equal((await admin('DELETE', `/v2.0/ports/${fipPort}`)).body.NeutronError.type, 'ServicePortInUse', "nor a floating IP's port")
 
     const bobsPort = (await admin('POST', '/v2.0/ports', { port: { network_id: net, project_id: 'bob' } })).body.port.id as string
     const foreign = await alice('PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: bobsPort } })

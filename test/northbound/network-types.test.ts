@@ -6,8 +6,12 @@ import { api, removeDir, startApi } from './helpers/api-process.js'
 
 t.test('GRE provider networks', async t => {
   const a = await startApi({ store: 'embedded', quiet: true })
-  t.teardown(async () => { await a.kill(); removeDir(a.dataDir) })
-  const create = (network: Record<string, unknown>) => api(a.url, 'POST', '/v2.0/networks', { body: { network: { name: 'n', ...network } } })
+  t.teardown(async () => {
+    await a.kill()
+    removeDir(a.dataDir)
+  })
+  const create = (network: Record<string, unknown>) =>
+    api(a.url, 'POST', '/v2.0/networks', { body: { network: { name: 'n', ...network } } })
 
   const big = await create({ 'provider:network_type': 'gre', 'provider:segmentation_id': 0xffffffff })
   t.equal(big.status, 201, 'the largest GRE key is accepted')
@@ -38,6 +42,10 @@ t.test('GRE provider networks', async t => {
     const vni = await create({ 'provider:network_type': type, 'provider:segmentation_id': 0x1000000 })
     t.equal(vni.status, 400, `${type} keeps its 24-bit VNI`)
     t.match(vni.body.NeutronError.message, /segmentation_id out of range \(1 through 16777215\)/)
-    t.equal((await create({ 'provider:network_type': type, 'provider:segmentation_id': 0xffffff })).status, 201, `the largest ${type} VNI is accepted`)
+    t.equal(
+      (await create({ 'provider:network_type': type, 'provider:segmentation_id': 0xffffff })).status,
+      201,
+      `the largest ${type} VNI is accepted`,
+    )
   }
 })

@@ -11,10 +11,17 @@ import { validateCreate, validateUpdate } from '../../model/validate.js'
 import { revisionConstraint } from '../../northbound/controller.js'
 import { api, removeDir, startApi } from './helpers/api-process.js'
 
-const port = (body: Record<string, unknown>) => validateCreate(PORT_ATTRIBUTES, { network_id: '7b7a9f5c-52a4-4a53-8d4e-0f0e3f6b6a01', ...body }, { member: 'port' })
+const port = (body: Record<string, unknown>) =>
+  validateCreate(PORT_ATTRIBUTES, { network_id: '7b7a9f5c-52a4-4a53-8d4e-0f0e3f6b6a01', ...body }, { member: 'port' })
 
 t.test('extra_dhcp_opts: ip_version 4 unless given', async t => {
-  const p = port({ extra_dhcp_opts: [{ opt_name: 'bootfile-name', opt_value: 'pxe.0' }, { opt_name: 'tftp-server', opt_value: '::1', ip_version: 6 }, { opt_name: 'mtu', opt_value: '1400', ip_version: '4' }] })
+  const p = port({
+    extra_dhcp_opts: [
+      { opt_name: 'bootfile-name', opt_value: 'pxe.0' },
+      { opt_name: 'tftp-server', opt_value: '::1', ip_version: 6 },
+      { opt_name: 'mtu', opt_value: '1400', ip_version: '4' },
+    ],
+  })
   t.same(p.extra_dhcp_opts, [
     { ip_version: 4, opt_name: 'bootfile-name', opt_value: 'pxe.0' },
     { ip_version: 6, opt_name: 'tftp-server', opt_value: '::1' },
@@ -31,11 +38,19 @@ t.test('security_groups: the same group twice is refused; null is none', async t
 })
 
 t.test('subnet pools: prefix lengths converted to integers, shown as strings', async t => {
-  const input = validateCreate(SUBNETPOOL_ATTRIBUTES, { prefixes: ['10.0.0.0/8'], min_prefixlen: '28', max_prefixlen: 30 }, { member: 'subnetpool' })
+  const input = validateCreate(
+    SUBNETPOOL_ATTRIBUTES,
+    { prefixes: ['10.0.0.0/8'], min_prefixlen: '28', max_prefixlen: 30 },
+    { member: 'subnetpool' },
+  )
   t.equal(input.min_prefixlen, 28, 'stored as an integer')
   const shown: Record<string, unknown> = { default_prefixlen: 28, min_prefixlen: 28, max_prefixlen: 30, ip_version: 4 }
   showPrefixlens(shown)
-  t.same(shown, { default_prefixlen: '28', min_prefixlen: '28', max_prefixlen: '30', ip_version: 4 }, 'only the three prefix lengths are strings')
+  t.same(
+    shown,
+    { default_prefixlen: '28', min_prefixlen: '28', max_prefixlen: '30', ip_version: 4 },
+    'only the three prefix lengths are strings',
+  )
 })
 
 t.test('quota checks of more than one object', async t => {
@@ -58,10 +73,14 @@ t.test('If-Match: revision_number=N', async t => {
 
 t.test('over HTTP', async t => {
   const a = await startApi({ store: 'embedded', quiet: true })
-  t.teardown(async () => { await a.kill(); removeDir(a.dataDir) })
+  t.teardown(async () => {
+    await a.kill()
+    removeDir(a.dataDir)
+  })
   const project = 'semantics'
   const as = { 'X-Project-Id': project, 'X-Roles': 'member' }
-  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = as) => api(a.url, method, path, { body, headers })
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = as) =>
+    api(a.url, method, path, { body, headers })
   const ok = async (method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
     const r = await call(method, path, body, headers)
     if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`)
@@ -70,7 +89,11 @@ t.test('over HTTP', async t => {
 
   t.test('a rule added or removed bumps its group; a subnet added or removed bumps its network', async t => {
     const sg = (await ok('POST', '/v2.0/security-groups', { security_group: { name: 'rev' } })).security_group
-    const rule = (await ok('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg.id, direction: 'ingress', protocol: 'tcp', port_range_min: 60, port_range_max: 70 } })).security_group_rule
+    const rule = (
+      await ok('POST', '/v2.0/security-group-rules', {
+        security_group_rule: { security_group_id: sg.id, direction: 'ingress', protocol: 'tcp', port_range_min: 60, port_range_max: 70 },
+      })
+    ).security_group_rule
     const afterAdd = (await ok('GET', `/v2.0/security-groups/${sg.id}`)).security_group
     t.ok(afterAdd.revision_number > sg.revision_number, 'rule create')
     t.ok(afterAdd.security_group_rules.some((r: { id: string }) => r.id === rule.id))
@@ -87,16 +110,41 @@ t.test('over HTTP', async t => {
 
   t.test('If-Match constrains updates and deletes to a revision', async t => {
     const net = (await ok('POST', '/v2.0/networks', { network: { name: 'constrained' } })).network
-    const stale = await call('PUT', `/v2.0/networks/${net.id}`, { network: { name: 'x' } }, { ...as, 'If-Match': `revision_number=${net.revision_number - 1}` })
+    const stale = await call(
+      'PUT',
+      `/v2.0/networks/${net.id}`,
+      { network: { name: 'x' } },
+      { ...as, 'If-Match': `revision_number=${net.revision_number - 1}` },
+    )
     t.equal(stale.status, 412)
     t.equal(stale.body.NeutronError.type, 'RevisionNumberConstraintFailed')
     t.equal((await ok('GET', `/v2.0/networks/${net.id}`)).network.name, 'constrained', 'nothing written')
-    const current = await call('PUT', `/v2.0/networks/${net.id}`, { network: { name: 'x' } }, { ...as, 'If-Match': `revision_number=${net.revision_number}` })
+    const current = await call(
+      'PUT',
+      `/v2.0/networks/${net.id}`,
+      { network: { name: 'x' } },
+      { ...as, 'If-Match': `revision_number=${net.revision_number}` },
+    )
     t.equal(current.status, 200)
-    t.equal((await call('DELETE', `/v2.0/networks/${net.id}`, undefined, { ...as, 'If-Match': `revision_number=${net.revision_number}` })).status, 412, 'a delete too')
-    t.equal((await call('DELETE', `/v2.0/networks/${net.id}`, undefined, { ...as, 'If-Match': `revision_number=${current.body.network.revision_number}` })).status, 204)
+    t.equal(
+      (await call('DELETE', `/v2.0/networks/${net.id}`, undefined, { ...as, 'If-Match': `revision_number=${net.revision_number}` })).status,
+      412,
+      'a delete too',
+    )
+    t.equal(
+      (
+        await call('DELETE', `/v2.0/networks/${net.id}`, undefined, {
+          ...as,
+          'If-Match': `revision_number=${current.body.network.revision_number}`,
+        })
+      ).status,
+      204,
+    )
     const ext = (await ok('GET', '/v2.0/extensions')).extensions as { alias: string }[]
-    t.ok(ext.some(e => e.alias === 'revision-if-match'), 'advertised')
+    t.ok(
+      ext.some(e => e.alias === 'revision-if-match'),
+      'advertised',
+    )
   })
 
   t.test('a group is refused when the rule quota cannot hold its egress rules', async t => {
@@ -117,7 +165,10 @@ t.test('over HTTP', async t => {
   t.test('bulk create: items may be wrapped in the member name', async t => {
     const r = await call('POST', '/v2.0/security-groups', { security_groups: [{ security_group: { name: 'bulk-a' } }, { name: 'bulk-b' }] })
     t.equal(r.status, 201)
-    t.same(r.body.security_groups.map((g: { name: string }) => g.name), ['bulk-a', 'bulk-b'])
+    t.same(
+      r.body.security_groups.map((g: { name: string }) => g.name),
+      ['bulk-a', 'bulk-b'],
+    )
   })
 
   t.test('pagination walks forward to an empty page and back by the links', async t => {
@@ -130,11 +181,20 @@ t.test('over HTTP', async t => {
       t.ok(link.href.startsWith(`${a.url}/v2.0/networks?`), 'links are absolute')
       return ok('GET', link.href.slice(a.url.length))
     }
-    while (page.networks.length) { names.push(page.networks[0].name); page = await follow('next') }
+    while (page.networks.length) {
+      names.push(page.networks[0].name)
+      page = await follow('next')
+    }
     t.same(names, ['pg-1', 'pg-2', 'pg-3'])
-    t.notOk((page.networks_links as { rel: string }[]).some(l => l.rel === 'next'), 'the empty page has no next')
+    t.notOk(
+      (page.networks_links as { rel: string }[]).some(l => l.rel === 'next'),
+      'the empty page has no next',
+    )
     const back: string[] = []
-    for (let i = 0; i < 3; i++) { page = await follow('previous'); back.push(page.networks[0].name) }
+    for (let i = 0; i < 3; i++) {
+      page = await follow('previous')
+      back.push(page.networks[0].name)
+    }
     t.same(back, ['pg-3', 'pg-2', 'pg-1'])
   })
 })

@@ -51,11 +51,20 @@ async function scenario(t: Test, api: ApiProcess): Promise<void> {
   t.same(s1.dns_nameservers, ['8.8.8.8'])
   t.equal(s6.ip_version, 6)
   t.equal(s6.ipv6_address_mode, 'slaac')
-  t.same(p1.fixed_ips.map((f: Obj) => f.ip_address), ['10.0.0.10'])
+  t.same(
+    p1.fixed_ips.map((f: Obj) => f.ip_address),
+    ['10.0.0.10'],
+  )
   t.match(p1.mac_address, /^fa:16:3e(:[0-9a-f]{2}){3}$/)
   t.equal(p2.fixed_ips.length, 2, 'a port gets an IPv4 address and its SLAAC address')
-  t.ok(p2.fixed_ips.some((f: Obj) => /^10\.0\.0\.\d+$/.test(f.ip_address) && f.ip_address !== '10.0.0.1'), 'IPv4 from the pool, not the gateway')
-  t.ok(p2.fixed_ips.some((f: Obj) => f.ip_address.startsWith('fd00:1::')), 'IPv6 from the SLAAC subnet')
+  t.ok(
+    p2.fixed_ips.some((f: Obj) => /^10\.0\.0\.\d+$/.test(f.ip_address) && f.ip_address !== '10.0.0.1'),
+    'IPv4 from the pool, not the gateway',
+  )
+  t.ok(
+    p2.fixed_ips.some((f: Obj) => f.ip_address.startsWith('fd00:1::')),
+    'IPv6 from the SLAAC subnet',
+  )
   t.equal(p2.security_group_ids.length, 1, 'the default security group')
   t.equal(p3.port_security_enabled, false)
   t.same(p3.security_group_ids, [])
@@ -110,7 +119,11 @@ async function scenario(t: Test, api: ApiProcess): Promise<void> {
   t.same(s1b?.dns_nameservers, ['1.1.1.1'])
   t.equal(p1b?.binding_host_id, 'compute-1')
   t.equal(p1b?.binding_vif_type, 'ovs')
-  t.same(p1b?.allowed_address_pairs, [{ ip_address: '10.0.0.200', mac_address: p1.mac_address }], 'an address pair gets the port MAC, as in Neutron')
+  t.same(
+    p1b?.allowed_address_pairs,
+    [{ ip_address: '10.0.0.200', mac_address: p1.mac_address }],
+    'an address pair gets the port MAC, as in Neutron',
+  )
   t.ok(p2b?.security_group_ids?.includes(sg1.id), 'sg1 added to the port')
   t.equal(r1routes?.routes?.length, 2, 'two extra routes')
   t.same(r1after?.routes, [])
@@ -118,7 +131,11 @@ async function scenario(t: Test, api: ApiProcess): Promise<void> {
   t.same(nets?.map((n: Obj) => n.Name).sort(), ['ext', 'n1b', 'n2'])
   t.equal(n1ports?.length, 5, 'p1, p2, p3, the DHCP port and the router interface')
   t.equal(byIp?.length, 1, 'filter by fixed IP')
-  t.same(byTag?.map((n: Obj) => n.Name), ['n1b'], 'filter by tag')
+  t.same(
+    byTag?.map((n: Obj) => n.Name),
+    ['n1b'],
+    'filter by tag',
+  )
   t.equal(rules?.length, 4, 'two egress defaults and two added rules')
   t.equal(fips?.[0]?.Port, p1.id, 'floating IP associated again')
   t.equal(routers?.length, 1)
@@ -186,7 +203,10 @@ async function scenario(t: Test, api: ApiProcess): Promise<void> {
 
 t.test('openstack CLI against the embedded store', async t => {
   const api = await startApi({ store: 'embedded' })
-  t.teardown(async () => { await api.kill(); removeDir(api.dataDir) })
+  t.teardown(async () => {
+    await api.kill()
+    removeDir(api.dataDir)
+  })
   await scenario(t, api)
   t.equal(await api.stop(), 0, 'SIGTERM shuts down cleanly')
 })
@@ -194,17 +214,30 @@ t.test('openstack CLI against the embedded store', async t => {
 t.test('openstack CLI against etcd', async t => {
   const etcd = await startEtcd()
   const api = await startApi({ store: 'etcd', etcdEndpoint: etcd.endpoint })
-  t.teardown(async () => { await api.kill(); removeDir(api.dataDir); await etcd.dispose() })
+  t.teardown(async () => {
+    await api.kill()
+    removeDir(api.dataDir)
+    await etcd.dispose()
+  })
   await scenario(t, api)
 })
 
 t.test('openstack CLI password flow through the Keystone subset', async t => {
   const api = await startApi({ store: 'embedded', auth: 'keystone', adminPassword: 'adminpw', adminToken: 'tok-admin' })
-  t.teardown(async () => { await api.kill(); removeDir(api.dataDir) })
-  const creds = (user: string, password: string, project: string): NodeJS.ProcessEnv => cliEnv({
-    OS_AUTH_URL: `${api.url}/v3`, OS_USERNAME: user, OS_PASSWORD: password, OS_PROJECT_NAME: project,
-    OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default', OS_IDENTITY_API_VERSION: '3',
+  t.teardown(async () => {
+    await api.kill()
+    removeDir(api.dataDir)
   })
+  const creds = (user: string, password: string, project: string): NodeJS.ProcessEnv =>
+    cliEnv({
+      OS_AUTH_URL: `${api.url}/v3`,
+      OS_USERNAME: user,
+      OS_PASSWORD: password,
+      OS_PROJECT_NAME: project,
+      OS_USER_DOMAIN_NAME: 'Default',
+      OS_PROJECT_DOMAIN_NAME: 'Default',
+      OS_IDENTITY_API_VERSION: '3',
+    })
   const admin = await batch(t, creds('admin', 'adminpw', 'admin'), [
     'network create adminnet -f json',
     'project create demo -f json',
@@ -225,9 +258,9 @@ t.test('openstack CLI password flow through the Keystone subset', async t => {
   ])
   const [list, own] = member.docs
   t.same(list, [], "a project does not see another project's network")
-  t.equal(own?.project_id, demo?.id, 'a network is created in the token\'s project')
+  t.equal(own?.project_id, demo?.id, "a network is created in the token's project")
   t.match(member.stderr, /disallowed by policy/, 'provider attributes are admin only (403)')
-  t.match(member.stderr, /No Network found for adminnet/, 'another project\'s network is not found')
+  t.match(member.stderr, /No Network found for adminnet/, "another project's network is not found")
   const bad = await openstack(creds('demo', 'wrong', 'demo'), ['network', 'list'])
   t.not(bad.code, 0)
   t.match(bad.stderr, /401|authenticat/i, 'a wrong password is refused')

@@ -8,7 +8,10 @@ import { parsePolicyText } from '../../northbound/policy/file.js'
 import { formatCheck, parseRule } from '../../northbound/policy/syntax.js'
 
 const creds = (projectId: string, ...roles: string[]) => ({ projectId, userId: 'u', roles: expandRoles(roles) })
-const target = (object: Record<string, unknown>, network?: Record<string, unknown>): Target => ({ object, parents: network ? { network } : {} })
+const target = (object: Record<string, unknown>, network?: Record<string, unknown>): Target => ({
+  object,
+  parents: network ? { network } : {},
+})
 
 t.test('rule language: not > and > or, parentheses glued to checks', async t => {
   t.equal(formatCheck(parseRule('role:a or role:b and not role:c')), '(role:a or (role:b and not role:c))')
@@ -53,15 +56,27 @@ t.test("Neutron's request check: one rule per explicit attribute and sub-attribu
   t.equal(p.enforce('create_port', port, member), undefined, 'a plain port on a shared network')
   t.equal(p.enforce('create_port', port, member, { 'binding:host_id': 'h1' }), '(rule:create_port and rule:create_port:binding:host_id)')
   t.equal(p.enforce('create_port', port, member, { fixed_ips: [{ subnet_id: 's' }] }), undefined, 'a subnet of a shared network')
-  t.equal(p.enforce('create_port', port, member, { fixed_ips: [{ subnet_id: 's', ip_address: '10.0.0.9' }] }),
-    '(rule:create_port and (rule:create_port:fixed_ips and (rule:create_port:fixed_ips:subnet_id and rule:create_port:fixed_ips:ip_address)))')
+  t.equal(
+    p.enforce('create_port', port, member, { fixed_ips: [{ subnet_id: 's', ip_address: '10.0.0.9' }] }),
+    '(rule:create_port and (rule:create_port:fixed_ips and (rule:create_port:fixed_ips:subnet_id and rule:create_port:fixed_ips:ip_address)))',
+  )
   const own = target({ project_id: 'a', network_id: 'n', device_owner: '' }, net)
-  t.equal(p.enforce('create_port', own, creds('a', 'member'), { fixed_ips: [{ ip_address: '10.0.0.9' }] }), undefined, 'the network owner chooses addresses')
+  t.equal(
+    p.enforce('create_port', own, creds('a', 'member'), { fixed_ips: [{ ip_address: '10.0.0.9' }] }),
+    undefined,
+    'the network owner chooses addresses',
+  )
   t.equal(p.enforce('create_port', own, creds('a', 'reader'), {}), 'rule:create_port', 'a reader creates nothing')
   const gw = target({ project_id: 'b' })
   t.equal(p.enforce('create_router', gw, member, { external_gateway_info: { network_id: 'e' } }), undefined)
-  t.match(p.enforce('create_router', gw, member, { external_gateway_info: { network_id: 'e', enable_snat: false } }) ?? '', /create_router:external_gateway_info:enable_snat/)
-  t.equal(p.enforce('create_router', gw, creds('b', 'admin'), { external_gateway_info: { network_id: 'e', enable_snat: false } }), undefined)
+  t.match(
+    p.enforce('create_router', gw, member, { external_gateway_info: { network_id: 'e', enable_snat: false } }) ?? '',
+    /create_router:external_gateway_info:enable_snat/,
+  )
+  t.equal(
+    p.enforce('create_router', gw, creds('b', 'admin'), { external_gateway_info: { network_id: 'e', enable_snat: false } }),
+    undefined,
+  )
 })
 
 t.test('policy.yaml: overrides merged, errors name the rule and line', async t => {
@@ -72,17 +87,39 @@ t.test('policy.yaml: overrides merged, errors name the rule and line', async t =
     'netops: role:netops',
   ].join('\n')
   const rules = parsePolicyText(text, 'policy.yaml')
-  t.same(rules.map(r => [r.name, r.origin]), [['create_port:binding:host_id', 'policy.yaml:2'], ['get_port:binding:host_id', 'policy.yaml:3'], ['netops', 'policy.yaml:4']])
+  t.same(
+    rules.map(r => [r.name, r.origin]),
+    [
+      ['create_port:binding:host_id', 'policy.yaml:2'],
+      ['get_port:binding:host_id', 'policy.yaml:3'],
+      ['netops', 'policy.yaml:4'],
+    ],
+  )
   const p = Policy.create(rules)
   const listed = p.list()
-  t.match(listed.find(r => r.name === 'create_port:binding:host_id'), { source: 'override', origin: 'policy.yaml:2', check: 'rule:admin_only or role:compute' })
-  t.match(listed.find(r => r.name === 'netops'), { source: 'custom' })
-  t.match(listed.find(r => r.name === 'get_network'), { source: 'default' })
+  t.match(
+    listed.find(r => r.name === 'create_port:binding:host_id'),
+    { source: 'override', origin: 'policy.yaml:2', check: 'rule:admin_only or role:compute' },
+  )
+  t.match(
+    listed.find(r => r.name === 'netops'),
+    { source: 'custom' },
+  )
+  t.match(
+    listed.find(r => r.name === 'get_network'),
+    { source: 'default' },
+  )
   const port = target({ project_id: 'b', network_id: 'n' }, { project_id: 'b' })
   t.equal(p.enforce('create_port', port, creds('b', 'member', 'compute'), { 'binding:host_id': 'h' }), undefined, 'the override applies')
 
   const error = (text: string): string => {
-    try { Policy.create(parsePolicyText(text, 'p.yaml')); return 'no error' } catch (err) { t.type(err, PolicyError); return (err as Error).message }
+    try {
+      Policy.create(parsePolicyText(text, 'p.yaml'))
+      return 'no error'
+    } catch (err) {
+      t.type(err, PolicyError)
+      return (err as Error).message
+    }
   }
   t.equal(error('a: role:x\nget_port: "rule:a or"'), "p.yaml:2: rule 'get_port': the rule ends where a check was expected")
   t.equal(error('get_port: rule:nope'), "p.yaml:1: rule 'get_port': refers to rule 'nope', which is not defined")

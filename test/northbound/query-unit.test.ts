@@ -14,7 +14,11 @@ const nets = [
 
 function run(query: string, items: Record<string, unknown>[] = nets, attributes = NETWORK_ATTRIBUTES) {
   const params = new URLSearchParams(query)
-  return applyListQuery(items, parseListQuery(params, attributes), { attributes, base: params, link: p => `/v2.0/networks?${p.toString()}` })
+  return applyListQuery(items, parseListQuery(params, attributes), {
+    attributes,
+    base: params,
+    link: p => `/v2.0/networks?${p.toString()}`,
+  })
 }
 
 const ids = (q: string): string[] => run(q).items.map(i => String(i.id))
@@ -47,27 +51,63 @@ t.test('sorting and pagination with links', async t => {
   t.same(ids('sort_key=mtu&sort_dir=desc'), ['d', 'a', 'c', 'b'])
   t.same(ids('sort_key=name&sort_dir=asc&sort_key=mtu&sort_dir=desc'), ['c', 'd', 'b', 'a'], 'secondary key')
   const p1 = run('sort_key=mtu&limit=2')
-  t.same(p1.items.map(i => i.id), ['b', 'c'])
-  t.same(p1.links.map(l => l.rel), ['next', 'previous'], 'a full forward page has both links, as in Neutron')
+  t.same(
+    p1.items.map(i => i.id),
+    ['b', 'c'],
+  )
+  t.same(
+    p1.links.map(l => l.rel),
+    ['next', 'previous'],
+    'a full forward page has both links, as in Neutron',
+  )
   const next = new URL(p1.links[0]!.href, 'http://x').searchParams
   t.equal(next.get('marker'), 'c')
   t.equal(next.get('sort_key'), 'mtu', 'links keep the query')
   const p2 = run(`sort_key=mtu&limit=2&marker=c`)
-  t.same(p2.items.map(i => i.id), ['a', 'd'])
-  t.same(p2.links.map(l => l.rel), ['next', 'previous'], 'a full last page still has a next link')
+  t.same(
+    p2.items.map(i => i.id),
+    ['a', 'd'],
+  )
+  t.same(
+    p2.links.map(l => l.rel),
+    ['next', 'previous'],
+    'a full last page still has a next link',
+  )
   const end = run(`sort_key=mtu&limit=2&marker=d`)
   t.same(end.items, [], 'the page after the last is empty')
-  t.same(end.links.map(l => l.rel), ['previous'], 'an empty forward page has no next')
+  t.same(
+    end.links.map(l => l.rel),
+    ['previous'],
+    'an empty forward page has no next',
+  )
   const fromEnd = new URL(end.links[0]!.href, 'http://x').searchParams
   t.equal(fromEnd.get('marker'), null, 'the previous link of an empty page has no marker')
   t.equal(fromEnd.get('page_reverse'), 'True')
-  t.same(run(fromEnd.toString()).items.map(i => i.id), ['a', 'd'], 'page_reverse without a marker: the last page')
+  t.same(
+    run(fromEnd.toString()).items.map(i => i.id),
+    ['a', 'd'],
+    'page_reverse without a marker: the last page',
+  )
   const back = run(`sort_key=mtu&limit=2&marker=a&page_reverse=True`)
-  t.same(back.items.map(i => i.id), ['b', 'c'], 'page_reverse returns the page before the marker, in order')
-  t.same(back.links.map(l => l.rel), ['next', 'previous'])
+  t.same(
+    back.items.map(i => i.id),
+    ['b', 'c'],
+    'page_reverse returns the page before the marker, in order',
+  )
+  t.same(
+    back.links.map(l => l.rel),
+    ['next', 'previous'],
+  )
   const first = run(`sort_key=mtu&limit=2&marker=c&page_reverse=True`)
-  t.same(first.items.map(i => i.id), ['b'])
-  t.same(first.links.map(l => l.rel), ['next'], 'a short reverse page (the start) has no previous')
+  t.same(
+    first.items.map(i => i.id),
+    ['b'],
+  )
+  t.same(
+    first.links.map(l => l.rel),
+    ['next'],
+    'a short reverse page (the start) has no previous',
+  )
   t.same(run('sort_key=mtu&marker=c').items.length, 4, 'a marker without a limit is ignored')
   t.same(run('sort_key=mtu&limit=0').links, [], 'limit=0: no paging')
   t.throws(() => run('limit=1&marker=nope'), ApiError, 'an unknown marker is refused')

@@ -6,7 +6,10 @@ import { api, removeDir, startApi } from './helpers/api-process.js'
 
 t.test('parallel creates stop exactly at the quota', async t => {
   const a = await startApi({ store: 'embedded', quiet: true })
-  t.teardown(async () => { await a.kill(); removeDir(a.dataDir) })
+  t.teardown(async () => {
+    await a.kill()
+    removeDir(a.dataDir)
+  })
   const project = 'quota-race-project'
   const asProject = { 'X-Project-Id': project, 'X-Roles': 'member' }
   const net = await api(a.url, 'POST', '/v2.0/networks', { headers: asProject, body: { network: { name: 'qnet' } } })
@@ -17,7 +20,8 @@ t.test('parallel creates stop exactly at the quota', async t => {
   const burst = async (n: number, path: string, body: () => unknown): Promise<number[]> =>
     (await Promise.all(Array.from({ length: n }, () => api(a.url, 'POST', path, { headers: asProject, body: body() })))).map(r => r.status)
   const count = (statuses: number[], s: number): number => statuses.filter(x => x === s).length
-  const ports = async (): Promise<number> => ((await api(a.url, 'GET', '/v2.0/ports', { headers: asProject })).body as { ports: unknown[] }).ports.length
+  const ports = async (): Promise<number> =>
+    ((await api(a.url, 'GET', '/v2.0/ports', { headers: asProject })).body as { ports: unknown[] }).ports.length
 
   const first = await burst(40, '/v2.0/ports', () => ({ port: { network_id: net.body.network.id } }))
   t.equal(count(first, 201), 10, '10 of 40 parallel port creates succeed')
@@ -33,6 +37,10 @@ t.test('parallel creates stop exactly at the quota', async t => {
   const nets = await burst(12, '/v2.0/networks', () => ({ network: { name: 'more' } }))
   t.equal(count(nets, 201), 2, 'networks: 2 more of 12 parallel creates fit a quota of 3')
   const details = await api(a.url, 'GET', `/v2.0/quotas/${project}/details`)
-  t.same(details.body.quota.port, { limit: 10, used: 10, reserved: 0 }, 'quota details: used 10, nothing reserved once the creates finished')
+  t.same(
+    details.body.quota.port,
+    { limit: 10, used: 10, reserved: 0 },
+    'quota details: used 10, nothing reserved once the creates finished',
+  )
   t.same(details.body.quota.network, { limit: 3, used: 3, reserved: 0 })
 })

@@ -20,7 +20,11 @@ async function setup(t: Test): Promise<(who: string, method: string, path: strin
   const dir = tempDir('df-rbac-')
   const store = await openStore({ driver: 'embedded', dir: join(dir, 'store') })
   const server = await startApiServer({ store, port: 0, auth: 'none', log: silentLogger })
-  t.teardown(async () => { await server.close(); await store.close(); removeDir(dir) })
+  t.teardown(async () => {
+    await server.close()
+    await store.close()
+    removeDir(dir)
+  })
   return (who, method, path, body) => api(server.url, method, path, { body, headers: who === 'admin' ? {} : member(who) })
 }
 
@@ -28,12 +32,14 @@ type Call = Awaited<ReturnType<typeof setup>>
 
 async function ownerNetwork(call: Call): Promise<{ net: string; sub: string }> {
   const net = (await call(OWNER, 'POST', '/v2.0/networks', { network: { name: 'n' } })).body.network.id as string
-  const sub = (await call(OWNER, 'POST', '/v2.0/subnets', { subnet: { network_id: net, cidr: '10.9.0.0/24', ip_version: 4 } })).body.subnet.id as string
+  const sub = (await call(OWNER, 'POST', '/v2.0/subnets', { subnet: { network_id: net, cidr: '10.9.0.0/24', ip_version: 4 } })).body.subnet
+    .id as string
   return { net, sub }
 }
 
-const share = (net: string, target: string, action = 'access_as_shared'): unknown =>
-  ({ rbac_policy: { object_type: 'network', object_id: net, action, target_tenant: target } })
+const share = (net: string, target: string, action = 'access_as_shared'): unknown => ({
+  rbac_policy: { object_type: 'network', object_id: net, action, target_tenant: target },
+})
 
 t.test('a policy shares the network, its subnets and ports on it with its target only', async t => {
   const call = await setup(t)
@@ -50,7 +56,10 @@ t.test('a policy shares the network, its subnets and ports on it with its target
   t.equal(seen.body.network.shared, true, 'shared as the target sees it')
   t.equal((await call(OWNER, 'GET', `/v2.0/networks/${net}`)).body.network.shared, false, 'not shared with everyone')
   t.equal((await call(FRIEND, 'GET', `/v2.0/subnets/${sub}`)).status, 200, 'its subnet is visible')
-  t.ok((await call(FRIEND, 'GET', '/v2.0/networks')).body.networks.some((n: { id: string }) => n.id === net), 'listed')
+  t.ok(
+    (await call(FRIEND, 'GET', '/v2.0/networks')).body.networks.some((n: { id: string }) => n.id === net),
+    'listed',
+  )
   t.equal((await call(STRANGER, 'GET', `/v2.0/networks/${net}`)).status, 404, 'another project still sees nothing')
   t.equal((await call(STRANGER, 'GET', `/v2.0/subnets/${sub}`)).status, 404)
   t.equal((await call(STRANGER, 'POST', '/v2.0/ports', { port: { network_id: net } })).status, 404)
@@ -116,7 +125,11 @@ t.test('access_as_external makes the network external for its target, and the la
   t.equal((await call(STRANGER, 'GET', `/v2.0/networks/${net}`)).status, 404, 'external for the target only')
   const router = await call(FRIEND, 'POST', '/v2.0/routers', gw)
   t.equal(router.status, 201)
-  t.equal((await call('admin', 'DELETE', `/v2.0/rbac-policies/${pol.id}`)).body.NeutronError?.type, 'RbacPolicyInUse', 'the gateway holds it')
+  t.equal(
+    (await call('admin', 'DELETE', `/v2.0/rbac-policies/${pol.id}`)).body.NeutronError?.type,
+    'RbacPolicyInUse',
+    'the gateway holds it',
+  )
   t.equal((await call(FRIEND, 'DELETE', `/v2.0/routers/${router.body.router.id}`)).status, 204)
   t.equal((await call('admin', 'DELETE', `/v2.0/rbac-policies/${pol.id}`)).status, 204)
   t.equal((await call('admin', 'GET', `/v2.0/networks/${net}`)).body.network['router:external'], false)
@@ -133,19 +146,34 @@ t.test('who may manage a network policy, and bad input', async t => {
   const call = await setup(t)
   const { net } = await ownerNetwork(call)
   const post = (who: string, body: unknown): ReturnType<typeof api> => call(who, 'POST', '/v2.0/rbac-policies', body)
-  const typeOf = async (p: ReturnType<typeof api>): Promise<[number, string]> => { const r = await p; return [r.status, r.body?.NeutronError?.type] }
+  const typeOf = async (p: ReturnType<typeof api>): Promise<[number, string]> => {
+    const r = await p
+    return [r.status, r.body?.NeutronError?.type]
+  }
   t.same(await typeOf(post(FRIEND, share(net, FRIEND))), [400, 'InvalidInput'], "not the owner: Neutron's 400")
   t.same(await typeOf(post(OWNER, share(net, '*'))), [403, 'PolicyNotAuthorized'], "only an admin shares with '*'")
   t.same(await typeOf(post(OWNER, share(net, FRIEND, 'access_as_wizard'))), [400, 'InvalidActionForType'])
   t.same(await typeOf(post(OWNER, share('d0000000-0000-0000-0000-000000000009', FRIEND))), [404, 'NetworkNotFound'])
-  t.equal((await post(OWNER, { rbac_policy: { object_type: 'qos_policy', object_id: net, action: 'access_as_shared', target_tenant: FRIEND } })).status, 400)
+  t.equal(
+    (await post(OWNER, { rbac_policy: { object_type: 'qos_policy', object_id: net, action: 'access_as_shared', target_tenant: FRIEND } }))
+      .status,
+    400,
+  )
   t.equal((await post(OWNER, share(net, 'not-a-project'))).status, 400)
-  t.equal((await post(OWNER, { rbac_policy: { object_type: 'network', object_id: net, action: 'access_as_shared', target_tenant: null } })).status, 400)
+  t.equal(
+    (await post(OWNER, { rbac_policy: { object_type: 'network', object_id: net, action: 'access_as_shared', target_tenant: null } }))
+      .status,
+    400,
+  )
   t.equal((await post(OWNER, { rbac_policy: { object_type: 'network', object_id: net, action: 'access_as_shared' } })).status, 400)
 
   const pol = (await post(OWNER, share(net, FRIEND))).body.rbac_policy
   t.equal((await call(OWNER, 'PUT', `/v2.0/rbac-policies/${pol.id}`, { rbac_policy: { target_tenant: '*' } })).status, 403)
-  t.equal((await call(OWNER, 'PUT', `/v2.0/rbac-policies/${pol.id}`, { rbac_policy: { action: 'access_as_external' } })).status, 400, 'only target_tenant changes')
+  t.equal(
+    (await call(OWNER, 'PUT', `/v2.0/rbac-policies/${pol.id}`, { rbac_policy: { action: 'access_as_external' } })).status,
+    400,
+    'only target_tenant changes',
+  )
   const moved = await call(OWNER, 'PUT', `/v2.0/rbac-policies/${pol.id}`, { rbac_policy: { target_tenant: STRANGER } })
   t.same(moved.body.rbac_policy, { ...pol, target_tenant: STRANGER }, 'the rest stays as it was')
   t.equal((await call(STRANGER, 'GET', `/v2.0/networks/${net}`)).status, 200)

@@ -9,10 +9,18 @@ import { api, removeDir, startApi } from './helpers/api-process.js'
 t.test('keyless groups and rules from an older store are keyed at API start', async t => {
   const first = await startApi({ store: 'embedded' })
   const dataDir = first.dataDir
-  t.teardown(() => { removeDir(dataDir) })
+  t.teardown(() => {
+    removeDir(dataDir)
+  })
   const as = { 'X-Project-Id': 'backfill', 'X-Roles': 'member' }
-  const sg = (await api(first.url, 'POST', '/v2.0/security-groups', { body: { security_group: { name: 'old' } }, headers: as })).body.security_group
-  await api(first.url, 'POST', '/v2.0/security-group-rules', { body: { security_group_rule: { security_group_id: sg.id, direction: 'ingress', protocol: 'tcp', port_range_min: 22, port_range_max: 22 } }, headers: as })
+  const sg = (await api(first.url, 'POST', '/v2.0/security-groups', { body: { security_group: { name: 'old' } }, headers: as })).body
+    .security_group
+  await api(first.url, 'POST', '/v2.0/security-group-rules', {
+    body: {
+      security_group_rule: { security_group_id: sg.id, direction: 'ingress', protocol: 'tcp', port_range_min: 22, port_range_max: 22 },
+    },
+    headers: as,
+  })
   await first.kill()
 
   // what an older release left: the same records without `key`
@@ -32,7 +40,9 @@ t.test('keyless groups and rules from an older store are keyed at API start', as
   t.ok(stripped >= 4, `${stripped} records stripped of their key`)
 
   const second = await startApi({ store: 'embedded', dataDir })
-  t.teardown(async () => { await second.kill() })
+  t.teardown(async () => {
+    await second.kill()
+  })
   t.match(second.log(), new RegExp(`gave datapath keys to ${stripped} security groups and rules`), 'the API says what it keyed')
   await second.kill()
   const after = await openStore({ driver: 'embedded', dir: join(dataDir, 'store'), readOnly: true })
@@ -40,7 +50,10 @@ t.test('keyless groups and rules from an older store are keyed at API start', as
     const groups = await after.list(TABLES.securityGroups)
     const rules = await after.list(TABLES.securityGroupRules)
     const keys = [...groups, ...rules].map(o => o.value.key)
-    t.ok(keys.every(k => Number.isInteger(k) && (k as number) > 0), 'every group and rule has a key again')
+    t.ok(
+      keys.every(k => Number.isInteger(k) && (k as number) > 0),
+      'every group and rule has a key again',
+    )
     t.equal(new Set(rules.map(o => o.value.key)).size, rules.length, 'rule keys are unique')
     t.equal(new Set(groups.map(o => o.value.key)).size, groups.length, 'group keys are unique')
   } finally {

@@ -8,7 +8,7 @@ import { relative } from 'node:path'
 export const updatingGolden = (): boolean => process.env['UPDATE_GOLDEN'] === '1'
 
 /** Asserts `got` equals the golden file `file`; with UPDATE_GOLDEN=1 writes `got` there first. */
-export function checkGolden (t: Test, file: string, got: string, opts: { testFile: string }): void {
+export function checkGolden(t: Test, file: string, got: string, opts: { testFile: string }): void {
   const regenerate = `UPDATE_GOLDEN=1 npx tap ${opts.testFile} (then review the diff with git diff)`
   if (updatingGolden()) writeFileSync(file, got)
   if (!existsSync(file)) {
@@ -17,12 +17,17 @@ export function checkGolden (t: Test, file: string, got: string, opts: { testFil
   }
   const want = readFileSync(file, 'utf8')
   const diff = lineDiff(want, got)
-  t.equal(diff, '', diff === '' ? `${relative(process.cwd(), file)} matches` :
-    `the output differs from ${relative(process.cwd(), file)} (- golden, + now):\n${diff}\nIf the change is intended, regenerate: ${regenerate}`)
+  t.equal(
+    diff,
+    '',
+    diff === ''
+      ? `${relative(process.cwd(), file)} matches`
+      : `the output differs from ${relative(process.cwd(), file)} (- golden, + now):\n${diff}\nIf the change is intended, regenerate: ${regenerate}`,
+  )
 }
 
 /** '' when equal; else the differing lines as `-`/`+` hunks with a line of context (at most `limit` lines). */
-export function lineDiff (want: string, got: string, limit = 60): string {
+export function lineDiff(want: string, got: string, limit = 60): string {
   if (want === got) return ''
   const a = want.split('\n')
   const b = got.split('\n')
@@ -36,16 +41,20 @@ export function lineDiff (want: string, got: string, limit = 60): string {
   }
   // Each op: its mark ('  ' same, '- ' golden only, '+ ' now only) and its line number in the golden file
   // (for '+', in the new text).
-  const ops: { mark: string, line: number, text: string }[] = []
+  const ops: { mark: string; line: number; text: string }[] = []
   let i = 0
   let j = 0
   while (i < a.length || j < b.length) {
     if (i < a.length && j < b.length && a[i] === b[j]) {
-      ops.push({ mark: '  ', line: i + 1, text: a[i] ?? '' }); i++; j++
+      ops.push({ mark: '  ', line: i + 1, text: a[i] ?? '' })
+      i++
+      j++
     } else if (i < a.length && (j === b.length || (lcs[i + 1]?.[j] ?? 0) >= (lcs[i]?.[j + 1] ?? 0))) {
-      ops.push({ mark: '- ', line: i + 1, text: a[i] ?? '' }); i++
+      ops.push({ mark: '- ', line: i + 1, text: a[i] ?? '' })
+      i++
     } else {
-      ops.push({ mark: '+ ', line: j + 1, text: b[j] ?? '' }); j++
+      ops.push({ mark: '+ ', line: j + 1, text: b[j] ?? '' })
+      j++
     }
   }
   const changed = (k: number): boolean => ops[k] !== undefined && ops[k]?.mark !== '  '

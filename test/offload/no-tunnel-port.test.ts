@@ -21,9 +21,15 @@ t.test('without a tunnel port, remote ports get no flows and local ones keep the
   const flows = emitOpenFlow(entries, { generation: 4 })
   const text = renderFlows(flows)
   const egress = flows.filter(f => f.table === STAGE_EGRESS + 10)
-  t.ok(egress.some(f => /output:3/.test(renderFlows([f]))), 'the local port is delivered to its ofport')
+  t.ok(
+    egress.some(f => /output:3/.test(renderFlows([f]))),
+    'the local port is delivered to its ofport',
+  )
   t.notMatch(text, /tun_dst|->tun_id|NXM_NX_TUN_ID/, 'no flow sets tunnel metadata (the classify flow may still match tun_id)')
-  t.ok(flows.some(f => f.table === STAGE_L2_LOOKUP + 10 && /output:3/.test(renderFlows([f]))), 'flooding still reaches the local port')
+  t.ok(
+    flows.some(f => f.table === STAGE_L2_LOOKUP + 10 && /output:3/.test(renderFlows([f]))),
+    'flooding still reaches the local port',
+  )
 })
 
 t.test('with a tunnel port, the remote port is tunnelled to its chassis', async t => {

@@ -10,8 +10,12 @@ async function capture(argv: string[]): Promise<{ code: number; out: string; err
   const err: string[] = []
   const log = console.log
   const error = console.error
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')) }
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')) }
+  console.log = (...a: unknown[]) => {
+    out.push(a.join(' '))
+  }
+  console.error = (...a: unknown[]) => {
+    err.push(a.join(' '))
+  }
   try {
     const code = await run(argv)
     return { code, out: out.join('\n'), err: err.join('\n') }

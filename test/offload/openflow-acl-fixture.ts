@@ -16,8 +16,28 @@ export const aclPorts: AclPortEntry[] = [
 
 export const aclRules: AclRuleEntry[] = [
   // web: SSH and 8000-8080 from the clients, ping from net 1, anything from web itself, any egress
-  { stage: 'acl_rule', group: WEB, rule: 1, direction: 'ingress', family: 4, protocol: 6, port_min: 22, port_max: 22, remote_group: CLIENTS },
-  { stage: 'acl_rule', group: WEB, rule: 2, direction: 'ingress', family: 4, protocol: 6, port_min: 8000, port_max: 8080, remote_group: CLIENTS },
+  {
+    stage: 'acl_rule',
+    group: WEB,
+    rule: 1,
+    direction: 'ingress',
+    family: 4,
+    protocol: 6,
+    port_min: 22,
+    port_max: 22,
+    remote_group: CLIENTS,
+  },
+  {
+    stage: 'acl_rule',
+    group: WEB,
+    rule: 2,
+    direction: 'ingress',
+    family: 4,
+    protocol: 6,
+    port_min: 8000,
+    port_max: 8080,
+    remote_group: CLIENTS,
+  },
   { stage: 'acl_rule', group: WEB, rule: 3, direction: 'ingress', family: 4, protocol: 1, icmp_type: 8, remote_prefix: '10.0.0.0/24' },
   { stage: 'acl_rule', group: WEB, rule: 4, direction: 'ingress', family: 4, remote_group: WEB },
   { stage: 'acl_rule', group: WEB, rule: 5, direction: 'egress', family: 4 },

@@ -17,13 +17,17 @@ import { type Workload, startOvs } from '../helpers/ovs.js'
 import { TUNNEL_OFPORT, twoNetworksOn } from './two-networks-bridge.js'
 import { withAcls } from './openflow-acl-fixture.js'
 
-const dropCookie = (stage: number, reason: number): string => `cookie 0x${makeCookie({ generation: 1, stage, subject: { reason } }).toString(16)}`
+const dropCookie = (stage: number, reason: number): string =>
+  `cookie 0x${makeCookie({ generation: 1, stage, subject: { reason } }).toString(16)}`
 
 if (needRoot('private OVS in a network namespace', { wholeFile: true }) === false) {
   t.test('security groups in a real OVS', async t => {
     const ovs = await startOvs()
     const ctl = new OfController({ echoIntervalMs: 2000 })
-    t.teardown(async () => { await ctl.close(); await ovs.stop() })
+    t.teardown(async () => {
+      await ctl.close()
+      await ovs.stop()
+    })
     const path = join(ovs.dir, 'acl.sock')
     await ctl.listen({ path })
     const next = ctl.nextSwitch()
@@ -67,7 +71,7 @@ if (needRoot('private OVS in a network namespace', { wholeFile: true }) === fals
       // b (stateless, may send TCP) -> a (web: SSH from the clients)
       const r = await trace(tcp(b, '10.0.0.6', a.mac, '10.0.0.5', 22), 'trk,new')
       t.ok(delivered(r, a), `delivered to a\n${r.text}`)
-      t.match(r.last, /^ct\(commit,zone=100,mark=0x2\/0xffffffff\),/, 'committed in network 100\'s zone, not blocked')
+      t.match(r.last, /^ct\(commit,zone=100,mark=0x2\/0xffffffff\),/, "committed in network 100's zone, not blocked")
     })
 
     await t.test('a port range piece admits 8000..8080 and nothing next to it', async t => {
@@ -114,7 +118,7 @@ if (needRoot('private OVS in a network namespace', { wholeFile: true }) === fals
       t.ok(r.text.includes(dropCookie(STAGE_OUT_ACL, REASON_CT_INVALID)), 'the ct_invalid drop of ls_out_acl')
     })
 
-    await t.test('a stateless port\'s own egress rules apply to every packet', async t => {
+    await t.test("a stateless port's own egress rules apply to every packet", async t => {
       const ping = `in_port=${b.ofport},icmp,dl_src=${b.mac},dl_dst=${a.mac},nw_src=10.0.0.6,nw_dst=10.0.0.5,nw_ttl=64,icmp_type=8,icmp_code=0`
       const r = await trace(ping)
       t.equal(r.actions, 'drop', `b may send TCP and DNS only\n${r.text}`)
@@ -122,7 +126,7 @@ if (needRoot('private OVS in a network namespace', { wholeFile: true }) === fals
       t.notMatch(r.text, /ct\(/, 'and never sent through conntrack')
     })
 
-    await t.test('routed between two stateful ports: each network\'s zone, both rules', async t => {
+    await t.test("routed between two stateful ports: each network's zone, both rules", async t => {
       // a -> c across the router: a's egress (any IPv4) in zone 100, c's ingress (any from web members) in zone 200
       const r = await trace(tcp(a, '10.0.0.5', 'fa:16:3e:00:00:10', '10.1.0.5', 5000), 'trk,new', 'trk,new')
       t.ok(delivered(r, c), `delivered to c\n${r.text}`)

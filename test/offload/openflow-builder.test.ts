@@ -1,6 +1,15 @@
 // Flow builders refuse what the stage table does not allow; the cookie layout round-trips.
 import t from 'tap'
-import { STAGES, STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_EGRESS, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_OUT_CT, STAGE_PORT_SEC } from '../../datapath/spec/stages.js'
+import {
+  STAGES,
+  STAGE_ARP_ND_RSP,
+  STAGE_CLASSIFY,
+  STAGE_EGRESS,
+  STAGE_L2_LOOKUP,
+  STAGE_L3_ROUTE,
+  STAGE_OUT_CT,
+  STAGE_PORT_SEC,
+} from '../../datapath/spec/stages.js'
 import { OF_TABLE_BASE } from '../../datapath/spec/stages.js'
 import { REASON_NAMES, REASON_PUNT_DHCP } from '../../datapath/spec/verdicts.js'
 import { FlowBuilder, FlowError, act } from '../../offload/openflow/builder.js'
@@ -15,13 +24,22 @@ const gen = { generation: 3 }
 const mac = MacAddress.parse('fa:16:3e:00:00:01')
 
 t.test('a well-formed flow', async t => {
-  const f = FlowBuilder.forStage(STAGE_L2_LOOKUP, gen).priority('ENTRY').cookie({ key: 7 })
-    .match('reg0', Key.of(100)).match('eth_dst', mac).apply(act.setKey('reg2', Key.of(7))).goto(STAGE_OUT_CT).build()
+  const f = FlowBuilder.forStage(STAGE_L2_LOOKUP, gen)
+    .priority('ENTRY')
+    .cookie({ key: 7 })
+    .match('reg0', Key.of(100))
+    .match('eth_dst', mac)
+    .apply(act.setKey('reg2', Key.of(7)))
+    .goto(STAGE_OUT_CT)
+    .build()
   t.equal(f.table, OF_TABLE_BASE + STAGE_L2_LOOKUP, 'table derived from the stage id')
   t.equal(f.gotoTable, OF_TABLE_BASE + STAGE_OUT_CT)
   t.equal(f.priority, priorityOf('ENTRY'))
   t.same(parseCookie(f.cookie), { generation: 3, stage: STAGE_L2_LOOKUP, subject: { key: 7 } })
-  t.equal(renderFlow(f), `table=${f.table},priority=1000,cookie=0x${(0x3000000000000n | (BigInt(STAGE_L2_LOOKUP) << 40n) | 7n).toString(16)},reg0=100,eth_dst=fa:16:3e:00:00:01 actions=set_field:7->reg2,goto_table:${f.gotoTable}`)
+  t.equal(
+    renderFlow(f),
+    `table=${f.table},priority=1000,cookie=0x${(0x3000000000000n | (BigInt(STAGE_L2_LOOKUP) << 40n) | 7n).toString(16)},reg0=100,eth_dst=fa:16:3e:00:00:01 actions=set_field:7->reg2,goto_table:${f.gotoTable}`,
+  )
 })
 
 t.test('a match field outside the stage keys is refused', async t => {
@@ -32,15 +50,27 @@ t.test('a match field outside the stage keys is refused', async t => {
 })
 
 t.test('a mask on an exact field is refused; maskable keys take prefixes', async t => {
-  t.throws(() => FlowBuilder.forStage(STAGE_ARP_ND_RSP, gen).match('arp_tpa', Cidr.parseIpv4('10.0.0.0/24', MATCH_PREFIX)),
-    /arp_tpa is an exact key; a mask is not allowed/)
-  t.throws(() => FlowBuilder.forStage(STAGE_CLASSIFY, gen).match('vlan_vid', 5).match('in_port', OfPort.of(1)).match('in_port', OfPort.of(2)),
-    /matched twice/)
+  t.throws(
+    () => FlowBuilder.forStage(STAGE_ARP_ND_RSP, gen).match('arp_tpa', Cidr.parseIpv4('10.0.0.0/24', MATCH_PREFIX)),
+    /arp_tpa is an exact key; a mask is not allowed/,
+  )
+  t.throws(
+    () => FlowBuilder.forStage(STAGE_CLASSIFY, gen).match('vlan_vid', 5).match('in_port', OfPort.of(1)).match('in_port', OfPort.of(2)),
+    /matched twice/,
+  )
   t.doesNotThrow(() => FlowBuilder.forStage(STAGE_L3_ROUTE, gen).match('nw_dst', Cidr.parseIpv4('10.0.0.0/24', MATCH_PREFIX)))
   t.doesNotThrow(() => FlowBuilder.forStage(STAGE_PORT_SEC, gen).match('nw_src', Cidr.parseIpv4('10.0.0.0/24', MATCH_PREFIX)))
   t.doesNotThrow(() => FlowBuilder.forStage(STAGE_PORT_SEC, gen).match('reg5', flagSet(FLAG_FROM_TUNNEL)))
-  t.throws(() => FlowBuilder.forStage(STAGE_L2_LOOKUP, gen).match('reg1', Key.of(1)).match('eth_dst', mac).match('reg0', Key.of(1)).match('reg5', flagSet(1)).match('reg2', Key.of(1)),
-    /may not match reg2/)
+  t.throws(
+    () =>
+      FlowBuilder.forStage(STAGE_L2_LOOKUP, gen)
+        .match('reg1', Key.of(1))
+        .match('eth_dst', mac)
+        .match('reg0', Key.of(1))
+        .match('reg5', flagSet(1))
+        .match('reg2', Key.of(1)),
+    /may not match reg2/,
+  )
 })
 
 t.test('a goto to a stage not listed as next is refused', async t => {
@@ -59,12 +89,33 @@ t.test('priorities come from bands; offsets stay inside the band', async t => {
 })
 
 t.test('OpenFlow prerequisites are checked', async t => {
-  t.throws(() => FlowBuilder.forStage(STAGE_ARP_ND_RSP, gen).priority('ENTRY').cookie({ key: 1 })
-    .match('arp_tpa', Ipv4Address.parse('10.0.0.1')).build(), /arp_tpa needs eth_type=0x806/)
-  t.throws(() => FlowBuilder.forStage(STAGE_L3_ROUTE, gen).priority('ENTRY').cookie({ key: 1 })
-    .match('eth_type', ETH_TYPE_ARP).match('nw_dst', Ipv4Address.parse('10.0.0.1')).build(), /nw_dst needs eth_type=0x800/)
-  t.doesNotThrow(() => FlowBuilder.forStage(STAGE_L3_ROUTE, gen).priority('ENTRY').cookie({ key: 1 })
-    .match('eth_type', ETH_TYPE_IPV4).match('nw_dst', Ipv4Address.parse('10.0.0.1')).build())
+  t.throws(
+    () =>
+      FlowBuilder.forStage(STAGE_ARP_ND_RSP, gen)
+        .priority('ENTRY')
+        .cookie({ key: 1 })
+        .match('arp_tpa', Ipv4Address.parse('10.0.0.1'))
+        .build(),
+    /arp_tpa needs eth_type=0x806/,
+  )
+  t.throws(
+    () =>
+      FlowBuilder.forStage(STAGE_L3_ROUTE, gen)
+        .priority('ENTRY')
+        .cookie({ key: 1 })
+        .match('eth_type', ETH_TYPE_ARP)
+        .match('nw_dst', Ipv4Address.parse('10.0.0.1'))
+        .build(),
+    /nw_dst needs eth_type=0x800/,
+  )
+  t.doesNotThrow(() =>
+    FlowBuilder.forStage(STAGE_L3_ROUTE, gen)
+      .priority('ENTRY')
+      .cookie({ key: 1 })
+      .match('eth_type', ETH_TYPE_IPV4)
+      .match('nw_dst', Ipv4Address.parse('10.0.0.1'))
+      .build(),
+  )
 })
 
 t.test('typed values refuse bad text', async t => {
@@ -84,7 +135,12 @@ t.test('cookie layout: generation | stage | reason-or-key', async t => {
     const c = makeCookie({ generation: 0xffff, stage: s.id, subject: { reason: REASON_PUNT_DHCP } })
     t.same(parseCookie(c), { generation: 0xffff, stage: s.id, subject: { reason: REASON_PUNT_DHCP } })
   }
-  t.equal(REASON_NAMES[(parseCookie(makeCookie({ generation: 1, stage: 3, subject: { reason: REASON_PUNT_DHCP } })).subject as { reason: number }).reason], 'punt_dhcp')
+  t.equal(
+    REASON_NAMES[
+      (parseCookie(makeCookie({ generation: 1, stage: 3, subject: { reason: REASON_PUNT_DHCP } })).subject as { reason: number }).reason
+    ],
+    'punt_dhcp',
+  )
   t.same(parseCookie(makeCookie({ generation: 2, stage: 1, subject: { key: 2 ** 38 - 1 } })).subject, { key: 2 ** 38 - 1 })
   t.throws(() => makeCookie({ generation: 0x10000, stage: 0, subject: { key: 0 } }), /generation out of range/)
   t.throws(() => makeCookie({ generation: 0, stage: 0, subject: { key: 2 ** 39 } }), /object key out of range/)

@@ -24,10 +24,20 @@ t.test('an excused vector that agrees on every step is stale; one step disagreei
   book.agreed('ct/one-step-off')
   book.disagreed('ct/one-step-off')
   book.agreed('ct/one-step-off')
-  t.match(book.stale(), [/^ct\/agrees-now is excused .* but agrees with OVS now: remove its excuse$/], 'only the one that agrees everywhere')
+  t.match(
+    book.stale(),
+    [/^ct\/agrees-now is excused .* but agrees with OVS now: remove its excuse$/],
+    'only the one that agrees everywhere',
+  )
 })
 
 t.test('a vector excused twice is refused', async t => {
-  t.throws(() => new ExcuseBook([{ vectors: ['nd/x'], reason: REASONS.ndPunted }, { vectors: ['nd/x'], reason: REASONS.ndPunted }]),
-    /nd\/x is excused twice/)
+  t.throws(
+    () =>
+      new ExcuseBook([
+        { vectors: ['nd/x'], reason: REASONS.ndPunted },
+        { vectors: ['nd/x'], reason: REASONS.ndPunted },
+      ]),
+    /nd\/x is excused twice/,
+  )
 })

@@ -13,14 +13,17 @@ export interface Excuse {
 
 /** Reasons shared by the trace test and the replay test. */
 export const REASONS = {
-  malformed: 'malformed-frame validation (BEHAVIOUR.md §1) is OVS\'s own parser: OpenFlow cannot match lengths or checksums',
+  malformed: "malformed-frame validation (BEHAVIOUR.md §1) is OVS's own parser: OpenFlow cannot match lengths or checksums",
   ndPunted: 'neighbour solicitations for known targets are punted; the slow path answers',
   icmpChecksum: 'OpenFlow cannot verify an ICMP checksum: the echo is answered',
-  ndTargetMask: 'OpenFlow cannot mask nd_target: NAs of a row with an IPv6 prefix pair are not checked (port-sec-flows.ts ndAdvertFlows; BEHAVIOUR.md §4)',
-  icmpErrorDnat: 'an ICMP error about a floating IP is punted unsupported: OpenFlow cannot rewrite the quoted header or fix its checksums (nat-flows.ts)',
-  icmpErrorSnat: 'an ICMP error leaving through SNAT is punted unsupported: OpenFlow cannot rewrite the quoted header or fix its checksums (nat-flows.ts)',
+  ndTargetMask:
+    'OpenFlow cannot mask nd_target: NAs of a row with an IPv6 prefix pair are not checked (port-sec-flows.ts ndAdvertFlows; BEHAVIOUR.md §4)',
+  icmpErrorDnat:
+    'an ICMP error about a floating IP is punted unsupported: OpenFlow cannot rewrite the quoted header or fix its checksums (nat-flows.ts)',
+  icmpErrorSnat:
+    'an ICMP error leaving through SNAT is punted unsupported: OpenFlow cannot rewrite the quoted header or fix its checksums (nat-flows.ts)',
   hairpinSource: 'the hairpin source rewrite (fixed -> floating IP) is not in the OpenFlow NAT flows: only the destination is translated',
-  ctFull: 'ct_full: OVS\'s conntrack refuses the commit of a connection past its limit and the packet goes on (acl-flows.ts gaps)',
+  ctFull: "ct_full: OVS's conntrack refuses the commit of a connection past its limit and the packet goes on (acl-flows.ts gaps)",
 } as const
 
 export class ExcuseBook {
@@ -28,7 +31,7 @@ export class ExcuseBook {
   /** per judged vector: did any of its steps disagree? */
   private readonly judged = new Map<string, boolean>()
 
-  constructor (excuses: Excuse[]) {
+  constructor(excuses: Excuse[]) {
     for (const e of excuses) {
       for (const name of e.vectors) {
         if (this.byVector.has(name)) throw new Error(`${name} is excused twice`)
@@ -38,29 +41,32 @@ export class ExcuseBook {
   }
 
   /** Records a step of `vector` that agreed. */
-  agreed (vector: string): void {
+  agreed(vector: string): void {
     if (!this.judged.has(vector)) this.judged.set(vector, false)
   }
 
   /** Records a step of `vector` that disagreed; returns its excuse, or undefined (then the caller fails). */
-  disagreed (vector: string): Excuse | undefined {
+  disagreed(vector: string): Excuse | undefined {
     this.judged.set(vector, true)
     return this.byVector.get(vector)
   }
 
   /** Every excuse that no longer excuses anything, in words ([] when the book is current). */
-  stale (): string[] {
+  stale(): string[] {
     const out: string[] = []
     for (const [name, e] of this.byVector) {
       const disagreed = this.judged.get(name)
-      if (disagreed === undefined) out.push(`${name} is excused (${e.reason}) but was not judged here: no such vector, or one this test does not run; remove it from the excuses`)
+      if (disagreed === undefined)
+        out.push(
+          `${name} is excused (${e.reason}) but was not judged here: no such vector, or one this test does not run; remove it from the excuses`,
+        )
       else if (!disagreed) out.push(`${name} is excused (${e.reason}) but agrees with OVS now: remove its excuse`)
     }
     return out
   }
 
   /** Fails `t` once per stale excuse, and passes when there is none. */
-  check (t: Test): void {
+  check(t: Test): void {
     const stale = this.stale()
     for (const s of stale) t.fail(s)
     t.equal(stale.length, 0, `every excuse (${this.byVector.size} vectors) names a vector judged here that still disagrees`)

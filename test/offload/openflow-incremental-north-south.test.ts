@@ -11,7 +11,8 @@ import { DesiredFlows, digestBodies } from '../../agent/flows/desired-flows.js'
 import { emitOpenFlow } from '../../offload/openflow/emitter.js'
 
 const TUNNEL = 1000
-const base = (JSON.parse(readFileSync(join(process.cwd(), 'test', 'offload', 'topologies', 'north-south.json'), 'utf8')) as Topology).entries
+const base = (JSON.parse(readFileSync(join(process.cwd(), 'test', 'offload', 'topologies', 'north-south.json'), 'utf8')) as Topology)
+  .entries
 
 /** Variants that replace an entry of the base set (one uplink per network, one gateway per router). */
 const VARIANTS: Entry[] = [
@@ -22,7 +23,15 @@ const VARIANTS: Entry[] = [
   // port translation here (ct nat), or redirected to the gateway chassis (BEHAVIOUR.md "SNAT for ports without a floating IP")
   { stage: 'router_gateway', router: 1, port: 30, snat: true, local: true },
   { stage: 'router_gateway', router: 1, port: 30, snat: true, local: false, redirect: '192.168.100.7' },
-  { stage: 'nat', router: 1, network: 300, gateway_port: 30, mac: 'fa:16:3e:00:00:98', external_ip: '172.24.4.11', internal_ip: '10.0.0.6' },
+  {
+    stage: 'nat',
+    router: 1,
+    network: 300,
+    gateway_port: 30,
+    mac: 'fa:16:3e:00:00:98',
+    external_ip: '172.24.4.11',
+    internal_ip: '10.0.0.6',
+  },
   { stage: 'egress', port: 2, uplink: true },
   { stage: 'l2', network: 300, mac: 'fa:16:3e:00:00:07', port: 7 },
   { stage: 'egress', port: 7, uplink: true },
@@ -33,17 +42,28 @@ const VARIANTS: Entry[] = [
 /** Entries that may not be present together (the compiler emits one per slot). */
 const slotOf = (e: Entry): string => {
   switch (e.stage) {
-    case 'uplink': return `uplink/${e.network}`
-    case 'router_gateway': return `gw/${e.router}`
-    case 'egress': return `egress/${e.port}`
-    default: return entryKey(e)
+    case 'uplink':
+      return `uplink/${e.network}`
+    case 'router_gateway':
+      return `gw/${e.router}`
+    case 'egress':
+      return `egress/${e.port}`
+    default:
+      return entryKey(e)
   }
 }
 
 /** A small seeded generator (xorshift32), so that a failure replays. */
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1
-  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 0x100000000 }
+  return () => {
+    s ^= s << 13
+    s >>>= 0
+    s ^= s >>> 17
+    s ^= s << 5
+    s >>>= 0
+    return s / 0x100000000
+  }
 }
 
 t.test('incremental flows equal a full emit after random north-south changes', async t => {
@@ -60,8 +80,10 @@ t.test('incremental flows equal a full emit after random north-south changes', a
       const now = present.get(slot)
       const removed: Entry[] = []
       const added: Entry[] = []
-      if (now !== undefined && entryKey(now) === entryKey(e)) { removed.push(now); present.delete(slot) }
-      else {
+      if (now !== undefined && entryKey(now) === entryKey(e)) {
+        removed.push(now)
+        present.delete(slot)
+      } else {
         if (now !== undefined) removed.push(now)
         added.push(e)
         present.set(slot, e)
@@ -72,7 +94,9 @@ t.test('incremental flows equal a full emit after random north-south changes', a
       checks++
       if (digestBodies(flows.bodies()) !== digestBodies(full.bodies())) {
         failures++
-        t.fail(`seed ${seed} step ${step}: ${removed.map(entryKey).join(' ')} -> ${added.map(entryKey).join(' ')}: incremental ${flows.size} flows, full ${full.size}`)
+        t.fail(
+          `seed ${seed} step ${step}: ${removed.map(entryKey).join(' ')} -> ${added.map(entryKey).join(' ')}: incremental ${flows.size} flows, full ${full.size}`,
+        )
       }
     }
     t.equal(failures, 0, `seed ${seed}: ${checks} steps, no divergence (${flows.size} flows at the end)`)
@@ -90,7 +114,7 @@ t.test('an uplink change re-emits what reads it, not every flow', async t => {
   t.ok(c.added + c.deleted > 0 && c.added + c.deleted < 12, `${c.added} added, ${c.deleted} deleted of ${flows.size}`)
 })
 
-t.test('a router_gateway change re-emits only its units: its own flows, its router\'s and its floating IPs\'', async t => {
+t.test("a router_gateway change re-emits only its units: its own flows, its router's and its floating IPs'", async t => {
   const flows = new DesiredFlows({ l3: 'proactive', tunnelOfport: TUNNEL })
   flows.applyDelta({ added: base, removed: [] })
   flows.takeChanges().done(true)

@@ -47,36 +47,51 @@ if (needRoot('private OVS in a network namespace', { wholeFile: true }) === fals
     const [a, b, c] = w as [Workload, Workload, Workload]
 
     await t.test('ARP request for a known IP is answered out of in_port', async t => {
-      const r = await trace(`in_port=${a.ofport},arp,dl_src=fa:16:3e:00:00:01,dl_dst=ff:ff:ff:ff:ff:ff,arp_op=1,` +
-        'arp_sha=fa:16:3e:00:00:01,arp_spa=10.0.0.5,arp_tpa=10.0.0.6,arp_tha=00:00:00:00:00:00')
-      for (const want of ['dl_src=fa:16:3e:00:00:02', 'dl_dst=fa:16:3e:00:00:01', 'arp_spa=10.0.0.6', 'arp_tpa=10.0.0.5',
-        'arp_op=2', 'arp_sha=fa:16:3e:00:00:02', 'arp_tha=fa:16:3e:00:00:01']) {
+      const r = await trace(
+        `in_port=${a.ofport},arp,dl_src=fa:16:3e:00:00:01,dl_dst=ff:ff:ff:ff:ff:ff,arp_op=1,` +
+          'arp_sha=fa:16:3e:00:00:01,arp_spa=10.0.0.5,arp_tpa=10.0.0.6,arp_tha=00:00:00:00:00:00',
+      )
+      for (const want of [
+        'dl_src=fa:16:3e:00:00:02',
+        'dl_dst=fa:16:3e:00:00:01',
+        'arp_spa=10.0.0.6',
+        'arp_tpa=10.0.0.5',
+        'arp_op=2',
+        'arp_sha=fa:16:3e:00:00:02',
+        'arp_tha=fa:16:3e:00:00:01',
+      ]) {
         t.ok(r.final.includes(want), `reply has ${want}`)
       }
       t.equal(r.actions.at(-1), dpOf(a), `sent back out of the ingress port\n${r.text}`)
     })
 
     await t.test('a frame to a known MAC is switched to its port', async t => {
-      const r = await trace(`in_port=${a.ofport},icmp,dl_src=fa:16:3e:00:00:01,dl_dst=fa:16:3e:00:00:02,` +
-        'nw_src=10.0.0.5,nw_dst=10.0.0.6,nw_ttl=64')
+      const r = await trace(
+        `in_port=${a.ofport},icmp,dl_src=fa:16:3e:00:00:01,dl_dst=fa:16:3e:00:00:02,` + 'nw_src=10.0.0.5,nw_dst=10.0.0.6,nw_ttl=64',
+      )
       t.same(r.actions, [dpOf(b)], `output to port 2 only, unchanged\n${r.text}`)
     })
 
     // ICMP, not bare IP: OVS commits no IPv4 header rewrite for nw_proto=0 (odp-util.c commit_set_nw_action)
     await t.test('a routed packet gets dec_ttl and the MAC rewrite', async t => {
-      const r = await trace(`in_port=${a.ofport},icmp,dl_src=fa:16:3e:00:00:01,dl_dst=fa:16:3e:00:00:10,` +
-        'nw_src=10.0.0.5,nw_dst=10.1.0.5,nw_ttl=64')
+      const r = await trace(
+        `in_port=${a.ofport},icmp,dl_src=fa:16:3e:00:00:01,dl_dst=fa:16:3e:00:00:10,` + 'nw_src=10.0.0.5,nw_dst=10.1.0.5,nw_ttl=64',
+      )
       for (const want of ['dl_src=fa:16:3e:00:00:11', 'dl_dst=fa:16:3e:00:00:04', 'nw_ttl=63']) {
         t.ok(r.final.includes(want), `routed packet has ${want}`)
       }
       t.ok(r.actions.includes('set(eth(src=fa:16:3e:00:00:11,dst=fa:16:3e:00:00:04))'), `MACs rewritten in the datapath\n${r.text}`)
-      t.ok(r.actions.some(x => /^set\(ipv4\(.*ttl=63.*\)\)$/.test(x)), 'TTL decremented in the datapath')
+      t.ok(
+        r.actions.some(x => /^set\(ipv4\(.*ttl=63.*\)\)$/.test(x)),
+        'TTL decremented in the datapath',
+      )
       t.equal(r.actions.at(-1), dpOf(c), `out of the port on the other network\n${r.text}`)
     })
 
     await t.test('port security drops a spoofed source address', async t => {
-      const r = await trace(`in_port=${a.ofport},icmp,dl_src=fa:16:3e:00:00:01,dl_dst=fa:16:3e:00:00:02,` +
-        'nw_src=10.9.9.9,nw_dst=10.0.0.6,nw_ttl=64')
+      const r = await trace(
+        `in_port=${a.ofport},icmp,dl_src=fa:16:3e:00:00:01,dl_dst=fa:16:3e:00:00:02,` + 'nw_src=10.9.9.9,nw_dst=10.0.0.6,nw_ttl=64',
+      )
       t.same(r.actions, ['drop'], r.text)
     })
 
@@ -98,8 +113,10 @@ if (needRoot('private OVS in a network namespace', { wholeFile: true }) === fals
     })
 
     await t.test('DHCP from a local port goes to the controller', async t => {
-      const r = await trace(`in_port=${b.ofport},ip,nw_proto=17,dl_src=fa:16:3e:00:00:02,dl_dst=ff:ff:ff:ff:ff:ff,` +
-        'nw_src=0.0.0.0,nw_dst=255.255.255.255,udp_src=68,udp_dst=67')
+      const r = await trace(
+        `in_port=${b.ofport},ip,nw_proto=17,dl_src=fa:16:3e:00:00:02,dl_dst=ff:ff:ff:ff:ff:ff,` +
+          'nw_src=0.0.0.0,nw_dst=255.255.255.255,udp_src=68,udp_dst=67',
+      )
       t.match(r.text, /CONTROLLER:65535/, 'punted')
       const cookie = makeCookie({ generation: 1, stage: STAGE_DHCP, subject: { reason: REASON_PUNT_DHCP } })
       t.ok(r.text.includes(`cookie 0x${cookie.toString(16)}`), 'by the flow whose cookie carries punt_dhcp')
@@ -123,7 +140,10 @@ function splitTop(s: string): string[] {
   for (const ch of s) {
     if (ch === '(') depth++
     if (ch === ')') depth--
-    if (ch === ',' && depth === 0) { out.push(cur); cur = '' } else cur += ch
+    if (ch === ',' && depth === 0) {
+      out.push(cur)
+      cur = ''
+    } else cur += ch
   }
   if (cur !== '') out.push(cur)
   return out.map(x => x.trim())

@@ -27,7 +27,14 @@ import { priorityOf } from '../../offload/openflow/priorities.js'
 import { renderFlows } from '../../offload/openflow/text.js'
 import { applyEntries } from '../../offload/targets/entry-set.js'
 import { loadVectors } from '../conformance/run-vectors.js'
-import { type Expectation, type PacketVector, type SequenceStep, type Vector, type VectorInput, isSequence } from '../conformance/vector-format.js'
+import {
+  type Expectation,
+  type PacketVector,
+  type SequenceStep,
+  type Vector,
+  type VectorInput,
+  isSequence,
+} from '../conformance/vector-format.js'
 import { type Ovs, startOvs } from '../helpers/ovs.js'
 import { type FlowHit, type Observation, Replay, hitKey, traceObservation } from '../helpers/ovs-replay.js'
 
@@ -54,56 +61,96 @@ type Step = Pick<SequenceStep, 'entries' | 'remove' | 'input' | 'expect' | 'note
  * trace test's list: the replay runs conntrack and entries-carrying vectors, and skips frames OVS refuses.
  */
 const EXCUSES: Excuse[] = [
-  { reason: REASONS.icmpErrorDnat, vectors: [
-    'dnat/icmp-error-from-outside/batch',
-  ] },
-  { reason: REASONS.icmpChecksum, vectors: [
-    'route/echo-to-router-bad-checksum/batch', 'route/ipv6-echo-to-router-bad-checksum',
-  ] },
-  { reason: REASONS.icmpErrorSnat, vectors: [
-    'snat/icmp-error-from-vm1/batch',
-  ] },
-  { reason: REASONS.ndPunted, vectors: [
-    'nd/ns-bad-checksum/batch', 'nd/ns-code-not-zero', 'nd/ns-dad-answered-to-all-nodes', 'nd/ns-dad-to-unicast',
-    'nd/ns-dad-with-source-lla', 'nd/ns-for-router-address/batch', 'nd/ns-for-vm-address', 'nd/ns-from-link-local',
-    'nd/ns-hop-limit-not-255/batch', 'nd/ns-on-second-network', 'nd/ns-shorter-than-24-bytes',
-    'nd/ns-unicast-to-router', 'nd/ns-without-source-lla', 'nd/ns-zero-length-option',
-  ] },
-  { reason: REASONS.ctFull, vectors: [
-    'ct/table-full',
-  ] },
-  { reason: REASONS.ndTargetMask, vectors: [
-    'port_sec/na-own-target-from-other-global',
-  ] },
-  { reason: REASONS.malformed, vectors: [
-    'parse/arp-hlen-8', 'parse/arp-htype-6', 'parse/arp-op-0', 'parse/arp-op-3', 'parse/arp-plen-16',
-    'parse/arp-ptype-ipv6', 'parse/arp-truncated', 'parse/icmp-header-truncated',
-    'parse/ipv4-bad-checksum-port-security-off', 'parse/ipv4-bad-checksum/batch', 'parse/ipv4-header-19-bytes',
-    'parse/ipv4-ihl-4', 'parse/ipv4-ihl-beyond-total-length', 'parse/ipv4-total-length-below-header',
-    'parse/ipv4-total-length-beyond-frame', 'parse/ipv4-version-6', 'parse/ipv6-extension-past-payload',
-    'parse/ipv6-header-39-bytes', 'parse/ipv6-nine-extension-headers/batch', 'parse/ipv6-payload-length-beyond-frame',
-    'parse/ipv6-version-4', 'parse/tcp-header-truncated', 'parse/udp-header-truncated', 'parse/vlan-tag-truncated',
-    // OVS reads an ICMPv6 message under 8 bytes as having no ICMPv6 type, so the RS punt flow cannot match it
-    'ra/rs-shorter-than-8-bytes/batch',
-  ] },
+  { reason: REASONS.icmpErrorDnat, vectors: ['dnat/icmp-error-from-outside/batch'] },
+  { reason: REASONS.icmpChecksum, vectors: ['route/echo-to-router-bad-checksum/batch', 'route/ipv6-echo-to-router-bad-checksum'] },
+  { reason: REASONS.icmpErrorSnat, vectors: ['snat/icmp-error-from-vm1/batch'] },
+  {
+    reason: REASONS.ndPunted,
+    vectors: [
+      'nd/ns-bad-checksum/batch',
+      'nd/ns-code-not-zero',
+      'nd/ns-dad-answered-to-all-nodes',
+      'nd/ns-dad-to-unicast',
+      'nd/ns-dad-with-source-lla',
+      'nd/ns-for-router-address/batch',
+      'nd/ns-for-vm-address',
+      'nd/ns-from-link-local',
+      'nd/ns-hop-limit-not-255/batch',
+      'nd/ns-on-second-network',
+      'nd/ns-shorter-than-24-bytes',
+      'nd/ns-unicast-to-router',
+      'nd/ns-without-source-lla',
+      'nd/ns-zero-length-option',
+    ],
+  },
+  { reason: REASONS.ctFull, vectors: ['ct/table-full'] },
+  { reason: REASONS.ndTargetMask, vectors: ['port_sec/na-own-target-from-other-global'] },
+  {
+    reason: REASONS.malformed,
+    vectors: [
+      'parse/arp-hlen-8',
+      'parse/arp-htype-6',
+      'parse/arp-op-0',
+      'parse/arp-op-3',
+      'parse/arp-plen-16',
+      'parse/arp-ptype-ipv6',
+      'parse/arp-truncated',
+      'parse/icmp-header-truncated',
+      'parse/ipv4-bad-checksum-port-security-off',
+      'parse/ipv4-bad-checksum/batch',
+      'parse/ipv4-header-19-bytes',
+      'parse/ipv4-ihl-4',
+      'parse/ipv4-ihl-beyond-total-length',
+      'parse/ipv4-total-length-below-header',
+      'parse/ipv4-total-length-beyond-frame',
+      'parse/ipv4-version-6',
+      'parse/ipv6-extension-past-payload',
+      'parse/ipv6-header-39-bytes',
+      'parse/ipv6-nine-extension-headers/batch',
+      'parse/ipv6-payload-length-beyond-frame',
+      'parse/ipv6-version-4',
+      'parse/tcp-header-truncated',
+      'parse/udp-header-truncated',
+      'parse/vlan-tag-truncated',
+      // OVS reads an ICMPv6 message under 8 bytes as having no ICMPv6 type, so the RS punt flow cannot match it
+      'ra/rs-shorter-than-8-bytes/batch',
+    ],
+  },
 ]
 
-interface Seen { action: string; reason: string; ofport?: number; network?: number; port?: number; remote?: string }
+interface Seen {
+  action: string
+  reason: string
+  ofport?: number
+  network?: number
+  port?: number
+  remote?: string
+}
 
 if (needRoot('private OVS in a network namespace', { wholeFile: true }) === false) {
-  t.test('conformance vectors replayed through OVS\'s datapath and conntrack', async t => {
+  t.test("conformance vectors replayed through OVS's datapath and conntrack", async t => {
     const started = Date.now()
     const ovs = await startOvs({ dummy: DUMMY })
     const replays: Replay[] = []
-    t.teardown(async () => { for (const r of replays) r.close(); await ovs.stop() })
+    t.teardown(async () => {
+      for (const r of replays) r.close()
+      await ovs.stop()
+    })
     const { files, topologies } = loadVectors()
     const all = files.flatMap(f => f.vectors)
     const batch = all.filter(v => v.mode === 'batch')
     const bridges = new Map<string, { replay: Replay; flows: string; entries: Entry[] }>()
     for (const name of new Set(batch.map(v => v.topology))) {
       const topo = topologies.get(name)
-      if (topo === undefined) { t.fail(`unknown topology ${name}`); continue }
-      const replay = await topologyBridge(ovs, topo, batch.filter(v => v.topology === name))
+      if (topo === undefined) {
+        t.fail(`unknown topology ${name}`)
+        continue
+      }
+      const replay = await topologyBridge(
+        ovs,
+        topo,
+        batch.filter(v => v.topology === name),
+      )
       replays.push(replay)
       bridges.set(name, { replay, flows: flowsOf(topo.entries), entries: topo.entries })
     }
@@ -121,7 +168,10 @@ if (needRoot('private OVS in a network namespace', { wholeFile: true }) === fals
       const b = bridges.get(v.topology)
       if (b === undefined) continue
       const skip = skipReason(v)
-      if (skip !== undefined) { skips.push(`${v.name}: ${skip}`); continue }
+      if (skip !== undefined) {
+        skips.push(`${v.name}: ${skip}`)
+        continue
+      }
       await b.replay.flushConntrack()
       const limit = isSequence(v) ? v.ct_limit : undefined
       if (limit !== undefined) await b.replay.appctl.call('dpctl/ct-set-maxconns', String(limit))
@@ -141,7 +191,9 @@ if (needRoot('private OVS in a network namespace', { wholeFile: true }) === fals
           changed = true
         }
         const observed = await b.replay.send(s.input)
-        if (trace === undefined) { /* not traceable */ } else if (trace === 'refused') cross.refused.push(v.name)
+        if (trace === undefined) {
+          /* not traceable */
+        } else if (trace === 'refused') cross.refused.push(v.name)
         // a trace resumes each recirculation with a ct_state it guesses (trk|new): only a real conntrack knows
         else if (/^recirc\(/m.test(trace)) cross.guessed.push(v.name)
         else {
@@ -154,10 +206,19 @@ if (needRoot('private OVS in a network namespace', { wholeFile: true }) === fals
         steps++
         const diff = compare(s.expect, seen)
         const label = isSequence(v) ? `${v.name} step ${i + 1}/${seq.length}${s.note !== undefined ? ` (${s.note})` : ''}` : v.name
-        if (diff === '') { agree++; excuses.agreed(v.name); continue }
+        if (diff === '') {
+          agree++
+          excuses.agreed(v.name)
+          continue
+        }
         const excuse = excuses.disagreed(v.name)
-        if (excuse !== undefined) { gaps.push(`${label}: ${excuse.reason}`); continue }
-        failures.push(`${label}: ${v.intent}\n  expected ${JSON.stringify({ ...s.expect, packet: undefined, replies: undefined })}\n  OVS: ${JSON.stringify(seen)}\n  ${diff}`)
+        if (excuse !== undefined) {
+          gaps.push(`${label}: ${excuse.reason}`)
+          continue
+        }
+        failures.push(
+          `${label}: ${v.intent}\n  expected ${JSON.stringify({ ...s.expect, packet: undefined, replies: undefined })}\n  OVS: ${JSON.stringify(seen)}\n  ${diff}`,
+        )
       }
       if (changed) await b.replay.replaceFlows(b.flows)
       if (limit !== undefined) await b.replay.appctl.call('dpctl/ct-set-maxconns', String(OVS_DEFAULT_MAXCONNS))
@@ -165,9 +226,14 @@ if (needRoot('private OVS in a network namespace', { wholeFile: true }) === fals
 
     await t.test('the replay sees what ofproto/trace sees', async t => {
       for (const d of cross.differ) t.fail(d)
-      t.equal(cross.same, cross.compared, `${cross.same}/${cross.compared} traced vectors hit the same flows and ports in the replay and the trace`)
+      t.equal(
+        cross.same,
+        cross.compared,
+        `${cross.same}/${cross.compared} traced vectors hit the same flows and ports in the replay and the trace`,
+      )
       t.ok(cross.compared > 150, 'the vectors the trace test traces were compared')
-      if (cross.guessed.length > 0) t.comment(`not compared, they pass ct() and the trace guesses the state: ${cross.guessed.length} vectors`)
+      if (cross.guessed.length > 0)
+        t.comment(`not compared, they pass ct() and the trace guesses the state: ${cross.guessed.length} vectors`)
       if (cross.refused.length > 0) t.comment(`not compared, ofproto/trace refuses the frame: ${cross.refused.join(', ')}`)
     })
 
@@ -178,9 +244,11 @@ if (needRoot('private OVS in a network namespace', { wholeFile: true }) === fals
     await t.test('every batch vector, single or sequence, step by step', async t => {
       for (const f of failures) t.fail(f)
       const sequences = batch.filter(isSequence).length
-      t.comment(`${agree}/${steps} steps agree (${batch.length} batch vectors, ${sequences} of them sequences; ` +
-        `${all.length - batch.length} packet_in vectors are the slow path's, not OVS's); ${gaps.length} documented OpenFlow gaps; ` +
-        `${skips.length} vectors skipped; ${((Date.now() - started) / 1000).toFixed(1)} s`)
+      t.comment(
+        `${agree}/${steps} steps agree (${batch.length} batch vectors, ${sequences} of them sequences; ` +
+          `${all.length - batch.length} packet_in vectors are the slow path's, not OVS's); ${gaps.length} documented OpenFlow gaps; ` +
+          `${skips.length} vectors skipped; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      )
       for (const s of skips) t.comment(`skipped: ${s}`)
       for (const g of gaps) t.comment(`gap: ${g}`)
       t.ok(agree > 100, 'vectors were replayed and agreed')
@@ -191,16 +259,26 @@ if (needRoot('private OVS in a network namespace', { wholeFile: true }) === fals
 
 /** ofproto/trace of one input on a replay's bridge ('refused' when OVS does not take the frame). */
 async function traceOf(replay: Replay, input: VectorInput): Promise<string> {
-  const flow = input.tunnel_key !== undefined
-    ? `in_port=${input.in_port},tun_id=${input.tunnel_key},tun_src=${TUN_SRC},tun_dst=${TUN_DST}`
-    : `in_port=${input.in_port}`
-  try { return await replay.appctl.call('ofproto/trace', replay.bridge, flow, input.hex) } catch { return 'refused' }
+  const flow =
+    input.tunnel_key !== undefined
+      ? `in_port=${input.in_port},tun_id=${input.tunnel_key},tun_src=${TUN_SRC},tun_dst=${TUN_DST}`
+      : `in_port=${input.in_port}`
+  try {
+    return await replay.appctl.call('ofproto/trace', replay.bridge, flow, input.hex)
+  } catch {
+    return 'refused'
+  }
 }
 
 /** Vectors the trace test traces: batch, the topology as shipped, frames not still encapsulated. */
 function traceable(v: Vector): v is PacketVector {
-  return !isSequence(v) && v.entries === undefined && v.remove === undefined && v.before === undefined &&
+  return (
+    !isSequence(v) &&
+    v.entries === undefined &&
+    v.remove === undefined &&
+    v.before === undefined &&
     !(v.input.in_port === TUNNEL_OFPORT && v.input.tunnel_key === undefined)
+  )
 }
 
 function stepsOf(v: Vector): Step[] {
@@ -208,7 +286,7 @@ function stepsOf(v: Vector): Step[] {
   return [{ ...(v.now_ms !== undefined ? { now_ms: v.now_ms } : {}), input: v.input, expect: v.expect }]
 }
 
-const beforeOf = (v: Vector): VectorInput[] => (isSequence(v) ? [] : v.before ?? [])
+const beforeOf = (v: Vector): VectorInput[] => (isSequence(v) ? [] : (v.before ?? []))
 
 /** Why OVS cannot replay a vector, or undefined. */
 function skipReason(v: Vector): string | undefined {
@@ -256,8 +334,20 @@ async function topologyBridge(ovs: Ovs, topo: Topology, vectors: Vector[]): Prom
   // One flow-based VXLAN port per UDP port in a datapath: a second bridge's would conflict and never send
   // (its tx counter stays 0), so each bridge gets its own destination port.
   const tun = ovs.name('vx')
-  await ovs.vsctl('add-port', br, tun, '--', 'set', 'Interface', tun, 'type=vxlan', 'options:remote_ip=flow',
-    'options:key=flow', `options:dst_port=${VXLAN_PORT + tunnelPorts++}`, `ofport_request=${TUNNEL_OFPORT}`)
+  await ovs.vsctl(
+    'add-port',
+    br,
+    tun,
+    '--',
+    'set',
+    'Interface',
+    tun,
+    'type=vxlan',
+    'options:remote_ip=flow',
+    'options:key=flow',
+    `options:dst_port=${VXLAN_PORT + tunnelPorts++}`,
+    `ofport_request=${TUNNEL_OFPORT}`,
+  )
   const replay = await Replay.on(ovs, br, { tunnelSrc: TUN_SRC, tunnelDst: TUN_DST })
   await replay.replaceFlows(flowsOf(topo.entries))
   return replay
@@ -270,7 +360,7 @@ function verdictOf(o: Observation, inPort: number): Seen {
   const cookieOf = (h: FlowHit | undefined): ReturnType<typeof parseCookie> | undefined => h && parseCookie(h.cookie)
   const reasonOf = (h: FlowHit | undefined): string => {
     const c = cookieOf(h)
-    return c !== undefined && 'reason' in c.subject ? REASON_NAMES[c.subject.reason] ?? '?' : 'none'
+    return c !== undefined && 'reason' in c.subject ? (REASON_NAMES[c.subject.reason] ?? '?') : 'none'
   }
   const keyOf = (h: FlowHit | undefined): number | undefined => {
     const c = cookieOf(h)
@@ -282,8 +372,13 @@ function verdictOf(o: Observation, inPort: number): Seen {
   // the network's flood flow (l2-flows.ts) names the network in its cookie; with no other port it sends nothing
   const flood = o.hits.find(h => h.table === OF_TABLE_BASE + STAGE_L2_LOOKUP && FLOOD_PRIORITIES.includes(h.priority))
   if (flood !== undefined || ports.length > 1) {
-    const net = keyOf(o.hits.find(h => h.table === OF_TABLE_BASE + STAGE_L2_LOOKUP &&
-      (h.priority === priorityOf('FLOOD') || h.priority === priorityOf('FLOOD_FROM_TUNNEL'))) ?? flood)
+    const net = keyOf(
+      o.hits.find(
+        h =>
+          h.table === OF_TABLE_BASE + STAGE_L2_LOOKUP &&
+          (h.priority === priorityOf('FLOOD') || h.priority === priorityOf('FLOOD_FROM_TUNNEL')),
+      ) ?? flood,
+    )
     return net === undefined ? { action: 'flood', reason: 'none' } : { action: 'flood', reason: 'none', network: net }
   }
   if (ports.length === 1 && ports[0] === inPort) return { action: 'in_port', reason: 'none', ofport: inPort }
@@ -321,7 +416,11 @@ function observationDiff(a: Observation, b: Observation): string {
   const out: string[] = []
   for (const [k, n] of ha) if (hb.get(k) !== n) out.push(`trace hit ${k} x${n}, replay x${hb.get(k) ?? 0}`)
   for (const [k, n] of hb) if (!ha.has(k)) out.push(`replay hit ${k} x${n}, trace did not`)
-  const ports = (o: Observation): string => [...o.tx].sort(([x], [y]) => x - y).map(([p, n]) => `${p}x${n}`).join(',')
+  const ports = (o: Observation): string =>
+    [...o.tx]
+      .sort(([x], [y]) => x - y)
+      .map(([p, n]) => `${p}x${n}`)
+      .join(',')
   if (ports(a) !== ports(b)) out.push(`trace sent to [${ports(a)}], replay to [${ports(b)}]`)
   return out.join('; ')
 }
@@ -335,23 +434,30 @@ async function conntrackCheck(t: Test, ovs: Ovs): Promise<void> {
     await ovs.vsctl('add-port', br, p, '--', 'set', 'Interface', p, 'type=internal', `ofport_request=${n}`)
   }
   const replay = await Replay.on(ovs, br)
-  t.teardown(() => { replay.close() })
+  t.teardown(() => {
+    replay.close()
+  })
   // cookies name the outcome; zone 5 as in ENVIRONMENT.md's check
-  await replay.replaceFlows([
-    'table=0,priority=10,ip,ct_state=-trk,cookie=0x1,actions=ct(table=1,zone=5)',
-    'table=1,priority=20,ip,ct_state=+trk+inv,cookie=0x2,actions=drop',
-    'table=1,priority=10,ip,ct_state=+trk+new,in_port=1,cookie=0x3,actions=ct(commit,zone=5),output:2',
-    'table=1,priority=10,ip,ct_state=+trk+est-rpl,in_port=1,cookie=0x4,actions=output:2',
-    'table=1,priority=10,ip,ct_state=+trk+est+rpl,in_port=2,cookie=0x5,actions=output:1',
-    'table=1,priority=10,ip,ct_state=+trk+new,in_port=2,cookie=0x6,actions=drop',
-  ].join('\n') + '\n')
+  await replay.replaceFlows(
+    [
+      'table=0,priority=10,ip,ct_state=-trk,cookie=0x1,actions=ct(table=1,zone=5)',
+      'table=1,priority=20,ip,ct_state=+trk+inv,cookie=0x2,actions=drop',
+      'table=1,priority=10,ip,ct_state=+trk+new,in_port=1,cookie=0x3,actions=ct(commit,zone=5),output:2',
+      'table=1,priority=10,ip,ct_state=+trk+est-rpl,in_port=1,cookie=0x4,actions=output:2',
+      'table=1,priority=10,ip,ct_state=+trk+est+rpl,in_port=2,cookie=0x5,actions=output:1',
+      'table=1,priority=10,ip,ct_state=+trk+new,in_port=2,cookie=0x6,actions=drop',
+    ].join('\n') + '\n',
+  )
   const [a, b] = [MacAddress.parse('02:00:00:00:00:01'), MacAddress.parse('02:00:00:00:00:02')]
   const [ia, ib] = [Ipv4Address.parse('10.0.0.1'), Ipv4Address.parse('10.0.0.2')]
-  const frame = (from: 1 | 2, l4: ReturnType<typeof udp> | ReturnType<typeof tcp>): string => Buffer.from(buildFrame([
-    ethernet(from === 1 ? { src: a, dst: b } : { src: b, dst: a }),
-    ip4({ src: from === 1 ? ia : ib, dst: from === 1 ? ib : ia, protocol: l4.kind === 'udp' ? IP_PROTO.UDP : IP_PROTO.TCP }),
-    l4,
-  ])).toString('hex')
+  const frame = (from: 1 | 2, l4: ReturnType<typeof udp> | ReturnType<typeof tcp>): string =>
+    Buffer.from(
+      buildFrame([
+        ethernet(from === 1 ? { src: a, dst: b } : { src: b, dst: a }),
+        ip4({ src: from === 1 ? ia : ib, dst: from === 1 ? ib : ia, protocol: l4.kind === 'udp' ? IP_PROTO.UDP : IP_PROTO.TCP }),
+        l4,
+      ]),
+    ).toString('hex')
   const decided = (o: Observation): string => {
     const h = o.hits.filter(x => x.table === 1)
     return `${h.map(x => `0x${x.cookie.toString(16)}`).join('+')} -> [${[...o.tx.keys()].join(',')}]`

@@ -18,7 +18,12 @@ import { loadProfile, shippedProfiles } from '../../offload/profile.js'
 const root = process.cwd()
 const files = [
   ...['test/conformance/topologies', 'test/offload/topologies'].flatMap(d =>
-    existsSync(join(root, d)) ? readdirSync(join(root, d)).filter(f => f.endsWith('.json')).map(f => join(root, d, f)) : []),
+    existsSync(join(root, d))
+      ? readdirSync(join(root, d))
+          .filter(f => f.endsWith('.json'))
+          .map(f => join(root, d, f))
+      : [],
+  ),
   ...[join(root, 'examples', 'sample-topology.json')].filter(existsSync),
 ]
 const hasOfctl = needTool('ovs-ofctl') === false

@@ -33,63 +33,112 @@ const TUNNEL_OFPORT = 1000 // the tunnel port of the conformance topologies
  * REASONS.ndTargetMask; openflow-sequences.root.test.ts replays it and excuses it there.
  */
 const EXCUSES: Excuse[] = [
-  { reason: REASONS.icmpErrorDnat, vectors: [
-    'dnat/icmp-error-from-outside/batch',
-  ] },
-  { reason: REASONS.hairpinSource, vectors: [
-    'hairpin/vm1-to-vm2-floating-ip', 'hairpin/vm2-to-vm1-floating-ip',
-  ] },
-  { reason: REASONS.icmpChecksum, vectors: [
-    'route/echo-to-router-bad-checksum/batch', 'route/ipv6-echo-to-router-bad-checksum',
-  ] },
-  { reason: REASONS.icmpErrorSnat, vectors: [
-    'snat/icmp-error-from-vm1/batch',
-  ] },
-  { reason: REASONS.ndPunted, vectors: [
-    'nd/ns-bad-checksum/batch', 'nd/ns-code-not-zero', 'nd/ns-dad-answered-to-all-nodes', 'nd/ns-dad-to-unicast',
-    'nd/ns-dad-with-source-lla', 'nd/ns-for-router-address/batch', 'nd/ns-for-vm-address', 'nd/ns-from-link-local',
-    'nd/ns-hop-limit-not-255/batch', 'nd/ns-on-second-network', 'nd/ns-shorter-than-24-bytes',
-    'nd/ns-unicast-to-router', 'nd/ns-without-source-lla', 'nd/ns-zero-length-option',
-  ] },
-  { reason: REASONS.malformed, vectors: [
-    'parse/arp-hlen-8', 'parse/arp-htype-6', 'parse/arp-op-0', 'parse/arp-op-3', 'parse/arp-plen-16',
-    'parse/arp-ptype-ipv6', 'parse/arp-truncated', 'parse/empty-frame', 'parse/ethernet-13-bytes/batch',
-    'parse/icmp-header-truncated', 'parse/ipv4-bad-checksum-port-security-off', 'parse/ipv4-bad-checksum/batch',
-    'parse/ipv4-header-19-bytes', 'parse/ipv4-ihl-4', 'parse/ipv4-ihl-beyond-total-length',
-    'parse/ipv4-total-length-below-header', 'parse/ipv4-total-length-beyond-frame', 'parse/ipv4-version-6',
-    'parse/ipv6-extension-past-payload', 'parse/ipv6-header-39-bytes', 'parse/ipv6-nine-extension-headers/batch',
-    'parse/ipv6-payload-length-beyond-frame', 'parse/ipv6-version-4', 'parse/tcp-header-truncated',
-    'parse/truncated-before-classify', 'parse/udp-header-truncated', 'parse/vlan-tag-truncated',
-  ] },
+  { reason: REASONS.icmpErrorDnat, vectors: ['dnat/icmp-error-from-outside/batch'] },
+  { reason: REASONS.hairpinSource, vectors: ['hairpin/vm1-to-vm2-floating-ip', 'hairpin/vm2-to-vm1-floating-ip'] },
+  { reason: REASONS.icmpChecksum, vectors: ['route/echo-to-router-bad-checksum/batch', 'route/ipv6-echo-to-router-bad-checksum'] },
+  { reason: REASONS.icmpErrorSnat, vectors: ['snat/icmp-error-from-vm1/batch'] },
+  {
+    reason: REASONS.ndPunted,
+    vectors: [
+      'nd/ns-bad-checksum/batch',
+      'nd/ns-code-not-zero',
+      'nd/ns-dad-answered-to-all-nodes',
+      'nd/ns-dad-to-unicast',
+      'nd/ns-dad-with-source-lla',
+      'nd/ns-for-router-address/batch',
+      'nd/ns-for-vm-address',
+      'nd/ns-from-link-local',
+      'nd/ns-hop-limit-not-255/batch',
+      'nd/ns-on-second-network',
+      'nd/ns-shorter-than-24-bytes',
+      'nd/ns-unicast-to-router',
+      'nd/ns-without-source-lla',
+      'nd/ns-zero-length-option',
+    ],
+  },
+  {
+    reason: REASONS.malformed,
+    vectors: [
+      'parse/arp-hlen-8',
+      'parse/arp-htype-6',
+      'parse/arp-op-0',
+      'parse/arp-op-3',
+      'parse/arp-plen-16',
+      'parse/arp-ptype-ipv6',
+      'parse/arp-truncated',
+      'parse/empty-frame',
+      'parse/ethernet-13-bytes/batch',
+      'parse/icmp-header-truncated',
+      'parse/ipv4-bad-checksum-port-security-off',
+      'parse/ipv4-bad-checksum/batch',
+      'parse/ipv4-header-19-bytes',
+      'parse/ipv4-ihl-4',
+      'parse/ipv4-ihl-beyond-total-length',
+      'parse/ipv4-total-length-below-header',
+      'parse/ipv4-total-length-beyond-frame',
+      'parse/ipv4-version-6',
+      'parse/ipv6-extension-past-payload',
+      'parse/ipv6-header-39-bytes',
+      'parse/ipv6-nine-extension-headers/batch',
+      'parse/ipv6-payload-length-beyond-frame',
+      'parse/ipv6-version-4',
+      'parse/tcp-header-truncated',
+      'parse/truncated-before-classify',
+      'parse/udp-header-truncated',
+      'parse/vlan-tag-truncated',
+    ],
+  },
 ]
 
 interface Seen {
-  action: string; reason: string; ofport?: number; network?: number; port?: number; remote?: string
+  action: string
+  reason: string
+  ofport?: number
+  network?: number
+  port?: number
+  remote?: string
   /** the packet's fields after the pipeline, from the trace's final flow */
   fields?: Map<string, string>
 }
 
 /** decodeFrame names (datapath/host/packet-decoder.ts) -> the ovs-fields names a trace prints. */
 const TRACE_NAMES: Record<string, string[]> = {
-  eth_src: ['dl_src'], eth_dst: ['dl_dst'], ttl: ['nw_ttl'], hop_limit: ['nw_ttl'],
-  ip_src: ['nw_src', 'ipv6_src'], ip_dst: ['nw_dst', 'ipv6_dst'],
-  arp_op: ['arp_op'], arp_sha: ['arp_sha'], arp_spa: ['arp_spa'], arp_tha: ['arp_tha'], arp_tpa: ['arp_tpa'],
+  eth_src: ['dl_src'],
+  eth_dst: ['dl_dst'],
+  ttl: ['nw_ttl'],
+  hop_limit: ['nw_ttl'],
+  ip_src: ['nw_src', 'ipv6_src'],
+  ip_dst: ['nw_dst', 'ipv6_dst'],
+  arp_op: ['arp_op'],
+  arp_sha: ['arp_sha'],
+  arp_spa: ['arp_spa'],
+  arp_tha: ['arp_tha'],
+  arp_tpa: ['arp_tpa'],
   vlan_vid: ['dl_vlan'],
 }
 
 /** The single-packet vectors (sequences need real packets through conntrack: openflow-sequences.root.test.ts). */
 function loadVectors(): { vectors: PacketVector[]; skippedSequences: number } {
   const dir = join(root, 'test', 'conformance', 'vectors')
-  return packetVectors(readdirSync(dir).filter(f => f.endsWith('.json'))
-    .map(f => JSON.parse(readFileSync(join(dir, f), 'utf8')) as VectorFile))
+  return packetVectors(
+    readdirSync(dir)
+      .filter(f => f.endsWith('.json'))
+      .map(f => JSON.parse(readFileSync(join(dir, f), 'utf8')) as VectorFile),
+  )
 }
 
 /** Vectors OVS can be asked about: batch mode, the topology as shipped, frames not still encapsulated. */
 function traceable(v: PacketVector): boolean {
   // ofproto/trace cannot run conntrack (every ct() looks new to it): the security-group topology's vectors go
   // through real packets and OVS's conntrack in openflow-sequences.root.test.ts
-  return v.topology !== 'security-groups' && v.mode === 'batch' && v.entries === undefined && v.remove === undefined && v.before === undefined &&
+  return (
+    v.topology !== 'security-groups' &&
+    v.mode === 'batch' &&
+    v.entries === undefined &&
+    v.remove === undefined &&
+    v.before === undefined &&
     !(v.input.in_port === TUNNEL_OFPORT && v.input.tunnel_key === undefined)
+  )
 }
 
 if (needRoot('private OVS in a network namespace', { wholeFile: true }) === false) {
@@ -99,10 +148,19 @@ if (needRoot('private OVS in a network namespace', { wholeFile: true }) === fals
     const loaded = loadVectors()
     t.comment(`${loaded.skippedSequences} sequence vectors skipped here (replayed by openflow-sequences.root.test.ts)`)
     const vectors = loaded.vectors.filter(traceable)
-    t.comment(`${loaded.vectors.filter(v => v.topology === 'security-groups').length} security-group vectors left to openflow-sequences.root.test.ts (conntrack needs real packets)`)
+    t.comment(
+      `${loaded.vectors.filter(v => v.topology === 'security-groups').length} security-group vectors left to openflow-sequences.root.test.ts (conntrack needs real packets)`,
+    )
     const bridges = new Map<string, string>()
     for (const topo of new Set(vectors.map(v => v.topology))) {
-      bridges.set(topo, await loadTopology(ovs, topo, vectors.filter(v => v.topology === topo).map(v => v.input.in_port)))
+      bridges.set(
+        topo,
+        await loadTopology(
+          ovs,
+          topo,
+          vectors.filter(v => v.topology === topo).map(v => v.input.in_port),
+        ),
+      )
     }
     let agree = 0
     const gaps: string[] = []
@@ -110,9 +168,10 @@ if (needRoot('private OVS in a network namespace', { wholeFile: true }) === fals
     for (const v of vectors) {
       const br = bridges.get(v.topology) as string
       // tunnel metadata only counts with an outer destination set (OVS flow_tnl), hence tun_src/tun_dst
-      const flow = v.input.tunnel_key !== undefined
-        ? `in_port=${v.input.in_port},tun_id=${v.input.tunnel_key},tun_src=192.168.100.2,tun_dst=192.168.100.1`
-        : `in_port=${v.input.in_port}`
+      const flow =
+        v.input.tunnel_key !== undefined
+          ? `in_port=${v.input.in_port},tun_id=${v.input.tunnel_key},tun_src=192.168.100.2,tun_dst=192.168.100.1`
+          : `in_port=${v.input.in_port}`
       let text: string
       try {
         text = await ovs.appctl('ofproto/trace', br, flow, v.input.hex)
@@ -122,10 +181,19 @@ if (needRoot('private OVS in a network namespace', { wholeFile: true }) === fals
       }
       const seen = verdictOf(text, v.input.in_port)
       const diff = compare(v, seen)
-      if (diff === '') { agree++; excuses.agreed(v.name); continue }
+      if (diff === '') {
+        agree++
+        excuses.agreed(v.name)
+        continue
+      }
       const excuse = excuses.disagreed(v.name)
-      if (excuse !== undefined) { gaps.push(`${v.name}: ${excuse.reason}`); continue }
-      t.fail(`${v.name}: ${v.intent}\n  expected ${JSON.stringify({ ...v.expect, packet: undefined })}\n  OVS: ${JSON.stringify(seen)}\n  ${diff}\n${process.env['TRACE'] === '1' ? text : ''}`)
+      if (excuse !== undefined) {
+        gaps.push(`${v.name}: ${excuse.reason}`)
+        continue
+      }
+      t.fail(
+        `${v.name}: ${v.intent}\n  expected ${JSON.stringify({ ...v.expect, packet: undefined })}\n  OVS: ${JSON.stringify(seen)}\n  ${diff}\n${process.env['TRACE'] === '1' ? text : ''}`,
+      )
     }
     t.comment(`${agree}/${vectors.length} vectors agree (${fieldsChecked} packet fields compared); ${gaps.length} documented OpenFlow gaps`)
     t.ok(fieldsChecked > 100, 'packets were compared, not only verdicts')
@@ -150,8 +218,19 @@ async function loadTopology(ovs: Ovs, name: string, inPorts: number[]): Promise<
     await ovs.vsctl('add-port', br, p, '--', 'set', 'Interface', p, 'type=internal', `ofport_request=${n}`)
   }
   const tun = ovs.name('vx')
-  await ovs.vsctl('add-port', br, tun, '--', 'set', 'Interface', tun, 'type=vxlan', 'options:remote_ip=flow',
-    'options:key=flow', `ofport_request=${TUNNEL_OFPORT}`)
+  await ovs.vsctl(
+    'add-port',
+    br,
+    tun,
+    '--',
+    'set',
+    'Interface',
+    tun,
+    'type=vxlan',
+    'options:remote_ip=flow',
+    'options:key=flow',
+    `ofport_request=${TUNNEL_OFPORT}`,
+  )
   const file = join(ovs.dir, `${name}.flows`)
   writeFileSync(file, renderFlows(emitOpenFlow(topo.entries, { tunnelOfport: TUNNEL_OFPORT })))
   await ovs.ofctl('add-flows', br, file)
@@ -168,7 +247,10 @@ function verdictOf(text: string, inPort: number): Seen {
   let tunDst: string | undefined
   for (const line of lines) {
     const hit = /^\s*(\d+)\. .*priority (\d+), cookie (0x[0-9a-f]+)/.exec(line)
-    if (hit) { last = { table: Number(hit[1]), priority: Number(hit[2]), cookie: BigInt(hit[3] as string) }; continue }
+    if (hit) {
+      last = { table: Number(hit[1]), priority: Number(hit[2]), cookie: BigInt(hit[3] as string) }
+      continue
+    }
     const a = line.trim()
     if (/^output:\d+$/.test(a)) outputs.push(Number(a.slice(7)))
     else if (a.includes('skipping output to input port')) outputs.pop()
@@ -177,19 +259,27 @@ function verdictOf(text: string, inPort: number): Seen {
     else if (a.startsWith('set_field:') && a.endsWith('->tun_dst')) tunDst = a.slice(10, -9)
   }
   const final = /^Final flow: (.*)$/m.exec(text)?.[1] ?? ''
-  const after = final === 'unchanged' || final === '' ? /^Flow: (.*)$/m.exec(text)?.[1] ?? '' : final
-  const fields = new Map(after.split(',').map(kv => kv.split('=') as [string, string]).filter(kv => kv[1] !== undefined))
+  const after = final === 'unchanged' || final === '' ? (/^Flow: (.*)$/m.exec(text)?.[1] ?? '') : final
+  const fields = new Map(
+    after
+      .split(',')
+      .map(kv => kv.split('=') as [string, string])
+      .filter(kv => kv[1] !== undefined),
+  )
   const reg = (name: string): number | undefined => {
     const m = new RegExp(`(?:^|,)${name}=(0x[0-9a-f]+|\\d+)`).exec(final === 'unchanged' ? '' : final)
     return m ? Number(m[1]) : undefined
   }
   const cookie = last !== undefined ? parseCookie(last.cookie) : undefined
-  const reason = cookie !== undefined && 'reason' in cookie.subject ? REASON_NAMES[cookie.subject.reason] ?? '?' : 'none'
+  const reason = cookie !== undefined && 'reason' in cookie.subject ? (REASON_NAMES[cookie.subject.reason] ?? '?') : 'none'
   if (punt) return { action: 'punt', reason }
   if (inPortOut) return { action: 'in_port', reason: 'none', ofport: inPort, fields }
-  if (last !== undefined && last.table === OF_TABLE_BASE + STAGE_L2_LOOKUP &&
+  if (
+    last !== undefined &&
+    last.table === OF_TABLE_BASE + STAGE_L2_LOOKUP &&
     // the flood flow resubmits to its chunks (l2-flows.ts): the last lookup is a chunk's when the network has ports
-    [priorityOf('FLOOD'), priorityOf('FLOOD_FROM_TUNNEL'), priorityOf('FLOOD_CHUNK')].includes(last.priority)) {
+    [priorityOf('FLOOD'), priorityOf('FLOOD_FROM_TUNNEL'), priorityOf('FLOOD_CHUNK')].includes(last.priority)
+  ) {
     const net = cookie !== undefined && 'key' in cookie.subject ? cookie.subject.key : undefined
     return net === undefined ? { action: 'flood', reason: 'none' } : { action: 'flood', reason: 'none', network: net }
   }
@@ -233,7 +323,10 @@ function comparePacket(want: FrameExpectation, got: Map<string, string>): string
     const names = TRACE_NAMES[name]
     if (names === undefined) continue // bytes a trace does not show (checksums, payload)
     const seen = names.map(n => got.get(n)).find(v => v !== undefined)
-    if (value === null) { if (seen !== undefined) out.push(`${name} present (${seen}), expected absent`); continue }
+    if (value === null) {
+      if (seen !== undefined) out.push(`${name} present (${seen}), expected absent`)
+      continue
+    }
     if (seen === undefined) continue // not an IP/ARP frame in OVS's view: nothing to compare
     fieldsChecked++
     if (normal(String(value)) !== normal(seen)) out.push(`${name} ${seen} instead of ${String(value)}`)
@@ -245,7 +338,11 @@ function comparePacket(want: FrameExpectation, got: Map<string, string>): string
 function normal(v: string): string {
   if (/^(0x[0-9a-f]+|\d+)$/i.test(v)) return String(Number(v))
   if (v.includes(':') && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(v)) {
-    try { return Ipv6Address.parse(v).toString() } catch { return v }
+    try {
+      return Ipv6Address.parse(v).toString()
+    } catch {
+      return v
+    }
   }
   return v.toLowerCase()
 }

@@ -28,7 +28,17 @@ function withGroups(o: { stateful?: boolean; members?: number } = {}): Entry[] {
     { stage: 'acl_port', port: 2, stateful: o.stateful ?? true, groups: [1] },
     { stage: 'acl_rule', group: 1, rule: 1, direction: 'egress', family: 4 },
     { stage: 'acl_rule', group: 1, rule: 2, direction: 'ingress', family: 4, protocol: 6, port_min: 22, port_max: 22, remote_group: 2 },
-    { stage: 'acl_rule', group: 1, rule: 3, direction: 'ingress', family: 4, protocol: 6, port_min: 1000, port_max: 1999, remote_prefix: '192.0.2.0/24' },
+    {
+      stage: 'acl_rule',
+      group: 1,
+      rule: 3,
+      direction: 'ingress',
+      family: 4,
+      protocol: 6,
+      port_min: 1000,
+      port_max: 1999,
+      remote_prefix: '192.0.2.0/24',
+    },
     ...members,
   ]
 }
@@ -46,11 +56,17 @@ t.test('flows are counted conjunctively: M members on N ports cost M + N, not M 
   const big = countAcl(withGroups({ members: 300 }))
   const ingress = (c: ReturnType<typeof countAcl>): number => c.groups.find(g => g.group === 1 && g.direction === 'ingress')?.flows ?? -1
   // rule 2: 3 members + 1 term + 1 conj; rule 3: 1 prefix + 7 terms + 1 conj; 2 shared port flows
-  t.equal(ingress(small), (3 + 1 + 1) + (1 + 7 + 1) + 2)
+  t.equal(ingress(small), 3 + 1 + 1 + (1 + 7 + 1) + 2)
   t.equal(ingress(big) - ingress(small), 297, 'each extra member is one flow')
   t.equal(small.groups.find(g => g.direction === 'egress')?.flows, 2, 'a rule with neither remote nor ports is one flow per port')
   const port1 = small.ports.filter(p => p.port === 1)
-  t.same(port1.map(p => [p.direction, p.flows, p.groups]), [['egress', 2, [1]], ['ingress', ingress(small), [1]]])
+  t.same(
+    port1.map(p => [p.direction, p.flows, p.groups]),
+    [
+      ['egress', 2, [1]],
+      ['ingress', ingress(small), [1]],
+    ],
+  )
   t.ok(small.total > ingress(small) + 2, 'the total adds the fixed flows of the ACL stages')
   t.match(small.counted, /conjunctive/)
   const empty = countAcl([...withGroups({ members: 0 })])
@@ -64,7 +80,11 @@ t.test('without security groups the four stages pass through; stateless groups n
   const stateless = planOffload(withGroups({ stateful: false }), loadProfile('p4-pipeline'))
   t.equal(stageIn(stateless, STAGE_IN_CT).placement, 'target')
   t.match(stageIn(stateless, STAGE_IN_CT).why.join(' '), /only stateless/)
-  t.equal(stageIn(stateless, STAGE_OUT_ACL).placement, 'target', `a stateless ACL needs no conntrack: on the P4 switch (${stageIn(stateless, STAGE_OUT_ACL).why.join('; ')})`)
+  t.equal(
+    stageIn(stateless, STAGE_OUT_ACL).placement,
+    'target',
+    `a stateless ACL needs no conntrack: on the P4 switch (${stageIn(stateless, STAGE_OUT_ACL).why.join('; ')})`,
+  )
 })
 
 t.test('established-offload NICs: ct and acl on the target, new connections and TCP state changes in software', async t => {
@@ -73,9 +93,18 @@ t.test('established-offload NICs: ct and acl on the target, new connections and 
     for (const id of [STAGE_IN_CT, STAGE_OUT_CT]) {
       const s = stageIn(plan, id)
       t.equal(s.placement, 'target', `${p} ${s.stage}`)
-      t.ok(s.softwareTraffic.includes('TCP SYN') && s.softwareTraffic.includes('TCP FIN') && s.softwareTraffic.includes('TCP RST'), `${p} ${s.stage}: TCP state changes in software`)
-      t.ok(s.softwareTraffic.some(x => /^new connections/.test(x)), `${p} ${s.stage}: new connections in software`)
-      t.ok(s.softwareTraffic.some(x => /other than tcp \/ udp/.test(x)), `${p} ${s.stage}: ICMP connections in software`)
+      t.ok(
+        s.softwareTraffic.includes('TCP SYN') && s.softwareTraffic.includes('TCP FIN') && s.softwareTraffic.includes('TCP RST'),
+        `${p} ${s.stage}: TCP state changes in software`,
+      )
+      t.ok(
+        s.softwareTraffic.some(x => /^new connections/.test(x)),
+        `${p} ${s.stage}: new connections in software`,
+      )
+      t.ok(
+        s.softwareTraffic.some(x => /other than tcp \/ udp/.test(x)),
+        `${p} ${s.stage}: ICMP connections in software`,
+      )
     }
     const acl = stageIn(plan, STAGE_OUT_ACL)
     t.equal(acl.placement, 'target')
@@ -101,11 +130,22 @@ t.test('no conntrack on the target: stateful ports stay in software (P4, E810); 
 /** connectx6dx-tc with numeric ACL limits (the shipped one says "measure"). */
 function limited(perPort: number, total: number): Profile {
   const p = loadProfile('connectx6dx-tc')
-  return { ...p, acl: { maxFlows: { value: total, unit: 'flows', source: 'test' }, maxFlowsPerPort: { value: perPort, unit: 'flows', source: 'test' }, source: 'test' } }
+  return {
+    ...p,
+    acl: {
+      maxFlows: { value: total, unit: 'flows', source: 'test' },
+      maxFlowsPerPort: { value: perPort, unit: 'flows', source: 'test' },
+      source: 'test',
+    },
+  }
 }
 
 const caught = (f: () => unknown): Error | undefined => {
-  try { f() } catch (e) { return e as Error } // whatever was thrown is checked by the caller
+  try {
+    f()
+  } catch (e) {
+    return e as Error
+  } // whatever was thrown is checked by the caller
   return undefined
 }
 
@@ -113,7 +153,10 @@ t.test('a rule set past the profile limit is refused, naming the port and the gr
   t.doesNotThrow(() => planOffload(withGroups({ members: 10 }), limited(100, 1000)))
   const perPort = caught(() => planOffload(withGroups({ members: 200 }), limited(100, 100000)))
   t.ok(perPort instanceof AclLimitError && perPort.limit === 'maxFlowsPerPort', 'refused on the per-port limit')
-  t.match(perPort?.message, /port 1 needs \d+ security-group flows, more than acl.maxFlowsPerPort \(100\) \(and 1 other port\(s\) too\); largest: group 1 \(ingress: \d+ flows for 2 rule\(s\) on 2 port\(s\)\)/)
+  t.match(
+    perPort?.message,
+    /port 1 needs \d+ security-group flows, more than acl.maxFlowsPerPort \(100\) \(and 1 other port\(s\) too\); largest: group 1 \(ingress: \d+ flows for 2 rule\(s\) on 2 port\(s\)\)/,
+  )
   const total = caught(() => planOffload(withGroups({ members: 200 }), limited(1000, 150)))
   t.ok(total instanceof AclLimitError && total.limit === 'maxFlows', 'refused on the total')
   t.match(total?.message, /\d+ security-group flows in total, more than acl.maxFlows \(150\); largest: group 1/)
@@ -132,8 +175,12 @@ t.test('dragonflow offload plan reports ACL flows, and exits non-zero past a lim
   const err: string[] = []
   const log = console.log
   const error = console.error
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')) }
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')) }
+  console.log = (...a: unknown[]) => {
+    out.push(a.join(' '))
+  }
+  console.error = (...a: unknown[]) => {
+    err.push(a.join(' '))
+  }
   let ok: number
   let refused: number
   try {

@@ -20,7 +20,11 @@ const stageIn = (plan: Plan, id: number): StagePlan => {
 t.test('a plan has one row per stage, in pipeline order, each with a reason', async t => {
   for (const p of ['ovs-userspace', 'connectx6dx-tc', 'software-only', 'p4-pipeline', 'bluefield3-doca', 'e810-switchdev-tc']) {
     const plan = planOffload(topology, loadProfile(p))
-    t.same(plan.stages.map(s => s.stage), STAGES.map(s => s.name), `${p}: every stage`)
+    t.same(
+      plan.stages.map(s => s.stage),
+      STAGES.map(s => s.name),
+      `${p}: every stage`,
+    )
     for (const s of plan.stages) t.ok(s.why.length > 0 && s.onMiss !== '', `${p} ${s.stage}: explained`)
   }
 })
@@ -70,7 +74,7 @@ t.test('small tables get reactive exact-match caches with the expected miss shar
   t.equal(l2.placement, 'reactive-cache')
   t.equal(l2.slowPathShare, 1 - 2 / 4, 'two flood rules leave room for 2 of 4 MACs')
   t.match(l2.onMiss, /installs an exact-match entry/)
-  t.equal(plan.everyPacketSlowPathShare, 0.5, 'l2 is on every packet\'s path; the other such stages fit whole')
+  t.equal(plan.everyPacketSlowPathShare, 0.5, "l2 is on every packet's path; the other such stages fit whole")
   t.equal(plan.installSeconds, plan.rulesOnTarget / 1000, 'install time from the insertion rate')
 
   const zipf = planOffload(topology, profile, { traffic: { distribution: 'zipf', s: 1 } })
@@ -123,8 +127,11 @@ t.test('cache miss share', async t => {
 t.test('a flood wider than the action limit goes to software, the rest of L2 stays on the NIC', async t => {
   const entries: Entry[] = []
   for (let p = 1; p <= 20; p++) {
-    entries.push({ stage: 'classify', in_port: p, network: 7, port: p }, { stage: 'egress', port: p, local: p },
-      { stage: 'l2', network: 7, mac: `fa:16:3e:00:01:${p.toString(16).padStart(2, '0')}`, port: p })
+    entries.push(
+      { stage: 'classify', in_port: p, network: 7, port: p },
+      { stage: 'egress', port: p, local: p },
+      { stage: 'l2', network: 7, mac: `fa:16:3e:00:01:${p.toString(16).padStart(2, '0')}`, port: p },
+    )
   }
   const plan = planOffload(entries, loadProfile('connectx6dx-tc'))
   const l2 = stageIn(plan, STAGE_L2_LOOKUP)

@@ -22,26 +22,47 @@ t.test('the EUI-64 link-local address of a MAC (RFC 4291 2.5.6, as the Linux ker
   t.equal(linkLocalOf(MacAddress.parse('00:00:00:00:00:00')).toString(), 'fe80::200:ff:fe00:0', 'the U/L bit is flipped')
 })
 
-t.test('an NA may claim the port\'s own addresses only', async t => {
+t.test("an NA may claim the port's own addresses only", async t => {
   const text = renderFlows(emitOpenFlow(entries(['10.0.0.5/32', '2001:db8::5/128'])))
   const na = text.split('\n').filter(l => l.includes('icmpv6_type=136'))
   const allow = (src: string, target: string): RegExp =>
-    new RegExp(`priority=500,cookie=0x[0-9a-f]+,icmp6,reg1=1,eth_src=fa:16:3e:cd:22:a4,icmpv6_type=136,ipv6_src=${src},nd_target=${target} actions=goto_table`)
+    new RegExp(
+      `priority=500,cookie=0x[0-9a-f]+,icmp6,reg1=1,eth_src=fa:16:3e:cd:22:a4,icmpv6_type=136,ipv6_src=${src},nd_target=${target} actions=goto_table`,
+    )
   for (const target of ['2001:db8::5', 'fe80::f816:3eff:fecd:22a4']) {
-    t.ok(na.some(l => allow(target, target).test(l)), `NA for ${target} from ${target} allowed`)
-    t.ok(na.some(l => allow('fe80::/10', target).test(l)), `NA for ${target} from a link-local source allowed`)
+    t.ok(
+      na.some(l => allow(target, target).test(l)),
+      `NA for ${target} from ${target} allowed`,
+    )
+    t.ok(
+      na.some(l => allow('fe80::/10', target).test(l)),
+      `NA for ${target} from a link-local source allowed`,
+    )
   }
-  t.ok(na.some(l => /priority=400,cookie=0x[0-9a-f]+,icmp6,reg1=1,eth_src=fa:16:3e:cd:22:a4,icmpv6_type=136 actions=drop/.test(l)), 'any other NA from the port\'s MAC dropped')
+  t.ok(
+    na.some(l => /priority=400,cookie=0x[0-9a-f]+,icmp6,reg1=1,eth_src=fa:16:3e:cd:22:a4,icmpv6_type=136 actions=drop/.test(l)),
+    "any other NA from the port's MAC dropped",
+  )
   t.equal(na.length, 5, 'two sources per target, one drop')
 })
 
-t.test('an allowed address pair (its own MAC row) may advertise its address, not the port\'s', async t => {
-  const text = renderFlows(emitOpenFlow([...entries(['2001:db8::5/128']),
-    { stage: 'port_sec', port: 1, mac: 'fa:16:3e:00:bb:01', ips: ['2001:db8::60/128'] }]))
+t.test("an allowed address pair (its own MAC row) may advertise its address, not the port's", async t => {
+  const text = renderFlows(
+    emitOpenFlow([...entries(['2001:db8::5/128']), { stage: 'port_sec', port: 1, mac: 'fa:16:3e:00:bb:01', ips: ['2001:db8::60/128'] }]),
+  )
   const na = text.split('\n').filter(l => l.includes('icmpv6_type=136') && l.includes('eth_src=fa:16:3e:00:bb:01'))
-  t.ok(na.some(l => /ipv6_src=fe80::\/10,nd_target=2001:db8::60 actions=goto_table/.test(l)), 'the pair MAC advertises the pair IP')
-  t.notOk(na.some(l => l.includes('nd_target=2001:db8::5 ')), 'the pair MAC may not advertise the port\'s own address')
-  t.ok(na.some(l => /eth_src=fa:16:3e:00:bb:01,icmpv6_type=136 actions=drop/.test(l)), 'other NAs from the pair MAC are dropped')
+  t.ok(
+    na.some(l => /ipv6_src=fe80::\/10,nd_target=2001:db8::60 actions=goto_table/.test(l)),
+    'the pair MAC advertises the pair IP',
+  )
+  t.notOk(
+    na.some(l => l.includes('nd_target=2001:db8::5 ')),
+    "the pair MAC may not advertise the port's own address",
+  )
+  t.ok(
+    na.some(l => /eth_src=fa:16:3e:00:bb:01,icmpv6_type=136 actions=drop/.test(l)),
+    'other NAs from the pair MAC are dropped',
+  )
 })
 
 t.test('a row with a wider IPv6 prefix keeps the source check only (nd_target has no mask in OpenFlow 1.3)', async t => {

@@ -13,8 +13,19 @@ export async function twoNetworksOn(ovs: Ovs, br: string, entries: Entry[]): Pro
     await ovs.addWorkload('c', br, 'port-4', { mac: 'fa:16:3e:00:00:04', ip: '10.1.0.5/24' }),
   ]
   const tun = ovs.name('vx')
-  await ovs.vsctl('add-port', br, tun, '--', 'set', 'Interface', tun, 'type=vxlan', 'options:remote_ip=flow',
-    'options:key=flow', `ofport_request=${TUNNEL_OFPORT}`)
+  await ovs.vsctl(
+    'add-port',
+    br,
+    tun,
+    '--',
+    'set',
+    'Interface',
+    tun,
+    'type=vxlan',
+    'options:remote_ip=flow',
+    'options:key=flow',
+    `ofport_request=${TUNNEL_OFPORT}`,
+  )
   const ofport = (n: number): number => (w[n - 1] as Workload).ofport
   return {
     workloads: w,

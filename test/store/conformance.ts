@@ -63,7 +63,10 @@ export function storeConformance(t: Test, makeHarness: () => Promise<StoreHarnes
     const value = { nested: { list: [1, 'two', null, true] }, text: 'line\nbreak "quoted"' }
     await s.create('port', id, value, P)
     t.same((await s.get('port', id))?.value, value, 'an id with a slash, space and non-ASCII round-trips')
-    t.same((await s.list('port')).map(o => o.id), [id])
+    t.same(
+      (await s.list('port')).map(o => o.id),
+      [id],
+    )
     const read = await s.get('port', id)
     if (read) (read.value as { text: string }).text = 'changed by the caller'
     t.equal(((await s.get('port', id))?.value as { text: string }).text, value.text, 'editing a read object does not change the store')
@@ -100,40 +103,66 @@ export function storeConformance(t: Test, makeHarness: () => Promise<StoreHarnes
     t.same((await s.get('network', 'n1'))?.value, { v: 1 }, 'no failed write changed anything')
     // Ten writers race from the same version: exactly one wins.
     const clients = await Promise.all([1, 2, 3, 4].map(() => h.client()))
-    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) =>
-      (clients[i % clients.length] as Store).update('network', 'n1', { v: `w${i}` }, 2, P)))
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => (clients[i % clients.length] as Store).update('network', 'n1', { v: `w${i}` }, 2, P)),
+    )
     const won = results.filter(r => r.status === 'fulfilled')
     t.equal(won.length, 1, 'one of ten concurrent CAS updates wins')
-    t.ok(results.every(r => r.status === 'fulfilled' || codeOf(r.reason) === 'version_conflict'), 'the others get version_conflict')
+    t.ok(
+      results.every(r => r.status === 'fulfilled' || codeOf(r.reason) === 'version_conflict'),
+      'the others get version_conflict',
+    )
     t.equal((await s.get('network', 'n1'))?.version, 3)
   })
 
   withStore('transactions are all-or-nothing', async (t, s) => {
     await s.create('router', 'r1', { n: 1 }, P)
-    await failsWith(t, s.transact([
-      { op: 'create', table: 'port', id: 'p1', topics: P, value: {} },
-      { op: 'update', table: 'router', id: 'r1', version: 5, topics: P, value: { n: 2 } },
-    ]), { code: 'version_conflict', what: 'a transaction with one stale op' })
+    await failsWith(
+      t,
+      s.transact([
+        { op: 'create', table: 'port', id: 'p1', topics: P, value: {} },
+        { op: 'update', table: 'router', id: 'r1', version: 5, topics: P, value: { n: 2 } },
+      ]),
+      { code: 'version_conflict', what: 'a transaction with one stale op' },
+    )
     t.equal(await s.get('port', 'p1'), undefined, 'its create did not happen')
-    await failsWith(t, s.transact([
-      { op: 'delete', table: 'router', id: 'r1' },
-      { op: 'create', table: 'router', id: 'r0', topics: P, value: {} },
-      { op: 'delete', table: 'port', id: 'missing' },
-    ]), { code: 'not_found', what: 'a transaction deleting a missing object' })
+    await failsWith(
+      t,
+      s.transact([
+        { op: 'delete', table: 'router', id: 'r1' },
+        { op: 'create', table: 'router', id: 'r0', topics: P, value: {} },
+        { op: 'delete', table: 'port', id: 'missing' },
+      ]),
+      { code: 'not_found', what: 'a transaction deleting a missing object' },
+    )
     t.ok(await s.get('router', 'r1'), 'its delete did not happen')
     t.equal(await s.get('router', 'r0'), undefined, 'nor its create')
-    await failsWith(t, s.transact([
-      { op: 'create', table: 'port', id: 'p1', topics: P, value: {} },
-      { op: 'delete', table: 'port', id: 'p1' },
-    ]), { code: 'invalid', what: 'one object twice in a transaction' })
+    await failsWith(
+      t,
+      s.transact([
+        { op: 'create', table: 'port', id: 'p1', topics: P, value: {} },
+        { op: 'delete', table: 'port', id: 'p1' },
+      ]),
+      { code: 'invalid', what: 'one object twice in a transaction' },
+    )
     const written = await s.transact([
       { op: 'create', table: 'port', id: 'p1', topics: P, value: { x: 1 } },
       { op: 'update', table: 'router', id: 'r1', version: 1, topics: P, value: { n: 2 } },
       { op: 'create', table: 'port', id: 'p2', topics: P, value: { x: 2 } },
     ])
-    t.same(written.map(o => [o.table, o.id, o.version]), [['port', 'p1', 1], ['router', 'r1', 2], ['port', 'p2', 1]],
-      'a good transaction returns every written object in op order')
-    const deleted = await s.transact([{ op: 'delete', table: 'port', id: 'p1', version: 1 }, { op: 'delete', table: 'port', id: 'p2' }])
+    t.same(
+      written.map(o => [o.table, o.id, o.version]),
+      [
+        ['port', 'p1', 1],
+        ['router', 'r1', 2],
+        ['port', 'p2', 1],
+      ],
+      'a good transaction returns every written object in op order',
+    )
+    const deleted = await s.transact([
+      { op: 'delete', table: 'port', id: 'p1', version: 1 },
+      { op: 'delete', table: 'port', id: 'p2' },
+    ])
     t.same(deleted, [], 'deletes are omitted from the result')
     t.same(await s.list('port'), [], 'both deleted')
     await failsWith(t, s.transact([]), { code: 'invalid', what: 'an empty transaction' })
@@ -159,8 +188,16 @@ export function storeConformance(t: Test, makeHarness: () => Promise<StoreHarnes
     await s.create('port', 'sub10_10.0.0.2', {}, ['network:n1'])
     await s.create('port', 'sub2_10.0.0.2', {}, ['network:n2'])
     const ids = async (opts?: { topic?: string; prefix?: string }): Promise<string[]> => (await s.list('port', opts)).map(o => o.id).sort()
-    t.same(await ids({ prefix: 'sub1_' }), ['sub1_10.0.0.2', 'sub1_10.0.0.3'], 'an id prefix is a prefix, not a pattern (sub10_ is not sub1_)')
-    t.same(await ids({ prefix: 'sub1', topic: 'network:n1' }), ['sub10_10.0.0.2', 'sub1_10.0.0.2', 'sub1_10.0.0.3'], 'prefix and topic together')
+    t.same(
+      await ids({ prefix: 'sub1_' }),
+      ['sub1_10.0.0.2', 'sub1_10.0.0.3'],
+      'an id prefix is a prefix, not a pattern (sub10_ is not sub1_)',
+    )
+    t.same(
+      await ids({ prefix: 'sub1', topic: 'network:n1' }),
+      ['sub10_10.0.0.2', 'sub1_10.0.0.2', 'sub1_10.0.0.3'],
+      'prefix and topic together',
+    )
     await s.update('port', 'sub1_10.0.0.3', {}, 1, ['network:n2'])
     t.same(await ids({ topic: 'network:n1' }), ['sub10_10.0.0.2', 'sub1_10.0.0.2'], 'an object leaves the topics it no longer has')
     t.same(await ids({ topic: 'network:n2' }), ['sub1_10.0.0.3', 'sub2_10.0.0.2'], 'and joins its new ones')
@@ -176,9 +213,15 @@ export function storeConformance(t: Test, makeHarness: () => Promise<StoreHarnes
   withStore('a list bigger than one read (etcd pages: 1000 keys) is complete', async (t, s) => {
     const n = 2_345
     for (let i = 0; i < n; i += 100) {
-      await s.transact(Array.from({ length: Math.min(100, n - i) }, (_, j) => ({
-        op: 'create' as const, table: 'ip_allocations', id: `s_${String(i + j).padStart(5, '0')}`, topics: ['network:n1'], value: { n: i + j, pad: 'x'.repeat(200) },
-      })))
+      await s.transact(
+        Array.from({ length: Math.min(100, n - i) }, (_, j) => ({
+          op: 'create' as const,
+          table: 'ip_allocations',
+          id: `s_${String(i + j).padStart(5, '0')}`,
+          topics: ['network:n1'],
+          value: { n: i + j, pad: 'x'.repeat(200) },
+        })),
+      )
     }
     const all = await s.list('ip_allocations', { topic: 'network:n1' })
     t.equal(all.length, n, `all ${n} objects`)
@@ -190,7 +233,10 @@ export function storeConformance(t: Test, makeHarness: () => Promise<StoreHarnes
     const clients = [s, ...(await Promise.all([1, 2, 3].map(() => h.client())))]
     const keys = await Promise.all(Array.from({ length: 200 }, (_, i) => (clients[i % 4] as Store).allocateKey('port')))
     t.equal(new Set(keys).size, 200, '200 concurrent allocations from 4 clients: 200 distinct keys')
-    t.ok(keys.every(k => Number.isInteger(k) && k > 0), 'keys are positive integers')
+    t.ok(
+      keys.every(k => Number.isInteger(k) && k > 0),
+      'keys are positive integers',
+    )
     t.equal(Math.max(...keys), 200, 'and small: no gaps when nobody crashed')
     t.equal(await s.allocateKey('network'), 1, 'key spaces are independent')
     t.equal(await s.allocateKey('port'), 201, 'allocation continues after the block')
@@ -213,15 +259,26 @@ export function storeConformance(t: Test, makeHarness: () => Promise<StoreHarnes
     await until('24 changes', () => all.length >= 24)
     await until('2 port changes', () => ports.length >= 2)
     const networkVersions = all.filter(c => c.table === 'network').map(c => c.version)
-    t.same(networkVersions, Array.from({ length: 22 }, (_, i) => i + 1), 'versions arrive in order, none missing or repeated')
+    t.same(
+      networkVersions,
+      Array.from({ length: 22 }, (_, i) => i + 1),
+      'versions arrive in order, none missing or repeated',
+    )
     t.same(all.map(c => c.action).slice(0, 2), ['create', 'update'])
-    t.same(ports.map(c => c.action), ['create', 'delete'], 'a table filter sees only its table')
+    t.same(
+      ports.map(c => c.action),
+      ['create', 'delete'],
+      'a table filter sees only its table',
+    )
     const del = ports[1]
     t.same(del?.topics, ['project:p1', 'network:n1'], 'a delete carries the topics the object had')
     t.equal(del?.value, undefined, 'and no value')
     t.same(all.find(c => c.action === 'create' && c.table === 'port')?.value, {}, 'a create carries the value')
     const revs = all.map(c => c.revision ?? 0)
-    t.ok(revs.every((r, i) => i === 0 || r >= (revs[i - 1] as number)), 'revisions never go back')
+    t.ok(
+      revs.every((r, i) => i === 0 || r >= (revs[i - 1] as number)),
+      'revisions never go back',
+    )
     await stopAll()
     await stopPorts()
     await writer.create('network', 'n2', {}, P)
@@ -231,7 +288,9 @@ export function storeConformance(t: Test, makeHarness: () => Promise<StoreHarnes
 
   withStore('a throwing watch handler does not stop the others', async (t, s) => {
     const seen: string[] = []
-    await s.watch(() => { throw new Error('handler bug') })
+    await s.watch(() => {
+      throw new Error('handler bug')
+    })
     const stop = await s.watch(c => seen.push(c.id))
     await s.create('network', 'a', {}, P)
     await s.create('network', 'b', {}, P)
@@ -241,22 +300,31 @@ export function storeConformance(t: Test, makeHarness: () => Promise<StoreHarnes
   })
 
   withStore('clients keep working across a server restart', async (t, s, h) => {
-    if (!h.restartServer) { t.pass('this driver has no server'); return }
+    if (!h.restartServer) {
+      t.pass('this driver has no server')
+      return
+    }
     const seen: Change[] = []
     await s.watch(c => seen.push(c))
     await s.create('network', 'before', {}, P)
     await until('the change before the restart', () => seen.length >= 1)
     await h.restartServer()
-    const after = await eventually('create after restart', () => s.create('network', 'after', {}, P).catch(async err => {
-      // A create retried after an unacknowledged success finds its own object.
-      const own = codeOf(err) === 'already_exists' ? await s.get('network', 'after') : undefined
-      if (own) return own
-      throw err
-    }))
+    const after = await eventually('create after restart', () =>
+      s.create('network', 'after', {}, P).catch(async err => {
+        // A create retried after an unacknowledged success finds its own object.
+        const own = codeOf(err) === 'already_exists' ? await s.get('network', 'after') : undefined
+        if (own) return own
+        throw err
+      }),
+    )
     t.equal(after.version, 1, 'writes succeed again')
     t.ok(await s.get('network', 'before'), 'data from before the restart is there')
     await until('the watch to deliver a change made after the restart', () => seen.some(c => c.id === 'after'), { ms: 30_000 })
-    t.same(seen.map(c => c.id), ['before', 'after'], 'the watch resumed without loss or duplicates')
+    t.same(
+      seen.map(c => c.id),
+      ['before', 'after'],
+      'the watch resumed without loss or duplicates',
+    )
     const key = await eventually('allocate after restart', () => s.allocateKey('port'))
     t.ok(key >= 1)
   })

@@ -35,7 +35,10 @@ async function fill(config: Parameters<typeof openStore>[0]) {
 t.test('embedded, while another handle holds the store open', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'df-dbcli-'))
   const writer = await fill({ driver: 'embedded', dir })
-  t.teardown(async () => { await writer.close(); rmSync(dir, { recursive: true, force: true }) })
+  t.teardown(async () => {
+    await writer.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
   const at = ['--store', 'embedded', '--dir', dir]
 
   const tables = await cli('tables', ...at)
@@ -56,7 +59,10 @@ t.test('embedded, while another handle holds the store open', async t => {
   const dump = await cli('dump', ...at)
   const all = JSON.parse(dump.stdout) as Record<string, { id: string }[]>
   t.same(Object.keys(all), ['network', 'port'])
-  t.same(all.port?.map(o => o.id), ['a', 'b'])
+  t.same(
+    all.port?.map(o => o.id),
+    ['a', 'b'],
+  )
 })
 
 t.test('usage errors exit 2 and say what is wrong', async t => {
@@ -82,5 +88,9 @@ t.test('etcd', async t => {
   t.equal((await cli('tables', ...at)).stdout, 'network\nport\n')
   t.equal((await cli('list', 'port', ...at)).stdout, 'a\tv1\tproject:p1,network:n1\nb\tv2\tproject:p2,network:n2\n')
   t.match(JSON.parse((await cli('show', 'port', 'b', ...at)).stdout), { version: 2, value: { mac: 'fa:16:3e:00:00:03' } })
-  t.equal((await cli('tables', '--store', 'etcd', '--endpoints', etcd.endpoint, '--prefix', 'other/')).stdout, '', 'another prefix is empty')
+  t.equal(
+    (await cli('tables', '--store', 'etcd', '--endpoints', etcd.endpoint, '--prefix', 'other/')).stdout,
+    '',
+    'another prefix is empty',
+  )
 })

@@ -50,13 +50,19 @@ t.test('compaction: snapshots bound the log and recovery uses them', async t => 
   for (let i = 0; i < 120; i += 2) await s1.delete('port', `p${i}`)
   const key = await s1.allocateKey('port')
   await s1.close()
-  const files = readdirSync(dir).filter(f => f !== 'LOCK').sort()
+  const files = readdirSync(dir)
+    .filter(f => f !== 'LOCK')
+    .sort()
   t.equal(files.filter(f => f.startsWith('snapshot-')).length, 1, `one snapshot left (${files.join(' ')})`)
   t.equal(files.filter(f => f.startsWith('log-')).length, 1, 'one log left')
   const s2 = await openEmbeddedStore({ dir, compactEvery: 50 })
   t.teardown(() => s2.close())
   const ids = (await s2.list('port')).map(o => Number(o.id.slice(1))).sort((a, b) => a - b)
-  t.same(ids, Array.from({ length: 60 }, (_, i) => 2 * i + 1), 'exactly the odd ports survive')
+  t.same(
+    ids,
+    Array.from({ length: 60 }, (_, i) => 2 * i + 1),
+    'exactly the odd ports survive',
+  )
   t.equal(await s2.allocateKey('port'), key + 1)
 })
 
@@ -64,25 +70,37 @@ t.test('recovery rebuilds exactly the state the live store had (random concurren
   const dir = tempDir()
   const s1 = await openEmbeddedStore({ dir, compactEvery: 37 })
   let seed = 42
-  const rand = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n }
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    return seed % n
+  }
   const op = async (): Promise<void> => {
     const id = `o${rand(30)}`
     const cur = await s1.get('obj', id)
     const topics = [`project:p${rand(3)}`]
     switch (rand(4)) {
-      case 0: await s1.create('obj', id, { n: rand(1000) }, topics); break
-      case 1: if (cur) await s1.update('obj', id, { n: rand(1000) }, cur.version, topics); break
-      case 2: if (cur) await s1.delete('obj', id, cur.version); break
-      default: await s1.transact([
-        { op: 'create', table: 'obj', id: `t${rand(1000)}`, topics, value: {} },
-        ...(cur ? [{ op: 'update' as const, table: 'obj', id, version: cur.version, topics, value: { tx: true } }] : []),
-      ])
+      case 0:
+        await s1.create('obj', id, { n: rand(1000) }, topics)
+        break
+      case 1:
+        if (cur) await s1.update('obj', id, { n: rand(1000) }, cur.version, topics)
+        break
+      case 2:
+        if (cur) await s1.delete('obj', id, cur.version)
+        break
+      default:
+        await s1.transact([
+          { op: 'create', table: 'obj', id: `t${rand(1000)}`, topics, value: {} },
+          ...(cur ? [{ op: 'update' as const, table: 'obj', id, version: cur.version, topics, value: { tx: true } }] : []),
+        ])
     }
   }
   // Eight concurrent workers: many ops race and fail (already_exists, version_conflict); that is the point.
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    for (let i = 0; i < 60; i++) await op().catch(() => undefined)
-  }))
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let i = 0; i < 60; i++) await op().catch(() => undefined)
+    }),
+  )
   await s1.allocateKey('k')
   const before = (await s1.list('obj')).sort((a, b) => a.id.localeCompare(b.id))
   await s1.close()
@@ -162,7 +180,11 @@ t.test('one writer per directory: another process gets a clear "locked" error', 
   const dir = tempDir()
   const child = spawnWriter(dir, 'hold')
   const lines = createInterface({ input: child.stdout })
-  await new Promise<void>(resolve => lines.on('line', l => { if (l === 'ready') resolve() }))
+  await new Promise<void>(resolve =>
+    lines.on('line', l => {
+      if (l === 'ready') resolve()
+    }),
+  )
   try {
     await openStore({ driver: 'embedded', dir })
     t.fail('opened a locked directory')
@@ -192,18 +214,31 @@ t.test('kill -9 mid-stream, three times: every acknowledged write survives and i
     const lines = createInterface({ input: child.stdout })
     const exited = new Promise(resolve => child.once('exit', resolve))
     let thisRound = 0
-    await new Promise<void>(resolve => lines.on('line', line => {
-      if (!line.startsWith('ack ')) return
-      acked.add(line.slice(4))
-      if (++thisRound === 300) { child.kill('SIGKILL'); resolve() }
-    }))
+    await new Promise<void>(resolve =>
+      lines.on('line', line => {
+        if (!line.startsWith('ack ')) return
+        acked.add(line.slice(4))
+        if (++thisRound === 300) {
+          child.kill('SIGKILL')
+          resolve()
+        }
+      }),
+    )
     await exited
     lines.close()
     const s = await openEmbeddedStore({ dir, ...quiet })
     const stored = await s.list('port')
     const ids = new Set(stored.map(o => o.id))
-    t.same([...acked].filter(id => !ids.has(id)), [], `round ${round}: all ${acked.size} acknowledged writes are there (${ids.size} stored)`)
-    t.same(stored.filter(o => o.version !== 1 || o.value.payload !== PAYLOAD), [], `round ${round}: every stored record applied whole`)
+    t.same(
+      [...acked].filter(id => !ids.has(id)),
+      [],
+      `round ${round}: all ${acked.size} acknowledged writes are there (${ids.size} stored)`,
+    )
+    t.same(
+      stored.filter(o => o.version !== 1 || o.value.payload !== PAYLOAD),
+      [],
+      `round ${round}: every stored record applied whole`,
+    )
     t.comment(s.recoveryReport ? `round ${round}: ${s.recoveryReport.message}` : `round ${round}: the kill fell between records`)
     await s.close()
   }

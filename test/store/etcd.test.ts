@@ -24,11 +24,13 @@ storeConformance(t, async () => {
       return s
     },
     restartServer: () => etcd.restart(),
-    async dispose() { await Promise.all(clients.map(c => c.close())) },
+    async dispose() {
+      await Promise.all(clients.map(c => c.close()))
+    },
   }
 })
 
-t.test('objects are JSON under the prefix; the version is etcd\'s key version', async t => {
+t.test("objects are JSON under the prefix; the version is etcd's key version", async t => {
   const s = await open('layout/')
   t.teardown(() => s.close())
   await s.create('network', 'n1', { name: 'x' }, ['project:p'])
@@ -37,15 +39,21 @@ t.test('objects are JSON under the prefix; the version is etcd\'s key version', 
   t.teardown(() => raw.close())
   const res = await raw.get('layout/o/network/n1').exec()
   const kv = res.kvs[0]
-  t.match(JSON.parse(kv?.value.toString() ?? 'null'), { topics: ['project:p'], value: { name: 'y' }, tx: /^[0-9a-f]{16}$/ },
-    'topics, value, and the token of the transaction that wrote it')
+  t.match(
+    JSON.parse(kv?.value.toString() ?? 'null'),
+    { topics: ['project:p'], value: { name: 'y' }, tx: /^[0-9a-f]{16}$/ },
+    'topics, value, and the token of the transaction that wrote it',
+  )
   t.equal(kv?.version, '2', 'etcd reports the version as a string; the store maps it to 2')
 })
 
 t.test('prefixes keep deployments apart', async t => {
   const a = await open('a/')
   const b = await open('b/')
-  t.teardown(async () => { await a.close(); await b.close() })
+  t.teardown(async () => {
+    await a.close()
+    await b.close()
+  })
   await a.create('network', 'n1', {}, [])
   t.equal(await b.get('network', 'n1'), undefined)
   t.equal(await a.allocateKey('port'), 1)
@@ -63,10 +71,16 @@ t.test('while etcd is down calls fail fast with unavailable; the same client rec
   t.teardown(() => s.close())
   await s.create('network', 'n1', {}, [])
   await own.stop()
-  for (const [name, call] of [['get', () => s.get('network', 'n1')], ['create', () => s.create('network', 'n2', {}, [])],
-    ['allocateKey', () => s.allocateKey('port')]] as const) {
+  for (const [name, call] of [
+    ['get', () => s.get('network', 'n1')],
+    ['create', () => s.create('network', 'n2', {}, [])],
+    ['allocateKey', () => s.allocateKey('port')],
+  ] as const) {
     const t0 = Date.now()
-    const err = await (call() as Promise<unknown>).then(() => undefined, (e: unknown) => e)
+    const err = await (call() as Promise<unknown>).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     t.equal((err as StoreError | undefined)?.code, 'unavailable', `${name}: unavailable`)
     t.ok(Date.now() - t0 < 10_000, `${name}: failed within 10 s (${Date.now() - t0} ms), not hung`)
   }

@@ -47,8 +47,11 @@ export function pubSubConformance(t: Test, makeHarness: () => Promise<PubSubHarn
     t.same(ids(all), ['x1', 'x2', 'x3', 'x4'], '"*": each change once, including one with no topics')
     t.same(ids(net), ['x1'], 'network:n1')
     t.same(ids(project).sort(), ['x1', 'x2'], 'project:p1')
-    t.match(all[0], { table: 'port', id: 'x1', version: 1, action: 'create', topics: ['project:p1', 'network:n1'] },
-      'a change carries table, id, version, action and topics')
+    t.match(
+      all[0],
+      { table: 'port', id: 'x1', version: 1, action: 'create', topics: ['project:p1', 'network:n1'] },
+      'a change carries table, id, version, action and topics',
+    )
   })
 
   withHarness('changes on a topic arrive in publish order', async (t, h) => {
@@ -84,7 +87,9 @@ export function pubSubConformance(t: Test, makeHarness: () => Promise<PubSubHarn
 
   withHarness('a throwing handler does not stop delivery', async (t, h) => {
     const sub = await h.client()
-    await sub.subscribe('*', () => { throw new Error('handler bug') })
+    await sub.subscribe('*', () => {
+      throw new Error('handler bug')
+    })
     const log = await collect(sub, '*')
     await h.emit('network', 'a', [])
     await h.emit('network', 'b', [])
@@ -93,7 +98,10 @@ export function pubSubConformance(t: Test, makeHarness: () => Promise<PubSubHarn
   })
 
   withHarness('subscribers hear changes again after a server restart', async (t, h) => {
-    if (!h.restartServer) { t.pass('this driver has no server'); return }
+    if (!h.restartServer) {
+      t.pass('this driver has no server')
+      return
+    }
     const sub = await h.client()
     const log = await collect(sub, 'project:p1')
     await h.emit('network', 'before', ['project:p1'])
@@ -109,6 +117,9 @@ export function pubSubConformance(t: Test, makeHarness: () => Promise<PubSubHarn
     await h.emit('network', 'after', ['project:p1'])
     await until('the change after the restart', () => log.some(c => c.id === 'after'))
     t.equal(log[0]?.id, 'before')
-    t.ok(log.some(c => c.id === 'after'), 'delivery resumed after the restart')
+    t.ok(
+      log.some(c => c.id === 'after'),
+      'delivery resumed after the restart',
+    )
   })
 }

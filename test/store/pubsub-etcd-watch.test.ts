@@ -19,7 +19,9 @@ pubSubConformance(t, async () => {
       clients.push(ps)
       return ps
     },
-    emit: async (table, id, topics) => { await store.create(table, id, {}, topics) },
+    emit: async (table, id, topics) => {
+      await store.create(table, id, {}, topics)
+    },
     restartServer: () => etcd.restart(),
     async dispose() {
       await Promise.all(clients.map(c => c.close()))

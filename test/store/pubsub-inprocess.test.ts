@@ -17,14 +17,19 @@ pubSubConformance(t, async () => {
   return {
     client,
     emit: (table, id, topics) => publisher.publish({ table, id, version: 1, action: 'create', topics, value: {} }),
-    async dispose() { await Promise.all(clients.map(c => c.close())) },
+    async dispose() {
+      await Promise.all(clients.map(c => c.close()))
+    },
   }
 })
 
 t.test('buses are separate', async t => {
   const a = await openPubSub({ driver: 'inprocess', bus: 'a' })
   const b = await openPubSub({ driver: 'inprocess', bus: 'b' })
-  t.teardown(async () => { await a.close(); await b.close() })
+  t.teardown(async () => {
+    await a.close()
+    await b.close()
+  })
   const heard: string[] = []
   await b.subscribe('*', c => heard.push(c.id))
   await a.publish({ table: 'x', id: '1', version: 1, action: 'create', topics: [] })

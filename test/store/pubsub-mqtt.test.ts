@@ -25,7 +25,9 @@ pubSubConformance(t, async () => {
     client,
     emit: (table, id, topics) => publisher.publish({ table, id, version: 1, action: 'create', topics, value: {} }),
     restartServer: () => broker.restart(),
-    async dispose() { await Promise.all(clients.map(c => c.close())) },
+    async dispose() {
+      await Promise.all(clients.map(c => c.close()))
+    },
   }
 })
 
@@ -45,15 +47,23 @@ t.test('changes published while the broker is down reach the subscriber after it
   // persistent session can hold the messages meanwhile.
   const pub = await openMqttPubSub({ url: broker.url, root, reconnectPeriodMs: 100 })
   const sub = await openMqttPubSub({ url: broker.url, root, reconnectPeriodMs: 3_000 })
-  t.teardown(async () => { await pub.close(); await sub.close() })
+  t.teardown(async () => {
+    await pub.close()
+    await sub.close()
+  })
   const heard: string[] = []
   await sub.subscribe('project:p1', c => heard.push(c.id))
   await broker.stop()
   // Held by the publisher's client until it reconnects; resolved by the PUBACK then.
   const sent = Array.from({ length: 20 }, (_, i) =>
-    pub.publish({ table: 'port', id: `d${i}`, version: 1, action: 'create', topics: ['project:p1'] }))
+    pub.publish({ table: 'port', id: `d${i}`, version: 1, action: 'create', topics: ['project:p1'] }),
+  )
   await broker.restart()
   await Promise.all(sent)
   await until('all 20 changes', () => heard.length >= 20, { ms: 30_000 })
-  t.same(heard, Array.from({ length: 20 }, (_, i) => `d${i}`), 'none lost, none repeated, in order')
+  t.same(
+    heard,
+    Array.from({ length: 20 }, (_, i) => `d${i}`),
+    'none lost, none repeated, in order',
+  )
 })

@@ -4,7 +4,10 @@ import { listDrivers, openPubSub, openStore, registerPubSubDriver, registerStore
 import { StoreError } from '../../store/types.js'
 
 async function configError(p: Promise<unknown>): Promise<StoreError> {
-  const err = await p.then(() => undefined, (e: unknown) => e)
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   if (!(err instanceof StoreError)) throw new Error(`expected a StoreError, got ${String(err)}`)
   return err
 }
@@ -15,7 +18,13 @@ t.test('drivers are registered by name with a description and a schema', async t
   t.same(pubsubs.map(d => d.name).sort(), ['etcd-watch', 'inprocess', 'mqtt'])
   for (const d of [...stores, ...pubsubs]) {
     t.ok(d.description.length > 10 && !d.description.includes('\n'), `${d.name}: one line of description`)
-    t.ok(Object.values(d.schema.properties).every(k => { const text = (k as { description?: unknown }).description; return typeof text === 'string' && text !== '' }), `${d.name}: every config key is described`)
+    t.ok(
+      Object.values(d.schema.properties).every(k => {
+        const text = (k as { description?: unknown }).description
+        return typeof text === 'string' && text !== ''
+      }),
+      `${d.name}: every config key is described`,
+    )
   }
 })
 
@@ -23,9 +32,15 @@ t.test('a bad config is rejected before any connection, naming the key', async t
   const cases: [Promise<unknown>, RegExp][] = [
     [openStore({ driver: 'etcd' }), /store driver 'etcd': \/endpoints: required key 'endpoints' is missing/],
     [openStore({ driver: 'etcd', endpoints: 'http://x:2379' }), /\/endpoints: 'endpoints' must be an array, got string "http:\/\/x:2379"/],
-    [openStore({ driver: 'etcd', endpoints: ['http://x:2379'], prefx: 'a/' }), /\/prefx: unknown key 'prefx' \(known: endpoints, prefix, dialTimeoutMs\)/],
+    [
+      openStore({ driver: 'etcd', endpoints: ['http://x:2379'], prefx: 'a/' }),
+      /\/prefx: unknown key 'prefx' \(known: endpoints, prefix, dialTimeoutMs\)/,
+    ],
     [openStore({ driver: 'embedded', dir: '' }), /\/dir: 'dir' must not be empty/],
-    [openStore({ driver: 'embedded', dir: '/tmp/x', compactEvery: '10' }), /\/compactEvery: 'compactEvery' must be an integer, got string "10"/],
+    [
+      openStore({ driver: 'embedded', dir: '/tmp/x', compactEvery: '10' }),
+      /\/compactEvery: 'compactEvery' must be an integer, got string "10"/,
+    ],
     [openStore({ driver: 'redis' }), /unknown store driver "redis" \(known: embedded, etcd\)/],
     [openPubSub({ driver: 'mqtt' }), /pub\/sub driver 'mqtt': \/url: required key 'url' is missing/],
     [openPubSub({ driver: 'inprocess', bus: 3 }), /\/bus: 'bus' must be a string, got integer 3/],

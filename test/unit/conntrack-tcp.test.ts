@@ -10,15 +10,32 @@ import { join } from 'node:path'
 import { ipv4, mac } from '../../datapath/host/addresses.js'
 import { buildFrame, ethernet, ip4, raw, tcp } from '../../datapath/host/packet-builder.js'
 
-const FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10, URG = 0x20, ECE = 0x40, CWR = 0x80
+const FIN = 0x01,
+  SYN = 0x02,
+  RST = 0x04,
+  PSH = 0x08,
+  ACK = 0x10,
+  URG = 0x20,
+  ECE = 0x40,
+  CWR = 0x80
 const S = 1000 // ms
 /** pf's MAXACKWINDOW (0xffff + 1500) */
 const MAX_ACK_WINDOW = 67035
-const STATES = ['CLOSED', 'LISTEN', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'CLOSE_WAIT', 'FIN_WAIT_1', 'CLOSING',
-  'LAST_ACK', 'FIN_WAIT_2', 'TIME_WAIT']
+const STATES = [
+  'CLOSED',
+  'LISTEN',
+  'SYN_SENT',
+  'SYN_RECV',
+  'ESTABLISHED',
+  'CLOSE_WAIT',
+  'FIN_WAIT_1',
+  'CLOSING',
+  'LAST_ACK',
+  'FIN_WAIT_2',
+  'TIME_WAIT',
+]
 // Options as Linux sends them on a SYN: MSS 1460, SACK permitted, timestamps, NOP, window scale (RFC 7323).
-const linuxSynOptions = (shift: number): number[] =>
-  [2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, shift]
+const linuxSynOptions = (shift: number): number[] => [2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, shift]
 
 interface Harness {
   /** the compiled module as text, to check what the code can do */
@@ -40,8 +57,26 @@ async function compileHarness(): Promise<Harness> {
     const out = join(dir, 'harness.wasm')
     const wat = join(dir, 'harness.wat')
     // The tree's flags (scripts/build-wasm.js): stub runtime, no env.abort import.
-    const { error, stderr } = await asc.main(['test/unit/conntrack-tcp/harness.ts', '--outFile', out, '--textFile', wat,
-      '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd', '--use', 'abort=', '--initialMemory', '1'], {})
+    const { error, stderr } = await asc.main(
+      [
+        'test/unit/conntrack-tcp/harness.ts',
+        '--outFile',
+        out,
+        '--textFile',
+        wat,
+        '-O3',
+        '--runtime',
+        'stub',
+        '--noAssert',
+        '--enable',
+        'simd',
+        '--use',
+        'abort=',
+        '--initialMemory',
+        '1',
+      ],
+      {},
+    )
     // eslint-disable-next-line @typescript-eslint/no-base-to-string -- asc's stderr is a memory stream whose toString is its text
     if (error) throw new Error(`asc: ${error.message}\n${stderr.toString()}`)
     const { instance } = await WebAssembly.instantiate(readFileSync(out), {})
@@ -63,9 +98,16 @@ async function compileHarness(): Promise<Harness> {
     codes[int('TCP_INVALID')] = 'invalid'
     codes[int('TCP_RESTART')] = 'restart'
     return {
-      wat: readFileSync(wat, 'utf8'), memory, codes, stateBytes: int('TCP_STATE_BYTES'),
-      start: call('tcpStart'), update: call('tcpUpdate'), expiresAt: call('tcpExpiresAt'),
-      peerState: call('tcpPeerState'), segment: call('segmentAddress')(), slot: call('slotAddress')(),
+      wat: readFileSync(wat, 'utf8'),
+      memory,
+      codes,
+      stateBytes: int('TCP_STATE_BYTES'),
+      start: call('tcpStart'),
+      update: call('tcpUpdate'),
+      expiresAt: call('tcpExpiresAt'),
+      peerState: call('tcpPeerState'),
+      segment: call('segmentAddress')(),
+      slot: call('slotAddress')(),
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -91,9 +133,16 @@ function encode(s: Seg): Uint8Array {
   const frame = buildFrame([
     ethernet({ src: mac('fa:16:3e:00:00:01'), dst: mac('fa:16:3e:00:00:02') }),
     ip4({ src: ipv4('10.0.0.5'), dst: ipv4('10.0.0.6') }),
-    tcp({ sport: 40000, dport: 80, seq: s.seq >>> 0, ack: (s.ack ?? 0) >>> 0, flags: s.flags, window: s.win ?? 65535,
+    tcp({
+      sport: 40000,
+      dport: 80,
+      seq: s.seq >>> 0,
+      ack: (s.ack ?? 0) >>> 0,
+      flags: s.flags,
+      window: s.win ?? 65535,
       ...(s.options ? { options: Uint8Array.from(s.options) } : {}),
-      ...(s.dataOffset !== undefined ? { dataOffset: s.dataOffset } : {}) }),
+      ...(s.dataOffset !== undefined ? { dataOffset: s.dataOffset } : {}),
+    }),
     raw(new Uint8Array(s.data ?? 0).fill(0x61)),
   ])
   const ihl = (frame[14]! & 0x0f) * 4
@@ -147,18 +196,36 @@ const T0 = 1_700_000_000_000
 const A = 0x1000_0000 // the client's initial sequence number
 const B = 0x7000_0000 // the server's
 
-interface Opened { c: Conn; now: number }
+interface Opened {
+  c: Conn
+  now: number
+}
 
 /** SYN, SYN|ACK, ACK with the given windows and scale options, each checked as valid. */
 function handshake(t: Test, o: { aWin?: number; bWin?: number; aShift?: number; bShift?: number; a?: number; b?: number } = {}): Opened {
-  const a = o.a ?? A, b = o.b ?? B
+  const a = o.a ?? A,
+    b = o.b ?? B
   const c = new Conn()
-  t.ok(c.start({ flags: SYN, seq: a, win: o.aWin ?? 65535, ...(o.aShift !== undefined ? { options: linuxSynOptions(o.aShift) } : {}) }, T0),
-    'the SYN starts a connection')
-  t.equal(c.send('reply', { flags: SYN | ACK, seq: b, ack: a + 1, win: o.bWin ?? 65535,
-    ...(o.bShift !== undefined ? { options: linuxSynOptions(o.bShift) } : {}) }, T0 + 1), 'valid', 'the SYN|ACK is valid')
-  t.equal(c.send('orig', { flags: ACK, seq: a + 1, ack: b + 1, win: o.aWin ?? 65535 }, T0 + 2), 'valid',
-    'the ACK completes the handshake')
+  t.ok(
+    c.start({ flags: SYN, seq: a, win: o.aWin ?? 65535, ...(o.aShift !== undefined ? { options: linuxSynOptions(o.aShift) } : {}) }, T0),
+    'the SYN starts a connection',
+  )
+  t.equal(
+    c.send(
+      'reply',
+      {
+        flags: SYN | ACK,
+        seq: b,
+        ack: a + 1,
+        win: o.bWin ?? 65535,
+        ...(o.bShift !== undefined ? { options: linuxSynOptions(o.bShift) } : {}),
+      },
+      T0 + 1,
+    ),
+    'valid',
+    'the SYN|ACK is valid',
+  )
+  t.equal(c.send('orig', { flags: ACK, seq: a + 1, ack: b + 1, win: o.aWin ?? 65535 }, T0 + 2), 'valid', 'the ACK completes the handshake')
   t.equal(c.states(), 'ESTABLISHED/ESTABLISHED')
   return { c, now: T0 + 2 }
 }
@@ -173,7 +240,7 @@ t.test('the per-connection state fits the contract and stays inside its slot', a
 
 t.test('zero allocation: the tracker grows no memory and writes no global', async t => {
   t.notMatch(h.wat, /memory\.grow/, 'no memory.grow (no heap allocation, even by the stub runtime)')
-  t.notMatch(h.wat, /global\.set/, 'no global is ever written: all state is in the caller\'s slot')
+  t.notMatch(h.wat, /global\.set/, "no global is ever written: all state is in the caller's slot")
 })
 
 t.test('3-way handshake and data both ways: states and timeouts follow', async t => {
@@ -182,14 +249,17 @@ t.test('3-way handshake and data both ways: states and timeouts follow', async t
   t.equal(c.states(), 'SYN_SENT/CLOSED')
   t.equal(c.expiresIn(T0), 30, 'first packet: 30 s')
   t.equal(c.send('reply', { flags: SYN | ACK, seq: B, ack: A + 1, win: 65160, options: linuxSynOptions(7) }, T0 + S), 'valid')
-  t.equal(c.states(), 'ESTABLISHED/SYN_SENT', 'the SYN|ACK acknowledges the client\'s SYN')
+  t.equal(c.states(), 'ESTABLISHED/SYN_SENT', "the SYN|ACK acknowledges the client's SYN")
   t.equal(c.expiresIn(T0 + S), 30, 'opening: 30 s')
   t.equal(c.send('orig', { flags: ACK, seq: A + 1, ack: B + 1, win: 502 }, T0 + 2 * S), 'valid')
   t.equal(c.states(), 'ESTABLISHED/ESTABLISHED')
   t.equal(c.expiresIn(T0 + 2 * S), 24 * 3600, 'established: 24 h')
   t.equal(c.send('orig', { flags: ACK | PSH, seq: A + 1, ack: B + 1, win: 502, data: 1000 }, T0 + 3 * S), 'valid', 'client data')
-  t.equal(c.send('reply', { flags: ACK | PSH, seq: B + 1, ack: A + 1001, win: 509, data: 1400 }, T0 + 4 * S), 'valid',
-    'server data acking the client\'s')
+  t.equal(
+    c.send('reply', { flags: ACK | PSH, seq: B + 1, ack: A + 1001, win: 509, data: 1400 }, T0 + 4 * S),
+    'valid',
+    "server data acking the client's",
+  )
   t.equal(c.send('orig', { flags: ACK, seq: A + 1001, ack: B + 1401, win: 502 }, T0 + 5 * S), 'valid', 'the client acks it')
   t.equal(c.expiresIn(T0 + 5 * S), 24 * 3600, 'each packet moves the 24 h on')
 })
@@ -207,14 +277,26 @@ t.test('segments outside the window are invalid; retransmissions inside it are v
   // The client's edge is now A + 8193; a retransmission may start at most one window (8192) behind it.
   t.equal(c.send('orig', data(A + 1, 100), now), 'valid', 'an old segment exactly one window back')
   t.equal(c.send('orig', data(A, 100), now), 'invalid', 'one byte more than a window back')
-  t.equal(c.send('reply', { flags: ACK, seq: B + 1, ack: A + 8193 + MAX_ACK_WINDOW, win: 8192 }, now), 'valid',
-    'an ACK at most MAXACKWINDOW past the data sent')
-  t.equal(c.send('reply', { flags: ACK, seq: B + 1, ack: A + 8193 + MAX_ACK_WINDOW + 1, win: 8192 }, now), 'invalid',
-    'an ACK of data never sent (beyond MAXACKWINDOW)')
-  t.equal(c.send('reply', { flags: ACK, seq: B + 1, ack: A + 8193 - MAX_ACK_WINDOW - 1, win: 8192 }, now), 'invalid',
-    'an ACK more than MAXACKWINDOW behind')
-  t.equal(c.send('reply', { flags: ACK, seq: B - 100_000, ack: A + 8193, win: 8192, data: 10 }, now), 'invalid',
-    'server data far behind its edge')
+  t.equal(
+    c.send('reply', { flags: ACK, seq: B + 1, ack: A + 8193 + MAX_ACK_WINDOW, win: 8192 }, now),
+    'valid',
+    'an ACK at most MAXACKWINDOW past the data sent',
+  )
+  t.equal(
+    c.send('reply', { flags: ACK, seq: B + 1, ack: A + 8193 + MAX_ACK_WINDOW + 1, win: 8192 }, now),
+    'invalid',
+    'an ACK of data never sent (beyond MAXACKWINDOW)',
+  )
+  t.equal(
+    c.send('reply', { flags: ACK, seq: B + 1, ack: A + 8193 - MAX_ACK_WINDOW - 1, win: 8192 }, now),
+    'invalid',
+    'an ACK more than MAXACKWINDOW behind',
+  )
+  t.equal(
+    c.send('reply', { flags: ACK, seq: B - 100_000, ack: A + 8193, win: 8192, data: 10 }, now),
+    'invalid',
+    'server data far behind its edge',
+  )
   t.equal(c.states(), 'ESTABLISHED/ESTABLISHED', 'invalid segments change no state')
 })
 
@@ -222,10 +304,16 @@ t.test('sequence numbers compare modulo 2^32', async t => {
   const a = 0xffff_ff00
   const { c, now } = handshake(t, { a, aWin: 8192, bWin: 8192 })
   t.equal(c.send('orig', { flags: ACK, seq: a + 1, ack: B + 1, win: 8192, data: 1000 }, now), 'valid', 'data across the wrap')
-  t.equal(c.send('orig', { flags: ACK, seq: (a + 1001) >>> 0, ack: B + 1, win: 8192, data: 1000 }, now), 'valid',
-    'the next segment, after the wrap')
-  t.equal(c.send('orig', { flags: ACK, seq: (a + 10_000) >>> 0, ack: B + 1, win: 8192, data: 10 }, now), 'invalid',
-    'past the window, after the wrap')
+  t.equal(
+    c.send('orig', { flags: ACK, seq: (a + 1001) >>> 0, ack: B + 1, win: 8192, data: 1000 }, now),
+    'valid',
+    'the next segment, after the wrap',
+  )
+  t.equal(
+    c.send('orig', { flags: ACK, seq: (a + 10_000) >>> 0, ack: B + 1, win: 8192, data: 10 }, now),
+    'invalid',
+    'past the window, after the wrap',
+  )
 })
 
 t.test('window scaling (RFC 7323): a scaled window accepts data far past 65535', async t => {
@@ -233,12 +321,18 @@ t.test('window scaling (RFC 7323): a scaled window accepts data far past 65535',
     c.send('orig', { flags: ACK | PSH, seq: A + 1 + 5_000_000, ack: B + 1, win: 512, data: 1000 }, now)
   {
     const { c, now } = handshake(t, { aShift: 7, bShift: 7 })
-    t.equal(c.send('orig', { flags: ACK, seq: A + 1 + 100_000, ack: B + 1, win: 512, data: 100 }, now), 'invalid',
-      'a SYN|ACK\'s own window is not scaled: 100 kB ahead is outside it')
+    t.equal(
+      c.send('orig', { flags: ACK, seq: A + 1 + 100_000, ack: B + 1, win: 512, data: 100 }, now),
+      'invalid',
+      "a SYN|ACK's own window is not scaled: 100 kB ahead is outside it",
+    )
     t.equal(c.send('reply', { flags: ACK, seq: B + 1, ack: A + 1, win: 65535 }, now), 'valid', 'the server opens 65535 << 7')
     t.equal(farData(now, c), 'valid', 'data 5 MB ahead, inside the 8 MB window')
-    t.equal(c.send('orig', { flags: ACK, seq: A + 1 + 9_000_000, ack: B + 1, win: 512, data: 100 }, now), 'invalid',
-      'data 9 MB ahead, past it')
+    t.equal(
+      c.send('orig', { flags: ACK, seq: A + 1 + 9_000_000, ack: B + 1, win: 512, data: 100 }, now),
+      'invalid',
+      'data 9 MB ahead, past it',
+    )
   }
   {
     const { c, now } = handshake(t)
@@ -251,15 +345,18 @@ t.test('window scaling (RFC 7323): a scaled window accepts data far past 65535',
     t.equal(farData(now, c), 'invalid', 'offered by one side only, neither side scales')
   }
   for (const [aWin, expected, why] of [
-    [64240, 'valid', 'the server may fill the client\'s real window (64240), not 64240 >> 7'],
+    [64240, 'valid', "the server may fill the client's real window (64240), not 64240 >> 7"],
     // OVS keeps max_win in 16 bits: ceil(65535 / 128) << 7 = 65536 wraps to 0, leaving a window of 1 byte.
     [65535, 'invalid', 'a 65535 window rescaled wraps to 0 in 16 bits, as in OVS'],
   ] as const) {
     const c = new Conn()
     c.start({ flags: SYN, seq: A, win: aWin, options: linuxSynOptions(7) }, T0)
     t.equal(c.send('reply', { flags: SYN | ACK, seq: B, ack: A + 1, win: 65535 }, T0), 'valid', 'a SYN|ACK without the option')
-    t.equal(c.send('reply', { flags: ACK | PSH, seq: B + 1, ack: A + 1, data: 1000 }, T0), expected,
-      `server data before the client's ACK: ${why}`)
+    t.equal(
+      c.send('reply', { flags: ACK | PSH, seq: B + 1, ack: A + 1, data: 1000 }, T0),
+      expected,
+      `server data before the client's ACK: ${why}`,
+    )
   }
   {
     const c = new Conn()
@@ -271,12 +368,15 @@ t.test('window scaling (RFC 7323): a scaled window accepts data far past 65535',
   }
 })
 
-t.test('RST: accepted at the sender\'s edge, moving both sides to closed; elsewhere invalid', async t => {
+t.test("RST: accepted at the sender's edge, moving both sides to closed; elsewhere invalid", async t => {
   {
     const { c, now } = handshake(t)
     c.send('orig', { flags: ACK | PSH, seq: A + 1, ack: B + 1, data: 500 }, now)
-    t.equal(c.send('orig', { flags: RST | ACK, seq: A + 601, ack: B + 1 }, now), 'invalid',
-      'a RST inside the window but not at the edge (a blind reset)')
+    t.equal(
+      c.send('orig', { flags: RST | ACK, seq: A + 601, ack: B + 1 }, now),
+      'invalid',
+      'a RST inside the window but not at the edge (a blind reset)',
+    )
     t.equal(c.send('orig', { flags: RST, seq: A + 1_000_000 }, now), 'invalid', 'a RST outside the window')
     t.equal(c.states(), 'ESTABLISHED/ESTABLISHED', 'neither closes anything')
     t.equal(c.send('orig', { flags: RST | ACK, seq: A + 501, ack: B + 1 }, now + S), 'valid', 'a RST at the edge')
@@ -297,15 +397,18 @@ t.test('RST: accepted at the sender\'s edge, moving both sides to closed; elsewh
 
 t.test('FIN teardown from both sides, then closed and restartable', async t => {
   const { c, now } = handshake(t)
-  t.equal(c.send('orig', { flags: FIN | ACK, seq: A + 1, ack: B + 1 }, now + S), 'valid', 'the client\'s FIN')
+  t.equal(c.send('orig', { flags: FIN | ACK, seq: A + 1, ack: B + 1 }, now + S), 'valid', "the client's FIN")
   t.equal(c.states(), 'CLOSING/ESTABLISHED')
   t.equal(c.expiresIn(now + S), 15 * 60, 'one side closing: 15 min')
   t.equal(c.send('reply', { flags: ACK, seq: B + 1, ack: A + 2 }, now + 2 * S), 'valid', 'the server acks it')
   t.equal(c.states(), 'FIN_WAIT_2/ESTABLISHED')
-  t.equal(c.send('reply', { flags: ACK | PSH, seq: B + 1, ack: A + 2, data: 300 }, now + 3 * S), 'valid',
-    'the server may still send (half close)')
+  t.equal(
+    c.send('reply', { flags: ACK | PSH, seq: B + 1, ack: A + 2, data: 300 }, now + 3 * S),
+    'valid',
+    'the server may still send (half close)',
+  )
   t.equal(c.expiresIn(now + 3 * S), 15 * 60)
-  t.equal(c.send('reply', { flags: FIN | ACK, seq: B + 301, ack: A + 2 }, now + 4 * S), 'valid', 'the server\'s FIN')
+  t.equal(c.send('reply', { flags: FIN | ACK, seq: B + 301, ack: A + 2 }, now + 4 * S), 'valid', "the server's FIN")
   t.equal(c.states(), 'FIN_WAIT_2/CLOSING')
   t.equal(c.expiresIn(now + 4 * S), 45, 'both sides closing: 45 s')
   t.equal(c.send('orig', { flags: ACK, seq: A + 2, ack: B + 302 }, now + 5 * S), 'valid', 'the last ACK')
@@ -325,8 +428,15 @@ t.test('a SYN is only a restart once both sides have closed', async t => {
 
 t.test('flag combinations that are invalid, on a first packet and later', async t => {
   const bad: [number, string][] = [
-    [SYN | RST, 'SYN|RST'], [SYN | FIN, 'SYN|FIN'], [SYN | FIN | ACK, 'SYN|FIN|ACK'], [0, 'no flags'],
-    [FIN, 'FIN without ACK'], [PSH, 'PSH without ACK'], [SYN | PSH, 'SYN|PSH (PSH without ACK)'], [URG, 'URG without ACK'], [RST | FIN, 'RST|FIN without ACK'],
+    [SYN | RST, 'SYN|RST'],
+    [SYN | FIN, 'SYN|FIN'],
+    [SYN | FIN | ACK, 'SYN|FIN|ACK'],
+    [0, 'no flags'],
+    [FIN, 'FIN without ACK'],
+    [PSH, 'PSH without ACK'],
+    [SYN | PSH, 'SYN|PSH (PSH without ACK)'],
+    [URG, 'URG without ACK'],
+    [RST | FIN, 'RST|FIN without ACK'],
   ]
   for (const [flags, name] of bad) {
     t.notOk(new Conn().start({ flags, seq: A }, T0), `first packet ${name}: cannot start a connection`)
@@ -340,18 +450,21 @@ t.test('flag combinations that are invalid, on a first packet and later', async 
 
 t.test('a bare ACK starts a connection picked up mid-stream (OVS: tcp_valid_new), with liberal windows', async t => {
   const c = new Conn()
-  const s = 0x2000_0000, r = 0x5000_0000
+  const s = 0x2000_0000,
+    r = 0x5000_0000
   t.ok(c.start({ flags: ACK, seq: s, ack: r, win: 1000 }, T0), 'an ACK as the first packet')
   t.equal(c.states(), 'SYN_SENT/CLOSED')
   t.equal(c.send('reply', { flags: ACK | PSH, seq: r, ack: s, win: 1000, data: 100 }, T0), 'valid', 'the other side answers')
   t.equal(c.states(), 'ESTABLISHED/SYN_SENT')
   // Nobody saw the SYNs, so both windows are taken at the maximum scale (14): 1000 << 14 bytes.
-  t.equal(c.send('orig', { flags: ACK, seq: s + 1_000_000, ack: r + 100, win: 1000, data: 100 }, T0), 'valid',
-    'data 1 MB ahead, inside the assumed window')
+  t.equal(
+    c.send('orig', { flags: ACK, seq: s + 1_000_000, ack: r + 100, win: 1000, data: 100 }, T0),
+    'valid',
+    'data 1 MB ahead, inside the assumed window',
+  )
   t.equal(c.states(), 'ESTABLISHED/ESTABLISHED')
   t.equal(c.expiresIn(T0), 24 * 3600)
-  t.equal(c.send('orig', { flags: ACK, seq: s + 20_000_000, ack: r + 100, win: 1000, data: 100 }, T0), 'invalid',
-    'but not past 1000 << 14')
+  t.equal(c.send('orig', { flags: ACK, seq: s + 20_000_000, ack: r + 100, win: 1000, data: 100 }, T0), 'invalid', 'but not past 1000 << 14')
 })
 
 t.test('header checks: the data offset must fit, and so must the payload', async t => {
@@ -375,9 +488,15 @@ t.test('timeouts move with the state and only with in-window packets', async t =
   const d = new Conn()
   d.start({ flags: SYN, seq: A }, T0)
   // Before the server answers, pf's loose path accepts an odd ACK near the client's edge, without refreshing.
-  t.equal(d.send('orig', { flags: ACK, seq: A + 1, ack: 12_345_678 }, T0 + 10 * S), 'valid',
-    'an ACK with a wild ack number before any answer')
+  t.equal(
+    d.send('orig', { flags: ACK, seq: A + 1, ack: 12_345_678 }, T0 + 10 * S),
+    'valid',
+    'an ACK with a wild ack number before any answer',
+  )
   t.equal(d.expiresIn(T0), 30, 'does not move the timer')
-  t.equal(d.send('orig', { flags: ACK, seq: A + 1_000_000, ack: 12_345_678, data: 10 }, T0 + 10 * S), 'invalid',
-    'but data far past the window is invalid even then')
+  t.equal(
+    d.send('orig', { flags: ACK, seq: A + 1_000_000, ack: 12_345_678, data: 10 }, T0 + 10 * S),
+    'invalid',
+    'but data far past the window is invalid even then',
+  )
 })

@@ -15,12 +15,32 @@ function bigRuleSet(): Entry[] {
   ]
   // B: one UDP rule per even port 2..6000, each from a different /32, plus SSH from the members of group 30
   for (let i = 0; i < PORT_RULES; i++) {
-    rules.push({ stage: 'acl_rule', group: GROUP_B, rule: 100 + i, direction: 'ingress', family: 4, protocol: 17,
-      port_min: 2 + 2 * i, port_max: 2 + 2 * i, remote_prefix: `172.16.${i >> 8}.${i & 255}/32` })
+    rules.push({
+      stage: 'acl_rule',
+      group: GROUP_B,
+      rule: 100 + i,
+      direction: 'ingress',
+      family: 4,
+      protocol: 17,
+      port_min: 2 + 2 * i,
+      port_max: 2 + 2 * i,
+      remote_prefix: `172.16.${i >> 8}.${i & 255}/32`,
+    })
   }
   rules.push({ stage: 'acl_rule', group: GROUP_B, rule: 2, direction: 'ingress', family: 4, protocol: 17, port_min: 7000, port_max: 7999 })
-  rules.push({ stage: 'acl_rule', group: 21, rule: 1, direction: 'ingress', family: 4, protocol: 6, port_min: 22, port_max: 22, remote_group: 30 })
-  for (let i = 0; i < MEMBERS; i++) rules.push({ stage: 'acl_member', group: 30, prefix: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32` })
+  rules.push({
+    stage: 'acl_rule',
+    group: 21,
+    rule: 1,
+    direction: 'ingress',
+    family: 4,
+    protocol: 6,
+    port_min: 22,
+    port_max: 22,
+    remote_group: 30,
+  })
+  for (let i = 0; i < MEMBERS; i++)
+    rules.push({ stage: 'acl_member', group: 30, prefix: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32` })
   rules.push({ stage: 'acl_member', group: 30, prefix: `${A.ip}/32` })
   return rules
 }
@@ -77,7 +97,10 @@ t.test('replacing and removing rules returns their memory: loading twice does no
   dp.load({ entries: rules })
   for (const e of rules) if (e.stage === 'acl_rule' || e.stage === 'acl_member') dp.remove(e)
   dp.load({ entries: rules })
-  t.ok(dp.heapTop() - afterFirst < 1 << 20, `the second and third loads reuse the first one's blocks (grew ${dp.heapTop() - afterFirst} bytes)`)
+  t.ok(
+    dp.heapTop() - afterFirst < 1 << 20,
+    `the second and third loads reuse the first one's blocks (grew ${dp.heapTop() - afterFirst} bytes)`,
+  )
   t.equal(verdict(dp, tcpFrom(A, B, { sport: 1000, dport: 22, flags: TCP_SYN, seq: 1 })), 'output 2')
   dp.clear()
   dp.load({ entries: [...base, ...rules] })

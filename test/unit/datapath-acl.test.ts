@@ -8,7 +8,20 @@ import { createDatapath, type Datapath, type Entry } from '../../datapath/host/i
 import { ndNs, udp } from '../../datapath/host/packet-builder.js'
 import { ipv6, mac } from '../../datapath/host/addresses.js'
 import {
-  A, B, GROUP_A, GROUP_B, TCP_ACK, TCP_SYN, base, ping, tcpFrom, udpFrom, unreachable, v4, v6, verdict,
+  A,
+  B,
+  GROUP_A,
+  GROUP_B,
+  TCP_ACK,
+  TCP_SYN,
+  base,
+  ping,
+  tcpFrom,
+  udpFrom,
+  unreachable,
+  v4,
+  v6,
+  verdict,
 } from './datapath-acl-fixture.js'
 
 const ssh: Entry = { stage: 'acl_rule', group: GROUP_B, rule: 1, direction: 'ingress', family: 4, protocol: 6, port_min: 22, port_max: 22 }
@@ -24,9 +37,16 @@ const stateful = (port: number, groups: number[]): Entry => ({ stage: 'acl_port'
 
 t.test('a rule allows a new connection, none denies it, and its replies pass without a rule', async t => {
   const dp = await loaded([stateful(A.port, [GROUP_A]), stateful(B.port, [GROUP_B]), ssh, egressAll])
-  t.equal(verdict(dp, tcpFrom(A, B, { sport: 40000, dport: 22, flags: TCP_SYN, seq: 1000 })), 'output 2', 'SYN to 22: allowed by B\'s ingress rule')
-  t.equal(verdict(dp, tcpFrom(B, A, { sport: 22, dport: 40000, flags: TCP_SYN | TCP_ACK, seq: 5000, ack: 1001 })), 'output 1',
-    'SYN|ACK back: B has no egress rule and A no ingress rule, but it is a reply')
+  t.equal(
+    verdict(dp, tcpFrom(A, B, { sport: 40000, dport: 22, flags: TCP_SYN, seq: 1000 })),
+    'output 2',
+    "SYN to 22: allowed by B's ingress rule",
+  )
+  t.equal(
+    verdict(dp, tcpFrom(B, A, { sport: 22, dport: 40000, flags: TCP_SYN | TCP_ACK, seq: 5000, ack: 1001 })),
+    'output 1',
+    'SYN|ACK back: B has no egress rule and A no ingress rule, but it is a reply',
+  )
   t.equal(verdict(dp, tcpFrom(A, B, { sport: 40000, dport: 22, flags: TCP_ACK, seq: 1001, ack: 5001 })), 'output 2', 'ACK: established')
   t.equal(verdict(dp, tcpFrom(A, B, { sport: 40001, dport: 80, flags: TCP_SYN, seq: 7 })), 'drop acl_deny', 'SYN to 80: no rule')
   t.equal(verdict(dp, udpFrom(B, A, 5000, 6000)), 'drop acl_deny', 'B has no egress rule for a new flow')
@@ -40,8 +60,12 @@ t.test('a rule allows a new connection, none denies it, and its replies pass wit
 })
 
 t.test('removing the rule stops the open connection both ways; re-adding it resumes it', async t => {
-  const dp = await loaded([stateful(A.port, [GROUP_A]), stateful(B.port, [GROUP_B]), egressAll,
-    { stage: 'acl_rule', group: GROUP_B, rule: 2, direction: 'ingress', family: 4, protocol: 17, port_min: 53, port_max: 53 }])
+  const dp = await loaded([
+    stateful(A.port, [GROUP_A]),
+    stateful(B.port, [GROUP_B]),
+    egressAll,
+    { stage: 'acl_rule', group: GROUP_B, rule: 2, direction: 'ingress', family: 4, protocol: 17, port_min: 53, port_max: 53 },
+  ])
   const query = udpFrom(A, B, 3333, 53)
   const answer = udpFrom(B, A, 53, 3333)
   t.equal(verdict(dp, query), 'output 2')
@@ -56,7 +80,16 @@ t.test('removing the rule stops the open connection both ways; re-adding it resu
 })
 
 t.test('two rules with the same interval: removing one keeps the other', async t => {
-  const rule = (n: number): Entry => ({ stage: 'acl_rule', group: GROUP_B, rule: n, direction: 'ingress', family: 4, protocol: 17, port_min: 50, port_max: 60 })
+  const rule = (n: number): Entry => ({
+    stage: 'acl_rule',
+    group: GROUP_B,
+    rule: n,
+    direction: 'ingress',
+    family: 4,
+    protocol: 17,
+    port_min: 50,
+    port_max: 60,
+  })
   const dp = await loaded([stateful(B.port, [GROUP_B]), rule(1), rule(2)])
   dp.remove(rule(1))
   t.equal(verdict(dp, udpFrom(A, B, 1, 55)), 'output 2', 'rule 2 still allows 55')
@@ -82,25 +115,32 @@ t.test('a stateless port checks every packet in its own direction', async t => {
   t.equal(dp.conntrack.count(), 0, 'nothing was committed')
 })
 
-t.test('no acl_port entry (port security off, or remote): nothing is enforced; an empty group list passes only the always-allowed', async t => {
-  const dp = await loaded([])
-  t.equal(verdict(dp, udpFrom(A, B, 1, 2)), 'output 2')
-  dp.add(stateful(B.port, []))
-  t.equal(verdict(dp, udpFrom(A, B, 1, 2)), 'drop acl_deny')
-  const dhcpReply = v4(A, B, udp({ sport: 67, dport: 68 }))
-  t.equal(verdict(dp, dhcpReply), 'output 2', 'DHCP server to client is always allowed ingress')
-  const ns = v6(A, B, ndNs({ target: ipv6(B.ip6), sll: mac(A.mac) }))
-  ns.data[14 + 7] = 255 // hop limit of an ND message
-  t.equal(verdict(dp, ns), 'output 2', 'neighbour solicitation is always allowed')
-  t.equal(dp.conntrack.count(), 0, 'always-allowed traffic is not tracked')
-  dp.remove({ stage: 'acl_port', port: B.port, stateful: true, groups: [] })
-  t.equal(verdict(dp, udpFrom(A, B, 1, 2)), 'output 2', 'the entry removed: not enforced again')
-})
+t.test(
+  'no acl_port entry (port security off, or remote): nothing is enforced; an empty group list passes only the always-allowed',
+  async t => {
+    const dp = await loaded([])
+    t.equal(verdict(dp, udpFrom(A, B, 1, 2)), 'output 2')
+    dp.add(stateful(B.port, []))
+    t.equal(verdict(dp, udpFrom(A, B, 1, 2)), 'drop acl_deny')
+    const dhcpReply = v4(A, B, udp({ sport: 67, dport: 68 }))
+    t.equal(verdict(dp, dhcpReply), 'output 2', 'DHCP server to client is always allowed ingress')
+    const ns = v6(A, B, ndNs({ target: ipv6(B.ip6), sll: mac(A.mac) }))
+    ns.data[14 + 7] = 255 // hop limit of an ND message
+    t.equal(verdict(dp, ns), 'output 2', 'neighbour solicitation is always allowed')
+    t.equal(dp.conntrack.count(), 0, 'always-allowed traffic is not tracked')
+    dp.remove({ stage: 'acl_port', port: B.port, stateful: true, groups: [] })
+    t.equal(verdict(dp, udpFrom(A, B, 1, 2)), 'output 2', 'the entry removed: not enforced again')
+  },
+)
 
 t.test('ICMP: a ping is a connection, an unsolicited echo reply is invalid, errors are related', async t => {
-  const dp = await loaded([stateful(A.port, [GROUP_A]), stateful(B.port, [GROUP_B]), egressAll,
+  const dp = await loaded([
+    stateful(A.port, [GROUP_A]),
+    stateful(B.port, [GROUP_B]),
+    egressAll,
     { stage: 'acl_rule', group: GROUP_B, rule: 1, direction: 'ingress', family: 4, protocol: 1, icmp_type: 8 },
-    { stage: 'acl_rule', group: GROUP_B, rule: 2, direction: 'ingress', family: 4, protocol: 17 }])
+    { stage: 'acl_rule', group: GROUP_B, rule: 2, direction: 'ingress', family: 4, protocol: 17 },
+  ])
   t.equal(verdict(dp, ping(A, B, 7)), 'output 2')
   t.equal(verdict(dp, ping(B, A, 7, true)), 'output 1', 'the echo reply matches the request by identifier')
   t.equal(verdict(dp, ping(B, A, 8, true)), 'drop ct_invalid', 'an echo reply with no request cannot start a connection')
@@ -111,11 +151,53 @@ t.test('ICMP: a ping is a connection, an unsolicited echo reply is invalid, erro
 })
 
 t.test('remote groups and remote prefixes', async t => {
-  const dp = await loaded([stateful(B.port, [GROUP_B]),
-    { stage: 'acl_rule', group: GROUP_B, rule: 1, direction: 'ingress', family: 4, protocol: 17, port_min: 100, port_max: 100, remote_group: GROUP_A },
-    { stage: 'acl_rule', group: GROUP_B, rule: 2, direction: 'ingress', family: 4, protocol: 17, port_min: 200, port_max: 200, remote_prefix: '10.0.0.0/8' },
-    { stage: 'acl_rule', group: GROUP_B, rule: 3, direction: 'ingress', family: 4, protocol: 17, port_min: 300, port_max: 300, remote_prefix: '10.0.0.4/30' },
-    { stage: 'acl_rule', group: GROUP_B, rule: 4, direction: 'ingress', family: 4, protocol: 17, port_min: 400, port_max: 400, remote_prefix: '192.168.0.0/16' }])
+  const dp = await loaded([
+    stateful(B.port, [GROUP_B]),
+    {
+      stage: 'acl_rule',
+      group: GROUP_B,
+      rule: 1,
+      direction: 'ingress',
+      family: 4,
+      protocol: 17,
+      port_min: 100,
+      port_max: 100,
+      remote_group: GROUP_A,
+    },
+    {
+      stage: 'acl_rule',
+      group: GROUP_B,
+      rule: 2,
+      direction: 'ingress',
+      family: 4,
+      protocol: 17,
+      port_min: 200,
+      port_max: 200,
+      remote_prefix: '10.0.0.0/8',
+    },
+    {
+      stage: 'acl_rule',
+      group: GROUP_B,
+      rule: 3,
+      direction: 'ingress',
+      family: 4,
+      protocol: 17,
+      port_min: 300,
+      port_max: 300,
+      remote_prefix: '10.0.0.4/30',
+    },
+    {
+      stage: 'acl_rule',
+      group: GROUP_B,
+      rule: 4,
+      direction: 'ingress',
+      family: 4,
+      protocol: 17,
+      port_min: 400,
+      port_max: 400,
+      remote_prefix: '192.168.0.0/16',
+    },
+  ])
   t.equal(verdict(dp, udpFrom(A, B, 1, 100)), 'drop acl_deny', 'group A has no members yet')
   dp.add({ stage: 'acl_member', group: GROUP_A, prefix: '10.0.0.5/32' })
   t.equal(verdict(dp, udpFrom(A, B, 2, 100)), 'output 2', 'A is a member now')
@@ -129,8 +211,19 @@ t.test('remote groups and remote prefixes', async t => {
 })
 
 t.test('IPv6 rules and the trace', async t => {
-  const dp = await loaded([stateful(B.port, [GROUP_B]),
-    { stage: 'acl_rule', group: GROUP_B, rule: 9, direction: 'ingress', family: 6, protocol: 58, icmp_type: 128, remote_prefix: '2001:db8::/64' }])
+  const dp = await loaded([
+    stateful(B.port, [GROUP_B]),
+    {
+      stage: 'acl_rule',
+      group: GROUP_B,
+      rule: 9,
+      direction: 'ingress',
+      family: 6,
+      protocol: 58,
+      icmp_type: 128,
+      remote_prefix: '2001:db8::/64',
+    },
+  ])
   const echo = v6(A, B, { kind: 'icmp6', type: 128, code: 0, body: new Uint8Array(4) })
   const tr = dp.trace(echo, 0)
   t.equal(tr.verdict.action, 'output')
@@ -138,7 +231,10 @@ t.test('IPv6 rules and the trace', async t => {
   const acl = tr.steps.find(s => s.stage === 'ls_out_acl')
   t.match(ct, { outcome: 'hit', detail: 'zone 1, state +trk+new' })
   t.match(acl, { outcome: 'hit', detail: 'port 2 ingress rules, from 2001:db8::5, allowed by rule 9' })
-  t.notOk(tr.steps.some(s => s.stage === 'ls_in_ct'), 'A has no acl_port: its pair leaves no step')
+  t.notOk(
+    tr.steps.some(s => s.stage === 'ls_in_ct'),
+    'A has no acl_port: its pair leaves no step',
+  )
   t.equal(verdict(dp, udpFrom(A, B, 1, 2)), 'drop acl_deny', 'an IPv6 rule does not allow IPv4')
   const denied = dp.trace(v6(A, B, udp({ sport: 1, dport: 2 })), 0)
   t.match(denied.steps.at(-1), { stage: 'ls_out_acl', outcome: 'drop', detail: 'port 2 ingress rules, from 2001:db8::5, acl_deny' })
@@ -184,25 +280,57 @@ t.test('the datapath checks the bytes again: hand-made entries are refused with 
   t.equal(abi.addEntry(ruleBytes(() => {})), 0, 'a well-formed rule')
   t.equal(abi.addEntry(ruleBytes(v => v.setUint8(8, 7))), ENTRY_ERR_BAD_VALUE, 'a direction it does not know')
   t.equal(abi.addEntry(ruleBytes(v => v.setUint8(9, 5))), 3, 'a family it does not know')
-  t.equal(abi.addEntry(ruleBytes(v => { v.setUint16(12, 9, true); v.setUint16(14, 8, true) })), ENTRY_ERR_BAD_VALUE, 'min above max')
-  t.equal(abi.addEntry(ruleBytes(v => { v.setUint8(16, 1); v.setUint8(17, 40) })), 4, 'a /40 IPv4 prefix')
+  t.equal(
+    abi.addEntry(
+      ruleBytes(v => {
+        v.setUint16(12, 9, true)
+        v.setUint16(14, 8, true)
+      }),
+    ),
+    ENTRY_ERR_BAD_VALUE,
+    'min above max',
+  )
+  t.equal(
+    abi.addEntry(
+      ruleBytes(v => {
+        v.setUint8(16, 1)
+        v.setUint8(17, 40)
+      }),
+    ),
+    4,
+    'a /40 IPv4 prefix',
+  )
   t.equal(abi.addEntry(ruleBytes(v => v.setUint16(10, 300, true))), ENTRY_ERR_BAD_VALUE, 'protocol 300')
   t.equal(abi.addEntry(Uint8Array.of(12, 0, 38, 0, 1, 2, 3)), 1, 'truncated')
   t.equal(abi.addEntry(Uint8Array.of(11, 0, 6, 0, 1, 0, 0, 0, 1, 17)), 5, 'an acl_port with 17 groups')
   t.equal(abi.addEntry(Uint8Array.of(11, 0, 6, 0, 1, 0, 0, 0, 1, 2)), 1, 'an acl_port whose groups run past the end')
-  t.equal(abi.addEntry(Uint8Array.of(13, 0, 22, 0, ...new Array<number>(4).fill(0), 4, 33, ...new Array<number>(16).fill(0))), 4, 'a /33 member')
+  t.equal(
+    abi.addEntry(Uint8Array.of(13, 0, 22, 0, ...new Array<number>(4).fill(0), 4, 33, ...new Array<number>(16).fill(0))),
+    4,
+    'a /33 member',
+  )
 })
 
 t.test('the component runs the same security groups and conntrack accessors', async t => {
-  const entries = [stateful(A.port, [GROUP_A]), stateful(B.port, [GROUP_B]), egressAll,
-    { stage: 'acl_rule', group: GROUP_B, rule: 2, direction: 'ingress', family: 4, protocol: 17 } as Entry]
+  const entries = [
+    stateful(A.port, [GROUP_A]),
+    stateful(B.port, [GROUP_B]),
+    egressAll,
+    { stage: 'acl_rule', group: GROUP_B, rule: 2, direction: 'ingress', family: 4, protocol: 17 } as Entry,
+  ]
   const core = await loaded(entries)
   const component = await loaded(entries, 'component')
-  const frames = [udpFrom(A, B, 1, 2), udpFrom(B, A, 2, 1), udpFrom(B, A, 7, 7), ping(A, B, 1), tcpFrom(A, B, { sport: 1, dport: 2, flags: TCP_SYN, seq: 1 })]
+  const frames = [
+    udpFrom(A, B, 1, 2),
+    udpFrom(B, A, 2, 1),
+    udpFrom(B, A, 7, 7),
+    ping(A, B, 1),
+    tcpFrom(A, B, { sport: 1, dport: 2, flags: TCP_SYN, seq: 1 }),
+  ]
   t.same(component.process(frames, { nowMs: 5 }), core.process(frames, { nowMs: 5 }))
   t.same(component.trace(frames[1]!, 5), core.trace(frames[1]!, 5), 'a trace of a reply')
   t.same(component.counters(), core.counters())
-  t.equal(component.conntrack.count(), 3, 'A committed three flows (B refused two of them); B\'s own flow was refused')
+  t.equal(component.conntrack.count(), 3, "A committed three flows (B refused two of them); B's own flow was refused")
   t.equal(component.conntrack.flush(2), 0, 'nothing in zone 2')
   t.equal(component.conntrack.flush(1), 3, 'the connections of zone 1')
   t.equal(component.conntrack.count(), 0)

@@ -19,7 +19,6 @@ const entries: Entry[] = [
   { stage: 'acl_rule', group: GROUP_B, rule: 2, direction: 'ingress', family: 6 },
 ]
 
-
 const words = (dp: Datapath, frames: PacketInput[], nowMs: number): string[] =>
   dp.process(frames, { nowMs }).map(v => (v.action === 'output' ? `output ${v.ofport}` : `${v.action} ${v.reason}`))
 
@@ -44,7 +43,11 @@ t.test('connections moved by the deletion of others are all still found', async 
   // at 70 s the replies, in an order of their own: the lookups delete the expired ones lazily (and the sweep
   // some), moving later members of their probe runs back, while the kept ones are looked up in between
   const order = replies.map((r, i) => ({ r, i })).sort((x, y) => ((x.i * 7919) % n) - ((y.i * 7919) % n))
-  const got = words(dp, order.map(o => o.r), 70_000)
+  const got = words(
+    dp,
+    order.map(o => o.r),
+    70_000,
+  )
   const wrong = order.filter((o, k) => got[k] !== (o.i % 3 === 0 ? 'output 1' : 'drop acl_deny'))
   t.equal(wrong.length, 0, `${wrong.length} replies got the wrong verdict (first: connection ${wrong[0]?.i})`)
   t.equal(dp.conntrack.count(), kept.length, 'only the connections seen at 40 s remain')
@@ -53,13 +56,19 @@ t.test('connections moved by the deletion of others are all still found', async 
 
 t.test('the sweep, idle while nothing can have expired, frees what expires later', async t => {
   const dp = await loaded(entries)
-  dp.process(Array.from({ length: 3000 }, (_, i) => udpFrom(A, B, 20_000 + i, 9)), { nowMs: 0 })
+  dp.process(
+    Array.from({ length: 3000 }, (_, i) => udpFrom(A, B, 20_000 + i, 9)),
+    { nowMs: 0 },
+  )
   // many batches before anything expires (the sweep has nothing to do), and connections that live longer
   for (let s = 1; s <= 50; s++) dp.process([ping(A, B, s)], { nowMs: s * 1000 })
   t.equal(dp.conntrack.count(), 3050)
   // at 60.5 s the 3000 UDP ones are expired (60 s), the pings (60 s from 1..50 s) not yet
   let calls = 0
-  while (dp.counters().conntrack.expired < 3000 && calls < 10) { dp.process([ping(A, B, 1000 + calls)], { nowMs: 60_500 }); calls++ }
+  while (dp.counters().conntrack.expired < 3000 && calls < 10) {
+    dp.process([ping(A, B, 1000 + calls)], { nowMs: 60_500 })
+    calls++
+  }
   t.equal(dp.counters().conntrack.expired, 3000, 'the sweep freed the 3000 nobody looked up')
   t.ok(calls >= 3 && calls <= 4, `at most 1024 connections looked at per call: ${calls} calls`)
   t.equal(dp.conntrack.count(), 50 + calls)
@@ -71,13 +80,17 @@ t.test('a timeout that shrinks (a RST on an established TCP connection) is seen 
   const dp = await loaded(entries)
   const flow = (flags: number, seq: number, ack = 0) => tcpFrom(A, B, { sport: 7000, dport: 80, flags, seq, ack })
   const back = (flags: number, seq: number, ack = 0) => tcpFrom(B, A, { sport: 80, dport: 7000, flags, seq, ack })
-  t.same(words(dp, [flow(TCP_SYN, 100), back(TCP_SYN | TCP_ACK, 500, 101), flow(TCP_ACK, 101, 501)], 0), ['output 2', 'output 1', 'output 2'])
+  t.same(words(dp, [flow(TCP_SYN, 100), back(TCP_SYN | TCP_ACK, 500, 101), flow(TCP_ACK, 101, 501)], 0), [
+    'output 2',
+    'output 1',
+    'output 2',
+  ])
   // established: 24 h. Past the SYN's 30 s, batches that do not touch it let the sweep go round the table,
   // find nothing to do, and go idle until the 24 h are up.
   const stranger = udpFrom(B, A, 9, 9) // refused (B has no egress rule), commits nothing
   for (let i = 1; i <= 5; i++) t.equal(words(dp, [stranger], 31_000 + i)[0], 'drop acl_deny')
   t.equal(dp.conntrack.count(), 1)
-  t.equal(words(dp, [back(TCP_RST, 501)], 40_000)[0], 'output 1', 'a RST at the sender\'s edge: closed, 30 s')
+  t.equal(words(dp, [back(TCP_RST, 501)], 40_000)[0], 'output 1', "a RST at the sender's edge: closed, 30 s")
   dp.process([stranger], { nowMs: 69_000 })
   t.equal(dp.conntrack.count(), 1, 'not yet at 69 s')
   dp.process([stranger], { nowMs: 70_000 })

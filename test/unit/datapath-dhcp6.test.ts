@@ -23,9 +23,28 @@ const topology: Entry[] = [
   { stage: 'port_sec', port: 1, mac: VM1.mac, ips: [`${VM1.ip6}/128`] },
   { stage: 'port_sec', port: 2, mac: VM2.mac, ips: [] },
   { stage: 'port_sec', port: 3, mac: VM3.mac, ips: [] },
-  { stage: 'dhcp6', port: 1, mac: VM1.mac, mode: 'dhcpv6-stateful', ip: VM1.ip6, prefix_len: 64, server_mac: SERVER.mac,
-    dns: ['2001:db8::53'], domains: ['example.org'], valid: 7200, preferred: 3600 },
-  { stage: 'dhcp6', port: 2, mac: VM2.mac, mode: 'dhcpv6-stateless', server_mac: SERVER.mac, dns: ['2001:db8::53', '2001:db8::54'], rate: 2 },
+  {
+    stage: 'dhcp6',
+    port: 1,
+    mac: VM1.mac,
+    mode: 'dhcpv6-stateful',
+    ip: VM1.ip6,
+    prefix_len: 64,
+    server_mac: SERVER.mac,
+    dns: ['2001:db8::53'],
+    domains: ['example.org'],
+    valid: 7200,
+    preferred: 3600,
+  },
+  {
+    stage: 'dhcp6',
+    port: 2,
+    mac: VM2.mac,
+    mode: 'dhcpv6-stateless',
+    server_mac: SERVER.mac,
+    dns: ['2001:db8::53', '2001:db8::54'],
+    rate: 2,
+  },
 ]
 
 async function datapath(): Promise<Datapath> {
@@ -43,12 +62,18 @@ const iaAddr = (addr: string): number[] => opt(5, [...ipv6(addr).bytes, ...u32(0
 const CLIENT_ID = opt(1, CLIENT_DUID)
 const SERVER_ID = opt(2, DUID_OURS)
 
-function message(type: number, options: number[], o: { from?: { mac: string; ll: string }; ofport?: number; dst?: string; udpChecksum?: 'bad' } = {}): { in_port: number; data: Uint8Array } {
+function message(
+  type: number,
+  options: number[],
+  o: { from?: { mac: string; ll: string }; ofport?: number; dst?: string; udpChecksum?: 'bad' } = {},
+): { in_port: number; data: Uint8Array } {
   const h = o.from ?? VM1
-  const data = buildFrame([ethernet({ src: mac(h.mac), dst: mac('33:33:00:01:00:02') }),
+  const data = buildFrame([
+    ethernet({ src: mac(h.mac), dst: mac('33:33:00:01:00:02') }),
     ip6({ src: ipv6(h.ll), dst: ipv6(o.dst ?? ALL_DHCP), hopLimit: 1 }),
     udp({ sport: 546, dport: 547, ...(o.udpChecksum ? { checksum: o.udpChecksum } : {}) }),
-    raw(Uint8Array.from([type, 0x12, 0x34, 0x56, ...options]))])
+    raw(Uint8Array.from([type, 0x12, 0x34, 0x56, ...options])),
+  ])
   return { in_port: o.ofport ?? 1, data }
 }
 
@@ -78,11 +103,22 @@ t.test('Solicit -> Advertise from the server link-local with IA_NA, client id ec
   t.equal(r.replies.length, 1)
   const frame = r.replies[0]!.packet
   t.equal(r.replies[0]!.ofport, 1)
-  t.match(decodeFrame(frame), { eth_src: SERVER.mac, eth_dst: VM1.mac, ip_src: SERVER.ll, ip_dst: VM1.ll, udp_src: 547, udp_dst: 546, udp_checksum_ok: true })
+  t.match(decodeFrame(frame), {
+    eth_src: SERVER.mac,
+    eth_dst: VM1.mac,
+    ip_src: SERVER.ll,
+    ip_dst: VM1.ll,
+    udp_src: 547,
+    udp_dst: 546,
+    udp_checksum_ok: true,
+  })
   const m = parseReply(frame)
   t.equal(m.type, 2, 'Advertise')
   t.equal(m.xid, 0x123456)
-  t.same(m.options.map(o => o[0]), [1, 2, 3, 23, 24])
+  t.same(
+    m.options.map(o => o[0]),
+    [1, 2, 3, 23, 24],
+  )
   t.same(value(m.options, 1), CLIENT_DUID)
   t.same(value(m.options, 2), DUID_OURS)
   t.same(value(m.options, 3), [...u32(7), ...u32(1800), ...u32(2880), ...iaAddr(VM1.ip6).slice(0, 20), ...u32(3600), ...u32(7200)])
@@ -94,12 +130,19 @@ t.test('Solicit with Rapid Commit -> Reply with Rapid Commit', async t => {
   const dp = await datapath()
   const m = parseReply(dp.packetIn(message(1, [...CLIENT_ID, ...opt(14, []), ...iaNa(7)]), 1000).replies[0]!.packet)
   t.equal(m.type, 7)
-  t.same(m.options.map(o => o[0]), [1, 2, 14, 3, 23, 24])
+  t.same(
+    m.options.map(o => o[0]),
+    [1, 2, 14, 3, 23, 24],
+  )
 })
 
 t.test('Request, Renew, Rebind -> Reply with the address; Confirm; Release and Decline', async t => {
   const dp = await datapath()
-  for (const [type, ids] of [[3, SERVER_ID], [5, SERVER_ID], [6, []]] as const) {
+  for (const [type, ids] of [
+    [3, SERVER_ID],
+    [5, SERVER_ID],
+    [6, []],
+  ] as const) {
     const m = parseReply(dp.packetIn(message(type, [...CLIENT_ID, ...ids, ...iaNa(9)]), 1000).replies[0]!.packet)
     t.equal(m.type, 7, `type ${type} gets a Reply`)
     t.same(value(m.options, 3)?.slice(16, 32), [...ipv6(VM1.ip6).bytes], `type ${type}: the port's address`)
@@ -108,12 +151,19 @@ t.test('Request, Renew, Rebind -> Reply with the address; Confirm; Release and D
   t.same(value(onLink.options, 13), u16(0), 'Confirm on the subnet: Success')
   const offLink = parseReply(dp.packetIn(message(4, [...CLIENT_ID, ...iaNa(9, iaAddr('2001:db8:2::5'))]), 1000).replies[0]!.packet)
   t.same(value(offLink.options, 13), u16(4), 'Confirm off the subnet: NotOnLink')
-  t.match(dp.packetIn(message(4, [...CLIENT_ID, ...iaNa(9)]), 1000), { verdict: { reason: 'punt_dhcp' }, replies: [] },
-    'a Confirm without addresses gets no reply (RFC 8415 18.3.3)')
+  t.match(
+    dp.packetIn(message(4, [...CLIENT_ID, ...iaNa(9)]), 1000),
+    { verdict: { reason: 'punt_dhcp' }, replies: [] },
+    'a Confirm without addresses gets no reply (RFC 8415 18.3.3)',
+  )
   for (const type of [8, 9]) {
     const m = parseReply(dp.packetIn(message(type, [...CLIENT_ID, ...SERVER_ID, ...iaNa(9, iaAddr(VM1.ip6))]), 1000).replies[0]!.packet)
     t.equal(m.type, 7)
-    t.same(m.options.map(o => o[0]), [1, 2, 13], `type ${type}: ids and Success, no IA (RFC 8415 18.3.7)`)
+    t.same(
+      m.options.map(o => o[0]),
+      [1, 2, 13],
+      `type ${type}: ids and Success, no IA (RFC 8415 18.3.7)`,
+    )
     t.same(value(m.options, 13), u16(0))
   }
 })
@@ -122,13 +172,23 @@ t.test('stateless: Information-request gets DNS only; a Solicit is told NoAddrsA
   const dp = await datapath()
   const info = parseReply(dp.packetIn(message(11, [...opt(6, [0, 23])], { from: VM2, ofport: 2 }), 1000).replies[0]!.packet)
   t.equal(info.type, 7)
-  t.same(info.options.map(o => o[0]), [2, 23], 'no client id sent, none echoed')
+  t.same(
+    info.options.map(o => o[0]),
+    [2, 23],
+    'no client id sent, none echoed',
+  )
   t.same(value(info.options, 23), [...ipv6('2001:db8::53').bytes, ...ipv6('2001:db8::54').bytes])
   const adv = parseReply(dp.packetIn(message(1, [...CLIENT_ID, ...iaNa(1)], { from: VM2, ofport: 2 }), 1000).replies[0]!.packet)
   t.equal(adv.type, 2)
-  t.same(adv.options.map(o => o[0]), [1, 2, 13, 23], 'RFC 8415 18.3.9: only the status, no IA')
+  t.same(
+    adv.options.map(o => o[0]),
+    [1, 2, 13, 23],
+    'RFC 8415 18.3.9: only the status, no IA',
+  )
   t.same(value(adv.options, 13), u16(2), 'NoAddrsAvail')
-  const req = parseReply(dp.packetIn(message(3, [...CLIENT_ID, ...SERVER_ID, ...iaNa(1)], { from: VM2, ofport: 2 }), 3000).replies[0]!.packet)
+  const req = parseReply(
+    dp.packetIn(message(3, [...CLIENT_ID, ...SERVER_ID, ...iaNa(1)], { from: VM2, ofport: 2 }), 3000).replies[0]!.packet,
+  )
   t.same(value(req.options, 3)?.slice(12), opt(13, u16(2)), 'a Request: the IA says NoAddrsAvail')
 })
 
@@ -137,7 +197,11 @@ t.test('refused: another server id, relays, bad options, wrong destination, bad 
   const refused = (input: ReturnType<typeof message>, reason: string, why: string): void => {
     t.match(dp.packetIn(input, 1000), { verdict: { action: 'drop', reason }, replies: [] }, why)
   }
-  refused(message(3, [...CLIENT_ID, ...opt(2, [0, 3, 0, 1, 1, 2, 3, 4, 5, 6]), ...iaNa(1)]), 'dhcpv6_other_server', 'Request for another server')
+  refused(
+    message(3, [...CLIENT_ID, ...opt(2, [0, 3, 0, 1, 1, 2, 3, 4, 5, 6]), ...iaNa(1)]),
+    'dhcpv6_other_server',
+    'Request for another server',
+  )
   refused(message(12, [0, ...new Array<number>(32).fill(0)]), 'dhcpv6_relay', 'Relay-forw from a port')
   refused(message(1, [...CLIENT_ID, 0, 3, 0, 40, 1, 2]), 'bad_dhcpv6', 'an option running past the end')
   refused(message(1, [...iaNa(1)]), 'bad_dhcpv6', 'Solicit without client id')

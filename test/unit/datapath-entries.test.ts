@@ -64,15 +64,29 @@ t.test('port_sec: rows per MAC, replace, disable', async t => {
 
 t.test('arp_nd, dhcp, nexthop, router_port, route: add, replace, remove', async t => {
   const dp = await loaded([{ stage: 'arp_nd', network: 1, ip: '10.0.0.11', mac: B }])
-  const who = buildFrame([ethernet({ src: mac(A), dst: mac('ff:ff:ff:ff:ff:ff') }), arp({ op: 1, sha: mac(A), spa: ipv4('10.0.0.10'), tpa: ipv4('10.0.0.11') })])
+  const who = buildFrame([
+    ethernet({ src: mac(A), dst: mac('ff:ff:ff:ff:ff:ff') }),
+    arp({ op: 1, sha: mac(A), spa: ipv4('10.0.0.10'), tpa: ipv4('10.0.0.11') }),
+  ])
   t.equal(send(dp, who), 'in_port 1')
   dp.add({ stage: 'arp_nd', network: 1, ip: '10.0.0.11', mac: R })
-  t.equal(dp.process([{ in_port: 1, data: who }])[0]?.packet.subarray(6, 12).join(), [0xfa, 0x16, 0x3e, 0, 0, 0x99].join(), 'replaced answer')
+  t.equal(
+    dp
+      .process([{ in_port: 1, data: who }])[0]
+      ?.packet.subarray(6, 12)
+      .join(),
+    [0xfa, 0x16, 0x3e, 0, 0, 0x99].join(),
+    'replaced answer',
+  )
   dp.remove({ stage: 'arp_nd', network: 1, ip: '10.0.0.11', mac: R })
   t.equal(send(dp, who), 'flood')
 
-  const discover = buildFrame([ethernet({ src: mac(A), dst: mac('ff:ff:ff:ff:ff:ff') }), ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }),
-    udp({ sport: 68, dport: 67 }), dhcp({ xid: 1, chaddr: mac(A), type: 'discover' })])
+  const discover = buildFrame([
+    ethernet({ src: mac(A), dst: mac('ff:ff:ff:ff:ff:ff') }),
+    ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }),
+    udp({ sport: 68, dport: 67 }),
+    dhcp({ xid: 1, chaddr: mac(A), type: 'discover' }),
+  ])
   t.equal(send(dp, discover), 'drop dhcp_unknown_port')
   const dhcpEntry: Entry = { stage: 'dhcp', port: 1, mac: A, ip: '10.0.0.10', prefix_len: 24, server_ip: '10.0.0.1', server_mac: R }
   dp.add(dhcpEntry)
@@ -106,7 +120,19 @@ t.test('classify by tunnel key: add and remove', async t => {
   t.equal(dp.process([{ in_port: 77, tunnel_key: 500, data: aToB }])[0]?.action, 'output')
   dp.remove({ stage: 'classify', tunnel_key: 500, network: 1 })
   t.equal(dp.process([{ in_port: 77, tunnel_key: 500, data: aToB }])[0]?.reason, 'unknown_tunnel_key')
-  t.equal(dp.process([{ in_port: 1, data: buildFrame([ethernet({ src: mac(A), dst: mac('33:33:00:00:00:01') }), ip6({ src: ipv6('fe80::1'), dst: ipv6('ff02::1'), hopLimit: 255 }), ndNs({ target: ipv6('fe80::2') })]) }])[0]?.action, 'flood')
+  t.equal(
+    dp.process([
+      {
+        in_port: 1,
+        data: buildFrame([
+          ethernet({ src: mac(A), dst: mac('33:33:00:00:00:01') }),
+          ip6({ src: ipv6('fe80::1'), dst: ipv6('ff02::1'), hopLimit: 255 }),
+          ndNs({ target: ipv6('fe80::2') }),
+        ]),
+      },
+    ])[0]?.action,
+    'flood',
+  )
 })
 
 t.test('uplink, egress uplink, nat, router_gateway: add, replace, remove', async t => {
@@ -160,18 +186,76 @@ t.test('bad entries are refused with a code and change nothing', async t => {
     ['bad_value', { stage: 'egress', port: 1, uplink: false }],
     ['bad_number', { stage: 'uplink', network: 1, ofport: 5, vlan: 4095 }],
     ['bad_number', { stage: 'uplink', network: 1, ofport: -5 }],
-    ['bad_family', { stage: 'nat', router: 1, network: 3, gateway_port: 9, mac: R, external_ip: '203.0.113.10', internal_ip: '2001:db8::5' }],
+    [
+      'bad_family',
+      { stage: 'nat', router: 1, network: 3, gateway_port: 9, mac: R, external_ip: '203.0.113.10', internal_ip: '2001:db8::5' },
+    ],
     ['bad_ip', { stage: 'nat', router: 1, network: 3, gateway_port: 9, mac: R, external_ip: '203.0.113', internal_ip: '10.0.0.5' }],
     ['bad_mac', { stage: 'nat', router: 1, network: 3, gateway_port: 9, mac: 'x', external_ip: '203.0.113.10', internal_ip: '10.0.0.5' }],
     ['bad_value', { stage: 'router_gateway', router: 1, port: 9, snat: 'yes', local: true }],
     ['too_many', { stage: 'port_sec', port: 1, mac: A, ips: Array.from({ length: 17 }, (_, i) => `10.0.${i}.1/32`) }],
-    ['too_many', { stage: 'router_port', port: 1, router: 1, network: 1, mac: A, ips: Array.from({ length: 9 }, (_, i) => `10.${i}.0.1/24`) }],
-    ['bad_option', { stage: 'dhcp', port: 1, mac: A, ip: '10.0.0.10', prefix_len: 24, server_ip: '10.0.0.1', server_mac: R, options: [{ code: 53, hex: '01' }] }],
-    ['bad_option', { stage: 'dhcp', port: 1, mac: A, ip: '10.0.0.10', prefix_len: 24, server_ip: '10.0.0.1', server_mac: R, options: [{ code: 200, hex: 'abc' }] }],
-    ['bad_option', { stage: 'dhcp', port: 1, mac: A, ip: '10.0.0.10', prefix_len: 24, server_ip: '10.0.0.1', server_mac: R, router: '10.0.0.1', options: [{ code: 3, hex: '0a000001' }] }],
+    [
+      'too_many',
+      { stage: 'router_port', port: 1, router: 1, network: 1, mac: A, ips: Array.from({ length: 9 }, (_, i) => `10.${i}.0.1/24`) },
+    ],
+    [
+      'bad_option',
+      {
+        stage: 'dhcp',
+        port: 1,
+        mac: A,
+        ip: '10.0.0.10',
+        prefix_len: 24,
+        server_ip: '10.0.0.1',
+        server_mac: R,
+        options: [{ code: 53, hex: '01' }],
+      },
+    ],
+    [
+      'bad_option',
+      {
+        stage: 'dhcp',
+        port: 1,
+        mac: A,
+        ip: '10.0.0.10',
+        prefix_len: 24,
+        server_ip: '10.0.0.1',
+        server_mac: R,
+        options: [{ code: 200, hex: 'abc' }],
+      },
+    ],
+    [
+      'bad_option',
+      {
+        stage: 'dhcp',
+        port: 1,
+        mac: A,
+        ip: '10.0.0.10',
+        prefix_len: 24,
+        server_ip: '10.0.0.1',
+        server_mac: R,
+        router: '10.0.0.1',
+        options: [{ code: 3, hex: '0a000001' }],
+      },
+    ],
     ['bad_number', { stage: 'dhcp', port: 1, mac: A, ip: '10.0.0.10', prefix_len: 24, server_ip: '10.0.0.1', server_mac: R, mtu: 20 }],
     ['bad_family', { stage: 'dhcp', port: 1, mac: A, ip: '2001:db8::1', prefix_len: 24, server_ip: '10.0.0.1', server_mac: R }],
-    ['too_many', { stage: 'dhcp', port: 1, mac: A, ip: '10.0.0.10', prefix_len: 24, server_ip: '10.0.0.1', server_mac: R, options: [{ code: 200, hex: 'ab'.repeat(255) }, { code: 201, hex: 'ab'.repeat(255) }] }],
+    [
+      'too_many',
+      {
+        stage: 'dhcp',
+        port: 1,
+        mac: A,
+        ip: '10.0.0.10',
+        prefix_len: 24,
+        server_ip: '10.0.0.1',
+        server_mac: R,
+        options: [
+          { code: 200, hex: 'ab'.repeat(255) },
+          { code: 201, hex: 'ab'.repeat(255) },
+        ],
+      },
+    ],
   ]
   for (const [code, entry] of bad) {
     t.throws(() => dp.add(entry as Entry), { name: 'EntryError', code }, `${code}: ${JSON.stringify(entry).slice(0, 90)}`)

@@ -18,7 +18,11 @@ function rand(n: number): number {
   return seed % n
 }
 
-interface Prefix { bytes: Uint8Array; plen: number; port: number }
+interface Prefix {
+  bytes: Uint8Array
+  plen: number
+  port: number
+}
 
 function mask(bytes: Uint8Array, plen: number): Uint8Array {
   return bytes.map((b, i) => {
@@ -40,11 +44,13 @@ function naive(routes: Map<string, Prefix>, addr: Uint8Array): Prefix | undefine
 
 async function setup(): Promise<Datapath> {
   const dp = await createDatapath()
-  dp.load({ entries: [
-    { stage: 'classify', in_port: 1, network: 1, port: 1 },
-    { stage: 'port_sec', port: 1, disabled: true },
-    { stage: 'router_port', port: 100, router: ROUTER, network: 1, mac: RMAC, ips: ['100.64.0.1/32', 'fd00::1/128'] },
-  ] })
+  dp.load({
+    entries: [
+      { stage: 'classify', in_port: 1, network: 1, port: 1 },
+      { stage: 'port_sec', port: 1, disabled: true },
+      { stage: 'router_port', port: 100, router: ROUTER, network: 1, mac: RMAC, ips: ['100.64.0.1/32', 'fd00::1/128'] },
+    ],
+  })
   return dp
 }
 
@@ -58,8 +64,7 @@ function matched(dp: Datapath, family: 4 | 6, addr: Uint8Array): string {
   return m ? `${m[1]} -> ${m[2]}` : 'miss'
 }
 
-const text = (family: 4 | 6, p: Prefix | undefined): string =>
-  p ? `${formatIp(family, p.bytes)}/${p.plen} -> ${p.port}` : 'miss'
+const text = (family: 4 | 6, p: Prefix | undefined): string => (p ? `${formatIp(family, p.bytes)}/${p.plen} -> ${p.port}` : 'miss')
 
 for (const family of [4, 6] as const) {
   t.test(`IPv${family}: trie agrees with a naive search through adds, replaces and removes`, async t => {

@@ -5,7 +5,20 @@ import { createDatapath } from '../../datapath/host/index.js'
 import type { Datapath, Entry } from '../../datapath/host/index.js'
 import { ipv4, ipv6, mac } from '../../datapath/host/addresses.js'
 import {
-  arp, buildFrame, dhcp, dot1q, echo4, echo6, ethernet, ip4, ip6, ndNs, tcp, udp, vxlan, geneve,
+  arp,
+  buildFrame,
+  dhcp,
+  dot1q,
+  echo4,
+  echo6,
+  ethernet,
+  ip4,
+  ip6,
+  ndNs,
+  tcp,
+  udp,
+  vxlan,
+  geneve,
 } from '../../datapath/host/packet-builder.js'
 import { decodeFrame } from '../../datapath/host/packet-decoder.js'
 
@@ -29,9 +42,22 @@ const topology: Entry[] = [
   { stage: 'arp_nd', network: 1, ip: VM2.ip, mac: VM2.mac },
   { stage: 'arp_nd', network: 1, ip: R1.ip, mac: R1.mac },
   { stage: 'arp_nd', network: 1, ip: R1.ip6, mac: R1.mac },
-  { stage: 'dhcp', port: 1, mac: VM1.mac, ip: VM1.ip, prefix_len: 24, server_ip: R1.ip, server_mac: R1.mac,
-    router: R1.ip, dns: ['10.0.0.2'], domain: 'example.org', mtu: 1450, lease: 3600,
-    routes: [{ destination: '169.254.169.254/32', nexthop: '10.0.0.2' }], options: [{ code: 252, hex: '00' }] },
+  {
+    stage: 'dhcp',
+    port: 1,
+    mac: VM1.mac,
+    ip: VM1.ip,
+    prefix_len: 24,
+    server_ip: R1.ip,
+    server_mac: R1.mac,
+    router: R1.ip,
+    dns: ['10.0.0.2'],
+    domain: 'example.org',
+    mtu: 1450,
+    lease: 3600,
+    routes: [{ destination: '169.254.169.254/32', nexthop: '10.0.0.2' }],
+    options: [{ code: 252, hex: '00' }],
+  },
   { stage: 'l2', network: 1, mac: VM1.mac, port: 1 },
   { stage: 'l2', network: 1, mac: VM2.mac, port: 2 },
   { stage: 'l2', network: 1, mac: REMOTE.mac, port: 3 },
@@ -78,13 +104,21 @@ t.test('L2: known unicast goes out of its local port, remote ports through a tun
 
 t.test('classify: unknown port, VLAN mismatch, tag stripped', async t => {
   const dp = await datapath()
-  const tagged = (vid: number): Uint8Array => buildFrame([ethernet({ src: mac(VM2.mac), dst: mac(VM1.mac) }),
-    dot1q({ vid }), ip4({ src: ipv4(VM2.ip), dst: ipv4(VM1.ip) }), udp({ sport: 1, dport: 2 })])
+  const tagged = (vid: number): Uint8Array =>
+    buildFrame([
+      ethernet({ src: mac(VM2.mac), dst: mac(VM1.mac) }),
+      dot1q({ vid }),
+      ip4({ src: ipv4(VM2.ip), dst: ipv4(VM1.ip) }),
+      udp({ sport: 1, dport: 2 }),
+    ])
   const [unknown, good, wrongVid, untaggedOnTagged] = dp.process([
     { in_port: 9, data: udpFrom1(VM2.mac, VM2.ip) },
     { in_port: 2, data: tagged(42) },
     { in_port: 1, data: fromVm1(VM2.mac, dot1q({ vid: 5 }), ip4({ src: ipv4(VM1.ip), dst: ipv4(VM2.ip) }), udp({})) },
-    { in_port: 2, data: buildFrame([ethernet({ src: mac(VM2.mac), dst: mac(VM1.mac) }), ip4({ src: ipv4(VM2.ip), dst: ipv4(VM1.ip) }), udp({})]) },
+    {
+      in_port: 2,
+      data: buildFrame([ethernet({ src: mac(VM2.mac), dst: mac(VM1.mac) }), ip4({ src: ipv4(VM2.ip), dst: ipv4(VM1.ip) }), udp({})]),
+    },
   ])
   t.match(unknown, { action: 'drop', reason: 'unknown_in_port' })
   t.match(good, { action: 'output', ofport: 1 })
@@ -101,12 +135,19 @@ t.test('classify: unknown port, VLAN mismatch, tag stripped', async t => {
 
 t.test('port security: MAC, IP, ARP sender, DHCP before an address, CIDR pairs, link-local', async t => {
   const dp = await datapath()
-  const spoofMac = buildFrame([ethernet({ src: mac('fa:16:3e:00:00:66'), dst: mac(VM2.mac) }),
-    ip4({ src: ipv4(VM1.ip), dst: ipv4(VM2.ip) }), udp({})])
-  const arpFrom = (sha: string, spa: string): Uint8Array => fromVm1(BCAST,
-    arp({ op: 1, sha: mac(sha), spa: ipv4(spa), tpa: ipv4('10.0.0.200') }))
-  const discover = fromVm1(BCAST, ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }),
-    udp({ sport: 68, dport: 67 }), dhcp({ xid: 1, chaddr: mac(VM1.mac), type: 'discover' }))
+  const spoofMac = buildFrame([
+    ethernet({ src: mac('fa:16:3e:00:00:66'), dst: mac(VM2.mac) }),
+    ip4({ src: ipv4(VM1.ip), dst: ipv4(VM2.ip) }),
+    udp({}),
+  ])
+  const arpFrom = (sha: string, spa: string): Uint8Array =>
+    fromVm1(BCAST, arp({ op: 1, sha: mac(sha), spa: ipv4(spa), tpa: ipv4('10.0.0.200') }))
+  const discover = fromVm1(
+    BCAST,
+    ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }),
+    udp({ sport: 68, dport: 67 }),
+    dhcp({ xid: 1, chaddr: mac(VM1.mac), type: 'discover' }),
+  )
   const v = dp.process([
     { in_port: 1, data: spoofMac },
     { in_port: 1, data: udpFrom1(VM2.mac, VM2.ip).map((b, i) => (i === 29 ? 99 : b)) },
@@ -118,7 +159,14 @@ t.test('port security: MAC, IP, ARP sender, DHCP before an address, CIDR pairs, 
     { in_port: 1, data: discover },
     { in_port: 1, data: fromVm1(VM2.mac, ip6({ src: ipv6('fe80::1'), dst: ipv6('fe80::2') }), udp({})) },
     { in_port: 1, data: fromVm1(VM2.mac, ip6({ src: ipv6('2001:db8::66'), dst: ipv6('fe80::2') }), udp({})) },
-    { in_port: 4, data: buildFrame([ethernet({ src: mac('fa:16:3e:00:00:77'), dst: mac(BCAST) }), ip4({ src: ipv4('1.2.3.4'), dst: ipv4('10.0.1.255') }), udp({})]) },
+    {
+      in_port: 4,
+      data: buildFrame([
+        ethernet({ src: mac('fa:16:3e:00:00:77'), dst: mac(BCAST) }),
+        ip4({ src: ipv4('1.2.3.4'), dst: ipv4('10.0.1.255') }),
+        udp({}),
+      ]),
+    },
   ])
   t.match(v[0], { action: 'drop', reason: 'port_sec_mac' })
   t.match(v[1], { action: 'drop', reason: 'bad_ipv4_checksum' }, 'malformed before policy')
@@ -141,8 +189,10 @@ t.test('ARP responder replies in place; unknown targets flood', async t => {
     { in_port: 1, data: fromVm1(BCAST, arp({ op: 1, sha: mac(VM1.mac), spa: ipv4(VM1.ip), tpa: ipv4('10.0.0.99') })) },
   ])
   t.match(reply, { action: 'in_port', ofport: 1, reason: 'none' })
-  const expected = buildFrame([ethernet({ src: mac(VM2.mac), dst: mac(VM1.mac) }),
-    arp({ op: 2, sha: mac(VM2.mac), spa: ipv4(VM2.ip), tha: mac(VM1.mac), tpa: ipv4(VM1.ip) })])
+  const expected = buildFrame([
+    ethernet({ src: mac(VM2.mac), dst: mac(VM1.mac) }),
+    arp({ op: 2, sha: mac(VM2.mac), spa: ipv4(VM2.ip), tha: mac(VM1.mac), tpa: ipv4(VM1.ip) }),
+  ])
   t.same(reply?.packet, expected)
   t.match(unknown, { action: 'flood' })
 })
@@ -150,9 +200,12 @@ t.test('ARP responder replies in place; unknown targets flood', async t => {
 t.test('ND responder: a solicitation becomes an advertisement in place', async t => {
   const dp = await datapath()
   // A DAD solicitation (from ::) must carry no source link-layer address option (RFC 4861 7.1.1).
-  const ns = (src: string, hopLimit = 255): Uint8Array => fromVm1('33:33:ff:00:00:01',
-    ip6({ src: ipv6(src), dst: ipv6('ff02::1:ff00:1'), hopLimit }),
-    ndNs(src === '::' ? { target: ipv6(R1.ip6) } : { target: ipv6(R1.ip6), sll: mac(VM1.mac) }))
+  const ns = (src: string, hopLimit = 255): Uint8Array =>
+    fromVm1(
+      '33:33:ff:00:00:01',
+      ip6({ src: ipv6(src), dst: ipv6('ff02::1:ff00:1'), hopLimit }),
+      ndNs(src === '::' ? { target: ipv6(R1.ip6) } : { target: ipv6(R1.ip6), sll: mac(VM1.mac) }),
+    )
   const [na, dad, badHop] = dp.process([
     { in_port: 1, data: ns(VM1.ip6) },
     { in_port: 1, data: ns('::') },
@@ -161,7 +214,12 @@ t.test('ND responder: a solicitation becomes an advertisement in place', async t
   t.match(na, { action: 'in_port', ofport: 1 })
   const f = decodeFrame(na!.packet)
   t.match(f, {
-    eth_src: R1.mac, eth_dst: VM1.mac, ip_src: R1.ip6, ip_dst: VM1.ip6, hop_limit: 255, icmp_type: 136,
+    eth_src: R1.mac,
+    eth_dst: VM1.mac,
+    ip_src: R1.ip6,
+    ip_dst: VM1.ip6,
+    hop_limit: 255,
+    icmp_type: 136,
   })
   t.equal(f.icmp_checksum_ok, true)
   const flags = na!.packet[14 + 40 + 4] as number
@@ -174,15 +232,29 @@ t.test('ND responder: a solicitation becomes an advertisement in place', async t
 t.test('DHCP: batch punts, packet-in answers OFFER / ACK / NAK with the options in order', async t => {
   const dp = await datapath()
   const msg = (type: 'discover' | 'request' | 'release' | 'inform', requestedIp?: string, broadcast = false): Uint8Array =>
-    fromVm1(BCAST, ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }), udp({ sport: 68, dport: 67 }),
-      dhcp({ xid: 0x1234, chaddr: mac(VM1.mac), type, broadcast, ...(requestedIp ? { requestedIp: ipv4(requestedIp) } : {}) }))
+    fromVm1(
+      BCAST,
+      ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }),
+      udp({ sport: 68, dport: 67 }),
+      dhcp({ xid: 0x1234, chaddr: mac(VM1.mac), type, broadcast, ...(requestedIp ? { requestedIp: ipv4(requestedIp) } : {}) }),
+    )
   t.match(dp.process([{ in_port: 1, data: msg('discover') }])[0], { action: 'punt', reason: 'punt_dhcp' })
   const offer = dp.packetIn({ in_port: 1, data: msg('discover') }, 1000)
   t.match(offer.verdict, { action: 'punt', reason: 'punt_dhcp' })
   t.equal(offer.replies.length, 1)
   const o = decodeFrame(offer.replies[0]!.packet)
-  t.match(o, { eth_src: R1.mac, eth_dst: VM1.mac, ip_src: R1.ip, ip_dst: VM1.ip, udp_src: 67, udp_dst: 68, udp_checksum_ok: true, ip_checksum_ok: true,
-    dhcp_type: 'offer', dhcp_yiaddr: VM1.ip })
+  t.match(o, {
+    eth_src: R1.mac,
+    eth_dst: VM1.mac,
+    ip_src: R1.ip,
+    ip_dst: VM1.ip,
+    udp_src: 67,
+    udp_dst: 68,
+    udp_checksum_ok: true,
+    ip_checksum_ok: true,
+    dhcp_type: 'offer',
+    dhcp_yiaddr: VM1.ip,
+  })
   t.equal(offer.replies[0]!.ofport, 1)
   const ack = dp.packetIn({ in_port: 1, data: msg('request', VM1.ip) }, 1000)
   t.match(decodeFrame(ack.replies[0]!.packet), { dhcp_type: 'ack' })
@@ -191,29 +263,50 @@ t.test('DHCP: batch punts, packet-in answers OFFER / ACK / NAK with the options 
   const release = dp.packetIn({ in_port: 1, data: msg('release') }, 1000)
   t.match(release, { verdict: { action: 'punt', reason: 'punt_dhcp' }, replies: [] })
   const options = offerOptions(offer.replies[0]!.packet)
-  t.same(options.map(o => o.code), [53, 54, 51, 58, 59, 1, 3, 6, 15, 26, 121, 252])
-  t.same(options.find(o => o.code === 121)?.value,
-    [32, 169, 254, 169, 254, 10, 0, 0, 2, 0, 10, 0, 0, 1], 'RFC 3442 host route then the default route')
+  t.same(
+    options.map(o => o.code),
+    [53, 54, 51, 58, 59, 1, 3, 6, 15, 26, 121, 252],
+  )
+  t.same(
+    options.find(o => o.code === 121)?.value,
+    [32, 169, 254, 169, 254, 10, 0, 0, 2, 0, 10, 0, 0, 1],
+    'RFC 3442 host route then the default route',
+  )
   t.same(options.find(o => o.code === 51)?.value, [0, 0, 0x0e, 0x10])
 })
 
 t.test('DHCP: rate limit per port, unknown port, malformed messages', async t => {
   const dp = await datapath()
-  const discover = fromVm1(BCAST, ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }),
-    udp({ sport: 68, dport: 67 }), dhcp({ xid: 1, chaddr: mac(VM1.mac), type: 'discover' }))
+  const discover = fromVm1(
+    BCAST,
+    ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }),
+    udp({ sport: 68, dport: 67 }),
+    dhcp({ xid: 1, chaddr: mac(VM1.mac), type: 'discover' }),
+  )
   const verdicts = Array.from({ length: 12 }, () => dp.packetIn({ in_port: 1, data: discover }, 5000).verdict.reason)
   t.same(verdicts.slice(0, 10), new Array(10).fill('punt_dhcp'))
   t.same(verdicts.slice(10), ['dhcp_rate_limit', 'dhcp_rate_limit'])
   t.equal(dp.packetIn({ in_port: 1, data: discover }, 5200).verdict.reason, 'punt_dhcp', 'refilled at 10/s')
-  const noType = fromVm1(BCAST, ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }),
-    udp({ sport: 68, dport: 67 }), dhcp({ xid: 1, chaddr: mac(VM1.mac) }))
+  const noType = fromVm1(
+    BCAST,
+    ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }),
+    udp({ sport: 68, dport: 67 }),
+    dhcp({ xid: 1, chaddr: mac(VM1.mac) }),
+  )
   t.match(dp.packetIn({ in_port: 1, data: noType }, 9000).verdict, { action: 'drop', reason: 'bad_dhcp' })
-  const otherChaddr = fromVm1(BCAST, ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }),
-    udp({ sport: 68, dport: 67 }), dhcp({ xid: 1, chaddr: mac(VM2.mac), type: 'discover' }))
+  const otherChaddr = fromVm1(
+    BCAST,
+    ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }),
+    udp({ sport: 68, dport: 67 }),
+    dhcp({ xid: 1, chaddr: mac(VM2.mac), type: 'discover' }),
+  )
   t.match(dp.packetIn({ in_port: 1, data: otherChaddr }, 9000).verdict, { reason: 'bad_dhcp' })
-  const fromPort4 = buildFrame([ethernet({ src: mac(VM4.mac), dst: mac(BCAST) }),
-    ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }), udp({ sport: 68, dport: 67 }),
-    dhcp({ xid: 1, chaddr: mac(VM4.mac), type: 'discover' })])
+  const fromPort4 = buildFrame([
+    ethernet({ src: mac(VM4.mac), dst: mac(BCAST) }),
+    ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }),
+    udp({ sport: 68, dport: 67 }),
+    dhcp({ xid: 1, chaddr: mac(VM4.mac), type: 'discover' }),
+  ])
   t.match(dp.process([{ in_port: 4, data: fromPort4 }])[0], { action: 'drop', reason: 'dhcp_unknown_port' })
 })
 
@@ -223,7 +316,10 @@ function offerOptions(frame: Uint8Array): { code: number; value: number[] }[] {
   let at = 14 + 20 + 8 + 240
   while (at < frame.length && frame[at] !== 255) {
     const code = frame[at] as number
-    if (code === 0) { at++; continue }
+    if (code === 0) {
+      at++
+      continue
+    }
     const len = frame[at + 1] as number
     out.push({ code, value: Array.from(frame.subarray(at + 2, at + 2 + len)) })
     at += 2 + len
@@ -271,8 +367,12 @@ t.test('ICMP errors on packet-in: time exceeded, unreachable, never for errors, 
   t.match(decodeFrame(unreach.replies[0]!.packet), { icmp_type: 3, icmp_code: 0 })
   const v6 = dp.packetIn({ in_port: 1, data: fromVm1(R1.mac, ip6({ src: ipv6(VM1.ip6), dst: ipv6('2001:db9::1') }), udp({})) }, 100)
   t.match(decodeFrame(v6.replies[0]!.packet), { ip_src: R1.ip6, icmp_type: 1, icmp_code: 0 })
-  const errorItself = fromVm1(R1.mac, ip4({ src: ipv4(VM1.ip), dst: ipv4('8.8.8.8'), ttl: 1 }),
-    { kind: 'icmp4', type: 3, code: 1, payload: new Uint8Array(28) })
+  const errorItself = fromVm1(R1.mac, ip4({ src: ipv4(VM1.ip), dst: ipv4('8.8.8.8'), ttl: 1 }), {
+    kind: 'icmp4',
+    type: 3,
+    code: 1,
+    payload: new Uint8Array(28),
+  })
   t.match(dp.packetIn({ in_port: 1, data: errorItself }, 100), { verdict: { action: 'drop', reason: 'ttl_expired' }, replies: [] })
   const limited = Array.from({ length: 10 }, () => dp.packetIn({ in_port: 1, data: expired }, 100).verdict.reason)
   t.equal(limited.filter(x => x === 'icmp_rate_limit').length, 3, 'burst 10 per port, 3 used above')
@@ -280,8 +380,15 @@ t.test('ICMP errors on packet-in: time exceeded, unreachable, never for errors, 
 
 t.test('tunnels: VXLAN and Geneve frames are decapsulated and classified by VNI', async t => {
   const dp = await datapath()
-  const inner = [ethernet({ src: mac(REMOTE.mac), dst: mac(VM1.mac) }), ip4({ src: ipv4(REMOTE.ip), dst: ipv4(VM1.ip) }), udp({ sport: 1, dport: 2 })] as const
-  const outer = [ethernet({ src: mac('02:00:00:00:00:0a'), dst: mac('02:00:00:00:00:0b') }), ip4({ src: ipv4('192.0.2.10'), dst: ipv4('192.0.2.1') })] as const
+  const inner = [
+    ethernet({ src: mac(REMOTE.mac), dst: mac(VM1.mac) }),
+    ip4({ src: ipv4(REMOTE.ip), dst: ipv4(VM1.ip) }),
+    udp({ sport: 1, dport: 2 }),
+  ] as const
+  const outer = [
+    ethernet({ src: mac('02:00:00:00:00:0a'), dst: mac('02:00:00:00:00:0b') }),
+    ip4({ src: ipv4('192.0.2.10'), dst: ipv4('192.0.2.1') }),
+  ] as const
   const v = dp.process([
     { in_port: 50, data: buildFrame([...outer, udp({ sport: 5555, dport: 4789 }), vxlan({ vni: 100 }), ...inner]) },
     { in_port: 50, data: buildFrame([...outer, udp({ sport: 5555, dport: 6081 }), geneve({ vni: 100 }), ...inner]) },
@@ -307,12 +414,33 @@ t.test('malformed frames are dropped with the most specific reason and never tra
     { in_port: 1, data: good.subarray(0, 30) },
     { in_port: 1, data: fromVm1(VM2.mac, ip4({ src: ipv4(VM1.ip), dst: ipv4(VM2.ip), ihl: 4 }), udp({})) },
     { in_port: 1, data: fromVm1(VM2.mac, ip4({ src: ipv4(VM1.ip), dst: ipv4(VM2.ip), checksum: 'bad' }), udp({})) },
-    { in_port: 1, data: buildFrame([ethernet({ src: mac(BCAST), dst: mac(VM2.mac) }), ip4({ src: ipv4(VM1.ip), dst: ipv4(VM2.ip) }), udp({})]) },
+    {
+      in_port: 1,
+      data: buildFrame([ethernet({ src: mac(BCAST), dst: mac(VM2.mac) }), ip4({ src: ipv4(VM1.ip), dst: ipv4(VM2.ip) }), udp({})]),
+    },
     { in_port: 1, data: fromVm1(BCAST, arp({ op: 3, sha: mac(VM1.mac), spa: ipv4(VM1.ip), tpa: ipv4(VM2.ip) })) },
-    { in_port: 1, data: fromVm1(VM2.mac, ip4({ src: ipv4(VM1.ip), dst: ipv4(VM2.ip), protocol: 17, totalLength: 24 }), { kind: 'raw', bytes: new Uint8Array(4) }) },
+    {
+      in_port: 1,
+      data: fromVm1(VM2.mac, ip4({ src: ipv4(VM1.ip), dst: ipv4(VM2.ip), protocol: 17, totalLength: 24 }), {
+        kind: 'raw',
+        bytes: new Uint8Array(4),
+      }),
+    },
   ])
-  t.same(v.map(x => x.reason), ['truncated', 'truncated', 'bad_ipv4_header', 'bad_ipv4_header', 'bad_ipv4_header',
-    'bad_ipv4_checksum', 'src_mac_multicast', 'bad_arp', 'truncated'])
+  t.same(
+    v.map(x => x.reason),
+    [
+      'truncated',
+      'truncated',
+      'bad_ipv4_header',
+      'bad_ipv4_header',
+      'bad_ipv4_header',
+      'bad_ipv4_checksum',
+      'src_mac_multicast',
+      'bad_arp',
+      'truncated',
+    ],
+  )
   // random bytes: any verdict, but a verdict
   let seed = 7
   const rand = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24
@@ -323,9 +451,17 @@ t.test('malformed frames are dropped with the most specific reason and never tra
   t.equal(dp.process(noise).length, 2000)
   // mutated frames of every kind the slow path consumes, through packet-in and trace
   const seeds = [
-    fromVm1(BCAST, ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }), udp({ sport: 68, dport: 67 }),
-      dhcp({ xid: 1, chaddr: mac(VM1.mac), type: 'request', requestedIp: ipv4(VM1.ip) })),
-    fromVm1('33:33:ff:00:00:01', ip6({ src: ipv6(VM1.ip6), dst: ipv6('ff02::1:ff00:1'), hopLimit: 255 }), ndNs({ target: ipv6(R1.ip6), sll: mac(VM1.mac) })),
+    fromVm1(
+      BCAST,
+      ip4({ src: ipv4('0.0.0.0'), dst: ipv4('255.255.255.255') }),
+      udp({ sport: 68, dport: 67 }),
+      dhcp({ xid: 1, chaddr: mac(VM1.mac), type: 'request', requestedIp: ipv4(VM1.ip) }),
+    ),
+    fromVm1(
+      '33:33:ff:00:00:01',
+      ip6({ src: ipv6(VM1.ip6), dst: ipv6('ff02::1:ff00:1'), hopLimit: 255 }),
+      ndNs({ target: ipv6(R1.ip6), sll: mac(VM1.mac) }),
+    ),
     fromVm1(R1.mac, ip4({ src: ipv4(VM1.ip), dst: ipv4(R1.ip) }), echo4({ id: 1, seq: 1 })),
     fromVm1(R1.mac, ip6({ src: ipv6(VM1.ip6), dst: ipv6('2001:db9::1'), hopLimit: 1 }), udp({})),
     udpFrom1(R1.mac, '8.8.8.8', 1),
@@ -344,11 +480,23 @@ t.test('malformed frames are dropped with the most specific reason and never tra
 t.test('trace records each stage with words', async t => {
   const dp = await datapath()
   const r = dp.trace({ in_port: 1, data: udpFrom1(R1.mac, VM4.ip) }, 0)
-  t.same(r.steps.map(s => `${s.stage}:${s.outcome}`), [
-    'parse:hit', 'ls_in_classify:hit', 'ls_in_port_sec:hit', 'ls_in_arp_nd_rsp:skip', 'ls_in_dhcp:skip',
-    'lr_in_dnat:miss', 'lr_in_ip_route:hit', 'lr_in_ip_route:hit', 'lr_in_arp_resolve:hit', 'lr_out_snat:skip',
-    'ls_in_l2_lkup:hit', 'ls_out_dispatch:hit',
-  ])
+  t.same(
+    r.steps.map(s => `${s.stage}:${s.outcome}`),
+    [
+      'parse:hit',
+      'ls_in_classify:hit',
+      'ls_in_port_sec:hit',
+      'ls_in_arp_nd_rsp:skip',
+      'ls_in_dhcp:skip',
+      'lr_in_dnat:miss',
+      'lr_in_ip_route:hit',
+      'lr_in_ip_route:hit',
+      'lr_in_arp_resolve:hit',
+      'lr_out_snat:skip',
+      'ls_in_l2_lkup:hit',
+      'ls_out_dispatch:hit',
+    ],
+  )
   t.match(r.steps[7]?.detail, /matched 10\.0\.1\.0\/24, out port 11/)
   t.match(r.verdict, { action: 'output', ofport: 4 })
 })

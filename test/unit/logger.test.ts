@@ -3,10 +3,12 @@ import t from 'tap'
 import { PassThrough } from 'node:stream'
 import { createLogger, type LoggingOptions } from '../../log/logger.js'
 
-function capture (component: string, opts: LoggingOptions): { log: ReturnType<typeof createLogger>, lines: () => string[] } {
+function capture(component: string, opts: LoggingOptions): { log: ReturnType<typeof createLogger>; lines: () => string[] } {
   const stream = new PassThrough()
   let out = ''
-  stream.on('data', (d: Buffer) => { out += d.toString() })
+  stream.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
   return { log: createLogger(component, { ...opts, destination: stream }), lines: () => out.split('\n').filter(l => l !== '') }
 }
 
@@ -35,17 +37,32 @@ t.test('a child keeps the component and adds its bindings; the component appears
 
 t.test('lines below the level are dropped; silent drops all', async t => {
   const warn = capture('store', { format: 'json', level: 'warn' })
-  warn.log.debug('d'); warn.log.info('i'); warn.log.warn('w'); warn.log.error('e')
-  t.same(warn.lines().map(l => (JSON.parse(l) as { msg: string }).msg), ['w', 'e'])
+  warn.log.debug('d')
+  warn.log.info('i')
+  warn.log.warn('w')
+  warn.log.error('e')
+  t.same(
+    warn.lines().map(l => (JSON.parse(l) as { msg: string }).msg),
+    ['w', 'e'],
+  )
   const debug = capture('store', { format: 'json', level: 'debug' })
-  debug.log.debug('d'); debug.log.info('i')
-  t.same(debug.lines().map(l => (JSON.parse(l) as { level: string }).level), ['debug', 'info'])
+  debug.log.debug('d')
+  debug.log.info('i')
+  t.same(
+    debug.lines().map(l => (JSON.parse(l) as { level: string }).level),
+    ['debug', 'info'],
+  )
   const silent = capture('store', { format: 'json', level: 'silent' })
   silent.log.error('e')
   t.same(silent.lines(), [])
   const dflt = capture('store', { format: 'json' })
-  dflt.log.debug('d'); dflt.log.info('i')
-  t.same(dflt.lines().map(l => (JSON.parse(l) as { msg: string }).msg), ['i'], 'info by default')
+  dflt.log.debug('d')
+  dflt.log.info('i')
+  t.same(
+    dflt.lines().map(l => (JSON.parse(l) as { msg: string }).msg),
+    ['i'],
+    'info by default',
+  )
 })
 
 t.test('text lines read "component: msg" with time and level', async t => {

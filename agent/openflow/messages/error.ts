@@ -10,13 +10,14 @@ export const OFP_ERROR_EXPERIMENTER_MSG_LEN = 16
 registerMessage<'OFPT_ERROR'>({
   name: 'OFPT_ERROR',
   ofpType: OFP_TYPES.OFPT_ERROR,
-  encode (w, m) {
+  encode(w, m) {
     w.u16(m.errType).u16(m.code)
     if (m.errType === OFPET_EXPERIMENTER) w.u32(m.experimenter ?? 0)
     w.bytes(m.data)
   },
-  decode (r) {
-    const errType = r.u16('error type'); const code = r.u16('error code')
+  decode(r) {
+    const errType = r.u16('error type')
+    const code = r.u16('error code')
     if (errType === OFPET_EXPERIMENTER) {
       const experimenter = r.u32('experimenter')
       return { type: 'OFPT_ERROR', errType, code, experimenter, data: Buffer.from(r.rest()) }

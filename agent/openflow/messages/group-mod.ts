@@ -12,7 +12,7 @@ export const OFP_BUCKET_LEN = 16
 registerMessage<'OFPT_GROUP_MOD'>({
   name: 'OFPT_GROUP_MOD',
   ofpType: OFP_TYPES.OFPT_GROUP_MOD,
-  encode (w, m) {
+  encode(w, m) {
     w.u16(m.command).u8(m.groupType).zeros(1).u32(m.groupId)
     for (const b of m.buckets) {
       const start = w.length
@@ -21,18 +21,24 @@ registerMessage<'OFPT_GROUP_MOD'>({
       w.setU16(start, w.length - start)
     }
   },
-  decode (r) {
-    const command = r.u16('command'); const groupType = r.u8(); r.skip(1); const groupId = r.u32()
+  decode(r) {
+    const command = r.u16('command')
+    const groupType = r.u8()
+    r.skip(1)
+    const groupId = r.u32()
     const buckets: Bucket[] = []
     while (r.remaining > 0) buckets.push(decodeBucket(r))
     return { type: 'OFPT_GROUP_MOD', command, groupType, groupId, buckets }
   },
 })
 
-function decodeBucket (r: Reader): Bucket {
+function decodeBucket(r: Reader): Bucket {
   const len = r.u16('bucket.len')
   if (len < OFP_BUCKET_LEN) throw new OfError('OF_BAD_LENGTH', `bucket len ${len}`)
   const b = r.sub(len - 2, 'bucket')
-  const weight = b.u16(); const watchPort = b.u32(); const watchGroup = b.u32(); b.skip(4)
+  const weight = b.u16()
+  const watchPort = b.u32()
+  const watchGroup = b.u32()
+  b.skip(4)
   return { weight, watchPort, watchGroup, actions: decodeActions(b) }
 }

@@ -8,7 +8,7 @@ export const OFP_HELLO_ELEM_HEADER_LEN = 4
 registerMessage<'OFPT_HELLO'>({
   name: 'OFPT_HELLO',
   ofpType: OFP_TYPES.OFPT_HELLO,
-  encode (w, m) {
+  encode(w, m) {
     if (m.versions.length === 0) return
     const words = Math.floor(Math.max(...m.versions) / 32) + 1
     const bitmaps = new Array<number>(words).fill(0)
@@ -18,7 +18,7 @@ registerMessage<'OFPT_HELLO'>({
     for (const b of bitmaps) w.u32(b)
     w.align(8, start)
   },
-  decode (r, h) {
+  decode(r, h) {
     const versions: number[] = []
     while (r.remaining >= OFP_HELLO_ELEM_HEADER_LEN) {
       const type = r.u16('hello elem type')

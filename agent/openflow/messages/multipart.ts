@@ -17,57 +17,95 @@ export const OFP_DESC_LEN = 1056
 const DESC_STR_LEN = 256
 const SERIAL_NUM_LEN = 32
 
-function mpCode (mpType: string, code?: number): number {
+function mpCode(mpType: string, code?: number): number {
   switch (mpType) {
-    case 'OFPMP_DESC': return OFPMP_DESC
-    case 'OFPMP_FLOW': return OFPMP_FLOW
-    case 'OFPMP_PORT_DESC': return OFPMP_PORT_DESC
-    default: return code ?? 0
+    case 'OFPMP_DESC':
+      return OFPMP_DESC
+    case 'OFPMP_FLOW':
+      return OFPMP_FLOW
+    case 'OFPMP_PORT_DESC':
+      return OFPMP_PORT_DESC
+    default:
+      return code ?? 0
   }
 }
 
-function encodeFlowStatsRequest (w: Writer, b: FlowStatsRequest): void {
+function encodeFlowStatsRequest(w: Writer, b: FlowStatsRequest): void {
   w.u8(b.tableId).zeros(3).u32(b.outPort).u32(b.outGroup).zeros(4).u64(b.cookie).u64(b.cookieMask)
   encodeMatch(w, b.match)
 }
 
-function decodeFlowStatsRequest (r: Reader): FlowStatsRequest {
-  const tableId = r.u8('table_id'); r.skip(3); const outPort = r.u32(); const outGroup = r.u32(); r.skip(4)
-  const cookie = r.u64(); const cookieMask = r.u64()
+function decodeFlowStatsRequest(r: Reader): FlowStatsRequest {
+  const tableId = r.u8('table_id')
+  r.skip(3)
+  const outPort = r.u32()
+  const outGroup = r.u32()
+  r.skip(4)
+  const cookie = r.u64()
+  const cookieMask = r.u64()
   return { tableId, outPort, outGroup, cookie, cookieMask, match: decodeMatch(r) }
 }
 
-function encodeFlowStats (w: Writer, f: FlowStats): void {
+function encodeFlowStats(w: Writer, f: FlowStats): void {
   const start = w.length
-  w.u16(0).u8(f.tableId).zeros(1).u32(f.durationSec).u32(f.durationNsec).u16(f.priority).u16(f.idleTimeout)
-    .u16(f.hardTimeout).u16(f.flags).zeros(4).u64(f.cookie).u64(f.packetCount).u64(f.byteCount)
+  w.u16(0)
+    .u8(f.tableId)
+    .zeros(1)
+    .u32(f.durationSec)
+    .u32(f.durationNsec)
+    .u16(f.priority)
+    .u16(f.idleTimeout)
+    .u16(f.hardTimeout)
+    .u16(f.flags)
+    .zeros(4)
+    .u64(f.cookie)
+    .u64(f.packetCount)
+    .u64(f.byteCount)
   encodeMatch(w, f.match)
   encodeInstructions(w, f.instructions)
   w.setU16(start, w.length - start)
 }
 
-function decodeFlowStats (r: Reader): FlowStats {
+function decodeFlowStats(r: Reader): FlowStats {
   const length = r.u16('flow_stats.length')
   if (length < OFP_FLOW_STATS_LEN) throw new OfError('OF_BAD_LENGTH', `flow_stats length ${length}`)
   const b = r.sub(length - 2, 'flow_stats')
-  const tableId = b.u8(); b.skip(1)
-  const durationSec = b.u32(); const durationNsec = b.u32(); const priority = b.u16(); const idleTimeout = b.u16()
-  const hardTimeout = b.u16(); const flags = b.u16(); b.skip(4)
-  const cookie = b.u64(); const packetCount = b.u64(); const byteCount = b.u64()
+  const tableId = b.u8()
+  b.skip(1)
+  const durationSec = b.u32()
+  const durationNsec = b.u32()
+  const priority = b.u16()
+  const idleTimeout = b.u16()
+  const hardTimeout = b.u16()
+  const flags = b.u16()
+  b.skip(4)
+  const cookie = b.u64()
+  const packetCount = b.u64()
+  const byteCount = b.u64()
   const match = decodeMatch(b)
   return {
-    tableId, durationSec, durationNsec, priority, idleTimeout, hardTimeout, flags, cookie, packetCount, byteCount,
-    match, instructions: decodeInstructions(b),
+    tableId,
+    durationSec,
+    durationNsec,
+    priority,
+    idleTimeout,
+    hardTimeout,
+    flags,
+    cookie,
+    packetCount,
+    byteCount,
+    match,
+    instructions: decodeInstructions(b),
   }
 }
 
-function str (r: Reader, n: number): string {
+function str(r: Reader, n: number): string {
   const raw = r.bytes(n, 'desc string')
   const nul = raw.indexOf(0)
   return raw.subarray(0, nul < 0 ? n : nul).toString('utf8')
 }
 
-function putStr (w: Writer, s: string, n: number): void {
+function putStr(w: Writer, s: string, n: number): void {
   const b = Buffer.alloc(n)
   b.write(s.slice(0, n - 1), 'utf8')
   w.bytes(b)
@@ -76,14 +114,18 @@ function putStr (w: Writer, s: string, n: number): void {
 registerMessage<'OFPT_MULTIPART_REQUEST'>({
   name: 'OFPT_MULTIPART_REQUEST',
   ofpType: OFP_TYPES.OFPT_MULTIPART_REQUEST,
-  encode (w, m) {
+  encode(w, m) {
     const b = m.body
-    w.u16(mpCode(b.mpType, b.mpType === 'unknown' ? b.code : undefined)).u16(m.flags).zeros(4)
+    w.u16(mpCode(b.mpType, b.mpType === 'unknown' ? b.code : undefined))
+      .u16(m.flags)
+      .zeros(4)
     if (b.mpType === 'OFPMP_FLOW') encodeFlowStatsRequest(w, b)
     else if (b.mpType === 'unknown') w.bytes(b.body)
   },
-  decode (r) {
-    const code = r.u16('multipart type'); const flags = r.u16('flags'); r.skip(4)
+  decode(r) {
+    const code = r.u16('multipart type')
+    const flags = r.u16('flags')
+    r.skip(4)
     let body: MultipartRequestBody
     if (code === OFPMP_DESC) body = { mpType: 'OFPMP_DESC' }
     else if (code === OFPMP_PORT_DESC) body = { mpType: 'OFPMP_PORT_DESC' }
@@ -96,26 +138,41 @@ registerMessage<'OFPT_MULTIPART_REQUEST'>({
 registerMessage<'OFPT_MULTIPART_REPLY'>({
   name: 'OFPT_MULTIPART_REPLY',
   ofpType: OFP_TYPES.OFPT_MULTIPART_REPLY,
-  encode (w, m) {
+  encode(w, m) {
     const b = m.body
-    w.u16(mpCode(b.mpType, b.mpType === 'unknown' ? b.code : undefined)).u16(m.flags).zeros(4)
+    w.u16(mpCode(b.mpType, b.mpType === 'unknown' ? b.code : undefined))
+      .u16(m.flags)
+      .zeros(4)
     switch (b.mpType) {
       case 'OFPMP_DESC':
-        putStr(w, b.mfrDesc, DESC_STR_LEN); putStr(w, b.hwDesc, DESC_STR_LEN); putStr(w, b.swDesc, DESC_STR_LEN)
-        putStr(w, b.serialNum, SERIAL_NUM_LEN); putStr(w, b.dpDesc, DESC_STR_LEN)
+        putStr(w, b.mfrDesc, DESC_STR_LEN)
+        putStr(w, b.hwDesc, DESC_STR_LEN)
+        putStr(w, b.swDesc, DESC_STR_LEN)
+        putStr(w, b.serialNum, SERIAL_NUM_LEN)
+        putStr(w, b.dpDesc, DESC_STR_LEN)
         break
-      case 'OFPMP_FLOW': for (const f of b.flows) encodeFlowStats(w, f); break
-      case 'OFPMP_PORT_DESC': for (const p of b.ports) encodePort(w, p); break
-      case 'unknown': w.bytes(b.body)
+      case 'OFPMP_FLOW':
+        for (const f of b.flows) encodeFlowStats(w, f)
+        break
+      case 'OFPMP_PORT_DESC':
+        for (const p of b.ports) encodePort(w, p)
+        break
+      case 'unknown':
+        w.bytes(b.body)
     }
   },
-  decode (r) {
-    const code = r.u16('multipart type'); const flags = r.u16('flags'); r.skip(4)
+  decode(r) {
+    const code = r.u16('multipart type')
+    const flags = r.u16('flags')
+    r.skip(4)
     let body: MultipartReplyBody
     if (code === OFPMP_DESC) {
       const d: SwitchDesc = {
-        mfrDesc: str(r, DESC_STR_LEN), hwDesc: str(r, DESC_STR_LEN), swDesc: str(r, DESC_STR_LEN),
-        serialNum: str(r, SERIAL_NUM_LEN), dpDesc: str(r, DESC_STR_LEN),
+        mfrDesc: str(r, DESC_STR_LEN),
+        hwDesc: str(r, DESC_STR_LEN),
+        swDesc: str(r, DESC_STR_LEN),
+        serialNum: str(r, SERIAL_NUM_LEN),
+        dpDesc: str(r, DESC_STR_LEN),
       }
       body = { mpType: 'OFPMP_DESC', ...d }
     } else if (code === OFPMP_FLOW) {

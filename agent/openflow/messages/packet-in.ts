@@ -9,13 +9,16 @@ export const OFP_PACKET_IN_LEN = 32
 registerMessage<'OFPT_PACKET_IN'>({
   name: 'OFPT_PACKET_IN',
   ofpType: OFP_TYPES.OFPT_PACKET_IN,
-  encode (w, m) {
+  encode(w, m) {
     w.u32(m.bufferId).u16(m.totalLen).u8(m.reason).u8(m.tableId).u64(m.cookie)
     encodeMatch(w, m.match)
     w.zeros(2).bytes(m.data)
   },
-  decode (r) {
-    const bufferId = r.u32('buffer_id'); const totalLen = r.u16(); const reason = r.u8(); const tableId = r.u8()
+  decode(r) {
+    const bufferId = r.u32('buffer_id')
+    const totalLen = r.u16()
+    const reason = r.u8()
+    const tableId = r.u8()
     const cookie = r.u64('cookie')
     const match = decodeMatch(r)
     r.skip(2)

@@ -9,15 +9,17 @@ export const OFP_PACKET_OUT_LEN = 24
 registerMessage<'OFPT_PACKET_OUT'>({
   name: 'OFPT_PACKET_OUT',
   ofpType: OFP_TYPES.OFPT_PACKET_OUT,
-  encode (w, m) {
+  encode(w, m) {
     const start = w.length
     w.u32(m.bufferId).u32(m.inPort).u16(0).zeros(6)
     encodeActions(w, m.actions)
     w.setU16(start + 8, w.length - start - (OFP_PACKET_OUT_LEN - 8))
     w.bytes(m.data)
   },
-  decode (r) {
-    const bufferId = r.u32('buffer_id'); const inPort = r.u32('in_port'); const actionsLen = r.u16('actions_len')
+  decode(r) {
+    const bufferId = r.u32('buffer_id')
+    const inPort = r.u32('in_port')
+    const actionsLen = r.u16('actions_len')
     r.skip(6)
     const actions = decodeActions(r.sub(actionsLen, 'actions'))
     return { type: 'OFPT_PACKET_OUT', bufferId, inPort, actions, data: Buffer.from(r.rest()) }
@@ -25,6 +27,6 @@ registerMessage<'OFPT_PACKET_OUT'>({
 })
 
 /** Send a whole frame (no buffer) through actions; in_port defaults to OFPP_CONTROLLER. */
-export function packetOut (data: Buffer, actions: Action[], inPort = OFPP_CONTROLLER): PacketOut {
+export function packetOut(data: Buffer, actions: Action[], inPort = OFPP_CONTROLLER): PacketOut {
   return { type: 'OFPT_PACKET_OUT', bufferId: OFP_NO_BUFFER, inPort, actions, data }
 }

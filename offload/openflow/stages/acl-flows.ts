@@ -41,7 +41,15 @@ import { act, type FlowBuilder } from '../builder.js'
 import { ETH_TYPE_IPV4, ETH_TYPE_IPV6, IP_PROTO_ICMPV6, IP_PROTO_SCTP, IP_PROTO_TCP, IP_PROTO_UDP, NW_FRAG_LATER } from '../fields.js'
 import type { Action, Flow } from '../flow.js'
 import {
-  CT_LOOKED_IN, CT_LOOKED_OUT, CT_MARK_ALLOWED, CT_MARK_REFUSED, REG_CT, REG_DST_PORT, REG_SRC_PORT, ctMarkBlocked, ctMarkClear,
+  CT_LOOKED_IN,
+  CT_LOOKED_OUT,
+  CT_MARK_ALLOWED,
+  CT_MARK_REFUSED,
+  REG_CT,
+  REG_DST_PORT,
+  REG_SRC_PORT,
+  ctMarkBlocked,
+  ctMarkClear,
   ctMarkCommitted,
 } from '../layout.js'
 import { Cidr } from '../../../datapath/host/addresses.js'
@@ -51,35 +59,60 @@ import { type Context, key } from './context.js'
 
 const STAGES = [STAGE_IN_ACL, STAGE_OUT_ACL]
 const FAMILIES = [4, 6] as const
-const ethType = (family: 4 | 6): number => family === 4 ? ETH_TYPE_IPV4 : ETH_TYPE_IPV6
+const ethType = (family: 4 | 6): number => (family === 4 ? ETH_TYPE_IPV4 : ETH_TYPE_IPV6)
 
 /** Per acl stage: its ct stage, the register naming the enforced port, reg7's value, where a pass goes. */
-interface Side { ct: number; port: typeof REG_SRC_PORT | typeof REG_DST_PORT; looked: number; next: number; always: Always }
+interface Side {
+  ct: number
+  port: typeof REG_SRC_PORT | typeof REG_DST_PORT
+  looked: number
+  next: number
+  always: Always
+}
 /** DHCP / DHCPv6 (client -> server egress, server -> client ingress) and the ICMPv6 types BEHAVIOUR.md lists. */
-interface Always { udp4: [number, number]; udp6: [number, number]; icmp6: number[] }
+interface Always {
+  udp4: [number, number]
+  udp6: [number, number]
+  icmp6: number[]
+}
 const IN: Side = {
-  ct: STAGE_IN_CT, port: REG_SRC_PORT, looked: CT_LOOKED_IN, next: STAGE_IN_ACL + 1,
+  ct: STAGE_IN_CT,
+  port: REG_SRC_PORT,
+  looked: CT_LOOKED_IN,
+  next: STAGE_IN_ACL + 1,
   always: { udp4: [68, 67], udp6: [546, 547], icmp6: [130, 131, 132, 133, 135, 136, 143] },
 }
 const OUT: Side = {
-  ct: STAGE_OUT_CT, port: REG_DST_PORT, looked: CT_LOOKED_OUT, next: STAGE_OUT_ACL + 1,
+  ct: STAGE_OUT_CT,
+  port: REG_DST_PORT,
+  looked: CT_LOOKED_OUT,
+  next: STAGE_OUT_ACL + 1,
   always: { udp4: [67, 68], udp6: [547, 546], icmp6: [130, 131, 132, 133, 134, 135, 136, 143] },
 }
-const side = (stage: number): Side => stage === STAGE_IN_ACL ? IN : OUT
+const side = (stage: number): Side => (stage === STAGE_IN_ACL ? IN : OUT)
 
 /** The ct and acl tables' table-miss flows: go on (no acl entry = not enforced). */
 export function aclFixedFlows(c: Context): Flow[] {
   return [STAGE_IN_CT, STAGE_IN_ACL, STAGE_OUT_CT, STAGE_OUT_ACL].map(stage =>
-    c.flow(stage).priority('TABLE_MISS').cookie({ key: 0 }).goto(stage + 1).build())
+    c
+      .flow(stage)
+      .priority('TABLE_MISS')
+      .cookie({ key: 0 })
+      .goto(stage + 1)
+      .build(),
+  )
 }
 
 /** Every security-group flow of the node, in the order the units would give them (emitter.ts). */
 export function aclFlows(c: Context): Flow[] {
-  return [...aclFixedFlows(c), ...aclSharedFlows(c),
+  return [
+    ...aclFixedFlows(c),
+    ...aclSharedFlows(c),
     ...c.of<AclPortEntry>('acl_port').flatMap(e => aclPortFlows(c, e)),
     ...c.of<AclRuleEntry>('acl_rule').flatMap(e => aclRuleFlows(c, e)),
     ...c.acl.remoteUnits().flatMap(([stage, prefix]) => aclRemoteFlows(c, stage, prefix)),
-    ...c.acl.l4Units().flatMap(k => aclL4Flows(c, k))]
+    ...c.acl.l4Units().flatMap(k => aclL4Flows(c, k)),
+  ]
 }
 
 /** The flows every enforced port shares; none while no port is enforced (the table misses pass all then). */
@@ -92,23 +125,59 @@ export function aclSharedFlows(c: Context): Flow[] {
     const tracked = (offset: number, subject: { key: number } | { reason: number }, state: CtState): FlowBuilder =>
       f().priority('ACL_CT_STATE', offset).cookie(subject).match(REG_CT, key(looked)).match('ct_state', state)
     return [
-      always().match('eth_type', ETH_TYPE_IPV4).match('ip_proto', IP_PROTO_UDP).match('udp_src', a.udp4[0]).match('udp_dst', a.udp4[1]).goto(next).build(),
-      always().match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_UDP).match('udp_src', a.udp6[0]).match('udp_dst', a.udp6[1]).goto(next).build(),
-      ...a.icmp6.map(type => always().match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6).match('icmpv6_type', type).goto(next).build()),
+      always()
+        .match('eth_type', ETH_TYPE_IPV4)
+        .match('ip_proto', IP_PROTO_UDP)
+        .match('udp_src', a.udp4[0])
+        .match('udp_dst', a.udp4[1])
+        .goto(next)
+        .build(),
+      always()
+        .match('eth_type', ETH_TYPE_IPV6)
+        .match('ip_proto', IP_PROTO_UDP)
+        .match('udp_src', a.udp6[0])
+        .match('udp_dst', a.udp6[1])
+        .goto(next)
+        .build(),
+      ...a.icmp6.map(type =>
+        always().match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6).match('icmpv6_type', type).goto(next).build(),
+      ),
       tracked(3, { reason: REASON_CT_INVALID }, CtState.of({ trk: true, inv: true })).build(),
       // a reply or a related error (either direction: BEHAVIOUR.md rule 2 looks at no rule for them)
-      tracked(2, { reason: REASON_CT_BLOCKED }, CtState.of({ trk: true, rpl: true })).match('ct_mark', ctMarkBlocked()).build(),
-      tracked(2, { reason: REASON_CT_BLOCKED }, CtState.of({ trk: true, rel: true, rpl: false })).match('ct_mark', ctMarkBlocked()).build(),
-      tracked(1, { key: 0 }, CtState.of({ trk: true, est: true, rpl: true })).match('ct_mark', ctMarkClear()).goto(next).build(),
-      tracked(1, { key: 0 }, CtState.of({ trk: true, rel: true })).match('ct_mark', ctMarkClear()).goto(next).build(),
+      tracked(2, { reason: REASON_CT_BLOCKED }, CtState.of({ trk: true, rpl: true }))
+        .match('ct_mark', ctMarkBlocked())
+        .build(),
+      tracked(2, { reason: REASON_CT_BLOCKED }, CtState.of({ trk: true, rel: true, rpl: false }))
+        .match('ct_mark', ctMarkBlocked())
+        .build(),
+      tracked(1, { key: 0 }, CtState.of({ trk: true, est: true, rpl: true }))
+        .match('ct_mark', ctMarkClear())
+        .goto(next)
+        .build(),
+      tracked(1, { key: 0 }, CtState.of({ trk: true, rel: true }))
+        .match('ct_mark', ctMarkClear())
+        .goto(next)
+        .build(),
       // no rule allows a packet of an open connection in its original direction: block it (its replies drop
       // too). Open = +est, or +new on a connection an acl stage committed (layout.ts CMT: UDP before its reply,
       // or the destination's lookup of a connection the source's egress rules just committed)
       ...FAMILIES.flatMap(fam => {
-        const miss = (): FlowBuilder => f().priority('ACL_MISS_ESTABLISHED').cookie({ reason: REASON_ACL_DENY }).match('eth_type', ethType(fam)).match(REG_CT, key(looked))
+        const miss = (): FlowBuilder =>
+          f()
+            .priority('ACL_MISS_ESTABLISHED')
+            .cookie({ reason: REASON_ACL_DENY })
+            .match('eth_type', ethType(fam))
+            .match(REG_CT, key(looked))
         return [
-          miss().match('ct_state', CtState.of({ trk: true, est: true })).apply(act.ctCommit(CT_MARK_REFUSED)).build(),
-          miss().match('ct_state', CtState.of({ trk: true, new: true })).match('ct_mark', ctMarkCommitted()).apply(act.ctCommit(CT_MARK_REFUSED)).build(),
+          miss()
+            .match('ct_state', CtState.of({ trk: true, est: true }))
+            .apply(act.ctCommit(CT_MARK_REFUSED))
+            .build(),
+          miss()
+            .match('ct_state', CtState.of({ trk: true, new: true }))
+            .match('ct_mark', ctMarkCommitted())
+            .apply(act.ctCommit(CT_MARK_REFUSED))
+            .build(),
         ]
       }),
     ]
@@ -140,15 +209,40 @@ export function aclPortFlows(c: Context, e: AclPortEntry): Flow[] {
     const { ct, port, looked } = side(stage)
     if (e.stateful) {
       for (const fam of FAMILIES) {
-        out.push(c.flow(ct).priority('ENTRY').cookie({ key: e.port }).match(port, key(e.port)).match('eth_type', ethType(fam))
-          .apply(act.setKey(REG_CT, key(looked)), act.ctLookup(stage)).build())
+        out.push(
+          c
+            .flow(ct)
+            .priority('ENTRY')
+            .cookie({ key: e.port })
+            .match(port, key(e.port))
+            .match('eth_type', ethType(fam))
+            .apply(act.setKey(REG_CT, key(looked)), act.ctLookup(stage))
+            .build(),
+        )
       }
     }
     const rules = groups.flatMap(g => c.acl.rulesOf(g)).filter(r => aclStageOf(r) === stage)
     const clause1 = conjunctions(c, rules, 1)
-    if (clause1.length > 0) out.push(c.flow(stage).priority('ACL_CONJUNCTION').cookie({ key: e.port }).match(port, key(e.port)).apply(...clause1).build())
+    if (clause1.length > 0)
+      out.push(
+        c
+          .flow(stage)
+          .priority('ACL_CONJUNCTION')
+          .cookie({ key: e.port })
+          .match(port, key(e.port))
+          .apply(...clause1)
+          .build(),
+      )
     for (const fam of FAMILIES) {
-      out.push(c.flow(stage).priority('ACL_MISS').cookie({ reason: REASON_ACL_DENY }).match(port, key(e.port)).match('eth_type', ethType(fam)).build())
+      out.push(
+        c
+          .flow(stage)
+          .priority('ACL_MISS')
+          .cookie({ reason: REASON_ACL_DENY })
+          .match(port, key(e.port))
+          .match('eth_type', ethType(fam))
+          .build(),
+      )
     }
   }
   return out
@@ -165,7 +259,11 @@ export function aclRuleFlows(c: Context, r: AclRuleEntry): Flow[] {
   const commit = (b: FlowBuilder): Flow => b.match(REG_CT, key(looked)).apply(act.ctCommit(CT_MARK_ALLOWED)).goto(next).build()
   return [
     commit(flow('ACL_CONJ_COMMIT').match('ct_state', CtState.of({ trk: true, new: true }))),
-    commit(flow('ACL_CONJ_COMMIT').match('ct_state', CtState.of({ trk: true, est: true })).match('ct_mark', ctMarkBlocked())),
+    commit(
+      flow('ACL_CONJ_COMMIT')
+        .match('ct_state', CtState.of({ trk: true, est: true }))
+        .match('ct_mark', ctMarkBlocked()),
+    ),
     flow('ACL_CONJ_PASS').goto(next).build(),
   ]
 }
@@ -184,7 +282,11 @@ export function aclRemoteFlows(c: Context, stage: number, prefix: string): Flow[
   return [b.apply(...actions).build()]
 }
 
-const PORT_FIELD: Record<number, 'tcp_dst' | 'udp_dst' | 'sctp_dst'> = { [IP_PROTO_TCP]: 'tcp_dst', [IP_PROTO_UDP]: 'udp_dst', [IP_PROTO_SCTP]: 'sctp_dst' }
+const PORT_FIELD: Record<number, 'tcp_dst' | 'udp_dst' | 'sctp_dst'> = {
+  [IP_PROTO_TCP]: 'tcp_dst',
+  [IP_PROTO_UDP]: 'udp_dst',
+  [IP_PROTO_SCTP]: 'sctp_dst',
+}
 
 /** Clause 3 for one distinct match: the rules sharing it. */
 export function aclL4Flows(c: Context, unit: string): Flow[] {
@@ -194,7 +296,12 @@ export function aclL4Flows(c: Context, unit: string): Flow[] {
   if (first === undefined || actions.length === 0) return []
   const stage = aclStageOf(first)
   const piece = (l4Pieces(first) ?? []).find(p => l4Key(stage, first.family, p) === unit) as L4Piece
-  const b = c.flow(stage).priority('ACL_CONJUNCTION').cookie({ key: 0 }).match('eth_type', ethType(first.family)).match('ip_proto', piece.proto)
+  const b = c
+    .flow(stage)
+    .priority('ACL_CONJUNCTION')
+    .cookie({ key: 0 })
+    .match('eth_type', ethType(first.family))
+    .match('ip_proto', piece.proto)
   if (piece.port !== undefined) {
     const field = PORT_FIELD[piece.proto]
     if (field === undefined) throw new Error(`no port field for IP protocol ${piece.proto}`)
@@ -204,7 +311,7 @@ export function aclL4Flows(c: Context, unit: string): Flow[] {
   if (piece.icmpType !== undefined) b.match(v6 ? 'icmpv6_type' : 'icmp_type', piece.icmpType)
   if (piece.icmpCode !== undefined) b.match(v6 ? 'icmpv6_code' : 'icmp_code', piece.icmpCode)
   // a later fragment has no L4 header (OVS reads its ports and type as 0): it matches only rules without them
-  if (piece.port !== undefined || piece.icmpType !== undefined || piece.icmpCode !== undefined) b.match('nw_frag', new Bits(0, NW_FRAG_LATER))
+  if (piece.port !== undefined || piece.icmpType !== undefined || piece.icmpCode !== undefined)
+    b.match('nw_frag', new Bits(0, NW_FRAG_LATER))
   return [b.apply(...actions).build()]
 }
-

@@ -18,10 +18,13 @@ import { rangeCover } from '../port-range.js'
 import { Ipv4Address, Ipv6Address } from '../../../datapath/host/addresses.js'
 
 /** The acl stage of a rule: egress rules look at packets from the port (ls_in_acl), ingress rules at packets to it. */
-export const aclStageOf = (r: AclRuleEntry): number => r.direction === 'egress' ? STAGE_IN_ACL : STAGE_OUT_ACL
+export const aclStageOf = (r: AclRuleEntry): number => (r.direction === 'egress' ? STAGE_IN_ACL : STAGE_OUT_ACL)
 
 /** A prefix in canonical text (host bits cleared: an allowed address pair may be written with them). */
-export interface Prefix { family: 4 | 6; text: string }
+export interface Prefix {
+  family: 4 | 6
+  text: string
+}
 
 export function canonicalPrefix(text: string): Prefix {
   const [addr = '', len] = text.split('/')
@@ -37,7 +40,7 @@ export function canonicalPrefix(text: string): Prefix {
 }
 
 /** The family's whole address space: the remote of a rule that names none. */
-export const anyPrefix = (family: 4 | 6): string => family === 4 ? '0.0.0.0/0' : '::/0'
+export const anyPrefix = (family: 4 | 6): string => (family === 4 ? '0.0.0.0/0' : '::/0')
 
 /** The remote prefix a rule names itself (remote_prefix, or any); undefined for a remote_group rule. */
 export function ownRemote(r: AclRuleEntry): string | undefined {
@@ -46,7 +49,12 @@ export function ownRemote(r: AclRuleEntry): string | undefined {
 }
 
 /** One clause-3 flow of a rule: the protocol, with a port piece or an ICMP type/code (or neither). */
-export interface L4Piece { proto: number; port?: { value: number; mask: number }; icmpType?: number; icmpCode?: number }
+export interface L4Piece {
+  proto: number
+  port?: { value: number; mask: number }
+  icmpType?: number
+  icmpCode?: number
+}
 
 const PORT_PROTOCOLS = new Set([IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_SCTP, IP_PROTO_UDPLITE])
 
@@ -87,16 +95,25 @@ class Multi<K, E> {
   put(k: K, key: string, e: E, add: boolean): void {
     let g = this.m.get(k)
     if (add) {
-      if (g === undefined) { g = new Map(); this.m.set(k, g) }
+      if (g === undefined) {
+        g = new Map()
+        this.m.set(k, g)
+      }
       g.set(key, e)
     } else if (g !== undefined) {
       g.delete(key)
       if (g.size === 0) this.m.delete(k)
     }
   }
-  get(k: K): E[] { return [...(this.m.get(k)?.values() ?? [])] }
-  keysOf(k: K): string[] { return [...(this.m.get(k)?.keys() ?? [])] }
-  keys(): K[] { return [...this.m.keys()] }
+  get(k: K): E[] {
+    return [...(this.m.get(k)?.values() ?? [])]
+  }
+  keysOf(k: K): string[] {
+    return [...(this.m.get(k)?.keys() ?? [])]
+  }
+  keys(): K[] {
+    return [...this.m.keys()]
+  }
 }
 
 /** Counts of (a, b) pairs, readable from either side. */
@@ -107,16 +124,26 @@ class PairCount {
     bump(this.ab, a, b, by)
     bump(this.ba, b, a, by)
   }
-  bsOf(a: number): string[] { return [...(this.ab.get(a)?.keys() ?? [])] }
-  asOf(b: string): number[] { return [...(this.ba.get(b)?.keys() ?? [])] }
-  allB(): string[] { return [...this.ba.keys()] }
+  bsOf(a: number): string[] {
+    return [...(this.ab.get(a)?.keys() ?? [])]
+  }
+  asOf(b: string): number[] {
+    return [...(this.ba.get(b)?.keys() ?? [])]
+  }
+  allB(): string[] {
+    return [...this.ba.keys()]
+  }
 }
 
 function bump<A, B>(m: Map<A, Map<B, number>>, a: A, b: B, by: number): void {
   let g = m.get(a)
-  if (g === undefined) { g = new Map(); m.set(a, g) }
+  if (g === undefined) {
+    g = new Map()
+    m.set(a, g)
+  }
   const n = (g.get(b) ?? 0) + by
-  if (n > 0) g.set(b, n); else g.delete(b)
+  if (n > 0) g.set(b, n)
+  else g.delete(b)
   if (g.size === 0) m.delete(a)
 }
 
@@ -152,15 +179,25 @@ export class AclIndex {
   }
 
   /** How many acl_port entries there are (the shared acl flows exist while there is one). */
-  get portCount(): number { return this.ports }
-  portKeysWithGroup(group: number): string[] { return this.portsByGroup.keysOf(group) }
-  rulesOf(group: number): AclRuleEntry[] { return this.rulesByGroup.get(group) }
-  memberPrefixesOf(group: number): string[] { return this.members.bsOf(group) }
+  get portCount(): number {
+    return this.ports
+  }
+  portKeysWithGroup(group: number): string[] {
+    return this.portsByGroup.keysOf(group)
+  }
+  rulesOf(group: number): AclRuleEntry[] {
+    return this.rulesByGroup.get(group)
+  }
+  memberPrefixesOf(group: number): string[] {
+    return this.members.bsOf(group)
+  }
 
   /** The rules whose clause 2 in `stage` matches `prefix` (canonical): by naming it, or through a member. */
   rulesWithRemote(stage: number, prefix: string): AclRuleEntry[] {
     const family = prefix.includes(':') ? 6 : 4
-    const viaGroups = this.members.asOf(prefix).flatMap(g => this.rulesByRemoteGroup.get(g))
+    const viaGroups = this.members
+      .asOf(prefix)
+      .flatMap(g => this.rulesByRemoteGroup.get(g))
       .filter(r => aclStageOf(r) === stage && r.family === family)
     return [...this.rulesByRemote.get(`${stage}/${prefix}`), ...viaGroups]
   }
@@ -173,7 +210,12 @@ export class AclIndex {
     })
     // a member prefix a rule also names (an allowed address pair of 0.0.0.0/0, say) is one unit
     const named = new Set(this.rulesByRemote.keys())
-    const viaMembers = this.members.allB().flatMap((p): [number, string][] => [[STAGE_IN_ACL, p], [STAGE_OUT_ACL, p]])
+    const viaMembers = this.members
+      .allB()
+      .flatMap((p): [number, string][] => [
+        [STAGE_IN_ACL, p],
+        [STAGE_OUT_ACL, p],
+      ])
       .filter(([s, p]) => !named.has(`${s}/${p}`))
     return [...own, ...viaMembers]
   }
@@ -191,9 +233,13 @@ export class AclIndex {
   keySharers(r: AclRuleEntry): [string, AclRuleEntry][] {
     const k = stageKey(r)
     const keys = this.rulesByStageKey.keysOf(k)
-    return this.rulesByStageKey.get(k).flatMap((o, i): [string, AclRuleEntry][] => o.group === r.group ? [] : [[keys[i] as string, o]])
+    return this.rulesByStageKey.get(k).flatMap((o, i): [string, AclRuleEntry][] => (o.group === r.group ? [] : [[keys[i] as string, o]]))
   }
 
-  rulesWithL4(key: string): AclRuleEntry[] { return this.rulesByL4.get(key) }
-  l4Units(): string[] { return this.rulesByL4.keys() }
+  rulesWithL4(key: string): AclRuleEntry[] {
+    return this.rulesByL4.get(key)
+  }
+  l4Units(): string[] {
+    return this.rulesByL4.keys()
+  }
 }

@@ -19,12 +19,23 @@ export function toUplink(up: UplinkEntry): Action[] {
  * uplink (emit-units.ts: re-emitted when such an uplink changes). No uplink: the miss drops it egress_no_port.
  */
 function egressUplinkFlows(c: Context, e: EgressEntry): Flow[] {
-  return c.networksOfPort(e.port).sort((a, b) => a - b).flatMap(net => {
-    const up = c.uplinkOf(net)
-    if (up === undefined) return []
-    return [c.flow(STAGE_EGRESS).priority('ENTRY').cookie({ key: e.port }).match(REG_DST_PORT, key(e.port))
-      .match(REG_NETWORK, key(net)).apply(...toUplink(up)).build()]
-  })
+  return c
+    .networksOfPort(e.port)
+    .sort((a, b) => a - b)
+    .flatMap(net => {
+      const up = c.uplinkOf(net)
+      if (up === undefined) return []
+      return [
+        c
+          .flow(STAGE_EGRESS)
+          .priority('ENTRY')
+          .cookie({ key: e.port })
+          .match(REG_DST_PORT, key(e.port))
+          .match(REG_NETWORK, key(net))
+          .apply(...toUplink(up))
+          .build(),
+      ]
+    })
 }
 
 export function egressFlows(c: Context): Flow[] {
@@ -41,8 +52,11 @@ export function egressEntryFlows(c: Context, e: EgressEntry): Flow[] {
   if (e.local !== undefined) b.apply(act.output(OfPort.of(e.local)))
   else if (e.remote !== undefined && c.tunnelOfport !== undefined) {
     // VXLAN/Geneve VNI = network key (reg0), outer destination = the chassis (VERDICT_TUNNEL)
-    b.apply(act.move({ field: REG_NETWORK }, { field: 'tun_id', ofs: 0, nBits: 32 }),
-      act.setTunDst(Ipv4Address.parse(e.remote)), act.output(c.tunnelPort(`remote port ${e.port}`)))
+    b.apply(
+      act.move({ field: REG_NETWORK }, { field: 'tun_id', ofs: 0, nBits: 32 }),
+      act.setTunDst(Ipv4Address.parse(e.remote)),
+      act.output(c.tunnelPort(`remote port ${e.port}`)),
+    )
   } else return [] // unbound, or remote on a node without a tunnel port: the miss drops it (egress_no_port)
   return [b.build()]
 }

@@ -11,19 +11,36 @@ import { Context, key } from './context.js'
 import { toUplink } from './egress-flows.js'
 
 export function l2Flows(c: Context): Flow[] {
-  return [...c.of<L2Entry>('l2').flatMap(e => l2EntryFlows(c, e)),
-    ...c.floodNetworks().sort((a, b) => a - b).flatMap(net => floodFlows(c, net))]
+  return [
+    ...c.of<L2Entry>('l2').flatMap(e => l2EntryFlows(c, e)),
+    ...c
+      .floodNetworks()
+      .sort((a, b) => a - b)
+      .flatMap(net => floodFlows(c, net)),
+  ]
 }
 
 /** (network, MAC) -> port, and the hairpin drop for that port's own MAC. */
 export function l2EntryFlows(c: Context, e: L2Entry): Flow[] {
   const mac = MacAddress.parse(e.mac)
   return [
-    c.flow(STAGE_L2_LOOKUP).priority('ENTRY_EXCEPTION').cookie({ reason: REASON_HAIRPIN })
-      .match(REG_NETWORK, key(e.network)).match('eth_dst', mac).match(REG_SRC_PORT, key(e.port)).build(),
-    c.flow(STAGE_L2_LOOKUP).priority('ENTRY').cookie({ key: e.port })
-      .match(REG_NETWORK, key(e.network)).match('eth_dst', mac)
-      .apply(act.setKey(REG_DST_PORT, key(e.port))).goto(STAGE_OUT_CT).build(),
+    c
+      .flow(STAGE_L2_LOOKUP)
+      .priority('ENTRY_EXCEPTION')
+      .cookie({ reason: REASON_HAIRPIN })
+      .match(REG_NETWORK, key(e.network))
+      .match('eth_dst', mac)
+      .match(REG_SRC_PORT, key(e.port))
+      .build(),
+    c
+      .flow(STAGE_L2_LOOKUP)
+      .priority('ENTRY')
+      .cookie({ key: e.port })
+      .match(REG_NETWORK, key(e.network))
+      .match('eth_dst', mac)
+      .apply(act.setKey(REG_DST_PORT, key(e.port)))
+      .goto(STAGE_OUT_CT)
+      .build(),
   ]
 }
 
@@ -46,16 +63,36 @@ export function floodHeadFlows(c: Context, net: number): Flow[] {
   const chunks: Action[] = c.floodChunksOf(net).flatMap(k => [act.setKey(REG_FLOOD_CHUNK, key(k)), act.resubmitTo(STAGE_L2_LOOKUP)])
   // without a tunnel port (no --tunnel-ip) remote ports are unreachable, but local ones still get their flows
   const remotes = c.tunnelOfport === undefined ? [] : c.floodRemotesOf(net)
-  const tunnels: Action[] = remotes.flatMap(r =>
-    [act.setTunId(key(net)), act.setTunDst(Ipv4Address.parse(r)), act.output(c.tunnelPort(`flooding network ${net} to ${r}`))])
+  const tunnels: Action[] = remotes.flatMap(r => [
+    act.setTunId(key(net)),
+    act.setTunDst(Ipv4Address.parse(r)),
+    act.output(c.tunnelPort(`flooding network ${net} to ${r}`)),
+  ])
   // out of the uplink once, tagged (OVS skips the output when the frame came from the uplink: never back)
   const up = c.uplinkOf(net)
   const uplink: Action[] = up === undefined ? [] : toUplink(up)
-  const out = [c.flow(STAGE_L2_LOOKUP).priority('FLOOD').cookie({ key: net }).match(REG_NETWORK, key(net))
-    .match(REG_FLOOD_CHUNK, key(0)).apply(...chunks, ...tunnels, ...uplink).build()]
+  const out = [
+    c
+      .flow(STAGE_L2_LOOKUP)
+      .priority('FLOOD')
+      .cookie({ key: net })
+      .match(REG_NETWORK, key(net))
+      .match(REG_FLOOD_CHUNK, key(0))
+      .apply(...chunks, ...tunnels, ...uplink)
+      .build(),
+  ]
   if (tunnels.length > 0) {
-    out.push(c.flow(STAGE_L2_LOOKUP).priority('FLOOD_FROM_TUNNEL').cookie({ key: net }).match(REG_NETWORK, key(net))
-      .match(REG_FLOOD_CHUNK, key(0)).match(REG_FLAGS, flagSet(FLAG_FROM_TUNNEL)).apply(...chunks, ...uplink).build())
+    out.push(
+      c
+        .flow(STAGE_L2_LOOKUP)
+        .priority('FLOOD_FROM_TUNNEL')
+        .cookie({ key: net })
+        .match(REG_NETWORK, key(net))
+        .match(REG_FLOOD_CHUNK, key(0))
+        .match(REG_FLAGS, flagSet(FLAG_FROM_TUNNEL))
+        .apply(...chunks, ...uplink)
+        .build(),
+    )
   }
   return out
 }
@@ -68,6 +105,14 @@ export function floodChunkFlows(c: Context, net: number, chunk: number): Flow[] 
     const e = c.egressOf(p)
     return e?.local !== undefined ? [act.output(OfPort.of(e.local))] : []
   })
-  return [c.flow(STAGE_L2_LOOKUP).priority('FLOOD_CHUNK').cookie({ key: net }).match(REG_NETWORK, key(net))
-    .match(REG_FLOOD_CHUNK, key(chunk)).apply(...local).build()]
+  return [
+    c
+      .flow(STAGE_L2_LOOKUP)
+      .priority('FLOOD_CHUNK')
+      .cookie({ key: net })
+      .match(REG_NETWORK, key(net))
+      .match(REG_FLOOD_CHUNK, key(chunk))
+      .apply(...local)
+      .build(),
+  ]
 }

@@ -18,12 +18,29 @@ import { STAGE_DNAT, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_SNAT } from '../../.
 import { REASON_GATEWAY_ELSEWHERE, REASON_NO_SNAT, REASON_UNSUPPORTED } from '../../../datapath/spec/verdicts.js'
 import { FlowBuilder, act } from '../builder.js'
 import {
-  ETH_TYPE_IPV4, ETH_TYPE_IPV6, ICMP_ECHO_REQUEST, ICMP_ERROR_TYPES, ICMPV6_ERROR_TYPES, IP_PROTO_ICMP, IP_PROTO_ICMPV6, IP_PROTO_TCP,
-  IP_PROTO_UDP, NW_FRAG_ANY, NW_FRAG_LATER,
+  ETH_TYPE_IPV4,
+  ETH_TYPE_IPV6,
+  ICMP_ECHO_REQUEST,
+  ICMP_ERROR_TYPES,
+  ICMPV6_ERROR_TYPES,
+  IP_PROTO_ICMP,
+  IP_PROTO_ICMPV6,
+  IP_PROTO_TCP,
+  IP_PROTO_UDP,
+  NW_FRAG_ANY,
+  NW_FRAG_LATER,
 } from '../fields.js'
 import type { Action, Flow } from '../flow.js'
 import {
-  FLAG_DNAT_TO_GATEWAY, FLAG_FROM_TUNNEL, FLAG_FROM_UPLINK, FLAG_ROUTED, FLAG_SNAT_EXEMPT, REG_FLAGS, REG_NETWORK, REG_ROUTER, flagSet,
+  FLAG_DNAT_TO_GATEWAY,
+  FLAG_FROM_TUNNEL,
+  FLAG_FROM_UPLINK,
+  FLAG_ROUTED,
+  FLAG_SNAT_EXEMPT,
+  REG_FLAGS,
+  REG_NETWORK,
+  REG_ROUTER,
+  flagSet,
 } from '../layout.js'
 import { Ipv4Address, Ipv6Address, MacAddress } from '../../../datapath/host/addresses.js'
 import { Bits } from '../values.js'
@@ -58,7 +75,7 @@ const V6: NatFamily = {
   icmpErrors: b => ICMPV6_ERROR_TYPES.map(type => b().match('ip_proto', IP_PROTO_ICMPV6).match('icmpv6_type', type)),
 }
 
-const familyOf = (ip: string): NatFamily => isV6(ip) ? V6 : V4
+const familyOf = (ip: string): NatFamily => (isV6(ip) ? V6 : V4)
 
 export function natFlows(c: Context): Flow[] {
   return [...c.of<NatEntry>('nat').flatMap(e => natEntryFlows(c, e)), ...natFixedFlows(c)]
@@ -100,24 +117,55 @@ function snatExemptFlows(c: Context, e: NatEntry): Flow[] {
   const r = gatewayRedirectOf(c, e.router)
   if (r === undefined) return []
   const fam = familyOf(e.internal_ip)
-  return c.routerPortsOf(e.router).filter(rp => rp.port !== r.gatewayPort).map(rp =>
-    fam.matchSrc(c.flow(STAGE_DNAT).priority('SNAT_EXEMPT').cookie({ key: e.router }).match(REG_NETWORK, key(rp.network))
-      .match('eth_dst', MacAddress.parse(rp.mac)).match('eth_type', fam.ethType), e.internal_ip)
-      .match(REG_FLAGS, new Bits(0, FLAG_FROM_TUNNEL | FLAG_FROM_UPLINK)).apply(act.setFlags(FLAG_SNAT_EXEMPT)).goto(STAGE_L3_ROUTE).build())
+  return c
+    .routerPortsOf(e.router)
+    .filter(rp => rp.port !== r.gatewayPort)
+    .map(rp =>
+      fam
+        .matchSrc(
+          c
+            .flow(STAGE_DNAT)
+            .priority('SNAT_EXEMPT')
+            .cookie({ key: e.router })
+            .match(REG_NETWORK, key(rp.network))
+            .match('eth_dst', MacAddress.parse(rp.mac))
+            .match('eth_type', fam.ethType),
+          e.internal_ip,
+        )
+        .match(REG_FLAGS, new Bits(0, FLAG_FROM_TUNNEL | FLAG_FROM_UPLINK))
+        .apply(act.setFlags(FLAG_SNAT_EXEMPT))
+        .goto(STAGE_L3_ROUTE)
+        .build(),
+    )
 }
 
 function dnatFlows(c: Context, e: NatEntry): Flow[] {
   const fam = familyOf(e.external_ip)
   const out: Flow[] = []
   const to = (network: number, mac: string, band: 'ENTRY' | 'NAT_ICMP_ERROR' | 'TTL_EXPIRED'): FlowBuilder =>
-    fam.matchDst(c.flow(STAGE_DNAT).priority(band).cookie(band === 'NAT_ICMP_ERROR' ? { reason: REASON_UNSUPPORTED } : { key: e.router })
-      .match(REG_NETWORK, key(network)).match('eth_dst', MacAddress.parse(mac)).match('eth_type', fam.ethType), e.external_ip)
+    fam.matchDst(
+      c
+        .flow(STAGE_DNAT)
+        .priority(band)
+        .cookie(band === 'NAT_ICMP_ERROR' ? { reason: REASON_UNSUPPORTED } : { key: e.router })
+        .match(REG_NETWORK, key(network))
+        .match('eth_dst', MacAddress.parse(mac))
+        .match('eth_type', fam.ethType),
+      e.external_ip,
+    )
   const punt = (network: number, mac: string): void => {
     for (const b of fam.icmpErrors(() => to(network, mac, 'NAT_ICMP_ERROR'))) out.push(b.apply(act.controller()).build())
   }
   // TTL / hop limit <= 1 enters the router untranslated: lr_in_ip_route's time exceeded quotes it as sent
   const expiring = (network: number, mac: string, ...actions: Action[]): void => {
-    for (const ttl of [0, 1]) out.push(to(network, mac, 'TTL_EXPIRED').match('nw_ttl', ttl).apply(...actions).goto(STAGE_L3_ROUTE).build())
+    for (const ttl of [0, 1])
+      out.push(
+        to(network, mac, 'TTL_EXPIRED')
+          .match('nw_ttl', ttl)
+          .apply(...actions)
+          .goto(STAGE_L3_ROUTE)
+          .build(),
+      )
   }
   // entering the router through one of its port MACs (from outside on the gateway port, or a hairpin from inside)
   for (const rp of c.routerPortsOf(e.router)) {
@@ -131,7 +179,12 @@ function dnatFlows(c: Context, e: NatEntry): Flow[] {
     const intoGateway = [act.setEthDst(MacAddress.parse(gateway.mac)), act.setFlags(FLAG_DNAT_TO_GATEWAY)]
     punt(e.network, e.mac)
     expiring(e.network, e.mac, ...intoGateway)
-    out.push(to(e.network, e.mac, 'ENTRY').apply(fam.setDst(e.internal_ip), ...intoGateway).goto(STAGE_L3_ROUTE).build())
+    out.push(
+      to(e.network, e.mac, 'ENTRY')
+        .apply(fam.setDst(e.internal_ip), ...intoGateway)
+        .goto(STAGE_L3_ROUTE)
+        .build(),
+    )
   }
   return out
 }
@@ -142,11 +195,23 @@ function snatFlows(c: Context, e: NatEntry): Flow[] {
   if (gateway === undefined) return []
   const fam = familyOf(e.internal_ip)
   const from = (band: 'ENTRY' | 'NAT_ICMP_ERROR'): FlowBuilder =>
-    fam.matchSrc(outOfGateway(c.flow(STAGE_SNAT).priority(band).cookie(band === 'ENTRY' ? { key: e.router } : { reason: REASON_UNSUPPORTED }),
-      e.router, gateway).match('eth_type', fam.ethType), e.internal_ip)
+    fam.matchSrc(
+      outOfGateway(
+        c
+          .flow(STAGE_SNAT)
+          .priority(band)
+          .cookie(band === 'ENTRY' ? { key: e.router } : { reason: REASON_UNSUPPORTED }),
+        e.router,
+        gateway,
+      ).match('eth_type', fam.ethType),
+      e.internal_ip,
+    )
   return [
     ...fam.icmpErrors(() => from('NAT_ICMP_ERROR')).map(b => b.apply(act.controller()).build()),
-    from('ENTRY').apply(fam.setSrc(e.external_ip), act.setEthSrc(MacAddress.parse(e.mac))).goto(STAGE_L2_LOOKUP).build(),
+    from('ENTRY')
+      .apply(fam.setSrc(e.external_ip), act.setEthSrc(MacAddress.parse(e.mac)))
+      .goto(STAGE_L2_LOOKUP)
+      .build(),
   ]
 }
 
@@ -166,14 +231,24 @@ export function gatewayEntryFlows(c: Context, e: RouterGatewayEntry): Flow[] {
   if (gateway === undefined) return []
   const out: Flow[] = []
   if (e.snat) {
-    out.push(outOfGateway(c.flow(STAGE_SNAT).priority('CLASS_MISS').cookie({ reason: REASON_NO_SNAT }), e.router, gateway)
-      .match('eth_type', ETH_TYPE_IPV4).build())
+    out.push(
+      outOfGateway(c.flow(STAGE_SNAT).priority('CLASS_MISS').cookie({ reason: REASON_NO_SNAT }), e.router, gateway)
+        .match('eth_type', ETH_TYPE_IPV4)
+        .build(),
+    )
     if (e.local) out.push(...gatewaySnatFlows(c, e, gateway))
   }
   if (!e.local) {
-    out.push(c.flow(STAGE_L3_ROUTE).priority('GATEWAY_ELSEWHERE').cookie({ reason: REASON_GATEWAY_ELSEWHERE })
-      .match(REG_NETWORK, key(gateway.network)).match('eth_dst', MacAddress.parse(gateway.mac))
-      .match(REG_FLAGS, flagSet(FLAG_FROM_UPLINK)).build())
+    out.push(
+      c
+        .flow(STAGE_L3_ROUTE)
+        .priority('GATEWAY_ELSEWHERE')
+        .cookie({ reason: REASON_GATEWAY_ELSEWHERE })
+        .match(REG_NETWORK, key(gateway.network))
+        .match('eth_dst', MacAddress.parse(gateway.mac))
+        .match(REG_FLAGS, flagSet(FLAG_FROM_UPLINK))
+        .build(),
+    )
   }
   return out
 }
@@ -203,18 +278,33 @@ function gatewaySnatFlows(c: Context, e: RouterGatewayEntry, gateway: RouterPort
   const snat = (band: 'SNAT_TRANSLATE' | 'SNAT_LATER_FRAGMENT', subject: { key: number } | { reason: number }): FlowBuilder =>
     outOfGateway(c.flow(STAGE_SNAT).priority(band).cookie(subject), e.router, gateway).match('eth_type', ETH_TYPE_IPV4)
   const toGateway = (band: 'ENTRY' | 'TTL_EXPIRED' | 'ENTRY_EXCEPTION'): FlowBuilder =>
-    c.flow(STAGE_DNAT).priority(band).cookie({ key: e.router }).match(REG_NETWORK, key(gateway.network))
-      .match('eth_dst', MacAddress.parse(gateway.mac)).match('eth_type', ETH_TYPE_IPV4).match('nw_dst', gwIp)
+    c
+      .flow(STAGE_DNAT)
+      .priority(band)
+      .cookie({ key: e.router })
+      .match(REG_NETWORK, key(gateway.network))
+      .match('eth_dst', MacAddress.parse(gateway.mac))
+      .match('eth_type', ETH_TYPE_IPV4)
+      .match('nw_dst', gwIp)
   return [
     ...[IP_PROTO_TCP, IP_PROTO_UDP].map(proto =>
-      snat('SNAT_TRANSLATE', { key: e.router }).match('ip_proto', proto).apply(act.ctCommitSnat(gwIp)).goto(STAGE_L2_LOOKUP).build()),
-    snat('SNAT_TRANSLATE', { key: e.router }).match('ip_proto', IP_PROTO_ICMP).match('icmp_type', ICMP_ECHO_REQUEST)
-      .apply(act.ctCommitSnat(gwIp)).goto(STAGE_L2_LOOKUP).build(),
-    snat('SNAT_LATER_FRAGMENT', { reason: REASON_NO_SNAT }).match('nw_frag', new Bits(NW_FRAG_ANY | NW_FRAG_LATER, NW_FRAG_ANY | NW_FRAG_LATER)).build(),
+      snat('SNAT_TRANSLATE', { key: e.router }).match('ip_proto', proto).apply(act.ctCommitSnat(gwIp)).goto(STAGE_L2_LOOKUP).build(),
+    ),
+    snat('SNAT_TRANSLATE', { key: e.router })
+      .match('ip_proto', IP_PROTO_ICMP)
+      .match('icmp_type', ICMP_ECHO_REQUEST)
+      .apply(act.ctCommitSnat(gwIp))
+      .goto(STAGE_L2_LOOKUP)
+      .build(),
+    snat('SNAT_LATER_FRAGMENT', { reason: REASON_NO_SNAT })
+      .match('nw_frag', new Bits(NW_FRAG_ANY | NW_FRAG_LATER, NW_FRAG_ANY | NW_FRAG_LATER))
+      .build(),
     ...[0, 1].map(ttl => toGateway('TTL_EXPIRED').match('nw_ttl', ttl).goto(STAGE_L3_ROUTE).build()),
     // what a connection may answer with: TCP, UDP, ICMP (echo replies, and errors about a translated packet);
     // an echo request is never a reply (only requests are translated on the way out): straight to the router
-    ...[IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_ICMP].map(proto => toGateway('ENTRY').match('ip_proto', proto).apply(act.ctNatLookup(STAGE_L3_ROUTE)).build()),
+    ...[IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_ICMP].map(proto =>
+      toGateway('ENTRY').match('ip_proto', proto).apply(act.ctNatLookup(STAGE_L3_ROUTE)).build(),
+    ),
     toGateway('ENTRY_EXCEPTION').match('ip_proto', IP_PROTO_ICMP).match('icmp_type', ICMP_ECHO_REQUEST).goto(STAGE_L3_ROUTE).build(),
   ]
 }

@@ -21,8 +21,13 @@ export function nexthopFlows(c: Context): Flow[] {
 
 export function nexthopFixedFlows(c: Context): Flow[] {
   return [
-    c.flow(STAGE_NEXTHOP).priority('CLASS_MISS').cookie({ reason: REASON_PUNT_NEXTHOP_MISS })
-      .match(REG_FLAGS, flagSet(FLAG_ROUTED)).apply(act.controller()).build(),
+    c
+      .flow(STAGE_NEXTHOP)
+      .priority('CLASS_MISS')
+      .cookie({ reason: REASON_PUNT_NEXTHOP_MISS })
+      .match(REG_FLAGS, flagSet(FLAG_ROUTED))
+      .apply(act.controller())
+      .build(),
     c.flow(STAGE_NEXTHOP).priority('TABLE_MISS').cookie({ key: 0 }).goto(STAGE_SNAT).build(),
   ]
 }
@@ -35,11 +40,18 @@ export function nexthopFixedFlows(c: Context): Flow[] {
  */
 export function nexthopEntryFlows(c: Context, e: NexthopEntry): Flow[] {
   return c.routerPortsOn(e.network).map(rp => {
-    const b = c.flow(STAGE_NEXTHOP).priority('ENTRY').cookie({ key: e.network })
-      .match(REG_FLAGS, flagSet(FLAG_ROUTED)).match(REG_NETWORK, key(e.network)).match(REG_ROUTER, key(rp.router))
+    const b = c
+      .flow(STAGE_NEXTHOP)
+      .priority('ENTRY')
+      .cookie({ key: e.network })
+      .match(REG_FLAGS, flagSet(FLAG_ROUTED))
+      .match(REG_NETWORK, key(e.network))
+      .match(REG_ROUTER, key(rp.router))
     if (isV6(e.ip)) b.match(REG_NEXTHOP6, Ipv6Address.parse(e.ip)).match('eth_type', ETH_TYPE_IPV6)
     else b.match(REG_NEXTHOP, Ipv4Address.parse(e.ip)).match('eth_type', ETH_TYPE_IPV4)
-    return b.apply(act.decTtl(), act.setEthSrc(MacAddress.parse(rp.mac)), act.setEthDst(MacAddress.parse(e.mac)))
-      .goto(STAGE_SNAT).build()
+    return b
+      .apply(act.decTtl(), act.setEthSrc(MacAddress.parse(rp.mac)), act.setEthDst(MacAddress.parse(e.mac)))
+      .goto(STAGE_SNAT)
+      .build()
   })
 }

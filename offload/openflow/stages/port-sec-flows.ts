@@ -4,7 +4,14 @@ import { STAGE_ARP_ND_RSP, STAGE_PORT_SEC } from '../../../datapath/spec/stages.
 import { REASON_PORT_SEC_ARP, REASON_PORT_SEC_IP, REASON_PORT_SEC_MAC } from '../../../datapath/spec/verdicts.js'
 import { FlowBuilder } from '../builder.js'
 import {
-  ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, ICMPV6_ND_NA, IP_PROTO_ICMPV6, IP_PROTO_UDP, UDP_PORT_DHCP_CLIENT, UDP_PORT_DHCP_SERVER,
+  ETH_TYPE_ARP,
+  ETH_TYPE_IPV4,
+  ETH_TYPE_IPV6,
+  ICMPV6_ND_NA,
+  IP_PROTO_ICMPV6,
+  IP_PROTO_UDP,
+  UDP_PORT_DHCP_CLIENT,
+  UDP_PORT_DHCP_SERVER,
 } from '../fields.js'
 import type { Flow } from '../flow.js'
 import { FLAG_FROM_TUNNEL, FLAG_FROM_UPLINK, REG_FLAGS, REG_SRC_PORT, flagSet } from '../layout.js'
@@ -32,7 +39,8 @@ export function portSecEntryFlows(c: Context, e: PortSecEntry): Flow[] {
   const f = (): FlowBuilder => c.flow(STAGE_PORT_SEC)
   const port = key(e.port)
   if (e.disabled === true || e.mac === undefined) {
-    if (e.disabled === true) out.push(f().priority('ENTRY').cookie({ key: e.port }).match(REG_SRC_PORT, port).goto(STAGE_ARP_ND_RSP).build())
+    if (e.disabled === true)
+      out.push(f().priority('ENTRY').cookie({ key: e.port }).match(REG_SRC_PORT, port).goto(STAGE_ARP_ND_RSP).build())
     return out
   }
   const mac = MacAddress.parse(e.mac)
@@ -40,28 +48,60 @@ export function portSecEntryFlows(c: Context, e: PortSecEntry): Flow[] {
     f().priority(band).cookie(subject).match(REG_SRC_PORT, port).match('eth_src', mac)
   for (const cidr of (e.ips ?? []).filter(x => !isV6(x))) {
     const prefix = Cidr.parseIpv4(cidr, MATCH_PREFIX)
-    out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV4).match('nw_src', prefix).goto(STAGE_ARP_ND_RSP).build())
-    out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_ARP).match('arp_sha', mac)
-      .match('arp_spa', prefix).goto(STAGE_ARP_ND_RSP).build())
+    out.push(
+      from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV4).match('nw_src', prefix).goto(STAGE_ARP_ND_RSP).build(),
+    )
+    out.push(
+      from('PORT_SEC_L3_ALLOW', { key: e.port })
+        .match('eth_type', ETH_TYPE_ARP)
+        .match('arp_sha', mac)
+        .match('arp_spa', prefix)
+        .goto(STAGE_ARP_ND_RSP)
+        .build(),
+    )
   }
   // before an address exists: DHCP from 0.0.0.0 and ARP probes (BEHAVIOUR.md §4)
-  out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV4).match('ip_proto', IP_PROTO_UDP)
-    .match('nw_src', Ipv4Address.parse('0.0.0.0')).match('udp_src', UDP_PORT_DHCP_CLIENT)
-    .match('udp_dst', UDP_PORT_DHCP_SERVER).goto(STAGE_ARP_ND_RSP).build())
-  out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_ARP).match('arp_sha', mac)
-    .match('arp_spa', Ipv4Address.parse('0.0.0.0')).goto(STAGE_ARP_ND_RSP).build())
+  out.push(
+    from('PORT_SEC_L3_ALLOW', { key: e.port })
+      .match('eth_type', ETH_TYPE_IPV4)
+      .match('ip_proto', IP_PROTO_UDP)
+      .match('nw_src', Ipv4Address.parse('0.0.0.0'))
+      .match('udp_src', UDP_PORT_DHCP_CLIENT)
+      .match('udp_dst', UDP_PORT_DHCP_SERVER)
+      .goto(STAGE_ARP_ND_RSP)
+      .build(),
+  )
+  out.push(
+    from('PORT_SEC_L3_ALLOW', { key: e.port })
+      .match('eth_type', ETH_TYPE_ARP)
+      .match('arp_sha', mac)
+      .match('arp_spa', Ipv4Address.parse('0.0.0.0'))
+      .goto(STAGE_ARP_ND_RSP)
+      .build(),
+  )
   for (const cidr of (e.ips ?? []).filter(isV6)) {
-    out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV6)
-      .match('ipv6_src', Cidr.parseIpv6(cidr, MATCH_PREFIX)).goto(STAGE_ARP_ND_RSP).build())
+    out.push(
+      from('PORT_SEC_L3_ALLOW', { key: e.port })
+        .match('eth_type', ETH_TYPE_IPV6)
+        .match('ipv6_src', Cidr.parseIpv6(cidr, MATCH_PREFIX))
+        .goto(STAGE_ARP_ND_RSP)
+        .build(),
+    )
   }
   out.push(...ndAdvertFlows(e, from))
   // rogue-RA guard: instances are hosts, never routers (BEHAVIOUR.md §4, RFC 4861 6.2.1)
-  out.push(from('PORT_SEC_ND_DENY', { reason: REASON_PORT_SEC_IP }).match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6)
-    .match('icmpv6_type', ICMPV6_ND_RA).build())
+  out.push(
+    from('PORT_SEC_ND_DENY', { reason: REASON_PORT_SEC_IP })
+      .match('eth_type', ETH_TYPE_IPV6)
+      .match('ip_proto', IP_PROTO_ICMPV6)
+      .match('icmpv6_type', ICMPV6_ND_RA)
+      .build(),
+  )
   // IPv6 before an address: DAD from :: and any link-local source (BEHAVIOUR.md §4)
   for (const pre of [Ipv6Address.parse('::'), Cidr.parseIpv6('fe80::/10', MATCH_PREFIX)]) {
-    out.push(from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV6).match('ipv6_src', pre)
-      .goto(STAGE_ARP_ND_RSP).build())
+    out.push(
+      from('PORT_SEC_L3_ALLOW', { key: e.port }).match('eth_type', ETH_TYPE_IPV6).match('ipv6_src', pre).goto(STAGE_ARP_ND_RSP).build(),
+    )
   }
   out.push(from('PORT_SEC_L3_DENY', { reason: REASON_PORT_SEC_IP }).match('eth_type', ETH_TYPE_IPV4).build())
   out.push(from('PORT_SEC_L3_DENY', { reason: REASON_PORT_SEC_IP }).match('eth_type', ETH_TYPE_IPV6).build())

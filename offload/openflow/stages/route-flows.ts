@@ -12,17 +12,40 @@
 import type { RouteEntry, RouterPortEntry } from '../../../datapath/host/entries.js'
 import { STAGE_L3_ROUTE, STAGE_NEXTHOP } from '../../../datapath/spec/stages.js'
 import {
-  REASON_GATEWAY_ELSEWHERE, REASON_PUNT_ICMP_ERROR, REASON_PUNT_ROUTER_LOCAL, REASON_NO_ROUTE, REASON_TTL_EXPIRED,
+  REASON_GATEWAY_ELSEWHERE,
+  REASON_PUNT_ICMP_ERROR,
+  REASON_PUNT_ROUTER_LOCAL,
+  REASON_NO_ROUTE,
+  REASON_TTL_EXPIRED,
 } from '../../../datapath/spec/verdicts.js'
 import { FlowBuilder, act } from '../builder.js'
 import {
-  ETH_TYPE_IPV4, ETH_TYPE_IPV6, ICMP_ERROR_TYPES, ICMPV6_ERROR_TYPES, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST,
-  ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ECHO_REPLY_TTL, IP_PROTO_ICMP, IP_PROTO_ICMPV6, NW_FRAG_ANY,
+  ETH_TYPE_IPV4,
+  ETH_TYPE_IPV6,
+  ICMP_ERROR_TYPES,
+  ICMPV6_ERROR_TYPES,
+  ICMP_ECHO_REPLY,
+  ICMP_ECHO_REQUEST,
+  ICMPV6_ECHO_REPLY,
+  ICMPV6_ECHO_REQUEST,
+  ECHO_REPLY_TTL,
+  IP_PROTO_ICMP,
+  IP_PROTO_ICMPV6,
+  NW_FRAG_ANY,
   NW_FRAG_LATER,
 } from '../fields.js'
 import type { Action, Flow } from '../flow.js'
 import {
-  FLAG_FROM_UPLINK, FLAG_ROUTED, FLAG_SNAT_EXEMPT, REG_FLAGS, REG_NETWORK, REG_NEXTHOP, REG_NEXTHOP6, REG_ROUTER, flagClear, flagSet,
+  FLAG_FROM_UPLINK,
+  FLAG_ROUTED,
+  FLAG_SNAT_EXEMPT,
+  REG_FLAGS,
+  REG_NETWORK,
+  REG_NEXTHOP,
+  REG_NEXTHOP6,
+  REG_ROUTER,
+  flagClear,
+  flagSet,
 } from '../layout.js'
 import { Cidr, Ipv4Address, Ipv6Address, MacAddress } from '../../../datapath/host/addresses.js'
 import { Bits, MATCH_PREFIX } from '../values.js'
@@ -49,18 +72,28 @@ interface Family {
 }
 
 /** The tag pushed on a reply in place to a frame from a VLAN uplink (none otherwise). */
-const tagged = (vlan: number | undefined): Action[] => vlan === undefined ? [] : act.pushVlan(vlan)
+const tagged = (vlan: number | undefined): Action[] => (vlan === undefined ? [] : act.pushVlan(vlan))
 
 const LATER_FRAGMENT = (b: FlowBuilder): FlowBuilder =>
   b.match('nw_frag', new Bits(NW_FRAG_ANY | NW_FRAG_LATER, NW_FRAG_ANY | NW_FRAG_LATER))
 
 const IPV4: Family = {
   ethType: ETH_TYPE_IPV4,
-  echoReply: (b, address, mac, vlan) => b.match('ip_proto', IP_PROTO_ICMP).match('nw_dst', Ipv4Address.parse(address))
-    .match('icmp_type', ICMP_ECHO_REQUEST)
-    .apply(act.move({ field: 'eth_src' }, { field: 'eth_dst' }), act.setEthSrc(mac),
-      act.move({ field: 'nw_src' }, { field: 'nw_dst' }), act.setIpv4Src(Ipv4Address.parse(address)),
-      act.setTtl(ECHO_REPLY_TTL), act.setIcmpType(ICMP_ECHO_REPLY), ...tagged(vlan), act.inPort()),
+  echoReply: (b, address, mac, vlan) =>
+    b
+      .match('ip_proto', IP_PROTO_ICMP)
+      .match('nw_dst', Ipv4Address.parse(address))
+      .match('icmp_type', ICMP_ECHO_REQUEST)
+      .apply(
+        act.move({ field: 'eth_src' }, { field: 'eth_dst' }),
+        act.setEthSrc(mac),
+        act.move({ field: 'nw_src' }, { field: 'nw_dst' }),
+        act.setIpv4Src(Ipv4Address.parse(address)),
+        act.setTtl(ECHO_REPLY_TTL),
+        act.setIcmpType(ICMP_ECHO_REPLY),
+        ...tagged(vlan),
+        act.inPort(),
+      ),
   has: text => !isV6(text),
   matchDst: (b, text) => b.match('nw_dst', Cidr.parseIpv4(text, MATCH_PREFIX)),
   prefixLength: cidr => Cidr.parseIpv4(cidr, MATCH_PREFIX).length,
@@ -85,11 +118,21 @@ const IPV4: Family = {
 
 const IPV6: Family = {
   ethType: ETH_TYPE_IPV6,
-  echoReply: (b, address, mac, vlan) => b.match('ip_proto', IP_PROTO_ICMPV6).match('ipv6_dst', Ipv6Address.parse(address))
-    .match('icmpv6_type', ICMPV6_ECHO_REQUEST)
-    .apply(act.move({ field: 'eth_src' }, { field: 'eth_dst' }), act.setEthSrc(mac),
-      act.move({ field: 'ipv6_src' }, { field: 'ipv6_dst' }), act.setIpv6Src(Ipv6Address.parse(address)),
-      act.setTtl(ECHO_REPLY_TTL), act.setIcmpv6Type(ICMPV6_ECHO_REPLY), ...tagged(vlan), act.inPort()),
+  echoReply: (b, address, mac, vlan) =>
+    b
+      .match('ip_proto', IP_PROTO_ICMPV6)
+      .match('ipv6_dst', Ipv6Address.parse(address))
+      .match('icmpv6_type', ICMPV6_ECHO_REQUEST)
+      .apply(
+        act.move({ field: 'eth_src' }, { field: 'eth_dst' }),
+        act.setEthSrc(mac),
+        act.move({ field: 'ipv6_src' }, { field: 'ipv6_dst' }),
+        act.setIpv6Src(Ipv6Address.parse(address)),
+        act.setTtl(ECHO_REPLY_TTL),
+        act.setIcmpv6Type(ICMPV6_ECHO_REPLY),
+        ...tagged(vlan),
+        act.inPort(),
+      ),
   has: isV6,
   matchDst: (b, text) => b.match('ipv6_dst', Cidr.parseIpv6(text, MATCH_PREFIX)),
   prefixLength: cidr => Cidr.parseIpv6(cidr, MATCH_PREFIX).length,
@@ -160,41 +203,86 @@ function routerPortFlows(c: Context, rp: RouterPortEntry, opts: RouteFlowOptions
     for (const other of ports) {
       for (const cidr of other.ips.filter(fam.has)) {
         const address = cidr.split('/')[0] as string
-        out.push(fam.echoReply(toRouter(f().priority('ROUTER_ECHO').cookie({ key: rp.router }), rp, fam), address,
-          MacAddress.parse(rp.mac)).build())
+        out.push(
+          fam
+            .echoReply(toRouter(f().priority('ROUTER_ECHO').cookie({ key: rp.router }), rp, fam), address, MacAddress.parse(rp.mac))
+            .build(),
+        )
         // from the network's VLAN uplink: the reply leaves tagged (emit-units.ts: the uplink re-emits the router)
         const vlan = c.uplinkVlanOf(rp.network)
         if (vlan !== undefined) {
-          out.push(fam.echoReply(toRouter(f().priority('ROUTER_ECHO_TAGGED').cookie({ key: rp.router }), rp, fam)
-            .match(REG_FLAGS, flagSet(FLAG_FROM_UPLINK)), address, MacAddress.parse(rp.mac), vlan).build())
+          out.push(
+            fam
+              .echoReply(
+                toRouter(f().priority('ROUTER_ECHO_TAGGED').cookie({ key: rp.router }), rp, fam).match(
+                  REG_FLAGS,
+                  flagSet(FLAG_FROM_UPLINK),
+                ),
+                address,
+                MacAddress.parse(rp.mac),
+                vlan,
+              )
+              .build(),
+          )
         }
-        out.push(fam.matchDst(toRouter(f().priority('ROUTER_LOCAL').cookie({ reason: REASON_PUNT_ROUTER_LOCAL }), rp, fam),
-          cidr.split('/')[0] as string).apply(act.controller()).build())
+        out.push(
+          fam
+            .matchDst(
+              toRouter(f().priority('ROUTER_LOCAL').cookie({ reason: REASON_PUNT_ROUTER_LOCAL }), rp, fam),
+              cidr.split('/')[0] as string,
+            )
+            .apply(act.controller())
+            .build(),
+        )
       }
     }
     for (const ttl of [0, 1]) {
-      out.push(toRouter(f().priority('TTL_EXPIRED').cookie({ reason: REASON_PUNT_ICMP_ERROR }), rp, fam)
-        .match('nw_ttl', ttl).apply(act.controller()).build())
+      out.push(
+        toRouter(f().priority('TTL_EXPIRED').cookie({ reason: REASON_PUNT_ICMP_ERROR }), rp, fam)
+          .match('nw_ttl', ttl)
+          .apply(act.controller())
+          .build(),
+      )
       for (const only of fam.noIcmpError) {
-        out.push(only(toRouter(f().priority('TTL_EXPIRED_SILENT').cookie({ reason: REASON_TTL_EXPIRED }), rp, fam)).match('nw_ttl', ttl).build())
+        out.push(
+          only(toRouter(f().priority('TTL_EXPIRED_SILENT').cookie({ reason: REASON_TTL_EXPIRED }), rp, fam))
+            .match('nw_ttl', ttl)
+            .build(),
+        )
       }
     }
     if (reactive) {
       // no LPM flows and no silent no-route drops (a later fragment or an ICMP error may well have a route):
       // whatever no cached flow matches goes whole to the slow path, which routes, answers or drops it
-      out.push(toRouter(f().priority('ROUTE_MISS').cookie({ reactiveMiss: rp.router }), rp, fam).apply(act.controller()).build())
+      out.push(
+        toRouter(f().priority('ROUTE_MISS').cookie({ reactiveMiss: rp.router }), rp, fam)
+          .apply(act.controller())
+          .build(),
+      )
       continue
     }
     const redirect = gatewayRedirectOf(c, rp.router)
     for (const [r, outPort] of knownRoutes(ports, routes, rp.router, fam)) {
-      const route = (): FlowBuilder => fam.matchDst(toRouter(f().priority('ROUTE', fam.prefixLength(r.prefix)).cookie({ key: r.router }), rp, fam), r.prefix)
+      const route = (): FlowBuilder =>
+        fam.matchDst(toRouter(f().priority('ROUTE', fam.prefixLength(r.prefix)).cookie({ key: r.router }), rp, fam), r.prefix)
       if (redirect === undefined || outPort.port !== redirect.gatewayPort || rp.port === redirect.gatewayPort) {
-        out.push(route().apply(...routeActions(fam, r, outPort)).goto(STAGE_NEXTHOP).build())
+        out.push(
+          route()
+            .apply(...routeActions(fam, r, outPort))
+            .goto(STAGE_NEXTHOP)
+            .build(),
+        )
         continue
       }
       // out of the gateway, the gateway chassis another one: a source with a floating IP (marked by lr_in_dnat,
       // nat-flows.ts snatExemptFlows) is routed here, any other goes there as it entered the router
-      out.push(route().match(REG_FLAGS, flagSet(FLAG_SNAT_EXEMPT)).apply(...routeActions(fam, r, outPort)).goto(STAGE_NEXTHOP).build())
+      out.push(
+        route()
+          .match(REG_FLAGS, flagSet(FLAG_SNAT_EXEMPT))
+          .apply(...routeActions(fam, r, outPort))
+          .goto(STAGE_NEXTHOP)
+          .build(),
+      )
       // its cookie names the ingress router port, the port key BEHAVIOUR.md gives the redirect's tunnel verdict
       out.push(redirectFlow(c, route().cookie({ key: rp.port }).match(REG_FLAGS, flagClear(FLAG_SNAT_EXEMPT)), redirect.redirect))
     }
@@ -203,7 +291,11 @@ function routerPortFlows(c: Context, rp: RouterPortEntry, opts: RouteFlowOptions
     for (const only of fam.noIcmpError) {
       out.push(only(toRouter(f().priority('ROUTE_MISS_SILENT').cookie({ reason: REASON_NO_ROUTE }), rp, fam)).build())
     }
-    out.push(toRouter(f().priority('ROUTE_MISS').cookie({ reason: REASON_PUNT_ICMP_ERROR }), rp, fam).apply(act.controller()).build())
+    out.push(
+      toRouter(f().priority('ROUTE_MISS').cookie({ reason: REASON_PUNT_ICMP_ERROR }), rp, fam)
+        .apply(act.controller())
+        .build(),
+    )
   }
   return out
 }
@@ -215,8 +307,13 @@ function routerPortFlows(c: Context, rp: RouterPortEntry, opts: RouteFlowOptions
  */
 function redirectFlow(c: Context, b: FlowBuilder, to: string | undefined): Flow {
   if (to === undefined || c.tunnelOfport === undefined) return b.cookie({ reason: REASON_GATEWAY_ELSEWHERE }).build()
-  return b.apply(act.move({ field: REG_NETWORK }, { field: 'tun_id', ofs: 0, nBits: 32 }), act.setTunDst(Ipv4Address.parse(to)),
-    act.output(c.tunnelPort(`the gateway chassis ${to}`))).build()
+  return b
+    .apply(
+      act.move({ field: REG_NETWORK }, { field: 'tun_id', ofs: 0, nBits: 32 }),
+      act.setTunDst(Ipv4Address.parse(to)),
+      act.output(c.tunnelPort(`the gateway chassis ${to}`)),
+    )
+    .build()
 }
 
 export interface ReactiveQuery {
@@ -252,6 +349,13 @@ export function reactiveRouteFlow(c: Context, q: ReactiveQuery, generation: numb
   // an exact match on the destination cannot tell, so such packets stay on the slow path, which redirects them
   const redirect = gatewayRedirectOf(c, rp.router)
   if (redirect !== undefined && outPort.port === redirect.gatewayPort && rp.port !== redirect.gatewayPort) return undefined
-  return fam.matchDst(toRouter(FlowBuilder.forStage(STAGE_L3_ROUTE, { generation }).priority('ROUTE', fam.bits).cookie({ reactive: rp.router }), rp, fam), q.dst)
-    .apply(...routeActions(fam, r, outPort)).goto(STAGE_NEXTHOP).idleTimeout(q.idleTimeout).build()
+  return fam
+    .matchDst(
+      toRouter(FlowBuilder.forStage(STAGE_L3_ROUTE, { generation }).priority('ROUTE', fam.bits).cookie({ reactive: rp.router }), rp, fam),
+      q.dst,
+    )
+    .apply(...routeActions(fam, r, outPort))
+    .goto(STAGE_NEXTHOP)
+    .idleTimeout(q.idleTimeout)
+    .build()
 }

@@ -16,8 +16,17 @@ const ICMPV6_ND_RS = 133
 
 export function routerSolicitPuntFlows(c: Context, e: RouterAdvertEntry): Flow[] {
   // the cookie names the reason; the sender's own chassis answers a solicitation that came through a tunnel
-  return [c.flow(STAGE_ARP_ND_RSP).priority('ENTRY').cookie({ reason: REASON_PUNT_ROUTER_SOLICIT })
-    .match(REG_NETWORK, key(e.network)).match('eth_type', ETH_TYPE_IPV6).match('ip_proto', IP_PROTO_ICMPV6)
-    .match('icmpv6_type', ICMPV6_ND_RS).match(REG_FLAGS, flagClear(FLAG_FROM_TUNNEL | FLAG_FROM_UPLINK))
-    .apply(act.controller()).build()]
+  return [
+    c
+      .flow(STAGE_ARP_ND_RSP)
+      .priority('ENTRY')
+      .cookie({ reason: REASON_PUNT_ROUTER_SOLICIT })
+      .match(REG_NETWORK, key(e.network))
+      .match('eth_type', ETH_TYPE_IPV6)
+      .match('ip_proto', IP_PROTO_ICMPV6)
+      .match('icmpv6_type', ICMPV6_ND_RS)
+      .match(REG_FLAGS, flagClear(FLAG_FROM_TUNNEL | FLAG_FROM_UPLINK))
+      .apply(act.controller())
+      .build(),
+  ]
 }

@@ -17,7 +17,10 @@ export class ConnFeed {
   private readonly network = new Map<number, number>()
   private readonly stateful = new Set<number>()
 
-  constructor(entries: Entry[], private readonly table: ConnTable) {
+  constructor(
+    entries: Entry[],
+    private readonly table: ConnTable,
+  ) {
     for (const e of entries) {
       if (e.stage === 'classify' && 'in_port' in e) {
         this.srcPort.set(`${e.in_port}/${e.vlan ?? 0}`, e.port)
@@ -54,6 +57,13 @@ export class ConnFeed {
   }
 
   private allZones(): number[] {
-    return [...new Set([...this.stateful].flatMap(p => { const n = this.network.get(p); return n !== undefined ? [zoneOf(n)] : [] }))]
+    return [
+      ...new Set(
+        [...this.stateful].flatMap(p => {
+          const n = this.network.get(p)
+          return n !== undefined ? [zoneOf(n)] : []
+        }),
+      ),
+    ]
   }
 }

@@ -55,12 +55,16 @@ export class ConnTable {
 
   constructor(private readonly opts: ConnTableOptions) {}
 
-  get size(): number { return this.conns.size }
+  get size(): number {
+    return this.conns.size
+  }
 
   /** Whether the target tracks this packet's protocol at all (others always go to software). */
   holds(key: FrameKey): boolean {
-    return (key.ip_proto === IP_PROTO_TCP && this.opts.protocols.includes('tcp')) ||
+    return (
+      (key.ip_proto === IP_PROTO_TCP && this.opts.protocols.includes('tcp')) ||
       (key.ip_proto === IP_PROTO_UDP && this.opts.protocols.includes('udp'))
+    )
   }
 
   /** The target's lookup: a hit only for an established connection it holds; refreshes its age. */
@@ -142,11 +146,17 @@ const isEstablished = (p: Phase): boolean => p === 'tcp_est' || p === 'udp_bidir
 
 function timeoutOf(p: Phase): number {
   switch (p) {
-    case 'syn': case 'synack': return TIMEOUT.tcpOpening
-    case 'tcp_est': return TIMEOUT.tcpEstablished
-    case 'udp_first': return TIMEOUT.udpFirst
-    case 'udp_multiple': return TIMEOUT.udpMultiple
-    case 'udp_bidir': return TIMEOUT.udpBidir
+    case 'syn':
+    case 'synack':
+      return TIMEOUT.tcpOpening
+    case 'tcp_est':
+      return TIMEOUT.tcpEstablished
+    case 'udp_first':
+      return TIMEOUT.udpFirst
+    case 'udp_multiple':
+      return TIMEOUT.udpMultiple
+    case 'udp_bidir':
+      return TIMEOUT.udpBidir
   }
 }
 

@@ -21,7 +21,10 @@ export class TargetConntrack {
   /** whether the packet being run hit a connection the target holds (the software's state must follow it) */
   hit = false
 
-  constructor(entries: Entry[], readonly table: ConnTable) {
+  constructor(
+    entries: Entry[],
+    readonly table: ConnTable,
+  ) {
     this.feed = new ConnFeed(entries, table)
   }
 
@@ -29,7 +32,10 @@ export class TargetConntrack {
   static forProfile(entries: Entry[], profile: Profile, table?: ConnTable): TargetConntrack {
     const ct = profile.conntrack
     const capacity = ct.maxConnections?.value
-    return new TargetConntrack(entries, table ?? new ConnTable({ protocols: ct.protocols ?? [], ...(capacity !== undefined ? { capacity } : {}) }))
+    return new TargetConntrack(
+      entries,
+      table ?? new ConnTable({ protocols: ct.protocols ?? [], ...(capacity !== undefined ? { capacity } : {}) }),
+    )
   }
 
   /** A `ct zone Z` action: the packet's state after the lookup. */
@@ -56,10 +62,16 @@ export function runTracked(ct: TargetConntrack | undefined, walk: () => TargetOu
 }
 
 /** ct_state / ct_mark of a rule against the packet's (no ct action yet = untracked). */
-export function ctMatches(want: { ct_state?: { trk?: boolean; est?: boolean; rpl?: boolean }; ct_mark?: { value: number; mask: number } },
-  have: PacketCt | undefined): boolean {
+export function ctMatches(
+  want: { ct_state?: { trk?: boolean; est?: boolean; rpl?: boolean }; ct_mark?: { value: number; mask: number } },
+  have: PacketCt | undefined,
+): boolean {
   const s = have ?? { trk: false, est: false, rpl: false, mark: 0 }
   const w = want.ct_state
-  if (w !== undefined && ((w.trk !== undefined && w.trk !== s.trk) || (w.est !== undefined && w.est !== s.est) || (w.rpl !== undefined && w.rpl !== s.rpl))) return false
+  if (
+    w !== undefined &&
+    ((w.trk !== undefined && w.trk !== s.trk) || (w.est !== undefined && w.est !== s.est) || (w.rpl !== undefined && w.rpl !== s.rpl))
+  )
+    return false
   return want.ct_mark === undefined || (s.mark & want.ct_mark.mask) === want.ct_mark.value
 }

@@ -17,8 +17,10 @@ export const tableOf = (stage: string): string => `ingress.${stage}`
 export function emitP4(entries: Entry[], profile: Profile, opts: TcEmitOptions = {}): P4Program {
   const tc = emitTc(entries, profile, opts)
   const out: P4Entry[] = tc.rules.map(r => ({
-    table: tableOf(r.stage), priority: PRIORITY_TOP - kernelPrio(r),
-    match: { 'meta.ctx': { exact: r.chain }, ...keysOf(r.match) }, action: r.actions.map(opOf),
+    table: tableOf(r.stage),
+    priority: PRIORITY_TOP - kernelPrio(r),
+    match: { 'meta.ctx': { exact: r.chain }, ...keysOf(r.match) },
+    action: r.actions.map(opOf),
   }))
   return { tables: STAGES.map(s => tableOf(s.name)), entries: out, contexts: Object.fromEntries(tc.chains) }
 }
@@ -44,7 +46,8 @@ function keysOf(m: FlowerMatch): Record<string, P4Key> {
   if (m.src_port !== undefined) k['meta.l4_src'] = { exact: m.src_port }
   if (m.dst_port !== undefined) k['meta.l4_dst'] = { exact: m.dst_port }
   if (m.icmp_type !== undefined) k['meta.icmp_type'] = { exact: m.icmp_type }
-  if (m.dst_port_mask !== undefined && m.dst_port !== undefined) k['meta.l4_dst'] = { ternary: { value: String(m.dst_port), mask: String(m.dst_port_mask) } }
+  if (m.dst_port_mask !== undefined && m.dst_port !== undefined)
+    k['meta.l4_dst'] = { ternary: { value: String(m.dst_port), mask: String(m.dst_port_mask) } }
   if (m.icmp_code !== undefined) k['meta.icmp_code'] = { exact: m.icmp_code }
   if (m.tcp_flags !== undefined) k['meta.tcp_flags'] = { ternary: { value: String(m.tcp_flags.value), mask: String(m.tcp_flags.mask) } }
   if (m.ip_frag !== undefined) k['meta.ip_frag'] = { exact: m.ip_frag ? 1 : 0 }
@@ -53,7 +56,10 @@ function keysOf(m: FlowerMatch): Record<string, P4Key> {
     const bits = { trk: 1, est: 2, rpl: 4 } as const
     let value = 0
     let mask = 0
-    for (const [f, on] of Object.entries(m.ct_state) as [keyof typeof bits, boolean][]) { mask |= bits[f]; if (on) value |= bits[f] }
+    for (const [f, on] of Object.entries(m.ct_state) as [keyof typeof bits, boolean][]) {
+      mask |= bits[f]
+      if (on) value |= bits[f]
+    }
     k['meta.ct_state'] = { ternary: { value: String(value), mask: String(mask) } }
   }
   if (m.ct_mark !== undefined) k['meta.ct_mark'] = { ternary: { value: String(m.ct_mark.value), mask: String(m.ct_mark.mask) } }
@@ -62,19 +68,30 @@ function keysOf(m: FlowerMatch): Record<string, P4Key> {
 
 function opOf(a: TcAction): P4Op {
   switch (a.kind) {
-    case 'vlan_pop': return { op: 'pop_vlan' }
-    case 'vlan_push': return { op: 'push_vlan', vid: a.vid }
-    case 'pedit_ip': return { op: 'set_ip', field: a.field, ip: a.ip }
-    case 'tunnel_key_unset': return { op: 'tunnel_decap' }
-    case 'pedit_eth': return { op: 'set_eth', field: a.field, mac: a.mac }
-    case 'dec_ttl': return { op: 'dec_ttl' }
-    case 'tunnel_key_set': return { op: 'tunnel_encap', vni: a.id, dst: a.dst }
+    case 'vlan_pop':
+      return { op: 'pop_vlan' }
+    case 'vlan_push':
+      return { op: 'push_vlan', vid: a.vid }
+    case 'pedit_ip':
+      return { op: 'set_ip', field: a.field, ip: a.ip }
+    case 'tunnel_key_unset':
+      return { op: 'tunnel_decap' }
+    case 'pedit_eth':
+      return { op: 'set_eth', field: a.field, mac: a.mac }
+    case 'dec_ttl':
+      return { op: 'dec_ttl' }
+    case 'tunnel_key_set':
+      return { op: 'tunnel_encap', vni: a.id, dst: a.dst }
     case 'mirred':
       if (a.mode === 'mirror') return { op: 'clone', port: a.to }
       return { op: 'forward', port: a.to, note: a.note ?? { action: 'output', reason: 0 } }
-    case 'goto': return { op: 'set_ctx', ctx: a.chain }
-    case 'ct': return { op: 'ct_lookup', zone: a.zone }
-    case 'drop': return { op: 'drop', note: a.note }
-    case 'trap': return { op: 'punt', why: a.why }
+    case 'goto':
+      return { op: 'set_ctx', ctx: a.chain }
+    case 'ct':
+      return { op: 'ct_lookup', zone: a.zone }
+    case 'drop':
+      return { op: 'drop', note: a.note }
+    case 'trap':
+      return { op: 'punt', why: a.why }
   }
 }

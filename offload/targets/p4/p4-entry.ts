@@ -2,10 +2,7 @@
 // context a TC chain encodes (network, source port, routed) is the metadata key `meta.ctx`, set by actions.
 import type { VerdictNote } from '../tc/flower-rule.js'
 
-export type P4Key =
-  | { exact: string | number }
-  | { ternary: { value: string; mask: string } }
-  | { lpm: string }
+export type P4Key = { exact: string | number } | { ternary: { value: string; mask: string } } | { lpm: string }
 
 export type P4Op =
   | { op: 'pop_vlan' }
@@ -37,4 +34,8 @@ export interface P4Entry {
   action: P4Op[]
 }
 
-export interface P4Program { tables: string[]; entries: P4Entry[]; contexts: Record<number, string> }
+export interface P4Program {
+  tables: string[]
+  entries: P4Entry[]
+  contexts: Record<number, string>
+}

@@ -4,7 +4,10 @@
 import type { VerdictNote } from '../tc/flower-rule.js'
 
 /** A masked value: `mask` absent = exact. */
-export interface Masked<T> { spec: T; mask?: T }
+export interface Masked<T> {
+  spec: T
+  mask?: T
+}
 
 export type RteItem =
   | { type: 'REPRESENTED_PORT'; ethdev_port_id: number }
@@ -58,4 +61,6 @@ export interface RtePipe {
   entries: RteFlowEntry[]
 }
 
-export interface RteProgram { pipes: RtePipe[] }
+export interface RteProgram {
+  pipes: RtePipe[]
+}

@@ -11,8 +11,21 @@
 // target holds established connections only). Malformed-frame validation (BEHAVIOUR.md §1) is not a TC function: see known-gaps.ts.
 import type { Entry } from '../../../datapath/host/entries.js'
 import {
-  STAGE_ARP_ND_RSP, STAGE_CLASSIFY, STAGE_DHCP, STAGE_EGRESS, STAGE_L2_LOOKUP, STAGE_L3_ROUTE, STAGE_NEXTHOP,
-  STAGE_PORT_SEC, STAGES, STAGE_IN_CT, STAGE_IN_ACL, STAGE_OUT_CT, STAGE_OUT_ACL, STAGE_DNAT, STAGE_SNAT,
+  STAGE_ARP_ND_RSP,
+  STAGE_CLASSIFY,
+  STAGE_DHCP,
+  STAGE_EGRESS,
+  STAGE_L2_LOOKUP,
+  STAGE_L3_ROUTE,
+  STAGE_NEXTHOP,
+  STAGE_PORT_SEC,
+  STAGES,
+  STAGE_IN_CT,
+  STAGE_IN_ACL,
+  STAGE_OUT_CT,
+  STAGE_OUT_ACL,
+  STAGE_DNAT,
+  STAGE_SNAT,
 } from '../../../datapath/spec/stages.js'
 import { planOffload } from '../../planner.js'
 import type { MatchField, Profile } from '../../profile.js'
@@ -44,21 +57,36 @@ export interface StageEnv {
 type StageRules = (env: StageEnv, ctx: PathContext, sink: RuleSink) => void
 
 const MAKERS = new Map<number, StageRules>([
-  [STAGE_PORT_SEC, portSecRules], [STAGE_ARP_ND_RSP, arpNdRules], [STAGE_DHCP, dhcpRules],
-  [STAGE_IN_CT, inCtRules], [STAGE_IN_ACL, inAclRules], [STAGE_DNAT, dnatRules], [STAGE_SNAT, snatRules],
-  [STAGE_L3_ROUTE, routeRules], [STAGE_NEXTHOP, nexthopRules], [STAGE_L2_LOOKUP, l2Rules],
-  [STAGE_OUT_CT, outCtRules], [STAGE_OUT_ACL, outAclRules], [STAGE_EGRESS, egressRules],
+  [STAGE_PORT_SEC, portSecRules],
+  [STAGE_ARP_ND_RSP, arpNdRules],
+  [STAGE_DHCP, dhcpRules],
+  [STAGE_IN_CT, inCtRules],
+  [STAGE_IN_ACL, inAclRules],
+  [STAGE_DNAT, dnatRules],
+  [STAGE_SNAT, snatRules],
+  [STAGE_L3_ROUTE, routeRules],
+  [STAGE_NEXTHOP, nexthopRules],
+  [STAGE_L2_LOOKUP, l2Rules],
+  [STAGE_OUT_CT, outCtRules],
+  [STAGE_OUT_ACL, outAclRules],
+  [STAGE_EGRESS, egressRules],
 ])
 
 export function emitTc(entries: Entry[], profile: Profile, opts: TcEmitOptions = {}): TcProgram {
   const tunnel = opts.tunnel ?? 'vxlan'
   const plan = planOffload(entries, profile, { tunnel })
   const env: StageEnv = {
-    idx: new EntryIndex(entries), chains: new ChainTable(), profile, tunnel,
+    idx: new EntryIndex(entries),
+    chains: new ChainTable(),
+    profile,
+    tunnel,
     software: new Set(plan.stages.filter(s => s.placement === 'software').map(s => s.id)),
   }
   const rules: FlowerRule[] = []
-  const sinkFor = (chain: number, stage: number): RuleSink => r => rules.push({ ...r, chain, stage: STAGES[stage]?.name ?? String(stage) })
+  const sinkFor =
+    (chain: number, stage: number): RuleSink =>
+    r =>
+      rules.push({ ...r, chain, stage: STAGES[stage]?.name ?? String(stage) })
   classifyRules(env, sinkFor(0, STAGE_CLASSIFY))
   for (let next = env.chains.take(); next !== undefined; next = env.chains.take()) {
     const maker = MAKERS.get(next.stage)

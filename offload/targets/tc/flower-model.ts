@@ -25,7 +25,10 @@ export class FlowerModel implements TargetModel {
   private readonly cidrs = new CidrCache()
   private readonly ct: TargetConntrack | undefined
 
-  constructor(readonly program: TcProgram, opts: ModelOptions = {}) {
+  constructor(
+    readonly program: TcProgram,
+    opts: ModelOptions = {},
+  ) {
     this.ct = opts.conntrack
     for (const r of program.rules) this.byChain.set(r.chain, [...(this.byChain.get(r.chain) ?? []), r])
     for (const list of this.byChain.values()) list.sort((a, b) => kernelPrio(a) - kernelPrio(b))
@@ -51,9 +54,14 @@ export class FlowerModel implements TargetModel {
     let chain = 0
     let remote: string | undefined
     for (let hops = 0; hops < MAX_GOTOS; hops++) {
-      const rule = key === undefined ? undefined
-        : (this.byChain.get(chain) ?? []).find(r => this.matches(r.match, key as FrameKey, { in_port: input.in_port, fromTunnel, tunKey }) && ctMatches(r.match, ct))
-      if (rule === undefined) return { trap: `no rule matched in chain ${chain} (${this.program.chains.get(chain) ?? '?'})`, stage: 'parse' }
+      const rule =
+        key === undefined
+          ? undefined
+          : (this.byChain.get(chain) ?? []).find(
+              r => this.matches(r.match, key as FrameKey, { in_port: input.in_port, fromTunnel, tunKey }) && ctMatches(r.match, ct),
+            )
+      if (rule === undefined)
+        return { trap: `no rule matched in chain ${chain} (${this.program.chains.get(chain) ?? '?'})`, stage: 'parse' }
       let jumped = false
       for (const a of rule.actions) {
         switch (a.kind) {
@@ -80,7 +88,14 @@ export class FlowerModel implements TargetModel {
             break
           case 'mirred':
             if (a.mode === 'mirror') break
-            return { verdict: this.verdictOf(a.note, frame, typeof a.to === 'number' ? { ofport: a.to } : { ...(remote !== undefined ? { remote } : {}) }), stage: rule.stage }
+            return {
+              verdict: this.verdictOf(
+                a.note,
+                frame,
+                typeof a.to === 'number' ? { ofport: a.to } : { ...(remote !== undefined ? { remote } : {}) },
+              ),
+              stage: rule.stage,
+            }
           case 'drop':
             return { verdict: this.verdictOf(a.note, frame, {}), stage: rule.stage }
           case 'trap':
@@ -90,7 +105,8 @@ export class FlowerModel implements TargetModel {
             jumped = true
             break
           case 'ct':
-            if (this.ct === undefined || key === undefined) return { trap: 'ct without a connection table on this target', stage: rule.stage }
+            if (this.ct === undefined || key === undefined)
+              return { trap: 'ct without a connection table on this target', stage: rule.stage }
             ct = this.ct.lookup(a.zone, key, nowMs)
             break
         }
@@ -132,13 +148,12 @@ export class FlowerModel implements TargetModel {
     if (m.arp_sip !== undefined && (k.arp_spa === undefined || !this.cidrs.get(m.arp_sip).contains(k.arp_spa))) return false
     if (m.arp_tip !== undefined && (k.arp_tpa === undefined || !this.cidrs.get(m.arp_tip).contains(k.arp_tpa))) return false
     if (m.src_port !== undefined && m.src_port !== k.src_port) return false
-    if (m.dst_port !== undefined && (k.dst_port === undefined || ((m.dst_port ^ k.dst_port) & (m.dst_port_mask ?? 0xffff)) !== 0)) return false
+    if (m.dst_port !== undefined && (k.dst_port === undefined || ((m.dst_port ^ k.dst_port) & (m.dst_port_mask ?? 0xffff)) !== 0))
+      return false
     if (m.icmp_type !== undefined && m.icmp_type !== k.icmp_type) return false
     if (m.icmp_code !== undefined && m.icmp_code !== k.icmp_code) return false
     if (m.tcp_flags !== undefined && (k.tcp_flags === undefined || (k.tcp_flags & m.tcp_flags.mask) !== m.tcp_flags.value)) return false
     if (m.ip_frag !== undefined && m.ip_frag !== (k.frag === true)) return false
     return true
   }
-
 }
-

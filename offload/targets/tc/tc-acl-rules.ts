@@ -27,7 +27,10 @@ export const CT_MARK_BLOCKED = 0x1
 /** IPv6 extension headers (RFC 8200 §4, IANA): the upper-layer protocol is behind them, flower matches the first. */
 const IPV6_EXT_HEADERS = [0, 43, 44, 50, 51, 60, 135, 139, 140]
 /** Always allowed (BEHAVIOUR.md): DHCPv4 68 -> 67, DHCPv6 546 -> 547 (RFC 2131 §4.1, RFC 8415 §7.2) from a port. */
-const DHCP_FROM_PORT = [{ eth_type: ETH_TYPE_IPV4, src: 68, dst: 67 }, { eth_type: ETH_TYPE_IPV6, src: 546, dst: 547 }]
+const DHCP_FROM_PORT = [
+  { eth_type: ETH_TYPE_IPV4, src: 68, dst: 67 },
+  { eth_type: ETH_TYPE_IPV6, src: 546, dst: 547 },
+]
 /** MLD 130-132, RS 133, NS 135, NA 136, MLDv2 143 both ways; RA 134 towards a port (RFC 4861, RFC 3810). */
 const ICMPV6_ALWAYS = [130, 131, 132, 133, 135, 136, 143]
 const ICMPV6_RA = 134
@@ -36,7 +39,7 @@ const L4_PROTOCOLS = new Set([6, 17, 132, 136])
 type Direction = 'in' | 'out'
 
 /** The port whose groups a chain enforces: the source port in the in_* pair, the destination in the out_* pair. */
-const portOf = (dir: Direction, ctx: PathContext): number => dir === 'in' ? ctx.srcPort : ctx.dstPort ?? 0
+const portOf = (dir: Direction, ctx: PathContext): number => (dir === 'in' ? ctx.srcPort : (ctx.dstPort ?? 0))
 
 /** After port security and DHCP: the in_* pair when the source port is enforced here, else routing. */
 export function afterDhcp(env: StageEnv, ctx: PathContext): number {
@@ -76,22 +79,39 @@ function ctRules(env: StageEnv, dir: Direction, ctx: PathContext, add: RuleSink)
   alwaysAllowed(env, dir, next, add)
   add({ prio: PRIO.MISS, match: {}, actions: [goto(next)] }) // ARP and other ethertypes are not checked
   if (inSoftware(env, ct) || inSoftware(env, dir === 'in' ? STAGE_IN_ACL : STAGE_OUT_ACL)) {
-    trapIp(add, PRIO.DENY, `${dir === 'in' ? 'ls_in_ct' : 'ls_out_ct'} stays in software on this profile (no connection tracking on the target)`)
+    trapIp(
+      add,
+      PRIO.DENY,
+      `${dir === 'in' ? 'ls_in_ct' : 'ls_out_ct'} stays in software on this profile (no connection tracking on the target)`,
+    )
     return
   }
   const zone = zoneOf(ctx.network)
   const tracked = env.profile.conntrack.protocols ?? []
   for (const eth_type of [ETH_TYPE_IPV4, ETH_TYPE_IPV6]) {
     if (eth_type === ETH_TYPE_IPV6 && canMatch(env, ['ip_proto'])) {
-      for (const h of IPV6_EXT_HEADERS) add({ prio: PRIO.EXCEPTION, match: { eth_type, ip_proto: h }, actions: [trap('an IPv6 extension header: the upper-layer protocol is behind it')] })
+      for (const h of IPV6_EXT_HEADERS)
+        add({
+          prio: PRIO.EXCEPTION,
+          match: { eth_type, ip_proto: h },
+          actions: [trap('an IPv6 extension header: the upper-layer protocol is behind it')],
+        })
     }
-    if (eth_type === ETH_TYPE_IPV4) add({ prio: PRIO.EXCEPTION, match: { eth_type, ip_frag: true }, actions: [trap('a fragment: conntrack reassembles in software')] })
-    for (const [name, ip_proto] of [['tcp', IP_PROTO_TCP], ['udp', IP_PROTO_UDP]] as const) {
+    if (eth_type === ETH_TYPE_IPV4)
+      add({ prio: PRIO.EXCEPTION, match: { eth_type, ip_frag: true }, actions: [trap('a fragment: conntrack reassembles in software')] })
+    for (const [name, ip_proto] of [
+      ['tcp', IP_PROTO_TCP],
+      ['udp', IP_PROTO_UDP],
+    ] as const) {
       if (!tracked.includes(name) || !canMatch(env, ['ip_proto'])) continue
       if (ip_proto === IP_PROTO_TCP) {
         if (!canMatch(env, ['tcp_flags'])) continue // cannot see state changes: all TCP to software (below)
         for (const f of [TCP_SYN, TCP_FIN, TCP_RST]) {
-          add({ prio: PRIO.EXCEPTION + 1, match: { eth_type, ip_proto, tcp_flags: { value: f, mask: f } }, actions: [trap('a TCP state change (SYN / FIN / RST): the software path tracks it')] })
+          add({
+            prio: PRIO.EXCEPTION + 1,
+            match: { eth_type, ip_proto, tcp_flags: { value: f, mask: f } },
+            actions: [trap('a TCP state change (SYN / FIN / RST): the software path tracks it')],
+          })
         }
       }
       add({ prio: PRIO.ENTRY, match: { eth_type, ip_proto }, actions: [{ kind: 'ct', zone }, goto(acl)] })
@@ -112,8 +132,11 @@ function alwaysAllowed(env: StageEnv, dir: Direction, next: number, add: RuleSin
       add({ prio: PRIO.GUARD, match: { eth_type: ETH_TYPE_IPV6, ip_proto: IP_PROTO_ICMPV6, icmp_type }, actions: [goto(next)] })
     }
   } else {
-    add({ prio: PRIO.GUARD, match: { eth_type: ETH_TYPE_IPV6, ...(canMatch(env, ['ip_proto']) ? { ip_proto: IP_PROTO_ICMPV6 } : {}) },
-      actions: [trap('the profile cannot match ICMPv6 types to pass neighbour discovery')] })
+    add({
+      prio: PRIO.GUARD,
+      match: { eth_type: ETH_TYPE_IPV6, ...(canMatch(env, ['ip_proto']) ? { ip_proto: IP_PROTO_ICMPV6 } : {}) },
+      actions: [trap('the profile cannot match ICMPv6 types to pass neighbour discovery')],
+    })
   }
 }
 
@@ -121,7 +144,10 @@ function aclRules(env: StageEnv, dir: Direction, ctx: PathContext, add: RuleSink
   const stage = dir === 'in' ? STAGE_IN_ACL : STAGE_OUT_ACL
   const next = nextAfter(env, dir, ctx)
   const port = env.idx.of('acl_port').find(e => e.port === portOf(dir, ctx))
-  if (port === undefined) { add({ prio: PRIO.MISS, match: {}, actions: [goto(next)] }); return }
+  if (port === undefined) {
+    add({ prio: PRIO.MISS, match: {}, actions: [goto(next)] })
+    return
+  }
   if (inSoftware(env, stage) || !canMatch(env, ['eth_type'])) {
     add({ prio: PRIO.MISS, match: {}, actions: [trap(`${dir === 'in' ? 'ls_in_acl' : 'ls_out_acl'} stays in software on this profile`)] })
     return
@@ -141,9 +167,18 @@ function aclRules(env: StageEnv, dir: Direction, ctx: PathContext, add: RuleSink
   // only packets the ct chain looked up arrive here (TCP / UDP the target tracks)
   const unblocked = { value: 0, mask: 0x1 }
   add({ prio: PRIO.GUARD, match: { ct_state: { trk: true, est: true, rpl: true }, ct_mark: unblocked }, actions: [goto(next)] })
-  for (const m of allows) add({ prio: PRIO.ENTRY, match: { ...m, ct_state: { trk: true, est: true, rpl: false }, ct_mark: unblocked }, actions: [goto(next)] })
-  add({ prio: PRIO.DENY, match: { ct_state: { trk: true, est: true } }, actions: [trap('an established connection the rules do not allow (any more): the software drops it and marks it blocked')] })
-  add({ prio: PRIO.MISS, match: {}, actions: [trap('a new connection, or one the target does not hold: the software decides and commits')] })
+  for (const m of allows)
+    add({ prio: PRIO.ENTRY, match: { ...m, ct_state: { trk: true, est: true, rpl: false }, ct_mark: unblocked }, actions: [goto(next)] })
+  add({
+    prio: PRIO.DENY,
+    match: { ct_state: { trk: true, est: true } },
+    actions: [trap('an established connection the rules do not allow (any more): the software drops it and marks it blocked')],
+  })
+  add({
+    prio: PRIO.MISS,
+    match: {},
+    actions: [trap('a new connection, or one the target does not hold: the software decides and commits')],
+  })
 }
 
 /** The union of the groups' rules in this direction as flower matches; undefined when a needed field is missing. */
@@ -162,24 +197,31 @@ function ruleMatches(env: StageEnv, dir: Direction, groups: number[]): FlowerMat
 function ruleToMatches(env: StageEnv, dir: Direction, r: AclRuleEntry): FlowerMatch[] | undefined {
   const eth_type = r.family === 4 ? ETH_TYPE_IPV4 : ETH_TYPE_IPV6
   const remoteKey = dir === 'in' ? 'dst_ip' : 'src_ip'
-  const remotes: (string | undefined)[] = r.remote_prefix !== undefined ? [r.remote_prefix]
-    : r.remote_group !== undefined
-      ? env.idx.of('acl_member').filter(m => m.group === r.remote_group && isV6(m.prefix) === (r.family === 6)).map(m => m.prefix)
-      : [undefined]
+  const remotes: (string | undefined)[] =
+    r.remote_prefix !== undefined
+      ? [r.remote_prefix]
+      : r.remote_group !== undefined
+        ? env.idx
+            .of('acl_member')
+            .filter(m => m.group === r.remote_group && isV6(m.prefix) === (r.family === 6))
+            .map(m => m.prefix)
+        : [undefined]
   const l4: Partial<FlowerMatch>[] = []
   const ranged = r.protocol !== undefined && L4_PROTOCOLS.has(r.protocol) && (r.port_min !== undefined || r.port_max !== undefined)
   if (ranged && r.protocol !== IP_PROTO_TCP && r.protocol !== IP_PROTO_UDP) return undefined // SCTP / UDP-Lite ports: not in the targets' dissector
   if (ranged) {
     const lo = r.port_min ?? 0
     const hi = r.port_max ?? 0xffff
-    for (const t of lo === 0 && hi === 0xffff ? [] : portMasks(lo, hi)) l4.push(t.mask === 0xffff ? { dst_port: t.value } : { dst_port: t.value, dst_port_mask: t.mask })
+    for (const t of lo === 0 && hi === 0xffff ? [] : portMasks(lo, hi))
+      l4.push(t.mask === 0xffff ? { dst_port: t.value } : { dst_port: t.value, dst_port_mask: t.mask })
   } else if (r.icmp_type !== undefined) {
     l4.push({ icmp_type: r.icmp_type, ...(r.icmp_code !== undefined ? { icmp_code: r.icmp_code } : {}) })
   }
   if (l4.length === 0) l4.push({})
   const need: Parameters<typeof canMatch>[1] = ['eth_type']
   if (r.protocol !== undefined) need.push('ip_proto')
-  if (remotes.some(x => x !== undefined)) need.push(r.family === 4 ? (dir === 'in' ? 'ipv4_dst' : 'ipv4_src') : (dir === 'in' ? 'ipv6_dst' : 'ipv6_src'))
+  if (remotes.some(x => x !== undefined))
+    need.push(r.family === 4 ? (dir === 'in' ? 'ipv4_dst' : 'ipv4_src') : dir === 'in' ? 'ipv6_dst' : 'ipv6_src')
   if (ranged) need.push('l4_dst')
   if (r.icmp_type !== undefined) need.push('icmp_type')
   if (r.icmp_code !== undefined) need.push('icmp_code')
@@ -187,9 +229,13 @@ function ruleToMatches(env: StageEnv, dir: Direction, r: AclRuleEntry): FlowerMa
   const out: FlowerMatch[] = []
   for (const remote of remotes) {
     for (const t of l4) {
-      out.push({ eth_type, ...(r.protocol !== undefined ? { ip_proto: r.protocol } : {}), ...(remote !== undefined ? { [remoteKey]: remote } : {}), ...t })
+      out.push({
+        eth_type,
+        ...(r.protocol !== undefined ? { ip_proto: r.protocol } : {}),
+        ...(remote !== undefined ? { [remoteKey]: remote } : {}),
+        ...t,
+      })
     }
   }
   return out
 }
-

@@ -32,15 +32,17 @@ export function renderTcBatch(p: TcProgram): string {
       lines.push(`# chain ${chain}: ${p.chains.get(chain) ?? ''}`)
       if (chain !== 0) lines.push(`chain add block ${BLOCK} ingress chain ${chain}`)
     }
-    lines.push(`filter add block ${BLOCK} ingress ${protocolOf(r.match)} chain ${r.chain} prio ${kernelPrio(r)} flower ` +
-      `${matchText(r.match, tunnelDev)}${r.actions.map(a => ` action ${actionText(a, tunnelDev)}`).join('')}`.replace(/ +/g, ' '))
+    lines.push(
+      `filter add block ${BLOCK} ingress ${protocolOf(r.match)} chain ${r.chain} prio ${kernelPrio(r)} flower ` +
+        `${matchText(r.match, tunnelDev)}${r.actions.map(a => ` action ${actionText(a, tunnelDev)}`).join('')}`.replace(/ +/g, ' '),
+    )
   }
   return lines.join('\n') + '\n'
 }
 
 function protocolOf(m: FlowerMatch): string {
   if (m.vlan !== undefined) return 'protocol 802.1Q'
-  return `protocol ${m.eth_type !== undefined ? PROTOCOL[m.eth_type] ?? `0x${m.eth_type.toString(16)}` : 'all'}`
+  return `protocol ${m.eth_type !== undefined ? (PROTOCOL[m.eth_type] ?? `0x${m.eth_type.toString(16)}`) : 'all'}`
 }
 
 function matchText(m: FlowerMatch, tunnelDev: string): string {
@@ -52,18 +54,22 @@ function matchText(m: FlowerMatch, tunnelDev: string): string {
   if (m.enc_key_id !== undefined) out.push(`enc_key_id ${m.enc_key_id}`)
   if (m.eth_dst !== undefined) out.push(`dst_mac ${m.eth_dst}${m.eth_dst_mask !== undefined ? `/${m.eth_dst_mask}` : ''}`)
   if (m.eth_src !== undefined) out.push(`src_mac ${m.eth_src}${m.eth_src_mask !== undefined ? `/${m.eth_src_mask}` : ''}`)
-  if (m.ip_proto !== undefined) out.push(`ip_proto ${({ 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6' } as Record<number, string>)[m.ip_proto] ?? m.ip_proto}`)
+  if (m.ip_proto !== undefined)
+    out.push(`ip_proto ${({ 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6' } as Record<number, string>)[m.ip_proto] ?? m.ip_proto}`)
   if (m.src_ip !== undefined) out.push(`src_ip ${m.src_ip}`)
   if (m.dst_ip !== undefined) out.push(`dst_ip ${m.dst_ip}`)
   if (m.ip_ttl !== undefined) out.push(`ip_ttl ${m.ip_ttl}`)
   if (m.src_port !== undefined) out.push(`src_port ${m.src_port}`)
-  if (m.dst_port !== undefined) out.push(`dst_port ${m.dst_port}${m.dst_port_mask !== undefined ? `/0x${m.dst_port_mask.toString(16)}` : ''}`)
+  if (m.dst_port !== undefined)
+    out.push(`dst_port ${m.dst_port}${m.dst_port_mask !== undefined ? `/0x${m.dst_port_mask.toString(16)}` : ''}`)
   if (m.icmp_type !== undefined) out.push(`type ${m.icmp_type}`)
   if (m.icmp_code !== undefined) out.push(`code ${m.icmp_code}`)
   if (m.tcp_flags !== undefined) out.push(`tcp_flags 0x${m.tcp_flags.value.toString(16)}/0x${m.tcp_flags.mask.toString(16)}`)
   if (m.ip_frag === true) out.push('ip_flags frag')
   if (m.ct_state !== undefined) {
-    const flags = Object.entries(m.ct_state).map(([f, on]) => `${on === true ? '+' : '-'}${f}`).join('')
+    const flags = Object.entries(m.ct_state)
+      .map(([f, on]) => `${on === true ? '+' : '-'}${f}`)
+      .join('')
     out.push(`ct_state ${flags}`)
   }
   if (m.ct_mark !== undefined) out.push(`ct_mark ${m.ct_mark.value}/0x${m.ct_mark.mask.toString(16)}`)
@@ -87,20 +93,31 @@ function cookieOf(n: VerdictNote): string {
 
 function actionText(a: TcAction, tunnelDev: string): string {
   switch (a.kind) {
-    case 'vlan_pop': return 'vlan pop'
-    case 'vlan_push': return `vlan push id ${a.vid} priority 0`
-    case 'pedit_ip': return `pedit ex munge ${a.ip.includes(':') ? 'ip6' : 'ip'} ${a.field} set ${a.ip} pipe action csum ip4h and tcp and udp`
-    case 'tunnel_key_unset': return 'tunnel_key unset'
-    case 'tunnel_key_set': return `tunnel_key set id ${a.id} src_ip 0.0.0.0 dst_ip ${a.dst} nocsum`
-    case 'pedit_eth': return `pedit ex munge eth ${a.field} set ${a.mac}`
-    case 'dec_ttl': return a.family === 4 ? 'pedit ex munge ip ttl add 0xff action csum ip' : 'pedit ex munge ip6 hoplimit add 0xff'
+    case 'vlan_pop':
+      return 'vlan pop'
+    case 'vlan_push':
+      return `vlan push id ${a.vid} priority 0`
+    case 'pedit_ip':
+      return `pedit ex munge ${a.ip.includes(':') ? 'ip6' : 'ip'} ${a.field} set ${a.ip} pipe action csum ip4h and tcp and udp`
+    case 'tunnel_key_unset':
+      return 'tunnel_key unset'
+    case 'tunnel_key_set':
+      return `tunnel_key set id ${a.id} src_ip 0.0.0.0 dst_ip ${a.dst} nocsum`
+    case 'pedit_eth':
+      return `pedit ex munge eth ${a.field} set ${a.mac}`
+    case 'dec_ttl':
+      return a.family === 4 ? 'pedit ex munge ip ttl add 0xff action csum ip' : 'pedit ex munge ip6 hoplimit add 0xff'
     case 'mirred': {
       const dev = typeof a.to === 'number' ? devOf(a.to) : tunnelDev
       return `mirred egress ${a.mode} dev ${dev}${a.note !== undefined ? ` cookie ${cookieOf(a.note)}` : ''}`
     }
-    case 'goto': return `goto chain ${a.chain}`
-    case 'ct': return `ct zone ${a.zone} pipe`
-    case 'drop': return `drop cookie ${cookieOf(a.note)}`
-    case 'trap': return 'trap'
+    case 'goto':
+      return `goto chain ${a.chain}`
+    case 'ct':
+      return `ct zone ${a.zone} pipe`
+    case 'drop':
+      return `drop cookie ${cookieOf(a.note)}`
+    case 'trap':
+      return 'trap'
   }
 }

@@ -22,7 +22,8 @@ export function l2Rules(env: StageEnv, ctx: PathContext, add: RuleSink): void {
   for (const e of env.idx.of('l2').filter(e => e.network === ctx.network)) {
     const hairpin = !ctx.routed && e.port === ctx.srcPort
     add({
-      prio: PRIO.ENTRY, match: { eth_dst: e.mac },
+      prio: PRIO.ENTRY,
+      match: { eth_dst: e.mac },
       actions: hairpin ? [drop(REASON_HAIRPIN)] : [goto(beforeEgress(env, { ...ctx, dstPort: e.port }))],
     })
   }
@@ -38,14 +39,18 @@ function viaUplink(vid: number, out: Extract<TcAction, { kind: 'mirred' }>): TcA
 
 function floodActions(env: StageEnv, ctx: PathContext): TcAction[] {
   const ports = new Set<number>([
-    ...env.idx.of('l2').filter(e => e.network === ctx.network).map(e => e.port),
-    ...env.idx.of('classify').flatMap(e => 'in_port' in e && e.network === ctx.network ? [e.port] : []),
+    ...env.idx
+      .of('l2')
+      .filter(e => e.network === ctx.network)
+      .map(e => e.port),
+    ...env.idx.of('classify').flatMap(e => ('in_port' in e && e.network === ctx.network ? [e.port] : [])),
   ])
   const egress = new Map(env.idx.of('egress').map(e => [e.port, e]))
   const actions: TcAction[] = []
   // out of the uplink once, tagged (ports behind it are `egress uplink`); never back to where it came from
   const uplink = env.idx.of('uplink').find(u => u.network === ctx.network)
-  if (uplink !== undefined && ctx.fromUplink !== true) actions.push(...viaUplink(uplink.vlan ?? 0, { kind: 'mirred', mode: 'mirror', to: uplink.ofport }))
+  if (uplink !== undefined && ctx.fromUplink !== true)
+    actions.push(...viaUplink(uplink.vlan ?? 0, { kind: 'mirred', mode: 'mirror', to: uplink.ofport }))
   const remotes = new Set<string>()
   for (const p of [...ports].sort((a, b) => a - b)) {
     const e = egress.get(p)
@@ -60,7 +65,8 @@ function floodActions(env: StageEnv, ctx: PathContext): TcAction[] {
   }
   actions.push({ kind: 'drop', note: { action: 'flood', reason: REASON_NONE, network: ctx.network } })
   const max = env.profile.actions.maxActionsPerEntry.value
-  if (max !== undefined && actions.length > max) return [trap(`flooding network ${ctx.network} needs ${actions.length} actions (at most ${max})`)]
+  if (max !== undefined && actions.length > max)
+    return [trap(`flooding network ${ctx.network} needs ${actions.length} actions (at most ${max})`)]
   return actions
 }
 
@@ -76,12 +82,21 @@ export function egressRules(env: StageEnv, ctx: PathContext, add: RuleSink): voi
     actions = [{ kind: 'mirred', mode: 'redirect', to: e.local, note: { action: 'output', reason: REASON_NONE } }]
   } else if (e?.uplink === true) {
     const uplink = env.idx.of('uplink').find(u => u.network === ctx.network)
-    actions = uplink === undefined ? [drop(REASON_EGRESS_NO_PORT)]
-      : viaUplink(uplink.vlan ?? 0, { kind: 'mirred', mode: 'redirect', to: uplink.ofport, note: { action: 'output', reason: REASON_NONE } })
+    actions =
+      uplink === undefined
+        ? [drop(REASON_EGRESS_NO_PORT)]
+        : viaUplink(uplink.vlan ?? 0, {
+            kind: 'mirred',
+            mode: 'redirect',
+            to: uplink.ofport,
+            note: { action: 'output', reason: REASON_NONE },
+          })
   } else if (e?.remote !== undefined) {
     actions = env.profile.tunnels.encap.includes(env.tunnel)
-      ? [{ kind: 'tunnel_key_set', id: ctx.network, dst: e.remote },
-          { kind: 'mirred', mode: 'redirect', to: 'tunnel', note: { action: 'tunnel', reason: REASON_NONE, network: ctx.network, port } }]
+      ? [
+          { kind: 'tunnel_key_set', id: ctx.network, dst: e.remote },
+          { kind: 'mirred', mode: 'redirect', to: 'tunnel', note: { action: 'tunnel', reason: REASON_NONE, network: ctx.network, port } },
+        ]
       : [trap(`the profile cannot encapsulate ${env.tunnel}`)]
   } else {
     actions = [drop(REASON_EGRESS_NO_PORT)]

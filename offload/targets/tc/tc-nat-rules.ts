@@ -13,9 +13,8 @@ import type { PathContext, RuleSink } from './tc-context.js'
 import { PRIO } from './tc-prio.js'
 
 const host = (ip: string): string => `${ip}/${isV6(ip) ? 128 : 32}`
-const ipMatch = (ip: string): FlowerMatch => isV6(ip)
-  ? { eth_type: ETH_TYPE_IPV6 } : { eth_type: ETH_TYPE_IPV4 }
-const icmpOf = (ip: string): number => isV6(ip) ? IP_PROTO_ICMPV6 : IP_PROTO_ICMP
+const ipMatch = (ip: string): FlowerMatch => (isV6(ip) ? { eth_type: ETH_TYPE_IPV6 } : { eth_type: ETH_TYPE_IPV4 })
+const icmpOf = (ip: string): number => (isV6(ip) ? IP_PROTO_ICMPV6 : IP_PROTO_ICMP)
 
 /** Routing starts at lr_in_dnat when this node has NAT to do, else at lr_in_ip_route. */
 export function routingChain(env: StageEnv, ctx: PathContext): number {
@@ -44,7 +43,10 @@ export function dnatRules(env: StageEnv, ctx: PathContext, add: RuleSink): void 
   const gatewayMac = (n: NatEntry): string | undefined => env.idx.of('router_port').find(p => p.port === n.gateway_port)?.mac
   // a frame enters router R through one of R's router port MACs on this network, or a floating IP's MAC
   const doors: { mac: string; router: number; viaNat?: NatEntry }[] = [
-    ...env.idx.of('router_port').filter(p => p.network === ctx.network).map(p => ({ mac: p.mac, router: p.router })),
+    ...env.idx
+      .of('router_port')
+      .filter(p => p.network === ctx.network)
+      .map(p => ({ mac: p.mac, router: p.router })),
     ...nats.filter(n => n.network === ctx.network).map(n => ({ mac: n.mac, router: n.router, viaNat: n })),
   ]
   for (const door of doors) {
@@ -55,16 +57,28 @@ export function dnatRules(env: StageEnv, ctx: PathContext, add: RuleSink): void 
         add({ prio: PRIO.ENTRY, match: to, actions: [trap('lr_in_dnat stays in software on this profile')] })
         continue
       }
-      add({ prio: PRIO.EXCEPTION, match: { ...to, ip_proto: icmpOf(n.external_ip) }, actions: [trap('ICMP to a floating IP: an error\'s quoted header is rewritten in software')] })
-      if (!isV6(n.external_ip)) add({ prio: PRIO.EXCEPTION, match: { ...to, ip_frag: true }, actions: [trap('an IPv4 fragment to a floating IP: the L4 checksum cannot be fixed per fragment')] })
+      add({
+        prio: PRIO.EXCEPTION,
+        match: { ...to, ip_proto: icmpOf(n.external_ip) },
+        actions: [trap("ICMP to a floating IP: an error's quoted header is rewritten in software")],
+      })
+      if (!isV6(n.external_ip))
+        add({
+          prio: PRIO.EXCEPTION,
+          match: { ...to, ip_frag: true },
+          actions: [trap('an IPv4 fragment to a floating IP: the L4 checksum cannot be fixed per fragment')],
+        })
       const rewrite: TcAction[] = [{ kind: 'pedit_ip', field: 'dst', ip: n.internal_ip }]
       const mac = door.viaNat !== undefined ? gatewayMac(n) : undefined
       if (mac !== undefined) rewrite.push({ kind: 'pedit_eth', field: 'dst', mac })
       if (ctx.network !== n.network) {
         // hairpin from inside: a source with a floating IP leaves from it, so the reply comes back through R
         for (const own of natsOf(door.router).filter(o => isV6(o.internal_ip) === isV6(n.external_ip))) {
-          add({ prio: PRIO.ENTRY, match: { ...to, src_ip: host(own.internal_ip) },
-            actions: [...rewrite, { kind: 'pedit_ip', field: 'src', ip: own.external_ip }, goto(next)] })
+          add({
+            prio: PRIO.ENTRY,
+            match: { ...to, src_ip: host(own.internal_ip) },
+            actions: [...rewrite, { kind: 'pedit_ip', field: 'src', ip: own.external_ip }, goto(next)],
+          })
         }
       }
       add({ prio: PRIO.ENTRY + 1, match: to, actions: [...rewrite, goto(next)] })
@@ -77,8 +91,11 @@ export function dnatRules(env: StageEnv, ctx: PathContext, add: RuleSink): void 
     for (const cidr of rp.ips) {
       const ip = cidr.split('/')[0] as string
       if (isV6(ip)) continue
-      add({ prio: PRIO.EXCEPTION, match: { eth_dst: rp.mac, eth_type: ETH_TYPE_IPV4, dst_ip: host(ip) },
-        actions: [trap('to the gateway IP: replies of port-translated connections, the connection table is in software')] })
+      add({
+        prio: PRIO.EXCEPTION,
+        match: { eth_dst: rp.mac, eth_type: ETH_TYPE_IPV4, dst_ip: host(ip) },
+        actions: [trap('to the gateway IP: replies of port-translated connections, the connection table is in software')],
+      })
     }
   }
   add({ prio: PRIO.MISS, match: {}, actions: [goto(next)] })
@@ -94,14 +111,33 @@ export function snatRules(env: StageEnv, ctx: PathContext, add: RuleSink): void 
       add({ prio: PRIO.ENTRY, match: from, actions: [trap('lr_out_snat stays in software on this profile')] })
       continue
     }
-    add({ prio: PRIO.EXCEPTION, match: { ...from, ip_proto: icmpOf(n.internal_ip) }, actions: [trap('ICMP from a fixed IP with a floating IP: an error\'s quoted header is rewritten in software')] })
-    if (!isV6(n.internal_ip)) add({ prio: PRIO.EXCEPTION, match: { ...from, ip_frag: true }, actions: [trap('an IPv4 fragment from a floating IP: the L4 checksum cannot be fixed per fragment')] })
-    add({ prio: PRIO.ENTRY, match: from, actions: [{ kind: 'pedit_ip', field: 'src', ip: n.external_ip }, { kind: 'pedit_eth', field: 'src', mac: n.mac }, goto(next)] })
+    add({
+      prio: PRIO.EXCEPTION,
+      match: { ...from, ip_proto: icmpOf(n.internal_ip) },
+      actions: [trap("ICMP from a fixed IP with a floating IP: an error's quoted header is rewritten in software")],
+    })
+    if (!isV6(n.internal_ip))
+      add({
+        prio: PRIO.EXCEPTION,
+        match: { ...from, ip_frag: true },
+        actions: [trap('an IPv4 fragment from a floating IP: the L4 checksum cannot be fixed per fragment')],
+      })
+    add({
+      prio: PRIO.ENTRY,
+      match: from,
+      actions: [{ kind: 'pedit_ip', field: 'src', ip: n.external_ip }, { kind: 'pedit_eth', field: 'src', mac: n.mac }, goto(next)],
+    })
   }
   // no floating IP: off the gateway chassis it is redirected there (lr_in_ip_route, in software here: the model
   // has no tunnel redirect); on it, Neutron's enable_snat false leaves it untranslated, true translates IPv4
   // ports, which needs a connection table that translates: software (the model has no ct_nat); IPv6 untranslated
-  if (gateway !== undefined && !gateway.local) add({ prio: PRIO.DENY, match: {}, actions: [trap('off the gateway chassis: redirected to it in software')] })
-  else if (gateway?.snat === true) add({ prio: PRIO.DENY, match: { eth_type: ETH_TYPE_IPV4 }, actions: [trap('SNAT with port translation: the connection table is in software')] })
+  if (gateway !== undefined && !gateway.local)
+    add({ prio: PRIO.DENY, match: {}, actions: [trap('off the gateway chassis: redirected to it in software')] })
+  else if (gateway?.snat === true)
+    add({
+      prio: PRIO.DENY,
+      match: { eth_type: ETH_TYPE_IPV4 },
+      actions: [trap('SNAT with port translation: the connection table is in software')],
+    })
   add({ prio: PRIO.MISS, match: {}, actions: [goto(next)] })
 }

@@ -15,7 +15,6 @@ import { afterNexthop, routedOut } from './tc-nat-rules.js'
 /** Expiry: TTL / hop limit 0 or 1 gets an ICMP error or a silent drop (BEHAVIOUR.md §7). */
 const EXPIRING_TTLS = [0, 1]
 
-
 export function routeRules(env: StageEnv, ctx: PathContext, add: RuleSink): void {
   const ports = env.idx.of('router_port')
   if (inSoftware(env, STAGE_L3_ROUTE) && !canMatch(env, ['eth_dst', 'eth_type']) && ports.some(p => p.network === ctx.network)) {
@@ -36,10 +35,17 @@ export function routeRules(env: StageEnv, ctx: PathContext, add: RuleSink): void
         add({ prio: PRIO.GUARD, match: toRouter, actions: [trap('to a router gateway MAC from the uplink, not on the gateway chassis')] })
         continue
       }
-      const own = ports.filter(p => p.router === rp.router).flatMap(p => p.ips).filter(c => isV6(c) === (fam === 6))
+      const own = ports
+        .filter(p => p.router === rp.router)
+        .flatMap(p => p.ips)
+        .filter(c => isV6(c) === (fam === 6))
       for (const cidr of own) {
         const address = cidr.split('/')[0] as string // CIDR text: address before the slash
-        add({ prio: PRIO.EXCEPTION, match: { ...toRouter, dst_ip: `${address}/${fam === 4 ? 32 : 128}` }, actions: [trap('to the router itself (echo reply needs set(icmp))')] })
+        add({
+          prio: PRIO.EXCEPTION,
+          match: { ...toRouter, dst_ip: `${address}/${fam === 4 ? 32 : 128}` },
+          actions: [trap('to the router itself (echo reply needs set(icmp))')],
+        })
       }
       for (const ttl of EXPIRING_TTLS) {
         add({ prio: PRIO.EXCEPTION + 1, match: { ...toRouter, ip_ttl: ttl }, actions: [trap('TTL expiry: an ICMP error is a new frame')] })
@@ -54,11 +60,17 @@ export function routeRules(env: StageEnv, ctx: PathContext, add: RuleSink): void
   add({ prio: PRIO.MISS, match: {}, actions: [goto(env.chains.chain(STAGE_L2_LOOKUP, ctx))] })
 }
 
-function routeActions(env: StageEnv, o: { route: { router: number; port: number; nexthop?: string }; fam: 4 | 6; ports: RouterPortEntry[] }): TcAction[] {
+function routeActions(
+  env: StageEnv,
+  o: { route: { router: number; port: number; nexthop?: string }; fam: 4 | 6; ports: RouterPortEntry[] },
+): TcAction[] {
   const out = o.ports.find(p => p.port === o.route.port && p.router === o.route.router)
   if (out === undefined) return [trap('a route through a router port this node does not know')]
   if (inSoftware(env, STAGE_NEXTHOP)) return [trap('lr_in_arp_resolve stays in software on this profile')]
-  const rewrite: TcAction[] = [{ kind: 'dec_ttl', family: o.fam }, { kind: 'pedit_eth', field: 'src', mac: out.mac }]
+  const rewrite: TcAction[] = [
+    { kind: 'dec_ttl', family: o.fam },
+    { kind: 'pedit_eth', field: 'src', mac: out.mac },
+  ]
   const routed = routedOut(env, { network: out.network, router: out.router, port: out.port })
   if (o.route.nexthop === undefined) return [...rewrite, goto(env.chains.chain(STAGE_NEXTHOP, routed))]
   const want = parseIp(o.route.nexthop).toString()
@@ -71,7 +83,8 @@ export function nexthopRules(env: StageEnv, ctx: PathContext, add: RuleSink): vo
   for (const nh of env.idx.of('nexthop').filter(n => n.network === ctx.network)) {
     const v6 = isV6(nh.ip)
     add({
-      prio: PRIO.ENTRY, match: { eth_type: v6 ? ETH_TYPE_IPV6 : ETH_TYPE_IPV4, dst_ip: `${nh.ip}/${v6 ? 128 : 32}` },
+      prio: PRIO.ENTRY,
+      match: { eth_type: v6 ? ETH_TYPE_IPV6 : ETH_TYPE_IPV4, dst_ip: `${nh.ip}/${v6 ? 128 : 32}` },
       actions: [{ kind: 'pedit_eth', field: 'dst', mac: nh.mac }, goto(afterNexthop(env, ctx))],
     })
   }

@@ -41,5 +41,9 @@ export function logPath(dir: string, start: number): string {
 /** Makes a create, rename or unlink in `dir` durable (the entry lives in the directory, not the file). */
 export function fsyncDir(dir: string): void {
   const fd = openSync(dir, 'r')
-  try { fsyncSync(fd) } finally { closeSync(fd) }
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
 }

@@ -7,9 +7,7 @@
 import { existsSync, mkdirSync, unlinkSync } from 'node:fs'
 import { copyJson } from '../../json-copy.js'
 import { asJson, checkKeySpace, objectKey, planTransaction } from '../../tx-plan.js'
-import {
-  type Change, type ListOptions, type Store, StoreError, type StoredObject, type TxOp, type Unsubscribe,
-} from '../../types.js'
+import { type Change, type ListOptions, type Store, StoreError, type StoredObject, type TxOp, type Unsubscribe } from '../../types.js'
 import { WarningLog } from '../../warning-log.js'
 import { fsyncDir, listFiles, logPath } from './data-dir.js'
 import { type DirLock, lockDir } from './lock-file.js'
@@ -76,7 +74,10 @@ export class EmbeddedStore implements Store {
   private log: LogWriter | undefined // undefined: read-only
 
   /** Use openEmbeddedStore. `logRecords`: records recovered from logs, which count towards the next snapshot. */
-  constructor(private readonly opts: EmbeddedOptions, parts: { state: State; lock?: DirLock; log?: LogWriter; logRecords?: number }) {
+  constructor(
+    private readonly opts: EmbeddedOptions,
+    parts: { state: State; lock?: DirLock; log?: LogWriter; logRecords?: number },
+  ) {
     this.state = parts.state
     this.lock = parts.lock
     this.log = parts.log
@@ -120,7 +121,8 @@ export class EmbeddedStore implements Store {
   async list(table: string, opts?: ListOptions): Promise<StoredObject[]> {
     this.checkOpen()
     const out: StoredObject[] = []
-    for (const o of objectsOf(this.state, table, opts?.topic)) if (opts?.prefix === undefined || o.id.startsWith(opts.prefix)) out.push(copyJson(o))
+    for (const o of objectsOf(this.state, table, opts?.topic))
+      if (opts?.prefix === undefined || o.id.startsWith(opts.prefix)) out.push(copyJson(o))
     return out
   }
 
@@ -128,7 +130,8 @@ export class EmbeddedStore implements Store {
   async ids(table: string, opts?: ListOptions): Promise<string[]> {
     this.checkOpen()
     const out: string[] = []
-    for (const o of objectsOf(this.state, table, opts?.topic)) if (opts?.prefix === undefined || o.id.startsWith(opts.prefix)) out.push(o.id)
+    for (const o of objectsOf(this.state, table, opts?.topic))
+      if (opts?.prefix === undefined || o.id.startsWith(opts.prefix)) out.push(o.id)
     return out
   }
 
@@ -142,7 +145,9 @@ export class EmbeddedStore implements Store {
     this.checkOpen()
     const w: Watcher = opts?.table === undefined ? { handler } : { handler, table: opts.table }
     this.watchers.add(w)
-    return async () => { this.watchers.delete(w) }
+    return async () => {
+      this.watchers.delete(w)
+    }
   }
 
   async close(): Promise<void> {
@@ -160,8 +165,16 @@ export class EmbeddedStore implements Store {
   }
 
   private enqueue(job: Job): void {
-    try { this.checkOpen() } catch (err) { job.reject(err); return }
-    if (!this.log) { job.reject(new StoreError('invalid', `store ${this.opts.dir} is open read-only`)); return }
+    try {
+      this.checkOpen()
+    } catch (err) {
+      job.reject(err)
+      return
+    }
+    if (!this.log) {
+      job.reject(new StoreError('invalid', `store ${this.opts.dir} is open read-only`))
+      return
+    }
     this.queue.push(job)
     if (!this.busy) {
       this.busy = true
@@ -208,7 +221,8 @@ export class EmbeddedStore implements Store {
         const changes = planTransaction(job.ops, lookup)
         const written: StoredObject[] = []
         for (const c of changes) {
-          const obj = c.action === 'delete' ? undefined : { table: c.table, id: c.id, version: c.version, topics: c.topics, value: c.value ?? {} }
+          const obj =
+            c.action === 'delete' ? undefined : { table: c.table, id: c.id, version: c.version, topics: c.topics, value: c.value ?? {} }
           overlay.set(objectKey(c.table, c.id), obj)
           if (obj) written.push(obj)
         }

@@ -25,7 +25,11 @@ export function lockDir(dir: string): DirLock {
       return {
         release() {
           if (!heldHere.delete(key)) return
-          try { unlinkSync(path) } catch { /* already gone: nothing to release */ }
+          try {
+            unlinkSync(path)
+          } catch {
+            /* already gone: nothing to release */
+          }
         },
       }
     } catch (err) {
@@ -37,7 +41,11 @@ export function lockDir(dir: string): DirLock {
       // Stale: its owner died without closing. Remove it (unless another opener replaced it meanwhile; the window
       // left between this re-read and the unlink is tiny) and try once more.
       if (readOwner(path) !== owner) continue
-      try { unlinkSync(path) } catch { /* raced with another opener: the retry decides */ }
+      try {
+        unlinkSync(path)
+      } catch {
+        /* raced with another opener: the retry decides */
+      }
     }
   }
 }

@@ -8,7 +8,10 @@ export class LogWriter {
   /** Current size of the file. */
   bytes: number
 
-  private constructor(private readonly handle: FileHandle, file: { path: string; bytes: number }) {
+  private constructor(
+    private readonly handle: FileHandle,
+    file: { path: string; bytes: number },
+  ) {
     this.path = file.path
     this.bytes = file.bytes
   }

@@ -16,9 +16,7 @@ export function encodeRecord(value: unknown): Buffer {
 
 const NEWLINE = Buffer.from('\n', 'latin1')
 
-export type Scanned =
-  | { ok: true; offset: number; end: number; value: unknown }
-  | { ok: false; offset: number; end: number; reason: string }
+export type Scanned = { ok: true; offset: number; end: number; value: unknown } | { ok: false; offset: number; end: number; reason: string }
 
 /** Splits a file's bytes into records; a bad one is returned with its reason rather than thrown. */
 export function* scanRecords(buf: Buffer): Generator<Scanned> {

@@ -38,7 +38,10 @@ export function recover(dir: string, opts: { readOnly?: boolean } = {}): Recover
         const reason = r.ok ? 'not a log record' : r.reason
         const goodAfter = records.slice(i + 1).some(x => x.ok)
         if (!isLast || goodAfter) throw new StoreError('bad_record', `${log.path} offset ${r.offset}: ${reason}`)
-        truncated = new StoreError('bad_record', `${log.path} offset ${r.offset}: ${reason}; torn tail of ${(records.at(-1)?.end ?? r.end) - r.offset} bytes truncated`)
+        truncated = new StoreError(
+          'bad_record',
+          `${log.path} offset ${r.offset}: ${reason}; torn tail of ${(records.at(-1)?.end ?? r.end) - r.offset} bytes truncated`,
+        )
         if (!opts.readOnly) truncateAt(log.path, r.offset)
         return
       }
@@ -57,5 +60,9 @@ export function recover(dir: string, opts: { readOnly?: boolean } = {}): Recover
 function truncateAt(path: string, offset: number): void {
   truncateSync(path, offset)
   const fd = openSync(path, 'r+')
-  try { fsyncSync(fd) } finally { closeSync(fd) }
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
 }

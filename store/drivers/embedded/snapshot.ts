@@ -20,7 +20,11 @@ export function writeSnapshot(dir: string, state: State): string {
   const record: SnapshotRecord = { seq: state.seq, objects: [...allObjects(state)], keys: Object.fromEntries(state.keys) }
   writeFileSync(tmp, encodeRecord(record))
   const fd = openSync(tmp, 'r+')
-  try { fsyncSync(fd) } finally { closeSync(fd) }
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
   renameSync(tmp, path)
   fsyncDir(dirname(path))
   return path

@@ -34,16 +34,16 @@ export function getObject(state: State, table: string, id: string): StoredObject
 
 export function putObject(state: State, obj: StoredObject): void {
   let table = state.tables.get(obj.table)
-  if (!table) state.tables.set(obj.table, table = new Map<string, StoredObject>())
+  if (!table) state.tables.set(obj.table, (table = new Map<string, StoredObject>()))
   const old = table.get(obj.id)
   // Only topics it leaves are dropped: an id keeps its place in a topic's order, as in the table's (list order).
   if (old) unindex(state, old, obj.topics)
   table.set(obj.id, obj)
   let topics = state.byTopic.get(obj.table)
-  if (!topics) state.byTopic.set(obj.table, topics = new Map<string, Set<string>>())
+  if (!topics) state.byTopic.set(obj.table, (topics = new Map<string, Set<string>>()))
   for (const t of obj.topics) {
     let ids = topics.get(t)
-    if (!ids) topics.set(t, ids = new Set())
+    if (!ids) topics.set(t, (ids = new Set()))
     ids.add(obj.id)
   }
 }
@@ -71,7 +71,10 @@ function unindex(state: State, obj: StoredObject, keep: readonly string[] = []):
 export function* objectsOf(state: State, table: string, topic?: string): Generator<StoredObject> {
   const objects = state.tables.get(table)
   if (!objects) return
-  if (topic === undefined) { yield* objects.values(); return }
+  if (topic === undefined) {
+    yield* objects.values()
+    return
+  }
   for (const id of state.byTopic.get(table)?.get(topic) ?? []) {
     const o = objects.get(id)
     if (o) yield o

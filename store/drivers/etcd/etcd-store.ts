@@ -55,7 +55,10 @@ export class EtcdStore implements Store {
   readonly warnings: WarningLog
   private closed = false
 
-  constructor(private readonly client: Etcd3, private readonly opts: EtcdOptions) {
+  constructor(
+    private readonly client: Etcd3,
+    private readonly opts: EtcdOptions,
+  ) {
     this.prefix = opts.prefix ?? 'dragonflow/'
     this.ns = client.namespace(this.prefix)
     this.keys = new KeyAllocator(this.ns)
@@ -95,12 +98,21 @@ export class EtcdStore implements Store {
     const paths = ops.map(op => objectPath(op.table, op.id))
     const first = ops[0] as TxOp
     let txn = this.ns.if(paths[0] as string, 'Version', ...compareOf(first))
-    ops.slice(1).forEach((op, i) => { txn = txn.and(paths[i + 1] as string, 'Version', ...compareOf(op)) })
-    const writes = ops.map((op, i) => op.op === 'delete'
-      ? this.ns.delete().key(paths[i] as string)
-      : this.ns.put(paths[i] as string).value(encodeBody({ topics: op.topics, value: op.value, tx })))
+    ops.slice(1).forEach((op, i) => {
+      txn = txn.and(paths[i + 1] as string, 'Version', ...compareOf(op))
+    })
+    const writes = ops.map((op, i) =>
+      op.op === 'delete'
+        ? this.ns.delete().key(paths[i] as string)
+        : this.ns.put(paths[i] as string).value(encodeBody({ topics: op.topics, value: op.value, tx })),
+    )
     const reads = paths.map(p => this.ns.get(p))
-    const res = await guard('txn', () => txn.then(...writes).else(...reads).commit())
+    const res = await guard('txn', () =>
+      txn
+        .then(...writes)
+        .else(...reads)
+        .commit(),
+    )
     if (!res.succeeded) {
       const current = res.responses.map(r => r.response_range?.kvs[0])
       if (!committedEarlier(ops, { current, tx })) throw explainFailure(ops, current)
@@ -144,8 +156,15 @@ export class EtcdStore implements Store {
   async ids(table: string, opts?: ListOptions): Promise<string[]> {
     this.checkOpen()
     if (opts?.topic !== undefined) return (await this.list(table, opts)).map(o => o.id)
-    const keys = await guard('list keys', () => this.ns.getAll().prefix(tablePrefix(table) + (opts?.prefix ?? '')).keys())
-    return keys.map(k => parseObjectPath(k.startsWith(this.prefix) ? k.slice(this.prefix.length) : k)?.id).filter((id): id is string => id !== undefined)
+    const keys = await guard('list keys', () =>
+      this.ns
+        .getAll()
+        .prefix(tablePrefix(table) + (opts?.prefix ?? ''))
+        .keys(),
+    )
+    return keys
+      .map(k => parseObjectPath(k.startsWith(this.prefix) ? k.slice(this.prefix.length) : k)?.id)
+      .filter((id): id is string => id !== undefined)
   }
 
   /** Every table that holds at least one object, sorted. */
@@ -180,7 +199,9 @@ export class EtcdStore implements Store {
           this.warn(err instanceof StoreError ? err : new StoreError('bad_record', String(err)))
           continue
         }
-        try { handler(change) } catch (err) {
+        try {
+          handler(change)
+        } catch (err) {
           this.warn(new StoreError('invalid', `a watch handler threw on ${change.table}/${change.id}: ${String(err)}`, { cause: err }))
         }
       }
@@ -191,12 +212,20 @@ export class EtcdStore implements Store {
     let lost = false
     watcher.on('disconnected', (err: Error) => {
       lost = true
-      this.warn(new StoreError('unavailable', `etcd watch lost its connection (${err.message}); reconnecting, changes resume from the last revision seen`, { cause: err }))
+      this.warn(
+        new StoreError(
+          'unavailable',
+          `etcd watch lost its connection (${err.message}); reconnecting, changes resume from the last revision seen`,
+          { cause: err },
+        ),
+      )
     })
     watcher.on('connected', () => {
       if (!lost) return
       lost = false
-      getLogger('store').info(`dragonflow store etcd ${this.prefix}: etcd watch connected again; no change was missed (it resumed from its revision)`)
+      getLogger('store').info(
+        `dragonflow store etcd ${this.prefix}: etcd watch connected again; no change was missed (it resumed from its revision)`,
+      )
     })
     return async () => {
       if (!this.watchers.delete(watcher)) return
@@ -229,9 +258,12 @@ export class EtcdStore implements Store {
 /** The compare (on etcd's key Version) that makes an op's precondition. */
 function compareOf(op: TxOp): ['==' | '>', number] {
   switch (op.op) {
-    case 'create': return ['==', 0]
-    case 'update': return ['==', op.version]
-    case 'delete': return op.version === undefined ? ['>', 0] : ['==', op.version]
+    case 'create':
+      return ['==', 0]
+    case 'update':
+      return ['==', op.version]
+    case 'delete':
+      return op.version === undefined ? ['>', 0] : ['==', op.version]
   }
 }
 

@@ -3,11 +3,14 @@ import Type from 'typebox'
 import type { Driver } from '../../driver.js'
 import type { Store } from '../../types.js'
 
-export const EtcdConfigSchema = Type.Object({
-  endpoints: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: "client URLs, e.g. ['http://127.0.0.1:2379']" }),
-  prefix: Type.Optional(Type.String({ minLength: 1, description: "key prefix (default 'dragonflow/')" })),
-  dialTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'connect timeout in ms (default 5000)' })),
-}, { additionalProperties: false })
+export const EtcdConfigSchema = Type.Object(
+  {
+    endpoints: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: "client URLs, e.g. ['http://127.0.0.1:2379']" }),
+    prefix: Type.Optional(Type.String({ minLength: 1, description: "key prefix (default 'dragonflow/')" })),
+    dialTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'connect timeout in ms (default 5000)' })),
+  },
+  { additionalProperties: false },
+)
 
 export const etcdDriver: Driver<Store, typeof EtcdConfigSchema> = {
   name: 'etcd',

@@ -9,7 +9,10 @@ import { checkKeySpace } from '../../tx-plan.js'
 import { guard } from './errors.js'
 import { keySpacePath } from './keys.js'
 
-interface Waiter { resolve: (key: number) => void; reject: (err: unknown) => void }
+interface Waiter {
+  resolve: (key: number) => void
+  reject: (err: unknown) => void
+}
 
 export class KeyAllocator {
   private readonly waiting = new Map<string, Waiter[]>()
@@ -53,14 +56,14 @@ export class KeyAllocator {
     const path = keySpacePath(space)
     for (let attempt = 0; ; attempt++) {
       const known = this.seen.get(space)
-      const txn = known
-        ? this.ns.if(path, 'Mod', '==', known.modRevision)
-        : this.ns.if(path, 'Version', '==', 0)
+      const txn = known ? this.ns.if(path, 'Mod', '==', known.modRevision) : this.ns.if(path, 'Version', '==', 0)
       const base = known?.value ?? 0
-      const res = await guard('allocate key', () => txn
-        .then(this.ns.put(path).value(String(base + count)))
-        .else(this.ns.get(path))
-        .commit())
+      const res = await guard('allocate key', () =>
+        txn
+          .then(this.ns.put(path).value(String(base + count)))
+          .else(this.ns.get(path))
+          .commit(),
+      )
       if (res.succeeded) {
         this.seen.set(space, { value: base + count, modRevision: res.header.revision })
         return base + 1

@@ -5,10 +5,13 @@ import type { Driver } from '../../driver.js'
 import type { PubSub } from '../../types.js'
 import { StoreWatchPubSub } from '../store-watch-pubsub.js'
 
-export const EtcdWatchConfigSchema = Type.Object({
-  endpoints: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'etcd client URLs of the store' }),
-  prefix: Type.Optional(Type.String({ minLength: 1, description: "the store's key prefix (default 'dragonflow/')" })),
-}, { additionalProperties: false })
+export const EtcdWatchConfigSchema = Type.Object(
+  {
+    endpoints: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'etcd client URLs of the store' }),
+    prefix: Type.Optional(Type.String({ minLength: 1, description: "the store's key prefix (default 'dragonflow/')" })),
+  },
+  { additionalProperties: false },
+)
 
 export const etcdWatchPubSubDriver: Driver<PubSub, typeof EtcdWatchConfigSchema> = {
   name: 'etcd-watch',

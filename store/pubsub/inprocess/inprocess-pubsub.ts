@@ -19,7 +19,10 @@ export function openInProcessPubSub(opts: { bus?: string; onWarning?: (err: Stor
     buses.set(name, bus)
   }
   bus.users++
-  return new InProcessPubSub(name, { emitter: bus.emitter, warnings: new WarningLog(`dragonflow pubsub ${name}`, opts.onWarning, getLogger('pubsub')) })
+  return new InProcessPubSub(name, {
+    emitter: bus.emitter,
+    warnings: new WarningLog(`dragonflow pubsub ${name}`, opts.onWarning, getLogger('pubsub')),
+  })
 }
 
 export class InProcessPubSub implements PubSub {
@@ -29,7 +32,10 @@ export class InProcessPubSub implements PubSub {
   private readonly emitter: EventEmitter
   readonly warnings: WarningLog
 
-  constructor(private readonly name: string, parts: { emitter: EventEmitter; warnings: WarningLog }) {
+  constructor(
+    private readonly name: string,
+    parts: { emitter: EventEmitter; warnings: WarningLog },
+  ) {
     this.emitter = parts.emitter
     this.warnings = parts.warnings
   }
@@ -44,7 +50,9 @@ export class InProcessPubSub implements PubSub {
     if (this.closed) throw new StoreError('unavailable', 'pub/sub is closed')
     const listener = (change: Change): void => {
       if (!matchesTopic(change, topic)) return
-      try { handler(change) } catch (err) {
+      try {
+        handler(change)
+      } catch (err) {
         this.warnings.report(new StoreError('invalid', `a handler of '${topic}' threw: ${String(err)}`, { cause: err }))
       }
     }

@@ -3,12 +3,17 @@ import Type from 'typebox'
 import type { Driver } from '../../driver.js'
 import type { PubSub } from '../../types.js'
 
-export const MqttConfigSchema = Type.Object({
-  url: Type.String({ minLength: 1, description: "broker URL, e.g. 'mqtt://127.0.0.1:1883'" }),
-  clientId: Type.Optional(Type.String({ minLength: 1, description: 'MQTT client id (default: random)' })),
-  root: Type.Optional(Type.String({ minLength: 1, description: "first topic level (default 'dragonflow')" })),
-  sessionExpirySeconds: Type.Optional(Type.Integer({ minimum: 0, description: 'how long the broker queues for a disconnected client (default 600)' })),
-}, { additionalProperties: false })
+export const MqttConfigSchema = Type.Object(
+  {
+    url: Type.String({ minLength: 1, description: "broker URL, e.g. 'mqtt://127.0.0.1:1883'" }),
+    clientId: Type.Optional(Type.String({ minLength: 1, description: 'MQTT client id (default: random)' })),
+    root: Type.Optional(Type.String({ minLength: 1, description: "first topic level (default 'dragonflow')" })),
+    sessionExpirySeconds: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'how long the broker queues for a disconnected client (default 600)' }),
+    ),
+  },
+  { additionalProperties: false },
+)
 
 export const mqttPubSubDriver: Driver<PubSub, typeof MqttConfigSchema> = {
   name: 'mqtt',

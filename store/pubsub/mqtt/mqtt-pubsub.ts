@@ -26,15 +26,19 @@ export interface MqttOptions {
 export async function openMqttPubSub(opts: MqttOptions): Promise<MqttPubSub> {
   let client: MqttClient
   try {
-    client = await mqtt.connectAsync(opts.url, {
-      protocolVersion: 5,
-      clientId: opts.clientId ?? `dragonflow-${randomBytes(6).toString('hex')}`,
-      clean: false,
-      properties: { sessionExpiryInterval: opts.sessionExpirySeconds ?? 600 },
-      resubscribe: true,
-      reconnectPeriod: opts.reconnectPeriodMs ?? 500,
-      connectTimeout: 5_000,
-    }, false)
+    client = await mqtt.connectAsync(
+      opts.url,
+      {
+        protocolVersion: 5,
+        clientId: opts.clientId ?? `dragonflow-${randomBytes(6).toString('hex')}`,
+        clean: false,
+        properties: { sessionExpiryInterval: opts.sessionExpirySeconds ?? 600 },
+        resubscribe: true,
+        reconnectPeriod: opts.reconnectPeriodMs ?? 500,
+        connectTimeout: 5_000,
+      },
+      false,
+    )
   } catch (err) {
     throw new StoreError('unavailable', `mqtt ${opts.url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }
@@ -48,7 +52,10 @@ export class MqttPubSub implements PubSub {
   readonly warnings: WarningLog
   private closed = false
 
-  constructor(private readonly client: MqttClient, private readonly opts: MqttOptions) {
+  constructor(
+    private readonly client: MqttClient,
+    private readonly opts: MqttOptions,
+  ) {
     this.root = opts.root ?? 'dragonflow'
     this.warnings = new WarningLog(`dragonflow pubsub mqtt ${opts.url}`, opts.onWarning, getLogger('pubsub'))
     client.on('message', (topic, payload) => this.dispatch(topic, payload))
@@ -110,7 +117,9 @@ export class MqttPubSub implements PubSub {
       return
     }
     for (const h of set) {
-      try { h(change) } catch (err) {
+      try {
+        h(change)
+      } catch (err) {
         this.warn(new StoreError('invalid', `a handler of ${topic} threw: ${String(err)}`, { cause: err }))
       }
     }

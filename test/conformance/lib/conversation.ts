@@ -3,15 +3,18 @@
 // MACs rewritten, TTL / hop limit - 1), arriving from a remote chassis through a tunnel (already routed there:
 // the router is distributed), or leaving to one. A TcpSession keeps both sides' sequence numbers, so a vector
 // reads as the segments of RFC 9293 3.5 and only the packet under test is written with odd numbers.
-import { concat, echo4, echo6, ethernet, icmp4, icmp6, ip4, ip6, raw, tcp, udp, type Layer }
-  from '../../../datapath/host/packet-builder.js'
+import { concat, echo4, echo6, ethernet, icmp4, icmp6, ip4, ip6, raw, tcp, udp, type Layer } from '../../../datapath/host/packet-builder.js'
 import type { IpAddress, Ipv4Address, Ipv6Address, MacAddress } from '../../../datapath/host/addresses.js'
 import type { Expectation, VectorInput } from '../vector-format.js'
 import { NET_A, RPA, RPB, TUNNEL_OFPORT, type Host, type RouterPort } from './topologies.js'
 import { bytesInput, exact, frameOf, output, tunnel } from './vector-kit.js'
 
 /** One end: a host, the address it uses (default its IPv4 address) and the MAC it sends from (default its own). */
-export interface Side { host: Host; ip?: IpAddress; mac?: MacAddress }
+export interface Side {
+  host: Host
+  ip?: IpAddress
+  mac?: MacAddress
+}
 
 /** A frame from one side to the other: the input, the frame the pipeline hands on, and that outcome. */
 export interface Hop {
@@ -26,14 +29,20 @@ const addressOf = (s: Side): IpAddress => s.ip ?? s.host.ip4
 const routerPortOf = (network: number): RouterPort => (network === NET_A ? RPA : RPB)
 
 /** A packet from `from` to `to` carrying `l4` (layers after the IP header); `ip` adjusts the IP header. */
-export function hop(from: Side, to: Side, l4: Layer[], ip: { id?: number; fragOffset?: number; mf?: boolean; protocol?: number } = {}): Hop {
+export function hop(
+  from: Side,
+  to: Side,
+  l4: Layer[],
+  ip: { id?: number; fragOffset?: number; mf?: boolean; protocol?: number } = {},
+): Hop {
   const src = addressOf(from)
   const dst = addressOf(to)
   if (src.family !== dst.family) throw new Error(`${from.host.name} -> ${to.host.name}: mixed address families`)
   const routed = from.host.network !== to.host.network
-  const ipLayer = (ttl: number): Layer => (src.family === 4
-    ? ip4({ src: src, dst: dst as Ipv4Address, ttl, id: ip.id ?? 0x2c1, fragOffset: ip.fragOffset, mf: ip.mf, protocol: ip.protocol })
-    : ip6({ src: src, dst: dst as Ipv6Address, hopLimit: ttl, flowLabel: 0x5e5e }))
+  const ipLayer = (ttl: number): Layer =>
+    src.family === 4
+      ? ip4({ src: src, dst: dst as Ipv4Address, ttl, id: ip.id ?? 0x2c1, fragOffset: ip.fragOffset, mf: ip.mf, protocol: ip.protocol })
+      : ip6({ src: src, dst: dst as Ipv6Address, hopLimit: ttl, flowLabel: 0x5e5e })
   const fromMac = from.mac ?? from.host.mac
   const toMac = to.mac ?? to.host.mac
   const delivered = routed
@@ -48,9 +57,10 @@ export function hop(from: Side, to: Side, l4: Layer[], ip: { id?: number; fragOf
     input = bytesInput(from.host.ofport as number, sent)
   }
   return {
-    input, delivered,
-    deliver: because => (to.host.remote ? tunnel(to.host, exact(delivered), { because })
-      : output(to.host.ofport as number, exact(delivered), { because })),
+    input,
+    delivered,
+    deliver: because =>
+      to.host.remote ? tunnel(to.host, exact(delivered), { because }) : output(to.host.ofport as number, exact(delivered), { because }),
   }
 }
 
@@ -114,30 +124,61 @@ export class TcpSession {
   private clientNext: number
   private serverNext: number
 
-  constructor(readonly client: Side, readonly server: Side,
-    readonly ports: { sport: number; dport: number }, isn: { client: number; server: number } = { client: 1000, server: 5000 }) {
+  constructor(
+    readonly client: Side,
+    readonly server: Side,
+    readonly ports: { sport: number; dport: number },
+    isn: { client: number; server: number } = { client: 1000, server: 5000 },
+  ) {
     this.clientNext = isn.client
     this.serverNext = isn.server
   }
 
   /** client -> server */
   c(flags: number, o: SegmentOptions = {}): Hop {
-    const { hop: h, next } = this.segment(this.client, this.server, flags, o, this.clientNext, this.serverNext,
-      this.ports.sport, this.ports.dport, 64240)
+    const { hop: h, next } = this.segment(
+      this.client,
+      this.server,
+      flags,
+      o,
+      this.clientNext,
+      this.serverNext,
+      this.ports.sport,
+      this.ports.dport,
+      64240,
+    )
     this.clientNext = next
     return h
   }
 
   /** server -> client */
   s(flags: number, o: SegmentOptions = {}): Hop {
-    const { hop: h, next } = this.segment(this.server, this.client, flags, o, this.serverNext, this.clientNext,
-      this.ports.dport, this.ports.sport, 65160)
+    const { hop: h, next } = this.segment(
+      this.server,
+      this.client,
+      flags,
+      o,
+      this.serverNext,
+      this.clientNext,
+      this.ports.dport,
+      this.ports.sport,
+      65160,
+    )
     this.serverNext = next
     return h
   }
 
-  private segment(from: Side, to: Side, flags: number, o: SegmentOptions, next: number, peerNext: number,
-    sport: number, dport: number, window: number): { hop: Hop; next: number } {
+  private segment(
+    from: Side,
+    to: Side,
+    flags: number,
+    o: SegmentOptions,
+    next: number,
+    peerNext: number,
+    sport: number,
+    dport: number,
+    window: number,
+  ): { hop: Hop; next: number } {
     const data = Uint8Array.from({ length: o.data ?? 0 }, (_, i) => 0x41 + (i % 26))
     const seq = o.seq ?? next
     const ack = o.ack ?? (flags & ACK ? peerNext : 0)

@@ -12,10 +12,19 @@
 //
 // Port keys and OpenFlow ports differ on purpose (vm1 = key 1, ofport 11), so a target that confuses them fails.
 // security-groups is this topology plus security groups: its table of groups, ports and members is further down.
-import type { AclMemberEntry, AclPortEntry, AclRuleEntry, ArpNdEntry, DhcpEntry, Entry, NatEntry, RouterGatewayEntry, Topology,
-  UplinkEntry } from '../../../datapath/host/entries.js'
-import { Cidr, cidr, ipv4, ipv6, mac, type Ipv4Address, type Ipv6Address, type MacAddress }
-  from '../../../datapath/host/addresses.js'
+import type {
+  AclMemberEntry,
+  AclPortEntry,
+  AclRuleEntry,
+  ArpNdEntry,
+  DhcpEntry,
+  Entry,
+  NatEntry,
+  RouterGatewayEntry,
+  Topology,
+  UplinkEntry,
+} from '../../../datapath/host/entries.js'
+import { Cidr, cidr, ipv4, ipv6, mac, type Ipv4Address, type Ipv6Address, type MacAddress } from '../../../datapath/host/addresses.js'
 
 export interface Host {
   name: string
@@ -57,8 +66,24 @@ function host(h: HostSpec & { ip6?: string }): Host {
   return { ...h, mac: mac(h.mac), ip4: ipv4(h.ip4), ip6: h.ip6 ? ipv6(h.ip6) : undefined, remote: h.remote ? ipv4(h.remote) : undefined }
 }
 
-export const VM1 = host({ name: 'vm1', key: 1, network: NET_A, mac: 'fa:16:3e:0a:00:01', ip4: '10.0.0.5', ip6: '2001:db8:a::5', ofport: 11 })
-export const VM2 = host({ name: 'vm2', key: 2, network: NET_A, mac: 'fa:16:3e:0a:00:02', ip4: '10.0.0.6', ip6: '2001:db8:a::6', ofport: 12 })
+export const VM1 = host({
+  name: 'vm1',
+  key: 1,
+  network: NET_A,
+  mac: 'fa:16:3e:0a:00:01',
+  ip4: '10.0.0.5',
+  ip6: '2001:db8:a::5',
+  ofport: 11,
+})
+export const VM2 = host({
+  name: 'vm2',
+  key: 2,
+  network: NET_A,
+  mac: 'fa:16:3e:0a:00:02',
+  ip4: '10.0.0.6',
+  ip6: '2001:db8:a::6',
+  ofport: 12,
+})
 export const VM3 = host({ name: 'vm3', key: 3, network: NET_A, mac: 'fa:16:3e:0a:00:03', ip4: '10.0.0.7', remote: '192.168.100.2' })
 export const VM4 = host({ name: 'vm4', key: 4, network: NET_A, mac: 'fa:16:3e:0a:00:04', ip4: '10.0.0.8', ofport: 14 })
 /** vm4's allowed address pairs: a CIDR with its own MAC, and a second MAC with one address. */
@@ -69,20 +94,56 @@ export const VM5 = host({ name: 'vm5', key: 5, network: NET_A, mac: 'fa:16:3e:0a
 export const VM6 = host({ name: 'vm6', key: 6, network: NET_A, mac: 'fa:16:3e:0a:00:06', ip4: '10.0.0.10', ofport: 16 })
 export const VM7 = host({ name: 'vm7', key: 7, network: NET_A, mac: 'fa:16:3e:0a:00:07', ip4: '10.0.0.12', ofport: 17 })
 export const VM8 = host({ name: 'vm8', key: 8, network: NET_A, mac: 'fa:16:3e:0a:00:08', ip4: '10.0.0.11' })
-export const VMB1 = host({ name: 'vmb1', key: 21, network: NET_B, mac: 'fa:16:3e:0b:00:01', ip4: '10.1.0.5', ip6: '2001:db8:b::5', ofport: 21 })
-export const VMB2 = host({ name: 'vmb2', key: 22, network: NET_B, mac: 'fa:16:3e:0b:00:02', ip4: '10.1.0.6', ip6: '2001:db8:b::6', remote: '192.168.100.3' })
-export const GW = host({ name: 'gw', key: 23, network: NET_B, mac: 'fa:16:3e:0b:00:fe', ip4: '10.1.0.254', ip6: '2001:db8:b::fe', ofport: 23 })
+export const VMB1 = host({
+  name: 'vmb1',
+  key: 21,
+  network: NET_B,
+  mac: 'fa:16:3e:0b:00:01',
+  ip4: '10.1.0.5',
+  ip6: '2001:db8:b::5',
+  ofport: 21,
+})
+export const VMB2 = host({
+  name: 'vmb2',
+  key: 22,
+  network: NET_B,
+  mac: 'fa:16:3e:0b:00:02',
+  ip4: '10.1.0.6',
+  ip6: '2001:db8:b::6',
+  remote: '192.168.100.3',
+})
+export const GW = host({
+  name: 'gw',
+  key: 23,
+  network: NET_B,
+  mac: 'fa:16:3e:0b:00:fe',
+  ip4: '10.1.0.254',
+  ip6: '2001:db8:b::fe',
+  ofport: 23,
+})
 /** An address on net-b with no nexthop entry (nexthop miss). */
 export const UNRESOLVED_B4 = ipv4('10.1.0.77')
 export const UNRESOLVED_B6 = ipv6('2001:db8:b::77')
 
 export const RPA: RouterPort = {
-  key: 10, router: ROUTER, network: NET_A, mac: mac('fa:16:3e:ff:0a:01'), ip4: ipv4('10.0.0.1'), ip6: ipv6('2001:db8:a::1'),
-  prefix4: cidr('10.0.0.1/24'), prefix6: cidr('2001:db8:a::1/64'),
+  key: 10,
+  router: ROUTER,
+  network: NET_A,
+  mac: mac('fa:16:3e:ff:0a:01'),
+  ip4: ipv4('10.0.0.1'),
+  ip6: ipv6('2001:db8:a::1'),
+  prefix4: cidr('10.0.0.1/24'),
+  prefix6: cidr('2001:db8:a::1/64'),
 }
 export const RPB: RouterPort = {
-  key: 20, router: ROUTER, network: NET_B, mac: mac('fa:16:3e:ff:0b:01'), ip4: ipv4('10.1.0.1'), ip6: ipv6('2001:db8:b::1'),
-  prefix4: cidr('10.1.0.1/24'), prefix6: cidr('2001:db8:b::1/64'),
+  key: 20,
+  router: ROUTER,
+  network: NET_B,
+  mac: mac('fa:16:3e:ff:0b:01'),
+  ip4: ipv4('10.1.0.1'),
+  ip6: ipv6('2001:db8:b::1'),
+  prefix4: cidr('10.1.0.1/24'),
+  prefix6: cidr('2001:db8:b::1/64'),
 }
 
 export const DHCP_SERVER_A = { ip: ipv4('10.0.0.2'), mac: mac('fa:16:3e:0a:00:fe') }
@@ -90,18 +151,38 @@ export const DHCP_SERVER_B = { ip: ipv4('10.1.0.2'), mac: mac('fa:16:3e:0b:00:fd
 
 /** vm1's DHCP: router, DNS, domain, MTU, a one-hour lease (so T1/T2 are derived: 1800 / 3150). */
 export const VM1_DHCP: DhcpEntry = {
-  stage: 'dhcp', port: VM1.key, mac: VM1.mac.toString(), ip: VM1.ip4.toString(), prefix_len: 24,
-  server_ip: DHCP_SERVER_A.ip.toString(), server_mac: DHCP_SERVER_A.mac.toString(), router: RPA.ip4.toString(),
-  dns: ['10.0.0.53', '10.0.0.54'], domain: 'edge.example', lease: 3600, mtu: 1442,
+  stage: 'dhcp',
+  port: VM1.key,
+  mac: VM1.mac.toString(),
+  ip: VM1.ip4.toString(),
+  prefix_len: 24,
+  server_ip: DHCP_SERVER_A.ip.toString(),
+  server_mac: DHCP_SERVER_A.mac.toString(),
+  router: RPA.ip4.toString(),
+  dns: ['10.0.0.53', '10.0.0.54'],
+  domain: 'edge.example',
+  lease: 3600,
+  mtu: 1442,
 }
 /** vm2's DHCP: nothing optional (no router, DNS, domain or MTU; default lease 86400). */
 export const VM2_DHCP: DhcpEntry = {
-  stage: 'dhcp', port: VM2.key, mac: VM2.mac.toString(), ip: VM2.ip4.toString(), prefix_len: 24,
-  server_ip: DHCP_SERVER_A.ip.toString(), server_mac: DHCP_SERVER_A.mac.toString(),
+  stage: 'dhcp',
+  port: VM2.key,
+  mac: VM2.mac.toString(),
+  ip: VM2.ip4.toString(),
+  prefix_len: 24,
+  server_ip: DHCP_SERVER_A.ip.toString(),
+  server_mac: DHCP_SERVER_A.mac.toString(),
 }
 export const VMB1_DHCP: DhcpEntry = {
-  stage: 'dhcp', port: VMB1.key, mac: VMB1.mac.toString(), ip: VMB1.ip4.toString(), prefix_len: 24,
-  server_ip: DHCP_SERVER_B.ip.toString(), server_mac: DHCP_SERVER_B.mac.toString(), router: RPB.ip4.toString(),
+  stage: 'dhcp',
+  port: VMB1.key,
+  mac: VMB1.mac.toString(),
+  ip: VMB1.ip4.toString(),
+  prefix_len: 24,
+  server_ip: DHCP_SERVER_B.ip.toString(),
+  server_mac: DHCP_SERVER_B.mac.toString(),
+  router: RPB.ip4.toString(),
 }
 
 const LOCAL_A = [VM1, VM2, VM4, VM5, VM6, VM7]
@@ -112,8 +193,12 @@ function baseEntries(): Entry[] {
   for (const h of [...LOCAL_A, ...LOCAL_B]) e.push({ stage: 'classify', in_port: h.ofport as number, network: h.network, port: h.key })
   e.push({ stage: 'classify', tunnel_key: NET_A, network: NET_A }, { stage: 'classify', tunnel_key: NET_B, network: NET_B })
 
-  const sec = (h: Host): Entry => ({ stage: 'port_sec', port: h.key, mac: h.mac.toString(),
-    ips: [`${h.ip4.toString()}/32`, ...(h.ip6 ? [`${h.ip6.toString()}/128`] : [])] })
+  const sec = (h: Host): Entry => ({
+    stage: 'port_sec',
+    port: h.key,
+    mac: h.mac.toString(),
+    ips: [`${h.ip4.toString()}/32`, ...(h.ip6 ? [`${h.ip6.toString()}/128`] : [])],
+  })
   e.push(sec(VM1), sec(VM2), sec(VM6), sec(VMB1), sec(GW))
   e.push({ stage: 'port_sec', port: VM4.key, mac: VM4.mac.toString(), ips: [`${VM4.ip4.toString()}/32`, VM4_PAIR_CIDR.toString()] })
   e.push({ stage: 'port_sec', port: VM4.key, mac: VM4_PAIR_MAC.toString(), ips: [`${VM4_PAIR_IP.toString()}/32`] })
@@ -134,8 +219,14 @@ function baseEntries(): Entry[] {
   e.push({ stage: 'l2', network: NET_A, mac: VM4_PAIR_MAC.toString(), port: VM4.key })
 
   for (const rp of [RPA, RPB]) {
-    e.push({ stage: 'router_port', port: rp.key, router: rp.router, network: rp.network, mac: rp.mac.toString(),
-      ips: [rp.prefix4.toString(), rp.prefix6.toString()] })
+    e.push({
+      stage: 'router_port',
+      port: rp.key,
+      router: rp.router,
+      network: rp.network,
+      mac: rp.mac.toString(),
+      ips: [rp.prefix4.toString(), rp.prefix6.toString()],
+    })
     e.push({ stage: 'route', router: rp.router, prefix: rp.prefix4.network().toString() + `/${rp.prefix4.length}`, port: rp.key })
     e.push({ stage: 'route', router: rp.router, prefix: rp.prefix6.network().toString() + `/${rp.prefix6.length}`, port: rp.key })
   }
@@ -171,19 +262,42 @@ export const D2 = host({ name: 'd2', key: 32, network: NET_D, mac: 'fa:16:3e:0d:
 export const D3 = host({ name: 'd3', key: 33, network: NET_D, mac: 'fa:16:3e:0d:00:03', ip4: '192.168.50.12', ofport: 33 })
 export const DHCP_SERVER_D = { ip: ipv4('192.168.50.2'), mac: mac('fa:16:3e:0d:00:fe') }
 const dhcpD = (h: Host): Pick<DhcpEntry, 'stage' | 'port' | 'mac' | 'ip' | 'server_ip' | 'server_mac'> => ({
-  stage: 'dhcp', port: h.key, mac: h.mac.toString(), ip: h.ip4.toString(), server_ip: DHCP_SERVER_D.ip.toString(),
+  stage: 'dhcp',
+  port: h.key,
+  mac: h.mac.toString(),
+  ip: h.ip4.toString(),
+  server_ip: DHCP_SERVER_D.ip.toString(),
   server_mac: DHCP_SERVER_D.mac.toString(),
 })
 /** Everything: routes (121), explicit T1/T2, extra options given out of code order (sent sorted by code). */
 export const D1_DHCP: DhcpEntry = {
-  ...dhcpD(D1), prefix_len: 26, router: '192.168.50.1', dns: ['192.0.2.53'], domain: 'opts.example', lease: 7200,
-  renewal: 3000, rebind: 6000, mtu: 1400,
-  routes: [{ destination: '172.16.0.0/12', nexthop: '192.168.50.254' }, { destination: '10.20.30.0/24', nexthop: '192.168.50.253' }],
-  options: [{ code: 252, hex: '687474703a2f2f7770616421' }, { code: 42, hex: 'c000027b' }, { code: 119, hex: '046f707473076578616d706c6500' }],
+  ...dhcpD(D1),
+  prefix_len: 26,
+  router: '192.168.50.1',
+  dns: ['192.0.2.53'],
+  domain: 'opts.example',
+  lease: 7200,
+  renewal: 3000,
+  rebind: 6000,
+  mtu: 1400,
+  routes: [
+    { destination: '172.16.0.0/12', nexthop: '192.168.50.254' },
+    { destination: '10.20.30.0/24', nexthop: '192.168.50.253' },
+  ],
+  options: [
+    { code: 252, hex: '687474703a2f2f7770616421' },
+    { code: 42, hex: 'c000027b' },
+    { code: 119, hex: '046f707473076578616d706c6500' },
+  ],
 }
 /** Routes without a router: option 121 carries only the listed routes, no default (RFC 3442 3 applies to a router). */
 export const D2_DHCP: DhcpEntry = {
-  ...dhcpD(D2), prefix_len: 24, routes: [{ destination: '0.0.0.0/0', nexthop: '192.168.50.1' }, { destination: '10.0.0.0/8', nexthop: '192.168.50.254' }],
+  ...dhcpD(D2),
+  prefix_len: 24,
+  routes: [
+    { destination: '0.0.0.0/0', nexthop: '192.168.50.1' },
+    { destination: '10.0.0.0/8', nexthop: '192.168.50.254' },
+  ],
 }
 /** A low packet-in rate: 2 per second, burst 2. */
 export const D3_DHCP: DhcpEntry = { ...dhcpD(D3), prefix_len: 24, router: '192.168.50.1', rate: 2 }
@@ -208,7 +322,14 @@ export const NET_V20 = 420
 export const V10 = host({ name: 'v10', key: 41, network: NET_V10, mac: 'fa:16:3e:10:00:01', ip4: '172.16.10.5' })
 export const V20 = host({ name: 'v20', key: 42, network: NET_V20, mac: 'fa:16:3e:20:00:01', ip4: '172.16.20.5' })
 export const ACCESS = host({ name: 'access', key: 43, network: NET_V10, mac: 'fa:16:3e:10:00:02', ip4: '172.16.10.6', ofport: 43 })
-export const V20_PEER = host({ name: 'v20peer', key: 44, network: NET_V20, mac: 'fa:16:3e:20:00:02', ip4: '172.16.20.6', remote: '192.168.100.4' })
+export const V20_PEER = host({
+  name: 'v20peer',
+  key: 44,
+  network: NET_V20,
+  mac: 'fa:16:3e:20:00:02',
+  ip4: '172.16.20.6',
+  remote: '192.168.100.4',
+})
 
 function vlanEntries(): Entry[] {
   return [
@@ -258,8 +379,7 @@ export const PROTO_UDP = 17
 export const PROTO_ICMPV6 = 58
 
 type RuleSpec = Omit<AclRuleEntry, 'stage' | 'group' | 'rule'>
-const rules = (group: number, specs: RuleSpec[]): AclRuleEntry[] =>
-  specs.map((r, i) => ({ stage: 'acl_rule', group, rule: i + 1, ...r }))
+const rules = (group: number, specs: RuleSpec[]): AclRuleEntry[] => specs.map((r, i) => ({ stage: 'acl_rule', group, rule: i + 1, ...r }))
 
 export const SG_DEFAULT_RULES = rules(SG_DEFAULT, [
   { direction: 'ingress', family: 4, remote_group: SG_DEFAULT },
@@ -305,38 +425,52 @@ export const VM4_IN_CLIENTS = member(SG_CLIENTS, `${VM4.ip4.toString()}/32`)
 
 function securityGroupEntries(): Entry[] {
   return [
-    VM1_ACL, aclPort(VM2, [SG_DEFAULT]), aclPort(VM4, [SG_CLIENTS]), VM6_ACL, aclPort(VMB1, [SG_STATELESS], false),
+    VM1_ACL,
+    aclPort(VM2, [SG_DEFAULT]),
+    aclPort(VM4, [SG_CLIENTS]),
+    VM6_ACL,
+    aclPort(VMB1, [SG_STATELESS], false),
     aclPort(GW, [SG_DEFAULT]),
-    ...SG_DEFAULT_RULES, ...SG_WEB_RULES, ...SG_STATELESS_RULES, ...SG_CLIENTS_RULES,
-    ...[VM1, VM2, GW].flatMap(h => [member(SG_DEFAULT, `${h.ip4.toString()}/32`), member(SG_DEFAULT, `${(h.ip6).toString()}/128`)]),
+    ...SG_DEFAULT_RULES,
+    ...SG_WEB_RULES,
+    ...SG_STATELESS_RULES,
+    ...SG_CLIENTS_RULES,
+    ...[VM1, VM2, GW].flatMap(h => [member(SG_DEFAULT, `${h.ip4.toString()}/32`), member(SG_DEFAULT, `${h.ip6.toString()}/128`)]),
     member(SG_DEFAULT, `${VM3.ip4.toString()}/32`),
-    VM4_IN_CLIENTS, member(SG_CLIENTS, VM4_PAIR_CIDR.toString()), member(SG_CLIENTS, `${VM4_PAIR_IP.toString()}/32`),
+    VM4_IN_CLIENTS,
+    member(SG_CLIENTS, VM4_PAIR_CIDR.toString()),
+    member(SG_CLIENTS, `${VM4_PAIR_IP.toString()}/32`),
   ]
 }
 
 export const TOPOLOGIES: Record<string, Topology> = {
   'routed-two-networks': {
-    description: 'Two networks (IPv4 + IPv6) joined by router 1; local and remote ports, allowed address pairs, ' +
+    description:
+      'Two networks (IPv4 + IPv6) joined by router 1; local and remote ports, allowed address pairs, ' +
       'a port without port security, ports without DHCP / port_sec / egress entries, an upstream gateway.',
     entries: baseEntries(),
   },
   routes: {
-    description: 'routed-two-networks plus overlapping routes for longest-prefix-match: defaults, /10 vs /11, ' +
+    description:
+      'routed-two-networks plus overlapping routes for longest-prefix-match: defaults, /10 vs /11, ' +
       '/24 vs /25 vs /32, IPv6 /48 vs /64, and a route whose next hop is unresolved.',
     entries: [...baseEntries(), ...LPM_ROUTES],
   },
   'dhcp-options': {
-    description: 'One network whose ports have DHCP entries with every option: classless routes (121), T1/T2, ' +
+    description:
+      'One network whose ports have DHCP entries with every option: classless routes (121), T1/T2, ' +
       'MTU, domain, DNS, extra raw options; one port with a low packet-in rate.',
     entries: dhcpOptionsEntries(),
   },
   vlan: {
-    description: 'A trunk port carrying VLAN 10 and 20 into two networks, an untagged access port on the VLAN 10 ' +
+    description:
+      'A trunk port carrying VLAN 10 and 20 into two networks, an untagged access port on the VLAN 10 ' +
       'network, and a remote port on the VLAN 20 network.',
     entries: vlanEntries(),
   },
   'security-groups': {
-    description: 'routed-two-networks with security groups: a default-like group (ingress from its members), ' +
+    description:
+      'routed-two-networks with security groups: a default-like group (ingress from its members), ' +
       'a web group (ports, a range, ICMP type, a remote group), a stateless group, a clients group whose members ' +
       'include an allowed-address-pair CIDR; a port in two groups, one with no groups, one with port security off.',
     entries: [...baseEntries(), ...securityGroupEntries()],
@@ -366,13 +500,28 @@ export const PROV_VLAN = 101
 export const EXT_UPLINK_OFPORT = 50
 export const PROV_UPLINK_OFPORT = 51
 export const ROUTER_2 = 2
-export const UPSTREAM = host({ name: 'upstream', key: 0, network: NET_EXT, mac: 'fa:16:3e:ee:00:01', ip4: '203.0.113.1', ip6: '2001:db8:ee::1' })
+export const UPSTREAM = host({
+  name: 'upstream',
+  key: 0,
+  network: NET_EXT,
+  mac: 'fa:16:3e:ee:00:01',
+  ip4: '203.0.113.1',
+  ip6: '2001:db8:ee::1',
+})
 /** A host on the external subnet itself (with a nexthop entry), reached directly from the gateway port. */
 export const EXT_HOST = host({ name: 'exthost', key: 0, network: NET_EXT, mac: 'fa:16:3e:ee:00:50', ip4: '203.0.113.50' })
 /** A host on the internet behind the upstream gateway. */
 export const OUTSIDE_IP = ipv4('192.0.2.50')
 export const OUTSIDE_IP6 = ipv6('2001:db8:f::50')
-export const NS_VM1 = host({ name: 'vm1', key: 1, network: NET_A, mac: 'fa:16:3e:0a:00:01', ip4: '10.0.0.5', ip6: '2001:db8:a::5', ofport: 11 })
+export const NS_VM1 = host({
+  name: 'vm1',
+  key: 1,
+  network: NET_A,
+  mac: 'fa:16:3e:0a:00:01',
+  ip4: '10.0.0.5',
+  ip6: '2001:db8:a::5',
+  ofport: 11,
+})
 export const NS_VM2 = host({ name: 'vm2', key: 2, network: NET_A, mac: 'fa:16:3e:0a:00:02', ip4: '10.0.0.6', ofport: 12 })
 export const NS_VM3 = host({ name: 'vm3', key: 3, network: NET_A, mac: 'fa:16:3e:0a:00:03', ip4: '10.0.0.7', remote: '192.168.100.2' })
 export const NS_VM5 = host({ name: 'vm5', key: 5, network: NET_A, mac: 'fa:16:3e:0a:00:05', ip4: '10.0.0.9', ofport: 15 })
@@ -383,10 +532,25 @@ export const R400 = host({ name: 'r400', key: 42, network: NET_PROV, mac: 'fa:16
 export const PROV_OUTSIDE = host({ name: 'provout', key: 0, network: NET_PROV, mac: 'fa:16:3e:40:00:50', ip4: '198.51.100.50' })
 
 /** A router port of north-south: IPv4, and IPv6 where it has a prefix6. */
-export interface Gw4Port { key: number; router: number; network: number; mac: MacAddress; ip4: Ipv4Address; prefix4: Cidr; ip6?: Ipv6Address; prefix6?: Cidr }
-const gw4 = (key: number, router: number, network: number, m: string, prefix: string, prefix6?: string): Gw4Port =>
-  ({ key, router, network, mac: mac(m), ip4: cidr(prefix).address as Ipv4Address, prefix4: cidr(prefix),
-    ...(prefix6 !== undefined ? { ip6: cidr(prefix6).address as Ipv6Address, prefix6: cidr(prefix6) } : {}) })
+export interface Gw4Port {
+  key: number
+  router: number
+  network: number
+  mac: MacAddress
+  ip4: Ipv4Address
+  prefix4: Cidr
+  ip6?: Ipv6Address
+  prefix6?: Cidr
+}
+const gw4 = (key: number, router: number, network: number, m: string, prefix: string, prefix6?: string): Gw4Port => ({
+  key,
+  router,
+  network,
+  mac: mac(m),
+  ip4: cidr(prefix).address as Ipv4Address,
+  prefix4: cidr(prefix),
+  ...(prefix6 !== undefined ? { ip6: cidr(prefix6).address as Ipv6Address, prefix6: cidr(prefix6) } : {}),
+})
 export const NS_RPA = gw4(10, ROUTER, NET_A, 'fa:16:3e:ff:0a:01', '10.0.0.1/24', '2001:db8:a::1/64')
 export const NS_RPB = gw4(20, ROUTER, NET_B, 'fa:16:3e:ff:0b:01', '10.1.0.1/24')
 export const RGW1 = gw4(30, ROUTER, NET_EXT, 'fa:16:3e:ff:ee:02', '203.0.113.2/24', '2001:db8:ee::2/64')
@@ -394,20 +558,45 @@ export const RPV = gw4(50, ROUTER, NET_PROV, 'fa:16:3e:ff:40:01', '198.51.100.1/
 export const RGW2 = gw4(31, ROUTER_2, NET_EXT, 'fa:16:3e:ff:ee:03', '203.0.113.3/24')
 export const RPC = gw4(40, ROUTER_2, NET_C, 'fa:16:3e:ff:0c:01', '10.2.0.1/24')
 
-export interface FloatingIp { nat: NatEntry; arp: ArpNdEntry; mac: MacAddress; external: Ipv4Address; internal: Ipv4Address }
+export interface FloatingIp {
+  nat: NatEntry
+  arp: ArpNdEntry
+  mac: MacAddress
+  external: Ipv4Address
+  internal: Ipv4Address
+}
 export function floatingIp(external: string, m: string, to: Host): FloatingIp {
   return {
-    nat: { stage: 'nat', router: ROUTER, network: NET_EXT, gateway_port: RGW1.key, mac: m, external_ip: external, internal_ip: to.ip4.toString() },
+    nat: {
+      stage: 'nat',
+      router: ROUTER,
+      network: NET_EXT,
+      gateway_port: RGW1.key,
+      mac: m,
+      external_ip: external,
+      internal_ip: to.ip4.toString(),
+    },
     arp: { stage: 'arp_nd', network: NET_EXT, ip: external, mac: m },
-    mac: mac(m), external: ipv4(external), internal: to.ip4,
+    mac: mac(m),
+    external: ipv4(external),
+    internal: to.ip4,
   }
 }
 /** An IPv6 floating IP for vm1 (1:1 like the IPv4 ones; its own MAC). */
 export const FIP6_VM1 = {
-  nat: { stage: 'nat', router: ROUTER, network: NET_EXT, gateway_port: RGW1.key, mac: 'fa:16:3e:f1:00:16', external_ip: '2001:db8:ee::10',
-    internal_ip: '2001:db8:a::5' } satisfies NatEntry,
+  nat: {
+    stage: 'nat',
+    router: ROUTER,
+    network: NET_EXT,
+    gateway_port: RGW1.key,
+    mac: 'fa:16:3e:f1:00:16',
+    external_ip: '2001:db8:ee::10',
+    internal_ip: '2001:db8:a::5',
+  } satisfies NatEntry,
   arp: { stage: 'arp_nd', network: NET_EXT, ip: '2001:db8:ee::10', mac: 'fa:16:3e:f1:00:16' } satisfies ArpNdEntry,
-  mac: mac('fa:16:3e:f1:00:16'), external: ipv6('2001:db8:ee::10'), internal: ipv6('2001:db8:a::5'),
+  mac: mac('fa:16:3e:f1:00:16'),
+  external: ipv6('2001:db8:ee::10'),
+  internal: ipv6('2001:db8:a::5'),
 }
 export const FIP_VM1 = floatingIp('203.0.113.10', 'fa:16:3e:f1:00:10', NS_VM1)
 export const FIP_VM2 = floatingIp('203.0.113.11', 'fa:16:3e:f1:00:11', NS_VM2)
@@ -422,7 +611,12 @@ function northSouthEntries(): Entry[] {
   e.push({ stage: 'uplink', network: NET_EXT, ofport: EXT_UPLINK_OFPORT }, PROV_UPLINK)
   for (const h of local) {
     e.push({ stage: 'classify', in_port: h.ofport as number, network: h.network, port: h.key })
-    e.push({ stage: 'port_sec', port: h.key, mac: h.mac.toString(), ips: [`${h.ip4.toString()}/32`, ...(h.ip6 ? [`${h.ip6.toString()}/128`] : [])] })
+    e.push({
+      stage: 'port_sec',
+      port: h.key,
+      mac: h.mac.toString(),
+      ips: [`${h.ip4.toString()}/32`, ...(h.ip6 ? [`${h.ip6.toString()}/128`] : [])],
+    })
     e.push({ stage: 'egress', port: h.key, local: h.ofport })
   }
   e.push({ stage: 'classify', tunnel_key: NET_A, network: NET_A }, { stage: 'classify', tunnel_key: NET_B, network: NET_B })
@@ -437,22 +631,30 @@ function northSouthEntries(): Entry[] {
   // Router 2's gateway IP has no arp_nd here: this is not its gateway chassis.
   for (const rp of [NS_RPA, NS_RPB, RGW1, RPV, RGW2, RPC]) {
     const prefixes = [rp.prefix4, ...(rp.prefix6 ? [rp.prefix6] : [])]
-    e.push({ stage: 'router_port', port: rp.key, router: rp.router, network: rp.network, mac: rp.mac.toString(), ips: prefixes.map(p => p.toString()) })
+    e.push({
+      stage: 'router_port',
+      port: rp.key,
+      router: rp.router,
+      network: rp.network,
+      mac: rp.mac.toString(),
+      ips: prefixes.map(p => p.toString()),
+    })
     for (const p of prefixes) {
       e.push({ stage: 'route', router: rp.router, prefix: `${p.network().toString()}/${p.length}`, port: rp.key })
       if (rp !== RGW2) e.push({ stage: 'arp_nd', network: rp.network, ip: p.address.toString(), mac: rp.mac.toString() })
     }
   }
   e.push({ stage: 'route', router: ROUTER, prefix: '0.0.0.0/0', port: RGW1.key, nexthop: UPSTREAM.ip4.toString() })
-  e.push({ stage: 'route', router: ROUTER, prefix: '::/0', port: RGW1.key, nexthop: (UPSTREAM.ip6).toString() })
+  e.push({ stage: 'route', router: ROUTER, prefix: '::/0', port: RGW1.key, nexthop: UPSTREAM.ip6.toString() })
   e.push({ stage: 'route', router: ROUTER_2, prefix: '0.0.0.0/0', port: RGW2.key, nexthop: UPSTREAM.ip4.toString() })
   e.push(GATEWAY_1, GATEWAY_2, FIP_VM1.nat, FIP_VM1.arp, FIP_VM2.nat, FIP_VM2.arp, FIP6_VM1.nat, FIP6_VM1.arp)
   return e
 }
 
 TOPOLOGIES['north-south'] = {
-  description: 'Ways in and out: a flat external network (uplink of50) with router 1\'s local gateway (snat) and ' +
-    'floating IPs for vm1 and vm2, router 2\'s gateway on another chassis (no snat), a VLAN 101 provider network ' +
+  description:
+    "Ways in and out: a flat external network (uplink of50) with router 1's local gateway (snat) and " +
+    "floating IPs for vm1 and vm2, router 2's gateway on another chassis (no snat), a VLAN 101 provider network " +
     '(uplink of51) with a local port, a remote port reached through the uplink and a router 1 port; net-a/net-b inside.',
   entries: northSouthEntries(),
 }

@@ -7,8 +7,15 @@ import { buildFrame, ethernet, ip4, ip6, udp, raw, type Layer } from '../../../d
 import { decodeFrame } from '../../../datapath/host/packet-decoder.js'
 import { describeFrame } from '../../../datapath/host/packet-describe.js'
 import { parseFields } from '../../../datapath/host/packet-fields.js'
-import type { Expectation, FieldChecks, FrameExpectation, PacketVector, SequenceStep, SequenceVector, VectorInput }
-  from '../vector-format.js'
+import type {
+  Expectation,
+  FieldChecks,
+  FrameExpectation,
+  PacketVector,
+  SequenceStep,
+  SequenceVector,
+  VectorInput,
+} from '../vector-format.js'
 import type { Host } from './topologies.js'
 
 /** The name of a stage, read from the stage table (no stage numbers are typed in the vectors). */
@@ -31,8 +38,12 @@ export function layersInput(inPort: number, layers: Layer[], o: { pad?: boolean;
 }
 
 export function bytesInput(inPort: number, bytes: Uint8Array, tunnelKey?: number): VectorInput {
-  return { in_port: inPort, ...(tunnelKey !== undefined ? { tunnel_key: tunnelKey } : {}), hex: hexOf(bytes),
-    summary: describeFrame(decodeFrame(bytes)) }
+  return {
+    in_port: inPort,
+    ...(tunnelKey !== undefined ? { tunnel_key: tunnelKey } : {}),
+    hex: hexOf(bytes),
+    summary: describeFrame(decodeFrame(bytes)),
+  }
 }
 
 /** An input written as a field list (`in_port=..,eth_src=..`); the list is kept in the vector for readers. */
@@ -41,23 +52,46 @@ export function fieldInput(fields: string): VectorInput {
   return { ...bytesInput(p.in_port, p.frame, p.tunnel_key), fields }
 }
 
-export const exact = (frame: Uint8Array | Layer[], pad = false): FrameExpectation =>
-  ({ hex: hexOf(frame instanceof Uint8Array ? frame : frameOf(frame, pad)) })
+export const exact = (frame: Uint8Array | Layer[], pad = false): FrameExpectation => ({
+  hex: hexOf(frame instanceof Uint8Array ? frame : frameOf(frame, pad)),
+})
 export const fields = (checks: FieldChecks): FrameExpectation => ({ fields: checks })
 
 type Because = { because: string }
 export const drop = (reason: string, because: string): Expectation => ({ action: 'drop', reason, because })
 export const punt = (reason: string, because: string): Expectation => ({ action: 'punt', reason, because })
-export const output = (ofport: number, packet: FrameExpectation | undefined, o: Because): Expectation =>
-  ({ action: 'output', reason: 'none', ofport, ...(packet ? { packet } : {}), because: o.because })
-export const inPort = (ofport: number, packet: FrameExpectation | undefined, o: Because): Expectation =>
-  ({ action: 'in_port', reason: 'none', ofport, ...(packet ? { packet } : {}), because: o.because })
-export const flood = (network: number, packet: FrameExpectation | undefined, o: Because): Expectation =>
-  ({ action: 'flood', reason: 'none', network, ...(packet ? { packet } : {}), because: o.because })
+export const output = (ofport: number, packet: FrameExpectation | undefined, o: Because): Expectation => ({
+  action: 'output',
+  reason: 'none',
+  ofport,
+  ...(packet ? { packet } : {}),
+  because: o.because,
+})
+export const inPort = (ofport: number, packet: FrameExpectation | undefined, o: Because): Expectation => ({
+  action: 'in_port',
+  reason: 'none',
+  ofport,
+  ...(packet ? { packet } : {}),
+  because: o.because,
+})
+export const flood = (network: number, packet: FrameExpectation | undefined, o: Because): Expectation => ({
+  action: 'flood',
+  reason: 'none',
+  network,
+  ...(packet ? { packet } : {}),
+  because: o.because,
+})
 export function tunnel(to: Host, packet: FrameExpectation | undefined, o: Because): Expectation {
   if (!to.remote) throw new Error(`${to.name} is not remote`)
-  return { action: 'tunnel', reason: 'none', remote: to.remote.toString(), network: to.network, port: to.key,
-    ...(packet ? { packet } : {}), because: o.because }
+  return {
+    action: 'tunnel',
+    reason: 'none',
+    remote: to.remote.toString(),
+    network: to.network,
+    port: to.key,
+    ...(packet ? { packet } : {}),
+    because: o.because,
+  }
 }
 
 export type VectorSpec = Omit<PacketVector, 'topology' | 'mode'> & Partial<Pick<PacketVector, 'topology' | 'mode'>>
@@ -101,14 +135,29 @@ export function bothModes(v: Omit<VectorSpec, 'mode'>, packetIn: Partial<Expecta
 // ---- frames between hosts -----------------------------------------------------------------------------
 
 /** Ethernet + IPv4 + UDP (ports 40000 -> 9, 8 bytes of data) from one MAC/IP to another. */
-export function udp4(o: { srcMac: MacAddress; dstMac: MacAddress; src: Ipv4Address; dst: Ipv4Address; ttl?: number; id?: number }): Layer[] {
-  return [ethernet({ src: o.srcMac, dst: o.dstMac }), ip4({ src: o.src, dst: o.dst, ttl: o.ttl ?? 64, id: o.id ?? 0x4d2 }),
-    udp({ sport: 40000, dport: 9 }), raw(Uint8Array.of(0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3))]
+export function udp4(o: {
+  srcMac: MacAddress
+  dstMac: MacAddress
+  src: Ipv4Address
+  dst: Ipv4Address
+  ttl?: number
+  id?: number
+}): Layer[] {
+  return [
+    ethernet({ src: o.srcMac, dst: o.dstMac }),
+    ip4({ src: o.src, dst: o.dst, ttl: o.ttl ?? 64, id: o.id ?? 0x4d2 }),
+    udp({ sport: 40000, dport: 9 }),
+    raw(Uint8Array.of(0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3)),
+  ]
 }
 
 export function udp6(o: { srcMac: MacAddress; dstMac: MacAddress; src: Ipv6Address; dst: Ipv6Address; hopLimit?: number }): Layer[] {
-  return [ethernet({ src: o.srcMac, dst: o.dstMac }), ip6({ src: o.src, dst: o.dst, hopLimit: o.hopLimit ?? 64, flowLabel: 0x12345 }),
-    udp({ sport: 40000, dport: 9 }), raw(Uint8Array.of(0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3))]
+  return [
+    ethernet({ src: o.srcMac, dst: o.dstMac }),
+    ip6({ src: o.src, dst: o.dst, hopLimit: o.hopLimit ?? 64, flowLabel: 0x12345 }),
+    udp({ sport: 40000, dport: 9 }),
+    raw(Uint8Array.of(0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3)),
+  ]
 }
 
 /**
@@ -119,7 +168,10 @@ export function udp6(o: { srcMac: MacAddress; dstMac: MacAddress; src: Ipv6Addre
 export function routed(layers: Layer[], to: { srcMac: MacAddress; dstMac: MacAddress }): Layer[] {
   let first = true
   return layers.map(l => {
-    if (l.kind === 'ethernet' && first) { first = false; return { ...l, src: to.srcMac, dst: to.dstMac } }
+    if (l.kind === 'ethernet' && first) {
+      first = false
+      return { ...l, src: to.srcMac, dst: to.dstMac }
+    }
     if (l.kind === 'ip4' && l.ttl !== undefined) return { ...l, ttl: l.ttl - 1 }
     if (l.kind === 'ip6' && l.hopLimit !== undefined) return { ...l, hopLimit: l.hopLimit - 1 }
     return l

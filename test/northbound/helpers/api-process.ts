@@ -61,21 +61,35 @@ export async function startApi(opts: StartOptions): Promise<ApiProcess> {
   if (opts.extraArgs) args.push(...opts.extraArgs)
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
-  proc.stdout?.on('data', (d: Buffer) => { out += d.toString() })
-  proc.stderr?.on('data', (d: Buffer) => { out += d.toString() })
+  proc.stdout?.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
+  proc.stderr?.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
   const exited = new Promise<number | null>(resolve => proc.once('exit', code => resolve(code)))
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`api did not start:\n${out}`)), 20000)
     const check = (): void => {
       const m = /listening on (http:\/\/[^\s]+)/.exec(out)
-      if (m?.[1]) { clearTimeout(timer); proc.stdout?.off('data', check); resolve(m[1]) }
+      if (m?.[1]) {
+        clearTimeout(timer)
+        proc.stdout?.off('data', check)
+        resolve(m[1])
+      }
     }
     proc.stdout?.on('data', check)
-    void exited.then(code => { clearTimeout(timer); reject(new Error(`api exited with ${code}:\n${out}`)) })
+    void exited.then(code => {
+      clearTimeout(timer)
+      reject(new Error(`api exited with ${code}:\n${out}`))
+    })
   })
   const port = Number(new URL(url).port)
   return {
-    url, port, dataDir, proc,
+    url,
+    port,
+    dataDir,
+    proc,
     log: () => out,
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode
@@ -90,41 +104,66 @@ export async function startApi(opts: StartOptions): Promise<ApiProcess> {
   }
 }
 
-export interface HttpReply<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON
+export interface HttpReply<T = any> {
   status: number
   body: T
   headers: Record<string, string | string[] | undefined>
 }
 
 /** One JSON request; `agent: false` keeps no sockets open between tests. */
-export function api(base: string, method: string, path: string, opts: { body?: unknown; headers?: Record<string, string> | undefined } = {}): Promise<HttpReply> {
+export function api(
+  base: string,
+  method: string,
+  path: string,
+  opts: { body?: unknown; headers?: Record<string, string> | undefined } = {},
+): Promise<HttpReply> {
   const payload = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, {
-      method, agent: false,
-      headers: { 'Content-Type': 'application/json', ...(payload ? { 'Content-Length': Buffer.byteLength(payload) } : {}), ...(opts.headers ?? {}) },
-    }, res => {
-      const chunks: Buffer[] = []
-      let ended = false
-      res.on('data', (c: Buffer) => chunks.push(c))
-      // A server killed mid-answer: 'close' comes without 'end' (and not always with 'error').
-      res.on('close', () => { if (!ended) reject(new Error(`connection closed during the answer to ${method} ${path}`)) })
-      res.on('end', () => {
-        ended = true
-        const text = Buffer.concat(chunks).toString()
-        let body: unknown = text
-        try { body = text ? JSON.parse(text) : undefined } catch { /* not JSON: keep the text */ }
-        resolve({ status: res.statusCode ?? 0, body, headers: res.headers })
-      })
-      res.on('error', reject)
-    })
+    const req = httpRequest(
+      `${base}${path}`,
+      {
+        method,
+        agent: false,
+        headers: {
+          'Content-Type': 'application/json',
+          ...(payload ? { 'Content-Length': Buffer.byteLength(payload) } : {}),
+          ...(opts.headers ?? {}),
+        },
+      },
+      res => {
+        const chunks: Buffer[] = []
+        let ended = false
+        res.on('data', (c: Buffer) => chunks.push(c))
+        // A server killed mid-answer: 'close' comes without 'end' (and not always with 'error').
+        res.on('close', () => {
+          if (!ended) reject(new Error(`connection closed during the answer to ${method} ${path}`))
+        })
+        res.on('end', () => {
+          ended = true
+          const text = Buffer.concat(chunks).toString()
+          let body: unknown = text
+          try {
+            body = text ? JSON.parse(text) : undefined
+          } catch {
+            /* not JSON: keep the text */
+          }
+          resolve({ status: res.statusCode ?? 0, body, headers: res.headers })
+        })
+        res.on('error', reject)
+      },
+    )
     req.on('error', reject)
     if (payload) req.write(payload)
     req.end()
   })
 }
 
-export interface CliResult { code: number | null; stdout: string; stderr: string }
+export interface CliResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
 
 /** Environment for the CLI: no clouds.yaml or OS_* leaking in from the machine. */
 export function cliEnv(auth: Record<string, string>): NodeJS.ProcessEnv {
@@ -141,9 +180,14 @@ export function noAuthEnv(url: string): NodeJS.ProcessEnv {
 export function openstack(env: NodeJS.ProcessEnv, args: string[], stdin?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const p = spawn('/usr/bin/openstack', args, { env, stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = '', stderr = ''
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    let stdout = '',
+      stderr = ''
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+    })
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
     p.on('error', reject)
     p.on('exit', code => resolve({ code, stdout, stderr }))
     p.stdin.end(stdin ?? '')
@@ -153,7 +197,10 @@ export function openstack(env: NodeJS.ProcessEnv, args: string[], stdin?: string
 /** Splits the CLI's stdout of several `-f json` commands into their JSON documents. */
 export function jsonDocuments(text: string): unknown[] {
   const docs: unknown[] = []
-  let depth = 0, start = -1, inString = false, escaped = false
+  let depth = 0,
+    start = -1,
+    inString = false,
+    escaped = false
   for (let i = 0; i < text.length; i++) {
     const c = text[i]
     if (inString) {
@@ -162,11 +209,19 @@ export function jsonDocuments(text: string): unknown[] {
       else if (c === '"') inString = false
       continue
     }
-    if (c === '"') { inString = true; continue }
-    if (c === '{' || c === '[') { if (depth === 0) start = i; depth++ }
-    else if (c === '}' || c === ']') {
+    if (c === '"') {
+      inString = true
+      continue
+    }
+    if (c === '{' || c === '[') {
+      if (depth === 0) start = i
+      depth++
+    } else if (c === '}' || c === ']') {
       depth--
-      if (depth === 0 && start >= 0) { docs.push(JSON.parse(text.slice(start, i + 1))); start = -1 }
+      if (depth === 0 && start >= 0) {
+        docs.push(JSON.parse(text.slice(start, i + 1)))
+        start = -1
+      }
     }
   }
   return docs

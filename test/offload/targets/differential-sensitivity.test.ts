@@ -25,17 +25,27 @@ const mutations: { name: string; change: (a: TcAction) => TcAction | undefined }
   { name: 'routed packets keep their TTL', change: a => (a.kind === 'dec_ttl' ? undefined : a) },
   {
     name: 'port-security IP drops say port_sec_mac',
-    change: a => (a.kind === 'drop' && a.note.reason === REASON_PORT_SEC_IP ? { kind: 'drop', note: { ...a.note, reason: REASON_PORT_SEC_MAC } } : a),
+    change: a =>
+      a.kind === 'drop' && a.note.reason === REASON_PORT_SEC_IP ? { kind: 'drop', note: { ...a.note, reason: REASON_PORT_SEC_MAC } } : a,
   },
 ]
 
 for (const m of mutations) {
   t.test(`TC flower MODEL with a planted bug (${m.name}) disagrees with the WASM pipeline`, async t => {
-    if (profile === undefined) { t.fail('no tc-flower profile that routes on the target'); return }
+    if (profile === undefined) {
+      t.fail('no tc-flower profile that routes on the target')
+      return
+    }
     const good = emitTc(topo.topology.entries, profile)
     const broken: TcProgram = {
       ...good,
-      rules: good.rules.map(rule => ({ ...rule, actions: rule.actions.flatMap(a => { const b = m.change(a); return b === undefined ? [] : [b] }) })),
+      rules: good.rules.map(rule => ({
+        ...rule,
+        actions: rule.actions.flatMap(a => {
+          const b = m.change(a)
+          return b === undefined ? [] : [b]
+        }),
+      })),
     }
     const model = new FlowerModel(broken)
     const diffs = packets.flatMap((p, i) => {

@@ -27,7 +27,11 @@ const SHOW = 3
 
 const TARGETS: TargetUnderTest[] = [
   { label: 'TC flower MODEL', kinds: ['tc-flower'], model: (e: Entry[], p: Profile) => new FlowerModel(emitTc(e, p)) },
-  { label: 'rte_flow/DOCA pipes MODEL', kinds: ['doca-flow', 'rte-flow'], model: (e: Entry[], p: Profile) => new RteFlowModel(emitRteFlow(e, p)) },
+  {
+    label: 'rte_flow/DOCA pipes MODEL',
+    kinds: ['doca-flow', 'rte-flow'],
+    model: (e: Entry[], p: Profile) => new RteFlowModel(emitRteFlow(e, p)),
+  },
   { label: 'P4 tables MODEL', kinds: ['p4'], model: (e: Entry[], p: Profile) => new P4Model(emitP4(e, p)) },
 ]
 
@@ -52,17 +56,32 @@ for (const seed of SEEDS) {
         packets.forEach((p, i) => {
           const out = model.run(p)
           const w = wasm[i]
-          if (w === undefined) { bad.push(`packet ${i}: no WASM verdict`); return }
-          if (out.verdict === undefined) { trapped++; return }
+          if (w === undefined) {
+            bad.push(`packet ${i}: no WASM verdict`)
+            return
+          }
+          if (out.verdict === undefined) {
+            trapped++
+            return
+          }
           const diff = verdictDiff(w, out.verdict)
-          if (diff === undefined) { onTarget++; return }
-          if (knownGapFor(w.reason) !== undefined) { gaps++; return }
-          bad.push(`${diff} (decided at ${out.stage}); reproduce: in_port=${p.in_port}${p.tunnel_key !== undefined ? ` tunnel_key=${p.tunnel_key}` : ''} hex=${hexOf(p.data)}`)
+          if (diff === undefined) {
+            onTarget++
+            return
+          }
+          if (knownGapFor(w.reason) !== undefined) {
+            gaps++
+            return
+          }
+          bad.push(
+            `${diff} (decided at ${out.stage}); reproduce: in_port=${p.in_port}${p.tunnel_key !== undefined ? ` tunnel_key=${p.tunnel_key}` : ''} hex=${hexOf(p.data)}`,
+          )
         })
-        t.comment(`${target.label} on ${profile.id}, seed ${seed}: ${onTarget + trapped}/${PACKETS} agree (${onTarget} on the target, ${trapped} target+WASM), ${gaps} known gaps, ${bad.length} disagree`)
+        t.comment(
+          `${target.label} on ${profile.id}, seed ${seed}: ${onTarget + trapped}/${PACKETS} agree (${onTarget} on the target, ${trapped} target+WASM), ${gaps} known gaps, ${bad.length} disagree`,
+        )
         if (bad.length > 0) {
-          t.fail(`${bad.length} disagreements; first: ${bad.slice(0, SHOW).join(' || ')}`,
-            { topology: JSON.stringify(topo.topology) })
+          t.fail(`${bad.length} disagreements; first: ${bad.slice(0, SHOW).join(' || ')}`, { topology: JSON.stringify(topo.topology) })
         } else {
           t.pass('no disagreement')
         }

@@ -9,7 +9,8 @@ import { type TargetUnderTest, runEquivalence, runSequences } from './vector-equ
 const target: TargetUnderTest = {
   label: 'rte_flow/DOCA pipes MODEL',
   kinds: ['doca-flow', 'rte-flow'],
-  model: (entries, profile, conntrack) => new RteFlowModel(emitRteFlow(entries, profile), { ...(conntrack !== undefined ? { conntrack } : {}) }),
+  model: (entries, profile, conntrack) =>
+    new RteFlowModel(emitRteFlow(entries, profile), { ...(conntrack !== undefined ? { conntrack } : {}) }),
 }
 
 // Floors a little under the shares measured when they were set (2026-12): batch vectors 40.0%, sequence steps

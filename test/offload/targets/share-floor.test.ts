@@ -27,7 +27,13 @@ const dp: Datapath = await createDatapath({ backend: 'core' })
 
 const collect = (): BatchReport & { failures: string[] } => {
   const failures: string[] = []
-  return { failures, fail: m => { failures.push(m) }, comment: () => {} }
+  return {
+    failures,
+    fail: m => {
+      failures.push(m)
+    },
+    comment: () => {},
+  }
 }
 
 t.test('a profile that decides nothing on the target agrees everywhere, and fails the floor', async t => {
@@ -36,7 +42,11 @@ t.test('a profile that decides nothing on the target agrees everywhere, and fail
   t.same(report.failures, [], 'it agrees with the WASM pipeline: agreement alone would pass it')
   t.ok(tally.vectors > 100, `the vectors ran (${tally.vectors})`)
   t.equal(tally.onTarget, 0, 'nothing was decided on the target')
-  t.match(onTargetShortfall(tally, 0.04), /^0\/\d+ \(0\.0%\) decided on the target, under the floor of 4\.0%$/, 'the floor check fails it, in words')
+  t.match(
+    onTargetShortfall(tally, 0.04),
+    /^0\/\d+ \(0\.0%\) decided on the target, under the floor of 4\.0%$/,
+    'the floor check fails it, in words',
+  )
 })
 
 t.test('the shipped profile it was built from clears the same floor', async t => {
@@ -48,5 +58,9 @@ t.test('the shipped profile it was built from clears the same floor', async t =>
 })
 
 t.test('a tally of nothing fails any floor', async t => {
-  t.equal(onTargetShortfall({ vectors: 0, onTarget: 0, viaWasm: 0, gaps: 0, disagree: 0 }, 0), 'nothing was run', 'an empty run is a shortfall')
+  t.equal(
+    onTargetShortfall({ vectors: 0, onTarget: 0, viaWasm: 0, gaps: 0, disagree: 0 }, 0),
+    'nothing was run',
+    'an empty run is a shortfall',
+  )
 })

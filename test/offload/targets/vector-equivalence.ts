@@ -25,17 +25,28 @@ export interface TargetUnderTest {
   model(entries: Entry[], profile: Profile, conntrack: TargetConntrack | undefined): TargetModel
 }
 
-export interface Tally { vectors: number; onTarget: number; viaWasm: number; gaps: number; disagree: number }
+export interface Tally {
+  vectors: number
+  onTarget: number
+  viaWasm: number
+  gaps: number
+  disagree: number
+}
 
 /** A connection table for profiles whose target holds connections (conntrack mode established-offload). */
 export const conntrackFor = (entries: Entry[], profile: Profile, prev?: TargetConntrack): TargetConntrack | undefined =>
   profile.conntrack.mode === 'established-offload' ? TargetConntrack.forProfile(entries, profile, prev?.table) : undefined
 
-const packetOf = (i: VectorInput): PacketInput =>
-  ({ in_port: i.in_port, ...(i.tunnel_key !== undefined ? { tunnel_key: i.tunnel_key } : {}), data: bytesOfHex(i.hex) })
+const packetOf = (i: VectorInput): PacketInput => ({
+  in_port: i.in_port,
+  ...(i.tunnel_key !== undefined ? { tunnel_key: i.tunnel_key } : {}),
+  data: bytesOfHex(i.hex),
+})
 
 export function profilesOf(kinds: TargetKind[]): Profile[] {
-  return shippedProfiles().map(loadProfile).filter(p => kinds.includes(p.kind))
+  return shippedProfiles()
+    .map(loadProfile)
+    .filter(p => kinds.includes(p.kind))
 }
 
 /**
@@ -55,12 +66,12 @@ export interface EquivalenceOptions {
 const judged = (tally: Tally): number => tally.onTarget + tally.viaWasm + tally.gaps + tally.disagree
 
 /** The share of the packets of a tally decided on the target (0 when nothing was run). */
-export const onTargetShare = (tally: Tally): number => judged(tally) === 0 ? 0 : tally.onTarget / judged(tally)
+export const onTargetShare = (tally: Tally): number => (judged(tally) === 0 ? 0 : tally.onTarget / judged(tally))
 
 const percent = (x: number): string => `${(100 * x).toFixed(1)}%`
 
 /** undefined when the target decided at least `floor` of the tally; else what fell short, in words. */
-export function onTargetShortfall (tally: Tally, floor: number): string | undefined {
+export function onTargetShortfall(tally: Tally, floor: number): string | undefined {
   if (judged(tally) === 0) return 'nothing was run'
   const share = onTargetShare(tally)
   if (share >= floor) return undefined
@@ -68,17 +79,23 @@ export function onTargetShortfall (tally: Tally, floor: number): string | undefi
 }
 
 /** Where runBatchVectors reports a disagreement and a known gap. */
-export interface BatchReport { fail(message: string, extra?: object): void; comment(message: string): void }
+export interface BatchReport {
+  fail(message: string, extra?: object): void
+  comment(message: string): void
+}
 
 /** Every batch packet vector through the WASM pipeline and through `target` on `profile`, tallied. */
-export async function runBatchVectors (dp: Datapath, target: TargetUnderTest, profile: Profile, report: BatchReport): Promise<Tally> {
+export async function runBatchVectors(dp: Datapath, target: TargetUnderTest, profile: Profile, report: BatchReport): Promise<Tally> {
   const { files, topologies } = loadVectors()
   const tally: Tally = { vectors: 0, onTarget: 0, viaWasm: 0, gaps: 0, disagree: 0 }
   const models = new Map<string, TargetModel>()
   for (const file of files) {
     for (const v of file.vectors.filter((v): v is PacketVector => v.mode === 'batch' && !isSequence(v))) {
       const topology = topologies.get(v.topology)
-      if (topology === undefined) { report.fail(`${v.name}: unknown topology ${v.topology}`); continue }
+      if (topology === undefined) {
+        report.fail(`${v.name}: unknown topology ${v.topology}`)
+        continue
+      }
       tally.vectors++
       dp.clear()
       dp.load(topology)
@@ -87,7 +104,10 @@ export async function runBatchVectors (dp: Datapath, target: TargetUnderTest, pr
       for (const b of v.before ?? []) dp.process([packetOf(b)])
       const input = packetOf(v.input)
       const [wasm] = dp.process([input])
-      if (wasm === undefined) { report.fail(`${v.name}: no WASM verdict`); continue }
+      if (wasm === undefined) {
+        report.fail(`${v.name}: no WASM verdict`)
+        continue
+      }
       const cacheKey = JSON.stringify([v.topology, v.entries ?? [], v.remove ?? []])
       let model = models.get(cacheKey)
       if (model === undefined) {
@@ -109,8 +129,12 @@ export async function runBatchVectors (dp: Datapath, target: TargetUnderTest, pr
         continue
       }
       tally.disagree++
-      report.fail(`${v.name}: ${diff} (decided at ${got.stage}${got.trap !== undefined ? `, trapped: ${got.trap}` : ''})`,
-        { intent: v.intent, topology: v.topology, in_port: v.input.in_port, hex: v.input.hex })
+      report.fail(`${v.name}: ${diff} (decided at ${got.stage}${got.trap !== undefined ? `, trapped: ${got.trap}` : ''})`, {
+        intent: v.intent,
+        topology: v.topology,
+        in_port: v.input.in_port,
+        hex: v.input.hex,
+      })
     }
   }
   return tally
@@ -124,20 +148,39 @@ export async function runEquivalence(t: Test, target: TargetUnderTest, opts: Equ
   if (profiles.length === 0) t.fail(`no shipped profile of kind ${target.kinds.join('/')}`)
   for (const profile of profiles) {
     await t.test(`${target.label} on ${profile.id}: batch vectors agree with the WASM pipeline`, async t => {
-      const tally = await runBatchVectors(dp, target, profile, { fail: (m, extra) => { t.fail(m, extra ?? {}) }, comment: m => { t.comment(m) } })
+      const tally = await runBatchVectors(dp, target, profile, {
+        fail: (m, extra) => {
+          t.fail(m, extra ?? {})
+        },
+        comment: m => {
+          t.comment(m)
+        },
+      })
       tallies.set(profile.id, tally)
-      t.comment(`${target.label} on ${profile.id}: ${tally.onTarget + tally.viaWasm}/${tally.vectors} batch vectors agree ` +
-        `(${tally.onTarget} decided on the target, ${tally.viaWasm} target+WASM), ${tally.gaps} known gaps, ${tally.disagree} disagree`)
+      t.comment(
+        `${target.label} on ${profile.id}: ${tally.onTarget + tally.viaWasm}/${tally.vectors} batch vectors agree ` +
+          `(${tally.onTarget} decided on the target, ${tally.viaWasm} target+WASM), ${tally.gaps} known gaps, ${tally.disagree} disagree`,
+      )
       t.equal(tally.disagree, 0, `${target.label} on ${profile.id}: no disagreement outside the known gaps`)
       const floor = opts.floors[profile.id]
-      if (floor === undefined) { t.fail(`${profile.id} has no floor of vectors decided on the target: add one to the test of ${target.label}`); return }
-      t.comment(`${target.label} on ${profile.id}: ${percent(onTargetShare(tally))} of the batch vectors decided on the target (floor ${percent(floor)})`)
+      if (floor === undefined) {
+        t.fail(`${profile.id} has no floor of vectors decided on the target: add one to the test of ${target.label}`)
+        return
+      }
+      t.comment(
+        `${target.label} on ${profile.id}: ${percent(onTargetShare(tally))} of the batch vectors decided on the target (floor ${percent(floor)})`,
+      )
       const short = onTargetShortfall(tally, floor)
-      t.equal(short, undefined, `${target.label} on ${profile.id}: at least ${percent(floor)} of the batch vectors decided on the target${short !== undefined ? `: ${short}` : ''}`)
+      t.equal(
+        short,
+        undefined,
+        `${target.label} on ${profile.id}: at least ${percent(floor)} of the batch vectors decided on the target${short !== undefined ? `: ${short}` : ''}`,
+      )
     })
   }
   for (const id of Object.keys(opts.floors)) {
-    if (!profiles.some(p => p.id === id)) t.fail(`a floor for ${id}, which is no shipped profile of kind ${target.kinds.join('/')}: remove it`)
+    if (!profiles.some(p => p.id === id))
+      t.fail(`a floor for ${id}, which is no shipped profile of kind ${target.kinds.join('/')}: remove it`)
   }
   return tallies
 }
@@ -158,7 +201,10 @@ export async function runSequences(t: Test, target: TargetUnderTest, opts: Equiv
     await t.test(`${target.label} on ${profile.id}: sequence vectors agree with the WASM pipeline step by step`, async t => {
       for (const v of sequences) {
         const topology = topologies.get(v.topology)
-        if (topology === undefined) { t.fail(`${v.name}: unknown topology ${v.topology}`); continue }
+        if (topology === undefined) {
+          t.fail(`${v.name}: unknown topology ${v.topology}`)
+          continue
+        }
         tally.vectors++
         let entries = applyEntries(topology.entries, v.entries, v.remove)
         for (const dp of [alone, behind]) {
@@ -190,19 +236,37 @@ export async function runSequences(t: Test, target: TargetUnderTest, opts: Equiv
             continue
           }
           const gap = got.decidedBy === 'target' ? knownGapFor(wasm.reason, profile) : undefined
-          if (gap !== undefined) { tally.gaps++; t.comment(`known gap (${gap.reason}): ${what}: ${diff}`); continue }
+          if (gap !== undefined) {
+            tally.gaps++
+            t.comment(`known gap (${gap.reason}): ${what}: ${diff}`)
+            continue
+          }
           tally.disagree++
-          t.fail(`${what}: ${diff} (decided at ${got.stage}${got.trap !== undefined ? `, trapped: ${got.trap}` : ''})`, { intent: v.intent, hex: step.input.hex })
+          t.fail(`${what}: ${diff} (decided at ${got.stage}${got.trap !== undefined ? `, trapped: ${got.trap}` : ''})`, {
+            intent: v.intent,
+            hex: step.input.hex,
+          })
         }
       }
-      t.comment(`${target.label} on ${profile.id}: ${tally.vectors} sequence vectors, steps: ${tally.onTarget} decided on the target, ` +
-        `${tally.viaWasm} target+WASM, ${tally.gaps} known gaps, ${tally.disagree} disagree`)
+      t.comment(
+        `${target.label} on ${profile.id}: ${tally.vectors} sequence vectors, steps: ${tally.onTarget} decided on the target, ` +
+          `${tally.viaWasm} target+WASM, ${tally.gaps} known gaps, ${tally.disagree} disagree`,
+      )
       t.equal(tally.disagree, 0, `${target.label} on ${profile.id}: no step disagrees outside the known gaps`)
       const floor = opts.floors[profile.id]
-      if (floor === undefined) { t.fail(`${profile.id} has no floor of sequence steps decided on the target: add one to the test of ${target.label}`); return }
-      t.comment(`${target.label} on ${profile.id}: ${percent(onTargetShare(tally))} of the sequence steps decided on the target (floor ${percent(floor)})`)
+      if (floor === undefined) {
+        t.fail(`${profile.id} has no floor of sequence steps decided on the target: add one to the test of ${target.label}`)
+        return
+      }
+      t.comment(
+        `${target.label} on ${profile.id}: ${percent(onTargetShare(tally))} of the sequence steps decided on the target (floor ${percent(floor)})`,
+      )
       const short = floor > 0 ? onTargetShortfall(tally, floor) : undefined
-      t.equal(short, undefined, `${target.label} on ${profile.id}: at least ${percent(floor)} of the sequence steps decided on the target${short !== undefined ? `: ${short}` : ''}`)
+      t.equal(
+        short,
+        undefined,
+        `${target.label} on ${profile.id}: at least ${percent(floor)} of the sequence steps decided on the target${short !== undefined ? `: ${short}` : ''}`,
+      )
     })
   }
   return tallies
