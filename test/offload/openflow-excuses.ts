@@ -26,6 +26,32 @@ export const REASONS = {
   ctFull: "ct_full: OVS's conntrack refuses the commit of a connection past its limit and the packet goes on (acl-flows.ts gaps)",
 } as const
 
+/** Excuses both OVS tests share: what OpenFlow leaves to the slow path or cannot check, whichever way a vector runs. */
+export const SLOW_PATH_EXCUSES: readonly Excuse[] = [
+  { reason: REASONS.icmpErrorDnat, vectors: ['dnat/icmp-error-from-outside/batch'] },
+  { reason: REASONS.icmpChecksum, vectors: ['route/echo-to-router-bad-checksum/batch', 'route/ipv6-echo-to-router-bad-checksum'] },
+  { reason: REASONS.icmpErrorSnat, vectors: ['snat/icmp-error-from-vm1/batch'] },
+  {
+    reason: REASONS.ndPunted,
+    vectors: [
+      'nd/ns-bad-checksum/batch',
+      'nd/ns-code-not-zero',
+      'nd/ns-dad-answered-to-all-nodes',
+      'nd/ns-dad-to-unicast',
+      'nd/ns-dad-with-source-lla',
+      'nd/ns-for-router-address/batch',
+      'nd/ns-for-vm-address',
+      'nd/ns-from-link-local',
+      'nd/ns-hop-limit-not-255/batch',
+      'nd/ns-on-second-network',
+      'nd/ns-shorter-than-24-bytes',
+      'nd/ns-unicast-to-router',
+      'nd/ns-without-source-lla',
+      'nd/ns-zero-length-option',
+    ],
+  },
+]
+
 export class ExcuseBook {
   private readonly byVector = new Map<string, Excuse>()
   /** per judged vector: did any of its steps disagree? */

@@ -15,7 +15,7 @@
 // (EXCUSES, each vector by name); every other disagreement fails with the vector's intent.
 import t, { type Test } from 'tap'
 import { needRoot } from '../helpers/requirements.js'
-import { type Excuse, ExcuseBook, REASONS } from './openflow-excuses.js'
+import { type Excuse, ExcuseBook, REASONS, SLOW_PATH_EXCUSES } from './openflow-excuses.js'
 import type { Entry, Topology } from '../../datapath/host/entries.js'
 import { IP_PROTO, VXLAN_PORT, buildFrame, ethernet, ip4, tcp, udp } from '../../datapath/host/packet-builder.js'
 import { Ipv4Address, MacAddress } from '../../datapath/host/addresses.js'
@@ -61,28 +61,7 @@ type Step = Pick<SequenceStep, 'entries' | 'remove' | 'input' | 'expect' | 'note
  * trace test's list: the replay runs conntrack and entries-carrying vectors, and skips frames OVS refuses.
  */
 const EXCUSES: Excuse[] = [
-  { reason: REASONS.icmpErrorDnat, vectors: ['dnat/icmp-error-from-outside/batch'] },
-  { reason: REASONS.icmpChecksum, vectors: ['route/echo-to-router-bad-checksum/batch', 'route/ipv6-echo-to-router-bad-checksum'] },
-  { reason: REASONS.icmpErrorSnat, vectors: ['snat/icmp-error-from-vm1/batch'] },
-  {
-    reason: REASONS.ndPunted,
-    vectors: [
-      'nd/ns-bad-checksum/batch',
-      'nd/ns-code-not-zero',
-      'nd/ns-dad-answered-to-all-nodes',
-      'nd/ns-dad-to-unicast',
-      'nd/ns-dad-with-source-lla',
-      'nd/ns-for-router-address/batch',
-      'nd/ns-for-vm-address',
-      'nd/ns-from-link-local',
-      'nd/ns-hop-limit-not-255/batch',
-      'nd/ns-on-second-network',
-      'nd/ns-shorter-than-24-bytes',
-      'nd/ns-unicast-to-router',
-      'nd/ns-without-source-lla',
-      'nd/ns-zero-length-option',
-    ],
-  },
+  ...SLOW_PATH_EXCUSES,
   { reason: REASONS.ctFull, vectors: ['ct/table-full'] },
   { reason: REASONS.ndTargetMask, vectors: ['port_sec/na-own-target-from-other-global'] },
   {

@@ -21,7 +21,7 @@ import { Ipv6Address } from '../../datapath/host/addresses.js'
 import type { FrameExpectation, PacketVector, VectorFile } from '../conformance/vector-format.js'
 import { packetVectors } from '../conformance/run-vectors.js'
 import { type Ovs, startOvs } from '../helpers/ovs.js'
-import { type Excuse, ExcuseBook, REASONS } from './openflow-excuses.js'
+import { type Excuse, ExcuseBook, REASONS, SLOW_PATH_EXCUSES } from './openflow-excuses.js'
 
 const root = process.cwd()
 const TUNNEL_OFPORT = 1000 // the tunnel port of the conformance topologies
@@ -33,29 +33,8 @@ const TUNNEL_OFPORT = 1000 // the tunnel port of the conformance topologies
  * REASONS.ndTargetMask; openflow-sequences.root.test.ts replays it and excuses it there.
  */
 const EXCUSES: Excuse[] = [
-  { reason: REASONS.icmpErrorDnat, vectors: ['dnat/icmp-error-from-outside/batch'] },
+  ...SLOW_PATH_EXCUSES,
   { reason: REASONS.hairpinSource, vectors: ['hairpin/vm1-to-vm2-floating-ip', 'hairpin/vm2-to-vm1-floating-ip'] },
-  { reason: REASONS.icmpChecksum, vectors: ['route/echo-to-router-bad-checksum/batch', 'route/ipv6-echo-to-router-bad-checksum'] },
-  { reason: REASONS.icmpErrorSnat, vectors: ['snat/icmp-error-from-vm1/batch'] },
-  {
-    reason: REASONS.ndPunted,
-    vectors: [
-      'nd/ns-bad-checksum/batch',
-      'nd/ns-code-not-zero',
-      'nd/ns-dad-answered-to-all-nodes',
-      'nd/ns-dad-to-unicast',
-      'nd/ns-dad-with-source-lla',
-      'nd/ns-for-router-address/batch',
-      'nd/ns-for-vm-address',
-      'nd/ns-from-link-local',
-      'nd/ns-hop-limit-not-255/batch',
-      'nd/ns-on-second-network',
-      'nd/ns-shorter-than-24-bytes',
-      'nd/ns-unicast-to-router',
-      'nd/ns-without-source-lla',
-      'nd/ns-zero-length-option',
-    ],
-  },
   {
     reason: REASONS.malformed,
     vectors: [
