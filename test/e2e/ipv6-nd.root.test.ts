@@ -19,12 +19,11 @@
 //   from an IPv6 source the port does not own are dropped; link-local traffic and the port's own NA/NS pass;
 // - an NS for an unknown target is not answered by the responder (nobody answers it);
 // - duplicate address detection: the responder's NA to a DAD probe for another port's address makes it fail.
-import { spawn } from 'node:child_process'
 import t from 'tap'
 import { needRoot } from '../helpers/requirements.js'
 import { Ipv6Address as PktIpv6, MacAddress as PktMac } from '../../datapath/host/addresses.js'
 import { buildFrame, ethernet, ip6, ndNa, ndNs } from '../../datapath/host/packet-builder.js'
-import { startNode, exec, inNs, until } from './serve-node.js'
+import { capture, startNode, exec, inNs, until } from './serve-node.js'
 import { leaseIn, writeUdhcpcScript } from './udhcpc.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
@@ -39,36 +38,6 @@ const sendFrame = async (ns: string, frame: Uint8Array): Promise<void> => {
   const py = 'import socket,sys\ns=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)\ns.bind(("eth0",0))\ns.send(bytes.fromhex(sys.argv[1]))'
   const r = await inNs(ns, '/usr/bin/python3', '-c', py, Buffer.from(frame).toString('hex'))
   if (r.code !== 0) throw new Error(`raw send in ${ns}: ${r.stderr}`)
-}
-
-/** tcpdump on eth0 of a namespace for `seconds`; returns once it listens, with what it will have printed. */
-const capture = async (ns: string, filter: string, seconds: number): Promise<{ done: Promise<string> }> => {
-  const p = spawn('ip', ['netns', 'exec', ns, 'timeout', String(seconds), 'tcpdump', '-l', '-n', '-i', 'eth0', filter], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  let err = ''
-  p.stdout.on('data', (d: Buffer) => {
-    out += d.toString()
-  })
-  p.stderr.on('data', (d: Buffer) => {
-    err += d.toString()
-  })
-  const done = new Promise<string>(resolve =>
-    p.once('close', () => {
-      resolve(out)
-    }),
-  )
-  await until(
-    `tcpdump in ${ns} to listen`,
-    async () => {
-      if (p.exitCode !== null) throw new Error(`tcpdump exited: ${err}`)
-      return err.includes('listening on')
-    },
-    10_000,
-    50,
-  )
-  return { done }
 }
 
 /** Solicited-node multicast address (RFC 4291 2.7.1) and its MAC (RFC 2464 7). */

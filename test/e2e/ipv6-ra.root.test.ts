@@ -10,46 +10,15 @@
 //   advertisement carries the MTU and RDNSS options (tcpdump decodes them);
 // - on dhcpv6-stateful the kernel takes the default route but forms no address (A = 0, M = 1);
 // - the switch's flows equal a fresh recompute at the end.
-import { spawn } from 'node:child_process'
 import t from 'tap'
 import { needRoot } from '../helpers/requirements.js'
 import { MacAddress } from '../../datapath/host/addresses.js'
 import { linkLocalOf } from '../conformance/lib/vector-kit.js'
-import { exec, inNs, startNode, until } from './serve-node.js'
+import { capture, exec, inNs, startNode, until } from './serve-node.js'
 
 type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- CLI JSON output
 
 const skip = needRoot('network namespaces, Open vSwitch')
-
-/** tcpdump -vv on eth0 of a namespace for `seconds`; returns once it listens, with what it will have printed. */
-const capture = async (ns: string, filter: string, seconds: number): Promise<{ done: Promise<string> }> => {
-  const p = spawn('ip', ['netns', 'exec', ns, 'timeout', String(seconds), 'tcpdump', '-l', '-n', '-vv', '-i', 'eth0', filter], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  let err = ''
-  p.stdout.on('data', (d: Buffer) => {
-    out += d.toString()
-  })
-  p.stderr.on('data', (d: Buffer) => {
-    err += d.toString()
-  })
-  const done = new Promise<string>(resolve =>
-    p.once('close', () => {
-      resolve(out)
-    }),
-  )
-  await until(
-    `tcpdump in ${ns} to listen`,
-    async () => {
-      if (p.exitCode !== null) throw new Error(`tcpdump exited: ${err}`)
-      return err.includes('listening on')
-    },
-    10_000,
-    50,
-  )
-  return { done }
-}
 
 t.test('router advertisements to kernel SLAAC through real OVS', { timeout: 600_000, skip }, async t => {
   const tag = process.pid.toString(36)
@@ -116,7 +85,7 @@ t.test('router advertisements to kernel SLAAC through real OVS', { timeout: 600_
 
   // --- slaac: the EUI-64 address and the default route from our advertisement
   const punted = await rsPunts()
-  const cap = await capture(ns.p1, 'icmp6 and ip6[40] == 134', 25)
+  const cap = await capture(ns.p1, 'icmp6 and ip6[40] == 134', 25, { verbose: true })
   await bounce('p1')
   const addr = await until(
     'p1 to configure its SLAAC address',

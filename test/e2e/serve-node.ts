@@ -39,6 +39,61 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
   }
 }
 
+/**
+ * tcpdump on eth0 of a namespace for `seconds` (`verbose`: -vv, options decoded); returns once it listens, with
+ * what it will have printed.
+ */
+export const capture = async (
+  ns: string,
+  filter: string,
+  seconds: number,
+  opts: { verbose?: boolean } = {},
+): Promise<{ done: Promise<string> }> => {
+  const p = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      'timeout',
+      String(seconds),
+      'tcpdump',
+      '-l',
+      '-n',
+      ...(opts.verbose === true ? ['-vv'] : []),
+      '-i',
+      'eth0',
+      filter,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  let out = ''
+  let err = ''
+  p.stdout.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
+  p.stderr.on('data', (d: Buffer) => {
+    err += d.toString()
+  })
+  const done = new Promise<string>(resolve =>
+    p.once('close', () => {
+      resolve(out)
+    }),
+  )
+  await until(
+    `tcpdump in ${ns} to listen`,
+    async () => {
+      if (p.exitCode !== null) throw new Error(`tcpdump exited: ${err}`)
+      return err.includes('listening on')
+    },
+    10_000,
+    50,
+  )
+  return { done }
+}
+
 /** A started node (extra: serve flags) that the test's teardown removes with everything it made. */
 export async function startNode(t: Test, tag: string, extra: string[] = []): Promise<ServeNode> {
   const node = new ServeNode(tag)
