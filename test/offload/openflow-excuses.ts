@@ -26,6 +26,34 @@ export const REASONS = {
   ctFull: "ct_full: OVS's conntrack refuses the commit of a connection past its limit and the packet goes on (acl-flows.ts gaps)",
 } as const
 
+/** Malformed frames both OVS tests excuse (REASONS.malformed); each test adds the ones only it judges. */
+export const MALFORMED_FRAMES: readonly string[] = [
+  'parse/arp-hlen-8',
+  'parse/arp-htype-6',
+  'parse/arp-op-0',
+  'parse/arp-op-3',
+  'parse/arp-plen-16',
+  'parse/arp-ptype-ipv6',
+  'parse/arp-truncated',
+  'parse/icmp-header-truncated',
+  'parse/ipv4-bad-checksum-port-security-off',
+  'parse/ipv4-bad-checksum/batch',
+  'parse/ipv4-header-19-bytes',
+  'parse/ipv4-ihl-4',
+  'parse/ipv4-ihl-beyond-total-length',
+  'parse/ipv4-total-length-below-header',
+  'parse/ipv4-total-length-beyond-frame',
+  'parse/ipv4-version-6',
+  'parse/ipv6-extension-past-payload',
+  'parse/ipv6-header-39-bytes',
+  'parse/ipv6-nine-extension-headers/batch',
+  'parse/ipv6-payload-length-beyond-frame',
+  'parse/ipv6-version-4',
+  'parse/tcp-header-truncated',
+  'parse/udp-header-truncated',
+  'parse/vlan-tag-truncated',
+]
+
 /** Excuses both OVS tests share: what OpenFlow leaves to the slow path or cannot check, whichever way a vector runs. */
 export const SLOW_PATH_EXCUSES: readonly Excuse[] = [
   { reason: REASONS.icmpErrorDnat, vectors: ['dnat/icmp-error-from-outside/batch'] },

@@ -15,7 +15,7 @@
 // (EXCUSES, each vector by name); every other disagreement fails with the vector's intent.
 import t, { type Test } from 'tap'
 import { needRoot } from '../helpers/requirements.js'
-import { type Excuse, ExcuseBook, REASONS, SLOW_PATH_EXCUSES } from './openflow-excuses.js'
+import { type Excuse, ExcuseBook, MALFORMED_FRAMES, REASONS, SLOW_PATH_EXCUSES } from './openflow-excuses.js'
 import type { Entry, Topology } from '../../datapath/host/entries.js'
 import { IP_PROTO, VXLAN_PORT, buildFrame, ethernet, ip4, tcp, udp } from '../../datapath/host/packet-builder.js'
 import { Ipv4Address, MacAddress } from '../../datapath/host/addresses.js'
@@ -67,30 +67,7 @@ const EXCUSES: Excuse[] = [
   {
     reason: REASONS.malformed,
     vectors: [
-      'parse/arp-hlen-8',
-      'parse/arp-htype-6',
-      'parse/arp-op-0',
-      'parse/arp-op-3',
-      'parse/arp-plen-16',
-      'parse/arp-ptype-ipv6',
-      'parse/arp-truncated',
-      'parse/icmp-header-truncated',
-      'parse/ipv4-bad-checksum-port-security-off',
-      'parse/ipv4-bad-checksum/batch',
-      'parse/ipv4-header-19-bytes',
-      'parse/ipv4-ihl-4',
-      'parse/ipv4-ihl-beyond-total-length',
-      'parse/ipv4-total-length-below-header',
-      'parse/ipv4-total-length-beyond-frame',
-      'parse/ipv4-version-6',
-      'parse/ipv6-extension-past-payload',
-      'parse/ipv6-header-39-bytes',
-      'parse/ipv6-nine-extension-headers/batch',
-      'parse/ipv6-payload-length-beyond-frame',
-      'parse/ipv6-version-4',
-      'parse/tcp-header-truncated',
-      'parse/udp-header-truncated',
-      'parse/vlan-tag-truncated',
+      ...MALFORMED_FRAMES,
       // OVS reads an ICMPv6 message under 8 bytes as having no ICMPv6 type, so the RS punt flow cannot match it
       'ra/rs-shorter-than-8-bytes/batch',
     ],
