@@ -9,16 +9,9 @@
 //   chassis stopped writing to the store. A node cut off from the store (or whose agent process died) keeps
 //   forwarding on its installed flows, and removing its tunnels would cut that traffic for nothing. Tunnels
 //   go when its row goes: DELETE /v2.0/agents/{id} of a down agent (the operator says the node is gone).
-import { TABLES } from '../../model/tables.js'
 import type { Chassis } from '../../model/types.js'
-import { StoreError, type Store } from '../../store/types.js'
-
-/** external_ids key: ISO time of the last heartbeat */
-export const HEARTBEAT_ID = 'dragonflow:heartbeat'
-/** external_ids key: ISO time the current run registered (Neutron's started_at) */
-export const STARTED_AT_ID = 'dragonflow:started-at'
-/** external_ids key: ISO time the row was first created (Neutron's created_at; kept across restarts) */
-export const CREATED_AT_ID = 'dragonflow:created-at'
+import type { Store } from '../../store/types.js'
+import { HEARTBEAT_ID, editChassisIds } from './chassis.js'
 
 export const DEFAULT_HEARTBEAT_MS = 10_000
 /** Neutron's agent_down_time counterpart: three default intervals */
@@ -37,21 +30,8 @@ export function chassisAlive(c: Pick<Chassis, 'external_ids' | 'updated_at'>, op
 }
 
 /** Write one heartbeat (CAS, re-read on conflict); false when the row is gone (deleted by an operator). */
-export async function beat(store: Store, chassisId: string, at: Date): Promise<boolean> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const cur = await store.get(TABLES.chassis, chassisId)
-    if (cur === undefined) return false
-    const ids = { ...((cur.value.external_ids ?? {}) as Record<string, string>), [HEARTBEAT_ID]: at.toISOString() }
-    try {
-      await store.update(TABLES.chassis, chassisId, { ...cur.value, external_ids: ids }, cur.version, cur.topics)
-      return true
-    } catch (err) {
-      if (err instanceof StoreError && err.code === 'version_conflict') continue
-      if (err instanceof StoreError && err.code === 'not_found') return false
-      throw err
-    }
-  }
-  throw new StoreError('version_conflict', `chassis ${chassisId}: could not write a heartbeat after 20 attempts`)
+export function beat(store: Store, chassisId: string, at: Date): Promise<boolean> {
+  return editChassisIds(store, chassisId, 'write a heartbeat', ids => ({ ...ids, [HEARTBEAT_ID]: at.toISOString() }))
 }
 
 export interface HeartbeatOptions {
