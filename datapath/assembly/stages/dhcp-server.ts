@@ -22,7 +22,7 @@ import { fromOutside, pkt } from '../pipeline/packet'
 import { replyBuffer, writeIpv4Header, writeUdp } from '../pipeline/reply'
 import { step } from '../pipeline/trace'
 import { drop, punt } from '../pipeline/verdict'
-import { ExactTable, clearKey, key } from '../tables/exact-table'
+import { PortConfigs } from '../tables/port-configs'
 import { BUCKET_BYTES, takeToken } from '../tables/token-bucket'
 
 // Configuration of one port (the body of a DHCP entry, see datapath/spec/entry-kinds.ts), then its bucket.
@@ -46,24 +46,15 @@ const BOOTP_MIN_BYTES: i32 = 300
 const IPV4_BROADCAST: u32 = 0xffffffff
 
 /** port u32 -> configuration + token bucket */
-const configs = new ExactTable(VALUE_BYTES, 256)
+const configs = new PortConfigs(VALUE_BYTES)
 
-@inline function portKey(port: u32): void {
-  clearKey()
-  store<u32>(key, port)
-}
-
-/** Adds or replaces the configuration of a port from an entry body of `len` bytes (validated by the caller). */
+/** Adds or replaces the configuration of a port from an entry body of `len` bytes (checked by the caller). */
 export function addDhcp(body: usize, len: i32): void {
-  portKey(load<u32>(body))
-  const v = configs.upsert()
-  memory.fill(v, 0, <usize>VALUE_BYTES) // a replaced entry also gets a full bucket
-  memory.copy(v, body, <usize>len)
+  configs.add(body, len)
 }
 
 export function removeDhcp(port: u32): bool {
-  portKey(port)
-  return configs.remove()
+  return configs.remove(port)
 }
 
 export function clearDhcp(): void {
@@ -82,8 +73,7 @@ export function dhcpServer(): bool {
     step(STAGE_DHCP, TRACE_SKIP, TRACE_KIND_DHCP, 0, pkt.srcPort, 0, 0)
     return false
   }
-  portKey(pkt.srcPort)
-  const cfg = configs.find()
+  const cfg = configs.find(pkt.srcPort)
   if (cfg == 0) {
     step(STAGE_DHCP, TRACE_MISS, TRACE_KIND_DHCP, REASON_DHCP_UNKNOWN_PORT, pkt.srcPort, 0, 0)
     return drop(REASON_DHCP_UNKNOWN_PORT)

@@ -21,7 +21,7 @@ import { fromOutside, pkt } from '../pipeline/packet'
 import { replyBuffer } from '../pipeline/reply'
 import { step } from '../pipeline/trace'
 import { drop, punt } from '../pipeline/verdict'
-import { ExactTable, clearKey, key } from '../tables/exact-table'
+import { PortConfigs } from '../tables/port-configs'
 import { BUCKET_BYTES, takeToken } from '../tables/token-bucket'
 import { eui64LinkLocal } from './router-advert'
 
@@ -86,26 +86,17 @@ const DUID_MAX_BYTES: i32 = 128
 const REPLY_HOP_LIMIT: u32 = 255
 
 /** port u32 -> configuration + token bucket */
-const configs = new ExactTable(VALUE_BYTES, 256)
+const configs = new PortConfigs(VALUE_BYTES)
 const serverLinkLocal: usize = memory.data(16)
 const serverDuid: usize = memory.data(16)
 
-@inline function portKey(port: u32): void {
-  clearKey()
-  store<u32>(key, port)
-}
-
 /** Adds or replaces the DHCPv6 configuration of a port from an entry body of `len` bytes (checked by the caller). */
 export function addDhcp6(body: usize, len: i32): void {
-  portKey(load<u32>(body))
-  const v = configs.upsert()
-  memory.fill(v, 0, <usize>VALUE_BYTES) // a replaced entry also gets a full bucket
-  memory.copy(v, body, <usize>len)
+  configs.add(body, len)
 }
 
 export function removeDhcp6(port: u32): bool {
-  portKey(port)
-  return configs.remove()
+  return configs.remove(port)
 }
 
 export function clearDhcp6(): void {
@@ -124,8 +115,7 @@ export function dhcp6Server(): bool {
     step(STAGE_DHCP, TRACE_SKIP, TRACE_KIND_DHCP, 0, pkt.srcPort, 0, 0)
     return false
   }
-  portKey(pkt.srcPort)
-  const cfg = configs.find()
+  const cfg = configs.find(pkt.srcPort)
   if (cfg == 0) {
     step(STAGE_DHCP, TRACE_SKIP, TRACE_KIND_DHCP, 0, pkt.srcPort, 0, 0)
     return false
