@@ -80,29 +80,42 @@ export class Db {
   }
 
   /**
-   * `ops` in one transaction with a rewrite of the parent object (`bump`: its updated_at), which gives the
-   * parent a new revision: Neutron bumps a network's revision when its subnets change, a group's when its rules
-   * do. Compare-and-swap on the parent, retried when another writer got in between.
+   * `build`'s ops in one transaction with a rewrite of the parent object to the value `build` gives (compare-and-
+   * swap on it): the parent is what the ops depend on (a network and its policies, a group and its rules). When
+   * another writer got in between, `build` runs again on the parent as it is now.
    */
-  async transactWithRevisionBump(ops: TxOp[], parent: { table: string; id: string }, onMissing: () => ApiError): Promise<StoredObject[]> {
+  async transactOnParent<T>(
+    parent: { table: string; id: string },
+    onMissing: () => ApiError,
+    build: (current: Row<T>) => Promise<{ ops: TxOp[]; value: T }> | { ops: TxOp[]; value: T },
+  ): Promise<StoredObject[]> {
     for (let attempt = 0; ; attempt++) {
-      const cur = await this.get<Record<string, unknown>>(parent.table, parent.id)
+      const cur = await this.get<T>(parent.table, parent.id)
       if (!cur) throw onMissing()
-      const bump: TxOp = {
+      const { ops, value } = await build(cur)
+      const write: TxOp = {
         op: 'update',
         table: parent.table,
         id: cur.id,
         version: cur.version,
         topics: cur.topics,
-        value: { ...cur.value, updated_at: now() },
+        value: value as unknown as Record<string, unknown>,
       }
       try {
-        return await this.transact([...ops, bump])
+        return await this.transact([...ops, write])
       } catch (err) {
         if (isStoreError(err, 'version_conflict') && attempt < 20) continue
         throw err
       }
     }
+  }
+
+  /**
+   * `ops` in one transaction with a rewrite of the parent object (its updated_at), which gives the parent a new
+   * revision: Neutron bumps a network's revision when its subnets change, a group's when its rules do.
+   */
+  async transactWithRevisionBump(ops: TxOp[], parent: { table: string; id: string }, onMissing: () => ApiError): Promise<StoredObject[]> {
+    return this.transactOnParent<Record<string, unknown>>(parent, onMissing, cur => ({ ops, value: { ...cur.value, updated_at: now() } }))
   }
 
   async allocateKey(space: string): Promise<number> {

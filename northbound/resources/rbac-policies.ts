@@ -12,7 +12,7 @@ import { TABLES, networkTopic, topicsFor } from '../../model/tables.js'
 import type { FloatingIp, Network, Port, Router } from '../../model/types.js'
 import type { TxOp } from '../../store/types.js'
 import type { RequestContext } from '../context.js'
-import { type Row, isStoreError, now } from '../db.js'
+import { type Row, now } from '../db.js'
 import type { Neutron } from '../neutron.js'
 import type { Input, Resource } from '../resource.js'
 
@@ -101,52 +101,41 @@ async function checkStillUsable(nb: Neutron, net: Network, opts: { before: RbacP
  * policies and the network (shared, router:external, revision) in one transaction.
  */
 export async function changeNetworkPolicies(nb: Neutron, networkId: string, change: PolicyChange): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const net = await nb.db.get<Network>(TABLES.networks, networkId)
-    if (!net) throw new ApiError('NetworkNotFound', { id: networkId })
-    const rows = await policyRowsOf(nb, networkId)
-    const before = rows.map(r => r.value)
-    const removeIds = new Set(change.remove ?? [])
-    const added = change.add ?? []
-    const kept = before.filter(p => !removeIds.has(p.id) && !added.some(a => a.id === p.id))
-    for (const a of added) {
-      if (kept.some(p => p.action === a.action && p.target_tenant === a.target_tenant)) throw new ApiError('DuplicateRbacPolicy')
-    }
-    const after = [...kept, ...added]
-    await checkStillUsable(nb, net.value, { before, after })
-    const ops: TxOp[] = []
-    for (const id of removeIds) if (before.some(p => p.id === id)) ops.push({ op: 'delete', table: TABLES.rbacPolicies, id })
-    for (const a of added) {
-      const old = rows.find(r => r.id === a.id)
-      const value = a as unknown as Record<string, unknown>
-      ops.push(
-        old
-          ? { op: 'update', table: TABLES.rbacPolicies, id: a.id, version: old.version, topics: old.topics, value }
-          : { op: 'create', table: TABLES.rbacPolicies, id: a.id, topics: topicsFor(a.project_id, networkId), value },
-      )
-    }
-    const value: Network = {
-      ...net.value,
-      shared: after.some(p => p.action === SHARED && p.target_tenant === RBAC_WILDCARD),
-      'router:external': after.some(p => p.action === EXTERNAL),
-      updated_at: now(),
-    }
-    ops.push({
-      op: 'update',
-      table: TABLES.networks,
-      id: net.id,
-      version: net.version,
-      topics: net.topics,
-      value: value as unknown as Record<string, unknown>,
-    })
-    try {
-      await nb.db.transact(ops)
-      return
-    } catch (err) {
-      if (isStoreError(err, 'version_conflict') && attempt < 20) continue
-      throw err
-    }
-  }
+  const parent = { table: TABLES.networks, id: networkId }
+  await nb.db.transactOnParent<Network>(
+    parent,
+    () => new ApiError('NetworkNotFound', { id: networkId }),
+    async net => {
+      const rows = await policyRowsOf(nb, networkId)
+      const before = rows.map(r => r.value)
+      const removeIds = new Set(change.remove ?? [])
+      const added = change.add ?? []
+      const kept = before.filter(p => !removeIds.has(p.id) && !added.some(a => a.id === p.id))
+      for (const a of added) {
+        if (kept.some(p => p.action === a.action && p.target_tenant === a.target_tenant)) throw new ApiError('DuplicateRbacPolicy')
+      }
+      const after = [...kept, ...added]
+      await checkStillUsable(nb, net.value, { before, after })
+      const ops: TxOp[] = []
+      for (const id of removeIds) if (before.some(p => p.id === id)) ops.push({ op: 'delete', table: TABLES.rbacPolicies, id })
+      for (const a of added) {
+        const old = rows.find(r => r.id === a.id)
+        const value = a as unknown as Record<string, unknown>
+        ops.push(
+          old
+            ? { op: 'update', table: TABLES.rbacPolicies, id: a.id, version: old.version, topics: old.topics, value }
+            : { op: 'create', table: TABLES.rbacPolicies, id: a.id, topics: topicsFor(a.project_id, networkId), value },
+        )
+      }
+      const value: Network = {
+        ...net.value,
+        shared: after.some(p => p.action === SHARED && p.target_tenant === RBAC_WILDCARD),
+        'router:external': after.some(p => p.action === EXTERNAL),
+        updated_at: now(),
+      }
+      return { ops, value }
+    },
+  )
 }
 
 /** The network a policy names; a non-admin may manage only policies of networks it owns (Neutron: 400). */
